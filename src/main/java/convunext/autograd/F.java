@@ -1,0 +1,145 @@
+package convunext.autograd;
+
+import convunext.backend.Backend;
+import convunext.tensor.Tensor;
+
+/**
+ * The differentiable ops: each runs its forward on the tape's backend and records a backward that
+ * saves only what it needs. A backward never hands {@code gradOut} itself to
+ * {@link Tape#accumulate} (the tape frees it afterwards); it passes fresh tensors.
+ */
+public final class F {
+    private F() {}
+
+    private static Tensor v(Var x) { return x == null ? null : x.value; }
+
+    private static boolean g(Var x) { return x != null && x.requiresGrad; }
+
+    public static Var conv2d(Tape t, Var x, Var w, Var b, int stride, int pad, boolean reflect) {
+        Backend be = t.backend();
+        Tensor y = be.conv2d(x.value, w.value, v(b), stride, pad, reflect);
+        return t.record(y, gy -> {
+            Tensor[] r = be.conv2dBackward(x.value, w.value, gy, stride, pad, reflect, g(x), b != null);
+            t.accumulate(x, r[0]);
+            t.accumulate(w, r[1]);
+            t.accumulate(b, r[2]);
+        }, x, w, b);
+    }
+
+    public static Var linear(Tape t, Var x, Var w, Var b) {
+        Backend be = t.backend();
+        Tensor y = be.linear(x.value, w.value, v(b));
+        return t.record(y, gy -> {
+            Tensor[] r = be.linearBackward(x.value, w.value, gy, g(x), b != null);
+            t.accumulate(x, r[0]);
+            t.accumulate(w, r[1]);
+            t.accumulate(b, r[2]);
+        }, x, w, b);
+    }
+
+    public static Var dwconv7(Tape t, Var x, Var w, Var b) {
+        Backend be = t.backend();
+        Tensor y = be.dwconv7(x.value, w.value, b.value);
+        return t.record(y, gy -> {
+            Tensor[] r = be.dwconv7Backward(x.value, w.value, gy);
+            t.accumulate(x, r[0]);
+            t.accumulate(w, r[1]);
+            t.accumulate(b, r[2]);
+        }, x, w, b);
+    }
+
+    /** Training-mode BatchNorm (updates the running statistics in place). */
+    public static Var batchnormTrain(Tape t, Var x, Var gamma, Var beta, Tensor runMean, Tensor runVar,
+                                     float momentum, float eps) {
+        Backend be = t.backend();
+        Tensor[] r = be.batchnormTrain(x.value, gamma.value, beta.value, runMean, runVar, momentum, eps);
+        Tensor mean = t.own(r[1]), invstd = t.own(r[2]);
+        return t.record(r[0], gy -> {
+            Tensor[] d = be.batchnormBackward(x.value, gy, gamma.value, mean, invstd);
+            t.accumulate(x, d[0]);
+            t.accumulate(gamma, d[1]);
+            t.accumulate(beta, d[2]);
+        }, x, gamma, beta);
+    }
+
+    /** Eval-mode BatchNorm (running statistics); differentiable in x, γ, β as an affine map. */
+    public static Var batchnormEval(Tape t, Var x, Var gamma, Var beta, Tensor runMean, Tensor runVar, float eps) {
+        if (t.recording() && (g(x) || g(gamma) || g(beta)))
+            throw new UnsupportedOperationException("batchnormEval: backward through eval-mode BN is not supported");
+        return t.record(t.backend().batchnormEval(x.value, gamma.value, beta.value, runMean, runVar, eps), gy -> {});
+    }
+
+    public static Var layernorm(Tape t, Var x, Var gamma, Var beta, float eps) {
+        Backend be = t.backend();
+        Tensor[] r = be.layernorm(x.value, gamma.value, beta.value, eps);
+        Tensor mean = t.own(r[1]), invstd = t.own(r[2]);
+        return t.record(r[0], gy -> {
+            Tensor[] d = be.layernormBackward(x.value, gy, gamma.value, mean, invstd);
+            t.accumulate(x, d[0]);
+            t.accumulate(gamma, d[1]);
+            t.accumulate(beta, d[2]);
+        }, x, gamma, beta);
+    }
+
+    public static Var gelu(Tape t, Var x) {
+        Backend be = t.backend();
+        return t.record(be.gelu(x.value), gy -> t.accumulate(x, be.geluBackward(x.value, gy)), x);
+    }
+
+    public static Var add(Tape t, Var a, Var b) {
+        Backend be = t.backend();
+        return t.record(be.add(a.value, b.value), gy -> {
+            if (g(a)) t.accumulate(a, copy(be, gy));
+            if (g(b)) t.accumulate(b, copy(be, gy));
+        }, a, b);
+    }
+
+    /** u = g[:, :C] + s. */
+    public static Var gateIn(Tape t, Var gate, Var skip) {
+        Backend be = t.backend();
+        int threeC = gate.value.dim(1);
+        return t.record(be.gateIn(gate.value, skip.value), gu -> {
+            if (g(gate)) t.accumulate(gate, be.gateInBackward(gu, threeC));
+            if (g(skip)) t.accumulate(skip, copy(be, gu));
+        }, gate, skip);
+    }
+
+    /** σ(a)⊙s + σ(g2)⊙tanh(g3). */
+    public static Var gateOut(Tape t, Var a, Var skip, Var gate) {
+        Backend be = t.backend();
+        return t.record(be.gateOut(a.value, skip.value, gate.value), gy -> {
+            Tensor[] d = be.gateOutBackward(a.value, skip.value, gate.value, gy);
+            t.accumulate(a, d[0]);
+            t.accumulate(skip, d[1]);
+            t.accumulate(gate, d[2]);
+        }, a, skip, gate);
+    }
+
+    public static Var upsample2x(Tape t, Var x) {
+        Backend be = t.backend();
+        return t.record(be.upsample2x(x.value), gy -> t.accumulate(x, be.upsample2xBackward(gy)), x);
+    }
+
+    public static Var pad2d(Tape t, Var x, int top, int bottom, int left, int right) {
+        if (top == 0 && bottom == 0 && left == 0 && right == 0) return x;
+        Backend be = t.backend();
+        int h = x.value.dim(2), w = x.value.dim(3);
+        return t.record(be.pad2d(x.value, top, bottom, left, right),
+                gy -> t.accumulate(x, be.pad2dBackward(gy, top, left, h, w)), x);
+    }
+
+    public static Var concat(Tape t, Var a, Var b) {
+        Backend be = t.backend();
+        int ca = a.value.dim(1), cb = b.value.dim(1);
+        return t.record(be.concat(a.value, b.value), gy -> {
+            if (g(a)) t.accumulate(a, be.sliceChannels(gy, 0, ca));
+            if (g(b)) t.accumulate(b, be.sliceChannels(gy, ca, ca + cb));
+        }, a, b);
+    }
+
+    private static Tensor copy(Backend be, Tensor x) {
+        Tensor c = be.empty(x.shape());
+        be.copy(x, c);
+        return c;
+    }
+}

@@ -1,0 +1,195 @@
+package convunext.backend;
+
+import convunext.tensor.Tensor;
+
+/**
+ * Every op of ConvUNeXt, forward and backward, on one device. Tensors are float32, NCHW
+ * (see {@link Tensor}). The CPU backend is the reference all other backends are tested against;
+ * the float64 oracle {@code convunext.backend.cpu.ref} is the reference for the CPU backend.
+ *
+ * <p>Conventions for every method:
+ * <ul>
+ *   <li>Results are freshly allocated tensors owned by the caller, who may {@link #release} them.
+ *       Inputs are never modified unless the method says "in place".</li>
+ *   <li>Backward methods return gradients (never accumulate); a {@code null} entry means "not
+ *       requested". Array results are documented as {@code {a, b, c}}.</li>
+ *   <li>A shape mismatch throws IllegalArgumentException naming the op and the shapes.</li>
+ *   <li>Per-channel parameters (bias, gamma, beta, running stats) are rank-1 [C].</li>
+ * </ul>
+ * Spec references: PyTorch docs for Conv2d, BatchNorm2d, Linear, F.gelu (exact erf form),
+ * F.interpolate(bilinear, align_corners=True), F.pad, F.cross_entropy(ignore_index); the loss and
+ * the LayerNorm follow {@code shared/reference/convunext_torch.py}.
+ */
+public interface Backend extends AutoCloseable {
+
+    /** Short name: "cpu", "cuda", "emulated". */
+    String name();
+
+    /** One line on what runs (kernels, accelerators, threads) for `info` and logs. */
+    String describe();
+
+    // ------------------------------------------------------------------ memory
+
+    /** Uninitialised tensor (contents undefined; CPU gives zeros). */
+    Tensor empty(int... shape);
+
+    Tensor zeros(int... shape);
+
+    /** Copies {@code data} (length = product of shape) into a new tensor. */
+    Tensor upload(float[] data, int... shape);
+
+    /** Copies the tensor to a new host array. */
+    float[] download(Tensor t);
+
+    /** A view of {@code numel(shape)} elements of {@code base} starting {@code offset} elements in. */
+    Tensor view(Tensor base, long offset, int... shape);
+
+    /** Returns the tensor's memory to the backend (pooled on devices). Views are ignored. */
+    void release(Tensor t);
+
+    /** dst ← src (same number of elements). */
+    void copy(Tensor src, Tensor dst);
+
+    /** t ← v everywhere, in place. */
+    void fill(Tensor t, float v);
+
+    /** dst ← dst + src, in place (same number of elements). */
+    void addInPlace(Tensor dst, Tensor src);
+
+    /** Waits for queued work (no-op on the CPU). */
+    default void sync() {}
+
+    @Override default void close() {}
+
+    // ------------------------------------------------------------------ conv2d
+
+    /**
+     * Dense 2-D convolution (cross-correlation as PyTorch). x [N,Ci,H,W], w [Co,Ci,k,k],
+     * b [Co] or null; output [N,Co,(H+2p-k)/s+1,(W+2p-k)/s+1]. {@code reflect} pads by reflection
+     * (PyTorch padding_mode='reflect', requires p &lt; H and p &lt; W), else by zeros.
+     * Used for the 7×7 reflect stem, the 2×2 stride-2 downsampling and 1×1 convolutions.
+     */
+    Tensor conv2d(Tensor x, Tensor w, Tensor b, int stride, int pad, boolean reflect);
+
+    /** {dx (null unless needDx), dw, db (null if hasBias is false)}. */
+    Tensor[] conv2dBackward(Tensor x, Tensor w, Tensor dy, int stride, int pad, boolean reflect,
+                            boolean needDx, boolean hasBias);
+
+    // ------------------------------------------------------------------ linear (1x1 over channels)
+
+    /**
+     * nn.Linear applied over the channel axis of NCHW: x [N,Ci,H,W], w [Co,Ci], b [Co] or null;
+     * y[n,o,p] = b[o] + Σ_i w[o,i]·x[n,i,p]. A GEMM per image: M=Co, K=Ci, N=H·W.
+     */
+    Tensor linear(Tensor x, Tensor w, Tensor b);
+
+    /** {dx (null unless needDx), dw [Co,Ci], db [Co] (null if hasBias is false)}. */
+    Tensor[] linearBackward(Tensor x, Tensor w, Tensor dy, boolean needDx, boolean hasBias);
+
+    // ------------------------------------------------------------------ depthwise 7x7
+
+    /** Depthwise 7×7, reflect padding 3, stride 1: x [N,C,H,W] (H,W ≥ 4), w [C,1,7,7], b [C]. */
+    Tensor dwconv7(Tensor x, Tensor w, Tensor b);
+
+    /** {dx, dw [C,1,7,7], db [C]}. */
+    Tensor[] dwconv7Backward(Tensor x, Tensor w, Tensor dy);
+
+    // ------------------------------------------------------------------ normalisation
+
+    /**
+     * BatchNorm2d in training mode over (N,H,W) per channel: y = γ·(x−μ)·invstd + β with the
+     * biased batch variance, invstd = 1/sqrt(var+eps). In place on the running stats:
+     * running_mean ← (1−m)·running_mean + m·μ; running_var ← (1−m)·running_var + m·var·n/(n−1).
+     * Returns {y, mean [C], invstd [C]}.
+     */
+    Tensor[] batchnormTrain(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
+                            float momentum, float eps);
+
+    /** BatchNorm2d in eval mode: y = γ·(x−running_mean)/sqrt(running_var+eps) + β. */
+    Tensor batchnormEval(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float eps);
+
+    /** Backward of batchnormTrain (batch statistics). {dx, dgamma, dbeta}. */
+    Tensor[] batchnormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor invstd);
+
+    /**
+     * Channels-first LayerNorm (ConvNeXt): at each (n,y,x), normalise over C with the biased
+     * variance, y = γ·(x−μ)·invstd + β. Returns {y, mean [N,H,W], invstd [N,H,W]}.
+     */
+    Tensor[] layernorm(Tensor x, Tensor gamma, Tensor beta, float eps);
+
+    /** {dx, dgamma, dbeta}. */
+    Tensor[] layernormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor invstd);
+
+    // ------------------------------------------------------------------ elementwise
+
+    /** Exact GELU: x·Φ(x) = 0.5·x·(1+erf(x/√2)). */
+    Tensor gelu(Tensor x);
+
+    Tensor geluBackward(Tensor x, Tensor dy);
+
+    /** a + b (same shape). */
+    Tensor add(Tensor a, Tensor b);
+
+    // ------------------------------------------------------------------ gated skip attention
+
+    /**
+     * First half of the gate: g [N,3C,H,W] is Linear(C→3C) of the low path, s [N,C,H,W] the skip.
+     * u = g[:, 0:C] + s.
+     */
+    Tensor gateIn(Tensor g, Tensor s);
+
+    /**
+     * Second half: a = Linear1(u) [N,C,H,W]; out = σ(a)⊙s + σ(g[:,C:2C])⊙tanh(g[:,2C:3C]).
+     */
+    Tensor gateOut(Tensor a, Tensor s, Tensor g);
+
+    /**
+     * Backward of gateOut: {da, ds, dg} where dg is [N,3C,H,W] with channels 0..C-1 zero.
+     * (gateIn's backward is a copy: dg[:,0:C] = du, ds = du; see {@link #gateInBackward}.)
+     */
+    Tensor[] gateOutBackward(Tensor a, Tensor s, Tensor g, Tensor dout);
+
+    /** Backward of gateIn: returns dg [N,3C,H,W] = (du, 0, 0) over channel blocks; ds = du is the caller's. */
+    Tensor gateInBackward(Tensor du, int threeC);
+
+    // ------------------------------------------------------------------ resampling and layout
+
+    /** Bilinear ×2 upsampling with align_corners=True: [N,C,H,W] → [N,C,2H,2W]. */
+    Tensor upsample2x(Tensor x);
+
+    /** Adjoint of upsample2x: dy [N,C,2H,2W] → dx [N,C,H,W]. */
+    Tensor upsample2xBackward(Tensor dy);
+
+    /** Zero padding: [N,C,H,W] → [N,C,H+top+bottom,W+left+right] (all ≥ 0). */
+    Tensor pad2d(Tensor x, int top, int bottom, int left, int right);
+
+    /** Adjoint of pad2d (a crop): dy → dx [N,C,H,W] taken at (top,left). */
+    Tensor pad2dBackward(Tensor dy, int top, int left, int h, int w);
+
+    /** Channel concat: a [N,Ca,H,W], b [N,Cb,H,W] → [N,Ca+Cb,H,W]. */
+    Tensor concat(Tensor a, Tensor b);
+
+    /** Channels [c0,c1) of x: [N,C,H,W] → [N,c1−c0,H,W] (the adjoint of concat). */
+    Tensor sliceChannels(Tensor x, int c0, int c1);
+
+    // ------------------------------------------------------------------ loss
+
+    /**
+     * Cross-entropy (mean over non-ignored pixels, ignore index 255) + 1 − mean over classes of
+     * soft Dice (softmax probabilities; per image and class, ignored pixels removed;
+     * dice = (2·Σp·t + 1e-6)/(Σp + Σt + 1e-6), Σp+Σt = 0 replaced by 2·Σp·t; averaged over images,
+     * then classes). logits [N,K,H,W]; target [N,H,W] holding class indices as floats (255 =
+     * ignore). Returns the loss and d loss / d logits in one pass.
+     */
+    LossResult ceDiceLoss(Tensor logits, Tensor target);
+
+    // ------------------------------------------------------------------ optimiser
+
+    /**
+     * One torch.optim.AdamW step, in place over whole tensors (flat buffers):
+     * p ← p·(1 − lr·wd); m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²;
+     * p ← p − lr·(m/(1−β1^t)) / (sqrt(v/(1−β2^t)) + eps). {@code step} is t ≥ 1.
+     */
+    void adamw(Tensor p, Tensor g, Tensor m, Tensor v, float lr, float beta1, float beta2,
+               float eps, float weightDecay, int step);
+}

@@ -1,0 +1,46 @@
+package convunext.backend.cuda;
+
+/**
+ * The device under the CUDA backend: a real GPU through JCuda's driver API, or the emulator
+ * (the same kernels/*.cu compiled by g++ against our CUDA emulation header, loaded through JNI).
+ * The CUDA backend's launch code is identical for both; only this interface differs.
+ *
+ * <p>Device memory is addressed by raw 64-bit device addresses (on the emulator, host addresses).
+ * Every failing call throws {@link CudaError} naming the call (and, for launches, the kernel).
+ */
+public interface Device extends AutoCloseable {
+
+    /** "cuda" or "emulated". */
+    String kind();
+
+    /** GPU name / emulator description, driver version, compute capability. */
+    String describe();
+
+    /** Allocates {@code bytes} of device memory (not initialised). */
+    long malloc(long bytes);
+
+    void free(long ptr);
+
+    void copyHtoD(long dst, float[] src, int srcOff, int count);
+
+    void copyDtoH(float[] dst, int dstOff, long src, int count);
+
+    void copyDtoD(long dst, long src, long bytes);
+
+    void memsetZero(long ptr, long bytes);
+
+    /**
+     * Launches {@code kernel} (an extern "C" name from kernels/*.cu) on a grid of blocks
+     * {@code grid[0..2]} of {@code block[0..2]} threads with {@code sharedBytes} of dynamic
+     * shared memory, passing {@code args} in order (see {@link KernelArgs}).
+     */
+    void launch(String kernel, int[] grid, int[] block, int sharedBytes, KernelArgs args);
+
+    /** Waits for all launched work; surfaces asynchronous errors. */
+    void synchronize();
+
+    /** {free, total} device memory in bytes. */
+    long[] memInfo();
+
+    @Override void close();
+}
