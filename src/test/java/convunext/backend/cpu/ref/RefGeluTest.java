@@ -22,6 +22,8 @@ class RefGeluTest {
         {2.7, 0.9998656672600594, 0.00013433273994052422},
         {3.9, 0.9999999652077514, 3.479224859723177e-08},
         {6.0, 1.0, 2.1519736712498916e-17},
+        {7.3, 1.0, 5.502573750691923e-25},
+        {12.0, 1.0, 1.3562611692059042e-64},
     };
 
     @Test void erfMatchesTable() {
@@ -38,8 +40,8 @@ class RefGeluTest {
         assertEquals(0, RefGelu.gelu(0.0), 0);
         assertEquals(0.5 * (1 + 0.6778011938374184) * 0.7 * Math.sqrt(2), RefGelu.gelu(0.7 * Math.sqrt(2)), 1e-15);
         assertEquals(-0.3 * Math.sqrt(2) * 0.5 * (1 - 0.3286267594591274), RefGelu.gelu(-0.3 * Math.sqrt(2)), 1e-15);
-        // Far left tail keeps relative accuracy: gelu(−10) = −10·Φ(−10) ≈ −7.62e-23.
-        assertEquals(-10 * 7.619853024160593e-24, RefGelu.gelu(-10.0), 1e-36); // CPython 0.5*erfc(10/√2)
+        // Far left tail keeps relative accuracy: −10·Φ(−10) = −10·erfc(7.0710678118654755)/2 (CPython).
+        assertEquals(-10 * 7.619853024160498e-24, RefGelu.gelu(-10.0), 1e-36);
     }
 
     @Test void gradients() {
