@@ -55,7 +55,8 @@ final class CpuLoss {
             count += valid[i];
             ce += ceSum[i];
         }
-        ce /= count;
+        // No kept pixel at all: PyTorch's CE is 0/0; the oracle (and this backend) use 0 instead.
+        ce = count == 0 ? 0 : ce / count;
         double diceMean = 0;
         // dL/dp_c = −(1/(K·N))·(2·t_c/(S+ε) − (2I+ε)/(S+ε)²) on valid pixels (0 where S = 0: dice ≡ 1).
         double[][] aCoef = new double[n][k], bCoef = new double[n][k];
@@ -71,7 +72,7 @@ final class CpuLoss {
                     bCoef[i][c] = -scale * (2 * in + SMOOTH) / (den * den);
                 }
             }
-        double ceScale = 1.0 / count;
+        double ceScale = count == 0 ? 0 : 1.0 / count;
         // Pass 2: gradient. grad currently holds the probabilities.
         CpuThreads.parallelFor(n, i -> {
             double[] pr = new double[k], gp = new double[k];
