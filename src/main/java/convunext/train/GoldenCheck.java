@@ -20,11 +20,15 @@ import java.util.Map;
  * logits, loss, every gradient, BN running statistics, the AdamW losses and weights, eval logits)
  * on a backend, and reports ‖ours − ref‖ / ‖ref‖ for each.
  *
- * <p>Groups of tensors (gradients, weights after AdamW) are also scored as a whole (‖Δ‖ over the
- * concatenation / ‖ref‖ over it), which is what the tolerance applies to: a few parameters have an
- * exactly-zero true gradient (biases just before a BatchNorm, whose batch mean cancels them), so
- * their per-tensor relative error is rounding noise over zero, and AdamW turns that noise into
- * steps of up to ~lr·|g|/(|g|+eps); the per-tensor worst is printed but not held to the tolerance.
+ * <p>Groups of tensors (gradients, weights after AdamW) are scored as a whole (‖Δ‖ over the
+ * concatenation / ‖ref‖ over it); the worst single tensor is printed beside. A few parameters have
+ * an exactly-zero true gradient (biases just before a BatchNorm, whose batch mean cancels them:
+ * the fixture's float64 gradient is ~1e-17). Float32 rounding leaves ~1e-9 there, and AdamW, which
+ * divides by √v + 1e-8, turns that into real steps of up to ~0.1·lr. Those weights are therefore
+ * scored in their own row with a loose bound ({@link #ILL_TOL}), and because eval-mode BatchNorm no
+ * longer cancels them, the eval logits after our own AdamW steps get {@link #EVAL_TRAJECTORY_FACTOR}
+ * × the tolerance; the eval forward itself is held to the tolerance by a second row that starts
+ * from the fixture's {@code after.*} weights.
  */
 public final class GoldenCheck {
     /** One compared quantity. */
@@ -35,6 +39,13 @@ public final class GoldenCheck {
     public record Report(Path fixture, ConvUNeXt.Config config, int[] inputShape, String backend, List<Row> rows) {
         public boolean ok() { return rows.stream().allMatch(Row::ok); }
     }
+
+    /** Bound on ‖Δ‖/‖ref‖ for weights whose true gradient is zero (see the class comment). */
+    public static final double ILL_TOL = 1e-2;
+    /** Eval logits after our own AdamW trajectory, when zero-gradient weights exist: this × tol. */
+    public static final double EVAL_TRAJECTORY_FACTOR = 20;
+    /** A reference gradient this small relative to the whole gradient's norm is a true zero. */
+    static final double ZERO_GRAD = 1e-12;
 
     private GoldenCheck() {}
 
@@ -81,6 +92,15 @@ public final class GoldenCheck {
                 keys.add(e.name);
             }
             rows.add(compare("grad.* (all parameters)", ours, refs, keys, tol));
+            double gradNorm = 0;
+            for (SafeTensors.Entry r : refs) for (double d : r.data()) gradNorm += d * d;
+            gradNorm = Math.sqrt(gradNorm);
+            java.util.Set<String> zeroGrad = new java.util.HashSet<>();
+            for (int k = 0; k < refs.size(); k++) {
+                double n = 0;
+                for (double d : refs.get(k).data()) n += d * d;
+                if (Math.sqrt(n) <= ZERO_GRAD * gradNorm) zeroGrad.add(keys.get(k));
+            }
             ours.clear(); refs.clear(); keys.clear();
             for (ParamStore.Entry e : model.params.entries().values()) {
                 if (e.kind != ParamStore.Kind.RUNNING_MEAN && e.kind != ParamStore.Kind.RUNNING_VAR) continue;
@@ -116,17 +136,31 @@ public final class GoldenCheck {
             for (int s = 0; s < steps; s++) lf[s] = (float) losses[s];
             rows.add(compare("adamw.losses", List.of(lf), List.of(refLosses), List.of("adamw.losses"), tol));
             ours.clear(); refs.clear(); keys.clear();
+            List<float[]> illOurs = new ArrayList<>();
+            List<SafeTensors.Entry> illRefs = new ArrayList<>();
+            List<String> illKeys = new ArrayList<>();
             for (ParamStore.Entry e : model.params.entries().values()) {
-                ours.add(model.params.read(e));
-                refs.add(c.require("after." + e.name, file));
-                keys.add(e.name);
+                boolean ill = zeroGrad.contains(e.name);
+                (ill ? illOurs : ours).add(model.params.read(e));
+                (ill ? illRefs : refs).add(c.require("after." + e.name, file));
+                (ill ? illKeys : keys).add(e.name);
             }
             rows.add(compare("after.* (weights and buffers)", ours, refs, keys, tol));
+            if (!illKeys.isEmpty())
+                rows.add(compare("after.* (zero-gradient biases)", illOurs, illRefs, illKeys, ILL_TOL));
 
-            // 3. eval-mode forward with the running statistics
+            // 3. eval-mode forward with the running statistics: after our AdamW steps, and from after.*
+            double evalTol = zeroGrad.isEmpty() ? tol : EVAL_TRAJECTORY_FACTOR * tol;
+            SafeTensors.Entry refEval = c.require("eval_logits", file);
             try (Tape t = new Tape(be, false)) {
                 Var logits = model.forward(t, x, false);
-                rows.add(compare("eval_logits", List.of(be.download(logits.value)), List.of(c.require("eval_logits", file)),
+                rows.add(compare("eval_logits (our AdamW steps)", List.of(be.download(logits.value)), List.of(refEval),
+                        List.of("eval_logits"), evalTol));
+            }
+            load(model, c, "after.", file);
+            try (Tape t = new Tape(be, false)) {
+                Var logits = model.forward(t, x, false);
+                rows.add(compare("eval_logits (from after.*)", List.of(be.download(logits.value)), List.of(refEval),
                         List.of("eval_logits"), tol));
             }
         } finally {

@@ -3,13 +3,16 @@ package convunext.backend.cpu.ref;
 /**
  * nn.Linear over the channel axis of NCHW in float64, mirroring {@code Backend.linear}:
  * x [N,Ci,H,W], w [Co,Ci], b [Co] or null; y[n,o,p] = b[o] + Σ_i w[o,i]·x[n,i,p].
+ * A 1×1 conv weight [Co,Ci,1,1] (same memory layout) is accepted too, as the model runs 1×1
+ * convolutions through linear; dw then has that shape.
  */
 public final class RefLinear {
     private RefLinear() {}
 
     private static void check(String op, D x, D w) {
         D.rank(op, "x", x, 4);
-        D.rank(op, "w", w, 2);
+        D.require(w.rank() == 2 || (w.rank() == 4 && w.dim(2) == 1 && w.dim(3) == 1), op,
+                "w must be [Co,Ci] or [Co,Ci,1,1], got " + w.shapeString());
         D.require(w.dim(1) == x.dim(1), op, "w " + w.shapeString() + " does not match the channels of x " + x.shapeString());
     }
 
@@ -29,7 +32,7 @@ public final class RefLinear {
         return y;
     }
 
-    /** {dx (null unless needDx), dw [Co,Ci], db [Co] (null unless hasBias)}. */
+    /** {dx (null unless needDx), dw shaped like w, db [Co] (null unless hasBias)}. */
     public static D[] linearBackward(D x, D w, D dy, boolean needDx, boolean hasBias) {
         String op = "linearBackward";
         check(op, x, w);

@@ -37,6 +37,20 @@ class RefLinearTest {
         assertArrayEquals(new double[] {310.25, 420.25, -1.5, -2}, y.data, 0);
     }
 
+    /** The model runs 1×1 convolutions through linear with their [Co,Ci,1,1] weight. */
+    @Test void acceptsConv1x1WeightAndMatchesConv2d() {
+        Random rnd = new Random(13);
+        D x = D.uniform(rnd, -1, 1, 2, 3, 4, 5), w = D.uniform(rnd, -1, 1, 4, 3, 1, 1), b = D.uniform(rnd, -1, 1, 4);
+        D y = RefLinear.linear(x, w, b);
+        assertEquals(0, y.maxAbsDiff(RefConv2d.conv2d(x, w, b, 1, 0, false)), 1e-14);
+        D r = GradCheck.weights(rnd, y);
+        D[] g = RefLinear.linearBackward(x, w, r, true, true);
+        assertArrayEquals(w.shape, g[1].shape);
+        D[] gc = RefConv2d.conv2dBackward(x, w, r, 1, 0, false, true, true);
+        for (int i = 0; i < 3; i++) assertEquals(0, g[i].maxAbsDiff(gc[i]), 1e-13);
+        assertThrows(IllegalArgumentException.class, () -> RefLinear.linear(x, new D(4, 3, 1, 2), null));
+    }
+
     @Test void shapeMismatchNamesOp() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> RefLinear.linear(new D(1, 3, 2, 2), new D(4, 2), null));
