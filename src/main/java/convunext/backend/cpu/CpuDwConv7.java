@@ -13,8 +13,6 @@ final class CpuDwConv7 {
     private CpuDwConv7() {}
 
     private static final int K = 7, P = 3;
-    /** Rows accumulated in the float lane sums before they are flushed into double (dw). */
-    private static final int FLUSH_ROWS = 16;
 
     private static void check(String op, Tensor x, Tensor w) {
         Shapes.rank(op, "x", x, 4);
@@ -71,7 +69,7 @@ final class CpuDwConv7 {
         int xo = x.off(), wo = w.off(), dyo = dy.off(), dxo = dx.off(), dwo = dw.off(), dbo = db.off();
         int hp = h + 2 * P, wp = wd + 2 * P;
         CpuThreads.chunks(c, 1, 4, (c0, c1) -> {
-            float[] pad = new float[hp * wp], dpad = new float[hp * wp], lanes = new float[K * K * wd];
+            float[] pad = new float[hp * wp], dpad = new float[hp * wp];
             float[] zpad = new float[(h + 4 * P) * (wd + 4 * P)], flipped = new float[K * K];   // zero borders stay zero
             double[] gw = new double[K * K];
             for (int ch = c0; ch < c1; ch++) {
@@ -82,7 +80,7 @@ final class CpuDwConv7 {
                     int pl = (i * c + ch) * plane;
                     padPlane(xa, xo + pl, h, wd, pad);
                     gb += CpuReduce.sum(dya, dyo + pl, plane);
-                    weightGrad(pad, dya, dyo + pl, h, wd, lanes, gw);
+                    SimdOps.BEST.tapSums(dya, dyo + pl, pad, h, wd, gw);
                     inputGrad(dya, dyo + pl, h, wd, flipped, zpad, dpad, dxa, dxo + pl);
                 }
                 for (int t = 0; t < K * K; t++) dwa[dwo + ch * K * K + t] = (float) gw[t];
@@ -90,26 +88,6 @@ final class CpuDwConv7 {
             }
         });
         return new Tensor[] {dx, dw, db};
-    }
-
-    /** gw[t] += Σ_{y,x} dy[y][x]·pad[y+ky][x+kx]: float lane sums per tap, flushed to double. */
-    private static void weightGrad(float[] pad, float[] dy, int dyo, int h, int w, float[] lanes, double[] gw) {
-        int wp = w + 2 * P;
-        java.util.Arrays.fill(lanes, 0f);
-        for (int r = 0; r < h; r++) {
-            int g = dyo + r * w;
-            for (int ky = 0; ky < K; ky++) {
-                int rb = (r + ky) * wp;
-                for (int kx = 0; kx < K; kx++) {
-                    int l = (ky * K + kx) * w, s = rb + kx;
-                    for (int i = 0; i < w; i++) lanes[l + i] = Math.fma(dy[g + i], pad[s + i], lanes[l + i]);
-                }
-            }
-            if ((r + 1) % FLUSH_ROWS == 0 || r == h - 1) {
-                for (int t = 0; t < K * K; t++) gw[t] += CpuReduce.sum(lanes, t * w, w);
-                java.util.Arrays.fill(lanes, 0f);
-            }
-        }
     }
 
     /**

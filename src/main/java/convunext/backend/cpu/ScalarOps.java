@@ -30,4 +30,21 @@ final class ScalarOps implements SimdOps {
                 for (int i = 0; i < n; i++) y[yo + i] = Math.fma(t, src[s + i], y[yo + i]);
             }
     }
+
+    @Override public void tapSums(float[] dy, int dyo, float[] pad, int h, int w, double[] gw) {
+        int wp = w + 6;
+        float[] lanes = new float[49 * w];
+        for (int r = 0; r < h; r++) {
+            int g = dyo + r * w;
+            for (int ky = 0; ky < 7; ky++)
+                for (int kx = 0; kx < 7; kx++) {
+                    int l = (ky * 7 + kx) * w, s = (r + ky) * wp + kx;
+                    for (int i = 0; i < w; i++) lanes[l + i] = Math.fma(dy[g + i], pad[s + i], lanes[l + i]);
+                }
+            if ((r + 1) % 16 == 0 || r == h - 1) {
+                for (int t = 0; t < 49; t++) gw[t] += CpuReduce.sum(lanes, t * w, w);
+                java.util.Arrays.fill(lanes, 0f);
+            }
+        }
+    }
 }

@@ -20,6 +20,12 @@ interface SimdOps {
      */
     void row7(float[] src, int so, int ld, float[] w, int wo, float init, float[] y, int yo, int n);
 
+    /**
+     * Weight gradient of the depthwise 7×7 over one plane: gw[ky·7 + kx] += Σ_{y,x}
+     * dy[dyo + y·w + x]·pad[(y+ky)·(w+6) + x + kx], float partial sums added in double.
+     */
+    void tapSums(float[] dy, int dyo, float[] pad, int h, int w, double[] gw);
+
     String describe();
 
     private static SimdOps pick() {

@@ -20,12 +20,18 @@ final class VectorOps implements SimdOps {
 
     private static FloatVector c(float v) { return FloatVector.broadcast(S, v); }
 
-    /** Returns {Φ(x), exp(−x²/2)} lanes. */
-    private static FloatVector[] phi(FloatVector x) {
+    /** exp(−x²/2) with x² split exactly (x·x plus its FMA rounding error). */
+    private static FloatVector expHalfSq(FloatVector x) {
+        FloatVector xx = x.mul(x);
+        FloatVector err = x.fma(x, xx.neg());
+        return xx.mul(-0.5f).lanewise(VectorOperators.EXP).mul(err.fma(c(-0.5f), c(1f)));
+    }
+
+    /** Φ(x) given e = exp(−x²/2). */
+    private static FloatVector phi(FloatVector x, FloatVector e) {
         FloatVector a = x.abs().mul(INV_SQRT2);
-        FloatVector t = a.fma(0.5f, 1f);
-        t = FloatVector.broadcast(S, 1f).div(t);
-        FloatVector q = t.fma(0.17087277f, -0.82215223f);  // (float, float) overload: t·a + b
+        FloatVector t = c(1f).div(a.fma(c(0.5f), c(1f)));
+        FloatVector q = t.fma(c(0.17087277f), c(-0.82215223f));
         q = q.fma(t, c(1.48851587f));
         q = q.fma(t, c(-1.13520398f));
         q = q.fma(t, c(0.27886807f));
@@ -34,22 +40,16 @@ final class VectorOps implements SimdOps {
         q = q.fma(t, c(0.37409196f));
         q = q.fma(t, c(1.00002368f));
         q = q.fma(t, c(-1.26551223f));
-        FloatVector xx = x.mul(x);
-        FloatVector err = x.fma(x, xx.neg());                        // x² = xx + err exactly
-        FloatVector e = xx.mul(-0.5f).lanewise(VectorOperators.EXP)
-                .mul(err.fma(-0.5f, 1f));                              // exp(−x²/2), first order in err
-        FloatVector r = t.mul(e).mul(q.lanewise(VectorOperators.EXP));  // erfc(|x|/√2)
-        FloatVector half = r.mul(0.5f);
+        FloatVector half = t.mul(e).mul(q.lanewise(VectorOperators.EXP)).mul(0.5f);   // erfc(|x|/√2)/2
         VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
-        FloatVector p = half.blend(FloatVector.broadcast(S, 1f).sub(half), pos);
-        return new FloatVector[] {p, e};
+        return half.blend(c(1f).sub(half), pos);
     }
 
     @Override public void gelu(float[] x, int xo, float[] y, int yo, int n) {
         int i = 0;
         for (; i + L <= n; i += L) {
             FloatVector v = FloatVector.fromArray(S, x, xo + i);
-            v.mul(phi(v)[0]).intoArray(y, yo + i);
+            v.mul(phi(v, expHalfSq(v))).intoArray(y, yo + i);
         }
         if (i < n) new ScalarOps().gelu(x, xo + i, y, yo + i, n - i);
     }
@@ -58,12 +58,38 @@ final class VectorOps implements SimdOps {
         int i = 0;
         for (; i + L <= n; i += L) {
             FloatVector v = FloatVector.fromArray(S, x, xo + i);
-            FloatVector[] pe = phi(v);
-            FloatVector d = v.mul(INV_SQRT_2PI).fma(pe[1], pe[0]);
+            FloatVector e = expHalfSq(v);
+            FloatVector d = v.mul(INV_SQRT_2PI).fma(e, phi(v, e));
             d.mul(FloatVector.fromArray(S, dy, dyo + i)).intoArray(dx, dxo + i);
         }
         if (i < n) new ScalarOps().geluBackward(x, xo + i, dy, dyo + i, dx, dxo + i, n - i);
     }
+
+    @Override public void tapSums(float[] dy, int dyo, float[] pad, int h, int w, double[] gw) {
+        int wp = w + 6, wv = w - w % L;
+        for (int r0 = 0; r0 < h; r0 += ROWS) {
+            int r1 = Math.min(h, r0 + ROWS);
+            for (int ky = 0; ky < 7; ky++)
+                for (int kx = 0; kx < 7; kx++) {
+                    FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
+                    double tail = 0;
+                    for (int r = r0; r < r1; r++) {
+                        int g = dyo + r * w, s = (r + ky) * wp + kx, i = 0;
+                        for (; i + 2 * L <= wv; i += 2 * L) {
+                            a0 = FloatVector.fromArray(S, dy, g + i).fma(FloatVector.fromArray(S, pad, s + i), a0);
+                            a1 = FloatVector.fromArray(S, dy, g + i + L).fma(FloatVector.fromArray(S, pad, s + i + L), a1);
+                        }
+                        for (; i < wv; i += L)
+                            a0 = FloatVector.fromArray(S, dy, g + i).fma(FloatVector.fromArray(S, pad, s + i), a0);
+                        for (; i < w; i++) tail += (double) dy[g + i] * pad[s + i];
+                    }
+                    gw[ky * 7 + kx] += a0.add(a1).reduceLanes(VectorOperators.ADD) + tail;
+                }
+        }
+    }
+
+    /** Rows per float partial sum of {@link #tapSums} before it is added in double. */
+    private static final int ROWS = 16;
 
     @Override public void row7(float[] src, int so, int ld, float[] w, int wo, float init, float[] y, int yo, int n) {
         int i = 0;

@@ -52,4 +52,27 @@ class SimdOpsTest {
             }
         }
     }
+
+    @Test void tapSums() {
+        Random r = new Random(63);
+        int h = 19, w = 37, wp = w + 6;
+        float[] dy = new float[h * w + 2], pad = new float[(h + 6) * wp];
+        for (int i = 0; i < dy.length; i++) dy[i] = (float) r.nextGaussian();
+        for (int i = 0; i < pad.length; i++) pad[i] = (float) (r.nextGaussian() + 0.5);
+        for (SimdOps ops : impls()) {
+            double[] gw = new double[49];
+            gw[3] = 1.5;
+            ops.tapSums(dy, 2, pad, h, w, gw);
+            for (int t = 0; t < 49; t++) {
+                double s = t == 3 ? 1.5 : 0, mag = Math.abs(s);
+                for (int y = 0; y < h; y++)
+                    for (int x = 0; x < w; x++) {
+                        double v = (double) dy[2 + y * w + x] * pad[(y + t / 7) * wp + x + t % 7];
+                        s += v;
+                        mag += Math.abs(v);
+                    }
+                assertEquals(s, gw[t], 1e-5 * mag, ops.describe() + " tapSums tap " + t);
+            }
+        }
+    }
 }
