@@ -20,12 +20,18 @@ public final class GemmOps {
 
     private static String variant(String kernel, int m) { return bm(m) == 32 ? kernel + "_bm32" : kernel; }
 
+    /** x [N,Ci,H,W]; w [Co,Ci] or, the same memory, a 1x1 conv weight [Co,Ci,1,1]. */
+    private static void check(String op, Tensor x, Tensor w) {
+        Shapes.rank(op, "x", x, 4);
+        Shapes.require(w.rank() == 2 || (w.rank() == 4 && w.dim(2) == 1 && w.dim(3) == 1), op,
+                "w must be [Co,Ci] or [Co,Ci,1,1], got " + w.shapeString());
+        Shapes.require(w.dim(1) == x.dim(1), op, "w " + w.shapeString() + " does not match the channels of x " + x.shapeString());
+    }
+
     public Tensor linear(Tensor x, Tensor w, Tensor b) {
         String op = "linear";
-        Shapes.rank(op, "x", x, 4);
-        Shapes.rank(op, "w", w, 2);
+        check(op, x, w);
         int n = x.dim(0), ci = x.dim(1), h = x.dim(2), wd = x.dim(3), co = w.dim(0);
-        Shapes.require(w.dim(1) == ci, op, "w " + w.shapeString() + " does not match x " + x.shapeString());
         if (b != null) Shapes.shape(op, "b", b, co);
         Tensor y = k.empty(n, co, h, wd);
         forward(op, x, w, b, y, n, co, ci, h * wd);
@@ -43,14 +49,12 @@ public final class GemmOps {
 
     public Tensor[] linearBackward(Tensor x, Tensor w, Tensor dy, boolean needDx, boolean hasBias) {
         String op = "linearBackward";
-        Shapes.rank(op, "x", x, 4);
-        Shapes.rank(op, "w", w, 2);
+        check(op, x, w);
         int n = x.dim(0), ci = x.dim(1), h = x.dim(2), wd = x.dim(3), co = w.dim(0);
-        Shapes.require(w.dim(1) == ci, op, "w " + w.shapeString() + " does not match x " + x.shapeString());
         Shapes.shape(op, "dy", dy, n, co, h, wd);
         Tensor dx = needDx ? k.empty(n, ci, h, wd) : null;
         if (dx != null) backwardData(op, dy, w, dx, n, ci, co, h * wd);
-        Tensor dw = k.empty(co, ci);
+        Tensor dw = k.empty(w.shape());   // [Co,Ci] or a 1x1 conv weight [Co,Ci,1,1]
         backwardWeight(op, dy, x, dw, n, co, ci, h * wd);
         Tensor db = null;
         if (hasBias) {
