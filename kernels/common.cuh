@@ -3,7 +3,14 @@
 // library (the emulator) sees no duplicate symbols.
 #pragma once
 
-#define CU_THREADS 256   // block size used by the reduction kernels (a power of two)
+#define CU_THREADS 256
+
+// Loop unrolling hint for nvcc; host compilers (the emulator's g++) do without it.
+#if defined(__CUDACC__)
+#define CU_UNROLL _Pragma("unroll")
+#else
+#define CU_UNROLL
+#endif   // block size used by the reduction kernels (a power of two)
 
 // Reflect an index into [0, n): PyTorch padding_mode='reflect' (single reflection, pad < n).
 // The clamp keeps indices of tile positions that no valid output reads inside the buffer.

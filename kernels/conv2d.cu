@@ -154,7 +154,7 @@ extern "C" __global__ void conv2d_backward_data(const float* dy, const float* w,
                     for (int oo = 0; oo < oc; oo++) {
                         float dv = d[(long long)oo * OH * OW];
                         const float* ws = smem + oo * CONV_ICB * kk + t;
-#pragma unroll
+CU_UNROLL
                         for (int ii = 0; ii < CONV_ICB; ii++) acc[ii] += ws[ii * kk] * dv;
                     }
                 }

@@ -29,12 +29,12 @@
 // acc[o] += sum_{a,e} wf[a*7+e] * tile[ly0+o+a][lx+e] for the thread's 4 outputs.
 static __device__ inline void dw_accumulate(const float (*tile)[DW_E + 1], const float* wf, int ly0,
                                             int lx, float* acc) {
-#pragma unroll
+CU_UNROLL
     for (int r = 0; r < DW_R + 6; r++) {
-#pragma unroll
+CU_UNROLL
         for (int e = 0; e < 7; e++) {
             float v = tile[ly0 + r][lx + e];
-#pragma unroll
+CU_UNROLL
             for (int o = 0; o < DW_R; o++) {
                 int a = r - o;
                 if (a >= 0 && a < 7) acc[o] += wf[a * 7 + e] * v;
@@ -165,14 +165,14 @@ extern "C" __global__ void dwconv7_backward_weight_part(const float* x, const fl
     }
     __syncthreads();
     float acc[50];
-#pragma unroll
+CU_UNROLL
     for (int t = 0; t < 50; t++) acc[t] = 0.0f;
-#pragma unroll
+CU_UNROLL
     for (int r = 0; r < DW_R + 6; r++) {
-#pragma unroll
+CU_UNROLL
         for (int e = 0; e < 7; e++) {
             float v = tile[ly0 + r][lx + e];
-#pragma unroll
+CU_UNROLL
             for (int o = 0; o < DW_R; o++) {
                 int a = r - o;
                 if (a >= 0 && a < 7) acc[a * 7 + e] += d[o] * v;
@@ -181,7 +181,7 @@ extern "C" __global__ void dwconv7_backward_weight_part(const float* x, const fl
     }
     acc[49] = d[0] + d[1] + d[2] + d[3];
     int warp = tid >> 5, lane = tid & 31;
-#pragma unroll
+CU_UNROLL
     for (int t = 0; t < 50; t++) {
         float v = cu_warp_sum(acc[t]);
         if (lane == 0) red[warp][t] = v;

@@ -36,7 +36,7 @@ template <int BM, bool A_KFAST, bool B_NFAST, class LA, class LB>
 static __device__ inline void gt_load(const LA& la, const LB& lb, int M, int N, int m0, int n0,
                                       int k0, int kEnd, float* ra, float* rb) {
     const int tid = threadIdx.x;
-#pragma unroll
+CU_UNROLL
     for (int r = 0; r < BM / 16; r++) {
         int e = tid + GT_THREADS * r;
         int kk = A_KFAST ? (e % GT_BK) : (e / BM);
@@ -44,7 +44,7 @@ static __device__ inline void gt_load(const LA& la, const LB& lb, int M, int N, 
         int gm = m0 + mm, gk = k0 + kk;
         ra[r] = (gm < M && gk < kEnd) ? la.at(gm, gk) : 0.0f;
     }
-#pragma unroll
+CU_UNROLL
     for (int r = 0; r < 4; r++) {
         int e = tid + GT_THREADS * r;
         int kk = B_NFAST ? (e / GT_BN) : (e % GT_BK);
@@ -58,14 +58,14 @@ template <int BM, bool A_KFAST, bool B_NFAST>
 static __device__ inline void gt_store_smem(const float* ra, const float* rb,
                                             float (*As)[BM + GT_PAD], float (*Bs)[GT_BN + GT_PAD]) {
     const int tid = threadIdx.x;
-#pragma unroll
+CU_UNROLL
     for (int r = 0; r < BM / 16; r++) {
         int e = tid + GT_THREADS * r;
         int kk = A_KFAST ? (e % GT_BK) : (e / BM);
         int mm = A_KFAST ? (e / GT_BK) : (e % BM);
         As[kk][mm] = ra[r];
     }
-#pragma unroll
+CU_UNROLL
     for (int r = 0; r < 4; r++) {
         int e = tid + GT_THREADS * r;
         int kk = B_NFAST ? (e / GT_BN) : (e % GT_BK);
@@ -87,16 +87,16 @@ static __device__ inline void gt_mainloop(const LA& la, const LB& lb, int M, int
         __syncthreads();
         if (k0 + GT_BK < kEnd)
             gt_load<BM, A_KFAST, B_NFAST>(la, lb, M, N, m0, n0, k0 + GT_BK, kEnd, ra, rb);
-#pragma unroll
+CU_UNROLL
         for (int kk = 0; kk < GT_BK; kk++) {
             float a[BM / 16], b[4];
-#pragma unroll
+CU_UNROLL
             for (int i = 0; i < BM / 16; i++) a[i] = As[kk][ty + 16 * i];
-#pragma unroll
+CU_UNROLL
             for (int j = 0; j < 4; j++) b[j] = Bs[kk][tx + 16 * j];
-#pragma unroll
+CU_UNROLL
             for (int i = 0; i < BM / 16; i++)
-#pragma unroll
+CU_UNROLL
                 for (int j = 0; j < 4; j++) acc[i][j] += a[i] * b[j];
         }
         __syncthreads();
@@ -108,12 +108,12 @@ template <int BM>
 static __device__ inline void gt_store_c(float* C, long long ldc, const float* bias, int M, int N,
                                          int m0, int n0, float (*acc)[4]) {
     const int tx = threadIdx.x & 15, ty = threadIdx.x >> 4;
-#pragma unroll
+CU_UNROLL
     for (int i = 0; i < BM / 16; i++) {
         int m = m0 + ty + 16 * i;
         if (m >= M) continue;
         float bv = bias ? bias[m] : 0.0f;
-#pragma unroll
+CU_UNROLL
         for (int j = 0; j < 4; j++) {
             int n = n0 + tx + 16 * j;
             if (n < N) C[(long long)m * ldc + n] = acc[i][j] + bv;
@@ -123,8 +123,8 @@ static __device__ inline void gt_store_c(float* C, long long ldc, const float* b
 
 template <int BM>
 static __device__ inline void gt_zero(float (*acc)[4]) {
-#pragma unroll
+CU_UNROLL
     for (int i = 0; i < BM / 16; i++)
-#pragma unroll
+CU_UNROLL
         for (int j = 0; j < 4; j++) acc[i][j] = 0.0f;
 }
