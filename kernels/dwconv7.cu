@@ -15,9 +15,10 @@
 // 4 vertically consecutive outputs of one column so every loaded row feeds up to 4 outputs):
 //   dwconv7_forward, dwconv7_backward_data: grid (ceil(W/32), ceil(H/32), N*C); the 38x38 input
 //     (or dy) tile with its 3-pixel halo is staged in shared memory (reflect- or zero-filled).
-//   dwconv7_backward_weight_part: grid (tilesX*tilesY, N*C): per tile, 49 tap sums + the bias
-//     sum, reduced in the block (warp shuffles, then 8 warps) into
-//     partial[(c*50 + t)*S + n*tiles + tile], S = N*tiles.
+//   dwconv7_backward_weight_part: grid (ceil(tiles/tpb), N*C): block b accumulates 49 tap sums
+//     + the bias sum over tiles [b*tpb, (b+1)*tpb) in registers, then reduces them once in the
+//     block (warp shuffles, then 8 warps) into partial[(c*50 + t)*S + n*gridDim.x + b],
+//     S = N*gridDim.x.
 //   dwconv7_backward_weight: grid (C*50), 256 threads: fixed-order sum over S (deterministic),
 //     writes dw [C,49] and db [C].
 #include "common.cuh"
@@ -143,45 +144,50 @@ extern "C" __global__ void dwconv7_backward_data(const float* dy, const float* w
 
 extern "C" __global__ void dwconv7_backward_weight_part(const float* x, const float* dy,
                                                         float* partial, int C, int H, int W,
-                                                        int tilesX, int S) {
+                                                        int tilesX, int tiles, int tpb, int S) {
     __shared__ float tile[DW_E][DW_E + 1];
     __shared__ float red[8][50];
     int plane = blockIdx.y, c = plane % C, n = plane / C;
-    int tIdx = blockIdx.x;
-    int ty = tIdx / tilesX, tx = tIdx - ty * tilesX;
-    int x0 = tx * DW_T, y0 = ty * DW_T;
     int tid = threadIdx.y * DW_T + threadIdx.x;
+    int ly0 = threadIdx.y * DW_R, lx = threadIdx.x;
     const float* xp = x + (long long)plane * H * W;
     const float* dyp = dy + (long long)plane * H * W;
-    for (int e = tid; e < DW_E * DW_E; e += DW_T * 8) {
-        int r = e / DW_E, cc = e - r * DW_E;
-        tile[r][cc] = xp[cu_reflect(y0 - 3 + r, H) * W + cu_reflect(x0 - 3 + cc, W)];
-    }
-    int ly0 = threadIdx.y * DW_R, lx = threadIdx.x;
-    float d[DW_R];
-    for (int o = 0; o < DW_R; o++) {
-        int oy = y0 + ly0 + o, ox = x0 + lx;
-        d[o] = (oy < H && ox < W) ? dyp[oy * W + ox] : 0.0f;
-    }
-    __syncthreads();
     float acc[50];
-CU_UNROLL
+    CU_UNROLL
     for (int t = 0; t < 50; t++) acc[t] = 0.0f;
-CU_UNROLL
-    for (int r = 0; r < DW_R + 6; r++) {
-CU_UNROLL
-        for (int e = 0; e < 7; e++) {
-            float v = tile[ly0 + r][lx + e];
-CU_UNROLL
-            for (int o = 0; o < DW_R; o++) {
-                int a = r - o;
-                if (a >= 0 && a < 7) acc[a * 7 + e] += d[o] * v;
+    // This block's tiles [t0, t1): partial sums stay in registers across them, so the 50-value
+    // block reduction below is paid once per tpb tiles.
+    int t0 = blockIdx.x * tpb, t1 = cu_min(tiles, t0 + tpb);
+    for (int tIdx = t0; tIdx < t1; tIdx++) {
+        int ty = tIdx / tilesX, tx = tIdx - ty * tilesX;
+        int x0 = tx * DW_T, y0 = ty * DW_T;
+        __syncthreads();   // the previous tile is no longer read
+        for (int e = tid; e < DW_E * DW_E; e += DW_T * 8) {
+            int r = e / DW_E, cc = e - r * DW_E;
+            tile[r][cc] = xp[cu_reflect(y0 - 3 + r, H) * W + cu_reflect(x0 - 3 + cc, W)];
+        }
+        float d[DW_R];
+        for (int o = 0; o < DW_R; o++) {
+            int oy = y0 + ly0 + o, ox = x0 + lx;
+            d[o] = (oy < H && ox < W) ? dyp[oy * W + ox] : 0.0f;
+        }
+        __syncthreads();
+        CU_UNROLL
+        for (int r = 0; r < DW_R + 6; r++) {
+            CU_UNROLL
+            for (int e = 0; e < 7; e++) {
+                float v = tile[ly0 + r][lx + e];
+                CU_UNROLL
+                for (int o = 0; o < DW_R; o++) {
+                    int a = r - o;
+                    if (a >= 0 && a < 7) acc[a * 7 + e] += d[o] * v;
+                }
             }
         }
+        acc[49] += d[0] + d[1] + d[2] + d[3];
     }
-    acc[49] = d[0] + d[1] + d[2] + d[3];
     int warp = tid >> 5, lane = tid & 31;
-CU_UNROLL
+    CU_UNROLL
     for (int t = 0; t < 50; t++) {
         float v = cu_warp_sum(acc[t]);
         if (lane == 0) red[warp][t] = v;
@@ -190,8 +196,7 @@ CU_UNROLL
     if (tid < 50) {
         float s = 0.0f;
         for (int k = 0; k < 8; k++) s += red[k][tid];
-        int tiles = gridDim.x;
-        partial[((long long)c * 50 + tid) * S + (long long)n * tiles + tIdx] = s;
+        partial[((long long)c * 50 + tid) * S + (long long)n * gridDim.x + blockIdx.x] = s;
     }
 }
 

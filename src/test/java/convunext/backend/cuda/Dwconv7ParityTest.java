@@ -34,6 +34,16 @@ class Dwconv7ParityTest {
 
     @Test void severalTiles() { dwCase(1, 2, 37, 35); }
 
+    @Test void weightGradBlocksLoopOverTiles() {
+        int old = convunext.backend.cuda.ops.Dwconv7Ops.setWeightGradBlocks(2);
+        try {
+            dwCase(1, 2, 70, 45);   // 6 tiles per plane, 1 block per plane: each block loops over 6
+            dwCase(2, 1, 40, 36);   // 4 tiles, 1 block per plane
+        } finally {
+            convunext.backend.cuda.ops.Dwconv7Ops.setWeightGradBlocks(old);
+        }
+    }
+
     @Test void smallestPlanes() {
         dwCase(2, 3, 4, 4);
         dwCase(1, 2, 5, 7);

@@ -9,7 +9,16 @@ import convunext.tensor.Tensor;
 public final class Dwconv7Ops {
     private static final int T = 32;
     private static final int[] BLOCK = {32, 8, 1};
+    /** Blocks the weight gradient aims at (GPU fill); tests lower it to make blocks loop over tiles. */
+    static volatile int weightGradBlocks = 1024;
     private final Launcher k;
+
+    /** For tests: sets the weight-gradient block target; returns the previous one. */
+    public static int setWeightGradBlocks(int blocks) {
+        int old = weightGradBlocks;
+        weightGradBlocks = Math.max(1, blocks);
+        return old;
+    }
 
     public Dwconv7Ops(Launcher k) { this.k = k; }
 
@@ -52,12 +61,16 @@ public final class Dwconv7Ops {
                 new int[]{Launcher.ceilDiv(wd, T), Launcher.ceilDiv(h, T), n * c}, BLOCK, 0,
                 new KernelArgs().ptr(k.ptr(dy)).ptr(k.ptr(w)).ptr(k.ptr(dx)).i32(c).i32(h).i32(wd));
         int tilesX = Launcher.ceilDiv(wd, T), tiles = tilesX * Launcher.ceilDiv(h, T);
-        int s = n * tiles;
+        // Blocks per plane: about 1024 blocks in all; each loops over tpb tiles before reducing.
+        int nb = Math.max(1, Math.min(tiles, Launcher.ceilDiv(weightGradBlocks, (long) n * c)));
+        int tpb = Launcher.ceilDiv(tiles, nb);
+        nb = Launcher.ceilDiv(tiles, tpb);
+        int s = n * nb;
         DeviceBuffer ws = k.workspace((long) c * 50 * s);
         try {
-            k.launch(op, inv, "dwconv7_backward_weight_part", new int[]{tiles, n * c, 1}, BLOCK, 0,
+            k.launch(op, inv, "dwconv7_backward_weight_part", new int[]{nb, n * c, 1}, BLOCK, 0,
                     new KernelArgs().ptr(k.ptr(x)).ptr(k.ptr(dy)).ptr(ws.address()).i32(c).i32(h).i32(wd)
-                            .i32(tilesX).i32(s));
+                            .i32(tilesX).i32(tiles).i32(tpb).i32(s));
             k.launch(op, inv, "dwconv7_backward_weight", new int[]{c * 50, 1, 1}, Launcher.block1D(), 0,
                     new KernelArgs().ptr(ws.address()).ptr(k.ptr(dw)).ptr(k.ptr(db)).i32(c).i32(s));
         } finally {
