@@ -56,6 +56,8 @@ final class TrainCommand implements Callable<Integer> {
     int tile;
     @Option(names = "--max-steps-per-epoch", defaultValue = "0", description = "cap on steps per epoch (0 = whole epoch)")
     int maxSteps;
+    @Option(names = "--stop-after", defaultValue = "0", description = "end this run after N epochs (continue later with --resume)")
+    int stopAfter;
 
     @Override public Integer call() {
         boolean builtIn = data == null;
@@ -76,7 +78,7 @@ final class TrainCommand implements Callable<Integer> {
         TrainOptions o = new TrainOptions(root, outDir, device,
                 or(epochs, builtIn ? 40 : 300), or(batch, 4), or(crop, builtIn ? 96 : 480), or(baseSize, builtIn ? 96 : 512),
                 lr, wd, or(baseC, builtIn ? 16 : 32), Norm.parse(norm), classes, seed, valSplit, trainRoi, testRoi, resume,
-                tile, 3, true, maxSteps);
+                tile, 3, true, maxSteps, stopAfter);
         try (Backend be = Backends.open(device, System.out)) {
             System.out.println("backend " + be.describe());
             long t0 = System.nanoTime();

@@ -43,7 +43,7 @@ public final class GoldenCheck {
     /** Bound on ‖Δ‖/‖ref‖ for weights whose true gradient is zero (see the class comment). */
     public static final double ILL_TOL = 1e-2;
     /** Eval logits after our own AdamW trajectory, when zero-gradient weights exist: this × tol. */
-    public static final double EVAL_TRAJECTORY_FACTOR = 20;
+    public static final double EVAL_TRAJECTORY_FACTOR = 50;   // measured: 2e-4 … 2.3e-3 (float32 CPU, batch 1)
     /** A reference gradient this small relative to the whole gradient's norm is a true zero. */
     static final double ZERO_GRAD = 1e-12;
 

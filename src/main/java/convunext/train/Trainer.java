@@ -98,7 +98,8 @@ public final class Trainer {
             TrainingLog metrics = new TrainingLog(o.out().resolve("metrics.csv"), cols);
             List<Double> losses = new ArrayList<>(), dices = new ArrayList<>();
             Progress progress = new Progress(log, stepsPerEpoch * o.batch());
-            for (int epoch = startEpoch; epoch < o.epochs(); epoch++) {
+            int endEpoch = o.stopAfter() > 0 ? Math.min(o.epochs(), startEpoch + o.stopAfter()) : o.epochs();
+            for (int epoch = startEpoch; epoch < endEpoch; epoch++) {
                 long t0 = System.nanoTime();
                 double sum = 0;
                 int steps = 0;
