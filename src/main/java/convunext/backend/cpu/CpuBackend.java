@@ -1,0 +1,152 @@
+package convunext.backend.cpu;
+
+import convunext.backend.Backend;
+import convunext.backend.LossResult;
+import convunext.tensor.Shapes;
+import convunext.tensor.Tensor;
+
+/**
+ * The float32 CPU backend: storage is a {@code float[]} per tensor (views share it at an
+ * offset), memory is left to the garbage collector ({@link #release} does nothing), and each op
+ * family lives in its own class (CpuGemm, CpuLinear, CpuConv2d, CpuDwConv7, CpuNorm,
+ * CpuElementwise, CpuResample, CpuLoss, CpuAdamW), threaded through {@link CpuThreads}.
+ */
+public final class CpuBackend implements Backend {
+
+    @Override public String name() { return "cpu"; }
+
+    @Override public String describe() {
+        return "cpu: float32, GEMM " + CpuGemm.describe() + ", " + CpuThreads.threads() + " threads";
+    }
+
+    // ------------------------------------------------------------------ memory
+
+    private static int size(int... shape) {
+        long n = Shapes.numel(shape);
+        if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("cpu: tensor " + java.util.Arrays.toString(shape) + " too large");
+        for (int d : shape) if (d < 0) throw new IllegalArgumentException("cpu: negative dimension in " + java.util.Arrays.toString(shape));
+        return (int) n;
+    }
+
+    @Override public Tensor empty(int... shape) { return new Tensor(this, new float[size(shape)], 0, shape); }
+
+    @Override public Tensor zeros(int... shape) { return empty(shape); }
+
+    @Override public Tensor upload(float[] data, int... shape) {
+        int n = size(shape);
+        Shapes.require(data.length == n, "upload", "data has " + data.length + " values for shape " + java.util.Arrays.toString(shape));
+        return new Tensor(this, data.clone(), 0, shape);
+    }
+
+    @Override public float[] download(Tensor t) {
+        float[] out = new float[t.size()];
+        System.arraycopy(t.array(), t.off(), out, 0, out.length);
+        return out;
+    }
+
+    @Override public Tensor view(Tensor base, long offset, int... shape) {
+        long n = Shapes.numel(shape);
+        Shapes.require(offset >= 0 && offset + n <= base.numel(), "view",
+                "offset " + offset + " + " + java.util.Arrays.toString(shape) + " outside " + base.shapeString());
+        return new Tensor(this, base.array(), base.offset() + offset, shape);
+    }
+
+    @Override public void release(Tensor t) {}
+
+    @Override public void copy(Tensor src, Tensor dst) {
+        Shapes.require(src.numel() == dst.numel(), "copy", "sizes differ: " + src.shapeString() + " vs " + dst.shapeString());
+        System.arraycopy(src.array(), src.off(), dst.array(), dst.off(), src.size());
+    }
+
+    @Override public void fill(Tensor t, float v) { java.util.Arrays.fill(t.array(), t.off(), t.off() + t.size(), v); }
+
+    @Override public void addInPlace(Tensor dst, Tensor src) {
+        Shapes.require(src.numel() == dst.numel(), "addInPlace", "sizes differ: " + dst.shapeString() + " vs " + src.shapeString());
+        float[] d = dst.array(), s = src.array();
+        int dof = dst.off(), so = src.off();
+        CpuThreads.chunks(dst.size(), 1 << 16, 2, (a, b) -> {
+            for (int i = a; i < b; i++) d[dof + i] += s[so + i];
+        });
+    }
+
+    // ------------------------------------------------------------------ ops
+
+    @Override public Tensor conv2d(Tensor x, Tensor w, Tensor b, int stride, int pad, boolean reflect) {
+        return CpuConv2d.forward(this, x, w, b, stride, pad, reflect);
+    }
+
+    @Override public Tensor[] conv2dBackward(Tensor x, Tensor w, Tensor dy, int stride, int pad, boolean reflect,
+                                             boolean needDx, boolean hasBias) {
+        return CpuConv2d.backward(this, x, w, dy, stride, pad, reflect, needDx, hasBias);
+    }
+
+    @Override public Tensor linear(Tensor x, Tensor w, Tensor b) { return CpuLinear.forward(this, x, w, b); }
+
+    @Override public Tensor[] linearBackward(Tensor x, Tensor w, Tensor dy, boolean needDx, boolean hasBias) {
+        return CpuLinear.backward(this, x, w, dy, needDx, hasBias);
+    }
+
+    @Override public Tensor dwconv7(Tensor x, Tensor w, Tensor b) { return CpuDwConv7.forward(this, x, w, b); }
+
+    @Override public Tensor[] dwconv7Backward(Tensor x, Tensor w, Tensor dy) { return CpuDwConv7.backward(this, x, w, dy); }
+
+    @Override public Tensor[] batchnormTrain(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
+                                             float momentum, float eps) {
+        return CpuNorm.batchnormTrain(this, x, gamma, beta, runMean, runVar, momentum, eps);
+    }
+
+    @Override public Tensor batchnormEval(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float eps) {
+        return CpuNorm.batchnormEval(this, x, gamma, beta, runMean, runVar, eps);
+    }
+
+    @Override public Tensor[] batchnormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor invstd) {
+        return CpuNorm.batchnormBackward(this, x, dy, gamma, mean, invstd);
+    }
+
+    @Override public Tensor[] layernorm(Tensor x, Tensor gamma, Tensor beta, float eps) {
+        return CpuNorm.layernorm(this, x, gamma, beta, eps);
+    }
+
+    @Override public Tensor[] layernormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor invstd) {
+        return CpuNorm.layernormBackward(this, x, dy, gamma, mean, invstd);
+    }
+
+    @Override public Tensor gelu(Tensor x) { return CpuElementwise.gelu(this, x); }
+
+    @Override public Tensor geluBackward(Tensor x, Tensor dy) { return CpuElementwise.geluBackward(this, x, dy); }
+
+    @Override public Tensor add(Tensor a, Tensor b) { return CpuElementwise.add(this, a, b); }
+
+    @Override public Tensor gateIn(Tensor g, Tensor s) { return CpuElementwise.gateIn(this, g, s); }
+
+    @Override public Tensor gateOut(Tensor a, Tensor s, Tensor g) { return CpuElementwise.gateOut(this, a, s, g); }
+
+    @Override public Tensor[] gateOutBackward(Tensor a, Tensor s, Tensor g, Tensor dout) {
+        return CpuElementwise.gateOutBackward(this, a, s, g, dout);
+    }
+
+    @Override public Tensor gateInBackward(Tensor du, int threeC) { return CpuElementwise.gateInBackward(this, du, threeC); }
+
+    @Override public Tensor upsample2x(Tensor x) { return CpuResample.upsample2x(this, x); }
+
+    @Override public Tensor upsample2xBackward(Tensor dy) { return CpuResample.upsample2xBackward(this, dy); }
+
+    @Override public Tensor pad2d(Tensor x, int top, int bottom, int left, int right) {
+        return CpuResample.pad2d(this, x, top, bottom, left, right);
+    }
+
+    @Override public Tensor pad2dBackward(Tensor dy, int top, int left, int h, int w) {
+        return CpuResample.pad2dBackward(this, dy, top, left, h, w);
+    }
+
+    @Override public Tensor concat(Tensor a, Tensor b) { return CpuResample.concat(this, a, b); }
+
+    @Override public Tensor sliceChannels(Tensor x, int c0, int c1) { return CpuResample.sliceChannels(this, x, c0, c1); }
+
+    @Override public LossResult ceDiceLoss(Tensor logits, Tensor target) { return CpuLoss.ceDice(this, logits, target); }
+
+    @Override public void adamw(Tensor p, Tensor g, Tensor m, Tensor v, float lr, float beta1, float beta2,
+                                float eps, float weightDecay, int step) {
+        CpuAdamW.step(p, g, m, v, lr, beta1, beta2, eps, weightDecay, step);
+    }
+}

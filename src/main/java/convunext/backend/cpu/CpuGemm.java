@@ -1,0 +1,201 @@
+package convunext.backend.cpu;
+
+/**
+ * Single-precision GEMM, C (+)= A·B, in the BLIS style: B is packed into KC×NR micro-panels and A
+ * into MR×KC micro-panels (zero-padded at the edges), and a register-blocked micro-kernel
+ * ({@link GemmKernels#BEST}) computes each MR×NR tile. Each matrix is described by an array, an
+ * offset and a row and a column stride, so transposed operands (Wᵀ, Xᵀ) cost only a different
+ * packing loop. Work is split over whole panels of N (or of M when N is narrow) across
+ * {@link CpuThreads}; every split computes disjoint parts of C, so results do not depend on the
+ * thread count.
+ */
+public final class CpuGemm {
+    private CpuGemm() {}
+
+    private static final GemmKernel KERNEL = GemmKernels.BEST;
+    private static final int MR = KERNEL.mr(), NR = KERNEL.nr();
+    /** K block: an NR-wide B micro-panel (KC·NR floats) stays in L1. */
+    private static final int KC = 256;
+    /** M block: the packed A block (MC·KC floats) stays in L2. */
+    private static final int MC = MR * 24;
+    /** N block: the packed B block (KC·NC floats) fits L2 next to A. */
+    private static final int NC = NR * 16;
+    /** Dot-product path: K of at least this, K blocks of DOT_KC, B rows in blocks of DOT_NC. */
+    private static final int DOT_MIN_K = 512, DOT_KC = 1024, DOT_NC = 64;
+    /** Below this many flops threading costs more than it saves. */
+    private static final long PARALLEL_FLOPS = 4_000_000;
+
+    private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
+
+    private static final class Buffers {
+        final float[] a = new float[MC * KC];
+        final float[] b = new float[KC * NC];
+        final float[] tile = new float[MR * NR];
+    }
+
+    public static String describe() { return KERNEL.describe(); }
+
+    /**
+     * C[M×N] ← A[M×K]·B[K×N] (or C += A·B when {@code accumulate}). Element (i,p) of A is
+     * {@code a[aOff + i*aRs + p*aCs]}, element (p,j) of B is {@code b[bOff + p*bRs + j*bCs]},
+     * C is row-major with leading dimension {@code ldc}.
+     */
+    public static void gemm(int m, int n, int k,
+                            float[] a, int aOff, int aRs, int aCs,
+                            float[] b, int bOff, int bRs, int bCs,
+                            float[] c, int cOff, int ldc, boolean accumulate) {
+        gemm(m, n, k, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff, ldc, accumulate, null, 0);
+    }
+
+    /**
+     * As {@link #gemm(int, int, int, float[], int, int, int, float[], int, int, int, float[], int, int, boolean)};
+     * without {@code accumulate}, a non-null {@code bias} gives C[i][j] = bias[biasOff + i] + (A·B)[i][j].
+     */
+    public static void gemm(int m, int n, int k,
+                            float[] a, int aOff, int aRs, int aCs,
+                            float[] b, int bOff, int bRs, int bCs,
+                            float[] c, int cOff, int ldc, boolean accumulate, float[] bias, int biasOff) {
+        if (m <= 0 || n <= 0) return;
+        Job job = new Job(k, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff, ldc, accumulate, bias, biasOff);
+        // Both operands contiguous along a long K (dY·Xᵀ): dot-product blocks, no packing.
+        boolean dot = aCs == 1 && bRs == 1 && k >= DOT_MIN_K;
+        int mTile = dot ? KERNEL.dotRows() : MR, nTile = dot ? KERNEL.dotRows() : NR;
+        int threads = CpuThreads.threads();
+        long flops = 2L * m * n * k;
+        int nPanels = (n + nTile - 1) / nTile, mPanels = (m + mTile - 1) / mTile;
+        if (threads == 1 || flops < PARALLEL_FLOPS || (nPanels < 2 && mPanels < 2)) {
+            job.run(0, m, 0, n, dot);
+        } else if (nPanels >= 2 * threads || nPanels >= mPanels) {
+            int t = Math.min(threads, nPanels);
+            CpuThreads.parallelFor(t, i -> job.run(0, m,
+                    Math.min(n, nPanels * i / t * nTile), Math.min(n, nPanels * (i + 1) / t * nTile), dot));
+        } else {
+            int t = Math.min(threads, mPanels);
+            CpuThreads.parallelFor(t, i -> job.run(Math.min(m, mPanels * i / t * mTile),
+                    Math.min(m, mPanels * (i + 1) / t * mTile), 0, n, dot));
+        }
+    }
+
+    private record Job(int k, float[] a, int aOff, int aRs, int aCs, float[] b, int bOff, int bRs, int bCs,
+                       float[] c, int cOff, int ldc, boolean accumulate, float[] bias, int biasOff) {
+
+        void run(int i0, int i1, int j0, int j1, boolean dot) {
+            if (i0 >= i1 || j0 >= j1) return;
+            if (k <= 0 || dot) {
+                if (!accumulate)
+                    for (int i = i0; i < i1; i++)
+                        java.util.Arrays.fill(c, cOff + i * ldc + j0, cOff + i * ldc + j1, bias == null ? 0f : bias[biasOff + i]);
+                if (k > 0) runDot(i0, i1, j0, j1);
+            } else {
+                runPacked(i0, i1, j0, j1);
+            }
+        }
+
+        /** C[i0:i1, j0:j1] += A·B with A rows and Bᵀ rows contiguous in K. */
+        private void runDot(int i0, int i1, int j0, int j1) {
+            int r = KERNEL.dotRows();
+            for (int pc = 0; pc < k; pc += DOT_KC) {
+                int kc = Math.min(DOT_KC, k - pc);
+                for (int jc = j0; jc < j1; jc += DOT_NC) {
+                    int je = Math.min(j1, jc + DOT_NC);
+                    for (int i = i0; i < i1; i += r) {
+                        int ie = Math.min(i1, i + r), j = jc;
+                        if (ie - i == r)
+                            for (; j + r <= je; j += r)
+                                KERNEL.dotTile(kc, a, aOff + i * aRs + pc, aRs, b, bOff + j * bCs + pc, bCs,
+                                        c, cOff + i * ldc + j, ldc);
+                        for (int ii = i; ii < ie; ii++)
+                            for (int jj = (ie - i == r ? j : jc); jj < je; jj++)
+                                KERNEL.dot(kc, a, aOff + ii * aRs + pc, b, bOff + jj * bCs + pc, c, cOff + ii * ldc + jj);
+                    }
+                }
+            }
+        }
+
+        /** C[i0:i1, j0:j1] over the whole K through packed panels. */
+        private void runPacked(int i0, int i1, int j0, int j1) {
+            Buffers buf = BUFFERS.get();
+            for (int jc = j0; jc < j1; jc += NC) {
+                int nc = Math.min(NC, j1 - jc);
+                for (int pc = 0; pc < k; pc += KC) {
+                    int kc = Math.min(KC, k - pc);
+                    packB(buf.b, kc, nc, pc, jc);
+                    boolean acc = accumulate || pc > 0;
+                    for (int ic = i0; ic < i1; ic += MC) {
+                        int mc = Math.min(MC, i1 - ic);
+                        packA(buf.a, mc, kc, ic, pc);
+                        // Rows outer: each tile row of C is written left to right (power-of-two
+                        // leading dimensions otherwise alias C's rows onto one cache set).
+                        for (int ir = 0; ir < mc; ir += MR) {
+                            int mr = Math.min(MR, mc - ir);
+                            for (int jr = 0; jr < nc; jr += NR) {
+                                int nr = Math.min(NR, nc - jr);
+                                int co = cOff + (ic + ir) * ldc + jc + jr;
+                                if (mr == MR && nr == NR) {
+                                    KERNEL.tile(kc, buf.a, ir * kc, buf.b, jr * kc, c, co, ldc, acc, bias, biasOff + ic + ir);
+                                } else {
+                                    edge(buf, kc, ir, jr, mr, nr, co, acc, ic);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        private void edge(Buffers buf, int kc, int ir, int jr, int mr, int nr, int co, boolean acc, int ic) {
+            KERNEL.tile(kc, buf.a, ir * kc, buf.b, jr * kc, buf.tile, 0, NR, false, null, 0);
+            for (int i = 0; i < mr; i++) {
+                float init = bias == null ? 0f : bias[biasOff + ic + ir + i];
+                for (int j = 0; j < nr; j++) {
+                    float v = buf.tile[i * NR + j];
+                    c[co + i * ldc + j] = (acc ? c[co + i * ldc + j] : init) + v;
+                }
+            }
+        }
+
+        /** A[ic:ic+mc, pc:pc+kc] → MR-row panels, panel r at r·kc, step p holding MR values. */
+        private void packA(float[] dst, int mc, int kc, int ic, int pc) {
+            for (int ir = 0; ir < mc; ir += MR) {
+                int rows = Math.min(MR, mc - ir), d = ir * kc;
+                if (rows < MR) java.util.Arrays.fill(dst, d, d + kc * MR, 0f);
+                if (aCs == 1) {
+                    for (int r = 0; r < rows; r++) {
+                        int s = aOff + (ic + ir + r) * aRs + pc;
+                        for (int p = 0; p < kc; p++) dst[d + p * MR + r] = a[s + p];
+                    }
+                } else if (aRs == 1) {
+                    for (int p = 0; p < kc; p++) {
+                        int s = aOff + (pc + p) * aCs + ic + ir, o = d + p * MR;
+                        for (int r = 0; r < rows; r++) dst[o + r] = a[s + r];
+                    }
+                } else {
+                    for (int p = 0; p < kc; p++)
+                        for (int r = 0; r < rows; r++)
+                            dst[d + p * MR + r] = a[aOff + (ic + ir + r) * aRs + (pc + p) * aCs];
+                }
+            }
+        }
+
+        /** B[pc:pc+kc, jc:jc+nc] → NR-column panels, panel j at j·kc, step p holding NR values. */
+        private void packB(float[] dst, int kc, int nc, int pc, int jc) {
+            for (int jr = 0; jr < nc; jr += NR) {
+                int cols = Math.min(NR, nc - jr), d = jr * kc;
+                if (cols < NR) java.util.Arrays.fill(dst, d, d + kc * NR, 0f);
+                if (bCs == 1) {
+                    for (int p = 0; p < kc; p++)
+                        System.arraycopy(b, bOff + (pc + p) * bRs + jc + jr, dst, d + p * NR, cols);
+                } else if (bRs == 1) {
+                    for (int j = 0; j < cols; j++) {
+                        int s = bOff + (jc + jr + j) * bCs + pc;
+                        for (int p = 0; p < kc; p++) dst[d + p * NR + j] = b[s + p];
+                    }
+                } else {
+                    for (int p = 0; p < kc; p++)
+                        for (int j = 0; j < cols; j++)
+                            dst[d + p * NR + j] = b[bOff + (pc + p) * bRs + (jc + jr + j) * bCs];
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,66 @@
+package convunext.backend.cpu;
+
+import convunext.tensor.Shapes;
+import convunext.tensor.Tensor;
+
+/**
+ * nn.Linear over the channel axis of NCHW: one GEMM per image (M=Co, K=Ci, N=H·W). Backward:
+ * dX = Wᵀ·dY per image, dW = Σ_n dY·Xᵀ (long-K dot-product GEMM), db = Σ dY in double.
+ * The raw-array entry points are shared with the 1×1 case of {@link CpuConv2d}.
+ */
+final class CpuLinear {
+    private CpuLinear() {}
+
+    /** [Co,Ci], or a 1×1 conv weight [Co,Ci,1,1] (same memory layout; the 1×1 conv layers pass it). */
+    private static boolean weightOk(Tensor w, int ci) {
+        return w.dim(1) == ci && (w.rank() == 2 || (w.rank() == 4 && w.dim(2) == 1 && w.dim(3) == 1));
+    }
+
+    static Tensor forward(CpuBackend be, Tensor x, Tensor w, Tensor b) {
+        Shapes.rank("linear", "x", x, 4);
+        int n = x.dim(0), ci = x.dim(1), p = x.spatial(2);
+        Shapes.require(weightOk(w, ci), "linear",
+                "w must be [Co," + ci + "] (or [Co," + ci + ",1,1]) for x " + x.shapeString() + ", got " + w.shapeString());
+        int co = w.dim(0);
+        if (b != null) Shapes.shape("linear", "b", b, co);
+        Tensor y = be.empty(n, co, x.dim(2), x.dim(3));
+        forward(n, ci, co, p, x.array(), x.off(), w.array(), w.off(), b == null ? null : b.array(),
+                b == null ? 0 : b.off(), y.array(), y.off());
+        return y;
+    }
+
+    static void forward(int n, int ci, int co, int p, float[] x, int xo, float[] w, int wo,
+                        float[] b, int bo, float[] y, int yo) {
+        for (int i = 0; i < n; i++)
+            CpuGemm.gemm(co, p, ci, w, wo, ci, 1, x, xo + i * ci * p, p, 1, y, yo + i * co * p, p, false, b, bo);
+    }
+
+    static Tensor[] backward(CpuBackend be, Tensor x, Tensor w, Tensor dy, boolean needDx, boolean hasBias) {
+        Shapes.rank("linearBackward", "x", x, 4);
+        int n = x.dim(0), ci = x.dim(1), p = x.spatial(2);
+        Shapes.require(weightOk(w, ci), "linearBackward",
+                "w must be [Co," + ci + "] (or [Co," + ci + ",1,1]), got " + w.shapeString());
+        int co = w.dim(0);
+        Shapes.shape("linearBackward", "dy", dy, n, co, x.dim(2), x.dim(3));
+        Tensor dx = needDx ? be.empty(x.shape()) : null;
+        Tensor dw = be.empty(w.shape());
+        Tensor db = hasBias ? be.empty(co) : null;
+        backward(n, ci, co, p, x.array(), x.off(), w.array(), w.off(), dy.array(), dy.off(),
+                dx == null ? null : dx.array(), dx == null ? 0 : dx.off(), dw.array(), dw.off(),
+                db == null ? null : db.array(), db == null ? 0 : db.off());
+        return new Tensor[] {dx, dw, db};
+    }
+
+    static void backward(int n, int ci, int co, int p, float[] x, int xo, float[] w, int wo, float[] dy, int dyo,
+                         float[] dx, int dxo, float[] dw, int dwo, float[] db, int dbo) {
+        for (int i = 0; i < n; i++) {
+            int dyi = dyo + i * co * p;
+            if (dx != null) CpuGemm.gemm(ci, p, co, w, wo, 1, ci, dy, dyi, p, 1, dx, dxo + i * ci * p, p, false);
+            CpuGemm.gemm(co, ci, p, dy, dyi, p, 1, x, xo + i * ci * p, 1, p, dw, dwo, ci, i > 0);
+        }
+        if (db != null) {
+            double[] s = CpuReduce.channelSums(dy, dyo, n, co, p);
+            for (int o = 0; o < co; o++) db[dbo + o] = (float) s[o];
+        }
+    }
+}

@@ -1,0 +1,109 @@
+package convunext.backend.cpu;
+
+import convunext.backend.LossResult;
+import convunext.tensor.Shapes;
+import convunext.tensor.Tensor;
+
+/**
+ * Cross-entropy (mean over non-ignored pixels, ignore 255) + 1 − mean soft Dice, and its gradient,
+ * in two passes per image (threaded over images): softmax + sums, then the gradient. All sums in
+ * double. With g = dL/dp at a pixel, dL/dz_k = p_k·(g_k − Σ_j p_j·g_j).
+ */
+final class CpuLoss {
+    private CpuLoss() {}
+
+    static final int IGNORE = 255;
+    private static final double SMOOTH = 1e-6;
+
+    static LossResult ceDice(CpuBackend be, Tensor logits, Tensor target) {
+        Shapes.rank("ceDiceLoss", "logits", logits, 4);
+        int n = logits.dim(0), k = logits.dim(1), h = logits.dim(2), w = logits.dim(3), p = h * w;
+        Shapes.shape("ceDiceLoss", "target", target, n, h, w);
+        Tensor grad = be.empty(logits.shape());
+        float[] z = logits.array(), t = target.array(), g = grad.array();
+        int zo = logits.off(), to = target.off(), go = grad.off();
+        double[] ceSum = new double[n];
+        long[] valid = new long[n];
+        double[][] inter = new double[n][k], sumP = new double[n][k], sumT = new double[n][k];
+        // Pass 1: softmax probabilities into grad, CE and the Dice sums.
+        CpuThreads.parallelFor(n, i -> {
+            double[] e = new double[k];
+            for (int q = 0; q < p; q++) {
+                int cls = label(t[to + i * p + q], k);
+                double mx = Double.NEGATIVE_INFINITY;
+                for (int c = 0; c < k; c++) mx = Math.max(mx, z[zo + (i * k + c) * p + q]);
+                double s = 0;
+                for (int c = 0; c < k; c++) s += e[c] = Math.exp(z[zo + (i * k + c) * p + q] - mx);
+                for (int c = 0; c < k; c++) {
+                    double pr = e[c] / s;
+                    g[go + (i * k + c) * p + q] = (float) pr;
+                    if (cls >= 0) {
+                        sumP[i][c] += pr;
+                        if (c == cls) inter[i][c] += pr;
+                    }
+                }
+                if (cls >= 0) {
+                    valid[i]++;
+                    sumT[i][cls] += 1;
+                    ceSum[i] += mx + Math.log(s) - z[zo + (i * k + cls) * p + q];
+                }
+            }
+        });
+        long count = 0;
+        double ce = 0;
+        for (int i = 0; i < n; i++) {
+            count += valid[i];
+            ce += ceSum[i];
+        }
+        // No kept pixel at all: PyTorch's CE is 0/0; the oracle (and this backend) use 0 instead.
+        ce = count == 0 ? 0 : ce / count;
+        double diceMean = 0;
+        // dL/dp_c = −(1/(K·N))·(2·t_c/(S+ε) − (2I+ε)/(S+ε)²) on valid pixels (0 where S = 0: dice ≡ 1).
+        double[][] aCoef = new double[n][k], bCoef = new double[n][k];
+        for (int i = 0; i < n; i++)
+            for (int c = 0; c < k; c++) {
+                double in = inter[i][c], sets = sumP[i][c] + sumT[i][c];
+                boolean empty = sets == 0;
+                if (empty) sets = 2 * in;
+                diceMean += (2 * in + SMOOTH) / (sets + SMOOTH) / ((double) n * k);
+                if (!empty) {
+                    double scale = -1.0 / ((double) n * k), den = sets + SMOOTH;
+                    aCoef[i][c] = scale * 2 / den;
+                    bCoef[i][c] = -scale * (2 * in + SMOOTH) / (den * den);
+                }
+            }
+        double ceScale = count == 0 ? 0 : 1.0 / count;
+        // Pass 2: gradient. grad currently holds the probabilities.
+        CpuThreads.parallelFor(n, i -> {
+            double[] pr = new double[k], gp = new double[k];
+            for (int q = 0; q < p; q++) {
+                int cls = label(t[to + i * p + q], k);
+                if (cls < 0) {
+                    for (int c = 0; c < k; c++) g[go + (i * k + c) * p + q] = 0f;
+                    continue;
+                }
+                double dot = 0;
+                for (int c = 0; c < k; c++) {
+                    pr[c] = g[go + (i * k + c) * p + q];
+                    gp[c] = bCoef[i][c] + (c == cls ? aCoef[i][c] : 0);
+                    dot += pr[c] * gp[c];
+                }
+                for (int c = 0; c < k; c++) {
+                    double d = pr[c] * (gp[c] - dot) + ceScale * (pr[c] - (c == cls ? 1 : 0));
+                    g[go + (i * k + c) * p + q] = (float) d;
+                }
+            }
+        });
+        double dice = 1 - diceMean;
+        return new LossResult(ce + dice, ce, dice, grad);
+    }
+
+    /** Class index of a target value, −1 for the ignore index; anything else is an error. */
+    private static int label(float v, int k) {
+        if (v == IGNORE) return -1;
+        int c = (int) v;
+        if (c != v || c < 0 || c >= k)
+            throw new IllegalArgumentException("ceDiceLoss: target value " + v + " is not a class in [0," + k + ") or " + IGNORE);
+        return c;
+    }
+}

@@ -1,0 +1,34 @@
+package convunext.backend.cpu;
+
+/**
+ * A GEMM micro-kernel over packed panels: C[mr×nr] (+)= Σ_p A[p][i]·B[p][j], where the A panel
+ * holds mr values per step p ({@code ap[apo + p*mr + i]}) and the B panel nr values
+ * ({@code bp[bpo + p*nr + j]}). C is row-major at {@code c[co + i*ldc + j]}.
+ */
+interface GemmKernel {
+    int mr();
+
+    int nr();
+
+    /**
+     * One full mr×nr tile; {@code acc} adds into C instead of overwriting it; otherwise a non-null
+     * {@code bias} adds {@code bias[bo + i]} to row i.
+     */
+    void tile(int kc, float[] ap, int apo, float[] bp, int bpo, float[] c, int co, int ldc, boolean acc,
+              float[] bias, int bo);
+
+    /** Rows and columns of the {@link #dotTile} block. */
+    int dotRows();
+
+    /**
+     * Unpacked "A·Bᵀ" tile for operands that are both contiguous along K (the weight gradient
+     * dY·Xᵀ): C[i][j] += Σ_{p<kc} a[ao + i·lda + p]·b[bo + j·ldb + p] for i, j &lt; {@link #dotRows}.
+     */
+    void dotTile(int kc, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc);
+
+    /** c[co] += Σ_{p<kc} a[ao + p]·b[bo + p] (the edges of the dot blocking). */
+    void dot(int kc, float[] a, int ao, float[] b, int bo, float[] c, int co);
+
+    /** Human-readable name for logs ("vector 6x32 S_512_BIT", "scalar 4x8"). */
+    String describe();
+}

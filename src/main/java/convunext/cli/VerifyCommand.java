@@ -1,0 +1,42 @@
+package convunext.cli;
+
+import convunext.backend.Backend;
+import convunext.backend.Backends;
+import convunext.train.GoldenCheck;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "verify", mixinStandardHelpOptions = true,
+        description = {"Reproduces a PyTorch reference fixture (made by shared/reference/make_golden.py):",
+                "logits, loss, every gradient, BN running stats, AdamW losses and weights, eval logits.",
+                "Prints ||ours - ref|| / ||ref|| per quantity; exits 1 above the tolerance."})
+final class VerifyCommand implements Callable<Integer> {
+    @Parameters(arity = "1..*", paramLabel = "FIXTURE", description = "fixture .safetensors file(s)")
+    List<Path> fixtures;
+
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu, ref (float64 oracle), emulated, cuda or auto (default: ${DEFAULT-VALUE})")
+    String device;
+
+    @Option(names = "--tol", defaultValue = "1e-4", description = "relative-error tolerance (default: ${DEFAULT-VALUE})")
+    double tol;
+
+    @Override public Integer call() {
+        boolean ok = true;
+        try (Backend be = Backends.open(device, System.err)) {
+            for (Path f : fixtures) {
+                if (!Files.isRegularFile(f)) throw new UserError("fixture not found: " + f, Main.BAD_INPUT);
+                long t0 = System.nanoTime();
+                GoldenCheck.Report r = GoldenCheck.run(f, be, tol);
+                System.out.print(GoldenCheck.format(r));
+                System.out.printf("time %.1f s%n%n", (System.nanoTime() - t0) / 1e9);
+                ok &= r.ok();
+            }
+        }
+        return ok ? Main.OK : Main.CHECK_FAILED;
+    }
+}

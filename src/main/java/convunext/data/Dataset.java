@@ -1,0 +1,118 @@
+package convunext.data;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * A segmentation data set on disk: {@code <root>/<split>/images} with labels in
+ * {@code <root>/<split>/masks} and, optionally, field-of-view masks in {@code <root>/<split>/roi}
+ * (or any folder given explicitly, e.g. DRIVE's {@code original_annotations/training/mask}).
+ *
+ * <p>Matching: a mask (or ROI) belongs to an image when its stem (name without extension) equals
+ * the image's stem; failing that, when it is the only file whose stem starts with the image stem
+ * followed by a non-alphanumeric character ({@code 21_training} ↔ {@code 21_training_manual1},
+ * but {@code 1} does not match {@code 10_manual1}). Extensions never matter: files are decoded by
+ * content. Hidden files and files that are neither image-named nor image-signed (README.txt) are
+ * skipped.
+ */
+public final class Dataset {
+    private static final Set<String> IMAGE_EXT = Set.of("png", "tif", "tiff", "gif", "jpg", "jpeg", "bmp");
+
+    private final Path root;
+    private final String split;
+    private final List<Sample> samples;
+
+    private Dataset(Path root, String split, List<Sample> samples) {
+        this.root = root;
+        this.split = split;
+        this.samples = List.copyOf(samples);
+    }
+
+    /**
+     * Opens {@code <root>/<split>}. With {@code requireMasks} every image must have a mask (train,
+     * evaluate); otherwise masks are attached when present (predict). {@code roiDir} may be null:
+     * then {@code <root>/<split>/roi} is used if it exists.
+     */
+    public static Dataset open(Path root, String split, boolean requireMasks, Path roiDir) {
+        Path dir = root.resolve(split);
+        Path imagesDir = dir.resolve("images");
+        if (!Files.isDirectory(imagesDir))
+            throw new DataException("no image folder " + imagesDir + " (expected layout <root>/{train,test}/{images,masks})");
+        List<Path> images = listImages(imagesDir);
+        if (images.isEmpty()) throw new DataException("image folder " + imagesDir + " holds no images");
+        Path masksDir = dir.resolve("masks");
+        List<Path> masks = Files.isDirectory(masksDir) ? listImages(masksDir) : List.of();
+        if (requireMasks && !Files.isDirectory(masksDir))
+            throw new DataException("no mask folder " + masksDir + " for the images in " + imagesDir);
+        Path roiFolder = roiDir != null ? roiDir : dir.resolve("roi");
+        if (roiDir != null && !Files.isDirectory(roiDir)) throw new DataException("ROI folder " + roiDir + " does not exist");
+        List<Path> rois = Files.isDirectory(roiFolder) ? listImages(roiFolder) : List.of();
+
+        List<Sample> out = new ArrayList<>();
+        for (Path img : images) {
+            String stem = stem(img);
+            Path mask = match(stem, masks, "mask", img);
+            if (mask == null && requireMasks)
+                throw new DataException("no mask for image " + img + " in " + masksDir
+                        + " (looked for a file named " + stem + ".* or " + stem + "_*.*)");
+            Path roi = match(stem, rois, "ROI mask", img);
+            if (roi == null && !rois.isEmpty())
+                throw new DataException("no ROI mask for image " + img + " in " + roiFolder);
+            out.add(new Sample(stem, img, mask, roi));
+        }
+        return new Dataset(root, split, out);
+    }
+
+    public Path root() { return root; }
+    public String split() { return split; }
+    public List<Sample> samples() { return samples; }
+    public int size() { return samples.size(); }
+
+    /** File name without its last extension. */
+    public static String stem(Path p) {
+        String n = p.getFileName().toString();
+        int dot = n.lastIndexOf('.');
+        return dot > 0 ? n.substring(0, dot) : n;
+    }
+
+    /** Image-like files of a folder, sorted by name (the order is part of determinism). */
+    static List<Path> listImages(Path dir) {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(Files::isRegularFile)
+                    .filter(p -> !p.getFileName().toString().startsWith("."))
+                    .filter(p -> IMAGE_EXT.contains(ext(p)) || ImageFiles.sniff(p) != null)
+                    .sorted()
+                    .toList();
+        } catch (IOException e) {
+            throw new DataException("cannot list folder " + dir + ": " + e, e);
+        }
+    }
+
+    private static String ext(Path p) {
+        String n = p.getFileName().toString();
+        int dot = n.lastIndexOf('.');
+        return dot > 0 ? n.substring(dot + 1).toLowerCase(Locale.ROOT) : "";
+    }
+
+    static Path match(String stem, List<Path> candidates, String what, Path image) {
+        List<Path> exact = new ArrayList<>(), prefixed = new ArrayList<>();
+        for (Path c : candidates) {
+            String s = stem(c);
+            if (s.equals(stem)) exact.add(c);
+            else if (s.length() > stem.length() && s.startsWith(stem)
+                    && !Character.isLetterOrDigit(s.charAt(stem.length()))) prefixed.add(c);
+        }
+        if (exact.size() > 1) throw new DataException("several " + what + "s for image " + image + ": " + exact);
+        if (exact.size() == 1) return exact.get(0);
+        if (prefixed.size() > 1)
+            throw new DataException("ambiguous " + what + " for image " + image + ": " + prefixed
+                    + " all start with " + stem);
+        return prefixed.isEmpty() ? null : prefixed.get(0);
+    }
+}

@@ -1,0 +1,215 @@
+package convunext.data;
+
+import java.awt.color.ColorSpace;
+import java.awt.image.BufferedImage;
+import java.awt.image.ColorModel;
+import java.awt.image.ComponentColorModel;
+import java.awt.image.DataBuffer;
+import java.awt.image.IndexColorModel;
+import java.awt.image.Raster;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Iterator;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
+
+/**
+ * Reads images, label masks and ROI masks with javax.imageio (headless-safe), choosing the decoder
+ * from the file's leading bytes, so a JPEG named {@code .bmp} (as some DRIVE copies ship) loads.
+ *
+ * <p>Images become {@link FloatImage} planes on the 0..255 scale: gray files (including gray
+ * palettes) give 1 channel, everything else 3 (RGB); alpha is dropped.
+ *
+ * <p>Mask rules ({@link #readLabels}): a mask must be single-valued per pixel (gray, a palette,
+ * or RGB with equal channels; RGB whose channels differ is refused). Its values are kept as class
+ * indices when all are below {@code numClasses}; otherwise a binary mask holding only 0 and full
+ * white (255, or 65535 for 16-bit) maps to {0,1}; any other value is refused, naming the file and
+ * the value. A colour palette (Pascal VOC style) is read as palette indices.
+ */
+public final class ImageFiles {
+    static {
+        // AWT must never try to open a display; ImageIO itself needs none.
+        if (System.getProperty("java.awt.headless") == null) System.setProperty("java.awt.headless", "true");
+        ImageIO.setUseCache(false);
+    }
+
+    private ImageFiles() {}
+
+    /** One decoded file: per-channel integer samples before any interpretation. */
+    record Decoded(Path file, int channels, int height, int width, int bits, int[][] planes,
+                   boolean paletteIndices) {}
+
+    /** The detected format of a file, or null if it is not a recognised image (or unreadable). */
+    public static ImageFormat sniff(Path file) {
+        try (var in = Files.newInputStream(file)) {
+            return ImageFormat.sniff(in.readNBytes(ImageFormat.MAGIC_LENGTH));
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** Reads an image as float planes [C,H,W] (C = 1 for gray, 3 for colour), values 0..255. */
+    public static FloatImage readImage(Path file) {
+        Decoded d = decode(file, false);
+        int n = d.height * d.width;
+        float[] data = new float[d.channels * n];
+        float scale = d.bits == 8 ? 1f : 255f / ((1 << d.bits) - 1);
+        for (int c = 0; c < d.channels; c++) {
+            int[] p = d.planes[c];
+            for (int i = 0; i < n; i++) data[c * n + i] = p[i] * scale;
+        }
+        return new FloatImage(d.channels, d.height, d.width, data);
+    }
+
+    /** Reads a label mask; see the class comment for the value rules. */
+    public static LabelMap readLabels(Path file, int numClasses) {
+        if (numClasses < 2) throw new IllegalArgumentException("readLabels: numClasses must be >= 2, got " + numClasses);
+        Decoded d = decode(file, true);
+        int[] v = singlePlane(d, "mask");
+        int full = (1 << d.bits) - 1;
+        boolean allClasses = true, binary = true;
+        int badValue = -1, badIndex = -1;
+        for (int i = 0; i < v.length; i++) {
+            int x = v[i];
+            if (x >= numClasses) {
+                allClasses = false;
+                if (badIndex < 0 && x != full) { badValue = x; badIndex = i; }
+            }
+            if (x != 0 && x != full) binary = false;
+        }
+        int[] labels;
+        if (allClasses) {
+            labels = v;
+        } else if (binary) {
+            labels = new int[v.length];
+            for (int i = 0; i < v.length; i++) labels[i] = v[i] == 0 ? 0 : 1;
+        } else {
+            if (badIndex < 0) { // only full-white values, mixed with other non-binary values
+                for (int i = 0; i < v.length; i++) if (v[i] >= numClasses) { badValue = v[i]; badIndex = i; break; }
+            }
+            throw new DataException("mask " + file + ": value " + badValue + " at (x=" + (badIndex % d.width)
+                    + ", y=" + (badIndex / d.width) + ") is outside the classes 0.." + (numClasses - 1)
+                    + " (and the mask is not a 0/" + full + " binary mask)");
+        }
+        return new LabelMap(d.height, d.width, labels);
+    }
+
+    /** Reads a region-of-interest (field-of-view) mask: true where the file is nonzero. */
+    public static boolean[] readRoi(Path file, int expectHeight, int expectWidth) {
+        Decoded d = decode(file, true);
+        if (d.height != expectHeight || d.width != expectWidth)
+            throw new DataException("ROI mask " + file + " is " + d.width + "x" + d.height
+                    + " but its image is " + expectWidth + "x" + expectHeight);
+        int[] v = singlePlane(d, "ROI mask");
+        boolean[] roi = new boolean[v.length];
+        for (int i = 0; i < v.length; i++) roi[i] = v[i] != 0;
+        return roi;
+    }
+
+    /** Width and height of an image without converting its pixels (still decodes it). */
+    public static int[] size(Path file) {
+        Decoded d = decode(file, true);
+        return new int[] {d.width, d.height};
+    }
+
+    private static int[] singlePlane(Decoded d, String what) {
+        if (d.channels == 1) return d.planes[0];
+        int[] r = d.planes[0], g = d.planes[1], b = d.planes[2];
+        for (int i = 0; i < r.length; i++) {
+            if (r[i] != g[i] || r[i] != b[i])
+                throw new DataException(what + " " + d.file + " is an RGB image whose channels differ (at x="
+                        + (i % d.width) + ", y=" + (i / d.width) + ": " + r[i] + "," + g[i] + "," + b[i]
+                        + "); masks must be grayscale or palette images of class indices");
+        }
+        return r;
+    }
+
+    // ------------------------------------------------------------------ decoding
+
+    static Decoded decode(Path file, boolean keepPaletteIndices) {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new DataException("cannot read image file " + file + ": " + e, e);
+        }
+        ImageFormat fmt = ImageFormat.sniff(bytes);
+        if (fmt == null)
+            throw new DataException("cannot read image file " + file + ": not a PNG, TIFF, GIF, JPEG or BMP file ("
+                    + (bytes.length == 0 ? "empty file" : "unrecognised leading bytes") + ")");
+        BufferedImage im;
+        try {
+            im = read(bytes, fmt);
+        } catch (IOException | RuntimeException e) {
+            throw new DataException("cannot decode " + fmt + " image " + file + " (corrupt or unsupported): " + e, e);
+        }
+        if (im == null || im.getWidth() <= 0 || im.getHeight() <= 0)
+            throw new DataException("cannot decode " + fmt + " image " + file + ": the decoder returned no image");
+        try {
+            return toPlanes(file, im, keepPaletteIndices);
+        } catch (RuntimeException e) {
+            throw new DataException("cannot convert the pixels of " + file + ": " + e, e);
+        }
+    }
+
+    private static BufferedImage read(byte[] bytes, ImageFormat fmt) throws IOException {
+        Iterator<ImageReader> it = ImageIO.getImageReadersByFormatName(fmt.readerName);
+        if (!it.hasNext()) throw new IOException("no javax.imageio reader for " + fmt);
+        ImageReader reader = it.next();
+        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+            reader.setInput(in, true, true);
+            return reader.read(0);
+        } finally {
+            reader.dispose();
+        }
+    }
+
+    private static Decoded toPlanes(Path file, BufferedImage im, boolean keepPaletteIndices) {
+        int w = im.getWidth(), h = im.getHeight(), n = w * h;
+        ColorModel cm = im.getColorModel();
+        Raster r = im.getRaster();
+        if (cm instanceof IndexColorModel icm) {
+            int[] idx = r.getSamples(0, 0, w, h, 0, (int[]) null);
+            int size = icm.getMapSize();
+            boolean gray = true;
+            for (int i = 0; i < size && gray; i++)
+                gray = icm.getRed(i) == icm.getGreen(i) && icm.getRed(i) == icm.getBlue(i);
+            if (gray) {
+                int[] p = new int[n];
+                for (int i = 0; i < n; i++) p[i] = icm.getRed(idx[i]);
+                return new Decoded(file, 1, h, w, 8, new int[][] {p}, false);
+            }
+            if (keepPaletteIndices) return new Decoded(file, 1, h, w, 8, new int[][] {idx}, true);
+            int[][] p = new int[3][n];
+            for (int i = 0; i < n; i++) {
+                p[0][i] = icm.getRed(idx[i]); p[1][i] = icm.getGreen(idx[i]); p[2][i] = icm.getBlue(idx[i]);
+            }
+            return new Decoded(file, 3, h, w, 8, p, false);
+        }
+        int tt = r.getTransferType();
+        if (cm instanceof ComponentColorModel && (tt == DataBuffer.TYPE_BYTE || tt == DataBuffer.TYPE_USHORT)) {
+            int cs = cm.getColorSpace().getType();
+            int nc = cm.getNumColorComponents();
+            int bits = cm.getComponentSize(0);
+            boolean sameBits = true;
+            for (int c = 1; c < nc; c++) sameBits &= cm.getComponentSize(c) == bits;
+            if (sameBits && (bits == 8 || bits == 16) && (nc == 1 && cs == ColorSpace.TYPE_GRAY
+                    || nc == 3 && cs == ColorSpace.TYPE_RGB)) {
+                int[][] p = new int[nc][];
+                for (int c = 0; c < nc; c++) p[c] = r.getSamples(0, 0, w, h, c, (int[]) null);
+                return new Decoded(file, nc, h, w, bits, p, false);
+            }
+        }
+        // Packed RGB (BMP), CMYK/YCbCr JPEG, odd bit depths: let AWT convert to sRGB.
+        int[] argb = im.getRGB(0, 0, w, h, null, 0, w);
+        int[][] p = new int[3][n];
+        for (int i = 0; i < n; i++) {
+            p[0][i] = (argb[i] >> 16) & 0xFF; p[1][i] = (argb[i] >> 8) & 0xFF; p[2][i] = argb[i] & 0xFF;
+        }
+        if (cm.getNumColorComponents() == 1) return new Decoded(file, 1, h, w, 8, new int[][] {p[0]}, false);
+        return new Decoded(file, 3, h, w, 8, p, false);
+    }
+}

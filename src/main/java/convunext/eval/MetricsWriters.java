@@ -1,0 +1,44 @@
+package convunext.eval;
+
+import convunext.data.AtomicFiles;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** Writes per-image metrics as CSV and the summary as JSON (both atomically). */
+public final class MetricsWriters {
+    private MetricsWriters() {}
+
+    public static final String CSV_HEADER = "image,class,tp,fp,fn,tn," + String.join(",", ClassMetrics.NAMES);
+
+    /** One row per image and class. */
+    public static String csv(List<ImageMetrics> images) {
+        StringBuilder b = new StringBuilder(CSV_HEADER).append('\n');
+        for (ImageMetrics m : images) {
+            for (ClassMetrics c : m.classes()) {
+                b.append(csvField(m.id())).append(',').append(c.cls()).append(',').append(c.tp()).append(',')
+                        .append(c.fp()).append(',').append(c.fn()).append(',').append(c.tn());
+                for (double v : c.values()) b.append(',').append(num(v));
+                b.append('\n');
+            }
+        }
+        return b.toString();
+    }
+
+    public static void writeCsv(Path file, List<ImageMetrics> images) { AtomicFiles.writeString(file, csv(images)); }
+
+    public static void writeSummaryJson(Path file, MetricsSummary summary, Map<String, Object> extra) {
+        AtomicFiles.writeString(file, Json.write(summary.toMap(extra)));
+    }
+
+    static String num(double v) {
+        if (Double.isNaN(v)) return "nan";
+        return String.format(Locale.ROOT, "%.6f", v);
+    }
+
+    static String csvField(String s) {
+        if (s.indexOf(',') < 0 && s.indexOf('"') < 0 && s.indexOf('\n') < 0) return s;
+        return '"' + s.replace("\"", "\"\"") + '"';
+    }
+}

@@ -1,0 +1,115 @@
+package convunext.eval;
+
+import convunext.data.AtomicFiles;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The per-epoch metrics.csv: a header of column names, then one row of numbers per epoch.
+ * {@link #append} rewrites the whole file through a temp file + rename, so an interrupted run
+ * never leaves a torn line; appending to an existing file requires the same header (resume).
+ */
+public final class TrainingLog {
+    /** Columns the curve plotter understands (others are carried along). */
+    public static final List<String> DEFAULT_COLUMNS =
+            List.of("epoch", "train_loss", "val_loss", "val_dice", "lr", "seconds");
+
+    private final Path file;
+    private final List<String> columns;
+
+    public TrainingLog(Path file, List<String> columns) {
+        if (columns.isEmpty()) throw new IllegalArgumentException("TrainingLog: no columns");
+        for (String c : columns)
+            if (c.isEmpty() || c.contains(",") || c.contains("\n"))
+                throw new IllegalArgumentException("TrainingLog: bad column name '" + c + "'");
+        this.file = file;
+        this.columns = List.copyOf(columns);
+    }
+
+    public Path file() { return file; }
+    public List<String> columns() { return columns; }
+
+    /** Appends one row; NaN is written as "nan" (e.g. no validation this epoch). */
+    public void append(double... values) {
+        if (values.length != columns.size())
+            throw new IllegalArgumentException("TrainingLog.append: " + values.length + " values for columns " + columns);
+        StringBuilder b = new StringBuilder();
+        if (Files.exists(file)) {
+            String old = read(file);
+            String header = old.lines().findFirst().orElse("");
+            if (!header.equals(String.join(",", columns)))
+                throw new IllegalStateException("TrainingLog: " + file + " has header '" + header
+                        + "', expected '" + String.join(",", columns) + "'");
+            b.append(old);
+            if (!old.endsWith("\n")) b.append('\n');
+        } else {
+            b.append(String.join(",", columns)).append('\n');
+        }
+        for (int i = 0; i < values.length; i++) {
+            if (i > 0) b.append(',');
+            b.append(format(values[i]));
+        }
+        b.append('\n');
+        AtomicFiles.writeString(file, b.toString());
+    }
+
+    static String format(double v) {
+        if (Double.isNaN(v)) return "nan";
+        if (v == Math.rint(v) && Math.abs(v) < 1e15) return Long.toString((long) v);
+        return String.format(Locale.ROOT, "%.6g", v);
+    }
+
+    /** A parsed log: column names and rows (NaN where "nan" or empty). */
+    public record Table(List<String> columns, List<double[]> rows) {
+        public int column(String name) { return columns.indexOf(name); }
+
+        /** The column's values over rows, or null if there is no such column. */
+        public double[] series(String name) {
+            int k = column(name);
+            if (k < 0) return null;
+            double[] s = new double[rows.size()];
+            for (int i = 0; i < s.length; i++) s[i] = rows.get(i)[k];
+            return s;
+        }
+    }
+
+    public static Table readTable(Path file) {
+        List<String> lines = read(file).lines().filter(l -> !l.isBlank()).toList();
+        if (lines.isEmpty()) throw new IllegalArgumentException("training log " + file + " is empty");
+        List<String> cols = Arrays.asList(lines.get(0).split(",", -1));
+        List<double[]> rows = new ArrayList<>();
+        for (int r = 1; r < lines.size(); r++) {
+            String[] f = lines.get(r).split(",", -1);
+            if (f.length != cols.size())
+                throw new IllegalArgumentException("training log " + file + " line " + (r + 1) + " has " + f.length
+                        + " fields, header has " + cols.size());
+            double[] v = new double[f.length];
+            for (int i = 0; i < f.length; i++) {
+                String s = f[i].trim();
+                try {
+                    v[i] = s.isEmpty() || s.equalsIgnoreCase("nan") ? Double.NaN : Double.parseDouble(s);
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("training log " + file + " line " + (r + 1) + ": '" + s
+                            + "' is not a number", e);
+                }
+            }
+            rows.add(v);
+        }
+        return new Table(List.copyOf(cols), rows);
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,83 @@
+package convunext.nn;
+
+import convunext.autograd.F;
+import convunext.autograd.Tape;
+import convunext.autograd.Var;
+import java.util.SplittableRandom;
+
+/** ConvUNeXt's composite modules: Block, Down and Up (names as the reference state_dict). */
+final class Blocks {
+    private Blocks() {}
+
+    /** 7×7 depthwise (reflect) → norm → 1×1 expand 4× → GELU → 1×1 → norm → GELU(x + ·). */
+    static final class Block {
+        final Layers.DwConv7 dwconv;
+        final Layers.Norm2d norm1, norm2;
+        final Layers.Linear pw1, pw2;
+
+        Block(ParamStore ps, SplittableRandom rng, String p, int c, Norm norm) {
+            dwconv = new Layers.DwConv7(ps, rng, p + ".dwconv", c);
+            norm1 = new Layers.Norm2d(ps, p + ".norm1", c, norm);
+            pw1 = new Layers.Linear(ps, rng, p + ".pwconv1", c, 4 * c);
+            pw2 = new Layers.Linear(ps, rng, p + ".pwconv2", 4 * c, c);
+            norm2 = new Layers.Norm2d(ps, p + ".norm2", c, norm);
+        }
+
+        Var forward(Tape t, Var x, boolean train) {
+            Var y = norm1.forward(t, dwconv.forward(t, x), train);
+            y = pw2.forward(t, F.gelu(t, pw1.forward(t, y)));
+            return F.gelu(t, F.add(t, x, norm2.forward(t, y, train)));
+        }
+    }
+
+    /** Sequential(norm(cin), Conv2d(cin, cout, 2, stride 2), Block(cout) × blocks). */
+    static final class Down {
+        final Layers.Norm2d norm;
+        final Layers.Conv2d conv;
+        final Block[] blocks;
+
+        Down(ParamStore ps, SplittableRandom rng, String p, int cin, int cout, int nBlocks, Norm n) {
+            norm = new Layers.Norm2d(ps, p + ".0", cin, n);
+            conv = new Layers.Conv2d(ps, rng, p + ".1", cin, cout, 2, 2, 0, false);
+            blocks = new Block[nBlocks];
+            for (int i = 0; i < nBlocks; i++) blocks[i] = new Block(ps, rng, p + "." + (2 + i), cout, n);
+        }
+
+        Var forward(Tape t, Var x, boolean train) {
+            Var y = conv.forward(t, norm.forward(t, x, train));
+            for (Block b : blocks) y = b.forward(t, y, train);
+            return y;
+        }
+    }
+
+    /**
+     * norm(low) → bilinear ×2 (align_corners) → zero-pad to the skip's size → gated attention on
+     * the skip → Conv1×1(cat[skip', low]) → Block.
+     */
+    static final class Up {
+        final Layers.Norm2d norm;
+        final Layers.Linear gate, linear1, linear2;
+        final Layers.Conv2d conv1x1;
+        final Block block;
+
+        Up(ParamStore ps, SplittableRandom rng, String p, int cin, int cout, Norm n) {
+            int c = cin / 2;
+            norm = new Layers.Norm2d(ps, p + ".norm", c, n);
+            gate = new Layers.Linear(ps, rng, p + ".gate", c, 3 * c);
+            linear1 = new Layers.Linear(ps, rng, p + ".linear1", c, c);
+            linear2 = new Layers.Linear(ps, rng, p + ".linear2", c, c);
+            conv1x1 = new Layers.Conv2d(ps, rng, p + ".conv1x1", cin, cout, 1, 1, 0, false);
+            block = new Block(ps, rng, p + ".conv.0", cout, n);
+        }
+
+        Var forward(Tape t, Var low, Var skip, boolean train) {
+            Var l = F.upsample2x(t, norm.forward(t, low, train));
+            int dy = skip.value.dim(2) - l.value.dim(2), dx = skip.value.dim(3) - l.value.dim(3);
+            l = F.pad2d(t, l, dy / 2, dy - dy / 2, dx / 2, dx - dx / 2);
+            Var g = gate.forward(t, l);
+            Var a = linear1.forward(t, F.gateIn(t, g, skip));
+            Var s = linear2.forward(t, F.gateOut(t, a, skip, g));
+            return block.forward(t, conv1x1.forward(t, F.concat(t, s, l)), train);
+        }
+    }
+}

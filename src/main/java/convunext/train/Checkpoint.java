@@ -1,0 +1,98 @@
+package convunext.train;
+
+import convunext.io.SafeTensors;
+import convunext.nn.ConvUNeXt;
+import convunext.nn.Norm;
+import convunext.nn.ParamStore;
+import convunext.optim.AdamW;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Checkpoints as safetensors: the model under its PyTorch state_dict names (so weights move to
+ * and from the reference code; num_batches_tracked as I64), optionally the AdamW moments
+ * ({@code optim.exp_avg}, {@code optim.exp_avg_sq}, flat in state_dict parameter order), and string
+ * metadata: model config, normalisation mean/std, epoch/step, schedule, RNG state. Written to a
+ * temporary file and renamed (SafeTensors.write), so a crash never leaves a broken file.
+ */
+public final class Checkpoint {
+    public static final String EXP_AVG = "optim.exp_avg", EXP_AVG_SQ = "optim.exp_avg_sq";
+
+    private Checkpoint() {}
+
+    /** Saves the model (and the optimiser when non-null) with {@code meta} added to the config keys. */
+    public static void save(Path file, ConvUNeXt model, AdamW opt, Map<String, String> meta) {
+        Map<String, SafeTensors.Out> out = new LinkedHashMap<>();
+        ParamStore ps = model.params;
+        for (ParamStore.Entry e : ps.entries().values()) {
+            if (e.kind == ParamStore.Kind.NUM_BATCHES) out.put(e.name, SafeTensors.Out.i64(new int[0], e.count()));
+            else out.put(e.name, SafeTensors.Out.f32(e.shape, ps.read(e)));
+        }
+        Map<String, String> m = new LinkedHashMap<>(configMeta(model.config));
+        if (opt != null) {
+            int n = Math.toIntExact(ps.numParams());
+            out.put(EXP_AVG, SafeTensors.Out.f32(new int[] {n}, opt.firstMoment()));
+            out.put(EXP_AVG_SQ, SafeTensors.Out.f32(new int[] {n}, opt.secondMoment()));
+            m.put("optim.step", Integer.toString(opt.stepCount()));
+            m.put("optim.betas", opt.beta1 + "," + opt.beta2);
+            m.put("optim.eps", Float.toString(opt.eps));
+            m.put("optim.weight_decay", Float.toString(opt.weightDecay));
+        }
+        if (meta != null) m.putAll(meta);
+        SafeTensors.write(file, out, m);
+    }
+
+    public static Map<String, String> configMeta(ConvUNeXt.Config c) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("format", "convunext-checkpoint-1");
+        m.put("in_channels", Integer.toString(c.inChannels()));
+        m.put("num_classes", Integer.toString(c.numClasses()));
+        m.put("base_c", Integer.toString(c.baseC()));
+        m.put("norm", c.norm().key());
+        return m;
+    }
+
+    /**
+     * The model config of a checkpoint: from its metadata, or — for a plain state_dict exported
+     * from PyTorch — from the shapes of in_conv.0.weight [b,in,7,7] and out_conv.0.weight [k,b,1,1]
+     * and the presence of BatchNorm running statistics.
+     */
+    public static ConvUNeXt.Config configOf(SafeTensors.Contents c, Path file) {
+        Map<String, String> m = c.metadata();
+        if (m.containsKey("in_channels") && m.containsKey("num_classes") && m.containsKey("base_c"))
+            return new ConvUNeXt.Config(Integer.parseInt(m.get("in_channels")), Integer.parseInt(m.get("num_classes")),
+                    Integer.parseInt(m.get("base_c")), Norm.parse(m.getOrDefault("norm", "batch")));
+        SafeTensors.Entry stem = c.tensors().get("in_conv.0.weight"), head = c.tensors().get("out_conv.0.weight");
+        if (stem == null || head == null || stem.shape().length != 4 || head.shape().length != 4)
+            throw new IllegalArgumentException(file + ": not a ConvUNeXt checkpoint (no in_conv.0.weight / out_conv.0.weight)");
+        Norm norm = c.tensors().containsKey("in_conv.1.running_mean") ? Norm.BATCH : Norm.LAYER;
+        return new ConvUNeXt.Config(stem.shape()[1], head.shape()[0], stem.shape()[0], norm);
+    }
+
+    /** Loads the weights and buffers into {@code model}; every state_dict key must be present with its shape. */
+    public static void loadWeights(ConvUNeXt model, SafeTensors.Contents c, Path file) {
+        ConvUNeXt.Config have = configOf(c, file);
+        if (!have.equals(model.config))
+            throw new IllegalArgumentException(file + ": checkpoint is for " + describe(have) + ", the model is " + describe(model.config));
+        for (ParamStore.Entry e : model.params.entries().values()) {
+            SafeTensors.Entry t = c.tensors().get(e.name);
+            if (t == null) {
+                if (e.kind == ParamStore.Kind.NUM_BATCHES) continue;   // optional in older exports
+                throw new IllegalArgumentException(file + ": missing key '" + e.name + "'");
+            }
+            model.params.write(e, t.toFloat(), t.shape(), file.toString());
+        }
+    }
+
+    /** Restores the AdamW moments and step count; throws if the checkpoint has none. */
+    public static void loadOptimizer(AdamW opt, SafeTensors.Contents c, Path file) {
+        SafeTensors.Entry m = c.require(EXP_AVG, file), v = c.require(EXP_AVG_SQ, file);
+        int step = Integer.parseInt(c.metadata().getOrDefault("optim.step", "0"));
+        opt.restore(m.toFloat(), v.toFloat(), step);
+    }
+
+    public static String describe(ConvUNeXt.Config c) {
+        return String.format("in=%d classes=%d base_c=%d norm=%s", c.inChannels(), c.numClasses(), c.baseC(), c.norm().key());
+    }
+}

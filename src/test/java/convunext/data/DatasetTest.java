@@ -1,0 +1,129 @@
+package convunext.data;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DatasetTest {
+    @TempDir Path tmp;
+
+    @Test void syntheticSetOpensAndChecks() {
+        Dataset train = Dataset.open(TestImages.SYNTHETIC, "train", true, null);
+        assertEquals(16, train.size());
+        assertEquals("syn_000", train.samples().get(0).id());
+        assertEquals("syn_000.png", train.samples().get(0).mask().getFileName().toString());
+        assertNull(train.samples().get(0).roi());
+        assertEquals(4, Dataset.open(TestImages.SYNTHETIC, "test", true, null).size());
+        DataCheck.Report r = DataCheck.run(train, 2, 3, LoadedSample.DEFAULT_MIN_SIZE);
+        assertEquals(16, r.images());
+        assertEquals(96, r.minWidth());
+        assertEquals(96, r.maxHeight());
+        double fg = r.classFractions()[1];
+        assertTrue(fg > 0.05 && fg < 0.25, "vessel fraction " + fg);
+        assertEquals(0, r.ignoredPixels());
+        String text = r.toString();
+        assertTrue(text.contains("16 images") && text.contains("class balance"), text);
+    }
+
+    @Test void driveNamingMatchesByPrefixWithRoiFolder() {
+        Dataset ds = Dataset.open(TestImages.DRIVE_MINI, "train", true, null);
+        assertEquals(2, ds.size());
+        Sample s = ds.samples().get(0);
+        assertEquals("21_training", s.id());
+        assertEquals("21_training_manual1.gif", s.mask().getFileName().toString());
+        assertEquals("21_training_mask.gif", s.roi().getFileName().toString());
+        DataCheck.Report r = DataCheck.run(ds, 2, 3, 64);
+        assertEquals(2, r.withRoi());
+        assertTrue(r.ignoredPixels() > 0.2 * 2 * 141 * 146, "outside-FOV pixels are ignored: " + r.ignoredPixels());
+        // explicit ROI folder works the same
+        Dataset explicit = Dataset.open(TestImages.DRIVE_MINI, "train", true, TestImages.DRIVE_MINI.resolve("train/roi"));
+        assertEquals(s, explicit.samples().get(0));
+    }
+
+    @Test void meanStdInsideRoi() {
+        Dataset ds = Dataset.open(TestImages.DRIVE_MINI, "train", true, null);
+        List<LoadedSample> loaded = new ArrayList<>();
+        for (Sample s : ds.samples()) loaded.add(LoadedSample.load(s, 2, 3, 64));
+        Normalization n = Normalization.compute(loaded);
+        // brute force in double over ROI pixels
+        for (int c = 0; c < 3; c++) {
+            double sum = 0, sq = 0;
+            long cnt = 0;
+            for (LoadedSample ls : loaded) {
+                int px = ls.image().pixels();
+                for (int i = 0; i < px; i++) {
+                    if (!ls.roi()[i]) continue;
+                    double v = ls.image().data()[c * px + i] / 255.0;
+                    sum += v; sq += v * v; cnt++;
+                }
+            }
+            double m = sum / cnt;
+            assertEquals(m, n.mean()[c], 1e-6);
+            assertEquals(Math.sqrt(sq / cnt - m * m), n.std()[c], 1e-5);
+        }
+        assertTrue(n.mean()[0] > n.mean()[2], "red brighter than blue in fundus images: " + n);
+    }
+
+    @Test void emptyFolderAndMissingFolders() throws Exception {
+        Files.createDirectories(tmp.resolve("train/images"));
+        Files.createDirectories(tmp.resolve("train/masks"));
+        Files.writeString(tmp.resolve("train/images/README.txt"), "not an image");
+        DataException e = assertThrows(DataException.class, () -> Dataset.open(tmp, "train", true, null));
+        assertTrue(e.getMessage().contains("holds no images"), e.getMessage());
+        e = assertThrows(DataException.class, () -> Dataset.open(tmp, "test", true, null));
+        assertTrue(e.getMessage().contains(tmp.resolve("test/images").toString()), e.getMessage());
+    }
+
+    @Test void missingMaskNamesTheImage() throws Exception {
+        Path img = TestImages.write(TestImages.randomRgb(70, 66, 1), "png", tmp.resolve("train/images/a.png"));
+        TestImages.write(TestImages.randomRgb(70, 66, 2), "png", tmp.resolve("train/images/b.png"));
+        TestImages.write(TestImages.gray(70, 66, new int[70 * 66]), "png", tmp.resolve("train/masks/b.png"));
+        DataException e = assertThrows(DataException.class, () -> Dataset.open(tmp, "train", true, null));
+        assertTrue(e.getMessage().contains(img.toString()), e.getMessage());
+        // without requireMasks (prediction) the image is kept, maskless
+        Dataset ds = Dataset.open(tmp, "train", false, null);
+        assertNull(ds.samples().get(0).mask());
+        assertNotNull(ds.samples().get(1).mask());
+    }
+
+    @Test void prefixMatchIsNotFooledByNumbers() throws Exception {
+        List<Path> masks = List.of(Path.of("m/10_manual1.gif"), Path.of("m/1_manual1.gif"), Path.of("m/1.png"));
+        assertEquals(Path.of("m/1.png"), Dataset.match("1", masks, "mask", Path.of("1.tif")));
+        assertEquals(Path.of("m/10_manual1.gif"), Dataset.match("10", masks.subList(0, 2), "mask", Path.of("10.tif")));
+        assertEquals(Path.of("m/1_manual1.gif"), Dataset.match("1", masks.subList(0, 2), "mask", Path.of("1.tif")));
+        assertNull(Dataset.match("2", masks, "mask", Path.of("2.tif")));
+        List<Path> two = List.of(Path.of("m/3_a.png"), Path.of("m/3_b.png"));
+        DataException e = assertThrows(DataException.class, () -> Dataset.match("3", two, "mask", Path.of("3.tif")));
+        assertTrue(e.getMessage().contains("ambiguous"), e.getMessage());
+    }
+
+    @Test void maskSizeMismatchAndSmallImageAreRefused() throws Exception {
+        Path img = TestImages.write(TestImages.randomRgb(71, 65, 1), "png", tmp.resolve("train/images/a.png"));
+        Path mask = TestImages.write(TestImages.gray(70, 65, new int[70 * 65]), "png", tmp.resolve("train/masks/a_mask.bmp"));
+        Dataset ds = Dataset.open(tmp, "train", true, null);
+        DataException e = assertThrows(DataException.class, () -> DataCheck.run(ds, 2, 3, 64));
+        assertTrue(e.getMessage().contains(mask.toString()) && e.getMessage().contains(img.toString())
+                && e.getMessage().contains("70x65") && e.getMessage().contains("71x65"), e.getMessage());
+        Path small = TestImages.write(TestImages.randomRgb(40, 90, 1), "png", tmp.resolve("s/train/images/x.png"));
+        TestImages.write(TestImages.gray(40, 90, new int[40 * 90]), "png", tmp.resolve("s/train/masks/x.png"));
+        Dataset sds = Dataset.open(tmp.resolve("s"), "train", true, null);
+        e = assertThrows(DataException.class, () -> DataCheck.run(sds, 2, 3, 64));
+        assertTrue(e.getMessage().contains(small.toString()) && e.getMessage().contains("smaller"), e.getMessage());
+    }
+
+    @Test void grayImagesAreReplicatedForRgbModels() throws Exception {
+        int[] v = TestImages.randomLabels(66 * 64, 256, 12);
+        TestImages.write(TestImages.gray(66, 64, v), "png", tmp.resolve("train/images/g.png"));
+        TestImages.write(TestImages.gray(66, 64, new int[66 * 64]), "png", tmp.resolve("train/masks/g.png"));
+        Sample s = Dataset.open(tmp, "train", true, null).samples().get(0);
+        LoadedSample ls = LoadedSample.load(s, 2, 3, 64);
+        assertEquals(3, ls.image().channels());
+        assertEquals(v[100], ls.image().get(2, 100 / 66, 100 % 66));
+        assertEquals(1, LoadedSample.load(s, 2, 0, 64).image().channels());
+    }
+}

@@ -1,0 +1,52 @@
+package convunext.data;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SyntheticDataTest {
+    @TempDir Path tmp;
+
+    @Test void committedFilesEqualARegeneration() throws Exception {
+        SyntheticData.write(tmp, SyntheticData.DEFAULT_SEED, SyntheticData.DEFAULT_TRAIN, SyntheticData.DEFAULT_TEST,
+                SyntheticData.DEFAULT_SIZE);
+        int files = 0;
+        for (String split : new String[] {"train", "test"}) {
+            for (String kind : new String[] {"images", "masks"}) {
+                Path dir = tmp.resolve(split).resolve(kind);
+                try (var s = Files.list(dir)) {
+                    for (Path fresh : s.sorted().toList()) {
+                        Path committed = TestImages.SYNTHETIC.resolve(split).resolve(kind).resolve(fresh.getFileName());
+                        assertTrue(Files.exists(committed), "missing committed file " + committed);
+                        FloatImage a = ImageFiles.readImage(fresh), b = ImageFiles.readImage(committed);
+                        assertArrayEquals(a.data(), b.data(), "pixels differ: " + committed);
+                        files++;
+                    }
+                }
+            }
+        }
+        assertEquals(2 * (SyntheticData.DEFAULT_TRAIN + SyntheticData.DEFAULT_TEST), files);
+    }
+
+    @Test void generatorIsDeterministicAndVaried() {
+        SyntheticData.Pair a = SyntheticData.generate(5, 3, 64), b = SyntheticData.generate(5, 3, 64);
+        assertArrayEquals(a.image().data(), b.image().data());
+        assertArrayEquals(a.mask().labels(), b.mask().labels());
+        SyntheticData.Pair c = SyntheticData.generate(5, 4, 64);
+        assertFalse(Arrays.equals(a.mask().labels(), c.mask().labels()));
+        // vessels are darker than background on average (learnable signal)
+        double[] sum = new double[2];
+        int[] cnt = new int[2];
+        for (int i = 0; i < 64 * 64; i++) {
+            int l = a.mask().labels()[i];
+            sum[l] += a.image().data()[64 * 64 + i]; // green channel
+            cnt[l]++;
+        }
+        assertTrue(cnt[1] > 0);
+        assertTrue(sum[1] / cnt[1] < sum[0] / cnt[0] - 15, "vessel green " + sum[1] / cnt[1] + " vs " + sum[0] / cnt[0]);
+    }
+}
