@@ -38,8 +38,8 @@ int main() {
         double t = run("selftest_barrier_loop", blocks, 1, 256, 1, {P(y), (std::uint64_t)iters}, "PI");
         cuemu::Stats s1 = cuemu::stats();
         double sw = (double)(s1.switches - s0.switches);
-        std::printf("barrier loop: %d blocks x 256 threads x %d __syncthreads: %.3f s, %.0f fiber resumes, "
-                    "%.1f ns per resume (each = 2 context switches + scheduling)\n",
+        std::printf("barrier loop: %d blocks x 256 threads x %d __syncthreads: %.3f s, %.0f fiber switches, "
+                    "%.1f ns per switch (fiber to fiber, scheduling included)\n",
                     blocks, iters, t, sw, t * 1e9 / sw);
         t = run("selftest_saxpy", n / 256, 1, 256, 1, {P(y), P(x), F(0.5f), (std::uint64_t)n}, "PPFI");
         std::printf("saxpy (no barrier): %d CUDA threads in %.3f s = %.1f ns per thread\n", n, t, t * 1e9 / n);

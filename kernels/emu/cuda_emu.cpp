@@ -1,5 +1,6 @@
 // The CUDA emulator's runtime: runs a grid's blocks, each block's threads as fibers that switch
 // at barriers (__syncthreads, warp intrinsics). See kernels/README.md for the model.
+#include <pthread.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -205,33 +206,69 @@ Worker* worker() {
     if (!t_worker) {
         t_worker_owner.reset(new Worker());
         t_worker = t_worker_owner.get();
+#ifdef CUEMU_ASAN
+        pthread_attr_t a;  // the scheduler runs on this OS thread's own stack
+        void* addr = nullptr;
+        std::size_t size = 0;
+        pthread_getattr_np(pthread_self(), &a);
+        pthread_attr_getstack(&a, &addr, &size);
+        pthread_attr_destroy(&a);
+        t_worker->sched_bottom = addr;
+        t_worker->sched_size = size;
+#endif
     }
     return t_worker;
 }
 
-// Scheduler → fiber.
-inline void to_fiber(Worker* w, Stack* s) {
+// Switches from the running context (saving it in *save) to fiber stack `to`, or to the
+// scheduler's stack when `to` is null; returns when something switches back.
+inline void switch_to(Worker* w, void** save, Stack* to) {
     w->switches++;
 #ifdef CUEMU_ASAN
     void* fake = nullptr;
-    __sanitizer_start_switch_fiber(&fake, s->base, s->size);
-    cuemu_switch(&w->sched_sp, s->sp);
+    if (to) __sanitizer_start_switch_fiber(&fake, to->base, to->size);
+    else __sanitizer_start_switch_fiber(&fake, w->sched_bottom, w->sched_size);
+    cuemu_switch(save, to ? to->sp : w->sched_sp);
     __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
 #else
-    cuemu_switch(&w->sched_sp, s->sp);
+    cuemu_switch(save, to ? to->sp : w->sched_sp);
 #endif
 }
 
-// Fiber → scheduler; returns when the scheduler resumes this fiber.
-inline void to_sched(Worker* w, Stack* s) {
-#ifdef CUEMU_ASAN
-    void* fake = nullptr;
-    __sanitizer_start_switch_fiber(&fake, w->sched_bottom, w->sched_size);
-    cuemu_switch(&s->sp, w->sched_sp);
-    __sanitizer_finish_switch_fiber(fake, &w->sched_bottom, &w->sched_size);
-#else
-    cuemu_switch(&s->sp, w->sched_sp);
-#endif
+// Pops the next runnable thread (giving a new one a stack), or null when the queue is empty
+// or the block failed. Runs on a fiber: scheduling needs no trip through the scheduler.
+Thread* next_thread(Worker* w) {
+    if (w->qcount == 0 || !w->error.empty()) return nullptr;
+    Thread* t = &w->th[w->queue[w->qhead]];
+    w->qhead = (w->qhead + 1) & 1023;
+    w->qcount--;
+    if (t->st == T_NEW) {
+        t->stack = w->get_stack();
+        if (!t->stack) {
+            w->error = "out of memory for fiber stacks";
+            return nullptr;
+        }
+        t->st = T_RUN;
+        FiberHeader* h = t->stack->header();
+        h->ctx = t->ctx;
+        h->thread = t;
+    }
+    return t;
+}
+
+// Thread t (on its fiber) cannot go on: hands over to the next runnable thread (or to the
+// scheduler when none is left) and returns once t is resumed.
+void suspend(Worker* w, Thread* t) {
+    Thread* nt = next_thread(w);
+    if (nt == t) return;  // t itself was released first (it completed a barrier)
+    w->cur = nt;
+    switch_to(w, &t->stack->sp, nt ? nt->stack : nullptr);
+}
+
+void mark_done(Worker* w, Thread* t) {
+    t->st = T_DONE;
+    w->done++;
+    w->warps[t->warp].exited |= 1u << t->lane;
 }
 
 // Every fiber starts here; after a CUDA thread finishes, the same fiber (stack) runs the next.
@@ -239,30 +276,34 @@ void fiber_main() {
     FiberHeader* h = fiber();
     Worker* w = static_cast<Worker*>(h->worker);
 #ifdef CUEMU_ASAN
-    __sanitizer_finish_switch_fiber(nullptr, &w->sched_bottom, &w->sched_size);
+    __sanitizer_finish_switch_fiber(nullptr, nullptr, nullptr);
 #endif
     for (;;) {
         Thread* t = static_cast<Thread*>(h->thread);
+        Stack* my = t->stack;
         w->kernel->fn(w->args);
         // While the next queued thread has not started, run it on this same stack: a kernel
-        // without barriers then costs a function call per CUDA thread, not two switches.
+        // without barriers then costs a function call per CUDA thread, not a switch.
         while (w->qcount > 0 && w->th[w->queue[w->qhead]].st == T_NEW) {
             Thread* nt = &w->th[w->queue[w->qhead]];
             w->qhead = (w->qhead + 1) & 1023;
             w->qcount--;
-            t->st = T_DONE;
-            w->done++;
-            w->warps[t->warp].exited |= 1u << t->lane;
-            nt->stack = t->stack;
+            mark_done(w, t);
             t->stack = nullptr;
+            nt->stack = my;
             nt->st = T_RUN;
             h->ctx = nt->ctx;
             h->thread = nt;
             w->cur = t = nt;
             w->kernel->fn(w->args);
         }
-        t->st = T_DONE;
-        to_sched(w, t->stack);
+        mark_done(w, t);
+        t->stack = nullptr;
+        // Park this stack in the pool: whoever takes it resumes here and runs its new thread.
+        w->free_stacks.push_back(my);
+        Thread* nt = next_thread(w);
+        w->cur = nt;
+        switch_to(w, &my->sp, nt ? nt->stack : nullptr);
     }
 }
 
@@ -373,45 +414,22 @@ bool run_block(Worker* w, uint3 bidx, std::uint64_t seed, std::uint64_t linear, 
         shuffle(w->queue, n, w->rng);
         if (w->kernel->poison && shmem) w->kernel->poison(shmem);  // CUDA leaves it uninitialised
     }
+    // The fibers hand control to each other; it comes back here when no thread is runnable
+    // (all done, or a deadlock) or the block failed.
     bool ok = true;
-    while (w->qcount > 0) {
-        Thread* t = &w->th[w->queue[w->qhead]];
-        w->qhead = (w->qhead + 1) & 1023;
-        w->qcount--;
-        if (t->st == T_NEW) {
-            t->stack = w->get_stack();
-            if (!t->stack) {
-                w->error = "out of memory for fiber stacks";
-                ok = false;
-                break;
-            }
-            t->st = T_RUN;
-            FiberHeader* h = t->stack->header();
-            h->ctx = t->ctx;
-            h->thread = t;
-        }
-        w->cur = t;
-        to_fiber(w, t->stack);
-        t = w->cur;  // the fiber may have gone on to run further threads
-        switch (t->st) {
-            case T_DONE:
-                w->free_stacks.push_back(t->stack);
-                t->stack = nullptr;
-                w->done++;
-                w->warps[t->warp].exited |= 1u << t->lane;
-                break;
-            case T_BAR: on_block_arrival(w); break;
-            case T_WARP: ok = on_warp_arrival(w, t); break;
-            case T_FAIL: ok = false; break;
-            default: w->error = "internal: fiber returned in state " + std::to_string(t->st); ok = false;
-        }
-        if (!ok) break;
+    w->error.clear();
+    Thread* first = next_thread(w);
+    if (first) {
+        w->cur = first;
+        switch_to(w, &w->sched_sp, first->stack);
     }
+    if (!w->error.empty()) ok = false;
     if (ok && w->done != n) {
         w->error = deadlock_report(w);
         ok = false;
     }
     if (!ok) {  // abandon the suspended fibers: fresh frames on their stacks, back to the pool
+        // (a failed thread's stack is one of them; done threads' stacks are already pooled)
         for (int i = 0; i < n; i++) {
             Thread& t = w->th[i];
             if (!t.stack) continue;
@@ -442,7 +460,12 @@ inline Worker* current_worker() { return static_cast<Worker*>(fiber()->worker); 
 void warp_wait(Worker* w, Thread* t, std::uint32_t m) {
     t->warp_mask = m;
     t->st = T_WARP;
-    to_sched(w, t->stack);
+    if (!on_warp_arrival(w, t)) {  // inconsistent masks: w->error says so
+        t->st = T_FAIL;
+        switch_to(w, &t->stack->sp, nullptr);
+        std::abort();  // never resumed
+    }
+    suspend(w, t);
 }
 
 std::uint32_t warp_participants(Worker* w, Thread* t, unsigned mask, const char* what) {
@@ -593,7 +616,8 @@ void syncthreads() {
     Worker* w = current_worker();
     if (w->n == 1) return;
     t->st = T_BAR;
-    to_sched(w, t->stack);
+    on_block_arrival(w);
+    suspend(w, t);
 }
 
 int syncthreads_count(int pred) {
@@ -662,7 +686,7 @@ void fail(const char* what) {
     w->error = std::string(what) + " (thread (" + std::to_string(i.x) + "," + std::to_string(i.y) + "," +
                std::to_string(i.z) + "))";
     t->st = T_FAIL;
-    to_sched(w, t->stack);
+    switch_to(w, &t->stack->sp, nullptr);
     std::abort();  // never resumed
 }
 

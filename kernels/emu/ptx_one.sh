@@ -13,13 +13,26 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 nvcc -ptx -arch="$arch" -O3 -lineinfo -std=c++17 -Ikernels -o "$tmp/orig.ptx" "$in"
 orig=$(sed -n 's/^\.version[[:space:]]*\([0-9.]*\).*/\1/p' "$tmp/orig.ptx" | head -1)
-sed 's/^\.version[[:space:]].*/.version 8.0/' "$tmp/orig.ptx" > "$tmp/low.ptx"
-if ptxas -arch=sm_90 -v "$tmp/low.ptx" -o "$tmp/low.cubin" > "$tmp/log" 2>&1; then
+# Try ISA 8.0 (any CUDA 12 driver); if ptxas names a newer version the code needs, try that one.
+try_version() {
+    sed "s/^\.version[[:space:]].*/.version $1/" "$tmp/orig.ptx" > "$tmp/low.ptx"
+    ptxas -arch=sm_90 -v "$tmp/low.ptx" -o "$tmp/low.cubin" > "$tmp/log" 2>&1
+}
+ver=""
+if try_version 8.0; then
+    ver="8.0 (lowered from $orig: loads on CUDA >= 12.0 drivers)"
+else
+    need=$(sed -n 's/.*requires PTX ISA \.version \([0-9]*\.[0-9]*\) or later.*/\1/p' "$tmp/log" | sort -V | tail -1)
+    if [ -n "$need" ] && [ "$(printf '%s\n%s\n' "$need" "$orig" | sort -V | head -1)" = "$need" ] \
+        && [ "$need" != "$orig" ] && try_version "$need"; then
+        ver="$need (lowered from $orig; the code needs $need: loads on CUDA >= 12.${need#8.} drivers)"
+    fi
+fi
+if [ -n "$ver" ]; then
     cp "$tmp/low.ptx" "$out"
-    ver="8.0 (lowered from $orig)"
 elif ptxas -arch=sm_90 -v "$tmp/orig.ptx" -o "$tmp/orig.cubin" > "$tmp/log" 2>&1; then
     cp "$tmp/orig.ptx" "$out"
-    ver="$orig (needs a CUDA 13 driver: the code uses newer PTX than 8.0)"
+    ver="$orig (needs a CUDA 13 driver: the code uses newer PTX than 8.x)"
 else
     cat "$tmp/log" >&2
     echo "[kernels] ptxas failed on $in" >&2
