@@ -747,6 +747,15 @@ bool dev_free(void* p) {
     return true;
 }
 
+bool dev_range_ok(const void* p, std::size_t bytes) {
+    std::uintptr_t v = (std::uintptr_t)p;
+    std::lock_guard<std::mutex> g(g_mem_mutex);
+    auto it = g_allocs.upper_bound(v);
+    if (it == g_allocs.begin()) return false;
+    --it;
+    return v >= it->first && v + bytes <= it->first + it->second;
+}
+
 std::size_t dev_allocated_bytes() {
     std::lock_guard<std::mutex> g(g_mem_mutex);
     return g_alloc_bytes;

@@ -2,6 +2,7 @@
 // Failures throw convunext.backend.cuda.CudaError; the Java side adds the launch's context.
 #include <jni.h>
 
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <unistd.h>
@@ -17,6 +18,16 @@ void throw_cuda_error(JNIEnv* env, const std::string& msg) {
 }
 
 void* as_ptr(jlong v) { return reinterpret_cast<void*>(static_cast<std::uintptr_t>(v)); }
+
+// A bad address from Java must be a CudaError, not a crash of the JVM.
+bool range_ok(JNIEnv* env, const char* call, jlong p, jlong bytes) {
+    if (bytes >= 0 && (bytes == 0 || cuemu::dev_range_ok(as_ptr(p), (std::size_t)bytes))) return true;
+    char b[160];
+    std::snprintf(b, sizeof b, "%s: [0x%llx, +%lld bytes) is not inside one live device allocation", call,
+                  (unsigned long long)p, (long long)bytes);
+    throw_cuda_error(env, b);
+    return false;
+}
 
 }  // namespace
 
@@ -34,18 +45,22 @@ EMU_FN(void, free)(JNIEnv* env, jclass, jlong ptr) {
 }
 
 EMU_FN(void, copyHtoD)(JNIEnv* env, jclass, jlong dst, jfloatArray src, jint off, jint count) {
+    if (!range_ok(env, "copyHtoD", dst, 4LL * count)) return;
     env->GetFloatArrayRegion(src, off, count, static_cast<jfloat*>(as_ptr(dst)));
 }
 
 EMU_FN(void, copyDtoH)(JNIEnv* env, jclass, jfloatArray dst, jint off, jlong src, jint count) {
+    if (!range_ok(env, "copyDtoH", src, 4LL * count)) return;
     env->SetFloatArrayRegion(dst, off, count, static_cast<const jfloat*>(as_ptr(src)));
 }
 
-EMU_FN(void, copyDtoD)(JNIEnv*, jclass, jlong dst, jlong src, jlong bytes) {
+EMU_FN(void, copyDtoD)(JNIEnv* env, jclass, jlong dst, jlong src, jlong bytes) {
+    if (!range_ok(env, "copyDtoD (destination)", dst, bytes) || !range_ok(env, "copyDtoD (source)", src, bytes)) return;
     std::memmove(as_ptr(dst), as_ptr(src), (std::size_t)bytes);
 }
 
-EMU_FN(void, memset)(JNIEnv*, jclass, jlong ptr, jint value, jlong bytes) {
+EMU_FN(void, memset)(JNIEnv* env, jclass, jlong ptr, jint value, jlong bytes) {
+    if (!range_ok(env, "memset", ptr, bytes)) return;
     std::memset(as_ptr(ptr), value, (std::size_t)bytes);
 }
 

@@ -86,6 +86,12 @@ class EmulatedDeviceTest extends DeviceSelftests {
         expectError("selftest_saxpy", d(1), d(32), 0, new KernelArgs().ptr(p + 4096).ptr(p).f32(1f).i32(16),
                 "argument 0", "not inside any live device allocation");
         assertThrows(CudaError.class, () -> dev.launch("no_such_kernel", d(1), d(1), 0, new KernelArgs()));
+        // copies outside an allocation are errors, not crashes of the JVM
+        CudaError c = assertThrows(CudaError.class, () -> dev.copyHtoD(p + 8, new float[16], 0, 16));
+        assertTrue(c.getMessage().contains("not inside one live device allocation"), c.getMessage());
+        assertThrows(CudaError.class, () -> dev.copyDtoH(new float[4], 0, 64, 4));
+        assertThrows(CudaError.class, () -> dev.copyDtoD(p, p + 4, 64));
+        assertThrows(CudaError.class, () -> dev.memsetZero(p, 65));
         dev.free(p);
         assertThrows(CudaError.class, () -> dev.free(p), "double free");
     }
