@@ -24,7 +24,7 @@ else
     echo "[kernels] g++, python3 or make not found: the emulated device is not built"
 fi
 
-if command -v nvcc >/dev/null 2>&1 && command -v ptxas >/dev/null 2>&1; then
+if command -v nvcc >/dev/null 2>&1 && command -v ptxas >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1; then
     targets+=(ptx)
     # PTX of kernel files that no longer exist must not linger in the jar.
     for p in target/classes/ptx/*.ptx; do
@@ -33,6 +33,7 @@ if command -v nvcc >/dev/null 2>&1 && command -v ptxas >/dev/null 2>&1; then
     done
 else
     echo "[kernels] nvcc not found: no PTX is built, so the CUDA device cannot run (the emulator is unaffected)"
+    rm -rf target/classes/ptx  # PTX of an earlier build would no longer match the sources
 fi
 
 [ ${#targets[@]} -eq 0 ] && exit 0

@@ -33,9 +33,9 @@ $(shell echo '$(CXX) $(KFLAGS) $(RTFLAGS) $(REL) $(ASAN)' | cmp -s - $(FLAGSTAMP
 
 .PHONY: emu asan ptx bench
 .SECONDARY:
-emu: $(LIB) $(PTXDIR)/kernels.index
+emu: $(LIB)
 asan: $(OUT)/asan/emu_selftest
-ptx: $(NAMES:%=$(PTXDIR)/%.ptx)
+ptx: $(NAMES:%=$(PTXDIR)/%.ptx) $(PTXDIR)/kernels.index
 bench: $(OUT)/rel/emu_bench
 
 $(GEN)/%.cpp $(GEN)/%.kernels: $(KDIR)/%.cu $(EMU)/gen_trampolines.py
