@@ -11,6 +11,11 @@ import java.io.PrintStream;
 public final class Backends {
     private Backends() {}
 
+    /** The requested backend cannot run here (no GPU, no driver, not built); the message says why. */
+    public static final class Unavailable extends IllegalStateException {
+        public Unavailable(String m, Throwable cause) { super(m, cause); }
+    }
+
     public static Backend open(String name, PrintStream log) {
         switch (name.toLowerCase()) {
             case "cpu": return instantiate("convunext.backend.cpu.CpuBackend", "cpu");
@@ -37,11 +42,9 @@ public final class Backends {
             return (Backend) c.getMethod("open", String.class).invoke(null, kind);
         } catch (java.lang.reflect.InvocationTargetException e) {
             Throwable cause = e.getCause();
-            if (cause instanceof RuntimeException re) throw re;
-            if (cause instanceof Error err) throw err;
-            throw new IllegalStateException(kind + " backend failed to start: " + cause, cause);
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException(kind + " backend is not part of this build (" + e + ")");
+            throw new Unavailable(kind + " backend cannot start: " + (cause.getMessage() != null ? cause.getMessage() : cause), cause);
+        } catch (ReflectiveOperationException | LinkageError e) {
+            throw new Unavailable(kind + " backend is not part of this build (" + e + ")", e);
         }
     }
 
@@ -49,7 +52,7 @@ public final class Backends {
         try {
             return (Backend) Class.forName(cls).getConstructor().newInstance();
         } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException(name + " backend is not part of this build (" + e + ")");
+            throw new Unavailable(name + " backend is not part of this build (" + e + ")", e);
         }
     }
 }

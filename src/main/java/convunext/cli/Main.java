@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "convunext", mixinStandardHelpOptions = true, version = "convunext 0.1.0",
         description = "ConvUNeXt segmentation on the JVM: CPU and CUDA backends.",
-        subcommands = {VerifyCommand.class, InfoCommand.class},
+        subcommands = {TrainCommand.class, PredictCommand.class, EvaluateCommand.class, VerifyCommand.class, InfoCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:a check failed", "2:bad input or usage", "3:device unavailable", "4:training diverged"})
 public final class Main implements Runnable {
@@ -25,12 +25,14 @@ public final class Main implements Runnable {
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             // Bad input is answered with one clear line, not a stack trace.
             Throwable e = ex;
-            if (e instanceof java.io.UncheckedIOException || e instanceof IllegalArgumentException
-                    || e instanceof IllegalStateException || e instanceof UserError) {
-                cmd.getErr().println("error: " + e.getMessage());
-                return e instanceof UserError u ? u.exitCode : BAD_INPUT;
-            }
-            throw ex;
+            int code;
+            if (e instanceof UserError u) code = u.exitCode;
+            else if (e instanceof convunext.backend.Backends.Unavailable) code = NO_DEVICE;
+            else if (e instanceof java.io.UncheckedIOException || e instanceof IllegalArgumentException
+                    || e instanceof convunext.data.DataException) code = BAD_INPUT;
+            else throw ex;
+            cmd.getErr().println("error: " + e.getMessage());
+            return code;
         });
         return cl.execute(args);
     }

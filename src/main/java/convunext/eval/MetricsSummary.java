@@ -14,8 +14,8 @@ public final class MetricsSummary {
     /** Rules behind the numbers, written into the summary JSON (and usable in a README). */
     public static final String RULES = "Pixels outside the ROI (field-of-view mask) or labelled 255 are excluded. "
             + "Per image and class (one-vs-rest): Dice=2TP/(2TP+FP+FN), IoU=TP/(TP+FP+FN); both 1 when the class is "
-            + "absent from prediction and truth. Precision, recall, specificity: a 0/0 ratio is 1 if there is no "
-            + "error of that kind, else 0. HD95: 95th percentile (linear interpolation) of the symmetric distances, "
+            + "absent from prediction and truth. Precision or recall 0/0: 1 if prediction and truth are both empty, "
+            + "else 0; specificity 0/0: 1. HD95: 95th percentile (linear interpolation) of the symmetric distances, "
             + "in pixels, between predicted and true boundary pixels (4-neighbour boundary, exact Euclidean distance "
             + "transform); 0 when both are empty, the image diagonal sqrt(H^2+W^2) when exactly one is empty. "
             + "Summary: mean and std over images; pooled = counts summed over images.";

@@ -12,8 +12,9 @@ import java.util.Arrays;
  *   <li>Dice = 2TP/(2TP+FP+FN); IoU = TP/(TP+FP+FN); both are 1 when the class is absent from
  *       prediction and truth (nothing to find, nothing found).</li>
  *   <li>precision = TP/(TP+FP), recall (sensitivity) = TP/(TP+FN), specificity = TN/(TN+FP);
- *       a 0/0 ratio is 1 when there is no error in its denominator's sense (no prediction and no
- *       truth for precision/recall, no negatives for specificity) and 0 otherwise.</li>
+ *       precision or recall 0/0 is 1 when prediction and truth are both empty and 0 otherwise
+ *       (predicting nothing where there is something to find scores precision 0); specificity
+ *       0/0 (no negatives) is 1.</li>
  *   <li>accuracy = (TP+TN)/(ROI pixels); 1 for an empty ROI.</li>
  *   <li>HD95: the boundary of a region is its pixels with at least one 4-neighbour outside it
  *       (outside the image or the ROI counts as outside). The symmetric surface distances are
@@ -68,7 +69,7 @@ public final class SegMetrics {
     public static ClassMetrics fromCounts(int c, long tp, long fp, long fn, long tn, double hd95) {
         double dice = ratio(2 * tp, 2 * tp + fp + fn, 1);
         double iou = ratio(tp, tp + fp + fn, 1);
-        double precision = ratio(tp, tp + fp, fn == 0 ? 1 : 0);
+        double precision = ratio(tp, tp + fp, fn == 0 ? 1 : 0); // 0/0 here means tp = fp = 0
         double recall = ratio(tp, tp + fn, fp == 0 ? 1 : 0);
         double specificity = ratio(tn, tn + fp, 1);
         double accuracy = ratio(tp + tn, tp + fp + fn + tn, 1);

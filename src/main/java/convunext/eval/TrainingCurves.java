@@ -91,7 +91,8 @@ public final class TrainingCurves {
                 Path2D.Double path = new Path2D.Double();
                 boolean pen = false;
                 for (int i = 0; i < n; i++) {
-                    if (!Double.isFinite(s.y[i]) || !Double.isFinite(x[i])) { pen = false; continue; }
+                    // epochs without a value (validation every k epochs) are skipped, the line joins across
+                    if (!Double.isFinite(s.y[i]) || !Double.isFinite(x[i])) continue;
                     double xx = px.applyAsDouble(x[i]);
                     double yy = s.right ? pyR.applyAsDouble(s.y[i]) : pyL.applyAsDouble(s.y[i]);
                     if (pen) path.lineTo(xx, yy); else path.moveTo(xx, yy);
@@ -172,7 +173,8 @@ public final class TrainingCurves {
 
     static String label(double v) {
         if (v == Math.rint(v) && Math.abs(v) < 1e9) return Long.toString((long) v);
-        return String.format(Locale.ROOT, "%.3g", v);
+        String s = String.format(Locale.ROOT, "%.3g", v);
+        return s.contains("e") || !s.contains(".") ? s : s.replaceFirst("\\.?0+$", "");
     }
 
     /** "Nice" tick values (steps of 1, 2 or 5 × 10^k) covering [lo, hi], about 5 of them. */

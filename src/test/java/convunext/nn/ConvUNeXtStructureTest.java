@@ -15,7 +15,7 @@ class ConvUNeXtStructureTest {
     static final Path C8_LN = Path.of("testdata/golden/convunext_c8_in3_k2_2x64x64_layernorm.safetensors");
 
     @Test void referenceConfigHas3505730ParametersAnd265Entries() {
-        try (Backend be = Backends.open("ref", System.out);
+        try (Backend be = Backends.open("cpu", System.out);
              ConvUNeXt m = new ConvUNeXt(new ConvUNeXt.Config(3, 2, 32, Norm.BATCH), be, 1)) {
             assertEquals(3_505_730, m.params.numParams());
             assertEquals(265, m.params.entries().size());
@@ -31,7 +31,7 @@ class ConvUNeXtStructureTest {
         SafeTensors.Contents c = SafeTensors.read(fixture);
         List<String> ref = new ArrayList<>();
         for (String k : c.tensors().keySet()) if (k.startsWith("init.")) ref.add(k.substring(5));
-        try (Backend be = Backends.open("ref", System.out);
+        try (Backend be = Backends.open("cpu", System.out);
              ConvUNeXt m = new ConvUNeXt(new ConvUNeXt.Config(3, 2, 8, norm), be, 1)) {
             assertEquals(ref, new ArrayList<>(m.params.entries().keySet()));
             assertEquals(entries, ref.size());
@@ -44,7 +44,7 @@ class ConvUNeXtStructureTest {
     }
 
     @Test void tooSmallInputIsRefusedWithTheMinimum() {
-        try (Backend be = Backends.open("ref", System.out);
+        try (Backend be = Backends.open("cpu", System.out);
              ConvUNeXt m = new ConvUNeXt(new ConvUNeXt.Config(3, 2, 4, Norm.BATCH), be, 1)) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> m.checkInput(new int[] {1, 3, 63, 80}));
             assertTrue(e.getMessage().contains("64"), e.getMessage());

@@ -11,8 +11,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 /** The whole model against PyTorch: every quantity of the shared fixtures within tolerance. */
 class GoldenFixtureTest {
     @ParameterizedTest
-    @CsvSource({"ref,convunext_c8_in3_k2_2x64x64.safetensors", "ref,convunext_c8_in3_k2_2x64x64_layernorm.safetensors",
-            "ref,convunext_c4_in1_k3_1x72x88.safetensors", "ref,convunext_c4_in2_k2_3x65x70_layernorm.safetensors"})
+    @CsvSource({"ref,convunext_c8_in3_k2_2x64x64.safetensors", "cpu,convunext_c8_in3_k2_2x64x64.safetensors",
+            "cpu,convunext_c8_in3_k2_2x64x64_layernorm.safetensors",
+            "cpu,convunext_c4_in1_k3_1x72x88.safetensors", "cpu,convunext_c4_in2_k2_3x65x70_layernorm.safetensors"})
     void matchesPyTorch(String device, String fixture) {
         try (Backend be = Backends.open(device, System.out)) {
             GoldenCheck.Report r = GoldenCheck.run(Path.of("testdata/golden", fixture), be, 1e-4);

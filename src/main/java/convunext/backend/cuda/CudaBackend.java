@@ -1,0 +1,247 @@
+package convunext.backend.cuda;
+
+import convunext.backend.Backend;
+import convunext.backend.LossResult;
+import convunext.backend.cuda.ops.AdamwOps;
+import convunext.backend.cuda.ops.BatchnormOps;
+import convunext.backend.cuda.ops.Conv2dOps;
+import convunext.backend.cuda.ops.Dwconv7Ops;
+import convunext.backend.cuda.ops.ElementwiseOps;
+import convunext.backend.cuda.ops.GateOps;
+import convunext.backend.cuda.ops.GeluOps;
+import convunext.backend.cuda.ops.GemmOps;
+import convunext.backend.cuda.ops.LayernormOps;
+import convunext.backend.cuda.ops.Launcher;
+import convunext.backend.cuda.ops.LayoutOps;
+import convunext.backend.cuda.ops.LossOps;
+import convunext.backend.cuda.ops.UpsampleOps;
+import convunext.tensor.Shapes;
+import convunext.tensor.Tensor;
+
+/**
+ * The CUDA backend: every op is one or a few launches of our kernels (kernels/*.cu) on a
+ * {@link Device} — a GPU through JCuda or the emulator; the launch code is the same for both.
+ * Tensor storage is a {@link DeviceBuffer} from a caching {@link DevicePool}; views share their
+ * owner's buffer at an element offset. The backend owns the device and closes it.
+ */
+public final class CudaBackend implements Backend {
+    private final Device device;
+    private final DevicePool pool;
+    private final Launcher k;
+    private final ElementwiseOps elementwise;
+    private final GemmOps gemm;
+    private final Conv2dOps conv;
+    private final Dwconv7Ops dwconv;
+    private final BatchnormOps bn;
+    private final LayernormOps ln;
+    private final GeluOps gelu;
+    private final GateOps gate;
+    private final UpsampleOps upsample;
+    private final LayoutOps layout;
+    private final LossOps loss;
+    private final AdamwOps adamw;
+    private boolean closed;
+
+    public CudaBackend(Device device) {
+        this.device = device;
+        this.pool = new DevicePool(device);
+        this.k = new Launcher(this, device, pool);
+        this.elementwise = new ElementwiseOps(k);
+        this.gemm = new GemmOps(k);
+        this.conv = new Conv2dOps(k, gemm);
+        this.dwconv = new Dwconv7Ops(k);
+        this.bn = new BatchnormOps(k);
+        this.ln = new LayernormOps(k);
+        this.gelu = new GeluOps(k);
+        this.gate = new GateOps(k);
+        this.upsample = new UpsampleOps(k);
+        this.layout = new LayoutOps(k);
+        this.loss = new LossOps(k);
+        this.adamw = new AdamwOps(k);
+    }
+
+    /**
+     * Opens the backend on a device of {@code kind}: "emulated" (the g++-built emulator) or
+     * "cuda" (a GPU through JCuda). Called by {@code convunext.backend.Backends}. The device
+     * classes are found by name: the factory {@code Devices.open(kind)} when present, else the
+     * device class's static {@code open()}.
+     */
+    public static CudaBackend open(String kind) {
+        String k = kind.toLowerCase(java.util.Locale.ROOT);
+        if (!k.equals("emulated") && !k.equals("cuda"))
+            throw new IllegalArgumentException("CudaBackend.open: unknown device kind '" + kind + "' (emulated or cuda)");
+        return new CudaBackend(openDevice(k));
+    }
+
+    private static Device openDevice(String kind) {
+        try {
+            Object d;
+            try {
+                d = Class.forName("convunext.backend.cuda.Devices").getMethod("open", String.class).invoke(null, kind);
+            } catch (ClassNotFoundException | NoSuchMethodException e) {
+                String cls = kind.equals("emulated") ? "EmulatedDevice" : "JCudaDevice";
+                d = Class.forName("convunext.backend.cuda." + cls).getMethod("open").invoke(null);
+            }
+            return (Device) d;
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            Throwable c = e.getCause();
+            if (c instanceof RuntimeException re) throw re;
+            if (c instanceof Error er) throw er;
+            throw new CudaError(kind + " device failed to open: " + c, c);
+        } catch (ReflectiveOperationException e) {
+            throw new CudaError(kind + " device is not part of this build (" + e + ")", e);
+        }
+    }
+
+    public Device device() { return device; }
+
+    public DevicePool pool() { return pool; }
+
+    /** Kernel launches so far. */
+    public long launches() { return k.launches(); }
+
+    @Override public String name() { return device.kind(); }
+
+    @Override public String describe() {
+        return "CUDA kernels (kernels/*.cu) on " + device.describe() + "; " + pool;
+    }
+
+    // ------------------------------------------------------------------ memory
+
+    @Override public Tensor empty(int... shape) { return k.empty(shape); }
+
+    @Override public Tensor zeros(int... shape) { return k.zeros(shape); }
+
+    @Override public Tensor upload(float[] data, int... shape) {
+        long n = Shapes.numel(shape);
+        Shapes.require(data.length == n, "upload", "data has " + data.length + " floats, shape "
+                + java.util.Arrays.toString(shape) + " needs " + n);
+        Tensor t = k.empty(shape);
+        if (n > 0) device.copyHtoD(k.ptr(t), data, 0, (int) n);
+        return t;
+    }
+
+    @Override public float[] download(Tensor t) {
+        float[] a = new float[t.size()];
+        if (a.length > 0) device.copyDtoH(a, 0, k.ptr(t), a.length);
+        return a;
+    }
+
+    @Override public Tensor view(Tensor base, long offset, int... shape) {
+        DeviceBuffer b = (DeviceBuffer) base.storage();
+        long n = Shapes.numel(shape);
+        long start = base.offset() + offset;
+        Shapes.require(offset >= 0 && offset + n <= base.numel(), "view",
+                "elements [" + offset + ", " + (offset + n) + ") outside base " + base.shapeString());
+        k.ptr(base);   // checks ownership
+        return new Tensor(this, b.asView(), start, shape);
+    }
+
+    @Override public void release(Tensor t) {
+        if (t == null) return;
+        if (t.backend() != this) throw new IllegalArgumentException("release: tensor " + t + " is not from this backend");
+        DeviceBuffer b = (DeviceBuffer) t.storage();
+        if (b.isView()) return;
+        pool.release(b);
+    }
+
+    @Override public void copy(Tensor src, Tensor dst) { elementwise.copy(src, dst); }
+
+    @Override public void fill(Tensor t, float v) { elementwise.fill(t, v); }
+
+    @Override public void addInPlace(Tensor dst, Tensor src) { elementwise.addInPlace(dst, src); }
+
+    @Override public void sync() { device.synchronize(); }
+
+    @Override public void close() {
+        if (closed) return;
+        closed = true;
+        try {
+            device.synchronize();
+        } finally {
+            pool.close();
+            device.close();
+        }
+    }
+
+    // ------------------------------------------------------------------ ops
+
+    @Override public Tensor conv2d(Tensor x, Tensor w, Tensor b, int stride, int pad, boolean reflect) {
+        return conv.conv2d(x, w, b, stride, pad, reflect);
+    }
+
+    @Override public Tensor[] conv2dBackward(Tensor x, Tensor w, Tensor dy, int stride, int pad, boolean reflect,
+                                             boolean needDx, boolean hasBias) {
+        return conv.conv2dBackward(x, w, dy, stride, pad, reflect, needDx, hasBias);
+    }
+
+    @Override public Tensor linear(Tensor x, Tensor w, Tensor b) { return gemm.linear(x, w, b); }
+
+    @Override public Tensor[] linearBackward(Tensor x, Tensor w, Tensor dy, boolean needDx, boolean hasBias) {
+        return gemm.linearBackward(x, w, dy, needDx, hasBias);
+    }
+
+    @Override public Tensor dwconv7(Tensor x, Tensor w, Tensor b) { return dwconv.dwconv7(x, w, b); }
+
+    @Override public Tensor[] dwconv7Backward(Tensor x, Tensor w, Tensor dy) { return dwconv.dwconv7Backward(x, w, dy); }
+
+    @Override public Tensor[] batchnormTrain(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
+                                             float momentum, float eps) {
+        return bn.batchnormTrain(x, gamma, beta, runMean, runVar, momentum, eps);
+    }
+
+    @Override public Tensor batchnormEval(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float eps) {
+        return bn.batchnormEval(x, gamma, beta, runMean, runVar, eps);
+    }
+
+    @Override public Tensor[] batchnormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor invstd) {
+        return bn.batchnormBackward(x, dy, gamma, mean, invstd);
+    }
+
+    @Override public Tensor[] layernorm(Tensor x, Tensor gamma, Tensor beta, float eps) {
+        return ln.layernorm(x, gamma, beta, eps);
+    }
+
+    @Override public Tensor[] layernormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor invstd) {
+        return ln.layernormBackward(x, dy, gamma, mean, invstd);
+    }
+
+    @Override public Tensor gelu(Tensor x) { return gelu.gelu(x); }
+
+    @Override public Tensor geluBackward(Tensor x, Tensor dy) { return gelu.geluBackward(x, dy); }
+
+    @Override public Tensor add(Tensor a, Tensor b) { return elementwise.add(a, b); }
+
+    @Override public Tensor gateIn(Tensor g, Tensor s) { return gate.gateIn(g, s); }
+
+    @Override public Tensor gateOut(Tensor a, Tensor s, Tensor g) { return gate.gateOut(a, s, g); }
+
+    @Override public Tensor[] gateOutBackward(Tensor a, Tensor s, Tensor g, Tensor dout) {
+        return gate.gateOutBackward(a, s, g, dout);
+    }
+
+    @Override public Tensor gateInBackward(Tensor du, int threeC) { return gate.gateInBackward(du, threeC); }
+
+    @Override public Tensor upsample2x(Tensor x) { return upsample.upsample2x(x); }
+
+    @Override public Tensor upsample2xBackward(Tensor dy) { return upsample.upsample2xBackward(dy); }
+
+    @Override public Tensor pad2d(Tensor x, int top, int bottom, int left, int right) {
+        return layout.pad2d(x, top, bottom, left, right);
+    }
+
+    @Override public Tensor pad2dBackward(Tensor dy, int top, int left, int h, int w) {
+        return layout.pad2dBackward(dy, top, left, h, w);
+    }
+
+    @Override public Tensor concat(Tensor a, Tensor b) { return layout.concat(a, b); }
+
+    @Override public Tensor sliceChannels(Tensor x, int c0, int c1) { return layout.sliceChannels(x, c0, c1); }
+
+    @Override public LossResult ceDiceLoss(Tensor logits, Tensor target) { return loss.ceDiceLoss(logits, target); }
+
+    @Override public void adamw(Tensor p, Tensor g, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
+                                float weightDecay, int step) {
+        adamw.adamw(p, g, m, v, lr, beta1, beta2, eps, weightDecay, step);
+    }
+}

@@ -1,0 +1,67 @@
+package convunext.backend.cuda.ops;
+
+import convunext.backend.cuda.KernelArgs;
+import convunext.tensor.Shapes;
+import convunext.tensor.Tensor;
+
+/** Launches gate.cu: the fused halves of the gated skip attention and their backward. */
+public final class GateOps {
+    private final Launcher k;
+
+    public GateOps(Launcher k) { this.k = k; }
+
+    /** Checks g [N,3C,H,W] against s [N,C,H,W]; returns C*H*W. */
+    private static int check(String op, Tensor g, Tensor s) {
+        Shapes.rank(op, "s", s, 4);
+        Shapes.shape(op, "g", g, s.dim(0), 3 * s.dim(1), s.dim(2), s.dim(3));
+        long cp = (long) s.dim(1) * s.dim(2) * s.dim(3);
+        Shapes.require(cp <= Integer.MAX_VALUE, op, "image too large " + s.shapeString());
+        return (int) cp;
+    }
+
+    private static int[] grid(int cp, int n) { return new int[]{Launcher.ceilDiv(cp, Launcher.THREADS), n, 1}; }
+
+    public Tensor gateIn(Tensor g, Tensor s) {
+        int cp = check("gateIn", g, s);
+        Tensor u = k.empty(s.shape());
+        if (u.numel() > 0)
+            k.launch("gateIn", new Tensor[]{g, s}, "gate_forward_in", grid(cp, s.dim(0)), Launcher.block1D(), 0,
+                    new KernelArgs().ptr(k.ptr(g)).ptr(k.ptr(s)).ptr(k.ptr(u)).i32(cp));
+        return u;
+    }
+
+    public Tensor gateOut(Tensor a, Tensor s, Tensor g) {
+        int cp = check("gateOut", g, s);
+        Shapes.same("gateOut", a, s);
+        Tensor out = k.empty(s.shape());
+        if (out.numel() > 0)
+            k.launch("gateOut", new Tensor[]{a, s, g}, "gate_forward_out", grid(cp, s.dim(0)), Launcher.block1D(), 0,
+                    new KernelArgs().ptr(k.ptr(a)).ptr(k.ptr(s)).ptr(k.ptr(g)).ptr(k.ptr(out)).i32(cp));
+        return out;
+    }
+
+    public Tensor[] gateOutBackward(Tensor a, Tensor s, Tensor g, Tensor dout) {
+        String op = "gateOutBackward";
+        int cp = check(op, g, s);
+        Shapes.same(op, a, s);
+        Shapes.same(op, dout, s);
+        Tensor da = k.empty(s.shape()), ds = k.empty(s.shape()), dg = k.empty(g.shape());
+        if (s.numel() > 0)
+            k.launch(op, new Tensor[]{a, s, g, dout}, "gate_backward_out", grid(cp, s.dim(0)), Launcher.block1D(), 0,
+                    new KernelArgs().ptr(k.ptr(a)).ptr(k.ptr(s)).ptr(k.ptr(g)).ptr(k.ptr(dout)).ptr(k.ptr(da))
+                            .ptr(k.ptr(ds)).ptr(k.ptr(dg)).i32(cp));
+        return new Tensor[]{da, ds, dg};
+    }
+
+    public Tensor gateInBackward(Tensor du, int threeC) {
+        String op = "gateInBackward";
+        Shapes.rank(op, "du", du, 4);
+        Shapes.require(threeC == 3 * du.dim(1), op, "threeC " + threeC + " is not 3 x channels of du " + du.shapeString());
+        Tensor dg = k.empty(du.dim(0), threeC, du.dim(2), du.dim(3));
+        int cp = du.spatial(1);
+        if (du.numel() > 0)
+            k.launch(op, new Tensor[]{du}, "gate_backward_in", grid(cp, du.dim(0)), Launcher.block1D(), 0,
+                    new KernelArgs().ptr(k.ptr(du)).ptr(k.ptr(dg)).i32(cp));
+        return dg;
+    }
+}

@@ -1,0 +1,59 @@
+package convunext.train;
+
+import convunext.data.LoadedSample;
+import convunext.data.Normalization;
+import convunext.data.SampleCache;
+import convunext.nn.ConvUNeXt;
+
+/**
+ * Validation after each epoch: whole images (tiled when large) in eval mode, arg-max labels, and
+ * a confusion count per class pooled over all validation pixels (pixels labelled 255 or outside
+ * the ROI excluded), giving Dice and IoU per class as the reference's evaluate() does.
+ */
+final class Validation {
+    record Scores(double[] dice, double[] iou) {
+        /** Mean over the foreground classes (all classes but 0). */
+        double foregroundDice() { return fg(dice); }
+        double foregroundIou() { return fg(iou); }
+
+        private static double fg(double[] a) {
+            double s = 0;
+            for (int c = 1; c < a.length; c++) s += a[c];
+            return s / (a.length - 1);
+        }
+
+        String summary() {
+            StringBuilder b = new StringBuilder(String.format("val Dice %.4f IoU %.4f (per class:", foregroundDice(), foregroundIou()));
+            for (int c = 0; c < dice.length; c++) b.append(String.format(" c%d %.3f/%.3f", c, dice[c], iou[c]));
+            return b.append(")").toString();
+        }
+    }
+
+    private Validation() {}
+
+    static Scores run(ConvUNeXt model, SampleCache data, Normalization norm, int tile) {
+        int k = model.config.numClasses();
+        long[] tp = new long[k], fp = new long[k], fn = new long[k];
+        Predictor pred = new Predictor(model, tile, Math.min(tile / 4, 64), false);
+        for (int i = 0; i < data.size(); i++) {
+            LoadedSample ls = data.get(i);
+            int h = ls.image().height(), w = ls.image().width(), c = ls.image().channels();
+            float[] x = new float[c * h * w];
+            norm.apply(ls.image(), x, 0);
+            int[] p = Predictor.argmax(pred.probabilities(x, c, h, w), k, h * w);
+            int[] t = ls.targets().labels();
+            for (int j = 0; j < t.length; j++) {
+                if (t[j] == 255) continue;
+                if (p[j] == t[j]) tp[t[j]]++;
+                else { fp[p[j]]++; fn[t[j]]++; }
+            }
+        }
+        double[] dice = new double[k], iou = new double[k];
+        for (int c = 0; c < k; c++) {
+            double denom = 2.0 * tp[c] + fp[c] + fn[c];
+            dice[c] = denom == 0 ? 1 : 2.0 * tp[c] / denom;
+            iou[c] = tp[c] + fp[c] + fn[c] == 0 ? 1 : (double) tp[c] / (tp[c] + fp[c] + fn[c]);
+        }
+        return new Scores(dice, iou);
+    }
+}

@@ -1,0 +1,100 @@
+package convunext.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.util.Arrays;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * The selftests on the emulated device, plus what only the emulator does: randomised scheduling
+ * that exposes races, and errors (not hangs) for partial barriers, asserts and bad launches.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class EmulatedDeviceTest extends DeviceSelftests {
+    EmulatedDevice emu;
+
+    @BeforeAll void open() {
+        dev = emu = EmulatedDevice.open();
+        emu.configure(2, 0, true);
+    }
+
+    @AfterEach void inOrder() {
+        emu.configure(2, 0, true);
+    }
+
+    @AfterAll void close() {
+        emu.configure(0, 0, true);
+        emu.close();
+    }
+
+    @Test void reductionsUnderShuffledOrder() {
+        emu.configure(2, 12345, true);
+        checkBlockSums("selftest_block_sum_static", 999, 256, 0, 6);
+        checkBlockSums("selftest_block_sum_dynamic", 999, 256, 256 * 4, 7);
+        matmul(19, 33, 17, 8);
+    }
+
+    @Test void randomisedOrderExposesTheRace() {
+        int block = 256;
+        float[] correct = new float[2 * block];
+        for (int i = 0; i < 2 * block; i++) correct[i] = (i % block + 1) % block + 1;
+        assertArrayEquals(correct, racy(1, block), "with the barrier, in order");
+        float[] inOrder = racy(0, block);
+        assertFalse(Arrays.equals(correct, inOrder), "the racy kernel must read stale values in order");
+        int differing = 0;
+        for (long seed = 1; seed <= 4; seed++) {
+            emu.configure(2, seed, true);
+            assertArrayEquals(correct, racy(1, block), "with the barrier, seed " + seed);
+            float[] shuffled = racy(0, block);
+            if (!Arrays.equals(inOrder, shuffled)) differing++;
+        }
+        assertTrue(differing > 0, "no shuffle seed changed the racy kernel's result");
+    }
+
+    void expectError(String kernel, int[] grid, int[] block, int shmem, KernelArgs args, String... fragments) {
+        CudaError e = assertThrows(CudaError.class, () -> dev.launch(kernel, grid, block, shmem, args));
+        for (String f : fragments) assertTrue(e.getMessage().contains(f), "'" + f + "' not in: " + e.getMessage());
+    }
+
+    @Test void partialBarriersAndAssertsAreErrorsNotHangs() {
+        long po = dev.malloc(4L * 64);
+        expectError("selftest_bad_sync", d(1), d(64), 0, new KernelArgs().ptr(po).i32(0),
+                "selftest_bad_sync", "deadlock", "16 at __syncthreads, 48 exited");
+        expectError("selftest_bad_sync", d(1), d(64), 0, new KernelArgs().ptr(po).i32(1), "deadlock", "1 exited");
+        expectError("selftest_bad_sync", d(1), d(64), 0, new KernelArgs().ptr(po).i32(2), "warp 0", "lanes {31}");
+        expectError("selftest_bad_sync", d(2), d(64), 0, new KernelArgs().ptr(po).i32(3), "device assert failed: t < 5",
+                "selftest.cu");
+        // the emulator is usable afterwards
+        checkBlockSums("selftest_block_sum_static", 300, 256, 0, 14);
+        dev.free(po);
+    }
+
+    @Test void badLaunchesAreRefused() {
+        long p = dev.malloc(4L * 16);
+        KernelArgs ok = new KernelArgs().ptr(p).ptr(p).f32(1f).i32(16);
+        expectError("selftest_saxpy", d(1), d(2048), 0, ok, "2048 threads exceeds");
+        expectError("selftest_saxpy", d(1), d(32, 1, 65), 0, ok, "exceeds");
+        expectError("selftest_saxpy", d(0), d(32), 0, ok, "is 0");
+        expectError("selftest_saxpy", d(1), d(32), 300_000, ok, "227 KiB");
+        expectError("selftest_saxpy", d(1), d(32), 0, new KernelArgs().ptr(p).ptr(p).f32(1f), "do not match",
+                "float* y");
+        expectError("selftest_saxpy", d(1), d(32), 0, new KernelArgs().ptr(p).ptr(p).i32(1).i32(16), "do not match");
+        expectError("selftest_saxpy", d(1), d(32), 0, new KernelArgs().ptr(p + 4096).ptr(p).f32(1f).i32(16),
+                "argument 0", "not inside any live device allocation");
+        assertThrows(CudaError.class, () -> dev.launch("no_such_kernel", d(1), d(1), 0, new KernelArgs()));
+        dev.free(p);
+        assertThrows(CudaError.class, () -> dev.free(p), "double free");
+    }
+
+    @Test void describesItself() {
+        assertEquals("emulated", dev.kind());
+        assertTrue(dev.describe().contains("CUDA emulator"), dev.describe());
+        assertTrue(Arrays.asList(emu.kernelNames()).contains("selftest_matmul"));
+        long[] mem = dev.memInfo();
+        assertTrue(mem[0] > 0 && mem[1] >= mem[0]);
+    }
+}
