@@ -18,29 +18,37 @@ CHECKS  := $(sort $(wildcard $(KDIR)/checks/*.cpp))
 WARN    := -Wall -Wno-unused-function -Wno-unused-variable -Wno-unused-but-set-variable
 KFLAGS  := -std=c++17 -fPIC $(WARN) -include $(EMU)/cuda_emu.h -I$(EMU)/include -I$(EMU) -I$(KDIR)
 RTFLAGS := -std=c++17 -fPIC $(WARN) -I$(EMU)
-REL     := -O2 -g0
-ASAN    := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+# FMA/AVX2 when this CPU has them (the library is built where it runs): fmaf is otherwise a
+# slow libm call. TLS descriptors make the __shared__ (thread_local) lookups cheap.
+ARCH    := $(shell grep -qw fma /proc/cpuinfo 2>/dev/null && grep -qw avx2 /proc/cpuinfo 2>/dev/null && echo -mfma -mavx2)
+# -ffp-contract=fast: a*b+c may become one FMA, as nvcc's default --fmad=true does on the GPU.
+REL     := -O2 -g0 $(ARCH) -ffp-contract=fast -mtls-dialect=gnu2
+ASAN    := -O1 -g $(ARCH) -ffp-contract=fast -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
 # Relink when the set of kernel files changes (a deleted .cu leaves no newer prerequisite).
 $(shell mkdir -p $(OUT) && (echo '$(NAMES)' | cmp -s - $(OUT)/cu.list || echo '$(NAMES)' > $(OUT)/cu.list))
+# Recompile when the flags change (a new g++ option must not leave stale objects behind).
+FLAGSTAMP := $(OUT)/flags.txt
+$(shell echo '$(CXX) $(KFLAGS) $(RTFLAGS) $(REL) $(ASAN)' | cmp -s - $(FLAGSTAMP) || echo '$(CXX) $(KFLAGS) $(RTFLAGS) $(REL) $(ASAN)' > $(FLAGSTAMP))
 
-.PHONY: emu asan ptx
+.PHONY: emu asan ptx bench
 .SECONDARY:
 emu: $(LIB) $(PTXDIR)/kernels.index
 asan: $(OUT)/asan/emu_selftest
 ptx: $(NAMES:%=$(PTXDIR)/%.ptx)
+bench: $(OUT)/rel/emu_bench
 
 $(GEN)/%.cpp $(GEN)/%.kernels: $(KDIR)/%.cu $(EMU)/gen_trampolines.py
 	@mkdir -p $(GEN)
 	@python3 $(EMU)/gen_trampolines.py $< $(GEN)/$*.cpp $(GEN)/$*.kernels
 
 # ---------------------------------------------------------------- emulator library (for the JVM)
-$(OUT)/rel/%.o: $(GEN)/%.cpp $(EMU)/cuda_emu.h $(EMU)/emu_runtime.h
+$(OUT)/rel/%.o: $(GEN)/%.cpp $(EMU)/cuda_emu.h $(EMU)/emu_runtime.h $(FLAGSTAMP)
 	@mkdir -p $(@D)
 	@echo "[kernels] g++ $*.cu"
 	@$(CXX) $(KFLAGS) $(REL) -MMD -MP -c $< -o $@
 
-$(OUT)/rel/rt/%.o: $(EMU)/%.cpp $(EMU)/cuda_emu.h $(EMU)/emu_runtime.h
+$(OUT)/rel/rt/%.o: $(EMU)/%.cpp $(EMU)/cuda_emu.h $(EMU)/emu_runtime.h $(FLAGSTAMP)
 	@mkdir -p $(@D)
 	@echo "[kernels] g++ emu/$*.cpp"
 	@$(CXX) $(RTFLAGS) $(REL) $(JAVA_INC) -MMD -MP -c $< -o $@
@@ -54,17 +62,20 @@ $(PTXDIR)/kernels.index: $(NAMES:%=$(GEN)/%.kernels) $(OUT)/cu.list
 	@mkdir -p $(@D)
 	@cat $(filter %.kernels,$^) /dev/null > $@
 
+$(OUT)/rel/emu_bench: $(NAMES:%=$(OUT)/rel/%.o) $(OUT)/rel/rt/cuda_emu.o $(OUT)/rel/rt/bench_main.o
+	@$(CXX) -o $@ $(filter %.o,$^) -lpthread
+
 # ---------------------------------------------------------------- ASan/UBSan self-test binary
-$(OUT)/asan/%.o: $(GEN)/%.cpp $(EMU)/cuda_emu.h $(EMU)/emu_runtime.h
+$(OUT)/asan/%.o: $(GEN)/%.cpp $(EMU)/cuda_emu.h $(EMU)/emu_runtime.h $(FLAGSTAMP)
 	@mkdir -p $(@D)
 	@echo "[kernels] g++ (asan) $*.cu"
 	@$(CXX) $(KFLAGS) $(ASAN) -MMD -MP -c $< -o $@
 
-$(OUT)/asan/rt/%.o: $(EMU)/%.cpp $(EMU)/cuda_emu.h $(EMU)/emu_runtime.h $(EMU)/check.h
+$(OUT)/asan/rt/%.o: $(EMU)/%.cpp $(EMU)/cuda_emu.h $(EMU)/emu_runtime.h $(EMU)/check.h $(FLAGSTAMP)
 	@mkdir -p $(@D)
 	@$(CXX) $(RTFLAGS) $(ASAN) -MMD -MP -c $< -o $@
 
-$(OUT)/asan/checks/%.o: $(KDIR)/checks/%.cpp $(EMU)/check.h $(EMU)/emu_runtime.h
+$(OUT)/asan/checks/%.o: $(KDIR)/checks/%.cpp $(EMU)/check.h $(EMU)/emu_runtime.h $(FLAGSTAMP)
 	@mkdir -p $(@D)
 	@echo "[kernels] g++ (asan) checks/$*.cpp"
 	@$(CXX) $(RTFLAGS) $(ASAN) -MMD -MP -c $< -o $@

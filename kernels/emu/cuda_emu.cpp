@@ -28,8 +28,6 @@
 
 namespace cuemu {
 
-thread_local ThreadCtx* t_cur = nullptr;
-
 // ------------------------------------------------------------------ context switch
 // cuemu_switch(save, to): pushes the callee-saved registers, stores rsp in *save, loads `to`,
 // pops and returns into the other context. No syscall (ucontext's swapcontext makes one to
@@ -105,16 +103,13 @@ template <class T> void shuffle(T* a, int n, std::uint64_t& rng) {
 }
 
 // ------------------------------------------------------------------ fibers
-#ifdef CUEMU_ASAN
-constexpr std::size_t kStackBytes = 512 * 1024;  // ASan frames are several times larger
-#else
-constexpr std::size_t kStackBytes = 64 * 1024;
-#endif
-
+// A fiber stack: kFiberStackBytes aligned to its size = guard page, FiberHeader, frames.
 struct Stack {
-    char* base;  // lowest usable byte (a PROT_NONE guard page lies below)
+    char* slot;  // start of the aligned slot
+    char* base;  // lowest byte usable for frames
     std::size_t size;
     void* sp;    // saved stack pointer while not running
+    FiberHeader* header() const { return fiber_header_of((std::uintptr_t)slot); }
 };
 
 enum TState : std::uint8_t { T_NEW, T_RUN, T_BAR, T_WARP, T_DONE, T_FAIL };
@@ -160,14 +155,13 @@ struct Worker {
 
     ~Worker() {
         for (Stack* s : all_stacks) {
-            munmap(s->base - page(), s->size + page());
+            munmap(s->slot, kFiberStackBytes);
             delete s;
         }
     }
-    static std::size_t page() { return (std::size_t)sysconf(_SC_PAGESIZE); }
 
     static void prepare(Stack* s) {
-        std::uintptr_t top = ((std::uintptr_t)s->base + s->size) & ~(std::uintptr_t)15;
+        std::uintptr_t top = ((std::uintptr_t)s->base + s->size - fiber_colour((std::uintptr_t)s->slot)) & ~(std::uintptr_t)15;
         void** p = (void**)top;
         *--p = nullptr;                    // where a caller's return address would be
         *--p = (void*)&fiber_main;         // cuemu_switch's `ret` lands here
@@ -181,19 +175,25 @@ struct Worker {
             free_stacks.pop_back();
             return s;
         }
-        std::size_t pg = page();
-        void* m = mmap(nullptr, kStackBytes + pg, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        const std::size_t sz = kFiberStackBytes;
+        void* m = mmap(nullptr, 2 * sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (m == MAP_FAILED) return nullptr;
-        mprotect(m, pg, PROT_NONE);  // overflow faults instead of corrupting a neighbour
-        Stack* s = new Stack{(char*)m + pg, kStackBytes, nullptr};
+        char* slot = (char*)(((std::uintptr_t)m + sz - 1) & ~(std::uintptr_t)(sz - 1));
+        if (slot > (char*)m) munmap(m, (std::size_t)(slot - (char*)m));
+        if (slot + sz < (char*)m + 2 * sz) munmap(slot + sz, (std::size_t)((char*)m + 2 * sz - (slot + sz)));
+        mprotect(slot, kFiberGuardBytes, PROT_NONE);  // overflow faults instead of corrupting memory
+        static_assert(sizeof(FiberHeader) <= 64, "header must fit one line");
+        const std::size_t head = 64 * 64;  // room for the header at any colour
+        Stack* s = new Stack{slot, slot + kFiberGuardBytes + head, sz - kFiberGuardBytes - head, nullptr};
+        s->header()->magic = kFiberMagic;
+        s->header()->worker = this;
         prepare(s);
         all_stacks.push_back(s);
         return s;
     }
 
     void enqueue(int i) {
-        queue[(qhead + qcount) % n] = i;
+        queue[(qhead + qcount) & 1023] = i;  // a ring of 1024 >= n entries: no division
         qcount++;
     }
 };
@@ -236,13 +236,31 @@ inline void to_sched(Worker* w, Stack* s) {
 
 // Every fiber starts here; after a CUDA thread finishes, the same fiber (stack) runs the next.
 void fiber_main() {
-    Worker* w = t_worker;
+    FiberHeader* h = fiber();
+    Worker* w = static_cast<Worker*>(h->worker);
 #ifdef CUEMU_ASAN
     __sanitizer_finish_switch_fiber(nullptr, &w->sched_bottom, &w->sched_size);
 #endif
     for (;;) {
-        Thread* t = w->cur;
+        Thread* t = static_cast<Thread*>(h->thread);
         w->kernel->fn(w->args);
+        // While the next queued thread has not started, run it on this same stack: a kernel
+        // without barriers then costs a function call per CUDA thread, not two switches.
+        while (w->qcount > 0 && w->th[w->queue[w->qhead]].st == T_NEW) {
+            Thread* nt = &w->th[w->queue[w->qhead]];
+            w->qhead = (w->qhead + 1) & 1023;
+            w->qcount--;
+            t->st = T_DONE;
+            w->done++;
+            w->warps[t->warp].exited |= 1u << t->lane;
+            nt->stack = t->stack;
+            t->stack = nullptr;
+            nt->st = T_RUN;
+            h->ctx = nt->ctx;
+            h->thread = nt;
+            w->cur = t = nt;
+            w->kernel->fn(w->args);
+        }
         t->st = T_DONE;
         to_sched(w, t->stack);
     }
@@ -295,16 +313,16 @@ void on_block_arrival(Worker* w) {
     w->bar_arrived = 0;
     w->bar_sum[(w->bar_gen & 1) ^ 1] = 0;  // every reader of the previous barrier's sum is done
     w->bar_gen++;
-    int base = (w->qhead + w->qcount) % w->n;
+    int base = (w->qhead + w->qcount) & 1023;
     for (int i = 0; i < w->n; i++) {
         w->th[i].st = T_RUN;
         w->enqueue(i);
     }
     if (w->shuffle) {  // the queue was empty: the n entries are contiguous modulo n
         int tmp[1024];
-        for (int i = 0; i < w->n; i++) tmp[i] = w->queue[(base + i) % w->n];
+        for (int i = 0; i < w->n; i++) tmp[i] = w->queue[(base + i) & 1023];
         shuffle(tmp, w->n, w->rng);
-        for (int i = 0; i < w->n; i++) w->queue[(base + i) % w->n] = tmp[i];
+        for (int i = 0; i < w->n; i++) w->queue[(base + i) & 1023] = tmp[i];
     }
 }
 
@@ -358,7 +376,7 @@ bool run_block(Worker* w, uint3 bidx, std::uint64_t seed, std::uint64_t linear, 
     bool ok = true;
     while (w->qcount > 0) {
         Thread* t = &w->th[w->queue[w->qhead]];
-        w->qhead = (w->qhead + 1) % n;
+        w->qhead = (w->qhead + 1) & 1023;
         w->qcount--;
         if (t->st == T_NEW) {
             t->stack = w->get_stack();
@@ -368,11 +386,13 @@ bool run_block(Worker* w, uint3 bidx, std::uint64_t seed, std::uint64_t linear, 
                 break;
             }
             t->st = T_RUN;
+            FiberHeader* h = t->stack->header();
+            h->ctx = t->ctx;
+            h->thread = t;
         }
         w->cur = t;
-        t_cur = &t->ctx;
         to_fiber(w, t->stack);
-        t_cur = nullptr;
+        t = w->cur;  // the fiber may have gone on to run further threads
         switch (t->st) {
             case T_DONE:
                 w->free_stacks.push_back(t->stack);
@@ -407,14 +427,16 @@ bool run_block(Worker* w, uint3 bidx, std::uint64_t seed, std::uint64_t linear, 
     return ok;
 }
 
-Thread* current(const char* what) {
-    Worker* w = t_worker;
-    if (!w || !w->cur) {
+// The CUDA thread running on this fiber (only valid inside a kernel: on a fiber stack).
+inline Thread* current(const char* what) {
+    FiberHeader* h = fiber();
+    if (h->magic != kFiberMagic) {
         std::fprintf(stderr, "cuemu: %s called outside a kernel\n", what);
         std::abort();
     }
-    return w->cur;
+    return static_cast<Thread*>(h->thread);
 }
+inline Worker* current_worker() { return static_cast<Worker*>(fiber()->worker); }
 
 // Waits until every lane of mask m (this lane included) has arrived.
 void warp_wait(Worker* w, Thread* t, std::uint32_t m) {
@@ -568,7 +590,7 @@ std::mutex g_launch_mutex;
 // ------------------------------------------------------------------ device-side entry points
 void syncthreads() {
     Thread* t = current("__syncthreads");
-    Worker* w = t_worker;
+    Worker* w = current_worker();
     if (w->n == 1) return;
     t->st = T_BAR;
     to_sched(w, t->stack);
@@ -576,7 +598,7 @@ void syncthreads() {
 
 int syncthreads_count(int pred) {
     Thread* t = current("__syncthreads_count");
-    Worker* w = t_worker;
+    Worker* w = current_worker();
     if (w->n == 1) return pred;
     int par = w->bar_gen & 1;
     w->bar_sum[par] += pred;
@@ -586,7 +608,7 @@ int syncthreads_count(int pred) {
 
 void syncwarp(unsigned mask) {
     Thread* t = current("__syncwarp");
-    Worker* w = t_worker;
+    Worker* w = current_worker();
     std::uint32_t m = warp_participants(w, t, mask, "__syncwarp");
     if (m == (1u << t->lane)) return;
     warp_wait(w, t, m);
@@ -594,7 +616,7 @@ void syncwarp(unsigned mask) {
 
 unsigned long long shfl_exchange(unsigned mask, unsigned long long bits, int mode, int arg, int width) {
     Thread* t = current("__shfl_sync");
-    Worker* w = t_worker;
+    Worker* w = current_worker();
     if (width <= 0 || width > 32 || (width & (width - 1)))
         fail(("__shfl_sync: width " + std::to_string(width) + " is not a power of two <= 32").c_str());
     std::uint32_t m = warp_participants(w, t, mask, "__shfl_sync");
@@ -615,7 +637,7 @@ unsigned long long shfl_exchange(unsigned mask, unsigned long long bits, int mod
 
 unsigned ballot(unsigned mask, int pred) {
     Thread* t = current("__ballot_sync");
-    Worker* w = t_worker;
+    Worker* w = current_worker();
     std::uint32_t m = warp_participants(w, t, mask, "__ballot_sync");
     Warp& W = w->warps[t->warp];
     int par = t->warp_seq++ & 1;
@@ -629,13 +651,13 @@ unsigned ballot(unsigned mask, int pred) {
 
 unsigned activemask() {
     Thread* t = current("__activemask");
-    Warp& W = t_worker->warps[t->warp];
+    Warp& W = current_worker()->warps[t->warp];
     return W.exist & ~W.exited;
 }
 
 void fail(const char* what) {
     Thread* t = current("fail");
-    Worker* w = t_worker;
+    Worker* w = current_worker();
     const uint3& i = t->ctx.threadIdx;
     w->error = std::string(what) + " (thread (" + std::to_string(i.x) + "," + std::to_string(i.y) + "," +
                std::to_string(i.z) + "))";
@@ -679,10 +701,9 @@ int configured_threads() { init_config(); return g_threads; }
 std::uint64_t configured_seed() { init_config(); return g_seed; }
 
 void* dev_malloc(std::size_t bytes) {
-    std::size_t sz = (bytes + 255) / 256 * 256;
-    if (sz == 0) sz = 256;
-    void* p = std::aligned_alloc(256, sz);
-    if (!p) return nullptr;
+    // Exactly `bytes` (no rounding up), so that ASan sees an access one past the end.
+    void* p = nullptr;
+    if (posix_memalign(&p, 256, bytes ? bytes : 1) != 0) return nullptr;
     std::lock_guard<std::mutex> g(g_mem_mutex);
     g_allocs[(std::uintptr_t)p] = bytes;
     g_alloc_bytes += bytes;

@@ -89,9 +89,34 @@ struct ThreadCtx {
     uint3 threadIdx;
     const BlockCtx* block;
 };
-// The CUDA thread (fiber) now running on this OS thread. Defined in cuda_emu.cpp; read again
-// after every barrier because the barrier switches fibers (the call is opaque to the compiler).
-extern thread_local ThreadCtx* t_cur;
+// Every fiber stack is aligned to its size and starts (above a guard page) with this header, so
+// the running CUDA thread is found from the stack pointer: no thread-local lookup (a
+// __tls_get_addr call per threadIdx in a -fPIC library) and nothing to reload after a switch.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr std::uintptr_t kFiberStackBytes = 512 * 1024;  // ASan frames are several times larger
+#else
+constexpr std::uintptr_t kFiberStackBytes = 64 * 1024;
+#endif
+constexpr std::uintptr_t kFiberGuardBytes = 4096;
+struct FiberHeader {
+    ThreadCtx ctx;
+    void* thread;  // the runtime's Thread and Worker
+    void* worker;
+    std::uint64_t magic;
+};
+constexpr std::uint64_t kFiberMagic = 0x6375656d75666962ull;
+// Slots are size-aligned, so every stack's hot top and header would map to the same L1 cache
+// sets; staggering both by a per-slot "colour" of 64-byte lines avoids the conflict misses.
+static inline std::uintptr_t fiber_colour(std::uintptr_t slot) { return ((slot / kFiberStackBytes) & 63u) * 64u; }
+static inline FiberHeader* fiber_header_of(std::uintptr_t slot) {
+    return reinterpret_cast<FiberHeader*>(slot + kFiberGuardBytes + fiber_colour(slot));
+}
+// Not volatile: the compiler may compute it once per function (a fiber never changes stacks).
+static inline FiberHeader* fiber() {
+    std::uintptr_t sp;
+    asm("movq %%rsp, %0" : "=r"(sp));
+    return fiber_header_of(sp & ~(kFiberStackBytes - 1));
+}
 
 void syncthreads();
 int syncthreads_count(int pred);
@@ -112,10 +137,10 @@ template <class T> static inline T from_bits(unsigned long long b) {
 enum { SHFL_IDX = 0, SHFL_UP = 1, SHFL_DOWN = 2, SHFL_XOR = 3 };
 }  // namespace cuemu
 
-#define threadIdx (static_cast<const uint3&>(::cuemu::t_cur->threadIdx))
-#define blockIdx (static_cast<const uint3&>(::cuemu::t_cur->block->blockIdx))
-#define blockDim (static_cast<const dim3&>(::cuemu::t_cur->block->blockDim))
-#define gridDim (static_cast<const dim3&>(::cuemu::t_cur->block->gridDim))
+#define threadIdx (static_cast<const uint3&>(::cuemu::fiber()->ctx.threadIdx))
+#define blockIdx (static_cast<const uint3&>(::cuemu::fiber()->ctx.block->blockIdx))
+#define blockDim (static_cast<const dim3&>(::cuemu::fiber()->ctx.block->blockDim))
+#define gridDim (static_cast<const dim3&>(::cuemu::fiber()->ctx.block->gridDim))
 static constexpr int warpSize = 32;
 
 // ---------------------------------------------------------------- barriers and warp intrinsics

@@ -13,8 +13,6 @@ final class CpuDwConv7 {
     private CpuDwConv7() {}
 
     private static final int K = 7, P = 3;
-    /** Rows accumulated in the float lane sums before they are flushed into double (dw). */
-    private static final int FLUSH_ROWS = 16;
 
     private static void check(String op, Tensor x, Tensor w) {
         Shapes.rank(op, "x", x, 4);
@@ -59,19 +57,7 @@ final class CpuDwConv7 {
     }
 
     private static void planeForward(float[] pad, int h, int w, float[] wt, int wo, float bias, float[] y, int yo) {
-        int wp = w + 2 * P;
-        for (int r = 0; r < h; r++) {
-            int o = yo + r * w;
-            java.util.Arrays.fill(y, o, o + w, bias);
-            for (int ky = 0; ky < K; ky++) {
-                int rb = (r + ky) * wp;
-                for (int kx = 0; kx < K; kx++) {
-                    float t = wt[wo + ky * K + kx];
-                    int s = rb + kx;
-                    for (int i = 0; i < w; i++) y[o + i] = Math.fma(t, pad[s + i], y[o + i]);
-                }
-            }
-        }
+        for (int r = 0; r < h; r++) SimdOps.BEST.row7(pad, r * (w + 2 * P), w + 2 * P, wt, wo, bias, y, yo + r * w, w);
     }
 
     static Tensor[] backward(CpuBackend be, Tensor x, Tensor w, Tensor dy) {
@@ -83,17 +69,19 @@ final class CpuDwConv7 {
         int xo = x.off(), wo = w.off(), dyo = dy.off(), dxo = dx.off(), dwo = dw.off(), dbo = db.off();
         int hp = h + 2 * P, wp = wd + 2 * P;
         CpuThreads.chunks(c, 1, 4, (c0, c1) -> {
-            float[] pad = new float[hp * wp], dpad = new float[hp * wp], lanes = new float[K * K * wd];
+            float[] pad = new float[hp * wp], dpad = new float[hp * wp];
+            float[] zpad = new float[(h + 4 * P) * (wd + 4 * P)], flipped = new float[K * K];   // zero borders stay zero
             double[] gw = new double[K * K];
             for (int ch = c0; ch < c1; ch++) {
                 java.util.Arrays.fill(gw, 0);
+                for (int t = 0; t < K * K; t++) flipped[t] = wa[wo + ch * K * K + K * K - 1 - t];
                 double gb = 0;
                 for (int i = 0; i < n; i++) {
                     int pl = (i * c + ch) * plane;
                     padPlane(xa, xo + pl, h, wd, pad);
                     gb += CpuReduce.sum(dya, dyo + pl, plane);
-                    weightGrad(pad, dya, dyo + pl, h, wd, lanes, gw);
-                    inputGrad(dya, dyo + pl, h, wd, wa, wo + ch * K * K, dpad, dxa, dxo + pl);
+                    SimdOps.BEST.tapSums(dya, dyo + pl, pad, h, wd, gw);
+                    inputGrad(dya, dyo + pl, h, wd, flipped, zpad, dpad, dxa, dxo + pl);
                 }
                 for (int t = 0; t < K * K; t++) dwa[dwo + ch * K * K + t] = (float) gw[t];
                 dba[dbo + ch] = (float) gb;
@@ -102,41 +90,15 @@ final class CpuDwConv7 {
         return new Tensor[] {dx, dw, db};
     }
 
-    /** gw[t] += Σ_{y,x} dy[y][x]·pad[y+ky][x+kx]: float lane sums per tap, flushed to double. */
-    private static void weightGrad(float[] pad, float[] dy, int dyo, int h, int w, float[] lanes, double[] gw) {
-        int wp = w + 2 * P;
-        java.util.Arrays.fill(lanes, 0f);
-        for (int r = 0; r < h; r++) {
-            int g = dyo + r * w;
-            for (int ky = 0; ky < K; ky++) {
-                int rb = (r + ky) * wp;
-                for (int kx = 0; kx < K; kx++) {
-                    int l = (ky * K + kx) * w, s = rb + kx;
-                    for (int i = 0; i < w; i++) lanes[l + i] = Math.fma(dy[g + i], pad[s + i], lanes[l + i]);
-                }
-            }
-            if ((r + 1) % FLUSH_ROWS == 0 || r == h - 1) {
-                for (int t = 0; t < K * K; t++) gw[t] += CpuReduce.sum(lanes, t * w, w);
-                java.util.Arrays.fill(lanes, 0f);
-            }
-        }
-    }
-
-    /** dx = fold(Σ_taps w·shift(dy)): scatter into the padded buffer, then add borders back onto their sources. */
-    private static void inputGrad(float[] dy, int dyo, int h, int w, float[] wt, int wo, float[] dpad, float[] dx, int dxo) {
-        int wp = w + 2 * P;
-        java.util.Arrays.fill(dpad, 0f);
-        for (int r = 0; r < h; r++) {
-            int g = dyo + r * w;
-            for (int ky = 0; ky < K; ky++) {
-                int rb = (r + ky) * wp;
-                for (int kx = 0; kx < K; kx++) {
-                    float t = wt[wo + ky * K + kx];
-                    int d = rb + kx;
-                    for (int i = 0; i < w; i++) dpad[d + i] = Math.fma(t, dy[g + i], dpad[d + i]);
-                }
-            }
-        }
+    /**
+     * dx = fold(dpad), dpad[yp][xp] = Σ_taps w[ky][kx]·dy[yp−ky][xp−kx]: a correlation of dy,
+     * zero-padded by 6, with the flipped kernel; then the reflected borders are added back onto
+     * their sources.
+     */
+    private static void inputGrad(float[] dy, int dyo, int h, int w, float[] wf, float[] zpad, float[] dpad, float[] dx, int dxo) {
+        int wp = w + 2 * P, wz = w + 4 * P;
+        for (int r = 0; r < h; r++) System.arraycopy(dy, dyo + r * w, zpad, (r + 2 * P) * wz + 2 * P, w);
+        for (int yp = 0; yp < h + 2 * P; yp++) SimdOps.BEST.row7(zpad, yp * wz, wz, wf, 0, 0f, dpad, yp * wp, wp);
         // Fold columns first (within every padded row), then rows.
         for (int yp = 0; yp < h + 2 * P; yp++) {
             int d = yp * wp;

@@ -11,11 +11,16 @@ import convunext.tensor.Tensor;
 final class CpuLinear {
     private CpuLinear() {}
 
+    /** [Co,Ci], or a 1×1 conv weight [Co,Ci,1,1] (same memory layout; the 1×1 conv layers pass it). */
+    private static boolean weightOk(Tensor w, int ci) {
+        return w.dim(1) == ci && (w.rank() == 2 || (w.rank() == 4 && w.dim(2) == 1 && w.dim(3) == 1));
+    }
+
     static Tensor forward(CpuBackend be, Tensor x, Tensor w, Tensor b) {
         Shapes.rank("linear", "x", x, 4);
         int n = x.dim(0), ci = x.dim(1), p = x.spatial(2);
-        Shapes.require(w.rank() == 2 && w.dim(1) == ci, "linear",
-                "w must be [Co," + ci + "] for x " + x.shapeString() + ", got " + w.shapeString());
+        Shapes.require(weightOk(w, ci), "linear",
+                "w must be [Co," + ci + "] (or [Co," + ci + ",1,1]) for x " + x.shapeString() + ", got " + w.shapeString());
         int co = w.dim(0);
         if (b != null) Shapes.shape("linear", "b", b, co);
         Tensor y = be.empty(n, co, x.dim(2), x.dim(3));
@@ -33,12 +38,12 @@ final class CpuLinear {
     static Tensor[] backward(CpuBackend be, Tensor x, Tensor w, Tensor dy, boolean needDx, boolean hasBias) {
         Shapes.rank("linearBackward", "x", x, 4);
         int n = x.dim(0), ci = x.dim(1), p = x.spatial(2);
-        Shapes.require(w.rank() == 2 && w.dim(1) == ci, "linearBackward",
-                "w must be [Co," + ci + "], got " + w.shapeString());
+        Shapes.require(weightOk(w, ci), "linearBackward",
+                "w must be [Co," + ci + "] (or [Co," + ci + ",1,1]), got " + w.shapeString());
         int co = w.dim(0);
         Shapes.shape("linearBackward", "dy", dy, n, co, x.dim(2), x.dim(3));
         Tensor dx = needDx ? be.empty(x.shape()) : null;
-        Tensor dw = be.empty(co, ci);
+        Tensor dw = be.empty(w.shape());
         Tensor db = hasBias ? be.empty(co) : null;
         backward(n, ci, co, p, x.array(), x.off(), w.array(), w.off(), dy.array(), dy.off(),
                 dx == null ? null : dx.array(), dx == null ? 0 : dx.off(), dw.array(), dw.off(),

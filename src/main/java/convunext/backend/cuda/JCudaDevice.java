@@ -1,0 +1,281 @@
+package convunext.backend.cuda;
+
+import static jcuda.driver.JCudaDriver.*;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import jcuda.CudaException;
+import jcuda.NativePointerObject;
+import jcuda.Pointer;
+import jcuda.driver.CUcontext;
+import jcuda.driver.CUdevice;
+import jcuda.driver.CUdevice_attribute;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUfunction;
+import jcuda.driver.CUfunction_attribute;
+import jcuda.driver.CUmodule;
+
+/**
+ * A real GPU through JCuda's driver API: PTX modules from the jar (target/classes/ptx, built by
+ * kernels/build.sh), functions looked up by name and cached, kernel parameters marshalled from
+ * {@link KernelArgs}. Every driver call is checked and a failure becomes a {@link CudaError}
+ * naming the call (and the kernel). Launches are asynchronous; {@link #synchronize} surfaces
+ * their errors (set {@code CONVUNEXT_CUDA_SYNC=1} to synchronise after every launch so an error
+ * names the kernel that caused it).
+ */
+public final class JCudaDevice implements Device {
+    private static final String PTX_DIR = "/ptx/";
+
+    private final CUcontext context = new CUcontext();
+    private final String description;
+    private final int maxSharedOptin;
+    private final Map<String, String> moduleOfKernel;
+    private final Map<String, CUmodule> modules = new HashMap<>();
+    private final Map<String, CUfunction> functions = new HashMap<>();
+    private final Map<String, Integer> sharedSet = new HashMap<>();
+    private final boolean syncEveryLaunch = "1".equals(System.getenv("CONVUNEXT_CUDA_SYNC"));
+    private Thread boundThread;
+    private boolean closed;
+
+    /** A device pointer whose raw address can be read (getNativePointer is protected). */
+    private static final class DevPtr extends CUdeviceptr {
+        long address() { return getNativePointer() + getByteOffset(); }
+    }
+
+    /** A CUdeviceptr for a raw address: JCuda passes nativePointer (0) + byteOffset. */
+    private static CUdeviceptr at(long address) {
+        return new CUdeviceptr().withByteOffset(address);
+    }
+
+    private JCudaDevice(int ordinal) {
+        Map<String, String> index = readIndex();
+        if (index.isEmpty())
+            throw new CudaError("no PTX kernels in the jar (" + PTX_DIR + "kernels.index missing or empty): "
+                    + "they are built by kernels/build.sh when nvcc is installed");
+        this.moduleOfKernel = index;
+        call("cuInit", () -> cuInit(0));
+        int[] count = {0};
+        call("cuDeviceGetCount", () -> cuDeviceGetCount(count));
+        if (count[0] <= ordinal) throw new CudaError("cuDeviceGetCount: " + count[0] + " CUDA devices, wanted #" + ordinal);
+        CUdevice dev = new CUdevice();
+        call("cuDeviceGet", () -> cuDeviceGet(dev, ordinal));
+        byte[] name = new byte[256];
+        int[] major = {0}, minor = {0}, sms = {0}, driver = {0}, optin = {0};
+        long[] total = {0};
+        call("cuDeviceGetName", () -> cuDeviceGetName(name, name.length, dev));
+        call("cuDeviceGetAttribute", () -> cuDeviceGetAttribute(major, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, dev));
+        call("cuDeviceGetAttribute", () -> cuDeviceGetAttribute(minor, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, dev));
+        call("cuDeviceGetAttribute", () -> cuDeviceGetAttribute(sms, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, dev));
+        call("cuDeviceGetAttribute", () -> cuDeviceGetAttribute(optin, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN, dev));
+        call("cuDeviceTotalMem", () -> cuDeviceTotalMem(total, dev));
+        call("cuDriverGetVersion", () -> cuDriverGetVersion(driver));
+        call("cuCtxCreate", () -> cuCtxCreate(context, 0, dev));
+        boundThread = Thread.currentThread();
+        maxSharedOptin = optin[0];
+        String n = new String(name, StandardCharsets.US_ASCII).trim();
+        int z = n.indexOf('\0');
+        description = (z >= 0 ? n.substring(0, z) : n) + " (sm_" + major[0] + minor[0] + ", " + sms[0] + " SMs, "
+                + (total[0] >> 20) + " MiB, driver " + driver[0] / 1000 + "." + (driver[0] % 1000) / 10 + ", "
+                + index.size() + " kernels)";
+    }
+
+    /** Opens GPU #0; throws CudaError saying why when JCuda, the driver or a GPU is missing. */
+    public static JCudaDevice open() {
+        try {
+            setExceptionsEnabled(true);
+            return new JCudaDevice(0);
+        } catch (CudaError e) {
+            throw e;
+        } catch (CudaException e) {
+            throw new CudaError("CUDA device unavailable: " + e.getMessage(), e);
+        } catch (LinkageError e) {  // UnsatisfiedLinkError (no libcuda.so.1), NoClassDefFoundError
+            throw new CudaError("CUDA device unavailable: JCuda's native library cannot load ("
+                    + shortReason(e) + "); a GPU driver (libcuda.so.1) is needed", e);
+        }
+    }
+
+    /** Null if a GPU can be opened (it is closed again), else the reason. Never throws. */
+    public static String probe() {
+        try (JCudaDevice d = open()) {
+            return null;
+        } catch (CudaError e) {
+            return e.getMessage();
+        } catch (RuntimeException | LinkageError e) {
+            return "CUDA device unavailable: " + e;
+        }
+    }
+
+    /** JCuda's link errors carry pages of nested stack traces: keep the line that says why. */
+    static String shortReason(Throwable e) {
+        String m = String.valueOf(e.getMessage());
+        for (String line : m.split("\n"))
+            if (line.contains("cannot open shared object file")) return e.getClass().getSimpleName() + ": " + line.trim();
+        return e.getClass().getSimpleName() + ": " + m.split("\n")[0].trim();
+    }
+
+    private interface DriverCall { int run(); }
+
+    private static void call(String what, DriverCall c) {
+        try {
+            int r = c.run();
+            if (r != 0) throw new CudaError(what + ": " + jcuda.driver.CUresult.stringFor(r));
+        } catch (CudaException e) {
+            throw new CudaError(what + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void bind(String what) {
+        if (closed) throw new CudaError(what + ": the CUDA device is closed");
+        if (boundThread != Thread.currentThread()) {
+            call("cuCtxSetCurrent", () -> cuCtxSetCurrent(context));
+            boundThread = Thread.currentThread();
+        }
+    }
+
+    static Map<String, String> readIndex() {
+        Map<String, String> m = new HashMap<>();
+        try (InputStream in = JCudaDevice.class.getResourceAsStream(PTX_DIR + "kernels.index")) {
+            if (in == null) return m;
+            for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+                String[] p = line.trim().split("\\s+");
+                if (p.length == 2) m.put(p[0], p[1]);
+            }
+        } catch (IOException e) {
+            throw new CudaError("cannot read " + PTX_DIR + "kernels.index: " + e, e);
+        }
+        return m;
+    }
+
+    private CUfunction function(String kernel) {
+        CUfunction f = functions.get(kernel);
+        if (f != null) return f;
+        String file = moduleOfKernel.get(kernel);
+        if (file == null) throw new CudaError("launch: no kernel named '" + kernel + "' in " + PTX_DIR + "kernels.index");
+        CUmodule module = modules.get(file);
+        if (module == null) {
+            byte[] ptx;
+            try (InputStream in = JCudaDevice.class.getResourceAsStream(PTX_DIR + file)) {
+                if (in == null) throw new CudaError("PTX resource " + PTX_DIR + file + " is missing");
+                ByteArrayOutputStream b = new ByteArrayOutputStream();
+                in.transferTo(b);
+                b.write(0);  // the driver reads a NUL-terminated string
+                ptx = b.toByteArray();
+            } catch (IOException e) {
+                throw new CudaError("cannot read " + PTX_DIR + file + ": " + e, e);
+            }
+            CUmodule m = new CUmodule();
+            call("cuModuleLoadData(" + file + ")", () -> cuModuleLoadData(m, ptx));
+            modules.put(file, module = m);
+        }
+        CUfunction fn = new CUfunction();
+        CUmodule mod = module;
+        call("cuModuleGetFunction(" + kernel + ")", () -> cuModuleGetFunction(fn, mod, kernel));
+        functions.put(kernel, fn);
+        return fn;
+    }
+
+    @Override public String kind() { return "cuda"; }
+
+    @Override public String describe() { return description; }
+
+    @Override public long malloc(long bytes) {
+        bind("cuMemAlloc");
+        DevPtr p = new DevPtr();
+        call("cuMemAlloc(" + bytes + " bytes)", () -> cuMemAlloc(p, Math.max(bytes, 1)));
+        return p.address();
+    }
+
+    @Override public void free(long ptr) {
+        bind("cuMemFree");
+        call("cuMemFree", () -> cuMemFree(at(ptr)));
+    }
+
+    @Override public void copyHtoD(long dst, float[] src, int srcOff, int count) {
+        bind("cuMemcpyHtoD");
+        checkRange("cuMemcpyHtoD", src.length, srcOff, count);
+        call("cuMemcpyHtoD(" + count + " floats)",
+                () -> cuMemcpyHtoD(at(dst), Pointer.to(src).withByteOffset(4L * srcOff), 4L * count));
+    }
+
+    @Override public void copyDtoH(float[] dst, int dstOff, long src, int count) {
+        bind("cuMemcpyDtoH");
+        checkRange("cuMemcpyDtoH", dst.length, dstOff, count);
+        call("cuMemcpyDtoH(" + count + " floats)",
+                () -> cuMemcpyDtoH(Pointer.to(dst).withByteOffset(4L * dstOff), at(src), 4L * count));
+    }
+
+    @Override public void copyDtoD(long dst, long src, long bytes) {
+        bind("cuMemcpyDtoD");
+        call("cuMemcpyDtoD(" + bytes + " bytes)", () -> cuMemcpyDtoD(at(dst), at(src), bytes));
+    }
+
+    @Override public void memsetZero(long ptr, long bytes) {
+        bind("cuMemsetD8");
+        call("cuMemsetD8(" + bytes + " bytes)", () -> cuMemsetD8(at(ptr), (byte) 0, bytes));
+    }
+
+    @Override public void launch(String kernel, int[] grid, int[] block, int sharedBytes, KernelArgs args) {
+        bind("launch " + kernel);
+        int[] g = dims(grid), b = dims(block);
+        String where = "kernel " + kernel + " grid (" + g[0] + "," + g[1] + "," + g[2] + ") block (" + b[0] + ","
+                + b[1] + "," + b[2] + ") shared " + sharedBytes + " B args " + args;
+        CUfunction f = function(kernel);
+        if (sharedBytes > 48 * 1024 && sharedSet.getOrDefault(kernel, 0) < sharedBytes) {
+            if (sharedBytes > maxSharedOptin)
+                throw new CudaError(where + ": more dynamic shared memory than the GPU's " + maxSharedOptin + " B");
+            call("cuFuncSetAttribute(MAX_DYNAMIC_SHARED_SIZE_BYTES) for " + where, () -> cuFuncSetAttribute(f,
+                    CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, sharedBytes));
+            sharedSet.put(kernel, sharedBytes);
+        }
+        NativePointerObject[] params = new NativePointerObject[args.size()];
+        for (int i = 0; i < params.length; i++) {
+            Number v = args.value(i);
+            switch (args.kind(i)) {
+                case PTR:
+                case I64: params[i] = Pointer.to(new long[] {v.longValue()}); break;
+                case I32: params[i] = Pointer.to(new int[] {v.intValue()}); break;
+                case F32: params[i] = Pointer.to(new float[] {v.floatValue()}); break;
+                default: throw new IllegalStateException(args.kind(i).toString());
+            }
+        }
+        call("cuLaunchKernel " + where,
+                () -> cuLaunchKernel(f, g[0], g[1], g[2], b[0], b[1], b[2], sharedBytes, null, Pointer.to(params), null));
+        if (syncEveryLaunch) call("cuCtxSynchronize after " + where, () -> cuCtxSynchronize());
+    }
+
+    @Override public void synchronize() {
+        bind("cuCtxSynchronize");
+        call("cuCtxSynchronize", () -> cuCtxSynchronize());
+    }
+
+    @Override public long[] memInfo() {
+        bind("cuMemGetInfo");
+        long[] free = {0}, total = {0};
+        call("cuMemGetInfo", () -> cuMemGetInfo(free, total));
+        return new long[] {free[0], total[0]};
+    }
+
+    @Override public void close() {
+        if (closed) return;
+        closed = true;
+        functions.clear();
+        modules.clear();
+        call("cuCtxDestroy", () -> cuCtxDestroy(context));
+    }
+
+    private static int[] dims(int[] d) {
+        if (d == null || d.length < 1 || d.length > 3) throw new CudaError("launch: grid and block need 1 to 3 dimensions");
+        int[] r = {1, 1, 1};
+        System.arraycopy(d, 0, r, 0, d.length);
+        return r;
+    }
+
+    private static void checkRange(String call, int length, int off, int count) {
+        if (off < 0 || count < 0 || off + count > length || off + count < 0)
+            throw new CudaError(call + ": range [" + off + ", " + off + "+" + count + ") outside an array of " + length);
+    }
+}

@@ -1,0 +1,92 @@
+package convunext.bench;
+
+import convunext.backend.Backend;
+import convunext.backend.LossResult;
+import convunext.tensor.Tensor;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Supplier;
+
+/**
+ * Wraps a backend and adds up wall time and calls per op name, to see where a training step goes.
+ * Tensors keep the inner backend, so everything the model allocates works unchanged.
+ */
+public final class TimedBackend implements Backend {
+    private final Backend in;
+    private final Map<String, long[]> stats = new TreeMap<>();
+
+    public TimedBackend(Backend inner) { this.in = inner; }
+
+    /** op → {total ns, calls}. */
+    public Map<String, long[]> stats() { return stats; }
+
+    public void reset() { stats.clear(); }
+
+    private <T> T t(String op, Supplier<T> f) {
+        long t0 = System.nanoTime();
+        T r = f.get();
+        in.sync();
+        long[] s = stats.computeIfAbsent(op, k -> new long[2]);
+        s[0] += System.nanoTime() - t0;
+        s[1]++;
+        return r;
+    }
+
+    private void v(String op, Runnable f) { t(op, () -> { f.run(); return null; }); }
+
+    @Override public String name() { return in.name(); }
+    @Override public String describe() { return in.describe(); }
+    @Override public Tensor empty(int... shape) { return t("empty", () -> in.empty(shape)); }
+    @Override public Tensor zeros(int... shape) { return t("zeros", () -> in.zeros(shape)); }
+    @Override public Tensor upload(float[] data, int... shape) { return in.upload(data, shape); }
+    @Override public float[] download(Tensor x) { return in.download(x); }
+    @Override public Tensor view(Tensor base, long offset, int... shape) { return in.view(base, offset, shape); }
+    @Override public void release(Tensor x) { in.release(x); }
+    @Override public void copy(Tensor s, Tensor d) { v("copy", () -> in.copy(s, d)); }
+    @Override public void fill(Tensor x, float val) { v("fill", () -> in.fill(x, val)); }
+    @Override public void addInPlace(Tensor d, Tensor s) { v("addInPlace", () -> in.addInPlace(d, s)); }
+    @Override public void sync() { in.sync(); }
+
+    @Override public Tensor conv2d(Tensor x, Tensor w, Tensor b, int s, int p, boolean r) {
+        return t("conv2d " + w.dim(2) + "x" + w.dim(3), () -> in.conv2d(x, w, b, s, p, r));
+    }
+    @Override public Tensor[] conv2dBackward(Tensor x, Tensor w, Tensor dy, int s, int p, boolean r, boolean dx, boolean hb) {
+        return t("conv2d " + w.dim(2) + "x" + w.dim(3) + " bwd", () -> in.conv2dBackward(x, w, dy, s, p, r, dx, hb));
+    }
+    @Override public Tensor linear(Tensor x, Tensor w, Tensor b) { return t("linear", () -> in.linear(x, w, b)); }
+    @Override public Tensor[] linearBackward(Tensor x, Tensor w, Tensor dy, boolean dx, boolean hb) {
+        return t("linear bwd", () -> in.linearBackward(x, w, dy, dx, hb));
+    }
+    @Override public Tensor dwconv7(Tensor x, Tensor w, Tensor b) { return t("dwconv7", () -> in.dwconv7(x, w, b)); }
+    @Override public Tensor[] dwconv7Backward(Tensor x, Tensor w, Tensor dy) { return t("dwconv7 bwd", () -> in.dwconv7Backward(x, w, dy)); }
+    @Override public Tensor[] batchnormTrain(Tensor x, Tensor g, Tensor b, Tensor rm, Tensor rv, float m, float e) {
+        return t("batchnorm", () -> in.batchnormTrain(x, g, b, rm, rv, m, e));
+    }
+    @Override public Tensor batchnormEval(Tensor x, Tensor g, Tensor b, Tensor rm, Tensor rv, float e) {
+        return t("batchnorm eval", () -> in.batchnormEval(x, g, b, rm, rv, e));
+    }
+    @Override public Tensor[] batchnormBackward(Tensor x, Tensor dy, Tensor g, Tensor m, Tensor i) {
+        return t("batchnorm bwd", () -> in.batchnormBackward(x, dy, g, m, i));
+    }
+    @Override public Tensor[] layernorm(Tensor x, Tensor g, Tensor b, float e) { return t("layernorm", () -> in.layernorm(x, g, b, e)); }
+    @Override public Tensor[] layernormBackward(Tensor x, Tensor dy, Tensor g, Tensor m, Tensor i) {
+        return t("layernorm bwd", () -> in.layernormBackward(x, dy, g, m, i));
+    }
+    @Override public Tensor gelu(Tensor x) { return t("gelu", () -> in.gelu(x)); }
+    @Override public Tensor geluBackward(Tensor x, Tensor dy) { return t("gelu bwd", () -> in.geluBackward(x, dy)); }
+    @Override public Tensor add(Tensor a, Tensor b) { return t("add", () -> in.add(a, b)); }
+    @Override public Tensor gateIn(Tensor g, Tensor s) { return t("gate", () -> in.gateIn(g, s)); }
+    @Override public Tensor gateOut(Tensor a, Tensor s, Tensor g) { return t("gate", () -> in.gateOut(a, s, g)); }
+    @Override public Tensor[] gateOutBackward(Tensor a, Tensor s, Tensor g, Tensor d) { return t("gate bwd", () -> in.gateOutBackward(a, s, g, d)); }
+    @Override public Tensor gateInBackward(Tensor du, int c3) { return t("gate bwd", () -> in.gateInBackward(du, c3)); }
+    @Override public Tensor upsample2x(Tensor x) { return t("upsample2x", () -> in.upsample2x(x)); }
+    @Override public Tensor upsample2xBackward(Tensor dy) { return t("upsample2x bwd", () -> in.upsample2xBackward(dy)); }
+    @Override public Tensor pad2d(Tensor x, int a, int b, int c, int d) { return t("pad2d", () -> in.pad2d(x, a, b, c, d)); }
+    @Override public Tensor pad2dBackward(Tensor dy, int a, int b, int h, int w) { return t("pad2d bwd", () -> in.pad2dBackward(dy, a, b, h, w)); }
+    @Override public Tensor concat(Tensor a, Tensor b) { return t("concat", () -> in.concat(a, b)); }
+    @Override public Tensor sliceChannels(Tensor x, int c0, int c1) { return t("concat bwd", () -> in.sliceChannels(x, c0, c1)); }
+    @Override public LossResult ceDiceLoss(Tensor l, Tensor tg) { return t("ce_dice", () -> in.ceDiceLoss(l, tg)); }
+    @Override public void adamw(Tensor p, Tensor g, Tensor m, Tensor vv, float lr, float b1, float b2, float e, float wd, int s) {
+        v("adamw", () -> in.adamw(p, g, m, vv, lr, b1, b2, e, wd, s));
+    }
+}

@@ -1,0 +1,78 @@
+package convunext.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import convunext.backend.cpu.ref.RefGelu;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Both SimdOps implementations (the scalar one runs without the Vector API module): GELU and its
+ * derivative per element against RefGelu (relative 1e-6, derivative 1e-6 absolute since |Φ+xφ| ≤ 1.13),
+ * (plus float's subnormal spacing), and row7 against a float64 loop (1e-5 of Σ|w·x|), at lengths with vector tails.
+ */
+class SimdOpsTest {
+    private static List<SimdOps> impls() { return List.of(new ScalarOps(), SimdOps.BEST); }
+
+    @Test void gelu() {
+        Random r = new Random(61);
+        int n = 203;
+        float[] x = new float[n + 3], dy = new float[n + 1], y = new float[n + 2], dx = new float[n];
+        for (int i = 0; i < x.length; i++) x[i] = (float) (-14 + 22 * r.nextDouble());
+        for (int i = 0; i < dy.length; i++) dy[i] = 1f;
+        for (SimdOps ops : impls()) {
+            ops.gelu(x, 3, y, 2, n);
+            ops.geluBackward(x, 3, dy, 1, dx, 0, n);
+            for (int i = 0; i < n; i++) {
+                double v = x[3 + i], g = RefGelu.gelu(v);
+                assertEquals(g, y[2 + i], 1e-6 * Math.abs(g) + Float.MIN_NORMAL, ops.describe() + " gelu(" + v + ")");
+                assertEquals(RefGelu.geluGrad(v), dx[i], 1e-6, ops.describe() + " gelu'(" + v + ")");
+            }
+        }
+    }
+
+    @Test void row7() {
+        Random r = new Random(62);
+        int n = 83, ld = n + 6 + 5;
+        float[] src = new float[7 * ld + 4], w = new float[50], y = new float[n + 2];
+        for (int i = 0; i < src.length; i++) src[i] = (float) r.nextGaussian();
+        for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian();
+        for (SimdOps ops : impls()) {
+            ops.row7(src, 4, ld, w, 1, 0.25f, y, 2, n);
+            for (int i = 0; i < n; i++) {
+                double s = 0.25, mag = 0.25;
+                for (int ky = 0; ky < 7; ky++)
+                    for (int kx = 0; kx < 7; kx++) {
+                        double t = (double) w[1 + ky * 7 + kx] * src[4 + ky * ld + kx + i];
+                        s += t;
+                        mag += Math.abs(t);
+                    }
+                assertEquals(s, y[2 + i], 1e-5 * mag, ops.describe() + " row7 at " + i);
+            }
+        }
+    }
+
+    @Test void tapSums() {
+        Random r = new Random(63);
+        int h = 19, w = 37, wp = w + 6;
+        float[] dy = new float[h * w + 2], pad = new float[(h + 6) * wp];
+        for (int i = 0; i < dy.length; i++) dy[i] = (float) r.nextGaussian();
+        for (int i = 0; i < pad.length; i++) pad[i] = (float) (r.nextGaussian() + 0.5);
+        for (SimdOps ops : impls()) {
+            double[] gw = new double[49];
+            gw[3] = 1.5;
+            ops.tapSums(dy, 2, pad, h, w, gw);
+            for (int t = 0; t < 49; t++) {
+                double s = t == 3 ? 1.5 : 0, mag = Math.abs(s);
+                for (int y = 0; y < h; y++)
+                    for (int x = 0; x < w; x++) {
+                        double v = (double) dy[2 + y * w + x] * pad[(y + t / 7) * wp + x + t % 7];
+                        s += v;
+                        mag += Math.abs(v);
+                    }
+                assertEquals(s, gw[t], 1e-5 * mag, ops.describe() + " tapSums tap " + t);
+            }
+        }
+    }
+}

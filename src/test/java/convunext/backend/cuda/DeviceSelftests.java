@@ -1,0 +1,231 @@
+package convunext.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.util.Arrays;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The selftest kernels (kernels/selftest.cu) checked on any {@link Device}: barriers and shared
+ * memory, warp intrinsics, atomics, multi-dimensional grids. Subclasses open the device.
+ */
+abstract class DeviceSelftests {
+    Device dev;
+
+    static float[] random(int n, long seed) {
+        Random r = new Random(seed);
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) r.nextGaussian();
+        return a;
+    }
+
+    long upload(float[] a) {
+        long p = dev.malloc(4L * a.length);
+        dev.copyHtoD(p, a, 0, a.length);
+        return p;
+    }
+
+    long uploadInts(int... v) {
+        float[] f = new float[v.length];
+        for (int i = 0; i < v.length; i++) f[i] = Float.intBitsToFloat(v[i]);
+        return upload(f);
+    }
+
+    float[] download(long p, int n) {
+        float[] a = new float[n];
+        dev.copyDtoH(a, 0, p, n);
+        return a;
+    }
+
+    int[] downloadInts(long p, int n) {
+        float[] f = download(p, n);
+        int[] r = new int[n];
+        for (int i = 0; i < n; i++) r[i] = Float.floatToRawIntBits(f[i]);
+        return r;
+    }
+
+    static void near(double want, double got, double tol, String what) {
+        assertTrue(Math.abs(want - got) <= tol * (1 + Math.abs(want)), what + ": want " + want + " got " + got);
+    }
+
+    static int[] d(int... v) { return v; }
+
+    @Test void saxpy() {
+        int n = 1003;
+        float[] x = random(n, 1), y = random(n, 2);
+        long px = upload(x), py = upload(y);
+        dev.launch("selftest_saxpy", d((n + 255) / 256), d(256), 0, new KernelArgs().ptr(py).ptr(px).f32(1.5f).i32(n));
+        float[] r = download(py, n);
+        // a*x+y may be contracted to one FMA (as nvcc does): allow the rounding of either form
+        for (int i = 0; i < n; i++) assertEquals(1.5f * x[i] + y[i], r[i], 1e-6f * (1 + Math.abs(r[i])), "i=" + i);
+        dev.free(px);
+        dev.free(py);
+    }
+
+    void checkBlockSums(String kernel, int n, int block, int shmem, long seed) {
+        float[] x = random(n, seed);
+        int blocks = (n + block - 1) / block;
+        long px = upload(x), po = dev.malloc(4L * blocks);
+        dev.launch(kernel, d(blocks), d(block), shmem, new KernelArgs().ptr(px).ptr(po).i32(n));
+        float[] r = download(po, blocks);
+        for (int b = 0; b < blocks; b++) {
+            double s = 0;
+            for (int i = b * block; i < Math.min(n, (b + 1) * block); i++) s += x[i];
+            near(s, r[b], 1e-5, kernel + " block " + b);
+        }
+        dev.free(px);
+        dev.free(po);
+    }
+
+    @Test void sharedMemoryReductions() {
+        checkBlockSums("selftest_block_sum_static", 1001, 256, 0, 3);
+        checkBlockSums("selftest_block_sum_dynamic", 1001, 128, 128 * 4, 4);
+        checkBlockSums("selftest_block_sum_dynamic", 77, 64, 64 * 4, 5);
+    }
+
+    @Test void warpShuffles() {
+        int n = 203, block = 96, blocks = (n + block - 1) / block, warps = (n + 31) / 32;
+        float[] x = random(n, 9);
+        long px = upload(x), pd = dev.malloc(4L * warps), pa = dev.malloc(4L * n), ps = dev.malloc(4L * n),
+                pb = dev.malloc(4L * n);
+        dev.launch("selftest_warp_ops", d(blocks), d(block), 0, new KernelArgs().ptr(px).ptr(pd).ptr(pa).ptr(ps).ptr(pb).i32(n));
+        float[] down = download(pd, warps), all = download(pa, n), scan = download(ps, n), bc = download(pb, n);
+        for (int w = 0; w < warps; w++) {
+            double s = 0;
+            for (int i = w * 32; i < Math.min(n, w * 32 + 32); i++) s += x[i];
+            near(s, down[w], 1e-5, "shfl_down warp " + w);
+            double prefix = 0;
+            for (int i = w * 32; i < Math.min(n, w * 32 + 32); i++) {
+                prefix += x[i];
+                near(s, all[i], 1e-5, "shfl_xor i=" + i);
+                near(prefix, scan[i], 1e-5, "shfl_up scan i=" + i);
+                assertEquals(w * 32 + 5 < n ? x[w * 32 + 5] : 0f, bc[i], 0f, "shfl broadcast i=" + i);
+            }
+        }
+        for (long p : new long[] {px, pd, pa, ps, pb}) dev.free(p);
+    }
+
+    @Test void ballotAnyAll() {
+        int n = 150, block = 64, blocks = 3, warps = 5;
+        float[] x = random(n, 10);
+        for (int i = 64; i < 96; i++) x[i] = Math.abs(x[i]) + 0.5f;   // warp 2: all positive
+        for (int i = 96; i < 128; i++) x[i] = -Math.abs(x[i]) - 0.5f;  // warp 3: none positive
+        long px = upload(x), pb = dev.malloc(4L * 6), pf = dev.malloc(4L * 6);
+        dev.launch("selftest_ballot", d(blocks), d(block), 0, new KernelArgs().ptr(px).ptr(pb).ptr(pf).i32(n));
+        int[] bits = downloadInts(pb, warps), flags = downloadInts(pf, warps);
+        for (int w = 0; w < warps; w++) {
+            int want = 0;
+            for (int l = 0; l < 32; l++) if (w * 32 + l < n && x[w * 32 + l] > 0) want |= 1 << l;
+            assertEquals(want, bits[w], "ballot warp " + w);
+            int wantFlags = (want != 0 ? 1 : 0) + (want == -1 ? 2 : 0);
+            assertEquals(wantFlags, flags[w], "any/all warp " + w);
+        }
+        assertEquals(3, flags[2]);
+        assertEquals(0, flags[3]);
+        dev.free(px);
+        dev.free(pb);
+        dev.free(pf);
+    }
+
+    @Test void atomicsAcrossBlocks() {
+        int n = 5000;
+        float[] x = random(n, 11);
+        long px = upload(x), pf = upload(new float[] {0f}), pc = uploadInts(0), pm = uploadInts(Integer.MIN_VALUE),
+                pu = uploadInts(-1), pd = upload(new float[2]);
+        dev.launch("selftest_atomics", d((n + 255) / 256), d(256), 0,
+                new KernelArgs().ptr(px).ptr(pf).ptr(pc).ptr(pm).ptr(pu).ptr(pd).i32(n));
+        double sum = 0;
+        int count = 0, max = Integer.MIN_VALUE, umin = -1;
+        for (int i = 0; i < n; i++) {
+            sum += x[i];
+            if (x[i] > 0) count++;
+            max = Math.max(max, (int) (x[i] * 1000f));
+            if (x[i] < 0 && Integer.compareUnsigned(i + 1, umin) < 0) umin = i + 1;
+        }
+        near(sum, download(pf, 1)[0], 1e-3, "float atomicAdd");
+        assertEquals(count, downloadInts(pc, 1)[0], "int atomicAdd");
+        assertEquals(max, downloadInts(pm, 1)[0], "atomicMax");
+        assertEquals(umin, downloadInts(pu, 1)[0], "atomicCAS min");
+        int[] dbits = downloadInts(pd, 2);
+        double dsum = Double.longBitsToDouble((dbits[0] & 0xFFFFFFFFL) | ((long) dbits[1] << 32));
+        near(sum, dsum, 1e-12, "double atomicAdd");
+        for (long p : new long[] {px, pf, pc, pm, pu, pd}) dev.free(p);
+    }
+
+    @Test void grids2dAnd3d() {
+        int w = 37, h = 21;
+        long po = upload(new float[w * h]);
+        dev.launch("selftest_grid2d", d(3, 3), d(16, 8), 0, new KernelArgs().ptr(po).i32(w).i32(h));
+        float[] r = download(po, w * h);
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) assertEquals(y * 4096 + x, r[y * w + x], 0f, "(" + x + "," + y + ")");
+        dev.free(po);
+
+        int[] g = {3, 2, 2}, b = {4, 3, 2};
+        int tpb = 24, total = 12 * tpb;
+        long p3 = dev.malloc(4L * total);
+        dev.launch("selftest_index3d", g, b, 0, new KernelArgs().ptr(p3));
+        float[] o = download(p3, total);
+        for (int bz = 0; bz < 2; bz++) for (int by = 0; by < 2; by++) for (int bx = 0; bx < 3; bx++)
+            for (int tz = 0; tz < 2; tz++) for (int ty = 0; ty < 3; ty++) for (int tx = 0; tx < 4; tx++) {
+                int lin = (bx + 3 * (by + 2 * bz)) * tpb + tx + 4 * (ty + 3 * tz);
+                assertEquals(tx + 10 * ty + 100 * tz + 1000 * bx + 10000 * by + 100000 * bz, o[lin], 0f, "index " + lin);
+            }
+        dev.free(p3);
+    }
+
+    void matmul(int m, int n, int k, long seed) {
+        float[] a = random(m * k, seed), b = random(k * n, seed + 1);
+        long pa = upload(a), pb = upload(b), pc = dev.malloc(4L * m * n);
+        dev.launch("selftest_matmul", d((n + 15) / 16, (m + 15) / 16), d(16, 16), 0,
+                new KernelArgs().ptr(pa).ptr(pb).ptr(pc).i32(m).i32(n).i32(k));
+        float[] c = download(pc, m * n);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) {
+                double s = 0;
+                for (int q = 0; q < k; q++) s += (double) a[i * k + q] * b[q * n + j];
+                near(s, c[i * n + j], 1e-5, "C[" + i + "][" + j + "]");
+            }
+        dev.free(pa);
+        dev.free(pb);
+        dev.free(pc);
+    }
+
+    @Test void tiledMatmul() {
+        matmul(37, 29, 45, 12);
+    }
+
+    @Test void syncthreadsCountAndOr() {
+        int n = 300, block = 128, blocks = 3;
+        float[] x = random(n, 13);
+        for (int i = 128; i < 256; i++) x[i] = Math.abs(x[i]) + 1;  // block 1: all positive
+        long px = upload(x), po = dev.malloc(4L * 3 * blocks);
+        dev.launch("selftest_sync_count", d(blocks), d(block), 0, new KernelArgs().ptr(px).ptr(po).i32(n));
+        float[] r = download(po, 3 * blocks);
+        for (int b = 0; b < blocks; b++) {
+            int c = 0;
+            for (int i = b * block; i < (b + 1) * block; i++) if (i < n && x[i] > 0) c++;
+            assertEquals(c, r[3 * b], 0f, "count block " + b);
+            assertEquals(c == block ? 1 : 0, r[3 * b + 1], 0f, "and block " + b);
+            assertEquals(c > 0 ? 1 : 0, r[3 * b + 2], 0f, "or block " + b);
+        }
+        dev.free(px);
+        dev.free(po);
+    }
+
+    float[] racy(int fixed, int block) {
+        long po = dev.malloc(4L * 2 * block);
+        dev.launch("selftest_racy", d(2), d(block), 0, new KernelArgs().ptr(po).i32(fixed));
+        float[] r = download(po, 2 * block);
+        dev.free(po);
+        return r;
+    }
+
+    @Test void barrierOrdersSharedMemory() {
+        int block = 256;
+        float[] want = new float[2 * block];
+        for (int i = 0; i < 2 * block; i++) want[i] = (i % block + 1) % block + 1;
+        assertArrayEquals(want, racy(1, block));
+    }
+}
