@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 class DevicePoolTest {
 
     /** Hands out fake addresses, remembers what is live, can be told to run out of memory. */
-    static final class FakeDevice implements Device {
+    static class FakeDevice implements Device {
         final Set<Long> live = new HashSet<>();
         long next = 0x1000, liveBytes, limit = Long.MAX_VALUE;
         int mallocs;
