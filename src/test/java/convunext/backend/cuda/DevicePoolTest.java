@@ -96,7 +96,8 @@ class DevicePoolTest {
         DeviceBuffer b = pool.allocate(6000);   // bucket 6144: cache must be returned first
         assertEquals(6144, b.bytes());
         assertEquals(0, pool.bytesReserved() - 6144);
-        assertThrows(CudaError.class, () -> pool.allocate(9000));
+        CudaError oom = assertThrows(CudaError.class, () -> pool.allocate(9000));
+        assertTrue(oom.getMessage().contains("asked for") && oom.getMessage().contains("smaller --batch"), oom.getMessage());
         pool.close();
         assertTrue(d.live.isEmpty());
     }
