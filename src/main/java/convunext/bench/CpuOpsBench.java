@@ -18,6 +18,7 @@ import java.util.Random;
  * the bytes each op must read and write once), at 1 thread and at all threads; then whole
  * training steps with the time per op. Not a unit test. Run:
  * {@code java --add-modules jdk.incubator.vector -cp target/classes convunext.bench.CpuOpsBench [reps] [steps]}
+ * (reps 0: training steps only).
  */
 public final class CpuOpsBench {
     private CpuOpsBench() {}
@@ -61,6 +62,10 @@ public final class CpuOpsBench {
         int reps = args.length > 0 ? Integer.parseInt(args[0]) : 5;
         int steps = args.length > 1 ? Integer.parseInt(args[1]) : 3;
         System.out.println(BE.describe());
+        if (reps == 0) {              // only the training steps
+            trainStep(steps);
+            return;
+        }
         System.out.printf("%-34s %9s %9s   %15s%n", "op (batch 2)", "ms 1thr", "ms all", "rate 1thr / all");
         linear("linear 32→128 @256²", 32, 128, 256, reps);
         linear("linear 128→32 @256²", 128, 32, 256, reps);

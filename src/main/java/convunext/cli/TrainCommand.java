@@ -52,10 +52,12 @@ final class TrainCommand implements Callable<Integer> {
     Path testRoi;
     @Option(names = "--resume", description = "continue from a last.safetensors of an earlier run")
     Path resume;
-    @Option(names = "--tile", defaultValue = "512", description = "validation window size for large images (default: ${DEFAULT-VALUE})")
+    @Option(names = "--tile", defaultValue = "768", description = "validation window size; larger images are tiled (default: ${DEFAULT-VALUE})")
     int tile;
     @Option(names = "--max-steps-per-epoch", defaultValue = "0", description = "cap on steps per epoch (0 = whole epoch)")
     int maxSteps;
+    @Option(names = "--val-every", defaultValue = "1", description = "validate every N epochs (and after the last; default: ${DEFAULT-VALUE})")
+    int valEvery;
     @Option(names = "--stop-after", defaultValue = "0", description = "end this run after N epochs (continue later with --resume)")
     int stopAfter;
 
@@ -78,7 +80,7 @@ final class TrainCommand implements Callable<Integer> {
         TrainOptions o = new TrainOptions(root, outDir, device,
                 or(epochs, builtIn ? 40 : 300), or(batch, 4), or(crop, builtIn ? 96 : 480), or(baseSize, builtIn ? 96 : 512),
                 lr, wd, or(baseC, builtIn ? 16 : 32), Norm.parse(norm), classes, seed, valSplit, trainRoi, testRoi, resume,
-                tile, 3, true, maxSteps, stopAfter);
+                tile, 3, true, maxSteps, stopAfter, valEvery);
         try (Backend be = Backends.open(device, System.out)) {
             System.out.println("backend " + be.describe());
             long t0 = System.nanoTime();

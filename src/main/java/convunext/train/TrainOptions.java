@@ -12,13 +12,14 @@ import java.nio.file.Path;
 public record TrainOptions(Path data, Path out, String device, int epochs, int batch, int crop, int baseSize,
                            double lr, double weightDecay, int baseC, Norm norm, int numClasses, long seed,
                            double valSplit, Path trainRoi, Path testRoi, Path resume, int tile, int prefetch,
-                           boolean cache, int maxStepsPerEpoch, int stopAfter) {
+                           boolean cache, int maxStepsPerEpoch, int stopAfter, int valEvery) {
     public TrainOptions {
         if (epochs < 1) throw new IllegalArgumentException("--epochs must be ≥ 1, got " + epochs);
         if (batch < 1) throw new IllegalArgumentException("--batch must be ≥ 1, got " + batch);
         if (crop < convunext.nn.ConvUNeXt.MIN_SIDE)
             throw new IllegalArgumentException("--crop must be ≥ " + convunext.nn.ConvUNeXt.MIN_SIDE + ", got " + crop);
         if (!(lr > 0)) throw new IllegalArgumentException("--lr must be > 0, got " + lr);
+        if (valEvery < 1) throw new IllegalArgumentException("--val-every must be ≥ 1, got " + valEvery);
         if (valSplit < 0 || valSplit >= 1) throw new IllegalArgumentException("--val-split must be in [0,1), got " + valSplit);
     }
 }

@@ -126,14 +126,15 @@ public final class Trainer {
                     }
                 }
                 double trainLoss = sum / steps;
-                Validation.Scores v = valData == null ? null : Validation.run(model, valData, norm, o.tile());
+                boolean validate = valData != null && ((epoch + 1) % o.valEvery() == 0 || epoch + 1 == o.epochs());
+                Validation.Scores v = validate ? Validation.run(model, valData, norm, o.tile()) : null;
                 double secs = (System.nanoTime() - t0) / 1e9;
                 double dice = v == null ? Double.NaN : v.foregroundDice();
                 boolean isBest = v != null && dice > best;
                 if (isBest) { best = dice; bestEpoch = epoch + 1; }
                 progress.endEpoch();
                 log.printf("epoch %d/%d  train loss %.4f  %s  %.1f s%s%n", epoch + 1, o.epochs(), trainLoss,
-                        v == null ? "(no validation set)" : v.summary(), secs, isBest ? "  * new best" : "");
+                        v != null ? v.summary() : valData == null ? "(no validation set)" : "(validation every " + o.valEvery() + " epochs)", secs, isBest ? "  * new best" : "");
                 double[] row = new double[cols.size()];
                 row[0] = epoch + 1; row[1] = trainLoss; row[2] = dice; row[3] = v == null ? Double.NaN : v.foregroundIou();
                 row[4] = lr; row[5] = secs;

@@ -18,7 +18,7 @@ class TrainResumeTest {
 
     static TrainOptions opts(Path out, Path resume, int stopAfter) {
         return new TrainOptions(Path.of("testdata/synthetic"), out, "cpu", 3, 2, 64, 80, 1.5e-3, 5e-5, 4, Norm.BATCH, 2, 7,
-                0.2, null, null, resume, 128, 2, true, 2, stopAfter);
+                0.2, null, null, resume, 128, 2, true, 2, stopAfter, 1);
     }
 
     @Test void resumedLossesEqualAnUninterruptedRun() throws Exception {
@@ -45,7 +45,7 @@ class TrainResumeTest {
     @Test void divergenceStopsWithTheStepAndKeepsTheLastGoodCheckpoint() {
         PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
         TrainOptions o = new TrainOptions(Path.of("testdata/synthetic"), dir.resolve("nan"), "cpu", 3, 2, 64, 80, 1e12, 0, 4,
-                Norm.BATCH, 2, 7, 0.2, null, null, null, 128, 2, true, 2, 0);
+                Norm.BATCH, 2, 7, 0.2, null, null, null, 128, 2, true, 2, 0, 1);
         try (Backend be = Backends.open("cpu", quiet)) {
             Trainer.Diverged e = assertThrows(Trainer.Diverged.class, () -> new Trainer(o, be, quiet).run());
             assertTrue(e.getMessage().contains("step"), e.getMessage());

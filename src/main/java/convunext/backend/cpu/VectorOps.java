@@ -67,25 +67,37 @@ final class VectorOps implements SimdOps {
 
     @Override public void tapSums(float[] dy, int dyo, float[] pad, int h, int w, double[] gw) {
         int wp = w + 6, wv = w - w % L;
+        float[] lanes = new float[L];
         for (int r0 = 0; r0 < h; r0 += ROWS) {
-            int r1 = Math.min(h, r0 + ROWS);
-            for (int ky = 0; ky < 7; ky++)
-                for (int kx = 0; kx < 7; kx++) {
-                    FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
-                    double tail = 0;
-                    for (int r = r0; r < r1; r++) {
-                        int g = dyo + r * w, s = (r + ky) * wp + kx, i = 0;
-                        for (; i + 2 * L <= wv; i += 2 * L) {
-                            a0 = FloatVector.fromArray(S, dy, g + i).fma(FloatVector.fromArray(S, pad, s + i), a0);
-                            a1 = FloatVector.fromArray(S, dy, g + i + L).fma(FloatVector.fromArray(S, pad, s + i + L), a1);
-                        }
-                        for (; i < wv; i += L)
-                            a0 = FloatVector.fromArray(S, dy, g + i).fma(FloatVector.fromArray(S, pad, s + i), a0);
-                        for (; i < w; i++) tail += (double) dy[g + i] * pad[s + i];
-                    }
-                    gw[ky * 7 + kx] += a0.add(a1).reduceLanes(VectorOperators.ADD) + tail;
-                }
+            int rows = Math.min(ROWS, h - r0);
+            for (int t = 0; t < 49; t++) {
+                int s = (r0 + t / 7) * wp + t % 7, g = dyo + r0 * w;
+                blockDot(dy, g, w, pad, s, wp, rows, wv, lanes);
+                double sum = 0;
+                for (int l = 0; l < L; l++) sum += lanes[l];
+                for (int r = 0; r < rows; r++)
+                    for (int i = wv; i < w; i++) sum += (double) dy[g + r * w + i] * pad[s + r * wp + i];
+                gw[t] += sum;
+            }
         }
+    }
+
+    /**
+     * Lane partial sums over {@code rows} rows of Σ_{i<wv} dy[g + r·w + i]·pad[s + r·wp + i].
+     * Kept small so C2 inlines the Vector API calls (a method too large to inline them runs the
+     * boxed fallback, ~20× slower).
+     */
+    private static void blockDot(float[] dy, int g, int w, float[] pad, int s, int wp, int rows, int wv, float[] lanes) {
+        FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
+        for (int r = 0; r < rows; r++, g += w, s += wp) {
+            int i = 0;
+            for (; i + 2 * L <= wv; i += 2 * L) {
+                a0 = FloatVector.fromArray(S, dy, g + i).fma(FloatVector.fromArray(S, pad, s + i), a0);
+                a1 = FloatVector.fromArray(S, dy, g + i + L).fma(FloatVector.fromArray(S, pad, s + i + L), a1);
+            }
+            if (i < wv) a0 = FloatVector.fromArray(S, dy, g + i).fma(FloatVector.fromArray(S, pad, s + i), a0);
+        }
+        a0.add(a1).intoArray(lanes, 0);   // lanes summed in double by the caller (no reduceLanes: slow here)
     }
 
     /** Rows per float partial sum of {@link #tapSums} before it is added in double. */

@@ -62,35 +62,11 @@ public final class CudaBackend implements Backend {
 
     /**
      * Opens the backend on a device of {@code kind}: "emulated" (the g++-built emulator) or
-     * "cuda" (a GPU through JCuda). Called by {@code convunext.backend.Backends}. The device
-     * classes are found by name: the factory {@code Devices.open(kind)} when present, else the
-     * device class's static {@code open()}.
+     * "cuda" (a GPU through JCuda), through {@link Devices#open}. Called by
+     * {@code convunext.backend.Backends}.
      */
     public static CudaBackend open(String kind) {
-        String k = kind.toLowerCase(java.util.Locale.ROOT);
-        if (!k.equals("emulated") && !k.equals("cuda"))
-            throw new IllegalArgumentException("CudaBackend.open: unknown device kind '" + kind + "' (emulated or cuda)");
-        return new CudaBackend(openDevice(k));
-    }
-
-    private static Device openDevice(String kind) {
-        try {
-            Object d;
-            try {
-                d = Class.forName("convunext.backend.cuda.Devices").getMethod("open", String.class).invoke(null, kind);
-            } catch (ClassNotFoundException | NoSuchMethodException e) {
-                String cls = kind.equals("emulated") ? "EmulatedDevice" : "JCudaDevice";
-                d = Class.forName("convunext.backend.cuda." + cls).getMethod("open").invoke(null);
-            }
-            return (Device) d;
-        } catch (java.lang.reflect.InvocationTargetException e) {
-            Throwable c = e.getCause();
-            if (c instanceof RuntimeException re) throw re;
-            if (c instanceof Error er) throw er;
-            throw new CudaError(kind + " device failed to open: " + c, c);
-        } catch (ReflectiveOperationException e) {
-            throw new CudaError(kind + " device is not part of this build (" + e + ")", e);
-        }
+        return new CudaBackend(Devices.open(kind));
     }
 
     public Device device() { return device; }

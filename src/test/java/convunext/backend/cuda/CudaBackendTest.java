@@ -51,4 +51,19 @@ class CudaBackendTest {
             assertTrue(be.pool().reuses() > 0);
         }
     }
+
+    @Test void failedLaunchNamesOpKernelAndShapes() {
+        DevicePoolTest.FakeDevice d = new DevicePoolTest.FakeDevice() {
+            @Override public void launch(String kernel, int[] grid, int[] block, int sharedBytes, KernelArgs args) {
+                throw new CudaError("CUDA_ERROR_LAUNCH_FAILED");
+            }
+        };
+        CudaBackend be = new CudaBackend(d);
+        Tensor x = be.zeros(2, 3, 5, 7);
+        CudaError e = assertThrows(CudaError.class, () -> be.gelu(x));
+        assertTrue(e.getMessage().contains("gelu") && e.getMessage().contains("gelu_forward")
+                && e.getMessage().contains("[2, 3, 5, 7]") && e.getMessage().contains("CUDA_ERROR_LAUNCH_FAILED"), e.getMessage());
+        be.close();
+        assertTrue(d.live.isEmpty(), "close frees the pool");
+    }
 }

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 class DevicePoolTest {
 
     /** Hands out fake addresses, remembers what is live, can be told to run out of memory. */
-    static final class FakeDevice implements Device {
+    static class FakeDevice implements Device {
         final Set<Long> live = new HashSet<>();
         long next = 0x1000, liveBytes, limit = Long.MAX_VALUE;
         int mallocs;
@@ -96,7 +96,8 @@ class DevicePoolTest {
         DeviceBuffer b = pool.allocate(6000);   // bucket 6144: cache must be returned first
         assertEquals(6144, b.bytes());
         assertEquals(0, pool.bytesReserved() - 6144);
-        assertThrows(CudaError.class, () -> pool.allocate(9000));
+        CudaError oom = assertThrows(CudaError.class, () -> pool.allocate(9000));
+        assertTrue(oom.getMessage().contains("asked for") && oom.getMessage().contains("smaller --batch"), oom.getMessage());
         pool.close();
         assertTrue(d.live.isEmpty());
     }
