@@ -29,7 +29,7 @@ public final class MetricsWriters {
     public static void writeCsv(Path file, List<ImageMetrics> images) { AtomicFiles.writeString(file, csv(images)); }
 
     public static void writeSummaryJson(Path file, MetricsSummary summary, Map<String, Object> extra) {
-        AtomicFiles.writeString(file, Json.write(summary.toMap(extra)));
+        AtomicFiles.writeString(file, convunext.io.PrettyJson.write(summary.toMap(extra)));
     }
 
     static String num(double v) {

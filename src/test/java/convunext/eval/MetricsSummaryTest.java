@@ -63,9 +63,9 @@ class MetricsSummaryTest {
 
     @Test void jsonNumbersAndEscapes() {
         assertEquals("[1, 0.5, null, -3, 1e-07, \"\\u0001\\t\"]\n",
-                Json.write(List.of(1, 0.5, Double.NaN, -3.0, 1e-7, "\u0001\t")));
-        assertEquals("{}\n", Json.write(new LinkedHashMap<>()));
-        assertEquals("[0.25, 1]\n", Json.write(new double[] {0.25, 1}));
+                convunext.io.PrettyJson.write(List.of(1, 0.5, Double.NaN, -3.0, 1e-7, "\u0001\t")));
+        assertEquals("{}\n", convunext.io.PrettyJson.write(new LinkedHashMap<>()));
+        assertEquals("[0.25, 1]\n", convunext.io.PrettyJson.write(new double[] {0.25, 1}));
     }
 
     @Test void argmaxAndTargets() {

@@ -1,16 +1,17 @@
-package convunext.eval;
+package convunext.io;
 
 import java.util.Collection;
 import java.util.Locale;
 import java.util.Map;
 
 /**
- * A minimal JSON serialiser (no library allowed): Map (keys in iteration order, use a
+ * Indented JSON for reports (summary.json, bench JSON); {@link Json} reads JSON and writes the
+ * compact form safetensors headers use. A minimal serialiser (no library allowed): Map (keys in iteration order, use a
  * LinkedHashMap), Collection, arrays of double/int/long, Number, Boolean, String, null.
  * Non-finite doubles become null (JSON has no NaN).
  */
-public final class Json {
-    private Json() {}
+public final class PrettyJson {
+    private PrettyJson() {}
 
     public static String write(Object value) {
         StringBuilder b = new StringBuilder();
