@@ -24,6 +24,8 @@ final class InfoCommand implements Callable<Integer> {
                 System.out.printf("%-9s unavailable: %s%n", name, e.getMessage());
             }
         }
+        // Optional accelerators on the GPU: cuBLAS (linear) and cuDNN (a bench baseline).
+        System.out.print(convunext.backend.cuda.Devices.accelerators());
         return Main.OK;
     }
 }

@@ -40,6 +40,8 @@ public final class CudaBackend implements Backend {
     private final LayoutOps layout;
     private final LossOps loss;
     private final AdamwOps adamw;
+    private final CublasGemm cublas;
+    private final String cublasLine;
     private boolean closed;
 
     public CudaBackend(Device device) {
@@ -47,7 +49,10 @@ public final class CudaBackend implements Backend {
         this.pool = new DevicePool(device);
         this.k = new Launcher(this, device, pool);
         this.elementwise = new ElementwiseOps(k);
-        this.gemm = new GemmOps(k);
+        CublasGemm.Probe blas = CublasGemm.open(device);
+        this.cublas = blas.gemm();
+        this.cublasLine = blas.line();
+        this.gemm = new GemmOps(k, cublas);
         this.conv = new Conv2dOps(k, gemm);
         this.dwconv = new Dwconv7Ops(k);
         this.bn = new BatchnormOps(k);
@@ -78,8 +83,11 @@ public final class CudaBackend implements Backend {
 
     @Override public String name() { return device.kind(); }
 
+    /** cuBLAS for linear and 1x1 convolutions, or null (our gemm.cu). */
+    public CublasGemm cublas() { return cublas; }
+
     @Override public String describe() {
-        return "CUDA kernels (kernels/*.cu) on " + device.describe() + "; " + pool;
+        return "CUDA kernels (kernels/*.cu) on " + device.describe() + "; " + pool + "; cuBLAS " + cublasLine;
     }
 
     // ------------------------------------------------------------------ memory
@@ -134,6 +142,7 @@ public final class CudaBackend implements Backend {
         closed = true;
         try {
             device.synchronize();
+            if (cublas != null) cublas.close();
         } finally {
             pool.close();
             device.close();

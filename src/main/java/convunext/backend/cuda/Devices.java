@@ -37,12 +37,16 @@ public final class Devices {
     /** One line per component: the GPU, the emulator, the PTX in the jar, cuBLAS, cuDNN. */
     public static String describe() {
         StringBuilder b = new StringBuilder();
+        String accel;
         try (JCudaDevice d = JCudaDevice.open()) {
             b.append("cuda:     available: ").append(d.describe()).append('\n');
+            accel = accelerators(d);
         } catch (CudaError e) {
             b.append("cuda:     unavailable: ").append(e.getMessage()).append('\n');
+            accel = accelerators(null);
         } catch (RuntimeException | LinkageError e) {
             b.append("cuda:     unavailable: ").append(e).append('\n');
+            accel = accelerators(null);
         }
         String emu = EmulatedDevice.probe();
         if (emu == null) {
@@ -54,24 +58,38 @@ public final class Devices {
         }
         int ptx = JCudaDevice.readIndex().size();
         b.append("ptx:      ").append(ptx == 0 ? "none in the jar (built without nvcc)" : ptx + " kernels").append('\n');
-        b.append("cuBLAS:   ").append(library("jcuda.jcublas.JCublas2", "org.jcuda:jcublas")).append('\n');
-        b.append("cuDNN:    ").append(library("jcuda.jcudnn.JCudnn", "org.jcuda:jcudnn")).append('\n');
-        return b.toString();
+        return b.append(accel).toString();
     }
 
-    /** Whether a JCuda library's classes are present and its natives load; never throws. */
-    static String library(String className, String artifact) {
-        Class<?> c;
-        try {
-            c = Class.forName(className, false, Devices.class.getClassLoader());
-        } catch (ClassNotFoundException | LinkageError e) {
-            return "not bundled (" + artifact + " is not a dependency)";
+    /**
+     * The cuBLAS and cuDNN lines (for {@code convunext info}), probed on a freshly opened GPU;
+     * "no CUDA device" when none opens. Never throws.
+     */
+    public static String accelerators() {
+        try (JCudaDevice d = JCudaDevice.open()) {
+            return accelerators(d);
+        } catch (RuntimeException | LinkageError e) {
+            return accelerators(null);
         }
-        try {
-            Class.forName(c.getName(), true, c.getClassLoader());  // its static initialiser loads the natives
-            return "classes and natives load";
-        } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
-            return "classes present, natives do not load: " + e;
+    }
+
+    private static String accelerators(JCudaDevice d) {
+        String cublas, cudnn;
+        if (d == null) {
+            cublas = "not used: no CUDA device (see the cuda line)";
+            cudnn = "not available: no CUDA device (see the cuda line)";
+        } else {
+            CublasGemm.Probe p = CublasGemm.open(d);
+            cublas = p.line();
+            if (p.gemm() != null) {
+                try {
+                    p.gemm().close();
+                } catch (RuntimeException e) {
+                    cublas += "; closing the probe's handle failed: " + JCudaDevice.shortReason(e);
+                }
+            }
+            cudnn = CudnnProbe.probe(d);
         }
+        return "cuBLAS:   " + cublas + "\ncuDNN:    " + cudnn + "\n";
     }
 }

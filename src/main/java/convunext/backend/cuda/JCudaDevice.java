@@ -136,6 +136,17 @@ public final class JCudaDevice implements Device {
         }
     }
 
+    /**
+     * Makes this device's context current on the calling thread: cuBLAS and cuDNN (runtime-API
+     * libraries) work in whatever context is current, and must use ours so that device pointers
+     * and the default stream are shared with our kernels. Always set (a cheap thread-local
+     * write): another device opened on this thread since, e.g. by a probe, may have replaced it.
+     */
+    void makeCurrent(String what) {
+        bind(what);
+        call("cuCtxSetCurrent", () -> cuCtxSetCurrent(context));
+    }
+
     static Map<String, String> readIndex() {
         Map<String, String> m = new HashMap<>();
         try (InputStream in = JCudaDevice.class.getResourceAsStream(PTX_DIR + "kernels.index")) {

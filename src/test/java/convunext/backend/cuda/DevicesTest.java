@@ -14,8 +14,12 @@ class DevicesTest {
         for (String line : new String[] {"cuda:", "emulated:", "ptx:", "cuBLAS:", "cuDNN:"})
             assertTrue(s.contains(line), line + " missing in:\n" + s);
         assertTrue(s.contains("emulated: available"), s);
-        assertTrue(s.contains("cuBLAS:   not bundled"), s);
-        if (why != null) assertTrue(s.contains("cuda:     unavailable"), s);
+        if (why != null) {
+            assertTrue(s.contains("cuda:     unavailable"), s);
+            assertTrue(s.contains("cuBLAS:   not used: no CUDA device"), s);
+            assertTrue(s.contains("cuDNN:    not available: no CUDA device"), s);
+        }
+        for (String line : s.split("\n")) assertFalse(line.isBlank() || line.contains("\tat "), s);
     }
 
     @Test void autoFallsBackToTheEmulator() {

@@ -19,7 +19,8 @@ final class Parity implements AutoCloseable {
     final Random rnd;
 
     Parity(long seed) {
-        cuda = CudaBackend.open("emulated");
+        // -Dconvunext.test.device=cuda runs the parity tests on a GPU (bench/device-check.sh).
+        cuda = CudaBackend.open(System.getProperty("convunext.test.device", "emulated"));
         rnd = new Random(seed);
     }
 

@@ -1,5 +1,6 @@
 package convunext.backend.cuda.ops;
 
+import convunext.backend.cuda.CublasGemm;
 import convunext.backend.cuda.DeviceBuffer;
 import convunext.backend.cuda.KernelArgs;
 import convunext.tensor.Shapes;
@@ -8,13 +9,20 @@ import convunext.tensor.Tensor;
 /**
  * Launches gemm.cu: Linear over the channel axis (and 1x1 stride-1 unpadded convolutions, the
  * same GEMM): y[n] = W . x[n] + b per image, dx[n] = W^T . dy[n], dW = sum_n dy[n] . x[n]^T
- * (split over pixel chunks, then a fixed-order reduction), db = sum dy.
+ * (split over pixel chunks, then a fixed-order reduction), db = sum dy. When the backend has
+ * cuBLAS ({@link CublasGemm}, a GPU with CUDA 12's libcublas), the three products run there
+ * instead and the bias is added by elementwise.cu's bias_add_channels; db stays ours.
  */
 public final class GemmOps {
     private static final int BN = 64;
     private final Launcher k;
+    private final CublasGemm blas;
 
-    public GemmOps(Launcher k) { this.k = k; }
+    /** {@code blas}: cuBLAS for the products, or null for gemm.cu only. */
+    public GemmOps(Launcher k, CublasGemm blas) {
+        this.k = k;
+        this.blas = blas;
+    }
 
     private static int bm(int m) { return m <= 32 ? 32 : 64; }
 
@@ -41,6 +49,15 @@ public final class GemmOps {
     /** y [N,M,P] = w [M,K] . x [N,K,P] + b. */
     void forward(String op, Tensor x, Tensor w, Tensor b, Tensor y, int n, int m, int kk, int p) {
         if ((long) n * m * p == 0) return;
+        if (blas != null) {
+            blas.forward(k.ptr(w), k.ptr(x), k.ptr(y), n, m, kk, p);
+            if (b != null) {
+                long total = (long) n * m * p;
+                k.launch(op, new Tensor[]{y, b}, "bias_add_channels", Launcher.grid1D(total), Launcher.block1D(), 0,
+                        new KernelArgs().ptr(k.ptr(y)).ptr(k.ptr(b)).i32(m).i32(p).i64(total));
+            }
+            return;
+        }
         k.launch(op, new Tensor[]{x, w, b}, variant("gemm_forward", m),
                 new int[]{Launcher.ceilDiv(p, BN), Launcher.ceilDiv(m, bm(m)), n}, Launcher.block1D(), 0,
                 new KernelArgs().ptr(k.ptr(w)).ptr(k.ptr(x)).ptr(k.ptrOrNull(b)).ptr(k.ptr(y))
@@ -68,6 +85,7 @@ public final class GemmOps {
     void backwardData(String op, Tensor dy, Tensor w, Tensor dx, int n, int m, int kk, int p) {
         if ((long) n * m * p == 0) return;
         if (kk == 0) { k.device().memsetZero(k.ptr(dx), dx.numel() * 4L); return; }
+        if (blas != null) { blas.backwardData(k.ptr(w), k.ptr(dy), k.ptr(dx), n, m, kk, p); return; }
         k.launch(op, new Tensor[]{dy, w, dx}, variant("gemm_backward_data", m),
                 new int[]{Launcher.ceilDiv(p, BN), Launcher.ceilDiv(m, bm(m)), n}, Launcher.block1D(), 0,
                 new KernelArgs().ptr(k.ptr(w)).ptr(k.ptr(dy)).ptr(k.ptr(dx))
@@ -77,6 +95,7 @@ public final class GemmOps {
     /** dw [M,Nc] = sum_n dy[n] (M x P) . x[n]^T (P x Nc). */
     void backwardWeight(String op, Tensor dy, Tensor x, Tensor dw, int n, int m, int nc, int p) {
         if ((long) m * nc == 0) return;
+        if (blas != null) { blas.backwardWeight(k.ptr(dy), k.ptr(x), k.ptr(dw), n, m, nc, p); return; }
         int[] split = splitK(n, m, nc, p);
         int cpi = split[0], len = split[1], s = n * cpi;
         DeviceBuffer ws = k.workspace((long) s * m * nc);
