@@ -41,6 +41,38 @@ public final class Tape implements AutoCloseable {
         return t;
     }
 
+    /** A position in the list of owned tensors, for {@link #releaseSince}. */
+    public int mark() { return owned.size(); }
+
+    /**
+     * Inference only (a tape that does not record): frees every tensor produced since {@code mark}
+     * except {@code keep}'s value, so a forward pass holds only the live activations (the skip
+     * connections and the current block) instead of all of them. Returns {@code keep}. A
+     * recording tape keeps everything for backward and ignores this.
+     */
+    public Var releaseSince(int mark, Var keep) {
+        if (recording) return keep;
+        boolean kept = false;
+        for (int i = owned.size() - 1; i >= mark; i--) {
+            Tensor t = owned.remove(i);
+            if (t == keep.value) kept = true;
+            else backend.release(t);
+        }
+        if (kept) owned.add(keep.value);
+        return keep;
+    }
+
+    /** Inference only: frees {@code v}'s value now if this tape produced it (no-op when recording). */
+    public void discard(Var v) {
+        if (recording || v == null) return;
+        for (int i = owned.size() - 1; i >= 0; i--) {
+            if (owned.get(i) == v.value) {
+                backend.release(owned.remove(i));
+                return;
+            }
+        }
+    }
+
     /** Wraps an op's result; records its backward if recording and any input needs a gradient. */
     public Var record(Tensor value, Backward backward, Var... inputs) {
         own(value);

@@ -24,9 +24,10 @@ final class Blocks {
         }
 
         Var forward(Tape t, Var x, boolean train) {
+            int mark = t.mark();
             Var y = norm1.forward(t, dwconv.forward(t, x), train);
             y = pw2.forward(t, F.gelu(t, pw1.forward(t, y)));
-            return F.gelu(t, F.add(t, x, norm2.forward(t, y, train)));
+            return t.releaseSince(mark, F.gelu(t, F.add(t, x, norm2.forward(t, y, train))));
         }
     }
 
@@ -44,8 +45,13 @@ final class Blocks {
         }
 
         Var forward(Tape t, Var x, boolean train) {
-            Var y = conv.forward(t, norm.forward(t, x, train));
-            for (Block b : blocks) y = b.forward(t, y, train);
+            int mark = t.mark();
+            Var y = t.releaseSince(mark, conv.forward(t, norm.forward(t, x, train)));
+            for (Block b : blocks) {
+                Var in = y;
+                y = b.forward(t, in, train);
+                t.discard(in);
+            }
             return y;
         }
     }
@@ -71,13 +77,14 @@ final class Blocks {
         }
 
         Var forward(Tape t, Var low, Var skip, boolean train) {
+            int mark = t.mark();
             Var l = F.upsample2x(t, norm.forward(t, low, train));
             int dy = skip.value.dim(2) - l.value.dim(2), dx = skip.value.dim(3) - l.value.dim(3);
             l = F.pad2d(t, l, dy / 2, dy - dy / 2, dx / 2, dx - dx / 2);
             Var g = gate.forward(t, l);
             Var a = linear1.forward(t, F.gateIn(t, g, skip));
             Var s = linear2.forward(t, F.gateOut(t, a, skip, g));
-            return block.forward(t, conv1x1.forward(t, F.concat(t, s, l)), train);
+            return t.releaseSince(mark, block.forward(t, conv1x1.forward(t, F.concat(t, s, l)), train));
         }
     }
 }
