@@ -111,6 +111,22 @@ class CliTest {
         assertTrue(r.err().contains("in_conv.0.weight") && r.err().contains("[8, 3, 7, 7]"), r.err());
     }
 
+    @Test void aPlainPyTorchStateDictWorksAsWeights() {
+        // what the README's PyTorch snippet writes: only state_dict tensors, no metadata, no optimiser
+        var c = convunext.io.SafeTensors.read(ckpt);
+        var t = new java.util.LinkedHashMap<String, convunext.io.SafeTensors.Out>();
+        c.tensors().forEach((k, v) -> {
+            if (!k.startsWith("optim.")) t.put(k, new convunext.io.SafeTensors.Out(v.shape(), v.data(), v.dtype().equals("I64") ? "I64" : "F64"));
+        });
+        Path plain = dir.resolve("plain.safetensors");
+        convunext.io.SafeTensors.write(plain, t, java.util.Map.of());
+        Run r = run("predict", "-i", "testdata/synthetic/test/images", "-o", dir.resolve("plain-out").toString(),
+                "--weights", plain.toString(), "--device", "cpu");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("holds no normalisation statistics"), r.out());
+        assertTrue(r.out().contains("base_c=4"), r.out());
+    }
+
     @Test void verifyPassesOnAFixture() {
         Run r = run("verify", "--device", "cpu", "testdata/golden/convunext_c4_in1_k3_1x72x88.safetensors");
         assertEquals(0, r.code(), r.out() + r.err());
