@@ -138,3 +138,23 @@ EMU_CHECK(selftest_race_and_bad_barriers) {
     expect(try_launch("selftest_saxpy", {1}, {2048}, 0, Args().ptr(out).ptr(out).f32(1).i32(1)).find("exceeds") !=
                std::string::npos, "block limit");
 }
+
+EMU_CHECK(selftest_saxpy_and_barrier_loop) {
+    int n = 300;
+    std::vector<float> x = randn(n, 9), y0 = randn(n, 10);
+    Buf<float> px(x), py(y0);
+    launch("selftest_saxpy", {(unsigned)(n + 255) / 256}, {256}, 0, Args().ptr(py).ptr(px).f32(0.5f).i32(n));
+    for (int i = 0; i < n; i++) expect_near(0.5 * x[i] + y0[i], py[i], 1e-6, "saxpy " + std::to_string(i));
+    int block = 96, iters = 5;
+    Buf<float> out(2 * block);
+    launch("selftest_barrier_loop", {2}, {(unsigned)block}, 0, Args().ptr(out).i32(iters));
+    for (int i = 0; i < 2 * block; i++) {
+        int t = i % block;
+        double s = 0;
+        for (int k = 0; k < iters; k++) s += (t + k) % block;
+        expect(out[i] == (float)s, "barrier loop " + std::to_string(i));
+    }
+    // selftest_bad_sync's assert holds when the block has at most 5 threads.
+    launch("selftest_bad_sync", {1}, {5}, 0, Args().ptr(out).i32(3));
+    for (int t = 0; t < 5; t++) expect(out[t] == 1.0f, "bad_sync with a true assert");
+}

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <random>
+#include <set>
 
 #include "check.h"
 
@@ -14,6 +15,7 @@ namespace {
 struct Entry { const char* name; CheckFn fn; };
 std::vector<Entry>& checks() { static std::vector<Entry> v; return v; }
 std::vector<std::string> g_failures;
+std::set<std::string> g_launched;   // kernels that some check launched successfully
 }  // namespace
 
 Reg::Reg(const char* name, CheckFn fn) { checks().push_back({name, fn}); }
@@ -25,6 +27,7 @@ std::string try_launch(const char* kernel, Dim g, Dim b, std::size_t shmem, cons
     std::vector<void*> ptrs;
     for (auto& s : slots) ptrs.push_back(&s);
     std::string err = cuemu::launch(k, g.x, g.y, g.z, b.x, b.y, b.z, shmem, ptrs.data(), (int)ptrs.size(), a.kinds.c_str());
+    if (err.empty()) g_launched.insert(kernel);
     return err.empty() ? err : std::string(kernel) + ": " + err;
 }
 
@@ -80,6 +83,23 @@ int main(int argc, char** argv) {
                 std::printf("FAILED %-40s %s\n", c.name, m);
                 for (auto& f : g_failures) std::printf("       %s\n", f.c_str());
             }
+        }
+    }
+    // Every kernel of the emulator's table must be launched by some check (a new kernel without
+    // a check fails CI). Only meaningful when every check ran.
+    if (argc < 2) {
+        std::string missing;
+        int total = 0;
+        for (const cuemu::KernelInfo* k : cuemu::all_kernels()) {
+            total++;
+            if (!g_launched.count(k->name)) missing += std::string(" ") + k->name + " (" + k->file + ")";
+        }
+        if (missing.empty()) {
+            passed++;
+            std::printf("ok     %-40s all %d kernels launched\n", "every_kernel_launched", total);
+        } else {
+            failed++;
+            std::printf("FAILED %-40s not launched by any check:%s\n", "every_kernel_launched", missing.c_str());
         }
     }
     if (cuemu::dev_allocated_bytes() != 0)
