@@ -32,6 +32,9 @@ public record BenchReport(String backend, String describe, String command, Bench
         o.println();
         o.println("backend   " + describe);
         o.println("config    " + config.describe());
+        o.printf("machine   %d CPU threads, load average %.2f (other processes slow both sides of a comparison)%n",
+                Runtime.getRuntime().availableProcessors(),
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         o.printf("ceilings  copy %.2f GB/s (%s floats, %.3f ms); linear %s %.2f GFLOP/s (%.3f ms), both measured in this run%n",
                 ceilings.bytesPerS() / 1e9, ceilings.copy().shape(), ceilings.copy().medianMs(), ceilings.gemm().shape(),
                 ceilings.flopsPerS() / 1e9, ceilings.gemm().medianMs());
@@ -127,6 +130,8 @@ public record BenchReport(String backend, String describe, String command, Bench
         j.put("java", System.getProperty("java.version"));
         j.put("cpu_threads", Runtime.getRuntime().availableProcessors());
         j.put("date", java.time.Instant.now().toString());
+        // Other processes on the machine slow both us and PyTorch; the ratio is meaningful, absolute times less so.
+        j.put("load_avg_1m", java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         Map<String, Object> cfg = new LinkedHashMap<>();
         cfg.put("batch", config.batch());
         cfg.put("size", config.size());

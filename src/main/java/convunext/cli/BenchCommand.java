@@ -65,7 +65,7 @@ final class BenchCommand implements Callable<Integer> {
         try (Backend be = Backends.open(device, System.out)) {
             BenchConfig base = tiny ? BenchConfig.tiny() : BenchConfig.forBackend(be.name());
             BenchConfig cfg = base.with(batch, size, baseC, warmup, reps, steps);
-            String command = "bench " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+            String command = String.join(" ", spec.commandLine().getParseResult().originalArgs());
             BenchReport r = Bench.run(be, cfg, layers, breakdown, command, System.out);
             if (torch) {
                 String dev = "cuda".equals(be.name()) ? "cuda" : "cpu";

@@ -73,7 +73,7 @@ class BenchSmokeTest {
         }
         @SuppressWarnings("unchecked") Map<String, Object> model = (Map<String, Object>) j.get("model");
         assertTrue(((Number) model.get("train_step_ms")).doubleValue() > 0);
-        assertTrue(((String) j.get("command")).contains("--tiny"));
+        assertTrue(((String) j.get("command")).startsWith("bench --device cpu --tiny"), (String) j.get("command"));
     }
 
     @Test void badShapeIsUsageError() {
