@@ -15,16 +15,18 @@ public final class Bench {
      */
     public static BenchReport run(Backend be, BenchConfig cfg, boolean layers, boolean breakdown, String command,
                                   PrintStream progress) {
-        LayerBench lb = new LayerBench(be, cfg, progress == null ? null : r -> progress.println(BenchReport.format(r, null)));
         if (progress != null) {
             progress.println("bench on " + be.describe());
             progress.println(cfg.describe());
-            progress.println(BenchReport.HEADER);
+            progress.println("whole model: " + cfg.steps() + " training steps and inferences ...");
         }
+        // The model runs first, so that what the backend reports about its memory afterwards
+        // (describe(), e.g. a device pool's peak) belongs to the model and not to the big op rows.
+        ModelBench.Result m = ModelBench.run(be, cfg, breakdown);
+        LayerBench lb = new LayerBench(be, cfg, progress == null ? null : r -> progress.println(BenchReport.format(r, null)));
+        if (progress != null) progress.println(BenchReport.HEADER);
         Ceilings c = lb.ceilings();
         List<Row> rows = layers ? lb.rows() : List.of();
-        if (progress != null) progress.println("whole model: " + cfg.steps() + " training steps and inferences ...");
-        ModelBench.Result m = ModelBench.run(be, cfg, breakdown);
         return new BenchReport(be.name(), be.describe(), command, cfg, c, rows, m, null, null);
     }
 

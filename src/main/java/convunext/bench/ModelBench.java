@@ -50,7 +50,8 @@ public final class ModelBench {
         be.release(targets);
         String note = "cpu".equals(be.name())
                 ? "JVM heap high-water over the train and inference runs (sum of pool peaks; includes uncollected garbage); tensors live on the heap"
-                : "JVM heap high-water only: the Backend interface exposes no device-memory peak, so device memory is not included";
+                : "JVM heap high-water only: the Backend interface exposes no device-memory peak, so device memory is not included;"
+                  + " the backend describes itself after the model runs as: " + be.describe();
         return new Result(params, train, infer, loss, peak, Runtime.getRuntime().maxMemory(), note, ops);
     }
 
