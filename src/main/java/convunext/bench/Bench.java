@@ -27,6 +27,7 @@ public final class Bench {
         if (progress != null) progress.println(BenchReport.HEADER);
         Ceilings c = lb.ceilings();
         List<Row> rows = layers ? lb.rows() : List.of();
+        if (layers) c = Ceilings.best(c, lb.ceilings());
         return new BenchReport(be.name(), be.describe(), command, cfg, c, rows, m, null, null);
     }
 

@@ -9,4 +9,13 @@ public record Ceilings(Row copy, Row gemm) {
     public double bytesPerS() { return copy.cost().bytes() / (copy.medianMs() * 1e-3); }
 
     public double flopsPerS() { return gemm.cost().flops() / (gemm.medianMs() * 1e-3); }
+
+    /**
+     * The faster of two measurements of each ceiling (before and after the op rows): a ceiling is
+     * an upper bound, and on a shared machine a single measurement may land in a busy moment.
+     */
+    public static Ceilings best(Ceilings a, Ceilings b) {
+        return new Ceilings(a.copy.medianMs() <= b.copy.medianMs() ? a.copy : b.copy,
+                a.gemm.medianMs() <= b.gemm.medianMs() ? a.gemm : b.gemm);
+    }
 }
