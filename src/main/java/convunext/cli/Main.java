@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "convunext", mixinStandardHelpOptions = true, version = "convunext 0.1.0",
         description = "ConvUNeXt segmentation on the JVM: CPU and CUDA backends.",
-        subcommands = {TrainCommand.class, PredictCommand.class, EvaluateCommand.class, VerifyCommand.class, InfoCommand.class},
+        subcommands = {TrainCommand.class, PredictCommand.class, EvaluateCommand.class, VerifyCommand.class, BenchCommand.class, InfoCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:a check failed", "2:bad input or usage", "3:device unavailable or out of memory", "4:training diverged"})
 public final class Main implements Runnable {

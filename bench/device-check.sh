@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# The one script a session runs on the lent GPU machine (see shared/device/README.md there is no
+# Java on it): unpacks the jlink'd JRE, then info, the whole-model GPU parity check (verify on the
+# golden fixtures), a short training run, `bench --device cuda` (with PyTorch eager side by side)
+# and torch.compile, each with a time cap inside one overall budget. Logs and JSON go to $OUT;
+# a summary table is printed last.
+#
+# Prepare here:  bash bench/make-device-bundle.sh      (writes .device/jre.tgz and .device/convunext.jar)
+# Run there:     run(command="bash bench/device-check.sh", carry=[".device"], timeout_s=600)
+# Env: OUT (default out/device), BUDGET_S (default 540: the whole script), PYTHON (default: the
+# first of python3, /usr/bin/python3 that imports torch).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-out/device}
+BUDGET_S=${BUDGET_S:-540}
+mkdir -p "$OUT"
+T0=$(date +%s)
+STATUS=()
+
+left() { echo $(( BUDGET_S - ($(date +%s) - T0) )); }
+
+# step NAME CAP_S CMD...: runs CMD with a cap of min(CAP_S, time left - 15 s), logs to $OUT/NAME.log.
+step() {
+    local name=$1 cap=$2; shift 2
+    local l; l=$(left)
+    (( cap > l - 15 )) && cap=$(( l - 15 ))
+    if (( cap < 10 )); then STATUS+=("$name|skipped (budget spent)|-"); echo "== $name: skipped, budget spent"; return; fi
+    echo "== $name (cap ${cap}s): $*"
+    local s; s=$(date +%s)
+    timeout -k 5 "$cap" "$@" > "$OUT/$name.log" 2>&1
+    local rc=$?
+    local d=$(( $(date +%s) - s ))
+    tail -n 4 "$OUT/$name.log" | sed 's/^/   /'
+    local what=ok; (( rc == 124 || rc == 137 )) && what="TIMEOUT" ; (( rc != 0 && rc != 124 && rc != 137 )) && what="FAILED rc=$rc"
+    STATUS+=("$name|$what|${d}s")
+}
+
+# ---------------------------------------------------------------- Java
+JRE_DIR=${TMPDIR:-/tmp}/convunext-jre
+if [ ! -x "$JRE_DIR/jre/bin/java" ]; then
+    mkdir -p "$JRE_DIR" && tar -C "$JRE_DIR" -xzf .device/jre.tgz || { echo "cannot unpack .device/jre.tgz (run bench/make-device-bundle.sh, carry .device)"; exit 2; }
+fi
+JAVA="$JRE_DIR/jre/bin/java"
+JAR=.device/convunext.jar
+[ -f "$JAR" ] || JAR=target/convunext.jar
+[ -f "$JAR" ] || { echo "no jar: carry .device (bench/make-device-bundle.sh copies it there)"; exit 2; }
+J=("$JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xss8m -Xmx48g -Djava.io.tmpdir="${TMPDIR:-/tmp}" -jar "$JAR")
+
+PY=${PYTHON:-}
+if [ -z "$PY" ]; then
+    for p in python3 /usr/bin/python3; do
+        if "$p" -c "import torch" >/dev/null 2>&1; then PY=$p; break; fi
+    done
+fi
+
+{ nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.max.mem --format=csv 2>&1
+  "$JAVA" -version 2>&1; echo "python: ${PY:-none} $("${PY:-false}" -c 'import torch; print(torch.__version__, torch.version.cuda)' 2>&1)"; } > "$OUT/machine.log"
+cat "$OUT/machine.log"
+
+# ---------------------------------------------------------------- checks
+step info 60 "${J[@]}" info
+step verify 150 "${J[@]}" verify --device cuda testdata/golden/*.safetensors
+step train 120 "${J[@]}" train --device cuda --data testdata/synthetic --out "$OUT/train" --epochs 3 --batch 4 \
+     --crop 96 --base-size 96 --base-c 16 --tile 128
+TORCH_ARGS=()
+[ -n "$PY" ] && TORCH_ARGS=(--torch --python "$PY")
+step bench 240 "${J[@]}" bench --device cuda --layers --breakdown --json "$OUT/bench.json" ${TORCH_ARGS[@]+"${TORCH_ARGS[@]}"}
+if [ -n "$PY" ]; then
+    step torch_compile 240 "$PY" bench/torch_bench.py --device cuda --batch 4 --size 480 --base-c 32 --warmup 3 --steps 10 --compile
+    grep '^{' "$OUT/torch_compile.log" | tail -n 1 > "$OUT/torch_compile.json" || true
+else
+    STATUS+=("torch_compile|skipped (no python with torch)|-")
+fi
+
+# ---------------------------------------------------------------- summary (last)
+echo
+echo "================ summary ($(( $(date +%s) - T0 ))s; logs in $OUT)"
+printf '%-14s %-28s %s\n' step result time
+for s in "${STATUS[@]}"; do IFS='|' read -r a b c <<< "$s"; printf '%-14s %-28s %s\n' "$a" "$b" "$c"; done
+grep -E "^(fixture|PASS|FAIL)" "$OUT/verify.log" 2>/dev/null | head -n 12
+grep -E "^done in" "$OUT/train.log" 2>/dev/null
+if [ -n "$PY" ] || command -v python3 >/dev/null; then
+    "${PY:-python3}" - "$OUT" <<'EOF' || true
+import json, os, sys
+out = sys.argv[1]
+def load(p):
+    try:
+        with open(os.path.join(out, p)) as f:
+            return json.loads(f.read().strip().splitlines()[-1])
+    except Exception:
+        return None
+b, c = load("bench.json"), load("torch_compile.json")
+if b:
+    m, t, r = b["model"], b.get("torch") or {}, b.get("ratio_ours_over_torch") or {}
+    print(f"ceilings: copy {b['ceilings']['copy_gb_s']:.0f} GB/s, linear {b['ceilings']['gemm_gflop_s']:.0f} GFLOP/s")
+    print(f"{'':24}{'ours':>12}{'torch eager':>14}{'torch.compile':>15}{'ours/eager':>12}")
+    cc = (c or {}).get("compiled") or {}
+    for k, lbl, rk in (("train_step_ms", "train step ms", "train_step"), ("infer_ms", "inference ms", "inference")):
+        tv, cv = t.get(k), cc.get(k)
+        print(f"{lbl:24}{m[k]:12.2f}{(tv or float('nan')):14.2f}{(cv or float('nan')):15.2f}{r.get(rk, float('nan')):12.3f}")
+    if cc.get("error"):
+        print("torch.compile:", cc["error"][:200])
+    print(f"peak JVM heap {m['peak_heap_bytes'] / 2**20:.0f} MiB; torch peak device {t.get('peak_device_bytes', 0) / 2**20:.0f} MiB")
+    rows = sorted(b.get("rows") or [], key=lambda x: -x["median_ms"])[:8]
+    for x in rows:
+        print(f"  {x['op']:10} {x['layer']:18} {x['pass']:7} {x['median_ms']:9.3f} ms {x['pct_roofline']:6.1f}% roof ({x['bound']})")
+else:
+    print("no bench.json")
+EOF
+fi

@@ -1,0 +1,180 @@
+package convunext.bench;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The results of one `bench` run: the fixed-width table for stdout and the JSON document that
+ * bench/perf_table.py turns into README's performance section. {@code torch} is the object
+ * bench/torch_bench.py printed (or null), {@code torchError} why it is missing.
+ */
+public record BenchReport(String backend, String describe, String command, BenchConfig config, Ceilings ceilings,
+                          List<Row> rows, ModelBench.Result model, Map<String, Object> torch, String torchError) {
+
+    /** Schema version of the JSON document; bump when a field changes meaning. */
+    public static final int SCHEMA = 1;
+
+    // ------------------------------------------------------------------ table
+
+    public static final String HEADER = String.format("%-10s %-18s %-7s %-22s %10s %9s %9s %6s %6s  %s",
+            "op", "layer", "pass", "shape", "median ms", "GB/s", "GFLOP/s", "FLOP/B", "%roof", "bound");
+
+    public static String format(Row r, Ceilings c) {
+        return String.format("%-10s %-18s %-7s %-22s %10.3f %9.2f %9.2f %6.2f %6.1f  %s", r.op(), r.layer(), r.pass(),
+                r.shape(), r.medianMs(), r.gbPerS(), r.gflopPerS(), r.cost().intensity(),
+                c == null ? Double.NaN : r.pctRoofline(c), c == null ? "" : r.bound(c));
+    }
+
+    public void print(PrintStream o) {
+        o.println();
+        o.println("backend   " + describe);
+        o.println("config    " + config.describe());
+        o.printf("machine   %d CPU threads, load average %.2f (other processes slow both sides of a comparison)%n",
+                Runtime.getRuntime().availableProcessors(),
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        o.printf("ceilings  copy %.2f GB/s (%s floats, %.3f ms); linear %s %.2f GFLOP/s (%.3f ms), both measured in this run%n",
+                ceilings.bytesPerS() / 1e9, ceilings.copy().shape(), ceilings.copy().medianMs(), ceilings.gemm().shape(),
+                ceilings.flopsPerS() / 1e9, ceilings.gemm().medianMs());
+        if (!rows.isEmpty()) {
+            o.println();
+            o.println(HEADER);
+            for (Row r : rows) o.println(format(r, ceilings));
+        }
+        o.println();
+        double tm = model.trainMedianMs(), im = model.inferMedianMs();
+        o.printf("model     ConvUNeXt, %,d parameters, batch norm%n", model.params());
+        o.printf("train     median %.1f ms per step (min %.1f, %d steps) = %.2f images/s; last loss %.4f%n",
+                tm, model.trainMs()[0], model.trainMs().length, config.batch() / (tm * 1e-3), model.lastLoss());
+        o.printf("inference median %.1f ms per batch (min %.1f) = %.2f images/s%n",
+                im, model.inferMs()[0], config.batch() / (im * 1e-3));
+        o.printf("memory    peak JVM heap %.1f MiB (max heap %.0f MiB): %s%n",
+                model.peakHeapBytes() / 1048576.0, model.maxHeapBytes() / 1048576.0, model.memoryNote());
+        if (!model.breakdown().isEmpty()) {
+            double sum = 0;
+            for (double[] v : model.breakdown().values()) sum += v[0];
+            o.println();
+            o.printf("%-22s %10s %6s %6s%n", "training step by op", "ms", "%", "calls");
+            for (Map.Entry<String, double[]> e : model.breakdown().entrySet())
+                o.printf("%-22s %10.2f %6.1f %6d%n", e.getKey(), e.getValue()[0], 100 * e.getValue()[0] / sum, (long) e.getValue()[1]);
+            o.printf("%-22s %10.2f%n", "sum of ops", sum);
+        }
+        if (torch != null) {
+            o.println();
+            o.printf("pytorch   %s on %s, %s threads: train step %.1f ms, inference %.1f ms%n", torch.get("torch_version"),
+                    torch.get("device"), torch.get("threads"), num(torch.get("train_step_ms")), num(torch.get("infer_ms")));
+            Object comp = torch.get("compiled");
+            if (comp instanceof Map<?, ?> cm && cm.get("train_step_ms") != null)
+                o.printf("pytorch   torch.compile: train step %.1f ms, inference %.1f ms%n",
+                        num(cm.get("train_step_ms")), num(cm.get("infer_ms")));
+            Map<String, Object> ratio = ratios();
+            o.printf("ratio     ours / pytorch: train step %.3f (%.2f× %s), inference %.3f (%.2f× %s)%n",
+                    num(ratio.get("train_step")), speed(num(ratio.get("train_step"))), word(num(ratio.get("train_step"))),
+                    num(ratio.get("inference")), speed(num(ratio.get("inference"))), word(num(ratio.get("inference"))));
+        } else if (torchError != null) {
+            o.println();
+            o.println("pytorch   not measured: " + torchError);
+        }
+    }
+
+    private static double num(Object v) { return v instanceof Number n ? n.doubleValue() : Double.NaN; }
+
+    private static double speed(double ratio) { return ratio < 1 ? 1 / ratio : ratio; }
+
+    private static String word(double ratio) { return ratio < 1 ? "faster" : "slower"; }
+
+    /** Our median time divided by PyTorch's eager median time, for the step and for inference. */
+    public Map<String, Object> ratios() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        if (torch == null) return m;
+        m.put("train_step", model.trainMedianMs() / num(torch.get("train_step_ms")));
+        m.put("inference", model.inferMedianMs() / num(torch.get("infer_ms")));
+        return m;
+    }
+
+    // ------------------------------------------------------------------ JSON
+
+    private static Map<String, Object> rowJson(Row r, Ceilings c) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("op", r.op());
+        m.put("layer", r.layer());
+        m.put("pass", r.pass());
+        m.put("shape", r.shape());
+        m.put("median_ms", r.medianMs());
+        m.put("min_ms", r.minMs());
+        m.put("bytes", r.cost().bytes());
+        m.put("flops", r.cost().flops());
+        m.put("gb_s", r.gbPerS());
+        m.put("gflop_s", r.gflopPerS());
+        if (c != null) {
+            m.put("pct_roofline", r.pctRoofline(c));
+            m.put("bound", r.bound(c));
+        }
+        return m;
+    }
+
+    private static List<Object> list(double[] a) {
+        List<Object> l = new ArrayList<>();
+        for (double v : a) l.add(v);
+        return l;
+    }
+
+    public Map<String, Object> toJson() {
+        Map<String, Object> j = new LinkedHashMap<>();
+        j.put("schema", SCHEMA);
+        j.put("backend", backend);
+        j.put("describe", describe);
+        j.put("command", command);
+        j.put("java", System.getProperty("java.version"));
+        j.put("cpu_threads", Runtime.getRuntime().availableProcessors());
+        j.put("date", java.time.Instant.now().toString());
+        // Other processes on the machine slow both us and PyTorch; the ratio is meaningful, absolute times less so.
+        j.put("load_avg_1m", java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        Map<String, Object> cfg = new LinkedHashMap<>();
+        cfg.put("batch", config.batch());
+        cfg.put("size", config.size());
+        cfg.put("base_c", config.baseC());
+        cfg.put("classes", config.classes());
+        cfg.put("warmup", config.warmup());
+        cfg.put("reps", config.reps());
+        cfg.put("steps", config.steps());
+        j.put("config", cfg);
+        Map<String, Object> ceil = new LinkedHashMap<>();
+        ceil.put("copy_gb_s", ceilings.bytesPerS() / 1e9);
+        ceil.put("gemm_gflop_s", ceilings.flopsPerS() / 1e9);
+        ceil.put("copy", rowJson(ceilings.copy(), null));
+        ceil.put("gemm", rowJson(ceilings.gemm(), null));
+        j.put("ceilings", ceil);
+        List<Object> rs = new ArrayList<>();
+        for (Row r : rows) rs.add(rowJson(r, ceilings));
+        j.put("rows", rs);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("params", model.params());
+        m.put("train_step_ms", model.trainMedianMs());
+        m.put("train_steps_ms", list(model.trainMs()));
+        m.put("train_images_s", config.batch() / (model.trainMedianMs() * 1e-3));
+        m.put("last_loss", model.lastLoss());
+        m.put("infer_ms", model.inferMedianMs());
+        m.put("infer_runs_ms", list(model.inferMs()));
+        m.put("infer_images_s", config.batch() / (model.inferMedianMs() * 1e-3));
+        m.put("peak_heap_bytes", model.peakHeapBytes());
+        m.put("max_heap_bytes", model.maxHeapBytes());
+        m.put("memory_note", model.memoryNote());
+        List<Object> br = new ArrayList<>();
+        for (Map.Entry<String, double[]> e : model.breakdown().entrySet()) {
+            Map<String, Object> b = new LinkedHashMap<>();
+            b.put("op", e.getKey());
+            b.put("ms", e.getValue()[0]);
+            b.put("calls", (long) e.getValue()[1]);
+            br.add(b);
+        }
+        m.put("step_breakdown", br);
+        j.put("model", m);
+        j.put("torch", torch);
+        if (torchError != null) j.put("torch_error", torchError);
+        j.put("ratio_ours_over_torch", ratios());
+        return j;
+    }
+}

@@ -1,0 +1,86 @@
+package convunext.bench;
+
+import convunext.backend.Backend;
+import convunext.nn.ConvUNeXt;
+import convunext.nn.Norm;
+import convunext.optim.AdamW;
+import convunext.tensor.Tensor;
+import convunext.train.TrainStep;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * The whole model: median training step (TrainStep.run: zero grads, forward, CE+Dice, backward,
+ * AdamW) and median inference (TrainStep.inferLogits: eval-mode forward and the logits' download),
+ * on one device-resident batch, plus the JVM heap high-water mark over both. The Backend interface
+ * exposes no device-memory statistics, so on a GPU only the heap is reported (and said so).
+ */
+public final class ModelBench {
+    private ModelBench() {}
+
+    /** Times in ms, sorted; breakdown: op → {ms per step, calls per step} (empty unless asked). */
+    public record Result(long params, double[] trainMs, double[] inferMs, double lastLoss, long peakHeapBytes,
+                         long maxHeapBytes, String memoryNote, Map<String, double[]> breakdown) {
+        public double trainMedianMs() { return Timing.median(trainMs); }
+        public double inferMedianMs() { return Timing.median(inferMs); }
+    }
+
+    public static Result run(Backend be, BenchConfig cfg, boolean breakdown) {
+        int n = cfg.batch(), sz = cfg.size();
+        ConvUNeXt.Config mc = new ConvUNeXt.Config(3, cfg.classes(), cfg.baseC(), Norm.BATCH);
+        SplittableRandom rng = new SplittableRandom(7);
+        Tensor images = upload(be, rng, -1, n, 3, sz, sz), targets = upload(be, rng, cfg.classes(), n, sz, sz);
+        System.gc();
+        HeapPeak.reset();
+        double[] train, infer;
+        double loss;
+        long params;
+        try (ConvUNeXt model = new ConvUNeXt(mc, be, 1); AdamW opt = AdamW.withDefaults(model.params)) {
+            params = model.params.numParams();
+            double[] last = new double[1];
+            train = Timing.run(be, Math.max(1, cfg.warmup()), cfg.steps(),
+                    () -> { last[0] = TrainStep.run(model, opt, images, targets, 1e-4).loss(); return null; });
+            loss = last[0];
+            infer = Timing.run(be, Math.max(1, cfg.warmup()), cfg.steps(), () -> TrainStep.inferLogits(model, images));
+        }
+        long peak = HeapPeak.peakBytes();
+        Map<String, double[]> ops = breakdown ? breakdown(be, mc, images, targets) : new LinkedHashMap<>();
+        be.release(images);
+        be.release(targets);
+        String note = "cpu".equals(be.name())
+                ? "JVM heap high-water over the train and inference runs (sum of pool peaks; includes uncollected garbage); tensors live on the heap"
+                : "JVM heap high-water only: the Backend interface exposes no device-memory peak, so device memory is not included;"
+                  + " the backend describes itself after the model runs as: " + be.describe();
+        return new Result(params, train, infer, loss, peak, Runtime.getRuntime().maxMemory(), note, ops);
+    }
+
+    /** Gaussian values (classes &lt; 0) or class indices 0 … classes−1 as floats. */
+    private static Tensor upload(Backend be, SplittableRandom rng, int classes, int... shape) {
+        int len = 1;
+        for (int d : shape) len = Math.multiplyExact(len, d);
+        float[] a = new float[len];
+        for (int i = 0; i < len; i++) a[i] = classes < 0 ? (float) rng.nextGaussian() : rng.nextInt(classes);
+        return be.upload(a, shape);
+    }
+
+    /**
+     * Time per op over one training step (after one warm-up), through {@link TimedBackend}, which
+     * syncs after every op; the sum of ops is therefore a little above an unwrapped step on a GPU.
+     */
+    private static Map<String, double[]> breakdown(Backend be, ConvUNeXt.Config mc, Tensor images, Tensor targets) {
+        TimedBackend tb = new TimedBackend(be);
+        Map<String, double[]> out = new LinkedHashMap<>();
+        try (ConvUNeXt model = new ConvUNeXt(mc, tb, 1); AdamW opt = AdamW.withDefaults(model.params)) {
+            TrainStep.run(model, opt, images, targets, 1e-4);
+            be.sync();
+            tb.reset();
+            TrainStep.run(model, opt, images, targets, 1e-4);
+            be.sync();
+            tb.stats().entrySet().stream()
+                    .sorted((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0]))
+                    .forEach(e -> out.put(e.getKey(), new double[] {e.getValue()[0] / 1e6, e.getValue()[1]}));
+        }
+        return out;
+    }
+}

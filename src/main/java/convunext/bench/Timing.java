@@ -1,0 +1,46 @@
+package convunext.bench;
+
+import convunext.backend.Backend;
+import convunext.backend.LossResult;
+import convunext.tensor.Tensor;
+import java.util.Arrays;
+import java.util.function.Supplier;
+
+/**
+ * Wall-clock timing of one op on a backend: warm-up calls (JIT, first touch, the device pool),
+ * then {@code reps} timed calls, each between two {@link Backend#sync()} so that queued device
+ * work is inside the timed region. Results are released after each call, outside the timing.
+ */
+public final class Timing {
+    private Timing() {}
+
+    /** Sorted times in milliseconds of {@code reps} calls after {@code warmup} untimed ones. */
+    public static double[] run(Backend be, int warmup, int reps, Supplier<?> op) {
+        if (reps < 1) throw new IllegalArgumentException("reps must be ≥ 1, got " + reps);
+        for (int i = 0; i < warmup; i++) release(be, op.get());
+        double[] ms = new double[reps];
+        for (int i = 0; i < reps; i++) {
+            be.sync();
+            long t0 = System.nanoTime();
+            Object r = op.get();
+            be.sync();
+            ms[i] = (System.nanoTime() - t0) / 1e6;
+            release(be, r);
+        }
+        Arrays.sort(ms);
+        return ms;
+    }
+
+    /** Median of sorted values (mean of the middle two for an even count). */
+    public static double median(double[] sorted) {
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+    }
+
+    /** Returns whatever an op produced (tensor, tensor array, loss result) to the backend. */
+    public static void release(Backend be, Object r) {
+        if (r instanceof Tensor t) be.release(t);
+        else if (r instanceof Tensor[] ts) { for (Tensor t : ts) if (t != null) be.release(t); }
+        else if (r instanceof LossResult l) be.release(l.dlogits());
+    }
+}

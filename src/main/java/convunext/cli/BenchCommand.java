@@ -1,0 +1,93 @@
+package convunext.cli;
+
+import convunext.backend.Backend;
+import convunext.backend.Backends;
+import convunext.bench.Bench;
+import convunext.bench.BenchConfig;
+import convunext.bench.BenchReport;
+import convunext.bench.TorchRunner;
+import convunext.io.Json;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Times ConvUNeXt on one backend: roofline ceilings measured in the same run (a large copy,",
+                "a large linear), every op forward and backward at the model's shapes (--layers), a whole",
+                "training step and inference; optionally PyTorch side by side (--torch).",
+                "Shapes: batch 4, 3×480×480, base_c 32 on cuda; batch 2, 3×256×256, base_c 32 elsewhere."},
+        footer = {"", "Example: bench --device cpu --layers --torch --json bench/results/cpu.json",
+                "then python3 bench/perf_table.py bench/results/cpu.json --readme README.md"})
+final class BenchCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda, emulated or ref (default: ${DEFAULT-VALUE})")
+    String device;
+    @Option(names = "--layers", description = "also time every op (forward and backward) at the model's shapes")
+    boolean layers;
+    @Option(names = "--json", paramLabel = "FILE", description = "write the results as JSON")
+    Path json;
+    @Option(names = "--tiny", description = "batch 1, 64×64, base_c 4, few repeats: every row in seconds (CI smoke test)")
+    boolean tiny;
+    @Option(names = "--batch", description = "batch size (overrides the preset)")
+    Integer batch;
+    @Option(names = "--size", description = "image side in pixels (overrides the preset)")
+    Integer size;
+    @Option(names = "--base-c", description = "channels of the first stage (overrides the preset)")
+    Integer baseC;
+    @Option(names = "--warmup", description = "untimed calls before timing each row and the model")
+    Integer warmup;
+    @Option(names = "--reps", description = "timed calls per op row (median reported)")
+    Integer reps;
+    @Option(names = "--steps", description = "timed training steps and inferences (median reported)")
+    Integer steps;
+    @Option(names = "--breakdown", description = "time per op over one training step")
+    boolean breakdown;
+    @Option(names = "--torch", description = "also run bench/torch_bench.py (same shapes) and print our time / PyTorch's")
+    boolean torch;
+    @Option(names = "--torch-compile", description = "with --torch: also time torch.compile (PyTorch 2.x)")
+    boolean torchCompile;
+    @Option(names = "--python", description = "interpreter for --torch (default: $CONVUNEXT_PYTHON, else /usr/bin/python3 if present, else python3)")
+    String python;
+    @Option(names = "--torch-script", defaultValue = "bench/torch_bench.py", description = "default: ${DEFAULT-VALUE}")
+    Path torchScript;
+    @Option(names = "--torch-threads", defaultValue = "2", description = "PyTorch CPU threads (default: ${DEFAULT-VALUE})")
+    int torchThreads;
+
+    @Override public Integer call() throws IOException {
+        try (Backend be = Backends.open(device, System.out)) {
+            BenchConfig base = tiny ? BenchConfig.tiny() : BenchConfig.forBackend(be.name());
+            BenchConfig cfg = base.with(batch, size, baseC, warmup, reps, steps);
+            String command = String.join(" ", spec.commandLine().getParseResult().originalArgs());
+            BenchReport r = Bench.run(be, cfg, layers, breakdown, command, System.out);
+            if (torch) {
+                String dev = "cuda".equals(be.name()) ? "cuda" : "cpu";
+                try {
+                    Map<String, Object> t = TorchRunner.run(python != null ? python : TorchRunner.defaultPython(), torchScript,
+                            dev, cfg, torchThreads, torchCompile);
+                    r = Bench.withTorch(r, t, null);
+                } catch (IOException e) {
+                    r = Bench.withTorch(r, null, e.getMessage());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    r = Bench.withTorch(r, null, "interrupted");
+                }
+            }
+            r.print(System.out);
+            if (json != null) {
+                Path parent = json.toAbsolutePath().getParent();
+                if (parent != null) Files.createDirectories(parent);
+                Files.writeString(json, Json.write(r.toJson()) + "\n", StandardCharsets.UTF_8);
+                System.out.println("wrote " + json);
+            }
+            return r.torchError() != null ? Main.CHECK_FAILED : Main.OK;
+        }
+    }
+}
