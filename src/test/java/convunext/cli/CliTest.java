@@ -127,6 +127,14 @@ class CliTest {
         assertTrue(r.out().contains("base_c=4"), r.out());
     }
 
+    @Test void resumingFromACheckpointOfAnotherConfigIsRefused() {
+        Run r = run("train", "--data", "testdata/synthetic", "--out", dir.resolve("resume8").toString(), "--device", "cpu",
+                "--epochs", "2", "--batch", "2", "--crop", "64", "--base-size", "80", "--base-c", "8", "--max-steps-per-epoch", "1",
+                "--resume", ckpt.toString());
+        assertEquals(Main.BAD_INPUT, r.code(), r.out() + r.err());
+        assertTrue(r.err().contains("base_c=4") && r.err().contains("base_c=8"), r.err());
+    }
+
     @Test void verifyPassesOnAFixture() {
         Run r = run("verify", "--device", "cpu", "testdata/golden/convunext_c4_in1_k3_1x72x88.safetensors");
         assertEquals(0, r.code(), r.out() + r.err());
