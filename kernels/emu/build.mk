@@ -14,6 +14,8 @@ CU      := $(sort $(wildcard $(KDIR)/*.cu))
 NAMES   := $(notdir $(basename $(CU)))
 HDRS    := $(wildcard $(KDIR)/*.cuh $(KDIR)/*.h)
 CHECKS  := $(sort $(wildcard $(KDIR)/checks/*.cpp))
+# The runtime (emu/<name>.cpp) that every emulator binary links; emu_internal.h is its private header.
+RT      := emu_fibers emu_host
 
 WARN    := -Wall -Wno-unused-function -Wno-unused-variable -Wno-unused-but-set-variable
 KFLAGS  := -std=c++17 -fPIC $(WARN) -include $(EMU)/cuda_emu.h -I$(EMU)/include -I$(EMU) -I$(KDIR)
@@ -48,12 +50,12 @@ $(OUT)/rel/%.o: $(GEN)/%.cpp $(EMU)/cuda_emu.h $(EMU)/emu_runtime.h $(FLAGSTAMP)
 	@echo "[kernels] g++ $*.cu"
 	@$(CXX) $(KFLAGS) $(REL) -MMD -MP -c $< -o $@
 
-$(OUT)/rel/rt/%.o: $(EMU)/%.cpp $(EMU)/cuda_emu.h $(EMU)/emu_runtime.h $(FLAGSTAMP)
+$(OUT)/rel/rt/%.o: $(EMU)/%.cpp $(EMU)/cuda_emu.h $(EMU)/emu_runtime.h $(EMU)/emu_internal.h $(FLAGSTAMP)
 	@mkdir -p $(@D)
 	@echo "[kernels] g++ emu/$*.cpp"
 	@$(CXX) $(RTFLAGS) $(REL) $(JAVA_INC) -MMD -MP -c $< -o $@
 
-$(LIB): $(NAMES:%=$(OUT)/rel/%.o) $(OUT)/rel/rt/cuda_emu.o $(OUT)/rel/rt/jni_glue.o $(OUT)/cu.list
+$(LIB): $(NAMES:%=$(OUT)/rel/%.o) $(RT:%=$(OUT)/rel/rt/%.o) $(OUT)/rel/rt/jni_glue.o $(OUT)/cu.list
 	@mkdir -p $(@D)
 	@echo "[kernels] link $(notdir $@) ($(words $(NAMES)) kernel files)"
 	@$(CXX) -shared -o $@ $(filter %.o,$^) -static-libstdc++ -static-libgcc -lpthread
@@ -62,7 +64,7 @@ $(PTXDIR)/kernels.index: $(NAMES:%=$(GEN)/%.kernels) $(OUT)/cu.list
 	@mkdir -p $(@D)
 	@cat $(filter %.kernels,$^) /dev/null > $@
 
-$(OUT)/rel/emu_bench: $(NAMES:%=$(OUT)/rel/%.o) $(OUT)/rel/rt/cuda_emu.o $(OUT)/rel/rt/bench_main.o
+$(OUT)/rel/emu_bench: $(NAMES:%=$(OUT)/rel/%.o) $(RT:%=$(OUT)/rel/rt/%.o) $(OUT)/rel/rt/bench_main.o
 	@$(CXX) -o $@ $(filter %.o,$^) -lpthread
 
 # ---------------------------------------------------------------- ASan/UBSan self-test binary
@@ -71,7 +73,7 @@ $(OUT)/asan/%.o: $(GEN)/%.cpp $(EMU)/cuda_emu.h $(EMU)/emu_runtime.h $(FLAGSTAMP
 	@echo "[kernels] g++ (asan) $*.cu"
 	@$(CXX) $(KFLAGS) $(ASAN) -MMD -MP -c $< -o $@
 
-$(OUT)/asan/rt/%.o: $(EMU)/%.cpp $(EMU)/cuda_emu.h $(EMU)/emu_runtime.h $(EMU)/check.h $(FLAGSTAMP)
+$(OUT)/asan/rt/%.o: $(EMU)/%.cpp $(EMU)/cuda_emu.h $(EMU)/emu_runtime.h $(EMU)/emu_internal.h $(EMU)/check.h $(FLAGSTAMP)
 	@mkdir -p $(@D)
 	@$(CXX) $(RTFLAGS) $(ASAN) -MMD -MP -c $< -o $@
 
@@ -80,7 +82,7 @@ $(OUT)/asan/checks/%.o: $(KDIR)/checks/%.cpp $(EMU)/check.h $(EMU)/emu_runtime.h
 	@echo "[kernels] g++ (asan) checks/$*.cpp"
 	@$(CXX) $(RTFLAGS) $(ASAN) -MMD -MP -c $< -o $@
 
-$(OUT)/asan/emu_selftest: $(NAMES:%=$(OUT)/asan/%.o) $(OUT)/asan/rt/cuda_emu.o $(OUT)/asan/rt/selftest_main.o \
+$(OUT)/asan/emu_selftest: $(NAMES:%=$(OUT)/asan/%.o) $(RT:%=$(OUT)/asan/rt/%.o) $(OUT)/asan/rt/selftest_main.o \
                           $(CHECKS:$(KDIR)/checks/%.cpp=$(OUT)/asan/checks/%.o) $(OUT)/cu.list
 	@echo "[kernels] link $(notdir $@)"
 	@$(CXX) $(ASAN) -o $@ $(filter %.o,$^) -lpthread
