@@ -164,13 +164,18 @@ final class VectorOps implements SimdOps {
     }
 
     /**
-     * σ(x) from e = exp(−|x|) (never overflows): σ(|x|) = 1/(1+e), σ(−|x|) = e/(1+e). With
-     * {@code complement} it returns 1 − σ(x) = σ(−x), exact where 1 − σ would cancel.
+     * σ(x) from e = exp(−|x|) (never overflows): σ(|x|) = 1/(1+e), σ(−|x|) = e/(1+e). No
+     * operator chosen at run time: a non-constant comparison is not intrinsified and boxes.
      */
-    private static FloatVector sigmoid(FloatVector x, boolean complement) {
+    private static FloatVector sigmoid(FloatVector x) {
         FloatVector e = x.abs().neg().lanewise(VectorOperators.EXP), r = c(1f).div(e.add(1f));
-        VectorMask<Float> pos = x.compare(complement ? VectorOperators.LT : VectorOperators.GE, 0f);
-        return e.mul(r).blend(r, pos);
+        return e.mul(r).blend(r, x.compare(VectorOperators.GE, 0f));
+    }
+
+    /** 1 − σ(x) = σ(−x), exact where 1 − σ would cancel. */
+    private static FloatVector sigmoidNeg(FloatVector x) {
+        FloatVector e = x.abs().neg().lanewise(VectorOperators.EXP), r = c(1f).div(e.add(1f));
+        return e.mul(r).blend(r, x.compare(VectorOperators.LT, 0f));
     }
 
     /** 1 − tanh²(x) = 4e/(1+e)² with e = exp(−2|x|), accurate where tanh → ±1. */
@@ -182,30 +187,45 @@ final class VectorOps implements SimdOps {
     @Override public void gateOut(float[] a, int ao, float[] s, int so, float[] g, int g1, int g2, float[] out, int oo, int n) {
         int i = 0;
         for (; i + L <= n; i += L) {
-            FloatVector sa = sigmoid(FloatVector.fromArray(S, a, ao + i), false);
-            FloatVector s1 = sigmoid(FloatVector.fromArray(S, g, g1 + i), false);
+            FloatVector sa = sigmoid(FloatVector.fromArray(S, a, ao + i));
+            FloatVector s1 = sigmoid(FloatVector.fromArray(S, g, g1 + i));
             FloatVector th = FloatVector.fromArray(S, g, g2 + i).lanewise(VectorOperators.TANH);
             sa.fma(FloatVector.fromArray(S, s, so + i), s1.mul(th)).intoArray(out, oo + i);
         }
         if (i < n) new ScalarOps().gateOut(a, ao + i, s, so + i, g, g1 + i, g2 + i, out, oo + i, n - i);
     }
 
+    /**
+     * Two loops (da, ds then dg1, dg2): one loop with all of it grew too large for C2 to inline
+     * the σ helpers, and every vector they returned was boxed.
+     */
     @Override public void gateOutBackward(float[] a, int ao, float[] s, int so, float[] g, int g1, int g2, float[] d, int dOff,
                                           float[] da, int dao, float[] ds, int dso, float[] dg, int dg1, int dg2, int n) {
-        int i = 0;
-        for (; i + L <= n; i += L) {
-            FloatVector dv = FloatVector.fromArray(S, d, dOff + i);
-            FloatVector av = FloatVector.fromArray(S, a, ao + i), g1v = FloatVector.fromArray(S, g, g1 + i);
-            FloatVector g2v = FloatVector.fromArray(S, g, g2 + i);
-            FloatVector sa = sigmoid(av, false), s1 = sigmoid(g1v, false), th = g2v.lanewise(VectorOperators.TANH);
-            FloatVector dsa = dv.mul(sa);
+        int nv = n - n % L;
+        gateGradA(a, ao, s, so, d, dOff, da, dao, ds, dso, nv);
+        gateGradG(g, g1, g2, d, dOff, dg, dg1, dg2, nv);
+        if (nv < n) new ScalarOps().gateOutBackward(a, ao + nv, s, so + nv, g, g1 + nv, g2 + nv, d, dOff + nv,
+                da, dao + nv, ds, dso + nv, dg, dg1 + nv, dg2 + nv, n - nv);
+    }
+
+    /** da = d·s·σ(a)·σ(−a), ds = d·σ(a) over nv (a multiple of L) elements. */
+    private static void gateGradA(float[] a, int ao, float[] s, int so, float[] d, int dOff,
+                                  float[] da, int dao, float[] ds, int dso, int nv) {
+        for (int i = 0; i < nv; i += L) {
+            FloatVector av = FloatVector.fromArray(S, a, ao + i);
+            FloatVector dsa = FloatVector.fromArray(S, d, dOff + i).mul(sigmoid(av));
             dsa.intoArray(ds, dso + i);
-            dsa.mul(FloatVector.fromArray(S, s, so + i)).mul(sigmoid(av, true)).intoArray(da, dao + i);
-            FloatVector ds1 = dv.mul(s1);
-            ds1.mul(th).mul(sigmoid(g1v, true)).intoArray(dg, dg1 + i);
+            dsa.mul(FloatVector.fromArray(S, s, so + i)).mul(sigmoidNeg(av)).intoArray(da, dao + i);
+        }
+    }
+
+    /** dg1 = d·tanh(g2)·σ(g1)·σ(−g1), dg2 = d·σ(g1)·sech²(g2) over nv elements. */
+    private static void gateGradG(float[] g, int g1, int g2, float[] d, int dOff, float[] dg, int dg1, int dg2, int nv) {
+        for (int i = 0; i < nv; i += L) {
+            FloatVector g1v = FloatVector.fromArray(S, g, g1 + i), g2v = FloatVector.fromArray(S, g, g2 + i);
+            FloatVector ds1 = FloatVector.fromArray(S, d, dOff + i).mul(sigmoid(g1v));
+            ds1.mul(g2v.lanewise(VectorOperators.TANH)).mul(sigmoidNeg(g1v)).intoArray(dg, dg1 + i);
             ds1.mul(sech2(g2v)).intoArray(dg, dg2 + i);
         }
-        if (i < n) new ScalarOps().gateOutBackward(a, ao + i, s, so + i, g, g1 + i, g2 + i, d, dOff + i,
-                da, dao + i, ds, dso + i, dg, dg1 + i, dg2 + i, n - i);
     }
 }
