@@ -128,23 +128,27 @@ public final class CpuOpsBench {
         for (int i = 0; i < t.length; i++) t[i] = RNG.nextInt(2);
         Tensor tgt = BE.upload(t, B, 256, 256);
         TrainStep.run(model, opt, img, tgt, 1e-3);   // warm-up
-        double[] ms = new double[steps];
+        double[] ms = new double[steps], cpu = new double[steps];
+        var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         tb.reset();
         for (int i = 0; i < steps; i++) {
-            long t0 = System.nanoTime();
+            long c0 = os.getProcessCpuTime(), a0 = TimedBackend.allocatedBytes(), t0 = System.nanoTime();
             TrainStep.Result r = TrainStep.run(model, opt, img, tgt, 1e-3);
             ms[i] = (System.nanoTime() - t0) / 1e6;
-            System.out.printf("train step %d: %.0f ms (loss %.4f)%n", i + 1, ms[i], r.loss());
+            cpu[i] = (os.getProcessCpuTime() - c0) / 1e6;
+            System.out.printf("train step %d: %.0f ms, process CPU %.0f ms, heap allocated %.0f MB (loss %.4f, load avg %.1f)%n",
+                    i + 1, ms[i], cpu[i], (TimedBackend.allocatedBytes() - a0) / 1e6, r.loss(), os.getSystemLoadAverage());
         }
         Arrays.sort(ms);
-        System.out.printf("train step (batch 2, 3x256x256, base_c 32, %d threads): median %.0f ms%n",
-                CpuThreads.threads(), ms[steps / 2]);
+        Arrays.sort(cpu);
+        System.out.printf("train step (batch 2, 3x256x256, base_c 32, %d threads): median %.0f ms, process CPU median %.0f ms%n",
+                CpuThreads.threads(), ms[steps / 2], cpu[steps / 2]);
         double total = 0;
         for (long[] s : tb.stats().values()) total += s[0];
         System.out.println("time per step by op:");
         for (Map.Entry<String, long[]> e : tb.stats().entrySet())
-            System.out.printf("  %-22s %8.1f ms %5.1f%%  (%d calls)%n", e.getKey(), e.getValue()[0] / 1e6 / steps,
-                    100 * e.getValue()[0] / total, e.getValue()[1] / steps);
+            System.out.printf("  %-22s %8.1f ms %5.1f%%  (%d calls, %.0f MB heap)%n", e.getKey(), e.getValue()[0] / 1e6 / steps,
+                    100 * e.getValue()[0] / total, e.getValue()[1] / steps, e.getValue()[2] / 1e6 / steps);
         System.out.printf("  %-22s %8.1f ms%n", "sum of ops", total / 1e6 / steps);
         System.out.println("GEMM kernel: " + CpuGemm.describe());
     }

@@ -8,8 +8,10 @@ import java.util.TreeMap;
 import java.util.function.Supplier;
 
 /**
- * Wraps a backend and adds up wall time and calls per op name, to see where a training step goes.
- * Tensors keep the inner backend, so everything the model allocates works unchanged.
+ * Wraps a backend and adds up wall time, calls and Java heap bytes allocated (all threads) per op
+ * name, to see where a training step goes. Heap bytes well above an op's output size point at
+ * Vector API code that C2 failed to keep unboxed. Tensors keep the inner backend, so everything
+ * the model allocates works unchanged.
  */
 public final class TimedBackend implements Backend {
     private final Backend in;
@@ -17,18 +19,30 @@ public final class TimedBackend implements Backend {
 
     public TimedBackend(Backend inner) { this.in = inner; }
 
-    /** op → {total ns, calls}. */
+    private static final com.sun.management.ThreadMXBean THREADS =
+            (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+
+    /** Heap bytes allocated so far by all live threads (the CPU backend's pool threads included). */
+    public static long allocatedBytes() {
+        long sum = 0;
+        for (long b : THREADS.getThreadAllocatedBytes(THREADS.getAllThreadIds())) if (b > 0) sum += b;
+        return sum;
+    }
+
+    /** op → {total ns, calls, heap bytes allocated}. */
     public Map<String, long[]> stats() { return stats; }
 
     public void reset() { stats.clear(); }
 
     private <T> T t(String op, Supplier<T> f) {
-        long t0 = System.nanoTime();
+        long a0 = allocatedBytes(), t0 = System.nanoTime();
         T r = f.get();
         in.sync();
-        long[] s = stats.computeIfAbsent(op, k -> new long[2]);
-        s[0] += System.nanoTime() - t0;
+        long dt = System.nanoTime() - t0;
+        long[] s = stats.computeIfAbsent(op, k -> new long[3]);
+        s[0] += dt;
         s[1]++;
+        s[2] += allocatedBytes() - a0;
         return r;
     }
 
@@ -53,9 +67,16 @@ public final class TimedBackend implements Backend {
     @Override public Tensor[] conv2dBackward(Tensor x, Tensor w, Tensor dy, int s, int p, boolean r, boolean dx, boolean hb) {
         return t("conv2d " + w.dim(2) + "x" + w.dim(3) + " bwd", () -> in.conv2dBackward(x, w, dy, s, p, r, dx, hb));
     }
-    @Override public Tensor linear(Tensor x, Tensor w, Tensor b) { return t("linear", () -> in.linear(x, w, b)); }
+    /** -Dbench.shapes=true: linear rows per shape ("linear 32→128 @256²"). */
+    private static final boolean SHAPES = Boolean.getBoolean("bench.shapes");
+
+    private static String lin(Tensor x, Tensor w) {
+        return SHAPES ? "linear " + w.dim(1) + "→" + w.dim(0) + " @" + x.dim(2) + "²" : "linear";
+    }
+
+    @Override public Tensor linear(Tensor x, Tensor w, Tensor b) { return t(lin(x, w), () -> in.linear(x, w, b)); }
     @Override public Tensor[] linearBackward(Tensor x, Tensor w, Tensor dy, boolean dx, boolean hb) {
-        return t("linear bwd", () -> in.linearBackward(x, w, dy, dx, hb));
+        return t(lin(x, w) + " bwd", () -> in.linearBackward(x, w, dy, dx, hb));
     }
     @Override public Tensor dwconv7(Tensor x, Tensor w, Tensor b) { return t("dwconv7", () -> in.dwconv7(x, w, b)); }
     @Override public Tensor[] dwconv7Backward(Tensor x, Tensor w, Tensor dy) { return t("dwconv7 bwd", () -> in.dwconv7Backward(x, w, dy)); }

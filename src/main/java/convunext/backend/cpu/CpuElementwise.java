@@ -6,7 +6,7 @@ import convunext.tensor.Tensor;
 /**
  * Element-wise ops, threaded over contiguous chunks: exact GELU ({@link SimdOps}; the erfc fit
  * has relative error below 1.2e-7 everywhere, so Φ(x) stays accurate in the far negative tail),
- * add, and the gated skip attention (σ, tanh in double).
+ * add, and the gated skip attention (σ, tanh; vector float, scalar double fallback).
  */
 final class CpuElementwise {
     private CpuElementwise() {}
@@ -57,8 +57,6 @@ final class CpuElementwise {
         return y;
     }
 
-    static double sigmoid(double v) { return 1 / (1 + Math.exp(-v)); }
-
     private static int checkGate(String op, Tensor g, Tensor s) {
         Shapes.rank(op, "g", g, 4);
         Shapes.rank(op, "s", s, 4);
@@ -72,29 +70,40 @@ final class CpuElementwise {
         int c = checkGate("gateIn", g, s), n = s.dim(0), p = s.spatial(2), blk = c * p;
         Tensor u = be.empty(s.shape());
         float[] ga = g.array(), sa = s.array(), ua = u.array();
-        CpuThreads.chunks(n * blk, GRAIN * 4, 2, (a, b) -> {
-            for (int idx = a; idx < b; idx++) {
-                int i = idx / blk, r = idx % blk;
-                ua[u.off() + idx] = ga[g.off() + i * 3 * blk + r] + sa[s.off() + idx];
-            }
-        });
+        int go = g.off(), so = s.off(), uo = u.off();
+        CpuThreads.chunks(n * blk, GRAIN * 4, 2, (lo, hi) -> perImage(lo, hi, blk, (img, f, t) -> {
+            int x = img * blk, gi = go + img * 3 * blk;
+            for (int i = f; i < t; i++) ua[uo + x + i] = ga[gi + i] + sa[so + x + i];
+        }));
         return u;
     }
 
-    /** out = σ(a)⊙s + σ(g[:,C:2C])⊙tanh(g[:,2C:3C]). */
+    /**
+     * Runs body(image, from, to) over [lo, hi) of the flat N·blk index, cut at image boundaries so
+     * every piece is contiguous in the [N, C, H, W] tensors and in its channel block of g.
+     */
+    private static void perImage(int lo, int hi, int blk, ImageRange body) {
+        while (lo < hi) {
+            int img = lo / blk, end = Math.min(hi, (img + 1) * blk);
+            body.run(img, lo - img * blk, end - img * blk);
+            lo = end;
+        }
+    }
+
+    @FunctionalInterface
+    private interface ImageRange { void run(int img, int from, int to); }
+
+    /** out = σ(a)⊙s + σ(g[:,C:2C])⊙tanh(g[:,2C:3C]) (vector σ and tanh in float, {@link SimdOps}). */
     static Tensor gateOut(CpuBackend be, Tensor a, Tensor s, Tensor g) {
         int c = checkGate("gateOut", g, s), n = s.dim(0), p = s.spatial(2), blk = c * p;
         Shapes.same("gateOut", a, s);
         Tensor out = be.empty(s.shape());
         float[] aa = a.array(), sa = s.array(), ga = g.array(), oa = out.array();
-        CpuThreads.chunks(n * blk, GRAIN, 2, (lo, hi) -> {
-            for (int idx = lo; idx < hi; idx++) {
-                int gi = g.off() + idx / blk * 3 * blk + idx % blk;
-                double v = sigmoid(aa[a.off() + idx]) * sa[s.off() + idx]
-                        + sigmoid(ga[gi + blk]) * Math.tanh(ga[gi + 2 * blk]);
-                oa[out.off() + idx] = (float) v;
-            }
-        });
+        int ao = a.off(), so = s.off(), go = g.off(), oo = out.off();
+        CpuThreads.chunks(n * blk, GRAIN, 2, (lo, hi) -> perImage(lo, hi, blk, (img, f, t) -> {
+            int x = img * blk + f, gi = go + img * 3 * blk + f;
+            SimdOps.BEST.gateOut(aa, ao + x, sa, so + x, ga, gi + blk, gi + 2 * blk, oa, oo + x, t - f);
+        }));
         return out;
     }
 
@@ -105,18 +114,13 @@ final class CpuElementwise {
         Shapes.same("gateOutBackward", dout, s);
         Tensor da = be.empty(s.shape()), ds = be.empty(s.shape()), dg = be.empty(g.shape());
         float[] aa = a.array(), sa = s.array(), ga = g.array(), oa = dout.array(), daa = da.array(), dsa = ds.array(), dga = dg.array();
-        CpuThreads.chunks(n * blk, GRAIN, 2, (lo, hi) -> {
-            for (int idx = lo; idx < hi; idx++) {
-                int rel = idx / blk * 3 * blk + idx % blk, gi = g.off() + rel, di = dg.off() + rel;
-                double d = oa[dout.off() + idx], sv = sa[s.off() + idx];
-                double sgA = sigmoid(aa[a.off() + idx]), sg2 = sigmoid(ga[gi + blk]), th = Math.tanh(ga[gi + 2 * blk]);
-                daa[da.off() + idx] = (float) (d * sv * sgA * (1 - sgA));
-                dsa[ds.off() + idx] = (float) (d * sgA);
-                dga[di] = 0f;
-                dga[di + blk] = (float) (d * th * sg2 * (1 - sg2));
-                dga[di + 2 * blk] = (float) (d * sg2 * (1 - th * th));
-            }
-        });
+        int ao = a.off(), so = s.off(), go = g.off(), doo = dout.off(), dao = da.off(), dso = ds.off(), dgo = dg.off();
+        CpuThreads.chunks(n * blk, GRAIN, 2, (lo, hi) -> perImage(lo, hi, blk, (img, f, t) -> {
+            int x = img * blk + f, rel = img * 3 * blk + f;
+            java.util.Arrays.fill(dga, dgo + rel, dgo + rel + t - f, 0f);
+            SimdOps.BEST.gateOutBackward(aa, ao + x, sa, so + x, ga, go + rel + blk, go + rel + 2 * blk, oa, doo + x,
+                    daa, dao + x, dsa, dso + x, dga, dgo + rel + blk, dgo + rel + 2 * blk, t - f);
+        }));
         return new Tensor[] {da, ds, dg};
     }
 

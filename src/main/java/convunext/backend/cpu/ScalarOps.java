@@ -47,4 +47,23 @@ final class ScalarOps implements SimdOps {
             }
         }
     }
+
+    private static double sigmoid(double v) { return 1 / (1 + Math.exp(-v)); }
+
+    @Override public void gateOut(float[] a, int ao, float[] s, int so, float[] g, int g1, int g2, float[] out, int oo, int n) {
+        for (int i = 0; i < n; i++)
+            out[oo + i] = (float) (sigmoid(a[ao + i]) * s[so + i] + sigmoid(g[g1 + i]) * Math.tanh(g[g2 + i]));
+    }
+
+    @Override public void gateOutBackward(float[] a, int ao, float[] s, int so, float[] g, int g1, int g2, float[] d, int dOff,
+                                          float[] da, int dao, float[] ds, int dso, float[] dg, int dg1, int dg2, int n) {
+        for (int i = 0; i < n; i++) {
+            double dv = d[dOff + i], sv = s[so + i];
+            double sgA = sigmoid(a[ao + i]), sg1 = sigmoid(g[g1 + i]), th = Math.tanh(g[g2 + i]);
+            da[dao + i] = (float) (dv * sv * sgA * sigmoid(-a[ao + i]));
+            ds[dso + i] = (float) (dv * sgA);
+            dg[dg1 + i] = (float) (dv * th * sg1 * sigmoid(-g[g1 + i]));
+            dg[dg2 + i] = (float) (dv * sg1 * (1 - th * th));
+        }
+    }
 }

@@ -1,8 +1,8 @@
 package convunext.backend.cpu;
 
 /**
- * Inner loops that gain most from explicit SIMD: GELU (vector exp) and one output row of the
- * depthwise 7×7. {@link #BEST} is the Vector API implementation when the jdk.incubator.vector
+ * Inner loops that gain most from explicit SIMD: GELU (vector exp), the gate (σ, tanh), one output
+ * row and the weight gradient of the depthwise 7×7. {@link #BEST} is the Vector API implementation when the jdk.incubator.vector
  * module is present (loaded by name, as in {@link GemmKernels}), else {@link ScalarOps}.
  */
 interface SimdOps {
@@ -25,6 +25,16 @@ interface SimdOps {
      * dy[dyo + y·w + x]·pad[(y+ky)·(w+6) + x + kx], float partial sums added in double.
      */
     void tapSums(float[] dy, int dyo, float[] pad, int h, int w, double[] gw);
+
+    /** out[oo+i] = σ(a[ao+i])·s[so+i] + σ(g[g1+i])·tanh(g[g2+i]) for i &lt; n. */
+    void gateOut(float[] a, int ao, float[] s, int so, float[] g, int g1, int g2, float[] out, int oo, int n);
+
+    /**
+     * Gradients of {@link #gateOut} given d = dout[do+i]: da = d·s·σ'(a), ds = d·σ(a),
+     * dg1 = d·tanh(g2)·σ'(g1), dg2 = d·σ(g1)·(1 − tanh²(g2)), for i &lt; n.
+     */
+    void gateOutBackward(float[] a, int ao, float[] s, int so, float[] g, int g1, int g2, float[] d, int dOff,
+                         float[] da, int dao, float[] ds, int dso, float[] dg, int dg1, int dg2, int n);
 
     String describe();
 

@@ -21,51 +21,84 @@ final class VectorGemmKernel implements GemmKernel {
 
     @Override public String describe() { return "vector " + MR + "x" + NR + " " + S; }
 
+    /**
+     * Two straight-line variants instead of one with branches: where vector values merge after
+     * an if (C or bias, acc or not) C2 in JDK 17 may fail to keep them unboxed and, after a
+     * recompilation, allocated a vector box per FMA step (≈ 20 KB per tile, 10× slower).
+     */
     @Override
     public void tile(int kc, float[] ap, int apo, float[] bp, int bpo, float[] c, int co, int ldc, boolean acc,
                      float[] bias, int bo) {
-        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
-        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
-        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
-        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
-        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
-        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
-        int a = apo, b = bpo;
-        for (int p = 0; p < kc; p++, a += MR, b += NR) {
-            FloatVector b0 = FloatVector.fromArray(S, bp, b);
-            FloatVector b1 = FloatVector.fromArray(S, bp, b + L);
-            FloatVector x = FloatVector.broadcast(S, ap[a]);
-            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
-            x = FloatVector.broadcast(S, ap[a + 1]);
-            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
-            x = FloatVector.broadcast(S, ap[a + 2]);
-            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
-            x = FloatVector.broadcast(S, ap[a + 3]);
-            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
-            x = FloatVector.broadcast(S, ap[a + 4]);
-            c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
-            x = FloatVector.broadcast(S, ap[a + 5]);
-            c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
-        }
-        boolean bi = !acc && bias != null;
-        store(c00, c01, c, co, acc, bi ? bias[bo] : 0f);
-        store(c10, c11, c, co + ldc, acc, bi ? bias[bo + 1] : 0f);
-        store(c20, c21, c, co + 2 * ldc, acc, bi ? bias[bo + 2] : 0f);
-        store(c30, c31, c, co + 3 * ldc, acc, bi ? bias[bo + 3] : 0f);
-        store(c40, c41, c, co + 4 * ldc, acc, bi ? bias[bo + 4] : 0f);
-        store(c50, c51, c, co + 5 * ldc, acc, bi ? bias[bo + 5] : 0f);
+        if (acc) tileAcc(kc, ap, apo, bp, bpo, c, co, ldc);
+        else if (bias == null) tileSet(kc, ap, apo, bp, bpo, c, co, ldc, 0f, 0f, 0f, 0f, 0f, 0f);
+        else tileSet(kc, ap, apo, bp, bpo, c, co, ldc, bias[bo], bias[bo + 1], bias[bo + 2], bias[bo + 3], bias[bo + 4], bias[bo + 5]);
     }
 
-    private static void store(FloatVector v0, FloatVector v1, float[] c, int o, boolean acc, float init) {
-        if (acc) {
-            v0 = v0.add(FloatVector.fromArray(S, c, o));
-            v1 = v1.add(FloatVector.fromArray(S, c, o + L));
-        } else if (init != 0f) {
-            v0 = v0.add(init);
-            v1 = v1.add(init);
+    /** C = A·B + bias (per row), accumulators started at the bias. */
+    private static void tileSet(int kc, float[] ap, int apo, float[] bp, int bpo, float[] c, int co, int ldc,
+                                float b0, float b1, float b2, float b3, float b4, float b5) {
+        FloatVector c00 = FloatVector.broadcast(S, b0), c01 = c00;
+        FloatVector c10 = FloatVector.broadcast(S, b1), c11 = c10;
+        FloatVector c20 = FloatVector.broadcast(S, b2), c21 = c20;
+        FloatVector c30 = FloatVector.broadcast(S, b3), c31 = c30;
+        FloatVector c40 = FloatVector.broadcast(S, b4), c41 = c40;
+        FloatVector c50 = FloatVector.broadcast(S, b5), c51 = c50;
+        int a = apo, b = bpo;
+        for (int p = 0; p < kc; p++, a += MR, b += NR) {
+            FloatVector v0 = FloatVector.fromArray(S, bp, b);
+            FloatVector v1 = FloatVector.fromArray(S, bp, b + L);
+            FloatVector x = FloatVector.broadcast(S, ap[a]);
+            c00 = x.fma(v0, c00); c01 = x.fma(v1, c01);
+            x = FloatVector.broadcast(S, ap[a + 1]);
+            c10 = x.fma(v0, c10); c11 = x.fma(v1, c11);
+            x = FloatVector.broadcast(S, ap[a + 2]);
+            c20 = x.fma(v0, c20); c21 = x.fma(v1, c21);
+            x = FloatVector.broadcast(S, ap[a + 3]);
+            c30 = x.fma(v0, c30); c31 = x.fma(v1, c31);
+            x = FloatVector.broadcast(S, ap[a + 4]);
+            c40 = x.fma(v0, c40); c41 = x.fma(v1, c41);
+            x = FloatVector.broadcast(S, ap[a + 5]);
+            c50 = x.fma(v0, c50); c51 = x.fma(v1, c51);
         }
-        v0.intoArray(c, o);
-        v1.intoArray(c, o + L);
+        c00.intoArray(c, co); c01.intoArray(c, co + L);
+        c10.intoArray(c, co + ldc); c11.intoArray(c, co + ldc + L);
+        c20.intoArray(c, co + 2 * ldc); c21.intoArray(c, co + 2 * ldc + L);
+        c30.intoArray(c, co + 3 * ldc); c31.intoArray(c, co + 3 * ldc + L);
+        c40.intoArray(c, co + 4 * ldc); c41.intoArray(c, co + 4 * ldc + L);
+        c50.intoArray(c, co + 5 * ldc); c51.intoArray(c, co + 5 * ldc + L);
+    }
+
+    /** C += A·B, accumulators started from C. */
+    private static void tileAcc(int kc, float[] ap, int apo, float[] bp, int bpo, float[] c, int co, int ldc) {
+        FloatVector c00 = FloatVector.fromArray(S, c, co), c01 = FloatVector.fromArray(S, c, co + L);
+        FloatVector c10 = FloatVector.fromArray(S, c, co + ldc), c11 = FloatVector.fromArray(S, c, co + ldc + L);
+        FloatVector c20 = FloatVector.fromArray(S, c, co + 2 * ldc), c21 = FloatVector.fromArray(S, c, co + 2 * ldc + L);
+        FloatVector c30 = FloatVector.fromArray(S, c, co + 3 * ldc), c31 = FloatVector.fromArray(S, c, co + 3 * ldc + L);
+        FloatVector c40 = FloatVector.fromArray(S, c, co + 4 * ldc), c41 = FloatVector.fromArray(S, c, co + 4 * ldc + L);
+        FloatVector c50 = FloatVector.fromArray(S, c, co + 5 * ldc), c51 = FloatVector.fromArray(S, c, co + 5 * ldc + L);
+        int a = apo, b = bpo;
+        for (int p = 0; p < kc; p++, a += MR, b += NR) {
+            FloatVector v0 = FloatVector.fromArray(S, bp, b);
+            FloatVector v1 = FloatVector.fromArray(S, bp, b + L);
+            FloatVector x = FloatVector.broadcast(S, ap[a]);
+            c00 = x.fma(v0, c00); c01 = x.fma(v1, c01);
+            x = FloatVector.broadcast(S, ap[a + 1]);
+            c10 = x.fma(v0, c10); c11 = x.fma(v1, c11);
+            x = FloatVector.broadcast(S, ap[a + 2]);
+            c20 = x.fma(v0, c20); c21 = x.fma(v1, c21);
+            x = FloatVector.broadcast(S, ap[a + 3]);
+            c30 = x.fma(v0, c30); c31 = x.fma(v1, c31);
+            x = FloatVector.broadcast(S, ap[a + 4]);
+            c40 = x.fma(v0, c40); c41 = x.fma(v1, c41);
+            x = FloatVector.broadcast(S, ap[a + 5]);
+            c50 = x.fma(v0, c50); c51 = x.fma(v1, c51);
+        }
+        c00.intoArray(c, co); c01.intoArray(c, co + L);
+        c10.intoArray(c, co + ldc); c11.intoArray(c, co + ldc + L);
+        c20.intoArray(c, co + 2 * ldc); c21.intoArray(c, co + 2 * ldc + L);
+        c30.intoArray(c, co + 3 * ldc); c31.intoArray(c, co + 3 * ldc + L);
+        c40.intoArray(c, co + 4 * ldc); c41.intoArray(c, co + 4 * ldc + L);
+        c50.intoArray(c, co + 5 * ldc); c51.intoArray(c, co + 5 * ldc + L);
     }
 
     @Override public int dotRows() { return 4; }

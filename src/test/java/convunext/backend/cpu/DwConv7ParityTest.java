@@ -19,6 +19,9 @@ class DwConv7ParityTest {
     /** More rows than the float lane-sum flush interval of the weight gradient. */
     @Test void tallPlane() { run(1, 2, 37, 9, 3); }
 
+    /** Rows wider than two vectors plus a tail, over several row blocks of the weight gradient. */
+    @Test void widePlane() { run(1, 2, 21, 45, 4); }
+
     private static void run(int n, int c, int h, int w, long seed) {
         Random r = new Random(seed);
         Tensor x = randn(r, 0.3, n, c, h, w), wt = randn(r, 0, c, 1, 7, 7), b = randn(r, 0, c), dy = randn(r, 0.1, n, c, h, w);

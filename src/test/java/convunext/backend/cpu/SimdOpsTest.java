@@ -75,4 +75,30 @@ class SimdOpsTest {
             }
         }
     }
+
+    private static double sig(double v) { return 1 / (1 + Math.exp(-v)); }
+
+    /** gateOut and its gradients per element against float64 formulas (1e-6 of the term magnitudes), wide inputs included. */
+    @Test void gate() {
+        Random r = new Random(64);
+        int n = 77;
+        float[] a = new float[n + 1], s = new float[n + 2], g = new float[2 * n + 9], d = new float[n + 4];
+        for (float[] v : List.of(a, s, g, d)) for (int i = 0; i < v.length; i++) v[i] = (float) (6 * r.nextGaussian());
+        a[5] = -120f; g[7] = 95f; g[n + 9] = -0.001f;     // exp overflow either way, tanh near 0
+        for (SimdOps ops : impls()) {
+            float[] out = new float[n + 3], da = new float[n], ds = new float[n + 1], dg = new float[2 * n + 11];
+            ops.gateOut(a, 1, s, 2, g, 5, n + 7, out, 3, n);
+            ops.gateOutBackward(a, 1, s, 2, g, 5, n + 7, d, 4, da, 0, ds, 1, dg, 3, n + 9, n);
+            for (int i = 0; i < n; i++) {
+                double av = a[1 + i], sv = s[2 + i], g1 = g[5 + i], g2 = g[n + 7 + i], dv = d[4 + i];
+                double sa = sig(av), s1 = sig(g1), th = Math.tanh(g2);
+                String at = ops.describe() + " at " + i;
+                assertEquals(sa * sv + s1 * th, out[3 + i], 1e-6 * (Math.abs(sa * sv) + Math.abs(s1 * th)) + 1e-37, "gateOut " + at);
+                assertEquals(dv * sv * sa * (1 - sa), da[i], 1e-6 * Math.abs(dv * sv) * sa * (1 - sa) + 1e-37, "da " + at);
+                assertEquals(dv * sa, ds[1 + i], 1e-6 * Math.abs(dv * sa) + 1e-37, "ds " + at);
+                assertEquals(dv * th * s1 * (1 - s1), dg[3 + i], 1e-6 * Math.abs(dv * th) * s1 * (1 - s1) + 1e-37, "dg1 " + at);
+                assertEquals(dv * s1 * (1 - th * th), dg[n + 9 + i], 2e-6 * Math.abs(dv * s1) + 1e-37, "dg2 " + at);
+            }
+        }
+    }
 }
