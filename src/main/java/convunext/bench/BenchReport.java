@@ -23,9 +23,10 @@ public record BenchReport(String backend, String describe, String command, Bench
             "op", "layer", "pass", "shape", "median ms", "GB/s", "GFLOP/s", "FLOP/B", "%roof", "bound");
 
     public static String format(Row r, Ceilings c) {
-        return String.format("%-10s %-18s %-7s %-22s %10.3f %9.2f %9.2f %6.2f %6.1f  %s", r.op(), r.layer(), r.pass(),
+        // While rows stream in, the ceilings are not final yet: %roof is filled in the closing table.
+        return String.format("%-10s %-18s %-7s %-22s %10.3f %9.2f %9.2f %6.2f %6s  %s", r.op(), r.layer(), r.pass(),
                 r.shape(), r.medianMs(), r.gbPerS(), r.gflopPerS(), r.cost().intensity(),
-                c == null ? Double.NaN : r.pctRoofline(c), c == null ? "" : r.bound(c));
+                c == null ? "-" : String.format("%.1f", r.pctRoofline(c)), c == null ? "" : r.bound(c));
     }
 
     public void print(PrintStream o) {
