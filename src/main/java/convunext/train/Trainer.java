@@ -143,7 +143,7 @@ public final class Trainer {
                     row[7 + 2 * c] = v == null ? Double.NaN : v.iou()[c];
                 }
                 metrics.append(row);
-                TrainingCurves.plot(o.out().resolve("metrics.csv"), o.out().resolve("curves.png"), "ConvUNeXt " + o.out().getFileName());
+                plotCurves(o.out(), k);
                 Map<String, String> meta = RunMeta.of(o, norm, epoch + 1, best, bestEpoch);
                 Checkpoint.save(o.out().resolve("last.safetensors"), model, opt, meta);
                 if (isBest) Checkpoint.save(o.out().resolve("best.safetensors"), model, null, meta);
@@ -154,6 +154,23 @@ public final class Trainer {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException("cannot write to " + o.out() + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * curves.png: training loss and the validation Dice/IoU (foreground mean); per-class Dice only
+     * when there are several foreground classes (with two classes it equals val_dice).
+     */
+    static void plotCurves(Path out, int numClasses) {
+        TrainingLog.Table all = TrainingLog.readTable(out.resolve("metrics.csv"));
+        List<String> keep = new ArrayList<>(List.of("epoch", "train_loss", "val_dice", "val_iou"));
+        if (numClasses > 2) for (int c = 1; c < numClasses; c++) keep.add("dice_c" + c);
+        List<double[]> rows = new ArrayList<>();
+        for (double[] r : all.rows()) {
+            double[] v = new double[keep.size()];
+            for (int i = 0; i < v.length; i++) v[i] = r[all.column(keep.get(i))];
+            rows.add(v);
+        }
+        TrainingCurves.plot(out.resolve("curves.png"), new TrainingLog.Table(keep, rows), "ConvUNeXt " + out.getFileName());
     }
 
     private Normalization normalization(SampleCache data) {
