@@ -1,6 +1,7 @@
 package convunext.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -139,10 +140,35 @@ final class VectorGemmKernel implements GemmKernel {
     }
 
     private static void put(float[] c, int o, FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3) {
-        c[o] += v0.reduceLanes(VectorOperators.ADD);
-        c[o + 1] += v1.reduceLanes(VectorOperators.ADD);
-        c[o + 2] += v2.reduceLanes(VectorOperators.ADD);
-        c[o + 3] += v3.reduceLanes(VectorOperators.ADD);
+        c[o] += sum(v0);
+        c[o + 1] += sum(v1);
+        c[o + 2] += sum(v2);
+        c[o + 3] += sum(v3);
+    }
+
+    // Lane-swap shuffles for a fixed pairwise tree (built only for the widths the species has).
+    private static final VectorShuffle<Float> X1 = VectorShuffle.fromOp(S, i -> i ^ 1),
+            X2 = L >= 4 ? VectorShuffle.fromOp(S, i -> i ^ 2) : null,
+            X4 = L >= 8 ? VectorShuffle.fromOp(S, i -> i ^ 4) : null,
+            X8 = L >= 16 ? VectorShuffle.fromOp(S, i -> i ^ 8) : null;
+
+    /**
+     * Σ lanes in a fixed pairwise order. Not reduceLanes(ADD): its order is unspecified and differs
+     * between C2's intrinsic and the Java fallback that runs before compilation, so sums (and the
+     * training run) would depend on JIT warm-up; a resumed run must repeat an uninterrupted one.
+     */
+    static float sum(FloatVector v) {
+        if (L > 16) {
+            float[] t = v.toArray();
+            float s = 0;
+            for (float x : t) s += x;
+            return s;
+        }
+        if (L >= 16) v = v.add(v.rearrange(X8));
+        if (L >= 8) v = v.add(v.rearrange(X4));
+        if (L >= 4) v = v.add(v.rearrange(X2));
+        if (L >= 2) v = v.add(v.rearrange(X1));
+        return v.lane(0);
     }
 
     @Override
@@ -153,7 +179,7 @@ final class VectorGemmKernel implements GemmKernel {
             s0 = FloatVector.fromArray(S, a, ao + p).fma(FloatVector.fromArray(S, b, bo + p), s0);
             s1 = FloatVector.fromArray(S, a, ao + p + L).fma(FloatVector.fromArray(S, b, bo + p + L), s1);
         }
-        float t = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        float t = sum(s0.add(s1));
         for (; p < kc; p++) t = Math.fma(a[ao + p], b[bo + p], t);
         c[co] += t;
     }
