@@ -33,7 +33,9 @@ import java.util.SplittableRandom;
  * background thread, AdamW with the reference schedule, validation (Dice and IoU per class) each
  * epoch, metrics.csv and a curve PNG, and `best`/`last` checkpoints written atomically. Resuming
  * from `last` continues with the same weights, moments, step count, BN statistics and the same
- * data order (batches depend only on seed and epoch), so its losses equal an uninterrupted run's.
+ * data order (batches depend only on seed and epoch), so its losses equal an uninterrupted run's
+ * (to float32 rounding: the CPU backend's vector exp/tanh round differently before and after JIT
+ * compilation).
  */
 public final class Trainer {
     /** Thrown when the loss stops being finite; the last good checkpoint is kept. */

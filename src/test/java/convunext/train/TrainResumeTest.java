@@ -12,7 +12,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Training on the synthetic set: resuming from `last` reproduces an uninterrupted run exactly. */
+/** Training on the synthetic set: resuming from `last` reproduces an uninterrupted run (to float32 rounding). */
 class TrainResumeTest {
     @TempDir Path dir;
 
@@ -32,9 +32,14 @@ class TrainResumeTest {
         assertEquals(3, full.trainLoss().size());
         assertEquals(1, first.trainLoss().size());
         assertEquals(2, rest.trainLoss().size());
-        assertEquals(full.trainLoss().get(0), first.trainLoss().get(0), 0.0);
-        assertEquals(full.trainLoss().get(1), rest.trainLoss().get(0), 1e-12);
-        assertEquals(full.trainLoss().get(2), rest.trainLoss().get(1), 1e-12);
+        // Equal to float32 rounding: the data order, weights, moments and schedule are restored exactly,
+        // but the Vector API's exp/tanh (GELU, gate) round differently in C2-compiled code (SVML)
+        // than before compilation (Math.exp per lane), so a cold JVM's first steps can differ from a
+        // warm one's in the last bits (measured ~2e-8 relative).
+        for (int e = 0; e < 3; e++) {
+            double want = full.trainLoss().get(e), got = e == 0 ? first.trainLoss().get(0) : rest.trainLoss().get(e - 1);
+            assertEquals(want, got, 1e-6 * Math.abs(want), "epoch " + (e + 1));
+        }
         for (String f : new String[] {"metrics.csv", "curves.png", "last.safetensors", "best.safetensors"})
             assertTrue(Files.isRegularFile(dir.resolve("full").resolve(f)), f);
         assertEquals(4, Files.readAllLines(dir.resolve("part/metrics.csv")).size(), "header + 3 epochs after resume");

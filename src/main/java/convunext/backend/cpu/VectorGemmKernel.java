@@ -1,7 +1,6 @@
 package convunext.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -146,29 +145,17 @@ final class VectorGemmKernel implements GemmKernel {
         c[o + 3] += sum(v3);
     }
 
-    // Lane-swap shuffles for a fixed pairwise tree (built only for the widths the species has).
-    private static final VectorShuffle<Float> X1 = VectorShuffle.fromOp(S, i -> i ^ 1),
-            X2 = L >= 4 ? VectorShuffle.fromOp(S, i -> i ^ 2) : null,
-            X4 = L >= 8 ? VectorShuffle.fromOp(S, i -> i ^ 4) : null,
-            X8 = L >= 16 ? VectorShuffle.fromOp(S, i -> i ^ 8) : null;
-
     /**
-     * Σ lanes in a fixed pairwise order. Not reduceLanes(ADD): its order is unspecified and differs
-     * between C2's intrinsic and the Java fallback that runs before compilation, so sums (and the
-     * training run) would depend on JIT warm-up; a resumed run must repeat an uninterrupted one.
+     * Σ lanes in a fixed sequential order (through memory: this runs once per 4×4 tile of a long-K
+     * dot, so its cost does not matter). Not reduceLanes(ADD): its order is unspecified and differs
+     * between C2's intrinsic and the Java fallback that runs before compilation.
      */
     static float sum(FloatVector v) {
-        if (L > 16) {
-            float[] t = v.toArray();
-            float s = 0;
-            for (float x : t) s += x;
-            return s;
-        }
-        if (L >= 16) v = v.add(v.rearrange(X8));
-        if (L >= 8) v = v.add(v.rearrange(X4));
-        if (L >= 4) v = v.add(v.rearrange(X2));
-        if (L >= 2) v = v.add(v.rearrange(X1));
-        return v.lane(0);
+        float[] t = new float[L];
+        v.intoArray(t, 0);
+        float s = 0;
+        for (int i = 0; i < L; i++) s += t[i];
+        return s;
     }
 
     @Override

@@ -1,7 +1,6 @@
 package convunext.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -21,65 +20,11 @@ final class VectorOps implements SimdOps {
 
     private static FloatVector c(float v) { return FloatVector.broadcast(S, v); }
 
-    private static final float LOG2E = 1.44269504f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
-    private static final float ROUND = 12582912f;   // 1.5·2^23: adding it rounds to an integer kept in the low bits
-    private static final int ROUND_BITS = Float.floatToRawIntBits(ROUND);
-
-    /**
-     * e^x from basic arithmetic only (fma, mul, add, bit shifts), for x clamped to [−104, 88]:
-     * n = round(x·log2 e), r = x − n·ln2 (Cody–Waite, two constants), e^r by its Taylor series to
-     * r⁷ (|r| ≤ ln2/2: truncation &lt; 6e-9 relative), times 2^n built in the exponent bits as two
-     * factors 2^⌊n/2⌋·2^(n−⌊n/2⌋), so results down to the subnormals underflow gracefully. Not
-     * lanewise(EXP): that is an SVML call in C2 code but a per-lane Math.exp before compilation,
-     * and the two round differently, so results would depend on JIT warm-up (and a resumed run
-     * would not repeat an uninterrupted one bit for bit). Every operation here is IEEE-exact in
-     * both tiers.
-     */
-    static FloatVector exp(FloatVector x) {
-        x = x.max(-104f).min(88f);
-        FloatVector t = x.fma(c(LOG2E), c(ROUND));
-        FloatVector n = t.sub(ROUND);
-        FloatVector r = n.fma(c(-LN2_HI), x);
-        r = n.fma(c(-LN2_LO), r);
-        FloatVector p = c(1f / 5040f);
-        p = p.fma(r, c(1f / 720f));
-        p = p.fma(r, c(1f / 120f));
-        p = p.fma(r, c(1f / 24f));
-        p = p.fma(r, c(1f / 6f));
-        p = p.fma(r, c(0.5f));
-        p = p.fma(r, c(1f));
-        p = p.fma(r, c(1f));
-        IntVector ni = ((IntVector) t.reinterpretAsInts()).sub(ROUND_BITS);
-        IntVector n1 = ni.lanewise(VectorOperators.ASHR, 1), n2 = ni.sub(n1);
-        FloatVector s1 = (FloatVector) n1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        FloatVector s2 = (FloatVector) n2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        return p.mul(s1).mul(s2);
-    }
-
-    /**
-     * tanh from {@link #exp}: an odd Taylor polynomial to x¹¹ for |x| &lt; 0.25 (truncation &lt; 3e-10
-     * relative), else sign(x)·(1−e)/(1+e) with e = exp(−2|x|) (no cancellation worse than 1/0.39).
-     */
-    static FloatVector tanh(FloatVector x) {
-        FloatVector ax = x.abs();
-        FloatVector e = exp(ax.mul(-2f));
-        FloatVector big = c(1f).sub(e).div(c(1f).add(e));
-        big = big.blend(big.neg(), x.compare(VectorOperators.LT, 0f));
-        FloatVector x2 = x.mul(x);
-        FloatVector q = c(-1382f / 155925f);
-        q = q.fma(x2, c(62f / 2835f));
-        q = q.fma(x2, c(-17f / 315f));
-        q = q.fma(x2, c(2f / 15f));
-        q = q.fma(x2, c(-1f / 3f));
-        FloatVector small = x.mul(x2).fma(q, x);
-        return big.blend(small, ax.compare(VectorOperators.LT, 0.25f));
-    }
-
     /** exp(−x²/2) with x² split exactly (x·x plus its FMA rounding error). */
     private static FloatVector expHalfSq(FloatVector x) {
         FloatVector xx = x.mul(x);
         FloatVector err = x.fma(x, xx.neg());
-        return exp(xx.mul(-0.5f)).mul(err.fma(c(-0.5f), c(1f)));
+        return xx.mul(-0.5f).lanewise(VectorOperators.EXP).mul(err.fma(c(-0.5f), c(1f)));
     }
 
     /** Φ(x) given e = exp(−x²/2). */
@@ -95,7 +40,7 @@ final class VectorOps implements SimdOps {
         q = q.fma(t, c(0.37409196f));
         q = q.fma(t, c(1.00002368f));
         q = q.fma(t, c(-1.26551223f));
-        FloatVector half = t.mul(e).mul(exp(q)).mul(0.5f);   // erfc(|x|/√2)/2
+        FloatVector half = t.mul(e).mul(q.lanewise(VectorOperators.EXP)).mul(0.5f);   // erfc(|x|/√2)/2
         VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
         return half.blend(c(1f).sub(half), pos);
     }
@@ -223,19 +168,19 @@ final class VectorOps implements SimdOps {
      * operator chosen at run time: a non-constant comparison is not intrinsified and boxes.
      */
     private static FloatVector sigmoid(FloatVector x) {
-        FloatVector e = exp(x.abs().neg()), r = c(1f).div(e.add(1f));
+        FloatVector e = x.abs().neg().lanewise(VectorOperators.EXP), r = c(1f).div(e.add(1f));
         return e.mul(r).blend(r, x.compare(VectorOperators.GE, 0f));
     }
 
     /** 1 − σ(x) = σ(−x), exact where 1 − σ would cancel. */
     private static FloatVector sigmoidNeg(FloatVector x) {
-        FloatVector e = exp(x.abs().neg()), r = c(1f).div(e.add(1f));
+        FloatVector e = x.abs().neg().lanewise(VectorOperators.EXP), r = c(1f).div(e.add(1f));
         return e.mul(r).blend(r, x.compare(VectorOperators.LT, 0f));
     }
 
     /** 1 − tanh²(x) = 4e/(1+e)² with e = exp(−2|x|), accurate where tanh → ±1. */
     private static FloatVector sech2(FloatVector x) {
-        FloatVector e = exp(x.abs().mul(-2f)), r = c(1f).div(e.add(1f));
+        FloatVector e = x.abs().mul(-2f).lanewise(VectorOperators.EXP), r = c(1f).div(e.add(1f));
         return e.mul(4f).mul(r).mul(r);
     }
 
@@ -244,7 +189,7 @@ final class VectorOps implements SimdOps {
         for (; i + L <= n; i += L) {
             FloatVector sa = sigmoid(FloatVector.fromArray(S, a, ao + i));
             FloatVector s1 = sigmoid(FloatVector.fromArray(S, g, g1 + i));
-            FloatVector th = tanh(FloatVector.fromArray(S, g, g2 + i));
+            FloatVector th = FloatVector.fromArray(S, g, g2 + i).lanewise(VectorOperators.TANH);
             sa.fma(FloatVector.fromArray(S, s, so + i), s1.mul(th)).intoArray(out, oo + i);
         }
         if (i < n) new ScalarOps().gateOut(a, ao + i, s, so + i, g, g1 + i, g2 + i, out, oo + i, n - i);
@@ -279,7 +224,7 @@ final class VectorOps implements SimdOps {
         for (int i = 0; i < nv; i += L) {
             FloatVector g1v = FloatVector.fromArray(S, g, g1 + i), g2v = FloatVector.fromArray(S, g, g2 + i);
             FloatVector ds1 = FloatVector.fromArray(S, d, dOff + i).mul(sigmoid(g1v));
-            ds1.mul(tanh(g2v)).mul(sigmoidNeg(g1v)).intoArray(dg, dg1 + i);
+            ds1.mul(g2v.lanewise(VectorOperators.TANH)).mul(sigmoidNeg(g1v)).intoArray(dg, dg1 + i);
             ds1.mul(sech2(g2v)).intoArray(dg, dg2 + i);
         }
     }
