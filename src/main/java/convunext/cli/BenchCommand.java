@@ -19,7 +19,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Times ConvUNeXt on one backend: roofline ceilings measured in the same run (a large copy,",
+        description = {"Benchmarks every layer and the whole training step.",
+                "Roofline ceilings measured in the same run (a large copy,",
                 "a large linear), every op forward and backward at the model's shapes (--layers), a whole",
                 "training step and inference; optionally PyTorch side by side (--torch).",
                 "Shapes: batch 4, 3×480×480, base_c 32 on cuda; batch 2, 3×256×256, base_c 32 elsewhere."},

@@ -21,8 +21,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "evaluate", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Scores a checkpoint on labelled images: per-image CSV and a summary JSON with Dice, IoU,",
-                "precision, recall, specificity, accuracy and HD95 per class, averaged over images.",
+        description = {"Scores a checkpoint on labelled images.",
+                "Per-image CSV and a summary JSON with Dice, IoU, precision, recall, specificity, accuracy",
+                "and HD95 per class, averaged over images.",
                 "--roi restricts scoring to a field-of-view mask per image (DRIVE's standard protocol)."},
         footer = {"", MetricsSummary.RULES})
 final class EvaluateCommand implements Callable<Integer> {

@@ -18,8 +18,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "predict", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Writes one PNG mask per input image (same name, .png): 0/255 for two classes, the class",
-                "index otherwise. Any image size: large images go through overlapping, blended windows."})
+        description = {"Writes a PNG mask for each image in a folder.",
+                "Same name, .png: 0/255 for two classes, the class index otherwise. Any image size: large",
+                "images go through overlapping, blended windows."})
 final class PredictCommand implements Callable<Integer> {
     @Option(names = {"-i", "--input"}, required = true, description = "folder of images (or one image file)")
     Path input;

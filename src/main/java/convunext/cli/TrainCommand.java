@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
 
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Trains ConvUNeXt on <data>/{train,test}/{images,masks} with the reference recipe.",
-                "Without --data it trains on the built-in synthetic vessel set (a ~2 minute CPU run)."},
+                "Without --data it trains on the built-in synthetic vessel set (about a minute on 2 CPU cores)."},
         footer = {"", "Outputs in --out: metrics.csv, curves.png, last.safetensors (resume with --resume),",
                 "best.safetensors (best validation Dice). Exit codes: 0 ok, 2 bad input, 3 no device, 4 NaN loss."})
 final class TrainCommand implements Callable<Integer> {

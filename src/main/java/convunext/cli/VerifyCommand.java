@@ -12,8 +12,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "verify", mixinStandardHelpOptions = true,
-        description = {"Reproduces a PyTorch reference fixture (made by shared/reference/make_golden.py):",
-                "logits, loss, every gradient, BN running stats, AdamW losses and weights, eval logits.",
+        description = {"Reproduces a PyTorch reference fixture and reports the errors.",
+                "Fixtures come from shared/reference/make_golden.py: logits, loss, every gradient, BN running",
+                "stats, AdamW losses and weights, eval logits.",
                 "Prints ||ours - ref|| / ||ref|| per quantity; exits 1 above the tolerance."})
 final class VerifyCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "FIXTURE", description = "fixture .safetensors file(s)")
