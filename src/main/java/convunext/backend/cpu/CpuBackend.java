@@ -7,16 +7,26 @@ import convunext.tensor.Tensor;
 
 /**
  * The float32 CPU backend: storage is a {@code float[]} per tensor (views share it at an
- * offset), memory is left to the garbage collector ({@link #release} does nothing), and each op
+ * offset); released arrays are cached for reuse by {@link CpuArrayPool}, and each op
  * family lives in its own class (CpuGemm, CpuLinear, CpuConv2d, CpuDwConv7, CpuNorm,
  * CpuElementwise, CpuResample, CpuLoss, CpuAdamW), threaded through {@link CpuThreads}.
  */
 public final class CpuBackend implements Backend {
 
+    private final CpuArrayPool pool;
+
+    public CpuBackend() { this(CpuArrayPool.fromProperties()); }
+
+    CpuBackend(CpuArrayPool pool) { this.pool = pool; }
+
+    /** Pool counters (hits, misses, cached bytes), for logs and tests. */
+    public String poolStats() { return pool.stats(); }
+
     @Override public String name() { return "cpu"; }
 
     @Override public String describe() {
-        return "cpu: float32, GEMM " + CpuGemm.describe() + ", " + CpuThreads.threads() + " threads";
+        return "cpu: float32, GEMM " + CpuGemm.describe() + ", " + CpuThreads.threads() + " threads, array pool ≤ "
+                + (pool.maxBytes() >> 20) + " MiB" + (pool.poison() ? " (poison)" : "");
     }
 
     // ------------------------------------------------------------------ memory
@@ -28,14 +38,17 @@ public final class CpuBackend implements Backend {
         return (int) n;
     }
 
-    @Override public Tensor empty(int... shape) { return new Tensor(this, new float[size(shape)], 0, shape); }
+    /** Contents undefined: a reused array holds old values (NaN under convunext.cpu.poison). */
+    @Override public Tensor empty(int... shape) { return pool.own(new Tensor(this, pool.take(size(shape), false), 0, shape)); }
 
-    @Override public Tensor zeros(int... shape) { return empty(shape); }
+    @Override public Tensor zeros(int... shape) { return pool.own(new Tensor(this, pool.take(size(shape), true), 0, shape)); }
 
     @Override public Tensor upload(float[] data, int... shape) {
         int n = size(shape);
         Shapes.require(data.length == n, "upload", "data has " + data.length + " values for shape " + java.util.Arrays.toString(shape));
-        return new Tensor(this, data.clone(), 0, shape);
+        float[] a = pool.take(n, false);
+        System.arraycopy(data, 0, a, 0, n);
+        return pool.own(new Tensor(this, a, 0, shape));
     }
 
     @Override public float[] download(Tensor t) {
@@ -51,7 +64,14 @@ public final class CpuBackend implements Backend {
         return new Tensor(this, base.array(), base.offset() + offset, shape);
     }
 
-    @Override public void release(Tensor t) {}
+    /** Returns a tensor's array to the pool; views are ignored, a second release throws. */
+    @Override public void release(Tensor t) {
+        if (t.backend() != this) throw new IllegalArgumentException("release: tensor " + t + " is not from this backend");
+        pool.give(t);
+    }
+
+    /** Drops the cached arrays (the backend stays usable). */
+    @Override public void close() { pool.clear(); }
 
     @Override public void copy(Tensor src, Tensor dst) {
         Shapes.require(src.numel() == dst.numel(), "copy", "sizes differ: " + src.shapeString() + " vs " + dst.shapeString());
