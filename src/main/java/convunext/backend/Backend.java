@@ -30,7 +30,7 @@ public interface Backend extends AutoCloseable {
 
     // ------------------------------------------------------------------ memory
 
-    /** Uninitialised tensor (contents undefined; CPU gives zeros). */
+    /** Uninitialised tensor: contents undefined (pooled memory; use {@link #zeros} when accumulating). */
     Tensor empty(int... shape);
 
     Tensor zeros(int... shape);
