@@ -17,7 +17,7 @@ class AugmenterTest {
 
     @Test void identityPlanIsPlainNormalisation() {
         FloatImage im = randomImage(3, 37, 41, 1);
-        LabelMap lab = new LabelMap(37, 41, TestImages.randomLabels(37 * 41, 2, 2));
+        LabelMap lab = new LabelMap(37, 41, Fixtures.randomLabels(37 * 41, 2, 2));
         Augmenter a = new Augmenter(new AugmentConfig(37, 1, 1, 37, 0), NORM);
         int s = 37;
         float[] x = new float[3 * s * s], t = new float[s * s];
@@ -56,7 +56,7 @@ class AugmenterTest {
         for (int trial = 0; trial < 12; trial++) {
             int h = 9 + rng.nextInt(30), w = 9 + rng.nextInt(30), s = 8 + rng.nextInt(40);
             FloatImage im = randomImage(3, h, w, trial);
-            LabelMap lab = new LabelMap(h, w, TestImages.randomLabels(h * w, 3, trial + 100));
+            LabelMap lab = new LabelMap(h, w, Fixtures.randomLabels(h * w, 3, trial + 100));
             Augmenter a = new Augmenter(new AugmentConfig(Math.min(h, w), 0.8, 1.5, s, 0.5), NORM);
             Augmenter.Plan p = a.plan(h, w, rng);
             float[] x = new float[3 * s * s], t = new float[s * s];
@@ -103,7 +103,7 @@ class AugmenterTest {
 
     @Test void paddingUsesImageZeroAndIgnore() {
         FloatImage im = randomImage(3, 20, 20, 3);
-        LabelMap lab = new LabelMap(20, 20, TestImages.randomLabels(400, 2, 4));
+        LabelMap lab = new LabelMap(20, 20, Fixtures.randomLabels(400, 2, 4));
         Augmenter a = new Augmenter(new AugmentConfig(20, 1, 1, 32, 0), NORM);
         float[] x = new float[3 * 32 * 32], t = new float[32 * 32];
         a.apply(im, lab, new Augmenter.Plan(20, 20, false, false, 0, 0), x, 0, t, 0);

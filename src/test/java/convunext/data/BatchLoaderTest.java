@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 
 class BatchLoaderTest {
     static SampleCache synthetic(boolean cache) {
-        Dataset ds = Dataset.open(TestImages.SYNTHETIC, "train", true, null);
+        Dataset ds = Dataset.open(Fixtures.SYNTHETIC, "train", true, null);
         return new SampleCache(ds.samples().subList(0, 7), 2, 3, 64, cache);
     }
 
@@ -83,7 +83,7 @@ class BatchLoaderTest {
     }
 
     @Test void wholeImageBatchesApplyRoiAsIgnore() {
-        Dataset ds = Dataset.open(TestImages.DRIVE_MINI, "train", true, null);
+        Dataset ds = Dataset.open(Fixtures.DRIVE_MINI, "train", true, null);
         SampleCache data = new SampleCache(ds.samples(), 2, 3, 64, false);
         WholeImageBatches it = new WholeImageBatches(data, NORM);
         Batch b = it.next();

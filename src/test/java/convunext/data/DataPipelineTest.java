@@ -6,7 +6,7 @@ import org.junit.jupiter.api.Test;
 
 class DataPipelineTest {
     @Test void syntheticPipelineEndToEnd() {
-        DataPipeline p = DataPipeline.open(DataPipeline.Config.defaults(TestImages.SYNTHETIC, 2, 3,
+        DataPipeline p = DataPipeline.open(DataPipeline.Config.defaults(Fixtures.SYNTHETIC, 2, 3,
                 AugmentConfig.of(96, 64), 4, 7), null);
         assertEquals(3, p.normalization().channels());
         assertEquals(4, p.batchesPerEpoch());

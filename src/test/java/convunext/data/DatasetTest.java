@@ -13,12 +13,12 @@ class DatasetTest {
     @TempDir Path tmp;
 
     @Test void syntheticSetOpensAndChecks() {
-        Dataset train = Dataset.open(TestImages.SYNTHETIC, "train", true, null);
+        Dataset train = Dataset.open(Fixtures.SYNTHETIC, "train", true, null);
         assertEquals(16, train.size());
         assertEquals("syn_000", train.samples().get(0).id());
         assertEquals("syn_000.png", train.samples().get(0).mask().getFileName().toString());
         assertNull(train.samples().get(0).roi());
-        assertEquals(4, Dataset.open(TestImages.SYNTHETIC, "test", true, null).size());
+        assertEquals(4, Dataset.open(Fixtures.SYNTHETIC, "test", true, null).size());
         DataCheck.Report r = DataCheck.run(train, 2, 3, LoadedSample.DEFAULT_MIN_SIZE);
         assertEquals(16, r.images());
         assertEquals(96, r.minWidth());
@@ -31,7 +31,7 @@ class DatasetTest {
     }
 
     @Test void driveNamingMatchesByPrefixWithRoiFolder() {
-        Dataset ds = Dataset.open(TestImages.DRIVE_MINI, "train", true, null);
+        Dataset ds = Dataset.open(Fixtures.DRIVE_MINI, "train", true, null);
         assertEquals(2, ds.size());
         Sample s = ds.samples().get(0);
         assertEquals("21_training", s.id());
@@ -41,30 +41,33 @@ class DatasetTest {
         assertEquals(2, r.withRoi());
         assertTrue(r.ignoredPixels() > 0.2 * 2 * 141 * 146, "outside-FOV pixels are ignored: " + r.ignoredPixels());
         // explicit ROI folder works the same
-        Dataset explicit = Dataset.open(TestImages.DRIVE_MINI, "train", true, TestImages.DRIVE_MINI.resolve("train/roi"));
+        Dataset explicit = Dataset.open(Fixtures.DRIVE_MINI, "train", true, Fixtures.DRIVE_MINI.resolve("train/roi"));
         assertEquals(s, explicit.samples().get(0));
     }
 
     @Test void meanStdInsideRoi() {
-        Dataset ds = Dataset.open(TestImages.DRIVE_MINI, "train", true, null);
+        Dataset ds = Dataset.open(Fixtures.DRIVE_MINI, "train", true, null);
         List<LoadedSample> loaded = new ArrayList<>();
         for (Sample s : ds.samples()) loaded.add(LoadedSample.load(s, 2, 3, 64));
         Normalization n = Normalization.compute(loaded);
-        // brute force in double over ROI pixels
+        // brute force: per-image ROI mean and population std, averaged over the images
         for (int c = 0; c < 3; c++) {
-            double sum = 0, sq = 0;
-            long cnt = 0;
+            double ms = 0, ss = 0;
             for (LoadedSample ls : loaded) {
                 int px = ls.image().pixels();
+                double sum = 0, sq = 0;
+                long cnt = 0;
                 for (int i = 0; i < px; i++) {
                     if (!ls.roi()[i]) continue;
                     double v = ls.image().data()[c * px + i] / 255.0;
                     sum += v; sq += v * v; cnt++;
                 }
+                double m = sum / cnt;
+                ms += m;
+                ss += Math.sqrt(sq / cnt - m * m);
             }
-            double m = sum / cnt;
-            assertEquals(m, n.mean()[c], 1e-6);
-            assertEquals(Math.sqrt(sq / cnt - m * m), n.std()[c], 1e-5);
+            assertEquals(ms / loaded.size(), n.mean()[c], 1e-6);
+            assertEquals(ss / loaded.size(), n.std()[c], 1e-5);
         }
         assertTrue(n.mean()[0] > n.mean()[2], "red brighter than blue in fundus images: " + n);
     }
@@ -80,9 +83,9 @@ class DatasetTest {
     }
 
     @Test void missingMaskNamesTheImage() throws Exception {
-        Path img = TestImages.write(TestImages.randomRgb(70, 66, 1), "png", tmp.resolve("train/images/a.png"));
-        TestImages.write(TestImages.randomRgb(70, 66, 2), "png", tmp.resolve("train/images/b.png"));
-        TestImages.write(TestImages.gray(70, 66, new int[70 * 66]), "png", tmp.resolve("train/masks/b.png"));
+        Path img = Fixtures.write(Fixtures.randomRgb(70, 66, 1), "png", tmp.resolve("train/images/a.png"));
+        Fixtures.write(Fixtures.randomRgb(70, 66, 2), "png", tmp.resolve("train/images/b.png"));
+        Fixtures.write(Fixtures.gray(70, 66, new int[70 * 66]), "png", tmp.resolve("train/masks/b.png"));
         DataException e = assertThrows(DataException.class, () -> Dataset.open(tmp, "train", true, null));
         assertTrue(e.getMessage().contains(img.toString()), e.getMessage());
         // without requireMasks (prediction) the image is kept, maskless
@@ -103,23 +106,23 @@ class DatasetTest {
     }
 
     @Test void maskSizeMismatchAndSmallImageAreRefused() throws Exception {
-        Path img = TestImages.write(TestImages.randomRgb(71, 65, 1), "png", tmp.resolve("train/images/a.png"));
-        Path mask = TestImages.write(TestImages.gray(70, 65, new int[70 * 65]), "png", tmp.resolve("train/masks/a_mask.bmp"));
+        Path img = Fixtures.write(Fixtures.randomRgb(71, 65, 1), "png", tmp.resolve("train/images/a.png"));
+        Path mask = Fixtures.write(Fixtures.gray(70, 65, new int[70 * 65]), "png", tmp.resolve("train/masks/a_mask.bmp"));
         Dataset ds = Dataset.open(tmp, "train", true, null);
         DataException e = assertThrows(DataException.class, () -> DataCheck.run(ds, 2, 3, 64));
         assertTrue(e.getMessage().contains(mask.toString()) && e.getMessage().contains(img.toString())
                 && e.getMessage().contains("70x65") && e.getMessage().contains("71x65"), e.getMessage());
-        Path small = TestImages.write(TestImages.randomRgb(40, 90, 1), "png", tmp.resolve("s/train/images/x.png"));
-        TestImages.write(TestImages.gray(40, 90, new int[40 * 90]), "png", tmp.resolve("s/train/masks/x.png"));
+        Path small = Fixtures.write(Fixtures.randomRgb(40, 90, 1), "png", tmp.resolve("s/train/images/x.png"));
+        Fixtures.write(Fixtures.gray(40, 90, new int[40 * 90]), "png", tmp.resolve("s/train/masks/x.png"));
         Dataset sds = Dataset.open(tmp.resolve("s"), "train", true, null);
         e = assertThrows(DataException.class, () -> DataCheck.run(sds, 2, 3, 64));
         assertTrue(e.getMessage().contains(small.toString()) && e.getMessage().contains("smaller"), e.getMessage());
     }
 
     @Test void grayImagesAreReplicatedForRgbModels() throws Exception {
-        int[] v = TestImages.randomLabels(66 * 64, 256, 12);
-        TestImages.write(TestImages.gray(66, 64, v), "png", tmp.resolve("train/images/g.png"));
-        TestImages.write(TestImages.gray(66, 64, new int[66 * 64]), "png", tmp.resolve("train/masks/g.png"));
+        int[] v = Fixtures.randomLabels(66 * 64, 256, 12);
+        Fixtures.write(Fixtures.gray(66, 64, v), "png", tmp.resolve("train/images/g.png"));
+        Fixtures.write(Fixtures.gray(66, 64, new int[66 * 64]), "png", tmp.resolve("train/masks/g.png"));
         Sample s = Dataset.open(tmp, "train", true, null).samples().get(0);
         LoadedSample ls = LoadedSample.load(s, 2, 3, 64);
         assertEquals(3, ls.image().channels());

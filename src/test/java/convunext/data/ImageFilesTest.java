@@ -14,7 +14,7 @@ class ImageFilesTest {
     @TempDir Path tmp;
 
     @Test void readsDriveTiffLzwAndGifMasksAtFullSize() {
-        Path full = TestImages.DRIVE_MINI.resolve("full");
+        Path full = Fixtures.DRIVE_MINI.resolve("full");
         Path tif = full.resolve("images/23_training.tif");
         assertEquals(ImageFormat.TIFF, ImageFiles.sniff(tif));
         FloatImage im = ImageFiles.readImage(tif);
@@ -40,7 +40,7 @@ class ImageFilesTest {
     }
 
     @Test void readsBigEndianTiffOfDriveMini() {
-        Path tif = TestImages.DRIVE_MINI.resolve("train/images/21_training.tif");
+        Path tif = Fixtures.DRIVE_MINI.resolve("train/images/21_training.tif");
         FloatImage im = ImageFiles.readImage(tif);
         assertEquals(3, im.channels());
         assertEquals(146, im.height());
@@ -48,10 +48,10 @@ class ImageFilesTest {
     }
 
     @Test void jpegNamedBmpLoadsByContent() throws Exception {
-        BufferedImage src = TestImages.randomRgb(37, 23, 5);
+        BufferedImage src = Fixtures.randomRgb(37, 23, 5);
         // smooth it so JPEG keeps values close
         for (int y = 0; y < 23; y++) for (int x = 0; x < 37; x++) src.setRGB(x, y, (40 + 4 * x) << 16 | (60 + 3 * y) << 8 | 90);
-        Path f = TestImages.write(src, "jpeg", tmp.resolve("train_1.bmp"));
+        Path f = Fixtures.write(src, "jpeg", tmp.resolve("train_1.bmp"));
         assertEquals(ImageFormat.JPEG, ImageFiles.sniff(f));
         FloatImage im = ImageFiles.readImage(f);
         assertEquals(3, im.channels());
@@ -63,18 +63,18 @@ class ImageFilesTest {
     }
 
     @Test void pngBmpGifTiffGiveTheSamePixels() throws Exception {
-        BufferedImage src = TestImages.randomRgb(19, 13, 11);
+        BufferedImage src = Fixtures.randomRgb(19, 13, 11);
         FloatImage ref = null;
         for (String fmt : new String[] {"png", "bmp", "tiff"}) {
-            FloatImage im = ImageFiles.readImage(TestImages.write(src, fmt, tmp.resolve("img." + fmt + ".dat")));
+            FloatImage im = ImageFiles.readImage(Fixtures.write(src, fmt, tmp.resolve("img." + fmt + ".dat")));
             assertEquals(3, im.channels(), fmt);
             if (ref == null) ref = im;
             else assertArrayEquals(ref.data(), im.data(), fmt);
         }
         assertEquals(src.getRGB(3, 4) >> 16 & 0xFF, (int) ref.get(0, 4, 3));
         assertEquals(src.getRGB(3, 4) & 0xFF, (int) ref.get(2, 4, 3));
-        int[] vals = TestImages.randomLabels(15 * 9, 256, 3);
-        FloatImage g = ImageFiles.readImage(TestImages.write(TestImages.gray(15, 9, vals), "gif", tmp.resolve("g.gif")));
+        int[] vals = Fixtures.randomLabels(15 * 9, 256, 3);
+        FloatImage g = ImageFiles.readImage(Fixtures.write(Fixtures.gray(15, 9, vals), "gif", tmp.resolve("g.gif")));
         assertEquals(1, g.channels());
         for (int i = 0; i < vals.length; i++) assertEquals(vals[i], g.data()[i], "gray GIF pixel " + i);
     }
@@ -82,21 +82,21 @@ class ImageFilesTest {
     @Test void alphaIsDroppedAnd16BitIsRescaled() throws Exception {
         BufferedImage a = new BufferedImage(7, 5, BufferedImage.TYPE_INT_ARGB);
         a.setRGB(2, 3, 0x80_10_20_30);
-        FloatImage im = ImageFiles.readImage(TestImages.write(a, "png", tmp.resolve("a.png")));
+        FloatImage im = ImageFiles.readImage(Fixtures.write(a, "png", tmp.resolve("a.png")));
         assertEquals(3, im.channels());
         assertEquals(0x10, im.get(0, 3, 2));
         assertEquals(0x30, im.get(2, 3, 2));
         BufferedImage g16 = new BufferedImage(6, 4, BufferedImage.TYPE_USHORT_GRAY);
         g16.getRaster().setSample(1, 2, 0, 65535);
         g16.getRaster().setSample(2, 2, 0, 257 * 100);
-        FloatImage g = ImageFiles.readImage(TestImages.write(g16, "png", tmp.resolve("g16.png")));
+        FloatImage g = ImageFiles.readImage(Fixtures.write(g16, "png", tmp.resolve("g16.png")));
         assertEquals(1, g.channels());
         assertEquals(255f, g.get(0, 2, 1), 1e-3);
         assertEquals(100f, g.get(0, 2, 2), 1e-3);
     }
 
     @Test void corruptTruncatedAndEmptyFilesNameTheFile() throws Exception {
-        Path good = TestImages.write(TestImages.randomRgb(40, 30, 2), "png", tmp.resolve("good.png"));
+        Path good = Fixtures.write(Fixtures.randomRgb(40, 30, 2), "png", tmp.resolve("good.png"));
         byte[] bytes = Files.readAllBytes(good);
         Path trunc = Files.write(tmp.resolve("trunc.png"), Arrays.copyOf(bytes, bytes.length / 2));
         DataException e = assertThrows(DataException.class, () -> ImageFiles.readImage(trunc));
@@ -114,57 +114,57 @@ class ImageFilesTest {
 
     @Test void maskRules() throws Exception {
         int w = 9, h = 7;
-        int[] bin = TestImages.randomLabels(w * h, 2, 4);
+        int[] bin = Fixtures.randomLabels(w * h, 2, 4);
         int[] b255 = Arrays.stream(bin).map(v -> v * 255).toArray();
-        LabelMap m = ImageFiles.readLabels(TestImages.write(TestImages.gray(w, h, b255), "png", tmp.resolve("m.png")), 2);
+        LabelMap m = ImageFiles.readLabels(Fixtures.write(Fixtures.gray(w, h, b255), "png", tmp.resolve("m.png")), 2);
         assertArrayEquals(bin, m.labels());
-        int[] three = TestImages.randomLabels(w * h, 3, 5);
-        m = ImageFiles.readLabels(TestImages.write(TestImages.gray(w, h, three), "png", tmp.resolve("k3.png")), 3);
+        int[] three = Fixtures.randomLabels(w * h, 3, 5);
+        m = ImageFiles.readLabels(Fixtures.write(Fixtures.gray(w, h, three), "png", tmp.resolve("k3.png")), 3);
         assertArrayEquals(three, m.labels());
         // values outside the classes: named file and value
         int[] bad = three.clone();
         bad[10] = 7;
-        Path badFile = TestImages.write(TestImages.gray(w, h, bad), "png", tmp.resolve("bad.png"));
+        Path badFile = Fixtures.write(Fixtures.gray(w, h, bad), "png", tmp.resolve("bad.png"));
         DataException e = assertThrows(DataException.class, () -> ImageFiles.readLabels(badFile, 3));
         assertTrue(e.getMessage().contains(badFile.toString()) && e.getMessage().contains("value 7"), e.getMessage());
         // 0/255 binary but with a third value is not binary
         int[] mixed = b255.clone();
         mixed[3] = 1;
         mixed[4] = 255;
-        Path mixedFile = TestImages.write(TestImages.gray(w, h, mixed), "png", tmp.resolve("mixed.png"));
+        Path mixedFile = Fixtures.write(Fixtures.gray(w, h, mixed), "png", tmp.resolve("mixed.png"));
         e = assertThrows(DataException.class, () -> ImageFiles.readLabels(mixedFile, 2));
         assertTrue(e.getMessage().contains("value 255"), e.getMessage());
         // RGB mask whose channels differ: refused naming the file
         BufferedImage rgb = new BufferedImage(w, h, BufferedImage.TYPE_3BYTE_BGR);
         rgb.setRGB(2, 1, 0xFF0000);
-        Path rgbFile = TestImages.write(rgb, "png", tmp.resolve("rgbmask.png"));
+        Path rgbFile = Fixtures.write(rgb, "png", tmp.resolve("rgbmask.png"));
         e = assertThrows(DataException.class, () -> ImageFiles.readLabels(rgbFile, 2));
         assertTrue(e.getMessage().contains(rgbFile.toString()) && e.getMessage().contains("RGB"), e.getMessage());
         // RGB with equal channels is a gray mask
         BufferedImage grayRgb = new BufferedImage(w, h, BufferedImage.TYPE_3BYTE_BGR);
         grayRgb.setRGB(2, 1, 0xFFFFFF);
-        m = ImageFiles.readLabels(TestImages.write(grayRgb, "png", tmp.resolve("grayrgb.png")), 2);
+        m = ImageFiles.readLabels(Fixtures.write(grayRgb, "png", tmp.resolve("grayrgb.png")), 2);
         assertEquals(1, m.get(1, 2));
         assertEquals(1, Arrays.stream(m.labels()).sum());
         // colour palette (VOC style): palette indices are the classes
         byte[] r = {0, (byte) 128, 0}, g = {0, 0, (byte) 128}, b = {0, 0, 0};
         BufferedImage pal = new BufferedImage(w, h, BufferedImage.TYPE_BYTE_INDEXED, new IndexColorModel(8, 3, r, g, b));
         pal.getRaster().setSamples(0, 0, w, h, 0, three);
-        m = ImageFiles.readLabels(TestImages.write(pal, "png", tmp.resolve("voc.png")), 3);
+        m = ImageFiles.readLabels(Fixtures.write(pal, "png", tmp.resolve("voc.png")), 3);
         assertArrayEquals(three, m.labels());
     }
 
     @Test void writersRoundTripAndLeaveNoTempFiles() throws Exception {
         int w = 11, h = 8;
-        LabelMap bin = new LabelMap(h, w, TestImages.randomLabels(w * h, 2, 8));
+        LabelMap bin = new LabelMap(h, w, Fixtures.randomLabels(w * h, 2, 8));
         Path out = tmp.resolve("out");
         ImageWriters.writeLabelsPng(out.resolve("bin.png"), bin, 2);
         assertArrayEquals(bin.labels(), ImageFiles.readLabels(out.resolve("bin.png"), 2).labels());
         assertEquals(255f, maxOf(ImageFiles.readImage(out.resolve("bin.png"))), "binary masks are written 0/255");
-        LabelMap k4 = new LabelMap(h, w, TestImages.randomLabels(w * h, 4, 9));
+        LabelMap k4 = new LabelMap(h, w, Fixtures.randomLabels(w * h, 4, 9));
         ImageWriters.writeLabelsPng(out.resolve("k4.png"), k4, 4);
         assertArrayEquals(k4.labels(), ImageFiles.readLabels(out.resolve("k4.png"), 4).labels());
-        FloatImage img = ImageFiles.readImage(TestImages.write(TestImages.randomRgb(w, h, 3), "png", tmp.resolve("i.png")));
+        FloatImage img = ImageFiles.readImage(Fixtures.write(Fixtures.randomRgb(w, h, 3), "png", tmp.resolve("i.png")));
         ImageWriters.writeImagePng(out.resolve("img.png"), img);
         assertArrayEquals(img.data(), ImageFiles.readImage(out.resolve("img.png")).data());
         // overlay: TP green-ish, FP red-ish, FN blue-ish, TN untouched

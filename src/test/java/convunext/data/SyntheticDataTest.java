@@ -20,7 +20,7 @@ class SyntheticDataTest {
                 Path dir = tmp.resolve(split).resolve(kind);
                 try (var s = Files.list(dir)) {
                     for (Path fresh : s.sorted().toList()) {
-                        Path committed = TestImages.SYNTHETIC.resolve(split).resolve(kind).resolve(fresh.getFileName());
+                        Path committed = Fixtures.SYNTHETIC.resolve(split).resolve(kind).resolve(fresh.getFileName());
                         assertTrue(Files.exists(committed), "missing committed file " + committed);
                         FloatImage a = ImageFiles.readImage(fresh), b = ImageFiles.readImage(committed);
                         assertArrayEquals(a.data(), b.data(), "pixels differ: " + committed);

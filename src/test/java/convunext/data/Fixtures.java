@@ -7,8 +7,8 @@ import java.util.SplittableRandom;
 import javax.imageio.ImageIO;
 
 /** Helpers that write small test images in a chosen container format. */
-final class TestImages {
-    private TestImages() {}
+final class Fixtures {
+    private Fixtures() {}
 
     static final Path REPO = Path.of("").toAbsolutePath();
     static final Path SYNTHETIC = REPO.resolve("testdata/synthetic");
