@@ -57,9 +57,11 @@ public record BenchReport(String backend, String describe, String command, Bench
             double sum = 0;
             for (double[] v : model.breakdown().values()) sum += v[0];
             o.println();
-            o.printf("%-22s %10s %6s %6s%n", "training step by op", "ms", "%", "calls");
+            o.printf("%-22s %10s %6s %6s %10s%n", "training step by op", "ms", "%", "calls", "heap MiB");
             for (Map.Entry<String, double[]> e : model.breakdown().entrySet())
-                o.printf("%-22s %10.2f %6.1f %6d%n", e.getKey(), e.getValue()[0], 100 * e.getValue()[0] / sum, (long) e.getValue()[1]);
+                // heap MiB far above an op's output size points at boxed Vector-API values (see bench/NOTES.md)
+                o.printf("%-22s %10.2f %6.1f %6d %10.1f%n", e.getKey(), e.getValue()[0], 100 * e.getValue()[0] / sum,
+                        (long) e.getValue()[1], e.getValue()[2]);
             o.printf("%-22s %10.2f%n", "sum of ops", sum);
         }
         if (torch != null) {
@@ -169,6 +171,7 @@ public record BenchReport(String backend, String describe, String command, Bench
             b.put("op", e.getKey());
             b.put("ms", e.getValue()[0]);
             b.put("calls", (long) e.getValue()[1]);
+            b.put("heap_mib", e.getValue()[2]);
             br.add(b);
         }
         m.put("step_breakdown", br);

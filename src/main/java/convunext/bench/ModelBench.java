@@ -79,7 +79,7 @@ public final class ModelBench {
             be.sync();
             tb.stats().entrySet().stream()
                     .sorted((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0]))
-                    .forEach(e -> out.put(e.getKey(), new double[] {e.getValue()[0] / 1e6, e.getValue()[1]}));
+                    .forEach(e -> out.put(e.getKey(), new double[] {e.getValue()[0] / 1e6, e.getValue()[1], e.getValue()[2] / 1048576.0}));
         }
         return out;
     }

@@ -61,7 +61,7 @@ final class EvaluateCommand implements Callable<Integer> {
                 int h = ls.image().height(), w = ls.image().width(), c = ls.image().channels();
                 float[] x = new float[c * h * w];
                 lm.norm.apply(ls.image(), x, 0);
-                int[] p = Predictor.argmax(pred.probabilities(x, c, h, w), k, h * w);
+                int[] p = convunext.eval.Predictions.argmax(pred.probabilities(x, c, h, w), 0, k, h, w).labels();
                 ClassMetrics[] m = SegMetrics.compute(p, ls.labels().labels(), ls.roi(), h, w, k);
                 ImageMetrics im = new ImageMetrics(s.id(), m);
                 summary.add(im);

@@ -8,6 +8,7 @@ import convunext.train.Checkpoint;
 import convunext.train.RunMeta;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.Consumer;
 
 /** A checkpoint loaded for inference: the model on a backend and the input normalisation. */
 final class LoadedModel implements AutoCloseable {
@@ -19,7 +20,7 @@ final class LoadedModel implements AutoCloseable {
         this.norm = norm;
     }
 
-    static LoadedModel open(Path weights, Backend be, PrintStreamLike log) {
+    static LoadedModel open(Path weights, Backend be, Consumer<String> log) {
         if (weights == null)
             throw new UserError("no weights given: pass --weights FILE (a best.safetensors or last.safetensors written by "
                     + "`train`, or a PyTorch state_dict saved as safetensors — see README)", Main.BAD_INPUT);
@@ -41,14 +42,11 @@ final class LoadedModel implements AutoCloseable {
             n = cfg.inChannels() == 3
                     ? new Normalization(new float[] {0.709f, 0.381f, 0.224f}, new float[] {0.127f, 0.079f, 0.043f})
                     : Normalization.unit(cfg.inChannels());
-            log.println("note: " + weights + " holds no normalisation statistics; using " + n);
+            log.accept("note: " + weights + " holds no normalisation statistics; using " + n);
         }
-        log.println("model " + Checkpoint.describe(cfg) + " from " + weights);
+        log.accept("model " + Checkpoint.describe(cfg) + " from " + weights);
         return new LoadedModel(m, n);
     }
-
-    /** A println sink (System.out, or a test's collector). */
-    interface PrintStreamLike { void println(String s); }
 
     @Override public void close() { model.close(); }
 }

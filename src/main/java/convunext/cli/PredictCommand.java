@@ -7,13 +7,12 @@ import convunext.data.FloatImage;
 import convunext.data.ImageFiles;
 import convunext.data.ImageWriters;
 import convunext.data.LabelMap;
+import convunext.data.LoadedSample;
 import convunext.train.Predictor;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -52,7 +51,7 @@ final class PredictCommand implements Callable<Integer> {
             for (Path f : files) {
                 FloatImage img = ImageFiles.readImage(f);
                 if (img.channels() != lm.model.config.inChannels()) {
-                    if (img.channels() == 1 && lm.model.config.inChannels() == 3) img = gray3(img);
+                    if (img.channels() == 1 && lm.model.config.inChannels() == 3) img = LoadedSample.replicate(img, 3);
                     else throw new UserError(f + " has " + img.channels() + " channels, the model expects "
                             + lm.model.config.inChannels(), Main.BAD_INPUT);
                 }
@@ -63,7 +62,7 @@ final class PredictCommand implements Callable<Integer> {
                 float[] x = new float[c * h * w];
                 lm.norm.apply(img, x, 0);
                 float[] p = pred.probabilities(x, c, h, w);
-                LabelMap labels = new LabelMap(h, w, Predictor.argmax(p, k, h * w));
+                LabelMap labels = convunext.eval.Predictions.argmax(p, 0, k, h, w);
                 String stem = Dataset.stem(f);
                 ImageWriters.writeLabelsPng(output.resolve(stem + ".png"), labels, k);
                 if (probs) {
@@ -79,21 +78,10 @@ final class PredictCommand implements Callable<Integer> {
         return Main.OK;
     }
 
-    static FloatImage gray3(FloatImage g) {
-        float[] d = new float[3 * g.pixels()];
-        for (int c = 0; c < 3; c++) System.arraycopy(g.data(), 0, d, c * g.pixels(), g.pixels());
-        return new FloatImage(3, g.height(), g.width(), d);
-    }
-
-    static List<Path> inputs(Path in) throws java.io.IOException {
+    static List<Path> inputs(Path in) {
         if (Files.isRegularFile(in)) return List.of(in);
         if (!Files.isDirectory(in)) throw new UserError("input not found: " + in, Main.BAD_INPUT);
-        List<Path> out = new ArrayList<>();
-        try (Stream<Path> s = Files.list(in)) {
-            s.filter(Files::isRegularFile).filter(p -> !p.getFileName().toString().startsWith(".")).sorted().forEach(p -> {
-                if (ImageFiles.sniff(p) != null) out.add(p);
-            });
-        }
+        List<Path> out = Dataset.listImages(in);
         if (out.isEmpty()) throw new UserError("no images in " + in, Main.BAD_INPUT);
         return out;
     }

@@ -82,7 +82,8 @@ public final class Dataset {
     }
 
     /** Image-like files of a folder, sorted by name (the order is part of determinism). */
-    static List<Path> listImages(Path dir) {
+    /** The image files of a folder (by extension or content; hidden files skipped), sorted. */
+    public static List<Path> listImages(Path dir) {
         try (Stream<Path> s = Files.list(dir)) {
             return s.filter(Files::isRegularFile)
                     .filter(p -> !p.getFileName().toString().startsWith("."))

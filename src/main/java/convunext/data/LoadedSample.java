@@ -43,7 +43,7 @@ public record LoadedSample(Sample sample, FloatImage image, LabelMap labels, boo
         return new LabelMap(labels.height(), labels.width(), t);
     }
 
-    static FloatImage replicate(FloatImage g, int c) {
+    public static FloatImage replicate(FloatImage g, int c) {
         int n = g.pixels();
         float[] d = new float[c * n];
         for (int k = 0; k < c; k++) System.arraycopy(g.data(), 0, d, k * n, n);

@@ -126,15 +126,4 @@ public final class Predictor {
         }
         return logits;
     }
-
-    /** Arg-max labels [H,W] of probabilities [K,H,W]. */
-    public static int[] argmax(float[] probs, int k, int hw) {
-        int[] out = new int[hw];
-        for (int i = 0; i < hw; i++) {
-            int best = 0;
-            for (int c = 1; c < k; c++) if (probs[c * hw + i] > probs[best * hw + i]) best = c;
-            out[i] = best;
-        }
-        return out;
-    }
 }

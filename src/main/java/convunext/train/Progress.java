@@ -13,7 +13,7 @@ final class Progress {
     private int images;
     private boolean open;
 
-    Progress(PrintStream out, int imagesPerEpoch) { this.out = out; }
+    Progress(PrintStream out) { this.out = out; }
 
     void step(int epoch, int epochs, int step, int steps, double loss, double lr, int batch) {
         if (step == 1) { epochStart = System.nanoTime(); images = 0; lastPrint = epochStart; }

@@ -99,7 +99,7 @@ public final class Trainer {
             for (int c = 0; c < k; c++) { cols.add("dice_c" + c); cols.add("iou_c" + c); }
             TrainingLog metrics = new TrainingLog(o.out().resolve("metrics.csv"), cols);
             List<Double> losses = new ArrayList<>(), dices = new ArrayList<>();
-            Progress progress = new Progress(log, stepsPerEpoch * o.batch());
+            Progress progress = new Progress(log);
             int endEpoch = o.stopAfter() > 0 ? Math.min(o.epochs(), startEpoch + o.stopAfter()) : o.epochs();
             for (int epoch = startEpoch; epoch < endEpoch; epoch++) {
                 long t0 = System.nanoTime();

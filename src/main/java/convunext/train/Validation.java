@@ -1,6 +1,8 @@
 package convunext.train;
 
-import convunext.data.LoadedSample;
+import convunext.data.Batch;
+import convunext.data.WholeImageBatches;
+import convunext.eval.Predictions;
 import convunext.data.Normalization;
 import convunext.data.SampleCache;
 import convunext.nn.ConvUNeXt;
@@ -35,13 +37,11 @@ final class Validation {
         int k = model.config.numClasses();
         long[] tp = new long[k], fp = new long[k], fn = new long[k];
         Predictor pred = new Predictor(model, tile, Math.min(tile / 4, 64), false);
-        for (int i = 0; i < data.size(); i++) {
-            LoadedSample ls = data.get(i);
-            int h = ls.image().height(), w = ls.image().width(), c = ls.image().channels();
-            float[] x = new float[c * h * w];
-            norm.apply(ls.image(), x, 0);
-            int[] p = Predictor.argmax(pred.probabilities(x, c, h, w), k, h * w);
-            int[] t = ls.targets().labels();
+        for (WholeImageBatches it = new WholeImageBatches(data, norm); it.hasNext(); ) {
+            Batch b = it.next();   // one normalised image; targets with the ROI as 255
+            int h = b.height(), w = b.width();
+            int[] p = Predictions.argmax(pred.probabilities(b.images(), b.channels(), h, w), 0, k, h, w).labels();
+            int[] t = Predictions.targets(b, 0);
             for (int j = 0; j < t.length; j++) {
                 if (t[j] == 255) continue;
                 if (p[j] == t[j]) tp[t[j]]++;

@@ -33,8 +33,8 @@ class TrainResumeTest {
         assertEquals(1, first.trainLoss().size());
         assertEquals(2, rest.trainLoss().size());
         // Equal to float32 rounding: the data order, weights, moments and schedule are restored exactly,
-        // but the Vector API's exp/tanh (GELU, gate) round differently in C2-compiled code (SVML)
-        // than before compilation (Math.exp per lane), so a cold JVM's first steps can differ from a
+        // but the Vector API's exp/tanh (GELU, gate) and lane sums (GEMM) round differently in
+        // C2-compiled code than before compilation, so a cold JVM's first steps can differ from a
         // warm one's in the last bits (measured ~2e-8 relative).
         for (int e = 0; e < 3; e++) {
             double want = full.trainLoss().get(e), got = e == 0 ? first.trainLoss().get(0) : rest.trainLoss().get(e - 1);

@@ -139,23 +139,10 @@ final class VectorGemmKernel implements GemmKernel {
     }
 
     private static void put(float[] c, int o, FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3) {
-        c[o] += sum(v0);
-        c[o + 1] += sum(v1);
-        c[o + 2] += sum(v2);
-        c[o + 3] += sum(v3);
-    }
-
-    /**
-     * Σ lanes in a fixed sequential order (through memory: this runs once per 4×4 tile of a long-K
-     * dot, so its cost does not matter). Not reduceLanes(ADD): its order is unspecified and differs
-     * between C2's intrinsic and the Java fallback that runs before compilation.
-     */
-    static float sum(FloatVector v) {
-        float[] t = new float[L];
-        v.intoArray(t, 0);
-        float s = 0;
-        for (int i = 0; i < L; i++) s += t[i];
-        return s;
+        c[o] += v0.reduceLanes(VectorOperators.ADD);
+        c[o + 1] += v1.reduceLanes(VectorOperators.ADD);
+        c[o + 2] += v2.reduceLanes(VectorOperators.ADD);
+        c[o + 3] += v3.reduceLanes(VectorOperators.ADD);
     }
 
     @Override
@@ -166,7 +153,7 @@ final class VectorGemmKernel implements GemmKernel {
             s0 = FloatVector.fromArray(S, a, ao + p).fma(FloatVector.fromArray(S, b, bo + p), s0);
             s1 = FloatVector.fromArray(S, a, ao + p + L).fma(FloatVector.fromArray(S, b, bo + p + L), s1);
         }
-        float t = sum(s0.add(s1));
+        float t = s0.add(s1).reduceLanes(VectorOperators.ADD);
         for (; p < kc; p++) t = Math.fma(a[ao + p], b[bo + p], t);
         c[co] += t;
     }
