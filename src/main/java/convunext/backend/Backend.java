@@ -86,6 +86,21 @@ public interface Backend extends AutoCloseable {
     /** {dx (null unless needDx), dw [Co,Ci], db [Co] (null if hasBias is false)}. */
     Tensor[] linearBackward(Tensor x, Tensor w, Tensor dy, boolean needDx, boolean hasBias);
 
+    /**
+     * Linear then exact GELU in one pass over the output (the GELU is the GEMM's epilogue):
+     * pre = linear(x, w, b), h = gelu(pre). Returns {h, pre}; pre is written only when
+     * {@code keepPre} (training: GELU's backward needs it), else null. ConvNeXt's
+     * pwconv1 → GELU, which saves a read of the 4C-channel tensor (and its write in inference).
+     */
+    Tensor[] linearGelu(Tensor x, Tensor w, Tensor b, boolean keepPre);
+
+    /**
+     * Grad-input of a Linear whose input was gelu(pre), through that GELU, in one pass (the GELU
+     * derivative is the GEMM's epilogue): dpre = (wᵀ·dy) ⊙ gelu'(pre). w [Co,Ci],
+     * dy [N,Co,H,W], pre [N,Ci,H,W] → dpre [N,Ci,H,W]. ConvNeXt's pwconv2 backward → GELU backward.
+     */
+    Tensor linearBackwardDataGelu(Tensor w, Tensor dy, Tensor pre);
+
     // ------------------------------------------------------------------ depthwise 7x7
 
     /** Depthwise 7×7, reflect padding 3, stride 1: x [N,C,H,W] (H,W ≥ 4), w [C,1,7,7], b [C]. */

@@ -78,6 +78,12 @@ public final class TimedBackend implements Backend {
     @Override public Tensor[] linearBackward(Tensor x, Tensor w, Tensor dy, boolean dx, boolean hb) {
         return t(lin(x, w) + " bwd", () -> in.linearBackward(x, w, dy, dx, hb));
     }
+    @Override public Tensor[] linearGelu(Tensor x, Tensor w, Tensor b, boolean keep) {
+        return t(lin(x, w) + "+gelu", () -> in.linearGelu(x, w, b, keep));
+    }
+    @Override public Tensor linearBackwardDataGelu(Tensor w, Tensor dy, Tensor pre) {
+        return t(lin(pre, w) + " bwd+gelu", () -> in.linearBackwardDataGelu(w, dy, pre));
+    }
     @Override public Tensor dwconv7(Tensor x, Tensor w, Tensor b) { return t("dwconv7", () -> in.dwconv7(x, w, b)); }
     @Override public Tensor[] dwconv7Backward(Tensor x, Tensor w, Tensor dy) { return t("dwconv7 bwd", () -> in.dwconv7Backward(x, w, dy)); }
     @Override public Tensor[] batchnormTrain(Tensor x, Tensor g, Tensor b, Tensor rm, Tensor rv, float m, float e) {

@@ -26,7 +26,7 @@ final class Blocks {
         Var forward(Tape t, Var x, boolean train) {
             int mark = t.mark();
             Var y = norm1.forward(t, dwconv.forward(t, x), train);
-            y = pw2.forward(t, F.gelu(t, pw1.forward(t, y)));
+            y = F.mlp(t, y, pw1.w.var(), pw1.b.var(), pw2.w.var(), pw2.b.var());   // pwconv1 → GELU → pwconv2
             return t.releaseSince(mark, F.gelu(t, F.add(t, x, norm2.forward(t, y, train))));
         }
     }

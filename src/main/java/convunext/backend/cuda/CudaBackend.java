@@ -166,6 +166,20 @@ public final class CudaBackend implements Backend {
         return gemm.linearBackward(x, w, dy, needDx, hasBias);
     }
 
+    @Override public Tensor[] linearGelu(Tensor x, Tensor w, Tensor b, boolean keepPre) {
+        Tensor pre = linear(x, w, b), h = gelu(pre);   // TODO(fused): interim composition
+        if (!keepPre) { release(pre); pre = null; }
+        return new Tensor[]{h, pre};
+    }
+
+    @Override public Tensor linearBackwardDataGelu(Tensor w, Tensor dy, Tensor pre) {
+        Tensor[] r = linearBackward(pre, w, dy, true, false);   // TODO(fused): interim composition
+        release(r[1]);
+        Tensor d = geluBackward(pre, r[0]);
+        release(r[0]);
+        return d;
+    }
+
     @Override public Tensor dwconv7(Tensor x, Tensor w, Tensor b) { return dwconv.dwconv7(x, w, b); }
 
     @Override public Tensor[] dwconv7Backward(Tensor x, Tensor w, Tensor dy) { return dwconv.dwconv7Backward(x, w, dy); }

@@ -110,6 +110,14 @@ public final class RefBackend implements Backend {
         return fromD(RefLinear.linearBackward(toD(x), toD(w), toD(dy), needDx, hasBias));
     }
 
+    @Override public Tensor[] linearGelu(Tensor x, Tensor w, Tensor b, boolean keepPre) {
+        return fromD(RefLinearGelu.linearGelu(toD(x), toD(w), toD(b), keepPre));
+    }
+
+    @Override public Tensor linearBackwardDataGelu(Tensor w, Tensor dy, Tensor pre) {
+        return fromD(RefLinearGelu.linearBackwardDataGelu(toD(w), toD(dy), toD(pre)));
+    }
+
     @Override public Tensor dwconv7(Tensor x, Tensor w, Tensor b) {
         return fromD(RefDwConv7.dwconv7(toD(x), toD(w), toD(b)));
     }
