@@ -103,22 +103,37 @@ CU_UNROLL
     }
 }
 
-// C(m, n) = acc + bias[m] (bias may be null) for the in-range part of the tile; ldc = row stride.
-template <int BM>
-static __device__ inline void gt_store_c(float* C, long long ldc, const float* bias, int M, int N,
-                                         int m0, int n0, float (*acc)[4]) {
+// The epilogue: for each in-range element (m, n) of this thread's part of the tile, in row order,
+// calls epi.row(m) once per row, then epi(m, n, acc) per element. gt_store_c and gemm.cu's fused
+// GELU epilogues are such functors, so they share the tile's ownership pattern and bounds checks.
+template <int BM, class Epi>
+static __device__ inline void gt_epilogue(int M, int N, int m0, int n0, float (*acc)[4], Epi& epi) {
     const int tx = threadIdx.x & 15, ty = threadIdx.x >> 4;
 CU_UNROLL
     for (int i = 0; i < BM / 16; i++) {
         int m = m0 + ty + 16 * i;
         if (m >= M) continue;
-        float bv = bias ? bias[m] : 0.0f;
+        epi.row(m);
 CU_UNROLL
         for (int j = 0; j < 4; j++) {
             int n = n0 + tx + 16 * j;
-            if (n < N) C[(long long)m * ldc + n] = acc[i][j] + bv;
+            if (n < N) epi(m, n, acc[i][j]);
         }
     }
+}
+
+// C(m, n) = acc + bias[m] (bias may be null); ldc = row stride.
+struct GtStoreBias {
+    float* C; long long ldc; const float* bias; float bv;
+    __device__ void row(int m) { bv = bias ? bias[m] : 0.0f; }
+    __device__ void operator()(int m, int n, float v) { C[(long long)m * ldc + n] = v + bv; }
+};
+
+template <int BM>
+static __device__ inline void gt_store_c(float* C, long long ldc, const float* bias, int M, int N,
+                                         int m0, int n0, float (*acc)[4]) {
+    GtStoreBias st{C, ldc, bias, 0.0f};
+    gt_epilogue<BM>(M, N, m0, n0, acc, st);
 }
 
 template <int BM>

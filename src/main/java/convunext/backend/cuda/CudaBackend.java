@@ -23,6 +23,11 @@ import convunext.tensor.Tensor;
  * {@link Device} — a GPU through JCuda or the emulator; the launch code is the same for both.
  * Tensor storage is a {@link DeviceBuffer} from a caching {@link DevicePool}; views share their
  * owner's buffer at an element offset. The backend owns the device and closes it.
+ *
+ * <p>{@link #linearGelu} / {@link #linearBackwardDataGelu} run gemm.cu's fused GELU epilogues by
+ * default, with or without cuBLAS (they save a pass over the 4C-channel hidden tensor);
+ * {@code -Dconvunext.cuda.fuseGelu=false} selects the composition instead (the GEMM, or its data
+ * gradient alone, on cuBLAS when present, then gelu.cu's kernels), so a device run can compare both.
  */
 public final class CudaBackend implements Backend {
     private final Device device;
@@ -42,10 +47,18 @@ public final class CudaBackend implements Backend {
     private final AdamwOps adamw;
     private final CublasGemm cublas;
     private final String cublasLine;
+    private final boolean fuseGelu;
     private boolean closed;
 
+    /** The GELU epilogues fused unless {@code -Dconvunext.cuda.fuseGelu=false}. */
     public CudaBackend(Device device) {
+        this(device, !"false".equalsIgnoreCase(System.getProperty("convunext.cuda.fuseGelu", "true")));
+    }
+
+    /** {@code fuseGelu}: GELU in the GEMM epilogues (true) or the linear + gelu.cu composition. */
+    public CudaBackend(Device device, boolean fuseGelu) {
         this.device = device;
+        this.fuseGelu = fuseGelu;
         this.pool = new DevicePool(device);
         this.k = new Launcher(this, device, pool);
         this.elementwise = new ElementwiseOps(k);
@@ -86,8 +99,12 @@ public final class CudaBackend implements Backend {
     /** cuBLAS for linear and 1x1 convolutions, or null (our gemm.cu). */
     public CublasGemm cublas() { return cublas; }
 
+    /** Whether linearGelu / linearBackwardDataGelu run the fused GEMM epilogues. */
+    public boolean fusesGelu() { return fuseGelu; }
+
     @Override public String describe() {
-        return "CUDA kernels (kernels/*.cu) on " + device.describe() + "; " + pool + "; cuBLAS " + cublasLine;
+        return "CUDA kernels (kernels/*.cu) on " + device.describe() + "; " + pool + "; cuBLAS " + cublasLine
+                + "; GELU " + (fuseGelu ? "fused into the GEMM epilogues" : "composed (-Dconvunext.cuda.fuseGelu=false)");
     }
 
     // ------------------------------------------------------------------ memory
@@ -167,16 +184,17 @@ public final class CudaBackend implements Backend {
     }
 
     @Override public Tensor[] linearGelu(Tensor x, Tensor w, Tensor b, boolean keepPre) {
-        Tensor pre = linear(x, w, b), h = gelu(pre);   // TODO(fused): interim composition
+        if (fuseGelu) return gemm.linearGelu(x, w, b, keepPre);
+        Tensor pre = linear(x, w, b), h = gelu(pre);
         if (!keepPre) { release(pre); pre = null; }
         return new Tensor[]{h, pre};
     }
 
     @Override public Tensor linearBackwardDataGelu(Tensor w, Tensor dy, Tensor pre) {
-        Tensor[] r = linearBackward(pre, w, dy, true, false);   // TODO(fused): interim composition
-        release(r[1]);
-        Tensor d = geluBackward(pre, r[0]);
-        release(r[0]);
+        if (fuseGelu) return gemm.linearBackwardDataGelu(w, dy, pre);
+        Tensor dh = gemm.linearBackwardData(w, dy, pre);
+        Tensor d = geluBackward(pre, dh);
+        release(dh);
         return d;
     }
 

@@ -33,6 +33,12 @@ class ShuffledScheduleParityTest {
             t.largeMTwoRowTiles();
             t.conv2dOneByOneRoutesToGemm();
         });
+        m.put("linear+gelu", p -> {
+            LinearGeluParityTest t = new LinearGeluParityTest();
+            t.bm32BiasKeepPre();
+            t.bm64TwoRowTilesNoBiasKeepPre();
+            t.bm64JustOver32BiasNoPre();
+        });
         m.put("conv2d", p -> {
             Conv2dParityTest t = new Conv2dParityTest();
             t.stem7x7Reflect();
@@ -105,8 +111,8 @@ class ShuffledScheduleParityTest {
     /** Points the reused parity classes at {@code p}; returns what they held. */
     private static Parity[] setParity(Parity p) {
         Parity[] old = {GemmParityTest.p, Conv2dParityTest.p, Dwconv7ParityTest.p, NormParityTest.p,
-                ElementwiseParityTest.p, LayoutParityTest.p, LossParityTest.p, AdamwParityTest.p};
-        GemmParityTest.p = Conv2dParityTest.p = Dwconv7ParityTest.p = NormParityTest.p = p;
+                ElementwiseParityTest.p, LayoutParityTest.p, LossParityTest.p, AdamwParityTest.p, LinearGeluParityTest.p};
+        GemmParityTest.p = Conv2dParityTest.p = Dwconv7ParityTest.p = NormParityTest.p = LinearGeluParityTest.p = p;
         ElementwiseParityTest.p = LayoutParityTest.p = LossParityTest.p = AdamwParityTest.p = p;
         return old;
     }
@@ -120,5 +126,6 @@ class ShuffledScheduleParityTest {
         LayoutParityTest.p = old[5];
         LossParityTest.p = old[6];
         AdamwParityTest.p = old[7];
+        LinearGeluParityTest.p = old[8];
     }
 }

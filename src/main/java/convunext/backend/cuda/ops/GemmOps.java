@@ -12,6 +12,12 @@ import convunext.tensor.Tensor;
  * (split over pixel chunks, then a fixed-order reduction), db = sum dy. When the backend has
  * cuBLAS ({@link CublasGemm}, a GPU with CUDA 12's libcublas), the three products run there
  * instead and the bias is added by elementwise.cu's bias_add_channels; db stays ours.
+ *
+ * <p>{@link #linearGelu} and {@link #linearBackwardDataGelu} are gemm.cu's kernels with the exact
+ * GELU (or its derivative) in the epilogue, also when cuBLAS is present: the point is the pass
+ * over the 4C-channel hidden tensor that they save, which a cuBLAS GEMM followed by gelu.cu would
+ * spend. CudaBackend chooses between them and that composition
+ * ({@code -Dconvunext.cuda.fuseGelu=false}).
  */
 public final class GemmOps {
     private static final int BN = 64;
@@ -29,11 +35,15 @@ public final class GemmOps {
     private static String variant(String kernel, int m) { return bm(m) == 32 ? kernel + "_bm32" : kernel; }
 
     /** x [N,Ci,H,W]; w [Co,Ci] or, the same memory, a 1x1 conv weight [Co,Ci,1,1]. */
-    private static void check(String op, Tensor x, Tensor w) {
-        Shapes.rank(op, "x", x, 4);
+    private static void check(String op, Tensor x, Tensor w) { check(op, "x", x, w); }
+
+    /** The same, for an input named {@code xName} in the messages. */
+    private static void check(String op, String xName, Tensor x, Tensor w) {
+        Shapes.rank(op, xName, x, 4);
         Shapes.require(w.rank() == 2 || (w.rank() == 4 && w.dim(2) == 1 && w.dim(3) == 1), op,
                 "w must be [Co,Ci] or [Co,Ci,1,1], got " + w.shapeString());
-        Shapes.require(w.dim(1) == x.dim(1), op, "w " + w.shapeString() + " does not match the channels of x " + x.shapeString());
+        Shapes.require(w.dim(1) == x.dim(1), op, "w " + w.shapeString() + " does not match the channels of "
+                + xName + " " + x.shapeString());
     }
 
     public Tensor linear(Tensor x, Tensor w, Tensor b) {
@@ -64,6 +74,43 @@ public final class GemmOps {
                         .i32(m).i32(p).i32(kk).i64((long) kk * p).i64((long) m * p));
     }
 
+    /**
+     * {h = gelu(w . x + b), pre = w . x + b (null unless keepPre)} in one kernel
+     * (gemm_forward_gelu): pre is written only when kept, h never goes through memory as pre.
+     */
+    public Tensor[] linearGelu(Tensor x, Tensor w, Tensor b, boolean keepPre) {
+        String op = "linearGelu";
+        check(op, x, w);
+        int n = x.dim(0), ci = x.dim(1), h = x.dim(2), wd = x.dim(3), co = w.dim(0), p = h * wd;
+        if (b != null) Shapes.shape(op, "b", b, co);
+        Tensor out = k.empty(n, co, h, wd), pre = keepPre ? k.empty(n, co, h, wd) : null;
+        if ((long) n * co * p > 0)
+            k.launch(op, new Tensor[]{x, w, b}, variant("gemm_forward_gelu", co),
+                    new int[]{Launcher.ceilDiv(p, BN), Launcher.ceilDiv(co, bm(co)), n}, Launcher.block1D(), 0,
+                    new KernelArgs().ptr(k.ptr(w)).ptr(k.ptr(x)).ptr(k.ptrOrNull(b)).ptr(k.ptr(out)).ptr(k.ptrOrNull(pre))
+                            .i32(co).i32(p).i32(ci).i64((long) ci * p).i64((long) co * p));
+        return new Tensor[]{out, pre};
+    }
+
+    /**
+     * dpre = (w^T . dy) * gelu'(pre) in one kernel (gemm_backward_data_gelu): w [Co,Ci] (or
+     * [Co,Ci,1,1]), dy [N,Co,H,W], pre [N,Ci,H,W] -> dpre [N,Ci,H,W].
+     */
+    public Tensor linearBackwardDataGelu(Tensor w, Tensor dy, Tensor pre) {
+        String op = "linearBackwardDataGelu";
+        check(op, "pre", pre, w);
+        int n = pre.dim(0), ci = pre.dim(1), h = pre.dim(2), wd = pre.dim(3), co = w.dim(0), p = h * wd;
+        Shapes.shape(op, "dy", dy, n, co, h, wd);
+        Tensor dpre = k.empty(n, ci, h, wd);
+        if ((long) n * ci * p == 0) return dpre;
+        if (co == 0) { k.device().memsetZero(k.ptr(dpre), dpre.numel() * 4L); return dpre; }   // w^T . dy = 0
+        k.launch(op, new Tensor[]{w, dy, pre}, variant("gemm_backward_data_gelu", ci),
+                new int[]{Launcher.ceilDiv(p, BN), Launcher.ceilDiv(ci, bm(ci)), n}, Launcher.block1D(), 0,
+                new KernelArgs().ptr(k.ptr(w)).ptr(k.ptr(dy)).ptr(k.ptr(pre)).ptr(k.ptr(dpre))
+                        .i32(ci).i32(p).i32(co).i64((long) co * p).i64((long) ci * p));
+        return dpre;
+    }
+
     public Tensor[] linearBackward(Tensor x, Tensor w, Tensor dy, boolean needDx, boolean hasBias) {
         String op = "linearBackward";
         check(op, x, w);
@@ -79,6 +126,17 @@ public final class GemmOps {
             bias(op, dy, db, n, co, h * wd);
         }
         return new Tensor[]{dx, dw, db};
+    }
+
+    /** dx = w^T . dy alone, shaped like x [N,Ci,H,W] (the unfused half of linearBackwardDataGelu). */
+    public Tensor linearBackwardData(Tensor w, Tensor dy, Tensor x) {
+        String op = "linearBackwardData";
+        check(op, x, w);
+        int n = x.dim(0), ci = x.dim(1), h = x.dim(2), wd = x.dim(3), co = w.dim(0);
+        Shapes.shape(op, "dy", dy, n, co, h, wd);
+        Tensor dx = k.empty(n, ci, h, wd);
+        backwardData(op, dy, w, dx, n, ci, co, h * wd);
+        return dx;
     }
 
     /** dx [N,M,P] = w^T . dy, w [K,M] (M = Ci, K = Co). */
