@@ -86,6 +86,12 @@ public final class CudaBackend implements Backend {
     /** cuBLAS for linear and 1x1 convolutions, or null (our gemm.cu). */
     public CublasGemm cublas() { return cublas; }
 
+    /** "used for linear (version …)" or "not used: why" (the probe's line). */
+    public String cublasLine() { return cublasLine; }
+
+    /** The launcher every op uses: for baselines that pair vendor calls with our kernels (bench). */
+    public Launcher launcher() { return k; }
+
     @Override public String describe() {
         return "CUDA kernels (kernels/*.cu) on " + device.describe() + "; " + pool + "; cuBLAS " + cublasLine;
     }
