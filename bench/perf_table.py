@@ -6,6 +6,10 @@
 Replaces everything between the lines <!-- perf:begin --> and <!-- perf:end --> in the README
 (both must exist, once each). Without --readme the section is printed to stdout. Every number
 comes from the JSON files: never edit the section by hand.
+
+Optional fields: rows with `baseline_ms` (the same op through cuDNN / cuBLAS, see
+src/main/java/convunext/bench/Baselines.java) add baseline columns to the per-op table; without
+any, the table is the same as before and a GPU run's `baseline_status` says why none ran.
 """
 import argparse
 import json
@@ -71,12 +75,29 @@ def section(doc, path):
                    f"/ time (formulas: `src/main/java/convunext/bench/OpCost.java`; "
                    f"above 100 % when an op's working set stays in cache).")
         out.append("")
-        out.append("| op | layer | pass | shape | ms | GB/s | GFLOP/s | % roofline | bound |")
-        out.append("|---|---|---|---|---:|---:|---:|---:|---|")
+        base = any(r.get("baseline_ms") is not None for r in rows)
+        hdr, rule = "| op | layer | pass | shape | ms | GB/s | GFLOP/s | % roofline | bound |", "|---|---|---|---|---:|---:|---:|---:|---|"
+        if base:
+            hdr += " baseline | baseline ms | ours / baseline |"
+            rule += "---|---:|---:|"
+        out.append(hdr)
+        out.append(rule)
         for r in rows:
-            out.append(f"| {r['op']} | {r['layer']} | {r['pass']} | {r['shape']} | {fmt(r['median_ms'], 3)} "
-                       f"| {fmt(r['gb_s'])} | {fmt(r['gflop_s'])} | {fmt(r.get('pct_roofline'), 1)} | {r.get('bound', '')} |")
+            line = (f"| {r['op']} | {r['layer']} | {r['pass']} | {r['shape']} | {fmt(r['median_ms'], 3)} "
+                    f"| {fmt(r['gb_s'])} | {fmt(r['gflop_s'])} | {fmt(r.get('pct_roofline'), 1)} | {r.get('bound', '')} |")
+            if base:
+                if r.get("baseline_ms") is not None:
+                    line += (f" {r['baseline']}: {r.get('baseline_note', '')} | {fmt(r['baseline_ms'], 3)} "
+                             f"| {fmt(r.get('ratio_ours_over_baseline'), 2)} |")
+                else:
+                    line += " | | |"
+            out.append(line)
         out.append("")
+        status = doc.get("baseline_status")
+        # On the CPU the vendor libraries are absent by nature: no line there (keeps the CPU section as it was).
+        if status and (base or doc["backend"] != "cpu"):
+            out.append(f"Baselines: {status}.")
+            out.append("")
     br = m.get("step_breakdown") or []
     if br:
         total = sum(b["ms"] for b in br)

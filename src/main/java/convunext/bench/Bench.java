@@ -23,16 +23,20 @@ public final class Bench {
         // The model runs first, so that what the backend reports about its memory afterwards
         // (describe(), e.g. a device pool's peak) belongs to the model and not to the big op rows.
         ModelBench.Result m = ModelBench.run(be, cfg, breakdown);
-        LayerBench lb = new LayerBench(be, cfg, progress == null ? null : r -> progress.println(BenchReport.format(r, null)));
-        if (progress != null) progress.println(BenchReport.HEADER);
-        Ceilings c = lb.ceilings();
-        List<Row> rows = layers ? lb.rows() : List.of();
-        if (layers) c = Ceilings.best(c, lb.ceilings());
-        return new BenchReport(be.name(), be.describe(), command, cfg, c, rows, m, null, null);
+        // Vendor baselines (cuDNN, cuBLAS) only for the op rows; closed before the backend is.
+        try (Baselines base = layers ? Baselines.open(be) : null) {
+            LayerBench lb = new LayerBench(be, cfg, progress == null ? null : r -> progress.println(BenchReport.format(r, null)), base);
+            if (progress != null) progress.println(base != null && base.any() ? BenchReport.HEADER_BASE : BenchReport.HEADER);
+            Ceilings c = lb.ceilings();
+            List<Row> rows = layers ? lb.rows() : List.of();
+            if (layers) c = Ceilings.best(c, lb.ceilings());
+            return new BenchReport(be.name(), be.describe(), command, cfg, c, rows, base == null ? null : base.status(), m, null, null);
+        }
     }
 
     /** The same report with PyTorch's numbers (or the reason they are missing) attached. */
     public static BenchReport withTorch(BenchReport r, Map<String, Object> torch, String error) {
-        return new BenchReport(r.backend(), r.describe(), r.command(), r.config(), r.ceilings(), r.rows(), r.model(), torch, error);
+        return new BenchReport(r.backend(), r.describe(), r.command(), r.config(), r.ceilings(), r.rows(), r.baselines(), r.model(),
+                torch, error);
     }
 }

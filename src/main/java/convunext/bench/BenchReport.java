@@ -8,25 +8,43 @@ import java.util.Map;
 
 /**
  * The results of one `bench` run: the fixed-width table for stdout and the JSON document that
- * bench/perf_table.py turns into README's performance section. {@code torch} is the object
- * bench/torch_bench.py printed (or null), {@code torchError} why it is missing.
+ * bench/perf_table.py turns into README's performance section. {@code baselines} is the one line
+ * about the vendor-library column ({@link Baselines#status}; null without op rows), {@code torch}
+ * the object bench/torch_bench.py printed (or null), {@code torchError} why it is missing.
  */
 public record BenchReport(String backend, String describe, String command, BenchConfig config, Ceilings ceilings,
-                          List<Row> rows, ModelBench.Result model, Map<String, Object> torch, String torchError) {
+                          List<Row> rows, String baselines, ModelBench.Result model, Map<String, Object> torch,
+                          String torchError) {
 
     /** Schema version of the JSON document; bump when a field changes meaning. */
     public static final int SCHEMA = 1;
 
     // ------------------------------------------------------------------ table
 
-    public static final String HEADER = String.format("%-10s %-18s %-7s %-22s %10s %9s %9s %6s %6s  %s",
+    private static final String COLS = "%-10s %-18s %-7s %-22s %10s %9s %9s %6s %6s  ";
+
+    public static final String HEADER = String.format(COLS + "%s",
             "op", "layer", "pass", "shape", "median ms", "GB/s", "GFLOP/s", "FLOP/B", "%roof", "bound");
+
+    /** The header with the baseline columns (only printed when some baseline ran). */
+    public static final String HEADER_BASE = String.format(COLS + "%-7s %9s %9s  %s",
+            "op", "layer", "pass", "shape", "median ms", "GB/s", "GFLOP/s", "FLOP/B", "%roof", "bound",
+            "base ms", "ours/base", "baseline");
 
     public static String format(Row r, Ceilings c) {
         // While rows stream in, the ceilings are not final yet: %roof is filled in the closing table.
-        return String.format("%-10s %-18s %-7s %-22s %10.3f %9.2f %9.2f %6.2f %6s  %s", r.op(), r.layer(), r.pass(),
+        String s = String.format("%-10s %-18s %-7s %-22s %10.3f %9.2f %9.2f %6.2f %6s  ", r.op(), r.layer(), r.pass(),
                 r.shape(), r.medianMs(), r.gbPerS(), r.gflopPerS(), r.cost().intensity(),
-                c == null ? "-" : String.format("%.1f", r.pctRoofline(c)), c == null ? "" : r.bound(c));
+                c == null ? "-" : String.format("%.1f", r.pctRoofline(c)));
+        String bound = c == null ? "" : r.bound(c);
+        Baseline b = r.baseline();
+        if (b == null) return s + bound;
+        return s + String.format("%-7s %9.3f %9.2f  %s: %s", bound, b.medianMs(), r.ratioToBaseline(), b.name(), b.note());
+    }
+
+    private boolean anyBaseline() {
+        for (Row r : rows) if (r.baseline() != null) return true;
+        return false;
     }
 
     public void print(PrintStream o) {
@@ -41,8 +59,9 @@ public record BenchReport(String backend, String describe, String command, Bench
                 ceilings.flopsPerS() / 1e9, ceilings.gemm().medianMs());
         if (!rows.isEmpty()) {
             o.println();
-            o.println(HEADER);
+            o.println(anyBaseline() ? HEADER_BASE : HEADER);
             for (Row r : rows) o.println(format(r, ceilings));
+            if (baselines != null) o.println("baseline  " + baselines);
         }
         o.println();
         double tm = model.trainMedianMs(), im = model.inferMedianMs();
@@ -115,6 +134,15 @@ public record BenchReport(String backend, String describe, String command, Bench
             m.put("pct_roofline", r.pctRoofline(c));
             m.put("bound", r.bound(c));
         }
+        Baseline b = r.baseline();
+        if (b != null) {
+            m.put("baseline", b.name());
+            m.put("baseline_ms", b.medianMs());
+            m.put("baseline_min_ms", b.minMs());
+            if (Double.isFinite(b.extraMs())) m.put("baseline_extra_ms", b.extraMs());
+            m.put("baseline_note", b.note());
+            m.put("ratio_ours_over_baseline", r.ratioToBaseline());
+        }
         return m;
     }
 
@@ -153,6 +181,7 @@ public record BenchReport(String backend, String describe, String command, Bench
         List<Object> rs = new ArrayList<>();
         for (Row r : rows) rs.add(rowJson(r, ceilings));
         j.put("rows", rs);
+        if (baselines != null) j.put("baseline_status", baselines);
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("params", model.params());
         m.put("train_step_ms", model.trainMedianMs());

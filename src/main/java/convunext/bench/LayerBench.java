@@ -16,7 +16,8 @@ import java.util.function.Supplier;
  * ConvUNeXt for the configured batch, size and base_c (level 0: C = base_c at full resolution;
  * the gate, upsample and concat of up4; pwconv1/2 and GELU of a level-0 Block). Written against
  * {@link Backend} only, so the same rows run on the CPU, the emulated device and a GPU.
- * Inputs are fresh pseudo-random values (never zeros) from a fixed seed.
+ * Inputs are fresh pseudo-random values (never zeros) from a fixed seed. With {@link Baselines},
+ * the dwconv7 and linear rows also time the same op through cuDNN / cuBLAS on the same inputs.
  */
 public final class LayerBench {
     private final Backend be;
@@ -24,11 +25,15 @@ public final class LayerBench {
     private final SplittableRandom rng = new SplittableRandom(20240607);
     private final List<Tensor> live = new ArrayList<>();
     private final Consumer<Row> progress;
+    private final Baselines base;   // null: no baseline column
 
-    public LayerBench(Backend be, BenchConfig cfg, Consumer<Row> progress) {
+    public LayerBench(Backend be, BenchConfig cfg, Consumer<Row> progress) { this(be, cfg, progress, null); }
+
+    LayerBench(Backend be, BenchConfig cfg, Consumer<Row> progress, Baselines base) {
         this.be = be;
         this.cfg = cfg;
         this.progress = progress;
+        this.base = base;
     }
 
     // ------------------------------------------------------------------ inputs
@@ -61,13 +66,25 @@ public final class LayerBench {
     }
 
     private Row time(List<Row> out, String op, String layer, String pass, String shape, OpCost cost, Supplier<?> f) {
-        return time(out, op, layer, pass, shape, cost, cfg.warmup(), cfg.reps(), f);
+        return time(out, op, layer, pass, shape, cost, cfg.warmup(), cfg.reps(), f, null);
+    }
+
+    /** {@code baseline}: times the vendor library's version right after ours (may give null). */
+    private Row time(List<Row> out, String op, String layer, String pass, String shape, OpCost cost, Supplier<?> f,
+                     Supplier<Baseline> baseline) {
+        return time(out, op, layer, pass, shape, cost, cfg.warmup(), cfg.reps(), f, baseline);
     }
 
     private Row time(List<Row> out, String op, String layer, String pass, String shape, OpCost cost, int warmup, int reps,
                      Supplier<?> f) {
+        return time(out, op, layer, pass, shape, cost, warmup, reps, f, null);
+    }
+
+    private Row time(List<Row> out, String op, String layer, String pass, String shape, OpCost cost, int warmup, int reps,
+                     Supplier<?> f, Supplier<Baseline> baseline) {
         double[] ms = Timing.run(be, warmup, reps, f);
-        Row r = new Row(op, layer, pass, shape, Timing.median(ms), ms[0], cost);
+        Baseline b = base != null && baseline != null ? baseline.get() : null;
+        Row r = new Row(op, layer, pass, shape, Timing.median(ms), ms[0], cost, b);
         out.add(r);
         if (progress != null) progress.accept(r);
         return r;
@@ -150,8 +167,10 @@ public final class LayerBench {
         Tensor rm = uniform(-0.1, 0.1, c), rv = uniform(0.5, 1.5, c);
         String sh = s(n, c, sz, sz);
         Tensor wd = uniform(-0.2, 0.2, c, 1, 7, 7);
-        time(out, "dwconv7", "level0 block", "fwd", sh, OpCost.dwconv7(n, c, p), () -> be.dwconv7(x, wd, bt));
-        time(out, "dwconv7", "level0 block", "bwd", sh, OpCost.dwconv7Backward(n, c, p), () -> be.dwconv7Backward(x, wd, dy));
+        time(out, "dwconv7", "level0 block", "fwd", sh, OpCost.dwconv7(n, c, p), () -> be.dwconv7(x, wd, bt),
+                () -> base.dwconv7(x, wd, bt, cfg.warmup(), cfg.reps()));
+        time(out, "dwconv7", "level0 block", "bwd", sh, OpCost.dwconv7Backward(n, c, p), () -> be.dwconv7Backward(x, wd, dy),
+                () -> base.dwconv7Backward(x, wd, dy, cfg.warmup(), cfg.reps()));
         time(out, "batchnorm", "level0", "fwd", sh, OpCost.norm(n, c, p, c),
                 () -> be.batchnormTrain(x, g, bt, rm, rv, 0.1f, 1e-5f));
         Tensor[] st = be.batchnormTrain(x, g, bt, rm, rv, 0.1f, 1e-5f);
@@ -169,22 +188,31 @@ public final class LayerBench {
         releaseLive();
     }
 
+    /** Our linear: the backend's, or gemm.cu where the backend's is cuBLAS (see {@link Baselines}). */
+    private Tensor linear(Tensor x, Tensor w, Tensor b) { return base != null ? base.linear(x, w, b) : be.linear(x, w, b); }
+
+    private Tensor[] linearBackward(Tensor x, Tensor w, Tensor dy) {
+        return base != null ? base.linearBackward(x, w, dy) : be.linearBackward(x, w, dy, true, true);
+    }
+
     /** The two 1×1 GEMMs of a level-0 Block, the GELU between them and the residual add. */
     private void block(List<Row> out, int n, int c, int sz, long p) {
         Tensor x = rand(n, c, sz, sz), w1 = uniform(-0.3, 0.3, 4 * c, c), b1 = rand(4 * c), dy1 = rand(n, 4 * c, sz, sz);
         String sh1 = s(n, c, sz, sz) + "→" + 4 * c;
-        time(out, "linear", "pwconv1 C→4C", "fwd", sh1, OpCost.linear(n, c, 4 * c, p), () -> be.linear(x, w1, b1));
-        time(out, "linear", "pwconv1 C→4C", "bwd", sh1, OpCost.linearBackward(n, c, 4 * c, p),
-                () -> be.linearBackward(x, w1, dy1, true, true));
+        time(out, "linear", "pwconv1 C→4C", "fwd", sh1, OpCost.linear(n, c, 4 * c, p), () -> linear(x, w1, b1),
+                () -> base.linear(x, w1, b1, cfg.warmup(), cfg.reps()));
+        time(out, "linear", "pwconv1 C→4C", "bwd", sh1, OpCost.linearBackward(n, c, 4 * c, p), () -> linearBackward(x, w1, dy1),
+                () -> base.linearBackward(x, w1, dy1, cfg.warmup(), cfg.reps()));
         String shg = s(n, 4 * c, sz, sz);
         time(out, "gelu", "after pwconv1", "fwd", shg, OpCost.gelu(4 * n * c * p), () -> be.gelu(dy1));
         Tensor x4 = rand(n, 4 * c, sz, sz);
         time(out, "gelu", "after pwconv1", "bwd", shg, OpCost.geluBackward(4 * n * c * p), () -> be.geluBackward(x4, dy1));
         Tensor w2 = uniform(-0.2, 0.2, c, 4 * c), b2 = rand(c), dy2 = rand(n, c, sz, sz);
         String sh2 = shg + "→" + c;
-        time(out, "linear", "pwconv2 4C→C", "fwd", sh2, OpCost.linear(n, 4 * c, c, p), () -> be.linear(x4, w2, b2));
-        time(out, "linear", "pwconv2 4C→C", "bwd", sh2, OpCost.linearBackward(n, 4 * c, c, p),
-                () -> be.linearBackward(x4, w2, dy2, true, true));
+        time(out, "linear", "pwconv2 4C→C", "fwd", sh2, OpCost.linear(n, 4 * c, c, p), () -> linear(x4, w2, b2),
+                () -> base.linear(x4, w2, b2, cfg.warmup(), cfg.reps()));
+        time(out, "linear", "pwconv2 4C→C", "bwd", sh2, OpCost.linearBackward(n, 4 * c, c, p), () -> linearBackward(x4, w2, dy2),
+                () -> base.linearBackward(x4, w2, dy2, cfg.warmup(), cfg.reps()));
         time(out, "add", "block residual", "fwd", s(n, c, sz, sz), OpCost.add(n * c * p), () -> be.add(x, dy2));
         releaseLive();
     }

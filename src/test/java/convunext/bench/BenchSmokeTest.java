@@ -16,7 +16,10 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The tiny preset on the CPU backend produces every row, with positive times, in the table and the JSON. */
+/**
+ * The tiny preset on the CPU backend produces every row, with positive times, in the table and the
+ * JSON; there and on the emulated device the baseline column is absent with a one-line reason.
+ */
 class BenchSmokeTest {
     /** Every row the issue asks for, by "op layer pass". */
     static final List<String> EXPECTED = List.of(
@@ -74,6 +77,39 @@ class BenchSmokeTest {
         @SuppressWarnings("unchecked") Map<String, Object> model = (Map<String, Object>) j.get("model");
         assertTrue(((Number) model.get("train_step_ms")).doubleValue() > 0);
         assertTrue(((String) j.get("command")).startsWith("bench --device cpu --tiny"), (String) j.get("command"));
+        String why = "none ran: cuDNN and cuBLAS need the cuda backend on a GPU (this is cpu)";
+        assertNoBaseline(out, j, why);
+    }
+
+    /** The emulated device has neither cuDNN nor cuBLAS: no baseline column, one line with both reasons. */
+    @Test void emulatedDeviceReportsTheBaselineUnavailable(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("e.json");
+        PrintStream o = System.out;
+        ByteArrayOutputStream bo = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(bo, true));
+        int code;
+        try {
+            code = Main.execute("bench", "--device", "emulated", "--tiny", "--layers", "--reps", "1", "--warmup", "0", "--steps", "1",
+                    "--json", json.toString());
+        } finally {
+            System.setOut(o);
+        }
+        String out = bo.toString();
+        assertEquals(0, code, out);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> j = (Map<String, Object>) Json.parse(Files.readString(json));
+        assertEquals("emulated", j.get("backend"));
+        assertEquals(EXPECTED.size(), ((List<?>) j.get("rows")).size());
+        assertNoBaseline(out, j, "none ran: cuDNN not available: the emulated device has no cuDNN (a GPU is needed); "
+                + "cuBLAS not used: the emulated device has no cuBLAS (a GPU is needed)");
+    }
+
+    private static void assertNoBaseline(String out, Map<String, Object> j, String why) {
+        assertEquals(why, j.get("baseline_status"));
+        assertTrue(out.contains("\nbaseline  " + why + "\n") || out.contains("\nbaseline  " + why + System.lineSeparator()), out);
+        assertFalse(out.contains("ours/base"), "baseline columns without a baseline:\n" + out);
+        for (Object row : (List<?>) j.get("rows"))
+            assertFalse(((Map<?, ?>) row).containsKey("baseline_ms"), row.toString());
     }
 
     @Test void badShapeIsUsageError() {

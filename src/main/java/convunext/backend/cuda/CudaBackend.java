@@ -102,6 +102,12 @@ public final class CudaBackend implements Backend {
     /** Whether linearGelu / linearBackwardDataGelu run the fused GEMM epilogues. */
     public boolean fusesGelu() { return fuseGelu; }
 
+    /** "used for linear (version …)" or "not used: why" (the probe's line). */
+    public String cublasLine() { return cublasLine; }
+
+    /** The launcher every op uses: for baselines that pair vendor calls with our kernels (bench). */
+    public Launcher launcher() { return k; }
+
     @Override public String describe() {
         return "CUDA kernels (kernels/*.cu) on " + device.describe() + "; " + pool + "; cuBLAS " + cublasLine
                 + "; GELU " + (fuseGelu ? "fused into the GEMM epilogues" : "composed (-Dconvunext.cuda.fuseGelu=false)");

@@ -27,9 +27,17 @@ public final class CudnnProbe {
         } catch (RuntimeException e) {
             return "not available: " + JCudaDevice.shortReason(e);
         } catch (LinkageError e) {  // no libcudnn.so.9 (UnsatisfiedLinkError), or no jcudnn classes
-            if (linkFailure == null) linkFailure = JCudaDevice.shortReason(e);  // later tries say less
-            return "not available: JCudnn cannot load (" + linkFailure + ")";
+            return "not available: " + linkReason(e);
         }
+    }
+
+    /**
+     * "JCudnn cannot load (why)" for a LinkageError from any JCudnn call: the first failure names
+     * the missing library, later ones only say "Could not initialize class", so the first is kept.
+     */
+    static String linkReason(LinkageError e) {
+        if (linkFailure == null) linkFailure = JCudaDevice.shortReason(e);
+        return "JCudnn cannot load (" + linkFailure + ")";
     }
 
     /** cuDNN ≥ 9 encodes major*10000 + minor*100 + patch; cuDNN 8 major*1000 + minor*100 + patch. */
@@ -42,7 +50,7 @@ public final class CudnnProbe {
      * Status codes are checked here rather than by JCudnn's exceptions: cuDNN 9 renumbered them,
      * so the 11.2.0 classes' names would be wrong; cudnnGetErrorString comes from the library.
      */
-    private static void check(String what, int status) {
+    static void check(String what, int status) {
         if (status == 0) return;
         String s;
         try {
