@@ -1,18 +1,27 @@
 #!/usr/bin/env bash
-# The one script a session runs on the lent GPU machine (see shared/device/README.md there is no
-# Java on it): unpacks the jlink'd JRE, then info, the whole-model GPU parity check (verify on the
-# golden fixtures), a short training run, `bench --device cuda` (with PyTorch eager side by side)
-# and torch.compile, each with a time cap inside one overall budget. Logs and JSON go to $OUT;
-# a summary table is printed last.
+# The one script a session runs on the lent GPU machine (see shared/device/README.md: there is no
+# Java and no Maven on it): unpacks the jlink'd JRE, then info, the JUnit suite of
+# convunext.backend.cuda on the GPU (-Dconvunext.test.device=cuda; emulator-only classes skip
+# themselves), the whole-model GPU parity check (verify on the golden fixtures), a short training
+# run, `bench --device cuda` (with PyTorch eager side by side) and torch.compile, each with a time
+# cap inside one overall budget. Logs go to $OUT; a summary table is printed last and saved as
+# $OUT/summary.txt. At the end everything is packed into $OUT/logs.tgz and only the main files stay
+# loose beside it, because a device call brings back at most 8 files.
 #
-# Prepare here:  bash bench/make-device-bundle.sh      (writes .device/jre.tgz and .device/convunext.jar)
+# Prepare here:  bash bench/make-device-bundle.sh      (writes .device/: jre.tgz, convunext.jar,
+#                                                       convunext-tests.jar, junit-console.jar)
 # Run there:     run(command="bash bench/device-check.sh", carry=[".device"], timeout_s=600)
-# Env: OUT (default out/device), BUDGET_S (default 540: the whole script), PYTHON (default: the
-# first of python3, /usr/bin/python3 that imports torch).
+# Check here:    DEVICE=emulated STEPS="info tests" bash bench/device-check.sh   (same command lines,
+#                the emulated device instead of the GPU)
+# Env: OUT (default out/device), BUDGET_S (default 540: the whole script), DEVICE (default cuda),
+# STEPS (default "info tests verify train bench torch_compile"), PYTHON (default: the first of
+# python3, /usr/bin/python3 that imports torch).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-out/device}
 BUDGET_S=${BUDGET_S:-540}
+DEVICE=${DEVICE:-cuda}
+STEPS=" ${STEPS:-info tests verify train bench torch_compile} "
 mkdir -p "$OUT"
 T0=$(date +%s)
 STATUS=()
@@ -22,6 +31,7 @@ left() { echo $(( BUDGET_S - ($(date +%s) - T0) )); }
 # step NAME CAP_S CMD...: runs CMD with a cap of min(CAP_S, time left - 15 s), logs to $OUT/NAME.log.
 step() {
     local name=$1 cap=$2; shift 2
+    [[ "$STEPS" == *" $name "* ]] || return 0
     local l; l=$(left)
     (( cap > l - 15 )) && cap=$(( l - 15 ))
     if (( cap < 10 )); then STATUS+=("$name|skipped (budget spent)|-"); echo "== $name: skipped, budget spent"; return; fi
@@ -37,14 +47,25 @@ step() {
 
 # ---------------------------------------------------------------- Java
 JRE_DIR=${TMPDIR:-/tmp}/convunext-jre
-if [ ! -x "$JRE_DIR/jre/bin/java" ]; then
-    mkdir -p "$JRE_DIR" && tar -C "$JRE_DIR" -xzf .device/jre.tgz || { echo "cannot unpack .device/jre.tgz (run bench/make-device-bundle.sh, carry .device)"; exit 2; }
+stamp=$(cksum < .device/jre.tgz 2>/dev/null) || { echo "no .device/jre.tgz (run bench/make-device-bundle.sh, carry .device)"; exit 2; }
+if [ ! -x "$JRE_DIR/jre/bin/java" ] || [ "$(cat "$JRE_DIR/stamp" 2>/dev/null)" != "$stamp" ]; then
+    rm -rf "$JRE_DIR" && mkdir -p "$JRE_DIR" && tar -C "$JRE_DIR" -xzf .device/jre.tgz \
+        && echo "$stamp" > "$JRE_DIR/stamp" || { echo "cannot unpack .device/jre.tgz into $JRE_DIR"; exit 2; }
 fi
 JAVA="$JRE_DIR/jre/bin/java"
 JAR=.device/convunext.jar
 [ -f "$JAR" ] || JAR=target/convunext.jar
 [ -f "$JAR" ] || { echo "no jar: carry .device (bench/make-device-bundle.sh copies it there)"; exit 2; }
-J=("$JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xss8m -Xmx48g -Djava.io.tmpdir="${TMPDIR:-/tmp}" -jar "$JAR")
+JOPTS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xss8m -Djava.io.tmpdir="${TMPDIR:-/tmp}")
+J=("$JAVA" "${JOPTS[@]}" -Xmx48g -jar "$JAR")
+# The tests: JUnit's console launcher on the compiled tests and the jar (no Maven there). The
+# package is selected, so new test classes in it run without editing this script.
+TESTS_JAR=.device/convunext-tests.jar
+[ -f "$TESTS_JAR" ] || TESTS_JAR=target/test-classes
+TESTS=("$JAVA" "${JOPTS[@]}" -Xmx16g -Dconvunext.test.device="$DEVICE"
+       -cp ".device/junit-console.jar:$TESTS_JAR:$JAR" org.junit.platform.console.ConsoleLauncher execute
+       --disable-banner --disable-ansi-colors --details=tree --details-theme=ascii --fail-if-no-tests
+       --select-package convunext.backend.cuda --reports-dir "$OUT/tests")
 
 PY=${PYTHON:-}
 if [ -z "$PY" ]; then
@@ -59,14 +80,29 @@ cat "$OUT/machine.log"
 
 # ---------------------------------------------------------------- checks
 step info 60 "${J[@]}" info
-step verify 150 "${J[@]}" verify --device cuda testdata/golden/*.safetensors
-step train 120 "${J[@]}" train --device cuda --data testdata/synthetic --out "$OUT/train" --epochs 3 --batch 4 \
+step tests 120 "${TESTS[@]}"
+# The tests' line in the table: counts from the launcher's summary ("[  42 tests successful ]").
+if [[ "$STEPS" == *" tests "* ]] && [ -f "$OUT/tests.log" ]; then
+    n() { sed -n "s/^\[ *\([0-9]*\) $1 .*/\1/p" "$OUT/tests.log" | tail -n 1; }
+    IFS='|' read -r a b c <<< "${STATUS[-1]}"
+    found=$(n 'tests found'); passed=$(n 'tests successful'); failed=$(n 'tests failed')
+    # skipped: not run (assumptions, a skipped class) or aborted; found = passed + failed + skipped
+    [ -n "$found" ] && b+=": $passed passed, $failed failed, $(( found - passed - failed )) skipped"
+    cfailed=$(n 'containers failed'); [ "${cfailed:-0}" != 0 ] && b+=", $cfailed classes failed"
+    STATUS[-1]="$a|$b|$c"
+    cp -f "$OUT"/tests/TEST-junit-jupiter.xml "$OUT/tests.xml" 2>/dev/null
+fi
+step verify 150 "${J[@]}" verify --device "$DEVICE" testdata/golden/*.safetensors
+step train 120 "${J[@]}" train --device "$DEVICE" --data testdata/synthetic --out "$OUT/train" --epochs 3 --batch 4 \
      --crop 96 --base-size 96 --base-c 16 --tile 128
 TORCH_ARGS=()
 [ -n "$PY" ] && TORCH_ARGS=(--torch --python "$PY")
-step bench 240 "${J[@]}" bench --device cuda --layers --breakdown --json "$OUT/bench.json" ${TORCH_ARGS[@]+"${TORCH_ARGS[@]}"}
-if [ -n "$PY" ]; then
-    step torch_compile 240 "$PY" bench/torch_bench.py --device cuda --batch 4 --size 480 --base-c 32 --warmup 3 --steps 10 --compile
+TORCH_DEVICE=cpu; [ "$DEVICE" = cuda ] && TORCH_DEVICE=cuda
+step bench 240 "${J[@]}" bench --device "$DEVICE" --layers --breakdown --json "$OUT/bench.json" ${TORCH_ARGS[@]+"${TORCH_ARGS[@]}"}
+if [[ "$STEPS" != *" torch_compile "* ]]; then
+    :
+elif [ -n "$PY" ]; then
+    step torch_compile 240 "$PY" bench/torch_bench.py --device "$TORCH_DEVICE" --batch 4 --size 480 --base-c 32 --warmup 3 --steps 10 --compile
     grep '^{' "$OUT/torch_compile.log" | tail -n 1 > "$OUT/torch_compile.json" || true
 else
     STATUS+=("torch_compile|skipped (no python with torch)|-")
@@ -74,9 +110,11 @@ fi
 
 # ---------------------------------------------------------------- summary (last)
 echo
-echo "================ summary ($(( $(date +%s) - T0 ))s; logs in $OUT)"
-printf '%-14s %-28s %s\n' step result time
-for s in "${STATUS[@]}"; do IFS='|' read -r a b c <<< "$s"; printf '%-14s %-28s %s\n' "$a" "$b" "$c"; done
+{
+echo "================ summary ($(( $(date +%s) - T0 ))s, device $DEVICE; logs in $OUT)"
+printf '%-14s %-62s %s\n' step result time
+for s in "${STATUS[@]}"; do IFS='|' read -r a b c <<< "$s"; printf '%-14s %-62s %s\n' "$a" "$b" "$c"; done
+grep -F '[X] ' "$OUT/tests.log" 2>/dev/null | cut -c1-200 | head -n 12
 grep -E "^(fixture|PASS|FAIL)" "$OUT/verify.log" 2>/dev/null | head -n 12
 grep -E "^done in" "$OUT/train.log" 2>/dev/null
 if [ -n "$PY" ] || command -v python3 >/dev/null; then
@@ -108,3 +146,15 @@ else:
     print("no bench.json")
 EOF
 fi
+} 2>&1 | tee "$OUT/summary.txt.tmp"
+
+# A device call brings back at most 8 files, two folders down: all of $OUT goes into logs.tgz,
+# and the files read first stay loose beside it.
+keep=(summary.txt tests.log tests.xml verify.log train.log bench.json torch_compile.json)
+mv -f "$OUT/summary.txt.tmp" "$OUT/summary.txt"
+tar -C "$OUT" -czf "${TMPDIR:-/tmp}/device-check-logs.tgz" --exclude=./logs.tgz . \
+    && mv -f "${TMPDIR:-/tmp}/device-check-logs.tgz" "$OUT/logs.tgz" && for f in "$OUT"/* "$OUT"/.[!.]*; do
+        [ -e "$f" ] || continue
+        b=${f##*/}; [ "$b" = logs.tgz ] && continue
+        [[ " ${keep[*]} " == *" $b "* ]] && [ -f "$f" ] || rm -rf "$f"
+    done

@@ -10,13 +10,13 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Backend-level behaviour on the emulated device: naming, errors, steady-state allocation. */
+/** Backend-level behaviour on the test device (emulated, or a GPU): naming, errors, steady-state allocation. */
 class CudaBackendTest {
 
     @Test void nameErrorsAndSteadyState() {
         try (Parity p = new Parity(91)) {
             CudaBackend be = p.cuda;
-            assertEquals("emulated", be.name());
+            assertEquals(Parity.DEVICE, be.name());
             assertTrue(be.describe().contains("kernels"), be.describe());
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> be.dwconv7(be.zeros(1, 2, 8, 8), be.zeros(3, 1, 7, 7), be.zeros(2)));

@@ -1,6 +1,7 @@
 package convunext.backend.cuda;
 
 import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.Arrays;
 import org.junit.jupiter.api.AfterAll;
@@ -12,12 +13,15 @@ import org.junit.jupiter.api.TestInstance;
 /**
  * The selftests on the emulated device, plus what only the emulator does: randomised scheduling
  * that exposes races, and errors (not hangs) for partial barriers, asserts and bad launches.
+ * Skipped when the suite runs on a GPU (-Dconvunext.test.device=cuda): JCudaDeviceTest runs the
+ * selftests there, and nothing here says anything about the GPU.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class EmulatedDeviceTest extends DeviceSelftests {
     EmulatedDevice emu;
 
     @BeforeAll void open() {
+        assumeTrue(Parity.onEmulator(), () -> "emulator-only; the suite runs on " + Parity.DEVICE);
         dev = emu = EmulatedDevice.open();
         emu.configure(2, 0, true);
     }
@@ -27,6 +31,7 @@ class EmulatedDeviceTest extends DeviceSelftests {
     }
 
     @AfterAll void close() {
+        if (emu == null) return;   // @AfterAll runs also when open() was skipped
         emu.configure(0, 0, true);
         emu.close();
     }

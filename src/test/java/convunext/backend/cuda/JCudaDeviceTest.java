@@ -8,13 +8,17 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
-/** The selftests on a real GPU; skipped (with the reason) where none can be opened. */
+/**
+ * The selftests on a real GPU; skipped (with the reason) where none can be opened, except when
+ * the suite was asked to run on one (-Dconvunext.test.device=cuda): then no GPU is a failure.
+ */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class JCudaDeviceTest extends DeviceSelftests {
 
     @BeforeAll void open() {
         String why = JCudaDevice.probe();
-        assumeTrue(why == null, () -> "no GPU: " + why);
+        if (Parity.DEVICE.equals("cuda")) assertNull(why, () -> "-Dconvunext.test.device=cuda but " + why);
+        else assumeTrue(why == null, () -> "no GPU: " + why);
         dev = JCudaDevice.open();
     }
 

@@ -9,18 +9,26 @@ import convunext.tensor.Tensor;
 import java.util.Random;
 
 /**
- * Test harness: the same random inputs on the CUDA backend (on the emulated device) and on the
- * float64 oracle {@link RefBackend}, and a norm-relative comparison of the results:
- * max|cuda - ref| / max|ref| must not exceed the op's tolerance.
+ * Test harness: the same random inputs on the CUDA backend (on the emulated device, or on a GPU
+ * with -Dconvunext.test.device=cuda) and on the float64 oracle {@link RefBackend}, and a
+ * norm-relative comparison of the results: max|cuda - ref| / max|ref| must not exceed the op's
+ * tolerance.
  */
 final class Parity implements AutoCloseable {
+    /**
+     * The device this package's tests run on: "emulated" (default, CI) or "cuda" (set by
+     * bench/device-check.sh on a GPU machine). Emulator-only tests skip themselves unless emulated.
+     */
+    static final String DEVICE = System.getProperty("convunext.test.device", "emulated");
+
+    static boolean onEmulator() { return DEVICE.equals("emulated"); }
+
     final CudaBackend cuda;
     final RefBackend ref = new RefBackend();
     final Random rnd;
 
     Parity(long seed) {
-        // -Dconvunext.test.device=cuda runs the parity tests on a GPU (bench/device-check.sh).
-        cuda = CudaBackend.open(System.getProperty("convunext.test.device", "emulated"));
+        cuda = CudaBackend.open(DEVICE);
         rnd = new Random(seed);
     }
 
