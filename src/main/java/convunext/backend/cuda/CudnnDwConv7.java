@@ -37,8 +37,7 @@ import jcuda.jcudnn.cudnnTensorFormat;
  * = 1 input channel each); bias [1,C,1,1]; convolution pad 0, stride 1, dilation 1, cross-correlation,
  * float compute, group count C, FMA math (no TF32: the parity test compares at float32 accuracy).
  * Algorithms: cudnnFind*Algorithm (measured) once per shape, else cudnnGet*Algorithm_v7; workspace
- * sizes from cudnnGet*WorkspaceSize (JCudnn 11.2's perf structs report a wrong `memory` for the
- * backward algorithms). One workspace buffer from the backend's DevicePool is grown to the largest
+ * sizes from cudnnGet*WorkspaceSize (asked for the chosen algorithm, whichever search chose it). One workspace buffer from the backend's DevicePool is grown to the largest
  * need, so after a shape's first call nothing is allocated from the driver (Find allocates its own
  * scratch once per shape).
  *
@@ -345,7 +344,12 @@ public final class CudnnDwConv7 implements AutoCloseable {
     private static int choose(String op, Plan p, String which, int max, boolean[] found, Search find, Search heuristic) {
         int m = Math.max(1, max);
         int[] got = {0}, algo = new int[m], status = new int[m];
-        int s = find.run(m, got, algo, status);
+        int s;
+        try {
+            s = find.run(m, got, algo, status);
+        } catch (RuntimeException e) {   // JCudnn 12.6 copies back an uninitialised count when Find fails
+            s = -1;
+        }
         int a = first(s, got[0], algo, status);
         if (a >= 0) return a;
         found[0] = false;
