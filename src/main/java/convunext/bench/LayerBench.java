@@ -213,6 +213,14 @@ public final class LayerBench {
                 () -> base.linear(x4, w2, b2, cfg.warmup(), cfg.reps()));
         time(out, "linear", "pwconv2 4C→C", "bwd", sh2, OpCost.linearBackward(n, 4 * c, c, p), () -> linearBackward(x4, w2, dy2),
                 () -> base.linearBackward(x4, w2, dy2, cfg.warmup(), cfg.reps()));
+        // The same two GEMMs with the GELU in their epilogues (what the model runs; compare with the
+        // unfused rows above: pwconv1 fwd + gelu fwd, and the dx half of pwconv2 bwd + gelu bwd).
+        time(out, "linearGelu", "pwconv1+GELU C→4C", "fwd", sh1, OpCost.linearGelu(n, c, 4 * c, p, true),
+                () -> be.linearGelu(x, w1, b1, true));
+        time(out, "linearGelu", "pwconv1+GELU C→4C", "infer", sh1, OpCost.linearGelu(n, c, 4 * c, p, false),
+                () -> be.linearGelu(x, w1, b1, false));
+        time(out, "linearBackwardDataGelu", "pwconv2 dx·GELU'", "bwd", sh2, OpCost.linearBackwardDataGelu(n, 4 * c, c, p),
+                () -> be.linearBackwardDataGelu(w2, dy2, x4));
         time(out, "add", "block residual", "fwd", s(n, c, sz, sz), OpCost.add(n * c * p), () -> be.add(x, dy2));
         releaseLive();
     }

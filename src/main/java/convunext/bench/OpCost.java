@@ -56,6 +56,25 @@ public record OpCost(double bytes, double flops) {
         return new OpCost(F * (x + wt + y + x + wt + co), 4.0 * n * p * ci * co + y);
     }
 
+    /**
+     * linearGelu (GELU in the GEMM epilogue): reads x, w, b; writes h, and pre when {@code keepPre}
+     * (training). FLOPs 2·N·P·Ci·Co + 5 per output (GELU). Unfused, the same work costs
+     * {@link #linear} + {@link #gelu}: one more pass over the Co-channel output.
+     */
+    public static OpCost linearGelu(int n, int ci, int co, long p, boolean keepPre) {
+        double x = (double) n * ci * p, y = (double) n * co * p;
+        return new OpCost(F * (x + (double) co * ci + co + y * (keepPre ? 2 : 1)), 2.0 * n * p * ci * co + 5 * y);
+    }
+
+    /**
+     * linearBackwardDataGelu: dpre = (wᵀ·dy) ⊙ gelu'(pre); reads dy [N,Co,P], w, pre [N,Ci,P];
+     * writes dpre. FLOPs 2·N·P·Ci·Co + 10 per element of dpre.
+     */
+    public static OpCost linearBackwardDataGelu(int n, int ci, int co, long p) {
+        double x = (double) n * ci * p, y = (double) n * co * p;
+        return new OpCost(F * (y + (double) co * ci + 2 * x), 2.0 * n * p * ci * co + 10 * x);
+    }
+
     /** dwconv7 forward: bytes F·(x + y + 50·C); FLOPs 2·49·E. */
     public static OpCost dwconv7(int n, int c, long p) {
         double e = (double) n * c * p;
