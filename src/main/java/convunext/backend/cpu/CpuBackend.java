@@ -8,7 +8,7 @@ import convunext.tensor.Tensor;
 /**
  * The float32 CPU backend: storage is a {@code float[]} per tensor (views share it at an
  * offset); released arrays are cached for reuse by {@link CpuArrayPool}, and each op
- * family lives in its own class (CpuGemm, CpuLinear, CpuConv2d, CpuDwConv7, CpuNorm,
+ * family lives in its own class (CpuGemm, CpuLinear, CpuLinearGelu, CpuConv2d, CpuDwConv7, CpuNorm,
  * CpuElementwise, CpuResample, CpuLoss, CpuAdamW), threaded through {@link CpuThreads}.
  */
 public final class CpuBackend implements Backend {
@@ -107,17 +107,11 @@ public final class CpuBackend implements Backend {
     }
 
     @Override public Tensor[] linearGelu(Tensor x, Tensor w, Tensor b, boolean keepPre) {
-        Tensor pre = linear(x, w, b), h = gelu(pre);   // TODO(fused): interim composition
-        if (!keepPre) { release(pre); pre = null; }
-        return new Tensor[]{h, pre};
+        return CpuLinearGelu.forward(this, x, w, b, keepPre, SimdOps.BEST);
     }
 
     @Override public Tensor linearBackwardDataGelu(Tensor w, Tensor dy, Tensor pre) {
-        Tensor[] r = linearBackward(pre, w, dy, true, false);   // TODO(fused): interim composition
-        release(r[1]);
-        Tensor d = geluBackward(pre, r[0]);
-        release(r[0]);
-        return d;
+        return CpuLinearGelu.backwardData(this, w, dy, pre, SimdOps.BEST);
     }
 
     @Override public Tensor dwconv7(Tensor x, Tensor w, Tensor b) { return CpuDwConv7.forward(this, x, w, b); }

@@ -7,7 +7,8 @@ package convunext.backend.cpu;
  * offset and a row and a column stride, so transposed operands (Wᵀ, Xᵀ) cost only a different
  * packing loop. Work is split over whole panels of N (or of M when N is narrow) across
  * {@link CpuThreads}; every split computes disjoint parts of C, so results do not depend on the
- * thread count.
+ * thread count. An optional {@link Epilogue} is applied to each finished MR-row panel of an NC
+ * block while it is still in L1 (GELU fused into the GEMM: one pass over C instead of two).
  */
 public final class CpuGemm {
     private CpuGemm() {}
@@ -36,6 +37,19 @@ public final class CpuGemm {
     public static String describe() { return KERNEL.describe(); }
 
     /**
+     * Applied in place to a finished part of C: rows [i0, i1), columns [j0, j1) (element (i, j) is
+     * {@code c[cOff + i*ldc + j]}), each element exactly once, after all of K has been summed into it.
+     * Calls may run concurrently on disjoint parts. Ranges are thread-count independent where it
+     * matters for vector code: j0 is a multiple of NR (two vectors with the vector kernel), j1 a
+     * multiple of NR or N, so an element falls in the vector body or the scalar tail of its row
+     * the same way at any thread count.
+     */
+    @FunctionalInterface
+    public interface Epilogue {
+        void apply(int i0, int i1, int j0, int j1);
+    }
+
+    /**
      * C[M×N] ← A[M×K]·B[K×N] (or C += A·B when {@code accumulate}). Element (i,p) of A is
      * {@code a[aOff + i*aRs + p*aCs]}, element (p,j) of B is {@code b[bOff + p*bRs + j*bCs]},
      * C is row-major with leading dimension {@code ldc}.
@@ -44,7 +58,7 @@ public final class CpuGemm {
                             float[] a, int aOff, int aRs, int aCs,
                             float[] b, int bOff, int bRs, int bCs,
                             float[] c, int cOff, int ldc, boolean accumulate) {
-        gemm(m, n, k, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff, ldc, accumulate, null, 0);
+        gemm(m, n, k, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff, ldc, accumulate, null, 0, null);
     }
 
     /**
@@ -55,10 +69,24 @@ public final class CpuGemm {
                             float[] a, int aOff, int aRs, int aCs,
                             float[] b, int bOff, int bRs, int bCs,
                             float[] c, int cOff, int ldc, boolean accumulate, float[] bias, int biasOff) {
+        gemm(m, n, k, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff, ldc, accumulate, bias, biasOff, null);
+    }
+
+    /**
+     * As the bias overload, then {@code epilogue} (if non-null) over every element of C, block by
+     * block as each block's last K step completes (see {@link Epilogue}).
+     */
+    public static void gemm(int m, int n, int k,
+                            float[] a, int aOff, int aRs, int aCs,
+                            float[] b, int bOff, int bRs, int bCs,
+                            float[] c, int cOff, int ldc, boolean accumulate, float[] bias, int biasOff,
+                            Epilogue epilogue) {
         if (m <= 0 || n <= 0) return;
-        Job job = new Job(k, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff, ldc, accumulate, bias, biasOff);
-        // Both operands contiguous along a long K (dY·Xᵀ): dot-product blocks, no packing.
-        boolean dot = aCs == 1 && bRs == 1 && k >= DOT_MIN_K;
+        Job job = new Job(k, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff, ldc, accumulate, bias, biasOff, epilogue);
+        // Both operands contiguous along a long K (dY·Xᵀ): dot-product blocks, no packing. Not with
+        // an epilogue: its K loop is outermost (C is finished only at the very end, out of cache),
+        // its splits are dotRows wide, and no epilogue caller has this layout (dW has no epilogue).
+        boolean dot = epilogue == null && aCs == 1 && bRs == 1 && k >= DOT_MIN_K;
         int mTile = dot ? KERNEL.dotRows() : MR, nTile = dot ? KERNEL.dotRows() : NR;
         int threads = CpuThreads.threads();
         long flops = 2L * m * n * k;
@@ -77,7 +105,8 @@ public final class CpuGemm {
     }
 
     private record Job(int k, float[] a, int aOff, int aRs, int aCs, float[] b, int bOff, int bRs, int bCs,
-                       float[] c, int cOff, int ldc, boolean accumulate, float[] bias, int biasOff) {
+                       float[] c, int cOff, int ldc, boolean accumulate, float[] bias, int biasOff,
+                       Epilogue epilogue) {
 
         void run(int i0, int i1, int j0, int j1, boolean dot) {
             if (i0 >= i1 || j0 >= j1) return;
@@ -86,6 +115,8 @@ public final class CpuGemm {
                     for (int i = i0; i < i1; i++)
                         java.util.Arrays.fill(c, cOff + i * ldc + j0, cOff + i * ldc + j1, bias == null ? 0f : bias[biasOff + i]);
                 if (k > 0) runDot(i0, i1, j0, j1);
+                if (epilogue != null)
+                    for (int jc = j0; jc < j1; jc += NC) epilogue.apply(i0, i1, jc, Math.min(j1, jc + NC));
             } else {
                 runPacked(i0, i1, j0, j1);
             }
@@ -120,7 +151,7 @@ public final class CpuGemm {
                 for (int pc = 0; pc < k; pc += KC) {
                     int kc = Math.min(KC, k - pc);
                     packB(buf.b, kc, nc, pc, jc);
-                    boolean acc = accumulate || pc > 0;
+                    boolean acc = accumulate || pc > 0, last = epilogue != null && pc + kc == k;
                     for (int ic = i0; ic < i1; ic += MC) {
                         int mc = Math.min(MC, i1 - ic);
                         packA(buf.a, mc, kc, ic, pc);
@@ -137,6 +168,8 @@ public final class CpuGemm {
                                     edge(buf, kc, ir, jr, mr, nr, co, acc, ic);
                                 }
                             }
+                            // This panel of C is final and still in L1 (MR × NC floats).
+                            if (last) epilogue.apply(ic + ir, ic + ir + mr, jc, jc + nc);
                         }
                     }
                 }

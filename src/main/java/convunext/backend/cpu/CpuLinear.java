@@ -12,7 +12,7 @@ final class CpuLinear {
     private CpuLinear() {}
 
     /** [Co,Ci], or a 1×1 conv weight [Co,Ci,1,1] (same memory layout; the 1×1 conv layers pass it). */
-    private static boolean weightOk(Tensor w, int ci) {
+    static boolean weightOk(Tensor w, int ci) {
         return w.dim(1) == ci && (w.rank() == 2 || (w.rank() == 4 && w.dim(2) == 1 && w.dim(3) == 1));
     }
 

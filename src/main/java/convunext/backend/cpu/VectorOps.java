@@ -1,7 +1,6 @@
 package convunext.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -15,54 +14,72 @@ final class VectorOps implements SimdOps {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
     private static final float INV_SQRT2 = 0.70710678f, INV_SQRT_2PI = 0.39894228f;
+    /** Vector tails; one instance (not one per call: ops run per GEMM panel in CpuLinearGelu). */
+    private static final ScalarOps SCALAR = new ScalarOps();
 
     @Override public String describe() { return "vector " + S; }
 
     private static FloatVector c(float v) { return FloatVector.broadcast(S, v); }
 
-    /** exp(−x²/2) with x² split exactly (x·x plus its FMA rounding error). */
-    private static FloatVector expHalfSq(FloatVector x) {
-        FloatVector xx = x.mul(x);
-        FloatVector err = x.fma(x, xx.neg());
-        return xx.mul(-0.5f).lanewise(VectorOperators.EXP).mul(err.fma(c(-0.5f), c(1f)));
-    }
-
-    /** Φ(x) given e = exp(−x²/2). */
-    private static FloatVector phi(FloatVector x, FloatVector e) {
-        FloatVector a = x.abs().mul(INV_SQRT2);
-        FloatVector t = c(1f).div(a.fma(c(0.5f), c(1f)));
-        FloatVector q = t.fma(c(0.17087277f), c(-0.82215223f));
-        q = q.fma(t, c(1.48851587f));
-        q = q.fma(t, c(-1.13520398f));
-        q = q.fma(t, c(0.27886807f));
-        q = q.fma(t, c(-0.18628806f));
-        q = q.fma(t, c(0.09678418f));
-        q = q.fma(t, c(0.37409196f));
-        q = q.fma(t, c(1.00002368f));
-        q = q.fma(t, c(-1.26551223f));
-        FloatVector half = t.mul(e).mul(q.lanewise(VectorOperators.EXP)).mul(0.5f);   // erfc(|x|/√2)/2
-        VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
-        return half.blend(c(1f).sub(half), pos);
-    }
+    /*
+     * GELU and its derivative are each one flat loop with exp(−x²/2) and the erfc fit written out,
+     * no helper calls (the two loops repeat the same lines on purpose): the methods are then larger
+     * than C2 inlines at a hot call site (FreqInlineSize, 325 bytecodes) and get compiled on their
+     * own. With helpers, inlined into a large caller (the GEMM with CpuLinearGelu's epilogue), the
+     * helpers hit C2's node-count cutoff and inlining depth, stayed calls, and their vector results
+     * were boxed: ~500 MB allocated per linearBackwardDataGelu at 2×128×256², 2× slower.
+     *
+     * e = exp(−x²/2) with x² split exactly (x·x plus its FMA rounding error); Φ(x) from
+     * erfc(|x|/√2)/2 = t·e·exp(poly(t))/2 with t = 1/(1 + |x|/(2√2)), reflected for x ≥ 0.
+     */
 
     @Override public void gelu(float[] x, int xo, float[] y, int yo, int n) {
+        FloatVector one = c(1f), half = c(0.5f), minusHalf = c(-0.5f);
         int i = 0;
         for (; i + L <= n; i += L) {
             FloatVector v = FloatVector.fromArray(S, x, xo + i);
-            v.mul(phi(v, expHalfSq(v))).intoArray(y, yo + i);
+            FloatVector xx = v.mul(v);
+            FloatVector e = xx.mul(-0.5f).lanewise(VectorOperators.EXP).mul(v.fma(v, xx.neg()).fma(minusHalf, one));
+            FloatVector t = one.div(v.abs().mul(INV_SQRT2).fma(half, one));
+            FloatVector q = t.fma(c(0.17087277f), c(-0.82215223f));
+            q = q.fma(t, c(1.48851587f));
+            q = q.fma(t, c(-1.13520398f));
+            q = q.fma(t, c(0.27886807f));
+            q = q.fma(t, c(-0.18628806f));
+            q = q.fma(t, c(0.09678418f));
+            q = q.fma(t, c(0.37409196f));
+            q = q.fma(t, c(1.00002368f));
+            q = q.fma(t, c(-1.26551223f));
+            FloatVector hc = t.mul(e).mul(q.lanewise(VectorOperators.EXP)).mul(0.5f);
+            FloatVector phi = hc.blend(one.sub(hc), v.compare(VectorOperators.GE, 0f));
+            v.mul(phi).intoArray(y, yo + i);
         }
-        if (i < n) new ScalarOps().gelu(x, xo + i, y, yo + i, n - i);
+        if (i < n) SCALAR.gelu(x, xo + i, y, yo + i, n - i);
     }
 
     @Override public void geluBackward(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n) {
+        FloatVector one = c(1f), half = c(0.5f), minusHalf = c(-0.5f);
         int i = 0;
         for (; i + L <= n; i += L) {
             FloatVector v = FloatVector.fromArray(S, x, xo + i);
-            FloatVector e = expHalfSq(v);
-            FloatVector d = v.mul(INV_SQRT_2PI).fma(e, phi(v, e));
+            FloatVector xx = v.mul(v);
+            FloatVector e = xx.mul(-0.5f).lanewise(VectorOperators.EXP).mul(v.fma(v, xx.neg()).fma(minusHalf, one));
+            FloatVector t = one.div(v.abs().mul(INV_SQRT2).fma(half, one));
+            FloatVector q = t.fma(c(0.17087277f), c(-0.82215223f));
+            q = q.fma(t, c(1.48851587f));
+            q = q.fma(t, c(-1.13520398f));
+            q = q.fma(t, c(0.27886807f));
+            q = q.fma(t, c(-0.18628806f));
+            q = q.fma(t, c(0.09678418f));
+            q = q.fma(t, c(0.37409196f));
+            q = q.fma(t, c(1.00002368f));
+            q = q.fma(t, c(-1.26551223f));
+            FloatVector hc = t.mul(e).mul(q.lanewise(VectorOperators.EXP)).mul(0.5f);
+            FloatVector phi = hc.blend(one.sub(hc), v.compare(VectorOperators.GE, 0f));
+            FloatVector d = v.mul(INV_SQRT_2PI).fma(e, phi);   // Φ(x) + x·φ(x)
             d.mul(FloatVector.fromArray(S, dy, dyo + i)).intoArray(dx, dxo + i);
         }
-        if (i < n) new ScalarOps().geluBackward(x, xo + i, dy, dyo + i, dx, dxo + i, n - i);
+        if (i < n) SCALAR.geluBackward(x, xo + i, dy, dyo + i, dx, dxo + i, n - i);
     }
 
     /**
@@ -160,7 +177,7 @@ final class VectorOps implements SimdOps {
             }
             a0.add(a1).intoArray(y, yo + i);
         }
-        if (i < n) new ScalarOps().row7(src, so + i, ld, w, wo, init, y, yo + i, n - i);
+        if (i < n) SCALAR.row7(src, so + i, ld, w, wo, init, y, yo + i, n - i);
     }
 
     /**
@@ -192,7 +209,7 @@ final class VectorOps implements SimdOps {
             FloatVector th = FloatVector.fromArray(S, g, g2 + i).lanewise(VectorOperators.TANH);
             sa.fma(FloatVector.fromArray(S, s, so + i), s1.mul(th)).intoArray(out, oo + i);
         }
-        if (i < n) new ScalarOps().gateOut(a, ao + i, s, so + i, g, g1 + i, g2 + i, out, oo + i, n - i);
+        if (i < n) SCALAR.gateOut(a, ao + i, s, so + i, g, g1 + i, g2 + i, out, oo + i, n - i);
     }
 
     /**
@@ -204,7 +221,7 @@ final class VectorOps implements SimdOps {
         int nv = n - n % L;
         gateGradA(a, ao, s, so, d, dOff, da, dao, ds, dso, nv);
         gateGradG(g, g1, g2, d, dOff, dg, dg1, dg2, nv);
-        if (nv < n) new ScalarOps().gateOutBackward(a, ao + nv, s, so + nv, g, g1 + nv, g2 + nv, d, dOff + nv,
+        if (nv < n) SCALAR.gateOutBackward(a, ao + nv, s, so + nv, g, g1 + nv, g2 + nv, d, dOff + nv,
                 da, dao + nv, ds, dso + nv, dg, dg1 + nv, dg2 + nv, n - nv);
     }
 

@@ -38,17 +38,43 @@ class GemmParityTest {
         check(45, 77, 700, false, true, false, true);   // dot path
     }
 
+    /**
+     * An epilogue c ← 2c + 1 must see every element exactly once and only after all of K (twice,
+     * or on a partial sum, is off by far more than the tolerance); its column ranges must keep the
+     * documented alignment (j0 a multiple of NR; j1 one too, or N). Layouts include the one the
+     * dot-product path takes without an epilogue, K = 0, and threaded splits over N and over M.
+     */
+    @Test void epilogue() {
+        check(19, 301, 37, false, false, false, true, true);
+        check(151, 1037, 300, false, false, true, false, true);
+        check(33, 701, 531, true, false, false, true, true);
+        check(300, 63, 263, false, false, false, false, true);
+        check(45, 77, 700, false, true, false, true, true);
+        check(5, 3, 0, false, false, false, true, true);
+    }
+
     private static void check(int m, int n, int k, boolean ta, boolean tb, boolean acc) {
         check(m, n, k, ta, tb, acc, false);
     }
 
     private static void check(int m, int n, int k, boolean ta, boolean tb, boolean acc, boolean withBias) {
+        check(m, n, k, ta, tb, acc, withBias, false);
+    }
+
+    private static void check(int m, int n, int k, boolean ta, boolean tb, boolean acc, boolean withBias, boolean epi) {
         float[] a = rand(m * k + 3), b = rand(k * n + 5), c = rand(m * n + 2), bias = rand(m + 1);
         int aOff = 3, bOff = 5, cOff = 2;
         int aRs = ta ? 1 : k, aCs = ta ? m : 1;
         int bRs = tb ? 1 : n, bCs = tb ? k : 1;
         float[] c0 = c.clone();
-        CpuGemm.gemm(m, n, k, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff, n, acc, withBias ? bias : null, 1);
+        int nr = GemmKernels.BEST.nr();
+        CpuGemm.Epilogue e = !epi ? null : (i0, i1, j0, j1) -> {
+            if (j0 % nr != 0 || (j1 % nr != 0 && j1 != n))
+                throw new AssertionError("epilogue columns [" + j0 + ", " + j1 + ") not aligned to NR " + nr);
+            for (int i = i0; i < i1; i++)
+                for (int j = j0; j < j1; j++) c[cOff + i * n + j] = 2 * c[cOff + i * n + j] + 1;
+        };
+        CpuGemm.gemm(m, n, k, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff, n, acc, withBias ? bias : null, 1, e);
         double worst = 0;
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++) {
@@ -58,10 +84,12 @@ class GemmParityTest {
                     s += t;
                     mag += Math.abs(t);
                 }
+                if (epi) { s = 2 * s + 1; mag = 2 * mag + 1; }
                 worst = Math.max(worst, Math.abs(c[cOff + i * n + j] - s) / Math.max(mag, 1e-30));
             }
         assertTrue(c[0] == c0[0] && c[1] == c0[1], "wrote before the offset");
-        assertTrue(worst <= 1e-5, "gemm " + m + "x" + n + "x" + k + " ta=" + ta + " tb=" + tb + " acc=" + acc + ": rel err " + worst);
+        assertTrue(worst <= 1e-5, "gemm " + m + "x" + n + "x" + k + " ta=" + ta + " tb=" + tb + " acc=" + acc
+                + (epi ? " epilogue" : "") + ": rel err " + worst);
     }
 
     private static float[] rand(int n) {
