@@ -13,15 +13,18 @@
 # Run there:     run(command="bash bench/device-check.sh", carry=[".device"], timeout_s=600)
 # Check here:    DEVICE=emulated STEPS="info tests" bash bench/device-check.sh   (same command lines,
 #                the emulated device instead of the GPU)
+#                SMOKE=1 DEVICE=emulated bash bench/device-check.sh   (every step at toy sizes: checks
+#                each command line end to end here before device time is spent on it)
 # Env: OUT (default out/device), BUDGET_S (default 540: the whole script), DEVICE (default cuda),
-# STEPS (default "info tests verify train bench torch_compile"), PYTHON (default: the first of
-# python3, /usr/bin/python3 that imports torch).
+# STEPS (default "info tests verify train bench bench_unfused torch_compile"), SMOKE (toy sizes),
+# PYTHON (default: the first of python3, /usr/bin/python3 that imports torch).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-out/device}
 BUDGET_S=${BUDGET_S:-540}
 DEVICE=${DEVICE:-cuda}
-STEPS=" ${STEPS:-info tests verify train bench torch_compile} "
+STEPS=" ${STEPS:-info tests verify train bench bench_unfused torch_compile} "
+SMOKE=${SMOKE:-}
 mkdir -p "$OUT"
 T0=$(date +%s)
 STATUS=()
@@ -58,6 +61,8 @@ JAR=.device/convunext.jar
 [ -f "$JAR" ] || { echo "no jar: carry .device (bench/make-device-bundle.sh copies it there)"; exit 2; }
 JOPTS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xss8m -Djava.io.tmpdir="${TMPDIR:-/tmp}")
 J=("$JAVA" "${JOPTS[@]}" -Xmx48g -jar "$JAR")
+# The same with the GELU GEMM epilogues switched off (GEMM, then gelu.cu): the fusion's effect.
+J_UNFUSED=("$JAVA" "${JOPTS[@]}" -Xmx48g -Dconvunext.cuda.fuseGelu=false -jar "$JAR")
 # The tests: JUnit's console launcher on the compiled tests and the jar (no Maven there). The
 # package is selected, so new test classes in it run without editing this script.
 TESTS_JAR=.device/convunext-tests.jar
@@ -92,17 +97,29 @@ if [[ "$STEPS" == *" tests "* ]] && [ -f "$OUT/tests.log" ]; then
     STATUS[-1]="$a|$b|$c"
     cp -f "$OUT"/tests/TEST-junit-jupiter.xml "$OUT/tests.xml" 2>/dev/null
 fi
-step verify 150 "${J[@]}" verify --device "$DEVICE" testdata/golden/*.safetensors
-step train 120 "${J[@]}" train --device "$DEVICE" --data testdata/synthetic --out "$OUT/train" --epochs 3 --batch 4 \
-     --crop 96 --base-size 96 --base-c 16 --tile 128
+# Sizes: the real ones, or toys (SMOKE=1) that check every command line in seconds on the emulator.
+FIXTURES=(testdata/golden/*.safetensors)
+TRAIN_SIZE=(--epochs 3 --batch 4 --crop 96 --base-size 96 --base-c 16 --tile 128)
+BENCH_SIZE=()
+TORCH_SIZE=(--batch 4 --size 480 --base-c 32 --warmup 3 --steps 10)
+if [ -n "$SMOKE" ]; then
+    FIXTURES=(testdata/golden/convunext_c4_in1_k3_1x72x88.safetensors)
+    TRAIN_SIZE=(--epochs 1 --batch 2 --crop 64 --base-size 64 --base-c 4 --tile 64 --max-steps-per-epoch 2)
+    BENCH_SIZE=(--tiny)
+    TORCH_SIZE=(--batch 1 --size 64 --base-c 4 --warmup 1 --steps 1)
+fi
+step verify 150 "${J[@]}" verify --device "$DEVICE" "${FIXTURES[@]}"
+step train 120 "${J[@]}" train --device "$DEVICE" --data testdata/synthetic --out "$OUT/train" "${TRAIN_SIZE[@]}"
 TORCH_ARGS=()
 [ -n "$PY" ] && TORCH_ARGS=(--torch --python "$PY")
 TORCH_DEVICE=cpu; [ "$DEVICE" = cuda ] && TORCH_DEVICE=cuda
-step bench 240 "${J[@]}" bench --device "$DEVICE" --layers --breakdown --json "$OUT/bench.json" ${TORCH_ARGS[@]+"${TORCH_ARGS[@]}"}
+step bench 240 "${J[@]}" bench --device "$DEVICE" --layers --breakdown --json "$OUT/bench.json" ${BENCH_SIZE[@]+"${BENCH_SIZE[@]}"} \
+     ${TORCH_ARGS[@]+"${TORCH_ARGS[@]}"}
+step bench_unfused 90 "${J_UNFUSED[@]}" bench --device "$DEVICE" --json "$OUT/bench_unfused.json" ${BENCH_SIZE[@]+"${BENCH_SIZE[@]}"}
 if [[ "$STEPS" != *" torch_compile "* ]]; then
     :
 elif [ -n "$PY" ]; then
-    step torch_compile 240 "$PY" bench/torch_bench.py --device "$TORCH_DEVICE" --batch 4 --size 480 --base-c 32 --warmup 3 --steps 10 --compile
+    step torch_compile 240 "$PY" bench/torch_bench.py --device "$TORCH_DEVICE" "${TORCH_SIZE[@]}" --compile
     grep '^{' "$OUT/torch_compile.log" | tail -n 1 > "$OUT/torch_compile.json" || true
 else
     STATUS+=("torch_compile|skipped (no python with torch)|-")
@@ -138,7 +155,14 @@ if b:
         print(f"{lbl:24}{m[k]:12.2f}{(tv or float('nan')):14.2f}{(cv or float('nan')):15.2f}{r.get(rk, float('nan')):12.3f}")
     if cc.get("error"):
         print("torch.compile:", cc["error"][:200])
-    print(f"peak JVM heap {m['peak_heap_bytes'] / 2**20:.0f} MiB; torch peak device {t.get('peak_device_bytes', 0) / 2**20:.0f} MiB")
+    print(f"peak device memory in use: ours {m.get('peak_device_bytes', 0) / 2**20:.0f} MiB "
+          f"(pool reserved {m.get('peak_device_reserved_bytes', 0) / 2**20:.0f}), torch {t.get('peak_device_bytes', 0) / 2**20:.0f} MiB "
+          f"-> {r.get('peak_device_memory', float('nan')):.3f}; peak JVM heap {m['peak_heap_bytes'] / 2**20:.0f} MiB")
+    u = load("bench_unfused.json")
+    if u:
+        um = u["model"]
+        print(f"GELU epilogues: train step {m['train_step_ms']:.2f} ms fused vs {um['train_step_ms']:.2f} unfused "
+              f"({m['train_step_ms'] / um['train_step_ms']:.3f}); inference {m['infer_ms']:.2f} vs {um['infer_ms']:.2f}")
     rows = sorted(b.get("rows") or [], key=lambda x: -x["median_ms"])[:8]
     for x in rows:
         print(f"  {x['op']:10} {x['layer']:18} {x['pass']:7} {x['median_ms']:9.3f} ms {x['pct_roofline']:6.1f}% roof ({x['bound']})")

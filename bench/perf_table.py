@@ -55,9 +55,14 @@ def section(doc, path):
                f"| {fmt(ratio.get('inference'), 3)} |")
     out.append(f"| inference, images/s | {fmt(m['infer_images_s'])} | {fmt(tt.get('infer_images_s'))} | |")
     torch_mem = tt.get("peak_device_bytes", tt.get("peak_rss_bytes"))
-    out.append(f"| peak memory, MiB | {fmt(m['peak_heap_bytes'] / 2**20, 0)} (JVM heap) "
-               f"| {fmt(torch_mem / 2**20 if torch_mem else None, 0)} "
-               f"({'device' if 'peak_device_bytes' in tt else 'process RSS'}) | |")
+    torch_kind = "device, max_memory_allocated" if "peak_device_bytes" in tt else "process RSS"
+    if "peak_device_bytes" in m:   # on a device: tensors and workspaces in use, as PyTorch counts it
+        ours_mem, ours_kind = m["peak_device_bytes"], "device, in use"
+    else:
+        ours_mem, ours_kind = m["peak_heap_bytes"], "JVM heap"
+    out.append(f"| peak memory, MiB | {fmt(ours_mem / 2**20, 0)} ({ours_kind}) "
+               f"| {fmt(torch_mem / 2**20 if torch_mem else None, 0)} ({torch_kind}) "
+               + (f"| {fmt(ratio['peak_device_memory'], 3)} |" if "peak_device_memory" in ratio else "| |"))
     comp = tt.get("compiled")
     if isinstance(comp, dict) and "train_step_ms" in comp:
         out.append(f"| torch.compile step / inference, ms | | {fmt(comp['train_step_ms'], 1)} / "

@@ -59,6 +59,16 @@ public interface Backend extends AutoCloseable {
     /** Waits for queued work (no-op on the CPU). */
     default void sync() {}
 
+    /**
+     * Device memory high-water marks since the last {@link #resetDeviceMemoryPeak}: {bytes handed
+     * to tensors and workspaces (like torch.cuda.max_memory_allocated), bytes held from the driver
+     * by the caching pool (like max_memory_reserved)}; null where tensors live on the Java heap.
+     */
+    default long[] deviceMemoryPeak() { return null; }
+
+    /** Starts a new high-water mark at the current usage (no-op without device memory). */
+    default void resetDeviceMemoryPeak() {}
+
     @Override default void close() {}
 
     // ------------------------------------------------------------------ conv2d

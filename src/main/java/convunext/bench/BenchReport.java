@@ -72,6 +72,9 @@ public record BenchReport(String backend, String describe, String command, Bench
                 im, model.inferMs()[0], config.batch() / (im * 1e-3));
         o.printf("memory    peak JVM heap %.1f MiB (max heap %.0f MiB): %s%n",
                 model.peakHeapBytes() / 1048576.0, model.maxHeapBytes() / 1048576.0, model.memoryNote());
+        if (model.devicePeak() != null)
+            o.printf("device    peak %.1f MiB in use by tensors and workspaces, %.1f MiB reserved by the caching pool%n",
+                    model.devicePeak()[0] / 1048576.0, model.devicePeak()[1] / 1048576.0);
         if (!model.breakdown().isEmpty()) {
             double sum = 0;
             for (double[] v : model.breakdown().values()) sum += v[0];
@@ -95,6 +98,10 @@ public record BenchReport(String backend, String describe, String command, Bench
             o.printf("ratio     ours / pytorch: train step %.3f (%.2f× %s), inference %.3f (%.2f× %s)%n",
                     num(ratio.get("train_step")), speed(num(ratio.get("train_step"))), word(num(ratio.get("train_step"))),
                     num(ratio.get("inference")), speed(num(ratio.get("inference"))), word(num(ratio.get("inference"))));
+            if (ratio.containsKey("peak_device_memory"))
+                o.printf("ratio     peak device memory ours / pytorch (in use, max_memory_allocated): %.3f (%.1f vs %.1f MiB)%n",
+                        num(ratio.get("peak_device_memory")), model.devicePeak()[0] / 1048576.0,
+                        num(torch.get("peak_device_bytes")) / 1048576.0);
         } else if (torchError != null) {
             o.println();
             o.println("pytorch   not measured: " + torchError);
@@ -113,6 +120,8 @@ public record BenchReport(String backend, String describe, String command, Bench
         if (torch == null) return m;
         m.put("train_step", model.trainMedianMs() / num(torch.get("train_step_ms")));
         m.put("inference", model.inferMedianMs() / num(torch.get("infer_ms")));
+        if (model.devicePeak() != null && torch.get("peak_device_bytes") != null)
+            m.put("peak_device_memory", model.devicePeak()[0] / num(torch.get("peak_device_bytes")));
         return m;
     }
 
@@ -194,6 +203,10 @@ public record BenchReport(String backend, String describe, String command, Bench
         m.put("peak_heap_bytes", model.peakHeapBytes());
         m.put("max_heap_bytes", model.maxHeapBytes());
         m.put("memory_note", model.memoryNote());
+        if (model.devicePeak() != null) {
+            m.put("peak_device_bytes", model.devicePeak()[0]);
+            m.put("peak_device_reserved_bytes", model.devicePeak()[1]);
+        }
         List<Object> br = new ArrayList<>();
         for (Map.Entry<String, double[]> e : model.breakdown().entrySet()) {
             Map<String, Object> b = new LinkedHashMap<>();

@@ -13,15 +13,17 @@ import java.util.SplittableRandom;
 /**
  * The whole model: median training step (TrainStep.run: zero grads, forward, CE+Dice, backward,
  * AdamW) and median inference (TrainStep.inferLogits: eval-mode forward and the logits' download),
- * on one device-resident batch, plus the JVM heap high-water mark over both. The Backend interface
- * exposes no device-memory statistics, so on a GPU only the heap is reported (and said so).
+ * on one device-resident batch, plus the JVM heap high-water mark over both and, on a device, the
+ * device-memory high-water mark ({@link Backend#deviceMemoryPeak}) counted as bench/torch_bench.py
+ * counts PyTorch's: from after the model, optimiser and batch exist, over training and inference.
  */
 public final class ModelBench {
     private ModelBench() {}
 
     /** Times in ms, sorted; breakdown: op → {ms per step, calls per step} (empty unless asked). */
+    /** devicePeak: {bytes in use, bytes reserved from the driver} at the high-water mark, or null (heap tensors). */
     public record Result(long params, double[] trainMs, double[] inferMs, double lastLoss, long peakHeapBytes,
-                         long maxHeapBytes, String memoryNote, Map<String, double[]> breakdown) {
+                         long maxHeapBytes, String memoryNote, Map<String, double[]> breakdown, long[] devicePeak) {
         public double trainMedianMs() { return Timing.median(trainMs); }
         public double inferMedianMs() { return Timing.median(inferMs); }
     }
@@ -36,13 +38,16 @@ public final class ModelBench {
         double[] train, infer;
         double loss;
         long params;
+        long[] devicePeak;
         try (ConvUNeXt model = new ConvUNeXt(mc, be, 1); AdamW opt = AdamW.withDefaults(model.params)) {
             params = model.params.numParams();
+            be.resetDeviceMemoryPeak();
             double[] last = new double[1];
             train = Timing.run(be, Math.max(1, cfg.warmup()), cfg.steps(),
                     () -> { last[0] = TrainStep.run(model, opt, images, targets, 1e-4).loss(); return null; });
             loss = last[0];
             infer = Timing.run(be, Math.max(1, cfg.warmup()), cfg.steps(), () -> TrainStep.inferLogits(model, images));
+            devicePeak = be.deviceMemoryPeak();
         }
         long peak = HeapPeak.peakBytes();
         Map<String, double[]> ops = breakdown ? breakdown(be, mc, images, targets) : new LinkedHashMap<>();
@@ -50,9 +55,9 @@ public final class ModelBench {
         be.release(targets);
         String note = "cpu".equals(be.name())
                 ? "JVM heap high-water over the train and inference runs (sum of pool peaks; includes uncollected garbage); tensors live on the heap"
-                : "JVM heap high-water only: the Backend interface exposes no device-memory peak, so device memory is not included;"
+                : "JVM heap high-water (host side only); device memory is the separate device peak;"
                   + " the backend describes itself after the model runs as: " + be.describe();
-        return new Result(params, train, infer, loss, peak, Runtime.getRuntime().maxMemory(), note, ops);
+        return new Result(params, train, infer, loss, peak, Runtime.getRuntime().maxMemory(), note, ops, devicePeak);
     }
 
     /** Gaussian values (classes &lt; 0) or class indices 0 … classes−1 as floats. */

@@ -70,6 +70,7 @@ class BenchSmokeTest {
         @SuppressWarnings("unchecked")
         Map<String, Object> j = (Map<String, Object>) Json.parse(Files.readString(json));
         assertEquals("cpu", j.get("backend"));
+        assertFalse(((Map<?, ?>) j.get("model")).containsKey("peak_device_bytes"), "heap tensors have no device peak");
         assertEquals(EXPECTED.size(), ((List<?>) j.get("rows")).size());
         for (Object row : (List<?>) j.get("rows")) {
             @SuppressWarnings("unchecked") Map<String, Object> m = (Map<String, Object>) row;
@@ -101,6 +102,14 @@ class BenchSmokeTest {
         @SuppressWarnings("unchecked")
         Map<String, Object> j = (Map<String, Object>) Json.parse(Files.readString(json));
         assertEquals("emulated", j.get("backend"));
+        // Device memory high-water: at least the parameters (fp32) are in use, and the pool holds no less.
+        @SuppressWarnings("unchecked")
+        Map<String, Object> model = (Map<String, Object>) j.get("model");
+        double inUse = ((Number) model.get("peak_device_bytes")).doubleValue();
+        double reserved = ((Number) model.get("peak_device_reserved_bytes")).doubleValue();
+        assertTrue(inUse >= 4.0 * ((Number) model.get("params")).doubleValue(), "peak in use " + inUse);
+        assertTrue(reserved >= inUse, "reserved " + reserved + " < in use " + inUse);
+        assertTrue(out.contains("device    peak "), out);
         assertEquals(EXPECTED.size(), ((List<?>) j.get("rows")).size());
         assertNoBaseline(out, j, "none ran: cuDNN not available: the emulated device has no cuDNN (a GPU is needed); "
                 + "cuBLAS not used: the emulated device has no cuBLAS (a GPU is needed)");

@@ -91,6 +91,10 @@ public final class CudaBackend implements Backend {
 
     public DevicePool pool() { return pool; }
 
+    @Override public long[] deviceMemoryPeak() { return new long[]{pool.peakBytesInUse(), pool.peakBytesReserved()}; }
+
+    @Override public void resetDeviceMemoryPeak() { pool.resetPeak(); }
+
     /** Kernel launches so far. */
     public long launches() { return k.launches(); }
 
