@@ -69,6 +69,12 @@ public interface Backend extends AutoCloseable {
     /** Starts a new high-water mark at the current usage (no-op without device memory). */
     default void resetDeviceMemoryPeak() {}
 
+    /**
+     * A timer on device events (the caller closes it), or null where work runs on the calling
+     * threads and wall time around {@link #sync} is the measure (the CPU).
+     */
+    default EventTimer eventTimer() { return null; }
+
     @Override default void close() {}
 
     // ------------------------------------------------------------------ conv2d

@@ -18,6 +18,7 @@ public final class Bench {
         if (progress != null) {
             progress.println("bench on " + be.describe());
             progress.println(cfg.describe());
+            progress.println("timing: " + Timing.method(be));
             progress.println("whole model: " + cfg.steps() + " training steps and inferences ...");
         }
         // The model runs first, so that what the backend reports about its memory afterwards
@@ -30,13 +31,14 @@ public final class Bench {
             Ceilings c = lb.ceilings();
             List<Row> rows = layers ? lb.rows() : List.of();
             if (layers) c = Ceilings.best(c, lb.ceilings());
-            return new BenchReport(be.name(), be.describe(), command, cfg, c, rows, base == null ? null : base.status(), m, null, null);
+            return new BenchReport(be.name(), be.describe(), Timing.method(be), command, cfg, c, rows,
+                    base == null ? null : base.status(), m, null, null);
         }
     }
 
     /** The same report with PyTorch's numbers (or the reason they are missing) attached. */
     public static BenchReport withTorch(BenchReport r, Map<String, Object> torch, String error) {
-        return new BenchReport(r.backend(), r.describe(), r.command(), r.config(), r.ceilings(), r.rows(), r.baselines(), r.model(),
+        return new BenchReport(r.backend(), r.describe(), r.timing(), r.command(), r.config(), r.ceilings(), r.rows(), r.baselines(), r.model(),
                 torch, error);
     }
 }

@@ -10,9 +10,10 @@ import java.util.Map;
  * The results of one `bench` run: the fixed-width table for stdout and the JSON document that
  * bench/perf_table.py turns into README's performance section. {@code baselines} is the one line
  * about the vendor-library column ({@link Baselines#status}; null without op rows), {@code torch}
- * the object bench/torch_bench.py printed (or null), {@code torchError} why it is missing.
+ * the object bench/torch_bench.py printed (or null), {@code torchError} why it is missing,
+ * {@code timing} how times were taken ({@link Timing#method}).
  */
-public record BenchReport(String backend, String describe, String command, BenchConfig config, Ceilings ceilings,
+public record BenchReport(String backend, String describe, String timing, String command, BenchConfig config, Ceilings ceilings,
                           List<Row> rows, String baselines, ModelBench.Result model, Map<String, Object> torch,
                           String torchError) {
 
@@ -51,6 +52,7 @@ public record BenchReport(String backend, String describe, String command, Bench
         o.println();
         o.println("backend   " + describe);
         o.println("config    " + config.describe());
+        o.println("timing    " + timing);
         o.printf("machine   %d CPU threads, load average %.2f (other processes slow both sides of a comparison)%n",
                 Runtime.getRuntime().availableProcessors(),
                 java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
@@ -166,6 +168,7 @@ public record BenchReport(String backend, String describe, String command, Bench
         j.put("schema", SCHEMA);
         j.put("backend", backend);
         j.put("describe", describe);
+        j.put("timing", timing);
         j.put("command", command);
         j.put("java", System.getProperty("java.version"));
         j.put("cpu_threads", Runtime.getRuntime().availableProcessors());

@@ -62,6 +62,7 @@ public final class TimedBackend implements Backend {
     @Override public void sync() { in.sync(); }
     @Override public long[] deviceMemoryPeak() { return in.deviceMemoryPeak(); }
     @Override public void resetDeviceMemoryPeak() { in.resetDeviceMemoryPeak(); }
+    @Override public convunext.backend.EventTimer eventTimer() { return in.eventTimer(); }
 
     @Override public Tensor conv2d(Tensor x, Tensor w, Tensor b, int s, int p, boolean r) {
         return t("conv2d " + w.dim(2) + "x" + w.dim(3), () -> in.conv2d(x, w, b, s, p, r));

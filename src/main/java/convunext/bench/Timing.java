@@ -1,15 +1,18 @@
 package convunext.bench;
 
 import convunext.backend.Backend;
+import convunext.backend.EventTimer;
 import convunext.backend.LossResult;
 import convunext.tensor.Tensor;
 import java.util.Arrays;
 import java.util.function.Supplier;
 
 /**
- * Wall-clock timing of one op on a backend: warm-up calls (JIT, first touch, the device pool),
- * then {@code reps} timed calls, each between two {@link Backend#sync()} so that queued device
- * work is inside the timed region. Results are released after each call, outside the timing.
+ * Timing of one op on a backend: warm-up calls (JIT, first touch, the device pool), then
+ * {@code reps} timed calls. On a device the time is between two events recorded in the device's
+ * queue ({@link Backend#eventTimer}: CUDA events on a GPU), so it is the kernels' time without
+ * the host's launch and synchronisation overhead; on the CPU it is wall time between two
+ * {@link Backend#sync()}. Results are released after each call, outside the timing.
  */
 public final class Timing {
     private Timing() {}
@@ -19,16 +22,32 @@ public final class Timing {
         if (reps < 1) throw new IllegalArgumentException("reps must be ≥ 1, got " + reps);
         for (int i = 0; i < warmup; i++) release(be, op.get());
         double[] ms = new double[reps];
-        for (int i = 0; i < reps; i++) {
-            be.sync();
-            long t0 = System.nanoTime();
-            Object r = op.get();
-            be.sync();
-            ms[i] = (System.nanoTime() - t0) / 1e6;
-            release(be, r);
+        try (EventTimer ev = be.eventTimer()) {
+            for (int i = 0; i < reps; i++) {
+                be.sync();
+                Object r;
+                if (ev != null) {
+                    ev.start();
+                    r = op.get();
+                    ms[i] = ev.stopMs();
+                } else {
+                    long t0 = System.nanoTime();
+                    r = op.get();
+                    be.sync();
+                    ms[i] = (System.nanoTime() - t0) / 1e6;
+                }
+                release(be, r);
+            }
         }
         Arrays.sort(ms);
         return ms;
+    }
+
+    /** How {@link #run} measures on this backend, for reports. */
+    public static String method(Backend be) {
+        try (EventTimer ev = be.eventTimer()) {
+            return ev == null ? "wall clock between syncs" : ev.kind();
+        }
     }
 
     /** Median of sorted values (mean of the middle two for an even count). */

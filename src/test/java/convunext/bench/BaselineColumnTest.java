@@ -21,7 +21,7 @@ class BaselineColumnTest {
         Ceilings c = new Ceilings(new Row("copy", "ceiling", "-", "1", 1.0, 1.0, OpCost.copy(1L << 24)),
                 new Row("linear", "ceiling", "fwd", "x", 1.0, 1.0, OpCost.linear(1, 256, 256, 1L << 16)));
         ModelBench.Result m = new ModelBench.Result(1000, new double[]{5}, new double[]{2}, 0.5, 1 << 20, 1 << 30, "note", Map.of(), null);
-        return new BenchReport("cuda", "a GPU", "bench --layers", BenchConfig.gpu(), c, rows, status, m, null, null);
+        return new BenchReport("cuda", "a GPU", "CUDA events", "bench --layers", BenchConfig.gpu(), c, rows, status, m, null, null);
     }
 
     static String print(BenchReport r) {

@@ -71,6 +71,7 @@ class BenchSmokeTest {
         Map<String, Object> j = (Map<String, Object>) Json.parse(Files.readString(json));
         assertEquals("cpu", j.get("backend"));
         assertFalse(((Map<?, ?>) j.get("model")).containsKey("peak_device_bytes"), "heap tensors have no device peak");
+        assertEquals("wall clock between syncs", j.get("timing"));
         assertEquals(EXPECTED.size(), ((List<?>) j.get("rows")).size());
         for (Object row : (List<?>) j.get("rows")) {
             @SuppressWarnings("unchecked") Map<String, Object> m = (Map<String, Object>) row;
@@ -110,6 +111,7 @@ class BenchSmokeTest {
         assertTrue(inUse >= 4.0 * ((Number) model.get("params")).doubleValue(), "peak in use " + inUse);
         assertTrue(reserved >= inUse, "reserved " + reserved + " < in use " + inUse);
         assertTrue(out.contains("device    peak "), out);
+        assertTrue(String.valueOf(j.get("timing")).contains("events"), "timing " + j.get("timing"));
         assertEquals(EXPECTED.size(), ((List<?>) j.get("rows")).size());
         assertNoBaseline(out, j, "none ran: cuDNN not available: the emulated device has no cuDNN (a GPU is needed); "
                 + "cuBLAS not used: the emulated device has no cuBLAS (a GPU is needed)");

@@ -95,6 +95,8 @@ public final class CudaBackend implements Backend {
 
     @Override public void resetDeviceMemoryPeak() { pool.resetPeak(); }
 
+    @Override public convunext.backend.EventTimer eventTimer() { return new DeviceEventTimer(device); }
+
     /** Kernel launches so far. */
     public long launches() { return k.launches(); }
 

@@ -42,5 +42,16 @@ public interface Device extends AutoCloseable {
     /** {free, total} device memory in bytes. */
     long[] memInfo();
 
+    /** A new timing event (cuEventCreate); a handle for the three calls below. */
+    long eventCreate();
+
+    /** Records {@code event} after all work launched so far (cuEventRecord on the default stream). */
+    void eventRecord(long event);
+
+    /** Waits for {@code end}, then the device time in ms from {@code start} to {@code end} (cuEventElapsedTime). */
+    float eventElapsedMs(long start, long end);
+
+    void eventDestroy(long event);
+
     @Override void close();
 }

@@ -125,6 +125,33 @@ public final class EmulatedDevice implements Device {
 
     @Override public void synchronize() { check("synchronize"); }
 
+    // Events: launches run to completion before returning, so the host clock at each record is the
+    // time at that point of the device's queue.
+    private final java.util.Map<Long, Long> events = new java.util.HashMap<>();
+    private long nextEvent = 1;
+
+    @Override public synchronized long eventCreate() {
+        check("eventCreate");
+        events.put(nextEvent, Long.MIN_VALUE);
+        return nextEvent++;
+    }
+
+    @Override public synchronized void eventRecord(long event) {
+        check("eventRecord");
+        if (!events.containsKey(event)) throw new CudaError("eventRecord: no event #" + event);
+        events.put(event, System.nanoTime());
+    }
+
+    @Override public synchronized float eventElapsedMs(long start, long end) {
+        check("eventElapsedMs");
+        Long s = events.get(start), e = events.get(end);
+        if (s == null || e == null) throw new CudaError("eventElapsedMs: no event #" + (s == null ? start : end));
+        if (s == Long.MIN_VALUE || e == Long.MIN_VALUE) throw new CudaError("eventElapsedMs: an event was never recorded");
+        return (e - s) / 1e6f;
+    }
+
+    @Override public synchronized void eventDestroy(long event) { events.remove(event); }
+
     @Override public long[] memInfo() {
         long[] s = EmuNative.state();
         return new long[] {s[7], s[8]};

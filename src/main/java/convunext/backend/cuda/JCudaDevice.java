@@ -15,6 +15,8 @@ import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUevent;
+import jcuda.driver.CUevent_flags;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUfunction_attribute;
 import jcuda.driver.CUmodule;
@@ -37,6 +39,8 @@ public final class JCudaDevice implements Device {
     private final Map<String, CUmodule> modules = new HashMap<>();
     private final Map<String, CUfunction> functions = new HashMap<>();
     private final Map<String, Integer> sharedSet = new HashMap<>();
+    private final Map<Long, CUevent> events = new HashMap<>();
+    private long nextEvent = 1;
     private final boolean syncEveryLaunch = "1".equals(System.getenv("CONVUNEXT_CUDA_SYNC"));
     private Thread boundThread;
     private boolean closed;
@@ -270,9 +274,47 @@ public final class JCudaDevice implements Device {
         return new long[] {free[0], total[0]};
     }
 
+    @Override public long eventCreate() {
+        bind("cuEventCreate");
+        CUevent e = new CUevent();
+        call("cuEventCreate", () -> cuEventCreate(e, CUevent_flags.CU_EVENT_DEFAULT));
+        long id = nextEvent++;
+        events.put(id, e);
+        return id;
+    }
+
+    private CUevent event(String what, long id) {
+        CUevent e = events.get(id);
+        if (e == null) throw new CudaError(what + ": no event #" + id + " (destroyed, or from another device)");
+        return e;
+    }
+
+    @Override public void eventRecord(long id) {
+        bind("cuEventRecord");
+        CUevent e = event("cuEventRecord", id);
+        call("cuEventRecord", () -> cuEventRecord(e, null));   // null: the default stream, where every launch goes
+    }
+
+    @Override public float eventElapsedMs(long start, long end) {
+        bind("cuEventElapsedTime");
+        CUevent s = event("cuEventElapsedTime", start), e = event("cuEventElapsedTime", end);
+        call("cuEventSynchronize", () -> cuEventSynchronize(e));
+        float[] ms = {0};
+        call("cuEventElapsedTime", () -> cuEventElapsedTime(ms, s, e));
+        return ms[0];
+    }
+
+    @Override public void eventDestroy(long id) {
+        CUevent e = events.remove(id);
+        if (e == null || closed) return;   // cuCtxDestroy frees a closed context's events
+        bind("cuEventDestroy");
+        call("cuEventDestroy", () -> cuEventDestroy(e));
+    }
+
     @Override public void close() {
         if (closed) return;
         closed = true;
+        events.clear();
         functions.clear();
         modules.clear();
         call("cuCtxDestroy", () -> cuCtxDestroy(context));

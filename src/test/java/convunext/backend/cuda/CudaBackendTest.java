@@ -52,6 +52,28 @@ class CudaBackendTest {
         }
     }
 
+    /** Device events time queued work: positive, finite, reusable; the timer is bench's default here. */
+    @Test void eventTimerMeasuresDeviceWork() {
+        try (Parity p = new Parity(92)) {
+            CudaBackend be = p.cuda;
+            Tensor x = be.upload(p.gauss(3 * 5 * 33 * 35), 3, 5, 33, 35);
+            Tensor w = be.upload(p.gauss(5 * 49), 5, 1, 7, 7), b = be.upload(p.gauss(5), 5);
+            try (convunext.backend.EventTimer ev = be.eventTimer()) {
+                assertTrue(ev != null && !ev.kind().isEmpty());
+                for (int i = 0; i < 3; i++) {
+                    be.sync();
+                    ev.start();
+                    Tensor y = be.dwconv7(x, w, b);
+                    double ms = ev.stopMs();
+                    assertTrue(ms > 0 && ms < 60_000, "event time " + ms + " ms");
+                    be.release(y);
+                }
+                assertThrows(IllegalStateException.class, ev::stopMs, "stop without start");
+            }
+            assertTrue(convunext.bench.Timing.method(be).contains("events"), convunext.bench.Timing.method(be));
+        }
+    }
+
     @Test void failedLaunchNamesOpKernelAndShapes() {
         DevicePoolTest.FakeDevice d = new DevicePoolTest.FakeDevice() {
             @Override public void launch(String kernel, int[] grid, int[] block, int sharedBytes, KernelArgs args) {

@@ -43,6 +43,10 @@ class DevicePoolTest {
         @Override public void launch(String kernel, int[] grid, int[] block, int sharedBytes, KernelArgs args) {}
         @Override public void synchronize() {}
         @Override public long[] memInfo() { return new long[]{0, 0}; }
+        @Override public long eventCreate() { return 1; }
+        @Override public void eventRecord(long e) {}
+        @Override public float eventElapsedMs(long s, long e) { return 0; }
+        @Override public void eventDestroy(long e) {}
         @Override public void close() {}
     }
 

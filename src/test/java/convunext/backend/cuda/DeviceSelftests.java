@@ -51,6 +51,29 @@ abstract class DeviceSelftests {
 
     static int[] d(int... v) { return v; }
 
+    /** Events around queued work: elapsed time ≥ 0 and finite; bad handles are errors, not crashes. */
+    @Test void events() {
+        int n = 1 << 16;
+        long px = upload(random(n, 3)), py = upload(random(n, 4));
+        long a = dev.eventCreate(), b = dev.eventCreate();
+        try {
+            assertThrows(CudaError.class, () -> dev.eventElapsedMs(a, b + 1000), "unknown event");
+            for (int i = 0; i < 2; i++) {
+                dev.eventRecord(a);
+                dev.launch("selftest_saxpy", d((n + 255) / 256), d(256), 0, new KernelArgs().ptr(py).ptr(px).f32(0.5f).i32(n));
+                dev.eventRecord(b);
+                float ms = dev.eventElapsedMs(a, b);
+                assertTrue(ms >= 0 && ms < 60_000, "elapsed " + ms + " ms");
+            }
+        } finally {
+            dev.eventDestroy(a);
+            dev.eventDestroy(b);
+            dev.free(px);
+            dev.free(py);
+        }
+        assertThrows(CudaError.class, () -> dev.eventRecord(a), "destroyed event");
+    }
+
     @Test void saxpy() {
         int n = 1003;
         float[] x = random(n, 1), y = random(n, 2);
