@@ -128,6 +128,25 @@ public final class F {
         }, a, b);
     }
 
+    /**
+     * gelu(a + b) in one pass ({@link Backend#addGelu}), ConvNeXt's block output gelu(x + norm2(·)).
+     * Saves what the unfused F.gelu(F.add(a, b)) would: the sum, which GELU's backward needs, and
+     * only when a gradient will flow; inference keeps nothing but the output. Backward:
+     * geluBackward(pre, gy) is the gradient of both inputs (one gets a copy, as in {@link #add}).
+     */
+    public static Var addGelu(Tape t, Var a, Var b) {
+        Backend be = t.backend();
+        boolean rec = t.recording() && (g(a) || g(b));
+        Tensor[] r = be.addGelu(a.value, b.value, rec);
+        if (!rec) return t.record(r[0], gy -> {});
+        Tensor pre = t.own(r[1]);
+        return t.record(r[0], gy -> {
+            Tensor d = be.geluBackward(pre, gy);
+            if (g(a) && g(b)) t.accumulate(b, copy(be, d));
+            t.accumulate(g(a) ? a : b, d);
+        }, a, b);
+    }
+
     /** u = g[:, :C] + s. */
     public static Var gateIn(Tape t, Var gate, Var skip) {
         Backend be = t.backend();

@@ -161,6 +161,16 @@ public interface Backend extends AutoCloseable {
     /** a + b (same shape). */
     Tensor add(Tensor a, Tensor b);
 
+    /**
+     * Residual add then exact GELU in one pass: pre = a + b, out = gelu(pre) (same shape).
+     * Returns {out, pre}; pre is written only when {@code keepPre} (training: GELU's backward
+     * needs it), else null. ConvNeXt's block output gelu(x + norm2(·)): unfused, add writes the
+     * sum and gelu reads it back; fused, a and b are read once and out (plus pre when training)
+     * written, which saves the sum's read (and its write in inference). Backward needs no op of
+     * its own: geluBackward(pre, dy) is the gradient of both a and b.
+     */
+    Tensor[] addGelu(Tensor a, Tensor b, boolean keepPre);
+
     // ------------------------------------------------------------------ gated skip attention
 
     /**

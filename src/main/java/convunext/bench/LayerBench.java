@@ -222,6 +222,12 @@ public final class LayerBench {
         time(out, "linearBackwardDataGelu", "pwconv2 dx·GELU'", "bwd", sh2, OpCost.linearBackwardDataGelu(n, 4 * c, c, p),
                 () -> be.linearBackwardDataGelu(w2, dy2, x4));
         time(out, "add", "block residual", "fwd", s(n, c, sz, sz), OpCost.add(n * c * p), () -> be.add(x, dy2));
+        // The block's output GELU fused with the residual add (what the model runs; compare with add
+        // fwd + a gelu over C channels).
+        time(out, "addGelu", "block residual+GELU", "fwd", s(n, c, sz, sz), OpCost.addGelu(n * c * p, true),
+                () -> be.addGelu(x, dy2, true));
+        time(out, "addGelu", "block residual+GELU", "infer", s(n, c, sz, sz), OpCost.addGelu(n * c * p, false),
+                () -> be.addGelu(x, dy2, false));
         releaseLive();
     }
 

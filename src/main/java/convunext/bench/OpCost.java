@@ -112,6 +112,12 @@ public record OpCost(double bytes, double flops) {
     /** add: read a, b, write y; 1 FLOP. */
     public static OpCost add(long e) { return new OpCost(F * 3 * e, e); }
 
+    /**
+     * addGelu: read a, b; write out, and pre when {@code keepPre} (training); 1 + 5 FLOPs. Unfused,
+     * the same work costs {@link #add} + {@link #gelu}: one more pass over the sum.
+     */
+    public static OpCost addGelu(long e, boolean keepPre) { return new OpCost(F * (keepPre ? 4 : 3) * e, 6.0 * e); }
+
     /** gateIn, E = N·C·P of the skip: read g[:,0:C] and s, write u; 1 FLOP. */
     public static OpCost gateIn(long e) { return new OpCost(F * 3 * e, e); }
 

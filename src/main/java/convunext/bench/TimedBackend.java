@@ -105,6 +105,7 @@ public final class TimedBackend implements Backend {
     @Override public Tensor gelu(Tensor x) { return t("gelu", () -> in.gelu(x)); }
     @Override public Tensor geluBackward(Tensor x, Tensor dy) { return t("gelu bwd", () -> in.geluBackward(x, dy)); }
     @Override public Tensor add(Tensor a, Tensor b) { return t("add", () -> in.add(a, b)); }
+    @Override public Tensor[] addGelu(Tensor a, Tensor b, boolean keep) { return t("add+gelu", () -> in.addGelu(a, b, keep)); }
     @Override public Tensor gateIn(Tensor g, Tensor s) { return t("gate", () -> in.gateIn(g, s)); }
     @Override public Tensor gateOut(Tensor a, Tensor s, Tensor g) { return t("gate", () -> in.gateOut(a, s, g)); }
     @Override public Tensor[] gateOutBackward(Tensor a, Tensor s, Tensor g, Tensor d) { return t("gate bwd", () -> in.gateOutBackward(a, s, g, d)); }

@@ -27,7 +27,7 @@ final class Blocks {
             int mark = t.mark();
             Var y = norm1.forward(t, dwconv.forward(t, x), train);
             y = F.mlp(t, y, pw1.w.var(), pw1.b.var(), pw2.w.var(), pw2.b.var());   // pwconv1 → GELU → pwconv2
-            return t.releaseSince(mark, F.gelu(t, F.add(t, x, norm2.forward(t, y, train))));
+            return t.releaseSince(mark, F.addGelu(t, x, norm2.forward(t, y, train)));   // GELU(x + ·), one pass
         }
     }
 

@@ -28,6 +28,7 @@ class BenchSmokeTest {
             "batchnorm level0 fwd", "batchnorm level0 bwd", "batchnorm level0 eval", "layernorm level0 fwd", "layernorm level0 bwd",
             "linear pwconv1 C→4C fwd", "linear pwconv1 C→4C bwd", "gelu after pwconv1 fwd", "gelu after pwconv1 bwd",
             "linear pwconv2 4C→C fwd", "linear pwconv2 4C→C bwd", "add block residual fwd",
+            "addGelu block residual+GELU fwd", "addGelu block residual+GELU infer",
             "linearGelu pwconv1+GELU C→4C fwd", "linearGelu pwconv1+GELU C→4C infer",
             "linearBackwardDataGelu pwconv2 dx·GELU' bwd",
             "gate up4 gateIn fwd", "gate up4 gateIn bwd", "gate up4 gateOut fwd", "gate up4 gateOut bwd",

@@ -145,6 +145,10 @@ public final class CpuBackend implements Backend {
 
     @Override public Tensor add(Tensor a, Tensor b) { return CpuElementwise.add(this, a, b); }
 
+    @Override public Tensor[] addGelu(Tensor a, Tensor b, boolean keepPre) {
+        return CpuElementwise.addGelu(this, a, b, keepPre, SimdOps.BEST);
+    }
+
     @Override public Tensor gateIn(Tensor g, Tensor s) { return CpuElementwise.gateIn(this, g, s); }
 
     @Override public Tensor gateOut(Tensor a, Tensor s, Tensor g) { return CpuElementwise.gateOut(this, a, s, g); }

@@ -6,7 +6,7 @@ import convunext.tensor.Tensor;
 /**
  * Element-wise ops, threaded over contiguous chunks: exact GELU ({@link SimdOps}; the erfc fit
  * has relative error below 1.2e-7 everywhere, so Φ(x) stays accurate in the far negative tail),
- * add, and the gated skip attention (σ, tanh; vector float, scalar double fallback).
+ * add, add then GELU in one pass, and the gated skip attention (σ, tanh; vector float, scalar double fallback).
  */
 final class CpuElementwise {
     private CpuElementwise() {}
@@ -55,6 +55,35 @@ final class CpuElementwise {
             for (int i = s; i < e; i++) ya[yo + i] = aa[ao + i] + ba[bo + i];
         });
         return y;
+    }
+
+    /**
+     * Floats per add-then-GELU step of {@link #addGelu}: the sum (4 KiB) stays in L1 between its
+     * write and GELU's read. A multiple of the vector lengths (4, 8, 16 floats), so each chunk's
+     * vector/scalar split, hence every bit of the result, is the one {@link #gelu} gives on the sum.
+     */
+    private static final int ADD_GELU_STEP = 1024;
+
+    /**
+     * {out = gelu(a + b), pre = a + b (null unless keepPre)} in one pass: per step of
+     * {@link #ADD_GELU_STEP} floats the sum is written (to pre, else to out) and {@code ops.gelu}
+     * (the unfused op's code) turns it into out while it is in L1. Chunks as {@link #gelu}'s, so
+     * the result equals gelu(add(a, b)) bit for bit at the same thread count; no scratch arrays.
+     */
+    static Tensor[] addGelu(CpuBackend be, Tensor a, Tensor b, boolean keepPre, SimdOps ops) {
+        Shapes.same("addGelu", a, b);
+        Tensor out = be.empty(a.shape()), pre = keepPre ? be.empty(a.shape()) : null;
+        Tensor s = keepPre ? pre : out;
+        float[] aa = a.array(), ba = b.array(), sa = s.array(), oa = out.array();
+        int ao = a.off(), bo = b.off(), so = s.off(), oo = out.off();
+        CpuThreads.chunks(a.size(), GRAIN, 2, (lo, hi) -> {
+            for (int i = lo; i < hi; i += ADD_GELU_STEP) {
+                int e = Math.min(hi, i + ADD_GELU_STEP);
+                for (int j = i; j < e; j++) sa[so + j] = aa[ao + j] + ba[bo + j];
+                ops.gelu(sa, so + i, oa, oo + i, e - i);
+            }
+        });
+        return new Tensor[] {out, pre};
     }
 
     private static int checkGate(String op, Tensor g, Tensor s) {

@@ -28,6 +28,7 @@ import convunext.tensor.Tensor;
  * default, with or without cuBLAS (they save a pass over the 4C-channel hidden tensor);
  * {@code -Dconvunext.cuda.fuseGelu=false} selects the composition instead (the GEMM, or its data
  * gradient alone, on cuBLAS when present, then gelu.cu's kernels), so a device run can compare both.
+ * The same switch selects, for {@link #addGelu}, gelu.cu's add_gelu_forward or add then gelu.
  */
 public final class CudaBackend implements Backend {
     private final Device device;
@@ -240,6 +241,14 @@ public final class CudaBackend implements Backend {
     @Override public Tensor geluBackward(Tensor x, Tensor dy) { return gelu.geluBackward(x, dy); }
 
     @Override public Tensor add(Tensor a, Tensor b) { return elementwise.add(a, b); }
+
+    @Override public Tensor[] addGelu(Tensor a, Tensor b, boolean keepPre) {
+        if (fuseGelu) return gelu.addGelu(a, b, keepPre);
+        Shapes.same("addGelu", a, b);
+        Tensor pre = add(a, b), out = gelu(pre);
+        if (!keepPre) { release(pre); pre = null; }
+        return new Tensor[]{out, pre};
+    }
 
     @Override public Tensor gateIn(Tensor g, Tensor s) { return gate.gateIn(g, s); }
 

@@ -39,6 +39,11 @@ class ShuffledScheduleParityTest {
             t.bm64TwoRowTilesNoBiasKeepPre();
             t.bm64JustOver32BiasNoPre();
         });
+        m.put("add+gelu", p -> {
+            AddGeluParityTest t = new AddGeluParityTest();
+            t.onePartialBlockKeepPre();
+            t.severalBlocksNoPre();
+        });
         m.put("conv2d", p -> {
             Conv2dParityTest t = new Conv2dParityTest();
             t.stem7x7Reflect();
@@ -113,8 +118,10 @@ class ShuffledScheduleParityTest {
     /** Points the reused parity classes at {@code p}; returns what they held. */
     private static Parity[] setParity(Parity p) {
         Parity[] old = {GemmParityTest.p, Conv2dParityTest.p, Dwconv7ParityTest.p, NormParityTest.p,
-                ElementwiseParityTest.p, LayoutParityTest.p, LossParityTest.p, AdamwParityTest.p, LinearGeluParityTest.p};
+                ElementwiseParityTest.p, LayoutParityTest.p, LossParityTest.p, AdamwParityTest.p, LinearGeluParityTest.p,
+                AddGeluParityTest.p};
         GemmParityTest.p = Conv2dParityTest.p = Dwconv7ParityTest.p = NormParityTest.p = LinearGeluParityTest.p = p;
+        AddGeluParityTest.p = p;
         ElementwiseParityTest.p = LayoutParityTest.p = LossParityTest.p = AdamwParityTest.p = p;
         return old;
     }
@@ -129,5 +136,6 @@ class ShuffledScheduleParityTest {
         LossParityTest.p = old[6];
         AdamwParityTest.p = old[7];
         LinearGeluParityTest.p = old[8];
+        AddGeluParityTest.p = old[9];
     }
 }

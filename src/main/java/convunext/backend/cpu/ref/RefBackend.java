@@ -163,6 +163,10 @@ public final class RefBackend implements Backend {
         return fromD(RefElementwise.add(toD(a), toD(b)));
     }
 
+    @Override public Tensor[] addGelu(Tensor a, Tensor b, boolean keepPre) {
+        return fromD(RefAddGelu.addGelu(toD(a), toD(b), keepPre));
+    }
+
     @Override public Tensor gateIn(Tensor g, Tensor s) {
         return fromD(RefGate.gateIn(toD(g), toD(s)));
     }

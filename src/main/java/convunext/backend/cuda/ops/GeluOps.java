@@ -4,7 +4,7 @@ import convunext.backend.cuda.KernelArgs;
 import convunext.tensor.Shapes;
 import convunext.tensor.Tensor;
 
-/** Launches gelu.cu (exact erf GELU) over flat buffers. */
+/** Launches gelu.cu (exact erf GELU, and the residual add fused with it) over flat buffers. */
 public final class GeluOps {
     private final Launcher k;
 
@@ -25,5 +25,15 @@ public final class GeluOps {
             k.launch("geluBackward", new Tensor[]{x, dy}, "gelu_backward", Launcher.grid1D(x.numel()),
                     Launcher.block1D(), 0, new KernelArgs().ptr(k.ptr(x)).ptr(k.ptr(dy)).ptr(k.ptr(dx)).i64(x.numel()));
         return dx;
+    }
+
+    /** {out = gelu(a + b), pre = a + b (null unless keepPre)}: add_gelu_forward, one pass. */
+    public Tensor[] addGelu(Tensor a, Tensor b, boolean keepPre) {
+        Shapes.same("addGelu", a, b);
+        Tensor out = k.empty(a.shape()), pre = keepPre ? k.empty(a.shape()) : null;
+        if (a.numel() > 0)
+            k.launch("addGelu", new Tensor[]{a, b}, "add_gelu_forward", Launcher.grid1D(a.numel()), Launcher.block1D(), 0,
+                    new KernelArgs().ptr(k.ptr(a)).ptr(k.ptr(b)).ptr(k.ptr(out)).ptr(k.ptrOrNull(pre)).i64(a.numel()));
+        return new Tensor[]{out, pre};
     }
 }
