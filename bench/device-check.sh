@@ -163,6 +163,11 @@ if b:
         um = u["model"]
         print(f"GELU epilogues: train step {m['train_step_ms']:.2f} ms fused vs {um['train_step_ms']:.2f} unfused "
               f"({m['train_step_ms'] / um['train_step_ms']:.3f}); inference {m['infer_ms']:.2f} vs {um['infer_ms']:.2f}")
+    copy = b["ceilings"]["copy_gb_s"]
+    for x in b.get("rows") or []:   # the target: dwconv7 forward and backward at >= 70 % of the copy rate
+        if x["op"] == "dwconv7":
+            base = f"; cuDNN {x['baseline_ms']:.3f} ms (ours/cuDNN {x['ratio_ours_over_baseline']:.2f})" if "baseline_ms" in x else ""
+            print(f"dwconv7 {x['pass']}: {x['median_ms']:.3f} ms, {x['gb_s']:.0f} GB/s = {100 * x['gb_s'] / copy:.0f} % of copy{base}")
     rows = sorted(b.get("rows") or [], key=lambda x: -x["median_ms"])[:8]
     for x in rows:
         print(f"  {x['op']:10} {x['layer']:18} {x['pass']:7} {x['median_ms']:9.3f} ms {x['pct_roofline']:6.1f}% roof ({x['bound']})")
