@@ -70,19 +70,18 @@ final class CpuConv2d {
         int rows = g.rows(), cols = g.cols(), plane = g.ci * g.h * g.w;
         float[] col = new float[rows * cols];
         float[] dcol = needDx ? new float[rows * cols] : null;
+        double[] s = hasBias ? new double[g.co] : null;   // db, summed by the dW GEMM (see CpuLinear)
         for (int i = 0; i < g.n; i++) {
             int dyi = dy.off() + i * g.co * cols;
             im2col(g, x.array(), x.off() + i * plane, col);
-            CpuGemm.gemm(g.co, rows, cols, dy.array(), dyi, cols, 1, col, 0, 1, cols, dw.array(), dw.off(), rows, i > 0);
+            CpuGemm.gemm(g.co, rows, cols, dy.array(), dyi, cols, 1, col, 0, 1, cols, dw.array(), dw.off(), rows, i > 0, s);
             if (needDx) {
                 CpuGemm.gemm(rows, cols, g.co, w.array(), w.off(), 1, rows, dy.array(), dyi, cols, 1, dcol, 0, cols, false);
                 col2im(g, dcol, dx.array(), dx.off() + i * plane);
             }
         }
-        if (hasBias) {
-            double[] s = CpuReduce.channelSums(dy.array(), dy.off(), g.n, g.co, cols);
+        if (hasBias)
             for (int o = 0; o < g.co; o++) db.array()[db.off() + o] = (float) s[o];
-        }
         return new Tensor[] {dx, dw, db};
     }
 

@@ -21,8 +21,12 @@ public final class CpuGemm {
     private static final int MC = MR * 24;
     /** N block: the packed B block (KC·NC floats) fits L2 next to A. */
     private static final int NC = NR * 16;
-    /** Dot-product path: K of at least this, K blocks of DOT_KC, B rows in blocks of DOT_NC. */
-    private static final int DOT_MIN_K = 512, DOT_KC = 1024, DOT_NC = 64;
+    /**
+     * Dot-product path: K of at least this, K blocks of DOT_KC, B rows in blocks of DOT_NC. Each K
+     * block of an A row is streamed from memory once per block of B rows; at DOT_KC 1024 (4 KB
+     * segments) dW ran 15–20% slower than at 4096 (bench/NOTES.md, CPU round 6).
+     */
+    private static final int DOT_MIN_K = 512, DOT_KC = 4096, DOT_NC = 32;
     /** Below this many flops threading costs more than it saves. */
     private static final long PARALLEL_FLOPS = 4_000_000;
 
@@ -62,6 +66,20 @@ public final class CpuGemm {
     }
 
     /**
+     * As {@link #gemm(int, int, int, float[], int, int, int, float[], int, int, int, float[], int, int, boolean)},
+     * and also aRowSums[i] += Σ_p A[i][p] (the linear bias gradient, A = dY). On the dot path each
+     * row's K block is summed just before its first tiles, which then find it in cache: a separate
+     * pass re-read all of dY from memory. Sums are per K block in float, added up in double, taken by the part
+     * of the split that holds column 0, so they do not depend on the thread count.
+     */
+    public static void gemm(int m, int n, int k,
+                            float[] a, int aOff, int aRs, int aCs,
+                            float[] b, int bOff, int bRs, int bCs,
+                            float[] c, int cOff, int ldc, boolean accumulate, double[] aRowSums) {
+        gemm(m, n, k, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff, ldc, accumulate, null, 0, null, aRowSums);
+    }
+
+    /**
      * As {@link #gemm(int, int, int, float[], int, int, int, float[], int, int, int, float[], int, int, boolean)};
      * without {@code accumulate}, a non-null {@code bias} gives C[i][j] = bias[biasOff + i] + (A·B)[i][j].
      */
@@ -81,12 +99,29 @@ public final class CpuGemm {
                             float[] b, int bOff, int bRs, int bCs,
                             float[] c, int cOff, int ldc, boolean accumulate, float[] bias, int biasOff,
                             Epilogue epilogue) {
+        gemm(m, n, k, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff, ldc, accumulate, bias, biasOff, epilogue, null);
+    }
+
+    private static void gemm(int m, int n, int k,
+                             float[] a, int aOff, int aRs, int aCs,
+                             float[] b, int bOff, int bRs, int bCs,
+                             float[] c, int cOff, int ldc, boolean accumulate, float[] bias, int biasOff,
+                             Epilogue epilogue, double[] aRowSums) {
         if (m <= 0 || n <= 0) return;
-        Job job = new Job(k, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff, ldc, accumulate, bias, biasOff, epilogue);
         // Both operands contiguous along a long K (dY·Xᵀ): dot-product blocks, no packing. Not with
         // an epilogue: its K loop is outermost (C is finished only at the very end, out of cache),
         // its splits are dotRows wide, and no epilogue caller has this layout (dW has no epilogue).
         boolean dot = epilogue == null && aCs == 1 && bRs == 1 && k >= DOT_MIN_K;
+        if (aRowSums != null && !dot) {   // K < DOT_MIN_K (or strided A): small, a plain pass
+            for (int i = 0; i < m; i++) {
+                double s = 0;
+                for (int p = 0; p < k; p++) s += a[aOff + i * aRs + p * aCs];
+                aRowSums[i] += s;
+            }
+            aRowSums = null;
+        }
+        Job job = new Job(k, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff, ldc, accumulate, bias, biasOff, epilogue,
+                aRowSums);
         int mTile = dot ? KERNEL.dotRows() : MR, nTile = dot ? KERNEL.dotRows() : NR;
         int threads = CpuThreads.threads();
         long flops = 2L * m * n * k;
@@ -106,7 +141,7 @@ public final class CpuGemm {
 
     private record Job(int k, float[] a, int aOff, int aRs, int aCs, float[] b, int bOff, int bRs, int bCs,
                        float[] c, int cOff, int ldc, boolean accumulate, float[] bias, int biasOff,
-                       Epilogue epilogue) {
+                       Epilogue epilogue, double[] rowSums) {
 
         void run(int i0, int i1, int j0, int j1, boolean dot) {
             if (i0 >= i1 || j0 >= j1) return;
@@ -131,6 +166,8 @@ public final class CpuGemm {
                     int je = Math.min(j1, jc + DOT_NC);
                     for (int i = i0; i < i1; i += r) {
                         int ie = Math.min(i1, i + r), j = jc;
+                        if (rowSums != null && j0 == 0 && jc == j0)
+                            for (int ii = i; ii < ie; ii++) rowSums[ii] += KERNEL.sum(kc, a, aOff + ii * aRs + pc);
                         if (ie - i == r)
                             for (; j + r <= je; j += r)
                                 KERNEL.dotTile(kc, a, aOff + i * aRs + pc, aRs, b, bOff + j * bCs + pc, bCs,

@@ -1,21 +1,8 @@
 package convunext.backend.cpu;
 
-/** Per-channel sums of NCHW data in double (bias gradients, statistics). */
+/** Sums in double (bias gradients, statistics); the linear/conv bias gradients are summed by CpuGemm. */
 final class CpuReduce {
     private CpuReduce() {}
-
-    /** s[c] = Σ_{n,p} a[ao + (n·C + c)·P + p], threaded over channels. */
-    static double[] channelSums(float[] a, int ao, int n, int c, int p) {
-        double[] s = new double[c];
-        CpuThreads.chunks(c, 1, 1, (c0, c1) -> {
-            for (int ch = c0; ch < c1; ch++) {
-                double t = 0;
-                for (int i = 0; i < n; i++) t += sum(a, ao + (i * c + ch) * p, p);
-                s[ch] = t;
-            }
-        });
-        return s;
-    }
 
     /** Σ a[o … o+len) in double with four independent accumulators. */
     static double sum(float[] a, int o, int len) {

@@ -29,6 +29,9 @@ interface GemmKernel {
     /** c[co] += Σ_{p<kc} a[ao + p]·b[bo + p] (the edges of the dot blocking). */
     void dot(int kc, float[] a, int ao, float[] b, int bo, float[] c, int co);
 
+    /** Σ_{p<kc} a[ao + p] (row sums of A: the bias gradient, fused into the dot path). */
+    float sum(int kc, float[] a, int ao);
+
     /** Human-readable name for logs ("vector 6x32 S_512_BIT", "scalar 4x8"). */
     String describe();
 }

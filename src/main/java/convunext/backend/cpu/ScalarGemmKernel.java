@@ -51,4 +51,13 @@ final class ScalarGemmKernel implements GemmKernel {
         for (; p < kc; p++) s0 = Math.fma(a[ao + p], b[bo + p], s0);
         c[co] += (s0 + s1) + (s2 + s3);
     }
+
+    @Override
+    public float sum(int kc, float[] a, int ao) {
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int p = 0;
+        for (; p + 4 <= kc; p += 4) { s0 += a[ao + p]; s1 += a[ao + p + 1]; s2 += a[ao + p + 2]; s3 += a[ao + p + 3]; }
+        for (; p < kc; p++) s0 += a[ao + p];
+        return (s0 + s1) + (s2 + s3);
+    }
 }

@@ -157,4 +157,17 @@ final class VectorGemmKernel implements GemmKernel {
         for (; p < kc; p++) t = Math.fma(a[ao + p], b[bo + p], t);
         c[co] += t;
     }
+
+    @Override
+    public float sum(int kc, float[] a, int ao) {
+        FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S);
+        int p = 0;
+        for (; p + 2 * L <= kc; p += 2 * L) {
+            s0 = s0.add(FloatVector.fromArray(S, a, ao + p));
+            s1 = s1.add(FloatVector.fromArray(S, a, ao + p + L));
+        }
+        float t = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        for (; p < kc; p++) t += a[ao + p];
+        return t;
+    }
 }

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Both micro-kernels directly (the scalar one is what runs without the jdk.incubator.vector
- * module): tile with overwrite, accumulate and bias, dotTile and dot with K not a multiple of the
+ * module): tile with overwrite, accumulate and bias, dotTile, dot and sum with K not a multiple of the
  * vector width, against float64 sums; tolerance 1e-5 of Σ|a·b|.
  */
 class GemmKernelTest {
@@ -58,6 +58,10 @@ class GemmKernelTest {
                     }
                     assertEquals(s, c[1 + i * ldc + j], 1e-5 * mag, k.describe() + " dotTile");
                 }
+            float sum = k.sum(kc, a, 4);
+            double ss = 0, sm = 0;
+            for (int p = 0; p < kc; p++) { ss += a[4 + p]; sm += Math.abs(a[4 + p]); }
+            assertEquals(ss, sum, 1e-5 * sm, k.describe() + " sum");
             float[] one = {0.5f};
             k.dot(kc, a, 2, b, 7, one, 0);
             double s = 0.5;

@@ -39,6 +39,57 @@ class GemmParityTest {
     }
 
     /**
+     * The dot path across its K blocks (K > DOT_KC, not a multiple of the vector width) and edge
+     * rows/columns, with the row sums
+     * of A (the linear bias gradient) against float64 sums; then bit-equal C and row sums at 1 and
+     * at 2 threads.
+     */
+    @Test void dotPathRowSumsAndThreadCount() {
+        int m = 61, n = 150, k = 9001;
+        float[] a = rand(m * k + 3), b = rand(k * n + 5);
+        float[][] cs = new float[2][];
+        double[][] sums = new double[2][];
+        int saved = CpuThreads.threads();
+        try {
+            for (int t = 0; t < 2; t++) {
+                CpuThreads.setThreads(t + 1);
+                cs[t] = new float[m * n];
+                sums[t] = new double[m];
+                java.util.Arrays.fill(sums[t], 0.25);
+                CpuGemm.gemm(m, n, k, a, 3, k, 1, b, 5, 1, k, cs[t], 0, n, false, sums[t]);
+            }
+        } finally {
+            CpuThreads.setThreads(saved);
+        }
+        double worst = 0, worstSum = 0;
+        for (int i = 0; i < m; i++) {
+            double rs = 0.25, rmag = 0.25;
+            for (int p = 0; p < k; p++) { rs += a[3 + i * k + p]; rmag += Math.abs(a[3 + i * k + p]); }
+            worstSum = Math.max(worstSum, Math.abs(sums[0][i] - rs) / rmag);
+            for (int j = 0; j < n; j++) {
+                double s = 0, mag = 0;
+                for (int p = 0; p < k; p++) {
+                    double t = (double) a[3 + i * k + p] * b[5 + j * k + p];
+                    s += t;
+                    mag += Math.abs(t);
+                }
+                worst = Math.max(worst, Math.abs(cs[0][i * n + j] - s) / mag);
+            }
+        }
+        assertTrue(worst <= 1e-5, "dot path rel err " + worst);
+        assertTrue(worstSum <= 1e-5, "row sums rel err " + worstSum);
+        assertTrue(java.util.Arrays.equals(cs[0], cs[1]), "dot path C differs between 1 and 2 threads");
+        assertTrue(java.util.Arrays.equals(sums[0], sums[1]), "row sums differ between 1 and 2 threads");
+        double[] packed = new double[m];   // the packed path (K below DOT_MIN_K) sums rows too
+        CpuGemm.gemm(m, n, 300, a, 3, k, 1, b, 5, 1, k, new float[m * n], 0, n, false, packed);
+        for (int i = 0; i < m; i++) {
+            double rs = 0;
+            for (int p = 0; p < 300; p++) rs += a[3 + i * k + p];
+            assertTrue(Math.abs(packed[i] - rs) <= 1e-9 * (1 + Math.abs(rs)), "packed-path row sum " + i);
+        }
+    }
+
+    /**
      * An epilogue c ← 2c + 1 must see every element exactly once and only after all of K (twice,
      * or on a partial sum, is off by far more than the tolerance); its column ranges must keep the
      * documented alignment (j0 a multiple of NR; j1 one too, or N). Layouts include the one the
