@@ -15,10 +15,11 @@ public final class Bench {
      */
     public static BenchReport run(Backend be, BenchConfig cfg, boolean layers, boolean breakdown, String command,
                                   PrintStream progress) {
+        String timing = Timing.method(be);
         if (progress != null) {
             progress.println("bench on " + be.describe());
             progress.println(cfg.describe());
-            progress.println("timing: " + Timing.method(be));
+            progress.println("timing: " + timing);
             progress.println("whole model: " + cfg.steps() + " training steps and inferences ...");
         }
         // The model runs first, so that what the backend reports about its memory afterwards
@@ -31,7 +32,7 @@ public final class Bench {
             Ceilings c = lb.ceilings();
             List<Row> rows = layers ? lb.rows() : List.of();
             if (layers) c = Ceilings.best(c, lb.ceilings());
-            return new BenchReport(be.name(), be.describe(), Timing.method(be), command, cfg, c, rows,
+            return new BenchReport(be.name(), be.describe(), timing, command, cfg, c, rows,
                     base == null ? null : base.status(), m, null, null);
         }
     }

@@ -12,16 +12,22 @@ import convunext.tensor.Tensor;
 final class CpuLinear {
     private CpuLinear() {}
 
-    /** [Co,Ci], or a 1×1 conv weight [Co,Ci,1,1] (same memory layout; the 1×1 conv layers pass it). */
-    static boolean weightOk(Tensor w, int ci) {
-        return w.dim(1) == ci && (w.rank() == 2 || (w.rank() == 4 && w.dim(2) == 1 && w.dim(3) == 1));
+    /**
+     * Checks that {@code x} is NCHW and {@code w} is [Co,Ci] for its Ci channels, or a 1×1 conv
+     * weight [Co,Ci,1,1] (same memory layout; the 1×1 conv layers pass it). {@code xName} names x
+     * in the message ("x", or "pre" for the GELU-fused input gradient).
+     */
+    static void checkWeight(String op, String xName, Tensor x, Tensor w) {
+        Shapes.rank(op, xName, x, 4);
+        int ci = x.dim(1);
+        boolean ok = w.dim(1) == ci && (w.rank() == 2 || (w.rank() == 4 && w.dim(2) == 1 && w.dim(3) == 1));
+        Shapes.require(ok, op, "w must be [Co," + ci + "] (or [Co," + ci + ",1,1]) for " + xName + " "
+                + x.shapeString() + ", got " + w.shapeString());
     }
 
     static Tensor forward(CpuBackend be, Tensor x, Tensor w, Tensor b) {
-        Shapes.rank("linear", "x", x, 4);
+        checkWeight("linear", "x", x, w);
         int n = x.dim(0), ci = x.dim(1), p = x.spatial(2);
-        Shapes.require(weightOk(w, ci), "linear",
-                "w must be [Co," + ci + "] (or [Co," + ci + ",1,1]) for x " + x.shapeString() + ", got " + w.shapeString());
         int co = w.dim(0);
         if (b != null) Shapes.shape("linear", "b", b, co);
         Tensor y = be.empty(n, co, x.dim(2), x.dim(3));
@@ -37,10 +43,8 @@ final class CpuLinear {
     }
 
     static Tensor[] backward(CpuBackend be, Tensor x, Tensor w, Tensor dy, boolean needDx, boolean hasBias) {
-        Shapes.rank("linearBackward", "x", x, 4);
+        checkWeight("linearBackward", "x", x, w);
         int n = x.dim(0), ci = x.dim(1), p = x.spatial(2);
-        Shapes.require(weightOk(w, ci), "linearBackward",
-                "w must be [Co," + ci + "] (or [Co," + ci + ",1,1]), got " + w.shapeString());
         int co = w.dim(0);
         Shapes.shape("linearBackward", "dy", dy, n, co, x.dim(2), x.dim(3));
         Tensor dx = needDx ? be.empty(x.shape()) : null;

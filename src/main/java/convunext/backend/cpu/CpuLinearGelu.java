@@ -17,10 +17,8 @@ final class CpuLinearGelu {
 
     static Tensor[] forward(CpuBackend be, Tensor x, Tensor w, Tensor b, boolean keepPre, SimdOps ops) {
         String op = "linearGelu";
-        Shapes.rank(op, "x", x, 4);
+        CpuLinear.checkWeight(op, "x", x, w);
         int n = x.dim(0), ci = x.dim(1), p = x.spatial(2);
-        Shapes.require(CpuLinear.weightOk(w, ci), op,
-                "w must be [Co," + ci + "] (or [Co," + ci + ",1,1]) for x " + x.shapeString() + ", got " + w.shapeString());
         int co = w.dim(0);
         if (b != null) Shapes.shape(op, "b", b, co);
         Tensor h = be.empty(n, co, x.dim(2), x.dim(3));
@@ -40,10 +38,8 @@ final class CpuLinearGelu {
 
     static Tensor backwardData(CpuBackend be, Tensor w, Tensor dy, Tensor pre, SimdOps ops) {
         String op = "linearBackwardDataGelu";
-        Shapes.rank(op, "pre", pre, 4);
+        CpuLinear.checkWeight(op, "pre", pre, w);
         int n = pre.dim(0), ci = pre.dim(1), p = pre.spatial(2);
-        Shapes.require(CpuLinear.weightOk(w, ci), op,
-                "w must be [Co," + ci + "] (or [Co," + ci + ",1,1]) for pre " + pre.shapeString() + ", got " + w.shapeString());
         int co = w.dim(0);
         Shapes.shape(op, "dy", dy, n, co, pre.dim(2), pre.dim(3));
         Tensor dpre = be.empty(pre.shape());
