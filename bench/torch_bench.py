@@ -41,6 +41,19 @@ def timed(fn, warmup, steps, dev):
     return sorted(ms)
 
 
+def blas_loaded():
+    """The BLAS this process actually mapped (Debian's torch links libblas.so.3, which LD_LIBRARY_PATH
+    or the alternatives system may point at OpenBLAS or at the netlib reference implementation)."""
+    try:
+        with open("/proc/self/maps", encoding="utf-8") as f:
+            libs = sorted({os.path.basename(l.split()[-1]) for l in f if "blas" in l.lower() and "/" in l})
+    except OSError:
+        return "unknown"
+    if any("openblas" in l for l in libs):
+        return "OpenBLAS (" + ", ".join(l for l in libs if "openblas" in l) + ")"
+    return ("netlib reference BLAS (" + ", ".join(libs) + ")") if libs else "none mapped"
+
+
 def run(model, fwd, opt, x, y, classes, args, dev):
     def step():
         model.train()
@@ -93,6 +106,8 @@ def main():
            "classes": args.classes, "warmup": args.warmup, "steps": args.steps,
            "params": sum(q.numel() for q in model.parameters())}
     out.update(run(model, model, opt, x, y, args.classes, args, dev))
+    if dev.type == "cpu":
+        out["blas"] = blas_loaded()
     if dev.type == "cuda":
         out["peak_device_bytes"] = torch.cuda.max_memory_allocated(dev)
     out["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

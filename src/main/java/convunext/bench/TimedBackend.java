@@ -32,7 +32,26 @@ public final class TimedBackend implements Backend {
     /** op → {total ns, calls, heap bytes allocated}. */
     public Map<String, long[]> stats() { return stats; }
 
-    public void reset() { stats.clear(); }
+    /**
+     * Multiply-add FLOPs (2 per MAC) of the convolutions, linears and depthwise convolutions called
+     * since the last reset: the arithmetic a step cannot avoid, the "FLOP floor" at a GEMM rate.
+     */
+    public double macFlops() { return macFlops; }
+
+    private double macFlops;
+
+    public void reset() { stats.clear(); macFlops = 0; }
+
+    private <T> T f(double flops, T r) { macFlops += flops; return r; }
+
+    private static double conv(Tensor x, Tensor w, int s, int p) {
+        int k = w.dim(2), ho = (x.dim(2) + 2 * p - k) / s + 1, wo = (x.dim(3) + 2 * p - w.dim(3)) / s + 1;
+        return 2.0 * x.dim(0) * w.dim(0) * ho * wo * w.dim(1) * k * w.dim(3);
+    }
+
+    private static double gemmFlops(Tensor x, Tensor w) {   // 2·N·P·Ci·Co
+        return 2.0 * x.dim(0) * x.dim(2) * x.dim(3) * w.dim(0) * w.dim(1);
+    }
 
     private <T> T t(String op, Supplier<T> f) {
         long a0 = allocatedBytes(), t0 = System.nanoTime();
@@ -65,10 +84,10 @@ public final class TimedBackend implements Backend {
     @Override public convunext.backend.EventTimer eventTimer() { return in.eventTimer(); }
 
     @Override public Tensor conv2d(Tensor x, Tensor w, Tensor b, int s, int p, boolean r) {
-        return t("conv2d " + w.dim(2) + "x" + w.dim(3), () -> in.conv2d(x, w, b, s, p, r));
+        return f(conv(x, w, s, p), t("conv2d " + w.dim(2) + "x" + w.dim(3), () -> in.conv2d(x, w, b, s, p, r)));
     }
     @Override public Tensor[] conv2dBackward(Tensor x, Tensor w, Tensor dy, int s, int p, boolean r, boolean dx, boolean hb) {
-        return t("conv2d " + w.dim(2) + "x" + w.dim(3) + " bwd", () -> in.conv2dBackward(x, w, dy, s, p, r, dx, hb));
+        return f(conv(x, w, s, p) * (dx ? 2 : 1), t("conv2d " + w.dim(2) + "x" + w.dim(3) + " bwd", () -> in.conv2dBackward(x, w, dy, s, p, r, dx, hb)));
     }
     /** -Dbench.shapes=true: linear rows per shape ("linear 32→128 @256²"). */
     private static final boolean SHAPES = Boolean.getBoolean("bench.shapes");
@@ -77,18 +96,20 @@ public final class TimedBackend implements Backend {
         return SHAPES ? "linear " + w.dim(1) + "→" + w.dim(0) + " @" + x.dim(2) + "²" : "linear";
     }
 
-    @Override public Tensor linear(Tensor x, Tensor w, Tensor b) { return t(lin(x, w), () -> in.linear(x, w, b)); }
+    @Override public Tensor linear(Tensor x, Tensor w, Tensor b) { return f(gemmFlops(x, w), t(lin(x, w), () -> in.linear(x, w, b))); }
     @Override public Tensor[] linearBackward(Tensor x, Tensor w, Tensor dy, boolean dx, boolean hb) {
-        return t(lin(x, w) + " bwd", () -> in.linearBackward(x, w, dy, dx, hb));
+        return f(gemmFlops(x, w) * (dx ? 2 : 1), t(lin(x, w) + " bwd", () -> in.linearBackward(x, w, dy, dx, hb)));
     }
     @Override public Tensor[] linearGelu(Tensor x, Tensor w, Tensor b, boolean keep) {
-        return t(lin(x, w) + "+gelu", () -> in.linearGelu(x, w, b, keep));
+        return f(gemmFlops(x, w), t(lin(x, w) + "+gelu", () -> in.linearGelu(x, w, b, keep)));
     }
     @Override public Tensor linearBackwardDataGelu(Tensor w, Tensor dy, Tensor pre) {
-        return t(lin(pre, w) + " bwd+gelu", () -> in.linearBackwardDataGelu(w, dy, pre));
+        return f(gemmFlops(pre, w), t(lin(pre, w) + " bwd+gelu", () -> in.linearBackwardDataGelu(w, dy, pre)));
     }
-    @Override public Tensor dwconv7(Tensor x, Tensor w, Tensor b) { return t("dwconv7", () -> in.dwconv7(x, w, b)); }
-    @Override public Tensor[] dwconv7Backward(Tensor x, Tensor w, Tensor dy) { return t("dwconv7 bwd", () -> in.dwconv7Backward(x, w, dy)); }
+    @Override public Tensor dwconv7(Tensor x, Tensor w, Tensor b) { return f(98.0 * x.numel(), t("dwconv7", () -> in.dwconv7(x, w, b))); }
+    @Override public Tensor[] dwconv7Backward(Tensor x, Tensor w, Tensor dy) {
+        return f(196.0 * x.numel(), t("dwconv7 bwd", () -> in.dwconv7Backward(x, w, dy)));
+    }
     @Override public Tensor[] batchnormTrain(Tensor x, Tensor g, Tensor b, Tensor rm, Tensor rv, float m, float e) {
         return t("batchnorm", () -> in.batchnormTrain(x, g, b, rm, rv, m, e));
     }
