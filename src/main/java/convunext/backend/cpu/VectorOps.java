@@ -10,9 +10,9 @@ import jdk.incubator.vector.VectorSpecies;
  * operations in the same order, so the same bits as the scalar tails and as {@link ScalarOps}, at
  * any thread count, interpreted or compiled. (No {@code lanewise(EXP/TANH)}: compiled it calls a
  * vendor math stub, interpreted it falls back to Math.exp per lane, and the two round differently.)
- * GELU keeps the tail accurate: x² is split exactly (x·x plus its FMA rounding error) and
- * exp(−x²/2) is taken apart from exp(poly), so no large exponent loses low bits; relative error
- * stays within a few 1e-7 of Φ over the whole range.
+ * GELU keeps the tail accurate: x² is split exactly (x·x plus its FMA rounding error), so
+ * e^(−x²/2) loses no low bits to a large exponent, and Φ's other factor is a polynomial (no
+ * second exp); relative error stays within a few 1e-7 of Φ over the whole range.
  */
 final class VectorOps implements SimdOps {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -25,8 +25,8 @@ final class VectorOps implements SimdOps {
     private static FloatVector c(float v) { return FloatVector.broadcast(S, v); }
 
     /*
-     * GELU, σ and tanh run in blocks of BLOCK floats as short passes over L1-resident scratch
-     * rows, and every exp is one call of expInPlace on such a row. The shape is dictated by C2
+     * σ and tanh (the gate) run in blocks of BLOCK floats as short passes over L1-resident scratch
+     * rows, and every exp there is one call of expInPlace on such a row. The shape is dictated by C2
      * (JDK 17): a vector value that crosses a call C2 did not inline is boxed (measured: ~200 MB
      * per GELU of 4 M floats, 4× slower), and C2 stops inlining our own helpers once a compiled
      * method passes its node-count cutoff (the JDK's vector methods are force-inlined and never
@@ -66,76 +66,92 @@ final class VectorOps implements SimdOps {
         expInPlace(dst, d, n);
     }
 
-    /**
-     * For nv (a multiple of L, ≤ BLOCK) values of x: row 0 ← e = exp(−x²/2)·(1 − δ/2)
-     * (FloatMath.gaussian), row 1 ← t = 1/(1 + |x|/(2√2)), row 2 ← exp(Q(t)). Φ(x) is then
-     * 1 − hc (x ≥ 0) or hc with hc = t·e·exp(Q(t))/2, one line of the caller's last pass.
+    /*
+     * GELU and GELU′ in one pass per vector: FloatMath.gelu / geluGrad lane by lane (one exp, of
+     * −x²/2; Φ from t·E(t)), everything written out inside the loop with JDK vector methods only,
+     * so C2 keeps every value in registers (no helper of ours with vector arguments: see above).
      */
-    private static void geluParts(float[] x, int xo, float[] sc, int nv) {
-        FloatVector one = c(1f), half = c(0.5f), minusHalf = c(-0.5f);
-        for (int j = 0; j < nv; j += L) {
-            FloatVector v = FloatVector.fromArray(S, x, xo + j), xx = v.mul(v);
-            xx.mul(-0.5f).intoArray(sc, j);
-            v.fma(v, xx.neg()).fma(minusHalf, one).intoArray(sc, BLOCK + j);
-        }
-        expInPlace(sc, 0, nv);
-        FloatVector q0 = c(FloatMath.Q0), q1 = c(FloatMath.Q1), q2 = c(FloatMath.Q2), q3 = c(FloatMath.Q3), q4 = c(FloatMath.Q4);
-        FloatVector q5 = c(FloatMath.Q5), q6 = c(FloatMath.Q6), q7 = c(FloatMath.Q7), q8 = c(FloatMath.Q8), q9 = c(FloatMath.Q9);
-        for (int j = 0; j < nv; j += L) {
-            FloatVector.fromArray(S, sc, j).mul(FloatVector.fromArray(S, sc, BLOCK + j)).intoArray(sc, j);
-            FloatVector v = FloatVector.fromArray(S, x, xo + j);
-            FloatVector t = one.div(v.abs().mul(FloatMath.INV_SQRT2).fma(half, one));
-            t.intoArray(sc, BLOCK + j);
-            FloatVector q = t.fma(q0, q1);
-            q = q.fma(t, q2);
-            q = q.fma(t, q3);
-            q = q.fma(t, q4);
-            q = q.fma(t, q5);
-            q = q.fma(t, q6);
-            q = q.fma(t, q7);
-            q = q.fma(t, q8);
-            q = q.fma(t, q9);
-            q.intoArray(sc, 2 * BLOCK + j);
-        }
-        expInPlace(sc, 2 * BLOCK, nv);
-    }
 
     @Override public void gelu(float[] x, int xo, float[] y, int yo, int n) {
         int nv = n - n % L;
-        if (nv > 0) {
-            float[] sc = SCRATCH.get();
-            FloatVector one = c(1f);
-            for (int b = 0; b < nv; b += BLOCK) {
-                int len = Math.min(BLOCK, nv - b);
-                geluParts(x, xo + b, sc, len);
-                for (int j = 0; j < len; j += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + b + j);
-                    FloatVector hc = FloatVector.fromArray(S, sc, BLOCK + j).mul(FloatVector.fromArray(S, sc, j))
-                            .mul(FloatVector.fromArray(S, sc, 2 * BLOCK + j)).mul(0.5f);
-                    v.mul(hc.blend(one.sub(hc), v.compare(VectorOperators.GE, 0f))).intoArray(y, yo + b + j);
-                }
-            }
+        FloatVector one = c(1f), minusHalf = c(-0.5f), tScale = c(FloatMath.T_SCALE);
+        FloatVector log2e = c(FloatMath.LOG2E), round = c(FloatMath.ROUND);
+        FloatVector ln2hi = c(-FloatMath.LN2_HI), ln2lo = c(-FloatMath.LN2_LO);
+        FloatVector p0 = c(FloatMath.P0), p1 = c(FloatMath.P1), p2 = c(FloatMath.P2);
+        FloatVector p3 = c(FloatMath.P3), p4 = c(FloatMath.P4), p5 = c(FloatMath.P5);
+        FloatVector e0 = c(FloatMath.E0), e1 = c(FloatMath.E1), e2 = c(FloatMath.E2), e3 = c(FloatMath.E3), e4 = c(FloatMath.E4);
+        FloatVector e5 = c(FloatMath.E5), e6 = c(FloatMath.E6), e7 = c(FloatMath.E7), e8 = c(FloatMath.E8), e9 = c(FloatMath.E9);
+        for (int j = 0; j < nv; j += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + j);
+            // e^(−v²/2)·(1 − δ/2): FloatMath.gaussian with FloatMath.exp written out
+            FloatVector xx = v.mul(v), in = xx.mul(-0.5f), a = in.max(FloatMath.EXP_LO).min(FloatMath.EXP_HI);
+            FloatVector tt = a.fma(log2e, round), k = tt.sub(FloatMath.ROUND);
+            FloatVector r = k.fma(ln2hi, a);
+            r = k.fma(ln2lo, r);
+            FloatVector p = r.fma(p0, p1);
+            p = p.fma(r, p2);
+            p = p.fma(r, p3);
+            p = p.fma(r, p4);
+            p = p.fma(r, p5);
+            FloatVector ex = p.fma(r.mul(r), r).add(1f);
+            IntVector bits = tt.reinterpretAsInts().sub(FloatMath.ROUND_BITS - 127).lanewise(VectorOperators.LSHL, 23);
+            ex = ex.mul(bits.reinterpretAsFloats()).blend(0f, in.compare(VectorOperators.LT, FloatMath.EXP_LO));
+            FloatVector g = ex.mul(v.fma(v, xx.neg()).fma(minusHalf, one));
+            // Φ: FloatMath.phi
+            FloatVector t = one.div(v.abs().fma(tScale, one));
+            FloatVector q = t.fma(e9, e8);
+            q = q.fma(t, e7);
+            q = q.fma(t, e6);
+            q = q.fma(t, e5);
+            q = q.fma(t, e4);
+            q = q.fma(t, e3);
+            q = q.fma(t, e2);
+            q = q.fma(t, e1);
+            q = q.fma(t, e0);
+            FloatVector hc = t.mul(q).mul(g).mul(0.5f);
+            v.mul(hc.blend(one.sub(hc), v.compare(VectorOperators.GE, 0f))).intoArray(y, yo + j);
         }
         for (int i = nv; i < n; i++) y[yo + i] = FloatMath.gelu(x[xo + i]);
     }
 
     @Override public void geluBackward(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n) {
         int nv = n - n % L;
-        if (nv > 0) {
-            float[] sc = SCRATCH.get();
-            FloatVector one = c(1f);
-            for (int b = 0; b < nv; b += BLOCK) {
-                int len = Math.min(BLOCK, nv - b);
-                geluParts(x, xo + b, sc, len);
-                for (int j = 0; j < len; j += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + b + j), e = FloatVector.fromArray(S, sc, j);
-                    FloatVector hc = FloatVector.fromArray(S, sc, BLOCK + j).mul(e)
-                            .mul(FloatVector.fromArray(S, sc, 2 * BLOCK + j)).mul(0.5f);
-                    FloatVector phi = hc.blend(one.sub(hc), v.compare(VectorOperators.GE, 0f));
-                    v.mul(FloatMath.INV_SQRT_2PI).fma(e, phi)   // Φ(x) + x·φ(x)
-                            .mul(FloatVector.fromArray(S, dy, dyo + b + j)).intoArray(dx, dxo + b + j);
-                }
-            }
+        FloatVector one = c(1f), minusHalf = c(-0.5f), tScale = c(FloatMath.T_SCALE);
+        FloatVector log2e = c(FloatMath.LOG2E), round = c(FloatMath.ROUND);
+        FloatVector ln2hi = c(-FloatMath.LN2_HI), ln2lo = c(-FloatMath.LN2_LO);
+        FloatVector p0 = c(FloatMath.P0), p1 = c(FloatMath.P1), p2 = c(FloatMath.P2);
+        FloatVector p3 = c(FloatMath.P3), p4 = c(FloatMath.P4), p5 = c(FloatMath.P5);
+        FloatVector e0 = c(FloatMath.E0), e1 = c(FloatMath.E1), e2 = c(FloatMath.E2), e3 = c(FloatMath.E3), e4 = c(FloatMath.E4);
+        FloatVector e5 = c(FloatMath.E5), e6 = c(FloatMath.E6), e7 = c(FloatMath.E7), e8 = c(FloatMath.E8), e9 = c(FloatMath.E9);
+        for (int j = 0; j < nv; j += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + j);
+            FloatVector xx = v.mul(v), in = xx.mul(-0.5f), a = in.max(FloatMath.EXP_LO).min(FloatMath.EXP_HI);
+            FloatVector tt = a.fma(log2e, round), k = tt.sub(FloatMath.ROUND);
+            FloatVector r = k.fma(ln2hi, a);
+            r = k.fma(ln2lo, r);
+            FloatVector p = r.fma(p0, p1);
+            p = p.fma(r, p2);
+            p = p.fma(r, p3);
+            p = p.fma(r, p4);
+            p = p.fma(r, p5);
+            FloatVector ex = p.fma(r.mul(r), r).add(1f);
+            IntVector bits = tt.reinterpretAsInts().sub(FloatMath.ROUND_BITS - 127).lanewise(VectorOperators.LSHL, 23);
+            ex = ex.mul(bits.reinterpretAsFloats()).blend(0f, in.compare(VectorOperators.LT, FloatMath.EXP_LO));
+            FloatVector g = ex.mul(v.fma(v, xx.neg()).fma(minusHalf, one));
+            FloatVector t = one.div(v.abs().fma(tScale, one));
+            FloatVector q = t.fma(e9, e8);
+            q = q.fma(t, e7);
+            q = q.fma(t, e6);
+            q = q.fma(t, e5);
+            q = q.fma(t, e4);
+            q = q.fma(t, e3);
+            q = q.fma(t, e2);
+            q = q.fma(t, e1);
+            q = q.fma(t, e0);
+            FloatVector hc = t.mul(q).mul(g).mul(0.5f);
+            FloatVector phi = hc.blend(one.sub(hc), v.compare(VectorOperators.GE, 0f));
+            v.mul(FloatMath.INV_SQRT_2PI).fma(g, phi)   // Φ(x) + x·φ(x)
+                    .mul(FloatVector.fromArray(S, dy, dyo + j)).intoArray(dx, dxo + j);
         }
         for (int i = nv; i < n; i++) dx[dxo + i] = FloatMath.geluGrad(x[xo + i]) * dy[dyo + i];
     }
