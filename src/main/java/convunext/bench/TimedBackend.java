@@ -114,6 +114,15 @@ public final class TimedBackend implements Backend {
     @Override public Tensor linearBackwardDataGelu(Tensor w, Tensor dy, Tensor pre) {
         return f(gemmFlops(pre, w), timed(Op.LINEAR_GELU, lin(pre, w, "bwd"), () -> in.linearBackwardDataGelu(w, dy, pre)));
     }
+    @Override public Tensor[] mlp(Tensor x, Tensor w1, Tensor b1, Tensor w2, Tensor b2, boolean keep) {
+        return f(gemmFlops(x, w1) + gemmFlops(x, w1) / w1.dim(1) * w2.dim(0),
+                timed(Op.MLP, lin(x, w1, ""), () -> in.mlp(x, w1, b1, w2, b2, keep)));
+    }
+    @Override public Tensor[] mlpBackward(Tensor x, Tensor w1, Tensor w2, Tensor gy, Tensor h, Tensor s, boolean dx,
+                                          boolean hb1, boolean hb2) {
+        double f1 = gemmFlops(x, w1), f2 = f1 / w1.dim(1) * w2.dim(0);
+        return f(f1 * (dx ? 2 : 1) + 2 * f2, timed(Op.MLP, lin(x, w1, "bwd"), () -> in.mlpBackward(x, w1, w2, gy, h, s, dx, hb1, hb2)));
+    }
     @Override public Tensor dwconv7(Tensor x, Tensor w, Tensor b) { return f(98.0 * x.numel(), timed(Op.DWCONV7, "", () -> in.dwconv7(x, w, b))); }
     @Override public Tensor[] dwconv7Backward(Tensor x, Tensor w, Tensor dy) {
         return f(196.0 * x.numel(), timed(Op.DWCONV7, "bwd", () -> in.dwconv7Backward(x, w, dy)));

@@ -56,6 +56,9 @@ public final class CpuGemm {
 
     public static String describe() { return KERNEL.describe(); }
 
+    /** Columns of the micro-kernel's tile: blocks of N that are multiples of it have no edge tiles. */
+    static int nr() { return NR; }
+
     /**
      * Applied in place to a finished part of C: rows [i0, i1), columns [j0, j1) (element (i, j) is
      * {@code c[cOff + i*ldc + j]}), each element exactly once, after all of K has been summed into it.
@@ -118,6 +121,37 @@ public final class CpuGemm {
         gemm(m, n, k, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff, ldc, accumulate, bias, biasOff, epilogue, null);
     }
 
+    /**
+     * A packed once for many products with the same A (the weights of a layer applied block by
+     * block): every K block's MR-row panels, as the packed path lays them out.
+     */
+    public static final class PackedA {
+        final int m, k, mPad;
+        final float[] data;
+
+        private PackedA(int m, int k, int mPad, float[] data) { this.m = m; this.k = k; this.mPad = mPad; this.data = data; }
+    }
+
+    /** Packs A[m×k] (element (i,p) at a[aOff + i·aRs + p·aCs]) for {@link #gemm(PackedA, int, float[], int, int, int, float[], int, int, boolean, float[], int, Epilogue)}. */
+    public static PackedA pack(int m, int k, float[] a, int aOff, int aRs, int aCs) {
+        int mPad = (m + MR - 1) / MR * MR;
+        float[] d = new float[Math.max(1, mPad * k)];
+        Job j = new Job(k, a, aOff, aRs, aCs, null, 0, 0, 0, null, 0, 0, false, null, 0, null, null, null);
+        for (int pc = 0; pc < k; pc += KC) j.packA(d, pc * mPad, m, Math.min(KC, k - pc), 0, pc);
+        return new PackedA(m, k, mPad, d);
+    }
+
+    /**
+     * C[m×n] (+)= A·B with A from {@link #pack}; as the unpacked overloads, with the same bias
+     * rule and {@code epilogue} (may be null).
+     */
+    public static void gemm(PackedA a, int n, float[] b, int bOff, int bRs, int bCs,
+                            float[] c, int cOff, int ldc, boolean accumulate, float[] bias, int biasOff, Epilogue epilogue) {
+        if (a.m <= 0 || n <= 0) return;
+        Job job = new Job(a.k, null, 0, 0, 0, b, bOff, bRs, bCs, c, cOff, ldc, accumulate, bias, biasOff, epilogue, null, a);
+        split(job, a.m, n, a.k, false);
+    }
+
     private static void gemm(int m, int n, int k,
                              float[] a, int aOff, int aRs, int aCs,
                              float[] b, int bOff, int bRs, int bCs,
@@ -137,7 +171,12 @@ public final class CpuGemm {
             aRowSums = null;
         }
         Job job = new Job(k, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff, ldc, accumulate, bias, biasOff, epilogue,
-                aRowSums);
+                aRowSums, null);
+        split(job, m, n, k, dot);
+    }
+
+    /** Runs a job over C[m×n], split over threads by whole panels of N (or of M when N is narrow). */
+    private static void split(Job job, int m, int n, int k, boolean dot) {
         int mTile = dot ? KERNEL.dotRows() : MR, nTile = dot ? KERNEL.dotRows() : NR;
         int threads = CpuThreads.threads();
         long flops = 2L * m * n * k;
@@ -155,9 +194,10 @@ public final class CpuGemm {
         }
     }
 
+    /** One product; {@code pa}, when set, is A already packed (a/aOff/aRs/aCs unused). */
     private record Job(int k, float[] a, int aOff, int aRs, int aCs, float[] b, int bOff, int bRs, int bCs,
                        float[] c, int cOff, int ldc, boolean accumulate, float[] bias, int biasOff,
-                       Epilogue epilogue, double[] rowSums) {
+                       Epilogue epilogue, double[] rowSums, PackedA pa) {
 
         void run(int i0, int i1, int j0, int j1, boolean dot) {
             if (i0 >= i1 || j0 >= j1) return;
@@ -203,10 +243,12 @@ public final class CpuGemm {
          */
         private void runPacked(int i0, int i1, int j0, int j1) {
             Buffers buf = BUFFERS.get();
-            int mPad = (i1 - i0 + MR - 1) / MR * MR;
-            boolean once = (long) mPad * k <= A_ONCE_MAX;
-            float[] ap = once ? buf.a(mPad * k) : buf.a(MC * KC);
-            if (once)
+            // Panels of rows from `first` on, every K block: prepacked (from row 0), packed here
+            // once for the call, or (A too large) per M block below.
+            int first = pa != null ? 0 : i0, mPad = pa != null ? pa.mPad : (i1 - i0 + MR - 1) / MR * MR;
+            boolean once = pa != null || (long) mPad * k <= A_ONCE_MAX;
+            float[] ap = pa != null ? pa.data : once ? buf.a(mPad * k) : buf.a(MC * KC);
+            if (once && pa == null)
                 for (int pc = 0; pc < k; pc += KC) packA(ap, pc * mPad, i1 - i0, Math.min(KC, k - pc), i0, pc);
             int ncb = ncFor(Math.min(KC, k));
             for (int jc = j0; jc < j1; jc += ncb) {
@@ -218,7 +260,7 @@ public final class CpuGemm {
                     for (int ic = i0; ic < i1; ic += MC) {
                         int mc = Math.min(MC, i1 - ic);
                         // Offset of this M block's first panel (ic − i0 is a multiple of MR).
-                        int ab = once ? pc * mPad + (ic - i0) * kc : 0;
+                        int ab = once ? pc * mPad + (ic - first) * kc : 0;
                         if (!once) packA(ap, 0, mc, kc, ic, pc);
                         // Rows outer: each tile row of C is written left to right (power-of-two
                         // leading dimensions otherwise alias C's rows onto one cache set).

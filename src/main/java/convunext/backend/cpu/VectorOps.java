@@ -22,8 +22,6 @@ final class VectorOps implements SimdOps {
 
     @Override public String describe() { return "vector " + S; }
 
-    private static FloatVector c(float v) { return FloatVector.broadcast(S, v); }
-
     /*
      * σ and tanh (the gate) run in blocks of BLOCK floats as short passes over L1-resident scratch
      * rows, and every exp there is one call of expInPlace on such a row. The shape is dictated by C2
@@ -40,10 +38,10 @@ final class VectorOps implements SimdOps {
 
     /** a[o + j] ← FloatMath.exp(a[o + j]) for j &lt; n (a multiple of L). */
     private static void expInPlace(float[] a, int o, int n) {
-        FloatVector log2e = c(FloatMath.LOG2E), round = c(FloatMath.ROUND);
-        FloatVector ln2hi = c(-FloatMath.LN2_HI), ln2lo = c(-FloatMath.LN2_LO);
-        FloatVector p0 = c(FloatMath.P0), p1 = c(FloatMath.P1), p2 = c(FloatMath.P2);
-        FloatVector p3 = c(FloatMath.P3), p4 = c(FloatMath.P4), p5 = c(FloatMath.P5);
+        FloatVector log2e = FloatVector.broadcast(S, FloatMath.LOG2E), round = FloatVector.broadcast(S, FloatMath.ROUND);
+        FloatVector ln2hi = FloatVector.broadcast(S, -FloatMath.LN2_HI), ln2lo = FloatVector.broadcast(S, -FloatMath.LN2_LO);
+        FloatVector p0 = FloatVector.broadcast(S, FloatMath.P0), p1 = FloatVector.broadcast(S, FloatMath.P1), p2 = FloatVector.broadcast(S, FloatMath.P2);
+        FloatVector p3 = FloatVector.broadcast(S, FloatMath.P3), p4 = FloatVector.broadcast(S, FloatMath.P4), p5 = FloatVector.broadcast(S, FloatMath.P5);
         for (int j = 0; j < n; j += L) {
             FloatVector in = FloatVector.fromArray(S, a, o + j), x = in.max(FloatMath.EXP_LO).min(FloatMath.EXP_HI);
             FloatVector t = x.fma(log2e, round), k = t.sub(FloatMath.ROUND);
@@ -74,13 +72,13 @@ final class VectorOps implements SimdOps {
 
     @Override public void gelu(float[] x, int xo, float[] y, int yo, int n) {
         int nv = n - n % L;
-        FloatVector one = c(1f), minusHalf = c(-0.5f), tScale = c(FloatMath.T_SCALE);
-        FloatVector log2e = c(FloatMath.LOG2E), round = c(FloatMath.ROUND);
-        FloatVector ln2hi = c(-FloatMath.LN2_HI), ln2lo = c(-FloatMath.LN2_LO);
-        FloatVector p0 = c(FloatMath.P0), p1 = c(FloatMath.P1), p2 = c(FloatMath.P2);
-        FloatVector p3 = c(FloatMath.P3), p4 = c(FloatMath.P4), p5 = c(FloatMath.P5);
-        FloatVector e0 = c(FloatMath.E0), e1 = c(FloatMath.E1), e2 = c(FloatMath.E2), e3 = c(FloatMath.E3), e4 = c(FloatMath.E4);
-        FloatVector e5 = c(FloatMath.E5), e6 = c(FloatMath.E6), e7 = c(FloatMath.E7), e8 = c(FloatMath.E8), e9 = c(FloatMath.E9);
+        FloatVector one = FloatVector.broadcast(S, 1f), minusHalf = FloatVector.broadcast(S, -0.5f), tScale = FloatVector.broadcast(S, FloatMath.T_SCALE);
+        FloatVector log2e = FloatVector.broadcast(S, FloatMath.LOG2E), round = FloatVector.broadcast(S, FloatMath.ROUND);
+        FloatVector ln2hi = FloatVector.broadcast(S, -FloatMath.LN2_HI), ln2lo = FloatVector.broadcast(S, -FloatMath.LN2_LO);
+        FloatVector p0 = FloatVector.broadcast(S, FloatMath.P0), p1 = FloatVector.broadcast(S, FloatMath.P1), p2 = FloatVector.broadcast(S, FloatMath.P2);
+        FloatVector p3 = FloatVector.broadcast(S, FloatMath.P3), p4 = FloatVector.broadcast(S, FloatMath.P4), p5 = FloatVector.broadcast(S, FloatMath.P5);
+        FloatVector e0 = FloatVector.broadcast(S, FloatMath.E0), e1 = FloatVector.broadcast(S, FloatMath.E1), e2 = FloatVector.broadcast(S, FloatMath.E2), e3 = FloatVector.broadcast(S, FloatMath.E3), e4 = FloatVector.broadcast(S, FloatMath.E4);
+        FloatVector e5 = FloatVector.broadcast(S, FloatMath.E5), e6 = FloatVector.broadcast(S, FloatMath.E6), e7 = FloatVector.broadcast(S, FloatMath.E7), e8 = FloatVector.broadcast(S, FloatMath.E8), e9 = FloatVector.broadcast(S, FloatMath.E9);
         for (int j = 0; j < nv; j += L) {
             FloatVector v = FloatVector.fromArray(S, x, xo + j);
             // e^(−v²/2)·(1 − δ/2): FloatMath.gaussian with FloatMath.exp written out
@@ -116,13 +114,13 @@ final class VectorOps implements SimdOps {
 
     @Override public void geluBackward(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n) {
         int nv = n - n % L;
-        FloatVector one = c(1f), minusHalf = c(-0.5f), tScale = c(FloatMath.T_SCALE);
-        FloatVector log2e = c(FloatMath.LOG2E), round = c(FloatMath.ROUND);
-        FloatVector ln2hi = c(-FloatMath.LN2_HI), ln2lo = c(-FloatMath.LN2_LO);
-        FloatVector p0 = c(FloatMath.P0), p1 = c(FloatMath.P1), p2 = c(FloatMath.P2);
-        FloatVector p3 = c(FloatMath.P3), p4 = c(FloatMath.P4), p5 = c(FloatMath.P5);
-        FloatVector e0 = c(FloatMath.E0), e1 = c(FloatMath.E1), e2 = c(FloatMath.E2), e3 = c(FloatMath.E3), e4 = c(FloatMath.E4);
-        FloatVector e5 = c(FloatMath.E5), e6 = c(FloatMath.E6), e7 = c(FloatMath.E7), e8 = c(FloatMath.E8), e9 = c(FloatMath.E9);
+        FloatVector one = FloatVector.broadcast(S, 1f), minusHalf = FloatVector.broadcast(S, -0.5f), tScale = FloatVector.broadcast(S, FloatMath.T_SCALE);
+        FloatVector log2e = FloatVector.broadcast(S, FloatMath.LOG2E), round = FloatVector.broadcast(S, FloatMath.ROUND);
+        FloatVector ln2hi = FloatVector.broadcast(S, -FloatMath.LN2_HI), ln2lo = FloatVector.broadcast(S, -FloatMath.LN2_LO);
+        FloatVector p0 = FloatVector.broadcast(S, FloatMath.P0), p1 = FloatVector.broadcast(S, FloatMath.P1), p2 = FloatVector.broadcast(S, FloatMath.P2);
+        FloatVector p3 = FloatVector.broadcast(S, FloatMath.P3), p4 = FloatVector.broadcast(S, FloatMath.P4), p5 = FloatVector.broadcast(S, FloatMath.P5);
+        FloatVector e0 = FloatVector.broadcast(S, FloatMath.E0), e1 = FloatVector.broadcast(S, FloatMath.E1), e2 = FloatVector.broadcast(S, FloatMath.E2), e3 = FloatVector.broadcast(S, FloatMath.E3), e4 = FloatVector.broadcast(S, FloatMath.E4);
+        FloatVector e5 = FloatVector.broadcast(S, FloatMath.E5), e6 = FloatVector.broadcast(S, FloatMath.E6), e7 = FloatVector.broadcast(S, FloatMath.E7), e8 = FloatVector.broadcast(S, FloatMath.E8), e9 = FloatVector.broadcast(S, FloatMath.E9);
         for (int j = 0; j < nv; j += L) {
             FloatVector v = FloatVector.fromArray(S, x, xo + j);
             FloatVector xx = v.mul(v), in = xx.mul(-0.5f), a = in.max(FloatMath.EXP_LO).min(FloatMath.EXP_HI);
@@ -154,6 +152,52 @@ final class VectorOps implements SimdOps {
                     .mul(FloatVector.fromArray(S, dy, dyo + j)).intoArray(dx, dxo + j);
         }
         for (int i = nv; i < n; i++) dx[dxo + i] = FloatMath.geluGrad(x[xo + i]) * dy[dyo + i];
+    }
+
+    @Override public void geluWithGrad(float[] x, int xo, float[] y, int yo, float[] d, int dOff, int n) {
+        int nv = n - n % L;
+        FloatVector one = FloatVector.broadcast(S, 1f), minusHalf = FloatVector.broadcast(S, -0.5f), tScale = FloatVector.broadcast(S, FloatMath.T_SCALE);
+        FloatVector log2e = FloatVector.broadcast(S, FloatMath.LOG2E), round = FloatVector.broadcast(S, FloatMath.ROUND);
+        FloatVector ln2hi = FloatVector.broadcast(S, -FloatMath.LN2_HI), ln2lo = FloatVector.broadcast(S, -FloatMath.LN2_LO);
+        FloatVector p0 = FloatVector.broadcast(S, FloatMath.P0), p1 = FloatVector.broadcast(S, FloatMath.P1), p2 = FloatVector.broadcast(S, FloatMath.P2);
+        FloatVector p3 = FloatVector.broadcast(S, FloatMath.P3), p4 = FloatVector.broadcast(S, FloatMath.P4), p5 = FloatVector.broadcast(S, FloatMath.P5);
+        FloatVector e0 = FloatVector.broadcast(S, FloatMath.E0), e1 = FloatVector.broadcast(S, FloatMath.E1), e2 = FloatVector.broadcast(S, FloatMath.E2), e3 = FloatVector.broadcast(S, FloatMath.E3), e4 = FloatVector.broadcast(S, FloatMath.E4);
+        FloatVector e5 = FloatVector.broadcast(S, FloatMath.E5), e6 = FloatVector.broadcast(S, FloatMath.E6), e7 = FloatVector.broadcast(S, FloatMath.E7), e8 = FloatVector.broadcast(S, FloatMath.E8), e9 = FloatVector.broadcast(S, FloatMath.E9);
+        for (int j = 0; j < nv; j += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + j);
+            FloatVector xx = v.mul(v), in = xx.mul(-0.5f), a = in.max(FloatMath.EXP_LO).min(FloatMath.EXP_HI);
+            FloatVector tt = a.fma(log2e, round), k = tt.sub(FloatMath.ROUND);
+            FloatVector r = k.fma(ln2hi, a);
+            r = k.fma(ln2lo, r);
+            FloatVector p = r.fma(p0, p1);
+            p = p.fma(r, p2);
+            p = p.fma(r, p3);
+            p = p.fma(r, p4);
+            p = p.fma(r, p5);
+            FloatVector ex = p.fma(r.mul(r), r).add(1f);
+            IntVector bits = tt.reinterpretAsInts().sub(FloatMath.ROUND_BITS - 127).lanewise(VectorOperators.LSHL, 23);
+            ex = ex.mul(bits.reinterpretAsFloats()).blend(0f, in.compare(VectorOperators.LT, FloatMath.EXP_LO));
+            FloatVector g = ex.mul(v.fma(v, xx.neg()).fma(minusHalf, one));
+            FloatVector t = one.div(v.abs().fma(tScale, one));
+            FloatVector q = t.fma(e9, e8);
+            q = q.fma(t, e7);
+            q = q.fma(t, e6);
+            q = q.fma(t, e5);
+            q = q.fma(t, e4);
+            q = q.fma(t, e3);
+            q = q.fma(t, e2);
+            q = q.fma(t, e1);
+            q = q.fma(t, e0);
+            FloatVector hc = t.mul(q).mul(g).mul(0.5f);
+            FloatVector phi = hc.blend(one.sub(hc), v.compare(VectorOperators.GE, 0f));
+            v.mul(FloatMath.INV_SQRT_2PI).fma(g, phi).intoArray(d, dOff + j);   // Φ(x) + x·φ(x)
+            v.mul(phi).intoArray(y, yo + j);
+        }
+        for (int i = nv; i < n; i++) {
+            float v = x[xo + i];
+            d[dOff + i] = FloatMath.geluGrad(v);
+            y[yo + i] = FloatMath.gelu(v);
+        }
     }
 
     /**
@@ -269,8 +313,8 @@ final class VectorOps implements SimdOps {
         int nv = n - n % L;
         if (nv > 0) {
             float[] sc = SCRATCH.get();
-            FloatVector one = c(1f);
-            FloatVector t0 = c(FloatMath.T0), t1 = c(FloatMath.T1), t2 = c(FloatMath.T2), t3 = c(FloatMath.T3), t4 = c(FloatMath.T4);
+            FloatVector one = FloatVector.broadcast(S, 1f);
+            FloatVector t0 = FloatVector.broadcast(S, FloatMath.T0), t1 = FloatVector.broadcast(S, FloatMath.T1), t2 = FloatVector.broadcast(S, FloatMath.T2), t3 = FloatVector.broadcast(S, FloatMath.T3), t4 = FloatVector.broadcast(S, FloatMath.T4);
             for (int b = 0; b < nv; b += BLOCK) {
                 int len = Math.min(BLOCK, nv - b);
                 expAbs(g, g2 + b, -2f, sc, 0, len);
@@ -307,8 +351,8 @@ final class VectorOps implements SimdOps {
         int nv = n - n % L;
         if (nv > 0) {
             float[] sc = SCRATCH.get();
-            FloatVector one = c(1f);
-            FloatVector t0 = c(FloatMath.T0), t1 = c(FloatMath.T1), t2 = c(FloatMath.T2), t3 = c(FloatMath.T3), t4 = c(FloatMath.T4);
+            FloatVector one = FloatVector.broadcast(S, 1f);
+            FloatVector t0 = FloatVector.broadcast(S, FloatMath.T0), t1 = FloatVector.broadcast(S, FloatMath.T1), t2 = FloatVector.broadcast(S, FloatMath.T2), t3 = FloatVector.broadcast(S, FloatMath.T3), t4 = FloatVector.broadcast(S, FloatMath.T4);
             for (int b = 0; b < nv; b += BLOCK) {
                 int len = Math.min(BLOCK, nv - b);
                 expAbs(a, ao + b, -1f, sc, 0, len);
