@@ -3,6 +3,7 @@ package convunext.bench;
 import convunext.backend.Backend;
 import convunext.io.Json;
 import convunext.nn.ConvUNeXt;
+import convunext.nn.InferenceModel;
 import convunext.nn.Norm;
 import convunext.optim.AdamW;
 import convunext.tensor.Tensor;
@@ -119,7 +120,9 @@ public final class Anchors {
             TrainStep.run(s.model, s.opt, s.images, s.targets, 1e-4);
             double train = tb.macFlops();
             tb.reset();
-            Timing.release(be, TrainStep.inferLogits(s.model, s.images));
+            try (InferenceModel im = InferenceModel.of(s.model)) {
+                ModelBench.logits(tb, im, s.images);
+            }
             return new double[] {train, tb.macFlops()};
         }
     }
@@ -152,7 +155,10 @@ public final class Anchors {
             double[] train = Timing.run(be, warmup, steps,
                     () -> { last[0] = TrainStep.run(model, opt, images, targets, 1e-4).loss(); return null; });
             long cpu1 = processCpuNs();
-            double[] infer = Timing.run(be, warmup, steps, () -> TrainStep.inferLogits(model, images));
+            double[] infer;
+            try (InferenceModel im = InferenceModel.of(model)) {
+                infer = Timing.run(be, warmup, steps, () -> ModelBench.logits(be, im, images));
+            }
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("train_step_ms", Timing.median(train));
             m.put("train_steps_ms", list(train));
