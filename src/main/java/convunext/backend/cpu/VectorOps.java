@@ -262,9 +262,19 @@ final class VectorOps implements SimdOps {
     /** Rows per float partial sum of {@link #tapSums} (the dy and pad rows of a block stay in L1). */
     private static final int ROWS = 8;
 
+    /**
+     * Every output is init + Σ taps in tap order (ky, then kx), one FMA chain per lane: the bits of
+     * {@link ScalarOps#row7}. Four vectors at a time hide the FMA latency; a row whose length is not
+     * a multiple of L ends with one vector overlapping the previous ones (it recomputes those
+     * outputs to the same bits) instead of a scalar tail, which cost as much as the whole vector
+     * part of the input gradient's rows (w + 6 wide).
+     */
     @Override public void row7(float[] src, int so, int ld, float[] w, int wo, float init, float[] y, int yo, int n) {
+        if (n < L) {
+            SCALAR.row7(src, so, ld, w, wo, init, y, yo, n);
+            return;
+        }
         int i = 0;
-        // Four output vectors at a time: four independent FMA chains hide the FMA latency.
         for (; i + 4 * L <= n; i += 4 * L) {
             FloatVector a0 = FloatVector.broadcast(S, init), a1 = a0, a2 = a0, a3 = a0;
             for (int ky = 0; ky < 7; ky++)
@@ -281,21 +291,15 @@ final class VectorOps implements SimdOps {
             a2.intoArray(y, yo + i + 2 * L);
             a3.intoArray(y, yo + i + 3 * L);
         }
-        for (; i + L <= n; i += L) {
-            FloatVector a0 = FloatVector.broadcast(S, init), a1 = FloatVector.zero(S);
-            for (int ky = 0; ky < 7; ky++) {
-                int s = so + ky * ld + i, k = wo + ky * 7;
-                a0 = FloatVector.fromArray(S, src, s).fma(FloatVector.broadcast(S, w[k]), a0);
-                a1 = FloatVector.fromArray(S, src, s + 1).fma(FloatVector.broadcast(S, w[k + 1]), a1);
-                a0 = FloatVector.fromArray(S, src, s + 2).fma(FloatVector.broadcast(S, w[k + 2]), a0);
-                a1 = FloatVector.fromArray(S, src, s + 3).fma(FloatVector.broadcast(S, w[k + 3]), a1);
-                a0 = FloatVector.fromArray(S, src, s + 4).fma(FloatVector.broadcast(S, w[k + 4]), a0);
-                a1 = FloatVector.fromArray(S, src, s + 5).fma(FloatVector.broadcast(S, w[k + 5]), a1);
-                a0 = FloatVector.fromArray(S, src, s + 6).fma(FloatVector.broadcast(S, w[k + 6]), a0);
-            }
-            a0.add(a1).intoArray(y, yo + i);
+        while (i < n) {
+            if (i + L > n) i = n - L;   // the last vector overlaps: same outputs, same bits
+            FloatVector a0 = FloatVector.broadcast(S, init);
+            for (int ky = 0; ky < 7; ky++)
+                for (int kx = 0; kx < 7; kx++)
+                    a0 = FloatVector.fromArray(S, src, so + ky * ld + kx + i).fma(FloatVector.broadcast(S, w[wo + ky * 7 + kx]), a0);
+            a0.intoArray(y, yo + i);
+            i += L;
         }
-        if (i < n) SCALAR.row7(src, so + i, ld, w, wo, init, y, yo + i, n - i);
     }
 
     /*
