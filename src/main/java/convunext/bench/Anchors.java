@@ -91,15 +91,16 @@ public final class Anchors {
                 double load = load();
                 Map<String, Object> m = s.time(Math.max(1, cfg.warmup()), cfg.steps());
                 record(ours, m, load, log);
-                if (ltCmd != null) child(lt, ltCmd, Map.of(), log);
+                if (ltCmd != null) child(lt, ltCmd, openmp(Map.of()), log);
                 if (ob.error == null)
-                    child(ob, torchCommand(cfg, o), Map.of("LD_LIBRARY_PATH", o.openblasDir()), log);
+                    child(ob, torchCommand(cfg, o), openmp(Map.of("LD_LIBRARY_PATH", o.openblasDir())), log);
             }
         }
-        if (o.weak()) child(nl, torchCommand(cfg, o), Map.of(), log);   // once: ≈ 15 s per step on 2 cores
+        if (o.weak()) child(nl, torchCommand(cfg, o), openmp(Map.of()), log);   // once: ≈ 15 s per step on 2 cores
 
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("rounds", o.rounds());
+        out.put("omp_wait_policy", System.getenv().getOrDefault("OMP_WAIT_POLICY", "PASSIVE"));
         out.put("params", params);
         out.put("train_step_mac_flops", flops[0]);
         out.put("infer_mac_flops", flops[1]);
@@ -199,6 +200,18 @@ public final class Anchors {
                 "--train", train.toString(), "--infer", infer.toString(), "--batch", "" + cfg.batch(),
                 "--size", "" + cfg.size(), "--classes", "" + cfg.classes(),
                 "--warmup", "" + Math.max(2, cfg.warmup()), "--steps", "" + cfg.steps());
+    }
+
+    /**
+     * The anchors' OpenMP threads sleep while they wait (OMP_WAIT_POLICY=PASSIVE) unless the caller
+     * chose a policy: spinning waits collapse when other processes share the cores (libtorch's step
+     * at batch 2, 256², load average 12–14 on 2 cores: 73 s spinning, 7.6 s passive), and a bench
+     * on a shared machine should compare the anchors at their best.
+     */
+    static Map<String, String> openmp(Map<String, String> env) {
+        Map<String, String> m = new LinkedHashMap<>(env);
+        if (System.getenv("OMP_WAIT_POLICY") == null) m.put("OMP_WAIT_POLICY", "PASSIVE");
+        return m;
     }
 
     private static List<String> torchCommand(BenchConfig cfg, Options o) {

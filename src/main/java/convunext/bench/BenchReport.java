@@ -124,8 +124,8 @@ public record BenchReport(String backend, String describe, String timing, String
     @SuppressWarnings("unchecked")
     private void printAnchors(PrintStream o) {
         o.println();
-        o.printf("side by side: %s, %s rounds alternated (ours, then each anchor, per round); medians over rounds%n",
-                config.describe().replaceAll(";.*", ""), anchors.get("rounds"));
+        o.printf("side by side: %s, %s rounds alternated (ours, then each anchor, per round); medians over rounds; anchors' OMP_WAIT_POLICY=%s%n",
+                config.describe().replaceAll(";.*", ""), anchors.get("rounds"), anchors.get("omp_wait_policy"));
         o.printf("%-16s %-14s %12s %12s %10s %10s  %s%n", "engine", "role", "train ms", "infer ms", "ours/it tr", "ours/it inf", "version");
         for (Object eo : (List<Object>) anchors.get("engines")) {
             Map<String, Object> e = (Map<String, Object>) eo;
