@@ -110,7 +110,7 @@ public final class CpuBackend implements Backend {
 
     @Override public Tensor[] mlpBackward(Tensor x, Tensor w1, Tensor w2, Tensor gy, Tensor h, Tensor s, boolean needDx,
                                           boolean hasB1, boolean hasB2) {
-        return CpuMlp.backward(this, x, w1, w2, gy, h, s, needDx, hasB1, hasB2);
+        return CpuMlp.backward(this, x, w1, w2, gy, h, s, needDx, hasB1, hasB2, SimdOps.BEST);
     }
 
     @Override public Tensor linearBackwardDataGelu(Tensor w, Tensor dy, Tensor pre) {

@@ -97,7 +97,7 @@ final class CpuMlp {
     }
 
     static Tensor[] backward(CpuBackend be, Tensor x, Tensor w1, Tensor w2, Tensor gy, Tensor h, Tensor s, boolean needDx,
-                             boolean hasB1, boolean hasB2) {
+                             boolean hasB1, boolean hasB2, SimdOps ops) {
         check("mlpBackward", x, w1, w2);
         int n = x.dim(0), c = x.dim(1), p = x.spatial(2), hd = w1.dim(0), co = w2.dim(0);
         Shapes.shape("mlpBackward", "gy", gy, n, co, x.dim(2), x.dim(3));
@@ -116,10 +116,7 @@ final class CpuMlp {
                 int dBase = dpre.off() + i * hd * p + p0, sBase = s.off() + i * hd * p + p0;
                 // dpre = (W2ᵀ·gy) ⊙ gelu'(pre), the product as each MR-row panel is finished
                 CpuGemm.gemm(a2t, len, ga, gy.off() + i * co * p + p0, p, 1, da, dBase, p, false, null, 0, (i0, i1, j0, j1) -> {
-                    for (int r = i0; r < i1; r++) {
-                        int d = dBase + r * p;
-                        for (int j = j0; j < j1; j++) da[d + j] *= sa[d - dBase + sBase + j];
-                    }
+                    for (int r = i0; r < i1; r++) ops.mulInPlace(da, dBase + r * p + j0, sa, sBase + r * p + j0, j1 - j0);
                 });
                 // dx = W1ᵀ·dpre while the block of dpre is still in cache
                 if (needDx) CpuGemm.gemm(a1t, len, da, dBase, p, 1, dxa, dx.off() + i * c * p + p0, p, false, null, 0, null);

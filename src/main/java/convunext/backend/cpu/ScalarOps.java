@@ -23,6 +23,10 @@ final class ScalarOps implements SimdOps {
         }
     }
 
+    @Override public void mulInPlace(float[] a, int ao, float[] b, int bo, int n) {
+        for (int i = 0; i < n; i++) a[ao + i] *= b[bo + i];
+    }
+
     @Override public void row7(float[] src, int so, int ld, float[] w, int wo, float init, float[] y, int yo, int n) {
         java.util.Arrays.fill(y, yo, yo + n, init);
         for (int ky = 0; ky < 7; ky++)

@@ -262,6 +262,13 @@ final class VectorOps implements SimdOps {
     /** Rows per float partial sum of {@link #tapSums} (the dy and pad rows of a block stay in L1). */
     private static final int ROWS = 8;
 
+    @Override public void mulInPlace(float[] a, int ao, float[] b, int bo, int n) {
+        int i = 0;
+        for (; i + L <= n; i += L)
+            FloatVector.fromArray(S, a, ao + i).mul(FloatVector.fromArray(S, b, bo + i)).intoArray(a, ao + i);
+        for (; i < n; i++) a[ao + i] *= b[bo + i];
+    }
+
     /**
      * Every output is init + Σ taps in tap order (ky, then kx), one FMA chain per lane: the bits of
      * {@link ScalarOps#row7}. Four vectors at a time hide the FMA latency; a row whose length is not

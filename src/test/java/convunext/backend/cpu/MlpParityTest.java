@@ -59,7 +59,7 @@ class MlpParityTest {
             for (int i = 0; i < grad.data.length; i++) grad.data[i] = RefGelu.geluGrad(ref[2].data[i]);
             assertTrue(maxAbs(grad, got[2]) <= 1e-6, "mlp state gelu'(pre) " + what);
             D[] rg = RefMlp.mlpBackward(d(x), d(w1), d(w2), d(gy), ref[1], ref[2], true, bias, bias);
-            Tensor[] g = CpuMlp.backward(BE, x, w1, w2, gy, got[1], got[2], true, bias, bias);
+            Tensor[] g = CpuMlp.backward(BE, x, w1, w2, gy, got[1], got[2], true, bias, bias, ops);
             String[] names = {"dx", "dw1", "db1", "dw2", "db2"};
             for (int i = 0; i < 5; i++) {
                 if (rg[i] == null) assertNull(g[i], names[i] + " " + what);
@@ -94,7 +94,7 @@ class MlpParityTest {
 
     private static List<float[]> all(Tensor x, Tensor w1, Tensor b1, Tensor w2, Tensor b2, Tensor gy, SimdOps ops) {
         Tensor[] f = CpuMlp.forward(BE, x, w1, b1, w2, b2, true, ops);
-        Tensor[] g = CpuMlp.backward(BE, x, w1, w2, gy, f[1], f[2], true, b1 != null, b2 != null);
+        Tensor[] g = CpuMlp.backward(BE, x, w1, w2, gy, f[1], f[2], true, b1 != null, b2 != null, ops);
         List<float[]> out = new java.util.ArrayList<>();
         for (Tensor t : f) out.add(BE.download(t));
         for (Tensor t : g) if (t != null) out.add(BE.download(t));
