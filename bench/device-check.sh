@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# The one script a session runs on the lent GPU machine (see shared/device/README.md: there is no
-# Java and no Maven on it): unpacks the jlink'd JRE, then info, the JUnit suite of
-# convunext.backend.cuda on the GPU (-Dconvunext.test.device=cuda; emulator-only classes skip
-# themselves), the whole-model GPU parity check (verify on the golden fixtures), a short training
-# run, `bench --device cuda` (with PyTorch eager side by side) and torch.compile, each with a time
-# cap inside one overall budget. Logs go to $OUT; a summary table is printed last and saved as
-# $OUT/summary.txt. At the end everything is packed into $OUT/logs.tgz and only the main files stay
-# loose beside it, because a device call brings back at most 8 files.
+# The one script a session runs on the lent GPU machine (there is no Java and no Maven on it):
+# unpacks the jlink'd JRE, then info, the JUnit suite of convunext.backend.cuda on the GPU
+# (-Dconvunext.test.device=cuda; emulator-only classes skip themselves), the whole-model GPU parity
+# check (verify on the golden fixtures), a short training run, `bench --device cuda` (with PyTorch
+# eager side by side) and torch.compile, each with a time cap inside one overall budget. Logs go to
+# $OUT; a summary table is printed last and saved as $OUT/summary.txt. At the end everything is
+# packed into $OUT/logs.tgz and only the main files stay loose beside it, because a device call
+# brings back at most 8 files.
 #
 # Prepare here:  bash bench/make-device-bundle.sh      (writes .device/: jre.tgz, convunext.jar,
 #                                                       convunext-tests.jar, junit-console.jar)

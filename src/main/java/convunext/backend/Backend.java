@@ -18,7 +18,7 @@ import convunext.tensor.Tensor;
  * </ul>
  * Spec references: PyTorch docs for Conv2d, BatchNorm2d, Linear, F.gelu (exact erf form),
  * F.interpolate(bilinear, align_corners=True), F.pad, F.cross_entropy(ignore_index); the loss and
- * the LayerNorm follow {@code shared/reference/convunext_torch.py}.
+ * the LayerNorm follow {@code reference/convunext_torch.py}.
  */
 public interface Backend extends AutoCloseable {
 
