@@ -13,9 +13,11 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "verify", mixinStandardHelpOptions = true,
         description = {"Reproduces a PyTorch reference fixture and reports the errors.",
-                "Fixtures come from shared/reference/make_golden.py: logits, loss, every gradient, BN running",
-                "stats, AdamW losses and weights, eval logits.",
-                "Prints ||ours - ref|| / ||ref|| per quantity; exits 1 above the tolerance."})
+                "Fixtures come from reference/make_golden.py (any config; see reference/README.md): logits,",
+                "loss, every gradient, BN running stats, AdamW losses and weights, eval logits.",
+                "Prints ||ours - ref|| / ||ref|| per quantity beside its tolerance and where that comes from:",
+                "--tol for well-conditioned quantities, --tol plus a spread measured in the same run for the",
+                "ones float32 makes ill-conditioned (explained under the table); exits 1 above a tolerance."})
 final class VerifyCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "FIXTURE", description = "fixture .safetensors file(s)")
     List<Path> fixtures;
@@ -23,7 +25,7 @@ final class VerifyCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "cpu", description = "cpu, ref (float64 oracle), emulated, cuda or auto (default: ${DEFAULT-VALUE})")
     String device;
 
-    @Option(names = "--tol", defaultValue = "1e-4", description = "relative-error tolerance (default: ${DEFAULT-VALUE})")
+    @Option(names = "--tol", defaultValue = "1e-4", description = "relative-error tolerance of the well-conditioned quantities (default: ${DEFAULT-VALUE})")
     double tol;
 
     @Override public Integer call() {
