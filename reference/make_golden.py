@@ -11,10 +11,10 @@ float32 (the precision the Java side loads them in), so the float64 reference is
 very values a float32 implementation starts from and storing them as F32 loses nothing. With
 --store f32 (the default) the computed tensors are stored as F32 too: that rounds them by at most
 2^-24 ≈ 6e-8 relative, 1/1600 of verify's 1e-4 and far below the float32 errors verify measures
-(1e-6 and up); the zero-gradient detection is unaffected (F32 holds the ~1e-17 float64 leftovers
+(1e-7 and up); the zero-gradient detection is unaffected (F32 holds the ~1e-17 float64 leftovers
 of exactly-zero gradients, which are 1e-12 below the gradient's norm). The scalars (loss, AdamW
-losses) stay F64 and the target is U8 (class index, 255 = ignore). --store f64 keeps every
-floating tensor F64 (twice the size)."""
+losses) and the train-mode logits (the loss is a float64 function of them) stay F64 and the target
+is U8 (class index, 255 = ignore). --store f64 keeps every floating tensor F64 (twice the size)."""
 import argparse
 import json
 import struct
@@ -44,10 +44,11 @@ def save(path, tensors, meta):
 
 
 def stored(k, v, store):
-    """The dtype a key is written in: U8 target, F64 scalars, F32/F64 (per --store) otherwise."""
+    """The dtype a key is written in: U8 target; F64 scalars and train-mode logits (the loss is a
+    float64 function of them, checked to 1e-12 by the Java tests); F32/F64 (per --store) otherwise."""
     if k == "target":
         return v.to(torch.uint8)
-    if k == "loss" or k == "adamw.losses" or not v.is_floating_point():
+    if k in ("loss", "adamw.losses", "logits") or not v.is_floating_point():
         return v
     return v.to(torch.float32) if store == "f32" else v
 
@@ -123,7 +124,7 @@ def main():
             "norm": norm, "layernorm": "channels-first over C per pixel, biased variance, eps 1e-6",
             "bn": "train mode: batch statistics (biased var), momentum 0.1, running_var updated with unbiased var, eps 1e-5",
             "gelu": "exact (erf)", "dtype": "float64",
-            "stored": ("F32 tensors (init and input float32-exact), F64 loss and adamw.losses, U8 target" if a.store == "f32"
+            "stored": ("F32 tensors (init and input float32-exact), F64 logits, loss and adamw.losses, U8 target" if a.store == "f32"
                        else "F64 tensors (init and input float32-exact), U8 target"),
             "seed": str(seed), "torch": torch.__version__,
             "command": "make_golden.py OUT %d %d %d %d %d %d %d %d %s%s" % (ic, nc, bc, B, H, W, steps, seed, norm,
