@@ -35,10 +35,10 @@ def torch_python(explicit):
     sys.exit("no python with torch found (Debian: apt-get install python3-torch; or pass --python)")
 
 
-def configs(n, seed):
+def configs(n, seed, max_base_c=16):
     rng = random.Random(seed)
     for i in range(n):
-        c = dict(in_ch=rng.randint(1, 4), classes=rng.randint(2, 5), base_c=rng.randint(4, 16),
+        c = dict(in_ch=rng.randint(1, 4), classes=rng.randint(2, 5), base_c=min(rng.randint(4, 16), max_base_c),
                  batch=rng.randint(1, 3), h=rng.randint(64, 97), w=rng.randint(64, 97), steps=rng.randint(1, 5),
                  seed=rng.randint(0, 10**6), norm=rng.choice(["batch", "layer"]))
         c["name"] = "s%02d_c%d_in%d_k%d_%dx%dx%d_k%d_%s" % (i, c["base_c"], c["in_ch"], c["classes"], c["batch"], c["h"],
@@ -111,8 +111,7 @@ def main():
     fixtures = list(a.fixtures or [])
     if not fixtures:
         py = torch_python(a.python)
-        for c in configs(a.n, a.seed):
-            c["base_c"] = min(c["base_c"], a.max_base_c)
+        for c in configs(a.n, a.seed, a.max_base_c):
             f = os.path.join(out, c["name"] + ".safetensors")
             if not os.path.isfile(f):
                 t0 = time.time()
