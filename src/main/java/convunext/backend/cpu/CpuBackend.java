@@ -67,7 +67,7 @@ public final class CpuBackend implements Backend {
 
     /** Returns a tensor's array to the pool; views are ignored, a second release throws. */
     @Override public void release(Tensor t) {
-        if (t.backend() != this) throw new IllegalArgumentException("release: tensor " + t + " is not from this backend");
+        if (t.owner() != this) throw new IllegalArgumentException("release: tensor " + t + " is not from this backend");
         pool.give(t);
     }
 

@@ -1,5 +1,7 @@
 package convunext.backend.cpu.ref;
 
+import convunext.backend.OpShapes;
+
 /**
  * Exact GELU x·Φ(x) = 0.5·x·(1 + erf(x/√2)) in float64, mirroring {@code Backend.gelu}, with an
  * erf/erfc accurate to about 1e-16 (absolute) so the oracle does not inherit an approximation.
@@ -90,7 +92,7 @@ public final class RefGelu {
     }
 
     public static D geluBackward(D x, D dy) {
-        D.same("geluBackward", x, dy);
+        OpShapes.geluBackward(x.shape, dy.shape);
         D dx = new D(x.shape);
         for (int i = 0; i < dx.data.length; i++) dx.data[i] = dy.data[i] * geluGrad(x.data[i]);
         return dx;
