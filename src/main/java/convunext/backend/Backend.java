@@ -5,8 +5,9 @@ import convunext.tensor.Tensor;
 
 /**
  * Every op of ConvUNeXt, forward and backward, on one device. Tensors are float32, NCHW
- * (see {@link Tensor}). The CPU backend is the reference all other backends are tested against;
- * the float64 oracle {@code convunext.backend.cpu.ref} is the reference for the CPU backend.
+ * (see {@link Tensor}). Every backend (CPU, CUDA on a GPU or the emulator) is tested against the
+ * float64 oracle {@code convunext.backend.cpu.ref.RefBackend} ({@code convunext.backend.parity}
+ * in the tests); {@link Op} lists each op's pieces, {@link OpShapes} its shape rules.
  *
  * <p>Conventions for every method:
  * <ul>

@@ -20,9 +20,6 @@ public final class CpuBackend implements Backend {
 
     CpuBackend(CpuArrayPool pool) { this.pool = pool; }
 
-    /** Pool counters (hits, misses, cached bytes), for logs and tests. */
-    public String poolStats() { return pool.stats(); }
-
     @Override public String name() { return "cpu"; }
 
     @Override public String describe() {
