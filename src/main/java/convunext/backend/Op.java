@@ -113,12 +113,13 @@ public enum Op {
             "view", "release", "copy", "fill", "sync", "deviceMemoryPeak", "resetDeviceMemoryPeak", "eventTimer", "close");
 
     /**
-     * Files every op has a line in (repo-relative): the interface, its three backends and the
-     * bench's timing wrapper (one forwarder each), the bench's rows and costs, this registry, and
-     * README's generated table.
+     * Files every op has a line in (repo-relative): the interface and its shape rules, its three
+     * backends and the bench's timing wrapper (one forwarder each), the bench's rows and costs,
+     * this registry, and README's generated table.
      */
     public static final List<String> SHARED_FILES = List.of(
             "src/main/java/convunext/backend/Backend.java",
+            "src/main/java/convunext/backend/OpShapes.java",
             "src/main/java/convunext/backend/cpu/CpuBackend.java",
             "src/main/java/convunext/backend/cuda/CudaBackend.java",
             "src/main/java/convunext/backend/cpu/ref/RefBackend.java",
@@ -161,6 +162,12 @@ public enum Op {
     /** Files under kernels/ (the first holds the kernels; the rest are headers it includes). */
     public List<String> kernels() { return kernels; }
 
+    /**
+     * The emulator's C++ check of the kernel file, kernels/checks/&lt;file&gt;.cpp (every kernel must
+     * be launched by one: kernels/README.md).
+     */
+    public String kernelCheck() { return "checks/" + kernels.get(0).replace(".cu", ".cpp"); }
+
     /** The launcher class in convunext.backend.cuda.ops. */
     public String cudaClass() { return "convunext.backend.cuda.ops." + cuda; }
 
@@ -198,10 +205,11 @@ public enum Op {
     /** A per-op name for timing breakdowns: the stem, then {@code detail} if not empty ("dwconv7 bwd"). */
     public String key(String detail) { return detail == null || detail.isEmpty() ? stem : stem + " " + detail; }
 
-    /** Every file of this op, repo-relative: kernels, launcher, CPU class, float64 class, tests (none shared). */
+    /** Every file of this op, repo-relative: kernels and their C++ check, launcher, CPU class, float64 class, tests. */
     public List<String> files() {
         List<String> out = new ArrayList<>();
         for (String k : kernels) out.add("kernels/" + k);
+        out.add("kernels/" + kernelCheck());
         out.add(javaFile(cudaClass()));
         out.add(javaFile(cpuClass()));
         out.add(javaFile(refClass()));
