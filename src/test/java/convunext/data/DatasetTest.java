@@ -94,6 +94,27 @@ class DatasetTest {
         assertNotNull(ds.samples().get(1).mask());
     }
 
+    /** x.png and x.jpg would both take mask x.png (and share one sample id): refused, naming both. */
+    @Test void twoImagesWithOneStemAreRefusedNamingBoth() throws Exception {
+        Path png = Fixtures.write(Fixtures.randomRgb(70, 66, 1), "png", tmp.resolve("train/images/x.png"));
+        Path jpg = Fixtures.write(Fixtures.randomRgb(70, 66, 1), "jpeg", tmp.resolve("train/images/x.jpg"));
+        Fixtures.write(Fixtures.gray(70, 66, new int[70 * 66]), "png", tmp.resolve("train/masks/x.png"));
+        for (boolean requireMasks : new boolean[] {true, false}) {
+            DataException e = assertThrows(DataException.class, () -> Dataset.open(tmp, "train", requireMasks, null));
+            assertTrue(e.getMessage().contains(png.toString()) && e.getMessage().contains(jpg.toString()), e.getMessage());
+        }
+    }
+
+    /** A mask matched by prefix to two images (1.png and 1_a.png both take 1_a_manual.png) is refused. */
+    @Test void oneMaskForTwoImagesIsRefused() throws Exception {
+        Fixtures.write(Fixtures.randomRgb(70, 66, 1), "png", tmp.resolve("train/images/1.png"));
+        Fixtures.write(Fixtures.randomRgb(70, 66, 2), "png", tmp.resolve("train/images/1_a.png"));
+        Path mask = Fixtures.write(Fixtures.gray(70, 66, new int[70 * 66]), "png", tmp.resolve("train/masks/1_a_manual.png"));
+        DataException e = assertThrows(DataException.class, () -> Dataset.open(tmp, "train", true, null));
+        assertTrue(e.getMessage().contains(mask.toString()) && e.getMessage().contains("1.png") && e.getMessage().contains("1_a.png"),
+                e.getMessage());
+    }
+
     @Test void prefixMatchIsNotFooledByNumbers() throws Exception {
         List<Path> masks = List.of(Path.of("m/10_manual1.gif"), Path.of("m/1_manual1.gif"), Path.of("m/1.png"));
         assertEquals(Path.of("m/1.png"), Dataset.match("1", masks, "mask", Path.of("1.tif")));
