@@ -6,29 +6,14 @@ import convunext.tensor.Tensor;
 /**
  * Element-wise ops, threaded over contiguous chunks: exact GELU ({@link SimdOps}; the erfc fit
  * has relative error below 1.2e-7 everywhere, so Φ(x) stays accurate in the far negative tail),
- * add, add then GELU in one pass, and the gated skip attention (σ, tanh; vector float, scalar double fallback).
+ * add, add then GELU in one pass, and the gated skip attention (σ, tanh). Every element's value is
+ * a function of its inputs alone ({@link FloatMath}), not of where a chunk boundary falls, so
+ * results do not depend on the thread count.
  */
 final class CpuElementwise {
     private CpuElementwise() {}
 
     private static final int GRAIN = 1 << 14;
-    private static final double INV_SQRT2 = 0.7071067811865476;
-
-    /**
-     * erfc(z), Chebyshev fit of Numerical Recipes (erfcc): fractional error &lt; 1.2e-7 for every z.
-     * (Abramowitz–Stegun 7.1.26 has absolute error 1.5e-7, i.e. large relative error in the tail.)
-     */
-    static double erfc(double z) {
-        double a = Math.abs(z), t = 1 / (1 + 0.5 * a);
-        double r = t * Math.exp(-a * a - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418
-                + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587
-                + t * (-0.82215223 + t * 0.17087277)))))))));
-        return z >= 0 ? r : 2 - r;
-    }
-
-    /** Φ(x), the standard normal CDF. */
-    static double phi(double x) { return 0.5 * erfc(-x * INV_SQRT2); }
-
     static Tensor gelu(CpuBackend be, Tensor x) {
         Tensor y = be.empty(x.shape());
         float[] xa = x.array(), ya = y.array();

@@ -113,6 +113,8 @@ final class CpuNorm {
 
     /** Pixels per LayerNorm task: the per-pixel double accumulators stay in L1. */
     private static final int LN_BLOCK = 512;
+    /** Partial-sum tasks of the LayerNorm backward (enough for 16 threads, 4 tasks each). */
+    private static final int LN_PARTIALS = 64;
 
     static Tensor[] layernorm(CpuBackend be, Tensor x, Tensor gamma, Tensor beta, float eps) {
         perChannel("layernorm", x, gamma, beta);
@@ -162,7 +164,8 @@ final class CpuNorm {
         Tensor dx = be.empty(x.shape()), dgamma = be.empty(c), dbeta = be.empty(c);
         float[] xa = x.array(), ga = dy.array(), dxa = dx.array(), ma = mean.array(), ia = invstd.array(), g = gamma.array();
         int xo = x.off(), go = dy.off(), dxo = dx.off(), mo = mean.off(), io = invstd.off(), gof = gamma.off();
-        int blocks = (p + LN_BLOCK - 1) / LN_BLOCK, tasks = Math.min(n * blocks, CpuThreads.threads() * 4);
+        // A fixed number of partial sums (not one per thread): dγ, dβ then do not depend on the thread count.
+        int blocks = (p + LN_BLOCK - 1) / LN_BLOCK, tasks = Math.min(n * blocks, LN_PARTIALS);
         double[][] pg = new double[tasks][c], pb = new double[tasks][c];
         CpuThreads.parallelFor(tasks, task -> {
             double[] sa = new double[LN_BLOCK], sb = new double[LN_BLOCK];
