@@ -61,6 +61,8 @@ final class BenchCommand implements Callable<Integer> {
     int torchThreads;
 
     @Override public Integer call() throws IOException {
+        if (json != null && java.nio.file.Files.isDirectory(json))   // refused before the benchmarks run, not after
+            throw new UserError("--json " + json + " is a folder; give a file name", Main.BAD_INPUT);
         try (Backend be = device.open(System.out)) {
             BenchConfig base = tiny ? BenchConfig.tiny() : BenchConfig.forBackend(be.name());
             BenchConfig cfg = base.with(batch, size, baseC, warmup, reps, steps);

@@ -11,13 +11,14 @@ import java.util.function.Supplier;
 final class Interrupts {
     private Interrupts() {}
 
-    private static volatile boolean running;
+    private static volatile boolean running, stopping;
     private static volatile Supplier<String> note = () -> null;
 
     /** Installs the hook; only {@code main} does this (tests call {@link Main#execute} in one JVM). */
     static void install() {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             if (!running) return;
+            stopping = true;
             String n;
             try {
                 n = note.get();
@@ -38,6 +39,12 @@ final class Interrupts {
         running = false;
         note = () -> null;
     }
+
+    /**
+     * Whether the JVM is stopping on a signal: the command's own thread may still fail meanwhile
+     * (its temporary file was just deleted), and that must not add lines to the one printed here.
+     */
+    static boolean stopping() { return stopping; }
 
     /** What an interruption now would leave behind (called from the shutdown hook's thread). */
     static void note(Supplier<String> what) { note = what; }

@@ -65,6 +65,7 @@ public final class Main implements Runnable {
         } else if (code == DIVERGED) {
             m = "training diverged: " + m;
         }
+        if (Interrupts.stopping()) return code;   // the interrupt's own line says it all
         err.println("error: " + m);
         if (Boolean.getBoolean("convunext.trace")) e.printStackTrace(err);
         err.flush();

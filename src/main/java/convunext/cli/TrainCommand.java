@@ -88,6 +88,13 @@ final class TrainCommand implements Callable<Integer> {
             Path base = Path.of("runs", builtIn ? "synthetic" : String.valueOf(root.toAbsolutePath().normalize().getFileName()));
             outDir = Outputs.fresh(base, List.of("metrics.csv", "last.safetensors", "best.safetensors", "curves.png"));
         }
+        if (!builtIn) for (String split : new String[] {"", "train", "test"}) {
+            Path inputs = split.isEmpty() ? root : root.resolve(split);
+            Path o = Outputs.real(outDir), in = Outputs.real(inputs);
+            if (split.isEmpty() ? o.equals(in) : o.startsWith(in))
+                throw new UserError("--out " + outDir + " is " + (split.isEmpty() ? "the data folder " : "inside the data folder ")
+                        + inputs + "; outputs never go among the inputs: choose another --out", Main.BAD_INPUT);
+        }
         // Every value is checked here (TrainOptions), before the data is read or a folder is made.
         TrainOptions o = new TrainOptions(root, outDir, device.device,
                 or(epochs, recipe.epochs()), or(batch, recipe.batch()), or(crop, recipe.crop()), or(baseSize, recipe.baseSize()),

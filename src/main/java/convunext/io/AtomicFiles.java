@@ -40,6 +40,7 @@ public final class AtomicFiles {
     private static final Pattern TEMP = Pattern.compile("^\\..+\\.convunext-\\d+-\\d+\\.tmp$");
     private static final AtomicLong SEQ = new AtomicLong();
     private static final Set<Path> IN_FLIGHT = ConcurrentHashMap.newKeySet();
+    private static boolean shuttingDown;   // guarded by IN_FLIGHT
 
     static {
         Runtime.getRuntime().addShutdownHook(new Thread(AtomicFiles::deleteInFlight, "convunext-temp-cleanup"));
@@ -60,8 +61,7 @@ public final class AtomicFiles {
             if (dir != null) Files.createDirectories(dir);
             tmp = abs.resolveSibling("." + abs.getFileName() + MARK + ProcessHandle.current().pid() + "-"
                     + SEQ.incrementAndGet() + ".tmp");
-            IN_FLIGHT.add(tmp);
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            try (FileChannel ch = create(tmp)) {
                 OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16);
                 body.write(out);
                 out.flush();
@@ -117,12 +117,27 @@ public final class AtomicFiles {
     /** Temporary files being written right now (for tests). */
     static int inFlight() { return IN_FLIGHT.size(); }
 
+    /**
+     * Creates and registers a temporary file, unless the JVM is shutting down: then the cleanup
+     * hook may already have run, and a file made now would be left behind.
+     */
+    private static FileChannel create(Path tmp) throws IOException {
+        synchronized (IN_FLIGHT) {
+            if (shuttingDown) throw new IOException("the program is stopping");
+            IN_FLIGHT.add(tmp);
+            return FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        }
+    }
+
     private static Path forget(Path tmp) {
         IN_FLIGHT.remove(tmp);
         return null;
     }
 
     private static void deleteInFlight() {
+        synchronized (IN_FLIGHT) {
+            shuttingDown = true;   // every file created before this point is in IN_FLIGHT; none is created after
+        }
         for (Path p : IN_FLIGHT) {
             try { Files.deleteIfExists(p); } catch (IOException | RuntimeException ignored) { /* exiting anyway */ }
         }

@@ -148,7 +148,9 @@ public final class Trainer {
             if (have.numClasses() != o.numClasses() || have.baseC() != o.baseC() || have.norm() != o.norm())
                 throw new IllegalArgumentException(o.resume() + ": checkpoint is for " + Checkpoint.describe(have) + ", this run is "
                         + Checkpoint.describe(new ConvUNeXt.Config(have.inChannels(), o.numClasses(), o.baseC(), o.norm())));
-            resumed.require(Checkpoint.EXP_AVG, o.resume());   // a best.safetensors has no optimiser state
+            if (!resumed.tensors().containsKey(Checkpoint.EXP_AVG))
+                throw new IllegalArgumentException(o.resume() + " has no optimiser state (" + Checkpoint.EXP_AVG
+                        + "): resume from a last.safetensors, not a best.safetensors or an exported state_dict");
         }
         return new Inputs(train, trainSamples, valSamples, split, resumed);
     }

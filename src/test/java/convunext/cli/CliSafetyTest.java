@@ -119,6 +119,27 @@ class CliSafetyTest {
         }
     }
 
+    @Test void trainOutputsNeverGoAmongItsInputsAndResumeNeedsALastCheckpoint() throws Exception {
+        Path data = dir.resolve("data-copy");
+        for (String sub : new String[] {"train/images", "train/masks"}) {
+            Files.createDirectories(data.resolve(sub));
+            try (Stream<Path> s = Files.list(Path.of("testdata/synthetic").resolve(sub))) {
+                for (Path f : s.limit(4).toList()) Files.copy(f, data.resolve(sub).resolve(f.getFileName()));
+            }
+        }
+        Map<String, String> before = snapshot(data);
+        for (Path out : new Path[] {data, data.resolve("train/images"), data.resolve("train")}) {
+            Run r = run("train", "--data", data.toString(), "--out", out.toString(), "--device", "cpu", "--epochs", "1",
+                    "--batch", "2", "--crop", "64", "--base-size", "80", "--base-c", "4");
+            assertOneLine(r, Main.BAD_INPUT, "--out", "data folder");
+        }
+        assertEquals(before, snapshot(data));
+        Run r = run("train", "--data", "testdata/synthetic", "--out", dir.resolve("from-best").toString(), "--device", "cpu",
+                "--epochs", "2", "--batch", "2", "--crop", "64", "--base-size", "80", "--base-c", "4",
+                "--resume", dir.resolve("run/best.safetensors").toString());
+        assertOneLine(r, Main.BAD_INPUT, "no optimiser state", "last.safetensors");
+    }
+
     // ---- 2. unique output names
 
     @Test void inputsThatWouldWriteOneOutputAreRefusedNamingBoth() throws Exception {
@@ -256,5 +277,21 @@ class CliSafetyTest {
         assertEquals(base, Outputs.fresh(base, EvaluateCommand.OUTPUTS), "an empty folder is fine");
         Files.writeString(base.resolve("summary.json"), "{}");
         assertEquals(dir.resolve("runs/evaluate-2"), Outputs.fresh(base, EvaluateCommand.OUTPUTS));
+    }
+
+    /** train --help states the defaults, which live in Recipe: the two must not drift apart. */
+    @Test void trainHelpStatesTheRecipesDefaults() {
+        String help = run("train", "--help").out();
+        convunext.train.Recipe ref = convunext.train.Recipe.REFERENCE, syn = convunext.train.Recipe.SYNTHETIC;
+        String[][] want = {{"--epochs", "default " + ref.epochs() + "; " + syn.epochs() + " on the synthetic set"},
+                {"--batch", "default " + ref.batch()}, {"--crop", "default " + ref.crop() + "; " + syn.crop() + " on the synthetic"},
+                {"--base-size", "default " + ref.baseSize() + "; " + syn.baseSize() + " on the synthetic"},
+                {"--lr", "default " + ref.lr()}, {"--weight-decay", "default " + ref.weightDecay()},
+                {"--base-c", "default " + ref.baseC() + "; " + syn.baseC() + " on the synthetic"}};
+        String flat = help.replaceAll("\\s+", " ");
+        for (String[] w : want) assertTrue(flat.contains(w[1].replace("0.0015", "1.5e-3").replace("5.0E-5", "5e-5")), w[0] + ": " + w[1] + " in\n" + help);
+        assertEquals(syn.batch(), ref.batch(), "the help states one batch default for both");
+        assertEquals(syn.lr(), ref.lr());
+        assertEquals(syn.weightDecay(), ref.weightDecay());
     }
 }

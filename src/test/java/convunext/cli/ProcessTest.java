@@ -26,8 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ProcessTest {
     @TempDir Path dir;
 
-    static final String[] TINY = {"--data", "testdata/synthetic", "--device", "cpu", "--epochs", "1", "--batch", "2", "--crop", "64",
-            "--base-size", "80", "--base-c", "4", "--max-steps-per-epoch", "1", "--tile", "128"};
+    static final String[] TINY = {"--data", "testdata/synthetic", "--device", "cpu", "--batch", "2", "--crop", "64",
+            "--base-size", "80", "--base-c", "4", "--tile", "128"};
 
     static ProcessBuilder java(Path log, List<String> jvm, String... args) {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -39,10 +39,13 @@ class ProcessTest {
                 .redirectError(log.resolveSibling(log.getFileName() + ".err").toFile());
     }
 
+    /** A tiny training command; {@code more} may set --epochs and --max-steps-per-epoch (default 1 each). */
     static String[] train(Path out, String... more) {
         List<String> a = new ArrayList<>(List.of("train", "--out", out.toString()));
         a.addAll(List.of(TINY));
         a.addAll(List.of(more));
+        if (!a.contains("--epochs")) a.addAll(List.of("--epochs", "1"));
+        if (!a.contains("--max-steps-per-epoch")) a.addAll(List.of("--max-steps-per-epoch", "1"));
         return a.toArray(String[]::new);
     }
 
@@ -108,16 +111,52 @@ class ProcessTest {
         Path in = Files.createDirectories(dir.resolve("big"));
         java.awt.image.BufferedImage im = new java.awt.image.BufferedImage(3000, 3000, java.awt.image.BufferedImage.TYPE_3BYTE_BGR);
         javax.imageio.ImageIO.write(im, "png", in.resolve("big.png").toFile());
-        CliTest.Run t = CliTest.run(train(dir.resolve("w")));
-        assertEquals(0, t.code(), t.err());
+        Path weights = dir.resolve("w.safetensors");   // untrained weights do: only memory matters here
+        try (convunext.backend.Backend be = convunext.backend.Backends.open("cpu", System.out);
+             convunext.nn.ConvUNeXt m = new convunext.nn.ConvUNeXt(new convunext.nn.ConvUNeXt.Config(3, 2, 4, convunext.nn.Norm.BATCH), be, 0)) {
+            convunext.train.Checkpoint.save(weights, m, null, null);
+        }
         Path log = dir.resolve("oom-log");
         Process p = java(log, List.of("-Xmx48m"), "predict", "-i", in.toString(), "-o", dir.resolve("big-out").toString(),
-                "--weights", dir.resolve("w/last.safetensors").toString(), "--device", "cpu").start();
+                "--weights", weights.toString(), "--device", "cpu").start();
         assertTrue(p.waitFor(120, TimeUnit.SECONDS));
         assertEquals(Main.NO_DEVICE, p.exitValue(), read(log, ".err") + read(log, ".out"));
         List<String> err = errorLines(read(log, ".err"));
         assertEquals(1, err.size(), read(log, ".err"));
         assertTrue(err.get(0).contains("out of memory") && err.get(0).contains("-Xmx") && err.get(0).contains("--tile"), err.get(0));
+    }
+
+    /**
+     * Two identical `train` commands in two fresh JVMs (same seed, synthetic data, cpu, 2 threads):
+     * bit-identical metrics.csv (but for the wall-clock column) and checkpoint tensors. Cold JVMs
+     * JIT-compile at different moments, so this also checks interpreted and compiled code agree.
+     */
+    @Test void twoIdenticalTrainCommandsGiveIdenticalFiles() throws Exception {
+        List<Path> outs = List.of(dir.resolve("det-a"), dir.resolve("det-b"));
+        List<Process> ps = new ArrayList<>();
+        for (Path out : outs)   // side by side: different load and JIT timing in each
+            ps.add(java(out.resolveSibling(out.getFileName() + "-log"), List.of("-Dconvunext.cpu.threads=2"),
+                    train(out, "--epochs", "2", "--max-steps-per-epoch", "2", "--seed", "11")).start());
+        for (int i = 0; i < 2; i++) {
+            assertTrue(ps.get(i).waitFor(180, TimeUnit.SECONDS));
+            Path log = outs.get(i).resolveSibling(outs.get(i).getFileName() + "-log");
+            assertEquals(0, ps.get(i).exitValue(), read(log, ".err") + read(log, ".out"));
+        }
+        List<String> a = Files.readAllLines(outs.get(0).resolve("metrics.csv")), b = Files.readAllLines(outs.get(1).resolve("metrics.csv"));
+        int secs = List.of(a.get(0).split(",")).indexOf("seconds");
+        assertEquals(a.size(), b.size());
+        for (int i = 0; i < a.size(); i++) {
+            List<String> ra = new ArrayList<>(List.of(a.get(i).split(","))), rb = new ArrayList<>(List.of(b.get(i).split(",")));
+            ra.remove(secs);
+            rb.remove(secs);
+            assertEquals(ra, rb, "metrics.csv line " + (i + 1));
+        }
+        for (String f : new String[] {"last.safetensors", "best.safetensors"}) {
+            var x = convunext.io.SafeTensors.read(outs.get(0).resolve(f)).tensors();
+            var y = convunext.io.SafeTensors.read(outs.get(1).resolve(f)).tensors();
+            assertEquals(x.keySet(), y.keySet());
+            for (String k : x.keySet()) assertArrayEquals(x.get(k).data(), y.get(k).data(), 0.0, f + " " + k);
+        }
     }
 
     static {
