@@ -56,7 +56,7 @@ final class EvaluateCommand implements Callable<Integer> {
     @Override public Integer call() throws Exception {
         // Everything that can be refused is refused before the model is loaded.
         if (tta != null && !tta.equals("flip")) throw new UserError("--tta accepts only 'flip', got '" + tta + "'", Main.BAD_INPUT);
-        Predictor.checkWindows(tile, overlap);
+        Predictor.checkSettings(tile, overlap);
         Path w = weights.require();
         if (!Files.isDirectory(data)) throw new UserError("data folder not found: " + data, Main.BAD_INPUT);
         Path root = data.toAbsolutePath().getParent();
@@ -79,6 +79,9 @@ final class EvaluateCommand implements Callable<Integer> {
              Backend be = device.open(System.out); LoadedModel lm = LoadedModel.open(w, be, System.out::println)) {
             if (folder.staleNote() != null) System.out.println(folder.staleNote());
             int k = lm.model.config.numClasses();
+            if (k > convunext.data.LabelMap.IGNORE)
+                throw new UserError(w + " has " + k + " classes; masks can hold at most " + convunext.data.LabelMap.IGNORE
+                        + " (value " + convunext.data.LabelMap.IGNORE + " means ignore)", Main.BAD_INPUT);
             Predictor pred = new Predictor(lm.model, tile, overlap, "flip".equals(tta));
             MetricsSummary summary = new MetricsSummary(k);
             long t0 = System.nanoTime();

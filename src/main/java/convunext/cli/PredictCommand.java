@@ -53,7 +53,7 @@ final class PredictCommand implements Callable<Integer> {
     @Override public Integer call() throws Exception {
         // Everything that can be refused is refused before the model is loaded.
         if (tta != null && !tta.equals("flip")) throw new UserError("--tta accepts only 'flip', got '" + tta + "'", Main.BAD_INPUT);
-        Predictor.checkWindows(tile, overlap);
+        Predictor.checkSettings(tile, overlap);
         Path w = weights.require();
         List<Path> files = inputs(input);
         Outputs.requireFolder(output, "-o");

@@ -75,6 +75,9 @@ public final class ImageFiles {
         Decoded d = decode(file, true);
         int[] v = singlePlane(d, "mask");
         int full = (1 << d.bits) - 1;
+        if (numClasses > LabelMap.IGNORE)   // class 255 would be read as "ignore" and silently not scored
+            throw new IllegalArgumentException("masks hold classes 0.." + (LabelMap.IGNORE - 1) + " (" + LabelMap.IGNORE
+                    + " means ignore): the number of classes must be 2.." + LabelMap.IGNORE + ", got " + numClasses);
         boolean allClasses = true, binary = true;
         int badValue = -1, badIndex = -1;
         for (int i = 0; i < v.length; i++) {
@@ -141,6 +144,10 @@ public final class ImageFiles {
         } catch (IOException e) {
             throw new DataException("cannot read image file " + file + ": " + e, e);
         }
+        return decode(bytes, file, keepPaletteIndices);
+    }
+
+    static Decoded decode(byte[] bytes, Path file, boolean keepPaletteIndices) {
         ImageFormat fmt = ImageFormat.sniff(bytes);
         if (fmt == null)
             throw new DataException("cannot read image file " + file + ": not a PNG, TIFF, GIF, JPEG or BMP file ("
@@ -163,7 +170,7 @@ public final class ImageFiles {
             im = read(file, bytes, fmt, false).image;
         } catch (IOException | RuntimeException e) {
             if (e instanceof DataException d) throw d;
-            throw new DataException("cannot decode " + fmt + " image " + file + " (corrupt or unsupported): " + e, e);
+            throw new DataException("cannot decode " + fmt + " image " + file + " (truncated, corrupt or unsupported): " + e, e);
         }
         if (im == null || im.getWidth() <= 0 || im.getHeight() <= 0)
             throw new DataException("cannot decode " + fmt + " image " + file + ": the decoder returned no image");

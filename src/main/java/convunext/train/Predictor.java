@@ -18,15 +18,15 @@ public final class Predictor {
     private final boolean tta;
 
     public Predictor(ConvUNeXt model, int tile, int overlap, boolean tta) {
-        checkWindows(tile, overlap);
+        checkSettings(tile, overlap);
         this.model = model;
         this.tile = tile;
         this.overlap = overlap;
         this.tta = tta;
     }
 
-    /** Refuses a window size or overlap the predictor cannot use (messages name --tile and --overlap). */
-    public static void checkWindows(int tile, int overlap) {
+    /** Refuses a tile below the model's minimum side or an overlap outside [0, tile) (messages name the flags). */
+    public static void checkSettings(int tile, int overlap) {
         if (tile < ConvUNeXt.MIN_SIDE)
             throw new IllegalArgumentException("--tile must be ≥ " + ConvUNeXt.MIN_SIDE + " (the model's smallest input side), got " + tile);
         if (overlap < 0 || overlap >= tile)

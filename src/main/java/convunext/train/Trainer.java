@@ -238,12 +238,13 @@ public final class Trainer {
         // A kill between best.safetensors and last.safetensors leaves a best newer than the checkpoint says.
         Path bestFile = o.out().resolve("best.safetensors");
         if (Files.isRegularFile(bestFile)) {
-            Map<String, String> bm = SafeTensors.readMetadata(bestFile);
             try {
+                Map<String, String> bm = SafeTensors.readMetadata(bestFile);
                 double d = Double.parseDouble(bm.getOrDefault("best_dice", "-1"));
                 if (d > s.best) { s.best = d; s.bestEpoch = Integer.parseInt(bm.getOrDefault("best_epoch", "-1")); }
-            } catch (NumberFormatException ignored) {
-                // not one of ours: the checkpoint's own best stands
+            } catch (RuntimeException notOurs) {
+                log.println("note: " + bestFile + " is not readable as a checkpoint of this run (" + notOurs.getMessage()
+                        + "); the next best epoch replaces it");
             }
         }
         lastCheckpoint = file;

@@ -84,6 +84,16 @@ class ImageSafetyTest {
         assertTrue(naive / (3.0 * 96 * 72) > 20, "ImageIO's own conversion is far off: " + naive / (3.0 * 96 * 72));
     }
 
+    /** 300 classes on 0/255 masks would read every foreground pixel as class 255 = ignore: refused. */
+    @Test void moreClassesThanTheIgnoreLabelAllowsAreRefused() throws Exception {
+        int[] v = new int[70 * 66];
+        for (int i = 0; i < v.length; i += 3) v[i] = 255;
+        Path m = Fixtures.write(Fixtures.gray(70, 66, v), "png", tmp.resolve("m.png"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ImageFiles.readLabels(m, 300));
+        assertTrue(e.getMessage().contains("300") && e.getMessage().contains("ignore"), e.getMessage());
+        assertEquals(1, ImageFiles.readLabels(m, 255).get(0, 0), "a 0/255 mask is binary for any allowed count");
+    }
+
     @Test void markerScanIsBoundedOnDamagedHeaders() {
         assertEquals(-1, JpegCmyk.scan(new byte[] {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF}).components());
         byte[] lying = {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF, (byte) 0xC0, 0x7F, (byte) 0xFF, 8, 0, 1};

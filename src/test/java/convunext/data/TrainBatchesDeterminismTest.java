@@ -17,7 +17,7 @@ class TrainBatchesDeterminismTest {
 
     /** Per-sample crops (image and target) of one epoch, in order, from batches of {@code batch}. */
     static List<float[]> samples(SampleCache data, int batch, int epoch, boolean background) {
-        Augmenter aug = new Augmenter(AugmentConfig.of(96, 64), NORM);
+        Augmenter aug = new Augmenter(convunext.train.Recipe.REFERENCE.augment(96, 64), NORM);
         List<float[]> out = new ArrayList<>();
         java.util.Iterator<Batch> it = new TrainBatches(data, aug, batch, false, 42, epoch);
         BatchLoader bl = background ? new BatchLoader(it, 2) : null;
