@@ -42,7 +42,7 @@ public final class Main implements Runnable {
         Interrupts.started();
         try {
             return cl.execute(args);
-        } catch (OutOfMemoryError e) {
+        } catch (Error e) {   // out of memory (exit 3), or a bug such as a stack overflow (exit 5): one line too
             return report(cl.getErr(), e);
         } finally {
             Interrupts.finished();

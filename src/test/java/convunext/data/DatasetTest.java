@@ -28,6 +28,10 @@ class DatasetTest {
         assertEquals(0, r.ignoredPixels());
         String text = r.toString();
         assertTrue(text.contains("16 images") && text.contains("class balance"), text);
+        assertFalse(text.contains("warning"), text);
+        // binary masks checked for 3 classes: class 2 never occurs, and the check says so
+        String three = DataCheck.run(train, 3, 3, LoadedSample.DEFAULT_MIN_SIZE).toString();
+        assertTrue(three.contains("warning: class(es) 2 never occur") && three.contains("--classes 3"), three);
     }
 
     @Test void driveNamingMatchesByPrefixWithRoiFolder() {
