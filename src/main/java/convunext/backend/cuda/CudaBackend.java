@@ -88,7 +88,7 @@ public final class CudaBackend implements Backend {
     /**
      * Opens the backend on a device of {@code kind}: "emulated" (the g++-built emulator) or
      * "cuda" (a GPU through JCuda), through {@link Devices#open}. Called by
-     * {@code convunext.backend.Backends}.
+     * {@code convunext.backend.all.Backends}.
      */
     public static CudaBackend open(String kind) {
         return new CudaBackend(Devices.open(kind));
