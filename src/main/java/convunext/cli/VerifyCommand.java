@@ -1,13 +1,14 @@
 package convunext.cli;
 
 import convunext.backend.Backend;
-import convunext.backend.Backends;
+import convunext.io.SafeTensors;
 import convunext.train.GoldenCheck;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -22,17 +23,18 @@ final class VerifyCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "FIXTURE", description = "fixture .safetensors file(s)")
     List<Path> fixtures;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu, ref (float64 oracle), emulated, cuda or auto (default: ${DEFAULT-VALUE})")
-    String device;
+    @Mixin DeviceOption device;
 
     @Option(names = "--tol", defaultValue = "1e-4", description = "relative-error tolerance of the well-conditioned quantities (default: ${DEFAULT-VALUE})")
     double tol;
 
     @Override public Integer call() {
+        for (Path f : fixtures)   // every file checked before any work starts
+            if (!Files.isRegularFile(f)) throw new UserError("fixture not found: " + f, Main.BAD_INPUT);
+        for (Path f : fixtures) GoldenCheck.configOf(SafeTensors.read(f), f);
         boolean ok = true;
-        try (Backend be = Backends.open(device, System.err)) {
+        try (Backend be = device.open(System.err)) {
             for (Path f : fixtures) {
-                if (!Files.isRegularFile(f)) throw new UserError("fixture not found: " + f, Main.BAD_INPUT);
                 long t0 = System.nanoTime();
                 GoldenCheck.Report r = GoldenCheck.run(f, be, tol);
                 System.out.print(GoldenCheck.format(r));
