@@ -164,7 +164,7 @@ public final class GoldenCheck {
                     tol + spreadAfter, GoldenRows.measured(tol, spreadAfter, AS)));
             if (drift.size() > 0)
                 rows.add(drift.drift("after.* zero-grad biases" + o + " max|d|/bound",
-                        GoldenRows.adamDriftBound(hp.lr, hp.beta1, hp.beta2, steps)));
+                        GoldenRows.adamDriftBound(hp.lr, hp.beta1, hp.beta2, steps), steps));
             double spreadEval = GoldenRows.spread(trained.evalLogits, anchored.evalLogits, refEval);
             rows.add(GoldenRows.compare("eval_logits" + o, List.of(trained.evalLogits), List.of(refEval),
                     List.of("eval_logits"), tol + spreadEval, GoldenRows.measured(tol, spreadEval, AS)));

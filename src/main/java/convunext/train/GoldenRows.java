@@ -103,24 +103,27 @@ final class GoldenRows {
         }
 
         /**
-         * max |ours − ref| over the group's elements in units of {@code bound}, the most AdamW can
-         * move an element in K steps whatever its gradients ({@link #adamDriftBound}): ≤ 1 is what
-         * float32 leftovers on an exactly-zero gradient can do, &gt; 1 is a real error.
+         * max over the group's elements of |ours − ref| / (bound + K·2^-23·|ref|): {@code bound} is
+         * the most AdamW can move an element in K steps whatever its gradients
+         * ({@link #adamDriftBound}), the second term the float32 rounding of p in K updates (two
+         * roundings each). ≤ 1 is what float32 leftovers on an exactly-zero gradient can do, &gt; 1
+         * is a real error.
          */
-        GoldenCheck.Row drift(String name, double bound) {
+        GoldenCheck.Row drift(String name, double bound, int steps) {
             double worst = -1, all = 0;
             String worstKey = "";
             for (int k = 0; k < keys.size(); k++) {
                 float[] a = ours.get(k);
                 double[] r = refs.get(k);
                 double m = 0;
-                for (int i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - r[i]));
+                for (int i = 0; i < a.length; i++)
+                    m = Math.max(m, Math.abs(a[i] - r[i]) / (bound + steps * 0x1p-23 * Math.abs(r[i])));
                 if (Double.isNaN(m)) m = Double.POSITIVE_INFINITY;
-                if (m / bound > worst) { worst = m / bound; worstKey = keys.get(k); }
-                all = Math.max(all, m / bound);
+                if (m > worst) { worst = m; worstKey = keys.get(k); }
+                all = Math.max(all, m);
             }
             return new GoldenCheck.Row(name, keys.size(), all, 1.0,
-                    String.format("AdamW bound %.2e = lr*sum_t max|m^/sqrt(v^)|", bound), worstKey, worst);
+                    String.format("AdamW bound %.2e = lr*sum_t max|m^/sqrt(v^)| (+ rounding of p)", bound), worstKey, worst);
         }
     }
 
