@@ -11,7 +11,7 @@ import convunext.eval.MetricsSummary;
 import convunext.eval.MetricsWriters;
 import convunext.eval.SegMetrics;
 import convunext.nn.ConvUNeXt;
-import convunext.train.Predictor;
+import convunext.train.InferenceModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -45,23 +45,21 @@ final class EvaluateCommand implements Callable<Integer> {
     String tta;
 
     @Override public Integer call() throws Exception {
-        if (weights == null) LoadedModel.open(null, null, System.out::println);   // says what to pass
+        LoadedModel.requireWeights(weights);
         if (!Files.isDirectory(data)) throw new UserError("data folder not found: " + data, Main.BAD_INPUT);
         Dataset ds = Files.isDirectory(data.resolve("images"))
                 ? Dataset.open(data.toAbsolutePath().getParent(), data.toAbsolutePath().getFileName().toString(), true, roi)
                 : Dataset.open(data, "test", true, roi);
         Path outDir = out != null ? out : Path.of("runs", "evaluate");
-        try (Backend be = Backends.open(device, System.out); LoadedModel lm = LoadedModel.open(weights, be, System.out::println)) {
-            int k = lm.model.config.numClasses();
-            Predictor pred = new Predictor(lm.model, tile, overlap, "flip".equals(tta));
+        try (Backend be = Backends.open(device, System.out);
+             InferenceModel lm = LoadedModel.open(weights, be, tile, overlap, "flip".equals(tta), System.out::println)) {
+            int k = lm.classes();
             MetricsSummary summary = new MetricsSummary(k);
             long t0 = System.nanoTime();
             for (Sample s : ds.samples()) {
-                LoadedSample ls = LoadedSample.load(s, k, lm.model.config.inChannels(), ConvUNeXt.MIN_SIDE);
-                int h = ls.image().height(), w = ls.image().width(), c = ls.image().channels();
-                float[] x = new float[c * h * w];
-                lm.norm.apply(ls.image(), x, 0);
-                int[] p = convunext.eval.Predictions.argmax(pred.probabilities(x, c, h, w), 0, k, h, w).labels();
+                LoadedSample ls = LoadedSample.load(s, k, lm.config().inChannels(), ConvUNeXt.MIN_SIDE);
+                int h = ls.image().height(), w = ls.image().width();
+                int[] p = lm.segment(ls.image(), s.image().toString()).labels().labels();
                 ClassMetrics[] m = SegMetrics.compute(p, ls.labels().labels(), ls.roi(), h, w, k);
                 ImageMetrics im = new ImageMetrics(s.id(), m);
                 summary.add(im);

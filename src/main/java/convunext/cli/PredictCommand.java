@@ -7,8 +7,7 @@ import convunext.data.FloatImage;
 import convunext.data.ImageFiles;
 import convunext.data.ImageWriters;
 import convunext.data.LabelMap;
-import convunext.data.LoadedSample;
-import convunext.train.Predictor;
+import convunext.train.InferenceModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -43,26 +42,17 @@ final class PredictCommand implements Callable<Integer> {
     @Override public Integer call() throws Exception {
         if (tta != null && !tta.equals("flip")) throw new UserError("--tta accepts only 'flip', got '" + tta + "'", Main.BAD_INPUT);
         List<Path> files = inputs(input);
-        try (Backend be = Backends.open(device, System.out); LoadedModel lm = LoadedModel.open(weights, be, System.out::println)) {
+        try (Backend be = Backends.open(device, System.out);
+             InferenceModel lm = LoadedModel.open(weights, be, tile, overlap, tta != null, System.out::println)) {
             Files.createDirectories(output);
-            int k = lm.model.config.numClasses();
-            Predictor pred = new Predictor(lm.model, tile, overlap, tta != null);
+            int k = lm.classes();
             long t0 = System.nanoTime();
             for (Path f : files) {
-                FloatImage img = ImageFiles.readImage(f);
-                if (img.channels() != lm.model.config.inChannels()) {
-                    if (img.channels() == 1 && lm.model.config.inChannels() == 3) img = LoadedSample.replicate(img, 3);
-                    else throw new UserError(f + " has " + img.channels() + " channels, the model expects "
-                            + lm.model.config.inChannels(), Main.BAD_INPUT);
-                }
-                int h = img.height(), w = img.width(), c = img.channels();
-                if (h < convunext.nn.ConvUNeXt.MIN_SIDE || w < convunext.nn.ConvUNeXt.MIN_SIDE)
-                    throw new UserError(f + " is " + w + "×" + h + ", smaller than the model's minimum "
-                            + convunext.nn.ConvUNeXt.MIN_SIDE + "×" + convunext.nn.ConvUNeXt.MIN_SIDE, Main.BAD_INPUT);
-                float[] x = new float[c * h * w];
-                lm.norm.apply(img, x, 0);
-                float[] p = pred.probabilities(x, c, h, w);
-                LabelMap labels = convunext.eval.Predictions.argmax(p, 0, k, h, w);
+                InferenceModel.Result r = lm.segment(ImageFiles.readImage(f), f.toString());
+                FloatImage img = r.image();
+                LabelMap labels = r.labels();
+                float[] p = r.probabilities();
+                int h = img.height(), w = img.width();
                 String stem = Dataset.stem(f);
                 ImageWriters.writeLabelsPng(output.resolve(stem + ".png"), labels, k);
                 if (probs) {
