@@ -4,7 +4,8 @@ import java.io.PrintStream;
 
 /**
  * Opens a backend by name: {@code cpu} (fast float32), {@code ref} (the float64 oracle, slow),
- * {@code emulated} (our CUDA kernels on the emulated device), {@code cuda} (a real GPU), or
+ * {@code emulated} (our CUDA kernels on the emulated device), {@code cuda} (a real GPU: GPU 0, or
+ * GPU N as {@code cuda:N}), or
  * {@code auto} (cuda when a GPU and driver work, else cpu, saying why on {@code log}).
  */
 public final class Backends {
@@ -16,6 +17,7 @@ public final class Backends {
     }
 
     public static Backend open(String name, PrintStream log) {
+        if (convunext.backend.cuda.Devices.cudaOrdinal(name) >= 0) return openCuda(name.toLowerCase());
         switch (name.toLowerCase()) {
             case "cpu": return new convunext.backend.cpu.CpuBackend();
             case "ref": return new convunext.backend.cpu.ref.RefBackend();
@@ -31,7 +33,7 @@ public final class Backends {
                 }
             }
             default:
-                throw new IllegalArgumentException("unknown device '" + name + "' (expected cpu, ref, emulated, cuda or auto)");
+                throw new IllegalArgumentException("unknown device '" + name + "' (expected cpu, ref, emulated, cuda, cuda:N or auto)");
         }
     }
 
