@@ -129,7 +129,16 @@ public final class ImageFiles {
 
     /** Reads a region-of-interest (field-of-view) mask: true where the file is nonzero. */
     public static boolean[] readRoi(Path file, int expectHeight, int expectWidth) {
-        Decoded d = decode(file, true);
+        return roi(decode(file, true), expectHeight, expectWidth);
+    }
+
+    /** As {@link #readRoi(Path, int, int)} for an encoded file in memory; {@code name} labels errors. */
+    public static boolean[] readRoi(byte[] encoded, String name, int expectHeight, int expectWidth) {
+        return roi(decode(encoded, Path.of(name), true), expectHeight, expectWidth);
+    }
+
+    private static boolean[] roi(Decoded d, int expectHeight, int expectWidth) {
+        Path file = d.file;
         if (d.height != expectHeight || d.width != expectWidth)
             throw new DataException("ROI mask " + file + " is " + d.width + "x" + d.height
                     + " but its image is " + expectWidth + "x" + expectHeight);
@@ -193,9 +202,16 @@ public final class ImageFiles {
         Iterator<ImageReader> it = ImageIO.getImageReadersByFormatName(fmt.readerName);
         if (!it.hasNext()) throw new IOException("no javax.imageio reader for " + fmt);
         ImageReader reader = it.next();
+        // A truncated JPEG decodes "successfully" (the rest gray) with only a warning: refuse it.
+        java.util.List<String> truncated = new java.util.ArrayList<>();
+        reader.addIIOReadWarningListener((src, msg) -> {
+            if (msg != null && (msg.startsWith("Truncated File") || msg.contains("premature end"))) truncated.add(msg);
+        });
         try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
             reader.setInput(in, true, true);
-            return reader.read(0);
+            BufferedImage im = reader.read(0);
+            if (!truncated.isEmpty()) throw new IOException("truncated file (" + String.join("; ", truncated) + ")");
+            return im;
         } finally {
             reader.dispose();
         }

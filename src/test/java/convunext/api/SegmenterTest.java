@@ -254,6 +254,12 @@ class SegmenterTest {
             Files.write(corrupt, java.util.Arrays.copyOf(good, good.length / 3));
             InvalidImageException e = assertThrows(InvalidImageException.class, () -> s.segment(corrupt));
             assertTrue(e.getMessage().contains("corrupt.png"), e.getMessage());
+            java.io.ByteArrayOutputStream jpg = new java.io.ByteArrayOutputStream();
+            ImageIO.write(ImageIO.read(images().get(0).toFile()), "jpg", jpg);
+            byte[] half = java.util.Arrays.copyOf(jpg.toByteArray(), jpg.size() / 2);
+            e = assertThrows(InvalidImageException.class, () -> s.segment(half, "half.jpg"));
+            assertTrue(e.getMessage().contains("half.jpg") && e.getMessage().contains("truncated"), e.getMessage());
+            assertEquals(96, s.segment(jpg.toByteArray(), "whole.jpg").width());
             e = assertThrows(InvalidImageException.class, () -> s.segment(new byte[] {1, 2, 3}, "upload-7"));
             assertTrue(e.getMessage().contains("upload-7"), e.getMessage());
             e = assertThrows(InvalidImageException.class, () -> s.segment(new BufferedImage(40, 90, BufferedImage.TYPE_INT_RGB)));
