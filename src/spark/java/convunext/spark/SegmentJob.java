@@ -141,7 +141,7 @@ public final class SegmentJob implements Callable<Integer> {
      * Plain java (not spark-submit, whose log4j2 configuration rules): Spark's INFO lines would
      * bury the job's own; warnings and errors stay.
      */
-    private static void quietLogs() {
+    static void quietLogs() {
         if (System.getProperty("log4j2.configurationFile") != null) return;
         try {
             org.apache.logging.log4j.core.config.Configurator.setRootLevel(org.apache.logging.log4j.Level.WARN);
@@ -157,11 +157,19 @@ public final class SegmentJob implements Callable<Integer> {
         Path outDir = new Path(out).getFileSystem(conf).makeQualified(new Path(out)), table = new Path(outDir, "results.parquet"), maskDir = new Path(outDir, "masks");
         if (HadoopFiles.existsNonEmpty(table, conf) || HadoopFiles.existsNonEmpty(maskDir, conf))
             throw new IllegalArgumentException(out + " already holds results (results.parquet or masks/): choose a new --out");
+        // The checkpoint is checked once on the driver, so a bad file is one line here, not a failed
+        // task per partition. In local mode the driver is the executor: its Segmenter is the one
+        // the tasks will use (opened once, as predict opens it once).
         int classes;
-        // Checks the checkpoint once on the driver, so a bad file is one line here, not a failed task per partition.
-        try (Segmenter probe = ExecutorSegmenters.probe(weights, options, conf)) {
-            classes = probe.classes();
-            System.out.println("model " + probe.describe());
+        if (spark.sparkContext().isLocal()) {
+            Segmenter s = ExecutorSegmenters.get(weights, ExecutorSegmenters.deviceFor(device, null), options, conf);
+            classes = s.classes();
+            System.out.println("model " + s.describe());
+        } else {
+            try (Segmenter probe = ExecutorSegmenters.probe(weights, options, conf)) {
+                classes = probe.classes();
+                System.out.println("model " + probe.describe());
+            }
         }
 
         DataFrameReader reader = spark.read().format("binaryFile");

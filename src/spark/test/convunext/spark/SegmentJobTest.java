@@ -57,6 +57,7 @@ class SegmentJobTest {
                 "--device", "cpu", "--epochs", "1", "--batch", "2", "--crop", "64", "--base-size", "80", "--base-c", "4",
                 "--max-steps-per-epoch", "3", "--tile", "128")));
         ckpt = dir.resolve("run/last.safetensors");
+        SegmentJob.quietLogs();   // Spark's INFO lines; the injected failure's ERROR lines stay
         spark = SparkSession.builder().master("local[2,4]").appName("SegmentJobTest")
                 .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
                 .config("spark.driver.bindAddress", "127.0.0.1").config("spark.sql.shuffle.partitions", "2")
