@@ -32,8 +32,8 @@ import java.util.Optional;
  *
  * <p>It stays in the current JVM when the flags are already in effect, the runtime lacks the
  * module (a jlink'd image without it: the scalar path runs), the program was started as a module
- * ({@code -m}), java.management is absent, a debugger agent (jdwp) is attached, or the child
- * cannot be started.
+ * ({@code -m}), java.management is absent, an agent or a flight recording is attached (a note
+ * says to pass the flags), or the child cannot be started.
  */
 public final class Relaunch {
     /** System property set on the child: the launcher's pid. */
@@ -104,7 +104,16 @@ public final class Relaunch {
         } catch (LinkageError noManagement) {
             return null;
         }
-        for (String a : jvmArgs) if (a.startsWith("-agentlib:jdwp") || a.startsWith("-Xrunjdwp")) return null;
+        for (String a : jvmArgs) {
+            // A debugger, profiler agent or flight recording belongs to this JVM: a child would
+            // compete for its port or overwrite its recording with an empty one at exit.
+            if (a.startsWith("-agentlib") || a.startsWith("-agentpath") || a.startsWith("-javaagent") || a.startsWith("-Xrun")
+                    || a.startsWith("-XX:StartFlightRecording") || a.startsWith("-XX:+FlightRecorder")) {
+                System.err.println("note: " + a.split("[:=]")[0] + " is attached to this JVM, so it runs without " + flags
+                        + "; pass them to java yourself");
+                return null;
+            }
+        }
         String java = ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         List<String> cmd = new ArrayList<>();

@@ -190,12 +190,16 @@ public final class SegmentJob implements Callable<Integer> {
 
         Dataset<Row> in = files.select("path", "content");
         if (partitions > 0) in = in.repartition(partitions);
-        long t1 = System.nanoTime();
+        long t1 = System.nanoTime(), cpu1 = processCpuNanos();
         in.mapPartitions(segment, Encoders.row(SegmentPartition.SCHEMA)).write().parquet(table.toString());
         double seconds = (System.nanoTime() - t1) / 1e9;
+        // Local mode: the executor is this JVM, so its CPU time is the job's work (a busy machine
+        // stretches wall time; CPU time much less).
+        double cpuSeconds = spark.sparkContext().isLocal() && cpu1 >= 0 ? (processCpuNanos() - cpu1) / 1e9 : -1;
         HadoopFiles.fs(maskDir, conf).delete(new Path(maskDir, "_temporary"), true);
 
         Summary s = summarize(spark, table, inputs.size(), classes, seconds);
+        if (cpuSeconds >= 0) s.json().put("cpu_seconds_local", cpuSeconds);
         Map<String, Object> json = new LinkedHashMap<>(s.json());
         json.put("images", images);
         json.put("weights", weights);
@@ -257,8 +261,9 @@ public final class SegmentJob implements Callable<Integer> {
 
     private static void print(Summary s, Path table, Path maskDir, int classes) {
         Map<String, Object> j = s.json();
-        System.out.printf("%d images segmented in %.1f s (%.2f images/s); masks in %s, table %s%n", s.ok(), s.seconds(),
-                s.ok() / s.seconds(), maskDir, table);
+        Object cpu = j.get("cpu_seconds_local");
+        System.out.printf("%d images segmented in %.1f s (%.2f images/s%s); masks in %s, table %s%n", s.ok(), s.seconds(),
+                s.ok() / s.seconds(), cpu == null ? "" : String.format(", %.1f CPU-s in this JVM", (Double) cpu), maskDir, table);
         if (j.get("mean_dice_per_class") instanceof List<?> d && d.get(classes - 1) != null)
             System.out.printf("mean foreground Dice %.4f, IoU %.4f over %d scored images%n", (Double) d.get(classes - 1),
                     (Double) ((List<?>) j.get("mean_iou_per_class")).get(classes - 1), s.ok());
@@ -266,6 +271,16 @@ public final class SegmentJob implements Callable<Integer> {
         for (Map<String, String> e : errs) System.out.println("error: " + e.get("error"));
         System.out.printf("check: %d inputs = %d ok + %d error rows (%d rows, %d distinct paths): %s%n", s.inputs(), s.ok(),
                 s.errors(), s.rows(), s.distinctPaths(), s.consistent() ? "OK" : "MISMATCH");
+    }
+
+    /** CPU time of this process in ns, or -1 where the JVM does not say. */
+    static long processCpuNanos() {
+        try {
+            return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                    .getProcessCpuTime();
+        } catch (ClassCastException | LinkageError e) {
+            return -1;
+        }
     }
 
     /** binaryFile's path column spells paths as Hadoop's Path.toString; inputFiles() as URIs. */
