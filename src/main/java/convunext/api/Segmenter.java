@@ -1,7 +1,7 @@
 package convunext.api;
 
 import convunext.backend.Backend;
-import convunext.backend.Backends;
+import convunext.backend.all.Backends;
 import convunext.data.DataException;
 import convunext.data.FloatImage;
 import convunext.data.ImageFiles;

@@ -1,7 +1,7 @@
 package convunext.api;
 
 import convunext.backend.Backend;
-import convunext.backend.Backends;
+import convunext.backend.all.Backends;
 import convunext.nn.Norm;
 import convunext.train.TrainOptions;
 import java.io.OutputStream;

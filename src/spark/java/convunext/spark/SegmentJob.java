@@ -13,7 +13,7 @@ import convunext.api.Segmenter;
 import convunext.api.SegmenterOptions;
 import convunext.cli.Relaunch;
 import convunext.data.DataException;
-import convunext.io.PrettyJson;
+import convunext.io.Json;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
@@ -108,7 +108,7 @@ public final class SegmentJob implements Callable<Integer> {
         CommandLine cl = new CommandLine(new SegmentJob());
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             int code;
-            if (ex instanceof convunext.backend.Backends.Unavailable) code = 3;
+            if (ex instanceof convunext.backend.all.Backends.Unavailable) code = 3;
             else if (ex instanceof IllegalArgumentException || ex instanceof DataException
                     || ex instanceof java.io.UncheckedIOException || ex instanceof AnalysisException) code = 2;
             else throw ex;
@@ -205,7 +205,7 @@ public final class SegmentJob implements Callable<Integer> {
         json.put("weights", weights);
         json.put("masks", masks);
         json.put("options", options.toString());
-        HadoopFiles.writeAtomically(new Path(outDir, "summary.json"), (PrettyJson.write(json) + "\n").getBytes(StandardCharsets.UTF_8),
+        HadoopFiles.writeAtomically(new Path(outDir, "summary.json"), (Json.pretty(json) + "\n").getBytes(StandardCharsets.UTF_8),
                 "driver", conf, null);
         HadoopFiles.fs(outDir, conf).delete(new Path(outDir, "_temporary"), true);
         print(s, table, maskDir, classes);

@@ -27,17 +27,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The library API against {@code predict}: same masks (bit for bit on the deterministic emulated
- * device, probabilities included), every input form, sharing between threads, closing.
- *
- * <p>On the CPU backend the Vector API's exp/tanh round differently before and after JIT
- * compilation: the first image a JVM segments can differ from later ones in the last bit of a
- * probability (measured: 0.5% of the pixels of a 565×584 image, at most 1.8e-7 apart, no label
- * changed). CPU comparisons therefore run after a warm-up call, and probabilities compared across
- * threads allow {@link #JIT_NOISE} = 1e-6 (5× that measurement) while labels must be equal.
+ * The library API against {@code predict}: same masks and probability maps, bit for bit (on the
+ * CPU and on the deterministic emulated device, where every probability is compared too), every
+ * input form, sharing between threads, closing.
  */
 class SegmenterTest {
-    static final double JIT_NOISE = 1e-6;
     static final Path IMAGES = Path.of("testdata/synthetic/test/images");
     static final SegmenterOptions TILED = SegmenterOptions.defaults().withTile(64).withOverlap(16).withFlipTta(true);
     @TempDir static Path dir;
@@ -64,7 +58,6 @@ class SegmenterTest {
 
     @Test void masksAreTheBytesPredictWrites() throws Exception {
         try (Segmenter s = Segmenter.open(ckpt, "cpu", TILED)) {
-            s.segment(images().get(0));   // warm-up (see the class comment)
             Path out = dir.resolve("predict-cpu");
             assertEquals(0, cli("predict", "-i", IMAGES.toString(), "-o", out.toString(), "--weights", ckpt.toString(),
                     "--device", "cpu", "--tile", "64", "--overlap", "16", "--tta", "flip", "--probs"));
@@ -82,21 +75,23 @@ class SegmenterTest {
         }
     }
 
-    /** On the emulated device (deterministic kernels) the two paths agree in every bit of every probability. */
-    @Test void bitForBitWithPredictOnTheEmulatedDevice() throws Exception {
+    /** The two paths agree in every bit of every probability, on the CPU and on the emulated device. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"cpu", "emulated"})
+    void bitForBitWithPredict(String device) throws Exception {
         Path f = images().get(1);
-        Path out = dir.resolve("predict-emu");
+        Path out = dir.resolve("one-" + device);
         assertEquals(0, cli("predict", "-i", f.toString(), "-o", out.toString(), "--weights", ckpt.toString(),
-                "--device", "emulated", "--probs"));
+                "--device", device, "--probs"));
         float[][] viaCli;
-        try (var be = convunext.backend.Backends.open("emulated", System.out);
+        try (var be = convunext.backend.all.Backends.open(device, System.out);
              var m = convunext.train.InferenceModel.open(ckpt, be, 512, 64, false, line -> {})) {
             var r = m.segment(convunext.data.ImageFiles.readImage(f), f.toString());
             int hw = r.labels().pixels();
             viaCli = new float[][] {java.util.Arrays.copyOfRange(r.probabilities(), 0, hw),
                     java.util.Arrays.copyOfRange(r.probabilities(), hw, 2 * hw)};
         }
-        try (Segmenter s = Segmenter.open(ckpt, "emulated")) {
+        try (Segmenter s = Segmenter.open(ckpt, device)) {
             Segmentation r = s.segment(f);
             for (int c = 0; c < 2; c++) assertArrayEquals(viaCli[c], r.probabilities(c), 0f);
             assertArrayEquals(Files.readAllBytes(out.resolve(Dataset.stem(f) + ".png")), r.toMaskPng());
@@ -107,7 +102,6 @@ class SegmenterTest {
     @Test void theTenLineProgramWritesPredictsMask() throws Exception {
         Path f = images().get(2), mask = dir.resolve("ten/" + Dataset.stem(f) + ".png");
         Path out = dir.resolve("predict-auto");
-        try (Segmenter s = Segmenter.open(ckpt, "auto")) { s.segment(f); }   // warm-up
         PrintStream o = System.out;
         System.setOut(new PrintStream(new ByteArrayOutputStream(), true));
         try {
@@ -122,7 +116,6 @@ class SegmenterTest {
     @Test void pathBytesAndBufferedImageGiveTheSameResult() throws Exception {
         try (Segmenter s = Segmenter.open(ckpt, "cpu", TILED)) {
             Path f = images().get(0);
-            s.segment(f);   // warm-up
             Segmentation a = s.segment(f), b = s.segment(Files.readAllBytes(f), f.toString()),
                     c = s.segment(ImageIO.read(f.toFile()));
             for (Segmentation x : List.of(b, c)) {
@@ -158,7 +151,6 @@ class SegmenterTest {
     @Test void oneSegmenterSharedByThreads() throws Exception {
         List<Path> files = images();
         try (Segmenter s = Segmenter.open(ckpt, "cpu", TILED)) {
-            for (Path f : files) s.segment(f);   // warm-up
             Map<Path, Segmentation> expected = new HashMap<>();
             for (Path f : files) expected.put(f, s.segment(f));
             ExecutorService pool = Executors.newFixedThreadPool(4);
@@ -174,7 +166,7 @@ class SegmenterTest {
                     Segmentation got = futures.get(i).get(), want = expected.get(asked.get(i));
                     assertEquals(want.source(), got.source());
                     assertArrayEquals(want.labels(), got.labels(), asked.get(i).toString());
-                    assertArrayEquals(want.probabilities(1), got.probabilities(1), (float) JIT_NOISE);
+                    assertArrayEquals(want.probabilities(1), got.probabilities(1), 0f);
                 }
             } finally {
                 pool.shutdownNow();

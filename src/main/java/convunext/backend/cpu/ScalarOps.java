@@ -1,24 +1,18 @@
 package convunext.backend.cpu;
 
-/** Plain-Java {@link SimdOps}: GELU through the double erfc, rows through C2's auto-vectoriser. */
+/**
+ * Plain-Java {@link SimdOps}: GELU and the gate through {@link FloatMath} (the same bits as
+ * {@link VectorOps}), rows through C2's auto-vectoriser.
+ */
 final class ScalarOps implements SimdOps {
-    private static final double INV_SQRT_2PI = 0.3989422804014327;
-
     @Override public String describe() { return "scalar"; }
 
     @Override public void gelu(float[] x, int xo, float[] y, int yo, int n) {
-        for (int i = 0; i < n; i++) {
-            double v = x[xo + i];
-            y[yo + i] = (float) (v * CpuElementwise.phi(v));
-        }
+        for (int i = 0; i < n; i++) y[yo + i] = FloatMath.gelu(x[xo + i]);
     }
 
     @Override public void geluBackward(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n) {
-        for (int i = 0; i < n; i++) {
-            double v = x[xo + i];
-            double d = CpuElementwise.phi(v) + v * INV_SQRT_2PI * Math.exp(-0.5 * v * v);
-            dx[dxo + i] = (float) (dy[dyo + i] * d);
-        }
+        for (int i = 0; i < n; i++) dx[dxo + i] = FloatMath.geluGrad(x[xo + i]) * dy[dyo + i];
     }
 
     @Override public void row7(float[] src, int so, int ld, float[] w, int wo, float init, float[] y, int yo, int n) {
@@ -48,22 +42,23 @@ final class ScalarOps implements SimdOps {
         }
     }
 
-    private static double sigmoid(double v) { return 1 / (1 + Math.exp(-v)); }
-
     @Override public void gateOut(float[] a, int ao, float[] s, int so, float[] g, int g1, int g2, float[] out, int oo, int n) {
         for (int i = 0; i < n; i++)
-            out[oo + i] = (float) (sigmoid(a[ao + i]) * s[so + i] + sigmoid(g[g1 + i]) * Math.tanh(g[g2 + i]));
+            out[oo + i] = Math.fma(FloatMath.sigmoid(a[ao + i]), s[so + i],
+                    FloatMath.sigmoid(g[g1 + i]) * FloatMath.tanh(g[g2 + i]));
     }
 
     @Override public void gateOutBackward(float[] a, int ao, float[] s, int so, float[] g, int g1, int g2, float[] d, int dOff,
                                           float[] da, int dao, float[] ds, int dso, float[] dg, int dg1, int dg2, int n) {
         for (int i = 0; i < n; i++) {
-            double dv = d[dOff + i], sv = s[so + i];
-            double sgA = sigmoid(a[ao + i]), sg1 = sigmoid(g[g1 + i]), th = Math.tanh(g[g2 + i]);
-            da[dao + i] = (float) (dv * sv * sgA * sigmoid(-a[ao + i]));
-            ds[dso + i] = (float) (dv * sgA);
-            dg[dg1 + i] = (float) (dv * th * sg1 * sigmoid(-g[g1 + i]));
-            dg[dg2 + i] = (float) (dv * sg1 * (1 - th * th));
+            float av = a[ao + i], dsa = d[dOff + i] * FloatMath.sigmoid(av);
+            ds[dso + i] = dsa;
+            da[dao + i] = dsa * s[so + i] * FloatMath.sigmoidNeg(av);
+        }
+        for (int i = 0; i < n; i++) {
+            float g1v = g[g1 + i], g2v = g[g2 + i], ds1 = d[dOff + i] * FloatMath.sigmoid(g1v);
+            dg[dg1 + i] = ds1 * FloatMath.tanh(g2v) * FloatMath.sigmoidNeg(g1v);
+            dg[dg2 + i] = ds1 * FloatMath.sech2(g2v);
         }
     }
 }

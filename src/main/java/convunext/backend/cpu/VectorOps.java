@@ -1,19 +1,22 @@
 package convunext.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Vector API {@link SimdOps}. GELU uses the erfc fit of {@link CpuElementwise#erfc} in float with
- * the vector exp, keeping the tail accurate: x² is split exactly (x·x plus its FMA rounding
- * error) and exp(−x²/2) is taken apart from exp(poly), so no large exponent loses low bits.
- * Relative error stays within a few 1e-7 of Φ over the whole range.
+ * Vector API {@link SimdOps}. GELU, σ and tanh are {@link FloatMath}'s, lane by lane: the same
+ * operations in the same order, so the same bits as the scalar tails and as {@link ScalarOps}, at
+ * any thread count, interpreted or compiled. (No {@code lanewise(EXP/TANH)}: compiled it calls a
+ * vendor math stub, interpreted it falls back to Math.exp per lane, and the two round differently.)
+ * GELU keeps the tail accurate: x² is split exactly (x·x plus its FMA rounding error) and
+ * exp(−x²/2) is taken apart from exp(poly), so no large exponent loses low bits; relative error
+ * stays within a few 1e-7 of Φ over the whole range.
  */
 final class VectorOps implements SimdOps {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-    private static final float INV_SQRT2 = 0.70710678f, INV_SQRT_2PI = 0.39894228f;
     /** Vector tails; one instance (not one per call: ops run per GEMM panel in CpuLinearGelu). */
     private static final ScalarOps SCALAR = new ScalarOps();
 
@@ -22,64 +25,119 @@ final class VectorOps implements SimdOps {
     private static FloatVector c(float v) { return FloatVector.broadcast(S, v); }
 
     /*
-     * GELU and its derivative are each one flat loop with exp(−x²/2) and the erfc fit written out,
-     * no helper calls (the two loops repeat the same lines on purpose): the methods are then larger
-     * than C2 inlines at a hot call site (FreqInlineSize, 325 bytecodes) and get compiled on their
-     * own. With helpers, inlined into a large caller (the GEMM with CpuLinearGelu's epilogue), the
-     * helpers hit C2's node-count cutoff and inlining depth, stayed calls, and their vector results
-     * were boxed: ~500 MB allocated per linearBackwardDataGelu at 2×128×256², 2× slower.
-     *
-     * e = exp(−x²/2) with x² split exactly (x·x plus its FMA rounding error); Φ(x) from
-     * erfc(|x|/√2)/2 = t·e·exp(poly(t))/2 with t = 1/(1 + |x|/(2√2)), reflected for x ≥ 0.
+     * GELU, σ and tanh run in blocks of BLOCK floats as short passes over L1-resident scratch
+     * rows, and every exp is one call of expInPlace on such a row. The shape is dictated by C2
+     * (JDK 17): a vector value that crosses a call C2 did not inline is boxed (measured: ~200 MB
+     * per GELU of 4 M floats, 4× slower), and C2 stops inlining our own helpers once a compiled
+     * method passes its node-count cutoff (the JDK's vector methods are force-inlined and never
+     * stop). So no loop calls a helper of ours with vector arguments or results: loops use only JDK
+     * vector methods and local constants, and the calls between passes carry arrays, which cost
+     * nothing whether inlined or not.
      */
+    private static final int BLOCK = 512;
+    /** Three BLOCK-float scratch rows per thread (6 KiB: a block's working set stays in L1). */
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[3 * BLOCK]);
+
+    /** a[o + j] ← FloatMath.exp(a[o + j]) for j &lt; n (a multiple of L). */
+    private static void expInPlace(float[] a, int o, int n) {
+        FloatVector log2e = c(FloatMath.LOG2E), round = c(FloatMath.ROUND);
+        FloatVector ln2hi = c(-FloatMath.LN2_HI), ln2lo = c(-FloatMath.LN2_LO);
+        FloatVector p0 = c(FloatMath.P0), p1 = c(FloatMath.P1), p2 = c(FloatMath.P2);
+        FloatVector p3 = c(FloatMath.P3), p4 = c(FloatMath.P4), p5 = c(FloatMath.P5);
+        for (int j = 0; j < n; j += L) {
+            FloatVector in = FloatVector.fromArray(S, a, o + j), x = in.max(FloatMath.EXP_LO).min(FloatMath.EXP_HI);
+            FloatVector t = x.fma(log2e, round), k = t.sub(FloatMath.ROUND);
+            FloatVector r = k.fma(ln2hi, x);
+            r = k.fma(ln2lo, r);
+            FloatVector p = r.fma(p0, p1);
+            p = p.fma(r, p2);
+            p = p.fma(r, p3);
+            p = p.fma(r, p4);
+            p = p.fma(r, p5);
+            FloatVector e = p.fma(r.mul(r), r).add(1f);
+            IntVector bits = t.reinterpretAsInts().sub(FloatMath.ROUND_BITS - 127).lanewise(VectorOperators.LSHL, 23);
+            e.mul(bits.reinterpretAsFloats()).blend(0f, in.compare(VectorOperators.LT, FloatMath.EXP_LO)).intoArray(a, o + j);
+        }
+    }
+
+    /** dst[d + j] ← e^(scale·|src[so + j]|) for j &lt; n (scale −1 for σ, −2 for tanh and sech²). */
+    private static void expAbs(float[] src, int so, float scale, float[] dst, int d, int n) {
+        for (int j = 0; j < n; j += L) FloatVector.fromArray(S, src, so + j).abs().mul(scale).intoArray(dst, d + j);
+        expInPlace(dst, d, n);
+    }
+
+    /**
+     * For nv (a multiple of L, ≤ BLOCK) values of x: row 0 ← e = exp(−x²/2)·(1 − δ/2)
+     * (FloatMath.gaussian), row 1 ← t = 1/(1 + |x|/(2√2)), row 2 ← exp(Q(t)). Φ(x) is then
+     * 1 − hc (x ≥ 0) or hc with hc = t·e·exp(Q(t))/2, one line of the caller's last pass.
+     */
+    private static void geluParts(float[] x, int xo, float[] sc, int nv) {
+        FloatVector one = c(1f), half = c(0.5f), minusHalf = c(-0.5f);
+        for (int j = 0; j < nv; j += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + j), xx = v.mul(v);
+            xx.mul(-0.5f).intoArray(sc, j);
+            v.fma(v, xx.neg()).fma(minusHalf, one).intoArray(sc, BLOCK + j);
+        }
+        expInPlace(sc, 0, nv);
+        FloatVector q0 = c(FloatMath.Q0), q1 = c(FloatMath.Q1), q2 = c(FloatMath.Q2), q3 = c(FloatMath.Q3), q4 = c(FloatMath.Q4);
+        FloatVector q5 = c(FloatMath.Q5), q6 = c(FloatMath.Q6), q7 = c(FloatMath.Q7), q8 = c(FloatMath.Q8), q9 = c(FloatMath.Q9);
+        for (int j = 0; j < nv; j += L) {
+            FloatVector.fromArray(S, sc, j).mul(FloatVector.fromArray(S, sc, BLOCK + j)).intoArray(sc, j);
+            FloatVector v = FloatVector.fromArray(S, x, xo + j);
+            FloatVector t = one.div(v.abs().mul(FloatMath.INV_SQRT2).fma(half, one));
+            t.intoArray(sc, BLOCK + j);
+            FloatVector q = t.fma(q0, q1);
+            q = q.fma(t, q2);
+            q = q.fma(t, q3);
+            q = q.fma(t, q4);
+            q = q.fma(t, q5);
+            q = q.fma(t, q6);
+            q = q.fma(t, q7);
+            q = q.fma(t, q8);
+            q = q.fma(t, q9);
+            q.intoArray(sc, 2 * BLOCK + j);
+        }
+        expInPlace(sc, 2 * BLOCK, nv);
+    }
 
     @Override public void gelu(float[] x, int xo, float[] y, int yo, int n) {
-        FloatVector one = c(1f), half = c(0.5f), minusHalf = c(-0.5f);
-        int i = 0;
-        for (; i + L <= n; i += L) {
-            FloatVector v = FloatVector.fromArray(S, x, xo + i);
-            FloatVector xx = v.mul(v);
-            FloatVector e = xx.mul(-0.5f).lanewise(VectorOperators.EXP).mul(v.fma(v, xx.neg()).fma(minusHalf, one));
-            FloatVector t = one.div(v.abs().mul(INV_SQRT2).fma(half, one));
-            FloatVector q = t.fma(c(0.17087277f), c(-0.82215223f));
-            q = q.fma(t, c(1.48851587f));
-            q = q.fma(t, c(-1.13520398f));
-            q = q.fma(t, c(0.27886807f));
-            q = q.fma(t, c(-0.18628806f));
-            q = q.fma(t, c(0.09678418f));
-            q = q.fma(t, c(0.37409196f));
-            q = q.fma(t, c(1.00002368f));
-            q = q.fma(t, c(-1.26551223f));
-            FloatVector hc = t.mul(e).mul(q.lanewise(VectorOperators.EXP)).mul(0.5f);
-            FloatVector phi = hc.blend(one.sub(hc), v.compare(VectorOperators.GE, 0f));
-            v.mul(phi).intoArray(y, yo + i);
+        int nv = n - n % L;
+        if (nv > 0) {
+            float[] sc = SCRATCH.get();
+            FloatVector one = c(1f);
+            for (int b = 0; b < nv; b += BLOCK) {
+                int len = Math.min(BLOCK, nv - b);
+                geluParts(x, xo + b, sc, len);
+                for (int j = 0; j < len; j += L) {
+                    FloatVector v = FloatVector.fromArray(S, x, xo + b + j);
+                    FloatVector hc = FloatVector.fromArray(S, sc, BLOCK + j).mul(FloatVector.fromArray(S, sc, j))
+                            .mul(FloatVector.fromArray(S, sc, 2 * BLOCK + j)).mul(0.5f);
+                    v.mul(hc.blend(one.sub(hc), v.compare(VectorOperators.GE, 0f))).intoArray(y, yo + b + j);
+                }
+            }
         }
-        if (i < n) SCALAR.gelu(x, xo + i, y, yo + i, n - i);
+        for (int i = nv; i < n; i++) y[yo + i] = FloatMath.gelu(x[xo + i]);
     }
 
     @Override public void geluBackward(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n) {
-        FloatVector one = c(1f), half = c(0.5f), minusHalf = c(-0.5f);
-        int i = 0;
-        for (; i + L <= n; i += L) {
-            FloatVector v = FloatVector.fromArray(S, x, xo + i);
-            FloatVector xx = v.mul(v);
-            FloatVector e = xx.mul(-0.5f).lanewise(VectorOperators.EXP).mul(v.fma(v, xx.neg()).fma(minusHalf, one));
-            FloatVector t = one.div(v.abs().mul(INV_SQRT2).fma(half, one));
-            FloatVector q = t.fma(c(0.17087277f), c(-0.82215223f));
-            q = q.fma(t, c(1.48851587f));
-            q = q.fma(t, c(-1.13520398f));
-            q = q.fma(t, c(0.27886807f));
-            q = q.fma(t, c(-0.18628806f));
-            q = q.fma(t, c(0.09678418f));
-            q = q.fma(t, c(0.37409196f));
-            q = q.fma(t, c(1.00002368f));
-            q = q.fma(t, c(-1.26551223f));
-            FloatVector hc = t.mul(e).mul(q.lanewise(VectorOperators.EXP)).mul(0.5f);
-            FloatVector phi = hc.blend(one.sub(hc), v.compare(VectorOperators.GE, 0f));
-            FloatVector d = v.mul(INV_SQRT_2PI).fma(e, phi);   // Φ(x) + x·φ(x)
-            d.mul(FloatVector.fromArray(S, dy, dyo + i)).intoArray(dx, dxo + i);
+        int nv = n - n % L;
+        if (nv > 0) {
+            float[] sc = SCRATCH.get();
+            FloatVector one = c(1f);
+            for (int b = 0; b < nv; b += BLOCK) {
+                int len = Math.min(BLOCK, nv - b);
+                geluParts(x, xo + b, sc, len);
+                for (int j = 0; j < len; j += L) {
+                    FloatVector v = FloatVector.fromArray(S, x, xo + b + j), e = FloatVector.fromArray(S, sc, j);
+                    FloatVector hc = FloatVector.fromArray(S, sc, BLOCK + j).mul(e)
+                            .mul(FloatVector.fromArray(S, sc, 2 * BLOCK + j)).mul(0.5f);
+                    FloatVector phi = hc.blend(one.sub(hc), v.compare(VectorOperators.GE, 0f));
+                    v.mul(FloatMath.INV_SQRT_2PI).fma(e, phi)   // Φ(x) + x·φ(x)
+                            .mul(FloatVector.fromArray(S, dy, dyo + b + j)).intoArray(dx, dxo + b + j);
+                }
+            }
         }
-        if (i < n) SCALAR.geluBackward(x, xo + i, dy, dyo + i, dx, dxo + i, n - i);
+        for (int i = nv; i < n; i++) dx[dxo + i] = FloatMath.geluGrad(x[xo + i]) * dy[dyo + i];
     }
 
     /**
@@ -180,69 +238,96 @@ final class VectorOps implements SimdOps {
         if (i < n) SCALAR.row7(src, so + i, ld, w, wo, init, y, yo + i, n - i);
     }
 
-    /**
-     * σ(x) from e = exp(−|x|) (never overflows): σ(|x|) = 1/(1+e), σ(−|x|) = e/(1+e). No
-     * operator chosen at run time: a non-constant comparison is not intrinsified and boxes.
+    /*
+     * The gate, in GELU's block-and-pass scheme. With e = e^(−|x|) and r = 1/(1 + e):
+     * σ(x) = r for x ≥ 0 else e·r, σ(−x) = r for x < 0 else e·r. With e = e^(−2|x|) and
+     * r = 1/(1 + e): tanh(x) = x + x·z·P(z) (z = x²) for |x| < 0.625 else ±(1 − e)/(1 + e),
+     * sech²(x) = 4e·r².
      */
-    private static FloatVector sigmoid(FloatVector x) {
-        FloatVector e = x.abs().neg().lanewise(VectorOperators.EXP), r = c(1f).div(e.add(1f));
-        return e.mul(r).blend(r, x.compare(VectorOperators.GE, 0f));
-    }
 
-    /** 1 − σ(x) = σ(−x), exact where 1 − σ would cancel. */
-    private static FloatVector sigmoidNeg(FloatVector x) {
-        FloatVector e = x.abs().neg().lanewise(VectorOperators.EXP), r = c(1f).div(e.add(1f));
-        return e.mul(r).blend(r, x.compare(VectorOperators.LT, 0f));
-    }
-
-    /** 1 − tanh²(x) = 4e/(1+e)² with e = exp(−2|x|), accurate where tanh → ±1. */
-    private static FloatVector sech2(FloatVector x) {
-        FloatVector e = x.abs().mul(-2f).lanewise(VectorOperators.EXP), r = c(1f).div(e.add(1f));
-        return e.mul(4f).mul(r).mul(r);
-    }
-
+    /**
+     * out = σ(a)·s + σ(g1)·tanh(g2): tanh(g2) into scratch row 1, times σ(g1), then
+     * fma(σ(a), s, ·) — FloatMath's order of operations.
+     */
     @Override public void gateOut(float[] a, int ao, float[] s, int so, float[] g, int g1, int g2, float[] out, int oo, int n) {
-        int i = 0;
-        for (; i + L <= n; i += L) {
-            FloatVector sa = sigmoid(FloatVector.fromArray(S, a, ao + i));
-            FloatVector s1 = sigmoid(FloatVector.fromArray(S, g, g1 + i));
-            FloatVector th = FloatVector.fromArray(S, g, g2 + i).lanewise(VectorOperators.TANH);
-            sa.fma(FloatVector.fromArray(S, s, so + i), s1.mul(th)).intoArray(out, oo + i);
+        int nv = n - n % L;
+        if (nv > 0) {
+            float[] sc = SCRATCH.get();
+            FloatVector one = c(1f);
+            FloatVector t0 = c(FloatMath.T0), t1 = c(FloatMath.T1), t2 = c(FloatMath.T2), t3 = c(FloatMath.T3), t4 = c(FloatMath.T4);
+            for (int b = 0; b < nv; b += BLOCK) {
+                int len = Math.min(BLOCK, nv - b);
+                expAbs(g, g2 + b, -2f, sc, 0, len);
+                for (int j = 0; j < len; j += L) {
+                    FloatVector x = FloatVector.fromArray(S, g, g2 + b + j), e = FloatVector.fromArray(S, sc, j);
+                    FloatVector z = x.mul(x), p = z.fma(t0, t1);
+                    p = p.fma(z, t2);
+                    p = p.fma(z, t3);
+                    p = p.fma(z, t4);
+                    FloatVector small = p.mul(z).fma(x, x), big = one.sub(e).div(one.add(e));
+                    big = big.blend(big.neg(), x.compare(VectorOperators.LT, 0f));
+                    big.blend(small, x.abs().compare(VectorOperators.LT, FloatMath.TANH_SMALL)).intoArray(sc, BLOCK + j);
+                }
+                expAbs(g, g1 + b, -1f, sc, 0, len);
+                for (int j = 0; j < len; j += L) {
+                    FloatVector x = FloatVector.fromArray(S, g, g1 + b + j), e = FloatVector.fromArray(S, sc, j);
+                    FloatVector r = one.div(e.add(1f)), sig = e.mul(r).blend(r, x.compare(VectorOperators.GE, 0f));
+                    sig.mul(FloatVector.fromArray(S, sc, BLOCK + j)).intoArray(sc, BLOCK + j);
+                }
+                expAbs(a, ao + b, -1f, sc, 0, len);
+                for (int j = 0; j < len; j += L) {
+                    FloatVector x = FloatVector.fromArray(S, a, ao + b + j), e = FloatVector.fromArray(S, sc, j);
+                    FloatVector r = one.div(e.add(1f)), sig = e.mul(r).blend(r, x.compare(VectorOperators.GE, 0f));
+                    sig.fma(FloatVector.fromArray(S, s, so + b + j), FloatVector.fromArray(S, sc, BLOCK + j)).intoArray(out, oo + b + j);
+                }
+            }
         }
-        if (i < n) SCALAR.gateOut(a, ao + i, s, so + i, g, g1 + i, g2 + i, out, oo + i, n - i);
+        if (nv < n) SCALAR.gateOut(a, ao + nv, s, so + nv, g, g1 + nv, g2 + nv, out, oo + nv, n - nv);
     }
 
-    /**
-     * Two loops (da, ds then dg1, dg2): one loop with all of it grew too large for C2 to inline
-     * the σ helpers, and every vector they returned was boxed.
-     */
+    /** da = (d·σ(a))·s·σ(−a), ds = d·σ(a); dg1 = (d·σ(g1))·tanh(g2)·σ(−g1), dg2 = (d·σ(g1))·sech²(g2). */
     @Override public void gateOutBackward(float[] a, int ao, float[] s, int so, float[] g, int g1, int g2, float[] d, int dOff,
                                           float[] da, int dao, float[] ds, int dso, float[] dg, int dg1, int dg2, int n) {
         int nv = n - n % L;
-        gateGradA(a, ao, s, so, d, dOff, da, dao, ds, dso, nv);
-        gateGradG(g, g1, g2, d, dOff, dg, dg1, dg2, nv);
+        if (nv > 0) {
+            float[] sc = SCRATCH.get();
+            FloatVector one = c(1f);
+            FloatVector t0 = c(FloatMath.T0), t1 = c(FloatMath.T1), t2 = c(FloatMath.T2), t3 = c(FloatMath.T3), t4 = c(FloatMath.T4);
+            for (int b = 0; b < nv; b += BLOCK) {
+                int len = Math.min(BLOCK, nv - b);
+                expAbs(a, ao + b, -1f, sc, 0, len);
+                for (int j = 0; j < len; j += L) {
+                    FloatVector x = FloatVector.fromArray(S, a, ao + b + j), e = FloatVector.fromArray(S, sc, j);
+                    FloatVector r = one.div(e.add(1f)), er = e.mul(r);
+                    FloatVector dsa = FloatVector.fromArray(S, d, dOff + b + j).mul(er.blend(r, x.compare(VectorOperators.GE, 0f)));
+                    dsa.intoArray(ds, dso + b + j);
+                    dsa.mul(FloatVector.fromArray(S, s, so + b + j)).mul(er.blend(r, x.compare(VectorOperators.LT, 0f)))
+                            .intoArray(da, dao + b + j);
+                }
+                expAbs(g, g1 + b, -1f, sc, 0, len);
+                for (int j = 0; j < len; j += L) {   // row 1: d·σ(g1), row 2: σ(−g1)
+                    FloatVector x = FloatVector.fromArray(S, g, g1 + b + j), e = FloatVector.fromArray(S, sc, j);
+                    FloatVector r = one.div(e.add(1f)), er = e.mul(r);
+                    FloatVector.fromArray(S, d, dOff + b + j).mul(er.blend(r, x.compare(VectorOperators.GE, 0f))).intoArray(sc, BLOCK + j);
+                    er.blend(r, x.compare(VectorOperators.LT, 0f)).intoArray(sc, 2 * BLOCK + j);
+                }
+                expAbs(g, g2 + b, -2f, sc, 0, len);
+                for (int j = 0; j < len; j += L) {
+                    FloatVector x = FloatVector.fromArray(S, g, g2 + b + j), e = FloatVector.fromArray(S, sc, j);
+                    FloatVector z = x.mul(x), p = z.fma(t0, t1);
+                    p = p.fma(z, t2);
+                    p = p.fma(z, t3);
+                    p = p.fma(z, t4);
+                    FloatVector small = p.mul(z).fma(x, x), big = one.sub(e).div(one.add(e));
+                    big = big.blend(big.neg(), x.compare(VectorOperators.LT, 0f));
+                    FloatVector th = big.blend(small, x.abs().compare(VectorOperators.LT, FloatMath.TANH_SMALL));
+                    FloatVector r = one.div(e.add(1f)), ds1 = FloatVector.fromArray(S, sc, BLOCK + j);
+                    ds1.mul(th).mul(FloatVector.fromArray(S, sc, 2 * BLOCK + j)).intoArray(dg, dg1 + b + j);
+                    ds1.mul(e.mul(4f).mul(r).mul(r)).intoArray(dg, dg2 + b + j);
+                }
+            }
+        }
         if (nv < n) SCALAR.gateOutBackward(a, ao + nv, s, so + nv, g, g1 + nv, g2 + nv, d, dOff + nv,
                 da, dao + nv, ds, dso + nv, dg, dg1 + nv, dg2 + nv, n - nv);
-    }
-
-    /** da = d·s·σ(a)·σ(−a), ds = d·σ(a) over nv (a multiple of L) elements. */
-    private static void gateGradA(float[] a, int ao, float[] s, int so, float[] d, int dOff,
-                                  float[] da, int dao, float[] ds, int dso, int nv) {
-        for (int i = 0; i < nv; i += L) {
-            FloatVector av = FloatVector.fromArray(S, a, ao + i);
-            FloatVector dsa = FloatVector.fromArray(S, d, dOff + i).mul(sigmoid(av));
-            dsa.intoArray(ds, dso + i);
-            dsa.mul(FloatVector.fromArray(S, s, so + i)).mul(sigmoidNeg(av)).intoArray(da, dao + i);
-        }
-    }
-
-    /** dg1 = d·tanh(g2)·σ(g1)·σ(−g1), dg2 = d·σ(g1)·sech²(g2) over nv elements. */
-    private static void gateGradG(float[] g, int g1, int g2, float[] d, int dOff, float[] dg, int dg1, int dg2, int nv) {
-        for (int i = 0; i < nv; i += L) {
-            FloatVector g1v = FloatVector.fromArray(S, g, g1 + i), g2v = FloatVector.fromArray(S, g, g2 + i);
-            FloatVector ds1 = FloatVector.fromArray(S, d, dOff + i).mul(sigmoid(g1v));
-            ds1.mul(g2v.lanewise(VectorOperators.TANH)).mul(sigmoidNeg(g1v)).intoArray(dg, dg1 + i);
-            ds1.mul(sech2(g2v)).intoArray(dg, dg2 + i);
-        }
     }
 }

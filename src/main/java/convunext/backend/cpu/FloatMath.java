@@ -1,0 +1,115 @@
+package convunext.backend.cpu;
+
+/**
+ * exp, tanh, σ, GELU and GELU′ in float from IEEE-exact operations only (+, ×, ÷, fma, compare,
+ * bit shifts), one element at a time. {@link VectorOps} runs the same operations in the same
+ * order lane by lane, so a value gets the same bits in a vector body, in a scalar tail, with or
+ * without the Vector API, interpreted or JIT-compiled, at any thread count. The Vector API's own
+ * {@code lanewise(EXP/TANH)} cannot promise that: compiled it calls a vendor math stub, interpreted
+ * it falls back to {@code Math.exp} per lane, and the two differ in the last bit — enough to make
+ * two identical training runs drift apart.
+ *
+ * <p>exp: Cody–Waite reduction x = n·ln2 + r with n from the 1.5·2²³ rounding trick, Cephes'
+ * degree-6 minimax polynomial for e^r on |r| ≤ ln2/2 (≈ 1 ulp), 2ⁿ built in the exponent bits.
+ * Inputs below {@link #EXP_LO} give 0 (no subnormal results, no slow path) and inputs are capped
+ * at {@link #EXP_HI} (every caller passes x ≤ 0 or small x; no overflow).
+ * tanh: Cephes' odd polynomial for |x| &lt; 0.625, else (1 − e)/(1 + e) with e = e^(−2|x|).
+ */
+final class FloatMath {
+    private FloatMath() {}
+
+    static final float LOG2E = 1.44269504f;
+    /** ln 2 split so that n·LN2_HI is exact for |n| ≤ 2⁹ (Cephes' C1, C2). */
+    static final float LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+    /** 1.5·2²³: adding it rounds a float to an integer, which then sits in the low mantissa bits. */
+    static final float ROUND = 12582912f;
+    static final int ROUND_BITS = 0x4B400000;
+    static final float EXP_LO = -87.3f, EXP_HI = 88.0f;
+    static final float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f,
+            P3 = 4.1665795894e-2f, P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
+    static final float TANH_SMALL = 0.625f;
+    static final float T0 = -5.70498872745e-3f, T1 = 2.06390887954e-2f, T2 = -5.37397155531e-2f,
+            T3 = 1.33314422036e-1f, T4 = -3.33332819422e-1f;
+    static final float INV_SQRT2 = 0.70710678f, INV_SQRT_2PI = 0.39894228f;
+    /** erfc(z)/(t·e^(−z²)) = exp(Q(t)), t = 1/(1 + z/2): Numerical Recipes' erfcc (fractional error &lt; 1.2e-7). */
+    static final float Q0 = 0.17087277f, Q1 = -0.82215223f, Q2 = 1.48851587f, Q3 = -1.13520398f, Q4 = 0.27886807f,
+            Q5 = -0.18628806f, Q6 = 0.09678418f, Q7 = 0.37409196f, Q8 = 1.00002368f, Q9 = -1.26551223f;
+
+    static float exp(float in) {
+        float x = Math.min(Math.max(in, EXP_LO), EXP_HI);
+        float t = Math.fma(x, LOG2E, ROUND), n = t - ROUND;
+        float r = Math.fma(n, -LN2_HI, x);
+        r = Math.fma(n, -LN2_LO, r);
+        float p = Math.fma(r, P0, P1);
+        p = Math.fma(p, r, P2);
+        p = Math.fma(p, r, P3);
+        p = Math.fma(p, r, P4);
+        p = Math.fma(p, r, P5);
+        float e = Math.fma(p, r * r, r) + 1f;
+        float v = e * Float.intBitsToFloat((Float.floatToRawIntBits(t) - (ROUND_BITS - 127)) << 23);
+        return in < EXP_LO ? 0f : v;
+    }
+
+    static float tanh(float x) {
+        float z = x * x;
+        float p = Math.fma(z, T0, T1);
+        p = Math.fma(p, z, T2);
+        p = Math.fma(p, z, T3);
+        p = Math.fma(p, z, T4);
+        float small = Math.fma(p * z, x, x);
+        float e = exp(Math.abs(x) * -2f), big = (1f - e) / (1f + e);
+        return Math.abs(x) < TANH_SMALL ? small : Math.copySign(big, x);
+    }
+
+    /** σ(x) from e = e^(−|x|) (never overflows). */
+    static float sigmoid(float x) {
+        float e = exp(-Math.abs(x)), r = 1f / (e + 1f);
+        return x >= 0f ? r : e * r;
+    }
+
+    /** 1 − σ(x) = σ(−x), exact where 1 − σ would cancel. */
+    static float sigmoidNeg(float x) {
+        float e = exp(-Math.abs(x)), r = 1f / (e + 1f);
+        return x < 0f ? r : e * r;
+    }
+
+    /** 1 − tanh²(x) = 4e/(1+e)² with e = e^(−2|x|), accurate where tanh → ±1. */
+    static float sech2(float x) {
+        float e = exp(Math.abs(x) * -2f), r = 1f / (e + 1f);
+        return e * 4f * r * r;
+    }
+
+    /**
+     * e^(−x²/2) with x² split exactly (x·x plus its fma rounding error δ): e^(−(xx+δ)/2) ≈
+     * e^(−xx/2)·(1 − δ/2), so no large exponent loses low bits.
+     */
+    static float gaussian(float v) {
+        float xx = v * v;
+        return exp(xx * -0.5f) * Math.fma(Math.fma(v, v, -xx), -0.5f, 1f);
+    }
+
+    /** Φ(v) from erfc(|v|/√2)/2 = t·e·exp(Q(t))/2, t = 1/(1 + |v|/(2√2)), reflected for v ≥ 0. */
+    static float phi(float v, float gauss) {
+        float t = 1f / Math.fma(Math.abs(v) * INV_SQRT2, 0.5f, 1f);
+        float q = Math.fma(t, Q0, Q1);
+        q = Math.fma(q, t, Q2);
+        q = Math.fma(q, t, Q3);
+        q = Math.fma(q, t, Q4);
+        q = Math.fma(q, t, Q5);
+        q = Math.fma(q, t, Q6);
+        q = Math.fma(q, t, Q7);
+        q = Math.fma(q, t, Q8);
+        q = Math.fma(q, t, Q9);
+        float hc = t * gauss * exp(q) * 0.5f;
+        return v >= 0f ? 1f - hc : hc;
+    }
+
+    /** x·Φ(x). */
+    static float gelu(float v) { return v * phi(v, gaussian(v)); }
+
+    /** d/dx x·Φ(x) = Φ(x) + x·φ(x). */
+    static float geluGrad(float v) {
+        float e = gaussian(v);
+        return Math.fma(v * INV_SQRT_2PI, e, phi(v, e));
+    }
+}

@@ -1,0 +1,81 @@
+package convunext.backend.cuda.ops;
+
+import convunext.backend.cuda.DeviceBuffer;
+import convunext.backend.cuda.KernelArgs;
+import convunext.tensor.Shapes;
+import convunext.tensor.Tensor;
+
+/** Launches dwconv7.cu: 32x32 output tiles, 32x8 threads, one plane (n,c) per grid z / y. */
+public final class DwConv7Ops {
+    private static final int T = 32;
+    private static final int[] BLOCK = {32, 8, 1};
+    /** Blocks the weight gradient aims at (GPU fill); tests lower it to make blocks loop over tiles. */
+    static volatile int weightGradBlocks = 1024;
+    private final Launcher k;
+
+    /** For tests: sets the weight-gradient block target; returns the previous one. */
+    public static int setWeightGradBlocks(int blocks) {
+        int old = weightGradBlocks;
+        weightGradBlocks = Math.max(1, blocks);
+        return old;
+    }
+
+    public DwConv7Ops(Launcher k) { this.k = k; }
+
+    private static void check(String op, Tensor x, Tensor w, Tensor b) {
+        Shapes.rank(op, "x", x, 4);
+        int c = x.dim(1);
+        Shapes.require(x.dim(2) >= 4 && x.dim(3) >= 4, op, "reflect padding 3 needs H, W >= 4, got x " + x.shapeString());
+        Shapes.shape(op, "w", w, c, 1, 7, 7);
+        if (b != null) Shapes.shape(op, "b", b, c);
+    }
+
+    public Tensor dwconv7(Tensor x, Tensor w, Tensor b) {
+        String op = "dwconv7";
+        check(op, x, w, b);
+        Shapes.require(b != null, op, "bias is required");
+        int n = x.dim(0), c = x.dim(1), h = x.dim(2), wd = x.dim(3);
+        Tensor y = k.empty(x.shape());
+        if (y.numel() == 0) return y;
+        k.launch(op, new Tensor[]{x, w, b}, "dwconv7_forward",
+                new int[]{Launcher.ceilDiv(wd, T), Launcher.ceilDiv(h, T), n * c}, BLOCK, 0,
+                new KernelArgs().ptr(k.ptr(x)).ptr(k.ptr(w)).ptr(k.ptr(b)).ptr(k.ptr(y)).i32(c).i32(h).i32(wd));
+        return y;
+    }
+
+    public Tensor[] dwconv7Backward(Tensor x, Tensor w, Tensor dy) {
+        String op = "dwconv7Backward";
+        check(op, x, w, null);
+        Shapes.same(op, x, dy);
+        int n = x.dim(0), c = x.dim(1), h = x.dim(2), wd = x.dim(3);
+        Tensor dx = k.empty(x.shape());
+        Tensor dw = k.empty(c, 1, 7, 7);
+        Tensor db = k.empty(c);
+        if (x.numel() == 0) {
+            k.device().memsetZero(k.ptr(dw), dw.numel() * 4L);
+            k.device().memsetZero(k.ptr(db), db.numel() * 4L);
+            return new Tensor[]{dx, dw, db};
+        }
+        Tensor[] inv = {x, w, dy};
+        k.launch(op, inv, "dwconv7_backward_data",
+                new int[]{Launcher.ceilDiv(wd, T), Launcher.ceilDiv(h, T), n * c}, BLOCK, 0,
+                new KernelArgs().ptr(k.ptr(dy)).ptr(k.ptr(w)).ptr(k.ptr(dx)).i32(c).i32(h).i32(wd));
+        int tilesX = Launcher.ceilDiv(wd, T), tiles = tilesX * Launcher.ceilDiv(h, T);
+        // Blocks per plane: about 1024 blocks in all; each loops over tpb tiles before reducing.
+        int nb = Math.max(1, Math.min(tiles, Launcher.ceilDiv(weightGradBlocks, (long) n * c)));
+        int tpb = Launcher.ceilDiv(tiles, nb);
+        nb = Launcher.ceilDiv(tiles, tpb);
+        int s = n * nb;
+        DeviceBuffer ws = k.workspace((long) c * 50 * s);
+        try {
+            k.launch(op, inv, "dwconv7_backward_weight_part", new int[]{nb, n * c, 1}, BLOCK, 0,
+                    new KernelArgs().ptr(k.ptr(x)).ptr(k.ptr(dy)).ptr(ws.address()).i32(c).i32(h).i32(wd)
+                            .i32(tilesX).i32(tiles).i32(tpb).i32(s));
+            k.launch(op, inv, "dwconv7_backward_weight", new int[]{c * 50, 1, 1}, Launcher.block1D(), 0,
+                    new KernelArgs().ptr(ws.address()).ptr(k.ptr(dw)).ptr(k.ptr(db)).i32(c).i32(s));
+        } finally {
+            k.free(ws);
+        }
+        return new Tensor[]{dx, dw, db};
+    }
+}
