@@ -8,7 +8,8 @@ import java.io.PrintStream;
 
 /**
  * Opens a backend by name: {@code cpu} (fast float32), {@code ref} (the float64 oracle, slow),
- * {@code emulated} (our CUDA kernels on the emulated device), {@code cuda} (a real GPU), or
+ * {@code emulated} (our CUDA kernels on the emulated device), {@code cuda} (a real GPU: GPU 0, or
+ * GPU N as {@code cuda:N}), or
  * {@code auto} (cuda when a GPU and driver work, else cpu, saying why on {@code log}). The one
  * class that knows every backend, in a package of its own so that the backends' common package
  * ({@code convunext.backend}) depends on none of them.
@@ -22,6 +23,7 @@ public final class Backends {
     }
 
     public static Backend open(String name, PrintStream log) {
+        if (convunext.backend.cuda.Devices.cudaOrdinal(name) >= 0) return openCuda(name.toLowerCase());
         switch (name.toLowerCase()) {
             case "cpu": return new CpuBackend();
             case "ref": return new RefBackend();
@@ -37,7 +39,7 @@ public final class Backends {
                 }
             }
             default:
-                throw new IllegalArgumentException("unknown device '" + name + "' (expected cpu, ref, emulated, cuda or auto)");
+                throw new IllegalArgumentException("unknown device '" + name + "' (expected cpu, ref, emulated, cuda, cuda:N or auto)");
         }
     }
 
