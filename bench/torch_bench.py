@@ -3,8 +3,8 @@
 BatchNorm, CE + Dice loss, torch.optim.AdamW) and inference (eval mode, no_grad, logits copied
 to the host as our inferLogits does) at the same shapes, and prints one JSON line last.
 
-The model and loss come from bench/convunext_torch.py, a verbatim copy of the project's PyTorch
-reference (shared/reference/convunext_torch.py), so that the project does not depend on ../shared.
+The model and loss come from reference/convunext_torch.py, the project's PyTorch reference (the
+one the golden fixtures are written with), so the benchmark times exactly the checked model.
 
     /usr/bin/python3 bench/torch_bench.py --device cpu --batch 2 --size 256 --base-c 32 --threads 2
 """
@@ -16,7 +16,7 @@ import statistics
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "reference"))
 import torch  # noqa: E402
 from convunext_torch import ConvUNeXt, loss_fn  # noqa: E402
 

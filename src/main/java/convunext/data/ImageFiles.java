@@ -11,7 +11,10 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
@@ -21,7 +24,9 @@ import javax.imageio.stream.ImageInputStream;
  * from the file's leading bytes, so a JPEG named {@code .bmp} (as some DRIVE copies ship) loads.
  *
  * <p>Images become {@link FloatImage} planes on the 0..255 scale: gray files (including gray
- * palettes) give 1 channel, everything else 3 (RGB); alpha is dropped.
+ * palettes) give 1 channel, everything else 3 (RGB); alpha is dropped. CMYK and YCCK JPEGs are
+ * converted to RGB ({@link JpegCmyk}). A file the decoder reports as ending early (a truncated
+ * JPEG, PNG, GIF, TIFF or BMP) is refused, naming it, rather than used with a grey or black part.
  *
  * <p>Mask rules ({@link #readLabels}): a mask must be single-valued per pixel (gray, a palette,
  * or RGB with equal channels; RGB whose channels differ is refused). Its values are kept as class
@@ -53,7 +58,27 @@ public final class ImageFiles {
 
     /** Reads an image as float planes [C,H,W] (C = 1 for gray, 3 for colour), values 0..255. */
     public static FloatImage readImage(Path file) {
-        Decoded d = decode(file, false);
+        return toFloat(decode(file, false));
+    }
+
+    /**
+     * As {@link #readImage(Path)} for an encoded file already in memory (a Spark binaryFile row, an
+     * upload); {@code name} only labels error messages.
+     */
+    public static FloatImage readImage(byte[] encoded, String name) {
+        return toFloat(decode(encoded, Path.of(name), false));
+    }
+
+    /** As {@link #readImage(Path)} for an image already decoded by the caller (same conversion). */
+    public static FloatImage toFloatImage(BufferedImage image, String name) {
+        try {
+            return toFloat(toPlanes(Path.of(name), image, false));
+        } catch (RuntimeException e) {
+            throw new DataException("cannot convert the pixels of " + name + ": " + e, e);
+        }
+    }
+
+    private static FloatImage toFloat(Decoded d) {
         int n = d.height * d.width;
         float[] data = new float[d.channels * n];
         float scale = d.bits == 8 ? 1f : 255f / ((1 << d.bits) - 1);
@@ -67,9 +92,22 @@ public final class ImageFiles {
     /** Reads a label mask; see the class comment for the value rules. */
     public static LabelMap readLabels(Path file, int numClasses) {
         if (numClasses < 2) throw new IllegalArgumentException("readLabels: numClasses must be >= 2, got " + numClasses);
-        Decoded d = decode(file, true);
+        return labels(decode(file, true), numClasses);
+    }
+
+    /** As {@link #readLabels(Path, int)} for an encoded file in memory; {@code name} labels errors. */
+    public static LabelMap readLabels(byte[] encoded, String name, int numClasses) {
+        if (numClasses < 2) throw new IllegalArgumentException("readLabels: numClasses must be >= 2, got " + numClasses);
+        return labels(decode(encoded, Path.of(name), true), numClasses);
+    }
+
+    private static LabelMap labels(Decoded d, int numClasses) {
+        Path file = d.file;
         int[] v = singlePlane(d, "mask");
         int full = (1 << d.bits) - 1;
+        if (numClasses > LabelMap.IGNORE)   // class 255 would be read as "ignore" and silently not scored
+            throw new IllegalArgumentException("masks hold classes 0.." + (LabelMap.IGNORE - 1) + " (" + LabelMap.IGNORE
+                    + " means ignore): the number of classes must be 2.." + LabelMap.IGNORE + ", got " + numClasses);
         boolean allClasses = true, binary = true;
         int badValue = -1, badIndex = -1;
         for (int i = 0; i < v.length; i++) {
@@ -99,7 +137,16 @@ public final class ImageFiles {
 
     /** Reads a region-of-interest (field-of-view) mask: true where the file is nonzero. */
     public static boolean[] readRoi(Path file, int expectHeight, int expectWidth) {
-        Decoded d = decode(file, true);
+        return roi(decode(file, true), expectHeight, expectWidth);
+    }
+
+    /** As {@link #readRoi(Path, int, int)} for an encoded file in memory; {@code name} labels errors. */
+    public static boolean[] readRoi(byte[] encoded, String name, int expectHeight, int expectWidth) {
+        return roi(decode(encoded, Path.of(name), true), expectHeight, expectWidth);
+    }
+
+    private static boolean[] roi(Decoded d, int expectHeight, int expectWidth) {
+        Path file = d.file;
         if (d.height != expectHeight || d.width != expectWidth)
             throw new DataException("ROI mask " + file + " is " + d.width + "x" + d.height
                     + " but its image is " + expectWidth + "x" + expectHeight);
@@ -136,15 +183,33 @@ public final class ImageFiles {
         } catch (IOException e) {
             throw new DataException("cannot read image file " + file + ": " + e, e);
         }
+        return decode(bytes, file, keepPaletteIndices);
+    }
+
+    static Decoded decode(byte[] bytes, Path file, boolean keepPaletteIndices) {
         ImageFormat fmt = ImageFormat.sniff(bytes);
         if (fmt == null)
             throw new DataException("cannot read image file " + file + ": not a PNG, TIFF, GIF, JPEG or BMP file ("
                     + (bytes.length == 0 ? "empty file" : "unrecognised leading bytes") + ")");
+        if (fmt == ImageFormat.JPEG) {
+            JpegCmyk.Markers m = JpegCmyk.scan(bytes);
+            if (m.components() == 4) {
+                try {
+                    Raster r = read(file, bytes, fmt, true).raster;
+                    int[][] rgb = JpegCmyk.toRgb(r, m);
+                    return new Decoded(file, 3, r.getHeight(), r.getWidth(), 8, rgb, false);
+                } catch (IOException | RuntimeException e) {
+                    if (e instanceof DataException d) throw d;
+                    throw new DataException("cannot decode " + fmt + " (CMYK) image " + file + " (corrupt or unsupported): " + e, e);
+                }
+            }
+        }
         BufferedImage im;
         try {
-            im = read(bytes, fmt);
+            im = read(file, bytes, fmt, false).image;
         } catch (IOException | RuntimeException e) {
-            throw new DataException("cannot decode " + fmt + " image " + file + " (corrupt or unsupported): " + e, e);
+            if (e instanceof DataException d) throw d;
+            throw new DataException("cannot decode " + fmt + " image " + file + " (truncated, corrupt or unsupported): " + e, e);
         }
         if (im == null || im.getWidth() <= 0 || im.getHeight() <= 0)
             throw new DataException("cannot decode " + fmt + " image " + file + ": the decoder returned no image");
@@ -155,13 +220,30 @@ public final class ImageFiles {
         }
     }
 
-    private static BufferedImage read(byte[] bytes, ImageFormat fmt) throws IOException {
+    private record Read(BufferedImage image, Raster raster) {}
+
+    /**
+     * Decodes the first image. A decoder warning that the data ended early (libjpeg's "Premature
+     * end of JPEG file", "Truncated File - Missing EOI marker") is an error: ImageIO would hand back
+     * the image with its missing part filled grey. Other warnings (e.g. extraneous bytes before a
+     * marker, which libjpeg skips) leave the pixels intact and are accepted.
+     */
+    private static Read read(Path file, byte[] bytes, ImageFormat fmt, boolean raster) throws IOException {
         Iterator<ImageReader> it = ImageIO.getImageReadersByFormatName(fmt.readerName);
         if (!it.hasNext()) throw new IOException("no javax.imageio reader for " + fmt);
         ImageReader reader = it.next();
+        List<String> truncated = new ArrayList<>();
+        reader.addIIOReadWarningListener((source, warning) -> {
+            String w = warning.toLowerCase(Locale.ROOT);
+            if (w.contains("premature end") || w.contains("truncated")) truncated.add(warning);
+        });
         try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
             reader.setInput(in, true, true);
-            return reader.read(0);
+            Read r = raster ? new Read(null, reader.readRaster(0, null)) : new Read(reader.read(0), null);
+            if (!truncated.isEmpty())
+                throw new DataException("image " + file + " is truncated or damaged (" + fmt + " decoder: "
+                        + String.join("; ", truncated) + "); the missing part would be filled grey");
+            return r;
         } finally {
             reader.dispose();
         }
@@ -203,7 +285,8 @@ public final class ImageFiles {
                 return new Decoded(file, nc, h, w, bits, p, false);
             }
         }
-        // Packed RGB (BMP), CMYK/YCbCr JPEG, odd bit depths: let AWT convert to sRGB.
+        // Packed RGB (BMP), odd bit depths, ICC-tagged RGB: let AWT convert to sRGB. (4-component
+        // JPEGs never get here: JpegCmyk decodes them.)
         int[] argb = im.getRGB(0, 0, w, h, null, 0, w);
         int[][] p = new int[3][n];
         for (int i = 0; i < n; i++) {

@@ -1,6 +1,8 @@
 package convunext.backend.cpu;
 
-import convunext.tensor.Shapes;
+import static convunext.backend.OpShapes.of;
+
+import convunext.backend.OpShapes;
 import convunext.tensor.Tensor;
 
 /**
@@ -52,18 +54,9 @@ final class CpuMlp {
     /** Row stride of a scratch block of len pixels: padded so rows do not alias in a cache set. */
     private static int stride(int len) { return (len + 15) / 16 * 16 + 16; }
 
-    private static void check(String op, Tensor x, Tensor w1, Tensor w2) {
-        CpuLinear.checkWeight(op, "x", x, w1);
-        int hd = w1.dim(0);
-        boolean ok = w2.dim(1) == hd && (w2.rank() == 2 || (w2.rank() == 4 && w2.dim(2) == 1 && w2.dim(3) == 1));
-        Shapes.require(ok, op, "w2 must be [Co," + hd + "] (or [Co," + hd + ",1,1]) for w1 " + w1.shapeString() + ", got " + w2.shapeString());
-    }
-
     static Tensor[] forward(CpuBackend be, Tensor x, Tensor w1, Tensor b1, Tensor w2, Tensor b2, boolean keep, SimdOps ops) {
-        check("mlp", x, w1, w2);
+        OpShapes.mlp(of(x), of(w1), of(b1), of(w2), of(b2));
         int n = x.dim(0), c = x.dim(1), p = x.spatial(2), hd = w1.dim(0), co = w2.dim(0);
-        if (b1 != null) Shapes.shape("mlp", "b1", b1, hd);
-        if (b2 != null) Shapes.shape("mlp", "b2", b2, co);
         Tensor y = be.empty(n, co, x.dim(2), x.dim(3));
         Tensor h = keep ? be.empty(n, hd, x.dim(2), x.dim(3)) : null, s = keep ? be.empty(n, hd, x.dim(2), x.dim(3)) : null;
         CpuGemm.PackedA a1 = CpuGemm.pack(hd, c, w1.array(), w1.off(), c, 1);
@@ -98,11 +91,8 @@ final class CpuMlp {
 
     static Tensor[] backward(CpuBackend be, Tensor x, Tensor w1, Tensor w2, Tensor gy, Tensor h, Tensor s, boolean needDx,
                              boolean hasB1, boolean hasB2, SimdOps ops) {
-        check("mlpBackward", x, w1, w2);
+        OpShapes.mlpBackward(of(x), of(w1), of(w2), of(gy), of(h), of(s));
         int n = x.dim(0), c = x.dim(1), p = x.spatial(2), hd = w1.dim(0), co = w2.dim(0);
-        Shapes.shape("mlpBackward", "gy", gy, n, co, x.dim(2), x.dim(3));
-        Shapes.shape("mlpBackward", "h", h, n, hd, x.dim(2), x.dim(3));
-        Shapes.shape("mlpBackward", "s", s, n, hd, x.dim(2), x.dim(3));
         Tensor dx = needDx ? be.empty(x.shape()) : null;
         Tensor dpre = be.empty(h.shape());
         // W2ᵀ [hd × co] and W1ᵀ [c × hd] as GEMM left operands: element (i, k) at w[k·rows + i].

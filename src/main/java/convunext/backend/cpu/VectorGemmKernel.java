@@ -37,7 +37,12 @@ final class VectorGemmKernel implements GemmKernel {
                 bias[bo + 5], bias[bo + 6], bias[bo + 7]);
     }
 
-    /** C = A·B + bias (per row), accumulators started at the bias. */
+    /**
+     * C = A·B + bias (per row), accumulators started at the bias. tileSet and tileAcc differ only
+     * in how the 12 accumulators start: duplicated on purpose, so each hot k loop is one small
+     * straight-line method whose vectors C2 keeps in registers (see VectorOps on C2's inlining
+     * cutoff and boxing).
+     */
     private static void tileSet(int kc, float[] ap, int apo, float[] bp, int bpo, float[] c, int co, int ldc,
                                 float b0, float b1, float b2, float b3, float b4, float b5, float b6, float b7) {
         FloatVector c00 = FloatVector.broadcast(S, b0), c01 = c00;

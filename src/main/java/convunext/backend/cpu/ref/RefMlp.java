@@ -11,6 +11,7 @@ public final class RefMlp {
 
     /** {y, h = gelu(pre), s = pre} (h and s null unless keep). */
     public static D[] mlp(D x, D w1, D b1, D w2, D b2, boolean keep) {
+        convunext.backend.OpShapes.mlp(x.shape, w1.shape, b1 == null ? null : b1.shape, w2.shape, b2 == null ? null : b2.shape);
         D pre = RefLinear.linear(x, w1, b1), h = RefGelu.gelu(pre);
         D y = RefLinear.linear(h, w2, b2);
         return keep ? new D[] {y, h, pre} : new D[] {y, null, null};
@@ -18,9 +19,7 @@ public final class RefMlp {
 
     /** {dx (null unless needDx), dw1, db1 (null unless hasB1), dw2, db2 (null unless hasB2)}; s = pre. */
     public static D[] mlpBackward(D x, D w1, D w2, D gy, D h, D s, boolean needDx, boolean hasB1, boolean hasB2) {
-        String op = "mlpBackward";
-        D.shape(op, "h", h, x.dim(0), w1.dim(0), x.dim(2), x.dim(3));
-        D.shape(op, "s", s, h.shape);
+        convunext.backend.OpShapes.mlpBackward(x.shape, w1.shape, w2.shape, gy.shape, h.shape, s.shape);
         D[] r2 = RefLinear.linearBackward(h, w2, gy, false, hasB2);
         D dpre = RefLinearGelu.linearBackwardDataGelu(w2, gy, s);
         D[] r1 = RefLinear.linearBackward(x, w1, dpre, needDx, hasB1);
