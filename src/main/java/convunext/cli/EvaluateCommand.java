@@ -32,7 +32,9 @@ import picocli.CommandLine.Option;
                 "Per-image CSV and a summary JSON with Dice, IoU, precision, recall, specificity, accuracy",
                 "and HD95 per class, averaged over images.",
                 "--roi restricts scoring to a field-of-view mask per image (DRIVE's standard protocol)."},
-        footer = {"", "Without --out the results go to a fresh folder (runs/evaluate, then -2, -3, ...); an --out",
+        footer = {"", "Scale: each image runs at the training scale its checkpoint records (the",
+                "image resized, the class probabilities resized back); results are always",
+                "at the image's own size. Checkpoints without it run at native size.", "", "Without --out the results go to a fresh folder (runs/evaluate, then -2, -3, ...); an --out",
                 "holding metrics.csv or summary.json is refused unless --overwrite. Images that cannot be",
                 "scored (unreadable, no mask, sizes disagree) are listed at the end and left out of the",
                 "averages (summary.json lists them under \"failed\"): exit code 2.", "", MetricsSummary.RULES})
