@@ -2,6 +2,7 @@ package convunext.train;
 
 import convunext.data.Augmenter;
 import convunext.data.DataException;
+import convunext.nn.ConvUNeXt;
 import java.util.Locale;
 
 /**
@@ -72,7 +73,8 @@ public record InferenceScale(Kind kind, double factor) {
             case NATIVE -> { return new int[] {h, w}; }
             case AUTO -> {
                 if (trained == null || trained.contains(shortSide)) return new int[] {h, w};
-                target = trained.centre();
+                // Never below the model's smallest input (a checkpoint trained at a tiny base size).
+                target = Math.max(trained.centre(), ConvUNeXt.MIN_SIDE);
             }
             default -> {
                 if (factor == 1) return new int[] {h, w};

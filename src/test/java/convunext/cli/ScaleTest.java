@@ -20,8 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
  * (where size alone separates the classes: small discs are foreground, discs 3× larger are not)
  * evaluated on the same kind of scenes drawn 3× larger. At the default scale the images are
  * brought back to the training scale and the small discs are found; at {@code --scale native}
- * they are the size of the distractors and are missed. About 25 s on 2 cores, most of it training
- * (96 steps of a base_c 8 model on 96² crops).
+ * they are the size of the distractors and are missed. Under a minute on 2 busy cores, most of it
+ * training (144 steps of a base_c 8 model on 96² crops).
  */
 class ScaleTest {
     @TempDir static Path dir;
@@ -33,7 +33,7 @@ class ScaleTest {
         DiscScenes.write(dir.resolve("big/test"), 3, 3, 2);
         DiscScenes.write(dir.resolve("small/test"), 3, 1, 2);
         CliTest.Run r = CliTest.run("train", "--data", data.toString(), "--out", dir.resolve("run").toString(), "--device", "cpu",
-                "--val-split", "0", "--epochs", "8", "--batch", "4", "--crop", "96", "--base-size", "96", "--base-c", "8", "--lr", "5e-3");
+                "--val-split", "0", "--epochs", "12", "--batch", "4", "--crop", "96", "--base-size", "96", "--base-c", "8", "--lr", "5e-3");
         assertEquals(0, r.code(), r.out() + r.err());
         ckpt = dir.resolve("run/last.safetensors");
     }
@@ -50,9 +50,10 @@ class ScaleTest {
 
     @Test void theTrainingScaleRecoversObjectsDrawnThreeTimesLarger() throws Exception {
         JsonNode auto = evaluate("big", "auto"), nat = evaluate("big", "native"), third = evaluate("big", "0.35");
-        // Measured: auto 0.96, native 0.02 (every small disc called background), 1/3 by hand like auto.
+        // Measured: auto 0.953, native 0.000 (every small disc called background), 0.35 (≈ 1/3 by hand) 0.956.
+        System.err.printf("ScaleTest: 3x scenes, foreground Dice auto %.4f, native %.4f, --scale 0.35 %.4f%n", dice(auto), dice(nat), dice(third));
         assertTrue(dice(auto) > 0.8, "auto: " + dice(auto));
-        assertTrue(dice(nat) < 0.3, "native: " + dice(nat));
+        assertTrue(dice(nat) < 0.3 && dice(auto) - dice(nat) > 0.5, "native: " + dice(nat));
         assertTrue(dice(third) > 0.8, "0.35: " + dice(third));
         // The 288² images ran at a short side of round(96·√(0.8·1.5)) = 105; summary.json says so per image.
         JsonNode s = auto.path("scale");

@@ -41,6 +41,7 @@ class InferenceScaleTest {
         assertArrayEquals(new int[] {561, 748}, a.size(1944, 2592, REFERENCE, "isic"));
         assertArrayEquals(new int[] {1752, 1695}, a.size(1752, 1695, null, "no record"));    // nothing recorded: native
         assertArrayEquals(new int[] {1752, 1695}, InferenceScale.NATIVE.size(1752, 1695, REFERENCE, "x"));
+        assertArrayEquals(new int[] {64, 128}, a.size(300, 600, new TrainingScale(40, 0.8, 1.5), "x"));   // centre 44 < the model's 64
     }
 
     @Test void factorsScaleTheShortSide() {
