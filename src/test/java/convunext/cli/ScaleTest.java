@@ -30,6 +30,7 @@ class ScaleTest {
     @BeforeAll static void trainOnDiscs() throws Exception {
         Path data = dir.resolve("discs");
         DiscScenes.write(data.resolve("train"), 48, 1, 1);
+        DiscScenes.write(data.resolve("test"), 3, 3, 2);   // validation on 3× scenes (the same as big/test)
         DiscScenes.write(dir.resolve("big/test"), 3, 3, 2);
         DiscScenes.write(dir.resolve("small/test"), 3, 1, 2);
         CliTest.Run r = CliTest.run("train", "--data", data.toString(), "--out", dir.resolve("run").toString(), "--device", "cpu",
@@ -66,6 +67,18 @@ class ScaleTest {
         assertEquals("[105,105]", one.path("inferred_at").toString());
         assertEquals(105 / 288.0, one.path("factor").asDouble(), 1e-12);
         assertEquals("[288,288]", nat.path("scale").path("images").path("disc_000").path("inferred_at").toString());
+    }
+
+    /**
+     * train's validation scores at the default inference scale, so best.safetensors is picked at
+     * the scale predict will use: on the 3× scenes the last epoch's validation Dice is high (at
+     * native scale it would be ≈ 0, as evaluate's --scale native shows).
+     */
+    @Test void validationScoresAtTheDefaultScale() throws Exception {
+        java.util.List<String> rows = java.nio.file.Files.readAllLines(dir.resolve("run/metrics.csv"));
+        String[] head = rows.get(0).split(","), last = rows.get(rows.size() - 1).split(",");
+        double val = Double.parseDouble(last[java.util.Arrays.asList(head).indexOf("val_dice")]);
+        assertTrue(val > 0.8, "last validation Dice on the 3x scenes: " + val);
     }
 
     @Test void imagesAlreadyAtATrainedScaleRunAsTheyAre() throws Exception {
