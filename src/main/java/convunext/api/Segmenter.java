@@ -41,7 +41,9 @@ import java.util.function.Supplier;
  *
  * <p><b>Input.</b> Gray or RGB images of any size from 64×64 (8- or 16-bit; alpha is dropped; a
  * gray image is replicated to RGB for an RGB model). Pixels are normalised with the statistics
- * stored in the checkpoint by {@code train}.
+ * stored in the checkpoint by {@code train}. Each image runs at the checkpoint's training scale
+ * unless the options say otherwise ({@link SegmenterOptions#withScale}); results are always at the
+ * image's own size.
  */
 public final class Segmenter implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Segmenter.class.getName());
@@ -100,8 +102,9 @@ public final class Segmenter implements AutoCloseable {
     static Segmenter open(Path weights, Backend be, SegmenterOptions options) {
         InferenceModel m;
         try {
-            m = InferenceModel.open(weights, be, options.tile(), options.overlap(), options.flipTta(),
-                    line -> LOG.log(System.Logger.Level.DEBUG, line));
+            // "note:" lines (no normalisation statistics, no training scale) change results: INFO.
+            m = InferenceModel.open(weights, be, options.tile(), options.overlap(), options.flipTta(), options.inferenceScale(),
+                    line -> LOG.log(line.startsWith("note:") ? System.Logger.Level.INFO : System.Logger.Level.DEBUG, line));
         } catch (DataException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }

@@ -13,6 +13,8 @@ import convunext.eval.SegMetrics;
 import convunext.io.OutputFolder;
 import convunext.nn.ConvUNeXt;
 import convunext.train.InferenceModel;
+import convunext.train.InferenceScale;
+import convunext.train.TrainingScale;
 import convunext.train.Predictor;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,7 +32,9 @@ import picocli.CommandLine.Option;
                 "Per-image CSV and a summary JSON with Dice, IoU, precision, recall, specificity, accuracy",
                 "and HD95 per class, averaged over images.",
                 "--roi restricts scoring to a field-of-view mask per image (DRIVE's standard protocol)."},
-        footer = {"", "Without --out the results go to a fresh folder (runs/evaluate, then -2, -3, ...); an --out",
+        footer = {"", "Scale: each image runs at the training scale its checkpoint records (the",
+                "image resized, the class probabilities resized back); results are always",
+                "at the image's own size. Checkpoints without it run at native size.", "", "Without --out the results go to a fresh folder (runs/evaluate, then -2, -3, ...); an --out",
                 "holding metrics.csv or summary.json is refused unless --overwrite. Images that cannot be",
                 "scored (unreadable, no mask, sizes disagree) are listed at the end and left out of the",
                 "averages (summary.json lists them under \"failed\"): exit code 2.", "", MetricsSummary.RULES})
@@ -47,6 +51,7 @@ final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--overwrite", description = "replace metrics.csv and summary.json of an earlier evaluation in --out")
     boolean overwrite;
     @Mixin DeviceOption device;
+    @Mixin ScaleOption scaleOption;
     @Option(names = "--tile", defaultValue = "512", description = "window size, ≥ 64 (default: ${DEFAULT-VALUE})")
     int tile;
     @Option(names = "--overlap", defaultValue = "64", description = "window overlap, < tile (default: ${DEFAULT-VALUE})")
@@ -58,6 +63,7 @@ final class EvaluateCommand implements Callable<Integer> {
         // Everything that can be refused is refused before the model is loaded.
         if (tta != null && !tta.equals("flip")) throw new UserError("--tta accepts only 'flip', got '" + tta + "'", Main.BAD_INPUT);
         Predictor.checkSettings(tile, overlap);
+        InferenceScale scale = scaleOption.require();
         Path w = weights.require();
         if (!Files.isDirectory(data)) throw new UserError("data folder not found: " + data, Main.BAD_INPUT);
         Path root = data.toAbsolutePath().getParent();
@@ -78,13 +84,14 @@ final class EvaluateCommand implements Callable<Integer> {
         List<Map<String, Object>> failedJson = new ArrayList<>();
         try (OutputFolder folder = OutputFolder.lock(outDir, "evaluate");
              Backend be = device.open(System.out);
-             InferenceModel lm = InferenceModel.open(w, be, tile, overlap, "flip".equals(tta), System.out::println)) {
+             InferenceModel lm = InferenceModel.open(w, be, tile, overlap, "flip".equals(tta), scale, System.out::println)) {
             if (folder.staleNote() != null) System.out.println(folder.staleNote());
             int k = lm.classes();
             if (k > convunext.data.LabelMap.IGNORE)
                 throw new UserError(w + " has " + k + " classes; masks can hold at most " + convunext.data.LabelMap.IGNORE
                         + " (value " + convunext.data.LabelMap.IGNORE + " means ignore)", Main.BAD_INPUT);
             MetricsSummary summary = new MetricsSummary(k);
+            Map<String, Object> scaled = new LinkedHashMap<>();
             long t0 = System.nanoTime();
             Interrupts.note(() -> summary.images().size() + " of " + ds.size() + " images scored; nothing written to " + outDir + " yet");
             for (Sample s : ds.samples()) {
@@ -92,7 +99,7 @@ final class EvaluateCommand implements Callable<Integer> {
                     if (s.mask() == null)
                         throw new DataException("no mask for image " + s.image() + " in " + masks
                                 + " (looked for a file named " + s.id() + ".* or " + s.id() + "_*.*)");
-                    ClassMetrics[] m = scoreOne(s, lm, k);
+                    ClassMetrics[] m = scoreOne(s, lm, k, scaled);
                     summary.add(new ImageMetrics(s.id(), m));
                     System.out.printf("%-24s Dice %.4f  IoU %.4f  HD95 %.2f%n", s.id(), m[k - 1].dice(), m[k - 1].iou(), m[k - 1].hd95());
                 } catch (DataException | UserError e) {
@@ -110,6 +117,7 @@ final class EvaluateCommand implements Callable<Integer> {
                 extra.put("data", data.toString());
                 extra.put("roi", roi == null ? null : roi.toString());
                 extra.put("tta", tta);
+                extra.put("scale", scaleJson(lm, scaled));
                 extra.put("failed", failedJson);
                 MetricsWriters.writeSummaryJson(outDir.resolve("summary.json"), summary, extra);
                 System.out.printf("%d images in %.1f s: mean foreground Dice %.4f, IoU %.4f, HD95 %.2f; written %s and %s%n",
@@ -121,11 +129,44 @@ final class EvaluateCommand implements Callable<Integer> {
         return FolderReport.finish(failed, ds.size(), "images", "no metrics were written");
     }
 
-    /** One labelled image: decode, segment, score per class. */
-    private static ClassMetrics[] scoreOne(Sample s, InferenceModel lm, int k) {
+    /** One labelled image: decode, segment, score per class (at native size); notes the size the model ran at in {@code scaled}. */
+    private static ClassMetrics[] scoreOne(Sample s, InferenceModel lm, int k, Map<String, Object> scaled) {
         LoadedSample ls = LoadedSample.load(s, k, lm.config().inChannels(), ConvUNeXt.MIN_SIDE);
         int h = ls.image().height(), w = ls.image().width();
-        int[] p = lm.segment(ls.image(), s.image().toString()).labels().labels();   // the pipeline predict and the API share
-        return SegMetrics.compute(p, ls.labels().labels(), ls.roi(), h, w, k);
+        InferenceModel.Result r = lm.segment(ls.image(), s.image().toString());   // the pipeline predict and the API share
+        Map<String, Object> one = new LinkedHashMap<>();
+        one.put("native", List.of(w, h));
+        one.put("inferred_at", List.of(r.inferWidth(), r.inferHeight()));
+        one.put("factor", (double) Math.min(r.inferWidth(), r.inferHeight()) / Math.min(w, h));
+        scaled.put(s.id(), one);
+        return SegMetrics.compute(r.labels().labels(), ls.labels().labels(), ls.roi(), h, w, k);
+    }
+
+    /** summary.json's "scale": the setting, the checkpoint's training scale and the rule, and each image's sizes. */
+    private static Map<String, Object> scaleJson(InferenceModel lm, Map<String, Object> scaled) {
+        Map<String, Object> j = new LinkedHashMap<>();
+        j.put("setting", lm.scale().describe());
+        TrainingScale t = lm.trainingScale();
+        if (t != null) {
+            Map<String, Object> ts = new LinkedHashMap<>();
+            ts.put("base_size", t.baseSize());
+            ts.put("scale_min", t.minScale());
+            ts.put("scale_max", t.maxScale());
+            ts.put("short_side_min", t.minShortSide());
+            ts.put("short_side_max", t.maxShortSide());
+            ts.put("target_short_side", t.centre());
+            j.put("training", ts);
+        } else {
+            j.put("training", null);
+        }
+        j.put("rule", switch (lm.scale().kind()) {
+            case NATIVE -> "native size";
+            case FACTOR -> "short side x " + lm.scale().describe() + ", probabilities resized back to native size (bilinear)";
+            case AUTO -> t == null ? "native size (the checkpoint records no training scale)"
+                    : "native size when the short side is in [" + t.minShortSide() + ", " + t.maxShortSide() + "], else short side "
+                      + t.centre() + "; probabilities resized back to native size (bilinear)";
+        });
+        j.put("images", scaled);
+        return j;
     }
 }

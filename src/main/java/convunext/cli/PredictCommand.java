@@ -9,6 +9,7 @@ import convunext.data.ImageWriters;
 import convunext.data.LabelMap;
 import convunext.io.OutputFolder;
 import convunext.train.InferenceModel;
+import convunext.train.InferenceScale;
 import convunext.train.Predictor;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,7 +26,9 @@ import picocli.CommandLine.Option;
         description = {"Writes a PNG mask for each image in a folder.",
                 "Same name, .png: 0/255 for two classes, the class index otherwise. Any image size: large",
                 "images go through overlapping, blended windows."},
-        footer = {"", "Outputs are named after the input without its extension (a.jpg -> a.png, a_prob.png,",
+        footer = {"", "Scale: each image runs at the training scale its checkpoint records (the",
+                "image resized, the class probabilities resized back); results are always",
+                "at the image's own size. Checkpoints without it run at native size.", "", "Outputs are named after the input without its extension (a.jpg -> a.png, a_prob.png,",
                 "a_overlay.png): two inputs that would write the same file (a.png and a.jpg) are refused,",
                 "naming both. -o must not be the input folder, inside it or around it; files of an earlier",
                 "run are replaced only with --overwrite. Images that cannot be used (unreadable, truncated,",
@@ -39,6 +42,7 @@ final class PredictCommand implements Callable<Integer> {
     boolean overwrite;
     @Mixin WeightsOption weights;
     @Mixin DeviceOption device;
+    @Mixin ScaleOption scaleOption;
     @Option(names = "--tile", defaultValue = "512", description = "window size, ≥ 64 (default: ${DEFAULT-VALUE})")
     int tile;
     @Option(names = "--overlap", defaultValue = "64", description = "window overlap in pixels, < tile (default: ${DEFAULT-VALUE})")
@@ -54,6 +58,7 @@ final class PredictCommand implements Callable<Integer> {
         // Everything that can be refused is refused before the model is loaded.
         if (tta != null && !tta.equals("flip")) throw new UserError("--tta accepts only 'flip', got '" + tta + "'", Main.BAD_INPUT);
         Predictor.checkSettings(tile, overlap);
+        InferenceScale scale = scaleOption.require();
         Path w = weights.require();
         List<Path> files = inputs(input);
         Outputs.requireFolder(output, "-o");
@@ -64,7 +69,7 @@ final class PredictCommand implements Callable<Integer> {
         int written = 0;
         try (OutputFolder folder = OutputFolder.lock(output, "predict");
              Backend be = device.open(System.out);
-             InferenceModel lm = InferenceModel.open(w, be, tile, overlap, tta != null, System.out::println)) {
+             InferenceModel lm = InferenceModel.open(w, be, tile, overlap, tta != null, scale, System.out::println)) {
             if (folder.staleNote() != null) System.out.println(folder.staleNote());
             int k = lm.classes();
             long t0 = System.nanoTime();
@@ -99,7 +104,8 @@ final class PredictCommand implements Callable<Integer> {
             ImageWriters.writeLabelsPng(output.resolve(stem + "_prob.png"), new LabelMap(h, w, q), 256);
         }
         if (overlay) ImageWriters.writeOverlayPng(output.resolve(stem + "_overlay.png"), img, labels, null);
-        System.out.printf("%s -> %s (%d×%d)%n", f.getFileName(), output.resolve(stem + ".png"), w, h);
+        System.out.printf("%s -> %s (%d×%d%s)%n", f.getFileName(), output.resolve(stem + ".png"), w, h,
+                r.resized() ? ", run at " + r.inferWidth() + "×" + r.inferHeight() : "");
     }
 
     static List<Path> inputs(Path in) {

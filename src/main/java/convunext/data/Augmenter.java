@@ -29,9 +29,8 @@ public final class Augmenter {
     public Plan plan(int h, int w, SplittableRandom rng) {
         int lo = cfg.minShortSide(), hi = cfg.maxShortSide();
         int size = lo + rng.nextInt(hi - lo + 1);
-        int rh, rw;
-        if (w <= h) { rw = size; rh = (int) ((long) size * h / w); }
-        else { rh = size; rw = (int) ((long) size * w / h); }
+        int[] r = shortSideTo(h, w, size);
+        int rh = r[0], rw = r[1];
         boolean hf = rng.nextDouble() < cfg.flipP();
         boolean vf = rng.nextDouble() < cfg.flipP();
         int s = cfg.cropSize();
@@ -39,6 +38,16 @@ public final class Augmenter {
         int top = rng.nextInt(ph - s + 1);
         int left = rng.nextInt(pw - s + 1);
         return new Plan(rh, rw, hf, vf, top, left);
+    }
+
+    /**
+     * The size {@code [h', w']} of an {@code h}×{@code w} image resized so its short side is
+     * {@code size}, the long side scaled in proportion and rounded down (inference resizes with
+     * this same rule: {@link Resize}).
+     */
+    public static int[] shortSideTo(int h, int w, int size) {
+        if (w <= h) return new int[] {(int) ((long) size * h / w), size};
+        return new int[] {size, (int) ((long) size * w / h)};
     }
 
     /**
@@ -92,7 +101,7 @@ public final class Augmenter {
      * (then optionally flipped): bilinear neighbours i0,i1 and weight f, and the nearest source
      * index (−1 where the position falls in the padding beyond r).
      */
-    private static void axis(int start, int r, int n, boolean flip, int[] i0, int[] i1, float[] f, int[] near) {
+    static void axis(int start, int r, int n, boolean flip, int[] i0, int[] i1, float[] f, int[] near) {
         double scale = (double) n / r;
         for (int k = 0; k < i0.length; k++) {
             int q = start + k;

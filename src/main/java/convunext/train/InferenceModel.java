@@ -6,6 +6,7 @@ import convunext.data.FloatImage;
 import convunext.data.LabelMap;
 import convunext.data.LoadedSample;
 import convunext.data.Normalization;
+import convunext.data.Resize;
 import convunext.eval.Predictions;
 import convunext.io.SafeTensors;
 import convunext.nn.ConvUNeXt;
@@ -17,9 +18,12 @@ import java.util.function.Supplier;
 /**
  * A checkpoint loaded for inference, and the one per-image pipeline that {@code predict},
  * {@code evaluate}, the library API ({@code convunext.api.Segmenter}) and the Spark job all run:
- * {@link #prepare} (channel fix, size check) → {@link #normalize} → {@link #probabilities} (the
- * tiled {@link Predictor}) → {@link #labels} (arg-max), all in {@link #segment}, so every path
- * gives the same bits.
+ * {@link #prepare} (channel fix, size check) → resize to the inference scale ({@link InferenceScale};
+ * bilinear, {@link Resize}) → {@link #normalize} → {@link #probabilities} (the tiled
+ * {@link Predictor}) → probabilities resized back to the native size (bilinear, align_corners=False)
+ * → {@link #labels} (arg-max at native size), all in {@link #segment}, so every path gives the same
+ * bits. When no resize is due (native scale, or the image already at a trained scale) the two
+ * resizes are skipped and nothing else changes.
  *
  * <p>Not thread-safe by itself: {@link #probabilities} drives one backend. The other steps touch
  * no shared state; a caller that shares the model between threads passes a {@link Gate} that
@@ -33,27 +37,48 @@ public final class InferenceModel implements AutoCloseable {
     private final ConvUNeXt model;
     private final Normalization norm;
     private final Predictor predictor;
+    private final InferenceScale scale;
+    private final TrainingScale trained;   // null: the checkpoint records none
 
-    /** One image through the pipeline: the (channel-fixed) input, [K,H,W] probabilities, labels. */
-    public record Result(FloatImage image, float[] probabilities, LabelMap labels, int classes) {}
+    /**
+     * One image through the pipeline: the (channel-fixed) input, [K,H,W] probabilities and labels
+     * at its native size, and the size [inferHeight × inferWidth] the model ran at.
+     */
+    public record Result(FloatImage image, float[] probabilities, LabelMap labels, int classes, int inferHeight, int inferWidth) {
+        /** Whether the model ran at another size than the native one. */
+        public boolean resized() { return inferHeight != image.height() || inferWidth != image.width(); }
+    }
 
-    private InferenceModel(ConvUNeXt model, Normalization norm, Predictor predictor) {
+    private InferenceModel(ConvUNeXt model, Normalization norm, Predictor predictor, InferenceScale scale, TrainingScale trained) {
         this.model = model;
         this.norm = norm;
         this.predictor = predictor;
+        this.scale = scale;
+        this.trained = trained;
+    }
+
+    /** {@link #open(Path, Backend, int, int, boolean, InferenceScale, Consumer)} at the default scale ({@code auto}). */
+    public static InferenceModel open(Path weights, Backend be, int tile, int overlap, boolean flipTta, Consumer<String> log) {
+        return open(weights, be, tile, overlap, flipTta, InferenceScale.AUTO, log);
     }
 
     /**
      * Loads {@code weights} (a checkpoint of {@code train} or a PyTorch state_dict saved as
      * safetensors) onto {@code be}, with tiled inference settings ({@link Predictor}). Bad
      * settings and unusable files throw IllegalArgumentException or DataException naming them.
+     * {@code scale} picks the size the model runs each image at ({@link InferenceScale}); at
+     * {@code auto} a checkpoint that records no training scale runs at native size, and one line
+     * to {@code log} says so.
      */
-    public static InferenceModel open(Path weights, Backend be, int tile, int overlap, boolean flipTta, Consumer<String> log) {
+    public static InferenceModel open(Path weights, Backend be, int tile, int overlap, boolean flipTta, InferenceScale scale,
+                                      Consumer<String> log) {
         if (weights == null) throw new IllegalArgumentException("no weights file given");
+        if (scale == null) throw new IllegalArgumentException("no inference scale given");
         if (!Files.isRegularFile(weights)) throw new IllegalArgumentException("weights file not found: " + weights);
         Predictor.checkSettings(tile, overlap);
         SafeTensors.Contents c = SafeTensors.read(weights);
         ConvUNeXt.Config cfg = Checkpoint.configOf(c, weights);
+        TrainingScale trained = TrainingScale.of(c.metadata(), weights);
         ConvUNeXt m = new ConvUNeXt(cfg, be, 0);
         Predictor predictor;
         try {
@@ -71,7 +96,8 @@ public final class InferenceModel implements AutoCloseable {
             log.accept("note: " + weights + " holds no normalisation statistics; using " + n);
         }
         log.accept("model " + Checkpoint.describe(cfg) + " from " + weights);
-        return new InferenceModel(m, n, predictor);
+        log.accept(describeScale(scale, trained, weights));
+        return new InferenceModel(m, n, predictor, scale, trained);
     }
 
     public ConvUNeXt.Config config() { return model.config; }
@@ -81,6 +107,31 @@ public final class InferenceModel implements AutoCloseable {
     public Normalization normalization() { return norm; }
 
     public Backend backend() { return model.backend(); }
+
+    /** The scale setting this model infers at. */
+    public InferenceScale scale() { return scale; }
+
+    /** The training scale the checkpoint records, or null. */
+    public TrainingScale trainingScale() { return trained; }
+
+    /** The size [h', w'] the model runs an {@code h}×{@code w} image at (see {@link InferenceScale#size}). */
+    public int[] inferenceSize(int h, int w, String name) {
+        return scale.size(h, w, trained, name);
+    }
+
+    /** The one line {@link #open} logs about the scale. */
+    static String describeScale(InferenceScale scale, TrainingScale trained, Path weights) {
+        return switch (scale.kind()) {
+            case NATIVE -> "scale: native (every image as it is)";
+            case FACTOR -> "scale: every image resized by " + scale.describe()
+                    + " (short side), its probabilities back to its native size for the arg-max";
+            case AUTO -> trained == null
+                    ? "note: " + weights + " records no training scale (a PyTorch export or an older checkpoint): inferring at "
+                      + "native size, as before; --scale <factor> resizes"
+                    : "scale: trained at " + trained + "; images with a short side outside that range are resized to "
+                      + trained.centre() + " px, their probabilities back to native size (--scale native turns this off)";
+        };
+    }
 
     /**
      * Gray input for a 3-channel model is replicated to RGB; any other channel mismatch, and
@@ -134,10 +185,21 @@ public final class InferenceModel implements AutoCloseable {
     /** The whole pipeline; only {@link #probabilities} runs inside {@code gate}. */
     public Result segment(FloatImage img, String name, Gate gate) {
         FloatImage p = prepare(img, name);
-        int c = p.channels(), h = p.height(), w = p.width();
-        float[] x = normalize(p);
-        float[] probs = gate.run(() -> probabilities(x, c, h, w));
-        return new Result(p, probs, labels(probs, classes(), h, w), classes());
+        int c = p.channels(), h = p.height(), w = p.width(), k = classes();
+        int[] size = inferenceSize(h, w, name);
+        int rh = size[0], rw = size[1];
+        if (rh == h && rw == w) {
+            float[] x = normalize(p);
+            float[] probs = gate.run(() -> probabilities(x, c, h, w));
+            return new Result(p, probs, labels(probs, k, h, w), k, h, w);
+        }
+        if (rh < ConvUNeXt.MIN_SIDE || rw < ConvUNeXt.MIN_SIDE)
+            throw new DataException(name + " (" + w + "×" + h + ") would be " + rw + "×" + rh + " at scale " + scale
+                    + ", smaller than the model's minimum " + ConvUNeXt.MIN_SIDE + "×" + ConvUNeXt.MIN_SIDE);
+        float[] x = normalize(Resize.bilinear(p, rh, rw));
+        float[] small = gate.run(() -> probabilities(x, c, rh, rw));
+        float[] probs = Resize.planes(small, k, rh, rw, h, w);
+        return new Result(p, probs, labels(probs, k, h, w), k, rh, rw);
     }
 
     /** Releases the weights on the backend (the caller owns and closes the backend). */

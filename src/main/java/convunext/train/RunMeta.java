@@ -29,7 +29,8 @@ public final class RunMeta {
         m.put("train.epochs", Integer.toString(o.epochs()));
         m.put("train.batch", Integer.toString(o.batch()));
         m.put("train.crop", Integer.toString(o.crop()));
-        m.put("train.base_size", Integer.toString(o.baseSize()));
+        // train.base_size, train.scale_min, train.scale_max: the scale inference runs at by default.
+        new TrainingScale(o.baseSize(), r.minScale(), r.maxScale()).put(m);
         m.put("train.lr", Double.toString(o.lr()));
         m.put("train.weight_decay", Double.toString(o.weightDecay()));
         m.put("schedule", String.format(Locale.ROOT, "linear warm-up %d epoch(s) from %s, then (1-progress)^0.9 per step",

@@ -312,7 +312,8 @@ public final class Trainer {
     /** Validation when due, then best → last (with the metrics row) → metrics.csv → curves.png. */
     private void validateAndCheckpoint(State s, int epoch, double trainLoss, long t0) {
         boolean validate = s.valData != null && ((epoch + 1) % o.valEvery() == 0 || epoch + 1 == o.epochs());
-        Validation.Scores v = validate ? Validation.run(s.model, s.valData, s.norm, o.tile()) : null;
+        Validation.Scores v = validate ? Validation.run(s.model, s.valData, s.norm, o.tile(),
+                new TrainingScale(o.baseSize(), recipe.minScale(), recipe.maxScale())) : null;
         double secs = (System.nanoTime() - t0) / 1e9;
         double dice = v == null ? Double.NaN : v.foregroundDice();
         boolean isBest = v != null && dice > s.best;

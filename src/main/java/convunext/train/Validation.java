@@ -5,6 +5,7 @@ import convunext.data.LabelMap;
 import convunext.data.WholeImageBatches;
 import convunext.eval.Predictions;
 import convunext.data.Normalization;
+import convunext.data.Resize;
 import convunext.data.SampleCache;
 import convunext.nn.ConvUNeXt;
 
@@ -34,14 +35,27 @@ final class Validation {
 
     private Validation() {}
 
-    static Scores run(ConvUNeXt model, SampleCache data, Normalization norm, int tile) {
+    /**
+     * Scores at the scale {@code predict} and {@code evaluate} use by default for this run's
+     * checkpoints ({@link InferenceScale#AUTO} with the run's {@code trained} scale): an image whose
+     * short side lies outside the trained range is resized, its probabilities resized back and the
+     * arg-max taken at native size, so best.safetensors is chosen at the scale it will be used at.
+     * (Here the normalised image is resized, there the raw one: the same up to rounding.)
+     */
+    static Scores run(ConvUNeXt model, SampleCache data, Normalization norm, int tile, TrainingScale trained) {
         int k = model.config.numClasses();
         long[] tp = new long[k], fp = new long[k], fn = new long[k];
         Predictor pred = new Predictor(model, tile, Math.min(tile / 4, 64), false);
-        for (WholeImageBatches it = new WholeImageBatches(data, norm); it.hasNext(); ) {
+        int index = 0;
+        for (WholeImageBatches it = new WholeImageBatches(data, norm); it.hasNext(); index++) {
             Batch b = it.next();   // one normalised image; targets with the ROI as 255
-            int h = b.height(), w = b.width();
-            int[] p = Predictions.argmax(pred.probabilities(b.images(), b.channels(), h, w), 0, k, h, w).labels();
+            int h = b.height(), w = b.width(), c = b.channels();
+            int[] at = InferenceScale.AUTO.size(h, w, trained, "validation image " + index);
+            float[] probs;
+            if (at[0] == h && at[1] == w) probs = pred.probabilities(b.images(), c, h, w);
+            else probs = Resize.planes(pred.probabilities(Resize.planes(b.images(), c, h, w, at[0], at[1]), c, at[0], at[1]),
+                    k, at[0], at[1], h, w);
+            int[] p = Predictions.argmax(probs, 0, k, h, w).labels();
             int[] t = Predictions.targets(b, 0);
             for (int j = 0; j < t.length; j++) {
                 if (t[j] == LabelMap.IGNORE) continue;

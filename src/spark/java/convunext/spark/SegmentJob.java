@@ -83,6 +83,9 @@ public final class SegmentJob implements Callable<Integer> {
     int overlap;
     @Option(names = "--tta", description = "test-time augmentation: flip")
     String tta;
+    @Option(names = "--scale", defaultValue = "auto", description = "size the model runs each image at, as predict's --scale: "
+            + "auto (the checkpoint's training scale), native, or a factor (default: ${DEFAULT-VALUE})")
+    String scale;
     @Option(names = "--glob", description = "only file names matching this glob (Spark's pathGlobFilter), e.g. *.jpg")
     String glob;
     @Option(names = "--recursive", description = "also read images in sub-folders")
@@ -215,7 +218,12 @@ public final class SegmentJob implements Callable<Integer> {
     private SegmenterOptions options() {
         if (tta != null && !tta.equals("flip")) throw new IllegalArgumentException("--tta accepts only 'flip', got '" + tta + "'");
         if (overlap >= tile) throw new IllegalArgumentException("--overlap must be smaller than --tile, got " + overlap + " ≥ " + tile);
-        return SegmenterOptions.defaults().withTile(tile).withOverlap(overlap).withFlipTta(tta != null);
+        SegmenterOptions o = SegmenterOptions.defaults().withTile(tile).withOverlap(overlap).withFlipTta(tta != null);
+        try {
+            return o.withScale(scale);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--" + e.getMessage());
+        }
     }
 
     /** Counts and means over the written table, computed by Spark. */

@@ -52,7 +52,7 @@ final class SegmentPartition implements MapPartitionsFunction<Row, Row> {
     /** Tests: runs between writing a mask's temporary file and renaming it into place. */
     static volatile BiConsumer<Path, Path> beforeRename;
 
-    private final String weights, device, maskDir;
+    private final String weights, device, maskDir, scale;
     private final int tile, overlap, classes;
     private final boolean flipTta;
     private final Broadcast<Map<String, String>> hadoopConf;
@@ -67,6 +67,7 @@ final class SegmentPartition implements MapPartitionsFunction<Row, Row> {
         this.tile = o.tile();
         this.overlap = o.overlap();
         this.flipTta = o.flipTta();
+        this.scale = o.scale();
         this.classes = classes;
         this.maskDir = maskDir;
         this.hadoopConf = hadoopConf;
@@ -80,7 +81,7 @@ final class SegmentPartition implements MapPartitionsFunction<Row, Row> {
         Configuration conf = HadoopFiles.restore(hadoopConf.value());
         String dev = ExecutorSegmenters.deviceFor(device, task);
         String tag = "attempt-" + (task == null ? 0 : task.taskAttemptId());
-        SegmenterOptions o = SegmenterOptions.defaults().withTile(tile).withOverlap(overlap).withFlipTta(flipTta);
+        SegmenterOptions o = SegmenterOptions.defaults().withTile(tile).withOverlap(overlap).withFlipTta(flipTta).withScale(scale);
         return new Iterator<>() {
             Segmenter segmenter;
 

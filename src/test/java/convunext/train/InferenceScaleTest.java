@@ -1,0 +1,178 @@
+package convunext.train;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import convunext.backend.Backend;
+import convunext.backend.all.Backends;
+import convunext.data.DataException;
+import convunext.data.FloatImage;
+import convunext.data.ImageFiles;
+import convunext.nn.ConvUNeXt;
+import convunext.nn.Norm;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The inference-scale rule, its parsing, the checkpoint fields, and the pipeline at factor 1 and without the fields. */
+class InferenceScaleTest {
+    static final TrainingScale REFERENCE = new TrainingScale(512, 0.8, 1.5);
+    static final Path DRIVE_IMAGE = Path.of("testdata/drive-mini/full/images/23_training.tif");   // 565×584
+    @TempDir Path dir;
+
+    @Test void referenceRecipeRange() {
+        assertEquals(409, REFERENCE.minShortSide());
+        assertEquals(768, REFERENCE.maxShortSide());
+        assertEquals(561, REFERENCE.centre());   // 512·√1.2 = 560.87
+        assertEquals(105, new TrainingScale(96, 0.8, 1.5).centre());
+    }
+
+    @Test void autoKeepsImagesInsideTheTrainedRangeAndMovesOthersToItsCentre() {
+        InferenceScale a = InferenceScale.AUTO;
+        assertArrayEquals(new int[] {584, 565}, a.size(584, 565, REFERENCE, "drive"));      // DRIVE: native, factor 1
+        assertArrayEquals(new int[] {409, 600}, a.size(409, 600, REFERENCE, "x"));
+        assertArrayEquals(new int[] {900, 768}, a.size(900, 768, REFERENCE, "x"));
+        assertArrayEquals(new int[] {561, 823}, a.size(408, 599, REFERENCE, "x"));          // 561·599/408 = 823.6, rounded down
+        assertArrayEquals(new int[] {579, 561}, a.size(1752, 1695, REFERENCE, "drive 3×"));  // 561·1752/1695 = 579.9
+        assertArrayEquals(new int[] {561, 748}, a.size(1944, 2592, REFERENCE, "isic"));
+        assertArrayEquals(new int[] {1752, 1695}, a.size(1752, 1695, null, "no record"));    // nothing recorded: native
+        assertArrayEquals(new int[] {1752, 1695}, InferenceScale.NATIVE.size(1752, 1695, REFERENCE, "x"));
+        assertArrayEquals(new int[] {64, 128}, a.size(300, 600, new TrainingScale(40, 0.8, 1.5), "x"));   // centre 44 < the model's 64
+    }
+
+    @Test void factorsScaleTheShortSide() {
+        assertArrayEquals(new int[] {584, 565}, InferenceScale.parse("1").size(584, 565, REFERENCE, "x"));
+        assertArrayEquals(new int[] {292, 283}, InferenceScale.parse("0.5").size(584, 565, REFERENCE, "x"));   // 282.5 → 283
+        assertArrayEquals(new int[] {300, 600}, InferenceScale.parse("3").size(100, 200, null, "x"));
+        DataException e = assertThrows(DataException.class, () -> InferenceScale.parse("1e6").size(584, 565, REFERENCE, "big.png"));
+        assertTrue(e.getMessage().startsWith("big.png (565×584) at scale 1000000"), e.getMessage());
+    }
+
+    @Test void parsing() {
+        assertEquals(InferenceScale.AUTO, InferenceScale.parse("auto"));
+        assertEquals(InferenceScale.AUTO, InferenceScale.parse(" AUTO "));
+        assertEquals(InferenceScale.NATIVE, InferenceScale.parse("Native"));
+        assertEquals(0.25, InferenceScale.parse("0.25").factor());
+        assertEquals(0.5, InferenceScale.parse(".5").factor());
+        assertEquals(2.0, InferenceScale.parse("2").factor());
+        assertEquals(1500.0, InferenceScale.parse("1.5e3").factor());
+        for (String bad : new String[] {"", " ", "0", "-1", "-0.5", "0.0", "abc", "nan", "NaN", "inf", "Infinity", "1e999", "0x1p1",
+                "2d", "1,5", "50%", "3x", "1e-400"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> InferenceScale.parse(bad), bad);
+            assertTrue(e.getMessage().startsWith("must be 'auto'") && e.getMessage().endsWith("got '" + bad + "'"), e.getMessage());
+        }
+        assertEquals("native", InferenceScale.NATIVE.describe());
+        assertEquals("0.5", InferenceScale.parse("0.50").describe());
+        assertEquals("2", InferenceScale.parse("2.0").describe());
+    }
+
+    @Test void metadataFields() {
+        Map<String, String> m = new LinkedHashMap<>();
+        assertNull(TrainingScale.of(m, Path.of("a")));
+        REFERENCE.put(m);
+        assertEquals(Map.of("train.base_size", "512", "train.scale_min", "0.8", "train.scale_max", "1.5"), m);
+        assertEquals(REFERENCE, TrainingScale.of(m, Path.of("a")));
+        // A checkpoint of an earlier train: only base_size and the recipe line.
+        Map<String, String> legacy = new LinkedHashMap<>(Map.of("train.base_size", "96",
+                "augment", "short side U(0.8, 1.5) x base_size, flips p 0.5, crop"));
+        assertEquals(new TrainingScale(96, 0.8, 1.5), TrainingScale.of(legacy, Path.of("a")));
+        legacy.put("augment", "something else");
+        assertNull(TrainingScale.of(legacy, Path.of("a")));
+        assertNull(TrainingScale.of(Map.of("augment", "short side U(0.8, 1.5) x base_size"), Path.of("a")));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TrainingScale.of(
+                Map.of("train.base_size", "512", "train.scale_min", "x", "train.scale_max", "1.5"), Path.of("w.safetensors")));
+        assertTrue(e.getMessage().startsWith("w.safetensors: bad training scale"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> TrainingScale.of(
+                Map.of("train.base_size", "512", "train.scale_min", "2", "train.scale_max", "1.5"), Path.of("w")));
+    }
+
+    /** A random-weight checkpoint; {@code scale} null writes no training-scale fields (an older checkpoint). */
+    static Path checkpoint(Path dir, TrainingScale scale, Backend be) {
+        Path f = dir.resolve(scale == null ? "old.safetensors" : "new.safetensors");
+        try (ConvUNeXt m = new ConvUNeXt(new ConvUNeXt.Config(3, 2, 4, Norm.BATCH), be, 7)) {
+            Map<String, String> meta = new LinkedHashMap<>();
+            meta.put("norm_mean", "0.5,0.4,0.3");
+            meta.put("norm_std", "0.2,0.2,0.1");
+            if (scale != null) scale.put(meta);
+            Checkpoint.save(f, m, null, meta);
+        }
+        return f;
+    }
+
+    static InferenceModel.Result segment(Path ckpt, Backend be, InferenceScale s, FloatImage img, List<String> log) {
+        try (InferenceModel m = InferenceModel.open(ckpt, be, 512, 64, false, s, log::add)) {
+            return m.segment(img, "img");
+        }
+    }
+
+    /** At factor 1 (DRIVE's 565×584 against a 512 × 0.8–1.5 checkpoint) the default is today's path, bit for bit. */
+    @Test void driveSizedImagesRunExactlyAsAtNativeScale() {
+        FloatImage img = ImageFiles.readImage(DRIVE_IMAGE);
+        assertEquals(565, img.width());
+        try (Backend be = Backends.open("cpu", System.out)) {
+            Path ckpt = checkpoint(dir, REFERENCE, be);
+            List<String> log = new ArrayList<>();
+            InferenceModel.Result auto = segment(ckpt, be, InferenceScale.AUTO, img, log);
+            assertTrue(log.get(log.size() - 1).startsWith("scale: trained at short side 409–768 px (512 × 0.8–1.5)"), log.toString());
+            assertFalse(auto.resized());
+            InferenceModel.Result one = segment(ckpt, be, InferenceScale.parse("1.0"), img, new ArrayList<>());
+            float[] today;
+            try (InferenceModel m = InferenceModel.open(ckpt, be, 512, 64, false, InferenceScale.NATIVE, s -> {})) {
+                // The steps as the pipeline ran them before the scale existed.
+                FloatImage p = m.prepare(img, "img");
+                today = m.probabilities(m.normalize(p), 3, 584, 565);
+                assertArrayEquals(InferenceModel.labels(today, 2, 584, 565).labels(), auto.labels().labels());
+            }
+            assertArrayEquals(today, auto.probabilities(), 0f);
+            assertArrayEquals(today, one.probabilities(), 0f);
+            float lo = 1, hi = 0;
+            for (int i = 0; i < 565 * 584; i++) { lo = Math.min(lo, today[i]); hi = Math.max(hi, today[i]); }
+            assertTrue(hi - lo > 1e-3, "probabilities vary over the image: " + lo + ".." + hi);   // a real comparison
+        }
+    }
+
+    /** A checkpoint without the fields keeps today's behaviour (native) and says so in one line. */
+    @Test void olderCheckpointsRunAtNativeSizeAndSaySo() {
+        FloatImage img = noise(3, 300, 240);
+        try (Backend be = Backends.open("cpu", System.out)) {
+            Path old = checkpoint(dir, null, be);
+            List<String> log = new ArrayList<>();
+            InferenceModel.Result auto = segment(old, be, InferenceScale.AUTO, img, log);
+            List<String> notes = log.stream().filter(l -> l.contains("training scale")).toList();
+            assertEquals(1, notes.size(), log.toString());
+            assertTrue(notes.get(0).startsWith("note: " + old + " records no training scale"), notes.get(0));
+            assertFalse(auto.resized());
+            InferenceModel.Result nat = segment(old, be, InferenceScale.NATIVE, img, new ArrayList<>());
+            assertArrayEquals(nat.probabilities(), auto.probabilities(), 0f);
+            // The same image with a recorded scale of 96 × 0.8–1.5 is resized to a short side of 105.
+            Path fresh = checkpoint(dir, new TrainingScale(96, 0.8, 1.5), be);
+            InferenceModel.Result r = segment(fresh, be, InferenceScale.AUTO, img, new ArrayList<>());
+            assertTrue(r.resized());
+            assertEquals(131, r.inferHeight());   // 105·300/240 = 131.25
+            assertEquals(105, r.inferWidth());
+            assertEquals(300, r.labels().height());
+            assertEquals(240, r.labels().width());
+            float[] p = r.probabilities();
+            int hw = 300 * 240;
+            assertEquals(2 * hw, p.length);
+            // Interpolated probabilities stay a distribution (float32 roundoff of two convex combinations).
+            for (int i = 0; i < hw; i++) assertEquals(1f, p[i] + p[hw + i], 1e-6f);
+            // A factor that would leave a side below the model's minimum is refused naming the image.
+            DataException e = assertThrows(DataException.class, () -> segment(fresh, be, InferenceScale.parse("0.1"), img, new ArrayList<>()));
+            assertTrue(e.getMessage().startsWith("img (240×300) would be 24×30 at scale 0.1, smaller than the model's minimum 64×64"),
+                    e.getMessage());
+        }
+    }
+
+    static FloatImage noise(int c, int h, int w) {
+        SplittableRandom r = new SplittableRandom(3);
+        float[] d = new float[c * h * w];
+        for (int i = 0; i < d.length; i++) d[i] = (float) (r.nextDouble() * 255);
+        return new FloatImage(c, h, w, d);
+    }
+
+}
