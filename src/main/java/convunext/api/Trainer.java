@@ -3,12 +3,14 @@ package convunext.api;
 import convunext.backend.Backend;
 import convunext.backend.all.Backends;
 import convunext.nn.Norm;
+import convunext.train.Recipe;
 import convunext.train.TrainOptions;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * Training from code: what {@code convunext train --data DIR} does, with its defaults (the
@@ -25,107 +27,73 @@ import java.util.Objects;
  * validation; else a fraction of train is held out), masks named like their images.
  */
 public final class Trainer {
-    private final Path data, out;
-    private final String device;
-    private final int epochs, batch, crop, baseSize, baseC, classes, maxStepsPerEpoch, valEvery;
-    private final double lr, weightDecay;
-    private final long seed;
-    private final Path resume;
-    private final PrintStream log;
+    // Not final so that each with… method can copy and change one setting (copy); nothing outside
+    // this class mutates a Trainer, and every copy is complete before it is returned.
+    private Path data, out;
+    private String device = "auto";
+    private int epochs, batch, crop, baseSize, baseC, classes = 2, maxStepsPerEpoch, valEvery = 1;
+    private double lr, weightDecay;
+    private long seed;
+    private Path resume;
+    private PrintStream log = new PrintStream(OutputStream.nullOutputStream());
 
     /** What a run did. */
     public record Result(Path bestCheckpoint, Path lastCheckpoint, double bestDice, int bestEpoch,
                          List<Double> trainLoss, List<Double> validationDice) {}
 
-    private Trainer(Path data, Path out, String device, int epochs, int batch, int crop, int baseSize, int baseC,
-                    int classes, int maxStepsPerEpoch, int valEvery, double lr, double weightDecay, long seed,
-                    Path resume, PrintStream log) {
-        this.data = data;
-        this.out = out;
-        this.device = device;
-        this.epochs = epochs;
-        this.batch = batch;
-        this.crop = crop;
-        this.baseSize = baseSize;
-        this.baseC = baseC;
-        this.classes = classes;
-        this.maxStepsPerEpoch = maxStepsPerEpoch;
-        this.valEvery = valEvery;
-        this.lr = lr;
-        this.weightDecay = weightDecay;
-        this.seed = seed;
-        this.resume = resume;
-        this.log = log;
+    private Trainer() {}
+
+    private Trainer copy(Consumer<Trainer> change) {
+        Trainer t = new Trainer();
+        t.data = data; t.out = out; t.device = device; t.epochs = epochs; t.batch = batch; t.crop = crop;
+        t.baseSize = baseSize; t.baseC = baseC; t.classes = classes; t.maxStepsPerEpoch = maxStepsPerEpoch;
+        t.valEvery = valEvery; t.lr = lr; t.weightDecay = weightDecay; t.seed = seed; t.resume = resume; t.log = log;
+        change.accept(t);
+        return t;
     }
 
-    /** Training on {@code data}, writing checkpoints and metrics to {@code out}; device auto. */
+    /** Training on {@code data}, writing checkpoints and metrics to {@code out}; device auto; the reference recipe. */
     public static Trainer on(Path data, Path out) {
-        return new Trainer(Objects.requireNonNull(data, "data"), Objects.requireNonNull(out, "out"), "auto", 300, 4, 480,
-                512, 32, 2, 0, 1, 1.5e-3, 5e-5, 0, null, new PrintStream(OutputStream.nullOutputStream()));
+        Recipe r = Recipe.REFERENCE;
+        return new Trainer().copy(t -> {
+            t.data = Objects.requireNonNull(data, "data");
+            t.out = Objects.requireNonNull(out, "out");
+            t.epochs = r.epochs(); t.batch = r.batch(); t.crop = r.crop(); t.baseSize = r.baseSize(); t.baseC = r.baseC();
+            t.lr = r.lr(); t.weightDecay = r.weightDecay();
+        });
     }
 
     /** {@code auto}, {@code cpu}, {@code cuda}, {@code cuda:N} or {@code emulated}. */
-    public Trainer withDevice(String device) {
-        return new Trainer(data, out, Objects.requireNonNull(device), epochs, batch, crop, baseSize, baseC, classes,
-                maxStepsPerEpoch, valEvery, lr, weightDecay, seed, resume, log);
-    }
+    public Trainer withDevice(String device) { Objects.requireNonNull(device, "device"); return copy(t -> t.device = device); }
 
-    public Trainer withEpochs(int epochs) {
-        return new Trainer(data, out, device, epochs, batch, crop, baseSize, baseC, classes, maxStepsPerEpoch, valEvery, lr,
-                weightDecay, seed, resume, log);
-    }
+    public Trainer withEpochs(int epochs) { return copy(t -> t.epochs = epochs); }
 
-    public Trainer withBatch(int batch) {
-        return new Trainer(data, out, device, epochs, batch, crop, baseSize, baseC, classes, maxStepsPerEpoch, valEvery, lr,
-                weightDecay, seed, resume, log);
-    }
+    public Trainer withBatch(int batch) { return copy(t -> t.batch = batch); }
 
     /** Random crop side, and the short side images are resized around (0.8–1.5× it) before cropping. */
-    public Trainer withCrop(int crop, int baseSize) {
-        return new Trainer(data, out, device, epochs, batch, crop, baseSize, baseC, classes, maxStepsPerEpoch, valEvery, lr,
-                weightDecay, seed, resume, log);
-    }
+    public Trainer withCrop(int crop, int baseSize) { return copy(t -> { t.crop = crop; t.baseSize = baseSize; }); }
 
     /** Channels of the first stage (32 in the paper; 16 trains 4× faster on a CPU). */
-    public Trainer withBaseChannels(int baseC) {
-        return new Trainer(data, out, device, epochs, batch, crop, baseSize, baseC, classes, maxStepsPerEpoch, valEvery, lr,
-                weightDecay, seed, resume, log);
-    }
+    public Trainer withBaseChannels(int baseC) { return copy(t -> t.baseC = baseC); }
 
     /** Number of classes, background included (masks hold 0..classes−1, or 0/255 for two). */
-    public Trainer withClasses(int classes) {
-        return new Trainer(data, out, device, epochs, batch, crop, baseSize, baseC, classes, maxStepsPerEpoch, valEvery, lr,
-                weightDecay, seed, resume, log);
-    }
+    public Trainer withClasses(int classes) { return copy(t -> t.classes = classes); }
 
-    public Trainer withLearningRate(double lr, double weightDecay) {
-        return new Trainer(data, out, device, epochs, batch, crop, baseSize, baseC, classes, maxStepsPerEpoch, valEvery, lr,
-                weightDecay, seed, resume, log);
-    }
+    public Trainer withLearningRate(double lr, double weightDecay) { return copy(t -> { t.lr = lr; t.weightDecay = weightDecay; }); }
 
     /** Seed for the weights, the data order and the augmentation. */
-    public Trainer withSeed(long seed) {
-        return new Trainer(data, out, device, epochs, batch, crop, baseSize, baseC, classes, maxStepsPerEpoch, valEvery, lr,
-                weightDecay, seed, resume, log);
-    }
+    public Trainer withSeed(long seed) { return copy(t -> t.seed = seed); }
 
     /** At most this many steps per epoch (0: whole epochs), and validation every {@code valEvery} epochs. */
     public Trainer withSchedule(int maxStepsPerEpoch, int valEvery) {
-        return new Trainer(data, out, device, epochs, batch, crop, baseSize, baseC, classes, maxStepsPerEpoch, valEvery, lr,
-                weightDecay, seed, resume, log);
+        return copy(t -> { t.maxStepsPerEpoch = maxStepsPerEpoch; t.valEvery = valEvery; });
     }
 
     /** Continue from a {@code last.safetensors} of an earlier run with the same settings. */
-    public Trainer withResume(Path lastCheckpoint) {
-        return new Trainer(data, out, device, epochs, batch, crop, baseSize, baseC, classes, maxStepsPerEpoch, valEvery, lr,
-                weightDecay, seed, lastCheckpoint, log);
-    }
+    public Trainer withResume(Path lastCheckpoint) { return copy(t -> t.resume = lastCheckpoint); }
 
     /** Where progress lines go (default: nowhere). */
-    public Trainer withLog(PrintStream log) {
-        return new Trainer(data, out, device, epochs, batch, crop, baseSize, baseC, classes, maxStepsPerEpoch, valEvery, lr,
-                weightDecay, seed, resume, Objects.requireNonNull(log));
-    }
+    public Trainer withLog(PrintStream log) { Objects.requireNonNull(log, "log"); return copy(t -> t.log = log); }
 
     /**
      * Trains to the end, validating as configured, and returns where the checkpoints are.
