@@ -187,3 +187,15 @@ extern "C" __global__ void selftest_barrier_loop(float* out, int iters) {
     }
     out[blockIdx.x * blockDim.x + t] = acc;
 }
+
+// READS UNWRITTEN MEMORY ON PURPOSE (write = 0): out[t] = s[t] of a static shared array that no
+// thread of this block wrote, out[blockDim.x + t] = fresh[t] of an allocation nobody wrote. On a
+// GPU both are undefined; the emulator's shuffled mode makes both NaN. write = 1 fills s first.
+extern "C" __global__ void selftest_read_unwritten(const float* fresh, float* out, int write) {
+    __shared__ float s[256];
+    int t = threadIdx.x;
+    if (write) s[t] = (float)t;
+    __syncthreads();
+    out[t] = s[t];
+    out[blockDim.x + t] = fresh[t];
+}

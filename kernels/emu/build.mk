@@ -13,6 +13,8 @@ JAVA_INC ?=
 CU      := $(sort $(wildcard $(KDIR)/*.cu))
 NAMES   := $(notdir $(basename $(CU)))
 HDRS    := $(wildcard $(KDIR)/*.cuh $(KDIR)/*.h)
+# gen_trampolines.py's instrumented copies of the headers (static __shared__ poisoned per block)
+GENH    := $(HDRS:$(KDIR)/%=$(OUT)/gen/%)
 CHECKS  := $(sort $(wildcard $(KDIR)/checks/*.cpp))
 # The runtime (emu/<name>.cpp) that every emulator binary links; emu_internal.h is its private header.
 RT      := emu_fibers emu_host
@@ -40,12 +42,20 @@ asan: $(OUT)/asan/emu_selftest
 ptx: $(NAMES:%=$(PTXDIR)/%.ptx) $(PTXDIR)/kernels.index
 bench: $(OUT)/rel/emu_bench
 
-$(GEN)/%.cpp $(GEN)/%.kernels: $(KDIR)/%.cu $(EMU)/gen_trampolines.py
+$(GEN)/%.cpp $(GEN)/%.kernels $(GEN)/%.cu: $(KDIR)/%.cu $(EMU)/gen_trampolines.py
 	@mkdir -p $(GEN)
 	@python3 $(EMU)/gen_trampolines.py $< $(GEN)/$*.cpp $(GEN)/$*.kernels
 
+$(GEN)/%.cuh: $(KDIR)/%.cuh $(EMU)/gen_trampolines.py
+	@mkdir -p $(GEN)
+	@python3 $(EMU)/gen_trampolines.py --instrument $< $@
+
+$(GEN)/%.h: $(KDIR)/%.h $(EMU)/gen_trampolines.py
+	@mkdir -p $(GEN)
+	@python3 $(EMU)/gen_trampolines.py --instrument $< $@
+
 # ---------------------------------------------------------------- emulator library (for the JVM)
-$(OUT)/rel/%.o: $(GEN)/%.cpp $(EMU)/cuda_emu.h $(EMU)/emu_runtime.h $(FLAGSTAMP)
+$(OUT)/rel/%.o: $(GEN)/%.cpp $(GEN)/%.cu $(GENH) $(EMU)/cuda_emu.h $(EMU)/emu_runtime.h $(FLAGSTAMP)
 	@mkdir -p $(@D)
 	@echo "[kernels] g++ $*.cu"
 	@$(CXX) $(KFLAGS) $(REL) -MMD -MP -c $< -o $@
@@ -68,7 +78,7 @@ $(OUT)/rel/emu_bench: $(NAMES:%=$(OUT)/rel/%.o) $(RT:%=$(OUT)/rel/rt/%.o) $(OUT)
 	@$(CXX) -o $@ $(filter %.o,$^) -lpthread
 
 # ---------------------------------------------------------------- ASan/UBSan self-test binary
-$(OUT)/asan/%.o: $(GEN)/%.cpp $(EMU)/cuda_emu.h $(EMU)/emu_runtime.h $(FLAGSTAMP)
+$(OUT)/asan/%.o: $(GEN)/%.cpp $(GEN)/%.cu $(GENH) $(EMU)/cuda_emu.h $(EMU)/emu_runtime.h $(FLAGSTAMP)
 	@mkdir -p $(@D)
 	@echo "[kernels] g++ (asan) $*.cu"
 	@$(CXX) $(KFLAGS) $(ASAN) -MMD -MP -c $< -o $@

@@ -8,7 +8,16 @@ files never collide in the one shared library), defines the file's `extern __sha
 cuLaunchKernel's kernelParams, registered by name with its parameter kinds (so a launch with the
 wrong argument list is refused instead of reading garbage).
 
+Static `__shared__` arrays become `thread_local` (kernels/emu/cuda_emu.h), so on the emulator they
+would keep their values from one block to the next, where a GPU leaves them undefined. The
+wrapper therefore includes an instrumented copy of the .cu (and of the local headers it
+includes), written beside it, in which every block-scope `__shared__` declaration is followed on
+the same line by CUEMU_SHARED_DECL(name): the first thread of a block that reaches it fills the
+array with NaN bytes in the shuffled mode, so a read of a location nobody wrote shows up. A
+`#line` directive keeps compiler messages and assert() locations on the original file.
+
 usage: gen_trampolines.py IN.cu OUT.cpp OUT.kernels
+       gen_trampolines.py --instrument IN.cuh OUT.cuh      (a local header, instrumented alone)
 """
 import os
 import re
@@ -41,6 +50,91 @@ def strip_comments(src):
             out.append(c)
             i += 1
     return "".join(out)
+
+
+def blank_comments(src):
+    """src with comments replaced by spaces (newlines kept): positions match the original."""
+    out, i, n = list(src), 0, len(src)
+    while i < n:
+        if src.startswith("//", i):
+            j = src.find("\n", i)
+            j = n if j < 0 else j
+            for k in range(i, j):
+                out[k] = " "
+            i = j
+        elif src.startswith("/*", i):
+            j = src.find("*/", i + 2)
+            j = n if j < 0 else j + 2
+            for k in range(i, j):
+                if out[k] != "\n":
+                    out[k] = " "
+            i = j
+        elif src[i] in "\"'":
+            c, j = src[i], i + 1
+            while j < n and src[j] != c and src[j] != "\n":
+                j += 2 if src[j] == "\\" else 1
+            i = j + 1
+        else:
+            i += 1
+    return "".join(out)
+
+
+def in_macro(text, pos):
+    """Whether pos lies in a #define (its logical line, joined by backslash-newlines)."""
+    start = text.rfind("\n", 0, pos) + 1
+    while start > 1 and text[start - 2] == "\\":
+        start = text.rfind("\n", 0, start - 1) + 1
+    return re.match(r"\s*#\s*define\b", text[start:pos]) is not None
+
+
+def instrument_shared(src, path):
+    """Inserts CUEMU_SHARED_DECL(name) after every block-scope static __shared__ declaration."""
+    text = blank_comments(src)
+    inserts = []
+    for m in re.finditer(r"\b__shared__\b", text):
+        if re.search(r"\bextern\s*$", text[max(0, m.start() - 40):m.start()]):
+            continue  # dynamic shared memory: the wrapper defines and poisons it
+        # brace depth at the declaration (0: file scope, where no statement may follow), unless
+        # it sits in a #define (a macro body is expanded inside the kernels that use it)
+        if not in_macro(text, m.start()) and text.count("{", 0, m.start()) - text.count("}", 0, m.start()) <= 0:
+            sys.stderr.write(f"{path}: warning: file-scope __shared__ array is not poisoned per block "
+                             "(declare it inside the kernel)\n")
+            continue
+        end = text.find(";", m.end())
+        if end < 0:
+            raise SystemExit(f"{path}: __shared__ declaration without ';'")
+        decl = text[m.end():end]
+        names = []
+        depth, cur = 0, ""
+        for ch in decl + ",":
+            if ch in "([{":
+                depth += 1
+            elif ch in ")]}":
+                depth -= 1
+            if ch == "," and depth == 0:
+                d = cur.split("=")[0]
+                d = d[:d.index("[")] if "[" in d else d
+                nm = re.search(r"(\w+)\s*$", d)
+                if nm:
+                    names.append(nm.group(1))
+                cur = ""
+            else:
+                cur += ch
+        if names:
+            inserts.append((end + 1, "".join(f" CUEMU_SHARED_DECL({n});" for n in names)))
+    out, last = [], 0
+    for pos, ins in inserts:
+        out.append(src[last:pos])
+        out.append(ins)
+        last = pos
+    out.append(src[last:])
+    return "".join(out)
+
+
+def instrumented_copy(src_path, out_path):
+    src = open(src_path, encoding="utf-8").read()
+    rel = os.path.join("kernels", os.path.basename(src_path))
+    write(out_path, f'#line 1 "{rel}"\n' + instrument_shared(src, src_path))
 
 
 def matching_paren(text, open_idx):
@@ -159,10 +253,15 @@ def write(path, content):
 
 
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--instrument":
+        instrumented_copy(sys.argv[2], sys.argv[3])
+        return
     if len(sys.argv) != 4:
         raise SystemExit(__doc__)
     cu, out_cpp, out_list = sys.argv[1:]
     kernels, smem = parse(cu)
+    # the instrumented copy of the .cu beside the wrapper, which includes it by its plain name
+    instrumented_copy(cu, os.path.join(os.path.dirname(out_cpp) or ".", os.path.basename(cu)))
     write(out_cpp, generate(cu, kernels, smem))
     base = os.path.basename(cu)
     write(out_list, "".join(f"{n} {os.path.splitext(base)[0]}.ptx\n" for n, _ in kernels))

@@ -30,6 +30,14 @@ public interface Device extends AutoCloseable {
     void memsetZero(long ptr, long bytes);
 
     /**
+     * Declares the contents of [ptr, ptr+bytes) undefined (a pool buffer handed out again, whose
+     * old contents no one may read): the emulator in its shuffled mode fills it with NaN bytes,
+     * as it does fresh allocations, so a kernel that reads an element nobody wrote fails its
+     * parity test; a GPU does nothing.
+     */
+    default void scribble(long ptr, long bytes) {}
+
+    /**
      * Launches {@code kernel} (an extern "C" name from kernels/*.cu) on a grid of blocks
      * {@code grid[0..2]} of {@code block[0..2]} threads with {@code sharedBytes} of dynamic
      * shared memory, passing {@code args} in order (see {@link KernelArgs}).

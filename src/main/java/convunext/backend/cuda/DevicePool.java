@@ -37,6 +37,7 @@ public final class DevicePool implements AutoCloseable {
         DeviceBuffer b = list == null ? null : list.pollFirst();
         if (b != null) {
             reuses++;
+            device.scribble(b.address(), b.bytes());   // its old contents are not the new owner's
         } else {
             long addr;
             try {

@@ -10,14 +10,23 @@ import java.util.Map;
  *
  * <p>Settings: {@code CONVUNEXT_EMU_THREADS} (OS threads running blocks, default min(cores, 8)),
  * {@code CONVUNEXT_EMU_SHUFFLE=seed} (threads resume in a seeded random order at every barrier,
- * blocks run in random order and dynamic shared memory starts as NaN: exposes races), or
+ * blocks run in random order, and everything a GPU leaves undefined is NaN: shared memory at the
+ * start of each block, fresh allocations and pool buffers handed out again; exposes races and
+ * reads of unwritten memory), or
  * {@link #configure} at run time.
  */
 public final class EmulatedDevice implements Device {
     private final Map<String, Long> handles = new HashMap<>();
     private boolean closed;
+    /**
+     * The schedule seed of the process-wide emulator (0: in order), mirrored from the library so
+     * that scribble() needs no native call; set when the first device opens and by configure.
+     */
+    private static volatile long seed = -1;
 
-    private EmulatedDevice() {}
+    private EmulatedDevice() {
+        if (seed == -1) seed = EmuNative.state()[5];
+    }
 
     /** Opens the emulator; throws CudaError saying why when its library cannot be loaded. */
     public static EmulatedDevice open() {
@@ -38,7 +47,11 @@ public final class EmulatedDevice implements Device {
      */
     public void configure(int threads, long shuffleSeed, boolean checkPointers) {
         EmuNative.configure(threads, shuffleSeed, checkPointers);
+        seed = shuffleSeed;
     }
+
+    /** Whether the schedule is randomised (and undefined memory NaN). */
+    public boolean shuffled() { return seed != 0; }
 
     /** The names of all kernels compiled into the emulator. */
     public String[] kernelNames() { return EmuNative.kernelNames(); }
@@ -90,6 +103,12 @@ public final class EmulatedDevice implements Device {
         check("memsetZero");
         if (bytes < 0) throw new CudaError("memsetZero: negative size " + bytes);
         EmuNative.memset(ptr, 0, bytes);
+    }
+
+    @Override public void scribble(long ptr, long bytes) {
+        if (seed == 0 || bytes <= 0) return;
+        check("scribble");
+        EmuNative.memset(ptr, 0xff, bytes);
     }
 
     @Override public void launch(String kernel, int[] grid, int[] block, int sharedBytes, KernelArgs args) {

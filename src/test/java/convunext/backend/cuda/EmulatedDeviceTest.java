@@ -101,6 +101,30 @@ class EmulatedDeviceTest extends DeviceSelftests {
         assertThrows(CudaError.class, () -> dev.free(p), "double free");
     }
 
+    /** What a GPU leaves undefined is NaN in the shuffled mode, so reading it fails a parity test. */
+    @Test void shuffledModePoisonsWhatAGpuLeavesUndefined() {
+        emu.configure(2, 77, true);
+        long fresh = dev.malloc(4L * 64), out = dev.malloc(4L * 128);
+        dev.launch("selftest_read_unwritten", d(1), d(64), 0, new KernelArgs().ptr(fresh).ptr(out).i32(1));
+        dev.launch("selftest_read_unwritten", d(2), d(64), 0, new KernelArgs().ptr(fresh).ptr(out).i32(0));
+        float[] got = new float[128];
+        dev.copyDtoH(got, 0, out, 128);
+        for (int i = 0; i < 128; i++)
+            assertTrue(Float.isNaN(got[i]), (i < 64 ? "static shared" : "fresh device memory") + " element " + i + " = " + got[i]);
+        // a pool buffer handed out again is NaN too, not its previous owner's data
+        try (DevicePool pool = new DevicePool(dev)) {
+            DeviceBuffer b = pool.allocate(256);
+            dev.copyHtoD(b.address(), new float[64], 0, 64);
+            pool.release(b);
+            DeviceBuffer again = pool.allocate(256);
+            assertEquals(b.address(), again.address());
+            dev.copyDtoH(got, 0, again.address(), 64);
+            for (int i = 0; i < 64; i++) assertTrue(Float.isNaN(got[i]), "reused pool buffer element " + i);
+        }
+        dev.free(fresh);
+        dev.free(out);
+    }
+
     @Test void describesItself() {
         assertEquals("emulated", dev.kind());
         assertTrue(dev.describe().contains("CUDA emulator"), dev.describe());
