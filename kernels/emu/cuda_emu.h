@@ -353,3 +353,6 @@ static inline unsigned __umul24(unsigned a, unsigned b) { return (a & 0xFFFFFFu)
 static inline int __mulhi(int a, int b) { return (int)(((long long)a * b) >> 32); }
 static inline unsigned __umulhi(unsigned a, unsigned b) { return (unsigned)(((unsigned long long)a * b) >> 32); }
 static inline long long clock64() { return (long long)__builtin_ia32_rdtsc(); }
+
+// ---------------------------------------------------------------- tensor cores (mma.h, cuda_bf16.h)
+#include "emu_wmma.h"

@@ -25,6 +25,9 @@ public interface Backend extends AutoCloseable {
     /** Short name: "cpu", "cuda", "emulated". */
     String name();
 
+    /** The precision of the matrix products (--precision); FP32 unless the CUDA backend was opened otherwise. */
+    default Precision precision() { return Precision.FP32; }
+
     /** One line on what runs (kernels, accelerators, threads) for `info` and logs. */
     String describe();
 

@@ -15,17 +15,30 @@ public final class Backends {
         public Unavailable(String m, Throwable cause) { super(m, cause); }
     }
 
-    public static Backend open(String name, PrintStream log) {
-        switch (name.toLowerCase()) {
+    public static Backend open(String name, PrintStream log) { return open(name, Precision.FP32, log); }
+
+    /**
+     * The backend {@code name} computing its matrix products in {@code precision}; TF32 and bf16
+     * need the CUDA backend (cuda or emulated): asking a CPU backend for them, also through auto
+     * without a GPU, is an IllegalArgumentException saying so.
+     */
+    public static Backend open(String name, Precision precision, PrintStream log) {
+        String n = name.toLowerCase();
+        if (precision != Precision.FP32 && (n.equals("cpu") || n.equals("ref")))
+            throw new IllegalArgumentException("--precision " + precision + " needs the CUDA backend (--device cuda or "
+                    + "emulated); the " + n + " backend computes in " + (n.equals("ref") ? "float64" : "fp32"));
+        switch (n) {
             case "cpu": return new convunext.backend.cpu.CpuBackend();
             case "ref": return new convunext.backend.cpu.ref.RefBackend();
-            case "emulated": case "cuda": return openCuda(name.toLowerCase());
+            case "emulated": case "cuda": return openCuda(n, precision);
             case "auto": {
                 try {
-                    Backend b = openCuda("cuda");
+                    Backend b = openCuda("cuda", precision);
                     log.println("device: " + b.describe());
                     return b;
                 } catch (Unavailable e) {
+                    if (precision != Precision.FP32)
+                        throw new Unavailable("--precision " + precision + " needs a CUDA device: " + e.getMessage(), e);
                     log.println("device: CUDA unavailable (" + e.getMessage() + "); using the CPU backend");
                     return open("cpu", log);
                 }
@@ -36,9 +49,9 @@ public final class Backends {
     }
 
     /** A missing driver, library or GPU surfaces as {@link Unavailable}, never as a crash. */
-    private static Backend openCuda(String kind) {
+    private static Backend openCuda(String kind, Precision precision) {
         try {
-            return convunext.backend.cuda.CudaBackend.open(kind);
+            return convunext.backend.cuda.CudaBackend.open(kind, precision);
         } catch (RuntimeException | LinkageError e) {
             throw new Unavailable(kind + " backend cannot start: " + (e.getMessage() != null ? e.getMessage() : e), e);
         }

@@ -31,6 +31,8 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda, emulated or ref (default: ${DEFAULT-VALUE})")
     String device;
+    @picocli.CommandLine.Mixin
+    PrecisionOption precision;
     @Option(names = "--layers", description = "also time every op (forward and backward) at the model's shapes")
     boolean layers;
     @Option(names = "--json", paramLabel = "FILE", description = "write the results as JSON")
@@ -63,7 +65,7 @@ final class BenchCommand implements Callable<Integer> {
     int torchThreads;
 
     @Override public Integer call() throws IOException {
-        try (Backend be = Backends.open(device, System.out)) {
+        try (Backend be = Backends.open(device, precision.get(), System.out)) {
             BenchConfig base = tiny ? BenchConfig.tiny() : BenchConfig.forBackend(be.name());
             BenchConfig cfg = base.with(batch, size, baseC, warmup, reps, steps);
             String command = String.join(" ", spec.commandLine().getParseResult().originalArgs());

@@ -37,6 +37,8 @@ final class EvaluateCommand implements Callable<Integer> {
     Path out;
     @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda or emulated (default: ${DEFAULT-VALUE})")
     String device;
+    @picocli.CommandLine.Mixin
+    PrecisionOption precision;
     @Option(names = "--tile", defaultValue = "512", description = "window size (default: ${DEFAULT-VALUE})")
     int tile;
     @Option(names = "--overlap", defaultValue = "64", description = "window overlap (default: ${DEFAULT-VALUE})")
@@ -51,7 +53,7 @@ final class EvaluateCommand implements Callable<Integer> {
                 ? Dataset.open(data.toAbsolutePath().getParent(), data.toAbsolutePath().getFileName().toString(), true, roi)
                 : Dataset.open(data, "test", true, roi);
         Path outDir = out != null ? out : Path.of("runs", "evaluate");
-        try (Backend be = Backends.open(device, System.out); LoadedModel lm = LoadedModel.open(weights, be, System.out::println)) {
+        try (Backend be = Backends.open(device, precision.get(), System.out); LoadedModel lm = LoadedModel.open(weights, be, System.out::println)) {
             int k = lm.model.config.numClasses();
             Predictor pred = new Predictor(lm.model, tile, overlap, "flip".equals(tta));
             MetricsSummary summary = new MetricsSummary(k);

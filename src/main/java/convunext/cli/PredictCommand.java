@@ -29,6 +29,8 @@ final class PredictCommand implements Callable<Integer> {
     Path weights;
     @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda or emulated (default: ${DEFAULT-VALUE})")
     String device;
+    @picocli.CommandLine.Mixin
+    PrecisionOption precision;
     @Option(names = "--tile", defaultValue = "512", description = "window size (default: ${DEFAULT-VALUE})")
     int tile;
     @Option(names = "--overlap", defaultValue = "64", description = "window overlap in pixels (default: ${DEFAULT-VALUE})")
@@ -43,7 +45,7 @@ final class PredictCommand implements Callable<Integer> {
     @Override public Integer call() throws Exception {
         if (tta != null && !tta.equals("flip")) throw new UserError("--tta accepts only 'flip', got '" + tta + "'", Main.BAD_INPUT);
         List<Path> files = inputs(input);
-        try (Backend be = Backends.open(device, System.out); LoadedModel lm = LoadedModel.open(weights, be, System.out::println)) {
+        try (Backend be = Backends.open(device, precision.get(), System.out); LoadedModel lm = LoadedModel.open(weights, be, System.out::println)) {
             Files.createDirectories(output);
             int k = lm.model.config.numClasses();
             Predictor pred = new Predictor(lm.model, tile, overlap, tta != null);

@@ -24,6 +24,8 @@ final class TrainCommand implements Callable<Integer> {
     Path out;
     @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda or emulated (default: ${DEFAULT-VALUE})")
     String device;
+    @picocli.CommandLine.Mixin
+    PrecisionOption precision;
     @Option(names = "--epochs", description = "epochs (default 300; 40 on the synthetic set)")
     Integer epochs;
     @Option(names = "--batch", description = "batch size (default 4)")
@@ -81,7 +83,7 @@ final class TrainCommand implements Callable<Integer> {
                 or(epochs, builtIn ? 40 : 300), or(batch, 4), or(crop, builtIn ? 96 : 480), or(baseSize, builtIn ? 96 : 512),
                 lr, wd, or(baseC, builtIn ? 16 : 32), Norm.parse(norm), classes, seed, valSplit, trainRoi, testRoi, resume,
                 tile, 3, true, maxSteps, stopAfter, valEvery);
-        try (Backend be = Backends.open(device, System.out)) {
+        try (Backend be = Backends.open(device, precision.get(), System.out)) {
             System.out.println("backend " + be.describe());
             long t0 = System.nanoTime();
             Trainer.Result r = new Trainer(o, be, System.out).run();

@@ -22,13 +22,15 @@ final class VerifyCommand implements Callable<Integer> {
 
     @Option(names = "--device", defaultValue = "cpu", description = "cpu, ref (float64 oracle), emulated, cuda or auto (default: ${DEFAULT-VALUE})")
     String device;
+    @picocli.CommandLine.Mixin
+    PrecisionOption precision;
 
     @Option(names = "--tol", defaultValue = "1e-4", description = "relative-error tolerance (default: ${DEFAULT-VALUE})")
     double tol;
 
     @Override public Integer call() {
         boolean ok = true;
-        try (Backend be = Backends.open(device, System.err)) {
+        try (Backend be = Backends.open(device, precision.get(), System.err)) {
             for (Path f : fixtures) {
                 if (!Files.isRegularFile(f)) throw new UserError("fixture not found: " + f, Main.BAD_INPUT);
                 long t0 = System.nanoTime();

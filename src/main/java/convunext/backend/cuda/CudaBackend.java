@@ -2,6 +2,7 @@ package convunext.backend.cuda;
 
 import convunext.backend.Backend;
 import convunext.backend.LossResult;
+import convunext.backend.Precision;
 import convunext.backend.cuda.ops.AdamwOps;
 import convunext.backend.cuda.ops.BatchnormOps;
 import convunext.backend.cuda.ops.Conv2dOps;
@@ -49,6 +50,7 @@ public final class CudaBackend implements Backend {
     private final CublasGemm cublas;
     private final String cublasLine;
     private final boolean fuseGelu;
+    private final Precision precision;
     private boolean closed;
 
     /** The GELU epilogues fused unless {@code -Dconvunext.cuda.fuseGelu=false}. */
@@ -57,11 +59,25 @@ public final class CudaBackend implements Backend {
     }
 
     /** {@code fuseGelu}: GELU in the GEMM epilogues (true) or the linear + gelu.cu composition. */
-    public CudaBackend(Device device, boolean fuseGelu) {
+    public CudaBackend(Device device, boolean fuseGelu) { this(device, fuseGelu, Precision.FP32); }
+
+    /**
+     * {@code precision}: TF32 or bf16 launch, for every kernel K that has a tensor-core form, the
+     * kernel {@code K_tf32} / {@code K_bf16} (same signature; see kernels/README.md) instead of K;
+     * a precision for which this build has no such kernel at all is refused, so that
+     * {@code --precision bf16} never silently runs fp32.
+     */
+    public CudaBackend(Device device, boolean fuseGelu, Precision precision) {
         this.device = device;
         this.fuseGelu = fuseGelu;
+        this.precision = precision;
         this.pool = new DevicePool(device);
-        this.k = new Launcher(this, device, pool);
+        this.k = new Launcher(this, device, pool, precision);
+        if (precision != Precision.FP32 && k.tensorCoreKernels() == 0) {
+            pool.close();
+            throw new IllegalArgumentException("--precision " + precision + ": this build has no tensor-core kernels "
+                    + "(no kernel named *_" + precision + " in kernels/*.cu); use --precision fp32");
+        }
         this.elementwise = new ElementwiseOps(k);
         CublasGemm.Probe blas = CublasGemm.open(device);
         this.cublas = blas.gemm();
@@ -84,9 +100,20 @@ public final class CudaBackend implements Backend {
      * "cuda" (a GPU through JCuda), through {@link Devices#open}. Called by
      * {@code convunext.backend.Backends}.
      */
-    public static CudaBackend open(String kind) {
-        return new CudaBackend(Devices.open(kind));
+    public static CudaBackend open(String kind) { return open(kind, Precision.FP32); }
+
+    /** The same in {@code precision} (closing the device again when the backend refuses it). */
+    public static CudaBackend open(String kind, Precision precision) {
+        Device d = Devices.open(kind);
+        try {
+            return new CudaBackend(d, !"false".equalsIgnoreCase(System.getProperty("convunext.cuda.fuseGelu", "true")), precision);
+        } catch (RuntimeException e) {
+            d.close();
+            throw e;
+        }
     }
+
+    @Override public Precision precision() { return precision; }
 
     public Device device() { return device; }
 
@@ -117,7 +144,8 @@ public final class CudaBackend implements Backend {
 
     @Override public String describe() {
         return "CUDA kernels (kernels/*.cu) on " + device.describe() + "; " + pool + "; cuBLAS " + cublasLine
-                + "; GELU " + (fuseGelu ? "fused into the GEMM epilogues" : "composed (-Dconvunext.cuda.fuseGelu=false)");
+                + "; GELU " + (fuseGelu ? "fused into the GEMM epilogues" : "composed (-Dconvunext.cuda.fuseGelu=false)")
+                + "; precision " + precision + (precision == Precision.FP32 ? "" : " (" + k.tensorCoreKernels() + " kernels in tensor-core form)");
     }
 
     // ------------------------------------------------------------------ memory

@@ -44,6 +44,12 @@ public interface Device extends AutoCloseable {
      */
     void launch(String kernel, int[] grid, int[] block, int sharedBytes, KernelArgs args);
 
+    /** The kernels this device can launch: the extern "C" kernels of kernels/*.cu in this build. */
+    java.util.Set<String> kernelNames();
+
+    /** Whether a kernel of this name can be launched. */
+    default boolean hasKernel(String kernel) { return kernelNames().contains(kernel); }
+
     /** Waits for all launched work; surfaces asynchronous errors. */
     void synchronize();
 

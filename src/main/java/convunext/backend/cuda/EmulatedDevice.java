@@ -53,8 +53,6 @@ public final class EmulatedDevice implements Device {
     /** Whether the schedule is randomised (and undefined memory NaN). */
     public boolean shuffled() { return seed != 0; }
 
-    /** The names of all kernels compiled into the emulator. */
-    public String[] kernelNames() { return EmuNative.kernelNames(); }
 
     /** {launches, blocks, CUDA threads, fiber switches} since the process started. */
     public long[] counters() {
@@ -63,6 +61,11 @@ public final class EmulatedDevice implements Device {
     }
 
     @Override public String kind() { return "emulated"; }
+
+    /** The names of all kernels compiled into the emulator. */
+    @Override public java.util.Set<String> kernelNames() { return java.util.Set.of(EmuNative.kernelNames()); }
+
+    @Override public boolean hasKernel(String kernel) { return EmuNative.kernel(kernel) != 0; }
 
     @Override public String describe() {
         long[] s = EmuNative.state();

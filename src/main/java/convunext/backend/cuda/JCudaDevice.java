@@ -195,6 +195,8 @@ public final class JCudaDevice implements Device {
 
     @Override public String kind() { return "cuda"; }
 
+    @Override public java.util.Set<String> kernelNames() { return java.util.Collections.unmodifiableSet(moduleOfKernel.keySet()); }
+
     @Override public String describe() { return description; }
 
     @Override public long malloc(long bytes) {

@@ -41,6 +41,7 @@ class DevicePoolTest {
         @Override public void copyDtoD(long dst, long src, long bytes) {}
         @Override public void memsetZero(long ptr, long bytes) {}
         @Override public void launch(String kernel, int[] grid, int[] block, int sharedBytes, KernelArgs args) {}
+        @Override public java.util.Set<String> kernelNames() { return java.util.Set.of(); }
         @Override public void synchronize() {}
         @Override public long[] memInfo() { return new long[]{0, 0}; }
         @Override public long eventCreate() { return 1; }

@@ -78,6 +78,18 @@ class EmulatedDeviceTest extends DeviceSelftests {
         dev.free(po);
     }
 
+    /** Tensor-core misuse that is undefined on a GPU is an error here (kernels/emu/emu_wmma.h). */
+    @Test void wmmaMisuseIsAnError() {
+        long pa = upload(random(256, 31)), pc = dev.malloc(4L * 256);
+        expectError("selftest_wmma_misuse", d(1), d(32), 0, new KernelArgs().ptr(pa).ptr(pc).i32(0),
+                "not converted with wmma::__float_to_tf32");
+        expectError("selftest_wmma_misuse", d(1), d(32), 0, new KernelArgs().ptr(pa).ptr(pc).i32(1), "multiple of 16 bytes");
+        expectError("selftest_wmma_misuse", d(1), d(32), 0, new KernelArgs().ptr(pa).ptr(pc).i32(2), "deadlock");
+        dev.launch("selftest_wmma_misuse", d(1), d(32), 0, new KernelArgs().ptr(pa).ptr(pc).i32(3));
+        dev.free(pa);
+        dev.free(pc);
+    }
+
     @Test void badLaunchesAreRefused() {
         long p = dev.malloc(4L * 16);
         KernelArgs ok = new KernelArgs().ptr(p).ptr(p).f32(1f).i32(16);
@@ -128,7 +140,7 @@ class EmulatedDeviceTest extends DeviceSelftests {
     @Test void describesItself() {
         assertEquals("emulated", dev.kind());
         assertTrue(dev.describe().contains("CUDA emulator"), dev.describe());
-        assertTrue(Arrays.asList(emu.kernelNames()).contains("selftest_matmul"));
+        assertTrue(emu.kernelNames().contains("selftest_matmul"));
         long[] mem = dev.memInfo();
         assertTrue(mem[0] > 0 && mem[1] >= mem[0]);
     }

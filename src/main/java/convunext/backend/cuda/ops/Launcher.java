@@ -1,6 +1,7 @@
 package convunext.backend.cuda.ops;
 
 import convunext.backend.Backend;
+import convunext.backend.Precision;
 import convunext.backend.cuda.CudaError;
 import convunext.backend.cuda.Device;
 import convunext.backend.cuda.DeviceBuffer;
@@ -24,13 +25,32 @@ public final class Launcher {
     private final Device device;
     private final DevicePool pool;
     private final boolean syncEach;
+    private final String suffix;   // "" (fp32) or "_tf32" / "_bf16"
+    private final java.util.Map<String, String> variants = new java.util.HashMap<>();
     private long launches;
 
-    public Launcher(Backend backend, Device device, DevicePool pool) {
+    public Launcher(Backend backend, Device device, DevicePool pool) { this(backend, device, pool, Precision.FP32); }
+
+    public Launcher(Backend backend, Device device, DevicePool pool, Precision precision) {
         this.backend = backend;
         this.device = device;
         this.pool = pool;
+        this.suffix = precision == Precision.FP32 ? "" : "_" + precision;
         this.syncEach = Boolean.getBoolean("convunext.cuda.sync") || "1".equals(System.getenv("CONVUNEXT_CUDA_SYNC"));
+    }
+
+    /** The kernel launched for {@code kernel} in this precision: its _tf32/_bf16 form where one exists. */
+    public String variant(String kernel) {
+        if (suffix.isEmpty()) return kernel;
+        return variants.computeIfAbsent(kernel, n -> device.hasKernel(n + suffix) ? n + suffix : n);
+    }
+
+    /** How many kernels of this build have a form in this precision (0 for fp32). */
+    public int tensorCoreKernels() {
+        if (suffix.isEmpty()) return 0;
+        int n = 0;
+        for (String name : device.kernelNames()) if (name.endsWith(suffix)) n++;
+        return n;
     }
 
     public Device device() { return device; }
@@ -99,6 +119,7 @@ public final class Launcher {
         if (grid[0] < 1 || grid[1] < 1 || grid[2] < 1 || grid[1] > MAX_GRID_YZ || grid[2] > MAX_GRID_YZ)
             throw new CudaError(op + ": grid " + Arrays.toString(grid) + " out of range for kernel " + kernel
                     + " (shapes " + shapes(involved) + ")");
+        kernel = variant(kernel);
         try {
             device.launch(kernel, grid, block, sharedBytes, args);
             launches++;
