@@ -1,5 +1,5 @@
 // EMU_CHECKs of kernels/gemm.cu (Linear / 1x1 conv: forward, data and weight gradients, the
-// split-K reduction), launched as GemmOps does, for both tile heights (BM 32 when M <= 32, else
+// split-K reduction), launched as LinearOps does, for both tile heights (BM 32 when M <= 32, else
 // 64), on sizes that are not multiples of the 64x64x16 tile, against a double reference.
 #include "op_check.h"
 
@@ -55,7 +55,7 @@ EMU_CHECK(gemm_bm64) { linear_case(2, 37, 70, 9 * 11, false, 911); }   // BM 64,
 
 EMU_CHECK(gemm_long_k) { linear_case(1, 131, 33, 5 * 3, true, 921); }  // K = 131 in the forward: 9 K slices
 
-// The GELU epilogues, launched as GemmOps.linearGelu / linearBackwardDataGelu:
+// The GELU epilogues, launched as LinearOps.linearGelu / linearBackwardDataGelu:
 //   h = gelu(W1 . x + b) and, when pre is passed, pre = W1 . x + b (W1 [Co,Ci]; run with pre and
 //   with a null pre, whose h must be the same); dpre = (W2^T . dy) * gelu'(pre0) with
 //   W2 [K2,Co], dy [N,K2,P], pre0 [N,Co,P] (random, scaled so gelu' spans its range).

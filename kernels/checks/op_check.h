@@ -1,5 +1,5 @@
 // Helpers shared by the op checks (kernels/checks/<op>.cpp): the launch geometry of the Java
-// launchers (src/main/java/convunext/backend/cuda/ops/Launcher.java, GemmOps.splitK), exact-size
+// launchers (src/main/java/convunext/backend/cuda/ops/Launcher.java, LinearOps.splitK), exact-size
 // buffers (so ASan sees any access past an end), NaN-filled outputs (a position a kernel should
 // write but does not shows up) and a norm-relative comparison with a plain double reference.
 #pragma once
@@ -33,9 +33,9 @@ inline void chunks(int n, int c, int p, int& cpi, int& len) {
     cpi = std::max(1, (int)cdiv(std::max(p, 1), len));
 }
 
-inline int bm(int m) { return m <= 32 ? 32 : 64; }   // GemmOps.bm / Conv2dOps.bm
+inline int bm(int m) { return m <= 32 ? 32 : 64; }   // LinearOps.bm / Conv2dOps.bm
 
-/** GemmOps.splitK: {chunks per image, chunk length} of a weight gradient's pixel axis. */
+/** LinearOps.splitK: {chunks per image, chunk length} of a weight gradient's pixel axis. */
 inline void split_k(int n, int m, long long nc, int p, int& cpi, int& len) {
     long long tiles = (long long)cdiv(nc, 64) * cdiv(m, bm(m));
     long long want = std::max(1LL, (1024 + tiles * n - 1) / (tiles * n));

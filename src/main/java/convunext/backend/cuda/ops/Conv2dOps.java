@@ -14,9 +14,9 @@ public final class Conv2dOps {
     private static final int BN = 64;
     private static final int ICB = 8;   // CONV_ICB in conv2d.cu
     private final Launcher k;
-    private final GemmOps gemm;
+    private final LinearOps gemm;
 
-    public Conv2dOps(Launcher k, GemmOps gemm) {
+    public Conv2dOps(Launcher k, LinearOps gemm) {
         this.k = k;
         this.gemm = gemm;
     }
@@ -88,7 +88,7 @@ public final class Conv2dOps {
         long kd = (long) ci * kk * kk;
         int p = oh * ow;
         if (p == 0 || n == 0) { k.device().memsetZero(k.ptr(dw), dw.numel() * 4L); return; }
-        int[] split = GemmOps.splitK(n, co, kd, p);
+        int[] split = LinearOps.splitK(n, co, kd, p);
         int cpi = split[0], len = split[1], s = n * cpi;
         DeviceBuffer ws = k.workspace(s * co * kd);
         try {

@@ -19,13 +19,13 @@ import convunext.tensor.Tensor;
  * spend. CudaBackend chooses between them and that composition
  * ({@code -Dconvunext.cuda.fuseGelu=false}).
  */
-public final class GemmOps {
+public final class LinearOps {
     private static final int BN = 64;
     private final Launcher k;
     private final CublasGemm blas;
 
     /** {@code blas}: cuBLAS for the products, or null for gemm.cu only. */
-    public GemmOps(Launcher k, CublasGemm blas) {
+    public LinearOps(Launcher k, CublasGemm blas) {
         this.k = k;
         this.blas = blas;
     }
