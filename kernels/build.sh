@@ -27,13 +27,14 @@ fi
 if command -v nvcc >/dev/null 2>&1 && command -v ptxas >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1; then
     targets+=(ptx)
     # PTX of kernel files that no longer exist must not linger in the jar.
-    for p in target/classes/ptx/*.ptx; do
+    for p in target/classes/ptx/*.ptx target/classes/cubin/*.cubin; do
         [ -e "$p" ] || continue
-        [ -f "kernels/$(basename "$p" .ptx).cu" ] || rm -f "$p"
+        b=$(basename "$p"); b=${b%.ptx}; b=${b%.sm_90.cubin}
+        [ -f "kernels/$b.cu" ] || rm -f "$p"
     done
 else
     echo "[kernels] nvcc not found: no PTX is built, so the CUDA device cannot run (the emulator is unaffected)"
-    rm -rf target/classes/ptx  # PTX of an earlier build would no longer match the sources
+    rm -rf target/classes/ptx target/classes/cubin  # an earlier build's would no longer match the sources
 fi
 
 [ ${#targets[@]} -eq 0 ] && exit 0

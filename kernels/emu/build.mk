@@ -6,6 +6,7 @@ OUT     := target/emu
 CLASSES := target/classes
 LIB     := $(CLASSES)/native/linux-x86_64/libconvunext_emu.so
 PTXDIR  := $(CLASSES)/ptx
+CUBINDIR := $(CLASSES)/cubin
 GEN     := $(OUT)/gen
 CXX     ?= g++
 JAVA_INC ?=
@@ -39,7 +40,7 @@ $(shell echo '$(CXX) $(KFLAGS) $(RTFLAGS) $(REL) $(ASAN)' | cmp -s - $(FLAGSTAMP
 .SECONDARY:
 emu: $(LIB)
 asan: $(OUT)/asan/emu_selftest
-ptx: $(NAMES:%=$(PTXDIR)/%.ptx) $(PTXDIR)/kernels.index
+ptx: $(NAMES:%=$(PTXDIR)/%.ptx) $(NAMES:%=$(CUBINDIR)/%.sm_90.cubin) $(PTXDIR)/kernels.index
 bench: $(OUT)/rel/emu_bench
 
 $(GEN)/%.cpp $(GEN)/%.kernels $(GEN)/%.cu: $(KDIR)/%.cu $(EMU)/gen_trampolines.py
@@ -98,8 +99,8 @@ $(OUT)/asan/emu_selftest: $(NAMES:%=$(OUT)/asan/%.o) $(RT:%=$(OUT)/asan/rt/%.o) 
 	@$(CXX) $(ASAN) -o $@ $(filter %.o,$^) -lpthread
 
 # ---------------------------------------------------------------- PTX for the GPU
-$(PTXDIR)/%.ptx: $(KDIR)/%.cu $(HDRS) $(EMU)/ptx_one.sh
-	@mkdir -p $(@D) $(OUT)/ptxas
-	@bash $(EMU)/ptx_one.sh $< $@ $(OUT)/ptxas/$*.txt
+$(PTXDIR)/%.ptx $(CUBINDIR)/%.sm_90.cubin: $(KDIR)/%.cu $(HDRS) $(EMU)/ptx_one.sh
+	@mkdir -p $(PTXDIR) $(OUT)/ptxas
+	@bash $(EMU)/ptx_one.sh $< $(PTXDIR)/$*.ptx $(OUT)/ptxas/$*.txt $(CUBINDIR)/$*.sm_90.cubin
 
 -include $(wildcard $(OUT)/rel/*.d $(OUT)/rel/rt/*.d $(OUT)/asan/*.d $(OUT)/asan/rt/*.d $(OUT)/asan/checks/*.d)

@@ -2,7 +2,6 @@ package convunext.backend.cuda;
 
 import static jcuda.driver.JCudaDriver.*;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -31,10 +30,15 @@ import jcuda.driver.CUmodule;
  */
 public final class JCudaDevice implements Device {
     private static final String PTX_DIR = "/ptx/";
+    /** sm_90 machine code of each kernel file (kernels/emu/ptx_one.sh), loaded on sm_90 GPUs. */
+    private static final String CUBIN_DIR = "/cubin/";
 
     private final CUcontext context = new CUcontext();
     private final String description;
     private final int maxSharedOptin;
+    private final int ccMajor, ccMinor;
+    /** Per kernel file: "sm_90 SASS" or "PTX JIT (why)", for describe() and the device log. */
+    private final Map<String, String> moduleSource = new java.util.TreeMap<>();
     private final Map<String, String> moduleOfKernel;
     private final Map<String, CUmodule> modules = new HashMap<>();
     private final Map<String, CUfunction> functions = new HashMap<>();
@@ -80,6 +84,8 @@ public final class JCudaDevice implements Device {
         call("cuCtxCreate", () -> cuCtxCreate(context, 0, dev));
         boundThread = Thread.currentThread();
         maxSharedOptin = optin[0];
+        ccMajor = major[0];
+        ccMinor = minor[0];
         String n = new String(name, StandardCharsets.US_ASCII).trim();
         int z = n.indexOf('\0');
         description = (z >= 0 ? n.substring(0, z) : n) + " (sm_" + major[0] + minor[0] + ", " + sms[0] + " SMs, "
@@ -165,27 +171,62 @@ public final class JCudaDevice implements Device {
         return m;
     }
 
+    static byte[] resource(String path) {
+        try (InputStream in = JCudaDevice.class.getResourceAsStream(path)) {
+            return in == null ? null : in.readAllBytes();
+        } catch (IOException e) {
+            throw new CudaError("cannot read " + path + ": " + e, e);
+        }
+    }
+
+    /**
+     * The module of kernel file {@code file} (e.g. gemm.ptx): its sm_90 cubin when this is an
+     * sm_90 GPU and the jar has one (no JIT at start-up, no compute cache needed), else the PTX,
+     * which the driver compiles for this GPU. A cubin the driver refuses falls back to the PTX,
+     * and {@link #moduleSources} says so.
+     */
+    private CUmodule loadModule(String file) {
+        String stem = file.endsWith(".ptx") ? file.substring(0, file.length() - 4) : file;
+        String why = "no sm_" + ccMajor + ccMinor + " cubin in the jar";
+        if (ccMajor == 9 && ccMinor == 0 && !Boolean.getBoolean("convunext.cuda.ptx")) {
+            byte[] cubin = resource(CUBIN_DIR + stem + ".sm_90.cubin");
+            if (cubin != null) {
+                CUmodule m = new CUmodule();
+                String err;
+                try {   // JCuda throws on errors (setExceptionsEnabled), older setups return the code
+                    int r = cuModuleLoadData(m, cubin);
+                    err = r == 0 ? null : jcuda.driver.CUresult.stringFor(r);
+                } catch (CudaException e) {
+                    err = e.getMessage();
+                }
+                if (err == null) {
+                    moduleSource.put(stem, "sm_90 SASS");
+                    return m;
+                }
+                why = "cubin refused: " + err;
+            }
+        } else if (Boolean.getBoolean("convunext.cuda.ptx")) {
+            why = "-Dconvunext.cuda.ptx=true";
+        }
+        byte[] text = resource(PTX_DIR + file);
+        if (text == null) throw new CudaError("PTX resource " + PTX_DIR + file + " is missing");
+        byte[] ptx = java.util.Arrays.copyOf(text, text.length + 1);   // the driver reads a NUL-terminated string
+        CUmodule m = new CUmodule();
+        call("cuModuleLoadData(" + file + ")", () -> cuModuleLoadData(m, ptx));
+        moduleSource.put(stem, "PTX JIT (" + why + ")");
+        return m;
+    }
+
+    /** Per kernel file loaded so far, where its code came from: "sm_90 SASS" or "PTX JIT (why)". */
+    public Map<String, String> moduleSources() { return java.util.Collections.unmodifiableMap(moduleSource); }
+
     private CUfunction function(String kernel) {
         CUfunction f = functions.get(kernel);
         if (f != null) return f;
         String file = moduleOfKernel.get(kernel);
         if (file == null) throw new CudaError("launch: no kernel named '" + kernel + "' in " + PTX_DIR + "kernels.index");
         CUmodule module = modules.get(file);
-        if (module == null) {
-            byte[] ptx;
-            try (InputStream in = JCudaDevice.class.getResourceAsStream(PTX_DIR + file)) {
-                if (in == null) throw new CudaError("PTX resource " + PTX_DIR + file + " is missing");
-                ByteArrayOutputStream b = new ByteArrayOutputStream();
-                in.transferTo(b);
-                b.write(0);  // the driver reads a NUL-terminated string
-                ptx = b.toByteArray();
-            } catch (IOException e) {
-                throw new CudaError("cannot read " + PTX_DIR + file + ": " + e, e);
-            }
-            CUmodule m = new CUmodule();
-            call("cuModuleLoadData(" + file + ")", () -> cuModuleLoadData(m, ptx));
-            modules.put(file, module = m);
-        }
+        if (module == null) modules.put(file, module = loadModule(file));
         CUfunction fn = new CUfunction();
         CUmodule mod = module;
         call("cuModuleGetFunction(" + kernel + ")", () -> cuModuleGetFunction(fn, mod, kernel));

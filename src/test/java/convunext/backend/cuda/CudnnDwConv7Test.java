@@ -18,6 +18,7 @@ class CudnnDwConv7Test {
     static final double TOL = 1e-4;
 
     @Test void refusedOnTheEmulatorWithAReason() {
+        Parity.requireEmulator();
         try (CudaBackend be = CudaBackend.open("emulated")) {
             CudnnDwConv7.Opened o = CudnnDwConv7.open(be);
             assertNull(o.conv());
