@@ -7,6 +7,13 @@ cd "$(dirname "$0")/.."
 jobs=${CONVUNEXT_BUILD_JOBS:-$(nproc 2>/dev/null || echo 2)}
 targets=()
 
+# The typed Java launch facade and the geometry constants (convunext.backend.cuda.Kernels), from the
+# kernels' extern "C" signatures and kernels/geometry.h: the Java sources need it, so no python3 is
+# an error (rewritten only when its content changes).
+command -v python3 >/dev/null 2>&1 || { echo "[kernels] python3 is needed to generate Kernels.java from kernels/*.cu"; exit 1; }
+python3 kernels/emu/gen_trampolines.py --java target/generated-sources/kernels/convunext/backend/cuda/Kernels.java \
+    kernels/geometry.h kernels/*.cu
+
 if command -v g++ >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1 && command -v make >/dev/null 2>&1; then
     # jni.h: from the JDK running Maven (JAVA_HOME), else from the javac on the PATH.
     jhome=${JAVA_HOME:-}

@@ -2,15 +2,15 @@
 // Everything here is `static inline` so that a build that links every kernel file into one
 // library (the emulator) sees no duplicate symbols.
 #pragma once
-
-#define CU_THREADS 256
+#include "geometry.h"   // CU_THREADS and the other launch constants the Java launchers read too
 
 // Loop unrolling hint for nvcc; host compilers (the emulator's g++) do without it.
 #if defined(__CUDACC__)
 #define CU_UNROLL _Pragma("unroll")
 #else
 #define CU_UNROLL
-#endif   // block size used by the reduction kernels (a power of two)
+#endif
+static_assert((CU_THREADS & (CU_THREADS - 1)) == 0, "cu_block_sum_d's tree needs a power-of-two block");
 
 // Reflect an index into [0, n): PyTorch padding_mode='reflect' (single reflection, pad < n).
 // The clamp keeps indices of tile positions that no valid output reads inside the buffer.

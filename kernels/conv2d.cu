@@ -115,7 +115,7 @@ extern "C" __global__ void conv2d_backward_weight_part_bm32(const float* x, cons
     conv_bw_body<32>(x, dy, ws, Ci, H, W, Co, OH, OW, k, s, pad, reflect, cpi, L, As, Bs);
 }
 
-#define CONV_ICB 8   // input channels per thread in the data-gradient gather
+// CONV_ICB (input channels per thread in the data-gradient gather): kernels/geometry.h.
 
 extern "C" __global__ void conv2d_backward_data(const float* dy, const float* w, float* dxp, int Ci,
                                                 int Hp, int Wp, int Co, int OH, int OW, int k,

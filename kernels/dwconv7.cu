@@ -23,9 +23,11 @@
 //     writes dw [C,49] and db [C].
 #include "common.cuh"
 
-#define DW_T 32          // output tile edge
-#define DW_R 4           // outputs per thread (rows)
+// DW_T (output tile edge), DW_R (rows per thread), DW_BLOCK_X/Y: kernels/geometry.h.
 #define DW_E (DW_T + 6)  // staged tile edge with halo
+static_assert(DW_BLOCK_X == DW_T && DW_BLOCK_Y * DW_R == DW_T && DW_BLOCK_Y == 8,
+              "a 32 x 8 block covers the 32 x 32 tile with 4 rows per thread (loops step by DW_T * 8 threads)");
+static_assert(DW_TAPS_AND_BIAS == 50, "partial layout [(c*50 + t)*S + ...]: 49 taps and the bias");
 
 // acc[o] += sum_{a,e} wf[a*7+e] * tile[ly0+o+a][lx+e] for the thread's 4 outputs.
 static __device__ inline void dw_accumulate(const float (*tile)[DW_E + 1], const float* wf, int ly0,

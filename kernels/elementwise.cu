@@ -4,7 +4,6 @@
 //   add_forward:          y[i] = a[i] + b[i]
 //   add_forward_inplace:  dst[i] += src[i]            (Backend.addInPlace)
 //   fill_forward:         t[i] = v                    (Backend.fill; zero uses a memset)
-//   copy_forward:         dst[i] = src[i]             (Backend.copy between views)
 //   bias_add_channels:    y[n,c,p] += b[c] over a flat [N,C,P] (the bias of linear when cuBLAS
 //                         computes the GEMM; i = (n*C + c)*P + p, so c = (i / P) % C)
 //   bias_backward_part:   partial[c*S + s] = sum of dy[n,c,p] over the pixels p of chunk s
@@ -30,12 +29,6 @@ extern "C" __global__ void fill_forward(float* t, float v, long long n) {
     for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n;
          i += (long long)gridDim.x * blockDim.x)
         t[i] = v;
-}
-
-extern "C" __global__ void copy_forward(const float* src, float* dst, long long n) {
-    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n;
-         i += (long long)gridDim.x * blockDim.x)
-        dst[i] = src[i];
 }
 
 extern "C" __global__ void bias_add_channels(float* y, const float* b, int C, int P, long long n) {

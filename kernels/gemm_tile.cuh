@@ -12,10 +12,12 @@
 #pragma once
 #include "common.cuh"
 
-#define GT_BN 64
-#define GT_BK 16
+// GT_BN, GT_BK, GT_BM, GT_BM_SMALL, GT_THREADS: kernels/geometry.h (the launchers read them too).
 #define GT_PAD 4
-#define GT_THREADS 256
+static_assert(GT_THREADS == 256 && GT_BN == 64 && GT_BK == 16,
+              "gt_load/gt_mainloop: thread (tid % 16, tid / 16) owns 4 columns of the 64-wide tile, 16-deep slices");
+static_assert(GT_BM == 64 && GT_BM_SMALL == 32, "gemm.cu/conv2d.cu instantiate the tile for BM 64 and 32");
+static_assert(GT_THREADS == CU_THREADS, "the GEMM and 1-D kernels share the launchers' 256-thread block");
 
 // Element (r, c) at p[r * ld + c]: row-major with leading dimension ld.
 struct GtRowMajor {

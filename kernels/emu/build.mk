@@ -28,7 +28,8 @@ RTFLAGS := -std=c++17 -fPIC $(WARN) -I$(EMU)
 ARCH    := $(shell grep -qw fma /proc/cpuinfo 2>/dev/null && grep -qw avx2 /proc/cpuinfo 2>/dev/null && echo -mfma -mavx2)
 # -ffp-contract=fast: a*b+c may become one FMA, as nvcc's default --fmad=true does on the GPU.
 REL     := -O2 -g0 $(ARCH) -ffp-contract=fast -mtls-dialect=gnu2
-ASAN    := -O1 -g $(ARCH) -ffp-contract=fast -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+# -O2 as REL: the same FMA contractions, so a replay reproduces the recorded outputs bit for bit.
+ASAN    := -O2 -g $(ARCH) -ffp-contract=fast -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
 # Relink when the set of kernel files changes (a deleted .cu leaves no newer prerequisite).
 $(shell mkdir -p $(OUT) && (echo '$(NAMES)' | cmp -s - $(OUT)/cu.list || echo '$(NAMES)' > $(OUT)/cu.list))
@@ -93,7 +94,7 @@ $(OUT)/asan/checks/%.o: $(KDIR)/checks/%.cpp $(EMU)/check.h $(EMU)/emu_runtime.h
 	@echo "[kernels] g++ (asan) checks/$*.cpp"
 	@$(CXX) $(RTFLAGS) $(ASAN) -MMD -MP -c $< -o $@
 
-$(OUT)/asan/emu_selftest: $(NAMES:%=$(OUT)/asan/%.o) $(RT:%=$(OUT)/asan/rt/%.o) $(OUT)/asan/rt/selftest_main.o \
+$(OUT)/asan/emu_selftest: $(NAMES:%=$(OUT)/asan/%.o) $(RT:%=$(OUT)/asan/rt/%.o) $(OUT)/asan/rt/selftest_main.o $(OUT)/asan/rt/replay.o \
                           $(CHECKS:$(KDIR)/checks/%.cpp=$(OUT)/asan/checks/%.o) $(OUT)/cu.list
 	@echo "[kernels] link $(notdir $@)"
 	@$(CXX) $(ASAN) -o $@ $(filter %.o,$^) -lpthread

@@ -231,6 +231,18 @@ bool dev_free(void* p) {
     return true;
 }
 
+bool dev_allocation(const void* p, std::size_t* base, std::size_t* bytes) {
+    std::uintptr_t v = (std::uintptr_t)p;
+    std::lock_guard<std::mutex> g(g_mem_mutex);
+    auto it = g_allocs.upper_bound(v);
+    if (it == g_allocs.begin()) return false;
+    --it;
+    if (v >= it->first + std::max<std::size_t>(it->second, 1)) return false;
+    *base = it->first;
+    *bytes = it->second;
+    return true;
+}
+
 bool dev_range_ok(const void* p, std::size_t bytes) {
     std::uintptr_t v = (std::uintptr_t)p;
     std::lock_guard<std::mutex> g(g_mem_mutex);

@@ -63,6 +63,23 @@ public interface Backend extends AutoCloseable {
     default void sync() {}
 
     /**
+     * Marks one run of repeated work — a training step, an inference tile, a verify step — whose
+     * device work may be captured and replayed as a whole (the CUDA backend's CUDA Graphs, when the
+     * same work repeats with the same shapes and buffers; see backend.cuda.StepGraphs); close the
+     * scope at its end. Read results (a download, a loss value) after closing it: a read inside
+     * ends the capture or replay for that run, which is then simply executed. Other backends, and
+     * nested scopes, do nothing.
+     */
+    default StepScope step(String key) { return StepScope.NONE; }
+
+    /** The end of a {@link #step} scope (no checked exception). */
+    interface StepScope extends AutoCloseable {
+        StepScope NONE = () -> {};
+
+        @Override void close();
+    }
+
+    /**
      * Device memory high-water marks since the last {@link #resetDeviceMemoryPeak}: {bytes handed
      * to tensors and workspaces (like torch.cuda.max_memory_allocated), bytes held from the driver
      * by the caching pool (like max_memory_reserved)}; null where tensors live on the Java heap.

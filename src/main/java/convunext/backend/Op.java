@@ -110,7 +110,8 @@ public enum Op {
 
     /** Backend methods that move memory, not ops of the model: no stem. */
     public static final List<String> MEMORY_METHODS = List.of("name", "describe", "empty", "zeros", "upload", "download",
-            "view", "release", "copy", "fill", "sync", "deviceMemoryPeak", "resetDeviceMemoryPeak", "eventTimer", "close");
+            "view", "release", "copy", "fill", "sync", "deviceMemoryPeak", "resetDeviceMemoryPeak", "eventTimer", "close",
+            "precision", "step");
 
     /**
      * Files every op has a line in (repo-relative): the interface, its three backends and the

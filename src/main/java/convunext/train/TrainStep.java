@@ -19,20 +19,24 @@ public final class TrainStep {
     /** Result of a step: the loss and its parts. */
     public record Result(double loss, double ce, double dice) {}
 
+    /**
+     * The loss is read after AdamW, not between forward and backward: on a device the whole step is
+     * then queued without a host round trip (and can be captured and replayed). A non-finite loss
+     * therefore also runs its backward and update (the parameters become NaN); the caller stops
+     * on it (Trainer's Diverged), and the checkpoints on disk are from before.
+     */
     public static Result run(ConvUNeXt model, AdamW opt, Tensor images, Tensor targets, double lr) {
         Backend be = model.backend();
-        model.params.zeroGrads();
         LossResult lr0;
-        try (Tape t = new Tape(be, true)) {
-            Var logits = model.forward(t, images, true);
-            lr0 = be.ceDiceLoss(logits.value, targets);
-            if (!Double.isFinite(lr0.loss())) {
-                be.release(lr0.dlogits());
-                return new Result(lr0.loss(), lr0.ce(), lr0.dice());
+        try (Backend.StepScope s = be.step("train")) {
+            model.params.zeroGrads();
+            try (Tape t = new Tape(be, true)) {
+                Var logits = model.forward(t, images, true);
+                lr0 = be.ceDiceLoss(logits.value, targets);
+                t.backward(logits, lr0.dlogits());
             }
-            t.backward(logits, lr0.dlogits());
+            opt.step(lr);
         }
-        opt.step(lr);
         return new Result(lr0.loss(), lr0.ce(), lr0.dice());
     }
 

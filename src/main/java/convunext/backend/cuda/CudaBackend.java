@@ -53,6 +53,7 @@ public final class CudaBackend implements Backend {
     private final String cublasLine;
     private final boolean fuseGelu;
     private final Precision precision;
+    private final StepGraphs graphs;
     private boolean closed;
 
     /** The GELU epilogues fused unless {@code -Dconvunext.cuda.fuseGelu=false}. */
@@ -73,18 +74,23 @@ public final class CudaBackend implements Backend {
         this.device = device;
         this.fuseGelu = fuseGelu;
         this.precision = precision;
-        this.pool = new DevicePool(device);
-        this.k = new Launcher(this, device, pool, precision);
+        CublasGemm.Probe blas = CublasGemm.open(device);
+        this.cublas = blas.gemm();
+        this.cublasLine = blas.line();
+        // cuBLAS queues its own work (not through StepGraphs): no graphs then.
+        this.graphs = new StepGraphs(device, cublas == null
+                && !"false".equalsIgnoreCase(System.getProperty("convunext.cuda.graphs", "true")));
+        this.pool = new DevicePool(device, graphs);
+        graphs.steadyPool(pool::canonicalize, pool::driverAllocations);
+        this.k = new Launcher(this, pool, graphs, precision);
         if (precision != Precision.FP32 && k.tensorCoreKernels() == 0) {
             pool.close();
+            if (cublas != null) cublas.close();
             throw new IllegalArgumentException("--precision " + precision + ": this build has no tensor-core kernels "
                     + "(no kernel named *_" + precision + " in kernels/*.cu); use --precision fp32");
         }
         this.memory = new MemoryOps(k);
         this.add = new AddOps(k);
-        CublasGemm.Probe blas = CublasGemm.open(device);
-        this.cublas = blas.gemm();
-        this.cublasLine = blas.line();
         this.gemm = new LinearOps(k, cublas);
         this.conv = new Conv2dOps(k, gemm);
         this.dwconv = new DwConv7Ops(k);
@@ -118,6 +124,14 @@ public final class CudaBackend implements Backend {
 
     @Override public Precision precision() { return precision; }
 
+    @Override public StepScope step(String key) { return graphs.step(key); }
+
+    /** Graphs captured and replayed so far, and the last reason a step could not be replayed. */
+    public String graphStats() { return graphs.stats(); }
+
+    /** {captured, replays, misses} of the step graphs. */
+    public long[] graphCounts() { return new long[]{graphs.captured(), graphs.replayed(), graphs.misses()}; }
+
     public Device device() { return device; }
 
     public DevicePool pool() { return pool; }
@@ -126,7 +140,10 @@ public final class CudaBackend implements Backend {
 
     @Override public void resetDeviceMemoryPeak() { pool.resetPeak(); }
 
-    @Override public convunext.backend.EventTimer eventTimer() { return new DeviceEventTimer(device); }
+    @Override public convunext.backend.EventTimer eventTimer() {
+        graphs.needResults("an event");
+        return new DeviceEventTimer(device);
+    }
 
     /** Kernel launches so far. */
     public long launches() { return k.launches(); }
@@ -148,7 +165,7 @@ public final class CudaBackend implements Backend {
     @Override public String describe() {
         return "CUDA kernels (kernels/*.cu) on " + device.describe() + "; " + pool + "; cuBLAS " + cublasLine
                 + "; GELU " + (fuseGelu ? "fused into the GEMM epilogues" : "composed (-Dconvunext.cuda.fuseGelu=false)")
-                + "; precision " + precision + (precision == Precision.FP32 ? "" : " (" + k.tensorCoreKernels() + " kernels in tensor-core form)");
+                + "; " + graphs.stats() + "; precision " + precision + (precision == Precision.FP32 ? "" : " (" + k.tensorCoreKernels() + " kernels in tensor-core form)");
     }
 
     // ------------------------------------------------------------------ memory
@@ -162,13 +179,13 @@ public final class CudaBackend implements Backend {
         Shapes.require(data.length == n, "upload", "data has " + data.length + " floats, shape "
                 + java.util.Arrays.toString(shape) + " needs " + n);
         Tensor t = k.empty(shape);
-        if (n > 0) device.copyHtoD(k.ptr(t), data, 0, (int) n);
+        if (n > 0) k.copyHtoD(k.ptr(t), data, 0, (int) n);
         return t;
     }
 
     @Override public float[] download(Tensor t) {
         float[] a = new float[t.size()];
-        if (a.length > 0) device.copyDtoH(a, 0, k.ptr(t), a.length);
+        if (a.length > 0) k.copyDtoH(a, 0, k.ptr(t), a.length);
         return a;
     }
 
@@ -196,13 +213,17 @@ public final class CudaBackend implements Backend {
 
     @Override public void addInPlace(Tensor dst, Tensor src) { add.addInPlace(dst, src); }
 
-    @Override public void sync() { device.synchronize(); }
+    @Override public void sync() {
+        graphs.needResults("a synchronise");
+        device.synchronize();
+    }
 
     @Override public void close() {
         if (closed) return;
         closed = true;
         try {
             device.synchronize();
+            graphs.close();
             if (cublas != null) cublas.close();
         } finally {
             pool.close();

@@ -46,9 +46,9 @@ final class ReflectPad3 implements AutoCloseable {
         Shapes.require(h >= 4 && w >= 4, op, "dxp must be [N,C,H+6,W+6] with H, W >= 4, got " + dxp.shapeString());
         Tensor dx = be.empty(n, c, h, w);
         if (dx.numel() == 0) return dx;
-        k.launch(op, new Tensor[]{dxp, dx}, "conv2d_backward_fold",
-                new int[]{Launcher.ceilDiv((long) h * w, Launcher.THREADS), n * c, 1}, Launcher.block1D(), 0,
-                new KernelArgs().ptr(k.ptr(dxp)).ptr(k.ptr(dx)).i32(h).i32(w).i32(PAD).i32(1));
+        Kernels.conv2d_backward_fold(k.at(op, new Tensor[]{dxp, dx},
+                        new int[]{Launcher.ceilDiv((long) h * w, Launcher.THREADS), n * c, 1}, Launcher.block1D(), 0))
+                .dxp(k.ptr(dxp)).dx(k.ptr(dx)).H(h).W(w).pad(PAD).reflect(1).launch();
         return dx;
     }
 

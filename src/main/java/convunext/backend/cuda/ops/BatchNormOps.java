@@ -1,7 +1,7 @@
 package convunext.backend.cuda.ops;
 
 import convunext.backend.cuda.DeviceBuffer;
-import convunext.backend.cuda.KernelArgs;
+import convunext.backend.cuda.Kernels;
 import convunext.tensor.Shapes;
 import convunext.tensor.Tensor;
 
@@ -32,17 +32,17 @@ public final class BatchNormOps {
         DeviceBuffer ws = k.workspace((long) c * s * 4);   // 2 doubles per (c, chunk)
         Tensor[] inv = {x, gamma, beta, runMean, runVar};
         try {
-            k.launch(op, inv, "batchnorm_forward_stats_part", new int[]{s, c, 1}, Launcher.block1D(), 0,
-                    new KernelArgs().ptr(k.ptr(x)).ptr(ws.address()).i32(c).i32(p).i32(ch[0]).i32(ch[1]));
-            k.launch(op, inv, "batchnorm_forward_stats", new int[]{c, 1, 1}, Launcher.block1D(), 0,
-                    new KernelArgs().ptr(ws.address()).ptr(k.ptr(mean)).ptr(k.ptr(invstd)).ptr(k.ptr(runMean))
-                            .ptr(k.ptr(runVar)).i32(s).i64((long) n * p).f32(momentum).f32(eps));
+            Kernels.batchnorm_forward_stats_part(k.at(op, inv, new int[]{s, c, 1}, Launcher.block1D(), 0))
+                    .x(k.ptr(x)).partial(ws.address()).C(c).P(p).cpi(ch[0]).L(ch[1]).launch();
+            Kernels.batchnorm_forward_stats(k.at(op, inv, new int[]{c, 1, 1}, Launcher.block1D(), 0))
+                    .partial(ws.address()).mean(k.ptr(mean)).invstd(k.ptr(invstd)).runMean(k.ptr(runMean))
+                    .runVar(k.ptr(runVar)).S(s).count((long) n * p).momentum(momentum).eps(eps).launch();
         } finally {
             k.free(ws);
         }
-        k.launch(op, inv, "batchnorm_forward_apply", applyGrid(n, c, p), Launcher.block1D(), 0,
-                new KernelArgs().ptr(k.ptr(x)).ptr(k.ptr(y)).ptr(k.ptr(gamma)).ptr(k.ptr(beta)).ptr(k.ptr(mean))
-                        .ptr(k.ptr(invstd)).i32(c).i32(p));
+        Kernels.batchnorm_forward_apply(k.at(op, inv, applyGrid(n, c, p), Launcher.block1D(), 0))
+                .x(k.ptr(x)).y(k.ptr(y)).gamma(k.ptr(gamma)).beta(k.ptr(beta)).mean(k.ptr(mean))
+                .invstd(k.ptr(invstd)).C(c).P(p).launch();
         return new Tensor[]{y, mean, invstd};
     }
 
@@ -52,10 +52,10 @@ public final class BatchNormOps {
         int n = x.dim(0), c = x.dim(1), p = x.spatial(2);
         Tensor y = k.empty(x.shape());
         if (y.numel() == 0) return y;
-        k.launch(op, new Tensor[]{x, gamma, beta, runMean, runVar}, "batchnorm_forward_eval", applyGrid(n, c, p),
-                Launcher.block1D(), 0,
-                new KernelArgs().ptr(k.ptr(x)).ptr(k.ptr(y)).ptr(k.ptr(gamma)).ptr(k.ptr(beta)).ptr(k.ptr(runMean))
-                        .ptr(k.ptr(runVar)).f32(eps).i32(c).i32(p));
+        Kernels.batchnorm_forward_eval(k.at(op, new Tensor[]{x, gamma, beta, runMean, runVar}, applyGrid(n, c, p),
+                        Launcher.block1D(), 0))
+                .x(k.ptr(x)).y(k.ptr(y)).gamma(k.ptr(gamma)).beta(k.ptr(beta)).runMean(k.ptr(runMean))
+                .runVar(k.ptr(runVar)).eps(eps).C(c).P(p).launch();
         return y;
     }
 
@@ -71,17 +71,17 @@ public final class BatchNormOps {
         DeviceBuffer ws = k.workspace((long) c * s * 4);
         Tensor[] inv = {x, dy, gamma, mean, invstd};
         try {
-            k.launch(op, inv, "batchnorm_backward_part", new int[]{s, c, 1}, Launcher.block1D(), 0,
-                    new KernelArgs().ptr(k.ptr(x)).ptr(k.ptr(dy)).ptr(k.ptr(mean)).ptr(k.ptr(invstd))
-                            .ptr(ws.address()).i32(c).i32(p).i32(ch[0]).i32(ch[1]));
-            k.launch(op, inv, "batchnorm_backward_reduce", new int[]{c, 1, 1}, Launcher.block1D(), 0,
-                    new KernelArgs().ptr(ws.address()).ptr(k.ptr(dgamma)).ptr(k.ptr(dbeta)).i32(s));
+            Kernels.batchnorm_backward_part(k.at(op, inv, new int[]{s, c, 1}, Launcher.block1D(), 0))
+                    .x(k.ptr(x)).dy(k.ptr(dy)).mean(k.ptr(mean)).invstd(k.ptr(invstd))
+                    .partial(ws.address()).C(c).P(p).cpi(ch[0]).L(ch[1]).launch();
+            Kernels.batchnorm_backward_reduce(k.at(op, inv, new int[]{c, 1, 1}, Launcher.block1D(), 0))
+                    .partial(ws.address()).dgamma(k.ptr(dgamma)).dbeta(k.ptr(dbeta)).S(s).launch();
         } finally {
             k.free(ws);
         }
-        k.launch(op, inv, "batchnorm_backward_apply", applyGrid(n, c, p), Launcher.block1D(), 0,
-                new KernelArgs().ptr(k.ptr(x)).ptr(k.ptr(dy)).ptr(k.ptr(gamma)).ptr(k.ptr(mean)).ptr(k.ptr(invstd))
-                        .ptr(k.ptr(dgamma)).ptr(k.ptr(dbeta)).ptr(k.ptr(dx)).i32(c).i32(p).i64((long) n * p));
+        Kernels.batchnorm_backward_apply(k.at(op, inv, applyGrid(n, c, p), Launcher.block1D(), 0))
+                .x(k.ptr(x)).dy(k.ptr(dy)).gamma(k.ptr(gamma)).mean(k.ptr(mean)).invstd(k.ptr(invstd))
+                .dgamma(k.ptr(dgamma)).dbeta(k.ptr(dbeta)).dx(k.ptr(dx)).C(c).P(p).count((long) n * p).launch();
         return new Tensor[]{dx, dgamma, dbeta};
     }
 }

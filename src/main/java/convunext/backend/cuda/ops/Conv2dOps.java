@@ -1,7 +1,7 @@
 package convunext.backend.cuda.ops;
 
 import convunext.backend.cuda.DeviceBuffer;
-import convunext.backend.cuda.KernelArgs;
+import convunext.backend.cuda.Kernels;
 import convunext.tensor.Shapes;
 import convunext.tensor.Tensor;
 
@@ -11,8 +11,8 @@ import convunext.tensor.Tensor;
  * goes to gemm.cu's plain GEMM instead.
  */
 public final class Conv2dOps {
-    private static final int BN = 64;
-    private static final int ICB = 8;   // CONV_ICB in conv2d.cu
+    private static final int BN = Kernels.GT_BN;
+    private static final int ICB = Kernels.CONV_ICB;
     private final Launcher k;
     private final LinearOps gemm;
 
@@ -21,9 +21,7 @@ public final class Conv2dOps {
         this.gemm = gemm;
     }
 
-    private static int bm(int m) { return m <= 32 ? 32 : 64; }
-
-    private static String variant(String kernel, int m) { return bm(m) == 32 ? kernel + "_bm32" : kernel; }
+    private static int bm(int m) { return LinearOps.bm(m); }
 
     private static int[] outSize(String op, Tensor x, Tensor w, int stride, int pad, boolean reflect) {
         Shapes.rank(op, "x", x, 4);
@@ -54,11 +52,11 @@ public final class Conv2dOps {
             return y;
         }
         int p = o[0] * o[1];
-        k.launch(op, new Tensor[]{x, w, b}, variant("conv2d_forward", co),
-                new int[]{Launcher.ceilDiv(p, BN), Launcher.ceilDiv(co, bm(co)), n}, Launcher.block1D(), 0,
-                new KernelArgs().ptr(k.ptr(x)).ptr(k.ptr(w)).ptr(k.ptrOrNull(b)).ptr(k.ptr(y))
-                        .i32(ci).i32(h).i32(wd).i32(co).i32(o[0]).i32(o[1]).i32(kk).i32(stride).i32(pad)
-                        .i32(reflect ? 1 : 0));
+        Kernels.Sink at = k.at(op, new Tensor[]{x, w, b},
+                new int[]{Launcher.ceilDiv(p, BN), Launcher.ceilDiv(co, bm(co)), n}, LinearOps.tileBlock(), 0);
+        (bm(co) == Kernels.GT_BM_SMALL ? Kernels.conv2d_forward_bm32(at) : Kernels.conv2d_forward(at))
+                .x(k.ptr(x)).w(k.ptr(w)).b(k.ptrOrNull(b)).y(k.ptr(y))
+                .Ci(ci).H(h).W(wd).Co(co).OH(o[0]).OW(o[1]).k(kk).s(stride).pad(pad).reflect(reflect ? 1 : 0).launch();
         return y;
     }
 
@@ -87,16 +85,17 @@ public final class Conv2dOps {
                             int oh, int ow, int kk, int stride, int pad, boolean reflect) {
         long kd = (long) ci * kk * kk;
         int p = oh * ow;
-        if (p == 0 || n == 0) { k.device().memsetZero(k.ptr(dw), dw.numel() * 4L); return; }
+        if (p == 0 || n == 0) { k.memsetZero(k.ptr(dw), dw.numel() * 4L); return; }
         int[] split = LinearOps.splitK(n, co, kd, p);
         int cpi = split[0], len = split[1], s = n * cpi;
         DeviceBuffer ws = k.workspace(s * co * kd);
         try {
             Tensor[] inv = {x, dy, dw};
-            k.launch(op, inv, variant("conv2d_backward_weight_part", co),
-                    new int[]{Launcher.ceilDiv(kd, BN), Launcher.ceilDiv(co, bm(co)), s}, Launcher.block1D(), 0,
-                    new KernelArgs().ptr(k.ptr(x)).ptr(k.ptr(dy)).ptr(ws.address()).i32(ci).i32(h).i32(wd).i32(co)
-                            .i32(oh).i32(ow).i32(kk).i32(stride).i32(pad).i32(reflect ? 1 : 0).i32(cpi).i32(len));
+            Kernels.Sink at = k.at(op, inv, new int[]{Launcher.ceilDiv(kd, BN), Launcher.ceilDiv(co, bm(co)), s},
+                    LinearOps.tileBlock(), 0);
+            (bm(co) == Kernels.GT_BM_SMALL ? Kernels.conv2d_backward_weight_part_bm32(at) : Kernels.conv2d_backward_weight_part(at))
+                    .x(k.ptr(x)).dy(k.ptr(dy)).ws(ws.address()).Ci(ci).H(h).W(wd).Co(co)
+                    .OH(oh).OW(ow).k(kk).s(stride).pad(pad).reflect(reflect ? 1 : 0).cpi(cpi).L(len).launch();
             gemm.reduce(op, inv, ws, dw, co * kd, s);
         } finally {
             k.free(ws);
@@ -112,15 +111,15 @@ public final class Conv2dOps {
         DeviceBuffer ws = pad > 0 ? k.workspace((long) n * ci * hp * wp) : null;
         try {
             long dst = ws != null ? ws.address() : k.ptr(dx);
-            k.launch(op, inv, "conv2d_backward_data",
-                    new int[]{Launcher.ceilDiv((long) hp * wp, Launcher.THREADS), Launcher.ceilDiv(ci, ICB), n},
-                    Launcher.block1D(), smem,
-                    new KernelArgs().ptr(k.ptr(dy)).ptr(k.ptr(w)).ptr(dst).i32(ci).i32(hp).i32(wp).i32(co)
-                            .i32(oh).i32(ow).i32(kk).i32(stride).i32(occ));
+            Kernels.conv2d_backward_data(k.at(op, inv,
+                            new int[]{Launcher.ceilDiv((long) hp * wp, Launcher.THREADS), Launcher.ceilDiv(ci, ICB), n},
+                            Launcher.block1D(), smem))
+                    .dy(k.ptr(dy)).w(k.ptr(w)).dxp(dst).Ci(ci).Hp(hp).Wp(wp).Co(co)
+                    .OH(oh).OW(ow).k(kk).s(stride).occ(occ).launch();
             if (ws != null) {
-                k.launch(op, inv, "conv2d_backward_fold",
-                        new int[]{Launcher.ceilDiv((long) h * wd, Launcher.THREADS), n * ci, 1}, Launcher.block1D(), 0,
-                        new KernelArgs().ptr(ws.address()).ptr(k.ptr(dx)).i32(h).i32(wd).i32(pad).i32(reflect ? 1 : 0));
+                Kernels.conv2d_backward_fold(k.at(op, inv,
+                                new int[]{Launcher.ceilDiv((long) h * wd, Launcher.THREADS), n * ci, 1}, Launcher.block1D(), 0))
+                        .dxp(ws.address()).dx(k.ptr(dx)).H(h).W(wd).pad(pad).reflect(reflect ? 1 : 0).launch();
             }
         } finally {
             if (ws != null) k.free(ws);

@@ -1,6 +1,6 @@
 package convunext.backend.cuda.ops;
 
-import convunext.backend.cuda.KernelArgs;
+import convunext.backend.cuda.Kernels;
 import convunext.tensor.Shapes;
 import convunext.tensor.Tensor;
 
@@ -25,8 +25,8 @@ public final class GateOps {
         int cp = check("gateIn", g, s);
         Tensor u = k.empty(s.shape());
         if (u.numel() > 0)
-            k.launch("gateIn", new Tensor[]{g, s}, "gate_forward_in", grid(cp, s.dim(0)), Launcher.block1D(), 0,
-                    new KernelArgs().ptr(k.ptr(g)).ptr(k.ptr(s)).ptr(k.ptr(u)).i32(cp));
+            Kernels.gate_forward_in(k.at("gateIn", new Tensor[]{g, s}, grid(cp, s.dim(0)), Launcher.block1D(), 0))
+                    .g(k.ptr(g)).s(k.ptr(s)).u(k.ptr(u)).CP(cp).launch();
         return u;
     }
 
@@ -35,8 +35,8 @@ public final class GateOps {
         Shapes.same("gateOut", a, s);
         Tensor out = k.empty(s.shape());
         if (out.numel() > 0)
-            k.launch("gateOut", new Tensor[]{a, s, g}, "gate_forward_out", grid(cp, s.dim(0)), Launcher.block1D(), 0,
-                    new KernelArgs().ptr(k.ptr(a)).ptr(k.ptr(s)).ptr(k.ptr(g)).ptr(k.ptr(out)).i32(cp));
+            Kernels.gate_forward_out(k.at("gateOut", new Tensor[]{a, s, g}, grid(cp, s.dim(0)), Launcher.block1D(), 0))
+                    .a(k.ptr(a)).s(k.ptr(s)).g(k.ptr(g)).out(k.ptr(out)).CP(cp).launch();
         return out;
     }
 
@@ -47,9 +47,9 @@ public final class GateOps {
         Shapes.same(op, dout, s);
         Tensor da = k.empty(s.shape()), ds = k.empty(s.shape()), dg = k.empty(g.shape());
         if (s.numel() > 0)
-            k.launch(op, new Tensor[]{a, s, g, dout}, "gate_backward_out", grid(cp, s.dim(0)), Launcher.block1D(), 0,
-                    new KernelArgs().ptr(k.ptr(a)).ptr(k.ptr(s)).ptr(k.ptr(g)).ptr(k.ptr(dout)).ptr(k.ptr(da))
-                            .ptr(k.ptr(ds)).ptr(k.ptr(dg)).i32(cp));
+            Kernels.gate_backward_out(k.at(op, new Tensor[]{a, s, g, dout}, grid(cp, s.dim(0)), Launcher.block1D(), 0))
+                    .a(k.ptr(a)).s(k.ptr(s)).g(k.ptr(g)).dout(k.ptr(dout)).da(k.ptr(da))
+                    .ds(k.ptr(ds)).dg(k.ptr(dg)).CP(cp).launch();
         return new Tensor[]{da, ds, dg};
     }
 
@@ -60,8 +60,8 @@ public final class GateOps {
         Tensor dg = k.empty(du.dim(0), threeC, du.dim(2), du.dim(3));
         int cp = du.spatial(1);
         if (du.numel() > 0)
-            k.launch(op, new Tensor[]{du}, "gate_backward_in", grid(cp, du.dim(0)), Launcher.block1D(), 0,
-                    new KernelArgs().ptr(k.ptr(du)).ptr(k.ptr(dg)).i32(cp));
+            Kernels.gate_backward_in(k.at(op, new Tensor[]{du}, grid(cp, du.dim(0)), Launcher.block1D(), 0))
+                    .du(k.ptr(du)).dg(k.ptr(dg)).CP(cp).launch();
         return dg;
     }
 }

@@ -2,7 +2,7 @@ package convunext.backend.cuda.ops;
 
 import convunext.backend.cuda.CublasGemm;
 import convunext.backend.cuda.DeviceBuffer;
-import convunext.backend.cuda.KernelArgs;
+import convunext.backend.cuda.Kernels;
 import convunext.tensor.Shapes;
 import convunext.tensor.Tensor;
 
@@ -20,7 +20,7 @@ import convunext.tensor.Tensor;
  * ({@code -Dconvunext.cuda.fuseGelu=false}).
  */
 public final class LinearOps {
-    private static final int BN = 64;
+    private static final int BN = Kernels.GT_BN;
     private final Launcher k;
     private final CublasGemm blas;
 
@@ -30,9 +30,13 @@ public final class LinearOps {
         this.blas = blas;
     }
 
-    private static int bm(int m) { return m <= 32 ? 32 : 64; }
+    /** Rows of C per block: the _bm32 kernels' GT_BM_SMALL when M fits them, else GT_BM. */
+    static int bm(int m) { return m <= Kernels.GT_BM_SMALL ? Kernels.GT_BM_SMALL : Kernels.GT_BM; }
 
-    private static String variant(String kernel, int m) { return bm(m) == 32 ? kernel + "_bm32" : kernel; }
+    /** gemm_tile.cuh's block: GT_THREADS threads. */
+    static int[] tileBlock() { return new int[]{Kernels.GT_THREADS, 1, 1}; }
+
+    private static boolean small(int m) { return bm(m) == Kernels.GT_BM_SMALL; }
 
     /** x [N,Ci,H,W]; w [Co,Ci] or, the same memory, a 1x1 conv weight [Co,Ci,1,1]. */
     private static void check(String op, Tensor x, Tensor w) { check(op, "x", x, w); }
@@ -63,15 +67,16 @@ public final class LinearOps {
             blas.forward(k.ptr(w), k.ptr(x), k.ptr(y), n, m, kk, p);
             if (b != null) {
                 long total = (long) n * m * p;
-                k.launch(op, new Tensor[]{y, b}, "bias_add_channels", Launcher.grid1D(total), Launcher.block1D(), 0,
-                        new KernelArgs().ptr(k.ptr(y)).ptr(k.ptr(b)).i32(m).i32(p).i64(total));
+                Kernels.bias_add_channels(k.at(op, new Tensor[]{y, b}, Launcher.grid1D(total), Launcher.block1D(), 0))
+                        .y(k.ptr(y)).b(k.ptr(b)).C(m).P(p).n(total).launch();
             }
             return;
         }
-        k.launch(op, new Tensor[]{x, w, b}, variant("gemm_forward", m),
-                new int[]{Launcher.ceilDiv(p, BN), Launcher.ceilDiv(m, bm(m)), n}, Launcher.block1D(), 0,
-                new KernelArgs().ptr(k.ptr(w)).ptr(k.ptr(x)).ptr(k.ptrOrNull(b)).ptr(k.ptr(y))
-                        .i32(m).i32(p).i32(kk).i64((long) kk * p).i64((long) m * p));
+        Kernels.Sink at = k.at(op, new Tensor[]{x, w, b}, new int[]{Launcher.ceilDiv(p, BN), Launcher.ceilDiv(m, bm(m)), n},
+                tileBlock(), 0);
+        (small(m) ? Kernels.gemm_forward_bm32(at) : Kernels.gemm_forward(at))
+                .A(k.ptr(w)).B(k.ptr(x)).bias(k.ptrOrNull(b)).C(k.ptr(y))
+                .M(m).N(p).K(kk).strideB((long) kk * p).strideC((long) m * p).launch();
     }
 
     /**
@@ -85,10 +90,13 @@ public final class LinearOps {
         if (b != null) Shapes.shape(op, "b", b, co);
         Tensor out = k.empty(n, co, h, wd), pre = keepPre ? k.empty(n, co, h, wd) : null;
         if ((long) n * co * p > 0)
-            k.launch(op, new Tensor[]{x, w, b}, variant("gemm_forward_gelu", co),
-                    new int[]{Launcher.ceilDiv(p, BN), Launcher.ceilDiv(co, bm(co)), n}, Launcher.block1D(), 0,
-                    new KernelArgs().ptr(k.ptr(w)).ptr(k.ptr(x)).ptr(k.ptrOrNull(b)).ptr(k.ptr(out)).ptr(k.ptrOrNull(pre))
-                            .i32(co).i32(p).i32(ci).i64((long) ci * p).i64((long) co * p));
+        {
+            Kernels.Sink at = k.at(op, new Tensor[]{x, w, b},
+                    new int[]{Launcher.ceilDiv(p, BN), Launcher.ceilDiv(co, bm(co)), n}, tileBlock(), 0);
+            (small(co) ? Kernels.gemm_forward_gelu_bm32(at) : Kernels.gemm_forward_gelu(at))
+                    .A(k.ptr(w)).B(k.ptr(x)).bias(k.ptrOrNull(b)).h(k.ptr(out)).pre(k.ptrOrNull(pre))
+                    .M(co).N(p).K(ci).strideB((long) ci * p).strideC((long) co * p).launch();
+        }
         return new Tensor[]{out, pre};
     }
 
@@ -103,11 +111,12 @@ public final class LinearOps {
         Shapes.shape(op, "dy", dy, n, co, h, wd);
         Tensor dpre = k.empty(n, ci, h, wd);
         if ((long) n * ci * p == 0) return dpre;
-        if (co == 0) { k.device().memsetZero(k.ptr(dpre), dpre.numel() * 4L); return dpre; }   // w^T . dy = 0
-        k.launch(op, new Tensor[]{w, dy, pre}, variant("gemm_backward_data_gelu", ci),
-                new int[]{Launcher.ceilDiv(p, BN), Launcher.ceilDiv(ci, bm(ci)), n}, Launcher.block1D(), 0,
-                new KernelArgs().ptr(k.ptr(w)).ptr(k.ptr(dy)).ptr(k.ptr(pre)).ptr(k.ptr(dpre))
-                        .i32(ci).i32(p).i32(co).i64((long) co * p).i64((long) ci * p));
+        if (co == 0) { k.memsetZero(k.ptr(dpre), dpre.numel() * 4L); return dpre; }   // w^T . dy = 0
+        Kernels.Sink at = k.at(op, new Tensor[]{w, dy, pre},
+                new int[]{Launcher.ceilDiv(p, BN), Launcher.ceilDiv(ci, bm(ci)), n}, tileBlock(), 0);
+        (small(ci) ? Kernels.gemm_backward_data_gelu_bm32(at) : Kernels.gemm_backward_data_gelu(at))
+                .A(k.ptr(w)).B(k.ptr(dy)).pre(k.ptr(pre)).C(k.ptr(dpre))
+                .M(ci).N(p).K(co).strideB((long) co * p).strideC((long) ci * p).launch();
         return dpre;
     }
 
@@ -142,12 +151,13 @@ public final class LinearOps {
     /** dx [N,M,P] = w^T . dy, w [K,M] (M = Ci, K = Co). */
     void backwardData(String op, Tensor dy, Tensor w, Tensor dx, int n, int m, int kk, int p) {
         if ((long) n * m * p == 0) return;
-        if (kk == 0) { k.device().memsetZero(k.ptr(dx), dx.numel() * 4L); return; }
+        if (kk == 0) { k.memsetZero(k.ptr(dx), dx.numel() * 4L); return; }
         if (blas != null) { blas.backwardData(k.ptr(w), k.ptr(dy), k.ptr(dx), n, m, kk, p); return; }
-        k.launch(op, new Tensor[]{dy, w, dx}, variant("gemm_backward_data", m),
-                new int[]{Launcher.ceilDiv(p, BN), Launcher.ceilDiv(m, bm(m)), n}, Launcher.block1D(), 0,
-                new KernelArgs().ptr(k.ptr(w)).ptr(k.ptr(dy)).ptr(k.ptr(dx))
-                        .i32(m).i32(p).i32(kk).i64((long) kk * p).i64((long) m * p));
+        Kernels.Sink at = k.at(op, new Tensor[]{dy, w, dx},
+                new int[]{Launcher.ceilDiv(p, BN), Launcher.ceilDiv(m, bm(m)), n}, tileBlock(), 0);
+        (small(m) ? Kernels.gemm_backward_data_bm32(at) : Kernels.gemm_backward_data(at))
+                .A(k.ptr(w)).B(k.ptr(dy)).C(k.ptr(dx))
+                .M(m).N(p).K(kk).strideB((long) kk * p).strideC((long) m * p).launch();
     }
 
     /** dw [M,Nc] = sum_n dy[n] (M x P) . x[n]^T (P x Nc). */
@@ -159,10 +169,11 @@ public final class LinearOps {
         DeviceBuffer ws = k.workspace((long) s * m * nc);
         try {
             Tensor[] inv = {dy, x, dw};
-            k.launch(op, inv, variant("gemm_backward_weight_part", m),
-                    new int[]{Launcher.ceilDiv(nc, BN), Launcher.ceilDiv(m, bm(m)), s}, Launcher.block1D(), 0,
-                    new KernelArgs().ptr(k.ptr(dy)).ptr(k.ptr(x)).ptr(ws.address()).i32(m).i32(nc).i32(p)
-                            .i64((long) m * p).i64((long) nc * p).i32(cpi).i32(len));
+            Kernels.Sink at = k.at(op, inv, new int[]{Launcher.ceilDiv(nc, BN), Launcher.ceilDiv(m, bm(m)), s},
+                    tileBlock(), 0);
+            (small(m) ? Kernels.gemm_backward_weight_part_bm32(at) : Kernels.gemm_backward_weight_part(at))
+                    .A(k.ptr(dy)).B(k.ptr(x)).ws(ws.address()).M(m).N(nc).K(p)
+                    .strideA((long) m * p).strideB((long) nc * p).cpi(cpi).L(len).launch();
             reduce(op, inv, ws, dw, (long) m * nc, s);
         } finally {
             k.free(ws);
@@ -170,8 +181,8 @@ public final class LinearOps {
     }
 
     void reduce(String op, Tensor[] inv, DeviceBuffer ws, Tensor out, long mn, int s) {
-        k.launch(op, inv, "gemm_backward_weight_reduce", new int[]{Launcher.ceilDiv(mn, Launcher.THREADS), 1, 1},
-                Launcher.block1D(), 0, new KernelArgs().ptr(ws.address()).ptr(k.ptr(out)).i64(mn).i32(s));
+        Kernels.gemm_backward_weight_reduce(k.at(op, inv, new int[]{Launcher.ceilDiv(mn, Launcher.THREADS), 1, 1},
+                Launcher.block1D(), 0)).ws(ws.address()).out(k.ptr(out)).MN(mn).S(s).launch();
     }
 
     /**
@@ -181,18 +192,18 @@ public final class LinearOps {
      */
     static int[] splitK(int n, int m, long nc, int p) {
         long tiles = (long) Launcher.ceilDiv(nc, BN) * Launcher.ceilDiv(m, bm(m));
-        int want = (int) Math.max(1, Math.min(Integer.MAX_VALUE, (1024 + tiles * n - 1) / (tiles * n)));
-        int cpi = Math.max(1, Math.min(want, Launcher.ceilDiv(Math.max(p, 1), 64)));
+        int want = (int) Math.max(1, Math.min(Integer.MAX_VALUE, (Kernels.CU_REDUCE_TARGET_BLOCKS + tiles * n - 1) / (tiles * n)));
+        int cpi = Math.max(1, Math.min(want, Launcher.ceilDiv(Math.max(p, 1), Kernels.CU_REDUCE_MIN_CHUNK)));
         long cap = Math.max(1, (16L << 20) / Math.max(1, (long) n * m * nc));
         cpi = (int) Math.max(1, Math.min(cpi, cap));
-        int len = (Launcher.ceilDiv(Math.max(p, 1), cpi) + 15) / 16 * 16;
+        int len = (Launcher.ceilDiv(Math.max(p, 1), cpi) + Kernels.GT_BK - 1) / Kernels.GT_BK * Kernels.GT_BK;
         cpi = Math.max(1, Launcher.ceilDiv(Math.max(p, 1), len));
         return new int[]{cpi, len};
     }
 
     void bias(String op, Tensor dy, Tensor db, int n, int c, int p) {
         if (c == 0) return;
-        if ((long) n * p == 0) { k.device().memsetZero(k.ptr(db), c * 4L); return; }
+        if ((long) n * p == 0) { k.memsetZero(k.ptr(db), c * 4L); return; }
         k.biasGrad(op, dy, db, n, c, p);
     }
 }
