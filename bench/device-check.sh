@@ -2,8 +2,10 @@
 # The one script for a borrowed GPU machine (no Java, no Maven there; see README "GPU"): unpacks the
 # jlink'd JRE, then runs, each under a time cap inside one overall budget:
 #   info           the device, the code the jar ships for it (PTX / sm_90 SASS), cuBLAS, cuDNN
-#   tests          the JUnit suite of convunext.backend.cuda on the GPU (-Dconvunext.test.device=cuda;
-#                  emulator-only tests skip themselves) through JUnit's console launcher
+#   tests          the JUnit suites of convunext.backend.cuda and convunext.backend.parity (the
+#                  every-backend op parity suite, on the cuda backend alone) on the GPU
+#                  (-Dconvunext.test.device=cuda; emulator-only tests skip themselves) through JUnit's
+#                  console launcher
 #   verify         the whole-model parity check on the golden fixtures
 #   train          a short training run
 #   bench          `bench --layers --breakdown --torch`: every op, the model, PyTorch eager (TF32 off,
@@ -112,7 +114,7 @@ TESTS_JAR=.device/convunext-tests.jar
 TESTS=("$JAVA" "${JOPTS[@]}" -Xmx16g -Dconvunext.test.device="$DEVICE"
        -cp ".device/junit-console.jar:$TESTS_JAR:$JAR" org.junit.platform.console.ConsoleLauncher execute
        --disable-banner --disable-ansi-colors --details=tree --details-theme=ascii --fail-if-no-tests
-       --select-package convunext.backend.cuda --reports-dir "$WORK/tests")
+       --select-package convunext.backend.cuda --select-package convunext.backend.parity --reports-dir "$WORK/tests")
 
 # ---------------------------------------------------------------- machine.log
 {

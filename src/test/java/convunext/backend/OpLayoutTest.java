@@ -34,7 +34,9 @@ class OpLayoutTest {
             Map.entry("CpuGemm", "the packed GEMM under CpuLinear, CpuLinearGelu and CpuConv2d"),
             Map.entry("CpuReduce", "double sums used by several ops"),
             Map.entry("RefBackend", "the float64 oracle as a Backend"),
-            Map.entry("selftest.cu", "device-layer self-test kernels, no op"));
+            Map.entry("selftest.cu", "device-layer self-test kernels, no op"),
+            Map.entry("selftest.cpp", "the emulator's own checks (kernels/checks)"),
+            Map.entry("wmma.cpp", "the emulator's tensor-core checks (kernels/checks)"));
 
     private static Path root() { return Path.of("").toAbsolutePath(); }
 
@@ -135,6 +137,7 @@ class OpLayoutTest {
         orphans.addAll(unknown("src/main/java/convunext/backend/cpu", n -> n.startsWith("Cpu") && n.endsWith(".java"), known));
         orphans.addAll(unknown("src/main/java/convunext/backend/cpu/ref", n -> n.startsWith("Ref") && n.endsWith(".java"), known));
         orphans.addAll(unknown("kernels", n -> n.endsWith(".cu"), known));
+        orphans.addAll(unknown("kernels/checks", n -> n.endsWith(".cpp"), known));
         assertEquals(List.of(), orphans, "pieces of an op that the registry (Op.java) does not list");
     }
 

@@ -2,6 +2,7 @@ package convunext.backend;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import convunext.backend.all.Backends;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import org.junit.jupiter.api.Test;

@@ -92,7 +92,7 @@ public final class Launcher {
 
     /** Device address of the first element of {@code t}. */
     public long ptr(Tensor t) {
-        if (t.backend() != backend)
+        if (t.owner() != backend)
             throw new IllegalArgumentException("tensor " + t + " belongs to another backend than " + backend.name());
         DeviceBuffer b = (DeviceBuffer) t.storage();
         return b.address() + t.offset() * 4L;
@@ -217,7 +217,7 @@ public final class Launcher {
     private long[] extents(Tensor[] involved, KernelArgs args) {
         java.util.List<Long> e = new java.util.ArrayList<>();
         for (Tensor t : involved)
-            if (t != null && t.backend() == backend) { e.add(ptr(t)); e.add(t.numel() * 4L); }
+            if (t != null && t.owner() == backend) { e.add(ptr(t)); e.add(t.numel() * 4L); }
         for (int i = 0; i < args.size(); i++) {
             Long ws = args.kind(i) == KernelArgs.Kind.PTR ? workspaceBytes.get(args.slot(i)) : null;
             if (ws != null) { e.add(args.slot(i)); e.add(ws); }

@@ -1,0 +1,151 @@
+package convunext.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * CpuGemm against a float64 triple loop, for every operand layout the backend uses, sizes that
+ * are not multiples of the register tile or the vector width, and sizes large enough to thread
+ * and to cross the K/M/N blocks. Tolerance: |c − ref| ≤ 1e-5·(Σ_p |a·b|) per element (the bound
+ * that float accumulation guarantees, relative to the magnitudes summed).
+ */
+class CpuGemmTest {
+    private static final Random RNG = new Random(7);
+
+    @Test void smallOddSizesAllLayouts() {
+        for (boolean ta : new boolean[] {false, true})
+            for (boolean tb : new boolean[] {false, true})
+                for (boolean acc : new boolean[] {false, true}) check(19, 301, 37, ta, tb, acc);
+    }
+
+    @Test void tinyAndDegenerate() {
+        check(1, 1, 1, false, false, false);
+        check(2, 5, 3, true, false, true);
+        check(7, 33, 1, false, true, false);
+        check(5, 3, 0, false, false, false);
+    }
+
+    @Test void blockedAndThreaded() {
+        check(151, 1037, 300, false, false, false);   // crosses MC, NC and KC blocks
+        check(97, 29, 3001, false, true, true);       // the dW shape: narrow N, long K
+        check(33, 701, 131, true, false, false);      // the dX shape: Wᵀ·dY
+    }
+
+    @Test void rowBias() {
+        check(19, 301, 37, false, false, false, true);
+        check(45, 77, 700, false, true, false, true);   // dot path
+    }
+
+    /**
+     * The dot path across its K blocks (K > DOT_KC, not a multiple of the vector width) and edge
+     * rows/columns, with the row sums
+     * of A (the linear bias gradient) against float64 sums; then bit-equal C and row sums at 1 and
+     * at 2 threads.
+     */
+    @Test void dotPathRowSumsAndThreadCount() {
+        int m = 61, n = 150, k = 9001;
+        float[] a = rand(m * k + 3), b = rand(k * n + 5);
+        float[][] cs = new float[2][];
+        double[][] sums = new double[2][];
+        int saved = CpuThreads.threads();
+        try {
+            for (int t = 0; t < 2; t++) {
+                CpuThreads.setThreads(t + 1);
+                cs[t] = new float[m * n];
+                sums[t] = new double[m];
+                java.util.Arrays.fill(sums[t], 0.25);
+                CpuGemm.gemm(m, n, k, a, 3, k, 1, b, 5, 1, k, cs[t], 0, n, false, sums[t]);
+            }
+        } finally {
+            CpuThreads.setThreads(saved);
+        }
+        double worst = 0, worstSum = 0;
+        for (int i = 0; i < m; i++) {
+            double rs = 0.25, rmag = 0.25;
+            for (int p = 0; p < k; p++) { rs += a[3 + i * k + p]; rmag += Math.abs(a[3 + i * k + p]); }
+            worstSum = Math.max(worstSum, Math.abs(sums[0][i] - rs) / rmag);
+            for (int j = 0; j < n; j++) {
+                double s = 0, mag = 0;
+                for (int p = 0; p < k; p++) {
+                    double t = (double) a[3 + i * k + p] * b[5 + j * k + p];
+                    s += t;
+                    mag += Math.abs(t);
+                }
+                worst = Math.max(worst, Math.abs(cs[0][i * n + j] - s) / mag);
+            }
+        }
+        assertTrue(worst <= 1e-5, "dot path rel err " + worst);
+        assertTrue(worstSum <= 1e-5, "row sums rel err " + worstSum);
+        assertTrue(java.util.Arrays.equals(cs[0], cs[1]), "dot path C differs between 1 and 2 threads");
+        assertTrue(java.util.Arrays.equals(sums[0], sums[1]), "row sums differ between 1 and 2 threads");
+        double[] packed = new double[m];   // the packed path (K below DOT_MIN_K) sums rows too
+        CpuGemm.gemm(m, n, 300, a, 3, k, 1, b, 5, 1, k, new float[m * n], 0, n, false, packed);
+        for (int i = 0; i < m; i++) {
+            double rs = 0;
+            for (int p = 0; p < 300; p++) rs += a[3 + i * k + p];
+            assertTrue(Math.abs(packed[i] - rs) <= 1e-9 * (1 + Math.abs(rs)), "packed-path row sum " + i);
+        }
+    }
+
+    /**
+     * An epilogue c ← 2c + 1 must see every element exactly once and only after all of K (twice,
+     * or on a partial sum, is off by far more than the tolerance); its column ranges must keep the
+     * documented alignment (j0 a multiple of NR; j1 one too, or N). Layouts include the one the
+     * dot-product path takes without an epilogue, K = 0, and threaded splits over N and over M.
+     */
+    @Test void epilogue() {
+        check(19, 301, 37, false, false, false, true, true);
+        check(151, 1037, 300, false, false, true, false, true);
+        check(33, 701, 531, true, false, false, true, true);
+        check(300, 63, 263, false, false, false, false, true);
+        check(45, 77, 700, false, true, false, true, true);
+        check(5, 3, 0, false, false, false, true, true);
+    }
+
+    private static void check(int m, int n, int k, boolean ta, boolean tb, boolean acc) {
+        check(m, n, k, ta, tb, acc, false);
+    }
+
+    private static void check(int m, int n, int k, boolean ta, boolean tb, boolean acc, boolean withBias) {
+        check(m, n, k, ta, tb, acc, withBias, false);
+    }
+
+    private static void check(int m, int n, int k, boolean ta, boolean tb, boolean acc, boolean withBias, boolean epi) {
+        float[] a = rand(m * k + 3), b = rand(k * n + 5), c = rand(m * n + 2), bias = rand(m + 1);
+        int aOff = 3, bOff = 5, cOff = 2;
+        int aRs = ta ? 1 : k, aCs = ta ? m : 1;
+        int bRs = tb ? 1 : n, bCs = tb ? k : 1;
+        float[] c0 = c.clone();
+        int nr = GemmKernels.BEST.nr();
+        CpuGemm.Epilogue e = !epi ? null : (i0, i1, j0, j1) -> {
+            if (j0 % nr != 0 || (j1 % nr != 0 && j1 != n))
+                throw new AssertionError("epilogue columns [" + j0 + ", " + j1 + ") not aligned to NR " + nr);
+            for (int i = i0; i < i1; i++)
+                for (int j = j0; j < j1; j++) c[cOff + i * n + j] = 2 * c[cOff + i * n + j] + 1;
+        };
+        CpuGemm.gemm(m, n, k, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff, n, acc, withBias ? bias : null, 1, e);
+        double worst = 0;
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) {
+                double s = acc ? c0[cOff + i * n + j] : withBias ? bias[1 + i] : 0, mag = Math.abs(s);
+                for (int p = 0; p < k; p++) {
+                    double t = (double) a[aOff + i * aRs + p * aCs] * b[bOff + p * bRs + j * bCs];
+                    s += t;
+                    mag += Math.abs(t);
+                }
+                if (epi) { s = 2 * s + 1; mag = 2 * mag + 1; }
+                worst = Math.max(worst, Math.abs(c[cOff + i * n + j] - s) / Math.max(mag, 1e-30));
+            }
+        assertTrue(c[0] == c0[0] && c[1] == c0[1], "wrote before the offset");
+        assertTrue(worst <= 1e-5, "gemm " + m + "x" + n + "x" + k + " ta=" + ta + " tb=" + tb + " acc=" + acc
+                + (epi ? " epilogue" : "") + ": rel err " + worst);
+    }
+
+    private static float[] rand(int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) (RNG.nextGaussian() + 0.1);
+        return x;
+    }
+}
