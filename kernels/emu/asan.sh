@@ -9,8 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 LAUNCHES=${CONVUNEXT_EMU_LAUNCHES:-target/emu/launches}
 if ! ls "$LAUNCHES"/*.launch >/dev/null 2>&1; then
-    echo "[asan] no recorded launches in $LAUNCHES: running the convunext.backend.cuda tests to record them"
-    mvn -B -q test -Dtest='convunext.backend.cuda.**.*Test' -Dsurefire.failIfNoSpecifiedTests=false \
+    echo "[asan] no recorded launches in $LAUNCHES: running the CUDA and parity tests to record them"
+    mvn -B -q test -Dtest='convunext.backend.cuda.**.*Test,convunext.backend.parity.**.*Test' -Dsurefire.failIfNoSpecifiedTests=false \
         -Dconvunext.emu.record="$PWD/$LAUNCHES"
 fi
 make -s -f kernels/emu/build.mk -j"$(nproc 2>/dev/null || echo 2)" --no-print-directory asan

@@ -74,6 +74,11 @@ public final class CudaBackend implements Backend {
      * {@code --precision bf16} never silently runs fp32.
      */
     public CudaBackend(Device device, boolean fuseGelu, Precision precision) {
+        this(device, fuseGelu, precision, !"false".equalsIgnoreCase(System.getProperty("convunext.cuda.graphs", "true")));
+    }
+
+    /** {@code graphs}: whether repeated step scopes are captured and replayed (StepGraphs); off: always eager. */
+    public CudaBackend(Device device, boolean fuseGelu, Precision precision, boolean useGraphs) {
         this.device = device;
         this.fuseGelu = fuseGelu;
         this.precision = precision;
@@ -81,8 +86,7 @@ public final class CudaBackend implements Backend {
         this.cublas = blas.gemm();
         this.cublasLine = blas.line();
         // cuBLAS queues its own work (not through StepGraphs): no graphs then.
-        this.graphs = new StepGraphs(device, cublas == null
-                && !"false".equalsIgnoreCase(System.getProperty("convunext.cuda.graphs", "true")));
+        this.graphs = new StepGraphs(device, cublas == null && useGraphs);
         this.pool = new DevicePool(device, graphs);
         graphs.steadyPool(pool::canonicalize, pool::driverAllocations);
         this.k = new Launcher(this, pool, graphs, precision);

@@ -148,7 +148,7 @@ public final class JCudaDevice implements Device {
     }
 
     /** JCuda's link errors carry pages of nested stack traces: keep the line that says why. */
-    static String shortReason(Throwable e) {
+    public static String shortReason(Throwable e) {
         String m = String.valueOf(e.getMessage());
         for (String line : m.split("\n"))
             if (line.contains("cannot open shared object file")) return e.getClass().getSimpleName() + ": " + line.trim();
@@ -180,7 +180,7 @@ public final class JCudaDevice implements Device {
      * and the default stream are shared with our kernels. Always set (a cheap thread-local
      * write): another device opened on this thread since, e.g. by a probe, may have replaced it.
      */
-    void makeCurrent(String what) {
+    public void makeCurrent(String what) {
         bind(what);
         call("cuCtxSetCurrent", () -> cuCtxSetCurrent(context));
     }
