@@ -142,6 +142,8 @@ summary() {
     grep -F '[X] ' "$WORK/tests.log" 2>/dev/null | cut -c1-200 | head -n 12
     grep -E "^(fixture|PASS|FAIL)" "$WORK/verify.log" 2>/dev/null | head -n 12
     grep -E "^done in" "$WORK/train.log" 2>/dev/null
+    # CUDA Graphs of the repeated steps (StepGraphs): captured, replayed, and why a step was not
+    grep -ho "graphs: [0-9]* captured, [0-9]* replays, [0-9]* misses[^;]*\(; [a-z].*\)\?" "$WORK/bench.log" 2>/dev/null | tail -n 1 | cut -c1-300
     [ -n "${PY:-}${SUMMARY_PY:-}" ] || return 0
     timeout -k 2 30 "${PY:-$SUMMARY_PY}" - "$WORK" <<'EOF' 2>&1 || true
 import json, os, sys

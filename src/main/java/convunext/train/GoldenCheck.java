@@ -122,16 +122,8 @@ public final class GoldenCheck {
             float eps = Float.parseFloat(meta.getOrDefault("adamw.eps", "1e-8"));
             double[] losses = new double[steps];
             try (AdamW opt = new AdamW(model.params, Float.parseFloat(betas[0]), Float.parseFloat(betas[1]), eps, wd)) {
-                for (int s = 0; s < steps; s++) {
-                    model.params.zeroGrads();
-                    try (Tape t = new Tape(be, true)) {
-                        Var logits = model.forward(t, x, true);
-                        LossResult lr = be.ceDiceLoss(logits.value, y);
-                        losses[s] = lr.loss();
-                        t.backward(logits, lr.dlogits());
-                    }
-                    opt.step(lrate);
-                }
+                // the training step itself (on a device: captured and replayed once the shapes repeat)
+                for (int s = 0; s < steps; s++) losses[s] = TrainStep.run(model, opt, x, y, lrate).loss();
             }
             float[] lf = new float[steps];
             for (int s = 0; s < steps; s++) lf[s] = (float) losses[s];

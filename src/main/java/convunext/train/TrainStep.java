@@ -56,7 +56,12 @@ public final class TrainStep {
     public static float[] inferLogits(ConvUNeXt model, Tensor images) {
         Backend be = model.backend();
         try (Tape t = new Tape(be, false)) {
-            return be.download(model.forward(t, images, false).value);
+            Tensor logits;
+            // repeated inference at one shape (predict's tiles, validation, bench) is captured and replayed
+            try (Backend.StepScope s = be.step("infer " + java.util.Arrays.toString(images.shape()))) {
+                logits = model.forward(t, images, false).value;
+            }
+            return be.download(logits);
         }
     }
 }

@@ -8,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -174,13 +173,7 @@ final class LaunchRecorder {
         for (int a = 0; a < n; a++) b.putInt(s.argRegion[a]).putLong(s.argOffset[a]);
         for (int r = 0; r < nr; r++) b.put(s.before[r]);
         for (int r = 0; r < nr; r++) b.put(afterBytes[r]);
-        Path f = dir.resolve(s.kernel + "." + i + ".launch");
-        try {
-            Path tmp = Files.createTempFile(dir, s.kernel, ".tmp");
-            Files.write(tmp, java.util.Arrays.copyOf(b.array(), b.position()));
-            Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + f, e);
-        }
+        int len = b.position();
+        convunext.io.AtomicFiles.write(dir.resolve(s.kernel + "." + i + ".launch"), out -> out.write(b.array(), 0, len));
     }
 }
