@@ -33,17 +33,76 @@ inline void chunks(int n, int c, int p, int& cpi, int& len) {
     cpi = std::max(1, (int)cdiv(std::max(p, 1), len));
 }
 
-inline int bm(int m) { return m <= 32 ? 32 : 64; }   // GemmOps.bm / Conv2dOps.bm
+/** GemmOps.bm: tile height for M rows (least padded rows, then the taller tile). */
+inline int bm(int m) {
+    int best = 128;
+    long long bestRows = -1;
+    for (int b : {128, 64, 32}) {
+        long long rows = (long long)cdiv(std::max(m, 1), b) * b;
+        if (bestRows < 0 || rows < bestRows) { best = b; bestRows = rows; }
+    }
+    return best;
+}
+
+inline int bn(int bmv) { return bmv == 32 ? 256 : 128; }   // GemmOps.bn
+
+/** GemmOps.tilesPerBlock: column tiles per block (> 1 only for K <= 128 and large grids). */
+inline int tiles_per_block(long long blocks, int tiles, int kk) {
+    if (kk > 128) return 1;
+    int tpb = (int)std::max(1LL, std::min(4LL, blocks / 2048));
+    return std::max(1, std::min(tpb, tiles));
+}
+
+/** GemmOps.grid: the grid of a forward / data-gradient launch (C [n] of m x p, K = kk) and its tpb. */
+inline Dim gemm_grid(int n, int m, int p, int kk, int& tpb) {
+    int b = bm(m), tiles = (int)cdiv(std::max(p, 1), bn(b)), rows = (int)cdiv(m, b);
+    tpb = tiles_per_block((long long)tiles * rows * n, tiles, kk);
+    return Dim(cdiv(tiles, tpb), rows, n);
+}
+
+struct WTile { int bm, bn, threads; };
+
+/** GemmOps.leastPadded: the tile of least padded area, then the larger tile. */
+inline WTile least_padded(const std::vector<WTile>& tiles, int m, long long nc) {
+    WTile best = tiles[0];
+    long long bestArea = -1;
+    for (const WTile& t : tiles) {
+        long long area = (long long)cdiv(std::max(m, 1), t.bm) * t.bm * cdiv(std::max(nc, 1LL), t.bn) * t.bn;
+        if (bestArea < 0 || area < bestArea || (area == bestArea && t.bm * t.bn > best.bm * best.bn)) {
+            best = t;
+            bestArea = area;
+        }
+    }
+    return best;
+}
+
+/** GemmOps.WEIGHT_TILES / weightTile. */
+inline WTile gemm_weight_tile(int m, long long nc) {
+    return least_padded({{128, 128, 256}, {128, 32, 128}, {32, 128, 128}, {64, 64, 128}, {32, 32, 64}}, m, nc);
+}
+
+/** GemmOps.partialStride: floats per split-K partial (dW, then db), rounded up to 4. */
+inline long long partial_stride(int m, long long nc) { return ((long long)m * nc + m + 3) / 4 * 4; }
 
 /** GemmOps.splitK: {chunks per image, chunk length} of a weight gradient's pixel axis. */
-inline void split_k(int n, int m, long long nc, int p, int& cpi, int& len) {
-    long long tiles = (long long)cdiv(nc, 64) * cdiv(m, bm(m));
-    long long want = std::max(1LL, (1024 + tiles * n - 1) / (tiles * n));
-    cpi = (int)std::max(1LL, std::min(want, (long long)cdiv(std::max(p, 1), 64)));
-    long long cap = std::max(1LL, (16LL << 20) / std::max(1LL, (long long)n * m * nc));
+inline void split_k(int n, int m, long long nc, int p, WTile t, int& cpi, int& len) {
+    long long tiles = (long long)cdiv(std::max(nc, 1LL), t.bn) * cdiv(std::max(m, 1), t.bm);
+    long long wantBlocks = 1024LL * 256 / t.threads;
+    long long want = std::max(1LL, (wantBlocks + tiles * n - 1) / (tiles * n));
+    cpi = (int)std::max(1LL, std::min(want, (long long)cdiv(std::max(p, 1), 128)));
+    long long cap = std::max(1LL, (16LL << 20) / std::max(1LL, (long long)n * partial_stride(m, nc)));
     cpi = (int)std::max(1LL, std::min((long long)cpi, cap));
     len = ((int)cdiv(std::max(p, 1), cpi) + 15) / 16 * 16;
     cpi = std::max(1, (int)cdiv(std::max(p, 1), len));
+}
+
+/** Launcher.fastDiv: n / d == (n * m) >> s for 0 <= n < 2^31. */
+inline void fast_div(int d, unsigned& m, int& s) {
+    int l = 0;
+    while ((1LL << l) < d) l++;
+    unsigned __int128 num = (unsigned __int128)1 << (31 + l);
+    m = (unsigned)((num + d - 1) / d);
+    s = 31 + l;
 }
 
 inline std::vector<float> uniform(std::size_t n, float lo, float hi, std::uint64_t seed) {

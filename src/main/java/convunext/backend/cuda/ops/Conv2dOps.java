@@ -6,13 +6,18 @@ import convunext.tensor.Shapes;
 import convunext.tensor.Tensor;
 
 /**
- * Launches conv2d.cu (implicit-GEMM forward and weight gradient, gather data gradient plus the
- * padding adjoint). A 1x1, stride-1, unpadded convolution is exactly a Linear over channels and
- * goes to gemm.cu's plain GEMM instead.
+ * Launches conv2d.cu (implicit-GEMM forward and weight gradient with the bias gradient, gather
+ * data gradient plus the padding adjoint). The model's two shapes (the 7x7 reflect stem, the 2x2
+ * stride-2 downsampling) run kernels with the shape fixed at compile time ({@link #shape}). A
+ * 1x1, stride-1, unpadded convolution is exactly a Linear over channels and goes to gemm.cu's
+ * plain GEMM instead.
  */
 public final class Conv2dOps {
-    private static final int BN = 64;
     private static final int ICB = 8;   // CONV_ICB in conv2d.cu
+    /** Weight-gradient tiles {BM, BN, threads} per shape (conv2d.cu's ..._part_SHAPE_BMxBN). */
+    private static final int[][] STEM_TILES = {{32, 32, 64}};
+    private static final int[][] DOWN_TILES = {{128, 128, 256}, {64, 64, 128}};
+    private static final int[][] ANY_TILES = {{64, 64, 128}};
     private final Launcher k;
     private final GemmOps gemm;
 
@@ -21,9 +26,27 @@ public final class Conv2dOps {
         this.gemm = gemm;
     }
 
-    private static int bm(int m) { return m <= 32 ? 32 : 64; }
+    /**
+     * The kernel shape suffix: the model's two convolutions have kernels with the shape fixed at
+     * compile time (k7s1p3r: the 7x7 reflect stem; k2s2p0: the 2x2 stride-2 downsampling), every
+     * other shape runs the runtime-shape kernels ("any").
+     */
+    static String shape(int kk, int stride, int pad, boolean reflect) {
+        if (kk == 7 && stride == 1 && pad == 3 && reflect) return "k7s1p3r";
+        if (kk == 2 && stride == 2 && pad == 0) return "k2s2p0";
+        return "any";
+    }
 
-    private static String variant(String kernel, int m) { return bm(m) == 32 ? kernel + "_bm32" : kernel; }
+    private static int[][] weightTiles(String shape) {
+        return switch (shape) {
+            case "k7s1p3r" -> STEM_TILES;
+            case "k2s2p0" -> DOWN_TILES;
+            default -> ANY_TILES;
+        };
+    }
+
+    /** Forward tile height: 32 (32x256 tile) for Co <= 32 on the model's shapes, else 64 (64x128). */
+    static int forwardBm(String shape, int co) { return !shape.equals("any") && co <= 32 ? 32 : 64; }
 
     private static int[] outSize(String op, Tensor x, Tensor w, int stride, int pad, boolean reflect) {
         Shapes.rank(op, "x", x, 4);
@@ -54,11 +77,16 @@ public final class Conv2dOps {
             return y;
         }
         int p = o[0] * o[1];
-        k.launch(op, new Tensor[]{x, w, b}, variant("conv2d_forward", co),
-                new int[]{Launcher.ceilDiv(p, BN), Launcher.ceilDiv(co, bm(co)), n}, Launcher.block1D(), 0,
+        String shape = shape(kk, stride, pad, reflect);
+        int bm = forwardBm(shape, co), bn = GemmOps.bn(bm);
+        int tiles = Launcher.ceilDiv(p, bn), rows = Launcher.ceilDiv(co, bm);
+        int tpb = GemmOps.tilesPerBlock((long) tiles * rows * n, tiles, ci * kk * kk);
+        int[] ow = Launcher.fastDiv(o[1]);
+        k.launch(op, new Tensor[]{x, w, b}, "conv2d_forward_" + shape + "_bm" + bm,
+                new int[]{Launcher.ceilDiv(tiles, tpb), rows, n}, Launcher.block1D(), 0,
                 new KernelArgs().ptr(k.ptr(x)).ptr(k.ptr(w)).ptr(k.ptrOrNull(b)).ptr(k.ptr(y))
-                        .i32(ci).i32(h).i32(wd).i32(co).i32(o[0]).i32(o[1]).i32(kk).i32(stride).i32(pad)
-                        .i32(reflect ? 1 : 0));
+                        .i32(ci).i32(h).i32(wd).i32(co).i32(o[0]).i32(o[1]).i32(ow[0]).i32(ow[1]).i32(kk).i32(stride)
+                        .i32(pad).i32(reflect ? 1 : 0).i32(tpb));
         return y;
     }
 
@@ -72,32 +100,41 @@ public final class Conv2dOps {
         Tensor dx = needDx ? k.empty(n, ci, h, wd) : null;
         Tensor dw = k.empty(co, ci, kk, kk);
         Tensor db = hasBias ? k.empty(co) : null;
-        if (db != null) gemm.bias(op, dy, db, n, co, p);
         if (isPointwise(w, stride, pad)) {
             if (dx != null) gemm.backwardData(op, dy, w, dx, n, ci, co, p);
-            gemm.backwardWeight(op, dy, x, dw, n, co, ci, p);
+            gemm.backwardWeight(op, dy, x, dw, db, n, co, ci, p);
             return new Tensor[]{dx, dw, db};
         }
-        weightGrad(op, x, dy, dw, n, ci, h, wd, co, o[0], o[1], kk, stride, pad, reflect);
+        weightGrad(op, x, dy, dw, db, n, ci, h, wd, co, o[0], o[1], kk, stride, pad, reflect);
         if (dx != null) dataGrad(op, dy, w, dx, n, ci, h, wd, co, o[0], o[1], kk, stride, pad, reflect);
         return new Tensor[]{dx, dw, db};
     }
 
-    private void weightGrad(String op, Tensor x, Tensor dy, Tensor dw, int n, int ci, int h, int wd, int co,
+    /** dw (and db, when non-null, = the row sums of dy) from one split-K pass and gemm.cu's reduce. */
+    private void weightGrad(String op, Tensor x, Tensor dy, Tensor dw, Tensor db, int n, int ci, int h, int wd, int co,
                             int oh, int ow, int kk, int stride, int pad, boolean reflect) {
         long kd = (long) ci * kk * kk;
         int p = oh * ow;
-        if (p == 0 || n == 0) { k.device().memsetZero(k.ptr(dw), dw.numel() * 4L); return; }
-        int[] split = GemmOps.splitK(n, co, kd, p);
+        if (p == 0 || n == 0) {
+            k.device().memsetZero(k.ptr(dw), dw.numel() * 4L);
+            if (db != null) k.device().memsetZero(k.ptr(db), db.numel() * 4L);
+            return;
+        }
+        String shape = shape(kk, stride, pad, reflect);
+        int[] t = GemmOps.leastPadded(weightTiles(shape), co, kd);
+        int[] split = GemmOps.splitK(n, co, kd, p, t);
         int cpi = split[0], len = split[1], s = n * cpi;
-        DeviceBuffer ws = k.workspace(s * co * kd);
+        long ss = GemmOps.partialStride(co, kd);
+        int[] owd = Launcher.fastDiv(ow);
+        DeviceBuffer ws = k.workspace(s * ss);
         try {
             Tensor[] inv = {x, dy, dw};
-            k.launch(op, inv, variant("conv2d_backward_weight_part", co),
-                    new int[]{Launcher.ceilDiv(kd, BN), Launcher.ceilDiv(co, bm(co)), s}, Launcher.block1D(), 0,
+            k.launch(op, inv, "conv2d_backward_weight_part_" + shape + "_" + t[0] + "x" + t[1],
+                    new int[]{Launcher.ceilDiv(kd, t[1]), Launcher.ceilDiv(co, t[0]), s}, new int[]{t[2], 1, 1}, 0,
                     new KernelArgs().ptr(k.ptr(x)).ptr(k.ptr(dy)).ptr(ws.address()).i32(ci).i32(h).i32(wd).i32(co)
-                            .i32(oh).i32(ow).i32(kk).i32(stride).i32(pad).i32(reflect ? 1 : 0).i32(cpi).i32(len));
-            gemm.reduce(op, inv, ws, dw, co * kd, s);
+                            .i32(oh).i32(ow).i32(owd[0]).i32(owd[1]).i32(kk).i32(stride).i32(pad).i32(reflect ? 1 : 0)
+                            .i32(cpi).i32(len).i64(ss).i32(db != null ? 1 : 0));
+            gemm.reduce(op, inv, ws, s, ss, dw, db, co * kd, co, false);
         } finally {
             k.free(ws);
         }
@@ -112,7 +149,7 @@ public final class Conv2dOps {
         DeviceBuffer ws = pad > 0 ? k.workspace((long) n * ci * hp * wp) : null;
         try {
             long dst = ws != null ? ws.address() : k.ptr(dx);
-            k.launch(op, inv, "conv2d_backward_data",
+            k.launch(op, inv, kk == 2 && stride == 2 ? "conv2d_backward_data_k2s2" : "conv2d_backward_data",
                     new int[]{Launcher.ceilDiv((long) hp * wp, Launcher.THREADS), Launcher.ceilDiv(ci, ICB), n},
                     Launcher.block1D(), smem,
                     new KernelArgs().ptr(k.ptr(dy)).ptr(k.ptr(w)).ptr(dst).i32(ci).i32(hp).i32(wp).i32(co)

@@ -8,8 +8,11 @@ import convunext.tensor.Tensor;
 
 /**
  * Launches gemm.cu: Linear over the channel axis (and 1x1 stride-1 unpadded convolutions, the
- * same GEMM): y[n] = W . x[n] + b per image, dx[n] = W^T . dy[n], dW = sum_n dy[n] . x[n]^T
- * (split over pixel chunks, then a fixed-order reduction), db = sum dy. When the backend has
+ * same GEMM): y[n] = W . x[n] + b per image, dx[n] = W^T . dy[n], dW = sum_n dy[n] . x[n]^T and
+ * db = sum dy (one split over pixel chunks for both, then one fixed-order reduction). Tiles:
+ * {@link #bm} picks the forward / data tile (128x128, 64x128, 32x256) by M, {@link #weightTile}
+ * the weight tile by (M, N); {@link #grid} lets a block run several column tiles when K is
+ * short. When the backend has
  * cuBLAS ({@link CublasGemm}, a GPU with CUDA 12's libcublas), the three products run there
  * instead and the bias is added by elementwise.cu's bias_add_channels; db stays ours.
  *
@@ -20,9 +23,23 @@ import convunext.tensor.Tensor;
  * ({@code -Dconvunext.cuda.fuseGelu=false}).
  */
 public final class GemmOps {
-    private static final int BN = 64;
+    /** Forward / data-gradient tile heights (gemm.cu's bm128, bm64, bm32). */
+    private static final int[] BMS = {128, 64, 32};
+    /** Weight-gradient tiles {BM, BN, threads} (gemm.cu's gemm_backward_weight_part_BMxBN). */
+    static final int[][] WEIGHT_TILES = {{128, 128, 256}, {128, 32, 128}, {32, 128, 128}, {64, 64, 128}, {32, 32, 64}};
+    /** A block runs several column tiles only when K is at most this (see gt_run_tiles). */
+    static final int SHORT_K = 128;
+    /** Blocks per column tile taken before a block runs several (GPU fill); tests lower it. */
+    static volatile int multiTileBlocks = 2048;
     private final Launcher k;
     private final CublasGemm blas;
+
+    /** For tests: the grid size from which blocks run several column tiles; returns the previous one. */
+    public static int setMultiTileBlocks(int blocks) {
+        int old = multiTileBlocks;
+        multiTileBlocks = Math.max(1, blocks);
+        return old;
+    }
 
     /** {@code blas}: cuBLAS for the products, or null for gemm.cu only. */
     public GemmOps(Launcher k, CublasGemm blas) {
@@ -30,9 +47,55 @@ public final class GemmOps {
         this.blas = blas;
     }
 
-    private static int bm(int m) { return m <= 32 ? 32 : 64; }
+    /** Tile height for M rows: the least padded rows, then the taller tile. */
+    static int bm(int m) {
+        int best = BMS[0];
+        long bestRows = Long.MAX_VALUE;
+        for (int b : BMS) {
+            long rows = (long) Launcher.ceilDiv(Math.max(m, 1), b) * b;
+            if (rows < bestRows) { best = b; bestRows = rows; }
+        }
+        return best;
+    }
 
-    private static String variant(String kernel, int m) { return bm(m) == 32 ? kernel + "_bm32" : kernel; }
+    /** Tile width that goes with a tile height (BM x BN = 128x128, 64x128, 32x256). */
+    static int bn(int bm) { return bm == 32 ? 256 : 128; }
+
+    /** The kernel of a forward / data-gradient family for M rows. */
+    static String variant(String kernel, int m) { return kernel + "_bm" + bm(m); }
+
+    /**
+     * Column tiles per block: 1 unless K is short ({@link #SHORT_K}) and the grid is large, then
+     * up to 4 while at least 2048 blocks remain (the device keeps every SM busy).
+     */
+    static int tilesPerBlock(long blocks, int tiles, int kk) {
+        if (kk > SHORT_K) return 1;
+        int tpb = (int) Math.max(1, Math.min(4, blocks / multiTileBlocks));
+        return Math.max(1, Math.min(tpb, tiles));
+    }
+
+    /** {grid, tpb} of a forward / data-gradient launch: C [n images] of m x p over K = kk. */
+    static int[][] grid(int n, int m, int p, int kk) {
+        int b = bm(m), tiles = Launcher.ceilDiv(Math.max(p, 1), bn(b)), rows = Launcher.ceilDiv(m, b);
+        int tpb = tilesPerBlock((long) tiles * rows * n, tiles, kk);
+        return new int[][]{{Launcher.ceilDiv(tiles, tpb), rows, n}, {tpb}};
+    }
+
+    /** The weight-gradient tile {BM, BN, threads} for dW [m, nc]: least padded area, then the larger tile. */
+    static int[] weightTile(int m, long nc) { return leastPadded(WEIGHT_TILES, m, nc); }
+
+    static int[] leastPadded(int[][] tiles, int m, long nc) {
+        int[] best = tiles[0];
+        long bestArea = Long.MAX_VALUE;
+        for (int[] t : tiles) {
+            long area = (long) Launcher.ceilDiv(Math.max(m, 1), t[0]) * t[0] * Launcher.ceilDiv(Math.max(nc, 1), t[1]) * t[1];
+            if (area < bestArea || (area == bestArea && t[0] * t[1] > best[0] * best[1])) { best = t; bestArea = area; }
+        }
+        return best;
+    }
+
+    /** Floats per split-K partial: dW [m, nc] then db [m], rounded up to 4 (16-byte aligned partials). */
+    static long partialStride(int m, long nc) { return ((long) m * nc + m + 3) / 4 * 4; }
 
     /** x [N,Ci,H,W]; w [Co,Ci] or, the same memory, a 1x1 conv weight [Co,Ci,1,1]. */
     private static void check(String op, Tensor x, Tensor w) { check(op, "x", x, w); }
@@ -68,10 +131,10 @@ public final class GemmOps {
             }
             return;
         }
-        k.launch(op, new Tensor[]{x, w, b}, variant("gemm_forward", m),
-                new int[]{Launcher.ceilDiv(p, BN), Launcher.ceilDiv(m, bm(m)), n}, Launcher.block1D(), 0,
+        int[][] g = grid(n, m, p, kk);
+        k.launch(op, new Tensor[]{x, w, b}, variant("gemm_forward", m), g[0], Launcher.block1D(), 0,
                 new KernelArgs().ptr(k.ptr(w)).ptr(k.ptr(x)).ptr(k.ptrOrNull(b)).ptr(k.ptr(y))
-                        .i32(m).i32(p).i32(kk).i64((long) kk * p).i64((long) m * p));
+                        .i32(m).i32(p).i32(kk).i64((long) kk * p).i64((long) m * p).i32(g[1][0]));
     }
 
     /**
@@ -84,11 +147,12 @@ public final class GemmOps {
         int n = x.dim(0), ci = x.dim(1), h = x.dim(2), wd = x.dim(3), co = w.dim(0), p = h * wd;
         if (b != null) Shapes.shape(op, "b", b, co);
         Tensor out = k.empty(n, co, h, wd), pre = keepPre ? k.empty(n, co, h, wd) : null;
-        if ((long) n * co * p > 0)
-            k.launch(op, new Tensor[]{x, w, b}, variant("gemm_forward_gelu", co),
-                    new int[]{Launcher.ceilDiv(p, BN), Launcher.ceilDiv(co, bm(co)), n}, Launcher.block1D(), 0,
+        if ((long) n * co * p > 0) {
+            int[][] g = grid(n, co, p, ci);
+            k.launch(op, new Tensor[]{x, w, b}, variant("gemm_forward_gelu", co), g[0], Launcher.block1D(), 0,
                     new KernelArgs().ptr(k.ptr(w)).ptr(k.ptr(x)).ptr(k.ptrOrNull(b)).ptr(k.ptr(out)).ptr(k.ptrOrNull(pre))
-                            .i32(co).i32(p).i32(ci).i64((long) ci * p).i64((long) co * p));
+                            .i32(co).i32(p).i32(ci).i64((long) ci * p).i64((long) co * p).i32(g[1][0]));
+        }
         return new Tensor[]{out, pre};
     }
 
@@ -104,10 +168,10 @@ public final class GemmOps {
         Tensor dpre = k.empty(n, ci, h, wd);
         if ((long) n * ci * p == 0) return dpre;
         if (co == 0) { k.device().memsetZero(k.ptr(dpre), dpre.numel() * 4L); return dpre; }   // w^T . dy = 0
-        k.launch(op, new Tensor[]{w, dy, pre}, variant("gemm_backward_data_gelu", ci),
-                new int[]{Launcher.ceilDiv(p, BN), Launcher.ceilDiv(ci, bm(ci)), n}, Launcher.block1D(), 0,
+        int[][] g = grid(n, ci, p, co);
+        k.launch(op, new Tensor[]{w, dy, pre}, variant("gemm_backward_data_gelu", ci), g[0], Launcher.block1D(), 0,
                 new KernelArgs().ptr(k.ptr(w)).ptr(k.ptr(dy)).ptr(k.ptr(pre)).ptr(k.ptr(dpre))
-                        .i32(ci).i32(p).i32(co).i64((long) co * p).i64((long) ci * p));
+                        .i32(ci).i32(p).i32(co).i64((long) co * p).i64((long) ci * p).i32(g[1][0]));
         return dpre;
     }
 
@@ -119,12 +183,8 @@ public final class GemmOps {
         Tensor dx = needDx ? k.empty(n, ci, h, wd) : null;
         if (dx != null) backwardData(op, dy, w, dx, n, ci, co, h * wd);
         Tensor dw = k.empty(w.shape());   // [Co,Ci] or a 1x1 conv weight [Co,Ci,1,1]
-        backwardWeight(op, dy, x, dw, n, co, ci, h * wd);
-        Tensor db = null;
-        if (hasBias) {
-            db = k.empty(co);
-            bias(op, dy, db, n, co, h * wd);
-        }
+        Tensor db = hasBias ? k.empty(co) : null;
+        backwardWeight(op, dy, x, dw, db, n, co, ci, h * wd);
         return new Tensor[]{dx, dw, db};
     }
 
@@ -144,46 +204,71 @@ public final class GemmOps {
         if ((long) n * m * p == 0) return;
         if (kk == 0) { k.device().memsetZero(k.ptr(dx), dx.numel() * 4L); return; }
         if (blas != null) { blas.backwardData(k.ptr(w), k.ptr(dy), k.ptr(dx), n, m, kk, p); return; }
-        k.launch(op, new Tensor[]{dy, w, dx}, variant("gemm_backward_data", m),
-                new int[]{Launcher.ceilDiv(p, BN), Launcher.ceilDiv(m, bm(m)), n}, Launcher.block1D(), 0,
+        int[][] g = grid(n, m, p, kk);
+        k.launch(op, new Tensor[]{dy, w, dx}, variant("gemm_backward_data", m), g[0], Launcher.block1D(), 0,
                 new KernelArgs().ptr(k.ptr(w)).ptr(k.ptr(dy)).ptr(k.ptr(dx))
-                        .i32(m).i32(p).i32(kk).i64((long) kk * p).i64((long) m * p));
+                        .i32(m).i32(p).i32(kk).i64((long) kk * p).i64((long) m * p).i32(g[1][0]));
     }
 
-    /** dw [M,Nc] = sum_n dy[n] (M x P) . x[n]^T (P x Nc). */
-    void backwardWeight(String op, Tensor dy, Tensor x, Tensor dw, int n, int m, int nc, int p) {
-        if ((long) m * nc == 0) return;
-        if (blas != null) { blas.backwardWeight(k.ptr(dy), k.ptr(x), k.ptr(dw), n, m, nc, p); return; }
-        int[] split = splitK(n, m, nc, p);
+    /**
+     * dw [M,Nc] = sum_n dy[n] (M x P) . x[n]^T (P x Nc) and, when db is non-null, db [M] = the
+     * row sums of dy, from one split-K pass (gemm_backward_weight_part_*) and one deterministic
+     * reduce that writes both.
+     */
+    void backwardWeight(String op, Tensor dy, Tensor x, Tensor dw, Tensor db, int n, int m, int nc, int p) {
+        if (blas != null) {
+            if ((long) m * nc > 0) blas.backwardWeight(k.ptr(dy), k.ptr(x), k.ptr(dw), n, m, nc, p);
+            if (db != null) bias(op, dy, db, n, m, p);
+            return;
+        }
+        if (m == 0) return;
+        if ((long) n * p == 0) {   // an empty sum
+            if (nc > 0) k.device().memsetZero(k.ptr(dw), (long) m * nc * 4L);
+            if (db != null) k.device().memsetZero(k.ptr(db), m * 4L);
+            return;
+        }
+        int[] t = weightTile(m, nc);
+        int[] split = splitK(n, m, nc, p, t);
         int cpi = split[0], len = split[1], s = n * cpi;
-        DeviceBuffer ws = k.workspace((long) s * m * nc);
+        long ss = partialStride(m, nc);
+        DeviceBuffer ws = k.workspace(s * ss);
         try {
             Tensor[] inv = {dy, x, dw};
-            k.launch(op, inv, variant("gemm_backward_weight_part", m),
-                    new int[]{Launcher.ceilDiv(nc, BN), Launcher.ceilDiv(m, bm(m)), s}, Launcher.block1D(), 0,
+            k.launch(op, inv, "gemm_backward_weight_part_" + t[0] + "x" + t[1],
+                    new int[]{Launcher.ceilDiv(Math.max(nc, 1), t[1]), Launcher.ceilDiv(m, t[0]), s}, new int[]{t[2], 1, 1}, 0,
                     new KernelArgs().ptr(k.ptr(dy)).ptr(k.ptr(x)).ptr(ws.address()).i32(m).i32(nc).i32(p)
-                            .i64((long) m * p).i64((long) nc * p).i32(cpi).i32(len));
-            reduce(op, inv, ws, dw, (long) m * nc, s);
+                            .i64((long) m * p).i64((long) nc * p).i32(cpi).i32(len).i64(ss).i32(db != null ? 1 : 0));
+            reduce(op, inv, ws, s, ss, dw, db, (long) m * nc, m, false);
         } finally {
             k.free(ws);
         }
     }
 
-    void reduce(String op, Tensor[] inv, DeviceBuffer ws, Tensor out, long mn, int s) {
-        k.launch(op, inv, "gemm_backward_weight_reduce", new int[]{Launcher.ceilDiv(mn, Launcher.THREADS), 1, 1},
-                Launcher.block1D(), 0, new KernelArgs().ptr(ws.address()).ptr(k.ptr(out)).i64(mn).i32(s));
+    /**
+     * gemm_backward_weight_reduce: dw [mn] and, when db is non-null, db [m] from the s partials
+     * of ss floats in ws (fixed order); {@code accumulate}: add to their contents instead.
+     */
+    void reduce(String op, Tensor[] inv, DeviceBuffer ws, int s, long ss, Tensor dw, Tensor db, long mn, int m,
+                boolean accumulate) {
+        long e = mn + (db != null ? m : 0);
+        if (e == 0) return;
+        k.launch(op, inv, "gemm_backward_weight_reduce", new int[]{Launcher.ceilDiv(e, 32), 1, 1}, Launcher.block1D(), 0,
+                new KernelArgs().ptr(ws.address()).ptr(k.ptr(dw)).ptr(k.ptrOrNull(db)).i64(mn).i64(e).i32(s).i64(ss)
+                        .i32(accumulate ? 1 : 0));
     }
 
     /**
-     * Split of the long K (pixels) of a weight gradient: {chunks per image, chunk length}. Aims at
-     * about 1024 blocks, chunks of at least 64 pixels (a multiple of the 16-deep K slice) and a
-     * workspace of at most 16 M floats.
+     * Split of the long K (pixels) of a weight gradient with tile t = {BM, BN, threads}:
+     * {chunks per image, chunk length}. Aims at about 1024 256-thread blocks' worth of threads,
+     * chunks of at least 128 pixels (a multiple of the 16-deep K slice) and a workspace of at
+     * most 16 M floats.
      */
-    static int[] splitK(int n, int m, long nc, int p) {
-        long tiles = (long) Launcher.ceilDiv(nc, BN) * Launcher.ceilDiv(m, bm(m));
-        int want = (int) Math.max(1, Math.min(Integer.MAX_VALUE, (1024 + tiles * n - 1) / (tiles * n)));
-        int cpi = Math.max(1, Math.min(want, Launcher.ceilDiv(Math.max(p, 1), 64)));
-        long cap = Math.max(1, (16L << 20) / Math.max(1, (long) n * m * nc));
+    static int[] splitK(int n, int m, long nc, int p, int[] t) {
+        long tiles = (long) Launcher.ceilDiv(Math.max(nc, 1), t[1]) * Launcher.ceilDiv(Math.max(m, 1), t[0]);
+        long wantBlocks = 1024L * 256 / t[2];
+        int want = (int) Math.max(1, Math.min(Integer.MAX_VALUE, (wantBlocks + tiles * n - 1) / (tiles * n)));
+        int cpi = Math.max(1, Math.min(want, Launcher.ceilDiv(Math.max(p, 1), 128)));
+        long cap = Math.max(1, (16L << 20) / Math.max(1, (long) n * partialStride(m, nc)));
         cpi = (int) Math.max(1, Math.min(cpi, cap));
         int len = (Launcher.ceilDiv(Math.max(p, 1), cpi) + 15) / 16 * 16;
         cpi = Math.max(1, Launcher.ceilDiv(Math.max(p, 1), len));

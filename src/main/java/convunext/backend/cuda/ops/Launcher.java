@@ -75,6 +75,21 @@ public final class Launcher {
         return (int) r;
     }
 
+    /**
+     * {m, s} with n / d == (n * (m as unsigned)) >>> s for every 0 <= n < 2^31 (kernels' CuFastDiv,
+     * gemm_tile.cuh): l = ceil(log2 d), m = ceil(2^(31+l) / d), s = 31 + l (Granlund and
+     * Montgomery, PLDI 1994, theorem 4.2 with N = 31).
+     */
+    public static int[] fastDiv(int d) {
+        if (d < 1) throw new IllegalArgumentException("divisor " + d);
+        int l = 32 - Integer.numberOfLeadingZeros(d - 1);   // ceil(log2 d)
+        java.math.BigInteger num = java.math.BigInteger.ONE.shiftLeft(31 + l);
+        java.math.BigInteger[] qr = num.divideAndRemainder(java.math.BigInteger.valueOf(d));
+        long m = qr[0].longValueExact() + (qr[1].signum() != 0 ? 1 : 0);
+        if (m >= 1L << 32) throw new IllegalStateException("fastDiv multiplier overflow for " + d);
+        return new int[]{(int) m, 31 + l};
+    }
+
     /** 1-D grid for a grid-stride loop over n elements. */
     public static int[] grid1D(long n) { return new int[]{Math.max(1, Math.min(ceilDiv(n, THREADS), 8192)), 1, 1}; }
 
