@@ -26,7 +26,7 @@
 // Launch (gemm_tile.cuh has the tile): 256 threads; grid (ceil(ceil(N/BN)/tpb), ceil(M/BM), batch)
 //   for forward / data kernels, each block doing tpb consecutive column tiles (tpb > 1 only when
 //   K <= 128, see gt_run_tiles); tiles BM x BN = 128x128 (8x8 per thread), 64x128 (4x8) or
-//   32x256 (4x8), chosen by M (GemmOps.tile: least padding, then the larger tile).
+//   32x256 (4x8), chosen by M (LinearOps.tile: least padding, then the larger tile).
 //   weight_part: THREADS = BM*BN/(TM*TN) threads (64..256); grid (ceil(N/BN), ceil(M/BM), batch*cpi);
 //   tiles 128x128, 128x32, 32x128, 64x64, 32x32 chosen by (M, N) the same way.
 //   reduce: 256 threads (8 warps x 32 outputs), grid ceil(E/32); warp w sums splits w, w+8, ...

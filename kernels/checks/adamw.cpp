@@ -1,4 +1,4 @@
-// EMU_CHECKs of kernels/adamw.cu, launched as AdamwOps does, against a double reference.
+// EMU_CHECKs of kernels/adamw.cu, launched as AdamWOps does, against a double reference.
 #include "op_check.h"
 
 using namespace opcheck;

@@ -1,5 +1,5 @@
 // EMU_CHECKs of kernels/batchnorm.cu (train statistics + running stats, apply, eval, backward),
-// launched as BatchnormOps does (workspace of c*s*4 floats = 2 doubles per (channel, chunk)),
+// launched as BatchNormOps does (workspace of c*s*4 floats = 2 doubles per (channel, chunk)),
 // against a double reference.
 #include "op_check.h"
 

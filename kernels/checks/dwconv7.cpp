@@ -1,7 +1,7 @@
 // EMU_CHECKs of kernels/dwconv7.cu (depthwise 7x7, reflect pad 3: forward, reflect-adjoint data
-// gradient, tiled weight/bias gradient), launched as Dwconv7Ops does, against a direct double
+// gradient, tiled weight/bias gradient), launched as DwConv7Ops does, against a direct double
 // reference: single and several 32x32 tiles, partial tiles, the smallest plane (4x4), and blocks
-// that loop over several tiles (Dwconv7Ops.setWeightGradBlocks lowered).
+// that loop over several tiles (DwConv7Ops.setWeightGradBlocks lowered).
 #include "op_check.h"
 
 using namespace opcheck;

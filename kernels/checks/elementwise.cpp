@@ -1,4 +1,4 @@
-// EMU_CHECKs of kernels/elementwise.cu, launched as ElementwiseOps / GemmOps / Launcher.biasGrad
+// EMU_CHECKs of kernels/elementwise.cu, launched as AddOps, MemoryOps, LinearOps / Launcher.biasGrad
 // do, against plain references.
 #include "op_check.h"
 

@@ -1,5 +1,5 @@
 // EMU_CHECKs of kernels/gemm.cu (Linear / 1x1 conv: forward, data and weight gradients with the
-// bias gradient, the split-K reduction, plain and accumulating), launched as GemmOps does, for
+// bias gradient, the split-K reduction, plain and accumulating), launched as LinearOps does, for
 // every tile (forward / data: BM 128, 64, 32; weight: 128x128, 128x32, 32x128, 64x64, 32x32), on
 // sizes that are not multiples of the tiles (scalar paths) and on multiples of 4 (16-byte
 // paths), against a double reference.
@@ -9,7 +9,7 @@ using namespace opcheck;
 
 static std::string variant(const char* kernel, int m) { return std::string(kernel) + "_bm" + std::to_string(bm(m)); }
 
-// The weight gradient as GemmOps.backwardWeight launches it: split-K partials (dW, and the row
+// The weight gradient as LinearOps.backwardWeight launches it: split-K partials (dW, and the row
 // sums of dy as db when db is non-null), then the deterministic reduce.
 static void weight_grad(const Buf<float>& dy, const float* x, float* dw, float* db, int N, int M, int Nc, int P,
                         bool accumulate = false) {
@@ -99,7 +99,7 @@ EMU_CHECK(gemm_weight_tiles) {   // every weight-gradient tile: 128x128, 128x32,
     linear_case(2, 3, 2, 9 * 9, true, 975);
 }
 
-// Several column tiles per block (tpb > 1, chosen by GemmOps for K <= 128 and large grids; here
+// Several column tiles per block (tpb > 1, chosen by LinearOps for K <= 128 and large grids; here
 // forced to 3 with a last block of 2 tiles), aligned and not, forward and data gradient.
 EMU_CHECK(gemm_tiles_per_block) {
     for (int P : {7 * 256 + 4, 7 * 256 + 5}) {
@@ -133,7 +133,7 @@ EMU_CHECK(gemm_tiles_per_block) {
     }
 }
 
-// The GELU epilogues, launched as GemmOps.linearGelu / linearBackwardDataGelu:
+// The GELU epilogues, launched as LinearOps.linearGelu / linearBackwardDataGelu:
 //   h = gelu(W1 . x + b) and, when pre is passed, pre = W1 . x + b (W1 [Co,Ci]; run with pre and
 //   with a null pre, whose h must be the same); dpre = (W2^T . dy) * gelu'(pre0) with
 //   W2 [K2,Co], dy [N,K2,P], pre0 [N,Co,P] (random, scaled so gelu' spans its range).

@@ -1,5 +1,5 @@
 // EMU_CHECKs of kernels/layernorm.cu (channels-first LayerNorm and its backward), launched as
-// LayernormOps does, against a double reference.
+// LayerNormOps does, against a double reference.
 #include "op_check.h"
 
 using namespace opcheck;

@@ -1,5 +1,5 @@
 // Helpers shared by the op checks (kernels/checks/<op>.cpp): the launch geometry of the Java
-// launchers (src/main/java/convunext/backend/cuda/ops/Launcher.java, GemmOps.splitK), exact-size
+// launchers (src/main/java/convunext/backend/cuda/ops/Launcher.java, LinearOps.splitK), exact-size
 // buffers (so ASan sees any access past an end), NaN-filled outputs (a position a kernel should
 // write but does not shows up) and a norm-relative comparison with a plain double reference.
 #pragma once
@@ -33,7 +33,7 @@ inline void chunks(int n, int c, int p, int& cpi, int& len) {
     cpi = std::max(1, (int)cdiv(std::max(p, 1), len));
 }
 
-/** GemmOps.bm: tile height for M rows (least padded rows, then the taller tile). */
+/** LinearOps.bm: tile height for M rows (least padded rows, then the taller tile). */
 inline int bm(int m) {
     int best = 128;
     long long bestRows = -1;
@@ -44,16 +44,16 @@ inline int bm(int m) {
     return best;
 }
 
-inline int bn(int bmv) { return bmv == 32 ? 256 : 128; }   // GemmOps.bn
+inline int bn(int bmv) { return bmv == 32 ? 256 : 128; }   // LinearOps.bn
 
-/** GemmOps.tilesPerBlock: column tiles per block (> 1 only for K <= 128 and large grids). */
+/** LinearOps.tilesPerBlock: column tiles per block (> 1 only for K <= 128 and large grids). */
 inline int tiles_per_block(long long blocks, int tiles, int kk) {
     if (kk > 128) return 1;
     int tpb = (int)std::max(1LL, std::min(4LL, blocks / 2048));
     return std::max(1, std::min(tpb, tiles));
 }
 
-/** GemmOps.grid: the grid of a forward / data-gradient launch (C [n] of m x p, K = kk) and its tpb. */
+/** LinearOps.grid: the grid of a forward / data-gradient launch (C [n] of m x p, K = kk) and its tpb. */
 inline Dim gemm_grid(int n, int m, int p, int kk, int& tpb) {
     int b = bm(m), tiles = (int)cdiv(std::max(p, 1), bn(b)), rows = (int)cdiv(m, b);
     tpb = tiles_per_block((long long)tiles * rows * n, tiles, kk);
@@ -62,7 +62,7 @@ inline Dim gemm_grid(int n, int m, int p, int kk, int& tpb) {
 
 struct WTile { int bm, bn, threads; };
 
-/** GemmOps.leastPadded: the tile of least padded area, then the larger tile. */
+/** LinearOps.leastPadded: the tile of least padded area, then the larger tile. */
 inline WTile least_padded(const std::vector<WTile>& tiles, int m, long long nc) {
     WTile best = tiles[0];
     long long bestArea = -1;
@@ -76,15 +76,15 @@ inline WTile least_padded(const std::vector<WTile>& tiles, int m, long long nc) 
     return best;
 }
 
-/** GemmOps.WEIGHT_TILES / weightTile. */
+/** LinearOps.WEIGHT_TILES / weightTile. */
 inline WTile gemm_weight_tile(int m, long long nc) {
     return least_padded({{128, 128, 256}, {128, 32, 128}, {32, 128, 128}, {64, 64, 128}, {32, 32, 64}}, m, nc);
 }
 
-/** GemmOps.partialStride: floats per split-K partial (dW, then db), rounded up to 4. */
+/** LinearOps.partialStride: floats per split-K partial (dW, then db), rounded up to 4. */
 inline long long partial_stride(int m, long long nc) { return ((long long)m * nc + m + 3) / 4 * 4; }
 
-/** GemmOps.splitK: {chunks per image, chunk length} of a weight gradient's pixel axis. */
+/** LinearOps.splitK: {chunks per image, chunk length} of a weight gradient's pixel axis. */
 inline void split_k(int n, int m, long long nc, int p, WTile t, int& cpi, int& len) {
     long long tiles = (long long)cdiv(std::max(nc, 1LL), t.bn) * cdiv(std::max(m, 1), t.bm);
     long long wantBlocks = 1024LL * 256 / t.threads;

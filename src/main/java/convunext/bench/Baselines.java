@@ -3,7 +3,7 @@ package convunext.bench;
 import convunext.backend.Backend;
 import convunext.backend.cuda.CudaBackend;
 import convunext.backend.cuda.CudnnDwConv7;
-import convunext.backend.cuda.ops.GemmOps;
+import convunext.backend.cuda.ops.LinearOps;
 import convunext.tensor.Tensor;
 import java.util.function.Supplier;
 
@@ -16,7 +16,7 @@ import java.util.function.Supplier;
  *     padding: the pad (fwd) and the reflect-adjoint fold (bwd) run our kernels, are left out of
  *     the baseline's time and timed on their own ({@link Baseline#extraMs}, shown in the note).
  * <li>linear fwd / bwd: cuBLAS, where the CUDA backend has it. The backend then runs linear
- *     through cuBLAS itself, so these rows time our gemm.cu ({@link GemmOps} without cuBLAS) and
+ *     through cuBLAS itself, so these rows time our gemm.cu ({@link LinearOps} without cuBLAS) and
  *     the baseline is the backend's linear: a row is always ours, a baseline always the library.
  * </ul>
  * Elsewhere (the CPU, the emulated device, a GPU without the libraries) nothing runs and
@@ -26,14 +26,14 @@ import java.util.function.Supplier;
 final class Baselines implements AutoCloseable {
     private final Backend be;
     private final CudaBackend cuda;   // null off the CUDA backend
-    private final GemmOps ourGemm;    // gemm.cu alone, only where the backend's linear is cuBLAS
+    private final LinearOps ourGemm;    // gemm.cu alone, only where the backend's linear is cuBLAS
     private final String cublasLine;
     private CudnnDwConv7 cudnn;
     private String cudnnLine;         // "cuDNN 9.1.0" or "cuDNN not available: …" / "cuDNN failed at …"
     private String cudnnAlgos = "";
     private boolean ran;
 
-    private Baselines(Backend be, CudaBackend cuda, CudnnDwConv7 cudnn, String cudnnLine, GemmOps ourGemm, String cublasLine) {
+    private Baselines(Backend be, CudaBackend cuda, CudnnDwConv7 cudnn, String cudnnLine, LinearOps ourGemm, String cublasLine) {
         this.be = be;
         this.cuda = cuda;
         this.cudnn = cudnn;
@@ -50,9 +50,9 @@ final class Baselines implements AutoCloseable {
         CudnnDwConv7.Opened o = CudnnDwConv7.open(cb);
         String dnn = o.conv() != null ? o.line() : "cuDNN " + o.line();
         String blas;
-        GemmOps ours = null;
+        LinearOps ours = null;
         if (cb.cublas() != null) {
-            ours = new GemmOps(cb.launcher(), null);
+            ours = new LinearOps(cb.launcher(), null);
             blas = "cuBLAS " + cb.cublas().version() + " for linear (the backend's own linear here, so those rows time gemm.cu)";
         } else {
             blas = "cuBLAS " + cb.cublasLine();

@@ -1,6 +1,7 @@
 package convunext.bench;
 
 import convunext.backend.Backend;
+import convunext.backend.Op;
 import convunext.nn.ConvUNeXt;
 import convunext.nn.Norm;
 import convunext.optim.AdamW;
@@ -65,19 +66,16 @@ public final class LayerBench {
         live.clear();
     }
 
-    private Row time(List<Row> out, String op, String layer, String pass, String shape, OpCost cost, Supplier<?> f) {
-        return time(out, op, layer, pass, shape, cost, cfg.warmup(), cfg.reps(), f, null);
+    private Row time(List<Row> out, Op op, String layer, String pass, String shape, OpCost cost, Supplier<?> f) {
+        return time(out, op, layer, pass, shape, cost, f, null);
     }
 
     /** {@code baseline}: times the vendor library's version right after ours (may give null). */
-    private Row time(List<Row> out, String op, String layer, String pass, String shape, OpCost cost, Supplier<?> f,
+    private Row time(List<Row> out, Op op, String layer, String pass, String shape, OpCost cost, Supplier<?> f,
                      Supplier<Baseline> baseline) {
-        return time(out, op, layer, pass, shape, cost, cfg.warmup(), cfg.reps(), f, baseline);
-    }
-
-    private Row time(List<Row> out, String op, String layer, String pass, String shape, OpCost cost, int warmup, int reps,
-                     Supplier<?> f) {
-        return time(out, op, layer, pass, shape, cost, warmup, reps, f, null);
+        if (!op.benchRows().contains(layer + " " + pass))
+            throw new IllegalStateException("bench row '" + op.stem() + " " + layer + " " + pass + "' is not in Op." + op.name());
+        return time(out, op.stem(), layer, pass, shape, cost, cfg.warmup(), cfg.reps(), f, baseline);
     }
 
     private Row time(List<Row> out, String op, String layer, String pass, String shape, OpCost cost, int warmup, int reps,
@@ -112,12 +110,12 @@ public final class LayerBench {
         // More repeats than the rows: every percentage below is relative to these two numbers.
         int warm = Math.max(3, cfg.warmup()), reps = Math.max(5, cfg.reps());
         Row copy = time(rows, "copy", "ceiling", "-", String.valueOf(numel), OpCost.copy(numel), warm, reps,
-                () -> { be.copy(src, dst); return null; });
+                () -> { be.copy(src, dst); return null; }, null);
         releaseLive();
         int k = 8 * c;
         Tensor x = rand(n, k, h, h), w = uniform(-0.1, 0.1, k, k), b = rand(k);
-        Row gemm = time(rows, "linear", "ceiling " + k + "→" + k, "fwd", s(n, k, h, h), OpCost.linear(n, k, k, (long) h * h),
-                warm, reps, () -> be.linear(x, w, b));
+        Row gemm = time(rows, Op.LINEAR.stem(), "ceiling " + k + "→" + k, "fwd", s(n, k, h, h), OpCost.linear(n, k, k, (long) h * h),
+                warm, reps, () -> be.linear(x, w, b), null);
         releaseLive();
         return new Ceilings(copy, gemm);
     }
@@ -134,7 +132,7 @@ public final class LayerBench {
             norms(out, n, c, sz, p);
             block(out, n, c, sz, p);
             gate(out, n, c, sz, e);
-            resample(out, n, c, sz, h);
+            upsampleAndLayout(out, n, c, sz, h);
             loss(out, n, sz, p);
             adamw(out);
         } finally {
@@ -147,17 +145,17 @@ public final class LayerBench {
         Tensor x = rand(n, 3, sz, sz), w = uniform(-0.2, 0.2, c, 3, 7, 7), b = rand(c), dy = rand(n, c, sz, sz);
         String sh = s(n, 3, sz, sz) + "→" + c;
         // The stem's input is the image (no gradient), so its backward computes dW and db only.
-        time(out, "conv2d", "stem 7x7 reflect", "fwd", sh, OpCost.conv2d(n, 3, sz, sz, c, 7, sz, sz),
+        time(out, Op.CONV2D, "stem 7x7 reflect", "fwd", sh, OpCost.conv2d(n, 3, sz, sz, c, 7, sz, sz),
                 () -> be.conv2d(x, w, b, 1, 3, true));
-        time(out, "conv2d", "stem 7x7 reflect", "bwd", sh, OpCost.conv2dBackward(n, 3, sz, sz, c, 7, sz, sz, false),
+        time(out, Op.CONV2D, "stem 7x7 reflect", "bwd", sh, OpCost.conv2dBackward(n, 3, sz, sz, c, 7, sz, sz, false),
                 () -> be.conv2dBackward(x, w, dy, 1, 3, true, false, true));
         releaseLive();
         int ho = (sz - 2) / 2 + 1;
         Tensor x2 = rand(n, c, sz, sz), w2 = uniform(-0.2, 0.2, 2 * c, c, 2, 2), b2 = rand(2 * c), dy2 = rand(n, 2 * c, ho, ho);
         String sh2 = s(n, c, sz, sz) + "→" + 2 * c;
-        time(out, "conv2d", "down1 2x2 s2", "fwd", sh2, OpCost.conv2d(n, c, sz, sz, 2 * c, 2, ho, ho),
+        time(out, Op.CONV2D, "down1 2x2 s2", "fwd", sh2, OpCost.conv2d(n, c, sz, sz, 2 * c, 2, ho, ho),
                 () -> be.conv2d(x2, w2, b2, 2, 0, false));
-        time(out, "conv2d", "down1 2x2 s2", "bwd", sh2, OpCost.conv2dBackward(n, c, sz, sz, 2 * c, 2, ho, ho, true),
+        time(out, Op.CONV2D, "down1 2x2 s2", "bwd", sh2, OpCost.conv2dBackward(n, c, sz, sz, 2 * c, 2, ho, ho, true),
                 () -> be.conv2dBackward(x2, w2, dy2, 2, 0, false, true, true));
         releaseLive();
     }
@@ -167,23 +165,22 @@ public final class LayerBench {
         Tensor rm = uniform(-0.1, 0.1, c), rv = uniform(0.5, 1.5, c);
         String sh = s(n, c, sz, sz);
         Tensor wd = uniform(-0.2, 0.2, c, 1, 7, 7);
-        time(out, "dwconv7", "level0 block", "fwd", sh, OpCost.dwconv7(n, c, p), () -> be.dwconv7(x, wd, bt),
+        time(out, Op.DWCONV7, "level0 block", "fwd", sh, OpCost.dwconv7(n, c, p), () -> be.dwconv7(x, wd, bt),
                 () -> base.dwconv7(x, wd, bt, cfg.warmup(), cfg.reps()));
-        time(out, "dwconv7", "level0 block", "bwd", sh, OpCost.dwconv7Backward(n, c, p), () -> be.dwconv7Backward(x, wd, dy),
+        time(out, Op.DWCONV7, "level0 block", "bwd", sh, OpCost.dwconv7Backward(n, c, p), () -> be.dwconv7Backward(x, wd, dy),
                 () -> base.dwconv7Backward(x, wd, dy, cfg.warmup(), cfg.reps()));
-        time(out, "batchnorm", "level0", "fwd", sh, OpCost.norm(n, c, p, c),
+        time(out, Op.BATCHNORM, "level0", "fwd", sh, OpCost.batchnormTrain(n, c, p),
                 () -> be.batchnormTrain(x, g, bt, rm, rv, 0.1f, 1e-5f));
         Tensor[] st = be.batchnormTrain(x, g, bt, rm, rv, 0.1f, 1e-5f);
         for (Tensor t : st) live.add(t);
-        time(out, "batchnorm", "level0", "bwd", sh, OpCost.normBackward(n, c, p, c),
+        time(out, Op.BATCHNORM, "level0", "bwd", sh, OpCost.batchnormBackward(n, c, p),
                 () -> be.batchnormBackward(x, dy, g, st[1], st[2]));
-        time(out, "batchnorm", "level0", "eval", sh, OpCost.norm(n, c, p, 0),
+        time(out, Op.BATCHNORM, "level0", "eval", sh, OpCost.batchnormEval(n, c, p),
                 () -> be.batchnormEval(x, g, bt, rm, rv, 1e-5f));
-        long np = n * p;
-        time(out, "layernorm", "level0", "fwd", sh, OpCost.norm(n, c, p, np), () -> be.layernorm(x, g, bt, 1e-6f));
+        time(out, Op.LAYERNORM, "level0", "fwd", sh, OpCost.layernorm(n, c, p), () -> be.layernorm(x, g, bt, 1e-6f));
         Tensor[] ln = be.layernorm(x, g, bt, 1e-6f);
         for (Tensor t : ln) live.add(t);
-        time(out, "layernorm", "level0", "bwd", sh, OpCost.normBackward(n, c, p, np),
+        time(out, Op.LAYERNORM, "level0", "bwd", sh, OpCost.layernormBackward(n, c, p),
                 () -> be.layernormBackward(x, dy, g, ln[1], ln[2]));
         releaseLive();
     }
@@ -199,34 +196,34 @@ public final class LayerBench {
     private void block(List<Row> out, int n, int c, int sz, long p) {
         Tensor x = rand(n, c, sz, sz), w1 = uniform(-0.3, 0.3, 4 * c, c), b1 = rand(4 * c), dy1 = rand(n, 4 * c, sz, sz);
         String sh1 = s(n, c, sz, sz) + "→" + 4 * c;
-        time(out, "linear", "pwconv1 C→4C", "fwd", sh1, OpCost.linear(n, c, 4 * c, p), () -> linear(x, w1, b1),
+        time(out, Op.LINEAR, "pwconv1 C→4C", "fwd", sh1, OpCost.linear(n, c, 4 * c, p), () -> linear(x, w1, b1),
                 () -> base.linear(x, w1, b1, cfg.warmup(), cfg.reps()));
-        time(out, "linear", "pwconv1 C→4C", "bwd", sh1, OpCost.linearBackward(n, c, 4 * c, p), () -> linearBackward(x, w1, dy1),
+        time(out, Op.LINEAR, "pwconv1 C→4C", "bwd", sh1, OpCost.linearBackward(n, c, 4 * c, p), () -> linearBackward(x, w1, dy1),
                 () -> base.linearBackward(x, w1, dy1, cfg.warmup(), cfg.reps()));
         String shg = s(n, 4 * c, sz, sz);
-        time(out, "gelu", "after pwconv1", "fwd", shg, OpCost.gelu(4 * n * c * p), () -> be.gelu(dy1));
+        time(out, Op.GELU, "after pwconv1", "fwd", shg, OpCost.gelu(4 * n * c * p), () -> be.gelu(dy1));
         Tensor x4 = rand(n, 4 * c, sz, sz);
-        time(out, "gelu", "after pwconv1", "bwd", shg, OpCost.geluBackward(4 * n * c * p), () -> be.geluBackward(x4, dy1));
+        time(out, Op.GELU, "after pwconv1", "bwd", shg, OpCost.geluBackward(4 * n * c * p), () -> be.geluBackward(x4, dy1));
         Tensor w2 = uniform(-0.2, 0.2, c, 4 * c), b2 = rand(c), dy2 = rand(n, c, sz, sz);
         String sh2 = shg + "→" + c;
-        time(out, "linear", "pwconv2 4C→C", "fwd", sh2, OpCost.linear(n, 4 * c, c, p), () -> linear(x4, w2, b2),
+        time(out, Op.LINEAR, "pwconv2 4C→C", "fwd", sh2, OpCost.linear(n, 4 * c, c, p), () -> linear(x4, w2, b2),
                 () -> base.linear(x4, w2, b2, cfg.warmup(), cfg.reps()));
-        time(out, "linear", "pwconv2 4C→C", "bwd", sh2, OpCost.linearBackward(n, 4 * c, c, p), () -> linearBackward(x4, w2, dy2),
+        time(out, Op.LINEAR, "pwconv2 4C→C", "bwd", sh2, OpCost.linearBackward(n, 4 * c, c, p), () -> linearBackward(x4, w2, dy2),
                 () -> base.linearBackward(x4, w2, dy2, cfg.warmup(), cfg.reps()));
         // The same two GEMMs with the GELU in their epilogues (what the model runs; compare with the
         // unfused rows above: pwconv1 fwd + gelu fwd, and the dx half of pwconv2 bwd + gelu bwd).
-        time(out, "linearGelu", "pwconv1+GELU C→4C", "fwd", sh1, OpCost.linearGelu(n, c, 4 * c, p, true),
+        time(out, Op.LINEAR_GELU, "pwconv1+GELU C→4C", "fwd", sh1, OpCost.linearGelu(n, c, 4 * c, p, true),
                 () -> be.linearGelu(x, w1, b1, true));
-        time(out, "linearGelu", "pwconv1+GELU C→4C", "infer", sh1, OpCost.linearGelu(n, c, 4 * c, p, false),
+        time(out, Op.LINEAR_GELU, "pwconv1+GELU C→4C", "infer", sh1, OpCost.linearGelu(n, c, 4 * c, p, false),
                 () -> be.linearGelu(x, w1, b1, false));
-        time(out, "linearBackwardDataGelu", "pwconv2 dx·GELU'", "bwd", sh2, OpCost.linearBackwardDataGelu(n, 4 * c, c, p),
+        time(out, Op.LINEAR_GELU, "pwconv2 dx·GELU'", "bwd", sh2, OpCost.linearGeluBackward(n, 4 * c, c, p),
                 () -> be.linearBackwardDataGelu(w2, dy2, x4));
-        time(out, "add", "block residual", "fwd", s(n, c, sz, sz), OpCost.add(n * c * p), () -> be.add(x, dy2));
+        time(out, Op.ADD, "block residual", "fwd", s(n, c, sz, sz), OpCost.add(n * c * p), () -> be.add(x, dy2));
         // The block's output GELU fused with the residual add (what the model runs; compare with add
         // fwd + a gelu over C channels).
-        time(out, "addGelu", "block residual+GELU", "fwd", s(n, c, sz, sz), OpCost.addGelu(n * c * p, true),
+        time(out, Op.ADD_GELU, "block residual+GELU", "fwd", s(n, c, sz, sz), OpCost.addGelu(n * c * p, true),
                 () -> be.addGelu(x, dy2, true));
-        time(out, "addGelu", "block residual+GELU", "infer", s(n, c, sz, sz), OpCost.addGelu(n * c * p, false),
+        time(out, Op.ADD_GELU, "block residual+GELU", "infer", s(n, c, sz, sz), OpCost.addGelu(n * c * p, false),
                 () -> be.addGelu(x, dy2, false));
         releaseLive();
     }
@@ -235,32 +232,32 @@ public final class LayerBench {
     private void gate(List<Row> out, int n, int c, int sz, long e) {
         Tensor g = rand(n, 3 * c, sz, sz), sk = rand(n, c, sz, sz), a = rand(n, c, sz, sz), d = rand(n, c, sz, sz);
         String sh = s(n, c, sz, sz);
-        time(out, "gate", "up4 gateIn", "fwd", sh, OpCost.gateIn(e), () -> be.gateIn(g, sk));
-        time(out, "gate", "up4 gateIn", "bwd", sh, OpCost.gateInBackward(e), () -> be.gateInBackward(d, 3 * c));
-        time(out, "gate", "up4 gateOut", "fwd", sh, OpCost.gateOut(e), () -> be.gateOut(a, sk, g));
-        time(out, "gate", "up4 gateOut", "bwd", sh, OpCost.gateOutBackward(e), () -> be.gateOutBackward(a, sk, g, d));
+        time(out, Op.GATE, "up4 gateIn", "fwd", sh, OpCost.gateIn(e), () -> be.gateIn(g, sk));
+        time(out, Op.GATE, "up4 gateIn", "bwd", sh, OpCost.gateInBackward(e), () -> be.gateInBackward(d, 3 * c));
+        time(out, Op.GATE, "up4 gateOut", "fwd", sh, OpCost.gateOut(e), () -> be.gateOut(a, sk, g));
+        time(out, Op.GATE, "up4 gateOut", "bwd", sh, OpCost.gateOutBackward(e), () -> be.gateOutBackward(a, sk, g, d));
         releaseLive();
     }
 
     /** up4: upsample2x of the low path, concat with the gated skip (its backward is the slice). */
-    private void resample(List<Row> out, int n, int c, int sz, int h) {
+    private void upsampleAndLayout(List<Row> out, int n, int c, int sz, int h) {
         Tensor lo = rand(n, c, h, h), dy = rand(n, c, 2 * h, 2 * h);
         String sh = s(n, c, h, h) + "→" + 2 * h + "²";
         long ein = (long) n * c * h * h;
-        time(out, "upsample2x", "up4", "fwd", sh, OpCost.upsample2x(ein), () -> be.upsample2x(lo));
-        time(out, "upsample2x", "up4", "bwd", sh, OpCost.upsample2xBackward(ein), () -> be.upsample2xBackward(dy));
+        time(out, Op.UPSAMPLE, "up4", "fwd", sh, OpCost.upsample(ein), () -> be.upsample2x(lo));
+        time(out, Op.UPSAMPLE, "up4", "bwd", sh, OpCost.upsampleBackward(ein), () -> be.upsample2xBackward(dy));
         releaseLive();
         Tensor a = rand(n, c, sz, sz), b = rand(n, c, sz, sz), y = rand(n, 2 * c, sz, sz);
         long eo = 2L * n * c * sz * sz;
-        time(out, "concat", "up4 cat", "fwd", s(n, c, sz, sz) + "+" + c, OpCost.concat(eo), () -> be.concat(a, b));
-        time(out, "concat", "up4 cat", "bwd", s(n, 2 * c, sz, sz) + "→" + c, OpCost.concat(eo / 2), () -> be.sliceChannels(y, 0, c));
+        time(out, Op.LAYOUT, "up4 concat", "fwd", s(n, c, sz, sz) + "+" + c, OpCost.layout(eo), () -> be.concat(a, b));
+        time(out, Op.LAYOUT, "up4 concat", "bwd", s(n, 2 * c, sz, sz) + "→" + c, OpCost.layout(eo / 2), () -> be.sliceChannels(y, 0, c));
         releaseLive();
     }
 
     private void loss(List<Row> out, int n, int sz, long p) {
         int k = cfg.classes();
         Tensor logits = uniform(-3.0, 3.0, n, k, sz, sz), t = labels(n, sz, sz);
-        time(out, "ce_dice", "loss", "fwd+bwd", s(n, k, sz, sz), OpCost.ceDice(n, k, p), () -> be.ceDiceLoss(logits, t));
+        time(out, Op.LOSS, "ce+dice", "fwd+bwd", s(n, k, sz, sz), OpCost.loss(n, k, p), () -> be.ceDiceLoss(logits, t));
         releaseLive();
     }
 
@@ -271,7 +268,7 @@ public final class LayerBench {
             long np = model.params.numParams();
             Tensor g = uniform(-1e-2, 1e-2, (int) np);
             be.copy(g, model.params.flatGrads());
-            time(out, "adamw", "all parameters", "step", np + " params", OpCost.adamw(np), () -> { opt.step(1e-4); return null; });
+            time(out, Op.ADAMW, "all parameters", "step", np + " params", OpCost.adamw(np), () -> { opt.step(1e-4); return null; });
         }
         releaseLive();
     }

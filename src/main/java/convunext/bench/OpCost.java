@@ -67,10 +67,10 @@ public record OpCost(double bytes, double flops) {
     }
 
     /**
-     * linearBackwardDataGelu: dpre = (wᵀ·dy) ⊙ gelu'(pre); reads dy [N,Co,P], w, pre [N,Ci,P];
+     * linearGelu backward (Backend.linearBackwardDataGelu): dpre = (wᵀ·dy) ⊙ gelu'(pre); reads dy [N,Co,P], w, pre [N,Ci,P];
      * writes dpre. FLOPs 2·N·P·Ci·Co + 10 per element of dpre.
      */
-    public static OpCost linearBackwardDataGelu(int n, int ci, int co, long p) {
+    public static OpCost linearGeluBackward(int n, int ci, int co, long p) {
         double x = (double) n * ci * p, y = (double) n * co * p;
         return new OpCost(F * (y + (double) co * ci + 2 * x), 2.0 * n * p * ci * co + 10 * x);
     }
@@ -92,16 +92,31 @@ public record OpCost(double bytes, double flops) {
      * statistics ({@code stats} values each for mean and invstd: C for BN, N·P for LN).
      * FLOPs 5·E: Σx and Σx² (3 per element), then (x−μ)·(γ·invstd) + β as one multiply-add.
      */
-    public static OpCost norm(int n, int c, long p, long stats) {
+    private static OpCost norm(int n, int c, long p, long stats) {
         double e = (double) n * c * p;
         return new OpCost(F * (2 * e + 2 * stats + 2.0 * c), 5 * e);
     }
 
     /** Normalisation backward: read x, dy, write dx (+ statistics and γ). FLOPs 8·E (Σdy, Σdy·x̂, then dx). */
-    public static OpCost normBackward(int n, int c, long p, long stats) {
+    private static OpCost normBackward(int n, int c, long p, long stats) {
         double e = (double) n * c * p;
         return new OpCost(F * (3 * e + 2 * stats + 3.0 * c), 8 * e);
     }
+
+    /** batchnorm in training mode: {@link #norm} with C statistics each. */
+    public static OpCost batchnormTrain(int n, int c, long p) { return norm(n, c, p, c); }
+
+    /** batchnorm in eval mode: {@link #norm} with no statistics written. */
+    public static OpCost batchnormEval(int n, int c, long p) { return norm(n, c, p, 0); }
+
+    /** batchnorm backward: {@link #normBackward} with C statistics each. */
+    public static OpCost batchnormBackward(int n, int c, long p) { return normBackward(n, c, p, c); }
+
+    /** layernorm: {@link #norm} with N·P statistics each. */
+    public static OpCost layernorm(int n, int c, long p) { return norm(n, c, p, (long) n * p); }
+
+    /** layernorm backward: {@link #normBackward} with N·P statistics each. */
+    public static OpCost layernormBackward(int n, int c, long p) { return normBackward(n, c, p, (long) n * p); }
 
     /** GELU forward over e elements: read, write; 0.5·x·(1+erf(x/√2)) is 5 FLOPs. */
     public static OpCost gelu(long e) { return new OpCost(F * 2 * e, 5.0 * e); }
@@ -133,20 +148,20 @@ public record OpCost(double bytes, double flops) {
     /** gateOut backward: read a, s, g[:,C:3C], dout; write da, ds, dg [N,3C,P]: 16 FLOPs. */
     public static OpCost gateOutBackward(long e) { return new OpCost(F * 10 * e, 16.0 * e); }
 
-    /** upsample2x, input E = N·C·h·w: read E, write 4E; 6 FLOPs per output (three lerps). */
-    public static OpCost upsample2x(long eIn) { return new OpCost(F * 5 * eIn, 24.0 * eIn); }
+    /** upsample (Backend.upsample2x), input E = N·C·h·w: read E, write 4E; 6 FLOPs per output (three lerps). */
+    public static OpCost upsample(long eIn) { return new OpCost(F * 5 * eIn, 24.0 * eIn); }
 
-    /** upsample2x backward: read 4E, write E; each dy is scattered with 4 weights (8 FLOPs). */
-    public static OpCost upsample2xBackward(long eIn) { return new OpCost(F * 5 * eIn, 32.0 * eIn); }
+    /** upsample backward: read 4E, write E; each dy is scattered with 4 weights (8 FLOPs). */
+    public static OpCost upsampleBackward(long eIn) { return new OpCost(F * 5 * eIn, 32.0 * eIn); }
 
-    /** concat of a and b into y (or the slice back): read eOut, write eOut. */
-    public static OpCost concat(long eOut) { return new OpCost(F * 2 * eOut, 0); }
+    /** layout: concat of a and b into y (or the slice back, or a pad): read eOut, write eOut. */
+    public static OpCost layout(long eOut) { return new OpCost(F * 2 * eOut, 0); }
 
     /**
-     * ce_dice over logits [N,K,P] and target [N,P]: read both, write dlogits. FLOPs 12 per logit:
+     * loss (cross-entropy + Dice, Backend.ceDiceLoss) over logits [N,K,P] and target [N,P]: read both, write dlogits. FLOPs 12 per logit:
      * softmax (exp, sum, divide), log-likelihood, the Dice sums Σp·t, Σp, Σt, and the gradient.
      */
-    public static OpCost ceDice(int n, int k, long p) {
+    public static OpCost loss(int n, int k, long p) {
         double l = (double) n * k * p;
         return new OpCost(F * (2 * l + (double) n * p), 12 * l);
     }

@@ -2,6 +2,7 @@ package convunext.bench;
 
 import convunext.backend.Backend;
 import convunext.backend.LossResult;
+import convunext.backend.Op;
 import convunext.tensor.Tensor;
 import java.util.Map;
 import java.util.TreeMap;
@@ -9,7 +10,8 @@ import java.util.function.Supplier;
 
 /**
  * Wraps a backend and adds up wall time, calls and Java heap bytes allocated (all threads) per op
- * name, to see where a training step goes. Heap bytes well above an op's output size point at
+ * name ({@link Op#key}: the op's stem, then what distinguishes the call, e.g. "dwconv7 bwd"), to
+ * see where a training step goes. Heap bytes well above an op's output size point at
  * Vector API code that C2 failed to keep unboxed. Tensors keep the inner backend, so everything
  * the model allocates works unchanged.
  */
@@ -34,90 +36,96 @@ public final class TimedBackend implements Backend {
 
     public void reset() { stats.clear(); }
 
-    private <T> T t(String op, Supplier<T> f) {
+    private <T> T timed(String name, Supplier<T> f) {
         long a0 = allocatedBytes(), t0 = System.nanoTime();
         T r = f.get();
         in.sync();
         long dt = System.nanoTime() - t0;
-        long[] s = stats.computeIfAbsent(op, k -> new long[3]);
+        long[] s = stats.computeIfAbsent(name, k -> new long[3]);
         s[0] += dt;
         s[1]++;
         s[2] += allocatedBytes() - a0;
         return r;
     }
 
-    private void v(String op, Runnable f) { t(op, () -> { f.run(); return null; }); }
+    private <T> T timed(Op op, String detail, Supplier<T> f) { return timed(op.key(detail), f); }
+
+    private void timedVoid(String name, Runnable f) { timed(name, () -> { f.run(); return null; }); }
 
     @Override public String name() { return in.name(); }
     @Override public String describe() { return in.describe(); }
-    @Override public Tensor empty(int... shape) { return t("empty", () -> in.empty(shape)); }
-    @Override public Tensor zeros(int... shape) { return t("zeros", () -> in.zeros(shape)); }
+    @Override public Tensor empty(int... shape) { return timed("empty", () -> in.empty(shape)); }
+    @Override public Tensor zeros(int... shape) { return timed("zeros", () -> in.zeros(shape)); }
     @Override public Tensor upload(float[] data, int... shape) { return in.upload(data, shape); }
     @Override public float[] download(Tensor x) { return in.download(x); }
     @Override public Tensor view(Tensor base, long offset, int... shape) { return in.view(base, offset, shape); }
     @Override public void release(Tensor x) { in.release(x); }
-    @Override public void copy(Tensor s, Tensor d) { v("copy", () -> in.copy(s, d)); }
-    @Override public void fill(Tensor x, float val) { v("fill", () -> in.fill(x, val)); }
-    @Override public void addInPlace(Tensor d, Tensor s) { v("addInPlace", () -> in.addInPlace(d, s)); }
+    @Override public void copy(Tensor s, Tensor d) { timedVoid("copy", () -> in.copy(s, d)); }
+    @Override public void fill(Tensor x, float val) { timedVoid("fill", () -> in.fill(x, val)); }
+    @Override public void addInPlace(Tensor d, Tensor s) { timedVoid(Op.ADD.key("inPlace"), () -> in.addInPlace(d, s)); }
     @Override public void sync() { in.sync(); }
     @Override public long[] deviceMemoryPeak() { return in.deviceMemoryPeak(); }
     @Override public void resetDeviceMemoryPeak() { in.resetDeviceMemoryPeak(); }
     @Override public convunext.backend.EventTimer eventTimer() { return in.eventTimer(); }
 
+    private static String kernel(Tensor w) { return w.dim(2) + "x" + w.dim(3); }
+
     @Override public Tensor conv2d(Tensor x, Tensor w, Tensor b, int s, int p, boolean r) {
-        return t("conv2d " + w.dim(2) + "x" + w.dim(3), () -> in.conv2d(x, w, b, s, p, r));
+        return timed(Op.CONV2D, kernel(w), () -> in.conv2d(x, w, b, s, p, r));
     }
     @Override public Tensor[] conv2dBackward(Tensor x, Tensor w, Tensor dy, int s, int p, boolean r, boolean dx, boolean hb) {
-        return t("conv2d " + w.dim(2) + "x" + w.dim(3) + " bwd", () -> in.conv2dBackward(x, w, dy, s, p, r, dx, hb));
+        return timed(Op.CONV2D, kernel(w) + " bwd", () -> in.conv2dBackward(x, w, dy, s, p, r, dx, hb));
     }
     /** -Dbench.shapes=true: linear rows per shape ("linear 32→128 @256²"). */
     private static final boolean SHAPES = Boolean.getBoolean("bench.shapes");
 
-    private static String lin(Tensor x, Tensor w) {
-        return SHAPES ? "linear " + w.dim(1) + "→" + w.dim(0) + " @" + x.dim(2) + "²" : "linear";
+    /** The shape suffix of a linear's name under -Dbench.shapes=true, else empty. */
+    private static String lin(Tensor x, Tensor w, String pass) {
+        String shape = SHAPES ? w.dim(1) + "→" + w.dim(0) + " @" + x.dim(2) + "²" : "";
+        return shape.isEmpty() ? pass : pass.isEmpty() ? shape : shape + " " + pass;
     }
 
-    @Override public Tensor linear(Tensor x, Tensor w, Tensor b) { return t(lin(x, w), () -> in.linear(x, w, b)); }
+    @Override public Tensor linear(Tensor x, Tensor w, Tensor b) { return timed(Op.LINEAR, lin(x, w, ""), () -> in.linear(x, w, b)); }
     @Override public Tensor[] linearBackward(Tensor x, Tensor w, Tensor dy, boolean dx, boolean hb) {
-        return t(lin(x, w) + " bwd", () -> in.linearBackward(x, w, dy, dx, hb));
+        return timed(Op.LINEAR, lin(x, w, "bwd"), () -> in.linearBackward(x, w, dy, dx, hb));
     }
     @Override public Tensor[] linearGelu(Tensor x, Tensor w, Tensor b, boolean keep) {
-        return t(lin(x, w) + "+gelu", () -> in.linearGelu(x, w, b, keep));
+        return timed(Op.LINEAR_GELU, lin(x, w, ""), () -> in.linearGelu(x, w, b, keep));
     }
     @Override public Tensor linearBackwardDataGelu(Tensor w, Tensor dy, Tensor pre) {
-        return t(lin(pre, w) + " bwd+gelu", () -> in.linearBackwardDataGelu(w, dy, pre));
+        return timed(Op.LINEAR_GELU, lin(pre, w, "bwd"), () -> in.linearBackwardDataGelu(w, dy, pre));
     }
-    @Override public Tensor dwconv7(Tensor x, Tensor w, Tensor b) { return t("dwconv7", () -> in.dwconv7(x, w, b)); }
-    @Override public Tensor[] dwconv7Backward(Tensor x, Tensor w, Tensor dy) { return t("dwconv7 bwd", () -> in.dwconv7Backward(x, w, dy)); }
+    @Override public Tensor dwconv7(Tensor x, Tensor w, Tensor b) { return timed(Op.DWCONV7, "", () -> in.dwconv7(x, w, b)); }
+    @Override public Tensor[] dwconv7Backward(Tensor x, Tensor w, Tensor dy) { return timed(Op.DWCONV7, "bwd", () -> in.dwconv7Backward(x, w, dy)); }
     @Override public Tensor[] batchnormTrain(Tensor x, Tensor g, Tensor b, Tensor rm, Tensor rv, float m, float e) {
-        return t("batchnorm", () -> in.batchnormTrain(x, g, b, rm, rv, m, e));
+        return timed(Op.BATCHNORM, "", () -> in.batchnormTrain(x, g, b, rm, rv, m, e));
     }
     @Override public Tensor batchnormEval(Tensor x, Tensor g, Tensor b, Tensor rm, Tensor rv, float e) {
-        return t("batchnorm eval", () -> in.batchnormEval(x, g, b, rm, rv, e));
+        return timed(Op.BATCHNORM, "eval", () -> in.batchnormEval(x, g, b, rm, rv, e));
     }
     @Override public Tensor[] batchnormBackward(Tensor x, Tensor dy, Tensor g, Tensor m, Tensor i) {
-        return t("batchnorm bwd", () -> in.batchnormBackward(x, dy, g, m, i));
+        return timed(Op.BATCHNORM, "bwd", () -> in.batchnormBackward(x, dy, g, m, i));
     }
-    @Override public Tensor[] layernorm(Tensor x, Tensor g, Tensor b, float e) { return t("layernorm", () -> in.layernorm(x, g, b, e)); }
+    @Override public Tensor[] layernorm(Tensor x, Tensor g, Tensor b, float e) { return timed(Op.LAYERNORM, "", () -> in.layernorm(x, g, b, e)); }
     @Override public Tensor[] layernormBackward(Tensor x, Tensor dy, Tensor g, Tensor m, Tensor i) {
-        return t("layernorm bwd", () -> in.layernormBackward(x, dy, g, m, i));
+        return timed(Op.LAYERNORM, "bwd", () -> in.layernormBackward(x, dy, g, m, i));
     }
-    @Override public Tensor gelu(Tensor x) { return t("gelu", () -> in.gelu(x)); }
-    @Override public Tensor geluBackward(Tensor x, Tensor dy) { return t("gelu bwd", () -> in.geluBackward(x, dy)); }
-    @Override public Tensor add(Tensor a, Tensor b) { return t("add", () -> in.add(a, b)); }
-    @Override public Tensor[] addGelu(Tensor a, Tensor b, boolean keep) { return t("add+gelu", () -> in.addGelu(a, b, keep)); }
-    @Override public Tensor gateIn(Tensor g, Tensor s) { return t("gate", () -> in.gateIn(g, s)); }
-    @Override public Tensor gateOut(Tensor a, Tensor s, Tensor g) { return t("gate", () -> in.gateOut(a, s, g)); }
-    @Override public Tensor[] gateOutBackward(Tensor a, Tensor s, Tensor g, Tensor d) { return t("gate bwd", () -> in.gateOutBackward(a, s, g, d)); }
-    @Override public Tensor gateInBackward(Tensor du, int c3) { return t("gate bwd", () -> in.gateInBackward(du, c3)); }
-    @Override public Tensor upsample2x(Tensor x) { return t("upsample2x", () -> in.upsample2x(x)); }
-    @Override public Tensor upsample2xBackward(Tensor dy) { return t("upsample2x bwd", () -> in.upsample2xBackward(dy)); }
-    @Override public Tensor pad2d(Tensor x, int a, int b, int c, int d) { return t("pad2d", () -> in.pad2d(x, a, b, c, d)); }
-    @Override public Tensor pad2dBackward(Tensor dy, int a, int b, int h, int w) { return t("pad2d bwd", () -> in.pad2dBackward(dy, a, b, h, w)); }
-    @Override public Tensor concat(Tensor a, Tensor b) { return t("concat", () -> in.concat(a, b)); }
-    @Override public Tensor sliceChannels(Tensor x, int c0, int c1) { return t("concat bwd", () -> in.sliceChannels(x, c0, c1)); }
-    @Override public LossResult ceDiceLoss(Tensor l, Tensor tg) { return t("ce_dice", () -> in.ceDiceLoss(l, tg)); }
-    @Override public void adamw(Tensor p, Tensor g, Tensor m, Tensor vv, float lr, float b1, float b2, float e, float wd, int s) {
-        v("adamw", () -> in.adamw(p, g, m, vv, lr, b1, b2, e, wd, s));
+    @Override public Tensor gelu(Tensor x) { return timed(Op.GELU, "", () -> in.gelu(x)); }
+    @Override public Tensor geluBackward(Tensor x, Tensor dy) { return timed(Op.GELU, "bwd", () -> in.geluBackward(x, dy)); }
+    @Override public Tensor add(Tensor a, Tensor b) { return timed(Op.ADD, "", () -> in.add(a, b)); }
+    @Override public Tensor[] addGelu(Tensor a, Tensor b, boolean keep) { return timed(Op.ADD_GELU, "", () -> in.addGelu(a, b, keep)); }
+    @Override public Tensor gateIn(Tensor g, Tensor s) { return timed(Op.GATE, "", () -> in.gateIn(g, s)); }
+    @Override public Tensor gateOut(Tensor a, Tensor s, Tensor g) { return timed(Op.GATE, "", () -> in.gateOut(a, s, g)); }
+    @Override public Tensor[] gateOutBackward(Tensor a, Tensor s, Tensor g, Tensor d) { return timed(Op.GATE, "bwd", () -> in.gateOutBackward(a, s, g, d)); }
+    @Override public Tensor gateInBackward(Tensor du, int c3) { return timed(Op.GATE, "bwd", () -> in.gateInBackward(du, c3)); }
+    @Override public Tensor upsample2x(Tensor x) { return timed(Op.UPSAMPLE, "", () -> in.upsample2x(x)); }
+    @Override public Tensor upsample2xBackward(Tensor dy) { return timed(Op.UPSAMPLE, "bwd", () -> in.upsample2xBackward(dy)); }
+    @Override public Tensor pad2d(Tensor x, int a, int b, int c, int d) { return timed(Op.LAYOUT, "pad2d", () -> in.pad2d(x, a, b, c, d)); }
+    @Override public Tensor pad2dBackward(Tensor dy, int a, int b, int h, int w) { return timed(Op.LAYOUT, "pad2d bwd", () -> in.pad2dBackward(dy, a, b, h, w)); }
+    @Override public Tensor concat(Tensor a, Tensor b) { return timed(Op.LAYOUT, "concat", () -> in.concat(a, b)); }
+    @Override public Tensor sliceChannels(Tensor x, int c0, int c1) { return timed(Op.LAYOUT, "concat bwd", () -> in.sliceChannels(x, c0, c1)); }
+    @Override public LossResult ceDiceLoss(Tensor l, Tensor tg) { return timed(Op.LOSS, "", () -> in.ceDiceLoss(l, tg)); }
+    @Override public void adamw(Tensor p, Tensor g, Tensor m, Tensor v, float lr, float b1, float b2, float e, float wd, int s) {
+        timed(Op.ADAMW, "", () -> { in.adamw(p, g, m, v, lr, b1, b2, e, wd, s); return null; });
     }
 }

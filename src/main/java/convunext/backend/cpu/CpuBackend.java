@@ -7,9 +7,10 @@ import convunext.tensor.Tensor;
 
 /**
  * The float32 CPU backend: storage is a {@code float[]} per tensor (views share it at an
- * offset); released arrays are cached for reuse by {@link CpuArrayPool}, and each op
- * family lives in its own class (CpuGemm, CpuLinear, CpuLinearGelu, CpuConv2d, CpuDwConv7, CpuNorm,
- * CpuElementwise, CpuResample, CpuLoss, CpuAdamW), threaded through {@link CpuThreads}.
+ * offset); released arrays are cached for reuse by {@link CpuArrayPool}, and each op lives in
+ * its own class, Cpu&lt;Stem&gt; after its stem in {@link convunext.backend.Op} (CpuConv2d, CpuLinear
+ * over CpuGemm, CpuLinearGelu, CpuDwConv7, CpuBatchNorm, CpuLayerNorm, CpuGelu, CpuAddGelu, CpuAdd,
+ * CpuGate, CpuUpsample, CpuLayout, CpuLoss, CpuAdamW), threaded through {@link CpuThreads}.
  */
 public final class CpuBackend implements Backend {
 
@@ -80,14 +81,7 @@ public final class CpuBackend implements Backend {
 
     @Override public void fill(Tensor t, float v) { java.util.Arrays.fill(t.array(), t.off(), t.off() + t.size(), v); }
 
-    @Override public void addInPlace(Tensor dst, Tensor src) {
-        Shapes.require(src.numel() == dst.numel(), "addInPlace", "sizes differ: " + dst.shapeString() + " vs " + src.shapeString());
-        float[] d = dst.array(), s = src.array();
-        int dof = dst.off(), so = src.off();
-        CpuThreads.chunks(dst.size(), 1 << 16, 2, (a, b) -> {
-            for (int i = a; i < b; i++) d[dof + i] += s[so + i];
-        });
-    }
+    @Override public void addInPlace(Tensor dst, Tensor src) { CpuAdd.addInPlace(dst, src); }
 
     // ------------------------------------------------------------------ ops
 
@@ -120,60 +114,60 @@ public final class CpuBackend implements Backend {
 
     @Override public Tensor[] batchnormTrain(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
                                              float momentum, float eps) {
-        return CpuNorm.batchnormTrain(this, x, gamma, beta, runMean, runVar, momentum, eps);
+        return CpuBatchNorm.batchnormTrain(this, x, gamma, beta, runMean, runVar, momentum, eps);
     }
 
     @Override public Tensor batchnormEval(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float eps) {
-        return CpuNorm.batchnormEval(this, x, gamma, beta, runMean, runVar, eps);
+        return CpuBatchNorm.batchnormEval(this, x, gamma, beta, runMean, runVar, eps);
     }
 
     @Override public Tensor[] batchnormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor invstd) {
-        return CpuNorm.batchnormBackward(this, x, dy, gamma, mean, invstd);
+        return CpuBatchNorm.batchnormBackward(this, x, dy, gamma, mean, invstd);
     }
 
     @Override public Tensor[] layernorm(Tensor x, Tensor gamma, Tensor beta, float eps) {
-        return CpuNorm.layernorm(this, x, gamma, beta, eps);
+        return CpuLayerNorm.layernorm(this, x, gamma, beta, eps);
     }
 
     @Override public Tensor[] layernormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor invstd) {
-        return CpuNorm.layernormBackward(this, x, dy, gamma, mean, invstd);
+        return CpuLayerNorm.layernormBackward(this, x, dy, gamma, mean, invstd);
     }
 
-    @Override public Tensor gelu(Tensor x) { return CpuElementwise.gelu(this, x); }
+    @Override public Tensor gelu(Tensor x) { return CpuGelu.gelu(this, x); }
 
-    @Override public Tensor geluBackward(Tensor x, Tensor dy) { return CpuElementwise.geluBackward(this, x, dy); }
+    @Override public Tensor geluBackward(Tensor x, Tensor dy) { return CpuGelu.geluBackward(this, x, dy); }
 
-    @Override public Tensor add(Tensor a, Tensor b) { return CpuElementwise.add(this, a, b); }
+    @Override public Tensor add(Tensor a, Tensor b) { return CpuAdd.add(this, a, b); }
 
     @Override public Tensor[] addGelu(Tensor a, Tensor b, boolean keepPre) {
-        return CpuElementwise.addGelu(this, a, b, keepPre, SimdOps.BEST);
+        return CpuAddGelu.addGelu(this, a, b, keepPre, SimdOps.BEST);
     }
 
-    @Override public Tensor gateIn(Tensor g, Tensor s) { return CpuElementwise.gateIn(this, g, s); }
+    @Override public Tensor gateIn(Tensor g, Tensor s) { return CpuGate.gateIn(this, g, s); }
 
-    @Override public Tensor gateOut(Tensor a, Tensor s, Tensor g) { return CpuElementwise.gateOut(this, a, s, g); }
+    @Override public Tensor gateOut(Tensor a, Tensor s, Tensor g) { return CpuGate.gateOut(this, a, s, g); }
 
     @Override public Tensor[] gateOutBackward(Tensor a, Tensor s, Tensor g, Tensor dout) {
-        return CpuElementwise.gateOutBackward(this, a, s, g, dout);
+        return CpuGate.gateOutBackward(this, a, s, g, dout);
     }
 
-    @Override public Tensor gateInBackward(Tensor du, int threeC) { return CpuElementwise.gateInBackward(this, du, threeC); }
+    @Override public Tensor gateInBackward(Tensor du, int threeC) { return CpuGate.gateInBackward(this, du, threeC); }
 
-    @Override public Tensor upsample2x(Tensor x) { return CpuResample.upsample2x(this, x); }
+    @Override public Tensor upsample2x(Tensor x) { return CpuUpsample.upsample2x(this, x); }
 
-    @Override public Tensor upsample2xBackward(Tensor dy) { return CpuResample.upsample2xBackward(this, dy); }
+    @Override public Tensor upsample2xBackward(Tensor dy) { return CpuUpsample.upsample2xBackward(this, dy); }
 
     @Override public Tensor pad2d(Tensor x, int top, int bottom, int left, int right) {
-        return CpuResample.pad2d(this, x, top, bottom, left, right);
+        return CpuLayout.pad2d(this, x, top, bottom, left, right);
     }
 
     @Override public Tensor pad2dBackward(Tensor dy, int top, int left, int h, int w) {
-        return CpuResample.pad2dBackward(this, dy, top, left, h, w);
+        return CpuLayout.pad2dBackward(this, dy, top, left, h, w);
     }
 
-    @Override public Tensor concat(Tensor a, Tensor b) { return CpuResample.concat(this, a, b); }
+    @Override public Tensor concat(Tensor a, Tensor b) { return CpuLayout.concat(this, a, b); }
 
-    @Override public Tensor sliceChannels(Tensor x, int c0, int c1) { return CpuResample.sliceChannels(this, x, c0, c1); }
+    @Override public Tensor sliceChannels(Tensor x, int c0, int c1) { return CpuLayout.sliceChannels(this, x, c0, c1); }
 
     @Override public LossResult ceDiceLoss(Tensor logits, Tensor target) { return CpuLoss.ceDice(this, logits, target); }
 

@@ -2,18 +2,19 @@ package convunext.backend.cuda;
 
 import convunext.backend.Backend;
 import convunext.backend.LossResult;
-import convunext.backend.cuda.ops.AdamwOps;
-import convunext.backend.cuda.ops.BatchnormOps;
+import convunext.backend.cuda.ops.AdamWOps;
+import convunext.backend.cuda.ops.AddOps;
+import convunext.backend.cuda.ops.BatchNormOps;
 import convunext.backend.cuda.ops.Conv2dOps;
-import convunext.backend.cuda.ops.Dwconv7Ops;
-import convunext.backend.cuda.ops.ElementwiseOps;
+import convunext.backend.cuda.ops.DwConv7Ops;
 import convunext.backend.cuda.ops.GateOps;
 import convunext.backend.cuda.ops.GeluOps;
-import convunext.backend.cuda.ops.GemmOps;
-import convunext.backend.cuda.ops.LayernormOps;
+import convunext.backend.cuda.ops.LinearOps;
+import convunext.backend.cuda.ops.LayerNormOps;
 import convunext.backend.cuda.ops.Launcher;
 import convunext.backend.cuda.ops.LayoutOps;
 import convunext.backend.cuda.ops.LossOps;
+import convunext.backend.cuda.ops.MemoryOps;
 import convunext.backend.cuda.ops.UpsampleOps;
 import convunext.tensor.Shapes;
 import convunext.tensor.Tensor;
@@ -34,18 +35,19 @@ public final class CudaBackend implements Backend {
     private final Device device;
     private final DevicePool pool;
     private final Launcher k;
-    private final ElementwiseOps elementwise;
-    private final GemmOps gemm;
+    private final MemoryOps memory;
+    private final AddOps add;
+    private final LinearOps gemm;
     private final Conv2dOps conv;
-    private final Dwconv7Ops dwconv;
-    private final BatchnormOps bn;
-    private final LayernormOps ln;
+    private final DwConv7Ops dwconv;
+    private final BatchNormOps bn;
+    private final LayerNormOps ln;
     private final GeluOps gelu;
     private final GateOps gate;
     private final UpsampleOps upsample;
     private final LayoutOps layout;
     private final LossOps loss;
-    private final AdamwOps adamw;
+    private final AdamWOps adamw;
     private final CublasGemm cublas;
     private final String cublasLine;
     private final boolean fuseGelu;
@@ -62,21 +64,22 @@ public final class CudaBackend implements Backend {
         this.fuseGelu = fuseGelu;
         this.pool = new DevicePool(device);
         this.k = new Launcher(this, device, pool);
-        this.elementwise = new ElementwiseOps(k);
+        this.memory = new MemoryOps(k);
+        this.add = new AddOps(k);
         CublasGemm.Probe blas = CublasGemm.open(device);
         this.cublas = blas.gemm();
         this.cublasLine = blas.line();
-        this.gemm = new GemmOps(k, cublas);
+        this.gemm = new LinearOps(k, cublas);
         this.conv = new Conv2dOps(k, gemm);
-        this.dwconv = new Dwconv7Ops(k);
-        this.bn = new BatchnormOps(k);
-        this.ln = new LayernormOps(k);
+        this.dwconv = new DwConv7Ops(k);
+        this.bn = new BatchNormOps(k);
+        this.ln = new LayerNormOps(k);
         this.gelu = new GeluOps(k);
         this.gate = new GateOps(k);
         this.upsample = new UpsampleOps(k);
         this.layout = new LayoutOps(k);
         this.loss = new LossOps(k);
-        this.adamw = new AdamwOps(k);
+        this.adamw = new AdamWOps(k);
     }
 
     /**
@@ -159,11 +162,11 @@ public final class CudaBackend implements Backend {
         pool.release(b);
     }
 
-    @Override public void copy(Tensor src, Tensor dst) { elementwise.copy(src, dst); }
+    @Override public void copy(Tensor src, Tensor dst) { memory.copy(src, dst); }
 
-    @Override public void fill(Tensor t, float v) { elementwise.fill(t, v); }
+    @Override public void fill(Tensor t, float v) { memory.fill(t, v); }
 
-    @Override public void addInPlace(Tensor dst, Tensor src) { elementwise.addInPlace(dst, src); }
+    @Override public void addInPlace(Tensor dst, Tensor src) { add.addInPlace(dst, src); }
 
     @Override public void sync() { device.synchronize(); }
 
@@ -240,7 +243,7 @@ public final class CudaBackend implements Backend {
 
     @Override public Tensor geluBackward(Tensor x, Tensor dy) { return gelu.geluBackward(x, dy); }
 
-    @Override public Tensor add(Tensor a, Tensor b) { return elementwise.add(a, b); }
+    @Override public Tensor add(Tensor a, Tensor b) { return add.add(a, b); }
 
     @Override public Tensor[] addGelu(Tensor a, Tensor b, boolean keepPre) {
         if (fuseGelu) return gelu.addGelu(a, b, keepPre);

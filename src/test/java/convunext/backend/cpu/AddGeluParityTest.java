@@ -15,7 +15,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * The fused residual add + GELU (CpuElementwise.addGelu) with both SimdOps, pre kept or not, on odd
+ * The fused residual add + GELU (CpuAddGelu.addGelu) with both SimdOps, pre kept or not, on odd
  * sizes (vector tails in every step and chunk; one chunk and several threaded ones). Checks: pre is
  * the float sum exactly; out per element within 1e-6 relative of the float64 GELU of that float sum
  * (as SimdOpsTest, plus float's smallest normal: below a − b ≈ −13 GELU is subnormal); out normwise within 1e-6 of RefAddGelu (whose
@@ -42,7 +42,7 @@ class AddGeluParityTest {
         for (SimdOps ops : OPS)
             for (boolean keepPre : new boolean[] {true, false}) {
                 String what = "addGelu " + at + " " + ops.describe() + (keepPre ? " keepPre" : "");
-                Tensor[] got = CpuElementwise.addGelu(BE, a, b, keepPre, ops);
+                Tensor[] got = CpuAddGelu.addGelu(BE, a, b, keepPre, ops);
                 float[] out = BE.download(got[0]);
                 check(what + " out vs RefAddGelu", ref[0], got[0], 1e-6);
                 for (int i = 0; i < out.length; i++) {

@@ -4,7 +4,7 @@ import static convunext.backend.cpu.Parity.*;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import convunext.backend.cpu.ref.D;
-import convunext.backend.cpu.ref.RefElementwise;
+import convunext.backend.cpu.ref.RefAdd;
 import convunext.backend.cpu.ref.RefGate;
 import convunext.backend.cpu.ref.RefGelu;
 import convunext.tensor.Tensor;
@@ -36,7 +36,7 @@ class ElementwiseParityTest {
     @Test void add() {
         Random r = new Random(22);
         Tensor a = randn(r, 0, 2, 5, 13, 17), b = randn(r, 1, 2, 5, 13, 17);
-        check("add", RefElementwise.add(d(a), d(b)), BE.add(a, b), 1e-7);
+        check("add", RefAdd.add(d(a), d(b)), BE.add(a, b), 1e-7);
     }
 
     @Test void gate() {

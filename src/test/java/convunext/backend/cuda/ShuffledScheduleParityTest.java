@@ -28,7 +28,7 @@ class ShuffledScheduleParityTest {
     private static Map<String, Case> families() {
         Map<String, Case> m = new LinkedHashMap<>();
         m.put("gemm", p -> {
-            GemmParityTest t = new GemmParityTest();
+            LinearParityTest t = new LinearParityTest();
             t.smallMBm32Tile();
             t.largeMTwoRowTiles();
             t.conv2dOneByOneRoutesToGemm();
@@ -52,7 +52,7 @@ class ShuffledScheduleParityTest {
             t.reflectPadNearlyH();
         });
         m.put("dwconv7", p -> {
-            Dwconv7ParityTest t = new Dwconv7ParityTest();
+            DwConv7ParityTest t = new DwConv7ParityTest();
             t.oddSize();
             t.severalTiles();
             t.weightGradBlocksLoopOverTiles();
@@ -82,7 +82,7 @@ class ShuffledScheduleParityTest {
             t.threeClassesMissingOne();
             t.manyChunks();
         });
-        m.put("adamw", p -> new AdamwParityTest().fiveSteps());
+        m.put("adamw", p -> new AdamWParityTest().fiveSteps());
         return m;
     }
 
@@ -117,24 +117,24 @@ class ShuffledScheduleParityTest {
 
     /** Points the reused parity classes at {@code p}; returns what they held. */
     private static Parity[] setParity(Parity p) {
-        Parity[] old = {GemmParityTest.p, Conv2dParityTest.p, Dwconv7ParityTest.p, NormParityTest.p,
-                ElementwiseParityTest.p, LayoutParityTest.p, LossParityTest.p, AdamwParityTest.p, LinearGeluParityTest.p,
+        Parity[] old = {LinearParityTest.p, Conv2dParityTest.p, DwConv7ParityTest.p, NormParityTest.p,
+                ElementwiseParityTest.p, LayoutParityTest.p, LossParityTest.p, AdamWParityTest.p, LinearGeluParityTest.p,
                 AddGeluParityTest.p};
-        GemmParityTest.p = Conv2dParityTest.p = Dwconv7ParityTest.p = NormParityTest.p = LinearGeluParityTest.p = p;
+        LinearParityTest.p = Conv2dParityTest.p = DwConv7ParityTest.p = NormParityTest.p = LinearGeluParityTest.p = p;
         AddGeluParityTest.p = p;
-        ElementwiseParityTest.p = LayoutParityTest.p = LossParityTest.p = AdamwParityTest.p = p;
+        ElementwiseParityTest.p = LayoutParityTest.p = LossParityTest.p = AdamWParityTest.p = p;
         return old;
     }
 
     private static void restoreParity(Parity[] old) {
-        GemmParityTest.p = old[0];
+        LinearParityTest.p = old[0];
         Conv2dParityTest.p = old[1];
-        Dwconv7ParityTest.p = old[2];
+        DwConv7ParityTest.p = old[2];
         NormParityTest.p = old[3];
         ElementwiseParityTest.p = old[4];
         LayoutParityTest.p = old[5];
         LossParityTest.p = old[6];
-        AdamwParityTest.p = old[7];
+        AdamWParityTest.p = old[7];
         LinearGeluParityTest.p = old[8];
         AddGeluParityTest.p = old[9];
     }

@@ -87,7 +87,7 @@ public final class RefBackend implements Backend {
 
     @Override public void addInPlace(Tensor dst, Tensor src) {
         D d = toD(dst);
-        RefElementwise.addInPlace(d, toD(src));
+        RefAdd.addInPlace(d, toD(src));
         writeBack(d, dst);
     }
 
@@ -160,7 +160,7 @@ public final class RefBackend implements Backend {
     }
 
     @Override public Tensor add(Tensor a, Tensor b) {
-        return fromD(RefElementwise.add(toD(a), toD(b)));
+        return fromD(RefAdd.add(toD(a), toD(b)));
     }
 
     @Override public Tensor[] addGelu(Tensor a, Tensor b, boolean keepPre) {
@@ -184,27 +184,27 @@ public final class RefBackend implements Backend {
     }
 
     @Override public Tensor upsample2x(Tensor x) {
-        return fromD(RefResample.upsample2x(toD(x)));
+        return fromD(RefUpsample.upsample2x(toD(x)));
     }
 
     @Override public Tensor upsample2xBackward(Tensor dy) {
-        return fromD(RefResample.upsample2xBackward(toD(dy)));
+        return fromD(RefUpsample.upsample2xBackward(toD(dy)));
     }
 
     @Override public Tensor pad2d(Tensor x, int top, int bottom, int left, int right) {
-        return fromD(RefResample.pad2d(toD(x), top, bottom, left, right));
+        return fromD(RefLayout.pad2d(toD(x), top, bottom, left, right));
     }
 
     @Override public Tensor pad2dBackward(Tensor dy, int top, int left, int h, int w) {
-        return fromD(RefResample.pad2dBackward(toD(dy), top, left, h, w));
+        return fromD(RefLayout.pad2dBackward(toD(dy), top, left, h, w));
     }
 
     @Override public Tensor concat(Tensor a, Tensor b) {
-        return fromD(RefResample.concat(toD(a), toD(b)));
+        return fromD(RefLayout.concat(toD(a), toD(b)));
     }
 
     @Override public Tensor sliceChannels(Tensor x, int c0, int c1) {
-        return fromD(RefResample.sliceChannels(toD(x), c0, c1));
+        return fromD(RefLayout.sliceChannels(toD(x), c0, c1));
     }
 
     /** {@code dice} is the Dice term 1 − mean soft Dice, so loss = ce + dice (see {@link RefLoss}). */

@@ -19,9 +19,9 @@ public final class Conv2dOps {
     private static final int[][] DOWN_TILES = {{128, 128, 256}, {64, 64, 128}};
     private static final int[][] ANY_TILES = {{64, 64, 128}};
     private final Launcher k;
-    private final GemmOps gemm;
+    private final LinearOps gemm;
 
-    public Conv2dOps(Launcher k, GemmOps gemm) {
+    public Conv2dOps(Launcher k, LinearOps gemm) {
         this.k = k;
         this.gemm = gemm;
     }
@@ -78,9 +78,9 @@ public final class Conv2dOps {
         }
         int p = o[0] * o[1];
         String shape = shape(kk, stride, pad, reflect);
-        int bm = forwardBm(shape, co), bn = GemmOps.bn(bm);
+        int bm = forwardBm(shape, co), bn = LinearOps.bn(bm);
         int tiles = Launcher.ceilDiv(p, bn), rows = Launcher.ceilDiv(co, bm);
-        int tpb = GemmOps.tilesPerBlock((long) tiles * rows * n, tiles, ci * kk * kk);
+        int tpb = LinearOps.tilesPerBlock((long) tiles * rows * n, tiles, ci * kk * kk);
         int[] ow = Launcher.fastDiv(o[1]);
         k.launch(op, new Tensor[]{x, w, b}, "conv2d_forward_" + shape + "_bm" + bm,
                 new int[]{Launcher.ceilDiv(tiles, tpb), rows, n}, Launcher.block1D(), 0,
@@ -121,10 +121,10 @@ public final class Conv2dOps {
             return;
         }
         String shape = shape(kk, stride, pad, reflect);
-        int[] t = GemmOps.leastPadded(weightTiles(shape), co, kd);
-        int[] split = GemmOps.splitK(n, co, kd, p, t);
+        int[] t = LinearOps.leastPadded(weightTiles(shape), co, kd);
+        int[] split = LinearOps.splitK(n, co, kd, p, t);
         int cpi = split[0], len = split[1], s = n * cpi;
-        long ss = GemmOps.partialStride(co, kd);
+        long ss = LinearOps.partialStride(co, kd);
         int[] owd = Launcher.fastDiv(ow);
         DeviceBuffer ws = k.workspace(s * ss);
         try {

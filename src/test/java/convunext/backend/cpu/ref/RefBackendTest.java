@@ -76,18 +76,18 @@ class RefBackendTest {
         Tensor a = rand(-3, 3, 2, 3, 5, 7), s = rand(-2, 2, 2, 3, 5, 7), g = rand(-3, 3, 2, 9, 5, 7);
         same(RefGelu.gelu(d(a)), be.gelu(a));
         same(RefGelu.geluBackward(d(a), d(s)), be.geluBackward(a, s));
-        same(RefElementwise.add(d(a), d(s)), be.add(a, s));
+        same(RefAdd.add(d(a), d(s)), be.add(a, s));
         same(RefGate.gateIn(d(g), d(s)), be.gateIn(g, s));
         same(RefGate.gateInBackward(d(a), 9), be.gateInBackward(a, 9));
         same(RefGate.gateOut(d(a), d(s), d(g)), be.gateOut(a, s, g));
         same(RefGate.gateOutBackward(d(a), d(s), d(g), d(s)), be.gateOutBackward(a, s, g, s));
-        same(RefResample.upsample2x(d(a)), be.upsample2x(a));
+        same(RefUpsample.upsample2x(d(a)), be.upsample2x(a));
         Tensor up = rand(-1, 1, 2, 3, 10, 14);
-        same(RefResample.upsample2xBackward(d(up)), be.upsample2xBackward(up));
-        same(RefResample.pad2d(d(a), 1, 2, 0, 3), be.pad2d(a, 1, 2, 0, 3));
-        same(RefResample.pad2dBackward(d(up), 1, 2, 5, 7), be.pad2dBackward(up, 1, 2, 5, 7));
-        same(RefResample.concat(d(a), d(g)), be.concat(a, g));
-        same(RefResample.sliceChannels(d(g), 2, 7), be.sliceChannels(g, 2, 7));
+        same(RefUpsample.upsample2xBackward(d(up)), be.upsample2xBackward(up));
+        same(RefLayout.pad2d(d(a), 1, 2, 0, 3), be.pad2d(a, 1, 2, 0, 3));
+        same(RefLayout.pad2dBackward(d(up), 1, 2, 5, 7), be.pad2dBackward(up, 1, 2, 5, 7));
+        same(RefLayout.concat(d(a), d(g)), be.concat(a, g));
+        same(RefLayout.sliceChannels(d(g), 2, 7), be.sliceChannels(g, 2, 7));
     }
 
     @Test void lossAndAdamW() {

@@ -5,10 +5,10 @@ import convunext.tensor.Shapes;
 import convunext.tensor.Tensor;
 
 /** Launches adamw.cu over whole (flat) parameter, gradient and moment buffers. */
-public final class AdamwOps {
+public final class AdamWOps {
     private final Launcher k;
 
-    public AdamwOps(Launcher k) { this.k = k; }
+    public AdamWOps(Launcher k) { this.k = k; }
 
     public void adamw(Tensor p, Tensor g, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
                       float weightDecay, int step) {

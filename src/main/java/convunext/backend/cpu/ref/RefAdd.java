@@ -1,8 +1,8 @@
 package convunext.backend.cpu.ref;
 
-/** Elementwise ops in float64, mirroring {@code Backend.add/addInPlace}. */
-public final class RefElementwise {
-    private RefElementwise() {}
+/** a + b and dst += src in float64, mirroring {@code Backend.add/addInPlace}. */
+public final class RefAdd {
+    private RefAdd() {}
 
     /** a + b (same shape). Its backward is the identity for both inputs. */
     public static D add(D a, D b) {

@@ -6,10 +6,10 @@ import convunext.tensor.Shapes;
 import convunext.tensor.Tensor;
 
 /** Launches layernorm.cu: a thread per pixel over C; parameter gradients by channel reduction. */
-public final class LayernormOps {
+public final class LayerNormOps {
     private final Launcher k;
 
-    public LayernormOps(Launcher k) { this.k = k; }
+    public LayerNormOps(Launcher k) { this.k = k; }
 
     public Tensor[] layernorm(Tensor x, Tensor gamma, Tensor beta, float eps) {
         String op = "layernorm";

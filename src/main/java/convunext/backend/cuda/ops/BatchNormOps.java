@@ -6,10 +6,10 @@ import convunext.tensor.Shapes;
 import convunext.tensor.Tensor;
 
 /** Launches batchnorm.cu: double-precision two-level statistics, then per-element apply. */
-public final class BatchnormOps {
+public final class BatchNormOps {
     private final Launcher k;
 
-    public BatchnormOps(Launcher k) { this.k = k; }
+    public BatchNormOps(Launcher k) { this.k = k; }
 
     private static void check(String op, Tensor x, Tensor... perChannel) {
         Shapes.rank(op, "x", x, 4);

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
  * M, N, K are not multiples of the 64x64x16 tile; both tile heights (BM 32 and 64) run.
  * Tolerance 1e-5 relative (float32 sums of at most a few hundred products).
  */
-class GemmParityTest {
+class LinearParityTest {
     static Parity p;
     static final double TOL = 1e-5;
 

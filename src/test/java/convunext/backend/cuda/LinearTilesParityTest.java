@@ -2,7 +2,7 @@ package convunext.backend.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import convunext.backend.cuda.ops.GemmOps;
+import convunext.backend.cuda.ops.LinearOps;
 import convunext.backend.cuda.ops.Launcher;
 import convunext.tensor.Tensor;
 import java.util.SplittableRandom;
@@ -11,14 +11,14 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The paths of gemm_tile.cuh's engine that GemmParityTest's odd sizes do not reach, vs the
+ * The paths of gemm_tile.cuh's engine that LinearParityTest's odd sizes do not reach, vs the
  * float64 oracle: the 16-byte paths (pixel counts and views aligned to 4 floats), an unaligned
  * view of an aligned shape (the scalar path), every tile height (128, 64, 32), every weight tile
  * (128x128, 128x32, 32x128, 64x64, 32x32), several column tiles per block (tpb > 1), the
  * compile-time convolution shapes, and the fast division the loaders use.
- * Tolerance 1e-5 relative, as GemmParityTest (float32 sums of at most a few hundred products).
+ * Tolerance 1e-5 relative, as LinearParityTest (float32 sums of at most a few hundred products).
  */
-class GemmTilesParityTest {
+class LinearTilesParityTest {
     static Parity p;
     static final double TOL = 1e-5;
 
@@ -72,7 +72,7 @@ class GemmTilesParityTest {
 
     /** Several column tiles per block, on the plain, GELU and data-gradient kernels. */
     @Test void severalTilesPerBlock() {
-        int old = GemmOps.setMultiTileBlocks(1);
+        int old = LinearOps.setMultiTileBlocks(1);
         try {
             linearCase(2, 16, 24, 25, 31, true);   // 775 pixels: 4 tiles of 256, unaligned
             linearCase(1, 20, 70, 16, 32, true);   // 512 pixels: 4 tiles of 128, aligned
@@ -85,7 +85,7 @@ class GemmTilesParityTest {
                     p.ref.linearBackwardDataGelu(w2[1], dy[1], hr[1]), TOL);
             convCase(1, 3, 16, 24, 24, 7, 1, 3, true);
         } finally {
-            GemmOps.setMultiTileBlocks(old);
+            LinearOps.setMultiTileBlocks(old);
         }
     }
 

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
  * adamw.cu vs the float64 oracle over five steps with fresh gradients, on views into one flat
  * buffer (as the optimiser uses it). Tolerance 1e-5 relative on p, m and v.
  */
-class AdamwParityTest {
+class AdamWParityTest {
     static Parity p;
 
     @BeforeAll static void open() { p = new Parity(81); }

@@ -4,72 +4,14 @@ import convunext.tensor.Shapes;
 import convunext.tensor.Tensor;
 
 /**
- * Element-wise ops, threaded over contiguous chunks: exact GELU ({@link SimdOps}; the erfc fit
- * has relative error below 1.2e-7 everywhere, so Φ(x) stays accurate in the far negative tail),
- * add, add then GELU in one pass, and the gated skip attention (σ, tanh). Every element's value is
- * a function of its inputs alone ({@link FloatMath}), not of where a chunk boundary falls, so
- * results do not depend on the thread count.
+ * The gated skip attention of each decoder stage (σ, tanh in float, {@link SimdOps}), threaded
+ * over contiguous chunks cut at image boundaries. Every element's value is a function of its
+ * inputs alone ({@link FloatMath}), so results do not depend on the thread count.
  */
-final class CpuElementwise {
-    private CpuElementwise() {}
+final class CpuGate {
+    private CpuGate() {}
 
     private static final int GRAIN = 1 << 14;
-    static Tensor gelu(CpuBackend be, Tensor x) {
-        Tensor y = be.empty(x.shape());
-        float[] xa = x.array(), ya = y.array();
-        int xo = x.off(), yo = y.off();
-        CpuThreads.chunks(x.size(), GRAIN, 2, (a, b) -> SimdOps.BEST.gelu(xa, xo + a, ya, yo + a, b - a));
-        return y;
-    }
-
-    static Tensor geluBackward(CpuBackend be, Tensor x, Tensor dy) {
-        Shapes.same("geluBackward", x, dy);
-        Tensor dx = be.empty(x.shape());
-        float[] xa = x.array(), ga = dy.array(), da = dx.array();
-        int xo = x.off(), go = dy.off(), dxo = dx.off();
-        CpuThreads.chunks(x.size(), GRAIN, 2, (a, b) -> SimdOps.BEST.geluBackward(xa, xo + a, ga, go + a, da, dxo + a, b - a));
-        return dx;
-    }
-
-    static Tensor add(CpuBackend be, Tensor a, Tensor b) {
-        Shapes.same("add", a, b);
-        Tensor y = be.empty(a.shape());
-        float[] aa = a.array(), ba = b.array(), ya = y.array();
-        int ao = a.off(), bo = b.off(), yo = y.off();
-        CpuThreads.chunks(a.size(), GRAIN * 4, 2, (s, e) -> {
-            for (int i = s; i < e; i++) ya[yo + i] = aa[ao + i] + ba[bo + i];
-        });
-        return y;
-    }
-
-    /**
-     * Floats per add-then-GELU step of {@link #addGelu}: the sum (4 KiB) stays in L1 between its
-     * write and GELU's read. A multiple of the vector lengths (4, 8, 16 floats), so each chunk's
-     * vector/scalar split, hence every bit of the result, is the one {@link #gelu} gives on the sum.
-     */
-    private static final int ADD_GELU_STEP = 1024;
-
-    /**
-     * {out = gelu(a + b), pre = a + b (null unless keepPre)} in one pass: per step of
-     * {@link #ADD_GELU_STEP} floats the sum is written (to pre, else to out) and {@code ops.gelu}
-     * (the unfused op's code) turns it into out while it is in L1. Chunks as {@link #gelu}'s, so
-     * the result equals gelu(add(a, b)) bit for bit at the same thread count; no scratch arrays.
-     */
-    static Tensor[] addGelu(CpuBackend be, Tensor a, Tensor b, boolean keepPre, SimdOps ops) {
-        Shapes.same("addGelu", a, b);
-        Tensor out = be.empty(a.shape()), pre = keepPre ? be.empty(a.shape()) : null;
-        Tensor s = keepPre ? pre : out;
-        float[] aa = a.array(), ba = b.array(), sa = s.array(), oa = out.array();
-        int ao = a.off(), bo = b.off(), so = s.off(), oo = out.off();
-        CpuThreads.chunks(a.size(), GRAIN, 2, (lo, hi) -> {
-            for (int i = lo; i < hi; i += ADD_GELU_STEP) {
-                int e = Math.min(hi, i + ADD_GELU_STEP);
-                for (int j = i; j < e; j++) sa[so + j] = aa[ao + j] + ba[bo + j];
-                ops.gelu(sa, so + i, oa, oo + i, e - i);
-            }
-        });
-        return new Tensor[] {out, pre};
-    }
 
     private static int checkGate(String op, Tensor g, Tensor s) {
         Shapes.rank(op, "g", g, 4);

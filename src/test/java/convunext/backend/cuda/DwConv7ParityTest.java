@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
  * vs the float64 oracle, on sizes that exercise several 32x32 tiles, partial tiles and the
  * smallest legal plane (4x4, where every pixel is a border pixel). Tolerance 1e-5 relative.
  */
-class Dwconv7ParityTest {
+class DwConv7ParityTest {
     static Parity p;
     static final double TOL = 1e-5;
 
@@ -35,12 +35,12 @@ class Dwconv7ParityTest {
     @Test void severalTiles() { dwCase(1, 2, 37, 35); }
 
     @Test void weightGradBlocksLoopOverTiles() {
-        int old = convunext.backend.cuda.ops.Dwconv7Ops.setWeightGradBlocks(2);
+        int old = convunext.backend.cuda.ops.DwConv7Ops.setWeightGradBlocks(2);
         try {
             dwCase(1, 2, 70, 45);   // 6 tiles per plane, 1 block per plane: each block loops over 6
             dwCase(2, 1, 40, 36);   // 4 tiles, 1 block per plane
         } finally {
-            convunext.backend.cuda.ops.Dwconv7Ops.setWeightGradBlocks(old);
+            convunext.backend.cuda.ops.DwConv7Ops.setWeightGradBlocks(old);
         }
     }
 

@@ -22,7 +22,7 @@ import convunext.tensor.Tensor;
  * spend. CudaBackend chooses between them and that composition
  * ({@code -Dconvunext.cuda.fuseGelu=false}).
  */
-public final class GemmOps {
+public final class LinearOps {
     /** Forward / data-gradient tile heights (gemm.cu's bm128, bm64, bm32). */
     private static final int[] BMS = {128, 64, 32};
     /** Weight-gradient tiles {BM, BN, threads} (gemm.cu's gemm_backward_weight_part_BMxBN). */
@@ -42,7 +42,7 @@ public final class GemmOps {
     }
 
     /** {@code blas}: cuBLAS for the products, or null for gemm.cu only. */
-    public GemmOps(Launcher k, CublasGemm blas) {
+    public LinearOps(Launcher k, CublasGemm blas) {
         this.k = k;
         this.blas = blas;
     }

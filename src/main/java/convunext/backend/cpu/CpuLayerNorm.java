@@ -4,111 +4,15 @@ import convunext.tensor.Shapes;
 import convunext.tensor.Tensor;
 
 /**
- * BatchNorm2d (train, eval, backward) threaded over channels, and the channels-first LayerNorm
- * threaded over pixel blocks. Every statistic and every reduction of the backward is accumulated
- * in double; the per-element maps are float multiply-adds.
+ * The channels-first LayerNorm (ConvNeXt) threaded over pixel blocks. Every statistic and every
+ * reduction of the backward is accumulated in double.
  */
-final class CpuNorm {
-    private CpuNorm() {}
+final class CpuLayerNorm {
+    private CpuLayerNorm() {}
 
     private static void perChannel(String op, Tensor x, Tensor... params) {
         Shapes.rank(op, "x", x, 4);
         for (Tensor p : params) Shapes.shape(op, "per-channel parameter", p, x.dim(1));
-    }
-
-    static Tensor[] batchnormTrain(CpuBackend be, Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
-                                   float momentum, float eps) {
-        perChannel("batchnormTrain", x, gamma, beta, runMean, runVar);
-        int n = x.dim(0), c = x.dim(1), p = x.spatial(2);
-        long count = (long) n * p;
-        Shapes.require(count > 1, "batchnormTrain", "needs more than one value per channel, got " + x.shapeString());
-        Tensor y = be.empty(x.shape()), mean = be.empty(c), invstd = be.empty(c);
-        float[] xa = x.array(), ya = y.array();
-        int xo = x.off(), yo = y.off();
-        CpuThreads.chunks(c, 1, 2, (c0, c1) -> {
-            for (int ch = c0; ch < c1; ch++) {
-                // Shifted sums: exact enough in double even when |mean| ≫ std.
-                float shift = xa[xo + ch * p];
-                double s = 0, ss = 0;
-                for (int i = 0; i < n; i++) {
-                    int o = xo + (i * c + ch) * p;
-                    for (int j = 0; j < p; j++) {
-                        double d = xa[o + j] - shift;
-                        s += d;
-                        ss += d * d;
-                    }
-                }
-                double mu = s / count, var = Math.max(0, ss / count - mu * mu);
-                double m = shift + mu, inv = 1 / Math.sqrt(var + eps);
-                mean.array()[mean.off() + ch] = (float) m;
-                invstd.array()[invstd.off() + ch] = (float) inv;
-                float[] rm = runMean.array(), rv = runVar.array();
-                rm[runMean.off() + ch] = (float) ((1 - momentum) * rm[runMean.off() + ch] + momentum * m);
-                rv[runVar.off() + ch] = (float) ((1 - momentum) * rv[runVar.off() + ch] + momentum * var * count / (count - 1));
-                affine(xa, xo, ya, yo, n, c, p, ch, (float) m,
-                        (float) (gamma.array()[gamma.off() + ch] * inv), beta.array()[beta.off() + ch]);
-            }
-        });
-        return new Tensor[] {y, mean, invstd};
-    }
-
-    /** y = (x − m)·a + b over channel ch. */
-    private static void affine(float[] x, int xo, float[] y, int yo, int n, int c, int p, int ch, float m, float a, float b) {
-        for (int i = 0; i < n; i++) {
-            int o = (i * c + ch) * p;
-            for (int j = 0; j < p; j++) y[yo + o + j] = Math.fma(x[xo + o + j] - m, a, b);
-        }
-    }
-
-    static Tensor batchnormEval(CpuBackend be, Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float eps) {
-        perChannel("batchnormEval", x, gamma, beta, runMean, runVar);
-        int n = x.dim(0), c = x.dim(1), p = x.spatial(2);
-        Tensor y = be.empty(x.shape());
-        CpuThreads.chunks(c, 1, 2, (c0, c1) -> {
-            for (int ch = c0; ch < c1; ch++) {
-                double inv = 1 / Math.sqrt(runVar.array()[runVar.off() + ch] + (double) eps);
-                affine(x.array(), x.off(), y.array(), y.off(), n, c, p, ch, runMean.array()[runMean.off() + ch],
-                        (float) (gamma.array()[gamma.off() + ch] * inv), beta.array()[beta.off() + ch]);
-            }
-        });
-        return y;
-    }
-
-    static Tensor[] batchnormBackward(CpuBackend be, Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor invstd) {
-        perChannel("batchnormBackward", x, gamma, mean, invstd);
-        Shapes.same("batchnormBackward", x, dy);
-        int n = x.dim(0), c = x.dim(1), p = x.spatial(2);
-        long count = (long) n * p;
-        Tensor dx = be.empty(x.shape()), dgamma = be.empty(c), dbeta = be.empty(c);
-        float[] xa = x.array(), ga = dy.array(), dxa = dx.array();
-        int xo = x.off(), go = dy.off(), dxo = dx.off();
-        CpuThreads.chunks(c, 1, 2, (c0, c1) -> {
-            for (int ch = c0; ch < c1; ch++) {
-                float m = mean.array()[mean.off() + ch];
-                double inv = invstd.array()[invstd.off() + ch], gm = gamma.array()[gamma.off() + ch];
-                double sdy = 0, sdyx = 0;
-                for (int i = 0; i < n; i++) {
-                    int o = (i * c + ch) * p;
-                    for (int j = 0; j < p; j++) {
-                        double g = ga[go + o + j];
-                        sdy += g;
-                        sdyx += g * (xa[xo + o + j] - m);
-                    }
-                }
-                dgamma.array()[dgamma.off() + ch] = (float) (sdyx * inv);
-                dbeta.array()[dbeta.off() + ch] = (float) sdy;
-                // dx = γ·inv·(dy − mean(dy) − (x−μ)·inv²·mean(dy·(x−μ)))
-                float k1 = (float) (gm * inv);
-                float k2 = (float) (-gm * inv * inv * inv * sdyx / count);
-                float k3 = (float) (-gm * inv * sdy / count);
-                for (int i = 0; i < n; i++) {
-                    int o = (i * c + ch) * p;
-                    for (int j = 0; j < p; j++)
-                        dxa[dxo + o + j] = Math.fma(k1, ga[go + o + j], Math.fma(k2, xa[xo + o + j] - m, k3));
-                }
-            }
-        });
-        return new Tensor[] {dx, dgamma, dbeta};
     }
 
     /** Pixels per LayerNorm task: the per-pixel double accumulators stay in L1. */

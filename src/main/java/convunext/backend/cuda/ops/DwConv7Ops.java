@@ -6,7 +6,7 @@ import convunext.tensor.Shapes;
 import convunext.tensor.Tensor;
 
 /** Launches dwconv7.cu: 32x32 output tiles, 32x8 threads, one plane (n,c) per grid z / y. */
-public final class Dwconv7Ops {
+public final class DwConv7Ops {
     private static final int T = 32;
     private static final int[] BLOCK = {32, 8, 1};
     /** Blocks the weight gradient aims at (GPU fill); tests lower it to make blocks loop over tiles. */
@@ -20,7 +20,7 @@ public final class Dwconv7Ops {
         return old;
     }
 
-    public Dwconv7Ops(Launcher k) { this.k = k; }
+    public DwConv7Ops(Launcher k) { this.k = k; }
 
     private static void check(String op, Tensor x, Tensor w, Tensor b) {
         Shapes.rank(op, "x", x, 4);
