@@ -1,6 +1,6 @@
 // EMU_CHECKs of kernels/dwconv7.cu (depthwise 7x7, reflect pad 3: forward, reflect-adjoint data
 // gradient, tiled weight/bias gradient), launched as DwConv7Ops does, against a direct double
-// reference: single and several 32x32 tiles, partial tiles, the smallest plane (4x4), and blocks
+// reference: single and several 32x64 tiles, partial tiles, the smallest plane (4x4), and blocks
 // that loop over several tiles (DwConv7Ops.setWeightGradBlocks lowered).
 #include "op_check.h"
 
@@ -15,10 +15,10 @@ static void dw_case(int N, int C, int H, int W, int gradBlocks, std::uint64_t se
     std::vector<float> x0 = randn(total, seed), w0 = randn((std::size_t)C * 49, seed + 1), b0 = randn(C, seed + 2);
     std::vector<float> dy0 = randn(total, seed + 3);
     Buf<float> x(x0), w(w0), b(b0), dy(dy0), y(nans(total)), dx(nans(total)), dw(nans(w0.size())), db(nans(C));
-    const Dim block(32, 8), tilesGrid(cdiv(W, 32), cdiv(H, 32), N * C);
+    const Dim block(32, 8), tilesGrid(cdiv(W, 32), cdiv(H, 64), N * C);   // DwConv7Ops: 32x64 tiles
     launch("dwconv7_forward", tilesGrid, block, 0, Args().ptr(x).ptr(w).ptr(b).ptr(y).i32(C).i32(H).i32(W));
     launch("dwconv7_backward_data", tilesGrid, block, 0, Args().ptr(dy).ptr(w).ptr(dx).i32(C).i32(H).i32(W));
-    const int tilesX = cdiv(W, 32), tiles = tilesX * cdiv(H, 32);
+    const int tilesX = cdiv(W, 32), tiles = tilesX * cdiv(H, 64);
     int nb = std::max(1, std::min(tiles, (int)cdiv(gradBlocks, (long long)N * C)));
     const int tpb = cdiv(tiles, nb);
     nb = cdiv(tiles, tpb);
@@ -59,7 +59,12 @@ EMU_CHECK(dwconv7_odd) { dw_case(2, 3, 13, 17, 1024, 1101); }
 
 EMU_CHECK(dwconv7_several_tiles) { dw_case(1, 2, 37, 35, 1024, 1111); }
 
-EMU_CHECK(dwconv7_blocks_loop_over_tiles) { dw_case(1, 1, 70, 45, 2, 1121); }   // 6 tiles, one block
+EMU_CHECK(dwconv7_blocks_loop_over_tiles) { dw_case(1, 1, 70, 45, 2, 1121); }   // 4 tiles, one block
+
+EMU_CHECK(dwconv7_tall_planes) {   // bottom border in the second tile row; both mirrors of a 5-row plane
+    dw_case(1, 2, 69, 9, 1024, 1141);
+    dw_case(1, 1, 5, 40, 1024, 1143);
+}
 
 EMU_CHECK(dwconv7_smallest_planes) {
     dw_case(2, 2, 4, 4, 1024, 1131);

@@ -45,7 +45,7 @@ public enum Op {
     DWCONV7("dwconv7", "DwConv7",
             methods("dwconv7", "dwconv7Backward"),
             kernels("dwconv7.cu"), "DwConv7Ops",
-            tests("cpu.ref.RefDwConv7Test", "cpu.DwConv7ParityTest", "cuda.DwConv7ParityTest"),
+            tests("cpu.ref.RefDwConv7Test", "cpu.DwConv7ParityTest", "cuda.DwConv7ParityTest", "cuda.DwConv7TilesParityTest"),
             costs("dwconv7", "dwconv7Backward"),
             rows("level0 block fwd", "level0 block bwd")),
     BATCHNORM("batchnorm", "BatchNorm",

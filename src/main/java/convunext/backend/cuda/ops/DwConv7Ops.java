@@ -5,9 +5,9 @@ import convunext.backend.cuda.KernelArgs;
 import convunext.tensor.Shapes;
 import convunext.tensor.Tensor;
 
-/** Launches dwconv7.cu: 32x32 output tiles, 32x8 threads, one plane (n,c) per grid z / y. */
+/** Launches dwconv7.cu: 32-column x 64-row output tiles, 32x8 threads, one plane (n,c) per grid z / y. */
 public final class DwConv7Ops {
-    private static final int T = 32;
+    private static final int TX = 32, TY = 64;   // DW_TX, DW_TY in dwconv7.cu
     private static final int[] BLOCK = {32, 8, 1};
     /** Blocks the weight gradient aims at (GPU fill); tests lower it to make blocks loop over tiles. */
     static volatile int weightGradBlocks = 1024;
@@ -38,7 +38,7 @@ public final class DwConv7Ops {
         Tensor y = k.empty(x.shape());
         if (y.numel() == 0) return y;
         k.launch(op, new Tensor[]{x, w, b}, "dwconv7_forward",
-                new int[]{Launcher.ceilDiv(wd, T), Launcher.ceilDiv(h, T), n * c}, BLOCK, 0,
+                new int[]{Launcher.ceilDiv(wd, TX), Launcher.ceilDiv(h, TY), n * c}, BLOCK, 0,
                 new KernelArgs().ptr(k.ptr(x)).ptr(k.ptr(w)).ptr(k.ptr(b)).ptr(k.ptr(y)).i32(c).i32(h).i32(wd));
         return y;
     }
@@ -58,9 +58,9 @@ public final class DwConv7Ops {
         }
         Tensor[] inv = {x, w, dy};
         k.launch(op, inv, "dwconv7_backward_data",
-                new int[]{Launcher.ceilDiv(wd, T), Launcher.ceilDiv(h, T), n * c}, BLOCK, 0,
+                new int[]{Launcher.ceilDiv(wd, TX), Launcher.ceilDiv(h, TY), n * c}, BLOCK, 0,
                 new KernelArgs().ptr(k.ptr(dy)).ptr(k.ptr(w)).ptr(k.ptr(dx)).i32(c).i32(h).i32(wd));
-        int tilesX = Launcher.ceilDiv(wd, T), tiles = tilesX * Launcher.ceilDiv(h, T);
+        int tilesX = Launcher.ceilDiv(wd, TX), tiles = tilesX * Launcher.ceilDiv(h, TY);
         // Blocks per plane: about 1024 blocks in all; each loops over tpb tiles before reducing.
         int nb = Math.max(1, Math.min(tiles, Launcher.ceilDiv(weightGradBlocks, (long) n * c)));
         int tpb = Launcher.ceilDiv(tiles, nb);
