@@ -27,6 +27,9 @@
 //     S = N*gridDim.x.
 //   dwconv7_backward_weight: grid (C*50), 256 threads: fixed-order sum over S (deterministic),
 //     writes dw [C,49] and db [C].
+//   accumulate (data kernel: != 0; weight kernel: bit 0 for dw, bit 1 for db): the result is
+//   added to what dx / dw / db hold (a gradient already held: an activation used twice, a
+//   parameter's slice of the zeroed flat gradient).
 #include <climits>
 #include "common.cuh"
 
@@ -136,7 +139,8 @@ static __device__ inline int dw_mirror_hi(int u, int n) { return (u >= n - 4 && 
 
 extern "C" __global__ void __launch_bounds__(DW_THREADS, 2) dwconv7_backward_data(const float* dy,
                                                                               const float* w, float* dx,
-                                                                              int C, int H, int W) {
+                                                                              int C, int H, int W,
+                                                                              int accumulate) {
     __shared__ float tile[DW_EY][DW_EX];
     int plane = blockIdx.z, c = plane % C;
     int x0 = blockIdx.x * DW_TX, y0 = blockIdx.y * DW_TY;
@@ -172,7 +176,7 @@ CU_UNROLL
                     s += dw_point(tile, wf, rows[ri], cols[ci], y0, x0);
                 }
         }
-        dxp[u * W + v] = s;
+        dxp[u * W + v] = accumulate ? dxp[u * W + v] + s : s;
     }
 }
 
@@ -236,7 +240,7 @@ CU_UNROLL
 }
 
 extern "C" __global__ void dwconv7_backward_weight(const float* partial, float* dw, float* db,
-                                                   int C, int S) {
+                                                   int C, int S, int accumulate) {
     __shared__ double sh[CU_THREADS];
     int ct = blockIdx.x;   // c*50 + t
     const float* p = partial + (long long)ct * S;
@@ -245,7 +249,7 @@ extern "C" __global__ void dwconv7_backward_weight(const float* partial, float* 
     s = cu_block_sum_d(s, sh);
     if (threadIdx.x == 0) {
         int c = ct / 50, t = ct - c * 50;
-        if (t < 49) dw[c * 49 + t] = (float)s;
-        else db[c] = (float)s;
+        float* dst = t < 49 ? dw + c * 49 + t : db + c;
+        *dst = (accumulate & (t < 49 ? 1 : 2)) ? *dst + (float)s : (float)s;
     }
 }

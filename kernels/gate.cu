@@ -4,7 +4,8 @@
 //   gate_forward_out:  out = sig(a)*s + sig(g2)*tanh(g3)
 //   gate_backward_out: da = dout*s*sig(a)(1-sig(a)); ds = dout*sig(a);
 //                      dg = (0, dout*tanh(g3)*sig(g2)(1-sig(g2)), dout*sig(g2)*(1-tanh(g3)^2))
-//   gate_backward_in:  dg = (du, 0, 0)   (ds = du is a copy done by the caller)
+//   gate_backward_in:  dg = (du, 0, 0), or dg[:, 0:C] += du when accumulate (dg already held)
+//                      (ds = du is the caller's)
 // Layout: NCHW float32; P = H*W; channel block k of image n in g starts at ((n*3 + k)*C)*P.
 // Launch: grid (ceil(C*P/256), N), 256 threads; thread e in [0, C*P) of image n.
 #include "common.cuh"
@@ -45,11 +46,15 @@ extern "C" __global__ void gate_backward_out(const float* a, const float* s, con
     dg[gi + 2 * CP] = d * s2 * (1.0f - t3 * t3);
 }
 
-extern "C" __global__ void gate_backward_in(const float* du, float* dg, int CP) {
+extern "C" __global__ void gate_backward_in(const float* du, float* dg, int CP, int accumulate) {
     int e = blockIdx.x * blockDim.x + threadIdx.x;
     if (e >= CP) return;
     long long n = blockIdx.y;
     long long gi = n * 3 * CP + e;
+    if (accumulate) {   // dg already holds a gradient: add du to its first block only
+        dg[gi] += du[n * CP + e];
+        return;
+    }
     dg[gi] = du[n * CP + e];
     dg[gi + CP] = 0.0f;
     dg[gi + 2 * CP] = 0.0f;

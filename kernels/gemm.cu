@@ -8,7 +8,8 @@
 //   gemm_forward_gelu_*:       the same C[z], then h[z] = gelu(C[z]) and, when pre is non-null,
 //                              pre[z] = C[z] (training keeps it for the backward). Backend.linearGelu.
 //   gemm_backward_data_*:      C[z] (MxN) = A^T . B[z], A stored KxM (W [Co,Ci]: M=Ci, K=Co),
-//                              B[z] = dy[z] [Co, H*W]  ->  C[z] = dx[z] [Ci, H*W].
+//                              B[z] = dy[z] [Co, H*W]  ->  C[z] = dx[z] [Ci, H*W]; added to C
+//                              when accumulate != 0 (a gradient already held).
 //   gemm_backward_data_gelu_*: C[z] = (A^T . B[z]) * gelu'(pre[z]) (dpre of
 //                              Backend.linearBackwardDataGelu).
 //   gemm_backward_weight_part_<BM>x<BN>: split-K partial of dW = sum_z dY[z] (MxK) . X[z]^T (KxN),
@@ -18,8 +19,9 @@
 //                              wanted) the M row sums of dY over the chunk = the partial of db.
 //   gemm_backward_weight_reduce: for e < E (E = M*N, plus M when db is wanted),
 //                              t = sum_{s<S} ws[s*SS + e] in a fixed order; dw[e] (e < MN) or
-//                              db[e-MN] becomes t, or += t when accumulate != 0 (a parameter's
-//                              slice of the zeroed flat gradient: no separate add pass).
+//                              db[e-MN] becomes t, or += t when accumulate has bit 0 (dw) / bit 1
+//                              (db) set (a parameter's slice of the zeroed flat gradient: no
+//                              separate add pass).
 //   gelu / gelu' are gelu.cuh's, the same functions gelu.cu applies (fused == unfused math).
 // Layout: NCHW, so image z of x is a [C, H*W] row-major matrix at x + z*C*H*W (strides passed);
 //   h, pre and C share one layout (strideC per image, row stride N).
@@ -121,9 +123,9 @@ static __device__ inline void gemm_fw_gelu_k(const float* A, const float* B, con
 
 template <class C>
 static __device__ inline void gemm_bd_k(const float* A, const float* B, float* Cm, int M, int N, int K,
-                                        long long strideB, long long strideC, int tpb) {
+                                        long long strideB, long long strideC, int tpb, int accumulate) {
     GT_SMEM(C)
-    GtStoreBias st(Cm + gemm_zoff(strideC), N, (const float*)0);
+    GtStoreAcc st(Cm + gemm_zoff(strideC), N, accumulate != 0);
     gemm_tiles<C, true>(A, B, M, N, K, strideB, tpb, st, As, Bs);
 }
 
@@ -155,8 +157,8 @@ extern "C" __global__ void __launch_bounds__(256, 2) gemm_forward_gelu_bm128(
 
 extern "C" __global__ void __launch_bounds__(256, 2) gemm_backward_data_bm128(
     const float* A, const float* B, float* C, int M, int N, int K, long long strideB, long long strideC,
-    int tpb) {
-    gemm_bd_k<GemmL>(A, B, C, M, N, K, strideB, strideC, tpb);
+    int tpb, int accumulate) {
+    gemm_bd_k<GemmL>(A, B, C, M, N, K, strideB, strideC, tpb, accumulate);
 }
 
 extern "C" __global__ void __launch_bounds__(256, 2) gemm_backward_data_gelu_bm128(
@@ -179,8 +181,8 @@ extern "C" __global__ void __launch_bounds__(256, 2) gemm_forward_gelu_bm64(
 
 extern "C" __global__ void __launch_bounds__(256, 2) gemm_backward_data_bm64(
     const float* A, const float* B, float* C, int M, int N, int K, long long strideB, long long strideC,
-    int tpb) {
-    gemm_bd_k<GemmM>(A, B, C, M, N, K, strideB, strideC, tpb);
+    int tpb, int accumulate) {
+    gemm_bd_k<GemmM>(A, B, C, M, N, K, strideB, strideC, tpb, accumulate);
 }
 
 extern "C" __global__ void __launch_bounds__(256, 2) gemm_backward_data_gelu_bm64(
@@ -203,8 +205,8 @@ extern "C" __global__ void __launch_bounds__(256, 2) gemm_forward_gelu_bm32(
 
 extern "C" __global__ void __launch_bounds__(256, 2) gemm_backward_data_bm32(
     const float* A, const float* B, float* C, int M, int N, int K, long long strideB, long long strideC,
-    int tpb) {
-    gemm_bd_k<GemmS>(A, B, C, M, N, K, strideB, strideC, tpb);
+    int tpb, int accumulate) {
+    gemm_bd_k<GemmS>(A, B, C, M, N, K, strideB, strideC, tpb, accumulate);
 }
 
 extern "C" __global__ void __launch_bounds__(256, 2) gemm_backward_data_gelu_bm32(
@@ -294,5 +296,5 @@ extern "C" __global__ void __launch_bounds__(256) gemm_backward_weight_reduce(
 CU_UNROLL
     for (int w = 0; w < 8; w++) t += red[w][lane];
     float* dst = e < MN ? dw + e : db + (e - MN);
-    *dst = accumulate ? *dst + t : t;
+    *dst = (accumulate & (e < MN ? 1 : 2)) ? *dst + t : t;
 }

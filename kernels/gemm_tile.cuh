@@ -271,6 +271,25 @@ struct GtStoreBias {
     }
 };
 
+// C(m, n) = acc, or C(m, n) + acc when accumulate (a gradient added where it is produced).
+struct GtStoreAcc {
+    float* C; long long ldc; bool accumulate; bool vec;
+    __device__ GtStoreAcc(float* c, long long l, bool a) : C(c), ldc(l), accumulate(a), vec(gt_aligned(c, l)) {}
+    __device__ void row(int) {}
+    __device__ void put(int m, int n, float v) {
+        float* p = C + (long long)m * ldc + n;
+        *p = accumulate ? *p + v : v;
+    }
+    __device__ void put4(int m, int n, float4 v) {
+        float4* p = reinterpret_cast<float4*>(C + (long long)m * ldc + n);
+        if (accumulate) {
+            float4 o = *p;
+            v = make_float4(o.x + v.x, o.y + v.y, o.z + v.z, o.w + v.w);
+        }
+        *p = v;
+    }
+};
+
 // ---------------------------------------------------------------- the slice loop
 // acc += A . B over k in [kBegin, kEnd) for the block tile (m0, n0); la / lb are the loaders.
 template <class C, class LA, class LB, class Hook>

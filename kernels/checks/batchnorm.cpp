@@ -20,24 +20,28 @@ static void bn_case(int N, int C, int H, int W, std::uint64_t seed) {
     chunks(N, C, P, cpi, len);
     const int S = N * cpi;
     const Dim apply(cdiv(std::max(P, 1), THREADS), std::max(C, 1), std::max(N, 1));
+    const Dim blockApply(cdiv(std::max(P, 1), 4096), std::max(C, 1), std::max(N, 1));   // BatchNormOps: 4096 per block
     {
         Buf<float> ws(nans((std::size_t)C * S * 4));
         launch("batchnorm_forward_stats_part", Dim(S, C), block1d(), 0, Args().ptr(x).ptr(ws).i32(C).i32(P).i32(cpi).i32(len));
-        launch("batchnorm_forward_stats", Dim(C), block1d(), 0,
-               Args().ptr(ws).ptr(mean).ptr(invstd).ptr(rm).ptr(rv).i32(S).i64(count).f32(momentum).f32(eps));
+        launch("batchnorm_forward_apply", blockApply, block1d(), 0,
+               Args().ptr(x).ptr(y).ptr(gamma).ptr(beta).ptr(ws).ptr(mean).ptr(invstd).ptr(rm).ptr(rv).i32(C).i32(P).i32(S)
+                   .i64(count).f32(momentum).f32(eps));
     }
-    launch("batchnorm_forward_apply", apply, block1d(), 0,
-           Args().ptr(x).ptr(y).ptr(gamma).ptr(beta).ptr(mean).ptr(invstd).i32(C).i32(P));
     launch("batchnorm_forward_eval", apply, block1d(), 0,
            Args().ptr(x).ptr(ye).ptr(gamma).ptr(beta).ptr(rm).ptr(rv).f32(eps).i32(C).i32(P));
-    {
+    // backward, plain and adding into existing gradients (base values + the gradient)
+    std::vector<float> dxBase = randn(total, seed + 6), dgBase = randn(C, seed + 7), dbBase = randn(C, seed + 8);
+    Buf<float> dxAcc(dxBase), dgAcc(dgBase), dbAcc(dbBase);
+    for (int acc = 0; acc < 2; acc++) {
         Buf<float> ws(nans((std::size_t)C * S * 4));
         launch("batchnorm_backward_part", Dim(S, C), block1d(), 0,
                Args().ptr(x).ptr(dy).ptr(mean).ptr(invstd).ptr(ws).i32(C).i32(P).i32(cpi).i32(len));
-        launch("batchnorm_backward_reduce", Dim(C), block1d(), 0, Args().ptr(ws).ptr(dgamma).ptr(dbeta).i32(S));
+        launch("batchnorm_backward_apply", blockApply, block1d(), 0,
+               Args().ptr(x).ptr(dy).ptr(gamma).ptr(mean).ptr(invstd).ptr(ws).ptr(acc ? dgAcc.p : dgamma.p)
+                   .ptr(acc ? dbAcc.p : dbeta.p).ptr(acc ? dxAcc.p : dx.p).i32(C).i32(P).i32(S).i64(count).i32(acc).i32(acc)
+                   .i32(acc));
     }
-    launch("batchnorm_backward_apply", apply, block1d(), 0,
-           Args().ptr(x).ptr(dy).ptr(gamma).ptr(mean).ptr(invstd).ptr(dgamma).ptr(dbeta).ptr(dx).i32(C).i32(P).i64(count));
 
     auto at = [&](int n, int c, int p) { return ((std::size_t)n * C + c) * P + p; };
     std::vector<double> mr(C), isr(C), rmr(C), rvr(C), yr(total), yer(total), dxr(total), dgr(C), dbr(C);
@@ -80,8 +84,16 @@ static void bn_case(int N, int C, int H, int W, std::uint64_t seed) {
     expect_close(dgr, dgamma, 1e-4, tag + " dgamma");
     expect_close(dbr, dbeta, 1e-5, tag + " dbeta");
     expect_close(dxr, dx, 1e-4, tag + " dx");
+    std::vector<double> dxa(dxr), dga(dgr), dba(dbr);
+    for (std::size_t i = 0; i < dxa.size(); i++) dxa[i] += dxBase[i];
+    for (int c = 0; c < C; c++) { dga[c] += dgBase[c]; dba[c] += dbBase[c]; }
+    expect_close(dga, dgAcc, 1e-4, tag + " dgamma accumulated");
+    expect_close(dba, dbAcc, 1e-5, tag + " dbeta accumulated");
+    expect_close(dxa, dxAcc, 1e-4, tag + " dx accumulated");
 }
 
 EMU_CHECK(batchnorm_odd) { bn_case(2, 3, 11, 13, 701); }
 
-EMU_CHECK(batchnorm_long_planes) { bn_case(1, 2, 23, 29, 711); }   // P = 667: 11 chunks, 3 apply blocks
+EMU_CHECK(batchnorm_long_planes) { bn_case(1, 2, 23, 29, 711); }   // P = 667: 11 chunks
+
+EMU_CHECK(batchnorm_aligned_two_blocks) { bn_case(2, 2, 64, 66, 721); }   // P = 4224: float4 path, 2 apply blocks per plane

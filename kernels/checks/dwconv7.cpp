@@ -17,7 +17,10 @@ static void dw_case(int N, int C, int H, int W, int gradBlocks, std::uint64_t se
     Buf<float> x(x0), w(w0), b(b0), dy(dy0), y(nans(total)), dx(nans(total)), dw(nans(w0.size())), db(nans(C));
     const Dim block(32, 8), tilesGrid(cdiv(W, 32), cdiv(H, 64), N * C);   // DwConv7Ops: 32x64 tiles
     launch("dwconv7_forward", tilesGrid, block, 0, Args().ptr(x).ptr(w).ptr(b).ptr(y).i32(C).i32(H).i32(W));
-    launch("dwconv7_backward_data", tilesGrid, block, 0, Args().ptr(dy).ptr(w).ptr(dx).i32(C).i32(H).i32(W));
+    launch("dwconv7_backward_data", tilesGrid, block, 0, Args().ptr(dy).ptr(w).ptr(dx).i32(C).i32(H).i32(W).i32(0));
+    std::vector<float> dxBase = randn(total, seed + 4), dwBase = randn(w0.size(), seed + 5), dbBase = randn(C, seed + 6);
+    Buf<float> dxAcc(dxBase), dwAcc(dwBase), dbAcc(dbBase);
+    launch("dwconv7_backward_data", tilesGrid, block, 0, Args().ptr(dy).ptr(w).ptr(dxAcc).i32(C).i32(H).i32(W).i32(1));
     const int tilesX = cdiv(W, 32), tiles = tilesX * cdiv(H, 64);
     int nb = std::max(1, std::min(tiles, (int)cdiv(gradBlocks, (long long)N * C)));
     const int tpb = cdiv(tiles, nb);
@@ -27,7 +30,8 @@ static void dw_case(int N, int C, int H, int W, int gradBlocks, std::uint64_t se
         Buf<float> ws(nans((std::size_t)C * 50 * S));
         launch("dwconv7_backward_weight_part", Dim(nb, N * C), block, 0,
                Args().ptr(x).ptr(dy).ptr(ws).i32(C).i32(H).i32(W).i32(tilesX).i32(tiles).i32(tpb).i32(S));
-        launch("dwconv7_backward_weight", Dim(C * 50), block1d(), 0, Args().ptr(ws).ptr(dw).ptr(db).i32(C).i32(S));
+        launch("dwconv7_backward_weight", Dim(C * 50), block1d(), 0, Args().ptr(ws).ptr(dw).ptr(db).i32(C).i32(S).i32(0));
+        launch("dwconv7_backward_weight", Dim(C * 50), block1d(), 0, Args().ptr(ws).ptr(dwAcc).ptr(dbAcc).i32(C).i32(S).i32(3));
     }
     std::vector<double> yr(total), dxr(total, 0.0), dwr(w0.size(), 0.0), dbr(C, 0.0);
     for (int pl = 0; pl < N * C; pl++) {
@@ -53,6 +57,12 @@ static void dw_case(int N, int C, int H, int W, int gradBlocks, std::uint64_t se
     expect_close(dxr, dx, 1e-5, tag + " dx");
     expect_close(dwr, dw, 1e-5, tag + " dw");
     expect_close(dbr, db, 1e-5, tag + " db");
+    for (std::size_t i = 0; i < total; i++) dxr[i] += dxBase[i];
+    for (std::size_t i = 0; i < dwr.size(); i++) dwr[i] += dwBase[i];
+    for (int c = 0; c < C; c++) dbr[c] += dbBase[c];
+    expect_close(dxr, dxAcc, 1e-5, tag + " dx accumulated");
+    expect_close(dwr, dwAcc, 1e-5, tag + " dw accumulated");
+    expect_close(dbr, dbAcc, 1e-5, tag + " db accumulated");
 }
 
 EMU_CHECK(dwconv7_odd) { dw_case(2, 3, 13, 17, 1024, 1101); }

@@ -16,7 +16,10 @@ EMU_CHECK(gate_forward_backward) {
     launch("gate_forward_out", grid, block1d(), 0, Args().ptr(a).ptr(s).ptr(g).ptr(out).i32(CP));
     launch("gate_backward_out", grid, block1d(), 0,
            Args().ptr(a).ptr(s).ptr(g).ptr(dout).ptr(da).ptr(ds).ptr(dg).i32(CP));
-    launch("gate_backward_in", grid, block1d(), 0, Args().ptr(dout).ptr(dgi).i32(CP));
+    launch("gate_backward_in", grid, block1d(), 0, Args().ptr(dout).ptr(dgi).i32(CP).i32(0));
+    // adding into a gradient already held: dg (gateOut's) += (du, 0, 0)
+    Buf<float> dgAcc(dg.host());
+    launch("gate_backward_in", grid, block1d(), 0, Args().ptr(dout).ptr(dgAcc).i32(CP).i32(1));
     std::vector<double> ur(ns), outr(ns), dar(ns), dsr(ns), dgr(ng), dgir(ng);
     for (int n = 0; n < N; n++)
         for (int e = 0; e < CP; e++) {
@@ -38,4 +41,7 @@ EMU_CHECK(gate_forward_backward) {
     expect_close(dsr, ds, 1e-5, "gateOut ds");
     expect_close(dgr, dg, 1e-5, "gateOut dg");
     expect_close(dgir, dgi, 0, "gateIn dg");
+    std::vector<double> dgar(ng);
+    for (std::size_t i = 0; i < ng; i++) dgar[i] = (double)dg.p[i] + dgir[i];
+    expect_close(dgar, dgAcc, 1e-6, "gateIn dg accumulated");
 }

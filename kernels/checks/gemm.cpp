@@ -12,7 +12,7 @@ static std::string variant(const char* kernel, int m) { return std::string(kerne
 // The weight gradient as LinearOps.backwardWeight launches it: split-K partials (dW, and the row
 // sums of dy as db when db is non-null), then the deterministic reduce.
 static void weight_grad(const Buf<float>& dy, const float* x, float* dw, float* db, int N, int M, int Nc, int P,
-                        bool accumulate = false) {
+                        int accumulate = 0) {
     WTile t = gemm_weight_tile(M, Nc);
     int cpi, len;
     split_k(N, M, Nc, P, t, cpi, len);
@@ -25,7 +25,7 @@ static void weight_grad(const Buf<float>& dy, const float* x, float* dw, float* 
                .i32(len).i64(SS).i32(db ? 1 : 0));
     long long E = (long long)M * Nc + (db ? M : 0);
     launch("gemm_backward_weight_reduce", Dim(cdiv(E, 32)), block1d(), 0,
-           Args().ptr(ws).ptr(dw).ptr(db).i64((long long)M * Nc).i64(E).i32(S).i64(SS).i32(accumulate ? 1 : 0));
+           Args().ptr(ws).ptr(dw).ptr(db).i64((long long)M * Nc).i64(E).i32(S).i64(SS).i32(accumulate));
 }
 
 // y [N,Co,P] = w [Co,Ci] . x [N,Ci,P] + b;  dx = w^T . dy;  dw = sum_n dy[n] . x[n]^T.
@@ -49,7 +49,13 @@ static void linear_case(int N, int Ci, int Co, int P, bool bias, std::uint64_t s
     // data gradient: M = Ci, K = Co
     g = gemm_grid(N, Ci, P, Co, tpb);
     launch(variant("gemm_backward_data", Ci).c_str(), g, block1d(), 0,
-           Args().ptr(w).ptr(dy).ptr(dx).i32(Ci).i32(P).i32(Co).i64((long long)Co * P).i64((long long)Ci * P).i32(tpb));
+           Args().ptr(w).ptr(dy).ptr(dx).i32(Ci).i32(P).i32(Co).i64((long long)Co * P).i64((long long)Ci * P).i32(tpb)
+               .i32(0));
+    std::vector<float> dxBase = randn(x0.size(), seed + 8);
+    Buf<float> dxAcc(dxBase);   // adding into a gradient already held
+    launch(variant("gemm_backward_data", Ci).c_str(), g, block1d(), 0,
+           Args().ptr(w).ptr(dy).ptr(dxAcc).i32(Ci).i32(P).i32(Co).i64((long long)Co * P).i64((long long)Ci * P).i32(tpb)
+               .i32(1));
     // weight gradient: M = Co, Nc = Ci, split over P; db = row sums of dy
     weight_grad(dy, x, dw.p, bias ? db.p : nullptr, N, Co, Ci, P);
     std::vector<double> yr(y.n, 0.0), dxr(dx.n, 0.0), dwr(dw.n, 0.0), dbr(Co, 0.0);
@@ -68,13 +74,18 @@ static void linear_case(int N, int Ci, int Co, int P, bool bias, std::uint64_t s
         for (std::size_t e = 0; e < yr.size(); e++) yr[e] += b0[(e / P) % Co];
     expect_close(yr, y, 1e-5, tag + " y");
     expect_close(dxr, dx, 1e-5, tag + " dx");
+    {
+        std::vector<double> want(dxr);
+        for (std::size_t e = 0; e < want.size(); e++) want[e] += dxBase[e];
+        expect_close(want, dxAcc, 1e-5, tag + " dx accumulated");
+    }
     expect_close(dwr, dw, 1e-5, tag + " dw");
     if (bias) expect_close(dbr, db, 1e-5, tag + " db");
     // accumulate: the reduce adds to what dw holds (a parameter's slice of the flat gradient)
     if (Ci > 0) {
         std::vector<float> base = randn(w0.size(), seed + 7);
         Buf<float> acc(base), accb(nans(1));
-        weight_grad(dy, x, acc.p, nullptr, N, Co, Ci, P, true);
+        weight_grad(dy, x, acc.p, nullptr, N, Co, Ci, P, 1);
         std::vector<double> want(dwr);
         for (std::size_t e = 0; e < want.size(); e++) want[e] += base[e];
         expect_close(want, acc, 1e-5, tag + " dw accumulated");
@@ -112,7 +123,7 @@ EMU_CHECK(gemm_tiles_per_block) {
                Args().ptr(w).ptr(x).ptr(b).ptr(y).i32(M).i32(P).i32(K).i64((long long)K * P).i64((long long)M * P).i32(tpb));
         // dx = w^T . y (M = K rows of 8: BM 32; K = M = 32)
         launch(variant("gemm_backward_data", K).c_str(), Dim(cdiv(tiles, tpb), 1, N), block1d(), 0,
-               Args().ptr(w).ptr(y).ptr(dx).i32(K).i32(P).i32(M).i64((long long)M * P).i64((long long)K * P).i32(tpb));
+               Args().ptr(w).ptr(y).ptr(dx).i32(K).i32(P).i32(M).i64((long long)M * P).i64((long long)K * P).i32(tpb).i32(0));
         std::vector<double> yr(y.n, 0.0), dxr(dx.n, 0.0);
         for (int n = 0; n < N; n++)
             for (int o = 0; o < M; o++)

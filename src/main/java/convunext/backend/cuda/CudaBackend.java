@@ -193,10 +193,20 @@ public final class CudaBackend implements Backend {
         return conv.conv2dBackward(x, w, dy, stride, pad, reflect, needDx, hasBias);
     }
 
+    @Override public Tensor[] conv2dBackwardInto(Tensor x, Tensor w, Tensor dy, int stride, int pad, boolean reflect,
+                                                 boolean needDx, boolean hasBias, Tensor dxInto, Tensor dwInto, Tensor dbInto) {
+        return conv.conv2dBackwardInto(x, w, dy, stride, pad, reflect, needDx, hasBias, dxInto, dwInto, dbInto);
+    }
+
     @Override public Tensor linear(Tensor x, Tensor w, Tensor b) { return gemm.linear(x, w, b); }
 
     @Override public Tensor[] linearBackward(Tensor x, Tensor w, Tensor dy, boolean needDx, boolean hasBias) {
         return gemm.linearBackward(x, w, dy, needDx, hasBias);
+    }
+
+    @Override public Tensor[] linearBackwardInto(Tensor x, Tensor w, Tensor dy, boolean needDx, boolean hasBias,
+                                                 Tensor dxInto, Tensor dwInto, Tensor dbInto) {
+        return gemm.linearBackwardInto(x, w, dy, needDx, hasBias, dxInto, dwInto, dbInto);
     }
 
     @Override public Tensor[] linearGelu(Tensor x, Tensor w, Tensor b, boolean keepPre) {
@@ -218,6 +228,10 @@ public final class CudaBackend implements Backend {
 
     @Override public Tensor[] dwconv7Backward(Tensor x, Tensor w, Tensor dy) { return dwconv.dwconv7Backward(x, w, dy); }
 
+    @Override public Tensor[] dwconv7BackwardInto(Tensor x, Tensor w, Tensor dy, Tensor dxInto, Tensor dwInto, Tensor dbInto) {
+        return dwconv.dwconv7BackwardInto(x, w, dy, dxInto, dwInto, dbInto);
+    }
+
     @Override public Tensor[] batchnormTrain(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
                                              float momentum, float eps) {
         return bn.batchnormTrain(x, gamma, beta, runMean, runVar, momentum, eps);
@@ -229,6 +243,11 @@ public final class CudaBackend implements Backend {
 
     @Override public Tensor[] batchnormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor invstd) {
         return bn.batchnormBackward(x, dy, gamma, mean, invstd);
+    }
+
+    @Override public Tensor[] batchnormBackwardInto(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor invstd,
+                                                    Tensor dxInto, Tensor dgammaInto, Tensor dbetaInto) {
+        return bn.batchnormBackwardInto(x, dy, gamma, mean, invstd, dxInto, dgammaInto, dbetaInto);
     }
 
     @Override public Tensor[] layernorm(Tensor x, Tensor gamma, Tensor beta, float eps) {
@@ -262,6 +281,10 @@ public final class CudaBackend implements Backend {
     }
 
     @Override public Tensor gateInBackward(Tensor du, int threeC) { return gate.gateInBackward(du, threeC); }
+
+    @Override public Tensor gateInBackwardInto(Tensor du, int threeC, Tensor dgInto) {
+        return gate.gateInBackwardInto(du, threeC, dgInto);
+    }
 
     @Override public Tensor upsample2x(Tensor x) { return upsample.upsample2x(x); }
 

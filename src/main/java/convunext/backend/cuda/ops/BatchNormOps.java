@@ -5,8 +5,12 @@ import convunext.backend.cuda.KernelArgs;
 import convunext.tensor.Shapes;
 import convunext.tensor.Tensor;
 
-/** Launches batchnorm.cu: double-precision two-level statistics, then per-element apply. */
+/**
+ * Launches batchnorm.cu: double-precision partial statistics, then one apply kernel whose blocks
+ * each finish the channel's statistics themselves (2 launches per forward, 2 per backward).
+ */
 public final class BatchNormOps {
+    private static final int EPB = 4096;   // BN_EPB: elements of one plane per apply block
     private final Launcher k;
 
     public BatchNormOps(Launcher k) { this.k = k; }
@@ -18,6 +22,10 @@ public final class BatchNormOps {
 
     private static int[] applyGrid(int n, int c, int p) {
         return new int[]{Launcher.ceilDiv(Math.max(p, 1), Launcher.THREADS), Math.max(c, 1), Math.max(n, 1)};
+    }
+
+    private static int[] blockApplyGrid(int n, int c, int p) {
+        return new int[]{Launcher.ceilDiv(Math.max(p, 1), EPB), Math.max(c, 1), Math.max(n, 1)};
     }
 
     public Tensor[] batchnormTrain(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
@@ -34,15 +42,13 @@ public final class BatchNormOps {
         try {
             k.launch(op, inv, "batchnorm_forward_stats_part", new int[]{s, c, 1}, Launcher.block1D(), 0,
                     new KernelArgs().ptr(k.ptr(x)).ptr(ws.address()).i32(c).i32(p).i32(ch[0]).i32(ch[1]));
-            k.launch(op, inv, "batchnorm_forward_stats", new int[]{c, 1, 1}, Launcher.block1D(), 0,
-                    new KernelArgs().ptr(ws.address()).ptr(k.ptr(mean)).ptr(k.ptr(invstd)).ptr(k.ptr(runMean))
-                            .ptr(k.ptr(runVar)).i32(s).i64((long) n * p).f32(momentum).f32(eps));
+            k.launch(op, inv, "batchnorm_forward_apply", blockApplyGrid(n, c, p), Launcher.block1D(), 0,
+                    new KernelArgs().ptr(k.ptr(x)).ptr(k.ptr(y)).ptr(k.ptr(gamma)).ptr(k.ptr(beta)).ptr(ws.address())
+                            .ptr(k.ptr(mean)).ptr(k.ptr(invstd)).ptr(k.ptr(runMean)).ptr(k.ptr(runVar))
+                            .i32(c).i32(p).i32(s).i64((long) n * p).f32(momentum).f32(eps));
         } finally {
             k.free(ws);
         }
-        k.launch(op, inv, "batchnorm_forward_apply", applyGrid(n, c, p), Launcher.block1D(), 0,
-                new KernelArgs().ptr(k.ptr(x)).ptr(k.ptr(y)).ptr(k.ptr(gamma)).ptr(k.ptr(beta)).ptr(k.ptr(mean))
-                        .ptr(k.ptr(invstd)).i32(c).i32(p));
         return new Tensor[]{y, mean, invstd};
     }
 
@@ -60,12 +66,25 @@ public final class BatchNormOps {
     }
 
     public Tensor[] batchnormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor invstd) {
+        return batchnormBackwardInto(x, dy, gamma, mean, invstd, null, null, null);
+    }
+
+    /**
+     * The backward, adding into {@code dxInto} / {@code dgammaInto} / {@code dbetaInto} where
+     * non-null (each returned in its slot; a null slot is a fresh tensor).
+     */
+    public Tensor[] batchnormBackwardInto(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor invstd,
+                                          Tensor dxInto, Tensor dgammaInto, Tensor dbetaInto) {
         String op = "batchnormBackward";
         check(op, x, gamma, mean, invstd);
         Shapes.same(op, x, dy);
+        if (dxInto != null) Shapes.same(op, x, dxInto);
+        if (dgammaInto != null) Shapes.shape(op, "dgamma", dgammaInto, x.dim(1));
+        if (dbetaInto != null) Shapes.shape(op, "dbeta", dbetaInto, x.dim(1));
         int n = x.dim(0), c = x.dim(1), p = x.spatial(2);
         Shapes.require((long) n * p > 0, op, "empty batch " + x.shapeString());
-        Tensor dx = k.empty(x.shape()), dgamma = k.empty(c), dbeta = k.empty(c);
+        Tensor dx = dxInto != null ? dxInto : k.empty(x.shape());
+        Tensor dgamma = dgammaInto != null ? dgammaInto : k.empty(c), dbeta = dbetaInto != null ? dbetaInto : k.empty(c);
         int[] ch = Launcher.chunks(n, c, p);
         int s = n * ch[0];
         DeviceBuffer ws = k.workspace((long) c * s * 4);
@@ -74,14 +93,14 @@ public final class BatchNormOps {
             k.launch(op, inv, "batchnorm_backward_part", new int[]{s, c, 1}, Launcher.block1D(), 0,
                     new KernelArgs().ptr(k.ptr(x)).ptr(k.ptr(dy)).ptr(k.ptr(mean)).ptr(k.ptr(invstd))
                             .ptr(ws.address()).i32(c).i32(p).i32(ch[0]).i32(ch[1]));
-            k.launch(op, inv, "batchnorm_backward_reduce", new int[]{c, 1, 1}, Launcher.block1D(), 0,
-                    new KernelArgs().ptr(ws.address()).ptr(k.ptr(dgamma)).ptr(k.ptr(dbeta)).i32(s));
+            k.launch(op, inv, "batchnorm_backward_apply", blockApplyGrid(n, c, p), Launcher.block1D(), 0,
+                    new KernelArgs().ptr(k.ptr(x)).ptr(k.ptr(dy)).ptr(k.ptr(gamma)).ptr(k.ptr(mean)).ptr(k.ptr(invstd))
+                            .ptr(ws.address()).ptr(k.ptr(dgamma)).ptr(k.ptr(dbeta)).ptr(k.ptr(dx)).i32(c).i32(p).i32(s)
+                            .i64((long) n * p).i32(dxInto != null ? 1 : 0).i32(dgammaInto != null ? 1 : 0)
+                            .i32(dbetaInto != null ? 1 : 0));
         } finally {
             k.free(ws);
         }
-        k.launch(op, inv, "batchnorm_backward_apply", applyGrid(n, c, p), Launcher.block1D(), 0,
-                new KernelArgs().ptr(k.ptr(x)).ptr(k.ptr(dy)).ptr(k.ptr(gamma)).ptr(k.ptr(mean)).ptr(k.ptr(invstd))
-                        .ptr(k.ptr(dgamma)).ptr(k.ptr(dbeta)).ptr(k.ptr(dx)).i32(c).i32(p).i64((long) n * p));
         return new Tensor[]{dx, dgamma, dbeta};
     }
 }

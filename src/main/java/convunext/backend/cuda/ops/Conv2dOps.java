@@ -92,32 +92,61 @@ public final class Conv2dOps {
 
     public Tensor[] conv2dBackward(Tensor x, Tensor w, Tensor dy, int stride, int pad, boolean reflect,
                                    boolean needDx, boolean hasBias) {
+        return conv2dBackwardInto(x, w, dy, stride, pad, reflect, needDx, hasBias, null, null, null);
+    }
+
+    /**
+     * The backward adding into {@code dxInto} / {@code dwInto} / {@code dbInto} where non-null
+     * (returned in their slots): the weight reduce (and a 1x1 conv's data GEMM) add in place; the
+     * gather data gradient of a k > 1 convolution is computed fresh and added (no such input is
+     * used twice in the model).
+     */
+    public Tensor[] conv2dBackwardInto(Tensor x, Tensor w, Tensor dy, int stride, int pad, boolean reflect,
+                                       boolean needDx, boolean hasBias, Tensor dxInto, Tensor dwInto, Tensor dbInto) {
         String op = "conv2dBackward";
         int[] o = outSize(op, x, w, stride, pad, reflect);
         int n = x.dim(0), ci = x.dim(1), h = x.dim(2), wd = x.dim(3), co = w.dim(0), kk = w.dim(2);
         Shapes.shape(op, "dy", dy, n, co, o[0], o[1]);
+        if (dxInto != null) Shapes.same(op, x, dxInto);
+        if (dwInto != null) Shapes.same(op, w, dwInto);
+        if (dbInto != null) Shapes.shape(op, "db", dbInto, co);
         int p = o[0] * o[1];
-        Tensor dx = needDx ? k.empty(n, ci, h, wd) : null;
-        Tensor dw = k.empty(co, ci, kk, kk);
-        Tensor db = hasBias ? k.empty(co) : null;
+        Tensor dw = dwInto != null ? dwInto : k.empty(co, ci, kk, kk);
+        Tensor db = dbInto != null ? dbInto : hasBias ? k.empty(co) : null;
+        int acc = (dwInto != null ? 1 : 0) | (dbInto != null ? 2 : 0);
+        Tensor dx = null;
         if (isPointwise(w, stride, pad)) {
-            if (dx != null) gemm.backwardData(op, dy, w, dx, n, ci, co, p);
-            gemm.backwardWeight(op, dy, x, dw, db, n, co, ci, p);
+            dx = dxInto != null ? dxInto : needDx ? k.empty(n, ci, h, wd) : null;
+            if (dx != null) gemm.backwardData(op, dy, w, dx, n, ci, co, p, dxInto != null);
+            gemm.backwardWeight(op, dy, x, dw, db, n, co, ci, p, acc);
             return new Tensor[]{dx, dw, db};
         }
-        weightGrad(op, x, dy, dw, db, n, ci, h, wd, co, o[0], o[1], kk, stride, pad, reflect);
-        if (dx != null) dataGrad(op, dy, w, dx, n, ci, h, wd, co, o[0], o[1], kk, stride, pad, reflect);
+        weightGrad(op, x, dy, dw, db, n, ci, h, wd, co, o[0], o[1], kk, stride, pad, reflect, acc);
+        if (needDx || dxInto != null) {
+            Tensor fresh = k.empty(n, ci, h, wd);
+            dataGrad(op, dy, w, fresh, n, ci, h, wd, co, o[0], o[1], kk, stride, pad, reflect);
+            if (dxInto != null) {
+                k.addInPlace(op, dxInto, fresh);
+                k.release(fresh);
+                dx = dxInto;
+            } else {
+                dx = fresh;
+            }
+        }
         return new Tensor[]{dx, dw, db};
     }
 
-    /** dw (and db, when non-null, = the row sums of dy) from one split-K pass and gemm.cu's reduce. */
+    /**
+     * dw (and db, when non-null, = the row sums of dy) from one split-K pass and gemm.cu's reduce;
+     * acc bit 0 / bit 1 adds to dw / db.
+     */
     private void weightGrad(String op, Tensor x, Tensor dy, Tensor dw, Tensor db, int n, int ci, int h, int wd, int co,
-                            int oh, int ow, int kk, int stride, int pad, boolean reflect) {
+                            int oh, int ow, int kk, int stride, int pad, boolean reflect, int acc) {
         long kd = (long) ci * kk * kk;
         int p = oh * ow;
-        if (p == 0 || n == 0) {
-            k.device().memsetZero(k.ptr(dw), dw.numel() * 4L);
-            if (db != null) k.device().memsetZero(k.ptr(db), db.numel() * 4L);
+        if (p == 0 || n == 0) {   // an empty sum
+            if ((acc & 1) == 0) k.device().memsetZero(k.ptr(dw), dw.numel() * 4L);
+            if (db != null && (acc & 2) == 0) k.device().memsetZero(k.ptr(db), db.numel() * 4L);
             return;
         }
         String shape = shape(kk, stride, pad, reflect);
@@ -134,7 +163,7 @@ public final class Conv2dOps {
                     new KernelArgs().ptr(k.ptr(x)).ptr(k.ptr(dy)).ptr(ws.address()).i32(ci).i32(h).i32(wd).i32(co)
                             .i32(oh).i32(ow).i32(owd[0]).i32(owd[1]).i32(kk).i32(stride).i32(pad).i32(reflect ? 1 : 0)
                             .i32(cpi).i32(len).i64(ss).i32(db != null ? 1 : 0));
-            gemm.reduce(op, inv, ws, s, ss, dw, db, co * kd, co, false);
+            gemm.reduce(op, inv, ws, s, ss, dw, db, co * kd, co, acc);
         } finally {
             k.free(ws);
         }

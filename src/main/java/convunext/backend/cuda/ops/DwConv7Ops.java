@@ -43,23 +43,33 @@ public final class DwConv7Ops {
         return y;
     }
 
-    public Tensor[] dwconv7Backward(Tensor x, Tensor w, Tensor dy) {
+    public Tensor[] dwconv7Backward(Tensor x, Tensor w, Tensor dy) { return dwconv7BackwardInto(x, w, dy, null, null, null); }
+
+    /**
+     * The backward adding into {@code dxInto} / {@code dwInto} / {@code dbInto} where non-null
+     * (returned in their slots; the kernels add in place).
+     */
+    public Tensor[] dwconv7BackwardInto(Tensor x, Tensor w, Tensor dy, Tensor dxInto, Tensor dwInto, Tensor dbInto) {
         String op = "dwconv7Backward";
         check(op, x, w, null);
         Shapes.same(op, x, dy);
         int n = x.dim(0), c = x.dim(1), h = x.dim(2), wd = x.dim(3);
-        Tensor dx = k.empty(x.shape());
-        Tensor dw = k.empty(c, 1, 7, 7);
-        Tensor db = k.empty(c);
-        if (x.numel() == 0) {
-            k.device().memsetZero(k.ptr(dw), dw.numel() * 4L);
-            k.device().memsetZero(k.ptr(db), db.numel() * 4L);
+        if (dxInto != null) Shapes.same(op, x, dxInto);
+        if (dwInto != null) Shapes.shape(op, "dw", dwInto, c, 1, 7, 7);
+        if (dbInto != null) Shapes.shape(op, "db", dbInto, c);
+        Tensor dx = dxInto != null ? dxInto : k.empty(x.shape());
+        Tensor dw = dwInto != null ? dwInto : k.empty(c, 1, 7, 7);
+        Tensor db = dbInto != null ? dbInto : k.empty(c);
+        int acc = (dwInto != null ? 1 : 0) | (dbInto != null ? 2 : 0);
+        if (x.numel() == 0) {   // an empty sum
+            if ((acc & 1) == 0) k.device().memsetZero(k.ptr(dw), dw.numel() * 4L);
+            if ((acc & 2) == 0) k.device().memsetZero(k.ptr(db), db.numel() * 4L);
             return new Tensor[]{dx, dw, db};
         }
         Tensor[] inv = {x, w, dy};
         k.launch(op, inv, "dwconv7_backward_data",
                 new int[]{Launcher.ceilDiv(wd, TX), Launcher.ceilDiv(h, TY), n * c}, BLOCK, 0,
-                new KernelArgs().ptr(k.ptr(dy)).ptr(k.ptr(w)).ptr(k.ptr(dx)).i32(c).i32(h).i32(wd));
+                new KernelArgs().ptr(k.ptr(dy)).ptr(k.ptr(w)).ptr(k.ptr(dx)).i32(c).i32(h).i32(wd).i32(dxInto != null ? 1 : 0));
         int tilesX = Launcher.ceilDiv(wd, TX), tiles = tilesX * Launcher.ceilDiv(h, TY);
         // Blocks per plane: about 1024 blocks in all; each loops over tpb tiles before reducing.
         int nb = Math.max(1, Math.min(tiles, Launcher.ceilDiv(weightGradBlocks, (long) n * c)));
@@ -72,7 +82,7 @@ public final class DwConv7Ops {
                     new KernelArgs().ptr(k.ptr(x)).ptr(k.ptr(dy)).ptr(ws.address()).i32(c).i32(h).i32(wd)
                             .i32(tilesX).i32(tiles).i32(tpb).i32(s));
             k.launch(op, inv, "dwconv7_backward_weight", new int[]{c * 50, 1, 1}, Launcher.block1D(), 0,
-                    new KernelArgs().ptr(ws.address()).ptr(k.ptr(dw)).ptr(k.ptr(db)).i32(c).i32(s));
+                    new KernelArgs().ptr(ws.address()).ptr(k.ptr(dw)).ptr(k.ptr(db)).i32(c).i32(s).i32(acc));
         } finally {
             k.free(ws);
         }

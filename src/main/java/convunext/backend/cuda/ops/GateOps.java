@@ -53,15 +53,19 @@ public final class GateOps {
         return new Tensor[]{da, ds, dg};
     }
 
-    public Tensor gateInBackward(Tensor du, int threeC) {
+    public Tensor gateInBackward(Tensor du, int threeC) { return gateInBackwardInto(du, threeC, null); }
+
+    /** dg = (du, 0, 0), or dgInto[:, 0:C] += du when dgInto is non-null (returned). */
+    public Tensor gateInBackwardInto(Tensor du, int threeC, Tensor dgInto) {
         String op = "gateInBackward";
         Shapes.rank(op, "du", du, 4);
         Shapes.require(threeC == 3 * du.dim(1), op, "threeC " + threeC + " is not 3 x channels of du " + du.shapeString());
-        Tensor dg = k.empty(du.dim(0), threeC, du.dim(2), du.dim(3));
+        if (dgInto != null) Shapes.shape(op, "dg", dgInto, du.dim(0), threeC, du.dim(2), du.dim(3));
+        Tensor dg = dgInto != null ? dgInto : k.empty(du.dim(0), threeC, du.dim(2), du.dim(3));
         int cp = du.spatial(1);
         if (du.numel() > 0)
             k.launch(op, new Tensor[]{du}, "gate_backward_in", grid(cp, du.dim(0)), Launcher.block1D(), 0,
-                    new KernelArgs().ptr(k.ptr(du)).ptr(k.ptr(dg)).i32(cp));
+                    new KernelArgs().ptr(k.ptr(du)).ptr(k.ptr(dg)).i32(cp).i32(dgInto != null ? 1 : 0));
         return dg;
     }
 }

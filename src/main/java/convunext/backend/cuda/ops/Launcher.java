@@ -69,6 +69,21 @@ public final class Launcher {
 
     public void free(DeviceBuffer b) { pool.release(b); }
 
+    /** Gives a tensor of this backend back to the pool (as Backend.release). */
+    public void release(Tensor t) { backend.release(t); }
+
+    /**
+     * dst += src (elementwise.cu's add_forward_inplace), for the rare paths where the kernel that
+     * computes a gradient cannot add it in place (cuBLAS products, the convolution's gather).
+     */
+    public void addInPlace(String op, Tensor dst, Tensor src) {
+        if (dst.numel() != src.numel())
+            throw new IllegalArgumentException(op + ": add into " + dst.shapeString() + " from " + src.shapeString());
+        if (dst.numel() > 0)
+            launch(op, new Tensor[]{dst, src}, "add_forward_inplace", grid1D(dst.numel()), block1D(), 0,
+                    new KernelArgs().ptr(ptr(dst)).ptr(ptr(src)).i64(dst.numel()));
+    }
+
     public static int ceilDiv(long a, long b) {
         long r = (a + b - 1) / b;
         if (r > Integer.MAX_VALUE) throw new IllegalArgumentException("grid too large: " + a + "/" + b);

@@ -176,15 +176,28 @@ public final class LinearOps {
     }
 
     public Tensor[] linearBackward(Tensor x, Tensor w, Tensor dy, boolean needDx, boolean hasBias) {
+        return linearBackwardInto(x, w, dy, needDx, hasBias, null, null, null);
+    }
+
+    /**
+     * The backward adding into {@code dxInto} / {@code dwInto} / {@code dbInto} where non-null
+     * (returned in their slots): the data GEMM's epilogue and the weight reduce add to what they
+     * hold, so no separate add pass runs.
+     */
+    public Tensor[] linearBackwardInto(Tensor x, Tensor w, Tensor dy, boolean needDx, boolean hasBias,
+                                       Tensor dxInto, Tensor dwInto, Tensor dbInto) {
         String op = "linearBackward";
         check(op, x, w);
         int n = x.dim(0), ci = x.dim(1), h = x.dim(2), wd = x.dim(3), co = w.dim(0);
         Shapes.shape(op, "dy", dy, n, co, h, wd);
-        Tensor dx = needDx ? k.empty(n, ci, h, wd) : null;
-        if (dx != null) backwardData(op, dy, w, dx, n, ci, co, h * wd);
-        Tensor dw = k.empty(w.shape());   // [Co,Ci] or a 1x1 conv weight [Co,Ci,1,1]
-        Tensor db = hasBias ? k.empty(co) : null;
-        backwardWeight(op, dy, x, dw, db, n, co, ci, h * wd);
+        if (dxInto != null) Shapes.same(op, x, dxInto);
+        if (dwInto != null) Shapes.same(op, w, dwInto);
+        if (dbInto != null) Shapes.shape(op, "db", dbInto, co);
+        Tensor dx = dxInto != null ? dxInto : needDx ? k.empty(n, ci, h, wd) : null;
+        if (dx != null) backwardData(op, dy, w, dx, n, ci, co, h * wd, dxInto != null);
+        Tensor dw = dwInto != null ? dwInto : k.empty(w.shape());   // [Co,Ci] or a 1x1 conv weight [Co,Ci,1,1]
+        Tensor db = dbInto != null ? dbInto : hasBias ? k.empty(co) : null;
+        backwardWeight(op, dy, x, dw, db, n, co, ci, h * wd, (dwInto != null ? 1 : 0) | (dbInto != null ? 2 : 0));
         return new Tensor[]{dx, dw, db};
     }
 
@@ -195,36 +208,48 @@ public final class LinearOps {
         int n = x.dim(0), ci = x.dim(1), h = x.dim(2), wd = x.dim(3), co = w.dim(0);
         Shapes.shape(op, "dy", dy, n, co, h, wd);
         Tensor dx = k.empty(n, ci, h, wd);
-        backwardData(op, dy, w, dx, n, ci, co, h * wd);
+        backwardData(op, dy, w, dx, n, ci, co, h * wd, false);
         return dx;
     }
 
-    /** dx [N,M,P] = w^T . dy, w [K,M] (M = Ci, K = Co). */
-    void backwardData(String op, Tensor dy, Tensor w, Tensor dx, int n, int m, int kk, int p) {
+    /** dx [N,M,P] = w^T . dy, w [K,M] (M = Ci, K = Co); added to dx when accumulate. */
+    void backwardData(String op, Tensor dy, Tensor w, Tensor dx, int n, int m, int kk, int p, boolean accumulate) {
         if ((long) n * m * p == 0) return;
-        if (kk == 0) { k.device().memsetZero(k.ptr(dx), dx.numel() * 4L); return; }
-        if (blas != null) { blas.backwardData(k.ptr(w), k.ptr(dy), k.ptr(dx), n, m, kk, p); return; }
+        if (kk == 0) {   // w^T . dy = 0
+            if (!accumulate) k.device().memsetZero(k.ptr(dx), dx.numel() * 4L);
+            return;
+        }
+        if (blas != null) {
+            Tensor t = accumulate ? k.empty(dx.shape()) : dx;
+            blas.backwardData(k.ptr(w), k.ptr(dy), k.ptr(t), n, m, kk, p);
+            if (accumulate) { k.addInPlace(op, dx, t); k.release(t); }
+            return;
+        }
         int[][] g = grid(n, m, p, kk);
         k.launch(op, new Tensor[]{dy, w, dx}, variant("gemm_backward_data", m), g[0], Launcher.block1D(), 0,
                 new KernelArgs().ptr(k.ptr(w)).ptr(k.ptr(dy)).ptr(k.ptr(dx))
-                        .i32(m).i32(p).i32(kk).i64((long) kk * p).i64((long) m * p).i32(g[1][0]));
+                        .i32(m).i32(p).i32(kk).i64((long) kk * p).i64((long) m * p).i32(g[1][0]).i32(accumulate ? 1 : 0));
     }
 
     /**
      * dw [M,Nc] = sum_n dy[n] (M x P) . x[n]^T (P x Nc) and, when db is non-null, db [M] = the
      * row sums of dy, from one split-K pass (gemm_backward_weight_part_*) and one deterministic
-     * reduce that writes both.
+     * reduce that writes both ({@code accumulate} bit 0 / bit 1: adds to dw / db).
      */
-    void backwardWeight(String op, Tensor dy, Tensor x, Tensor dw, Tensor db, int n, int m, int nc, int p) {
+    void backwardWeight(String op, Tensor dy, Tensor x, Tensor dw, Tensor db, int n, int m, int nc, int p, int accumulate) {
         if (blas != null) {
-            if ((long) m * nc > 0) blas.backwardWeight(k.ptr(dy), k.ptr(x), k.ptr(dw), n, m, nc, p);
-            if (db != null) bias(op, dy, db, n, m, p);
+            Tensor tw = (accumulate & 1) != 0 ? k.empty(dw.shape()) : dw;
+            Tensor tb = db != null && (accumulate & 2) != 0 ? k.empty(db.shape()) : db;
+            if ((long) m * nc > 0) blas.backwardWeight(k.ptr(dy), k.ptr(x), k.ptr(tw), n, m, nc, p);
+            if (tb != null) bias(op, dy, tb, n, m, p);
+            if (tw != dw) { k.addInPlace(op, dw, tw); k.release(tw); }
+            if (tb != db) { k.addInPlace(op, db, tb); k.release(tb); }
             return;
         }
         if (m == 0) return;
         if ((long) n * p == 0) {   // an empty sum
-            if (nc > 0) k.device().memsetZero(k.ptr(dw), (long) m * nc * 4L);
-            if (db != null) k.device().memsetZero(k.ptr(db), m * 4L);
+            if (nc > 0 && (accumulate & 1) == 0) k.device().memsetZero(k.ptr(dw), (long) m * nc * 4L);
+            if (db != null && (accumulate & 2) == 0) k.device().memsetZero(k.ptr(db), m * 4L);
             return;
         }
         int[] t = weightTile(m, nc);
@@ -238,7 +263,7 @@ public final class LinearOps {
                     new int[]{Launcher.ceilDiv(Math.max(nc, 1), t[1]), Launcher.ceilDiv(m, t[0]), s}, new int[]{t[2], 1, 1}, 0,
                     new KernelArgs().ptr(k.ptr(dy)).ptr(k.ptr(x)).ptr(ws.address()).i32(m).i32(nc).i32(p)
                             .i64((long) m * p).i64((long) nc * p).i32(cpi).i32(len).i64(ss).i32(db != null ? 1 : 0));
-            reduce(op, inv, ws, s, ss, dw, db, (long) m * nc, m, false);
+            reduce(op, inv, ws, s, ss, dw, db, (long) m * nc, m, accumulate);
         } finally {
             k.free(ws);
         }
@@ -246,15 +271,15 @@ public final class LinearOps {
 
     /**
      * gemm_backward_weight_reduce: dw [mn] and, when db is non-null, db [m] from the s partials
-     * of ss floats in ws (fixed order); {@code accumulate}: add to their contents instead.
+     * of ss floats in ws (fixed order); {@code accumulate} bit 0 / bit 1: add to dw / db instead.
      */
     void reduce(String op, Tensor[] inv, DeviceBuffer ws, int s, long ss, Tensor dw, Tensor db, long mn, int m,
-                boolean accumulate) {
+                int accumulate) {
         long e = mn + (db != null ? m : 0);
         if (e == 0) return;
         k.launch(op, inv, "gemm_backward_weight_reduce", new int[]{Launcher.ceilDiv(e, 32), 1, 1}, Launcher.block1D(), 0,
                 new KernelArgs().ptr(ws.address()).ptr(k.ptr(dw)).ptr(k.ptrOrNull(db)).i64(mn).i64(e).i32(s).i64(ss)
-                        .i32(accumulate ? 1 : 0));
+                        .i32(accumulate));
     }
 
     /**
