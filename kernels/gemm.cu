@@ -31,8 +31,10 @@
 //   32x256 (4x8), chosen by M (LinearOps.tile: least padding, then the larger tile).
 //   weight_part: THREADS = BM*BN/(TM*TN) threads (64..256); grid (ceil(N/BN), ceil(M/BM), batch*cpi);
 //   tiles 128x128, 128x32, 32x128, 64x64, 32x32 chosen by (M, N) the same way.
-//   reduce: 256 threads (8 warps x 32 outputs), grid ceil(E/32); warp w sums splits w, w+8, ...
-//   and warp 0 adds the 8 warp sums in order (deterministic, no atomics).
+//   reduce: 1024 threads (32 warps x 32 outputs), grid ceil(E/32); warp w sums splits w, w+32, ...
+//   (four interleaved chains, so four loads per thread are in flight) and warp 0 adds the 32 warp
+//   sums in order (deterministic, no atomics). E is small (at most a few 100k) and S a few hundred,
+//   so the parallelism has to come from the split axis: 32 warps per 32 outputs.
 #include "gemm_tile.cuh"
 #include "gelu.cuh"
 
@@ -272,29 +274,29 @@ extern "C" __global__ void __launch_bounds__(64, 8) gemm_backward_weight_part_32
     gemm_bw_part_k<GemmW32x32>(A, B, ws, M, N, K, strideA, strideB, cpi, L, SS, db);
 }
 
-extern "C" __global__ void __launch_bounds__(256) gemm_backward_weight_reduce(
+extern "C" __global__ void __launch_bounds__(1024) gemm_backward_weight_reduce(
     const float* ws, float* dw, float* db, long long MN, long long E, int S, long long SS,
     int accumulate) {
-    __shared__ float red[8][33];
+    __shared__ float red[32][33];
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     long long e = (long long)blockIdx.x * 32 + lane;
-    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;   // four chains for memory parallelism
+    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;   // four chains: loads in flight
     if (e < E) {
         int s = warp;
-        for (; s + 24 < S; s += 32) {
+        for (; s + 96 < S; s += 128) {
             s0 += ws[(long long)s * SS + e];
-            s1 += ws[(long long)(s + 8) * SS + e];
-            s2 += ws[(long long)(s + 16) * SS + e];
-            s3 += ws[(long long)(s + 24) * SS + e];
+            s1 += ws[(long long)(s + 32) * SS + e];
+            s2 += ws[(long long)(s + 64) * SS + e];
+            s3 += ws[(long long)(s + 96) * SS + e];
         }
-        for (; s < S; s += 8) s0 += ws[(long long)s * SS + e];
+        for (; s < S; s += 32) s0 += ws[(long long)s * SS + e];
     }
     red[warp][lane] = (s0 + s1) + (s2 + s3);
     __syncthreads();
     if (warp != 0 || e >= E) return;
     float t = 0.0f;
 CU_UNROLL
-    for (int w = 0; w < 8; w++) t += red[w][lane];
+    for (int w = 0; w < 32; w++) t += red[w][lane];
     float* dst = e < MN ? dw + e : db + (e - MN);
     *dst = (accumulate & (e < MN ? 1 : 2)) ? *dst + t : t;
 }

@@ -54,7 +54,7 @@ static void conv_case(int N, int Ci, int Co, int H, int W, int k, int s, int pad
                Args().ptr(x).ptr(dy).ptr(ws).i32(Ci).i32(H).i32(W).i32(Co).i32(OH).i32(OW).i32((int)owM).i32(owS).i32(k)
                    .i32(s).i32(pad).i32(ref).i32(cpi).i32(len).i64(SS).i32(bias ? 1 : 0));
         const long long E = Co * Kd + (bias ? Co : 0);
-        launch("gemm_backward_weight_reduce", Dim(cdiv(E, 32)), block1d(), 0,
+        launch("gemm_backward_weight_reduce", Dim(cdiv(E, 32)), Dim(1024), 0,
                Args().ptr(ws).ptr(dw).ptr(bias ? db.p : nullptr).i64(Co * Kd).i64(E).i32(S).i64(SS).i32(0));
     }
     // data gradient (Conv2dOps.dataGrad): into the padded workspace + fold, or straight into dx

@@ -5,13 +5,14 @@ using namespace opcheck;
 
 static double sig(double v) { return 1.0 / (1.0 + std::exp(-v)); }
 
-EMU_CHECK(gate_forward_backward) {
-    const int N = 2, C = 5, H = 7, W = 9, CP = C * H * W;   // CP = 315: 2 blocks per image
+// N x C x H x W; CP % 4 == 0 takes the float4 path, else 4 scalars per thread.
+static void gate_case(int N, int C, int H, int W) {
+    const int CP = C * H * W;
     const std::size_t ns = (std::size_t)N * CP, ng = 3 * ns;
     std::vector<float> g0 = randn(ng, 301), s0 = randn(ns, 302), a0 = randn(ns, 303), d0 = randn(ns, 304);
     Buf<float> g(g0), s(s0), a(a0), dout(d0);
     Buf<float> u(nans(ns)), out(nans(ns)), da(nans(ns)), ds(nans(ns)), dg(nans(ng)), dgi(nans(ng));
-    Dim grid(cdiv(CP, THREADS), N);
+    Dim grid(cdiv(CP, 4 * THREADS), N);   // GateOps: 4 elements per thread
     launch("gate_forward_in", grid, block1d(), 0, Args().ptr(g).ptr(s).ptr(u).i32(CP));
     launch("gate_forward_out", grid, block1d(), 0, Args().ptr(a).ptr(s).ptr(g).ptr(out).i32(CP));
     launch("gate_backward_out", grid, block1d(), 0,
@@ -45,3 +46,7 @@ EMU_CHECK(gate_forward_backward) {
     for (std::size_t i = 0; i < ng; i++) dgar[i] = (double)dg.p[i] + dgir[i];
     expect_close(dgar, dgAcc, 1e-6, "gateIn dg accumulated");
 }
+
+EMU_CHECK(gate_forward_backward) { gate_case(2, 5, 7, 9); }   // CP = 315: scalar path, a partial piece
+
+EMU_CHECK(gate_aligned) { gate_case(2, 4, 16, 18); }   // CP = 1152: float4 path, 2 blocks per image

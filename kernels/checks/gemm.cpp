@@ -24,7 +24,7 @@ static void weight_grad(const Buf<float>& dy, const float* x, float* dw, float* 
            Args().ptr(dy).ptr(x).ptr(ws).i32(M).i32(Nc).i32(P).i64((long long)M * P).i64((long long)Nc * P).i32(cpi)
                .i32(len).i64(SS).i32(db ? 1 : 0));
     long long E = (long long)M * Nc + (db ? M : 0);
-    launch("gemm_backward_weight_reduce", Dim(cdiv(E, 32)), block1d(), 0,
+    launch("gemm_backward_weight_reduce", Dim(cdiv(E, 32)), Dim(1024), 0,
            Args().ptr(ws).ptr(dw).ptr(db).i64((long long)M * Nc).i64(E).i32(S).i64(SS).i32(accumulate));
 }
 

@@ -30,11 +30,12 @@ EMU_CHECK(layout_pad_and_crop) {
                 expect(dx[(pl * h + yy) * w + xx] == dy0[(pl * Hi + yy + ct) * Wi + xx + cl], "crop");
 }
 
-EMU_CHECK(layout_concat_and_slice) {
-    const int N = 2, Ca = 3, Cb = 4, P = 9 * 11, C = Ca + Cb;   // (Ca+Cb)*P = 693: 3 blocks per image
+// P % 4 == 0 takes the float4 path (LayoutOps: 4 elements per thread), else 4 scalars per thread.
+static void concat_case(int P) {
+    const int N = 2, Ca = 3, Cb = 4, C = Ca + Cb;
     std::vector<float> a0 = randn((std::size_t)N * Ca * P, 411), b0 = randn((std::size_t)N * Cb * P, 412);
     Buf<float> a(a0), b(b0), y(nans((std::size_t)N * C * P));
-    launch("concat_forward", Dim(cdiv((long long)C * P, THREADS), N), block1d(), 0,
+    launch("concat_forward", Dim(cdiv((long long)C * P, 4 * THREADS), N), block1d(), 0,
            Args().ptr(a).ptr(b).ptr(y).i32(Ca).i32(Cb).i32(P));
     std::vector<float> yr((std::size_t)N * C * P);
     for (int n = 0; n < N; n++)
@@ -47,7 +48,7 @@ EMU_CHECK(layout_concat_and_slice) {
     for (auto& r : ranges) {
         int c0 = r[0], Cs = r[1] - r[0];
         Buf<float> s(nans((std::size_t)N * Cs * P));
-        launch("concat_backward", Dim(cdiv((long long)Cs * P, THREADS), N), block1d(), 0,
+        launch("concat_backward", Dim(cdiv((long long)Cs * P, 4 * THREADS), N), block1d(), 0,
                Args().ptr(y).ptr(s).i32(C).i32(c0).i32(Cs).i32(P));
         for (int n = 0; n < N; n++)
             for (int c = 0; c < Cs; c++)
@@ -56,3 +57,7 @@ EMU_CHECK(layout_concat_and_slice) {
                            "slice [" + std::to_string(c0) + "," + std::to_string(c0 + Cs) + ")");
     }
 }
+
+EMU_CHECK(layout_concat_and_slice) { concat_case(9 * 11); }   // P = 99: scalar path, partial pieces
+
+EMU_CHECK(layout_concat_and_slice_aligned) { concat_case(12 * 13); }   // P = 156: float4 path

@@ -87,7 +87,7 @@ inline long long partial_stride(int m, long long nc) { return ((long long)m * nc
 /** LinearOps.splitK: {chunks per image, chunk length} of a weight gradient's pixel axis. */
 inline void split_k(int n, int m, long long nc, int p, WTile t, int& cpi, int& len) {
     long long tiles = (long long)cdiv(std::max(nc, 1LL), t.bn) * cdiv(std::max(m, 1), t.bm);
-    long long wantBlocks = 1024LL * 256 / t.threads;
+    long long wantBlocks = 528;   // LinearOps.WEIGHT_BLOCKS
     long long want = std::max(1LL, (wantBlocks + tiles * n - 1) / (tiles * n));
     cpi = (int)std::max(1LL, std::min(want, (long long)cdiv(std::max(p, 1), 128)));
     long long cap = std::max(1LL, (16LL << 20) / std::max(1LL, (long long)n * partial_stride(m, nc)));

@@ -50,7 +50,7 @@ public final class LayoutOps {
         Tensor y = k.empty(n, ca + cb, a.dim(2), a.dim(3));
         if (y.numel() > 0)
             k.launch(op, new Tensor[]{a, b}, "concat_forward",
-                    new int[]{Launcher.ceilDiv((long) (ca + cb) * p, Launcher.THREADS), n, 1}, Launcher.block1D(), 0,
+                    new int[]{Launcher.ceilDiv((long) (ca + cb) * p, 4L * Launcher.THREADS), n, 1}, Launcher.block1D(), 0,
                     new KernelArgs().ptr(k.ptr(a)).ptr(k.ptr(b)).ptr(k.ptr(y)).i32(ca).i32(cb).i32(p));
         return y;
     }
@@ -63,7 +63,7 @@ public final class LayoutOps {
         Tensor y = k.empty(n, c1 - c0, x.dim(2), x.dim(3));
         if (y.numel() > 0)
             k.launch(op, new Tensor[]{x}, "concat_backward",
-                    new int[]{Launcher.ceilDiv((long) (c1 - c0) * p, Launcher.THREADS), n, 1}, Launcher.block1D(), 0,
+                    new int[]{Launcher.ceilDiv((long) (c1 - c0) * p, 4L * Launcher.THREADS), n, 1}, Launcher.block1D(), 0,
                     new KernelArgs().ptr(k.ptr(x)).ptr(k.ptr(y)).i32(c).i32(c0).i32(c1 - c0).i32(p));
         return y;
     }

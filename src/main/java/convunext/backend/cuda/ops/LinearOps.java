@@ -277,20 +277,24 @@ public final class LinearOps {
                 int accumulate) {
         long e = mn + (db != null ? m : 0);
         if (e == 0) return;
-        k.launch(op, inv, "gemm_backward_weight_reduce", new int[]{Launcher.ceilDiv(e, 32), 1, 1}, Launcher.block1D(), 0,
+        k.launch(op, inv, "gemm_backward_weight_reduce", new int[]{Launcher.ceilDiv(e, 32), 1, 1}, new int[]{1024, 1, 1}, 0,
                 new KernelArgs().ptr(ws.address()).ptr(k.ptr(dw)).ptr(k.ptrOrNull(db)).i64(mn).i64(e).i32(s).i64(ss)
                         .i32(accumulate));
     }
 
+    /** Weight-gradient blocks aimed at: 4 per SM of an H100/H200 (132 SMs), enough with cp.async
+     *  double buffering to keep ~40 KB of loads in flight per SM, while the partials stay a few
+     *  percent of the inputs' bytes (each costs a write and a read in the reduce). */
+    static final int WEIGHT_BLOCKS = 528;
+
     /**
      * Split of the long K (pixels) of a weight gradient with tile t = {BM, BN, threads}:
-     * {chunks per image, chunk length}. Aims at about 1024 256-thread blocks' worth of threads,
-     * chunks of at least 128 pixels (a multiple of the 16-deep K slice) and a workspace of at
-     * most 16 M floats.
+     * {chunks per image, chunk length}. Aims at {@link #WEIGHT_BLOCKS} blocks, chunks of at least
+     * 128 pixels (a multiple of the 16-deep K slice) and a workspace of at most 16 M floats.
      */
     static int[] splitK(int n, int m, long nc, int p, int[] t) {
         long tiles = (long) Launcher.ceilDiv(Math.max(nc, 1), t[1]) * Launcher.ceilDiv(Math.max(m, 1), t[0]);
-        long wantBlocks = 1024L * 256 / t[2];
+        long wantBlocks = WEIGHT_BLOCKS;
         int want = (int) Math.max(1, Math.min(Integer.MAX_VALUE, (wantBlocks + tiles * n - 1) / (tiles * n)));
         int cpi = Math.max(1, Math.min(want, Launcher.ceilDiv(Math.max(p, 1), 128)));
         long cap = Math.max(1, (16L << 20) / Math.max(1, (long) n * partialStride(m, nc)));
