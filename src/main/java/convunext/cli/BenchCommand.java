@@ -1,19 +1,18 @@
 package convunext.cli;
 
 import convunext.backend.Backend;
-import convunext.backend.Backends;
 import convunext.bench.Bench;
 import convunext.bench.BenchConfig;
 import convunext.bench.BenchReport;
 import convunext.bench.TorchRunner;
+import convunext.io.AtomicFiles;
 import convunext.io.Json;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -29,8 +28,7 @@ import picocli.CommandLine.Spec;
 final class BenchCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda, emulated or ref (default: ${DEFAULT-VALUE})")
-    String device;
+    @Mixin DeviceOption device;
     @Option(names = "--layers", description = "also time every op (forward and backward) at the model's shapes")
     boolean layers;
     @Option(names = "--json", paramLabel = "FILE", description = "write the results as JSON")
@@ -63,7 +61,9 @@ final class BenchCommand implements Callable<Integer> {
     int torchThreads;
 
     @Override public Integer call() throws IOException {
-        try (Backend be = Backends.open(device, System.out)) {
+        if (json != null && java.nio.file.Files.isDirectory(json))   // refused before the benchmarks run, not after
+            throw new UserError("--json " + json + " is a folder; give a file name", Main.BAD_INPUT);
+        try (Backend be = device.open(System.out)) {
             BenchConfig base = tiny ? BenchConfig.tiny() : BenchConfig.forBackend(be.name());
             BenchConfig cfg = base.with(batch, size, baseC, warmup, reps, steps);
             String command = String.join(" ", spec.commandLine().getParseResult().originalArgs());
@@ -83,9 +83,7 @@ final class BenchCommand implements Callable<Integer> {
             }
             r.print(System.out);
             if (json != null) {
-                Path parent = json.toAbsolutePath().getParent();
-                if (parent != null) Files.createDirectories(parent);
-                Files.writeString(json, Json.write(r.toJson()) + "\n", StandardCharsets.UTF_8);
+                AtomicFiles.writeString(json, Json.write(r.toJson()) + "\n");
                 System.out.println("wrote " + json);
             }
             return r.torchError() != null ? Main.CHECK_FAILED : Main.OK;

@@ -1,7 +1,7 @@
 package convunext.cli;
 
 import convunext.backend.Backend;
-import convunext.backend.Backends;
+import convunext.data.DataException;
 import convunext.data.Dataset;
 import convunext.data.LoadedSample;
 import convunext.data.Sample;
@@ -10,14 +10,18 @@ import convunext.eval.ImageMetrics;
 import convunext.eval.MetricsSummary;
 import convunext.eval.MetricsWriters;
 import convunext.eval.SegMetrics;
+import convunext.io.OutputFolder;
 import convunext.nn.ConvUNeXt;
 import convunext.train.Predictor;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "evaluate", mixinStandardHelpOptions = true, sortOptions = false,
@@ -25,60 +29,104 @@ import picocli.CommandLine.Option;
                 "Per-image CSV and a summary JSON with Dice, IoU, precision, recall, specificity, accuracy",
                 "and HD95 per class, averaged over images.",
                 "--roi restricts scoring to a field-of-view mask per image (DRIVE's standard protocol)."},
-        footer = {"", MetricsSummary.RULES})
+        footer = {"", "Without --out the results go to a fresh folder (runs/evaluate, then -2, -3, ...); an --out",
+                "holding metrics.csv or summary.json is refused unless --overwrite. Images that cannot be",
+                "scored (unreadable, no mask, sizes disagree) are listed at the end and left out of the",
+                "averages (summary.json lists them under \"failed\"): exit code 2.", "", MetricsSummary.RULES})
 final class EvaluateCommand implements Callable<Integer> {
-    @Option(names = "--weights", description = "checkpoint (.safetensors)")
-    Path weights;
+    static final List<String> OUTPUTS = List.of("metrics.csv", "summary.json");
+
+    @Mixin WeightsOption weights;
     @Option(names = "--data", required = true, description = "a folder with images/ and masks/, or a data root whose test/ has them")
     Path data;
     @Option(names = "--roi", description = "folder of ROI / field-of-view masks (matched by image name)")
     Path roi;
-    @Option(names = {"-o", "--out"}, description = "output folder for metrics.csv and summary.json (default: runs/evaluate)")
+    @Option(names = {"-o", "--out"}, description = "output folder for metrics.csv and summary.json (default: a fresh runs/evaluate)")
     Path out;
-    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda or emulated (default: ${DEFAULT-VALUE})")
-    String device;
-    @Option(names = "--tile", defaultValue = "512", description = "window size (default: ${DEFAULT-VALUE})")
+    @Option(names = "--overwrite", description = "replace metrics.csv and summary.json of an earlier evaluation in --out")
+    boolean overwrite;
+    @Mixin DeviceOption device;
+    @Option(names = "--tile", defaultValue = "512", description = "window size, ≥ 64 (default: ${DEFAULT-VALUE})")
     int tile;
-    @Option(names = "--overlap", defaultValue = "64", description = "window overlap (default: ${DEFAULT-VALUE})")
+    @Option(names = "--overlap", defaultValue = "64", description = "window overlap, < tile (default: ${DEFAULT-VALUE})")
     int overlap;
     @Option(names = "--tta", description = "test-time augmentation: flip")
     String tta;
 
     @Override public Integer call() throws Exception {
-        if (weights == null) LoadedModel.open(null, null, System.out::println);   // says what to pass
+        // Everything that can be refused is refused before the model is loaded.
+        if (tta != null && !tta.equals("flip")) throw new UserError("--tta accepts only 'flip', got '" + tta + "'", Main.BAD_INPUT);
+        Predictor.checkSettings(tile, overlap);
+        Path w = weights.require();
         if (!Files.isDirectory(data)) throw new UserError("data folder not found: " + data, Main.BAD_INPUT);
-        Dataset ds = Files.isDirectory(data.resolve("images"))
-                ? Dataset.open(data.toAbsolutePath().getParent(), data.toAbsolutePath().getFileName().toString(), true, roi)
-                : Dataset.open(data, "test", true, roi);
-        Path outDir = out != null ? out : Path.of("runs", "evaluate");
-        try (Backend be = Backends.open(device, System.out); LoadedModel lm = LoadedModel.open(weights, be, System.out::println)) {
+        Path root = data.toAbsolutePath().getParent();
+        String split = data.toAbsolutePath().getFileName().toString();
+        if (!Files.isDirectory(data.resolve("images"))) { root = data; split = "test"; }
+        Path masks = root.resolve(split).resolve("masks");
+        if (!Files.isDirectory(masks)) throw new UserError("no mask folder " + masks + " (evaluate needs labelled images)", Main.BAD_INPUT);
+        Dataset ds = Dataset.open(root, split, false, roi);
+        Path outDir;
+        if (out != null) {
+            Outputs.requireFolder(out, "--out");
+            Outputs.refuseEarlier(out, OUTPUTS, overwrite, "an earlier evaluation");
+            outDir = out;
+        } else {
+            outDir = Outputs.fresh(Path.of("runs", "evaluate"), OUTPUTS);
+        }
+        List<String> failed = new ArrayList<>();
+        List<Map<String, Object>> failedJson = new ArrayList<>();
+        try (OutputFolder folder = OutputFolder.lock(outDir, "evaluate");
+             Backend be = device.open(System.out); LoadedModel lm = LoadedModel.open(w, be, System.out::println)) {
+            if (folder.staleNote() != null) System.out.println(folder.staleNote());
             int k = lm.model.config.numClasses();
+            if (k > convunext.data.LabelMap.IGNORE)
+                throw new UserError(w + " has " + k + " classes; masks can hold at most " + convunext.data.LabelMap.IGNORE
+                        + " (value " + convunext.data.LabelMap.IGNORE + " means ignore)", Main.BAD_INPUT);
             Predictor pred = new Predictor(lm.model, tile, overlap, "flip".equals(tta));
             MetricsSummary summary = new MetricsSummary(k);
             long t0 = System.nanoTime();
+            Interrupts.note(() -> summary.images().size() + " of " + ds.size() + " images scored; nothing written to " + outDir + " yet");
             for (Sample s : ds.samples()) {
-                LoadedSample ls = LoadedSample.load(s, k, lm.model.config.inChannels(), ConvUNeXt.MIN_SIDE);
-                int h = ls.image().height(), w = ls.image().width(), c = ls.image().channels();
-                float[] x = new float[c * h * w];
-                lm.norm.apply(ls.image(), x, 0);
-                int[] p = convunext.eval.Predictions.argmax(pred.probabilities(x, c, h, w), 0, k, h, w).labels();
-                ClassMetrics[] m = SegMetrics.compute(p, ls.labels().labels(), ls.roi(), h, w, k);
-                ImageMetrics im = new ImageMetrics(s.id(), m);
-                summary.add(im);
-                System.out.printf("%-24s Dice %.4f  IoU %.4f  HD95 %.2f%n", s.id(), m[k - 1].dice(), m[k - 1].iou(), m[k - 1].hd95());
+                try {
+                    if (s.mask() == null)
+                        throw new DataException("no mask for image " + s.image() + " in " + masks
+                                + " (looked for a file named " + s.id() + ".* or " + s.id() + "_*.*)");
+                    ClassMetrics[] m = scoreOne(s, lm, pred, k);
+                    summary.add(new ImageMetrics(s.id(), m));
+                    System.out.printf("%-24s Dice %.4f  IoU %.4f  HD95 %.2f%n", s.id(), m[k - 1].dice(), m[k - 1].iou(), m[k - 1].hd95());
+                } catch (DataException | UserError e) {
+                    failed.add(Main.oneLine(e.getMessage()));
+                    Map<String, Object> f = new LinkedHashMap<>();
+                    f.put("image", s.image().toString());
+                    f.put("error", Main.oneLine(e.getMessage()));
+                    failedJson.add(f);
+                }
             }
-            Files.createDirectories(outDir);
-            MetricsWriters.writeCsv(outDir.resolve("metrics.csv"), summary.images());
-            Map<String, Object> extra = new LinkedHashMap<>();
-            extra.put("weights", weights.toString());
-            extra.put("data", data.toString());
-            extra.put("roi", roi == null ? null : roi.toString());
-            extra.put("tta", tta);
-            MetricsWriters.writeSummaryJson(outDir.resolve("summary.json"), summary, extra);
-            System.out.printf("%d images in %.1f s: mean foreground Dice %.4f, IoU %.4f, HD95 %.2f; written %s and %s%n",
-                    ds.size(), (System.nanoTime() - t0) / 1e9, summary.foregroundMean("dice"), summary.foregroundMean("iou"),
-                    summary.foregroundMean("hd95"), outDir.resolve("metrics.csv"), outDir.resolve("summary.json"));
+            if (!summary.images().isEmpty()) {
+                MetricsWriters.writeCsv(outDir.resolve("metrics.csv"), summary.images());
+                Map<String, Object> extra = new LinkedHashMap<>();
+                extra.put("weights", w.toString());
+                extra.put("data", data.toString());
+                extra.put("roi", roi == null ? null : roi.toString());
+                extra.put("tta", tta);
+                extra.put("failed", failedJson);
+                MetricsWriters.writeSummaryJson(outDir.resolve("summary.json"), summary, extra);
+                System.out.printf("%d images in %.1f s: mean foreground Dice %.4f, IoU %.4f, HD95 %.2f; written %s and %s%n",
+                        summary.images().size(), (System.nanoTime() - t0) / 1e9, summary.foregroundMean("dice"),
+                        summary.foregroundMean("iou"), summary.foregroundMean("hd95"), outDir.resolve("metrics.csv"),
+                        outDir.resolve("summary.json"));
+            }
         }
-        return Main.OK;
+        return FolderReport.finish(failed, ds.size(), "images", "no metrics were written");
+    }
+
+    /** One labelled image: decode, segment, score per class. */
+    private static ClassMetrics[] scoreOne(Sample s, LoadedModel lm, Predictor pred, int k) {
+        LoadedSample ls = LoadedSample.load(s, k, lm.model.config.inChannels(), ConvUNeXt.MIN_SIDE);
+        int h = ls.image().height(), w = ls.image().width(), c = ls.image().channels();
+        float[] x = new float[c * h * w];
+        lm.norm.apply(ls.image(), x, 0);
+        int[] p = convunext.eval.Predictions.argmax(pred.probabilities(x, c, h, w), 0, k, h, w).labels();
+        return SegMetrics.compute(p, ls.labels().labels(), ls.roi(), h, w, k);
     }
 }

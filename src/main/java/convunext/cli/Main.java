@@ -1,21 +1,30 @@
 package convunext.cli;
 
+import convunext.backend.Backends;
+import convunext.backend.cuda.CudaError;
+import convunext.data.DataException;
+import convunext.io.OutputFolder;
+import convunext.train.Trainer;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
  * {@code java -jar convunext.jar train|predict|evaluate|verify|bench|info}.
- * Exit codes: 0 success, 1 a check failed (verify above tolerance), 2 bad input or usage,
- * 3 the requested device is unavailable or failed (a CUDA error, out of device memory),
- * 4 training diverged (NaN loss).
+ * Exit codes: 0 success, 1 a check failed (verify above tolerance), 2 bad input or usage (one
+ * line naming the file, flag or value), 3 the requested device is unavailable or failed (a CUDA
+ * error, out of device or heap memory), 4 training diverged (NaN loss), 5 an internal error (a bug:
+ * one line; {@code -Dconvunext.trace=true} prints the stack trace). Ctrl-C: 130, SIGTERM: 143.
  */
 @Command(name = "convunext", mixinStandardHelpOptions = true, version = "convunext 0.1.0",
         description = "ConvUNeXt segmentation on the JVM: CPU and CUDA backends.",
         subcommands = {TrainCommand.class, PredictCommand.class, EvaluateCommand.class, VerifyCommand.class, BenchCommand.class, InfoCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:success", "1:a check failed", "2:bad input or usage", "3:device unavailable or out of memory", "4:training diverged"})
+        exitCodeList = {"0:success", "1:a check failed", "2:bad input or usage", "3:device unavailable or out of memory",
+                "4:training diverged", "5:internal error (please report)", "130:interrupted (Ctrl-C)"})
 public final class Main implements Runnable {
-    public static final int OK = 0, CHECK_FAILED = 1, BAD_INPUT = 2, NO_DEVICE = 3, DIVERGED = 4;
+    public static final int OK = 0, CHECK_FAILED = 1, BAD_INPUT = 2, NO_DEVICE = 3, DIVERGED = 4, INTERNAL = 5;
 
     @Override public void run() {
         CommandLine.usage(this, System.out);
@@ -23,22 +32,62 @@ public final class Main implements Runnable {
 
     public static int execute(String... args) {
         CommandLine cl = new CommandLine(new Main());
-        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            // Bad input is answered with one clear line, not a stack trace.
-            Throwable e = ex;
-            int code;
-            if (e instanceof UserError u) code = u.exitCode;
-            else if (e instanceof convunext.backend.Backends.Unavailable || e instanceof convunext.backend.cuda.CudaError) code = NO_DEVICE;
-            else if (e instanceof java.io.UncheckedIOException || e instanceof IllegalArgumentException
-                    || e instanceof convunext.data.DataException) code = BAD_INPUT;
-            else throw ex;
-            cmd.getErr().println("error: " + e.getMessage());
-            return code;
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> report(cmd.getErr(), ex));
+        cl.setParameterExceptionHandler((ex, a) -> {
+            // A usage error: one line and where to look, not the whole usage text.
+            ex.getCommandLine().getErr().println("error: " + oneLine(ex.getMessage()) + " (see `convunext "
+                    + (ex.getCommandLine().getParent() == null ? "" : ex.getCommandLine().getCommandName() + " ") + "--help`)");
+            return BAD_INPUT;
         });
-        return cl.execute(args);
+        Interrupts.started();
+        try {
+            return cl.execute(args);
+        } catch (Error e) {   // out of memory (exit 3), or a bug such as a stack overflow (exit 5): one line too
+            return report(cl.getErr(), e);
+        } finally {
+            Interrupts.finished();
+        }
+    }
+
+    /** One line on {@code err} for anything a command throws, and its exit code. */
+    static int report(PrintWriter err, Throwable e) {
+        int code = exitCode(e);
+        String m = oneLine(e.getMessage());
+        if (e instanceof OutOfMemoryError) {
+            long max = Runtime.getRuntime().maxMemory() >> 20;
+            m = "out of memory (" + (m.isEmpty() ? "Java heap" : m) + ", max heap " + max + " MiB): try a smaller --tile "
+                    + "(predict, evaluate, train's validation) or smaller --batch/--crop (train), or give Java more memory, "
+                    + "e.g. java -Xmx" + Math.max(2, 2 * ((max + 1023) >> 10)) + "g -jar convunext.jar ...";
+        } else if (code == INTERNAL) {
+            StackTraceElement[] at = e.getStackTrace();
+            m = "internal error " + e.getClass().getName() + (m.isEmpty() ? "" : ": " + m)
+                    + (at.length > 0 ? " at " + at[0] : "") + " (please report it; -Dconvunext.trace=true prints the stack trace)";
+        } else if (code == DIVERGED) {
+            m = "training diverged: " + m;
+        }
+        if (Interrupts.stopping()) return code;   // the interrupt's own line says it all
+        err.println("error: " + m);
+        if (Boolean.getBoolean("convunext.trace")) e.printStackTrace(err);
+        err.flush();
+        return code;
+    }
+
+    static int exitCode(Throwable e) {
+        if (e instanceof UserError u) return u.exitCode;
+        if (e instanceof OutOfMemoryError) return NO_DEVICE;
+        if (e instanceof Backends.Unavailable || e instanceof CudaError) return NO_DEVICE;
+        if (e instanceof Trainer.Diverged) return DIVERGED;
+        if (e instanceof UncheckedIOException || e instanceof IllegalArgumentException || e instanceof DataException
+                || e instanceof OutputFolder.Busy) return BAD_INPUT;
+        return INTERNAL;
+    }
+
+    static String oneLine(String s) {
+        return s == null ? "" : s.strip().replaceAll("\\s*\\R\\s*", " ");
     }
 
     public static void main(String[] args) {
+        Interrupts.install();
         System.exit(execute(args));
     }
 }

@@ -1,37 +1,47 @@
 package convunext.cli;
 
 import convunext.backend.Backend;
-import convunext.backend.Backends;
+import convunext.data.DataException;
 import convunext.data.Dataset;
 import convunext.data.FloatImage;
 import convunext.data.ImageFiles;
 import convunext.data.ImageWriters;
 import convunext.data.LabelMap;
 import convunext.data.LoadedSample;
+import convunext.io.OutputFolder;
 import convunext.train.Predictor;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "predict", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Writes a PNG mask for each image in a folder.",
                 "Same name, .png: 0/255 for two classes, the class index otherwise. Any image size: large",
-                "images go through overlapping, blended windows."})
+                "images go through overlapping, blended windows."},
+        footer = {"", "Outputs are named after the input without its extension (a.jpg -> a.png, a_prob.png,",
+                "a_overlay.png): two inputs that would write the same file (a.png and a.jpg) are refused,",
+                "naming both. -o must not be the input folder, inside it or around it; files of an earlier",
+                "run are replaced only with --overwrite. Images that cannot be used (unreadable, truncated,",
+                "wrong channels, too small) are listed at the end, after the others are done: exit code 2."})
 final class PredictCommand implements Callable<Integer> {
     @Option(names = {"-i", "--input"}, required = true, description = "folder of images (or one image file)")
     Path input;
     @Option(names = {"-o", "--output"}, required = true, description = "output folder")
     Path output;
-    @Option(names = "--weights", description = "checkpoint (.safetensors)")
-    Path weights;
-    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda or emulated (default: ${DEFAULT-VALUE})")
-    String device;
-    @Option(names = "--tile", defaultValue = "512", description = "window size (default: ${DEFAULT-VALUE})")
+    @Option(names = "--overwrite", description = "replace files an earlier run wrote in the output folder")
+    boolean overwrite;
+    @Mixin WeightsOption weights;
+    @Mixin DeviceOption device;
+    @Option(names = "--tile", defaultValue = "512", description = "window size, ≥ 64 (default: ${DEFAULT-VALUE})")
     int tile;
-    @Option(names = "--overlap", defaultValue = "64", description = "window overlap in pixels (default: ${DEFAULT-VALUE})")
+    @Option(names = "--overlap", defaultValue = "64", description = "window overlap in pixels, < tile (default: ${DEFAULT-VALUE})")
     int overlap;
     @Option(names = "--tta", description = "test-time augmentation: flip")
     String tta;
@@ -41,41 +51,63 @@ final class PredictCommand implements Callable<Integer> {
     boolean overlay;
 
     @Override public Integer call() throws Exception {
+        // Everything that can be refused is refused before the model is loaded.
         if (tta != null && !tta.equals("flip")) throw new UserError("--tta accepts only 'flip', got '" + tta + "'", Main.BAD_INPUT);
+        Predictor.checkSettings(tile, overlap);
+        Path w = weights.require();
         List<Path> files = inputs(input);
-        try (Backend be = Backends.open(device, System.out); LoadedModel lm = LoadedModel.open(weights, be, System.out::println)) {
-            Files.createDirectories(output);
+        Outputs.requireFolder(output, "-o");
+        Outputs.requireApart(input, output, "-i", "-o");
+        Map<String, Path> plan = outputNames(files, probs, overlay);
+        Outputs.refuseEarlier(output, plan.keySet(), overwrite, "outputs this run would write");
+        List<String> failed = new ArrayList<>();
+        int written = 0;
+        try (OutputFolder folder = OutputFolder.lock(output, "predict");
+             Backend be = device.open(System.out); LoadedModel lm = LoadedModel.open(w, be, System.out::println)) {
+            if (folder.staleNote() != null) System.out.println(folder.staleNote());
             int k = lm.model.config.numClasses();
             Predictor pred = new Predictor(lm.model, tile, overlap, tta != null);
             long t0 = System.nanoTime();
+            int[] done = {0};
+            Interrupts.note(() -> done[0] + " of " + files.size() + " images written to " + output);
             for (Path f : files) {
-                FloatImage img = ImageFiles.readImage(f);
-                if (img.channels() != lm.model.config.inChannels()) {
-                    if (img.channels() == 1 && lm.model.config.inChannels() == 3) img = LoadedSample.replicate(img, 3);
-                    else throw new UserError(f + " has " + img.channels() + " channels, the model expects "
-                            + lm.model.config.inChannels(), Main.BAD_INPUT);
+                try {
+                    predictOne(f, lm, pred, k);
+                    done[0] = ++written;
+                } catch (DataException | UserError e) {
+                    failed.add(Main.oneLine(e.getMessage()));
                 }
-                int h = img.height(), w = img.width(), c = img.channels();
-                if (h < convunext.nn.ConvUNeXt.MIN_SIDE || w < convunext.nn.ConvUNeXt.MIN_SIDE)
-                    throw new UserError(f + " is " + w + "×" + h + ", smaller than the model's minimum "
-                            + convunext.nn.ConvUNeXt.MIN_SIDE + "×" + convunext.nn.ConvUNeXt.MIN_SIDE, Main.BAD_INPUT);
-                float[] x = new float[c * h * w];
-                lm.norm.apply(img, x, 0);
-                float[] p = pred.probabilities(x, c, h, w);
-                LabelMap labels = convunext.eval.Predictions.argmax(p, 0, k, h, w);
-                String stem = Dataset.stem(f);
-                ImageWriters.writeLabelsPng(output.resolve(stem + ".png"), labels, k);
-                if (probs) {
-                    int[] q = new int[h * w];
-                    for (int i = 0; i < q.length; i++) q[i] = Math.round(255 * p[(k - 1) * h * w + i]);
-                    ImageWriters.writeLabelsPng(output.resolve(stem + "_prob.png"), new LabelMap(h, w, q), 256);
-                }
-                if (overlay) ImageWriters.writeOverlayPng(output.resolve(stem + "_overlay.png"), img, labels, null);
-                System.out.printf("%s -> %s (%d×%d)%n", f.getFileName(), output.resolve(stem + ".png"), w, h);
             }
-            System.out.printf("%d image(s) in %.1f s%n", files.size(), (System.nanoTime() - t0) / 1e9);
+            System.out.printf("%d image(s) in %.1f s, masks in %s%n", written, (System.nanoTime() - t0) / 1e9, output);
         }
-        return Main.OK;
+        return FolderReport.finish(failed, files.size(), "images", "no masks were written");
+    }
+
+    /** One image: decode, segment, write its mask (and probability map and overlay when asked). */
+    private void predictOne(Path f, LoadedModel lm, Predictor pred, int k) {
+        FloatImage img = ImageFiles.readImage(f);
+        if (img.channels() != lm.model.config.inChannels()) {
+            if (img.channels() == 1 && lm.model.config.inChannels() == 3) img = LoadedSample.replicate(img, 3);
+            else throw new UserError(f + " has " + img.channels() + " channels, the model expects "
+                    + lm.model.config.inChannels(), Main.BAD_INPUT);
+        }
+        int h = img.height(), w = img.width(), c = img.channels();
+        if (h < convunext.nn.ConvUNeXt.MIN_SIDE || w < convunext.nn.ConvUNeXt.MIN_SIDE)
+            throw new UserError(f + " is " + w + "×" + h + ", smaller than the model's minimum "
+                    + convunext.nn.ConvUNeXt.MIN_SIDE + "×" + convunext.nn.ConvUNeXt.MIN_SIDE, Main.BAD_INPUT);
+        float[] x = new float[c * h * w];
+        lm.norm.apply(img, x, 0);
+        float[] p = pred.probabilities(x, c, h, w);
+        LabelMap labels = convunext.eval.Predictions.argmax(p, 0, k, h, w);
+        String stem = Dataset.stem(f);
+        ImageWriters.writeLabelsPng(output.resolve(stem + ".png"), labels, k);
+        if (probs) {
+            int[] q = new int[h * w];
+            for (int i = 0; i < q.length; i++) q[i] = Math.round(255 * p[(k - 1) * h * w + i]);
+            ImageWriters.writeLabelsPng(output.resolve(stem + "_prob.png"), new LabelMap(h, w, q), 256);
+        }
+        if (overlay) ImageWriters.writeOverlayPng(output.resolve(stem + "_overlay.png"), img, labels, null);
+        System.out.printf("%s -> %s (%d×%d)%n", f.getFileName(), output.resolve(stem + ".png"), w, h);
     }
 
     static List<Path> inputs(Path in) {
@@ -84,5 +116,30 @@ final class PredictCommand implements Callable<Integer> {
         List<Path> out = Dataset.listImages(in);
         if (out.isEmpty()) throw new UserError("no images in " + in, Main.BAD_INPUT);
         return out;
+    }
+
+    /**
+     * Every file this run writes, by name, with the input it comes from. Two inputs that would
+     * write one name (a.png and a.jpg; b.png's probability map and an input b_prob.png) are
+     * refused, naming both, before anything is written.
+     */
+    static Map<String, Path> outputNames(List<Path> files, boolean probs, boolean overlay) {
+        Map<String, Path> plan = new LinkedHashMap<>();
+        Map<String, String> role = new LinkedHashMap<>();
+        for (Path f : files) {
+            String stem = Dataset.stem(f);
+            claim(plan, role, stem + ".png", f, "mask");
+            if (probs) claim(plan, role, stem + "_prob.png", f, "probability map");
+            if (overlay) claim(plan, role, stem + "_overlay.png", f, "overlay");
+        }
+        return plan;
+    }
+
+    private static void claim(Map<String, Path> plan, Map<String, String> role, String name, Path f, String what) {
+        Path other = plan.putIfAbsent(name, f);
+        if (other != null)
+            throw new UserError("inputs " + other + " and " + f + " would both write " + name + " (the " + role.get(name) + " of the first, the "
+                    + what + " of the second); rename one of them", Main.BAD_INPUT);
+        role.put(name, what);
     }
 }

@@ -1,29 +1,35 @@
 package convunext.cli;
 
 import convunext.backend.Backend;
-import convunext.backend.Backends;
 import convunext.data.SyntheticData;
 import convunext.nn.Norm;
+import convunext.train.Recipe;
 import convunext.train.TrainOptions;
 import convunext.train.Trainer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Trains ConvUNeXt on <data>/{train,test}/{images,masks} with the reference recipe.",
                 "Without --data it trains on the built-in synthetic vessel set (about a minute on 2 CPU cores)."},
         footer = {"", "Outputs in --out: metrics.csv, curves.png, last.safetensors (resume with --resume),",
-                "best.safetensors (best validation Dice). Exit codes: 0 ok, 2 bad input, 3 no device, 4 NaN loss."})
+                "best.safetensors (best validation Dice; only when there is a validation set).",
+                "An --out holding an earlier run is refused unless --resume continues it or --overwrite replaces it;",
+                "without --out a fresh folder is chosen (runs/<data name>, then -2, -3, ...).",
+                "Exit codes: 0 ok, 2 bad input, 3 no device or out of memory, 4 NaN loss, 130 Ctrl-C."})
 final class TrainCommand implements Callable<Integer> {
     @Option(names = "--data", description = "data root with train/ (and test/) folders; default: built-in synthetic set")
     Path data;
-    @Option(names = {"-o", "--out"}, description = "output folder (default: runs/<data name>)")
+    @Option(names = {"-o", "--out"}, description = "output folder (default: runs/<data name>, or the --resume checkpoint's folder)")
     Path out;
-    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda or emulated (default: ${DEFAULT-VALUE})")
-    String device;
+    @Option(names = "--overwrite", description = "replace an earlier run's files in --out (metrics.csv, checkpoints, curves.png)")
+    boolean overwrite;
+    @Mixin DeviceOption device;
     @Option(names = "--epochs", description = "epochs (default 300; 40 on the synthetic set)")
     Integer epochs;
     @Option(names = "--batch", description = "batch size (default 4)")
@@ -32,19 +38,19 @@ final class TrainCommand implements Callable<Integer> {
     Integer crop;
     @Option(names = "--base-size", description = "short side before the random 0.8–1.5× resize (default 512; 96 on the synthetic set)")
     Integer baseSize;
-    @Option(names = "--lr", defaultValue = "1.5e-3", description = "AdamW learning rate (default: ${DEFAULT-VALUE})")
-    double lr;
-    @Option(names = "--weight-decay", defaultValue = "5e-5", description = "AdamW weight decay (default: ${DEFAULT-VALUE})")
-    double wd;
+    @Option(names = "--lr", description = "AdamW learning rate (default 1.5e-3)")
+    Double lr;
+    @Option(names = "--weight-decay", description = "AdamW weight decay (default 5e-5)")
+    Double wd;
     @Option(names = "--base-c", description = "channels of the first stage (default 32; 16 on the synthetic set)")
     Integer baseC;
     @Option(names = "--norm", defaultValue = "batch", description = "batch or layer (default: ${DEFAULT-VALUE})")
     String norm;
-    @Option(names = "--classes", defaultValue = "2", description = "number of classes incl. background (default: ${DEFAULT-VALUE})")
+    @Option(names = "--classes", defaultValue = "2", description = "number of classes incl. background, 2..255 (default: ${DEFAULT-VALUE})")
     int classes;
     @Option(names = "--seed", defaultValue = "0", description = "seed for weights, data order and augmentation (default: ${DEFAULT-VALUE})")
     long seed;
-    @Option(names = "--val-split", defaultValue = "0.2", description = "fraction of train/ held out when there is no test/ (default: ${DEFAULT-VALUE})")
+    @Option(names = "--val-split", defaultValue = "0.2", description = "fraction of train/ held out when there is no test/, in [0, 1) (default: ${DEFAULT-VALUE})")
     double valSplit;
     @Option(names = "--train-roi", description = "field-of-view masks for train images (outside = ignored)")
     Path trainRoi;
@@ -52,45 +58,67 @@ final class TrainCommand implements Callable<Integer> {
     Path testRoi;
     @Option(names = "--resume", description = "continue from a last.safetensors of an earlier run")
     Path resume;
-    @Option(names = "--tile", defaultValue = "768", description = "validation window size; larger images are tiled (default: ${DEFAULT-VALUE})")
+    @Option(names = "--tile", defaultValue = "768", description = "validation window size, ≥ 64; larger images are tiled (default: ${DEFAULT-VALUE})")
     int tile;
-    @Option(names = "--max-steps-per-epoch", defaultValue = "0", description = "cap on steps per epoch (0 = whole epoch)")
-    int maxSteps;
+    @Option(names = "--max-steps-per-epoch", description = "cap on steps per epoch, ≥ 1 (default: whole epochs)")
+    Integer maxSteps;
     @Option(names = "--val-every", defaultValue = "1", description = "validate every N epochs (and after the last; default: ${DEFAULT-VALUE})")
     int valEvery;
-    @Option(names = "--stop-after", defaultValue = "0", description = "end this run after N epochs (continue later with --resume)")
-    int stopAfter;
+    @Option(names = "--stop-after", description = "end this run after N ≥ 1 epochs (continue later with --resume)")
+    Integer stopAfter;
 
     @Override public Integer call() {
         boolean builtIn = data == null;
-        Path root = data;
+        Recipe recipe = builtIn ? Recipe.SYNTHETIC : Recipe.REFERENCE;
+        if (maxSteps != null && maxSteps < 1) throw new UserError("--max-steps-per-epoch must be ≥ 1, got " + maxSteps, Main.BAD_INPUT);
+        if (stopAfter != null && stopAfter < 1) throw new UserError("--stop-after must be ≥ 1, got " + stopAfter, Main.BAD_INPUT);
+        Norm normKind;
+        try {
+            normKind = Norm.parse(norm);
+        } catch (IllegalArgumentException e) {
+            throw new UserError("--norm: " + e.getMessage(), Main.BAD_INPUT);
+        }
+        if (!builtIn && !Files.isDirectory(data)) throw new UserError("data folder not found: " + data, Main.BAD_INPUT);
+        if (out != null) Outputs.requireFolder(out, "--out");
+        if (resume != null && !Files.isRegularFile(resume)) throw new UserError("--resume: no such checkpoint " + resume, Main.BAD_INPUT);
+        Path root = builtIn ? Path.of("runs", "synthetic-data") : data;
+        Path outDir = out;
+        if (outDir == null && resume != null) outDir = resume.toAbsolutePath().getParent();
+        if (outDir == null) {
+            Path base = Path.of("runs", builtIn ? "synthetic" : String.valueOf(root.toAbsolutePath().normalize().getFileName()));
+            outDir = Outputs.fresh(base, List.of("metrics.csv", "last.safetensors", "best.safetensors", "curves.png"));
+        }
+        if (!builtIn) for (String split : new String[] {"", "train", "test"}) {
+            Path inputs = split.isEmpty() ? root : root.resolve(split);
+            Path o = Outputs.real(outDir), in = Outputs.real(inputs);
+            if (split.isEmpty() ? o.equals(in) : o.startsWith(in))
+                throw new UserError("--out " + outDir + " is " + (split.isEmpty() ? "the data folder " : "inside the data folder ")
+                        + inputs + "; outputs never go among the inputs: choose another --out", Main.BAD_INPUT);
+        }
+        // Every value is checked here (TrainOptions), before the data is read or a folder is made.
+        TrainOptions o = new TrainOptions(root, outDir, device.device,
+                or(epochs, recipe.epochs()), or(batch, recipe.batch()), or(crop, recipe.crop()), or(baseSize, recipe.baseSize()),
+                lr != null ? lr : recipe.lr(), wd != null ? wd : recipe.weightDecay(), or(baseC, recipe.baseC()), normKind,
+                classes, seed, valSplit, trainRoi, testRoi, resume, tile, 3, true, or(maxSteps, 0), or(stopAfter, 0), valEvery, overwrite);
         if (builtIn) {
-            root = Path.of("runs", "synthetic-data");
-            if (!Files.isDirectory(root.resolve("train"))) {
-                SyntheticData.write(root, SyntheticData.DEFAULT_SEED, SyntheticData.DEFAULT_TRAIN, SyntheticData.DEFAULT_TEST,
-                        SyntheticData.DEFAULT_SIZE);
-            }
+            SyntheticData.ensure(root);
             System.out.println("no --data given: training on the built-in synthetic vessel set in " + root
                     + " (" + SyntheticData.DEFAULT_TRAIN + " train / " + SyntheticData.DEFAULT_TEST + " test images, "
                     + SyntheticData.DEFAULT_SIZE + "×" + SyntheticData.DEFAULT_SIZE + ")");
-        } else if (!Files.isDirectory(root)) {
-            throw new UserError("data folder not found: " + root, Main.BAD_INPUT);
         }
-        Path outDir = out != null ? out : Path.of("runs", builtIn ? "synthetic" : String.valueOf(root.toAbsolutePath().normalize().getFileName()));
-        TrainOptions o = new TrainOptions(root, outDir, device,
-                or(epochs, builtIn ? 40 : 300), or(batch, 4), or(crop, builtIn ? 96 : 480), or(baseSize, builtIn ? 96 : 512),
-                lr, wd, or(baseC, builtIn ? 16 : 32), Norm.parse(norm), classes, seed, valSplit, trainRoi, testRoi, resume,
-                tile, 3, true, maxSteps, stopAfter, valEvery);
-        try (Backend be = Backends.open(device, System.out)) {
+        if (out == null && resume == null) System.out.println("output folder " + outDir);
+        try (Backend be = device.open(System.out)) {
             System.out.println("backend " + be.describe());
             long t0 = System.nanoTime();
-            Trainer.Result r = new Trainer(o, be, System.out).run();
-            System.out.printf("done in %.1f s: best validation Dice %.4f at epoch %d; checkpoints and metrics in %s%n",
-                    (System.nanoTime() - t0) / 1e9, r.bestDice(), r.bestEpoch(), r.out());
+            Trainer trainer = new Trainer(o, recipe, be, System.out);
+            Interrupts.note(trainer::interruptNote);
+            Trainer.Result r = trainer.run();
+            double secs = (System.nanoTime() - t0) / 1e9;
+            String best = r.validated()
+                    ? String.format("best validation Dice %.4f at epoch %d (best.safetensors)", r.bestDice(), r.bestEpoch())
+                    : "no validation set, so no best.safetensors; the final weights are in last.safetensors";
+            System.out.printf("done in %.1f s: %s; checkpoints and metrics in %s%n", secs, best, r.out());
             return Main.OK;
-        } catch (Trainer.Diverged e) {
-            System.err.println("error: training diverged: " + e.getMessage());
-            return Main.DIVERGED;
         }
     }
 

@@ -1,13 +1,13 @@
 package convunext.cli;
 
 import convunext.backend.Backend;
-import convunext.backend.Backends;
 import convunext.train.GoldenCheck;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -20,15 +20,14 @@ final class VerifyCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "FIXTURE", description = "fixture .safetensors file(s)")
     List<Path> fixtures;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu, ref (float64 oracle), emulated, cuda or auto (default: ${DEFAULT-VALUE})")
-    String device;
+    @Mixin DeviceOption device;
 
     @Option(names = "--tol", defaultValue = "1e-4", description = "relative-error tolerance (default: ${DEFAULT-VALUE})")
     double tol;
 
     @Override public Integer call() {
         boolean ok = true;
-        try (Backend be = Backends.open(device, System.err)) {
+        try (Backend be = device.open(System.err)) {
             for (Path f : fixtures) {
                 if (!Files.isRegularFile(f)) throw new UserError("fixture not found: " + f, Main.BAD_INPUT);
                 long t0 = System.nanoTime();

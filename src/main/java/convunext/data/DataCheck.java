@@ -36,6 +36,11 @@ public final class DataCheck {
                 for (int k = 0; k < f.length; k++)
                     b.append(String.format(Locale.ROOT, " %d: %d (%.2f%%)", k, classPixels[k], 100 * f[k]));
                 b.append(String.format(Locale.ROOT, "%n  pixels outside ROI (ignored): %d%n", ignoredPixels));
+                StringBuilder absent = new StringBuilder();
+                for (int k = 0; k < classPixels.length; k++) if (classPixels[k] == 0) absent.append(absent.length() > 0 ? ", " : "").append(k);
+                if (absent.length() > 0)
+                    b.append("  warning: class(es) ").append(absent).append(" never occur in these masks (is --classes "
+                            + classPixels.length + " right?)").append(System.lineSeparator());
             }
             return b.toString();
         }

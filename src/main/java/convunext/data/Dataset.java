@@ -4,8 +4,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 
@@ -54,7 +56,9 @@ public final class Dataset {
         if (roiDir != null && !Files.isDirectory(roiDir)) throw new DataException("ROI folder " + roiDir + " does not exist");
         List<Path> rois = Files.isDirectory(roiFolder) ? listImages(roiFolder) : List.of();
 
+        requireUniqueStems(images);
         List<Sample> out = new ArrayList<>();
+        Map<Path, Path> maskOwner = new HashMap<>(), roiOwner = new HashMap<>();
         for (Path img : images) {
             String stem = stem(img);
             Path mask = match(stem, masks, "mask", img);
@@ -64,9 +68,34 @@ public final class Dataset {
             Path roi = match(stem, rois, "ROI mask", img);
             if (roi == null && !rois.isEmpty())
                 throw new DataException("no ROI mask for image " + img + " in " + roiFolder);
+            claim(maskOwner, mask, img, "mask");
+            claim(roiOwner, roi, img, "ROI mask");
             out.add(new Sample(stem, img, mask, roi));
         }
         return new Dataset(root, split, out);
+    }
+
+    /**
+     * Refuses two files whose names differ only in the extension ({@code a.png} and {@code a.jpg}):
+     * they would share a sample id, a mask and an output name.
+     */
+    public static void requireUniqueStems(List<Path> files) {
+        Map<String, Path> seen = new HashMap<>();
+        for (Path f : files) {
+            Path other = seen.putIfAbsent(stem(f), f);
+            if (other != null)
+                throw new DataException("two images share the name " + stem(f) + ": " + other + " and " + f
+                        + " (their masks and outputs would collide); rename or remove one");
+        }
+    }
+
+    /** One mask (or ROI) file may belong to one image only. */
+    private static void claim(Map<Path, Path> owner, Path file, Path image, String what) {
+        if (file == null) return;
+        Path other = owner.putIfAbsent(file, image);
+        if (other != null)
+            throw new DataException(what + " " + file + " matches two images, " + other + " and " + image
+                    + "; name each " + what + " after its image");
     }
 
     public Path root() { return root; }
@@ -81,7 +110,6 @@ public final class Dataset {
         return dot > 0 ? n.substring(0, dot) : n;
     }
 
-    /** Image-like files of a folder, sorted by name (the order is part of determinism). */
     /** The image files of a folder (by extension or content; hidden files skipped), sorted. */
     public static List<Path> listImages(Path dir) {
         try (Stream<Path> s = Files.list(dir)) {

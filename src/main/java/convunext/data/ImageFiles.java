@@ -11,7 +11,10 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
@@ -21,7 +24,9 @@ import javax.imageio.stream.ImageInputStream;
  * from the file's leading bytes, so a JPEG named {@code .bmp} (as some DRIVE copies ship) loads.
  *
  * <p>Images become {@link FloatImage} planes on the 0..255 scale: gray files (including gray
- * palettes) give 1 channel, everything else 3 (RGB); alpha is dropped.
+ * palettes) give 1 channel, everything else 3 (RGB); alpha is dropped. CMYK and YCCK JPEGs are
+ * converted to RGB ({@link JpegCmyk}). A file the decoder reports as ending early (a truncated
+ * JPEG, PNG, GIF, TIFF or BMP) is refused, naming it, rather than used with a grey or black part.
  *
  * <p>Mask rules ({@link #readLabels}): a mask must be single-valued per pixel (gray, a palette,
  * or RGB with equal channels; RGB whose channels differ is refused). Its values are kept as class
@@ -70,6 +75,9 @@ public final class ImageFiles {
         Decoded d = decode(file, true);
         int[] v = singlePlane(d, "mask");
         int full = (1 << d.bits) - 1;
+        if (numClasses > LabelMap.IGNORE)   // class 255 would be read as "ignore" and silently not scored
+            throw new IllegalArgumentException("masks hold classes 0.." + (LabelMap.IGNORE - 1) + " (" + LabelMap.IGNORE
+                    + " means ignore): the number of classes must be 2.." + LabelMap.IGNORE + ", got " + numClasses);
         boolean allClasses = true, binary = true;
         int badValue = -1, badIndex = -1;
         for (int i = 0; i < v.length; i++) {
@@ -136,15 +144,33 @@ public final class ImageFiles {
         } catch (IOException e) {
             throw new DataException("cannot read image file " + file + ": " + e, e);
         }
+        return decode(bytes, file, keepPaletteIndices);
+    }
+
+    static Decoded decode(byte[] bytes, Path file, boolean keepPaletteIndices) {
         ImageFormat fmt = ImageFormat.sniff(bytes);
         if (fmt == null)
             throw new DataException("cannot read image file " + file + ": not a PNG, TIFF, GIF, JPEG or BMP file ("
                     + (bytes.length == 0 ? "empty file" : "unrecognised leading bytes") + ")");
+        if (fmt == ImageFormat.JPEG) {
+            JpegCmyk.Markers m = JpegCmyk.scan(bytes);
+            if (m.components() == 4) {
+                try {
+                    Raster r = read(file, bytes, fmt, true).raster;
+                    int[][] rgb = JpegCmyk.toRgb(r, m);
+                    return new Decoded(file, 3, r.getHeight(), r.getWidth(), 8, rgb, false);
+                } catch (IOException | RuntimeException e) {
+                    if (e instanceof DataException d) throw d;
+                    throw new DataException("cannot decode " + fmt + " (CMYK) image " + file + " (corrupt or unsupported): " + e, e);
+                }
+            }
+        }
         BufferedImage im;
         try {
-            im = read(bytes, fmt);
+            im = read(file, bytes, fmt, false).image;
         } catch (IOException | RuntimeException e) {
-            throw new DataException("cannot decode " + fmt + " image " + file + " (corrupt or unsupported): " + e, e);
+            if (e instanceof DataException d) throw d;
+            throw new DataException("cannot decode " + fmt + " image " + file + " (truncated, corrupt or unsupported): " + e, e);
         }
         if (im == null || im.getWidth() <= 0 || im.getHeight() <= 0)
             throw new DataException("cannot decode " + fmt + " image " + file + ": the decoder returned no image");
@@ -155,13 +181,30 @@ public final class ImageFiles {
         }
     }
 
-    private static BufferedImage read(byte[] bytes, ImageFormat fmt) throws IOException {
+    private record Read(BufferedImage image, Raster raster) {}
+
+    /**
+     * Decodes the first image. A decoder warning that the data ended early (libjpeg's "Premature
+     * end of JPEG file", "Truncated File - Missing EOI marker") is an error: ImageIO would hand back
+     * the image with its missing part filled grey. Other warnings (e.g. extraneous bytes before a
+     * marker, which libjpeg skips) leave the pixels intact and are accepted.
+     */
+    private static Read read(Path file, byte[] bytes, ImageFormat fmt, boolean raster) throws IOException {
         Iterator<ImageReader> it = ImageIO.getImageReadersByFormatName(fmt.readerName);
         if (!it.hasNext()) throw new IOException("no javax.imageio reader for " + fmt);
         ImageReader reader = it.next();
+        List<String> truncated = new ArrayList<>();
+        reader.addIIOReadWarningListener((source, warning) -> {
+            String w = warning.toLowerCase(Locale.ROOT);
+            if (w.contains("premature end") || w.contains("truncated")) truncated.add(warning);
+        });
         try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
             reader.setInput(in, true, true);
-            return reader.read(0);
+            Read r = raster ? new Read(null, reader.readRaster(0, null)) : new Read(reader.read(0), null);
+            if (!truncated.isEmpty())
+                throw new DataException("image " + file + " is truncated or damaged (" + fmt + " decoder: "
+                        + String.join("; ", truncated) + "); the missing part would be filled grey");
+            return r;
         } finally {
             reader.dispose();
         }
@@ -203,7 +246,8 @@ public final class ImageFiles {
                 return new Decoded(file, nc, h, w, bits, p, false);
             }
         }
-        // Packed RGB (BMP), CMYK/YCbCr JPEG, odd bit depths: let AWT convert to sRGB.
+        // Packed RGB (BMP), odd bit depths, ICC-tagged RGB: let AWT convert to sRGB. (4-component
+        // JPEGs never get here: JpegCmyk decodes them.)
         int[] argb = im.getRGB(0, 0, w, h, null, 0, w);
         int[][] p = new int[3][n];
         for (int i = 0; i < n; i++) {

@@ -1,5 +1,6 @@
 package convunext.data;
 
+import convunext.io.AtomicFiles;
 import java.awt.image.BufferedImage;
 import java.awt.image.WritableRaster;
 import java.io.IOException;

@@ -38,6 +38,18 @@ public final class SyntheticData {
         return written;
     }
 
+    /**
+     * Writes the default set under {@code root} unless a complete one is there (a marker file is
+     * written last, so a set cut short by Ctrl-C or a kill is rewritten, never used half-made).
+     */
+    public static void ensure(Path root) {
+        Path done = root.resolve(".complete");
+        if (java.nio.file.Files.isRegularFile(done)) return;
+        write(root, DEFAULT_SEED, DEFAULT_TRAIN, DEFAULT_TEST, DEFAULT_SIZE);
+        convunext.io.AtomicFiles.writeString(done, "seed " + DEFAULT_SEED + ", " + DEFAULT_TRAIN + " train / " + DEFAULT_TEST
+                + " test images, " + DEFAULT_SIZE + " px\n");
+    }
+
     public static Pair generate(long seed, int index, int size) {
         if (size < 16) throw new IllegalArgumentException("SyntheticData: size must be >= 16, got " + size);
         SplittableRandom rng = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + index * 0xBF58476D1CE4E5B9L + 1);

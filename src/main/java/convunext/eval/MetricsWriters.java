@@ -1,6 +1,6 @@
 package convunext.eval;
 
-import convunext.data.AtomicFiles;
+import convunext.io.AtomicFiles;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -29,7 +29,7 @@ public final class MetricsWriters {
     public static void writeCsv(Path file, List<ImageMetrics> images) { AtomicFiles.writeString(file, csv(images)); }
 
     public static void writeSummaryJson(Path file, MetricsSummary summary, Map<String, Object> extra) {
-        AtomicFiles.writeString(file, convunext.io.PrettyJson.write(summary.toMap(extra)));
+        AtomicFiles.writeString(file, convunext.io.Json.pretty(summary.toMap(extra)));
     }
 
     static String num(double v) {

@@ -1,6 +1,6 @@
 package convunext.eval;
 
-import convunext.data.AtomicFiles;
+import convunext.io.AtomicFiles;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;

@@ -1,6 +1,6 @@
 package convunext.eval;
 
-import convunext.data.AtomicFiles;
+import convunext.io.AtomicFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -13,8 +13,9 @@ import java.util.Locale;
 
 /**
  * The per-epoch metrics.csv: a header of column names, then one row of numbers per epoch.
- * {@link #append} rewrites the whole file through a temp file + rename, so an interrupted run
- * never leaves a torn line; appending to an existing file requires the same header (resume).
+ * {@link #append} rewrites the whole file through {@link AtomicFiles} (temp file + rename), so an
+ * interrupted run never leaves a torn line; appending to an existing file requires the same
+ * header (resume).
  */
 public final class TrainingLog {
     /** Columns the curve plotter understands (others are carried along). */
@@ -36,28 +37,59 @@ public final class TrainingLog {
     public Path file() { return file; }
     public List<String> columns() { return columns; }
 
-    /** Appends one row; NaN is written as "nan" (e.g. no validation this epoch). */
-    public void append(double... values) {
+    /** The header line. */
+    public String header() { return String.join(",", columns); }
+
+    /** One row as the line {@link #append} writes (no newline); NaN is written as "nan". */
+    public String row(double... values) {
         if (values.length != columns.size())
-            throw new IllegalArgumentException("TrainingLog.append: " + values.length + " values for columns " + columns);
+            throw new IllegalArgumentException("TrainingLog: " + values.length + " values for columns " + columns);
         StringBuilder b = new StringBuilder();
-        if (Files.exists(file)) {
-            String old = read(file);
-            String header = old.lines().findFirst().orElse("");
-            if (!header.equals(String.join(",", columns)))
-                throw new IllegalStateException("TrainingLog: " + file + " has header '" + header
-                        + "', expected '" + String.join(",", columns) + "'");
-            b.append(old);
-            if (!old.endsWith("\n")) b.append('\n');
-        } else {
-            b.append(String.join(",", columns)).append('\n');
-        }
         for (int i = 0; i < values.length; i++) {
             if (i > 0) b.append(',');
             b.append(format(values[i]));
         }
-        b.append('\n');
+        return b.toString();
+    }
+
+    /** Appends one row; NaN is written as "nan" (e.g. no validation this epoch). */
+    public void append(double... values) { appendLine(row(values)); }
+
+    /** Appends one already formatted row. */
+    public void appendLine(String line) {
+        List<String> rows = new ArrayList<>(Files.exists(file) ? dataLines(file, header()) : List.of());
+        rows.add(line);
+        rewrite(rows);
+    }
+
+    /** Replaces the file by the header and {@code rows}, atomically. */
+    public void rewrite(List<String> rows) {
+        StringBuilder b = new StringBuilder(header()).append('\n');
+        for (String r : rows) b.append(r).append('\n');
         AtomicFiles.writeString(file, b.toString());
+    }
+
+    /**
+     * The data lines of an existing log (blank lines skipped). Refuses a file whose header is not
+     * {@code expectedHeader} (another number of classes, another program's CSV), naming both.
+     */
+    public static List<String> dataLines(Path file, String expectedHeader) {
+        List<String> lines = read(file).lines().filter(l -> !l.isBlank()).toList();
+        String header = lines.isEmpty() ? "" : lines.get(0);
+        if (!header.equals(expectedHeader))
+            throw new IllegalArgumentException(file + " has the header '" + header + "', this run writes '" + expectedHeader
+                    + "'; choose another output folder");
+        return lines.subList(1, lines.size());
+    }
+
+    /** The epoch (first field) of a data line, or −1 if it is not a number. */
+    public static int epochOf(String line) {
+        int comma = line.indexOf(',');
+        try {
+            return (int) Double.parseDouble(comma < 0 ? line : line.substring(0, comma));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     static String format(double v) {

@@ -1,167 +1,121 @@
 package convunext.io;
 
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.core.util.Separators;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.JsonSerializer;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import java.io.IOException;
 
 /**
- * A minimal JSON reader/writer for safetensors headers and small reports: objects (insertion
- * ordered), arrays, strings, numbers (as Double or Long), booleans, null. Not a general library.
+ * The project's one configured Jackson {@link ObjectMapper}: parsing (objects keep their order,
+ * integers as Long, duplicate keys refused) and writing compact (safetensors headers, bench JSON)
+ * or indented (summary.json). Non-finite doubles and floats are written as {@code null}: JSON has
+ * no NaN, and every reader of our files (Python's json, safetensors) accepts null.
  */
 public final class Json {
-    private final String s;
-    private int i;
+    private static final ObjectMapper MAPPER = new ObjectMapper()
+            .enable(DeserializationFeature.USE_LONG_FOR_INTS)
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .registerModule(new SimpleModule("non-finite-as-null")
+                    .addSerializer(Double.class, new DoubleAsJson())
+                    .addSerializer(double.class, new DoubleAsJson())
+                    .addSerializer(Float.class, new FloatAsJson())
+                    .addSerializer(float.class, new FloatAsJson())
+                    .addSerializer(double[].class, new DoublesAsJson())
+                    .addSerializer(float[].class, new FloatsAsJson()));
 
-    private Json(String s) { this.s = s; }
+    /** Indented by two spaces, {@code "key": value}, one array element per line. */
+    private static final DefaultPrettyPrinter PRETTY = new DefaultPrettyPrinter(
+            Separators.createDefaultInstance().withObjectFieldValueSpacing(Separators.Spacing.AFTER)
+                    .withArrayValueSpacing(Separators.Spacing.NONE))
+            .withObjectIndenter(new DefaultIndenter("  ", "\n"))
+            .withArrayIndenter(new DefaultIndenter("  ", "\n"));
 
+    private Json() {}
+
+    /** The shared mapper (thread-safe once configured). */
+    public static ObjectMapper mapper() { return MAPPER; }
+
+    /** Parses into Map (insertion ordered), List, String, Long, Double, Boolean or null. */
     public static Object parse(String text) {
-        Json p = new Json(text);
-        p.ws();
-        Object v = p.value();
-        p.ws();
-        if (p.i != p.s.length()) throw p.err("trailing characters");
-        return v;
-    }
-
-    private IllegalArgumentException err(String what) {
-        return new IllegalArgumentException("JSON: " + what + " at offset " + i);
-    }
-
-    private void ws() { while (i < s.length() && Character.isWhitespace(s.charAt(i))) i++; }
-
-    private Object value() {
-        if (i >= s.length()) throw err("unexpected end");
-        char c = s.charAt(i);
-        switch (c) {
-            case '{': return object();
-            case '[': return array();
-            case '"': return string();
-            case 't': expect("true"); return Boolean.TRUE;
-            case 'f': expect("false"); return Boolean.FALSE;
-            case 'n': expect("null"); return null;
-            default: return number();
+        try {
+            return MAPPER.readValue(text, Object.class);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("JSON: " + oneLine(e));
         }
     }
 
-    private void expect(String word) {
-        if (!s.startsWith(word, i)) throw err("expected " + word);
-        i += word.length();
-    }
-
-    private Map<String, Object> object() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        i++;
-        ws();
-        if (s.charAt(i) == '}') { i++; return m; }
-        while (true) {
-            ws();
-            if (s.charAt(i) != '"') throw err("expected a key");
-            String k = string();
-            ws();
-            if (s.charAt(i++) != ':') throw err("expected ':'");
-            ws();
-            m.put(k, value());
-            ws();
-            char c = s.charAt(i++);
-            if (c == '}') return m;
-            if (c != ',') throw err("expected ',' or '}'");
+    /** Parses into a tree, for readers that check every node's type (safetensors headers). */
+    public static JsonNode tree(String text) {
+        try {
+            JsonNode n = MAPPER.readTree(text);
+            if (n == null) throw new IllegalArgumentException("JSON: empty document");
+            return n;
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("JSON: " + oneLine(e));
         }
     }
 
-    private List<Object> array() {
-        List<Object> a = new ArrayList<>();
-        i++;
-        ws();
-        if (s.charAt(i) == ']') { i++; return a; }
-        while (true) {
-            ws();
-            a.add(value());
-            ws();
-            char c = s.charAt(i++);
-            if (c == ']') return a;
-            if (c != ',') throw err("expected ',' or ']'");
+    /** Compact JSON of maps, lists, arrays, strings, numbers, booleans and null. */
+    public static String write(Object value) {
+        try {
+            return MAPPER.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("JSON: cannot write " + value.getClass().getName() + ": " + oneLine(e), e);
         }
     }
 
-    private String string() {
-        StringBuilder b = new StringBuilder();
-        i++;
-        while (true) {
-            if (i >= s.length()) throw err("unterminated string");
-            char c = s.charAt(i++);
-            if (c == '"') return b.toString();
-            if (c != '\\') { b.append(c); continue; }
-            char e = s.charAt(i++);
-            switch (e) {
-                case 'n' -> b.append('\n');
-                case 't' -> b.append('\t');
-                case 'r' -> b.append('\r');
-                case 'b' -> b.append('\b');
-                case 'f' -> b.append('\f');
-                case 'u' -> { b.append((char) Integer.parseInt(s.substring(i, i + 4), 16)); i += 4; }
-                default -> b.append(e);
-            }
+    /** Indented JSON ending in a newline (reports people read: summary.json). */
+    public static String pretty(Object value) {
+        try {
+            return MAPPER.writer(PRETTY).writeValueAsString(value) + "\n";
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("JSON: cannot write " + value.getClass().getName() + ": " + oneLine(e), e);
         }
     }
 
-    private Number number() {
-        int start = i;
-        while (i < s.length() && "+-0123456789.eE".indexOf(s.charAt(i)) >= 0) i++;
-        String t = s.substring(start, i);
-        if (t.isEmpty()) throw err("unexpected character '" + s.charAt(start) + "'");
-        if (t.contains(".") || t.contains("e") || t.contains("E")) return Double.parseDouble(t);
-        return Long.parseLong(t);
+    /** Jackson's message without its multi-line source excerpt: what went wrong and where. */
+    static String oneLine(JsonProcessingException e) {
+        String m = e.getOriginalMessage();
+        m = m == null ? e.getClass().getSimpleName() : m.replaceAll("\\s*\\R\\s*", " ");
+        JsonLocation at = e.getLocation();
+        return at == null || at.getCharOffset() < 0 ? m : m + " (at character " + at.getCharOffset() + ")";
     }
 
-    // ------------------------------------------------------------------ writing
-
-    public static String quote(String v) {
-        StringBuilder b = new StringBuilder("\"");
-        for (char c : v.toCharArray()) {
-            switch (c) {
-                case '"' -> b.append("\\\"");
-                case '\\' -> b.append("\\\\");
-                case '\n' -> b.append("\\n");
-                case '\t' -> b.append("\\t");
-                case '\r' -> b.append("\\r");
-                default -> {
-                    if (c < 0x20) b.append(String.format("\\u%04x", (int) c));
-                    else b.append(c);
-                }
-            }
+    private static final class DoubleAsJson extends JsonSerializer<Double> {
+        @Override public void serialize(Double v, JsonGenerator g, SerializerProvider p) throws IOException {
+            if (Double.isFinite(v)) g.writeNumber(v); else g.writeNull();
         }
-        return b.append('"').toString();
     }
 
-    /** Writes maps, lists, strings, numbers, booleans and null compactly. */
-    public static String write(Object v) {
-        StringBuilder b = new StringBuilder();
-        write(b, v);
-        return b.toString();
+    private static final class FloatAsJson extends JsonSerializer<Float> {
+        @Override public void serialize(Float v, JsonGenerator g, SerializerProvider p) throws IOException {
+            if (Float.isFinite(v)) g.writeNumber(v); else g.writeNull();
+        }
     }
 
-    private static void write(StringBuilder b, Object v) {
-        if (v == null) b.append("null");
-        else if (v instanceof String str) b.append(quote(str));
-        else if (v instanceof Map<?, ?> m) {
-            b.append('{');
-            boolean first = true;
-            for (Map.Entry<?, ?> e : m.entrySet()) {
-                if (!first) b.append(',');
-                first = false;
-                b.append(quote(String.valueOf(e.getKey()))).append(':');
-                write(b, e.getValue());
-            }
-            b.append('}');
-        } else if (v instanceof List<?> l) {
-            b.append('[');
-            for (int k = 0; k < l.size(); k++) {
-                if (k > 0) b.append(',');
-                write(b, l.get(k));
-            }
-            b.append(']');
-        } else if (v instanceof Double d && (d.isNaN() || d.isInfinite())) b.append("null");
-        else b.append(v);
+    private static final class DoublesAsJson extends JsonSerializer<double[]> {
+        @Override public void serialize(double[] a, JsonGenerator g, SerializerProvider p) throws IOException {
+            g.writeStartArray(a, a.length);
+            for (double v : a) if (Double.isFinite(v)) g.writeNumber(v); else g.writeNull();
+            g.writeEndArray();
+        }
+    }
+
+    private static final class FloatsAsJson extends JsonSerializer<float[]> {
+        @Override public void serialize(float[] a, JsonGenerator g, SerializerProvider p) throws IOException {
+            g.writeStartArray(a, a.length);
+            for (float v : a) if (Float.isFinite(v)) g.writeNumber(v); else g.writeNull();
+            g.writeEndArray();
+        }
     }
 }

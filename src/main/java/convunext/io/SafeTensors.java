@@ -1,16 +1,16 @@
 package convunext.io;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,65 +43,154 @@ public final class SafeTensors {
 
     private SafeTensors() {}
 
-    public static Contents read(Path file) {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            long size = ch.size();
-            if (size < 8) throw new IllegalArgumentException(file + ": not a safetensors file (" + size + " bytes)");
-            ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            readFully(ch, lenBuf, 0);
-            long headerLen = lenBuf.flip().getLong();
-            if (headerLen <= 0 || headerLen > size - 8 || headerLen > 100_000_000)
-                throw new IllegalArgumentException(file + ": not a safetensors file (header length " + headerLen + ")");
-            ByteBuffer hb = ByteBuffer.allocate((int) headerLen);
-            readFully(ch, hb, 8);
-            Object parsed;
-            try {
-                parsed = Json.parse(new String(hb.array(), StandardCharsets.UTF_8).trim());
-            } catch (RuntimeException e) {
-                throw new IllegalArgumentException(file + ": corrupt safetensors header: " + e.getMessage());
-            }
-            if (!(parsed instanceof Map<?, ?> header))
-                throw new IllegalArgumentException(file + ": safetensors header is not a JSON object");
-            long dataStart = 8 + headerLen;
-            Map<String, Entry> tensors = new LinkedHashMap<>();
-            Map<String, String> meta = new LinkedHashMap<>();
-            for (Map.Entry<?, ?> e : header.entrySet()) {
-                String name = (String) e.getKey();
-                if (name.equals("__metadata__")) {
-                    if (e.getValue() instanceof Map<?, ?> m)
-                        for (Map.Entry<?, ?> me : m.entrySet()) meta.put((String) me.getKey(), String.valueOf(me.getValue()));
-                    continue;
-                }
-                tensors.put(name, readEntry(file, ch, name, (Map<?, ?>) e.getValue(), dataStart, size));
-            }
-            return new Contents(tensors, meta);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static Entry readEntry(Path file, FileChannel ch, String name, Map<?, ?> info, long dataStart, long size)
-            throws IOException {
-        String dtype = (String) info.get("dtype");
-        List<?> shapeL = (List<?>) info.get("shape");
-        List<?> offs = (List<?>) info.get("data_offsets");
-        if (dtype == null || shapeL == null || offs == null || offs.size() != 2)
-            throw new IllegalArgumentException(file + ": tensor '" + name + "' has an incomplete header entry");
-        int[] shape = new int[shapeL.size()];
-        long n = 1;
-        for (int k = 0; k < shape.length; k++) { shape[k] = ((Number) shapeL.get(k)).intValue(); n *= shape[k]; }
-        long begin = ((Number) offs.get(0)).longValue(), end = ((Number) offs.get(1)).longValue();
-        int width = switch (dtype) {
+    /** Bytes per element of the dtypes we read; null for any other. */
+    static Integer width(String dtype) {
+        return switch (dtype) {
             case "F64", "I64" -> 8;
             case "F32", "I32" -> 4;
             case "F16", "BF16" -> 2;
             case "U8", "BOOL" -> 1;
-            default -> throw new IllegalArgumentException(file + ": tensor '" + name + "' has unsupported dtype " + dtype);
+            default -> null;
         };
-        if (end - begin != n * width || dataStart + end > size || begin < 0)
-            throw new IllegalArgumentException(file + ": tensor '" + name + "' data range [" + begin + "," + end
-                    + ") does not match dtype " + dtype + " shape " + shapeL + " or the file size");
-        ByteBuffer buf = ByteBuffer.allocate((int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /**
+     * Reads a whole file. Anything malformed (short file, a header that is not JSON or not shaped
+     * like the format's, a dtype we do not read, negative or non-integer dimensions, offsets outside
+     * the file or disagreeing with dtype × shape, sizes that overflow) is an
+     * {@link IllegalArgumentException} whose one-line message names the file and the problem.
+     */
+    public static Contents read(Path file) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            JsonNode header = header(file, ch);
+            long size = ch.size(), dataStart = 8 + headerLength(ch);
+            Map<String, Entry> tensors = new LinkedHashMap<>();
+            Map<String, String> meta = new LinkedHashMap<>();
+            for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                String name = e.getKey();
+                if (name.equals("__metadata__")) {
+                    readMetadata(file, e.getValue(), meta);
+                    continue;
+                }
+                tensors.put(name, readEntry(file, ch, name, e.getValue(), dataStart, size));
+            }
+            return new Contents(tensors, meta);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file + ": " + AtomicFiles.describe(e), e);
+        }
+    }
+
+    /** Only the string metadata (the header is read and checked; tensor data is not). */
+    public static Map<String, String> readMetadata(Path file) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            Map<String, String> meta = new LinkedHashMap<>();
+            JsonNode m = header(file, ch).get("__metadata__");
+            if (m != null) readMetadata(file, m, meta);
+            return meta;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file + ": " + AtomicFiles.describe(e), e);
+        }
+    }
+
+    private static long headerLength(FileChannel ch) throws IOException {
+        ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        readFully(ch, lenBuf, 0);
+        return lenBuf.flip().getLong();
+    }
+
+    /** The header as a JSON object, after checking the length prefix against the file. */
+    private static JsonNode header(Path file, FileChannel ch) throws IOException {
+        long size = ch.size();
+        if (size < 8) throw bad(file, "not a safetensors file (" + size + " bytes)");
+        long headerLen = headerLength(ch);
+        if (headerLen <= 0 || headerLen > size - 8 || headerLen > 100_000_000)
+            throw bad(file, "not a safetensors file (header length " + headerLen + " in a file of " + size + " bytes)");
+        ByteBuffer hb = ByteBuffer.allocate((int) headerLen);
+        readFully(ch, hb, 8);
+        JsonNode header;
+        try {
+            header = Json.tree(new String(hb.array(), StandardCharsets.UTF_8).trim());
+        } catch (IllegalArgumentException e) {
+            throw bad(file, "corrupt safetensors header: " + e.getMessage());
+        }
+        if (!header.isObject()) throw bad(file, "corrupt safetensors header: " + kind(header) + ", expected a JSON object");
+        return header;
+    }
+
+    private static IllegalArgumentException bad(Path file, String what) {
+        return new IllegalArgumentException(file + ": " + what);
+    }
+
+    /** "a number", "a string", … for messages. */
+    private static String kind(JsonNode n) {
+        if (n == null || n.isMissingNode()) return "missing";
+        if (n.isNull()) return "null";
+        if (n.isTextual()) return "a string (" + Json.write(n.asText()) + ")";
+        if (n.isNumber()) return "a number (" + n + ")";
+        if (n.isBoolean()) return "a boolean";
+        if (n.isArray()) return "an array";
+        return "an object";
+    }
+
+    private static void readMetadata(Path file, JsonNode m, Map<String, String> meta) {
+        if (m.isNull()) return;
+        if (!m.isObject()) throw bad(file, "safetensors __metadata__ is " + kind(m) + ", expected an object of strings");
+        for (Iterator<Map.Entry<String, JsonNode>> it = m.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            JsonNode v = e.getValue();
+            if (!v.isValueNode() || v.isNull())
+                throw bad(file, "safetensors __metadata__ entry '" + e.getKey() + "' is " + kind(v) + ", expected a string");
+            meta.put(e.getKey(), v.asText());
+        }
+    }
+
+    private static Entry readEntry(Path file, FileChannel ch, String name, JsonNode info, long dataStart, long size)
+            throws IOException {
+        String t = "tensor '" + name + "'";
+        if (!info.isObject()) throw bad(file, t + " is " + kind(info) + " in the header, expected {dtype, shape, data_offsets}");
+        JsonNode dt = info.get("dtype"), sh = info.get("shape"), of = info.get("data_offsets");
+        if (dt == null || sh == null || of == null)
+            throw bad(file, t + " has an incomplete header entry (needs dtype, shape and data_offsets)");
+        if (!dt.isTextual()) throw bad(file, t + ": dtype is " + kind(dt) + ", expected a string such as \"F32\"");
+        String dtype = dt.asText();
+        Integer width = width(dtype);
+        if (width == null) throw bad(file, t + " has unsupported dtype " + dtype + " (we read F64, F32, F16, BF16, I64, I32, U8, BOOL)");
+        if (!sh.isArray()) throw bad(file, t + ": shape is " + kind(sh) + ", expected an array of sizes");
+        int[] shape = new int[sh.size()];
+        long n = 1;
+        for (int k = 0; k < shape.length; k++) {
+            JsonNode d = sh.get(k);
+            if (!d.isIntegralNumber() || !d.canConvertToLong())
+                throw bad(file, t + ": shape " + sh + " has " + kind(d) + " at position " + k + ", expected a whole number");
+            long v = d.asLong();
+            if (v < 0 || v > Integer.MAX_VALUE) throw bad(file, t + ": shape " + sh + " has the size " + v + ", which is out of range");
+            shape[k] = (int) v;
+            try {
+                n = Math.multiplyExact(n, v);
+            } catch (ArithmeticException overflow) {
+                throw bad(file, t + ": shape " + sh + " has more elements than fit in 64 bits");
+            }
+        }
+        if (!of.isArray() || of.size() != 2)
+            throw bad(file, t + ": data_offsets is " + (of.isArray() ? "an array of " + of.size() : kind(of)) + ", expected [begin, end]");
+        for (JsonNode o : of)
+            if (!o.isIntegralNumber() || !o.canConvertToLong() || o.asLong() < 0)
+                throw bad(file, t + ": data_offsets " + of + " must be two non-negative whole numbers");
+        long begin = of.get(0).asLong(), end = of.get(1).asLong(), bytes;
+        try {
+            bytes = Math.multiplyExact(n, (long) width);
+        } catch (ArithmeticException overflow) {
+            throw bad(file, t + ": shape " + sh + " × " + width + " bytes overflows");
+        }
+        if (end < begin || end - begin != bytes)
+            throw bad(file, t + ": data_offsets [" + begin + ", " + end + ") hold " + (end - begin) + " bytes, but dtype " + dtype
+                    + " shape " + sh + " needs " + bytes);
+        if (end > size - dataStart)
+            throw bad(file, t + ": data_offsets [" + begin + ", " + end + ") run past the end of the file (" + (size - dataStart)
+                    + " data bytes; truncated?)");
+        if (n > Integer.MAX_VALUE - 8) throw bad(file, t + " has " + n + " elements, too many to load");
+        ByteBuffer buf = ByteBuffer.allocate((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
         readFully(ch, buf, dataStart + begin);
         buf.flip();
         double[] d = new double[(int) n];
@@ -153,7 +242,7 @@ public final class SafeTensors {
         int width() { return dtype.equals("F32") ? 4 : 8; }
     }
 
-    /** Writes atomically: to a temporary file in the same folder, then renamed over {@code file}. */
+    /** Writes atomically (through {@link AtomicFiles}: a temporary sibling, flushed, then renamed). */
     public static void write(Path file, Map<String, Out> tensors, Map<String, String> metadata) {
         Map<String, Object> header = new LinkedHashMap<>();
         if (metadata != null && !metadata.isEmpty()) header.put("__metadata__", new LinkedHashMap<>(metadata));
@@ -172,35 +261,22 @@ public final class SafeTensors {
         }
         byte[] h = Json.write(header).getBytes(StandardCharsets.UTF_8);
         int padded = (h.length + 7) / 8 * 8;
-        Path dir = file.toAbsolutePath().getParent();
-        Path tmp = null;
-        try {
-            Files.createDirectories(dir);
-            tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
-                head.putLong(padded).put(h);
-                while (head.position() < head.capacity()) head.put((byte) ' ');
-                head.flip();
-                while (head.hasRemaining()) ch.write(head);
-                for (Out t : tensors.values()) {
-                    ByteBuffer b = ByteBuffer.allocate(t.data.length * t.width()).order(ByteOrder.LITTLE_ENDIAN);
-                    for (double v : t.data) {
-                        switch (t.dtype) {
-                            case "F64" -> b.putDouble(v);
-                            case "I64" -> b.putLong((long) v);
-                            default -> b.putFloat((float) v);
-                        }
+        AtomicFiles.write(file, out -> {
+            ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
+            head.putLong(padded).put(h);
+            while (head.position() < head.capacity()) head.put((byte) ' ');
+            out.write(head.array());
+            for (Out t : tensors.values()) {
+                ByteBuffer b = ByteBuffer.allocate(t.data.length * t.width()).order(ByteOrder.LITTLE_ENDIAN);
+                for (double v : t.data) {
+                    switch (t.dtype) {
+                        case "F64" -> b.putDouble(v);
+                        case "I64" -> b.putLong((long) v);
+                        default -> b.putFloat((float) v);
                     }
-                    b.flip();
-                    while (b.hasRemaining()) ch.write(b);
                 }
-                ch.force(true);
+                out.write(b.array());
             }
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            if (tmp != null) try { Files.deleteIfExists(tmp); } catch (IOException ignored) { }
-            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
-        }
+        });
     }
 }

@@ -60,9 +60,14 @@ public final class Checkpoint {
      */
     public static ConvUNeXt.Config configOf(SafeTensors.Contents c, Path file) {
         Map<String, String> m = c.metadata();
-        if (m.containsKey("in_channels") && m.containsKey("num_classes") && m.containsKey("base_c"))
-            return new ConvUNeXt.Config(Integer.parseInt(m.get("in_channels")), Integer.parseInt(m.get("num_classes")),
-                    Integer.parseInt(m.get("base_c")), Norm.parse(m.getOrDefault("norm", "batch")));
+        if (m.containsKey("in_channels") && m.containsKey("num_classes") && m.containsKey("base_c")) {
+            int in = intMeta(c, "in_channels", file), k = intMeta(c, "num_classes", file), base = intMeta(c, "base_c", file);
+            try {
+                return new ConvUNeXt.Config(in, k, base, Norm.parse(m.getOrDefault("norm", "batch")));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(file + ": bad model config in the metadata: " + e.getMessage(), e);
+            }
+        }
         SafeTensors.Entry stem = c.tensors().get("in_conv.0.weight"), head = c.tensors().get("out_conv.0.weight");
         if (stem == null || head == null || stem.shape().length != 4 || head.shape().length != 4)
             throw new IllegalArgumentException(file + ": not a ConvUNeXt checkpoint (no in_conv.0.weight / out_conv.0.weight)");
@@ -81,15 +86,54 @@ public final class Checkpoint {
                 if (e.kind == ParamStore.Kind.NUM_BATCHES) continue;   // optional in older exports
                 throw new IllegalArgumentException(file + ": missing key '" + e.name + "'");
             }
-            model.params.write(e, t.toFloat(), t.shape(), file.toString());
+            float[] v = t.toFloat();
+            requireFinite(v, e.name, file);
+            model.params.write(e, v, t.shape(), file.toString());
+        }
+    }
+
+    /**
+     * Refuses NaN or ±Inf in a tensor (a checkpoint of a run that diverged, or a damaged file):
+     * a model holding one predicts all background with no other sign of trouble.
+     */
+    static void requireFinite(float[] v, String name, Path file) {
+        int bad = 0, first = -1;
+        for (int i = 0; i < v.length; i++)
+            if (!Float.isFinite(v[i])) { if (first < 0) first = i; bad++; }
+        if (bad > 0)
+            throw new IllegalArgumentException(file + ": tensor '" + name + "' holds " + bad + " non-finite value(s) (first: "
+                    + v[first] + " at index " + first + " of " + v.length + "); the checkpoint is damaged or from a diverged run");
+    }
+
+    /** An integer metadata entry, or a message naming the file, key and value. */
+    public static int intMeta(SafeTensors.Contents c, String key, Path file) {
+        String s = c.metadata().get(key);
+        try {
+            return Integer.parseInt(s.strip());
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(file + ": metadata '" + key + "' is '" + s + "', expected a whole number");
+        }
+    }
+
+    /** A numeric metadata entry (or {@code dflt} when absent), or a message naming the file, key and value. */
+    public static double numberMeta(SafeTensors.Contents c, String key, double dflt, Path file) {
+        String s = c.metadata().get(key);
+        if (s == null) return dflt;
+        try {
+            return Double.parseDouble(s.strip());
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(file + ": metadata '" + key + "' is '" + s + "', expected a number");
         }
     }
 
     /** Restores the AdamW moments and step count; throws if the checkpoint has none. */
     public static void loadOptimizer(AdamW opt, SafeTensors.Contents c, Path file) {
         SafeTensors.Entry m = c.require(EXP_AVG, file), v = c.require(EXP_AVG_SQ, file);
-        int step = Integer.parseInt(c.metadata().getOrDefault("optim.step", "0"));
-        opt.restore(m.toFloat(), v.toFloat(), step);
+        int step = c.metadata().containsKey("optim.step") ? intMeta(c, "optim.step", file) : 0;
+        float[] mh = m.toFloat(), vh = v.toFloat();
+        requireFinite(mh, EXP_AVG, file);
+        requireFinite(vh, EXP_AVG_SQ, file);
+        opt.restore(mh, vh, step);
     }
 
     public static String describe(ConvUNeXt.Config c) {

@@ -18,12 +18,19 @@ public final class Predictor {
     private final boolean tta;
 
     public Predictor(ConvUNeXt model, int tile, int overlap, boolean tta) {
-        if (tile < ConvUNeXt.MIN_SIDE) throw new IllegalArgumentException("tile must be ≥ " + ConvUNeXt.MIN_SIDE + ", got " + tile);
-        if (overlap < 0 || overlap >= tile) throw new IllegalArgumentException("overlap must be in [0, tile), got " + overlap);
+        checkSettings(tile, overlap);
         this.model = model;
         this.tile = tile;
         this.overlap = overlap;
         this.tta = tta;
+    }
+
+    /** Refuses a tile below the model's minimum side or an overlap outside [0, tile) (messages name the flags). */
+    public static void checkSettings(int tile, int overlap) {
+        if (tile < ConvUNeXt.MIN_SIDE)
+            throw new IllegalArgumentException("--tile must be ≥ " + ConvUNeXt.MIN_SIDE + " (the model's smallest input side), got " + tile);
+        if (overlap < 0 || overlap >= tile)
+            throw new IllegalArgumentException("--overlap must be in [0, --tile) = [0, " + tile + "), got " + overlap);
     }
 
     /** Class probabilities [K,H,W] for a normalised image [C,H,W]. */

@@ -3,13 +3,20 @@ package convunext.train;
 import convunext.data.Normalization;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 
 /** Metadata written into every checkpoint of a run, and the normalisation read back from it. */
 public final class RunMeta {
+    /**
+     * The epoch's metrics.csv header and row, kept in the checkpoint so that a run killed between
+     * writing last.safetensors and appending the row gets the row back on --resume.
+     */
+    public static final String METRICS_HEADER = "metrics.header", METRICS_ROW = "metrics.row";
+
     private RunMeta() {}
 
-    public static Map<String, String> of(TrainOptions o, Normalization n, int epoch, double best, int bestEpoch) {
+    public static Map<String, String> of(TrainOptions o, Recipe r, Normalization n, int epoch, double best, int bestEpoch) {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("epoch", Integer.toString(epoch));
         m.put("best_dice", Double.toString(best));
@@ -17,14 +24,18 @@ public final class RunMeta {
         m.put("norm_mean", join(n.mean()));
         m.put("norm_std", join(n.std()));
         m.put("seed", Long.toString(o.seed()));
-        m.put("rng", "batches: SplittableRandom(seed*0x9E3779B97F4A7C15 + epoch) per epoch");
+        m.put("rng", "sample order: SplittableRandom(key(seed, epoch, -1)); augmentation of the sample at position i: "
+                + "SplittableRandom(key(seed, epoch, i)) (TrainBatches.key)");
         m.put("train.epochs", Integer.toString(o.epochs()));
         m.put("train.batch", Integer.toString(o.batch()));
         m.put("train.crop", Integer.toString(o.crop()));
         m.put("train.base_size", Integer.toString(o.baseSize()));
         m.put("train.lr", Double.toString(o.lr()));
         m.put("train.weight_decay", Double.toString(o.weightDecay()));
-        m.put("schedule", "linear warm-up 1 epoch from 1e-3, then (1-progress)^0.9 per step");
+        m.put("schedule", String.format(Locale.ROOT, "linear warm-up %d epoch(s) from %s, then (1-progress)^0.9 per step",
+                r.warmupEpochs(), Double.toString(r.warmupFactor())));
+        m.put("augment", String.format(Locale.ROOT, "short side U(%s, %s) x base_size, flips p %s, crop", Double.toString(r.minScale()),
+                Double.toString(r.maxScale()), Double.toString(r.flipP())));
         return m;
     }
 
@@ -33,7 +44,11 @@ public final class RunMeta {
         String mean = meta.get("norm_mean"), std = meta.get("norm_std");
         if (mean == null || std == null)
             throw new IllegalArgumentException(file + ": checkpoint has no normalisation statistics (norm_mean/norm_std)");
-        return new Normalization(parse(mean), parse(std));
+        try {
+            return new Normalization(parse(mean), parse(std));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file + ": bad normalisation statistics norm_mean '" + mean + "', norm_std '" + std + "'");
+        }
     }
 
     private static String join(float[] a) {
@@ -45,7 +60,10 @@ public final class RunMeta {
     private static float[] parse(String s) {
         String[] p = s.split(",");
         float[] a = new float[p.length];
-        for (int i = 0; i < p.length; i++) a[i] = Float.parseFloat(p[i].trim());
+        for (int i = 0; i < p.length; i++) {
+            a[i] = Float.parseFloat(p[i].trim());
+            if (!Float.isFinite(a[i])) throw new IllegalArgumentException("not finite");
+        }
         return a;
     }
 }

@@ -1,25 +1,58 @@
 package convunext.train;
 
+import convunext.data.LabelMap;
+import convunext.nn.ConvUNeXt;
 import convunext.nn.Norm;
 import java.nio.file.Path;
 
 /**
- * Everything a training run is configured by. Defaults follow the reference recipe (batch 4,
- * short side resized to 0.8–1.5 × 512, crop 480, AdamW 1.5e-3 / 5e-5, one warm-up epoch then
- * poly, 300 epochs). {@code stopAfter} &gt; 0 ends this invocation after that many epochs (the
- * schedule still spans {@code epochs}; continue with --resume).
+ * Everything a training run is configured by (defaults: {@link Recipe}). {@code stopAfter} &gt; 0
+ * ends this invocation after that many epochs (the schedule still spans {@code epochs}; continue
+ * with --resume); {@code maxStepsPerEpoch} 0 means whole epochs. {@code overwrite} lets a run
+ * replace an earlier run's files in {@code out}; without it such a folder is refused unless
+ * {@code resume} is that folder's checkpoint.
+ *
+ * <p>Every value is checked here, when the options are made, so a bad one is refused before any
+ * data is read (messages name the command-line flag).
  */
 public record TrainOptions(Path data, Path out, String device, int epochs, int batch, int crop, int baseSize,
                            double lr, double weightDecay, int baseC, Norm norm, int numClasses, long seed,
                            double valSplit, Path trainRoi, Path testRoi, Path resume, int tile, int prefetch,
-                           boolean cache, int maxStepsPerEpoch, int stopAfter, int valEvery) {
+                           boolean cache, int maxStepsPerEpoch, int stopAfter, int valEvery, boolean overwrite) {
     public TrainOptions {
         if (epochs < 1) throw new IllegalArgumentException("--epochs must be ≥ 1, got " + epochs);
         if (batch < 1) throw new IllegalArgumentException("--batch must be ≥ 1, got " + batch);
-        if (crop < convunext.nn.ConvUNeXt.MIN_SIDE)
-            throw new IllegalArgumentException("--crop must be ≥ " + convunext.nn.ConvUNeXt.MIN_SIDE + ", got " + crop);
-        if (!(lr > 0)) throw new IllegalArgumentException("--lr must be > 0, got " + lr);
+        if (crop < ConvUNeXt.MIN_SIDE)
+            throw new IllegalArgumentException("--crop must be ≥ " + ConvUNeXt.MIN_SIDE + " (the model's smallest input side), got " + crop);
+        if (baseSize < 1) throw new IllegalArgumentException("--base-size must be ≥ 1, got " + baseSize);
+        if (!(lr > 0) || !Double.isFinite(lr)) throw new IllegalArgumentException("--lr must be a positive number, got " + lr);
+        if (!(weightDecay >= 0) || !Double.isFinite(weightDecay))
+            throw new IllegalArgumentException("--weight-decay must be ≥ 0, got " + weightDecay);
+        if (baseC < 1) throw new IllegalArgumentException("--base-c must be ≥ 1, got " + baseC);
+        if (numClasses < 2 || numClasses > LabelMap.IGNORE)
+            throw new IllegalArgumentException("--classes must be 2.." + LabelMap.IGNORE + " (mask value " + LabelMap.IGNORE
+                    + " is the 'ignore' label, so class indices stop at " + (LabelMap.IGNORE - 1) + "), got " + numClasses);
+        if (!(valSplit >= 0 && valSplit < 1)) throw new IllegalArgumentException("--val-split must be in [0, 1), got " + valSplit);
+        if (tile < ConvUNeXt.MIN_SIDE)
+            throw new IllegalArgumentException("--tile must be ≥ " + ConvUNeXt.MIN_SIDE + " (the model's smallest input side), got " + tile);
+        if (prefetch < 1) throw new IllegalArgumentException("prefetch must be ≥ 1, got " + prefetch);
+        if (maxStepsPerEpoch < 0) throw new IllegalArgumentException("--max-steps-per-epoch must be ≥ 1, got " + maxStepsPerEpoch);
+        if (stopAfter < 0) throw new IllegalArgumentException("--stop-after must be ≥ 1, got " + stopAfter);
         if (valEvery < 1) throw new IllegalArgumentException("--val-every must be ≥ 1, got " + valEvery);
-        if (valSplit < 0 || valSplit >= 1) throw new IllegalArgumentException("--val-split must be in [0,1), got " + valSplit);
+        if (data == null || out == null) throw new IllegalArgumentException("data and output folders are required");
+    }
+
+    /** As above, not replacing an earlier run ({@code overwrite} false). */
+    public TrainOptions(Path data, Path out, String device, int epochs, int batch, int crop, int baseSize,
+                        double lr, double weightDecay, int baseC, Norm norm, int numClasses, long seed,
+                        double valSplit, Path trainRoi, Path testRoi, Path resume, int tile, int prefetch,
+                        boolean cache, int maxStepsPerEpoch, int stopAfter, int valEvery) {
+        this(data, out, device, epochs, batch, crop, baseSize, lr, weightDecay, baseC, norm, numClasses, seed, valSplit,
+                trainRoi, testRoi, resume, tile, prefetch, cache, maxStepsPerEpoch, stopAfter, valEvery, false);
+    }
+
+    public TrainOptions withOverwrite(boolean replace) {
+        return new TrainOptions(data, out, device, epochs, batch, crop, baseSize, lr, weightDecay, baseC, norm, numClasses, seed,
+                valSplit, trainRoi, testRoi, resume, tile, prefetch, cache, maxStepsPerEpoch, stopAfter, valEvery, replace);
     }
 }

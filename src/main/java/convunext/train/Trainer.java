@@ -1,7 +1,6 @@
 package convunext.train;
 
 import convunext.backend.Backend;
-import convunext.data.AugmentConfig;
 import convunext.data.Augmenter;
 import convunext.data.Batch;
 import convunext.data.BatchLoader;
@@ -14,148 +13,337 @@ import convunext.data.SampleCache;
 import convunext.data.TrainBatches;
 import convunext.eval.TrainingCurves;
 import convunext.eval.TrainingLog;
+import convunext.io.OutputFolder;
 import convunext.io.SafeTensors;
 import convunext.nn.ConvUNeXt;
 import convunext.optim.AdamW;
 import convunext.optim.PolySchedule;
 import convunext.tensor.Tensor;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.IntConsumer;
 
 /**
  * The training loop: data check, normalisation statistics, augmented batches decoded on a
- * background thread, AdamW with the reference schedule, validation (Dice and IoU per class) each
- * epoch, metrics.csv and a curve PNG, and `best`/`last` checkpoints written atomically. Resuming
- * from `last` continues with the same weights, moments, step count, BN statistics and the same
- * data order (batches depend only on seed and epoch), so its losses equal an uninterrupted run's
- * (to float32 rounding: the CPU backend's vector exp/tanh round differently before and after JIT
- * compilation).
+ * background thread, AdamW with the recipe's schedule, validation (Dice and IoU per class),
+ * metrics.csv and a curve PNG, and `best`/`last` checkpoints written atomically.
+ *
+ * <p>The output folder is locked for the run ({@link OutputFolder}) and an earlier run in it is
+ * never replaced silently: it is continued (--resume of its last.safetensors) or replaced only
+ * with {@code overwrite}. Each epoch writes best.safetensors (when it is the best so far), then
+ * last.safetensors carrying the epoch's metrics row, then metrics.csv, so a kill at any point
+ * leaves files that agree: --resume rebuilds metrics.csv up to the checkpoint's epoch.
+ *
+ * <p>Resuming continues with the same weights, moments, step count, BN statistics and data
+ * (batches are a pure function of seed, epoch and position), so its losses equal an
+ * uninterrupted run's (to float32 rounding: the CPU backend's vector exp/tanh round differently
+ * before and after JIT compilation).
  */
 public final class Trainer {
-    /** Thrown when the loss stops being finite; the last good checkpoint is kept. */
+    /** Thrown when the loss stops being finite. */
     public static final class Diverged extends RuntimeException {
         Diverged(String m) { super(m); }
     }
 
-    /** What a run returns: per-epoch train loss and validation Dice (foreground mean). */
-    public record Result(List<Double> trainLoss, List<Double> valDice, double bestDice, int bestEpoch, Path out) {}
+    /** What a run returns: per-epoch train loss and validation Dice (foreground mean; NaN when not validated). */
+    public record Result(List<Double> trainLoss, List<Double> valDice, double bestDice, int bestEpoch, Path out) {
+        /** Whether any epoch was validated (otherwise there is no best.safetensors). */
+        public boolean validated() { return bestEpoch > 0; }
+    }
+
+    /** Files that make a folder "an earlier run". */
+    static final List<String> RUN_FILES = List.of("metrics.csv", "last.safetensors", "best.safetensors", "curves.png");
 
     private final TrainOptions o;
+    private final Recipe recipe;
     private final Backend be;
     private final PrintStream log;
+    private volatile Path lastCheckpoint;
+    private volatile int checkpointEpoch;
+
+    /** Test hook: runs after an epoch's last.safetensors is written, before its metrics row (epoch 1-based). */
+    IntConsumer afterCheckpoint = e -> {};
 
     public Trainer(TrainOptions options, Backend backend, PrintStream log) {
+        this(options, Recipe.REFERENCE, backend, log);
+    }
+
+    public Trainer(TrainOptions options, Recipe recipe, Backend backend, PrintStream log) {
         this.o = options;
+        this.recipe = recipe;
         this.be = backend;
         this.log = log;
     }
 
+    /** What an interruption now leaves behind, for the one line printed on Ctrl-C. */
+    public String interruptNote() {
+        Path last = lastCheckpoint;
+        return last == null ? "no checkpoint was written yet"
+                : "the last checkpoint is " + last + " (epoch " + checkpointEpoch + "); continue with --resume " + last;
+    }
+
+    /** The data sets as listed (nothing decoded yet) and the checkpoint to resume from. */
+    private record Inputs(Dataset train, List<Sample> trainSamples, List<Sample> valSamples, boolean splitVal,
+                          SafeTensors.Contents resumed) {}
+
+    /** Everything one run holds between epochs. */
+    private static final class State implements AutoCloseable {
+        SampleCache trainData, valData;
+        Normalization norm;
+        ConvUNeXt model;
+        AdamW opt;
+        Augmenter aug;
+        int stepsPerEpoch, startEpoch, endEpoch, bestEpoch = -1;
+        double best = -1;
+        PolySchedule sched;
+        TrainingLog metrics;
+        Progress progress;
+        final List<Double> losses = new ArrayList<>(), dices = new ArrayList<>();
+
+        @Override public void close() {
+            if (opt != null) opt.close();
+            if (model != null) model.close();
+        }
+    }
+
     public Result run() {
-        int k = o.numClasses();
+        Inputs in = inputs();
+        try (OutputFolder folder = claimOutput(); State s = setUp(in)) {
+            for (int epoch = s.startEpoch; epoch < s.endEpoch; epoch++) {
+                long t0 = System.nanoTime();
+                double loss = trainEpoch(s, epoch);
+                validateAndCheckpoint(s, epoch, loss, t0);
+            }
+            return new Result(s.losses, s.dices, s.best, s.bestEpoch, o.out());
+        }
+    }
+
+    /** Lists the data and reads the resume checkpoint: cheap checks before the output folder is touched. */
+    private Inputs inputs() {
         Dataset train = Dataset.open(o.data(), "train", true, o.trainRoi());
         List<Sample> trainSamples = new ArrayList<>(train.samples());
         List<Sample> valSamples;
-        if (Files.isDirectory(o.data().resolve("test").resolve("images"))) {
+        boolean split = !Files.isDirectory(o.data().resolve("test").resolve("images"));
+        if (!split) {
             valSamples = Dataset.open(o.data(), "test", true, o.testRoi()).samples();
         } else {
             valSamples = splitOff(trainSamples, o.valSplit(), o.seed());
+            if (trainSamples.isEmpty())
+                throw new IllegalArgumentException("--val-split " + o.valSplit() + " leaves no training images of "
+                        + train.size() + " in " + o.data().resolve("train"));
         }
-        log.println(DataCheck.run(train, k, 0, ConvUNeXt.MIN_SIDE));
-        SampleCache trainData = new SampleCache(trainSamples, k, 0, ConvUNeXt.MIN_SIDE, o.cache());
-        SampleCache valData = valSamples.isEmpty() ? null : new SampleCache(valSamples, k, 0, ConvUNeXt.MIN_SIDE, o.cache());
-        int channels = trainData.get(0).image().channels();
+        TrainBatches.count(trainSamples.size(), o.batch(), true);   // a batch larger than the data set
+        SafeTensors.Contents resumed = null;
+        if (o.resume() != null) {
+            if (!Files.isRegularFile(o.resume())) throw new IllegalArgumentException("--resume: no such checkpoint " + o.resume());
+            resumed = SafeTensors.read(o.resume());
+            ConvUNeXt.Config have = Checkpoint.configOf(resumed, o.resume());
+            if (have.numClasses() != o.numClasses() || have.baseC() != o.baseC() || have.norm() != o.norm())
+                throw new IllegalArgumentException(o.resume() + ": checkpoint is for " + Checkpoint.describe(have) + ", this run is "
+                        + Checkpoint.describe(new ConvUNeXt.Config(have.inChannels(), o.numClasses(), o.baseC(), o.norm())));
+            if (!resumed.tensors().containsKey(Checkpoint.EXP_AVG))
+                throw new IllegalArgumentException(o.resume() + " has no optimiser state (" + Checkpoint.EXP_AVG
+                        + "): resume from a last.safetensors, not a best.safetensors or an exported state_dict");
+        }
+        return new Inputs(train, trainSamples, valSamples, split, resumed);
+    }
 
-        SafeTensors.Contents resumed = o.resume() == null ? null : SafeTensors.read(o.resume());
-        Normalization norm = resumed != null ? RunMeta.normalization(resumed.metadata(), o.resume())
-                : normalization(trainData);
-        log.println("normalisation " + norm);
-        ConvUNeXt.Config cfg = new ConvUNeXt.Config(channels, k, o.baseC(), o.norm());
-        try (ConvUNeXt model = new ConvUNeXt(cfg, be, o.seed());
-             AdamW opt = new AdamW(model.params, 0.9f, 0.999f, 1e-8f, (float) o.weightDecay())) {
-            log.printf("model   %s, %,d parameters, backend %s%n", Checkpoint.describe(cfg), model.params.numParams(), be.describe());
-            Augmenter aug = new Augmenter(new AugmentConfig(o.baseSize(), 0.8, 1.5, o.crop(), 0.5), norm);
-            int stepsPerEpoch = new TrainBatches(trainData, aug, o.batch(), true, o.seed(), 0).batches();
-            if (o.maxStepsPerEpoch() > 0) stepsPerEpoch = Math.min(stepsPerEpoch, o.maxStepsPerEpoch());
-            PolySchedule sched = PolySchedule.reference(stepsPerEpoch, o.epochs());
-            int startEpoch = 0;
-            double best = -1;
-            int bestEpoch = -1;
-            if (resumed != null) {
-                Checkpoint.loadWeights(model, resumed, o.resume());
-                Checkpoint.loadOptimizer(opt, resumed, o.resume());
-                startEpoch = Integer.parseInt(resumed.metadata().getOrDefault("epoch", "0"));
-                best = Double.parseDouble(resumed.metadata().getOrDefault("best_dice", "-1"));
-                bestEpoch = Integer.parseInt(resumed.metadata().getOrDefault("best_epoch", "-1"));
-                log.printf("resumed from %s at epoch %d, step %d%n", o.resume(), startEpoch, opt.stepCount());
-            }
-            Files.createDirectories(o.out());
-            List<String> cols = new ArrayList<>(List.of("epoch", "train_loss", "val_dice", "val_iou", "lr", "seconds"));
-            for (int c = 0; c < k; c++) { cols.add("dice_c" + c); cols.add("iou_c" + c); }
-            TrainingLog metrics = new TrainingLog(o.out().resolve("metrics.csv"), cols);
-            List<Double> losses = new ArrayList<>(), dices = new ArrayList<>();
-            Progress progress = new Progress(log);
-            int endEpoch = o.stopAfter() > 0 ? Math.min(o.epochs(), startEpoch + o.stopAfter()) : o.epochs();
-            for (int epoch = startEpoch; epoch < endEpoch; epoch++) {
-                long t0 = System.nanoTime();
-                double sum = 0;
-                int steps = 0;
-                double lr = 0;
-                try (BatchLoader loader = new BatchLoader(new TrainBatches(trainData, aug, o.batch(), true, o.seed(), epoch), o.prefetch())) {
-                    while (loader.hasNext() && steps < stepsPerEpoch) {
-                        Batch b = loader.next();
-                        lr = o.lr() * sched.factor(opt.stepCount());
-                        Tensor x = be.upload(b.images(), b.imageShape());
-                        Tensor y = be.upload(b.targets(), b.targetShape());
-                        TrainStep.Result r;
-                        try {
-                            r = TrainStep.run(model, opt, x, y, lr);
-                        } finally {
-                            be.release(x);
-                            be.release(y);
-                        }
-                        if (!Double.isFinite(r.loss()))
-                            throw new Diverged("loss is " + r.loss() + " at epoch " + (epoch + 1) + ", step " + opt.stepCount()
-                                    + " (global); the last good checkpoint is kept in " + o.out().resolve("last.safetensors"));
-                        sum += r.loss();
-                        steps++;
-                        progress.step(epoch + 1, o.epochs(), steps, stepsPerEpoch, r.loss(), lr, b.size());
-                    }
+    /**
+     * Locks the output folder, removes a killed run's temporary files, and refuses to mix this run
+     * with an earlier one unless it continues it (--resume of its checkpoint) or replaces it.
+     */
+    private OutputFolder claimOutput() {
+        OutputFolder folder = OutputFolder.lock(o.out(), "train");
+        try {
+            if (folder.staleNote() != null) log.println(folder.staleNote());
+            List<String> earlier = new ArrayList<>();
+            for (String f : RUN_FILES) if (Files.exists(o.out().resolve(f))) earlier.add(f);
+            if (!earlier.isEmpty()) {
+                if (o.overwrite()) {
+                    for (String f : earlier) Files.delete(o.out().resolve(f));
+                    log.println("--overwrite: removed the earlier run's " + String.join(", ", earlier) + " from " + o.out());
+                } else if (!(o.resume() != null && Files.isSameFile(o.resume().toAbsolutePath().getParent(), o.out()))) {
+                    throw new IllegalArgumentException(o.out() + " already holds a training run (" + String.join(", ", earlier)
+                            + "); continue it with --resume " + o.out().resolve("last.safetensors")
+                            + ", replace it with --overwrite, or choose another --out");
                 }
-                double trainLoss = sum / steps;
-                boolean validate = valData != null && ((epoch + 1) % o.valEvery() == 0 || epoch + 1 == o.epochs());
-                Validation.Scores v = validate ? Validation.run(model, valData, norm, o.tile()) : null;
-                double secs = (System.nanoTime() - t0) / 1e9;
-                double dice = v == null ? Double.NaN : v.foregroundDice();
-                boolean isBest = v != null && dice > best;
-                if (isBest) { best = dice; bestEpoch = epoch + 1; }
-                progress.endEpoch();
-                log.printf("epoch %d/%d  train loss %.4f  %s  %.1f s%s%n", epoch + 1, o.epochs(), trainLoss,
-                        v != null ? v.summary() : valData == null ? "(no validation set)" : "(validation every " + o.valEvery() + " epochs)", secs, isBest ? "  * new best" : "");
-                double[] row = new double[cols.size()];
-                row[0] = epoch + 1; row[1] = trainLoss; row[2] = dice; row[3] = v == null ? Double.NaN : v.foregroundIou();
-                row[4] = lr; row[5] = secs;
-                for (int c = 0; c < k; c++) {
-                    row[6 + 2 * c] = v == null ? Double.NaN : v.dice()[c];
-                    row[7 + 2 * c] = v == null ? Double.NaN : v.iou()[c];
-                }
-                metrics.append(row);
-                plotCurves(o.out(), k);
-                Map<String, String> meta = RunMeta.of(o, norm, epoch + 1, best, bestEpoch);
-                Checkpoint.save(o.out().resolve("last.safetensors"), model, opt, meta);
-                if (isBest) Checkpoint.save(o.out().resolve("best.safetensors"), model, null, meta);
-                losses.add(trainLoss);
-                dices.add(dice);
             }
-            return new Result(losses, dices, best, bestEpoch, o.out());
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot write to " + o.out() + ": " + e.getMessage(), e);
+            return folder;
+        } catch (IOException e) {
+            folder.close();
+            throw new UncheckedIOException("cannot prepare " + o.out() + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            folder.close();
+            throw e;
         }
+    }
+
+    private State setUp(Inputs in) {
+        int k = o.numClasses();
+        State s = new State();
+        try {
+            log.println(DataCheck.run(in.train(), k, 0, ConvUNeXt.MIN_SIDE));
+            s.trainData = new SampleCache(in.trainSamples(), k, 0, ConvUNeXt.MIN_SIDE, o.cache());
+            s.valData = in.valSamples().isEmpty() ? null : new SampleCache(in.valSamples(), k, 0, ConvUNeXt.MIN_SIDE, o.cache());
+            if (s.valData == null)
+                log.println("no validation set (" + (in.splitVal() ? "--val-split " + o.valSplit() + " and no test/ folder" : "empty test/")
+                        + "): every epoch is trained without validation, and best.safetensors is not written "
+                        + "(last.safetensors holds the latest weights)");
+            int channels = s.trainData.get(0).image().channels();
+            SafeTensors.Contents r = in.resumed();
+            s.norm = r != null ? RunMeta.normalization(r.metadata(), o.resume()) : normalization(s.trainData);
+            log.println("normalisation " + s.norm);
+            ConvUNeXt.Config cfg = new ConvUNeXt.Config(channels, k, o.baseC(), o.norm());
+            s.model = new ConvUNeXt(cfg, be, o.seed());
+            s.opt = recipe.optimizer(s.model.params, o.weightDecay());
+            log.printf("model   %s, %,d parameters, backend %s%n", Checkpoint.describe(cfg), s.model.params.numParams(), be.describe());
+            s.aug = new Augmenter(recipe.augment(o.baseSize(), o.crop()), s.norm);
+            s.stepsPerEpoch = TrainBatches.count(s.trainData.size(), o.batch(), true);
+            if (o.maxStepsPerEpoch() > 0) s.stepsPerEpoch = Math.min(s.stepsPerEpoch, o.maxStepsPerEpoch());
+            s.sched = recipe.schedule(s.stepsPerEpoch, o.epochs());
+            s.metrics = new TrainingLog(o.out().resolve("metrics.csv"), columns(k));
+            if (r != null) resume(s, r);
+            s.progress = new Progress(log);
+            s.endEpoch = o.stopAfter() > 0 ? Math.min(o.epochs(), s.startEpoch + o.stopAfter()) : o.epochs();
+            if (s.startEpoch >= o.epochs())
+                log.println("the checkpoint has already trained all " + o.epochs() + " epochs; nothing to do (raise --epochs to continue)");
+            return s;
+        } catch (RuntimeException e) {
+            s.close();
+            throw e;
+        }
+    }
+
+    private static List<String> columns(int k) {
+        List<String> cols = new ArrayList<>(List.of("epoch", "train_loss", "val_dice", "val_iou", "lr", "seconds"));
+        for (int c = 0; c < k; c++) { cols.add("dice_c" + c); cols.add("iou_c" + c); }
+        return cols;
+    }
+
+    /** Restores weights, moments, epoch and best score, and makes metrics.csv end at the checkpoint's epoch. */
+    private void resume(State s, SafeTensors.Contents r) {
+        Path file = o.resume();
+        Checkpoint.loadWeights(s.model, r, file);
+        Checkpoint.loadOptimizer(s.opt, r, file);
+        s.startEpoch = r.metadata().containsKey("epoch") ? Checkpoint.intMeta(r, "epoch", file) : 0;
+        s.best = Checkpoint.numberMeta(r, "best_dice", -1, file);
+        s.bestEpoch = (int) Checkpoint.numberMeta(r, "best_epoch", -1, file);
+        // A kill between best.safetensors and last.safetensors leaves a best newer than the checkpoint says.
+        Path bestFile = o.out().resolve("best.safetensors");
+        if (Files.isRegularFile(bestFile)) {
+            try {
+                Map<String, String> bm = SafeTensors.readMetadata(bestFile);
+                double d = Double.parseDouble(bm.getOrDefault("best_dice", "-1"));
+                if (d > s.best) { s.best = d; s.bestEpoch = Integer.parseInt(bm.getOrDefault("best_epoch", "-1")); }
+            } catch (RuntimeException notOurs) {
+                log.println("note: " + bestFile + " is not readable as a checkpoint of this run (" + notOurs.getMessage()
+                        + "); the next best epoch replaces it");
+            }
+        }
+        lastCheckpoint = file;
+        checkpointEpoch = s.startEpoch;
+        reconcileMetrics(s, r);
+        log.printf("resumed from %s at epoch %d, step %d%n", file, s.startEpoch, s.opt.stepCount());
+    }
+
+    /**
+     * metrics.csv after a resume: the rows before the checkpoint's epoch (from this folder's
+     * metrics.csv, else from the one beside the checkpoint), then the checkpoint's own row (kept
+     * in its metadata), and nothing after it — so no epoch is lost or repeated, wherever a kill struck.
+     */
+    private void reconcileMetrics(State s, SafeTensors.Contents r) {
+        TrainingLog m = s.metrics;
+        Path source = Files.isRegularFile(m.file()) ? m.file() : o.resume().toAbsolutePath().resolveSibling("metrics.csv");
+        List<String> old = Files.isRegularFile(source) ? TrainingLog.dataLines(source, m.header()) : List.of();
+        String ckptRow = m.header().equals(r.metadata().get(RunMeta.METRICS_HEADER)) ? r.metadata().get(RunMeta.METRICS_ROW) : null;
+        List<String> rows = new ArrayList<>();
+        String atCheckpoint = null;
+        int dropped = 0;
+        for (String line : old) {
+            int e = TrainingLog.epochOf(line);
+            if (e < s.startEpoch) rows.add(line);
+            else if (e == s.startEpoch) atCheckpoint = line;
+            else dropped++;
+        }
+        if (ckptRow != null) atCheckpoint = ckptRow;
+        if (atCheckpoint != null) rows.add(atCheckpoint);
+        if (dropped > 0) log.println("metrics.csv: dropped " + dropped + " row(s) after epoch " + s.startEpoch + ", the checkpoint's epoch");
+        if (!rows.equals(old) || !source.equals(m.file())) m.rewrite(rows);
+    }
+
+    /** One epoch of training steps; returns the mean loss. */
+    private double trainEpoch(State s, int epoch) {
+        double sum = 0;
+        int steps = 0;
+        try (BatchLoader loader = new BatchLoader(new TrainBatches(s.trainData, s.aug, o.batch(), true, o.seed(), epoch), o.prefetch())) {
+            while (loader.hasNext() && steps < s.stepsPerEpoch) {
+                Batch b = loader.next();
+                double lr = o.lr() * s.sched.factor(s.opt.stepCount());
+                Tensor x = be.upload(b.images(), b.imageShape());
+                Tensor y = be.upload(b.targets(), b.targetShape());
+                TrainStep.Result r;
+                try {
+                    r = TrainStep.run(s.model, s.opt, x, y, lr);
+                } finally {
+                    be.release(x);
+                    be.release(y);
+                }
+                if (!Double.isFinite(r.loss())) {
+                    Path last = lastCheckpoint;
+                    throw new Diverged("loss is " + r.loss() + " at epoch " + (epoch + 1) + ", step " + s.opt.stepCount()
+                            + " (global); " + (last != null ? "the last good checkpoint is kept in " + last + " (epoch " + checkpointEpoch + ")"
+                            : "no checkpoint was written before it") + "; try a lower --lr");
+                }
+                sum += r.loss();
+                steps++;
+                s.progress.step(epoch + 1, o.epochs(), steps, s.stepsPerEpoch, r.loss(), lr, b.size());
+            }
+        }
+        return sum / steps;
+    }
+
+    /** Validation when due, then best → last (with the metrics row) → metrics.csv → curves.png. */
+    private void validateAndCheckpoint(State s, int epoch, double trainLoss, long t0) {
+        boolean validate = s.valData != null && ((epoch + 1) % o.valEvery() == 0 || epoch + 1 == o.epochs());
+        Validation.Scores v = validate ? Validation.run(s.model, s.valData, s.norm, o.tile()) : null;
+        double secs = (System.nanoTime() - t0) / 1e9;
+        double dice = v == null ? Double.NaN : v.foregroundDice();
+        boolean isBest = v != null && dice > s.best;
+        if (isBest) { s.best = dice; s.bestEpoch = epoch + 1; }
+        s.progress.endEpoch();
+        double lr = o.lr() * s.sched.factor(Math.max(0, s.opt.stepCount() - 1));
+        log.printf("epoch %d/%d  train loss %.4f  %s  %.1f s%s%n", epoch + 1, o.epochs(), trainLoss,
+                v != null ? v.summary() : s.valData == null ? "(no validation set)" : "(validation every " + o.valEvery() + " epochs)",
+                secs, isBest ? "  * new best" : "");
+        int k = o.numClasses();
+        double[] row = new double[6 + 2 * k];
+        row[0] = epoch + 1; row[1] = trainLoss; row[2] = dice; row[3] = v == null ? Double.NaN : v.foregroundIou();
+        row[4] = lr; row[5] = secs;
+        for (int c = 0; c < k; c++) {
+            row[6 + 2 * c] = v == null ? Double.NaN : v.dice()[c];
+            row[7 + 2 * c] = v == null ? Double.NaN : v.iou()[c];
+        }
+        String line = s.metrics.row(row);
+        Map<String, String> meta = RunMeta.of(o, recipe, s.norm, epoch + 1, s.best, s.bestEpoch);
+        meta.put(RunMeta.METRICS_HEADER, s.metrics.header());
+        meta.put(RunMeta.METRICS_ROW, line);
+        if (isBest) Checkpoint.save(o.out().resolve("best.safetensors"), s.model, null, meta);
+        Path last = o.out().resolve("last.safetensors");
+        Checkpoint.save(last, s.model, s.opt, meta);
+        lastCheckpoint = last;
+        checkpointEpoch = epoch + 1;
+        afterCheckpoint.accept(epoch + 1);
+        s.metrics.appendLine(line);
+        plotCurves(o.out(), k);
+        s.losses.add(trainLoss);
+        s.dices.add(dice);
     }
 
     /**
@@ -175,7 +363,7 @@ public final class Trainer {
         TrainingCurves.plot(out.resolve("curves.png"), new TrainingLog.Table(keep, rows), "ConvUNeXt " + out.getFileName());
     }
 
-    private Normalization normalization(SampleCache data) {
+    private static Normalization normalization(SampleCache data) {
         List<LoadedSample> all = new ArrayList<>();
         for (int i = 0; i < data.size(); i++) all.add(data.get(i));
         return Normalization.compute(all);

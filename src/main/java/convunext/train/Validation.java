@@ -1,6 +1,7 @@
 package convunext.train;
 
 import convunext.data.Batch;
+import convunext.data.LabelMap;
 import convunext.data.WholeImageBatches;
 import convunext.eval.Predictions;
 import convunext.data.Normalization;
@@ -43,7 +44,7 @@ final class Validation {
             int[] p = Predictions.argmax(pred.probabilities(b.images(), b.channels(), h, w), 0, k, h, w).labels();
             int[] t = Predictions.targets(b, 0);
             for (int j = 0; j < t.length; j++) {
-                if (t[j] == 255) continue;
+                if (t[j] == LabelMap.IGNORE) continue;
                 if (p[j] == t[j]) tp[t[j]]++;
                 else { fp[p[j]]++; fn[t[j]]++; }
             }

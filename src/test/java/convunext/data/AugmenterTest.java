@@ -84,7 +84,7 @@ class AugmenterTest {
     }
 
     @Test void planFollowsTheRecipeAndIsDeterministic() {
-        AugmentConfig cfg = AugmentConfig.of(100, 64);
+        AugmentConfig cfg = convunext.train.Recipe.REFERENCE.augment(100, 64);
         Augmenter a = new Augmenter(cfg, NORM);
         int hf = 0, vf = 0, n = 400;
         for (int i = 0; i < n; i++) {

@@ -18,7 +18,7 @@ class BatchLoaderTest {
 
     @Test void backgroundBatchesEqualSynchronousOnesAndAreDeterministic() {
         SampleCache data = synthetic(true);
-        Augmenter aug = new Augmenter(AugmentConfig.of(96, 64), NORM);
+        Augmenter aug = new Augmenter(convunext.train.Recipe.REFERENCE.augment(96, 64), NORM);
         List<Batch> sync = new ArrayList<>();
         new TrainBatches(data, aug, 3, false, 42, 1).forEachRemaining(sync::add);
         assertEquals(3, sync.size());

@@ -28,6 +28,10 @@ class DatasetTest {
         assertEquals(0, r.ignoredPixels());
         String text = r.toString();
         assertTrue(text.contains("16 images") && text.contains("class balance"), text);
+        assertFalse(text.contains("warning"), text);
+        // binary masks checked for 3 classes: class 2 never occurs, and the check says so
+        String three = DataCheck.run(train, 3, 3, LoadedSample.DEFAULT_MIN_SIZE).toString();
+        assertTrue(three.contains("warning: class(es) 2 never occur") && three.contains("--classes 3"), three);
     }
 
     @Test void driveNamingMatchesByPrefixWithRoiFolder() {
@@ -92,6 +96,27 @@ class DatasetTest {
         Dataset ds = Dataset.open(tmp, "train", false, null);
         assertNull(ds.samples().get(0).mask());
         assertNotNull(ds.samples().get(1).mask());
+    }
+
+    /** x.png and x.jpg would both take mask x.png (and share one sample id): refused, naming both. */
+    @Test void twoImagesWithOneStemAreRefusedNamingBoth() throws Exception {
+        Path png = Fixtures.write(Fixtures.randomRgb(70, 66, 1), "png", tmp.resolve("train/images/x.png"));
+        Path jpg = Fixtures.write(Fixtures.randomRgb(70, 66, 1), "jpeg", tmp.resolve("train/images/x.jpg"));
+        Fixtures.write(Fixtures.gray(70, 66, new int[70 * 66]), "png", tmp.resolve("train/masks/x.png"));
+        for (boolean requireMasks : new boolean[] {true, false}) {
+            DataException e = assertThrows(DataException.class, () -> Dataset.open(tmp, "train", requireMasks, null));
+            assertTrue(e.getMessage().contains(png.toString()) && e.getMessage().contains(jpg.toString()), e.getMessage());
+        }
+    }
+
+    /** A mask matched by prefix to two images (1.png and 1_a.png both take 1_a_manual.png) is refused. */
+    @Test void oneMaskForTwoImagesIsRefused() throws Exception {
+        Fixtures.write(Fixtures.randomRgb(70, 66, 1), "png", tmp.resolve("train/images/1.png"));
+        Fixtures.write(Fixtures.randomRgb(70, 66, 2), "png", tmp.resolve("train/images/1_a.png"));
+        Path mask = Fixtures.write(Fixtures.gray(70, 66, new int[70 * 66]), "png", tmp.resolve("train/masks/1_a_manual.png"));
+        DataException e = assertThrows(DataException.class, () -> Dataset.open(tmp, "train", true, null));
+        assertTrue(e.getMessage().contains(mask.toString()) && e.getMessage().contains("1.png") && e.getMessage().contains("1_a.png"),
+                e.getMessage());
     }
 
     @Test void prefixMatchIsNotFooledByNumbers() throws Exception {

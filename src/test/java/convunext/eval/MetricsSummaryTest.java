@@ -61,13 +61,6 @@ class MetricsSummaryTest {
         assertTrue(lines.get(4).endsWith(",nan"), lines.get(4));
     }
 
-    @Test void jsonNumbersAndEscapes() {
-        assertEquals("[1, 0.5, null, -3, 1e-07, \"\\u0001\\t\"]\n",
-                convunext.io.PrettyJson.write(List.of(1, 0.5, Double.NaN, -3.0, 1e-7, "\u0001\t")));
-        assertEquals("{}\n", convunext.io.PrettyJson.write(new LinkedHashMap<>()));
-        assertEquals("[0.25, 1]\n", convunext.io.PrettyJson.write(new double[] {0.25, 1}));
-    }
-
     @Test void argmaxAndTargets() {
         // logits [2,3,1,2]: image 1, pixel 0 → class 2, pixel 1 → tie 0/1 → 0
         float[] logits = new float[2 * 3 * 2];

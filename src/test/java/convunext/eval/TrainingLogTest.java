@@ -29,7 +29,7 @@ class TrainingLogTest {
         assertEquals(0.55, t.series("val_dice")[1], 1e-12);
         assertNull(t.series("nope"));
         TrainingLog other = new TrainingLog(f, List.of("epoch", "loss"));
-        assertThrows(IllegalStateException.class, () -> other.append(3, 0.5));
+        assertThrows(IllegalArgumentException.class, () -> other.append(3, 0.5));
         assertThrows(IllegalArgumentException.class, () -> log.append(1, 2));
     }
 

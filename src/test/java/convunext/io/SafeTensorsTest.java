@@ -63,4 +63,65 @@ class SafeTensorsTest {
         assertEquals(0x1p-24f, SafeTensors.halfToFloat((short) 0x0001));
         assertTrue(Float.isInfinite(SafeTensors.halfToFloat((short) 0x7c00)));
     }
+
+    /** A file with the given JSON header and {@code data} bytes after it. */
+    private Path withHeader(String name, String json, int data) throws Exception {
+        byte[] h = json.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 + h.length + data).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.putLong(h.length).put(h);
+        return Files.write(dir.resolve(name), b.array());
+    }
+
+    /**
+     * Malformed headers: one line naming the file and what is wrong, always an
+     * IllegalArgumentException (exit code 2), never a ClassCastException or a stack trace.
+     */
+    @Test void malformedHeadersAreOneLineNamingTheFileAndTheProblem() throws Exception {
+        String ok = "\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]";
+        String[][] cases = {
+                {"{\"w\":{\"dtype\":7,\"shape\":[2],\"data_offsets\":[0,8]}}", "dtype is a number"},
+                {"{\"w\":\"F32\"}", "is a string"},
+                {"{\"w\":[1,2]}", "is an array"},
+                {"{\"w\":{\"dtype\":\"F32\",\"shape\":[\"2\"],\"data_offsets\":[0,8]}}", "shape [\"2\"] has a string"},
+                {"{\"w\":{\"dtype\":\"F32\",\"shape\":\"2\",\"data_offsets\":[0,8]}}", "shape is a string"},
+                {"{\"w\":{\"dtype\":\"F32\",\"shape\":[-2],\"data_offsets\":[0,8]}}", "out of range"},
+                {"{\"w\":{\"dtype\":\"F32\",\"shape\":[2.5],\"data_offsets\":[0,8]}}", "expected a whole number"},
+                {"{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,800]}}", "needs 8"},
+                {"{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]}}", "past the end of the file"},
+                {"{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[-8,0]}}", "non-negative"},
+                {"{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0]}}", "expected [begin, end]"},
+                {"{\"w\":{\"dtype\":\"F32\",\"shape\":[2147483647,2147483647,2147483647],\"data_offsets\":[0,8]}}", "64 bits"},
+                {"{\"w\":{\"dtype\":\"F32\",\"shape\":[99999999999],\"data_offsets\":[0,8]}}", "out of range"},
+                {"{\"w\":{\"dtype\":\"Q4\",\"shape\":[2],\"data_offsets\":[0,8]}}", "unsupported dtype Q4"},
+                {"{\"w\":{\"shape\":[2],\"data_offsets\":[0,8]}}", "incomplete"},
+                {"{\"__metadata__\":[1],\"w\":{" + ok + "}}", "__metadata__ is an array"},
+                {"{\"__metadata__\":{\"a\":{\"b\":1}},\"w\":{" + ok + "}}", "entry 'a' is an object"},
+                {"{\"w\":{" + ok + "},\"w\":{" + ok + "}}", "Duplicate field 'w'"},
+                {"[1,2,3]", "expected a JSON object"},
+                {"{\"w\":{" + ok + "}", "corrupt safetensors header"},
+                {"{\"w\":{\"dtype\":\"F32\",\"shape\":[NaN],\"data_offsets\":[0,8]}}", "corrupt safetensors header"},
+        };
+        for (int i = 0; i < cases.length; i++) {
+            Path f = withHeader("m" + i + ".safetensors", cases[i][0], 8);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SafeTensors.read(f), cases[i][0]);
+            assertTrue(e.getMessage().startsWith(f.toString()), e.getMessage());
+            assertTrue(e.getMessage().contains(cases[i][1]), cases[i][0] + " -> " + e.getMessage());
+            assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+        }
+        // a header length beyond the file, and the well-formed neighbour of the cases above reads fine
+        Path longHeader = Files.write(dir.resolve("long.safetensors"), new byte[] {(byte) 0xff, (byte) 0xff, 0, 0, 0, 0, 0, 0, '{', '}'});
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> SafeTensors.read(longHeader)).getMessage().contains("header length"));
+        Path good = withHeader("good.safetensors", "{\"__metadata__\":{\"n\":3},\"w\":{" + ok + "}}", 8);
+        SafeTensors.Contents c = SafeTensors.read(good);
+        assertEquals("3", c.metadata().get("n"));
+        assertArrayEquals(new int[] {2}, c.tensors().get("w").shape());
+    }
+
+    @Test void writingGoesThroughTheAtomicWriterAndKeepsOrdinaryPermissions() throws Exception {
+        Path f = dir.resolve("p.safetensors");
+        SafeTensors.write(f, Map.of("a", SafeTensors.Out.f32(new int[] {1}, new float[] {1f})), Map.of());
+        var perms = Files.getPosixFilePermissions(f);
+        assertTrue(perms.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ), perms.toString());
+        assertEquals(0, AtomicFiles.inFlight());
+    }
 }

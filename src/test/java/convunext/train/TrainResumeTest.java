@@ -81,13 +81,108 @@ class TrainResumeTest {
             assertArrayEquals(a.tensors().get(k).data(), b.tensors().get(k).data(), 0.0, k + " differs between " + x + " and " + y);
     }
 
-    @Test void divergenceStopsWithTheStepAndKeepsTheLastGoodCheckpoint() {
+    @Test void divergenceStopsWithTheStepAndSaysWhetherACheckpointExists() {
         PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
         TrainOptions o = new TrainOptions(Path.of("testdata/synthetic"), dir.resolve("nan"), "cpu", 3, 2, 64, 80, 1e12, 0, 4,
                 Norm.BATCH, 2, 7, 0.2, null, null, null, 128, 2, true, 2, 0, 1);
         try (Backend be = Backends.open("cpu", quiet)) {
             Trainer.Diverged e = assertThrows(Trainer.Diverged.class, () -> new Trainer(o, be, quiet).run());
             assertTrue(e.getMessage().contains("step"), e.getMessage());
+            // it diverged in the first epoch: there is no checkpoint to speak of
+            assertTrue(e.getMessage().contains("no checkpoint was written"), e.getMessage());
+            assertFalse(e.getMessage().contains("kept in"), e.getMessage());
+            assertFalse(Files.exists(dir.resolve("nan/last.safetensors")));
         }
+    }
+
+    /** A stand-in for kill -9: the trainer stops dead at the hook, leaving the files as they are then. */
+    static final class Killed extends RuntimeException {}
+
+    /**
+     * metrics.csv and the checkpoint agree after a kill between writing last.safetensors and
+     * appending the epoch's row: --resume restores the row from the checkpoint, and no epoch's row
+     * is lost or repeated.
+     */
+    @Test void aKillBetweenCheckpointAndMetricsRowLosesNoRow() throws Exception {
+        PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+        Path out = dir.resolve("killed");
+        try (Backend be = Backends.open("cpu", quiet)) {
+            Trainer first = new Trainer(opts(out, null, 0), be, quiet);
+            first.afterCheckpoint = epoch -> { if (epoch == 2) throw new Killed(); };
+            assertThrows(Killed.class, first::run);
+            // the moment of the kill: the checkpoint says epoch 2, metrics.csv has only epoch 1
+            assertEquals("2", convunext.io.SafeTensors.readMetadata(out.resolve("last.safetensors")).get("epoch"));
+            assertEquals(2, Files.readAllLines(out.resolve("metrics.csv")).size());
+            Trainer.Result rest = new Trainer(opts(out, out.resolve("last.safetensors"), 0), be, quiet).run();
+            assertEquals(1, rest.trainLoss().size(), "only epoch 3 is left");
+        }
+        var t = convunext.eval.TrainingLog.readTable(out.resolve("metrics.csv"));
+        assertArrayEquals(new double[] {1, 2, 3}, t.series("epoch"), "each epoch exactly once");
+        // and the rows are the uninterrupted run's (epoch 2's came back from the checkpoint)
+        try (Backend be = Backends.open("cpu", quiet)) {
+            new Trainer(opts(dir.resolve("whole"), null, 0), be, quiet).run();
+        }
+        var whole = convunext.eval.TrainingLog.readTable(dir.resolve("whole/metrics.csv"));
+        for (String col : new String[] {"train_loss", "val_dice", "val_iou", "lr"})
+            assertArrayEquals(whole.series(col), t.series(col), 0.0, col);
+        assertSameTensors(dir.resolve("whole/last.safetensors"), out.resolve("last.safetensors"));
+        try (var s = Files.list(out)) { assertTrue(s.noneMatch(convunext.io.AtomicFiles::isTemp)); }
+    }
+
+    @Test void anEarlierRunIsContinuedOrReplacedNeverMixed() throws Exception {
+        PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+        Path out = dir.resolve("run");
+        try (Backend be = Backends.open("cpu", quiet)) {
+            new Trainer(opts(out, null, 1), be, quiet).run();
+            byte[] before = Files.readAllBytes(out.resolve("last.safetensors"));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Trainer(opts(out, null, 1), be, quiet).run());
+            assertTrue(e.getMessage().contains("already holds a training run") && e.getMessage().contains("--resume")
+                    && e.getMessage().contains("--overwrite"), e.getMessage());
+            assertArrayEquals(before, Files.readAllBytes(out.resolve("last.safetensors")), "the earlier run is untouched");
+            // resuming another folder's checkpoint into it is mixing too
+            Path other = dir.resolve("other");
+            new Trainer(opts(other, null, 1), be, quiet).run();
+            assertThrows(IllegalArgumentException.class,
+                    () -> new Trainer(opts(out, other.resolve("last.safetensors"), 1), be, quiet).run());
+            // --overwrite replaces: metrics.csv starts again
+            new Trainer(opts(out, null, 1).withOverwrite(true), be, quiet).run();
+            assertEquals(2, Files.readAllLines(out.resolve("metrics.csv")).size());
+        }
+    }
+
+    /** --val-split 0 and no test/ folder: trained without validation, said so, no best.safetensors. */
+    @Test void noValidationSetIsSaidAndLeavesNoBest() throws Exception {
+        Path data = dir.resolve("data");
+        for (String sub : new String[] {"images", "masks"}) {
+            Files.createDirectories(data.resolve("train").resolve(sub));
+            try (var s = Files.list(Path.of("testdata/synthetic/train").resolve(sub))) {
+                for (Path f : s.limit(4).toList()) Files.copy(f, data.resolve("train").resolve(sub).resolve(f.getFileName()));
+            }
+        }
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        PrintStream ps = new PrintStream(log, true);
+        TrainOptions o = new TrainOptions(data, dir.resolve("noval"), "cpu", 1, 2, 64, 80, 1.5e-3, 5e-5, 4, Norm.BATCH, 2, 7,
+                0.0, null, null, null, 128, 2, true, 1, 0, 1);
+        Trainer.Result r;
+        try (Backend be = Backends.open("cpu", ps)) {
+            r = new Trainer(o, be, ps).run();
+        }
+        assertFalse(r.validated());
+        assertTrue(log.toString().contains("no validation set"), log.toString());
+        assertFalse(Files.exists(dir.resolve("noval/best.safetensors")));
+        assertTrue(Files.exists(dir.resolve("noval/last.safetensors")));
+    }
+
+    @Test void badValuesAreRefusedWhenTheOptionsAreMade() {
+        assertThrows(IllegalArgumentException.class, () -> new TrainOptions(Path.of("d"), Path.of("o"), "cpu", 1, 2, 64, 80, 1e-3, -1, 4,
+                Norm.BATCH, 2, 7, 0.2, null, null, null, 128, 2, true, 0, 0, 1), "negative weight decay");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new TrainOptions(Path.of("d"), Path.of("o"), "cpu",
+                1, 2, 64, 80, 1e-3, 0, 4, Norm.BATCH, 300, 7, 0.2, null, null, null, 128, 2, true, 0, 0, 1));
+        assertTrue(e.getMessage().contains("--classes") && e.getMessage().contains("300") && e.getMessage().contains("ignore"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new TrainOptions(Path.of("d"), Path.of("o"), "cpu", 1, 2, 64, 80, 1e-3, 0, 4,
+                Norm.BATCH, 2, 7, 0.2, null, null, null, 7, 2, true, 0, 0, 1));
+        assertTrue(e.getMessage().contains("--tile"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new TrainOptions(Path.of("d"), Path.of("o"), "cpu", 1, 2, 64, 80, 1e-3, 0, 4,
+                Norm.BATCH, 2, 7, Double.NaN, null, null, null, 128, 2, true, 0, 0, 1), "NaN val split");
     }
 }

@@ -1,0 +1,34 @@
+package convunext.cli;
+
+import convunext.backend.Backend;
+import convunext.backend.Backends;
+import java.io.PrintStream;
+import java.util.List;
+import java.util.Locale;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
+
+/** {@code --device}, shared by every command that runs the model (picocli mixin): one name list, one default. */
+final class DeviceOption {
+    static final List<String> NAMES = List.of("auto", "cpu", "cuda", "emulated", "ref");
+
+    @Option(names = "--device", defaultValue = "auto", paramLabel = "DEVICE", converter = Name.class,
+            description = {"auto (the GPU when a driver and GPU work, else the CPU, saying why), cpu, cuda,",
+                    "emulated (our CUDA kernels on the CPU emulator) or ref (the float64 oracle, slow)",
+                    "(default: ${DEFAULT-VALUE})"})
+    String device = "auto";
+
+    /** Opens the backend; a device that cannot start is {@link Backends.Unavailable} (exit 3). */
+    Backend open(PrintStream log) { return Backends.open(device, log); }
+
+    /** Refuses an unknown name while parsing, before any work. */
+    static final class Name implements ITypeConverter<String> {
+        @Override public String convert(String v) {
+            String n = v.toLowerCase(Locale.ROOT);
+            if (!NAMES.contains(n))
+                throw new TypeConversionException("unknown device '" + v + "' (expected " + String.join(", ", NAMES) + ")");
+            return n;
+        }
+    }
+}

@@ -1,0 +1,84 @@
+package convunext.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * Checks on output folders made before any work starts: never an existing file, never overlapping
+ * the input (symlinks resolved), never silently replacing an earlier run's files.
+ */
+final class Outputs {
+    private Outputs() {}
+
+    /** Refuses an output path that names an existing file (we write into a folder). */
+    static void requireFolder(Path out, String flag) {
+        if (Files.exists(out) && !Files.isDirectory(out))
+            throw new UserError(flag + " " + out + " is an existing file; give a folder to write into", Main.BAD_INPUT);
+    }
+
+    /**
+     * Refuses an output folder that is the input folder, lies inside it or contains it (a single
+     * input file: the output folder must not be, or contain, the file's folder). Paths are compared
+     * after resolving symbolic links, so a link to the input folder is caught too.
+     */
+    static void requireApart(Path input, Path out, String inFlag, String outFlag) {
+        boolean file = Files.isRegularFile(input);
+        Path in = real(file ? input.toAbsolutePath().getParent() : input), o = real(out);
+        String why = null;
+        if (o.equals(in)) why = "is the input folder";
+        else if (o.startsWith(in) && !file) why = "lies inside the input folder";
+        else if (in.startsWith(o)) why = "contains the input";
+        if (why != null)
+            throw new UserError(outFlag + " " + out + " " + why + " " + input + " (" + o + "); outputs never go next to the inputs "
+                    + "they could overwrite: choose another " + outFlag, Main.BAD_INPUT);
+    }
+
+    /** The real path of {@code p}: symlinks resolved for the part that exists, the rest appended. */
+    static Path real(Path p) {
+        Path abs = p.toAbsolutePath().normalize();
+        Path existing = abs;
+        List<Path> rest = new ArrayList<>();
+        while (existing != null && !Files.exists(existing)) {
+            rest.add(0, existing.getFileName());
+            existing = existing.getParent();
+        }
+        if (existing == null) return abs;
+        try {
+            Path r = existing.toRealPath();
+            for (Path part : rest) r = r.resolve(part);
+            return r;
+        } catch (IOException e) {
+            return abs;
+        }
+    }
+
+    /** The files among {@code names} that already exist in {@code out}. */
+    static List<String> existing(Path out, Collection<String> names) {
+        List<String> found = new ArrayList<>();
+        if (!Files.isDirectory(out)) return found;
+        for (String n : names) if (Files.exists(out.resolve(n))) found.add(n);
+        return found;
+    }
+
+    /** Refuses to replace earlier outputs unless the user named {@code --overwrite}. */
+    static void refuseEarlier(Path out, Collection<String> names, boolean overwrite, String what) {
+        if (overwrite) return;
+        List<String> found = existing(out, names);
+        if (found.isEmpty()) return;
+        throw new UserError(out + " already holds " + what + " (" + String.join(", ", found.size() > 3 ? found.subList(0, 3) : found)
+                + (found.size() > 3 ? " and " + (found.size() - 3) + " more" : "") + "); pass --overwrite to replace them, "
+                + "or choose another output folder", Main.BAD_INPUT);
+    }
+
+    /** {@code base}, else {@code base-2}, {@code base-3}, …: the first that holds none of {@code names}. */
+    static Path fresh(Path base, Collection<String> names) {
+        Path p = base;
+        for (int i = 2; Files.exists(p) && (!Files.isDirectory(p) || !existing(p, names).isEmpty()); i++)
+            p = base.resolveSibling(base.getFileName() + "-" + i);
+        return p;
+    }
+}

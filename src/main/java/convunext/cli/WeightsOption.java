@@ -1,0 +1,22 @@
+package convunext.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** {@code --weights}, shared by predict and evaluate (picocli mixin). */
+final class WeightsOption {
+    @Option(names = "--weights", paramLabel = "FILE",
+            description = {"checkpoint (.safetensors): best.safetensors or last.safetensors written by train,",
+                    "or a PyTorch state_dict saved as safetensors (see README)"})
+    Path weights;
+
+    /** The file, or a one-line refusal saying what to pass. */
+    Path require() {
+        if (weights == null)
+            throw new UserError("no weights given: pass --weights FILE (a best.safetensors or last.safetensors written by "
+                    + "`train`, or a PyTorch state_dict saved as safetensors — see README)", Main.BAD_INPUT);
+        if (!Files.isRegularFile(weights)) throw new UserError("weights file not found: " + weights, Main.BAD_INPUT);
+        return weights;
+    }
+}

@@ -1,0 +1,173 @@
+package convunext.io;
+
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * The project's one way to write an output file (masks, CSV, JSON, PNG curves, checkpoints): into
+ * a temporary sibling {@code .<name>.convunext-<pid>-<n>.tmp}, flushed to disk, then renamed over
+ * the target. A reader, a crash or a kill -9 therefore never sees a half-written file.
+ *
+ * <p>Temporary files in flight are registered; a JVM shutdown hook (Ctrl-C = SIGINT, SIGTERM)
+ * deletes them. A kill -9 leaves one behind: {@link #removeStale} deletes them at the next start
+ * in that folder (under the folder's lock, see {@link OutputFolder}, so none belongs to a live run).
+ */
+public final class AtomicFiles {
+    private AtomicFiles() {}
+
+    /** Body of a write: fills the stream. */
+    @FunctionalInterface
+    public interface Writer { void write(OutputStream out) throws IOException; }
+
+    private static final String MARK = ".convunext-";
+    private static final Pattern TEMP = Pattern.compile("^\\..+\\.convunext-\\d+-\\d+\\.tmp$");
+    private static final AtomicLong SEQ = new AtomicLong();
+    private static final Set<Path> IN_FLIGHT = ConcurrentHashMap.newKeySet();
+    private static boolean shuttingDown;   // guarded by IN_FLIGHT
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(AtomicFiles::deleteInFlight, "convunext-temp-cleanup"));
+    }
+
+    /**
+     * Test hook, off by default: milliseconds to pause after the body is written and before the
+     * rename, so a test can interrupt or kill a process while its temporary file exists.
+     */
+    private static final long PAUSE_MS = Long.getLong("convunext.test.atomicWritePauseMs", 0L);
+
+    public static void write(Path target, Writer body) {
+        Path abs = target.toAbsolutePath();
+        Path dir = abs.getParent();
+        Path tmp = null;
+        try {
+            if (Files.isDirectory(abs)) throw new IOException("it is a folder");
+            if (dir != null) Files.createDirectories(dir);
+            tmp = abs.resolveSibling("." + abs.getFileName() + MARK + ProcessHandle.current().pid() + "-"
+                    + SEQ.incrementAndGet() + ".tmp");
+            try (FileChannel ch = create(tmp)) {
+                OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16);
+                body.write(out);
+                out.flush();
+                ch.force(true);
+            }
+            if (PAUSE_MS > 0) pause();
+            try {
+                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
+            }
+            tmp = forget(tmp);
+            syncFolder(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + target + ": " + describe(e), e);
+        } finally {
+            if (tmp != null) {
+                try { Files.deleteIfExists(tmp); } catch (IOException ignored) { /* best effort */ }
+                forget(tmp);
+            }
+        }
+    }
+
+    public static void writeString(Path target, String text) {
+        write(target, out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** Whether {@code p} is named like one of our temporary files. */
+    public static boolean isTemp(Path p) {
+        return p.getFileName() != null && TEMP.matcher(p.getFileName().toString()).matches();
+    }
+
+    /**
+     * Deletes the temporary files a killed run left in {@code dir} (not in subfolders) and returns
+     * their names. Call only while holding the folder's lock ({@link OutputFolder}): then no live
+     * run of ours is writing there.
+     */
+    public static List<String> removeStale(Path dir) {
+        List<String> removed = new ArrayList<>();
+        if (!Files.isDirectory(dir)) return removed;
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path p : s.filter(AtomicFiles::isTemp).sorted().toList()) {
+                if (IN_FLIGHT.contains(p.toAbsolutePath())) continue;
+                Files.deleteIfExists(p);
+                removed.add(p.getFileName().toString());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot clean temporary files in " + dir + ": " + describe(e), e);
+        }
+        return removed;
+    }
+
+    /** Temporary files being written right now (for tests). */
+    static int inFlight() { return IN_FLIGHT.size(); }
+
+    /**
+     * Creates and registers a temporary file, unless the JVM is shutting down: then the cleanup
+     * hook may already have run, and a file made now would be left behind.
+     */
+    private static FileChannel create(Path tmp) throws IOException {
+        synchronized (IN_FLIGHT) {
+            if (shuttingDown) throw new IOException("the program is stopping");
+            IN_FLIGHT.add(tmp);
+            return FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        }
+    }
+
+    private static Path forget(Path tmp) {
+        IN_FLIGHT.remove(tmp);
+        return null;
+    }
+
+    private static void deleteInFlight() {
+        synchronized (IN_FLIGHT) {
+            shuttingDown = true;   // every file created before this point is in IN_FLIGHT; none is created after
+        }
+        for (Path p : IN_FLIGHT) {
+            try { Files.deleteIfExists(p); } catch (IOException | RuntimeException ignored) { /* exiting anyway */ }
+        }
+    }
+
+    /** Makes the rename itself durable (Linux; elsewhere opening a folder may fail: then skip). */
+    private static void syncFolder(Path dir) {
+        if (dir == null) return;
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException | RuntimeException ignored) {
+            // not supported on this platform: the data itself was forced before the rename
+        }
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(PAUSE_MS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** "No space left on device" rather than the exception's class name alone. */
+    static String describe(IOException e) {
+        String m = e.getMessage();
+        if (e instanceof java.nio.file.AccessDeniedException a) return "permission denied" + (a.getFile() != null ? " (" + a.getFile() + ")" : "");
+        if (e instanceof java.nio.file.NoSuchFileException n) return "no such file or folder " + n.getFile();
+        if (e instanceof java.nio.file.FileAlreadyExistsException x) return x.getFile() + " exists and is not a folder";
+        if (e instanceof java.nio.file.FileSystemException fs && fs.getReason() != null) return fs.getReason();
+        return m != null ? m : e.getClass().getSimpleName();
+    }
+}

@@ -1,0 +1,95 @@
+package convunext.io;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** One run per output folder; a killed run's temporary files are cleared at the next start. */
+class OutputFolderTest {
+    @TempDir Path dir;
+
+    @Test void aSecondHolderIsRefusedNamingTheFirstAndTheLockIsFreedOnClose() {
+        Path out = dir.resolve("run");
+        try (OutputFolder a = OutputFolder.lock(out, "train --out run")) {
+            OutputFolder.Busy e = assertThrows(OutputFolder.Busy.class, () -> OutputFolder.lock(out, "predict"));
+            assertTrue(e.getMessage().contains("pid " + ProcessHandle.current().pid()) && e.getMessage().contains("train --out run"),
+                    e.getMessage());
+            assertEquals(1, e.getMessage().lines().count());
+            // the same folder under another name (a symlink) is the same lock
+            Path link;
+            try {
+                link = Files.createSymbolicLink(dir.resolve("link"), out);
+            } catch (Exception unsupported) {
+                link = null;
+            }
+            if (link != null) {
+                Path l = link;
+                assertThrows(OutputFolder.Busy.class, () -> OutputFolder.lock(l, "x"));
+            }
+        }
+        try (OutputFolder b = OutputFolder.lock(out, "again")) {
+            assertEquals(out, b.dir());
+        }
+    }
+
+    @Test void staleTemporaryFilesAreRemovedAndReported() throws Exception {
+        Path out = Files.createDirectories(dir.resolve("run"));
+        Path stale = Files.writeString(out.resolve(".last.safetensors.convunext-4242-7.tmp"), "half");
+        Path user = Files.writeString(out.resolve(".notes.tmp"), "not ours");
+        try (OutputFolder f = OutputFolder.lock(out, "train")) {
+            assertEquals(List.of(stale.getFileName().toString()), f.removedStale());
+            assertTrue(f.staleNote().contains("interrupted run"), f.staleNote());
+        }
+        assertFalse(Files.exists(stale));
+        assertTrue(Files.exists(user), "only files named like ours are removed");
+        try (OutputFolder f = OutputFolder.lock(out, "train")) {
+            assertNull(f.staleNote());
+        }
+    }
+
+    @Test void aFileOrAnUnwritablePlaceIsOneLine() throws Exception {
+        Path file = Files.writeString(dir.resolve("file"), "x");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> OutputFolder.lock(file, "t"));
+        assertTrue(e.getMessage().contains("existing file"), e.getMessage());
+        UncheckedIOException u = assertThrows(UncheckedIOException.class, () -> OutputFolder.lock(file.resolve("sub"), "t"));
+        assertTrue(u.getMessage().contains(file.resolve("sub").toString()), u.getMessage());
+    }
+
+    /**
+     * Exactly one atomic-file writer in the code base: every rename over an output is in
+     * AtomicFiles (SafeTensors, PNGs, CSV and JSON all go through it).
+     */
+    @Test void atomicFilesIsTheOnlyRenamingWriter() throws Exception {
+        try (Stream<Path> s = Files.walk(Path.of("src/main/java"))) {
+            for (Path p : s.filter(f -> f.toString().endsWith(".java")).toList()) {
+                String src = Files.readString(p);
+                boolean renames = src.contains("ATOMIC_MOVE") || src.contains("Files.move(");
+                assertEquals(p.endsWith(Path.of("convunext/io/AtomicFiles.java")), renames, p + " renames files itself");
+                if (p.toString().contains("/convunext/cli/") || p.toString().contains("/convunext/train/")
+                        || p.toString().contains("/convunext/eval/") || p.toString().contains("/convunext/data/"))
+                    assertFalse(java.util.regex.Pattern.compile("(?<![A-Za-z])Files\\.(write|writeString|newOutputStream)\\(").matcher(src).find(),
+                            p + " writes an output without AtomicFiles");
+            }
+        }
+    }
+
+    @Test void aFailedWriteLeavesNeitherTargetNorTemporary() throws Exception {
+        Path target = dir.resolve("x.csv");
+        Files.writeString(target, "old");
+        assertThrows(UncheckedIOException.class, () -> AtomicFiles.write(target, out -> {
+            out.write("half".getBytes());
+            throw new java.io.IOException("disk full");
+        }));
+        assertEquals("old", Files.readString(target), "the earlier file is untouched");
+        try (Stream<Path> s = Files.list(dir)) {
+            assertTrue(s.noneMatch(AtomicFiles::isTemp));
+        }
+        assertEquals(0, AtomicFiles.inFlight());
+    }
+}
