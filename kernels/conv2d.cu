@@ -21,11 +21,13 @@
 //   (gemm.cu's layout; gemm_backward_weight_reduce sums the partials in a fixed order).
 //   grid (ceil(Ci*k*k/BN), ceil(Co/BM), N*cpi), BM*BN/(TM*TN) threads; tiles 32x32 (stem),
 //   64x64 / 128x128 (k2s2p0), 64x64 (any), chosen by least padding (Conv2dOps.weightTile).
-// conv2d_backward_data[_k2s2]: gradient w.r.t. the PADDED input, a gather:
+// conv2d_backward_data_k2s2p0_bm<BM>: the 2x2 stride-2 data gradient as a GEMM per (image, kernel
+//   row) (see its comment below): grid (ceil(ceil(P'/BN)/tpb), ceil(2Ci/BM), 2N), 256 threads.
+// conv2d_backward_data: gradient w.r.t. the PADDED input for any other shape, a gather:
 //   dxp[n,i,py,px] = sum_{o,ky,kx: py-ky = oy*s, px-kx = ox*s in range} w[o,i,ky,kx]*dy[n,o,oy,ox]
 //   [N,Ci,Hp,Wp], Hp = H+2p. One thread per padded pixel and group of 8 input channels; the
 //   weights of `occ` output channels x 8 input channels sit in dynamic shared memory
-//   (occ*8*k*k floats). grid (ceil(Hp*Wp/256), ceil(Ci/8), N), 256 threads. _k2s2 fixes k = s = 2.
+//   (occ*8*k*k floats). grid (ceil(Hp*Wp/256), ceil(Ci/8), N), 256 threads.
 // conv2d_backward_fold: adjoint of the padding: dx[q] = sum of dxp over every padded position
 //   that maps to q (reflect: q itself, its mirror below 0 and its mirror past the end; zero: the
 //   shifted position only). grid (ceil(H*W/256), N*Ci), 256 threads. (With p = 0 the data
@@ -223,6 +225,106 @@ extern "C" __global__ void __launch_bounds__(128, 4) conv2d_backward_weight_part
     conv_bw_k<ConvW64x64, 0, 0, 0, 0>(x, dy, ws, Ci, H, W, Co, OH, OW, owM, owS, k, s, pad, reflect, cpi, L, SS, db);
 }
 
+// ---------------------------------------------------------------- data gradient of the 2x2 stride-2 conv as a GEMM
+// With k = s = 2 and no padding every input pixel (2oy+ky, 2ox+kx) has exactly one output pixel
+// (oy, ox), so for each image n and kernel row ky:
+//   dx[n, ci, 2oy+ky, 2ox+kx] = sum_co w[co, ci, ky, kx] * dy[n, co, oy, ox]
+// is a GEMM C (2Ci x P') = A (2Ci x Co) . dY[n] (Co x P'), P' = OH*OW, row m = 2ci + kx,
+// A(m, co) = w[co, m>>1, ky, m&1]. Row pairs (2ci, 2ci+1) of a thread's 8 rows are the two kx of
+// one ci: stored as a float2 at x = 2ox (W even), else two floats. Pixels of an odd last row or
+// column have no output pixel: their gradient is 0 (the launcher clears dx first when H or W is
+// odd and it does not add into dx).
+template <int R, int NT>
+struct ConvDownWeights {
+    static constexpr int LD = R + GT_PAD, KSTEP = NT / R, EPT = R * GT_BK / NT;
+    static_assert(NT % R == 0 && EPT * KSTEP == GT_BK, "fixed row per thread");
+    const float* w;
+    int Ci, Co, ky;
+    __device__ void fetch(int o0, int k0, float* S) const {
+        int oo = threadIdx.x % R, kk0 = threadIdx.x / R;
+        int m = o0 + oo;
+        bool mok = m < 2 * Ci;
+        const float* base = w + (long long)(m >> 1) * 4 + ky * 2 + (m & 1);
+CU_UNROLL
+        for (int i = 0; i < EPT; i++) {
+            int kk = kk0 + KSTEP * i, k = k0 + kk;
+            bool ok = mok && k < Co;
+            gt_cp4(S + kk * LD + oo, ok ? base + (long long)k * 4 * Ci : w, ok);
+        }
+    }
+};
+
+template <class C>
+struct ConvDownEpi {
+    float* dx;   // image n's dx
+    int Ci, H, W, OW, P, ky, m0, rg, cg;
+    CuFastDiv ow;
+    bool accumulate, pairs;
+    __device__ void operator()(int n0, float (&acc)[C::TM][C::TN]) {
+        int q0 = n0 + cg * C::TN;
+        int oy = ow.div(q0 < P ? q0 : 0), ox = q0 - oy * OW;
+CU_UNROLL
+        for (int j = 0; j < C::TN; j++) {
+            if (q0 + j < P) {
+                long long pix = (long long)(2 * oy + ky) * W + 2 * ox;
+CU_UNROLL
+                for (int i = 0; i < C::TM; i += 2) {
+                    int m = m0 + rg * C::TM + i, ci = m >> 1;
+                    if (ci >= Ci) break;
+                    float* p = dx + (long long)ci * H * W + pix;
+                    float v0 = acc[i][j], v1 = acc[i + 1][j];
+                    if (pairs) {
+                        float2* p2 = reinterpret_cast<float2*>(p);
+                        if (accumulate) { float2 o = *p2; v0 += o.x; v1 += o.y; }
+                        *p2 = make_float2(v0, v1);
+                    } else {
+                        p[0] = accumulate ? p[0] + v0 : v0;
+                        p[1] = accumulate ? p[1] + v1 : v1;
+                    }
+                }
+            }
+            if (++ox == OW) { ox = 0; oy++; }
+        }
+    }
+};
+
+template <class C>
+static __device__ inline void conv_down_bd_k(const float* dy, const float* w, float* dx, int Ci, int H, int W, int Co,
+                                             int OH, int OW, unsigned owM, int owS, int tpb, int accumulate) {
+    GT_SMEM(C)
+    int n = blockIdx.z >> 1, ky = blockIdx.z & 1;
+    int P = OH * OW, m0 = blockIdx.y * C::BM;
+    int rg, cg;
+    gt_thread_groups<C>(rg, cg);
+    int tiles = (P + C::BN - 1) / C::BN;
+    int t0 = blockIdx.x * tpb, t1 = cu_min(tiles, t0 + tpb);
+    ConvDownWeights<C::BM, C::THREADS> la{w, Ci, Co, ky};
+    GtStrided<C::BN, C::THREADS, false> lb(dy + (long long)n * Co * P, P, P, Co);
+    float* dxn = dx + (long long)n * Ci * H * W;
+    bool pairs = (W & 1) == 0 && (reinterpret_cast<unsigned long long>(dxn) & 7ull) == 0;
+    ConvDownEpi<C> epi{dxn, Ci, H, W, OW, P, ky, m0, rg, cg, {owM, owS}, accumulate != 0, pairs};
+    gt_run_tiles<C>(la, lb, m0, t0, t1, Co, As, Bs, rg, cg, epi);
+}
+
+typedef GtCfg<128, 128, 8, 8> ConvL;
+extern "C" __global__ void __launch_bounds__(256, 2) conv2d_backward_data_k2s2p0_bm128(
+    const float* dy, const float* w, float* dx, int Ci, int H, int W, int Co, int OH, int OW, unsigned owM, int owS,
+    int tpb, int accumulate) {
+    conv_down_bd_k<ConvL>(dy, w, dx, Ci, H, W, Co, OH, OW, owM, owS, tpb, accumulate);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) conv2d_backward_data_k2s2p0_bm64(
+    const float* dy, const float* w, float* dx, int Ci, int H, int W, int Co, int OH, int OW, unsigned owM, int owS,
+    int tpb, int accumulate) {
+    conv_down_bd_k<ConvM>(dy, w, dx, Ci, H, W, Co, OH, OW, owM, owS, tpb, accumulate);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) conv2d_backward_data_k2s2p0_bm32(
+    const float* dy, const float* w, float* dx, int Ci, int H, int W, int Co, int OH, int OW, unsigned owM, int owS,
+    int tpb, int accumulate) {
+    conv_down_bd_k<ConvS>(dy, w, dx, Ci, H, W, Co, OH, OW, owM, owS, tpb, accumulate);
+}
+
 // ---------------------------------------------------------------- data gradient (gather)
 #define CONV_ICB 8   // input channels per thread in the data-gradient gather
 
@@ -284,13 +386,6 @@ extern "C" __global__ void conv2d_backward_data(const float* dy, const float* w,
                                                 int s, int occ) {
     extern __shared__ float smem[];   // [occ][CONV_ICB][k*k]
     conv_bd_k<0, 0>(dy, w, dxp, Ci, Hp, Wp, Co, OH, OW, k, s, occ, smem);
-}
-
-extern "C" __global__ void conv2d_backward_data_k2s2(const float* dy, const float* w, float* dxp, int Ci,
-                                                     int Hp, int Wp, int Co, int OH, int OW, int k,
-                                                     int s, int occ) {
-    extern __shared__ float smem[];   // [occ][CONV_ICB][4]
-    conv_bd_k<2, 2>(dy, w, dxp, Ci, Hp, Wp, Co, OH, OW, k, s, occ, smem);
 }
 
 extern "C" __global__ void conv2d_backward_fold(const float* dxp, float* dx, int H, int W, int pad,

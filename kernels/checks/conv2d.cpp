@@ -57,13 +57,22 @@ static void conv_case(int N, int Ci, int Co, int H, int W, int k, int s, int pad
         launch("gemm_backward_weight_reduce", Dim(cdiv(E, 32)), Dim(1024), 0,
                Args().ptr(ws).ptr(dw).ptr(bias ? db.p : nullptr).i64(Co * Kd).i64(E).i32(S).i64(SS).i32(0));
     }
-    // data gradient (Conv2dOps.dataGrad): into the padded workspace + fold, or straight into dx
-    {
+    // data gradient: the 2x2 stride-2 GEMM (Conv2dOps.downDataGrad; dx cleared first when H or W
+    // is odd), else into the padded workspace + fold, or straight into dx (Conv2dOps.dataGrad)
+    if (shape == "k2s2p0") {
+        if ((H | W) & 1) std::fill(dx.p, dx.p + dx.n, 0.0f);
+        const int m = 2 * Ci, bmv = bm(m), tiles = (int)cdiv(P, bn(bmv)), rows = (int)cdiv(m, bmv);
+        const int tpb = tiles_per_block((long long)tiles * rows * 2 * N, tiles, Co);
+        launch(("conv2d_backward_data_k2s2p0_bm" + std::to_string(bmv)).c_str(), Dim(cdiv(tiles, tpb), rows, 2 * N),
+               block1d(), 0,
+               Args().ptr(dy).ptr(w).ptr(dx).i32(Ci).i32(H).i32(W).i32(Co).i32(OH).i32(OW).i32((int)owM).i32(owS).i32(tpb)
+                   .i32(0));
+    } else {
         const int Hp = H + 2 * pad, Wp = W + 2 * pad, ICB = 8;
         const int occ = std::max(1, std::min(16, 8192 / (ICB * kk)));
         const std::size_t smem = (std::size_t)occ * ICB * kk * 4;
         Buf<float> ws(nans(pad > 0 ? (std::size_t)N * Ci * Hp * Wp : 1));
-        launch(k == 2 && s == 2 ? "conv2d_backward_data_k2s2" : "conv2d_backward_data", Dim(cdiv((long long)Hp * Wp, THREADS), cdiv(Ci, ICB), N), block1d(), smem,
+        launch("conv2d_backward_data", Dim(cdiv((long long)Hp * Wp, THREADS), cdiv(Ci, ICB), N), block1d(), smem,
                Args().ptr(dy).ptr(w).ptr(pad > 0 ? ws.p : dx.p).i32(Ci).i32(Hp).i32(Wp).i32(Co).i32(OH).i32(OW).i32(k)
                    .i32(s).i32(occ));
         if (pad > 0)
@@ -112,6 +121,10 @@ EMU_CHECK(conv2d_reflect_pad_nearly_h) { conv_case(1, 2, 3, 4, 5, 3, 1, 3, true,
 
 EMU_CHECK(conv2d_stem_wide) { conv_case(1, 3, 40, 12, 12, 7, 1, 3, true, true, 1041); }   // stem: bm64, aligned P
 
-EMU_CHECK(conv2d_down_aligned) { conv_case(1, 64, 120, 8, 16, 2, 2, 0, false, false, 1051); }   // 2x2: aligned, 128x128 dW
+EMU_CHECK(conv2d_down_aligned) { conv_case(1, 64, 120, 8, 16, 2, 2, 0, false, false, 1051); }   // 2x2: aligned, 128x128 dW, bm128 dx
+
+EMU_CHECK(conv2d_down_odd_width) { conv_case(2, 3, 5, 6, 9, 2, 2, 0, false, true, 1071); }   // 2x2: W odd (no float2 pairs), bm32 dx
+
+EMU_CHECK(conv2d_down_bm64_dx) { conv_case(1, 20, 24, 10, 12, 2, 2, 0, false, true, 1081); }   // 2x2: 2Ci = 40 rows, bm64 dx
 
 EMU_CHECK(conv2d_stem_zero_pad) { conv_case(1, 2, 5, 9, 8, 7, 1, 3, false, true, 1061); }   // 7x7 zero pad: the "any" kernels

@@ -63,7 +63,7 @@ class LinearTilesParityTest {
     }
 
     @Test void everyWeightTile() {
-        linearCase(1, 129, 100, 5, 7, true);   // 128x128
+        linearCase(1, 128, 128, 5, 7, true);   // 128x128 (an exact fit for every tile: the largest wins)
         linearCase(1, 24, 120, 4, 8, true);    // 128x32
         linearCase(1, 120, 20, 4, 8, false);   // 32x128
         linearCase(1, 60, 60, 3, 3, true);     // 64x64

@@ -97,9 +97,9 @@ public final class Conv2dOps {
 
     /**
      * The backward adding into {@code dxInto} / {@code dwInto} / {@code dbInto} where non-null
-     * (returned in their slots): the weight reduce (and a 1x1 conv's data GEMM) add in place; the
-     * gather data gradient of a k > 1 convolution is computed fresh and added (no such input is
-     * used twice in the model).
+     * (returned in their slots): the weight reduce and the data GEMMs (1x1, and 2x2 stride 2) add
+     * in place; the gather data gradient of other shapes is computed fresh and added (no such
+     * input is used twice in the model).
      */
     public Tensor[] conv2dBackwardInto(Tensor x, Tensor w, Tensor dy, int stride, int pad, boolean reflect,
                                        boolean needDx, boolean hasBias, Tensor dxInto, Tensor dwInto, Tensor dbInto) {
@@ -123,14 +123,19 @@ public final class Conv2dOps {
         }
         weightGrad(op, x, dy, dw, db, n, ci, h, wd, co, o[0], o[1], kk, stride, pad, reflect, acc);
         if (needDx || dxInto != null) {
-            Tensor fresh = k.empty(n, ci, h, wd);
-            dataGrad(op, dy, w, fresh, n, ci, h, wd, co, o[0], o[1], kk, stride, pad, reflect);
-            if (dxInto != null) {
-                k.addInPlace(op, dxInto, fresh);
-                k.release(fresh);
-                dx = dxInto;
+            if (shape(kk, stride, pad, reflect).equals("k2s2p0")) {
+                dx = dxInto != null ? dxInto : k.empty(n, ci, h, wd);
+                downDataGrad(op, dy, w, dx, n, ci, h, wd, co, o[0], o[1], dxInto != null);
             } else {
-                dx = fresh;
+                Tensor fresh = k.empty(n, ci, h, wd);
+                dataGrad(op, dy, w, fresh, n, ci, h, wd, co, o[0], o[1], kk, stride, pad, reflect);
+                if (dxInto != null) {
+                    k.addInPlace(op, dxInto, fresh);
+                    k.release(fresh);
+                    dx = dxInto;
+                } else {
+                    dx = fresh;
+                }
             }
         }
         return new Tensor[]{dx, dw, db};
@@ -169,6 +174,30 @@ public final class Conv2dOps {
         }
     }
 
+    /**
+     * The 2x2 stride-2 data gradient as one GEMM per (image, kernel row)
+     * (conv2d_backward_data_k2s2p0_bm*), added into dx when accumulate; an odd last row or column
+     * has no output pixel, so a fresh dx is cleared first when H or W is odd.
+     */
+    private void downDataGrad(String op, Tensor dy, Tensor w, Tensor dx, int n, int ci, int h, int wd, int co,
+                              int oh, int ow, boolean accumulate) {
+        if (!accumulate && ((h | wd) & 1) != 0) k.device().memsetZero(k.ptr(dx), dx.numel() * 4L);
+        int p = oh * ow;
+        if (p == 0) return;
+        if (co == 0) {
+            if (!accumulate) k.device().memsetZero(k.ptr(dx), dx.numel() * 4L);
+            return;
+        }
+        int m = 2 * ci, bm = LinearOps.bm(m), bn = LinearOps.bn(bm);
+        int tiles = Launcher.ceilDiv(p, bn), rows = Launcher.ceilDiv(m, bm);
+        int tpb = LinearOps.tilesPerBlock((long) tiles * rows * 2 * n, tiles, co);
+        int[] owd = Launcher.fastDiv(ow);
+        k.launch(op, new Tensor[]{dy, w, dx}, "conv2d_backward_data_k2s2p0_bm" + bm,
+                new int[]{Launcher.ceilDiv(tiles, tpb), rows, 2 * n}, Launcher.block1D(), 0,
+                new KernelArgs().ptr(k.ptr(dy)).ptr(k.ptr(w)).ptr(k.ptr(dx)).i32(ci).i32(h).i32(wd).i32(co).i32(oh).i32(ow)
+                        .i32(owd[0]).i32(owd[1]).i32(tpb).i32(accumulate ? 1 : 0));
+    }
+
     private void dataGrad(String op, Tensor dy, Tensor w, Tensor dx, int n, int ci, int h, int wd, int co,
                           int oh, int ow, int kk, int stride, int pad, boolean reflect) {
         int hp = h + 2 * pad, wp = wd + 2 * pad;
@@ -178,7 +207,7 @@ public final class Conv2dOps {
         DeviceBuffer ws = pad > 0 ? k.workspace((long) n * ci * hp * wp) : null;
         try {
             long dst = ws != null ? ws.address() : k.ptr(dx);
-            k.launch(op, inv, kk == 2 && stride == 2 ? "conv2d_backward_data_k2s2" : "conv2d_backward_data",
+            k.launch(op, inv, "conv2d_backward_data",
                     new int[]{Launcher.ceilDiv((long) hp * wp, Launcher.THREADS), Launcher.ceilDiv(ci, ICB), n},
                     Launcher.block1D(), smem,
                     new KernelArgs().ptr(k.ptr(dy)).ptr(k.ptr(w)).ptr(dst).i32(ci).i32(hp).i32(wp).i32(co)
