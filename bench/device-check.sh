@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one script a session runs on the lent GPU machine (see shared/device/README.md: there is no
-# Java and no Maven on it): unpacks the jlink'd JRE, then info, the JUnit suite of
-# convunext.backend.cuda on the GPU (-Dconvunext.test.device=cuda; emulator-only classes skip
+# Java and no Maven on it): unpacks the jlink'd JRE, then info, the JUnit suites of
+# convunext.backend.cuda and convunext.backend.parity on the GPU (-Dconvunext.test.device=cuda; emulator-only classes skip
 # themselves), the whole-model GPU parity check (verify on the golden fixtures), a short training
 # run, `bench --device cuda` (with PyTorch eager side by side) and torch.compile, each with a time
 # cap inside one overall budget. Logs go to $OUT; a summary table is printed last and saved as
@@ -64,13 +64,15 @@ J=("$JAVA" "${JOPTS[@]}" -Xmx48g -jar "$JAR")
 # The same with the GELU GEMM epilogues switched off (GEMM, then gelu.cu): the fusion's effect.
 J_UNFUSED=("$JAVA" "${JOPTS[@]}" -Xmx48g -Dconvunext.cuda.fuseGelu=false -jar "$JAR")
 # The tests: JUnit's console launcher on the compiled tests and the jar (no Maven there). The
-# package is selected, so new test classes in it run without editing this script.
+# packages are selected (the CUDA-only tests and the every-backend op parity suite, which runs on
+# the cuda backend alone under -Dconvunext.test.device=cuda), so new test classes in them run
+# without editing this script.
 TESTS_JAR=.device/convunext-tests.jar
 [ -f "$TESTS_JAR" ] || TESTS_JAR=target/test-classes
 TESTS=("$JAVA" "${JOPTS[@]}" -Xmx16g -Dconvunext.test.device="$DEVICE"
        -cp ".device/junit-console.jar:$TESTS_JAR:$JAR" org.junit.platform.console.ConsoleLauncher execute
        --disable-banner --disable-ansi-colors --details=tree --details-theme=ascii --fail-if-no-tests
-       --select-package convunext.backend.cuda --reports-dir "$OUT/tests")
+       --select-package convunext.backend.cuda --select-package convunext.backend.parity --reports-dir "$OUT/tests")
 
 PY=${PYTHON:-}
 if [ -z "$PY" ]; then

@@ -13,15 +13,15 @@ import convunext.tensor.Tensor;
 public final class F {
     private F() {}
 
-    private static Tensor v(Var x) { return x == null ? null : x.value; }
+    private static Tensor valueOf(Var x) { return x == null ? null : x.value; }
 
-    private static boolean g(Var x) { return x != null && x.requiresGrad; }
+    private static boolean needsGrad(Var x) { return x != null && x.requiresGrad; }
 
     public static Var conv2d(Tape t, Var x, Var w, Var b, int stride, int pad, boolean reflect) {
         Backend be = t.backend();
-        Tensor y = be.conv2d(x.value, w.value, v(b), stride, pad, reflect);
+        Tensor y = be.conv2d(x.value, w.value, valueOf(b), stride, pad, reflect);
         return t.record(y, gy -> {
-            Tensor[] r = be.conv2dBackwardInto(x.value, w.value, gy, stride, pad, reflect, g(x), b != null,
+            Tensor[] r = be.conv2dBackwardInto(x.value, w.value, gy, stride, pad, reflect, needsGrad(x), b != null,
                     t.gradSink(x), t.gradSink(w), t.gradSink(b));
             t.accumulate(x, r[0]);
             t.accumulate(w, r[1]);
@@ -31,9 +31,9 @@ public final class F {
 
     public static Var linear(Tape t, Var x, Var w, Var b) {
         Backend be = t.backend();
-        Tensor y = be.linear(x.value, w.value, v(b));
+        Tensor y = be.linear(x.value, w.value, valueOf(b));
         return t.record(y, gy -> {
-            Tensor[] r = be.linearBackwardInto(x.value, w.value, gy, g(x), b != null,
+            Tensor[] r = be.linearBackwardInto(x.value, w.value, gy, needsGrad(x), b != null,
                     t.gradSink(x), t.gradSink(w), t.gradSink(b));
             t.accumulate(x, r[0]);
             t.accumulate(w, r[1]);
@@ -49,9 +49,9 @@ public final class F {
     public static Var mlp(Tape t, Var x, Var w1, Var b1, Var w2, Var b2) {
         Backend be = t.backend();
         boolean rec = t.recording();
-        Tensor[] hp = be.linearGelu(x.value, w1.value, v(b1), rec);
+        Tensor[] hp = be.linearGelu(x.value, w1.value, valueOf(b1), rec);
         Tensor h = hp[0], pre = hp[1];
-        Tensor y = be.linear(h, w2.value, v(b2));
+        Tensor y = be.linear(h, w2.value, valueOf(b2));
         if (!rec) {
             be.release(h);
             return t.record(y, gy -> {});
@@ -62,10 +62,10 @@ public final class F {
             Tensor[] r2 = be.linearBackwardInto(h, w2.value, gy, false, b2 != null, null, t.gradSink(w2), t.gradSink(b2));
             t.accumulate(w2, r2[1]);
             t.accumulate(b2, r2[2]);
-            if (!g(x) && !g(w1) && !g(b1)) return;
+            if (!needsGrad(x) && !needsGrad(w1) && !needsGrad(b1)) return;
             Tensor dpre = be.linearBackwardDataGelu(w2.value, gy, pre);
             try {
-                Tensor[] r1 = be.linearBackwardInto(x.value, w1.value, dpre, g(x), b1 != null,
+                Tensor[] r1 = be.linearBackwardInto(x.value, w1.value, dpre, needsGrad(x), b1 != null,
                         t.gradSink(x), t.gradSink(w1), t.gradSink(b1));
                 t.accumulate(x, r1[0]);
                 t.accumulate(w1, r1[1]);
@@ -104,7 +104,7 @@ public final class F {
 
     /** Eval-mode BatchNorm (running statistics); differentiable in x, γ, β as an affine map. */
     public static Var batchnormEval(Tape t, Var x, Var gamma, Var beta, Tensor runMean, Tensor runVar, float eps) {
-        if (t.recording() && (g(x) || g(gamma) || g(beta)))
+        if (t.recording() && (needsGrad(x) || needsGrad(gamma) || needsGrad(beta)))
             throw new UnsupportedOperationException("batchnormEval: backward through eval-mode BN is not supported");
         return t.record(t.backend().batchnormEval(x.value, gamma.value, beta.value, runMean, runVar, eps), gy -> {});
     }
@@ -130,8 +130,8 @@ public final class F {
     public static Var add(Tape t, Var a, Var b) {
         Backend be = t.backend();
         return t.record(be.add(a.value, b.value), gy -> {
-            if (g(a)) t.accumulate(a, copy(be, gy));
-            if (g(b)) t.accumulate(b, copy(be, gy));
+            if (needsGrad(a)) t.accumulate(a, copy(be, gy));
+            if (needsGrad(b)) t.accumulate(b, copy(be, gy));
         }, a, b);
     }
 
@@ -143,14 +143,14 @@ public final class F {
      */
     public static Var addGelu(Tape t, Var a, Var b) {
         Backend be = t.backend();
-        boolean rec = t.recording() && (g(a) || g(b));
+        boolean rec = t.recording() && (needsGrad(a) || needsGrad(b));
         Tensor[] r = be.addGelu(a.value, b.value, rec);
         if (!rec) return t.record(r[0], gy -> {});
         Tensor pre = t.own(r[1]);
         return t.record(r[0], gy -> {
             Tensor d = be.geluBackward(pre, gy);
-            if (g(a) && g(b)) t.accumulate(b, copy(be, d));
-            t.accumulate(g(a) ? a : b, d);
+            if (needsGrad(a) && needsGrad(b)) t.accumulate(b, copy(be, d));
+            t.accumulate(needsGrad(a) ? a : b, d);
         }, a, b);
     }
 
@@ -159,8 +159,8 @@ public final class F {
         Backend be = t.backend();
         int threeC = gate.value.dim(1);
         return t.record(be.gateIn(gate.value, skip.value), gu -> {
-            if (g(gate)) t.accumulate(gate, be.gateInBackwardInto(gu, threeC, t.gradSink(gate)));
-            if (g(skip)) {
+            if (needsGrad(gate)) t.accumulate(gate, be.gateInBackwardInto(gu, threeC, t.gradSink(gate)));
+            if (needsGrad(skip)) {
                 Tensor into = t.gradSink(skip);
                 if (into != null) be.addInPlace(into, gu);   // no copy of gu first
                 else t.accumulate(skip, copy(be, gu));
@@ -196,8 +196,8 @@ public final class F {
         Backend be = t.backend();
         int ca = a.value.dim(1), cb = b.value.dim(1);
         return t.record(be.concat(a.value, b.value), gy -> {
-            if (g(a)) t.accumulate(a, be.sliceChannels(gy, 0, ca));
-            if (g(b)) t.accumulate(b, be.sliceChannels(gy, ca, ca + cb));
+            if (needsGrad(a)) t.accumulate(a, be.sliceChannels(gy, 0, ca));
+            if (needsGrad(b)) t.accumulate(b, be.sliceChannels(gy, ca, ca + cb));
         }, a, b);
     }
 

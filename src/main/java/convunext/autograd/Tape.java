@@ -41,32 +41,59 @@ public final class Tape implements AutoCloseable {
         return t;
     }
 
-    /** A position in the list of owned tensors, for {@link #releaseSince}. */
+    /** The number of tensors the tape owns now. */
     public int mark() { return owned.size(); }
 
     /**
-     * Inference only (a tape that does not record): frees every tensor produced since {@code mark}
-     * except {@code keep}'s value, so a forward pass holds only the live activations (the skip
-     * connections and the current block) instead of all of them. Returns {@code keep}. A
-     * recording tape keeps everything for backward and ignores this.
+     * A region of a forward pass (a block, a stage). In inference (a tape that does not record)
+     * its close frees every tensor produced inside it except the one passed to {@link Scope#keep},
+     * then the values of {@code consumed} (inputs the region was the last to read, such as the
+     * skip connection an Up stage takes), so a forward pass holds only the live activations
+     * instead of all of them. A recording tape keeps everything for backward: close does nothing.
+     * <pre>
+     *   try (Tape.Scope s = t.scope(low, skip)) {
+     *       ...
+     *       return s.keep(y);
+     *   }
+     * </pre>
      */
-    public Var releaseSince(int mark, Var keep) {
-        if (recording) return keep;
-        boolean kept = false;
-        for (int i = owned.size() - 1; i >= mark; i--) {
-            Tensor t = owned.remove(i);
-            if (t == keep.value) kept = true;
-            else backend.release(t);
+    public Scope scope(Var... consumed) { return new Scope(owned.size(), consumed); }
+
+    /** See {@link #scope}. */
+    public final class Scope implements AutoCloseable {
+        private final int mark;
+        private final Var[] consumed;
+        private Var kept;
+
+        private Scope(int mark, Var[] consumed) {
+            this.mark = mark;
+            this.consumed = consumed;
         }
-        if (kept) owned.add(keep.value);
-        return keep;
+
+        /** The region's result, which outlives it; returns {@code v}. */
+        public Var keep(Var v) {
+            kept = v;
+            return v;
+        }
+
+        @Override public void close() {
+            if (recording) return;
+            Tensor keep = kept == null ? null : kept.value;
+            boolean found = false;
+            for (int i = owned.size() - 1; i >= mark; i--) {
+                Tensor t = owned.remove(i);
+                if (t == keep) found = true;
+                else backend.release(t);
+            }
+            if (found) owned.add(keep);
+            for (Var v : consumed) if (v != null && v.value != keep) release(v.value);
+        }
     }
 
-    /** Inference only: frees {@code v}'s value now if this tape produced it (no-op when recording). */
-    public void discard(Var v) {
-        if (recording || v == null) return;
+    /** Frees {@code t} now if this tape owns it. */
+    private void release(Tensor t) {
         for (int i = owned.size() - 1; i >= 0; i--) {
-            if (owned.get(i) == v.value) {
+            if (owned.get(i) == t) {
                 backend.release(owned.remove(i));
                 return;
             }

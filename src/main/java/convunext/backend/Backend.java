@@ -1,11 +1,13 @@
 package convunext.backend;
 
+import convunext.tensor.Owner;
 import convunext.tensor.Tensor;
 
 /**
  * Every op of ConvUNeXt, forward and backward, on one device. Tensors are float32, NCHW
- * (see {@link Tensor}). The CPU backend is the reference all other backends are tested against;
- * the float64 oracle {@code convunext.backend.cpu.ref} is the reference for the CPU backend.
+ * (see {@link Tensor}). Every backend (CPU, CUDA on a GPU or the emulator) is tested against the
+ * float64 oracle {@code convunext.backend.cpu.ref.RefBackend} ({@code convunext.backend.parity}
+ * in the tests); {@link Op} lists each op's pieces, {@link OpShapes} its shape rules.
  *
  * <p>Conventions for every method:
  * <ul>
@@ -20,10 +22,10 @@ import convunext.tensor.Tensor;
  * F.interpolate(bilinear, align_corners=True), F.pad, F.cross_entropy(ignore_index); the loss and
  * the LayerNorm follow {@code shared/reference/convunext_torch.py}.
  */
-public interface Backend extends AutoCloseable {
+public interface Backend extends Owner, AutoCloseable {
 
-    /** Short name: "cpu", "cuda", "emulated". */
-    String name();
+    /** Short name: "cpu", "cuda", "emulated", "ref". */
+    @Override String name();
 
     /** One line on what runs (kernels, accelerators, threads) for `info` and logs. */
     String describe();
@@ -259,11 +261,14 @@ public interface Backend extends AutoCloseable {
 
     // ------------------------------------------------------------------ loss
 
+    /** The target value of an ignored pixel (PyTorch's ignore_index in the reference recipe). */
+    int IGNORE_INDEX = 255;
+
     /**
-     * Cross-entropy (mean over non-ignored pixels, ignore index 255) + 1 − mean over classes of
+     * Cross-entropy (mean over non-ignored pixels, ignore index {@value #IGNORE_INDEX}) + 1 − mean over classes of
      * soft Dice (softmax probabilities; per image and class, ignored pixels removed;
      * dice = (2·Σp·t + 1e-6)/(Σp + Σt + 1e-6), Σp+Σt = 0 replaced by 2·Σp·t; averaged over images,
-     * then classes). logits [N,K,H,W]; target [N,H,W] holding class indices as floats (255 =
+     * then classes). logits [N,K,H,W]; target [N,H,W] holding class indices as floats ({@value #IGNORE_INDEX} =
      * ignore). Returns the loss and d loss / d logits in one pass.
      */
     LossResult ceDiceLoss(Tensor logits, Tensor target);

@@ -18,7 +18,7 @@ import java.util.List;
  * "ops" table is generated from it ({@link OpTable}).
  *
  * <p>Adding an op: its entry here; the files {@link #files()} lists for it (kernel, launcher, CPU
- * class, float64 class, tests); and the shared files of {@link #SHARED_FILES} (a Backend method,
+ * class, float64 class, its Ref and parity tests); and the shared files of {@link #SHARED_FILES} (a Backend method,
  * one forwarder in each backend and in TimedBackend, the bench rows and their OpCost, then
  * {@code OpTable --readme README.md}).
  */
@@ -26,86 +26,86 @@ public enum Op {
     CONV2D("conv2d", "Conv2d",
             methods("conv2d", "conv2dBackward", "conv2dBackwardInto"),
             kernels("conv2d.cu"), "Conv2dOps",
-            tests("cpu.ref.RefConv2dTest", "cpu.Conv2dParityTest", "cuda.Conv2dParityTest"),
+            tests(),
             costs("conv2d", "conv2dBackward"),
             rows("stem 7x7 reflect fwd", "stem 7x7 reflect bwd", "down1 2x2 s2 fwd", "down1 2x2 s2 bwd")),
     LINEAR("linear", "Linear",
             methods("linear", "linearBackward", "linearBackwardInto"),
             kernels("gemm.cu", "gemm_tile.cuh"), "LinearOps",
-            tests("cpu.ref.RefLinearTest", "cpu.LinearParityTest", "cpu.GemmParityTest", "cuda.LinearParityTest",
-                    "cuda.LinearTilesParityTest"),
+            tests("backend.cpu.CpuGemmTest", "backend.cpu.GemmKernelTest", "backend.cuda.LinearTilesParityTest",
+                    "backend.cuda.GradIntoParityTest"),
             costs("linear", "linearBackward"),
             rows("pwconv1 C→4C fwd", "pwconv1 C→4C bwd", "pwconv2 4C→C fwd", "pwconv2 4C→C bwd")),
     LINEAR_GELU("linearGelu", "LinearGelu",
             methods("linearGelu", "linearBackwardDataGelu"),
             kernels("gemm.cu", "gelu.cuh"), "LinearOps",
-            tests("cpu.ref.RefLinearGeluTest", "cpu.LinearGeluParityTest", "cuda.LinearGeluParityTest"),
+            tests("backend.cpu.CpuLinearGeluTest", "backend.cuda.GeluFusionTest", "autograd.MlpTest"),
             costs("linearGelu", "linearGeluBackward"),
             rows("pwconv1+GELU C→4C fwd", "pwconv1+GELU C→4C infer", "pwconv2 dx·GELU' bwd")),
     DWCONV7("dwconv7", "DwConv7",
             methods("dwconv7", "dwconv7Backward", "dwconv7BackwardInto"),
             kernels("dwconv7.cu"), "DwConv7Ops",
-            tests("cpu.ref.RefDwConv7Test", "cpu.DwConv7ParityTest", "cuda.DwConv7ParityTest", "cuda.DwConv7TilesParityTest"),
+            tests("backend.cuda.DwConv7OpsTest", "backend.cuda.DwConv7TilesParityTest"),
             costs("dwconv7", "dwconv7Backward"),
             rows("level0 block fwd", "level0 block bwd")),
     BATCHNORM("batchnorm", "BatchNorm",
             methods("batchnormTrain", "batchnormEval", "batchnormBackward", "batchnormBackwardInto"),
             kernels("batchnorm.cu"), "BatchNormOps",
-            tests("cpu.ref.RefBatchNormTest", "cpu.NormParityTest", "cuda.NormParityTest"),
+            tests(),
             costs("batchnormTrain", "batchnormEval", "batchnormBackward"),
             rows("level0 fwd", "level0 bwd", "level0 eval")),
     LAYERNORM("layernorm", "LayerNorm",
             methods("layernorm", "layernormBackward", "layernormBackwardInto"),
             kernels("layernorm.cu"), "LayerNormOps",
-            tests("cpu.ref.RefLayerNormTest", "cpu.NormParityTest", "cuda.NormParityTest"),
+            tests(),
             costs("layernorm", "layernormBackward"),
             rows("level0 fwd", "level0 bwd")),
     GELU("gelu", "Gelu",
             methods("gelu", "geluBackward"),
             kernels("gelu.cu", "gelu.cuh"), "GeluOps",
-            tests("cpu.ref.RefGeluTest", "cpu.ElementwiseParityTest", "cpu.SimdOpsTest", "cuda.ElementwiseParityTest"),
+            tests("backend.cpu.SimdOpsTest"),
             costs("gelu", "geluBackward"),
             rows("after pwconv1 fwd", "after pwconv1 bwd")),
     ADD_GELU("addGelu", "AddGelu",
             methods("addGelu"),
             kernels("gelu.cu"), "GeluOps",
-            tests("cpu.ref.RefAddGeluTest", "cpu.AddGeluParityTest", "cuda.AddGeluParityTest"),
+            tests("backend.cpu.CpuAddGeluTest", "backend.cuda.GeluFusionTest", "autograd.AddGeluTest"),
             costs("addGelu"),
             rows("block residual+GELU fwd", "block residual+GELU infer")),
     ADD("add", "Add",
             methods("add", "addInPlace"),
             kernels("elementwise.cu"), "AddOps",
-            tests("cpu.ref.RefAddTest", "cpu.ElementwiseParityTest", "cuda.ElementwiseParityTest"),
+            tests(),
             costs("add"),
             rows("block residual fwd")),
     GATE("gate", "Gate",
             methods("gateIn", "gateOut", "gateOutBackward", "gateInBackward", "gateInBackwardInto"),
             kernels("gate.cu"), "GateOps",
-            tests("cpu.ref.RefGateTest", "cpu.ElementwiseParityTest", "cuda.ElementwiseParityTest"),
+            tests(),
             costs("gateIn", "gateInBackward", "gateOut", "gateOutBackward"),
             rows("up4 gateIn fwd", "up4 gateIn bwd", "up4 gateOut fwd", "up4 gateOut bwd")),
     UPSAMPLE("upsample", "Upsample",
             methods("upsample2x", "upsample2xBackward"),
             kernels("upsample.cu"), "UpsampleOps",
-            tests("cpu.ref.RefUpsampleTest", "cpu.ResampleParityTest", "cuda.LayoutParityTest"),
+            tests(),
             costs("upsample", "upsampleBackward"),
             rows("up4 fwd", "up4 bwd")),
     LAYOUT("layout", "Layout",
             methods("pad2d", "pad2dBackward", "concat", "sliceChannels"),
             kernels("layout.cu"), "LayoutOps",
-            tests("cpu.ref.RefLayoutTest", "cpu.ResampleParityTest", "cuda.LayoutParityTest"),
+            tests(),
             costs("layout"),
             rows("up4 concat fwd", "up4 concat bwd")),
     LOSS("loss", "Loss",
             methods("ceDiceLoss"),
             kernels("loss.cu"), "LossOps",
-            tests("cpu.ref.RefLossTest", "cpu.LossAdamWParityTest", "cuda.LossParityTest"),
+            tests(),
             costs("loss"),
             rows("ce+dice fwd+bwd")),
     ADAMW("adamw", "AdamW",
             methods("adamw"),
             kernels("adamw.cu"), "AdamWOps",
-            tests("cpu.ref.RefAdamWTest", "cpu.LossAdamWParityTest", "cuda.AdamWParityTest"),
+            tests(),
             costs("adamw"),
             rows("all parameters step"));
 
@@ -114,12 +114,13 @@ public enum Op {
             "view", "release", "copy", "fill", "sync", "deviceMemoryPeak", "resetDeviceMemoryPeak", "eventTimer", "close");
 
     /**
-     * Files every op has a line in (repo-relative): the interface, its three backends and the
-     * bench's timing wrapper (one forwarder each), the bench's rows and costs, this registry, and
-     * README's generated table.
+     * Files every op has a line in (repo-relative): the interface and its shape rules, its three
+     * backends and the bench's timing wrapper (one forwarder each), the bench's rows and costs,
+     * this registry, and README's generated table.
      */
     public static final List<String> SHARED_FILES = List.of(
             "src/main/java/convunext/backend/Backend.java",
+            "src/main/java/convunext/backend/OpShapes.java",
             "src/main/java/convunext/backend/cpu/CpuBackend.java",
             "src/main/java/convunext/backend/cuda/CudaBackend.java",
             "src/main/java/convunext/backend/cpu/ref/RefBackend.java",
@@ -130,7 +131,7 @@ public enum Op {
             "README.md");
 
     private final String stem, javaName, cuda;
-    private final List<String> methods, kernels, tests, costs, rows;
+    private final List<String> methods, kernels, tests, costs, rows;   // tests: the backend-specific ones
 
     Op(String stem, String javaName, List<String> methods, List<String> kernels, String cuda, List<String> tests,
        List<String> costs, List<String> rows) {
@@ -162,6 +163,12 @@ public enum Op {
     /** Files under kernels/ (the first holds the kernels; the rest are headers it includes). */
     public List<String> kernels() { return kernels; }
 
+    /**
+     * The emulator's C++ check of the kernel file, kernels/checks/&lt;file&gt;.cpp (every kernel must
+     * be launched by one: kernels/README.md).
+     */
+    public String kernelCheck() { return "checks/" + kernels.get(0).replace(".cu", ".cpp"); }
+
     /** The launcher class in convunext.backend.cuda.ops. */
     public String cudaClass() { return "convunext.backend.cuda.ops." + cuda; }
 
@@ -171,10 +178,15 @@ public enum Op {
     /** The float64 oracle's class. */
     public String refClass() { return "convunext.backend.cpu.ref.Ref" + javaName; }
 
-    /** Test classes (fully qualified). */
+    /**
+     * Test classes (fully qualified): the float64 oracle's {@code Ref<Stem>Test} (gradient checks),
+     * the every-backend {@code parity.<Stem>ParityTest}, then the backend-specific ones.
+     */
     public List<String> testClasses() {
         List<String> out = new ArrayList<>();
-        for (String t : tests) out.add("convunext.backend." + t);
+        out.add("convunext.backend.cpu.ref.Ref" + javaName + "Test");
+        out.add("convunext.backend.parity." + javaName + "ParityTest");
+        for (String t : tests) out.add("convunext." + t);
         return out;
     }
 
@@ -194,10 +206,11 @@ public enum Op {
     /** A per-op name for timing breakdowns: the stem, then {@code detail} if not empty ("dwconv7 bwd"). */
     public String key(String detail) { return detail == null || detail.isEmpty() ? stem : stem + " " + detail; }
 
-    /** Every file of this op, repo-relative: kernels, launcher, CPU class, float64 class, tests (none shared). */
+    /** Every file of this op, repo-relative: kernels and their C++ check, launcher, CPU class, float64 class, tests. */
     public List<String> files() {
         List<String> out = new ArrayList<>();
         for (String k : kernels) out.add("kernels/" + k);
+        out.add("kernels/" + kernelCheck());
         out.add(javaFile(cudaClass()));
         out.add(javaFile(cpuClass()));
         out.add(javaFile(refClass()));

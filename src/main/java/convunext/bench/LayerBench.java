@@ -51,10 +51,10 @@ public final class LayerBench {
 
     private Tensor rand(int... shape) { return uniform(-1, 1, shape); }
 
-    /** Class indices 0 … classes−1 as floats, about 1% ignored (255), as the loss sees them. */
+    /** Class indices 0 … classes−1 as floats, about 1% ignored (Backend.IGNORE_INDEX), as the loss sees them. */
     private Tensor labels(int n, int h, int w) {
         float[] a = new float[n * h * w];
-        for (int i = 0; i < a.length; i++) a[i] = rng.nextInt(100) == 0 ? 255f : rng.nextInt(cfg.classes());
+        for (int i = 0; i < a.length; i++) a[i] = rng.nextInt(100) == 0 ? Backend.IGNORE_INDEX : rng.nextInt(cfg.classes());
         Tensor t = be.upload(a, n, h, w);
         live.add(t);
         return t;

@@ -6,6 +6,7 @@ import convunext.backend.LossResult;
 import convunext.tensor.Tensor;
 import java.util.Arrays;
 import java.util.function.Supplier;
+import org.apache.commons.math3.stat.descriptive.rank.Median;
 
 /**
  * Timing of one op on a backend: warm-up calls (JIT, first touch, the device pool), then
@@ -50,10 +51,9 @@ public final class Timing {
         }
     }
 
-    /** Median of sorted values (mean of the middle two for an even count). */
-    public static double median(double[] sorted) {
-        int n = sorted.length;
-        return n % 2 == 1 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+    /** Median (the mean of the middle two for an even count). */
+    public static double median(double[] values) {
+        return new Median().evaluate(values);
     }
 
     /** Returns whatever an op produced (tensor, tensor array, loss result) to the backend. */

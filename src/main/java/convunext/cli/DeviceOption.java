@@ -1,7 +1,7 @@
 package convunext.cli;
 
 import convunext.backend.Backend;
-import convunext.backend.Backends;
+import convunext.backend.all.Backends;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.Locale;

@@ -1,7 +1,7 @@
 package convunext.cli;
 
 import convunext.backend.Backend;
-import convunext.backend.Backends;
+import convunext.backend.all.Backends;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 

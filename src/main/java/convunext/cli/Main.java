@@ -1,6 +1,6 @@
 package convunext.cli;
 
-import convunext.backend.Backends;
+import convunext.backend.all.Backends;
 import convunext.backend.cuda.CudaError;
 import convunext.data.DataException;
 import convunext.io.OutputFolder;

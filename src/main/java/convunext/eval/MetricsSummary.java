@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.commons.math3.stat.descriptive.moment.Mean;
+import org.apache.commons.math3.stat.descriptive.moment.StandardDeviation;
 
 /**
  * Aggregation over images: per class, the mean and (population) std over images of every metric,
@@ -65,14 +67,9 @@ public final class MetricsSummary {
 
     private double[] stats(int c, int metric) {
         if (images.isEmpty()) return new double[] {Double.NaN, Double.NaN};
-        double s = 0, sq = 0;
-        for (ImageMetrics m : images) {
-            double v = m.classes()[c].values()[metric];
-            s += v;
-            sq += v * v;
-        }
-        double mean = s / images.size();
-        return new double[] {mean, Math.sqrt(Math.max(0, sq / images.size() - mean * mean))};
+        double[] v = new double[images.size()];
+        for (int i = 0; i < v.length; i++) v[i] = images.get(i).classes()[c].values()[metric];
+        return new double[] {new Mean().evaluate(v), new StandardDeviation(false).evaluate(v)};   // population std
     }
 
     private static int index(String name) {

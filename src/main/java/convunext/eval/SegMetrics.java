@@ -1,6 +1,7 @@
 package convunext.eval;
 
-import java.util.Arrays;
+import org.apache.commons.math3.stat.descriptive.rank.Percentile;
+
 
 /**
  * Per-image, per-class segmentation metrics.
@@ -109,15 +110,10 @@ public final class SegMetrics {
         return b;
     }
 
-    /** numpy.percentile with linear interpolation (sorts a copy). */
+    /** numpy.percentile with linear interpolation (Hyndman–Fan type 7, R's default). */
     public static double percentile(double[] v, double q) {
         if (v.length == 0) throw new IllegalArgumentException("percentile of no values");
-        double[] s = v.clone();
-        Arrays.sort(s);
-        double pos = q / 100.0 * (s.length - 1);
-        int lo = (int) Math.floor(pos);
-        int hi = Math.min(lo + 1, s.length - 1);
-        return s[lo] + (s[hi] - s[lo]) * (pos - lo);
+        return new Percentile().withEstimationType(Percentile.EstimationType.R_7).evaluate(v, q);
     }
 
     private static int count(boolean[] m) {

@@ -24,10 +24,11 @@ final class Blocks {
         }
 
         Var forward(Tape t, Var x, boolean train) {
-            int mark = t.mark();
-            Var y = norm1.forward(t, dwconv.forward(t, x), train);
-            y = F.mlp(t, y, pw1.w.var(), pw1.b.var(), pw2.w.var(), pw2.b.var());   // pwconv1 → GELU → pwconv2
-            return t.releaseSince(mark, F.addGelu(t, x, norm2.forward(t, y, train)));   // GELU(x + ·), one pass
+            try (Tape.Scope s = t.scope()) {
+                Var y = norm1.forward(t, dwconv.forward(t, x), train);
+                y = F.mlp(t, y, pw1.w.var(), pw1.b.var(), pw2.w.var(), pw2.b.var());   // pwconv1 → GELU → pwconv2
+                return s.keep(F.addGelu(t, x, norm2.forward(t, y, train)));   // GELU(x + ·), one pass
+            }
         }
     }
 
@@ -44,14 +45,16 @@ final class Blocks {
             for (int i = 0; i < nBlocks; i++) blocks[i] = new Block(ps, rng, p + "." + (2 + i), cout, n);
         }
 
+        /** x stays alive (it is a skip connection); each block's input is freed once the next one exists. */
         Var forward(Tape t, Var x, boolean train) {
-            int mark = t.mark();
-            Var y = t.releaseSince(mark, conv.forward(t, norm.forward(t, x, train)));
-            for (Block b : blocks) {
-                Var in = y;
-                y = b.forward(t, in, train);
-                t.discard(in);
+            Var y;
+            try (Tape.Scope s = t.scope()) {
+                y = s.keep(conv.forward(t, norm.forward(t, x, train)));
             }
+            for (Block b : blocks)
+                try (Tape.Scope s = t.scope(y)) {
+                    y = s.keep(b.forward(t, y, train));
+                }
             return y;
         }
     }
@@ -76,15 +79,17 @@ final class Blocks {
             block = new Block(ps, rng, p + ".conv.0", cout, n);
         }
 
+        /** Consumes low and skip: in inference both are freed when the stage's result exists. */
         Var forward(Tape t, Var low, Var skip, boolean train) {
-            int mark = t.mark();
-            Var l = F.upsample2x(t, norm.forward(t, low, train));
-            int dy = skip.value.dim(2) - l.value.dim(2), dx = skip.value.dim(3) - l.value.dim(3);
-            l = F.pad2d(t, l, dy / 2, dy - dy / 2, dx / 2, dx - dx / 2);
-            Var g = gate.forward(t, l);
-            Var a = linear1.forward(t, F.gateIn(t, g, skip));
-            Var s = linear2.forward(t, F.gateOut(t, a, skip, g));
-            return t.releaseSince(mark, block.forward(t, conv1x1.forward(t, F.concat(t, s, l)), train));
+            try (Tape.Scope scope = t.scope(low, skip)) {
+                Var l = F.upsample2x(t, norm.forward(t, low, train));
+                int dy = skip.value.dim(2) - l.value.dim(2), dx = skip.value.dim(3) - l.value.dim(3);
+                l = F.pad2d(t, l, dy / 2, dy - dy / 2, dx / 2, dx - dx / 2);
+                Var g = gate.forward(t, l);
+                Var a = linear1.forward(t, F.gateIn(t, g, skip));
+                Var s = linear2.forward(t, F.gateOut(t, a, skip, g));
+                return scope.keep(block.forward(t, conv1x1.forward(t, F.concat(t, s, l)), train));
+            }
         }
     }
 }

@@ -72,24 +72,23 @@ public final class ConvUNeXt implements AutoCloseable {
     public Var forward(Tape t, Tensor input, boolean train) {
         checkInput(input.shape());
         Var x = Var.constant(input);
-        int mark = t.mark();
-        Var x1 = t.releaseSince(mark, stemBlock.forward(t, F.gelu(t, stemNorm.forward(t, stem.forward(t, x), train)), train));
+        // In inference each scope frees what nothing needs any more (Tape.scope; a no-op in training):
+        // the encoder's outputs live until the Up stage that consumes them as its skip.
+        Var x1;
+        try (Tape.Scope s = t.scope()) {
+            x1 = s.keep(stemBlock.forward(t, F.gelu(t, stemNorm.forward(t, stem.forward(t, x), train)), train));
+        }
         Var x2 = down1.forward(t, x1, train);
         Var x3 = down2.forward(t, x2, train);
         Var x4 = down3.forward(t, x3, train);
         Var x5 = down4.forward(t, x4, train);
-        // In inference the tape frees each activation once nothing needs it (a no-op in training).
         Var y = up1.forward(t, x5, x4, train);
-        t.discard(x5); t.discard(x4);
-        Var y2 = up2.forward(t, y, x3, train);
-        t.discard(y); t.discard(x3);
-        Var y3 = up3.forward(t, y2, x2, train);
-        t.discard(y2); t.discard(x2);
-        Var y4 = up4.forward(t, y3, x1, train);
-        t.discard(y3); t.discard(x1);
-        Var logits = out.forward(t, y4);
-        t.discard(y4);
-        return logits;
+        y = up2.forward(t, y, x3, train);
+        y = up3.forward(t, y, x2, train);
+        y = up4.forward(t, y, x1, train);
+        try (Tape.Scope s = t.scope(y)) {
+            return s.keep(out.forward(t, y));
+        }
     }
 
     @Override public void close() { params.release(); }

@@ -24,19 +24,8 @@ final class Layers {
             this.reflect = reflect;
         }
 
-        private Var asMatrix;   // the 1×1 weight [Co,Ci,1,1] viewed as [Co,Ci], sharing value and gradient
-
-        Var forward(Tape t, Var x) {
-            if (w.shape[2] == 1 && w.shape[3] == 1 && stride == 1 && pad == 0) {   // 1×1 ≡ Linear over channels
-                if (asMatrix == null) {
-                    var be = t.backend();
-                    asMatrix = Var.parameter(w.name, be.view(w.var().value, 0, w.shape[0], w.shape[1]),
-                            be.view(w.var().grad(), 0, w.shape[0], w.shape[1]));
-                }
-                return F.linear(t, x, asMatrix, b.var());
-            }
-            return F.conv2d(t, x, w.var(), b.var(), stride, pad, reflect);
-        }
+        /** A 1×1 stride-1 unpadded conv is a Linear over channels: the backends run their GEMM for it (OpShapes.conv2dIsLinear). */
+        Var forward(Tape t, Var x) { return F.conv2d(t, x, w.var(), b.var(), stride, pad, reflect); }
     }
 
     /** nn.Linear(cin, cout) applied over channels. */

@@ -41,7 +41,6 @@ public final class ParamStore {
         public Var var() { return var; }
         public Tensor buffer() { return buffer; }
         public long count() { return count; }
-        public void setCount(long c) { count = c; }
         public long offset() { return offset; }
     }
 

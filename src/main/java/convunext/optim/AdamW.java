@@ -10,7 +10,8 @@ import convunext.tensor.Tensor;
  * and applies to every parameter, as with AdamW(model.parameters()).
  */
 public final class AdamW implements AutoCloseable {
-    public static final double DEFAULT_LR = 1.5e-3, DEFAULT_WD = 5e-5;
+    /** Weight decay of {@link #withDefaults} (the reference recipe's; train takes its own from train.Recipe). */
+    public static final double DEFAULT_WD = 5e-5;
 
     private final ParamStore params;
     private final Backend backend;

@@ -1,10 +1,9 @@
 package convunext.tensor;
 
-import convunext.backend.Backend;
 import java.util.Arrays;
 
 /**
- * A float32 tensor owned by one {@link Backend}.
+ * A float32 tensor owned by one backend (its {@link Owner}).
  *
  * <p>Layout: dense, row-major over {@code shape}; image tensors are NCHW (batch, channel, row,
  * column), so element (n,c,y,x) of an [N,C,H,W] tensor sits at
@@ -16,14 +15,14 @@ import java.util.Arrays;
  * as parameters and gradients are views into one flat buffer for the fused AdamW.
  */
 public final class Tensor {
-    private final Backend backend;
+    private final Owner owner;
     private final Object storage;
     private final long offset;
     private final int[] shape;
     private final long numel;
 
-    public Tensor(Backend backend, Object storage, long offset, int... shape) {
-        this.backend = backend;
+    public Tensor(Owner owner, Object storage, long offset, int... shape) {
+        this.owner = owner;
         this.storage = storage;
         this.offset = offset;
         this.shape = shape.clone();
@@ -35,7 +34,8 @@ public final class Tensor {
         this.numel = n;
     }
 
-    public Backend backend() { return backend; }
+    /** The backend that made this tensor (compare by identity). */
+    public Owner owner() { return owner; }
     public Object storage() { return storage; }
     public long offset() { return offset; }
     public int[] shape() { return shape.clone(); }
@@ -68,5 +68,5 @@ public final class Tensor {
 
     public String shapeString() { return Arrays.toString(shape); }
 
-    @Override public String toString() { return "Tensor" + Arrays.toString(shape) + "@" + backend.name(); }
+    @Override public String toString() { return "Tensor" + Arrays.toString(shape) + "@" + owner.name(); }
 }

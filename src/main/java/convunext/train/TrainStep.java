@@ -22,18 +22,18 @@ public final class TrainStep {
     public static Result run(ConvUNeXt model, AdamW opt, Tensor images, Tensor targets, double lr) {
         Backend be = model.backend();
         model.params.zeroGrads();
-        LossResult lr0;
+        LossResult loss;
         try (Tape t = new Tape(be, true)) {
             Var logits = model.forward(t, images, true);
-            lr0 = be.ceDiceLoss(logits.value, targets);
-            if (!Double.isFinite(lr0.loss())) {
-                be.release(lr0.dlogits());
-                return new Result(lr0.loss(), lr0.ce(), lr0.dice());
+            loss = be.ceDiceLoss(logits.value, targets);
+            if (!Double.isFinite(loss.loss())) {
+                be.release(loss.dlogits());
+                return new Result(loss.loss(), loss.ce(), loss.dice());
             }
-            t.backward(logits, lr0.dlogits());
+            t.backward(logits, loss.dlogits());
         }
         opt.step(lr);
-        return new Result(lr0.loss(), lr0.ce(), lr0.dice());
+        return new Result(loss.loss(), loss.ce(), loss.dice());
     }
 
     /** Forward and backward only (no update): for benchmarks and gradient inspection. */

@@ -34,7 +34,8 @@ class OpLayoutTest {
             Map.entry("CpuGemm", "the packed GEMM under CpuLinear, CpuLinearGelu and CpuConv2d"),
             Map.entry("CpuReduce", "double sums used by several ops"),
             Map.entry("RefBackend", "the float64 oracle as a Backend"),
-            Map.entry("selftest.cu", "device-layer self-test kernels, no op"));
+            Map.entry("selftest.cu", "device-layer self-test kernels, no op"),
+            Map.entry("selftest.cpp", "the emulator's own checks (kernels/checks)"));
 
     private static Path root() { return Path.of("").toAbsolutePath(); }
 
@@ -129,12 +130,14 @@ class OpLayoutTest {
             known.add(simple(o.cpuClass()));
             known.add(simple(o.refClass()));
             known.addAll(o.kernels());
+            known.add(o.kernelCheck().substring("checks/".length()));
         }
         List<String> orphans = new ArrayList<>();
         orphans.addAll(unknown("src/main/java/convunext/backend/cuda/ops", n -> n.endsWith("Ops.java"), known));
         orphans.addAll(unknown("src/main/java/convunext/backend/cpu", n -> n.startsWith("Cpu") && n.endsWith(".java"), known));
         orphans.addAll(unknown("src/main/java/convunext/backend/cpu/ref", n -> n.startsWith("Ref") && n.endsWith(".java"), known));
         orphans.addAll(unknown("kernels", n -> n.endsWith(".cu"), known));
+        orphans.addAll(unknown("kernels/checks", n -> n.endsWith(".cpp"), known));
         assertEquals(List.of(), orphans, "pieces of an op that the registry (Op.java) does not list");
     }
 

@@ -126,7 +126,7 @@ class ProcessTest {
         java.awt.image.BufferedImage im = new java.awt.image.BufferedImage(3000, 3000, java.awt.image.BufferedImage.TYPE_3BYTE_BGR);
         javax.imageio.ImageIO.write(im, "png", in.resolve("big.png").toFile());
         Path weights = dir.resolve("w.safetensors");   // untrained weights do: only memory matters here
-        try (convunext.backend.Backend be = convunext.backend.Backends.open("cpu", System.out);
+        try (convunext.backend.Backend be = convunext.backend.all.Backends.open("cpu", System.out);
              convunext.nn.ConvUNeXt m = new convunext.nn.ConvUNeXt(new convunext.nn.ConvUNeXt.Config(3, 2, 4, convunext.nn.Norm.BATCH), be, 0)) {
             convunext.train.Checkpoint.save(weights, m, null, null);
         }

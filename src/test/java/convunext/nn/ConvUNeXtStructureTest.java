@@ -3,7 +3,7 @@ package convunext.nn;
 import static org.junit.jupiter.api.Assertions.*;
 
 import convunext.backend.Backend;
-import convunext.backend.Backends;
+import convunext.backend.all.Backends;
 import convunext.io.SafeTensors;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -3,7 +3,7 @@ package convunext.train;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import convunext.backend.Backend;
-import convunext.backend.Backends;
+import convunext.backend.all.Backends;
 import java.nio.file.Path;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;

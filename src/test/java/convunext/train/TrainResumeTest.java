@@ -3,7 +3,7 @@ package convunext.train;
 import static org.junit.jupiter.api.Assertions.*;
 
 import convunext.backend.Backend;
-import convunext.backend.Backends;
+import convunext.backend.all.Backends;
 import convunext.io.SafeTensors;
 import convunext.nn.Norm;
 import java.io.ByteArrayOutputStream;

@@ -1,6 +1,8 @@
 package convunext.backend.cpu;
 
-import convunext.tensor.Shapes;
+import static convunext.backend.OpShapes.of;
+
+import convunext.backend.OpShapes;
 import convunext.tensor.Tensor;
 
 /** torch.optim.AdamW (decoupled decay, bias-corrected), in place, in torch's order of float operations. */
@@ -12,9 +14,7 @@ final class CpuAdamW {
 
     static void step(Tensor p, Tensor g, Tensor m, Tensor v, float lr, float beta1, float beta2,
                      float eps, float weightDecay, int step) {
-        Shapes.require(step >= 1, "adamw", "step must be ≥ 1, got " + step);
-        Shapes.require(p.numel() == g.numel() && p.numel() == m.numel() && p.numel() == v.numel(), "adamw",
-                "sizes differ: p " + p.shapeString() + ", g " + g.shapeString() + ", m " + m.shapeString() + ", v " + v.shapeString());
+        OpShapes.adamw(of(p), of(g), of(m), of(v), step);
         // Scalars as torch forms them from Python doubles: recover the decimal the caller meant
         // (0.999f → 0.999) so that 1 − β2 is 0.001f and not 0.00099998713f.
         double b1 = dec(beta1), b2 = dec(beta2), lrD = dec(lr);

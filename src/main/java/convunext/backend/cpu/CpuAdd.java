@@ -1,6 +1,8 @@
 package convunext.backend.cpu;
 
-import convunext.tensor.Shapes;
+import static convunext.backend.OpShapes.of;
+
+import convunext.backend.OpShapes;
 import convunext.tensor.Tensor;
 
 /** a + b into a new tensor, and dst += src in place, threaded over contiguous chunks. */
@@ -10,7 +12,7 @@ final class CpuAdd {
     private static final int GRAIN = 1 << 14;
 
     static Tensor add(CpuBackend be, Tensor a, Tensor b) {
-        Shapes.same("add", a, b);
+        OpShapes.add(of(a), of(b));
         Tensor y = be.empty(a.shape());
         float[] aa = a.array(), ba = b.array(), ya = y.array();
         int ao = a.off(), bo = b.off(), yo = y.off();
@@ -22,7 +24,7 @@ final class CpuAdd {
 
     /** dst ← dst + src in place (Backend.addInPlace). */
     static void addInPlace(Tensor dst, Tensor src) {
-        Shapes.require(src.numel() == dst.numel(), "addInPlace", "sizes differ: " + dst.shapeString() + " vs " + src.shapeString());
+        OpShapes.addInPlace(of(dst), of(src));
         float[] d = dst.array(), s = src.array();
         int dof = dst.off(), so = src.off();
         CpuThreads.chunks(dst.size(), 1 << 16, 2, (a, b) -> {

@@ -1,6 +1,8 @@
 package convunext.backend.cpu;
 
-import convunext.tensor.Shapes;
+import static convunext.backend.OpShapes.of;
+
+import convunext.backend.OpShapes;
 import convunext.tensor.Tensor;
 
 /**
@@ -24,7 +26,7 @@ final class CpuAddGelu {
      * the result equals gelu(add(a, b)) bit for bit at the same thread count; no scratch arrays.
      */
     static Tensor[] addGelu(CpuBackend be, Tensor a, Tensor b, boolean keepPre, SimdOps ops) {
-        Shapes.same("addGelu", a, b);
+        OpShapes.addGelu(of(a), of(b));
         Tensor out = be.empty(a.shape()), pre = keepPre ? be.empty(a.shape()) : null;
         Tensor s = keepPre ? pre : out;
         float[] aa = a.array(), ba = b.array(), sa = s.array(), oa = out.array();

@@ -20,9 +20,6 @@ public final class CpuBackend implements Backend {
 
     CpuBackend(CpuArrayPool pool) { this.pool = pool; }
 
-    /** Pool counters (hits, misses, cached bytes), for logs and tests. */
-    public String poolStats() { return pool.stats(); }
-
     @Override public String name() { return "cpu"; }
 
     @Override public String describe() {
@@ -67,7 +64,7 @@ public final class CpuBackend implements Backend {
 
     /** Returns a tensor's array to the pool; views are ignored, a second release throws. */
     @Override public void release(Tensor t) {
-        if (t.backend() != this) throw new IllegalArgumentException("release: tensor " + t + " is not from this backend");
+        if (t.owner() != this) throw new IllegalArgumentException("release: tensor " + t + " is not from this backend");
         pool.give(t);
     }
 

@@ -1,6 +1,8 @@
 package convunext.backend.cpu;
 
-import convunext.tensor.Shapes;
+import static convunext.backend.OpShapes.of;
+
+import convunext.backend.OpShapes;
 import convunext.tensor.Tensor;
 
 /**
@@ -10,17 +12,11 @@ import convunext.tensor.Tensor;
 final class CpuBatchNorm {
     private CpuBatchNorm() {}
 
-    private static void perChannel(String op, Tensor x, Tensor... params) {
-        Shapes.rank(op, "x", x, 4);
-        for (Tensor p : params) Shapes.shape(op, "per-channel parameter", p, x.dim(1));
-    }
-
     static Tensor[] batchnormTrain(CpuBackend be, Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
                                    float momentum, float eps) {
-        perChannel("batchnormTrain", x, gamma, beta, runMean, runVar);
+        OpShapes.batchnormTrain(of(x), of(gamma), of(beta), of(runMean), of(runVar));
         int n = x.dim(0), c = x.dim(1), p = x.spatial(2);
         long count = (long) n * p;
-        Shapes.require(count > 1, "batchnormTrain", "needs more than one value per channel, got " + x.shapeString());
         Tensor y = be.empty(x.shape()), mean = be.empty(c), invstd = be.empty(c);
         float[] xa = x.array(), ya = y.array();
         int xo = x.off(), yo = y.off();
@@ -60,7 +56,7 @@ final class CpuBatchNorm {
     }
 
     static Tensor batchnormEval(CpuBackend be, Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float eps) {
-        perChannel("batchnormEval", x, gamma, beta, runMean, runVar);
+        OpShapes.batchnormEval(of(x), of(gamma), of(beta), of(runMean), of(runVar));
         int n = x.dim(0), c = x.dim(1), p = x.spatial(2);
         Tensor y = be.empty(x.shape());
         CpuThreads.chunks(c, 1, 2, (c0, c1) -> {
@@ -74,8 +70,7 @@ final class CpuBatchNorm {
     }
 
     static Tensor[] batchnormBackward(CpuBackend be, Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor invstd) {
-        perChannel("batchnormBackward", x, gamma, mean, invstd);
-        Shapes.same("batchnormBackward", x, dy);
+        OpShapes.batchnormBackward(of(x), of(dy), of(gamma), of(mean), of(invstd));
         int n = x.dim(0), c = x.dim(1), p = x.spatial(2);
         long count = (long) n * p;
         Tensor dx = be.empty(x.shape()), dgamma = be.empty(c), dbeta = be.empty(c);

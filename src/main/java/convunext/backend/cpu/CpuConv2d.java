@@ -1,10 +1,13 @@
 package convunext.backend.cpu;
 
-import convunext.tensor.Shapes;
+import static convunext.backend.OpShapes.of;
+
+import convunext.backend.OpShapes;
 import convunext.tensor.Tensor;
 
 /**
- * Dense convolution. 1×1 stride 1 without padding is {@link CpuLinear}; everything else goes
+ * Dense convolution. 1×1 stride 1 without padding ({@link OpShapes#conv2dIsLinear}) is
+ * {@link CpuLinear}; everything else goes
  * through im2col + GEMM per image: col [Ci·k·k, Ho·Wo], Y = W·col. For the 2×2 stride-2
  * downsampling im2col is exactly a space-to-depth (no overlap, no padding), so it is as exact as
  * a direct loop. Backward: dW = Σ_n dY·colᵀ (long-K GEMM), dcol = Wᵀ·dY folded back by col2im,
@@ -19,28 +22,17 @@ final class CpuConv2d {
         int cols() { return ho * wo; }
     }
 
-    private static Geo geometry(String op, Tensor x, Tensor w, int stride, int pad, boolean reflect) {
-        Shapes.rank(op, "x", x, 4);
-        Shapes.rank(op, "w", w, 4);
-        int n = x.dim(0), ci = x.dim(1), h = x.dim(2), wd = x.dim(3), co = w.dim(0), k = w.dim(2);
-        Shapes.require(w.dim(1) == ci && w.dim(3) == k, op,
-                "w must be [Co," + ci + ",k,k] for x " + x.shapeString() + ", got " + w.shapeString());
-        Shapes.require(stride >= 1 && pad >= 0, op, "stride " + stride + " and pad " + pad + " invalid");
-        Shapes.require(!reflect || (pad < h && pad < wd), op, "reflect padding " + pad + " needs pad < H,W of " + x.shapeString());
-        int ho = (h + 2 * pad - k) / stride + 1, wo = (wd + 2 * pad - k) / stride + 1;
-        Shapes.require(h + 2 * pad >= k && wd + 2 * pad >= k, op, "kernel " + k + " larger than padded input " + x.shapeString());
-        return new Geo(n, ci, h, wd, co, k, stride, pad, reflect, ho, wo);
+    /** The geometry of a call whose shapes {@link OpShapes#conv2d} accepted; y is [n, co, ho, wo]. */
+    private static Geo geometry(Tensor x, Tensor w, int[] y, int stride, int pad, boolean reflect) {
+        return new Geo(x.dim(0), x.dim(1), x.dim(2), x.dim(3), w.dim(0), w.dim(2), stride, pad, reflect, y[2], y[3]);
     }
 
-    private static boolean pointwise(Geo g) { return g.k == 1 && g.stride == 1 && g.pad == 0; }
-
     static Tensor forward(CpuBackend be, Tensor x, Tensor w, Tensor b, int stride, int pad, boolean reflect) {
-        Geo g = geometry("conv2d", x, w, stride, pad, reflect);
-        if (b != null) Shapes.shape("conv2d", "b", b, g.co);
+        Geo g = geometry(x, w, OpShapes.conv2d(of(x), of(w), of(b), stride, pad, reflect), stride, pad, reflect);
         Tensor y = be.empty(g.n, g.co, g.ho, g.wo);
         float[] bias = b == null ? null : b.array();
         int bo = b == null ? 0 : b.off();
-        if (pointwise(g)) {
+        if (OpShapes.conv2dIsLinear(w.shape(), stride, pad)) {
             CpuLinear.forward(g.n, g.ci, g.co, g.cols(), x.array(), x.off(), w.array(), w.off(), bias, bo, y.array(), y.off());
             return y;
         }
@@ -56,12 +48,12 @@ final class CpuConv2d {
 
     static Tensor[] backward(CpuBackend be, Tensor x, Tensor w, Tensor dy, int stride, int pad, boolean reflect,
                              boolean needDx, boolean hasBias) {
-        Geo g = geometry("conv2dBackward", x, w, stride, pad, reflect);
-        Shapes.shape("conv2dBackward", "dy", dy, g.n, g.co, g.ho, g.wo);
+        OpShapes.conv2dBackward(of(x), of(w), of(dy), stride, pad, reflect);
+        Geo g = geometry(x, w, dy.shape(), stride, pad, reflect);
         Tensor dx = needDx ? be.empty(x.shape()) : null;
         Tensor dw = be.empty(w.shape());
         Tensor db = hasBias ? be.empty(g.co) : null;
-        if (pointwise(g)) {
+        if (OpShapes.conv2dIsLinear(w.shape(), stride, pad)) {
             CpuLinear.backward(g.n, g.ci, g.co, g.cols(), x.array(), x.off(), w.array(), w.off(), dy.array(), dy.off(),
                     dx == null ? null : dx.array(), dx == null ? 0 : dx.off(), dw.array(), dw.off(),
                     db == null ? null : db.array(), db == null ? 0 : db.off());

@@ -1,6 +1,8 @@
 package convunext.backend.cpu;
 
-import convunext.tensor.Shapes;
+import static convunext.backend.OpShapes.of;
+
+import convunext.backend.OpShapes;
 import convunext.tensor.Tensor;
 
 /**
@@ -14,17 +16,9 @@ final class CpuDwConv7 {
 
     private static final int K = 7, P = 3;
 
-    private static void check(String op, Tensor x, Tensor w) {
-        Shapes.rank(op, "x", x, 4);
-        int c = x.dim(1);
-        Shapes.shape(op, "w", w, c, 1, K, K);
-        Shapes.require(x.dim(2) >= 4 && x.dim(3) >= 4, op, "H and W must be ≥ 4 for reflect padding 3, got " + x.shapeString());
-    }
-
     static Tensor forward(CpuBackend be, Tensor x, Tensor w, Tensor b) {
-        check("dwconv7", x, w);
+        OpShapes.dwconv7(of(x), of(w), of(b));
         int n = x.dim(0), c = x.dim(1), h = x.dim(2), wd = x.dim(3);
-        Shapes.shape("dwconv7", "b", b, c);
         Tensor y = be.empty(x.shape());
         float[] xa = x.array(), wa = w.array(), ba = b.array(), ya = y.array();
         int xo = x.off(), wo = w.off(), bo = b.off(), yo = y.off(), plane = h * wd;
@@ -61,8 +55,7 @@ final class CpuDwConv7 {
     }
 
     static Tensor[] backward(CpuBackend be, Tensor x, Tensor w, Tensor dy) {
-        check("dwconv7Backward", x, w);
-        Shapes.same("dwconv7Backward", x, dy);
+        OpShapes.dwconv7Backward(of(x), of(w), of(dy));
         int n = x.dim(0), c = x.dim(1), h = x.dim(2), wd = x.dim(3), plane = h * wd;
         Tensor dx = be.empty(x.shape()), dw = be.empty(c, 1, K, K), db = be.empty(c);
         float[] xa = x.array(), wa = w.array(), dya = dy.array(), dxa = dx.array(), dwa = dw.array(), dba = db.array();

@@ -1,6 +1,8 @@
 package convunext.backend.cpu;
 
-import convunext.tensor.Shapes;
+import static convunext.backend.OpShapes.of;
+
+import convunext.backend.OpShapes;
 import convunext.tensor.Tensor;
 
 /**
@@ -13,17 +15,10 @@ final class CpuGate {
 
     private static final int GRAIN = 1 << 14;
 
-    private static int checkGate(String op, Tensor g, Tensor s) {
-        Shapes.rank(op, "g", g, 4);
-        Shapes.rank(op, "s", s, 4);
-        int c = s.dim(1);
-        Shapes.shape(op, "g", g, s.dim(0), 3 * c, s.dim(2), s.dim(3));
-        return c;
-    }
-
     /** u = g[:, 0:C] + s. */
     static Tensor gateIn(CpuBackend be, Tensor g, Tensor s) {
-        int c = checkGate("gateIn", g, s), n = s.dim(0), p = s.spatial(2), blk = c * p;
+        OpShapes.gateIn(of(g), of(s));
+        int c = s.dim(1), n = s.dim(0), p = s.spatial(2), blk = c * p;
         Tensor u = be.empty(s.shape());
         float[] ga = g.array(), sa = s.array(), ua = u.array();
         int go = g.off(), so = s.off(), uo = u.off();
@@ -51,8 +46,8 @@ final class CpuGate {
 
     /** out = σ(a)⊙s + σ(g[:,C:2C])⊙tanh(g[:,2C:3C]) (vector σ and tanh in float, {@link SimdOps}). */
     static Tensor gateOut(CpuBackend be, Tensor a, Tensor s, Tensor g) {
-        int c = checkGate("gateOut", g, s), n = s.dim(0), p = s.spatial(2), blk = c * p;
-        Shapes.same("gateOut", a, s);
+        OpShapes.gateOut(of(a), of(s), of(g));
+        int c = s.dim(1), n = s.dim(0), p = s.spatial(2), blk = c * p;
         Tensor out = be.empty(s.shape());
         float[] aa = a.array(), sa = s.array(), ga = g.array(), oa = out.array();
         int ao = a.off(), so = s.off(), go = g.off(), oo = out.off();
@@ -65,9 +60,8 @@ final class CpuGate {
 
     /** {da, ds, dg} with dg[:,0:C] = 0. */
     static Tensor[] gateOutBackward(CpuBackend be, Tensor a, Tensor s, Tensor g, Tensor dout) {
-        int c = checkGate("gateOutBackward", g, s), n = s.dim(0), p = s.spatial(2), blk = c * p;
-        Shapes.same("gateOutBackward", a, s);
-        Shapes.same("gateOutBackward", dout, s);
+        OpShapes.gateOutBackward(of(a), of(s), of(g), of(dout));
+        int c = s.dim(1), n = s.dim(0), p = s.spatial(2), blk = c * p;
         Tensor da = be.empty(s.shape()), ds = be.empty(s.shape()), dg = be.empty(g.shape());
         float[] aa = a.array(), sa = s.array(), ga = g.array(), oa = dout.array(), daa = da.array(), dsa = ds.array(), dga = dg.array();
         int ao = a.off(), so = s.off(), go = g.off(), doo = dout.off(), dao = da.off(), dso = ds.off(), dgo = dg.off();
@@ -82,9 +76,8 @@ final class CpuGate {
 
     /** dg = (du, 0, 0) over the three channel blocks. */
     static Tensor gateInBackward(CpuBackend be, Tensor du, int threeC) {
-        Shapes.rank("gateInBackward", "du", du, 4);
+        OpShapes.gateInBackward(of(du), threeC);
         int n = du.dim(0), c = du.dim(1), p = du.spatial(2), blk = c * p;
-        Shapes.require(threeC == 3 * c, "gateInBackward", "threeC " + threeC + " must be 3×C of du " + du.shapeString());
         Tensor dg = be.zeros(n, threeC, du.dim(2), du.dim(3));
         for (int i = 0; i < n; i++) System.arraycopy(du.array(), du.off() + i * blk, dg.array(), dg.off() + i * 3 * blk, blk);
         return dg;

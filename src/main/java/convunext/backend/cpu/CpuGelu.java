@@ -1,6 +1,8 @@
 package convunext.backend.cpu;
 
-import convunext.tensor.Shapes;
+import static convunext.backend.OpShapes.of;
+
+import convunext.backend.OpShapes;
 import convunext.tensor.Tensor;
 
 /**
@@ -24,7 +26,7 @@ final class CpuGelu {
     }
 
     static Tensor geluBackward(CpuBackend be, Tensor x, Tensor dy) {
-        Shapes.same("geluBackward", x, dy);
+        OpShapes.geluBackward(of(x), of(dy));
         Tensor dx = be.empty(x.shape());
         float[] xa = x.array(), ga = dy.array(), da = dx.array();
         int xo = x.off(), go = dy.off(), dxo = dx.off();

@@ -1,6 +1,8 @@
 package convunext.backend.cpu;
 
-import convunext.tensor.Shapes;
+import static convunext.backend.OpShapes.of;
+
+import convunext.backend.OpShapes;
 import convunext.tensor.Tensor;
 
 /**
@@ -10,18 +12,13 @@ import convunext.tensor.Tensor;
 final class CpuLayerNorm {
     private CpuLayerNorm() {}
 
-    private static void perChannel(String op, Tensor x, Tensor... params) {
-        Shapes.rank(op, "x", x, 4);
-        for (Tensor p : params) Shapes.shape(op, "per-channel parameter", p, x.dim(1));
-    }
-
     /** Pixels per LayerNorm task: the per-pixel double accumulators stay in L1. */
     private static final int LN_BLOCK = 512;
     /** Partial-sum tasks of the LayerNorm backward (enough for 16 threads, 4 tasks each). */
     private static final int LN_PARTIALS = 64;
 
     static Tensor[] layernorm(CpuBackend be, Tensor x, Tensor gamma, Tensor beta, float eps) {
-        perChannel("layernorm", x, gamma, beta);
+        OpShapes.layernorm(of(x), of(gamma), of(beta));
         int n = x.dim(0), c = x.dim(1), p = x.spatial(2);
         Tensor y = be.empty(x.shape()), mean = be.empty(n, x.dim(2), x.dim(3)), invstd = be.empty(n, x.dim(2), x.dim(3));
         float[] xa = x.array(), ya = y.array(), ma = mean.array(), ia = invstd.array(), g = gamma.array(), b = beta.array();
@@ -60,11 +57,8 @@ final class CpuLayerNorm {
     }
 
     static Tensor[] layernormBackward(CpuBackend be, Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor invstd) {
-        perChannel("layernormBackward", x, gamma);
-        Shapes.same("layernormBackward", x, dy);
+        OpShapes.layernormBackward(of(x), of(dy), of(gamma), of(mean), of(invstd));
         int n = x.dim(0), c = x.dim(1), p = x.spatial(2);
-        Shapes.shape("layernormBackward", "mean", mean, n, x.dim(2), x.dim(3));
-        Shapes.shape("layernormBackward", "invstd", invstd, n, x.dim(2), x.dim(3));
         Tensor dx = be.empty(x.shape()), dgamma = be.empty(c), dbeta = be.empty(c);
         float[] xa = x.array(), ga = dy.array(), dxa = dx.array(), ma = mean.array(), ia = invstd.array(), g = gamma.array();
         int xo = x.off(), go = dy.off(), dxo = dx.off(), mo = mean.off(), io = invstd.off(), gof = gamma.off();

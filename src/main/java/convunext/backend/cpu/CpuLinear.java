@@ -1,6 +1,8 @@
 package convunext.backend.cpu;
 
-import convunext.tensor.Shapes;
+import static convunext.backend.OpShapes.of;
+
+import convunext.backend.OpShapes;
 import convunext.tensor.Tensor;
 
 /**
@@ -12,24 +14,10 @@ import convunext.tensor.Tensor;
 final class CpuLinear {
     private CpuLinear() {}
 
-    /**
-     * Checks that {@code x} is NCHW and {@code w} is [Co,Ci] for its Ci channels, or a 1×1 conv
-     * weight [Co,Ci,1,1] (same memory layout; the 1×1 conv layers pass it). {@code xName} names x
-     * in the message ("x", or "pre" for the GELU-fused input gradient).
-     */
-    static void checkWeight(String op, String xName, Tensor x, Tensor w) {
-        Shapes.rank(op, xName, x, 4);
-        int ci = x.dim(1);
-        boolean ok = w.dim(1) == ci && (w.rank() == 2 || (w.rank() == 4 && w.dim(2) == 1 && w.dim(3) == 1));
-        Shapes.require(ok, op, "w must be [Co," + ci + "] (or [Co," + ci + ",1,1]) for " + xName + " "
-                + x.shapeString() + ", got " + w.shapeString());
-    }
-
     static Tensor forward(CpuBackend be, Tensor x, Tensor w, Tensor b) {
-        checkWeight("linear", "x", x, w);
+        OpShapes.linear(of(x), of(w), of(b));
         int n = x.dim(0), ci = x.dim(1), p = x.spatial(2);
         int co = w.dim(0);
-        if (b != null) Shapes.shape("linear", "b", b, co);
         Tensor y = be.empty(n, co, x.dim(2), x.dim(3));
         forward(n, ci, co, p, x.array(), x.off(), w.array(), w.off(), b == null ? null : b.array(),
                 b == null ? 0 : b.off(), y.array(), y.off());
@@ -43,10 +31,9 @@ final class CpuLinear {
     }
 
     static Tensor[] backward(CpuBackend be, Tensor x, Tensor w, Tensor dy, boolean needDx, boolean hasBias) {
-        checkWeight("linearBackward", "x", x, w);
+        OpShapes.linearBackward(of(x), of(w), of(dy));
         int n = x.dim(0), ci = x.dim(1), p = x.spatial(2);
         int co = w.dim(0);
-        Shapes.shape("linearBackward", "dy", dy, n, co, x.dim(2), x.dim(3));
         Tensor dx = needDx ? be.empty(x.shape()) : null;
         Tensor dw = be.empty(w.shape());
         Tensor db = hasBias ? be.empty(co) : null;

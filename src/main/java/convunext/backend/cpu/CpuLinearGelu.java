@@ -1,6 +1,8 @@
 package convunext.backend.cpu;
 
-import convunext.tensor.Shapes;
+import static convunext.backend.OpShapes.of;
+
+import convunext.backend.OpShapes;
 import convunext.tensor.Tensor;
 
 /**
@@ -16,11 +18,9 @@ final class CpuLinearGelu {
     private CpuLinearGelu() {}
 
     static Tensor[] forward(CpuBackend be, Tensor x, Tensor w, Tensor b, boolean keepPre, SimdOps ops) {
-        String op = "linearGelu";
-        CpuLinear.checkWeight(op, "x", x, w);
+        OpShapes.linearGelu(of(x), of(w), of(b));
         int n = x.dim(0), ci = x.dim(1), p = x.spatial(2);
         int co = w.dim(0);
-        if (b != null) Shapes.shape(op, "b", b, co);
         Tensor h = be.empty(n, co, x.dim(2), x.dim(3));
         Tensor pre = keepPre ? be.empty(h.shape()) : null;
         Tensor c = keepPre ? pre : h;
@@ -37,11 +37,9 @@ final class CpuLinearGelu {
     }
 
     static Tensor backwardData(CpuBackend be, Tensor w, Tensor dy, Tensor pre, SimdOps ops) {
-        String op = "linearBackwardDataGelu";
-        CpuLinear.checkWeight(op, "pre", pre, w);
+        OpShapes.linearBackwardDataGelu(of(w), of(dy), of(pre));
         int n = pre.dim(0), ci = pre.dim(1), p = pre.spatial(2);
         int co = w.dim(0);
-        Shapes.shape(op, "dy", dy, n, co, pre.dim(2), pre.dim(3));
         Tensor dpre = be.empty(pre.shape());
         float[] wa = w.array(), ga = dy.array(), pa = pre.array(), da = dpre.array();
         int wo = w.off();

@@ -1,7 +1,10 @@
 package convunext.backend.cpu;
 
+import static convunext.backend.OpShapes.of;
+
+import convunext.backend.Backend;
 import convunext.backend.LossResult;
-import convunext.tensor.Shapes;
+import convunext.backend.OpShapes;
 import convunext.tensor.Tensor;
 
 /**
@@ -12,13 +15,11 @@ import convunext.tensor.Tensor;
 final class CpuLoss {
     private CpuLoss() {}
 
-    static final int IGNORE = 255;
     private static final double SMOOTH = 1e-6;
 
     static LossResult ceDice(CpuBackend be, Tensor logits, Tensor target) {
-        Shapes.rank("ceDiceLoss", "logits", logits, 4);
+        OpShapes.ceDiceLoss(of(logits), of(target));
         int n = logits.dim(0), k = logits.dim(1), h = logits.dim(2), w = logits.dim(3), p = h * w;
-        Shapes.shape("ceDiceLoss", "target", target, n, h, w);
         Tensor grad = be.empty(logits.shape());
         float[] z = logits.array(), t = target.array(), g = grad.array();
         int zo = logits.off(), to = target.off(), go = grad.off();
@@ -100,10 +101,10 @@ final class CpuLoss {
 
     /** Class index of a target value, −1 for the ignore index; anything else is an error. */
     private static int label(float v, int k) {
-        if (v == IGNORE) return -1;
+        if (v == Backend.IGNORE_INDEX) return -1;
         int c = (int) v;
         if (c != v || c < 0 || c >= k)
-            throw new IllegalArgumentException("ceDiceLoss: target value " + v + " is not a class in [0," + k + ") or " + IGNORE);
+            throw new IllegalArgumentException("ceDiceLoss: target value " + v + " is not a class in [0," + k + ") or " + Backend.IGNORE_INDEX);
         return c;
     }
 }

@@ -1,6 +1,8 @@
 package convunext.backend.cpu;
 
-import convunext.tensor.Shapes;
+import static convunext.backend.OpShapes.of;
+
+import convunext.backend.OpShapes;
 import convunext.tensor.Tensor;
 
 /**
@@ -32,7 +34,7 @@ final class CpuUpsample {
     }
 
     static Tensor upsample2x(CpuBackend be, Tensor x) {
-        Shapes.rank("upsample2x", "x", x, 4);
+        OpShapes.upsample2x(of(x));
         int n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3), ho = 2 * h, wo = 2 * w;
         Tensor y = be.empty(n, c, ho, wo);
         Axis ay = Axis.of(h, ho), ax = Axis.of(w, wo);
@@ -55,9 +57,8 @@ final class CpuUpsample {
     }
 
     static Tensor upsample2xBackward(CpuBackend be, Tensor dy) {
-        Shapes.rank("upsample2xBackward", "dy", dy, 4);
+        OpShapes.upsample2xBackward(of(dy));
         int n = dy.dim(0), c = dy.dim(1), ho = dy.dim(2), wo = dy.dim(3);
-        Shapes.require(ho % 2 == 0 && wo % 2 == 0, "upsample2xBackward", "dy must have even H and W, got " + dy.shapeString());
         int h = ho / 2, w = wo / 2;
         Tensor dx = be.zeros(n, c, h, w);
         Axis ay = Axis.of(h, ho), ax = Axis.of(w, wo);

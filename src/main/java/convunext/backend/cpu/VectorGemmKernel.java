@@ -34,7 +34,12 @@ final class VectorGemmKernel implements GemmKernel {
         else tileSet(kc, ap, apo, bp, bpo, c, co, ldc, bias[bo], bias[bo + 1], bias[bo + 2], bias[bo + 3], bias[bo + 4], bias[bo + 5]);
     }
 
-    /** C = A·B + bias (per row), accumulators started at the bias. */
+    /**
+     * C = A·B + bias (per row), accumulators started at the bias. tileSet and tileAcc differ only
+     * in how the 12 accumulators start: duplicated on purpose, so each hot k loop is one small
+     * straight-line method whose vectors C2 keeps in registers (see VectorOps on C2's inlining
+     * cutoff and boxing).
+     */
     private static void tileSet(int kc, float[] ap, int apo, float[] bp, int bpo, float[] c, int co, int ldc,
                                 float b0, float b1, float b2, float b3, float b4, float b5) {
         FloatVector c00 = FloatVector.broadcast(S, b0), c01 = c00;

@@ -1,7 +1,10 @@
 package convunext.backend.cuda;
 
+import static convunext.backend.OpShapes.of;
+
 import convunext.backend.Backend;
 import convunext.backend.LossResult;
+import convunext.backend.OpShapes;
 import convunext.backend.cuda.ops.AdamWOps;
 import convunext.backend.cuda.ops.AddOps;
 import convunext.backend.cuda.ops.BatchNormOps;
@@ -9,10 +12,10 @@ import convunext.backend.cuda.ops.Conv2dOps;
 import convunext.backend.cuda.ops.DwConv7Ops;
 import convunext.backend.cuda.ops.GateOps;
 import convunext.backend.cuda.ops.GeluOps;
-import convunext.backend.cuda.ops.LinearOps;
-import convunext.backend.cuda.ops.LayerNormOps;
 import convunext.backend.cuda.ops.Launcher;
+import convunext.backend.cuda.ops.LayerNormOps;
 import convunext.backend.cuda.ops.LayoutOps;
+import convunext.backend.cuda.ops.LinearOps;
 import convunext.backend.cuda.ops.LossOps;
 import convunext.backend.cuda.ops.MemoryOps;
 import convunext.backend.cuda.ops.UpsampleOps;
@@ -85,7 +88,7 @@ public final class CudaBackend implements Backend {
     /**
      * Opens the backend on a device of {@code kind}: "emulated" (the g++-built emulator) or
      * "cuda" (a GPU through JCuda), through {@link Devices#open}. Called by
-     * {@code convunext.backend.Backends}.
+     * {@code convunext.backend.all.Backends}.
      */
     public static CudaBackend open(String kind) {
         return new CudaBackend(Devices.open(kind));
@@ -156,7 +159,7 @@ public final class CudaBackend implements Backend {
 
     @Override public void release(Tensor t) {
         if (t == null) return;
-        if (t.backend() != this) throw new IllegalArgumentException("release: tensor " + t + " is not from this backend");
+        if (t.owner() != this) throw new IllegalArgumentException("release: tensor " + t + " is not from this backend");
         DeviceBuffer b = (DeviceBuffer) t.storage();
         if (b.isView()) return;
         pool.release(b);
@@ -166,7 +169,10 @@ public final class CudaBackend implements Backend {
 
     @Override public void fill(Tensor t, float v) { memory.fill(t, v); }
 
-    @Override public void addInPlace(Tensor dst, Tensor src) { add.addInPlace(dst, src); }
+    @Override public void addInPlace(Tensor dst, Tensor src) {
+        OpShapes.addInPlace(of(dst), of(src));
+        add.addInPlace(dst, src);
+    }
 
     @Override public void sync() { device.synchronize(); }
 
@@ -185,31 +191,40 @@ public final class CudaBackend implements Backend {
     // ------------------------------------------------------------------ ops
 
     @Override public Tensor conv2d(Tensor x, Tensor w, Tensor b, int stride, int pad, boolean reflect) {
+        OpShapes.conv2d(of(x), of(w), of(b), stride, pad, reflect);
         return conv.conv2d(x, w, b, stride, pad, reflect);
     }
 
     @Override public Tensor[] conv2dBackward(Tensor x, Tensor w, Tensor dy, int stride, int pad, boolean reflect,
                                              boolean needDx, boolean hasBias) {
+        OpShapes.conv2dBackward(of(x), of(w), of(dy), stride, pad, reflect);
         return conv.conv2dBackward(x, w, dy, stride, pad, reflect, needDx, hasBias);
     }
 
     @Override public Tensor[] conv2dBackwardInto(Tensor x, Tensor w, Tensor dy, int stride, int pad, boolean reflect,
                                                  boolean needDx, boolean hasBias, Tensor dxInto, Tensor dwInto, Tensor dbInto) {
+        OpShapes.conv2dBackward(of(x), of(w), of(dy), stride, pad, reflect);
         return conv.conv2dBackwardInto(x, w, dy, stride, pad, reflect, needDx, hasBias, dxInto, dwInto, dbInto);
     }
 
-    @Override public Tensor linear(Tensor x, Tensor w, Tensor b) { return gemm.linear(x, w, b); }
+    @Override public Tensor linear(Tensor x, Tensor w, Tensor b) {
+        OpShapes.linear(of(x), of(w), of(b));
+        return gemm.linear(x, w, b);
+    }
 
     @Override public Tensor[] linearBackward(Tensor x, Tensor w, Tensor dy, boolean needDx, boolean hasBias) {
+        OpShapes.linearBackward(of(x), of(w), of(dy));
         return gemm.linearBackward(x, w, dy, needDx, hasBias);
     }
 
     @Override public Tensor[] linearBackwardInto(Tensor x, Tensor w, Tensor dy, boolean needDx, boolean hasBias,
                                                  Tensor dxInto, Tensor dwInto, Tensor dbInto) {
+        OpShapes.linearBackward(of(x), of(w), of(dy));
         return gemm.linearBackwardInto(x, w, dy, needDx, hasBias, dxInto, dwInto, dbInto);
     }
 
     @Override public Tensor[] linearGelu(Tensor x, Tensor w, Tensor b, boolean keepPre) {
+        OpShapes.linearGelu(of(x), of(w), of(b));
         if (fuseGelu) return gemm.linearGelu(x, w, b, keepPre);
         Tensor pre = linear(x, w, b), h = gelu(pre);
         if (!keepPre) { release(pre); pre = null; }
@@ -217,6 +232,7 @@ public final class CudaBackend implements Backend {
     }
 
     @Override public Tensor linearBackwardDataGelu(Tensor w, Tensor dy, Tensor pre) {
+        OpShapes.linearBackwardDataGelu(of(w), of(dy), of(pre));
         if (fuseGelu) return gemm.linearBackwardDataGelu(w, dy, pre);
         Tensor dh = gemm.linearBackwardData(w, dy, pre);
         Tensor d = geluBackward(pre, dh);
@@ -224,88 +240,136 @@ public final class CudaBackend implements Backend {
         return d;
     }
 
-    @Override public Tensor dwconv7(Tensor x, Tensor w, Tensor b) { return dwconv.dwconv7(x, w, b); }
+    @Override public Tensor dwconv7(Tensor x, Tensor w, Tensor b) {
+        OpShapes.dwconv7(of(x), of(w), of(b));
+        return dwconv.dwconv7(x, w, b);
+    }
 
-    @Override public Tensor[] dwconv7Backward(Tensor x, Tensor w, Tensor dy) { return dwconv.dwconv7Backward(x, w, dy); }
+    @Override public Tensor[] dwconv7Backward(Tensor x, Tensor w, Tensor dy) {
+        OpShapes.dwconv7Backward(of(x), of(w), of(dy));
+        return dwconv.dwconv7Backward(x, w, dy);
+    }
 
     @Override public Tensor[] dwconv7BackwardInto(Tensor x, Tensor w, Tensor dy, Tensor dxInto, Tensor dwInto, Tensor dbInto) {
+        OpShapes.dwconv7Backward(of(x), of(w), of(dy));
         return dwconv.dwconv7BackwardInto(x, w, dy, dxInto, dwInto, dbInto);
     }
 
     @Override public Tensor[] batchnormTrain(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
                                              float momentum, float eps) {
+        OpShapes.batchnormTrain(of(x), of(gamma), of(beta), of(runMean), of(runVar));
         return bn.batchnormTrain(x, gamma, beta, runMean, runVar, momentum, eps);
     }
 
     @Override public Tensor batchnormEval(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float eps) {
+        OpShapes.batchnormEval(of(x), of(gamma), of(beta), of(runMean), of(runVar));
         return bn.batchnormEval(x, gamma, beta, runMean, runVar, eps);
     }
 
     @Override public Tensor[] batchnormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor invstd) {
+        OpShapes.batchnormBackward(of(x), of(dy), of(gamma), of(mean), of(invstd));
         return bn.batchnormBackward(x, dy, gamma, mean, invstd);
     }
 
     @Override public Tensor[] batchnormBackwardInto(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor invstd,
                                                     Tensor dxInto, Tensor dgammaInto, Tensor dbetaInto) {
+        OpShapes.batchnormBackward(of(x), of(dy), of(gamma), of(mean), of(invstd));
         return bn.batchnormBackwardInto(x, dy, gamma, mean, invstd, dxInto, dgammaInto, dbetaInto);
     }
 
     @Override public Tensor[] layernorm(Tensor x, Tensor gamma, Tensor beta, float eps) {
+        OpShapes.layernorm(of(x), of(gamma), of(beta));
         return ln.layernorm(x, gamma, beta, eps);
     }
 
     @Override public Tensor[] layernormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor invstd) {
+        OpShapes.layernormBackward(of(x), of(dy), of(gamma), of(mean), of(invstd));
         return ln.layernormBackward(x, dy, gamma, mean, invstd);
     }
 
     @Override public Tensor gelu(Tensor x) { return gelu.gelu(x); }
 
-    @Override public Tensor geluBackward(Tensor x, Tensor dy) { return gelu.geluBackward(x, dy); }
+    @Override public Tensor geluBackward(Tensor x, Tensor dy) {
+        OpShapes.geluBackward(of(x), of(dy));
+        return gelu.geluBackward(x, dy);
+    }
 
-    @Override public Tensor add(Tensor a, Tensor b) { return add.add(a, b); }
+    @Override public Tensor add(Tensor a, Tensor b) {
+        OpShapes.add(of(a), of(b));
+        return add.add(a, b);
+    }
 
     @Override public Tensor[] addGelu(Tensor a, Tensor b, boolean keepPre) {
+        OpShapes.addGelu(of(a), of(b));
         if (fuseGelu) return gelu.addGelu(a, b, keepPre);
-        Shapes.same("addGelu", a, b);
         Tensor pre = add(a, b), out = gelu(pre);
         if (!keepPre) { release(pre); pre = null; }
         return new Tensor[]{out, pre};
     }
 
-    @Override public Tensor gateIn(Tensor g, Tensor s) { return gate.gateIn(g, s); }
+    @Override public Tensor gateIn(Tensor g, Tensor s) {
+        OpShapes.gateIn(of(g), of(s));
+        return gate.gateIn(g, s);
+    }
 
-    @Override public Tensor gateOut(Tensor a, Tensor s, Tensor g) { return gate.gateOut(a, s, g); }
+    @Override public Tensor gateOut(Tensor a, Tensor s, Tensor g) {
+        OpShapes.gateOut(of(a), of(s), of(g));
+        return gate.gateOut(a, s, g);
+    }
 
     @Override public Tensor[] gateOutBackward(Tensor a, Tensor s, Tensor g, Tensor dout) {
+        OpShapes.gateOutBackward(of(a), of(s), of(g), of(dout));
         return gate.gateOutBackward(a, s, g, dout);
     }
 
-    @Override public Tensor gateInBackward(Tensor du, int threeC) { return gate.gateInBackward(du, threeC); }
+    @Override public Tensor gateInBackward(Tensor du, int threeC) {
+        OpShapes.gateInBackward(of(du), threeC);
+        return gate.gateInBackward(du, threeC);
+    }
 
     @Override public Tensor gateInBackwardInto(Tensor du, int threeC, Tensor dgInto) {
+        OpShapes.gateInBackward(of(du), threeC);
         return gate.gateInBackwardInto(du, threeC, dgInto);
     }
 
-    @Override public Tensor upsample2x(Tensor x) { return upsample.upsample2x(x); }
+    @Override public Tensor upsample2x(Tensor x) {
+        OpShapes.upsample2x(of(x));
+        return upsample.upsample2x(x);
+    }
 
-    @Override public Tensor upsample2xBackward(Tensor dy) { return upsample.upsample2xBackward(dy); }
+    @Override public Tensor upsample2xBackward(Tensor dy) {
+        OpShapes.upsample2xBackward(of(dy));
+        return upsample.upsample2xBackward(dy);
+    }
 
     @Override public Tensor pad2d(Tensor x, int top, int bottom, int left, int right) {
+        OpShapes.pad2d(of(x), top, bottom, left, right);
         return layout.pad2d(x, top, bottom, left, right);
     }
 
     @Override public Tensor pad2dBackward(Tensor dy, int top, int left, int h, int w) {
+        OpShapes.pad2dBackward(of(dy), top, left, h, w);
         return layout.pad2dBackward(dy, top, left, h, w);
     }
 
-    @Override public Tensor concat(Tensor a, Tensor b) { return layout.concat(a, b); }
+    @Override public Tensor concat(Tensor a, Tensor b) {
+        OpShapes.concat(of(a), of(b));
+        return layout.concat(a, b);
+    }
 
-    @Override public Tensor sliceChannels(Tensor x, int c0, int c1) { return layout.sliceChannels(x, c0, c1); }
+    @Override public Tensor sliceChannels(Tensor x, int c0, int c1) {
+        OpShapes.sliceChannels(of(x), c0, c1);
+        return layout.sliceChannels(x, c0, c1);
+    }
 
-    @Override public LossResult ceDiceLoss(Tensor logits, Tensor target) { return loss.ceDiceLoss(logits, target); }
+    @Override public LossResult ceDiceLoss(Tensor logits, Tensor target) {
+        OpShapes.ceDiceLoss(of(logits), of(target));
+        return loss.ceDiceLoss(logits, target);
+    }
 
     @Override public void adamw(Tensor p, Tensor g, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
                                 float weightDecay, int step) {
+        OpShapes.adamw(of(p), of(g), of(m), of(v), step);
         adamw.adamw(p, g, m, v, lr, beta1, beta2, eps, weightDecay, step);
     }
 }

@@ -102,22 +102,7 @@ public final class D {
 
     @Override public String toString() { return "D" + Arrays.toString(shape); }
 
-    // ------------------------------------------------------------------ checks shared by the Ref ops
-
-    static void rank(String op, String name, D t, int r) {
-        if (t.rank() != r)
-            throw new IllegalArgumentException(op + ": " + name + " must have rank " + r + ", got " + t.shapeString());
-    }
-
-    static void shape(String op, String name, D t, int... expected) {
-        if (!Arrays.equals(t.shape, expected))
-            throw new IllegalArgumentException(op + ": " + name + " must be " + Arrays.toString(expected) + ", got " + t.shapeString());
-    }
-
-    static void same(String op, D a, D b) {
-        if (!a.sameShape(b))
-            throw new IllegalArgumentException(op + ": shapes differ: " + a.shapeString() + " vs " + b.shapeString());
-    }
+    // ------------------------------------------------------------------ checks (shapes: OpShapes)
 
     static void require(boolean ok, String op, String what) {
         if (!ok) throw new IllegalArgumentException(op + ": " + what);

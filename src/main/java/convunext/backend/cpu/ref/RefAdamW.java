@@ -1,5 +1,6 @@
 package convunext.backend.cpu.ref;
 
+import convunext.backend.OpShapes;
 /**
  * One torch.optim.AdamW step in float64, in place, mirroring {@code Backend.adamw}:
  * p ← p·(1 − lr·wd); m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²;
@@ -10,11 +11,8 @@ public final class RefAdamW {
 
     public static void adamw(D p, D g, D m, D v, double lr, double beta1, double beta2,
                              double eps, double weightDecay, int step) {
-        String op = "adamw";
-        D.require(step >= 1, op, "step must be ≥ 1, got " + step);
+        OpShapes.adamw(p.shape, g.shape, m.shape, v.shape, step);
         int n = p.numel();
-        D.require(g.numel() == n && m.numel() == n && v.numel() == n, op, "sizes differ: p " + p.shapeString()
-                + ", g " + g.shapeString() + ", m " + m.shapeString() + ", v " + v.shapeString());
         double bc1 = 1 - Math.pow(beta1, step), bc2sqrt = Math.sqrt(1 - Math.pow(beta2, step));
         double stepSize = lr / bc1;
         for (int i = 0; i < n; i++) {

@@ -1,5 +1,7 @@
 package convunext.backend.cpu.ref;
 
+import convunext.backend.OpShapes;
+
 /**
  * Residual add then GELU in float64, mirroring {@code Backend.addGelu}: the oracle for the fused
  * pass at the end of each ConvNeXt block, gelu(x + norm2(·)). Defined as the composition of
@@ -11,7 +13,7 @@ public final class RefAddGelu {
 
     /** {out = gelu(a + b), pre = a + b (null unless keepPre)}. */
     public static D[] addGelu(D a, D b, boolean keepPre) {
-        D.same("addGelu", a, b);
+        OpShapes.addGelu(a.shape, b.shape);
         D pre = RefAdd.add(a, b);
         return new D[] {RefGelu.gelu(pre), keepPre ? pre : null};
     }

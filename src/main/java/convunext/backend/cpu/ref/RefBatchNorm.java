@@ -1,5 +1,7 @@
 package convunext.backend.cpu.ref;
 
+import convunext.backend.OpShapes;
+
 /**
  * BatchNorm2d in float64, mirroring {@code Backend.batchnormTrain/Eval/Backward}: statistics per
  * channel over (N,H,W); training normalises with the biased variance and updates the running
@@ -8,21 +10,15 @@ package convunext.backend.cpu.ref;
 public final class RefBatchNorm {
     private RefBatchNorm() {}
 
-    private static void checkParams(String op, D x, D... perChannel) {
-        D.rank(op, "x", x, 4);
-        for (D p : perChannel) if (p != null) D.shape(op, "per-channel parameter", p, x.dim(1));
-    }
-
     /**
      * {y, mean [C], invstd [C]} with invstd = 1/sqrt(var_biased + eps). When runMean/runVar are
      * non-null they are updated in place: r ← (1−m)·r + m·stat, with the unbiased variance.
      */
     public static D[] batchnormTrain(D x, D gamma, D beta, D runMean, D runVar, double momentum, double eps) {
-        String op = "batchnormTrain";
-        checkParams(op, x, gamma, beta, runMean, runVar);
+        OpShapes.batchnormTrain(x.shape, gamma.shape, beta.shape, runMean == null ? null : runMean.shape,
+                runVar == null ? null : runVar.shape);
         int n = x.dim(0), c = x.dim(1), hw = x.dim(2) * x.dim(3);
         long count = (long) n * hw;
-        D.require(count > 1, op, "needs more than one value per channel, x " + x.shapeString());
         D y = new D(x.shape), mean = new D(c), invstd = new D(c);
         for (int ch = 0; ch < c; ch++) {
             double s = 0;
@@ -52,8 +48,7 @@ public final class RefBatchNorm {
 
     /** y = γ·(x − running_mean)/sqrt(running_var + eps) + β. */
     public static D batchnormEval(D x, D gamma, D beta, D runMean, D runVar, double eps) {
-        String op = "batchnormEval";
-        checkParams(op, x, gamma, beta, runMean, runVar);
+        OpShapes.batchnormEval(x.shape, gamma.shape, beta.shape, runMean.shape, runVar.shape);
         int n = x.dim(0), c = x.dim(1), hw = x.dim(2) * x.dim(3);
         D y = new D(x.shape);
         for (int in = 0; in < n; in++)
@@ -72,9 +67,7 @@ public final class RefBatchNorm {
      * dx = γ·invstd/m·(m·dy − Σdy − x̂·Σ(dy·x̂)), dγ = Σ dy·x̂, dβ = Σ dy. {dx, dgamma, dbeta}.
      */
     public static D[] batchnormBackward(D x, D dy, D gamma, D mean, D invstd) {
-        String op = "batchnormBackward";
-        checkParams(op, x, gamma, mean, invstd);
-        D.same(op, x, dy);
+        OpShapes.batchnormBackward(x.shape, dy.shape, gamma.shape, mean.shape, invstd.shape);
         int n = x.dim(0), c = x.dim(1), hw = x.dim(2) * x.dim(3);
         double m = (double) n * hw;
         D dx = new D(x.shape), dg = new D(c), db = new D(c);

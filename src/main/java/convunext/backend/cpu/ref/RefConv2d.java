@@ -1,5 +1,7 @@
 package convunext.backend.cpu.ref;
 
+import convunext.backend.OpShapes;
+
 /**
  * Dense 2-D convolution (PyTorch cross-correlation) in float64, mirroring
  * {@code Backend.conv2d/conv2dBackward}. x [N,Ci,H,W], w [Co,Ci,kh,kw], b [Co] or null, output
@@ -21,28 +23,12 @@ public final class RefConv2d {
         return r;
     }
 
-    static int outSize(String op, int n, int k, int stride, int pad) {
-        D.require(stride >= 1 && pad >= 0, op, "stride " + stride + " must be ≥ 1 and pad " + pad + " ≥ 0");
-        D.require(n + 2 * pad >= k, op, "kernel " + k + " larger than padded input " + (n + 2 * pad));
-        return (n + 2 * pad - k) / stride + 1;
-    }
-
-    private static void check(String op, D x, D w, int pad, boolean reflect) {
-        D.rank(op, "x", x, 4);
-        D.rank(op, "w", w, 4);
-        D.require(w.dim(1) == x.dim(1), op, "w " + w.shapeString() + " does not match the channels of x " + x.shapeString());
-        if (reflect)
-            D.require(pad < x.dim(2) && pad < x.dim(3), op, "reflect pad " + pad + " needs pad < H and pad < W, x " + x.shapeString());
-    }
-
     /** y = conv(x, w) + b. b may be null. */
     public static D conv2d(D x, D w, D b, int stride, int pad, boolean reflect) {
-        String op = "conv2d";
-        check(op, x, w, pad, reflect);
+        int[] ys = OpShapes.conv2d(x.shape, w.shape, b == null ? null : b.shape, stride, pad, reflect);
         int n = x.dim(0), ci = x.dim(1), h = x.dim(2), wd = x.dim(3);
         int co = w.dim(0), kh = w.dim(2), kw = w.dim(3);
-        if (b != null) D.shape(op, "b", b, co);
-        int ho = outSize(op, h, kh, stride, pad), wo = outSize(op, wd, kw, stride, pad);
+        int ho = ys[2], wo = ys[3];
         D y = new D(n, co, ho, wo);
         for (int in = 0; in < n; in++)
             for (int o = 0; o < co; o++)
@@ -70,12 +56,10 @@ public final class RefConv2d {
      */
     public static D[] conv2dBackward(D x, D w, D dy, int stride, int pad, boolean reflect,
                                      boolean needDx, boolean hasBias) {
-        String op = "conv2dBackward";
-        check(op, x, w, pad, reflect);
+        OpShapes.conv2dBackward(x.shape, w.shape, dy.shape, stride, pad, reflect);
         int n = x.dim(0), ci = x.dim(1), h = x.dim(2), wd = x.dim(3);
         int co = w.dim(0), kh = w.dim(2), kw = w.dim(3);
-        int ho = outSize(op, h, kh, stride, pad), wo = outSize(op, wd, kw, stride, pad);
-        D.shape(op, "dy", dy, n, co, ho, wo);
+        int ho = dy.dim(2), wo = dy.dim(3);
         D dx = needDx ? new D(x.shape) : null;
         D dw = new D(w.shape);
         D db = hasBias ? new D(co) : null;

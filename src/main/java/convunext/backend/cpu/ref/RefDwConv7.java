@@ -1,5 +1,7 @@
 package convunext.backend.cpu.ref;
 
+import convunext.backend.OpShapes;
+
 /**
  * Depthwise 7×7 convolution, reflect padding 3, stride 1, in float64, mirroring
  * {@code Backend.dwconv7}: x [N,C,H,W] (H,W ≥ 4), w [C,1,7,7], b [C].
@@ -9,17 +11,9 @@ public final class RefDwConv7 {
 
     private static final int K = 7, P = 3;
 
-    private static void check(String op, D x, D w) {
-        D.rank(op, "x", x, 4);
-        D.shape(op, "w", w, x.dim(1), 1, K, K);
-        D.require(x.dim(2) > P && x.dim(3) > P, op, "reflect padding 3 needs H,W ≥ 4, x " + x.shapeString());
-    }
-
     public static D dwconv7(D x, D w, D b) {
-        String op = "dwconv7";
-        check(op, x, w);
+        OpShapes.dwconv7(x.shape, w.shape, b == null ? null : b.shape);
         int n = x.dim(0), c = x.dim(1), h = x.dim(2), wd = x.dim(3);
-        D.shape(op, "b", b, c);
         D y = new D(x.shape);
         for (int in = 0; in < n; in++)
             for (int ch = 0; ch < c; ch++)
@@ -40,9 +34,7 @@ public final class RefDwConv7 {
 
     /** {dx, dw [C,1,7,7], db [C]}. */
     public static D[] dwconv7Backward(D x, D w, D dy) {
-        String op = "dwconv7Backward";
-        check(op, x, w);
-        D.same(op, x, dy);
+        OpShapes.dwconv7Backward(x.shape, w.shape, dy.shape);
         int n = x.dim(0), c = x.dim(1), h = x.dim(2), wd = x.dim(3);
         D dx = new D(x.shape), dw = new D(w.shape), db = new D(c);
         for (int in = 0; in < n; in++)

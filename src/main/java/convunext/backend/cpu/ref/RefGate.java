@@ -1,5 +1,7 @@
 package convunext.backend.cpu.ref;
 
+import convunext.backend.OpShapes;
+
 /**
  * The gated skip attention of the Up block in float64, mirroring {@code Backend.gateIn/gateOut}.
  * g [N,3C,H,W] holds the three channel blocks g1,g2,g3 of Linear(C→3C); s [N,C,H,W] is the skip.
@@ -12,14 +14,9 @@ public final class RefGate {
         return 1 / (1 + Math.exp(-v));
     }
 
-    private static void check(String op, D s, D g) {
-        D.rank(op, "s", s, 4);
-        D.shape(op, "g", g, s.dim(0), 3 * s.dim(1), s.dim(2), s.dim(3));
-    }
-
     /** u = g[:,0:C] + s. */
     public static D gateIn(D g, D s) {
-        check("gateIn", s, g);
+        OpShapes.gateIn(g.shape, s.shape);
         int n = s.dim(0), c = s.dim(1), hw = s.dim(2) * s.dim(3);
         D u = new D(s.shape);
         for (int in = 0; in < n; in++)
@@ -30,9 +27,7 @@ public final class RefGate {
 
     /** dg [N,3C,H,W] = (du, 0, 0) over channel blocks (ds = du is the caller's). */
     public static D gateInBackward(D du, int threeC) {
-        String op = "gateInBackward";
-        D.rank(op, "du", du, 4);
-        D.require(threeC == 3 * du.dim(1), op, "threeC " + threeC + " is not 3× the channels of du " + du.shapeString());
+        OpShapes.gateInBackward(du.shape, threeC);
         int n = du.dim(0), c = du.dim(1), hw = du.dim(2) * du.dim(3);
         D dg = new D(n, threeC, du.dim(2), du.dim(3));
         for (int in = 0; in < n; in++)
@@ -42,9 +37,7 @@ public final class RefGate {
 
     /** out = σ(a)⊙s + σ(g[:,C:2C])⊙tanh(g[:,2C:3C]). */
     public static D gateOut(D a, D s, D g) {
-        String op = "gateOut";
-        check(op, s, g);
-        D.same(op, a, s);
+        OpShapes.gateOut(a.shape, s.shape, g.shape);
         int n = s.dim(0), c = s.dim(1), hw = s.dim(2) * s.dim(3), blk = c * hw;
         D out = new D(s.shape);
         for (int in = 0; in < n; in++)
@@ -58,10 +51,7 @@ public final class RefGate {
 
     /** {da, ds, dg} with dg [N,3C,H,W] whose channels 0..C−1 are zero. */
     public static D[] gateOutBackward(D a, D s, D g, D dout) {
-        String op = "gateOutBackward";
-        check(op, s, g);
-        D.same(op, a, s);
-        D.same(op, dout, s);
+        OpShapes.gateOutBackward(a.shape, s.shape, g.shape, dout.shape);
         int n = s.dim(0), c = s.dim(1), hw = s.dim(2) * s.dim(3), blk = c * hw;
         D da = new D(s.shape), ds = new D(s.shape), dg = new D(g.shape);
         for (int in = 0; in < n; in++)

@@ -1,5 +1,8 @@
 package convunext.backend.cpu.ref;
 
+import convunext.backend.OpShapes;
+import org.apache.commons.math3.special.Erf;
+
 /**
  * Exact GELU x·Φ(x) = 0.5·x·(1 + erf(x/√2)) in float64, mirroring {@code Backend.gelu}, with an
  * erf/erfc accurate to about 1e-16 (absolute) so the oracle does not inherit an approximation.
@@ -12,22 +15,27 @@ public final class RefGelu {
     private static final double INV_SQRT2 = 0.7071067811865476;
     private static final double INV_SQRT_2PI = 0.3989422804014327;
 
-    /** erf(x): series below |x| = 2 (all terms positive, no cancellation), erfc fraction above. */
+    /**
+     * erf(x), commons-math3's: against mpmath (50 digits) on 10,001 points of [−28, 28] it is
+     * within 5.6 ulp (mean 0.24); the series/fraction below gave 8.8 ulp (mean 0.31).
+     */
     public static double erf(double x) {
-        if (Double.isNaN(x)) return x;
-        double a = Math.abs(x);
-        double r = a < 2 ? erfSeries(a) : 1 - erfcFraction(a);
-        return x < 0 ? -r : r;
+        return Erf.erf(x);
     }
 
-    /** erfc(x) = 1 − erf(x), accurate in the tail for large positive x. */
+    /**
+     * erfc(x) = 1 − erf(x), accurate in the tail for large positive x; Φ of the far negative tail
+     * (GELU's oracle) rests on it. Written here, not commons-math3's Erf.erfc, because that is
+     * measurably worse where erfc is a normal double (same 10,001 points): mean 43 ulp, max 1.5e-13
+     * relative, against 4 ulp and 1.1e-13 here.
+     */
     public static double erfc(double x) {
         if (Double.isNaN(x)) return x;
-        if (x < 0) return 1 + erf(-x);
+        if (x < 0) return 1 + (-x < 2 ? erfSeries(-x) : 1 - erfcFraction(-x));   // 1 + erf(|x|)
         return x < 2 ? 1 - erfSeries(x) : erfcFraction(x);
     }
 
-    /** erf(x) = 2/√π·e^{−x²}·Σ_n x·(2x²)^n/(1·3·…·(2n+1)), x ≥ 0. */
+    /** erf(x) = 2/√π·e^{−x²}·Σ_n x·(2x²)^n/(1·3·…·(2n+1)), 0 ≤ x < 2 (all terms positive, no cancellation). */
     private static double erfSeries(double x) {
         double x2 = 2 * x * x, term = x, sum = x;
         for (int n = 1; n < 500; n++) {
@@ -90,7 +98,7 @@ public final class RefGelu {
     }
 
     public static D geluBackward(D x, D dy) {
-        D.same("geluBackward", x, dy);
+        OpShapes.geluBackward(x.shape, dy.shape);
         D dx = new D(x.shape);
         for (int i = 0; i < dx.data.length; i++) dx.data[i] = dy.data[i] * geluGrad(x.data[i]);
         return dx;

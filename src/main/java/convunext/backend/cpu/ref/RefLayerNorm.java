@@ -1,5 +1,7 @@
 package convunext.backend.cpu.ref;
 
+import convunext.backend.OpShapes;
+
 /**
  * Channels-first LayerNorm (ConvNeXt's LayerNorm2d) in float64, mirroring
  * {@code Backend.layernorm/layernormBackward}: at each (n,y,x) normalise over C with the biased
@@ -8,16 +10,9 @@ package convunext.backend.cpu.ref;
 public final class RefLayerNorm {
     private RefLayerNorm() {}
 
-    private static void check(String op, D x, D gamma) {
-        D.rank(op, "x", x, 4);
-        D.shape(op, "gamma", gamma, x.dim(1));
-    }
-
     /** {y, mean [N,H,W], invstd [N,H,W]}. */
     public static D[] layernorm(D x, D gamma, D beta, double eps) {
-        String op = "layernorm";
-        check(op, x, gamma);
-        D.shape(op, "beta", beta, x.dim(1));
+        OpShapes.layernorm(x.shape, gamma.shape, beta.shape);
         int n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3), hw = h * w;
         D y = new D(x.shape), mean = new D(n, h, w), invstd = new D(n, h, w);
         for (int in = 0; in < n; in++)
@@ -45,12 +40,8 @@ public final class RefLayerNorm {
      * dγ = Σ_{n,y,x} dy·x̂, dβ = Σ_{n,y,x} dy. {dx, dgamma, dbeta}.
      */
     public static D[] layernormBackward(D x, D dy, D gamma, D mean, D invstd) {
-        String op = "layernormBackward";
-        check(op, x, gamma);
-        D.same(op, x, dy);
+        OpShapes.layernormBackward(x.shape, dy.shape, gamma.shape, mean.shape, invstd.shape);
         int n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3), hw = h * w;
-        D.shape(op, "mean", mean, n, h, w);
-        D.shape(op, "invstd", invstd, n, h, w);
         D dx = new D(x.shape), dg = new D(c), db = new D(c);
         for (int in = 0; in < n; in++)
             for (int p = 0; p < hw; p++) {

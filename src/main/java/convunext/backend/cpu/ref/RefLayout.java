@@ -1,15 +1,14 @@
 package convunext.backend.cpu.ref;
 
+import convunext.backend.OpShapes;
+
 /** Layout ops in float64, mirroring {@code Backend.pad2d, concat, sliceChannels} and their adjoints. */
 public final class RefLayout {
     private RefLayout() {}
 
     /** Zero padding: [N,C,H,W] → [N,C,H+top+bottom,W+left+right]. */
     public static D pad2d(D x, int top, int bottom, int left, int right) {
-        String op = "pad2d";
-        D.rank(op, "x", x, 4);
-        D.require(top >= 0 && bottom >= 0 && left >= 0 && right >= 0, op,
-                "padding must be ≥ 0, got " + top + "," + bottom + "," + left + "," + right);
+        OpShapes.pad2d(x.shape, top, bottom, left, right);
         int n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3);
         D y = new D(n, c, h + top + bottom, w + left + right);
         for (int in = 0; in < n; in++)
@@ -21,10 +20,7 @@ public final class RefLayout {
 
     /** Adjoint of pad2d: the [N,C,h,w] window of dy at (top,left). */
     public static D pad2dBackward(D dy, int top, int left, int h, int w) {
-        String op = "pad2dBackward";
-        D.rank(op, "dy", dy, 4);
-        D.require(top >= 0 && left >= 0 && h >= 0 && w >= 0 && top + h <= dy.dim(2) && left + w <= dy.dim(3), op,
-                "window (" + top + "," + left + ") " + h + "×" + w + " outside dy " + dy.shapeString());
+        OpShapes.pad2dBackward(dy.shape, top, left, h, w);
         int n = dy.dim(0), c = dy.dim(1);
         D dx = new D(n, c, h, w);
         for (int in = 0; in < n; in++)
@@ -36,11 +32,7 @@ public final class RefLayout {
 
     /** Channel concat: a [N,Ca,H,W], b [N,Cb,H,W] → [N,Ca+Cb,H,W]. */
     public static D concat(D a, D b) {
-        String op = "concat";
-        D.rank(op, "a", a, 4);
-        D.rank(op, "b", b, 4);
-        D.require(a.dim(0) == b.dim(0) && a.dim(2) == b.dim(2) && a.dim(3) == b.dim(3), op,
-                "a " + a.shapeString() + " and b " + b.shapeString() + " differ outside the channel axis");
+        OpShapes.concat(a.shape, b.shape);
         int n = a.dim(0), ca = a.dim(1), cb = b.dim(1), hw = a.dim(2) * a.dim(3);
         D y = new D(n, ca + cb, a.dim(2), a.dim(3));
         for (int in = 0; in < n; in++) {
@@ -52,9 +44,7 @@ public final class RefLayout {
 
     /** Channels [c0,c1) of x: [N,C,H,W] → [N,c1−c0,H,W] (the adjoint of concat). */
     public static D sliceChannels(D x, int c0, int c1) {
-        String op = "sliceChannels";
-        D.rank(op, "x", x, 4);
-        D.require(0 <= c0 && c0 <= c1 && c1 <= x.dim(1), op, "channels [" + c0 + "," + c1 + ") outside x " + x.shapeString());
+        OpShapes.sliceChannels(x.shape, c0, c1);
         int n = x.dim(0), c = x.dim(1), hw = x.dim(2) * x.dim(3), k = c1 - c0;
         D y = new D(n, k, x.dim(2), x.dim(3));
         for (int in = 0; in < n; in++)

@@ -1,5 +1,7 @@
 package convunext.backend.cpu.ref;
 
+import convunext.backend.OpShapes;
+
 /**
  * nn.Linear over the channel axis of NCHW in float64, mirroring {@code Backend.linear}:
  * x [N,Ci,H,W], w [Co,Ci], b [Co] or null; y[n,o,p] = b[o] + Σ_i w[o,i]·x[n,i,p].
@@ -9,18 +11,9 @@ package convunext.backend.cpu.ref;
 public final class RefLinear {
     private RefLinear() {}
 
-    private static void check(String op, D x, D w) {
-        D.rank(op, "x", x, 4);
-        D.require(w.rank() == 2 || (w.rank() == 4 && w.dim(2) == 1 && w.dim(3) == 1), op,
-                "w must be [Co,Ci] or [Co,Ci,1,1], got " + w.shapeString());
-        D.require(w.dim(1) == x.dim(1), op, "w " + w.shapeString() + " does not match the channels of x " + x.shapeString());
-    }
-
     public static D linear(D x, D w, D b) {
-        String op = "linear";
-        check(op, x, w);
+        OpShapes.linear(x.shape, w.shape, b == null ? null : b.shape);
         int n = x.dim(0), ci = x.dim(1), hw = x.dim(2) * x.dim(3), co = w.dim(0);
-        if (b != null) D.shape(op, "b", b, co);
         D y = new D(n, co, x.dim(2), x.dim(3));
         for (int in = 0; in < n; in++)
             for (int o = 0; o < co; o++)
@@ -34,10 +27,8 @@ public final class RefLinear {
 
     /** {dx (null unless needDx), dw shaped like w, db [Co] (null unless hasBias)}. */
     public static D[] linearBackward(D x, D w, D dy, boolean needDx, boolean hasBias) {
-        String op = "linearBackward";
-        check(op, x, w);
+        OpShapes.linearBackward(x.shape, w.shape, dy.shape);
         int n = x.dim(0), ci = x.dim(1), hw = x.dim(2) * x.dim(3), co = w.dim(0);
-        D.shape(op, "dy", dy, n, co, x.dim(2), x.dim(3));
         D dx = needDx ? new D(x.shape) : null;
         D dw = new D(w.shape);
         D db = hasBias ? new D(co) : null;

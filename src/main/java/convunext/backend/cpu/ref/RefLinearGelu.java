@@ -1,5 +1,7 @@
 package convunext.backend.cpu.ref;
 
+import convunext.backend.OpShapes;
+
 /**
  * Linear with GELU fused on either side, in float64, mirroring {@code Backend.linearGelu} and
  * {@code Backend.linearBackwardDataGelu}: the oracle for the GEMM epilogues that save a pass over
@@ -11,19 +13,15 @@ public final class RefLinearGelu {
 
     /** {h = gelu(pre), pre = linear(x, w, b) (null unless keepPre)}. */
     public static D[] linearGelu(D x, D w, D b, boolean keepPre) {
+        OpShapes.linearGelu(x.shape, w.shape, b == null ? null : b.shape);
         D pre = RefLinear.linear(x, w, b);
         return new D[] {RefGelu.gelu(pre), keepPre ? pre : null};
     }
 
     /** dpre = (wᵀ·dy) ⊙ gelu'(pre); w [Co,Ci], dy [N,Co,H,W], pre [N,Ci,H,W]. */
     public static D linearBackwardDataGelu(D w, D dy, D pre) {
-        String op = "linearBackwardDataGelu";
-        D.rank(op, "pre", pre, 4);
-        D.require(w.rank() == 2 || (w.rank() == 4 && w.dim(2) == 1 && w.dim(3) == 1), op,
-                "w must be [Co,Ci] or [Co,Ci,1,1], got " + w.shapeString());
+        OpShapes.linearBackwardDataGelu(w.shape, dy.shape, pre.shape);
         int n = pre.dim(0), ci = pre.dim(1), hw = pre.dim(2) * pre.dim(3), co = w.dim(0);
-        D.require(w.dim(1) == ci, op, "w " + w.shapeString() + " does not match the channels of pre " + pre.shapeString());
-        D.shape(op, "dy", dy, n, co, pre.dim(2), pre.dim(3));
         D dpre = new D(pre.shape);
         for (int in = 0; in < n; in++)
             for (int i = 0; i < ci; i++)

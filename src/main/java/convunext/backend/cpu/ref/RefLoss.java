@@ -1,5 +1,7 @@
 package convunext.backend.cpu.ref;
 
+import convunext.backend.Backend;
+import convunext.backend.OpShapes;
 /**
  * The training loss in float64, exactly as {@code loss_fn} of shared/reference/convunext_torch.py
  * and {@code Backend.ceDiceLoss}: cross-entropy (mean over non-ignored pixels, ignore index 255)
@@ -10,7 +12,6 @@ package convunext.backend.cpu.ref;
 public final class RefLoss {
     private RefLoss() {}
 
-    public static final int IGNORE = 255;
     public static final double SMOOTH = 1e-6;
 
     /**
@@ -26,19 +27,17 @@ public final class RefLoss {
      */
     public static Result ceDiceLoss(D logits, D target) {
         String op = "ceDiceLoss";
-        D.rank(op, "logits", logits, 4);
+        OpShapes.ceDiceLoss(logits.shape, target.shape);
         int n = logits.dim(0), k = logits.dim(1), h = logits.dim(2), w = logits.dim(3), hw = h * w;
-        D.shape(op, "target", target, n, h, w);
-        D.require(k >= 1, op, "needs at least one class, logits " + logits.shapeString());
 
         // Per-pixel class (−1 = ignored) and softmax probabilities.
         int[] cls = new int[n * hw];
         int kept = 0;
         for (int i = 0; i < cls.length; i++) {
             double t = target.data[i];
-            if (t == IGNORE) { cls[i] = -1; continue; }
+            if (t == Backend.IGNORE_INDEX) { cls[i] = -1; continue; }
             D.require(t == Math.rint(t) && t >= 0 && t < k, op, "target value " + t + " at flat index " + i
-                    + " is neither a class in [0," + k + ") nor " + IGNORE);
+                    + " is neither a class in [0," + k + ") nor " + Backend.IGNORE_INDEX);
             cls[i] = (int) t;
             kept++;
         }

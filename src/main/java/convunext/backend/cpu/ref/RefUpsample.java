@@ -1,5 +1,7 @@
 package convunext.backend.cpu.ref;
 
+import convunext.backend.OpShapes;
+
 /** Bilinear ×2 upsampling (align_corners=True) and its adjoint in float64, mirroring {@code Backend.upsample2x}. */
 public final class RefUpsample {
     private RefUpsample() {}
@@ -14,7 +16,7 @@ public final class RefUpsample {
 
     /** Bilinear ×2 with align_corners=True: [N,C,H,W] → [N,C,2H,2W]. */
     public static D upsample2x(D x) {
-        D.rank("upsample2x", "x", x, 4);
+        OpShapes.upsample2x(x.shape);
         int n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3);
         D y = new D(n, c, 2 * h, 2 * w);
         for (int in = 0; in < n; in++)
@@ -37,9 +39,7 @@ public final class RefUpsample {
 
     /** Adjoint of upsample2x: dy [N,C,2H,2W] → dx [N,C,H,W] (each output scatters its 4 weights). */
     public static D upsample2xBackward(D dy) {
-        String op = "upsample2xBackward";
-        D.rank(op, "dy", dy, 4);
-        D.require(dy.dim(2) % 2 == 0 && dy.dim(3) % 2 == 0, op, "dy spatial size must be even, got " + dy.shapeString());
+        OpShapes.upsample2xBackward(dy.shape);
         int n = dy.dim(0), c = dy.dim(1), h = dy.dim(2) / 2, w = dy.dim(3) / 2;
         D dx = new D(n, c, h, w);
         for (int in = 0; in < n; in++)

@@ -62,7 +62,7 @@ public final class Conv2dOps {
     }
 
     private static boolean isPointwise(Tensor w, int stride, int pad) {
-        return w.dim(2) == 1 && stride == 1 && pad == 0;
+        return convunext.backend.OpShapes.conv2dIsLinear(w.shape(), stride, pad);
     }
 
     public Tensor conv2d(Tensor x, Tensor w, Tensor b, int stride, int pad, boolean reflect) {

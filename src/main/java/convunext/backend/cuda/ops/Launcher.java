@@ -41,7 +41,7 @@ public final class Launcher {
 
     /** Device address of the first element of {@code t}. */
     public long ptr(Tensor t) {
-        if (t.backend() != backend)
+        if (t.owner() != backend)
             throw new IllegalArgumentException("tensor " + t + " belongs to another backend than " + backend.name());
         DeviceBuffer b = (DeviceBuffer) t.storage();
         return b.address() + t.offset() * 4L;

@@ -44,10 +44,4 @@ class RefLayoutTest {
         GradCheck.check("sliceChannels", new String[] {"x"}, new D[] {y},
                 in -> RefLayout.sliceChannels(in[0], 1, 4), rs, new D[] {ds});
     }
-
-    @Test void shapeErrors() {
-        assertThrows(IllegalArgumentException.class, () -> RefLayout.concat(new D(1, 2, 3, 4), new D(1, 2, 3, 5)));
-        assertThrows(IllegalArgumentException.class, () -> RefLayout.sliceChannels(new D(1, 2, 3, 4), 1, 3));
-        assertThrows(IllegalArgumentException.class, () -> RefLayout.pad2d(new D(1, 2, 3, 4), -1, 0, 0, 0));
-    }
 }

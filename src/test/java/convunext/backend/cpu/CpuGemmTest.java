@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
  * and to cross the K/M/N blocks. Tolerance: |c − ref| ≤ 1e-5·(Σ_p |a·b|) per element (the bound
  * that float accumulation guarantees, relative to the magnitudes summed).
  */
-class GemmParityTest {
+class CpuGemmTest {
     private static final Random RNG = new Random(7);
 
     @Test void smallOddSizesAllLayouts() {

@@ -1,17 +1,15 @@
 package convunext.backend.cpu;
 
-import static convunext.backend.cpu.Parity.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import convunext.backend.cpu.ref.D;
 import convunext.backend.cpu.ref.RefAddGelu;
 import convunext.backend.cpu.ref.RefGelu;
+import convunext.backend.parity.BackendParity;
 import convunext.tensor.Tensor;
 import java.util.List;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -22,9 +20,11 @@ import org.junit.jupiter.api.Test;
  * sum is not rounded to float); and, with SimdOps.BEST, out within 4 ulps of CpuBackend's unfused
  * gelu(add(a, b)). Same GELU code and chunks, so within one JIT tier the two agree bit for bit;
  * the Vector API's exp rounds differently before and after C2 compiles it (README), and a
- * recompilation between the two calls is possible, hence ulps and not equality.
+ * recompilation between the two calls is possible, hence ulps and not equality. (The backend
+ * entry point runs on every backend in parity.AddGeluParityTest.)
  */
-class AddGeluParityTest {
+class CpuAddGeluTest {
+    private static final CpuBackend BE = new CpuBackend();
     private static final List<SimdOps> OPS = List.of(SimdOps.BEST, new ScalarOps());
 
     @Test void oneChunk() { run(2, 5, 13, 17, 31); }                  // 2210: two full steps and a tail
@@ -34,17 +34,17 @@ class AddGeluParityTest {
     @Test void shorterThanAVector() { run(1, 1, 1, 3, 33); }           // scalar tail only
 
     private static void run(int n, int c, int h, int w, long seed) {
-        Random r = new Random(seed);
+        BackendParity p = new BackendParity("cpu", BE, seed, BackendParity.OFFSET, null);
         // a + b spans about [-13, 9]: both tails of GELU and its curved middle
-        Tensor a = uniform(r, -10, 6, n, c, h, w), b = randn(r, 0, n, c, h, w);
+        Tensor a = p.uniformT(-10, 6, n, c, h, w)[0], b = p.gaussT(n, c, h, w)[0];
         String at = n + "x" + c + "x" + h + "x" + w;
-        D[] ref = RefAddGelu.addGelu(d(a), d(b), true);
+        D[] ref = RefAddGelu.addGelu(BackendParity.d(a), BackendParity.d(b), true);
         for (SimdOps ops : OPS)
             for (boolean keepPre : new boolean[] {true, false}) {
                 String what = "addGelu " + at + " " + ops.describe() + (keepPre ? " keepPre" : "");
                 Tensor[] got = CpuAddGelu.addGelu(BE, a, b, keepPre, ops);
                 float[] out = BE.download(got[0]);
-                check(what + " out vs RefAddGelu", ref[0], got[0], 1e-6);
+                p.check(what + " out vs RefAddGelu", got[0], ref[0], 1e-6);
                 for (int i = 0; i < out.length; i++) {
                     float s = a.array()[a.off() + i] + b.array()[b.off() + i];
                     double g = RefGelu.gelu(s);
@@ -73,22 +73,5 @@ class AddGeluParityTest {
         BE.release(s);
         BE.release(y);
         return v;
-    }
-
-    @Test void backendEntryPoint() {
-        Random r = new Random(34);
-        Tensor a = randn(r, -0.5, 2, 3, 7, 5), b = randn(r, 0, 2, 3, 7, 5);
-        Tensor[] got = BE.addGelu(a, b, true);
-        D[] ref = RefAddGelu.addGelu(d(a), d(b), true);
-        check("addGelu out", ref[0], got[0], 1e-6);
-        check("addGelu pre", ref[1], got[1], 1e-7);
-        assertNull(BE.addGelu(a, b, false)[1]);
-    }
-
-    @Test void shapeMismatchNamesOp() {
-        Random r = new Random(35);
-        var e = assertThrows(IllegalArgumentException.class,
-                () -> BE.addGelu(randn(r, 0, 1, 3, 2, 2), randn(r, 0, 1, 3, 2, 3), true));
-        assertTrue(e.getMessage().startsWith("addGelu"), e.getMessage());
     }
 }

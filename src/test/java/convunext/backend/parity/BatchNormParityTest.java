@@ -1,0 +1,48 @@
+package convunext.backend.parity;
+
+import convunext.tensor.Tensor;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * batchnorm on every backend against the float64 oracle: training statistics and the in-place
+ * running-stat update, eval mode on the updated running stats, and the backward. Inputs carry a
+ * non-zero mean (up to 3: a one-pass float variance would fail). Tolerance 1e-5 normwise on the
+ * CPU (every statistic and reduction in double), 1e-4 on the CUDA kernels (normalised outputs;
+ * float32 per-element arithmetic).
+ */
+class BatchNormParityTest {
+    @RegisterExtension static final BackendParity.Backends BACKENDS = new BackendParity.Backends();
+
+    @OnEveryBackend void odd(String b) throws Exception { bn(b, 11, 2, 5, 13, 17, 1, 3); }
+
+    @OnEveryBackend void oddSpread(String b) throws Exception { bn(b, 41, 2, 5, 13, 17, 2, 0.7); }
+
+    @OnEveryBackend void manyChunks(String b) throws Exception { bn(b, 42, 3, 2, 31, 29, 2, 0.7); }
+
+    @OnEveryBackend void small(String b) throws Exception { bn(b, 12, 2, 5, 7, 9, 1, 1); }
+
+    private static void bn(String backend, long seed, int n, int c, int h, int w, double xScale, double xMean) throws Exception {
+        try (BackendParity p = BACKENDS.open(backend, seed)) {
+            double tol = p.tol(1e-5, 1e-4);
+            String tag = "batchnorm " + n + "x" + c + "x" + h + "x" + w;
+            Tensor[] x = p.normalT(xScale, xMean, n, c, h, w);
+            Tensor[] g = p.normalT(0.5, 1.0, c), beta = p.gaussT(c);
+            Tensor[] rm = p.gaussT(c), rv = p.uniformT(0.5, 2.0, c);
+            Tensor[] got = p.be.batchnormTrain(x[0], g[0], beta[0], rm[0], rv[0], 0.1f, 1e-5f);
+            Tensor[] ref = p.ref.batchnormTrain(x[1], g[1], beta[1], rm[1], rv[1], 0.1f, 1e-5f);
+            p.check(tag + " y", got, ref, 0, tol);
+            p.check(tag + " mean", got, ref, 1, tol);
+            p.check(tag + " invstd", got, ref, 2, tol);
+            p.check(tag + " running_mean", rm[0], rm[1], tol);
+            p.check(tag + " running_var", rv[0], rv[1], tol);
+            p.check(tag + " eval", p.be.batchnormEval(x[0], g[0], beta[0], rm[0], rv[0], 1e-5f),
+                    p.ref.batchnormEval(x[1], g[1], beta[1], rm[1], rv[1], 1e-5f), tol);
+            Tensor[] dy = p.normalT(1, 0.2, n, c, h, w);
+            Tensor[] gb = p.be.batchnormBackward(x[0], dy[0], g[0], got[1], got[2]);
+            Tensor[] gr = p.ref.batchnormBackward(x[1], dy[1], g[1], ref[1], ref[2]);
+            p.check(tag + " dx", gb, gr, 0, tol);
+            p.check(tag + " dgamma", gb, gr, 1, tol);
+            p.check(tag + " dbeta", gb, gr, 2, tol);
+        }
+    }
+}
