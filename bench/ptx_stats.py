@@ -5,7 +5,8 @@ bench/ptx-stats.tsv, which bench/NOTES.md's prediction table (convunext.bench.St
 
 Counts are static, per .entry: fma = fma.rn.f32 (+ .f64), lds = shared loads (a 128-bit
 ld.shared.v4 counts once: the point of vector loads), ldg / ldg_vec = global loads scalar / vector,
-idiv = integer div and rem (each ~20 instructions on the GPU). The loop_* columns count the same in
+idiv = integer div and rem (each ~20 instructions on the GPU); cp.async copies count as global loads
+(cp.async.cg, 16 bytes: vector; cp.async.ca: scalar). The loop_* columns count the same in
 the hot loop: of the loops (a backward branch to an earlier label), the one with the most FMAs, whose
 body nvcc unrolled over a K slice for the tiled kernels, so its proportions are the kernel's in its
 steady state (an epilogue's FMAs, e.g. GELU's, do not count there).
@@ -71,8 +72,12 @@ def count(body):
 def count_ops(ins):
     fma = sum(1 for i in ins if i.startswith("fma.rn.f32") or i.startswith("fma.rn.f64"))
     lds = sum(1 for i in ins if i.startswith("ld.shared"))
-    ldg_vec = sum(1 for i in ins if i.startswith("ld.global") and (".v2" in i or ".v4" in i))
-    ldg = sum(1 for i in ins if i.startswith("ld.global")) - ldg_vec
+    # cp.async global -> shared copies are global loads too: .cg only exists for 16-byte copies
+    # (vector), gemm_tile.cuh's .ca ones move 4 bytes (scalar)
+    ldg_vec = sum(1 for i in ins if (i.startswith("ld.global") and (".v2" in i or ".v4" in i))
+                  or i.startswith("cp.async.cg.shared.global"))
+    ldg = sum(1 for i in ins if i.startswith("ld.global") or i.startswith("cp.async.ca.shared.global")) - \
+        sum(1 for i in ins if i.startswith("ld.global") and (".v2" in i or ".v4" in i))
     idiv = sum(1 for i in ins if re.match(r"(div|rem)\.[su](32|64)", i))
     return fma, lds, ldg, ldg_vec, idiv
 

@@ -301,7 +301,7 @@ def generate_java(geometry, files):
         kernels += [(n, ps, os.path.basename(cu), ln) for n, ps, ln in ks]
     kernels.sort(key=lambda k: k[0])
     # kernels with the same parameter list (types and names) share one builder, so a launcher can
-    # choose among variants (e.g. gemm_forward / gemm_forward_bm32 / gemm_forward_tf32) in one expression
+    # choose among variants (e.g. gemm_forward_bm128 / _bm64 / _bm32 / _bm128_tf32) in one expression
     groups = {}
     for n, ps, f, ln in kernels:
         key = tuple((k, java_name(pn)) for _, pn, k in ps)
@@ -324,12 +324,12 @@ def generate_java(geometry, files):
          " * Every {@code extern \"C\" __global__} kernel of kernels/*.cu as a typed launch, and the launch",
          " * geometry of kernels/geometry.h. A launch names each argument as the kernel declares it, in its order:",
          " * <pre>{@code",
-         " * Kernels.gemm_forward(k.at(op, tensors, grid, block, 0))",
-         " *         .A(w).B(x).bias(b).C(y).M(m).N(p).K(kk).strideB(kk * p).strideC(m * p).launch();",
+         " * Kernels.gemm_forward_bm128(k.at(op, tensors, grid, block, 0))",
+         " *         .A(w).B(x).bias(b).C(y).M(m).N(p).K(kk).strideB(kk * p).strideC(m * p).tpb(1).launch();",
          " * }</pre>",
          " * so a missing, extra or swapped argument does not compile, and each method's javadoc gives the",
          " * kernel's file and line. Kernels with identical parameter lists share one builder type, so a",
-         " * launcher picks among variants ({@code _bm32}, {@code _tf32}) in one expression. Pointers are",
+         " * launcher picks among variants ({@code _bm64}, {@code _tf32}) in one expression. Pointers are",
          " * device addresses ({@code long}, 0 for null).",
          " */",
          "public final class Kernels {",

@@ -113,6 +113,19 @@ public interface Backend extends Owner, AutoCloseable {
     Tensor[] conv2dBackward(Tensor x, Tensor w, Tensor dy, int stride, int pad, boolean reflect,
                             boolean needDx, boolean hasBias);
 
+    /**
+     * conv2dBackward adding into gradients already held: each non-null {@code *Into} receives
+     * += its gradient and comes back in its slot; a null slot is computed as conv2dBackward
+     * computes it (fresh). The tape passes a variable's gradient when it has one (a parameter's
+     * slice of the zeroed flat gradient, or an activation used twice), so no separate add runs.
+     * The default composes conv2dBackward with addInPlace; a backend may fuse the add.
+     */
+    default Tensor[] conv2dBackwardInto(Tensor x, Tensor w, Tensor dy, int stride, int pad, boolean reflect,
+                                        boolean needDx, boolean hasBias, Tensor dxInto, Tensor dwInto, Tensor dbInto) {
+        return addInto(this, conv2dBackward(x, w, dy, stride, pad, reflect, needDx || dxInto != null, hasBias),
+                dxInto, dwInto, dbInto);
+    }
+
     // ------------------------------------------------------------------ linear (1x1 over channels)
 
     /**
@@ -123,6 +136,12 @@ public interface Backend extends Owner, AutoCloseable {
 
     /** {dx (null unless needDx), dw [Co,Ci], db [Co] (null if hasBias is false)}. */
     Tensor[] linearBackward(Tensor x, Tensor w, Tensor dy, boolean needDx, boolean hasBias);
+
+    /** linearBackward adding into gradients already held (as {@link #conv2dBackwardInto}). */
+    default Tensor[] linearBackwardInto(Tensor x, Tensor w, Tensor dy, boolean needDx, boolean hasBias,
+                                        Tensor dxInto, Tensor dwInto, Tensor dbInto) {
+        return addInto(this, linearBackward(x, w, dy, needDx || dxInto != null, hasBias), dxInto, dwInto, dbInto);
+    }
 
     /**
      * Linear then exact GELU in one pass over the output (the GELU is the GEMM's epilogue):
@@ -147,6 +166,11 @@ public interface Backend extends Owner, AutoCloseable {
     /** {dx, dw [C,1,7,7], db [C]}. */
     Tensor[] dwconv7Backward(Tensor x, Tensor w, Tensor dy);
 
+    /** dwconv7Backward adding into gradients already held (as {@link #conv2dBackwardInto}). */
+    default Tensor[] dwconv7BackwardInto(Tensor x, Tensor w, Tensor dy, Tensor dxInto, Tensor dwInto, Tensor dbInto) {
+        return addInto(this, dwconv7Backward(x, w, dy), dxInto, dwInto, dbInto);
+    }
+
     // ------------------------------------------------------------------ normalisation
 
     /**
@@ -164,6 +188,12 @@ public interface Backend extends Owner, AutoCloseable {
     /** Backward of batchnormTrain (batch statistics). {dx, dgamma, dbeta}. */
     Tensor[] batchnormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor invstd);
 
+    /** batchnormBackward adding into gradients already held (as {@link #conv2dBackwardInto}). */
+    default Tensor[] batchnormBackwardInto(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor invstd,
+                                           Tensor dxInto, Tensor dgammaInto, Tensor dbetaInto) {
+        return addInto(this, batchnormBackward(x, dy, gamma, mean, invstd), dxInto, dgammaInto, dbetaInto);
+    }
+
     /**
      * Channels-first LayerNorm (ConvNeXt): at each (n,y,x), normalise over C with the biased
      * variance, y = γ·(x−μ)·invstd + β. Returns {y, mean [N,H,W], invstd [N,H,W]}.
@@ -172,6 +202,12 @@ public interface Backend extends Owner, AutoCloseable {
 
     /** {dx, dgamma, dbeta}. */
     Tensor[] layernormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor invstd);
+
+    /** layernormBackward adding into gradients already held (as {@link #conv2dBackwardInto}). */
+    default Tensor[] layernormBackwardInto(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor invstd,
+                                           Tensor dxInto, Tensor dgammaInto, Tensor dbetaInto) {
+        return addInto(this, layernormBackward(x, dy, gamma, mean, invstd), dxInto, dgammaInto, dbetaInto);
+    }
 
     // ------------------------------------------------------------------ elementwise
 
@@ -214,6 +250,14 @@ public interface Backend extends Owner, AutoCloseable {
 
     /** Backward of gateIn: returns dg [N,3C,H,W] = (du, 0, 0) over channel blocks; ds = du is the caller's. */
     Tensor gateInBackward(Tensor du, int threeC);
+
+    /**
+     * gateInBackward adding into a gradient already held: dgInto [N,3C,H,W] gets du added to its
+     * channels 0..C-1 (the others are unchanged) and is returned; null computes it fresh.
+     */
+    default Tensor gateInBackwardInto(Tensor du, int threeC, Tensor dgInto) {
+        return addInto(this, new Tensor[]{gateInBackward(du, threeC)}, dgInto)[0];
+    }
 
     // ------------------------------------------------------------------ resampling and layout
 
@@ -258,4 +302,20 @@ public interface Backend extends Owner, AutoCloseable {
      */
     void adamw(Tensor p, Tensor g, Tensor m, Tensor v, float lr, float beta1, float beta2,
                float eps, float weightDecay, int step);
+
+    /**
+     * The default of the {@code *Into} backward ops: r[i] += nothing when into[i] is null (kept as
+     * computed), else into[i] += r[i], r[i] released and replaced by into[i].
+     */
+    private static Tensor[] addInto(Backend be, Tensor[] r, Tensor... into) {
+        for (int i = 0; i < into.length; i++) {
+            if (into[i] == null) continue;
+            if (r[i] == null) throw new IllegalArgumentException("gradient " + i + " into " + into[i].shapeString()
+                    + " was not computed");
+            be.addInPlace(into[i], r[i]);
+            be.release(r[i]);
+            r[i] = into[i];
+        }
+        return r;
+    }
 }

@@ -43,7 +43,9 @@ public final class KernelCost {
     public static OpCost of(String kernel, int[] grid, KernelArgs args) {
         A a = new A(kernel, args);
         long gx = grid[0], gy = grid.length > 1 ? grid[1] : 1, gz = grid.length > 2 ? grid[2] : 1;
-        String k = kernel.replace("_bm32", "").replace("_tf32", "").replace("_bf16", "");
+        // one cost per kernel family: the tile (_bm128, _64x64), the compile-time shape (_k7s1p3r,
+        // _k2s2p0, _any) and the precision (_tf32, _bf16) change the speed, not the work
+        String k = family(kernel);
         switch (k) {
             case "gemm_forward": {
                 long m = a.v("M"), n = a.v("N"), kk = a.v("K");
@@ -51,27 +53,32 @@ public final class KernelCost {
             }
             case "gemm_forward_gelu":
                 return OpCost.linearGelu((int) gz, (int) a.v("K"), (int) a.v("M"), a.v("N"), !a.isNull("pre"));
-            case "gemm_backward_data": {   // C [z,M,N] = A^T (A: [K,M]) . B [z,K,N]
-                double m = a.v("M"), n = a.v("N"), kk = a.v("K");
-                return new OpCost(F * (kk * m + gz * kk * n + gz * m * n), 2 * gz * m * n * kk);
+            case "gemm_backward_data": {   // C [z,M,N] = A^T (A: [K,M]) . B [z,K,N] (+= C when accumulate)
+                double m = a.v("M"), n = a.v("N"), kk = a.v("K"), c = gz * m * n;
+                return new OpCost(F * (kk * m + gz * kk * n + c * (a.v("accumulate") != 0 ? 2 : 1)), 2 * c * kk);
             }
             case "gemm_backward_data_gelu":
                 return OpCost.linearGeluBackward((int) gz, (int) a.v("M"), (int) a.v("K"), a.v("N"));
-            case "gemm_backward_weight_part": {   // ws [S,M,N] = A [n,M,K] . B [n,N,K]^T over chunks of K
-                double m = a.v("M"), n = a.v("N"), kk = a.v("K"), images = (double) gz / a.v("cpi");
-                return new OpCost(F * (images * (m + n) * kk + gz * m * n), 2 * images * m * n * kk);
+            case "gemm_backward_weight_part": {   // ws [S, M*N (+M)] = A [n,M,K] . B [n,N,K]^T over chunks of K (+ row sums)
+                double m = a.v("M"), n = a.v("N"), kk = a.v("K"), images = (double) gz / a.v("cpi"), db = a.v("db") != 0 ? 1 : 0;
+                return new OpCost(F * (images * (m + n) * kk + gz * (m * n + db * m)), 2 * images * m * n * kk + db * images * m * kk);
             }
-            case "gemm_backward_weight_reduce": {
-                double mn = a.v("MN"), s = a.v("S");
-                return new OpCost(F * (s * mn + mn), s * mn);
+            case "gemm_backward_weight_reduce": {   // E outputs (dW, then db) over S partials; reads them too when accumulating
+                double e = a.v("E"), s = a.v("S"), acc = a.v("accumulate") != 0 ? 2 : 1;
+                return new OpCost(F * (s * e + acc * e), s * e);
             }
             case "conv2d_forward":
                 return OpCost.conv2d((int) gz, (int) a.v("Ci"), (int) a.v("H"), (int) a.v("W"), (int) a.v("Co"), (int) a.v("k"),
                         (int) a.v("OH"), (int) a.v("OW"));
-            case "conv2d_backward_weight_part": {
+            case "conv2d_backward_weight_part": {   // + the bias gradient's row sums when db
                 double ci = a.v("Ci"), co = a.v("Co"), kk2 = a.v("k") * a.v("k"), x = ci * a.v("H") * a.v("W");
-                double y = co * a.v("OH") * a.v("OW"), images = (double) gz / a.v("cpi");
-                return new OpCost(F * (images * (x + y) + gz * co * ci * kk2), 2 * images * y * ci * kk2);
+                double y = co * a.v("OH") * a.v("OW"), images = (double) gz / a.v("cpi"), db = a.v("db") != 0 ? 1 : 0;
+                return new OpCost(F * (images * (x + y) + gz * (co * ci * kk2 + db * co)), 2 * images * y * ci * kk2 + db * images * y);
+            }
+            case "conv2d_backward_data_k2s2p0": {   // grid z = images x 2 kernel rows; dx [n,Ci,H,W] (+= when accumulate)
+                double ci = a.v("Ci"), co = a.v("Co"), images = gz / 2.0, y = co * a.v("OH") * a.v("OW");
+                double x = ci * a.v("H") * a.v("W"), acc = a.v("accumulate") != 0 ? 2 : 1;
+                return new OpCost(F * (images * (y + acc * x) + co * ci * 4), 2 * images * y * ci * 4);
             }
             case "conv2d_backward_data": {
                 double ci = a.v("Ci"), co = a.v("Co"), kk2 = a.v("k") * a.v("k"), y = co * a.v("OH") * a.v("OW");
@@ -85,15 +92,15 @@ public final class KernelCost {
                 return OpCost.dwconv7(1, (int) gz, a.v("H") * a.v("W"));
             case "dwconv7_backward_data": {
                 double e = (double) gz * a.v("H") * a.v("W");
-                return new OpCost(F * (2 * e + 49.0 * a.v("C")), 2 * 49 * e);
+                return new OpCost(F * ((a.v("accumulate") != 0 ? 3 : 2) * e + 49.0 * a.v("C")), 2 * 49 * e);
             }
             case "dwconv7_backward_weight_part": {   // planes = gy
                 double e = (double) gy * a.v("H") * a.v("W");
                 return new OpCost(F * (2 * e + (double) a.v("C") * Kernels.DW_TAPS_AND_BIAS * a.v("S")), 2 * 49 * e + e);
             }
             case "dwconv7_backward_weight": {
-                double c = a.v("C"), s = a.v("S");
-                return new OpCost(F * (c * Kernels.DW_TAPS_AND_BIAS * (s + 1)), c * Kernels.DW_TAPS_AND_BIAS * s);
+                double c = a.v("C"), s = a.v("S"), acc = a.v("accumulate") != 0 ? 2 : 1;
+                return new OpCost(F * (c * Kernels.DW_TAPS_AND_BIAS * (s + acc)), c * Kernels.DW_TAPS_AND_BIAS * s);
             }
             case "batchnorm_forward_stats_part": {   // grid (S, C)
                 double e = (double) gx / a.v("cpi") * gy * a.v("P");
@@ -111,7 +118,7 @@ public final class KernelCost {
                 double e = (double) gx / a.v("cpi") * gy * a.v("P");
                 return new OpCost(F * e + D * gy * gx, e);
             }
-            case "batchnorm_forward_stats": case "batchnorm_backward_reduce": case "layernorm_backward_params": {
+            case "layernorm_backward_params": {
                 double c = gx, s = a.v("S");   // one block per channel over S double pairs
                 return new OpCost(2 * D * c * s + 4 * F * c, 2 * c * s);
             }
@@ -119,13 +126,18 @@ public final class KernelCost {
                 double c = gx, s = a.v("S");
                 return new OpCost(D * c * s + F * c, c * s);
             }
-            case "batchnorm_forward_apply": case "batchnorm_forward_eval": {   // grid (P/256, C, N)
+            case "batchnorm_forward_eval": {   // grid (P/256, C, N)
                 double e = (double) gz * a.v("C") * a.v("P");
                 return new OpCost(2 * F * e + 4 * F * a.v("C"), 2 * e);
             }
-            case "batchnorm_backward_apply": {
-                double e = (double) a.v("count") * a.v("C");
-                return new OpCost(3 * F * e + 5 * F * a.v("C"), 6 * e);
+            case "batchnorm_forward_apply": {   // grid (P/BN_EPB, C, N); each block finishes its channel's statistics
+                double c = a.v("C"), e = (double) a.v("count") * c, s = a.v("S");
+                return new OpCost(2 * F * e + 2 * D * c * s + 6 * F * c, 2 * e + 2 * c * s);
+            }
+            case "batchnorm_backward_apply": {   // + the reduction of the S partials; dx / dgamma / dbeta added to when acc*
+                double c = a.v("C"), e = (double) a.v("count") * c, s = a.v("S");
+                double dx = a.v("accDx") != 0 ? 2 : 1;
+                return new OpCost((2 + dx) * F * e + 2 * D * c * s + 7 * F * c, 6 * e + 2 * c * s);
             }
             case "layernorm_forward": {   // grid (P/256, N)
                 double e = (double) gy * a.v("C") * a.v("P");
@@ -142,7 +154,8 @@ public final class KernelCost {
             case "gate_forward_in": return OpCost.gateIn(gy * a.v("CP"));
             case "gate_forward_out": return OpCost.gateOut(gy * a.v("CP"));
             case "gate_backward_out": return OpCost.gateOutBackward(gy * a.v("CP"));
-            case "gate_backward_in": return OpCost.gateInBackward(gy * a.v("CP"));
+            case "gate_backward_in":   // accumulate: dg[:, 0:C] += du only
+                return a.v("accumulate") != 0 ? new OpCost(F * 3 * gy * a.v("CP"), gy * a.v("CP")) : OpCost.gateInBackward(gy * a.v("CP"));
             case "gelu_forward": return OpCost.gelu(a.v("n"));
             case "gelu_backward": return OpCost.geluBackward(a.v("n"));
             case "add_gelu_forward": return OpCost.addGelu(a.v("n"), !a.isNull("pre"));
@@ -171,6 +184,18 @@ public final class KernelCost {
             case "adamw_forward": return OpCost.adamw(a.v("n"));
             default: throw new IllegalArgumentException("no cost for kernel " + kernel + " (add it to KernelCost)");
         }
+    }
+
+    /**
+     * The kernel family whose work a launch does: gemm_forward_bm128 / _bm64 / _bm32 are
+     * gemm_forward; gemm_backward_weight_part_128x32 is gemm_backward_weight_part;
+     * conv2d_forward_k7s1p3r_bm64 is conv2d_forward; conv2d_backward_data_k2s2p0_bm64 keeps its shape
+     * (a GEMM, not the gather); a _tf32 / _bf16 form is its fp32 kernel.
+     */
+    static String family(String kernel) {
+        String k = kernel.replaceAll("_(tf32|bf16)$", "").replaceAll("_bm\\d+$", "").replaceAll("_\\d+x\\d+$", "");
+        if (k.startsWith("conv2d_backward_data_k2s2p0")) return "conv2d_backward_data_k2s2p0";
+        return k.replaceAll("_(k7s1p3r|k2s2p0|any)$", "");
     }
 
     /** The parameter names of each kernel, from the generated {@link Kernels} facade's builder interfaces. */

@@ -254,6 +254,12 @@ public final class CudaBackend implements Backend {
         return conv.conv2dBackward(x, w, dy, stride, pad, reflect, needDx, hasBias);
     }
 
+    @Override public Tensor[] conv2dBackwardInto(Tensor x, Tensor w, Tensor dy, int stride, int pad, boolean reflect,
+                                                 boolean needDx, boolean hasBias, Tensor dxInto, Tensor dwInto, Tensor dbInto) {
+        OpShapes.conv2dBackward(of(x), of(w), of(dy), stride, pad, reflect);
+        return conv.conv2dBackwardInto(x, w, dy, stride, pad, reflect, needDx, hasBias, dxInto, dwInto, dbInto);
+    }
+
     @Override public Tensor linear(Tensor x, Tensor w, Tensor b) {
         OpShapes.linear(of(x), of(w), of(b));
         return gemm.linear(x, w, b);
@@ -262,6 +268,12 @@ public final class CudaBackend implements Backend {
     @Override public Tensor[] linearBackward(Tensor x, Tensor w, Tensor dy, boolean needDx, boolean hasBias) {
         OpShapes.linearBackward(of(x), of(w), of(dy));
         return gemm.linearBackward(x, w, dy, needDx, hasBias);
+    }
+
+    @Override public Tensor[] linearBackwardInto(Tensor x, Tensor w, Tensor dy, boolean needDx, boolean hasBias,
+                                                 Tensor dxInto, Tensor dwInto, Tensor dbInto) {
+        OpShapes.linearBackward(of(x), of(w), of(dy));
+        return gemm.linearBackwardInto(x, w, dy, needDx, hasBias, dxInto, dwInto, dbInto);
     }
 
     @Override public Tensor[] linearGelu(Tensor x, Tensor w, Tensor b, boolean keepPre) {
@@ -291,6 +303,11 @@ public final class CudaBackend implements Backend {
         return dwconv.dwconv7Backward(x, w, dy);
     }
 
+    @Override public Tensor[] dwconv7BackwardInto(Tensor x, Tensor w, Tensor dy, Tensor dxInto, Tensor dwInto, Tensor dbInto) {
+        OpShapes.dwconv7Backward(of(x), of(w), of(dy));
+        return dwconv.dwconv7BackwardInto(x, w, dy, dxInto, dwInto, dbInto);
+    }
+
     @Override public Tensor[] batchnormTrain(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
                                              float momentum, float eps) {
         OpShapes.batchnormTrain(of(x), of(gamma), of(beta), of(runMean), of(runVar));
@@ -305,6 +322,12 @@ public final class CudaBackend implements Backend {
     @Override public Tensor[] batchnormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor invstd) {
         OpShapes.batchnormBackward(of(x), of(dy), of(gamma), of(mean), of(invstd));
         return bn.batchnormBackward(x, dy, gamma, mean, invstd);
+    }
+
+    @Override public Tensor[] batchnormBackwardInto(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor invstd,
+                                                    Tensor dxInto, Tensor dgammaInto, Tensor dbetaInto) {
+        OpShapes.batchnormBackward(of(x), of(dy), of(gamma), of(mean), of(invstd));
+        return bn.batchnormBackwardInto(x, dy, gamma, mean, invstd, dxInto, dgammaInto, dbetaInto);
     }
 
     @Override public Tensor[] layernorm(Tensor x, Tensor gamma, Tensor beta, float eps) {
@@ -355,6 +378,11 @@ public final class CudaBackend implements Backend {
     @Override public Tensor gateInBackward(Tensor du, int threeC) {
         OpShapes.gateInBackward(of(du), threeC);
         return gate.gateInBackward(du, threeC);
+    }
+
+    @Override public Tensor gateInBackwardInto(Tensor du, int threeC, Tensor dgInto) {
+        OpShapes.gateInBackward(of(du), threeC);
+        return gate.gateInBackwardInto(du, threeC, dgInto);
     }
 
     @Override public Tensor upsample2x(Tensor x) {

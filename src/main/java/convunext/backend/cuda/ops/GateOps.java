@@ -19,7 +19,8 @@ public final class GateOps {
         return (int) cp;
     }
 
-    private static int[] grid(int cp, int n) { return new int[]{Launcher.ceilDiv(cp, Launcher.THREADS), n, 1}; }
+    /** gate.cu: CU_PIECE elements per thread (cu_piece4). */
+    private static int[] grid(int cp, int n) { return new int[]{Launcher.ceilDiv(cp, (long) Kernels.CU_PIECE * Launcher.THREADS), n, 1}; }
 
     public Tensor gateIn(Tensor g, Tensor s) {
         int cp = check("gateIn", g, s);
@@ -53,15 +54,19 @@ public final class GateOps {
         return new Tensor[]{da, ds, dg};
     }
 
-    public Tensor gateInBackward(Tensor du, int threeC) {
+    public Tensor gateInBackward(Tensor du, int threeC) { return gateInBackwardInto(du, threeC, null); }
+
+    /** dg = (du, 0, 0), or dgInto[:, 0:C] += du when dgInto is non-null (returned). */
+    public Tensor gateInBackwardInto(Tensor du, int threeC, Tensor dgInto) {
         String op = "gateInBackward";
         Shapes.rank(op, "du", du, 4);
         Shapes.require(threeC == 3 * du.dim(1), op, "threeC " + threeC + " is not 3 x channels of du " + du.shapeString());
-        Tensor dg = k.empty(du.dim(0), threeC, du.dim(2), du.dim(3));
+        if (dgInto != null) Shapes.shape(op, "dg", dgInto, du.dim(0), threeC, du.dim(2), du.dim(3));
+        Tensor dg = dgInto != null ? dgInto : k.empty(du.dim(0), threeC, du.dim(2), du.dim(3));
         int cp = du.spatial(1);
         if (du.numel() > 0)
-            Kernels.gate_backward_in(k.at(op, new Tensor[]{du}, grid(cp, du.dim(0)), Launcher.block1D(), 0))
-                    .du(k.ptr(du)).dg(k.ptr(dg)).CP(cp).launch();
+            Kernels.gate_backward_in(k.at(op, new Tensor[]{du, dg}, grid(cp, du.dim(0)), Launcher.block1D(), 0))
+                    .du(k.ptr(du)).dg(k.ptr(dg)).CP(cp).accumulate(dgInto != null ? 1 : 0).launch();
         return dg;
     }
 }

@@ -130,10 +130,40 @@ public final class Launcher {
         pool.release(b);
     }
 
+    /** Gives a tensor of this backend back to the pool (as Backend.release). */
+    public void release(Tensor t) { backend.release(t); }
+
+    /**
+     * dst += src (elementwise.cu's add_forward_inplace), for the rare paths where the kernel that
+     * computes a gradient cannot add it in place (cuBLAS products, the convolution's gather).
+     */
+    public void addInPlace(String op, Tensor dst, Tensor src) {
+        if (dst.numel() != src.numel())
+            throw new IllegalArgumentException(op + ": add into " + dst.shapeString() + " from " + src.shapeString());
+        if (dst.numel() > 0)
+            Kernels.add_forward_inplace(at(op, new Tensor[]{dst, src}, grid1D(dst.numel()), block1D(), 0))
+                    .dst(ptr(dst)).src(ptr(src)).n(dst.numel()).launch();
+    }
+
     public static int ceilDiv(long a, long b) {
         long r = (a + b - 1) / b;
         if (r > Integer.MAX_VALUE) throw new IllegalArgumentException("grid too large: " + a + "/" + b);
         return (int) r;
+    }
+
+    /**
+     * {m, s} with n / d == (n * (m as unsigned)) >>> s for every 0 <= n < 2^31 (kernels' CuFastDiv,
+     * gemm_tile.cuh): l = ceil(log2 d), m = ceil(2^(31+l) / d), s = 31 + l (Granlund and
+     * Montgomery, PLDI 1994, theorem 4.2 with N = 31).
+     */
+    public static int[] fastDiv(int d) {
+        if (d < 1) throw new IllegalArgumentException("divisor " + d);
+        int l = 32 - Integer.numberOfLeadingZeros(d - 1);   // ceil(log2 d)
+        java.math.BigInteger num = java.math.BigInteger.ONE.shiftLeft(31 + l);
+        java.math.BigInteger[] qr = num.divideAndRemainder(java.math.BigInteger.valueOf(d));
+        long m = qr[0].longValueExact() + (qr[1].signum() != 0 ? 1 : 0);
+        if (m >= 1L << 32) throw new IllegalStateException("fastDiv multiplier overflow for " + d);
+        return new int[]{(int) m, 31 + l};
     }
 
     /** 1-D grid for a grid-stride loop over n elements. */

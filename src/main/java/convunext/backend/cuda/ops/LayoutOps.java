@@ -50,7 +50,7 @@ public final class LayoutOps {
         Tensor y = k.empty(n, ca + cb, a.dim(2), a.dim(3));
         if (y.numel() > 0)
             Kernels.concat_forward(k.at(op, new Tensor[]{a, b},
-                            new int[]{Launcher.ceilDiv((long) (ca + cb) * p, Launcher.THREADS), n, 1}, Launcher.block1D(), 0))
+                            new int[]{Launcher.ceilDiv((long) (ca + cb) * p, (long) Kernels.CU_PIECE * Launcher.THREADS), n, 1}, Launcher.block1D(), 0))
                     .a(k.ptr(a)).b(k.ptr(b)).y(k.ptr(y)).Ca(ca).Cb(cb).P(p).launch();
         return y;
     }
@@ -63,7 +63,7 @@ public final class LayoutOps {
         Tensor y = k.empty(n, c1 - c0, x.dim(2), x.dim(3));
         if (y.numel() > 0)
             Kernels.concat_backward(k.at(op, new Tensor[]{x},
-                            new int[]{Launcher.ceilDiv((long) (c1 - c0) * p, Launcher.THREADS), n, 1}, Launcher.block1D(), 0))
+                            new int[]{Launcher.ceilDiv((long) (c1 - c0) * p, (long) Kernels.CU_PIECE * Launcher.THREADS), n, 1}, Launcher.block1D(), 0))
                     .x(k.ptr(x)).y(k.ptr(y)).C(c).c0(c0).Cs(c1 - c0).P(p).launch();
         return y;
     }
