@@ -18,7 +18,7 @@
 # files read first) and a run cut short still returns what it measured.
 #
 # Prepare here:  bash bench/make-device-bundle.sh       (.device/: JRE, jars; prints the carried size)
-# Run there:     run(command="bash bench/device-check.sh", carry=[".device"], timeout_s=540)
+# Run there:     bash bench/device-check.sh    (in a checkout with .device/ beside it; allow 540 s)
 # Check here:    SMOKE=1 DEVICE=emulated bash bench/device-check.sh   (every step at toy sizes on the
 #                emulated device, from the same bundle: the command lines are the GPU's)
 # Env: OUT (default out/device), WORK (default $TMPDIR/convunext-device), BUDGET_S (default 480: the

@@ -30,6 +30,57 @@ def fmt(v, digits=2):
     return str(v)
 
 
+def anchors_section(doc):
+    """The side-by-side table of `bench --anchors` (engines alternated in rounds within one run)."""
+    a = doc.get("anchors")
+    if not a:
+        return []
+    engines = a["engines"]
+    ours = next(e for e in engines if e["id"] == "ours")
+    out = [f"Side by side in the same invocation ({a['rounds']} rounds, each: ours, then every anchor in a child "
+           f"process; medians over rounds; each ratio is the median over rounds of ours / anchor within the round; "
+           f"the anchors' OpenMP threads wait passively, OMP_WAIT_POLICY={a.get('omp_wait_policy', '?')}):", ""]
+    out.append("| engine | role | version | train step, ms | inference, ms | ours / it, train | ours / it, inference | load average before each round |")
+    out.append("|---|---|---|---:|---:|---:|---:|---|")
+    for e in engines:
+        if e["id"] == "ours":
+            ver = "this project (" + doc["describe"].split(",")[0] + ", Java " + doc["java"] + ")"
+        elif "djl_version" in e:
+            ver = (f"libtorch {e.get('torch_version')} ({e.get('native')}; MKL {e.get('mkl')}, oneDNN {e.get('mkldnn')}) "
+                   f"through DJL {e.get('djl_version')}")
+        else:
+            ver = f"PyTorch {e.get('torch_version', '?')}, BLAS: {e.get('blas', '?')}"
+        if e.get("error"):
+            ver += f"; error: {e['error']}"
+        loads = ", ".join(f"{x:.1f}" for x in e.get("load_avg_before", []) if x is not None)
+        out.append(f"| {e['id']} | {e['role']} | {ver} | {fmt(e.get('train_step_ms'), 1)} | {fmt(e.get('infer_ms'), 1)} "
+                   f"| {fmt(e.get('ratio_ours_train'), 3)} | {fmt(e.get('ratio_ours_infer'), 3)} | {loads} |")
+    out.append("")
+    g = doc["ceilings"]["gemm_gflop_s"]
+    st, inf = a.get("train_step_mac_flops"), a.get("infer_mac_flops")
+    if st and g:
+        floor_t, floor_i = st / (g * 1e9) * 1e3, inf / (g * 1e9) * 1e3
+        out.append(f"FLOP floor: a training step is {st / 1e9:.1f} GFLOP of multiply-adds (convolutions, linears, depthwise; "
+                   f"counted by `bench.TimedBackend`), an inference {inf / 1e9:.1f} GFLOP; at this run's GEMM ceiling "
+                   f"({fmt(g)} GFLOP/s, our best GEMM) that is {fmt(floor_t, 0)} ms and {fmt(floor_i, 0)} ms: our step "
+                   f"is {ours['train_step_ms'] / floor_t:.2f}× its floor, our inference {ours['infer_ms'] / floor_i:.2f}×.")
+        out.append("")
+    strong = next((e for e in engines if e["role"] == "strong anchor" and e.get("ratio_ours_train")), None)
+    weak = next((e for e in engines if e["role"] == "weak anchor" and e.get("ratio_ours_train")), None)
+    if strong:
+        rt, ri = strong["ratio_ours_train"], strong["ratio_ours_infer"]
+        line = (f"Against the strongest anchor, libtorch {strong.get('torch_version')} with MKL and oneDNN through DJL, "
+                f"our training step takes {rt:.2f}× its time ({1 / rt:.1f}× faster) and our inference {ri:.2f}× "
+                f"({1 / ri:.1f}× faster), same run.")
+        if weak:
+            line += (f" The weak anchor, Debian's PyTorch {weak.get('torch_version')} on the netlib reference BLAS "
+                     f"(measured once, last), is {1 / weak['ratio_ours_train']:.0f}× slower than ours at training: "
+                     f"a measure of that BLAS, not of PyTorch.")
+        out.append(line)
+        out.append("")
+    return out
+
+
 def section(doc, path):
     c = doc["config"]
     m = doc["model"]
@@ -44,6 +95,20 @@ def section(doc, path):
                + (f", load average {doc['load_avg_1m']:.1f} at the end" if doc.get("load_avg_1m") is not None else "")
                + f". Medians of {c['steps']} steps and of {c['reps']} repeats per op after {c['warmup']} warm-up.")
     out.append("")
+    out += anchors_section(doc)
+    if t is None and doc.get("anchors"):   # the anchors above are the comparison: our own figures only
+        out.append("Ours alone, the bench's own timing (not alternated with anything):")
+        out.append("")
+        out.append("| | ours |")
+        out.append("|---|---:|")
+        out.append(f"| training step, ms | {fmt(m['train_step_ms'], 1)} |")
+        out.append(f"| inference, ms | {fmt(m['infer_ms'], 1)} |")
+        out.append(f"| peak memory, MiB | {fmt(m.get('peak_device_bytes', m['peak_heap_bytes']) / 2**20, 0)} "
+                   f"({'device, in use' if 'peak_device_bytes' in m else 'JVM heap'}) |")
+        out.append("")
+        out.append(f"Memory: {m['memory_note']}.")
+        out.append("")
+        return out + per_op(doc, m)
     hdr = "| | ours | PyTorch" + (f" {t['torch_version']}" if t else "") + " | ours / PyTorch |"
     out.append(hdr)
     out.append("|---|---:|---:|---:|")
@@ -72,6 +137,13 @@ def section(doc, path):
     if doc.get("torch_error"):
         out.append(f"PyTorch not measured: {doc['torch_error']}.")
     out.append("")
+    return out + per_op(doc, m)
+
+
+def per_op(doc, m):
+    """The per-op roofline table and the step's breakdown by op, when the run has them."""
+    out = []
+    ceil = doc["ceilings"]
     rows = doc.get("rows") or []
     if rows:
         out.append(f"Per op (largest instance in the model). Roofline ceilings measured in the same run: "

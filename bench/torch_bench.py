@@ -12,8 +12,8 @@ versions): --tf32 off (default; the fair comparison with our fp32 kernels) or on
 measured too ("ceilings": float32 GEMM without TF32, and a device-to-device copy), so that our
 GEMM rate can be read against the chip's FP32 peak and not only against our own GEMM.
 
-The model and loss come from bench/convunext_torch.py, a verbatim copy of the project's PyTorch
-reference (shared/reference/convunext_torch.py), so that the project does not depend on ../shared.
+The model and loss come from reference/convunext_torch.py, the project's PyTorch reference (the
+one the golden fixtures are written with), so the benchmark times exactly the checked model.
 
     /usr/bin/python3 bench/torch_bench.py --device cpu --batch 2 --size 256 --base-c 32 --threads 2
 """
@@ -25,7 +25,7 @@ import statistics
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "reference"))
 import torch  # noqa: E402
 from convunext_torch import ConvUNeXt, loss_fn  # noqa: E402
 
@@ -107,6 +107,19 @@ def ceilings(dev):
             "copy_gb_s": 2.0 * (1 << 30) / (cms * 1e-3) / 1e9}
 
 
+def blas_loaded():
+    """The BLAS this process actually mapped (Debian's torch links libblas.so.3, which LD_LIBRARY_PATH
+    or the alternatives system may point at OpenBLAS or at the netlib reference implementation)."""
+    try:
+        with open("/proc/self/maps", encoding="utf-8") as f:
+            libs = sorted({os.path.basename(l.split()[-1]) for l in f if "blas" in l.lower() and "/" in l})
+    except OSError:
+        return "unknown"
+    if any("openblas" in l for l in libs):
+        return "OpenBLAS (" + ", ".join(l for l in libs if "openblas" in l) + ")"
+    return ("netlib reference BLAS (" + ", ".join(libs) + ")") if libs else "none mapped"
+
+
 def run(model, fwd, opt, x, y, classes, args, dev, label="eager"):
     def step():
         model.train()
@@ -172,6 +185,8 @@ def main():
         out.update(run(model, model, opt, x, y, args.classes, args, dev))
         if dev.type == "cuda":
             out["peak_device_bytes"] = torch.cuda.max_memory_allocated(dev)
+    if dev.type == "cpu":
+        out["blas"] = blas_loaded()
     out["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     if dev.type == "cuda" and not args.no_ceilings and not args.compile_only:
         try:

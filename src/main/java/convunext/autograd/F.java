@@ -42,37 +42,25 @@ public final class F {
     }
 
     /**
-     * ConvNeXt's pointwise MLP, linear(gelu(linear(x, w1, b1)), w2, b2), with the GELU fused into
-     * the GEMMs on both sides ({@link Backend#linearGelu}, {@link Backend#linearBackwardDataGelu}).
-     * Saves what the unfused chain would: the hidden pre-activation and its GELU.
+     * ConvNeXt's pointwise MLP, linear(gelu(linear(x, w1, b1)), w2, b2), as one backend op
+     * ({@link Backend#mlp}, {@link Backend#mlpBackward}: the CPU runs both layers per block of
+     * pixels). Saves the hidden GELU output and the backend's state for the GELU's derivative.
      */
     public static Var mlp(Tape t, Var x, Var w1, Var b1, Var w2, Var b2) {
         Backend be = t.backend();
         boolean rec = t.recording();
-        Tensor[] hp = be.linearGelu(x.value, w1.value, valueOf(b1), rec);
-        Tensor h = hp[0], pre = hp[1];
-        Tensor y = be.linear(h, w2.value, valueOf(b2));
-        if (!rec) {
-            be.release(h);
-            return t.record(y, gy -> {});
-        }
-        t.own(h);
-        t.own(pre);
-        return t.record(y, gy -> {
-            Tensor[] r2 = be.linearBackwardInto(h, w2.value, gy, false, b2 != null, null, t.gradSink(w2), t.gradSink(b2));
-            t.accumulate(w2, r2[1]);
-            t.accumulate(b2, r2[2]);
-            if (!needsGrad(x) && !needsGrad(w1) && !needsGrad(b1)) return;
-            Tensor dpre = be.linearBackwardDataGelu(w2.value, gy, pre);
-            try {
-                Tensor[] r1 = be.linearBackwardInto(x.value, w1.value, dpre, needsGrad(x), b1 != null,
-                        t.gradSink(x), t.gradSink(w1), t.gradSink(b1));
-                t.accumulate(x, r1[0]);
-                t.accumulate(w1, r1[1]);
-                t.accumulate(b1, r1[2]);
-            } finally {
-                be.release(dpre);
-            }
+        Tensor[] r = be.mlp(x.value, w1.value, valueOf(b1), w2.value, valueOf(b2), rec);
+        if (!rec) return t.record(r[0], gy -> {});
+        Tensor h = t.own(r[1]), s = t.own(r[2]);
+        return t.record(r[0], gy -> {
+            // gradients added where they are produced (a parameter's slice of the flat gradient, an input used twice)
+            Tensor[] d = be.mlpBackwardInto(x.value, w1.value, w2.value, gy, h, s, needsGrad(x), b1 != null, b2 != null,
+                    t.gradSink(x), t.gradSink(w1), t.gradSink(b1), t.gradSink(w2), t.gradSink(b2));
+            t.accumulate(x, d[0]);
+            t.accumulate(w1, d[1]);
+            t.accumulate(b1, d[2]);
+            t.accumulate(w2, d[3]);
+            t.accumulate(b2, d[4]);
         }, x, w1, b1, w2, b2);
     }
 

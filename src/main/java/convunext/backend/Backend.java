@@ -20,7 +20,7 @@ import convunext.tensor.Tensor;
  * </ul>
  * Spec references: PyTorch docs for Conv2d, BatchNorm2d, Linear, F.gelu (exact erf form),
  * F.interpolate(bilinear, align_corners=True), F.pad, F.cross_entropy(ignore_index); the loss and
- * the LayerNorm follow {@code shared/reference/convunext_torch.py}.
+ * the LayerNorm follow {@code reference/convunext_torch.py}.
  */
 public interface Backend extends Owner, AutoCloseable {
 
@@ -157,6 +157,52 @@ public interface Backend extends Owner, AutoCloseable {
      * dy [N,Co,H,W], pre [N,Ci,H,W] → dpre [N,Ci,H,W]. ConvNeXt's pwconv2 backward → GELU backward.
      */
     Tensor linearBackwardDataGelu(Tensor w, Tensor dy, Tensor pre);
+
+    // ------------------------------------------------------------------ MLP (pwconv1 → GELU → pwconv2)
+
+    /**
+     * ConvNeXt's MLP over channels, y = w2·gelu(w1·x + b1) + b2: x [N,C,H,W], w1 [Hd,C],
+     * w2 [Co,Hd], b1 [Hd] / b2 [Co] or null → {y [N,Co,H,W], h, s}. With {@code keep} (training)
+     * h = gelu(w1·x + b1) [N,Hd,H,W] and s [N,Hd,H,W], the backend's saved state for
+     * {@link #mlpBackward} (this default keeps pre = w1·x + b1; the CPU keeps gelu'(pre)); without,
+     * h and s are null. A backend may run both layers per block of pixels so that the Hd-channel
+     * hidden tensor stays in cache (it is not written at all in inference).
+     */
+    default Tensor[] mlp(Tensor x, Tensor w1, Tensor b1, Tensor w2, Tensor b2, boolean keep) {
+        Tensor[] hp = linearGelu(x, w1, b1, keep);
+        Tensor y = linear(hp[0], w2, b2);
+        if (keep) return new Tensor[] {y, hp[0], hp[1]};
+        release(hp[0]);
+        return new Tensor[] {y, null, null};
+    }
+
+    /**
+     * Gradients of {@link #mlp} from gy [N,Co,H,W] and its saved h and s: {dx (null unless needDx),
+     * dw1, db1 (null unless hasB1), dw2, db2 (null unless hasB2)}.
+     */
+    default Tensor[] mlpBackward(Tensor x, Tensor w1, Tensor w2, Tensor gy, Tensor h, Tensor s, boolean needDx,
+                                 boolean hasB1, boolean hasB2) {
+        Tensor[] r2 = linearBackward(h, w2, gy, false, hasB2);
+        Tensor dpre = linearBackwardDataGelu(w2, gy, s);
+        try {
+            Tensor[] r1 = linearBackward(x, w1, dpre, needDx, hasB1);
+            return new Tensor[] {r1[0], r1[1], r1[2], r2[1], r2[2]};
+        } finally {
+            release(dpre);
+        }
+    }
+
+    /**
+     * mlpBackward adding into gradients already held (as {@link #conv2dBackwardInto}): {dx, dw1,
+     * db1, dw2, db2}, each non-null {@code *Into} receiving += its gradient and coming back in its
+     * slot. The default composes mlpBackward with addInPlace; a backend may add in its kernels.
+     */
+    default Tensor[] mlpBackwardInto(Tensor x, Tensor w1, Tensor w2, Tensor gy, Tensor h, Tensor s, boolean needDx,
+                                     boolean hasB1, boolean hasB2, Tensor dxInto, Tensor dw1Into, Tensor db1Into,
+                                     Tensor dw2Into, Tensor db2Into) {
+        return addInto(this, mlpBackward(x, w1, w2, gy, h, s, needDx || dxInto != null, hasB1, hasB2),
+                dxInto, dw1Into, db1Into, dw2Into, db2Into);
+    }
 
     // ------------------------------------------------------------------ depthwise 7x7
 

@@ -102,6 +102,24 @@ public final class OpShapes {
         return pre;
     }
 
+    /**
+     * mlp = linear(gelu(linear(x, w1, b1)), w2, b2): x [N,C,H,W], w1 [Hd,C] (or [Hd,C,1,1]),
+     * b1 [Hd] or null, w2 [Co,Hd] (or [Co,Hd,1,1]), b2 [Co] or null → y [N,Co,H,W].
+     */
+    public static int[] mlp(int[] x, int[] w1, int[] b1, int[] w2, int[] b2) {
+        return linear("mlp", "h", linear("mlp", "x", x, w1, b1), w2, b2);
+    }
+
+    /** mlp's rules for x, w1, w2; gy of y's shape; h and s [N,Hd,H,W] → dx's shape (x's). */
+    public static int[] mlpBackward(int[] x, int[] w1, int[] w2, int[] gy, int[] h, int[] s) {
+        String op = "mlpBackward";
+        int[] hid = linear(op, "x", x, w1, null);
+        exactly(op, "gy", gy, linear(op, "h", hid, w2, null));
+        exactly(op, "h", h, hid);
+        exactly(op, "s", s, hid);
+        return x;
+    }
+
     private static int[] linear(String op, String xName, int[] x, int[] w, int[] b) {
         rank4(op, xName, x);
         require(w != null, op, "w is required");

@@ -15,7 +15,17 @@ import java.util.Map;
  */
 public record BenchReport(String backend, String describe, String timing, String command, BenchConfig config, Ceilings ceilings,
                           List<Row> rows, String baselines, ModelBench.Result model, Map<String, Object> torch,
-                          String torchError) {
+                          String torchError, Map<String, Object> anchors) {
+
+    public BenchReport(String backend, String describe, String timing, String command, BenchConfig config, Ceilings ceilings,
+                       List<Row> rows, String baselines, ModelBench.Result model, Map<String, Object> torch, String torchError) {
+        this(backend, describe, timing, command, config, ceilings, rows, baselines, model, torch, torchError, null);
+    }
+
+    /** The same report with the side-by-side anchors ({@link Anchors#run}) attached. */
+    public BenchReport withAnchors(Map<String, Object> a) {
+        return new BenchReport(backend, describe, timing, command, config, ceilings, rows, baselines, model, torch, torchError, a);
+    }
 
     /** Schema version of the JSON document; bump when a field changes meaning. */
     public static final int SCHEMA = 1;
@@ -114,6 +124,30 @@ public record BenchReport(String backend, String describe, String timing, String
             o.println();
             o.println("pytorch   not measured: " + torchError);
         }
+        if (anchors != null) printAnchors(o);
+    }
+
+    @SuppressWarnings("unchecked")
+    private void printAnchors(PrintStream o) {
+        o.println();
+        o.printf("side by side: %s, %s rounds alternated (ours, then each anchor, per round); medians over rounds; anchors' OMP_WAIT_POLICY=%s%n",
+                config.describe().replaceAll(";.*", ""), anchors.get("rounds"), anchors.get("omp_wait_policy"));
+        o.printf("%-16s %-14s %12s %12s %10s %10s  %s%n", "engine", "role", "train ms", "infer ms", "ours/it tr", "ours/it inf", "version");
+        for (Object eo : (List<Object>) anchors.get("engines")) {
+            Map<String, Object> e = (Map<String, Object>) eo;
+            String ver = e.containsKey("torch_version") ? (e.containsKey("djl_version") ? "libtorch " + e.get("torch_version")
+                    + " (" + e.get("native") + ", mkl " + e.get("mkl") + ", onednn " + e.get("mkldnn") + ") via DJL " + e.get("djl_version")
+                    : "torch " + e.get("torch_version") + ", BLAS " + e.get("blas")) : "";
+            if (e.containsKey("error")) ver += (ver.isEmpty() ? "" : "; ") + "error: " + e.get("error");
+            o.printf("%-16s %-14s %12.1f %12.1f %10s %10s  %s%n", e.get("id"), e.get("role"), num(e.get("train_step_ms")),
+                    num(e.get("infer_ms")), e.containsKey("ratio_ours_train") ? String.format("%.3f", num(e.get("ratio_ours_train"))) : "",
+                    e.containsKey("ratio_ours_infer") ? String.format("%.3f", num(e.get("ratio_ours_infer"))) : "", ver);
+            o.printf("%-16s load average before each round: %s%n", "", e.get("load_avg_before"));
+        }
+        double g = ceilings.flopsPerS();
+        o.printf("floor     step %.1f GFLOP of multiply-adds, inference %.1f GFLOP: at this run's GEMM ceiling (%.1f GFLOP/s) %.0f ms and %.0f ms%n",
+                num(anchors.get("train_step_mac_flops")) / 1e9, num(anchors.get("infer_mac_flops")) / 1e9, g / 1e9,
+                num(anchors.get("train_step_mac_flops")) / g * 1e3, num(anchors.get("infer_mac_flops")) / g * 1e3);
     }
 
     private static double num(Object v) { return v instanceof Number n ? n.doubleValue() : Double.NaN; }
@@ -230,6 +264,7 @@ public record BenchReport(String backend, String describe, String timing, String
         j.put("torch", torch);
         if (torchError != null) j.put("torch_error", torchError);
         j.put("ratio_ours_over_torch", ratios());
+        if (anchors != null) j.put("anchors", anchors);
         return j;
     }
 }

@@ -218,6 +218,16 @@ public final class LayerBench {
                 () -> be.linearGelu(x, w1, b1, false));
         time(out, Op.LINEAR_GELU, "pwconv2 dx·GELU'", "bwd", sh2, OpCost.linearGeluBackward(n, 4 * c, c, p),
                 () -> be.linearBackwardDataGelu(w2, dy2, x4));
+        // Both GEMMs and the GELU as one op (what the model runs): the hidden tensor stays in cache.
+        String shm = s(n, c, sz, sz) + "→" + 4 * c + "→" + c;
+        time(out, Op.MLP, "block C→4C→C", "fwd", shm, OpCost.mlp(n, c, 4 * c, c, p, true), () -> be.mlp(x, w1, b1, w2, b2, true));
+        time(out, Op.MLP, "block C→4C→C", "infer", shm, OpCost.mlp(n, c, 4 * c, c, p, false), () -> be.mlp(x, w1, b1, w2, b2, false));
+        Tensor[] saved = be.mlp(x, w1, b1, w2, b2, true);
+        live.add(saved[0]);
+        live.add(saved[1]);
+        live.add(saved[2]);
+        time(out, Op.MLP, "block C→4C→C", "bwd", shm, OpCost.mlpBackward(n, c, 4 * c, c, p),
+                () -> be.mlpBackward(x, w1, w2, dy2, saved[1], saved[2], true, true, true));
         time(out, Op.ADD, "block residual", "fwd", s(n, c, sz, sz), OpCost.add(n * c * p), () -> be.add(x, dy2));
         // The block's output GELU fused with the residual add (what the model runs; compare with add
         // fwd + a gelu over C channels).

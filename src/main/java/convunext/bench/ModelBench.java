@@ -2,6 +2,7 @@ package convunext.bench;
 
 import convunext.backend.Backend;
 import convunext.nn.ConvUNeXt;
+import convunext.nn.InferenceModel;
 import convunext.nn.Norm;
 import convunext.optim.AdamW;
 import convunext.tensor.Tensor;
@@ -12,7 +13,8 @@ import java.util.SplittableRandom;
 
 /**
  * The whole model: median training step (TrainStep.run: zero grads, forward, CE+Dice, backward,
- * AdamW) and median inference (TrainStep.inferLogits: eval-mode forward and the logits' download),
+ * AdamW) and median inference ({@link InferenceModel}: BatchNorm folded, the forward and the
+ * logits' download),
  * on one device-resident batch, plus the JVM heap high-water mark over both and, on a device, the
  * device-memory high-water mark ({@link Backend#deviceMemoryPeak}) counted as bench/torch_bench.py
  * counts PyTorch's: from after the model, optimiser and batch exist, over training and inference.
@@ -46,7 +48,10 @@ public final class ModelBench {
             train = Timing.run(be, Math.max(1, cfg.warmup()), cfg.steps(),
                     () -> { last[0] = TrainStep.run(model, opt, images, targets, 1e-4).loss(); return null; });
             loss = last[0];
-            infer = Timing.run(be, Math.max(1, cfg.warmup()), cfg.steps(), () -> TrainStep.inferLogits(model, images));
+            // Inference as a deployment runs it: BatchNorm folded once, nothing kept for a backward.
+            try (InferenceModel im = InferenceModel.of(model)) {
+                infer = Timing.run(be, Math.max(1, cfg.warmup()), cfg.steps(), () -> logits(be, im, images));
+            }
             devicePeak = be.deviceMemoryPeak();
         }
         long peak = HeapPeak.peakBytes();
@@ -58,6 +63,16 @@ public final class ModelBench {
                 : "JVM heap high-water (host side only); device memory is the separate device peak;"
                   + " the backend describes itself after the model runs as: " + be.describe();
         return new Result(params, train, infer, loss, peak, Runtime.getRuntime().maxMemory(), note, ops, devicePeak);
+    }
+
+    /** Folded-model logits downloaded to the host, as TrainStep.inferLogits downloads the tape's. */
+    static float[] logits(Backend be, InferenceModel im, Tensor images) {
+        Tensor y = im.forward(images);
+        try {
+            return be.download(y);
+        } finally {
+            be.release(y);
+        }
     }
 
     /** Gaussian values (classes &lt; 0) or class indices 0 … classes−1 as floats. */

@@ -84,6 +84,25 @@ public record OpCost(double bytes, double flops) {
         return new OpCost(F * (y + (double) co * ci + 2 * x), 2.0 * n * p * ci * co + GELU_BACKWARD_FLOPS * x);
     }
 
+    /**
+     * mlp, y = w2·gelu(w1·x + b1) + b2 with the hidden tensor (Hd channels) kept in cache: reads x
+     * and the weights; writes y, and in training (keep) h and the saved state s [N,Hd,P]. FLOPs
+     * 2·N·P·(C·Hd + Hd·Co) + 5 per hidden element (GELU).
+     */
+    public static OpCost mlp(int n, int c, int hd, int co, long p, boolean keep) {
+        double x = (double) n * c * p, h = (double) n * hd * p, y = (double) n * co * p, wt = (double) hd * (c + co);
+        return new OpCost(F * (x + wt + hd + co + y + (keep ? 2 * h : 0)), 2.0 * n * p * hd * (c + co) + 5 * h);
+    }
+
+    /**
+     * mlpBackward: reads x, gy, h, s and the weights; writes dx and the weight and bias gradients
+     * (dpre stays in cache). FLOPs 2·N·P·(2·C·Hd + 2·Hd·Co) + 1 per hidden element (dpre = acc·s).
+     */
+    public static OpCost mlpBackward(int n, int c, int hd, int co, long p) {
+        double x = (double) n * c * p, h = (double) n * hd * p, y = (double) n * co * p, wt = (double) hd * (c + co);
+        return new OpCost(F * (2 * x + y + 2 * h + 2 * wt + hd + co), 4.0 * n * p * hd * (c + co) + h);
+    }
+
     /** dwconv7 forward: bytes F·(x + y + 50·C); FLOPs 2·49·E. */
     public static OpCost dwconv7(int n, int c, long p) {
         double e = (double) n * c * p;

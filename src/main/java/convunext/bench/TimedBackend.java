@@ -34,7 +34,26 @@ public final class TimedBackend implements Backend {
     /** op → {total ns, calls, heap bytes allocated}. */
     public Map<String, long[]> stats() { return stats; }
 
-    public void reset() { stats.clear(); }
+    /**
+     * Multiply-add FLOPs (2 per MAC) of the convolutions, linears and depthwise convolutions called
+     * since the last reset: the arithmetic a step cannot avoid, the "FLOP floor" at a GEMM rate.
+     */
+    public double macFlops() { return macFlops; }
+
+    private double macFlops;
+
+    public void reset() { stats.clear(); macFlops = 0; }
+
+    private <T> T f(double flops, T r) { macFlops += flops; return r; }
+
+    private static double conv(Tensor x, Tensor w, int s, int p) {
+        int k = w.dim(2), ho = (x.dim(2) + 2 * p - k) / s + 1, wo = (x.dim(3) + 2 * p - w.dim(3)) / s + 1;
+        return 2.0 * x.dim(0) * w.dim(0) * ho * wo * w.dim(1) * k * w.dim(3);
+    }
+
+    private static double gemmFlops(Tensor x, Tensor w) {   // 2·N·P·Ci·Co
+        return 2.0 * x.dim(0) * x.dim(2) * x.dim(3) * w.dim(0) * w.dim(1);
+    }
 
     private <T> T timed(String name, Supplier<T> f) {
         long a0 = allocatedBytes(), t0 = System.nanoTime();
@@ -71,14 +90,15 @@ public final class TimedBackend implements Backend {
     private static String kernel(Tensor w) { return w.dim(2) + "x" + w.dim(3); }
 
     @Override public Tensor conv2d(Tensor x, Tensor w, Tensor b, int s, int p, boolean r) {
-        return timed(Op.CONV2D, kernel(w), () -> in.conv2d(x, w, b, s, p, r));
+        return f(conv(x, w, s, p), timed(Op.CONV2D, kernel(w), () -> in.conv2d(x, w, b, s, p, r)));
     }
     @Override public Tensor[] conv2dBackward(Tensor x, Tensor w, Tensor dy, int s, int p, boolean r, boolean dx, boolean hb) {
-        return timed(Op.CONV2D, kernel(w) + " bwd", () -> in.conv2dBackward(x, w, dy, s, p, r, dx, hb));
+        return f(conv(x, w, s, p) * (dx ? 2 : 1), timed(Op.CONV2D, kernel(w) + " bwd", () -> in.conv2dBackward(x, w, dy, s, p, r, dx, hb)));
     }
     @Override public Tensor[] conv2dBackwardInto(Tensor x, Tensor w, Tensor dy, int s, int p, boolean r, boolean dx,
                                                  boolean hb, Tensor xi, Tensor wi, Tensor bi) {
-        return timed(Op.CONV2D, kernel(w) + " bwd", () -> in.conv2dBackwardInto(x, w, dy, s, p, r, dx, hb, xi, wi, bi));
+        return f(conv(x, w, s, p) * (dx || xi != null ? 2 : 1),
+                timed(Op.CONV2D, kernel(w) + " bwd", () -> in.conv2dBackwardInto(x, w, dy, s, p, r, dx, hb, xi, wi, bi)));
     }
     /** -Dbench.shapes=true: linear rows per shape ("linear 32→128 @256²"). */
     private static final boolean SHAPES = Boolean.getBoolean("bench.shapes");
@@ -89,24 +109,43 @@ public final class TimedBackend implements Backend {
         return shape.isEmpty() ? pass : pass.isEmpty() ? shape : shape + " " + pass;
     }
 
-    @Override public Tensor linear(Tensor x, Tensor w, Tensor b) { return timed(Op.LINEAR, lin(x, w, ""), () -> in.linear(x, w, b)); }
+    @Override public Tensor linear(Tensor x, Tensor w, Tensor b) { return f(gemmFlops(x, w), timed(Op.LINEAR, lin(x, w, ""), () -> in.linear(x, w, b))); }
     @Override public Tensor[] linearBackward(Tensor x, Tensor w, Tensor dy, boolean dx, boolean hb) {
-        return timed(Op.LINEAR, lin(x, w, "bwd"), () -> in.linearBackward(x, w, dy, dx, hb));
+        return f(gemmFlops(x, w) * (dx ? 2 : 1), timed(Op.LINEAR, lin(x, w, "bwd"), () -> in.linearBackward(x, w, dy, dx, hb)));
     }
     @Override public Tensor[] linearBackwardInto(Tensor x, Tensor w, Tensor dy, boolean dx, boolean hb, Tensor xi,
                                                  Tensor wi, Tensor bi) {
-        return timed(Op.LINEAR, lin(x, w, "bwd"), () -> in.linearBackwardInto(x, w, dy, dx, hb, xi, wi, bi));
+        return f(gemmFlops(x, w) * (dx || xi != null ? 2 : 1),
+                timed(Op.LINEAR, lin(x, w, "bwd"), () -> in.linearBackwardInto(x, w, dy, dx, hb, xi, wi, bi)));
     }
     @Override public Tensor[] linearGelu(Tensor x, Tensor w, Tensor b, boolean keep) {
-        return timed(Op.LINEAR_GELU, lin(x, w, ""), () -> in.linearGelu(x, w, b, keep));
+        return f(gemmFlops(x, w), timed(Op.LINEAR_GELU, lin(x, w, ""), () -> in.linearGelu(x, w, b, keep)));
     }
     @Override public Tensor linearBackwardDataGelu(Tensor w, Tensor dy, Tensor pre) {
-        return timed(Op.LINEAR_GELU, lin(pre, w, "bwd"), () -> in.linearBackwardDataGelu(w, dy, pre));
+        return f(gemmFlops(pre, w), timed(Op.LINEAR_GELU, lin(pre, w, "bwd"), () -> in.linearBackwardDataGelu(w, dy, pre)));
     }
-    @Override public Tensor dwconv7(Tensor x, Tensor w, Tensor b) { return timed(Op.DWCONV7, "", () -> in.dwconv7(x, w, b)); }
-    @Override public Tensor[] dwconv7Backward(Tensor x, Tensor w, Tensor dy) { return timed(Op.DWCONV7, "bwd", () -> in.dwconv7Backward(x, w, dy)); }
+    @Override public Tensor[] mlp(Tensor x, Tensor w1, Tensor b1, Tensor w2, Tensor b2, boolean keep) {
+        return f(gemmFlops(x, w1) + gemmFlops(x, w1) / w1.dim(1) * w2.dim(0),
+                timed(Op.MLP, lin(x, w1, ""), () -> in.mlp(x, w1, b1, w2, b2, keep)));
+    }
+    @Override public Tensor[] mlpBackward(Tensor x, Tensor w1, Tensor w2, Tensor gy, Tensor h, Tensor s, boolean dx,
+                                          boolean hb1, boolean hb2) {
+        double f1 = gemmFlops(x, w1), f2 = f1 / w1.dim(1) * w2.dim(0);
+        return f(f1 * (dx ? 2 : 1) + 2 * f2, timed(Op.MLP, lin(x, w1, "bwd"), () -> in.mlpBackward(x, w1, w2, gy, h, s, dx, hb1, hb2)));
+    }
+    @Override public Tensor[] mlpBackwardInto(Tensor x, Tensor w1, Tensor w2, Tensor gy, Tensor h, Tensor s, boolean dx,
+                                              boolean hb1, boolean hb2, Tensor xi, Tensor w1i, Tensor b1i, Tensor w2i,
+                                              Tensor b2i) {
+        double f1 = gemmFlops(x, w1), f2 = f1 / w1.dim(1) * w2.dim(0);
+        return f(f1 * (dx || xi != null ? 2 : 1) + 2 * f2, timed(Op.MLP, lin(x, w1, "bwd"),
+                () -> in.mlpBackwardInto(x, w1, w2, gy, h, s, dx, hb1, hb2, xi, w1i, b1i, w2i, b2i)));
+    }
+    @Override public Tensor dwconv7(Tensor x, Tensor w, Tensor b) { return f(98.0 * x.numel(), timed(Op.DWCONV7, "", () -> in.dwconv7(x, w, b))); }
+    @Override public Tensor[] dwconv7Backward(Tensor x, Tensor w, Tensor dy) {
+        return f(196.0 * x.numel(), timed(Op.DWCONV7, "bwd", () -> in.dwconv7Backward(x, w, dy)));
+    }
     @Override public Tensor[] dwconv7BackwardInto(Tensor x, Tensor w, Tensor dy, Tensor xi, Tensor wi, Tensor bi) {
-        return timed(Op.DWCONV7, "bwd", () -> in.dwconv7BackwardInto(x, w, dy, xi, wi, bi));
+        return f(196.0 * x.numel(), timed(Op.DWCONV7, "bwd", () -> in.dwconv7BackwardInto(x, w, dy, xi, wi, bi)));
     }
     @Override public Tensor[] batchnormTrain(Tensor x, Tensor g, Tensor b, Tensor rm, Tensor rv, float m, float e) {
         return timed(Op.BATCHNORM, "", () -> in.batchnormTrain(x, g, b, rm, rv, m, e));

@@ -1,6 +1,7 @@
 package convunext.cli;
 
 import convunext.backend.Backend;
+import convunext.bench.Anchors;
 import convunext.bench.Bench;
 import convunext.bench.BenchConfig;
 import convunext.bench.BenchReport;
@@ -59,6 +60,18 @@ final class BenchCommand implements Callable<Integer> {
     Path torchScript;
     @Option(names = "--torch-threads", defaultValue = "2", description = "PyTorch CPU threads (default: ${DEFAULT-VALUE})")
     int torchThreads;
+    @Option(names = "--anchors", description = {"CPU: our step and inference alternated with libtorch through DJL (bench/anchor, built",
+            "apart: mvn -B -q -f bench/anchor/pom.xml package) and PyTorch + OpenBLAS, --rounds times"})
+    boolean anchors;
+    @Option(names = "--rounds", defaultValue = "3", description = "with --anchors: alternated rounds (default: ${DEFAULT-VALUE})")
+    int rounds;
+    @Option(names = "--weak-anchor", description = "with --anchors: also PyTorch on the netlib reference BLAS, once (≈15 s a step)")
+    boolean weakAnchor;
+    @Option(names = "--openblas-dir", defaultValue = "/usr/lib/x86_64-linux-gnu/openblas-pthread",
+            description = "directory with OpenBLAS's libblas.so.3 for the torch-openblas anchor (default: ${DEFAULT-VALUE}, Debian's libopenblas0-pthread)")
+    String openblasDir;
+    @Option(names = "--anchor-dir", defaultValue = "bench/anchor", description = "default: ${DEFAULT-VALUE}")
+    Path anchorDir;
 
     @Override public Integer call() throws IOException {
         if (json != null && java.nio.file.Files.isDirectory(json))   // refused before the benchmarks run, not after
@@ -80,6 +93,12 @@ final class BenchCommand implements Callable<Integer> {
                     Thread.currentThread().interrupt();
                     r = Bench.withTorch(r, null, "interrupted");
                 }
+            }
+            if (anchors) {
+                if (rounds < 1) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--rounds must be ≥ 1");
+                r = r.withAnchors(Anchors.run(be, cfg, new Anchors.Options(rounds, weakAnchor,
+                        python != null ? python : TorchRunner.defaultPython(), torchScript, anchorDir, Path.of("target/anchor"),
+                        openblasDir, torchThreads), System.out));
             }
             r.print(System.out);
             if (json != null) {

@@ -12,6 +12,7 @@ import convunext.eval.MetricsWriters;
 import convunext.eval.SegMetrics;
 import convunext.io.OutputFolder;
 import convunext.nn.ConvUNeXt;
+import convunext.train.InferenceModel;
 import convunext.train.Predictor;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -76,13 +77,13 @@ final class EvaluateCommand implements Callable<Integer> {
         List<String> failed = new ArrayList<>();
         List<Map<String, Object>> failedJson = new ArrayList<>();
         try (OutputFolder folder = OutputFolder.lock(outDir, "evaluate");
-             Backend be = device.open(System.out); LoadedModel lm = LoadedModel.open(w, be, System.out::println)) {
+             Backend be = device.open(System.out);
+             InferenceModel lm = InferenceModel.open(w, be, tile, overlap, "flip".equals(tta), System.out::println)) {
             if (folder.staleNote() != null) System.out.println(folder.staleNote());
-            int k = lm.model.config.numClasses();
+            int k = lm.classes();
             if (k > convunext.data.LabelMap.IGNORE)
                 throw new UserError(w + " has " + k + " classes; masks can hold at most " + convunext.data.LabelMap.IGNORE
                         + " (value " + convunext.data.LabelMap.IGNORE + " means ignore)", Main.BAD_INPUT);
-            Predictor pred = new Predictor(lm.model, tile, overlap, "flip".equals(tta));
             MetricsSummary summary = new MetricsSummary(k);
             long t0 = System.nanoTime();
             Interrupts.note(() -> summary.images().size() + " of " + ds.size() + " images scored; nothing written to " + outDir + " yet");
@@ -91,7 +92,7 @@ final class EvaluateCommand implements Callable<Integer> {
                     if (s.mask() == null)
                         throw new DataException("no mask for image " + s.image() + " in " + masks
                                 + " (looked for a file named " + s.id() + ".* or " + s.id() + "_*.*)");
-                    ClassMetrics[] m = scoreOne(s, lm, pred, k);
+                    ClassMetrics[] m = scoreOne(s, lm, k);
                     summary.add(new ImageMetrics(s.id(), m));
                     System.out.printf("%-24s Dice %.4f  IoU %.4f  HD95 %.2f%n", s.id(), m[k - 1].dice(), m[k - 1].iou(), m[k - 1].hd95());
                 } catch (DataException | UserError e) {
@@ -121,12 +122,10 @@ final class EvaluateCommand implements Callable<Integer> {
     }
 
     /** One labelled image: decode, segment, score per class. */
-    private static ClassMetrics[] scoreOne(Sample s, LoadedModel lm, Predictor pred, int k) {
-        LoadedSample ls = LoadedSample.load(s, k, lm.model.config.inChannels(), ConvUNeXt.MIN_SIDE);
-        int h = ls.image().height(), w = ls.image().width(), c = ls.image().channels();
-        float[] x = new float[c * h * w];
-        lm.norm.apply(ls.image(), x, 0);
-        int[] p = convunext.eval.Predictions.argmax(pred.probabilities(x, c, h, w), 0, k, h, w).labels();
+    private static ClassMetrics[] scoreOne(Sample s, InferenceModel lm, int k) {
+        LoadedSample ls = LoadedSample.load(s, k, lm.config().inChannels(), ConvUNeXt.MIN_SIDE);
+        int h = ls.image().height(), w = ls.image().width();
+        int[] p = lm.segment(ls.image(), s.image().toString()).labels().labels();   // the pipeline predict and the API share
         return SegMetrics.compute(p, ls.labels().labels(), ls.roi(), h, w, k);
     }
 }

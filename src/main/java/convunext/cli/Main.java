@@ -87,6 +87,8 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
+        // Plain `java -jar` lacks the Vector API module: run again in a child JVM that has it.
+        Relaunch.ensureFlags(java.util.List.of("--add-modules=" + Relaunch.VECTOR_MODULE), Main.class, args);
         Interrupts.install();
         System.exit(execute(args));
     }

@@ -7,8 +7,8 @@ import convunext.data.FloatImage;
 import convunext.data.ImageFiles;
 import convunext.data.ImageWriters;
 import convunext.data.LabelMap;
-import convunext.data.LoadedSample;
 import convunext.io.OutputFolder;
+import convunext.train.InferenceModel;
 import convunext.train.Predictor;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -63,16 +63,16 @@ final class PredictCommand implements Callable<Integer> {
         List<String> failed = new ArrayList<>();
         int written = 0;
         try (OutputFolder folder = OutputFolder.lock(output, "predict");
-             Backend be = device.open(System.out); LoadedModel lm = LoadedModel.open(w, be, System.out::println)) {
+             Backend be = device.open(System.out);
+             InferenceModel lm = InferenceModel.open(w, be, tile, overlap, tta != null, System.out::println)) {
             if (folder.staleNote() != null) System.out.println(folder.staleNote());
-            int k = lm.model.config.numClasses();
-            Predictor pred = new Predictor(lm.model, tile, overlap, tta != null);
+            int k = lm.classes();
             long t0 = System.nanoTime();
             int[] done = {0};
             Interrupts.note(() -> done[0] + " of " + files.size() + " images written to " + output);
             for (Path f : files) {
                 try {
-                    predictOne(f, lm, pred, k);
+                    predictOne(f, lm, k);
                     done[0] = ++written;
                 } catch (DataException | UserError e) {
                     failed.add(Main.oneLine(e.getMessage()));
@@ -84,21 +84,13 @@ final class PredictCommand implements Callable<Integer> {
     }
 
     /** One image: decode, segment, write its mask (and probability map and overlay when asked). */
-    private void predictOne(Path f, LoadedModel lm, Predictor pred, int k) {
-        FloatImage img = ImageFiles.readImage(f);
-        if (img.channels() != lm.model.config.inChannels()) {
-            if (img.channels() == 1 && lm.model.config.inChannels() == 3) img = LoadedSample.replicate(img, 3);
-            else throw new UserError(f + " has " + img.channels() + " channels, the model expects "
-                    + lm.model.config.inChannels(), Main.BAD_INPUT);
-        }
-        int h = img.height(), w = img.width(), c = img.channels();
-        if (h < convunext.nn.ConvUNeXt.MIN_SIDE || w < convunext.nn.ConvUNeXt.MIN_SIDE)
-            throw new UserError(f + " is " + w + "×" + h + ", smaller than the model's minimum "
-                    + convunext.nn.ConvUNeXt.MIN_SIDE + "×" + convunext.nn.ConvUNeXt.MIN_SIDE, Main.BAD_INPUT);
-        float[] x = new float[c * h * w];
-        lm.norm.apply(img, x, 0);
-        float[] p = pred.probabilities(x, c, h, w);
-        LabelMap labels = convunext.eval.Predictions.argmax(p, 0, k, h, w);
+    private void predictOne(Path f, InferenceModel lm, int k) {
+        // The pipeline the library API and the Spark job share (channel fix, size check, model, arg-max).
+        InferenceModel.Result r = lm.segment(ImageFiles.readImage(f), f.toString());
+        FloatImage img = r.image();
+        LabelMap labels = r.labels();
+        float[] p = r.probabilities();
+        int h = img.height(), w = img.width();
         String stem = Dataset.stem(f);
         ImageWriters.writeLabelsPng(output.resolve(stem + ".png"), labels, k);
         if (probs) {

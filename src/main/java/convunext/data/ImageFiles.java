@@ -58,7 +58,27 @@ public final class ImageFiles {
 
     /** Reads an image as float planes [C,H,W] (C = 1 for gray, 3 for colour), values 0..255. */
     public static FloatImage readImage(Path file) {
-        Decoded d = decode(file, false);
+        return toFloat(decode(file, false));
+    }
+
+    /**
+     * As {@link #readImage(Path)} for an encoded file already in memory (a Spark binaryFile row, an
+     * upload); {@code name} only labels error messages.
+     */
+    public static FloatImage readImage(byte[] encoded, String name) {
+        return toFloat(decode(encoded, Path.of(name), false));
+    }
+
+    /** As {@link #readImage(Path)} for an image already decoded by the caller (same conversion). */
+    public static FloatImage toFloatImage(BufferedImage image, String name) {
+        try {
+            return toFloat(toPlanes(Path.of(name), image, false));
+        } catch (RuntimeException e) {
+            throw new DataException("cannot convert the pixels of " + name + ": " + e, e);
+        }
+    }
+
+    private static FloatImage toFloat(Decoded d) {
         int n = d.height * d.width;
         float[] data = new float[d.channels * n];
         float scale = d.bits == 8 ? 1f : 255f / ((1 << d.bits) - 1);
@@ -72,7 +92,17 @@ public final class ImageFiles {
     /** Reads a label mask; see the class comment for the value rules. */
     public static LabelMap readLabels(Path file, int numClasses) {
         if (numClasses < 2) throw new IllegalArgumentException("readLabels: numClasses must be >= 2, got " + numClasses);
-        Decoded d = decode(file, true);
+        return labels(decode(file, true), numClasses);
+    }
+
+    /** As {@link #readLabels(Path, int)} for an encoded file in memory; {@code name} labels errors. */
+    public static LabelMap readLabels(byte[] encoded, String name, int numClasses) {
+        if (numClasses < 2) throw new IllegalArgumentException("readLabels: numClasses must be >= 2, got " + numClasses);
+        return labels(decode(encoded, Path.of(name), true), numClasses);
+    }
+
+    private static LabelMap labels(Decoded d, int numClasses) {
+        Path file = d.file;
         int[] v = singlePlane(d, "mask");
         int full = (1 << d.bits) - 1;
         if (numClasses > LabelMap.IGNORE)   // class 255 would be read as "ignore" and silently not scored
@@ -107,7 +137,16 @@ public final class ImageFiles {
 
     /** Reads a region-of-interest (field-of-view) mask: true where the file is nonzero. */
     public static boolean[] readRoi(Path file, int expectHeight, int expectWidth) {
-        Decoded d = decode(file, true);
+        return roi(decode(file, true), expectHeight, expectWidth);
+    }
+
+    /** As {@link #readRoi(Path, int, int)} for an encoded file in memory; {@code name} labels errors. */
+    public static boolean[] readRoi(byte[] encoded, String name, int expectHeight, int expectWidth) {
+        return roi(decode(encoded, Path.of(name), true), expectHeight, expectWidth);
+    }
+
+    private static boolean[] roi(Decoded d, int expectHeight, int expectWidth) {
+        Path file = d.file;
         if (d.height != expectHeight || d.width != expectWidth)
             throw new DataException("ROI mask " + file + " is " + d.width + "x" + d.height
                     + " but its image is " + expectWidth + "x" + expectHeight);

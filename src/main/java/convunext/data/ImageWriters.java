@@ -29,6 +29,11 @@ public final class ImageWriters {
      * index itself is the gray value. IGNORE (255) is written as 255 only for K > 2.
      */
     public static void writeLabelsPng(Path file, LabelMap labels, int numClasses) {
+        writePng(file, labelsImage(labels, numClasses, file.toString()));
+    }
+
+    /** The image {@link #writeLabelsPng} writes (same values); {@code name} labels errors. */
+    public static BufferedImage labelsImage(LabelMap labels, int numClasses, String name) {
         int w = labels.width(), h = labels.height();
         BufferedImage im = new BufferedImage(w, h, BufferedImage.TYPE_BYTE_GRAY);
         WritableRaster r = im.getRaster();
@@ -37,12 +42,23 @@ public final class ImageWriters {
             for (int x = 0; x < w; x++) {
                 int v = labels.get(y, x);
                 if (v < 0 || v > 255)
-                    throw new IllegalArgumentException("writeLabelsPng: label " + v + " does not fit 8 bits (" + file + ")");
+                    throw new IllegalArgumentException("writeLabelsPng: label " + v + " does not fit 8 bits (" + name + ")");
                 row[x] = numClasses == 2 ? (v == 0 ? 0 : 255) : v;
             }
             r.setSamples(0, y, w, 1, 0, row);
         }
-        writePng(file, im);
+        return im;
+    }
+
+    /** The PNG encoding of an image, as every writer here produces it (for non-local file systems). */
+    public static byte[] pngBytes(BufferedImage im) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        try {
+            if (!ImageIO.write(im, "png", out)) throw new IOException("no PNG writer available");
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot encode PNG: " + e.getMessage(), e);
+        }
+        return out.toByteArray();
     }
 
     /** Writes a 1- or 3-channel image (values 0..255, clamped and rounded) as a PNG. */

@@ -9,7 +9,7 @@ import java.util.SplittableRandom;
 
 /**
  * ConvUNeXt (Han, Jian, Wang, Knowledge-Based Systems 2022): state_dict names and shapes of the
- * authors' release; see shared/reference/convunext_torch.py. With (3, 2, 32, batch) it has
+ * authors' release; see reference/convunext_torch.py. With (3, 2, 32, batch) it has
  * 3,505,730 parameters and 265 state_dict entries.
  */
 public final class ConvUNeXt implements AutoCloseable {

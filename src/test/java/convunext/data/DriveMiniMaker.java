@@ -17,7 +17,8 @@ import javax.imageio.ImageWriter;
  * own formats (RGB TIFF-LZW images, 1-bit-palette GIF masks) and with DRIVE's original naming so
  * the prefix match is exercised: images/21_training.tif, masks/21_training_manual1.gif,
  * roi/21_training_mask.gif. Run: java -cp target/classes:target/test-classes
- * convunext.data.DriveMiniMaker /work/shared/data/DRIVE testdata/drive-mini
+ * convunext.data.DriveMiniMaker DRIVE testdata/drive-mini (DRIVE: the data set folder,
+ * {train,test}/{images,masks} as laid out in testdata/README.md)
  */
 public final class DriveMiniMaker {
     public static void main(String[] args) throws IOException {

@@ -9,7 +9,8 @@ import java.io.PrintStream;
 
 /**
  * Opens a backend by name: {@code cpu} (fast float32), {@code ref} (the float64 oracle, slow),
- * {@code emulated} (our CUDA kernels on the emulated device), {@code cuda} (a real GPU), or
+ * {@code emulated} (our CUDA kernels on the emulated device), {@code cuda} (a real GPU: GPU 0, or
+ * GPU N as {@code cuda:N}), or
  * {@code auto} (cuda when a GPU and driver work, else cpu, saying why on {@code log}). The one
  * class that knows every backend, in a package of its own so that the backends' common package
  * ({@code convunext.backend}) depends on none of them.
@@ -34,6 +35,7 @@ public final class Backends {
         if (precision != Precision.FP32 && (n.equals("cpu") || n.equals("ref")))
             throw new IllegalArgumentException("--precision " + precision + " needs the CUDA backend (--device cuda or "
                     + "emulated); the " + n + " backend computes in " + (n.equals("ref") ? "float64" : "fp32"));
+        if (convunext.backend.cuda.Devices.cudaOrdinal(n) >= 0) return openCuda(n, precision);
         switch (n) {
             case "cpu": return new CpuBackend();
             case "ref": return new RefBackend();
@@ -51,7 +53,7 @@ public final class Backends {
                 }
             }
             default:
-                throw new IllegalArgumentException("unknown device '" + name + "' (expected cpu, ref, emulated, cuda or auto)");
+                throw new IllegalArgumentException("unknown device '" + name + "' (expected cpu, ref, emulated, cuda, cuda:N or auto)");
         }
     }
 

@@ -101,6 +101,15 @@ public final class CpuBackend implements Backend {
         return CpuLinearGelu.forward(this, x, w, b, keepPre, SimdOps.BEST);
     }
 
+    @Override public Tensor[] mlp(Tensor x, Tensor w1, Tensor b1, Tensor w2, Tensor b2, boolean keep) {
+        return CpuMlp.forward(this, x, w1, b1, w2, b2, keep, SimdOps.BEST);
+    }
+
+    @Override public Tensor[] mlpBackward(Tensor x, Tensor w1, Tensor w2, Tensor gy, Tensor h, Tensor s, boolean needDx,
+                                          boolean hasB1, boolean hasB2) {
+        return CpuMlp.backward(this, x, w1, w2, gy, h, s, needDx, hasB1, hasB2, SimdOps.BEST);
+    }
+
     @Override public Tensor linearBackwardDataGelu(Tensor w, Tensor dy, Tensor pre) {
         return CpuLinearGelu.backwardData(this, w, dy, pre, SimdOps.BEST);
     }

@@ -37,12 +37,16 @@ final class CpuConv2d {
             return y;
         }
         int rows = g.rows(), cols = g.cols();
-        float[] col = new float[rows * cols];
+        // Scratch from the backend's pool: a fresh 16–40 MiB array per call cost its zeroing and a
+        // humongous allocation for G1 every time.
+        Tensor colT = be.empty(rows * cols);
+        float[] col = colT.array();
+        CpuGemm.PackedA wp = CpuGemm.pack(g.co, rows, w.array(), w.off(), rows, 1);
         for (int i = 0; i < g.n; i++) {
             im2col(g, x.array(), x.off() + i * g.ci * g.h * g.w, col);
-            CpuGemm.gemm(g.co, cols, rows, w.array(), w.off(), rows, 1, col, 0, cols, 1,
-                    y.array(), y.off() + i * g.co * cols, cols, false, bias, bo);
+            CpuGemm.gemm(wp, cols, col, 0, cols, 1, y.array(), y.off() + i * g.co * cols, cols, false, bias, bo, null);
         }
+        be.release(colT);
         return y;
     }
 
@@ -60,18 +64,21 @@ final class CpuConv2d {
             return new Tensor[] {dx, dw, db};
         }
         int rows = g.rows(), cols = g.cols(), plane = g.ci * g.h * g.w;
-        float[] col = new float[rows * cols];
-        float[] dcol = needDx ? new float[rows * cols] : null;
+        Tensor colT = be.empty(rows * cols), dcolT = needDx ? be.empty(rows * cols) : null;
+        float[] col = colT.array(), dcol = needDx ? dcolT.array() : null;
+        CpuGemm.PackedA wt = needDx ? CpuGemm.pack(rows, g.co, w.array(), w.off(), 1, rows) : null;   // Wᵀ
         double[] s = hasBias ? new double[g.co] : null;   // db, summed by the dW GEMM (see CpuLinear)
         for (int i = 0; i < g.n; i++) {
             int dyi = dy.off() + i * g.co * cols;
             im2col(g, x.array(), x.off() + i * plane, col);
             CpuGemm.gemm(g.co, rows, cols, dy.array(), dyi, cols, 1, col, 0, 1, cols, dw.array(), dw.off(), rows, i > 0, s);
             if (needDx) {
-                CpuGemm.gemm(rows, cols, g.co, w.array(), w.off(), 1, rows, dy.array(), dyi, cols, 1, dcol, 0, cols, false);
+                CpuGemm.gemm(wt, cols, dy.array(), dyi, cols, 1, dcol, 0, cols, false, null, 0, null);
                 col2im(g, dcol, dx.array(), dx.off() + i * plane);
             }
         }
+        be.release(colT);
+        if (dcolT != null) be.release(dcolT);
         if (hasBias)
             for (int o = 0; o < g.co; o++) db.array()[db.off() + o] = (float) s[o];
         return new Tensor[] {dx, dw, db};
@@ -84,9 +91,23 @@ final class CpuConv2d {
         return i < 0 ? -i : 2 * (size - 1) - i;
     }
 
+    /** k = stride, no padding (the 2×2 stride-2 downsampling): patches tile the input, no overlap. */
+    private static boolean spaceToDepth(Geo g) { return g.k == g.stride && g.pad == 0; }
+
     /** col[(c·k + ky)·k + kx][oy·Wo + ox] = xpad[c][oy·s + ky − p][ox·s + kx − p]; threaded over rows. */
     static void im2col(Geo g, float[] x, int xo, float[] col) {
         int k = g.k, cols = g.cols();
+        if (spaceToDepth(g)) {   // plain strided copies, one source row of x at a time
+            CpuThreads.chunks(g.ci * k, 4, 2, (r0, r1) -> {
+                for (int r = r0; r < r1; r++)   // r = c·k + ky
+                    for (int oy = 0; oy < g.ho; oy++) {
+                        int s = xo + (r / k * g.h + oy * k + r % k) * g.w, d = r * k * cols + oy * g.wo;
+                        for (int kx = 0; kx < k; kx++, d += cols)
+                            for (int ox = 0; ox < g.wo; ox++) col[d + ox] = x[s + ox * k + kx];
+                    }
+            });
+            return;
+        }
         CpuThreads.chunks(g.rows(), 4, 2, (r0, r1) -> {
             int[] map = new int[g.wo];
             for (int r = r0; r < r1; r++) {
@@ -121,6 +142,22 @@ final class CpuConv2d {
     /** Adjoint of im2col: dx[c] = Σ over (ky,kx,oy,ox) landing on each source pixel; threaded over c. */
     static void col2im(Geo g, float[] dcol, float[] dx, int dxo) {
         int k = g.k, cols = g.cols();
+        if (spaceToDepth(g)) {   // every covered pixel from exactly one column entry: a strided copy back
+            boolean edges = g.ho * k != g.h || g.wo * k != g.w;   // uncovered last rows/columns get 0
+            CpuThreads.chunks(g.ci, 1, 2, (c0, c1) -> {
+                for (int c = c0; c < c1; c++) {
+                    int base = dxo + c * g.h * g.w;
+                    if (edges) java.util.Arrays.fill(dx, base, base + g.h * g.w, 0f);
+                    for (int ky = 0; ky < k; ky++)
+                        for (int oy = 0; oy < g.ho; oy++) {
+                            int s = base + (oy * k + ky) * g.w, d = ((c * k + ky) * k) * cols + oy * g.wo;
+                            for (int kx = 0; kx < k; kx++, d += cols)
+                                for (int ox = 0; ox < g.wo; ox++) dx[s + ox * k + kx] = dcol[d + ox];
+                        }
+                }
+            });
+            return;
+        }
         CpuThreads.chunks(g.ci, 1, 2, (c0, c1) -> {
             int[] map = new int[g.wo];
             for (int c = c0; c < c1; c++) {

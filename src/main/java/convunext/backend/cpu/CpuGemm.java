@@ -22,6 +22,14 @@ public final class CpuGemm {
     /** N block: the packed B block (KC·NC floats) fits L2 next to A. */
     private static final int NC = NR * 16;
     /**
+     * For a K block shorter than KC, N blocks grow up to B_BLOCK floats of packed B (512 KiB):
+     * longer contiguous runs of each B row per packing pass, which is what the packing costs.
+     */
+    private static final int B_BLOCK = KC * NC, NC_MAX = NR * 256;
+
+    /** The N block for K blocks of kc: a multiple of NR, NC at full KC, longer for short K. */
+    private static int ncFor(int kc) { return Math.max(NC, Math.min(NC_MAX, B_BLOCK / Math.max(1, kc) / NR * NR)); }
+    /**
      * Dot-product path: K of at least this, K blocks of DOT_KC, B rows in blocks of DOT_NC. Each K
      * block of an A row is streamed from memory once per block of B rows; at DOT_KC 1024 (4 KB
      * segments) dW ran 15–20% slower than at 4096 (bench/NOTES.md, CPU round 6).
@@ -32,13 +40,24 @@ public final class CpuGemm {
 
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 
+    /** A is packed once per call (every K and M block) when it has at most this many floats (4 MiB). */
+    private static final int A_ONCE_MAX = 1 << 20;
+
     private static final class Buffers {
-        final float[] a = new float[MC * KC];
-        final float[] b = new float[KC * NC];
+        float[] a = new float[MC * KC];
+        final float[] b = new float[B_BLOCK + KC * NR];
         final float[] tile = new float[MR * NR];
+
+        float[] a(int n) {
+            if (a.length < n) a = new float[n];
+            return a;
+        }
     }
 
     public static String describe() { return KERNEL.describe(); }
+
+    /** Columns of the micro-kernel's tile: blocks of N that are multiples of it have no edge tiles. */
+    static int nr() { return NR; }
 
     /**
      * Applied in place to a finished part of C: rows [i0, i1), columns [j0, j1) (element (i, j) is
@@ -102,6 +121,37 @@ public final class CpuGemm {
         gemm(m, n, k, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff, ldc, accumulate, bias, biasOff, epilogue, null);
     }
 
+    /**
+     * A packed once for many products with the same A (the weights of a layer applied block by
+     * block): every K block's MR-row panels, as the packed path lays them out.
+     */
+    public static final class PackedA {
+        final int m, k, mPad;
+        final float[] data;
+
+        private PackedA(int m, int k, int mPad, float[] data) { this.m = m; this.k = k; this.mPad = mPad; this.data = data; }
+    }
+
+    /** Packs A[m×k] (element (i,p) at a[aOff + i·aRs + p·aCs]) for {@link #gemm(PackedA, int, float[], int, int, int, float[], int, int, boolean, float[], int, Epilogue)}. */
+    public static PackedA pack(int m, int k, float[] a, int aOff, int aRs, int aCs) {
+        int mPad = (m + MR - 1) / MR * MR;
+        float[] d = new float[Math.max(1, mPad * k)];
+        Job j = new Job(k, a, aOff, aRs, aCs, null, 0, 0, 0, null, 0, 0, false, null, 0, null, null, null);
+        for (int pc = 0; pc < k; pc += KC) j.packA(d, pc * mPad, m, Math.min(KC, k - pc), 0, pc);
+        return new PackedA(m, k, mPad, d);
+    }
+
+    /**
+     * C[m×n] (+)= A·B with A from {@link #pack}; as the unpacked overloads, with the same bias
+     * rule and {@code epilogue} (may be null).
+     */
+    public static void gemm(PackedA a, int n, float[] b, int bOff, int bRs, int bCs,
+                            float[] c, int cOff, int ldc, boolean accumulate, float[] bias, int biasOff, Epilogue epilogue) {
+        if (a.m <= 0 || n <= 0) return;
+        Job job = new Job(a.k, null, 0, 0, 0, b, bOff, bRs, bCs, c, cOff, ldc, accumulate, bias, biasOff, epilogue, null, a);
+        split(job, a.m, n, a.k, false);
+    }
+
     private static void gemm(int m, int n, int k,
                              float[] a, int aOff, int aRs, int aCs,
                              float[] b, int bOff, int bRs, int bCs,
@@ -121,7 +171,12 @@ public final class CpuGemm {
             aRowSums = null;
         }
         Job job = new Job(k, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff, ldc, accumulate, bias, biasOff, epilogue,
-                aRowSums);
+                aRowSums, null);
+        split(job, m, n, k, dot);
+    }
+
+    /** Runs a job over C[m×n], split over threads by whole panels of N (or of M when N is narrow). */
+    private static void split(Job job, int m, int n, int k, boolean dot) {
         int mTile = dot ? KERNEL.dotRows() : MR, nTile = dot ? KERNEL.dotRows() : NR;
         int threads = CpuThreads.threads();
         long flops = 2L * m * n * k;
@@ -139,9 +194,10 @@ public final class CpuGemm {
         }
     }
 
+    /** One product; {@code pa}, when set, is A already packed (a/aOff/aRs/aCs unused). */
     private record Job(int k, float[] a, int aOff, int aRs, int aCs, float[] b, int bOff, int bRs, int bCs,
                        float[] c, int cOff, int ldc, boolean accumulate, float[] bias, int biasOff,
-                       Epilogue epilogue, double[] rowSums) {
+                       Epilogue epilogue, double[] rowSums, PackedA pa) {
 
         void run(int i0, int i1, int j0, int j1, boolean dot) {
             if (i0 >= i1 || j0 >= j1) return;
@@ -180,18 +236,32 @@ public final class CpuGemm {
             }
         }
 
-        /** C[i0:i1, j0:j1] over the whole K through packed panels. */
+        /**
+         * C[i0:i1, j0:j1] over the whole K through packed panels. A (the weights: small) is packed
+         * once for the whole call when it fits, not once per NC block of columns: for N = H·W
+         * pixels that repacked the same weights hundreds of times.
+         */
         private void runPacked(int i0, int i1, int j0, int j1) {
             Buffers buf = BUFFERS.get();
-            for (int jc = j0; jc < j1; jc += NC) {
-                int nc = Math.min(NC, j1 - jc);
+            // Panels of rows from `first` on, every K block: prepacked (from row 0), packed here
+            // once for the call, or (A too large) per M block below.
+            int first = pa != null ? 0 : i0, mPad = pa != null ? pa.mPad : (i1 - i0 + MR - 1) / MR * MR;
+            boolean once = pa != null || (long) mPad * k <= A_ONCE_MAX;
+            float[] ap = pa != null ? pa.data : once ? buf.a(mPad * k) : buf.a(MC * KC);
+            if (once && pa == null)
+                for (int pc = 0; pc < k; pc += KC) packA(ap, pc * mPad, i1 - i0, Math.min(KC, k - pc), i0, pc);
+            int ncb = ncFor(Math.min(KC, k));
+            for (int jc = j0; jc < j1; jc += ncb) {
+                int nc = Math.min(ncb, j1 - jc);
                 for (int pc = 0; pc < k; pc += KC) {
                     int kc = Math.min(KC, k - pc);
                     packB(buf.b, kc, nc, pc, jc);
                     boolean acc = accumulate || pc > 0, last = epilogue != null && pc + kc == k;
                     for (int ic = i0; ic < i1; ic += MC) {
                         int mc = Math.min(MC, i1 - ic);
-                        packA(buf.a, mc, kc, ic, pc);
+                        // Offset of this M block's first panel (ic − i0 is a multiple of MR).
+                        int ab = once ? pc * mPad + (ic - first) * kc : 0;
+                        if (!once) packA(ap, 0, mc, kc, ic, pc);
                         // Rows outer: each tile row of C is written left to right (power-of-two
                         // leading dimensions otherwise alias C's rows onto one cache set).
                         for (int ir = 0; ir < mc; ir += MR) {
@@ -200,12 +270,12 @@ public final class CpuGemm {
                                 int nr = Math.min(NR, nc - jr);
                                 int co = cOff + (ic + ir) * ldc + jc + jr;
                                 if (mr == MR && nr == NR) {
-                                    KERNEL.tile(kc, buf.a, ir * kc, buf.b, jr * kc, c, co, ldc, acc, bias, biasOff + ic + ir);
+                                    KERNEL.tile(kc, ap, ab + ir * kc, buf.b, jr * kc, c, co, ldc, acc, bias, biasOff + ic + ir);
                                 } else {
-                                    edge(buf, kc, ir, jr, mr, nr, co, acc, ic);
+                                    edge(buf, ap, ab, kc, ir, jr, mr, nr, co, acc, ic);
                                 }
                             }
-                            // This panel of C is final and still in L1 (MR × NC floats).
+                            // This panel of C is final and still in L1/L2 (MR × nc floats).
                             if (last) epilogue.apply(ic + ir, ic + ir + mr, jc, jc + nc);
                         }
                     }
@@ -213,8 +283,8 @@ public final class CpuGemm {
             }
         }
 
-        private void edge(Buffers buf, int kc, int ir, int jr, int mr, int nr, int co, boolean acc, int ic) {
-            KERNEL.tile(kc, buf.a, ir * kc, buf.b, jr * kc, buf.tile, 0, NR, false, null, 0);
+        private void edge(Buffers buf, float[] ap, int ab, int kc, int ir, int jr, int mr, int nr, int co, boolean acc, int ic) {
+            KERNEL.tile(kc, ap, ab + ir * kc, buf.b, jr * kc, buf.tile, 0, NR, false, null, 0);
             for (int i = 0; i < mr; i++) {
                 float init = bias == null ? 0f : bias[biasOff + ic + ir + i];
                 for (int j = 0; j < nr; j++) {
@@ -224,10 +294,10 @@ public final class CpuGemm {
             }
         }
 
-        /** A[ic:ic+mc, pc:pc+kc] → MR-row panels, panel r at r·kc, step p holding MR values. */
-        private void packA(float[] dst, int mc, int kc, int ic, int pc) {
+        /** A[ic:ic+mc, pc:pc+kc] → MR-row panels from dst[d0], panel r at d0 + r·kc, step p holding MR values. */
+        private void packA(float[] dst, int d0, int mc, int kc, int ic, int pc) {
             for (int ir = 0; ir < mc; ir += MR) {
-                int rows = Math.min(MR, mc - ir), d = ir * kc;
+                int rows = Math.min(MR, mc - ir), d = d0 + ir * kc;
                 if (rows < MR) java.util.Arrays.fill(dst, d, d + kc * MR, 0f);
                 if (aCs == 1) {
                     for (int r = 0; r < rows; r++) {
@@ -247,15 +317,27 @@ public final class CpuGemm {
             }
         }
 
-        /** B[pc:pc+kc, jc:jc+nc] → NR-column panels, panel j at j·kc, step p holding NR values. */
+        /**
+         * B[pc:pc+kc, jc:jc+nc] → NR-column panels, panel j at j·kc, step p holding NR values.
+         * Row-major B (pixels along a row, channels down: every 1×1 conv) is read one row at a time,
+         * all nc floats of it in order: column panel by column panel instead read 128 B from each
+         * of kc rows a channel-plane apart (256 KiB at 256²), kc interleaved streams that the
+         * prefetchers do not follow.
+         */
         private void packB(float[] dst, int kc, int nc, int pc, int jc) {
+            if (bCs == 1) {
+                for (int jr = 0; jr < nc; jr += NR)
+                    if (nc - jr < NR) java.util.Arrays.fill(dst, jr * kc, jr * kc + kc * NR, 0f);
+                for (int p = 0; p < kc; p++) {
+                    int s = bOff + (pc + p) * bRs + jc;
+                    for (int jr = 0; jr < nc; jr += NR) System.arraycopy(b, s + jr, dst, jr * kc + p * NR, Math.min(NR, nc - jr));
+                }
+                return;
+            }
             for (int jr = 0; jr < nc; jr += NR) {
                 int cols = Math.min(NR, nc - jr), d = jr * kc;
                 if (cols < NR) java.util.Arrays.fill(dst, d, d + kc * NR, 0f);
-                if (bCs == 1) {
-                    for (int p = 0; p < kc; p++)
-                        System.arraycopy(b, bOff + (pc + p) * bRs + jc + jr, dst, d + p * NR, cols);
-                } else if (bRs == 1) {
+                if (bRs == 1) {
                     for (int j = 0; j < cols; j++) {
                         int s = bOff + (jc + jr + j) * bCs + pc;
                         for (int p = 0; p < kc; p++) dst[d + p * NR + j] = b[s + p];

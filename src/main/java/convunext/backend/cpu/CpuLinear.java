@@ -45,12 +45,18 @@ final class CpuLinear {
 
     static void backward(int n, int ci, int co, int p, float[] x, int xo, float[] w, int wo, float[] dy, int dyo,
                          float[] dx, int dxo, float[] dw, int dwo, float[] db, int dbo) {
+        if (dx != null)
+            for (int i = 0; i < n; i++)
+                CpuGemm.gemm(ci, p, co, w, wo, 1, ci, dy, dyo + i * co * p, p, 1, dx, dxo + i * ci * p, p, false);
+        weightGrad(n, ci, co, p, x, xo, dy, dyo, dw, dwo, db, dbo);
+    }
+
+    /** dW = Σ_n dY·Xᵀ (long-K dot products over the pixels) and, unless db is null, db = Σ dY in double. */
+    static void weightGrad(int n, int ci, int co, int p, float[] x, int xo, float[] dy, int dyo, float[] dw, int dwo,
+                           float[] db, int dbo) {
         double[] s = db == null ? null : new double[co];
-        for (int i = 0; i < n; i++) {
-            int dyi = dyo + i * co * p;
-            if (dx != null) CpuGemm.gemm(ci, p, co, w, wo, 1, ci, dy, dyi, p, 1, dx, dxo + i * ci * p, p, false);
-            CpuGemm.gemm(co, ci, p, dy, dyi, p, 1, x, xo + i * ci * p, 1, p, dw, dwo, ci, i > 0, s);
-        }
+        for (int i = 0; i < n; i++)
+            CpuGemm.gemm(co, ci, p, dy, dyo + i * co * p, p, 1, x, xo + i * ci * p, 1, p, dw, dwo, ci, i > 0, s);
         if (db != null)
             for (int o = 0; o < co; o++) db[dbo + o] = (float) s[o];
     }

@@ -32,6 +32,6 @@ interface GemmKernel {
     /** Σ_{p<kc} a[ao + p] (row sums of A: the bias gradient, fused into the dot path). */
     float sum(int kc, float[] a, int ao);
 
-    /** Human-readable name for logs ("vector 6x32 S_512_BIT", "scalar 4x8"). */
+    /** Human-readable name for logs ("vector 8x32 S_512_BIT", "scalar 4x8"). */
     String describe();
 }

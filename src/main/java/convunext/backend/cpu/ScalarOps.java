@@ -15,6 +15,18 @@ final class ScalarOps implements SimdOps {
         for (int i = 0; i < n; i++) dx[dxo + i] = FloatMath.geluGrad(x[xo + i]) * dy[dyo + i];
     }
 
+    @Override public void geluWithGrad(float[] x, int xo, float[] y, int yo, float[] d, int dOff, int n) {
+        for (int i = 0; i < n; i++) {
+            float v = x[xo + i];
+            d[dOff + i] = FloatMath.geluGrad(v);
+            y[yo + i] = FloatMath.gelu(v);
+        }
+    }
+
+    @Override public void mulInPlace(float[] a, int ao, float[] b, int bo, int n) {
+        for (int i = 0; i < n; i++) a[ao + i] *= b[bo + i];
+    }
+
     @Override public void row7(float[] src, int so, int ld, float[] w, int wo, float init, float[] y, int yo, int n) {
         java.util.Arrays.fill(y, yo, yo + n, init);
         for (int ky = 0; ky < 7; ky++)

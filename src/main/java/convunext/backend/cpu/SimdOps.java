@@ -15,6 +15,15 @@ interface SimdOps {
     void geluBackward(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n);
 
     /**
+     * y[i] = gelu(x[i]) and d[i] = gelu'(x[i]) for i &lt; n, in one pass (Φ and φ computed once): the
+     * bits of {@link #gelu} and of {@link #geluBackward} with dy = 1. y may be x.
+     */
+    void geluWithGrad(float[] x, int xo, float[] y, int yo, float[] d, int dOff, int n);
+
+    /** a[ao + i] ·= b[bo + i] for i &lt; n (one IEEE product per element: the same bits in any lane or tail). */
+    void mulInPlace(float[] a, int ao, float[] b, int bo, int n);
+
+    /**
      * One row of a 7×7 correlation over a padded plane: y[yo + i] = init + Σ_{ky,kx}
      * w[wo + ky·7 + kx]·src[so + ky·ld + kx + i] for i &lt; n.
      */

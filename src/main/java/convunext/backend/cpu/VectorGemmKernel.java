@@ -5,15 +5,17 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Register-blocked micro-kernel on the incubating Vector API: 6 rows × 2 vectors (6×32 floats
- * with AVX-512) held in 12 accumulators; each step loads two B vectors and broadcasts six A
- * values. Only loaded through {@link GemmKernels} after the module was found, so the scalar path
+ * Register-blocked micro-kernel on the incubating Vector API: 8 rows × 2 vectors (8×32 floats
+ * with AVX-512) held in 16 accumulators; each step loads two B vectors and broadcasts eight A
+ * values. 8 rows, not 6: every channel count of the model is a multiple of 8, so no GEMM of it
+ * has an edge panel (with 6, M = 32 computed 36 rows and went through the edge path for the last
+ * two). Only loaded through {@link GemmKernels} after the module was found, so the scalar path
  * never touches a Vector API type.
  */
 final class VectorGemmKernel implements GemmKernel {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-    static final int MR = 6, NR = 2 * L;
+    static final int MR = 8, NR = 2 * L;
 
     @Override public int mr() { return MR; }
 
@@ -30,8 +32,9 @@ final class VectorGemmKernel implements GemmKernel {
     public void tile(int kc, float[] ap, int apo, float[] bp, int bpo, float[] c, int co, int ldc, boolean acc,
                      float[] bias, int bo) {
         if (acc) tileAcc(kc, ap, apo, bp, bpo, c, co, ldc);
-        else if (bias == null) tileSet(kc, ap, apo, bp, bpo, c, co, ldc, 0f, 0f, 0f, 0f, 0f, 0f);
-        else tileSet(kc, ap, apo, bp, bpo, c, co, ldc, bias[bo], bias[bo + 1], bias[bo + 2], bias[bo + 3], bias[bo + 4], bias[bo + 5]);
+        else if (bias == null) tileSet(kc, ap, apo, bp, bpo, c, co, ldc, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f);
+        else tileSet(kc, ap, apo, bp, bpo, c, co, ldc, bias[bo], bias[bo + 1], bias[bo + 2], bias[bo + 3], bias[bo + 4],
+                bias[bo + 5], bias[bo + 6], bias[bo + 7]);
     }
 
     /**
@@ -41,13 +44,15 @@ final class VectorGemmKernel implements GemmKernel {
      * cutoff and boxing).
      */
     private static void tileSet(int kc, float[] ap, int apo, float[] bp, int bpo, float[] c, int co, int ldc,
-                                float b0, float b1, float b2, float b3, float b4, float b5) {
+                                float b0, float b1, float b2, float b3, float b4, float b5, float b6, float b7) {
         FloatVector c00 = FloatVector.broadcast(S, b0), c01 = c00;
         FloatVector c10 = FloatVector.broadcast(S, b1), c11 = c10;
         FloatVector c20 = FloatVector.broadcast(S, b2), c21 = c20;
         FloatVector c30 = FloatVector.broadcast(S, b3), c31 = c30;
         FloatVector c40 = FloatVector.broadcast(S, b4), c41 = c40;
         FloatVector c50 = FloatVector.broadcast(S, b5), c51 = c50;
+        FloatVector c60 = FloatVector.broadcast(S, b6), c61 = c60;
+        FloatVector c70 = FloatVector.broadcast(S, b7), c71 = c70;
         int a = apo, b = bpo;
         for (int p = 0; p < kc; p++, a += MR, b += NR) {
             FloatVector v0 = FloatVector.fromArray(S, bp, b);
@@ -64,6 +69,10 @@ final class VectorGemmKernel implements GemmKernel {
             c40 = x.fma(v0, c40); c41 = x.fma(v1, c41);
             x = FloatVector.broadcast(S, ap[a + 5]);
             c50 = x.fma(v0, c50); c51 = x.fma(v1, c51);
+            x = FloatVector.broadcast(S, ap[a + 6]);
+            c60 = x.fma(v0, c60); c61 = x.fma(v1, c61);
+            x = FloatVector.broadcast(S, ap[a + 7]);
+            c70 = x.fma(v0, c70); c71 = x.fma(v1, c71);
         }
         c00.intoArray(c, co); c01.intoArray(c, co + L);
         c10.intoArray(c, co + ldc); c11.intoArray(c, co + ldc + L);
@@ -71,6 +80,8 @@ final class VectorGemmKernel implements GemmKernel {
         c30.intoArray(c, co + 3 * ldc); c31.intoArray(c, co + 3 * ldc + L);
         c40.intoArray(c, co + 4 * ldc); c41.intoArray(c, co + 4 * ldc + L);
         c50.intoArray(c, co + 5 * ldc); c51.intoArray(c, co + 5 * ldc + L);
+        c60.intoArray(c, co + 6 * ldc); c61.intoArray(c, co + 6 * ldc + L);
+        c70.intoArray(c, co + 7 * ldc); c71.intoArray(c, co + 7 * ldc + L);
     }
 
     /** C += A·B, accumulators started from C. */
@@ -81,6 +92,8 @@ final class VectorGemmKernel implements GemmKernel {
         FloatVector c30 = FloatVector.fromArray(S, c, co + 3 * ldc), c31 = FloatVector.fromArray(S, c, co + 3 * ldc + L);
         FloatVector c40 = FloatVector.fromArray(S, c, co + 4 * ldc), c41 = FloatVector.fromArray(S, c, co + 4 * ldc + L);
         FloatVector c50 = FloatVector.fromArray(S, c, co + 5 * ldc), c51 = FloatVector.fromArray(S, c, co + 5 * ldc + L);
+        FloatVector c60 = FloatVector.fromArray(S, c, co + 6 * ldc), c61 = FloatVector.fromArray(S, c, co + 6 * ldc + L);
+        FloatVector c70 = FloatVector.fromArray(S, c, co + 7 * ldc), c71 = FloatVector.fromArray(S, c, co + 7 * ldc + L);
         int a = apo, b = bpo;
         for (int p = 0; p < kc; p++, a += MR, b += NR) {
             FloatVector v0 = FloatVector.fromArray(S, bp, b);
@@ -97,6 +110,10 @@ final class VectorGemmKernel implements GemmKernel {
             c40 = x.fma(v0, c40); c41 = x.fma(v1, c41);
             x = FloatVector.broadcast(S, ap[a + 5]);
             c50 = x.fma(v0, c50); c51 = x.fma(v1, c51);
+            x = FloatVector.broadcast(S, ap[a + 6]);
+            c60 = x.fma(v0, c60); c61 = x.fma(v1, c61);
+            x = FloatVector.broadcast(S, ap[a + 7]);
+            c70 = x.fma(v0, c70); c71 = x.fma(v1, c71);
         }
         c00.intoArray(c, co); c01.intoArray(c, co + L);
         c10.intoArray(c, co + ldc); c11.intoArray(c, co + ldc + L);
@@ -104,6 +121,8 @@ final class VectorGemmKernel implements GemmKernel {
         c30.intoArray(c, co + 3 * ldc); c31.intoArray(c, co + 3 * ldc + L);
         c40.intoArray(c, co + 4 * ldc); c41.intoArray(c, co + 4 * ldc + L);
         c50.intoArray(c, co + 5 * ldc); c51.intoArray(c, co + 5 * ldc + L);
+        c60.intoArray(c, co + 6 * ldc); c61.intoArray(c, co + 6 * ldc + L);
+        c70.intoArray(c, co + 7 * ldc); c71.intoArray(c, co + 7 * ldc + L);
     }
 
     @Override public int dotRows() { return 4; }

@@ -10,9 +10,9 @@ import jdk.incubator.vector.VectorSpecies;
  * operations in the same order, so the same bits as the scalar tails and as {@link ScalarOps}, at
  * any thread count, interpreted or compiled. (No {@code lanewise(EXP/TANH)}: compiled it calls a
  * vendor math stub, interpreted it falls back to Math.exp per lane, and the two round differently.)
- * GELU keeps the tail accurate: x² is split exactly (x·x plus its FMA rounding error) and
- * exp(−x²/2) is taken apart from exp(poly), so no large exponent loses low bits; relative error
- * stays within a few 1e-7 of Φ over the whole range.
+ * GELU keeps the tail accurate: x² is split exactly (x·x plus its FMA rounding error), so
+ * e^(−x²/2) loses no low bits to a large exponent, and Φ's other factor is a polynomial (no
+ * second exp); relative error stays within a few 1e-7 of Φ over the whole range.
  */
 final class VectorOps implements SimdOps {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -22,11 +22,9 @@ final class VectorOps implements SimdOps {
 
     @Override public String describe() { return "vector " + S; }
 
-    private static FloatVector c(float v) { return FloatVector.broadcast(S, v); }
-
     /*
-     * GELU, σ and tanh run in blocks of BLOCK floats as short passes over L1-resident scratch
-     * rows, and every exp is one call of expInPlace on such a row. The shape is dictated by C2
+     * σ and tanh (the gate) run in blocks of BLOCK floats as short passes over L1-resident scratch
+     * rows, and every exp there is one call of expInPlace on such a row. The shape is dictated by C2
      * (JDK 17): a vector value that crosses a call C2 did not inline is boxed (measured: ~200 MB
      * per GELU of 4 M floats, 4× slower), and C2 stops inlining our own helpers once a compiled
      * method passes its node-count cutoff (the JDK's vector methods are force-inlined and never
@@ -40,10 +38,10 @@ final class VectorOps implements SimdOps {
 
     /** a[o + j] ← FloatMath.exp(a[o + j]) for j &lt; n (a multiple of L). */
     private static void expInPlace(float[] a, int o, int n) {
-        FloatVector log2e = c(FloatMath.LOG2E), round = c(FloatMath.ROUND);
-        FloatVector ln2hi = c(-FloatMath.LN2_HI), ln2lo = c(-FloatMath.LN2_LO);
-        FloatVector p0 = c(FloatMath.P0), p1 = c(FloatMath.P1), p2 = c(FloatMath.P2);
-        FloatVector p3 = c(FloatMath.P3), p4 = c(FloatMath.P4), p5 = c(FloatMath.P5);
+        FloatVector log2e = FloatVector.broadcast(S, FloatMath.LOG2E), round = FloatVector.broadcast(S, FloatMath.ROUND);
+        FloatVector ln2hi = FloatVector.broadcast(S, -FloatMath.LN2_HI), ln2lo = FloatVector.broadcast(S, -FloatMath.LN2_LO);
+        FloatVector p0 = FloatVector.broadcast(S, FloatMath.P0), p1 = FloatVector.broadcast(S, FloatMath.P1), p2 = FloatVector.broadcast(S, FloatMath.P2);
+        FloatVector p3 = FloatVector.broadcast(S, FloatMath.P3), p4 = FloatVector.broadcast(S, FloatMath.P4), p5 = FloatVector.broadcast(S, FloatMath.P5);
         for (int j = 0; j < n; j += L) {
             FloatVector in = FloatVector.fromArray(S, a, o + j), x = in.max(FloatMath.EXP_LO).min(FloatMath.EXP_HI);
             FloatVector t = x.fma(log2e, round), k = t.sub(FloatMath.ROUND);
@@ -66,78 +64,140 @@ final class VectorOps implements SimdOps {
         expInPlace(dst, d, n);
     }
 
-    /**
-     * For nv (a multiple of L, ≤ BLOCK) values of x: row 0 ← e = exp(−x²/2)·(1 − δ/2)
-     * (FloatMath.gaussian), row 1 ← t = 1/(1 + |x|/(2√2)), row 2 ← exp(Q(t)). Φ(x) is then
-     * 1 − hc (x ≥ 0) or hc with hc = t·e·exp(Q(t))/2, one line of the caller's last pass.
+    /*
+     * GELU and GELU′ in one pass per vector: FloatMath.gelu / geluGrad lane by lane (one exp, of
+     * −x²/2; Φ from t·E(t)), everything written out inside the loop with JDK vector methods only,
+     * so C2 keeps every value in registers (no helper of ours with vector arguments: see above).
      */
-    private static void geluParts(float[] x, int xo, float[] sc, int nv) {
-        FloatVector one = c(1f), half = c(0.5f), minusHalf = c(-0.5f);
-        for (int j = 0; j < nv; j += L) {
-            FloatVector v = FloatVector.fromArray(S, x, xo + j), xx = v.mul(v);
-            xx.mul(-0.5f).intoArray(sc, j);
-            v.fma(v, xx.neg()).fma(minusHalf, one).intoArray(sc, BLOCK + j);
-        }
-        expInPlace(sc, 0, nv);
-        FloatVector q0 = c(FloatMath.Q0), q1 = c(FloatMath.Q1), q2 = c(FloatMath.Q2), q3 = c(FloatMath.Q3), q4 = c(FloatMath.Q4);
-        FloatVector q5 = c(FloatMath.Q5), q6 = c(FloatMath.Q6), q7 = c(FloatMath.Q7), q8 = c(FloatMath.Q8), q9 = c(FloatMath.Q9);
-        for (int j = 0; j < nv; j += L) {
-            FloatVector.fromArray(S, sc, j).mul(FloatVector.fromArray(S, sc, BLOCK + j)).intoArray(sc, j);
-            FloatVector v = FloatVector.fromArray(S, x, xo + j);
-            FloatVector t = one.div(v.abs().mul(FloatMath.INV_SQRT2).fma(half, one));
-            t.intoArray(sc, BLOCK + j);
-            FloatVector q = t.fma(q0, q1);
-            q = q.fma(t, q2);
-            q = q.fma(t, q3);
-            q = q.fma(t, q4);
-            q = q.fma(t, q5);
-            q = q.fma(t, q6);
-            q = q.fma(t, q7);
-            q = q.fma(t, q8);
-            q = q.fma(t, q9);
-            q.intoArray(sc, 2 * BLOCK + j);
-        }
-        expInPlace(sc, 2 * BLOCK, nv);
-    }
 
     @Override public void gelu(float[] x, int xo, float[] y, int yo, int n) {
         int nv = n - n % L;
-        if (nv > 0) {
-            float[] sc = SCRATCH.get();
-            FloatVector one = c(1f);
-            for (int b = 0; b < nv; b += BLOCK) {
-                int len = Math.min(BLOCK, nv - b);
-                geluParts(x, xo + b, sc, len);
-                for (int j = 0; j < len; j += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + b + j);
-                    FloatVector hc = FloatVector.fromArray(S, sc, BLOCK + j).mul(FloatVector.fromArray(S, sc, j))
-                            .mul(FloatVector.fromArray(S, sc, 2 * BLOCK + j)).mul(0.5f);
-                    v.mul(hc.blend(one.sub(hc), v.compare(VectorOperators.GE, 0f))).intoArray(y, yo + b + j);
-                }
-            }
+        FloatVector one = FloatVector.broadcast(S, 1f), minusHalf = FloatVector.broadcast(S, -0.5f), tScale = FloatVector.broadcast(S, FloatMath.T_SCALE);
+        FloatVector log2e = FloatVector.broadcast(S, FloatMath.LOG2E), round = FloatVector.broadcast(S, FloatMath.ROUND);
+        FloatVector ln2hi = FloatVector.broadcast(S, -FloatMath.LN2_HI), ln2lo = FloatVector.broadcast(S, -FloatMath.LN2_LO);
+        FloatVector p0 = FloatVector.broadcast(S, FloatMath.P0), p1 = FloatVector.broadcast(S, FloatMath.P1), p2 = FloatVector.broadcast(S, FloatMath.P2);
+        FloatVector p3 = FloatVector.broadcast(S, FloatMath.P3), p4 = FloatVector.broadcast(S, FloatMath.P4), p5 = FloatVector.broadcast(S, FloatMath.P5);
+        FloatVector e0 = FloatVector.broadcast(S, FloatMath.E0), e1 = FloatVector.broadcast(S, FloatMath.E1), e2 = FloatVector.broadcast(S, FloatMath.E2), e3 = FloatVector.broadcast(S, FloatMath.E3), e4 = FloatVector.broadcast(S, FloatMath.E4);
+        FloatVector e5 = FloatVector.broadcast(S, FloatMath.E5), e6 = FloatVector.broadcast(S, FloatMath.E6), e7 = FloatVector.broadcast(S, FloatMath.E7), e8 = FloatVector.broadcast(S, FloatMath.E8), e9 = FloatVector.broadcast(S, FloatMath.E9);
+        for (int j = 0; j < nv; j += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + j);
+            // e^(−v²/2)·(1 − δ/2): FloatMath.gaussian with FloatMath.exp written out
+            FloatVector xx = v.mul(v), in = xx.mul(-0.5f), a = in.max(FloatMath.EXP_LO).min(FloatMath.EXP_HI);
+            FloatVector tt = a.fma(log2e, round), k = tt.sub(FloatMath.ROUND);
+            FloatVector r = k.fma(ln2hi, a);
+            r = k.fma(ln2lo, r);
+            FloatVector p = r.fma(p0, p1);
+            p = p.fma(r, p2);
+            p = p.fma(r, p3);
+            p = p.fma(r, p4);
+            p = p.fma(r, p5);
+            FloatVector ex = p.fma(r.mul(r), r).add(1f);
+            IntVector bits = tt.reinterpretAsInts().sub(FloatMath.ROUND_BITS - 127).lanewise(VectorOperators.LSHL, 23);
+            ex = ex.mul(bits.reinterpretAsFloats()).blend(0f, in.compare(VectorOperators.LT, FloatMath.EXP_LO));
+            FloatVector g = ex.mul(v.fma(v, xx.neg()).fma(minusHalf, one));
+            // Φ: FloatMath.phi
+            FloatVector t = one.div(v.abs().fma(tScale, one));
+            FloatVector q = t.fma(e9, e8);
+            q = q.fma(t, e7);
+            q = q.fma(t, e6);
+            q = q.fma(t, e5);
+            q = q.fma(t, e4);
+            q = q.fma(t, e3);
+            q = q.fma(t, e2);
+            q = q.fma(t, e1);
+            q = q.fma(t, e0);
+            FloatVector hc = t.mul(q).mul(g).mul(0.5f);
+            v.mul(hc.blend(one.sub(hc), v.compare(VectorOperators.GE, 0f))).intoArray(y, yo + j);
         }
         for (int i = nv; i < n; i++) y[yo + i] = FloatMath.gelu(x[xo + i]);
     }
 
     @Override public void geluBackward(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n) {
         int nv = n - n % L;
-        if (nv > 0) {
-            float[] sc = SCRATCH.get();
-            FloatVector one = c(1f);
-            for (int b = 0; b < nv; b += BLOCK) {
-                int len = Math.min(BLOCK, nv - b);
-                geluParts(x, xo + b, sc, len);
-                for (int j = 0; j < len; j += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + b + j), e = FloatVector.fromArray(S, sc, j);
-                    FloatVector hc = FloatVector.fromArray(S, sc, BLOCK + j).mul(e)
-                            .mul(FloatVector.fromArray(S, sc, 2 * BLOCK + j)).mul(0.5f);
-                    FloatVector phi = hc.blend(one.sub(hc), v.compare(VectorOperators.GE, 0f));
-                    v.mul(FloatMath.INV_SQRT_2PI).fma(e, phi)   // Φ(x) + x·φ(x)
-                            .mul(FloatVector.fromArray(S, dy, dyo + b + j)).intoArray(dx, dxo + b + j);
-                }
-            }
+        FloatVector one = FloatVector.broadcast(S, 1f), minusHalf = FloatVector.broadcast(S, -0.5f), tScale = FloatVector.broadcast(S, FloatMath.T_SCALE);
+        FloatVector log2e = FloatVector.broadcast(S, FloatMath.LOG2E), round = FloatVector.broadcast(S, FloatMath.ROUND);
+        FloatVector ln2hi = FloatVector.broadcast(S, -FloatMath.LN2_HI), ln2lo = FloatVector.broadcast(S, -FloatMath.LN2_LO);
+        FloatVector p0 = FloatVector.broadcast(S, FloatMath.P0), p1 = FloatVector.broadcast(S, FloatMath.P1), p2 = FloatVector.broadcast(S, FloatMath.P2);
+        FloatVector p3 = FloatVector.broadcast(S, FloatMath.P3), p4 = FloatVector.broadcast(S, FloatMath.P4), p5 = FloatVector.broadcast(S, FloatMath.P5);
+        FloatVector e0 = FloatVector.broadcast(S, FloatMath.E0), e1 = FloatVector.broadcast(S, FloatMath.E1), e2 = FloatVector.broadcast(S, FloatMath.E2), e3 = FloatVector.broadcast(S, FloatMath.E3), e4 = FloatVector.broadcast(S, FloatMath.E4);
+        FloatVector e5 = FloatVector.broadcast(S, FloatMath.E5), e6 = FloatVector.broadcast(S, FloatMath.E6), e7 = FloatVector.broadcast(S, FloatMath.E7), e8 = FloatVector.broadcast(S, FloatMath.E8), e9 = FloatVector.broadcast(S, FloatMath.E9);
+        for (int j = 0; j < nv; j += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + j);
+            FloatVector xx = v.mul(v), in = xx.mul(-0.5f), a = in.max(FloatMath.EXP_LO).min(FloatMath.EXP_HI);
+            FloatVector tt = a.fma(log2e, round), k = tt.sub(FloatMath.ROUND);
+            FloatVector r = k.fma(ln2hi, a);
+            r = k.fma(ln2lo, r);
+            FloatVector p = r.fma(p0, p1);
+            p = p.fma(r, p2);
+            p = p.fma(r, p3);
+            p = p.fma(r, p4);
+            p = p.fma(r, p5);
+            FloatVector ex = p.fma(r.mul(r), r).add(1f);
+            IntVector bits = tt.reinterpretAsInts().sub(FloatMath.ROUND_BITS - 127).lanewise(VectorOperators.LSHL, 23);
+            ex = ex.mul(bits.reinterpretAsFloats()).blend(0f, in.compare(VectorOperators.LT, FloatMath.EXP_LO));
+            FloatVector g = ex.mul(v.fma(v, xx.neg()).fma(minusHalf, one));
+            FloatVector t = one.div(v.abs().fma(tScale, one));
+            FloatVector q = t.fma(e9, e8);
+            q = q.fma(t, e7);
+            q = q.fma(t, e6);
+            q = q.fma(t, e5);
+            q = q.fma(t, e4);
+            q = q.fma(t, e3);
+            q = q.fma(t, e2);
+            q = q.fma(t, e1);
+            q = q.fma(t, e0);
+            FloatVector hc = t.mul(q).mul(g).mul(0.5f);
+            FloatVector phi = hc.blend(one.sub(hc), v.compare(VectorOperators.GE, 0f));
+            v.mul(FloatMath.INV_SQRT_2PI).fma(g, phi)   // Φ(x) + x·φ(x)
+                    .mul(FloatVector.fromArray(S, dy, dyo + j)).intoArray(dx, dxo + j);
         }
         for (int i = nv; i < n; i++) dx[dxo + i] = FloatMath.geluGrad(x[xo + i]) * dy[dyo + i];
+    }
+
+    @Override public void geluWithGrad(float[] x, int xo, float[] y, int yo, float[] d, int dOff, int n) {
+        int nv = n - n % L;
+        FloatVector one = FloatVector.broadcast(S, 1f), minusHalf = FloatVector.broadcast(S, -0.5f), tScale = FloatVector.broadcast(S, FloatMath.T_SCALE);
+        FloatVector log2e = FloatVector.broadcast(S, FloatMath.LOG2E), round = FloatVector.broadcast(S, FloatMath.ROUND);
+        FloatVector ln2hi = FloatVector.broadcast(S, -FloatMath.LN2_HI), ln2lo = FloatVector.broadcast(S, -FloatMath.LN2_LO);
+        FloatVector p0 = FloatVector.broadcast(S, FloatMath.P0), p1 = FloatVector.broadcast(S, FloatMath.P1), p2 = FloatVector.broadcast(S, FloatMath.P2);
+        FloatVector p3 = FloatVector.broadcast(S, FloatMath.P3), p4 = FloatVector.broadcast(S, FloatMath.P4), p5 = FloatVector.broadcast(S, FloatMath.P5);
+        FloatVector e0 = FloatVector.broadcast(S, FloatMath.E0), e1 = FloatVector.broadcast(S, FloatMath.E1), e2 = FloatVector.broadcast(S, FloatMath.E2), e3 = FloatVector.broadcast(S, FloatMath.E3), e4 = FloatVector.broadcast(S, FloatMath.E4);
+        FloatVector e5 = FloatVector.broadcast(S, FloatMath.E5), e6 = FloatVector.broadcast(S, FloatMath.E6), e7 = FloatVector.broadcast(S, FloatMath.E7), e8 = FloatVector.broadcast(S, FloatMath.E8), e9 = FloatVector.broadcast(S, FloatMath.E9);
+        for (int j = 0; j < nv; j += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + j);
+            FloatVector xx = v.mul(v), in = xx.mul(-0.5f), a = in.max(FloatMath.EXP_LO).min(FloatMath.EXP_HI);
+            FloatVector tt = a.fma(log2e, round), k = tt.sub(FloatMath.ROUND);
+            FloatVector r = k.fma(ln2hi, a);
+            r = k.fma(ln2lo, r);
+            FloatVector p = r.fma(p0, p1);
+            p = p.fma(r, p2);
+            p = p.fma(r, p3);
+            p = p.fma(r, p4);
+            p = p.fma(r, p5);
+            FloatVector ex = p.fma(r.mul(r), r).add(1f);
+            IntVector bits = tt.reinterpretAsInts().sub(FloatMath.ROUND_BITS - 127).lanewise(VectorOperators.LSHL, 23);
+            ex = ex.mul(bits.reinterpretAsFloats()).blend(0f, in.compare(VectorOperators.LT, FloatMath.EXP_LO));
+            FloatVector g = ex.mul(v.fma(v, xx.neg()).fma(minusHalf, one));
+            FloatVector t = one.div(v.abs().fma(tScale, one));
+            FloatVector q = t.fma(e9, e8);
+            q = q.fma(t, e7);
+            q = q.fma(t, e6);
+            q = q.fma(t, e5);
+            q = q.fma(t, e4);
+            q = q.fma(t, e3);
+            q = q.fma(t, e2);
+            q = q.fma(t, e1);
+            q = q.fma(t, e0);
+            FloatVector hc = t.mul(q).mul(g).mul(0.5f);
+            FloatVector phi = hc.blend(one.sub(hc), v.compare(VectorOperators.GE, 0f));
+            v.mul(FloatMath.INV_SQRT_2PI).fma(g, phi).intoArray(d, dOff + j);   // Φ(x) + x·φ(x)
+            v.mul(phi).intoArray(y, yo + j);
+        }
+        for (int i = nv; i < n; i++) {
+            float v = x[xo + i];
+            d[dOff + i] = FloatMath.geluGrad(v);
+            y[yo + i] = FloatMath.gelu(v);
+        }
     }
 
     /**
@@ -202,9 +262,26 @@ final class VectorOps implements SimdOps {
     /** Rows per float partial sum of {@link #tapSums} (the dy and pad rows of a block stay in L1). */
     private static final int ROWS = 8;
 
-    @Override public void row7(float[] src, int so, int ld, float[] w, int wo, float init, float[] y, int yo, int n) {
+    @Override public void mulInPlace(float[] a, int ao, float[] b, int bo, int n) {
         int i = 0;
-        // Four output vectors at a time: four independent FMA chains hide the FMA latency.
+        for (; i + L <= n; i += L)
+            FloatVector.fromArray(S, a, ao + i).mul(FloatVector.fromArray(S, b, bo + i)).intoArray(a, ao + i);
+        for (; i < n; i++) a[ao + i] *= b[bo + i];
+    }
+
+    /**
+     * Every output is init + Σ taps in tap order (ky, then kx), one FMA chain per lane: the bits of
+     * {@link ScalarOps#row7}. Four vectors at a time hide the FMA latency; a row whose length is not
+     * a multiple of L ends with one vector overlapping the previous ones (it recomputes those
+     * outputs to the same bits) instead of a scalar tail, which cost as much as the whole vector
+     * part of the input gradient's rows (w + 6 wide).
+     */
+    @Override public void row7(float[] src, int so, int ld, float[] w, int wo, float init, float[] y, int yo, int n) {
+        if (n < L) {
+            SCALAR.row7(src, so, ld, w, wo, init, y, yo, n);
+            return;
+        }
+        int i = 0;
         for (; i + 4 * L <= n; i += 4 * L) {
             FloatVector a0 = FloatVector.broadcast(S, init), a1 = a0, a2 = a0, a3 = a0;
             for (int ky = 0; ky < 7; ky++)
@@ -221,21 +298,15 @@ final class VectorOps implements SimdOps {
             a2.intoArray(y, yo + i + 2 * L);
             a3.intoArray(y, yo + i + 3 * L);
         }
-        for (; i + L <= n; i += L) {
-            FloatVector a0 = FloatVector.broadcast(S, init), a1 = FloatVector.zero(S);
-            for (int ky = 0; ky < 7; ky++) {
-                int s = so + ky * ld + i, k = wo + ky * 7;
-                a0 = FloatVector.fromArray(S, src, s).fma(FloatVector.broadcast(S, w[k]), a0);
-                a1 = FloatVector.fromArray(S, src, s + 1).fma(FloatVector.broadcast(S, w[k + 1]), a1);
-                a0 = FloatVector.fromArray(S, src, s + 2).fma(FloatVector.broadcast(S, w[k + 2]), a0);
-                a1 = FloatVector.fromArray(S, src, s + 3).fma(FloatVector.broadcast(S, w[k + 3]), a1);
-                a0 = FloatVector.fromArray(S, src, s + 4).fma(FloatVector.broadcast(S, w[k + 4]), a0);
-                a1 = FloatVector.fromArray(S, src, s + 5).fma(FloatVector.broadcast(S, w[k + 5]), a1);
-                a0 = FloatVector.fromArray(S, src, s + 6).fma(FloatVector.broadcast(S, w[k + 6]), a0);
-            }
-            a0.add(a1).intoArray(y, yo + i);
+        while (i < n) {
+            if (i + L > n) i = n - L;   // the last vector overlaps: same outputs, same bits
+            FloatVector a0 = FloatVector.broadcast(S, init);
+            for (int ky = 0; ky < 7; ky++)
+                for (int kx = 0; kx < 7; kx++)
+                    a0 = FloatVector.fromArray(S, src, so + ky * ld + kx + i).fma(FloatVector.broadcast(S, w[wo + ky * 7 + kx]), a0);
+            a0.intoArray(y, yo + i);
+            i += L;
         }
-        if (i < n) SCALAR.row7(src, so + i, ld, w, wo, init, y, yo + i, n - i);
     }
 
     /*
@@ -253,8 +324,8 @@ final class VectorOps implements SimdOps {
         int nv = n - n % L;
         if (nv > 0) {
             float[] sc = SCRATCH.get();
-            FloatVector one = c(1f);
-            FloatVector t0 = c(FloatMath.T0), t1 = c(FloatMath.T1), t2 = c(FloatMath.T2), t3 = c(FloatMath.T3), t4 = c(FloatMath.T4);
+            FloatVector one = FloatVector.broadcast(S, 1f);
+            FloatVector t0 = FloatVector.broadcast(S, FloatMath.T0), t1 = FloatVector.broadcast(S, FloatMath.T1), t2 = FloatVector.broadcast(S, FloatMath.T2), t3 = FloatVector.broadcast(S, FloatMath.T3), t4 = FloatVector.broadcast(S, FloatMath.T4);
             for (int b = 0; b < nv; b += BLOCK) {
                 int len = Math.min(BLOCK, nv - b);
                 expAbs(g, g2 + b, -2f, sc, 0, len);
@@ -291,8 +362,8 @@ final class VectorOps implements SimdOps {
         int nv = n - n % L;
         if (nv > 0) {
             float[] sc = SCRATCH.get();
-            FloatVector one = c(1f);
-            FloatVector t0 = c(FloatMath.T0), t1 = c(FloatMath.T1), t2 = c(FloatMath.T2), t3 = c(FloatMath.T3), t4 = c(FloatMath.T4);
+            FloatVector one = FloatVector.broadcast(S, 1f);
+            FloatVector t0 = FloatVector.broadcast(S, FloatMath.T0), t1 = FloatVector.broadcast(S, FloatMath.T1), t2 = FloatVector.broadcast(S, FloatMath.T2), t3 = FloatVector.broadcast(S, FloatMath.T3), t4 = FloatVector.broadcast(S, FloatMath.T4);
             for (int b = 0; b < nv; b += BLOCK) {
                 int len = Math.min(BLOCK, nv - b);
                 expAbs(a, ao + b, -1f, sc, 0, len);

@@ -276,6 +276,26 @@ public final class CudaBackend implements Backend {
         return gemm.linearBackwardInto(x, w, dy, needDx, hasBias, dxInto, dwInto, dbInto);
     }
 
+    /**
+     * The MLP's backward with every gradient added where it is produced: pwconv2's weight reduce
+     * adds into dw2 / db2, pwconv1's data GEMM epilogue into dx and its reduce into dw1 / db1 (the
+     * default would compute them fresh and add them in separate passes). s is pre (the default
+     * {@link #mlp} keeps it), which linearBackwardDataGelu reads.
+     */
+    @Override public Tensor[] mlpBackwardInto(Tensor x, Tensor w1, Tensor w2, Tensor gy, Tensor h, Tensor s, boolean needDx,
+                                              boolean hasB1, boolean hasB2, Tensor dxInto, Tensor dw1Into, Tensor db1Into,
+                                              Tensor dw2Into, Tensor db2Into) {
+        OpShapes.mlpBackward(of(x), of(w1), of(w2), of(gy), of(h), of(s));
+        Tensor[] r2 = gemm.linearBackwardInto(h, w2, gy, false, hasB2, null, dw2Into, db2Into);
+        Tensor dpre = linearBackwardDataGelu(w2, gy, s);
+        try {
+            Tensor[] r1 = gemm.linearBackwardInto(x, w1, dpre, needDx, hasB1, dxInto, dw1Into, db1Into);
+            return new Tensor[]{r1[0], r1[1], r1[2], r2[1], r2[2]};
+        } finally {
+            release(dpre);
+        }
+    }
+
     @Override public Tensor[] linearGelu(Tensor x, Tensor w, Tensor b, boolean keepPre) {
         OpShapes.linearGelu(of(x), of(w), of(b));
         if (fuseGelu) return gemm.linearGelu(x, w, b, keepPre);

@@ -11,10 +11,12 @@ public final class Devices {
     private Devices() {}
 
     /**
-     * "cuda" (a GPU through JCuda), "emulated" (the g++-compiled kernels on the CPU) or "auto"
-     * (the GPU when one opens, else the emulator). Throws CudaError saying why it cannot open.
+     * "cuda" (GPU 0 through JCuda), "cuda:N" (GPU N), "emulated" (the g++-compiled kernels on
+     * the CPU) or "auto" (the GPU when one opens, else the emulator). Throws CudaError saying why it cannot open.
      */
     public static Device open(String kind) {
+        int ordinal = cudaOrdinal(kind);
+        if (ordinal >= 0) return JCudaDevice.open(ordinal);
         switch (kind.toLowerCase(Locale.ROOT)) {
             case "cuda": return JCudaDevice.open();
             case "emulated": return EmulatedDevice.open();
@@ -32,6 +34,19 @@ public final class Devices {
                 }
             default: throw new IllegalArgumentException("device kind '" + kind + "': expected cuda, emulated or auto");
         }
+    }
+
+    /**
+     * N for "cuda:N" (GPU N in CUDA's numbering, e.g. the address Spark's GPU scheduling hands a
+     * task), -1 for any name without "cuda:"; IllegalArgumentException when N is not an ordinal.
+     */
+    public static int cudaOrdinal(String kind) {
+        String k = kind.toLowerCase(Locale.ROOT);
+        if (!k.startsWith("cuda:")) return -1;
+        String n = k.substring(5);
+        if (!n.matches("[0-9]{1,4}"))
+            throw new IllegalArgumentException("device '" + kind + "': expected cuda:N with N a GPU ordinal (0, 1, …)");
+        return Integer.parseInt(n);
     }
 
     /** One line per component: the GPU, the emulator, the PTX in the jar, cuBLAS, cuDNN. */

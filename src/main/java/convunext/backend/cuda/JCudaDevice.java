@@ -90,7 +90,9 @@ public final class JCudaDevice implements Device {
         call("cuInit", () -> cuInit(0));
         int[] count = {0};
         call("cuDeviceGetCount", () -> cuDeviceGetCount(count));
-        if (count[0] <= ordinal) throw new CudaError("cuDeviceGetCount: " + count[0] + " CUDA devices, wanted #" + ordinal);
+        if (count[0] <= ordinal)
+            throw new CudaError("cuda:" + ordinal + " requested but only " + count[0] + " CUDA device" + (count[0] == 1 ? "" : "s")
+                    + " present (ordinals 0.." + (count[0] - 1) + ")");
         CUdevice dev = new CUdevice();
         call("cuDeviceGet", () -> cuDeviceGet(dev, ordinal));
         byte[] name = new byte[256];
@@ -123,9 +125,14 @@ public final class JCudaDevice implements Device {
 
     /** Opens GPU #0; throws CudaError saying why when JCuda, the driver or a GPU is missing. */
     public static JCudaDevice open() {
+        return open(0);
+    }
+
+    /** Opens GPU #{@code ordinal} (CUDA's numbering, as in {@code --device cuda:N}). */
+    public static JCudaDevice open(int ordinal) {
         try {
             setExceptionsEnabled(true);
-            return new JCudaDevice(0);
+            return new JCudaDevice(ordinal);
         } catch (CudaError e) {
             throw e;
         } catch (CudaException e) {

@@ -57,6 +57,12 @@ public final class OpDigests {
         m.put("linearBackward", () -> digest(BE.linearBackward(x, wl, x4, true, true)));
         m.put("linearGelu", () -> digest(BE.linearGelu(x, wl, b4, true)));
         m.put("linearBackwardDataGelu", () -> digest(BE.linearBackwardDataGelu(w2, x, x4)));
+        m.put("mlp", () -> digest(BE.mlp(x, wl, b4, w2, bc, true)));
+        m.put("mlp infer", () -> digest(BE.mlp(x, wl, b4, w2, bc, false)));
+        m.put("mlpBackward", () -> {
+            Tensor[] f = BE.mlp(x, wl, b4, w2, bc, true);
+            return digest(BE.mlpBackward(x, wl, w2, s, f[1], f[2], true, true, true));
+        });
         m.put("dwconv7", () -> digest(BE.dwconv7(x, dw, bc)));
         m.put("dwconv7Backward", () -> digest(BE.dwconv7Backward(x, dw, s)));
         m.put("conv2d 2x2", () -> digest(BE.conv2d(x, wc, bc2, 2, 0, false)));

@@ -51,6 +51,14 @@ class SimdOpsTest {
                 assertEquals(s, y[2 + i], 1e-5 * mag, ops.describe() + " row7 at " + i);
             }
         }
+        // Vector rows (four-vector blocks, single vectors, the overlapping last vector) give the
+        // scalar loop's bits at every length.
+        for (int len : new int[] {n, 16, 17, 31, 64, 70, 5}) {
+            float[] a = new float[len], b = new float[len];
+            SimdOps.BEST.row7(src, 4, ld, w, 1, 0.25f, a, 0, len);
+            new ScalarOps().row7(src, 4, ld, w, 1, 0.25f, b, 0, len);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(b, a, "row7 vector vs scalar bits, n = " + len);
+        }
     }
 
     @Test void tapSums() {

@@ -118,6 +118,15 @@ public final class RefBackend implements Backend {
         return fromD(RefLinearGelu.linearBackwardDataGelu(toD(w), toD(dy), toD(pre)));
     }
 
+    @Override public Tensor[] mlp(Tensor x, Tensor w1, Tensor b1, Tensor w2, Tensor b2, boolean keep) {
+        return fromD(RefMlp.mlp(toD(x), toD(w1), toD(b1), toD(w2), toD(b2), keep));
+    }
+
+    @Override public Tensor[] mlpBackward(Tensor x, Tensor w1, Tensor w2, Tensor gy, Tensor h, Tensor s, boolean needDx,
+                                          boolean hasB1, boolean hasB2) {
+        return fromD(RefMlp.mlpBackward(toD(x), toD(w1), toD(w2), toD(gy), toD(h), toD(s), needDx, hasB1, hasB2));
+    }
+
     @Override public Tensor dwconv7(Tensor x, Tensor w, Tensor b) {
         return fromD(RefDwConv7.dwconv7(toD(x), toD(w), toD(b)));
     }

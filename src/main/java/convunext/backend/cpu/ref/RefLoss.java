@@ -3,7 +3,7 @@ package convunext.backend.cpu.ref;
 import convunext.backend.Backend;
 import convunext.backend.OpShapes;
 /**
- * The training loss in float64, exactly as {@code loss_fn} of shared/reference/convunext_torch.py
+ * The training loss in float64, exactly as {@code loss_fn} of reference/convunext_torch.py
  * and {@code Backend.ceDiceLoss}: cross-entropy (mean over non-ignored pixels, ignore index 255)
  * plus 1 − mean over classes of soft Dice. Soft Dice per image i and class c over the kept
  * pixels: I = Σ p·t, S = Σ p + Σ t, and S is replaced by 2·I when S = 0 (an image with no kept

@@ -1,0 +1,211 @@
+package convunext.api;
+
+import convunext.backend.Backend;
+import convunext.backend.all.Backends;
+import convunext.data.DataException;
+import convunext.data.FloatImage;
+import convunext.data.ImageFiles;
+import convunext.train.InferenceModel;
+import convunext.train.Predictor;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+
+/**
+ * ConvUNeXt segmentation as a library: a checkpoint loaded on a device, segmenting one image per
+ * call with the same code, and so the same bits, as {@code convunext predict}.
+ *
+ * <pre>{@code
+ * try (Segmenter s = Segmenter.open(Path.of("best.safetensors"), "auto")) {
+ *     Segmentation r = s.segment(ImageIO.read(new File("fundus.png")));
+ *     ImageIO.write(r.toMaskImage(), "png", new File("fundus_mask.png"));
+ * }
+ * }</pre>
+ *
+ * <p><b>Threads.</b> A {@code Segmenter} is thread-safe and meant to be shared (one per process
+ * or per GPU, as in a web service or a Spark executor). Concurrent calls decode, normalise and
+ * take the arg-max on their own threads in parallel; the model itself runs one image at a time
+ * (the CPU backend already uses every core, a GPU is one device), in the order the calls acquire
+ * it. Results do not depend on which thread called or how many did.
+ *
+ * <p><b>Resources.</b> The weights, and on a GPU the device memory and context, are held until
+ * {@link #close()}, which waits for the image in progress and frees them; calls after it throw
+ * {@link IllegalStateException}.
+ *
+ * <p><b>Input.</b> Gray or RGB images of any size from 64×64 (8- or 16-bit; alpha is dropped; a
+ * gray image is replicated to RGB for an RGB model). Pixels are normalised with the statistics
+ * stored in the checkpoint by {@code train}.
+ */
+public final class Segmenter implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Segmenter.class.getName());
+
+    private final Backend backend;
+    private final InferenceModel model;
+    private final SegmenterOptions options;
+    private final String description;
+    private final ReentrantLock lock = new ReentrantLock();
+    private volatile boolean closed;
+
+    private Segmenter(Backend backend, InferenceModel model, SegmenterOptions options) {
+        this.backend = backend;
+        this.model = model;
+        this.options = options;
+        this.description = "ConvUNeXt " + model.config().inChannels() + "→" + model.config().numClasses() + " classes, base_c "
+                + model.config().baseC() + " (" + options + ") on " + backend.describe();
+    }
+
+    /** {@link #open(Path, String, SegmenterOptions)} with {@link SegmenterOptions#defaults()}. */
+    public static Segmenter open(Path weights, String device) {
+        return open(weights, device, SegmenterOptions.defaults());
+    }
+
+    /**
+     * Loads a checkpoint onto a device.
+     *
+     * @param weights a {@code .safetensors} checkpoint written by {@code convunext train}, or a
+     *                PyTorch state_dict of the reference model saved as safetensors
+     * @param device  {@code "auto"} (a GPU when one works, else the CPU), {@code "cpu"},
+     *                {@code "cuda"} (GPU 0), {@code "cuda:N"} (GPU N) or {@code "emulated"}
+     * @throws IllegalArgumentException when the file is missing or is not a usable checkpoint,
+     *                                  the device name is unknown, or the options' overlap is not
+     *                                  smaller than their tile
+     * @throws IllegalStateException    when the requested device cannot be opened here (the
+     *                                  message says why: no driver, no GPU N, out of memory)
+     */
+    public static Segmenter open(Path weights, String device, SegmenterOptions options) {
+        Objects.requireNonNull(weights, "weights");
+        Objects.requireNonNull(device, "device");
+        Objects.requireNonNull(options, "options");
+        Predictor.checkSettings(options.tile(), options.overlap());
+        ByteArrayOutputStream said = new ByteArrayOutputStream();
+        Backend be = Backends.open(device, new PrintStream(said, true, StandardCharsets.UTF_8));
+        String note = said.toString(StandardCharsets.UTF_8).strip();
+        if (!note.isEmpty()) LOG.log(System.Logger.Level.INFO, note);
+        try {
+            return open(weights, be, options);
+        } catch (RuntimeException e) {
+            be.close();
+            throw e;
+        }
+    }
+
+    /** On a backend opened by the caller; the Segmenter owns and closes it. (Tests.) */
+    static Segmenter open(Path weights, Backend be, SegmenterOptions options) {
+        InferenceModel m;
+        try {
+            m = InferenceModel.open(weights, be, options.tile(), options.overlap(), options.flipTta(),
+                    line -> LOG.log(System.Logger.Level.DEBUG, line));
+        } catch (DataException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        Segmenter s = new Segmenter(be, m, options);
+        LOG.log(System.Logger.Level.DEBUG, s.description);
+        return s;
+    }
+
+    /** Segments a decoded image (any type; converted as {@code predict} converts files). */
+    public Segmentation segment(BufferedImage image) {
+        Objects.requireNonNull(image, "image");
+        return run(() -> ImageFiles.toFloatImage(image, "image"), "image");
+    }
+
+    /**
+     * Segments an image file (PNG, TIFF, GIF, JPEG or BMP, recognised by content).
+     *
+     * @throws InvalidImageException when it cannot be read, decoded or used (the message names it)
+     */
+    public Segmentation segment(Path file) {
+        Objects.requireNonNull(file, "file");
+        return run(() -> ImageFiles.readImage(file), file.toString());
+    }
+
+    /**
+     * Segments an encoded image held in memory (an upload, a row of Spark's binaryFile source).
+     *
+     * @param name labels the result and error messages (a file name or URI)
+     * @throws InvalidImageException when it cannot be decoded or used
+     */
+    public Segmentation segment(byte[] encoded, String name) {
+        Objects.requireNonNull(encoded, "encoded");
+        Objects.requireNonNull(name, "name");
+        return run(() -> ImageFiles.readImage(encoded, name), name);
+    }
+
+    /**
+     * Segments files one after another (results in the same order). Stops at the first file
+     * that cannot be segmented; to go on past bad files, call {@link #segment(Path)} per file.
+     * To decode on several cores, call {@code segment} from several threads instead.
+     */
+    public List<Segmentation> segmentAll(List<Path> files) {
+        List<Segmentation> out = new ArrayList<>(files.size());
+        for (Path f : files) out.add(segment(f));
+        return out;
+    }
+
+    /** The model, its options and the device, in words. */
+    public String describe() { return description; }
+
+    public SegmenterOptions options() { return options; }
+
+    /** Number of classes the model predicts, background included. */
+    public int classes() { return model.classes(); }
+
+    /**
+     * The shared pipeline ({@link InferenceModel#segment}): decoding, normalisation and arg-max on
+     * this thread, the model under the lock.
+     */
+    private Segmentation run(Supplier<FloatImage> decode, String name) {
+        ensureOpen();
+        InferenceModel.Result r;
+        try {
+            r = model.segment(decode.get(), name, this::underLock);
+        } catch (DataException e) {
+            throw new InvalidImageException(e.getMessage(), e);
+        }
+        return new Segmentation(name, r.labels().width(), r.labels().height(), r.classes(), r.labels().labels(),
+                r.probabilities());
+    }
+
+    private float[] underLock(Supplier<float[]> backendStep) {
+        lock.lock();
+        try {
+            ensureOpen();
+            return backendStep.get();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed) throw new IllegalStateException("this Segmenter is closed");
+    }
+
+    /** The backend (tests check that closing frees its device memory). */
+    Backend backend() { return backend; }
+
+    /**
+     * Frees the weights and the device (GPU memory and context). Waits for the image the model is
+     * working on; calls made after it throw {@link IllegalStateException}. Idempotent.
+     */
+    @Override public void close() {
+        lock.lock();
+        try {
+            if (closed) return;
+            closed = true;
+            try {
+                model.close();
+            } finally {
+                backend.close();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+}

@@ -1,0 +1,127 @@
+package convunext.backend.cpu;
+
+import static convunext.backend.OpShapes.of;
+
+import convunext.backend.OpShapes;
+import convunext.tensor.Tensor;
+
+/**
+ * ConvNeXt's MLP, y = W2·gelu(W1·x + b1) + b2 over the channels of NCHW (pwconv1 → GELU →
+ * pwconv2), one block of pixels at a time, so that the block's hidden activations (Hd × nb
+ * floats, 256 KiB when Hd ≤ 256) stay in cache from one GEMM to the next. Unfused, the hidden
+ * tensor (4C channels: 64 MiB per image at level 0 of a 256² input) went to memory and back
+ * between the layers, and the second GEMM packed its K = 4C rows out of memory with K
+ * interleaved streams (its slowest shape: 45 GFLOP/s on one core against 90 for the ceiling).
+ *
+ * <p>Forward per block: pre = W1·x + b1 into a scratch block; GELU as the GEMM's epilogue while
+ * each MR-row panel is in L1 (training: h = gelu(pre) and s = gelu'(pre) written out for the
+ * backward in one pass, {@link SimdOps#geluWithGrad}; inference: in place, nothing written); then
+ * y = W2·h + b2. The saved state is gelu'(pre), so the backward evaluates no transcendental:
+ * dpre = (W2ᵀ·gy) ⊙ s, the bits of {@link CpuLinearGelu#backwardData} (gelu'(pre)·acc).
+ * Backward per block: dpre (written out), then dx = W1ᵀ·dpre while that block is in cache; then
+ * the weight gradients over all pixels at once (CpuLinear's long-K dot products: per block, their
+ * horizontal sums cost as much as the products).
+ *
+ * <p>Determinism: blocks depend on the shape only, and every output element is computed by the
+ * same operations in the same order whichever thread runs its block.
+ */
+final class CpuMlp {
+    private CpuMlp() {}
+
+    /** Hidden floats per block (256 KiB: the block and the GEMMs' packed panels share L2). */
+    private static final int HIDDEN_BLOCK = 1 << 16;
+
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    private static float[] scratch(int n) {
+        float[][] s = SCRATCH.get();
+        if (s[0].length < n) s[0] = new float[n];
+        return s[0];
+    }
+
+    /** Pixels per block at least: narrower GEMMs lose more to packing and edges than the cache saves. */
+    private static final int MIN_BLOCK = 256;
+
+    /**
+     * Pixels per block: a multiple of the GEMM's tile width, the hidden block within HIDDEN_BLOCK
+     * but at least MIN_BLOCK pixels (Hd ≥ 512: the hidden block then spills to L3).
+     */
+    static int blockPixels(int hd, int p) {
+        int nr = CpuGemm.nr(), nb = Math.max(MIN_BLOCK / nr * nr, HIDDEN_BLOCK / Math.max(1, hd) / nr * nr);
+        return Math.min(Math.max(nr, nb), (p + nr - 1) / nr * nr);
+    }
+
+    /** Row stride of a scratch block of len pixels: padded so rows do not alias in a cache set. */
+    private static int stride(int len) { return (len + 15) / 16 * 16 + 16; }
+
+    static Tensor[] forward(CpuBackend be, Tensor x, Tensor w1, Tensor b1, Tensor w2, Tensor b2, boolean keep, SimdOps ops) {
+        OpShapes.mlp(of(x), of(w1), of(b1), of(w2), of(b2));
+        int n = x.dim(0), c = x.dim(1), p = x.spatial(2), hd = w1.dim(0), co = w2.dim(0);
+        Tensor y = be.empty(n, co, x.dim(2), x.dim(3));
+        Tensor h = keep ? be.empty(n, hd, x.dim(2), x.dim(3)) : null, s = keep ? be.empty(n, hd, x.dim(2), x.dim(3)) : null;
+        CpuGemm.PackedA a1 = CpuGemm.pack(hd, c, w1.array(), w1.off(), c, 1);
+        CpuGemm.PackedA a2 = CpuGemm.pack(co, hd, w2.array(), w2.off(), hd, 1);
+        float[] xa = x.array(), ya = y.array(), ha = keep ? h.array() : null, sa = keep ? s.array() : null;
+        float[] b1a = b1 == null ? null : b1.array(), b2a = b2 == null ? null : b2.array();
+        int b1o = b1 == null ? 0 : b1.off(), b2o = b2 == null ? 0 : b2.off();
+        int nb = blockPixels(hd, p), blocks = (p + nb - 1) / nb;
+        CpuThreads.chunks(n * blocks, 1, 4, (t0, t1) -> {
+            float[] hb = scratch(hd * stride(nb));
+            for (int t = t0; t < t1; t++) {
+                int i = t / blocks, p0 = t % blocks * nb, len = Math.min(nb, p - p0), ld = stride(len);
+                int hBase = keep ? h.off() + i * hd * p + p0 : 0, sBase = keep ? s.off() + i * hd * p + p0 : 0;
+                CpuGemm.Epilogue gelu = keep
+                        ? (i0, i1, j0, j1) -> {
+                            for (int r = i0; r < i1; r++)
+                                ops.geluWithGrad(hb, r * ld + j0, ha, hBase + r * p + j0, sa, sBase + r * p + j0, j1 - j0);
+                        }
+                        : (i0, i1, j0, j1) -> {
+                            for (int r = i0; r < i1; r++) ops.gelu(hb, r * ld + j0, hb, r * ld + j0, j1 - j0);
+                        };
+                CpuGemm.gemm(a1, len, xa, x.off() + i * c * p + p0, p, 1, hb, 0, ld, false, b1a, b1o, gelu);
+                // The second GEMM's B: h as just written (training), else the block itself.
+                if (keep)
+                    CpuGemm.gemm(a2, len, ha, hBase, p, 1, ya, y.off() + i * co * p + p0, p, false, b2a, b2o, null);
+                else
+                    CpuGemm.gemm(a2, len, hb, 0, ld, 1, ya, y.off() + i * co * p + p0, p, false, b2a, b2o, null);
+            }
+        });
+        return new Tensor[] {y, h, s};
+    }
+
+    static Tensor[] backward(CpuBackend be, Tensor x, Tensor w1, Tensor w2, Tensor gy, Tensor h, Tensor s, boolean needDx,
+                             boolean hasB1, boolean hasB2, SimdOps ops) {
+        OpShapes.mlpBackward(of(x), of(w1), of(w2), of(gy), of(h), of(s));
+        int n = x.dim(0), c = x.dim(1), p = x.spatial(2), hd = w1.dim(0), co = w2.dim(0);
+        Tensor dx = needDx ? be.empty(x.shape()) : null;
+        Tensor dpre = be.empty(h.shape());
+        // W2ᵀ [hd × co] and W1ᵀ [c × hd] as GEMM left operands: element (i, k) at w[k·rows + i].
+        CpuGemm.PackedA a2t = CpuGemm.pack(hd, co, w2.array(), w2.off(), 1, hd);
+        CpuGemm.PackedA a1t = needDx ? CpuGemm.pack(c, hd, w1.array(), w1.off(), 1, c) : null;
+        float[] ga = gy.array(), sa = s.array(), da = dpre.array(), dxa = needDx ? dx.array() : null;
+        int nb = blockPixels(hd, p), blocks = (p + nb - 1) / nb;
+        CpuThreads.chunks(n * blocks, 1, 4, (t0, t1) -> {
+            for (int t = t0; t < t1; t++) {
+                int i = t / blocks, p0 = t % blocks * nb, len = Math.min(nb, p - p0);
+                int dBase = dpre.off() + i * hd * p + p0, sBase = s.off() + i * hd * p + p0;
+                // dpre = (W2ᵀ·gy) ⊙ gelu'(pre), the product as each MR-row panel is finished
+                CpuGemm.gemm(a2t, len, ga, gy.off() + i * co * p + p0, p, 1, da, dBase, p, false, null, 0, (i0, i1, j0, j1) -> {
+                    for (int r = i0; r < i1; r++) ops.mulInPlace(da, dBase + r * p + j0, sa, sBase + r * p + j0, j1 - j0);
+                });
+                // dx = W1ᵀ·dpre while the block of dpre is still in cache
+                if (needDx) CpuGemm.gemm(a1t, len, da, dBase, p, 1, dxa, dx.off() + i * c * p + p0, p, false, null, 0, null);
+            }
+        });
+        // The weight gradients over all pixels at once: long-K dot products (CpuLinear's), whose
+        // horizontal sums are amortised over K blocks of 4096 pixels (per 512-pixel block they
+        // cost as much as the products at these shapes).
+        Tensor dw1 = be.empty(w1.shape()), dw2 = be.empty(w2.shape());
+        Tensor db1 = hasB1 ? be.empty(hd) : null, db2 = hasB2 ? be.empty(co) : null;
+        CpuLinear.weightGrad(n, c, hd, p, x.array(), x.off(), da, dpre.off(), dw1.array(), dw1.off(),
+                db1 == null ? null : db1.array(), db1 == null ? 0 : db1.off());
+        CpuLinear.weightGrad(n, hd, co, p, h.array(), h.off(), ga, gy.off(), dw2.array(), dw2.off(),
+                db2 == null ? null : db2.array(), db2 == null ? 0 : db2.off());
+        be.release(dpre);
+        return new Tensor[] {dx, dw1, db1, dw2, db2};
+    }
+}

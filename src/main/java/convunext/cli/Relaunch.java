@@ -1,0 +1,194 @@
+package convunext.cli;
+
+import java.io.File;
+import java.io.IOException;
+import java.lang.module.ModuleFinder;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Gives a program started with plain {@code java -jar convunext.jar …} the JVM flags it needs
+ * (the Vector API module for the fast CPU path; Spark's {@code --add-opens} list for the Spark
+ * job) by running it again in a child JVM with those flags added.
+ *
+ * <p>A jar manifest cannot do this: it honours {@code Add-Opens}/{@code Add-Exports} and
+ * {@code Launcher-Agent-Class}, but has no attribute that adds a module to the boot layer (an
+ * {@code Add-Modules} line is ignored, checked on JDK 17), and an incubator module is never
+ * resolved for the class path unless asked for.
+ *
+ * <p>The child is the same {@code java} binary, with this JVM's own options
+ * ({@code RuntimeMXBean.getInputArguments()}, which already hold what JDK_JAVA_OPTIONS,
+ * JAVA_TOOL_OPTIONS and _JAVA_OPTIONS added, so those variables are cleared for it), the added
+ * flags, the same jar or class path and main class, and the same arguments. It shares stdin,
+ * stdout and stderr. The launcher waits and exits with the child's status (128 + signal when
+ * the child was killed). SIGINT, SIGTERM or SIGHUP sent to the launcher are passed on as a
+ * SIGTERM to the child, whose exit the launcher still waits for (Ctrl-C in a terminal reaches
+ * both; the child's shutdown runs once). If the launcher itself is killed with SIGKILL, the child
+ * notices within seconds and exits. A system property marker ({@value #MARKER}, the launcher's
+ * pid) makes the child never re-execute itself; {@code -Dconvunext.relaunch=false} turns the
+ * mechanism off.
+ *
+ * <p>It stays in the current JVM when the flags are already in effect, the runtime lacks the
+ * module (a jlink'd image without it: the scalar path runs), the program was started as a module
+ * ({@code -m}), java.management is absent, an agent or a flight recording is attached (a note
+ * says to pass the flags), or the child cannot be started.
+ */
+public final class Relaunch {
+    /** System property set on the child: the launcher's pid. */
+    public static final String MARKER = "convunext.relaunched";
+    /** The Vector API module, for {@link convunext.backend.cpu.GemmKernels}' SIMD path. */
+    public static final String VECTOR_MODULE = "jdk.incubator.vector";
+    private static final List<String> OPTION_VARIABLES = List.of("JDK_JAVA_OPTIONS", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS");
+
+    private Relaunch() {}
+
+    /**
+     * Returns when this JVM should run the program itself; otherwise runs it in a child JVM with
+     * {@code flags} added and exits with the child's status (never returns).
+     *
+     * @param flags JVM options in one-token form: {@code --add-modules=M}, {@code --add-opens=M/P=T},
+     *              {@code -Dk=v}, {@code -XX:…}
+     */
+    public static void ensureFlags(List<String> flags, Class<?> mainClass, String[] args) {
+        String launcher = System.getProperty(MARKER);
+        if (launcher != null) {
+            exitWhenGone(launcher);
+            return;
+        }
+        if ("false".equalsIgnoreCase(System.getProperty("convunext.relaunch"))) return;
+        List<String> missing = missing(flags);
+        if (missing.isEmpty()) return;
+        List<String> cmd = command(missing, mainClass, args);
+        if (cmd == null) return;
+        Integer code = run(cmd);
+        if (code != null) System.exit(code);
+    }
+
+    /** The flags not yet in effect in this JVM that a child could apply (modules it has). */
+    static List<String> missing(List<String> flags) {
+        List<String> out = new ArrayList<>();
+        Module unnamed = Relaunch.class.getClassLoader().getUnnamedModule();
+        for (String f : flags) {
+            boolean inEffect;
+            if (f.startsWith("--add-modules=")) {
+                String m = f.substring("--add-modules=".length());
+                if (ModuleFinder.ofSystem().find(m).isEmpty()) continue;   // a child could not have it either
+                inEffect = ModuleLayer.boot().findModule(m).isPresent();
+            } else if (f.startsWith("--add-opens=")) {
+                String[] mp = f.substring("--add-opens=".length()).split("[/=]");
+                Optional<Module> m = ModuleLayer.boot().findModule(mp[0]);
+                if (m.isEmpty()) continue;
+                inEffect = m.get().isOpen(mp[1], unnamed);
+            } else if (f.startsWith("-D")) {
+                int eq = f.indexOf('=');
+                String k = f.substring(2, eq < 0 ? f.length() : eq), v = eq < 0 ? "" : f.substring(eq + 1);
+                inEffect = v.equals(System.getProperty(k));
+            } else {
+                inEffect = true;   // -XX options cannot be read back; they only accompany the others
+            }
+            if (!inEffect) out.add(f);
+        }
+        if (out.isEmpty()) return out;
+        for (String f : flags) if (f.startsWith("-XX:")) out.add(0, f);
+        return out;
+    }
+
+    /** The child's command line, or null where this JVM should stay (see the class comment). */
+    static List<String> command(List<String> flags, Class<?> mainClass, String[] args) {
+        if (System.getProperty("jdk.module.main") != null) return null;
+        List<String> jvmArgs;
+        try {
+            jvmArgs = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments();
+        } catch (LinkageError noManagement) {
+            return null;
+        }
+        for (String a : jvmArgs) {
+            // A debugger, profiler agent or flight recording belongs to this JVM: a child would
+            // compete for its port or overwrite its recording with an empty one at exit.
+            if (a.startsWith("-agentlib") || a.startsWith("-agentpath") || a.startsWith("-javaagent") || a.startsWith("-Xrun")
+                    || a.startsWith("-XX:StartFlightRecording") || a.startsWith("-XX:+FlightRecorder")) {
+                System.err.println("note: " + a.split("[:=]")[0] + " is attached to this JVM, so it runs without " + flags
+                        + "; pass them to java yourself");
+                return null;
+            }
+        }
+        String java = ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        List<String> cmd = new ArrayList<>();
+        cmd.add(java);
+        cmd.addAll(jvmArgs);
+        cmd.addAll(flags);
+        cmd.add("-D" + MARKER + "=" + ProcessHandle.current().pid());
+        String cp = System.getProperty("java.class.path", ""), started = System.getProperty("sun.java.command", "");
+        if (!cp.isEmpty() && !cp.contains(File.pathSeparator) && (started.equals(cp) || started.startsWith(cp + " "))) {
+            cmd.add("-jar");   // keeps the manifest's Add-Opens
+            cmd.add(cp);
+        } else {
+            cmd.add("-cp");
+            cmd.add(cp);
+            cmd.add(mainClass.getName());
+        }
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
+    /** Runs the child to its end; its exit status, or null when it could not be started. */
+    static Integer run(List<String> cmd) {
+        ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
+        OPTION_VARIABLES.forEach(pb.environment()::remove);   // already in the child's options
+        Process child;
+        try {
+            child = pb.start();
+        } catch (IOException | RuntimeException e) {
+            System.err.println("note: could not restart java with " + cmd.subList(1, cmd.size()) + " (" + e.getMessage()
+                    + "); continuing without those flags");
+            return null;
+        }
+        // A signal to this launcher: pass it on, wait for the child, leave with its status.
+        Thread hook = new Thread(() -> {
+            child.destroy();
+            Runtime.getRuntime().halt(waitFor(child));
+        }, "convunext-relaunch-signal");
+        Runtime.getRuntime().addShutdownHook(hook);
+        int code = waitFor(child);
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // a signal came as the child ended: the hook exits with the same status
+        }
+        return code;
+    }
+
+    private static int waitFor(Process p) {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return p.waitFor();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            if (interrupted) Thread.currentThread().interrupt();
+        }
+    }
+
+    /** In the child: exit when the launcher is gone (it was SIGKILLed and could not pass a signal on). */
+    private static void exitWhenGone(String launcherPid) {
+        long pid;
+        try {
+            pid = Long.parseLong(launcherPid);
+        } catch (NumberFormatException e) {
+            return;
+        }
+        Optional<ProcessHandle> parent = ProcessHandle.current().parent();
+        if (parent.isEmpty() || parent.get().pid() != pid) return;   // not started by that launcher
+        parent.get().onExit().thenRun(() -> {
+            System.err.println("convunext: launcher process " + pid + " ended; stopping");
+            System.exit(143);
+        });
+    }
+}

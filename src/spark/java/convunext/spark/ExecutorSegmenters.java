@@ -1,0 +1,104 @@
+package convunext.spark;
+
+import convunext.api.Segmenter;
+import convunext.api.SegmenterOptions;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.SparkFiles;
+import org.apache.spark.TaskContext;
+import org.apache.spark.resource.ResourceInformation;
+
+/**
+ * One {@link Segmenter} per executor JVM and device, opened by the first task that needs it and
+ * shared by every later task and by the executor's concurrent task threads (a Segmenter is
+ * thread-safe: decoding and PNG encoding run in parallel, the model one image at a time).
+ */
+final class ExecutorSegmenters {
+    private static final Map<String, Segmenter> OPEN = new HashMap<>();
+    private static final Map<String, Path> LOCAL_WEIGHTS = new HashMap<>();
+
+    private ExecutorSegmenters() {}
+
+    /**
+     * The device for this task: {@code auto} becomes {@code cuda:N} when Spark's resource
+     * scheduling assigned the task GPU address N ({@code spark.task.resource.gpu.amount}),
+     * anything else is used as given.
+     */
+    static String deviceFor(String requested, TaskContext task) {
+        return device(requested, task == null ? Map.of() : task.resourcesJMap());
+    }
+
+    static String device(String requested, Map<String, ResourceInformation> taskResources) {
+        if (!"auto".equalsIgnoreCase(requested)) return requested;
+        ResourceInformation gpu = taskResources.get("gpu");
+        if (gpu == null || gpu.addresses().length == 0) return requested;
+        return "cuda:" + gpu.addresses()[0].trim();
+    }
+
+    static synchronized Segmenter get(String weights, String device, SegmenterOptions options, Configuration conf) {
+        Path local = localWeights(weights, conf);
+        String key = local + "|" + device + "|" + options;
+        Segmenter s = OPEN.get(key);
+        if (s == null) {
+            s = Segmenter.open(local, device, options);
+            OPEN.put(key, s);
+        }
+        return s;
+    }
+
+    /** A CPU Segmenter for a check on the driver (the caller closes it). */
+    static Segmenter probe(String weights, SegmenterOptions options, Configuration conf) {
+        Path local;
+        synchronized (ExecutorSegmenters.class) {
+            local = localWeights(weights, conf);
+        }
+        return Segmenter.open(local, "cpu", options);
+    }
+
+    /**
+     * A local copy of the weights: the path itself when this machine has it, the file shipped
+     * with {@code spark-submit --files}, or a download from the Hadoop file system (hdfs://, s3a://).
+     */
+    private static Path localWeights(String weights, Configuration conf) {
+        Path cached = LOCAL_WEIGHTS.get(weights);
+        if (cached != null) return cached;
+        org.apache.hadoop.fs.Path hp = new org.apache.hadoop.fs.Path(weights);
+        String scheme = hp.toUri().getScheme();
+        Path local = null;
+        if (scheme == null || scheme.equals("file")) {
+            Path p = Path.of(hp.toUri().getPath());
+            if (Files.isRegularFile(p)) local = p;
+        }
+        if (local == null) {
+            try {
+                Path shipped = Path.of(SparkFiles.get(hp.getName()));
+                if (Files.isRegularFile(shipped)) local = shipped;
+            } catch (RuntimeException noSparkFiles) {
+                // not inside a Spark application with --files
+            }
+        }
+        if (local == null) {
+            try {
+                Path tmp = Files.createTempFile("convunext-weights-", ".safetensors");
+                tmp.toFile().deleteOnExit();
+                Files.write(tmp, HadoopFiles.read(weights, conf));
+                local = tmp;
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot fetch the weights " + weights + ": " + e.getMessage(), e);
+            }
+        }
+        LOCAL_WEIGHTS.put(weights, local);
+        return local;
+    }
+
+    /** Closes every Segmenter of this JVM (tests; executors free everything when they exit). */
+    static synchronized void closeAll() {
+        OPEN.values().forEach(Segmenter::close);
+        OPEN.clear();
+    }
+}

@@ -1,0 +1,74 @@
+package convunext.spark;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.BiConsumer;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocalFileSystem;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * Files on any Hadoop file system (local, HDFS, S3A, GCS, ABFS) for the Spark job: reading whole
+ * files, and writing outputs through a temporary file and a rename so that no reader sees a half
+ * file and a retried task simply writes the same file again.
+ */
+final class HadoopFiles {
+    private HadoopFiles() {}
+
+    /** The driver's Hadoop configuration as a map, to broadcast to executors. */
+    static Map<String, String> snapshot(Configuration c) {
+        Map<String, String> m = new HashMap<>();
+        for (Map.Entry<String, String> e : c) m.put(e.getKey(), e.getValue());
+        return m;
+    }
+
+    static Configuration restore(Map<String, String> m) {
+        Configuration c = new Configuration(false);
+        m.forEach(c::set);
+        return c;
+    }
+
+    /** The file system of {@code p}; the local one without Hadoop's .crc side files. */
+    static FileSystem fs(Path p, Configuration c) throws IOException {
+        FileSystem fs = p.getFileSystem(c);
+        return fs instanceof LocalFileSystem local ? local.getRaw() : fs;
+    }
+
+    static byte[] read(String uri, Configuration c) throws IOException {
+        Path p = new Path(uri);
+        try (var in = fs(p, c).open(p)) {
+            return in.readAllBytes();
+        }
+    }
+
+    /**
+     * Writes {@code bytes} to {@code target}: first to {@code <dir>/_temporary/<tag>/<name>}, then
+     * renamed into place (atomic on local file systems and HDFS; an S3 object appears only when
+     * complete). Where a rename does not replace (HDFS), an existing target is the complete
+     * output of an earlier attempt of the same task: it is replaced. {@code beforeRename} (tests)
+     * runs between the two steps. The driver removes {@code _temporary} when the job ends.
+     */
+    static void writeAtomically(Path target, byte[] bytes, String tag, Configuration c,
+                                BiConsumer<Path, Path> beforeRename) throws IOException {
+        FileSystem fs = fs(target, c);
+        Path tmp = new Path(new Path(new Path(target.getParent(), "_temporary"), tag), target.getName());
+        try (OutputStream out = fs.create(tmp, true)) {
+            out.write(bytes);
+        }
+        if (beforeRename != null) beforeRename.accept(tmp, target);
+        if (!fs.rename(tmp, target)) {
+            if (!fs.exists(target) || !fs.delete(target, false) || !fs.rename(tmp, target))
+                throw new IOException("cannot rename " + tmp + " to " + target);
+        }
+    }
+
+    static boolean existsNonEmpty(Path p, Configuration c) throws IOException {
+        FileSystem fs = fs(p, c);
+        if (!fs.exists(p)) return false;
+        if (!fs.getFileStatus(p).isDirectory()) return true;
+        return fs.listStatus(p).length > 0;
+    }
+}

@@ -1,0 +1,44 @@
+package convunext.spark;
+
+import convunext.data.DataException;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeMap;
+
+/**
+ * Finds an image's mask (or ROI mask) among a folder's files by the rule {@code evaluate} and
+ * {@code train} use ({@code Dataset}): the file whose name stem equals the image's, else the one
+ * whose stem starts with it followed by a non-alphanumeric character ({@code 21_training} →
+ * {@code 21_training_manual1.gif}); several candidates are an error naming them. Indexed by stem,
+ * so a lookup costs O(log n) for folders of millions of files.
+ */
+final class MaskIndex implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private final TreeMap<String, List<String>> byStem = new TreeMap<>();
+    private final String what, folder;
+
+    MaskIndex(List<String> uris, String what, String folder) {
+        this.what = what;
+        this.folder = folder;
+        for (String u : uris) byStem.computeIfAbsent(SegmentJob.stem(u), k -> new ArrayList<>()).add(u);
+    }
+
+    String folder() { return folder; }
+
+    /** The URI of the mask for an image of this stem, or null when the folder has none. */
+    String find(String stem, String image) {
+        List<String> exact = byStem.getOrDefault(stem, List.of());
+        if (exact.size() > 1) throw new DataException("several " + what + "s for image " + image + ": " + exact);
+        if (exact.size() == 1) return exact.get(0);
+        List<String> prefixed = new ArrayList<>();
+        for (var e : byStem.subMap(stem, false, stem + Character.MAX_VALUE, false).entrySet()) {
+            String s = e.getKey();
+            if (s.length() > stem.length() && s.startsWith(stem) && !Character.isLetterOrDigit(s.charAt(stem.length())))
+                prefixed.addAll(e.getValue());
+        }
+        if (prefixed.size() > 1)
+            throw new DataException("ambiguous " + what + " for image " + image + ": " + prefixed + " all start with " + stem);
+        return prefixed.isEmpty() ? null : prefixed.get(0);
+    }
+}

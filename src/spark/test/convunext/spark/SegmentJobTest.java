@@ -1,0 +1,284 @@
+package convunext.spark;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import convunext.api.Segmenter;
+import convunext.api.SegmenterOptions;
+import convunext.cli.Main;
+import convunext.data.DataException;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import javax.imageio.ImageIO;
+import org.apache.spark.TaskContext;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The Spark job in local[2] (tasks retried up to 4 times): same masks as predict, same Dice/IoU as
+ * evaluate, large JPEGs with a corrupt file and a non-image among them, a task that fails halfway
+ * and is retried, a second run refused, and the README's command line in a fresh JVM.
+ */
+class SegmentJobTest {
+    static final Path IMAGES = Path.of("testdata/synthetic/test/images"), MASKS = Path.of("testdata/synthetic/test/masks");
+    @TempDir static Path dir;
+    static Path ckpt;
+    static SparkSession spark;
+
+    static String quiet(Runnable r) {
+        PrintStream o = System.out;
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(b, true));
+        try {
+            r.run();
+        } finally {
+            System.setOut(o);
+        }
+        return b.toString();
+    }
+
+    @BeforeAll static void setUp() {
+        quiet(() -> assertEquals(0, Main.execute("train", "--data", "testdata/synthetic", "--out", dir.resolve("run").toString(),
+                "--device", "cpu", "--epochs", "1", "--batch", "2", "--crop", "64", "--base-size", "80", "--base-c", "4",
+                "--max-steps-per-epoch", "3", "--tile", "128")));
+        ckpt = dir.resolve("run/last.safetensors");
+        SegmentJob.quietLogs();   // Spark's INFO lines; the injected failure's ERROR lines stay
+        spark = SparkSession.builder().master("local[2,4]").appName("SegmentJobTest")
+                .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
+                .config("spark.driver.bindAddress", "127.0.0.1").config("spark.sql.shuffle.partitions", "2")
+                .getOrCreate();
+    }
+
+    @AfterAll static void tearDown() {
+        if (spark != null) spark.stop();
+        ExecutorSegmenters.closeAll();
+        SegmentPartition.beforeRename = null;
+    }
+
+    static SegmentJob job(Path images, Path out, String... more) {
+        SegmentJob j = new SegmentJob();
+        new picocli.CommandLine(j).parseArgs(Stream.concat(Stream.of("--images", images.toString(), "--out", out.toString(),
+                "--weights", ckpt.toString(), "--device", "cpu"), Stream.of(more)).toArray(String[]::new));
+        return j;
+    }
+
+    static SegmentJob.Summary run(SegmentJob j) {
+        SegmentJob.Summary[] s = new SegmentJob.Summary[1];
+        quiet(() -> {
+            try {
+                s[0] = j.run(spark);
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        return s[0];
+    }
+
+    static Map<String, Row> table(Path out) {
+        Map<String, Row> m = new HashMap<>();
+        for (Row r : spark.read().parquet(out.resolve("results.parquet").toString()).collectAsList())
+            assertNull(m.put(r.getString(r.fieldIndex("path")), r), "duplicate row " + r);
+        return m;
+    }
+
+    static List<String> names(Path folder) throws Exception {
+        try (Stream<Path> s = Files.list(folder)) {
+            return s.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith(".")).sorted().toList();   // not predict's lock
+        }
+    }
+
+    @Test void segmentsAFolderAsPredictAndScoresItAsEvaluate() throws Exception {
+        Path out = dir.resolve("job1"), pred = dir.resolve("pred1"), eval = dir.resolve("eval1");
+        SegmentJob.Summary s = run(job(IMAGES, out, "--masks", MASKS.toString(), "--tile", "64", "--overlap", "16", "--tta", "flip"));
+        assertTrue(s.consistent(), s.toString());
+        assertEquals(4, s.inputs());
+        assertEquals(4, s.ok());
+        quiet(() -> assertEquals(0, Main.execute("predict", "-i", IMAGES.toString(), "-o", pred.toString(), "--weights", ckpt.toString(),
+                "--device", "cpu", "--tile", "64", "--overlap", "16", "--tta", "flip")));
+        assertEquals(names(pred), names(out.resolve("masks")));
+        for (String n : names(pred))
+            assertArrayEquals(Files.readAllBytes(pred.resolve(n)), Files.readAllBytes(out.resolve("masks").resolve(n)), n);
+        quiet(() -> assertEquals(0, Main.execute("evaluate", "--weights", ckpt.toString(), "--data", "testdata/synthetic",
+                "--out", eval.toString(), "--device", "cpu", "--tile", "64", "--overlap", "16", "--tta", "flip")));
+        Map<String, Row> rows = table(out);
+        List<String> csv = Files.readAllLines(eval.resolve("metrics.csv"));
+        int checked = 0;
+        for (String line : csv.subList(1, csv.size())) {
+            String[] f = line.split(",");   // image,class,tp,fp,fn,tn,dice,iou,...
+            Row r = rows.entrySet().stream().filter(e -> e.getKey().endsWith("/" + f[0] + ".png")).map(Map.Entry::getValue)
+                    .findFirst().orElse(null);
+            assertNotNull(r, "no row for " + f[0] + " in " + rows.keySet());
+            int c = Integer.parseInt(f[1]);
+            // metrics.csv prints 6 decimals: equal to its rounding
+            assertEquals(Double.parseDouble(f[6]), r.<Double>getList(r.fieldIndex("dice")).get(c), 5e-7, line);
+            assertEquals(Double.parseDouble(f[7]), r.<Double>getList(r.fieldIndex("iou")).get(c), 5e-7, line);
+            checked++;
+        }
+        assertEquals(8, checked);
+        Row any = rows.values().iterator().next();
+        assertEquals(96, any.getInt(any.fieldIndex("width")));
+        List<Long> px = any.getList(any.fieldIndex("pixels"));
+        assertEquals(96 * 96, px.get(0) + px.get(1));
+        double fg = any.getDouble(any.fieldIndex("mean_foreground_probability"));
+        assertTrue(fg > 0 && fg < 1, "" + fg);
+        assertTrue(Files.readString(out.resolve("summary.json")).contains("\"mean_dice_per_class\""));
+    }
+
+    /** Large JPEGs (1280×960, 3×2 windows of 512), one of them truncated, a text file and a name with a space. */
+    @Test void largeJpegsWithACorruptOne() throws Exception {
+        Path in = Files.createDirectories(dir.resolve("jpegs")), out = dir.resolve("job2");
+        List<Path> src = convunext.data.Dataset.listImages(IMAGES);
+        for (int i = 0; i < 3; i++) {
+            BufferedImage small = ImageIO.read(src.get(i).toFile()), big = new BufferedImage(1280, 960, BufferedImage.TYPE_INT_RGB);
+            Graphics2D g = big.createGraphics();
+            g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+            g.drawImage(small, 0, 0, 1280, 960, null);
+            g.dispose();
+            assertTrue(ImageIO.write(big, "jpg", in.resolve((i == 2 ? "fundus big " : "fundus_") + i + ".jpg").toFile()));
+        }
+        byte[] jpg = Files.readAllBytes(in.resolve("fundus_0.jpg"));
+        Files.write(in.resolve("fundus_corrupt.jpg"), java.util.Arrays.copyOf(jpg, jpg.length * 2 / 5));
+        Files.writeString(in.resolve("notes.txt"), "not an image\n");
+        SegmentJob.Summary s = run(job(in, out, "--partitions", "3"));
+        assertTrue(s.consistent(), s.toString());
+        assertEquals(5, s.inputs());
+        assertEquals(3, s.ok());
+        assertEquals(2, s.errors());
+        assertEquals(List.of("fundus big 2.png", "fundus_0.png", "fundus_1.png"), names(out.resolve("masks")));
+        Map<String, Row> rows = table(out);
+        for (Map.Entry<String, Row> e : rows.entrySet()) {
+            Row r = e.getValue();
+            String err = r.getString(r.fieldIndex("error"));
+            if (e.getKey().endsWith("fundus_corrupt.jpg")) assertTrue(err.contains("fundus_corrupt.jpg") && err.contains("JPEG"), err);
+            else if (e.getKey().endsWith("notes.txt")) assertTrue(err.contains("notes.txt") && err.contains("not a PNG"), err);
+            else {
+                assertNull(err, e.getKey());
+                BufferedImage m = ImageIO.read(Path.of(new org.apache.hadoop.fs.Path(r.getString(r.fieldIndex("mask"))).toUri()).toFile());
+                assertEquals(1280, m.getWidth());
+                assertEquals(960, m.getHeight());
+            }
+        }
+        // the same mask as the library gives for that file
+        try (Segmenter seg = Segmenter.open(ckpt, "cpu")) {
+            assertArrayEquals(seg.segment(in.resolve("fundus_1.jpg")).toMaskPng(), Files.readAllBytes(out.resolve("masks/fundus_1.png")));
+        }
+    }
+
+    /** The first attempt of one task dies between writing a mask's temporary file and its rename. */
+    @Test void aRetriedTaskRewritesItsMasksOnceAndAtomically() throws Exception {
+        Path out = dir.resolve("job3");
+        AtomicInteger failures = new AtomicInteger(), retries = new AtomicInteger();
+        SegmentPartition.beforeRename = (tmp, target) -> {
+            if (!target.getName().equals("syn_017.png")) return;
+            if (TaskContext.get().attemptNumber() == 0) {
+                failures.incrementAndGet();
+                throw new IllegalStateException("injected failure before renaming " + tmp);
+            }
+            retries.incrementAndGet();
+        };
+        SegmentJob.Summary s;
+        try {
+            s = run(job(IMAGES, out, "--partitions", "2"));
+        } finally {
+            SegmentPartition.beforeRename = null;
+        }
+        assertEquals(1, failures.get());
+        assertEquals(1, retries.get());
+        assertTrue(s.consistent(), s.toString());
+        assertEquals(4, s.rows());
+        assertEquals(List.of("syn_016.png", "syn_017.png", "syn_018.png", "syn_019.png"), names(out.resolve("masks")));
+        try (Segmenter seg = Segmenter.open(ckpt, "cpu")) {
+            for (String n : names(out.resolve("masks")))
+                assertArrayEquals(seg.segment(IMAGES.resolve(n)).toMaskPng(), Files.readAllBytes(out.resolve("masks").resolve(n)), n);
+        }
+        assertEquals(List.of("masks", "results.parquet", "summary.json"), names(out));
+    }
+
+    @Test void anEarlierRunIsNeverOverwritten() throws Exception {
+        Path out = dir.resolve("job4");
+        assertTrue(run(job(IMAGES, out, "--glob", "syn_01[67].png")).consistent());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> job(IMAGES, out).run(spark));
+        assertTrue(e.getMessage().contains("job4") && e.getMessage().contains("already holds results"), e.getMessage());
+        assertEquals(2, table(out).size());
+        e = assertThrows(IllegalArgumentException.class, () -> job(IMAGES, dir.resolve("job5"), "--tile", "64", "--overlap", "64").run(spark));
+        assertTrue(e.getMessage().contains("overlap"), e.getMessage());
+        SegmentJob noWeights = job(IMAGES, dir.resolve("job6"));
+        noWeights.weights = dir.resolve("none.safetensors").toString();
+        RuntimeException w = assertThrows(RuntimeException.class, () -> noWeights.run(spark));
+        assertTrue(w.getMessage().contains("none.safetensors"), w.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> job(IMAGES, dir.resolve("job7"), "--glob", "*.nothing").run(spark));
+        assertTrue(e.getMessage().contains("no files"), e.getMessage());
+    }
+
+    @Test void masksAreMatchedAsEvaluateMatchesThem() {
+        var ds = convunext.data.Dataset.open(Path.of("testdata/drive-mini"), "train", true, null);
+        List<String> masks = new ArrayList<>(), rois = new ArrayList<>();
+        for (var s : ds.samples()) {
+            masks.add(s.mask().toString());
+            rois.add(s.roi().toString());
+        }
+        masks.add("testdata/drive-mini/train/masks/210_training_manual1.gif");   // starts with 21 but not 21_
+        MaskIndex mi = new MaskIndex(masks, "mask", "m"), ri = new MaskIndex(rois, "ROI mask", "r");
+        for (var s : ds.samples()) {
+            assertEquals(s.mask().toString(), mi.find(s.id(), s.image().toString()));
+            assertEquals(s.roi().toString(), ri.find(s.id(), s.image().toString()));
+        }
+        assertNull(mi.find("23_training", "x"));
+        MaskIndex two = new MaskIndex(List.of("a/x_1.png", "a/x_2.png"), "mask", "a");
+        DataException e = assertThrows(DataException.class, () -> two.find("x", "img/x.png"));
+        assertTrue(e.getMessage().contains("ambiguous mask") && e.getMessage().contains("x_2.png"), e.getMessage());
+        assertEquals(Map.of("b/x.png", "mask name x.png is already the mask of a/x.jpg; rename one of them"),
+                SegmentJob.collisions(List.of("a/x.jpg", "b/x.png", "c/y.png")));
+    }
+
+    /** README's command: plain java, no Spark flags (the job re-executes itself with Spark's), local mode. */
+    @Test void theCommandLineRunsInAFreshJvm() throws Exception {
+        Path out = dir.resolve("job-cli"), log = dir.resolve("job-cli.log");
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx2g",
+                "-cp", System.getProperty("java.class.path"), "convunext.spark.SegmentJob", "--master", "local[2]",
+                "--images", IMAGES.toString(), "--masks", MASKS.toString(), "--weights", ckpt.toString(), "--out", out.toString());
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        assertTrue(p.waitFor(300, TimeUnit.SECONDS), Files.readString(log));
+        String text = Files.readString(log);
+        assertEquals(0, p.exitValue(), text);
+        assertTrue(text.contains("check: 4 inputs = 4 ok + 0 error rows (4 rows, 4 distinct paths): OK"), text);
+        assertEquals(4, names(out.resolve("masks")).size());
+        Path bad = dir.resolve("job-cli-bad.log");
+        Process q = new ProcessBuilder(List.of(cmd.get(0), "-cp", cmd.get(3), "convunext.spark.SegmentJob", "--tta", "rotate",
+                "--images", IMAGES.toString(), "--weights", ckpt.toString(), "--out", dir.resolve("x").toString()))
+                .redirectErrorStream(true).redirectOutput(bad.toFile()).start();
+        assertTrue(q.waitFor(300, TimeUnit.SECONDS));
+        assertEquals(2, q.exitValue(), Files.readString(bad));
+        assertTrue(Files.readString(bad).contains("error: --tta accepts only 'flip', got 'rotate'"), Files.readString(bad));
+    }
+
+    @Test void theTaskDeviceFollowsSparksGpuAssignment() {
+        assertEquals("cpu", ExecutorSegmenters.deviceFor("cpu", null));
+        assertEquals("auto", ExecutorSegmenters.deviceFor("auto", null));
+        assertEquals("cuda:1", ExecutorSegmenters.deviceFor("cuda:1", null));
+        // what a task sees with spark.task.resource.gpu.amount=1 on an executor whose discovery script listed GPUs 2 and 3
+        var gpu = Map.of("gpu", new org.apache.spark.resource.ResourceInformation("gpu", new String[] {"3"}));
+        assertEquals("cuda:3", ExecutorSegmenters.device("auto", gpu));
+        assertEquals("cpu", ExecutorSegmenters.device("cpu", gpu));
+        assertEquals("auto", ExecutorSegmenters.device("auto", Map.of()));
+    }
+
+    @Test void unusedOptionsAreDefaults() {
+        assertEquals(SegmenterOptions.defaults().tile(), job(IMAGES, dir.resolve("unused")).tile);
+    }
+}

@@ -1,0 +1,308 @@
+package convunext.api;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import convunext.backend.cuda.CudaBackend;
+import convunext.backend.cuda.Device;
+import convunext.backend.cuda.EmulatedDevice;
+import convunext.backend.cuda.KernelArgs;
+import convunext.cli.Main;
+import convunext.data.Dataset;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The library API against {@code predict}: same masks and probability maps, bit for bit (on the
+ * CPU and on the deterministic emulated device, where every probability is compared too), every
+ * input form, sharing between threads, closing.
+ */
+class SegmenterTest {
+    static final Path IMAGES = Path.of("testdata/synthetic/test/images");
+    static final SegmenterOptions TILED = SegmenterOptions.defaults().withTile(64).withOverlap(16).withFlipTta(true);
+    @TempDir static Path dir;
+    static Path ckpt;
+
+    static int cli(String... args) {
+        PrintStream o = System.out;
+        System.setOut(new PrintStream(new ByteArrayOutputStream(), true));
+        try {
+            return Main.execute(args);
+        } finally {
+            System.setOut(o);
+        }
+    }
+
+    @BeforeAll static void trainTiny() {
+        assertEquals(0, cli("train", "--data", "testdata/synthetic", "--out", dir.resolve("run").toString(), "--device", "cpu",
+                "--epochs", "1", "--batch", "2", "--crop", "64", "--base-size", "80", "--base-c", "4", "--max-steps-per-epoch", "3",
+                "--tile", "128"));
+        ckpt = dir.resolve("run/last.safetensors");
+    }
+
+    static List<Path> images() { return Dataset.listImages(IMAGES); }
+
+    @Test void masksAreTheBytesPredictWrites() throws Exception {
+        try (Segmenter s = Segmenter.open(ckpt, "cpu", TILED)) {
+            Path out = dir.resolve("predict-cpu");
+            assertEquals(0, cli("predict", "-i", IMAGES.toString(), "-o", out.toString(), "--weights", ckpt.toString(),
+                    "--device", "cpu", "--tile", "64", "--overlap", "16", "--tta", "flip", "--probs"));
+            for (Path f : images()) {
+                Segmentation r = s.segment(f);
+                String stem = Dataset.stem(f);
+                assertArrayEquals(Files.readAllBytes(out.resolve(stem + ".png")), r.toMaskPng(), f.toString());
+                assertArrayEquals(Files.readAllBytes(out.resolve(stem + "_prob.png")), probPng(r), f.toString());
+                Path mine = dir.resolve("mine/" + stem + ".png");
+                r.writeMask(mine);
+                assertArrayEquals(Files.readAllBytes(out.resolve(stem + ".png")), Files.readAllBytes(mine));
+                long[] n = r.pixelsPerClass();
+                assertEquals(r.width() * r.height(), n[0] + n[1]);
+            }
+        }
+    }
+
+    /** The two paths agree in every bit of every probability, on the CPU and on the emulated device. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"cpu", "emulated"})
+    void bitForBitWithPredict(String device) throws Exception {
+        Path f = images().get(1);
+        Path out = dir.resolve("one-" + device);
+        assertEquals(0, cli("predict", "-i", f.toString(), "-o", out.toString(), "--weights", ckpt.toString(),
+                "--device", device, "--probs"));
+        float[][] viaCli;
+        try (var be = convunext.backend.all.Backends.open(device, System.out);
+             var m = convunext.train.InferenceModel.open(ckpt, be, 512, 64, false, line -> {})) {
+            var r = m.segment(convunext.data.ImageFiles.readImage(f), f.toString());
+            int hw = r.labels().pixels();
+            viaCli = new float[][] {java.util.Arrays.copyOfRange(r.probabilities(), 0, hw),
+                    java.util.Arrays.copyOfRange(r.probabilities(), hw, 2 * hw)};
+        }
+        try (Segmenter s = Segmenter.open(ckpt, device)) {
+            Segmentation r = s.segment(f);
+            for (int c = 0; c < 2; c++) assertArrayEquals(viaCli[c], r.probabilities(c), 0f);
+            assertArrayEquals(Files.readAllBytes(out.resolve(Dataset.stem(f) + ".png")), r.toMaskPng());
+            assertArrayEquals(Files.readAllBytes(out.resolve(Dataset.stem(f) + "_prob.png")), probPng(r));
+        }
+    }
+
+    @Test void theTenLineProgramWritesPredictsMask() throws Exception {
+        Path f = images().get(2), mask = dir.resolve("ten/" + Dataset.stem(f) + ".png");
+        Path out = dir.resolve("predict-auto");
+        PrintStream o = System.out;
+        System.setOut(new PrintStream(new ByteArrayOutputStream(), true));
+        try {
+            example.SegmentOne.main(new String[] {ckpt.toString(), f.toString(), mask.toString()});
+        } finally {
+            System.setOut(o);
+        }
+        assertEquals(0, cli("predict", "-i", f.toString(), "-o", out.toString(), "--weights", ckpt.toString()));
+        assertArrayEquals(Files.readAllBytes(out.resolve(Dataset.stem(f) + ".png")), Files.readAllBytes(mask));
+    }
+
+    @Test void pathBytesAndBufferedImageGiveTheSameResult() throws Exception {
+        try (Segmenter s = Segmenter.open(ckpt, "cpu", TILED)) {
+            Path f = images().get(0);
+            Segmentation a = s.segment(f), b = s.segment(Files.readAllBytes(f), f.toString()),
+                    c = s.segment(ImageIO.read(f.toFile()));
+            for (Segmentation x : List.of(b, c)) {
+                assertArrayEquals(a.labels(), x.labels());
+                assertArrayEquals(a.probabilities(1), x.probabilities(1), 0f);
+            }
+            assertEquals(f.toString(), a.source());
+            assertEquals(96, a.width());
+            assertEquals(96, a.height());
+            assertEquals(2, a.classes());
+            float[] p0 = a.probabilities(0), p1 = a.probabilities(1);
+            int[] lab = a.labels();
+            for (int i = 0; i < lab.length; i++) {
+                assertEquals(1.0, p0[i] + p1[i], 1e-6);
+                assertEquals(p1[i] > p0[i] ? 1 : 0, lab[i]);
+            }
+            assertEquals(lab[5 * 96 + 7], a.label(7, 5));
+            // a gray image for an RGB model is replicated, as predict does
+            BufferedImage gray = new BufferedImage(80, 70, BufferedImage.TYPE_BYTE_GRAY);
+            Segmentation g = s.segment(gray);
+            assertEquals(80, g.width());
+            assertEquals(70, g.height());
+            BufferedImage mask = g.toMaskImage();
+            assertEquals(BufferedImage.TYPE_BYTE_GRAY, mask.getType());
+            assertEquals(80, mask.getWidth());
+            List<Segmentation> all = s.segmentAll(images());
+            assertEquals(images().size(), all.size());
+            assertArrayEquals(a.labels(), all.get(0).labels());
+        }
+    }
+
+    /** Several threads share one Segmenter: every result equals the one-thread result. */
+    @Test void oneSegmenterSharedByThreads() throws Exception {
+        List<Path> files = images();
+        try (Segmenter s = Segmenter.open(ckpt, "cpu", TILED)) {
+            Map<Path, Segmentation> expected = new HashMap<>();
+            for (Path f : files) expected.put(f, s.segment(f));
+            ExecutorService pool = Executors.newFixedThreadPool(4);
+            try {
+                List<Future<Segmentation>> futures = new ArrayList<>();
+                List<Path> asked = new ArrayList<>();
+                for (int round = 0; round < 3; round++)
+                    for (Path f : files) {
+                        asked.add(f);
+                        futures.add(pool.submit(() -> s.segment(f)));
+                    }
+                for (int i = 0; i < futures.size(); i++) {
+                    Segmentation got = futures.get(i).get(), want = expected.get(asked.get(i));
+                    assertEquals(want.source(), got.source());
+                    assertArrayEquals(want.labels(), got.labels(), asked.get(i).toString());
+                    assertArrayEquals(want.probabilities(1), got.probabilities(1), 0f);
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    /** A device that counts live allocations, under the emulator. */
+    static final class CountingDevice implements Device {
+        final Device d;
+        final Map<Long, Long> live = new java.util.concurrent.ConcurrentHashMap<>();
+        volatile boolean closed;
+        CountingDevice(Device d) { this.d = d; }
+        public String kind() { return d.kind(); }
+        public String describe() { return d.describe(); }
+        public long malloc(long bytes) { long p = d.malloc(bytes); live.put(p, bytes); return p; }
+        public void free(long ptr) { live.remove(ptr); d.free(ptr); }
+        public void copyHtoD(long dst, float[] src, int o, int n) { d.copyHtoD(dst, src, o, n); }
+        public void copyDtoH(float[] dst, int o, long src, int n) { d.copyDtoH(dst, o, src, n); }
+        public void copyDtoD(long dst, long src, long bytes) { d.copyDtoD(dst, src, bytes); }
+        public void memset(long ptr, int v, long bytes) { d.memset(ptr, v, bytes); }
+        public boolean scribbles() { return d.scribbles(); }
+        public long hostAlloc(long b) { return d.hostAlloc(b); }
+        public void hostWrite(long h, long off, float[] src, int o, int n) { d.hostWrite(h, off, src, o, n); }
+        public void hostFree(long h) { d.hostFree(h); }
+        public void copyHostToDevice(long dst, long h, long off, long b) { d.copyHostToDevice(dst, h, off, b); }
+        public java.util.Set<String> kernelNames() { return d.kernelNames(); }
+        public void launch(String k, int[] g, int[] b, int sh, KernelArgs a) { d.launch(k, g, b, sh, a); }
+        public void synchronize() { d.synchronize(); }
+        public long[] memInfo() { return d.memInfo(); }
+        public long eventCreate() { return d.eventCreate(); }
+        public void eventRecord(long e) { d.eventRecord(e); }
+        public void eventSynchronize(long e) { d.eventSynchronize(e); }
+        public float eventElapsedMs(long s, long e) { return d.eventElapsedMs(s, e); }
+        public void eventDestroy(long e) { d.eventDestroy(e); }
+        public long graphCapture(Runnable issue) { return d.graphCapture(issue); }
+        public void graphLaunch(long g) { d.graphLaunch(g); }
+        public void graphDestroy(long g) { d.graphDestroy(g); }
+        public void close() { closed = true; d.close(); }
+    }
+
+    @Test void closeFreesDeviceMemoryAndLaterCallsAreRefused() {
+        CountingDevice dev = new CountingDevice(EmulatedDevice.open());
+        Segmenter s = Segmenter.open(ckpt, new CudaBackend(dev), SegmenterOptions.defaults());
+        s.segment(images().get(0));
+        assertFalse(dev.live.isEmpty());
+        s.close();
+        assertTrue(dev.live.isEmpty(), "device memory left after close: " + dev.live.size() + " allocations");
+        assertTrue(dev.closed);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> s.segment(images().get(0)));
+        assertTrue(e.getMessage().contains("closed"), e.getMessage());
+        s.close();   // idempotent
+    }
+
+    /** close() while other threads segment: each call returns a whole result or is refused as closed. */
+    @Test void closeWhileThreadsSegment() throws Exception {
+        Segmenter s = Segmenter.open(ckpt, "cpu");
+        Path f = images().get(0);
+        AtomicInteger done = new AtomicInteger(), refused = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(3);
+        List<Future<?>> fs = new ArrayList<>();
+        for (int t = 0; t < 3; t++)
+            fs.add(pool.submit(() -> {
+                for (int i = 0; i < 50; i++) {
+                    try {
+                        assertEquals(96 * 96, s.segment(f).labels().length);
+                        done.incrementAndGet();
+                    } catch (IllegalStateException e) {
+                        assertTrue(e.getMessage().contains("closed"), e.getMessage());
+                        refused.incrementAndGet();
+                    }
+                }
+                return null;
+            }));
+        while (done.get() < 3) Thread.onSpinWait();
+        s.close();
+        for (Future<?> x : fs) x.get();
+        pool.shutdown();
+        assertTrue(refused.get() > 0);
+        assertEquals(150, done.get() + refused.get());
+    }
+
+    @Test void badInputsAreNamed() throws Exception {
+        try (Segmenter s = Segmenter.open(ckpt, "cpu")) {
+            Path corrupt = dir.resolve("corrupt.png");
+            byte[] good = Files.readAllBytes(images().get(0));
+            Files.write(corrupt, java.util.Arrays.copyOf(good, good.length / 3));
+            InvalidImageException e = assertThrows(InvalidImageException.class, () -> s.segment(corrupt));
+            assertTrue(e.getMessage().contains("corrupt.png"), e.getMessage());
+            java.io.ByteArrayOutputStream jpg = new java.io.ByteArrayOutputStream();
+            ImageIO.write(ImageIO.read(images().get(0).toFile()), "jpg", jpg);
+            byte[] half = java.util.Arrays.copyOf(jpg.toByteArray(), jpg.size() / 2);
+            e = assertThrows(InvalidImageException.class, () -> s.segment(half, "half.jpg"));
+            assertTrue(e.getMessage().contains("half.jpg") && e.getMessage().contains("truncated"), e.getMessage());
+            assertEquals(96, s.segment(jpg.toByteArray(), "whole.jpg").width());
+            e = assertThrows(InvalidImageException.class, () -> s.segment(new byte[] {1, 2, 3}, "upload-7"));
+            assertTrue(e.getMessage().contains("upload-7"), e.getMessage());
+            e = assertThrows(InvalidImageException.class, () -> s.segment(new BufferedImage(40, 90, BufferedImage.TYPE_INT_RGB)));
+            assertTrue(e.getMessage().contains("40×90") && e.getMessage().contains("64"), e.getMessage());
+            assertEquals(96, s.segment(images().get(0)).width());   // still usable
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Segmenter.open(dir.resolve("none.safetensors"), "cpu"));
+        assertTrue(e.getMessage().contains("none.safetensors"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Segmenter.open(ckpt, "tpu"));
+        assertTrue(e.getMessage().contains("tpu"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Segmenter.open(ckpt, "cpu", SegmenterOptions.defaults().withOverlap(512)));
+        assertTrue(e.getMessage().contains("overlap"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> SegmenterOptions.defaults().withTile(32));
+        assertThrows(IllegalArgumentException.class, () -> SegmenterOptions.defaults().withOverlap(-1));
+        e = assertThrows(IllegalArgumentException.class,
+                () -> Segmenter.open(Path.of("testdata/golden/convunext_c4_in1_k3_1x72x88.safetensors"), "cpu"));
+        assertTrue(e.getMessage().contains("in_conv.0.weight"), e.getMessage());
+    }
+
+    @Test void anUnavailableDeviceIsAnIllegalState() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(convunext.backend.cuda.JCudaDevice.probe() != null, "a GPU is present");
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> Segmenter.open(ckpt, "cuda"));
+        assertTrue(e.getMessage().contains("cuda"), e.getMessage());
+        assertThrows(IllegalStateException.class, () -> Segmenter.open(ckpt, "cuda:1"));
+    }
+
+    @Test void cudaDeviceNamesAreChecked() {
+        assertEquals(3, convunext.backend.cuda.Devices.cudaOrdinal("cuda:3"));
+        assertEquals(-1, convunext.backend.cuda.Devices.cudaOrdinal("cuda"));
+        for (String bad : new String[] {"cuda:", "cuda:x", "cuda:-1", "cuda:1.5"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Segmenter.open(ckpt, bad));
+            assertTrue(e.getMessage().contains(bad) && e.getMessage().contains("cuda:N"), e.getMessage());
+        }
+    }
+
+    /** predict's _prob.png from the API's probabilities. */
+    static byte[] probPng(Segmentation r) {
+        float[] p = r.probabilities(r.classes() - 1);
+        int[] q = new int[p.length];
+        for (int i = 0; i < q.length; i++) q[i] = Math.round(255 * p[i]);
+        return convunext.data.ImageWriters.pngBytes(convunext.data.ImageWriters.labelsImage(
+                new convunext.data.LabelMap(r.height(), r.width(), q), 256, "prob"));
+    }
+}

@@ -1,0 +1,85 @@
+package convunext.cli;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Plain {@code java -cp … convunext.cli.Main} (no --add-modules) re-executes itself with the
+ * Vector API module: the SIMD path runs, the exit status comes back, a SIGTERM to the launcher
+ * reaches the command and a SIGKILLed launcher leaves no command running.
+ */
+class RelaunchTest {
+    @TempDir Path dir;
+
+    Process launch(String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx1g", "-cp", System.getProperty("java.class.path"), "convunext.cli.Main"));
+        cmd.addAll(List.of(args));
+        return new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("out.txt").toFile()).start();
+    }
+
+    String output() throws Exception { return Files.readString(dir.resolve("out.txt")); }
+
+    @Test void plainJavaGetsTheVectorModuleAndTheExitStatus() throws Exception {
+        Process p = launch("info");
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), output());
+        assertTrue(output().contains("jdk.incubator.vector present"), output());
+        p = launch("train", "--data", "no-such-folder");
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+        assertEquals(Main.BAD_INPUT, p.exitValue(), output());
+        assertTrue(output().contains("no-such-folder"), output());
+    }
+
+    @Test void theMechanismCanBeTurnedOff() throws Exception {
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Dconvunext.relaunch=false",
+                "-cp", System.getProperty("java.class.path"), "convunext.cli.Main", "info");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("out.txt").toFile()).start();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+        assertTrue(output().contains("jdk.incubator.vector absent"), output());
+    }
+
+    /** The training child, once it runs (a few seconds after the launcher starts). */
+    ProcessHandle runningChild(Process launcher) throws Exception {
+        for (int i = 0; i < 600; i++) {
+            var kids = launcher.toHandle().children().toList();
+            if (!kids.isEmpty() && output().contains("epoch")) return kids.get(0);
+            assertTrue(launcher.isAlive(), output());
+            Thread.sleep(100);
+        }
+        throw new AssertionError("no training child after 60 s: " + output());
+    }
+
+    @Test void sigtermToTheLauncherStopsTheCommandAndReturnsItsStatus() throws Exception {
+        Process p = launch("train", "--epochs", "1000", "--out", "run", "--device", "cpu");
+        ProcessHandle child = runningChild(p);
+        p.destroy();   // SIGTERM to the launcher only
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(143, p.exitValue(), output());
+        assertFalse(child.isAlive(), "the command outlived its launcher");
+    }
+
+    @Test void aSigkilledLauncherLeavesNoCommandRunning() throws Exception {
+        Process p = launch("train", "--epochs", "1000", "--out", "run", "--device", "cpu");
+        ProcessHandle child = runningChild(p);
+        p.destroyForcibly();   // SIGKILL: the launcher cannot pass anything on
+        child.onExit().get(30, TimeUnit.SECONDS);
+        assertFalse(child.isAlive());
+    }
+
+    @Test void flagsAlreadyInEffectNeedNoChild() {
+        // this test JVM runs with --add-modules jdk.incubator.vector (pom.xml argLine)
+        assertTrue(Relaunch.missing(List.of("--add-modules=jdk.incubator.vector")).isEmpty());
+        assertEquals(List.of("-Dconvunext.test.unset=1"), Relaunch.missing(List.of("-Dconvunext.test.unset=1")));
+        assertFalse(Relaunch.missing(List.of("--add-opens=java.base/java.time.chrono=ALL-UNNAMED")).isEmpty());
+        assertTrue(Relaunch.missing(List.of("--add-modules=jdk.no.such.module")).isEmpty());
+    }
+}
