@@ -95,4 +95,4 @@ printf 'carried: working tree %.1f MiB + .device %.1f MiB = %.1f MiB of the 64 M
 if [ "$(echo "$margin < ${MARGIN_MIB:-10}" | bc)" = 1 ]; then
     echo "ERROR: less than ${MARGIN_MIB:-10} MiB margin under the 64 MiB a device call carries"; exit 1
 fi
-echo 'next: run(command="bash bench/device-check.sh", carry=[".device"], timeout_s=540)'
+echo "next: on the GPU machine, in this checkout with .device/ beside it: bash bench/device-check.sh (allow 540 s)"
