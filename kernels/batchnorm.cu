@@ -11,9 +11,9 @@
 //   partial[(c*S + s)*2 + {0,1}] as doubles (S = N*cpi); the second level runs at the start of
 //   every block of the apply kernel (warp 0 sums the S partials of its channel in a fixed order:
 //   every block gets the same bits), and block (0, c, 0) stores the per-channel results.
-// Apply kernels (batchnorm_forward_apply, batchnorm_backward_apply): grid (ceil(P/4096), C, N),
-//   256 threads, 16 elements per thread as 4 float4 when P % 4 == 0 and the planes are 16-byte
-//   aligned (else scalar). Eval: grid (ceil(P/256), C, N), one element each.
+// Apply kernels (batchnorm_forward_apply, batchnorm_backward_apply, batchnorm_forward_eval): grid
+//   (ceil(P/BN_EPB), C, N), 256 threads, 16 elements per thread as 4 float4 when P % 4 == 0 and the
+//   planes are 16-byte aligned (else scalar).
 #include "common.cuh"
 
 // Sums of v1 and v2 over the chunk of channel c handled by this block, in double.
@@ -111,15 +111,25 @@ extern "C" __global__ void batchnorm_forward_apply(const float* x, float* y, con
     }
 }
 
+// Eval: the apply of the training forward with the running statistics (same element range per block).
 extern "C" __global__ void batchnorm_forward_eval(const float* x, float* y, const float* gamma,
                                                   const float* beta, const float* runMean,
                                                   const float* runVar, float eps, int C, int P) {
-    int p = blockIdx.x * blockDim.x + threadIdx.x;
-    if (p >= P) return;
     int c = blockIdx.y;
-    long long i = ((long long)blockIdx.z * C + c) * P + p;
-    float sc = gamma[c] / sqrtf(runVar[c] + eps);
-    y[i] = (x[i] - runMean[c]) * sc + beta[c];
+    float sc = gamma[c] / sqrtf(runVar[c] + eps), m = runMean[c], bt = beta[c];
+    long long base = ((long long)blockIdx.z * C + c) * P;
+    int p0 = blockIdx.x * BN_EPB, p1 = cu_min(P, p0 + BN_EPB);
+    const float* xp = x + base;
+    float* yp = y + base;
+    if ((P & 3) == 0 && bn_aligned(xp) && bn_aligned(yp)) {
+        for (int p = p0 + 4 * threadIdx.x; p < p1; p += 4 * blockDim.x) {
+            float4 v = *reinterpret_cast<const float4*>(xp + p);
+            *reinterpret_cast<float4*>(yp + p) =
+                make_float4((v.x - m) * sc + bt, (v.y - m) * sc + bt, (v.z - m) * sc + bt, (v.w - m) * sc + bt);
+        }
+    } else {
+        for (int p = p0 + threadIdx.x; p < p1; p += blockDim.x) yp[p] = (xp[p] - m) * sc + bt;
+    }
 }
 
 extern "C" __global__ void batchnorm_backward_part(const float* x, const float* dy,

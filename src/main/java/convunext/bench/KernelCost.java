@@ -126,7 +126,7 @@ public final class KernelCost {
                 double c = gx, s = a.v("S");
                 return new OpCost(D * c * s + F * c, c * s);
             }
-            case "batchnorm_forward_eval": {   // grid (P/256, C, N)
+            case "batchnorm_forward_eval": {   // grid (P/BN_EPB, C, N)
                 double e = (double) gz * a.v("C") * a.v("P");
                 return new OpCost(2 * F * e + 4 * F * a.v("C"), 2 * e);
             }

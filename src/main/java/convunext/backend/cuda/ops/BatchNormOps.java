@@ -20,10 +20,6 @@ public final class BatchNormOps {
         for (Tensor t : perChannel) Shapes.shape(op, "per-channel vector", t, x.dim(1));
     }
 
-    private static int[] applyGrid(int n, int c, int p) {
-        return new int[]{Launcher.ceilDiv(Math.max(p, 1), Launcher.THREADS), Math.max(c, 1), Math.max(n, 1)};
-    }
-
     private static int[] blockApplyGrid(int n, int c, int p) {
         return new int[]{Launcher.ceilDiv(Math.max(p, 1), EPB), Math.max(c, 1), Math.max(n, 1)};
     }
@@ -58,7 +54,7 @@ public final class BatchNormOps {
         int n = x.dim(0), c = x.dim(1), p = x.spatial(2);
         Tensor y = k.empty(x.shape());
         if (y.numel() == 0) return y;
-        Kernels.batchnorm_forward_eval(k.at(op, new Tensor[]{x, gamma, beta, runMean, runVar}, applyGrid(n, c, p),
+        Kernels.batchnorm_forward_eval(k.at(op, new Tensor[]{x, gamma, beta, runMean, runVar, y}, blockApplyGrid(n, c, p),
                         Launcher.block1D(), 0))
                 .x(k.ptr(x)).y(k.ptr(y)).gamma(k.ptr(gamma)).beta(k.ptr(beta)).runMean(k.ptr(runMean))
                 .runVar(k.ptr(runVar)).eps(eps).C(c).P(p).launch();
