@@ -221,8 +221,11 @@ public final class Launcher {
         }
     }
 
-    /** Launches and checks; {@code involved} are the op's tensors, named in errors by shape. */
-    public void launch(String op, Tensor[] involved, String kernel, int[] grid, int[] block, int sharedBytes,
+    /**
+     * Launches and checks; {@code involved} are the op's tensors, named in errors by shape. Private:
+     * every launcher goes through the typed {@link Kernels} facade ({@link #at}), never by name.
+     */
+    private void launch(String op, Tensor[] involved, String kernel, int[] grid, int[] block, int sharedBytes,
                        KernelArgs args) {
         if (grid[0] < 1 || grid[1] < 1 || grid[2] < 1 || grid[1] > MAX_GRID_YZ || grid[2] > MAX_GRID_YZ)
             throw new CudaError(op + ": grid " + Arrays.toString(grid) + " out of range for kernel " + kernel
