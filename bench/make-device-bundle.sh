@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds what bench/device-check.sh needs on the GPU machine (which has no Java and no Maven) into
 # .device/ (git-ignored):
-#   jre.tgz              a jlink'd Java 25 runtime
+#   jre.tar.xz           a jlink'd Java 25 runtime (xz: 21 MB where gzip gives 33; jre.tgz when this
+#                        machine has no xz; the device unpacks either, without xz through Python)
 #   convunext.jar        the jar, slimmed of JCuda native libraries our backend never loads (NVPTX
 #                        compiler, NVRTC, other platforms)
 #   convunext-tests.jar  the compiled tests (target/test-classes)
@@ -19,7 +20,10 @@
 # bench --breakdown's per-thread CPU time), jdk.incubator.vector (the CPU GEMM), jdk.zipfs (JUnit
 # scans the tests jar for a package through the "jar" file system). JDK:
 # $JAVA25_HOME, else /usr/lib/jvm/temurin-25-jdk-amd64 (needs only glibc 2.17). The image is left
-# uncompressed (--compress=zip-0) because the .tgz compresses it better: 33 MB instead of 40.
+# uncompressed (--compress=zip-0) because the archive compresses it better; libjvm.so's symbol table
+# is stripped (29 -> 25 MB) and the X11 and splash-screen libraries are left out (headless only).
+# It ends by printing what a device call carries (tracked tree + .device) against the 64 MiB limit,
+# and fails when less than MARGIN_MIB (default 10) would remain.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JDK=${JAVA25_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
@@ -31,15 +35,20 @@ stale=$(find src/main kernels -newer target/convunext.jar \( -name '*.java' -o -
 [ -z "$stale" ] || echo "WARNING: sources newer than target/convunext.jar (use --build): $stale"
 unzip -l target/convunext.jar ptx/gemm.ptx >/dev/null 2>&1 || { echo "target/convunext.jar has no PTX (nvcc missing at build time?)"; exit 2; }
 
+unzip -l target/convunext.jar 'cubin/*.cubin' >/dev/null 2>&1 || echo "WARNING: target/convunext.jar has no sm_90 cubins: the GPU will JIT the PTX"
+
 mkdir -p .device
-rm -rf .device/jre .device/jre.tgz
+rm -rf .device/jre .device/jre.tgz .device/jre.tar.xz
 "$JDK/bin/jlink" --add-modules java.base,java.logging,jdk.unsupported,java.desktop,java.management,jdk.management,jdk.incubator.vector,jdk.zipfs \
-    --strip-debug --no-header-files --no-man-pages --compress=zip-0 --output .device/jre
+    --strip-debug --no-header-files --no-man-pages --compress=zip-0 \
+    --exclude-files='**/libawt_xawt.so,**/libsplashscreen.so' --output .device/jre
+command -v strip >/dev/null 2>&1 && strip --strip-unneeded .device/jre/lib/server/libjvm.so
 
 cp target/convunext.jar .device/convunext.jar
 # Only libJCudaDriver is loaded (the driver API; cudart is static in it). zip -d fails when
 # nothing matches, hence one pattern at a time and "|| true".
-for pat in 'lib/libJNvPTXCompiler*' 'lib/libJNvrtc*' 'lib/*windows*' 'lib/*apple*' 'lib/*.dll' 'lib/*.dylib' 'lib/*ppc64*' 'lib/*aarch64*'; do
+# libJCudaRuntime is never loaded either (every call goes through the driver API).
+for pat in 'lib/libJNvPTXCompiler*' 'lib/libJNvrtc*' 'lib/libJCudaRuntime*' 'lib/*windows*' 'lib/*apple*' 'lib/*.dll' 'lib/*.dylib' 'lib/*ppc64*' 'lib/*aarch64*'; do
     zip -q -d .device/convunext.jar "$pat" >/dev/null 2>&1 || true
 done
 
@@ -67,10 +76,23 @@ echo "== a package scan of the tests with the bundled runtime and launcher (devi
     org.junit.platform.console.ConsoleLauncher execute --disable-banner --details=summary \
     --fail-if-no-tests --select-package convunext.backend.cuda --include-classname '.*DevicesTest' 2>&1 | grep -E "tests (successful|failed)"
 
-tar -C .device -czf .device/jre.tgz jre
+if command -v xz >/dev/null 2>&1; then
+    tar -C .device -cf - jre | xz -9 -T"$(nproc 2>/dev/null || echo 1)" > .device/jre.tar.xz
+else
+    tar -C .device -czf .device/jre.tgz jre
+fi
 rm -rf .device/jre
-tree_bytes=$(git ls-files -z | xargs -0 du -cb 2>/dev/null | tail -n 1 | cut -f1)
+# What travels: tracked files, untracked files git does not ignore, and the carried .device.
+tree_bytes=$( { git ls-files -z; git ls-files -z --others --exclude-standard; } | xargs -0 du -cb 2>/dev/null \
+              | awk '$2 == "total" { s += $1 } END { print s + 0 }')
 dev_bytes=$(du -cb .device/* | tail -n 1 | cut -f1)
 for f in .device/*; do printf '%s %s, ' "${f#.device/}" "$(du -h "$f" | cut -f1)"; done
-printf 'with the working tree %.1f MiB of the 64 MiB a device call carries\n' "$(echo "($tree_bytes + $dev_bytes) / 1048576" | bc -l)"
-echo 'next: run(command="bash bench/device-check.sh", carry=[".device"], timeout_s=600)'
+echo
+total_mib=$(echo "($tree_bytes + $dev_bytes) / 1048576" | bc -l)
+margin=$(echo "64 - $total_mib" | bc -l)
+printf 'carried: working tree %.1f MiB + .device %.1f MiB = %.1f MiB of the 64 MiB limit (margin %.1f MiB)\n' \
+    "$(echo "$tree_bytes / 1048576" | bc -l)" "$(echo "$dev_bytes / 1048576" | bc -l)" "$total_mib" "$margin"
+if [ "$(echo "$margin < ${MARGIN_MIB:-10}" | bc)" = 1 ]; then
+    echo "ERROR: less than ${MARGIN_MIB:-10} MiB margin under the 64 MiB a device call carries"; exit 1
+fi
+echo "next: on the GPU machine, in this checkout with .device/ beside it: bash bench/device-check.sh (allow 540 s)"

@@ -4,38 +4,37 @@
 //   add_forward:          y[i] = a[i] + b[i]
 //   add_forward_inplace:  dst[i] += src[i]            (Backend.addInPlace)
 //   fill_forward:         t[i] = v                    (Backend.fill; zero uses a memset)
-//   copy_forward:         dst[i] = src[i]             (Backend.copy between views)
 //   bias_add_channels:    y[n,c,p] += b[c] over a flat [N,C,P] (the bias of linear when cuBLAS
 //                         computes the GEMM; i = (n*C + c)*P + p, so c = (i / P) % C)
 //   bias_backward_part:   partial[c*S + s] = sum of dy[n,c,p] over the pixels p of chunk s
 //                         (s = n*cpi + j covers p in [j*L, min(P,(j+1)*L)) of image n), in double
 //   bias_backward:        db[c] = sum_{s<S} partial[c*S+s] in a fixed order (deterministic)
-// Launch: elementwise kernels: 1-D grid-stride, 256 threads, any grid size.
+// Launch: elementwise kernels: 1-D grid-stride, 256 threads, any grid size; 4 elements per
+//   thread and step as float4 when every buffer is 16-byte aligned (cu_for4), else one.
 //   bias_backward_part: grid (N*cpi, C), 256 threads; bias_backward: grid C, 256 threads.
 #include "common.cuh"
 
 extern "C" __global__ void add_forward(const float* a, const float* b, float* y, long long n) {
-    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n;
-         i += (long long)gridDim.x * blockDim.x)
-        y[i] = a[i] + b[i];
+    cu_for4(n, cu_aligned16(a) && cu_aligned16(b) && cu_aligned16(y),
+            [&](long long i) {
+                float4 u = cu_ld4(a, i), v = cu_ld4(b, i);
+                cu_st4(y, i, make_float4(u.x + v.x, u.y + v.y, u.z + v.z, u.w + v.w));
+            },
+            [&](long long i) { y[i] = a[i] + b[i]; });
 }
 
 extern "C" __global__ void add_forward_inplace(float* dst, const float* src, long long n) {
-    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n;
-         i += (long long)gridDim.x * blockDim.x)
-        dst[i] += src[i];
+    cu_for4(n, cu_aligned16(dst) && cu_aligned16(src),
+            [&](long long i) {
+                float4 u = cu_ld4(dst, i), v = cu_ld4(src, i);
+                cu_st4(dst, i, make_float4(u.x + v.x, u.y + v.y, u.z + v.z, u.w + v.w));
+            },
+            [&](long long i) { dst[i] += src[i]; });
 }
 
 extern "C" __global__ void fill_forward(float* t, float v, long long n) {
-    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n;
-         i += (long long)gridDim.x * blockDim.x)
-        t[i] = v;
-}
-
-extern "C" __global__ void copy_forward(const float* src, float* dst, long long n) {
-    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n;
-         i += (long long)gridDim.x * blockDim.x)
-        dst[i] = src[i];
+    cu_for4(n, cu_aligned16(t), [&](long long i) { cu_st4(t, i, make_float4(v, v, v, v)); },
+            [&](long long i) { t[i] = v; });
 }
 
 extern "C" __global__ void bias_add_channels(float* y, const float* b, int C, int P, long long n) {

@@ -1,194 +1,313 @@
-// gemm.cu — tiled shared-memory SGEMM for Linear over channels and 1x1 convolutions, with optional
-// exact-GELU epilogues (ConvNeXt's pwconv1 -> GELU and its backward, without a pass of their own).
+// gemm.cu — SGEMM for Linear over channels and 1x1 convolutions, with the exact-GELU epilogues of
+// ConvNeXt's MLP (pwconv1 -> GELU and its backward) and a split-K weight gradient whose
+// deterministic reduce also yields the bias gradient and can accumulate into the flat gradient.
 //
 // Math (per image z of a batch, all matrices row-major float32):
-//   gemm_forward:              C[z] (MxN) = A (MxK) . B[z] (KxN) + bias (per row, may be null)
+//   gemm_forward_*:            C[z] (MxN) = A (MxK) . B[z] (KxN) + bias (per row, may be null)
 //                              Linear: A = W [Co,Ci], B[z] = x[z] viewed [Ci, H*W], C[z] = y[z].
-//   gemm_forward_gelu:         the same C[z], then h[z] = gelu(C[z]) and, when pre is non-null,
-//                              pre[z] = C[z] (training keeps it for the backward); C itself is
-//                              never stored otherwise. Backend.linearGelu.
-//   gemm_backward_data:        C[z] (MxN) = A^T . B[z], A stored KxM (W [Co,Ci]: M=Ci, K=Co),
-//                              B[z] = dy[z] [Co, H*W]  ->  C[z] = dx[z] [Ci, H*W].
-//   gemm_backward_data_gelu:   C[z] = (A^T . B[z]) * gelu'(pre[z]), pre read at the index written
-//                              (pre [Ci, H*W] per image, strideC apart): dpre of
-//                              Backend.linearBackwardDataGelu.
-//   gemm_backward_weight_part: split-K partial of dW = sum_z dY[z] (MxK) . X[z]^T (KxN),
-//                              M=Co, N=Ci, K=H*W (long). Block z' = z*cpi + chunk covers pixels
-//                              [chunk*L, min(K,(chunk+1)*L)) of image z and writes ws[z'] (MxN).
-//   gemm_backward_weight_reduce: out[e] = sum_{s<S} ws[s*MN + e] in a fixed order
-//                              (deterministic; also used by conv2d's weight gradient).
+//   gemm_forward_gelu_*:       the same C[z], then h[z] = gelu(C[z]) and, when pre is non-null,
+//                              pre[z] = C[z] (training keeps it for the backward). Backend.linearGelu.
+//   gemm_backward_data_*:      C[z] (MxN) = A^T . B[z], A stored KxM (W [Co,Ci]: M=Ci, K=Co),
+//                              B[z] = dy[z] [Co, H*W]  ->  C[z] = dx[z] [Ci, H*W]; added to C
+//                              when accumulate != 0 (a gradient already held).
+//   gemm_backward_data_gelu_*: C[z] = (A^T . B[z]) * gelu'(pre[z]) (dpre of
+//                              Backend.linearBackwardDataGelu).
+//   gemm_backward_weight_part_<BM>x<BN>: split-K partial of dW = sum_z dY[z] (MxK) . X[z]^T (KxN),
+//                              M=Co, N=Ci, K=H*W. Block z' = z*cpi + chunk covers pixels
+//                              [chunk*L, min(K,(chunk+1)*L)) of image z and writes ws[z'*SS ..]:
+//                              its MxN partial, then (blocks of the first column tile, when db is
+//                              wanted) the M row sums of dY over the chunk = the partial of db.
+//   gemm_backward_weight_reduce: for e < E (E = M*N, plus M when db is wanted),
+//                              t = sum_{s<S} ws[s*SS + e] in a fixed order; dw[e] (e < MN) or
+//                              db[e-MN] becomes t, or += t when accumulate has bit 0 (dw) / bit 1
+//                              (db) set (a parameter's slice of the zeroed flat gradient: no
+//                              separate add pass).
 //   gelu / gelu' are gelu.cuh's, the same functions gelu.cu applies (fused == unfused math).
 // Layout: NCHW, so image z of x is a [C, H*W] row-major matrix at x + z*C*H*W (strides passed);
 //   h, pre and C share one layout (strideC per image, row stride N).
-// Launch: 256 threads; grid (ceil(N/64), ceil(M/BM), batch) [weight_part: batch*cpi];
-//   BM = 64, or 32 for the *_bm32 variants (chosen when M <= 32, so no half-empty tiles).
-//   reduce: 1-D grid, 256 threads, one thread per output element.
-// See gemm_tile.cuh for the tile (64x64x16, 4x4 outputs per thread, register prefetch) and
-// gt_epilogue, through which every kernel here stores its tile.
+// Launch (gemm_tile.cuh has the tile): 256 threads; grid (ceil(ceil(N/BN)/tpb), ceil(M/BM), batch)
+//   for forward / data kernels, each block doing tpb consecutive column tiles (tpb > 1 only when
+//   K <= 128, see gt_run_tiles); tiles BM x BN = 128x128 (8x8 per thread), 64x128 (4x8) or
+//   32x256 (4x8), chosen by M (LinearOps.tile: least padding, then the larger tile).
+//   weight_part: THREADS = BM*BN/(TM*TN) threads (64..256); grid (ceil(N/BN), ceil(M/BM), batch*cpi);
+//   tiles 128x128, 128x32, 32x128, 64x64, 32x32 chosen by (M, N) the same way.
+//   reduce: 1024 threads (32 warps x 32 outputs), grid ceil(E/32); warp w sums splits w, w+32, ...
+//   (four interleaved chains, so four loads per thread are in flight) and warp 0 adds the 32 warp
+//   sums in order (deterministic, no atomics). E is small (at most a few 100k) and S a few hundred,
+//   so the parallelism has to come from the split axis: 32 warps per 32 outputs.
 #include "gemm_tile.cuh"
 #include "gelu.cuh"
 
 // h = gelu(acc + bias[m]); pre = acc + bias[m] too when pre is non-null.
 struct GemmEpiGelu {
-    float* h; float* pre; long long ldc; const float* bias; float bv;
+    float* h; float* pre; long long ldc; const float* bias; float bv; bool vec;
+    __device__ GemmEpiGelu(float* h_, float* pre_, long long l, const float* b)
+        : h(h_), pre(pre_), ldc(l), bias(b), bv(0.0f), vec(gt_aligned(h_, l) && (!pre_ || gt_aligned(pre_, l))) {}
     __device__ void row(int m) { bv = bias ? bias[m] : 0.0f; }
-    __device__ void operator()(int m, int n, float v) {
+    __device__ void put(int m, int n, float v) {
         long long e = (long long)m * ldc + n;
         float c = v + bv;
         if (pre) pre[e] = c;
         h[e] = cu_gelu(c);
     }
+    __device__ void put4(int m, int n, float4 v) {
+        long long e = (long long)m * ldc + n;
+        float4 c = make_float4(v.x + bv, v.y + bv, v.z + bv, v.w + bv);
+        if (pre) *reinterpret_cast<float4*>(pre + e) = c;
+        *reinterpret_cast<float4*>(h + e) = make_float4(cu_gelu(c.x), cu_gelu(c.y), cu_gelu(c.z), cu_gelu(c.w));
+    }
 };
 
 // C = acc * gelu'(pre) at the same index.
 struct GemmEpiGeluGrad {
-    float* C; const float* pre; long long ldc;
+    float* C; const float* pre; long long ldc; bool vec;
+    __device__ GemmEpiGeluGrad(float* c, const float* p, long long l)
+        : C(c), pre(p), ldc(l), vec(gt_aligned(c, l) && gt_aligned(p, l)) {}
     __device__ void row(int) {}
-    __device__ void operator()(int m, int n, float v) {
+    __device__ void put(int m, int n, float v) {
         long long e = (long long)m * ldc + n;
         C[e] = v * cu_gelu_grad(pre[e]);
     }
+    __device__ void put4(int m, int n, float4 v) {
+        long long e = (long long)m * ldc + n;
+        float4 p = *reinterpret_cast<const float4*>(pre + e);
+        *reinterpret_cast<float4*>(C + e) = make_float4(v.x * cu_gelu_grad(p.x), v.y * cu_gelu_grad(p.y),
+                                                         v.z * cu_gelu_grad(p.z), v.w * cu_gelu_grad(p.w));
+    }
 };
 
-// C-tile of A . B[z] (A row-major MxK) through the epilogue epi (already offset to image z).
-template <int BM, class Epi>
-static __device__ inline void gemm_fw_body(const float* A, const float* B, int M, int N, int K,
-                                           long long strideB, Epi& epi, float (*As)[BM + GT_PAD],
-                                           float (*Bs)[GT_BN + GT_PAD]) {
-    int z = blockIdx.z, m0 = blockIdx.y * BM, n0 = blockIdx.x * GT_BN;
-    GtRowMajor la{A, K};
-    GtRowMajor lb{B + z * strideB, N};
-    float acc[BM / 16][4];
-    gt_zero<BM>(acc);
-    gt_mainloop<BM, true, true>(la, lb, M, N, m0, n0, 0, K, As, Bs, acc);
-    gt_epilogue<BM>(M, N, m0, n0, acc, epi);
+// Hands each finished column tile of block row m0 to the store functor.
+template <class C, class Store>
+struct GemmTileEpi {
+    Store& st; int M, N, m0, rg, cg;
+    __device__ void operator()(int n0, float (&acc)[C::TM][C::TN]) {
+        gt_epilogue<C>(M, N, m0, n0, acc, rg, cg, st);
+    }
+};
+
+// Column tiles [bx*tpb, min(tiles, (bx+1)*tpb)) of C = op(A) . B[z], op(A) = A (A_T false, A [M,K])
+// or A^T (A_T true, A stored [K,M]), through the store functor st (already offset to image z).
+template <class C, bool A_T, class Store>
+static __device__ inline void gemm_tiles(const float* A, const float* B, int M, int N, int K,
+                                         long long strideB, int tpb, Store& st, float* As, float* Bs) {
+    int rg, cg;
+    gt_thread_groups<C>(rg, cg);
+    int m0 = blockIdx.y * C::BM;
+    int tiles = (N + C::BN - 1) / C::BN;
+    int t0 = blockIdx.x * tpb, t1 = cu_min(tiles, t0 + tpb);
+    // A(m, k): W[m][k] (k contiguous) for the forward, W[k][m] (m contiguous) for the data gradient.
+    GtStrided<C::BM, C::THREADS, !A_T> la(A, A_T ? M : K, M, K);
+    GtStrided<C::BN, C::THREADS, false> lb(B + blockIdx.z * strideB, N, N, K);
+    GemmTileEpi<C, Store> epi{st, M, N, m0, rg, cg};
+    gt_run_tiles<C>(la, lb, m0, t0, t1, K, As, Bs, rg, cg, epi);
 }
 
-// C-tile of A^T . B[z] (A stored KxM) through the epilogue epi (already offset to image z).
-template <int BM, class Epi>
-static __device__ inline void gemm_bd_body(const float* A, const float* B, int M, int N, int K,
-                                           long long strideB, Epi& epi, float (*As)[BM + GT_PAD],
-                                           float (*Bs)[GT_BN + GT_PAD]) {
-    int z = blockIdx.z, m0 = blockIdx.y * BM, n0 = blockIdx.x * GT_BN;
-    GtColMajor la{A, M};                 // A(m,k) = W[k][m]
-    GtRowMajor lb{B + z * strideB, N};
-    float acc[BM / 16][4];
-    gt_zero<BM>(acc);
-    gt_mainloop<BM, false, true>(la, lb, M, N, m0, n0, 0, K, As, Bs, acc);
-    gt_epilogue<BM>(M, N, m0, n0, acc, epi);
-}
-
-template <int BM>
-static __device__ inline void gemm_bw_body(const float* A, const float* B, float* ws, int M, int N,
-                                           int K, long long strideA, long long strideB, int cpi,
-                                           int L, float (*As)[BM + GT_PAD],
-                                           float (*Bs)[GT_BN + GT_PAD]) {
-    int zz = blockIdx.z, z = zz / cpi, chunk = zz - z * cpi;
-    int m0 = blockIdx.y * BM, n0 = blockIdx.x * GT_BN;
-    int kBegin = chunk * L, kEnd = cu_min(K, kBegin + L);
-    GtRowMajor la{A + z * strideA, K};   // dY[z] (M x K)
-    GtColMajor lb{B + z * strideB, K};   // B(k, n) = X[z][n][k]
-    float acc[BM / 16][4];
-    gt_zero<BM>(acc);
-    gt_mainloop<BM, true, false>(la, lb, M, N, m0, n0, kBegin, kEnd, As, Bs, acc);
-    gt_store_c<BM>(ws + (long long)zz * M * N, N, (const float*)0, M, N, m0, n0, acc);
-}
-
-#define GEMM_SMEM(BM) \
-    __shared__ float As[GT_BK][(BM) + GT_PAD]; \
-    __shared__ float Bs[GT_BK][GT_BN + GT_PAD];
-
-// Image z's output (or pre / h) matrix: base + z * strideC.
 static __device__ inline long long gemm_zoff(long long strideC) { return blockIdx.z * strideC; }
 
-extern "C" __global__ void gemm_forward(const float* A, const float* B, const float* bias, float* C,
-                                        int M, int N, int K, long long strideB, long long strideC) {
-    GEMM_SMEM(64)
-    GtStoreBias epi{C + gemm_zoff(strideC), N, bias, 0.0f};
-    gemm_fw_body<64>(A, B, M, N, K, strideB, epi, As, Bs);
+// The bodies of the forward / data-gradient kernels of tile configuration C (shared memory here).
+template <class C>
+static __device__ inline void gemm_fw_k(const float* A, const float* B, const float* bias, float* Cm,
+                                        int M, int N, int K, long long strideB, long long strideC, int tpb) {
+    GT_SMEM(C)
+    GtStoreBias st(Cm + gemm_zoff(strideC), N, bias);
+    gemm_tiles<C, false>(A, B, M, N, K, strideB, tpb, st, As, Bs);
 }
 
-extern "C" __global__ void gemm_forward_bm32(const float* A, const float* B, const float* bias,
-                                             float* C, int M, int N, int K, long long strideB,
-                                             long long strideC) {
-    GEMM_SMEM(32)
-    GtStoreBias epi{C + gemm_zoff(strideC), N, bias, 0.0f};
-    gemm_fw_body<32>(A, B, M, N, K, strideB, epi, As, Bs);
-}
-
-// pre may be null (inference: only h is written).
-extern "C" __global__ void gemm_forward_gelu(const float* A, const float* B, const float* bias,
-                                             float* h, float* pre, int M, int N, int K,
-                                             long long strideB, long long strideC) {
-    GEMM_SMEM(64)
+template <class C>
+static __device__ inline void gemm_fw_gelu_k(const float* A, const float* B, const float* bias, float* h,
+                                             float* pre, int M, int N, int K, long long strideB,
+                                             long long strideC, int tpb) {
+    GT_SMEM(C)
     long long off = gemm_zoff(strideC);
-    GemmEpiGelu epi{h + off, pre ? pre + off : (float*)0, N, bias, 0.0f};
-    gemm_fw_body<64>(A, B, M, N, K, strideB, epi, As, Bs);
+    GemmEpiGelu st(h + off, pre ? pre + off : (float*)0, N, bias);
+    gemm_tiles<C, false>(A, B, M, N, K, strideB, tpb, st, As, Bs);
 }
 
-extern "C" __global__ void gemm_forward_gelu_bm32(const float* A, const float* B, const float* bias,
-                                                  float* h, float* pre, int M, int N, int K,
-                                                  long long strideB, long long strideC) {
-    GEMM_SMEM(32)
+template <class C>
+static __device__ inline void gemm_bd_k(const float* A, const float* B, float* Cm, int M, int N, int K,
+                                        long long strideB, long long strideC, int tpb, int accumulate) {
+    GT_SMEM(C)
+    GtStoreAcc st(Cm + gemm_zoff(strideC), N, accumulate != 0);
+    gemm_tiles<C, true>(A, B, M, N, K, strideB, tpb, st, As, Bs);
+}
+
+template <class C>
+static __device__ inline void gemm_bd_gelu_k(const float* A, const float* B, const float* pre, float* Cm,
+                                             int M, int N, int K, long long strideB, long long strideC,
+                                             int tpb) {
+    GT_SMEM(C)
     long long off = gemm_zoff(strideC);
-    GemmEpiGelu epi{h + off, pre ? pre + off : (float*)0, N, bias, 0.0f};
-    gemm_fw_body<32>(A, B, M, N, K, strideB, epi, As, Bs);
+    GemmEpiGeluGrad st(Cm + off, pre + off, N);
+    gemm_tiles<C, true>(A, B, M, N, K, strideB, tpb, st, As, Bs);
 }
 
-extern "C" __global__ void gemm_backward_data(const float* A, const float* B, float* C, int M,
-                                              int N, int K, long long strideB, long long strideC) {
-    GEMM_SMEM(64)
-    GtStoreBias epi{C + gemm_zoff(strideC), N, (const float*)0, 0.0f};
-    gemm_bd_body<64>(A, B, M, N, K, strideB, epi, As, Bs);
+typedef GtCfg<128, 128, 8, 8> GemmL;   // M > 64
+typedef GtCfg<64, 128, 4, 8> GemmM;    // 32 < M <= 64
+typedef GtCfg<32, 256, 4, 8> GemmS;    // M <= 32
+static_assert(GemmL::BM == GT_L_BM && GemmL::BN == GT_L_BN && GemmM::BM == GT_M_BM && GemmM::BN == GT_M_BN &&
+                  GemmS::BM == GT_S_BM && GemmS::BN == GT_S_BN,
+              "LinearOps picks the kernel and sizes the grid from geometry.h's tiles");
+static_assert(GemmL::THREADS == GT_THREADS && GemmM::THREADS == GT_THREADS && GemmS::THREADS == GT_THREADS,
+              "forward / data kernels are launched with GT_THREADS threads (and __launch_bounds__(256))");
+
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_forward_bm128(
+    const float* A, const float* B, const float* bias, float* C, int M, int N, int K, long long strideB,
+    long long strideC, int tpb) {
+    gemm_fw_k<GemmL>(A, B, bias, C, M, N, K, strideB, strideC, tpb);
 }
 
-extern "C" __global__ void gemm_backward_data_bm32(const float* A, const float* B, float* C, int M,
-                                                   int N, int K, long long strideB,
-                                                   long long strideC) {
-    GEMM_SMEM(32)
-    GtStoreBias epi{C + gemm_zoff(strideC), N, (const float*)0, 0.0f};
-    gemm_bd_body<32>(A, B, M, N, K, strideB, epi, As, Bs);
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_forward_gelu_bm128(
+    const float* A, const float* B, const float* bias, float* h, float* pre, int M, int N, int K,
+    long long strideB, long long strideC, int tpb) {
+    gemm_fw_gelu_k<GemmL>(A, B, bias, h, pre, M, N, K, strideB, strideC, tpb);
 }
 
-extern "C" __global__ void gemm_backward_data_gelu(const float* A, const float* B, const float* pre,
-                                                   float* C, int M, int N, int K, long long strideB,
-                                                   long long strideC) {
-    GEMM_SMEM(64)
-    long long off = gemm_zoff(strideC);
-    GemmEpiGeluGrad epi{C + off, pre + off, N};
-    gemm_bd_body<64>(A, B, M, N, K, strideB, epi, As, Bs);
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_backward_data_bm128(
+    const float* A, const float* B, float* C, int M, int N, int K, long long strideB, long long strideC,
+    int tpb, int accumulate) {
+    gemm_bd_k<GemmL>(A, B, C, M, N, K, strideB, strideC, tpb, accumulate);
 }
 
-extern "C" __global__ void gemm_backward_data_gelu_bm32(const float* A, const float* B,
-                                                        const float* pre, float* C, int M, int N,
-                                                        int K, long long strideB,
-                                                        long long strideC) {
-    GEMM_SMEM(32)
-    long long off = gemm_zoff(strideC);
-    GemmEpiGeluGrad epi{C + off, pre + off, N};
-    gemm_bd_body<32>(A, B, M, N, K, strideB, epi, As, Bs);
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_backward_data_gelu_bm128(
+    const float* A, const float* B, const float* pre, float* C, int M, int N, int K, long long strideB,
+    long long strideC, int tpb) {
+    gemm_bd_gelu_k<GemmL>(A, B, pre, C, M, N, K, strideB, strideC, tpb);
 }
 
-extern "C" __global__ void gemm_backward_weight_part(const float* A, const float* B, float* ws,
-                                                     int M, int N, int K, long long strideA,
-                                                     long long strideB, int cpi, int L) {
-    GEMM_SMEM(64)
-    gemm_bw_body<64>(A, B, ws, M, N, K, strideA, strideB, cpi, L, As, Bs);
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_forward_bm64(
+    const float* A, const float* B, const float* bias, float* C, int M, int N, int K, long long strideB,
+    long long strideC, int tpb) {
+    gemm_fw_k<GemmM>(A, B, bias, C, M, N, K, strideB, strideC, tpb);
 }
 
-extern "C" __global__ void gemm_backward_weight_part_bm32(const float* A, const float* B,
-                                                          float* ws, int M, int N, int K,
-                                                          long long strideA, long long strideB,
-                                                          int cpi, int L) {
-    GEMM_SMEM(32)
-    gemm_bw_body<32>(A, B, ws, M, N, K, strideA, strideB, cpi, L, As, Bs);
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_forward_gelu_bm64(
+    const float* A, const float* B, const float* bias, float* h, float* pre, int M, int N, int K,
+    long long strideB, long long strideC, int tpb) {
+    gemm_fw_gelu_k<GemmM>(A, B, bias, h, pre, M, N, K, strideB, strideC, tpb);
 }
 
-extern "C" __global__ void gemm_backward_weight_reduce(const float* ws, float* out, long long MN,
-                                                       int S) {
-    long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-    if (e >= MN) return;
-    float s = 0.0f;
-    for (int i = 0; i < S; i++) s += ws[(long long)i * MN + e];
-    out[e] = s;
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_backward_data_bm64(
+    const float* A, const float* B, float* C, int M, int N, int K, long long strideB, long long strideC,
+    int tpb, int accumulate) {
+    gemm_bd_k<GemmM>(A, B, C, M, N, K, strideB, strideC, tpb, accumulate);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_backward_data_gelu_bm64(
+    const float* A, const float* B, const float* pre, float* C, int M, int N, int K, long long strideB,
+    long long strideC, int tpb) {
+    gemm_bd_gelu_k<GemmM>(A, B, pre, C, M, N, K, strideB, strideC, tpb);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_forward_bm32(
+    const float* A, const float* B, const float* bias, float* C, int M, int N, int K, long long strideB,
+    long long strideC, int tpb) {
+    gemm_fw_k<GemmS>(A, B, bias, C, M, N, K, strideB, strideC, tpb);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_forward_gelu_bm32(
+    const float* A, const float* B, const float* bias, float* h, float* pre, int M, int N, int K,
+    long long strideB, long long strideC, int tpb) {
+    gemm_fw_gelu_k<GemmS>(A, B, bias, h, pre, M, N, K, strideB, strideC, tpb);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_backward_data_bm32(
+    const float* A, const float* B, float* C, int M, int N, int K, long long strideB, long long strideC,
+    int tpb, int accumulate) {
+    gemm_bd_k<GemmS>(A, B, C, M, N, K, strideB, strideC, tpb, accumulate);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_backward_data_gelu_bm32(
+    const float* A, const float* B, const float* pre, float* C, int M, int N, int K, long long strideB,
+    long long strideC, int tpb) {
+    gemm_bd_gelu_k<GemmS>(A, B, pre, C, M, N, K, strideB, strideC, tpb);
+}
+
+// ---------------------------------------------------------------- weight gradient
+// Partial sums of chunk zz: dW part (M x N, row stride N) at ws + zz*SS, db part after it.
+template <class C>
+static __device__ inline void gemm_bw_part(const float* A, const float* B, float* ws, int M, int N,
+                                           int K, long long strideA, long long strideB, int cpi, int L,
+                                           long long SS, int db, float* As, float* Bs) {
+    int zz = blockIdx.z, z = zz / cpi, chunk = zz - z * cpi;
+    int kBegin = chunk * L, kEnd = cu_min(K, kBegin + L);
+    GtStrided<C::BM, C::THREADS, true> la(A + z * strideA, K, M, kEnd);   // dY[z] (M x K)
+    GtStrided<C::BN, C::THREADS, true> lb(B + z * strideB, K, N, kEnd);   // B(k,n) = X[z][n][k]
+    gt_weight_part<C>(la, lb, M, N, kBegin, kEnd, ws + zz * SS, db != 0, As, Bs);
+}
+
+template <class C>
+static __device__ inline void gemm_bw_part_k(const float* A, const float* B, float* ws, int M, int N, int K,
+                                             long long strideA, long long strideB, int cpi, int L,
+                                             long long SS, int db) {
+    GT_SMEM(C)
+    gemm_bw_part<C>(A, B, ws, M, N, K, strideA, strideB, cpi, L, SS, db, As, Bs);
+}
+
+typedef GtCfg<128, 128, 8, 8> GemmW128x128;   // 256 threads
+typedef GtCfg<128, 32, 8, 4> GemmW128x32;     // 128 threads
+typedef GtCfg<32, 128, 4, 8> GemmW32x128;     // 128 threads
+typedef GtCfg<64, 64, 4, 8> GemmW64x64;       // 128 threads
+typedef GtCfg<32, 32, 4, 4> GemmW32x32;       // 64 threads
+static_assert(GemmW128x128::THREADS == GW_THREADS_128X128 && GemmW128x32::THREADS == GW_THREADS_128X32 &&
+                  GemmW32x128::THREADS == GW_THREADS_32X128 && GemmW64x64::THREADS == GW_THREADS_64X64 &&
+                  GemmW32x32::THREADS == GW_THREADS_32X32,
+              "LinearOps.WEIGHT_TILES launches each weight tile with geometry.h's thread count");
+static_assert(GW_REDUCE_THREADS == 1024 && GW_REDUCE_OUTPUTS == 32,
+              "gemm_backward_weight_reduce: 32 warps (red[32][33]) x 32 lanes, one output per lane");
+
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_backward_weight_part_128x128(
+    const float* A, const float* B, float* ws, int M, int N, int K, long long strideA, long long strideB,
+    int cpi, int L, long long SS, int db) {
+    gemm_bw_part_k<GemmW128x128>(A, B, ws, M, N, K, strideA, strideB, cpi, L, SS, db);
+}
+
+extern "C" __global__ void __launch_bounds__(128, 4) gemm_backward_weight_part_128x32(
+    const float* A, const float* B, float* ws, int M, int N, int K, long long strideA, long long strideB,
+    int cpi, int L, long long SS, int db) {
+    gemm_bw_part_k<GemmW128x32>(A, B, ws, M, N, K, strideA, strideB, cpi, L, SS, db);
+}
+
+extern "C" __global__ void __launch_bounds__(128, 4) gemm_backward_weight_part_32x128(
+    const float* A, const float* B, float* ws, int M, int N, int K, long long strideA, long long strideB,
+    int cpi, int L, long long SS, int db) {
+    gemm_bw_part_k<GemmW32x128>(A, B, ws, M, N, K, strideA, strideB, cpi, L, SS, db);
+}
+
+extern "C" __global__ void __launch_bounds__(128, 4) gemm_backward_weight_part_64x64(
+    const float* A, const float* B, float* ws, int M, int N, int K, long long strideA, long long strideB,
+    int cpi, int L, long long SS, int db) {
+    gemm_bw_part_k<GemmW64x64>(A, B, ws, M, N, K, strideA, strideB, cpi, L, SS, db);
+}
+
+extern "C" __global__ void __launch_bounds__(64, 8) gemm_backward_weight_part_32x32(
+    const float* A, const float* B, float* ws, int M, int N, int K, long long strideA, long long strideB,
+    int cpi, int L, long long SS, int db) {
+    gemm_bw_part_k<GemmW32x32>(A, B, ws, M, N, K, strideA, strideB, cpi, L, SS, db);
+}
+
+extern "C" __global__ void __launch_bounds__(1024) gemm_backward_weight_reduce(
+    const float* ws, float* dw, float* db, long long MN, long long E, int S, long long SS,
+    int accumulate) {
+    __shared__ float red[32][33];
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    long long e = (long long)blockIdx.x * 32 + lane;
+    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;   // four chains: loads in flight
+    if (e < E) {
+        int s = warp;
+        for (; s + 96 < S; s += 128) {
+            s0 += ws[(long long)s * SS + e];
+            s1 += ws[(long long)(s + 32) * SS + e];
+            s2 += ws[(long long)(s + 64) * SS + e];
+            s3 += ws[(long long)(s + 96) * SS + e];
+        }
+        for (; s < S; s += 32) s0 += ws[(long long)s * SS + e];
+    }
+    red[warp][lane] = (s0 + s1) + (s2 + s3);
+    __syncthreads();
+    if (warp != 0 || e >= E) return;
+    float t = 0.0f;
+CU_UNROLL
+    for (int w = 0; w < 32; w++) t += red[w][lane];
+    float* dst = e < MN ? dw + e : db + (e - MN);
+    *dst = (accumulate & (e < MN ? 1 : 2)) ? *dst + t : t;
 }

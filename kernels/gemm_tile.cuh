@@ -1,145 +1,385 @@
-// The shared-memory SGEMM tile used by gemm.cu (linear, 1x1 conv) and conv2d.cu (implicit
-// im2col). Included, never compiled alone.
+// gemm_tile.cuh — the shared-memory SGEMM engine behind gemm.cu (Linear / 1x1 conv, forward, data
+// and weight gradients) and conv2d.cu's implicit GEMMs. Included, never compiled alone.
 //
-// One block of 256 threads computes a BM x 64 tile of C (BM = 64 or 32) over a K range, staging
-// BK = 16 deep slices of A (BM x BK) and B (BK x 64) in shared memory. Thread (tx = tid % 16,
-// ty = tid / 16) owns rows ty + 16*i (i < BM/16) and columns tx + 16*j (j < 4): strided ownership
-// keeps the shared reads conflict-free and the global stores of a warp contiguous.
-// The next slice is loaded into registers while the current one is multiplied (software
-// pipelining); operands are read through loader objects (plain strided matrices, or an implicit
-// im2col for convolutions), element by element with bounds checks, so no size need be a
-// multiple of the tile.
+// Math: acc (BM x BN, in registers) += A (BM x BK slice) . B (BK x BN slice), slice after slice
+//   over a K range. A(m, k) and B(k, n) come from loader objects (strided matrices here, an
+//   implicit im2col in conv2d.cu); everything outside the matrices reads as 0, so no size needs to
+//   be a multiple of the tile.
+// Layout in shared memory: two stages of As[BK][BM+PAD] and Bs[BK][BN+PAD], k-major: each k row
+//   holds the slice's BM (BN) operand values contiguously, so a thread reads its TM (TN) values
+//   with TM/4 (TN/4) 128-bit loads. PAD = 4 floats keeps rows 16-byte aligned.
+// Threads: THREADS = (BM/TM)(BN/TN). Thread (rg, cg) owns the TM x TN outputs rows rg*TM.. and
+//   columns cg*TN.. (contiguous: its stores are 128-bit). Warps cover 4 x 8 (or 8 x 4) thread
+//   groups; each quarter-warp (the 8 lanes of one 128-bit shared wavefront) is 2 row groups x 4
+//   column groups, so its reads hit distinct banks (addresses 32 B apart) or broadcast. Per k and
+//   thread: TM*TN FFMA for (TM+TN)/4 LDS.128 (8x8: 64 per 4).
+// Pipeline: one barrier per BK slice. At the top of slice t every thread waits for slice t's
+//   stage (cp.async.wait_all, then __syncthreads), issues the global loads of slice t+1 into the
+//   other stage, multiplies slice t, then stores the register-held part of slice t+1. Loads that
+//   need no transpose and are 16-byte aligned go by cp.async (sm_80+) straight into shared
+//   memory; transposed or unaligned ones go through registers (float4 when aligned, else 4
+//   bounded scalars). The other stage was last read before this slice's barrier, so writing it
+//   early is safe. On the emulator (no __CUDA_ARCH__) the cp.async pieces are plain copies made
+//   at the same point of the schedule.
+// Several tiles per block (gt_run_tiles): the slice sequence runs on across tile boundaries, so the
+//   next tile's first slice loads while this tile's last slice multiplies and its epilogue
+//   stores. Used when K is short (K <= 128: 2-8 slices per tile), where a block's prologue and
+//   epilogue would otherwise stand alone.
 #pragma once
 #include "common.cuh"
 
-#define GT_BN 64
-#define GT_BK 16
+// GT_BK and the tile/thread constants the launchers read too: kernels/geometry.h.
 #define GT_PAD 4
-#define GT_THREADS 256
+static_assert(GT_BK == 16, "loaders: KSTEP/OSTEP arithmetic and the 16-deep slice of every tile configuration");
 
-// Element (r, c) at p[r * ld + c]: row-major with leading dimension ld.
-struct GtRowMajor {
-    const float* p; long long ld;
-    __device__ float at(int r, int c) const { return p[(long long)r * ld + c]; }
-};
-
-// Element (r, c) at p[c * ld + r]: the transpose of a row-major matrix.
-struct GtColMajor {
-    const float* p; long long ld;
-    __device__ float at(int r, int c) const { return p[(long long)c * ld + r]; }
-};
-
-// Loads this thread's share of the A slice (BM x BK) and the B slice (BK x BN) starting at k0.
-// A_KFAST / B_NFAST choose which index varies fastest across threads (the contiguous one in
-// memory), so that the global loads coalesce.
-template <int BM, bool A_KFAST, bool B_NFAST, class LA, class LB>
-static __device__ inline void gt_load(const LA& la, const LB& lb, int M, int N, int m0, int n0,
-                                      int k0, int kEnd, float* ra, float* rb) {
-    const int tid = threadIdx.x;
-CU_UNROLL
-    for (int r = 0; r < BM / 16; r++) {
-        int e = tid + GT_THREADS * r;
-        int kk = A_KFAST ? (e % GT_BK) : (e / BM);
-        int mm = A_KFAST ? (e / GT_BK) : (e % BM);
-        int gm = m0 + mm, gk = k0 + kk;
-        ra[r] = (gm < M && gk < kEnd) ? la.at(gm, gk) : 0.0f;
-    }
-CU_UNROLL
-    for (int r = 0; r < 4; r++) {
-        int e = tid + GT_THREADS * r;
-        int kk = B_NFAST ? (e / GT_BN) : (e % GT_BK);
-        int nn = B_NFAST ? (e % GT_BN) : (e / GT_BK);
-        int gn = n0 + nn, gk = k0 + kk;
-        rb[r] = (gn < N && gk < kEnd) ? lb.at(gk, gn) : 0.0f;
-    }
+// ---------------------------------------------------------------- cp.async (sm_80+) or a copy
+// 16 bytes, global -> shared, both 16-byte aligned.
+static __device__ inline void gt_cp16(float* dst, const float* src) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    unsigned d = (unsigned)__cvta_generic_to_shared(dst);
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(d), "l"(src));
+#else
+    *reinterpret_cast<float4*>(dst) = *reinterpret_cast<const float4*>(src);
+#endif
 }
 
-template <int BM, bool A_KFAST, bool B_NFAST>
-static __device__ inline void gt_store_smem(const float* ra, const float* rb,
-                                            float (*As)[BM + GT_PAD], float (*Bs)[GT_BN + GT_PAD]) {
-    const int tid = threadIdx.x;
-CU_UNROLL
-    for (int r = 0; r < BM / 16; r++) {
-        int e = tid + GT_THREADS * r;
-        int kk = A_KFAST ? (e % GT_BK) : (e / BM);
-        int mm = A_KFAST ? (e / GT_BK) : (e % BM);
-        As[kk][mm] = ra[r];
-    }
-CU_UNROLL
-    for (int r = 0; r < 4; r++) {
-        int e = tid + GT_THREADS * r;
-        int kk = B_NFAST ? (e / GT_BN) : (e % GT_BK);
-        int nn = B_NFAST ? (e % GT_BN) : (e / GT_BK);
-        Bs[kk][nn] = rb[r];
-    }
+// One float, global -> shared, or 0 when !valid (src is then not read).
+static __device__ inline void gt_cp4(float* dst, const float* src, bool valid) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    unsigned d = (unsigned)__cvta_generic_to_shared(dst);
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(d), "l"(src), "r"(valid ? 4 : 0));
+#else
+    *dst = valid ? *src : 0.0f;
+#endif
 }
 
-// acc[i][j] += sum over k in [kBegin, kEnd) of A(m0+ty+16i, k) * B(k, n0+tx+16j).
-template <int BM, bool A_KFAST, bool B_NFAST, class LA, class LB>
-static __device__ inline void gt_mainloop(const LA& la, const LB& lb, int M, int N, int m0, int n0,
-                                          int kBegin, int kEnd, float (*As)[BM + GT_PAD],
-                                          float (*Bs)[GT_BN + GT_PAD], float (*acc)[4]) {
-    const int tx = threadIdx.x & 15, ty = threadIdx.x >> 4;
-    float ra[BM / 16], rb[4];
-    if (kBegin < kEnd) gt_load<BM, A_KFAST, B_NFAST>(la, lb, M, N, m0, n0, kBegin, kEnd, ra, rb);
-    for (int k0 = kBegin; k0 < kEnd; k0 += GT_BK) {
-        gt_store_smem<BM, A_KFAST, B_NFAST>(ra, rb, As, Bs);
-        __syncthreads();
-        if (k0 + GT_BK < kEnd)
-            gt_load<BM, A_KFAST, B_NFAST>(la, lb, M, N, m0, n0, k0 + GT_BK, kEnd, ra, rb);
+static __device__ inline void gt_cp_wait_all() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    asm volatile("cp.async.wait_all;\n" ::);
+#endif
+}
+
+// n / d for 0 <= n < 2^31 by a multiply and a shift (Granlund & Montgomery 1994, thm 4.2 with
+// N = 31): m = ceil(2^(31+l) / d), s = 31 + l, l = ceil(log2 d); the host computes m and s
+// (Launcher.fastDiv) so that per-element index math needs no integer division.
+struct CuFastDiv {
+    unsigned m; int s;
+    __device__ int div(int n) const { return (int)(((unsigned long long)(unsigned)n * m) >> s); }
+};
+
+// Whether p + i*ld (i any row) is always 16-byte aligned: the 4-wide paths need it.
+static __device__ inline bool gt_aligned(const float* p, long long ld) {
+    return ((reinterpret_cast<unsigned long long>(p) & 15ull) == 0) && ((ld & 3) == 0);
+}
+
+// ---------------------------------------------------------------- tile configuration
+template <int BM_, int BN_, int TM_, int TN_>
+struct GtCfg {
+    static constexpr int BM = BM_, BN = BN_, TM = TM_, TN = TN_;
+    static constexpr int RG = BM / TM, CG = BN / TN;            // row / column thread groups
+    static constexpr int THREADS = RG * CG;
+    static constexpr int WC = CG >= 8 ? 8 : 4, WR = 32 / WC;    // thread groups per warp
+    static constexpr int LDA = BM + GT_PAD, LDB = BN + GT_PAD;  // shared row strides (floats)
+    static constexpr int STAGE_A = GT_BK * LDA, STAGE_B = GT_BK * LDB;
+    static_assert(TM % 4 == 0 && TN % 4 == 0, "128-bit fragments");
+    static_assert(RG % WR == 0 && CG % WC == 0, "warps must tile the block");
+};
+
+// Shared memory of a kernel using configuration C: two stages of A and B (16-byte aligned rows).
+#define GT_SMEM(C)                                        \
+    __shared__ __align__(16) float As[2 * (C::STAGE_A)]; \
+    __shared__ __align__(16) float Bs[2 * (C::STAGE_B)];
+
+// This thread's row group rg and column group cg (see the header for the warp layout).
+template <class C>
+static __device__ inline void gt_thread_groups(int& rg, int& cg) {
+    int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    int wcol = warp % (C::CG / C::WC), wrow = warp / (C::CG / C::WC);
+    int q = lane >> 3;
+    int c = lane & 3, r = (lane >> 2) & 1;
+    if (C::WC == 8) { c += 4 * (q & 1); r += 2 * (q >> 1); }
+    else { r += 2 * q; }
+    rg = wrow * C::WR + r;
+    cg = wcol * C::WC + c;
+}
+
+// ---------------------------------------------------------------- operand loaders
+// A loader puts one operand slice into a stage S[GT_BK][R + GT_PAD] (k-major) with fetch(o0, k0, S):
+// outer indices o0.. (m of A, n of B), k indices k0..k0+GT_BK-1, zeros outside the matrix. It
+// only issues asynchronous copies (cp.async; plain copies on the emulator), so no register holds
+// operand data between slices.
+//
+// GtStrided: element (o, k) of a strided matrix,
+//   KC = false: p[k*ld + o] (outer index contiguous: x [K, P] as B, W^T as A)
+//   KC = true:  p[o*ld + k] (k contiguous: W [M, K] as A, X^T and dY as the dW operands)
+// valid for o < oEnd, k < kEnd. Untransposed slices of an aligned launch (vec) move in 16-byte
+// pieces (4 consecutive o at one k; piece v to thread v % NT, so a warp reads 512 contiguous
+// bytes); everything else moves float by float (element e to thread e % NT, consecutive threads
+// on the contiguous index), which also transposes a k-contiguous source into the k-major stage.
+template <int R, int NT, bool KC>
+struct GtStrided {
+    static constexpr int LD = R + GT_PAD;
+    static constexpr int NE = R * GT_BK;              // elements per slice
+    static constexpr int EPT = (NE + NT - 1) / NT;    // elements per thread
+    static constexpr int NV = NE / 4;                 // 16-byte pieces per slice
+    static constexpr int PPT = (NV + NT - 1) / NT;    // pieces per thread
+    const float* p;
+    long long ld;
+    int oEnd, kEnd;
+    bool vec;
+
+    __device__ GtStrided(const float* p_, long long ld_, int oEnd_, int kEnd_)
+        : p(p_), ld(ld_), oEnd(oEnd_), kEnd(kEnd_), vec(!KC && gt_aligned(p_, ld_)) {}
+
+    // Thread t's pieces (elements) are t, t + NT, ...: for every R and NT used here NT is a
+    // multiple of the pieces (elements) per k row, so the outer index stays fixed and k steps by
+    // a constant (KC: the k index stays fixed and the outer index steps), and each address is one
+    // base plus a multiple of one stride.
+    __device__ void fetch(int o0, int k0, float* S) const {
+        if (vec) {
+            static_assert(NT % (R / 4) == 0, "pieces: fixed outer index per thread");
+            constexpr int KSTEP = NT / (R / 4);
+            int oo = 4 * (threadIdx.x % (R / 4)), kk = threadIdx.x / (R / 4);
+            int o = o0 + oo, k = k0 + kk;
+            const float* src = p + (long long)k * ld + o;
+            float* dst = S + kk * LD + oo;
+            long long step = KSTEP * ld;
 CU_UNROLL
-        for (int kk = 0; kk < GT_BK; kk++) {
-            float a[BM / 16], b[4];
+            for (int i = 0; i < PPT; i++) {
+                if (NV % NT != 0 && (int)threadIdx.x + NT * i >= NV) break;
+                int ki = k + KSTEP * i;
+                if (ki < kEnd && o + 3 < oEnd) {
+                    gt_cp16(dst + i * KSTEP * LD, src + i * step);
+                } else {
 CU_UNROLL
-            for (int i = 0; i < BM / 16; i++) a[i] = As[kk][ty + 16 * i];
-CU_UNROLL
-            for (int j = 0; j < 4; j++) b[j] = Bs[kk][tx + 16 * j];
-CU_UNROLL
-            for (int i = 0; i < BM / 16; i++)
-CU_UNROLL
-                for (int j = 0; j < 4; j++) acc[i][j] += a[i] * b[j];
+                    for (int j = 0; j < 4; j++) {
+                        bool ok = ki < kEnd && o + j < oEnd;
+                        gt_cp4(dst + i * KSTEP * LD + j, ok ? src + i * step + j : p, ok);
+                    }
+                }
+            }
+            return;
         }
-        __syncthreads();
+        if (KC) {
+            static_assert(NT % GT_BK == 0, "elements: fixed k index per thread");
+            constexpr int OSTEP = NT / GT_BK;
+            int oo = threadIdx.x / GT_BK, kk = threadIdx.x % GT_BK;
+            int o = o0 + oo, k = k0 + kk;
+            const float* src = p + (long long)o * ld + k;
+            float* dst = S + kk * LD + oo;
+            long long step = OSTEP * ld;
+            bool kok = k < kEnd;
+CU_UNROLL
+            for (int i = 0; i < EPT; i++) {
+                if (NE % NT != 0 && (int)threadIdx.x + NT * i >= NE) break;
+                bool ok = kok && o + OSTEP * i < oEnd;
+                gt_cp4(dst + i * OSTEP, ok ? src + i * step : p, ok);
+            }
+        } else {
+            static_assert(NT % R == 0, "elements: fixed outer index per thread");
+            constexpr int KSTEP = NT / R;
+            int oo = threadIdx.x % R, kk = threadIdx.x / R;
+            int o = o0 + oo, k = k0 + kk;
+            const float* src = p + (long long)k * ld + o;
+            float* dst = S + kk * LD + oo;
+            long long step = KSTEP * ld;
+            bool ook = o < oEnd;
+CU_UNROLL
+            for (int i = 0; i < EPT; i++) {
+                if (NE % NT != 0 && (int)threadIdx.x + NT * i >= NE) break;
+                bool ok = ook && k + KSTEP * i < kEnd;
+                gt_cp4(dst + i * KSTEP * LD, ok ? src + i * step : p, ok);
+            }
+        }
+    }
+};
+
+// ---------------------------------------------------------------- the multiply of one slice
+template <class C>
+static __device__ inline void gt_compute(const float* as, const float* bs, float (&acc)[C::TM][C::TN],
+                                         int rg, int cg) {
+CU_UNROLL
+    for (int kk = 0; kk < GT_BK; kk++) {
+        float a[C::TM], b[C::TN];
+        const float4* ap = reinterpret_cast<const float4*>(as + kk * C::LDA + rg * C::TM);
+        const float4* bp = reinterpret_cast<const float4*>(bs + kk * C::LDB + cg * C::TN);
+CU_UNROLL
+        for (int i = 0; i < C::TM / 4; i++) {
+            float4 v = ap[i];
+            a[4 * i] = v.x; a[4 * i + 1] = v.y; a[4 * i + 2] = v.z; a[4 * i + 3] = v.w;
+        }
+CU_UNROLL
+        for (int j = 0; j < C::TN / 4; j++) {
+            float4 v = bp[j];
+            b[4 * j] = v.x; b[4 * j + 1] = v.y; b[4 * j + 2] = v.z; b[4 * j + 3] = v.w;
+        }
+CU_UNROLL
+        for (int i = 0; i < C::TM; i++)
+CU_UNROLL
+            for (int j = 0; j < C::TN; j++) acc[i][j] += a[i] * b[j];
     }
 }
 
-// The epilogue: for each in-range element (m, n) of this thread's part of the tile, in row order,
-// calls epi.row(m) once per row, then epi(m, n, acc) per element. gt_store_c and gemm.cu's fused
-// GELU epilogues are such functors, so they share the tile's ownership pattern and bounds checks.
-template <int BM, class Epi>
-static __device__ inline void gt_epilogue(int M, int N, int m0, int n0, float (*acc)[4], Epi& epi) {
-    const int tx = threadIdx.x & 15, ty = threadIdx.x >> 4;
+template <class C>
+static __device__ inline void gt_zero(float (&acc)[C::TM][C::TN]) {
 CU_UNROLL
-    for (int i = 0; i < BM / 16; i++) {
-        int m = m0 + ty + 16 * i;
-        if (m >= M) continue;
+    for (int i = 0; i < C::TM; i++)
+CU_UNROLL
+        for (int j = 0; j < C::TN; j++) acc[i][j] = 0.0f;
+}
+
+// Optional hook run on every slice once it is in shared memory (before the multiply): conv2d.cu
+// and the weight gradient use it for the bias-gradient row sums. The default does nothing.
+struct GtNoSliceHook {
+    __device__ void operator()(const float*, const float*, int) {}
+};
+
+// ---------------------------------------------------------------- epilogue
+// Calls epi.row(m) once per in-range row, then epi.put4(m, n, v) for each in-range 4-wide run of
+// columns when epi.vec (every pointer it writes is 16-byte aligned with row strides that are
+// multiples of 4) and the run is whole, else epi.put(m, n, v) per element.
+template <class C, class Epi>
+static __device__ inline void gt_epilogue(int M, int N, int m0, int n0, float (&acc)[C::TM][C::TN],
+                                          int rg, int cg, Epi& epi) {
+CU_UNROLL
+    for (int i = 0; i < C::TM; i++) {
+        int m = m0 + rg * C::TM + i;
+        if (m >= M) break;
         epi.row(m);
 CU_UNROLL
-        for (int j = 0; j < 4; j++) {
-            int n = n0 + tx + 16 * j;
-            if (n < N) epi(m, n, acc[i][j]);
+        for (int j = 0; j < C::TN; j += 4) {
+            int n = n0 + cg * C::TN + j;
+            if (epi.vec && n + 3 < N) {
+                epi.put4(m, n, make_float4(acc[i][j], acc[i][j + 1], acc[i][j + 2], acc[i][j + 3]));
+            } else {
+CU_UNROLL
+                for (int e = 0; e < 4; e++)
+                    if (n + e < N) epi.put(m, n + e, acc[i][j + e]);
+            }
         }
     }
 }
 
-// C(m, n) = acc + bias[m] (bias may be null); ldc = row stride.
+// C(m, n) = acc + bias[m] (bias may be null), row stride ldc.
 struct GtStoreBias {
-    float* C; long long ldc; const float* bias; float bv;
+    float* C; long long ldc; const float* bias; float bv; bool vec;
+    __device__ GtStoreBias(float* c, long long l, const float* b)
+        : C(c), ldc(l), bias(b), bv(0.0f), vec(gt_aligned(c, l)) {}
     __device__ void row(int m) { bv = bias ? bias[m] : 0.0f; }
-    __device__ void operator()(int m, int n, float v) { C[(long long)m * ldc + n] = v + bv; }
+    __device__ void put(int m, int n, float v) { C[(long long)m * ldc + n] = v + bv; }
+    __device__ void put4(int m, int n, float4 v) {
+        *reinterpret_cast<float4*>(C + (long long)m * ldc + n) = make_float4(v.x + bv, v.y + bv, v.z + bv, v.w + bv);
+    }
 };
 
-template <int BM>
-static __device__ inline void gt_store_c(float* C, long long ldc, const float* bias, int M, int N,
-                                         int m0, int n0, float (*acc)[4]) {
-    GtStoreBias st{C, ldc, bias, 0.0f};
-    gt_epilogue<BM>(M, N, m0, n0, acc, st);
+// C(m, n) = acc, or C(m, n) + acc when accumulate (a gradient added where it is produced).
+struct GtStoreAcc {
+    float* C; long long ldc; bool accumulate; bool vec;
+    __device__ GtStoreAcc(float* c, long long l, bool a) : C(c), ldc(l), accumulate(a), vec(gt_aligned(c, l)) {}
+    __device__ void row(int) {}
+    __device__ void put(int m, int n, float v) {
+        float* p = C + (long long)m * ldc + n;
+        *p = accumulate ? *p + v : v;
+    }
+    __device__ void put4(int m, int n, float4 v) {
+        float4* p = reinterpret_cast<float4*>(C + (long long)m * ldc + n);
+        if (accumulate) {
+            float4 o = *p;
+            v = make_float4(o.x + v.x, o.y + v.y, o.z + v.z, o.w + v.w);
+        }
+        *p = v;
+    }
+};
+
+// ---------------------------------------------------------------- the slice loop
+// acc += A . B over k in [kBegin, kEnd) for the block tile (m0, n0); la / lb are the loaders.
+template <class C, class LA, class LB, class Hook>
+static __device__ inline void gt_mainloop(LA& la, LB& lb, int m0, int n0, int kBegin, int kEnd,
+                                          float* As, float* Bs, float (&acc)[C::TM][C::TN], int rg,
+                                          int cg, Hook& hook) {
+    int nk = kEnd > kBegin ? (kEnd - kBegin + GT_BK - 1) / GT_BK : 0;
+    if (nk == 0) return;
+    la.fetch(m0, kBegin, As);
+    lb.fetch(n0, kBegin, Bs);
+    for (int t = 0; t < nk; t++) {
+        gt_cp_wait_all();
+        __syncthreads();
+        int cur = t & 1, nxt = cur ^ 1;
+        bool more = t + 1 < nk;
+        if (more) {
+            la.fetch(m0, kBegin + (t + 1) * GT_BK, As + nxt * C::STAGE_A);
+            lb.fetch(n0, kBegin + (t + 1) * GT_BK, Bs + nxt * C::STAGE_B);
+        }
+        hook(As + cur * C::STAGE_A, Bs + cur * C::STAGE_B, kBegin + t * GT_BK);
+        gt_compute<C>(As + cur * C::STAGE_A, Bs + cur * C::STAGE_B, acc, rg, cg);
+    }
+    __syncthreads();   // the stages may be refilled right after (next call, next tile)
 }
 
-template <int BM>
-static __device__ inline void gt_zero(float (*acc)[4]) {
+// Tiles [t0, t1) of one block row: tile t is columns n0 = t*BN.., all of K. The slice sequence
+// runs on across tiles (the next tile's first slice is fetched during this tile's last multiply),
+// and epi(n0, acc) stores each finished tile. M, N bound the matrix; m0 is the block row.
+template <class C, class LA, class LB, class EpiFn>
+static __device__ inline void gt_run_tiles(LA& la, LB& lb, int m0, int t0, int t1, int K, float* As,
+                                           float* Bs, int rg, int cg, EpiFn& epi) {
+    int nk = (K + GT_BK - 1) / GT_BK;
+    float acc[C::TM][C::TN];
+    gt_zero<C>(acc);
+    if (t0 >= t1) return;
+    if (nk == 0) {   // K = 0: every tile is the epilogue of zeros
+        for (int t = t0; t < t1; t++) epi(t * C::BN, acc);
+        return;
+    }
+    la.fetch(m0, 0, As);
+    lb.fetch(t0 * C::BN, 0, Bs);
+    int u = 0;   // slices multiplied so far: stage u & 1 holds the next one
+    for (int tile = t0; tile < t1; tile++) {
+        for (int slice = 0; slice < nk; slice++, u++) {
+            gt_cp_wait_all();
+            __syncthreads();
+            int cur = u & 1, nxt = cur ^ 1;
+            bool inTile = slice + 1 < nk;   // else the next tile's first slice, if any
+            if (inTile || tile + 1 < t1) {
+                int fk = inTile ? (slice + 1) * GT_BK : 0, fn = (inTile ? tile : tile + 1) * C::BN;
+                la.fetch(m0, fk, As + nxt * C::STAGE_A);
+                lb.fetch(fn, fk, Bs + nxt * C::STAGE_B);
+            }
+            gt_compute<C>(As + cur * C::STAGE_A, Bs + cur * C::STAGE_B, acc, rg, cg);
+        }
+        epi(tile * C::BN, acc);
+        gt_zero<C>(acc);
+    }
+}
+
+// ---------------------------------------------------------------- split-K weight-gradient partial
+// Row sums of the A slices over k (A = dY in a weight gradient: the bias gradient), thread m < BM
+// summing row m0 + m, when on.
+template <class C>
+struct GtRowSums {
+    bool on; float s;
+    __device__ void operator()(const float* as, const float*, int) {
+        if (!on || (int)threadIdx.x >= C::BM) return;
 CU_UNROLL
-    for (int i = 0; i < BM / 16; i++)
-CU_UNROLL
-        for (int j = 0; j < 4; j++) acc[i][j] = 0.0f;
+        for (int kk = 0; kk < GT_BK; kk++) s += as[kk * C::LDA + threadIdx.x];
+    }
+};
+
+// One split-K partial of a weight gradient: the block tile (m0, n0) of A . B over k in
+// [kBegin, kEnd) stored at out (M x N, row stride N), and, when rowSums (blocks of the first
+// column tile only), the M row sums of A over the same k at out[M*N + m].
+template <class C, class LA, class LB>
+static __device__ inline void gt_weight_part(LA& la, LB& lb, int M, int N, int kBegin, int kEnd,
+                                             float* out, bool rowSums, float* As, float* Bs) {
+    static_assert(C::BM <= C::THREADS, "row sums need a thread per row");
+    int m0 = blockIdx.y * C::BM, n0 = blockIdx.x * C::BN;
+    int rg, cg;
+    gt_thread_groups<C>(rg, cg);
+    float acc[C::TM][C::TN];
+    gt_zero<C>(acc);
+    GtRowSums<C> rows{rowSums && blockIdx.x == 0, 0.0f};
+    gt_mainloop<C>(la, lb, m0, n0, kBegin, kEnd, As, Bs, acc, rg, cg, rows);
+    GtStoreBias st(out, N, (const float*)0);
+    gt_epilogue<C>(M, N, m0, n0, acc, rg, cg, st);
+    if (rows.on && (int)threadIdx.x < C::BM && m0 + (int)threadIdx.x < M)
+        out[(long long)M * N + m0 + threadIdx.x] = rows.s;
 }

@@ -4,6 +4,8 @@
 // expose. Run by EmulatedDeviceTest, the ASan self-test (kernels/checks/selftest.cpp) and, on a
 // GPU, by the JCudaDevice check.
 #include <cassert>
+#include <cuda_bf16.h>
+#include <mma.h>
 
 #define ST_BLOCK 256
 
@@ -186,4 +188,97 @@ extern "C" __global__ void selftest_barrier_loop(float* out, int iters) {
         acc += s[(t + k) % blockDim.x];
     }
     out[blockIdx.x * blockDim.x + t] = acc;
+}
+
+// READS UNWRITTEN MEMORY ON PURPOSE (write = 0): out[t] = s[t] of a static shared array that no
+// thread of this block wrote, out[blockDim.x + t] = fresh[t] of an allocation nobody wrote. On a
+// GPU both are undefined; the emulator's shuffled mode makes both NaN. write = 1 fills s first.
+extern "C" __global__ void selftest_read_unwritten(const float* fresh, float* out, int write) {
+    __shared__ float s[256];
+    int t = threadIdx.x;
+    if (write) s[t] = (float)t;
+    __syncthreads();
+    out[t] = s[t];
+    out[blockDim.x + t] = fresh[t];
+}
+
+// The roundings of the tensor-core paths, elementwise: tf32[i] = wmma::__float_to_tf32(x[i]),
+// bf16[2i] / bf16[2i+1] = the bits of __float2bfloat16_rn / _rz(x[i]). Compared bit for bit with
+// convunext.backend.Precision on the emulator and on a GPU (DeviceSelftests).
+extern "C" __global__ void selftest_round(const float* x, float* tf32, unsigned* bf16, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) {
+        tf32[i] = nvcuda::wmma::__float_to_tf32(x[i]);
+        bf16[2 * i] = __bfloat16_as_ushort(__float2bfloat16_rn(x[i]));
+        bf16[2 * i + 1] = __bfloat16_as_ushort(__float2bfloat16_rz(x[i]));
+    }
+}
+
+// C[M][N] = A[M][K] . B[K][N] (row-major; M, N multiples of 16, K of 8) on tensor cores in TF32:
+// one warp per 16x16 tile of C (grid (N/16, M/16), 32 threads); each 16x8 / 8x16 slice of A / B is
+// rounded to tf32 into shared memory, loaded into fragments and multiplied into the accumulator.
+extern "C" __global__ void selftest_wmma_tf32(const float* A, const float* B, float* C, int M, int N, int K) {
+    using namespace nvcuda;
+    __shared__ __align__(32) float sa[16 * 8];
+    __shared__ __align__(32) float sb[8 * 16];
+    int lane = threadIdx.x, m0 = blockIdx.y * 16, n0 = blockIdx.x * 16;
+    wmma::fragment<wmma::matrix_a, 16, 16, 8, wmma::precision::tf32, wmma::row_major> a;
+    wmma::fragment<wmma::matrix_b, 16, 16, 8, wmma::precision::tf32, wmma::row_major> b;
+    wmma::fragment<wmma::accumulator, 16, 16, 8, float> c;
+    wmma::fill_fragment(c, 0.0f);
+    for (int k0 = 0; k0 < K; k0 += 8) {
+        for (int i = lane; i < 128; i += 32) {
+            sa[i] = wmma::__float_to_tf32(A[(long long)(m0 + i / 8) * K + k0 + i % 8]);
+            sb[i] = wmma::__float_to_tf32(B[(long long)(k0 + i / 16) * N + n0 + i % 16]);
+        }
+        __syncwarp();
+        wmma::load_matrix_sync(a, sa, 8);
+        wmma::load_matrix_sync(b, sb, 16);
+        wmma::mma_sync(c, a, b, c);
+        __syncwarp();
+    }
+    wmma::store_matrix_sync(C + (long long)m0 * N + n0, c, N, wmma::mem_row_major);
+}
+
+// The same in bf16 (K a multiple of 16; A column-major in shared memory to exercise both layouts).
+extern "C" __global__ void selftest_wmma_bf16(const float* A, const float* B, float* C, int M, int N, int K) {
+    using namespace nvcuda;
+    __shared__ __align__(32) __nv_bfloat16 sa[16 * 16];
+    __shared__ __align__(32) __nv_bfloat16 sb[16 * 16];
+    int lane = threadIdx.x, m0 = blockIdx.y * 16, n0 = blockIdx.x * 16;
+    wmma::fragment<wmma::matrix_a, 16, 16, 16, __nv_bfloat16, wmma::col_major> a;
+    wmma::fragment<wmma::matrix_b, 16, 16, 16, __nv_bfloat16, wmma::row_major> b;
+    wmma::fragment<wmma::accumulator, 16, 16, 16, float> c;
+    wmma::fill_fragment(c, 0.0f);
+    for (int k0 = 0; k0 < K; k0 += 16) {
+        for (int i = lane; i < 256; i += 32) {
+            int r = i / 16, q = i % 16;
+            sa[q * 16 + r] = __float2bfloat16(A[(long long)(m0 + r) * K + k0 + q]);   // column-major
+            sb[i] = __float2bfloat16(B[(long long)(k0 + r) * N + n0 + q]);
+        }
+        __syncwarp();
+        wmma::load_matrix_sync(a, sa, 16);
+        wmma::load_matrix_sync(b, sb, 16);
+        wmma::mma_sync(c, a, b, c);
+        __syncwarp();
+    }
+    wmma::store_matrix_sync(C + (long long)m0 * N + n0, c, N, wmma::mem_row_major);
+}
+
+// WRONG ON PURPOSE (mode 0): tf32 operands that were never rounded; (mode 1): a matrix loaded with
+// an ldm that is not a multiple of 16 bytes; (mode 2): only half of the warp calls mma_sync.
+extern "C" __global__ void selftest_wmma_misuse(const float* A, float* C, int mode) {
+    using namespace nvcuda;
+    wmma::fragment<wmma::matrix_a, 16, 16, 8, wmma::precision::tf32, wmma::row_major> a;
+    wmma::fragment<wmma::matrix_b, 16, 16, 8, wmma::precision::tf32, wmma::col_major> b;
+    wmma::fragment<wmma::accumulator, 16, 16, 8, float> c;
+    wmma::fill_fragment(c, 0.0f);
+    wmma::load_matrix_sync(a, A, mode == 1 ? 9 : 8);
+    wmma::load_matrix_sync(b, A, 8);
+    if (mode != 0) {
+        for (int i = 0; i < a.num_elements; i++) a.x[i] = wmma::__float_to_tf32(a.x[i]);
+        for (int i = 0; i < b.num_elements; i++) b.x[i] = wmma::__float_to_tf32(b.x[i]);
+    }
+    if (mode != 2 || threadIdx.x < 16) wmma::mma_sync(c, a, b, c);
+    wmma::store_matrix_sync(C, c, 16, wmma::mem_row_major);
 }

@@ -158,3 +158,20 @@ EMU_CHECK(selftest_saxpy_and_barrier_loop) {
     launch("selftest_bad_sync", {1}, {5}, 0, Args().ptr(out).i32(3));
     for (int t = 0; t < 5; t++) expect(out[t] == 1.0f, "bad_sync with a true assert");
 }
+
+// What a GPU leaves undefined is NaN in the shuffled mode: a static __shared__ array at the start
+// of every block (not the previous block's values) and freshly allocated device memory.
+EMU_CHECK(selftest_poisoned_memory) {
+    std::uint64_t seed = cuemu::configured_seed();
+    cuemu::configure(2, 0x5eed, true);
+    {
+        float* fresh = static_cast<float*>(cuemu::dev_malloc(64 * 4));
+        Buf<float> out(128);
+        launch("selftest_read_unwritten", {1}, {64}, 0, Args().ptr(fresh).ptr(out).i32(1));
+        for (int t = 0; t < 64; t++) expect(out[t] == (float)t, "written shared " + std::to_string(t));
+        launch("selftest_read_unwritten", {3}, {64}, 0, Args().ptr(fresh).ptr(out).i32(0));
+        for (int t = 0; t < 128; t++) expect(std::isnan(out[t]), "unwritten element " + std::to_string(t) + " is not NaN");
+        cuemu::dev_free(fresh);
+    }
+    cuemu::configure(2, seed, true);
+}

@@ -6,6 +6,7 @@ OUT     := target/emu
 CLASSES := target/classes
 LIB     := $(CLASSES)/native/linux-x86_64/libconvunext_emu.so
 PTXDIR  := $(CLASSES)/ptx
+CUBINDIR := $(CLASSES)/cubin
 GEN     := $(OUT)/gen
 CXX     ?= g++
 JAVA_INC ?=
@@ -13,6 +14,8 @@ JAVA_INC ?=
 CU      := $(sort $(wildcard $(KDIR)/*.cu))
 NAMES   := $(notdir $(basename $(CU)))
 HDRS    := $(wildcard $(KDIR)/*.cuh $(KDIR)/*.h)
+# gen_trampolines.py's instrumented copies of the headers (static __shared__ poisoned per block)
+GENH    := $(HDRS:$(KDIR)/%=$(OUT)/gen/%)
 CHECKS  := $(sort $(wildcard $(KDIR)/checks/*.cpp))
 # The runtime (emu/<name>.cpp) that every emulator binary links; emu_internal.h is its private header.
 RT      := emu_fibers emu_host
@@ -25,7 +28,8 @@ RTFLAGS := -std=c++17 -fPIC $(WARN) -I$(EMU)
 ARCH    := $(shell grep -qw fma /proc/cpuinfo 2>/dev/null && grep -qw avx2 /proc/cpuinfo 2>/dev/null && echo -mfma -mavx2)
 # -ffp-contract=fast: a*b+c may become one FMA, as nvcc's default --fmad=true does on the GPU.
 REL     := -O2 -g0 $(ARCH) -ffp-contract=fast -mtls-dialect=gnu2
-ASAN    := -O1 -g $(ARCH) -ffp-contract=fast -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+# -O2 as REL: the same FMA contractions, so a replay reproduces the recorded outputs bit for bit.
+ASAN    := -O2 -g $(ARCH) -ffp-contract=fast -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
 # Relink when the set of kernel files changes (a deleted .cu leaves no newer prerequisite).
 $(shell mkdir -p $(OUT) && (echo '$(NAMES)' | cmp -s - $(OUT)/cu.list || echo '$(NAMES)' > $(OUT)/cu.list))
@@ -37,15 +41,23 @@ $(shell echo '$(CXX) $(KFLAGS) $(RTFLAGS) $(REL) $(ASAN)' | cmp -s - $(FLAGSTAMP
 .SECONDARY:
 emu: $(LIB)
 asan: $(OUT)/asan/emu_selftest
-ptx: $(NAMES:%=$(PTXDIR)/%.ptx) $(PTXDIR)/kernels.index
+ptx: $(NAMES:%=$(PTXDIR)/%.ptx) $(NAMES:%=$(CUBINDIR)/%.sm_90.cubin) $(PTXDIR)/kernels.index
 bench: $(OUT)/rel/emu_bench
 
-$(GEN)/%.cpp $(GEN)/%.kernels: $(KDIR)/%.cu $(EMU)/gen_trampolines.py
+$(GEN)/%.cpp $(GEN)/%.kernels $(GEN)/%.cu: $(KDIR)/%.cu $(EMU)/gen_trampolines.py
 	@mkdir -p $(GEN)
 	@python3 $(EMU)/gen_trampolines.py $< $(GEN)/$*.cpp $(GEN)/$*.kernels
 
+$(GEN)/%.cuh: $(KDIR)/%.cuh $(EMU)/gen_trampolines.py
+	@mkdir -p $(GEN)
+	@python3 $(EMU)/gen_trampolines.py --instrument $< $@
+
+$(GEN)/%.h: $(KDIR)/%.h $(EMU)/gen_trampolines.py
+	@mkdir -p $(GEN)
+	@python3 $(EMU)/gen_trampolines.py --instrument $< $@
+
 # ---------------------------------------------------------------- emulator library (for the JVM)
-$(OUT)/rel/%.o: $(GEN)/%.cpp $(EMU)/cuda_emu.h $(EMU)/emu_runtime.h $(FLAGSTAMP)
+$(OUT)/rel/%.o: $(GEN)/%.cpp $(GEN)/%.cu $(GENH) $(EMU)/cuda_emu.h $(EMU)/emu_runtime.h $(FLAGSTAMP)
 	@mkdir -p $(@D)
 	@echo "[kernels] g++ $*.cu"
 	@$(CXX) $(KFLAGS) $(REL) -MMD -MP -c $< -o $@
@@ -68,7 +80,7 @@ $(OUT)/rel/emu_bench: $(NAMES:%=$(OUT)/rel/%.o) $(RT:%=$(OUT)/rel/rt/%.o) $(OUT)
 	@$(CXX) -o $@ $(filter %.o,$^) -lpthread
 
 # ---------------------------------------------------------------- ASan/UBSan self-test binary
-$(OUT)/asan/%.o: $(GEN)/%.cpp $(EMU)/cuda_emu.h $(EMU)/emu_runtime.h $(FLAGSTAMP)
+$(OUT)/asan/%.o: $(GEN)/%.cpp $(GEN)/%.cu $(GENH) $(EMU)/cuda_emu.h $(EMU)/emu_runtime.h $(FLAGSTAMP)
 	@mkdir -p $(@D)
 	@echo "[kernels] g++ (asan) $*.cu"
 	@$(CXX) $(KFLAGS) $(ASAN) -MMD -MP -c $< -o $@
@@ -82,14 +94,14 @@ $(OUT)/asan/checks/%.o: $(KDIR)/checks/%.cpp $(EMU)/check.h $(EMU)/emu_runtime.h
 	@echo "[kernels] g++ (asan) checks/$*.cpp"
 	@$(CXX) $(RTFLAGS) $(ASAN) -MMD -MP -c $< -o $@
 
-$(OUT)/asan/emu_selftest: $(NAMES:%=$(OUT)/asan/%.o) $(RT:%=$(OUT)/asan/rt/%.o) $(OUT)/asan/rt/selftest_main.o \
+$(OUT)/asan/emu_selftest: $(NAMES:%=$(OUT)/asan/%.o) $(RT:%=$(OUT)/asan/rt/%.o) $(OUT)/asan/rt/selftest_main.o $(OUT)/asan/rt/replay.o \
                           $(CHECKS:$(KDIR)/checks/%.cpp=$(OUT)/asan/checks/%.o) $(OUT)/cu.list
 	@echo "[kernels] link $(notdir $@)"
 	@$(CXX) $(ASAN) -o $@ $(filter %.o,$^) -lpthread
 
 # ---------------------------------------------------------------- PTX for the GPU
-$(PTXDIR)/%.ptx: $(KDIR)/%.cu $(HDRS) $(EMU)/ptx_one.sh
-	@mkdir -p $(@D) $(OUT)/ptxas
-	@bash $(EMU)/ptx_one.sh $< $@ $(OUT)/ptxas/$*.txt
+$(PTXDIR)/%.ptx $(CUBINDIR)/%.sm_90.cubin: $(KDIR)/%.cu $(HDRS) $(EMU)/ptx_one.sh
+	@mkdir -p $(PTXDIR) $(OUT)/ptxas
+	@bash $(EMU)/ptx_one.sh $< $(PTXDIR)/$*.ptx $(OUT)/ptxas/$*.txt $(CUBINDIR)/$*.sm_90.cubin
 
 -include $(wildcard $(OUT)/rel/*.d $(OUT)/rel/rt/*.d $(OUT)/asan/*.d $(OUT)/asan/rt/*.d $(OUT)/asan/checks/*.d)

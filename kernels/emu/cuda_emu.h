@@ -125,6 +125,10 @@ unsigned long long shfl_exchange(unsigned mask, unsigned long long bits, int mod
 unsigned ballot(unsigned mask, int pred);
 unsigned activemask();
 [[noreturn]] void fail(const char* what);
+// Called (through CUEMU_SHARED_DECL, inserted by gen_trampolines.py after each static __shared__
+// declaration) by every thread that reaches the declaration: the first of each block fills the
+// array with NaN bytes when the schedule is shuffled, as a GPU leaves it undefined.
+void shared_decl(void* p, std::size_t bytes);
 [[noreturn]] void assert_fail(const char* expr, const char* file, int line);
 
 template <class T> static inline unsigned long long to_bits(T v) {
@@ -142,6 +146,7 @@ enum { SHFL_IDX = 0, SHFL_UP = 1, SHFL_DOWN = 2, SHFL_XOR = 3 };
 #define blockDim (static_cast<const dim3&>(::cuemu::fiber()->ctx.block->blockDim))
 #define gridDim (static_cast<const dim3&>(::cuemu::fiber()->ctx.block->gridDim))
 static constexpr int warpSize = 32;
+#define CUEMU_SHARED_DECL(v) ::cuemu::shared_decl((void*)&(v), sizeof(v))
 
 // ---------------------------------------------------------------- barriers and warp intrinsics
 static inline void __syncthreads() { ::cuemu::syncthreads(); }
@@ -348,3 +353,6 @@ static inline unsigned __umul24(unsigned a, unsigned b) { return (a & 0xFFFFFFu)
 static inline int __mulhi(int a, int b) { return (int)(((long long)a * b) >> 32); }
 static inline unsigned __umulhi(unsigned a, unsigned b) { return (unsigned)(((unsigned long long)a * b) >> 32); }
 static inline long long clock64() { return (long long)__builtin_ia32_rdtsc(); }
+
+// ---------------------------------------------------------------- tensor cores (mma.h, cuda_bf16.h)
+#include "emu_wmma.h"

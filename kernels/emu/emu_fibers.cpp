@@ -288,6 +288,7 @@ std::string deadlock_report(Worker* w) {
 // Runs one block to completion on this OS thread. False (w->error set) on failure.
 bool run_block(Worker* w, uint3 bidx, std::uint64_t seed, std::uint64_t linear, std::size_t shmem) {
     w->blk.blockIdx = bidx;
+    w->block_serial++;
     const int n = w->n;
     for (int i = 0; i < n; i++) {
         Thread& t = w->th[i];
@@ -443,6 +444,21 @@ unsigned activemask() {
     Thread* t = current("__activemask");
     Warp& W = current_worker()->warps[t->warp];
     return W.exist & ~W.exited;
+}
+
+void shared_decl(void* p, std::size_t bytes) {
+    current("a __shared__ declaration");
+    Worker* w = current_worker();
+    if (!w->shuffle) return;
+    for (auto& e : w->shared_seen)
+        if (e.first == p) {
+            if (e.second == w->block_serial) return;  // an earlier thread of this block poisoned it
+            e.second = w->block_serial;
+            std::memset(p, 0xff, bytes);
+            return;
+        }
+    w->shared_seen.emplace_back(p, w->block_serial);
+    std::memset(p, 0xff, bytes);
 }
 
 void fail(const char* what) {

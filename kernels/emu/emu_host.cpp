@@ -208,6 +208,10 @@ void* dev_malloc(std::size_t bytes) {
     // Exactly `bytes` (no rounding up), so that ASan sees an access one past the end.
     void* p = nullptr;
     if (posix_memalign(&p, 256, bytes ? bytes : 1) != 0) return nullptr;
+    // A GPU's cuMemAlloc leaves memory undefined (and large host allocations here are zero
+    // pages): in the shuffled mode fresh memory is NaN bytes, so a read of an element nobody
+    // wrote shows up instead of reading as 0.
+    if (configured_seed() != 0) std::memset(p, 0xff, bytes);
     std::lock_guard<std::mutex> g(g_mem_mutex);
     g_allocs[(std::uintptr_t)p] = bytes;
     g_alloc_bytes += bytes;
@@ -224,6 +228,18 @@ bool dev_free(void* p) {
         g_allocs.erase(it);
     }
     std::free(p);
+    return true;
+}
+
+bool dev_allocation(const void* p, std::size_t* base, std::size_t* bytes) {
+    std::uintptr_t v = (std::uintptr_t)p;
+    std::lock_guard<std::mutex> g(g_mem_mutex);
+    auto it = g_allocs.upper_bound(v);
+    if (it == g_allocs.begin()) return false;
+    --it;
+    if (v >= it->first + std::max<std::size_t>(it->second, 1)) return false;
+    *base = it->first;
+    *bytes = it->second;
     return true;
 }
 

@@ -87,6 +87,9 @@ struct Worker {
     int bar_sum[2] = {0, 0};
     bool shuffle = false;
     std::uint64_t rng = 0;
+    std::uint64_t block_serial = 0;  // counts the blocks run on this worker
+    // static __shared__ arrays poisoned so far, with the block_serial of the block that did it
+    std::vector<std::pair<void*, std::uint64_t>> shared_seen;
     std::uint64_t switches = 0;
     std::string error;
 

@@ -42,6 +42,8 @@ std::string launch(const KernelInfo* k, unsigned gx, unsigned gy, unsigned gz, u
 void* dev_malloc(std::size_t bytes);
 bool dev_free(void* p);  // false if p is not a live allocation
 std::size_t dev_allocated_bytes();
+/** The live allocation holding p: its start and size. False if none. */
+bool dev_allocation(const void* p, std::size_t* base, std::size_t* bytes);
 /** Whether [p, p+bytes) lies inside one live allocation. */
 bool dev_range_ok(const void* p, std::size_t bytes);
 

@@ -64,6 +64,22 @@ EMU_FN(void, memset)(JNIEnv* env, jclass, jlong ptr, jint value, jlong bytes) {
     std::memset(as_ptr(ptr), value, (std::size_t)bytes);
 }
 
+EMU_FN(jlongArray, allocation)(JNIEnv* env, jclass, jlong ptr) {
+    std::size_t base = 0, bytes = 0;
+    if (!cuemu::dev_allocation(as_ptr(ptr), &base, &bytes)) return nullptr;
+    jlong v[2] = {(jlong)base, (jlong)bytes};
+    jlongArray a = env->NewLongArray(2);
+    env->SetLongArrayRegion(a, 0, 2, v);
+    return a;
+}
+
+EMU_FN(jbyteArray, readBytes)(JNIEnv* env, jclass, jlong ptr, jint n) {
+    if (!range_ok(env, "readBytes", ptr, n)) return nullptr;
+    jbyteArray a = env->NewByteArray(n);
+    env->SetByteArrayRegion(a, 0, n, static_cast<const jbyte*>(as_ptr(ptr)));
+    return a;
+}
+
 EMU_FN(jlong, kernel)(JNIEnv* env, jclass, jstring name) {
     const char* s = env->GetStringUTFChars(name, nullptr);
     const cuemu::KernelInfo* k = cuemu::find_kernel(s);
@@ -89,7 +105,8 @@ EMU_FN(jobjectArray, kernelNames)(JNIEnv* env, jclass) {
 EMU_FN(void, launch)(JNIEnv* env, jclass, jlong handle, jint gx, jint gy, jint gz, jint bx, jint by, jint bz,
                      jint shmem, jlongArray slots, jbyteArray kinds) {
     auto* k = static_cast<const cuemu::KernelInfo*>(as_ptr(handle));
-    jsize n = env->GetArrayLength(slots);
+    jsize n = env->GetArrayLength(kinds);   // slots may be longer (a reused buffer)
+    if (env->GetArrayLength(slots) < n) { throw_cuda_error(env, "fewer argument slots than kinds"); return; }
     if (n > 64) { throw_cuda_error(env, "more than 64 kernel arguments"); return; }
     jlong buf[64];
     char kind[65];

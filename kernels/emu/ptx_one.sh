@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # nvcc -ptx for one kernel file, then lowers the PTX ISA version so CUDA 12.x drivers load it
 # (nvcc 13 writes 9.0, which needs a 13.x driver), checks the result with ptxas for sm_90 and
-# prints registers/spills per kernel. Keeps the original version when the code needs it.
-# usage: ptx_one.sh IN.cu OUT.ptx REPORT.txt
+# prints registers/spills per kernel. Keeps the original version when the code needs it. The
+# sm_90 machine code ptxas makes from that PTX is kept as OUT.cubin's path (4th argument):
+# JCudaDevice loads it on an sm_90 GPU instead of JIT-compiling the PTX at every process start.
+# usage: ptx_one.sh IN.cu OUT.ptx REPORT.txt [OUT.cubin]
 set -euo pipefail
-in=$1 out=$2 report=$3
+in=$1 out=$2 report=$3 cubin=${4:-}
 name=$(basename "$in" .cu)
 # A kernel file may ask for another virtual arch with a line: //@ptx-arch compute_90
 arch=$(sed -n 's#^//@ptx-arch[[:space:]]*\(compute_[0-9a-z]*\).*#\1#p' "$in" | head -1)
@@ -30,8 +32,10 @@ else
 fi
 if [ -n "$ver" ]; then
     cp "$tmp/low.ptx" "$out"
+    [ -z "$cubin" ] || { mkdir -p "$(dirname "$cubin")" && cp "$tmp/low.cubin" "$cubin"; }
 elif ptxas -arch=sm_90 -v "$tmp/orig.ptx" -o "$tmp/orig.cubin" > "$tmp/log" 2>&1; then
     cp "$tmp/orig.ptx" "$out"
+    [ -z "$cubin" ] || { mkdir -p "$(dirname "$cubin")" && cp "$tmp/orig.cubin" "$cubin"; }
     ver="$orig (needs a CUDA 13 driver: the code uses newer PTX than 8.x)"
 else
     cat "$tmp/log" >&2

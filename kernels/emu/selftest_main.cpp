@@ -1,6 +1,7 @@
-// Runs every EMU_CHECK (kernels/checks/*.cpp) on the emulator, in order and then shuffled.
-// Built with -fsanitize=address,undefined by `make asan` (kernels/emu/asan.sh).
-// usage: emu_selftest [name-substring...]
+// Runs every EMU_CHECK (kernels/checks/*.cpp: the emulator's own self-tests) and replays every
+// launch the Java tests recorded (replay.cpp), in order and then shuffled. Built with
+// -fsanitize=address,undefined by `make asan` (kernels/emu/asan.sh).
+// usage: emu_selftest [--launches DIR] [name-substring...]
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -53,16 +54,24 @@ void expect_near(double want, double got, double tol, const std::string& what) {
         expect(false, what + ": want " + std::to_string(want) + " got " + std::to_string(got));
 }
 
+std::pair<int, int> replay_dir(const std::string& dir, const char* mode);   // replay.cpp
+
 }  // namespace emucheck
 
 int main(int argc, char** argv) {
     using namespace emucheck;
     std::uint64_t seed = 0x5eed;
     if (const char* e = std::getenv("CONVUNEXT_EMU_SHUFFLE")) seed = std::strtoull(e, nullptr, 0);
+    std::string launches;
+    std::vector<const char*> filters;
+    for (int i = 1; i < argc; i++) {
+        if (std::strcmp(argv[i], "--launches") == 0 && i + 1 < argc) launches = argv[++i];
+        else filters.push_back(argv[i]);
+    }
     int passed = 0, failed = 0;
     for (const Entry& c : checks()) {
-        bool wanted = argc < 2;
-        for (int i = 1; i < argc; i++) wanted |= std::strstr(c.name, argv[i]) != nullptr;
+        bool wanted = filters.empty();
+        for (const char* f : filters) wanted |= std::strstr(c.name, f) != nullptr;
         if (!wanted) continue;
         for (int mode = 0; mode < 2; mode++) {
             cuemu::configure(2, mode ? seed : 0, true);
@@ -85,9 +94,27 @@ int main(int argc, char** argv) {
             }
         }
     }
-    // Every kernel of the emulator's table must be launched by some check (a new kernel without
-    // a check fails CI). Only meaningful when every check ran.
-    if (argc < 2) {
+    // The Java tests' recorded launches (kernels/emu/replay.cpp), in order and shuffled.
+    if (!launches.empty()) {
+        for (int mode = 0; mode < 2; mode++) {
+            cuemu::configure(2, mode ? seed : 0, true);
+            const char* m = mode ? "shuffled" : "in order";
+            auto t0 = std::chrono::steady_clock::now();
+            std::pair<int, int> r = replay_dir(launches, m);
+            double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+            std::printf("%-6s %-40s %-9s %8.1f ms  (%d launches replayed, %d differ)\n", r.second ? "FAILED" : "ok",
+                        "replay of the Java tests' launches", m, ms, r.first, r.second);
+            if (r.second) failed++;
+            else passed++;
+            if (r.first + r.second == 0) {
+                std::printf("FAILED no recorded launches in %s: run `mvn test` first (it records them)\n", launches.c_str());
+                failed++;
+            }
+        }
+    }
+    // Every kernel of the emulator's table must be launched by a check or a replayed Java test
+    // launch (a new kernel that no test launches fails CI). Only meaningful when everything ran.
+    if (filters.empty()) {
         std::string missing;
         int total = 0;
         for (const cuemu::KernelInfo* k : cuemu::all_kernels()) {
@@ -99,7 +126,8 @@ int main(int argc, char** argv) {
             std::printf("ok     %-40s all %d kernels launched\n", "every_kernel_launched", total);
         } else {
             failed++;
-            std::printf("FAILED %-40s not launched by any check:%s\n", "every_kernel_launched", missing.c_str());
+            std::printf("FAILED %-40s not launched by any check or recorded Java test:%s\n", "every_kernel_launched",
+                        missing.c_str());
         }
     }
     if (cuemu::dev_allocated_bytes() != 0)

@@ -6,7 +6,9 @@ import convunext.tensor.Tensor;
 /**
  * The differentiable ops: each runs its forward on the tape's backend and records a backward that
  * saves only what it needs. A backward never hands {@code gradOut} itself to
- * {@link Tape#accumulate} (the tape frees it afterwards); it passes fresh tensors.
+ * {@link Tape#accumulate} (the tape frees it afterwards); it passes fresh tensors, or the input's
+ * own gradient when the backend added into it ({@code Backend.*Into} with {@link Tape#gradSink}:
+ * parameters' slices of the flat gradient and activations used twice get no separate add pass).
  */
 public final class F {
     private F() {}
@@ -19,7 +21,8 @@ public final class F {
         Backend be = t.backend();
         Tensor y = be.conv2d(x.value, w.value, valueOf(b), stride, pad, reflect);
         return t.record(y, gy -> {
-            Tensor[] r = be.conv2dBackward(x.value, w.value, gy, stride, pad, reflect, needsGrad(x), b != null);
+            Tensor[] r = be.conv2dBackwardInto(x.value, w.value, gy, stride, pad, reflect, needsGrad(x), b != null,
+                    t.gradSink(x), t.gradSink(w), t.gradSink(b));
             t.accumulate(x, r[0]);
             t.accumulate(w, r[1]);
             t.accumulate(b, r[2]);
@@ -30,7 +33,8 @@ public final class F {
         Backend be = t.backend();
         Tensor y = be.linear(x.value, w.value, valueOf(b));
         return t.record(y, gy -> {
-            Tensor[] r = be.linearBackward(x.value, w.value, gy, needsGrad(x), b != null);
+            Tensor[] r = be.linearBackwardInto(x.value, w.value, gy, needsGrad(x), b != null,
+                    t.gradSink(x), t.gradSink(w), t.gradSink(b));
             t.accumulate(x, r[0]);
             t.accumulate(w, r[1]);
             t.accumulate(b, r[2]);
@@ -49,7 +53,9 @@ public final class F {
         if (!rec) return t.record(r[0], gy -> {});
         Tensor h = t.own(r[1]), s = t.own(r[2]);
         return t.record(r[0], gy -> {
-            Tensor[] d = be.mlpBackward(x.value, w1.value, w2.value, gy, h, s, needsGrad(x), b1 != null, b2 != null);
+            // gradients added where they are produced (a parameter's slice of the flat gradient, an input used twice)
+            Tensor[] d = be.mlpBackwardInto(x.value, w1.value, w2.value, gy, h, s, needsGrad(x), b1 != null, b2 != null,
+                    t.gradSink(x), t.gradSink(w1), t.gradSink(b1), t.gradSink(w2), t.gradSink(b2));
             t.accumulate(x, d[0]);
             t.accumulate(w1, d[1]);
             t.accumulate(b1, d[2]);
@@ -62,7 +68,7 @@ public final class F {
         Backend be = t.backend();
         Tensor y = be.dwconv7(x.value, w.value, b.value);
         return t.record(y, gy -> {
-            Tensor[] r = be.dwconv7Backward(x.value, w.value, gy);
+            Tensor[] r = be.dwconv7BackwardInto(x.value, w.value, gy, t.gradSink(x), t.gradSink(w), t.gradSink(b));
             t.accumulate(x, r[0]);
             t.accumulate(w, r[1]);
             t.accumulate(b, r[2]);
@@ -76,7 +82,8 @@ public final class F {
         Tensor[] r = be.batchnormTrain(x.value, gamma.value, beta.value, runMean, runVar, momentum, eps);
         Tensor mean = t.own(r[1]), invstd = t.own(r[2]);
         return t.record(r[0], gy -> {
-            Tensor[] d = be.batchnormBackward(x.value, gy, gamma.value, mean, invstd);
+            Tensor[] d = be.batchnormBackwardInto(x.value, gy, gamma.value, mean, invstd,
+                    t.gradSink(x), t.gradSink(gamma), t.gradSink(beta));
             t.accumulate(x, d[0]);
             t.accumulate(gamma, d[1]);
             t.accumulate(beta, d[2]);
@@ -95,7 +102,8 @@ public final class F {
         Tensor[] r = be.layernorm(x.value, gamma.value, beta.value, eps);
         Tensor mean = t.own(r[1]), invstd = t.own(r[2]);
         return t.record(r[0], gy -> {
-            Tensor[] d = be.layernormBackward(x.value, gy, gamma.value, mean, invstd);
+            Tensor[] d = be.layernormBackwardInto(x.value, gy, gamma.value, mean, invstd,
+                    t.gradSink(x), t.gradSink(gamma), t.gradSink(beta));
             t.accumulate(x, d[0]);
             t.accumulate(gamma, d[1]);
             t.accumulate(beta, d[2]);
@@ -139,8 +147,12 @@ public final class F {
         Backend be = t.backend();
         int threeC = gate.value.dim(1);
         return t.record(be.gateIn(gate.value, skip.value), gu -> {
-            if (needsGrad(gate)) t.accumulate(gate, be.gateInBackward(gu, threeC));
-            if (needsGrad(skip)) t.accumulate(skip, copy(be, gu));
+            if (needsGrad(gate)) t.accumulate(gate, be.gateInBackwardInto(gu, threeC, t.gradSink(gate)));
+            if (needsGrad(skip)) {
+                Tensor into = t.gradSink(skip);
+                if (into != null) be.addInPlace(into, gu);   // no copy of gu first
+                else t.accumulate(skip, copy(be, gu));
+            }
         }, gate, skip);
     }
 

@@ -110,9 +110,20 @@ public final class Tape implements AutoCloseable {
         return out;
     }
 
-    /** Adds {@code g} into v's gradient (taking ownership of g); ignores variables without grad. */
+    /**
+     * The tensor a backward op may add v's gradient into ({@code Backend.*Into}): v's gradient
+     * when it already has one (a parameter's slice of the flat gradient, or an activation used
+     * twice whose other use ran backward first), else null (the op computes it fresh).
+     */
+    public Tensor gradSink(Var v) { return v != null && v.requiresGrad ? v.grad : null; }
+
+    /**
+     * Adds {@code g} into v's gradient (taking ownership of g); ignores variables without grad.
+     * {@code g} may be v's gradient itself, returned by an op that added into {@link #gradSink}.
+     */
     public void accumulate(Var v, Tensor g) {
         if (g == null) return;
+        if (v != null && v.requiresGrad && g == v.grad) return;   // added in place by the op
         if (v == null || !v.requiresGrad) {
             backend.release(g);
             return;

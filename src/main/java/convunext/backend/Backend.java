@@ -27,6 +27,9 @@ public interface Backend extends Owner, AutoCloseable {
     /** Short name: "cpu", "cuda", "emulated", "ref". */
     @Override String name();
 
+    /** The precision of the matrix products (--precision); FP32 unless the CUDA backend was opened otherwise. */
+    default Precision precision() { return Precision.FP32; }
+
     /** One line on what runs (kernels, accelerators, threads) for `info` and logs. */
     String describe();
 
@@ -62,6 +65,23 @@ public interface Backend extends Owner, AutoCloseable {
     default void sync() {}
 
     /**
+     * Marks one run of repeated work — a training step, an inference tile, a verify step — whose
+     * device work may be captured and replayed as a whole (the CUDA backend's CUDA Graphs, when the
+     * same work repeats with the same shapes and buffers; see backend.cuda.StepGraphs); close the
+     * scope at its end. Read results (a download, a loss value) after closing it: a read inside
+     * ends the capture or replay for that run, which is then simply executed. Other backends, and
+     * nested scopes, do nothing.
+     */
+    default StepScope step(String key) { return StepScope.NONE; }
+
+    /** The end of a {@link #step} scope (no checked exception). */
+    interface StepScope extends AutoCloseable {
+        StepScope NONE = () -> {};
+
+        @Override void close();
+    }
+
+    /**
      * Device memory high-water marks since the last {@link #resetDeviceMemoryPeak}: {bytes handed
      * to tensors and workspaces (like torch.cuda.max_memory_allocated), bytes held from the driver
      * by the caching pool (like max_memory_reserved)}; null where tensors live on the Java heap.
@@ -93,6 +113,19 @@ public interface Backend extends Owner, AutoCloseable {
     Tensor[] conv2dBackward(Tensor x, Tensor w, Tensor dy, int stride, int pad, boolean reflect,
                             boolean needDx, boolean hasBias);
 
+    /**
+     * conv2dBackward adding into gradients already held: each non-null {@code *Into} receives
+     * += its gradient and comes back in its slot; a null slot is computed as conv2dBackward
+     * computes it (fresh). The tape passes a variable's gradient when it has one (a parameter's
+     * slice of the zeroed flat gradient, or an activation used twice), so no separate add runs.
+     * The default composes conv2dBackward with addInPlace; a backend may fuse the add.
+     */
+    default Tensor[] conv2dBackwardInto(Tensor x, Tensor w, Tensor dy, int stride, int pad, boolean reflect,
+                                        boolean needDx, boolean hasBias, Tensor dxInto, Tensor dwInto, Tensor dbInto) {
+        return addInto(this, conv2dBackward(x, w, dy, stride, pad, reflect, needDx || dxInto != null, hasBias),
+                dxInto, dwInto, dbInto);
+    }
+
     // ------------------------------------------------------------------ linear (1x1 over channels)
 
     /**
@@ -103,6 +136,12 @@ public interface Backend extends Owner, AutoCloseable {
 
     /** {dx (null unless needDx), dw [Co,Ci], db [Co] (null if hasBias is false)}. */
     Tensor[] linearBackward(Tensor x, Tensor w, Tensor dy, boolean needDx, boolean hasBias);
+
+    /** linearBackward adding into gradients already held (as {@link #conv2dBackwardInto}). */
+    default Tensor[] linearBackwardInto(Tensor x, Tensor w, Tensor dy, boolean needDx, boolean hasBias,
+                                        Tensor dxInto, Tensor dwInto, Tensor dbInto) {
+        return addInto(this, linearBackward(x, w, dy, needDx || dxInto != null, hasBias), dxInto, dwInto, dbInto);
+    }
 
     /**
      * Linear then exact GELU in one pass over the output (the GELU is the GEMM's epilogue):
@@ -153,6 +192,18 @@ public interface Backend extends Owner, AutoCloseable {
         }
     }
 
+    /**
+     * mlpBackward adding into gradients already held (as {@link #conv2dBackwardInto}): {dx, dw1,
+     * db1, dw2, db2}, each non-null {@code *Into} receiving += its gradient and coming back in its
+     * slot. The default composes mlpBackward with addInPlace; a backend may add in its kernels.
+     */
+    default Tensor[] mlpBackwardInto(Tensor x, Tensor w1, Tensor w2, Tensor gy, Tensor h, Tensor s, boolean needDx,
+                                     boolean hasB1, boolean hasB2, Tensor dxInto, Tensor dw1Into, Tensor db1Into,
+                                     Tensor dw2Into, Tensor db2Into) {
+        return addInto(this, mlpBackward(x, w1, w2, gy, h, s, needDx || dxInto != null, hasB1, hasB2),
+                dxInto, dw1Into, db1Into, dw2Into, db2Into);
+    }
+
     // ------------------------------------------------------------------ depthwise 7x7
 
     /** Depthwise 7×7, reflect padding 3, stride 1: x [N,C,H,W] (H,W ≥ 4), w [C,1,7,7], b [C]. */
@@ -160,6 +211,11 @@ public interface Backend extends Owner, AutoCloseable {
 
     /** {dx, dw [C,1,7,7], db [C]}. */
     Tensor[] dwconv7Backward(Tensor x, Tensor w, Tensor dy);
+
+    /** dwconv7Backward adding into gradients already held (as {@link #conv2dBackwardInto}). */
+    default Tensor[] dwconv7BackwardInto(Tensor x, Tensor w, Tensor dy, Tensor dxInto, Tensor dwInto, Tensor dbInto) {
+        return addInto(this, dwconv7Backward(x, w, dy), dxInto, dwInto, dbInto);
+    }
 
     // ------------------------------------------------------------------ normalisation
 
@@ -178,6 +234,12 @@ public interface Backend extends Owner, AutoCloseable {
     /** Backward of batchnormTrain (batch statistics). {dx, dgamma, dbeta}. */
     Tensor[] batchnormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor invstd);
 
+    /** batchnormBackward adding into gradients already held (as {@link #conv2dBackwardInto}). */
+    default Tensor[] batchnormBackwardInto(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor invstd,
+                                           Tensor dxInto, Tensor dgammaInto, Tensor dbetaInto) {
+        return addInto(this, batchnormBackward(x, dy, gamma, mean, invstd), dxInto, dgammaInto, dbetaInto);
+    }
+
     /**
      * Channels-first LayerNorm (ConvNeXt): at each (n,y,x), normalise over C with the biased
      * variance, y = γ·(x−μ)·invstd + β. Returns {y, mean [N,H,W], invstd [N,H,W]}.
@@ -186,6 +248,12 @@ public interface Backend extends Owner, AutoCloseable {
 
     /** {dx, dgamma, dbeta}. */
     Tensor[] layernormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor invstd);
+
+    /** layernormBackward adding into gradients already held (as {@link #conv2dBackwardInto}). */
+    default Tensor[] layernormBackwardInto(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor invstd,
+                                           Tensor dxInto, Tensor dgammaInto, Tensor dbetaInto) {
+        return addInto(this, layernormBackward(x, dy, gamma, mean, invstd), dxInto, dgammaInto, dbetaInto);
+    }
 
     // ------------------------------------------------------------------ elementwise
 
@@ -228,6 +296,14 @@ public interface Backend extends Owner, AutoCloseable {
 
     /** Backward of gateIn: returns dg [N,3C,H,W] = (du, 0, 0) over channel blocks; ds = du is the caller's. */
     Tensor gateInBackward(Tensor du, int threeC);
+
+    /**
+     * gateInBackward adding into a gradient already held: dgInto [N,3C,H,W] gets du added to its
+     * channels 0..C-1 (the others are unchanged) and is returned; null computes it fresh.
+     */
+    default Tensor gateInBackwardInto(Tensor du, int threeC, Tensor dgInto) {
+        return addInto(this, new Tensor[]{gateInBackward(du, threeC)}, dgInto)[0];
+    }
 
     // ------------------------------------------------------------------ resampling and layout
 
@@ -272,4 +348,20 @@ public interface Backend extends Owner, AutoCloseable {
      */
     void adamw(Tensor p, Tensor g, Tensor m, Tensor v, float lr, float beta1, float beta2,
                float eps, float weightDecay, int step);
+
+    /**
+     * The default of the {@code *Into} backward ops: r[i] += nothing when into[i] is null (kept as
+     * computed), else into[i] += r[i], r[i] released and replaced by into[i].
+     */
+    private static Tensor[] addInto(Backend be, Tensor[] r, Tensor... into) {
+        for (int i = 0; i < into.length; i++) {
+            if (into[i] == null) continue;
+            if (r[i] == null) throw new IllegalArgumentException("gradient " + i + " into " + into[i].shapeString()
+                    + " was not computed");
+            be.addInPlace(into[i], r[i]);
+            be.release(r[i]);
+            r[i] = into[i];
+        }
+        return r;
+    }
 }

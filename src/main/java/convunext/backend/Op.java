@@ -24,15 +24,16 @@ import java.util.List;
  */
 public enum Op {
     CONV2D("conv2d", "Conv2d",
-            methods("conv2d", "conv2dBackward"),
+            methods("conv2d", "conv2dBackward", "conv2dBackwardInto"),
             kernels("conv2d.cu"), "Conv2dOps",
             tests(),
             costs("conv2d", "conv2dBackward"),
             rows("stem 7x7 reflect fwd", "stem 7x7 reflect bwd", "down1 2x2 s2 fwd", "down1 2x2 s2 bwd")),
     LINEAR("linear", "Linear",
-            methods("linear", "linearBackward"),
+            methods("linear", "linearBackward", "linearBackwardInto"),
             kernels("gemm.cu", "gemm_tile.cuh"), "LinearOps",
-            tests("backend.cpu.CpuGemmTest", "backend.cpu.GemmKernelTest"),
+            tests("backend.cpu.CpuGemmTest", "backend.cpu.GemmKernelTest", "backend.cuda.LinearTilesParityTest",
+                    "backend.cuda.GradIntoParityTest", "backend.cuda.BiasGradTest"),
             costs("linear", "linearBackward"),
             rows("pwconv1 C→4C fwd", "pwconv1 C→4C bwd", "pwconv2 4C→C fwd", "pwconv2 4C→C bwd")),
     LINEAR_GELU("linearGelu", "LinearGelu",
@@ -42,25 +43,25 @@ public enum Op {
             costs("linearGelu", "linearGeluBackward"),
             rows("pwconv1+GELU C→4C fwd", "pwconv1+GELU C→4C infer", "pwconv2 dx·GELU' bwd")),
     MLP("mlp", "Mlp",
-            methods("mlp", "mlpBackward"),
+            methods("mlp", "mlpBackward", "mlpBackwardInto"),
             kernels("gemm.cu", "gelu.cuh"), "LinearOps",
             tests("backend.cpu.CpuMlpTest"),
             costs("mlp", "mlpBackward"),
             rows("block C→4C→C fwd", "block C→4C→C infer", "block C→4C→C bwd")),
     DWCONV7("dwconv7", "DwConv7",
-            methods("dwconv7", "dwconv7Backward"),
+            methods("dwconv7", "dwconv7Backward", "dwconv7BackwardInto"),
             kernels("dwconv7.cu"), "DwConv7Ops",
-            tests("backend.cuda.DwConv7OpsTest"),
+            tests("backend.cuda.DwConv7OpsTest", "backend.cuda.DwConv7TilesParityTest"),
             costs("dwconv7", "dwconv7Backward"),
             rows("level0 block fwd", "level0 block bwd")),
     BATCHNORM("batchnorm", "BatchNorm",
-            methods("batchnormTrain", "batchnormEval", "batchnormBackward"),
+            methods("batchnormTrain", "batchnormEval", "batchnormBackward", "batchnormBackwardInto"),
             kernels("batchnorm.cu"), "BatchNormOps",
-            tests(),
+            tests("backend.cuda.Float4PathsParityTest"),
             costs("batchnormTrain", "batchnormEval", "batchnormBackward"),
             rows("level0 fwd", "level0 bwd", "level0 eval")),
     LAYERNORM("layernorm", "LayerNorm",
-            methods("layernorm", "layernormBackward"),
+            methods("layernorm", "layernormBackward", "layernormBackwardInto"),
             kernels("layernorm.cu"), "LayerNormOps",
             tests(),
             costs("layernorm", "layernormBackward"),
@@ -68,7 +69,7 @@ public enum Op {
     GELU("gelu", "Gelu",
             methods("gelu", "geluBackward"),
             kernels("gelu.cu", "gelu.cuh"), "GeluOps",
-            tests("backend.cpu.SimdOpsTest"),
+            tests("backend.cpu.SimdOpsTest", "backend.cuda.Float4PathsParityTest"),
             costs("gelu", "geluBackward"),
             rows("after pwconv1 fwd", "after pwconv1 bwd")),
     ADD_GELU("addGelu", "AddGelu",
@@ -80,13 +81,13 @@ public enum Op {
     ADD("add", "Add",
             methods("add", "addInPlace"),
             kernels("elementwise.cu"), "AddOps",
-            tests(),
+            tests("backend.cuda.Float4PathsParityTest"),
             costs("add"),
             rows("block residual fwd")),
     GATE("gate", "Gate",
-            methods("gateIn", "gateOut", "gateOutBackward", "gateInBackward"),
+            methods("gateIn", "gateOut", "gateOutBackward", "gateInBackward", "gateInBackwardInto"),
             kernels("gate.cu"), "GateOps",
-            tests(),
+            tests("backend.cuda.Float4PathsParityTest"),
             costs("gateIn", "gateInBackward", "gateOut", "gateOutBackward"),
             rows("up4 gateIn fwd", "up4 gateIn bwd", "up4 gateOut fwd", "up4 gateOut bwd")),
     UPSAMPLE("upsample", "Upsample",
@@ -98,7 +99,7 @@ public enum Op {
     LAYOUT("layout", "Layout",
             methods("pad2d", "pad2dBackward", "concat", "sliceChannels"),
             kernels("layout.cu"), "LayoutOps",
-            tests(),
+            tests("backend.cuda.Float4PathsParityTest"),
             costs("layout"),
             rows("up4 concat fwd", "up4 concat bwd")),
     LOSS("loss", "Loss",
@@ -116,7 +117,8 @@ public enum Op {
 
     /** Backend methods that move memory, not ops of the model: no stem. */
     public static final List<String> MEMORY_METHODS = List.of("name", "describe", "empty", "zeros", "upload", "download",
-            "view", "release", "copy", "fill", "sync", "deviceMemoryPeak", "resetDeviceMemoryPeak", "eventTimer", "close");
+            "view", "release", "copy", "fill", "sync", "deviceMemoryPeak", "resetDeviceMemoryPeak", "eventTimer", "close",
+            "precision", "step");
 
     /**
      * Files every op has a line in (repo-relative): the interface and its shape rules, its three
@@ -168,12 +170,6 @@ public enum Op {
     /** Files under kernels/ (the first holds the kernels; the rest are headers it includes). */
     public List<String> kernels() { return kernels; }
 
-    /**
-     * The emulator's C++ check of the kernel file, kernels/checks/&lt;file&gt;.cpp (every kernel must
-     * be launched by one: kernels/README.md).
-     */
-    public String kernelCheck() { return "checks/" + kernels.get(0).replace(".cu", ".cpp"); }
-
     /** The launcher class in convunext.backend.cuda.ops. */
     public String cudaClass() { return "convunext.backend.cuda.ops." + cuda; }
 
@@ -211,11 +207,14 @@ public enum Op {
     /** A per-op name for timing breakdowns: the stem, then {@code detail} if not empty ("dwconv7 bwd"). */
     public String key(String detail) { return detail == null || detail.isEmpty() ? stem : stem + " " + detail; }
 
-    /** Every file of this op, repo-relative: kernels and their C++ check, launcher, CPU class, float64 class, tests. */
+    /**
+     * Every file of this op, repo-relative: kernels, launcher, CPU class, float64 class, tests. (The
+     * sanitizer run replays the launches its CUDA parity test records: kernels/README.md; no C++
+     * copy of the op's geometry.)
+     */
     public List<String> files() {
         List<String> out = new ArrayList<>();
         for (String k : kernels) out.add("kernels/" + k);
-        out.add("kernels/" + kernelCheck());
         out.add(javaFile(cudaClass()));
         out.add(javaFile(cpuClass()));
         out.add(javaFile(refClass()));

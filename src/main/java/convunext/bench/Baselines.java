@@ -2,7 +2,7 @@ package convunext.bench;
 
 import convunext.backend.Backend;
 import convunext.backend.cuda.CudaBackend;
-import convunext.backend.cuda.CudnnDwConv7;
+import convunext.backend.cuda.baseline.CudnnDwConv7;
 import convunext.backend.cuda.ops.LinearOps;
 import convunext.tensor.Tensor;
 import java.util.function.Supplier;

@@ -102,6 +102,12 @@ public record BenchReport(String backend, String describe, String timing, String
             o.println();
             o.printf("pytorch   %s on %s, %s threads: train step %.1f ms, inference %.1f ms%n", torch.get("torch_version"),
                     torch.get("device"), torch.get("threads"), num(torch.get("train_step_ms")), num(torch.get("infer_ms")));
+            if (torch.get("ceilings") instanceof Map<?, ?> tc && tc.get("fp32_gemm_tflop_s") instanceof Number peak) {
+                double copy = tc.get("copy_gb_s") instanceof Number c ? c.doubleValue() : Double.NaN;
+                o.printf("pytorch   ceilings on the same device: fp32 GEMM (TF32 off) %.1f TFLOP/s, copy %.0f GB/s; our linear "
+                                + "ceiling is %.0f %% of that fp32 peak, our copy %.0f %% of that copy%n", peak.doubleValue(), copy,
+                        100 * ceilings.flopsPerS() / (peak.doubleValue() * 1e12), 100 * ceilings.bytesPerS() / (copy * 1e9));
+            }
             Object comp = torch.get("compiled");
             if (comp instanceof Map<?, ?> cm && cm.get("train_step_ms") != null)
                 o.printf("pytorch   torch.compile: train step %.1f ms, inference %.1f ms%n",

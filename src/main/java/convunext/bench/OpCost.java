@@ -8,11 +8,20 @@ package convunext.bench;
  *
  * <p>FLOP counts: a multiply-add is 2 FLOPs; for elementwise ops every +, −, ×, ÷ and every
  * transcendental (erf, exp, tanh, sqrt) counts 1. Those ops are memory-bound by a wide margin,
- * so their FLOP convention does not change the roofline percentage. Notation: N batch, C channels,
- * P = H·W pixels, E = N·C·P elements, F = 4 bytes.
+ * so their FLOP convention does not change the roofline percentage. This convention is the one
+ * place it is stated: {@link KernelCost} (the per-kernel costs behind bench/NOTES.md's generated GPU
+ * prediction) uses these functions and constants. Notation: N batch, C channels, P = H·W pixels,
+ * E = N·C·P elements, F = 4 bytes.
  */
 public record OpCost(double bytes, double flops) {
     private static final double F = 4;
+    /** GELU, 0.5·x·(1 + erf(x/√2)): ×, erf, +, ×, × = 5 FLOPs per element. */
+    public static final double GELU_FLOPS = 5;
+    /** GELU′ applied to dy, dy·(Φ(x) + x·φ(x)): 10 FLOPs per element. */
+    public static final double GELU_BACKWARD_FLOPS = 10;
+
+    /** The sum of two costs (a kernel and its epilogue, two passes). */
+    public OpCost plus(OpCost o) { return new OpCost(bytes + o.bytes, flops + o.flops); }
 
     /** Arithmetic intensity, FLOP per byte. */
     public double intensity() { return bytes > 0 ? flops / bytes : 0; }
@@ -63,7 +72,7 @@ public record OpCost(double bytes, double flops) {
      */
     public static OpCost linearGelu(int n, int ci, int co, long p, boolean keepPre) {
         double x = (double) n * ci * p, y = (double) n * co * p;
-        return new OpCost(F * (x + (double) co * ci + co + y * (keepPre ? 2 : 1)), 2.0 * n * p * ci * co + 5 * y);
+        return new OpCost(F * (x + (double) co * ci + co + y * (keepPre ? 2 : 1)), 2.0 * n * p * ci * co + GELU_FLOPS * y);
     }
 
     /**
@@ -72,7 +81,7 @@ public record OpCost(double bytes, double flops) {
      */
     public static OpCost linearGeluBackward(int n, int ci, int co, long p) {
         double x = (double) n * ci * p, y = (double) n * co * p;
-        return new OpCost(F * (y + (double) co * ci + 2 * x), 2.0 * n * p * ci * co + 10 * x);
+        return new OpCost(F * (y + (double) co * ci + 2 * x), 2.0 * n * p * ci * co + GELU_BACKWARD_FLOPS * x);
     }
 
     /**
@@ -138,10 +147,10 @@ public record OpCost(double bytes, double flops) {
     public static OpCost layernormBackward(int n, int c, long p) { return normBackward(n, c, p, (long) n * p); }
 
     /** GELU forward over e elements: read, write; 0.5·x·(1+erf(x/√2)) is 5 FLOPs. */
-    public static OpCost gelu(long e) { return new OpCost(F * 2 * e, 5.0 * e); }
+    public static OpCost gelu(long e) { return new OpCost(F * 2 * e, GELU_FLOPS * e); }
 
     /** GELU backward: read x, dy, write dx; dy·(Φ(x) + x·φ(x)) is 10 FLOPs. */
-    public static OpCost geluBackward(long e) { return new OpCost(F * 3 * e, 10.0 * e); }
+    public static OpCost geluBackward(long e) { return new OpCost(F * 3 * e, GELU_BACKWARD_FLOPS * e); }
 
     /** add: read a, b, write y; 1 FLOP. */
     public static OpCost add(long e) { return new OpCost(F * 3 * e, e); }
@@ -150,7 +159,7 @@ public record OpCost(double bytes, double flops) {
      * addGelu: read a, b; write out, and pre when {@code keepPre} (training); 1 + 5 FLOPs. Unfused,
      * the same work costs {@link #add} + {@link #gelu}: one more pass over the sum.
      */
-    public static OpCost addGelu(long e, boolean keepPre) { return new OpCost(F * (keepPre ? 4 : 3) * e, 6.0 * e); }
+    public static OpCost addGelu(long e, boolean keepPre) { return new OpCost(F * (keepPre ? 4 : 3) * e, (1 + GELU_FLOPS) * e); }
 
     /** gateIn, E = N·C·P of the skip: read g[:,0:C] and s, write u; 1 FLOP. */
     public static OpCost gateIn(long e) { return new OpCost(F * 3 * e, e); }

@@ -95,6 +95,11 @@ public final class TimedBackend implements Backend {
     @Override public Tensor[] conv2dBackward(Tensor x, Tensor w, Tensor dy, int s, int p, boolean r, boolean dx, boolean hb) {
         return f(conv(x, w, s, p) * (dx ? 2 : 1), timed(Op.CONV2D, kernel(w) + " bwd", () -> in.conv2dBackward(x, w, dy, s, p, r, dx, hb)));
     }
+    @Override public Tensor[] conv2dBackwardInto(Tensor x, Tensor w, Tensor dy, int s, int p, boolean r, boolean dx,
+                                                 boolean hb, Tensor xi, Tensor wi, Tensor bi) {
+        return f(conv(x, w, s, p) * (dx || xi != null ? 2 : 1),
+                timed(Op.CONV2D, kernel(w) + " bwd", () -> in.conv2dBackwardInto(x, w, dy, s, p, r, dx, hb, xi, wi, bi)));
+    }
     /** -Dbench.shapes=true: linear rows per shape ("linear 32→128 @256²"). */
     private static final boolean SHAPES = Boolean.getBoolean("bench.shapes");
 
@@ -107,6 +112,11 @@ public final class TimedBackend implements Backend {
     @Override public Tensor linear(Tensor x, Tensor w, Tensor b) { return f(gemmFlops(x, w), timed(Op.LINEAR, lin(x, w, ""), () -> in.linear(x, w, b))); }
     @Override public Tensor[] linearBackward(Tensor x, Tensor w, Tensor dy, boolean dx, boolean hb) {
         return f(gemmFlops(x, w) * (dx ? 2 : 1), timed(Op.LINEAR, lin(x, w, "bwd"), () -> in.linearBackward(x, w, dy, dx, hb)));
+    }
+    @Override public Tensor[] linearBackwardInto(Tensor x, Tensor w, Tensor dy, boolean dx, boolean hb, Tensor xi,
+                                                 Tensor wi, Tensor bi) {
+        return f(gemmFlops(x, w) * (dx || xi != null ? 2 : 1),
+                timed(Op.LINEAR, lin(x, w, "bwd"), () -> in.linearBackwardInto(x, w, dy, dx, hb, xi, wi, bi)));
     }
     @Override public Tensor[] linearGelu(Tensor x, Tensor w, Tensor b, boolean keep) {
         return f(gemmFlops(x, w), timed(Op.LINEAR_GELU, lin(x, w, ""), () -> in.linearGelu(x, w, b, keep)));
@@ -123,9 +133,19 @@ public final class TimedBackend implements Backend {
         double f1 = gemmFlops(x, w1), f2 = f1 / w1.dim(1) * w2.dim(0);
         return f(f1 * (dx ? 2 : 1) + 2 * f2, timed(Op.MLP, lin(x, w1, "bwd"), () -> in.mlpBackward(x, w1, w2, gy, h, s, dx, hb1, hb2)));
     }
+    @Override public Tensor[] mlpBackwardInto(Tensor x, Tensor w1, Tensor w2, Tensor gy, Tensor h, Tensor s, boolean dx,
+                                              boolean hb1, boolean hb2, Tensor xi, Tensor w1i, Tensor b1i, Tensor w2i,
+                                              Tensor b2i) {
+        double f1 = gemmFlops(x, w1), f2 = f1 / w1.dim(1) * w2.dim(0);
+        return f(f1 * (dx || xi != null ? 2 : 1) + 2 * f2, timed(Op.MLP, lin(x, w1, "bwd"),
+                () -> in.mlpBackwardInto(x, w1, w2, gy, h, s, dx, hb1, hb2, xi, w1i, b1i, w2i, b2i)));
+    }
     @Override public Tensor dwconv7(Tensor x, Tensor w, Tensor b) { return f(98.0 * x.numel(), timed(Op.DWCONV7, "", () -> in.dwconv7(x, w, b))); }
     @Override public Tensor[] dwconv7Backward(Tensor x, Tensor w, Tensor dy) {
         return f(196.0 * x.numel(), timed(Op.DWCONV7, "bwd", () -> in.dwconv7Backward(x, w, dy)));
+    }
+    @Override public Tensor[] dwconv7BackwardInto(Tensor x, Tensor w, Tensor dy, Tensor xi, Tensor wi, Tensor bi) {
+        return f(196.0 * x.numel(), timed(Op.DWCONV7, "bwd", () -> in.dwconv7BackwardInto(x, w, dy, xi, wi, bi)));
     }
     @Override public Tensor[] batchnormTrain(Tensor x, Tensor g, Tensor b, Tensor rm, Tensor rv, float m, float e) {
         return timed(Op.BATCHNORM, "", () -> in.batchnormTrain(x, g, b, rm, rv, m, e));
@@ -136,9 +156,17 @@ public final class TimedBackend implements Backend {
     @Override public Tensor[] batchnormBackward(Tensor x, Tensor dy, Tensor g, Tensor m, Tensor i) {
         return timed(Op.BATCHNORM, "bwd", () -> in.batchnormBackward(x, dy, g, m, i));
     }
+    @Override public Tensor[] batchnormBackwardInto(Tensor x, Tensor dy, Tensor g, Tensor m, Tensor i, Tensor xi,
+                                                    Tensor gi, Tensor bi) {
+        return timed(Op.BATCHNORM, "bwd", () -> in.batchnormBackwardInto(x, dy, g, m, i, xi, gi, bi));
+    }
     @Override public Tensor[] layernorm(Tensor x, Tensor g, Tensor b, float e) { return timed(Op.LAYERNORM, "", () -> in.layernorm(x, g, b, e)); }
     @Override public Tensor[] layernormBackward(Tensor x, Tensor dy, Tensor g, Tensor m, Tensor i) {
         return timed(Op.LAYERNORM, "bwd", () -> in.layernormBackward(x, dy, g, m, i));
+    }
+    @Override public Tensor[] layernormBackwardInto(Tensor x, Tensor dy, Tensor g, Tensor m, Tensor i, Tensor xi,
+                                                    Tensor gi, Tensor bi) {
+        return timed(Op.LAYERNORM, "bwd", () -> in.layernormBackwardInto(x, dy, g, m, i, xi, gi, bi));
     }
     @Override public Tensor gelu(Tensor x) { return timed(Op.GELU, "", () -> in.gelu(x)); }
     @Override public Tensor geluBackward(Tensor x, Tensor dy) { return timed(Op.GELU, "bwd", () -> in.geluBackward(x, dy)); }
@@ -148,6 +176,9 @@ public final class TimedBackend implements Backend {
     @Override public Tensor gateOut(Tensor a, Tensor s, Tensor g) { return timed(Op.GATE, "", () -> in.gateOut(a, s, g)); }
     @Override public Tensor[] gateOutBackward(Tensor a, Tensor s, Tensor g, Tensor d) { return timed(Op.GATE, "bwd", () -> in.gateOutBackward(a, s, g, d)); }
     @Override public Tensor gateInBackward(Tensor du, int c3) { return timed(Op.GATE, "bwd", () -> in.gateInBackward(du, c3)); }
+    @Override public Tensor gateInBackwardInto(Tensor du, int c3, Tensor gi) {
+        return timed(Op.GATE, "bwd", () -> in.gateInBackwardInto(du, c3, gi));
+    }
     @Override public Tensor upsample2x(Tensor x) { return timed(Op.UPSAMPLE, "", () -> in.upsample2x(x)); }
     @Override public Tensor upsample2xBackward(Tensor dy) { return timed(Op.UPSAMPLE, "bwd", () -> in.upsample2xBackward(dy)); }
     @Override public Tensor pad2d(Tensor x, int a, int b, int c, int d) { return timed(Op.LAYOUT, "pad2d", () -> in.pad2d(x, a, b, c, d)); }

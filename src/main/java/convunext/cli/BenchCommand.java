@@ -105,7 +105,9 @@ final class BenchCommand implements Callable<Integer> {
                 AtomicFiles.writeString(json, Json.write(r.toJson()) + "\n");
                 System.out.println("wrote " + json);
             }
-            return r.torchError() != null ? Main.CHECK_FAILED : Main.OK;
+            // Our measurements are complete even when the PyTorch side failed: that is reported in
+            // the output and the JSON ("torch_error"), not as a failed exit status.
+            return Main.OK;
         }
     }
 }

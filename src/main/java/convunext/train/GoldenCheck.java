@@ -229,6 +229,11 @@ public final class GoldenCheck {
         float[] losses = new float[steps];
         try (AdamW opt = new AdamW(ps, hp.beta1, hp.beta2, hp.eps, hp.wd)) {
             for (int s = 0; s < steps; s++) {
+                if (!fixtureStep1 && zeroGrad.isEmpty()) {
+                    // the training step itself (on a device: captured and replayed once the shapes repeat)
+                    losses[s] = (float) TrainStep.run(model, opt, x, y, hp.lr).loss();
+                    continue;
+                }
                 ps.zeroGrads();
                 try (Tape t = new Tape(be, true)) {
                     Var logits = model.forward(t, x, true);

@@ -19,21 +19,25 @@ public final class TrainStep {
     /** Result of a step: the loss and its parts. */
     public record Result(double loss, double ce, double dice) {}
 
+    /**
+     * The loss is read after AdamW, not between forward and backward: on a device the whole step is
+     * then queued without a host round trip (and can be captured and replayed). A non-finite loss
+     * therefore also runs its backward and update (the parameters become NaN); the caller stops
+     * on it (Trainer's Diverged), and the checkpoints on disk are from before.
+     */
     public static Result run(ConvUNeXt model, AdamW opt, Tensor images, Tensor targets, double lr) {
         Backend be = model.backend();
-        model.params.zeroGrads();
-        LossResult loss;
-        try (Tape t = new Tape(be, true)) {
-            Var logits = model.forward(t, images, true);
-            loss = be.ceDiceLoss(logits.value, targets);
-            if (!Double.isFinite(loss.loss())) {
-                be.release(loss.dlogits());
-                return new Result(loss.loss(), loss.ce(), loss.dice());
+        LossResult lr0;
+        try (Backend.StepScope s = be.step("train")) {
+            model.params.zeroGrads();
+            try (Tape t = new Tape(be, true)) {
+                Var logits = model.forward(t, images, true);
+                lr0 = be.ceDiceLoss(logits.value, targets);
+                t.backward(logits, lr0.dlogits());
             }
-            t.backward(logits, loss.dlogits());
+            opt.step(lr);
         }
-        opt.step(lr);
-        return new Result(loss.loss(), loss.ce(), loss.dice());
+        return new Result(lr0.loss(), lr0.ce(), lr0.dice());
     }
 
     /** Forward and backward only (no update): for benchmarks and gradient inspection. */
@@ -52,7 +56,12 @@ public final class TrainStep {
     public static float[] inferLogits(ConvUNeXt model, Tensor images) {
         Backend be = model.backend();
         try (Tape t = new Tape(be, false)) {
-            return be.download(model.forward(t, images, false).value);
+            Tensor logits;
+            // repeated inference at one shape (predict's tiles, validation, bench) is captured and replayed
+            try (Backend.StepScope s = be.step("infer " + java.util.Arrays.toString(images.shape()))) {
+                logits = model.forward(t, images, false).value;
+            }
+            return be.download(logits);
         }
     }
 }

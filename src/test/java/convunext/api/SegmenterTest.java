@@ -187,14 +187,24 @@ class SegmenterTest {
         public void copyHtoD(long dst, float[] src, int o, int n) { d.copyHtoD(dst, src, o, n); }
         public void copyDtoH(float[] dst, int o, long src, int n) { d.copyDtoH(dst, o, src, n); }
         public void copyDtoD(long dst, long src, long bytes) { d.copyDtoD(dst, src, bytes); }
-        public void memsetZero(long ptr, long bytes) { d.memsetZero(ptr, bytes); }
+        public void memset(long ptr, int v, long bytes) { d.memset(ptr, v, bytes); }
+        public boolean scribbles() { return d.scribbles(); }
+        public long hostAlloc(long b) { return d.hostAlloc(b); }
+        public void hostWrite(long h, long off, float[] src, int o, int n) { d.hostWrite(h, off, src, o, n); }
+        public void hostFree(long h) { d.hostFree(h); }
+        public void copyHostToDevice(long dst, long h, long off, long b) { d.copyHostToDevice(dst, h, off, b); }
+        public java.util.Set<String> kernelNames() { return d.kernelNames(); }
         public void launch(String k, int[] g, int[] b, int sh, KernelArgs a) { d.launch(k, g, b, sh, a); }
         public void synchronize() { d.synchronize(); }
         public long[] memInfo() { return d.memInfo(); }
         public long eventCreate() { return d.eventCreate(); }
         public void eventRecord(long e) { d.eventRecord(e); }
+        public void eventSynchronize(long e) { d.eventSynchronize(e); }
         public float eventElapsedMs(long s, long e) { return d.eventElapsedMs(s, e); }
         public void eventDestroy(long e) { d.eventDestroy(e); }
+        public long graphCapture(Runnable issue) { return d.graphCapture(issue); }
+        public void graphLaunch(long g) { d.graphLaunch(g); }
+        public void graphDestroy(long g) { d.graphDestroy(g); }
         public void close() { closed = true; d.close(); }
     }
 

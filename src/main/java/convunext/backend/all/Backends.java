@@ -1,6 +1,7 @@
 package convunext.backend.all;
 
 import convunext.backend.Backend;
+import convunext.backend.Precision;
 import convunext.backend.cpu.CpuBackend;
 import convunext.backend.cpu.ref.RefBackend;
 import convunext.backend.cuda.CudaBackend;
@@ -22,18 +23,31 @@ public final class Backends {
         public Unavailable(String m, Throwable cause) { super(m, cause); }
     }
 
-    public static Backend open(String name, PrintStream log) {
-        if (convunext.backend.cuda.Devices.cudaOrdinal(name) >= 0) return openCuda(name.toLowerCase());
-        switch (name.toLowerCase()) {
+    public static Backend open(String name, PrintStream log) { return open(name, Precision.FP32, log); }
+
+    /**
+     * The backend {@code name} computing its matrix products in {@code precision}; TF32 and bf16
+     * need the CUDA backend (cuda or emulated): asking a CPU backend for them, also through auto
+     * without a GPU, is an IllegalArgumentException saying so.
+     */
+    public static Backend open(String name, Precision precision, PrintStream log) {
+        String n = name.toLowerCase();
+        if (precision != Precision.FP32 && (n.equals("cpu") || n.equals("ref")))
+            throw new IllegalArgumentException("--precision " + precision + " needs the CUDA backend (--device cuda or "
+                    + "emulated); the " + n + " backend computes in " + (n.equals("ref") ? "float64" : "fp32"));
+        if (convunext.backend.cuda.Devices.cudaOrdinal(n) >= 0) return openCuda(n, precision);
+        switch (n) {
             case "cpu": return new CpuBackend();
             case "ref": return new RefBackend();
-            case "emulated": case "cuda": return openCuda(name.toLowerCase());
+            case "emulated": case "cuda": return openCuda(n, precision);
             case "auto": {
                 try {
-                    Backend b = openCuda("cuda");
+                    Backend b = openCuda("cuda", precision);
                     log.println("device: " + b.describe());
                     return b;
                 } catch (Unavailable e) {
+                    if (precision != Precision.FP32)
+                        throw new Unavailable("--precision " + precision + " needs a CUDA device: " + e.getMessage(), e);
                     log.println("device: CUDA unavailable (" + e.getMessage() + "); using the CPU backend");
                     return open("cpu", log);
                 }
@@ -44,9 +58,9 @@ public final class Backends {
     }
 
     /** A missing driver, library or GPU surfaces as {@link Unavailable}, never as a crash. */
-    private static Backend openCuda(String kind) {
+    private static Backend openCuda(String kind, Precision precision) {
         try {
-            return CudaBackend.open(kind);
+            return CudaBackend.open(kind, precision);
         } catch (RuntimeException | LinkageError e) {
             throw new Unavailable(kind + " backend cannot start: " + (e.getMessage() != null ? e.getMessage() : e), e);
         }

@@ -5,6 +5,7 @@ import static convunext.backend.OpShapes.of;
 import convunext.backend.Backend;
 import convunext.backend.LossResult;
 import convunext.backend.OpShapes;
+import convunext.backend.Precision;
 import convunext.backend.cuda.ops.AdamWOps;
 import convunext.backend.cuda.ops.AddOps;
 import convunext.backend.cuda.ops.BatchNormOps;
@@ -54,6 +55,8 @@ public final class CudaBackend implements Backend {
     private final CublasGemm cublas;
     private final String cublasLine;
     private final boolean fuseGelu;
+    private final Precision precision;
+    private final StepGraphs graphs;
     private boolean closed;
 
     /** The GELU epilogues fused unless {@code -Dconvunext.cuda.fuseGelu=false}. */
@@ -62,16 +65,39 @@ public final class CudaBackend implements Backend {
     }
 
     /** {@code fuseGelu}: GELU in the GEMM epilogues (true) or the linear + gelu.cu composition. */
-    public CudaBackend(Device device, boolean fuseGelu) {
+    public CudaBackend(Device device, boolean fuseGelu) { this(device, fuseGelu, Precision.FP32); }
+
+    /**
+     * {@code precision}: TF32 or bf16 launch, for every kernel K that has a tensor-core form, the
+     * kernel {@code K_tf32} / {@code K_bf16} (same signature; see kernels/README.md) instead of K;
+     * a precision for which this build has no such kernel at all is refused, so that
+     * {@code --precision bf16} never silently runs fp32.
+     */
+    public CudaBackend(Device device, boolean fuseGelu, Precision precision) {
+        this(device, fuseGelu, precision, !"false".equalsIgnoreCase(System.getProperty("convunext.cuda.graphs", "true")));
+    }
+
+    /** {@code graphs}: whether repeated step scopes are captured and replayed (StepGraphs); off: always eager. */
+    public CudaBackend(Device device, boolean fuseGelu, Precision precision, boolean useGraphs) {
         this.device = device;
         this.fuseGelu = fuseGelu;
-        this.pool = new DevicePool(device);
-        this.k = new Launcher(this, device, pool);
-        this.memory = new MemoryOps(k);
-        this.add = new AddOps(k);
+        this.precision = precision;
         CublasGemm.Probe blas = CublasGemm.open(device);
         this.cublas = blas.gemm();
         this.cublasLine = blas.line();
+        // cuBLAS queues its own work (not through StepGraphs): no graphs then.
+        this.graphs = new StepGraphs(device, cublas == null && useGraphs);
+        this.pool = new DevicePool(device, graphs);
+        graphs.steadyPool(pool::canonicalize, pool::driverAllocations);
+        this.k = new Launcher(this, pool, graphs, precision);
+        if (precision != Precision.FP32 && k.tensorCoreKernels() == 0) {
+            pool.close();
+            if (cublas != null) cublas.close();
+            throw new IllegalArgumentException("--precision " + precision + ": this build has no tensor-core kernels "
+                    + "(no kernel named *_" + precision + " in kernels/*.cu); use --precision fp32");
+        }
+        this.memory = new MemoryOps(k);
+        this.add = new AddOps(k);
         this.gemm = new LinearOps(k, cublas);
         this.conv = new Conv2dOps(k, gemm);
         this.dwconv = new DwConv7Ops(k);
@@ -90,9 +116,28 @@ public final class CudaBackend implements Backend {
      * "cuda" (a GPU through JCuda), through {@link Devices#open}. Called by
      * {@code convunext.backend.all.Backends}.
      */
-    public static CudaBackend open(String kind) {
-        return new CudaBackend(Devices.open(kind));
+    public static CudaBackend open(String kind) { return open(kind, Precision.FP32); }
+
+    /** The same in {@code precision} (closing the device again when the backend refuses it). */
+    public static CudaBackend open(String kind, Precision precision) {
+        Device d = Devices.open(kind);
+        try {
+            return new CudaBackend(d, !"false".equalsIgnoreCase(System.getProperty("convunext.cuda.fuseGelu", "true")), precision);
+        } catch (RuntimeException e) {
+            d.close();
+            throw e;
+        }
     }
+
+    @Override public Precision precision() { return precision; }
+
+    @Override public StepScope step(String key) { return graphs.step(key); }
+
+    /** Graphs captured and replayed so far, and the last reason a step could not be replayed. */
+    public String graphStats() { return graphs.stats(); }
+
+    /** {captured, replays, misses} of the step graphs. */
+    public long[] graphCounts() { return new long[]{graphs.captured(), graphs.replayed(), graphs.misses()}; }
 
     public Device device() { return device; }
 
@@ -102,7 +147,10 @@ public final class CudaBackend implements Backend {
 
     @Override public void resetDeviceMemoryPeak() { pool.resetPeak(); }
 
-    @Override public convunext.backend.EventTimer eventTimer() { return new DeviceEventTimer(device); }
+    @Override public convunext.backend.EventTimer eventTimer() {
+        graphs.needResults("an event");
+        return new DeviceEventTimer(device);
+    }
 
     /** Kernel launches so far. */
     public long launches() { return k.launches(); }
@@ -123,7 +171,8 @@ public final class CudaBackend implements Backend {
 
     @Override public String describe() {
         return "CUDA kernels (kernels/*.cu) on " + device.describe() + "; " + pool + "; cuBLAS " + cublasLine
-                + "; GELU " + (fuseGelu ? "fused into the GEMM epilogues" : "composed (-Dconvunext.cuda.fuseGelu=false)");
+                + "; GELU " + (fuseGelu ? "fused into the GEMM epilogues" : "composed (-Dconvunext.cuda.fuseGelu=false)")
+                + "; " + graphs.stats() + "; precision " + precision + (precision == Precision.FP32 ? "" : " (" + k.tensorCoreKernels() + " kernels in tensor-core form)");
     }
 
     // ------------------------------------------------------------------ memory
@@ -137,13 +186,13 @@ public final class CudaBackend implements Backend {
         Shapes.require(data.length == n, "upload", "data has " + data.length + " floats, shape "
                 + java.util.Arrays.toString(shape) + " needs " + n);
         Tensor t = k.empty(shape);
-        if (n > 0) device.copyHtoD(k.ptr(t), data, 0, (int) n);
+        if (n > 0) k.copyHtoD(k.ptr(t), data, 0, (int) n);
         return t;
     }
 
     @Override public float[] download(Tensor t) {
         float[] a = new float[t.size()];
-        if (a.length > 0) device.copyDtoH(a, 0, k.ptr(t), a.length);
+        if (a.length > 0) k.copyDtoH(a, 0, k.ptr(t), a.length);
         return a;
     }
 
@@ -174,13 +223,17 @@ public final class CudaBackend implements Backend {
         add.addInPlace(dst, src);
     }
 
-    @Override public void sync() { device.synchronize(); }
+    @Override public void sync() {
+        graphs.needResults("a synchronise");
+        device.synchronize();
+    }
 
     @Override public void close() {
         if (closed) return;
         closed = true;
         try {
             device.synchronize();
+            graphs.close();
             if (cublas != null) cublas.close();
         } finally {
             pool.close();
@@ -201,6 +254,12 @@ public final class CudaBackend implements Backend {
         return conv.conv2dBackward(x, w, dy, stride, pad, reflect, needDx, hasBias);
     }
 
+    @Override public Tensor[] conv2dBackwardInto(Tensor x, Tensor w, Tensor dy, int stride, int pad, boolean reflect,
+                                                 boolean needDx, boolean hasBias, Tensor dxInto, Tensor dwInto, Tensor dbInto) {
+        OpShapes.conv2dBackward(of(x), of(w), of(dy), stride, pad, reflect);
+        return conv.conv2dBackwardInto(x, w, dy, stride, pad, reflect, needDx, hasBias, dxInto, dwInto, dbInto);
+    }
+
     @Override public Tensor linear(Tensor x, Tensor w, Tensor b) {
         OpShapes.linear(of(x), of(w), of(b));
         return gemm.linear(x, w, b);
@@ -209,6 +268,32 @@ public final class CudaBackend implements Backend {
     @Override public Tensor[] linearBackward(Tensor x, Tensor w, Tensor dy, boolean needDx, boolean hasBias) {
         OpShapes.linearBackward(of(x), of(w), of(dy));
         return gemm.linearBackward(x, w, dy, needDx, hasBias);
+    }
+
+    @Override public Tensor[] linearBackwardInto(Tensor x, Tensor w, Tensor dy, boolean needDx, boolean hasBias,
+                                                 Tensor dxInto, Tensor dwInto, Tensor dbInto) {
+        OpShapes.linearBackward(of(x), of(w), of(dy));
+        return gemm.linearBackwardInto(x, w, dy, needDx, hasBias, dxInto, dwInto, dbInto);
+    }
+
+    /**
+     * The MLP's backward with every gradient added where it is produced: pwconv2's weight reduce
+     * adds into dw2 / db2, pwconv1's data GEMM epilogue into dx and its reduce into dw1 / db1 (the
+     * default would compute them fresh and add them in separate passes). s is pre (the default
+     * {@link #mlp} keeps it), which linearBackwardDataGelu reads.
+     */
+    @Override public Tensor[] mlpBackwardInto(Tensor x, Tensor w1, Tensor w2, Tensor gy, Tensor h, Tensor s, boolean needDx,
+                                              boolean hasB1, boolean hasB2, Tensor dxInto, Tensor dw1Into, Tensor db1Into,
+                                              Tensor dw2Into, Tensor db2Into) {
+        OpShapes.mlpBackward(of(x), of(w1), of(w2), of(gy), of(h), of(s));
+        Tensor[] r2 = gemm.linearBackwardInto(h, w2, gy, false, hasB2, null, dw2Into, db2Into);
+        Tensor dpre = linearBackwardDataGelu(w2, gy, s);
+        try {
+            Tensor[] r1 = gemm.linearBackwardInto(x, w1, dpre, needDx, hasB1, dxInto, dw1Into, db1Into);
+            return new Tensor[]{r1[0], r1[1], r1[2], r2[1], r2[2]};
+        } finally {
+            release(dpre);
+        }
     }
 
     @Override public Tensor[] linearGelu(Tensor x, Tensor w, Tensor b, boolean keepPre) {
@@ -238,6 +323,11 @@ public final class CudaBackend implements Backend {
         return dwconv.dwconv7Backward(x, w, dy);
     }
 
+    @Override public Tensor[] dwconv7BackwardInto(Tensor x, Tensor w, Tensor dy, Tensor dxInto, Tensor dwInto, Tensor dbInto) {
+        OpShapes.dwconv7Backward(of(x), of(w), of(dy));
+        return dwconv.dwconv7BackwardInto(x, w, dy, dxInto, dwInto, dbInto);
+    }
+
     @Override public Tensor[] batchnormTrain(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
                                              float momentum, float eps) {
         OpShapes.batchnormTrain(of(x), of(gamma), of(beta), of(runMean), of(runVar));
@@ -252,6 +342,12 @@ public final class CudaBackend implements Backend {
     @Override public Tensor[] batchnormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor invstd) {
         OpShapes.batchnormBackward(of(x), of(dy), of(gamma), of(mean), of(invstd));
         return bn.batchnormBackward(x, dy, gamma, mean, invstd);
+    }
+
+    @Override public Tensor[] batchnormBackwardInto(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor invstd,
+                                                    Tensor dxInto, Tensor dgammaInto, Tensor dbetaInto) {
+        OpShapes.batchnormBackward(of(x), of(dy), of(gamma), of(mean), of(invstd));
+        return bn.batchnormBackwardInto(x, dy, gamma, mean, invstd, dxInto, dgammaInto, dbetaInto);
     }
 
     @Override public Tensor[] layernorm(Tensor x, Tensor gamma, Tensor beta, float eps) {
@@ -302,6 +398,11 @@ public final class CudaBackend implements Backend {
     @Override public Tensor gateInBackward(Tensor du, int threeC) {
         OpShapes.gateInBackward(of(du), threeC);
         return gate.gateInBackward(du, threeC);
+    }
+
+    @Override public Tensor gateInBackwardInto(Tensor du, int threeC, Tensor dgInto) {
+        OpShapes.gateInBackward(of(du), threeC);
+        return gate.gateInBackwardInto(du, threeC, dgInto);
     }
 
     @Override public Tensor upsample2x(Tensor x) {

@@ -35,13 +35,13 @@ public final class CudnnProbe {
      * "JCudnn cannot load (why)" for a LinkageError from any JCudnn call: the first failure names
      * the missing library, later ones only say "Could not initialize class", so the first is kept.
      */
-    static String linkReason(LinkageError e) {
+    public static String linkReason(LinkageError e) {
         if (linkFailure == null) linkFailure = JCudaDevice.shortReason(e);
         return "JCudnn cannot load (" + linkFailure + ")";
     }
 
     /** cuDNN ≥ 9 encodes major*10000 + minor*100 + patch; cuDNN 8 major*1000 + minor*100 + patch. */
-    static String version(long v) {
+    public static String version(long v) {
         if (v >= 90000) return v / 10000 + "." + v % 10000 / 100 + "." + v % 100;
         return v / 1000 + "." + v % 1000 / 100 + "." + v % 100;
     }
@@ -50,7 +50,7 @@ public final class CudnnProbe {
      * Status codes are checked here rather than by JCudnn's exceptions: cuDNN 9 renumbered them,
      * so the 11.2.0 classes' names would be wrong; cudnnGetErrorString comes from the library.
      */
-    static void check(String what, int status) {
+    public static void check(String what, int status) {
         if (status == 0) return;
         String s;
         try {

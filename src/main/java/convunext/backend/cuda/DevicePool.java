@@ -15,12 +15,19 @@ import java.util.Map;
  */
 public final class DevicePool implements AutoCloseable {
     private final Device device;
+    private final StepGraphs queue;   // null: straight to the device
     private final Map<Long, ArrayDeque<DeviceBuffer>> free = new HashMap<>();
     private final Map<DeviceBuffer, Boolean> all = new IdentityHashMap<>();
     private long inUse, peakInUse, reserved, peakReserved;
     private long driverAllocs, reuses;
 
-    public DevicePool(Device device) { this.device = device; }
+    public DevicePool(Device device) { this(device, null); }
+
+    /** {@code queue}: where the NaN fill of a reused buffer goes (in order with the work that used it before). */
+    public DevicePool(Device device, StepGraphs queue) {
+        this.device = device;
+        this.queue = queue;
+    }
 
     /** Bucket size for a request of {@code bytes}. */
     static long bucket(long bytes) {
@@ -37,6 +44,10 @@ public final class DevicePool implements AutoCloseable {
         DeviceBuffer b = list == null ? null : list.pollFirst();
         if (b != null) {
             reuses++;
+            if (device.scribbles()) {   // its old contents are not the new owner's (the emulator's shuffled mode)
+                if (queue != null) queue.memset(b.address(), 0xff, b.bytes());
+                else device.memset(b.address(), 0xff, b.bytes());
+            }
         } else {
             long addr;
             try {
@@ -77,8 +88,41 @@ public final class DevicePool implements AutoCloseable {
         free.computeIfAbsent(b.bytes(), k -> new ArrayDeque<>()).addFirst(b);
     }
 
+    /**
+     * A buffer that stays for the backend's life (a launcher's small state: AdamW's step scalars,
+     * the loss result), straight from the driver so that it never changes which pool buffers the
+     * repeated steps get (a step graph replays fixed addresses). Freed at close.
+     */
+    public synchronized DeviceBuffer allocatePersistent(long bytes) {
+        long size = bucket(bytes);
+        DeviceBuffer b = new DeviceBuffer(device.malloc(size), size);
+        all.put(b, Boolean.TRUE);
+        reserved += size;
+        peakReserved = Math.max(peakReserved, reserved);
+        inUse += size;
+        peakInUse = Math.max(peakInUse, inUse);
+        driverAllocs++;
+        return b;
+    }
+
+    /**
+     * Puts every free list in address order. Called at the start and the end of each step scope:
+     * a step that allocates and releases the same sizes in the same order then gets the same
+     * buffers every time, whatever order the previous step released them in, which a replayed
+     * graph (fixed addresses) requires.
+     */
+    public synchronized void canonicalize() {
+        for (Map.Entry<Long, ArrayDeque<DeviceBuffer>> e : free.entrySet()) {
+            if (e.getValue().size() < 2) continue;
+            DeviceBuffer[] a = e.getValue().toArray(new DeviceBuffer[0]);
+            java.util.Arrays.sort(a, java.util.Comparator.comparingLong(DeviceBuffer::address));
+            e.setValue(new ArrayDeque<>(java.util.Arrays.asList(a)));
+        }
+    }
+
     /** Returns every cached (free) buffer to the driver. */
     public synchronized void trim() {
+        if (queue != null) queue.needResults("returning memory to the driver");
         for (ArrayDeque<DeviceBuffer> list : free.values()) {
             for (DeviceBuffer b : list) {
                 device.free(b.address());

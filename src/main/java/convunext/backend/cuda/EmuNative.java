@@ -58,6 +58,10 @@ final class EmuNative {
     static native void copyDtoH(float[] dst, int off, long src, int count);
     static native void copyDtoD(long dst, long src, long bytes);
     static native void memset(long ptr, int value, long bytes);
+    /** {start, bytes} of the live allocation holding ptr, or null. */
+    static native long[] allocation(long ptr);
+    /** A copy of bytes [ptr, ptr+n) of a live allocation. */
+    static native byte[] readBytes(long ptr, int n);
     /** Handle of a registered kernel, 0 if none has that name. */
     static native long kernel(String name);
     static native String signature(long handle);

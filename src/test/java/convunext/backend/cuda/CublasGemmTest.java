@@ -21,6 +21,7 @@ class CublasGemmTest {
     }
 
     @Test void probesOnTheEmulatorGiveReasons() {
+        Parity.requireEmulator();
         try (EmulatedDevice d = EmulatedDevice.open()) {
             CublasGemm.Probe p = CublasGemm.open(d);
             assertNull(p.gemm());
@@ -43,6 +44,7 @@ class CublasGemmTest {
     }
 
     @Test void systemPropertyDisablesCublas() {
+        Parity.requireEmulator();
         String old = System.getProperty("convunext.cublas");
         System.setProperty("convunext.cublas", "false");
         try (EmulatedDevice d = EmulatedDevice.open()) {
@@ -66,6 +68,7 @@ class CublasGemmTest {
         float[] y = new float[n * c * p], b = new float[c];
         for (int i = 0; i < y.length; i++) y[i] = (float) r.nextGaussian();
         for (int i = 0; i < c; i++) b[i] = (float) r.nextGaussian() + 2f;
+        Parity.requireEmulator();
         try (EmulatedDevice d = EmulatedDevice.open()) {
             long dy = d.malloc(4L * y.length), db = d.malloc(4L * c);
             d.copyHtoD(dy, y, 0, y.length);

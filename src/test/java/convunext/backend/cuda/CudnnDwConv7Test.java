@@ -1,5 +1,7 @@
 package convunext.backend.cuda;
 
+import convunext.backend.cuda.baseline.CudnnDwConv7;
+import convunext.backend.cuda.baseline.ReflectPad3;
 import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -18,6 +20,7 @@ class CudnnDwConv7Test {
     static final double TOL = 1e-4;
 
     @Test void refusedOnTheEmulatorWithAReason() {
+        Parity.requireEmulator();
         try (CudaBackend be = CudaBackend.open("emulated")) {
             CudnnDwConv7.Opened o = CudnnDwConv7.open(be);
             assertNull(o.conv());

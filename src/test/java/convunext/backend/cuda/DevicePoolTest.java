@@ -39,8 +39,17 @@ class DevicePoolTest {
         @Override public void copyHtoD(long dst, float[] src, int srcOff, int count) {}
         @Override public void copyDtoH(float[] dst, int dstOff, long src, int count) {}
         @Override public void copyDtoD(long dst, long src, long bytes) {}
-        @Override public void memsetZero(long ptr, long bytes) {}
+        @Override public void memset(long ptr, int value, long bytes) {}
+        @Override public long hostAlloc(long bytes) { return 1; }
+        @Override public void hostWrite(long host, long off, float[] src, int srcOff, int count) {}
+        @Override public void hostFree(long host) {}
+        @Override public void copyHostToDevice(long dst, long host, long off, long bytes) {}
+        @Override public void eventSynchronize(long e) {}
+        @Override public long graphCapture(Runnable issue) { return 1; }
+        @Override public void graphLaunch(long graph) {}
+        @Override public void graphDestroy(long graph) {}
         @Override public void launch(String kernel, int[] grid, int[] block, int sharedBytes, KernelArgs args) {}
+        @Override public java.util.Set<String> kernelNames() { return java.util.Set.of(); }
         @Override public void synchronize() {}
         @Override public long[] memInfo() { return new long[]{0, 0}; }
         @Override public long eventCreate() { return 1; }

@@ -74,6 +74,79 @@ abstract class DeviceSelftests {
         assertThrows(CudaError.class, () -> dev.eventRecord(a), "destroyed event");
     }
 
+    /**
+     * The tensor-core operand roundings (wmma::__float_to_tf32, __float2bfloat16_rn/_rz) bit for bit
+     * against {@link convunext.backend.Precision}: on the emulator this checks its emulation, on a
+     * GPU it checks both against the hardware. Special values, exact ties of both formats and
+     * random values over 60 binades.
+     */
+    @Test void tensorCoreRoundingsAreBitExact() {
+        java.util.List<Float> xs = new java.util.ArrayList<>(java.util.List.of(0f, -0f, 1f, -1f, Float.POSITIVE_INFINITY,
+                Float.NEGATIVE_INFINITY, Float.NaN, Float.MAX_VALUE, -Float.MAX_VALUE, Float.MIN_VALUE, -Float.MIN_VALUE,
+                Float.MIN_NORMAL, Math.nextDown(Float.MIN_NORMAL)));
+        for (int base : new int[] {0x3f800000, 0x3f802000, 0xbf806000, 0x00400000, 0x7f7fe000, 0x40490000})
+            for (int tail : new int[] {0x0fff, 0x1000, 0x1001, 0x3000, 0x7fff, 0x8000, 0x8001, 0x18000})
+                xs.add(Float.intBitsToFloat(base + tail));
+        Random r = new Random(91);
+        for (int i = 0; i < 3000; i++) xs.add(Math.scalb((float) r.nextGaussian(), i % 60 - 30));
+        int n = xs.size();
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = xs.get(i);
+        long px = upload(x), pt = dev.malloc(4L * n), pb = dev.malloc(8L * n);
+        try {
+            dev.launch("selftest_round", d((n + 255) / 256), d(256), 0, new KernelArgs().ptr(px).ptr(pt).ptr(pb).i32(n));
+            int[] tf = downloadInts(pt, n), bf = downloadInts(pb, 2 * n);
+            for (int i = 0; i < n; i++) {
+                String what = String.format("x = %a (0x%08x)", x[i], Float.floatToRawIntBits(x[i]));
+                assertEquals(Float.floatToRawIntBits(convunext.backend.Precision.tf32(x[i])), tf[i], "tf32 of " + what);
+                assertEquals(convunext.backend.Precision.bf16Bits(x[i]), bf[2 * i], "bf16 (rn) of " + what);
+                assertEquals(convunext.backend.Precision.bf16BitsRz(x[i]), bf[2 * i + 1], "bf16 (rz) of " + what);
+            }
+        } finally {
+            dev.free(px);
+            dev.free(pt);
+            dev.free(pb);
+        }
+    }
+
+    /**
+     * The WMMA GEMMs of selftest.cu (TF32 m16n16k8, bf16 m16n16k16) against a double reference:
+     * against the rounded operands the error is float accumulation only; against the float
+     * operands it is the format's (well above fp32's, below 2u sqrt(K)).
+     */
+    @Test void tensorCoreGemms() {
+        for (int bf16 = 0; bf16 < 2; bf16++) {
+            int m = 32, nn = 48, k = bf16 == 1 ? 64 : 40;
+            float[] a = random(m * k, 21 + bf16), b = random(k * nn, 23 + bf16);
+            long pa = upload(a), pb = upload(b), pc = dev.malloc(4L * m * nn);
+            try {
+                dev.launch(bf16 == 1 ? "selftest_wmma_bf16" : "selftest_wmma_tf32", d(nn / 16, m / 16), d(32), 0,
+                        new KernelArgs().ptr(pa).ptr(pb).ptr(pc).i32(m).i32(nn).i32(k));
+                float[] c = download(pc, m * nn);
+                convunext.backend.Precision pr = bf16 == 1 ? convunext.backend.Precision.BF16 : convunext.backend.Precision.TF32;
+                double dr = 0, dx = 0, ref = 0;
+                for (int i = 0; i < m; i++)
+                    for (int j = 0; j < nn; j++) {
+                        double sr = 0, sx = 0;
+                        for (int q = 0; q < k; q++) {
+                            sr += (double) pr.round(a[i * k + q]) * pr.round(b[q * nn + j]);
+                            sx += (double) a[i * k + q] * b[q * nn + j];
+                        }
+                        dr = Math.max(dr, Math.abs(c[i * nn + j] - sr));
+                        dx = Math.max(dx, Math.abs(c[i * nn + j] - sx));
+                        ref = Math.max(ref, Math.abs(sx));
+                    }
+                double u = pr.unitRoundoff();
+                assertTrue(dr / ref <= k * 6e-8, pr + ": vs rounded operands " + dr / ref);
+                assertTrue(dx / ref <= 2 * u * Math.sqrt(k) && dx / ref > u / 64, pr + ": vs float operands " + dx / ref);
+            } finally {
+                dev.free(pa);
+                dev.free(pb);
+                dev.free(pc);
+            }
+        }
+    }
+
     @Test void saxpy() {
         int n = 1003;
         float[] x = random(n, 1), y = random(n, 2);

@@ -78,6 +78,18 @@ class EmulatedDeviceTest extends DeviceSelftests {
         dev.free(po);
     }
 
+    /** Tensor-core misuse that is undefined on a GPU is an error here (kernels/emu/emu_wmma.h). */
+    @Test void wmmaMisuseIsAnError() {
+        long pa = upload(random(256, 31)), pc = dev.malloc(4L * 256);
+        expectError("selftest_wmma_misuse", d(1), d(32), 0, new KernelArgs().ptr(pa).ptr(pc).i32(0),
+                "not converted with wmma::__float_to_tf32");
+        expectError("selftest_wmma_misuse", d(1), d(32), 0, new KernelArgs().ptr(pa).ptr(pc).i32(1), "multiple of 16 bytes");
+        expectError("selftest_wmma_misuse", d(1), d(32), 0, new KernelArgs().ptr(pa).ptr(pc).i32(2), "deadlock");
+        dev.launch("selftest_wmma_misuse", d(1), d(32), 0, new KernelArgs().ptr(pa).ptr(pc).i32(3));
+        dev.free(pa);
+        dev.free(pc);
+    }
+
     @Test void badLaunchesAreRefused() {
         long p = dev.malloc(4L * 16);
         KernelArgs ok = new KernelArgs().ptr(p).ptr(p).f32(1f).i32(16);
@@ -101,10 +113,34 @@ class EmulatedDeviceTest extends DeviceSelftests {
         assertThrows(CudaError.class, () -> dev.free(p), "double free");
     }
 
+    /** What a GPU leaves undefined is NaN in the shuffled mode, so reading it fails a parity test. */
+    @Test void shuffledModePoisonsWhatAGpuLeavesUndefined() {
+        emu.configure(2, 77, true);
+        long fresh = dev.malloc(4L * 64), out = dev.malloc(4L * 128);
+        dev.launch("selftest_read_unwritten", d(1), d(64), 0, new KernelArgs().ptr(fresh).ptr(out).i32(1));
+        dev.launch("selftest_read_unwritten", d(2), d(64), 0, new KernelArgs().ptr(fresh).ptr(out).i32(0));
+        float[] got = new float[128];
+        dev.copyDtoH(got, 0, out, 128);
+        for (int i = 0; i < 128; i++)
+            assertTrue(Float.isNaN(got[i]), (i < 64 ? "static shared" : "fresh device memory") + " element " + i + " = " + got[i]);
+        // a pool buffer handed out again is NaN too, not its previous owner's data
+        try (DevicePool pool = new DevicePool(dev)) {
+            DeviceBuffer b = pool.allocate(256);
+            dev.copyHtoD(b.address(), new float[64], 0, 64);
+            pool.release(b);
+            DeviceBuffer again = pool.allocate(256);
+            assertEquals(b.address(), again.address());
+            dev.copyDtoH(got, 0, again.address(), 64);
+            for (int i = 0; i < 64; i++) assertTrue(Float.isNaN(got[i]), "reused pool buffer element " + i);
+        }
+        dev.free(fresh);
+        dev.free(out);
+    }
+
     @Test void describesItself() {
         assertEquals("emulated", dev.kind());
         assertTrue(dev.describe().contains("CUDA emulator"), dev.describe());
-        assertTrue(Arrays.asList(emu.kernelNames()).contains("selftest_matmul"));
+        assertTrue(emu.kernelNames().contains("selftest_matmul"));
         long[] mem = dev.memInfo();
         assertTrue(mem[0] > 0 && mem[1] >= mem[0]);
     }

@@ -33,6 +33,19 @@ class JCudaDeviceTest extends DeviceSelftests {
         assertTrue(mem[0] > 0 && mem[1] >= mem[0]);
     }
 
+    /** On an sm_90 GPU every kernel file comes from the jar's sm_90 cubin, not from a PTX JIT. */
+    @Test void sm90LoadsMachineCodeNotPtx() {
+        JCudaDevice g = (JCudaDevice) dev;
+        long p = g.malloc(64);
+        g.launch("selftest_saxpy", new int[] {1}, new int[] {16}, 0, new KernelArgs().ptr(p).ptr(p).f32(1f).i32(16));
+        g.synchronize();
+        g.free(p);
+        String src = g.moduleSources().get("selftest");
+        assertNotNull(src, g.moduleSources().toString());
+        if (g.describe().contains("(sm_90,")) assertEquals("sm_90 SASS", src);
+        else assertTrue(src.startsWith("PTX JIT"), src);
+    }
+
     @Test void unknownKernelIsACudaError() {
         CudaError e = assertThrows(CudaError.class, () -> dev.launch("no_such_kernel", new int[] {1}, new int[] {1}, 0, new KernelArgs()));
         assertTrue(e.getMessage().contains("no_such_kernel"));

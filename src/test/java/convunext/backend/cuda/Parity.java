@@ -16,6 +16,18 @@ final class Parity extends BackendParity {
 
     static boolean onEmulator() { return DEVICE.equals("emulated"); }
 
+    /**
+     * For a test (or assertion) that needs the emulator itself: in CI (the suite on the emulator)
+     * it must load, so failing to is a failure; on a GPU machine (-Dconvunext.test.device=cuda)
+     * it may not (its library needs a recent glibc), and the test is skipped saying why.
+     */
+    static void requireEmulator() {
+        String why = EmulatedDevice.probe();
+        if (onEmulator()) org.junit.jupiter.api.Assertions.assertNull(why, () -> "the emulator does not load: " + why);
+        else org.junit.jupiter.api.Assumptions.assumeTrue(why == null,
+                () -> "the emulator does not load on this machine (" + why + "); the suite runs on " + DEVICE);
+    }
+
     final CudaBackend cuda;
 
     Parity(long seed) { this(CudaBackend.open(DEVICE), seed); }

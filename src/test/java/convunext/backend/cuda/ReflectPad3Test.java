@@ -1,5 +1,7 @@
 package convunext.backend.cuda;
 
+import convunext.backend.cuda.baseline.CudnnDwConv7;
+import convunext.backend.cuda.baseline.ReflectPad3;
 import static org.junit.jupiter.api.Assertions.*;
 
 import convunext.tensor.Tensor;

@@ -1,12 +1,21 @@
 package convunext.backend.cuda.ops;
 
-import convunext.backend.cuda.KernelArgs;
+import convunext.backend.cuda.DeviceBuffer;
+import convunext.backend.cuda.Kernels;
 import convunext.tensor.Shapes;
 import convunext.tensor.Tensor;
 
-/** Launches adamw.cu over whole (flat) parameter, gradient and moment buffers. */
+/**
+ * Launches adamw.cu over whole (flat) parameter, gradient and moment buffers. The step's scalars
+ * (lr and the bias corrections change every step) go to a small device buffer by a copy queued
+ * before the launch, never into the kernel's parameters: a captured step (CUDA graph) then reads
+ * each replay's values.
+ */
 public final class AdamWOps {
+    private static final int HP = 7;   // lr, beta1, beta2, eps, wd, stepSize, bc2sqrt (adamw.cu's hp)
     private final Launcher k;
+    private final float[] host = new float[HP];
+    private DeviceBuffer hp;
 
     public AdamWOps(Launcher k) { this.k = k; }
 
@@ -22,8 +31,11 @@ public final class AdamWOps {
         // As torch: step_size = lr / (1 - beta1^t) and sqrt(1 - beta2^t) in double, then float.
         double bc1 = 1.0 - Math.pow(beta1, step), bc2 = 1.0 - Math.pow(beta2, step);
         float stepSize = (float) (lr / bc1), bc2sqrt = (float) Math.sqrt(bc2);
-        k.launch(op, new Tensor[]{p, g, m, v}, "adamw_forward", Launcher.grid1D(n), Launcher.block1D(), 0,
-                new KernelArgs().ptr(k.ptr(p)).ptr(k.ptr(g)).ptr(k.ptr(m)).ptr(k.ptr(v)).i64(n).f32(lr).f32(beta1)
-                        .f32(beta2).f32(eps).f32(weightDecay).f32(stepSize).f32(bc2sqrt));
+        if (hp == null) hp = k.persistent(HP);
+        host[0] = lr; host[1] = beta1; host[2] = beta2; host[3] = eps; host[4] = weightDecay;
+        host[5] = stepSize; host[6] = bc2sqrt;
+        k.copyHtoD(hp.address(), host, 0, HP);
+        Kernels.adamw_forward(k.at(op, new Tensor[]{p, g, m, v}, Launcher.grid1D(n), Launcher.block1D(), 0))
+                .p(k.ptr(p)).g(k.ptr(g)).m(k.ptr(m)).v(k.ptr(v)).n(n).hp(hp.address()).launch();
     }
 }

@@ -1,6 +1,6 @@
 package convunext.backend.cuda.ops;
 
-import convunext.backend.cuda.KernelArgs;
+import convunext.backend.cuda.Kernels;
 import convunext.tensor.Shapes;
 import convunext.tensor.Tensor;
 
@@ -14,15 +14,15 @@ public final class AddOps {
         Shapes.same("add", a, b);
         Tensor y = k.empty(a.shape());
         if (y.numel() > 0)
-            k.launch("add", new Tensor[]{a, b}, "add_forward", Launcher.grid1D(a.numel()), Launcher.block1D(), 0,
-                    new KernelArgs().ptr(k.ptr(a)).ptr(k.ptr(b)).ptr(k.ptr(y)).i64(a.numel()));
+            Kernels.add_forward(k.at("add", new Tensor[]{a, b}, Launcher.grid1D(a.numel()), Launcher.block1D(), 0))
+                    .a(k.ptr(a)).b(k.ptr(b)).y(k.ptr(y)).n(a.numel()).launch();
         return y;
     }
 
     public void addInPlace(Tensor dst, Tensor src) {
         Shapes.require(dst.numel() == src.numel(), "addInPlace", "element counts differ: " + dst.shapeString() + " vs " + src.shapeString());
         if (dst.numel() > 0)
-            k.launch("addInPlace", new Tensor[]{dst, src}, "add_forward_inplace", Launcher.grid1D(dst.numel()),
-                    Launcher.block1D(), 0, new KernelArgs().ptr(k.ptr(dst)).ptr(k.ptr(src)).i64(dst.numel()));
+            Kernels.add_forward_inplace(k.at("addInPlace", new Tensor[]{dst, src}, Launcher.grid1D(dst.numel()),
+                    Launcher.block1D(), 0)).dst(k.ptr(dst)).src(k.ptr(src)).n(dst.numel()).launch();
     }
 }

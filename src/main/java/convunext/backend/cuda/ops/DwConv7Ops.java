@@ -1,16 +1,16 @@
 package convunext.backend.cuda.ops;
 
 import convunext.backend.cuda.DeviceBuffer;
-import convunext.backend.cuda.KernelArgs;
+import convunext.backend.cuda.Kernels;
 import convunext.tensor.Shapes;
 import convunext.tensor.Tensor;
 
-/** Launches dwconv7.cu: 32x32 output tiles, 32x8 threads, one plane (n,c) per grid z / y. */
+/** Launches dwconv7.cu: DW_TX-column x DW_TY-row output tiles (32 x 64), 32x8 threads, one plane (n,c) per grid z / y. */
 public final class DwConv7Ops {
-    private static final int T = 32;
-    private static final int[] BLOCK = {32, 8, 1};
+    private static final int TX = Kernels.DW_TX, TY = Kernels.DW_TY;
+    private static final int[] BLOCK = {Kernels.DW_TX, Kernels.DW_THREADS / Kernels.DW_TX, 1};
     /** Blocks the weight gradient aims at (GPU fill); tests lower it to make blocks loop over tiles. */
-    static volatile int weightGradBlocks = 1024;
+    static volatile int weightGradBlocks = Kernels.CU_REDUCE_TARGET_BLOCKS;
     private final Launcher k;
 
     /** For tests: sets the weight-gradient block target; returns the previous one. */
@@ -37,42 +37,52 @@ public final class DwConv7Ops {
         int n = x.dim(0), c = x.dim(1), h = x.dim(2), wd = x.dim(3);
         Tensor y = k.empty(x.shape());
         if (y.numel() == 0) return y;
-        k.launch(op, new Tensor[]{x, w, b}, "dwconv7_forward",
-                new int[]{Launcher.ceilDiv(wd, T), Launcher.ceilDiv(h, T), n * c}, BLOCK, 0,
-                new KernelArgs().ptr(k.ptr(x)).ptr(k.ptr(w)).ptr(k.ptr(b)).ptr(k.ptr(y)).i32(c).i32(h).i32(wd));
+        Kernels.dwconv7_forward(k.at(op, new Tensor[]{x, w, b},
+                        new int[]{Launcher.ceilDiv(wd, TX), Launcher.ceilDiv(h, TY), n * c}, BLOCK, 0))
+                .x(k.ptr(x)).w(k.ptr(w)).b(k.ptr(b)).y(k.ptr(y)).C(c).H(h).W(wd).launch();
         return y;
     }
 
-    public Tensor[] dwconv7Backward(Tensor x, Tensor w, Tensor dy) {
+    public Tensor[] dwconv7Backward(Tensor x, Tensor w, Tensor dy) { return dwconv7BackwardInto(x, w, dy, null, null, null); }
+
+    /**
+     * The backward adding into {@code dxInto} / {@code dwInto} / {@code dbInto} where non-null
+     * (returned in their slots; the kernels add in place).
+     */
+    public Tensor[] dwconv7BackwardInto(Tensor x, Tensor w, Tensor dy, Tensor dxInto, Tensor dwInto, Tensor dbInto) {
         String op = "dwconv7Backward";
         check(op, x, w, null);
         Shapes.same(op, x, dy);
         int n = x.dim(0), c = x.dim(1), h = x.dim(2), wd = x.dim(3);
-        Tensor dx = k.empty(x.shape());
-        Tensor dw = k.empty(c, 1, 7, 7);
-        Tensor db = k.empty(c);
-        if (x.numel() == 0) {
-            k.device().memsetZero(k.ptr(dw), dw.numel() * 4L);
-            k.device().memsetZero(k.ptr(db), db.numel() * 4L);
+        if (dxInto != null) Shapes.same(op, x, dxInto);
+        if (dwInto != null) Shapes.shape(op, "dw", dwInto, c, 1, 7, 7);
+        if (dbInto != null) Shapes.shape(op, "db", dbInto, c);
+        Tensor dx = dxInto != null ? dxInto : k.empty(x.shape());
+        Tensor dw = dwInto != null ? dwInto : k.empty(c, 1, 7, 7);
+        Tensor db = dbInto != null ? dbInto : k.empty(c);
+        int acc = (dwInto != null ? 1 : 0) | (dbInto != null ? 2 : 0);
+        if (x.numel() == 0) {   // an empty sum
+            if ((acc & 1) == 0) k.memsetZero(k.ptr(dw), dw.numel() * 4L);
+            if ((acc & 2) == 0) k.memsetZero(k.ptr(db), db.numel() * 4L);
             return new Tensor[]{dx, dw, db};
         }
-        Tensor[] inv = {x, w, dy};
-        k.launch(op, inv, "dwconv7_backward_data",
-                new int[]{Launcher.ceilDiv(wd, T), Launcher.ceilDiv(h, T), n * c}, BLOCK, 0,
-                new KernelArgs().ptr(k.ptr(dy)).ptr(k.ptr(w)).ptr(k.ptr(dx)).i32(c).i32(h).i32(wd));
-        int tilesX = Launcher.ceilDiv(wd, T), tiles = tilesX * Launcher.ceilDiv(h, T);
+        Tensor[] inv = {x, w, dy, dx, dw, db};
+        Kernels.dwconv7_backward_data(k.at(op, inv,
+                        new int[]{Launcher.ceilDiv(wd, TX), Launcher.ceilDiv(h, TY), n * c}, BLOCK, 0))
+                .dy(k.ptr(dy)).w(k.ptr(w)).dx(k.ptr(dx)).C(c).H(h).W(wd).accumulate(dxInto != null ? 1 : 0).launch();
+        int tilesX = Launcher.ceilDiv(wd, TX), tiles = tilesX * Launcher.ceilDiv(h, TY);
         // Blocks per plane: about 1024 blocks in all; each loops over tpb tiles before reducing.
         int nb = Math.max(1, Math.min(tiles, Launcher.ceilDiv(weightGradBlocks, (long) n * c)));
         int tpb = Launcher.ceilDiv(tiles, nb);
         nb = Launcher.ceilDiv(tiles, tpb);
         int s = n * nb;
-        DeviceBuffer ws = k.workspace((long) c * 50 * s);
+        DeviceBuffer ws = k.workspace((long) c * Kernels.DW_TAPS_AND_BIAS * s);
         try {
-            k.launch(op, inv, "dwconv7_backward_weight_part", new int[]{nb, n * c, 1}, BLOCK, 0,
-                    new KernelArgs().ptr(k.ptr(x)).ptr(k.ptr(dy)).ptr(ws.address()).i32(c).i32(h).i32(wd)
-                            .i32(tilesX).i32(tiles).i32(tpb).i32(s));
-            k.launch(op, inv, "dwconv7_backward_weight", new int[]{c * 50, 1, 1}, Launcher.block1D(), 0,
-                    new KernelArgs().ptr(ws.address()).ptr(k.ptr(dw)).ptr(k.ptr(db)).i32(c).i32(s));
+            Kernels.dwconv7_backward_weight_part(k.at(op, inv, new int[]{nb, n * c, 1}, BLOCK, 0))
+                    .x(k.ptr(x)).dy(k.ptr(dy)).partial(ws.address()).C(c).H(h).W(wd)
+                    .tilesX(tilesX).tiles(tiles).tpb(tpb).S(s).launch();
+            Kernels.dwconv7_backward_weight(k.at(op, inv, new int[]{c * Kernels.DW_TAPS_AND_BIAS, 1, 1}, Launcher.block1D(), 0))
+                    .partial(ws.address()).dw(k.ptr(dw)).db(k.ptr(db)).C(c).S(s).accumulate(acc).launch();
         } finally {
             k.free(ws);
         }

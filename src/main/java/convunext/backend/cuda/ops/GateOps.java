@@ -1,6 +1,6 @@
 package convunext.backend.cuda.ops;
 
-import convunext.backend.cuda.KernelArgs;
+import convunext.backend.cuda.Kernels;
 import convunext.tensor.Shapes;
 import convunext.tensor.Tensor;
 
@@ -19,14 +19,15 @@ public final class GateOps {
         return (int) cp;
     }
 
-    private static int[] grid(int cp, int n) { return new int[]{Launcher.ceilDiv(cp, Launcher.THREADS), n, 1}; }
+    /** gate.cu: CU_PIECE elements per thread (cu_piece4). */
+    private static int[] grid(int cp, int n) { return new int[]{Launcher.ceilDiv(cp, (long) Kernels.CU_PIECE * Launcher.THREADS), n, 1}; }
 
     public Tensor gateIn(Tensor g, Tensor s) {
         int cp = check("gateIn", g, s);
         Tensor u = k.empty(s.shape());
         if (u.numel() > 0)
-            k.launch("gateIn", new Tensor[]{g, s}, "gate_forward_in", grid(cp, s.dim(0)), Launcher.block1D(), 0,
-                    new KernelArgs().ptr(k.ptr(g)).ptr(k.ptr(s)).ptr(k.ptr(u)).i32(cp));
+            Kernels.gate_forward_in(k.at("gateIn", new Tensor[]{g, s}, grid(cp, s.dim(0)), Launcher.block1D(), 0))
+                    .g(k.ptr(g)).s(k.ptr(s)).u(k.ptr(u)).CP(cp).launch();
         return u;
     }
 
@@ -35,8 +36,8 @@ public final class GateOps {
         Shapes.same("gateOut", a, s);
         Tensor out = k.empty(s.shape());
         if (out.numel() > 0)
-            k.launch("gateOut", new Tensor[]{a, s, g}, "gate_forward_out", grid(cp, s.dim(0)), Launcher.block1D(), 0,
-                    new KernelArgs().ptr(k.ptr(a)).ptr(k.ptr(s)).ptr(k.ptr(g)).ptr(k.ptr(out)).i32(cp));
+            Kernels.gate_forward_out(k.at("gateOut", new Tensor[]{a, s, g}, grid(cp, s.dim(0)), Launcher.block1D(), 0))
+                    .a(k.ptr(a)).s(k.ptr(s)).g(k.ptr(g)).out(k.ptr(out)).CP(cp).launch();
         return out;
     }
 
@@ -47,21 +48,25 @@ public final class GateOps {
         Shapes.same(op, dout, s);
         Tensor da = k.empty(s.shape()), ds = k.empty(s.shape()), dg = k.empty(g.shape());
         if (s.numel() > 0)
-            k.launch(op, new Tensor[]{a, s, g, dout}, "gate_backward_out", grid(cp, s.dim(0)), Launcher.block1D(), 0,
-                    new KernelArgs().ptr(k.ptr(a)).ptr(k.ptr(s)).ptr(k.ptr(g)).ptr(k.ptr(dout)).ptr(k.ptr(da))
-                            .ptr(k.ptr(ds)).ptr(k.ptr(dg)).i32(cp));
+            Kernels.gate_backward_out(k.at(op, new Tensor[]{a, s, g, dout}, grid(cp, s.dim(0)), Launcher.block1D(), 0))
+                    .a(k.ptr(a)).s(k.ptr(s)).g(k.ptr(g)).dout(k.ptr(dout)).da(k.ptr(da))
+                    .ds(k.ptr(ds)).dg(k.ptr(dg)).CP(cp).launch();
         return new Tensor[]{da, ds, dg};
     }
 
-    public Tensor gateInBackward(Tensor du, int threeC) {
+    public Tensor gateInBackward(Tensor du, int threeC) { return gateInBackwardInto(du, threeC, null); }
+
+    /** dg = (du, 0, 0), or dgInto[:, 0:C] += du when dgInto is non-null (returned). */
+    public Tensor gateInBackwardInto(Tensor du, int threeC, Tensor dgInto) {
         String op = "gateInBackward";
         Shapes.rank(op, "du", du, 4);
         Shapes.require(threeC == 3 * du.dim(1), op, "threeC " + threeC + " is not 3 x channels of du " + du.shapeString());
-        Tensor dg = k.empty(du.dim(0), threeC, du.dim(2), du.dim(3));
+        if (dgInto != null) Shapes.shape(op, "dg", dgInto, du.dim(0), threeC, du.dim(2), du.dim(3));
+        Tensor dg = dgInto != null ? dgInto : k.empty(du.dim(0), threeC, du.dim(2), du.dim(3));
         int cp = du.spatial(1);
         if (du.numel() > 0)
-            k.launch(op, new Tensor[]{du}, "gate_backward_in", grid(cp, du.dim(0)), Launcher.block1D(), 0,
-                    new KernelArgs().ptr(k.ptr(du)).ptr(k.ptr(dg)).i32(cp));
+            Kernels.gate_backward_in(k.at(op, new Tensor[]{du, dg}, grid(cp, du.dim(0)), Launcher.block1D(), 0))
+                    .du(k.ptr(du)).dg(k.ptr(dg)).CP(cp).accumulate(dgInto != null ? 1 : 0).launch();
         return dg;
     }
 }

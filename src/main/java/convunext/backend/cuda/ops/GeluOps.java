@@ -1,6 +1,6 @@
 package convunext.backend.cuda.ops;
 
-import convunext.backend.cuda.KernelArgs;
+import convunext.backend.cuda.Kernels;
 import convunext.tensor.Shapes;
 import convunext.tensor.Tensor;
 
@@ -13,8 +13,8 @@ public final class GeluOps {
     public Tensor gelu(Tensor x) {
         Tensor y = k.empty(x.shape());
         if (x.numel() > 0)
-            k.launch("gelu", new Tensor[]{x}, "gelu_forward", Launcher.grid1D(x.numel()), Launcher.block1D(), 0,
-                    new KernelArgs().ptr(k.ptr(x)).ptr(k.ptr(y)).i64(x.numel()));
+            Kernels.gelu_forward(k.at("gelu", new Tensor[]{x}, Launcher.grid1D(x.numel()), Launcher.block1D(), 0))
+                    .x(k.ptr(x)).y(k.ptr(y)).n(x.numel()).launch();
         return y;
     }
 
@@ -22,8 +22,8 @@ public final class GeluOps {
         Shapes.same("geluBackward", x, dy);
         Tensor dx = k.empty(x.shape());
         if (x.numel() > 0)
-            k.launch("geluBackward", new Tensor[]{x, dy}, "gelu_backward", Launcher.grid1D(x.numel()),
-                    Launcher.block1D(), 0, new KernelArgs().ptr(k.ptr(x)).ptr(k.ptr(dy)).ptr(k.ptr(dx)).i64(x.numel()));
+            Kernels.gelu_backward(k.at("geluBackward", new Tensor[]{x, dy}, Launcher.grid1D(x.numel()), Launcher.block1D(), 0))
+                    .x(k.ptr(x)).dy(k.ptr(dy)).dx(k.ptr(dx)).n(x.numel()).launch();
         return dx;
     }
 
@@ -32,8 +32,8 @@ public final class GeluOps {
         Shapes.same("addGelu", a, b);
         Tensor out = k.empty(a.shape()), pre = keepPre ? k.empty(a.shape()) : null;
         if (a.numel() > 0)
-            k.launch("addGelu", new Tensor[]{a, b}, "add_gelu_forward", Launcher.grid1D(a.numel()), Launcher.block1D(), 0,
-                    new KernelArgs().ptr(k.ptr(a)).ptr(k.ptr(b)).ptr(k.ptr(out)).ptr(k.ptrOrNull(pre)).i64(a.numel()));
+            Kernels.add_gelu_forward(k.at("addGelu", new Tensor[]{a, b}, Launcher.grid1D(a.numel()), Launcher.block1D(), 0))
+                    .a(k.ptr(a)).b(k.ptr(b)).out(k.ptr(out)).pre(k.ptrOrNull(pre)).n(a.numel()).launch();
         return new Tensor[]{out, pre};
     }
 }

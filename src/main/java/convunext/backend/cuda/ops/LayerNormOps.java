@@ -1,7 +1,7 @@
 package convunext.backend.cuda.ops;
 
 import convunext.backend.cuda.DeviceBuffer;
-import convunext.backend.cuda.KernelArgs;
+import convunext.backend.cuda.Kernels;
 import convunext.tensor.Shapes;
 import convunext.tensor.Tensor;
 
@@ -19,10 +19,10 @@ public final class LayerNormOps {
         Shapes.shape(op, "beta", beta, c);
         Tensor y = k.empty(x.shape()), mean = k.empty(n, h, w), invstd = k.empty(n, h, w);
         if ((long) n * p == 0) return new Tensor[]{y, mean, invstd};
-        k.launch(op, new Tensor[]{x, gamma, beta}, "layernorm_forward",
-                new int[]{Launcher.ceilDiv(p, Launcher.THREADS), n, 1}, Launcher.block1D(), 0,
-                new KernelArgs().ptr(k.ptr(x)).ptr(k.ptr(gamma)).ptr(k.ptr(beta)).ptr(k.ptr(y)).ptr(k.ptr(mean))
-                        .ptr(k.ptr(invstd)).i32(c).i32(p).f32(eps));
+        Kernels.layernorm_forward(k.at(op, new Tensor[]{x, gamma, beta},
+                        new int[]{Launcher.ceilDiv(p, Launcher.THREADS), n, 1}, Launcher.block1D(), 0))
+                .x(k.ptr(x)).gamma(k.ptr(gamma)).beta(k.ptr(beta)).y(k.ptr(y)).mean(k.ptr(mean))
+                .invstd(k.ptr(invstd)).C(c).P(p).eps(eps).launch();
         return new Tensor[]{y, mean, invstd};
     }
 
@@ -37,23 +37,23 @@ public final class LayerNormOps {
         Tensor dx = k.empty(x.shape()), dgamma = k.empty(c), dbeta = k.empty(c);
         Tensor[] inv = {x, dy, gamma, mean, invstd};
         if ((long) n * p == 0) {
-            k.device().memsetZero(k.ptr(dgamma), c * 4L);
-            k.device().memsetZero(k.ptr(dbeta), c * 4L);
+            k.memsetZero(k.ptr(dgamma), c * 4L);
+            k.memsetZero(k.ptr(dbeta), c * 4L);
             return new Tensor[]{dx, dgamma, dbeta};
         }
-        k.launch(op, inv, "layernorm_backward_data", new int[]{Launcher.ceilDiv(p, Launcher.THREADS), n, 1},
-                Launcher.block1D(), 0,
-                new KernelArgs().ptr(k.ptr(x)).ptr(k.ptr(dy)).ptr(k.ptr(gamma)).ptr(k.ptr(mean)).ptr(k.ptr(invstd))
-                        .ptr(k.ptr(dx)).i32(c).i32(p));
+        Kernels.layernorm_backward_data(k.at(op, inv, new int[]{Launcher.ceilDiv(p, Launcher.THREADS), n, 1},
+                        Launcher.block1D(), 0))
+                .x(k.ptr(x)).dy(k.ptr(dy)).gamma(k.ptr(gamma)).mean(k.ptr(mean)).invstd(k.ptr(invstd))
+                .dx(k.ptr(dx)).C(c).P(p).launch();
         int[] ch = Launcher.chunks(n, c, p);
         int s = n * ch[0];
         DeviceBuffer ws = k.workspace((long) c * s * 4);
         try {
-            k.launch(op, inv, "layernorm_backward_params_part", new int[]{s, c, 1}, Launcher.block1D(), 0,
-                    new KernelArgs().ptr(k.ptr(x)).ptr(k.ptr(dy)).ptr(k.ptr(mean)).ptr(k.ptr(invstd))
-                            .ptr(ws.address()).i32(c).i32(p).i32(ch[0]).i32(ch[1]));
-            k.launch(op, inv, "layernorm_backward_params", new int[]{c, 1, 1}, Launcher.block1D(), 0,
-                    new KernelArgs().ptr(ws.address()).ptr(k.ptr(dgamma)).ptr(k.ptr(dbeta)).i32(s));
+            Kernels.layernorm_backward_params_part(k.at(op, inv, new int[]{s, c, 1}, Launcher.block1D(), 0))
+                    .x(k.ptr(x)).dy(k.ptr(dy)).mean(k.ptr(mean)).invstd(k.ptr(invstd))
+                    .partial(ws.address()).C(c).P(p).cpi(ch[0]).L(ch[1]).launch();
+            Kernels.layernorm_backward_params(k.at(op, inv, new int[]{c, 1, 1}, Launcher.block1D(), 0))
+                    .partial(ws.address()).dgamma(k.ptr(dgamma)).dbeta(k.ptr(dbeta)).S(s).launch();
         } finally {
             k.free(ws);
         }

@@ -1,6 +1,6 @@
 package convunext.backend.cuda.ops;
 
-import convunext.backend.cuda.KernelArgs;
+import convunext.backend.cuda.Kernels;
 import convunext.tensor.Shapes;
 import convunext.tensor.Tensor;
 
@@ -19,9 +19,9 @@ public final class LayoutOps {
         int ho = h + top + bottom, wo = w + left + right;
         Tensor y = k.empty(n, c, ho, wo);
         if (y.numel() > 0)
-            k.launch(op, new Tensor[]{x}, "pad2d_forward",
-                    new int[]{Launcher.ceilDiv((long) ho * wo, Launcher.THREADS), n * c, 1}, Launcher.block1D(), 0,
-                    new KernelArgs().ptr(k.ptr(x)).ptr(k.ptr(y)).i32(h).i32(w).i32(ho).i32(wo).i32(top).i32(left));
+            Kernels.pad2d_forward(k.at(op, new Tensor[]{x},
+                            new int[]{Launcher.ceilDiv((long) ho * wo, Launcher.THREADS), n * c, 1}, Launcher.block1D(), 0))
+                    .x(k.ptr(x)).y(k.ptr(y)).H(h).W(w).Ho(ho).Wo(wo).top(top).left(left).launch();
         return y;
     }
 
@@ -34,9 +34,9 @@ public final class LayoutOps {
         int n = dy.dim(0), c = dy.dim(1);
         Tensor dx = k.empty(n, c, h, w);
         if (dx.numel() > 0)
-            k.launch(op, new Tensor[]{dy}, "pad2d_backward",
-                    new int[]{Launcher.ceilDiv((long) h * w, Launcher.THREADS), n * c, 1}, Launcher.block1D(), 0,
-                    new KernelArgs().ptr(k.ptr(dy)).ptr(k.ptr(dx)).i32(hi).i32(wi).i32(h).i32(w).i32(top).i32(left));
+            Kernels.pad2d_backward(k.at(op, new Tensor[]{dy},
+                            new int[]{Launcher.ceilDiv((long) h * w, Launcher.THREADS), n * c, 1}, Launcher.block1D(), 0))
+                    .dy(k.ptr(dy)).dx(k.ptr(dx)).Hi(hi).Wi(wi).H(h).W(w).top(top).left(left).launch();
         return dx;
     }
 
@@ -49,9 +49,9 @@ public final class LayoutOps {
         int n = a.dim(0), ca = a.dim(1), cb = b.dim(1), p = a.spatial(2);
         Tensor y = k.empty(n, ca + cb, a.dim(2), a.dim(3));
         if (y.numel() > 0)
-            k.launch(op, new Tensor[]{a, b}, "concat_forward",
-                    new int[]{Launcher.ceilDiv((long) (ca + cb) * p, Launcher.THREADS), n, 1}, Launcher.block1D(), 0,
-                    new KernelArgs().ptr(k.ptr(a)).ptr(k.ptr(b)).ptr(k.ptr(y)).i32(ca).i32(cb).i32(p));
+            Kernels.concat_forward(k.at(op, new Tensor[]{a, b},
+                            new int[]{Launcher.ceilDiv((long) (ca + cb) * p, (long) Kernels.CU_PIECE * Launcher.THREADS), n, 1}, Launcher.block1D(), 0))
+                    .a(k.ptr(a)).b(k.ptr(b)).y(k.ptr(y)).Ca(ca).Cb(cb).P(p).launch();
         return y;
     }
 
@@ -62,9 +62,9 @@ public final class LayoutOps {
         Shapes.require(0 <= c0 && c0 <= c1 && c1 <= c, op, "channels [" + c0 + "," + c1 + ") outside x " + x.shapeString());
         Tensor y = k.empty(n, c1 - c0, x.dim(2), x.dim(3));
         if (y.numel() > 0)
-            k.launch(op, new Tensor[]{x}, "concat_backward",
-                    new int[]{Launcher.ceilDiv((long) (c1 - c0) * p, Launcher.THREADS), n, 1}, Launcher.block1D(), 0,
-                    new KernelArgs().ptr(k.ptr(x)).ptr(k.ptr(y)).i32(c).i32(c0).i32(c1 - c0).i32(p));
+            Kernels.concat_backward(k.at(op, new Tensor[]{x},
+                            new int[]{Launcher.ceilDiv((long) (c1 - c0) * p, (long) Kernels.CU_PIECE * Launcher.THREADS), n, 1}, Launcher.block1D(), 0))
+                    .x(k.ptr(x)).y(k.ptr(y)).C(c).c0(c0).Cs(c1 - c0).P(p).launch();
         return y;
     }
 }

@@ -1,6 +1,6 @@
 package convunext.backend.cuda.ops;
 
-import convunext.backend.cuda.KernelArgs;
+import convunext.backend.cuda.Kernels;
 import convunext.tensor.Shapes;
 import convunext.tensor.Tensor;
 
@@ -13,15 +13,15 @@ public final class MemoryOps {
     public void fill(Tensor t, float v) {
         if (t.numel() == 0) return;
         if (Float.floatToRawIntBits(v) == 0) {
-            k.device().memsetZero(k.ptr(t), t.numel() * 4L);
+            k.memsetZero(k.ptr(t), t.numel() * 4L);
             return;
         }
-        k.launch("fill", new Tensor[]{t}, "fill_forward", Launcher.grid1D(t.numel()), Launcher.block1D(), 0,
-                new KernelArgs().ptr(k.ptr(t)).f32(v).i64(t.numel()));
+        Kernels.fill_forward(k.at("fill", new Tensor[]{t}, Launcher.grid1D(t.numel()), Launcher.block1D(), 0))
+                .t(k.ptr(t)).v(v).n(t.numel()).launch();
     }
 
     public void copy(Tensor src, Tensor dst) {
         Shapes.require(dst.numel() == src.numel(), "copy", "element counts differ: " + src.shapeString() + " vs " + dst.shapeString());
-        if (src.numel() > 0) k.device().copyDtoD(k.ptr(dst), k.ptr(src), src.numel() * 4L);
+        if (src.numel() > 0) k.copyDtoD(k.ptr(dst), k.ptr(src), src.numel() * 4L);
     }
 }

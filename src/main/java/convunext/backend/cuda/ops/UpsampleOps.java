@@ -1,6 +1,6 @@
 package convunext.backend.cuda.ops;
 
-import convunext.backend.cuda.KernelArgs;
+import convunext.backend.cuda.Kernels;
 import convunext.tensor.Shapes;
 import convunext.tensor.Tensor;
 
@@ -15,9 +15,9 @@ public final class UpsampleOps {
         int n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3);
         Tensor y = k.empty(n, c, 2 * h, 2 * w);
         if (y.numel() > 0)
-            k.launch("upsample2x", new Tensor[]{x}, "upsample2x_forward",
-                    new int[]{Launcher.ceilDiv(4L * h * w, Launcher.THREADS), n * c, 1}, Launcher.block1D(), 0,
-                    new KernelArgs().ptr(k.ptr(x)).ptr(k.ptr(y)).i32(h).i32(w));
+            Kernels.upsample2x_forward(k.at("upsample2x", new Tensor[]{x},
+                            new int[]{Launcher.ceilDiv(4L * h * w, Launcher.THREADS), n * c, 1}, Launcher.block1D(), 0))
+                    .x(k.ptr(x)).y(k.ptr(y)).H(h).W(w).launch();
         return y;
     }
 
@@ -28,9 +28,9 @@ public final class UpsampleOps {
         int n = dy.dim(0), c = dy.dim(1), h = dy.dim(2) / 2, w = dy.dim(3) / 2;
         Tensor dx = k.empty(n, c, h, w);
         if (dx.numel() > 0)
-            k.launch(op, new Tensor[]{dy}, "upsample2x_backward",
-                    new int[]{Launcher.ceilDiv((long) h * w, Launcher.THREADS), n * c, 1}, Launcher.block1D(), 0,
-                    new KernelArgs().ptr(k.ptr(dy)).ptr(k.ptr(dx)).i32(h).i32(w));
+            Kernels.upsample2x_backward(k.at(op, new Tensor[]{dy},
+                            new int[]{Launcher.ceilDiv((long) h * w, Launcher.THREADS), n * c, 1}, Launcher.block1D(), 0))
+                    .dy(k.ptr(dy)).dx(k.ptr(dx)).H(h).W(w).launch();
         return dx;
     }
 }

@@ -1,5 +1,13 @@
-package convunext.backend.cuda;
+package convunext.backend.cuda.baseline;
 
+import convunext.backend.cuda.ops.Launcher;
+import convunext.backend.cuda.CudaBackend;
+import convunext.backend.cuda.CudaError;
+import convunext.backend.cuda.CudnnProbe;
+import convunext.backend.cuda.Device;
+import convunext.backend.cuda.DeviceBuffer;
+import convunext.backend.cuda.JCudaDevice;
+import convunext.backend.cuda.Kernels;
 import convunext.backend.cuda.ops.Launcher;
 import convunext.tensor.Shapes;
 import convunext.tensor.Tensor;
@@ -17,19 +25,19 @@ import convunext.tensor.Tensor;
  * </ul>
  * Both need H, W >= 4 (a single reflection) and N·C <= 65535 (grid y / z).
  */
-final class ReflectPad3 implements AutoCloseable {
-    static final int PAD = 3;
+public final class ReflectPad3 implements AutoCloseable {
+    public static final int PAD = 3;
     private final CudaBackend be;
     private final Launcher k;
     private final Tensor unit;   // [1,1,1,1] = 1
 
-    ReflectPad3(CudaBackend be) {
+    public ReflectPad3(CudaBackend be) {
         this.be = be;
         this.k = be.launcher();
         this.unit = be.upload(new float[] {1f}, 1, 1, 1, 1);
     }
 
-    Tensor pad(Tensor x) {
+    public Tensor pad(Tensor x) {
         String op = "reflect pad 3";
         Shapes.rank(op, "x", x, 4);
         int n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3);
@@ -39,16 +47,16 @@ final class ReflectPad3 implements AutoCloseable {
         return new Tensor(be, p.storage(), p.offset(), n, c, h + 2 * PAD, w + 2 * PAD);
     }
 
-    Tensor fold(Tensor dxp) {
+    public Tensor fold(Tensor dxp) {
         String op = "reflect pad 3 adjoint (fold)";
         Shapes.rank(op, "dxp", dxp, 4);
         int n = dxp.dim(0), c = dxp.dim(1), h = dxp.dim(2) - 2 * PAD, w = dxp.dim(3) - 2 * PAD;
         Shapes.require(h >= 4 && w >= 4, op, "dxp must be [N,C,H+6,W+6] with H, W >= 4, got " + dxp.shapeString());
         Tensor dx = be.empty(n, c, h, w);
         if (dx.numel() == 0) return dx;
-        k.launch(op, new Tensor[]{dxp, dx}, "conv2d_backward_fold",
-                new int[]{Launcher.ceilDiv((long) h * w, Launcher.THREADS), n * c, 1}, Launcher.block1D(), 0,
-                new KernelArgs().ptr(k.ptr(dxp)).ptr(k.ptr(dx)).i32(h).i32(w).i32(PAD).i32(1));
+        Kernels.conv2d_backward_fold(k.at(op, new Tensor[]{dxp, dx},
+                        new int[]{Launcher.ceilDiv((long) h * w, Launcher.THREADS), n * c, 1}, Launcher.block1D(), 0))
+                .dxp(k.ptr(dxp)).dx(k.ptr(dx)).H(h).W(w).pad(PAD).reflect(1).launch();
         return dx;
     }
 

@@ -1,7 +1,15 @@
-package convunext.backend.cuda;
+package convunext.backend.cuda.baseline;
 
 import static jcuda.jcudnn.JCudnn.*;
 
+import convunext.backend.cuda.CudaBackend;
+import convunext.backend.cuda.CudaError;
+import convunext.backend.cuda.CudnnProbe;
+import convunext.backend.cuda.Device;
+import convunext.backend.cuda.DeviceBuffer;
+import convunext.backend.cuda.JCudaDevice;
+import convunext.backend.cuda.Kernels;
+import convunext.backend.cuda.ops.Launcher;
 import convunext.tensor.Shapes;
 import convunext.tensor.Tensor;
 import java.util.ArrayList;

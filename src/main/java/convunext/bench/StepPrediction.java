@@ -1,0 +1,226 @@
+package convunext.bench;
+
+import convunext.backend.Precision;
+import convunext.backend.cuda.CudaBackend;
+import convunext.nn.ConvUNeXt;
+import convunext.nn.Norm;
+import convunext.optim.AdamW;
+import convunext.tensor.Tensor;
+import convunext.train.TrainStep;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The GPU prediction before measurement: the launch log of one training step (and of one
+ * inference batch) at the reference shape, taken by the CUDA backend's own launchers on a
+ * {@link DryRunDevice}, each launch costed by {@link KernelCost} (OpCost's conventions) and timed by
+ * one stated model at H200 ceilings, with each kernel's efficiency read from its PTX
+ * (bench/ptx-stats.tsv: shared loads and integer divisions per FMA, vector or scalar global loads)
+ * and the launch's grid (too few blocks to fill the GPU). bench/NOTES.md's generated section is
+ * this output; StepPredictionTest fails when it is stale, so a change to a kernel or a launcher
+ * shows its predicted effect in the diff, and CI prints it.
+ *
+ * <pre>java -cp target/classes convunext.bench.StepPrediction [--notes bench/NOTES.md] [--batch 4 --size 480 --base-c 32]</pre>
+ */
+public final class StepPrediction {
+    /** H200 device-to-device copy, bytes read + written per second: measured on the lent machine (shared/device). */
+    public static final double COPY_BYTES_PER_S = 4.3e12;
+    /** H200 FP32 SIMT peak at load clocks: 132 SMs x 128 lanes x 2 FLOPs x ~1.78 GHz (datasheet 67 at boost). */
+    public static final double FP32_FLOPS_PER_S = 60e12;
+    /** Fixed cost per kernel: ramp-up and tail of a launch back to back with the previous one. */
+    public static final double LAUNCH_US = 2.0;
+    static final int SMS = 132;
+
+    /**
+     * PTX statistics of one kernel (bench/ptx-stats.tsv): the entry's static counts and those of its
+     * hot loop (the loop with the most FMAs; the entry's when it has none, e.g. fully unrolled).
+     */
+    record Ptx(int regs, int smem, int fma, int lds, int ldg, int ldgVec, int idiv, int loopFma, int loopLds, int loopIdiv) {
+        int hotFma() { return loopFma > 0 ? loopFma : fma; }
+        int hotLds() { return loopFma > 0 ? loopLds : lds; }
+        int hotIdiv() { return loopFma > 0 ? loopIdiv : idiv; }
+        double ldsPerFma() { return hotFma() == 0 ? 0 : (double) hotLds() / hotFma(); }
+        double idivPerFma() { return hotFma() == 0 ? 0 : (double) hotIdiv() / hotFma(); }
+
+        /** FMA issue efficiency: 4 warp instructions issue per SM clock, 1 shared load; a division is ~20 instructions. */
+        double fmaEfficiency() {
+            double f = hotFma();
+            if (f == 0) return 1;
+            return 0.88 * (f / 4) / Math.max((f + 20.0 * hotIdiv()) / 4, hotLds());
+        }
+    }
+
+    static Map<String, Ptx> readPtxStats(Path tsv) throws IOException {
+        Map<String, Ptx> m = new HashMap<>();
+        if (!Files.isRegularFile(tsv)) return m;
+        for (String line : Files.readAllLines(tsv, StandardCharsets.UTF_8)) {
+            if (line.startsWith("#") || line.startsWith("kernel\t") || line.isBlank()) continue;
+            String[] f = line.split("\t");
+            int[] v = new int[10];
+            for (int i = 0; i < 10; i++) v[i] = Integer.parseInt(f[i + 2]);
+            m.put(f[0], new Ptx(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]));
+        }
+        return m;
+    }
+
+    /**
+     * The model, per launch: t = max(bytes / (copy rate x e_mem x fill), FLOPs / (FP32 peak x e_fma x fill))
+     * + LAUNCH_US, with e_fma = 0.88 x (FMA/4) / max((FMA + 20 IDIV)/4, LDS) over the PTX's hot loop
+     * (an SM issues 4 warp instructions per clock but 1 warp shared load; an integer division is ~20
+     * instructions; 0.88 issue efficiency), e_mem = 0.85 with vector global loads, 0.65 with scalar
+     * ones (one 4-byte load in flight per thread), and fill = min(1, blocks / (2 x 132)) (a grid
+     * too small to fill the GPU).
+     */
+    static double predictUs(String kernel, int[] grid, OpCost c, Ptx p) {
+        double blocks = (double) grid[0] * (grid.length > 1 ? grid[1] : 1) * (grid.length > 2 ? grid[2] : 1);
+        double fill = Math.min(1, blocks / (2.0 * SMS));
+        double eFma = 1, eMem = 0.65;
+        if (p != null) {
+            eFma = p.fmaEfficiency();
+            if (p.ldgVec() > 0) eMem = 0.85;
+        }
+        double mem = c.bytes() / (COPY_BYTES_PER_S * eMem * fill), cmp = c.flops() / (FP32_FLOPS_PER_S * eFma * fill);
+        return Math.max(mem, cmp) * 1e6 + LAUNCH_US;
+    }
+
+    /** Aggregate of one kernel over a log. */
+    static final class Row {
+        final String kernel;
+        int launches;
+        double bytes, flops, us;
+        Row(String kernel) { this.kernel = kernel; }
+    }
+
+    /** The costed log of one step or inference: per kernel, plus memsets/copies. */
+    record Costed(Map<String, Row> rows, int launches, int memOps, double memBytes, double us) {}
+
+    static Costed cost(List<DryRunDevice.Call> log, Map<String, Ptx> ptx) {
+        Map<String, Row> rows = new TreeMap<>();
+        int launches = 0, memOps = 0;
+        double memBytes = 0, us = 0;
+        for (DryRunDevice.Call c : log) {
+            if (c.kernel() == null) {
+                memOps++;
+                double b = c.memOp().equals("copy") ? 2.0 * c.bytes() : c.bytes();
+                memBytes += b;
+                us += b / (COPY_BYTES_PER_S * 0.85) * 1e6 + LAUNCH_US;
+                continue;
+            }
+            launches++;
+            OpCost oc = KernelCost.of(c.kernel(), c.grid(), c.args());
+            double t = predictUs(c.kernel(), c.grid(), oc, ptx.get(c.kernel()));
+            Row r = rows.computeIfAbsent(c.kernel(), Row::new);
+            r.launches++;
+            r.bytes += oc.bytes();
+            r.flops += oc.flops();
+            r.us += t;
+            us += t;
+        }
+        return new Costed(rows, launches, memOps, memBytes, us);
+    }
+
+    /** The launch logs of one training step (after a warm-up step) and one inference batch. */
+    static List<List<DryRunDevice.Call>> logs(int batch, int size, int baseC) {
+        DryRunDevice dev = new DryRunDevice();
+        try (CudaBackend be = new CudaBackend(dev, true, Precision.FP32, false)) {
+            ConvUNeXt m = new ConvUNeXt(new ConvUNeXt.Config(3, 2, baseC, Norm.BATCH), be, 0);
+            try (AdamW opt = AdamW.withDefaults(m.params)) {
+                Tensor x = be.zeros(batch, 3, size, size), y = be.zeros(batch, size, size);
+                TrainStep.run(m, opt, x, y, 1e-3);
+                dev.record();
+                TrainStep.run(m, opt, x, y, 1e-3);
+                List<DryRunDevice.Call> train = dev.stop();
+                dev.record();
+                TrainStep.inferLogits(m, x);
+                List<DryRunDevice.Call> infer = dev.stop();
+                return List.of(train, infer);
+            }
+        }
+    }
+
+    private static String f(String fmt, Object... a) { return String.format(Locale.ROOT, fmt, a); }
+
+    /** bench/NOTES.md's generated section (between the markers). */
+    static String markdown(int batch, int size, int baseC, Map<String, Ptx> ptx) {
+        List<List<DryRunDevice.Call>> logs = logs(batch, size, baseC);
+        Costed train = cost(logs.get(0), ptx), infer = cost(logs.get(1), ptx);
+        StringBuilder b = new StringBuilder();
+        b.append(f("**Predicted, not measured** (no GPU run yet; generated by `convunext.bench.StepPrediction` from the launch log of "
+                + "one step on a dry-run device and `bench/ptx-stats.tsv`; `StepPredictionTest` fails when this section is stale). "
+                + "Batch %d, 3×%d², base_c %d, fp32: **one training step %.1f ms** (%d kernel launches, %d memsets/copies), "
+                + "**inference %.1f ms** per batch (%d launches).%n%n", batch, size, baseC, train.us() / 1e3, train.launches(),
+                train.memOps(), infer.us() / 1e3, infer.launches()));
+        b.append(f("Model per launch: t = max(bytes / (%.1f TB/s × e_mem × fill), FLOPs / (%.0f TFLOP/s × e_fma × fill)) + %.0f µs; "
+                + "e_fma = 0.88 × (FMA/4) / max((FMA + 20·IDIV)/4, LDS) over the hot loop of the kernel's PTX (4 warp "
+                + "instructions issue per SM clock, 1 shared load; an integer division ≈ 20 instructions); e_mem = 0.85 with vector "
+                + "global loads, else 0.65; fill = min(1, blocks / 264). Bytes and FLOPs: `KernelCost` in `OpCost`'s conventions "
+                + "(compulsory traffic; a multiply-add 2 FLOPs, a transcendental 1: GELU %.0f, GELU′ %.0f).%n%n",
+                COPY_BYTES_PER_S / 1e12, FP32_FLOPS_PER_S / 1e12, LAUNCH_US, OpCost.GELU_FLOPS, OpCost.GELU_BACKWARD_FLOPS));
+        b.append("Training step, per kernel (sorted by predicted time):\n\n");
+        b.append("| kernel | file | launches | MB | GFLOP | regs | LDS/FMA (hot loop) | IDIV/FMA | e_fma | loads | predicted µs "
+                + "| µs at the bound | share | measured µs |\n");
+        b.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|\n");
+        List<Row> rows = new ArrayList<>(train.rows().values());
+        rows.sort((p, q) -> Double.compare(q.us, p.us));
+        for (Row r : rows) {
+            Ptx p = ptx.get(r.kernel);
+            int id = convunext.backend.cuda.Kernels.NAMES.indexOf(r.kernel);
+            String file = id < 0 ? "?" : convunext.backend.cuda.Kernels.SOURCES.get(id).replaceAll(":.*", "");
+            double bound = Math.max(r.bytes / COPY_BYTES_PER_S, r.flops / FP32_FLOPS_PER_S) * 1e6;
+            b.append(f("| %s | %s | %d | %.1f | %.2f | %s | %s | %s | %s | %s | %.1f | %.1f | %.1f %% | — |%n", r.kernel, file, r.launches,
+                    r.bytes / 1e6, r.flops / 1e9, p == null ? "?" : String.valueOf(p.regs()),
+                    p == null ? "?" : f("%.2f", p.ldsPerFma()), p == null ? "?" : f("%.2f", p.idivPerFma()),
+                    p == null ? "?" : f("%.2f", p.fmaEfficiency()),
+                    p == null ? "?" : p.ldgVec() > 0 ? "vector" : "scalar", r.us, bound, 100 * r.us / train.us()));
+        }
+        b.append(f("| memsets and device copies | | %d | %.1f | | | | | | | %.1f | | | — |%n", train.memOps(), train.memBytes() / 1e6,
+                train.us() - rows.stream().mapToDouble(r -> r.us).sum()));
+        double bytes = rows.stream().mapToDouble(r -> r.bytes).sum() + train.memBytes(), flops = rows.stream().mapToDouble(r -> r.flops).sum();
+        double ideal = rows.stream().mapToDouble(r -> Math.max(r.bytes / COPY_BYTES_PER_S, r.flops / FP32_FLOPS_PER_S)).sum()
+                + train.memBytes() / COPY_BYTES_PER_S;
+        b.append(f("%nStep totals: %.1f GB moved, %.0f GFLOP; the op-by-op ideal (every launch at its bound, no launch cost) is "
+                + "%.1f ms; predicted %.1f ms. \"measured µs\" is filled from a GPU run's per-kernel times once one exists.%n",
+                bytes / 1e9, flops / 1e9, ideal * 1e3, train.us() / 1e3));
+        return b.toString();
+    }
+
+    static final String BEGIN = "<!-- prediction:begin (generated by convunext.bench.StepPrediction; do not edit) -->";
+    static final String END = "<!-- prediction:end -->";
+
+    /** {@code notes} with its generated section replaced by {@code section}. */
+    static String replace(String notes, String section) {
+        int a = notes.indexOf(BEGIN), e = notes.indexOf(END);
+        if (a < 0 || e < a) throw new IllegalArgumentException("bench/NOTES.md lacks the markers " + BEGIN + " ... " + END);
+        return notes.substring(0, a + BEGIN.length()) + "\n" + section + notes.substring(e);
+    }
+
+    public static void main(String[] args) throws IOException {
+        int batch = 4, size = 480, baseC = 32;
+        Path notes = null, stats = Path.of("bench/ptx-stats.tsv");
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--batch" -> batch = Integer.parseInt(args[++i]);
+                case "--size" -> size = Integer.parseInt(args[++i]);
+                case "--base-c" -> baseC = Integer.parseInt(args[++i]);
+                case "--notes" -> notes = Path.of(args[++i]);
+                case "--ptx-stats" -> stats = Path.of(args[++i]);
+                default -> throw new IllegalArgumentException("unknown argument " + args[i]);
+            }
+        }
+        String md = markdown(batch, size, baseC, readPtxStats(stats));
+        if (notes != null) {
+            String before = Files.readString(notes, StandardCharsets.UTF_8), after = replace(before, md);
+            if (!after.equals(before)) Files.writeString(notes, after, StandardCharsets.UTF_8);
+            System.out.println((after.equals(before) ? "unchanged: " : "rewrote the prediction in ") + notes);
+        }
+        System.out.print(md);
+    }
+}
