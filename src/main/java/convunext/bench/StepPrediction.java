@@ -28,7 +28,7 @@ import java.util.TreeMap;
  * this output; StepPredictionTest fails when it is stale, so a change to a kernel or a launcher
  * shows its predicted effect in the diff, and CI prints it.
  *
- * <pre>java -cp target/classes convunext.bench.StepPrediction [--notes bench/NOTES.md] [--batch 4 --size 480 --base-c 32]</pre>
+ * <pre>java -cp target/convunext.jar convunext.bench.StepPrediction [--notes bench/NOTES.md] [--batch 4 --size 480 --base-c 32]</pre>
  */
 public final class StepPrediction {
     /** H200 device-to-device copy, bytes read + written per second: measured on the lent machine (shared/device). */

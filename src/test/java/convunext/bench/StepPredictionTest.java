@@ -35,7 +35,7 @@ class StepPredictionTest {
         String md = StepPrediction.markdown(4, 480, 32, StepPrediction.readPtxStats(Path.of("bench/ptx-stats.tsv")));
         System.out.print(md);   // CI's log shows the prediction of every change
         assertEquals(StepPrediction.replace(text, md), text, "bench/NOTES.md's GPU prediction is stale: run "
-                + "`java -cp target/classes convunext.bench.StepPrediction --notes bench/NOTES.md`");
+                + "`java -cp target/convunext.jar convunext.bench.StepPrediction --notes bench/NOTES.md`");
     }
 
     @Test void everyLaunchedKernelHasACostAndPtxStats() throws Exception {
