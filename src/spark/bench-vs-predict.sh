@@ -20,7 +20,7 @@ for r in $(seq 1 "$reps"); do
     if [ "$mode" = predict ]; then
       /usr/bin/time -f '%e %U %S' -o "$tm" java -jar target/convunext.jar predict -i "$images" -o "$out" \
           --weights "$weights" --device cpu > "$log" 2>&1
-      s=$(sed -n 's/.* image(s) in \([0-9.]*\) s/\1/p' "$log")
+      s=$(sed -n 's/.* image(s) in \([0-9.]*\) s.*/\1/p' "$log")
       c=$(awk '{print $2 + $3}' "$tm")
     else
       /usr/bin/time -f '%e %U %S' -o "$tm" java -cp "$cp" convunext.spark.SegmentJob --master "$mode" --device cpu \
