@@ -8,6 +8,7 @@ import convunext.nn.InferenceModel;
 import convunext.nn.Norm;
 import convunext.optim.AdamW;
 import convunext.tensor.Tensor;
+import convunext.train.Predictor;
 import convunext.train.TrainStep;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -182,8 +183,8 @@ public final class StepPrediction {
 
     /**
      * The launch logs of one training step (after a warm-up step), one inference batch as
-     * predict / evaluate run it (TrainStep.inferLogits: the eval forward, BatchNorm as an op) and
-     * one through the BatchNorm-folded {@link InferenceModel}.
+     * predict / evaluate run it (Predictor: the BatchNorm-folded {@link InferenceModel}) and one
+     * through the unfolded eval forward (TrainStep.inferLogits, BatchNorm as an op).
      */
     static List<List<DryRunDevice.Call>> logs(int batch, int size, int baseC) { return logs(batch, size, baseC, Precision.FP32); }
 
@@ -198,19 +199,19 @@ public final class StepPrediction {
                 dev.record();
                 TrainStep.run(m, opt, x, y, 1e-3);
                 List<DryRunDevice.Call> train = dev.stop();
+                // inference as Predictor runs it (predict, evaluate, the API, validation): BatchNorm folded
+                List<DryRunDevice.Call> infer;
+                try (InferenceModel im = InferenceModel.of(m)) {
+                    Predictor.foldedLogits(im, be, x);   // warm-up: the pool's first allocations
+                    dev.record();
+                    Predictor.foldedLogits(im, be, x);
+                    infer = dev.stop();
+                }
+                // the unfolded eval forward (TrainStep.inferLogits, BatchNorm as an op), for comparison
                 dev.record();
                 TrainStep.inferLogits(m, x);
-                List<DryRunDevice.Call> infer = dev.stop();
-                // the BatchNorm-folded forward (nn.InferenceModel: what bench times; predict and
-                // evaluate run the unfolded eval forward above, through Predictor)
-                List<DryRunDevice.Call> folded;
-                try (InferenceModel im = InferenceModel.of(m)) {
-                    be.release(im.forward(x));   // warm-up: the pool's first allocations
-                    dev.record();
-                    be.release(im.forward(x));
-                    folded = dev.stop();
-                }
-                return List.of(train, infer, folded);
+                List<DryRunDevice.Call> unfolded = dev.stop();
+                return List.of(train, infer, unfolded);
             }
         }
     }
@@ -220,7 +221,7 @@ public final class StepPrediction {
     /** bench/NOTES.md's generated section (between the markers). */
     static String markdown(int batch, int size, int baseC, Map<String, Ptx> ptx) {
         List<List<DryRunDevice.Call>> logs = logs(batch, size, baseC);
-        Costed train = cost(logs.get(0), ptx), infer = cost(logs.get(1), ptx), folded = cost(logs.get(2), ptx);
+        Costed train = cost(logs.get(0), ptx), infer = cost(logs.get(1), ptx), unfolded = cost(logs.get(2), ptx);
         List<List<DryRunDevice.Call>> tfLogs = logs(batch, size, baseC, Precision.TF32), bfLogs = logs(batch, size, baseC, Precision.BF16);
         Costed tf = cost(tfLogs.get(0), ptx), tfInfer = cost(tfLogs.get(1), ptx);
         Costed bf = cost(bfLogs.get(0), ptx), bfInfer = cost(bfLogs.get(1), ptx);
@@ -230,10 +231,10 @@ public final class StepPrediction {
                 + "Batch %d, 3×%d², base_c %d, fp32: **one training step %.1f ms** (%d kernel launches, %d memsets/copies), "
                 + "**inference %.1f ms** per batch (%d launches).%n%n", batch, size, baseC, train.us() / 1e3, train.launches(),
                 train.memOps(), infer.us() / 1e3, infer.launches()));
-        b.append(f("Inference is what `predict` and `evaluate` run on every backend (Predictor → `TrainStep.inferLogits`: the "
-                + "eval forward with BatchNorm as an op). With BatchNorm folded into the neighbouring weights (`nn.InferenceModel`, "
-                + "today used by `bench` only) the same batch would take %.1f ms (%d launches).%n%n", folded.us() / 1e3,
-                folded.launches()));
+        b.append(f("Inference is what `predict`, `evaluate`, the API and validation run on every backend (Predictor: the eval "
+                + "forward with BatchNorm folded into the neighbouring weights, `nn.InferenceModel`); the unfolded eval forward "
+                + "(`TrainStep.inferLogits`, BatchNorm as an op) would take %.1f ms (%d launches).%n%n", unfolded.us() / 1e3,
+                unfolded.launches()));
         b.append(f("With `--precision tf32`: **step %.1f ms**, inference %.1f ms; with `--precision bf16`: **step %.1f ms**, "
                 + "**inference %.1f ms** (%d launches per step; the launcher runs the `_tf32` / `_bf16` form of every kernel that "
                 + "has one, %d of them in this step).%n%n", tf.us() / 1e3, tfInfer.us() / 1e3, bf.us() / 1e3, bfInfer.us() / 1e3,
