@@ -33,7 +33,9 @@
 //   shifted position only). grid (ceil(H*W/256), N*Ci), 256 threads. (With p = 0 the data
 //   kernel writes dx directly and no fold runs.)
 // Pixel rows: q / OW by CuFastDiv (owM, owS from the host), once per tile or slice and thread.
-#include "gemm_tile.cuh"
+// Tensor cores (--precision tf32 / bf16): the k7s1p3r / k2s2p0 kernels have K_tf32 / K_bf16 forms
+//   with K's signature (gemm_tc.cuh); the "any" shapes and the gather stay fp32.
+#include "gemm_tc.cuh"
 
 // The convolution's shape: compile-time when KS > 0 (then ST, PD, RF are the stride, the pad and
 // reflect), else the runtime values k, s, pad, reflect.
@@ -330,6 +332,184 @@ extern "C" __global__ void __launch_bounds__(256, 2) conv2d_backward_data_k2s2p0
     const float* dy, const float* w, float* dx, int Ci, int H, int W, int Co, int OH, int OW, unsigned owM, int owS,
     int tpb, int accumulate) {
     conv_down_bd_k<ConvS>(dy, w, dx, Ci, H, W, Co, OH, OW, owM, owS, tpb, accumulate);
+}
+
+
+// ---------------------------------------------------------------- tensor-core forms (--precision tf32 / bf16)
+// K_tf32 / K_bf16 with exactly K's signature for the model's shapes (gemm_tc.cuh: the same
+// loaders and epilogues, operands rounded on the way into the tensor cores, float accumulation).
+template <class C, class TP, int KS, int ST, int PD, int RF>
+static __device__ inline void conv_fw_tc(const float* x, const float* w, const float* b, float* y, int Ci, int H,
+                                         int W, int Co, int OH, int OW, unsigned owM, int owS, int tpb) {
+    GTC_SMEM(C, TP)
+    typedef ConvShape<KS, ST, PD, RF> G;
+    G g{H, W, OW, Ci * KS * KS, OH * OW, {owM, owS}, KS, ST, PD, RF};
+    int n = blockIdx.z, m0 = blockIdx.y * C::BM;
+    int tiles = (g.P + C::BN - 1) / C::BN;
+    int t0 = blockIdx.x * tpb, t1 = cu_min(tiles, t0 + tpb);
+    GtStrided<C::BM, C::THREADS, true> la(w, g.Kd, Co, g.Kd);
+    ConvCols<C::BN, C::THREADS, G> lb(x + (long long)n * Ci * H * W, g);
+    GtStoreBias st(y + (long long)n * Co * g.P, g.P, b);
+    gtc_run_tiles<C, TP>(la, lb, Co, g.P, m0, t0, t1, g.Kd, As, Bs, TcExtra, st);
+}
+
+template <class C, class TP, int KS, int ST, int PD, int RF>
+static __device__ inline void conv_bw_tc(const float* x, const float* dy, float* ws, int Ci, int H, int W, int Co,
+                                         int OH, int OW, unsigned owM, int owS, int cpi, int L, long long SS, int db) {
+    GTC_SMEM(C, TP)
+    typedef ConvShape<KS, ST, PD, RF> G;
+    G g{H, W, OW, Ci * KS * KS, OH * OW, {owM, owS}, KS, ST, PD, RF};
+    int zz = blockIdx.z, n = zz / cpi, chunk = zz - n * cpi;
+    int kBegin = chunk * L, kEnd = cu_min(g.P, kBegin + L);
+    GtStrided<C::BM, C::THREADS, true> la(dy + (long long)n * Co * g.P, g.P, Co, kEnd);
+    ConvColsT<C::BN, C::THREADS, G> lb(x + (long long)n * Ci * H * W, g, kEnd);
+    gtc_weight_part<C, TP>(la, lb, Co, g.Kd, kBegin, kEnd, ws + zz * SS, db != 0, As, Bs, TcExtra);
+}
+
+// The 2x2 stride-2 data gradient's scatter as a store functor: (m = 2ci + kx, q = oy*OW + ox).
+struct ConvDownStore {
+    float* dx; int H, W, OW, ky; CuFastDiv ow; bool accumulate; bool vec;
+    __device__ void row(int) {}
+    __device__ void put(int m, int q, float v) {
+        int oy = ow.div(q), ox = q - oy * OW;
+        float* p = dx + (long long)(m >> 1) * H * W + (long long)(2 * oy + ky) * W + 2 * ox + (m & 1);
+        *p = accumulate ? *p + v : v;
+    }
+    __device__ void put4(int, int, float4) {}
+};
+
+template <class C, class TP>
+static __device__ inline void conv_down_bd_tc(const float* dy, const float* w, float* dx, int Ci, int H, int W, int Co,
+                                              int OH, int OW, unsigned owM, int owS, int tpb, int accumulate) {
+    GTC_SMEM(C, TP)
+    int n = blockIdx.z >> 1, ky = blockIdx.z & 1;
+    int P = OH * OW, m0 = blockIdx.y * C::BM;
+    int tiles = (P + C::BN - 1) / C::BN;
+    int t0 = blockIdx.x * tpb, t1 = cu_min(tiles, t0 + tpb);
+    ConvDownWeights<C::BM, C::THREADS> la{w, Ci, Co, ky};
+    GtStrided<C::BN, C::THREADS, false> lb(dy + (long long)n * Co * P, P, P, Co);
+    ConvDownStore st{dx + (long long)n * Ci * H * W, H, W, OW, ky, {owM, owS}, accumulate != 0, false};
+    gtc_run_tiles<C, TP>(la, lb, 2 * Ci, P, m0, t0, t1, Co, As, Bs, TcExtra, st);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) conv2d_forward_k7s1p3r_bm64_bf16(
+    const float* x, const float* w, const float* b, float* y, int Ci, int H, int W, int Co, int OH, int OW,
+    unsigned owM, int owS, int k, int s, int pad, int reflect, int tpb) {
+    conv_fw_tc<ConvM, TcBf16, 7, 1, 3, 1>(x, w, b, y, Ci, H, W, Co, OH, OW, owM, owS, tpb);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) conv2d_forward_k7s1p3r_bm32_bf16(
+    const float* x, const float* w, const float* b, float* y, int Ci, int H, int W, int Co, int OH, int OW,
+    unsigned owM, int owS, int k, int s, int pad, int reflect, int tpb) {
+    conv_fw_tc<ConvS, TcBf16, 7, 1, 3, 1>(x, w, b, y, Ci, H, W, Co, OH, OW, owM, owS, tpb);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) conv2d_forward_k2s2p0_bm64_bf16(
+    const float* x, const float* w, const float* b, float* y, int Ci, int H, int W, int Co, int OH, int OW,
+    unsigned owM, int owS, int k, int s, int pad, int reflect, int tpb) {
+    conv_fw_tc<ConvM, TcBf16, 2, 2, 0, 0>(x, w, b, y, Ci, H, W, Co, OH, OW, owM, owS, tpb);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) conv2d_forward_k2s2p0_bm32_bf16(
+    const float* x, const float* w, const float* b, float* y, int Ci, int H, int W, int Co, int OH, int OW,
+    unsigned owM, int owS, int k, int s, int pad, int reflect, int tpb) {
+    conv_fw_tc<ConvS, TcBf16, 2, 2, 0, 0>(x, w, b, y, Ci, H, W, Co, OH, OW, owM, owS, tpb);
+}
+
+extern "C" __global__ void __launch_bounds__(64, 8) conv2d_backward_weight_part_k7s1p3r_32x32_bf16(
+    const float* x, const float* dy, float* ws, int Ci, int H, int W, int Co, int OH, int OW, unsigned owM,
+    int owS, int k, int s, int pad, int reflect, int cpi, int L, long long SS, int db) {
+    conv_bw_tc<ConvW32x32, TcBf16, 7, 1, 3, 1>(x, dy, ws, Ci, H, W, Co, OH, OW, owM, owS, cpi, L, SS, db);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) conv2d_backward_weight_part_k2s2p0_128x128_bf16(
+    const float* x, const float* dy, float* ws, int Ci, int H, int W, int Co, int OH, int OW, unsigned owM,
+    int owS, int k, int s, int pad, int reflect, int cpi, int L, long long SS, int db) {
+    conv_bw_tc<ConvW128x128, TcBf16, 2, 2, 0, 0>(x, dy, ws, Ci, H, W, Co, OH, OW, owM, owS, cpi, L, SS, db);
+}
+
+extern "C" __global__ void __launch_bounds__(128, 4) conv2d_backward_weight_part_k2s2p0_64x64_bf16(
+    const float* x, const float* dy, float* ws, int Ci, int H, int W, int Co, int OH, int OW, unsigned owM,
+    int owS, int k, int s, int pad, int reflect, int cpi, int L, long long SS, int db) {
+    conv_bw_tc<ConvW64x64, TcBf16, 2, 2, 0, 0>(x, dy, ws, Ci, H, W, Co, OH, OW, owM, owS, cpi, L, SS, db);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) conv2d_backward_data_k2s2p0_bm128_bf16(
+    const float* dy, const float* w, float* dx, int Ci, int H, int W, int Co, int OH, int OW, unsigned owM, int owS,
+    int tpb, int accumulate) {
+    conv_down_bd_tc<ConvL, TcBf16>(dy, w, dx, Ci, H, W, Co, OH, OW, owM, owS, tpb, accumulate);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) conv2d_backward_data_k2s2p0_bm64_bf16(
+    const float* dy, const float* w, float* dx, int Ci, int H, int W, int Co, int OH, int OW, unsigned owM, int owS,
+    int tpb, int accumulate) {
+    conv_down_bd_tc<ConvM, TcBf16>(dy, w, dx, Ci, H, W, Co, OH, OW, owM, owS, tpb, accumulate);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) conv2d_backward_data_k2s2p0_bm32_bf16(
+    const float* dy, const float* w, float* dx, int Ci, int H, int W, int Co, int OH, int OW, unsigned owM, int owS,
+    int tpb, int accumulate) {
+    conv_down_bd_tc<ConvS, TcBf16>(dy, w, dx, Ci, H, W, Co, OH, OW, owM, owS, tpb, accumulate);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) conv2d_forward_k7s1p3r_bm64_tf32(
+    const float* x, const float* w, const float* b, float* y, int Ci, int H, int W, int Co, int OH, int OW,
+    unsigned owM, int owS, int k, int s, int pad, int reflect, int tpb) {
+    conv_fw_tc<ConvM, TcTf32, 7, 1, 3, 1>(x, w, b, y, Ci, H, W, Co, OH, OW, owM, owS, tpb);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) conv2d_forward_k7s1p3r_bm32_tf32(
+    const float* x, const float* w, const float* b, float* y, int Ci, int H, int W, int Co, int OH, int OW,
+    unsigned owM, int owS, int k, int s, int pad, int reflect, int tpb) {
+    conv_fw_tc<ConvS, TcTf32, 7, 1, 3, 1>(x, w, b, y, Ci, H, W, Co, OH, OW, owM, owS, tpb);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) conv2d_forward_k2s2p0_bm64_tf32(
+    const float* x, const float* w, const float* b, float* y, int Ci, int H, int W, int Co, int OH, int OW,
+    unsigned owM, int owS, int k, int s, int pad, int reflect, int tpb) {
+    conv_fw_tc<ConvM, TcTf32, 2, 2, 0, 0>(x, w, b, y, Ci, H, W, Co, OH, OW, owM, owS, tpb);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) conv2d_forward_k2s2p0_bm32_tf32(
+    const float* x, const float* w, const float* b, float* y, int Ci, int H, int W, int Co, int OH, int OW,
+    unsigned owM, int owS, int k, int s, int pad, int reflect, int tpb) {
+    conv_fw_tc<ConvS, TcTf32, 2, 2, 0, 0>(x, w, b, y, Ci, H, W, Co, OH, OW, owM, owS, tpb);
+}
+
+extern "C" __global__ void __launch_bounds__(64, 8) conv2d_backward_weight_part_k7s1p3r_32x32_tf32(
+    const float* x, const float* dy, float* ws, int Ci, int H, int W, int Co, int OH, int OW, unsigned owM,
+    int owS, int k, int s, int pad, int reflect, int cpi, int L, long long SS, int db) {
+    conv_bw_tc<ConvW32x32, TcTf32, 7, 1, 3, 1>(x, dy, ws, Ci, H, W, Co, OH, OW, owM, owS, cpi, L, SS, db);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) conv2d_backward_weight_part_k2s2p0_128x128_tf32(
+    const float* x, const float* dy, float* ws, int Ci, int H, int W, int Co, int OH, int OW, unsigned owM,
+    int owS, int k, int s, int pad, int reflect, int cpi, int L, long long SS, int db) {
+    conv_bw_tc<ConvW128x128, TcTf32, 2, 2, 0, 0>(x, dy, ws, Ci, H, W, Co, OH, OW, owM, owS, cpi, L, SS, db);
+}
+
+extern "C" __global__ void __launch_bounds__(128, 4) conv2d_backward_weight_part_k2s2p0_64x64_tf32(
+    const float* x, const float* dy, float* ws, int Ci, int H, int W, int Co, int OH, int OW, unsigned owM,
+    int owS, int k, int s, int pad, int reflect, int cpi, int L, long long SS, int db) {
+    conv_bw_tc<ConvW64x64, TcTf32, 2, 2, 0, 0>(x, dy, ws, Ci, H, W, Co, OH, OW, owM, owS, cpi, L, SS, db);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) conv2d_backward_data_k2s2p0_bm128_tf32(
+    const float* dy, const float* w, float* dx, int Ci, int H, int W, int Co, int OH, int OW, unsigned owM, int owS,
+    int tpb, int accumulate) {
+    conv_down_bd_tc<ConvL, TcTf32>(dy, w, dx, Ci, H, W, Co, OH, OW, owM, owS, tpb, accumulate);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) conv2d_backward_data_k2s2p0_bm64_tf32(
+    const float* dy, const float* w, float* dx, int Ci, int H, int W, int Co, int OH, int OW, unsigned owM, int owS,
+    int tpb, int accumulate) {
+    conv_down_bd_tc<ConvM, TcTf32>(dy, w, dx, Ci, H, W, Co, OH, OW, owM, owS, tpb, accumulate);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) conv2d_backward_data_k2s2p0_bm32_tf32(
+    const float* dy, const float* w, float* dx, int Ci, int H, int W, int Co, int OH, int OW, unsigned owM, int owS,
+    int tpb, int accumulate) {
+    conv_down_bd_tc<ConvS, TcTf32>(dy, w, dx, Ci, H, W, Co, OH, OW, owM, owS, tpb, accumulate);
 }
 
 // ---------------------------------------------------------------- data gradient (gather)

@@ -25,6 +25,9 @@
 //   gelu / gelu' are gelu.cuh's, the same functions gelu.cu applies (fused == unfused math).
 // Layout: NCHW, so image z of x is a [C, H*W] row-major matrix at x + z*C*H*W (strides passed);
 //   h, pre and C share one layout (strideC per image, row stride N).
+// Tensor cores (--precision tf32 / bf16): every kernel above but the reduce has a K_tf32 and a
+//   K_bf16 form with K's signature (gemm_tc.cuh: operands rounded to TF32 / bf16, float
+//   accumulation, the same geometry and epilogues); the launcher substitutes them.
 // Launch (gemm_tile.cuh has the tile): 256 threads; grid (ceil(ceil(N/BN)/tpb), ceil(M/BM), batch)
 //   for forward / data kernels, each block doing tpb consecutive column tiles (tpb > 1 only when
 //   K <= 128, see gt_run_tiles); tiles BM x BN = 128x128 (8x8 per thread), 64x128 (4x8) or
@@ -35,7 +38,7 @@
 //   (four interleaved chains, so four loads per thread are in flight) and warp 0 adds the 32 warp
 //   sums in order (deterministic, no atomics). E is small (at most a few 100k) and S a few hundred,
 //   so the parallelism has to come from the split axis: 32 warps per 32 outputs.
-#include "gemm_tile.cuh"
+#include "gemm_tc.cuh"
 #include "gelu.cuh"
 
 // h = gelu(acc + bias[m]); pre = acc + bias[m] too when pre is non-null.
@@ -310,4 +313,265 @@ CU_UNROLL
     for (int w = 0; w < 32; w++) t += red[w][lane];
     float* dst = e < MN ? dw + e : db + (e - MN);
     *dst = (accumulate & (e < MN ? 1 : 2)) ? *dst + t : t;
+}
+
+// ---------------------------------------------------------------- tensor-core forms (--precision tf32 / bf16)
+// K_tf32 / K_bf16 have exactly K's signature and math; operands rounded to TF32 / bf16 on the way
+// into the tensor cores, float accumulation, the same epilogues (gemm_tc.cuh).
+template <class C, class TP, bool A_T, class Store>
+static __device__ inline void gemm_tiles_tc(const float* A, const float* B, int M, int N, int K, long long strideB,
+                                            int tpb, Store& st) {
+    GTC_SMEM(C, TP)
+    int m0 = blockIdx.y * C::BM;
+    int tiles = (N + C::BN - 1) / C::BN;
+    int t0 = blockIdx.x * tpb, t1 = cu_min(tiles, t0 + tpb);
+    GtStrided<C::BM, C::THREADS, !A_T> la(A, A_T ? M : K, M, K);
+    GtStrided<C::BN, C::THREADS, false> lb(B + blockIdx.z * strideB, N, N, K);
+    gtc_run_tiles<C, TP>(la, lb, M, N, m0, t0, t1, K, As, Bs, TcExtra, st);
+}
+
+template <class C, class TP>
+static __device__ inline void gemm_fw_tc(const float* A, const float* B, const float* bias, float* Cm, int M, int N,
+                                         int K, long long strideB, long long strideC, int tpb) {
+    GtStoreBias st(Cm + gemm_zoff(strideC), N, bias);
+    gemm_tiles_tc<C, TP, false>(A, B, M, N, K, strideB, tpb, st);
+}
+
+template <class C, class TP>
+static __device__ inline void gemm_fw_gelu_tc(const float* A, const float* B, const float* bias, float* h, float* pre,
+                                              int M, int N, int K, long long strideB, long long strideC, int tpb) {
+    long long off = gemm_zoff(strideC);
+    GemmEpiGelu st(h + off, pre ? pre + off : (float*)0, N, bias);
+    gemm_tiles_tc<C, TP, false>(A, B, M, N, K, strideB, tpb, st);
+}
+
+template <class C, class TP>
+static __device__ inline void gemm_bd_tc(const float* A, const float* B, float* Cm, int M, int N, int K,
+                                         long long strideB, long long strideC, int tpb, int accumulate) {
+    GtStoreAcc st(Cm + gemm_zoff(strideC), N, accumulate != 0);
+    gemm_tiles_tc<C, TP, true>(A, B, M, N, K, strideB, tpb, st);
+}
+
+template <class C, class TP>
+static __device__ inline void gemm_bd_gelu_tc(const float* A, const float* B, const float* pre, float* Cm, int M,
+                                              int N, int K, long long strideB, long long strideC, int tpb) {
+    long long off = gemm_zoff(strideC);
+    GemmEpiGeluGrad st(Cm + off, pre + off, N);
+    gemm_tiles_tc<C, TP, true>(A, B, M, N, K, strideB, tpb, st);
+}
+
+template <class C, class TP>
+static __device__ inline void gemm_bw_part_tc(const float* A, const float* B, float* ws, int M, int N, int K,
+                                              long long strideA, long long strideB, int cpi, int L, long long SS,
+                                              int db) {
+    GTC_SMEM(C, TP)
+    int zz = blockIdx.z, z = zz / cpi, chunk = zz - z * cpi;
+    int kBegin = chunk * L, kEnd = cu_min(K, kBegin + L);
+    GtStrided<C::BM, C::THREADS, true> la(A + z * strideA, K, M, kEnd);
+    GtStrided<C::BN, C::THREADS, true> lb(B + z * strideB, K, N, kEnd);
+    gtc_weight_part<C, TP>(la, lb, M, N, kBegin, kEnd, ws + zz * SS, db != 0, As, Bs, TcExtra);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_forward_bm128_bf16(
+    const float* A, const float* B, const float* bias, float* C, int M, int N, int K, long long strideB,
+    long long strideC, int tpb) {
+    gemm_fw_tc<GemmL, TcBf16>(A, B, bias, C, M, N, K, strideB, strideC, tpb);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_forward_gelu_bm128_bf16(
+    const float* A, const float* B, const float* bias, float* h, float* pre, int M, int N, int K,
+    long long strideB, long long strideC, int tpb) {
+    gemm_fw_gelu_tc<GemmL, TcBf16>(A, B, bias, h, pre, M, N, K, strideB, strideC, tpb);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_backward_data_bm128_bf16(
+    const float* A, const float* B, float* C, int M, int N, int K, long long strideB, long long strideC,
+    int tpb, int accumulate) {
+    gemm_bd_tc<GemmL, TcBf16>(A, B, C, M, N, K, strideB, strideC, tpb, accumulate);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_backward_data_gelu_bm128_bf16(
+    const float* A, const float* B, const float* pre, float* C, int M, int N, int K, long long strideB,
+    long long strideC, int tpb) {
+    gemm_bd_gelu_tc<GemmL, TcBf16>(A, B, pre, C, M, N, K, strideB, strideC, tpb);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_forward_bm64_bf16(
+    const float* A, const float* B, const float* bias, float* C, int M, int N, int K, long long strideB,
+    long long strideC, int tpb) {
+    gemm_fw_tc<GemmM, TcBf16>(A, B, bias, C, M, N, K, strideB, strideC, tpb);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_forward_gelu_bm64_bf16(
+    const float* A, const float* B, const float* bias, float* h, float* pre, int M, int N, int K,
+    long long strideB, long long strideC, int tpb) {
+    gemm_fw_gelu_tc<GemmM, TcBf16>(A, B, bias, h, pre, M, N, K, strideB, strideC, tpb);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_backward_data_bm64_bf16(
+    const float* A, const float* B, float* C, int M, int N, int K, long long strideB, long long strideC,
+    int tpb, int accumulate) {
+    gemm_bd_tc<GemmM, TcBf16>(A, B, C, M, N, K, strideB, strideC, tpb, accumulate);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_backward_data_gelu_bm64_bf16(
+    const float* A, const float* B, const float* pre, float* C, int M, int N, int K, long long strideB,
+    long long strideC, int tpb) {
+    gemm_bd_gelu_tc<GemmM, TcBf16>(A, B, pre, C, M, N, K, strideB, strideC, tpb);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_forward_bm32_bf16(
+    const float* A, const float* B, const float* bias, float* C, int M, int N, int K, long long strideB,
+    long long strideC, int tpb) {
+    gemm_fw_tc<GemmS, TcBf16>(A, B, bias, C, M, N, K, strideB, strideC, tpb);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_forward_gelu_bm32_bf16(
+    const float* A, const float* B, const float* bias, float* h, float* pre, int M, int N, int K,
+    long long strideB, long long strideC, int tpb) {
+    gemm_fw_gelu_tc<GemmS, TcBf16>(A, B, bias, h, pre, M, N, K, strideB, strideC, tpb);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_backward_data_bm32_bf16(
+    const float* A, const float* B, float* C, int M, int N, int K, long long strideB, long long strideC,
+    int tpb, int accumulate) {
+    gemm_bd_tc<GemmS, TcBf16>(A, B, C, M, N, K, strideB, strideC, tpb, accumulate);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_backward_data_gelu_bm32_bf16(
+    const float* A, const float* B, const float* pre, float* C, int M, int N, int K, long long strideB,
+    long long strideC, int tpb) {
+    gemm_bd_gelu_tc<GemmS, TcBf16>(A, B, pre, C, M, N, K, strideB, strideC, tpb);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_backward_weight_part_128x128_bf16(
+    const float* A, const float* B, float* ws, int M, int N, int K, long long strideA, long long strideB,
+    int cpi, int L, long long SS, int db) {
+    gemm_bw_part_tc<GemmW128x128, TcBf16>(A, B, ws, M, N, K, strideA, strideB, cpi, L, SS, db);
+}
+
+extern "C" __global__ void __launch_bounds__(128, 4) gemm_backward_weight_part_128x32_bf16(
+    const float* A, const float* B, float* ws, int M, int N, int K, long long strideA, long long strideB,
+    int cpi, int L, long long SS, int db) {
+    gemm_bw_part_tc<GemmW128x32, TcBf16>(A, B, ws, M, N, K, strideA, strideB, cpi, L, SS, db);
+}
+
+extern "C" __global__ void __launch_bounds__(128, 4) gemm_backward_weight_part_32x128_bf16(
+    const float* A, const float* B, float* ws, int M, int N, int K, long long strideA, long long strideB,
+    int cpi, int L, long long SS, int db) {
+    gemm_bw_part_tc<GemmW32x128, TcBf16>(A, B, ws, M, N, K, strideA, strideB, cpi, L, SS, db);
+}
+
+extern "C" __global__ void __launch_bounds__(128, 4) gemm_backward_weight_part_64x64_bf16(
+    const float* A, const float* B, float* ws, int M, int N, int K, long long strideA, long long strideB,
+    int cpi, int L, long long SS, int db) {
+    gemm_bw_part_tc<GemmW64x64, TcBf16>(A, B, ws, M, N, K, strideA, strideB, cpi, L, SS, db);
+}
+
+extern "C" __global__ void __launch_bounds__(64, 8) gemm_backward_weight_part_32x32_bf16(
+    const float* A, const float* B, float* ws, int M, int N, int K, long long strideA, long long strideB,
+    int cpi, int L, long long SS, int db) {
+    gemm_bw_part_tc<GemmW32x32, TcBf16>(A, B, ws, M, N, K, strideA, strideB, cpi, L, SS, db);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_forward_bm128_tf32(
+    const float* A, const float* B, const float* bias, float* C, int M, int N, int K, long long strideB,
+    long long strideC, int tpb) {
+    gemm_fw_tc<GemmL, TcTf32>(A, B, bias, C, M, N, K, strideB, strideC, tpb);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_forward_gelu_bm128_tf32(
+    const float* A, const float* B, const float* bias, float* h, float* pre, int M, int N, int K,
+    long long strideB, long long strideC, int tpb) {
+    gemm_fw_gelu_tc<GemmL, TcTf32>(A, B, bias, h, pre, M, N, K, strideB, strideC, tpb);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_backward_data_bm128_tf32(
+    const float* A, const float* B, float* C, int M, int N, int K, long long strideB, long long strideC,
+    int tpb, int accumulate) {
+    gemm_bd_tc<GemmL, TcTf32>(A, B, C, M, N, K, strideB, strideC, tpb, accumulate);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_backward_data_gelu_bm128_tf32(
+    const float* A, const float* B, const float* pre, float* C, int M, int N, int K, long long strideB,
+    long long strideC, int tpb) {
+    gemm_bd_gelu_tc<GemmL, TcTf32>(A, B, pre, C, M, N, K, strideB, strideC, tpb);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_forward_bm64_tf32(
+    const float* A, const float* B, const float* bias, float* C, int M, int N, int K, long long strideB,
+    long long strideC, int tpb) {
+    gemm_fw_tc<GemmM, TcTf32>(A, B, bias, C, M, N, K, strideB, strideC, tpb);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_forward_gelu_bm64_tf32(
+    const float* A, const float* B, const float* bias, float* h, float* pre, int M, int N, int K,
+    long long strideB, long long strideC, int tpb) {
+    gemm_fw_gelu_tc<GemmM, TcTf32>(A, B, bias, h, pre, M, N, K, strideB, strideC, tpb);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_backward_data_bm64_tf32(
+    const float* A, const float* B, float* C, int M, int N, int K, long long strideB, long long strideC,
+    int tpb, int accumulate) {
+    gemm_bd_tc<GemmM, TcTf32>(A, B, C, M, N, K, strideB, strideC, tpb, accumulate);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_backward_data_gelu_bm64_tf32(
+    const float* A, const float* B, const float* pre, float* C, int M, int N, int K, long long strideB,
+    long long strideC, int tpb) {
+    gemm_bd_gelu_tc<GemmM, TcTf32>(A, B, pre, C, M, N, K, strideB, strideC, tpb);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_forward_bm32_tf32(
+    const float* A, const float* B, const float* bias, float* C, int M, int N, int K, long long strideB,
+    long long strideC, int tpb) {
+    gemm_fw_tc<GemmS, TcTf32>(A, B, bias, C, M, N, K, strideB, strideC, tpb);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_forward_gelu_bm32_tf32(
+    const float* A, const float* B, const float* bias, float* h, float* pre, int M, int N, int K,
+    long long strideB, long long strideC, int tpb) {
+    gemm_fw_gelu_tc<GemmS, TcTf32>(A, B, bias, h, pre, M, N, K, strideB, strideC, tpb);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_backward_data_bm32_tf32(
+    const float* A, const float* B, float* C, int M, int N, int K, long long strideB, long long strideC,
+    int tpb, int accumulate) {
+    gemm_bd_tc<GemmS, TcTf32>(A, B, C, M, N, K, strideB, strideC, tpb, accumulate);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_backward_data_gelu_bm32_tf32(
+    const float* A, const float* B, const float* pre, float* C, int M, int N, int K, long long strideB,
+    long long strideC, int tpb) {
+    gemm_bd_gelu_tc<GemmS, TcTf32>(A, B, pre, C, M, N, K, strideB, strideC, tpb);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_backward_weight_part_128x128_tf32(
+    const float* A, const float* B, float* ws, int M, int N, int K, long long strideA, long long strideB,
+    int cpi, int L, long long SS, int db) {
+    gemm_bw_part_tc<GemmW128x128, TcTf32>(A, B, ws, M, N, K, strideA, strideB, cpi, L, SS, db);
+}
+
+extern "C" __global__ void __launch_bounds__(128, 4) gemm_backward_weight_part_128x32_tf32(
+    const float* A, const float* B, float* ws, int M, int N, int K, long long strideA, long long strideB,
+    int cpi, int L, long long SS, int db) {
+    gemm_bw_part_tc<GemmW128x32, TcTf32>(A, B, ws, M, N, K, strideA, strideB, cpi, L, SS, db);
+}
+
+extern "C" __global__ void __launch_bounds__(128, 4) gemm_backward_weight_part_32x128_tf32(
+    const float* A, const float* B, float* ws, int M, int N, int K, long long strideA, long long strideB,
+    int cpi, int L, long long SS, int db) {
+    gemm_bw_part_tc<GemmW32x128, TcTf32>(A, B, ws, M, N, K, strideA, strideB, cpi, L, SS, db);
+}
+
+extern "C" __global__ void __launch_bounds__(128, 4) gemm_backward_weight_part_64x64_tf32(
+    const float* A, const float* B, float* ws, int M, int N, int K, long long strideA, long long strideB,
+    int cpi, int L, long long SS, int db) {
+    gemm_bw_part_tc<GemmW64x64, TcTf32>(A, B, ws, M, N, K, strideA, strideB, cpi, L, SS, db);
+}
+
+extern "C" __global__ void __launch_bounds__(64, 8) gemm_backward_weight_part_32x32_tf32(
+    const float* A, const float* B, float* ws, int M, int N, int K, long long strideA, long long strideB,
+    int cpi, int L, long long SS, int db) {
+    gemm_bw_part_tc<GemmW32x32, TcTf32>(A, B, ws, M, N, K, strideA, strideB, cpi, L, SS, db);
 }

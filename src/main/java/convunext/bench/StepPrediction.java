@@ -2,10 +2,13 @@ package convunext.bench;
 
 import convunext.backend.Precision;
 import convunext.backend.cuda.CudaBackend;
+import convunext.backend.cuda.Kernels;
 import convunext.nn.ConvUNeXt;
+import convunext.nn.InferenceModel;
 import convunext.nn.Norm;
 import convunext.optim.AdamW;
 import convunext.tensor.Tensor;
+import convunext.train.Predictor;
 import convunext.train.TrainStep;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -35,6 +38,20 @@ public final class StepPrediction {
     public static final double COPY_BYTES_PER_S = 4.3e12;
     /** H200 FP32 SIMT peak at load clocks: 132 SMs x 128 lanes x 2 FLOPs x ~1.78 GHz (datasheet 67 at boost). */
     public static final double FP32_FLOPS_PER_S = 60e12;
+    /**
+     * H200 dense tensor-core peaks (NVIDIA H200 datasheet: BF16 1,979 and TF32 989 TFLOP/s "with
+     * sparsity", i.e. 989 and 494 dense), the ceilings of the _bf16 / _tf32 kernels.
+     */
+    public static final double BF16_TC_FLOPS_PER_S = 989e12, TF32_TC_FLOPS_PER_S = 494e12;
+    /**
+     * The fraction of that peak mma.sync (what WMMA compiles to; not Hopper's wgmma) keeps at load
+     * clocks: microbenchmarks put mma.sync at about 2/3 of wgmma's rate on Hopper (Luo et al.,
+     * "Benchmarking and Dissecting the Nvidia Hopper GPU Architecture", arXiv:2402.13499), times the
+     * 0.9 clock ratio the FP32 ceiling uses (60 of 67 TFLOP/s).
+     */
+    static final double MMA_SYNC_EFFICIENCY = 0.6;
+    /** SIMT issue slots per operand element rounded into the WMMA stage (shared load, cvt, shared store, index). */
+    static final double ROUND_INSTR_PER_ELEMENT = 4;
     /** Fixed cost per kernel: ramp-up and tail of a launch back to back with the previous one. */
     public static final double LAUNCH_US = 2.0;
     static final int SMS = 132;
@@ -87,8 +104,45 @@ public final class StepPrediction {
             eFma = p.fmaEfficiency();
             if (p.ldgVec() > 0) eMem = 0.85;
         }
-        double mem = c.bytes() / (COPY_BYTES_PER_S * eMem * fill), cmp = c.flops() / (FP32_FLOPS_PER_S * eFma * fill);
+        double mem = c.bytes() / (COPY_BYTES_PER_S * eMem * fill), cmp = c.flops() / (computePeak(kernel) * efficiency(kernel, p) * fill);
         return Math.max(mem, cmp) * 1e6 + LAUNCH_US;
+    }
+
+    /** The kernel's compute ceiling: the tensor cores' dense peak for a _bf16 / _tf32 form, else FP32 SIMT. */
+    static double computePeak(String kernel) {
+        return kernel.endsWith("_bf16") ? BF16_TC_FLOPS_PER_S : kernel.endsWith("_tf32") ? TF32_TC_FLOPS_PER_S : FP32_FLOPS_PER_S;
+    }
+
+    /** The compute efficiency against {@link #computePeak}: {@link #tensorCoreEfficiency} or the PTX's e_fma. */
+    static double efficiency(String kernel, Ptx p) {
+        if (kernel.endsWith("_bf16") || kernel.endsWith("_tf32")) return tensorCoreEfficiency(kernel);
+        return p == null ? 1 : p.fmaEfficiency();
+    }
+
+    /**
+     * e_tc of a tensor-core kernel (gemm_tc.cuh), per K slice of GT_BK on one SM: the tile's
+     * 2·BM·BN·BK FLOPs take t_mma = 2·BM·BN·BK / (R × MMA_SYNC_EFFICIENCY) clocks (R = peak / (132 SMs
+     * × 1.83 GHz): 4,096 FLOPs per clock bf16, 2,048 TF32), and the rounding of the slice's
+     * (BM + BN)·BK operands into the WMMA stage takes (BM + BN)·BK·4 / 128 clocks of SIMT issue
+     * (4 warp instructions per clock), not overlapped (a barrier separates them); e_tc =
+     * (2·BM·BN·BK / R) / (t_mma + t_round). Thin tiles (32 wide) round as much per FLOP as they
+     * multiply, so they stay far below the peak.
+     */
+    static double tensorCoreEfficiency(String kernel) {
+        int[] t = tile(kernel);
+        double r = computePeak(kernel) / (SMS * 1.83e9), flops = 2.0 * t[0] * t[1] * Kernels.GT_BK;
+        double mma = flops / (r * MMA_SYNC_EFFICIENCY), round = (t[0] + t[1]) * (double) Kernels.GT_BK * ROUND_INSTR_PER_ELEMENT / 128;
+        return flops / r / (mma + round);
+    }
+
+    /** {BM, BN} of a tile kernel from its name: _bm128 / _bm64 / _bm32 (geometry.h's GT_L/M/S) or _BMxBN. */
+    static int[] tile(String kernel) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("_(\\d+)x(\\d+)(_(tf32|bf16))?$").matcher(kernel);
+        if (m.find()) return new int[]{Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))};
+        m = java.util.regex.Pattern.compile("_bm(\\d+)(_(tf32|bf16))?$").matcher(kernel);
+        if (!m.find()) throw new IllegalArgumentException("no tile in the kernel name " + kernel);
+        int bm = Integer.parseInt(m.group(1));
+        return new int[]{bm, bm == Kernels.GT_S_BM ? Kernels.GT_S_BN : bm == Kernels.GT_M_BM ? Kernels.GT_M_BN : Kernels.GT_L_BN};
     }
 
     /** Aggregate of one kernel over a log. */
@@ -127,10 +181,17 @@ public final class StepPrediction {
         return new Costed(rows, launches, memOps, memBytes, us);
     }
 
-    /** The launch logs of one training step (after a warm-up step) and one inference batch. */
-    static List<List<DryRunDevice.Call>> logs(int batch, int size, int baseC) {
+    /**
+     * The launch logs of one training step (after a warm-up step), one inference batch as
+     * predict / evaluate run it (Predictor: the BatchNorm-folded {@link InferenceModel}) and one
+     * through the unfolded eval forward (TrainStep.inferLogits, BatchNorm as an op).
+     */
+    static List<List<DryRunDevice.Call>> logs(int batch, int size, int baseC) { return logs(batch, size, baseC, Precision.FP32); }
+
+    /** The same in {@code precision} (the launcher picks the _tf32 / _bf16 forms). */
+    static List<List<DryRunDevice.Call>> logs(int batch, int size, int baseC, Precision precision) {
         DryRunDevice dev = new DryRunDevice();
-        try (CudaBackend be = new CudaBackend(dev, true, Precision.FP32, false)) {
+        try (CudaBackend be = new CudaBackend(dev, true, precision, false)) {
             ConvUNeXt m = new ConvUNeXt(new ConvUNeXt.Config(3, 2, baseC, Norm.BATCH), be, 0);
             try (AdamW opt = AdamW.withDefaults(m.params)) {
                 Tensor x = be.zeros(batch, 3, size, size), y = be.zeros(batch, size, size);
@@ -138,10 +199,19 @@ public final class StepPrediction {
                 dev.record();
                 TrainStep.run(m, opt, x, y, 1e-3);
                 List<DryRunDevice.Call> train = dev.stop();
+                // inference as Predictor runs it (predict, evaluate, the API, validation): BatchNorm folded
+                List<DryRunDevice.Call> infer;
+                try (InferenceModel im = InferenceModel.of(m)) {
+                    Predictor.foldedLogits(im, be, x);   // warm-up: the pool's first allocations
+                    dev.record();
+                    Predictor.foldedLogits(im, be, x);
+                    infer = dev.stop();
+                }
+                // the unfolded eval forward (TrainStep.inferLogits, BatchNorm as an op), for comparison
                 dev.record();
                 TrainStep.inferLogits(m, x);
-                List<DryRunDevice.Call> infer = dev.stop();
-                return List.of(train, infer);
+                List<DryRunDevice.Call> unfolded = dev.stop();
+                return List.of(train, infer, unfolded);
             }
         }
     }
@@ -151,20 +221,48 @@ public final class StepPrediction {
     /** bench/NOTES.md's generated section (between the markers). */
     static String markdown(int batch, int size, int baseC, Map<String, Ptx> ptx) {
         List<List<DryRunDevice.Call>> logs = logs(batch, size, baseC);
-        Costed train = cost(logs.get(0), ptx), infer = cost(logs.get(1), ptx);
+        Costed train = cost(logs.get(0), ptx), infer = cost(logs.get(1), ptx), unfolded = cost(logs.get(2), ptx);
+        List<List<DryRunDevice.Call>> tfLogs = logs(batch, size, baseC, Precision.TF32), bfLogs = logs(batch, size, baseC, Precision.BF16);
+        Costed tf = cost(tfLogs.get(0), ptx), tfInfer = cost(tfLogs.get(1), ptx);
+        Costed bf = cost(bfLogs.get(0), ptx), bfInfer = cost(bfLogs.get(1), ptx);
         StringBuilder b = new StringBuilder();
         b.append(f("**Predicted, not measured** (no GPU run yet; generated by `convunext.bench.StepPrediction` from the launch log of "
                 + "one step on a dry-run device and `bench/ptx-stats.tsv`; `StepPredictionTest` fails when this section is stale). "
                 + "Batch %d, 3×%d², base_c %d, fp32: **one training step %.1f ms** (%d kernel launches, %d memsets/copies), "
                 + "**inference %.1f ms** per batch (%d launches).%n%n", batch, size, baseC, train.us() / 1e3, train.launches(),
                 train.memOps(), infer.us() / 1e3, infer.launches()));
+        b.append(f("Inference is what `predict`, `evaluate`, the API and validation run on every backend (Predictor: the eval "
+                + "forward with BatchNorm folded into the neighbouring weights, `nn.InferenceModel`); the unfolded eval forward "
+                + "(`TrainStep.inferLogits`, BatchNorm as an op) would take %.1f ms (%d launches).%n%n", unfolded.us() / 1e3,
+                unfolded.launches()));
+        b.append(f("With `--precision tf32`: **step %.1f ms**, inference %.1f ms; with `--precision bf16`: **step %.1f ms**, "
+                + "**inference %.1f ms** (%d launches per step; the launcher runs the `_tf32` / `_bf16` form of every kernel that "
+                + "has one, %d of them in this step).%n%n", tf.us() / 1e3, tfInfer.us() / 1e3, bf.us() / 1e3, bfInfer.us() / 1e3,
+                bf.launches(), bf.rows().keySet().stream().filter(k -> k.endsWith("_bf16")).count()));
         b.append(f("Model per launch: t = max(bytes / (%.1f TB/s × e_mem × fill), FLOPs / (%.0f TFLOP/s × e_fma × fill)) + %.0f µs; "
                 + "e_fma = 0.88 × (FMA/4) / max((FMA + 20·IDIV)/4, LDS) over the hot loop of the kernel's PTX (4 warp "
                 + "instructions issue per SM clock, 1 shared load; an integer division ≈ 20 instructions); e_mem = 0.85 with vector "
                 + "global loads, else 0.65; fill = min(1, blocks / 264). Bytes and FLOPs: `KernelCost` in `OpCost`'s conventions "
                 + "(compulsory traffic; a multiply-add 2 FLOPs, a transcendental 1: GELU %.0f, GELU′ %.0f).%n%n",
                 COPY_BYTES_PER_S / 1e12, FP32_FLOPS_PER_S / 1e12, LAUNCH_US, OpCost.GELU_FLOPS, OpCost.GELU_BACKWARD_FLOPS));
+        b.append(f("Tensor-core forms (`_bf16`, `_tf32`): the same bytes (fp32 operands in memory), FLOPs against the H200's dense "
+                + "peaks (datasheet: bf16 %.0f, TF32 %.0f TFLOP/s) × e_tc × fill, e_tc = (2·BM·BN·BK / R) / (t_mma + t_round) per "
+                + "K slice: t_mma = 2·BM·BN·BK / (R × %.1f) (mma.sync, not wgmma, at load clocks), t_round = (BM + BN)·BK·%.0f / 128 "
+                + "(the slice rounded into the WMMA stage, 4 warp instructions per clock, not overlapped), R = peak / (132 × 1.83 GHz): "
+                + "e_tc = %.2f (bm128), %.2f (bm64), %.2f (bm32), %.2f (32x32) bf16; %.2f (bm128), %.2f (bm32) TF32.%n%n",
+                BF16_TC_FLOPS_PER_S / 1e12, TF32_TC_FLOPS_PER_S / 1e12, MMA_SYNC_EFFICIENCY, ROUND_INSTR_PER_ELEMENT,
+                tensorCoreEfficiency("gemm_forward_bm128_bf16"), tensorCoreEfficiency("gemm_forward_bm64_bf16"),
+                tensorCoreEfficiency("gemm_forward_bm32_bf16"), tensorCoreEfficiency("gemm_backward_weight_part_32x32_bf16"),
+                tensorCoreEfficiency("gemm_forward_bm128_tf32"), tensorCoreEfficiency("gemm_forward_bm32_tf32")));
         b.append("Training step, per kernel (sorted by predicted time):\n\n");
+        table(b, train, ptx);
+        b.append(f("%nThe bf16 training step, per kernel (sorted by predicted time; e is e_tc for the tensor-core forms):%n%n"));
+        table(b, bf, ptx);
+        return b.toString();
+    }
+
+    /** The per-kernel table of one costed log, and its totals line. */
+    private static void table(StringBuilder b, Costed train, Map<String, Ptx> ptx) {
         b.append("| kernel | file | launches | MB | GFLOP | regs | LDS/FMA (hot loop) | IDIV/FMA | e_fma | loads | predicted µs "
                 + "| µs at the bound | share | measured µs |\n");
         b.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|\n");
@@ -172,24 +270,24 @@ public final class StepPrediction {
         rows.sort((p, q) -> Double.compare(q.us, p.us));
         for (Row r : rows) {
             Ptx p = ptx.get(r.kernel);
-            int id = convunext.backend.cuda.Kernels.NAMES.indexOf(r.kernel);
-            String file = id < 0 ? "?" : convunext.backend.cuda.Kernels.SOURCES.get(id).replaceAll(":.*", "");
-            double bound = Math.max(r.bytes / COPY_BYTES_PER_S, r.flops / FP32_FLOPS_PER_S) * 1e6;
+            int id = Kernels.NAMES.indexOf(r.kernel);
+            String file = id < 0 ? "?" : Kernels.SOURCES.get(id).replaceAll(":.*", "");
+            double bound = Math.max(r.bytes / COPY_BYTES_PER_S, r.flops / computePeak(r.kernel)) * 1e6;
+            boolean tc = computePeak(r.kernel) != FP32_FLOPS_PER_S;
             b.append(f("| %s | %s | %d | %.1f | %.2f | %s | %s | %s | %s | %s | %.1f | %.1f | %.1f %% | — |%n", r.kernel, file, r.launches,
                     r.bytes / 1e6, r.flops / 1e9, p == null ? "?" : String.valueOf(p.regs()),
-                    p == null ? "?" : f("%.2f", p.ldsPerFma()), p == null ? "?" : f("%.2f", p.idivPerFma()),
-                    p == null ? "?" : f("%.2f", p.fmaEfficiency()),
+                    p == null || tc ? "?" : f("%.2f", p.ldsPerFma()), p == null || tc ? "?" : f("%.2f", p.idivPerFma()),
+                    tc ? f("%.2f tc", efficiency(r.kernel, p)) : p == null ? "?" : f("%.2f", p.fmaEfficiency()),
                     p == null ? "?" : p.ldgVec() > 0 ? "vector" : "scalar", r.us, bound, 100 * r.us / train.us()));
         }
         b.append(f("| memsets and device copies | | %d | %.1f | | | | | | | %.1f | | | — |%n", train.memOps(), train.memBytes() / 1e6,
                 train.us() - rows.stream().mapToDouble(r -> r.us).sum()));
         double bytes = rows.stream().mapToDouble(r -> r.bytes).sum() + train.memBytes(), flops = rows.stream().mapToDouble(r -> r.flops).sum();
-        double ideal = rows.stream().mapToDouble(r -> Math.max(r.bytes / COPY_BYTES_PER_S, r.flops / FP32_FLOPS_PER_S)).sum()
+        double ideal = rows.stream().mapToDouble(r -> Math.max(r.bytes / COPY_BYTES_PER_S, r.flops / computePeak(r.kernel))).sum()
                 + train.memBytes() / COPY_BYTES_PER_S;
         b.append(f("%nStep totals: %.1f GB moved, %.0f GFLOP; the op-by-op ideal (every launch at its bound, no launch cost) is "
                 + "%.1f ms; predicted %.1f ms. \"measured µs\" is filled from a GPU run's per-kernel times once one exists.%n",
                 bytes / 1e9, flops / 1e9, ideal * 1e3, train.us() / 1e3));
-        return b.toString();
     }
 
     static final String BEGIN = "<!-- prediction:begin (generated by convunext.bench.StepPrediction; do not edit) -->";

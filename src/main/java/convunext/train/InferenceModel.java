@@ -203,5 +203,8 @@ public final class InferenceModel implements AutoCloseable {
     }
 
     /** Releases the weights on the backend (the caller owns and closes the backend). */
-    @Override public void close() { model.close(); }
+    @Override public void close() {
+        predictor.close();
+        model.close();
+    }
 }

@@ -11,11 +11,18 @@ import convunext.tensor.Tensor;
  * optional flip test-time augmentation (mean of identity, horizontal and vertical flips).
  * Images at most one tile in size go through whole. Sides below {@link ConvUNeXt#MIN_SIDE} are
  * refused by the model with the minimum in the message.
+ *
+ * <p>Every window runs the model's eval forward with BatchNorm folded into the neighbouring
+ * weights ({@link convunext.nn.InferenceModel}, on every backend: plain weight arithmetic, one
+ * re-rounding per folded layer, within 2e-6 of the unfolded eval forward, InferenceModelTest), a
+ * snapshot of the weights taken at the first window: make a new Predictor after they change, and
+ * close it to release the folded weights.
  */
-public final class Predictor {
+public final class Predictor implements AutoCloseable {
     private final ConvUNeXt model;
     private final int tile, overlap;
     private final boolean tta;
+    private convunext.nn.InferenceModel folded;   // BatchNorm folded in: made at the first window
 
     public Predictor(ConvUNeXt model, int tile, int overlap, boolean tta) {
         checkSettings(tile, overlap);
@@ -101,12 +108,35 @@ public final class Predictor {
 
     private float[] logits(float[] win, int c, int h, int w) {
         Backend be = model.backend();
+        if (folded == null) folded = convunext.nn.InferenceModel.of(model);
         Tensor x = be.upload(win, 1, c, h, w);
         try {
-            return TrainStep.inferLogits(model, x);
+            return foldedLogits(folded, be, x);
         } finally {
             be.release(x);
         }
+    }
+
+    /**
+     * Logits of {@code images} through the folded model, downloaded; repeated windows of one shape
+     * are captured and replayed as one step (as {@link TrainStep#inferLogits} does).
+     */
+    public static float[] foldedLogits(convunext.nn.InferenceModel im, Backend be, Tensor images) {
+        Tensor logits;
+        try (Backend.StepScope s = be.step("infer folded " + java.util.Arrays.toString(images.shape()))) {
+            logits = im.forward(images);
+        }
+        try {
+            return be.download(logits);
+        } finally {
+            be.release(logits);
+        }
+    }
+
+    /** Releases the folded weights (the model stays the caller's). */
+    @Override public void close() {
+        if (folded != null) folded.close();
+        folded = null;
     }
 
     /** flip 1: horizontal (x), 2: vertical (y); planes [C,H,W]. */

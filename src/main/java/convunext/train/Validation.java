@@ -45,22 +45,23 @@ final class Validation {
     static Scores run(ConvUNeXt model, SampleCache data, Normalization norm, int tile, TrainingScale trained) {
         int k = model.config.numClasses();
         long[] tp = new long[k], fp = new long[k], fn = new long[k];
-        Predictor pred = new Predictor(model, tile, Math.min(tile / 4, 64), false);
         int index = 0;
-        for (WholeImageBatches it = new WholeImageBatches(data, norm); it.hasNext(); index++) {
-            Batch b = it.next();   // one normalised image; targets with the ROI as 255
-            int h = b.height(), w = b.width(), c = b.channels();
-            int[] at = InferenceScale.AUTO.size(h, w, trained, "validation image " + index);
-            float[] probs;
-            if (at[0] == h && at[1] == w) probs = pred.probabilities(b.images(), c, h, w);
-            else probs = Resize.planes(pred.probabilities(Resize.planes(b.images(), c, h, w, at[0], at[1]), c, at[0], at[1]),
-                    k, at[0], at[1], h, w);
-            int[] p = Predictions.argmax(probs, 0, k, h, w).labels();
-            int[] t = Predictions.targets(b, 0);
-            for (int j = 0; j < t.length; j++) {
-                if (t[j] == LabelMap.IGNORE) continue;
-                if (p[j] == t[j]) tp[t[j]]++;
-                else { fp[p[j]]++; fn[t[j]]++; }
+        try (Predictor pred = new Predictor(model, tile, Math.min(tile / 4, 64), false)) {   // folds this epoch's weights
+            for (WholeImageBatches it = new WholeImageBatches(data, norm); it.hasNext(); index++) {
+                Batch b = it.next();   // one normalised image; targets with the ROI as 255
+                int h = b.height(), w = b.width(), c = b.channels();
+                int[] at = InferenceScale.AUTO.size(h, w, trained, "validation image " + index);
+                float[] probs;
+                if (at[0] == h && at[1] == w) probs = pred.probabilities(b.images(), c, h, w);
+                else probs = Resize.planes(pred.probabilities(Resize.planes(b.images(), c, h, w, at[0], at[1]), c, at[0], at[1]),
+                        k, at[0], at[1], h, w);
+                int[] p = Predictions.argmax(probs, 0, k, h, w).labels();
+                int[] t = Predictions.targets(b, 0);
+                for (int j = 0; j < t.length; j++) {
+                    if (t[j] == LabelMap.IGNORE) continue;
+                    if (p[j] == t[j]) tp[t[j]]++;
+                    else { fp[p[j]]++; fn[t[j]]++; }
+                }
             }
         }
         double[] dice = new double[k], iou = new double[k];

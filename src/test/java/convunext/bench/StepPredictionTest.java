@@ -40,12 +40,22 @@ class StepPredictionTest {
 
     @Test void everyLaunchedKernelHasACostAndPtxStats() throws Exception {
         var ptx = StepPrediction.readPtxStats(Path.of("bench/ptx-stats.tsv"));
-        for (List<DryRunDevice.Call> log : StepPrediction.logs(2, 64, 8))
+        for (Precision pr : Precision.values())
+        for (List<DryRunDevice.Call> log : StepPrediction.logs(2, 64, 8, pr))
             for (DryRunDevice.Call c : log) {
                 if (c.kernel() == null) continue;
                 OpCost oc = KernelCost.of(c.kernel(), c.grid(), c.args());
                 assertTrue(oc.bytes() > 0, c.kernel() + " moves no bytes");
                 assertTrue(ptx.containsKey(c.kernel()), c.kernel() + " is missing from bench/ptx-stats.tsv");
+                boolean tc = c.kernel().endsWith("_" + pr);
+                if (pr != Precision.FP32 && c.kernel().matches("(gemm|conv2d)_.*_(bm\\d+|\\d+x\\d+)(_tf32|_bf16)?"))
+                    assertTrue(tc, c.kernel() + " ran in fp32 with --precision " + pr);
+                if (tc) {   // costed at the tensor-core ceiling with an efficiency in (0, 1)
+                    double e = StepPrediction.tensorCoreEfficiency(c.kernel());
+                    assertTrue(e > 0.05 && e < 1, c.kernel() + ": e_tc " + e);
+                    assertEquals(pr == Precision.BF16 ? StepPrediction.BF16_TC_FLOPS_PER_S : StepPrediction.TF32_TC_FLOPS_PER_S,
+                            StepPrediction.computePeak(c.kernel()));
+                }
             }
     }
 

@@ -17,11 +17,12 @@ import org.junit.jupiter.api.Test;
  * Normwise relative error ≤ 2e-6: folding only re-rounds each BatchNorm'd layer once (measured
  * 1e-7 … 5e-7 here; float32 spacing is 6e-8).
  */
-class InferenceModelTest {
-    private static final double TOL = 2e-6;
+public class InferenceModelTest {
+    /** The folded forward's normwise relative error bound against the eval forward (see the class comment). */
+    public static final double TOL = 2e-6;
 
     /** Weights, γ, β, running mean and variance away from their defaults. */
-    static void perturb(ConvUNeXt m, long seed) {
+    public static void perturb(ConvUNeXt m, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         for (ParamStore.Entry e : m.params.entries().values()) {
             float[] v = m.params.read(e);
@@ -84,6 +85,14 @@ class InferenceModelTest {
         Backend be = new CpuBackend();
         compare(be, Norm.LAYER, 1, 64, 80);
         compare(be, Norm.LAYER, 1, 65, 70);
+    }
+
+    /** The same comparison on the emulated CUDA device (Predictor runs the folded model on every backend). */
+    @Test void emulatedDeviceMatchesTheEvalForward() {
+        try (CudaBackend be = CudaBackend.open("emulated")) {
+            compare(be, Norm.BATCH, 1, 72, 88);
+            compare(be, Norm.LAYER, 1, 65, 70);
+        }
     }
 
     /** Everything the forward allocates is released again (device pool bytes in use back to the start). */

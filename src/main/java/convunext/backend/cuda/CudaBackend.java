@@ -82,7 +82,9 @@ public final class CudaBackend implements Backend {
         this.device = device;
         this.fuseGelu = fuseGelu;
         this.precision = precision;
-        CublasGemm.Probe blas = CublasGemm.open(device);
+        // cuBLAS's SGEMM is fp32: with tf32 / bf16 the products run gemm.cu's tensor-core forms instead.
+        CublasGemm.Probe blas = precision == Precision.FP32 ? CublasGemm.open(device)
+                : new CublasGemm.Probe(null, "not used: --precision " + precision + " runs gemm.cu's tensor-core kernels");
         this.cublas = blas.gemm();
         this.cublasLine = blas.line();
         // cuBLAS queues its own work (not through StepGraphs): no graphs then.
