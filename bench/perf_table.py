@@ -109,7 +109,14 @@ def section(doc, path):
         out.append(f"Memory: {m['memory_note']}.")
         out.append("")
         return out + per_op(doc, m)
-    hdr = "| | ours | PyTorch" + (f" {t['torch_version']}" if t else "") + " | ours / PyTorch |"
+    blas = (t or {}).get("blas", "")
+    weak = "netlib" in blas or "generic" in blas
+    if weak:
+        out.append(f"Against PyTorch {t['torch_version']} on the {blas}: a weak anchor, which a user would not pick for "
+                   "speed (the same PyTorch with OpenBLAS, and libtorch 2.7 with MKL and oneDNN, are in the side-by-side "
+                   "table of the strong anchors).")
+        out.append("")
+    hdr = "| | ours | PyTorch" + (f" {t['torch_version']}" if t else "") + (" (weak anchor)" if weak else "") + " | ours / PyTorch |"
     out.append(hdr)
     out.append("|---|---:|---:|---:|")
     tt = t or {}
