@@ -106,7 +106,8 @@ public final class Trainer {
         TrainOptions o;
         try {
             o = new TrainOptions(data, out, device, epochs, batch, crop, baseSize, lr, weightDecay, baseC, Norm.BATCH, classes,
-                    seed, 0.2, null, null, resume, 768, 3, true, maxStepsPerEpoch, 0, valEvery);
+                    seed, Double.parseDouble(TrainOptions.DEFAULT_VAL_SPLIT), null, null, resume,
+                    Integer.parseInt(TrainOptions.DEFAULT_TILE), TrainOptions.PREFETCH, true, maxStepsPerEpoch, 0, valEvery);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(e.getMessage().replace("--", ""), e);
         }

@@ -50,7 +50,7 @@ final class TrainCommand implements Callable<Integer> {
     int classes;
     @Option(names = "--seed", defaultValue = "0", description = "seed for weights, data order and augmentation (default: ${DEFAULT-VALUE})")
     long seed;
-    @Option(names = "--val-split", defaultValue = "0.2", description = "fraction of train/ held out when there is no test/, in [0, 1) (default: ${DEFAULT-VALUE})")
+    @Option(names = "--val-split", defaultValue = TrainOptions.DEFAULT_VAL_SPLIT, description = "fraction of train/ held out when there is no test/, in [0, 1) (default: ${DEFAULT-VALUE})")
     double valSplit;
     @Option(names = "--train-roi", description = "field-of-view masks for train images (outside = ignored)")
     Path trainRoi;
@@ -58,7 +58,7 @@ final class TrainCommand implements Callable<Integer> {
     Path testRoi;
     @Option(names = "--resume", description = "continue from a last.safetensors of an earlier run")
     Path resume;
-    @Option(names = "--tile", defaultValue = "768", description = "validation window size, ≥ 64; larger images are tiled (default: ${DEFAULT-VALUE})")
+    @Option(names = "--tile", defaultValue = TrainOptions.DEFAULT_TILE, description = "validation window size, ≥ 64; larger images are tiled (default: ${DEFAULT-VALUE})")
     int tile;
     @Option(names = "--max-steps-per-epoch", description = "cap on steps per epoch, ≥ 1 (default: whole epochs)")
     Integer maxSteps;
@@ -99,7 +99,7 @@ final class TrainCommand implements Callable<Integer> {
         TrainOptions o = new TrainOptions(root, outDir, device.device,
                 or(epochs, recipe.epochs()), or(batch, recipe.batch()), or(crop, recipe.crop()), or(baseSize, recipe.baseSize()),
                 lr != null ? lr : recipe.lr(), wd != null ? wd : recipe.weightDecay(), or(baseC, recipe.baseC()), normKind,
-                classes, seed, valSplit, trainRoi, testRoi, resume, tile, 3, true, or(maxSteps, 0), or(stopAfter, 0), valEvery, overwrite);
+                classes, seed, valSplit, trainRoi, testRoi, resume, tile, TrainOptions.PREFETCH, true, or(maxSteps, 0), or(stopAfter, 0), valEvery, overwrite);
         if (builtIn) {
             SyntheticData.ensure(root);
             System.out.println("no --data given: training on the built-in synthetic vessel set in " + root

@@ -19,6 +19,11 @@ public record TrainOptions(Path data, Path out, String device, int epochs, int b
                            double lr, double weightDecay, int baseC, Norm norm, int numClasses, long seed,
                            double valSplit, Path trainRoi, Path testRoi, Path resume, int tile, int prefetch,
                            boolean cache, int maxStepsPerEpoch, int stopAfter, int valEvery, boolean overwrite) {
+    /** Defaults shared by {@code train}'s options and the library's Trainer (strings for picocli's annotations). */
+    public static final String DEFAULT_VAL_SPLIT = "0.2", DEFAULT_TILE = "768";
+    /** Batches the loader thread prepares ahead of the step. */
+    public static final int PREFETCH = 3;
+
     public TrainOptions {
         if (epochs < 1) throw new IllegalArgumentException("--epochs must be ≥ 1, got " + epochs);
         if (batch < 1) throw new IllegalArgumentException("--batch must be ≥ 1, got " + batch);
