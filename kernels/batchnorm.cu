@@ -1,20 +1,39 @@
 // batchnorm.cu — BatchNorm2d over (N,H,W) per channel: training statistics, running-stat
-// update, normalise, eval mode, backward.
+// update, normalise, eval mode, backward; optionally with the ConvNeXt block's end fused in
+// (out = gelu(res + BN(x)), the block's norm2 and residual GELU: batchnormAddGelu).
 // Math (n = N*H*W per channel): mu = mean x, var = biased variance, invstd = 1/sqrt(var+eps);
 //   y = gamma*(x-mu)*invstd + beta; running_mean = (1-m) rm + m mu;
 //   running_var = (1-m) rv + m var n/(n-1).   Eval: y = gamma (x-rm)/sqrt(rv+eps) + beta.
 //   Backward (batch statistics): xhat = (x-mu) invstd; dbeta = sum dy; dgamma = sum dy xhat;
 //   dx = gamma invstd (dy - dbeta/n - xhat dgamma/n).
-// Layout: x, y, dy, dx NCHW float32 [N,C,P] (P = H*W); per-channel vectors [C].
-// Deterministic two-level reductions: *_part kernels (grid (N*cpi, C), 256 threads) sum chunk
-//   s = n*cpi + j (pixels [j*L, min(P,(j+1)L)) of image n) in double and write
-//   partial[(c*S + s)*2 + {0,1}] as doubles (S = N*cpi); the second level runs at the start of
-//   every block of the apply kernel (warp 0 sums the S partials of its channel in a fixed order:
-//   every block gets the same bits), and block (0, c, 0) stores the per-channel results.
-// Apply kernels (batchnorm_forward_apply, batchnorm_backward_apply, batchnorm_forward_eval): grid
+//   Residual + GELU (res non-null): s = res + y, pre = s (when pre non-null), out = gelu(s) is
+//   written where y would be. Its backward (pre non-null in the backward kernels): the incoming
+//   gradient is of out; d = dy * gelu'(pre) is written to dpre (the residual's gradient) and is the
+//   BN's dy from then on (the apply reads dpre).
+// Layout: x, y, dy, dx, res, pre, dpre NCHW float32 [N,C,P] (P = H*W); per-channel vectors [C].
+// Two-launch path (wide, shallow levels): deterministic two-level reductions: *_part kernels
+//   (grid (N*cpi, C), 256 threads) sum chunk s = n*cpi + j (pixels [j*L, min(P,(j+1)L)) of image
+//   n) in double and write partial[(c*S + s)*2 + {0,1}] as doubles (S = N*cpi); the second level
+//   runs at the start of every block of the apply kernel (warp 0 sums the S partials of its
+//   channel in a fixed order: every block gets the same bits), and block (0, c, 0) stores the
+//   per-channel results.
+//   Apply kernels (batchnorm_forward_apply, batchnorm_backward_apply, batchnorm_forward_eval): grid
 //   (ceil(P/BN_EPB), C, N), 256 threads, 16 elements per thread as 4 float4 when P % 4 == 0 and the
 //   planes are 16-byte aligned (else scalar).
+// One-launch path (batchnorm_forward_fused, batchnorm_backward_fused): grid (C), BN_FUSED_THREADS
+//   threads, one block per channel: pass 1 reduces the channel (thread t takes the 4-element groups
+//   q = t, t + T, ... of each plane n = 0..N-1 in order, in double; then the block's fixed tree),
+//   pass 2 applies to the same groups (a thread re-reads only what it read, or wrote, in pass 1).
+//   The summation order does not depend on whether a group is loaded as one float4 or 4 floats.
+//   Rule (BatchNormOps.fused, the launcher's choice): n <= 65536 and (C >= 128 or n <= 16384): the
+//   channel's second read (<= 256 KB) comes from L2, and C blocks of 1024 threads keep enough SMs
+//   streaming. It saves one launch per forward and one per backward (2 us each in bench's model,
+//   plus the partials' round trip) for a fill of C/264 instead of ~1 in that model: at C = 64 and
+//   n = 57600 (the 120^2 decoder level) the prediction is worse than two launches, so C >= 128 or
+//   tiny channels. At the reference shape 16 of the 31 BatchNorms take it (C >= 128 at 120^2 and
+//   below, 60^2 / 30^2 at any C); the 480^2 / 240^2 / 120^2-with-64-channel ones keep two launches.
 #include "common.cuh"
+#include "gelu.cuh"
 
 // Sums of v1 and v2 over the chunk of channel c handled by this block, in double.
 #define BN_PART_PROLOGUE                                   \
@@ -71,14 +90,32 @@ static __device__ inline void bn_sum_partials(const float* partial, int c, int S
 static_assert(BN_EPB % 4 == 0, "a block's range of a plane starts on a float4 boundary (the 4-wide apply paths)");
 static __device__ inline bool bn_aligned(const void* p) { return (reinterpret_cast<unsigned long long>(p) & 15ull) == 0; }
 
+// The forward's output element from the normalised value v: v, or gelu(res + v) (pre = res + v
+// stored when pre is non-null) with the residual. rp / pp: the plane's res / pre, or null.
+static __device__ inline float bn_out(float v, const float* rp, float* pp, int p) {
+    if (!rp) return v;
+    float s = rp[p] + v;
+    if (pp) pp[p] = s;
+    return cu_gelu(s);
+}
+
+static __device__ inline float4 bn_out4(float4 v, const float* rp, float* pp, int p) {
+    if (!rp) return v;
+    float4 r = *reinterpret_cast<const float4*>(rp + p);
+    float4 s = make_float4(r.x + v.x, r.y + v.y, r.z + v.z, r.w + v.w);
+    if (pp) *reinterpret_cast<float4*>(pp + p) = s;
+    return make_float4(cu_gelu(s.x), cu_gelu(s.y), cu_gelu(s.z), cu_gelu(s.w));
+}
+
 // Training forward, second level and apply in one kernel: each block sums its channel's partials
 // (mean, biased var -> invstd as before, in double), applies y = (x - mean) * gamma*invstd + beta
-// to its elements, and block (0, c, 0) stores mean, invstd and the running statistics.
+// to its elements (or gelu(res + that) with the residual), and block (0, c, 0) stores mean, invstd
+// and the running statistics.
 extern "C" __global__ void batchnorm_forward_apply(const float* x, float* y, const float* gamma,
                                                    const float* beta, const float* partial, float* mean,
-                                                   float* invstd, float* runMean, float* runVar, int C,
-                                                   int P, int S, long long count, float momentum,
-                                                   float eps) {
+                                                   float* invstd, float* runMean, float* runVar,
+                                                   const float* res, float* pre, int C, int P, int S,
+                                                   long long count, float momentum, float eps) {
     __shared__ double sh[2];
     int c = blockIdx.y;
     double s1, s2;
@@ -100,14 +137,16 @@ extern "C" __global__ void batchnorm_forward_apply(const float* x, float* y, con
     int p0 = blockIdx.x * BN_EPB, p1 = cu_min(P, p0 + BN_EPB);
     const float* xp = x + base;
     float* yp = y + base;
-    if ((P & 3) == 0 && bn_aligned(xp) && bn_aligned(yp)) {
+    const float* rp = res ? res + base : nullptr;
+    float* pp = pre ? pre + base : nullptr;
+    if ((P & 3) == 0 && bn_aligned(xp) && bn_aligned(yp) && (!rp || bn_aligned(rp)) && (!pp || bn_aligned(pp))) {
         for (int p = p0 + 4 * threadIdx.x; p < p1; p += 4 * blockDim.x) {
             float4 v = *reinterpret_cast<const float4*>(xp + p);
-            *reinterpret_cast<float4*>(yp + p) =
-                make_float4((v.x - m) * sc + bt, (v.y - m) * sc + bt, (v.z - m) * sc + bt, (v.w - m) * sc + bt);
+            *reinterpret_cast<float4*>(yp + p) = bn_out4(
+                make_float4((v.x - m) * sc + bt, (v.y - m) * sc + bt, (v.z - m) * sc + bt, (v.w - m) * sc + bt), rp, pp, p);
         }
     } else {
-        for (int p = p0 + threadIdx.x; p < p1; p += blockDim.x) yp[p] = (xp[p] - m) * sc + bt;
+        for (int p = p0 + threadIdx.x; p < p1; p += blockDim.x) yp[p] = bn_out((xp[p] - m) * sc + bt, rp, pp, p);
     }
 }
 
@@ -132,14 +171,19 @@ extern "C" __global__ void batchnorm_forward_eval(const float* x, float* y, cons
     }
 }
 
-extern "C" __global__ void batchnorm_backward_part(const float* x, const float* dy,
-                                                   const float* mean, const float* invstd,
+// With pre (the residual GELU's backward): d = dy * gelu'(pre) is summed and written to dpre.
+extern "C" __global__ void batchnorm_backward_part(const float* x, const float* dy, const float* pre,
+                                                   float* dpre, const float* mean, const float* invstd,
                                                    float* partial, int C, int P, int cpi, int L) {
     BN_PART_PROLOGUE
     float mu = mean[c], is = invstd[c];
     double sd = 0.0, sdx = 0.0;
     for (int p = p0 + threadIdx.x; p < p1; p += blockDim.x) {
         float d = dy[base + p];
+        if (pre) {
+            d *= cu_gelu_grad(pre[base + p]);
+            dpre[base + p] = d;
+        }
         sd += d;
         sdx += (double)(d * ((x[base + p] - mu) * is));
     }
@@ -195,6 +239,154 @@ extern "C" __global__ void batchnorm_backward_apply(const float* x, const float*
             float xhat = (xp[p] - mu) * is;
             float r = g * (dyp[p] - dbn - xhat * dgn);
             dxp[p] = accDx ? dxp[p] + r : r;
+        }
+    }
+}
+
+// ---------------------------------------------------------------- one launch per pass (deep levels)
+
+static_assert((BN_FUSED_THREADS & (BN_FUSED_THREADS - 1)) == 0, "cu_block_sum_d's tree needs a power-of-two block");
+
+// Elements 4q .. 4q+3 of a plane that lie below P into v (4-wide when v4: P % 4 == 0 and the plane
+// 16-byte aligned); returns how many. The caller sums v[0..m) in order either way.
+static __device__ inline int bn_ld(const float* p, int q, int P, bool v4, float (&v)[4]) {
+    int e = 4 * q;
+    if (v4) {
+        float4 t = *reinterpret_cast<const float4*>(p + e);
+        v[0] = t.x; v[1] = t.y; v[2] = t.z; v[3] = t.w;
+        return 4;
+    }
+    int m = cu_min(4, P - e);
+    for (int j = 0; j < m; j++) v[j] = p[e + j];
+    return m;
+}
+
+static __device__ inline void bn_st(float* p, int q, int m, bool v4, const float (&v)[4]) {
+    int e = 4 * q;
+    if (v4) {
+        *reinterpret_cast<float4*>(p + e) = make_float4(v[0], v[1], v[2], v[3]);
+        return;
+    }
+    for (int j = 0; j < m; j++) p[e + j] = v[j];
+}
+
+// Training forward of channel c = blockIdx.x in one launch: statistics (pass 1), mean / invstd /
+// running statistics (thread 0), then y = (x - mean) gamma invstd + beta, or gelu(res + y) with
+// pre = res + y (pass 2). Same outputs as stats_part + apply up to the order of the sums.
+extern "C" __global__ void __launch_bounds__(BN_FUSED_THREADS) batchnorm_forward_fused(
+    const float* x, float* y, const float* gamma, const float* beta, float* mean, float* invstd, float* runMean,
+    float* runVar, const float* res, float* pre, int N, int C, int P, float momentum, float eps) {
+    __shared__ double sh[BN_FUSED_THREADS];
+    int c = blockIdx.x;
+    double s1 = 0.0, s2 = 0.0;
+    for (int n = 0; n < N; n++) {
+        const float* xp = x + ((long long)n * C + c) * P;
+        bool v4 = (P & 3) == 0 && bn_aligned(xp);
+        for (int q = threadIdx.x; 4 * q < P; q += blockDim.x) {
+            float v[4];
+            int m = bn_ld(xp, q, P, v4, v);
+            for (int j = 0; j < m; j++) {
+                s1 += v[j];
+                s2 += (double)v[j] * v[j];
+            }
+        }
+    }
+    s1 = cu_block_sum_d(s1, sh);
+    s2 = cu_block_sum_d(s2, sh);
+    double nn = (double)N * P;
+    double mu = s1 / nn;
+    double var = s2 / nn - mu * mu;
+    if (var < 0.0) var = 0.0;
+    float m = (float)mu, is = (float)(1.0 / sqrt(var + (double)eps));
+    if (threadIdx.x == 0) {
+        mean[c] = m;
+        invstd[c] = is;
+        double unbiased = nn > 1.0 ? var * nn / (nn - 1.0) : var;
+        runMean[c] = (float)((1.0 - momentum) * runMean[c] + momentum * mu);
+        runVar[c] = (float)((1.0 - momentum) * runVar[c] + momentum * unbiased);
+    }
+    float sc = gamma[c] * is, bt = beta[c];
+    for (int n = 0; n < N; n++) {
+        long long base = ((long long)n * C + c) * P;
+        const float* xp = x + base;
+        float* yp = y + base;
+        const float* rp = res ? res + base : nullptr;
+        float* pp = pre ? pre + base : nullptr;
+        bool v4 = (P & 3) == 0 && bn_aligned(xp) && bn_aligned(yp) && (!rp || bn_aligned(rp)) && (!pp || bn_aligned(pp));
+        for (int q = threadIdx.x; 4 * q < P; q += blockDim.x) {
+            float v[4], r[4];
+            int k = bn_ld(xp, q, P, v4, v);
+            for (int j = 0; j < k; j++) v[j] = (v[j] - m) * sc + bt;
+            if (rp) {
+                bn_ld(rp, q, P, v4, r);
+                for (int j = 0; j < k; j++) r[j] += v[j];
+                if (pp) bn_st(pp, q, k, v4, r);
+                for (int j = 0; j < k; j++) v[j] = cu_gelu(r[j]);
+            }
+            bn_st(yp, q, k, v4, v);
+        }
+    }
+}
+
+// Backward of channel c = blockIdx.x in one launch: pass 1 sums d and d*xhat (d = dy, or
+// dy * gelu'(pre) written to dpre), thread 0 stores dgamma / dbeta (added to when accGamma /
+// accBeta), pass 2 writes dx = gamma invstd (d - dbeta/n - xhat dgamma/n) (added when accDx),
+// re-reading d from dpre (what this thread wrote in pass 1) or dy.
+extern "C" __global__ void __launch_bounds__(BN_FUSED_THREADS) batchnorm_backward_fused(
+    const float* x, const float* dy, const float* pre, float* dpre, const float* gamma, const float* mean,
+    const float* invstd, float* dgamma, float* dbeta, float* dx, int N, int C, int P, int accDx, int accGamma,
+    int accBeta) {
+    __shared__ double sh[BN_FUSED_THREADS];
+    int c = blockIdx.x;
+    float mu = mean[c], is = invstd[c];
+    double sd = 0.0, sdx = 0.0;
+    for (int n = 0; n < N; n++) {
+        long long base = ((long long)n * C + c) * P;
+        const float* xp = x + base;
+        const float* dp = dy + base;
+        const float* prp = pre ? pre + base : nullptr;
+        float* dpp = pre ? dpre + base : nullptr;
+        bool v4 = (P & 3) == 0 && bn_aligned(xp) && bn_aligned(dp) && (!prp || (bn_aligned(prp) && bn_aligned(dpp)));
+        for (int q = threadIdx.x; 4 * q < P; q += blockDim.x) {
+            float xv[4], d[4], g[4];
+            int k = bn_ld(xp, q, P, v4, xv);
+            bn_ld(dp, q, P, v4, d);
+            if (prp) {
+                bn_ld(prp, q, P, v4, g);
+                for (int j = 0; j < k; j++) d[j] *= cu_gelu_grad(g[j]);
+                bn_st(dpp, q, k, v4, d);
+            }
+            for (int j = 0; j < k; j++) {
+                sd += d[j];
+                sdx += (double)(d[j] * ((xv[j] - mu) * is));
+            }
+        }
+    }
+    sd = cu_block_sum_d(sd, sh);
+    sdx = cu_block_sum_d(sdx, sh);
+    float db = (float)sd, dg = (float)sdx;
+    if (threadIdx.x == 0) {
+        dbeta[c] = accBeta ? dbeta[c] + db : db;
+        dgamma[c] = accGamma ? dgamma[c] + dg : dg;
+    }
+    float inv = 1.0f / (float)((long long)N * P);
+    float gs = gamma[c] * is, dbn = db * inv, dgn = dg * inv;
+    for (int n = 0; n < N; n++) {
+        long long base = ((long long)n * C + c) * P;
+        const float* xp = x + base;
+        const float* dp = (pre ? dpre : dy) + base;
+        float* dxp = dx + base;
+        bool v4 = (P & 3) == 0 && bn_aligned(xp) && bn_aligned(dp) && bn_aligned(dxp);
+        for (int q = threadIdx.x; 4 * q < P; q += blockDim.x) {
+            float xv[4], d[4], o[4];
+            int k = bn_ld(xp, q, P, v4, xv);
+            bn_ld(dp, q, P, v4, d);
+            if (accDx) bn_ld(dxp, q, P, v4, o);
+            for (int j = 0; j < k; j++) {
+                float r = gs * (d[j] - dbn - (xv[j] - mu) * is * dgn);
+                o[j] = accDx ? o[j] + r : r;
+            }
+            bn_st(dxp, q, k, v4, o);
         }
     }
 }

@@ -21,12 +21,16 @@
 //     main loop does 14 rows x 7 = 98 shared loads per 392 FMA (0.25 per FMA).
 //     backward_data adds the reflect-adjoint terms of pixels within 3 of a border from the same
 //     shared tile (every dy they need is in it or outside the image).
-//   dwconv7_backward_weight_part: grid (ceil(tiles/tpb), N*C): block b accumulates 49 tap sums
-//     + the bias sum over tiles [b*tpb, (b+1)*tpb) in registers, then reduces them once in the
+//   dwconv7_backward_weight: grid (ceil(tiles/tpb), N*C), one launch: block b accumulates 49 tap
+//     sums + the bias sum over tiles [b*tpb, (b+1)*tpb) in registers, reduces them once in the
 //     block (warp shuffles, then 8 warps) into partial[(c*50 + t)*S + n*gridDim.x + b],
-//     S = N*gridDim.x.
-//   dwconv7_backward_weight: grid (C*50), 256 threads: fixed-order sum over S (deterministic),
-//     writes dw [C,49] and db [C].
+//     S = N*gridDim.x; then the last block of channel c to finish ("last block reduces": each
+//     block's writes, __threadfence(), an unsigned-int ticket per channel, tickets[c]) sums the S
+//     partials of each of the 50 values in the fixed order s = 0..S-1 in double, writes dw [C,49]
+//     and db [C], and puts tickets[c] back to 0 for the next launch (or a graph replay). Which
+//     block is last varies from run to run; the order of the sum does not, so the bits do not.
+//     tickets: C unsigned ints, zero before the launch (DwConv7Ops allocates them once, zeroed).
+//     No float atomics; the only atomic is the integer ticket.
 //   accumulate (data kernel: != 0; weight kernel: bit 0 for dw, bit 1 for db): the result is
 //   added to what dx / dw / db hold (a gradient already held: an activation used twice, a
 //   parameter's slice of the zeroed flat gradient).
@@ -182,11 +186,12 @@ CU_UNROLL
     }
 }
 
-extern "C" __global__ void __launch_bounds__(DW_THREADS, 2) dwconv7_backward_weight_part(
-    const float* x, const float* dy, float* partial, int C, int H, int W, int tilesX, int tiles, int tpb,
-    int S) {
+extern "C" __global__ void __launch_bounds__(DW_THREADS, 2) dwconv7_backward_weight(
+    const float* x, const float* dy, float* partial, unsigned int* tickets, float* dw, float* db, int C, int H,
+    int W, int tilesX, int tiles, int tpb, int S, int accumulate) {
     __shared__ float tile[DW_EY][DW_EX];
     __shared__ float red[8][50];
+    __shared__ bool last;
     int plane = blockIdx.y, c = plane % C, n = plane / C;
     int tid = threadIdx.y * DW_TX + threadIdx.x;
     int ly0 = threadIdx.y * DW_R, lx = threadIdx.x;
@@ -238,20 +243,19 @@ CU_UNROLL
         float s = 0.0f;
         for (int k = 0; k < 8; k++) s += red[k][tid];
         partial[((long long)c * 50 + tid) * S + (long long)n * gridDim.x + blockIdx.x] = s;
+        __threadfence();   // this block's partials are visible device-wide before its ticket is drawn
     }
-}
-
-extern "C" __global__ void dwconv7_backward_weight(const float* partial, float* dw, float* db,
-                                                   int C, int S, int accumulate) {
-    __shared__ double sh[CU_THREADS];
-    int ct = blockIdx.x;   // c*50 + t
-    const float* p = partial + (long long)ct * S;
-    double s = 0.0;
-    for (int i = threadIdx.x; i < S; i += blockDim.x) s += p[i];
-    s = cu_block_sum_d(s, sh);
-    if (threadIdx.x == 0) {
-        int c = ct / 50, t = ct - c * 50;
-        float* dst = t < 49 ? dw + c * 49 + t : db + c;
-        *dst = (accumulate & (t < 49 ? 1 : 2)) ? *dst + (float)s : (float)s;
+    __syncthreads();
+    if (tid == 0) last = atomicAdd(tickets + c, 1u) == (unsigned int)S - 1u;   // S blocks per channel
+    __syncthreads();
+    if (!last) return;
+    __threadfence();   // every other block of channel c has fenced its partials before its ticket
+    if (tid < 50) {
+        const volatile float* p = partial + ((long long)c * 50 + tid) * S;
+        double s = 0.0;
+        for (int i = 0; i < S; i++) s += p[i];   // fixed order: the same bits whichever block is last
+        float* dst = tid < 49 ? dw + c * 49 + tid : db + c;
+        *dst = (accumulate & (tid < 49 ? 1 : 2)) ? *dst + (float)s : (float)s;
     }
+    if (tid == 0) tickets[c] = 0u;   // ready for the next launch (a CUDA-graph replay too)
 }

@@ -4,8 +4,9 @@
 //   gate_forward_out:  out = sig(a)*s + sig(g2)*tanh(g3)
 //   gate_backward_out: da = dout*s*sig(a)(1-sig(a)); ds = dout*sig(a);
 //                      dg = (0, dout*tanh(g3)*sig(g2)(1-sig(g2)), dout*sig(g2)*(1-tanh(g3)^2))
-//   gate_backward_in:  dg = (du, 0, 0), or dg[:, 0:C] += du when accumulate (dg already held)
-//                      (ds = du is the caller's)
+//   gate_backward_in:  dg = (du, 0, 0), or dg[:, 0:C] += du when accumulate (dg already held);
+//                      ds += du when ds is non-null (the skip's held gradient, in the same pass),
+//                      else ds = du is the caller's
 // Layout: NCHW float32; P = H*W; channel block k of image n in g starts at ((n*3 + k)*C)*P.
 // Launch: grid (ceil(C*P/1024), N), 256 threads; thread t of image n handles elements [4t, 4t+4)
 //   of [0, C*P): one float4 each when C*P % 4 == 0 and the buffers are 16-byte aligned, else four
@@ -84,13 +85,18 @@ extern "C" __global__ void gate_backward_out(const float* a, const float* s, con
               });
 }
 
-extern "C" __global__ void gate_backward_in(const float* du, float* dg, int CP, int accumulate) {
+extern "C" __global__ void gate_backward_in(const float* du, float* dg, float* ds, int CP, int accumulate) {
     long long n = blockIdx.y;
     const float* dun = du + n * CP;
     float *d1 = dg + n * 3 * CP, *d2 = d1 + CP, *d3 = d2 + CP;
-    cu_piece4(CP, (CP & 3) == 0 && cu_aligned16(du) && cu_aligned16(dg),
+    float* dsn = ds ? ds + n * CP : nullptr;   // null in every block or none (no divergence)
+    cu_piece4(CP, (CP & 3) == 0 && cu_aligned16(du) && cu_aligned16(dg) && (!ds || cu_aligned16(ds)),
               [&](long long e) {
                   float4 v = cu_ld4(dun + e, 0);
+                  if (dsn) {
+                      float4 o = cu_ld4(dsn + e, 0);
+                      cu_st4(dsn + e, 0, make_float4(o.x + v.x, o.y + v.y, o.z + v.z, o.w + v.w));
+                  }
                   if (accumulate) {   // dg already holds a gradient: add du to its first block only
                       float4 o = cu_ld4(d1 + e, 0);
                       cu_st4(d1 + e, 0, make_float4(o.x + v.x, o.y + v.y, o.z + v.z, o.w + v.w));
@@ -101,6 +107,7 @@ extern "C" __global__ void gate_backward_in(const float* du, float* dg, int CP, 
                   cu_st4(d3 + e, 0, make_float4(0.0f, 0.0f, 0.0f, 0.0f));
               },
               [&](long long e) {
+                  if (dsn) dsn[e] += dun[e];
                   if (accumulate) { d1[e] += dun[e]; return; }
                   d1[e] = dun[e];
                   d2[e] = 0.0f;

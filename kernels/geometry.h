@@ -55,3 +55,6 @@
 
 // batchnorm.cu's apply kernels: elements of one (n, c) plane per block.
 #define BN_EPB 4096
+// batchnorm.cu's one-launch kernels (batchnorm_*_fused): one block of BN_FUSED_THREADS threads
+// per channel (when BatchNormOps.fused takes them).
+#define BN_FUSED_THREADS 1024

@@ -90,6 +90,29 @@ public final class F {
         }, x, gamma, beta);
     }
 
+    /**
+     * gelu(res + batchnormTrain(x)): the ConvNeXt block's norm2 and residual GELU as one backend op
+     * ({@link Backend#batchnormAddGelu}; the CUDA backend applies both in the BN's launches, and
+     * takes GELU's derivative in the BN backward's first pass). Saves mean, invstd and the sum.
+     */
+    public static Var batchnormAddGelu(Tape t, Var res, Var x, Var gamma, Var beta, Tensor runMean, Tensor runVar,
+                                       float momentum, float eps) {
+        Backend be = t.backend();
+        boolean rec = t.recording();
+        Tensor[] r = be.batchnormAddGelu(x.value, res.value, gamma.value, beta.value, runMean, runVar, momentum, eps, rec);
+        Tensor mean = t.own(r[1]), invstd = t.own(r[2]);
+        if (!rec) return t.record(r[0], gy -> {});
+        Tensor pre = t.own(r[3]);
+        return t.record(r[0], gy -> {
+            Tensor[] d = be.batchnormAddGeluBackwardInto(x.value, gy, pre, gamma.value, mean, invstd,
+                    t.gradSink(res), t.gradSink(x), t.gradSink(gamma), t.gradSink(beta));
+            t.accumulate(res, d[0]);
+            t.accumulate(x, d[1]);
+            t.accumulate(gamma, d[2]);
+            t.accumulate(beta, d[3]);
+        }, res, x, gamma, beta);
+    }
+
     /** Eval-mode BatchNorm (running statistics); differentiable in x, γ, β as an affine map. */
     public static Var batchnormEval(Tape t, Var x, Var gamma, Var beta, Tensor runMean, Tensor runVar, float eps) {
         if (t.recording() && (needsGrad(x) || needsGrad(gamma) || needsGrad(beta)))
@@ -147,12 +170,15 @@ public final class F {
         Backend be = t.backend();
         int threeC = gate.value.dim(1);
         return t.record(be.gateIn(gate.value, skip.value), gu -> {
-            if (needsGrad(gate)) t.accumulate(gate, be.gateInBackwardInto(gu, threeC, t.gradSink(gate)));
-            if (needsGrad(skip)) {
-                Tensor into = t.gradSink(skip);
-                if (into != null) be.addInPlace(into, gu);   // no copy of gu first
-                else t.accumulate(skip, copy(be, gu));
+            Tensor into = needsGrad(skip) ? t.gradSink(skip) : null;   // added to where held: no copy of gu first
+            if (needsGrad(gate)) {
+                Tensor dg = into != null ? be.gateInBackwardInto(gu, threeC, t.gradSink(gate), into)   // one pass for both
+                        : be.gateInBackwardInto(gu, threeC, t.gradSink(gate));
+                t.accumulate(gate, dg);
+            } else if (into != null) {
+                be.addInPlace(into, gu);
             }
+            if (needsGrad(skip) && into == null) t.accumulate(skip, copy(be, gu));
         }, gate, skip);
     }
 
@@ -184,6 +210,12 @@ public final class F {
         Backend be = t.backend();
         int ca = a.value.dim(1), cb = b.value.dim(1);
         return t.record(be.concat(a.value, b.value), gy -> {
+            if (needsGrad(a) && needsGrad(b)) {   // both halves in one pass
+                Tensor[] d = be.concatBackward(gy, ca);
+                t.accumulate(a, d[0]);
+                t.accumulate(b, d[1]);
+                return;
+            }
             if (needsGrad(a)) t.accumulate(a, be.sliceChannels(gy, 0, ca));
             if (needsGrad(b)) t.accumulate(b, be.sliceChannels(gy, ca, ca + cb));
         }, a, b);

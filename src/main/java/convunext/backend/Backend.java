@@ -241,6 +241,38 @@ public interface Backend extends Owner, AutoCloseable {
     }
 
     /**
+     * Training BatchNorm followed by the ConvNeXt block's residual GELU: out = gelu(res + BN(x))
+     * (norm2 and {@link #addGelu} in one op, so a backend can apply both in the BN's pass).
+     * Returns {out, mean [C], invstd [C], pre = res + BN(x) (null unless keepPre)}.
+     */
+    default Tensor[] batchnormAddGelu(Tensor x, Tensor res, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
+                                      float momentum, float eps, boolean keepPre) {
+        Tensor[] bn = batchnormTrain(x, gamma, beta, runMean, runVar, momentum, eps);
+        try {
+            Tensor[] ag = addGelu(res, bn[0], keepPre);
+            return new Tensor[]{ag[0], bn[1], bn[2], ag[1]};
+        } finally {
+            release(bn[0]);
+        }
+    }
+
+    /**
+     * Backward of {@link #batchnormAddGelu} (dout: the gradient of out; pre: the saved sum):
+     * d = geluBackward(pre, dout) is the residual's gradient and the BN's dy. Returns {dres, dx,
+     * dgamma, dbeta}, each added into its non-null *Into (as {@link #batchnormBackwardInto}).
+     */
+    default Tensor[] batchnormAddGeluBackwardInto(Tensor x, Tensor dout, Tensor pre, Tensor gamma, Tensor mean,
+                                                  Tensor invstd, Tensor dresInto, Tensor dxInto, Tensor dgammaInto,
+                                                  Tensor dbetaInto) {
+        Tensor d = geluBackward(pre, dout);
+        Tensor[] r = batchnormBackwardInto(x, d, gamma, mean, invstd, dxInto, dgammaInto, dbetaInto);
+        if (dresInto == null) return new Tensor[]{d, r[0], r[1], r[2]};
+        addInPlace(dresInto, d);
+        release(d);
+        return new Tensor[]{dresInto, r[0], r[1], r[2]};
+    }
+
+    /**
      * Channels-first LayerNorm (ConvNeXt): at each (n,y,x), normalise over C with the biased
      * variance, y = γ·(x−μ)·invstd + β. Returns {y, mean [N,H,W], invstd [N,H,W]}.
      */
@@ -305,6 +337,16 @@ public interface Backend extends Owner, AutoCloseable {
         return addInto(this, new Tensor[]{gateInBackward(du, threeC)}, dgInto)[0];
     }
 
+    /**
+     * gateInBackwardInto that also adds du into the skip's held gradient dsInto (non-null): the
+     * skip's gradient ds = du without a pass of its own.
+     */
+    default Tensor gateInBackwardInto(Tensor du, int threeC, Tensor dgInto, Tensor dsInto) {
+        Tensor dg = gateInBackwardInto(du, threeC, dgInto);
+        addInPlace(dsInto, du);
+        return dg;
+    }
+
     // ------------------------------------------------------------------ resampling and layout
 
     /** Bilinear ×2 upsampling with align_corners=True: [N,C,H,W] → [N,C,2H,2W]. */
@@ -324,6 +366,11 @@ public interface Backend extends Owner, AutoCloseable {
 
     /** Channels [c0,c1) of x: [N,C,H,W] → [N,c1−c0,H,W] (the adjoint of concat). */
     Tensor sliceChannels(Tensor x, int c0, int c1);
+
+    /** Both halves of concat's adjoint: dy [N,Ca+Cb,H,W] → {channels [0,ca), channels [ca,Ca+Cb)}. */
+    default Tensor[] concatBackward(Tensor dy, int ca) {
+        return new Tensor[]{sliceChannels(dy, 0, ca), sliceChannels(dy, ca, dy.dim(1))};
+    }
 
     // ------------------------------------------------------------------ loss
 

@@ -94,21 +94,26 @@ public final class KernelCost {
                 double e = (double) gz * a.v("H") * a.v("W");
                 return new OpCost(F * ((a.v("accumulate") != 0 ? 3 : 2) * e + 49.0 * a.v("C")), 2 * 49 * e);
             }
-            case "dwconv7_backward_weight_part": {   // planes = gy
-                double e = (double) gy * a.v("H") * a.v("W");
-                return new OpCost(F * (2 * e + (double) a.v("C") * Kernels.DW_TAPS_AND_BIAS * a.v("S")), 2 * 49 * e + e);
-            }
-            case "dwconv7_backward_weight": {
-                double c = a.v("C"), s = a.v("S"), acc = a.v("accumulate") != 0 ? 2 : 1;
-                return new OpCost(F * (c * Kernels.DW_TAPS_AND_BIAS * (s + acc)), c * Kernels.DW_TAPS_AND_BIAS * s);
+            case "dwconv7_backward_weight": {   // planes = gy; partials written, then summed by each channel's last block
+                double e = (double) gy * a.v("H") * a.v("W"), cs = (double) a.v("C") * Kernels.DW_TAPS_AND_BIAS;
+                double s = a.v("S"), acc = a.v("accumulate") != 0 ? 2 : 1;
+                return new OpCost(F * (2 * e + cs * (2 * s + acc)), 2 * 49 * e + e + cs * s);
             }
             case "batchnorm_forward_stats_part": {   // grid (S, C)
                 double e = (double) gx / a.v("cpi") * gy * a.v("P");
                 return new OpCost(F * e + 2 * D * gy * gx, 3 * e);
             }
-            case "batchnorm_backward_part": {
-                double e = (double) gx / a.v("cpi") * gy * a.v("P");
-                return new OpCost(2 * F * e + 2 * D * gy * gx, 4 * e);
+            case "batchnorm_backward_part": {   // with pre: d = dy gelu'(pre) read and written too
+                double e = (double) gx / a.v("cpi") * gy * a.v("P"), g = a.isNull("pre") ? 0 : 1;
+                return new OpCost((2 + 2 * g) * F * e + 2 * D * gy * gx, (4 + g * (1 + OpCost.GELU_BACKWARD_FLOPS)) * e);
+            }
+            case "batchnorm_forward_fused": {   // grid (C); x read in both passes; + res read, pre written, GELU
+                double e = (double) a.v("N") * a.v("C") * a.v("P"), r = a.isNull("res") ? 0 : 1, pr = a.isNull("pre") ? 0 : 1;
+                return new OpCost((3 + r + pr) * F * e + 6 * F * a.v("C"), (5 + r * (1 + OpCost.GELU_FLOPS)) * e);
+            }
+            case "batchnorm_backward_fused": {   // grid (C); x, d read in both passes (+ pre read, dpre written), dx (+= when accDx)
+                double e = (double) a.v("N") * a.v("C") * a.v("P"), g = a.isNull("pre") ? 0 : 1, dx = a.v("accDx") != 0 ? 2 : 1;
+                return new OpCost((4 + 2 * g + dx) * F * e + 7 * F * a.v("C"), (10 + g * (1 + OpCost.GELU_BACKWARD_FLOPS)) * e);
             }
             case "layernorm_backward_params_part": {
                 double e = (double) gx / a.v("cpi") * gy * a.v("P");
@@ -130,9 +135,9 @@ public final class KernelCost {
                 double e = (double) gz * a.v("C") * a.v("P");
                 return new OpCost(2 * F * e + 4 * F * a.v("C"), 2 * e);
             }
-            case "batchnorm_forward_apply": {   // grid (P/BN_EPB, C, N); each block finishes its channel's statistics
-                double c = a.v("C"), e = (double) a.v("count") * c, s = a.v("S");
-                return new OpCost(2 * F * e + 2 * D * c * s + 6 * F * c, 2 * e + 2 * c * s);
+            case "batchnorm_forward_apply": {   // grid (P/BN_EPB, C, N); each block finishes its channel's statistics; + res / pre / GELU
+                double c = a.v("C"), e = (double) a.v("count") * c, s = a.v("S"), r = a.isNull("res") ? 0 : 1, pr = a.isNull("pre") ? 0 : 1;
+                return new OpCost((2 + r + pr) * F * e + 2 * D * c * s + 6 * F * c, (2 + r * (1 + OpCost.GELU_FLOPS)) * e + 2 * c * s);
             }
             case "batchnorm_backward_apply": {   // + the reduction of the S partials; dx / dgamma / dbeta added to when acc*
                 double c = a.v("C"), e = (double) a.v("count") * c, s = a.v("S");
@@ -154,8 +159,11 @@ public final class KernelCost {
             case "gate_forward_in": return OpCost.gateIn(gy * a.v("CP"));
             case "gate_forward_out": return OpCost.gateOut(gy * a.v("CP"));
             case "gate_backward_out": return OpCost.gateOutBackward(gy * a.v("CP"));
-            case "gate_backward_in":   // accumulate: dg[:, 0:C] += du only
-                return a.v("accumulate") != 0 ? new OpCost(F * 3 * gy * a.v("CP"), gy * a.v("CP")) : OpCost.gateInBackward(gy * a.v("CP"));
+            case "gate_backward_in": {   // accumulate: dg[:, 0:C] += du only; ds non-null: ds += du too
+                double e = (double) gy * a.v("CP"), ds = a.isNull("ds") ? 0 : 1;
+                OpCost dg = a.v("accumulate") != 0 ? new OpCost(F * 3 * e, e) : OpCost.gateInBackward(gy * a.v("CP"));
+                return dg.plus(new OpCost(ds * 2 * F * e, ds * e));
+            }
             case "gelu_forward": return OpCost.gelu(a.v("n"));
             case "gelu_backward": return OpCost.geluBackward(a.v("n"));
             case "add_gelu_forward": return OpCost.addGelu(a.v("n"), !a.isNull("pre"));
@@ -163,6 +171,7 @@ public final class KernelCost {
             case "pad2d_backward": return OpCost.layout(gy * a.v("H") * a.v("W"));
             case "concat_forward": return OpCost.layout(gy * (a.v("Ca") + a.v("Cb")) * a.v("P"));
             case "concat_backward": return OpCost.layout(gy * a.v("Cs") * a.v("P"));
+            case "concat_backward_split": return OpCost.layout(gy * (a.v("Ca") + a.v("Cb")) * a.v("P"));
             case "upsample2x_forward": return OpCost.upsample(gy * a.v("H") * a.v("W"));
             case "upsample2x_backward": return OpCost.upsampleBackward(gy * a.v("H") * a.v("W"));
             case "ce_dice_forward_lse": {

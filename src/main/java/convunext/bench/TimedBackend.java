@@ -160,6 +160,14 @@ public final class TimedBackend implements Backend {
                                                     Tensor gi, Tensor bi) {
         return timed(Op.BATCHNORM, "bwd", () -> in.batchnormBackwardInto(x, dy, g, m, i, xi, gi, bi));
     }
+    @Override public Tensor[] batchnormAddGelu(Tensor x, Tensor r, Tensor g, Tensor b, Tensor rm, Tensor rv, float m, float e,
+                                               boolean keep) {
+        return timed(Op.BATCHNORM, "+gelu", () -> in.batchnormAddGelu(x, r, g, b, rm, rv, m, e, keep));
+    }
+    @Override public Tensor[] batchnormAddGeluBackwardInto(Tensor x, Tensor dy, Tensor pre, Tensor g, Tensor m, Tensor i,
+                                                           Tensor ri, Tensor xi, Tensor gi, Tensor bi) {
+        return timed(Op.BATCHNORM, "+gelu bwd", () -> in.batchnormAddGeluBackwardInto(x, dy, pre, g, m, i, ri, xi, gi, bi));
+    }
     @Override public Tensor[] layernorm(Tensor x, Tensor g, Tensor b, float e) { return timed(Op.LAYERNORM, "", () -> in.layernorm(x, g, b, e)); }
     @Override public Tensor[] layernormBackward(Tensor x, Tensor dy, Tensor g, Tensor m, Tensor i) {
         return timed(Op.LAYERNORM, "bwd", () -> in.layernormBackward(x, dy, g, m, i));
@@ -179,12 +187,16 @@ public final class TimedBackend implements Backend {
     @Override public Tensor gateInBackwardInto(Tensor du, int c3, Tensor gi) {
         return timed(Op.GATE, "bwd", () -> in.gateInBackwardInto(du, c3, gi));
     }
+    @Override public Tensor gateInBackwardInto(Tensor du, int c3, Tensor gi, Tensor si) {
+        return timed(Op.GATE, "bwd", () -> in.gateInBackwardInto(du, c3, gi, si));
+    }
     @Override public Tensor upsample2x(Tensor x) { return timed(Op.UPSAMPLE, "", () -> in.upsample2x(x)); }
     @Override public Tensor upsample2xBackward(Tensor dy) { return timed(Op.UPSAMPLE, "bwd", () -> in.upsample2xBackward(dy)); }
     @Override public Tensor pad2d(Tensor x, int a, int b, int c, int d) { return timed(Op.LAYOUT, "pad2d", () -> in.pad2d(x, a, b, c, d)); }
     @Override public Tensor pad2dBackward(Tensor dy, int a, int b, int h, int w) { return timed(Op.LAYOUT, "pad2d bwd", () -> in.pad2dBackward(dy, a, b, h, w)); }
     @Override public Tensor concat(Tensor a, Tensor b) { return timed(Op.LAYOUT, "concat", () -> in.concat(a, b)); }
     @Override public Tensor sliceChannels(Tensor x, int c0, int c1) { return timed(Op.LAYOUT, "concat bwd", () -> in.sliceChannels(x, c0, c1)); }
+    @Override public Tensor[] concatBackward(Tensor dy, int ca) { return timed(Op.LAYOUT, "concat bwd", () -> in.concatBackward(dy, ca)); }
     @Override public LossResult ceDiceLoss(Tensor l, Tensor tg) { return timed(Op.LOSS, "", () -> in.ceDiceLoss(l, tg)); }
     @Override public void adamw(Tensor p, Tensor g, Tensor m, Tensor v, float lr, float b1, float b2, float e, float wd, int s) {
         timed(Op.ADAMW, "", () -> { in.adamw(p, g, m, v, lr, b1, b2, e, wd, s); return null; });

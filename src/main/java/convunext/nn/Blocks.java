@@ -27,7 +27,7 @@ final class Blocks {
             try (Tape.Scope s = t.scope()) {
                 Var y = norm1.forward(t, dwconv.forward(t, x), train);
                 y = F.mlp(t, y, pw1.w.var(), pw1.b.var(), pw2.w.var(), pw2.b.var());   // pwconv1 → GELU → pwconv2
-                return s.keep(F.addGelu(t, x, norm2.forward(t, y, train)));   // GELU(x + ·), one pass
+                return s.keep(norm2.forwardAddGelu(t, x, y, train));   // GELU(x + norm2(·)), in the norm's pass
             }
         }
     }

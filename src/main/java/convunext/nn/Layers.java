@@ -79,5 +79,12 @@ final class Layers {
             }
             return F.batchnormEval(t, x, w.var(), b.var(), mean.buffer(), var.buffer(), BN_EPS);
         }
+
+        /** gelu(res + forward(x)): with BatchNorm in training one backend op (F.batchnormAddGelu). */
+        Var forwardAddGelu(Tape t, Var res, Var x, boolean train) {
+            if (kind == Norm.LAYER || !train) return F.addGelu(t, res, forward(t, x, train));
+            count.count++;
+            return F.batchnormAddGelu(t, res, x, w.var(), b.var(), mean.buffer(), var.buffer(), BN_MOMENTUM, BN_EPS);
+        }
     }
 }

@@ -352,6 +352,25 @@ public final class CudaBackend implements Backend {
         return bn.batchnormBackwardInto(x, dy, gamma, mean, invstd, dxInto, dgammaInto, dbetaInto);
     }
 
+    /** BN and the residual GELU in the BN's launches (with -Dconvunext.cuda.fuseGelu=false: the composition). */
+    @Override public Tensor[] batchnormAddGelu(Tensor x, Tensor res, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
+                                               float momentum, float eps, boolean keepPre) {
+        OpShapes.batchnormTrain(of(x), of(gamma), of(beta), of(runMean), of(runVar));
+        OpShapes.addGelu(of(res), of(x));
+        if (!fuseGelu) return Backend.super.batchnormAddGelu(x, res, gamma, beta, runMean, runVar, momentum, eps, keepPre);
+        return bn.batchnormAddGelu(x, res, gamma, beta, runMean, runVar, momentum, eps, keepPre);
+    }
+
+    @Override public Tensor[] batchnormAddGeluBackwardInto(Tensor x, Tensor dout, Tensor pre, Tensor gamma, Tensor mean,
+                                                           Tensor invstd, Tensor dresInto, Tensor dxInto, Tensor dgammaInto,
+                                                           Tensor dbetaInto) {
+        OpShapes.batchnormBackward(of(x), of(dout), of(gamma), of(mean), of(invstd));
+        OpShapes.geluBackward(of(pre), of(dout));
+        if (!fuseGelu)
+            return Backend.super.batchnormAddGeluBackwardInto(x, dout, pre, gamma, mean, invstd, dresInto, dxInto, dgammaInto, dbetaInto);
+        return bn.batchnormAddGeluBackwardInto(x, dout, pre, gamma, mean, invstd, dresInto, dxInto, dgammaInto, dbetaInto);
+    }
+
     @Override public Tensor[] layernorm(Tensor x, Tensor gamma, Tensor beta, float eps) {
         OpShapes.layernorm(of(x), of(gamma), of(beta));
         return ln.layernorm(x, gamma, beta, eps);
@@ -407,6 +426,11 @@ public final class CudaBackend implements Backend {
         return gate.gateInBackwardInto(du, threeC, dgInto);
     }
 
+    @Override public Tensor gateInBackwardInto(Tensor du, int threeC, Tensor dgInto, Tensor dsInto) {
+        OpShapes.gateInBackward(of(du), threeC);
+        return gate.gateInBackwardInto(du, threeC, dgInto, dsInto);
+    }
+
     @Override public Tensor upsample2x(Tensor x) {
         OpShapes.upsample2x(of(x));
         return upsample.upsample2x(x);
@@ -435,6 +459,11 @@ public final class CudaBackend implements Backend {
     @Override public Tensor sliceChannels(Tensor x, int c0, int c1) {
         OpShapes.sliceChannels(of(x), c0, c1);
         return layout.sliceChannels(x, c0, c1);
+    }
+
+    @Override public Tensor[] concatBackward(Tensor dy, int ca) {
+        OpShapes.sliceChannels(of(dy), 0, ca);
+        return layout.concatBackward(dy, ca);
     }
 
     @Override public LossResult ceDiceLoss(Tensor logits, Tensor target) {

@@ -56,6 +56,9 @@ class Float4PathsParityTest {
         // adding into gateOut's dg, as the tape does for the skip's gradient
         p.check("gateIn dg into", p.cuda.gateInBackwardInto(du[0], 3 * c, got[2]), p.ref.gateInBackwardInto(du[1], 3 * c, ref[2]),
                 1e-5);
+        p.check("gateIn dg into (with ds)", p.cuda.gateInBackwardInto(du[0], 3 * c, got[2], got[1]),
+                p.ref.gateInBackwardInto(du[1], 3 * c, ref[2], ref[1]), 1e-5);
+        p.check("gateIn ds into", got[1], ref[1], 1e-5);
     }
 
     /** concat and its backward (concat_backward) with H*W % 4 == 0. */
@@ -65,6 +68,9 @@ class Float4PathsParityTest {
         p.check("concat", yc[0], yc[1], 0);
         p.check("slice 0:3", p.cuda.sliceChannels(yc[0], 0, 3), p.ref.sliceChannels(yc[1], 0, 3), 0);
         p.check("slice 3:8", p.cuda.sliceChannels(yc[0], 3, 8), p.ref.sliceChannels(yc[1], 3, 8), 0);
+        Tensor[] sc = p.cuda.concatBackward(yc[0], 3), sr = p.ref.concatBackward(yc[1], 3);
+        p.check("concatBackward a", sc, sr, 0, 0);
+        p.check("concatBackward b", sc, sr, 1, 0);
     }
 
     /** BatchNorm's float4 apply (training, eval, backward, backward into) with H*W % 4 == 0 and several blocks per plane. */

@@ -6,7 +6,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * The gated skip attention (gateIn, gateOut and their backwards) on every backend against the
  * float64 oracle. Tolerance 1e-6 normwise on the CPU (σ and tanh from IEEE operations, FloatMath),
- * 1e-5 on the CUDA kernels (one float32 exp and tanh each); gateIn's backward is a copy: exact.
+ * 1e-5 on the CUDA kernels (one float32 exp and tanh each); gateIn's backward is a copy: exact
+ * (added into held gradients: one float32 add, the same tolerance).
  */
 class GateParityTest {
     @RegisterExtension static final BackendParity.Backends BACKENDS = new BackendParity.Backends();
@@ -28,6 +29,11 @@ class GateParityTest {
             p.check("gateOut ds", got, ref, 1, tol);
             p.check("gateOut dg", got, ref, 2, tol);
             p.check("gateIn dg", p.be.gateInBackward(du[0], 3 * c), p.ref.gateInBackward(du[1], 3 * c), 0);
+            // adding du into held dg and ds in one pass (the skip's gradient, as the tape does)
+            Tensor dgc = p.be.gateInBackwardInto(du[0], 3 * c, got[2], got[1]);
+            Tensor dgr = p.ref.gateInBackwardInto(du[1], 3 * c, ref[2], ref[1]);
+            p.check("gateIn dg into (with ds)", dgc, dgr, tol);
+            p.check("gateIn ds into", got[1], ref[1], tol);
         }
     }
 }

@@ -3,7 +3,7 @@ package convunext.backend.parity;
 import convunext.tensor.Tensor;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** pad2d, its crop, concat and sliceChannels on every backend: copies, so exact. */
+/** pad2d, its crop, concat, sliceChannels and concatBackward on every backend: copies, so exact. */
 class LayoutParityTest {
     @RegisterExtension static final BackendParity.Backends BACKENDS = new BackendParity.Backends();
 
@@ -26,6 +26,9 @@ class LayoutParityTest {
             p.check("slice b", p.be.sliceChannels(y[0], 3, 7), p.ref.sliceChannels(y[1], 3, 7), 0);
             p.check("slice mid", p.be.sliceChannels(y[0], 2, 5), p.ref.sliceChannels(y[1], 2, 5), 0);
             p.check("sliceChannels", p.be.sliceChannels(x[0], 1, 4), p.ref.sliceChannels(x[1], 1, 4), 0);
+            Tensor[] sc = p.be.concatBackward(y[0], 3), sr = p.ref.concatBackward(y[1], 3);
+            p.check("concatBackward a", sc, sr, 0, 0);
+            p.check("concatBackward b", sc, sr, 1, 0);
         }
     }
 }

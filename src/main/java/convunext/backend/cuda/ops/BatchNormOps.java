@@ -6,14 +6,44 @@ import convunext.tensor.Shapes;
 import convunext.tensor.Tensor;
 
 /**
- * Launches batchnorm.cu: double-precision partial statistics, then one apply kernel whose blocks
- * each finish the channel's statistics themselves (2 launches per forward, 2 per backward).
+ * Launches batchnorm.cu. Deep levels (few elements per channel, see {@link #fused}): one launch per
+ * forward and one per backward, a block per channel. Wide levels: double-precision partial
+ * statistics, then one apply kernel whose blocks each finish the channel's statistics themselves
+ * (2 launches per forward, 2 per backward). Either way the block's residual GELU can ride along
+ * ({@link #batchnormAddGelu}: out = gelu(res + BN(x)); its backward takes gelu' in the first pass).
  */
 public final class BatchNormOps {
     private static final int EPB = Kernels.BN_EPB;   // elements of one plane per apply block
     private final Launcher k;
 
     public BatchNormOps(Launcher k) { this.k = k; }
+
+    /** The one-launch rule's bounds (batchnorm.cu's header says why): elements per channel, channels. */
+    static final long FUSED_MAX_COUNT = 65536, FUSED_SMALL_COUNT = 16384;
+    static final int FUSED_MIN_CHANNELS = 128;
+
+    /**
+     * Whether {@code c} channels of {@code count} = N*H*W elements each take the one-launch kernels:
+     * count <= 65536 and (c >= 128 or count <= 16384).
+     */
+    public static boolean fused(long count, int c) {
+        return count <= FUSED_MAX_COUNT && (c >= FUSED_MIN_CHANNELS || count <= FUSED_SMALL_COUNT);
+    }
+
+    /** Tests: forces the path (null: the rule). */
+    static volatile Boolean forceFused;
+
+    /** For tests: forces the one-launch (true) or two-launch (false) path, null for the rule; returns the previous setting. */
+    public static Boolean setForceFused(Boolean f) {
+        Boolean old = forceFused;
+        forceFused = f;
+        return old;
+    }
+
+    private static boolean useFused(long count, int c) {
+        Boolean f = forceFused;
+        return f != null ? f : fused(count, c);
+    }
 
     private static void check(String op, Tensor x, Tensor... perChannel) {
         Shapes.rank(op, "x", x, 4);
@@ -26,26 +56,47 @@ public final class BatchNormOps {
 
     public Tensor[] batchnormTrain(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
                                    float momentum, float eps) {
-        String op = "batchnormTrain";
+        Tensor[] r = train("batchnormTrain", x, null, gamma, beta, runMean, runVar, momentum, eps, false);
+        return new Tensor[]{r[0], r[1], r[2]};
+    }
+
+    /** {out = gelu(res + BN(x)), mean, invstd, pre = res + BN(x) (null unless keepPre)}, in the BN's launches. */
+    public Tensor[] batchnormAddGelu(Tensor x, Tensor res, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
+                                     float momentum, float eps, boolean keepPre) {
+        Shapes.same("batchnormAddGelu", x, res);
+        return train("batchnormAddGelu", x, res, gamma, beta, runMean, runVar, momentum, eps, keepPre);
+    }
+
+    private Tensor[] train(String op, Tensor x, Tensor res, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
+                           float momentum, float eps, boolean keepPre) {
         check(op, x, gamma, beta, runMean, runVar);
         int n = x.dim(0), c = x.dim(1), p = x.spatial(2);
         Shapes.require((long) n * p > 0, op, "empty batch " + x.shapeString());
         Tensor y = k.empty(x.shape()), mean = k.empty(c), invstd = k.empty(c);
+        Tensor pre = res != null && keepPre ? k.empty(x.shape()) : null;
+        Tensor[] inv = {x, res, gamma, beta, runMean, runVar, y, mean, invstd, pre};
+        if (useFused((long) n * p, c)) {
+            Kernels.batchnorm_forward_fused(k.at(op, inv, new int[]{c, 1, 1}, new int[]{Kernels.BN_FUSED_THREADS, 1, 1}, 0))
+                    .x(k.ptr(x)).y(k.ptr(y)).gamma(k.ptr(gamma)).beta(k.ptr(beta)).mean(k.ptr(mean)).invstd(k.ptr(invstd))
+                    .runMean(k.ptr(runMean)).runVar(k.ptr(runVar)).res(k.ptrOrNull(res)).pre(k.ptrOrNull(pre))
+                    .N(n).C(c).P(p).momentum(momentum).eps(eps).launch();
+            return new Tensor[]{y, mean, invstd, pre};
+        }
         int[] ch = Launcher.chunks(n, c, p);
         int s = n * ch[0];
         DeviceBuffer ws = k.workspace((long) c * s * 4);   // 2 doubles per (c, chunk)
-        Tensor[] inv = {x, gamma, beta, runMean, runVar, y, mean, invstd};
         try {
             Kernels.batchnorm_forward_stats_part(k.at(op, inv, new int[]{s, c, 1}, Launcher.block1D(), 0))
                     .x(k.ptr(x)).partial(ws.address()).C(c).P(p).cpi(ch[0]).L(ch[1]).launch();
             Kernels.batchnorm_forward_apply(k.at(op, inv, blockApplyGrid(n, c, p), Launcher.block1D(), 0))
                     .x(k.ptr(x)).y(k.ptr(y)).gamma(k.ptr(gamma)).beta(k.ptr(beta)).partial(ws.address())
                     .mean(k.ptr(mean)).invstd(k.ptr(invstd)).runMean(k.ptr(runMean)).runVar(k.ptr(runVar))
+                    .res(k.ptrOrNull(res)).pre(k.ptrOrNull(pre))
                     .C(c).P(p).S(s).count((long) n * p).momentum(momentum).eps(eps).launch();
         } finally {
             k.free(ws);
         }
-        return new Tensor[]{y, mean, invstd};
+        return new Tensor[]{y, mean, invstd, pre};
     }
 
     public Tensor batchnormEval(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float eps) {
@@ -71,7 +122,32 @@ public final class BatchNormOps {
      */
     public Tensor[] batchnormBackwardInto(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor invstd,
                                           Tensor dxInto, Tensor dgammaInto, Tensor dbetaInto) {
-        String op = "batchnormBackward";
+        Tensor[] r = backward("batchnormBackward", x, dy, null, gamma, mean, invstd, dxInto, dgammaInto, dbetaInto);
+        return new Tensor[]{r[1], r[2], r[3]};
+    }
+
+    /**
+     * The backward of {@link #batchnormAddGelu}: dout is the gradient of out, pre the saved sum.
+     * Returns {dres = dout * gelu'(pre) (added into dresInto when non-null), dx, dgamma, dbeta}; d
+     * is computed in the BN's first pass and is the BN's dy.
+     */
+    public Tensor[] batchnormAddGeluBackwardInto(Tensor x, Tensor dout, Tensor pre, Tensor gamma, Tensor mean,
+                                                 Tensor invstd, Tensor dresInto, Tensor dxInto, Tensor dgammaInto,
+                                                 Tensor dbetaInto) {
+        Shapes.same("batchnormAddGeluBackward", x, pre);
+        Tensor[] r = backward("batchnormAddGeluBackward", x, dout, pre, gamma, mean, invstd, dxInto, dgammaInto, dbetaInto);
+        if (dresInto != null) {   // not in the model (the residual's gradient starts here), kept correct
+            Shapes.same("batchnormAddGeluBackward", x, dresInto);
+            k.addInPlace("batchnormAddGeluBackward", dresInto, r[0]);
+            k.release(r[0]);
+            r[0] = dresInto;
+        }
+        return r;
+    }
+
+    /** {dpre (null without pre), dx, dgamma, dbeta}. */
+    private Tensor[] backward(String op, Tensor x, Tensor dy, Tensor pre, Tensor gamma, Tensor mean, Tensor invstd,
+                              Tensor dxInto, Tensor dgammaInto, Tensor dbetaInto) {
         check(op, x, gamma, mean, invstd);
         Shapes.same(op, x, dy);
         if (dxInto != null) Shapes.same(op, x, dxInto);
@@ -81,23 +157,32 @@ public final class BatchNormOps {
         Shapes.require((long) n * p > 0, op, "empty batch " + x.shapeString());
         Tensor dx = dxInto != null ? dxInto : k.empty(x.shape());
         Tensor dgamma = dgammaInto != null ? dgammaInto : k.empty(c), dbeta = dbetaInto != null ? dbetaInto : k.empty(c);
+        Tensor dpre = pre != null ? k.empty(x.shape()) : null;
+        Tensor[] inv = {x, dy, pre, gamma, mean, invstd, dx, dgamma, dbeta, dpre};
+        int accDx = dxInto != null ? 1 : 0, accGamma = dgammaInto != null ? 1 : 0, accBeta = dbetaInto != null ? 1 : 0;
+        if (useFused((long) n * p, c)) {
+            Kernels.batchnorm_backward_fused(k.at(op, inv, new int[]{c, 1, 1}, new int[]{Kernels.BN_FUSED_THREADS, 1, 1}, 0))
+                    .x(k.ptr(x)).dy(k.ptr(dy)).pre(k.ptrOrNull(pre)).dpre(k.ptrOrNull(dpre)).gamma(k.ptr(gamma))
+                    .mean(k.ptr(mean)).invstd(k.ptr(invstd)).dgamma(k.ptr(dgamma)).dbeta(k.ptr(dbeta)).dx(k.ptr(dx))
+                    .N(n).C(c).P(p).accDx(accDx).accGamma(accGamma).accBeta(accBeta).launch();
+            return new Tensor[]{dpre, dx, dgamma, dbeta};
+        }
         int[] ch = Launcher.chunks(n, c, p);
         int s = n * ch[0];
         DeviceBuffer ws = k.workspace((long) c * s * 4);
-        Tensor[] inv = {x, dy, gamma, mean, invstd, dx, dgamma, dbeta};
         try {
             Kernels.batchnorm_backward_part(k.at(op, inv, new int[]{s, c, 1}, Launcher.block1D(), 0))
-                    .x(k.ptr(x)).dy(k.ptr(dy)).mean(k.ptr(mean)).invstd(k.ptr(invstd))
-                    .partial(ws.address()).C(c).P(p).cpi(ch[0]).L(ch[1]).launch();
+                    .x(k.ptr(x)).dy(k.ptr(dy)).pre(k.ptrOrNull(pre)).dpre(k.ptrOrNull(dpre)).mean(k.ptr(mean))
+                    .invstd(k.ptr(invstd)).partial(ws.address()).C(c).P(p).cpi(ch[0]).L(ch[1]).launch();
+            Tensor d = dpre != null ? dpre : dy;   // the BN's dy: written by the part kernel with the GELU
             Kernels.batchnorm_backward_apply(k.at(op, inv, blockApplyGrid(n, c, p), Launcher.block1D(), 0))
-                    .x(k.ptr(x)).dy(k.ptr(dy)).gamma(k.ptr(gamma)).mean(k.ptr(mean)).invstd(k.ptr(invstd))
+                    .x(k.ptr(x)).dy(k.ptr(d)).gamma(k.ptr(gamma)).mean(k.ptr(mean)).invstd(k.ptr(invstd))
                     .partial(ws.address()).dgamma(k.ptr(dgamma)).dbeta(k.ptr(dbeta)).dx(k.ptr(dx))
-                    .C(c).P(p).S(s).count((long) n * p)
-                    .accDx(dxInto != null ? 1 : 0).accGamma(dgammaInto != null ? 1 : 0).accBeta(dbetaInto != null ? 1 : 0)
+                    .C(c).P(p).S(s).count((long) n * p).accDx(accDx).accGamma(accGamma).accBeta(accBeta)
                     .launch();
         } finally {
             k.free(ws);
         }
-        return new Tensor[]{dx, dgamma, dbeta};
+        return new Tensor[]{dpre, dx, dgamma, dbeta};
     }
 }

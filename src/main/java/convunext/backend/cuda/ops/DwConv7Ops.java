@@ -5,13 +5,16 @@ import convunext.backend.cuda.Kernels;
 import convunext.tensor.Shapes;
 import convunext.tensor.Tensor;
 
-/** Launches dwconv7.cu: DW_TX-column x DW_TY-row output tiles (32 x 64), 32x8 threads, one plane (n,c) per grid z / y. */
+/** Launches dwconv7.cu (3 launches per forward + backward): DW_TX-column x DW_TY-row output tiles (32 x 64), 32x8 threads, one plane (n,c) per grid z / y. */
 public final class DwConv7Ops {
     private static final int TX = Kernels.DW_TX, TY = Kernels.DW_TY;
     private static final int[] BLOCK = {Kernels.DW_TX, Kernels.DW_THREADS / Kernels.DW_TX, 1};
     /** Blocks the weight gradient aims at (GPU fill); tests lower it to make blocks loop over tiles. */
     static volatile int weightGradBlocks = Kernels.CU_REDUCE_TARGET_BLOCKS;
     private final Launcher k;
+    /** dwconv7_backward_weight's per-channel tickets (unsigned ints, zero between launches): allocated once, zeroed. */
+    private DeviceBuffer tickets;
+    private int ticketCap;
 
     /** For tests: sets the weight-gradient block target; returns the previous one. */
     public static int setWeightGradBlocks(int blocks) {
@@ -21,6 +24,20 @@ public final class DwConv7Ops {
     }
 
     public DwConv7Ops(Launcher k) { this.k = k; }
+
+    /**
+     * The address of at least c zeroed tickets. Allocated on first use (and grown, never per step):
+     * every launch leaves them at zero again, so they are zeroed only here.
+     */
+    private long tickets(int c) {
+        if (tickets == null || ticketCap < c) {
+            int cap = Math.max(c, 1024);
+            tickets = k.persistent(cap);   // the old buffer, if any, stays with the pool until close
+            k.device().memsetZero(tickets.address(), cap * 4L);   // direct, not queued: never part of a step graph
+            ticketCap = cap;
+        }
+        return tickets.address();
+    }
 
     private static void check(String op, Tensor x, Tensor w, Tensor b) {
         Shapes.rank(op, "x", x, 4);
@@ -78,11 +95,10 @@ public final class DwConv7Ops {
         int s = n * nb;
         DeviceBuffer ws = k.workspace((long) c * Kernels.DW_TAPS_AND_BIAS * s);
         try {
-            Kernels.dwconv7_backward_weight_part(k.at(op, inv, new int[]{nb, n * c, 1}, BLOCK, 0))
-                    .x(k.ptr(x)).dy(k.ptr(dy)).partial(ws.address()).C(c).H(h).W(wd)
-                    .tilesX(tilesX).tiles(tiles).tpb(tpb).S(s).launch();
-            Kernels.dwconv7_backward_weight(k.at(op, inv, new int[]{c * Kernels.DW_TAPS_AND_BIAS, 1, 1}, Launcher.block1D(), 0))
-                    .partial(ws.address()).dw(k.ptr(dw)).db(k.ptr(db)).C(c).S(s).accumulate(acc).launch();
+            // one launch: the last block of each channel sums the channel's partials (dwconv7.cu)
+            Kernels.dwconv7_backward_weight(k.at(op, inv, new int[]{nb, n * c, 1}, BLOCK, 0))
+                    .x(k.ptr(x)).dy(k.ptr(dy)).partial(ws.address()).tickets(tickets(c)).dw(k.ptr(dw)).db(k.ptr(db))
+                    .C(c).H(h).W(wd).tilesX(tilesX).tiles(tiles).tpb(tpb).S(s).accumulate(acc).launch();
         } finally {
             k.free(ws);
         }

@@ -57,16 +57,20 @@ public final class GateOps {
     public Tensor gateInBackward(Tensor du, int threeC) { return gateInBackwardInto(du, threeC, null); }
 
     /** dg = (du, 0, 0), or dgInto[:, 0:C] += du when dgInto is non-null (returned). */
-    public Tensor gateInBackwardInto(Tensor du, int threeC, Tensor dgInto) {
+    public Tensor gateInBackwardInto(Tensor du, int threeC, Tensor dgInto) { return gateInBackwardInto(du, threeC, dgInto, null); }
+
+    /** As above, and ds += du in the same pass when dsInto (the skip's held gradient) is non-null. */
+    public Tensor gateInBackwardInto(Tensor du, int threeC, Tensor dgInto, Tensor dsInto) {
         String op = "gateInBackward";
         Shapes.rank(op, "du", du, 4);
         Shapes.require(threeC == 3 * du.dim(1), op, "threeC " + threeC + " is not 3 x channels of du " + du.shapeString());
         if (dgInto != null) Shapes.shape(op, "dg", dgInto, du.dim(0), threeC, du.dim(2), du.dim(3));
+        if (dsInto != null) Shapes.same(op, du, dsInto);
         Tensor dg = dgInto != null ? dgInto : k.empty(du.dim(0), threeC, du.dim(2), du.dim(3));
         int cp = du.spatial(1);
         if (du.numel() > 0)
-            Kernels.gate_backward_in(k.at(op, new Tensor[]{du, dg}, grid(cp, du.dim(0)), Launcher.block1D(), 0))
-                    .du(k.ptr(du)).dg(k.ptr(dg)).CP(cp).accumulate(dgInto != null ? 1 : 0).launch();
+            Kernels.gate_backward_in(k.at(op, new Tensor[]{du, dg, dsInto}, grid(cp, du.dim(0)), Launcher.block1D(), 0))
+                    .du(k.ptr(du)).dg(k.ptr(dg)).ds(k.ptrOrNull(dsInto)).CP(cp).accumulate(dgInto != null ? 1 : 0).launch();
         return dg;
     }
 }

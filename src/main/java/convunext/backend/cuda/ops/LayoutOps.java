@@ -67,4 +67,18 @@ public final class LayoutOps {
                     .x(k.ptr(x)).y(k.ptr(y)).C(c).c0(c0).Cs(c1 - c0).P(p).launch();
         return y;
     }
+
+    /** {channels [0, ca), channels [ca, C)} of dy in one launch (concat_backward_split). */
+    public Tensor[] concatBackward(Tensor dy, int ca) {
+        String op = "concatBackward";
+        Shapes.rank(op, "dy", dy, 4);
+        int n = dy.dim(0), c = dy.dim(1), p = dy.spatial(2);
+        Shapes.require(0 <= ca && ca <= c, op, "split at channel " + ca + " outside dy " + dy.shapeString());
+        Tensor a = k.empty(n, ca, dy.dim(2), dy.dim(3)), b = k.empty(n, c - ca, dy.dim(2), dy.dim(3));
+        if (dy.numel() > 0)
+            Kernels.concat_backward_split(k.at(op, new Tensor[]{dy, a, b},
+                            new int[]{Launcher.ceilDiv((long) c * p, (long) Kernels.CU_PIECE * Launcher.THREADS), n, 1}, Launcher.block1D(), 0))
+                    .x(k.ptr(dy)).a(k.ptr(a)).b(k.ptr(b)).Ca(ca).Cb(c - ca).P(p).launch();
+        return new Tensor[]{a, b};
+    }
 }
