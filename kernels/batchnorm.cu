@@ -1,13 +1,14 @@
 // batchnorm.cu — BatchNorm2d over (N,H,W) per channel: training statistics, running-stat
 // update, normalise, eval mode, backward; optionally with the ConvNeXt block's end fused in
-// (out = gelu(res + BN(x)), the block's norm2 and residual GELU: batchnormAddGelu).
+// (out = gelu(res + BN(x)), the block's norm2 and residual GELU: batchnormAddGelu; without res,
+// out = gelu(BN(x)), the stem's norm and GELU).
 // Math (n = N*H*W per channel): mu = mean x, var = biased variance, invstd = 1/sqrt(var+eps);
 //   y = gamma*(x-mu)*invstd + beta; running_mean = (1-m) rm + m mu;
 //   running_var = (1-m) rv + m var n/(n-1).   Eval: y = gamma (x-rm)/sqrt(rv+eps) + beta.
 //   Backward (batch statistics): xhat = (x-mu) invstd; dbeta = sum dy; dgamma = sum dy xhat;
 //   dx = gamma invstd (dy - dbeta/n - xhat dgamma/n).
-//   Residual + GELU (res non-null): s = res + y, pre = s (when pre non-null), out = gelu(s) is
-//   written where y would be. Its backward (pre non-null in the backward kernels): the incoming
+//   Residual + GELU (gelu != 0): s = res + y (s = y when res is null), pre = s (when pre
+//   non-null), out = gelu(s) is written where y would be. Its backward (pre non-null in the backward kernels): the incoming
 //   gradient is of out; d = dy * gelu'(pre) is written to dpre (the residual's gradient) and is the
 //   BN's dy from then on (the apply reads dpre).
 // Layout: x, y, dy, dx, res, pre, dpre NCHW float32 [N,C,P] (P = H*W); per-channel vectors [C].
@@ -90,18 +91,19 @@ static __device__ inline void bn_sum_partials(const float* partial, int c, int S
 static_assert(BN_EPB % 4 == 0, "a block's range of a plane starts on a float4 boundary (the 4-wide apply paths)");
 static __device__ inline bool bn_aligned(const void* p) { return (reinterpret_cast<unsigned long long>(p) & 15ull) == 0; }
 
-// The forward's output element from the normalised value v: v, or gelu(res + v) (pre = res + v
-// stored when pre is non-null) with the residual. rp / pp: the plane's res / pre, or null.
-static __device__ inline float bn_out(float v, const float* rp, float* pp, int p) {
-    if (!rp) return v;
-    float s = rp[p] + v;
+// The forward's output element from the normalised value v: v, or with gelu gelu(res + v) (or
+// gelu(v) without res; pre = the GELU's input stored when pre is non-null). rp / pp: the plane's
+// res / pre, or null.
+static __device__ inline float bn_out(float v, int gelu, const float* rp, float* pp, int p) {
+    if (!gelu) return v;
+    float s = rp ? rp[p] + v : v;
     if (pp) pp[p] = s;
     return cu_gelu(s);
 }
 
-static __device__ inline float4 bn_out4(float4 v, const float* rp, float* pp, int p) {
-    if (!rp) return v;
-    float4 r = *reinterpret_cast<const float4*>(rp + p);
+static __device__ inline float4 bn_out4(float4 v, int gelu, const float* rp, float* pp, int p) {
+    if (!gelu) return v;
+    float4 r = rp ? *reinterpret_cast<const float4*>(rp + p) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
     float4 s = make_float4(r.x + v.x, r.y + v.y, r.z + v.z, r.w + v.w);
     if (pp) *reinterpret_cast<float4*>(pp + p) = s;
     return make_float4(cu_gelu(s.x), cu_gelu(s.y), cu_gelu(s.z), cu_gelu(s.w));
@@ -109,12 +111,12 @@ static __device__ inline float4 bn_out4(float4 v, const float* rp, float* pp, in
 
 // Training forward, second level and apply in one kernel: each block sums its channel's partials
 // (mean, biased var -> invstd as before, in double), applies y = (x - mean) * gamma*invstd + beta
-// to its elements (or gelu(res + that) with the residual), and block (0, c, 0) stores mean, invstd
+// to its elements (or gelu(res + that) / gelu(that) with gelu), and block (0, c, 0) stores mean, invstd
 // and the running statistics.
 extern "C" __global__ void batchnorm_forward_apply(const float* x, float* y, const float* gamma,
                                                    const float* beta, const float* partial, float* mean,
                                                    float* invstd, float* runMean, float* runVar,
-                                                   const float* res, float* pre, int C, int P, int S,
+                                                   int gelu, const float* res, float* pre, int C, int P, int S,
                                                    long long count, float momentum, float eps) {
     __shared__ double sh[2];
     int c = blockIdx.y;
@@ -143,10 +145,10 @@ extern "C" __global__ void batchnorm_forward_apply(const float* x, float* y, con
         for (int p = p0 + 4 * threadIdx.x; p < p1; p += 4 * blockDim.x) {
             float4 v = *reinterpret_cast<const float4*>(xp + p);
             *reinterpret_cast<float4*>(yp + p) = bn_out4(
-                make_float4((v.x - m) * sc + bt, (v.y - m) * sc + bt, (v.z - m) * sc + bt, (v.w - m) * sc + bt), rp, pp, p);
+                make_float4((v.x - m) * sc + bt, (v.y - m) * sc + bt, (v.z - m) * sc + bt, (v.w - m) * sc + bt), gelu, rp, pp, p);
         }
     } else {
-        for (int p = p0 + threadIdx.x; p < p1; p += blockDim.x) yp[p] = bn_out((xp[p] - m) * sc + bt, rp, pp, p);
+        for (int p = p0 + threadIdx.x; p < p1; p += blockDim.x) yp[p] = bn_out((xp[p] - m) * sc + bt, gelu, rp, pp, p);
     }
 }
 
@@ -271,11 +273,11 @@ static __device__ inline void bn_st(float* p, int q, int m, bool v4, const float
 }
 
 // Training forward of channel c = blockIdx.x in one launch: statistics (pass 1), mean / invstd /
-// running statistics (thread 0), then y = (x - mean) gamma invstd + beta, or gelu(res + y) with
-// pre = res + y (pass 2). Same outputs as stats_part + apply up to the order of the sums.
+// running statistics (thread 0), then y = (x - mean) gamma invstd + beta, or with gelu gelu(res + y)
+// (gelu(y) without res) with pre = its input (pass 2). Same outputs as stats_part + apply up to the order of the sums.
 extern "C" __global__ void __launch_bounds__(BN_FUSED_THREADS) batchnorm_forward_fused(
     const float* x, float* y, const float* gamma, const float* beta, float* mean, float* invstd, float* runMean,
-    float* runVar, const float* res, float* pre, int N, int C, int P, float momentum, float eps) {
+    float* runVar, int gelu, const float* res, float* pre, int N, int C, int P, float momentum, float eps) {
     __shared__ double sh[BN_FUSED_THREADS];
     int c = blockIdx.x;
     double s1 = 0.0, s2 = 0.0;
@@ -317,9 +319,9 @@ extern "C" __global__ void __launch_bounds__(BN_FUSED_THREADS) batchnorm_forward
             float v[4], r[4];
             int k = bn_ld(xp, q, P, v4, v);
             for (int j = 0; j < k; j++) v[j] = (v[j] - m) * sc + bt;
-            if (rp) {
-                bn_ld(rp, q, P, v4, r);
-                for (int j = 0; j < k; j++) r[j] += v[j];
+            if (gelu) {
+                if (rp) bn_ld(rp, q, P, v4, r);
+                for (int j = 0; j < k; j++) r[j] = rp ? r[j] + v[j] : v[j];
                 if (pp) bn_st(pp, q, k, v4, r);
                 for (int j = 0; j < k; j++) v[j] = cu_gelu(r[j]);
             }

@@ -94,12 +94,13 @@ public final class F {
      * gelu(res + batchnormTrain(x)): the ConvNeXt block's norm2 and residual GELU as one backend op
      * ({@link Backend#batchnormAddGelu}; the CUDA backend applies both in the BN's launches, and
      * takes GELU's derivative in the BN backward's first pass). Saves mean, invstd and the sum.
+     * res may be null: gelu(batchnormTrain(x)) (the stem).
      */
     public static Var batchnormAddGelu(Tape t, Var res, Var x, Var gamma, Var beta, Tensor runMean, Tensor runVar,
                                        float momentum, float eps) {
         Backend be = t.backend();
         boolean rec = t.recording();
-        Tensor[] r = be.batchnormAddGelu(x.value, res.value, gamma.value, beta.value, runMean, runVar, momentum, eps, rec);
+        Tensor[] r = be.batchnormAddGelu(x.value, valueOf(res), gamma.value, beta.value, runMean, runVar, momentum, eps, rec);
         Tensor mean = t.own(r[1]), invstd = t.own(r[2]);
         if (!rec) return t.record(r[0], gy -> {});
         Tensor pre = t.own(r[3]);

@@ -242,12 +242,19 @@ public interface Backend extends Owner, AutoCloseable {
 
     /**
      * Training BatchNorm followed by the ConvNeXt block's residual GELU: out = gelu(res + BN(x))
-     * (norm2 and {@link #addGelu} in one op, so a backend can apply both in the BN's pass).
-     * Returns {out, mean [C], invstd [C], pre = res + BN(x) (null unless keepPre)}.
+     * (norm2 and {@link #addGelu} in one op, so a backend can apply both in the BN's pass); res may
+     * be null: out = gelu(BN(x)) (the stem's norm and GELU).
+     * Returns {out, mean [C], invstd [C], pre = the GELU's input (null unless keepPre)}.
      */
     default Tensor[] batchnormAddGelu(Tensor x, Tensor res, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
                                       float momentum, float eps, boolean keepPre) {
         Tensor[] bn = batchnormTrain(x, gamma, beta, runMean, runVar, momentum, eps);
+        if (res == null) {
+            Tensor out = gelu(bn[0]);
+            if (keepPre) return new Tensor[]{out, bn[1], bn[2], bn[0]};
+            release(bn[0]);
+            return new Tensor[]{out, bn[1], bn[2], null};
+        }
         try {
             Tensor[] ag = addGelu(res, bn[0], keepPre);
             return new Tensor[]{ag[0], bn[1], bn[2], ag[1]};
@@ -259,7 +266,8 @@ public interface Backend extends Owner, AutoCloseable {
     /**
      * Backward of {@link #batchnormAddGelu} (dout: the gradient of out; pre: the saved sum):
      * d = geluBackward(pre, dout) is the residual's gradient and the BN's dy. Returns {dres, dx,
-     * dgamma, dbeta}, each added into its non-null *Into (as {@link #batchnormBackwardInto}).
+     * dgamma, dbeta}, each added into its non-null *Into (as {@link #batchnormBackwardInto}); dres
+     * is d itself (a fresh tensor the caller owns) without dresInto, also when there was no res.
      */
     default Tensor[] batchnormAddGeluBackwardInto(Tensor x, Tensor dout, Tensor pre, Tensor gamma, Tensor mean,
                                                   Tensor invstd, Tensor dresInto, Tensor dxInto, Tensor dgammaInto,

@@ -1,6 +1,5 @@
 package convunext.nn;
 
-import convunext.autograd.F;
 import convunext.autograd.Tape;
 import convunext.autograd.Var;
 import convunext.backend.Backend;
@@ -76,7 +75,7 @@ public final class ConvUNeXt implements AutoCloseable {
         // the encoder's outputs live until the Up stage that consumes them as its skip.
         Var x1;
         try (Tape.Scope s = t.scope()) {
-            x1 = s.keep(stemBlock.forward(t, F.gelu(t, stemNorm.forward(t, stem.forward(t, x), train)), train));
+            x1 = s.keep(stemBlock.forward(t, stemNorm.forwardAddGelu(t, null, stem.forward(t, x), train), train));   // GELU in the norm's pass
         }
         Var x2 = down1.forward(t, x1, train);
         Var x3 = down2.forward(t, x2, train);

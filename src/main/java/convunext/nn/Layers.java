@@ -80,9 +80,9 @@ final class Layers {
             return F.batchnormEval(t, x, w.var(), b.var(), mean.buffer(), var.buffer(), BN_EPS);
         }
 
-        /** gelu(res + forward(x)): with BatchNorm in training one backend op (F.batchnormAddGelu). */
+        /** gelu(res + forward(x)), or gelu(forward(x)) when res is null: with BatchNorm in training one backend op (F.batchnormAddGelu). */
         Var forwardAddGelu(Tape t, Var res, Var x, boolean train) {
-            if (kind == Norm.LAYER || !train) return F.addGelu(t, res, forward(t, x, train));
+            if (kind == Norm.LAYER || !train) return res == null ? F.gelu(t, forward(t, x, train)) : F.addGelu(t, res, forward(t, x, train));
             count.count++;
             return F.batchnormAddGelu(t, res, x, w.var(), b.var(), mean.buffer(), var.buffer(), BN_MOMENTUM, BN_EPS);
         }

@@ -356,7 +356,7 @@ public final class CudaBackend implements Backend {
     @Override public Tensor[] batchnormAddGelu(Tensor x, Tensor res, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
                                                float momentum, float eps, boolean keepPre) {
         OpShapes.batchnormTrain(of(x), of(gamma), of(beta), of(runMean), of(runVar));
-        OpShapes.addGelu(of(res), of(x));
+        if (res != null) OpShapes.addGelu(of(res), of(x));
         if (!fuseGelu) return Backend.super.batchnormAddGelu(x, res, gamma, beta, runMean, runVar, momentum, eps, keepPre);
         return bn.batchnormAddGelu(x, res, gamma, beta, runMean, runVar, momentum, eps, keepPre);
     }

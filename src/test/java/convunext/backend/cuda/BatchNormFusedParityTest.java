@@ -80,7 +80,8 @@ class BatchNormFusedParityTest {
         p.check(tag + " +gelu invstd", ag, ar, 2, TOL);
         p.check(tag + " +gelu pre", ag, ar, 3, TOL);
         p.check(tag + " +gelu running_var", rv[0], rv[1], TOL);
-        Tensor[] noPre = p.cuda.batchnormAddGelu(x[0], res[0], g[0], beta[0], rm[0], rv[0], 0.1f, 1e-5f, false);
+        Tensor scratchMean = p.gaussT(c)[0], scratchVar = p.uniformT(0.5, 2.0, c)[0];   // rm / rv stay in step with the oracle's
+        Tensor[] noPre = p.cuda.batchnormAddGelu(x[0], res[0], g[0], beta[0], scratchMean, scratchVar, 0.1f, 1e-5f, false);
         assertEquals(null, noPre[3], tag + ": no pre unless asked");
         p.check(tag + " +gelu out without pre", noPre[0], ar[0], TOL);
         Tensor[] dout = p.normalT(1, 0.2, n, c, h, w);
@@ -93,11 +94,21 @@ class BatchNormFusedParityTest {
         Tensor[] ic = p.cuda.batchnormAddGeluBackwardInto(x[0], dout[0], ag[3], g[0], ag[1], ag[2], r0[0], x0[0], g0[0], b0[0]);
         Tensor[] ir = p.ref.batchnormAddGeluBackwardInto(x[1], dout[1], ar[3], g[1], ar[1], ar[2], r0[1], x0[1], g0[1], b0[1]);
         for (int i = 0; i < 4; i++) p.check(tag + " +gelu " + names[i] + " into", ic, ir, i, TOL);
+        // without the residual: gelu(BN(x)) (the stem)
+        Tensor[] sg = p.cuda.batchnormAddGelu(x[0], null, g[0], beta[0], rm[0], rv[0], 0.1f, 1e-5f, true);
+        Tensor[] sr = p.ref.batchnormAddGelu(x[1], null, g[1], beta[1], rm[1], rv[1], 0.1f, 1e-5f, true);
+        p.check(tag + " gelu(bn) out", sg, sr, 0, TOL);
+        p.check(tag + " gelu(bn) pre", sg, sr, 3, TOL);
+        p.check(tag + " gelu(bn) running_mean", rm[0], rm[1], TOL);
+        Tensor[] sc = p.cuda.batchnormAddGeluBackwardInto(x[0], dout[0], sg[3], g[0], sg[1], sg[2], null, null, null, null);
+        Tensor[] sb = p.ref.batchnormAddGeluBackwardInto(x[1], dout[1], sr[3], g[1], sr[1], sr[2], null, null, null, null);
+        for (int i = 0; i < 4; i++) p.check(tag + " gelu(bn) " + names[i], sc, sb, i, TOL);
     }
 
     /**
      * F.batchnormAddGelu on the tape (the block's norm2 + residual GELU as the model now runs it)
-     * against the unfused chain F.addGelu(res, F.batchnormTrain(x)) on the same device: output,
+     * against the unfused chain F.addGelu(res, F.batchnormTrain(x)) on the same device (and without
+ * res, the stem's gelu(BN(x)), against F.gelu(F.batchnormTrain(x))): output,
      * running statistics and the gradients of res, x, gamma and beta, with res used twice (also
      * feeding x, as a block's input feeds its dwconv) so that its gradient is accumulated. Both BN
      * paths; tolerance 1e-4 (the two differ only in the order of the sums and the rounding of GELU's
@@ -110,14 +121,17 @@ class BatchNormFusedParityTest {
         for (Boolean fusedPath : new Boolean[]{true, false}) {
             Boolean old = BatchNormOps.setForceFused(fusedPath);
             try {
-                float[][] f = tape(true, res[0], x[0], g[0], beta[0], gy[0]), u = tape(false, res[0], x[0], g[0], beta[0], gy[0]);
+                for (boolean noRes : new boolean[]{false, true}) {
+                float[][] f = tape(true, noRes, res[0], x[0], g[0], beta[0], gy[0]);
+                float[][] u = tape(false, noRes, res[0], x[0], g[0], beta[0], gy[0]);
                 String[] names = {"out", "running_mean", "running_var", "dres", "dx", "dgamma", "dbeta"};
                 for (int k = 0; k < f.length; k++) {
                     double num = 0, den = 0;
                     for (int i = 0; i < f[k].length; i++) { num += Math.pow(f[k][i] - u[k][i], 2); den += Math.pow(u[k][i], 2); }
                     double e = Math.sqrt(num / Math.max(den, 1e-30));
                     org.junit.jupiter.api.Assertions.assertTrue(den > 0 && e <= TOL,
-                            names[k] + " (one-launch " + fusedPath + "): relative error " + e + " > " + TOL);
+                            names[k] + " (one-launch " + fusedPath + ", no res " + noRes + "): relative error " + e + " > " + TOL);
+                }
                 }
             } finally {
                 BatchNormOps.setForceFused(old);
@@ -125,7 +139,7 @@ class BatchNormFusedParityTest {
         }
     }
 
-    private float[][] tape(boolean fusedOp, Tensor res0, Tensor x0, Tensor g0, Tensor b0, Tensor gy0) {
+    private float[][] tape(boolean fusedOp, boolean noRes, Tensor res0, Tensor x0, Tensor g0, Tensor b0, Tensor gy0) {
         int c = g0.dim(0);
         try (Tape t = new Tape(p.cuda, true)) {
             Var res = Var.parameter("res", copy(res0), p.cuda.zeros(res0.shape()));
@@ -133,7 +147,8 @@ class BatchNormFusedParityTest {
             Var gamma = Var.parameter("gamma", copy(g0), p.cuda.zeros(c)), beta = Var.parameter("beta", copy(b0), p.cuda.zeros(c));
             Tensor rm = p.cuda.zeros(c), rv = p.cuda.zeros(c);
             Var x = F.add(t, xin, res);   // res used twice
-            Var y = fusedOp ? F.batchnormAddGelu(t, res, x, gamma, beta, rm, rv, 0.1f, 1e-5f)
+            Var y = fusedOp ? F.batchnormAddGelu(t, noRes ? null : res, x, gamma, beta, rm, rv, 0.1f, 1e-5f)
+                    : noRes ? F.gelu(t, F.batchnormTrain(t, x, gamma, beta, rm, rv, 0.1f, 1e-5f))
                     : F.addGelu(t, res, F.batchnormTrain(t, x, gamma, beta, rm, rv, 0.1f, 1e-5f));
             float[] out = p.cuda.download(y.value);
             t.backward(y, copy(gy0));

@@ -10,7 +10,8 @@ import convunext.tensor.Tensor;
  * forward and one per backward, a block per channel. Wide levels: double-precision partial
  * statistics, then one apply kernel whose blocks each finish the channel's statistics themselves
  * (2 launches per forward, 2 per backward). Either way the block's residual GELU can ride along
- * ({@link #batchnormAddGelu}: out = gelu(res + BN(x)); its backward takes gelu' in the first pass).
+ * ({@link #batchnormAddGelu}: out = gelu(res + BN(x)), or gelu(BN(x)); its backward takes gelu' in
+ * the first pass).
  */
 public final class BatchNormOps {
     private static final int EPB = Kernels.BN_EPB;   // elements of one plane per apply block
@@ -56,29 +57,32 @@ public final class BatchNormOps {
 
     public Tensor[] batchnormTrain(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
                                    float momentum, float eps) {
-        Tensor[] r = train("batchnormTrain", x, null, gamma, beta, runMean, runVar, momentum, eps, false);
+        Tensor[] r = train("batchnormTrain", x, false, null, gamma, beta, runMean, runVar, momentum, eps, false);
         return new Tensor[]{r[0], r[1], r[2]};
     }
 
-    /** {out = gelu(res + BN(x)), mean, invstd, pre = res + BN(x) (null unless keepPre)}, in the BN's launches. */
+    /**
+     * {out = gelu(res + BN(x)) (gelu(BN(x)) when res is null), mean, invstd, pre = the GELU's input
+     * (null unless keepPre)}, in the BN's launches.
+     */
     public Tensor[] batchnormAddGelu(Tensor x, Tensor res, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
                                      float momentum, float eps, boolean keepPre) {
-        Shapes.same("batchnormAddGelu", x, res);
-        return train("batchnormAddGelu", x, res, gamma, beta, runMean, runVar, momentum, eps, keepPre);
+        if (res != null) Shapes.same("batchnormAddGelu", x, res);
+        return train("batchnormAddGelu", x, true, res, gamma, beta, runMean, runVar, momentum, eps, keepPre);
     }
 
-    private Tensor[] train(String op, Tensor x, Tensor res, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
-                           float momentum, float eps, boolean keepPre) {
+    private Tensor[] train(String op, Tensor x, boolean gelu, Tensor res, Tensor gamma, Tensor beta, Tensor runMean,
+                           Tensor runVar, float momentum, float eps, boolean keepPre) {
         check(op, x, gamma, beta, runMean, runVar);
         int n = x.dim(0), c = x.dim(1), p = x.spatial(2);
         Shapes.require((long) n * p > 0, op, "empty batch " + x.shapeString());
         Tensor y = k.empty(x.shape()), mean = k.empty(c), invstd = k.empty(c);
-        Tensor pre = res != null && keepPre ? k.empty(x.shape()) : null;
+        Tensor pre = gelu && keepPre ? k.empty(x.shape()) : null;
         Tensor[] inv = {x, res, gamma, beta, runMean, runVar, y, mean, invstd, pre};
         if (useFused((long) n * p, c)) {
             Kernels.batchnorm_forward_fused(k.at(op, inv, new int[]{c, 1, 1}, new int[]{Kernels.BN_FUSED_THREADS, 1, 1}, 0))
                     .x(k.ptr(x)).y(k.ptr(y)).gamma(k.ptr(gamma)).beta(k.ptr(beta)).mean(k.ptr(mean)).invstd(k.ptr(invstd))
-                    .runMean(k.ptr(runMean)).runVar(k.ptr(runVar)).res(k.ptrOrNull(res)).pre(k.ptrOrNull(pre))
+                    .runMean(k.ptr(runMean)).runVar(k.ptr(runVar)).gelu(gelu ? 1 : 0).res(k.ptrOrNull(res)).pre(k.ptrOrNull(pre))
                     .N(n).C(c).P(p).momentum(momentum).eps(eps).launch();
             return new Tensor[]{y, mean, invstd, pre};
         }
@@ -91,7 +95,7 @@ public final class BatchNormOps {
             Kernels.batchnorm_forward_apply(k.at(op, inv, blockApplyGrid(n, c, p), Launcher.block1D(), 0))
                     .x(k.ptr(x)).y(k.ptr(y)).gamma(k.ptr(gamma)).beta(k.ptr(beta)).partial(ws.address())
                     .mean(k.ptr(mean)).invstd(k.ptr(invstd)).runMean(k.ptr(runMean)).runVar(k.ptr(runVar))
-                    .res(k.ptrOrNull(res)).pre(k.ptrOrNull(pre))
+                    .gelu(gelu ? 1 : 0).res(k.ptrOrNull(res)).pre(k.ptrOrNull(pre))
                     .C(c).P(p).S(s).count((long) n * p).momentum(momentum).eps(eps).launch();
         } finally {
             k.free(ws);
