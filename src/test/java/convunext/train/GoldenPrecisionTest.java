@@ -17,9 +17,10 @@ import org.junit.jupiter.params.provider.EnumSource;
  * `verify --precision tf32|bf16` ({@link FormatTolerance}) holds results to a bound derived from
  * the format, not from the backend under test: results computed with the format's rounded product
  * operands and float accumulation (the CPU backend wrapped in {@link RoundedProducts}, the CUDA
- * backend's arithmetic at CPU speed) pass; the same computation with a wrong rounding (fewer bits,
- * toward zero, the other format) fails, as does a fixture quantity moved by a multiple of u, and
- * the format's results held to the fp32 tolerances fail (the format's tolerance is needed).
+ * backend's arithmetic at CPU speed) pass, and so does the emulated CUDA device; the same
+ * computation with a wrong rounding (fewer bits, the other format) fails, as does a fixture
+ * quantity moved by a multiple of u, and the format's results held to the fp32 tolerances fail
+ * (the format's tolerance is needed).
  */
 class GoldenPrecisionTest {
     static final Path FIXTURE = GoldenCheckTest.FIXTURE;
@@ -39,6 +40,17 @@ class GoldenPrecisionTest {
     void resultsInTheFormatPass(Precision p) {
         GoldenCheck.Report r = check(FIXTURE, p, p::round, p);
         assertTrue(r.ok(), GoldenCheck.format(r));
+    }
+
+    /** Our CUDA kernels in tensor-core form on the emulated device (the launch code a GPU runs), ~1-2 min each. */
+    @ParameterizedTest(name = "emulated {0}")
+    @EnumSource(value = Precision.class, names = {"TF32", "BF16"})
+    void theEmulatedDevicePasses(Precision p) {
+        try (Backend be = Backends.open("emulated", p, System.out)) {
+            GoldenCheck.Report r = GoldenCheck.run(FIXTURE, be, 1e-4);
+            System.out.print(GoldenCheck.format(r));
+            assertTrue(r.ok(), GoldenCheck.format(r));
+        }
     }
 
     /**
