@@ -7,10 +7,14 @@ import convunext.tensor.Tensor;
 
 /**
  * BatchNorm2d (train, eval, backward) threaded over channels. Every statistic and every reduction
- * of the backward is accumulated in double; the per-element maps are float multiply-adds.
+ * of the backward is accumulated in double ({@link SimdOps#bnSums}, {@link SimdOps#bnGradSums}: per
+ * plane, in an order fixed by the shape, so any thread gives the same bits); the per-element maps
+ * are float multiply-adds ({@link SimdOps#bnApply}, {@link SimdOps#bnBackwardApply}).
  */
 final class CpuBatchNorm {
     private CpuBatchNorm() {}
+
+    private static final SimdOps ops = SimdOps.BEST;
 
     static Tensor[] batchnormTrain(CpuBackend be, Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
                                    float momentum, float eps) {
@@ -24,16 +28,9 @@ final class CpuBatchNorm {
             for (int ch = c0; ch < c1; ch++) {
                 // Shifted sums: exact enough in double even when |mean| ≫ std.
                 float shift = xa[xo + ch * p];
-                double s = 0, ss = 0;
-                for (int i = 0; i < n; i++) {
-                    int o = xo + (i * c + ch) * p;
-                    for (int j = 0; j < p; j++) {
-                        double d = xa[o + j] - shift;
-                        s += d;
-                        ss += d * d;
-                    }
-                }
-                double mu = s / count, var = Math.max(0, ss / count - mu * mu);
+                double[] acc = new double[2];
+                for (int i = 0; i < n; i++) ops.bnSums(xa, xo + (i * c + ch) * p, p, shift, acc);
+                double mu = acc[0] / count, var = Math.max(0, acc[1] / count - mu * mu);
                 double m = shift + mu, inv = 1 / Math.sqrt(var + eps);
                 mean.array()[mean.off() + ch] = (float) m;
                 invstd.array()[invstd.off() + ch] = (float) inv;
@@ -51,7 +48,7 @@ final class CpuBatchNorm {
     private static void affine(float[] x, int xo, float[] y, int yo, int n, int c, int p, int ch, float m, float a, float b) {
         for (int i = 0; i < n; i++) {
             int o = (i * c + ch) * p;
-            for (int j = 0; j < p; j++) y[yo + o + j] = Math.fma(x[xo + o + j] - m, a, b);
+            ops.bnApply(x, xo + o, y, yo + o, p, m, a, b);
         }
     }
 
@@ -80,15 +77,12 @@ final class CpuBatchNorm {
             for (int ch = c0; ch < c1; ch++) {
                 float m = mean.array()[mean.off() + ch];
                 double inv = invstd.array()[invstd.off() + ch], gm = gamma.array()[gamma.off() + ch];
-                double sdy = 0, sdyx = 0;
+                double[] acc = new double[2];
                 for (int i = 0; i < n; i++) {
                     int o = (i * c + ch) * p;
-                    for (int j = 0; j < p; j++) {
-                        double g = ga[go + o + j];
-                        sdy += g;
-                        sdyx += g * (xa[xo + o + j] - m);
-                    }
+                    ops.bnGradSums(ga, go + o, xa, xo + o, p, m, acc);
                 }
+                double sdy = acc[0], sdyx = acc[1];
                 dgamma.array()[dgamma.off() + ch] = (float) (sdyx * inv);
                 dbeta.array()[dbeta.off() + ch] = (float) sdy;
                 // dx = γ·inv·(dy − mean(dy) − (x−μ)·inv²·mean(dy·(x−μ)))
@@ -97,8 +91,7 @@ final class CpuBatchNorm {
                 float k3 = (float) (-gm * inv * sdy / count);
                 for (int i = 0; i < n; i++) {
                     int o = (i * c + ch) * p;
-                    for (int j = 0; j < p; j++)
-                        dxa[dxo + o + j] = Math.fma(k1, ga[go + o + j], Math.fma(k2, xa[xo + o + j] - m, k3));
+                    ops.bnBackwardApply(xa, xo + o, ga, go + o, dxa, dxo + o, p, m, k1, k2, k3);
                 }
             }
         });

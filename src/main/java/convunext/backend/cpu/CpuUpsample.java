@@ -7,7 +7,13 @@ import convunext.tensor.Tensor;
 
 /**
  * Bilinear ×2 upsampling with align_corners=True and its adjoint, threaded over the N·C planes;
- * the adjoint scatters within one plane, so tasks never share output.
+ * the adjoint scatters within one plane, so tasks never share output. The forward is two
+ * separable passes over a per-thread scratch of h × 2w floats: every input row interpolated along
+ * x once (the gathers), then each output row a blend of two of those rows (a loop C2 vectorises):
+ * 13.5 → 7.5 ms at level 0, one thread (the four-tap gather per output ran at ≈ 9 % of copy
+ * bandwidth). Same bits: each output is still h0·(w0·a + w1·b) +
+ * h1·(w0·c + w1·d), the x-interpolation computed once per input row. (The adjoint in the
+ * reverse order measured no faster: its scatter stays.)
  */
 final class CpuUpsample {
     private CpuUpsample() {}
@@ -33,6 +39,14 @@ final class CpuUpsample {
         }
     }
 
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    private static float[] scratch(int n) {
+        float[][] s = SCRATCH.get();
+        if (s[0].length < n) s[0] = new float[n];
+        return s[0];
+    }
+
     static Tensor upsample2x(CpuBackend be, Tensor x) {
         OpShapes.upsample2x(of(x));
         int n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3), ho = 2 * h, wo = 2 * w;
@@ -40,16 +54,17 @@ final class CpuUpsample {
         Axis ay = Axis.of(h, ho), ax = Axis.of(w, wo);
         float[] xa = x.array(), ya = y.array();
         CpuThreads.chunks(n * c, 1, 4, (p0, p1) -> {
+            float[] rows = scratch(h * wo);   // rows[r·wo + ox]: input row r interpolated along x
             for (int pl = p0; pl < p1; pl++) {
                 int xb = x.off() + pl * h * w, yb = y.off() + pl * ho * wo;
+                for (int r = 0; r < h; r++) {
+                    int src = xb + r * w, d = r * wo;
+                    for (int ox = 0; ox < wo; ox++) rows[d + ox] = ax.l0[ox] * xa[src + ax.i0[ox]] + ax.l1[ox] * xa[src + ax.i1[ox]];
+                }
                 for (int oy = 0; oy < ho; oy++) {
-                    int r0 = xb + ay.i0[oy] * w, r1 = xb + ay.i1[oy] * w, o = yb + oy * wo;
+                    int r0 = ay.i0[oy] * wo, r1 = ay.i1[oy] * wo, o = yb + oy * wo;
                     float h0 = ay.l0[oy], h1 = ay.l1[oy];
-                    for (int ox = 0; ox < wo; ox++) {
-                        int c0 = ax.i0[ox], c1 = ax.i1[ox];
-                        float w0 = ax.l0[ox], w1 = ax.l1[ox];
-                        ya[o + ox] = h0 * (w0 * xa[r0 + c0] + w1 * xa[r0 + c1]) + h1 * (w0 * xa[r1 + c0] + w1 * xa[r1 + c1]);
-                    }
+                    for (int ox = 0; ox < wo; ox++) ya[o + ox] = h0 * rows[r0 + ox] + h1 * rows[r1 + ox];
                 }
             }
         });

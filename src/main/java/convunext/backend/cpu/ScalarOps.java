@@ -73,4 +73,35 @@ final class ScalarOps implements SimdOps {
             dg[dg2 + i] = ds1 * FloatMath.sech2(g2v);
         }
     }
+
+    @Override public void bnSums(float[] x, int xo, int n, double shift, double[] acc) {
+        double s = 0, ss = 0;
+        for (int i = 0; i < n; i++) {
+            double d = x[xo + i] - shift;
+            s += d;
+            ss = Math.fma(d, d, ss);
+        }
+        acc[0] += s;
+        acc[1] += ss;
+    }
+
+    @Override public void bnGradSums(float[] dy, int dyo, float[] x, int xo, int n, double m, double[] acc) {
+        double s = 0, sx = 0;
+        for (int i = 0; i < n; i++) {
+            double g = dy[dyo + i];
+            s += g;
+            sx = Math.fma(g, x[xo + i] - m, sx);
+        }
+        acc[0] += s;
+        acc[1] += sx;
+    }
+
+    @Override public void bnApply(float[] x, int xo, float[] y, int yo, int n, float m, float a, float b) {
+        for (int i = 0; i < n; i++) y[yo + i] = Math.fma(x[xo + i] - m, a, b);
+    }
+
+    @Override public void bnBackwardApply(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float m,
+                                          float k1, float k2, float k3) {
+        for (int i = 0; i < n; i++) dx[dxo + i] = Math.fma(k1, dy[dyo + i], Math.fma(k2, x[xo + i] - m, k3));
+    }
 }

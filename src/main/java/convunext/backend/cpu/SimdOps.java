@@ -2,7 +2,7 @@ package convunext.backend.cpu;
 
 /**
  * Inner loops that gain most from explicit SIMD: GELU (vector exp), the gate (σ, tanh), one output
- * row and the weight gradient of the depthwise 7×7. {@link #BEST} is the Vector API implementation when the jdk.incubator.vector
+ * row and the weight gradient of the depthwise 7×7, BatchNorm's double sums and float maps. {@link #BEST} is the Vector API implementation when the jdk.incubator.vector
  * module is present (loaded by name, as in {@link GemmKernels}), else {@link ScalarOps}.
  */
 interface SimdOps {
@@ -44,6 +44,22 @@ interface SimdOps {
      */
     void gateOutBackward(float[] a, int ao, float[] s, int so, float[] g, int g1, int g2, float[] d, int dOff,
                          float[] da, int dao, float[] ds, int dso, float[] dg, int dg1, int dg2, int n);
+
+    /**
+     * BatchNorm's statistics over one plane: acc[0] += Σ d and acc[1] += Σ d² with d = x[xo+i] − shift
+     * (in double: the difference of two floats is exact there) for i &lt; n. The order of the sums is
+     * fixed by n and the implementation (vector lanes, then the lanes in order, then the tail).
+     */
+    void bnSums(float[] x, int xo, int n, double shift, double[] acc);
+
+    /** BatchNorm backward's sums over one plane: acc[0] += Σ dy, acc[1] += Σ dy·(x − m), in double. */
+    void bnGradSums(float[] dy, int dyo, float[] x, int xo, int n, double m, double[] acc);
+
+    /** y[yo+i] = fma(x[xo+i] − m, a, b) for i &lt; n (float; the same bits in any lane or tail). */
+    void bnApply(float[] x, int xo, float[] y, int yo, int n, float m, float a, float b);
+
+    /** dx[i] = fma(k1, dy[i], fma(k2, x[i] − m, k3)) for i &lt; n (float; the same bits in any lane or tail). */
+    void bnBackwardApply(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float m, float k1, float k2, float k3);
 
     String describe();
 

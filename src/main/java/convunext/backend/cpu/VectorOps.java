@@ -1,5 +1,6 @@
 package convunext.backend.cpu;
 
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -400,5 +401,114 @@ final class VectorOps implements SimdOps {
         }
         if (nv < n) SCALAR.gateOutBackward(a, ao + nv, s, so + nv, g, g1 + nv, g2 + nv, d, dOff + nv,
                 da, dao + nv, ds, dso + nv, dg, dg1 + nv, dg2 + nv, n - nv);
+    }
+
+    /*
+     * BatchNorm. The sums widen each float vector into two double vectors (F2D, parts 0 and 1) and
+     * keep four double accumulators (Σd and Σd² for each half): the scalar loop, one double add
+     * chain per sum, ran at ~4 cycles per element (6 ms of level 0's 6.4 ms forward, one thread).
+     * The lanes are then added in lane order, then the tail: a fixed order for a given n. No
+     * reduceLanes: its floating-point order is unspecified. The loop runs over chunks of at most
+     * CHUNK floats per call, the accumulators carried in a per-thread array between chunks: one
+     * 64 K-float plane in one loop was compiled on-stack (OSR), where C2 boxed the vectors (63 MB
+     * allocated per level-0 call and no speed-up; 2.7 ms instead of 6.4 with OSR off).
+     */
+    private static final jdk.incubator.vector.VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    private static final int DL = D.length();
+    /** Float lanes = 2 double lanes (both species are the preferred width); else the scalar loops. */
+    private static final boolean WIDEN = S.vectorBitSize() == D.vectorBitSize() && L == 2 * DL;
+    private static final int CHUNK = 4096;
+    /** Four double accumulator vectors per thread: Σ over parts 0 and 1, then the second sum's. */
+    private static final ThreadLocal<double[]> LANES = ThreadLocal.withInitial(() -> new double[4 * DL]);
+
+    @Override public void bnSums(float[] x, int xo, int n, double shift, double[] acc) {
+        int nv = WIDEN ? n - n % L : 0;
+        if (nv > 0) {
+            double[] t = LANES.get();
+            java.util.Arrays.fill(t, 0);
+            for (int i = 0; i < nv; i += CHUNK) sumsChunk(x, xo + i, Math.min(CHUNK, nv - i), shift, t);
+            laneSums(t, acc);
+        }
+        if (nv < n) SCALAR.bnSums(x, xo + nv, n - nv, shift, acc);
+    }
+
+    private static void sumsChunk(float[] x, int xo, int n, double shift, double[] t) {
+        DoubleVector sh = DoubleVector.broadcast(D, shift);
+        DoubleVector s0 = DoubleVector.fromArray(D, t, 0), s1 = DoubleVector.fromArray(D, t, DL);
+        DoubleVector q0 = DoubleVector.fromArray(D, t, 2 * DL), q1 = DoubleVector.fromArray(D, t, 3 * DL);
+        for (int i = 0; i < n; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i);
+            DoubleVector d0 = ((DoubleVector) v.convertShape(VectorOperators.F2D, D, 0)).sub(sh);
+            DoubleVector d1 = ((DoubleVector) v.convertShape(VectorOperators.F2D, D, 1)).sub(sh);
+            s0 = s0.add(d0);
+            s1 = s1.add(d1);
+            q0 = d0.fma(d0, q0);
+            q1 = d1.fma(d1, q1);
+        }
+        s0.intoArray(t, 0);
+        s1.intoArray(t, DL);
+        q0.intoArray(t, 2 * DL);
+        q1.intoArray(t, 3 * DL);
+    }
+
+    @Override public void bnGradSums(float[] dy, int dyo, float[] x, int xo, int n, double m, double[] acc) {
+        int nv = WIDEN ? n - n % L : 0;
+        if (nv > 0) {
+            double[] t = LANES.get();
+            java.util.Arrays.fill(t, 0);
+            for (int i = 0; i < nv; i += CHUNK) gradSumsChunk(dy, dyo + i, x, xo + i, Math.min(CHUNK, nv - i), m, t);
+            laneSums(t, acc);
+        }
+        if (nv < n) SCALAR.bnGradSums(dy, dyo + nv, x, xo + nv, n - nv, m, acc);
+    }
+
+    private static void gradSumsChunk(float[] dy, int dyo, float[] x, int xo, int n, double m, double[] t) {
+        DoubleVector mv = DoubleVector.broadcast(D, m);
+        DoubleVector s0 = DoubleVector.fromArray(D, t, 0), s1 = DoubleVector.fromArray(D, t, DL);
+        DoubleVector q0 = DoubleVector.fromArray(D, t, 2 * DL), q1 = DoubleVector.fromArray(D, t, 3 * DL);
+        for (int i = 0; i < n; i += L) {
+            FloatVector g = FloatVector.fromArray(S, dy, dyo + i), v = FloatVector.fromArray(S, x, xo + i);
+            DoubleVector g0 = (DoubleVector) g.convertShape(VectorOperators.F2D, D, 0);
+            DoubleVector g1 = (DoubleVector) g.convertShape(VectorOperators.F2D, D, 1);
+            DoubleVector d0 = ((DoubleVector) v.convertShape(VectorOperators.F2D, D, 0)).sub(mv);
+            DoubleVector d1 = ((DoubleVector) v.convertShape(VectorOperators.F2D, D, 1)).sub(mv);
+            s0 = s0.add(g0);
+            s1 = s1.add(g1);
+            q0 = g0.fma(d0, q0);
+            q1 = g1.fma(d1, q1);
+        }
+        s0.intoArray(t, 0);
+        s1.intoArray(t, DL);
+        q0.intoArray(t, 2 * DL);
+        q1.intoArray(t, 3 * DL);
+    }
+
+    /** acc[0] += the lanes of the first sum (part 0's, then part 1's), acc[1] += the second's, in lane order. */
+    private static void laneSums(double[] t, double[] acc) {
+        double s = 0, q = 0;
+        for (int l = 0; l < 2 * DL; l++) {
+            s += t[l];
+            q += t[2 * DL + l];
+        }
+        acc[0] += s;
+        acc[1] += q;
+    }
+
+    @Override public void bnApply(float[] x, int xo, float[] y, int yo, int n, float m, float a, float b) {
+        int i = 0;
+        for (; i + L <= n; i += L)
+            FloatVector.fromArray(S, x, xo + i).sub(m).fma(a, b).intoArray(y, yo + i);   // fma(x − m, a, b)
+        if (i < n) SCALAR.bnApply(x, xo + i, y, yo + i, n - i, m, a, b);
+    }
+
+    @Override public void bnBackwardApply(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float m,
+                                          float k1, float k2, float k3) {
+        FloatVector k1v = FloatVector.broadcast(S, k1);
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector inner = FloatVector.fromArray(S, x, xo + i).sub(m).fma(k2, k3);   // fma(k2, x − m, k3)
+            k1v.fma(FloatVector.fromArray(S, dy, dyo + i), inner).intoArray(dx, dxo + i);
+        }
+        if (i < n) SCALAR.bnBackwardApply(x, xo + i, dy, dyo + i, dx, dxo + i, n - i, m, k1, k2, k3);
     }
 }

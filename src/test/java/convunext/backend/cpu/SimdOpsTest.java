@@ -32,6 +32,54 @@ class SimdOpsTest {
         }
     }
 
+    /**
+     * BatchNorm's double sums against a float64 loop over the same floats (the shifted differences
+     * are exact in double and so are the squares' FMAs up to one rounding each: relative 1e-13 of
+     * Σ|·| is ~1000× the worst accumulation error at these lengths), across the vector/chunk
+     * boundaries (16-lane vectors, 4096-float chunks) and with a non-zero start offset; and the
+     * float maps bnApply / bnBackwardApply: the same bits in every implementation (one fma chain per
+     * element, vector body or tail).
+     */
+    @Test void batchnormSumsAndMaps() {
+        Random r = new Random(63);
+        for (int n : new int[] {1, 15, 17, 203, 4096, 4111, 9000}) {
+            float[] x = new float[n + 5], dy = new float[n + 3];
+            for (int i = 0; i < x.length; i++) x[i] = (float) (2.5 + 3 * r.nextGaussian());
+            for (int i = 0; i < dy.length; i++) dy[i] = (float) r.nextGaussian();
+            double shift = x[5], m = 2.25;
+            double s = 0, ss = 0, abs = 0, g = 0, gx = 0, gabs = 0, gxabs = 0;
+            for (int i = 0; i < n; i++) {
+                double d = x[5 + i] - shift, e = x[5 + i] - m;
+                s += d; ss += d * d; abs += Math.abs(d);
+                g += dy[3 + i]; gabs += Math.abs(dy[3 + i]);
+                gx += dy[3 + i] * e; gxabs += Math.abs(dy[3 + i] * e);
+            }
+            float[] ref = null, refDx = null;
+            for (SimdOps ops : impls()) {
+                double[] acc = {0.5, -0.25}, gacc = {0, 0};   // the sums add into acc
+                ops.bnSums(x, 5, n, shift, acc);
+                ops.bnGradSums(dy, 3, x, 5, n, m, gacc);
+                String tag = ops.describe() + " n=" + n;
+                assertEquals(s + 0.5, acc[0], 1e-13 * (abs + 1), tag + " Σd");
+                assertEquals(ss - 0.25, acc[1], 1e-13 * (ss + 1), tag + " Σd²");
+                assertEquals(g, gacc[0], 1e-13 * gabs, tag + " Σdy");
+                assertEquals(gx, gacc[1], 1e-13 * gxabs, tag + " Σdy(x−m)");
+                float[] y = new float[n + 1], dx = new float[n + 2];
+                ops.bnApply(x, 5, y, 1, n, 2.25f, 0.7f, -0.3f);
+                ops.bnBackwardApply(x, 5, dy, 3, dx, 2, n, 2.25f, 0.7f, -0.011f, 0.02f);
+                for (int i = 0; i < n; i++) {
+                    assertEquals(Math.fma(x[5 + i] - 2.25f, 0.7f, -0.3f), y[1 + i], 0f, tag + " bnApply");
+                    assertEquals(Math.fma(0.7f, dy[3 + i], Math.fma(-0.011f, x[5 + i] - 2.25f, 0.02f)), dx[2 + i], 0f, tag + " bnBackwardApply");
+                }
+                if (ref == null) { ref = y; refDx = dx; }
+                else {
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(ref, y, tag);
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(refDx, dx, tag);
+                }
+            }
+        }
+    }
+
     @Test void row7() {
         Random r = new Random(62);
         int n = 83, ld = n + 6 + 5;

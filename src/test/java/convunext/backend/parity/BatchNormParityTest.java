@@ -19,6 +19,9 @@ class BatchNormParityTest {
 
     @OnEveryBackend void manyChunks(String b) throws Exception { bn(b, 42, 3, 2, 31, 29, 2, 0.7); }
 
+    /** Planes over 4096 floats: the CPU's vector sums run in chunks of 4096 (VectorOps.bnSums). */
+    @OnEveryBackend void longPlanes(String b) throws Exception { bn(b, 43, 2, 3, 67, 71, 1.5, -2); }
+
     @OnEveryBackend void small(String b) throws Exception { bn(b, 12, 2, 5, 7, 9, 1, 1); }
 
     private static void bn(String backend, long seed, int n, int c, int h, int w, double xScale, double xMean) throws Exception {
