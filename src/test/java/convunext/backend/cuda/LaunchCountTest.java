@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
  * review counted 757 before the fusions) and {@link #MAX_INFER_LAUNCHES} per inference forward.
  */
 class LaunchCountTest {
-    static final int MAX_STEP_LAUNCHES = 412;
+    static final int MAX_STEP_LAUNCHES = 368;
     static final int MAX_INFER_LAUNCHES = 120;
 
     /** Counts per kernel name (and "memset", "copyDtoD", "copyHtoD", "copyDtoH"). */
