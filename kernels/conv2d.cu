@@ -18,7 +18,8 @@
 // conv2d_backward_weight_part_<shape>_<BM>x<BN>: split-K partial of dW = sum_n dY[n] (Co x P) .
 //   im2col(x[n])^T and of db = row sums of dY (blocks of the first column tile, when db != 0);
 //   block z = n*cpi + chunk covers output pixels [chunk*L, (chunk+1)*L) and writes ws + z*SS
-//   (gemm.cu's layout; gemm_backward_weight_reduce sums the partials in a fixed order).
+//   (gemm.cu's layout); the blocks that finish last sum the partials in a fixed order into dw / db
+//   (gemm_splitk.cuh's finish: tickets, groups of G splits, accumulate bits as gemm.cu's).
 //   grid (ceil(Ci*k*k/BN), ceil(Co/BM), N*cpi), BM*BN/(TM*TN) threads; tiles 32x32 (stem),
 //   64x64 / 128x128 (k2s2p0), 64x64 (any), chosen by least padding (Conv2dOps.weightTile).
 // conv2d_backward_data_k2s2p0_bm<BM>: the 2x2 stride-2 data gradient as a GEMM per (image, kernel
@@ -35,6 +36,7 @@
 // Pixel rows: q / OW by CuFastDiv (owM, owS from the host), once per tile or slice and thread.
 // Tensor cores (--precision tf32 / bf16): the k7s1p3r / k2s2p0 kernels have K_tf32 / K_bf16 forms
 //   with K's signature (gemm_tc.cuh); the "any" shapes and the gather stay fp32.
+#include <type_traits>
 #include "gemm_tc.cuh"
 
 // The convolution's shape: compile-time when KS > 0 (then ST, PD, RF are the stride, the pad and
@@ -120,6 +122,7 @@ CU_UNROLL
             gt_cp4(S + kk * LD + oo, x + (ok ? off : 0), ok);
         }
     }
+    __device__ void commit(float*) const {}
 };
 
 template <class C, class G>
@@ -148,19 +151,31 @@ static __device__ inline void conv_fw_k(const float* x, const float* w, const fl
     gt_run_tiles<C>(la, lb, m0, t0, t1, g.Kd, As, Bs, rg, cg, epi);
 }
 
-template <class C, int KS, int ST, int PD, int RF>
-static __device__ inline void conv_bw_k(const float* x, const float* dy, float* ws, int Ci, int H, int W,
-                                        int Co, int OH, int OW, unsigned owM, int owS, int k, int s,
-                                        int pad, int reflect, int cpi, int L, long long SS, int db) {
-    GT_SMEM(C)
-    typedef ConvShape<KS, ST, PD, RF> G;
+// The weight-gradient kernels' arguments, passed on whole to conv_bw_k.
+#define CONV_BW_ARGS \
+    x, dy, ws, dw, db, tickets, Ci, H, W, Co, OH, OW, owM, owS, k, s, pad, reflect, cpi, L, SS, G, accumulate
+// Chunk blockIdx.z of the weight gradient's split on the SIMT engine (TP void) or the tensor cores
+// (TP = TcBf16 / TcTf32), then gemm_splitk.cuh's finish (scalar loads, as the im2col operand's).
+template <class C, class TP, int KS, int ST, int PD, int RF>
+static __device__ inline void conv_bw_k(
+    const float* x, const float* dy, float* ws, float* dw, float* db, unsigned* tickets, int Ci, int H, int W,
+    int Co, int OH, int OW, unsigned owM, int owS, int k, int s, int pad, int reflect, int cpi, int L,
+    long long SS, int G, int accumulate) {
+    typedef ConvShape<KS, ST, PD, RF> G_;
     int kr = KS > 0 ? KS : k;
-    G g{H, W, OW, Ci * kr * kr, OH * OW, {owM, owS}, k, s, pad, reflect};
+    G_ g{H, W, OW, Ci * kr * kr, OH * OW, {owM, owS}, k, s, pad, reflect};
     int zz = blockIdx.z, n = zz / cpi, chunk = zz - n * cpi;
     int kBegin = chunk * L, kEnd = cu_min(g.P, kBegin + L);
     GtStrided<C::BM, C::THREADS, true> la(dy + (long long)n * Co * g.P, g.P, Co, kEnd);
-    ConvColsT<C::BN, C::THREADS, G> lb(x + (long long)n * Ci * H * W, g, kEnd);
-    gt_weight_part<C>(la, lb, Co, g.Kd, kBegin, kEnd, ws + zz * SS, db != 0, As, Bs);
+    ConvColsT<C::BN, C::THREADS, G_> lb(x + (long long)n * Ci * H * W, g, kEnd);
+    GtSplitK sp{ws, SS, (int)gridDim.z, G, dw, db, tickets, accumulate};
+    if constexpr (std::is_void<TP>::value) {
+        GT_SMEM(C)
+        gt_weight_part<C, false>(la, lb, Co, g.Kd, kBegin, kEnd, sp, As, Bs);
+    } else {
+        GTC_SMEM(C, TP)
+        gtc_weight_part<C, TP, false>(la, lb, Co, g.Kd, kBegin, kEnd, sp, As, Bs, TcExtra);
+    }
 }
 
 typedef GtCfg<64, 128, 4, 8> ConvM;
@@ -210,27 +225,31 @@ extern "C" __global__ void __launch_bounds__(256, 2) conv2d_forward_any_bm64(
 
 // ---- weight gradient partials
 extern "C" __global__ void __launch_bounds__(64, 8) conv2d_backward_weight_part_k7s1p3r_32x32(
-    const float* x, const float* dy, float* ws, int Ci, int H, int W, int Co, int OH, int OW, unsigned owM,
-    int owS, int k, int s, int pad, int reflect, int cpi, int L, long long SS, int db) {
-    conv_bw_k<ConvW32x32, 7, 1, 3, 1>(x, dy, ws, Ci, H, W, Co, OH, OW, owM, owS, k, s, pad, reflect, cpi, L, SS, db);
+    const float* x, const float* dy, float* ws, float* dw, float* db, unsigned* tickets, int Ci, int H, int W,
+    int Co, int OH, int OW, unsigned owM, int owS, int k, int s, int pad, int reflect, int cpi, int L,
+    long long SS, int G, int accumulate) {
+    conv_bw_k<ConvW32x32, void, 7, 1, 3, 1>(CONV_BW_ARGS);
 }
 
 extern "C" __global__ void __launch_bounds__(256, 2) conv2d_backward_weight_part_k2s2p0_128x128(
-    const float* x, const float* dy, float* ws, int Ci, int H, int W, int Co, int OH, int OW, unsigned owM,
-    int owS, int k, int s, int pad, int reflect, int cpi, int L, long long SS, int db) {
-    conv_bw_k<ConvW128x128, 2, 2, 0, 0>(x, dy, ws, Ci, H, W, Co, OH, OW, owM, owS, k, s, pad, reflect, cpi, L, SS, db);
+    const float* x, const float* dy, float* ws, float* dw, float* db, unsigned* tickets, int Ci, int H, int W,
+    int Co, int OH, int OW, unsigned owM, int owS, int k, int s, int pad, int reflect, int cpi, int L,
+    long long SS, int G, int accumulate) {
+    conv_bw_k<ConvW128x128, void, 2, 2, 0, 0>(CONV_BW_ARGS);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 4) conv2d_backward_weight_part_k2s2p0_64x64(
-    const float* x, const float* dy, float* ws, int Ci, int H, int W, int Co, int OH, int OW, unsigned owM,
-    int owS, int k, int s, int pad, int reflect, int cpi, int L, long long SS, int db) {
-    conv_bw_k<ConvW64x64, 2, 2, 0, 0>(x, dy, ws, Ci, H, W, Co, OH, OW, owM, owS, k, s, pad, reflect, cpi, L, SS, db);
+    const float* x, const float* dy, float* ws, float* dw, float* db, unsigned* tickets, int Ci, int H, int W,
+    int Co, int OH, int OW, unsigned owM, int owS, int k, int s, int pad, int reflect, int cpi, int L,
+    long long SS, int G, int accumulate) {
+    conv_bw_k<ConvW64x64, void, 2, 2, 0, 0>(CONV_BW_ARGS);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 4) conv2d_backward_weight_part_any_64x64(
-    const float* x, const float* dy, float* ws, int Ci, int H, int W, int Co, int OH, int OW, unsigned owM,
-    int owS, int k, int s, int pad, int reflect, int cpi, int L, long long SS, int db) {
-    conv_bw_k<ConvW64x64, 0, 0, 0, 0>(x, dy, ws, Ci, H, W, Co, OH, OW, owM, owS, k, s, pad, reflect, cpi, L, SS, db);
+    const float* x, const float* dy, float* ws, float* dw, float* db, unsigned* tickets, int Ci, int H, int W,
+    int Co, int OH, int OW, unsigned owM, int owS, int k, int s, int pad, int reflect, int cpi, int L,
+    long long SS, int G, int accumulate) {
+    conv_bw_k<ConvW64x64, void, 0, 0, 0, 0>(CONV_BW_ARGS);
 }
 
 // ---------------------------------------------------------------- data gradient of the 2x2 stride-2 conv as a GEMM
@@ -353,19 +372,6 @@ static __device__ inline void conv_fw_tc(const float* x, const float* w, const f
     gtc_run_tiles<C, TP>(la, lb, Co, g.P, m0, t0, t1, g.Kd, As, Bs, TcExtra, st);
 }
 
-template <class C, class TP, int KS, int ST, int PD, int RF>
-static __device__ inline void conv_bw_tc(const float* x, const float* dy, float* ws, int Ci, int H, int W, int Co,
-                                         int OH, int OW, unsigned owM, int owS, int cpi, int L, long long SS, int db) {
-    GTC_SMEM(C, TP)
-    typedef ConvShape<KS, ST, PD, RF> G;
-    G g{H, W, OW, Ci * KS * KS, OH * OW, {owM, owS}, KS, ST, PD, RF};
-    int zz = blockIdx.z, n = zz / cpi, chunk = zz - n * cpi;
-    int kBegin = chunk * L, kEnd = cu_min(g.P, kBegin + L);
-    GtStrided<C::BM, C::THREADS, true> la(dy + (long long)n * Co * g.P, g.P, Co, kEnd);
-    ConvColsT<C::BN, C::THREADS, G> lb(x + (long long)n * Ci * H * W, g, kEnd);
-    gtc_weight_part<C, TP>(la, lb, Co, g.Kd, kBegin, kEnd, ws + zz * SS, db != 0, As, Bs, TcExtra);
-}
-
 // The 2x2 stride-2 data gradient's scatter as a store functor: (m = 2ci + kx, q = oy*OW + ox).
 struct ConvDownStore {
     float* dx; int H, W, OW, ky; CuFastDiv ow; bool accumulate; bool vec;
@@ -417,21 +423,24 @@ extern "C" __global__ void __launch_bounds__(256, 2) conv2d_forward_k2s2p0_bm32_
 }
 
 extern "C" __global__ void __launch_bounds__(64, 8) conv2d_backward_weight_part_k7s1p3r_32x32_bf16(
-    const float* x, const float* dy, float* ws, int Ci, int H, int W, int Co, int OH, int OW, unsigned owM,
-    int owS, int k, int s, int pad, int reflect, int cpi, int L, long long SS, int db) {
-    conv_bw_tc<ConvW32x32, TcBf16, 7, 1, 3, 1>(x, dy, ws, Ci, H, W, Co, OH, OW, owM, owS, cpi, L, SS, db);
+    const float* x, const float* dy, float* ws, float* dw, float* db, unsigned* tickets, int Ci, int H, int W,
+    int Co, int OH, int OW, unsigned owM, int owS, int k, int s, int pad, int reflect, int cpi, int L,
+    long long SS, int G, int accumulate) {
+    conv_bw_k<ConvW32x32, TcBf16, 7, 1, 3, 1>(CONV_BW_ARGS);
 }
 
 extern "C" __global__ void __launch_bounds__(256, 2) conv2d_backward_weight_part_k2s2p0_128x128_bf16(
-    const float* x, const float* dy, float* ws, int Ci, int H, int W, int Co, int OH, int OW, unsigned owM,
-    int owS, int k, int s, int pad, int reflect, int cpi, int L, long long SS, int db) {
-    conv_bw_tc<ConvW128x128, TcBf16, 2, 2, 0, 0>(x, dy, ws, Ci, H, W, Co, OH, OW, owM, owS, cpi, L, SS, db);
+    const float* x, const float* dy, float* ws, float* dw, float* db, unsigned* tickets, int Ci, int H, int W,
+    int Co, int OH, int OW, unsigned owM, int owS, int k, int s, int pad, int reflect, int cpi, int L,
+    long long SS, int G, int accumulate) {
+    conv_bw_k<ConvW128x128, TcBf16, 2, 2, 0, 0>(CONV_BW_ARGS);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 4) conv2d_backward_weight_part_k2s2p0_64x64_bf16(
-    const float* x, const float* dy, float* ws, int Ci, int H, int W, int Co, int OH, int OW, unsigned owM,
-    int owS, int k, int s, int pad, int reflect, int cpi, int L, long long SS, int db) {
-    conv_bw_tc<ConvW64x64, TcBf16, 2, 2, 0, 0>(x, dy, ws, Ci, H, W, Co, OH, OW, owM, owS, cpi, L, SS, db);
+    const float* x, const float* dy, float* ws, float* dw, float* db, unsigned* tickets, int Ci, int H, int W,
+    int Co, int OH, int OW, unsigned owM, int owS, int k, int s, int pad, int reflect, int cpi, int L,
+    long long SS, int G, int accumulate) {
+    conv_bw_k<ConvW64x64, TcBf16, 2, 2, 0, 0>(CONV_BW_ARGS);
 }
 
 extern "C" __global__ void __launch_bounds__(256, 2) conv2d_backward_data_k2s2p0_bm128_bf16(
@@ -477,21 +486,24 @@ extern "C" __global__ void __launch_bounds__(256, 2) conv2d_forward_k2s2p0_bm32_
 }
 
 extern "C" __global__ void __launch_bounds__(64, 8) conv2d_backward_weight_part_k7s1p3r_32x32_tf32(
-    const float* x, const float* dy, float* ws, int Ci, int H, int W, int Co, int OH, int OW, unsigned owM,
-    int owS, int k, int s, int pad, int reflect, int cpi, int L, long long SS, int db) {
-    conv_bw_tc<ConvW32x32, TcTf32, 7, 1, 3, 1>(x, dy, ws, Ci, H, W, Co, OH, OW, owM, owS, cpi, L, SS, db);
+    const float* x, const float* dy, float* ws, float* dw, float* db, unsigned* tickets, int Ci, int H, int W,
+    int Co, int OH, int OW, unsigned owM, int owS, int k, int s, int pad, int reflect, int cpi, int L,
+    long long SS, int G, int accumulate) {
+    conv_bw_k<ConvW32x32, TcTf32, 7, 1, 3, 1>(CONV_BW_ARGS);
 }
 
 extern "C" __global__ void __launch_bounds__(256, 2) conv2d_backward_weight_part_k2s2p0_128x128_tf32(
-    const float* x, const float* dy, float* ws, int Ci, int H, int W, int Co, int OH, int OW, unsigned owM,
-    int owS, int k, int s, int pad, int reflect, int cpi, int L, long long SS, int db) {
-    conv_bw_tc<ConvW128x128, TcTf32, 2, 2, 0, 0>(x, dy, ws, Ci, H, W, Co, OH, OW, owM, owS, cpi, L, SS, db);
+    const float* x, const float* dy, float* ws, float* dw, float* db, unsigned* tickets, int Ci, int H, int W,
+    int Co, int OH, int OW, unsigned owM, int owS, int k, int s, int pad, int reflect, int cpi, int L,
+    long long SS, int G, int accumulate) {
+    conv_bw_k<ConvW128x128, TcTf32, 2, 2, 0, 0>(CONV_BW_ARGS);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 4) conv2d_backward_weight_part_k2s2p0_64x64_tf32(
-    const float* x, const float* dy, float* ws, int Ci, int H, int W, int Co, int OH, int OW, unsigned owM,
-    int owS, int k, int s, int pad, int reflect, int cpi, int L, long long SS, int db) {
-    conv_bw_tc<ConvW64x64, TcTf32, 2, 2, 0, 0>(x, dy, ws, Ci, H, W, Co, OH, OW, owM, owS, cpi, L, SS, db);
+    const float* x, const float* dy, float* ws, float* dw, float* db, unsigned* tickets, int Ci, int H, int W,
+    int Co, int OH, int OW, unsigned owM, int owS, int k, int s, int pad, int reflect, int cpi, int L,
+    long long SS, int G, int accumulate) {
+    conv_bw_k<ConvW64x64, TcTf32, 2, 2, 0, 0>(CONV_BW_ARGS);
 }
 
 extern "C" __global__ void __launch_bounds__(256, 2) conv2d_backward_data_k2s2p0_bm128_tf32(

@@ -1,6 +1,7 @@
 // gemm.cu — SGEMM for Linear over channels and 1x1 convolutions, with the exact-GELU epilogues of
 // ConvNeXt's MLP (pwconv1 -> GELU and its backward) and a split-K weight gradient whose
-// deterministic reduce also yields the bias gradient and can accumulate into the flat gradient.
+// fixed-order finish (in the same launch) also yields the bias gradient and can accumulate into
+// the flat gradient.
 //
 // Math (per image z of a batch, all matrices row-major float32):
 //   gemm_forward_*:            C[z] (MxN) = A (MxK) . B[z] (KxN) + bias (per row, may be null)
@@ -12,20 +13,21 @@
 //                              when accumulate != 0 (a gradient already held).
 //   gemm_backward_data_gelu_*: C[z] = (A^T . B[z]) * gelu'(pre[z]) (dpre of
 //                              Backend.linearBackwardDataGelu).
-//   gemm_backward_weight_part_<BM>x<BN>: split-K partial of dW = sum_z dY[z] (MxK) . X[z]^T (KxN),
-//                              M=Co, N=Ci, K=H*W. Block z' = z*cpi + chunk covers pixels
+//   gemm_backward_weight_part_<BM>x<BN>: dW = sum_z dY[z] (MxK) . X[z]^T (KxN), M=Co, N=Ci, K=H*W,
+//                              split over K: block z' = z*cpi + chunk covers pixels
 //                              [chunk*L, min(K,(chunk+1)*L)) of image z and writes ws[z'*SS ..]:
 //                              its MxN partial, then (blocks of the first column tile, when db is
-//                              wanted) the M row sums of dY over the chunk = the partial of db.
-//   gemm_backward_weight_reduce: for e < E (E = M*N, plus M when db is wanted),
-//                              t = sum_{s<S} ws[s*SS + e] in a fixed order; dw[e] (e < MN) or
-//                              db[e-MN] becomes t, or += t when accumulate has bit 0 (dw) / bit 1
-//                              (db) set (a parameter's slice of the zeroed flat gradient: no
-//                              separate add pass).
+//                              non-null) the M row sums of dY over the chunk = the partial of db.
+//                              The blocks that finish last sum the S = gridDim.z partials in a
+//                              fixed order (groups of G splits, then the groups) straight into dw
+//                              and db (gemm_splitk.cuh), which become the sums, or get them added
+//                              when accumulate has bit 0 (dw) / bit 1 (db) set (a parameter's
+//                              slice of the zeroed flat gradient: no separate add pass). tickets:
+//                              ceil(N/BN)*ceil(M/BM)*(ceil(S/G)+1) counters, zero before and after.
 //   gelu / gelu' are gelu.cuh's, the same functions gelu.cu applies (fused == unfused math).
 // Layout: NCHW, so image z of x is a [C, H*W] row-major matrix at x + z*C*H*W (strides passed);
 //   h, pre and C share one layout (strideC per image, row stride N).
-// Tensor cores (--precision tf32 / bf16): every kernel above but the reduce has a K_tf32 and a
+// Tensor cores (--precision tf32 / bf16): every kernel above has a K_tf32 and a
 //   K_bf16 form with K's signature (gemm_tc.cuh: operands rounded to TF32 / bf16, float
 //   accumulation, the same geometry and epilogues); the launcher substitutes them.
 // Launch (gemm_tile.cuh has the tile): 256 threads; grid (ceil(ceil(N/BN)/tpb), ceil(M/BM), batch)
@@ -33,11 +35,9 @@
 //   K <= 128, see gt_run_tiles); tiles BM x BN = 128x128 (8x8 per thread), 64x128 (4x8) or
 //   32x256 (4x8), chosen by M (LinearOps.tile: least padding, then the larger tile).
 //   weight_part: THREADS = BM*BN/(TM*TN) threads (64..256); grid (ceil(N/BN), ceil(M/BM), batch*cpi);
-//   tiles 128x128, 128x32, 32x128, 64x64, 32x32 chosen by (M, N) the same way.
-//   reduce: 1024 threads (32 warps x 32 outputs), grid ceil(E/32); warp w sums splits w, w+32, ...
-//   (four interleaved chains, so four loads per thread are in flight) and warp 0 adds the 32 warp
-//   sums in order (deterministic, no atomics). E is small (at most a few 100k) and S a few hundred,
-//   so the parallelism has to come from the split axis: 32 warps per 32 outputs.
+//   tiles 128x128, 128x32, 32x128, 64x64, 32x32 chosen by (M, N) the same way. Its operands are
+//   k-contiguous and move 4 k at a time (128-bit loads when aligned, GtStridedKV); the finishing
+//   blocks sum 16-byte runs of the partials (no separate reduce launch).
 #include "gemm_tc.cuh"
 #include "gelu.cuh"
 
@@ -226,24 +226,19 @@ extern "C" __global__ void __launch_bounds__(256, 2) gemm_backward_data_gelu_bm3
 }
 
 // ---------------------------------------------------------------- weight gradient
-// Partial sums of chunk zz: dW part (M x N, row stride N) at ws + zz*SS, db part after it.
+// Chunk blockIdx.z of the split: dY[z] (M x K) and X[z] (B(k, n) = X[z][n][k]) over its k range,
+// then gemm_splitk.cuh's finish into dw / db.
 template <class C>
-static __device__ inline void gemm_bw_part(const float* A, const float* B, float* ws, int M, int N,
-                                           int K, long long strideA, long long strideB, int cpi, int L,
-                                           long long SS, int db, float* As, float* Bs) {
+static __device__ inline void gemm_bw_part_k(
+    const float* A, const float* B, float* ws, float* dw, float* db, unsigned* tickets, int M, int N, int K,
+    long long strideA, long long strideB, int cpi, int L, long long SS, int G, int accumulate) {
+    GT_SMEM(C)
     int zz = blockIdx.z, z = zz / cpi, chunk = zz - z * cpi;
     int kBegin = chunk * L, kEnd = cu_min(K, kBegin + L);
-    GtStrided<C::BM, C::THREADS, true> la(A + z * strideA, K, M, kEnd);   // dY[z] (M x K)
-    GtStrided<C::BN, C::THREADS, true> lb(B + z * strideB, K, N, kEnd);   // B(k,n) = X[z][n][k]
-    gt_weight_part<C>(la, lb, M, N, kBegin, kEnd, ws + zz * SS, db != 0, As, Bs);
-}
-
-template <class C>
-static __device__ inline void gemm_bw_part_k(const float* A, const float* B, float* ws, int M, int N, int K,
-                                             long long strideA, long long strideB, int cpi, int L,
-                                             long long SS, int db) {
-    GT_SMEM(C)
-    gemm_bw_part<C>(A, B, ws, M, N, K, strideA, strideB, cpi, L, SS, db, As, Bs);
+    GtStridedKV<C::BM, C::THREADS> la(A + z * strideA, K, M, kEnd);   // dY[z] (M x K)
+    GtStridedKV<C::BN, C::THREADS> lb(B + z * strideB, K, N, kEnd);   // B(k,n) = X[z][n][k]
+    GtSplitK sp{ws, SS, (int)gridDim.z, G, dw, db, tickets, accumulate};
+    gt_weight_part<C, true>(la, lb, M, N, kBegin, kEnd, sp, As, Bs);
 }
 
 typedef GtCfg<128, 128, 8, 8> GemmW128x128;   // 256 threads
@@ -255,64 +250,35 @@ static_assert(GemmW128x128::THREADS == GW_THREADS_128X128 && GemmW128x32::THREAD
                   GemmW32x128::THREADS == GW_THREADS_32X128 && GemmW64x64::THREADS == GW_THREADS_64X64 &&
                   GemmW32x32::THREADS == GW_THREADS_32X32,
               "LinearOps.WEIGHT_TILES launches each weight tile with geometry.h's thread count");
-static_assert(GW_REDUCE_THREADS == 1024 && GW_REDUCE_OUTPUTS == 32,
-              "gemm_backward_weight_reduce: 32 warps (red[32][33]) x 32 lanes, one output per lane");
 
 extern "C" __global__ void __launch_bounds__(256, 2) gemm_backward_weight_part_128x128(
-    const float* A, const float* B, float* ws, int M, int N, int K, long long strideA, long long strideB,
-    int cpi, int L, long long SS, int db) {
-    gemm_bw_part_k<GemmW128x128>(A, B, ws, M, N, K, strideA, strideB, cpi, L, SS, db);
+    const float* A, const float* B, float* ws, float* dw, float* db, unsigned* tickets, int M, int N, int K,
+    long long strideA, long long strideB, int cpi, int L, long long SS, int G, int accumulate) {
+    gemm_bw_part_k<GemmW128x128>(A, B, ws, dw, db, tickets, M, N, K, strideA, strideB, cpi, L, SS, G, accumulate);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 4) gemm_backward_weight_part_128x32(
-    const float* A, const float* B, float* ws, int M, int N, int K, long long strideA, long long strideB,
-    int cpi, int L, long long SS, int db) {
-    gemm_bw_part_k<GemmW128x32>(A, B, ws, M, N, K, strideA, strideB, cpi, L, SS, db);
+    const float* A, const float* B, float* ws, float* dw, float* db, unsigned* tickets, int M, int N, int K,
+    long long strideA, long long strideB, int cpi, int L, long long SS, int G, int accumulate) {
+    gemm_bw_part_k<GemmW128x32>(A, B, ws, dw, db, tickets, M, N, K, strideA, strideB, cpi, L, SS, G, accumulate);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 4) gemm_backward_weight_part_32x128(
-    const float* A, const float* B, float* ws, int M, int N, int K, long long strideA, long long strideB,
-    int cpi, int L, long long SS, int db) {
-    gemm_bw_part_k<GemmW32x128>(A, B, ws, M, N, K, strideA, strideB, cpi, L, SS, db);
+    const float* A, const float* B, float* ws, float* dw, float* db, unsigned* tickets, int M, int N, int K,
+    long long strideA, long long strideB, int cpi, int L, long long SS, int G, int accumulate) {
+    gemm_bw_part_k<GemmW32x128>(A, B, ws, dw, db, tickets, M, N, K, strideA, strideB, cpi, L, SS, G, accumulate);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 4) gemm_backward_weight_part_64x64(
-    const float* A, const float* B, float* ws, int M, int N, int K, long long strideA, long long strideB,
-    int cpi, int L, long long SS, int db) {
-    gemm_bw_part_k<GemmW64x64>(A, B, ws, M, N, K, strideA, strideB, cpi, L, SS, db);
+    const float* A, const float* B, float* ws, float* dw, float* db, unsigned* tickets, int M, int N, int K,
+    long long strideA, long long strideB, int cpi, int L, long long SS, int G, int accumulate) {
+    gemm_bw_part_k<GemmW64x64>(A, B, ws, dw, db, tickets, M, N, K, strideA, strideB, cpi, L, SS, G, accumulate);
 }
 
 extern "C" __global__ void __launch_bounds__(64, 8) gemm_backward_weight_part_32x32(
-    const float* A, const float* B, float* ws, int M, int N, int K, long long strideA, long long strideB,
-    int cpi, int L, long long SS, int db) {
-    gemm_bw_part_k<GemmW32x32>(A, B, ws, M, N, K, strideA, strideB, cpi, L, SS, db);
-}
-
-extern "C" __global__ void __launch_bounds__(1024) gemm_backward_weight_reduce(
-    const float* ws, float* dw, float* db, long long MN, long long E, int S, long long SS,
-    int accumulate) {
-    __shared__ float red[32][33];
-    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    long long e = (long long)blockIdx.x * 32 + lane;
-    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;   // four chains: loads in flight
-    if (e < E) {
-        int s = warp;
-        for (; s + 96 < S; s += 128) {
-            s0 += ws[(long long)s * SS + e];
-            s1 += ws[(long long)(s + 32) * SS + e];
-            s2 += ws[(long long)(s + 64) * SS + e];
-            s3 += ws[(long long)(s + 96) * SS + e];
-        }
-        for (; s < S; s += 32) s0 += ws[(long long)s * SS + e];
-    }
-    red[warp][lane] = (s0 + s1) + (s2 + s3);
-    __syncthreads();
-    if (warp != 0 || e >= E) return;
-    float t = 0.0f;
-CU_UNROLL
-    for (int w = 0; w < 32; w++) t += red[w][lane];
-    float* dst = e < MN ? dw + e : db + (e - MN);
-    *dst = (accumulate & (e < MN ? 1 : 2)) ? *dst + t : t;
+    const float* A, const float* B, float* ws, float* dw, float* db, unsigned* tickets, int M, int N, int K,
+    long long strideA, long long strideB, int cpi, int L, long long SS, int G, int accumulate) {
+    gemm_bw_part_k<GemmW32x32>(A, B, ws, dw, db, tickets, M, N, K, strideA, strideB, cpi, L, SS, G, accumulate);
 }
 
 // ---------------------------------------------------------------- tensor-core forms (--precision tf32 / bf16)
@@ -361,15 +327,16 @@ static __device__ inline void gemm_bd_gelu_tc(const float* A, const float* B, co
 }
 
 template <class C, class TP>
-static __device__ inline void gemm_bw_part_tc(const float* A, const float* B, float* ws, int M, int N, int K,
-                                              long long strideA, long long strideB, int cpi, int L, long long SS,
-                                              int db) {
+static __device__ inline void gemm_bw_part_tc(
+    const float* A, const float* B, float* ws, float* dw, float* db, unsigned* tickets, int M, int N, int K,
+    long long strideA, long long strideB, int cpi, int L, long long SS, int G, int accumulate) {
     GTC_SMEM(C, TP)
     int zz = blockIdx.z, z = zz / cpi, chunk = zz - z * cpi;
     int kBegin = chunk * L, kEnd = cu_min(K, kBegin + L);
-    GtStrided<C::BM, C::THREADS, true> la(A + z * strideA, K, M, kEnd);
-    GtStrided<C::BN, C::THREADS, true> lb(B + z * strideB, K, N, kEnd);
-    gtc_weight_part<C, TP>(la, lb, M, N, kBegin, kEnd, ws + zz * SS, db != 0, As, Bs, TcExtra);
+    GtStridedKV<C::BM, C::THREADS> la(A + z * strideA, K, M, kEnd);
+    GtStridedKV<C::BN, C::THREADS> lb(B + z * strideB, K, N, kEnd);
+    GtSplitK sp{ws, SS, (int)gridDim.z, G, dw, db, tickets, accumulate};
+    gtc_weight_part<C, TP, true>(la, lb, M, N, kBegin, kEnd, sp, As, Bs, TcExtra);
 }
 
 extern "C" __global__ void __launch_bounds__(256, 2) gemm_forward_bm128_bf16(
@@ -445,33 +412,33 @@ extern "C" __global__ void __launch_bounds__(256, 2) gemm_backward_data_gelu_bm3
 }
 
 extern "C" __global__ void __launch_bounds__(256, 2) gemm_backward_weight_part_128x128_bf16(
-    const float* A, const float* B, float* ws, int M, int N, int K, long long strideA, long long strideB,
-    int cpi, int L, long long SS, int db) {
-    gemm_bw_part_tc<GemmW128x128, TcBf16>(A, B, ws, M, N, K, strideA, strideB, cpi, L, SS, db);
+    const float* A, const float* B, float* ws, float* dw, float* db, unsigned* tickets, int M, int N, int K,
+    long long strideA, long long strideB, int cpi, int L, long long SS, int G, int accumulate) {
+    gemm_bw_part_tc<GemmW128x128, TcBf16>(A, B, ws, dw, db, tickets, M, N, K, strideA, strideB, cpi, L, SS, G, accumulate);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 4) gemm_backward_weight_part_128x32_bf16(
-    const float* A, const float* B, float* ws, int M, int N, int K, long long strideA, long long strideB,
-    int cpi, int L, long long SS, int db) {
-    gemm_bw_part_tc<GemmW128x32, TcBf16>(A, B, ws, M, N, K, strideA, strideB, cpi, L, SS, db);
+    const float* A, const float* B, float* ws, float* dw, float* db, unsigned* tickets, int M, int N, int K,
+    long long strideA, long long strideB, int cpi, int L, long long SS, int G, int accumulate) {
+    gemm_bw_part_tc<GemmW128x32, TcBf16>(A, B, ws, dw, db, tickets, M, N, K, strideA, strideB, cpi, L, SS, G, accumulate);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 4) gemm_backward_weight_part_32x128_bf16(
-    const float* A, const float* B, float* ws, int M, int N, int K, long long strideA, long long strideB,
-    int cpi, int L, long long SS, int db) {
-    gemm_bw_part_tc<GemmW32x128, TcBf16>(A, B, ws, M, N, K, strideA, strideB, cpi, L, SS, db);
+    const float* A, const float* B, float* ws, float* dw, float* db, unsigned* tickets, int M, int N, int K,
+    long long strideA, long long strideB, int cpi, int L, long long SS, int G, int accumulate) {
+    gemm_bw_part_tc<GemmW32x128, TcBf16>(A, B, ws, dw, db, tickets, M, N, K, strideA, strideB, cpi, L, SS, G, accumulate);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 4) gemm_backward_weight_part_64x64_bf16(
-    const float* A, const float* B, float* ws, int M, int N, int K, long long strideA, long long strideB,
-    int cpi, int L, long long SS, int db) {
-    gemm_bw_part_tc<GemmW64x64, TcBf16>(A, B, ws, M, N, K, strideA, strideB, cpi, L, SS, db);
+    const float* A, const float* B, float* ws, float* dw, float* db, unsigned* tickets, int M, int N, int K,
+    long long strideA, long long strideB, int cpi, int L, long long SS, int G, int accumulate) {
+    gemm_bw_part_tc<GemmW64x64, TcBf16>(A, B, ws, dw, db, tickets, M, N, K, strideA, strideB, cpi, L, SS, G, accumulate);
 }
 
 extern "C" __global__ void __launch_bounds__(64, 8) gemm_backward_weight_part_32x32_bf16(
-    const float* A, const float* B, float* ws, int M, int N, int K, long long strideA, long long strideB,
-    int cpi, int L, long long SS, int db) {
-    gemm_bw_part_tc<GemmW32x32, TcBf16>(A, B, ws, M, N, K, strideA, strideB, cpi, L, SS, db);
+    const float* A, const float* B, float* ws, float* dw, float* db, unsigned* tickets, int M, int N, int K,
+    long long strideA, long long strideB, int cpi, int L, long long SS, int G, int accumulate) {
+    gemm_bw_part_tc<GemmW32x32, TcBf16>(A, B, ws, dw, db, tickets, M, N, K, strideA, strideB, cpi, L, SS, G, accumulate);
 }
 
 extern "C" __global__ void __launch_bounds__(256, 2) gemm_forward_bm128_tf32(
@@ -547,31 +514,31 @@ extern "C" __global__ void __launch_bounds__(256, 2) gemm_backward_data_gelu_bm3
 }
 
 extern "C" __global__ void __launch_bounds__(256, 2) gemm_backward_weight_part_128x128_tf32(
-    const float* A, const float* B, float* ws, int M, int N, int K, long long strideA, long long strideB,
-    int cpi, int L, long long SS, int db) {
-    gemm_bw_part_tc<GemmW128x128, TcTf32>(A, B, ws, M, N, K, strideA, strideB, cpi, L, SS, db);
+    const float* A, const float* B, float* ws, float* dw, float* db, unsigned* tickets, int M, int N, int K,
+    long long strideA, long long strideB, int cpi, int L, long long SS, int G, int accumulate) {
+    gemm_bw_part_tc<GemmW128x128, TcTf32>(A, B, ws, dw, db, tickets, M, N, K, strideA, strideB, cpi, L, SS, G, accumulate);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 4) gemm_backward_weight_part_128x32_tf32(
-    const float* A, const float* B, float* ws, int M, int N, int K, long long strideA, long long strideB,
-    int cpi, int L, long long SS, int db) {
-    gemm_bw_part_tc<GemmW128x32, TcTf32>(A, B, ws, M, N, K, strideA, strideB, cpi, L, SS, db);
+    const float* A, const float* B, float* ws, float* dw, float* db, unsigned* tickets, int M, int N, int K,
+    long long strideA, long long strideB, int cpi, int L, long long SS, int G, int accumulate) {
+    gemm_bw_part_tc<GemmW128x32, TcTf32>(A, B, ws, dw, db, tickets, M, N, K, strideA, strideB, cpi, L, SS, G, accumulate);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 4) gemm_backward_weight_part_32x128_tf32(
-    const float* A, const float* B, float* ws, int M, int N, int K, long long strideA, long long strideB,
-    int cpi, int L, long long SS, int db) {
-    gemm_bw_part_tc<GemmW32x128, TcTf32>(A, B, ws, M, N, K, strideA, strideB, cpi, L, SS, db);
+    const float* A, const float* B, float* ws, float* dw, float* db, unsigned* tickets, int M, int N, int K,
+    long long strideA, long long strideB, int cpi, int L, long long SS, int G, int accumulate) {
+    gemm_bw_part_tc<GemmW32x128, TcTf32>(A, B, ws, dw, db, tickets, M, N, K, strideA, strideB, cpi, L, SS, G, accumulate);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 4) gemm_backward_weight_part_64x64_tf32(
-    const float* A, const float* B, float* ws, int M, int N, int K, long long strideA, long long strideB,
-    int cpi, int L, long long SS, int db) {
-    gemm_bw_part_tc<GemmW64x64, TcTf32>(A, B, ws, M, N, K, strideA, strideB, cpi, L, SS, db);
+    const float* A, const float* B, float* ws, float* dw, float* db, unsigned* tickets, int M, int N, int K,
+    long long strideA, long long strideB, int cpi, int L, long long SS, int G, int accumulate) {
+    gemm_bw_part_tc<GemmW64x64, TcTf32>(A, B, ws, dw, db, tickets, M, N, K, strideA, strideB, cpi, L, SS, G, accumulate);
 }
 
 extern "C" __global__ void __launch_bounds__(64, 8) gemm_backward_weight_part_32x32_tf32(
-    const float* A, const float* B, float* ws, int M, int N, int K, long long strideA, long long strideB,
-    int cpi, int L, long long SS, int db) {
-    gemm_bw_part_tc<GemmW32x32, TcTf32>(A, B, ws, M, N, K, strideA, strideB, cpi, L, SS, db);
+    const float* A, const float* B, float* ws, float* dw, float* db, unsigned* tickets, int M, int N, int K,
+    long long strideA, long long strideB, int cpi, int L, long long SS, int G, int accumulate) {
+    gemm_bw_part_tc<GemmW32x32, TcTf32>(A, B, ws, dw, db, tickets, M, N, K, strideA, strideB, cpi, L, SS, G, accumulate);
 }

@@ -22,7 +22,7 @@
 #pragma once
 #include <mma.h>
 #include <cuda_bf16.h>
-#include "gemm_tile.cuh"
+#include "gemm_splitk.cuh"
 
 struct TcBf16 {
     typedef __nv_bfloat16 Frag;     // fragment element type
@@ -228,32 +228,41 @@ static __device__ inline void gtc_run_tiles(LA& la, LB& lb, int M, int N, int m0
     }
 }
 
-// gt_weight_part on the tensor cores (the row sums for db read the fp32 stage, unrounded).
-template <class C, class TP, class LA, class LB>
-static __device__ inline void gtc_weight_part(LA& la, LB& lb, int M, int N, int kBegin, int kEnd, float* out,
-                                              bool rowSums, float* As, float* Bs, unsigned char* extra) {
+// gt_weight_part on the tensor cores (the row sums for db read the fp32 stage, unrounded), with
+// gemm_splitk.cuh's finish (VEC: its 128-bit loads).
+template <class C, class TP, bool VEC, class LA, class LB>
+static __device__ inline void gtc_weight_part(LA& la, LB& lb, int M, int N, int kBegin, int kEnd, const GtSplitK& sp,
+                                              float* As, float* Bs, unsigned char* extra) {
     static_assert(C::BM <= C::THREADS, "row sums need a thread per row");
     typedef GtcCfg<C, TP> G;
     GtcSmem<C, TP> sm(As, Bs, extra);
     int m0 = blockIdx.y * C::BM, n0 = blockIdx.x * C::BN;
+    float* out = sp.ws + blockIdx.z * sp.SS;
     int wm, wn;
     gtc_warp<C, TP>(wm, wn);
     typename G::Acc acc[G::FM][2];
     gtc_zero<C, TP>(acc);
-    GtRowSums<C> rows{rowSums && blockIdx.x == 0, 0.0f};
+    GtRowSums<C> rows{sp.db != 0 && blockIdx.x == 0, 0.0f};
     int nk = kEnd > kBegin ? (kEnd - kBegin + GT_BK - 1) / GT_BK : 0;
     if (nk > 0) {
         la.fetch(m0, kBegin, As);
         lb.fetch(n0, kBegin, Bs);
+        la.commit(As);
+        lb.commit(Bs);
         for (int t = 0; t < nk; t++) {
             gt_cp_wait_all();
             __syncthreads();
             int cur = t & 1, nxt = cur ^ 1;
-            if (t + 1 < nk) {
+            bool more = t + 1 < nk;
+            if (more) {
                 la.fetch(m0, kBegin + (t + 1) * GT_BK, As + nxt * C::STAGE_A);
                 lb.fetch(n0, kBegin + (t + 1) * GT_BK, Bs + nxt * C::STAGE_B);
             }
             gtc_slice<C, TP>(As, Bs, cur, sm, acc, wm, wn, rows, kBegin + t * GT_BK);
+            if (more) {   // a GtStridedKV's registers (gt_mainloop)
+                la.commit(As + nxt * C::STAGE_A);
+                lb.commit(Bs + nxt * C::STAGE_B);
+            }
         }
     }
     __syncthreads();
@@ -261,4 +270,5 @@ static __device__ inline void gtc_weight_part(LA& la, LB& lb, int M, int N, int 
     gtc_epilogue<C, TP>(M, N, m0, n0, acc, wm, wn, sm.scratch, st);
     if (rows.on && (int)threadIdx.x < C::BM && m0 + (int)threadIdx.x < M)
         out[(long long)M * N + m0 + threadIdx.x] = rows.s;
+    gt_split_finish<C, VEC>(sp, M, N);
 }

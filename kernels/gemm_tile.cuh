@@ -105,9 +105,11 @@ static __device__ inline void gt_thread_groups(int& rg, int& cg) {
 
 // ---------------------------------------------------------------- operand loaders
 // A loader puts one operand slice into a stage S[GT_BK][R + GT_PAD] (k-major) with fetch(o0, k0, S):
-// outer indices o0.. (m of A, n of B), k indices k0..k0+GT_BK-1, zeros outside the matrix. It
-// only issues asynchronous copies (cp.async; plain copies on the emulator), so no register holds
-// operand data between slices.
+// outer indices o0.. (m of A, n of B), k indices k0..k0+GT_BK-1, zeros outside the matrix. The
+// loaders here issue asynchronous copies (cp.async; plain copies on the emulator), so no register
+// holds operand data between slices and their commit(S) does nothing; the weight-gradient loop
+// also takes GtStridedKV, whose fetch loads registers and whose commit(S), called after the
+// slice's multiply, stores them (see gt_mainloop).
 //
 // GtStrided: element (o, k) of a strided matrix,
 //   KC = false: p[k*ld + o] (outer index contiguous: x [K, P] as B, W^T as A)
@@ -191,6 +193,57 @@ CU_UNROLL
                 gt_cp4(dst + i * KSTEP * LD, ok ? src + i * step : p, ok);
             }
         }
+    }
+    __device__ void commit(float*) const {}
+};
+
+// GtStridedKV: a k-contiguous operand (element (o, k) at p[o*ld + k]: dY and X^T of a weight
+// gradient) moved in pieces of 4 consecutive k at one o, piece v = t + NT*i to thread t (o =
+// v / 4, k = k0 + 4 (v % 4): 4 threads read a row's 64 bytes of the slice). fetch issues a
+// 128-bit global load per piece when the launch is aligned (p 16-byte aligned, ld % 4 == 0; k0 is a
+// multiple of 4 in every weight-gradient launch) and the piece lies inside the matrix, else 4
+// bounded scalar loads (0 outside); the values wait in registers (4 per piece) until commit(S)
+// writes them k-major, after the slice's multiply, so the loads' latency hides behind it (the
+// store then transposes, which cp.async, a straight 16-byte copy, cannot).
+template <int R, int NT>
+struct GtStridedKV {
+    static constexpr int LD = R + GT_PAD;
+    static constexpr int NV = R * GT_BK / 4;   // pieces per slice
+    static constexpr int PPT = NV / NT;        // pieces per thread
+    static constexpr int OSTEP = NT / 4;       // outer rows between a thread's pieces
+    static_assert(NV % NT == 0 && NT % 4 == 0, "whole pieces per thread, fixed k per thread");
+    const float* p;
+    long long ld;
+    int oEnd, kEnd;
+    bool vec;
+    float r[PPT][4];
+
+    __device__ GtStridedKV(const float* p_, long long ld_, int oEnd_, int kEnd_)
+        : p(p_), ld(ld_), oEnd(oEnd_), kEnd(kEnd_), vec(gt_aligned(p_, ld_)) {}
+
+    __device__ void fetch(int o0, int k0, float*) {
+        int o = o0 + (int)threadIdx.x / 4, k = k0 + 4 * ((int)threadIdx.x % 4);
+CU_UNROLL
+        for (int i = 0; i < PPT; i++) {
+            int oi = o + OSTEP * i;
+            bool oin = oi < oEnd;
+            long long off = (long long)oi * ld + k;
+            if (vec && oin && k + 3 < kEnd) {
+                float4 v = *reinterpret_cast<const float4*>(p + off);
+                r[i][0] = v.x; r[i][1] = v.y; r[i][2] = v.z; r[i][3] = v.w;
+            } else {
+CU_UNROLL
+                for (int j = 0; j < 4; j++) r[i][j] = oin && k + j < kEnd ? p[off + j] : 0.0f;
+            }
+        }
+    }
+
+    __device__ void commit(float* S) const {
+        float* dst = S + 4 * ((int)threadIdx.x % 4) * LD + (int)threadIdx.x / 4;
+CU_UNROLL
+        for (int i = 0; i < PPT; i++)
+CU_UNROLL
+            for (int j = 0; j < 4; j++) dst[j * LD + OSTEP * i] = r[i][j];
     }
 };
 
@@ -301,6 +354,8 @@ static __device__ inline void gt_mainloop(LA& la, LB& lb, int m0, int n0, int kB
     if (nk == 0) return;
     la.fetch(m0, kBegin, As);
     lb.fetch(n0, kBegin, Bs);
+    la.commit(As);
+    lb.commit(Bs);
     for (int t = 0; t < nk; t++) {
         gt_cp_wait_all();
         __syncthreads();
@@ -312,6 +367,10 @@ static __device__ inline void gt_mainloop(LA& la, LB& lb, int m0, int n0, int kB
         }
         hook(As + cur * C::STAGE_A, Bs + cur * C::STAGE_B, kBegin + t * GT_BK);
         gt_compute<C>(As + cur * C::STAGE_A, Bs + cur * C::STAGE_B, acc, rg, cg);
+        if (more) {   // registers of a GtStridedKV into the other stage, last read before this slice's barrier
+            la.commit(As + nxt * C::STAGE_A);
+            lb.commit(Bs + nxt * C::STAGE_B);
+        }
     }
     __syncthreads();   // the stages may be refilled right after (next call, next tile)
 }
@@ -349,37 +408,4 @@ static __device__ inline void gt_run_tiles(LA& la, LB& lb, int m0, int t0, int t
         epi(tile * C::BN, acc);
         gt_zero<C>(acc);
     }
-}
-
-// ---------------------------------------------------------------- split-K weight-gradient partial
-// Row sums of the A slices over k (A = dY in a weight gradient: the bias gradient), thread m < BM
-// summing row m0 + m, when on.
-template <class C>
-struct GtRowSums {
-    bool on; float s;
-    __device__ void operator()(const float* as, const float*, int) {
-        if (!on || (int)threadIdx.x >= C::BM) return;
-CU_UNROLL
-        for (int kk = 0; kk < GT_BK; kk++) s += as[kk * C::LDA + threadIdx.x];
-    }
-};
-
-// One split-K partial of a weight gradient: the block tile (m0, n0) of A . B over k in
-// [kBegin, kEnd) stored at out (M x N, row stride N), and, when rowSums (blocks of the first
-// column tile only), the M row sums of A over the same k at out[M*N + m].
-template <class C, class LA, class LB>
-static __device__ inline void gt_weight_part(LA& la, LB& lb, int M, int N, int kBegin, int kEnd,
-                                             float* out, bool rowSums, float* As, float* Bs) {
-    static_assert(C::BM <= C::THREADS, "row sums need a thread per row");
-    int m0 = blockIdx.y * C::BM, n0 = blockIdx.x * C::BN;
-    int rg, cg;
-    gt_thread_groups<C>(rg, cg);
-    float acc[C::TM][C::TN];
-    gt_zero<C>(acc);
-    GtRowSums<C> rows{rowSums && blockIdx.x == 0, 0.0f};
-    gt_mainloop<C>(la, lb, m0, n0, kBegin, kEnd, As, Bs, acc, rg, cg, rows);
-    GtStoreBias st(out, N, (const float*)0);
-    gt_epilogue<C>(M, N, m0, n0, acc, rg, cg, st);
-    if (rows.on && (int)threadIdx.x < C::BM && m0 + (int)threadIdx.x < M)
-        out[(long long)M * N + m0 + threadIdx.x] = rows.s;
 }

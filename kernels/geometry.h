@@ -36,10 +36,6 @@
 #define GW_THREADS_32X128 128
 #define GW_THREADS_64X64 128
 #define GW_THREADS_32X32 64
-// gemm_backward_weight_reduce: a block of GW_REDUCE_THREADS threads (32 warps) sums
-// GW_REDUCE_OUTPUTS consecutive outputs over the splits.
-#define GW_REDUCE_THREADS 1024
-#define GW_REDUCE_OUTPUTS 32
 
 // conv2d.cu's data-gradient gather (shapes other than 2x2 stride 2): input channels per thread
 // (grid.y = ceil(Ci / CONV_ICB)).

@@ -59,21 +59,19 @@ public final class KernelCost {
             }
             case "gemm_backward_data_gelu":
                 return OpCost.linearGeluBackward((int) gz, (int) a.v("M"), (int) a.v("K"), a.v("N"));
-            case "gemm_backward_weight_part": {   // ws [S, M*N (+M)] = A [n,M,K] . B [n,N,K]^T over chunks of K (+ row sums)
-                double m = a.v("M"), n = a.v("N"), kk = a.v("K"), images = (double) gz / a.v("cpi"), db = a.v("db") != 0 ? 1 : 0;
-                return new OpCost(F * (images * (m + n) * kk + gz * (m * n + db * m)), 2 * images * m * n * kk + db * images * m * kk);
-            }
-            case "gemm_backward_weight_reduce": {   // E outputs (dW, then db) over S partials; reads them too when accumulating
-                double e = a.v("E"), s = a.v("S"), acc = a.v("accumulate") != 0 ? 2 : 1;
-                return new OpCost(F * (s * e + acc * e), s * e);
+            case "gemm_backward_weight_part": {   // ws [S, M*N (+M)] = A [n,M,K] . B [n,N,K]^T over chunks of K (+ row sums), then the finish
+                double m = a.v("M"), n = a.v("N"), kk = a.v("K"), images = (double) gz / a.v("cpi"), db = a.isNull("db") ? 0 : 1;
+                return new OpCost(F * (images * (m + n) * kk), 2 * images * m * n * kk + db * images * m * kk)
+                        .plus(splitFinish(gz, a.v("G"), m * n, db * m, a.v("accumulate")));
             }
             case "conv2d_forward":
                 return OpCost.conv2d((int) gz, (int) a.v("Ci"), (int) a.v("H"), (int) a.v("W"), (int) a.v("Co"), (int) a.v("k"),
                         (int) a.v("OH"), (int) a.v("OW"));
-            case "conv2d_backward_weight_part": {   // + the bias gradient's row sums when db
+            case "conv2d_backward_weight_part": {   // + the bias gradient's row sums when db, then the finish
                 double ci = a.v("Ci"), co = a.v("Co"), kk2 = a.v("k") * a.v("k"), x = ci * a.v("H") * a.v("W");
-                double y = co * a.v("OH") * a.v("OW"), images = (double) gz / a.v("cpi"), db = a.v("db") != 0 ? 1 : 0;
-                return new OpCost(F * (images * (x + y) + gz * (co * ci * kk2 + db * co)), 2 * images * y * ci * kk2 + db * images * y);
+                double y = co * a.v("OH") * a.v("OW"), images = (double) gz / a.v("cpi"), db = a.isNull("db") ? 0 : 1;
+                return new OpCost(F * (images * (x + y)), 2 * images * y * ci * kk2 + db * images * y)
+                        .plus(splitFinish(gz, a.v("G"), co * ci * kk2, db * co, a.v("accumulate")));
             }
             case "conv2d_backward_data_k2s2p0": {   // grid z = images x 2 kernel rows; dx [n,Ci,H,W] (+= when accumulate)
                 double ci = a.v("Ci"), co = a.v("Co"), images = gz / 2.0, y = co * a.v("OH") * a.v("OW");
@@ -195,6 +193,19 @@ public final class KernelCost {
             case "adamw_forward": return OpCost.adamw(a.v("n"));
             default: throw new IllegalArgumentException("no cost for kernel " + kernel + " (add it to KernelCost)");
         }
+    }
+
+    /**
+     * gemm_splitk.cuh's split-K partials and their finish in the weight-gradient launch: s partials
+     * of the dW (w floats) and db (b floats) written and read back once, in groups of g: the
+     * ceil(s/g) group sums written and read too when there is more than one group; dW / db
+     * written, and read first where accumulate's bit 0 / bit 1 asks. FLOPs: one add per partial
+     * (and group sum) element.
+     */
+    static OpCost splitFinish(double s, double g, double w, double b, long accumulate) {
+        double e = w + b, ng = Math.ceil(s / g), sums = s + (ng > 1 ? ng : 0);
+        double out = e + ((accumulate & 1) != 0 ? w : 0) + ((accumulate & 2) != 0 ? b : 0);
+        return new OpCost(F * (2 * sums * e + out), sums * e);
     }
 
     /**

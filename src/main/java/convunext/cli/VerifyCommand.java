@@ -18,14 +18,17 @@ import picocli.CommandLine.Parameters;
                 "loss, every gradient, BN running stats, AdamW losses and weights, eval logits.",
                 "Prints ||ours - ref|| / ||ref|| per quantity beside its tolerance and where that comes from:",
                 "--tol for well-conditioned quantities, --tol plus a spread measured in the same run for the",
-                "ones float32 makes ill-conditioned (explained under the table); exits 1 above a tolerance."})
+                "ones float32 makes ill-conditioned (explained under the table); exits 1 above a tolerance.",
+                "With --precision tf32 or bf16 (cuda or emulated only) every row gets --tol plus that format's floor,",
+                "measured in the same run on the float64 oracle with the products' operands rounded to the format",
+                "(its distance to the unrounded oracle + its spread to twin roundings), printed in units of u."})
 final class VerifyCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "FIXTURE", description = "fixture .safetensors file(s)")
     List<Path> fixtures;
 
     @Mixin DeviceOption device;
 
-    @Option(names = "--tol", defaultValue = "1e-4", description = "relative-error tolerance of the well-conditioned quantities (default: ${DEFAULT-VALUE})")
+    @Option(names = "--tol", defaultValue = "1e-4", description = "relative-error tolerance of the well-conditioned quantities, the base of every other row (default: ${DEFAULT-VALUE})")
     double tol;
 
     @Override public Integer call() {

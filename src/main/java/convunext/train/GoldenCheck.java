@@ -4,6 +4,7 @@ import convunext.autograd.Tape;
 import convunext.autograd.Var;
 import convunext.backend.Backend;
 import convunext.backend.LossResult;
+import convunext.backend.Precision;
 import convunext.io.SafeTensors;
 import convunext.nn.ConvUNeXt;
 import convunext.nn.Norm;
@@ -47,6 +48,10 @@ import java.util.function.Function;
  * at every step), compared as well-conditioned quantities; and "as trained" (our gradients, as
  * {@code train} runs), whose rows get tol + the spread between the two trajectories, except its
  * zero-gradient biases, held to the most AdamW can move any element in K steps.
+ *
+ * <p>All of that is for float32 results. Results whose matrix products ran in TF32 or bf16
+ * ({@code --precision}) are compared row for row the same way, but every tolerance comes from that
+ * format's floor measured in the same run ({@link FormatTolerance}).
  */
 public final class GoldenCheck {
     /** One compared quantity: error vs tolerance, the tolerance's origin, the worst single tensor. */
@@ -55,8 +60,9 @@ public final class GoldenCheck {
         public boolean ok() { return error <= tolerance && !Double.isNaN(error); }
     }
 
-    public record Report(Path fixture, ConvUNeXt.Config config, int[] inputShape, String backend, List<Row> rows,
-                         List<String> notes) {
+    /** {@code precision}: the format the tolerances are derived from (FP32: the float32 tolerances). */
+    public record Report(Path fixture, ConvUNeXt.Config config, int[] inputShape, String backend, Precision precision,
+                         List<Row> rows, List<String> notes) {
         public boolean ok() { return rows.stream().allMatch(Row::ok); }
     }
 
@@ -84,7 +90,7 @@ public final class GoldenCheck {
     }
 
     /** AdamW's settings as the fixture's metadata states them. */
-    private record Hyper(float lr, float wd, float beta1, float beta2, float eps) {
+    record Hyper(float lr, float wd, float beta1, float beta2, float eps) {
         static Hyper of(Map<String, String> meta) {
             String[] betas = meta.getOrDefault("adamw.betas", "0.9,0.999").split(",");
             return new Hyper(Float.parseFloat(meta.getOrDefault("adamw.lr", "1.5e-3")),
@@ -94,13 +100,26 @@ public final class GoldenCheck {
         }
     }
 
-    /** What one AdamW run from init.* ends with. */
-    private record Trajectory(float[] losses, Map<String, float[]> after, float[] evalLogits) {}
+    /** What one AdamW run from init.* ends with ({@code init}: the values it started from). */
+    record Trajectory(float[] losses, Map<String, float[]> init, Map<String, float[]> after, float[] evalLogits) {}
 
-    /** One train-mode forward/backward from init.*: logits, loss, gradients, BN running statistics. */
-    private record Step(float[] logits, double loss, Map<String, float[]> grads, Map<String, float[]> stats) {}
+    /** One train-mode forward/backward from init.*: logits, loss, ‖dloss/dlogits‖, gradients, BN running statistics. */
+    record Step(float[] logits, double loss, double dlogitsNorm, Map<String, float[]> grads,
+                        Map<String, float[]> stats) {}
 
+    /** {@link #run(Path, Backend, double, Precision)} in the backend's own precision. */
     public static Report run(Path file, Backend be, double tol) {
+        return run(file, be, tol, be.precision());
+    }
+
+    /**
+     * Checks the fixture on {@code be}, with tolerances for results computed in {@code p}: FP32's
+     * (the rows described above), or, for TF32 and bf16, tolerances measured at the format's ulp
+     * ({@link FormatTolerance}). Passing FP32 for a backend that rounds its products (or bf16 for one
+     * that does not) is how the tests show that the tolerance matters.
+     */
+    public static Report run(Path file, Backend be, double tol, Precision p) {
+        if (p != Precision.FP32) return FormatTolerance.run(file, be, tol, p);
         SafeTensors.Contents c = SafeTensors.read(file);
         ConvUNeXt.Config cfg = configOf(c, file);
         SafeTensors.Entry in = c.require("input", file), target = c.require("target", file);
@@ -111,9 +130,9 @@ public final class GoldenCheck {
         try (ConvUNeXt model = new ConvUNeXt(cfg, be, 0)) {
             ParamStore ps = model.params;
             // 1. one train-mode forward/backward from init.*, and twice more with other float32 rounding
-            Step ours = trainStep(model, c, file, x, y, null);
+            Step ours = trainStep(model, c, file, x, y, null, Precision.FP32);
             Step[] twins = new Step[TWINS.size()];
-            for (int k = 0; k < twins.length; k++) twins[k] = trainStep(model, c, file, x, y, TWINS.get(k));
+            for (int k = 0; k < twins.length; k++) twins[k] = trainStep(model, c, file, x, y, TWINS.get(k), Precision.FP32);
             GoldenRows.Group lg = new GoldenRows.Group();
             lg.add("logits", ours.logits, each(twins, t -> t.logits), c.require("logits", file));
             rows.add(lg.compareMeasured("logits", tol, TW));
@@ -137,8 +156,8 @@ public final class GoldenCheck {
             Hyper hp = Hyper.of(c.metadata());
             SafeTensors.Entry refLosses = c.require("adamw.losses", file), refEval = c.require("eval_logits", file);
             int steps = refLosses.data().length;
-            Trajectory anchored = trajectory(model, c, file, x, y, hp, steps, zeroGrad, true);
-            Trajectory trained = trajectory(model, c, file, x, y, hp, steps, Set.of(), false);
+            Trajectory anchored = trajectory(model, c, file, x, y, hp, steps, zeroGrad, true, null, Precision.FP32);
+            Trajectory trained = trajectory(model, c, file, x, y, hp, steps, Set.of(), false, null, Precision.FP32);
             String a = " [anchored]", o = " [as trained]";
             rows.add(GoldenRows.compare("adamw.losses" + a, List.of(anchored.losses), List.of(refLosses),
                     List.of("adamw.losses"), tol, GoldenRows.WELL));
@@ -194,7 +213,7 @@ public final class GoldenCheck {
             be.release(x);
             be.release(y);
         }
-        return new Report(file, cfg, in.shape(), be.name(), rows, notes);
+        return new Report(file, cfg, in.shape(), be.name(), Precision.FP32, rows, notes);
     }
 
     /**
@@ -219,13 +238,24 @@ public final class GoldenCheck {
     /**
      * K AdamW steps from init.* on the fixture's batch. {@code zeroGrad}'s gradients are set to 0
      * before every step; with {@code fixtureStep1} the first step uses the fixture's gradient (its
-     * float64 values rounded to float32) instead of ours.
+     * float64 values rounded to float32) instead of ours. A non-null {@code twin} (not transposed)
+     * starts from init.* and x moved as {@link #perturb} moves them.
      */
-    private static Trajectory trajectory(ConvUNeXt model, SafeTensors.Contents c, Path file, Tensor x, Tensor y,
-                                         Hyper hp, int steps, Set<String> zeroGrad, boolean fixtureStep1) {
+    static Trajectory trajectory(ConvUNeXt model, SafeTensors.Contents c, Path file, Tensor x0, Tensor y,
+                                         Hyper hp, int steps, Set<String> zeroGrad, boolean fixtureStep1, Twin twin,
+                                         Precision p) {
         ParamStore ps = model.params;
         Backend be = ps.backend();
-        load(model, c, "init.", file);
+        if (twin != null && twin.transposed) throw new IllegalArgumentException("a trajectory twin is not transposed");
+        SplittableRandom rnd = twin == null ? null : new SplittableRandom(twin.seed);
+        Map<String, float[]> init = new LinkedHashMap<>();
+        for (ParamStore.Entry e : ps.entries().values()) {
+            SafeTensors.Entry t = c.require("init." + e.name, file);
+            float[] v = rnd != null && e.kind == ParamStore.Kind.PARAM ? perturb(t.toFloat(), rnd, p) : t.toFloat();
+            ps.write(e, v, t.shape(), file.toString());
+            init.put(e.name, v);
+        }
+        Tensor x = rnd == null ? x0 : be.upload(perturb(be.download(x0), rnd, p), x0.shape());
         float[] losses = new float[steps];
         try (AdamW opt = new AdamW(ps, hp.beta1, hp.beta2, hp.eps, hp.wd)) {
             for (int s = 0; s < steps; s++) {
@@ -261,7 +291,42 @@ public final class GoldenCheck {
         try (Tape t = new Tape(be, false)) {
             eval = be.download(model.forward(t, x, false).value);
         }
-        return new Trajectory(losses, after, eval);
+        if (x != x0) be.release(x);
+        return new Trajectory(losses, init, after, eval);
+    }
+
+    /** The eval forward from the fixture's after.* weights, or from a {@link Twin} of them and of x (transposed back). */
+    static float[] evalForward(ConvUNeXt model, SafeTensors.Contents c, Path file, Tensor x, Twin twin, Precision p) {
+        Backend be = model.params.backend();
+        SplittableRandom rnd = twin == null ? null : new SplittableRandom(twin.seed);
+        boolean tr = twin != null && twin.transposed;
+        loadTwin(model, c, file, "after.", rnd, tr, p);
+        Tensor xs = twin == null ? x : twinInput(be, x, rnd, tr, p);
+        try (Tape t = new Tape(be, false)) {
+            Var out = model.forward(t, xs, false);
+            float[] logits = be.download(out.value);
+            return tr ? swapHW(logits, out.value.shape()) : logits;
+        } finally {
+            if (xs != x) be.release(xs);
+        }
+    }
+
+    /** Loads {@code prefix}.*, each parameter {@link #perturb}ed by {@code rnd} (if not null), transposed with {@code tr}. */
+    private static void loadTwin(ConvUNeXt model, SafeTensors.Contents c, Path file, String prefix, SplittableRandom rnd,
+                                 boolean tr, Precision p) {
+        ParamStore ps = model.params;
+        for (ParamStore.Entry e : ps.entries().values()) {
+            SafeTensors.Entry t = c.require(prefix + e.name, file);
+            float[] v = t.toFloat();
+            if (rnd != null && e.kind == ParamStore.Kind.PARAM) v = perturb(v, rnd, p);
+            ps.write(e, tr ? swapKernel(v, t.shape()) : v, t.shape(), file.toString());
+        }
+    }
+
+    /** x moved by {@link #perturb} (after the weights, from the same {@code rnd}), transposed with {@code tr}. */
+    private static Tensor twinInput(Backend be, Tensor x, SplittableRandom rnd, boolean tr, Precision p) {
+        float[] xv = perturb(be.download(x), rnd, p);
+        return tr ? be.upload(swapHW(xv, x.shape()), swapLast(x.shape())) : be.upload(xv, x.shape());
     }
 
     /**
@@ -278,40 +343,39 @@ public final class GoldenCheck {
     static final List<Twin> TWINS = List.of(new Twin(1, false), new Twin(2, true));
     private static final String TW = "spread vs twin evaluations";
 
-    private static float[][] each(Step[] steps, Function<Step, float[]> f) {
+    static float[][] each(Step[] steps, Function<Step, float[]> f) {
         float[][] r = new float[steps.length][];
         for (int k = 0; k < steps.length; k++) r[k] = f.apply(steps[k]);
         return r;
     }
 
-    /** One train-mode forward/backward from init.* on (x, y), or on a {@link Twin} of them. */
-    private static Step trainStep(ConvUNeXt model, SafeTensors.Contents c, Path file, Tensor x, Tensor y, Twin twin) {
+    /**
+     * One train-mode forward/backward from init.* on (x, y), or on a {@link Twin} of them (weights
+     * and x moved as {@link #perturb} moves them for {@code p}); with p not FP32 also ‖dloss/dlogits‖.
+     */
+    static Step trainStep(ConvUNeXt model, SafeTensors.Contents c, Path file, Tensor x, Tensor y, Twin twin, Precision p) {
         ParamStore ps = model.params;
         Backend be = ps.backend();
         boolean tr = twin != null && twin.transposed;
         SplittableRandom rnd = twin == null ? null : new SplittableRandom(twin.seed);
-        for (ParamStore.Entry e : ps.entries().values()) {
-            SafeTensors.Entry t = c.require("init." + e.name, file);
-            float[] v = t.toFloat();
-            if (rnd != null && e.kind == ParamStore.Kind.PARAM) v = ulp(v, rnd);
-            ps.write(e, tr ? swapKernel(v, t.shape()) : v, t.shape(), file.toString());
-        }
+        loadTwin(model, c, file, "init.", rnd, tr, p);
         Tensor xs = x, ys = y;
         if (twin != null) {
-            float[] xv = ulp(be.download(x), rnd), yv = be.download(y);
-            xs = tr ? be.upload(swapHW(xv, x.shape()), swapLast(x.shape())) : be.upload(xv, x.shape());
+            xs = twinInput(be, x, rnd, tr, p);
+            float[] yv = be.download(y);
             ys = tr ? be.upload(swapHW(yv, y.shape()), swapLast(y.shape())) : be.upload(yv, y.shape());
         }
         try {
             ps.zeroGrads();
             float[] logits;
-            double loss;
+            double loss, dnorm = 0;
             try (Tape t = new Tape(be, true)) {
                 Var out = model.forward(t, xs, true);
                 logits = be.download(out.value);
                 if (tr) logits = swapHW(logits, out.value.shape());
                 LossResult lr = be.ceDiceLoss(out.value, ys);
                 loss = lr.loss();
+                if (p != Precision.FP32) for (float d : be.download(lr.dlogits())) dnorm += (double) d * d;
                 t.backward(out, lr.dlogits());
             }
             Map<String, float[]> grads = new LinkedHashMap<>(), stats = new LinkedHashMap<>();
@@ -321,7 +385,7 @@ public final class GoldenCheck {
             }
             for (ParamStore.Entry e : ps.entries().values())
                 if (e.kind == ParamStore.Kind.RUNNING_MEAN || e.kind == ParamStore.Kind.RUNNING_VAR) stats.put(e.name, ps.read(e));
-            return new Step(logits, loss, grads, stats);
+            return new Step(logits, loss, Math.sqrt(dnorm), grads, stats);
         } finally {
             if (twin != null) {
                 be.release(xs);
@@ -334,6 +398,20 @@ public final class GoldenCheck {
     static float[] ulp(float[] a, SplittableRandom r) {
         float[] o = a.clone();
         for (int i = 0; i < o.length; i++) if (o[i] != 0) o[i] = r.nextBoolean() ? Math.nextUp(o[i]) : Math.nextDown(o[i]);
+        return o;
+    }
+
+    /**
+     * {@link #ulp} in FP32; in TF32 or bf16 each non-zero element moved by a uniformly random fraction
+     * in [−½, ½) of one ulp of that format (2^(23 − mantissa bits) float32 ulps): a perturbation
+     * distributed like the format's own rounding error, so that a twin's products round afresh,
+     * as another draw of the same rounding.
+     */
+    static float[] perturb(float[] a, SplittableRandom r, Precision p) {
+        if (p == Precision.FP32) return ulp(a, r);
+        float[] o = a.clone();
+        for (int i = 0; i < o.length; i++)
+            if (o[i] != 0) o[i] += (float) ((r.nextDouble() - 0.5) * Math.scalb(Math.ulp(o[i]), 23 - p.mantissaBits));
         return o;
     }
 

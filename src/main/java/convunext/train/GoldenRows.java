@@ -1,5 +1,6 @@
 package convunext.train;
 
+import convunext.backend.Precision;
 import convunext.io.SafeTensors;
 import java.util.ArrayList;
 import java.util.List;
@@ -186,9 +187,11 @@ final class GoldenRows {
     static String format(GoldenCheck.Report r) {
         StringBuilder b = new StringBuilder();
         var c = r.config();
-        b.append(String.format("fixture %s%nconfig  in=%d classes=%d base_c=%d norm=%s input=%s backend=%s%n",
+        b.append(String.format("fixture %s%nconfig  in=%d classes=%d base_c=%d norm=%s input=%s backend=%s%s%n",
                 r.fixture(), c.inChannels(), c.numClasses(), c.baseC(), c.norm().key(),
-                java.util.Arrays.toString(r.inputShape()), r.backend()));
+                java.util.Arrays.toString(r.inputShape()), r.backend(), r.precision() == Precision.FP32 ? ""
+                        : String.format(" precision=%s (tolerances from its format floor; u = %s = %.2e)", r.precision(),
+                        FormatTolerance.uText(r.precision()), r.precision().unitRoundoff())));
         b.append(String.format("%-56s %7s %10s %10s  %-26s %s%n", "quantity", "tensors", "error", "tolerance",
                 "worst tensor (its error)", "tolerance from"));
         for (GoldenCheck.Row row : r.rows()) {

@@ -106,7 +106,7 @@ public final class Conv2dOps {
 
     /**
      * The backward adding into {@code dxInto} / {@code dwInto} / {@code dbInto} where non-null
-     * (returned in their slots): the weight reduce and the data GEMMs (1x1, and 2x2 stride 2) add
+     * (returned in their slots): the weight gradient's finish and the data GEMMs (1x1, and 2x2 stride 2) add
      * in place; the gather data gradient of other shapes is computed fresh and added (no such
      * input is used twice in the model).
      */
@@ -151,8 +151,8 @@ public final class Conv2dOps {
     }
 
     /**
-     * dw (and db, when non-null, = the row sums of dy) from one split-K pass and gemm.cu's reduce;
-     * acc bit 0 / bit 1 adds to dw / db.
+     * dw (and db, when non-null, = the row sums of dy) from one split-K launch whose last blocks sum
+     * the partials in a fixed order (gemm_splitk.cuh); acc bit 0 / bit 1 adds to dw / db.
      */
     private void weightGrad(String op, Tensor x, Tensor dy, Tensor dw, Tensor db, int n, int ci, int h, int wd, int co,
                             int oh, int ow, int kk, int stride, int pad, boolean reflect, int acc) {
@@ -166,14 +166,14 @@ public final class Conv2dOps {
         String shape = shape(kk, stride, pad, reflect);
         int[] t = LinearOps.leastPadded(weightTiles(shape), co, kd);
         int[] split = LinearOps.splitK(n, co, kd, p, t);
-        int cpi = split[0], len = split[1], s = n * cpi;
+        int cpi = split[0], len = split[1], s = n * cpi, gx = Launcher.ceilDiv(kd, t[1]), gy = Launcher.ceilDiv(co, t[0]);
         long ss = LinearOps.partialStride(co, kd);
         int[] owd = Launcher.fastDiv(ow);
+        int g = LinearOps.group(s);
+        long tk = gemm.tickets((long) gx * gy * (Launcher.ceilDiv(s, g) + 1));
         DeviceBuffer ws = k.workspace(s * ss);
         try {
-            Tensor[] inv = {x, dy, dw, db};
-            Kernels.Sink at = k.at(op, inv, new int[]{Launcher.ceilDiv(kd, t[1]), Launcher.ceilDiv(co, t[0]), s},
-                    new int[]{t[2], 1, 1}, 0);
+            Kernels.Sink at = k.at(op, new Tensor[]{x, dy, dw, db}, new int[]{gx, gy, s}, new int[]{t[2], 1, 1}, 0);
             var part = switch (shape + "_" + t[0] + "x" + t[1]) {   // conv2d.cu's kernel (one builder type)
                 case "k7s1p3r_32x32" -> Kernels.conv2d_backward_weight_part_k7s1p3r_32x32(at);
                 case "k2s2p0_128x128" -> Kernels.conv2d_backward_weight_part_k2s2p0_128x128(at);
@@ -181,10 +181,9 @@ public final class Conv2dOps {
                 case "any_64x64" -> Kernels.conv2d_backward_weight_part_any_64x64(at);
                 default -> throw new IllegalStateException("no conv2d weight-gradient kernel " + shape + "_" + t[0] + "x" + t[1]);
             };
-            part.x(k.ptr(x)).dy(k.ptr(dy)).ws(ws.address()).Ci(ci).H(h).W(wd).Co(co).OH(oh).OW(ow)
-                    .owM(owd[0]).owS(owd[1]).k(kk).s(stride).pad(pad).reflect(reflect ? 1 : 0)
-                    .cpi(cpi).L(len).SS(ss).db(db != null ? 1 : 0).launch();
-            gemm.reduce(op, inv, ws, s, ss, dw, db, co * kd, co, acc);
+            part.x(k.ptr(x)).dy(k.ptr(dy)).ws(ws.address()).dw(k.ptr(dw)).db(k.ptrOrNull(db)).tickets(tk).Ci(ci).H(h).W(wd)
+                    .Co(co).OH(oh).OW(ow).owM(owd[0]).owS(owd[1]).k(kk).s(stride).pad(pad).reflect(reflect ? 1 : 0)
+                    .cpi(cpi).L(len).SS(ss).G(g).accumulate(acc).launch();
         } finally {
             k.free(ws);
         }

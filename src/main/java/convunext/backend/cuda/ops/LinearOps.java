@@ -9,7 +9,8 @@ import convunext.tensor.Tensor;
 /**
  * Launches gemm.cu: Linear over the channel axis (and 1x1 stride-1 unpadded convolutions, the
  * same GEMM): y[n] = W . x[n] + b per image, dx[n] = W^T . dy[n], dW = sum_n dy[n] . x[n]^T and
- * db = sum dy (one split over pixel chunks for both, then one fixed-order reduction). Tiles:
+ * db = sum dy (one split over pixel chunks for both, summed in a fixed order by the blocks that finish
+ * last, in the same launch: gemm_splitk.cuh). Tiles:
  * {@link #bm} picks the forward / data tile (128x128, 64x128, 32x256) by M, {@link #weightTile}
  * the weight tile by (M, N); {@link #grid} lets a block run several column tiles when K is
  * short. When the backend has
@@ -193,7 +194,7 @@ public final class LinearOps {
 
     /**
      * The backward adding into {@code dxInto} / {@code dwInto} / {@code dbInto} where non-null
-     * (returned in their slots): the data GEMM's epilogue and the weight reduce add to what they
+     * (returned in their slots): the data GEMM's epilogue and the weight gradient's finish add to what they
      * hold, so no separate add pass runs.
      */
     public Tensor[] linearBackwardInto(Tensor x, Tensor w, Tensor dy, boolean needDx, boolean hasBias,
@@ -247,8 +248,8 @@ public final class LinearOps {
 
     /**
      * dw [M,Nc] = sum_n dy[n] (M x P) . x[n]^T (P x Nc) and, when db is non-null, db [M] = the
-     * row sums of dy, from one split-K pass (gemm_backward_weight_part_*) and one deterministic
-     * reduce that writes both ({@code accumulate} bit 0 / bit 1: adds to dw / db).
+     * row sums of dy, from one split-K launch (gemm_backward_weight_part_*) whose last blocks sum the
+     * partials in a fixed order into both ({@code accumulate} bit 0 / bit 1: adds to dw / db).
      */
     void backwardWeight(String op, Tensor dy, Tensor x, Tensor dw, Tensor db, int n, int m, int nc, int p, int accumulate) {
         if (blas != null) {
@@ -268,13 +269,13 @@ public final class LinearOps {
         }
         int[] t = weightTile(m, nc);
         int[] split = splitK(n, m, nc, p, t);
-        int cpi = split[0], len = split[1], s = n * cpi;
+        int cpi = split[0], len = split[1], s = n * cpi, gx = Launcher.ceilDiv(Math.max(nc, 1), t[1]), gy = Launcher.ceilDiv(m, t[0]);
         long ss = partialStride(m, nc);
+        int g = group(s);
+        long tk = tickets((long) gx * gy * (Launcher.ceilDiv(s, g) + 1));
         DeviceBuffer ws = k.workspace(s * ss);
         try {
-            Tensor[] inv = {dy, x, dw, db};
-            Kernels.Sink at = k.at(op, inv, new int[]{Launcher.ceilDiv(Math.max(nc, 1), t[1]), Launcher.ceilDiv(m, t[0]), s},
-                    new int[]{t[2], 1, 1}, 0);
+            Kernels.Sink at = k.at(op, new Tensor[]{dy, x, dw, db}, new int[]{gx, gy, s}, new int[]{t[2], 1, 1}, 0);
             var part = switch (t[0] + "x" + t[1]) {   // gemm.cu's kernel for the tile (one builder type)
                 case "128x128" -> Kernels.gemm_backward_weight_part_128x128(at);
                 case "128x32" -> Kernels.gemm_backward_weight_part_128x32(at);
@@ -283,30 +284,46 @@ public final class LinearOps {
                 case "32x32" -> Kernels.gemm_backward_weight_part_32x32(at);
                 default -> throw new IllegalArgumentException("no weight-gradient kernel for tile " + t[0] + "x" + t[1]);
             };
-            part.A(k.ptr(dy)).B(k.ptr(x)).ws(ws.address()).M(m).N(nc).K(p)
-                    .strideA((long) m * p).strideB((long) nc * p).cpi(cpi).L(len).SS(ss).db(db != null ? 1 : 0).launch();
-            reduce(op, inv, ws, s, ss, dw, db, (long) m * nc, m, accumulate);
+            part.A(k.ptr(dy)).B(k.ptr(x)).ws(ws.address()).dw(k.ptr(dw)).db(k.ptrOrNull(db)).tickets(tk).M(m).N(nc).K(p)
+                    .strideA((long) m * p).strideB((long) nc * p).cpi(cpi).L(len).SS(ss).G(g).accumulate(accumulate).launch();
         } finally {
             k.free(ws);
         }
     }
 
     /**
-     * gemm_backward_weight_reduce: dw [mn] and, when db is non-null, db [m] from the s partials
-     * of ss floats in ws (fixed order); {@code accumulate} bit 0 / bit 1: add to dw / db instead.
+     * Splits per group of gemm_splitk.cuh's two-level finish for s splits: ceil(sqrt(s)), so that
+     * no finishing block sums more than about 2 sqrt(s) partials of its tile.
      */
-    void reduce(String op, Tensor[] inv, DeviceBuffer ws, int s, long ss, Tensor dw, Tensor db, long mn, int m,
-                int accumulate) {
-        long e = mn + (db != null ? m : 0);
-        if (e == 0) return;
-        Kernels.gemm_backward_weight_reduce(k.at(op, inv, new int[]{Launcher.ceilDiv(e, Kernels.GW_REDUCE_OUTPUTS), 1, 1},
-                        new int[]{Kernels.GW_REDUCE_THREADS, 1, 1}, 0))
-                .ws(ws.address()).dw(k.ptr(dw)).db(k.ptrOrNull(db)).MN(mn).E(e).S(s).SS(ss).accumulate(accumulate).launch();
+    public static int group(int s) {
+        int g = (int) Math.ceil(Math.sqrt(Math.max(1, s)));
+        while ((long) (g - 1) * (g - 1) >= s && g > 1) g--;
+        return g;
+    }
+
+    private final java.util.List<DeviceBuffer> ticketBuffers = new java.util.ArrayList<>();
+    private long ticketCount;
+
+    /**
+     * The address of at least {@code count} zeroed ticket counters (gemm_splitk.cuh; every launch
+     * leaves them zero). Allocated once, when a launch first needs more than the last buffer holds
+     * (the first step's shapes), and kept for the backend's life: a captured step graph may hold
+     * an older buffer's address, and a step allocates nothing for them.
+     */
+    synchronized long tickets(long count) {
+        if (count > ticketCount) {
+            long n = Math.max(4096, Long.highestOneBit(count - 1) << 1);
+            DeviceBuffer b = k.persistent(n);
+            k.device().memsetZero(b.address(), n * 4L);
+            ticketBuffers.add(b);
+            ticketCount = n;
+        }
+        return ticketBuffers.get(ticketBuffers.size() - 1).address();
     }
 
     /** Weight-gradient blocks aimed at: 4 per SM of an H100/H200 (132 SMs), enough with cp.async
      *  double buffering to keep ~40 KB of loads in flight per SM, while the partials stay a few
-     *  percent of the inputs' bytes (each costs a write and a read in the reduce). */
+     *  percent of the inputs' bytes (each costs a write and a read in the finish). */
     static final int WEIGHT_BLOCKS = 528;
 
     /**
