@@ -35,6 +35,8 @@ public final class CpuGemm {
      * segments) dW ran 15–20% slower than at 4096 (bench/NOTES.md, CPU round 6).
      */
     private static final int DOT_MIN_K = 512, DOT_KC = 4096, DOT_NC = 32;
+    /** Up to this many rows of C a row-major B is read in place instead of packed (see runPacked). */
+    private static final int DIRECT_MAX_M = 64, DIRECT_MAX_LD = 4096;
     /** Below this many flops threading costs more than it saves. */
     private static final long PARALLEL_FLOPS = 4_000_000;
 
@@ -251,11 +253,18 @@ public final class CpuGemm {
             if (once && pa == null)
                 for (int pc = 0; pc < k; pc += KC) packA(ap, pc * mPad, i1 - i0, Math.min(KC, k - pc), i0, pc);
             int ncb = ncFor(Math.min(KC, k));
+            // Few rows of C (M ≤ DIRECT_MAX_M) reuse each packed B panel only M/MR times, too few to
+            // pay for packing it when B is a compact block already in cache (the fused MLP's hidden
+            // block in inference, rows DIRECT_MAX_LD floats apart at most): full NR-column strips
+            // are then read where they lie, only a ragged last strip is packed. Same products, same
+            // order. Rows a plane apart (a tensor's H·W) measured slower unpacked (TLB, no prefetch).
+            boolean direct = bCs == 1 && i1 - i0 <= DIRECT_MAX_M && bRs <= DIRECT_MAX_LD;
             for (int jc = j0; jc < j1; jc += ncb) {
-                int nc = Math.min(ncb, j1 - jc);
+                int nc = Math.min(ncb, j1 - jc), full = direct ? nc / NR * NR : 0;
                 for (int pc = 0; pc < k; pc += KC) {
                     int kc = Math.min(KC, k - pc);
-                    packB(buf.b, kc, nc, pc, jc);
+                    if (!direct) packB(buf.b, kc, nc, pc, jc);
+                    else if (full < nc) packB(buf.b, kc, nc - full, pc, jc + full);   // the ragged strip, at buf.b[0]
                     boolean acc = accumulate || pc > 0, last = epilogue != null && pc + kc == k;
                     for (int ic = i0; ic < i1; ic += MC) {
                         int mc = Math.min(MC, i1 - ic);
@@ -269,10 +278,16 @@ public final class CpuGemm {
                             for (int jr = 0; jr < nc; jr += NR) {
                                 int nr = Math.min(NR, nc - jr);
                                 int co = cOff + (ic + ir) * ldc + jc + jr;
+                                boolean fromB = jr < full;   // direct: read B in place
                                 if (mr == MR && nr == NR) {
-                                    KERNEL.tile(kc, ap, ab + ir * kc, buf.b, jr * kc, c, co, ldc, acc, bias, biasOff + ic + ir);
+                                    if (fromB)
+                                        KERNEL.tile(kc, ap, ab + ir * kc, b, bOff + pc * bRs + jc + jr, bRs, c, co, ldc, acc, bias, biasOff + ic + ir);
+                                    else
+                                        KERNEL.tile(kc, ap, ab + ir * kc, buf.b, (jr - full) * kc, c, co, ldc, acc, bias, biasOff + ic + ir);
+                                } else if (fromB) {
+                                    edge(buf, ap, ab, kc, ir, b, bOff + pc * bRs + jc + jr, bRs, mr, nr, co, acc, ic);
                                 } else {
-                                    edge(buf, ap, ab, kc, ir, jr, mr, nr, co, acc, ic);
+                                    edge(buf, ap, ab, kc, ir, buf.b, (jr - full) * kc, NR, mr, nr, co, acc, ic);
                                 }
                             }
                             // This panel of C is final and still in L1/L2 (MR × nc floats).
@@ -283,8 +298,10 @@ public final class CpuGemm {
             }
         }
 
-        private void edge(Buffers buf, float[] ap, int ab, int kc, int ir, int jr, int mr, int nr, int co, boolean acc, int ic) {
-            KERNEL.tile(kc, ap, ab + ir * kc, buf.b, jr * kc, buf.tile, 0, NR, false, null, 0);
+        /** A tile cut by C's edge: computed whole into buf.tile (B's strip at bp[bpo], step ldb), then its mr × nr part. */
+        private void edge(Buffers buf, float[] ap, int ab, int kc, int ir, float[] bp, int bpo, int ldb, int mr, int nr, int co,
+                          boolean acc, int ic) {
+            KERNEL.tile(kc, ap, ab + ir * kc, bp, bpo, ldb, buf.tile, 0, NR, false, null, 0);
             for (int i = 0; i < mr; i++) {
                 float init = bias == null ? 0f : bias[biasOff + ic + ir + i];
                 for (int j = 0; j < nr; j++) {

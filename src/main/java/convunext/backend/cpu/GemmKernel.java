@@ -14,7 +14,17 @@ interface GemmKernel {
      * One full mr×nr tile; {@code acc} adds into C instead of overwriting it; otherwise a non-null
      * {@code bias} adds {@code bias[bo + i]} to row i.
      */
-    void tile(int kc, float[] ap, int apo, float[] bp, int bpo, float[] c, int co, int ldc, boolean acc,
+    default void tile(int kc, float[] ap, int apo, float[] bp, int bpo, float[] c, int co, int ldc, boolean acc,
+                      float[] bias, int bo) {
+        tile(kc, ap, apo, bp, bpo, nr(), c, co, ldc, acc, bias, bo);
+    }
+
+    /**
+     * As {@link #tile(int, float[], int, float[], int, float[], int, int, boolean, float[], int)} with B's
+     * step p at {@code bp[bpo + p*ldb + j]}: ldb = nr() is a packed panel, a row stride reads B where it
+     * lies (a row-major B whose NR-column strip is already in cache, see CpuGemm's direct B).
+     */
+    void tile(int kc, float[] ap, int apo, float[] bp, int bpo, int ldb, float[] c, int co, int ldc, boolean acc,
               float[] bias, int bo);
 
     /** Rows and columns of the {@link #dotTile} block. */

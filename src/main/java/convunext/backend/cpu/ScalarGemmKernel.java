@@ -11,11 +11,11 @@ final class ScalarGemmKernel implements GemmKernel {
     @Override public String describe() { return "scalar " + MR + "x" + NR; }
 
     @Override
-    public void tile(int kc, float[] ap, int apo, float[] bp, int bpo, float[] c, int co, int ldc, boolean acc,
+    public void tile(int kc, float[] ap, int apo, float[] bp, int bpo, int ldb, float[] c, int co, int ldc, boolean acc,
                      float[] bias, int bo) {
         float[] t = new float[MR * NR];
         for (int p = 0; p < kc; p++) {
-            int a = apo + p * MR, b = bpo + p * NR;
+            int a = apo + p * MR, b = bpo + p * ldb;
             for (int i = 0; i < MR; i++) {
                 float av = ap[a + i];
                 int r = i * NR;

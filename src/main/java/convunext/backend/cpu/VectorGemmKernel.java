@@ -29,11 +29,11 @@ final class VectorGemmKernel implements GemmKernel {
      * recompilation, allocated a vector box per FMA step (≈ 20 KB per tile, 10× slower).
      */
     @Override
-    public void tile(int kc, float[] ap, int apo, float[] bp, int bpo, float[] c, int co, int ldc, boolean acc,
+    public void tile(int kc, float[] ap, int apo, float[] bp, int bpo, int ldb, float[] c, int co, int ldc, boolean acc,
                      float[] bias, int bo) {
-        if (acc) tileAcc(kc, ap, apo, bp, bpo, c, co, ldc);
-        else if (bias == null) tileSet(kc, ap, apo, bp, bpo, c, co, ldc, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f);
-        else tileSet(kc, ap, apo, bp, bpo, c, co, ldc, bias[bo], bias[bo + 1], bias[bo + 2], bias[bo + 3], bias[bo + 4],
+        if (acc) tileAcc(kc, ap, apo, bp, bpo, ldb, c, co, ldc);
+        else if (bias == null) tileSet(kc, ap, apo, bp, bpo, ldb, c, co, ldc, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f);
+        else tileSet(kc, ap, apo, bp, bpo, ldb, c, co, ldc, bias[bo], bias[bo + 1], bias[bo + 2], bias[bo + 3], bias[bo + 4],
                 bias[bo + 5], bias[bo + 6], bias[bo + 7]);
     }
 
@@ -43,7 +43,7 @@ final class VectorGemmKernel implements GemmKernel {
      * straight-line method whose vectors C2 keeps in registers (see VectorOps on C2's inlining
      * cutoff and boxing).
      */
-    private static void tileSet(int kc, float[] ap, int apo, float[] bp, int bpo, float[] c, int co, int ldc,
+    private static void tileSet(int kc, float[] ap, int apo, float[] bp, int bpo, int ldb, float[] c, int co, int ldc,
                                 float b0, float b1, float b2, float b3, float b4, float b5, float b6, float b7) {
         FloatVector c00 = FloatVector.broadcast(S, b0), c01 = c00;
         FloatVector c10 = FloatVector.broadcast(S, b1), c11 = c10;
@@ -54,7 +54,7 @@ final class VectorGemmKernel implements GemmKernel {
         FloatVector c60 = FloatVector.broadcast(S, b6), c61 = c60;
         FloatVector c70 = FloatVector.broadcast(S, b7), c71 = c70;
         int a = apo, b = bpo;
-        for (int p = 0; p < kc; p++, a += MR, b += NR) {
+        for (int p = 0; p < kc; p++, a += MR, b += ldb) {
             FloatVector v0 = FloatVector.fromArray(S, bp, b);
             FloatVector v1 = FloatVector.fromArray(S, bp, b + L);
             FloatVector x = FloatVector.broadcast(S, ap[a]);
@@ -85,7 +85,7 @@ final class VectorGemmKernel implements GemmKernel {
     }
 
     /** C += A·B, accumulators started from C. */
-    private static void tileAcc(int kc, float[] ap, int apo, float[] bp, int bpo, float[] c, int co, int ldc) {
+    private static void tileAcc(int kc, float[] ap, int apo, float[] bp, int bpo, int ldb, float[] c, int co, int ldc) {
         FloatVector c00 = FloatVector.fromArray(S, c, co), c01 = FloatVector.fromArray(S, c, co + L);
         FloatVector c10 = FloatVector.fromArray(S, c, co + ldc), c11 = FloatVector.fromArray(S, c, co + ldc + L);
         FloatVector c20 = FloatVector.fromArray(S, c, co + 2 * ldc), c21 = FloatVector.fromArray(S, c, co + 2 * ldc + L);
@@ -95,7 +95,7 @@ final class VectorGemmKernel implements GemmKernel {
         FloatVector c60 = FloatVector.fromArray(S, c, co + 6 * ldc), c61 = FloatVector.fromArray(S, c, co + 6 * ldc + L);
         FloatVector c70 = FloatVector.fromArray(S, c, co + 7 * ldc), c71 = FloatVector.fromArray(S, c, co + 7 * ldc + L);
         int a = apo, b = bpo;
-        for (int p = 0; p < kc; p++, a += MR, b += NR) {
+        for (int p = 0; p < kc; p++, a += MR, b += ldb) {
             FloatVector v0 = FloatVector.fromArray(S, bp, b);
             FloatVector v1 = FloatVector.fromArray(S, bp, b + L);
             FloatVector x = FloatVector.broadcast(S, ap[a]);

@@ -33,6 +33,25 @@ class CpuGemmTest {
         check(33, 701, 131, true, false, false);      // the dX shape: Wᵀ·dY
     }
 
+    /**
+     * B read in place (M ≤ 64, a compact row-major B: CpuGemm's direct strips, a packed ragged last
+     * strip, edge rows) gives the bits of the packed path: the same B with its rows 5000 floats
+     * apart is packed. With and without bias, replacing and accumulating, M = 61 (an edge row panel).
+     */
+    @Test void directBEqualsPacked() {
+        int m = 61, n = 301, k = 37, wide = 5000;
+        float[] a = rand(m * k), bias = rand(m), compact = rand(k * n), spread = new float[k * wide];
+        for (int p = 0; p < k; p++) System.arraycopy(compact, p * n, spread, p * wide, n);
+        for (boolean acc : new boolean[] {false, true})
+            for (float[] bi : new float[][] {null, bias}) {
+                if (acc && bi != null) continue;
+                float[] c0 = rand(m * n), c1 = c0.clone();
+                CpuGemm.gemm(m, n, k, a, 0, k, 1, compact, 0, n, 1, c0, 0, n, acc, bi, 0);
+                CpuGemm.gemm(m, n, k, a, 0, k, 1, spread, 0, wide, 1, c1, 0, n, acc, bi, 0);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(c1, c0, "acc " + acc + " bias " + (bi != null));
+            }
+    }
+
     @Test void rowBias() {
         check(19, 301, 37, false, false, false, true);
         check(45, 77, 700, false, true, false, true);   // dot path
