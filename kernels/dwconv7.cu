@@ -15,13 +15,20 @@
 //
 // Launch geometry: tiles of 32 columns x 64 rows of one plane, block 32x8 threads, each thread
 // the 8 vertically consecutive outputs of one column (every loaded row feeds up to 8 outputs).
-//   dwconv7_forward, dwconv7_backward_data: grid (ceil(W/32), ceil(H/64), N*C); the 70x38 input
-//     (or dy) tile with its 3-pixel halo is staged in shared memory (reflect- or zero-filled);
-//     the 49 taps sit in registers (all threads of a block share the plane's channel), so the
-//     main loop does 14 rows x 7 = 98 shared loads per 392 FMA (0.25 per FMA).
-//     backward_data adds the reflect-adjoint terms of pixels within 3 of a border from the same
-//     shared tile (every dy they need is in it or outside the image).
-//   dwconv7_backward_weight: grid (ceil(tiles/tpb), N*C), one launch: block b accumulates 49 tap
+//   dwconv7_forward, dwconv7_backward_data: grid (ceil(W/32), ceil(H/64), N*C); the 70x40 input
+//     (or dy) tile, columns x0-4..x0+35 (its 3-pixel halo plus one column each side, so that rows
+//     split into 16-byte pieces), is staged in shared memory (reflect- or zero-filled) with 128-bit
+//     loads where W % 4 == 0 and a piece lies inside the plane, 4 scalar loads elsewhere (halo,
+//     odd W); the 49 taps sit in registers (all threads of a block share the plane's channel), so
+//     the main loop does 14 rows x 7 = 98 shared loads per 392 FMA (0.25 per FMA).
+//     backward_data: only blocks whose tile holds pixels within 3 of a border then compute the
+//     reflect-adjoint terms, G at the padded positions outside the plane (6(H+W)+36 per plane,
+//     49 FMA each), as column / row strips on warps 0-4 (the same 0.25 shared loads per FMA, up
+//     to one extra warp's main loop per border block) into shared memory; each output adds its
+//     own in a fixed order after a barrier.
+//   dwconv7_backward_weight: grid (ceil(tiles/tpb), N*C), one launch: block b stages each tile's
+//     x (as above, reflect-filled) and dy (64x32, zero-filled; 128-bit loads likewise) in shared
+//     memory and accumulates 49 tap
 //     sums + the bias sum over tiles [b*tpb, (b+1)*tpb) in registers, reduces them once in the
 //     block (warp shuffles, then 8 warps) into partial[(c*50 + t)*S + n*gridDim.x + b],
 //     S = N*gridDim.x; then the last block of channel c to finish ("last block reduces": each
@@ -34,16 +41,16 @@
 //   accumulate (data kernel: != 0; weight kernel: bit 0 for dw, bit 1 for db): the result is
 //   added to what dx / dw / db hold (a gradient already held: an activation used twice, a
 //   parameter's slice of the zeroed flat gradient).
-#include <climits>
 #include "common.cuh"
 
 // DW_TX (output tile columns = threads in x), DW_R (outputs per thread, rows), DW_TY (output tile
 // rows), DW_THREADS: kernels/geometry.h.
-#define DW_EX (DW_TX + 6)     // staged tile columns (with halo)
+#define DW_EV (DW_TX + 8)     // staged tile columns: x0-4 .. x0+DW_TX+3 (16-byte aligned pieces)
 #define DW_EY (DW_TY + 6)     // staged tile rows (with halo)
 static_assert(DW_TY == 8 * DW_R && DW_THREADS == DW_TX * 8 && DW_THREADS == 256,
               "a DW_TX x 8 block covers the DW_TX x DW_TY tile with DW_R rows per thread; the weight "
-              "reduction's red[8][..] is one row per warp-row of threadIdx.y");
+              "reduction's red[8][..] is one row per warp-row of threadIdx.y; 3 x 8 column-strip jobs");
+static_assert(DW_TX % 4 == 0 && DW_EV % 4 == 0, "x0 - 4 is a multiple of 4: whole float4 pieces");
 static_assert(DW_TAPS_AND_BIAS == 50, "partial layout [(c*50 + t)*S + ...]: 49 taps and the bias");
 
 // The 49 taps of channel c into registers (flipped for the data gradient). Every thread of the
@@ -54,35 +61,82 @@ CU_UNROLL
     for (int t = 0; t < 49; t++) wr[t] = __ldg(w + c * 49 + (FLIP ? 48 - t : t));
 }
 
-// Stages the (DW_EY x DW_EX) tile whose top-left is (y0-3, x0-3): reflect-filled (REFLECT) or
-// zero outside the plane.
+// plane(gy, gx) as staged: reflected (REFLECT; 0 more than 3 outside the plane, where no output
+// reads) or zero outside the plane.
+template <bool REFLECT>
+static __device__ inline float dw_at(const float* plane, int H, int W, int gy, int gx) {
+    if (REFLECT) {
+        if (gy < -3 || gy > H + 2 || gx < -3 || gx > W + 2) return 0.0f;
+        return plane[cu_reflect(gy, H) * W + cu_reflect(gx, W)];
+    }
+    return (gy >= 0 && gy < H && gx >= 0 && gx < W) ? plane[gy * W + gx] : 0.0f;
+}
+
+// Stages the (DW_EY x DW_EV) tile whose top-left is (y0-3, x0-4) as DW_EV/4 pieces of 4 columns
+// per row. A piece inside the plane's columns of a row inside the plane (or, REFLECT, a row
+// reflected into it) is one 128-bit load when W % 4 == 0 and the plane is 16-byte aligned (its
+// start column x0-4+4k is then a multiple of 4); a piece over the left/right halo or of an
+// unaligned plane reads its 4 values one by one (reflect- or zero-filled).
 template <bool REFLECT>
 static __device__ inline void dw_stage(const float* plane, int H, int W, int y0, int x0,
-                                       float (*tile)[DW_EX]) {
+                                       float (*tile)[DW_EV]) {
     int tid = threadIdx.y * DW_TX + threadIdx.x;
-    for (int e = tid; e < DW_EY * DW_EX; e += DW_THREADS) {
-        int r = e / DW_EX, cc = e - r * DW_EX;
-        int gy = y0 - 3 + r, gx = x0 - 3 + cc;
-        float v;
-        if (REFLECT) {
-            v = plane[cu_reflect(gy, H) * W + cu_reflect(gx, W)];
+    bool vec = (W & 3) == 0 && cu_aligned16(plane);
+    for (int e = tid; e < DW_EY * (DW_EV / 4); e += DW_THREADS) {
+        int r = e / (DW_EV / 4), k = (e - r * (DW_EV / 4)) * 4;
+        int gy = y0 - 3 + r, gx = x0 - 4 + k;
+        bool rowIn = REFLECT ? (gy >= -3 && gy <= H + 2) : (gy >= 0 && gy < H);
+        float4 v;
+        if (vec && rowIn && gx >= 0 && gx + 4 <= W) {
+            v = cu_ld4(plane + (long long)(REFLECT ? cu_reflect(gy, H) : gy) * W, gx >> 2);
         } else {
-            v = (gy >= 0 && gy < H && gx >= 0 && gx < W) ? plane[gy * W + gx] : 0.0f;
+            v.x = dw_at<REFLECT>(plane, H, W, gy, gx);
+            v.y = dw_at<REFLECT>(plane, H, W, gy, gx + 1);
+            v.z = dw_at<REFLECT>(plane, H, W, gy, gx + 2);
+            v.w = dw_at<REFLECT>(plane, H, W, gy, gx + 3);
         }
-        tile[r][cc] = v;
+        *reinterpret_cast<float4*>(&tile[r][k]) = v;
     }
 }
 
-// acc[o] += sum_{a,e} wr[a*7+e] * tile[ly0+o+a][lx+e] for the thread's DW_R outputs.
-static __device__ inline void dw_accumulate(const float (*tile)[DW_EX], const float (&wr)[49], int ly0,
-                                            int lx, float (&acc)[DW_R]) {
+// Stages the DW_TY x DW_TX output-shaped tile at (y0, x0), zero outside the plane: 128-bit loads
+// under the same conditions as dw_stage (the weight gradient's dy).
+static __device__ inline void dw_stage_out(const float* plane, int H, int W, int y0, int x0,
+                                           float (*tile)[DW_TX]) {
+    int tid = threadIdx.y * DW_TX + threadIdx.x;
+    bool vec = (W & 3) == 0 && cu_aligned16(plane);
+    for (int e = tid; e < DW_TY * (DW_TX / 4); e += DW_THREADS) {
+        int r = e / (DW_TX / 4), k = (e - r * (DW_TX / 4)) * 4;
+        int gy = y0 + r, gx = x0 + k;
+        float4 v;
+        if (vec && gy < H && gx + 4 <= W) {
+            v = cu_ld4(plane + (long long)gy * W, gx >> 2);
+        } else {
+            v.x = dw_at<false>(plane, H, W, gy, gx);
+            v.y = dw_at<false>(plane, H, W, gy, gx + 1);
+            v.z = dw_at<false>(plane, H, W, gy, gx + 2);
+            v.w = dw_at<false>(plane, H, W, gy, gx + 3);
+        }
+        *reinterpret_cast<float4*>(&tile[r][k]) = v;
+    }
+}
+
+// acc[o] += sum_{a,e} wr[a*7+e] * tile[tr0+o+a][tc0+e], o < R: R vertically consecutive outputs,
+// each staged row loaded once (7 shared loads) and used by up to 7 of them. CHECK: tile positions
+// outside the staged tile count as 0 (the data gradient's border strips, which reach past it only
+// where the plane is zero).
+template <int R, bool CHECK>
+static __device__ inline void dw_rows(const float (*tile)[DW_EV], const float (&wr)[49], int tr0, int tc0,
+                                      float (&acc)[R]) {
 CU_UNROLL
-    for (int r = 0; r < DW_R + 6; r++) {
+    for (int r = 0; r < R + 6; r++) {
         float v[7];
+        bool rin = !CHECK || (tr0 + r >= 0 && tr0 + r < DW_EY);
 CU_UNROLL
-        for (int e = 0; e < 7; e++) v[e] = tile[ly0 + r][lx + e];
+        for (int e = 0; e < 7; e++)
+            v[e] = (!CHECK || (rin && tc0 + e >= 0 && tc0 + e < DW_EV)) ? tile[tr0 + r][tc0 + e] : 0.0f;
 CU_UNROLL
-        for (int o = 0; o < DW_R; o++) {
+        for (int o = 0; o < R; o++) {
             int a = r - o;
             if (a >= 0 && a < 7) {
 CU_UNROLL
@@ -95,7 +149,7 @@ CU_UNROLL
 extern "C" __global__ void __launch_bounds__(DW_THREADS, 2) dwconv7_forward(const float* x, const float* w,
                                                                         const float* b, float* y, int C,
                                                                         int H, int W) {
-    __shared__ float tile[DW_EY][DW_EX];
+    __shared__ __align__(16) float tile[DW_EY][DW_EV];
     int plane = blockIdx.z, c = plane % C;
     int x0 = blockIdx.x * DW_TX, y0 = blockIdx.y * DW_TY;
     const float* xp = x + (long long)plane * H * W;
@@ -108,7 +162,9 @@ extern "C" __global__ void __launch_bounds__(DW_THREADS, 2) dwconv7_forward(cons
 CU_UNROLL
     for (int o = 0; o < DW_R; o++) acc[o] = bv;
     int ly0 = threadIdx.y * DW_R, lx = threadIdx.x;
-    dw_accumulate(tile, wr, ly0, lx, acc);
+    // output (y0+ly0+o, x0+lx) reads input rows from y0+ly0+o-3 (tile row ly0+o), columns from
+    // x0+lx-3 (tile column lx+1)
+    dw_rows<DW_R, false>(tile, wr, ly0, lx + 1, acc);
     int ox = x0 + lx;
     if (ox >= W) return;
     float* yp = y + (long long)plane * H * W;
@@ -119,35 +175,67 @@ CU_UNROLL
     }
 }
 
-// G(i, j) (plane coordinates, i in [-3, H+2]) from the zero-filled dy tile staged at (y0-3, x0-3):
-// sum_{a,e} wf[a][e] * dy[i-3+a][j-3+e]. A dy position outside the tile is outside the image (the
-// caller only asks for preimages of pixels in this tile), so it counts as zero.
-static __device__ inline float dw_point(const float (*tile)[DW_EX], const float (&wf)[49], int i, int j,
-                                        int y0, int x0) {
-    int ti = i - y0, tj = j - x0;   // tile row / column of dy[i-3][j-3]
-    float s = 0.0f;
+// The data gradient's reflect-adjoint terms: G at the padded positions outside the plane whose
+// reflection lands in this tile. They lie in at most 2 groups of 3 padded columns (g = 0: j = -3..-1,
+// mirrors of columns 3..1, when x0 == 0; g = 1: j = W..W+2, mirrors of W-2..W-4, when the tile holds
+// one of those) and 2 groups of 3 padded rows (i = -3..-1; i = H..H+2). The block computes them as
+// strips, in parallel on otherwise idle warps, before the outputs are summed:
+//   colG[g][c][r]     = G(y0 + r, jbase_g + c)        24 jobs per group: 3 columns x 8 strips of DW_R rows
+//   rowG[g][k][l]     = G(ibase_g + k, x0 + l)        DW_TX jobs per group: one 3-row strip per column
+//   cornG[g][h][k][c] = G(ibase_g + k, jbase_h + c)   3 jobs per pair: one 3-row strip per column
+// jbase = -3 | W, ibase = -3 | H. G(i, j) reads dy rows i-3.. (tile row i - y0) and columns j-3..
+// (tile column j - x0 + 1); what it needs from outside the staged tile is outside the plane (zero).
+struct DwBorder {
+    float colG[2][3][DW_TY];
+    float rowG[2][3][DW_TX];
+    float cornG[2][2][3][3];
+};
+
+static __device__ inline void dw_border_jobs(const float (*tile)[DW_EV], const float (&wf)[49], int H, int W,
+                                             int y0, int x0, int on, DwBorder& bd) {
+    int tid = threadIdx.y * DW_TX + threadIdx.x;
+    if (tid < 48) {   // warps 0-1: column strips
+        int g = tid / 24, k = tid - g * 24, c = k / DW_R, q = k - c * DW_R;
+        if (!(on >> g & 1)) return;
+        float s[DW_R];
 CU_UNROLL
-    for (int a = 0; a < 7; a++) {
-        if (ti + a < 0 || ti + a >= DW_EY) continue;
+        for (int o = 0; o < DW_R; o++) s[o] = 0.0f;
+        int j = (g == 0 ? -3 : W) + c;
+        dw_rows<DW_R, true>(tile, wf, q * DW_R, j - x0 + 1, s);
 CU_UNROLL
-        for (int e = 0; e < 7; e++) {
-            if (tj + e < 0 || tj + e >= DW_EX) continue;
-            s += wf[a * 7 + e] * tile[ti + a][tj + e];
+        for (int o = 0; o < DW_R; o++) bd.colG[g][c][q * DW_R + o] = s[o];
+    } else if (tid >= 64 && tid < 64 + 2 * DW_TX + 12) {   // warps 2-4: row strips, then corners
+        int k = tid - 64, g, h = -1, c;
+        bool job;
+        if (k < 2 * DW_TX) {
+            g = k / DW_TX;
+            c = k - g * DW_TX;
+            job = on >> (2 + g) & 1;
+        } else {
+            k -= 2 * DW_TX;
+            g = k / 6;
+            h = (k - g * 6) / 3;
+            c = k - g * 6 - h * 3;
+            job = (on >> (2 + g) & 1) && (on >> h & 1);
+        }
+        if (!job) return;
+        float s[3] = {0.0f, 0.0f, 0.0f};
+        int i = g == 0 ? -3 : H, j = h < 0 ? x0 + c : (h == 0 ? -3 : W) + c;
+        dw_rows<3, true>(tile, wf, i - y0, j - x0 + 1, s);
+CU_UNROLL
+        for (int t = 0; t < 3; t++) {
+            if (h < 0) bd.rowG[g][t][c] = s[t];
+            else bd.cornG[g][h][t][c] = s[t];
         }
     }
-    return s;
 }
-
-// The mirror preimage of u on one side, or INT_MIN when it has none: -u (1 <= u <= 3) for the low
-// side, 2(n-1)-u (n-4 <= u <= n-2) for the high side.
-static __device__ inline int dw_mirror_lo(int u) { return (u >= 1 && u <= 3) ? -u : INT_MIN; }
-static __device__ inline int dw_mirror_hi(int u, int n) { return (u >= n - 4 && u <= n - 2) ? 2 * (n - 1) - u : INT_MIN; }
 
 extern "C" __global__ void __launch_bounds__(DW_THREADS, 2) dwconv7_backward_data(const float* dy,
                                                                               const float* w, float* dx,
                                                                               int C, int H, int W,
                                                                               int accumulate) {
-    __shared__ float tile[DW_EY][DW_EX];
+    __shared__ __align__(16) float tile[DW_EY][DW_EV];
+    __shared__ DwBorder bd;
     int plane = blockIdx.z, c = plane % C;
     int x0 = blockIdx.x * DW_TX, y0 = blockIdx.y * DW_TY;
     const float* dyp = dy + (long long)plane * H * W;
@@ -159,28 +247,52 @@ extern "C" __global__ void __launch_bounds__(DW_THREADS, 2) dwconv7_backward_dat
 CU_UNROLL
     for (int o = 0; o < DW_R; o++) acc[o] = 0.0f;
     int ly0 = threadIdx.y * DW_R, lx = threadIdx.x;
-    // Main term G(u,v): dy rows u-3..u+3 sit at tile rows (u-y0)..(u-y0)+6.
-    dw_accumulate(tile, wf, ly0, lx, acc);
+    // Main term G(u,v): dy rows u-3..u+3 sit at tile rows (u-y0)..(u-y0)+6, columns v-3.. from
+    // tile column (v-x0)+1.
+    dw_rows<DW_R, false>(tile, wf, ly0, lx + 1, acc);
+    // Border groups present in this tile (block-uniform, so the barrier below is safe).
+    // Bits: 0 left / 1 right column group, 2 top / 3 bottom row group.
+    int on = (x0 == 0) | (x0 <= W - 2 && x0 + DW_TX - 1 >= W - 4) << 1 | (y0 == 0) << 2 |
+             (y0 <= H - 2 && y0 + DW_TY - 1 >= H - 4) << 3;
+    bool border = on != 0;
+    if (border) {
+        dw_border_jobs(tile, wf, H, W, y0, x0, on, bd);
+        __syncthreads();
+    }
     int v = x0 + lx;
     if (v >= W) return;
     float* dxp = dx + (long long)plane * H * W;
-    int vlo = dw_mirror_lo(v), vhi = dw_mirror_hi(v, W);
+    if (!border) {   // interior tile (most of them): no mirror terms to look up
+CU_UNROLL
+        for (int o = 0; o < DW_R; o++) {
+            int u = y0 + ly0 + o;
+            if (u >= H) break;
+            dxp[u * W + v] = accumulate ? dxp[u * W + v] + acc[o] : acc[o];
+        }
+        return;
+    }
+    bool vl = v >= 1 && v <= 3, vh = v >= W - 4 && v <= W - 2;
+    int cl = 3 - v, ch = W - 2 - v;   // column index of the mirror -v / 2(W-1)-v in its group
 CU_UNROLL
     for (int o = 0; o < DW_R; o++) {
-        int u = y0 + ly0 + o;
+        int u = y0 + ly0 + o, r = ly0 + o;
         if (u >= H) break;
         float s = acc[o];
-        int ulo = dw_mirror_lo(u), uhi = dw_mirror_hi(u, H);
-        // Every (row preimage, column preimage) pair but (u, v) itself: at most 8, only near a border.
-        if (ulo != INT_MIN || uhi != INT_MIN || vlo != INT_MIN || vhi != INT_MIN) {
-            int rows[3] = {u, ulo, uhi}, cols[3] = {v, vlo, vhi};
-CU_UNROLL
-            for (int ri = 0; ri < 3; ri++)
-CU_UNROLL
-                for (int ci = 0; ci < 3; ci++) {
-                    if ((ri | ci) == 0 || rows[ri] == INT_MIN || cols[ci] == INT_MIN) continue;
-                    s += dw_point(tile, wf, rows[ri], cols[ci], y0, x0);
-                }
+        bool ul = u >= 1 && u <= 3, uh = u >= H - 4 && u <= H - 2;
+        int kl = 3 - u, kh = H - 2 - u;
+        // Every other (row preimage, column preimage) pair, in the fixed order (u, -v), (u, v'),
+        // (-u, v), (-u, -v), (-u, v'), (u', v), (u', -v), (u', v') (primes: the high mirrors).
+        if (vl) s += bd.colG[0][cl][r];
+        if (vh) s += bd.colG[1][ch][r];
+        if (ul) {
+            s += bd.rowG[0][kl][lx];
+            if (vl) s += bd.cornG[0][0][kl][cl];
+            if (vh) s += bd.cornG[0][1][kl][ch];
+        }
+        if (uh) {
+            s += bd.rowG[1][kh][lx];
+            if (vl) s += bd.cornG[1][0][kh][cl];
+            if (vh) s += bd.cornG[1][1][kh][ch];
         }
         dxp[u * W + v] = accumulate ? dxp[u * W + v] + s : s;
     }
@@ -189,7 +301,8 @@ CU_UNROLL
 extern "C" __global__ void __launch_bounds__(DW_THREADS, 2) dwconv7_backward_weight(
     const float* x, const float* dy, float* partial, unsigned int* tickets, float* dw, float* db, int C, int H,
     int W, int tilesX, int tiles, int tpb, int S, int accumulate) {
-    __shared__ float tile[DW_EY][DW_EX];
+    __shared__ __align__(16) float tile[DW_EY][DW_EV];
+    __shared__ __align__(16) float dtile[DW_TY][DW_TX];
     __shared__ float red[8][50];
     __shared__ bool last;
     int plane = blockIdx.y, c = plane % C, n = plane / C;
@@ -208,18 +321,16 @@ CU_UNROLL
         int x0 = tx * DW_TX, y0 = ty * DW_TY;
         __syncthreads();   // the previous tile is no longer read
         dw_stage<true>(xp, H, W, y0, x0, tile);
+        dw_stage_out(dyp, H, W, y0, x0, dtile);   // zero outside the plane: those outputs add nothing
+        __syncthreads();
         float d[DW_R];
 CU_UNROLL
-        for (int o = 0; o < DW_R; o++) {
-            int oy = y0 + ly0 + o, ox = x0 + lx;
-            d[o] = (oy < H && ox < W) ? dyp[oy * W + ox] : 0.0f;
-        }
-        __syncthreads();
+        for (int o = 0; o < DW_R; o++) d[o] = dtile[ly0 + o][lx];
 CU_UNROLL
         for (int r = 0; r < DW_R + 6; r++) {
             float v[7];
 CU_UNROLL
-            for (int e = 0; e < 7; e++) v[e] = tile[ly0 + r][lx + e];
+            for (int e = 0; e < 7; e++) v[e] = tile[ly0 + r][lx + 1 + e];
 CU_UNROLL
             for (int o = 0; o < DW_R; o++) {
                 int a = r - o;

@@ -88,9 +88,9 @@ public final class KernelCost {
             }
             case "dwconv7_forward":
                 return OpCost.dwconv7(1, (int) gz, a.v("H") * a.v("W"));
-            case "dwconv7_backward_data": {
-                double e = (double) gz * a.v("H") * a.v("W");
-                return new OpCost(F * ((a.v("accumulate") != 0 ? 3 : 2) * e + 49.0 * a.v("C")), 2 * 49 * e);
+            case "dwconv7_backward_data": {   // + the reflect-adjoint: G at the 6(H+W)+36 padded positions outside each plane
+                double h = a.v("H"), w = a.v("W"), e = gz * h * w, border = gz * (6 * (h + w) + 36);
+                return new OpCost(F * ((a.v("accumulate") != 0 ? 3 : 2) * e + 49.0 * a.v("C")), 2 * 49 * (e + border));
             }
             case "dwconv7_backward_weight": {   // planes = gy; partials written, then summed by each channel's last block
                 double e = (double) gy * a.v("H") * a.v("W"), cs = (double) a.v("C") * Kernels.DW_TAPS_AND_BIAS;
