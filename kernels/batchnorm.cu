@@ -14,7 +14,11 @@
 // Layout: x, y, dy, dx, res, pre, dpre NCHW float32 [N,C,P] (P = H*W); per-channel vectors [C].
 // Two-launch path (wide, shallow levels): deterministic two-level reductions: *_part kernels
 //   (grid (N*cpi, C), 256 threads) sum chunk s = n*cpi + j (pixels [j*L, min(P,(j+1)L)) of image
-//   n) in double and write partial[(c*S + s)*2 + {0,1}] as doubles (S = N*cpi); the second level
+//   n) in double and write partial[(c*S + s)*2 + {0,1}] as doubles (S = N*cpi). When P % 4 == 0
+//   and the planes are 16-byte aligned, thread t reads the chunk's whole 4-element groups t,
+//   t+256, ... as float4, then at most one of the <= 6 elements outside them (none when L % 4 ==
+//   0); else elements t, t+256, ... as scalars. Each thread sums in that fixed order, then the
+//   block's fixed tree (cu_block_sum_d): the bits do not depend on the schedule. The second level
 //   runs at the start of every block of the apply kernel (warp 0 sums the S partials of its
 //   channel in a fixed order: every block gets the same bits), and block (0, c, 0) stores the
 //   per-channel results.
@@ -44,15 +48,60 @@
     int p0 = j * L, p1 = cu_min(P, p0 + L);                \
     long long base = ((long long)n * C + c) * P;
 
+static __device__ inline unsigned long long bn_addr(const void* p) { return reinterpret_cast<unsigned long long>(p); }
+static __device__ inline bool bn_aligned(const void* p) { return (bn_addr(p) & 15ull) == 0; }
+
+// A part kernel's chunk [p0, p1) on the 4-wide path (P % 4 == 0 and the planes 16-byte aligned, so
+// element 4k of a plane is): whole 4-element groups [a0, a1) (p0 rounded up, p1 rounded down to a
+// multiple of 4; a0 == a1 when none fits), which thread t takes as float4 at a0 + 4t, + 4*256, ...,
+// and the at most 3 + 3 elements [p0, a0) and [a1, p1) left at the edges, which threads 0..5 take
+// one each after their groups (e = that element, or -1). With L % 4 == 0 (every two-launch
+// BatchNorm of the reference shape) chunks start and end on a group and there are no edges;
+// Launcher.chunks does not round L, so other lengths take the edges instead of the scalar path.
+struct BnSplit {
+    int a0, a1, e;
+};
+
+static __device__ inline BnSplit bn_split(int p0, int p1) {
+    int a0 = cu_min(p1, (p0 + 3) & ~3);
+    int a1 = cu_max(a0, p1 & ~3);
+    int h = a0 - p0, t = threadIdx.x;
+    int e = t < h ? p0 + t : (t - h < p1 - a1 ? a1 + (t - h) : -1);
+    return BnSplit{a0, a1, e};
+}
+
+static __device__ inline void bn_acc_stats(float f, double& s1, double& s2) {
+    double v = f;
+    s1 += v;
+    s2 += v * v;
+}
+
+// Each thread sums its elements in a fixed order (its groups in order, x y z w within one, then
+// its edge element; on the scalar path its elements t, t + 256, ...), then the block's fixed tree:
+// the bits depend on the shape and the alignment, never on the schedule. One loop for both widths
+// (v4 is the same in the whole block: no divergence); as two loops in an if / else, nvcc placed the
+// 4-wide one after the block sum, which bench/ptx_stats.py's hot-loop scan then took for a loop
+// around the block's tree (shared loads per FMA: a wrong e_fma in the prediction table).
 extern "C" __global__ void batchnorm_forward_stats_part(const float* x, float* partial, int C,
                                                         int P, int cpi, int L) {
     BN_PART_PROLOGUE
+    const float* xp = x + base;
     double s1 = 0.0, s2 = 0.0;
-    for (int p = p0 + threadIdx.x; p < p1; p += blockDim.x) {
-        double v = x[base + p];
-        s1 += v;
-        s2 += v * v;
+    bool v4 = (P & 3) == 0 && bn_aligned(xp);
+    BnSplit sp = bn_split(p0, p1);
+    int step = v4 ? 4 : 1, q0 = v4 ? sp.a0 : p0, q1 = v4 ? sp.a1 : p1;
+    for (int p = q0 + step * threadIdx.x; p < q1; p += step * blockDim.x) {
+        if (v4) {
+            float4 v = *reinterpret_cast<const float4*>(xp + p);
+            bn_acc_stats(v.x, s1, s2);
+            bn_acc_stats(v.y, s1, s2);
+            bn_acc_stats(v.z, s1, s2);
+            bn_acc_stats(v.w, s1, s2);
+        } else {
+            bn_acc_stats(xp[p], s1, s2);
+        }
     }
+    if (v4 && sp.e >= 0) bn_acc_stats(xp[sp.e], s1, s2);
     s1 = cu_block_sum_d(s1, sh);
     s2 = cu_block_sum_d(s2, sh);
     if (threadIdx.x == 0) {
@@ -89,7 +138,6 @@ static __device__ inline void bn_sum_partials(const float* partial, int c, int S
 // [blockIdx.x * BN_EPB, +BN_EPB) of it; 4-wide when every pointer's plane start is 16-byte aligned.
 // BN_EPB: kernels/geometry.h (BatchNormOps sizes the grid with it).
 static_assert(BN_EPB % 4 == 0, "a block's range of a plane starts on a float4 boundary (the 4-wide apply paths)");
-static __device__ inline bool bn_aligned(const void* p) { return (reinterpret_cast<unsigned long long>(p) & 15ull) == 0; }
 
 // The forward's output element from the normalised value v: v, or with gelu gelu(res + v) (or
 // gelu(v) without res; pre = the GELU's input stored when pre is non-null). rp / pp: the plane's
@@ -173,22 +221,59 @@ extern "C" __global__ void batchnorm_forward_eval(const float* x, float* y, cons
     }
 }
 
+// One element of the backward's first pass: d into sd, d * xhat into sdx.
+static __device__ inline void bn_acc_grad(float d, float xv, float mu, float is, double& sd, double& sdx) {
+    sd += d;
+    sdx += (double)(d * ((xv - mu) * is));
+}
+
+// d of element p (scalar path and edges): dy, or dy * gelu'(pre) written to dpre when gp (the
+// plane's pre) is non-null.
+static __device__ inline float bn_d1(const float* dp, const float* gp, float* dpp, int p) {
+    float d = dp[p];
+    if (gp) {
+        d *= cu_gelu_grad(gp[p]);
+        dpp[p] = d;
+    }
+    return d;
+}
+
 // With pre (the residual GELU's backward): d = dy * gelu'(pre) is summed and written to dpre.
+// Same element order as batchnorm_forward_stats_part.
 extern "C" __global__ void batchnorm_backward_part(const float* x, const float* dy, const float* pre,
                                                    float* dpre, const float* mean, const float* invstd,
                                                    float* partial, int C, int P, int cpi, int L) {
     BN_PART_PROLOGUE
     float mu = mean[c], is = invstd[c];
+    const float* xp = x + base;
+    const float* dp = dy + base;
+    const float* gp = pre ? pre + base : nullptr;
+    float* dpp = pre ? dpre + base : nullptr;
     double sd = 0.0, sdx = 0.0;
-    for (int p = p0 + threadIdx.x; p < p1; p += blockDim.x) {
-        float d = dy[base + p];
-        if (pre) {
-            d *= cu_gelu_grad(pre[base + p]);
-            dpre[base + p] = d;
+    // 4-wide when every plane is 16-byte aligned (null pre / dpre count as aligned): one test of the
+    // addresses' OR (short-circuit tests left blocks that nvcc placed after the block sum, as in
+    // batchnorm_forward_stats_part's comment)
+    bool v4 = (P & 3) == 0 && ((bn_addr(xp) | bn_addr(dp) | bn_addr(gp) | bn_addr(dpp)) & 15ull) == 0;
+    BnSplit sp = bn_split(p0, p1);
+    int step = v4 ? 4 : 1, q0 = v4 ? sp.a0 : p0, q1 = v4 ? sp.a1 : p1;
+    for (int p = q0 + step * threadIdx.x; p < q1; p += step * blockDim.x) {
+        if (v4) {
+            float4 xv = *reinterpret_cast<const float4*>(xp + p), d = *reinterpret_cast<const float4*>(dp + p);
+            if (gp) {
+                float4 g = *reinterpret_cast<const float4*>(gp + p);
+                d = make_float4(d.x * cu_gelu_grad(g.x), d.y * cu_gelu_grad(g.y), d.z * cu_gelu_grad(g.z),
+                                d.w * cu_gelu_grad(g.w));
+                *reinterpret_cast<float4*>(dpp + p) = d;
+            }
+            bn_acc_grad(d.x, xv.x, mu, is, sd, sdx);
+            bn_acc_grad(d.y, xv.y, mu, is, sd, sdx);
+            bn_acc_grad(d.z, xv.z, mu, is, sd, sdx);
+            bn_acc_grad(d.w, xv.w, mu, is, sd, sdx);
+        } else {
+            bn_acc_grad(bn_d1(dp, gp, dpp, p), xp[p], mu, is, sd, sdx);
         }
-        sd += d;
-        sdx += (double)(d * ((x[base + p] - mu) * is));
     }
+    if (v4 && sp.e >= 0) bn_acc_grad(bn_d1(dp, gp, dpp, sp.e), xp[sp.e], mu, is, sd, sdx);
     sd = cu_block_sum_d(sd, sh);
     sdx = cu_block_sum_d(sdx, sh);
     if (threadIdx.x == 0) {

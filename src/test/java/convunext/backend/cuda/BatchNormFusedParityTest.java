@@ -8,6 +8,7 @@ import convunext.autograd.Tape;
 import convunext.autograd.Var;
 import convunext.backend.cuda.ops.BatchNormOps;
 import convunext.backend.cuda.ops.DwConv7Ops;
+import convunext.backend.cuda.ops.Launcher;
 import convunext.tensor.Tensor;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -18,7 +19,9 @@ import org.junit.jupiter.api.Test;
  * one-launch path (batchnorm_*_fused, a block per channel) and its two-launch path, each forced on
  * any shape, with and without the block's residual GELU (batchnormAddGelu: out = gelu(res + BN(x)),
  * its backward with gelu' in the first pass), on odd planes (scalar paths) and planes of a multiple
- * of 4 floats (float4 paths); and dwconv7_backward_weight's "last block reduces" weight gradient
+ * of 4 floats (float4 paths: for the two-launch part kernels also chunks of a length L % 4 != 0,
+ * whose edges outside the whole groups are read as scalars, and chunks of more than 256 groups,
+ * where a thread takes several); and dwconv7_backward_weight's "last block reduces" weight gradient
  * (one launch, per-channel tickets that each launch leaves at zero). Tolerance 1e-4 relative
  * (normwise), as BatchNormParityTest's on the CUDA kernels (normalised outputs, float32
  * per-element arithmetic); dwconv7 1e-5 as DwConv7ParityTest. Determinism: the same bits twice in
@@ -38,17 +41,62 @@ class BatchNormFusedParityTest {
         p.close();
     }
 
-    /** Both paths on an odd shape (scalar) and a float4 one (P % 4 == 0, several planes). */
+    /**
+     * Both paths on an odd shape (scalar) and float4 ones (P % 4 == 0, several planes). Two-launch
+     * chunks (Launcher.chunks): 8x12 gives L = 48 (whole groups only), 10x20 L = 50 (chunks start
+     * or end 2 elements off a group: the scalar edges of the float4 path).
+     */
     @Test void bothPathsAgainstTheOracle() {
         for (Boolean fused : new Boolean[]{true, false}) {
             Boolean old = BatchNormOps.setForceFused(fused);
             try {
                 bnCase(fused, 3, 5, 7, 9);
                 bnCase(fused, 2, 3, 8, 12);
+                bnCase(fused, 2, 3, 10, 20);
                 bnCase(fused, 1, 2, 45, 37);   // a block's threads loop over several groups of the plane
             } finally {
                 BatchNormOps.setForceFused(old);
             }
+        }
+    }
+
+    /**
+     * The two-launch part kernels with chunks of more than 256 float4 groups (a thread takes
+     * several) and edges: 2x256 planes of 20x103 = 2060 floats, L = 1030 (chunk 0: groups [0, 1028)
+     * and a tail of 2; chunk 1: a head of 2 and groups [1032, 2060)). Plain and with the residual GELU.
+     */
+    @Test void twoLaunchLongChunksAgainstTheOracle() {
+        int n = 2, c = 256, h = 20, w = 103;
+        int[] ch = Launcher.chunks(n, c, h * w);
+        assertEquals(2, ch[0], "chunks per image");
+        assertEquals(1030, ch[1], "chunk length");
+        Boolean old = BatchNormOps.setForceFused(false);
+        try {
+            String tag = "two-launch long chunks";
+            Tensor[] x = p.normalT(2, 0.7, n, c, h, w), res = p.gaussT(n, c, h, w);
+            Tensor[] g = p.normalT(0.5, 1.0, c), beta = p.gaussT(c);
+            Tensor[] rm = p.gaussT(c), rv = p.uniformT(0.5, 2.0, c);
+            Tensor[] got = p.cuda.batchnormTrain(x[0], g[0], beta[0], rm[0], rv[0], 0.1f, 1e-5f);
+            Tensor[] ref = p.ref.batchnormTrain(x[1], g[1], beta[1], rm[1], rv[1], 0.1f, 1e-5f);
+            p.check(tag + " y", got, ref, 0, TOL);
+            p.check(tag + " mean", got, ref, 1, TOL);
+            p.check(tag + " invstd", got, ref, 2, TOL);
+            p.check(tag + " running_var", rv[0], rv[1], TOL);
+            Tensor[] dy = p.normalT(1, 0.2, n, c, h, w);
+            Tensor[] gb = p.cuda.batchnormBackward(x[0], dy[0], g[0], got[1], got[2]);
+            Tensor[] gr = p.ref.batchnormBackward(x[1], dy[1], g[1], ref[1], ref[2]);
+            p.check(tag + " dx", gb, gr, 0, TOL);
+            p.check(tag + " dgamma", gb, gr, 1, TOL);
+            p.check(tag + " dbeta", gb, gr, 2, TOL);
+            Tensor[] ag = p.cuda.batchnormAddGelu(x[0], res[0], g[0], beta[0], rm[0], rv[0], 0.1f, 1e-5f, true);
+            Tensor[] ar = p.ref.batchnormAddGelu(x[1], res[1], g[1], beta[1], rm[1], rv[1], 0.1f, 1e-5f, true);
+            p.check(tag + " +gelu out", ag, ar, 0, TOL);
+            Tensor[] bc = p.cuda.batchnormAddGeluBackwardInto(x[0], dy[0], ag[3], g[0], ag[1], ag[2], null, null, null, null);
+            Tensor[] br = p.ref.batchnormAddGeluBackwardInto(x[1], dy[1], ar[3], g[1], ar[1], ar[2], null, null, null, null);
+            String[] names = {"dres", "dx", "dgamma", "dbeta"};
+            for (int i = 0; i < 4; i++) p.check(tag + " +gelu " + names[i], bc, br, i, TOL);
+        } finally {
+            BatchNormOps.setForceFused(old);
         }
     }
 
@@ -174,29 +222,37 @@ class BatchNormFusedParityTest {
                 p.cuda.download(d[1]), p.cuda.download(d[2])};
     }
 
-    /** Same bits twice and under two shuffled schedules, on both BN paths; dwconv7 with several blocks per channel. */
+    /**
+     * Same bits twice and under two shuffled schedules, on both BN paths; dwconv7 with several blocks
+     * per channel. BN planes of 45x70 (P % 4 == 2: scalar paths) and 44x70 (float4; two-launch chunks
+     * of L = 63, so with scalar edges).
+     */
     @Test void deterministic() throws Exception {
         Parity.requireEmulator();
         org.junit.jupiter.api.Assumptions.assumeTrue(Parity.onEmulator(), "shuffled schedules are the emulator's");
-        int n = 2, c = 3, h = 45, w = 70;
-        Tensor[] x = p.normalT(2, 0.7, n, c, h, w), res = p.gaussT(n, c, h, w), g = p.normalT(0.5, 1.0, c);
-        Tensor[] beta = p.gaussT(c), dout = p.gaussT(n, c, h, w);
+        int n = 2, c = 3;
+        Tensor[] g = p.normalT(0.5, 1.0, c), beta = p.gaussT(c);
         Tensor[] dwx = p.gaussT(n, c, 130, 67), dww = p.gaussT(c, 1, 7, 7), dwdy = p.gaussT(n, c, 130, 67);
         int oldBlocks = DwConv7Ops.setWeightGradBlocks(8 * n * c);   // 9 tiles per plane: 5 blocks of 2 tiles, S = 10 per channel
         try {
-            for (Boolean fused : new Boolean[]{true, false}) {
-                Boolean old = BatchNormOps.setForceFused(fused);
-                try {
-                    float[][] a = run(x[0], res[0], g[0], beta[0], dout[0], dwx[0], dww[0], dwdy[0]);
-                    float[][] b = run(x[0], res[0], g[0], beta[0], dout[0], dwx[0], dww[0], dwdy[0]);
-                    same("again (fused " + fused + ")", a, b);
-                    for (long seed : new long[]{0x5eed1L, 0xbadc0deL})
-                        try (AutoCloseable s = EmulatorSchedule.shuffled(p.cuda, seed)) {
-                            same("shuffled " + Long.toHexString(seed) + " (fused " + fused + ")", a,
-                                    run(x[0], res[0], g[0], beta[0], dout[0], dwx[0], dww[0], dwdy[0]));
-                        }
-                } finally {
-                    BatchNormOps.setForceFused(old);
+            for (int h : new int[]{45, 44}) {
+                int w = 70;
+                Tensor[] x = p.normalT(2, 0.7, n, c, h, w), res = p.gaussT(n, c, h, w), dout = p.gaussT(n, c, h, w);
+                for (Boolean fused : new Boolean[]{true, false}) {
+                    Boolean old = BatchNormOps.setForceFused(fused);
+                    String tag = " (" + h + "x" + w + ", fused " + fused + ")";
+                    try {
+                        float[][] a = run(x[0], res[0], g[0], beta[0], dout[0], dwx[0], dww[0], dwdy[0]);
+                        float[][] b = run(x[0], res[0], g[0], beta[0], dout[0], dwx[0], dww[0], dwdy[0]);
+                        same("again" + tag, a, b);
+                        for (long seed : new long[]{0x5eed1L, 0xbadc0deL})
+                            try (AutoCloseable s = EmulatorSchedule.shuffled(p.cuda, seed)) {
+                                same("shuffled " + Long.toHexString(seed) + tag, a,
+                                        run(x[0], res[0], g[0], beta[0], dout[0], dwx[0], dww[0], dwdy[0]));
+                            }
+                    } finally {
+                        BatchNormOps.setForceFused(old);
+                    }
                 }
             }
         } finally {
