@@ -13,7 +13,13 @@ arch=$(sed -n 's#^//@ptx-arch[[:space:]]*\(compute_[0-9a-z]*\).*#\1#p' "$in" | h
 arch=${arch:-compute_80}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-nvcc -ptx -arch="$arch" -O3 -lineinfo -std=c++17 -Ikernels -o "$tmp/orig.ptx" "$in"
+# nvcc's PTX varies from run to run with address-space layout randomisation (its internal tables
+# are ordered by address: registers and instruction counts of a few kernels move); with it off, the
+# same sources, folder and environment give the same PTX. setarch may be refused in a container:
+# then the build still works, only not bit-reproducibly (bench/ptx_stats.py allows for that).
+norand=()
+setarch "$(uname -m)" -R true >/dev/null 2>&1 && norand=(setarch "$(uname -m)" -R)
+"${norand[@]}" nvcc -ptx -arch="$arch" -O3 -lineinfo -std=c++17 -Ikernels -o "$tmp/orig.ptx" "$in"
 orig=$(sed -n 's/^\.version[[:space:]]*\([0-9.]*\).*/\1/p' "$tmp/orig.ptx" | head -1)
 # Try ISA 8.0 (any CUDA 12 driver); if ptxas names a newer version the code needs, try that one.
 try_version() {

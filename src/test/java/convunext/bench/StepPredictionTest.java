@@ -59,6 +59,14 @@ class StepPredictionTest {
             }
     }
 
+    /** Exact and needs no nvcc: the table's recorded digest of kernels/ is that of these sources. */
+    @Test void ptxStatsWereMadeFromTheseKernels() throws Exception {
+        Process p = new ProcessBuilder("python3", "bench/ptx_stats.py", "--check-sources").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+    }
+
+    /** The counts against the build's own PTX, within nvcc's build-to-build noise (bench/ptx_stats.py). */
     @Test void ptxStatsMatchTheBuild() throws Exception {
         assumeTrue(Files.isDirectory(Path.of("target/classes/ptx")), "the build made no PTX (no nvcc)");
         Process p = new ProcessBuilder("python3", "bench/ptx_stats.py", "--check").redirectErrorStream(true).start();
