@@ -42,6 +42,24 @@ public final class F {
     }
 
     /**
+     * linear(concat(a, b), w, bias) as one backend op ({@link Backend#linearCat}): no concatenated
+     * tensor, and its gradient goes straight into a's and b's (added where they are held). w may
+     * be a 1×1 conv weight [Co,Ca+Cb,1,1]: the Up block's Conv1×1(cat[skip', low]).
+     */
+    public static Var linearCat(Tape t, Var a, Var b, Var w, Var bias) {
+        Backend be = t.backend();
+        Tensor y = be.linearCat(a.value, b.value, w.value, valueOf(bias));
+        return t.record(y, gy -> {
+            Tensor[] r = be.linearCatBackwardInto(a.value, b.value, w.value, gy, needsGrad(a), needsGrad(b), bias != null,
+                    t.gradSink(a), t.gradSink(b), t.gradSink(w), t.gradSink(bias));
+            t.accumulate(a, r[0]);
+            t.accumulate(b, r[1]);
+            t.accumulate(w, r[2]);
+            t.accumulate(bias, r[3]);
+        }, a, b, w, bias);
+    }
+
+    /**
      * ConvNeXt's pointwise MLP, linear(gelu(linear(x, w1, b1)), w2, b2), as one backend op
      * ({@link Backend#mlp}, {@link Backend#mlpBackward}: the CPU runs both layers per block of
      * pixels). Saves the hidden GELU output and the backend's state for the GELU's derivative.

@@ -158,6 +158,53 @@ public interface Backend extends Owner, AutoCloseable {
      */
     Tensor linearBackwardDataGelu(Tensor w, Tensor dy, Tensor pre);
 
+    // ------------------------------------------------------------------ linearCat (linear over two inputs' channels)
+
+    /**
+     * linear(concat(a, b), w, bias) without the concatenated tensor: a [N,Ca,H,W], b [N,Cb,H,W]
+     * (Ca, Cb ≥ 1), w [Co,Ca+Cb] (or [Co,Ca+Cb,1,1]), bias [Co] or null:
+     * y = w[:, :Ca]·a + w[:, Ca:]·b + bias. The decoder's Conv1×1(cat[skip', low]). This default
+     * composes {@link #concat} and {@link #linear}; a backend may read both inputs in one GEMM.
+     */
+    default Tensor linearCat(Tensor a, Tensor b, Tensor w, Tensor bias) {
+        Tensor x = concat(a, b);
+        try {
+            return linear(x, w, bias);
+        } finally {
+            release(x);
+        }
+    }
+
+    /**
+     * {da (null unless needDa), db (null unless needDb), dw (w's shape), dbias (null unless
+     * hasBias)}. The default composes concat, linearBackward and concatBackward.
+     */
+    default Tensor[] linearCatBackward(Tensor a, Tensor b, Tensor w, Tensor dy, boolean needDa, boolean needDb,
+                                       boolean hasBias) {
+        Tensor x = concat(a, b);
+        Tensor[] r;
+        try {
+            r = linearBackward(x, w, dy, needDa || needDb, hasBias);
+        } finally {
+            release(x);
+        }
+        Tensor[] d = {null, null};
+        if (r[0] != null) {
+            d = concatBackward(r[0], a.dim(1));
+            release(r[0]);
+            if (!needDa) { release(d[0]); d[0] = null; }
+            if (!needDb) { release(d[1]); d[1] = null; }
+        }
+        return new Tensor[] {d[0], d[1], r[1], r[2]};
+    }
+
+    /** linearCatBackward adding into gradients already held (as {@link #conv2dBackwardInto}). */
+    default Tensor[] linearCatBackwardInto(Tensor a, Tensor b, Tensor w, Tensor dy, boolean needDa, boolean needDb,
+                                           boolean hasBias, Tensor daInto, Tensor dbInto, Tensor dwInto, Tensor dbiasInto) {
+        return addInto(this, linearCatBackward(a, b, w, dy, needDa || daInto != null, needDb || dbInto != null, hasBias),
+                daInto, dbInto, dwInto, dbiasInto);
+    }
+
     // ------------------------------------------------------------------ MLP (pwconv1 → GELU → pwconv2)
 
     /**

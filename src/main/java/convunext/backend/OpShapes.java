@@ -102,6 +102,23 @@ public final class OpShapes {
         return pre;
     }
 
+    /** linearCat: a [N,Ca,H,W], b [N,Cb,H,W] (Ca, Cb ≥ 1), w [Co,Ca+Cb] (or [Co,Ca+Cb,1,1]), bias [Co] or null → [N,Co,H,W]. */
+    public static int[] linearCat(int[] a, int[] b, int[] w, int[] bias) { return linearCat("linearCat", a, b, w, bias); }
+
+    /** linearCat's rules, and dy [N,Co,H,W]. */
+    public static void linearCatBackward(int[] a, int[] b, int[] w, int[] dy) {
+        String op = "linearCatBackward";
+        exactly(op, "dy", dy, linearCat(op, a, b, w, null));
+    }
+
+    private static int[] linearCat(String op, int[] a, int[] b, int[] w, int[] bias) {
+        rank4(op, "a", a);
+        rank4(op, "b", b);
+        require(a[0] == b[0] && a[2] == b[2] && a[3] == b[3], op, "a and b must agree in N, H, W, got " + s(a) + " and " + s(b));
+        require(a[1] >= 1 && b[1] >= 1, op, "a and b need at least one channel each, got " + s(a) + " and " + s(b));
+        return linear(op, "cat(a, b)", new int[] {a[0], a[1] + b[1], a[2], a[3]}, w, bias);
+    }
+
     /**
      * mlp = linear(gelu(linear(x, w1, b1)), w2, b2): x [N,C,H,W], w1 [Hd,C] (or [Hd,C,1,1]),
      * b1 [Hd] or null, w2 [Co,Hd] (or [Co,Hd,1,1]), b2 [Co] or null → y [N,Co,H,W].

@@ -51,6 +51,20 @@ public final class KernelCost {
                 long m = a.v("M"), n = a.v("N"), kk = a.v("K");
                 return OpCost.linear((int) gz, (int) kk, (int) m, n).plus(new OpCost(a.isNull("bias") ? -F * m : 0, 0));
             }
+            case "gemm_cat_forward": {   // gemm_forward's work over K = Ca + Cb rows read from two tensors
+                long m = a.v("M"), n = a.v("N"), kk = a.v("K");
+                return OpCost.linearCat((int) gz, (int) kk, (int) m, n).plus(new OpCost(a.isNull("bias") ? -F * m : 0, 0));
+            }
+            case "gemm_cat_backward_data": {   // gemm_backward_data's, rows stored into D0 / D1 (+= where acc0 / acc1); a null part not stored
+                double m = a.v("M"), n = a.v("N"), kk = a.v("K"), sp = a.v("split");
+                double r0 = a.isNull("D0") ? 0 : sp * (a.v("acc0") != 0 ? 2 : 1), r1 = a.isNull("D1") ? 0 : (m - sp) * (a.v("acc1") != 0 ? 2 : 1);
+                return new OpCost(F * (kk * m + gz * kk * n + gz * n * (r0 + r1)), 2 * gz * m * n * kk);
+            }
+            case "gemm_cat_backward_weight_part": {   // gemm_backward_weight_part's, B's N rows from two tensors
+                double m = a.v("M"), n = a.v("N"), kk = a.v("K"), images = (double) gz / a.v("cpi"), db = a.isNull("db") ? 0 : 1;
+                return new OpCost(F * (images * (m + n) * kk), 2 * images * m * n * kk + db * images * m * kk)
+                        .plus(splitFinish(gz, a.v("G"), m * n, db * m, a.v("accumulate")));
+            }
             case "gemm_forward_gelu":
                 return OpCost.linearGelu((int) gz, (int) a.v("K"), (int) a.v("M"), a.v("N"), !a.isNull("pre"));
             case "gemm_backward_data": {   // C [z,M,N] = A^T (A: [K,M]) . B [z,K,N] (+= C when accumulate)

@@ -261,6 +261,13 @@ public final class LayerBench {
         long eo = 2L * n * c * sz * sz;
         time(out, Op.LAYOUT, "up4 concat", "fwd", s(n, c, sz, sz) + "+" + c, OpCost.layout(eo), () -> be.concat(a, b));
         time(out, Op.LAYOUT, "up4 concat", "bwd", s(n, 2 * c, sz, sz) + "→" + c, OpCost.layout(eo / 2), () -> be.sliceChannels(y, 0, c));
+        // what the model runs instead: Conv1×1(cat[a, b]) 2C→C reading both halves (no concat)
+        Tensor w = rand(c, 2 * c, 1, 1), bias = rand(c), dyc = rand(n, c, sz, sz);
+        long p = (long) sz * sz;
+        time(out, Op.LINEAR_CAT, "up4 conv1x1", "fwd", s(n, c, sz, sz) + "+" + c + "→" + c, OpCost.linearCat(n, 2 * c, c, p),
+                () -> be.linearCat(a, b, w, bias));
+        time(out, Op.LINEAR_CAT, "up4 conv1x1", "bwd", s(n, c, sz, sz) + "+" + c + "→" + c, OpCost.linearCatBackward(n, 2 * c, c, p),
+                () -> be.linearCatBackward(a, b, w, dyc, true, true, true));
         releaseLive();
     }
 

@@ -59,6 +59,15 @@ public record OpCost(double bytes, double flops) {
         return new OpCost(F * (x + (double) co * ci + co + y), 2.0 * n * p * ci * co);
     }
 
+    /**
+     * linearCat = linear over cat(a, b) without the concat: reads a and b (Ci = Ca + Cb channels in
+     * all), w, b; writes y. The same bytes and FLOPs as {@link #linear} over the concatenation.
+     */
+    public static OpCost linearCat(int n, int ci, int co, long p) { return linear(n, ci, co, p); }
+
+    /** linearCat backward: {@link #linearBackward}'s, da and db written straight from the data GEMM. */
+    public static OpCost linearCatBackward(int n, int ci, int co, long p) { return linearBackward(n, ci, co, p); }
+
     /** linear backward: reads x, w, dy; writes dx, dw, db. FLOPs 4·N·P·Ci·Co (dX and dW) + N·Co·P (db). */
     public static OpCost linearBackward(int n, int ci, int co, long p) {
         double x = (double) n * ci * p, y = (double) n * co * p, wt = (double) co * ci;

@@ -118,6 +118,17 @@ public final class TimedBackend implements Backend {
         return f(gemmFlops(x, w) * (dx || xi != null ? 2 : 1),
                 timed(Op.LINEAR, lin(x, w, "bwd"), () -> in.linearBackwardInto(x, w, dy, dx, hb, xi, wi, bi)));
     }
+    @Override public Tensor linearCat(Tensor a, Tensor b, Tensor w, Tensor bias) {
+        return f(gemmFlops(a, w), timed(Op.LINEAR_CAT, lin(a, w, ""), () -> in.linearCat(a, b, w, bias)));
+    }
+    @Override public Tensor[] linearCatBackward(Tensor a, Tensor b, Tensor w, Tensor dy, boolean da, boolean db, boolean hb) {
+        return f(gemmFlops(a, w) * (da || db ? 2 : 1), timed(Op.LINEAR_CAT, lin(a, w, "bwd"), () -> in.linearCatBackward(a, b, w, dy, da, db, hb)));
+    }
+    @Override public Tensor[] linearCatBackwardInto(Tensor a, Tensor b, Tensor w, Tensor dy, boolean da, boolean db, boolean hb,
+                                                    Tensor ai, Tensor bi, Tensor wi, Tensor hi) {
+        return f(gemmFlops(a, w) * (da || db || ai != null || bi != null ? 2 : 1), timed(Op.LINEAR_CAT, lin(a, w, "bwd"),
+                () -> in.linearCatBackwardInto(a, b, w, dy, da, db, hb, ai, bi, wi, hi)));
+    }
     @Override public Tensor[] linearGelu(Tensor x, Tensor w, Tensor b, boolean keep) {
         return f(gemmFlops(x, w), timed(Op.LINEAR_GELU, lin(x, w, ""), () -> in.linearGelu(x, w, b, keep)));
     }

@@ -88,7 +88,9 @@ final class Blocks {
                 Var g = gate.forward(t, l);
                 Var a = linear1.forward(t, F.gateIn(t, g, skip));
                 Var s = linear2.forward(t, F.gateOut(t, a, skip, g));
-                return scope.keep(block.forward(t, conv1x1.forward(t, F.concat(t, s, l)), train));
+                // Conv1×1(cat[s, l]) without the concatenated tensor (one GEMM reading both; same weight)
+                Var y = F.linearCat(t, s, l, conv1x1.w.var(), conv1x1.b.var());
+                return scope.keep(block.forward(t, y, train));
             }
         }
     }

@@ -149,11 +149,9 @@ public final class InferenceModel implements AutoCloseable {
         be.release(a);
         be.release(g);
         s = swap(s, be.linear(s, u.lin2.w, u.lin2.b));
-        Tensor cat = be.concat(s, l);
+        Tensor y = be.linearCat(s, l, u.conv1x1.w, u.conv1x1.b);   // no concatenated tensor
         be.release(s);
         be.release(l);
-        Tensor y = be.linear(cat, u.conv1x1.w, u.conv1x1.b);
-        be.release(cat);
         return blockOwning(u.block, y);
     }
 

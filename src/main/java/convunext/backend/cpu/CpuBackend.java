@@ -97,6 +97,13 @@ public final class CpuBackend implements Backend {
         return CpuLinear.backward(this, x, w, dy, needDx, hasBias);
     }
 
+    @Override public Tensor linearCat(Tensor a, Tensor b, Tensor w, Tensor bias) { return CpuLinearCat.forward(this, a, b, w, bias); }
+
+    @Override public Tensor[] linearCatBackward(Tensor a, Tensor b, Tensor w, Tensor dy, boolean needDa, boolean needDb,
+                                                boolean hasBias) {
+        return CpuLinearCat.backward(this, a, b, w, dy, needDa, needDb, hasBias);
+    }
+
     @Override public Tensor[] linearGelu(Tensor x, Tensor w, Tensor b, boolean keepPre) {
         return CpuLinearGelu.forward(this, x, w, b, keepPre, SimdOps.BEST);
     }

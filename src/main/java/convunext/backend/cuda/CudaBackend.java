@@ -16,6 +16,7 @@ import convunext.backend.cuda.ops.GeluOps;
 import convunext.backend.cuda.ops.Launcher;
 import convunext.backend.cuda.ops.LayerNormOps;
 import convunext.backend.cuda.ops.LayoutOps;
+import convunext.backend.cuda.ops.LinearCatOps;
 import convunext.backend.cuda.ops.LinearOps;
 import convunext.backend.cuda.ops.LossOps;
 import convunext.backend.cuda.ops.MemoryOps;
@@ -42,6 +43,7 @@ public final class CudaBackend implements Backend {
     private final MemoryOps memory;
     private final AddOps add;
     private final LinearOps gemm;
+    private final LinearCatOps gemmCat;
     private final Conv2dOps conv;
     private final DwConv7Ops dwconv;
     private final BatchNormOps bn;
@@ -101,6 +103,7 @@ public final class CudaBackend implements Backend {
         this.memory = new MemoryOps(k);
         this.add = new AddOps(k);
         this.gemm = new LinearOps(k, cublas);
+        this.gemmCat = new LinearCatOps(k, gemm);
         this.conv = new Conv2dOps(k, gemm);
         this.dwconv = new DwConv7Ops(k);
         this.bn = new BatchNormOps(k);
@@ -276,6 +279,22 @@ public final class CudaBackend implements Backend {
                                                  Tensor dxInto, Tensor dwInto, Tensor dbInto) {
         OpShapes.linearBackward(of(x), of(w), of(dy));
         return gemm.linearBackwardInto(x, w, dy, needDx, hasBias, dxInto, dwInto, dbInto);
+    }
+
+    @Override public Tensor linearCat(Tensor a, Tensor b, Tensor w, Tensor bias) {
+        OpShapes.linearCat(of(a), of(b), of(w), of(bias));
+        return gemmCat.linearCat(a, b, w, bias);
+    }
+
+    @Override public Tensor[] linearCatBackward(Tensor a, Tensor b, Tensor w, Tensor dy, boolean needDa, boolean needDb,
+                                                boolean hasBias) {
+        return linearCatBackwardInto(a, b, w, dy, needDa, needDb, hasBias, null, null, null, null);
+    }
+
+    @Override public Tensor[] linearCatBackwardInto(Tensor a, Tensor b, Tensor w, Tensor dy, boolean needDa, boolean needDb,
+                                                    boolean hasBias, Tensor daInto, Tensor dbInto, Tensor dwInto, Tensor dbiasInto) {
+        OpShapes.linearCatBackward(of(a), of(b), of(w), of(dy));
+        return gemmCat.linearCatBackwardInto(a, b, w, dy, needDa, needDb, hasBias, daInto, dbInto, dwInto, dbiasInto);
     }
 
     /**

@@ -44,7 +44,7 @@ public final class OpDigests {
         Tensor wl = t(5, 4 * c, c), b4 = t(6, 4 * c), w2 = t(7, c, 4 * c), dw = t(8, c, 1, 7, 7), bc = t(9, c);
         Tensor gam = t(10, c), bet = t(11, c), wc = t(12, 2 * c, c, 2, 2), bc2 = t(13, 2 * c);
         Tensor xs = t(14, n, 3, 2 * h + 1, 2 * w + 1), ws = t(15, c, 3, 7, 7);
-        Tensor logits = t(16, n, 3, h, w);
+        Tensor logits = t(16, n, 3, h, w), wcat = t(25, c, 4 * c, 1, 1);
         float[] tg = new float[n * h * w];
         for (int i = 0; i < tg.length; i++) tg[i] = i % 7 == 0 ? 255 : i % 3;
         Tensor tgt = BE.upload(tg, n, h, w);
@@ -55,6 +55,8 @@ public final class OpDigests {
         m.put("add", () -> digest(BE.add(x, s)));
         m.put("linear", () -> digest(BE.linear(x, wl, b4)));
         m.put("linearBackward", () -> digest(BE.linearBackward(x, wl, x4, true, true)));
+        m.put("linearCat", () -> digest(BE.linearCat(x, g3, wcat, bc)));
+        m.put("linearCatBackward", () -> digest(BE.linearCatBackward(x, g3, wcat, s, true, true, true)));
         m.put("linearGelu", () -> digest(BE.linearGelu(x, wl, b4, true)));
         m.put("linearBackwardDataGelu", () -> digest(BE.linearBackwardDataGelu(w2, x, x4)));
         m.put("mlp", () -> digest(BE.mlp(x, wl, b4, w2, bc, true)));

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
  * {@link Device}: kernel launches by name, plus memsets and copies. The counts do not depend on
  * the shape except BatchNorm's (BatchNormOps.fused: one launch per pass for small channels, two for
  * wide ones): here all 31 take one launch per pass, at the reference shape (batch 4, 3x480x480,
- * base_c 32) 16 do (293 launches per step, bench/NOTES.md's generated prediction).
+ * base_c 32) 16 do (285 launches per step, bench/NOTES.md's generated prediction).
  * Bounds: at most {@link #MAX_STEP_LAUNCHES} kernels per step (issue 10's target is 300; the
  * review counted 757 before the fusions, 412 before the split-K finish and the BatchNorm / dwconv7 /
  * concat / gate fusions) and {@link #MAX_INFER_LAUNCHES} per inference forward.

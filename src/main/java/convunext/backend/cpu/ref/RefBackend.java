@@ -110,6 +110,15 @@ public final class RefBackend implements Backend {
         return fromD(RefLinear.linearBackward(toD(x), toD(w), toD(dy), needDx, hasBias));
     }
 
+    @Override public Tensor linearCat(Tensor a, Tensor b, Tensor w, Tensor bias) {
+        return fromD(RefLinearCat.linearCat(toD(a), toD(b), toD(w), toD(bias)));
+    }
+
+    @Override public Tensor[] linearCatBackward(Tensor a, Tensor b, Tensor w, Tensor dy, boolean needDa, boolean needDb,
+                                                boolean hasBias) {
+        return fromD(RefLinearCat.linearCatBackward(toD(a), toD(b), toD(w), toD(dy), needDa, needDb, hasBias));
+    }
+
     @Override public Tensor[] linearGelu(Tensor x, Tensor w, Tensor b, boolean keepPre) {
         return fromD(RefLinearGelu.linearGelu(toD(x), toD(w), toD(b), keepPre));
     }
