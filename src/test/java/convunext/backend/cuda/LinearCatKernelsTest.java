@@ -90,6 +90,13 @@ class LinearCatKernelsTest {
         same(tag + " db +=", be, into[1], splitInto[1], tol);
         same(tag + " dw +=", be, into[2], linInto[1], tol);
         same(tag + " dbias +=", be, into[3], linInto[2], tol);
+        // one half held, the other fresh (each part's own accumulate flag)
+        Tensor[] heldA = be.linearCatBackwardInto(a, b, wt, dy, false, true, false, be.upload(da0, n, ca, h, w), null, null, null);
+        same(tag + " da += (db fresh)", be, heldA[0], splitInto[0], tol);
+        same(tag + " db fresh (da +=)", be, heldA[1], split[1], tol);
+        Tensor[] heldB = be.linearCatBackwardInto(a, b, wt, dy, true, false, false, null, be.upload(db0, n, cb, h, w), null, null);
+        same(tag + " da fresh (db +=)", be, heldB[0], split[0], tol);
+        same(tag + " db += (da fresh)", be, heldB[1], splitInto[1], tol);
     }
 
     private static void same(String what, CudaBackend be, Tensor got, Tensor want, double tol) {

@@ -51,6 +51,11 @@ class LinearCatParityTest {
             p.check(tag + " db += ", into, refInto, 1, TOL);
             p.check(tag + " dw += ", into, refInto, 2, TOL);
             if (bias) p.check(tag + " dbias (fresh)", into, refInto, 3, TOL);
+            Tensor[] da1 = p.gaussT(n, ca, h, w);   // one half held, the other fresh
+            Tensor[] half = p.be.linearCatBackwardInto(a[0], bb[0], wt[0], dy[0], false, true, false, da1[0], null, null, null);
+            Tensor[] refHalf = p.ref.linearCatBackwardInto(a[1], bb[1], wt[1], dy[1], false, true, false, da1[1], null, null, null);
+            p.check(tag + " da += (db fresh)", half, refHalf, 0, TOL);
+            p.check(tag + " db fresh (da +=)", half, refHalf, 1, TOL);
         }
     }
 }
