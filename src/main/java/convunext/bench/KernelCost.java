@@ -172,8 +172,8 @@ public final class KernelCost {
             case "concat_forward": return OpCost.layout(gy * (a.v("Ca") + a.v("Cb")) * a.v("P"));
             case "concat_backward": return OpCost.layout(gy * a.v("Cs") * a.v("P"));
             case "concat_backward_split": return OpCost.layout(gy * (a.v("Ca") + a.v("Cb")) * a.v("P"));
-            case "upsample2x_forward": return OpCost.upsample(gy * a.v("H") * a.v("W"));
-            case "upsample2x_backward": return OpCost.upsampleBackward(gy * a.v("H") * a.v("W"));
+            case "upsample2x_forward": return OpCost.upsample(gz * a.v("H") * a.v("W"));   // planes = grid z
+            case "upsample2x_backward": return OpCost.upsampleBackward(gz * a.v("H") * a.v("W"));
             case "ce_dice_forward_lse": {
                 double l = (double) gy * a.v("K") * a.v("P"), p = (double) gy * a.v("P");
                 return new OpCost(F * (l + 2 * p), 3 * l);
