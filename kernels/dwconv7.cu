@@ -150,22 +150,32 @@ CU_UNROLL
     }
 }
 
-// Block sum of one double over the DW_THREADS (8 warps) threads in a fixed order: a butterfly in each
-// warp, then the 8 warp sums in order 0..7. Every thread gets the total; red holds 8 doubles.
-static __device__ inline double dw_block_sum_d(double v, double* red, int tid) {
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-    if ((tid & 31) == 0) red[tid >> 5] = v;
+// Block sums of two doubles over the DW_THREADS (8 warps) threads in a fixed order: a butterfly in
+// each warp, then lanes 0..7 of warp 0 take the 8 warp sums and a butterfly over them. Thread 0
+// gets the totals (a, b); red holds 16 doubles.
+static __device__ inline void dw_block_sum2_d(double& a, double& b, double* red, int tid) {
+    for (int o = 16; o > 0; o >>= 1) {
+        a += __shfl_xor_sync(0xffffffffu, a, o);
+        b += __shfl_xor_sync(0xffffffffu, b, o);
+    }
+    if ((tid & 31) == 0) {
+        red[tid >> 5] = a;
+        red[8 + (tid >> 5)] = b;
+    }
     __syncthreads();
-    double s = 0.0;
-CU_UNROLL
-    for (int k = 0; k < DW_THREADS / 32; k++) s += red[k];
-    __syncthreads();   // red may be written again
-    return s;
+    if (tid < 32) {
+        a = tid < 8 ? red[tid] : 0.0;
+        b = tid < 8 ? red[8 + tid] : 0.0;
+        for (int o = 4; o > 0; o >>= 1) {   // within lanes 0..7
+            a += __shfl_xor_sync(0xffffffffu, a, o);
+            b += __shfl_xor_sync(0xffffffffu, b, o);
+        }
+    }
 }
 
 // partial non-null: the BatchNorm statistics of y in the epilogue (dwconv7Batchnorm): each block
 // sums its outputs and their squares in double (each thread its DW_R rows in order, then
-// dw_block_sum_d) into partial[(c*S + s)*2 + {0,1}] (doubles; s = n*tiles + tile, S = N*tiles);
+// dw_block_sum2_d) into partial[(c*S + s)*2 + {0,1}] (doubles; s = n*tiles + tile, S = N*tiles);
 // the last block of channel c to draw its ticket (the dwconv7_backward_weight scheme: fence,
 // integer ticket, reset to 0 by that block) sums the S pairs in a fixed order (lane l of warp 0 the
 // pairs l, l+32, ..., then a butterfly) into stats[c*2 + {0,1}], which batchnorm_forward_apply
@@ -173,11 +183,12 @@ CU_UNROLL
 extern "C" __global__ void __launch_bounds__(DW_THREADS, 2) dwconv7_forward(const float* x, const float* w,
                                                                         const float* b, float* y, float* partial,
                                                                         float* stats, unsigned int* tickets,
-                                                                        int C, int H, int W) {
+                                                                        int N, int C, int H, int W) {
+    static_assert(DW_THREADS == 8 * 32, "dw_block_sum2_d: 8 warps");
     __shared__ __align__(16) float tile[DW_EY][DW_EV];
-    __shared__ double red[DW_THREADS / 32];
+    __shared__ double red[16];
     __shared__ bool last;
-    int plane = blockIdx.z, c = plane % C;
+    int plane = blockIdx.z, n = plane / C, c = plane - n * C;
     int x0 = blockIdx.x * DW_TX, y0 = blockIdx.y * DW_TY;
     const float* xp = x + (long long)plane * H * W;
     float wr[49];
@@ -212,10 +223,8 @@ CU_UNROLL
     }
     if (!stat) return;   // block-uniform: no statistics asked
     int tid = threadIdx.y * DW_TX + threadIdx.x;
-    s1 = dw_block_sum_d(s1, red, tid);
-    s2 = dw_block_sum_d(s2, red, tid);
-    int tiles = gridDim.x * gridDim.y, n = plane / C;
-    int S = (gridDim.z / C) * tiles;   // blocks per channel
+    dw_block_sum2_d(s1, s2, red, tid);
+    int tiles = gridDim.x * gridDim.y, S = N * tiles;   // blocks per channel
     if (tid == 0) {
         double* out = (double*)partial + ((long long)c * S + (long long)n * tiles + blockIdx.y * gridDim.x + blockIdx.x) * 2;
         out[0] = s1;

@@ -71,7 +71,7 @@ public final class DwConv7Ops {
         try {
             Kernels.dwconv7_forward(k.at(op, new Tensor[]{x, w, b}, grid, BLOCK, 0))
                     .x(k.ptr(x)).w(k.ptr(w)).b(k.ptr(b)).y(k.ptr(y)).partial(ws != null ? ws.address() : 0L).stats(stats)
-                    .tickets(stats != 0 ? tickets(c) : 0L).C(c).H(h).W(wd).launch();
+                    .tickets(stats != 0 ? tickets(c) : 0L).N(n).C(c).H(h).W(wd).launch();
         } finally {
             if (ws != null) k.free(ws);
         }
