@@ -26,6 +26,10 @@
 //     49 FMA each), as column / row strips on warps 0-4 (the same 0.25 shared loads per FMA, up
 //     to one extra warp's main loop per border block) into shared memory; each output adds its
 //     own in a fixed order after a barrier.
+//   dwconv7_forward with partial non-null (dwconv7Batchnorm, training): the BatchNorm statistics of
+//     y from the epilogue, so the BN skips its statistics pass over y: per block a double pair
+//     (sum, sum of squares), then the last block of each channel (integer ticket, as the weight
+//     gradient below) sums the channel's pairs in a fixed order into stats (see the kernel).
 //   dwconv7_backward_weight: grid (ceil(tiles/tpb), N*C), one launch: block b stages each tile's
 //     x (as above, reflect-filled) and dy (64x32, zero-filled; 128-bit loads likewise) in shared
 //     memory and accumulates 49 tap
@@ -146,11 +150,45 @@ CU_UNROLL
     }
 }
 
+// Block sums of two doubles over the DW_THREADS (8 warps) threads in a fixed order: a butterfly in
+// each warp, then lanes 0..7 of warp 0 take the 8 warp sums and a butterfly over them. Thread 0
+// gets the totals (a, b); red holds 16 doubles.
+static __device__ inline void dw_block_sum2_d(double& a, double& b, double* red, int tid) {
+    for (int o = 16; o > 0; o >>= 1) {
+        a += __shfl_xor_sync(0xffffffffu, a, o);
+        b += __shfl_xor_sync(0xffffffffu, b, o);
+    }
+    if ((tid & 31) == 0) {
+        red[tid >> 5] = a;
+        red[8 + (tid >> 5)] = b;
+    }
+    __syncthreads();
+    if (tid < 32) {
+        a = tid < 8 ? red[tid] : 0.0;
+        b = tid < 8 ? red[8 + tid] : 0.0;
+        for (int o = 4; o > 0; o >>= 1) {   // within lanes 0..7
+            a += __shfl_xor_sync(0xffffffffu, a, o);
+            b += __shfl_xor_sync(0xffffffffu, b, o);
+        }
+    }
+}
+
+// partial non-null: the BatchNorm statistics of y in the epilogue (dwconv7Batchnorm): each block
+// sums its outputs and their squares in double (each thread its DW_R rows in order, then
+// dw_block_sum2_d) into partial[(c*S + s)*2 + {0,1}] (doubles; s = n*tiles + tile, S = N*tiles);
+// the last block of channel c to draw its ticket (the dwconv7_backward_weight scheme: fence,
+// integer ticket, reset to 0 by that block) sums the S pairs in a fixed order (lane l of warp 0 the
+// pairs l, l+32, ..., then a butterfly) into stats[c*2 + {0,1}], which batchnorm_forward_apply
+// reads as its channel's only partial (S = 1). The bits do not depend on which block is last.
 extern "C" __global__ void __launch_bounds__(DW_THREADS, 2) dwconv7_forward(const float* x, const float* w,
-                                                                        const float* b, float* y, int C,
-                                                                        int H, int W) {
+                                                                        const float* b, float* y, float* partial,
+                                                                        float* stats, unsigned int* tickets,
+                                                                        int N, int C, int H, int W) {
+    static_assert(DW_THREADS == 8 * 32, "dw_block_sum2_d: 8 warps");
     __shared__ __align__(16) float tile[DW_EY][DW_EV];
-    int plane = blockIdx.z, c = plane % C;
+    __shared__ double red[16];
+    __shared__ bool last;
+    int plane = blockIdx.z, n = plane / C, c = plane - n * C;
     int x0 = blockIdx.x * DW_TX, y0 = blockIdx.y * DW_TY;
     const float* xp = x + (long long)plane * H * W;
     float wr[49];
@@ -166,12 +204,53 @@ CU_UNROLL
     // x0+lx-3 (tile column lx+1)
     dw_rows<DW_R, false>(tile, wr, ly0, lx + 1, acc);
     int ox = x0 + lx;
-    if (ox >= W) return;
     float* yp = y + (long long)plane * H * W;
+    bool stat = partial != nullptr;
+    double s1 = 0.0, s2 = 0.0;
+    if (ox < W) {
 CU_UNROLL
-    for (int o = 0; o < DW_R; o++) {
-        int oy = y0 + ly0 + o;
-        if (oy < H) yp[oy * W + ox] = acc[o];
+        for (int o = 0; o < DW_R; o++) {
+            int oy = y0 + ly0 + o;
+            if (oy < H) {
+                yp[oy * W + ox] = acc[o];
+                if (stat) {   // as batchnorm.cu's bn_acc_stats: the float output, widened
+                    double v = acc[o];
+                    s1 += v;
+                    s2 += v * v;
+                }
+            }
+        }
+    }
+    if (!stat) return;   // block-uniform: no statistics asked
+    int tid = threadIdx.y * DW_TX + threadIdx.x;
+    dw_block_sum2_d(s1, s2, red, tid);
+    int tiles = gridDim.x * gridDim.y, S = N * tiles;   // blocks per channel
+    if (tid == 0) {
+        double* out = (double*)partial + ((long long)c * S + (long long)n * tiles + blockIdx.y * gridDim.x + blockIdx.x) * 2;
+        out[0] = s1;
+        out[1] = s2;
+        __threadfence();   // the pair is visible device-wide before the ticket is drawn
+        last = atomicAdd(tickets + c, 1u) == (unsigned int)S - 1u;
+    }
+    __syncthreads();
+    if (!last) return;
+    __threadfence();   // every other block of channel c fenced its pair before its ticket
+    if (tid < 32) {
+        const volatile double* p = (const double*)partial + (long long)c * S * 2;
+        double a = 0.0, q = 0.0;
+        for (int i = tid; i < S; i += 32) {   // fixed order: the same bits whichever block is last
+            a += p[2 * i];
+            q += p[2 * i + 1];
+        }
+        for (int o = 16; o > 0; o >>= 1) {
+            a += __shfl_xor_sync(0xffffffffu, a, o);
+            q += __shfl_xor_sync(0xffffffffu, q, o);
+        }
+        if (tid == 0) {
+            ((double*)stats)[2 * c] = a;
+            ((double*)stats)[2 * c + 1] = q;
+            tickets[c] = 0u;   // ready for the next launch (a CUDA-graph replay too)
+        }
     }
 }
 

@@ -54,3 +54,8 @@
 // batchnorm.cu's one-launch kernels (batchnorm_*_fused): one block of BN_FUSED_THREADS threads
 // per channel (when BatchNormOps.fused takes them).
 #define BN_FUSED_THREADS 1024
+
+// upsample.cu, 32x8 threads: upsample2x_forward's output tile (UP_FX columns, 4 per thread in x;
+// UP_FY rows, 2 per thread in y).
+#define UP_FX 128
+#define UP_FY 16

@@ -93,6 +93,31 @@ public final class F {
         }, x, w, b);
     }
 
+    /**
+     * batchnormTrain(dwconv7(x)) as one backend op ({@link Backend#dwconv7Batchnorm}: the CUDA
+     * backend sums the statistics in the convolution's epilogue); on the tape the two ops as
+     * before, the convolution's output z an intermediate Var, so the gradients are theirs.
+     */
+    public static Var dwconv7Batchnorm(Tape t, Var x, Var w, Var b, Var gamma, Var beta, Tensor runMean, Tensor runVar,
+                                       float momentum, float eps) {
+        Backend be = t.backend();
+        Tensor[] r = be.dwconv7Batchnorm(x.value, w.value, b.value, gamma.value, beta.value, runMean, runVar, momentum, eps);
+        Var z = t.record(r[0], gy -> {
+            Tensor[] d = be.dwconv7BackwardInto(x.value, w.value, gy, t.gradSink(x), t.gradSink(w), t.gradSink(b));
+            t.accumulate(x, d[0]);
+            t.accumulate(w, d[1]);
+            t.accumulate(b, d[2]);
+        }, x, w, b);
+        Tensor mean = t.own(r[2]), invstd = t.own(r[3]);
+        return t.record(r[1], gy -> {
+            Tensor[] d = be.batchnormBackwardInto(z.value, gy, gamma.value, mean, invstd,
+                    t.gradSink(z), t.gradSink(gamma), t.gradSink(beta));
+            t.accumulate(z, d[0]);
+            t.accumulate(gamma, d[1]);
+            t.accumulate(beta, d[2]);
+        }, z, gamma, beta);
+    }
+
     /** Training-mode BatchNorm (updates the running statistics in place). */
     public static Var batchnormTrain(Tape t, Var x, Var gamma, Var beta, Tensor runMean, Tensor runVar,
                                      float momentum, float eps) {

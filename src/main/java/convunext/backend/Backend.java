@@ -264,6 +264,19 @@ public interface Backend extends Owner, AutoCloseable {
         return addInto(this, dwconv7Backward(x, w, dy), dxInto, dwInto, dbInto);
     }
 
+    /**
+     * dwconv7 then training BatchNorm of its output (the ConvNeXt block's dwconv and norm1):
+     * {z = dwconv7(x, w, b), batchnormTrain(z) = {y, mean, invstd}...} as {z, y, mean, invstd}. A
+     * backend may sum the BN statistics in the convolution's pass (CUDA: dwconv7_forward's
+     * epilogue); the gradients are the two ops' backwards (dwconv7Backward of batchnormBackward).
+     */
+    default Tensor[] dwconv7Batchnorm(Tensor x, Tensor w, Tensor b, Tensor gamma, Tensor beta, Tensor runMean,
+                                      Tensor runVar, float momentum, float eps) {
+        Tensor z = dwconv7(x, w, b);
+        Tensor[] bn = batchnormTrain(z, gamma, beta, runMean, runVar, momentum, eps);
+        return new Tensor[]{z, bn[0], bn[1], bn[2]};
+    }
+
     // ------------------------------------------------------------------ normalisation
 
     /**

@@ -100,8 +100,12 @@ public final class KernelCost {
                 double h = a.v("H"), w = a.v("W"), p = a.v("pad");
                 return new OpCost(F * gy * ((h + 2 * p) * (w + 2 * p) + h * w), gy * h * w);
             }
-            case "dwconv7_forward":
-                return OpCost.dwconv7(1, (int) gz, a.v("H") * a.v("W"));
+            case "dwconv7_forward": {   // + with partial: the BN statistics (3 FLOPs per output), a double pair per
+                // block written and read back by the channel's last block, C pairs written
+                double blocks = (double) gx * gy * gz, st = a.isNull("partial") ? 0 : 1;
+                return OpCost.dwconv7(1, (int) gz, a.v("H") * a.v("W"))
+                        .plus(new OpCost(st * (4 * D * blocks + 2 * D * a.v("C")), st * 3.0 * gz * a.v("H") * a.v("W")));
+            }
             case "dwconv7_backward_data": {   // + the reflect-adjoint: G at the 6(H+W)+36 padded positions outside each plane
                 double h = a.v("H"), w = a.v("W"), e = gz * h * w, border = gz * (6 * (h + w) + 36);
                 return new OpCost(F * ((a.v("accumulate") != 0 ? 3 : 2) * e + 49.0 * a.v("C")), 2 * 49 * (e + border));
@@ -186,8 +190,8 @@ public final class KernelCost {
             case "concat_forward": return OpCost.layout(gy * (a.v("Ca") + a.v("Cb")) * a.v("P"));
             case "concat_backward": return OpCost.layout(gy * a.v("Cs") * a.v("P"));
             case "concat_backward_split": return OpCost.layout(gy * (a.v("Ca") + a.v("Cb")) * a.v("P"));
-            case "upsample2x_forward": return OpCost.upsample(gy * a.v("H") * a.v("W"));
-            case "upsample2x_backward": return OpCost.upsampleBackward(gy * a.v("H") * a.v("W"));
+            case "upsample2x_forward": return OpCost.upsample(gz * a.v("H") * a.v("W"));   // planes = grid z
+            case "upsample2x_backward": return OpCost.upsampleBackward(gz * a.v("H") * a.v("W"));
             case "ce_dice_forward_lse": {
                 double l = (double) gy * a.v("K") * a.v("P"), p = (double) gy * a.v("P");
                 return new OpCost(F * (l + 2 * p), 3 * l);

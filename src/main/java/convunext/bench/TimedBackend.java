@@ -158,6 +158,10 @@ public final class TimedBackend implements Backend {
     @Override public Tensor[] dwconv7BackwardInto(Tensor x, Tensor w, Tensor dy, Tensor xi, Tensor wi, Tensor bi) {
         return f(196.0 * x.numel(), timed(Op.DWCONV7, "bwd", () -> in.dwconv7BackwardInto(x, w, dy, xi, wi, bi)));
     }
+    @Override public Tensor[] dwconv7Batchnorm(Tensor x, Tensor w, Tensor bi, Tensor g, Tensor b, Tensor rm, Tensor rv, float m,
+                                               float e) {
+        return timed(Op.DWCONV7, "+bn", () -> in.dwconv7Batchnorm(x, w, bi, g, b, rm, rv, m, e));
+    }
     @Override public Tensor[] batchnormTrain(Tensor x, Tensor g, Tensor b, Tensor rm, Tensor rv, float m, float e) {
         return timed(Op.BATCHNORM, "", () -> in.batchnormTrain(x, g, b, rm, rv, m, e));
     }

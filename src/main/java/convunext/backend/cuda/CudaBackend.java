@@ -349,6 +349,13 @@ public final class CudaBackend implements Backend {
         return dwconv.dwconv7BackwardInto(x, w, dy, dxInto, dwInto, dbInto);
     }
 
+    @Override public Tensor[] dwconv7Batchnorm(Tensor x, Tensor w, Tensor b, Tensor gamma, Tensor beta, Tensor runMean,
+                                               Tensor runVar, float momentum, float eps) {
+        OpShapes.dwconv7(of(x), of(w), of(b));
+        OpShapes.batchnormTrain(of(x), of(gamma), of(beta), of(runMean), of(runVar));
+        return bn.dwconv7Batchnorm(dwconv, x, w, b, gamma, beta, runMean, runVar, momentum, eps);
+    }
+
     @Override public Tensor[] batchnormTrain(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
                                              float momentum, float eps) {
         OpShapes.batchnormTrain(of(x), of(gamma), of(beta), of(runMean), of(runVar));

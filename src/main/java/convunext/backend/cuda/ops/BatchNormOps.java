@@ -103,6 +103,33 @@ public final class BatchNormOps {
         return new Tensor[]{y, mean, invstd, pre};
     }
 
+    /**
+     * {z = dwconv7(x, w, b), BN(z), mean, invstd}: training BatchNorm of the depthwise convolution's
+     * output with the statistics summed in dwconv7_forward's epilogue, so the BN is its apply kernel
+     * alone (S = 1 partial per channel) on either path: no statistics pass over z, and on the
+     * one-launch path the apply's grid instead of one block per channel.
+     */
+    public Tensor[] dwconv7Batchnorm(DwConv7Ops dw, Tensor x, Tensor w, Tensor b, Tensor gamma, Tensor beta,
+                                     Tensor runMean, Tensor runVar, float momentum, float eps) {
+        String op = "dwconv7Batchnorm";
+        check(op, x, gamma, beta, runMean, runVar);
+        int n = x.dim(0), c = x.dim(1), p = x.spatial(2);
+        Shapes.require((long) n * p > 0, op, "empty batch " + x.shapeString());
+        DeviceBuffer stats = k.workspace(4L * c);   // 2 doubles per channel
+        try {
+            Tensor z = dw.dwconv7Stats(op, x, w, b, stats.address());
+            Tensor y = k.empty(z.shape()), mean = k.empty(c), invstd = k.empty(c);
+            Kernels.batchnorm_forward_apply(k.at(op, new Tensor[]{z, gamma, beta, runMean, runVar, y, mean, invstd},
+                            blockApplyGrid(n, c, p), Launcher.block1D(), 0))
+                    .x(k.ptr(z)).y(k.ptr(y)).gamma(k.ptr(gamma)).beta(k.ptr(beta)).partial(stats.address())
+                    .mean(k.ptr(mean)).invstd(k.ptr(invstd)).runMean(k.ptr(runMean)).runVar(k.ptr(runVar))
+                    .gelu(0).res(0L).pre(0L).C(c).P(p).S(1).count((long) n * p).momentum(momentum).eps(eps).launch();
+            return new Tensor[]{z, y, mean, invstd};
+        } finally {
+            k.free(stats);
+        }
+    }
+
     public Tensor batchnormEval(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float eps) {
         String op = "batchnormEval";
         check(op, x, gamma, beta, runMean, runVar);

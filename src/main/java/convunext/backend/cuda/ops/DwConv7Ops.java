@@ -47,16 +47,34 @@ public final class DwConv7Ops {
         if (b != null) Shapes.shape(op, "b", b, c);
     }
 
-    public Tensor dwconv7(Tensor x, Tensor w, Tensor b) {
-        String op = "dwconv7";
+    public Tensor dwconv7(Tensor x, Tensor w, Tensor b) { return forward("dwconv7", x, w, b, 0L); }
+
+    /**
+     * dwconv7 whose epilogue also sums the BatchNorm statistics of its output: channel c's sum and
+     * sum of squares (doubles, a fixed order) land in {@code stats}[2c], [2c+1] (C pairs: the
+     * partial of batchnorm_forward_apply with S = 1). Needs a non-empty x.
+     */
+    public Tensor dwconv7Stats(String op, Tensor x, Tensor w, Tensor b, long stats) {
+        Shapes.require(x.numel() > 0, op, "empty batch " + x.shapeString());
+        return forward(op, x, w, b, stats);
+    }
+
+    private Tensor forward(String op, Tensor x, Tensor w, Tensor b, long stats) {
         check(op, x, w, b);
         Shapes.require(b != null, op, "bias is required");
         int n = x.dim(0), c = x.dim(1), h = x.dim(2), wd = x.dim(3);
         Tensor y = k.empty(x.shape());
         if (y.numel() == 0) return y;
-        Kernels.dwconv7_forward(k.at(op, new Tensor[]{x, w, b},
-                        new int[]{Launcher.ceilDiv(wd, TX), Launcher.ceilDiv(h, TY), n * c}, BLOCK, 0))
-                .x(k.ptr(x)).w(k.ptr(w)).b(k.ptr(b)).y(k.ptr(y)).C(c).H(h).W(wd).launch();
+        int[] grid = {Launcher.ceilDiv(wd, TX), Launcher.ceilDiv(h, TY), n * c};
+        // one (sum, sum of squares) double pair per block: S = N * tiles pairs per channel
+        DeviceBuffer ws = stats != 0 ? k.workspace(4L * c * n * grid[0] * grid[1]) : null;
+        try {
+            Kernels.dwconv7_forward(k.at(op, new Tensor[]{x, w, b}, grid, BLOCK, 0))
+                    .x(k.ptr(x)).w(k.ptr(w)).b(k.ptr(b)).y(k.ptr(y)).partial(ws != null ? ws.address() : 0L).stats(stats)
+                    .tickets(stats != 0 ? tickets(c) : 0L).N(n).C(c).H(h).W(wd).launch();
+        } finally {
+            if (ws != null) k.free(ws);
+        }
         return y;
     }
 

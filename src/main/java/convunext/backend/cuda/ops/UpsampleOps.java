@@ -4,8 +4,14 @@ import convunext.backend.cuda.Kernels;
 import convunext.tensor.Shapes;
 import convunext.tensor.Tensor;
 
-/** Launches upsample.cu: bilinear x2 (align_corners=True) and its adjoint, one plane per grid y. */
+/**
+ * Launches upsample.cu: bilinear x2 (align_corners=True) and its adjoint, one plane per grid z,
+ * 32x8 threads: the forward one block per 128x16 output tile, the backward one thread per 4 dx
+ * columns of one row.
+ */
 public final class UpsampleOps {
+    private static final int[] BLOCK = {32, 8, 1};
+    private static final int FX = Kernels.UP_FX, FY = Kernels.UP_FY;   // the forward's output tile
     private final Launcher k;
 
     public UpsampleOps(Launcher k) { this.k = k; }
@@ -16,7 +22,7 @@ public final class UpsampleOps {
         Tensor y = k.empty(n, c, 2 * h, 2 * w);
         if (y.numel() > 0)
             Kernels.upsample2x_forward(k.at("upsample2x", new Tensor[]{x},
-                            new int[]{Launcher.ceilDiv(4L * h * w, Launcher.THREADS), n * c, 1}, Launcher.block1D(), 0))
+                            new int[]{Launcher.ceilDiv(2L * w, FX), Launcher.ceilDiv(2L * h, FY), n * c}, BLOCK, 0))
                     .x(k.ptr(x)).y(k.ptr(y)).H(h).W(w).launch();
         return y;
     }
@@ -29,7 +35,7 @@ public final class UpsampleOps {
         Tensor dx = k.empty(n, c, h, w);
         if (dx.numel() > 0)
             Kernels.upsample2x_backward(k.at(op, new Tensor[]{dy},
-                            new int[]{Launcher.ceilDiv((long) h * w, Launcher.THREADS), n * c, 1}, Launcher.block1D(), 0))
+                            new int[]{Launcher.ceilDiv(Launcher.ceilDiv(w, 4), 32), Launcher.ceilDiv(h, 8), n * c}, BLOCK, 0))
                     .dy(k.ptr(dy)).dx(k.ptr(dx)).H(h).W(w).launch();
         return dx;
     }
