@@ -25,6 +25,12 @@
 //   Apply kernels (batchnorm_forward_apply, batchnorm_backward_apply, batchnorm_forward_eval): grid
 //   (ceil(P/BN_EPB), C, N), 256 threads, 16 elements per thread as 4 float4 when P % 4 == 0 and the
 //   planes are 16-byte aligned (else scalar).
+//   Statistics of the output (batchnorm_forward_apply with ostats non-null: the training forward
+//   whose output feeds the next BatchNorm, BatchNormOps.batchnormAddGeluStats): each block also sums
+//   its outputs (double, each thread in its element order, then the block's tree) into one pair of
+//   ostats[(c*S' + z*gridDim.x + x)*2 + {0,1}] (S' = N*ceil(P/BN_EPB)); the next BN's apply takes
+//   them as its partials (S = S'), so it skips its stats_part launch and its read of x. Likewise
+//   batchnorm_forward_fused with ostats: pass 2's outputs, one pair per channel (S' = 1).
 // One-launch path (batchnorm_forward_fused, batchnorm_backward_fused): grid (C), BN_FUSED_THREADS
 //   threads, one block per channel: pass 1 reduces the channel (thread t takes the 4-element groups
 //   q = t, t + T, ... of each plane n = 0..N-1 in order, in double; then the block's fixed tree),
@@ -165,8 +171,9 @@ extern "C" __global__ void batchnorm_forward_apply(const float* x, float* y, con
                                                    const float* beta, const float* partial, float* mean,
                                                    float* invstd, float* runMean, float* runVar,
                                                    int gelu, const float* res, float* pre, int C, int P, int S,
-                                                   long long count, float momentum, float eps) {
+                                                   long long count, float momentum, float eps, float* ostats) {
     __shared__ double sh[2];
+    __shared__ double sho[CU_THREADS];   // the output statistics' block tree (ostats non-null)
     int c = blockIdx.y;
     double s1, s2;
     bn_sum_partials(partial, c, S, sh, s1, s2);
@@ -189,14 +196,40 @@ extern "C" __global__ void batchnorm_forward_apply(const float* x, float* y, con
     float* yp = y + base;
     const float* rp = res ? res + base : nullptr;
     float* pp = pre ? pre + base : nullptr;
+    double o1 = 0.0, o2 = 0.0;   // with ostats: this thread's sums of its outputs, in its element order
     if ((P & 3) == 0 && bn_aligned(xp) && bn_aligned(yp) && (!rp || bn_aligned(rp)) && (!pp || bn_aligned(pp))) {
         for (int p = p0 + 4 * threadIdx.x; p < p1; p += 4 * blockDim.x) {
             float4 v = *reinterpret_cast<const float4*>(xp + p);
-            *reinterpret_cast<float4*>(yp + p) = bn_out4(
+            float4 o = bn_out4(
                 make_float4((v.x - m) * sc + bt, (v.y - m) * sc + bt, (v.z - m) * sc + bt, (v.w - m) * sc + bt), gelu, rp, pp, p);
+            *reinterpret_cast<float4*>(yp + p) = o;
+            if (ostats) {
+                bn_acc_stats(o.x, o1, o2);
+                bn_acc_stats(o.y, o1, o2);
+                bn_acc_stats(o.z, o1, o2);
+                bn_acc_stats(o.w, o1, o2);
+            }
         }
     } else {
-        for (int p = p0 + threadIdx.x; p < p1; p += blockDim.x) yp[p] = bn_out((xp[p] - m) * sc + bt, gelu, rp, pp, p);
+        for (int p = p0 + threadIdx.x; p < p1; p += blockDim.x) {
+            float o = bn_out((xp[p] - m) * sc + bt, gelu, rp, pp, p);
+            yp[p] = o;
+            if (ostats) bn_acc_stats(o, o1, o2);
+        }
+    }
+    // The next BatchNorm's statistics of this output (ostats non-null, the same for the whole grid):
+    // the block's fixed tree, one double pair per block at partial index s = blockIdx.z * gridDim.x
+    // + blockIdx.x of channel c (S' = gridDim.x * gridDim.z pairs per channel), which the next
+    // batchnorm_forward_apply reads as its partial with S = S' instead of a stats_part pass over y.
+    if (ostats) {
+        o1 = cu_block_sum_d(o1, sho);
+        o2 = cu_block_sum_d(o2, sho);
+        if (threadIdx.x == 0) {
+            double* q = (double*)ostats +
+                        ((long long)c * gridDim.x * gridDim.z + (long long)blockIdx.z * gridDim.x + blockIdx.x) * 2;
+            q[0] = o1;
+            q[1] = o2;
+        }
     }
 }
 
@@ -362,7 +395,8 @@ static __device__ inline void bn_st(float* p, int q, int m, bool v4, const float
 // (gelu(y) without res) with pre = its input (pass 2). Same outputs as stats_part + apply up to the order of the sums.
 extern "C" __global__ void __launch_bounds__(BN_FUSED_THREADS) batchnorm_forward_fused(
     const float* x, float* y, const float* gamma, const float* beta, float* mean, float* invstd, float* runMean,
-    float* runVar, int gelu, const float* res, float* pre, int N, int C, int P, float momentum, float eps) {
+    float* runVar, int gelu, const float* res, float* pre, int N, int C, int P, float momentum, float eps,
+    float* ostats) {
     __shared__ double sh[BN_FUSED_THREADS];
     int c = blockIdx.x;
     double s1 = 0.0, s2 = 0.0;
@@ -393,6 +427,7 @@ extern "C" __global__ void __launch_bounds__(BN_FUSED_THREADS) batchnorm_forward
         runVar[c] = (float)((1.0 - momentum) * runVar[c] + momentum * unbiased);
     }
     float sc = gamma[c] * is, bt = beta[c];
+    double o1 = 0.0, o2 = 0.0;   // with ostats: this thread's sums of its outputs, in pass 2's order
     for (int n = 0; n < N; n++) {
         long long base = ((long long)n * C + c) * P;
         const float* xp = x + base;
@@ -411,6 +446,18 @@ extern "C" __global__ void __launch_bounds__(BN_FUSED_THREADS) batchnorm_forward
                 for (int j = 0; j < k; j++) v[j] = cu_gelu(r[j]);
             }
             bn_st(yp, q, k, v4, v);
+            if (ostats)
+                for (int j = 0; j < k; j++) bn_acc_stats(v[j], o1, o2);
+        }
+    }
+    // The next BatchNorm's statistics of this output (ostats non-null): the block's fixed tree, one
+    // double pair per channel (S' = 1), read by the next batchnorm_forward_apply as its partial.
+    if (ostats) {
+        o1 = cu_block_sum_d(o1, sh);
+        o2 = cu_block_sum_d(o2, sh);
+        if (threadIdx.x == 0) {
+            ((double*)ostats)[2 * c] = o1;
+            ((double*)ostats)[2 * c + 1] = o2;
         }
     }
 }

@@ -122,7 +122,9 @@ public final class F {
     public static Var batchnormTrain(Tape t, Var x, Var gamma, Var beta, Tensor runMean, Tensor runVar,
                                      float momentum, float eps) {
         Backend be = t.backend();
-        Tensor[] r = be.batchnormTrain(x.value, gamma.value, beta.value, runMean, runVar, momentum, eps);
+        Tensor[] r = x.bnStats != null   // statistics summed by x's producer (same results up to their order)
+                ? be.batchnormTrainStats(x.value, x.bnStats, gamma.value, beta.value, runMean, runVar, momentum, eps)
+                : be.batchnormTrain(x.value, gamma.value, beta.value, runMean, runVar, momentum, eps);
         Tensor mean = t.own(r[1]), invstd = t.own(r[2]);
         return t.record(r[0], gy -> {
             Tensor[] d = be.batchnormBackwardInto(x.value, gy, gamma.value, mean, invstd,
@@ -141,20 +143,40 @@ public final class F {
      */
     public static Var batchnormAddGelu(Tape t, Var res, Var x, Var gamma, Var beta, Tensor runMean, Tensor runVar,
                                        float momentum, float eps) {
+        return batchnormAddGelu(t, res, x, gamma, beta, runMean, runVar, momentum, eps, false);
+    }
+
+    /**
+     * As above; with statsOut (out goes to a training BatchNorm next) the backend may also sum out's
+     * statistics in its pass ({@link Backend#batchnormAddGeluStats}): they ride on the result Var,
+     * and {@link #batchnormTrain} of it uses them instead of a statistics pass (recording tapes
+     * only). Values as without, up to the order of the next BN's statistics sums.
+     */
+    public static Var batchnormAddGelu(Tape t, Var res, Var x, Var gamma, Var beta, Tensor runMean, Tensor runVar,
+                                       float momentum, float eps, boolean statsOut) {
         Backend be = t.backend();
         boolean rec = t.recording();
-        Tensor[] r = be.batchnormAddGelu(x.value, valueOf(res), gamma.value, beta.value, runMean, runVar, momentum, eps, rec);
+        statsOut &= rec;   // a recording tape frees nothing before the next BN reads them (Tape.Scope)
+        Tensor[] r = statsOut
+                ? be.batchnormAddGeluStats(x.value, valueOf(res), gamma.value, beta.value, runMean, runVar, momentum, eps, rec)
+                : be.batchnormAddGelu(x.value, valueOf(res), gamma.value, beta.value, runMean, runVar, momentum, eps, rec);
         Tensor mean = t.own(r[1]), invstd = t.own(r[2]);
-        if (!rec) return t.record(r[0], gy -> {});
+        Tensor stats = statsOut ? t.own(r[4]) : null;
+        if (!rec) return withStats(t.record(r[0], gy -> {}), stats);
         Tensor pre = t.own(r[3]);
-        return t.record(r[0], gy -> {
+        return withStats(t.record(r[0], gy -> {
             Tensor[] d = be.batchnormAddGeluBackwardInto(x.value, gy, pre, gamma.value, mean, invstd,
                     t.gradSink(res), t.gradSink(x), t.gradSink(gamma), t.gradSink(beta));
             t.accumulate(res, d[0]);
             t.accumulate(x, d[1]);
             t.accumulate(gamma, d[2]);
             t.accumulate(beta, d[3]);
-        }, res, x, gamma, beta);
+        }, res, x, gamma, beta), stats);
+    }
+
+    private static Var withStats(Var v, Tensor stats) {
+        v.bnStats = stats;
+        return v;
     }
 
     /** Eval-mode BatchNorm (running statistics); differentiable in x, γ, β as an affine map. */

@@ -15,6 +15,12 @@ public final class Var {
     /** True when {@code grad} is a persistent buffer owned elsewhere (parameters). */
     final boolean persistentGrad;
     public final String name;
+    /**
+     * Training BatchNorm statistics of {@code value} summed by the op that produced it
+     * ({@link F#batchnormAddGelu} with statsOut; the tape owns them), which {@link F#batchnormTrain}
+     * of this Var hands to the backend instead of summing them again; null when none.
+     */
+    Tensor bnStats;
 
     private Var(Tensor value, boolean requiresGrad, Tensor grad, boolean persistentGrad, String name) {
         this.value = value;

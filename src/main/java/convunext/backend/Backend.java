@@ -324,6 +324,28 @@ public interface Backend extends Owner, AutoCloseable {
     }
 
     /**
+     * {@link #batchnormAddGelu} whose caller passes out to another training BatchNorm next: returns
+     * {out, mean, invstd, pre, stats}, stats the statistics of out summed in the same pass (an
+     * opaque tensor only this backend's {@link #batchnormTrainStats} reads) or null. Default: null
+     * (the next BN sums them itself); CUDA: on the two-launch path, from the apply's epilogue.
+     */
+    default Tensor[] batchnormAddGeluStats(Tensor x, Tensor res, Tensor gamma, Tensor beta, Tensor runMean,
+                                           Tensor runVar, float momentum, float eps, boolean keepPre) {
+        Tensor[] r = batchnormAddGelu(x, res, gamma, beta, runMean, runVar, momentum, eps, keepPre);
+        return new Tensor[]{r[0], r[1], r[2], r[3], null};
+    }
+
+    /**
+     * {@link #batchnormTrain} of x given {@code stats} from {@link #batchnormAddGeluStats} of the op
+     * that produced x (null: the statistics are summed here). Same results up to the order of the
+     * statistics' sums. Default: batchnormTrain (stats ignored).
+     */
+    default Tensor[] batchnormTrainStats(Tensor x, Tensor stats, Tensor gamma, Tensor beta, Tensor runMean,
+                                         Tensor runVar, float momentum, float eps) {
+        return batchnormTrain(x, gamma, beta, runMean, runVar, momentum, eps);
+    }
+
+    /**
      * Backward of {@link #batchnormAddGelu} (dout: the gradient of out; pre: the saved sum):
      * d = geluBackward(pre, dout) is the residual's gradient and the BN's dy. Returns {dres, dx,
      * dgamma, dbeta}, each added into its non-null *Into (as {@link #batchnormBackwardInto}); dres

@@ -125,8 +125,9 @@ public final class KernelCost {
             }
             case "batchnorm_forward_fused": {   // grid (C); x read in both passes; + res read, pre written, GELU (when gelu)
                 double e = (double) a.v("N") * a.v("C") * a.v("P"), r = a.isNull("res") ? 0 : 1, pr = a.isNull("pre") ? 0 : 1;
-                double g = a.v("gelu") != 0 ? 1 : 0;
-                return new OpCost((3 + r + pr) * F * e + 6 * F * a.v("C"), (5 + r + g * OpCost.GELU_FLOPS) * e);
+                double g = a.v("gelu") != 0 ? 1 : 0, st = a.isNull("ostats") ? 0 : 1;   // + the next BN's statistics: a pair per channel
+                return new OpCost((3 + r + pr) * F * e + 6 * F * a.v("C") + st * 2 * D * a.v("C"),
+                        (5 + r + g * OpCost.GELU_FLOPS + 3 * st) * e);
             }
             case "batchnorm_backward_fused": {   // grid (C); x, d read in both passes (+ pre read, dpre written), dx (+= when accDx)
                 double e = (double) a.v("N") * a.v("C") * a.v("P"), g = a.isNull("pre") ? 0 : 1, dx = a.v("accDx") != 0 ? 2 : 1;
@@ -155,7 +156,10 @@ public final class KernelCost {
             case "batchnorm_forward_apply": {   // grid (P/BN_EPB, C, N); each block finishes its channel's statistics; + res / pre / GELU
                 double c = a.v("C"), e = (double) a.v("count") * c, s = a.v("S"), r = a.isNull("res") ? 0 : 1, pr = a.isNull("pre") ? 0 : 1;
                 double g = a.v("gelu") != 0 ? 1 : 0;
-                return new OpCost((2 + r + pr) * F * e + 2 * D * c * s + 6 * F * c, (2 + r + g * OpCost.GELU_FLOPS) * e + 2 * c * s);
+                // + with ostats: the next BN's statistics of the output (3 FLOPs per element), a double pair per block
+                double st = a.isNull("ostats") ? 0 : 1;
+                return new OpCost((2 + r + pr) * F * e + 2 * D * c * s + 6 * F * c + st * 2 * D * gx * gy * gz,
+                        (2 + r + g * OpCost.GELU_FLOPS + 3 * st) * e + 2 * c * s);
             }
             case "batchnorm_backward_apply": {   // + the reduction of the S partials; dx / dgamma / dbeta added to when acc*
                 double c = a.v("C"), e = (double) a.v("count") * c, s = a.v("S");

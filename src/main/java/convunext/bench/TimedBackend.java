@@ -179,6 +179,13 @@ public final class TimedBackend implements Backend {
                                                boolean keep) {
         return timed(Op.BATCHNORM, "+gelu", () -> in.batchnormAddGelu(x, r, g, b, rm, rv, m, e, keep));
     }
+    @Override public Tensor[] batchnormAddGeluStats(Tensor x, Tensor r, Tensor g, Tensor b, Tensor rm, Tensor rv, float m,
+                                                    float e, boolean keep) {
+        return timed(Op.BATCHNORM, "+gelu", () -> in.batchnormAddGeluStats(x, r, g, b, rm, rv, m, e, keep));
+    }
+    @Override public Tensor[] batchnormTrainStats(Tensor x, Tensor st, Tensor g, Tensor b, Tensor rm, Tensor rv, float m, float e) {
+        return timed(Op.BATCHNORM, "", () -> in.batchnormTrainStats(x, st, g, b, rm, rv, m, e));
+    }
     @Override public Tensor[] batchnormAddGeluBackwardInto(Tensor x, Tensor dy, Tensor pre, Tensor g, Tensor m, Tensor i,
                                                            Tensor ri, Tensor xi, Tensor gi, Tensor bi) {
         return timed(Op.BATCHNORM, "+gelu bwd", () -> in.batchnormAddGeluBackwardInto(x, dy, pre, g, m, i, ri, xi, gi, bi));

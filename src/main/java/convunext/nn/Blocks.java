@@ -23,7 +23,10 @@ final class Blocks {
             norm2 = new Layers.Norm2d(ps, p + ".norm2", c, norm);
         }
 
-        Var forward(Tape t, Var x, boolean train) {
+        Var forward(Tape t, Var x, boolean train) { return forward(t, x, train, false); }
+
+        /** statsOut: the output goes to a BatchNorm next (the next stage's norm): see Norm2d.forwardAddGelu. */
+        Var forward(Tape t, Var x, boolean train, boolean statsOut) {
             try (Tape.Scope s = t.scope()) {
                 Var y;
                 if (train && norm1.kind == Norm.BATCH) {   // one op: the CUDA dwconv sums the BN statistics in its epilogue
@@ -34,7 +37,7 @@ final class Blocks {
                     y = norm1.forward(t, dwconv.forward(t, x), train);
                 }
                 y = F.mlp(t, y, pw1.w.var(), pw1.b.var(), pw2.w.var(), pw2.b.var());   // pwconv1 → GELU → pwconv2
-                return s.keep(norm2.forwardAddGelu(t, x, y, train));   // GELU(x + norm2(·)), in the norm's pass
+                return s.keep(norm2.forwardAddGelu(t, x, y, train, statsOut));   // GELU(x + norm2(·)), in the norm's pass
             }
         }
     }
@@ -52,15 +55,18 @@ final class Blocks {
             for (int i = 0; i < nBlocks; i++) blocks[i] = new Block(ps, rng, p + "." + (2 + i), cout, n);
         }
 
-        /** x stays alive (it is a skip connection); each block's input is freed once the next one exists. */
+        /**
+         * x stays alive (it is a skip connection); each block's input is freed once the next one
+         * exists. The last block's output goes to the next stage's norm (statsOut).
+         */
         Var forward(Tape t, Var x, boolean train) {
             Var y;
             try (Tape.Scope s = t.scope()) {
                 y = s.keep(conv.forward(t, norm.forward(t, x, train)));
             }
-            for (Block b : blocks)
+            for (int i = 0; i < blocks.length; i++)
                 try (Tape.Scope s = t.scope(y)) {
-                    y = s.keep(b.forward(t, y, train));
+                    y = s.keep(blocks[i].forward(t, y, train, i == blocks.length - 1));
                 }
             return y;
         }
@@ -87,7 +93,10 @@ final class Blocks {
         }
 
         /** Consumes low and skip: in inference both are freed when the stage's result exists. */
-        Var forward(Tape t, Var low, Var skip, boolean train) {
+        Var forward(Tape t, Var low, Var skip, boolean train) { return forward(t, low, skip, train, false); }
+
+        /** statsOut: the result goes to the next Up stage's norm (see Block.forward). */
+        Var forward(Tape t, Var low, Var skip, boolean train, boolean statsOut) {
             try (Tape.Scope scope = t.scope(low, skip)) {
                 Var l = F.upsample2x(t, norm.forward(t, low, train));
                 int dy = skip.value.dim(2) - l.value.dim(2), dx = skip.value.dim(3) - l.value.dim(3);
@@ -97,7 +106,7 @@ final class Blocks {
                 Var s = linear2.forward(t, F.gateOut(t, a, skip, g));
                 // Conv1×1(cat[s, l]) without the concatenated tensor (one GEMM reading both; same weight)
                 Var y = F.linearCat(t, s, l, conv1x1.w.var(), conv1x1.b.var());
-                return scope.keep(block.forward(t, y, train));
+                return scope.keep(block.forward(t, y, train, statsOut));
             }
         }
     }

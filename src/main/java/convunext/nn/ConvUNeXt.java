@@ -75,16 +75,17 @@ public final class ConvUNeXt implements AutoCloseable {
         // the encoder's outputs live until the Up stage that consumes them as its skip.
         Var x1;
         try (Tape.Scope s = t.scope()) {
-            x1 = s.keep(stemBlock.forward(t, stemNorm.forwardAddGelu(t, null, stem.forward(t, x), train), train));   // GELU in the norm's pass
+            x1 = s.keep(stemBlock.forward(t, stemNorm.forwardAddGelu(t, null, stem.forward(t, x), train), train, true));   // GELU in the norm's pass
         }
         Var x2 = down1.forward(t, x1, train);
         Var x3 = down2.forward(t, x2, train);
         Var x4 = down3.forward(t, x3, train);
         Var x5 = down4.forward(t, x4, train);
-        Var y = up1.forward(t, x5, x4, train);
-        y = up2.forward(t, y, x3, train);
-        y = up3.forward(t, y, x2, train);
-        y = up4.forward(t, y, x1, train);
+        // each stage's output but the last goes to the next stage's BatchNorm: its producer sums the statistics
+        Var y = up1.forward(t, x5, x4, train, true);
+        y = up2.forward(t, y, x3, train, true);
+        y = up3.forward(t, y, x2, train, true);
+        y = up4.forward(t, y, x1, train, false);
         try (Tape.Scope s = t.scope(y)) {
             return s.keep(out.forward(t, y));
         }

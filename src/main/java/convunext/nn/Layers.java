@@ -81,10 +81,17 @@ final class Layers {
         }
 
         /** gelu(res + forward(x)), or gelu(forward(x)) when res is null: with BatchNorm in training one backend op (F.batchnormAddGelu). */
-        Var forwardAddGelu(Tape t, Var res, Var x, boolean train) {
+        Var forwardAddGelu(Tape t, Var res, Var x, boolean train) { return forwardAddGelu(t, res, x, train, false); }
+
+        /**
+         * As above; statsOut: the result goes to a training BatchNorm next, whose statistics the
+         * backend may sum in this op's pass (F.batchnormAddGelu with statsOut; recording tapes only).
+         */
+        Var forwardAddGelu(Tape t, Var res, Var x, boolean train, boolean statsOut) {
             if (kind == Norm.LAYER || !train) return res == null ? F.gelu(t, forward(t, x, train)) : F.addGelu(t, res, forward(t, x, train));
             count.count++;
-            return F.batchnormAddGelu(t, res, x, w.var(), b.var(), mean.buffer(), var.buffer(), BN_MOMENTUM, BN_EPS);
+            return F.batchnormAddGelu(t, res, x, w.var(), b.var(), mean.buffer(), var.buffer(), BN_MOMENTUM, BN_EPS,
+                    statsOut);
         }
     }
 }

@@ -387,6 +387,20 @@ public final class CudaBackend implements Backend {
         return bn.batchnormAddGelu(x, res, gamma, beta, runMean, runVar, momentum, eps, keepPre);
     }
 
+    @Override public Tensor[] batchnormAddGeluStats(Tensor x, Tensor res, Tensor gamma, Tensor beta, Tensor runMean,
+                                                    Tensor runVar, float momentum, float eps, boolean keepPre) {
+        OpShapes.batchnormTrain(of(x), of(gamma), of(beta), of(runMean), of(runVar));
+        if (res != null) OpShapes.addGelu(of(res), of(x));
+        if (!fuseGelu) return Backend.super.batchnormAddGeluStats(x, res, gamma, beta, runMean, runVar, momentum, eps, keepPre);
+        return bn.batchnormAddGeluStats(x, res, gamma, beta, runMean, runVar, momentum, eps, keepPre);
+    }
+
+    @Override public Tensor[] batchnormTrainStats(Tensor x, Tensor stats, Tensor gamma, Tensor beta, Tensor runMean,
+                                                  Tensor runVar, float momentum, float eps) {
+        OpShapes.batchnormTrain(of(x), of(gamma), of(beta), of(runMean), of(runVar));
+        return bn.batchnormTrainStats(x, stats, gamma, beta, runMean, runVar, momentum, eps);
+    }
+
     @Override public Tensor[] batchnormAddGeluBackwardInto(Tensor x, Tensor dout, Tensor pre, Tensor gamma, Tensor mean,
                                                            Tensor invstd, Tensor dresInto, Tensor dxInto, Tensor dgammaInto,
                                                            Tensor dbetaInto) {

@@ -57,7 +57,7 @@ public final class BatchNormOps {
 
     public Tensor[] batchnormTrain(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
                                    float momentum, float eps) {
-        Tensor[] r = train("batchnormTrain", x, false, null, gamma, beta, runMean, runVar, momentum, eps, false);
+        Tensor[] r = train("batchnormTrain", x, false, null, gamma, beta, runMean, runVar, momentum, eps, false, false);
         return new Tensor[]{r[0], r[1], r[2]};
     }
 
@@ -68,11 +68,54 @@ public final class BatchNormOps {
     public Tensor[] batchnormAddGelu(Tensor x, Tensor res, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
                                      float momentum, float eps, boolean keepPre) {
         if (res != null) Shapes.same("batchnormAddGelu", x, res);
-        return train("batchnormAddGelu", x, true, res, gamma, beta, runMean, runVar, momentum, eps, keepPre);
+        return java.util.Arrays.copyOf(train("batchnormAddGelu", x, true, res, gamma, beta, runMean, runVar, momentum, eps,
+                keepPre, false), 4);
+    }
+
+    /**
+     * {@link #batchnormAddGelu} plus the statistics of out for the BatchNorm that reads it next
+     * ({@link #batchnormTrainStats}), summed in the kernel that writes out: a [C, S', 4] tensor of S'
+     * double pairs per channel (slot 4): on the two-launch path one per apply block (S' = N *
+     * ceil(P / BN_EPB)), on the one-launch path one per channel (S' = 1).
+     */
+    public Tensor[] batchnormAddGeluStats(Tensor x, Tensor res, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
+                                          float momentum, float eps, boolean keepPre) {
+        if (res != null) Shapes.same("batchnormAddGelu", x, res);
+        return train("batchnormAddGelu", x, true, res, gamma, beta, runMean, runVar, momentum, eps, keepPre, true);
+    }
+
+    /** S' of {@link #batchnormAddGeluStats}: the apply grid's blocks per channel. */
+    static int statsPairs(int n, int p) {
+        int[] g = blockApplyGrid(n, 1, p);
+        return g[0] * g[2];
+    }
+
+    /**
+     * batchnormTrain of x with its statistics already summed ({@code stats} from
+     * {@link #batchnormAddGeluStats} of the op that produced x, or null: {@link #batchnormTrain}):
+     * batchnorm_forward_apply alone on either path (on the one-launch one its grid instead of a
+     * block per channel), its partials the producer's S' pairs per channel.
+     */
+    public Tensor[] batchnormTrainStats(Tensor x, Tensor stats, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
+                                        float momentum, float eps) {
+        if (stats == null) return batchnormTrain(x, gamma, beta, runMean, runVar, momentum, eps);
+        String op = "batchnormTrainStats";
+        check(op, x, gamma, beta, runMean, runVar);
+        int n = x.dim(0), c = x.dim(1), p = x.spatial(2), s = stats.rank() == 3 ? stats.dim(1) : -1;
+        Shapes.require((long) n * p > 0, op, "empty batch " + x.shapeString());
+        Shapes.require(s == 1 || s == statsPairs(n, p), op, "stats " + stats.shapeString() + " are not of x " + x.shapeString());
+        Shapes.shape(op, "stats", stats, c, s, 4);
+        Tensor y = k.empty(x.shape()), mean = k.empty(c), invstd = k.empty(c);
+        Kernels.batchnorm_forward_apply(k.at(op, new Tensor[]{x, stats, gamma, beta, runMean, runVar, y, mean, invstd},
+                        blockApplyGrid(n, c, p), Launcher.block1D(), 0))
+                .x(k.ptr(x)).y(k.ptr(y)).gamma(k.ptr(gamma)).beta(k.ptr(beta)).partial(k.ptr(stats))
+                .mean(k.ptr(mean)).invstd(k.ptr(invstd)).runMean(k.ptr(runMean)).runVar(k.ptr(runVar))
+                .gelu(0).res(0L).pre(0L).C(c).P(p).S(s).count((long) n * p).momentum(momentum).eps(eps).ostats(0L).launch();
+        return new Tensor[]{y, mean, invstd};
     }
 
     private Tensor[] train(String op, Tensor x, boolean gelu, Tensor res, Tensor gamma, Tensor beta, Tensor runMean,
-                           Tensor runVar, float momentum, float eps, boolean keepPre) {
+                           Tensor runVar, float momentum, float eps, boolean keepPre, boolean statsOut) {
         check(op, x, gamma, beta, runMean, runVar);
         int n = x.dim(0), c = x.dim(1), p = x.spatial(2);
         Shapes.require((long) n * p > 0, op, "empty batch " + x.shapeString());
@@ -80,12 +123,14 @@ public final class BatchNormOps {
         Tensor pre = gelu && keepPre ? k.empty(x.shape()) : null;
         Tensor[] inv = {x, res, gamma, beta, runMean, runVar, y, mean, invstd, pre};
         if (useFused((long) n * p, c)) {
+            Tensor ostats = statsOut ? k.empty(c, 1, 4) : null;   // one double pair per channel
             Kernels.batchnorm_forward_fused(k.at(op, inv, new int[]{c, 1, 1}, new int[]{Kernels.BN_FUSED_THREADS, 1, 1}, 0))
                     .x(k.ptr(x)).y(k.ptr(y)).gamma(k.ptr(gamma)).beta(k.ptr(beta)).mean(k.ptr(mean)).invstd(k.ptr(invstd))
                     .runMean(k.ptr(runMean)).runVar(k.ptr(runVar)).gelu(gelu ? 1 : 0).res(k.ptrOrNull(res)).pre(k.ptrOrNull(pre))
-                    .N(n).C(c).P(p).momentum(momentum).eps(eps).launch();
-            return new Tensor[]{y, mean, invstd, pre};
+                    .N(n).C(c).P(p).momentum(momentum).eps(eps).ostats(k.ptrOrNull(ostats)).launch();
+            return new Tensor[]{y, mean, invstd, pre, ostats};
         }
+        Tensor ostats = statsOut ? k.empty(c, statsPairs(n, p), 4) : null;   // S' double pairs per channel
         int[] ch = Launcher.chunks(n, c, p);
         int s = n * ch[0];
         DeviceBuffer ws = k.workspace((long) c * s * 4);   // 2 doubles per (c, chunk)
@@ -96,11 +141,11 @@ public final class BatchNormOps {
                     .x(k.ptr(x)).y(k.ptr(y)).gamma(k.ptr(gamma)).beta(k.ptr(beta)).partial(ws.address())
                     .mean(k.ptr(mean)).invstd(k.ptr(invstd)).runMean(k.ptr(runMean)).runVar(k.ptr(runVar))
                     .gelu(gelu ? 1 : 0).res(k.ptrOrNull(res)).pre(k.ptrOrNull(pre))
-                    .C(c).P(p).S(s).count((long) n * p).momentum(momentum).eps(eps).launch();
+                    .C(c).P(p).S(s).count((long) n * p).momentum(momentum).eps(eps).ostats(k.ptrOrNull(ostats)).launch();
         } finally {
             k.free(ws);
         }
-        return new Tensor[]{y, mean, invstd, pre};
+        return new Tensor[]{y, mean, invstd, pre, ostats};
     }
 
     /**
@@ -123,7 +168,7 @@ public final class BatchNormOps {
                             blockApplyGrid(n, c, p), Launcher.block1D(), 0))
                     .x(k.ptr(z)).y(k.ptr(y)).gamma(k.ptr(gamma)).beta(k.ptr(beta)).partial(stats.address())
                     .mean(k.ptr(mean)).invstd(k.ptr(invstd)).runMean(k.ptr(runMean)).runVar(k.ptr(runVar))
-                    .gelu(0).res(0L).pre(0L).C(c).P(p).S(1).count((long) n * p).momentum(momentum).eps(eps).launch();
+                    .gelu(0).res(0L).pre(0L).C(c).P(p).S(1).count((long) n * p).momentum(momentum).eps(eps).ostats(0L).launch();
             return new Tensor[]{z, y, mean, invstd};
         } finally {
             k.free(stats);
