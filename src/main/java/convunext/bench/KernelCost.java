@@ -196,13 +196,10 @@ public final class KernelCost {
             case "concat_backward_split": return OpCost.layout(gy * (a.v("Ca") + a.v("Cb")) * a.v("P"));
             case "upsample2x_forward": return OpCost.upsample(gz * a.v("H") * a.v("W"));   // planes = grid z
             case "upsample2x_backward": return OpCost.upsampleBackward(gz * a.v("H") * a.v("W"));
-            case "ce_dice_forward_lse": {
-                double l = (double) gy * a.v("K") * a.v("P"), p = (double) gy * a.v("P");
-                return new OpCost(F * (l + 2 * p), 3 * l);
-            }
-            case "ce_dice_forward_part": {
+            case "ce_dice_forward_part": {   // logits and target read, lse written (the K later passes re-read
+                // the chunk each thread just touched: cache hits, not compulsory); lse's FLOPs and the sums'
                 double n = (double) gx / a.v("cpi"), l = n * a.v("K") * a.v("P"), p = n * a.v("P");
-                return new OpCost(F * (l + 2 * p) + D * gx * (2 + 3.0 * a.v("K")), 4 * l);
+                return new OpCost(F * (l + 2 * p) + D * gx * (2 + 3.0 * a.v("K")), 7 * l);
             }
             case "ce_dice_forward_reduce": {
                 double slots = 2 + 3.0 * a.v("K");

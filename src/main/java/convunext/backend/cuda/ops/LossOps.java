@@ -7,7 +7,8 @@ import convunext.tensor.Shapes;
 import convunext.tensor.Tensor;
 
 /**
- * Launches loss.cu: per-pixel log-sum-exp, deterministic per-(image, class) sums, a one-block
+ * Launches loss.cu: deterministic per-(image, class) sums that also write each pixel's
+ * log-sum-exp for the backward, a one-block
  * finish that computes the loss and the Dice gradient coefficients in double, then the
  * gradient pass. The three loss values stay on the device (a stream-ordered copy into a small
  * buffer of this launcher) until the {@link LossResult} is first read, so a training step needs
@@ -55,9 +56,8 @@ public final class LossOps {
         DeviceBuffer sums = k.workspace(2L * n * slots);
         DeviceBuffer out = k.workspace(2L * (4 + 2L * n * kc));
         try {
-            int[] pixGrid = {Launcher.ceilDiv(p, Launcher.THREADS), n, 1};
-            Kernels.ce_dice_forward_lse(k.at(op, inv, pixGrid, Launcher.block1D(), 0))
-                    .logits(k.ptr(logits)).target(k.ptr(target)).lse(lse.address()).K(kc).P(p).launch();
+            // ce_dice_backward: 4 pixels per thread (one float4 per plane where P % 4 == 0)
+            int[] pixGrid = {Launcher.ceilDiv(p, 4 * Launcher.THREADS), n, 1};
             Kernels.ce_dice_forward_part(k.at(op, inv, new int[]{n * cpi, 1, 1}, Launcher.block1D(), 0))
                     .logits(k.ptr(logits)).target(k.ptr(target)).lse(lse.address()).partial(part.address())
                     .K(kc).P(p).cpi(cpi).L(len).launch();
