@@ -179,7 +179,7 @@ public final class F {
         return v;
     }
 
-    /** Eval-mode BatchNorm (running statistics); differentiable in x, γ, β as an affine map. */
+    /** Eval-mode BatchNorm (running statistics): forward only; a recording tape that needs its gradients is refused. */
     public static Var batchnormEval(Tape t, Var x, Var gamma, Var beta, Tensor runMean, Tensor runVar, float eps) {
         if (t.recording() && (needsGrad(x) || needsGrad(gamma) || needsGrad(beta)))
             throw new UnsupportedOperationException("batchnormEval: backward through eval-mode BN is not supported");

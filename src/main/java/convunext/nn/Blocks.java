@@ -28,14 +28,7 @@ final class Blocks {
         /** statsOut: the output goes to a BatchNorm next (the next stage's norm): see Norm2d.forwardAddGelu. */
         Var forward(Tape t, Var x, boolean train, boolean statsOut) {
             try (Tape.Scope s = t.scope()) {
-                Var y;
-                if (train && norm1.kind == Norm.BATCH) {   // one op: the CUDA dwconv sums the BN statistics in its epilogue
-                    norm1.count.count++;
-                    y = F.dwconv7Batchnorm(t, x, dwconv.w.var(), dwconv.b.var(), norm1.w.var(), norm1.b.var(),
-                            norm1.mean.buffer(), norm1.var.buffer(), Layers.Norm2d.BN_MOMENTUM, Layers.Norm2d.BN_EPS);
-                } else {
-                    y = norm1.forward(t, dwconv.forward(t, x), train);
-                }
+                Var y = norm1.forwardOfDwconv(t, dwconv, x, train);
                 y = F.mlp(t, y, pw1.w.var(), pw1.b.var(), pw2.w.var(), pw2.b.var());   // pwconv1 → GELU → pwconv2
                 return s.keep(norm2.forwardAddGelu(t, x, y, train, statsOut));   // GELU(x + norm2(·)), in the norm's pass
             }

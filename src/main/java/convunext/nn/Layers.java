@@ -80,6 +80,14 @@ final class Layers {
             return F.batchnormEval(t, x, w.var(), b.var(), mean.buffer(), var.buffer(), BN_EPS);
         }
 
+        /** forward(dwconv(x)): with BatchNorm in training one backend op (F.dwconv7Batchnorm: CUDA sums the statistics in the convolution's pass). */
+        Var forwardOfDwconv(Tape t, DwConv7 dwconv, Var x, boolean train) {
+            if (kind == Norm.LAYER || !train) return forward(t, dwconv.forward(t, x), train);
+            count.count++;
+            return F.dwconv7Batchnorm(t, x, dwconv.w.var(), dwconv.b.var(), w.var(), b.var(), mean.buffer(), var.buffer(),
+                    BN_MOMENTUM, BN_EPS);
+        }
+
         /** gelu(res + forward(x)), or gelu(forward(x)) when res is null: with BatchNorm in training one backend op (F.batchnormAddGelu). */
         Var forwardAddGelu(Tape t, Var res, Var x, boolean train) { return forwardAddGelu(t, res, x, train, false); }
 
