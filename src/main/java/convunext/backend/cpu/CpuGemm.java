@@ -138,7 +138,7 @@ public final class CpuGemm {
     public static PackedA pack(int m, int k, float[] a, int aOff, int aRs, int aCs) {
         int mPad = (m + MR - 1) / MR * MR;
         float[] d = new float[Math.max(1, mPad * k)];
-        Job j = new Job(k, a, aOff, aRs, aCs, null, 0, 0, 0, null, 0, 0, false, null, 0, null, null, null);
+        Job j = new Job(k, a, aOff, aRs, aCs, null, 0, 0, 0, null, 0, 0, false, null, 0, null, null, null, null, 0, 0);
         for (int pc = 0; pc < k; pc += KC) j.packA(d, pc * mPad, m, Math.min(KC, k - pc), 0, pc);
         return new PackedA(m, k, mPad, d);
     }
@@ -150,7 +150,7 @@ public final class CpuGemm {
     public static void gemm(PackedA a, int n, float[] b, int bOff, int bRs, int bCs,
                             float[] c, int cOff, int ldc, boolean accumulate, float[] bias, int biasOff, Epilogue epilogue) {
         if (a.m <= 0 || n <= 0) return;
-        Job job = new Job(a.k, null, 0, 0, 0, b, bOff, bRs, bCs, c, cOff, ldc, accumulate, bias, biasOff, epilogue, null, a);
+        Job job = new Job(a.k, null, 0, 0, 0, b, bOff, bRs, bCs, c, cOff, ldc, accumulate, bias, biasOff, epilogue, null, a, null, 0, 0);
         split(job, a.m, n, a.k, false);
     }
 
@@ -173,8 +173,25 @@ public final class CpuGemm {
             aRowSums = null;
         }
         Job job = new Job(k, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff, ldc, accumulate, bias, biasOff, epilogue,
-                aRowSums, null);
+                aRowSums, null, null, 0, 0);
         split(job, m, n, k, dot);
+    }
+
+    /**
+     * C[M×N] ← A·B + bias (bias may be null) where B's K rows are the rows of two row-major
+     * matrices stacked: row p &lt; kSplit at {@code b[bOff + p·ldb]}, row p ≥ kSplit at
+     * {@code b2[b2Off + (p − kSplit)·ldb]} (a 1×1 convolution over cat(b, b2) along channels,
+     * without the concatenated copy). The packed path packs each B row from wherever it lies, so
+     * every product, sum and rounding is the one {@link #gemm} makes on the concatenation.
+     */
+    public static void gemmRowSplitB(int m, int n, int k, float[] a, int aOff, int aRs, int aCs,
+                                     float[] b, int bOff, float[] b2, int b2Off, int kSplit, int ldb,
+                                     float[] c, int cOff, int ldc, float[] bias, int biasOff) {
+        if (m <= 0 || n <= 0) return;
+        if (kSplit < 0 || kSplit > k) throw new IllegalArgumentException("gemm: row split " + kSplit + " outside K " + k);
+        Job job = new Job(k, a, aOff, aRs, aCs, b, bOff, ldb, 1, c, cOff, ldc, false, bias, biasOff, null, null, null,
+                b2, b2Off, kSplit);
+        split(job, m, n, k, false);
     }
 
     /** Runs a job over C[m×n], split over threads by whole panels of N (or of M when N is narrow). */
@@ -196,10 +213,13 @@ public final class CpuGemm {
         }
     }
 
-    /** One product; {@code pa}, when set, is A already packed (a/aOff/aRs/aCs unused). */
+    /**
+     * One product; {@code pa}, when set, is A already packed (a/aOff/aRs/aCs unused); {@code b2},
+     * when set, holds B's rows from {@code kSplit} on (row-major B only, packed path only).
+     */
     private record Job(int k, float[] a, int aOff, int aRs, int aCs, float[] b, int bOff, int bRs, int bCs,
                        float[] c, int cOff, int ldc, boolean accumulate, float[] bias, int biasOff,
-                       Epilogue epilogue, double[] rowSums, PackedA pa) {
+                       Epilogue epilogue, double[] rowSums, PackedA pa, float[] b2, int b2Off, int kSplit) {
 
         void run(int i0, int i1, int j0, int j1, boolean dot) {
             if (i0 >= i1 || j0 >= j1) return;
@@ -258,7 +278,7 @@ public final class CpuGemm {
             // block in inference, rows DIRECT_MAX_LD floats apart at most): full NR-column strips
             // are then read where they lie, only a ragged last strip is packed. Same products, same
             // order. Rows a plane apart (a tensor's H·W) measured slower unpacked (TLB, no prefetch).
-            boolean direct = bCs == 1 && i1 - i0 <= DIRECT_MAX_M && bRs <= DIRECT_MAX_LD;
+            boolean direct = b2 == null && bCs == 1 && i1 - i0 <= DIRECT_MAX_M && bRs <= DIRECT_MAX_LD;
             for (int jc = j0; jc < j1; jc += ncb) {
                 int nc = Math.min(ncb, j1 - jc), full = direct ? nc / NR * NR : 0;
                 for (int pc = 0; pc < k; pc += KC) {
@@ -346,8 +366,11 @@ public final class CpuGemm {
                 for (int jr = 0; jr < nc; jr += NR)
                     if (nc - jr < NR) java.util.Arrays.fill(dst, jr * kc, jr * kc + kc * NR, 0f);
                 for (int p = 0; p < kc; p++) {
-                    int s = bOff + (pc + p) * bRs + jc;
-                    for (int jr = 0; jr < nc; jr += NR) System.arraycopy(b, s + jr, dst, jr * kc + p * NR, Math.min(NR, nc - jr));
+                    int row = pc + p;
+                    boolean second = b2 != null && row >= kSplit;
+                    float[] src = second ? b2 : b;
+                    int s = second ? b2Off + (row - kSplit) * bRs + jc : bOff + row * bRs + jc;
+                    for (int jr = 0; jr < nc; jr += NR) System.arraycopy(src, s + jr, dst, jr * kc + p * NR, Math.min(NR, nc - jr));
                 }
                 return;
             }

@@ -6,42 +6,64 @@ import convunext.backend.OpShapes;
 import convunext.tensor.Tensor;
 
 /**
- * linear over cat(a, b) on the CPU: the concat (CpuLayout), then CpuLinear, so every bit is what
- * the unfused concat + linear gave (the model's PyTorch fixtures and the CPU's digests are
- * unchanged, SIMD and scalar alike). The concat's copy is a small part of the CPU's time next to
- * the GEMM; the GPU is where it mattered (gemm_cat.cu).
+ * linear over cat(a, b) along channels (the Up block's Conv1×1 over [skip', low]) with no
+ * concatenated tensor, every bit what concat + {@link CpuLinear} gave:
+ * <ul>
+ * <li>forward, y = W·[a; b] + bias: one GEMM whose packed B panels take their K rows from a (rows
+ *     &lt; Ca) or b ({@link CpuGemm#gemmRowSplitB}), so packing, products and sums are the
+ *     concatenation's;</li>
+ * <li>dx = Wᵀ·dy split by rows: da = W[:, :Ca]ᵀ·dy and db = W[:, Ca:]ᵀ·dy written in place (no
+ *     slice copies; a half not asked for is not computed). Rows of a GEMM are independent; the split
+ *     keeps the micro-kernel's row panels where they were when Ca is a multiple of its height (8:
+ *     every channel count of the model), else edge rows may round their K blocks' sum once more;</li>
+ * <li>dW = dy·[a; b]ᵀ split by columns: dW[:, :Ca] from a, dW[:, Ca:] from b (ldc = Ca + Cb), the
+ *     bias gradient with the first; the long-K dot products group columns in fours from 0 and Ca,
+ *     so for Ca a multiple of 4 every element takes the same path as before.</li>
+ * </ul>
+ * Saved per call: the concat in the forward, the concat and two slice copies in the backward
+ * (each 2C·H·W floats per image; bench/NOTES.md, CPU round 9).
  */
 final class CpuLinearCat {
     private CpuLinearCat() {}
 
     static Tensor forward(CpuBackend be, Tensor a, Tensor b, Tensor w, Tensor bias) {
         OpShapes.linearCat(of(a), of(b), of(w), of(bias));
-        Tensor x = be.concat(a, b);
-        try {
-            return CpuLinear.forward(be, x, w, bias);
-        } finally {
-            be.release(x);
-        }
+        int n = a.dim(0), ca = a.dim(1), cb = b.dim(1), ci = ca + cb, p = a.spatial(2), co = w.dim(0);
+        Tensor y = be.empty(n, co, a.dim(2), a.dim(3));
+        float[] aa = a.array(), ba = b.array(), wa = w.array(), ya = y.array();
+        float[] bias0 = bias == null ? null : bias.array();
+        int biasOff = bias == null ? 0 : bias.off();
+        for (int i = 0; i < n; i++)
+            CpuGemm.gemmRowSplitB(co, p, ci, wa, w.off(), ci, 1, aa, a.off() + i * ca * p, ba, b.off() + i * cb * p, ca, p,
+                    ya, y.off() + i * co * p, p, bias0, biasOff);
+        return y;
     }
 
     /** {da, db, dw, dbias} (da / db / dbias null when not asked for). */
     static Tensor[] backward(CpuBackend be, Tensor a, Tensor b, Tensor w, Tensor dy, boolean needDa, boolean needDb,
                              boolean hasBias) {
         OpShapes.linearCatBackward(of(a), of(b), of(w), of(dy));
-        int ca = a.dim(1), c = ca + b.dim(1);
-        Tensor x = be.concat(a, b);
-        Tensor[] r;
-        try {
-            r = CpuLinear.backward(be, x, w, dy, needDa || needDb, hasBias);
-        } finally {
-            be.release(x);
+        int n = a.dim(0), ca = a.dim(1), cb = b.dim(1), ci = ca + cb, p = a.spatial(2), co = w.dim(0);
+        Tensor da = needDa ? be.empty(a.shape()) : null, db = needDb ? be.empty(b.shape()) : null;
+        float[] wa = w.array(), dya = dy.array();
+        int wo = w.off(), dyo = dy.off();
+        for (int i = 0; i < n; i++) {
+            // dx rows r of Wᵀ·dy: A element (r, q) = w[q·ci + r]
+            if (da != null)
+                CpuGemm.gemm(ca, p, co, wa, wo, 1, ci, dya, dyo + i * co * p, p, 1, da.array(), da.off() + i * ca * p, p, false);
+            if (db != null)
+                CpuGemm.gemm(cb, p, co, wa, wo + ca, 1, ci, dya, dyo + i * co * p, p, 1, db.array(), db.off() + i * cb * p, p, false);
         }
-        Tensor da = null, db = null;
-        if (r[0] != null) {
-            if (needDa) da = be.sliceChannels(r[0], 0, ca);
-            if (needDb) db = be.sliceChannels(r[0], ca, c);
-            be.release(r[0]);
+        Tensor dw = be.empty(w.shape()), dbias = hasBias ? be.empty(co) : null;
+        double[] s = hasBias ? new double[co] : null;
+        float[] dwa = dw.array();
+        int dwo = dw.off();
+        for (int i = 0; i < n; i++) {
+            CpuGemm.gemm(co, ca, p, dya, dyo + i * co * p, p, 1, a.array(), a.off() + i * ca * p, 1, p, dwa, dwo, ci, i > 0, s);
+            CpuGemm.gemm(co, cb, p, dya, dyo + i * co * p, p, 1, b.array(), b.off() + i * cb * p, 1, p, dwa, dwo + ca, ci, i > 0);
         }
-        return new Tensor[] {da, db, r[1], r[2]};
+        if (dbias != null)
+            for (int o = 0; o < co; o++) dbias.array()[dbias.off() + o] = (float) s[o];
+        return new Tensor[] {da, db, dw, dbias};
     }
 }
