@@ -202,6 +202,12 @@ public final class CpuGemm {
         int nPanels = (n + nTile - 1) / nTile, mPanels = (m + mTile - 1) / mTile;
         if (threads == 1 || flops < PARALLEL_FLOPS || (nPanels < 2 && mPanels < 2)) {
             job.run(0, m, 0, n, dot);
+        } else if (dot && m > n && mPanels >= threads) {
+            // Dot path: each part streams its rows of A and all of B (or all of A and its rows of B):
+            // split the longer operand, so the larger one is read from memory once, not once per thread.
+            int t = Math.min(threads, mPanels);
+            CpuThreads.parallelFor(t, i -> job.run(Math.min(m, mPanels * i / t * mTile),
+                    Math.min(m, mPanels * (i + 1) / t * mTile), 0, n, dot));
         } else if (nPanels >= 2 * threads || nPanels >= mPanels) {
             int t = Math.min(threads, nPanels);
             CpuThreads.parallelFor(t, i -> job.run(0, m,

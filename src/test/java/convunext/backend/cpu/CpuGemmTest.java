@@ -61,10 +61,16 @@ class CpuGemmTest {
      * The dot path across its K blocks (K > DOT_KC, not a multiple of the vector width) and edge
      * rows/columns, with the row sums
      * of A (the linear bias gradient) against float64 sums; then bit-equal C and row sums at 1 and
-     * at 2 threads.
+     * at 2 threads. Both shapes: n > m (the threads split the columns) and m > n (the rows: the
+     * longer operand is split so it is streamed once).
      */
     @Test void dotPathRowSumsAndThreadCount() {
-        int m = 61, n = 150, k = 9001;
+        dotPathRowSumsAndThreadCount(61, 150);
+        dotPathRowSumsAndThreadCount(150, 61);
+    }
+
+    private void dotPathRowSumsAndThreadCount(int m, int n) {
+        int k = 9001;
         float[] a = rand(m * k + 3), b = rand(k * n + 5);
         float[][] cs = new float[2][];
         double[][] sums = new double[2][];
