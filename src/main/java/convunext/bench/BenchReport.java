@@ -148,6 +148,13 @@ public record BenchReport(String backend, String describe, String timing, String
         o.printf("floor     step %.1f GFLOP of multiply-adds, inference %.1f GFLOP: at this run's GEMM ceiling (%.1f GFLOP/s) %.0f ms and %.0f ms%n",
                 num(anchors.get("train_step_mac_flops")) / 1e9, num(anchors.get("infer_mac_flops")) / 1e9, g / 1e9,
                 num(anchors.get("train_step_mac_flops")) / g * 1e3, num(anchors.get("infer_mac_flops")) / g * 1e3);
+        for (Object eo : (List<Object>) anchors.get("engines")) {
+            Map<String, Object> e = (Map<String, Object>) eo;
+            if (!"ours".equals(e.get("id"))) continue;
+            o.printf("floor     ours: step %.2f× its floor, inference %.2f× (median ms over floor ms)%n",
+                    num(e.get("train_step_ms")) / (num(anchors.get("train_step_mac_flops")) / g * 1e3),
+                    num(e.get("infer_ms")) / (num(anchors.get("infer_mac_flops")) / g * 1e3));
+        }
     }
 
     private static double num(Object v) { return v instanceof Number n ? n.doubleValue() : Double.NaN; }
