@@ -37,6 +37,11 @@ final class ScalarOps implements SimdOps {
             }
     }
 
+    @Override public void row7x2(float[] src, int so, int ld, float[] w, int wo, float init, float[] y, int yo, int ldy, int n) {
+        row7(src, so, ld, w, wo, init, y, yo, n);
+        row7(src, so + ld, ld, w, wo, init, y, yo + ldy, n);
+    }
+
     @Override public void tapSums(float[] dy, int dyo, float[] pad, int h, int w, double[] gw) {
         int wp = w + 6;
         float[] lanes = new float[49 * w];

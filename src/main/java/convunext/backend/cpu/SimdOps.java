@@ -30,6 +30,12 @@ interface SimdOps {
     void row7(float[] src, int so, int ld, float[] w, int wo, float init, float[] y, int yo, int n);
 
     /**
+     * {@link #row7} for two consecutive output rows: y[yo + i] over src rows so … so + 6·ld and
+     * y[yo + ldy + i] over src rows so + ld … so + 7·ld, with the bits of two row7 calls.
+     */
+    void row7x2(float[] src, int so, int ld, float[] w, int wo, float init, float[] y, int yo, int ldy, int n);
+
+    /**
      * Weight gradient of the depthwise 7×7 over one plane: gw[ky·7 + kx] += Σ_{y,x}
      * dy[dyo + y·w + x]·pad[(y+ky)·(w+6) + x + kx], float partial sums added in double.
      */

@@ -201,67 +201,6 @@ final class VectorOps implements SimdOps {
         }
     }
 
-    /**
-     * One pass per kernel row ky over blocks of {@link #ROWS} output rows: each dy vector is
-     * loaded once and multiplied into the seven kx-shifted pad vectors (8 loads per 7 FMAs, all
-     * from the L1-resident block). The previous loop, one dot product per tap, loaded both
-     * operands for every FMA and, worse, carried its vector accumulators through two nested
-     * loops, which C2 (JDK 17) could not keep unboxed: it allocated ~12 GB/s of vector boxes
-     * and ran ~16× slower than the forward. Accumulators now live in one flat loop per row.
-     */
-    @Override public void tapSums(float[] dy, int dyo, float[] pad, int h, int w, double[] gw) {
-        int wp = w + 6, wv = w - w % L;
-        float[] lanes = new float[7 * L];
-        for (int r0 = 0; r0 < h; r0 += ROWS) {
-            int rows = Math.min(ROWS, h - r0), g = dyo + r0 * w;
-            for (int ky = 0; ky < 7; ky++) {
-                int s = (r0 + ky) * wp;
-                if (wv > 0) {
-                    java.util.Arrays.fill(lanes, 0f);
-                    for (int r = 0; r < rows; r++) rowTaps(dy, g + r * w, pad, s + r * wp, wv, lanes);
-                    for (int kx = 0; kx < 7; kx++) {
-                        double sum = 0;
-                        for (int l = 0; l < L; l++) sum += lanes[kx * L + l];
-                        gw[ky * 7 + kx] += sum;
-                    }
-                }
-                for (int r = 0; r < rows; r++)
-                    for (int i = wv; i < w; i++) {
-                        double d = dy[g + r * w + i];
-                        for (int kx = 0; kx < 7; kx++) gw[ky * 7 + kx] += d * pad[s + r * wp + i + kx];
-                    }
-            }
-        }
-    }
-
-    /** lanes[kx·L + l] += Σ_{i&lt;wv, i ≡ l mod L} dy[g + i]·pad[s + i + kx]: one row, one flat loop. */
-    private static void rowTaps(float[] dy, int g, float[] pad, int s, int wv, float[] lanes) {
-        FloatVector a0 = FloatVector.fromArray(S, lanes, 0), a1 = FloatVector.fromArray(S, lanes, L);
-        FloatVector a2 = FloatVector.fromArray(S, lanes, 2 * L), a3 = FloatVector.fromArray(S, lanes, 3 * L);
-        FloatVector a4 = FloatVector.fromArray(S, lanes, 4 * L), a5 = FloatVector.fromArray(S, lanes, 5 * L);
-        FloatVector a6 = FloatVector.fromArray(S, lanes, 6 * L);
-        for (int i = 0; i < wv; i += L) {
-            FloatVector d = FloatVector.fromArray(S, dy, g + i);
-            int q = s + i;
-            a0 = d.fma(FloatVector.fromArray(S, pad, q), a0);
-            a1 = d.fma(FloatVector.fromArray(S, pad, q + 1), a1);
-            a2 = d.fma(FloatVector.fromArray(S, pad, q + 2), a2);
-            a3 = d.fma(FloatVector.fromArray(S, pad, q + 3), a3);
-            a4 = d.fma(FloatVector.fromArray(S, pad, q + 4), a4);
-            a5 = d.fma(FloatVector.fromArray(S, pad, q + 5), a5);
-            a6 = d.fma(FloatVector.fromArray(S, pad, q + 6), a6);
-        }
-        a0.intoArray(lanes, 0);
-        a1.intoArray(lanes, L);
-        a2.intoArray(lanes, 2 * L);
-        a3.intoArray(lanes, 3 * L);
-        a4.intoArray(lanes, 4 * L);
-        a5.intoArray(lanes, 5 * L);
-        a6.intoArray(lanes, 6 * L);
-    }
-
-    /** Rows per float partial sum of {@link #tapSums} (the dy and pad rows of a block stay in L1). */
-    private static final int ROWS = 8;
 
     @Override public void mulInPlace(float[] a, int ao, float[] b, int bo, int n) {
         int i = 0;
@@ -270,44 +209,14 @@ final class VectorOps implements SimdOps {
         for (; i < n; i++) a[ao + i] *= b[bo + i];
     }
 
-    /**
-     * Every output is init + Σ taps in tap order (ky, then kx), one FMA chain per lane: the bits of
-     * {@link ScalarOps#row7}. Four vectors at a time hide the FMA latency; a row whose length is not
-     * a multiple of L ends with one vector overlapping the previous ones (it recomputes those
-     * outputs to the same bits) instead of a scalar tail, which cost as much as the whole vector
-     * part of the input gradient's rows (w + 6 wide).
-     */
+    @Override public void tapSums(float[] dy, int dyo, float[] pad, int h, int w, double[] gw) { VectorDw7.tapSums(dy, dyo, pad, h, w, gw); }
+
     @Override public void row7(float[] src, int so, int ld, float[] w, int wo, float init, float[] y, int yo, int n) {
-        if (n < L) {
-            SCALAR.row7(src, so, ld, w, wo, init, y, yo, n);
-            return;
-        }
-        int i = 0;
-        for (; i + 4 * L <= n; i += 4 * L) {
-            FloatVector a0 = FloatVector.broadcast(S, init), a1 = a0, a2 = a0, a3 = a0;
-            for (int ky = 0; ky < 7; ky++)
-                for (int kx = 0; kx < 7; kx++) {
-                    FloatVector t = FloatVector.broadcast(S, w[wo + ky * 7 + kx]);
-                    int s = so + ky * ld + kx + i;
-                    a0 = FloatVector.fromArray(S, src, s).fma(t, a0);
-                    a1 = FloatVector.fromArray(S, src, s + L).fma(t, a1);
-                    a2 = FloatVector.fromArray(S, src, s + 2 * L).fma(t, a2);
-                    a3 = FloatVector.fromArray(S, src, s + 3 * L).fma(t, a3);
-                }
-            a0.intoArray(y, yo + i);
-            a1.intoArray(y, yo + i + L);
-            a2.intoArray(y, yo + i + 2 * L);
-            a3.intoArray(y, yo + i + 3 * L);
-        }
-        while (i < n) {
-            if (i + L > n) i = n - L;   // the last vector overlaps: same outputs, same bits
-            FloatVector a0 = FloatVector.broadcast(S, init);
-            for (int ky = 0; ky < 7; ky++)
-                for (int kx = 0; kx < 7; kx++)
-                    a0 = FloatVector.fromArray(S, src, so + ky * ld + kx + i).fma(FloatVector.broadcast(S, w[wo + ky * 7 + kx]), a0);
-            a0.intoArray(y, yo + i);
-            i += L;
-        }
+        VectorDw7.row7(src, so, ld, w, wo, init, y, yo, n);
+    }
+
+    @Override public void row7x2(float[] src, int so, int ld, float[] w, int wo, float init, float[] y, int yo, int ldy, int n) {
+        VectorDw7.row7x2(src, so, ld, w, wo, init, y, yo, ldy, n);
     }
 
     /*

@@ -109,6 +109,65 @@ class SimdOpsTest {
         }
     }
 
+    /** row7x2 gives the bits of two row7 calls (and the scalar loop's) at lengths covering every vector path. */
+    @Test void row7x2() {
+        Random r = new Random(65);
+        int ld = 150;
+        float[] src = new float[8 * ld + 9], w = new float[50];
+        for (int i = 0; i < src.length; i++) src[i] = (float) r.nextGaussian();
+        for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian();
+        for (int len : new int[] {5, 16, 17, 31, 32, 33, 47, 64, 70, 96, 101, 128, 143}) {
+            int ldy = len + 3;
+            float[] a = new float[2 * ldy], b = new float[2 * ldy];
+            SimdOps.BEST.row7x2(src, 4, ld, w, 1, 0.25f, a, 1, ldy, len);
+            new ScalarOps().row7(src, 4, ld, w, 1, 0.25f, b, 1, len);
+            new ScalarOps().row7(src, 4 + ld, ld, w, 1, 0.25f, b, 1 + ldy, len);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(b, a, "row7x2 vs two scalar row7, n = " + len);
+        }
+    }
+
+    /**
+     * The vector tapSums keeps one summation order whichever loop runs (shared pad rows for wide
+     * planes, flat row blocks for narrow ones): per tap and lane a float fma chain over 8-row blocks
+     * (rows in order, the row's vectors in order), added in double lane by lane, then the block's
+     * scalar tail columns. Checked bit for bit against that order written out.
+     */
+    @Test void tapSumsOrder() {
+        if (!(SimdOps.BEST instanceof VectorOps)) return;
+        int lanes = VectorDw7.L;
+        Random r = new Random(66);
+        int[][] shapes = {{19, 37}, {9, 2 * lanes}, {21, 8 * lanes}, {13, 8 * lanes + 5}, {4, 9 * lanes}, {3, 5}, {17, 4 * lanes + 1}};
+        for (int[] hw : shapes) {
+            int h = hw[0], w = hw[1], wp = w + 6, wv = w - w % lanes;
+            float[] dy = new float[h * w + 3], pad = new float[(h + 6) * wp];
+            for (int i = 0; i < dy.length; i++) dy[i] = (float) r.nextGaussian();
+            for (int i = 0; i < pad.length; i++) pad[i] = (float) (r.nextGaussian() + 0.5);
+            double[] want = new double[49], got = new double[49];
+            want[5] = got[5] = -0.75;
+            for (int r0 = 0; r0 < h; r0 += 8)
+                for (int ky = 0; ky < 7; ky++) {
+                    int rows = Math.min(8, h - r0);
+                    if (wv > 0) {
+                        float[] acc = new float[7 * lanes];
+                        for (int y = r0; y < r0 + rows; y++)
+                            for (int x = 0; x < wv; x++)
+                                for (int kx = 0; kx < 7; kx++)
+                                    acc[kx * lanes + x % lanes] = Math.fma(dy[3 + y * w + x], pad[(y + ky) * wp + x + kx], acc[kx * lanes + x % lanes]);
+                        for (int kx = 0; kx < 7; kx++) {
+                            double s = 0;
+                            for (int l = 0; l < lanes; l++) s += acc[kx * lanes + l];
+                            want[ky * 7 + kx] += s;
+                        }
+                    }
+                    for (int y = r0; y < r0 + rows; y++)
+                        for (int x = wv; x < w; x++)
+                            for (int kx = 0; kx < 7; kx++) want[ky * 7 + kx] += (double) dy[3 + y * w + x] * pad[(y + ky) * wp + x + kx];
+                }
+            SimdOps.BEST.tapSums(dy, 3, pad, h, w, got);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(want, got, "tapSums order, h = " + h + ", w = " + w);
+        }
+    }
+
     @Test void tapSums() {
         Random r = new Random(63);
         int h = 19, w = 37, wp = w + 6;
