@@ -166,6 +166,14 @@ public final class CpuBackend implements Backend {
 
     @Override public Tensor gateInBackward(Tensor du, int threeC) { return CpuGate.gateInBackward(this, du, threeC); }
 
+    @Override public Tensor gateInBackwardInto(Tensor du, int threeC, Tensor dgInto) {
+        return CpuGate.gateInBackwardInto(this, du, threeC, dgInto, null);
+    }
+
+    @Override public Tensor gateInBackwardInto(Tensor du, int threeC, Tensor dgInto, Tensor dsInto) {
+        return CpuGate.gateInBackwardInto(this, du, threeC, dgInto, dsInto);
+    }
+
     @Override public Tensor upsample2x(Tensor x) { return CpuUpsample.upsample2x(this, x); }
 
     @Override public Tensor upsample2xBackward(Tensor dy) { return CpuUpsample.upsample2xBackward(this, dy); }

@@ -3,6 +3,7 @@ package convunext.backend.cpu;
 import static convunext.backend.OpShapes.of;
 
 import convunext.backend.OpShapes;
+import convunext.tensor.Shapes;
 import convunext.tensor.Tensor;
 
 /**
@@ -76,10 +77,56 @@ final class CpuGate {
 
     /** dg = (du, 0, 0) over the three channel blocks. */
     static Tensor gateInBackward(CpuBackend be, Tensor du, int threeC) {
-        OpShapes.gateInBackward(of(du), threeC);
-        int n = du.dim(0), c = du.dim(1), p = du.spatial(2), blk = c * p;
-        Tensor dg = be.zeros(n, threeC, du.dim(2), du.dim(3));
-        for (int i = 0; i < n; i++) System.arraycopy(du.array(), du.off() + i * blk, dg.array(), dg.off() + i * 3 * blk, blk);
+        return gateInBackwardInto(be, du, threeC, null, null);
+    }
+
+    /**
+     * gateIn's backward in one pass over du: dgInto[:, 0:C] += du (its other channels untouched)
+     * and dsInto += du (the skip's held gradient; null: none). Without dgInto, dg = (du, 0, 0) is
+     * fresh, written once (not zero-filled, then copied over). The backend's default went through
+     * a fresh zeroed 3C tensor added whole into dgInto: four 3C-sized passes where one C-sized
+     * pass is needed. Each element's sum is the default's (dg + du, ds + du): the same values; only
+     * an exact −0 in dgInto's channels C..3C−1 stays −0 (the default's "+ 0" made it +0).
+     */
+    static Tensor gateInBackwardInto(CpuBackend be, Tensor du, int threeC, Tensor dgInto, Tensor dsInto) {
+        int[] shape = OpShapes.gateInBackward(of(du), threeC);
+        if (dgInto != null) Shapes.shape("gateInBackward", "dg", dgInto, shape);
+        if (dsInto != null) Shapes.same("gateInBackward", du, dsInto);
+        int n = du.dim(0), blk = du.dim(1) * du.spatial(2);
+        Tensor dg = dgInto != null ? dgInto : be.empty(shape);
+        boolean fresh = dgInto == null;
+        float[] ua = du.array(), ga = dg.array(), sa = dsInto == null ? null : dsInto.array();
+        int uo = du.off(), go = dg.off(), so = dsInto == null ? 0 : dsInto.off();
+        CpuThreads.chunks(n * blk, GRAIN * 4, 2, (lo, hi) -> perImage(lo, hi, blk, (img, f, t) -> {
+            int x = img * blk, gi = go + img * 3 * blk;
+            if (fresh) {
+                System.arraycopy(ua, uo + x + f, ga, gi + f, t - f);
+                java.util.Arrays.fill(ga, gi + blk + f, gi + blk + t, 0f);
+                java.util.Arrays.fill(ga, gi + 2 * blk + f, gi + 2 * blk + t, 0f);
+                if (sa != null) addInto(sa, so + x + f, ua, uo + x + f, t - f);
+                return;
+            }
+            if (sa == null) addInto(ga, gi + f, ua, uo + x + f, t - f);
+            else addInto2(ga, gi + f, sa, so + x + f, ua, uo + x + f, t - f);
+        }));
         return dg;
+    }
+
+    /** dst[d + i] += src[so + i] for i &lt; n (a plain counted loop: C2 vectorises it). */
+    private static void addInto(float[] dst, int d, float[] src, int so, int n) {
+        for (int i = 0; i < n; i++) dst[d + i] += src[so + i];
+    }
+
+    /**
+     * a[ao + i] += src[so + i] and b[bo + i] += src[so + i] for i &lt; n, src read once (measured
+     * ≈ 15 % faster than two loops; cutting the two loops into L1-sized sub-blocks instead was
+     * 1.6× slower than either: the hardware prefetchers want long streams).
+     */
+    private static void addInto2(float[] a, int ao, float[] b, int bo, float[] src, int so, int n) {
+        for (int i = 0; i < n; i++) {
+            float v = src[so + i];
+            a[ao + i] += v;
+            b[bo + i] += v;
+        }
     }
 }

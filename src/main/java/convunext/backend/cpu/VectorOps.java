@@ -24,46 +24,13 @@ final class VectorOps implements SimdOps {
     @Override public String describe() { return "vector " + S; }
 
     /*
-     * σ and tanh (the gate) run in blocks of BLOCK floats as short passes over L1-resident scratch
-     * rows, and every exp there is one call of expInPlace on such a row. The shape is dictated by C2
-     * (JDK 17): a vector value that crosses a call C2 did not inline is boxed (measured: ~200 MB
-     * per GELU of 4 M floats, 4× slower), and C2 stops inlining our own helpers once a compiled
-     * method passes its node-count cutoff (the JDK's vector methods are force-inlined and never
-     * stop). So no loop calls a helper of ours with vector arguments or results: loops use only JDK
-     * vector methods and local constants, and the calls between passes carry arrays, which cost
-     * nothing whether inlined or not.
+     * Every loop here (and in VectorGate) is shaped by C2 (JDK 17): a vector value that crosses a
+     * call C2 did not inline is boxed (measured: ~200 MB per GELU of 4 M floats, 4× slower), and C2
+     * stops inlining our own helpers once a compiled method passes its node-count cutoff (the JDK's
+     * vector methods are force-inlined and never stop). So no loop calls a helper of ours with
+     * vector arguments or results: loops use only JDK vector methods and local constants, and calls
+     * carry arrays, which cost nothing whether inlined or not.
      */
-    private static final int BLOCK = 512;
-    /** Three BLOCK-float scratch rows per thread (6 KiB: a block's working set stays in L1). */
-    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[3 * BLOCK]);
-
-    /** a[o + j] ← FloatMath.exp(a[o + j]) for j &lt; n (a multiple of L). */
-    private static void expInPlace(float[] a, int o, int n) {
-        FloatVector log2e = FloatVector.broadcast(S, FloatMath.LOG2E), round = FloatVector.broadcast(S, FloatMath.ROUND);
-        FloatVector ln2hi = FloatVector.broadcast(S, -FloatMath.LN2_HI), ln2lo = FloatVector.broadcast(S, -FloatMath.LN2_LO);
-        FloatVector p0 = FloatVector.broadcast(S, FloatMath.P0), p1 = FloatVector.broadcast(S, FloatMath.P1), p2 = FloatVector.broadcast(S, FloatMath.P2);
-        FloatVector p3 = FloatVector.broadcast(S, FloatMath.P3), p4 = FloatVector.broadcast(S, FloatMath.P4), p5 = FloatVector.broadcast(S, FloatMath.P5);
-        for (int j = 0; j < n; j += L) {
-            FloatVector in = FloatVector.fromArray(S, a, o + j), x = in.max(FloatMath.EXP_LO).min(FloatMath.EXP_HI);
-            FloatVector t = x.fma(log2e, round), k = t.sub(FloatMath.ROUND);
-            FloatVector r = k.fma(ln2hi, x);
-            r = k.fma(ln2lo, r);
-            FloatVector p = r.fma(p0, p1);
-            p = p.fma(r, p2);
-            p = p.fma(r, p3);
-            p = p.fma(r, p4);
-            p = p.fma(r, p5);
-            FloatVector e = p.fma(r.mul(r), r).add(1f);
-            IntVector bits = t.reinterpretAsInts().sub(FloatMath.ROUND_BITS - 127).lanewise(VectorOperators.LSHL, 23);
-            e.mul(bits.reinterpretAsFloats()).blend(0f, in.compare(VectorOperators.LT, FloatMath.EXP_LO)).intoArray(a, o + j);
-        }
-    }
-
-    /** dst[d + j] ← e^(scale·|src[so + j]|) for j &lt; n (scale −1 for σ, −2 for tanh and sech²). */
-    private static void expAbs(float[] src, int so, float scale, float[] dst, int d, int n) {
-        for (int j = 0; j < n; j += L) FloatVector.fromArray(S, src, so + j).abs().mul(scale).intoArray(dst, d + j);
-        expInPlace(dst, d, n);
-    }
 
     /*
      * GELU and GELU′ in one pass per vector: FloatMath.gelu / geluGrad lane by lane (one exp, of
@@ -219,50 +186,10 @@ final class VectorOps implements SimdOps {
         VectorDw7.row7x2(src, so, ld, w, wo, init, y, yo, ldy, n);
     }
 
-    /*
-     * The gate, in GELU's block-and-pass scheme. With e = e^(−|x|) and r = 1/(1 + e):
-     * σ(x) = r for x ≥ 0 else e·r, σ(−x) = r for x < 0 else e·r. With e = e^(−2|x|) and
-     * r = 1/(1 + e): tanh(x) = x + x·z·P(z) (z = x²) for |x| < 0.625 else ±(1 − e)/(1 + e),
-     * sech²(x) = 4e·r².
-     */
-
-    /**
-     * out = σ(a)·s + σ(g1)·tanh(g2): tanh(g2) into scratch row 1, times σ(g1), then
-     * fma(σ(a), s, ·) — FloatMath's order of operations.
-     */
+    /** out = σ(a)·s + σ(g1)·tanh(g2): {@link VectorGate}'s one-pass body, then the scalar tail. */
     @Override public void gateOut(float[] a, int ao, float[] s, int so, float[] g, int g1, int g2, float[] out, int oo, int n) {
         int nv = n - n % L;
-        if (nv > 0) {
-            float[] sc = SCRATCH.get();
-            FloatVector one = FloatVector.broadcast(S, 1f);
-            FloatVector t0 = FloatVector.broadcast(S, FloatMath.T0), t1 = FloatVector.broadcast(S, FloatMath.T1), t2 = FloatVector.broadcast(S, FloatMath.T2), t3 = FloatVector.broadcast(S, FloatMath.T3), t4 = FloatVector.broadcast(S, FloatMath.T4);
-            for (int b = 0; b < nv; b += BLOCK) {
-                int len = Math.min(BLOCK, nv - b);
-                expAbs(g, g2 + b, -2f, sc, 0, len);
-                for (int j = 0; j < len; j += L) {
-                    FloatVector x = FloatVector.fromArray(S, g, g2 + b + j), e = FloatVector.fromArray(S, sc, j);
-                    FloatVector z = x.mul(x), p = z.fma(t0, t1);
-                    p = p.fma(z, t2);
-                    p = p.fma(z, t3);
-                    p = p.fma(z, t4);
-                    FloatVector small = p.mul(z).fma(x, x), big = one.sub(e).div(one.add(e));
-                    big = big.blend(big.neg(), x.compare(VectorOperators.LT, 0f));
-                    big.blend(small, x.abs().compare(VectorOperators.LT, FloatMath.TANH_SMALL)).intoArray(sc, BLOCK + j);
-                }
-                expAbs(g, g1 + b, -1f, sc, 0, len);
-                for (int j = 0; j < len; j += L) {
-                    FloatVector x = FloatVector.fromArray(S, g, g1 + b + j), e = FloatVector.fromArray(S, sc, j);
-                    FloatVector r = one.div(e.add(1f)), sig = e.mul(r).blend(r, x.compare(VectorOperators.GE, 0f));
-                    sig.mul(FloatVector.fromArray(S, sc, BLOCK + j)).intoArray(sc, BLOCK + j);
-                }
-                expAbs(a, ao + b, -1f, sc, 0, len);
-                for (int j = 0; j < len; j += L) {
-                    FloatVector x = FloatVector.fromArray(S, a, ao + b + j), e = FloatVector.fromArray(S, sc, j);
-                    FloatVector r = one.div(e.add(1f)), sig = e.mul(r).blend(r, x.compare(VectorOperators.GE, 0f));
-                    sig.fma(FloatVector.fromArray(S, s, so + b + j), FloatVector.fromArray(S, sc, BLOCK + j)).intoArray(out, oo + b + j);
-                }
-            }
-        }
+        if (nv > 0) VectorGate.gateOut(a, ao, s, so, g, g1, g2, out, oo, nv);
         if (nv < n) SCALAR.gateOut(a, ao + nv, s, so + nv, g, g1 + nv, g2 + nv, out, oo + nv, n - nv);
     }
 
@@ -270,44 +197,7 @@ final class VectorOps implements SimdOps {
     @Override public void gateOutBackward(float[] a, int ao, float[] s, int so, float[] g, int g1, int g2, float[] d, int dOff,
                                           float[] da, int dao, float[] ds, int dso, float[] dg, int dg1, int dg2, int n) {
         int nv = n - n % L;
-        if (nv > 0) {
-            float[] sc = SCRATCH.get();
-            FloatVector one = FloatVector.broadcast(S, 1f);
-            FloatVector t0 = FloatVector.broadcast(S, FloatMath.T0), t1 = FloatVector.broadcast(S, FloatMath.T1), t2 = FloatVector.broadcast(S, FloatMath.T2), t3 = FloatVector.broadcast(S, FloatMath.T3), t4 = FloatVector.broadcast(S, FloatMath.T4);
-            for (int b = 0; b < nv; b += BLOCK) {
-                int len = Math.min(BLOCK, nv - b);
-                expAbs(a, ao + b, -1f, sc, 0, len);
-                for (int j = 0; j < len; j += L) {
-                    FloatVector x = FloatVector.fromArray(S, a, ao + b + j), e = FloatVector.fromArray(S, sc, j);
-                    FloatVector r = one.div(e.add(1f)), er = e.mul(r);
-                    FloatVector dsa = FloatVector.fromArray(S, d, dOff + b + j).mul(er.blend(r, x.compare(VectorOperators.GE, 0f)));
-                    dsa.intoArray(ds, dso + b + j);
-                    dsa.mul(FloatVector.fromArray(S, s, so + b + j)).mul(er.blend(r, x.compare(VectorOperators.LT, 0f)))
-                            .intoArray(da, dao + b + j);
-                }
-                expAbs(g, g1 + b, -1f, sc, 0, len);
-                for (int j = 0; j < len; j += L) {   // row 1: d·σ(g1), row 2: σ(−g1)
-                    FloatVector x = FloatVector.fromArray(S, g, g1 + b + j), e = FloatVector.fromArray(S, sc, j);
-                    FloatVector r = one.div(e.add(1f)), er = e.mul(r);
-                    FloatVector.fromArray(S, d, dOff + b + j).mul(er.blend(r, x.compare(VectorOperators.GE, 0f))).intoArray(sc, BLOCK + j);
-                    er.blend(r, x.compare(VectorOperators.LT, 0f)).intoArray(sc, 2 * BLOCK + j);
-                }
-                expAbs(g, g2 + b, -2f, sc, 0, len);
-                for (int j = 0; j < len; j += L) {
-                    FloatVector x = FloatVector.fromArray(S, g, g2 + b + j), e = FloatVector.fromArray(S, sc, j);
-                    FloatVector z = x.mul(x), p = z.fma(t0, t1);
-                    p = p.fma(z, t2);
-                    p = p.fma(z, t3);
-                    p = p.fma(z, t4);
-                    FloatVector small = p.mul(z).fma(x, x), big = one.sub(e).div(one.add(e));
-                    big = big.blend(big.neg(), x.compare(VectorOperators.LT, 0f));
-                    FloatVector th = big.blend(small, x.abs().compare(VectorOperators.LT, FloatMath.TANH_SMALL));
-                    FloatVector r = one.div(e.add(1f)), ds1 = FloatVector.fromArray(S, sc, BLOCK + j);
-                    ds1.mul(th).mul(FloatVector.fromArray(S, sc, 2 * BLOCK + j)).intoArray(dg, dg1 + b + j);
-                    ds1.mul(e.mul(4f).mul(r).mul(r)).intoArray(dg, dg2 + b + j);
-                }
-            }
-        }
+        if (nv > 0) VectorGate.gateOutBackward(a, ao, s, so, g, g1, g2, d, dOff, da, dao, ds, dso, dg, dg1, dg2, nv);
         if (nv < n) SCALAR.gateOutBackward(a, ao + nv, s, so + nv, g, g1 + nv, g2 + nv, d, dOff + nv,
                 da, dao + nv, ds, dso + nv, dg, dg1 + nv, dg2 + nv, n - nv);
     }

@@ -216,4 +216,33 @@ class SimdOpsTest {
             }
         }
     }
+
+    /**
+     * The gate's vector body (VectorGate: chunks of 4096 floats, then the scalar tail) gives
+     * ScalarOps' bits at lengths below one vector, odd lengths, and lengths across the chunk
+     * boundary, at odd offsets; inputs include ±0, subnormal-small, and exp-underflowing values.
+     */
+    @Test void gateVectorEqualsScalarBits() {
+        Random r = new Random(65);
+        for (int n : new int[] {1, 15, 17, 77, 4095, 4096, 4113, 8192 + 37}) {
+            float[] a = new float[n + 1], s = new float[n + 2], g = new float[2 * n + 9], d = new float[n + 4];
+            for (float[] v : List.of(a, s, g, d))
+                for (int i = 0; i < v.length; i++) v[i] = (float) (r.nextDouble() < 0.05 ? 40 * r.nextGaussian() : 2.5 * r.nextGaussian());
+            a[1] = 0f; g[5] = -0f; g[n + 7] = 1e-30f; a[n] = -120f; g[6] = 95f; g[n + 8] = -0.001f;
+            float[][] res = new float[2][];
+            int k = 0;
+            for (SimdOps ops : List.of(new ScalarOps(), SimdOps.BEST)) {
+                float[] out = new float[n + 3], da = new float[n], ds = new float[n + 1], dg = new float[2 * n + 11];
+                ops.gateOut(a, 1, s, 2, g, 5, n + 7, out, 3, n);
+                ops.gateOutBackward(a, 1, s, 2, g, 5, n + 7, d, 4, da, 0, ds, 1, dg, 3, n + 9, n);
+                float[] all = new float[out.length + da.length + ds.length + dg.length];
+                int o = 0;
+                for (float[] v : List.of(out, da, ds, dg)) { System.arraycopy(v, 0, all, o, v.length); o += v.length; }
+                res[k++] = all;
+            }
+            int[] b0 = new int[res[0].length], b1 = new int[res[1].length];
+            for (int i = 0; i < b0.length; i++) { b0[i] = Float.floatToRawIntBits(res[0][i]); b1[i] = Float.floatToRawIntBits(res[1][i]); }
+            org.junit.jupiter.api.Assertions.assertArrayEquals(b0, b1, "gate vector vs scalar bits, n = " + n);
+        }
+    }
 }
