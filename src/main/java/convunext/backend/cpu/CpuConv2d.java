@@ -12,6 +12,8 @@ import convunext.tensor.Tensor;
  * downsampling im2col is exactly a space-to-depth (no overlap, no padding), so it is as exact as
  * a direct loop. Backward: dW = Σ_n dY·colᵀ (long-K GEMM), dcol = Wᵀ·dY folded back by col2im,
  * which routes padded positions to their reflected source (or drops them for zero padding).
+ * The 2×2 stride-2 case skips the column matrix where it can ({@link CpuConvS2D}: B packed
+ * straight from x, dx scattered from the product's tiles; same bits); dW keeps im2col + the dot path.
  */
 final class CpuConv2d {
     private CpuConv2d() {}
@@ -37,6 +39,13 @@ final class CpuConv2d {
             return y;
         }
         int rows = g.rows(), cols = g.cols();
+        if (implicit(g)) {   // no column matrix: B's panels gathered from x (same bits, see CpuConvS2D)
+            CpuGemm.PackedA wp = CpuGemm.pack(g.co, rows, w.array(), w.off(), rows, 1);
+            CpuConvS2D.Geo sg = s2d(g);
+            for (int i = 0; i < g.n; i++)
+                CpuConvS2D.forward(sg, x.array(), x.off() + i * g.ci * g.h * g.w, wp, bias, bo, y.array(), y.off() + i * g.co * cols);
+            return y;
+        }
         // Scratch from the backend's pool: a fresh 16–40 MiB array per call cost its zeroing and a
         // humongous allocation for G1 every time.
         Tensor colT = be.empty(rows * cols);
@@ -64,15 +73,18 @@ final class CpuConv2d {
             return new Tensor[] {dx, dw, db};
         }
         int rows = g.rows(), cols = g.cols(), plane = g.ci * g.h * g.w;
-        Tensor colT = be.empty(rows * cols), dcolT = needDx ? be.empty(rows * cols) : null;
-        float[] col = colT.array(), dcol = needDx ? dcolT.array() : null;
+        boolean fused = needDx && implicit(g) && CpuConvS2D.fusedDx(g.co);   // dx scattered from Wᵀ·dY's tiles
+        Tensor colT = be.empty(rows * cols), dcolT = needDx && !fused ? be.empty(rows * cols) : null;
+        float[] col = colT.array(), dcol = dcolT != null ? dcolT.array() : null;
         CpuGemm.PackedA wt = needDx ? CpuGemm.pack(rows, g.co, w.array(), w.off(), 1, rows) : null;   // Wᵀ
         double[] s = hasBias ? new double[g.co] : null;   // db, summed by the dW GEMM (see CpuLinear)
         for (int i = 0; i < g.n; i++) {
             int dyi = dy.off() + i * g.co * cols;
             im2col(g, x.array(), x.off() + i * plane, col);
             CpuGemm.gemm(g.co, rows, cols, dy.array(), dyi, cols, 1, col, 0, 1, cols, dw.array(), dw.off(), rows, i > 0, s);
-            if (needDx) {
+            if (fused) {
+                CpuConvS2D.backwardDx(s2d(g), wt, dy.array(), dyi, dx.array(), dx.off() + i * plane);
+            } else if (needDx) {
                 CpuGemm.gemm(wt, cols, dy.array(), dyi, cols, 1, dcol, 0, cols, false, null, 0, null);
                 col2im(g, dcol, dx.array(), dx.off() + i * plane);
             }
@@ -94,6 +106,11 @@ final class CpuConv2d {
     /** k = stride, no padding (the 2×2 stride-2 downsampling): patches tile the input, no overlap. */
     private static boolean spaceToDepth(Geo g) { return g.k == g.stride && g.pad == 0; }
 
+    /** 2×2 stride 2 through {@link CpuConvS2D} (its scatter takes a tile's rows k at a time: k must divide MR). */
+    private static boolean implicit(Geo g) { return spaceToDepth(g) && g.k == 2; }
+
+    private static CpuConvS2D.Geo s2d(Geo g) { return new CpuConvS2D.Geo(g.ci, g.h, g.w, g.k, g.ho, g.wo); }
+
     /** col[(c·k + ky)·k + kx][oy·Wo + ox] = xpad[c][oy·s + ky − p][ox·s + kx − p]; threaded over rows. */
     static void im2col(Geo g, float[] x, int xo, float[] col) {
         int k = g.k, cols = g.cols();
@@ -102,6 +119,13 @@ final class CpuConv2d {
                 for (int r = r0; r < r1; r++)   // r = c·k + ky
                     for (int oy = 0; oy < g.ho; oy++) {
                         int s = xo + (r / k * g.h + oy * k + r % k) * g.w, d = r * k * cols + oy * g.wo;
+                        if (k == 2) {   // one pass over the source row, de-interleaved into both kx rows
+                            for (int ox = 0; ox < g.wo; ox++) {
+                                col[d + ox] = x[s + 2 * ox];
+                                col[d + cols + ox] = x[s + 2 * ox + 1];
+                            }
+                            continue;
+                        }
                         for (int kx = 0; kx < k; kx++, d += cols)
                             for (int ox = 0; ox < g.wo; ox++) col[d + ox] = x[s + ox * k + kx];
                     }

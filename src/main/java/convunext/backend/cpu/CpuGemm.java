@@ -61,6 +61,9 @@ public final class CpuGemm {
     /** Columns of the micro-kernel's tile: blocks of N that are multiples of it have no edge tiles. */
     static int nr() { return NR; }
 
+    /** K block of {@link #pack}'s layout (block pc at data[pc·mPad]): drivers that pack their own B (CpuConvS2D) reuse it. */
+    static int kc() { return KC; }
+
     /**
      * Applied in place to a finished part of C: rows [i0, i1), columns [j0, j1) (element (i, j) is
      * {@code c[cOff + i*ldc + j]}), each element exactly once, after all of K has been summed into it.
