@@ -120,10 +120,7 @@ final class CpuConv2d {
                     for (int oy = 0; oy < g.ho; oy++) {
                         int s = xo + (r / k * g.h + oy * k + r % k) * g.w, d = r * k * cols + oy * g.wo;
                         if (k == 2) {   // one pass over the source row, de-interleaved into both kx rows
-                            for (int ox = 0; ox < g.wo; ox++) {
-                                col[d + ox] = x[s + 2 * ox];
-                                col[d + cols + ox] = x[s + 2 * ox + 1];
-                            }
+                            CpuConvS2D.DEINTERLEAVE.run(x, s, col, d, d + cols, g.wo);
                             continue;
                         }
                         for (int kx = 0; kx < k; kx++, d += cols)

@@ -33,6 +33,30 @@ final class CpuConvS2D {
         float[] c(int n) { if (c.length < n) c = new float[n]; return c; }
     }
 
+    /** d[o0 + u] = x[s + 2u], d[o1 + u] = x[s + 2u + 1] for u &lt; n (a copy: any implementation gives the same values). */
+    interface Deinterleave {
+        void run(float[] x, int s, float[] d, int o0, int o1, int n);
+    }
+
+    static final Deinterleave SCALAR = (x, s, d, o0, o1, n) -> {
+        for (int u = 0; u < n; u++) {
+            d[o0 + u] = x[s + 2 * u];
+            d[o1 + u] = x[s + 2 * u + 1];
+        }
+    };
+
+    /** The Vector API one when the module is there (as GemmKernels picks the micro-kernel), else scalar. */
+    static final Deinterleave DEINTERLEAVE = pick();
+
+    private static Deinterleave pick() {
+        if (Boolean.getBoolean("convunext.cpu.scalar") || Boolean.getBoolean("s2d.scalar") || !GemmKernels.vectorAvailable()) return SCALAR;
+        try {
+            return (Deinterleave) Class.forName("convunext.backend.cpu.VectorS2D").getDeclaredConstructor().newInstance();
+        } catch (ReflectiveOperationException | LinkageError e) {
+            return SCALAR;
+        }
+    }
+
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     /** Geometry of one image: x [ci, h, w], kernel k = stride, output [ho, wo]; B has ci·k·k rows, ho·wo columns. */
@@ -101,10 +125,7 @@ final class CpuConvS2D {
                 int run = Math.min(Math.min(NR - q % NR, wo - ox), nc - q);
                 int d = q / NR * kc * NR + p * NR + q % NR, s = rowBase + oy * step + ox * k;
                 if (k == 2) {
-                    for (int u = 0; u < run; u++) {
-                        dst[d + u] = x[s + 2 * u];
-                        dst[d + NR + u] = x[s + 2 * u + 1];
-                    }
+                    DEINTERLEAVE.run(x, s, dst, d, d + NR, run);
                 } else {
                     for (int kx = 0; kx < k; kx++)
                         for (int u = 0; u < run; u++) dst[d + kx * NR + u] = x[s + u * k + kx];

@@ -97,4 +97,18 @@ class CpuConvS2DTest {
     @Test void modelShapeSmall() { check(6, 2, 32, 64, 64, 64); }
 
     @Test void manyColumnsSeveralBlocks() { check(7, 1, 9, 80, 67, 16); }
+
+    /** The de-interleave the gathers use (Vector API when present) copies exactly what the scalar loop copies: lengths across vector bodies and tails, odd offsets. */
+    @Test void deinterleaveEqualsScalar() {
+        Random r = new Random(8);
+        float[] x = new float[300];
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+        for (int n = 0; n <= 70; n++)
+            for (int s : new int[] {0, 1, 7}) {
+                float[] e = new float[160], g = new float[160];
+                CpuConvS2D.SCALAR.run(x, s, e, 3, 80, n);
+                CpuConvS2D.DEINTERLEAVE.run(x, s, g, 3, 80, n);
+                assertArrayEquals(e, g, "deinterleave n " + n + " s " + s);
+            }
+    }
 }
