@@ -36,12 +36,24 @@ final class CpuConvS2D {
     /** d[o0 + u] = x[s + 2u], d[o1 + u] = x[s + 2u + 1] for u &lt; n (a copy: any implementation gives the same values). */
     interface Deinterleave {
         void run(float[] x, int s, float[] d, int o0, int o1, int n);
+
+        /** The inverse: d[o + 2u] = a[ao + u], d[o + 2u + 1] = a[bo + u] for u &lt; n. */
+        void interleave(float[] a, int ao, int bo, float[] d, int o, int n);
     }
 
-    static final Deinterleave SCALAR = (x, s, d, o0, o1, n) -> {
-        for (int u = 0; u < n; u++) {
-            d[o0 + u] = x[s + 2 * u];
-            d[o1 + u] = x[s + 2 * u + 1];
+    static final Deinterleave SCALAR = new Deinterleave() {
+        @Override public void run(float[] x, int s, float[] d, int o0, int o1, int n) {
+            for (int u = 0; u < n; u++) {
+                d[o0 + u] = x[s + 2 * u];
+                d[o1 + u] = x[s + 2 * u + 1];
+            }
+        }
+
+        @Override public void interleave(float[] a, int ao, int bo, float[] d, int o, int n) {
+            for (int u = 0; u < n; u++) {
+                d[o + 2 * u] = a[ao + u];
+                d[o + 2 * u + 1] = a[bo + u];
+            }
         }
     };
 
@@ -189,10 +201,7 @@ final class CpuConvS2D {
             while (q < nc) {
                 int run = Math.min(wo - ox, nc - q), d = rowBase + oy * step + ox * k;
                 if (k == 2) {
-                    for (int u = 0; u < run; u++) {
-                        dx[d + 2 * u] = cs[row + q + u];
-                        dx[d + 2 * u + 1] = cs[row + ldc + q + u];
-                    }
+                    DEINTERLEAVE.interleave(cs, row + q, row + ldc + q, dx, d, run);
                 } else {
                     for (int kx = 0; kx < k; kx++)
                         for (int u = 0; u < run; u++) dx[d + u * k + kx] = cs[row + kx * ldc + q + u];

@@ -98,7 +98,7 @@ class CpuConvS2DTest {
 
     @Test void manyColumnsSeveralBlocks() { check(7, 1, 9, 80, 67, 16); }
 
-    /** The de-interleave the gathers use (Vector API when present) copies exactly what the scalar loop copies: lengths across vector bodies and tails, odd offsets. */
+    /** The de-interleave the gathers use and the scatter's interleave (Vector API when present) copy exactly what the scalar loops copy: lengths across vector bodies and tails, odd offsets. */
     @Test void deinterleaveEqualsScalar() {
         Random r = new Random(8);
         float[] x = new float[300];
@@ -109,6 +109,10 @@ class CpuConvS2DTest {
                 CpuConvS2D.SCALAR.run(x, s, e, 3, 80, n);
                 CpuConvS2D.DEINTERLEAVE.run(x, s, g, 3, 80, n);
                 assertArrayEquals(e, g, "deinterleave n " + n + " s " + s);
+                float[] ei = new float[300], gi = new float[300];
+                CpuConvS2D.SCALAR.interleave(x, s, s + 90, ei, 5, n);
+                CpuConvS2D.DEINTERLEAVE.interleave(x, s, s + 90, gi, 5, n);
+                assertArrayEquals(ei, gi, "interleave n " + n + " s " + s);
             }
     }
 }
