@@ -38,13 +38,14 @@ final class CpuLinearBwd {
     private static final GemmKernel K = GemmKernels.BEST;
     /** CpuGemm's dot path: its K block and the K from which dW takes it (CpuLinearBwdTest pins the bits). */
     static final int DOT_KC = 4096, DOT_MIN_K = 512;
-    /** Pixels per block: dY's co × nb block stays in L2 between the dX GEMM and the dW tiles. */
+    /** Pixels per block: dY's co × NB block stays in L2 between the dX GEMM and the dW tiles. */
     static final int NB = 512;
     /**
      * Most bytes of parked dW accumulators (co·ci·lanes floats) per thread: they are loaded and
      * stored once per block, so they must stay in L2 (1 MiB here). Beyond it (levels 2–3 of the
-     * model: 384×128, 128×128, 768×256, 256×256) the fused pass measured 5–30 % slower than the
-     * unfused one; within it (levels 0–1) 5–15 % faster (bench/NOTES.md, CPU round 9).
+     * model: 384×128, 128×128, 768×256, 256×256) the fused pass measured up to 30 % slower than the
+     * unfused one; within it (levels 0–1) the gate linears 7–16 % faster, c→c within noise
+     * (bench/NOTES.md, CPU round 9).
      */
     static final long MAX_PARKED_BYTES = 768 << 10;
 
