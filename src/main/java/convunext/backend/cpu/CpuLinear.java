@@ -9,6 +9,8 @@ import convunext.tensor.Tensor;
  * nn.Linear over the channel axis of NCHW: one GEMM per image (M=Co, K=Ci, N=H·W). Backward:
  * dX = Wᵀ·dY per image, dW = Σ_n dY·Xᵀ (long-K dot-product GEMM), db = Σ dY in double, summed by the
  * dW GEMM as it streams dY (a separate pass re-read all of dY from memory: ≈ 14% of pwconv1's backward).
+ * Where it applies, {@link CpuLinearBwd} does all three in one pass over pixel blocks (dY read from
+ * memory once, same bits).
  * The raw-array entry points are shared with the 1×1 case of {@link CpuConv2d}.
  */
 final class CpuLinear {
@@ -45,6 +47,15 @@ final class CpuLinear {
 
     static void backward(int n, int ci, int co, int p, float[] x, int xo, float[] w, int wo, float[] dy, int dyo,
                          float[] dx, int dxo, float[] dw, int dwo, float[] db, int dbo) {
+        if (dx != null && CpuLinearBwd.applies(n, ci, co, p))
+            CpuLinearBwd.backward(n, ci, co, p, x, xo, w, wo, dy, dyo, dx, dxo, dw, dwo, db, dbo);
+        else
+            backwardUnfused(n, ci, co, p, x, xo, w, wo, dy, dyo, dx, dxo, dw, dwo, db, dbo);
+    }
+
+    /** dX by the packed GEMM per image, then dW (and db) by {@link #weightGrad}: the same bits as the fused path. */
+    static void backwardUnfused(int n, int ci, int co, int p, float[] x, int xo, float[] w, int wo, float[] dy, int dyo,
+                                float[] dx, int dxo, float[] dw, int dwo, float[] db, int dbo) {
         if (dx != null)
             for (int i = 0; i < n; i++)
                 CpuGemm.gemm(ci, p, co, w, wo, 1, ci, dy, dyo + i * co * p, p, 1, dx, dxo + i * ci * p, p, false);

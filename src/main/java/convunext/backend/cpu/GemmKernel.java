@@ -42,6 +42,44 @@ interface GemmKernel {
     /** Σ_{p<kc} a[ao + p] (row sums of A: the bias gradient, fused into the dot path). */
     float sum(int kc, float[] a, int ao);
 
+    /**
+     * Whether the span methods below exist (the vector kernel): the fused linear backward
+     * ({@link CpuLinearBwd}) splits each {@link #dotTile} K block into spans with the accumulators
+     * kept in memory between them, lane for lane the same FMA chains, reduced at the same point.
+     */
+    default boolean dotSpans() { return false; }
+
+    /** Lanes of the dot accumulators: {@link #dotTile}'s vector body covers kc − kc % dotLanes(). */
+    default int dotLanes() { return 1; }
+
+    /**
+     * The vector body of {@link #dotTile} over len (a multiple of {@link #dotLanes}) steps, its
+     * dotRows² accumulators (tile (i, j) at {@code acc[acco + (i·dotRows + j)·dotLanes]}) started
+     * at zero when {@code first}, else loaded from acc; stored back to acc.
+     */
+    default void dotSpan(int len, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] acc, int acco,
+                         boolean first) {
+        throw new UnsupportedOperationException("dotSpan");
+    }
+
+    /** {@link #dotTile}'s reduction of the accumulators at acc[acco] into C (before its scalar tail). */
+    default void dotSpanPut(float[] acc, int acco, float[] c, int co, int ldc) {
+        throw new UnsupportedOperationException("dotSpanPut");
+    }
+
+    /**
+     * The vector body of {@link #sum} over len (a multiple of 2·{@link #dotLanes}) steps, its two
+     * accumulators at {@code acc[acco]} (2·dotLanes floats) started at zero when {@code first}.
+     */
+    default void sumSpan(int len, float[] a, int ao, float[] acc, int acco, boolean first) {
+        throw new UnsupportedOperationException("sumSpan");
+    }
+
+    /** {@link #sum}'s reduction of the two accumulators at acc[acco] (before its scalar tail). */
+    default float sumSpanReduce(float[] acc, int acco) {
+        throw new UnsupportedOperationException("sumSpanReduce");
+    }
+
     /** Human-readable name for logs ("vector 8x32 S_512_BIT", "scalar 4x8"). */
     String describe();
 }

@@ -194,4 +194,118 @@ final class VectorGemmKernel implements GemmKernel {
         for (; p < kc; p++) t += a[ao + p];
         return t;
     }
+
+    // Spans of dotTile and sum for the fused linear backward (CpuLinearBwd): the same per-lane
+    // FMA / add chains as dotTile's and sum's loops, accumulators parked in a float buffer between
+    // spans (exact), the same reduceLanes at the K block's end. Zero-start and load-start are two
+    // straight-line methods (see tile on C2 and merged vector values).
+
+    @Override public boolean dotSpans() { return true; }
+
+    @Override public int dotLanes() { return L; }
+
+    @Override
+    public void dotSpan(int len, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] acc, int acco,
+                        boolean first) {
+        if (first) dotSpanZero(len, a, ao, lda, b, bo, ldb, acc, acco);
+        else dotSpanLoad(len, a, ao, lda, b, bo, ldb, acc, acco);
+    }
+
+    private static void dotSpanZero(int len, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] acc, int acco) {
+        FloatVector s00 = FloatVector.zero(S), s01 = FloatVector.zero(S), s02 = FloatVector.zero(S), s03 = FloatVector.zero(S);
+        FloatVector s10 = FloatVector.zero(S), s11 = FloatVector.zero(S), s12 = FloatVector.zero(S), s13 = FloatVector.zero(S);
+        FloatVector s20 = FloatVector.zero(S), s21 = FloatVector.zero(S), s22 = FloatVector.zero(S), s23 = FloatVector.zero(S);
+        FloatVector s30 = FloatVector.zero(S), s31 = FloatVector.zero(S), s32 = FloatVector.zero(S), s33 = FloatVector.zero(S);
+        int a0 = ao, a1 = ao + lda, a2 = ao + 2 * lda, a3 = ao + 3 * lda;
+        int b0 = bo, b1 = bo + ldb, b2 = bo + 2 * ldb, b3 = bo + 3 * ldb;
+        for (int p = 0; p < len; p += L) {
+            FloatVector y0 = FloatVector.fromArray(S, b, b0 + p), y1 = FloatVector.fromArray(S, b, b1 + p);
+            FloatVector y2 = FloatVector.fromArray(S, b, b2 + p), y3 = FloatVector.fromArray(S, b, b3 + p);
+            FloatVector x = FloatVector.fromArray(S, a, a0 + p);
+            s00 = x.fma(y0, s00); s01 = x.fma(y1, s01); s02 = x.fma(y2, s02); s03 = x.fma(y3, s03);
+            x = FloatVector.fromArray(S, a, a1 + p);
+            s10 = x.fma(y0, s10); s11 = x.fma(y1, s11); s12 = x.fma(y2, s12); s13 = x.fma(y3, s13);
+            x = FloatVector.fromArray(S, a, a2 + p);
+            s20 = x.fma(y0, s20); s21 = x.fma(y1, s21); s22 = x.fma(y2, s22); s23 = x.fma(y3, s23);
+            x = FloatVector.fromArray(S, a, a3 + p);
+            s30 = x.fma(y0, s30); s31 = x.fma(y1, s31); s32 = x.fma(y2, s32); s33 = x.fma(y3, s33);
+        }
+        park(acc, acco, s00, s01, s02, s03);
+        park(acc, acco + 4 * L, s10, s11, s12, s13);
+        park(acc, acco + 8 * L, s20, s21, s22, s23);
+        park(acc, acco + 12 * L, s30, s31, s32, s33);
+    }
+
+    private static void dotSpanLoad(int len, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] acc, int acco) {
+        FloatVector s00 = FloatVector.fromArray(S, acc, acco), s01 = FloatVector.fromArray(S, acc, acco + L);
+        FloatVector s02 = FloatVector.fromArray(S, acc, acco + 2 * L), s03 = FloatVector.fromArray(S, acc, acco + 3 * L);
+        FloatVector s10 = FloatVector.fromArray(S, acc, acco + 4 * L), s11 = FloatVector.fromArray(S, acc, acco + 5 * L);
+        FloatVector s12 = FloatVector.fromArray(S, acc, acco + 6 * L), s13 = FloatVector.fromArray(S, acc, acco + 7 * L);
+        FloatVector s20 = FloatVector.fromArray(S, acc, acco + 8 * L), s21 = FloatVector.fromArray(S, acc, acco + 9 * L);
+        FloatVector s22 = FloatVector.fromArray(S, acc, acco + 10 * L), s23 = FloatVector.fromArray(S, acc, acco + 11 * L);
+        FloatVector s30 = FloatVector.fromArray(S, acc, acco + 12 * L), s31 = FloatVector.fromArray(S, acc, acco + 13 * L);
+        FloatVector s32 = FloatVector.fromArray(S, acc, acco + 14 * L), s33 = FloatVector.fromArray(S, acc, acco + 15 * L);
+        int a0 = ao, a1 = ao + lda, a2 = ao + 2 * lda, a3 = ao + 3 * lda;
+        int b0 = bo, b1 = bo + ldb, b2 = bo + 2 * ldb, b3 = bo + 3 * ldb;
+        for (int p = 0; p < len; p += L) {
+            FloatVector y0 = FloatVector.fromArray(S, b, b0 + p), y1 = FloatVector.fromArray(S, b, b1 + p);
+            FloatVector y2 = FloatVector.fromArray(S, b, b2 + p), y3 = FloatVector.fromArray(S, b, b3 + p);
+            FloatVector x = FloatVector.fromArray(S, a, a0 + p);
+            s00 = x.fma(y0, s00); s01 = x.fma(y1, s01); s02 = x.fma(y2, s02); s03 = x.fma(y3, s03);
+            x = FloatVector.fromArray(S, a, a1 + p);
+            s10 = x.fma(y0, s10); s11 = x.fma(y1, s11); s12 = x.fma(y2, s12); s13 = x.fma(y3, s13);
+            x = FloatVector.fromArray(S, a, a2 + p);
+            s20 = x.fma(y0, s20); s21 = x.fma(y1, s21); s22 = x.fma(y2, s22); s23 = x.fma(y3, s23);
+            x = FloatVector.fromArray(S, a, a3 + p);
+            s30 = x.fma(y0, s30); s31 = x.fma(y1, s31); s32 = x.fma(y2, s32); s33 = x.fma(y3, s33);
+        }
+        park(acc, acco, s00, s01, s02, s03);
+        park(acc, acco + 4 * L, s10, s11, s12, s13);
+        park(acc, acco + 8 * L, s20, s21, s22, s23);
+        park(acc, acco + 12 * L, s30, s31, s32, s33);
+    }
+
+    private static void park(float[] acc, int o, FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3) {
+        v0.intoArray(acc, o); v1.intoArray(acc, o + L); v2.intoArray(acc, o + 2 * L); v3.intoArray(acc, o + 3 * L);
+    }
+
+    @Override
+    public void dotSpanPut(float[] acc, int acco, float[] c, int co, int ldc) {
+        for (int i = 0; i < 4; i++) {
+            int o = acco + 4 * i * L;
+            put(c, co + i * ldc, FloatVector.fromArray(S, acc, o), FloatVector.fromArray(S, acc, o + L),
+                    FloatVector.fromArray(S, acc, o + 2 * L), FloatVector.fromArray(S, acc, o + 3 * L));
+        }
+    }
+
+    @Override
+    public void sumSpan(int len, float[] a, int ao, float[] acc, int acco, boolean first) {
+        if (first) sumSpanZero(len, a, ao, acc, acco);
+        else sumSpanLoad(len, a, ao, acc, acco);
+    }
+
+    private static void sumSpanZero(int len, float[] a, int ao, float[] acc, int acco) {
+        FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S);
+        for (int p = 0; p < len; p += 2 * L) {
+            s0 = s0.add(FloatVector.fromArray(S, a, ao + p));
+            s1 = s1.add(FloatVector.fromArray(S, a, ao + p + L));
+        }
+        s0.intoArray(acc, acco);
+        s1.intoArray(acc, acco + L);
+    }
+
+    private static void sumSpanLoad(int len, float[] a, int ao, float[] acc, int acco) {
+        FloatVector s0 = FloatVector.fromArray(S, acc, acco), s1 = FloatVector.fromArray(S, acc, acco + L);
+        for (int p = 0; p < len; p += 2 * L) {
+            s0 = s0.add(FloatVector.fromArray(S, a, ao + p));
+            s1 = s1.add(FloatVector.fromArray(S, a, ao + p + L));
+        }
+        s0.intoArray(acc, acco);
+        s1.intoArray(acc, acco + L);
+    }
+
+    @Override
+    public float sumSpanReduce(float[] acc, int acco) {
+        return FloatVector.fromArray(S, acc, acco).add(FloatVector.fromArray(S, acc, acco + L)).reduceLanes(VectorOperators.ADD);
+    }
 }

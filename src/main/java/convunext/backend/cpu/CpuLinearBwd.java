@@ -1,0 +1,164 @@
+package convunext.backend.cpu;
+
+import java.util.Arrays;
+
+/**
+ * Linear backward (1×1 over the channels of NCHW) in one pass over pixel blocks: for each block of
+ * nb pixels of an image, dX[:, block] = Wᵀ·dY[:, block] (the packed GEMM on the block's columns,
+ * Wᵀ packed once per call), then, with that dY block still in cache, its part of dW = Σ dY·Xᵀ and
+ * db = Σ dY. The unfused path read dY from memory twice (once per GEMM); here once.
+ *
+ * <p>Same bits as the unfused path ({@link CpuLinear#backwardUnfused}), by construction:
+ * <ul>
+ * <li>dX: a column's value depends only on the K order (fixed) and on whether it lies in a full
+ * micro-tile or the ragged edge; blocks start at multiples of nb (a multiple of the kernel's NR),
+ * so only the image's last p % NR columns are edge columns, as before.
+ * <li>dW: the dot path cuts each image's pixels into K blocks of {@link #DOT_KC} and, per 4×4 tile,
+ * runs 16 vector FMA chains over the block's vector part, adds their reduceLanes into C, then a
+ * scalar FMA chain over the block's tail ({@link GemmKernel#dotTile}). Here each K block's vector
+ * part is cut into spans of nb pixels with the chains parked in a per-thread buffer between spans
+ * ({@link GemmKernel#dotSpan}): lane for lane the same chains, reduced at the same block end, the
+ * same tail. db likewise with {@link GemmKernel#sum}'s two alternating accumulators (body at a
+ * multiple of 2·lanes), its float per K block added in double.
+ * <li>Threads take contiguous runs of (image, K block) items; each item's reduced values (and tail
+ * sums) are stored apart and added into dW in item order at the end: C = 0, C += r₀ [+ t₀],
+ * C += r₁ …, the unfused path's sequence at any thread count. One thread adds straight into dW.
+ * </ul>
+ * Applies when every dW element goes through dotTile (both channel counts multiples of 4), the
+ * pixels reach the dot path's minimum K, the kernel has the span methods (the vector one), the
+ * parked accumulators fit L2 and there is an item per thread; else the unfused path.
+ * Each block's dY and X rows are first copied to a compact per-thread buffer (rows {@link #LD}
+ * apart): read where they lie, the 8 rows a dot tile streams are a plane (a multiple of 4 KiB)
+ * apart and share one L1 set; the dX GEMM then reads its B from that buffer too (direct, unpacked,
+ * for ci ≤ 64; same products in the same order).
+ */
+final class CpuLinearBwd {
+    private CpuLinearBwd() {}
+
+    private static final GemmKernel K = GemmKernels.BEST;
+    /** CpuGemm's dot path: its K block and the K from which dW takes it (CpuLinearBwdTest pins the bits). */
+    static final int DOT_KC = 4096, DOT_MIN_K = 512;
+    /** Pixels per block: dY's co × NB block stays in L2 between the dX GEMM and the dW tiles. */
+    static final int NB = 512;
+    /**
+     * Most bytes of parked dW accumulators (co·ci·lanes floats) per thread: they are loaded and
+     * stored once per block, so they must stay in L2 (1 MiB here). Beyond it (levels 2–3 of the
+     * model: 384×128, 128×128, 768×256, 256×256) the fused pass measured up to 30 % slower than the
+     * unfused one; within it (levels 0–1) the gate linears 7–16 % faster, c→c within noise
+     * (bench/NOTES.md, CPU round 9).
+     */
+    static final long MAX_PARKED_BYTES = 768 << 10;
+
+    /** Per thread: the parked accumulators; the caller's per-item partials (apart: a caller may run items too). */
+    private static final ThreadLocal<float[][]> ACC = ThreadLocal.withInitial(() -> new float[1][0]),
+            PART = ThreadLocal.withInitial(() -> new float[1][0]), BLK = ThreadLocal.withInitial(() -> new float[1][0]);
+    /** Row step of the compact block: NB plus 16 floats (not a multiple of 4 KiB: no L1 set aliasing). */
+    static final int LD = NB + 16;
+
+    /** Whether {@link #backward} applies (else the unfused path). */
+    static boolean applies(int n, int ci, int co, int p) {
+        return K.dotSpans() && K.dotRows() == 4 && p >= DOT_MIN_K && ci % 4 == 0 && co % 4 == 0
+                && NB % (2 * K.dotLanes()) == 0 && NB % CpuGemm.nr() == 0 && NB <= DOT_KC
+                && 4L * co * ci * K.dotLanes() <= MAX_PARKED_BYTES
+                && (long) n * ((p + DOT_KC - 1) / DOT_KC) >= CpuThreads.threads();
+    }
+
+    private static float[] scratch(ThreadLocal<float[][]> which, int size) {
+        float[][] h = which.get();
+        if (h[0].length < size) h[0] = new float[size];
+        return h[0];
+    }
+
+    /** dX (non-null), dW and, unless db is null, db; arrays and offsets as {@link CpuLinear#backward}. */
+    static void backward(int n, int ci, int co, int p, float[] x, int xo, float[] w, int wo, float[] dy, int dyo,
+                         float[] dx, int dxo, float[] dw, int dwo, float[] db, int dbo) {
+        CpuGemm.PackedA wt = CpuGemm.pack(ci, co, w, wo, 1, ci);
+        int groups = (p + DOT_KC - 1) / DOT_KC, items = n * groups, cc = co * ci, lanes = K.dotLanes();
+        boolean tails = p % DOT_KC % lanes != 0;   // only an image's last K block can have a scalar tail
+        int t = Math.min(CpuThreads.threads(), items);
+        Arrays.fill(dw, dwo, dwo + cc, 0f);
+        double[] s = db == null ? null : new double[co];
+        boolean wantDb = db != null;
+        if (t == 1) {
+            for (int it = 0; it < items; it++)
+                item(it / groups, it % groups, ci, co, p, x, xo, wt, dy, dyo, dx, dxo, dw, dwo, -1, -1, true, wantDb, s);
+        } else {
+            // Per item: reduced dW (cc), its tail sums (cc, when any item has one), db's float per row (co).
+            int tailAt = cc, dbAt = cc + (tails ? cc : 0), stride = dbAt + (wantDb ? co : 0);
+            float[] part = scratch(PART, items * stride);
+            Arrays.fill(part, 0, items * stride, 0f);
+            CpuThreads.parallelFor(t, task -> {
+                for (int it = items * task / t, e = items * (task + 1) / t; it < e; it++) {
+                    int b = it * stride;
+                    item(it / groups, it % groups, ci, co, p, x, xo, wt, dy, dyo, dx, dxo, part, b, b + tailAt, b + dbAt,
+                            false, wantDb, null);
+                }
+            });
+            for (int it = 0; it < items; it++) {
+                int b = it * stride, g = it % groups, kc = Math.min(DOT_KC, p - g * DOT_KC);
+                boolean tail = kc % lanes != 0;
+                for (int e = 0; e < cc; e++) {
+                    dw[dwo + e] += part[b + e];
+                    if (tail) dw[dwo + e] += part[b + tailAt + e];
+                }
+                if (wantDb)
+                    for (int o = 0; o < co; o++) s[o] += part[b + dbAt + o];
+            }
+        }
+        if (db != null)
+            for (int o = 0; o < co; o++) db[dbo + o] = (float) s[o];
+    }
+
+    /**
+     * One (image, K block) item. {@code direct} (one thread): reduced values and tails added
+     * straight into dW at out[ob], db's floats into s. Otherwise out[ob] is the item's zeroed slot
+     * for the reduced values, tails go to out[tailAt], db's floats to out[dbAt].
+     */
+    private static void item(int img, int g, int ci, int co, int p, float[] x, int xo, CpuGemm.PackedA wt,
+                             float[] dy, int dyo, float[] dx, int dxo, float[] out, int ob, int tailAt, int dbAt,
+                             boolean direct, boolean wantDb, double[] s) {
+        int lanes = K.dotLanes(), tileSize = 16 * lanes, tilesJ = ci / 4;
+        int g0 = g * DOT_KC, kc = Math.min(DOT_KC, p - g0), kv = kc - kc % lanes, k2 = kc - kc % (2 * lanes);
+        int xb = xo + img * ci * p + g0, yb = dyo + img * co * p + g0, dxb = dxo + img * ci * p + g0;
+        int sumOff = co / 4 * tilesJ * tileSize;
+        float[] acc = scratch(ACC, sumOff + co * 2 * lanes);
+        // The block's rows copied to a compact buffer, rows LD floats apart: in place they are a
+        // plane apart (a multiple of 4 KiB), so the 8 rows a dot tile streams fall into one L1 set.
+        float[] blk = scratch(BLK, (co + ci) * LD);
+        int xAt = co * LD;
+        for (int c0 = 0; c0 < kc; c0 += NB) {
+            int c1 = Math.min(kc, c0 + NB), nc = c1 - c0;
+            for (int o = 0; o < co; o++) System.arraycopy(dy, yb + o * p + c0, blk, o * LD, nc);
+            for (int c = 0; c < ci; c++) System.arraycopy(x, xb + c * p + c0, blk, xAt + c * LD, nc);
+            CpuGemm.gemm(wt, nc, blk, 0, LD, 1, dx, dxb + c0, p, false, null, 0, null);
+            boolean first = c0 == 0;
+            int len = Math.max(0, Math.min(c1, kv) - c0);
+            if (first || len > 0)
+                for (int i = 0; i < co; i += 4)
+                    for (int j = 0; j < ci; j += 4)
+                        K.dotSpan(len, blk, i * LD, LD, blk, xAt + j * LD, LD, acc,
+                                (i / 4 * tilesJ + j / 4) * tileSize, first);
+            int len2 = Math.max(0, Math.min(c1, k2) - c0);
+            if (wantDb && (first || len2 > 0))
+                for (int o = 0; o < co; o++) K.sumSpan(len2, blk, o * LD, acc, sumOff + o * 2 * lanes, first);
+        }
+        for (int i = 0; i < co; i += 4)
+            for (int j = 0; j < ci; j += 4)
+                K.dotSpanPut(acc, (i / 4 * tilesJ + j / 4) * tileSize, out, ob + i * ci + j, ci);
+        if (kv < kc)   // dotTile's scalar tail, added after the reduced vector part
+            for (int i = 0; i < co; i++)
+                for (int j = 0; j < ci; j++) {
+                    float t = 0;
+                    for (int q = kv; q < kc; q++) t = Math.fma(dy[yb + i * p + q], x[xb + j * p + q], t);
+                    if (direct) out[ob + i * ci + j] += t;
+                    else out[tailAt + i * ci + j] = t;
+                }
+        if (wantDb)
+            for (int o = 0; o < co; o++) {   // sum's reduction and scalar tail
+                float t = K.sumSpanReduce(acc, sumOff + o * 2 * lanes);
+                for (int q = k2; q < kc; q++) t += dy[yb + o * p + q];
+                if (direct) s[o] += t;
+                else out[dbAt + o] = t;
+            }
+    }
+}
