@@ -61,7 +61,7 @@ final class CpuConvS2D {
     static final Deinterleave DEINTERLEAVE = pick();
 
     private static Deinterleave pick() {
-        if (Boolean.getBoolean("convunext.cpu.scalar") || Boolean.getBoolean("s2d.scalar") || !GemmKernels.vectorAvailable()) return SCALAR;
+        if (Boolean.getBoolean("convunext.cpu.scalar") || !GemmKernels.vectorAvailable()) return SCALAR;
         try {
             return (Deinterleave) Class.forName("convunext.backend.cpu.VectorS2D").getDeclaredConstructor().newInstance();
         } catch (ReflectiveOperationException | LinkageError e) {
