@@ -160,7 +160,7 @@ public final class TimedBackend implements Backend {
     }
     @Override public Tensor[] dwconv7Batchnorm(Tensor x, Tensor w, Tensor bi, Tensor g, Tensor b, Tensor rm, Tensor rv, float m,
                                                float e) {
-        return timed(Op.DWCONV7, "+bn", () -> in.dwconv7Batchnorm(x, w, bi, g, b, rm, rv, m, e));
+        return f(98.0 * x.numel(), timed(Op.DWCONV7, "+bn", () -> in.dwconv7Batchnorm(x, w, bi, g, b, rm, rv, m, e)));
     }
     @Override public Tensor[] batchnormTrain(Tensor x, Tensor g, Tensor b, Tensor rm, Tensor rv, float m, float e) {
         return timed(Op.BATCHNORM, "", () -> in.batchnormTrain(x, g, b, rm, rv, m, e));
