@@ -18,14 +18,14 @@ import convunext.tensor.Tensor;
 final class CpuConv2d {
     private CpuConv2d() {}
 
-    private record Geo(int n, int ci, int h, int w, int co, int k, int stride, int pad, boolean reflect, int ho, int wo) {
+    record Geo(int n, int ci, int h, int w, int co, int k, int stride, int pad, boolean reflect, int ho, int wo) {
         int rows() { return ci * k * k; }
 
         int cols() { return ho * wo; }
     }
 
     /** The geometry of a call whose shapes {@link OpShapes#conv2d} accepted; y is [n, co, ho, wo]. */
-    private static Geo geometry(Tensor x, Tensor w, int[] y, int stride, int pad, boolean reflect) {
+    static Geo geometry(Tensor x, Tensor w, int[] y, int stride, int pad, boolean reflect) {
         return new Geo(x.dim(0), x.dim(1), x.dim(2), x.dim(3), w.dim(0), w.dim(2), stride, pad, reflect, y[2], y[3]);
     }
 
@@ -46,16 +46,26 @@ final class CpuConv2d {
                 CpuConvS2D.forward(sg, x.array(), x.off() + i * g.ci * g.h * g.w, wp, bias, bo, y.array(), y.off() + i * g.co * cols);
             return y;
         }
-        // Scratch from the backend's pool: a fresh 16–40 MiB array per call cost its zeroing and a
-        // humongous allocation for G1 every time.
-        Tensor colT = be.empty(rows * cols);
-        float[] col = colT.array();
+        // The column matrix a block of output pixels at a time, each block's columns in a per-thread
+        // scratch that stays in L2 while the GEMM reads it: the whole matrix (147 rows × H·W for the
+        // stem, 38 MiB per 256² image) went to memory and back. Blocks are multiples of the GEMM's
+        // tile width, so every column falls in a full tile or the image's ragged end as before, and
+        // the scratch's short rows let the GEMM read B in place: the same products in the same
+        // order, the bits of the whole-matrix path (CpuConv2dTest).
         CpuGemm.PackedA wp = CpuGemm.pack(g.co, rows, w.array(), w.off(), rows, 1);
+        int bc = blockCols(rows), blocks = (cols + bc - 1) / bc;
+        float[] xa = x.array(), ya = y.array();
         for (int i = 0; i < g.n; i++) {
-            im2col(g, x.array(), x.off() + i * g.ci * g.h * g.w, col);
-            CpuGemm.gemm(wp, cols, col, 0, cols, 1, y.array(), y.off() + i * g.co * cols, cols, false, bias, bo, null);
+            int xo = x.off() + i * g.ci * g.h * g.w, yo = y.off() + i * g.co * cols;
+            CpuThreads.chunks(blocks, 1, 2, (b0, b1) -> {
+                float[] sc = scratch(rows * bc);
+                for (int blk = b0; blk < b1; blk++) {
+                    int j0 = blk * bc, j1 = Math.min(cols, j0 + bc);
+                    im2colRange(g, xa, xo, j0, j1, sc, bc);
+                    CpuGemm.gemm(wp, j1 - j0, sc, 0, bc, 1, ya, yo + j0, cols, false, bias, bo, null);
+                }
+            });
         }
-        be.release(colT);
         return y;
     }
 
@@ -110,6 +120,57 @@ final class CpuConv2d {
     private static boolean implicit(Geo g) { return spaceToDepth(g) && g.k == 2; }
 
     private static CpuConvS2D.Geo s2d(Geo g) { return new CpuConvS2D.Geo(g.ci, g.h, g.w, g.k, g.ho, g.wo); }
+
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    private static float[] scratch(int n) {
+        float[][] s = SCRATCH.get();
+        if (s[0].length < n) s[0] = new float[n];
+        return s[0];
+    }
+
+    /** Output pixels per column block: ≈ 512 KiB of scratch, a multiple of the GEMM's tile width, at most 4096. */
+    static int blockCols(int rows) {
+        int nr = CpuGemm.nr();
+        return Math.max(nr, Math.min(4096, (1 << 17) / Math.max(1, rows)) / nr * nr);
+    }
+
+    /**
+     * Columns [j0, j1) of the column matrix (output pixels j = oy·Wo + ox) into dst, row r at
+     * dst[r·ld …]: {@link #im2col}'s values, one output row's segment at a time.
+     */
+    static void im2colRange(Geo g, float[] x, int xo, int j0, int j1, float[] dst, int ld) {
+        int k = g.k;
+        for (int r = 0; r < g.rows(); r++) {
+            int c = r / (k * k), ky = r / k % k, kx = r % k;
+            // Output columns whose source column is inside the row and contiguous (stride 1).
+            int lo = 0, hi = 0;
+            if (g.stride == 1) {
+                lo = Math.max(0, Math.min(g.wo, g.pad - kx));
+                hi = Math.max(lo, Math.min(g.wo, g.w + g.pad - kx));
+            }
+            for (int oy = j0 / g.wo; oy * g.wo < j1; oy++) {
+                int a = Math.max(j0, oy * g.wo) - oy * g.wo, b = Math.min(j1, (oy + 1) * g.wo) - oy * g.wo;
+                int d = r * ld + oy * g.wo + a - j0;
+                int sy = src(oy * g.stride + ky - g.pad, g.h, g.reflect);
+                if (sy < 0) {
+                    java.util.Arrays.fill(dst, d, d + b - a, 0f);
+                    continue;
+                }
+                int s = xo + (c * g.h + sy) * g.w;
+                int m0 = Math.max(a, lo), m1 = Math.max(m0, Math.min(b, hi));
+                for (int ox = a; ox < Math.min(b, m0); ox++) dst[d + ox - a] = gather(g, x, s, ox, kx);
+                if (m1 > m0) System.arraycopy(x, s + m0 + kx - g.pad, dst, d + m0 - a, m1 - m0);
+                for (int ox = Math.max(a, m1); ox < b; ox++) dst[d + ox - a] = gather(g, x, s, ox, kx);
+            }
+        }
+    }
+
+    /** x at output column ox, kernel column kx of source row s (0 outside a zero-padded row). */
+    private static float gather(Geo g, float[] x, int s, int ox, int kx) {
+        int sx = src(ox * g.stride + kx - g.pad, g.w, g.reflect);
+        return sx < 0 ? 0f : x[s + sx];
+    }
 
     /** col[(c·k + ky)·k + kx][oy·Wo + ox] = xpad[c][oy·s + ky − p][ox·s + kx − p]; threaded over rows. */
     static void im2col(Geo g, float[] x, int xo, float[] col) {

@@ -1,0 +1,68 @@
+package convunext.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import convunext.tensor.Tensor;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The dense convolution's forward through column blocks (im2colRange into a per-thread scratch,
+ * the GEMM per block) gives every bit of the whole-column-matrix path (im2col, one GEMM per image):
+ * the stem's 7×7 reflect shape, zero padding, stride 2 with padding, 3×3, K over the GEMM's 256-row
+ * block, output widths that are not multiples of the tile width, images of more pixels than a block,
+ * with and without bias, at one thread and at all.
+ */
+class CpuConv2dBlockedTest {
+    private static final CpuBackend BE = new CpuBackend();
+
+    private static Tensor rand(Random r, int... shape) {
+        int n = 1;
+        for (int d : shape) n *= d;
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) (0.2 + r.nextGaussian());
+        return BE.upload(a, shape);
+    }
+
+    private static int[] bits(float[] a) {
+        int[] b = new int[a.length];
+        for (int i = 0; i < a.length; i++) b[i] = Float.floatToRawIntBits(a[i]);
+        return b;
+    }
+
+    /** The whole-matrix path, as CpuConv2d.forward ran it before column blocks. */
+    private static float[] wholeMatrix(Tensor x, Tensor w, Tensor b, int stride, int pad, boolean reflect) {
+        int n = x.dim(0), ci = x.dim(1), h = x.dim(2), wd = x.dim(3), co = w.dim(0), k = w.dim(2);
+        int ho = (h + 2 * pad - k) / stride + 1, wo = (wd + 2 * pad - k) / stride + 1, rows = ci * k * k, cols = ho * wo;
+        float[] col = new float[rows * cols], y = new float[n * co * cols];
+        CpuGemm.PackedA wp = CpuGemm.pack(co, rows, w.array(), w.off(), rows, 1);
+        CpuConv2d.Geo g = CpuConv2d.geometry(x, w, new int[] {n, co, ho, wo}, stride, pad, reflect);
+        for (int i = 0; i < n; i++) {
+            CpuConv2d.im2col(g, x.array(), x.off() + i * ci * h * wd, col);
+            CpuGemm.gemm(wp, cols, col, 0, cols, 1, y, i * co * cols, cols, false, b == null ? null : b.array(), b == null ? 0 : b.off(), null);
+        }
+        return y;
+    }
+
+    @Test void columnBlocksGiveTheWholeMatrixBits() {
+        int[][] cases = {   // n, ci, h, w, co, k, stride, pad, reflect(1/0)
+                {2, 3, 70, 67, 32, 7, 1, 3, 1}, {1, 3, 64, 64, 8, 7, 1, 3, 1}, {1, 5, 33, 29, 7, 3, 1, 1, 0},
+                {2, 4, 41, 37, 6, 3, 2, 1, 0}, {1, 7, 23, 25, 9, 7, 1, 3, 1}, {1, 2, 9, 13, 3, 5, 2, 2, 1},
+                {1, 3, 150, 140, 16, 7, 1, 3, 1}};
+        Random r = new Random(77);
+        int all = CpuThreads.threads();
+        try {
+            for (int threads : new int[] {1, all})
+                for (int[] c : cases)
+                    for (boolean bias : new boolean[] {true, false}) {
+                        CpuThreads.setThreads(threads);
+                        Tensor x = rand(r, c[0], c[1], c[2], c[3]), w = rand(r, c[4], c[1], c[5], c[5]), b = bias ? rand(r, c[4]) : null;
+                        float[] expected = wholeMatrix(x, w, b, c[6], c[7], c[8] == 1);
+                        float[] got = BE.download(CpuConv2d.forward(BE, x, w, b, c[6], c[7], c[8] == 1));
+                        assertArrayEquals(bits(expected), bits(got), java.util.Arrays.toString(c) + " bias " + bias + " threads " + threads);
+                    }
+        } finally {
+            CpuThreads.setThreads(all);
+        }
+    }
+}
