@@ -83,6 +83,7 @@ final class CpuConv2d {
             return new Tensor[] {dx, dw, db};
         }
         int rows = g.rows(), cols = g.cols(), plane = g.ci * g.h * g.w;
+        if (!needDx && !implicit(g) && cols >= CpuGemm.dotMinK()) return weightGradBlocked(be, g, x, dy, dw, db, hasBias);
         boolean fused = needDx && implicit(g) && CpuConvS2D.fusedDx(g.co);   // dx scattered from Wᵀ·dY's tiles
         Tensor colT = be.empty(rows * cols), dcolT = needDx && !fused ? be.empty(rows * cols) : null;
         float[] col = colT.array(), dcol = dcolT != null ? dcolT.array() : null;
@@ -104,6 +105,33 @@ final class CpuConv2d {
         if (hasBias)
             for (int o = 0; o < g.co; o++) db.array()[db.off() + o] = (float) s[o];
         return new Tensor[] {dx, dw, db};
+    }
+
+    /**
+     * dW (and db) without dx (the stem: its input is the image) through column blocks aligned to
+     * the GEMM dot path's K blocks: each call sees whole K blocks of the image's pixels in the same
+     * order (the last call takes the remainder with the block before it, so no call drops below the
+     * dot path's minimum K), accumulating into dW as the whole-matrix call did: the same bits, with
+     * the column matrix in an L3-sized scratch instead of written to memory and read back.
+     */
+    private static Tensor[] weightGradBlocked(CpuBackend be, Geo g, Tensor x, Tensor dy, Tensor dw, Tensor db, boolean hasBias) {
+        int rows = g.rows(), cols = g.cols(), kb = CpuGemm.dotKc(), plane = g.ci * g.h * g.w;
+        Tensor scT = be.empty(rows * Math.min(cols, 2 * kb));
+        float[] sc = scT.array(), xa = x.array(), dya = dy.array();
+        double[] s = hasBias ? new double[g.co] : null;
+        for (int i = 0; i < g.n; i++) {
+            int xo = x.off() + i * plane, dyi = dy.off() + i * g.co * cols;
+            for (int p0 = 0; p0 < cols; ) {
+                int p1 = cols - p0 < 2 * kb ? cols : p0 + kb, ld = p1 - p0, j0 = p0;
+                CpuThreads.chunks(rows, 4, 2, (r0, r1) -> im2colRange(g, xa, xo, j0, p1, sc, ld, r0, r1));
+                CpuGemm.gemm(g.co, rows, ld, dya, dyi + p0, cols, 1, sc, 0, 1, ld, dw.array(), dw.off(), rows, i > 0 || p0 > 0, s);
+                p0 = p1;
+            }
+        }
+        be.release(scT);
+        if (hasBias)
+            for (int o = 0; o < g.co; o++) db.array()[db.off() + o] = (float) s[o];
+        return new Tensor[] {null, dw, db};
     }
 
     /** Source index of padded coordinate i (may be out of range for zero padding: returns -1). */
@@ -140,8 +168,13 @@ final class CpuConv2d {
      * dst[r·ld …]: {@link #im2col}'s values, one output row's segment at a time.
      */
     static void im2colRange(Geo g, float[] x, int xo, int j0, int j1, float[] dst, int ld) {
+        im2colRange(g, x, xo, j0, j1, dst, ld, 0, g.rows());
+    }
+
+    /** As {@link #im2colRange(Geo, float[], int, int, int, float[], int)}, rows [r0, r1) of the matrix only. */
+    static void im2colRange(Geo g, float[] x, int xo, int j0, int j1, float[] dst, int ld, int r0, int r1) {
         int k = g.k;
-        for (int r = 0; r < g.rows(); r++) {
+        for (int r = r0; r < r1; r++) {
             int c = r / (k * k), ky = r / k % k, kx = r % k;
             // Output columns whose source column is inside the row and contiguous (stride 1).
             int lo = 0, hi = 0;

@@ -58,6 +58,11 @@ public final class CpuGemm {
 
     public static String describe() { return KERNEL.describe(); }
 
+    /** The dot path's K block and the K from which it is taken (callers that split K keep to its blocks). */
+    static int dotKc() { return DOT_KC; }
+
+    static int dotMinK() { return DOT_MIN_K; }
+
     /** Columns of the micro-kernel's tile: blocks of N that are multiples of it have no edge tiles. */
     static int nr() { return NR; }
 

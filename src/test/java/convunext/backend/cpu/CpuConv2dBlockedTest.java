@@ -65,4 +65,34 @@ class CpuConv2dBlockedTest {
             CpuThreads.setThreads(all);
         }
     }
+
+    /**
+     * dW and db without dx (the stem's backward) through column blocks aligned to the dot path's K
+     * blocks equal, bit for bit, those of the whole-matrix path (which still runs when dx is wanted):
+     * one K block, several with a short remainder (9,000 pixels), an exact multiple, pixels below
+     * the dot path's minimum (the unblocked path), two images, 1 and all threads.
+     */
+    @Test void weightGradientBlocksGiveTheWholeMatrixBits() {
+        int[][] cases = {   // n, ci, h, w, co, k, stride, pad, reflect
+                {1, 3, 100, 90, 8, 7, 1, 3, 1}, {2, 3, 64, 128, 16, 7, 1, 3, 1}, {2, 2, 40, 33, 5, 7, 1, 3, 1},
+                {1, 3, 20, 20, 4, 7, 1, 3, 1}, {1, 4, 61, 59, 6, 3, 2, 1, 0}};
+        Random r = new Random(78);
+        int all = CpuThreads.threads();
+        try {
+            for (int threads : new int[] {1, all})
+                for (int[] c : cases) {
+                    CpuThreads.setThreads(threads);
+                    int ho = (c[2] + 2 * c[7] - c[5]) / c[6] + 1, wo = (c[3] + 2 * c[7] - c[5]) / c[6] + 1;
+                    Tensor x = rand(r, c[0], c[1], c[2], c[3]), w = rand(r, c[4], c[1], c[5], c[5]), dy = rand(r, c[0], c[4], ho, wo);
+                    Tensor[] whole = CpuConv2d.backward(BE, x, w, dy, c[6], c[7], c[8] == 1, true, true);
+                    Tensor[] blocked = CpuConv2d.backward(BE, x, w, dy, c[6], c[7], c[8] == 1, false, true);
+                    String at = java.util.Arrays.toString(c) + " threads " + threads;
+                    org.junit.jupiter.api.Assertions.assertNull(blocked[0], "no dx asked for");
+                    assertArrayEquals(bits(BE.download(whole[1])), bits(BE.download(blocked[1])), "dW " + at);
+                    assertArrayEquals(bits(BE.download(whole[2])), bits(BE.download(blocked[2])), "db " + at);
+                }
+        } finally {
+            CpuThreads.setThreads(all);
+        }
+    }
 }
