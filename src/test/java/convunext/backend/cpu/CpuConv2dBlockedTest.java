@@ -16,19 +16,9 @@ import org.junit.jupiter.api.Test;
 class CpuConv2dBlockedTest {
     private static final CpuBackend BE = new CpuBackend();
 
-    private static Tensor rand(Random r, int... shape) {
-        int n = 1;
-        for (int d : shape) n *= d;
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) a[i] = (float) (0.2 + r.nextGaussian());
-        return BE.upload(a, shape);
-    }
+    private static Tensor rand(Random r, int... shape) { return CpuTestTensors.randn(BE, r, 0.2, shape); }
 
-    private static int[] bits(float[] a) {
-        int[] b = new int[a.length];
-        for (int i = 0; i < a.length; i++) b[i] = Float.floatToRawIntBits(a[i]);
-        return b;
-    }
+    private static int[] bits(float[] a) { return CpuTestTensors.bits(a); }
 
     /** The whole-matrix path, as CpuConv2d.forward ran it before column blocks. */
     private static float[] wholeMatrix(Tensor x, Tensor w, Tensor b, int stride, int pad, boolean reflect) {

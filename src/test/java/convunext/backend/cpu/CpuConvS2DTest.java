@@ -2,7 +2,6 @@ package convunext.backend.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
-import convunext.backend.parity.BackendParity;
 import convunext.tensor.Tensor;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -20,13 +19,7 @@ import org.junit.jupiter.api.Test;
 class CpuConvS2DTest {
     private static final CpuBackend BE = new CpuBackend();
 
-    private static Tensor randn(Random r, int... shape) {
-        int n = 1;
-        for (int d : shape) n *= d;
-        float[] buf = new float[n + BackendParity.OFFSET + 3];
-        for (int i = 0; i < buf.length; i++) buf[i] = (float) (0.3 + r.nextGaussian());
-        return BE.view(BE.upload(buf, buf.length), BackendParity.OFFSET, shape);
-    }
+    private static Tensor randn(Random r, int... shape) { return CpuTestTensors.randn(BE, r, 0.3, shape); }
 
     private static void same(float[] e, Tensor got, String what) {
         float[] g = BE.download(got);

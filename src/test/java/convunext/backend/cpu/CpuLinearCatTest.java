@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import convunext.backend.parity.BackendParity;
 import convunext.tensor.Tensor;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -21,20 +20,10 @@ import org.junit.jupiter.api.Test;
 class CpuLinearCatTest {
     private static final CpuBackend BE = new CpuBackend();
 
-    private static Tensor randn(Random r, int... shape) {
-        int n = 1;
-        for (int d : shape) n *= d;
-        float[] buf = new float[n + BackendParity.OFFSET + 3];
-        for (int i = 0; i < buf.length; i++) buf[i] = (float) (0.3 + r.nextGaussian());
-        return BE.view(BE.upload(buf, buf.length), BackendParity.OFFSET, shape);
-    }
+    private static Tensor randn(Random r, int... shape) { return CpuTestTensors.randn(BE, r, 0.3, shape); }
 
     private static void same(Tensor expected, Tensor got, String what) {
-        float[] e = BE.download(expected), g = BE.download(got);
-        int[] eb = new int[e.length], gb = new int[g.length];
-        for (int i = 0; i < e.length; i++) eb[i] = Float.floatToRawIntBits(e[i]);
-        for (int i = 0; i < g.length; i++) gb[i] = Float.floatToRawIntBits(g[i]);
-        assertArrayEquals(eb, gb, what);
+        assertArrayEquals(CpuTestTensors.bits(BE.download(expected)), CpuTestTensors.bits(BE.download(got)), what);
     }
 
     @Test void sameBitsAsConcatThenLinear() {

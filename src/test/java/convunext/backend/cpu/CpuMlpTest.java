@@ -25,13 +25,7 @@ class CpuMlpTest {
     private static final CpuBackend BE = new CpuBackend();
 
     /** N(mean, 1) values at an offset inside a larger buffer. */
-    private static Tensor randn(Random r, double mean, int... shape) {
-        int n = 1;
-        for (int d : shape) n *= d;
-        float[] buf = new float[n + convunext.backend.parity.BackendParity.OFFSET + 3];
-        for (int i = 0; i < buf.length; i++) buf[i] = (float) (mean + r.nextGaussian());
-        return BE.view(BE.upload(buf, buf.length), convunext.backend.parity.BackendParity.OFFSET, shape);
-    }
+    private static Tensor randn(Random r, double mean, int... shape) { return CpuTestTensors.randn(BE, r, mean, shape); }
 
     private static D d(Tensor t) { return t == null ? null : D.fromFloats(t.array(), t.off(), t.shape()); }
 
