@@ -33,6 +33,7 @@ class OpLayoutTest {
             Map.entry("CpuThreads", "the CPU backend's worker pool"),
             Map.entry("CpuGemm", "the packed GEMM under CpuLinear, CpuLinearGelu and CpuConv2d"),
             Map.entry("CpuReduce", "double sums used by several ops"),
+            Map.entry("CpuScratch", "per-thread growable scratch buffers of several ops"),
             Map.entry("CpuConvS2D", "CpuConv2d's 2×2 stride-2 path (no column matrix)"),
             Map.entry("CpuLinearBwd", "CpuLinear's one-pass backward at levels 0–1"),
             Map.entry("RefBackend", "the float64 oracle as a Backend"),

@@ -58,7 +58,7 @@ final class CpuConv2d {
         for (int i = 0; i < g.n; i++) {
             int xo = x.off() + i * g.ci * g.h * g.w, yo = y.off() + i * g.co * cols;
             CpuThreads.chunks(blocks, 1, 2, (b0, b1) -> {
-                float[] sc = scratch(rows * bc);
+                float[] sc = SCRATCH.get(rows * bc);
                 for (int blk = b0; blk < b1; blk++) {
                     int j0 = blk * bc, j1 = Math.min(cols, j0 + bc);
                     im2colRange(g, xa, xo, j0, j1, sc, bc);
@@ -149,13 +149,7 @@ final class CpuConv2d {
 
     private static CpuConvS2D.Geo s2d(Geo g) { return new CpuConvS2D.Geo(g.ci, g.h, g.w, g.k, g.ho, g.wo); }
 
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[1][0]);
-
-    private static float[] scratch(int n) {
-        float[][] s = SCRATCH.get();
-        if (s[0].length < n) s[0] = new float[n];
-        return s[0];
-    }
+    private static final CpuScratch SCRATCH = new CpuScratch();
 
     /** Output pixels per column block: ≈ 512 KiB of scratch, a multiple of the GEMM's tile width, at most 4096. */
     static int blockCols(int rows) {

@@ -50,8 +50,7 @@ final class CpuLinearBwd {
     static final long MAX_PARKED_BYTES = 768 << 10;
 
     /** Per thread: the parked accumulators; the caller's per-item partials (apart: a caller may run items too). */
-    private static final ThreadLocal<float[][]> ACC = ThreadLocal.withInitial(() -> new float[1][0]),
-            PART = ThreadLocal.withInitial(() -> new float[1][0]), BLK = ThreadLocal.withInitial(() -> new float[1][0]);
+    private static final CpuScratch ACC = new CpuScratch(), PART = new CpuScratch(), BLK = new CpuScratch();
     /** Row step of the compact block: NB plus 16 floats (not a multiple of 4 KiB: no L1 set aliasing). */
     static final int LD = NB + 16;
 
@@ -61,12 +60,6 @@ final class CpuLinearBwd {
                 && NB % (2 * K.dotLanes()) == 0 && NB % CpuGemm.nr() == 0 && NB <= DOT_KC
                 && 4L * co * ci * K.dotLanes() <= MAX_PARKED_BYTES
                 && (long) n * ((p + DOT_KC - 1) / DOT_KC) >= CpuThreads.threads();
-    }
-
-    private static float[] scratch(ThreadLocal<float[][]> which, int size) {
-        float[][] h = which.get();
-        if (h[0].length < size) h[0] = new float[size];
-        return h[0];
     }
 
     /** dX (non-null), dW and, unless db is null, db; arrays and offsets as {@link CpuLinear#backward}. */
@@ -85,7 +78,7 @@ final class CpuLinearBwd {
         } else {
             // Per item: reduced dW (cc), its tail sums (cc, when any item has one), db's float per row (co).
             int tailAt = cc, dbAt = cc + (tails ? cc : 0), stride = dbAt + (wantDb ? co : 0);
-            float[] part = scratch(PART, items * stride);
+            float[] part = PART.get(items * stride);
             Arrays.fill(part, 0, items * stride, 0f);
             CpuThreads.parallelFor(t, task -> {
                 for (int it = items * task / t, e = items * (task + 1) / t; it < e; it++) {
@@ -121,10 +114,10 @@ final class CpuLinearBwd {
         int g0 = g * DOT_KC, kc = Math.min(DOT_KC, p - g0), kv = kc - kc % lanes, k2 = kc - kc % (2 * lanes);
         int xb = xo + img * ci * p + g0, yb = dyo + img * co * p + g0, dxb = dxo + img * ci * p + g0;
         int sumOff = co / 4 * tilesJ * tileSize;
-        float[] acc = scratch(ACC, sumOff + co * 2 * lanes);
+        float[] acc = ACC.get(sumOff + co * 2 * lanes);
         // The block's rows copied to a compact buffer, rows LD floats apart: in place they are a
         // plane apart (a multiple of 4 KiB), so the 8 rows a dot tile streams fall into one L1 set.
-        float[] blk = scratch(BLK, (co + ci) * LD);
+        float[] blk = BLK.get((co + ci) * LD);
         int xAt = co * LD;
         for (int c0 = 0; c0 < kc; c0 += NB) {
             int c1 = Math.min(kc, c0 + NB), nc = c1 - c0;

@@ -31,13 +31,7 @@ final class CpuMlp {
     /** Hidden floats per block (256 KiB: the block and the GEMMs' packed panels share L2). */
     private static final int HIDDEN_BLOCK = 1 << 16;
 
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[1][0]);
-
-    private static float[] scratch(int n) {
-        float[][] s = SCRATCH.get();
-        if (s[0].length < n) s[0] = new float[n];
-        return s[0];
-    }
+    private static final CpuScratch SCRATCH = new CpuScratch();
 
     /** Pixels per block at least: narrower GEMMs lose more to packing and edges than the cache saves. */
     private static final int MIN_BLOCK = 256;
@@ -66,7 +60,7 @@ final class CpuMlp {
         int b1o = b1 == null ? 0 : b1.off(), b2o = b2 == null ? 0 : b2.off();
         int nb = blockPixels(hd, p), blocks = (p + nb - 1) / nb;
         CpuThreads.chunks(n * blocks, 1, 4, (t0, t1) -> {
-            float[] hb = scratch(hd * stride(nb));
+            float[] hb = SCRATCH.get(hd * stride(nb));
             for (int t = t0; t < t1; t++) {
                 int i = t / blocks, p0 = t % blocks * nb, len = Math.min(nb, p - p0), ld = stride(len);
                 int hBase = keep ? h.off() + i * hd * p + p0 : 0, sBase = keep ? s.off() + i * hd * p + p0 : 0;

@@ -39,13 +39,7 @@ final class CpuUpsample {
         }
     }
 
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[1][0]);
-
-    private static float[] scratch(int n) {
-        float[][] s = SCRATCH.get();
-        if (s[0].length < n) s[0] = new float[n];
-        return s[0];
-    }
+    private static final CpuScratch SCRATCH = new CpuScratch();
 
     static Tensor upsample2x(CpuBackend be, Tensor x) {
         OpShapes.upsample2x(of(x));
@@ -54,7 +48,7 @@ final class CpuUpsample {
         Axis ay = Axis.of(h, ho), ax = Axis.of(w, wo);
         float[] xa = x.array(), ya = y.array();
         CpuThreads.chunks(n * c, 1, 4, (p0, p1) -> {
-            float[] rows = scratch(h * wo);   // rows[r·wo + ox]: input row r interpolated along x
+            float[] rows = SCRATCH.get(h * wo);   // rows[r·wo + ox]: input row r interpolated along x
             for (int pl = p0; pl < p1; pl++) {
                 int xb = x.off() + pl * h * w, yb = y.off() + pl * ho * wo;
                 for (int r = 0; r < h; r++) {
