@@ -55,15 +55,35 @@ final class CpuLinearBwd {
     static final int LD = NB + 16;
 
     /** Whether {@link #backward} applies (else the unfused path). */
-    static boolean applies(int n, int ci, int co, int p) {
+    static boolean applies(int n, int ci, int co, int p) { return applies(n, ci, co, p, MAX_PARKED_BYTES); }
+
+    /** As {@link #applies(int, int, int, int)} with a caller's own bound on the parked accumulators. */
+    static boolean applies(int n, int ci, int co, int p, long maxParkedBytes) {
         return K.dotSpans() && K.dotRows() == 4 && p >= DOT_MIN_K && ci % 4 == 0 && co % 4 == 0
                 && NB % (2 * K.dotLanes()) == 0 && NB % CpuGemm.nr() == 0 && NB <= DOT_KC
-                && 4L * co * ci * K.dotLanes() <= MAX_PARKED_BYTES
+                && 4L * co * ci * K.dotLanes() <= maxParkedBytes
                 && (long) n * ((p + DOT_KC - 1) / DOT_KC) >= CpuThreads.threads();
+    }
+
+    /**
+     * Writes dY's rows [0, co) for pixels [p0, p0 + len) of image img at blk[o·ld + q]: a dY that is
+     * computed block by block instead of read from a tensor (the MLP's dpre, see CpuMlp).
+     */
+    @FunctionalInterface
+    interface DyBlock {
+        void fill(int img, int p0, int len, float[] blk, int ld);
     }
 
     /** dX (non-null), dW and, unless db is null, db; arrays and offsets as {@link CpuLinear#backward}. */
     static void backward(int n, int ci, int co, int p, float[] x, int xo, float[] w, int wo, float[] dy, int dyo,
+                         float[] dx, int dxo, float[] dw, int dwo, float[] db, int dbo) {
+        backward(n, ci, co, p, x, xo, w, wo, (img, p0, len, blk, ld) -> {
+            for (int o = 0; o < co; o++) System.arraycopy(dy, dyo + img * co * p + p0 + o * p, blk, o * ld, len);
+        }, dx, dxo, dw, dwo, db, dbo);
+    }
+
+    /** As above with dY's blocks from {@code dy} (each block filled exactly once). */
+    static void backward(int n, int ci, int co, int p, float[] x, int xo, float[] w, int wo, DyBlock dy,
                          float[] dx, int dxo, float[] dw, int dwo, float[] db, int dbo) {
         CpuGemm.PackedA wt = CpuGemm.pack(ci, co, w, wo, 1, ci);
         int groups = (p + DOT_KC - 1) / DOT_KC, items = n * groups, cc = co * ci, lanes = K.dotLanes();
@@ -74,7 +94,7 @@ final class CpuLinearBwd {
         boolean wantDb = db != null;
         if (t == 1) {
             for (int it = 0; it < items; it++)
-                item(it / groups, it % groups, ci, co, p, x, xo, wt, dy, dyo, dx, dxo, dw, dwo, -1, -1, true, wantDb, s);
+                item(it / groups, it % groups, ci, co, p, x, xo, wt, dy, dx, dxo, dw, dwo, -1, -1, true, wantDb, s);
         } else {
             // Per item: reduced dW (cc), its tail sums (cc, when any item has one), db's float per row (co).
             int tailAt = cc, dbAt = cc + (tails ? cc : 0), stride = dbAt + (wantDb ? co : 0);
@@ -83,7 +103,7 @@ final class CpuLinearBwd {
             CpuThreads.parallelFor(t, task -> {
                 for (int it = items * task / t, e = items * (task + 1) / t; it < e; it++) {
                     int b = it * stride;
-                    item(it / groups, it % groups, ci, co, p, x, xo, wt, dy, dyo, dx, dxo, part, b, b + tailAt, b + dbAt,
+                    item(it / groups, it % groups, ci, co, p, x, xo, wt, dy, dx, dxo, part, b, b + tailAt, b + dbAt,
                             false, wantDb, null);
                 }
             });
@@ -108,20 +128,22 @@ final class CpuLinearBwd {
      * for the reduced values, tails go to out[tailAt], db's floats to out[dbAt].
      */
     private static void item(int img, int g, int ci, int co, int p, float[] x, int xo, CpuGemm.PackedA wt,
-                             float[] dy, int dyo, float[] dx, int dxo, float[] out, int ob, int tailAt, int dbAt,
+                             DyBlock dy, float[] dx, int dxo, float[] out, int ob, int tailAt, int dbAt,
                              boolean direct, boolean wantDb, double[] s) {
         int lanes = K.dotLanes(), tileSize = 16 * lanes, tilesJ = ci / 4;
         int g0 = g * DOT_KC, kc = Math.min(DOT_KC, p - g0), kv = kc - kc % lanes, k2 = kc - kc % (2 * lanes);
-        int xb = xo + img * ci * p + g0, yb = dyo + img * co * p + g0, dxb = dxo + img * ci * p + g0;
+        int xb = xo + img * ci * p + g0, dxb = dxo + img * ci * p + g0;
         int sumOff = co / 4 * tilesJ * tileSize;
         float[] acc = ACC.get(sumOff + co * 2 * lanes);
         // The block's rows copied to a compact buffer, rows LD floats apart: in place they are a
         // plane apart (a multiple of 4 KiB), so the 8 rows a dot tile streams fall into one L1 set.
         float[] blk = BLK.get((co + ci) * LD);
         int xAt = co * LD;
+        int last = 0;   // where the last block starts: the scalar tails below read dY from it
         for (int c0 = 0; c0 < kc; c0 += NB) {
             int c1 = Math.min(kc, c0 + NB), nc = c1 - c0;
-            for (int o = 0; o < co; o++) System.arraycopy(dy, yb + o * p + c0, blk, o * LD, nc);
+            last = c0;
+            dy.fill(img, g0 + c0, nc, blk, LD);
             for (int c = 0; c < ci; c++) System.arraycopy(x, xb + c * p + c0, blk, xAt + c * LD, nc);
             CpuGemm.gemm(wt, nc, blk, 0, LD, 1, dx, dxb + c0, p, false, null, 0, null);
             boolean first = c0 == 0;
@@ -142,14 +164,14 @@ final class CpuLinearBwd {
             for (int i = 0; i < co; i++)
                 for (int j = 0; j < ci; j++) {
                     float t = 0;
-                    for (int q = kv; q < kc; q++) t = Math.fma(dy[yb + i * p + q], x[xb + j * p + q], t);
+                    for (int q = kv; q < kc; q++) t = Math.fma(blk[i * LD + q - last], x[xb + j * p + q], t);
                     if (direct) out[ob + i * ci + j] += t;
                     else out[tailAt + i * ci + j] = t;
                 }
         if (wantDb)
             for (int o = 0; o < co; o++) {   // sum's reduction and scalar tail
                 float t = K.sumSpanReduce(acc, sumOff + o * 2 * lanes);
-                for (int q = k2; q < kc; q++) t += dy[yb + o * p + q];
+                for (int q = k2; q < kc; q++) t += blk[o * LD + q - last];
                 if (direct) s[o] += t;
                 else out[dbAt + o] = t;
             }

@@ -20,7 +20,8 @@ import convunext.tensor.Tensor;
  * dpre = (W2ᵀ·gy) ⊙ s, the bits of {@link CpuLinearGelu#backwardData} (gelu'(pre)·acc).
  * Backward per block: dpre (written out), then dx = W1ᵀ·dpre while that block is in cache; then
  * the weight gradients over all pixels at once (CpuLinear's long-K dot products: per block, their
- * horizontal sums cost as much as the products).
+ * horizontal sums cost as much as the products). Where dW1's parked accumulators fit L2 (levels
+ * 0–1) {@link #backwardFused} keeps dpre out of memory altogether, with the same bits.
  *
  * <p>Determinism: blocks depend on the shape only, and every output element is computed by the
  * same operations in the same order whichever thread runs its block.
@@ -32,6 +33,15 @@ final class CpuMlp {
     private static final int HIDDEN_BLOCK = 1 << 16;
 
     private static final CpuScratch SCRATCH = new CpuScratch();
+
+    /** Whether the backward takes {@link #backwardFused} where it applies (false: tests and benchmarks compare). */
+    static volatile boolean fusedBackward = true;
+    /**
+     * Most bytes of dW1 accumulators the fused backward parks (1 MiB: up to level 1, Hd 256 × C 64).
+     * More than CpuLinearBwd's own bound: here the fused pass also saves dpre's write and read
+     * (level-1 shape: 0.82–0.93× the unfused time, bench/NOTES.md CPU round 10).
+     */
+    static final long FUSED_MAX_PARKED_BYTES = 1 << 20;
 
     /** Pixels per block at least: narrower GEMMs lose more to packing and edges than the cache saves. */
     private static final int MIN_BLOCK = 256;
@@ -88,6 +98,8 @@ final class CpuMlp {
         OpShapes.mlpBackward(of(x), of(w1), of(w2), of(gy), of(h), of(s));
         int n = x.dim(0), c = x.dim(1), p = x.spatial(2), hd = w1.dim(0), co = w2.dim(0);
         Tensor dx = needDx ? be.empty(x.shape()) : null;
+        if (fusedBackward && needDx && CpuLinearBwd.applies(n, c, hd, p, FUSED_MAX_PARKED_BYTES))
+            return backwardFused(be, x, w1, w2, gy, h, s, dx, hasB1, hasB2, ops);
         Tensor dpre = be.empty(h.shape());
         // W2ᵀ [hd × co] and W1ᵀ [c × hd] as GEMM left operands: element (i, k) at w[k·rows + i].
         CpuGemm.PackedA a2t = CpuGemm.pack(hd, co, w2.array(), w2.off(), 1, hd);
@@ -116,6 +128,32 @@ final class CpuMlp {
         CpuLinear.weightGrad(n, hd, co, p, h.array(), h.off(), ga, gy.off(), dw2.array(), dw2.off(),
                 db2 == null ? null : db2.array(), db2 == null ? 0 : db2.off());
         be.release(dpre);
+        return new Tensor[] {dx, dw1, db1, dw2, db2};
+    }
+
+    /**
+     * The backward with dpre never in memory (where {@link CpuLinearBwd} applies: the level-0
+     * shapes, whose dW1 accumulators fit L2): pwconv1's backward is CpuLinearBwd's one pass over
+     * pixel blocks with dY = dpre computed block by block into its buffer, so dx, dW1 and db1 take
+     * dpre from cache; the unfused path wrote dpre (Hd planes) and read it back twice. Same bits:
+     * every dpre value is the same GEMM column with the same epilogue, and CpuLinearBwd matches the
+     * unfused linear backward bit for bit. dW2 and db2 as before.
+     */
+    private static Tensor[] backwardFused(CpuBackend be, Tensor x, Tensor w1, Tensor w2, Tensor gy, Tensor h, Tensor s,
+                                          Tensor dx, boolean hasB1, boolean hasB2, SimdOps ops) {
+        int n = x.dim(0), c = x.dim(1), p = x.spatial(2), hd = w1.dim(0), co = w2.dim(0);
+        CpuGemm.PackedA a2t = CpuGemm.pack(hd, co, w2.array(), w2.off(), 1, hd);
+        float[] ga = gy.array(), sa = s.array();
+        Tensor dw1 = be.empty(w1.shape()), dw2 = be.empty(w2.shape());
+        Tensor db1 = hasB1 ? be.empty(hd) : null, db2 = hasB2 ? be.empty(co) : null;
+        CpuLinearBwd.backward(n, c, hd, p, x.array(), x.off(), w1.array(), w1.off(), (img, p0, len, blk, ld) -> {
+            int sBase = s.off() + img * hd * p + p0;
+            CpuGemm.gemm(a2t, len, ga, gy.off() + img * co * p + p0, p, 1, blk, 0, ld, false, null, 0, (i0, i1, j0, j1) -> {
+                for (int r = i0; r < i1; r++) ops.mulInPlace(blk, r * ld + j0, sa, sBase + r * p + j0, j1 - j0);
+            });
+        }, dx.array(), dx.off(), dw1.array(), dw1.off(), db1 == null ? null : db1.array(), db1 == null ? 0 : db1.off());
+        CpuLinear.weightGrad(n, hd, co, p, h.array(), h.off(), ga, gy.off(), dw2.array(), dw2.off(),
+                db2 == null ? null : db2.array(), db2 == null ? 0 : db2.off());
         return new Tensor[] {dx, dw1, db1, dw2, db2};
     }
 }
