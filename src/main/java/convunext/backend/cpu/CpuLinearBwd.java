@@ -31,7 +31,7 @@ import java.util.Arrays;
  * apart): read where they lie, the 8 rows a dot tile streams are a plane (a multiple of 4 KiB)
  * apart and share one L1 set; the dX GEMM then reads its B from that buffer too (direct, unpacked,
  * for ci ≤ 64; same products in the same order). dY's block comes from a {@link DyBlock}: copied
- * from the dY tensor, or computed in place by the caller (the MLP's dpre, {@code CpuMlp.backwardFused}),
+ * from the dY tensor, or computed in place by the caller (the MLP's dpre, {@code CpuMlp.backward}),
  * in which case dY never exists in memory; the scalar tails read dY from the last block.
  */
 final class CpuLinearBwd {

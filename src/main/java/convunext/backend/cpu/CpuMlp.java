@@ -21,7 +21,11 @@ import convunext.tensor.Tensor;
  * Backward per block: dpre (written out), then dx = W1ᵀ·dpre while that block is in cache; then
  * the weight gradients over all pixels at once (CpuLinear's long-K dot products: per block, their
  * horizontal sums cost as much as the products). Where dW1's parked accumulators fit L2 (levels
- * 0–1) {@link #backwardFused} keeps dpre out of memory altogether, with the same bits.
+ * 0–1) the backward keeps dpre out of memory altogether: pwconv1's backward is then CpuLinearBwd's
+ * one pass over pixel blocks with dY = dpre computed block by block into its buffer, so dx, dW1
+ * and db1 take dpre from cache (the unfused path wrote dpre, Hd planes, and read it back twice).
+ * Same bits: every dpre value comes from {@link #dpreBlock}, and CpuLinearBwd matches the unfused
+ * linear backward bit for bit.
  *
  * <p>Determinism: blocks depend on the shape only, and every output element is computed by the
  * same operations in the same order whichever thread runs its block.
@@ -34,7 +38,7 @@ final class CpuMlp {
 
     private static final CpuScratch SCRATCH = new CpuScratch();
 
-    /** Whether the backward takes {@link #backwardFused} where it applies (false: tests and benchmarks compare). */
+    /** Whether the backward keeps dpre out of memory where it can (false: tests and benchmarks compare). */
     static volatile boolean fusedBackward = true;
     /**
      * Most bytes of dW1 accumulators the fused backward parks (1 MiB: up to level 1, Hd 256 × C 64).
@@ -98,62 +102,54 @@ final class CpuMlp {
         OpShapes.mlpBackward(of(x), of(w1), of(w2), of(gy), of(h), of(s));
         int n = x.dim(0), c = x.dim(1), p = x.spatial(2), hd = w1.dim(0), co = w2.dim(0);
         Tensor dx = needDx ? be.empty(x.shape()) : null;
-        if (fusedBackward && needDx && CpuLinearBwd.applies(n, c, hd, p, FUSED_MAX_PARKED_BYTES))
-            return backwardFused(be, x, w1, w2, gy, h, s, dx, hasB1, hasB2, ops);
-        Tensor dpre = be.empty(h.shape());
-        // W2ᵀ [hd × co] and W1ᵀ [c × hd] as GEMM left operands: element (i, k) at w[k·rows + i].
-        CpuGemm.PackedA a2t = CpuGemm.pack(hd, co, w2.array(), w2.off(), 1, hd);
-        CpuGemm.PackedA a1t = needDx ? CpuGemm.pack(c, hd, w1.array(), w1.off(), 1, c) : null;
-        float[] ga = gy.array(), sa = s.array(), da = dpre.array(), dxa = needDx ? dx.array() : null;
-        int nb = blockPixels(hd, p), blocks = (p + nb - 1) / nb;
-        CpuThreads.chunks(n * blocks, 1, 4, (t0, t1) -> {
-            for (int t = t0; t < t1; t++) {
-                int i = t / blocks, p0 = t % blocks * nb, len = Math.min(nb, p - p0);
-                int dBase = dpre.off() + i * hd * p + p0, sBase = s.off() + i * hd * p + p0;
-                // dpre = (W2ᵀ·gy) ⊙ gelu'(pre), the product as each MR-row panel is finished
-                CpuGemm.gemm(a2t, len, ga, gy.off() + i * co * p + p0, p, 1, da, dBase, p, false, null, 0, (i0, i1, j0, j1) -> {
-                    for (int r = i0; r < i1; r++) ops.mulInPlace(da, dBase + r * p + j0, sa, sBase + r * p + j0, j1 - j0);
-                });
-                // dx = W1ᵀ·dpre while the block of dpre is still in cache
-                if (needDx) CpuGemm.gemm(a1t, len, da, dBase, p, 1, dxa, dx.off() + i * c * p + p0, p, false, null, 0, null);
-            }
-        });
-        // The weight gradients over all pixels at once: long-K dot products (CpuLinear's), whose
-        // horizontal sums are amortised over K blocks of 4096 pixels (per 512-pixel block they
-        // cost as much as the products at these shapes).
         Tensor dw1 = be.empty(w1.shape()), dw2 = be.empty(w2.shape());
         Tensor db1 = hasB1 ? be.empty(hd) : null, db2 = hasB2 ? be.empty(co) : null;
-        CpuLinear.weightGrad(n, c, hd, p, x.array(), x.off(), da, dpre.off(), dw1.array(), dw1.off(),
-                db1 == null ? null : db1.array(), db1 == null ? 0 : db1.off());
-        CpuLinear.weightGrad(n, hd, co, p, h.array(), h.off(), ga, gy.off(), dw2.array(), dw2.off(),
+        // W2ᵀ [hd × co] as the dpre GEMM's left operand: element (i, k) at w[k·rows + i].
+        CpuGemm.PackedA a2t = CpuGemm.pack(hd, co, w2.array(), w2.off(), 1, hd);
+        if (fusedBackward && needDx && CpuLinearBwd.applies(n, c, hd, p, FUSED_MAX_PARKED_BYTES)) {
+            // dpre never in memory: pwconv1's backward (dx, dW1, db1) is CpuLinearBwd's one pass
+            // over pixel blocks with its dY blocks computed here (see the class comment).
+            CpuLinearBwd.backward(n, c, hd, p, x.array(), x.off(), w1.array(), w1.off(),
+                    (img, p0, len, blk, ld) -> dpreBlock(a2t, gy, s, img, p0, len, blk, 0, ld, ops),
+                    dx.array(), dx.off(), dw1.array(), dw1.off(), db1 == null ? null : db1.array(), db1 == null ? 0 : db1.off());
+        } else {
+            Tensor dpre = be.empty(h.shape());
+            // W1ᵀ [c × hd] as dx's left operand
+            CpuGemm.PackedA a1t = needDx ? CpuGemm.pack(c, hd, w1.array(), w1.off(), 1, c) : null;
+            float[] da = dpre.array(), dxa = needDx ? dx.array() : null;
+            int nb = blockPixels(hd, p), blocks = (p + nb - 1) / nb;
+            CpuThreads.chunks(n * blocks, 1, 4, (t0, t1) -> {
+                for (int t = t0; t < t1; t++) {
+                    int i = t / blocks, p0 = t % blocks * nb, len = Math.min(nb, p - p0), dBase = dpre.off() + i * hd * p + p0;
+                    dpreBlock(a2t, gy, s, i, p0, len, da, dBase, p, ops);
+                    // dx = W1ᵀ·dpre while the block of dpre is still in cache
+                    if (needDx) CpuGemm.gemm(a1t, len, da, dBase, p, 1, dxa, dx.off() + i * c * p + p0, p, false, null, 0, null);
+                }
+            });
+            // The weight gradient over all pixels at once: long-K dot products (CpuLinear's), whose
+            // horizontal sums are amortised over K blocks of 4096 pixels (per 512-pixel block they
+            // cost as much as the products at these shapes).
+            CpuLinear.weightGrad(n, c, hd, p, x.array(), x.off(), da, dpre.off(), dw1.array(), dw1.off(),
+                    db1 == null ? null : db1.array(), db1 == null ? 0 : db1.off());
+            be.release(dpre);
+        }
+        CpuLinear.weightGrad(n, hd, co, p, h.array(), h.off(), gy.array(), gy.off(), dw2.array(), dw2.off(),
                 db2 == null ? null : db2.array(), db2 == null ? 0 : db2.off());
-        be.release(dpre);
         return new Tensor[] {dx, dw1, db1, dw2, db2};
     }
 
     /**
-     * The backward with dpre never in memory (where {@link CpuLinearBwd} applies: the level-0
-     * shapes, whose dW1 accumulators fit L2): pwconv1's backward is CpuLinearBwd's one pass over
-     * pixel blocks with dY = dpre computed block by block into its buffer, so dx, dW1 and db1 take
-     * dpre from cache; the unfused path wrote dpre (Hd planes) and read it back twice. Same bits:
-     * every dpre value is the same GEMM column with the same epilogue, and CpuLinearBwd matches the
-     * unfused linear backward bit for bit. dW2 and db2 as before.
+     * dpre = (W2ᵀ·gy) ⊙ gelu'(pre) for pixels [p0, p0 + len) of image img into dst (row r at
+     * dOff + r·ld), the product as each MR-row panel is finished. Both backward paths call this,
+     * so their dpre values are the same bits whatever dst's row step.
      */
-    private static Tensor[] backwardFused(CpuBackend be, Tensor x, Tensor w1, Tensor w2, Tensor gy, Tensor h, Tensor s,
-                                          Tensor dx, boolean hasB1, boolean hasB2, SimdOps ops) {
-        int n = x.dim(0), c = x.dim(1), p = x.spatial(2), hd = w1.dim(0), co = w2.dim(0);
-        CpuGemm.PackedA a2t = CpuGemm.pack(hd, co, w2.array(), w2.off(), 1, hd);
-        float[] ga = gy.array(), sa = s.array();
-        Tensor dw1 = be.empty(w1.shape()), dw2 = be.empty(w2.shape());
-        Tensor db1 = hasB1 ? be.empty(hd) : null, db2 = hasB2 ? be.empty(co) : null;
-        CpuLinearBwd.backward(n, c, hd, p, x.array(), x.off(), w1.array(), w1.off(), (img, p0, len, blk, ld) -> {
-            int sBase = s.off() + img * hd * p + p0;
-            CpuGemm.gemm(a2t, len, ga, gy.off() + img * co * p + p0, p, 1, blk, 0, ld, false, null, 0, (i0, i1, j0, j1) -> {
-                for (int r = i0; r < i1; r++) ops.mulInPlace(blk, r * ld + j0, sa, sBase + r * p + j0, j1 - j0);
-            });
-        }, dx.array(), dx.off(), dw1.array(), dw1.off(), db1 == null ? null : db1.array(), db1 == null ? 0 : db1.off());
-        CpuLinear.weightGrad(n, hd, co, p, h.array(), h.off(), ga, gy.off(), dw2.array(), dw2.off(),
-                db2 == null ? null : db2.array(), db2 == null ? 0 : db2.off());
-        return new Tensor[] {dx, dw1, db1, dw2, db2};
+    private static void dpreBlock(CpuGemm.PackedA a2t, Tensor gy, Tensor s, int img, int p0, int len,
+                                  float[] dst, int dOff, int ld, SimdOps ops) {
+        int hd = a2t.m, co = a2t.k, p = gy.spatial(2), sBase = s.off() + img * hd * p + p0;
+        float[] sa = s.array();
+        CpuGemm.gemm(a2t, len, gy.array(), gy.off() + img * co * p + p0, p, 1, dst, dOff, ld, false, null, 0,
+                (i0, i1, j0, j1) -> {
+                    for (int r = i0; r < i1; r++) ops.mulInPlace(dst, dOff + r * ld + j0, sa, sBase + r * p + j0, j1 - j0);
+                });
     }
 }

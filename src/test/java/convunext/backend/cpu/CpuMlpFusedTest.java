@@ -9,7 +9,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * CpuMlp's backward with dpre never in memory ({@code backwardFused}: pwconv1's backward through
+ * CpuMlp's backward with dpre never in memory (pwconv1's backward through
  * CpuLinearBwd with dpre computed block by block) gives exactly the unfused path's bits — dx, dW1,
  * db1, dW2, db2 — at the level-0 shape, at odd pixel counts (a ragged last 512-pixel block, scalar
  * tails of the dot and sum bodies, two 4096-pixel K blocks, three images), without biases, at 1
