@@ -240,6 +240,22 @@ public interface Backend extends Owner, AutoCloseable {
     }
 
     /**
+     * gelu(res + mlp(x)) with nothing saved (inference): a ConvNeXt block's output where norm2 is
+     * folded into pwconv2, res [N,Co,H,W] the block's input. The default composes {@link #mlp} and
+     * {@link #addGelu} (the same bits as calling them); a backend may apply the residual and GELU
+     * while each tile of the second GEMM is in cache, so y never goes to memory and back.
+     */
+    default Tensor mlpAddGelu(Tensor x, Tensor w1, Tensor b1, Tensor w2, Tensor b2, Tensor res) {
+        OpShapes.mlpAddGelu(OpShapes.of(x), OpShapes.of(w1), OpShapes.of(b1), OpShapes.of(w2), OpShapes.of(b2), OpShapes.of(res));
+        Tensor y = mlp(x, w1, b1, w2, b2, false)[0];
+        try {
+            return addGelu(res, y, false)[0];
+        } finally {
+            release(y);
+        }
+    }
+
+    /**
      * mlpBackward adding into gradients already held (as {@link #conv2dBackwardInto}): {dx, dw1,
      * db1, dw2, db2}, each non-null {@code *Into} receiving += its gradient and coming back in its
      * slot. The default composes mlpBackward with addInPlace; a backend may add in its kernels.

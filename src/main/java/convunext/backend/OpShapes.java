@@ -127,6 +127,13 @@ public final class OpShapes {
         return linear("mlp", "h", linear("mlp", "x", x, w1, b1), w2, b2);
     }
 
+    /** mlp's rules; res of y's shape [N,Co,H,W] → y's shape. */
+    public static int[] mlpAddGelu(int[] x, int[] w1, int[] b1, int[] w2, int[] b2, int[] res) {
+        int[] y = linear("mlpAddGelu", "h", linear("mlpAddGelu", "x", x, w1, b1), w2, b2);
+        exactly("mlpAddGelu", "res", res, y);
+        return y;
+    }
+
     /** mlp's rules for x, w1, w2; gy of y's shape; h and s [N,Hd,H,W] → dx's shape (x's). */
     public static int[] mlpBackward(int[] x, int[] w1, int[] w2, int[] gy, int[] h, int[] s) {
         String op = "mlpBackward";

@@ -139,6 +139,10 @@ public final class TimedBackend implements Backend {
         return f(gemmFlops(x, w1) + gemmFlops(x, w1) / w1.dim(1) * w2.dim(0),
                 timed(Op.MLP, lin(x, w1, ""), () -> in.mlp(x, w1, b1, w2, b2, keep)));
     }
+    @Override public Tensor mlpAddGelu(Tensor x, Tensor w1, Tensor b1, Tensor w2, Tensor b2, Tensor res) {
+        return f(gemmFlops(x, w1) + gemmFlops(x, w1) / w1.dim(1) * w2.dim(0),
+                timed(Op.MLP, lin(x, w1, ""), () -> in.mlpAddGelu(x, w1, b1, w2, b2, res)));
+    }
     @Override public Tensor[] mlpBackward(Tensor x, Tensor w1, Tensor w2, Tensor gy, Tensor h, Tensor s, boolean dx,
                                           boolean hb1, boolean hb2) {
         double f1 = gemmFlops(x, w1), f2 = f1 / w1.dim(1) * w2.dim(0);

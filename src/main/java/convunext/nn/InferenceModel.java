@@ -120,10 +120,14 @@ public final class InferenceModel implements AutoCloseable {
     private Tensor block(Block b, Tensor x) {
         Tensor y = be.dwconv7(x, b.dw.w, b.dw.b);
         if (b.norm1 != null) y = swap(y, norm(b.norm1, y));
+        if (b.norm2 == null) {   // BatchNorm folded: residual and GELU in the MLP's last GEMM
+            Tensor out = be.mlpAddGelu(y, b.w1, b.b1, b.pw2.w, b.pw2.b, x);
+            be.release(y);
+            return out;
+        }
         Tensor[] m = be.mlp(y, b.w1, b.b1, b.pw2.w, b.pw2.b, false);
         be.release(y);
-        y = m[0];
-        if (b.norm2 != null) y = swap(y, norm(b.norm2, y));
+        y = swap(m[0], norm(b.norm2, m[0]));
         Tensor[] r = be.addGelu(x, y, false);
         be.release(y);
         return r[0];

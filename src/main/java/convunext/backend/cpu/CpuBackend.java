@@ -112,6 +112,10 @@ public final class CpuBackend implements Backend {
         return CpuMlp.forward(this, x, w1, b1, w2, b2, keep, SimdOps.BEST);
     }
 
+    @Override public Tensor mlpAddGelu(Tensor x, Tensor w1, Tensor b1, Tensor w2, Tensor b2, Tensor res) {
+        return CpuMlp.forwardAddGelu(this, x, w1, b1, w2, b2, res, SimdOps.BEST);
+    }
+
     @Override public Tensor[] mlpBackward(Tensor x, Tensor w1, Tensor w2, Tensor gy, Tensor h, Tensor s, boolean needDx,
                                           boolean hasB1, boolean hasB2) {
         return CpuMlp.backward(this, x, w1, w2, gy, h, s, needDx, hasB1, hasB2, SimdOps.BEST);

@@ -64,13 +64,30 @@ final class CpuMlp {
 
     static Tensor[] forward(CpuBackend be, Tensor x, Tensor w1, Tensor b1, Tensor w2, Tensor b2, boolean keep, SimdOps ops) {
         OpShapes.mlp(of(x), of(w1), of(b1), of(w2), of(b2));
+        return run(be, x, w1, b1, w2, b2, keep, null, ops);
+    }
+
+    /**
+     * gelu(res + mlp(x)) at inference: the residual and GELU as the second GEMM's epilogue, on each
+     * tile while it is in L1, so y is written once (as the result) instead of written, read with res
+     * and written again by a separate addGelu. Same operations per element as
+     * {@link CpuAddGelu#addGelu}(res, y) (the sum res + y, then ops.gelu, whose value does not depend
+     * on where an element falls in a vector), so the same bits.
+     */
+    static Tensor forwardAddGelu(CpuBackend be, Tensor x, Tensor w1, Tensor b1, Tensor w2, Tensor b2, Tensor res, SimdOps ops) {
+        OpShapes.mlpAddGelu(of(x), of(w1), of(b1), of(w2), of(b2), of(res));
+        return run(be, x, w1, b1, w2, b2, false, res, ops)[0];
+    }
+
+    private static Tensor[] run(CpuBackend be, Tensor x, Tensor w1, Tensor b1, Tensor w2, Tensor b2, boolean keep, Tensor res,
+                                SimdOps ops) {
         int n = x.dim(0), c = x.dim(1), p = x.spatial(2), hd = w1.dim(0), co = w2.dim(0);
         Tensor y = be.empty(n, co, x.dim(2), x.dim(3));
         Tensor h = keep ? be.empty(n, hd, x.dim(2), x.dim(3)) : null, s = keep ? be.empty(n, hd, x.dim(2), x.dim(3)) : null;
         CpuGemm.PackedA a1 = CpuGemm.pack(hd, c, w1.array(), w1.off(), c, 1);
         CpuGemm.PackedA a2 = CpuGemm.pack(co, hd, w2.array(), w2.off(), hd, 1);
         float[] xa = x.array(), ya = y.array(), ha = keep ? h.array() : null, sa = keep ? s.array() : null;
-        float[] b1a = b1 == null ? null : b1.array(), b2a = b2 == null ? null : b2.array();
+        float[] b1a = b1 == null ? null : b1.array(), b2a = b2 == null ? null : b2.array(), ra = res == null ? null : res.array();
         int b1o = b1 == null ? 0 : b1.off(), b2o = b2 == null ? 0 : b2.off();
         int nb = blockPixels(hd, p), blocks = (p + nb - 1) / nb;
         CpuThreads.chunks(n * blocks, 1, 4, (t0, t1) -> {
@@ -90,8 +107,17 @@ final class CpuMlp {
                 // The second GEMM's B: h as just written (training), else the block itself.
                 if (keep)
                     CpuGemm.gemm(a2, len, ha, hBase, p, 1, ya, y.off() + i * co * p + p0, p, false, b2a, b2o, null);
-                else
-                    CpuGemm.gemm(a2, len, hb, 0, ld, 1, ya, y.off() + i * co * p + p0, p, false, b2a, b2o, null);
+                else {
+                    int yBase = y.off() + i * co * p + p0, rBase = res == null ? 0 : res.off() + i * co * p + p0;
+                    CpuGemm.Epilogue addGelu = res == null ? null : (i0, i1, j0, j1) -> {
+                        for (int r = i0; r < i1; r++) {
+                            int yo = yBase + r * p + j0, ro = rBase + r * p + j0;
+                            for (int j = 0; j < j1 - j0; j++) ya[yo + j] = ra[ro + j] + ya[yo + j];
+                            ops.gelu(ya, yo, ya, yo, j1 - j0);
+                        }
+                    };
+                    CpuGemm.gemm(a2, len, hb, 0, ld, 1, ya, yBase, p, false, b2a, b2o, addGelu);
+                }
             }
         });
         return new Tensor[] {y, h, s};

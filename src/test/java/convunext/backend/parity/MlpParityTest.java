@@ -6,7 +6,7 @@ import convunext.tensor.Tensor;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Backend.mlp / mlpBackward on every backend (the CPU's pixel-block CpuMlp; on CUDA the
+ * Backend.mlp / mlpAddGelu / mlpBackward on every backend (the CPU's pixel-block CpuMlp; on CUDA the
  * interface's composition of gemm.cu's GELU epilogues and plain GEMMs) vs the float64 oracle
  * (RefMlp) on odd sizes, with and without biases. Tolerance 1e-5 normwise, as the GEMMs it is made
  * of. The CPU's saved state is gelu'(pre), CUDA's is pre, so s itself is not compared; the
@@ -28,6 +28,11 @@ class MlpParityTest {
         Tensor[] ic = p.be.mlp(x[0], w1[0], b1[0], w2[0], b2[0], false);
         p.check(tag + " y (infer)", ic[0], fr[0], TOL);
         assertNull(ic[1]);
+        // the inference block tail: GELU's slope is at most 1.13, so y's error passes through scaled
+        // by that at most, plus the add's and GELU's own roundoff (≈ 1e-7): 1.2e-5
+        Tensor[] res = p.gaussT(n, co, h, w);
+        p.check(tag + " gelu(res + y) (infer)", p.be.mlpAddGelu(x[0], w1[0], b1[0], w2[0], b2[0], res[0]),
+                p.ref.mlpAddGelu(x[1], w1[1], b1[1], w2[1], b2[1], res[1]), 1.2e-5);
         Tensor[] gc = p.be.mlpBackward(x[0], w1[0], w2[0], gy[0], fc[1], fc[2], true, bias, bias);
         Tensor[] gr = p.ref.mlpBackward(x[1], w1[1], w2[1], gy[1], fr[1], fr[2], true, bias, bias);
         String[] names = {"dx", "dw1", "db1", "dw2", "db2"};
