@@ -123,7 +123,10 @@ final class CpuConv2d {
             int xo = x.off() + i * plane, dyi = dy.off() + i * g.co * cols;
             for (int p0 = 0; p0 < cols; ) {
                 int p1 = cols - p0 < 2 * kb ? cols : p0 + kb, ld = p1 - p0, j0 = p0;
-                CpuThreads.chunks(rows, 4, 2, (r0, r1) -> im2colRange(g, xa, xo, j0, p1, sc, ld, r0, r1));
+                // One thread: split over the pool, the copy ran slower (2 threads: 6.2 against 3.6 ms a
+                // step, the whole backward 25.4 against 20.2; bench/NOTES.md, round 11): per block a
+                // fork and join, and B's rows written in the other core's cache for the GEMM to read.
+                im2colRange(g, xa, xo, j0, p1, sc, ld, 0, rows);
                 CpuGemm.gemm(g.co, rows, ld, dya, dyi + p0, cols, 1, sc, 0, 1, ld, dw.array(), dw.off(), rows, i > 0 || p0 > 0, s);
                 p0 = p1;
             }
