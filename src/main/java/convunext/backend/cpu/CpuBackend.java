@@ -134,6 +134,11 @@ public final class CpuBackend implements Backend {
         return CpuBatchNorm.batchnormTrain(this, x, gamma, beta, runMean, runVar, momentum, eps);
     }
 
+    @Override public Tensor[] batchnormAddGelu(Tensor x, Tensor res, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
+                                              float momentum, float eps, boolean keepPre) {
+        return CpuBatchNorm.batchnormAddGelu(this, x, res, gamma, beta, runMean, runVar, momentum, eps, keepPre);
+    }
+
     @Override public Tensor batchnormEval(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float eps) {
         return CpuBatchNorm.batchnormEval(this, x, gamma, beta, runMean, runVar, eps);
     }

@@ -5,7 +5,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * batchnorm on every backend against the float64 oracle: training statistics and the in-place
- * running-stat update, eval mode on the updated running stats, and the backward. Inputs carry a
+ * running-stat update, eval mode on the updated running stats, the backward, and the training
+ * BatchNorm fused with the block's residual GELU (batchnormAddGelu). Inputs carry a
  * non-zero mean (up to 3: a one-pass float variance would fail). Tolerance 1e-5 normwise on the
  * CPU (every statistic and reduction in double), 1e-4 on the CUDA kernels (normalised outputs;
  * float32 per-element arithmetic).
@@ -46,6 +47,20 @@ class BatchNormParityTest {
             p.check(tag + " dx", gb, gr, 0, tol);
             p.check(tag + " dgamma", gb, gr, 1, tol);
             p.check(tag + " dbeta", gb, gr, 2, tol);
+            // BatchNorm, the residual and GELU in one op (res null: the stem's gelu(BN(x))). GELU's
+            // slope is at most 1.13 and its own roundoff ≈ 1e-7, so y's tolerance becomes 1.2·tol.
+            Tensor[] res = p.normalT(1, 0.3, n, c, h, w);
+            for (boolean withRes : new boolean[] {true, false}) {
+                String t = tag + (withRes ? " gelu(res + BN(x))" : " gelu(BN(x))");
+                Tensor[] fg = p.be.batchnormAddGelu(x[0], withRes ? res[0] : null, g[0], beta[0], rm[0], rv[0], 0.1f, 1e-5f, true);
+                Tensor[] fr = p.ref.batchnormAddGelu(x[1], withRes ? res[1] : null, g[1], beta[1], rm[1], rv[1], 0.1f, 1e-5f, true);
+                p.check(t + " out", fg, fr, 0, 1.2 * tol);
+                p.check(t + " mean", fg, fr, 1, tol);
+                p.check(t + " invstd", fg, fr, 2, tol);
+                p.check(t + " pre", fg, fr, 3, tol);
+                p.check(t + " running_mean", rm[0], rm[1], tol);
+                p.check(t + " running_var", rv[0], rv[1], tol);
+            }
         }
     }
 }
