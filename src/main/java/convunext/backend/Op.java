@@ -58,7 +58,7 @@ public enum Op {
             methods("dwconv7", "dwconv7Backward", "dwconv7BackwardInto", "dwconv7Batchnorm"),
             kernels("dwconv7.cu"), "DwConv7Ops",
             tests("backend.cuda.DwConv7OpsTest", "backend.cuda.DwConv7TilesParityTest", "backend.cuda.DwConv7BatchnormTest",
-                    "backend.parity.DwConv7BatchnormParityTest"),
+                    "backend.parity.DwConv7BatchnormParityTest", "backend.cpu.CpuDwConv7IntoTest"),
             costs("dwconv7", "dwconv7Backward"),
             rows("level0 block fwd", "level0 block bwd")),
     BATCHNORM("batchnorm", "BatchNorm",

@@ -3,6 +3,7 @@ package convunext.backend.cpu;
 import static convunext.backend.OpShapes.of;
 
 import convunext.backend.OpShapes;
+import convunext.tensor.Shapes;
 import convunext.tensor.Tensor;
 
 /**
@@ -57,10 +58,19 @@ final class CpuDwConv7 {
         if (r < h) SimdOps.BEST.row7(pad, r * (w + 2 * P), w + 2 * P, wt, wo, bias, y, yo + r * w, w);
     }
 
-    static Tensor[] backward(CpuBackend be, Tensor x, Tensor w, Tensor dy) {
+    static Tensor[] backward(CpuBackend be, Tensor x, Tensor w, Tensor dy) { return backward(be, x, w, dy, null); }
+
+    /**
+     * {dx, dw, db}; with dxInto non-null, dx is added into it (returned in dx's slot) as each plane
+     * is folded, dxInto + dx per element (the bits of the interface's default, which wrote dx fresh
+     * and added it in a second pass over both tensors).
+     */
+    static Tensor[] backward(CpuBackend be, Tensor x, Tensor w, Tensor dy, Tensor dxInto) {
         OpShapes.dwconv7Backward(of(x), of(w), of(dy));
+        if (dxInto != null) Shapes.same("dwconv7Backward", x, dxInto);
         int n = x.dim(0), c = x.dim(1), h = x.dim(2), wd = x.dim(3), plane = h * wd;
-        Tensor dx = be.empty(x.shape()), dw = be.empty(c, 1, K, K), db = be.empty(c);
+        boolean add = dxInto != null;
+        Tensor dx = add ? dxInto : be.empty(x.shape()), dw = be.empty(c, 1, K, K), db = be.empty(c);
         float[] xa = x.array(), wa = w.array(), dya = dy.array(), dxa = dx.array(), dwa = dw.array(), dba = db.array();
         int xo = x.off(), wo = w.off(), dyo = dy.off(), dxo = dx.off(), dwo = dw.off(), dbo = db.off();
         CpuThreads.chunks(c, 1, 4, (c0, c1) -> {
@@ -76,7 +86,7 @@ final class CpuDwConv7 {
                     padPlane(xa, xo + pl, h, wd, pad);
                     gb += CpuReduce.sum(dya, dyo + pl, plane);
                     SimdOps.BEST.tapSums(dya, dyo + pl, pad, h, wd, gw);
-                    inputGrad(dya, dyo + pl, h, wd, flipped, zpad, sc.dpad, dxa, dxo + pl);
+                    inputGrad(dya, dyo + pl, h, wd, flipped, zpad, sc.dpad, dxa, dxo + pl, add);
                 }
                 for (int t = 0; t < K * K; t++) dwa[dwo + ch * K * K + t] = (float) gw[t];
                 dba[dbo + ch] = (float) gb;
@@ -127,7 +137,8 @@ final class CpuDwConv7 {
      * dpad: no faster at 256², 10–25 % slower at 32²–128², where the strips' extra vectors cost
      * more than the copies.)
      */
-    private static void inputGrad(float[] dy, int dyo, int h, int w, float[] wf, float[] zpad, float[] dpad, float[] dx, int dxo) {
+    private static void inputGrad(float[] dy, int dyo, int h, int w, float[] wf, float[] zpad, float[] dpad, float[] dx, int dxo,
+                                  boolean add) {
         int wp = w + 2 * P, wz = w + 4 * P;
         for (int r = 0; r < h; r++) System.arraycopy(dy, dyo + r * w, zpad, (r + 2 * P) * wz + 2 * P, w);
         int yp = 0;
@@ -147,6 +158,13 @@ final class CpuDwConv7 {
                 dpad[botSrc + x] += dpad[bot + x];
             }
         }
-        for (int r = 0; r < h; r++) System.arraycopy(dpad, (r + P) * wp + P, dx, dxo + r * w, w);
+        if (!add) {
+            for (int r = 0; r < h; r++) System.arraycopy(dpad, (r + P) * wp + P, dx, dxo + r * w, w);
+            return;
+        }
+        for (int r = 0; r < h; r++) {
+            int src = (r + P) * wp + P, dst = dxo + r * w;
+            for (int i = 0; i < w; i++) dx[dst + i] += dpad[src + i];
+        }
     }
 }

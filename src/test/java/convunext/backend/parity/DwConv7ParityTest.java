@@ -7,7 +7,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * dwconv7 forward and backward on every backend against the float64 oracle: odd sizes, several
  * 32×32 tiles and partial ones (dwconv7.cu), the smallest legal planes (4 wide or tall: every
  * pixel is a border pixel of the reflect padding), more rows than the CPU's float lane-sum flush
- * interval, rows wider than two vectors plus a tail. Tolerance 1e-5 normwise.
+ * interval, rows wider than two vectors plus a tail; the backward also into gradients already held
+ * (dwconv7BackwardInto). Tolerance 1e-5 normwise.
  */
 public class DwConv7ParityTest {
     @RegisterExtension static final BackendParity.Backends BACKENDS = new BackendParity.Backends();
@@ -40,6 +41,13 @@ public class DwConv7ParityTest {
         p.check(tag + " dx", got, ref, 0, TOL);
         p.check(tag + " dw", got, ref, 1, TOL);
         p.check(tag + " db", got, ref, 2, TOL);
+        // into gradients already held (the block's residual: dx added to the skip path's gradient)
+        Tensor[] hx = p.normalT(1, -0.2, n, c, h, w), hw = p.gaussT(c, 1, 7, 7), hb = p.gaussT(c);
+        Tensor[] gi = p.be.dwconv7BackwardInto(x[0], wt[0], dy[0], hx[0], hw[0], hb[0]);
+        Tensor[] ri = p.ref.dwconv7BackwardInto(x[1], wt[1], dy[1], hx[1], hw[1], hb[1]);
+        p.check(tag + " dx into", gi, ri, 0, TOL);
+        p.check(tag + " dw into", gi, ri, 1, TOL);
+        p.check(tag + " db into", gi, ri, 2, TOL);
     }
 
     private static void dw(String backend, long seed, int n, int c, int h, int w) throws Exception {
