@@ -25,10 +25,15 @@ final class CpuLoss {
         int zo = logits.off(), to = target.off(), go = grad.off();
         double[] ceSum = new double[n];
         long[] valid = new long[n];
-        double[][] inter = new double[n][k], sumP = new double[n][k], sumT = new double[n][k];
+        double[][] inter = new double[n][], sumP = new double[n][], sumT = new double[n][];   // rows set by each image's task
         // Pass 1: softmax probabilities into grad, CE and the Dice sums.
+        // Each image's sums in the task's own arrays, stored once at the end: accumulated in place,
+        // the images' small arrays shared cache lines, and the two threads' updates of every pixel
+        // invalidated each other's copy (the pass ran no faster on two threads than on one).
         CpuThreads.parallelFor(n, i -> {
-            double[] e = new double[k];
+            double[] e = new double[k], in = new double[k], sp = new double[k], st = new double[k];
+            double ceI = 0;
+            long validI = 0;
             for (int q = 0; q < p; q++) {
                 int cls = label(t[to + i * p + q], k);
                 double mx = Double.NEGATIVE_INFINITY;
@@ -39,16 +44,21 @@ final class CpuLoss {
                     double pr = e[c] / s;
                     g[go + (i * k + c) * p + q] = (float) pr;
                     if (cls >= 0) {
-                        sumP[i][c] += pr;
-                        if (c == cls) inter[i][c] += pr;
+                        sp[c] += pr;
+                        if (c == cls) in[c] += pr;
                     }
                 }
                 if (cls >= 0) {
-                    valid[i]++;
-                    sumT[i][cls] += 1;
-                    ceSum[i] += mx + Math.log(s) - z[zo + (i * k + cls) * p + q];
+                    validI++;
+                    st[cls] += 1;
+                    ceI += mx + Math.log(s) - z[zo + (i * k + cls) * p + q];
                 }
             }
+            inter[i] = in;
+            sumP[i] = sp;
+            sumT[i] = st;
+            ceSum[i] = ceI;
+            valid[i] = validI;
         });
         long count = 0;
         double ce = 0;
