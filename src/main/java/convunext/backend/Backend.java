@@ -432,6 +432,33 @@ public interface Backend extends Owner, AutoCloseable {
      */
     Tensor[] gateOutBackward(Tensor a, Tensor s, Tensor g, Tensor dout);
 
+    /**
+     * The Up block's 1×1 chain at inference, from the upsampled low path and the skip (both
+     * [N,C,H,W]): g = linear(low, gw, gb) [N,3C,H,W]; s = gateOut(linear(gateIn(g, skip), w1, b1),
+     * skip, g); y = linearCat(linear(s, w2, b2), low, wc, bc) [N,Co,H,W]. This default is those
+     * calls; a backend may run the chain per block of pixels so that g, u, a and s stay in cache
+     * (nothing of the chain is saved: inference only).
+     */
+    default Tensor gateChain(Tensor low, Tensor skip, Tensor gw, Tensor gb, Tensor w1, Tensor b1, Tensor w2, Tensor b2,
+                             Tensor wc, Tensor bc) {
+        OpShapes.gateChain(OpShapes.of(low), OpShapes.of(skip), OpShapes.of(gw), OpShapes.of(gb), OpShapes.of(w1),
+                OpShapes.of(b1), OpShapes.of(w2), OpShapes.of(b2), OpShapes.of(wc), OpShapes.of(bc));
+        Tensor g = linear(low, gw, gb);
+        Tensor u = gateIn(g, skip);
+        Tensor a = linear(u, w1, b1);
+        release(u);
+        Tensor s = gateOut(a, skip, g);
+        release(a);
+        release(g);
+        Tensor s2 = linear(s, w2, b2);
+        release(s);
+        try {
+            return linearCat(s2, low, wc, bc);
+        } finally {
+            release(s2);
+        }
+    }
+
     /** Backward of gateIn: returns dg [N,3C,H,W] = (du, 0, 0) over channel blocks; ds = du is the caller's. */
     Tensor gateInBackward(Tensor du, int threeC);
 

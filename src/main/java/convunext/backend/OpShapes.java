@@ -270,6 +270,22 @@ public final class OpShapes {
         return s;
     }
 
+    /**
+     * gateChain: low and skip [N,C,H,W]; gw [3C,C] (gb [3C]), w1 and w2 [C,C] (b1, b2 [C]), wc
+     * [Co,2C] (bc [Co]), biases optional → y [N,Co,H,W].
+     */
+    public static int[] gateChain(int[] low, int[] skip, int[] gw, int[] gb, int[] w1, int[] b1, int[] w2, int[] b2,
+                                  int[] wc, int[] bc) {
+        String op = "gateChain";
+        int[] g = linear(op, "low", low, gw, gb);
+        gate(op, g, skip);
+        same(op, "skip", skip, "low", low);
+        int[] a = linear(op, "u", skip, w1, b1);
+        exactly(op, "linear1 output", a, skip);
+        exactly(op, "linear2 output", linear(op, "s", a, w2, b2), skip);
+        return linearCat(op, skip, low, wc, bc);
+    }
+
     /** a and s [N,C,H,W], g [N,3C,H,W] → out (s's shape). */
     public static int[] gateOut(int[] a, int[] s, int[] g) {
         gate("gateOut", g, s);

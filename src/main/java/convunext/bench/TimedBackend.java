@@ -206,6 +206,11 @@ public final class TimedBackend implements Backend {
     @Override public Tensor geluBackward(Tensor x, Tensor dy) { return timed(Op.GELU, "bwd", () -> in.geluBackward(x, dy)); }
     @Override public Tensor add(Tensor a, Tensor b) { return timed(Op.ADD, "", () -> in.add(a, b)); }
     @Override public Tensor[] addGelu(Tensor a, Tensor b, boolean keep) { return timed(Op.ADD_GELU, "", () -> in.addGelu(a, b, keep)); }
+    @Override public Tensor gateChain(Tensor l, Tensor s, Tensor gw, Tensor gb, Tensor w1, Tensor b1, Tensor w2, Tensor b2, Tensor wc,
+                                      Tensor bc) {
+        double flops = gemmFlops(l, gw) + 2 * gemmFlops(s, w1) + gemmFlops(s, w1) / w1.dim(0) * wc.dim(0) * 2;
+        return f(flops, timed(Op.GATE, "chain", () -> in.gateChain(l, s, gw, gb, w1, b1, w2, b2, wc, bc)));
+    }
     @Override public Tensor gateIn(Tensor g, Tensor s) { return timed(Op.GATE, "", () -> in.gateIn(g, s)); }
     @Override public Tensor gateOut(Tensor a, Tensor s, Tensor g) { return timed(Op.GATE, "", () -> in.gateOut(a, s, g)); }
     @Override public Tensor[] gateOutBackward(Tensor a, Tensor s, Tensor g, Tensor d) { return timed(Op.GATE, "bwd", () -> in.gateOutBackward(a, s, g, d)); }

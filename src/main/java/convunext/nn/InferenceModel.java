@@ -145,16 +145,8 @@ public final class InferenceModel implements AutoCloseable {
         l = swap(l, be.upsample2x(l));
         int dy = skip.dim(2) - l.dim(2), dx = skip.dim(3) - l.dim(3);
         if (dy != 0 || dx != 0) l = swap(l, be.pad2d(l, dy / 2, dy - dy / 2, dx / 2, dx - dx / 2));
-        Tensor g = be.linear(l, u.gate.w, u.gate.b);
-        Tensor ui = be.gateIn(g, skip);
-        Tensor a = be.linear(ui, u.lin1.w, u.lin1.b);
-        be.release(ui);
-        Tensor s = be.gateOut(a, skip, g);
-        be.release(a);
-        be.release(g);
-        s = swap(s, be.linear(s, u.lin2.w, u.lin2.b));
-        Tensor y = be.linearCat(s, l, u.conv1x1.w, u.conv1x1.b);   // no concatenated tensor
-        be.release(s);
+        // gate → gateIn → linear1 → gateOut → linear2 → conv1x1 over [·; low], one backend op
+        Tensor y = be.gateChain(l, skip, u.gate.w, u.gate.b, u.lin1.w, u.lin1.b, u.lin2.w, u.lin2.b, u.conv1x1.w, u.conv1x1.b);
         be.release(l);
         return blockOwning(u.block, y);
     }

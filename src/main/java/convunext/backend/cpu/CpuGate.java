@@ -8,7 +8,8 @@ import convunext.tensor.Tensor;
 
 /**
  * The gated skip attention of each decoder stage (σ, tanh in float, {@link SimdOps}), threaded
- * over contiguous chunks cut at image boundaries. Every element's value is a function of its
+ * over contiguous chunks cut at image boundaries; and, at inference, the 1×1 chain around it per
+ * block of pixels ({@link #chain}). Every element's value is a function of its
  * inputs alone ({@link FloatMath}), so results do not depend on the thread count.
  */
 final class CpuGate {
@@ -128,5 +129,81 @@ final class CpuGate {
             a[ao + i] += v;
             b[bo + i] += v;
         }
+    }
+
+    // ------------------------------------------------------------------ the inference chain
+
+    /** Channels up to which the chain runs fused (the widths measured; above, the default composition). */
+    static final int CHAIN_MAX_C = 256;
+    /** Floats of scratch per block (8C rows): 256 KiB, the block and the packed weights share L2. */
+    private static final int CHAIN_SCRATCH_FLOATS = 1 << 16;
+    private static final CpuScratch CHAIN_SCRATCH = new CpuScratch();
+
+    static boolean chainApplies(Tensor skip) { return skip.dim(1) <= CHAIN_MAX_C; }
+
+    /** Pixels per block: a multiple of the GEMM's tile width with 8C·block within the scratch. */
+    static int chainBlockPixels(int c, int p) {
+        int nr = CpuGemm.nr(), nb = Math.max(nr, CHAIN_SCRATCH_FLOATS / (8 * c) / nr * nr);
+        return Math.min(nb, (p + nr - 1) / nr * nr);
+    }
+
+    /** Row stride of a scratch block of len pixels: padded so rows do not alias in a cache set. */
+    private static int chainStride(int len) { return (len + 15) / 16 * 16 + 16; }
+
+    /**
+     * The Up block's 1×1 chain at inference ({@link convunext.backend.Backend#gateChain}) one block
+     * of pixels at a time, every intermediate in a per-thread scratch that stays in cache:
+     * <pre>
+     *   G  = Wg·low + bg                   3C rows     (the gate's linear)
+     *   U  = G[0:C] + skip                  C rows     (gateIn)
+     *   A  = W1·U + b1                      C rows     (linear1)
+     *   S  = σ(A)⊙skip + σ(G[C:2C])⊙tanh(G[2C:3C])    (gateOut)
+     *   K  = [W2·S + b2 ; low]             2C rows     (linear2, then the low block copied under it)
+     *   y  = Wc·K + bc                     Co rows     (the 1×1 conv over the concatenation)
+     * </pre>
+     * Unfused, the six ops moved ≈ 19 C-planes of the image through memory; here low and skip are read
+     * and y written (3 planes). Measured at the model's widths ({@link #chainApplies}: C ≤ 256, every
+     * Up block at base_c 32): whole inference 0.94× the composition's time with all four fused, 0.96×
+     * with levels 0–1 only (bench/NOTES.md, round 11); wider C keeps the composition, unmeasured.
+     * Every element takes the unfused ops' operations in their order (the GEMMs' sums
+     * over K in the same blocks, gateIn's add, SimdOps.gateOut), so the result has their bits, at any
+     * thread count (blocks depend on the shape only).
+     */
+    static Tensor chain(CpuBackend be, Tensor low, Tensor skip, Tensor gw, Tensor gb, Tensor w1, Tensor b1, Tensor w2,
+                        Tensor b2, Tensor wc, Tensor bc, SimdOps ops) {
+        OpShapes.gateChain(of(low), of(skip), of(gw), of(gb), of(w1), of(b1), of(w2), of(b2), of(wc), of(bc));
+        int n = skip.dim(0), c = skip.dim(1), p = skip.spatial(2), co = wc.dim(0);
+        Tensor y = be.empty(n, co, skip.dim(2), skip.dim(3));
+        CpuGemm.PackedA ag = CpuGemm.pack(3 * c, c, gw.array(), gw.off(), c, 1);
+        CpuGemm.PackedA a1 = CpuGemm.pack(c, c, w1.array(), w1.off(), c, 1);
+        CpuGemm.PackedA a2 = CpuGemm.pack(c, c, w2.array(), w2.off(), c, 1);
+        CpuGemm.PackedA ac = CpuGemm.pack(co, 2 * c, wc.array(), wc.off(), 2 * c, 1);
+        float[] la = low.array(), sa = skip.array(), ya = y.array();
+        float[] gba = gb == null ? null : gb.array(), b1a = b1 == null ? null : b1.array();
+        float[] b2a = b2 == null ? null : b2.array(), bca = bc == null ? null : bc.array();
+        int gbo = gb == null ? 0 : gb.off(), b1o = b1 == null ? 0 : b1.off(), b2o = b2 == null ? 0 : b2.off(), bco = bc == null ? 0 : bc.off();
+        int nb = chainBlockPixels(c, p), blocks = (p + nb - 1) / nb;
+        CpuThreads.chunks(n * blocks, 1, 4, (t0, t1) -> {
+            int ldMax = chainStride(nb);
+            float[] sc = CHAIN_SCRATCH.get(8 * c * ldMax);
+            for (int t = t0; t < t1; t++) {
+                int i = t / blocks, p0 = t % blocks * nb, len = Math.min(nb, p - p0), ld = chainStride(len);
+                // rows: G [0, 3C), U [3C, 4C), A [4C, 5C), S [5C, 6C), K [6C, 8C)
+                int g0 = 0, u0 = 3 * c * ld, a0 = 4 * c * ld, s0 = 5 * c * ld, k0 = 6 * c * ld;
+                int lb = low.off() + i * c * p + p0, sb = skip.off() + i * c * p + p0;
+                CpuGemm.gemm(ag, len, la, lb, p, 1, sc, g0, ld, false, gba, gbo, null);
+                for (int r = 0; r < c; r++) {
+                    int gr = g0 + r * ld, ur = u0 + r * ld, sr = sb + r * p;
+                    for (int j = 0; j < len; j++) sc[ur + j] = sc[gr + j] + sa[sr + j];
+                }
+                CpuGemm.gemm(a1, len, sc, u0, ld, 1, sc, a0, ld, false, b1a, b1o, null);
+                for (int r = 0; r < c; r++)
+                    ops.gateOut(sc, a0 + r * ld, sa, sb + r * p, sc, g0 + (c + r) * ld, g0 + (2 * c + r) * ld, sc, s0 + r * ld, len);
+                CpuGemm.gemm(a2, len, sc, s0, ld, 1, sc, k0, ld, false, b2a, b2o, null);
+                for (int r = 0; r < c; r++) System.arraycopy(la, lb + r * p, sc, k0 + (c + r) * ld, len);
+                CpuGemm.gemm(ac, len, sc, k0, ld, 1, ya, y.off() + i * co * p + p0, p, false, bca, bco, null);
+            }
+        });
+        return y;
     }
 }
