@@ -134,19 +134,9 @@ public final class CpuBackend implements Backend {
         return CpuBatchNorm.batchnormTrain(this, x, gamma, beta, runMean, runVar, momentum, eps);
     }
 
-    /** dx added into dxInto in the backward's own pass (CpuDwConv7); dw and db (C·49 and C floats) as the default adds them. */
+    /** Each gradient added into its held one in the backward's own pass (CpuDwConv7), not by a second pass. */
     @Override public Tensor[] dwconv7BackwardInto(Tensor x, Tensor w, Tensor dy, Tensor dxInto, Tensor dwInto, Tensor dbInto) {
-        if (dwInto != null) Shapes.shape("dwconv7Backward", "dw", dwInto, w.shape());
-        if (dbInto != null) Shapes.shape("dwconv7Backward", "db", dbInto, x.dim(1));
-        Tensor[] r = CpuDwConv7.backward(this, x, w, dy, dxInto);
-        Tensor[] into = {null, dwInto, dbInto};
-        for (int i = 1; i < 3; i++)
-            if (into[i] != null) {
-                addInPlace(into[i], r[i]);
-                release(r[i]);
-                r[i] = into[i];
-            }
-        return r;
+        return CpuDwConv7.backward(this, x, w, dy, dxInto, dwInto, dbInto);
     }
 
     @Override public Tensor[] batchnormAddGelu(Tensor x, Tensor res, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,

@@ -25,8 +25,9 @@ final class CpuBatchNorm {
         float[] xa = x.array(), ya = y.array();
         int xo = x.off(), yo = y.off();
         CpuThreads.chunks(c, 1, 2, (c0, c1) -> {
+            float[] ma = new float[2];
             for (int ch = c0; ch < c1; ch++) {
-                float[] ma = statistics(x, gamma, runMean, runVar, momentum, eps, ch, mean, invstd);
+                statistics(x, gamma, runMean, runVar, momentum, eps, ch, mean, invstd, ma);
                 affine(xa, xo, ya, yo, n, c, p, ch, ma[0], ma[1], beta.array()[beta.off() + ch]);
             }
         });
@@ -35,11 +36,11 @@ final class CpuBatchNorm {
 
     /**
      * Channel ch's batch statistics (shifted sums in double: exact enough even when |mean| ≫ std)
-     * into mean and invstd, the running statistics updated in place; returns {m, a}: the affine
+     * into mean and invstd, the running statistics updated in place; ma gets {m, a}: the affine
      * y = (x − m)·a + β with a = γ·invstd.
      */
-    private static float[] statistics(Tensor x, Tensor gamma, Tensor runMean, Tensor runVar, float momentum, float eps,
-                                      int ch, Tensor mean, Tensor invstd) {
+    private static void statistics(Tensor x, Tensor gamma, Tensor runMean, Tensor runVar, float momentum, float eps,
+                                   int ch, Tensor mean, Tensor invstd, float[] ma) {
         int n = x.dim(0), c = x.dim(1), p = x.spatial(2);
         long count = (long) n * p;
         float[] xa = x.array();
@@ -54,7 +55,8 @@ final class CpuBatchNorm {
         float[] rm = runMean.array(), rv = runVar.array();
         rm[runMean.off() + ch] = (float) ((1 - momentum) * rm[runMean.off() + ch] + momentum * m);
         rv[runVar.off() + ch] = (float) ((1 - momentum) * rv[runVar.off() + ch] + momentum * var * count / (count - 1));
-        return new float[] {(float) m, (float) (gamma.array()[gamma.off() + ch] * inv)};
+        ma[0] = (float) m;
+        ma[1] = (float) (gamma.array()[gamma.off() + ch] * inv);
     }
 
     /** Floats per affine-add-GELU step of {@link #batchnormAddGelu}: the step stays in L1 between its passes. */
@@ -78,8 +80,9 @@ final class CpuBatchNorm {
         float[] xa = x.array(), da = d.array(), oa = out.array(), ra = res == null ? null : res.array();
         int xo = x.off(), dOff = d.off(), oo = out.off(), ro = res == null ? 0 : res.off();
         CpuThreads.chunks(c, 1, 2, (c0, c1) -> {
+            float[] ma = new float[2];
             for (int ch = c0; ch < c1; ch++) {
-                float[] ma = statistics(x, gamma, runMean, runVar, momentum, eps, ch, mean, invstd);
+                statistics(x, gamma, runMean, runVar, momentum, eps, ch, mean, invstd, ma);
                 float m = ma[0], a = ma[1], b = beta.array()[beta.off() + ch];
                 for (int i = 0; i < n; i++)
                     for (int j0 = 0, o = (i * c + ch) * p; j0 < p; j0 += STEP) {

@@ -58,19 +58,22 @@ final class CpuDwConv7 {
         if (r < h) SimdOps.BEST.row7(pad, r * (w + 2 * P), w + 2 * P, wt, wo, bias, y, yo + r * w, w);
     }
 
-    static Tensor[] backward(CpuBackend be, Tensor x, Tensor w, Tensor dy) { return backward(be, x, w, dy, null); }
+    static Tensor[] backward(CpuBackend be, Tensor x, Tensor w, Tensor dy) { return backward(be, x, w, dy, null, null, null); }
 
     /**
-     * {dx, dw, db}; with dxInto non-null, dx is added into it (returned in dx's slot) as each plane
-     * is folded, dxInto + dx per element (the bits of the interface's default, which wrote dx fresh
-     * and added it in a second pass over both tensors).
+     * {dx, dw, db}, each added into its held gradient where one is given (and returned in its slot)
+     * as it is made: dx as each plane is folded, dw and db as each channel's sums are rounded. Held +
+     * fresh per element, the bits of the interface's default, which wrote the gradients fresh and
+     * added them in a second pass.
      */
-    static Tensor[] backward(CpuBackend be, Tensor x, Tensor w, Tensor dy, Tensor dxInto) {
+    static Tensor[] backward(CpuBackend be, Tensor x, Tensor w, Tensor dy, Tensor dxInto, Tensor dwInto, Tensor dbInto) {
         OpShapes.dwconv7Backward(of(x), of(w), of(dy));
         if (dxInto != null) Shapes.same("dwconv7Backward", x, dxInto);
+        if (dwInto != null) Shapes.shape("dwconv7Backward", "dw", dwInto, w.shape());
+        if (dbInto != null) Shapes.shape("dwconv7Backward", "db", dbInto, x.dim(1));
         int n = x.dim(0), c = x.dim(1), h = x.dim(2), wd = x.dim(3), plane = h * wd;
-        boolean add = dxInto != null;
-        Tensor dx = add ? dxInto : be.empty(x.shape()), dw = be.empty(c, 1, K, K), db = be.empty(c);
+        boolean add = dxInto != null, addW = dwInto != null, addB = dbInto != null;
+        Tensor dx = add ? dxInto : be.empty(x.shape()), dw = addW ? dwInto : be.empty(c, 1, K, K), db = addB ? dbInto : be.empty(c);
         float[] xa = x.array(), wa = w.array(), dya = dy.array(), dxa = dx.array(), dwa = dw.array(), dba = db.array();
         int xo = x.off(), wo = w.off(), dyo = dy.off(), dxo = dx.off(), dwo = dw.off(), dbo = db.off();
         CpuThreads.chunks(c, 1, 4, (c0, c1) -> {
@@ -88,8 +91,11 @@ final class CpuDwConv7 {
                     SimdOps.BEST.tapSums(dya, dyo + pl, pad, h, wd, gw);
                     inputGrad(dya, dyo + pl, h, wd, flipped, zpad, sc.dpad, dxa, dxo + pl, add);
                 }
-                for (int t = 0; t < K * K; t++) dwa[dwo + ch * K * K + t] = (float) gw[t];
-                dba[dbo + ch] = (float) gb;
+                for (int t = 0; t < K * K; t++) {
+                    int e = dwo + ch * K * K + t;
+                    dwa[e] = addW ? dwa[e] + (float) gw[t] : (float) gw[t];
+                }
+                dba[dbo + ch] = addB ? dba[dbo + ch] + (float) gb : (float) gb;
             }
         });
         return new Tensor[] {dx, dw, db};

@@ -139,16 +139,14 @@ final class CpuGate {
     private static final int CHAIN_SCRATCH_FLOATS = 1 << 16;
     private static final CpuScratch CHAIN_SCRATCH = new CpuScratch();
 
-    static boolean chainApplies(Tensor skip) { return skip.dim(1) <= CHAIN_MAX_C; }
+    /** Whether {@link #chain} runs it (else the composition, which also reports a malformed call). */
+    static boolean chainApplies(Tensor skip) { return skip != null && skip.shape().length == 4 && skip.dim(1) <= CHAIN_MAX_C; }
 
     /** Pixels per block: a multiple of the GEMM's tile width with 8C·block within the scratch. */
     static int chainBlockPixels(int c, int p) {
         int nr = CpuGemm.nr(), nb = Math.max(nr, CHAIN_SCRATCH_FLOATS / (8 * c) / nr * nr);
         return Math.min(nb, (p + nr - 1) / nr * nr);
     }
-
-    /** Row stride of a scratch block of len pixels: padded so rows do not alias in a cache set. */
-    private static int chainStride(int len) { return (len + 15) / 16 * 16 + 16; }
 
     /**
      * The Up block's 1×1 chain at inference ({@link convunext.backend.Backend#gateChain}) one block
@@ -184,10 +182,10 @@ final class CpuGate {
         int gbo = gb == null ? 0 : gb.off(), b1o = b1 == null ? 0 : b1.off(), b2o = b2 == null ? 0 : b2.off(), bco = bc == null ? 0 : bc.off();
         int nb = chainBlockPixels(c, p), blocks = (p + nb - 1) / nb;
         CpuThreads.chunks(n * blocks, 1, 4, (t0, t1) -> {
-            int ldMax = chainStride(nb);
+            int ldMax = CpuScratch.rowStride(nb);
             float[] sc = CHAIN_SCRATCH.get(8 * c * ldMax);
             for (int t = t0; t < t1; t++) {
-                int i = t / blocks, p0 = t % blocks * nb, len = Math.min(nb, p - p0), ld = chainStride(len);
+                int i = t / blocks, p0 = t % blocks * nb, len = Math.min(nb, p - p0), ld = CpuScratch.rowStride(len);
                 // rows: G [0, 3C), U [3C, 4C), A [4C, 5C), S [5C, 6C), K [6C, 8C)
                 int g0 = 0, u0 = 3 * c * ld, a0 = 4 * c * ld, s0 = 5 * c * ld, k0 = 6 * c * ld;
                 int lb = low.off() + i * c * p + p0, sb = skip.off() + i * c * p + p0;

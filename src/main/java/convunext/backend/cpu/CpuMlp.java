@@ -59,9 +59,6 @@ final class CpuMlp {
         return Math.min(Math.max(nr, nb), (p + nr - 1) / nr * nr);
     }
 
-    /** Row stride of a scratch block of len pixels: padded so rows do not alias in a cache set. */
-    private static int stride(int len) { return (len + 15) / 16 * 16 + 16; }
-
     static Tensor[] forward(CpuBackend be, Tensor x, Tensor w1, Tensor b1, Tensor w2, Tensor b2, boolean keep, SimdOps ops) {
         OpShapes.mlp(of(x), of(w1), of(b1), of(w2), of(b2));
         return run(be, x, w1, b1, w2, b2, keep, null, ops);
@@ -91,9 +88,9 @@ final class CpuMlp {
         int b1o = b1 == null ? 0 : b1.off(), b2o = b2 == null ? 0 : b2.off();
         int nb = blockPixels(hd, p), blocks = (p + nb - 1) / nb;
         CpuThreads.chunks(n * blocks, 1, 4, (t0, t1) -> {
-            float[] hb = SCRATCH.get(hd * stride(nb));
+            float[] hb = SCRATCH.get(hd * CpuScratch.rowStride(nb));
             for (int t = t0; t < t1; t++) {
-                int i = t / blocks, p0 = t % blocks * nb, len = Math.min(nb, p - p0), ld = stride(len);
+                int i = t / blocks, p0 = t % blocks * nb, len = Math.min(nb, p - p0), ld = CpuScratch.rowStride(len);
                 int hBase = keep ? h.off() + i * hd * p + p0 : 0, sBase = keep ? s.off() + i * hd * p + p0 : 0;
                 CpuGemm.Epilogue gelu = keep
                         ? (i0, i1, j0, j1) -> {

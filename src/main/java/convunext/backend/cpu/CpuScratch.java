@@ -9,6 +9,12 @@ package convunext.backend.cpu;
 final class CpuScratch {
     private final ThreadLocal<float[][]> buf = ThreadLocal.withInitial(() -> new float[1][0]);
 
+    /**
+     * Row step of a scratch block of len floats a row: rounded up to 16 floats and padded by 16 more,
+     * so rows a power of two apart do not alias in one cache set (the MLP's and the gate chain's blocks).
+     */
+    static int rowStride(int len) { return (len + 15) / 16 * 16 + 16; }
+
     /** This thread's buffer, at least n floats long. */
     float[] get(int n) {
         float[][] h = buf.get();

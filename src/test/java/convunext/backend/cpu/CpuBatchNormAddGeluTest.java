@@ -35,7 +35,7 @@ class CpuBatchNormAddGeluTest {
         for (boolean withRes : new boolean[] {true, false})
             for (boolean keep : new boolean[] {true, false}) {
                 String what = at + (withRes ? " res" : " no res") + (keep ? " keep pre" : "");
-                Tensor rmW = copy(rm0), rvW = copy(rv0);
+                Tensor rmW = CpuTestTensors.copy(BE, rm0), rvW = CpuTestTensors.copy(BE, rv0);
                 Tensor[] bn = CpuBatchNorm.batchnormTrain(BE, x, g, b, rmW, rvW, 0.1f, 1e-5f);
                 Tensor[] ag = withRes ? CpuAddGelu.addGelu(BE, res, bn[0], keep, SimdOps.BEST) : new Tensor[] {BE.gelu(bn[0]), keep ? bn[0] : null};
                 float[][] want = {BE.download(ag[0]), BE.download(bn[1]), BE.download(bn[2]), ag[1] == null ? null : BE.download(ag[1]),
@@ -45,7 +45,7 @@ class CpuBatchNormAddGeluTest {
                 assertTrue(negative && positive, "GELU's both sides are covered: " + what);
                 int all = CpuThreads.threads();
                 for (int threads : new int[] {1, all}) {
-                    Tensor rm = copy(rm0), rv = copy(rv0);
+                    Tensor rm = CpuTestTensors.copy(BE, rm0), rv = CpuTestTensors.copy(BE, rv0);
                     Tensor[] got;
                     try {
                         CpuThreads.setThreads(threads);
@@ -75,6 +75,4 @@ class CpuBatchNormAddGeluTest {
         assertTrue(e.getMessage().contains("batchnormAddGelu"), e.getMessage());
         assertArrayEquals(before, BE.download(rm), "running statistics untouched by a refused call");
     }
-
-    private static Tensor copy(Tensor t) { return BE.upload(BE.download(t), t.shape()); }
 }

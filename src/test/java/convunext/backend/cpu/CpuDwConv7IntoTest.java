@@ -46,7 +46,7 @@ class CpuDwConv7IntoTest {
             int all = CpuThreads.threads();
             for (int threads : new int[] {1, all}) {
                 Tensor[] into = new Tensor[3];
-                for (int i = 0; i < 3; i++) into[i] = (mask >> i & 1) == 1 ? copy(held[i]) : null;
+                for (int i = 0; i < 3; i++) into[i] = (mask >> i & 1) == 1 ? CpuTestTensors.copy(BE, held[i]) : null;
                 Tensor[] got;
                 try {
                     CpuThreads.setThreads(threads);
@@ -72,6 +72,4 @@ class CpuDwConv7IntoTest {
         assertTrue(e.getMessage().contains("dwconv7Backward"), e.getMessage());
         assertArrayEquals(before, BE.download(held), "the held gradient is untouched");
     }
-
-    private static Tensor copy(Tensor t) { return BE.upload(BE.download(t), t.shape()); }
 }

@@ -34,7 +34,7 @@ class CpuGateChainTest {
 
     private static Tensor randn(Random r, double scale, int... shape) {
         Tensor t = CpuTestTensors.randn(BE, r, 0, shape);
-        for (int i = 0; i < t.size(); i++) t.array()[t.off() + i] *= (float) scale;
+        CpuTestTensors.scale(t, scale);
         return t;
     }
 

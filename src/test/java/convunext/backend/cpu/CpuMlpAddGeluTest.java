@@ -33,8 +33,8 @@ class CpuMlpAddGeluTest {
         Tensor x = CpuTestTensors.randn(BE, r, 0.1, n, c, h, w), w1 = CpuTestTensors.randn(BE, r, 0, hd, c);
         Tensor w2 = CpuTestTensors.randn(BE, r, 0, co, hd), res = CpuTestTensors.randn(BE, r, 0.2, n, co, h, w);
         Tensor b1 = bias ? CpuTestTensors.randn(BE, r, 0.1, hd) : null, b2 = bias ? CpuTestTensors.randn(BE, r, 0.1, co) : null;
-        scale(w1, 1 / Math.sqrt(c));   // pre and y ~ N(·, 1): GELU's curved part and both tails
-        scale(w2, 1 / Math.sqrt(hd));
+        CpuTestTensors.scale(w1, 1 / Math.sqrt(c));   // pre and y ~ N(·, 1): GELU's curved part and both tails
+        CpuTestTensors.scale(w2, 1 / Math.sqrt(hd));
         String at = n + "x" + c + "→" + hd + "→" + co + " @" + h + "x" + w + (bias ? " bias" : "");
         for (SimdOps ops : OPS) {
             String what = at + " " + ops.describe();
@@ -71,9 +71,5 @@ class CpuMlpAddGeluTest {
         Tensor res = CpuTestTensors.randn(BE, r, 0, 1, 4, 5, 3);
         var e = assertThrows(IllegalArgumentException.class, () -> BE.mlpAddGelu(x, w1, null, w2, null, res));
         assertTrue(e.getMessage().contains("mlpAddGelu") && e.getMessage().contains("res"), e.getMessage());
-    }
-
-    private static void scale(Tensor t, double s) {
-        for (int i = 0; i < t.size(); i++) t.array()[t.off() + i] *= (float) s;
     }
 }

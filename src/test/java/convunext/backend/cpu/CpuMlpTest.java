@@ -68,8 +68,8 @@ class CpuMlpTest {
         Random r = new Random(seed);
         Tensor x = randn(r, 0.1, n, c, h, w), w1 = randn(r, 0, hd, c), w2 = randn(r, 0, co, hd);
         Tensor b1 = bias ? randn(r, 0.1, hd) : null, b2 = bias ? randn(r, 0.1, co) : null;
-        scale(w1, 1 / Math.sqrt(c));   // pre ~ N(·, 1): GELU's curved part, both tails
-        scale(w2, 1 / Math.sqrt(hd));
+        CpuTestTensors.scale(w1, 1 / Math.sqrt(c));   // pre ~ N(·, 1): GELU's curved part, both tails
+        CpuTestTensors.scale(w2, 1 / Math.sqrt(hd));
         Tensor gy = randn(r, 0, n, co, h, w);
         D[] ref = RefMlp.mlp(d(x), d(w1), d(b1), d(w2), d(b2), true);
         String at = n + "x" + c + "→" + hd + "→" + co + " @" + h + "x" + w + (bias ? " bias" : "");
@@ -132,10 +132,6 @@ class CpuMlpTest {
     }
 
     private static void release(Tensor[] ts) { for (Tensor t : ts) if (t != null) BE.release(t); }
-
-    private static void scale(Tensor t, double s) {
-        for (int i = 0; i < t.size(); i++) t.array()[t.off() + i] *= (float) s;
-    }
 
     /** CpuBackend's entry points are these; the interface's default composition agrees with them. */
     @Test void backendEntryPointsAndDefaultComposition() {

@@ -16,6 +16,14 @@ final class CpuTestTensors {
         return be.view(be.upload(buf, buf.length), BackendParity.OFFSET, shape);
     }
 
+    /** t's elements multiplied by s in place (weights scaled by 1/√K keep a layer's output at its input's scale). */
+    static void scale(Tensor t, double s) {
+        for (int i = 0; i < t.size(); i++) t.array()[t.off() + i] *= (float) s;
+    }
+
+    /** A fresh tensor with t's shape and values (a held gradient that a call may add into). */
+    static Tensor copy(CpuBackend be, Tensor t) { return be.upload(be.download(t), t.shape()); }
+
     /** Raw bits of every element, for bit-for-bit comparisons. */
     static int[] bits(float[] a) {
         int[] b = new int[a.length];
