@@ -188,6 +188,42 @@ def per_op(doc, m):
         top = ", ".join(f"{b['op']} {100 * b['ms'] / total:.0f}%" for b in br[:6])
         out.append(f"Training step by op (one step, synchronised per op): {top}; sum of ops {fmt(total, 0)} ms.")
         out.append("")
+        out += floor_gap(br, ceil["gemm_gflop_s"], total)
+    return out
+
+
+def floor_gap(br, rate, total):
+    """Where the step's time above its FLOP floor goes: each op's multiply-adds at the run's GEMM
+    ceiling are its share of the floor; the rest of its time (all of it for an op without
+    multiply-adds) is what it spends above the floor. Runs without per-op FLOPs: nothing."""
+    if not any("gflop" in b for b in br):
+        return []
+    rows = []
+    for b in br:
+        g = b.get("gflop", 0.0)
+        floor = g / rate * 1e3
+        rows.append((b["ms"] - floor, b, g, floor))
+    rows.sort(key=lambda r: -r[0])
+    gemm = [r for r in rows if r[2] > 0]
+    g_ms, g_fl, g_floor = sum(r[1]["ms"] for r in gemm), sum(r[2] for r in gemm), sum(r[3] for r in gemm)
+    rest = total - g_ms
+    out = [f"Against the FLOP floor (each op's multiply-adds at this run's GEMM ceiling, {fmt(rate)} GFLOP/s): "
+           f"the ops with multiply-adds take {fmt(g_ms, 0)} ms for {fmt(g_fl, 1)} GFLOP, {fmt(g_ms / g_floor, 2)}× their "
+           f"floor of {fmt(g_floor, 0)} ms ({fmt(100 * g_floor / g_ms, 0)} % of the ceiling on average); the ops without "
+           f"take {fmt(rest, 0)} ms; together {fmt(total / g_floor, 2)}× the floor. Ops by time above their floor "
+           f"(those under 2 % of the sum of ops folded into the last row):", "",
+           "| op | calls | ms | GFLOP | GFLOP/s | % of ceiling | ms above floor |", "|---|---:|---:|---:|---:|---:|---:|"]
+    small = [r for r in rows if r[1]["ms"] < 0.02 * total]
+    for over, b, g, floor in rows:
+        if b["ms"] < 0.02 * total:
+            continue
+        out.append(f"| {b['op']} | {b['calls']} | {fmt(b['ms'], 1)} | {fmt(g, 2) if g else '–'} "
+                   f"| {fmt(g / b['ms'] * 1e3, 1) if g else '–'} | {fmt(100 * floor / b['ms'], 0) if g else '–'} "
+                   f"| {fmt(over, 1)} |")
+    if small:
+        out.append(f"| {len(small)} smaller ops | {sum(r[1]['calls'] for r in small)} | {fmt(sum(r[1]['ms'] for r in small), 1)} "
+                   f"| {fmt(sum(r[2] for r in small), 2)} | | | {fmt(sum(r[0] for r in small), 1)} |")
+    out.append("")
     return out
 
 

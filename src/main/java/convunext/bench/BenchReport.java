@@ -90,13 +90,24 @@ public record BenchReport(String backend, String describe, String timing, String
         if (!model.breakdown().isEmpty()) {
             double sum = 0;
             for (double[] v : model.breakdown().values()) sum += v[0];
+            // Each op's multiply-add FLOPs at the run's GEMM ceiling: its share of the step's FLOP floor,
+            // and the milliseconds it spends above that share (all of them, for an op with no FLOPs).
+            double rate = ceilings.flopsPerS(), gflop = 0, over = 0;
             o.println();
-            o.printf("%-22s %10s %6s %6s %10s%n", "training step by op", "ms", "%", "calls", "heap MiB");
-            for (Map.Entry<String, double[]> e : model.breakdown().entrySet())
+            o.printf("%-22s %10s %6s %6s %10s %8s %8s %8s %10s%n", "training step by op", "ms", "%", "calls", "heap MiB",
+                    "GFLOP", "GFLOP/s", "% ceil", "over floor");
+            for (Map.Entry<String, double[]> e : model.breakdown().entrySet()) {
+                double[] v = e.getValue();
+                double g = v.length > 3 ? v[3] : 0, floorMs = g * 1e12 / rate;
+                gflop += g;
+                over += v[0] - floorMs;
                 // heap MiB far above an op's output size points at boxed Vector-API values (see bench/NOTES.md)
-                o.printf("%-22s %10.2f %6.1f %6d %10.1f%n", e.getKey(), e.getValue()[0], 100 * e.getValue()[0] / sum,
-                        (long) e.getValue()[1], e.getValue()[2]);
-            o.printf("%-22s %10.2f%n", "sum of ops", sum);
+                o.printf("%-22s %10.2f %6.1f %6d %10.1f %8s %8s %8s %10.2f%n", e.getKey(), v[0], 100 * v[0] / sum,
+                        (long) v[1], v[2], g > 0 ? String.format("%.2f", g) : "-", g > 0 ? String.format("%.1f", g / v[0] * 1e3) : "-",
+                        g > 0 ? String.format("%.1f", 100 * floorMs / v[0]) : "-", v[0] - floorMs);
+            }
+            o.printf("%-22s %10.2f %6s %6s %10s %8.2f %8.1f %8.1f %10.2f%n", "sum of ops", sum, "", "", "", gflop,
+                    gflop / sum * 1e3, 100 * gflop * 1e12 / rate / sum, over);
         }
         if (torch != null) {
             o.println();
@@ -264,6 +275,7 @@ public record BenchReport(String backend, String describe, String timing, String
             b.put("ms", e.getValue()[0]);
             b.put("calls", (long) e.getValue()[1]);
             b.put("heap_mib", e.getValue()[2]);
+            if (e.getValue().length > 3 && e.getValue()[3] > 0) b.put("gflop", e.getValue()[3]);
             br.add(b);
         }
         m.put("step_breakdown", br);

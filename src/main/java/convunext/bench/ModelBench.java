@@ -99,7 +99,8 @@ public final class ModelBench {
             be.sync();
             tb.stats().entrySet().stream()
                     .sorted((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0]))
-                    .forEach(e -> out.put(e.getKey(), new double[] {e.getValue()[0] / 1e6, e.getValue()[1], e.getValue()[2] / 1048576.0}));
+                    .forEach(e -> out.put(e.getKey(), new double[] {e.getValue()[0] / 1e6, e.getValue()[1], e.getValue()[2] / 1048576.0,
+                            e.getValue()[3] / 1e9}));
         }
         return out;
     }

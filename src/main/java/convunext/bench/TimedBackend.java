@@ -31,7 +31,7 @@ public final class TimedBackend implements Backend {
         return sum;
     }
 
-    /** op → {total ns, calls, heap bytes allocated}. */
+    /** op → {total ns, calls, heap bytes allocated, multiply-add FLOPs (as {@link #macFlops} counts them)}. */
     public Map<String, long[]> stats() { return stats; }
 
     /**
@@ -42,9 +42,16 @@ public final class TimedBackend implements Backend {
 
     private double macFlops;
 
-    public void reset() { stats.clear(); macFlops = 0; }
+    public void reset() { stats.clear(); macFlops = 0; last = null; }
 
-    private <T> T f(double flops, T r) { macFlops += flops; return r; }
+    /** The entry of the op timed last: f(flops, timed(...)) evaluates timed first, so f books its FLOPs there. */
+    private long[] last;
+
+    private <T> T f(double flops, T r) {
+        macFlops += flops;
+        if (last != null) last[3] += (long) flops;
+        return r;
+    }
 
     private static double conv(Tensor x, Tensor w, int s, int p) {
         int k = w.dim(2), ho = (x.dim(2) + 2 * p - k) / s + 1, wo = (x.dim(3) + 2 * p - w.dim(3)) / s + 1;
@@ -60,7 +67,8 @@ public final class TimedBackend implements Backend {
         T r = f.get();
         in.sync();
         long dt = System.nanoTime() - t0;
-        long[] s = stats.computeIfAbsent(name, k -> new long[3]);
+        long[] s = stats.computeIfAbsent(name, k -> new long[4]);
+        last = s;
         s[0] += dt;
         s[1]++;
         s[2] += allocatedBytes() - a0;

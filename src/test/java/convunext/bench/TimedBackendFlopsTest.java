@@ -31,6 +31,8 @@ class TimedBackendFlopsTest {
         tb.dwconv7Batchnorm(x, k, b, g, beta, rm, rv, 0.1f, 1e-5f);
         assertEquals(plain, tb.macFlops(), 0.0, "dwconv7Batchnorm counts dwconv7's multiply-adds");
         assertEquals(98.0 * n * c * h * w, plain, 0.0);
+        // ... and books them to its own row of the breakdown (bench --breakdown's GFLOP column)
+        assertEquals(98L * n * c * h * w, tb.stats().get("dwconv7 +bn")[3]);
     }
 
     /**
@@ -49,13 +51,24 @@ class TimedBackendFlopsTest {
         for (int i = 0; i < img.length; i++) img[i] = (float) r.nextGaussian();
         for (int i = 0; i < tg.length; i++) tg[i] = r.nextInt(cls);
         double counted;
+        java.util.Map<String, long[]> ops;
         try (ConvUNeXt model = new ConvUNeXt(mc, tb, 1); AdamW opt = AdamW.withDefaults(model.params)) {
             Tensor x = be.upload(img, n, in, s, s), t = be.upload(tg, n, s, s);
             tb.reset();
             TrainStep.run(model, opt, x, t, 1e-4);
             counted = tb.macFlops();
+            ops = new java.util.TreeMap<>(tb.stats());
         }
         assertEquals(expectedStepFlops(n, in, cls, bc, s), counted, 0.0);
+        // The breakdown's per-op FLOPs: every counted FLOP booked to the op that made it, so the
+        // rows add up to the floor; ops without multiply-adds (norms, GELU, gates, loss, AdamW) book none.
+        long booked = 0;
+        for (java.util.Map.Entry<String, long[]> e : ops.entrySet()) {
+            booked += e.getValue()[3];
+            boolean mac = e.getKey().matches("(conv2d|linear|linearCat|mlp|dwconv7)( .*)?");
+            assertEquals(mac, e.getValue()[3] > 0, e.getKey() + ": " + e.getValue()[3] + " FLOPs booked");
+        }
+        assertEquals(counted, booked, 0.0);
     }
 
     private static double expectedStepFlops(int n, int in, int cls, int b, int s) {

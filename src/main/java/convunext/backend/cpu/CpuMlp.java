@@ -14,9 +14,9 @@ import convunext.tensor.Tensor;
  * interleaved streams (its slowest shape: 45 GFLOP/s on one core against 90 for the ceiling).
  *
  * <p>Forward per block: pre = W1·x + b1 into a scratch block; GELU as the GEMM's epilogue while
- * each MR-row panel is in L1 (training: h = gelu(pre) and s = gelu'(pre) written out for the
- * backward in one pass, {@link SimdOps#geluWithGrad}; inference: in place, nothing written); then
- * y = W2·h + b2. The saved state is gelu'(pre), so the backward evaluates no transcendental:
+ * each MR-row panel is in L1, h = gelu(pre) in place (training: s = gelu'(pre) in the same pass,
+ * {@link SimdOps#geluWithGrad}, and both copied out for the backward); then y = W2·h + b2 with h
+ * from the block in cache. The saved state is gelu'(pre), so the backward evaluates no transcendental:
  * dpre = (W2ᵀ·gy) ⊙ s, the bits of {@link CpuLinearGelu#backwardData} (gelu'(pre)·acc).
  * Backward per block: dpre (written out), then dx = W1ᵀ·dpre while that block is in cache; then
  * the weight gradients over all pixels at once (CpuLinear's long-K dot products: per block, their
@@ -92,18 +92,23 @@ final class CpuMlp {
             for (int t = t0; t < t1; t++) {
                 int i = t / blocks, p0 = t % blocks * nb, len = Math.min(nb, p - p0), ld = CpuScratch.rowStride(len);
                 int hBase = keep ? h.off() + i * hd * p + p0 : 0, sBase = keep ? s.off() + i * hd * p + p0 : 0;
+                // h replaces pre in the block (training: also copied out, with s, for the backward)
+                // while the panel is in L1, so the second GEMM reads its B from the compact block in
+                // cache; with co ≤ 64 rows (levels 0–1) in place, unpacked (CpuGemm's direct path).
+                // Reading the saved tensor instead (rows a plane apart) had to pack every block.
                 CpuGemm.Epilogue gelu = keep
                         ? (i0, i1, j0, j1) -> {
-                            for (int r = i0; r < i1; r++)
-                                ops.geluWithGrad(hb, r * ld + j0, ha, hBase + r * p + j0, sa, sBase + r * p + j0, j1 - j0);
+                            for (int r = i0; r < i1; r++) {
+                                ops.geluWithGrad(hb, r * ld + j0, hb, r * ld + j0, sa, sBase + r * p + j0, j1 - j0);
+                                System.arraycopy(hb, r * ld + j0, ha, hBase + r * p + j0, j1 - j0);
+                            }
                         }
                         : (i0, i1, j0, j1) -> {
                             for (int r = i0; r < i1; r++) ops.gelu(hb, r * ld + j0, hb, r * ld + j0, j1 - j0);
                         };
                 CpuGemm.gemm(a1, len, xa, x.off() + i * c * p + p0, p, 1, hb, 0, ld, false, b1a, b1o, gelu);
-                // The second GEMM's B: h as just written (training), else the block itself.
                 if (keep)
-                    CpuGemm.gemm(a2, len, ha, hBase, p, 1, ya, y.off() + i * co * p + p0, p, false, b2a, b2o, null);
+                    CpuGemm.gemm(a2, len, hb, 0, ld, 1, ya, y.off() + i * co * p + p0, p, false, b2a, b2o, null);
                 else {
                     int yBase = y.off() + i * co * p + p0, rBase = res == null ? 0 : res.off() + i * co * p + p0;
                     CpuGemm.Epilogue addGelu = res == null ? null : (i0, i1, j0, j1) -> {

@@ -82,6 +82,11 @@ class CpuMlpTest {
             Tensor[] got = CpuMlp.forward(BE, x, w1, b1, w2, b2, true, ops);
             check("mlp y " + what, ref[0], got[0], TOL);
             assertArrayEquals(BE.download(inf[0]), BE.download(got[0]), "mlp y: inference and training bits " + what);
+            // Training's y is pwconv2 over the saved h, bit for bit (the second GEMM reads h from the
+            // block in cache, not from the saved tensor: the same values, products and order).
+            Tensor y2 = CpuLinear.forward(BE, got[1], w2, b2);
+            assertArrayEquals(BE.download(y2), BE.download(got[0]), "mlp y: pwconv2 over the saved h " + what);
+            BE.release(y2);
             check("mlp h " + what, ref[1], got[1], TOL);
             D grad = new D(ref[2].shape);
             for (int i = 0; i < grad.data.length; i++) grad.data[i] = RefGelu.geluGrad(ref[2].data[i]);
