@@ -152,6 +152,13 @@ public final class CpuBackend implements Backend {
         return CpuBatchNorm.batchnormBackward(this, x, dy, gamma, mean, invstd);
     }
 
+    @Override public Tensor[] batchnormAddGeluBackwardInto(Tensor x, Tensor dout, Tensor pre, Tensor gamma, Tensor mean,
+                                                          Tensor invstd, Tensor dresInto, Tensor dxInto, Tensor dgammaInto,
+                                                          Tensor dbetaInto) {
+        return CpuBatchNorm.batchnormAddGeluBackwardInto(this, x, dout, pre, gamma, mean, invstd, dresInto, dxInto, dgammaInto,
+                dbetaInto);
+    }
+
     @Override public Tensor[] layernorm(Tensor x, Tensor gamma, Tensor beta, float eps) {
         return CpuLayerNorm.layernorm(this, x, gamma, beta, eps);
     }

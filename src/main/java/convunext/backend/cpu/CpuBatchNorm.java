@@ -121,33 +121,100 @@ final class CpuBatchNorm {
 
     static Tensor[] batchnormBackward(CpuBackend be, Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor invstd) {
         OpShapes.batchnormBackward(of(x), of(dy), of(gamma), of(mean), of(invstd));
-        int n = x.dim(0), c = x.dim(1), p = x.spatial(2);
-        long count = (long) n * p;
+        int c = x.dim(1), p = x.spatial(2);
         Tensor dx = be.empty(x.shape()), dgamma = be.empty(c), dbeta = be.empty(c);
-        float[] xa = x.array(), ga = dy.array(), dxa = dx.array();
-        int xo = x.off(), go = dy.off(), dxo = dx.off();
         CpuThreads.chunks(c, 1, 2, (c0, c1) -> {
-            for (int ch = c0; ch < c1; ch++) {
-                float m = mean.array()[mean.off() + ch];
-                double inv = invstd.array()[invstd.off() + ch], gm = gamma.array()[gamma.off() + ch];
-                double[] acc = new double[2];
-                for (int i = 0; i < n; i++) {
-                    int o = (i * c + ch) * p;
-                    ops.bnGradSums(ga, go + o, xa, xo + o, p, m, acc);
-                }
-                double sdy = acc[0], sdyx = acc[1];
-                dgamma.array()[dgamma.off() + ch] = (float) (sdyx * inv);
-                dbeta.array()[dbeta.off() + ch] = (float) sdy;
-                // dx = γ·inv·(dy − mean(dy) − (x−μ)·inv²·mean(dy·(x−μ)))
-                float k1 = (float) (gm * inv);
-                float k2 = (float) (-gm * inv * inv * inv * sdyx / count);
-                float k3 = (float) (-gm * inv * sdy / count);
-                for (int i = 0; i < n; i++) {
-                    int o = (i * c + ch) * p;
-                    ops.bnBackwardApply(xa, xo + o, ga, go + o, dxa, dxo + o, p, m, k1, k2, k3);
-                }
-            }
+            for (int ch = c0; ch < c1; ch++)
+                channelBackward(x, dy.array(), dy.off() + ch * p, c * p, gamma, mean, invstd, ch, dx.array(), dx.off(), false, null,
+                        dgamma.array(), dgamma.off(), false, dbeta.array(), dbeta.off(), false);
         });
         return new Tensor[] {dx, dgamma, dbeta};
+    }
+
+    /** Per thread: batchnormAddGeluBackwardInto's d planes of a channel, and a fresh dx plane to add into a held one. */
+    private static final CpuScratch D_PLANES = new CpuScratch(), DX_PLANE = new CpuScratch();
+
+    /**
+     * The backward of {@link #batchnormAddGelu}, adding into held gradients (each may be null):
+     * d = gelu'(pre)·dout, which is the residual's gradient (added into dres, else returned fresh) and
+     * BN's dy; then BN's backward into dx, dγ, dβ. Per channel, d is made plane by plane (into this
+     * thread's scratch when dres is held, n planes: in L2 at level 1 and below, in L3 at level 0),
+     * added into dres there, and both BN passes read it from there. The interface's default wrote d
+     * to memory, read it in BN's two passes and once more to add it into dres, and wrote dx fresh to
+     * add it into a held dx in another pass. Same bits: d by the same {@link SimdOps#geluBackward} (an
+     * element's value does not depend on where it falls in a vector), BN's sums and map over the same
+     * planes in the same order ({@link #channelBackward}), held + fresh per element as the default's
+     * add (IEEE addition is commutative, so the order of the two terms does not matter).
+     * Returns {dres or fresh d, dx, dγ, dβ}, each the held tensor where one was given.
+     */
+    static Tensor[] batchnormAddGeluBackwardInto(CpuBackend be, Tensor x, Tensor dout, Tensor pre, Tensor gamma, Tensor mean,
+                                                 Tensor invstd, Tensor dresInto, Tensor dxInto, Tensor dgInto, Tensor dbInto) {
+        OpShapes.batchnormBackward(of(x), of(dout), of(gamma), of(mean), of(invstd));
+        Shapes.same("batchnormAddGeluBackward", x, pre);
+        if (dresInto != null) Shapes.same("batchnormAddGeluBackward", x, dresInto);
+        if (dxInto != null) Shapes.same("batchnormAddGeluBackward", x, dxInto);
+        int n = x.dim(0), c = x.dim(1), p = x.spatial(2);
+        if (dgInto != null) Shapes.shape("batchnormAddGeluBackward", "dgamma", dgInto, c);
+        if (dbInto != null) Shapes.shape("batchnormAddGeluBackward", "dbeta", dbInto, c);
+        Tensor d = dresInto != null ? dresInto : be.empty(x.shape());
+        Tensor dx = dxInto != null ? dxInto : be.empty(x.shape());
+        Tensor dg = dgInto != null ? dgInto : be.empty(c), db = dbInto != null ? dbInto : be.empty(c);
+        float[] pa = pre.array(), ga = dout.array(), da = d.array();
+        int po = pre.off(), go = dout.off(), dOff = d.off();
+        CpuThreads.chunks(c, 1, 2, (c0, c1) -> {
+            float[] planes = dresInto != null ? D_PLANES.get(n * p) : null;
+            for (int ch = c0; ch < c1; ch++) {
+                // d's plane i: in the scratch (then added into dres) when dres is held, else in the fresh d
+                float[] dArr = planes != null ? planes : da;
+                int dBase = planes != null ? 0 : dOff + ch * p, dStep = planes != null ? p : c * p;
+                for (int i = 0; i < n; i++) {
+                    int o = (i * c + ch) * p, e = dBase + i * dStep;
+                    ops.geluBackward(pa, po + o, ga, go + o, dArr, e, p);
+                    if (planes != null)
+                        for (int j = 0; j < p; j++) da[dOff + o + j] = da[dOff + o + j] + planes[e + j];
+                }
+                channelBackward(x, dArr, dBase, dStep, gamma, mean, invstd, ch, dx.array(), dx.off(), dxInto != null,
+                        dxInto != null ? DX_PLANE.get(p) : null, dg.array(), dg.off(), dgInto != null, db.array(), db.off(),
+                        dbInto != null);
+            }
+        });
+        return new Tensor[] {d, dx, dg, db};
+    }
+
+    /**
+     * BN's backward over channel ch with dy's plane i at dy[dyBase + i·dyStep]: the sums Σdy and
+     * Σdy·(x−μ) in double, plane by plane in image order; dγ, dβ rounded to float (each added into
+     * the held value when addG / addB); dx = γ·inv·(dy − mean(dy) − (x−μ)·inv²·mean(dy·(x−μ))) into
+     * dx's planes (x's NCHW layout from dxOff), or, when addDx, each plane made in tmp and added there.
+     */
+    private static void channelBackward(Tensor x, float[] dy, int dyBase, int dyStep, Tensor gamma, Tensor mean, Tensor invstd,
+                                        int ch, float[] dx, int dxOff, boolean addDx, float[] tmp, float[] dg, int dgo, boolean addG,
+                                        float[] db, int dbo, boolean addB) {
+        int n = x.dim(0), c = x.dim(1), p = x.spatial(2);
+        long count = (long) n * p;
+        float[] xa = x.array();
+        int xo = x.off();
+        float m = mean.array()[mean.off() + ch];
+        double inv = invstd.array()[invstd.off() + ch], gm = gamma.array()[gamma.off() + ch];
+        double[] acc = new double[2];
+        for (int i = 0; i < n; i++) ops.bnGradSums(dy, dyBase + i * dyStep, xa, xo + (i * c + ch) * p, p, m, acc);
+        double sdy = acc[0], sdyx = acc[1];
+        float vg = (float) (sdyx * inv), vb = (float) sdy;
+        dg[dgo + ch] = addG ? dg[dgo + ch] + vg : vg;
+        db[dbo + ch] = addB ? db[dbo + ch] + vb : vb;
+        // dx = γ·inv·(dy − mean(dy) − (x−μ)·inv²·mean(dy·(x−μ)))
+        float k1 = (float) (gm * inv);
+        float k2 = (float) (-gm * inv * inv * inv * sdyx / count);
+        float k3 = (float) (-gm * inv * sdy / count);
+        for (int i = 0; i < n; i++) {
+            int o = (i * c + ch) * p;
+            if (!addDx) {
+                ops.bnBackwardApply(xa, xo + o, dy, dyBase + i * dyStep, dx, dxOff + o, p, m, k1, k2, k3);
+                continue;
+            }
+            ops.bnBackwardApply(xa, xo + o, dy, dyBase + i * dyStep, tmp, 0, p, m, k1, k2, k3);
+            int e = dxOff + o;
+            for (int j = 0; j < p; j++) dx[e + j] = dx[e + j] + tmp[j];
+        }
     }
 }

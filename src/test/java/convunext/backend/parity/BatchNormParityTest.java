@@ -61,6 +61,19 @@ class BatchNormParityTest {
                 p.check(t + " running_mean", rm[0], rm[1], tol);
                 p.check(t + " running_var", rv[0], rv[1], tol);
             }
+            // Its backward (d = gelu'(pre)·dout, the residual's gradient, then BN's backward of d),
+            // fresh and added into held gradients; the same pre on both sides. GELU' is at most 1.13
+            // with roundoff ≈ 1e-7, so d's and dx's tolerances become 1.2·tol as the forward's out.
+            Tensor[] pre = p.normalT(1, 0.2, n, c, h, w), dout = p.normalT(1, -0.1, n, c, h, w);
+            String[] names = {"dres", "dx", "dgamma", "dbeta"};
+            for (boolean hold : new boolean[] {false, true}) {
+                Tensor[] hr = hold ? p.normalT(0.5, 0, n, c, h, w) : new Tensor[2], hx = hold ? p.normalT(0.5, 0, n, c, h, w) : new Tensor[2];
+                Tensor[] hg = hold ? p.gaussT(c) : new Tensor[2], hb = hold ? p.gaussT(c) : new Tensor[2];
+                Tensor[] bg = p.be.batchnormAddGeluBackwardInto(x[0], dout[0], pre[0], g[0], got[1], got[2], hr[0], hx[0], hg[0], hb[0]);
+                Tensor[] br = p.ref.batchnormAddGeluBackwardInto(x[1], dout[1], pre[1], g[1], ref[1], ref[2], hr[1], hx[1], hg[1], hb[1]);
+                for (int i = 0; i < 4; i++)
+                    p.check(tag + " gelu(res + BN(x)) backward" + (hold ? " into held " : " ") + names[i], bg, br, i, 1.2 * tol);
+            }
         }
     }
 }

@@ -1,0 +1,92 @@
+package convunext.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import convunext.tensor.Tensor;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * CpuBackend.batchnormAddGeluBackwardInto, which makes d = gelu'(pre)·dout per channel into scratch
+ * and runs BatchNorm's two passes from there, is bit for bit the interface's default composition
+ * (geluBackward, batchnormBackward, then each held gradient + the fresh one) — for every subset of
+ * held gradients (the residual's, x's, γ's, β's), at 1 thread and at every thread the pool has, on
+ * odd planes with vector tails, planes of more than one vector chunk, one and three images.
+ * BatchNormParityTest checks the op against float64 on every backend.
+ */
+class CpuBatchNormAddGeluBackTest {
+    private static final CpuBackend BE = new CpuBackend();
+
+    @Test void oddPlanes() { run(2, 3, 13, 17, 1); }
+
+    @Test void oneImageWidePlanes() { run(1, 2, 67, 71, 2); }
+
+    @Test void threeImagesTinyPlanes() { run(3, 5, 4, 5, 3); }
+
+    private static void run(int n, int c, int h, int w, long seed) {
+        Random r = new Random(seed);
+        Tensor x = CpuTestTensors.randn(BE, r, 0.7, n, c, h, w), res = CpuTestTensors.randn(BE, r, 0.2, n, c, h, w);
+        Tensor gamma = CpuTestTensors.randn(BE, r, 1, c), beta = CpuTestTensors.randn(BE, r, 0, c);
+        Tensor rm = CpuTestTensors.randn(BE, r, 0, c), rv = BE.upload(filled(c, 1.5f), c);
+        Tensor[] f = BE.batchnormAddGelu(x, res, gamma, beta, rm, rv, 0.1f, 1e-5f, true);   // {out, mean, invstd, pre}
+        Tensor dout = CpuTestTensors.randn(BE, r, 0.1, n, c, h, w);
+        // The default composition, fresh: d, then BN's backward of d.
+        Tensor d = BE.geluBackward(f[3], dout);
+        Tensor[] bn = BE.batchnormBackward(x, d, gamma, f[1], f[2]);
+        Tensor[] fresh = {d, bn[0], bn[1], bn[2]};
+        Tensor[] held = {CpuTestTensors.randn(BE, r, -0.3, n, c, h, w), CpuTestTensors.randn(BE, r, 0.4, n, c, h, w),
+                CpuTestTensors.randn(BE, r, 0, c), CpuTestTensors.randn(BE, r, 0, c)};
+        for (int mask = 0; mask < 16; mask++) {
+            float[][] want = new float[4][];
+            for (int i = 0; i < 4; i++) {
+                float[] v = BE.download(fresh[i]);
+                if ((mask >> i & 1) == 1) {
+                    float[] h0 = BE.download(held[i]);
+                    for (int j = 0; j < v.length; j++) v[j] = h0[j] + v[j];
+                }
+                want[i] = v;
+            }
+            int all = CpuThreads.threads();
+            for (int threads : new int[] {1, all}) {
+                Tensor[] into = new Tensor[4];
+                for (int i = 0; i < 4; i++) into[i] = (mask >> i & 1) == 1 ? CpuTestTensors.copy(BE, held[i]) : null;
+                Tensor[] got;
+                try {
+                    CpuThreads.setThreads(threads);
+                    got = BE.batchnormAddGeluBackwardInto(x, dout, f[3], gamma, f[1], f[2], into[0], into[1], into[2], into[3]);
+                } finally {
+                    CpuThreads.setThreads(all);
+                }
+                String what = n + "x" + c + "x" + h + "x" + w + " held " + Integer.toBinaryString(mask) + ", " + threads + " thread(s)";
+                for (int i = 0; i < 4; i++) {
+                    if (into[i] != null) assertSame(into[i], got[i], "gradient " + i + " comes back in the held tensor: " + what);
+                    assertArrayEquals(want[i], BE.download(got[i]), "gradient " + i + ": " + what);
+                }
+            }
+        }
+    }
+
+    private static float[] filled(int n, float v) {
+        float[] a = new float[n];
+        java.util.Arrays.fill(a, v);
+        return a;
+    }
+
+    @Test void heldGradientOfAnotherShapeIsRefusedBeforeWork() {
+        Random r = new Random(4);
+        Tensor x = CpuTestTensors.randn(BE, r, 0, 1, 2, 6, 7), dout = CpuTestTensors.randn(BE, r, 0, 1, 2, 6, 7);
+        Tensor pre = CpuTestTensors.randn(BE, r, 0, 1, 2, 6, 7), g = CpuTestTensors.randn(BE, r, 1, 2);
+        Tensor mean = CpuTestTensors.randn(BE, r, 0, 2), inv = BE.upload(filled(2, 1f), 2);
+        Tensor bad = CpuTestTensors.randn(BE, r, 0, 1, 2, 7, 6), ok = CpuTestTensors.randn(BE, r, 0, 1, 2, 6, 7);
+        float[] before = BE.download(ok);
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> BE.batchnormAddGeluBackwardInto(x, dout, pre, g, mean, inv, ok, bad, null, null));
+        assertTrue(e.getMessage().contains("batchnormAddGeluBackward"), e.getMessage());
+        assertArrayEquals(before, BE.download(ok), "the held residual gradient is untouched");
+        assertThrows(IllegalArgumentException.class,
+                () -> BE.batchnormAddGeluBackwardInto(x, dout, pre, g, mean, inv, null, null, CpuTestTensors.randn(BE, r, 0, 3), null));
+    }
+}
