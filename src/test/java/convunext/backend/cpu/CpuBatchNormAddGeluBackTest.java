@@ -1,7 +1,6 @@
 package convunext.backend.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -39,34 +38,8 @@ class CpuBatchNormAddGeluBackTest {
         Tensor[] fresh = {d, bn[0], bn[1], bn[2]};
         Tensor[] held = {CpuTestTensors.randn(BE, r, -0.3, n, c, h, w), CpuTestTensors.randn(BE, r, 0.4, n, c, h, w),
                 CpuTestTensors.randn(BE, r, 0, c), CpuTestTensors.randn(BE, r, 0, c)};
-        for (int mask = 0; mask < 16; mask++) {
-            float[][] want = new float[4][];
-            for (int i = 0; i < 4; i++) {
-                float[] v = BE.download(fresh[i]);
-                if ((mask >> i & 1) == 1) {
-                    float[] h0 = BE.download(held[i]);
-                    for (int j = 0; j < v.length; j++) v[j] = h0[j] + v[j];
-                }
-                want[i] = v;
-            }
-            int all = CpuThreads.threads();
-            for (int threads : new int[] {1, all}) {
-                Tensor[] into = new Tensor[4];
-                for (int i = 0; i < 4; i++) into[i] = (mask >> i & 1) == 1 ? CpuTestTensors.copy(BE, held[i]) : null;
-                Tensor[] got;
-                try {
-                    CpuThreads.setThreads(threads);
-                    got = BE.batchnormAddGeluBackwardInto(x, dout, f[3], gamma, f[1], f[2], into[0], into[1], into[2], into[3]);
-                } finally {
-                    CpuThreads.setThreads(all);
-                }
-                String what = n + "x" + c + "x" + h + "x" + w + " held " + Integer.toBinaryString(mask) + ", " + threads + " thread(s)";
-                for (int i = 0; i < 4; i++) {
-                    if (into[i] != null) assertSame(into[i], got[i], "gradient " + i + " comes back in the held tensor: " + what);
-                    assertArrayEquals(want[i], BE.download(got[i]), "gradient " + i + ": " + what);
-                }
-            }
-        }
+        CpuTestTensors.checkHeldSubsets(BE, n + "x" + c + "x" + h + "x" + w, fresh, held,
+                into -> BE.batchnormAddGeluBackwardInto(x, dout, f[3], gamma, f[1], f[2], into[0], into[1], into[2], into[3]));
     }
 
     private static float[] filled(int n, float v) {

@@ -1,7 +1,6 @@
 package convunext.backend.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -32,35 +31,8 @@ class CpuDwConv7IntoTest {
         Tensor hx = CpuTestTensors.randn(BE, r, -0.2, n, c, h, w), hw = CpuTestTensors.randn(BE, r, 0, c, 1, 7, 7);
         Tensor hb = CpuTestTensors.randn(BE, r, 0, c);
         Tensor[] fresh = BE.dwconv7Backward(x, wt, dy);
-        Tensor[] held = {hx, hw, hb};
-        for (int mask = 0; mask < 8; mask++) {
-            float[][] want = new float[3][];
-            for (int i = 0; i < 3; i++) {
-                float[] v = BE.download(fresh[i]);
-                if ((mask >> i & 1) == 1) {
-                    float[] h0 = BE.download(held[i]);
-                    for (int j = 0; j < v.length; j++) v[j] = h0[j] + v[j];
-                }
-                want[i] = v;
-            }
-            int all = CpuThreads.threads();
-            for (int threads : new int[] {1, all}) {
-                Tensor[] into = new Tensor[3];
-                for (int i = 0; i < 3; i++) into[i] = (mask >> i & 1) == 1 ? CpuTestTensors.copy(BE, held[i]) : null;
-                Tensor[] got;
-                try {
-                    CpuThreads.setThreads(threads);
-                    got = BE.dwconv7BackwardInto(x, wt, dy, into[0], into[1], into[2]);
-                } finally {
-                    CpuThreads.setThreads(all);
-                }
-                String what = n + "x" + c + "x" + h + "x" + w + " held " + Integer.toBinaryString(mask) + ", " + threads + " thread(s)";
-                for (int i = 0; i < 3; i++) {
-                    if (into[i] != null) assertSame(into[i], got[i], "gradient " + i + " comes back in the held tensor: " + what);
-                    assertArrayEquals(want[i], BE.download(got[i]), "gradient " + i + ": " + what);
-                }
-            }
-        }
+        CpuTestTensors.checkHeldSubsets(BE, n + "x" + c + "x" + h + "x" + w, fresh, new Tensor[] {hx, hw, hb},
+                into -> BE.dwconv7BackwardInto(x, wt, dy, into[0], into[1], into[2]));
     }
 
     @Test void heldGradientOfAnotherShapeIsRefusedBeforeWork() {

@@ -1,8 +1,12 @@
 package convunext.backend.cpu;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
 import convunext.backend.parity.BackendParity;
 import convunext.tensor.Tensor;
 import java.util.Random;
+import java.util.function.Function;
 
 /** Random inputs for the CPU backend's tests: N(mean, 1) values in a view at an offset inside a larger array. */
 final class CpuTestTensors {
@@ -29,5 +33,43 @@ final class CpuTestTensors {
         int[] b = new int[a.length];
         for (int i = 0; i < a.length; i++) b[i] = Float.floatToRawIntBits(a[i]);
         return b;
+    }
+
+    /**
+     * An op that adds its gradients into held ones (a *BackwardInto) against its fresh results: for
+     * every subset of held gradients (bit i of the mask: slot i held), at 1 thread and at every thread
+     * the pool has, each slot comes back in the held tensor when one was given and equals held + fresh
+     * bit for bit (else fresh). op gets one copy of the held tensors per call, null where not held.
+     */
+    static void checkHeldSubsets(CpuBackend be, String what, Tensor[] fresh, Tensor[] held, Function<Tensor[], Tensor[]> op) {
+        int slots = fresh.length;
+        for (int mask = 0; mask < 1 << slots; mask++) {
+            float[][] want = new float[slots][];
+            for (int i = 0; i < slots; i++) {
+                float[] v = be.download(fresh[i]);
+                if ((mask >> i & 1) == 1) {
+                    float[] h0 = be.download(held[i]);
+                    for (int j = 0; j < v.length; j++) v[j] = h0[j] + v[j];
+                }
+                want[i] = v;
+            }
+            int all = CpuThreads.threads();
+            for (int threads : new int[] {1, all}) {
+                Tensor[] into = new Tensor[slots];
+                for (int i = 0; i < slots; i++) into[i] = (mask >> i & 1) == 1 ? copy(be, held[i]) : null;
+                Tensor[] got;
+                try {
+                    CpuThreads.setThreads(threads);
+                    got = op.apply(into);
+                } finally {
+                    CpuThreads.setThreads(all);
+                }
+                String at = what + " held " + Integer.toBinaryString(mask) + ", " + threads + " thread(s)";
+                for (int i = 0; i < slots; i++) {
+                    if (into[i] != null) assertSame(into[i], got[i], "gradient " + i + " comes back in the held tensor: " + at);
+                    assertArrayEquals(want[i], be.download(got[i]), "gradient " + i + ": " + at);
+                }
+            }
+        }
     }
 }
