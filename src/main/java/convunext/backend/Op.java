@@ -66,7 +66,7 @@ public enum Op {
                     "batchnormAddGeluBackwardInto", "batchnormAddGeluStats", "batchnormTrainStats"),
             kernels("batchnorm.cu"), "BatchNormOps",
             tests("backend.cuda.Float4PathsParityTest", "backend.cuda.BatchNormFusedParityTest", "backend.cuda.BatchNormStatsHandoffTest",
-                    "backend.cpu.CpuBatchNormAddGeluTest", "backend.cpu.CpuBatchNormAddGeluBackTest"),
+                    "backend.cpu.CpuBatchNormAddGeluTest", "backend.cpu.CpuBatchNormIntoTest"),
             costs("batchnormTrain", "batchnormEval", "batchnormBackward"),
             rows("level0 fwd", "level0 bwd", "level0 eval")),
     LAYERNORM("layernorm", "LayerNorm",

@@ -152,6 +152,11 @@ public final class CpuBackend implements Backend {
         return CpuBatchNorm.batchnormBackward(this, x, dy, gamma, mean, invstd);
     }
 
+    @Override public Tensor[] batchnormBackwardInto(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor invstd, Tensor dxInto,
+                                                   Tensor dgammaInto, Tensor dbetaInto) {
+        return CpuBatchNorm.batchnormBackwardInto(this, x, dy, gamma, mean, invstd, dxInto, dgammaInto, dbetaInto);
+    }
+
     @Override public Tensor[] batchnormAddGeluBackwardInto(Tensor x, Tensor dout, Tensor pre, Tensor gamma, Tensor mean,
                                                           Tensor invstd, Tensor dresInto, Tensor dxInto, Tensor dgammaInto,
                                                           Tensor dbetaInto) {

@@ -120,15 +120,31 @@ final class CpuBatchNorm {
     }
 
     static Tensor[] batchnormBackward(CpuBackend be, Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor invstd) {
+        return batchnormBackwardInto(be, x, dy, gamma, mean, invstd, null, null, null);
+    }
+
+    /**
+     * BatchNorm's backward adding into held gradients (each may be null): a held dx gets each plane
+     * added as it is made, from this thread's one-plane scratch (the interface's default wrote dx
+     * fresh and added it in a second pass); dγ, dβ added as they are rounded. Same bits: held +
+     * fresh per element as the default's add. Returns {dx, dγ, dβ}, the held tensor where one was given.
+     */
+    static Tensor[] batchnormBackwardInto(CpuBackend be, Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor invstd,
+                                          Tensor dxInto, Tensor dgInto, Tensor dbInto) {
         OpShapes.batchnormBackward(of(x), of(dy), of(gamma), of(mean), of(invstd));
         int c = x.dim(1), p = x.spatial(2);
-        Tensor dx = be.empty(x.shape()), dgamma = be.empty(c), dbeta = be.empty(c);
+        if (dxInto != null) Shapes.same("batchnormBackward", x, dxInto);
+        if (dgInto != null) Shapes.shape("batchnormBackward", "dgamma", dgInto, c);
+        if (dbInto != null) Shapes.shape("batchnormBackward", "dbeta", dbInto, c);
+        Tensor dx = dxInto != null ? dxInto : be.empty(x.shape());
+        Tensor dg = dgInto != null ? dgInto : be.empty(c), db = dbInto != null ? dbInto : be.empty(c);
         CpuThreads.chunks(c, 1, 2, (c0, c1) -> {
+            float[] tmp = dxInto != null ? DX_PLANE.get(p) : null;
             for (int ch = c0; ch < c1; ch++)
-                channelBackward(x, dy.array(), dy.off() + ch * p, c * p, gamma, mean, invstd, ch, dx.array(), dx.off(), false, null,
-                        dgamma.array(), dgamma.off(), false, dbeta.array(), dbeta.off(), false);
+                channelBackward(x, dy.array(), dy.off() + ch * p, c * p, gamma, mean, invstd, ch, dx.array(), dx.off(), dxInto != null,
+                        tmp, dg.array(), dg.off(), dgInto != null, db.array(), db.off(), dbInto != null);
         });
-        return new Tensor[] {dx, dgamma, dbeta};
+        return new Tensor[] {dx, dg, db};
     }
 
     /** Per thread: batchnormAddGeluBackwardInto's d planes of a channel, and a fresh dx plane to add into a held one. */

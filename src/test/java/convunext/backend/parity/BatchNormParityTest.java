@@ -47,6 +47,13 @@ class BatchNormParityTest {
             p.check(tag + " dx", gb, gr, 0, tol);
             p.check(tag + " dgamma", gb, gr, 1, tol);
             p.check(tag + " dbeta", gb, gr, 2, tol);
+            // the same backward added into held gradients (dx, dγ, dβ)
+            Tensor[] hx0 = p.normalT(0.5, 0, n, c, h, w), hg0 = p.gaussT(c), hb0 = p.gaussT(c);
+            Tensor[] ib = p.be.batchnormBackwardInto(x[0], dy[0], g[0], got[1], got[2], hx0[0], hg0[0], hb0[0]);
+            Tensor[] ir = p.ref.batchnormBackwardInto(x[1], dy[1], g[1], ref[1], ref[2], hx0[1], hg0[1], hb0[1]);
+            p.check(tag + " into held dx", ib, ir, 0, tol);
+            p.check(tag + " into held dgamma", ib, ir, 1, tol);
+            p.check(tag + " into held dbeta", ib, ir, 2, tol);
             // BatchNorm, the residual and GELU in one op (res null: the stem's gelu(BN(x))). GELU's
             // slope is at most 1.13 and its own roundoff ≈ 1e-7, so y's tolerance becomes 1.2·tol.
             Tensor[] res = p.normalT(1, 0.3, n, c, h, w);

@@ -9,14 +9,16 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * CpuBackend.batchnormAddGeluBackwardInto, which makes d = gelu'(pre)·dout per channel into scratch
- * and runs BatchNorm's two passes from there, is bit for bit the interface's default composition
- * (geluBackward, batchnormBackward, then each held gradient + the fresh one) — for every subset of
- * held gradients (the residual's, x's, γ's, β's), at 1 thread and at every thread the pool has, on
- * odd planes with vector tails, planes of more than one vector chunk, one and three images.
- * BatchNormParityTest checks the op against float64 on every backend.
+ * CpuBackend's BatchNorm backwards that add into held gradients are bit for bit the interface's
+ * default compositions: batchnormAddGeluBackwardInto, which makes d = gelu'(pre)·dout per channel
+ * into scratch and runs BatchNorm's two passes from there (the default: geluBackward,
+ * batchnormBackward, then each held gradient + the fresh one), and batchnormBackwardInto, which adds
+ * each dx plane into the held one as it is made (the default: batchnormBackward, then the adds) —
+ * for every subset of held gradients, at 1 thread and at every thread the pool has, on odd planes
+ * with vector tails, planes of more than one vector chunk, one and three images.
+ * BatchNormParityTest checks both against float64 on every backend.
  */
-class CpuBatchNormAddGeluBackTest {
+class CpuBatchNormIntoTest {
     private static final CpuBackend BE = new CpuBackend();
 
     @Test void oddPlanes() { run(2, 3, 13, 17, 1); }
@@ -38,8 +40,13 @@ class CpuBatchNormAddGeluBackTest {
         Tensor[] fresh = {d, bn[0], bn[1], bn[2]};
         Tensor[] held = {CpuTestTensors.randn(BE, r, -0.3, n, c, h, w), CpuTestTensors.randn(BE, r, 0.4, n, c, h, w),
                 CpuTestTensors.randn(BE, r, 0, c), CpuTestTensors.randn(BE, r, 0, c)};
-        CpuTestTensors.checkHeldSubsets(BE, n + "x" + c + "x" + h + "x" + w, fresh, held,
+        String what = n + "x" + c + "x" + h + "x" + w;
+        CpuTestTensors.checkHeldSubsets(BE, what, fresh, held,
                 into -> BE.batchnormAddGeluBackwardInto(x, dout, f[3], gamma, f[1], f[2], into[0], into[1], into[2], into[3]));
+        // BatchNorm's own backward into held dx, dγ, dβ (dout as its dy)
+        Tensor[] plain = BE.batchnormBackward(x, dout, gamma, f[1], f[2]);
+        CpuTestTensors.checkHeldSubsets(BE, what + " batchnormBackwardInto", plain, new Tensor[] {held[1], held[2], held[3]},
+                into -> BE.batchnormBackwardInto(x, dout, gamma, f[1], f[2], into[0], into[1], into[2]));
     }
 
     private static float[] filled(int n, float v) {
@@ -61,5 +68,7 @@ class CpuBatchNormAddGeluBackTest {
         assertArrayEquals(before, BE.download(ok), "the held residual gradient is untouched");
         assertThrows(IllegalArgumentException.class,
                 () -> BE.batchnormAddGeluBackwardInto(x, dout, pre, g, mean, inv, null, null, CpuTestTensors.randn(BE, r, 0, 3), null));
+        var e2 = assertThrows(IllegalArgumentException.class, () -> BE.batchnormBackwardInto(x, dout, g, mean, inv, bad, null, null));
+        assertTrue(e2.getMessage().contains("batchnormBackward"), e2.getMessage());
     }
 }
