@@ -17,7 +17,7 @@ final class CpuAdd {
         float[] aa = a.array(), ba = b.array(), ya = y.array();
         int ao = a.off(), bo = b.off(), yo = y.off();
         CpuThreads.chunks(a.size(), GRAIN * 4, 2, (s, e) -> {
-            for (int i = s; i < e; i++) ya[yo + i] = aa[ao + i] + ba[bo + i];
+            add(aa, ao + s, ba, bo + s, ya, yo + s, e - s);
         });
         return y;
     }
@@ -28,7 +28,16 @@ final class CpuAdd {
         float[] d = dst.array(), s = src.array();
         int dof = dst.off(), so = src.off();
         CpuThreads.chunks(dst.size(), 1 << 16, 2, (a, b) -> {
-            for (int i = a; i < b; i++) d[dof + i] += s[so + i];
+            add(d, dof + a, s, so + a, d, dof + a, b - a);
         });
+    }
+
+    /**
+     * y[yo + i] = a[ao + i] + b[bo + i] for i &lt; n (y may be a or b): the elementwise add every CPU
+     * op uses (a held gradient + a fresh one, a residual + a branch). IEEE addition is commutative,
+     * so which operand is a does not change a bit.
+     */
+    static void add(float[] a, int ao, float[] b, int bo, float[] y, int yo, int n) {
+        for (int i = 0; i < n; i++) y[yo + i] = a[ao + i] + b[bo + i];
     }
 }

@@ -32,12 +32,19 @@ final class CpuAddGelu {
         float[] aa = a.array(), ba = b.array(), sa = s.array(), oa = out.array();
         int ao = a.off(), bo = b.off(), so = s.off(), oo = out.off();
         CpuThreads.chunks(a.size(), CpuGelu.GRAIN, 2, (lo, hi) -> {
-            for (int i = lo; i < hi; i += ADD_GELU_STEP) {
-                int e = Math.min(hi, i + ADD_GELU_STEP);
-                for (int j = i; j < e; j++) sa[so + j] = aa[ao + j] + ba[bo + j];
-                ops.gelu(sa, so + i, oa, oo + i, e - i);
-            }
+            for (int i = lo; i < hi; i += ADD_GELU_STEP)
+                step(aa, ao + i, ba, bo + i, sa, so + i, oa, oo + i, Math.min(hi, i + ADD_GELU_STEP) - i, ops);
         });
         return new Tensor[] {out, pre};
+    }
+
+    /**
+     * One step in cache: pre = a + b, then out = gelu(pre) by ops.gelu (pre may be a or b, out may be
+     * pre). An element's value does not depend on where it falls in a vector, so the fused callers
+     * (the MLP's epilogue, BatchNorm's affine pass) get addGelu's bits whatever their step.
+     */
+    static void step(float[] a, int ao, float[] b, int bo, float[] pre, int po, float[] out, int oo, int n, SimdOps ops) {
+        CpuAdd.add(a, ao, b, bo, pre, po, n);
+        ops.gelu(pre, po, out, oo, n);
     }
 }

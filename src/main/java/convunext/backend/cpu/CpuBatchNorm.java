@@ -88,9 +88,8 @@ final class CpuBatchNorm {
                     for (int j0 = 0, o = (i * c + ch) * p; j0 < p; j0 += STEP) {
                         int len = Math.min(STEP, p - j0), e = o + j0;
                         ops.bnApply(xa, xo + e, da, dOff + e, len, m, a, b);
-                        if (ra != null)
-                            for (int j = 0; j < len; j++) da[dOff + e + j] = ra[ro + e + j] + da[dOff + e + j];
-                        ops.gelu(da, dOff + e, oa, oo + e, len);
+                        if (ra != null) CpuAddGelu.step(ra, ro + e, da, dOff + e, da, dOff + e, oa, oo + e, len, ops);
+                        else ops.gelu(da, dOff + e, oa, oo + e, len);
                     }
             }
         });
@@ -133,11 +132,8 @@ final class CpuBatchNorm {
                                           Tensor dxInto, Tensor dgInto, Tensor dbInto) {
         OpShapes.batchnormBackward(of(x), of(dy), of(gamma), of(mean), of(invstd));
         int c = x.dim(1), p = x.spatial(2);
-        if (dxInto != null) Shapes.same("batchnormBackward", x, dxInto);
-        if (dgInto != null) Shapes.shape("batchnormBackward", "dgamma", dgInto, c);
-        if (dbInto != null) Shapes.shape("batchnormBackward", "dbeta", dbInto, c);
-        Tensor dx = dxInto != null ? dxInto : be.empty(x.shape());
-        Tensor dg = dgInto != null ? dgInto : be.empty(c), db = dbInto != null ? dbInto : be.empty(c);
+        Tensor[] g = heldOrFresh(be, "batchnormBackward", x, dxInto, dgInto, dbInto);
+        Tensor dx = g[0], dg = g[1], db = g[2];
         CpuThreads.chunks(c, 1, 2, (c0, c1) -> {
             float[] tmp = dxInto != null ? DX_PLANE.get(p) : null;
             for (int ch = c0; ch < c1; ch++)
@@ -145,6 +141,19 @@ final class CpuBatchNorm {
                         tmp, dg.array(), dg.off(), dgInto != null, db.array(), db.off(), dbInto != null);
         });
         return new Tensor[] {dx, dg, db};
+    }
+
+    /**
+     * {dx, dγ, dβ}: each the held gradient where one is given (its shape checked: x's, [C], [C]),
+     * else a fresh tensor. Checked before any work, so a refused call leaves every held gradient as it was.
+     */
+    private static Tensor[] heldOrFresh(CpuBackend be, String op, Tensor x, Tensor dxInto, Tensor dgInto, Tensor dbInto) {
+        int c = x.dim(1);
+        if (dxInto != null) Shapes.same(op, x, dxInto);
+        if (dgInto != null) Shapes.shape(op, "dgamma", dgInto, c);
+        if (dbInto != null) Shapes.shape(op, "dbeta", dbInto, c);
+        return new Tensor[] {dxInto != null ? dxInto : be.empty(x.shape()), dgInto != null ? dgInto : be.empty(c),
+                dbInto != null ? dbInto : be.empty(c)};
     }
 
     /** Per thread: batchnormAddGeluBackwardInto's d planes of a channel, and a fresh dx plane to add into a held one. */
@@ -168,17 +177,13 @@ final class CpuBatchNorm {
         OpShapes.batchnormBackward(of(x), of(dout), of(gamma), of(mean), of(invstd));
         Shapes.same("batchnormAddGeluBackward", x, pre);
         if (dresInto != null) Shapes.same("batchnormAddGeluBackward", x, dresInto);
-        if (dxInto != null) Shapes.same("batchnormAddGeluBackward", x, dxInto);
         int n = x.dim(0), c = x.dim(1), p = x.spatial(2);
-        if (dgInto != null) Shapes.shape("batchnormAddGeluBackward", "dgamma", dgInto, c);
-        if (dbInto != null) Shapes.shape("batchnormAddGeluBackward", "dbeta", dbInto, c);
-        Tensor d = dresInto != null ? dresInto : be.empty(x.shape());
-        Tensor dx = dxInto != null ? dxInto : be.empty(x.shape());
-        Tensor dg = dgInto != null ? dgInto : be.empty(c), db = dbInto != null ? dbInto : be.empty(c);
+        Tensor[] g = heldOrFresh(be, "batchnormAddGeluBackward", x, dxInto, dgInto, dbInto);
+        Tensor d = dresInto != null ? dresInto : be.empty(x.shape()), dx = g[0], dg = g[1], db = g[2];
         float[] pa = pre.array(), ga = dout.array(), da = d.array();
         int po = pre.off(), go = dout.off(), dOff = d.off();
         CpuThreads.chunks(c, 1, 2, (c0, c1) -> {
-            float[] planes = dresInto != null ? D_PLANES.get(n * p) : null;
+            float[] planes = dresInto != null ? D_PLANES.get(n * p) : null, tmp = dxInto != null ? DX_PLANE.get(p) : null;
             for (int ch = c0; ch < c1; ch++) {
                 // d's plane i: in the scratch (then added into dres) when dres is held, else in the fresh d
                 float[] dArr = planes != null ? planes : da;
@@ -186,12 +191,10 @@ final class CpuBatchNorm {
                 for (int i = 0; i < n; i++) {
                     int o = (i * c + ch) * p, e = dBase + i * dStep;
                     ops.geluBackward(pa, po + o, ga, go + o, dArr, e, p);
-                    if (planes != null)
-                        for (int j = 0; j < p; j++) da[dOff + o + j] = da[dOff + o + j] + planes[e + j];
+                    if (planes != null) CpuAdd.add(da, dOff + o, planes, e, da, dOff + o, p);
                 }
-                channelBackward(x, dArr, dBase, dStep, gamma, mean, invstd, ch, dx.array(), dx.off(), dxInto != null,
-                        dxInto != null ? DX_PLANE.get(p) : null, dg.array(), dg.off(), dgInto != null, db.array(), db.off(),
-                        dbInto != null);
+                channelBackward(x, dArr, dBase, dStep, gamma, mean, invstd, ch, dx.array(), dx.off(), dxInto != null, tmp,
+                        dg.array(), dg.off(), dgInto != null, db.array(), db.off(), dbInto != null);
             }
         });
         return new Tensor[] {d, dx, dg, db};
@@ -229,8 +232,7 @@ final class CpuBatchNorm {
                 continue;
             }
             ops.bnBackwardApply(xa, xo + o, dy, dyBase + i * dyStep, tmp, 0, p, m, k1, k2, k3);
-            int e = dxOff + o;
-            for (int j = 0; j < p; j++) dx[e + j] = dx[e + j] + tmp[j];
+            CpuAdd.add(dx, dxOff + o, tmp, 0, dx, dxOff + o, p);
         }
     }
 }

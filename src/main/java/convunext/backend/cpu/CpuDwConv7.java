@@ -168,9 +168,6 @@ final class CpuDwConv7 {
             for (int r = 0; r < h; r++) System.arraycopy(dpad, (r + P) * wp + P, dx, dxo + r * w, w);
             return;
         }
-        for (int r = 0; r < h; r++) {
-            int src = (r + P) * wp + P, dst = dxo + r * w;
-            for (int i = 0; i < w; i++) dx[dst + i] += dpad[src + i];
-        }
+        for (int r = 0; r < h; r++) CpuAdd.add(dx, dxo + r * w, dpad, (r + P) * wp + P, dx, dxo + r * w, w);
     }
 }

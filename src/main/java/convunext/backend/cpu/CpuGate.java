@@ -26,7 +26,7 @@ final class CpuGate {
         int go = g.off(), so = s.off(), uo = u.off();
         CpuThreads.chunks(n * blk, GRAIN * 4, 2, (lo, hi) -> perImage(lo, hi, blk, (img, f, t) -> {
             int x = img * blk, gi = go + img * 3 * blk;
-            for (int i = f; i < t; i++) ua[uo + x + i] = ga[gi + i] + sa[so + x + i];
+            CpuAdd.add(ga, gi + f, sa, so + x + f, ua, uo + x + f, t - f);
         }));
         return u;
     }
@@ -190,10 +190,7 @@ final class CpuGate {
                 int g0 = 0, u0 = 3 * c * ld, a0 = 4 * c * ld, s0 = 5 * c * ld, k0 = 6 * c * ld;
                 int lb = low.off() + i * c * p + p0, sb = skip.off() + i * c * p + p0;
                 CpuGemm.gemm(ag, len, la, lb, p, 1, sc, g0, ld, false, gba, gbo, null);
-                for (int r = 0; r < c; r++) {
-                    int gr = g0 + r * ld, ur = u0 + r * ld, sr = sb + r * p;
-                    for (int j = 0; j < len; j++) sc[ur + j] = sc[gr + j] + sa[sr + j];
-                }
+                for (int r = 0; r < c; r++) CpuAdd.add(sc, g0 + r * ld, sa, sb + r * p, sc, u0 + r * ld, len);
                 CpuGemm.gemm(a1, len, sc, u0, ld, 1, sc, a0, ld, false, b1a, b1o, null);
                 for (int r = 0; r < c; r++)
                     ops.gateOut(sc, a0 + r * ld, sa, sb + r * p, sc, g0 + (c + r) * ld, g0 + (2 * c + r) * ld, sc, s0 + r * ld, len);

@@ -113,9 +113,8 @@ final class CpuMlp {
                     int yBase = y.off() + i * co * p + p0, rBase = res == null ? 0 : res.off() + i * co * p + p0;
                     CpuGemm.Epilogue addGelu = res == null ? null : (i0, i1, j0, j1) -> {
                         for (int r = i0; r < i1; r++) {
-                            int yo = yBase + r * p + j0, ro = rBase + r * p + j0;
-                            for (int j = 0; j < j1 - j0; j++) ya[yo + j] = ra[ro + j] + ya[yo + j];
-                            ops.gelu(ya, yo, ya, yo, j1 - j0);
+                            int yo = yBase + r * p + j0;
+                            CpuAddGelu.step(ra, rBase + r * p + j0, ya, yo, ya, yo, ya, yo, j1 - j0, ops);
                         }
                     };
                     CpuGemm.gemm(a2, len, hb, 0, ld, 1, ya, yBase, p, false, b2a, b2o, addGelu);
