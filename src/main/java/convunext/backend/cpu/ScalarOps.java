@@ -23,6 +23,20 @@ final class ScalarOps implements SimdOps {
         }
     }
 
+    @Override public void adamw(CpuAdamW.Coeffs k, float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo, int n) {
+        float beta1 = k.beta1(), beta2 = k.beta2(), ob1 = k.ob1(), ob2 = k.ob2(), bc2Sqrt = k.bc2Sqrt(), eps = k.eps();
+        float decay = k.decay(), stepSize = k.stepSize();
+        for (int i = 0; i < n; i++) {
+            float gi = g[go + i];
+            float mi = m[mo + i] * beta1 + ob1 * gi;
+            float vi = v[vo + i] * beta2 + ob2 * gi * gi;
+            m[mo + i] = mi;
+            v[vo + i] = vi;
+            float denom = (float) Math.sqrt(vi) / bc2Sqrt + eps;
+            p[po + i] = p[po + i] * decay - stepSize * (mi / denom);
+        }
+    }
+
     @Override public void mulInPlace(float[] a, int ao, float[] b, int bo, int n) {
         for (int i = 0; i < n; i++) a[ao + i] *= b[bo + i];
     }

@@ -2,7 +2,8 @@ package convunext.backend.cpu;
 
 /**
  * Inner loops that gain most from explicit SIMD: GELU (vector exp), the gate (σ, tanh), one output
- * row and the weight gradient of the depthwise 7×7, BatchNorm's double sums and float maps. {@link #BEST} is the Vector API implementation when the jdk.incubator.vector
+ * row and the weight gradient of the depthwise 7×7, BatchNorm's double sums and float maps, AdamW's
+ * update (a square root and two quotients per element). {@link #BEST} is the Vector API implementation when the jdk.incubator.vector
  * module is present (loaded by name, as in {@link GemmKernels}), else {@link ScalarOps}.
  */
 interface SimdOps {
@@ -66,6 +67,9 @@ interface SimdOps {
 
     /** dx[i] = fma(k1, dy[i], fma(k2, x[i] − m, k3)) for i &lt; n (float; the same bits in any lane or tail). */
     void bnBackwardApply(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float m, float k1, float k2, float k3);
+
+    /** {@link CpuAdamW}'s update of p, m and v from g over n elements, with k's scalars (see {@link CpuAdamW.Coeffs}). */
+    void adamw(CpuAdamW.Coeffs k, float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo, int n);
 
     String describe();
 

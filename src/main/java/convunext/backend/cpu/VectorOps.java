@@ -169,6 +169,30 @@ final class VectorOps implements SimdOps {
     }
 
 
+    /**
+     * ScalarOps.adamw lane by lane: every operation an IEEE float product, sum, quotient or square
+     * root (correctly rounded, as (float) Math.sqrt of a float is), in the scalar loop's order, so
+     * the same bits. The scalar loop ran at ≈ 16 ms a step for 3.5 M parameters (a divide, a
+     * square root and a second divide per element); this one is bound by the 100 MB it moves.
+     */
+    @Override public void adamw(CpuAdamW.Coeffs k, float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo, int n) {
+        int nv = n - n % L;
+        FloatVector beta1 = FloatVector.broadcast(S, k.beta1()), beta2 = FloatVector.broadcast(S, k.beta2());
+        FloatVector ob1 = FloatVector.broadcast(S, k.ob1()), ob2 = FloatVector.broadcast(S, k.ob2());
+        FloatVector bc2Sqrt = FloatVector.broadcast(S, k.bc2Sqrt()), eps = FloatVector.broadcast(S, k.eps());
+        FloatVector decay = FloatVector.broadcast(S, k.decay()), stepSize = FloatVector.broadcast(S, k.stepSize());
+        for (int i = 0; i < nv; i += L) {
+            FloatVector gi = FloatVector.fromArray(S, g, go + i);
+            FloatVector mi = FloatVector.fromArray(S, m, mo + i).mul(beta1).add(ob1.mul(gi));
+            FloatVector vi = FloatVector.fromArray(S, v, vo + i).mul(beta2).add(ob2.mul(gi).mul(gi));
+            mi.intoArray(m, mo + i);
+            vi.intoArray(v, vo + i);
+            FloatVector denom = vi.sqrt().div(bc2Sqrt).add(eps);
+            FloatVector.fromArray(S, p, po + i).mul(decay).sub(stepSize.mul(mi.div(denom))).intoArray(p, po + i);
+        }
+        if (nv < n) SCALAR.adamw(k, p, po + nv, g, go + nv, m, mo + nv, v, vo + nv, n - nv);
+    }
+
     @Override public void mulInPlace(float[] a, int ao, float[] b, int bo, int n) {
         int i = 0;
         for (; i + L <= n; i += L)

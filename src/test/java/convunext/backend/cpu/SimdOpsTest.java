@@ -245,4 +245,43 @@ class SimdOpsTest {
             org.junit.jupiter.api.Assertions.assertArrayEquals(b0, b1, "gate vector vs scalar bits, n = " + n);
         }
     }
+
+    /**
+     * AdamW's vector loop gives ScalarOps' bits (p, m and v) at lengths below one vector, odd
+     * lengths and odd offsets, over three steps' scalars (step 1, 2 and 1000, with and without
+     * decay); gradients include ±0, 1e-30 (v underflows to 0: √0 + eps), 1e4 and negative values.
+     */
+    @Test void adamwVectorEqualsScalarBits() {
+        Random r = new Random(66);
+        for (int n : new int[] {1, 15, 17, 77, 1001}) {
+            float[] p0 = new float[n + 1], g = new float[n + 2], m0 = new float[n + 3], v0 = new float[n + 4];
+            for (int i = 0; i < p0.length; i++) p0[i] = (float) r.nextGaussian();
+            for (int i = 0; i < g.length; i++) g[i] = (float) (r.nextDouble() < 0.1 ? 1e4 * r.nextGaussian() : 0.03 * r.nextGaussian());
+            for (int i = 0; i < m0.length; i++) m0[i] = (float) (0.01 * r.nextGaussian());
+            for (int i = 0; i < v0.length; i++) v0[i] = (float) (1e-4 * r.nextDouble());
+            g[2] = 0f;
+            g[Math.min(3, n + 1)] = -0f;
+            g[n + 1] = 1e-30f;
+            m0[3 + n - 1] = 0f;
+            v0[4 + n - 1] = 0f;
+            for (CpuAdamW.Coeffs k : List.of(new CpuAdamW.Coeffs(0.9f, 0.999f, 0.1f, 0.001f, 0.031622775f, 1e-8f, 0.99999f, 0.01f),
+                    new CpuAdamW.Coeffs(0.9f, 0.999f, 0.1f, 0.001f, 0.04469897f, 1e-8f, 1f, 0.0052631576f),
+                    new CpuAdamW.Coeffs(0.8f, 0.99f, 0.2f, 0.01f, 0.99995686f, 1e-6f, 0.9995f, 3e-4f))) {
+                int[][] bits = new int[2][];
+                int j = 0;
+                for (SimdOps ops : List.of(new ScalarOps(), SimdOps.BEST)) {
+                    float[] p = p0.clone(), m = m0.clone(), v = v0.clone();
+                    ops.adamw(k, p, 1, g, 2, m, 3, v, 4, n);
+                    float[] all = new float[p.length + m.length + v.length];
+                    System.arraycopy(p, 0, all, 0, p.length);
+                    System.arraycopy(m, 0, all, p.length, m.length);
+                    System.arraycopy(v, 0, all, p.length + m.length, v.length);
+                    bits[j] = new int[all.length];
+                    for (int i = 0; i < all.length; i++) bits[j][i] = Float.floatToRawIntBits(all[i]);
+                    j++;
+                }
+                org.junit.jupiter.api.Assertions.assertArrayEquals(bits[0], bits[1], "adamw vector vs scalar bits, n = " + n + ", " + k);
+            }
+        }
+    }
 }
