@@ -102,7 +102,7 @@ public enum Op {
     UPSAMPLE("upsample", "Upsample",
             methods("upsample2x", "upsample2xBackward"),
             kernels("upsample.cu"), "UpsampleOps",
-            tests("backend.cuda.UpsampleAdamWPathsTest"),
+            tests("backend.cuda.UpsampleAdamWPathsTest", "backend.cpu.CpuUpsampleTest"),
             costs("upsample", "upsampleBackward"),
             rows("up4 fwd", "up4 bwd")),
     LAYOUT("layout", "Layout",

@@ -23,6 +23,20 @@ final class ScalarOps implements SimdOps {
         }
     }
 
+    @Override public void upsampleAdjointRows(float[] row, int[] idx, float[] wt, int slots, int stride, float h0, float h1,
+                                              float[] da, int r0, int r1, int c0, int c1) {
+        for (int c = c0; c < c1; c++) {
+            float a0 = da[r0 + c], a1 = da[r1 + c];
+            for (int s = 0; s < slots; s++) {
+                float g = row[idx[s * stride + c]], w = wt[s * stride + c];
+                a0 += h0 * w * g;
+                a1 += h1 * w * g;
+            }
+            da[r0 + c] = a0;
+            da[r1 + c] = a1;
+        }
+    }
+
     @Override public void adamw(CpuAdamW.Coeffs k, float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo, int n) {
         float beta1 = k.beta1(), beta2 = k.beta2(), ob1 = k.ob1(), ob2 = k.ob2(), bc2Sqrt = k.bc2Sqrt(), eps = k.eps();
         float decay = k.decay(), stepSize = k.stepSize();

@@ -3,7 +3,7 @@ package convunext.backend.cpu;
 /**
  * Inner loops that gain most from explicit SIMD: GELU (vector exp), the gate (σ, tanh), one output
  * row and the weight gradient of the depthwise 7×7, BatchNorm's double sums and float maps, AdamW's
- * update (a square root and two quotients per element). {@link #BEST} is the Vector API implementation when the jdk.incubator.vector
+ * update (a square root and two quotients per element), the bilinear adjoint's rows (gathers). {@link #BEST} is the Vector API implementation when the jdk.incubator.vector
  * module is present (loaded by name, as in {@link GemmKernels}), else {@link ScalarOps}.
  */
 interface SimdOps {
@@ -67,6 +67,15 @@ interface SimdOps {
 
     /** dx[i] = fma(k1, dy[i], fma(k2, x[i] − m, k3)) for i &lt; n (float; the same bits in any lane or tail). */
     void bnBackwardApply(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float m, float k1, float k2, float k3);
+
+    /**
+     * Two rows of the bilinear ×2 adjoint ({@link CpuUpsample}), r0 ≠ r1: for c0 ≤ c &lt; c1, in slot order
+     * s &lt; slots, da[r0 + c] += (h0·wt[s·stride + c])·row[idx[s·stride + c]] and the same into
+     * da[r1 + c] with h1. Slots list each input column's terms in the scatter's order; an unused
+     * slot points at a zero of row with weight 0 (adds +0: da, summed from +0, is never −0).
+     */
+    void upsampleAdjointRows(float[] row, int[] idx, float[] wt, int slots, int stride, float h0, float h1,
+                             float[] da, int r0, int r1, int c0, int c1);
 
     /** {@link CpuAdamW}'s update of p, m and v from g over n elements, with k's scalars (see {@link CpuAdamW.Coeffs}). */
     void adamw(CpuAdamW.Coeffs k, float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo, int n);
