@@ -23,10 +23,6 @@ final class ScalarOps implements SimdOps {
         }
     }
 
-    @Override public void lerpRow(float[] x, int xo, int[] i0, int[] i1, float[] l0, float[] l1, float[] y, int yo, int n) {
-        for (int k = 0; k < n; k++) y[yo + k] = l0[k] * x[xo + i0[k]] + l1[k] * x[xo + i1[k]];
-    }
-
     @Override public void upsampleAdjointRows(float[] row, int[] idx, float[] wt, int slots, int stride, float h0, float h1,
                                               float[] da, int r0, int r1, int c0, int c1) {
         for (int c = c0; c < c1; c++) {

@@ -68,9 +68,6 @@ interface SimdOps {
     /** dx[i] = fma(k1, dy[i], fma(k2, x[i] − m, k3)) for i &lt; n (float; the same bits in any lane or tail). */
     void bnBackwardApply(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, float m, float k1, float k2, float k3);
 
-    /** y[yo + k] = l0[k]·x[xo + i0[k]] + l1[k]·x[xo + i1[k]] for k &lt; n: one input row interpolated along x ({@link CpuUpsample}). */
-    void lerpRow(float[] x, int xo, int[] i0, int[] i1, float[] l0, float[] l1, float[] y, int yo, int n);
-
     /**
      * Two rows of the bilinear ×2 adjoint ({@link CpuUpsample}), r0 ≠ r1: for c0 ≤ c &lt; c1, in slot order
      * s &lt; slots, da[r0 + c] += (h0·wt[s·stride + c])·row[idx[s·stride + c]] and the same into

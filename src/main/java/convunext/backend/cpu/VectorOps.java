@@ -169,16 +169,6 @@ final class VectorOps implements SimdOps {
     }
 
 
-    /** ScalarOps.lerpRow with both sources gathered, L outputs a step: the same two products and sum. */
-    @Override public void lerpRow(float[] x, int xo, int[] i0, int[] i1, float[] l0, float[] l1, float[] y, int yo, int n) {
-        int nv = n - n % L;
-        for (int k = 0; k < nv; k += L) {
-            FloatVector a = FloatVector.fromArray(S, x, xo, i0, k), b = FloatVector.fromArray(S, x, xo, i1, k);
-            FloatVector.fromArray(S, l0, k).mul(a).add(FloatVector.fromArray(S, l1, k).mul(b)).intoArray(y, yo + k);
-        }
-        for (int k = nv; k < n; k++) y[yo + k] = l0[k] * x[xo + i0[k]] + l1[k] * x[xo + i1[k]];
-    }
-
     /**
      * ScalarOps.upsampleAdjointRows with L columns per step: each slot's g values gathered once for
      * both rows, the products and sums the scalar loop's, in its order (the same bits). 0.67–0.73×
