@@ -3,8 +3,9 @@ package convunext.backend.cpu;
 /**
  * Inner loops that gain most from explicit SIMD: GELU (vector exp), the gate (σ, tanh), one output
  * row and the weight gradient of the depthwise 7×7, BatchNorm's double sums and float maps, AdamW's
- * update (a square root and two quotients per element), the bilinear adjoint's rows (gathers). {@link #BEST} is the Vector API implementation when the jdk.incubator.vector
- * module is present (loaded by name, as in {@link GemmKernels}), else {@link ScalarOps}.
+ * update (a square root and two quotients per element), the bilinear adjoint's rows (gathers).
+ * {@link #BEST} is the Vector API implementation when the jdk.incubator.vector module is present
+ * (loaded by name, as in {@link GemmKernels}), else {@link ScalarOps}.
  */
 interface SimdOps {
     SimdOps BEST = pick();
