@@ -48,8 +48,9 @@ class CpuUpsampleTest {
     /** The adjoint as it was: each dy element added into its four sources, (oy, ox) in order. */
     private static float[] scatter(Tensor dy, int planes, int h, int w) {
         int ho = 2 * h, wo = 2 * w;
-        int[][] ay = axis(h, ho), ax = axis(w, wo);
-        float[][] ly = weights(h, ho), lx = weights(w, wo);
+        Axis y = Axis.of(h, ho), x = Axis.of(w, wo);
+        int[][] ay = y.i(), ax = x.i();
+        float[][] ly = y.l(), lx = x.l();
         float[] da = new float[planes * h * w], ga = dy.array();
         for (int pl = 0; pl < planes; pl++) {
             int xb = pl * h * w, yb = dy.off() + pl * ho * wo;
@@ -70,26 +71,20 @@ class CpuUpsampleTest {
         return da;
     }
 
-    private static int[][] axis(int in, int out) {
-        int[][] i = new int[2][out];
-        for (int o = 0; o < out; o++) {
-            double real = out > 1 ? (double) o * (in - 1) / (out - 1) : 0;
-            int lo = Math.min((int) real, in - 1);
-            i[0][o] = lo;
-            i[1][o] = lo < in - 1 ? lo + 1 : lo;
+    /** Source indices i[0], i[1] and weights l[0], l[1] along one axis, align_corners = True (PyTorch's formula, in double). */
+    private record Axis(int[][] i, float[][] l) {
+        static Axis of(int in, int out) {
+            Axis a = new Axis(new int[2][out], new float[2][out]);
+            for (int o = 0; o < out; o++) {
+                double real = out > 1 ? (double) o * (in - 1) / (out - 1) : 0;
+                int lo = Math.min((int) real, in - 1);
+                a.i[0][o] = lo;
+                a.i[1][o] = lo < in - 1 ? lo + 1 : lo;
+                a.l[1][o] = (float) (real - lo);
+                a.l[0][o] = (float) (1 - (real - lo));
+            }
+            return a;
         }
-        return i;
-    }
-
-    private static float[][] weights(int in, int out) {
-        float[][] l = new float[2][out];
-        for (int o = 0; o < out; o++) {
-            double real = out > 1 ? (double) o * (in - 1) / (out - 1) : 0;
-            int lo = Math.min((int) real, in - 1);
-            l[1][o] = (float) (real - lo);
-            l[0][o] = (float) (1 - (real - lo));
-        }
-        return l;
     }
 
     /** The row-pair loop: ScalarOps and the best SimdOps agree bit for bit, also from an odd first column. */
