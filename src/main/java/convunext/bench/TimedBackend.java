@@ -42,16 +42,7 @@ public final class TimedBackend implements Backend {
 
     private double macFlops;
 
-    public void reset() { stats.clear(); macFlops = 0; last = null; }
-
-    /** The entry of the op timed last: f(flops, timed(...)) evaluates timed first, so f books its FLOPs there. */
-    private long[] last;
-
-    private <T> T f(double flops, T r) {
-        macFlops += flops;
-        if (last != null) last[3] += (long) flops;
-        return r;
-    }
+    public void reset() { stats.clear(); macFlops = 0; }
 
     private static double conv(Tensor x, Tensor w, int s, int p) {
         int k = w.dim(2), ho = (x.dim(2) + 2 * p - k) / s + 1, wo = (x.dim(3) + 2 * p - w.dim(3)) / s + 1;
@@ -62,27 +53,32 @@ public final class TimedBackend implements Backend {
         return 2.0 * x.dim(0) * x.dim(2) * x.dim(3) * w.dim(0) * w.dim(1);
     }
 
-    private <T> T timed(String name, Supplier<T> f) {
+    /** Runs f, booking its time, one call, its heap bytes and its multiply-add FLOPs to name's entry. */
+    private <T> T timed(String name, double flops, Supplier<T> f) {
         long a0 = allocatedBytes(), t0 = System.nanoTime();
         T r = f.get();
         in.sync();
         long dt = System.nanoTime() - t0;
         long[] s = stats.computeIfAbsent(name, k -> new long[4]);
-        last = s;
         s[0] += dt;
         s[1]++;
         s[2] += allocatedBytes() - a0;
+        s[3] += (long) flops;
+        macFlops += flops;
         return r;
     }
 
-    private <T> T timed(Op op, String detail, Supplier<T> f) { return timed(op.key(detail), f); }
+    private <T> T timed(Op op, String detail, double flops, Supplier<T> f) { return timed(op.key(detail), flops, f); }
 
-    private void timedVoid(String name, Runnable f) { timed(name, () -> { f.run(); return null; }); }
+    /** An op without multiply-adds (or one the floor does not count). */
+    private <T> T timed(Op op, String detail, Supplier<T> f) { return timed(op.key(detail), 0, f); }
+
+    private void timedVoid(String name, Runnable f) { timed(name, 0, () -> { f.run(); return null; }); }
 
     @Override public String name() { return in.name(); }
     @Override public String describe() { return in.describe(); }
-    @Override public Tensor empty(int... shape) { return timed("empty", () -> in.empty(shape)); }
-    @Override public Tensor zeros(int... shape) { return timed("zeros", () -> in.zeros(shape)); }
+    @Override public Tensor empty(int... shape) { return timed("empty", 0, () -> in.empty(shape)); }
+    @Override public Tensor zeros(int... shape) { return timed("zeros", 0, () -> in.zeros(shape)); }
     @Override public Tensor upload(float[] data, int... shape) { return in.upload(data, shape); }
     @Override public float[] download(Tensor x) { return in.download(x); }
     @Override public Tensor view(Tensor base, long offset, int... shape) { return in.view(base, offset, shape); }
@@ -98,15 +94,15 @@ public final class TimedBackend implements Backend {
     private static String kernel(Tensor w) { return w.dim(2) + "x" + w.dim(3); }
 
     @Override public Tensor conv2d(Tensor x, Tensor w, Tensor b, int s, int p, boolean r) {
-        return f(conv(x, w, s, p), timed(Op.CONV2D, kernel(w), () -> in.conv2d(x, w, b, s, p, r)));
+        return timed(Op.CONV2D, kernel(w), conv(x, w, s, p), () -> in.conv2d(x, w, b, s, p, r));
     }
     @Override public Tensor[] conv2dBackward(Tensor x, Tensor w, Tensor dy, int s, int p, boolean r, boolean dx, boolean hb) {
-        return f(conv(x, w, s, p) * (dx ? 2 : 1), timed(Op.CONV2D, kernel(w) + " bwd", () -> in.conv2dBackward(x, w, dy, s, p, r, dx, hb)));
+        return timed(Op.CONV2D, kernel(w) + " bwd", conv(x, w, s, p) * (dx ? 2 : 1), () -> in.conv2dBackward(x, w, dy, s, p, r, dx, hb));
     }
     @Override public Tensor[] conv2dBackwardInto(Tensor x, Tensor w, Tensor dy, int s, int p, boolean r, boolean dx,
                                                  boolean hb, Tensor xi, Tensor wi, Tensor bi) {
-        return f(conv(x, w, s, p) * (dx || xi != null ? 2 : 1),
-                timed(Op.CONV2D, kernel(w) + " bwd", () -> in.conv2dBackwardInto(x, w, dy, s, p, r, dx, hb, xi, wi, bi)));
+        return timed(Op.CONV2D, kernel(w) + " bwd", conv(x, w, s, p) * (dx || xi != null ? 2 : 1),
+                () -> in.conv2dBackwardInto(x, w, dy, s, p, r, dx, hb, xi, wi, bi));
     }
     /** -Dbench.shapes=true: linear rows per shape ("linear 32→128 @256²"). */
     private static final boolean SHAPES = Boolean.getBoolean("bench.shapes");
@@ -117,62 +113,67 @@ public final class TimedBackend implements Backend {
         return shape.isEmpty() ? pass : pass.isEmpty() ? shape : shape + " " + pass;
     }
 
-    @Override public Tensor linear(Tensor x, Tensor w, Tensor b) { return f(gemmFlops(x, w), timed(Op.LINEAR, lin(x, w, ""), () -> in.linear(x, w, b))); }
+    @Override public Tensor linear(Tensor x, Tensor w, Tensor b) {
+        return timed(Op.LINEAR, lin(x, w, ""), gemmFlops(x, w), () -> in.linear(x, w, b));
+    }
     @Override public Tensor[] linearBackward(Tensor x, Tensor w, Tensor dy, boolean dx, boolean hb) {
-        return f(gemmFlops(x, w) * (dx ? 2 : 1), timed(Op.LINEAR, lin(x, w, "bwd"), () -> in.linearBackward(x, w, dy, dx, hb)));
+        return timed(Op.LINEAR, lin(x, w, "bwd"), gemmFlops(x, w) * (dx ? 2 : 1), () -> in.linearBackward(x, w, dy, dx, hb));
     }
     @Override public Tensor[] linearBackwardInto(Tensor x, Tensor w, Tensor dy, boolean dx, boolean hb, Tensor xi,
                                                  Tensor wi, Tensor bi) {
-        return f(gemmFlops(x, w) * (dx || xi != null ? 2 : 1),
-                timed(Op.LINEAR, lin(x, w, "bwd"), () -> in.linearBackwardInto(x, w, dy, dx, hb, xi, wi, bi)));
+        return timed(Op.LINEAR, lin(x, w, "bwd"), gemmFlops(x, w) * (dx || xi != null ? 2 : 1),
+                () -> in.linearBackwardInto(x, w, dy, dx, hb, xi, wi, bi));
     }
     @Override public Tensor linearCat(Tensor a, Tensor b, Tensor w, Tensor bias) {
-        return f(gemmFlops(a, w), timed(Op.LINEAR_CAT, lin(a, w, ""), () -> in.linearCat(a, b, w, bias)));
+        return timed(Op.LINEAR_CAT, lin(a, w, ""), gemmFlops(a, w), () -> in.linearCat(a, b, w, bias));
     }
     @Override public Tensor[] linearCatBackward(Tensor a, Tensor b, Tensor w, Tensor dy, boolean da, boolean db, boolean hb) {
-        return f(gemmFlops(a, w) * (da || db ? 2 : 1), timed(Op.LINEAR_CAT, lin(a, w, "bwd"), () -> in.linearCatBackward(a, b, w, dy, da, db, hb)));
+        return timed(Op.LINEAR_CAT, lin(a, w, "bwd"), gemmFlops(a, w) * (da || db ? 2 : 1),
+                () -> in.linearCatBackward(a, b, w, dy, da, db, hb));
     }
     @Override public Tensor[] linearCatBackwardInto(Tensor a, Tensor b, Tensor w, Tensor dy, boolean da, boolean db, boolean hb,
                                                     Tensor ai, Tensor bi, Tensor wi, Tensor hi) {
-        return f(gemmFlops(a, w) * (da || db || ai != null || bi != null ? 2 : 1), timed(Op.LINEAR_CAT, lin(a, w, "bwd"),
-                () -> in.linearCatBackwardInto(a, b, w, dy, da, db, hb, ai, bi, wi, hi)));
+        return timed(Op.LINEAR_CAT, lin(a, w, "bwd"), gemmFlops(a, w) * (da || db || ai != null || bi != null ? 2 : 1),
+                () -> in.linearCatBackwardInto(a, b, w, dy, da, db, hb, ai, bi, wi, hi));
     }
     @Override public Tensor[] linearGelu(Tensor x, Tensor w, Tensor b, boolean keep) {
-        return f(gemmFlops(x, w), timed(Op.LINEAR_GELU, lin(x, w, ""), () -> in.linearGelu(x, w, b, keep)));
+        return timed(Op.LINEAR_GELU, lin(x, w, ""), gemmFlops(x, w), () -> in.linearGelu(x, w, b, keep));
     }
     @Override public Tensor linearBackwardDataGelu(Tensor w, Tensor dy, Tensor pre) {
-        return f(gemmFlops(pre, w), timed(Op.LINEAR_GELU, lin(pre, w, "bwd"), () -> in.linearBackwardDataGelu(w, dy, pre)));
+        return timed(Op.LINEAR_GELU, lin(pre, w, "bwd"), gemmFlops(pre, w), () -> in.linearBackwardDataGelu(w, dy, pre));
     }
     @Override public Tensor[] mlp(Tensor x, Tensor w1, Tensor b1, Tensor w2, Tensor b2, boolean keep) {
-        return f(gemmFlops(x, w1) + gemmFlops(x, w1) / w1.dim(1) * w2.dim(0),
-                timed(Op.MLP, lin(x, w1, ""), () -> in.mlp(x, w1, b1, w2, b2, keep)));
+        return timed(Op.MLP, lin(x, w1, ""), gemmFlops(x, w1) + gemmFlops(x, w1) / w1.dim(1) * w2.dim(0),
+                () -> in.mlp(x, w1, b1, w2, b2, keep));
     }
     @Override public Tensor mlpAddGelu(Tensor x, Tensor w1, Tensor b1, Tensor w2, Tensor b2, Tensor res) {
-        return f(gemmFlops(x, w1) + gemmFlops(x, w1) / w1.dim(1) * w2.dim(0),
-                timed(Op.MLP, lin(x, w1, ""), () -> in.mlpAddGelu(x, w1, b1, w2, b2, res)));
+        return timed(Op.MLP, lin(x, w1, ""), gemmFlops(x, w1) + gemmFlops(x, w1) / w1.dim(1) * w2.dim(0),
+                () -> in.mlpAddGelu(x, w1, b1, w2, b2, res));
     }
     @Override public Tensor[] mlpBackward(Tensor x, Tensor w1, Tensor w2, Tensor gy, Tensor h, Tensor s, boolean dx,
                                           boolean hb1, boolean hb2) {
         double f1 = gemmFlops(x, w1), f2 = f1 / w1.dim(1) * w2.dim(0);
-        return f(f1 * (dx ? 2 : 1) + 2 * f2, timed(Op.MLP, lin(x, w1, "bwd"), () -> in.mlpBackward(x, w1, w2, gy, h, s, dx, hb1, hb2)));
+        return timed(Op.MLP, lin(x, w1, "bwd"), f1 * (dx ? 2 : 1) + 2 * f2, () -> in.mlpBackward(x, w1, w2, gy, h, s, dx, hb1, hb2));
     }
     @Override public Tensor[] mlpBackwardInto(Tensor x, Tensor w1, Tensor w2, Tensor gy, Tensor h, Tensor s, boolean dx,
                                               boolean hb1, boolean hb2, Tensor xi, Tensor w1i, Tensor b1i, Tensor w2i,
                                               Tensor b2i) {
         double f1 = gemmFlops(x, w1), f2 = f1 / w1.dim(1) * w2.dim(0);
-        return f(f1 * (dx || xi != null ? 2 : 1) + 2 * f2, timed(Op.MLP, lin(x, w1, "bwd"),
-                () -> in.mlpBackwardInto(x, w1, w2, gy, h, s, dx, hb1, hb2, xi, w1i, b1i, w2i, b2i)));
+        return timed(Op.MLP, lin(x, w1, "bwd"), f1 * (dx || xi != null ? 2 : 1) + 2 * f2,
+                () -> in.mlpBackwardInto(x, w1, w2, gy, h, s, dx, hb1, hb2, xi, w1i, b1i, w2i, b2i));
     }
-    @Override public Tensor dwconv7(Tensor x, Tensor w, Tensor b) { return f(98.0 * x.numel(), timed(Op.DWCONV7, "", () -> in.dwconv7(x, w, b))); }
+    @Override public Tensor dwconv7(Tensor x, Tensor w, Tensor b) {
+        return timed(Op.DWCONV7, "", 98.0 * x.numel(), () -> in.dwconv7(x, w, b));
+    }
     @Override public Tensor[] dwconv7Backward(Tensor x, Tensor w, Tensor dy) {
-        return f(196.0 * x.numel(), timed(Op.DWCONV7, "bwd", () -> in.dwconv7Backward(x, w, dy)));
+        return timed(Op.DWCONV7, "bwd", 196.0 * x.numel(), () -> in.dwconv7Backward(x, w, dy));
     }
     @Override public Tensor[] dwconv7BackwardInto(Tensor x, Tensor w, Tensor dy, Tensor xi, Tensor wi, Tensor bi) {
-        return f(196.0 * x.numel(), timed(Op.DWCONV7, "bwd", () -> in.dwconv7BackwardInto(x, w, dy, xi, wi, bi)));
+        return timed(Op.DWCONV7, "bwd", 196.0 * x.numel(), () -> in.dwconv7BackwardInto(x, w, dy, xi, wi, bi));
     }
     @Override public Tensor[] dwconv7Batchnorm(Tensor x, Tensor w, Tensor bi, Tensor g, Tensor b, Tensor rm, Tensor rv, float m,
                                                float e) {
-        return f(98.0 * x.numel(), timed(Op.DWCONV7, "+bn", () -> in.dwconv7Batchnorm(x, w, bi, g, b, rm, rv, m, e)));
+        return timed(Op.DWCONV7, "+bn", 98.0 * x.numel(), () -> in.dwconv7Batchnorm(x, w, bi, g, b, rm, rv, m, e));
     }
     @Override public Tensor[] batchnormTrain(Tensor x, Tensor g, Tensor b, Tensor rm, Tensor rv, float m, float e) {
         return timed(Op.BATCHNORM, "", () -> in.batchnormTrain(x, g, b, rm, rv, m, e));
@@ -202,7 +203,9 @@ public final class TimedBackend implements Backend {
                                                            Tensor ri, Tensor xi, Tensor gi, Tensor bi) {
         return timed(Op.BATCHNORM, "+gelu bwd", () -> in.batchnormAddGeluBackwardInto(x, dy, pre, g, m, i, ri, xi, gi, bi));
     }
-    @Override public Tensor[] layernorm(Tensor x, Tensor g, Tensor b, float e) { return timed(Op.LAYERNORM, "", () -> in.layernorm(x, g, b, e)); }
+    @Override public Tensor[] layernorm(Tensor x, Tensor g, Tensor b, float e) {
+        return timed(Op.LAYERNORM, "", () -> in.layernorm(x, g, b, e));
+    }
     @Override public Tensor[] layernormBackward(Tensor x, Tensor dy, Tensor g, Tensor m, Tensor i) {
         return timed(Op.LAYERNORM, "bwd", () -> in.layernormBackward(x, dy, g, m, i));
     }
@@ -217,11 +220,13 @@ public final class TimedBackend implements Backend {
     @Override public Tensor gateChain(Tensor l, Tensor s, Tensor gw, Tensor gb, Tensor w1, Tensor b1, Tensor w2, Tensor b2, Tensor wc,
                                       Tensor bc) {
         double flops = gemmFlops(l, gw) + 2 * gemmFlops(s, w1) + gemmFlops(s, w1) / w1.dim(0) * wc.dim(0) * 2;
-        return f(flops, timed(Op.GATE, "chain", () -> in.gateChain(l, s, gw, gb, w1, b1, w2, b2, wc, bc)));
+        return timed(Op.GATE, "chain", flops, () -> in.gateChain(l, s, gw, gb, w1, b1, w2, b2, wc, bc));
     }
     @Override public Tensor gateIn(Tensor g, Tensor s) { return timed(Op.GATE, "", () -> in.gateIn(g, s)); }
     @Override public Tensor gateOut(Tensor a, Tensor s, Tensor g) { return timed(Op.GATE, "", () -> in.gateOut(a, s, g)); }
-    @Override public Tensor[] gateOutBackward(Tensor a, Tensor s, Tensor g, Tensor d) { return timed(Op.GATE, "bwd", () -> in.gateOutBackward(a, s, g, d)); }
+    @Override public Tensor[] gateOutBackward(Tensor a, Tensor s, Tensor g, Tensor d) {
+        return timed(Op.GATE, "bwd", () -> in.gateOutBackward(a, s, g, d));
+    }
     @Override public Tensor gateInBackward(Tensor du, int c3) { return timed(Op.GATE, "bwd", () -> in.gateInBackward(du, c3)); }
     @Override public Tensor gateInBackwardInto(Tensor du, int c3, Tensor gi) {
         return timed(Op.GATE, "bwd", () -> in.gateInBackwardInto(du, c3, gi));
@@ -232,9 +237,13 @@ public final class TimedBackend implements Backend {
     @Override public Tensor upsample2x(Tensor x) { return timed(Op.UPSAMPLE, "", () -> in.upsample2x(x)); }
     @Override public Tensor upsample2xBackward(Tensor dy) { return timed(Op.UPSAMPLE, "bwd", () -> in.upsample2xBackward(dy)); }
     @Override public Tensor pad2d(Tensor x, int a, int b, int c, int d) { return timed(Op.LAYOUT, "pad2d", () -> in.pad2d(x, a, b, c, d)); }
-    @Override public Tensor pad2dBackward(Tensor dy, int a, int b, int h, int w) { return timed(Op.LAYOUT, "pad2d bwd", () -> in.pad2dBackward(dy, a, b, h, w)); }
+    @Override public Tensor pad2dBackward(Tensor dy, int a, int b, int h, int w) {
+        return timed(Op.LAYOUT, "pad2d bwd", () -> in.pad2dBackward(dy, a, b, h, w));
+    }
     @Override public Tensor concat(Tensor a, Tensor b) { return timed(Op.LAYOUT, "concat", () -> in.concat(a, b)); }
-    @Override public Tensor sliceChannels(Tensor x, int c0, int c1) { return timed(Op.LAYOUT, "concat bwd", () -> in.sliceChannels(x, c0, c1)); }
+    @Override public Tensor sliceChannels(Tensor x, int c0, int c1) {
+        return timed(Op.LAYOUT, "concat bwd", () -> in.sliceChannels(x, c0, c1));
+    }
     @Override public Tensor[] concatBackward(Tensor dy, int ca) { return timed(Op.LAYOUT, "concat bwd", () -> in.concatBackward(dy, ca)); }
     @Override public LossResult ceDiceLoss(Tensor l, Tensor tg) { return timed(Op.LOSS, "", () -> in.ceDiceLoss(l, tg)); }
     @Override public void adamw(Tensor p, Tensor g, Tensor m, Tensor v, float lr, float b1, float b2, float e, float wd, int s) {

@@ -31,7 +31,8 @@ class CpuBatchNormIntoTest {
         Random r = new Random(seed);
         Tensor x = CpuTestTensors.randn(BE, r, 0.7, n, c, h, w), res = CpuTestTensors.randn(BE, r, 0.2, n, c, h, w);
         Tensor gamma = CpuTestTensors.randn(BE, r, 1, c), beta = CpuTestTensors.randn(BE, r, 0, c);
-        Tensor rm = CpuTestTensors.randn(BE, r, 0, c), rv = BE.upload(filled(c, 1.5f), c);
+        Tensor rm = CpuTestTensors.randn(BE, r, 0, c), rv = BE.empty(c);
+        BE.fill(rv, 1.5f);
         Tensor[] f = BE.batchnormAddGelu(x, res, gamma, beta, rm, rv, 0.1f, 1e-5f, true);   // {out, mean, invstd, pre}
         Tensor dout = CpuTestTensors.randn(BE, r, 0.1, n, c, h, w);
         // The default composition, fresh: d, then BN's backward of d.
@@ -49,17 +50,12 @@ class CpuBatchNormIntoTest {
                 into -> BE.batchnormBackwardInto(x, dout, gamma, f[1], f[2], into[0], into[1], into[2]));
     }
 
-    private static float[] filled(int n, float v) {
-        float[] a = new float[n];
-        java.util.Arrays.fill(a, v);
-        return a;
-    }
-
     @Test void heldGradientOfAnotherShapeIsRefusedBeforeWork() {
         Random r = new Random(4);
         Tensor x = CpuTestTensors.randn(BE, r, 0, 1, 2, 6, 7), dout = CpuTestTensors.randn(BE, r, 0, 1, 2, 6, 7);
         Tensor pre = CpuTestTensors.randn(BE, r, 0, 1, 2, 6, 7), g = CpuTestTensors.randn(BE, r, 1, 2);
-        Tensor mean = CpuTestTensors.randn(BE, r, 0, 2), inv = BE.upload(filled(2, 1f), 2);
+        Tensor mean = CpuTestTensors.randn(BE, r, 0, 2), inv = BE.empty(2);
+        BE.fill(inv, 1f);
         Tensor bad = CpuTestTensors.randn(BE, r, 0, 1, 2, 7, 6), ok = CpuTestTensors.randn(BE, r, 0, 1, 2, 6, 7);
         float[] before = BE.download(ok);
         var e = assertThrows(IllegalArgumentException.class,
