@@ -134,8 +134,10 @@ public final class InferenceModel implements AutoCloseable {
     }
 
     /**
-     * Gray input for a 3-channel model is replicated to RGB; any other channel mismatch, and
-     * sides below {@link ConvUNeXt#MIN_SIDE}, are refused naming {@code name}.
+     * Gray input for a 3-channel model is replicated to RGB; any other channel mismatch is refused
+     * naming {@code name}. The side minimum ({@link ConvUNeXt#MIN_SIDE}) applies to the size the
+     * model runs at, which {@link #segment} checks: a small image that the scale rule resizes up
+     * (auto, with a checkpoint's training scale; or a factor) is fine.
      */
     public FloatImage prepare(FloatImage img, String name) {
         int want = model.config.inChannels();
@@ -143,10 +145,20 @@ public final class InferenceModel implements AutoCloseable {
             if (img.channels() == 1 && want == 3) img = LoadedSample.replicate(img, 3);
             else throw new DataException(name + " has " + img.channels() + " channels, the model expects " + want);
         }
-        if (img.height() < ConvUNeXt.MIN_SIDE || img.width() < ConvUNeXt.MIN_SIDE)
-            throw new DataException(name + " is " + img.width() + "×" + img.height() + ", smaller than the model's minimum "
-                    + ConvUNeXt.MIN_SIDE + "×" + ConvUNeXt.MIN_SIDE);
         return img;
+    }
+
+    /** Refuses an image the model would run at below its minimum side, naming it and what would resize it. */
+    private void checkRunSize(String name, int h, int w, int rh, int rw) {
+        if (rh >= ConvUNeXt.MIN_SIDE && rw >= ConvUNeXt.MIN_SIDE) return;
+        String side = ConvUNeXt.MIN_SIDE + "×" + ConvUNeXt.MIN_SIDE;
+        if (rh != h || rw != w)
+            throw new DataException(name + " (" + w + "×" + h + ") would be " + rw + "×" + rh + " at scale " + scale
+                    + ", smaller than the model's minimum " + side);
+        // the smallest factor (two decimals, rounded up) that brings the short side to the minimum
+        double f = Math.ceil(100.0 * ConvUNeXt.MIN_SIDE / Math.min(h, w)) / 100;
+        throw new DataException(name + " is " + w + "×" + h + ", smaller than the model's minimum " + side
+                + " at scale " + scale + "; --scale " + TrainingScale.fmt(f) + " or more resizes it");
     }
 
     /** The model input [C,H,W] of a prepared image: (x/255 − mean)/std per channel. */
@@ -188,14 +200,12 @@ public final class InferenceModel implements AutoCloseable {
         int c = p.channels(), h = p.height(), w = p.width(), k = classes();
         int[] size = inferenceSize(h, w, name);
         int rh = size[0], rw = size[1];
+        checkRunSize(name, h, w, rh, rw);
         if (rh == h && rw == w) {
             float[] x = normalize(p);
             float[] probs = gate.run(() -> probabilities(x, c, h, w));
             return new Result(p, probs, labels(probs, k, h, w), k, h, w);
         }
-        if (rh < ConvUNeXt.MIN_SIDE || rw < ConvUNeXt.MIN_SIDE)
-            throw new DataException(name + " (" + w + "×" + h + ") would be " + rw + "×" + rh + " at scale " + scale
-                    + ", smaller than the model's minimum " + ConvUNeXt.MIN_SIDE + "×" + ConvUNeXt.MIN_SIDE);
         float[] x = normalize(Resize.bilinear(p, rh, rw));
         float[] small = gate.run(() -> probabilities(x, c, rh, rw));
         float[] probs = Resize.planes(small, k, rh, rw, h, w);

@@ -168,6 +168,33 @@ class InferenceScaleTest {
         }
     }
 
+    /**
+     * The side minimum applies to the size the model runs at: an image below it that the scale rule
+     * resizes up (auto with a recorded training scale, or a factor) is segmented at its native size;
+     * at native scale it is refused naming the image and the factor that would resize it.
+     */
+    @Test void smallImagesRunWhenTheScaleResizesThemUp() {
+        FloatImage img = noise(3, 30, 41);
+        try (Backend be = Backends.open("cpu", System.out)) {
+            Path fresh = checkpoint(dir, new TrainingScale(96, 0.8, 1.5), be);
+            InferenceModel.Result r = segment(fresh, be, InferenceScale.AUTO, img, new ArrayList<>());
+            assertTrue(r.resized());
+            assertEquals(105, r.inferHeight());   // the short side to the trained centre
+            assertEquals(143, r.inferWidth());    // 105·41/30 = 143.5, rounded down
+            assertEquals(30, r.labels().height());
+            assertEquals(41, r.labels().width());
+            InferenceModel.Result f = segment(fresh, be, InferenceScale.parse("2.14"), img, new ArrayList<>());
+            assertEquals(64, f.inferHeight());    // 2.14·30 = 64.2 → 64: the smallest factor the message names
+            for (InferenceScale s : new InferenceScale[] {InferenceScale.NATIVE, InferenceScale.parse("2.1")}) {
+                DataException e = assertThrows(DataException.class, () -> segment(fresh, be, s, img, new ArrayList<>()), s.describe());
+                String want = s == InferenceScale.NATIVE
+                        ? "img is 41×30, smaller than the model's minimum 64×64 at scale native; --scale 2.14 or more resizes it"
+                        : "img (41×30) would be 86×63 at scale 2.1, smaller than the model's minimum 64×64";
+                assertEquals(want, e.getMessage());
+            }
+        }
+    }
+
     static FloatImage noise(int c, int h, int w) {
         SplittableRandom r = new SplittableRandom(3);
         float[] d = new float[c * h * w];
