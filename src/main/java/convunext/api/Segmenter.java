@@ -39,11 +39,11 @@ import java.util.function.Supplier;
  * {@link #close()}, which waits for the image in progress and frees them; calls after it throw
  * {@link IllegalStateException}.
  *
- * <p><b>Input.</b> Gray or RGB images of any size from 64×64 (8- or 16-bit; alpha is dropped; a
- * gray image is replicated to RGB for an RGB model). Pixels are normalised with the statistics
- * stored in the checkpoint by {@code train}. Each image runs at the checkpoint's training scale
- * unless the options say otherwise ({@link SegmenterOptions#withScale}); results are always at the
- * image's own size.
+ * <p><b>Input.</b> Gray or RGB images of any size (8- or 16-bit; alpha is dropped; a gray image
+ * is replicated to RGB for an RGB model) that the model runs at 64×64 or more. Pixels are
+ * normalised with the statistics stored in the checkpoint by {@code train}. Each image runs at the
+ * checkpoint's training scale unless the options say otherwise ({@link SegmenterOptions#withScale}),
+ * so a smaller image is resized up; results are always at the image's own size.
  */
 public final class Segmenter implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Segmenter.class.getName());

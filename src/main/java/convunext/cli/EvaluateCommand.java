@@ -11,7 +11,6 @@ import convunext.eval.MetricsSummary;
 import convunext.eval.MetricsWriters;
 import convunext.eval.SegMetrics;
 import convunext.io.OutputFolder;
-import convunext.nn.ConvUNeXt;
 import convunext.train.InferenceModel;
 import convunext.train.InferenceScale;
 import convunext.train.TrainingScale;
@@ -131,7 +130,8 @@ final class EvaluateCommand implements Callable<Integer> {
 
     /** One labelled image: decode, segment, score per class (at native size); notes the size the model ran at in {@code scaled}. */
     private static ClassMetrics[] scoreOne(Sample s, InferenceModel lm, int k, Map<String, Object> scaled) {
-        LoadedSample ls = LoadedSample.load(s, k, lm.config().inChannels(), ConvUNeXt.MIN_SIDE);
+        // no side minimum here: segment refuses an image the model would run below 64×64 (one the scale resizes up is fine)
+        LoadedSample ls = LoadedSample.load(s, k, lm.config().inChannels(), 1);
         int h = ls.image().height(), w = ls.image().width();
         InferenceModel.Result r = lm.segment(ls.image(), s.image().toString());   // the pipeline predict and the API share
         Map<String, Object> one = new LinkedHashMap<>();

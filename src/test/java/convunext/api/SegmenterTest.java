@@ -264,8 +264,15 @@ class SegmenterTest {
             assertEquals(96, s.segment(jpg.toByteArray(), "whole.jpg").width());
             e = assertThrows(InvalidImageException.class, () -> s.segment(new byte[] {1, 2, 3}, "upload-7"));
             assertTrue(e.getMessage().contains("upload-7"), e.getMessage());
-            e = assertThrows(InvalidImageException.class, () -> s.segment(new BufferedImage(40, 90, BufferedImage.TYPE_INT_RGB)));
-            assertTrue(e.getMessage().contains("40×90") && e.getMessage().contains("64"), e.getMessage());
+            // below the model's 64×64: resized up to the checkpoint's training scale (auto) and run ...
+            assertEquals(40, s.segment(new BufferedImage(40, 90, BufferedImage.TYPE_INT_RGB)).width());
+            assertEquals(96, s.segment(images().get(0)).width());   // still usable
+        }
+        // ... but refused, naming the size and the minimum, where it would run at its own size
+        try (Segmenter s = Segmenter.open(ckpt, "cpu", SegmenterOptions.defaults().withScale("native"))) {
+            InvalidImageException e = assertThrows(InvalidImageException.class,
+                    () -> s.segment(new BufferedImage(40, 90, BufferedImage.TYPE_INT_RGB)));
+            assertTrue(e.getMessage().contains("40×90") && e.getMessage().contains("64×64"), e.getMessage());
             assertEquals(96, s.segment(images().get(0)).width());   // still usable
         }
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Segmenter.open(dir.resolve("none.safetensors"), "cpu"));

@@ -88,6 +88,33 @@ class ScaleTest {
         assertEquals("[96,96]", auto.path("scale").path("images").path("disc_001").path("inferred_at").toString());
     }
 
+    /**
+     * An image below the model's 64×64 (a 41×30 crop) is scored at the trained scale, which resizes
+     * it up; at native scale it is refused with exit code 2, naming it and the smallest factor
+     * that would run it.
+     */
+    @Test void imagesBelowTheModelsMinimumRunWhenTheScaleResizesThemUp() throws Exception {
+        Path set = dir.resolve("tiny/test");
+        Files.createDirectories(set.resolve("images"));
+        Files.createDirectories(set.resolve("masks"));
+        java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(41, 30, java.awt.image.BufferedImage.TYPE_INT_RGB);
+        java.awt.image.BufferedImage mask = new java.awt.image.BufferedImage(41, 30, java.awt.image.BufferedImage.TYPE_BYTE_GRAY);
+        for (int y = 0; y < 30; y++)
+            for (int x = 0; x < 41; x++) {
+                img.setRGB(x, y, ((x * 5) % 256) << 16 | ((y * 7) % 256) << 8 | 90);
+                mask.getRaster().setSample(x, y, 0, (x - 20) * (x - 20) + (y - 15) * (y - 15) < 36 ? 255 : 0);
+            }
+        javax.imageio.ImageIO.write(img, "png", set.resolve("images/crop.png").toFile());
+        javax.imageio.ImageIO.write(mask, "png", set.resolve("masks/crop.png").toFile());
+        JsonNode auto = evaluate("tiny", "auto");
+        assertEquals("[143,105]", auto.path("scale").path("images").path("crop").path("inferred_at").toString());   // 105·41/30
+        CliTest.Run r = CliTest.run("evaluate", "--weights", ckpt.toString(), "--data", dir.resolve("tiny").toString(),
+                "--out", dir.resolve("eval-tiny-native").toString(), "--device", "cpu", "--scale", "native");
+        assertEquals(2, r.code(), r.out() + r.err());
+        assertTrue(r.err().contains("crop.png is 41×30, smaller than the model's minimum 64×64 at scale native; --scale 2.14 or more resizes it"),
+                r.err());
+    }
+
     /** The library API resizes exactly as predict does: same mask and probability bytes, masks at native size. */
     @Test void segmenterMatchesPredictAtTheDefaultScale() throws Exception {
         Path in = dir.resolve("big/test/images"), out = dir.resolve("pred-big");
