@@ -3,7 +3,8 @@ package convunext.backend.cpu;
 /**
  * exp, tanh, σ, GELU and GELU′ in float from IEEE-exact operations only (+, ×, ÷, fma, compare,
  * bit shifts), one element at a time. {@link VectorOps} runs the same operations in the same
- * order lane by lane, so a value gets the same bits in a vector body, in a scalar tail, with or
+ * order lane by lane (less exp's argument clamp, which cannot change a bit for the arguments it
+ * gets: see its note), so a value gets the same bits in a vector body, in a scalar tail, with or
  * without the Vector API, interpreted or JIT-compiled, at any thread count. The Vector API's own
  * {@code lanewise(EXP/TANH)} cannot promise that: compiled it calls a vendor math stub, interpreted
  * it falls back to {@code Math.exp} per lane, and the two differ in the last bit — enough to make

@@ -66,8 +66,8 @@ final class VectorGate {
         FloatVector p3 = FloatVector.broadcast(S, FloatMath.P3), p4 = FloatVector.broadcast(S, FloatMath.P4), p5 = FloatVector.broadcast(S, FloatMath.P5);
         for (int j = 0; j < n; j += L) {
             FloatVector v = FloatVector.fromArray(S, g, o + j), in = v.abs().mul(-2f);
-            FloatVector x = in.max(FloatMath.EXP_LO), t = x.fma(log2e, round), k = t.sub(FloatMath.ROUND);
-            FloatVector r = k.fma(ln2hi, x);
+            FloatVector t = in.fma(log2e, round), k = t.sub(FloatMath.ROUND);   // no clamp: see VectorOps' note on exp
+            FloatVector r = k.fma(ln2hi, in);
             r = k.fma(ln2lo, r);
             FloatVector p = r.fma(p0, p1);
             p = p.fma(r, p2);
@@ -96,8 +96,8 @@ final class VectorGate {
         FloatVector p3 = FloatVector.broadcast(S, FloatMath.P3), p4 = FloatVector.broadcast(S, FloatMath.P4), p5 = FloatVector.broadcast(S, FloatMath.P5);
         for (int j = 0; j < n; j += L) {
             FloatVector v = FloatVector.fromArray(S, g, o + j), in = v.abs().mul(-1f);
-            FloatVector x = in.max(FloatMath.EXP_LO), t = x.fma(log2e, round), k = t.sub(FloatMath.ROUND);
-            FloatVector r = k.fma(ln2hi, x);
+            FloatVector t = in.fma(log2e, round), k = t.sub(FloatMath.ROUND);   // no clamp: see VectorOps' note on exp
+            FloatVector r = k.fma(ln2hi, in);
             r = k.fma(ln2lo, r);
             FloatVector p = r.fma(p0, p1);
             p = p.fma(r, p2);
@@ -120,8 +120,8 @@ final class VectorGate {
         FloatVector p3 = FloatVector.broadcast(S, FloatMath.P3), p4 = FloatVector.broadcast(S, FloatMath.P4), p5 = FloatVector.broadcast(S, FloatMath.P5);
         for (int j = 0; j < n; j += L) {
             FloatVector v = FloatVector.fromArray(S, a, ao + j), in = v.abs().mul(-1f);
-            FloatVector x = in.max(FloatMath.EXP_LO), t = x.fma(log2e, round), k = t.sub(FloatMath.ROUND);
-            FloatVector r = k.fma(ln2hi, x);
+            FloatVector t = in.fma(log2e, round), k = t.sub(FloatMath.ROUND);   // no clamp: see VectorOps' note on exp
+            FloatVector r = k.fma(ln2hi, in);
             r = k.fma(ln2lo, r);
             FloatVector p = r.fma(p0, p1);
             p = p.fma(r, p2);
@@ -146,8 +146,8 @@ final class VectorGate {
         FloatVector p3 = FloatVector.broadcast(S, FloatMath.P3), p4 = FloatVector.broadcast(S, FloatMath.P4), p5 = FloatVector.broadcast(S, FloatMath.P5);
         for (int j = 0; j < n; j += L) {
             FloatVector v = FloatVector.fromArray(S, a, ao + j), in = v.abs().mul(-1f);
-            FloatVector x = in.max(FloatMath.EXP_LO), t = x.fma(log2e, round), k = t.sub(FloatMath.ROUND);
-            FloatVector r = k.fma(ln2hi, x);
+            FloatVector t = in.fma(log2e, round), k = t.sub(FloatMath.ROUND);   // no clamp: see VectorOps' note on exp
+            FloatVector r = k.fma(ln2hi, in);
             r = k.fma(ln2lo, r);
             FloatVector p = r.fma(p0, p1);
             p = p.fma(r, p2);
@@ -172,8 +172,8 @@ final class VectorGate {
         FloatVector p3 = FloatVector.broadcast(S, FloatMath.P3), p4 = FloatVector.broadcast(S, FloatMath.P4), p5 = FloatVector.broadcast(S, FloatMath.P5);
         for (int j = 0; j < n; j += L) {
             FloatVector v = FloatVector.fromArray(S, g, o + j), in = v.abs().mul(-1f);
-            FloatVector x = in.max(FloatMath.EXP_LO), t = x.fma(log2e, round), k = t.sub(FloatMath.ROUND);
-            FloatVector r = k.fma(ln2hi, x);
+            FloatVector t = in.fma(log2e, round), k = t.sub(FloatMath.ROUND);   // no clamp: see VectorOps' note on exp
+            FloatVector r = k.fma(ln2hi, in);
             r = k.fma(ln2lo, r);
             FloatVector p = r.fma(p0, p1);
             p = p.fma(r, p2);
@@ -199,8 +199,8 @@ final class VectorGate {
         FloatVector p3 = FloatVector.broadcast(S, FloatMath.P3), p4 = FloatVector.broadcast(S, FloatMath.P4), p5 = FloatVector.broadcast(S, FloatMath.P5);
         for (int j = 0; j < n; j += L) {
             FloatVector v = FloatVector.fromArray(S, g, o + j), in = v.abs().mul(-2f);
-            FloatVector x = in.max(FloatMath.EXP_LO), t = x.fma(log2e, round), k = t.sub(FloatMath.ROUND);
-            FloatVector r = k.fma(ln2hi, x);
+            FloatVector t = in.fma(log2e, round), k = t.sub(FloatMath.ROUND);   // no clamp: see VectorOps' note on exp
+            FloatVector r = k.fma(ln2hi, in);
             r = k.fma(ln2lo, r);
             FloatVector p = r.fma(p0, p1);
             p = p.fma(r, p2);

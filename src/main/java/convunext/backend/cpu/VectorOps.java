@@ -36,6 +36,14 @@ final class VectorOps implements SimdOps {
      * GELU and GELU′ in one pass per vector: FloatMath.gelu / geluGrad lane by lane (one exp, of
      * −x²/2; Φ from t·E(t)), everything written out inside the loop with JDK vector methods only,
      * so C2 keeps every value in registers (no helper of ours with vector arguments: see above).
+     *
+     * exp written out here and in VectorGate leaves out FloatMath.exp's clamp of its argument to
+     * [EXP_LO, EXP_HI], with the same bits: every argument here is ≤ 0 or NaN (−x²/2, −|x|, −2|x|),
+     * so the upper clamp never acts, and a lane below EXP_LO is replaced by 0 by the final blend
+     * whatever was computed for it (a NaN stays NaN either way: Java's max keeps it). The clamp was
+     * not free: FloatVector.max/min follow Math.max/min (NaN and −0 rules), which C2 (JDK 17) emits
+     * as several instructions each; without them GELU ran 0.74–0.82 against 0.87–1.07 ns a value
+     * (bench/NOTES.md, round 14).
      */
 
     @Override public void gelu(float[] x, int xo, float[] y, int yo, int n) {
@@ -50,9 +58,9 @@ final class VectorOps implements SimdOps {
         for (int j = 0; j < nv; j += L) {
             FloatVector v = FloatVector.fromArray(S, x, xo + j);
             // e^(−v²/2)·(1 − δ/2): FloatMath.gaussian with FloatMath.exp written out
-            FloatVector xx = v.mul(v), in = xx.mul(-0.5f), a = in.max(FloatMath.EXP_LO).min(FloatMath.EXP_HI);
-            FloatVector tt = a.fma(log2e, round), k = tt.sub(FloatMath.ROUND);
-            FloatVector r = k.fma(ln2hi, a);
+            FloatVector xx = v.mul(v), in = xx.mul(-0.5f);
+            FloatVector tt = in.fma(log2e, round), k = tt.sub(FloatMath.ROUND);   // no clamp: see VectorOps' note on exp
+            FloatVector r = k.fma(ln2hi, in);
             r = k.fma(ln2lo, r);
             FloatVector p = r.fma(p0, p1);
             p = p.fma(r, p2);
@@ -91,9 +99,9 @@ final class VectorOps implements SimdOps {
         FloatVector e5 = FloatVector.broadcast(S, FloatMath.E5), e6 = FloatVector.broadcast(S, FloatMath.E6), e7 = FloatVector.broadcast(S, FloatMath.E7), e8 = FloatVector.broadcast(S, FloatMath.E8), e9 = FloatVector.broadcast(S, FloatMath.E9);
         for (int j = 0; j < nv; j += L) {
             FloatVector v = FloatVector.fromArray(S, x, xo + j);
-            FloatVector xx = v.mul(v), in = xx.mul(-0.5f), a = in.max(FloatMath.EXP_LO).min(FloatMath.EXP_HI);
-            FloatVector tt = a.fma(log2e, round), k = tt.sub(FloatMath.ROUND);
-            FloatVector r = k.fma(ln2hi, a);
+            FloatVector xx = v.mul(v), in = xx.mul(-0.5f);
+            FloatVector tt = in.fma(log2e, round), k = tt.sub(FloatMath.ROUND);   // no clamp: see VectorOps' note on exp
+            FloatVector r = k.fma(ln2hi, in);
             r = k.fma(ln2lo, r);
             FloatVector p = r.fma(p0, p1);
             p = p.fma(r, p2);
@@ -133,9 +141,9 @@ final class VectorOps implements SimdOps {
         FloatVector e5 = FloatVector.broadcast(S, FloatMath.E5), e6 = FloatVector.broadcast(S, FloatMath.E6), e7 = FloatVector.broadcast(S, FloatMath.E7), e8 = FloatVector.broadcast(S, FloatMath.E8), e9 = FloatVector.broadcast(S, FloatMath.E9);
         for (int j = 0; j < nv; j += L) {
             FloatVector v = FloatVector.fromArray(S, x, xo + j);
-            FloatVector xx = v.mul(v), in = xx.mul(-0.5f), a = in.max(FloatMath.EXP_LO).min(FloatMath.EXP_HI);
-            FloatVector tt = a.fma(log2e, round), k = tt.sub(FloatMath.ROUND);
-            FloatVector r = k.fma(ln2hi, a);
+            FloatVector xx = v.mul(v), in = xx.mul(-0.5f);
+            FloatVector tt = in.fma(log2e, round), k = tt.sub(FloatMath.ROUND);   // no clamp: see VectorOps' note on exp
+            FloatVector r = k.fma(ln2hi, in);
             r = k.fma(ln2lo, r);
             FloatVector p = r.fma(p0, p1);
             p = p.fma(r, p2);

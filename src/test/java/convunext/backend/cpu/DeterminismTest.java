@@ -53,6 +53,10 @@ class DeterminismTest {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) a[i] = (float) (r.nextDouble() < 0.05 ? 40 * r.nextGaussian() : 2.5 * r.nextGaussian());
         a[1] = 0f; a[2] = -0f; a[3] = 1e-30f; a[4] = -13.5f; a[5] = 95f; a[6] = -120f;
+        // where exp's argument (−x²/2, −|x|, −2|x|) crosses EXP_LO, and what no clamp may change
+        float[] edge = {13.2137f, -13.2136f, 43.65f, -43.66f, 87.3f, -87.31f, Float.NaN, Float.POSITIVE_INFINITY,
+                Float.NEGATIVE_INFINITY, 1e30f, -1e30f, Float.MIN_VALUE};
+        System.arraycopy(edge, 0, a, 7, edge.length);
         return a;
     }
 
@@ -64,22 +68,23 @@ class DeterminismTest {
         List<float[]> runs = new ArrayList<>();
         for (SimdOps ops : List.of(SimdOps.BEST, new ScalarOps())) {
             for (int cut : new int[] {n, 1, 17, 601}) {   // the same elements in pieces: other tails
-                float[] y = new float[n], dx = new float[n], out = new float[n];
+                float[] y = new float[n], dx = new float[n], out = new float[n], yg = new float[n], sg = new float[n];
                 float[] da = new float[n], ds = new float[n], dg1 = new float[n], dg2 = new float[n];
                 for (int[] p : new int[][] {{0, cut}, {cut, n}}) {
                     int o = p[0], len = p[1] - p[0];
                     if (len <= 0) continue;
                     ops.gelu(x, 7 + o, y, o, len);
                     ops.geluBackward(x, 7 + o, d, 3 + o, dx, o, len);
+                    ops.geluWithGrad(x, 7 + o, yg, o, sg, o, len);
                     ops.gateOut(x, 7 + o, s, 5 + o, g, 11 + o, 11 + n + o, out, o, len);
                     float[] dgAll = new float[2 * n];
                     ops.gateOutBackward(x, 7 + o, s, 5 + o, g, 11 + o, 11 + n + o, d, 3 + o, da, o, ds, o, dgAll, o, n + o, len);
                     System.arraycopy(dgAll, o, dg1, o, len);
                     System.arraycopy(dgAll, n + o, dg2, o, len);
                 }
-                float[] all = new float[7 * n];
+                float[] all = new float[9 * n];
                 int k = 0;
-                for (float[] a : List.of(y, dx, out, da, ds, dg1, dg2)) { System.arraycopy(a, 0, all, k, n); k += n; }
+                for (float[] a : List.of(y, dx, out, da, ds, dg1, dg2, yg, sg)) { System.arraycopy(a, 0, all, k, n); k += n; }
                 runs.add(all);
             }
         }
