@@ -104,18 +104,13 @@ final class CpuGate {
                 System.arraycopy(ua, uo + x + f, ga, gi + f, t - f);
                 java.util.Arrays.fill(ga, gi + blk + f, gi + blk + t, 0f);
                 java.util.Arrays.fill(ga, gi + 2 * blk + f, gi + 2 * blk + t, 0f);
-                if (sa != null) addInto(sa, so + x + f, ua, uo + x + f, t - f);
+                if (sa != null) CpuAdd.add(sa, so + x + f, ua, uo + x + f, sa, so + x + f, t - f);
                 return;
             }
-            if (sa == null) addInto(ga, gi + f, ua, uo + x + f, t - f);
+            if (sa == null) CpuAdd.add(ga, gi + f, ua, uo + x + f, ga, gi + f, t - f);
             else addInto2(ga, gi + f, sa, so + x + f, ua, uo + x + f, t - f);
         }));
         return dg;
-    }
-
-    /** dst[d + i] += src[so + i] for i &lt; n (a plain counted loop: C2 vectorises it). */
-    private static void addInto(float[] dst, int d, float[] src, int so, int n) {
-        for (int i = 0; i < n; i++) dst[d + i] += src[so + i];
     }
 
     /**
