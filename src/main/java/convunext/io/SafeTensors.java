@@ -66,6 +66,7 @@ public final class SafeTensors {
             long size = ch.size(), dataStart = 8 + headerLength(ch);
             Map<String, Entry> tensors = new LinkedHashMap<>();
             Map<String, String> meta = new LinkedHashMap<>();
+            List<Span> spans = new ArrayList<>();
             for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> e = it.next();
                 String name = e.getKey();
@@ -74,11 +75,38 @@ public final class SafeTensors {
                     continue;
                 }
                 tensors.put(name, readEntry(file, ch, name, e.getValue(), dataStart, size));
+                JsonNode of = e.getValue().get("data_offsets");
+                spans.add(new Span(name, of.get(0).asLong(), of.get(1).asLong()));
             }
+            checkLayout(file, spans, size - dataStart);
             return new Contents(tensors, meta);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file + ": " + AtomicFiles.describe(e), e);
         }
+    }
+
+    private record Span(String name, long begin, long end) {}
+
+    /**
+     * The format's rule for the data section (safetensors README, "Format"): the tensors' byte ranges
+     * cover it exactly, without overlaps or holes, as the reference implementation checks, so that
+     * one file cannot hold two readings of the same bytes or hide data between tensors.
+     */
+    private static void checkLayout(Path file, List<Span> spans, long dataBytes) {
+        spans.sort(java.util.Comparator.comparingLong(Span::begin).thenComparingLong(Span::end));
+        long at = 0;
+        Span prev = null;
+        for (Span sp : spans) {
+            if (sp.begin < at)
+                throw bad(file, "tensor '" + sp.name + "' (bytes " + sp.begin + ".." + sp.end + ") overlaps tensor '" + prev.name
+                        + "' (bytes " + prev.begin + ".." + prev.end + ")");
+            if (sp.begin > at)
+                throw bad(file, "data bytes " + at + ".." + sp.begin + " belong to no tensor (the format allows no holes)");
+            at = sp.end;
+            prev = sp;
+        }
+        if (at != dataBytes)
+            throw bad(file, (dataBytes - at) + " data bytes after the last tensor (the format allows none)");
     }
 
     /** Only the string metadata (the header is read and checked; tensor data is not). */

@@ -169,10 +169,10 @@ final class FormatTolerance {
 
     /** `verify` of a result computed in {@code p} on {@code be} (see the class comment). */
     static GoldenCheck.Report run(Path file, Backend be, double tol, Precision p) {
-        SafeTensors.Contents c = SafeTensors.read(file);
+        SafeTensors.Contents c = GoldenCheck.readChecked(file);
         ConvUNeXt.Config cfg = GoldenCheck.configOf(c, file);
         SafeTensors.Entry in = c.require("input", file), target = c.require("target", file);
-        GoldenCheck.Hyper hp = GoldenCheck.Hyper.of(c.metadata());
+        GoldenCheck.Hyper hp = GoldenCheck.Hyper.of(c.metadata(), file);
         SafeTensors.Entry refLosses = c.require("adamw.losses", file), refEval = c.require("eval_logits", file);
         int steps = refLosses.data().length;
         Map<String, Term> f = floor(c, file, cfg, p, hp, steps);

@@ -5,6 +5,7 @@ import convunext.autograd.Var;
 import convunext.backend.Backend;
 import convunext.backend.LossResult;
 import convunext.backend.Precision;
+import convunext.backend.cpu.ref.RefBackend;
 import convunext.io.SafeTensors;
 import convunext.nn.ConvUNeXt;
 import convunext.nn.Norm;
@@ -45,9 +46,12 @@ import java.util.function.Function;
  * </ol>
  * So the AdamW steps run twice from {@code init.*}: "anchored" (step 1 with the fixture's gradient,
  * which the grad.* row checks on its own; the zero-gradient biases at exactly 0, their true value,
- * at every step), compared as well-conditioned quantities; and "as trained" (our gradients, as
- * {@code train} runs), whose rows get tol + the spread between the two trajectories, except its
- * zero-gradient biases, held to the most AdamW can move any element in K steps.
+ * at every step), whose rows get tol + the spread to a twin of that trajectory (init.* and x moved
+ * by one ulp: K steps can carry float32 noise far where a gradient stays at noise level and AdamW's
+ * steps on it stay sign-like, reference/README.md); and "as trained" (our gradients, as
+ * {@code train} runs), whose rows get the anchored tolerance + the spread between the two
+ * trajectories, except its zero-gradient biases, held to the most AdamW can move any element in K
+ * steps. A fixture whose layout disagrees with its config is refused first ({@link GoldenLayout}).
  *
  * <p>All of that is for float32 results. Results whose matrix products ran in TF32 or bf16
  * ({@code --precision}) are compared row for row the same way, but every tolerance comes from that
@@ -67,18 +71,44 @@ public final class GoldenCheck {
     }
 
     private static final String AS = "spread [as trained] vs [anchored]";
+    private static final String TT = "spread vs a twin trajectory";
+
+    /** An [as trained] source: the [anchored] tolerance plus the spread between the two trajectories. */
+    private static String plus(double anchored, double spread) {
+        return String.format("%.2e [anchored] + %.2e measured: %s", anchored, spread, AS);
+    }
 
     /** A reference gradient this small relative to the whole gradient's norm is a true zero. */
     static final double ZERO_GRAD = 1e-12;
 
     private GoldenCheck() {}
 
+    /**
+     * Reads a fixture and checks its layout against its own config ({@link GoldenLayout}: dtypes,
+     * shapes, the metadata that restates them) before any work, on a model built only for the
+     * state_dict's shapes.
+     */
+    static SafeTensors.Contents readChecked(Path file) {
+        SafeTensors.Contents c = SafeTensors.read(file);
+        ConvUNeXt.Config cfg = configOf(c, file);
+        try (Backend shapes = new RefBackend(); ConvUNeXt m = new ConvUNeXt(cfg, shapes, 0)) {
+            GoldenLayout.check(c, file, cfg, m.params);
+        }
+        Hyper.of(c.metadata(), file);
+        return c;
+    }
+
     public static ConvUNeXt.Config configOf(SafeTensors.Contents c, Path file) {
         Map<String, String> m = c.metadata();
         for (String k : new String[] {"in_channels", "num_classes", "base_c"})
             if (!m.containsKey(k)) throw new IllegalArgumentException(file + ": metadata lacks '" + k + "' (not a make_golden.py fixture?)");
-        return new ConvUNeXt.Config(Integer.parseInt(m.get("in_channels")), Integer.parseInt(m.get("num_classes")),
-                Integer.parseInt(m.get("base_c")), Norm.parse(m.getOrDefault("norm", "batch")));
+        try {
+            return new ConvUNeXt.Config(GoldenLayout.intMeta(m, file, "in_channels"), GoldenLayout.intMeta(m, file, "num_classes"),
+                    GoldenLayout.intMeta(m, file, "base_c"), Norm.parse(m.getOrDefault("norm", "batch")));
+        } catch (IllegalArgumentException e) {
+            throw e.getMessage() != null && e.getMessage().startsWith(file.toString()) ? e
+                    : new IllegalArgumentException(file + ": metadata: " + e.getMessage());
+        }
     }
 
     /** Loads {@code prefix + name} for every state_dict entry (weights and buffers). */
@@ -91,12 +121,15 @@ public final class GoldenCheck {
 
     /** AdamW's settings as the fixture's metadata states them. */
     record Hyper(float lr, float wd, float beta1, float beta2, float eps) {
-        static Hyper of(Map<String, String> meta) {
-            String[] betas = meta.getOrDefault("adamw.betas", "0.9,0.999").split(",");
-            return new Hyper(Float.parseFloat(meta.getOrDefault("adamw.lr", "1.5e-3")),
-                    Float.parseFloat(meta.getOrDefault("adamw.weight_decay", "5e-5")),
-                    Float.parseFloat(betas[0]), Float.parseFloat(betas[1]),
-                    Float.parseFloat(meta.getOrDefault("adamw.eps", "1e-8")));
+        static Hyper of(Map<String, String> meta, Path file) {
+            String betas = meta.getOrDefault("adamw.betas", "0.9,0.999");
+            String[] bs = betas.split(",", -1);
+            if (bs.length != 2) throw new IllegalArgumentException(file + ": metadata 'adamw.betas' is \"" + betas + "\", expected two numbers: b1,b2");
+            Map<String, String> b = Map.of("adamw.betas[0]", bs[0], "adamw.betas[1]", bs[1]);
+            return new Hyper(GoldenLayout.floatMeta(meta, file, "adamw.lr", "1.5e-3"),
+                    GoldenLayout.floatMeta(meta, file, "adamw.weight_decay", "5e-5"),
+                    GoldenLayout.floatMeta(b, file, "adamw.betas[0]", null), GoldenLayout.floatMeta(b, file, "adamw.betas[1]", null),
+                    GoldenLayout.floatMeta(meta, file, "adamw.eps", "1e-8"));
         }
     }
 
@@ -120,7 +153,7 @@ public final class GoldenCheck {
      */
     public static Report run(Path file, Backend be, double tol, Precision p) {
         if (p != Precision.FP32) return FormatTolerance.run(file, be, tol, p);
-        SafeTensors.Contents c = SafeTensors.read(file);
+        SafeTensors.Contents c = readChecked(file);
         ConvUNeXt.Config cfg = configOf(c, file);
         SafeTensors.Entry in = c.require("input", file), target = c.require("target", file);
         List<Row> rows = new ArrayList<>();
@@ -153,24 +186,30 @@ public final class GoldenCheck {
             if (bn.size() > 0) rows.add(bn.compareMeasured("step1.* (BN running stats)", tol, TW));
 
             // 2. K AdamW steps on the same batch, fresh from init.*, twice (see the class comment)
-            Hyper hp = Hyper.of(c.metadata());
+            Hyper hp = Hyper.of(c.metadata(), file);
             SafeTensors.Entry refLosses = c.require("adamw.losses", file), refEval = c.require("eval_logits", file);
             int steps = refLosses.data().length;
             Trajectory anchored = trajectory(model, c, file, x, y, hp, steps, zeroGrad, true, null, Precision.FP32);
+            Trajectory twin = trajectory(model, c, file, x, y, hp, steps, zeroGrad, true, TWINS.get(0), Precision.FP32);
             Trajectory trained = trajectory(model, c, file, x, y, hp, steps, Set.of(), false, null, Precision.FP32);
             String a = " [anchored]", o = " [as trained]";
-            rows.add(GoldenRows.compare("adamw.losses" + a, List.of(anchored.losses), List.of(refLosses),
-                    List.of("adamw.losses"), tol, GoldenRows.WELL));
             GoldenRows.Group after = new GoldenRows.Group();
             for (ParamStore.Entry e : ps.entries().values())
                 after.add(e.name, anchored.after.get(e.name), c.require("after." + e.name, file));
-            rows.add(after.compare("after.* (weights, buffers)" + a, tol, GoldenRows.WELL));
+            // [anchored]: tol + the spread to a twin trajectory (float32 noise carried through K steps)
+            double twLosses = GoldenRows.spread(twin.losses, anchored.losses, refLosses),
+                    twAfter = FormatTolerance.updateSpread(anchored, twin, ps, after.refNorm()),
+                    twEval = GoldenRows.spread(twin.evalLogits, anchored.evalLogits, refEval);
+            rows.add(GoldenRows.compare("adamw.losses" + a, List.of(anchored.losses), List.of(refLosses),
+                    List.of("adamw.losses"), tol + twLosses, GoldenRows.measured(tol, twLosses, TT)));
+            rows.add(after.compare("after.* (weights, buffers)" + a, tol + twAfter, GoldenRows.measured(tol, twAfter, TT + " (updates)")));
             rows.add(GoldenRows.compare("eval_logits" + a, List.of(anchored.evalLogits), List.of(refEval),
-                    List.of("eval_logits"), tol, GoldenRows.WELL));
+                    List.of("eval_logits"), tol + twEval, GoldenRows.measured(tol, twEval, TT)));
 
+            // [as trained]: the [anchored] tolerance + the spread between the two trajectories (triangle inequality)
             double spreadLosses = GoldenRows.spread(trained.losses, anchored.losses, refLosses);
             rows.add(GoldenRows.compare("adamw.losses" + o, List.of(trained.losses), List.of(refLosses),
-                    List.of("adamw.losses"), tol + spreadLosses, GoldenRows.measured(tol, spreadLosses, AS)));
+                    List.of("adamw.losses"), tol + twLosses + spreadLosses, plus(tol + twLosses, spreadLosses)));
             GoldenRows.Group afterOurs = new GoldenRows.Group(), drift = new GoldenRows.Group();
             double spreadAfter = 0;
             for (ParamStore.Entry e : ps.entries().values()) {
@@ -180,20 +219,23 @@ public final class GoldenCheck {
             }
             spreadAfter = Math.sqrt(spreadAfter) / Math.max(afterOurs.refNorm(), 1e-300);
             rows.add(afterOurs.compare("after.* (" + (zeroGrad.isEmpty() ? "weights, buffers" : "the rest") + ")" + o,
-                    tol + spreadAfter, GoldenRows.measured(tol, spreadAfter, AS)));
+                    tol + twAfter + spreadAfter, plus(tol + twAfter, spreadAfter)));
             if (drift.size() > 0)
                 rows.add(drift.drift("after.* zero-grad biases" + o + " max|d|/bound",
                         GoldenRows.adamDriftBound(hp.lr, hp.beta1, hp.beta2, steps), steps));
             double spreadEval = GoldenRows.spread(trained.evalLogits, anchored.evalLogits, refEval);
             rows.add(GoldenRows.compare("eval_logits" + o, List.of(trained.evalLogits), List.of(refEval),
-                    List.of("eval_logits"), tol + spreadEval, GoldenRows.measured(tol, spreadEval, AS)));
+                    List.of("eval_logits"), tol + twEval + spreadEval, plus(tol + twEval, spreadEval)));
             notes.add("the step-1 rows add the larger spread between ours and 2 twin evaluations (every weight and input"
                     + " moved by one ulp; the second also with H and W transposed, so every sum runs in another order):"
                     + " the float32 noise of this very computation, which grows where the problem is ill-conditioned.");
             notes.add("[anchored]: step 1 takes the fixture's gradient (ours is the grad.* row), steps 2..K ours;"
                     + " [as trained]: ours throughout, as `train` runs. AdamW's first step is lr*g/(|g|+1e-8) ~ lr*sign(g),"
                     + " so elements whose gradient is at float32 noise level flip: the spread between the two trajectories"
-                    + " measures that in this run and is added to the [as trained] tolerances.");
+                    + " measures that in this run and is added to the [as trained] tolerances. The [anchored] rows add the"
+                    + " spread to a twin of that trajectory (weights and input moved by one ulp; weights compared as updates"
+                    + " after - init): K steps can carry float32 noise far, e.g. where a gradient sits at noise level in"
+                    + " every step, AdamW's steps on it are sign-like throughout.");
             if (!zeroGrad.isEmpty())
                 notes.add(String.format("%d parameters have an exactly-zero true gradient (fixture |grad| %.1e, ours %.1e:"
                         + " float32 rounding): %s. AdamW turns our leftovers into steps of up to lr, which eval mode sees"

@@ -100,6 +100,10 @@ class SafeTensorsTest {
                 {"[1,2,3]", "expected a JSON object"},
                 {"{\"w\":{" + ok + "}", "corrupt safetensors header"},
                 {"{\"w\":{\"dtype\":\"F32\",\"shape\":[NaN],\"data_offsets\":[0,8]}}", "corrupt safetensors header"},
+                // the data section is covered exactly: no overlap, no hole, nothing after the last tensor
+                {"{\"v\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]},\"w\":{" + ok + "}}", "tensor 'v' (bytes 4..8) overlaps tensor 'w'"},
+                {"{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", "data bytes 0..4 belong to no tensor"},
+                {"{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", "4 data bytes after the last tensor"},
         };
         for (int i = 0; i < cases.length; i++) {
             Path f = withHeader("m" + i + ".safetensors", cases[i][0], 8);
