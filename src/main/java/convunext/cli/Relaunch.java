@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Gives a program started with plain {@code java -jar convunext.jar …} the JVM flags it needs
@@ -24,9 +26,10 @@ import java.util.Optional;
  * flags, the same jar or class path and main class, and the same arguments. It shares stdin,
  * stdout and stderr. The launcher waits and exits with the child's status (128 + signal when
  * the child was killed). SIGINT, SIGTERM or SIGHUP sent to the launcher are passed on as a
- * SIGTERM to the child, whose exit the launcher still waits for (Ctrl-C in a terminal reaches
- * both; the child's shutdown runs once). If the launcher itself is killed with SIGKILL, the child
- * notices within seconds and exits. A system property marker ({@value #MARKER}, the launcher's
+ * SIGTERM to the child unless it ends by itself within {@value #SIGNAL_GRACE_MS} ms, and the
+ * launcher waits for its exit (Ctrl-C in a terminal reaches both: the child's own SIGINT decides,
+ * so the status is 130). If the launcher itself is killed with SIGKILL, the child notices within
+ * seconds and exits, also when that happens before the child has started watching. A system property marker ({@value #MARKER}, the launcher's
  * pid) makes the child never re-execute itself; {@code -Dconvunext.relaunch=false} turns the
  * mechanism off.
  *
@@ -134,31 +137,59 @@ public final class Relaunch {
         return cmd;
     }
 
+    /**
+     * How long a signalled launcher lets the child end on its own before passing SIGTERM on. Ctrl-C
+     * reaches the whole process group, so the child has its own SIGINT already: a SIGTERM on its
+     * heels would race it inside the child (each signal gets its own handler thread, and the first
+     * to start the shutdown sets the status), and Ctrl-C would exit 143 instead of 130 now and
+     * then. A signal sent to the launcher alone reaches the child this much later.
+     */
+    static final long SIGNAL_GRACE_MS = 500;
+
     /** Runs the child to its end; its exit status, or null when it could not be started. */
     static Integer run(List<String> cmd) {
         ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
         OPTION_VARIABLES.forEach(pb.environment()::remove);   // already in the child's options
+        // A signal to this launcher: pass it on, wait for the child, leave with its status. The
+        // hook is in place before the child starts, so no signal falls between the two; one that
+        // comes before the child is known leaves the child to notice its launcher is gone.
+        AtomicReference<Process> started = new AtomicReference<>();
+        Thread hook = new Thread(() -> {
+            Process c = started.get();
+            if (c == null) return;
+            try {
+                if (!c.waitFor(SIGNAL_GRACE_MS, TimeUnit.MILLISECONDS)) c.destroy();
+            } catch (InterruptedException e) {
+                c.destroy();
+            }
+            Runtime.getRuntime().halt(waitFor(c));
+        }, "convunext-relaunch-signal");
+        try {
+            Runtime.getRuntime().addShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            return 143;   // a signal came first: start nothing
+        }
         Process child;
         try {
             child = pb.start();
         } catch (IOException | RuntimeException e) {
+            removeHook(hook);
             System.err.println("note: could not restart java with " + cmd.subList(1, cmd.size()) + " (" + e.getMessage()
                     + "); continuing without those flags");
             return null;
         }
-        // A signal to this launcher: pass it on, wait for the child, leave with its status.
-        Thread hook = new Thread(() -> {
-            child.destroy();
-            Runtime.getRuntime().halt(waitFor(child));
-        }, "convunext-relaunch-signal");
-        Runtime.getRuntime().addShutdownHook(hook);
+        started.set(child);
         int code = waitFor(child);
+        removeHook(hook);
+        return code;
+    }
+
+    private static void removeHook(Thread hook) {
         try {
             Runtime.getRuntime().removeShutdownHook(hook);
         } catch (IllegalStateException shuttingDown) {
             // a signal came as the child ended: the hook exits with the same status
         }
-        return code;
     }
 
     private static int waitFor(Process p) {
@@ -185,10 +216,18 @@ public final class Relaunch {
             return;
         }
         Optional<ProcessHandle> parent = ProcessHandle.current().parent();
-        if (parent.isEmpty() || parent.get().pid() != pid) return;   // not started by that launcher
-        parent.get().onExit().thenRun(() -> {
-            System.err.println("convunext: launcher process " + pid + " ended; stopping");
-            System.exit(143);
-        });
+        if (parent.isPresent() && parent.get().pid() == pid) {
+            parent.get().onExit().thenRun(() -> launcherGone(pid));
+            return;
+        }
+        // Not (or no longer) that launcher's child. If the launcher is gone it died between starting
+        // this JVM and this check (this JVM now belongs to init): stop, as if watching had begun.
+        // A live process of that pid that is not the parent means the marker was given by hand.
+        if (!ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) launcherGone(pid);
+    }
+
+    private static void launcherGone(long pid) {
+        System.err.println("convunext: launcher process " + pid + " ended; stopping");
+        System.exit(143);
     }
 }

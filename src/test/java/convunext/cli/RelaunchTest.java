@@ -75,6 +75,31 @@ class RelaunchTest {
         assertFalse(child.isAlive());
     }
 
+    /** Ctrl-C in a terminal: SIGINT to launcher and child at once. The child's own SIGINT decides: 130. */
+    @Test void ctrlCReachingBothExitsWith130() throws Exception {
+        Process p = launch("train", "--epochs", "1000", "--out", "run", "--device", "cpu");
+        ProcessHandle child = runningChild(p);
+        Process kill = new ProcessBuilder("kill", "-INT", Long.toString(p.pid()), Long.toString(child.pid())).start();
+        assertEquals(0, kill.waitFor());
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(130, p.exitValue(), output());
+        assertFalse(child.isAlive(), "the command outlived its launcher");
+    }
+
+    /** A launcher killed before its child started watching it (the child then belongs to init). */
+    @Test void aChildWhoseLauncherIsAlreadyGoneStops() throws Exception {
+        Process gone = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-version").start();
+        gone.waitFor();
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
+                "--add-modules=" + Relaunch.VECTOR_MODULE, "-D" + Relaunch.MARKER + "=" + gone.pid(),
+                "-cp", System.getProperty("java.class.path"), "convunext.cli.Main", "train", "--epochs", "1000", "--out", "run");
+        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("out.txt").toFile()).start();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), output());
+        assertEquals(143, p.exitValue(), output());
+        assertTrue(output().contains("launcher process " + gone.pid() + " ended"), output());
+    }
+
     @Test void flagsAlreadyInEffectNeedNoChild() {
         // this test JVM runs with --add-modules jdk.incubator.vector (pom.xml argLine)
         assertTrue(Relaunch.missing(List.of("--add-modules=jdk.incubator.vector")).isEmpty());
