@@ -209,7 +209,11 @@ public final class Trainer {
             if (o.maxStepsPerEpoch() > 0) s.stepsPerEpoch = Math.min(s.stepsPerEpoch, o.maxStepsPerEpoch());
             s.sched = recipe.schedule(s.stepsPerEpoch, o.epochs());
             s.metrics = new TrainingLog(o.out().resolve("metrics.csv"), columns(k));
-            if (r != null) resume(s, r);
+            if (r != null) {
+                resume(s, r);
+                // a kill during the last redraw leaves an older plot behind; this run may train nothing
+                if (java.nio.file.Files.isRegularFile(o.out().resolve("metrics.csv"))) plotCurves(o.out(), k);
+            }
             s.progress = new Progress(log);
             s.endEpoch = o.stopAfter() > 0 ? Math.min(o.epochs(), s.startEpoch + o.stopAfter()) : o.epochs();
             if (s.startEpoch >= o.epochs())

@@ -51,6 +51,20 @@ class TrainResumeTest {
         try (var s = Files.list(dir.resolve("full"))) { assertTrue(s.noneMatch(p -> p.toString().endsWith(".tmp"))); }
     }
 
+    /** A kill during the last curves.png redraw leaves an older plot: resuming redraws it, even with nothing left to train. */
+    @Test void resumingRedrawsTheCurves() throws Exception {
+        PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+        Path curves = dir.resolve("c/curves.png");
+        try (Backend be = Backends.open("cpu", quiet)) {
+            new Trainer(opts(dir.resolve("c"), null, 0), be, quiet).run();
+            byte[] want = Files.readAllBytes(curves);
+            Files.write(curves, new byte[] {1, 2, 3});   // stands for the plot of an earlier epoch
+            Trainer.Result again = new Trainer(opts(dir.resolve("c"), dir.resolve("c/last.safetensors"), 0), be, quiet).run();
+            assertEquals(0, again.trainLoss().size(), "all epochs were trained already");
+            assertArrayEquals(want, Files.readAllBytes(curves));
+        }
+    }
+
     /** The same command twice (seed, data, thread count): identical losses, metrics and checkpoint tensors. */
     @Test void twoIdenticalRunsGiveIdenticalFiles() throws Exception {
         PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
