@@ -37,7 +37,8 @@ import picocli.CommandLine.Option;
                 "at the image's own size. Checkpoints without it run at native size.", "", "Without --out the results go to a fresh folder (runs/evaluate, then -2, -3, ...); an --out",
                 "holding metrics.csv or summary.json is refused unless --overwrite. Images that cannot be",
                 "scored (unreadable, no mask, sizes disagree) are listed at the end and left out of the",
-                "averages (summary.json lists them under \"failed\"): exit code 2.", "", MetricsSummary.RULES})
+                "averages (summary.json lists them under \"failed\"): exit code 2. When none can be scored",
+                "nothing is written: an earlier run's files in --out stay (the message says so).", "", MetricsSummary.RULES})
 final class EvaluateCommand implements Callable<Integer> {
     static final List<String> OUTPUTS = List.of("metrics.csv", "summary.json");
 

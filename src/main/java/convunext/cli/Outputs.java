@@ -20,6 +20,11 @@ final class Outputs {
     static void requireFolder(Path out, String flag) {
         if (Files.exists(out) && !Files.isDirectory(out))
             throw new UserError(flag + " " + out + " is an existing file; give a folder to write into", Main.BAD_INPUT);
+        // the folder is made only after the weights and data pass: a path it cannot be made at is refused now
+        Path p = out.toAbsolutePath().normalize().getParent();
+        while (p != null && !Files.exists(p)) p = p.getParent();
+        if (p != null && !Files.isDirectory(p))
+            throw new UserError(flag + " " + out + " cannot be made: " + p + " is a file, not a folder", Main.BAD_INPUT);
     }
 
     /**
