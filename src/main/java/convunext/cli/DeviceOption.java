@@ -3,6 +3,7 @@ package convunext.cli;
 import convunext.backend.Backend;
 import convunext.backend.Precision;
 import convunext.backend.all.Backends;
+import convunext.backend.cuda.Devices;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.Locale;
@@ -18,8 +19,8 @@ final class DeviceOption {
     static final List<String> NAMES = List.of("auto", "cpu", "cuda", "emulated", "ref");
 
     @Option(names = "--device", defaultValue = "auto", paramLabel = "DEVICE", converter = Name.class,
-            description = {"auto (the GPU when a driver and GPU work, else the CPU, saying why), cpu, cuda,",
-                    "emulated (our CUDA kernels on the CPU emulator) or ref (the float64 oracle, slow)",
+            description = {"auto (the GPU when a driver and GPU work, else the CPU, saying why), cpu, cuda (GPU 0),",
+                    "cuda:N (GPU N), emulated (our CUDA kernels on the CPU emulator) or ref (the float64 oracle, slow)",
                     "(default: ${DEFAULT-VALUE})"})
     String device = "auto";
 
@@ -47,8 +48,16 @@ final class DeviceOption {
     static final class Name implements ITypeConverter<String> {
         @Override public String convert(String v) {
             String n = v.toLowerCase(Locale.ROOT);
+            if (n.startsWith("cuda:")) {   // GPU N, as Backends opens it; a GPU that is not there is exit 3 when opened
+                try {
+                    Devices.cudaOrdinal(n);
+                } catch (IllegalArgumentException e) {
+                    throw new TypeConversionException(e.getMessage());
+                }
+                return n;
+            }
             if (!NAMES.contains(n))
-                throw new TypeConversionException("unknown device '" + v + "' (expected " + String.join(", ", NAMES) + ")");
+                throw new TypeConversionException("unknown device '" + v + "' (expected " + String.join(", ", NAMES) + " or cuda:N)");
             return n;
         }
     }

@@ -15,6 +15,7 @@ import convunext.train.InferenceModel;
 import convunext.train.InferenceScale;
 import convunext.train.TrainingScale;
 import convunext.train.Predictor;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -36,7 +37,8 @@ import picocli.CommandLine.Option;
                 "at the image's own size. Checkpoints without it run at native size.", "", "Without --out the results go to a fresh folder (runs/evaluate, then -2, -3, ...); an --out",
                 "holding metrics.csv or summary.json is refused unless --overwrite. Images that cannot be",
                 "scored (unreadable, no mask, sizes disagree) are listed at the end and left out of the",
-                "averages (summary.json lists them under \"failed\"): exit code 2.", "", MetricsSummary.RULES})
+                "averages (summary.json lists them under \"failed\"): exit code 2. When none can be scored",
+                "nothing is written: an earlier run's files in --out stay (the message says so).", "", MetricsSummary.RULES})
 final class EvaluateCommand implements Callable<Integer> {
     static final List<String> OUTPUTS = List.of("metrics.csv", "summary.json");
 
@@ -65,30 +67,35 @@ final class EvaluateCommand implements Callable<Integer> {
         InferenceScale scale = scaleOption.require();
         Path w = weights.require();
         if (!Files.isDirectory(data)) throw new UserError("data folder not found: " + data, Main.BAD_INPUT);
-        Path root = data.toAbsolutePath().getParent();
-        String split = data.toAbsolutePath().getFileName().toString();
-        if (!Files.isDirectory(data.resolve("images"))) { root = data; split = "test"; }
+        Path abs = data.toAbsolutePath().normalize();
+        Path root = data;
+        String split = "test";
+        if (Files.isDirectory(data.resolve("images")) && abs.getParent() != null) {   // `/` has no parent: a data root then
+            root = abs.getParent();
+            split = abs.getFileName().toString();
+        }
         Path masks = root.resolve(split).resolve("masks");
         if (!Files.isDirectory(masks)) throw new UserError("no mask folder " + masks + " (evaluate needs labelled images)", Main.BAD_INPUT);
-        Dataset ds = Dataset.open(root, split, false, roi);
         Path outDir;
         if (out != null) {
             Outputs.requireFolder(out, "--out");
+            Outputs.refuseInside(out, "--out", root.resolve(split).resolve("images"), "the image folder");
+            Outputs.refuseInside(out, "--out", masks, "the mask folder");
+            if (roi != null) Outputs.refuseInside(out, "--out", roi, "the --roi folder");
             Outputs.refuseEarlier(out, OUTPUTS, overwrite, "an earlier evaluation");
             outDir = out;
         } else {
             outDir = Outputs.fresh(Path.of("runs", "evaluate"), OUTPUTS);
         }
+        Dataset ds = Dataset.open(root, split, false, roi);
         List<String> failed = new ArrayList<>();
         List<Map<String, Object>> failedJson = new ArrayList<>();
-        try (OutputFolder folder = OutputFolder.lock(outDir, "evaluate");
-             Backend be = device.open(System.out);
-             InferenceModel lm = InferenceModel.open(w, be, tile, overlap, "flip".equals(tta), scale, System.out::println)) {
+        // device and checkpoint first: a refused one leaves no output folder behind
+        try (Backend be = device.open(System.out);
+             InferenceModel lm = InferenceModel.open(w, be, tile, overlap, "flip".equals(tta), scale, System.out::println);
+             OutputFolder folder = lockChecked(outDir, lm, w)) {
             if (folder.staleNote() != null) System.out.println(folder.staleNote());
             int k = lm.classes();
-            if (k > convunext.data.LabelMap.IGNORE)
-                throw new UserError(w + " has " + k + " classes; masks can hold at most " + convunext.data.LabelMap.IGNORE
-                        + " (value " + convunext.data.LabelMap.IGNORE + " means ignore)", Main.BAD_INPUT);
             MetricsSummary summary = new MetricsSummary(k);
             Map<String, Object> scaled = new LinkedHashMap<>();
             long t0 = System.nanoTime();
@@ -101,7 +108,8 @@ final class EvaluateCommand implements Callable<Integer> {
                     ClassMetrics[] m = scoreOne(s, lm, k, scaled);
                     summary.add(new ImageMetrics(s.id(), m));
                     System.out.printf("%-24s Dice %.4f  IoU %.4f  HD95 %.2f%n", s.id(), m[k - 1].dice(), m[k - 1].iou(), m[k - 1].hd95());
-                } catch (DataException | UserError e) {
+                } catch (DataException | UserError | UncheckedIOException e) {   // an unreadable file is that image's failure too
+                    if (Interrupts.stopping()) throw e;
                     failed.add(Main.oneLine(e.getMessage()));
                     Map<String, Object> f = new LinkedHashMap<>();
                     f.put("image", s.image().toString());
@@ -125,7 +133,19 @@ final class EvaluateCommand implements Callable<Integer> {
                         outDir.resolve("summary.json"));
             }
         }
-        return FolderReport.finish(failed, ds.size(), "images", "no metrics were written");
+        // --overwrite with nothing to write keeps the earlier results (replaced only by new ones): say whose they are
+        List<String> earlier = Outputs.existing(outDir, OUTPUTS);
+        return FolderReport.finish(failed, ds.size(), "images", "no metrics were written" + (earlier.isEmpty() ? ""
+                : "; the " + String.join(" and ", earlier) + " in " + outDir + " are an earlier run's, left unchanged"));
+    }
+
+    /** The checkpoint's class count checked, then the output folder made and locked: a refusal leaves no folder. */
+    private static OutputFolder lockChecked(Path outDir, InferenceModel lm, Path w) {
+        int k = lm.classes();
+        if (k > convunext.data.LabelMap.IGNORE)
+            throw new UserError(w + " has " + k + " classes; masks can hold at most " + convunext.data.LabelMap.IGNORE
+                    + " (value " + convunext.data.LabelMap.IGNORE + " means ignore)", Main.BAD_INPUT);
+        return OutputFolder.lock(outDir, "evaluate");
     }
 
     /** One labelled image: decode, segment, score per class (at native size); notes the size the model ran at in {@code scaled}. */

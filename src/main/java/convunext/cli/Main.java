@@ -22,12 +22,16 @@ import picocli.CommandLine.Command;
         subcommands = {TrainCommand.class, PredictCommand.class, EvaluateCommand.class, VerifyCommand.class, BenchCommand.class, InfoCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:a check failed", "2:bad input or usage", "3:device unavailable or out of memory",
-                "4:training diverged", "5:internal error (please report)", "130:interrupted (Ctrl-C)"})
-public final class Main implements Runnable {
+                "4:training diverged", "5:internal error (please report)", "130:interrupted (Ctrl-C)", "143:terminated (SIGTERM)"})
+public final class Main implements java.util.concurrent.Callable<Integer> {
     public static final int OK = 0, CHECK_FAILED = 1, BAD_INPUT = 2, NO_DEVICE = 3, DIVERGED = 4, INTERNAL = 5;
 
-    @Override public void run() {
+    /** No command given: a usage error (exit 2), with the usage to choose one from. */
+    @Override public Integer call() {
         CommandLine.usage(this, System.out);
+        System.err.println("error: no command given: expected one of train, predict, evaluate, verify, bench, info (see `convunext --help`)");
+        System.err.flush();
+        return BAD_INPUT;
     }
 
     public static int execute(String... args) {

@@ -5,7 +5,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Checks on output folders made before any work starts: never an existing file, never overlapping
@@ -18,6 +20,11 @@ final class Outputs {
     static void requireFolder(Path out, String flag) {
         if (Files.exists(out) && !Files.isDirectory(out))
             throw new UserError(flag + " " + out + " is an existing file; give a folder to write into", Main.BAD_INPUT);
+        // the folder is made only after the weights and data pass: a path it cannot be made at is refused now
+        Path p = out.toAbsolutePath().normalize().getParent();
+        while (p != null && !Files.exists(p)) p = p.getParent();
+        if (p != null && !Files.isDirectory(p))
+            throw new UserError(flag + " " + out + " cannot be made: " + p + " is a file, not a folder", Main.BAD_INPUT);
     }
 
     /**
@@ -27,7 +34,8 @@ final class Outputs {
      */
     static void requireApart(Path input, Path out, String inFlag, String outFlag) {
         boolean file = Files.isRegularFile(input);
-        Path in = real(file ? input.toAbsolutePath().getParent() : input), o = real(out);
+        // a linked input file counts where its target lies: a link's own folder says nothing
+        Path in = file ? real(input).getParent() : real(input), o = real(out);
         String why = null;
         if (o.equals(in)) why = "is the input folder";
         else if (o.startsWith(in) && !file) why = "lies inside the input folder";
@@ -35,6 +43,34 @@ final class Outputs {
         if (why != null)
             throw new UserError(outFlag + " " + out + " " + why + " " + input + " (" + o + "); outputs never go next to the inputs "
                     + "they could overwrite: choose another " + outFlag, Main.BAD_INPUT);
+    }
+
+    /**
+     * Refuses an output folder that is the input folder {@code inputs} or lies inside it (symlinks
+     * resolved); {@code what} names it ("the data folder", "the --roi folder").
+     */
+    static void refuseInside(Path out, String outFlag, Path inputs, String what) {
+        Path o = real(out), in = real(inputs);
+        if (o.startsWith(in))
+            throw new UserError(outFlag + " " + out + " is " + (o.equals(in) ? "" : "inside ") + what + " " + inputs
+                    + "; outputs never go among the inputs: choose another " + outFlag, Main.BAD_INPUT);
+    }
+
+    /**
+     * Refuses any planned output ({@code plan}: name in {@code out} → the input it comes from) that
+     * resolves to one of {@code inputs}: an input that is a symlink into {@code out}, or an output
+     * name that is a symlink to an input. With or without --overwrite: an input is never replaced.
+     */
+    static void refuseInputsAsOutputs(List<Path> inputs, Path out, Map<String, Path> plan, String outFlag) {
+        Map<Path, Path> real = new HashMap<>();
+        for (Path f : inputs) real.put(real(f), f);
+        for (Map.Entry<String, Path> e : plan.entrySet()) {
+            Path target = real(out.resolve(e.getKey())), in = real.get(target);
+            if (in != null)
+                throw new UserError(outFlag + " " + out + ": output " + out.resolve(e.getKey()) + " (of input " + e.getValue()
+                        + ") would replace input " + in + " (both are " + target + "); outputs never replace inputs: choose another "
+                        + outFlag, Main.BAD_INPUT);
+        }
     }
 
     /** The real path of {@code p}: symlinks resolved for the part that exists, the rest appended. */

@@ -11,6 +11,7 @@ import convunext.io.OutputFolder;
 import convunext.train.InferenceModel;
 import convunext.train.InferenceScale;
 import convunext.train.Predictor;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -64,12 +65,14 @@ final class PredictCommand implements Callable<Integer> {
         Outputs.requireFolder(output, "-o");
         Outputs.requireApart(input, output, "-i", "-o");
         Map<String, Path> plan = outputNames(files, probs, overlay);
+        Outputs.refuseInputsAsOutputs(files, output, plan, "-o");
         Outputs.refuseEarlier(output, plan.keySet(), overwrite, "outputs this run would write");
         List<String> failed = new ArrayList<>();
         int written = 0;
-        try (OutputFolder folder = OutputFolder.lock(output, "predict");
-             Backend be = device.open(System.out);
-             InferenceModel lm = InferenceModel.open(w, be, tile, overlap, tta != null, scale, System.out::println)) {
+        // device and checkpoint first: a refused one leaves no output folder behind
+        try (Backend be = device.open(System.out);
+             InferenceModel lm = InferenceModel.open(w, be, tile, overlap, tta != null, scale, System.out::println);
+             OutputFolder folder = OutputFolder.lock(output, "predict")) {
             if (folder.staleNote() != null) System.out.println(folder.staleNote());
             int k = lm.classes();
             long t0 = System.nanoTime();
@@ -79,7 +82,8 @@ final class PredictCommand implements Callable<Integer> {
                 try {
                     predictOne(f, lm, k);
                     done[0] = ++written;
-                } catch (DataException | UserError e) {
+                } catch (DataException | UserError | UncheckedIOException e) {   // a write failing is that file's failure too
+                    if (Interrupts.stopping()) throw e;   // its temporary file was deleted by the signal: stop here
                     failed.add(Main.oneLine(e.getMessage()));
                 }
             }

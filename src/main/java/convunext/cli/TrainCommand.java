@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
                 "best.safetensors (best validation Dice; only when there is a validation set).",
                 "An --out holding an earlier run is refused unless --resume continues it or --overwrite replaces it;",
                 "without --out a fresh folder is chosen (runs/<data name>, then -2, -3, ...).",
-                "Exit codes: 0 ok, 2 bad input, 3 no device or out of memory, 4 NaN loss, 130 Ctrl-C."})
+                "Exit codes: 0 ok, 2 bad input, 3 no device or out of memory, 4 NaN loss, 130 Ctrl-C, 143 SIGTERM."})
 final class TrainCommand implements Callable<Integer> {
     @Option(names = "--data", description = "data root with train/ (and test/) folders; default: built-in synthetic set")
     Path data;
@@ -88,13 +88,13 @@ final class TrainCommand implements Callable<Integer> {
             Path base = Path.of("runs", builtIn ? "synthetic" : String.valueOf(root.toAbsolutePath().normalize().getFileName()));
             outDir = Outputs.fresh(base, List.of("metrics.csv", "last.safetensors", "best.safetensors", "curves.png"));
         }
-        if (!builtIn) for (String split : new String[] {"", "train", "test"}) {
-            Path inputs = split.isEmpty() ? root : root.resolve(split);
-            Path o = Outputs.real(outDir), in = Outputs.real(inputs);
-            if (split.isEmpty() ? o.equals(in) : o.startsWith(in))
-                throw new UserError("--out " + outDir + " is " + (split.isEmpty() ? "the data folder " : "inside the data folder ")
-                        + inputs + "; outputs never go among the inputs: choose another --out", Main.BAD_INPUT);
-        }
+        // the built-in set too: a run inside runs/synthetic-data would break every later built-in train
+        if (Outputs.real(outDir).equals(Outputs.real(root)))
+            throw new UserError("--out " + outDir + " is the data folder " + root + "; outputs never go among the inputs: choose another --out",
+                    Main.BAD_INPUT);
+        for (String split : new String[] {"train", "test"}) Outputs.refuseInside(outDir, "--out", root.resolve(split), "the data folder");
+        if (trainRoi != null) Outputs.refuseInside(outDir, "--out", trainRoi, "the --train-roi folder");
+        if (testRoi != null) Outputs.refuseInside(outDir, "--out", testRoi, "the --test-roi folder");
         // Every value is checked here (TrainOptions), before the data is read or a folder is made.
         TrainOptions o = new TrainOptions(root, outDir, device.device,
                 or(epochs, recipe.epochs()), or(batch, recipe.batch()), or(crop, recipe.crop()), or(baseSize, recipe.baseSize()),
@@ -114,11 +114,30 @@ final class TrainCommand implements Callable<Integer> {
             Interrupts.note(trainer::interruptNote);
             Trainer.Result r = trainer.run();
             double secs = (System.nanoTime() - t0) / 1e9;
-            String best = r.validated()
-                    ? String.format("best validation Dice %.4f at epoch %d (best.safetensors)", r.bestDice(), r.bestEpoch())
-                    : "no validation set, so no best.safetensors; the final weights are in last.safetensors";
-            System.out.printf("done in %.1f s: %s; checkpoints and metrics in %s%n", secs, best, r.out());
+            System.out.printf("done in %.1f s: %s; checkpoints and metrics in %s%n", secs, bestNote(r, resume), r.out());
             return Main.OK;
+        }
+    }
+
+    /**
+     * What the run ends with about best.safetensors, true to the folder: a resumed run whose best
+     * epoch came before it (in another folder) wrote none here.
+     */
+    static String bestNote(Trainer.Result r, Path resume) {
+        if (!r.validated()) return "no validation set, so no best.safetensors; the final weights are in last.safetensors";
+        String dice = String.format("best validation Dice %.4f at epoch %d", r.bestDice(), r.bestEpoch());
+        Path here = r.out().resolve("best.safetensors");
+        if (Files.isRegularFile(here) && bestEpochOf(here) == r.bestEpoch()) return dice + " (best.safetensors)";
+        Path from = resume == null ? null : resume.toAbsolutePath().resolveSibling("best.safetensors");
+        return dice + ", before this run; no best.safetensors was written in this run (no later epoch beat it)"
+                + (from != null && Files.isRegularFile(from) && bestEpochOf(from) == r.bestEpoch() ? ": that epoch's weights are in " + from : "");
+    }
+
+    private static int bestEpochOf(Path best) {
+        try {
+            return Integer.parseInt(convunext.io.SafeTensors.readMetadata(best).getOrDefault("best_epoch", "-1"));
+        } catch (RuntimeException notOurs) {
+            return -1;
         }
     }
 

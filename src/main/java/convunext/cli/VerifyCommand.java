@@ -32,6 +32,9 @@ final class VerifyCommand implements Callable<Integer> {
     double tol;
 
     @Override public Integer call() {
+        // NaN, 0 or below fail every row and infinity passes any: neither checks anything
+        if (!(tol > 0) || Double.isInfinite(tol))
+            throw new UserError("--tol must be a finite number > 0, got " + tol, Main.BAD_INPUT);
         for (Path f : fixtures)   // every file checked before any work starts
             if (!Files.isRegularFile(f)) throw new UserError("fixture not found: " + f, Main.BAD_INPUT);
         for (Path f : fixtures) GoldenCheck.configOf(SafeTensors.read(f), f);

@@ -59,8 +59,7 @@ public final class AtomicFiles {
         try {
             if (Files.isDirectory(abs)) throw new IOException("it is a folder");
             if (dir != null) Files.createDirectories(dir);
-            tmp = abs.resolveSibling("." + abs.getFileName() + MARK + ProcessHandle.current().pid() + "-"
-                    + SEQ.incrementAndGet() + ".tmp");
+            tmp = abs.resolveSibling(tempName(abs.getFileName().toString(), ProcessHandle.current().pid(), SEQ.incrementAndGet()));
             try (FileChannel ch = create(tmp)) {
                 OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16);
                 body.write(out);
@@ -83,6 +82,26 @@ public final class AtomicFiles {
                 forget(tmp);
             }
         }
+    }
+
+    /** Longest file name (bytes) the usual file systems take (ext4, XFS, btrfs, APFS, NTFS in UTF-16 units). */
+    static final int NAME_MAX = 255;
+
+    /**
+     * {@code .<name>.convunext-<pid>-<n>.tmp}, with {@code name} cut (whole code points) so the whole
+     * stays within {@link #NAME_MAX} UTF-8 bytes: a valid long target name must not fail for its
+     * temporary one. pid and n keep it unique; it still matches {@link #isTemp}.
+     */
+    static String tempName(String name, long pid, long n) {
+        String tail = MARK + pid + "-" + n + ".tmp";
+        int room = NAME_MAX - 1 - tail.length();   // tail is ASCII: one byte a char
+        int end = name.length(), bytes = name.getBytes(StandardCharsets.UTF_8).length;
+        while (bytes > room && end > 0) {
+            int cp = name.codePointBefore(end);
+            end -= Character.charCount(cp);
+            bytes -= new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8).length;
+        }
+        return "." + (end == 0 ? "_" : name.substring(0, end)) + tail;   // never empty: isTemp needs one char
     }
 
     public static void writeString(Path target, String text) {

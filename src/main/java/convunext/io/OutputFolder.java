@@ -8,6 +8,7 @@ import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
@@ -68,7 +69,12 @@ public final class OutputFolder implements AutoCloseable {
             String other = HELD.putIfAbsent(real, who);
             if (other != null) throw busy(dir, other);
             key = real;
-            ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            // The lock file is truncated and written: never through a symlink, which could name any file.
+            if (Files.isSymbolicLink(lockFile))
+                throw new IllegalArgumentException("output folder " + dir + ": its lock file " + lockFile + " is a symbolic link (to "
+                        + Files.readSymbolicLink(lockFile) + "); remove the link or choose another output folder");
+            ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE,
+                    LinkOption.NOFOLLOW_LINKS);
             FileLock l;
             try {
                 l = ch.tryLock();

@@ -115,7 +115,9 @@ public final class Trainer {
 
     public Result run() {
         Inputs in = inputs();
-        try (OutputFolder folder = claimOutput(); State s = setUp(in)) {
+        // images decoded and checked before the output folder is made: bad data leaves no empty folder
+        try (State s = loadData(in); OutputFolder folder = claimOutput()) {
+            setUp(s, in);
             for (int epoch = s.startEpoch; epoch < s.endEpoch; epoch++) {
                 long t0 = System.nanoTime();
                 double loss = trainEpoch(s, epoch);
@@ -185,44 +187,45 @@ public final class Trainer {
         }
     }
 
-    private State setUp(Inputs in) {
+    /** The data check and the decoded samples: every image read, nothing written yet. */
+    private State loadData(Inputs in) {
         int k = o.numClasses();
+        log.println(DataCheck.run(in.train(), k, 0, ConvUNeXt.MIN_SIDE));
         State s = new State();
-        try {
-            log.println(DataCheck.run(in.train(), k, 0, ConvUNeXt.MIN_SIDE));
-            s.trainData = new SampleCache(in.trainSamples(), k, 0, ConvUNeXt.MIN_SIDE, o.cache());
-            s.valData = in.valSamples().isEmpty() ? null : new SampleCache(in.valSamples(), k, 0, ConvUNeXt.MIN_SIDE, o.cache());
-            if (s.valData == null)
-                log.println("no validation set (" + (in.splitVal() ? "--val-split " + o.valSplit() + " and no test/ folder" : "empty test/")
-                        + "): every epoch is trained without validation, and best.safetensors is not written "
-                        + "(last.safetensors holds the latest weights)");
-            int channels = s.trainData.get(0).image().channels();
-            SafeTensors.Contents r = in.resumed();
-            s.norm = r != null ? RunMeta.normalization(r.metadata(), o.resume()) : normalization(s.trainData);
-            log.println("normalisation " + s.norm);
-            ConvUNeXt.Config cfg = new ConvUNeXt.Config(channels, k, o.baseC(), o.norm());
-            s.model = new ConvUNeXt(cfg, be, o.seed());
-            s.opt = recipe.optimizer(s.model.params, o.weightDecay());
-            log.printf("model   %s, %,d parameters, backend %s%n", Checkpoint.describe(cfg), s.model.params.numParams(), be.describe());
-            s.aug = new Augmenter(recipe.augment(o.baseSize(), o.crop()), s.norm);
-            s.stepsPerEpoch = TrainBatches.count(s.trainData.size(), o.batch(), true);
-            if (o.maxStepsPerEpoch() > 0) s.stepsPerEpoch = Math.min(s.stepsPerEpoch, o.maxStepsPerEpoch());
-            s.sched = recipe.schedule(s.stepsPerEpoch, o.epochs());
-            s.metrics = new TrainingLog(o.out().resolve("metrics.csv"), columns(k));
-            if (r != null) {
-                resume(s, r);
-                // a kill during the last redraw leaves an older plot behind; this run may train nothing
-                if (java.nio.file.Files.isRegularFile(o.out().resolve("metrics.csv"))) plotCurves(o.out(), k);
-            }
-            s.progress = new Progress(log);
-            s.endEpoch = o.stopAfter() > 0 ? Math.min(o.epochs(), s.startEpoch + o.stopAfter()) : o.epochs();
-            if (s.startEpoch >= o.epochs())
-                log.println("the checkpoint has already trained all " + o.epochs() + " epochs; nothing to do (raise --epochs to continue)");
-            return s;
-        } catch (RuntimeException e) {
-            s.close();
-            throw e;
+        s.trainData = new SampleCache(in.trainSamples(), k, 0, ConvUNeXt.MIN_SIDE, o.cache());
+        s.valData = in.valSamples().isEmpty() ? null : new SampleCache(in.valSamples(), k, 0, ConvUNeXt.MIN_SIDE, o.cache());
+        return s;
+    }
+
+    /** The rest of the run's state, under the output folder's lock (metrics.csv may be rewritten on resume). */
+    private void setUp(State s, Inputs in) {
+        int k = o.numClasses();
+        if (s.valData == null)
+            log.println("no validation set (" + (in.splitVal() ? "--val-split " + o.valSplit() + " and no test/ folder" : "empty test/")
+                    + "): every epoch is trained without validation, and best.safetensors is not written "
+                    + "(last.safetensors holds the latest weights)");
+        int channels = s.trainData.get(0).image().channels();
+        SafeTensors.Contents r = in.resumed();
+        s.norm = r != null ? RunMeta.normalization(r.metadata(), o.resume()) : normalization(s.trainData);
+        log.println("normalisation " + s.norm);
+        ConvUNeXt.Config cfg = new ConvUNeXt.Config(channels, k, o.baseC(), o.norm());
+        s.model = new ConvUNeXt(cfg, be, o.seed());
+        s.opt = recipe.optimizer(s.model.params, o.weightDecay());
+        log.printf("model   %s, %,d parameters, backend %s%n", Checkpoint.describe(cfg), s.model.params.numParams(), be.describe());
+        s.aug = new Augmenter(recipe.augment(o.baseSize(), o.crop()), s.norm);
+        s.stepsPerEpoch = TrainBatches.count(s.trainData.size(), o.batch(), true);
+        if (o.maxStepsPerEpoch() > 0) s.stepsPerEpoch = Math.min(s.stepsPerEpoch, o.maxStepsPerEpoch());
+        s.sched = recipe.schedule(s.stepsPerEpoch, o.epochs());
+        s.metrics = new TrainingLog(o.out().resolve("metrics.csv"), columns(k));
+        if (r != null) {
+            resume(s, r);
+            // a kill during the last redraw leaves an older plot behind; this run may train nothing
+            if (java.nio.file.Files.isRegularFile(o.out().resolve("metrics.csv"))) plotCurves(o.out(), k);
         }
+        s.progress = new Progress(log);
+        s.endEpoch = o.stopAfter() > 0 ? Math.min(o.epochs(), s.startEpoch + o.stopAfter()) : o.epochs();
+        if (s.startEpoch >= o.epochs())
+            log.println("the checkpoint has already trained all " + o.epochs() + " epochs; nothing to do (raise --epochs to continue)");
     }
 
     private static List<String> columns(int k) {

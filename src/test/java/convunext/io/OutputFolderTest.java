@@ -92,4 +92,33 @@ class OutputFolderTest {
         }
         assertEquals(0, AtomicFiles.inFlight());
     }
+
+    /** A long valid output name gets a temporary name within 255 bytes, unique and still recognised as ours (audit D5). */
+    @Test void temporaryNamesStayWithinTheNameLimit() throws Exception {
+        for (String name : new String[] {"x".repeat(240) + ".png", "é".repeat(125) + ".png", "🙂".repeat(62) + ".png", "a.png"}) {
+            String t = AtomicFiles.tempName(name, ProcessHandle.current().pid(), 123456789L);
+            assertTrue(t.getBytes(java.nio.charset.StandardCharsets.UTF_8).length <= 255, t.length() + ": " + t);
+            assertTrue(AtomicFiles.isTemp(Path.of(t)), t);
+            assertTrue(t.startsWith("." + name.substring(0, 1)) && t.endsWith("-123456789.tmp"), t);
+            assertNotEquals(t, AtomicFiles.tempName(name, ProcessHandle.current().pid(), 123456790L));
+        }
+        assertEquals(".a.png.convunext-7-1.tmp", AtomicFiles.tempName("a.png", 7, 1), "short names as before");
+        Path target = dir.resolve("x".repeat(240) + ".png");
+        AtomicFiles.writeString(target, "ok");
+        assertEquals("ok", Files.readString(target));
+    }
+
+    /** A lock file that is a symlink is refused and its target left alone (audit D14). */
+    @Test void aSymlinkedLockFileIsNeverFollowed() throws Exception {
+        Path victim = Files.writeString(dir.resolve("victim.txt"), "keep");
+        Path out = Files.createDirectories(dir.resolve("out"));
+        Files.createSymbolicLink(out.resolve(OutputFolder.LOCK_FILE), victim);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> OutputFolder.lock(out, "predict"));
+        assertTrue(e.getMessage().contains("symbolic link") && e.getMessage().contains(victim.toString()), e.getMessage());
+        assertEquals("keep", Files.readString(victim));
+        Files.delete(out.resolve(OutputFolder.LOCK_FILE));
+        try (OutputFolder f = OutputFolder.lock(out, "again")) {   // the refusal held nothing
+            assertTrue(Files.isRegularFile(f.dir().resolve(OutputFolder.LOCK_FILE), java.nio.file.LinkOption.NOFOLLOW_LINKS));
+        }
+    }
 }
