@@ -114,9 +114,12 @@ public final class InferenceModel implements AutoCloseable {
     /** The training scale the checkpoint records, or null. */
     public TrainingScale trainingScale() { return trained; }
 
-    /** The size [h', w'] the model runs an {@code h}×{@code w} image at (see {@link InferenceScale#size}). */
+    /**
+     * The size [h', w'] the model runs an {@code h}×{@code w} image at (see {@link InferenceScale#size}:
+     * a size too large for its input or probability arrays is refused naming {@code name}).
+     */
     public int[] inferenceSize(int h, int w, String name) {
-        return scale.size(h, w, trained, name);
+        return scale.size(h, w, trained, name, Math.max(model.config.inChannels(), classes()));
     }
 
     /** The one line {@link #open} logs about the scale. */
