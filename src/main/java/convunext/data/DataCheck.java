@@ -54,10 +54,8 @@ public final class DataCheck {
         long ignored = 0;
         for (Sample s : ds.samples()) {
             LoadedSample ls = LoadedSample.load(s, numClasses, 0, minSize);
-            if (channels > 0 && ls.image().channels() != channels && !(ls.image().channels() == 1 && channels == 3))
-                throw new DataException("image " + s.image() + " has " + ls.image().channels()
-                        + " channels but the model expects " + channels);
             FloatImage img = ls.image();
+            if (channels > 0) LoadedSample.toChannels(img, channels, "image " + s.image());   // the rule training and inference apply
             chans.add(img.channels());
             minW = Math.min(minW, img.width()); maxW = Math.max(maxW, img.width());
             minH = Math.min(minH, img.height()); maxH = Math.max(maxH, img.height());

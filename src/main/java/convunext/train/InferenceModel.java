@@ -143,12 +143,7 @@ public final class InferenceModel implements AutoCloseable {
      * (auto, with a checkpoint's training scale; or a factor) is fine.
      */
     public FloatImage prepare(FloatImage img, String name) {
-        int want = model.config.inChannels();
-        if (img.channels() != want) {
-            if (img.channels() == 1 && want == 3) img = LoadedSample.replicate(img, 3);
-            else throw new DataException(name + " has " + img.channels() + " channels, the model expects " + want);
-        }
-        return img;
+        return LoadedSample.toChannels(img, model.config.inChannels(), name);
     }
 
     /** Refuses an image the model would run at below its minimum side, naming it and what would resize it. */

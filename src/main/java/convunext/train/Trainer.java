@@ -6,6 +6,7 @@ import convunext.data.Batch;
 import convunext.data.BatchLoader;
 import convunext.data.DataCheck;
 import convunext.data.Dataset;
+import convunext.data.FloatImage;
 import convunext.data.LoadedSample;
 import convunext.data.Normalization;
 import convunext.data.Sample;
@@ -191,12 +192,14 @@ public final class Trainer {
         try {
             log.println(DataCheck.run(in.train(), k, 0, ConvUNeXt.MIN_SIDE));
             s.trainData = new SampleCache(in.trainSamples(), k, 0, ConvUNeXt.MIN_SIDE, o.cache());
-            s.valData = in.valSamples().isEmpty() ? null : new SampleCache(in.valSamples(), k, 0, ConvUNeXt.MIN_SIDE, o.cache());
+            int channels = s.trainData.get(0).image().channels();
+            // Validation images get the model's channels by inference's rule (gray → RGB), checked now.
+            s.valData = in.valSamples().isEmpty() ? null : new SampleCache(in.valSamples(), k, channels, ConvUNeXt.MIN_SIDE, o.cache());
             if (s.valData == null)
                 log.println("no validation set (" + (in.splitVal() ? "--val-split " + o.valSplit() + " and no test/ folder" : "empty test/")
                         + "): every epoch is trained without validation, and best.safetensors is not written "
                         + "(last.safetensors holds the latest weights)");
-            int channels = s.trainData.get(0).image().channels();
+            else checkValidation(s.valData, Math.max(channels, k));
             SafeTensors.Contents r = in.resumed();
             s.norm = r != null ? RunMeta.normalization(r.metadata(), o.resume()) : normalization(s.trainData);
             log.println("normalisation " + s.norm);
@@ -218,6 +221,23 @@ public final class Trainer {
         } catch (RuntimeException e) {
             s.close();
             throw e;
+        }
+    }
+
+    /** The scale this run trains at, which validation (like predict's default) scores at. */
+    private TrainingScale trainedScale() {
+        return new TrainingScale(o.baseSize(), recipe.minScale(), recipe.maxScale());
+    }
+
+    /**
+     * Decodes every validation image before the first epoch, so one validation cannot use (its
+     * channels, its mask, a size the trained scale cannot run it at) is refused naming it now
+     * rather than after an epoch of training.
+     */
+    private void checkValidation(SampleCache val, int planes) {
+        for (int i = 0; i < val.size(); i++) {
+            FloatImage img = val.get(i).image();
+            InferenceScale.AUTO.size(img.height(), img.width(), trainedScale(), "validation image " + val.sample(i).image(), planes);
         }
     }
 
@@ -312,8 +332,7 @@ public final class Trainer {
     /** Validation when due, then best → last (with the metrics row) → metrics.csv → curves.png. */
     private void validateAndCheckpoint(State s, int epoch, double trainLoss, long t0) {
         boolean validate = s.valData != null && ((epoch + 1) % o.valEvery() == 0 || epoch + 1 == o.epochs());
-        Validation.Scores v = validate ? Validation.run(s.model, s.valData, s.norm, o.tile(),
-                new TrainingScale(o.baseSize(), recipe.minScale(), recipe.maxScale())) : null;
+        Validation.Scores v = validate ? Validation.run(s.model, s.valData, s.norm, o.tile(), trainedScale()) : null;
         double secs = (System.nanoTime() - t0) / 1e9;
         double dice = v == null ? Double.NaN : v.foregroundDice();
         boolean isBest = v != null && dice > s.best;
