@@ -35,7 +35,7 @@ public final class DataCheck {
                 b.append("  class balance (labelled pixels):");
                 for (int k = 0; k < f.length; k++)
                     b.append(String.format(Locale.ROOT, " %d: %d (%.2f%%)", k, classPixels[k], 100 * f[k]));
-                b.append(String.format(Locale.ROOT, "%n  pixels outside ROI (ignored): %d%n", ignoredPixels));
+                b.append(String.format(Locale.ROOT, "%n  pixels ignored (outside the ROI or labelled 255): %d%n", ignoredPixels));
                 StringBuilder absent = new StringBuilder();
                 for (int k = 0; k < classPixels.length; k++) if (classPixels[k] == 0) absent.append(absent.length() > 0 ? ", " : "").append(k);
                 if (absent.length() > 0)

@@ -29,10 +29,12 @@ import javax.imageio.stream.ImageInputStream;
  * JPEG, PNG, GIF, TIFF or BMP) is refused, naming it, rather than used with a grey or black part.
  *
  * <p>Mask rules ({@link #readLabels}): a mask must be single-valued per pixel (gray, a palette,
- * or RGB with equal channels; RGB whose channels differ is refused). Its values are kept as class
- * indices when all are below {@code numClasses}; otherwise a binary mask holding only 0 and full
- * white (255, or 65535 for 16-bit) maps to {0,1}; any other value is refused, naming the file and
- * the value. A colour palette (Pascal VOC style) is read as palette indices.
+ * or RGB with equal channels; RGB whose channels differ is refused). A gray mask holding only 0
+ * and full white (255, or 65535 for 16-bit) is a binary mask: 0 → class 0, full white → class 1.
+ * Any other mask holds class indices 0..numClasses−1 and 255 = ignore ({@link LabelMap#IGNORE},
+ * excluded from the loss and the metrics); any other value is refused, naming the file, the
+ * value and where. A colour palette (Pascal VOC style) is read as palette indices, never as a
+ * binary mask, so VOC's border index 255 is ignore.
  */
 public final class ImageFiles {
     static {
@@ -108,29 +110,23 @@ public final class ImageFiles {
         if (numClasses > LabelMap.IGNORE)   // class 255 would be read as "ignore" and silently not scored
             throw new IllegalArgumentException("masks hold classes 0.." + (LabelMap.IGNORE - 1) + " (" + LabelMap.IGNORE
                     + " means ignore): the number of classes must be 2.." + LabelMap.IGNORE + ", got " + numClasses);
-        boolean allClasses = true, binary = true;
-        int badValue = -1, badIndex = -1;
-        for (int i = 0; i < v.length; i++) {
-            int x = v[i];
-            if (x >= numClasses) {
-                allClasses = false;
-                if (badIndex < 0 && x != full) { badValue = x; badIndex = i; }
-            }
-            if (x != 0 && x != full) binary = false;
-        }
-        int[] labels;
-        if (allClasses) {
-            labels = v;
-        } else if (binary) {
-            labels = new int[v.length];
+        // A 0/full binary mask: 255 (or 65535) is the foreground. Colour palettes hold indices, so
+        // their index 255 (VOC's border colour) is never read as foreground.
+        boolean binary = !d.paletteIndices;
+        for (int i = 0; i < v.length && binary; i++) binary = v[i] == 0 || v[i] == full;
+        int[] labels = new int[v.length];
+        if (binary) {
             for (int i = 0; i < v.length; i++) labels[i] = v[i] == 0 ? 0 : 1;
         } else {
-            if (badIndex < 0) { // only full-white values, mixed with other non-binary values
-                for (int i = 0; i < v.length; i++) if (v[i] >= numClasses) { badValue = v[i]; badIndex = i; break; }
+            // Class indices, and 255 = ignore (LabelMap.IGNORE ≥ numClasses, so never a class).
+            for (int i = 0; i < v.length; i++) {
+                int x = v[i];
+                if (x >= numClasses && x != LabelMap.IGNORE)
+                    throw new DataException("mask " + file + ": value " + x + " at (x=" + (i % d.width) + ", y=" + (i / d.width)
+                            + ") is neither a class 0.." + (numClasses - 1) + " nor " + LabelMap.IGNORE
+                            + " (ignore), and the mask is not a 0/" + full + " binary mask");
+                labels[i] = x;
             }
-            throw new DataException("mask " + file + ": value " + badValue + " at (x=" + (badIndex % d.width)
-                    + ", y=" + (badIndex / d.width) + ") is outside the classes 0.." + (numClasses - 1)
-                    + " (and the mask is not a 0/" + full + " binary mask)");
         }
         return new LabelMap(d.height, d.width, labels);
     }
