@@ -24,8 +24,9 @@ import javax.imageio.stream.ImageInputStream;
  * from the file's leading bytes, so a JPEG named {@code .bmp} (as some DRIVE copies ship) loads.
  *
  * <p>Images become {@link FloatImage} planes on the 0..255 scale: gray files (including gray
- * palettes) give 1 channel, everything else 3 (RGB); alpha is dropped. CMYK and YCCK JPEGs are
- * converted to RGB ({@link JpegCmyk}). A file the decoder reports as ending early (a truncated
+ * palettes) give 1 channel, everything else 3 (RGB); alpha is dropped. CMYK and YCCK JPEGs, and
+ * 8-bit CMYK TIFFs, are converted to RGB ({@link JpegCmyk}); floating-point samples are read on
+ * the 0..1 scale; signed and 32-bit integer samples are refused (see {@code componentSamples}). A file the decoder reports as ending early (a truncated
  * JPEG, PNG, GIF, TIFF or BMP) is refused, naming it, rather than used with a grey or black part.
  *
  * <p>Mask rules ({@link #readLabels}): a mask must be single-valued per pixel (gray, a palette,
@@ -45,9 +46,16 @@ public final class ImageFiles {
 
     private ImageFiles() {}
 
-    /** One decoded file: per-channel integer samples before any interpretation. */
+    /**
+     * One decoded file: per-channel integer samples before any interpretation, or, for a
+     * floating-point file, {@code floats} on the 0..1 scale ({@code planes} null).
+     */
     record Decoded(Path file, int channels, int height, int width, int bits, int[][] planes,
-                   boolean paletteIndices) {}
+                   boolean paletteIndices, float[][] floats) {
+        Decoded(Path file, int channels, int height, int width, int bits, int[][] planes, boolean paletteIndices) {
+            this(file, channels, height, width, bits, planes, paletteIndices, null);
+        }
+    }
 
     /** The detected format of a file, or null if it is not a recognised image (or unreadable). */
     public static ImageFormat sniff(Path file) {
@@ -75,6 +83,8 @@ public final class ImageFiles {
     public static FloatImage toFloatImage(BufferedImage image, String name) {
         try {
             return toFloat(toPlanes(Path.of(name), image, false));
+        } catch (DataException e) {
+            throw e;
         } catch (RuntimeException e) {
             throw new DataException("cannot convert the pixels of " + name + ": " + e, e);
         }
@@ -83,6 +93,11 @@ public final class ImageFiles {
     private static FloatImage toFloat(Decoded d) {
         int n = d.height * d.width;
         float[] data = new float[d.channels * n];
+        if (d.floats != null) {
+            for (int c = 0; c < d.channels; c++)
+                for (int i = 0; i < n; i++) data[c * n + i] = (float) (d.floats[c][i] * 255.0);
+            return new FloatImage(d.channels, d.height, d.width, data);
+        }
         float scale = d.bits == 8 ? 1f : 255f / ((1 << d.bits) - 1);
         for (int c = 0; c < d.channels; c++) {
             int[] p = d.planes[c];
@@ -159,6 +174,8 @@ public final class ImageFiles {
     }
 
     private static int[] singlePlane(Decoded d, String what) {
+        if (d.floats != null)
+            throw new DataException(what + " " + d.file + " has floating-point samples; masks must hold integers");
         if (d.channels == 1) return d.planes[0];
         int[] r = d.planes[0], g = d.planes[1], b = d.planes[2];
         for (int i = 0; i < r.length; i++) {
@@ -211,6 +228,8 @@ public final class ImageFiles {
             throw new DataException("cannot decode " + fmt + " image " + file + ": the decoder returned no image");
         try {
             return toPlanes(file, im, keepPaletteIndices);
+        } catch (DataException e) {
+            throw e;   // already says what and where
         } catch (RuntimeException e) {
             throw new DataException("cannot convert the pixels of " + file + ": " + e, e);
         }
@@ -281,8 +300,12 @@ public final class ImageFiles {
                 return new Decoded(file, nc, h, w, bits, p, false);
             }
         }
-        // Packed RGB (BMP), odd bit depths, ICC-tagged RGB: let AWT convert to sRGB. (4-component
-        // JPEGs never get here: JpegCmyk decodes them.)
+        if (cm instanceof ComponentColorModel) {
+            Decoded exact = componentSamples(file, cm, r, w, h);
+            if (exact != null) return exact;
+        }
+        // Packed RGB (BMP), odd bit depths, other colour spaces: let AWT convert to sRGB. (4-component
+        // JPEGs never get here: JpegCmyk decodes them; CMYK TIFFs and non-8/16-bit samples neither.)
         int[] argb = im.getRGB(0, 0, w, h, null, 0, w);
         int[][] p = new int[3][n];
         for (int i = 0; i < n; i++) {
@@ -290,5 +313,60 @@ public final class ImageFiles {
         }
         if (cm.getNumColorComponents() == 1) return new Decoded(file, 1, h, w, 8, new int[][] {p[0]}, false);
         return new Decoded(file, 3, h, w, 8, p, false);
+    }
+
+    /**
+     * What AWT's generic conversion ({@code getRGB}) would get wrong, decoded exactly or refused
+     * (null: leave the image to it). CMYK with 8-bit samples (TIFF: 0 = no ink) goes through
+     * {@link JpegCmyk}'s ink-to-RGB step, its ICC profile when it has one (AWT's built-in CMYK space
+     * would apply a gamma to already-encoded values). Floating-point gray or RGB samples are read
+     * on the 0..1 scale (the float TIFF convention, and Java's float colour models'); a value outside
+     * it is refused. Signed or 32-bit integer samples, and any other floating-point or CMYK layout,
+     * are refused naming the file and the sample format (AWT would clip or rescale them silently).
+     */
+    private static Decoded componentSamples(Path file, ColorModel cm, Raster r, int w, int h) {
+        int tt = r.getTransferType(), cs = cm.getColorSpace().getType(), nc = cm.getNumColorComponents();
+        String format = sampleFormat(tt, cm.getComponentSize(0));
+        if (cs == ColorSpace.TYPE_CMYK) {
+            if (nc != 4 || tt != DataBuffer.TYPE_BYTE)
+                throw new DataException("cannot decode " + file + ": CMYK with " + format + " samples is not supported (8-bit CMYK is)");
+            int[][] ink = new int[4][];
+            for (int c = 0; c < 4; c++) ink[c] = r.getSamples(0, 0, w, h, c, (int[]) null);
+            ColorSpace profile = cm.getColorSpace() instanceof java.awt.color.ICC_ColorSpace ? cm.getColorSpace() : null;
+            return new Decoded(file, 3, h, w, 8, JpegCmyk.inkToRgb(ink, w, h, profile), false);
+        }
+        if (tt == DataBuffer.TYPE_FLOAT || tt == DataBuffer.TYPE_DOUBLE) {
+            // (javax.imageio's TIFF reader labels 64-bit RGB with a generic 3-colour space)
+            if (!(nc == 1 && cs == ColorSpace.TYPE_GRAY || nc == 3 && (cs == ColorSpace.TYPE_RGB || cs == ColorSpace.TYPE_3CLR)))
+                throw new DataException("cannot decode " + file + ": " + format + " samples with " + nc
+                        + " colour components are not supported (gray or RGB are)");
+            float[][] f = new float[nc][];
+            for (int c = 0; c < nc; c++) {
+                f[c] = r.getSamples(0, 0, w, h, c, (float[]) null);
+                for (int i = 0; i < f[c].length; i++) {
+                    float v = f[c][i];
+                    if (!(v >= 0f && v <= 1f))
+                        throw new DataException("cannot decode " + file + ": " + format + " sample " + v + " at (x=" + (i % w)
+                                + ", y=" + (i / w) + ") is outside 0..1, the scale floating-point images are read on");
+                }
+            }
+            return new Decoded(file, nc, h, w, 8, null, false, f);
+        }
+        if (tt != DataBuffer.TYPE_BYTE && tt != DataBuffer.TYPE_USHORT)
+            throw new DataException("cannot decode " + file + ": " + format + " samples are not supported "
+                    + "(8- or 16-bit unsigned integers, or floating point on 0..1, are)");
+        return null;
+    }
+
+    private static String sampleFormat(int transferType, int bits) {
+        return switch (transferType) {
+            case DataBuffer.TYPE_BYTE -> bits + "-bit unsigned integer";
+            case DataBuffer.TYPE_USHORT -> bits + "-bit unsigned integer";
+            case DataBuffer.TYPE_SHORT -> "16-bit signed integer";
+            case DataBuffer.TYPE_INT -> "32-bit integer";
+            case DataBuffer.TYPE_FLOAT -> "32-bit floating-point";
+            case DataBuffer.TYPE_DOUBLE -> "64-bit floating-point";
+            default -> "transfer type " + transferType;
+        };
     }
 }
