@@ -34,9 +34,10 @@ final class TrainCommand implements Callable<Integer> {
     Integer epochs;
     @Option(names = "--batch", description = "batch size (default 4)")
     Integer batch;
-    @Option(names = "--crop", description = "random crop size (default 480; 96 on the synthetic set)")
+    @Option(names = "--crop", description = "random crop size, 64..8192, and batch × crop² × the widest layer "
+            + "(4 × base-c, or the classes) within one Java array (default 480; 96 on the synthetic set)")
     Integer crop;
-    @Option(names = "--base-size", description = "short side before the random 0.8–1.5× resize (default 512; 96 on the synthetic set)")
+    @Option(names = "--base-size", description = "short side before the random 0.8–1.5× resize, 1..8192 (default 512; 96 on the synthetic set)")
     Integer baseSize;
     @Option(names = "--lr", description = "AdamW learning rate (default 1.5e-3)")
     Double lr;

@@ -35,7 +35,7 @@ public final class DataCheck {
                 b.append("  class balance (labelled pixels):");
                 for (int k = 0; k < f.length; k++)
                     b.append(String.format(Locale.ROOT, " %d: %d (%.2f%%)", k, classPixels[k], 100 * f[k]));
-                b.append(String.format(Locale.ROOT, "%n  pixels outside ROI (ignored): %d%n", ignoredPixels));
+                b.append(String.format(Locale.ROOT, "%n  pixels ignored (outside the ROI or labelled 255): %d%n", ignoredPixels));
                 StringBuilder absent = new StringBuilder();
                 for (int k = 0; k < classPixels.length; k++) if (classPixels[k] == 0) absent.append(absent.length() > 0 ? ", " : "").append(k);
                 if (absent.length() > 0)
@@ -54,10 +54,8 @@ public final class DataCheck {
         long ignored = 0;
         for (Sample s : ds.samples()) {
             LoadedSample ls = LoadedSample.load(s, numClasses, 0, minSize);
-            if (channels > 0 && ls.image().channels() != channels && !(ls.image().channels() == 1 && channels == 3))
-                throw new DataException("image " + s.image() + " has " + ls.image().channels()
-                        + " channels but the model expects " + channels);
             FloatImage img = ls.image();
+            if (channels > 0) LoadedSample.toChannels(img, channels, "image " + s.image());   // the rule training and inference apply
             chans.add(img.channels());
             minW = Math.min(minW, img.width()); maxW = Math.max(maxW, img.width());
             minH = Math.min(minH, img.height()); maxH = Math.max(maxH, img.height());

@@ -24,15 +24,18 @@ import javax.imageio.stream.ImageInputStream;
  * from the file's leading bytes, so a JPEG named {@code .bmp} (as some DRIVE copies ship) loads.
  *
  * <p>Images become {@link FloatImage} planes on the 0..255 scale: gray files (including gray
- * palettes) give 1 channel, everything else 3 (RGB); alpha is dropped. CMYK and YCCK JPEGs are
- * converted to RGB ({@link JpegCmyk}). A file the decoder reports as ending early (a truncated
+ * palettes) give 1 channel, everything else 3 (RGB); alpha is dropped. CMYK and YCCK JPEGs, and
+ * 8-bit CMYK TIFFs, are converted to RGB ({@link JpegCmyk}); floating-point samples are read on
+ * the 0..1 scale; signed and 32-bit integer samples are refused (see {@code componentSamples}). A file the decoder reports as ending early (a truncated
  * JPEG, PNG, GIF, TIFF or BMP) is refused, naming it, rather than used with a grey or black part.
  *
  * <p>Mask rules ({@link #readLabels}): a mask must be single-valued per pixel (gray, a palette,
- * or RGB with equal channels; RGB whose channels differ is refused). Its values are kept as class
- * indices when all are below {@code numClasses}; otherwise a binary mask holding only 0 and full
- * white (255, or 65535 for 16-bit) maps to {0,1}; any other value is refused, naming the file and
- * the value. A colour palette (Pascal VOC style) is read as palette indices.
+ * or RGB with equal channels; RGB whose channels differ is refused). A gray mask holding only 0
+ * and full white (255, or 65535 for 16-bit) is a binary mask: 0 → class 0, full white → class 1.
+ * Any other mask holds class indices 0..numClasses−1 and 255 = ignore ({@link LabelMap#IGNORE},
+ * excluded from the loss and the metrics); any other value is refused, naming the file, the
+ * value and where. A colour palette (Pascal VOC style) is read as palette indices, never as a
+ * binary mask, so VOC's border index 255 is ignore.
  */
 public final class ImageFiles {
     static {
@@ -43,9 +46,16 @@ public final class ImageFiles {
 
     private ImageFiles() {}
 
-    /** One decoded file: per-channel integer samples before any interpretation. */
+    /**
+     * One decoded file: per-channel integer samples before any interpretation, or, for a
+     * floating-point file, {@code floats} on the 0..1 scale ({@code planes} null).
+     */
     record Decoded(Path file, int channels, int height, int width, int bits, int[][] planes,
-                   boolean paletteIndices) {}
+                   boolean paletteIndices, float[][] floats) {
+        Decoded(Path file, int channels, int height, int width, int bits, int[][] planes, boolean paletteIndices) {
+            this(file, channels, height, width, bits, planes, paletteIndices, null);
+        }
+    }
 
     /** The detected format of a file, or null if it is not a recognised image (or unreadable). */
     public static ImageFormat sniff(Path file) {
@@ -73,6 +83,8 @@ public final class ImageFiles {
     public static FloatImage toFloatImage(BufferedImage image, String name) {
         try {
             return toFloat(toPlanes(Path.of(name), image, false));
+        } catch (DataException e) {
+            throw e;
         } catch (RuntimeException e) {
             throw new DataException("cannot convert the pixels of " + name + ": " + e, e);
         }
@@ -81,6 +93,11 @@ public final class ImageFiles {
     private static FloatImage toFloat(Decoded d) {
         int n = d.height * d.width;
         float[] data = new float[d.channels * n];
+        if (d.floats != null) {
+            for (int c = 0; c < d.channels; c++)
+                for (int i = 0; i < n; i++) data[c * n + i] = (float) (d.floats[c][i] * 255.0);
+            return new FloatImage(d.channels, d.height, d.width, data);
+        }
         float scale = d.bits == 8 ? 1f : 255f / ((1 << d.bits) - 1);
         for (int c = 0; c < d.channels; c++) {
             int[] p = d.planes[c];
@@ -108,29 +125,23 @@ public final class ImageFiles {
         if (numClasses > LabelMap.IGNORE)   // class 255 would be read as "ignore" and silently not scored
             throw new IllegalArgumentException("masks hold classes 0.." + (LabelMap.IGNORE - 1) + " (" + LabelMap.IGNORE
                     + " means ignore): the number of classes must be 2.." + LabelMap.IGNORE + ", got " + numClasses);
-        boolean allClasses = true, binary = true;
-        int badValue = -1, badIndex = -1;
-        for (int i = 0; i < v.length; i++) {
-            int x = v[i];
-            if (x >= numClasses) {
-                allClasses = false;
-                if (badIndex < 0 && x != full) { badValue = x; badIndex = i; }
-            }
-            if (x != 0 && x != full) binary = false;
-        }
-        int[] labels;
-        if (allClasses) {
-            labels = v;
-        } else if (binary) {
-            labels = new int[v.length];
+        // A 0/full binary mask: 255 (or 65535) is the foreground. Colour palettes hold indices, so
+        // their index 255 (VOC's border colour) is never read as foreground.
+        boolean binary = !d.paletteIndices;
+        for (int i = 0; i < v.length && binary; i++) binary = v[i] == 0 || v[i] == full;
+        int[] labels = new int[v.length];
+        if (binary) {
             for (int i = 0; i < v.length; i++) labels[i] = v[i] == 0 ? 0 : 1;
         } else {
-            if (badIndex < 0) { // only full-white values, mixed with other non-binary values
-                for (int i = 0; i < v.length; i++) if (v[i] >= numClasses) { badValue = v[i]; badIndex = i; break; }
+            // Class indices, and 255 = ignore (LabelMap.IGNORE ≥ numClasses, so never a class).
+            for (int i = 0; i < v.length; i++) {
+                int x = v[i];
+                if (x >= numClasses && x != LabelMap.IGNORE)
+                    throw new DataException("mask " + file + ": value " + x + " at (x=" + (i % d.width) + ", y=" + (i / d.width)
+                            + ") is neither a class 0.." + (numClasses - 1) + " nor " + LabelMap.IGNORE
+                            + " (ignore), and the mask is not a 0/" + full + " binary mask");
+                labels[i] = x;
             }
-            throw new DataException("mask " + file + ": value " + badValue + " at (x=" + (badIndex % d.width)
-                    + ", y=" + (badIndex / d.width) + ") is outside the classes 0.." + (numClasses - 1)
-                    + " (and the mask is not a 0/" + full + " binary mask)");
         }
         return new LabelMap(d.height, d.width, labels);
     }
@@ -163,6 +174,8 @@ public final class ImageFiles {
     }
 
     private static int[] singlePlane(Decoded d, String what) {
+        if (d.floats != null)
+            throw new DataException(what + " " + d.file + " has floating-point samples; masks must hold integers");
         if (d.channels == 1) return d.planes[0];
         int[] r = d.planes[0], g = d.planes[1], b = d.planes[2];
         for (int i = 0; i < r.length; i++) {
@@ -215,6 +228,8 @@ public final class ImageFiles {
             throw new DataException("cannot decode " + fmt + " image " + file + ": the decoder returned no image");
         try {
             return toPlanes(file, im, keepPaletteIndices);
+        } catch (DataException e) {
+            throw e;   // already says what and where
         } catch (RuntimeException e) {
             throw new DataException("cannot convert the pixels of " + file + ": " + e, e);
         }
@@ -285,8 +300,12 @@ public final class ImageFiles {
                 return new Decoded(file, nc, h, w, bits, p, false);
             }
         }
-        // Packed RGB (BMP), odd bit depths, ICC-tagged RGB: let AWT convert to sRGB. (4-component
-        // JPEGs never get here: JpegCmyk decodes them.)
+        if (cm instanceof ComponentColorModel) {
+            Decoded exact = componentSamples(file, cm, r, w, h);
+            if (exact != null) return exact;
+        }
+        // Packed RGB (BMP), odd bit depths, other colour spaces: let AWT convert to sRGB. (4-component
+        // JPEGs never get here: JpegCmyk decodes them; CMYK TIFFs and non-8/16-bit samples neither.)
         int[] argb = im.getRGB(0, 0, w, h, null, 0, w);
         int[][] p = new int[3][n];
         for (int i = 0; i < n; i++) {
@@ -294,5 +313,60 @@ public final class ImageFiles {
         }
         if (cm.getNumColorComponents() == 1) return new Decoded(file, 1, h, w, 8, new int[][] {p[0]}, false);
         return new Decoded(file, 3, h, w, 8, p, false);
+    }
+
+    /**
+     * What AWT's generic conversion ({@code getRGB}) would get wrong, decoded exactly or refused
+     * (null: leave the image to it). CMYK with 8-bit samples (TIFF: 0 = no ink) goes through
+     * {@link JpegCmyk}'s ink-to-RGB step, its ICC profile when it has one (AWT's built-in CMYK space
+     * would apply a gamma to already-encoded values). Floating-point gray or RGB samples are read
+     * on the 0..1 scale (the float TIFF convention, and Java's float colour models'); a value outside
+     * it is refused. Signed or 32-bit integer samples, and any other floating-point or CMYK layout,
+     * are refused naming the file and the sample format (AWT would clip or rescale them silently).
+     */
+    private static Decoded componentSamples(Path file, ColorModel cm, Raster r, int w, int h) {
+        int tt = r.getTransferType(), cs = cm.getColorSpace().getType(), nc = cm.getNumColorComponents();
+        String format = sampleFormat(tt, cm.getComponentSize(0));
+        if (cs == ColorSpace.TYPE_CMYK) {
+            if (nc != 4 || tt != DataBuffer.TYPE_BYTE)
+                throw new DataException("cannot decode " + file + ": CMYK with " + format + " samples is not supported (8-bit CMYK is)");
+            int[][] ink = new int[4][];
+            for (int c = 0; c < 4; c++) ink[c] = r.getSamples(0, 0, w, h, c, (int[]) null);
+            ColorSpace profile = cm.getColorSpace() instanceof java.awt.color.ICC_ColorSpace ? cm.getColorSpace() : null;
+            return new Decoded(file, 3, h, w, 8, JpegCmyk.inkToRgb(ink, w, h, profile), false);
+        }
+        if (tt == DataBuffer.TYPE_FLOAT || tt == DataBuffer.TYPE_DOUBLE) {
+            // (javax.imageio's TIFF reader labels 64-bit RGB with a generic 3-colour space)
+            if (!(nc == 1 && cs == ColorSpace.TYPE_GRAY || nc == 3 && (cs == ColorSpace.TYPE_RGB || cs == ColorSpace.TYPE_3CLR)))
+                throw new DataException("cannot decode " + file + ": " + format + " samples with " + nc
+                        + " colour components are not supported (gray or RGB are)");
+            float[][] f = new float[nc][];
+            for (int c = 0; c < nc; c++) {
+                f[c] = r.getSamples(0, 0, w, h, c, (float[]) null);
+                for (int i = 0; i < f[c].length; i++) {
+                    float v = f[c][i];
+                    if (!(v >= 0f && v <= 1f))
+                        throw new DataException("cannot decode " + file + ": " + format + " sample " + v + " at (x=" + (i % w)
+                                + ", y=" + (i / w) + ") is outside 0..1, the scale floating-point images are read on");
+                }
+            }
+            return new Decoded(file, nc, h, w, 8, null, false, f);
+        }
+        if (tt != DataBuffer.TYPE_BYTE && tt != DataBuffer.TYPE_USHORT)
+            throw new DataException("cannot decode " + file + ": " + format + " samples are not supported "
+                    + "(8- or 16-bit unsigned integers, or floating point on 0..1, are)");
+        return null;
+    }
+
+    private static String sampleFormat(int transferType, int bits) {
+        return switch (transferType) {
+            case DataBuffer.TYPE_BYTE -> bits + "-bit unsigned integer";
+            case DataBuffer.TYPE_USHORT -> bits + "-bit unsigned integer";
+            case DataBuffer.TYPE_SHORT -> "16-bit signed integer";
+            case DataBuffer.TYPE_INT -> "32-bit integer";
+            case DataBuffer.TYPE_FLOAT -> "32-bit floating-point";
+            case DataBuffer.TYPE_DOUBLE -> "64-bit floating-point";
+            default -> "transfer type " + transferType;
+        };
     }
 }

@@ -90,8 +90,15 @@ final class JpegCmyk {
             }
             ink[0][i] = c0; ink[1][i] = c1; ink[2][i] = c2; ink[3][i] = k;
         }
-        ColorSpace cs = iccSpace(m.icc());
-        return cs != null ? viaProfile(ink, cs, w, h) : plain(ink, n);
+        return inkToRgb(ink, w, h, iccSpace(m.icc()));
+    }
+
+    /**
+     * RGB planes (0..255) from ink planes (0 = no ink, 255 = full): through {@code profile} (a CMYK
+     * colour space) when there is one, else the plain formula. Also used for CMYK TIFFs.
+     */
+    static int[][] inkToRgb(int[][] ink, int w, int h, ColorSpace profile) {
+        return profile != null ? viaProfile(ink, profile, w, h) : plain(ink, w * h);
     }
 
     private static int clamp(double v) { return (int) Math.max(0, Math.min(255, Math.round(v))); }

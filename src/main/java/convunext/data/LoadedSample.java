@@ -18,11 +18,7 @@ public record LoadedSample(Sample sample, FloatImage image, LabelMap labels, boo
         if (img.height() < minSize || img.width() < minSize)
             throw new DataException("image " + s.image() + " is " + img.width() + "x" + img.height()
                     + ", smaller than the minimum " + minSize + "x" + minSize);
-        if (channels > 0 && img.channels() != channels) {
-            if (img.channels() == 1 && channels == 3) img = replicate(img, 3);
-            else throw new DataException("image " + s.image() + " has " + img.channels()
-                    + " channels but the model expects " + channels);
-        }
+        if (channels > 0) img = toChannels(img, channels, "image " + s.image());
         LabelMap labels = null;
         if (s.mask() != null) {
             labels = ImageFiles.readLabels(s.mask(), numClasses);
@@ -41,6 +37,17 @@ public record LoadedSample(Sample sample, FloatImage image, LabelMap labels, boo
         int[] t = labels.labels().clone();
         for (int i = 0; i < t.length; i++) if (!roi[i]) t[i] = LabelMap.IGNORE;
         return new LabelMap(labels.height(), labels.width(), t);
+    }
+
+    /**
+     * The one channel rule of training, validation and inference ({@code predict}, {@code evaluate},
+     * the API): an image with the model's {@code channels} is used as it is, a gray one for a
+     * 3-channel model is replicated to RGB, anything else is refused naming {@code name}.
+     */
+    public static FloatImage toChannels(FloatImage img, int channels, String name) {
+        if (img.channels() == channels) return img;
+        if (img.channels() == 1 && channels == 3) return replicate(img, 3);
+        throw new DataException(name + " has " + img.channels() + " channels, the model expects " + channels);
     }
 
     public static FloatImage replicate(FloatImage g, int c) {

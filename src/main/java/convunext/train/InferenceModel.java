@@ -114,9 +114,12 @@ public final class InferenceModel implements AutoCloseable {
     /** The training scale the checkpoint records, or null. */
     public TrainingScale trainingScale() { return trained; }
 
-    /** The size [h', w'] the model runs an {@code h}×{@code w} image at (see {@link InferenceScale#size}). */
+    /**
+     * The size [h', w'] the model runs an {@code h}×{@code w} image at (see {@link InferenceScale#size}:
+     * a size too large for its input or probability arrays is refused naming {@code name}).
+     */
     public int[] inferenceSize(int h, int w, String name) {
-        return scale.size(h, w, trained, name);
+        return scale.size(h, w, trained, name, Math.max(model.config.inChannels(), classes()));
     }
 
     /** The one line {@link #open} logs about the scale. */
@@ -140,12 +143,7 @@ public final class InferenceModel implements AutoCloseable {
      * (auto, with a checkpoint's training scale; or a factor) is fine.
      */
     public FloatImage prepare(FloatImage img, String name) {
-        int want = model.config.inChannels();
-        if (img.channels() != want) {
-            if (img.channels() == 1 && want == 3) img = LoadedSample.replicate(img, 3);
-            else throw new DataException(name + " has " + img.channels() + " channels, the model expects " + want);
-        }
-        return img;
+        return LoadedSample.toChannels(img, model.config.inChannels(), name);
     }
 
     /** Refuses an image the model would run at below its minimum side, naming it and what would resize it. */

@@ -31,6 +31,13 @@ public record InferenceScale(Kind kind, double factor) {
 
     /** The largest side a resized image may have (beyond it the arrays would not fit anyway). */
     static final long MAX_SIDE = 1 << 20;
+    /**
+     * The most pixels a resized image may have (16384², 1 GiB per float plane): far beyond any
+     * trained scale, and with 3 channels still indexable by a Java int (3·2^28 &lt; 2^31).
+     */
+    public static final long MAX_PIXELS = 1L << 28;
+    /** The longest Java float array the pipeline can allocate. */
+    static final long MAX_ARRAY = Integer.MAX_VALUE - 8;
 
     public InferenceScale {
         if (kind == Kind.FACTOR && !(factor > 0 && Double.isFinite(factor)))
@@ -64,9 +71,12 @@ public record InferenceScale(Kind kind, double factor) {
     /**
      * The size [h', w'] the model runs an {@code h}×{@code w} image at, given the checkpoint's
      * training scale ({@code null} when it records none). Exactly [h, w] when no resize is due.
-     * A size too large for memory is refused naming {@code name}.
+     * A resized size with a side over {@link #MAX_SIDE}, more than {@link #MAX_PIXELS} pixels, or
+     * more than a Java array holds in {@code planes} planes (the larger of the model's input
+     * channels and classes: the resized input and its probabilities) is refused naming {@code name},
+     * its size and the size it would have.
      */
-    public int[] size(int h, int w, TrainingScale trained, String name) {
+    public int[] size(int h, int w, TrainingScale trained, String name, int planes) {
         int shortSide = Math.min(h, w), longSide = Math.max(h, w);
         long target;
         switch (kind) {
@@ -82,10 +92,28 @@ public record InferenceScale(Kind kind, double factor) {
             }
         }
         if (target == shortSide) return new int[] {h, w};
-        if (target > MAX_SIDE || target * longSide / shortSide > MAX_SIDE)
-            throw new DataException(name + " (" + w + "×" + h + ") at scale " + describe() + " would have a side over " + MAX_SIDE
-                    + " px; pass a smaller --scale");
+        // In double: target·longSide overflows a long at factors like 1e300.
+        double rs = target, rl = Math.floor((double) target * longSide / shortSide), pixels = rs * rl;
+        String why = null;
+        if (rl > MAX_SIDE) why = "a side over " + MAX_SIDE + " px";
+        else if (pixels > MAX_PIXELS) why = "more than the " + MAX_PIXELS + " pixels (16384×16384) an image may run at";
+        else if (pixels * Math.max(1, planes) > MAX_ARRAY)
+            why = planes + " planes of " + (long) pixels + " values, more than a Java array holds";
+        if (why != null) {
+            String rw = fmtSide(h <= w ? rl : rs), rh = fmtSide(h <= w ? rs : rl);
+            throw new DataException(name + " (" + w + "×" + h + ") at scale " + describe() + " would be resized to " + rw + "×" + rh
+                    + ": " + why + "; pass a smaller --scale" + (kind == Kind.AUTO ? " or --scale native" : ""));
+        }
         return Augmenter.shortSideTo(h, w, (int) target);
+    }
+
+    /** {@link #size(int, int, TrainingScale, String, int)} for one plane (the pixel and side limits alone). */
+    public int[] size(int h, int w, TrainingScale trained, String name) {
+        return size(h, w, trained, name, 1);
+    }
+
+    private static String fmtSide(double side) {
+        return side < 1e15 ? Long.toString((long) side) : String.format(Locale.ROOT, "%.3g", side);
     }
 
     /** {@code auto}, {@code native} or the factor. */

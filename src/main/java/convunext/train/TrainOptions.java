@@ -23,13 +23,25 @@ public record TrainOptions(Path data, Path out, String device, int epochs, int b
     public static final String DEFAULT_VAL_SPLIT = "0.2", DEFAULT_TILE = "768";
     /** Batches the loader thread prepares ahead of the step. */
     public static final int PREFETCH = 3;
+    /**
+     * The largest --base-size: training draws short sides up to 1.5× it, and validation (like
+     * predict's default scale) resizes images to 1.095× it, which must stay within
+     * {@link InferenceScale#MAX_PIXELS}; 8192 is 16× the reference recipe.
+     */
+    public static final int MAX_BASE_SIZE = 8192;
+    /** The largest --crop (17× the reference recipe's 480; the tensor bound below is usually the tighter one). */
+    public static final int MAX_CROP = 8192;
+    /** The longest Java float array: a step's widest tensor must fit in one. */
+    static final long MAX_ARRAY = Integer.MAX_VALUE - 8;
 
     public TrainOptions {
         if (epochs < 1) throw new IllegalArgumentException("--epochs must be ≥ 1, got " + epochs);
         if (batch < 1) throw new IllegalArgumentException("--batch must be ≥ 1, got " + batch);
         if (crop < ConvUNeXt.MIN_SIDE)
             throw new IllegalArgumentException("--crop must be ≥ " + ConvUNeXt.MIN_SIDE + " (the model's smallest input side), got " + crop);
-        if (baseSize < 1) throw new IllegalArgumentException("--base-size must be ≥ 1, got " + baseSize);
+        if (crop > MAX_CROP) throw new IllegalArgumentException("--crop must be ≤ " + MAX_CROP + ", got " + crop);
+        if (baseSize < 1 || baseSize > MAX_BASE_SIZE)
+            throw new IllegalArgumentException("--base-size must be 1.." + MAX_BASE_SIZE + ", got " + baseSize);
         if (!(lr > 0) || !Double.isFinite(lr)) throw new IllegalArgumentException("--lr must be a positive number, got " + lr);
         if (!(weightDecay >= 0) || !Double.isFinite(weightDecay))
             throw new IllegalArgumentException("--weight-decay must be ≥ 0, got " + weightDecay);
@@ -44,6 +56,13 @@ public record TrainOptions(Path data, Path out, String device, int epochs, int b
         if (maxStepsPerEpoch < 0) throw new IllegalArgumentException("--max-steps-per-epoch must be ≥ 1, got " + maxStepsPerEpoch);
         if (stopAfter < 0) throw new IllegalArgumentException("--stop-after must be ≥ 1, got " + stopAfter);
         if (valEvery < 1) throw new IllegalArgumentException("--val-every must be ≥ 1, got " + valEvery);
+        // A step's widest tensor: batch × crop² × the widest layer (the blocks' 4·base_c expansion,
+        // the logits' classes, or the 3 input channels) floats, in one Java array.
+        long planes = Math.max(3, Math.max(numClasses, 4L * baseC));
+        if ((long) batch * crop * crop * planes > MAX_ARRAY)
+            throw new IllegalArgumentException("--batch " + batch + " × --crop " + crop + "² × " + planes
+                    + " channels (the widest layer) = " + (long) batch * crop * crop * planes + " values in one tensor, more than a Java array"
+                    + " holds (" + MAX_ARRAY + "); use a smaller --crop or --batch");
         if (data == null || out == null) throw new IllegalArgumentException("data and output folders are required");
     }
 

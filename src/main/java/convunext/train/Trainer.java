@@ -6,6 +6,7 @@ import convunext.data.Batch;
 import convunext.data.BatchLoader;
 import convunext.data.DataCheck;
 import convunext.data.Dataset;
+import convunext.data.FloatImage;
 import convunext.data.LoadedSample;
 import convunext.data.Normalization;
 import convunext.data.Sample;
@@ -193,7 +194,10 @@ public final class Trainer {
         log.println(DataCheck.run(in.train(), k, 0, ConvUNeXt.MIN_SIDE));
         State s = new State();
         s.trainData = new SampleCache(in.trainSamples(), k, 0, ConvUNeXt.MIN_SIDE, o.cache());
-        s.valData = in.valSamples().isEmpty() ? null : new SampleCache(in.valSamples(), k, 0, ConvUNeXt.MIN_SIDE, o.cache());
+        int channels = s.trainData.get(0).image().channels();
+        // Validation images get the model's channels by inference's rule (gray → RGB), checked now.
+        s.valData = in.valSamples().isEmpty() ? null : new SampleCache(in.valSamples(), k, channels, ConvUNeXt.MIN_SIDE, o.cache());
+        if (s.valData != null) checkValidation(s.valData, Math.max(channels, k));
         return s;
     }
 
@@ -226,6 +230,23 @@ public final class Trainer {
         s.endEpoch = o.stopAfter() > 0 ? Math.min(o.epochs(), s.startEpoch + o.stopAfter()) : o.epochs();
         if (s.startEpoch >= o.epochs())
             log.println("the checkpoint has already trained all " + o.epochs() + " epochs; nothing to do (raise --epochs to continue)");
+    }
+
+    /** The scale this run trains at, which validation (like predict's default) scores at. */
+    private TrainingScale trainedScale() {
+        return new TrainingScale(o.baseSize(), recipe.minScale(), recipe.maxScale());
+    }
+
+    /**
+     * Decodes every validation image before the first epoch, so one validation cannot use (its
+     * channels, its mask, a size the trained scale cannot run it at) is refused naming it now
+     * rather than after an epoch of training.
+     */
+    private void checkValidation(SampleCache val, int planes) {
+        for (int i = 0; i < val.size(); i++) {
+            FloatImage img = val.get(i).image();
+            InferenceScale.AUTO.size(img.height(), img.width(), trainedScale(), "validation image " + val.sample(i).image(), planes);
+        }
     }
 
     private static List<String> columns(int k) {
@@ -319,8 +340,7 @@ public final class Trainer {
     /** Validation when due, then best → last (with the metrics row) → metrics.csv → curves.png. */
     private void validateAndCheckpoint(State s, int epoch, double trainLoss, long t0) {
         boolean validate = s.valData != null && ((epoch + 1) % o.valEvery() == 0 || epoch + 1 == o.epochs());
-        Validation.Scores v = validate ? Validation.run(s.model, s.valData, s.norm, o.tile(),
-                new TrainingScale(o.baseSize(), recipe.minScale(), recipe.maxScale())) : null;
+        Validation.Scores v = validate ? Validation.run(s.model, s.valData, s.norm, o.tile(), trainedScale()) : null;
         double secs = (System.nanoTime() - t0) / 1e9;
         double dice = v == null ? Double.NaN : v.foregroundDice();
         boolean isBest = v != null && dice > s.best;

@@ -40,7 +40,10 @@ public record TrainingScale(int baseSize, double minScale, double maxScale) {
     public boolean contains(int side) { return side >= minShortSide() && side <= maxShortSide(); }
 
     /** The default inference short side: baseSize·√(minScale·maxScale), rounded. */
-    public int centre() { return (int) Math.round(baseSize * Math.sqrt(minScale * maxScale)); }
+    public int centre() {
+        // Saturates (a checkpoint's metadata may say anything): a cast of a long would wrap negative.
+        return (int) Math.min(Integer.MAX_VALUE, Math.round(baseSize * Math.sqrt(minScale * maxScale)));
+    }
 
     private AugmentConfig augment() { return new AugmentConfig(baseSize, minScale, maxScale, 1, 0); }
 

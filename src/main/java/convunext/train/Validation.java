@@ -50,7 +50,7 @@ final class Validation {
             for (WholeImageBatches it = new WholeImageBatches(data, norm); it.hasNext(); index++) {
                 Batch b = it.next();   // one normalised image; targets with the ROI as 255
                 int h = b.height(), w = b.width(), c = b.channels();
-                int[] at = InferenceScale.AUTO.size(h, w, trained, "validation image " + index);
+                int[] at = InferenceScale.AUTO.size(h, w, trained, "validation image " + data.sample(index).image(), Math.max(c, k));
                 float[] probs;
                 if (at[0] == h && at[1] == w) probs = pred.probabilities(b.images(), c, h, w);
                 else probs = Resize.planes(pred.probabilities(Resize.planes(b.images(), c, h, w, at[0], at[1]), c, at[0], at[1]),

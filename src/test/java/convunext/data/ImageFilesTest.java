@@ -127,13 +127,18 @@ class ImageFilesTest {
         Path badFile = Fixtures.write(Fixtures.gray(w, h, bad), "png", tmp.resolve("bad.png"));
         DataException e = assertThrows(DataException.class, () -> ImageFiles.readLabels(badFile, 3));
         assertTrue(e.getMessage().contains(badFile.toString()) && e.getMessage().contains("value 7"), e.getMessage());
-        // 0/255 binary but with a third value is not binary
+        assertTrue(e.getMessage().endsWith("is neither a class 0..2 nor 255 (ignore), and the mask is not a 0/255 binary mask"),
+                e.getMessage());
+        // 0/255 with a third value is not binary: 255 is "ignore" (README: mask value 255 means ignore)
         int[] mixed = b255.clone();
         mixed[3] = 1;
         mixed[4] = 255;
         Path mixedFile = Fixtures.write(Fixtures.gray(w, h, mixed), "png", tmp.resolve("mixed.png"));
-        e = assertThrows(DataException.class, () -> ImageFiles.readLabels(mixedFile, 2));
-        assertTrue(e.getMessage().contains("value 255"), e.getMessage());
+        for (int k : new int[] {2, 3}) {
+            int[] want = mixed.clone();   // 0, 1 and 255 kept as they are
+            assertArrayEquals(want, ImageFiles.readLabels(mixedFile, k).labels());
+        }
+        assertEquals(LabelMap.IGNORE, ImageFiles.readLabels(mixedFile, 2).get(0, 4));
         // RGB mask whose channels differ: refused naming the file
         BufferedImage rgb = new BufferedImage(w, h, BufferedImage.TYPE_3BYTE_BGR);
         rgb.setRGB(2, 1, 0xFF0000);
@@ -152,6 +157,42 @@ class ImageFilesTest {
         pal.getRaster().setSamples(0, 0, w, h, 0, three);
         m = ImageFiles.readLabels(Fixtures.write(pal, "png", tmp.resolve("voc.png")), 3);
         assertArrayEquals(three, m.labels());
+    }
+
+    /** 255 means ignore in any mask that is not a pure 0/255 (0/65535) gray binary mask. */
+    @Test void value255IsIgnoreOutsideBinaryMasks() throws Exception {
+        int w = 9, h = 7;
+        // VOC: palette indices 0 (background), 15 (person), 255 (the border, "void"), 21 classes
+        byte[] r = new byte[256], g = new byte[256], b = new byte[256];
+        r[15] = (byte) 192; g[15] = (byte) 128; b[15] = (byte) 128;
+        r[255] = (byte) 224; g[255] = (byte) 224; b[255] = (byte) 192;
+        int[] voc = new int[w * h];
+        for (int i = 0; i < voc.length; i++) voc[i] = i % 3 == 0 ? 0 : i % 3 == 1 ? 15 : 255;
+        BufferedImage pal = new BufferedImage(w, h, BufferedImage.TYPE_BYTE_INDEXED, new IndexColorModel(8, 256, r, g, b));
+        pal.getRaster().setSamples(0, 0, w, h, 0, voc);
+        Path vocFile = Fixtures.write(pal, "png", tmp.resolve("voc21.png"));
+        assertArrayEquals(voc, ImageFiles.readLabels(vocFile, 21).labels());
+        // A palette mask holding only indices 0 and 255 is background and void, not a binary mask.
+        int[] border = Arrays.stream(voc).map(v -> v == 15 ? 0 : v).toArray();
+        pal.getRaster().setSamples(0, 0, w, h, 0, border);
+        assertArrayEquals(border, ImageFiles.readLabels(Fixtures.write(pal, "png", tmp.resolve("voc-border.png")), 21).labels());
+        // A gray 0/255 mask stays binary (255 = foreground), whatever --classes says.
+        int[] b255 = Arrays.stream(voc).map(v -> v == 255 ? 255 : 0).toArray();
+        int[] bin = Arrays.stream(b255).map(v -> v / 255).toArray();
+        for (int k : new int[] {2, 3, 21})
+            assertArrayEquals(bin, ImageFiles.readLabels(Fixtures.write(Fixtures.gray(w, h, b255), "png", tmp.resolve("b.png")), k).labels());
+        // 16-bit: 0/65535 is binary; 255 in a mask of class indices is ignore; 65535 among classes is refused
+        int[] v16 = {0, 1, 255, 2, 0, 1};
+        BufferedImage u16 = new BufferedImage(3, 2, BufferedImage.TYPE_USHORT_GRAY);
+        u16.getRaster().setSamples(0, 0, 3, 2, 0, v16);
+        assertArrayEquals(v16, ImageFiles.readLabels(Fixtures.write(u16, "png", tmp.resolve("u16.png")), 3).labels());
+        u16.getRaster().setSample(0, 0, 0, 65535);
+        Path bad16 = Fixtures.write(u16, "png", tmp.resolve("bad16.png"));
+        DataException e = assertThrows(DataException.class, () -> ImageFiles.readLabels(bad16, 3));
+        assertEquals("mask " + bad16 + ": value 65535 at (x=0, y=0) is neither a class 0..2 nor 255 (ignore), and the mask is not a"
+                + " 0/65535 binary mask", e.getMessage());
+        u16.getRaster().setSamples(0, 0, 3, 2, 0, new int[] {0, 65535, 65535, 0, 0, 65535});
+        assertArrayEquals(new int[] {0, 1, 1, 0, 0, 1}, ImageFiles.readLabels(Fixtures.write(u16, "png", tmp.resolve("b16.png")), 2).labels());
     }
 
     @Test void writersRoundTripAndLeaveNoTempFiles() throws Exception {

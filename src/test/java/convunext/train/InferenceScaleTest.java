@@ -52,6 +52,40 @@ class InferenceScaleTest {
         assertTrue(e.getMessage().startsWith("big.png (565×584) at scale 1000000"), e.getMessage());
     }
 
+    /**
+     * The resized size is bounded by area as well as by side, so c·h·w never overflows an int:
+     * a factor of 9000 on 100×100, or a checkpoint recording base_size 100000, is one image's
+     * DataException naming it, its size and the size it would have (it was an ArithmeticException).
+     */
+    @Test void resizedSizesAreBoundedByArea() {
+        DataException e = assertThrows(DataException.class, () -> InferenceScale.parse("9000").size(100, 100, null, "a.png", 3));
+        assertEquals("a.png (100×100) at scale 9000 would be resized to 900000×900000: more than the 268435456 pixels (16384×16384)"
+                + " an image may run at; pass a smaller --scale", e.getMessage());
+        TrainingScale huge = new TrainingScale(100000, 0.8, 1.5);   // centre 109545
+        e = assertThrows(DataException.class, () -> InferenceScale.AUTO.size(100, 120, huge, "b.png", 3));
+        assertEquals("b.png (120×100) at scale auto would be resized to 131454×109545: more than the 268435456 pixels (16384×16384)"
+                + " an image may run at; pass a smaller --scale or --scale native", e.getMessage());
+        // A base size past int range saturates instead of wrapping to a negative (then 64 px) target.
+        assertEquals(Integer.MAX_VALUE, new TrainingScale(2_000_000_000, 0.8, 1.5).centre());
+        assertThrows(DataException.class, () -> InferenceScale.AUTO.size(100, 100, new TrainingScale(2_000_000_000, 0.8, 1.5), "c.png"));
+        // The limit itself runs; with 255 classes the probabilities of 10000² pixels would not fit one array.
+        assertArrayEquals(new int[] {16384, 16384}, InferenceScale.parse("163.84").size(100, 100, null, "x", 3));
+        assertArrayEquals(new int[] {10000, 10000}, InferenceScale.parse("100").size(100, 100, null, "x", 3));
+        e = assertThrows(DataException.class, () -> InferenceScale.parse("100").size(100, 100, null, "d.png", 255));
+        assertTrue(e.getMessage().startsWith("d.png (100×100) at scale 100 would be resized to 10000×10000: 255 planes of 100000000 values"),
+                e.getMessage());
+    }
+
+    /** Through the pipeline: the checkpoint's recorded base_size 100000 refuses the image, naming it (no overflow). */
+    @Test void aCheckpointWithAHugeTrainingScaleRefusesTheImage() {
+        try (Backend be = Backends.open("cpu", System.out)) {
+            Path ckpt = checkpoint(dir, new TrainingScale(100000, 0.8, 1.5), be);
+            DataException e = assertThrows(DataException.class,
+                    () -> segment(ckpt, be, InferenceScale.AUTO, noise(3, 100, 100), new ArrayList<>()));
+            assertTrue(e.getMessage().startsWith("img (100×100) at scale auto would be resized to 109545×109545"), e.getMessage());
+        }
+    }
+
     @Test void parsing() {
         assertEquals(InferenceScale.AUTO, InferenceScale.parse("auto"));
         assertEquals(InferenceScale.AUTO, InferenceScale.parse(" AUTO "));
