@@ -1,5 +1,7 @@
 package convunext.cli;
 
+import convunext.io.OutputFolder;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -110,10 +112,13 @@ final class Outputs {
                 + "or choose another output folder", Main.BAD_INPUT);
     }
 
-    /** {@code base}, else {@code base-2}, {@code base-3}, …: the first that holds none of {@code names}. */
+    /**
+     * {@code base}, else {@code base-2}, {@code base-3}, …: the first that holds none of {@code names}
+     * and that no running command holds (a run in its first epoch has written no result yet).
+     */
     static Path fresh(Path base, Collection<String> names) {
         Path p = base;
-        for (int i = 2; Files.exists(p) && (!Files.isDirectory(p) || !existing(p, names).isEmpty()); i++)
+        for (int i = 2; Files.exists(p) && (!Files.isDirectory(p) || !existing(p, names).isEmpty() || OutputFolder.inUse(p)); i++)
             p = base.resolveSibling(base.getFileName() + "-" + i);
         return p;
     }

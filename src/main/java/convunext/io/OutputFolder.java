@@ -97,6 +97,30 @@ public final class OutputFolder implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether a run holds {@code dir} now (this JVM or another process): for picking a fresh default
+     * folder, which must skip one whose run has not written its first result yet. Probes the lock
+     * without creating anything; never opens a second channel on a lock this JVM holds (closing it
+     * would drop that lock).
+     */
+    public static boolean inUse(Path dir) {
+        Path lockFile = dir.resolve(LOCK_FILE);
+        if (!Files.isRegularFile(lockFile, LinkOption.NOFOLLOW_LINKS)) return false;
+        try {
+            if (HELD.containsKey(dir.toRealPath())) return true;
+            try (FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.READ, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
+                FileLock l = ch.tryLock();
+                if (l == null) return true;
+                l.release();
+                return false;
+            }
+        } catch (OverlappingFileLockException sameJvm) {
+            return true;
+        } catch (IOException e) {
+            return false;   // unreadable: lock() will say why, naming the folder
+        }
+    }
+
     private static Busy busy(Path dir, String holder) {
         return new Busy("output folder " + dir + " is in use by another run" + (holder.isEmpty() ? "" : " (" + holder + ")")
                 + "; wait for it to finish or choose another output folder");

@@ -277,6 +277,12 @@ class CliSafetyTest {
         assertEquals(base, Outputs.fresh(base, EvaluateCommand.OUTPUTS), "an empty folder is fine");
         Files.writeString(base.resolve("summary.json"), "{}");
         assertEquals(dir.resolve("runs/evaluate-2"), Outputs.fresh(base, EvaluateCommand.OUTPUTS));
+        // a folder whose run has written nothing yet is taken too: its lock says so
+        Path second = dir.resolve("runs/evaluate-2");
+        try (convunext.io.OutputFolder busy = convunext.io.OutputFolder.lock(second, "evaluate")) {
+            assertEquals(dir.resolve("runs/evaluate-3"), Outputs.fresh(base, EvaluateCommand.OUTPUTS));
+        }
+        assertEquals(second, Outputs.fresh(base, EvaluateCommand.OUTPUTS), "free again once its run ends");
     }
 
     /** train --help states the defaults, which live in Recipe: the two must not drift apart. */

@@ -38,6 +38,39 @@ class OutputFolderTest {
         }
     }
 
+    /** A second process holding a folder, for {@link #inUseSeesHoldersInThisJvmAndInOtherProcesses}. */
+    public static final class Holder {
+        public static void main(String[] a) throws Exception {
+            try (OutputFolder f = OutputFolder.lock(Path.of(a[0]), "holder")) {
+                System.out.println("locked");
+                System.out.flush();
+                System.in.read();   // until the test closes our stdin
+            }
+        }
+    }
+
+    /** A fresh default folder must skip one whose run has written nothing yet: the lock says it is taken. */
+    @Test void inUseSeesHoldersInThisJvmAndInOtherProcesses() throws Exception {
+        Path out = dir.resolve("run");
+        assertFalse(OutputFolder.inUse(out));
+        try (OutputFolder a = OutputFolder.lock(out, "here")) {
+            assertTrue(OutputFolder.inUse(out));
+            assertThrows(OutputFolder.Busy.class, () -> OutputFolder.lock(out, "again"), "probing kept the lock");
+        }
+        assertFalse(OutputFolder.inUse(out), "a lock file nobody holds is free");
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), Holder.class.getName(), out.toString()).redirectErrorStream(true).start();
+        try {
+            assertEquals("locked", new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream())).readLine());
+            assertTrue(OutputFolder.inUse(out));
+            assertTrue(OutputFolder.inUse(out), "probing twice keeps the other process's lock");
+        } finally {
+            p.getOutputStream().close();
+            assertTrue(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS));
+        }
+        assertFalse(OutputFolder.inUse(out));
+    }
+
     @Test void staleTemporaryFilesAreRemovedAndReported() throws Exception {
         Path out = Files.createDirectories(dir.resolve("run"));
         Path stale = Files.writeString(out.resolve(".last.safetensors.convunext-4242-7.tmp"), "half");
