@@ -119,6 +119,8 @@ final class EvaluateCommand implements Callable<Integer> {
             }
             if (!summary.images().isEmpty()) {
                 MetricsWriters.writeCsv(outDir.resolve("metrics.csv"), summary.images());
+                Interrupts.note(() -> "metrics.csv written to " + outDir + ", summary.json not (this evaluation is incomplete; run it"
+                        + " again with --overwrite)");
                 Map<String, Object> extra = new LinkedHashMap<>();
                 extra.put("weights", w.toString());
                 extra.put("data", data.toString());

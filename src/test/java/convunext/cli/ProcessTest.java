@@ -102,6 +102,31 @@ class ProcessTest {
         assertEquals(List.of(), temps(out), "the shutdown hook removed the temporary file");
     }
 
+    /** Stopped after metrics.csv and before summary.json: the one line says what is there and how to complete it. */
+    @Test void anEvaluationStoppedBetweenItsTwoFilesSaysWhichIsWritten() throws Exception {
+        Path run = dir.resolve("w");
+        CliTest.Run trained = CliTest.run(train(run));
+        assertEquals(Main.OK, trained.code(), trained.out() + trained.err());
+        Path ev = dir.resolve("ev"), log = dir.resolve("ev-log");
+        Process p = java(log, List.of("-Dconvunext.test.atomicWritePauseMs=8000"), "evaluate", "--data", "testdata/synthetic",
+                "--weights", run.resolve("last.safetensors").toString(), "--device", "cpu", "--tile", "128", "-o", ev.toString()).start();
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (!(Files.exists(ev.resolve("metrics.csv")) && !temps(ev).isEmpty())) {   // summary.json's temporary file
+            if (!p.isAlive()) fail("child ended (" + p.exitValue() + "): " + read(log, ".err") + read(log, ".out"));
+            if (System.nanoTime() > end) { p.destroyForcibly(); fail("summary.json never started: " + read(log, ".out")); }
+            Thread.sleep(50);
+        }
+        boolean intIgnored = signalIgnored(2);
+        new ProcessBuilder("sh", "-c", "kill -" + (intIgnored ? "TERM " : "INT ") + p.pid()).start().waitFor();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "child did not stop");
+        assertEquals(intIgnored ? 143 : 130, p.exitValue(), read(log, ".err"));
+        List<String> err = errorLines(read(log, ".err"));
+        assertEquals(1, err.size(), read(log, ".err"));
+        assertTrue(err.get(0).contains("metrics.csv written to " + ev + ", summary.json not"), err.get(0));
+        assertFalse(Files.exists(ev.resolve("summary.json")));
+        assertEquals(List.of(), temps(ev));
+    }
+
     @Test void killMinus9FreesTheFolderAndTheNextRunRemovesItsTemporaryFile() throws Exception {
         Path out = dir.resolve("kill9"), log = dir.resolve("kill9-log");
         Process p = java(log, List.of("-Dconvunext.test.atomicWritePauseMs=60000"), train(out)).start();
