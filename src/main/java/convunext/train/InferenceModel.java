@@ -148,6 +148,7 @@ public final class InferenceModel implements AutoCloseable {
 
     /** Refuses an image the model would run at below its minimum side, naming it and what would resize it. */
     private void checkRunSize(String name, int h, int w, int rh, int rw) {
+        InferenceScale.requireHeap(name, h, w, rh, rw, Math.max(model.config.inChannels(), classes()), Runtime.getRuntime().maxMemory());
         if (rh >= ConvUNeXt.MIN_SIDE && rw >= ConvUNeXt.MIN_SIDE) return;
         String side = ConvUNeXt.MIN_SIDE + "×" + ConvUNeXt.MIN_SIDE;
         if (rh != h || rw != w)

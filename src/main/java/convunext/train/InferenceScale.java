@@ -99,12 +99,39 @@ public record InferenceScale(Kind kind, double factor) {
         else if (pixels > MAX_PIXELS) why = "more than the " + MAX_PIXELS + " pixels (16384×16384) an image may run at";
         else if (pixels * Math.max(1, planes) > MAX_ARRAY)
             why = planes + " planes of " + (long) pixels + " values, more than a Java array holds";
+
         if (why != null) {
             String rw = fmtSide(h <= w ? rl : rs), rh = fmtSide(h <= w ? rs : rl);
             throw new DataException(name + " (" + w + "×" + h + ") at scale " + describe() + " would be resized to " + rw + "×" + rh
                     + ": " + why + "; pass a smaller --scale" + (kind == Kind.AUTO ? " or --scale native" : ""));
         }
         return Augmenter.shortSideTo(h, w, (int) target);
+    }
+
+    /**
+     * The float buffers InferenceModel.segment holds at once for a resized image of {@code pixels}:
+     * the resized input and its normalised copy (c planes each), the blended probabilities and the
+     * tiles' weight sum (k planes + 1), the probabilities resized back (k planes, at the original
+     * size, counted at the resized one): at most (4·planes + 1) floats a pixel. A degenerate image (a
+     * 1-pixel strip brought to the training scale) reaches gigabytes this way; refusing it names the
+     * file, where the allocation would end the whole folder (or Spark task) with an OutOfMemoryError.
+     */
+    static double bufferBytes(double pixels, int planes) {
+        return (4.0 * Math.max(1, planes) + 1) * pixels * Float.BYTES;
+    }
+
+    /**
+     * Refuses, naming {@code name}, a resize from h×w to rh×rw whose buffers ({@link #bufferBytes})
+     * exceed {@code heapBytes} (the JVM's -Xmx): a resized image is this file's failure, not the
+     * folder's. Images run at their own size are not refused here (their input is already decoded).
+     */
+    static void requireHeap(String name, int h, int w, int rh, int rw, int planes, long heapBytes) {
+        if (rh == h && rw == w) return;
+        double need = bufferBytes((double) rh * rw, planes);
+        if (need > heapBytes)
+            throw new DataException(String.format(Locale.ROOT, "%s (%d×%d) would be resized to %d×%d: about %.1f GiB of buffers, more"
+                    + " than this JVM's heap (%.1f GiB); pass a smaller --scale, --scale native, or a larger -Xmx", name, w, h, rw, rh,
+                    need / 0x1p30, heapBytes / 0x1p30));
     }
 
     /** {@link #size(int, int, TrainingScale, String, int)} for one plane (the pixel and side limits alone). */

@@ -76,6 +76,23 @@ class InferenceScaleTest {
                 e.getMessage());
     }
 
+    /**
+     * A 1-pixel strip brought to the training scale (9500×1 at short side 105: 997500×105) needs
+     * gigabytes of buffers: refused naming it when they exceed the heap (it was an OutOfMemoryError
+     * that ended the folder, or the Spark task); the same resize fits a larger heap, and an image
+     * run at its own size is never refused here.
+     */
+    @Test void resizesBeyondTheHeapAreRefusedNamingTheImage() {
+        int[] s = InferenceScale.AUTO.size(1, 9500, new TrainingScale(96, 0.8, 1.5), "strip.png", 3);
+        assertArrayEquals(new int[] {105, 997500}, s);
+        DataException e = assertThrows(DataException.class,
+                () -> InferenceScale.requireHeap("strip.png", 1, 9500, s[0], s[1], 3, 1L << 30));
+        assertEquals("strip.png (9500×1) would be resized to 997500×105: about 5.1 GiB of buffers, more than this JVM's heap (1.0 GiB);"
+                + " pass a smaller --scale, --scale native, or a larger -Xmx", e.getMessage());
+        InferenceScale.requireHeap("strip.png", 1, 9500, s[0], s[1], 3, 8L << 30);
+        InferenceScale.requireHeap("big.png", 20000, 20000, 20000, 20000, 3, 1L << 30);
+    }
+
     /** Through the pipeline: the checkpoint's recorded base_size 100000 refuses the image, naming it (no overflow). */
     @Test void aCheckpointWithAHugeTrainingScaleRefusesTheImage() {
         try (Backend be = Backends.open("cpu", System.out)) {
