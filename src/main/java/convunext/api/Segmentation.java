@@ -84,6 +84,7 @@ public final class Segmentation {
      * @throws java.io.UncheckedIOException when the file cannot be written
      */
     public void writeMask(Path file) {
+        java.util.Objects.requireNonNull(file, "file");
         ImageWriters.writeLabelsPng(file, labelMap(), classes);
     }
 

@@ -36,8 +36,8 @@ import java.util.function.Supplier;
  * it. Results do not depend on which thread called or how many did.
  *
  * <p><b>Resources.</b> The weights, and on a GPU the device memory and context, are held until
- * {@link #close()}, which waits for the image in progress and frees them; calls after it throw
- * {@link IllegalStateException}.
+ * {@link #close()}, which waits for the image in progress and frees them; segment calls after it
+ * throw {@link IllegalStateException}.
  *
  * <p><b>Input.</b> Gray or RGB images of any size (8- or 16-bit; alpha is dropped; a gray image
  * is replicated to RGB for an RGB model) that the model runs at 64×64 or more. Pixels are
@@ -147,6 +147,7 @@ public final class Segmenter implements AutoCloseable {
      * To decode on several cores, call {@code segment} from several threads instead.
      */
     public List<Segmentation> segmentAll(List<Path> files) {
+        Objects.requireNonNull(files, "files");
         List<Segmentation> out = new ArrayList<>(files.size());
         for (Path f : files) out.add(segment(f));
         return out;
@@ -195,7 +196,8 @@ public final class Segmenter implements AutoCloseable {
 
     /**
      * Frees the weights and the device (GPU memory and context). Waits for the image the model is
-     * working on; calls made after it throw {@link IllegalStateException}. Idempotent.
+     * working on; segmenting after it throws {@link IllegalStateException} ({@link #describe},
+     * {@link #options} and {@link #classes} still answer). Idempotent.
      */
     @Override public void close() {
         lock.lock();

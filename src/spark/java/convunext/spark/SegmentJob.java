@@ -159,7 +159,9 @@ public final class SegmentJob implements Callable<Integer> {
         Configuration conf = spark.sparkContext().hadoopConfiguration();
         Path outDir = new Path(out).getFileSystem(conf).makeQualified(new Path(out)), table = new Path(outDir, "results.parquet"), maskDir = new Path(outDir, "masks");
         if (HadoopFiles.existsNonEmpty(table, conf) || HadoopFiles.existsNonEmpty(maskDir, conf))
-            throw new IllegalArgumentException(out + " already holds results (results.parquet or masks/): choose a new --out");
+            throw new IllegalArgumentException(out + (HadoopFiles.fs(outDir, conf).exists(new Path(outDir, "summary.json"))
+                    ? " already holds results (results.parquet or masks/)"
+                    : " holds the masks or table of a job that did not finish (no summary.json)") + ": choose a new --out");
         // The checkpoint is checked once on the driver, so a bad file is one line here, not a failed
         // task per partition. In local mode the driver is the executor: its Segmenter is the one
         // the tasks will use (opened once, as predict opens it once).
@@ -200,6 +202,7 @@ public final class SegmentJob implements Callable<Integer> {
         // stretches wall time; CPU time much less).
         double cpuSeconds = spark.sparkContext().isLocal() && cpu1 >= 0 ? (processCpuNanos() - cpu1) / 1e9 : -1;
         HadoopFiles.fs(maskDir, conf).delete(new Path(maskDir, "_temporary"), true);
+        addUnreadRows(spark, table, inputs, conf);
 
         Summary s = summarize(spark, table, inputs.size(), classes, seconds);
         if (cpuSeconds >= 0) s.json().put("cpu_seconds_local", cpuSeconds);
@@ -213,6 +216,39 @@ public final class SegmentJob implements Callable<Integer> {
         HadoopFiles.fs(outDir, conf).delete(new Path(outDir, "_temporary"), true);
         print(s, table, maskDir, classes);
         return s;
+    }
+
+    /**
+     * An error row for each listed input that no task saw: Spark's file scan drops zero-length files
+     * (an empty split), so an empty image file had no row and the check said MISMATCH. Its row says
+     * what predict and the Java API say of it (the same decoder); a file gone since the listing says so.
+     */
+    static void addUnreadRows(SparkSession spark, Path table, List<String> inputs, Configuration conf) throws java.io.IOException {
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (Row r : spark.read().parquet(table.toString()).select("path").collectAsList()) seen.add(r.getString(0));
+        List<Row> rows = new ArrayList<>();
+        for (String p : inputs) {
+            if (seen.contains(p)) continue;
+            Path path = new Path(p);
+            String error;
+            try {
+                byte[] content = HadoopFiles.fs(path, conf).getFileStatus(path).getLen() == 0 ? new byte[0] : null;
+                if (content == null) error = p + " was listed but never read (changed or removed during the job?)";
+                else {
+                    try {
+                        convunext.data.ImageFiles.readImage(content, p);
+                        error = p + ": read as empty";
+                    } catch (RuntimeException e) {
+                        error = e.getMessage();
+                    }
+                }
+            } catch (java.io.FileNotFoundException gone) {
+                error = p + " was removed during the job";
+            }
+            rows.add(SegmentPartition.failed(p, error, System.nanoTime()));
+        }
+        if (!rows.isEmpty())
+            spark.createDataFrame(rows, SegmentPartition.SCHEMA).write().mode(org.apache.spark.sql.SaveMode.Append).parquet(table.toString());
     }
 
     private SegmenterOptions options() {
@@ -262,7 +298,12 @@ public final class SegmentJob implements Callable<Integer> {
         j.put("mean_iou_per_class", iou);
         List<Object> firstErrors = new ArrayList<>();
         for (Row e : t.filter(col("error").isNotNull()).select("path", "error").orderBy("path").limit(20).collectAsList())
-            firstErrors.add(Map.of("path", e.getString(0), "error", e.getString(1)));
+        {
+            Map<String, Object> one = new LinkedHashMap<>();   // path, then error: the same order every run
+            one.put("path", e.getString(0));
+            one.put("error", e.getString(1));
+            firstErrors.add(one);
+        }
         j.put("errors_first_20", firstErrors);
         return new Summary(inputs, rows, rows - errors, errors, paths, seconds, j);
     }

@@ -158,7 +158,7 @@ final class SegmentPartition implements MapPartitionsFunction<Row, Row> {
         }
     }
 
-    private static Row failed(String path, String error, long t0) {
+    static Row failed(String path, String error, long t0) {
         return RowFactory.create(path, null, null, null, null, null, null, null, null, null, ms(t0),
                 error == null ? "unknown error" : error);
     }

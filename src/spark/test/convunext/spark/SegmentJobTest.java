@@ -154,11 +154,12 @@ class SegmentJobTest {
         byte[] jpg = Files.readAllBytes(in.resolve("fundus_0.jpg"));
         Files.write(in.resolve("fundus_corrupt.jpg"), java.util.Arrays.copyOf(jpg, jpg.length * 2 / 5));
         Files.writeString(in.resolve("notes.txt"), "not an image\n");
+        Files.write(in.resolve("empty.png"), new byte[0]);   // Spark's file scan drops it: the driver adds its row
         SegmentJob.Summary s = run(job(in, out, "--partitions", "3"));
         assertTrue(s.consistent(), s.toString());
-        assertEquals(5, s.inputs());
+        assertEquals(6, s.inputs());
         assertEquals(3, s.ok());
-        assertEquals(2, s.errors());
+        assertEquals(3, s.errors());
         assertEquals(List.of("fundus big 2.png", "fundus_0.png", "fundus_1.png"), names(out.resolve("masks")));
         Map<String, Row> rows = table(out);
         for (Map.Entry<String, Row> e : rows.entrySet()) {
@@ -166,6 +167,7 @@ class SegmentJobTest {
             String err = r.getString(r.fieldIndex("error"));
             if (e.getKey().endsWith("fundus_corrupt.jpg")) assertTrue(err.contains("fundus_corrupt.jpg") && err.contains("JPEG"), err);
             else if (e.getKey().endsWith("notes.txt")) assertTrue(err.contains("notes.txt") && err.contains("not a PNG"), err);
+            else if (e.getKey().endsWith("empty.png")) assertTrue(err.contains("empty.png") && err.contains("(empty file)"), err);
             else {
                 assertNull(err, e.getKey());
                 BufferedImage m = ImageIO.read(Path.of(new org.apache.hadoop.fs.Path(r.getString(r.fieldIndex("mask"))).toUri()).toFile());
