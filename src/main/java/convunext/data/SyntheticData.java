@@ -45,6 +45,10 @@ public final class SyntheticData {
     public static void ensure(Path root) {
         Path done = root.resolve(".complete");
         if (java.nio.file.Files.isRegularFile(done)) return;
+        // a run killed (-9) while writing the set left its temporary files: no lock guards this folder
+        for (String split : new String[] {"train", "test"})
+            for (String kind : new String[] {"images", "masks"})
+                convunext.io.AtomicFiles.removeOrphans(root.resolve(split).resolve(kind));
         write(root, DEFAULT_SEED, DEFAULT_TRAIN, DEFAULT_TEST, DEFAULT_SIZE);
         convunext.io.AtomicFiles.writeString(done, "seed " + DEFAULT_SEED + ", " + DEFAULT_TRAIN + " train / " + DEFAULT_TEST
                 + " test images, " + DEFAULT_SIZE + " px\n");

@@ -133,6 +133,29 @@ public final class AtomicFiles {
         return removed;
     }
 
+    /**
+     * {@link #removeStale} for a folder no lock guards (the built-in data set, which concurrent
+     * runs may write at once): only files whose writer's pid (in the name) is no longer alive.
+     */
+    public static List<String> removeOrphans(Path dir) {
+        List<String> removed = new ArrayList<>();
+        if (!Files.isDirectory(dir)) return removed;
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path p : s.filter(AtomicFiles::isTemp).sorted().toList()) {
+                String n = p.getFileName().toString();
+                int at = n.lastIndexOf(MARK) + MARK.length();
+                long pid = Long.parseLong(n.substring(at, n.indexOf('-', at)));
+                if (IN_FLIGHT.contains(p.toAbsolutePath()) || ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) continue;
+                Files.deleteIfExists(p);
+                removed.add(n);
+            }
+        } catch (IOException | NumberFormatException e) {
+            throw new UncheckedIOException("cannot clean temporary files in " + dir + ": " + e.getMessage(),
+                    e instanceof IOException io ? io : new IOException(e));
+        }
+        return removed;
+    }
+
     /** Temporary files being written right now (for tests). */
     static int inFlight() { return IN_FLIGHT.size(); }
 

@@ -32,6 +32,22 @@ class SyntheticDataTest {
         assertEquals(2 * (SyntheticData.DEFAULT_TRAIN + SyntheticData.DEFAULT_TEST), files);
     }
 
+    /**
+     * A run killed while writing the set leaves temporary files (no lock guards this folder): the
+     * next ensure removes those of dead writers and keeps a live writer's.
+     */
+    @Test void ensureRemovesTheTemporaryFilesOfAKilledWriter() throws Exception {
+        Path img = Files.createDirectories(tmp.resolve("train/images"));
+        Process gone = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-version").start();
+        gone.waitFor();
+        Path dead = Files.writeString(img.resolve(".syn_000.png.convunext-" + gone.pid() + "-1.tmp"), "half");
+        Path live = Files.writeString(img.resolve(".syn_001.png.convunext-" + ProcessHandle.current().pid() + "-99.tmp"), "writing");
+        SyntheticData.ensure(tmp);
+        assertFalse(Files.exists(dead), "a dead writer's temporary file is removed");
+        assertTrue(Files.exists(live), "a live writer's is kept");
+        assertTrue(Files.isRegularFile(img.resolve("syn_000.png")));
+    }
+
     @Test void generatorIsDeterministicAndVaried() {
         SyntheticData.Pair a = SyntheticData.generate(5, 3, 64), b = SyntheticData.generate(5, 3, 64);
         assertArrayEquals(a.image().data(), b.image().data());
