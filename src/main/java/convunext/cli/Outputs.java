@@ -1,7 +1,6 @@
 package convunext.cli;
 
 import convunext.io.OutputFolder;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -29,9 +29,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * SIGTERM to the child unless it ends by itself within {@value #SIGNAL_GRACE_MS} ms, and the
  * launcher waits for its exit (Ctrl-C in a terminal reaches both: the child's own SIGINT decides,
  * so the status is 130). If the launcher itself is killed with SIGKILL, the child notices within
- * seconds and exits, also when that happens before the child has started watching. A system property marker ({@value #MARKER}, the launcher's
- * pid) makes the child never re-execute itself; {@code -Dconvunext.relaunch=false} turns the
- * mechanism off.
+ * seconds and exits, also when that happens before the child has started watching. A system
+ * property marker ({@value #MARKER}, the launcher's pid) makes the child never re-execute itself;
+ * {@code -Dconvunext.relaunch=false} turns the mechanism off.
  *
  * <p>It stays in the current JVM when the flags are already in effect, the runtime lacks the
  * module (a jlink'd image without it: the scalar path runs), the program was started as a module

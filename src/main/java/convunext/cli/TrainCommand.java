@@ -45,19 +45,20 @@ final class TrainCommand implements Callable<Integer> {
     Double wd;
     @Option(names = "--base-c", description = "channels of the first stage (default 32; 16 on the synthetic set)")
     Integer baseC;
-    @Option(names = "--norm", defaultValue = "batch", description = "batch or layer (default: ${DEFAULT-VALUE})")
+    @Option(names = "--norm", description = "batch or layer (default: batch)")
     String norm;
-    @Option(names = "--classes", defaultValue = "2", description = "number of classes incl. background, 2..255 (default: ${DEFAULT-VALUE})")
-    int classes;
-    @Option(names = "--seed", defaultValue = "0", description = "seed for weights, data order and augmentation (default: ${DEFAULT-VALUE})")
-    long seed;
+    @Option(names = "--classes", description = "number of classes incl. background, 2..255 (default: 2)")
+    Integer classes;
+    @Option(names = "--seed", description = "seed for weights, data order and augmentation (default: 0)")
+    Long seed;
     @Option(names = "--val-split", defaultValue = TrainOptions.DEFAULT_VAL_SPLIT, description = "fraction of train/ held out when there is no test/, in [0, 1) (default: ${DEFAULT-VALUE})")
     double valSplit;
     @Option(names = "--train-roi", description = "field-of-view masks for train images (outside = ignored)")
     Path trainRoi;
     @Option(names = "--test-roi", description = "field-of-view masks for test images (outside = not scored)")
     Path testRoi;
-    @Option(names = "--resume", description = "continue from a last.safetensors of an earlier run")
+    @Option(names = "--resume", description = "continue from a last.safetensors of an earlier run; options not given take the "
+            + "checkpoint's values (epochs, batch, crop, base-size, lr, weight-decay, base-c, norm, classes, seed)")
     Path resume;
     @Option(names = "--tile", defaultValue = TrainOptions.DEFAULT_TILE, description = "validation window size, ≥ 64; larger images are tiled (default: ${DEFAULT-VALUE})")
     int tile;
@@ -73,15 +74,16 @@ final class TrainCommand implements Callable<Integer> {
         Recipe recipe = builtIn ? Recipe.SYNTHETIC : Recipe.REFERENCE;
         if (maxSteps != null && maxSteps < 1) throw new UserError("--max-steps-per-epoch must be ≥ 1, got " + maxSteps, Main.BAD_INPUT);
         if (stopAfter != null && stopAfter < 1) throw new UserError("--stop-after must be ≥ 1, got " + stopAfter, Main.BAD_INPUT);
+        if (resume != null && !Files.isRegularFile(resume)) throw new UserError("--resume: no such checkpoint " + resume, Main.BAD_INPUT);
+        ResumeDefaults rd = new ResumeDefaults(resume);
         Norm normKind;
         try {
-            normKind = Norm.parse(norm);
+            normKind = Norm.parse(rd.text("--norm", norm, "norm", "batch"));
         } catch (IllegalArgumentException e) {
             throw new UserError("--norm: " + e.getMessage(), Main.BAD_INPUT);
         }
         if (!builtIn && !Files.isDirectory(data)) throw new UserError("data folder not found: " + data, Main.BAD_INPUT);
         if (out != null) Outputs.requireFolder(out, "--out");
-        if (resume != null && !Files.isRegularFile(resume)) throw new UserError("--resume: no such checkpoint " + resume, Main.BAD_INPUT);
         Path root = builtIn ? Path.of("runs", "synthetic-data") : data;
         Path outDir = out;
         if (outDir == null && resume != null) outDir = resume.toAbsolutePath().getParent();
@@ -98,9 +100,12 @@ final class TrainCommand implements Callable<Integer> {
         if (testRoi != null) Outputs.refuseInside(outDir, "--out", testRoi, "the --test-roi folder");
         // Every value is checked here (TrainOptions), before the data is read or a folder is made.
         TrainOptions o = new TrainOptions(root, outDir, device.device,
-                or(epochs, recipe.epochs()), or(batch, recipe.batch()), or(crop, recipe.crop()), or(baseSize, recipe.baseSize()),
-                lr != null ? lr : recipe.lr(), wd != null ? wd : recipe.weightDecay(), or(baseC, recipe.baseC()), normKind,
-                classes, seed, valSplit, trainRoi, testRoi, resume, tile, TrainOptions.PREFETCH, true, or(maxSteps, 0), or(stopAfter, 0), valEvery, overwrite);
+                rd.integer("--epochs", epochs, "train.epochs", recipe.epochs()), rd.integer("--batch", batch, "train.batch", recipe.batch()),
+                rd.integer("--crop", crop, "train.crop", recipe.crop()), rd.integer("--base-size", baseSize, "train.base_size", recipe.baseSize()),
+                rd.real("--lr", lr, "train.lr", recipe.lr()), rd.real("--weight-decay", wd, "train.weight_decay", recipe.weightDecay()),
+                rd.integer("--base-c", baseC, "base_c", recipe.baseC()), normKind,
+                rd.integer("--classes", classes, "num_classes", 2), rd.longValue("--seed", seed, "seed", 0), valSplit, trainRoi, testRoi,
+                resume, tile, TrainOptions.PREFETCH, true, or(maxSteps, 0), or(stopAfter, 0), valEvery, overwrite);
         if (builtIn) {
             SyntheticData.ensure(root);
             System.out.println("no --data given: training on the built-in synthetic vessel set in " + root
@@ -108,6 +113,7 @@ final class TrainCommand implements Callable<Integer> {
                     + SyntheticData.DEFAULT_SIZE + "×" + SyntheticData.DEFAULT_SIZE + ")");
         }
         if (out == null && resume == null) System.out.println("output folder " + outDir);
+        rd.notes.forEach(System.out::println);
         try (Backend be = device.open(System.out)) {
             System.out.println("backend " + be.describe());
             long t0 = System.nanoTime();

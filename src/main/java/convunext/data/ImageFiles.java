@@ -26,8 +26,9 @@ import javax.imageio.stream.ImageInputStream;
  * <p>Images become {@link FloatImage} planes on the 0..255 scale: gray files (including gray
  * palettes) give 1 channel, everything else 3 (RGB); alpha is dropped. CMYK and YCCK JPEGs, and
  * 8-bit CMYK TIFFs, are converted to RGB ({@link JpegCmyk}); floating-point samples are read on
- * the 0..1 scale; signed and 32-bit integer samples are refused (see {@code componentSamples}). A file the decoder reports as ending early (a truncated
- * JPEG, PNG, GIF, TIFF or BMP) is refused, naming it, rather than used with a grey or black part.
+ * the 0..1 scale; signed and 32-bit integer samples are refused (see {@code componentSamples}). A
+ * file the decoder reports as ending early (a truncated JPEG, PNG, GIF, TIFF or BMP) is refused,
+ * naming it, rather than used with a grey or black part.
  *
  * <p>Mask rules ({@link #readLabels}): a mask must be single-valued per pixel (gray, a palette,
  * or RGB with equal channels; RGB whose channels differ is refused). A gray mask holding only 0

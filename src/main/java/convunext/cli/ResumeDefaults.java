@@ -1,0 +1,78 @@
+package convunext.cli;
+
+import convunext.io.SafeTensors;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * `train --resume`: a recipe option not given on the command line takes the checkpoint's recorded
+ * value (RunMeta and Checkpoint metadata), not the recipe's default, so "the same command plus
+ * --resume" continues the very run even where a flag was left out (a forgotten --seed changed the
+ * data order and augmentation, silently, and the continuation was no longer the uninterrupted
+ * run's bits). A value given that differs from the checkpoint's is used, with a note saying so.
+ * Keys an older checkpoint lacks, or cannot parse, fall back to the recipe's default.
+ */
+final class ResumeDefaults {
+    private final Map<String, String> meta;
+    private final Path file;
+    final List<String> notes = new ArrayList<>();
+
+    ResumeDefaults(Path checkpoint) {
+        this.file = checkpoint;
+        this.meta = checkpoint == null ? Map.of() : SafeTensors.readMetadata(checkpoint);
+    }
+
+    /** The value to train with for an integer option ({@code given} null: not on the command line). */
+    int integer(String flag, Integer given, String key, int recipe) {
+        Long rec = parse(key);
+        if (rec != null && (rec < Integer.MIN_VALUE || rec > Integer.MAX_VALUE)) rec = null;   // not a value this option takes
+        if (given == null) return rec != null ? rec.intValue() : recipe;
+        if (rec != null && rec.longValue() != given) differs(flag, Integer.toString(given), meta.get(key));
+        return given;
+    }
+
+    long longValue(String flag, Long given, String key, long recipe) {
+        Long rec = parse(key);
+        if (given == null) return rec != null ? rec : recipe;
+        if (rec != null && rec.longValue() != given) differs(flag, Long.toString(given), meta.get(key));
+        return given;
+    }
+
+    double real(String flag, Double given, String key, double recipe) {
+        Double rec = parseDouble(key);
+        if (given == null) return rec != null ? rec : recipe;
+        if (rec != null && rec.doubleValue() != given) differs(flag, Double.toString(given), meta.get(key));
+        return given;
+    }
+
+    String text(String flag, String given, String key, String recipe) {
+        String rec = meta.get(key);
+        if (given == null) return rec != null ? rec : recipe;
+        if (rec != null && !rec.equalsIgnoreCase(given)) differs(flag, given, rec);
+        return given;
+    }
+
+    private void differs(String flag, String given, String recorded) {
+        notes.add("note: " + flag + " " + given + " differs from " + file + "'s " + recorded
+                + ": the run continues with " + given + ", so it is not the uninterrupted run");
+    }
+
+    private Long parse(String key) {
+        try {
+            return meta.containsKey(key) ? Long.parseLong(meta.get(key).trim()) : null;
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    private Double parseDouble(String key) {
+        try {
+            double d = meta.containsKey(key) ? Double.parseDouble(meta.get(key).trim()) : Double.NaN;
+            return Double.isFinite(d) ? d : null;
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+}

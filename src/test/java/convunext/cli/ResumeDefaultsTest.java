@@ -1,0 +1,66 @@
+package convunext.cli;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import convunext.io.SafeTensors;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * `train --resume` with the recipe flags left out continues the very run: they come from the
+ * checkpoint, so the result is the uninterrupted run's bits (a forgotten --seed used to change the
+ * data order and augmentation silently); a flag given with another value is used and noted.
+ */
+class ResumeDefaultsTest {
+    @TempDir Path dir;
+
+    private static final String[] RECIPE = {"--batch", "2", "--crop", "64", "--base-size", "80", "--base-c", "4", "--seed", "3",
+            "--lr", "2e-3", "--epochs", "2"};
+
+    private CliTest.Run train(Path out, String... more) {
+        String[] common = {"train", "--data", "testdata/synthetic", "--device", "cpu", "--tile", "128", "--max-steps-per-epoch", "1",
+                "--out", out.toString()};
+        String[] a = Arrays.copyOf(common, common.length + more.length);
+        System.arraycopy(more, 0, a, common.length, more.length);
+        CliTest.Run r = CliTest.run(a);
+        assertEquals(Main.OK, r.code(), r.out() + r.err());
+        return r;
+    }
+
+    private static String[] plus(String[] a, String... b) {
+        String[] r = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+
+    @Test void flagsLeftOutComeFromTheCheckpoint() {
+        Path full = dir.resolve("full"), part = dir.resolve("part");
+        train(full, RECIPE);
+        train(part, plus(RECIPE, "--stop-after", "1"));
+        CliTest.Run resumed = train(part, "--resume", part.resolve("last.safetensors").toString());   // no recipe flag at all
+        assertFalse(resumed.out().contains("note: --"), resumed.out());
+        Map<String, SafeTensors.Entry> a = SafeTensors.read(full.resolve("last.safetensors")).tensors(),
+                b = SafeTensors.read(part.resolve("last.safetensors")).tensors();
+        assertEquals(a.keySet(), b.keySet());
+        for (String k : a.keySet()) assertArrayEquals(a.get(k).data(), b.get(k).data(), k);
+    }
+
+    @Test void aGivenValueThatDiffersIsUsedAndNoted() {
+        Path part = dir.resolve("p");
+        train(part, plus(RECIPE, "--stop-after", "1"));
+        Path ckpt = part.resolve("last.safetensors");
+        ResumeDefaults rd = new ResumeDefaults(ckpt);
+        assertEquals(3L, rd.longValue("--seed", null, "seed", 0));
+        assertEquals(2e-3, rd.real("--lr", null, "train.lr", 1.5e-3));
+        assertEquals(64, rd.integer("--crop", null, "train.crop", 96));
+        assertTrue(rd.notes.isEmpty());
+        assertEquals(4L, rd.longValue("--seed", 4L, "seed", 0));
+        assertEquals(1, rd.notes.size());
+        assertTrue(rd.notes.get(0).startsWith("note: --seed 4 differs from " + ckpt + "'s 3"), rd.notes.get(0));
+        // a key the checkpoint lacks (an older one) falls back to the recipe's default
+        assertEquals(7, rd.integer("--x", null, "no.such.key", 7));
+    }
+}
