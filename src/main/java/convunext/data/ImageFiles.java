@@ -77,13 +77,22 @@ public final class ImageFiles {
      * upload); {@code name} only labels error messages.
      */
     public static FloatImage readImage(byte[] encoded, String name) {
-        return toFloat(decode(encoded, Path.of(name), false));
+        return toFloat(decode(encoded, label(name), false));
+    }
+
+    /** A label as a Path for messages: any string (a URI, a NUL) is a label, not a file to open. */
+    static Path label(String name) {
+        try {
+            return Path.of(name);
+        } catch (java.nio.file.InvalidPathException e) {
+            return Path.of(name.replace("\0", "\\0"));
+        }
     }
 
     /** As {@link #readImage(Path)} for an image already decoded by the caller (same conversion). */
     public static FloatImage toFloatImage(BufferedImage image, String name) {
         try {
-            return toFloat(toPlanes(Path.of(name), image, false));
+            return toFloat(toPlanes(label(name), image, false));
         } catch (DataException e) {
             throw e;
         } catch (RuntimeException e) {
@@ -116,7 +125,7 @@ public final class ImageFiles {
     /** As {@link #readLabels(Path, int)} for an encoded file in memory; {@code name} labels errors. */
     public static LabelMap readLabels(byte[] encoded, String name, int numClasses) {
         if (numClasses < 2) throw new IllegalArgumentException("readLabels: numClasses must be >= 2, got " + numClasses);
-        return labels(decode(encoded, Path.of(name), true), numClasses);
+        return labels(decode(encoded, label(name), true), numClasses);
     }
 
     private static LabelMap labels(Decoded d, int numClasses) {
@@ -154,7 +163,7 @@ public final class ImageFiles {
 
     /** As {@link #readRoi(Path, int, int)} for an encoded file in memory; {@code name} labels errors. */
     public static boolean[] readRoi(byte[] encoded, String name, int expectHeight, int expectWidth) {
-        return roi(decode(encoded, Path.of(name), true), expectHeight, expectWidth);
+        return roi(decode(encoded, label(name), true), expectHeight, expectWidth);
     }
 
     private static boolean[] roi(Decoded d, int expectHeight, int expectWidth) {

@@ -229,4 +229,13 @@ class ImageFilesTest {
         for (float v : im.data()) m = Math.max(m, v);
         return m;
     }
+
+    /** The name of an in-memory image only labels messages: any string works, a NUL included. */
+    @Test void anInMemoryImageTakesAnyLabel() throws Exception {
+        java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
+        javax.imageio.ImageIO.write(new java.awt.image.BufferedImage(70, 66, java.awt.image.BufferedImage.TYPE_INT_RGB), "png", png);
+        assertEquals(70, ImageFiles.readImage(png.toByteArray(), "a\0b.png").width());
+        DataException e = assertThrows(DataException.class, () -> ImageFiles.readImage(new byte[0], "s3a://bucket/x\0.png"));
+        assertTrue(e.getMessage().contains("x\\0.png") && e.getMessage().contains("empty file"), e.getMessage());
+    }
 }
