@@ -40,7 +40,10 @@ class CpuLinearBwdTest {
         check(2, 6, 8, 1000, true, false);        // ci not a multiple of 4: dot edges
         check(2, 8, 10, 1000, true, false);       // co not a multiple of 4
         check(2, 8, 8, 500, true, false);         // K below the dot path's minimum
-        check(2, 128, 128, 4096, true, false);    // parked accumulators beyond L2 (level 2)
+        check(2, 256, 256, 4096, true, false);    // parked accumulators beyond the bound at any vector width ≥ 4 lanes
+        // (co = ci = 128, level 2, is beyond it with 16 lanes, AVX-512, but within it with 8, AVX2: 512 KiB)
+        assertEquals(VECTOR && 4L * 128 * 128 * GemmKernels.BEST.dotLanes() <= CpuLinearBwd.MAX_PARKED_BYTES,
+                CpuLinearBwd.applies(2, 128, 128, 4096));
         check(2, 256, 768, 1024, true, false);    // gate, level 3
     }
 
