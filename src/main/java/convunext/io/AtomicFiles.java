@@ -119,39 +119,38 @@ public final class AtomicFiles {
      * run of ours is writing there.
      */
     public static List<String> removeStale(Path dir) {
+        return remove(dir, p -> false);
+    }
+
+    /**
+     * {@link #removeStale} for a folder no lock guards (the built-in data set, which concurrent
+     * runs may write at once): only files whose writer's pid (in the name, which {@link #isTemp}
+     * checked) is no longer alive.
+     */
+    public static List<String> removeOrphans(Path dir) {
+        return remove(dir, p -> {
+            String n = p.getFileName().toString();
+            int at = n.lastIndexOf(MARK) + MARK.length();
+            try {
+                return ProcessHandle.of(Long.parseLong(n.substring(at, n.indexOf('-', at)))).map(ProcessHandle::isAlive).orElse(false);
+            } catch (NumberFormatException noSuchPid) {
+                return false;
+            }
+        });
+    }
+
+    /** Deletes dir's temporary files but this JVM's in-flight ones and those {@code keep} names; returns their names. */
+    private static List<String> remove(Path dir, java.util.function.Predicate<Path> keep) {
         List<String> removed = new ArrayList<>();
         if (!Files.isDirectory(dir)) return removed;
         try (Stream<Path> s = Files.list(dir)) {
             for (Path p : s.filter(AtomicFiles::isTemp).sorted().toList()) {
-                if (IN_FLIGHT.contains(p.toAbsolutePath())) continue;
+                if (IN_FLIGHT.contains(p.toAbsolutePath()) || keep.test(p)) continue;
                 Files.deleteIfExists(p);
                 removed.add(p.getFileName().toString());
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot clean temporary files in " + dir + ": " + describe(e), e);
-        }
-        return removed;
-    }
-
-    /**
-     * {@link #removeStale} for a folder no lock guards (the built-in data set, which concurrent
-     * runs may write at once): only files whose writer's pid (in the name) is no longer alive.
-     */
-    public static List<String> removeOrphans(Path dir) {
-        List<String> removed = new ArrayList<>();
-        if (!Files.isDirectory(dir)) return removed;
-        try (Stream<Path> s = Files.list(dir)) {
-            for (Path p : s.filter(AtomicFiles::isTemp).sorted().toList()) {
-                String n = p.getFileName().toString();
-                int at = n.lastIndexOf(MARK) + MARK.length();
-                long pid = Long.parseLong(n.substring(at, n.indexOf('-', at)));
-                if (IN_FLIGHT.contains(p.toAbsolutePath()) || ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) continue;
-                Files.deleteIfExists(p);
-                removed.add(n);
-            }
-        } catch (IOException | NumberFormatException e) {
-            throw new UncheckedIOException("cannot clean temporary files in " + dir + ": " + e.getMessage(),
-                    e instanceof IOException io ? io : new IOException(e));
         }
         return removed;
     }

@@ -94,7 +94,7 @@ public final class GoldenCheck {
         try (Backend shapes = new RefBackend(); ConvUNeXt m = new ConvUNeXt(cfg, shapes, 0)) {
             GoldenLayout.check(c, file, cfg, m.params);
         }
-        Hyper.of(c.metadata(), file);
+        Hyper.of(c.metadata(), file);   // the AdamW settings parse now, not after the train step
         return c;
     }
 

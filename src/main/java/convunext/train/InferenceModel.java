@@ -119,8 +119,11 @@ public final class InferenceModel implements AutoCloseable {
      * a size too large for its input or probability arrays is refused naming {@code name}).
      */
     public int[] inferenceSize(int h, int w, String name) {
-        return scale.size(h, w, trained, name, Math.max(model.config.inChannels(), classes()));
+        return scale.size(h, w, trained, name, planes());
     }
+
+    /** Planes a resized image's buffers hold at most: its input channels or its class probabilities. */
+    private int planes() { return Math.max(model.config.inChannels(), classes()); }
 
     /** The one line {@link #open} logs about the scale. */
     static String describeScale(InferenceScale scale, TrainingScale trained, Path weights) {
@@ -146,9 +149,12 @@ public final class InferenceModel implements AutoCloseable {
         return LoadedSample.toChannels(img, model.config.inChannels(), name);
     }
 
-    /** Refuses an image the model would run at below its minimum side, naming it and what would resize it. */
+    /**
+     * Refuses, naming it, an image whose resize would not fit the heap, or that the model would run
+     * at below its minimum side (saying what would resize it).
+     */
     private void checkRunSize(String name, int h, int w, int rh, int rw) {
-        InferenceScale.requireHeap(name, h, w, rh, rw, Math.max(model.config.inChannels(), classes()), Runtime.getRuntime().maxMemory());
+        InferenceScale.requireHeap(name, h, w, rh, rw, planes(), Runtime.getRuntime().maxMemory());
         if (rh >= ConvUNeXt.MIN_SIDE && rw >= ConvUNeXt.MIN_SIDE) return;
         String side = ConvUNeXt.MIN_SIDE + "×" + ConvUNeXt.MIN_SIDE;
         if (rh != h || rw != w)
