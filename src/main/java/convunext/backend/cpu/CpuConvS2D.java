@@ -103,13 +103,8 @@ final class CpuConvS2D {
                             int nr = Math.min(NR, nc - jr), co = yo + ir * n + jc + jr;
                             if (mr == MR && nr == NR) {
                                 KERNEL.tile(kc, wp.data, ab, bp, jr * kc, y, co, n, acc, bias, bo + ir);
-                            } else {   // as CpuGemm's edge: the whole tile, then its mr × nr part onto its init
-                                KERNEL.tile(kc, wp.data, ab, bp, jr * kc, NR, s.tile, 0, NR, false, null, 0);
-                                for (int i = 0; i < mr; i++) {
-                                    float init = bias == null ? 0f : bias[bo + ir + i];
-                                    for (int j = 0; j < nr; j++)
-                                        y[co + i * n + j] = (acc ? y[co + i * n + j] : init) + s.tile[i * NR + j];
-                                }
+                            } else {   // as CpuGemm's edge: the same chain per element as a full tile
+                                CpuGemm.edgeTile(s.tile, wp.data, ab, kc, bp, jr * kc, NR, y, co, n, mr, nr, acc, bias, bo + ir);
                             }
                         }
                     }

@@ -332,17 +332,15 @@ public final class CpuGemm {
             }
         }
 
-        /** A tile cut by C's edge: computed whole into buf.tile (B's strip at bp[bpo], step ldb), then its mr × nr part. */
+        /**
+         * A tile cut by C's edge, computed whole in buf.tile (B's strip at bp[bpo], step ldb): the
+         * tile's mr × nr part of C (or its bias) is copied in first and the kernel accumulates onto
+         * it, so each element gets the chain a full tile gives it (no extra rounding), whatever the
+         * tile height: results do not depend on MR.
+         */
         private void edge(Buffers buf, float[] ap, int ab, int kc, int ir, float[] bp, int bpo, int ldb, int mr, int nr, int co,
                           boolean acc, int ic) {
-            KERNEL.tile(kc, ap, ab + ir * kc, bp, bpo, ldb, buf.tile, 0, NR, false, null, 0);
-            for (int i = 0; i < mr; i++) {
-                float init = bias == null ? 0f : bias[biasOff + ic + ir + i];
-                for (int j = 0; j < nr; j++) {
-                    float v = buf.tile[i * NR + j];
-                    c[co + i * ldc + j] = (acc ? c[co + i * ldc + j] : init) + v;
-                }
-            }
+            edgeTile(buf.tile, ap, ab + ir * kc, kc, bp, bpo, ldb, c, co, ldc, mr, nr, acc, bias, bias == null ? 0 : biasOff + ic + ir);
         }
 
         /** A[ic:ic+mc, pc:pc+kc] → MR-row panels from dst[d0], panel r at d0 + r·kc, step p holding MR values. */
@@ -403,5 +401,21 @@ public final class CpuGemm {
                 }
             }
         }
+    }
+
+    /**
+     * C's mr × nr part at c[co] (+)= the tile of A's panel at ap[apo] and B's strip at bp[bpo]
+     * (step ldb), through the MR × NR scratch {@code tile}: C (when acc) or the bias rows (else
+     * zero) copied in, the full tile accumulated onto it, the part copied back. The same FMA chain
+     * per element as a full tile (CpuConvS2D's edges too).
+     */
+    static void edgeTile(float[] tile, float[] ap, int apo, int kc, float[] bp, int bpo, int ldb, float[] c, int co, int ldc,
+                         int mr, int nr, boolean acc, float[] bias, int bo) {
+        java.util.Arrays.fill(tile, 0, MR * NR, 0f);
+        for (int i = 0; i < mr; i++)
+            for (int j = 0; j < nr; j++)
+                tile[i * NR + j] = acc ? c[co + i * ldc + j] : bias == null ? 0f : bias[bo + i];
+        KERNEL.tile(kc, ap, apo, bp, bpo, ldb, tile, 0, NR, true, null, 0);
+        for (int i = 0; i < mr; i++) System.arraycopy(tile, i * NR, c, co + i * ldc, nr);
     }
 }

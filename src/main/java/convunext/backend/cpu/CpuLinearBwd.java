@@ -10,9 +10,8 @@ import java.util.Arrays;
  *
  * <p>Same bits as the unfused path ({@link CpuLinear#backwardUnfused}), by construction:
  * <ul>
- * <li>dX: a column's value depends only on the K order (fixed) and on whether it lies in a full
- * micro-tile or the ragged edge; blocks start at multiples of nb (a multiple of the kernel's NR),
- * so only the image's last p % NR columns are edge columns, as before.
+ * <li>dX: a column's value depends only on the K order (fixed): edge tiles give each element the
+ * chain a full tile would ({@link CpuGemm#edgeTile}).
  * <li>dW: the dot path cuts each image's pixels into K blocks of {@link #DOT_KC} and, per 4×4 tile,
  * runs 16 vector FMA chains over the block's vector part, adds their reduceLanes into C, then a
  * scalar FMA chain over the block's tail ({@link GemmKernel#dotTile}). Here each K block's vector

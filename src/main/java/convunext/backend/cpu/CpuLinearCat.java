@@ -13,9 +13,9 @@ import convunext.tensor.Tensor;
  *     &lt; Ca) or b ({@link CpuGemm#gemmRowSplitB}), so packing, products and sums are the
  *     concatenation's;</li>
  * <li>dx = Wᵀ·dy split by rows: da = W[:, :Ca]ᵀ·dy and db = W[:, Ca:]ᵀ·dy written in place (no
- *     slice copies; a half not asked for is not computed). Rows of a GEMM are independent; the split
- *     keeps the micro-kernel's row panels where they were when Ca is a multiple of its height (8:
- *     every channel count of the model), else edge rows may round their K blocks' sum once more;</li>
+ *     slice copies; a half not asked for is not computed). Rows of a GEMM are independent, and an
+ *     edge tile gives each row the chain a full tile would ({@link CpuGemm#edgeTile}), so the split
+ *     changes no row's bits wherever the micro-kernel's row panels fall;</li>
  * <li>dW = dy·[a; b]ᵀ split by columns: dW[:, :Ca] from a, dW[:, Ca:] from b (ldc = Ca + Cb), the
  *     bias gradient with the first; the long-K dot products group columns in fours from 0 and Ca,
  *     so for Ca a multiple of 4 every element takes the same path as before.</li>

@@ -17,10 +17,23 @@ final class GemmKernels {
     private static GemmKernel pick() {
         if (Boolean.getBoolean("convunext.cpu.scalar") || !vectorAvailable()) return new ScalarGemmKernel();
         try {
-            return (GemmKernel) Class.forName("convunext.backend.cpu.VectorGemmKernel")
-                    .getDeclaredConstructor().newInstance();
+            String name = "convunext.backend.cpu.VectorGemmKernel";
+            Class<?> wide = Class.forName(name);
+            int bits = (int) wide.getDeclaredMethod("vectorBits").invoke(null);
+            // -Dconvunext.cpu.gemmRows=4|8 picks the tile for an A/B; both give the same bits.
+            int rows = Integer.getInteger("convunext.cpu.gemmRows", sixteenRegisters(bits) ? 4 : 8);
+            return (GemmKernel) (rows == 4 ? Class.forName(name + "4") : wide).getDeclaredConstructor().newInstance();
         } catch (ReflectiveOperationException | LinkageError e) {
             return new ScalarGemmKernel();
         }
+    }
+
+    /**
+     * Whether the vector register file has 16 registers: x86-64 whose preferred vectors are at most
+     * 256 bits wide (AVX2, or AVX-512 turned off). AVX-512 has 32, as have AArch64's NEON and SVE.
+     */
+    static boolean sixteenRegisters(int vectorBits) {
+        String arch = System.getProperty("os.arch", "");
+        return (arch.equals("amd64") || arch.equals("x86_64")) && vectorBits <= 256;
     }
 }

@@ -9,13 +9,17 @@ import jdk.incubator.vector.VectorSpecies;
  * with AVX-512) held in 16 accumulators; each step loads two B vectors and broadcasts eight A
  * values. 8 rows, not 6: every channel count of the model is a multiple of 8, so no GEMM of it
  * has an edge panel (with 6, M = 32 computed 36 rows and went through the edge path for the last
- * two). Only loaded through {@link GemmKernels} after the module was found, so the scalar path
- * never touches a Vector API type.
+ * two). Where the register file has 16 vector registers (x86 without AVX-512) the tile is
+ * {@link VectorGemmKernel4}'s 4 rows instead. Only loaded through {@link GemmKernels} after the
+ * module was found, so the scalar path never touches a Vector API type.
  */
-final class VectorGemmKernel implements GemmKernel {
+class VectorGemmKernel implements GemmKernel {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
     static final int MR = 8, NR = 2 * L;
+
+    /** Width of the preferred vectors (GemmKernels picks the tile by it). */
+    static int vectorBits() { return S.vectorBitSize(); }
 
     @Override public int mr() { return MR; }
 
@@ -39,7 +43,7 @@ final class VectorGemmKernel implements GemmKernel {
 
     /**
      * C = A·B + bias (per row), accumulators started at the bias. tileSet and tileAcc differ only
-     * in how the 12 accumulators start: duplicated on purpose, so each hot k loop is one small
+     * in how the 16 accumulators start: duplicated on purpose, so each hot k loop is one small
      * straight-line method whose vectors C2 keeps in registers (see VectorOps on C2's inlining
      * cutoff and boxing).
      */

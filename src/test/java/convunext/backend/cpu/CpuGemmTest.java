@@ -52,6 +52,31 @@ class CpuGemmTest {
             }
     }
 
+    /**
+     * Rows and columns cut by C's edge get the bits a full tile gives them: each result of an
+     * M = 13, N = 37 product (edge panel and edge strip) equals the same element of the M = 24,
+     * N = 96 product whose first rows and columns are the same operands (all full tiles), with
+     * and without bias, replacing and accumulating. So results do not depend on the tile height.
+     */
+    @Test void edgeTilesEqualFullTiles() {
+        int m = 13, n = 37, k = 45, mBig = 24, nBig = 96;
+        float[] aBig = rand(mBig * k), bBig = rand(k * nBig), bias = rand(mBig), cInit = rand(mBig * nBig);
+        float[] a = java.util.Arrays.copyOf(aBig, m * k), b = new float[k * n];
+        for (int p = 0; p < k; p++) System.arraycopy(bBig, p * nBig, b, p * n, n);
+        for (boolean acc : new boolean[] {false, true})
+            for (float[] bi : new float[][] {null, bias}) {
+                if (acc && bi != null) continue;
+                float[] big = cInit.clone(), small = new float[m * n];
+                for (int i = 0; i < m; i++) System.arraycopy(cInit, i * nBig, small, i * n, n);
+                CpuGemm.gemm(mBig, nBig, k, aBig, 0, k, 1, bBig, 0, nBig, 1, big, 0, nBig, acc, bi, 0);
+                CpuGemm.gemm(m, n, k, a, 0, k, 1, b, 0, n, 1, small, 0, n, acc, bi, 0);
+                for (int i = 0; i < m; i++)
+                    for (int j = 0; j < n; j++)
+                        org.junit.jupiter.api.Assertions.assertEquals(Float.floatToRawIntBits(big[i * nBig + j]),
+                                Float.floatToRawIntBits(small[i * n + j]), "(" + i + ", " + j + ") acc " + acc + " bias " + (bi != null));
+            }
+    }
+
     @Test void rowBias() {
         check(19, 301, 37, false, false, false, true);
         check(45, 77, 700, false, true, false, true);   // dot path

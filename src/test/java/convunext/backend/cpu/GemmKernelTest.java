@@ -1,6 +1,8 @@
 package convunext.backend.cpu;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -10,7 +12,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Both micro-kernels directly (the scalar one is what runs without the jdk.incubator.vector
  * module): tile with overwrite, accumulate and bias, dotTile, dot and sum with K not a multiple of the
- * vector width, against float64 sums; tolerance 1e-5 of Σ|a·b|.
+ * vector width, against float64 sums; tolerance 1e-5 of Σ|a·b|. The two vector kernels (8-row
+ * tile, and the 4-row one with split dot tiles for 16-register machines) give the same bits.
  */
 class GemmKernelTest {
     private static List<GemmKernel> kernels() {
@@ -67,6 +70,47 @@ class GemmKernelTest {
             double s = 0.5;
             for (int p = 0; p < kc; p++) s += (double) a[2 + p] * b[7 + p];
             assertEquals(s, one[0], 1e-5 * kc, k.describe() + " dot");
+        }
+    }
+
+    /**
+     * The 4-row kernel (two tiles of 4 rows on the same B) against the 8-row one, bit for bit:
+     * set, accumulate and bias tiles with kc not a multiple of anything, the split dot tile, and
+     * dot spans started, continued and reduced. Both run on any vector width (the pick between
+     * them is by register count, not correctness).
+     */
+    @Test void vectorKernelsAgreeBitForBit() {
+        assumeTrue(GemmKernels.vectorAvailable(), "no jdk.incubator.vector");
+        GemmKernel k8 = new VectorGemmKernel(), k4 = new VectorGemmKernel4();
+        assertEquals(8, k8.mr());
+        assertEquals(4, k4.mr());
+        assertEquals(k8.nr(), k4.nr());
+        Random r = new Random(53);
+        int nr = k8.nr(), kc = 301, ldc = nr + 5;
+        float[] ap8 = rand(r, kc * 8), bp = rand(r, kc * nr), bias = rand(r, 9);
+        float[] ap4 = new float[kc * 8];   // rows 0–3 as one 4-row panel, rows 4–7 as the next
+        for (int p = 0; p < kc; p++)
+            for (int i = 0; i < 8; i++) ap4[(i / 4) * kc * 4 + p * 4 + i % 4] = ap8[p * 8 + i];
+        for (int mode = 0; mode < 3; mode++) {
+            boolean acc = mode == 1;
+            float[] b = mode == 2 ? bias : null;
+            float[] c8 = rand(r, 8 * ldc + 3), c4 = c8.clone();
+            k8.tile(kc, ap8, 0, bp, 0, c8, 3, ldc, acc, b, 1);
+            k4.tile(kc, ap4, 0, bp, 0, c4, 3, ldc, acc, b, 1);
+            k4.tile(kc, ap4, kc * 4, bp, 0, c4, 3 + 4 * ldc, ldc, acc, b, 5);
+            assertArrayEquals(c8, c4, "tile mode " + mode);
+        }
+        int lda = 1031, ldb = 1029, kd = 1000 + k8.dotLanes() / 2;
+        float[] a = rand(r, 4 * lda), bb = rand(r, 4 * ldb), c8 = rand(r, 4 * 7), c4 = c8.clone();
+        k8.dotTile(kd, a, 2, lda, bb, 1, ldb, c8, 1, 6);
+        k4.dotTile(kd, a, 2, lda, bb, 1, ldb, c4, 1, 6);
+        assertArrayEquals(c8, c4, "dotTile");
+        int lanes = k8.dotLanes(), span = 24 * lanes;
+        float[] acc8 = new float[16 * lanes + 2], acc4 = new float[16 * lanes + 2];
+        for (int q = 0; q < 3; q++) {
+            k8.dotSpan(span, a, 3 + q * span, lda, bb, 4 + q * span, ldb, acc8, 2, q == 0);
+            k4.dotSpan(span, a, 3 + q * span, lda, bb, 4 + q * span, ldb, acc4, 2, q == 0);
+            assertArrayEquals(acc8, acc4, "dotSpan " + q);
         }
     }
 

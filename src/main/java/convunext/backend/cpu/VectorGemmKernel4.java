@@ -1,0 +1,187 @@
+package convunext.backend.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link VectorGemmKernel} for 16-register machines (x86 without AVX-512): its 8-row tile needs 19
+ * vector registers (16 accumulators, two B vectors, a broadcast) and its 4×4 dot tile 21; there
+ * C2 spills accumulators to the stack and each FMA step then goes through a store and a reload
+ * (bench/NOTES.md, CPU round 16). Here the tile is 4 rows × 2 vectors (8 accumulators, 11
+ * registers) and the 4×4 dot tile runs as two 4×2 halves (8 accumulators, 4 A rows loaded once
+ * per half, 14 registers), one after the other over the same K range.
+ *
+ * <p>Same bits as {@link VectorGemmKernel}: every element of C gets the same FMA chain from the
+ * same start (bias or C, then p = 0, 1, …; a dot element: its lane-wise chain, the same
+ * reduceLanes, the same scalar tail), and the parked accumulators keep the 4×4 layout.
+ */
+final class VectorGemmKernel4 extends VectorGemmKernel {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    static final int MR = 4;
+
+    @Override public int mr() { return MR; }
+
+    @Override public String describe() { return "vector " + MR + "x" + NR + " " + S; }
+
+    @Override
+    public void tile(int kc, float[] ap, int apo, float[] bp, int bpo, int ldb, float[] c, int co, int ldc, boolean acc,
+                     float[] bias, int bo) {
+        if (acc) tileAcc(kc, ap, apo, bp, bpo, ldb, c, co, ldc);
+        else if (bias == null) tileSet(kc, ap, apo, bp, bpo, ldb, c, co, ldc, 0f, 0f, 0f, 0f);
+        else tileSet(kc, ap, apo, bp, bpo, ldb, c, co, ldc, bias[bo], bias[bo + 1], bias[bo + 2], bias[bo + 3]);
+    }
+
+    // Dot tile: columns {0, 1} then {2, 3} of the 4×4 block.
+
+    @Override
+    public void dotTile(int kc, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc) {
+        int kv = kc - kc % L;
+        dotHalf(kv, a, ao, lda, b, bo, ldb, c, co, ldc);
+        dotHalf(kv, a, ao, lda, b, bo + 2 * ldb, ldb, c, co + 2, ldc);
+        if (kv < kc)
+            for (int i = 0; i < 4; i++)
+                for (int j = 0; j < 4; j++) {
+                    float t = 0;
+                    for (int q = kv; q < kc; q++) t = Math.fma(a[ao + i * lda + q], b[bo + j * ldb + q], t);
+                    c[co + i * ldc + j] += t;
+                }
+    }
+
+    /** c[co + i·ldc + j] += Σ_{p<kv} a-row i · b-row j for i < 4, j < 2 (kv a multiple of L). */
+    private static void dotHalf(int kv, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc) {
+        FloatVector s00 = FloatVector.zero(S), s01 = FloatVector.zero(S), s10 = FloatVector.zero(S), s11 = FloatVector.zero(S);
+        FloatVector s20 = FloatVector.zero(S), s21 = FloatVector.zero(S), s30 = FloatVector.zero(S), s31 = FloatVector.zero(S);
+        int a0 = ao, a1 = ao + lda, a2 = ao + 2 * lda, a3 = ao + 3 * lda, b0 = bo, b1 = bo + ldb;
+        for (int p = 0; p < kv; p += L) {
+            FloatVector y0 = FloatVector.fromArray(S, b, b0 + p), y1 = FloatVector.fromArray(S, b, b1 + p);
+            FloatVector x = FloatVector.fromArray(S, a, a0 + p);
+            s00 = x.fma(y0, s00); s01 = x.fma(y1, s01);
+            x = FloatVector.fromArray(S, a, a1 + p);
+            s10 = x.fma(y0, s10); s11 = x.fma(y1, s11);
+            x = FloatVector.fromArray(S, a, a2 + p);
+            s20 = x.fma(y0, s20); s21 = x.fma(y1, s21);
+            x = FloatVector.fromArray(S, a, a3 + p);
+            s30 = x.fma(y0, s30); s31 = x.fma(y1, s31);
+        }
+        put2(c, co, s00, s01);
+        put2(c, co + ldc, s10, s11);
+        put2(c, co + 2 * ldc, s20, s21);
+        put2(c, co + 3 * ldc, s30, s31);
+    }
+
+    private static void put2(float[] c, int o, FloatVector v0, FloatVector v1) {
+        c[o] += v0.reduceLanes(VectorOperators.ADD);
+        c[o + 1] += v1.reduceLanes(VectorOperators.ADD);
+    }
+
+    @Override
+    public void dotSpan(int len, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] acc, int acco,
+                        boolean first) {
+        if (first) {
+            spanHalfZero(len, a, ao, lda, b, bo, ldb, acc, acco);
+            spanHalfZero(len, a, ao, lda, b, bo + 2 * ldb, ldb, acc, acco + 2 * L);
+        } else {
+            spanHalfLoad(len, a, ao, lda, b, bo, ldb, acc, acco);
+            spanHalfLoad(len, a, ao, lda, b, bo + 2 * ldb, ldb, acc, acco + 2 * L);
+        }
+    }
+
+    /** The 4×2 half of dotSpan whose accumulator (i, j) is parked at acc[acco + (4i + j)·L]; from zero. */
+    private static void spanHalfZero(int len, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] acc, int acco) {
+        FloatVector s00 = FloatVector.zero(S), s01 = FloatVector.zero(S), s10 = FloatVector.zero(S), s11 = FloatVector.zero(S);
+        FloatVector s20 = FloatVector.zero(S), s21 = FloatVector.zero(S), s30 = FloatVector.zero(S), s31 = FloatVector.zero(S);
+        int a0 = ao, a1 = ao + lda, a2 = ao + 2 * lda, a3 = ao + 3 * lda, b0 = bo, b1 = bo + ldb;
+        for (int p = 0; p < len; p += L) {
+            FloatVector y0 = FloatVector.fromArray(S, b, b0 + p), y1 = FloatVector.fromArray(S, b, b1 + p);
+            FloatVector x = FloatVector.fromArray(S, a, a0 + p);
+            s00 = x.fma(y0, s00); s01 = x.fma(y1, s01);
+            x = FloatVector.fromArray(S, a, a1 + p);
+            s10 = x.fma(y0, s10); s11 = x.fma(y1, s11);
+            x = FloatVector.fromArray(S, a, a2 + p);
+            s20 = x.fma(y0, s20); s21 = x.fma(y1, s21);
+            x = FloatVector.fromArray(S, a, a3 + p);
+            s30 = x.fma(y0, s30); s31 = x.fma(y1, s31);
+        }
+        park2(acc, acco, s00, s01, s10, s11, s20, s21, s30, s31);
+    }
+
+    /** As spanHalfZero, the accumulators loaded from acc. */
+    private static void spanHalfLoad(int len, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] acc, int acco) {
+        FloatVector s00 = FloatVector.fromArray(S, acc, acco), s01 = FloatVector.fromArray(S, acc, acco + L);
+        FloatVector s10 = FloatVector.fromArray(S, acc, acco + 4 * L), s11 = FloatVector.fromArray(S, acc, acco + 5 * L);
+        FloatVector s20 = FloatVector.fromArray(S, acc, acco + 8 * L), s21 = FloatVector.fromArray(S, acc, acco + 9 * L);
+        FloatVector s30 = FloatVector.fromArray(S, acc, acco + 12 * L), s31 = FloatVector.fromArray(S, acc, acco + 13 * L);
+        int a0 = ao, a1 = ao + lda, a2 = ao + 2 * lda, a3 = ao + 3 * lda, b0 = bo, b1 = bo + ldb;
+        for (int p = 0; p < len; p += L) {
+            FloatVector y0 = FloatVector.fromArray(S, b, b0 + p), y1 = FloatVector.fromArray(S, b, b1 + p);
+            FloatVector x = FloatVector.fromArray(S, a, a0 + p);
+            s00 = x.fma(y0, s00); s01 = x.fma(y1, s01);
+            x = FloatVector.fromArray(S, a, a1 + p);
+            s10 = x.fma(y0, s10); s11 = x.fma(y1, s11);
+            x = FloatVector.fromArray(S, a, a2 + p);
+            s20 = x.fma(y0, s20); s21 = x.fma(y1, s21);
+            x = FloatVector.fromArray(S, a, a3 + p);
+            s30 = x.fma(y0, s30); s31 = x.fma(y1, s31);
+        }
+        park2(acc, acco, s00, s01, s10, s11, s20, s21, s30, s31);
+    }
+
+    private static void park2(float[] acc, int o, FloatVector s00, FloatVector s01, FloatVector s10, FloatVector s11,
+                              FloatVector s20, FloatVector s21, FloatVector s30, FloatVector s31) {
+        s00.intoArray(acc, o); s01.intoArray(acc, o + L);
+        s10.intoArray(acc, o + 4 * L); s11.intoArray(acc, o + 5 * L);
+        s20.intoArray(acc, o + 8 * L); s21.intoArray(acc, o + 9 * L);
+        s30.intoArray(acc, o + 12 * L); s31.intoArray(acc, o + 13 * L);
+    }
+
+    private static void tileSet(int kc, float[] ap, int apo, float[] bp, int bpo, int ldb, float[] c, int co, int ldc,
+                                float b0, float b1, float b2, float b3) {
+        FloatVector c00 = FloatVector.broadcast(S, b0), c01 = c00;
+        FloatVector c10 = FloatVector.broadcast(S, b1), c11 = c10;
+        FloatVector c20 = FloatVector.broadcast(S, b2), c21 = c20;
+        FloatVector c30 = FloatVector.broadcast(S, b3), c31 = c30;
+        int a = apo, b = bpo;
+        for (int p = 0; p < kc; p++, a += MR, b += ldb) {
+            FloatVector v0 = FloatVector.fromArray(S, bp, b);
+            FloatVector v1 = FloatVector.fromArray(S, bp, b + L);
+            FloatVector x = FloatVector.broadcast(S, ap[a]);
+            c00 = x.fma(v0, c00); c01 = x.fma(v1, c01);
+            x = FloatVector.broadcast(S, ap[a + 1]);
+            c10 = x.fma(v0, c10); c11 = x.fma(v1, c11);
+            x = FloatVector.broadcast(S, ap[a + 2]);
+            c20 = x.fma(v0, c20); c21 = x.fma(v1, c21);
+            x = FloatVector.broadcast(S, ap[a + 3]);
+            c30 = x.fma(v0, c30); c31 = x.fma(v1, c31);
+        }
+        c00.intoArray(c, co); c01.intoArray(c, co + L);
+        c10.intoArray(c, co + ldc); c11.intoArray(c, co + ldc + L);
+        c20.intoArray(c, co + 2 * ldc); c21.intoArray(c, co + 2 * ldc + L);
+        c30.intoArray(c, co + 3 * ldc); c31.intoArray(c, co + 3 * ldc + L);
+    }
+
+    private static void tileAcc(int kc, float[] ap, int apo, float[] bp, int bpo, int ldb, float[] c, int co, int ldc) {
+        FloatVector c00 = FloatVector.fromArray(S, c, co), c01 = FloatVector.fromArray(S, c, co + L);
+        FloatVector c10 = FloatVector.fromArray(S, c, co + ldc), c11 = FloatVector.fromArray(S, c, co + ldc + L);
+        FloatVector c20 = FloatVector.fromArray(S, c, co + 2 * ldc), c21 = FloatVector.fromArray(S, c, co + 2 * ldc + L);
+        FloatVector c30 = FloatVector.fromArray(S, c, co + 3 * ldc), c31 = FloatVector.fromArray(S, c, co + 3 * ldc + L);
+        int a = apo, b = bpo;
+        for (int p = 0; p < kc; p++, a += MR, b += ldb) {
+            FloatVector v0 = FloatVector.fromArray(S, bp, b);
+            FloatVector v1 = FloatVector.fromArray(S, bp, b + L);
+            FloatVector x = FloatVector.broadcast(S, ap[a]);
+            c00 = x.fma(v0, c00); c01 = x.fma(v1, c01);
+            x = FloatVector.broadcast(S, ap[a + 1]);
+            c10 = x.fma(v0, c10); c11 = x.fma(v1, c11);
+            x = FloatVector.broadcast(S, ap[a + 2]);
+            c20 = x.fma(v0, c20); c21 = x.fma(v1, c21);
+            x = FloatVector.broadcast(S, ap[a + 3]);
+            c30 = x.fma(v0, c30); c31 = x.fma(v1, c31);
+        }
+        c00.intoArray(c, co); c01.intoArray(c, co + L);
+        c10.intoArray(c, co + ldc); c11.intoArray(c, co + ldc + L);
+        c20.intoArray(c, co + 2 * ldc); c21.intoArray(c, co + 2 * ldc + L);
+        c30.intoArray(c, co + 3 * ldc); c31.intoArray(c, co + 3 * ldc + L);
+    }
+}
