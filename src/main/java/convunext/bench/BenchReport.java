@@ -87,28 +87,8 @@ public record BenchReport(String backend, String describe, String timing, String
         if (model.devicePeak() != null)
             o.printf("device    peak %.1f MiB in use by tensors and workspaces, %.1f MiB reserved by the caching pool%n",
                     model.devicePeak()[0] / 1048576.0, model.devicePeak()[1] / 1048576.0);
-        if (!model.breakdown().isEmpty()) {
-            double sum = 0;
-            for (double[] v : model.breakdown().values()) sum += v[0];
-            // Each op's multiply-add FLOPs at the run's GEMM ceiling: its share of the step's FLOP floor,
-            // and the milliseconds it spends above that share (all of them, for an op with no FLOPs).
-            double rate = ceilings.flopsPerS(), gflop = 0, over = 0;
-            o.println();
-            o.printf("%-22s %10s %6s %6s %10s %8s %8s %8s %10s%n", "training step by op", "ms", "%", "calls", "heap MiB",
-                    "GFLOP", "GFLOP/s", "% ceil", "over floor");
-            for (Map.Entry<String, double[]> e : model.breakdown().entrySet()) {
-                double[] v = e.getValue();
-                double g = v.length > 3 ? v[3] : 0, floorMs = g * 1e12 / rate;
-                gflop += g;
-                over += v[0] - floorMs;
-                // heap MiB far above an op's output size points at boxed Vector-API values (see bench/NOTES.md)
-                o.printf("%-22s %10.2f %6.1f %6d %10.1f %8s %8s %8s %10.2f%n", e.getKey(), v[0], 100 * v[0] / sum,
-                        (long) v[1], v[2], g > 0 ? String.format("%.2f", g) : "-", g > 0 ? String.format("%.1f", g / v[0] * 1e3) : "-",
-                        g > 0 ? String.format("%.1f", 100 * floorMs / v[0]) : "-", v[0] - floorMs);
-            }
-            o.printf("%-22s %10.2f %6s %6s %10s %8.2f %8.1f %8.1f %10.2f%n", "sum of ops", sum, "", "", "", gflop,
-                    gflop / sum * 1e3, 100 * gflop * 1e12 / rate / sum, over);
-        }
+        printBreakdown(o, "training step by op", model.breakdown());
+        printBreakdown(o, "inference by op", model.inferBreakdown());
         if (torch != null) {
             o.println();
             o.printf("pytorch   %s on %s, %s threads: train step %.1f ms, inference %.1f ms%n", torch.get("torch_version"),
@@ -268,8 +248,46 @@ public record BenchReport(String backend, String describe, String timing, String
             m.put("peak_device_bytes", model.devicePeak()[0]);
             m.put("peak_device_reserved_bytes", model.devicePeak()[1]);
         }
+        m.put("step_breakdown", breakdownJson(model.breakdown()));
+        m.put("infer_breakdown", breakdownJson(model.inferBreakdown()));
+        j.put("model", m);
+        j.put("torch", torch);
+        if (torchError != null) j.put("torch_error", torchError);
+        j.put("ratio_ours_over_torch", ratios());
+        if (anchors != null) j.put("anchors", anchors);
+        return j;
+    }
+
+    /**
+     * Per op: ms, share, calls, heap, and its multiply-add FLOPs at the run's GEMM ceiling: its
+     * share of the FLOP floor and the milliseconds it spends above that share (all of them, for an
+     * op with no FLOPs).
+     */
+    private void printBreakdown(PrintStream o, String title, Map<String, double[]> ops) {
+        if (ops == null || ops.isEmpty()) return;
+        double sum = 0;
+        for (double[] v : ops.values()) sum += v[0];
+        double rate = ceilings.flopsPerS(), gflop = 0, over = 0;
+        o.println();
+        o.printf("%-22s %10s %6s %6s %10s %8s %8s %8s %10s%n", title, "ms", "%", "calls", "heap MiB",
+                "GFLOP", "GFLOP/s", "% ceil", "over floor");
+        for (Map.Entry<String, double[]> e : ops.entrySet()) {
+            double[] v = e.getValue();
+            double g = v.length > 3 ? v[3] : 0, floorMs = g * 1e12 / rate;
+            gflop += g;
+            over += v[0] - floorMs;
+            // heap MiB far above an op's output size points at boxed Vector-API values (see bench/NOTES.md)
+            o.printf("%-22s %10.2f %6.1f %6d %10.1f %8s %8s %8s %10.2f%n", e.getKey(), v[0], 100 * v[0] / sum,
+                    (long) v[1], v[2], g > 0 ? String.format("%.2f", g) : "-", g > 0 ? String.format("%.1f", g / v[0] * 1e3) : "-",
+                    g > 0 ? String.format("%.1f", 100 * floorMs / v[0]) : "-", v[0] - floorMs);
+        }
+        o.printf("%-22s %10.2f %6s %6s %10s %8.2f %8.1f %8.1f %10.2f%n", "sum of ops", sum, "", "", "", gflop,
+                gflop / sum * 1e3, 100 * gflop * 1e12 / rate / sum, over);
+    }
+
+    private static List<Object> breakdownJson(Map<String, double[]> ops) {
         List<Object> br = new ArrayList<>();
-        for (Map.Entry<String, double[]> e : model.breakdown().entrySet()) {
+        for (Map.Entry<String, double[]> e : ops.entrySet()) {
             Map<String, Object> b = new LinkedHashMap<>();
             b.put("op", e.getKey());
             b.put("ms", e.getValue()[0]);
@@ -278,12 +296,6 @@ public record BenchReport(String backend, String describe, String timing, String
             if (e.getValue().length > 3 && e.getValue()[3] > 0) b.put("gflop", e.getValue()[3]);
             br.add(b);
         }
-        m.put("step_breakdown", br);
-        j.put("model", m);
-        j.put("torch", torch);
-        if (torchError != null) j.put("torch_error", torchError);
-        j.put("ratio_ours_over_torch", ratios());
-        if (anchors != null) j.put("anchors", anchors);
-        return j;
+        return br;
     }
 }

@@ -25,7 +25,14 @@ public final class ModelBench {
     /** Times in ms, sorted; breakdown: op → {ms per step, calls per step} (empty unless asked). */
     /** devicePeak: {bytes in use, bytes reserved from the driver} at the high-water mark, or null (heap tensors). */
     public record Result(long params, double[] trainMs, double[] inferMs, double lastLoss, long peakHeapBytes,
-                         long maxHeapBytes, String memoryNote, Map<String, double[]> breakdown, long[] devicePeak) {
+                         long maxHeapBytes, String memoryNote, Map<String, double[]> breakdown, long[] devicePeak,
+                         Map<String, double[]> inferBreakdown) {
+        /** Without an inference breakdown. */
+        public Result(long params, double[] trainMs, double[] inferMs, double lastLoss, long peakHeapBytes,
+                      long maxHeapBytes, String memoryNote, Map<String, double[]> breakdown, long[] devicePeak) {
+            this(params, trainMs, inferMs, lastLoss, peakHeapBytes, maxHeapBytes, memoryNote, breakdown, devicePeak, Map.of());
+        }
+
         public double trainMedianMs() { return Timing.median(trainMs); }
         public double inferMedianMs() { return Timing.median(inferMs); }
     }
@@ -55,14 +62,15 @@ public final class ModelBench {
             devicePeak = be.deviceMemoryPeak();
         }
         long peak = HeapPeak.peakBytes();
-        Map<String, double[]> ops = breakdown ? breakdown(be, mc, images, targets) : new LinkedHashMap<>();
+        Map<String, double[]> ops = new LinkedHashMap<>(), inferOps = new LinkedHashMap<>();
+        if (breakdown) breakdown(be, mc, images, targets, ops, inferOps);
         be.release(images);
         be.release(targets);
         String note = "cpu".equals(be.name())
                 ? "JVM heap high-water over the train and inference runs (sum of pool peaks; includes uncollected garbage); tensors live on the heap"
                 : "JVM heap high-water (host side only); device memory is the separate device peak;"
                   + " the backend describes itself after the model runs as: " + be.describe();
-        return new Result(params, train, infer, loss, peak, Runtime.getRuntime().maxMemory(), note, ops, devicePeak);
+        return new Result(params, train, infer, loss, peak, Runtime.getRuntime().maxMemory(), note, ops, devicePeak, inferOps);
     }
 
     /** Folded-model logits downloaded to the host, as TrainStep.inferLogits downloads the tape's. */
@@ -85,23 +93,36 @@ public final class ModelBench {
     }
 
     /**
-     * Time per op over one training step (after one warm-up), through {@link TimedBackend}, which
-     * syncs after every op; the sum of ops is therefore a little above an unwrapped step on a GPU.
+     * Time per op over one training step and over one inference of the folded model (each after
+     * one warm-up), through {@link TimedBackend}, which syncs after every op; the sum of ops is
+     * therefore a little above an unwrapped step on a GPU.
      */
-    private static Map<String, double[]> breakdown(Backend be, ConvUNeXt.Config mc, Tensor images, Tensor targets) {
+    private static void breakdown(Backend be, ConvUNeXt.Config mc, Tensor images, Tensor targets,
+                                  Map<String, double[]> train, Map<String, double[]> infer) {
         TimedBackend tb = new TimedBackend(be);
-        Map<String, double[]> out = new LinkedHashMap<>();
         try (ConvUNeXt model = new ConvUNeXt(mc, tb, 1); AdamW opt = AdamW.withDefaults(model.params)) {
             TrainStep.run(model, opt, images, targets, 1e-4);
             be.sync();
             tb.reset();
             TrainStep.run(model, opt, images, targets, 1e-4);
             be.sync();
-            tb.stats().entrySet().stream()
-                    .sorted((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0]))
-                    .forEach(e -> out.put(e.getKey(), new double[] {e.getValue()[0] / 1e6, e.getValue()[1], e.getValue()[2] / 1048576.0,
-                            e.getValue()[3] / 1e9}));
+            collect(tb, train);
+            try (InferenceModel im = InferenceModel.of(model)) {
+                logits(tb, im, images);
+                be.sync();
+                tb.reset();
+                logits(tb, im, images);
+                be.sync();
+                collect(tb, infer);
+            }
         }
-        return out;
+    }
+
+    /** The timed ops, slowest first: ms, calls, heap MiB, GFLOP. */
+    private static void collect(TimedBackend tb, Map<String, double[]> out) {
+        tb.stats().entrySet().stream()
+                .sorted((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0]))
+                .forEach(e -> out.put(e.getKey(), new double[] {e.getValue()[0] / 1e6, e.getValue()[1], e.getValue()[2] / 1048576.0,
+                        e.getValue()[3] / 1e9}));
     }
 }

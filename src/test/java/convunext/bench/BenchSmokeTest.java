@@ -41,6 +41,10 @@ class BenchSmokeTest {
         assertTrue(Double.isFinite(r.model().lastLoss()) && r.model().lastLoss() > 0);
         assertTrue(r.model().peakHeapBytes() > 0);
         assertTrue(r.model().breakdown().containsKey("dwconv7 bwd"), r.model().breakdown().keySet().toString());
+        // the folded model's inference: forward ops only, the MLP among them
+        var infer = r.model().inferBreakdown().keySet();
+        assertTrue(infer.stream().anyMatch(k -> k.startsWith("mlp")), infer.toString());
+        assertTrue(infer.stream().noneMatch(k -> k.endsWith("bwd") || k.equals("adamw")), infer.toString());
     }
 
     @Test void commandWritesTableAndJson(@TempDir Path dir) throws Exception {
