@@ -48,7 +48,7 @@ final class BenchCommand implements Callable<Integer> {
     Integer reps;
     @Option(names = "--steps", description = "timed training steps and inferences (median reported)")
     Integer steps;
-    @Option(names = "--breakdown", description = "time per op over one training step")
+    @Option(names = "--breakdown", description = "time per op over one training step and over one inference of the folded model")
     boolean breakdown;
     @Option(names = "--torch", description = "also run bench/torch_bench.py (same shapes) and print our time / PyTorch's")
     boolean torch;
