@@ -153,12 +153,13 @@ public final class Anchors {
         Map<String, Object> time(int warmup, int steps) {
             double[] last = new double[1];
             long cpu0 = processCpuNs();
+            long[] stepAlloc = {-1}, inferAlloc = {-1};
             double[] train = Timing.run(be, warmup, steps,
-                    () -> { last[0] = TrainStep.run(model, opt, images, targets, 1e-4).loss(); return null; });
+                    ModelBench.metered(() -> { last[0] = TrainStep.run(model, opt, images, targets, 1e-4).loss(); return null; }, stepAlloc));
             long cpu1 = processCpuNs();
             double[] infer;
             try (InferenceModel im = InferenceModel.of(model)) {
-                infer = Timing.run(be, warmup, steps, () -> ModelBench.logits(be, im, images));
+                infer = Timing.run(be, warmup, steps, ModelBench.metered(() -> ModelBench.logits(be, im, images), inferAlloc));
             }
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("train_step_ms", Timing.median(train));
@@ -167,6 +168,8 @@ public final class Anchors {
             m.put("infer_runs_ms", list(infer));
             m.put("last_loss", last[0]);
             m.put("cpu_s_train_incl_warmup", (cpu1 - cpu0) / 1e9);
+            m.put("heap_alloc_mib_last_step", stepAlloc[0] / 1048576.0);
+            m.put("heap_alloc_mib_last_inference", inferAlloc[0] / 1048576.0);
             return m;
         }
 
@@ -241,7 +244,9 @@ public final class Anchors {
         e.loads.add(load);
         log.printf("anchors   %-15s train %9.1f ms  inference %8.1f ms  (load average %.2f before)%s%n", e.id,
                 num(m.get("train_step_ms")), num(m.get("infer_ms")), load,
-                m.containsKey("torch_version") ? "  torch " + m.get("torch_version") + (m.containsKey("blas") ? ", BLAS " + m.get("blas") : "") : "");
+                m.containsKey("torch_version") ? "  torch " + m.get("torch_version") + (m.containsKey("blas") ? ", BLAS " + m.get("blas") : "")
+                        : m.containsKey("heap_alloc_mib_last_inference") ? String.format("  heap allocated %.0f / %.0f MiB (last step / inference)",
+                                num(m.get("heap_alloc_mib_last_step")), num(m.get("heap_alloc_mib_last_inference"))) : "");
     }
 
     /** Runs a child, its stderr passed through, and parses the last stdout line that starts with '{'. */

@@ -84,6 +84,10 @@ public record BenchReport(String backend, String describe, String timing, String
                 im, model.inferMs()[0], config.batch() / (im * 1e-3));
         o.printf("memory    peak JVM heap %.1f MiB (max heap %.0f MiB): %s%n",
                 model.peakHeapBytes() / 1048576.0, model.maxHeapBytes() / 1048576.0, model.memoryNote());
+        if (model.stepAllocBytes() >= 0)
+            o.printf("allocated %.1f MiB of Java heap in the last training step, %.1f MiB in the last inference (all threads;"
+                            + " hundreds of MiB mean boxed Vector API values: bench/NOTES.md, CPU round 16)%n",
+                    model.stepAllocBytes() / 1048576.0, model.inferAllocBytes() / 1048576.0);
         if (model.devicePeak() != null)
             o.printf("device    peak %.1f MiB in use by tensors and workspaces, %.1f MiB reserved by the caching pool%n",
                     model.devicePeak()[0] / 1048576.0, model.devicePeak()[1] / 1048576.0);
@@ -244,6 +248,10 @@ public record BenchReport(String backend, String describe, String timing, String
         m.put("peak_heap_bytes", model.peakHeapBytes());
         m.put("max_heap_bytes", model.maxHeapBytes());
         m.put("memory_note", model.memoryNote());
+        if (model.stepAllocBytes() >= 0) {
+            m.put("heap_alloc_bytes_last_step", model.stepAllocBytes());
+            m.put("heap_alloc_bytes_last_inference", model.inferAllocBytes());
+        }
         if (model.devicePeak() != null) {
             m.put("peak_device_bytes", model.devicePeak()[0]);
             m.put("peak_device_reserved_bytes", model.devicePeak()[1]);

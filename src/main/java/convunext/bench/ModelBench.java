@@ -10,6 +10,7 @@ import convunext.train.TrainStep;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.Supplier;
 
 /**
  * The whole model: median training step (TrainStep.run: zero grads, forward, CE+Dice, backward,
@@ -26,11 +27,11 @@ public final class ModelBench {
     /** devicePeak: {bytes in use, bytes reserved from the driver} at the high-water mark, or null (heap tensors). */
     public record Result(long params, double[] trainMs, double[] inferMs, double lastLoss, long peakHeapBytes,
                          long maxHeapBytes, String memoryNote, Map<String, double[]> breakdown, long[] devicePeak,
-                         Map<String, double[]> inferBreakdown) {
-        /** Without an inference breakdown. */
+                         Map<String, double[]> inferBreakdown, long stepAllocBytes, long inferAllocBytes) {
+        /** Without an inference breakdown or allocation figures (-1: not measured). */
         public Result(long params, double[] trainMs, double[] inferMs, double lastLoss, long peakHeapBytes,
                       long maxHeapBytes, String memoryNote, Map<String, double[]> breakdown, long[] devicePeak) {
-            this(params, trainMs, inferMs, lastLoss, peakHeapBytes, maxHeapBytes, memoryNote, breakdown, devicePeak, Map.of());
+            this(params, trainMs, inferMs, lastLoss, peakHeapBytes, maxHeapBytes, memoryNote, breakdown, devicePeak, Map.of(), -1, -1);
         }
 
         public double trainMedianMs() { return Timing.median(trainMs); }
@@ -45,6 +46,7 @@ public final class ModelBench {
         System.gc();
         HeapPeak.reset();
         double[] train, infer;
+        long[] stepAlloc = {-1}, inferAlloc = {-1};
         double loss;
         long params;
         long[] devicePeak;
@@ -53,11 +55,11 @@ public final class ModelBench {
             be.resetDeviceMemoryPeak();
             double[] last = new double[1];
             train = Timing.run(be, Math.max(1, cfg.warmup()), cfg.steps(),
-                    () -> { last[0] = TrainStep.run(model, opt, images, targets, 1e-4).loss(); return null; });
+                    metered(() -> { last[0] = TrainStep.run(model, opt, images, targets, 1e-4).loss(); return null; }, stepAlloc));
             loss = last[0];
             // Inference as a deployment runs it: BatchNorm folded once, nothing kept for a backward.
             try (InferenceModel im = InferenceModel.of(model)) {
-                infer = Timing.run(be, Math.max(1, cfg.warmup()), cfg.steps(), () -> logits(be, im, images));
+                infer = Timing.run(be, Math.max(1, cfg.warmup()), cfg.steps(), metered(() -> logits(be, im, images), inferAlloc));
             }
             devicePeak = be.deviceMemoryPeak();
         }
@@ -70,7 +72,23 @@ public final class ModelBench {
                 ? "JVM heap high-water over the train and inference runs (sum of pool peaks; includes uncollected garbage); tensors live on the heap"
                 : "JVM heap high-water (host side only); device memory is the separate device peak;"
                   + " the backend describes itself after the model runs as: " + be.describe();
-        return new Result(params, train, infer, loss, peak, Runtime.getRuntime().maxMemory(), note, ops, devicePeak, inferOps);
+        return new Result(params, train, infer, loss, peak, Runtime.getRuntime().maxMemory(), note, ops, devicePeak, inferOps, stepAlloc[0],
+                inferAlloc[0]);
+    }
+
+    /**
+     * op, with the Java heap bytes its last call allocated (all threads: the CPU backend's pool
+     * threads too) left in {@code lastAlloc[0]}. In steady state the CPU backend allocates next to
+     * nothing per step; hundreds of MiB mean Vector API values boxed by a C2 compilation that failed
+     * to intrinsify them (bench/NOTES.md, CPU round 16), a slower run for reasons outside our code.
+     */
+    public static <T> Supplier<T> metered(Supplier<T> op, long[] lastAlloc) {
+        return () -> {
+            long a0 = TimedBackend.allocatedBytes();
+            T r = op.get();
+            lastAlloc[0] = TimedBackend.allocatedBytes() - a0;
+            return r;
+        };
     }
 
     /** Folded-model logits downloaded to the host, as TrainStep.inferLogits downloads the tape's. */

@@ -40,6 +40,7 @@ class BenchSmokeTest {
         assertTrue(r.model().trainMedianMs() > 0 && r.model().inferMedianMs() > 0);
         assertTrue(Double.isFinite(r.model().lastLoss()) && r.model().lastLoss() > 0);
         assertTrue(r.model().peakHeapBytes() > 0);
+        assertTrue(r.model().stepAllocBytes() >= 0 && r.model().inferAllocBytes() >= 0);   // measured (-1: not)
         assertTrue(r.model().breakdown().containsKey("dwconv7 bwd"), r.model().breakdown().keySet().toString());
         // the folded model's inference: forward ops only, the MLP among them
         var infer = r.model().inferBreakdown().keySet();
