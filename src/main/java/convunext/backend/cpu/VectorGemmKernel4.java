@@ -136,6 +136,11 @@ final class VectorGemmKernel4 extends VectorGemmKernel {
         s30.intoArray(acc, o + 12 * L); s31.intoArray(acc, o + 13 * L);
     }
 
+    /**
+     * C = A·B + bias per row. tileSet and tileAcc differ only in how the accumulators start, and
+     * spanHalfZero and spanHalfLoad likewise: written out twice on purpose, as in
+     * {@link VectorGemmKernel} (vector values merged after an if are what C2 in JDK 17 may box).
+     */
     private static void tileSet(int kc, float[] ap, int apo, float[] bp, int bpo, int ldb, float[] c, int co, int ldc,
                                 float b0, float b1, float b2, float b3) {
         FloatVector c00 = FloatVector.broadcast(S, b0), c01 = c00;
