@@ -168,8 +168,8 @@ public final class Anchors {
             m.put("infer_runs_ms", list(infer));
             m.put("last_loss", last[0]);
             m.put("cpu_s_train_incl_warmup", (cpu1 - cpu0) / 1e9);
-            m.put("heap_alloc_mib_last_step", stepAlloc[0] / 1048576.0);
-            m.put("heap_alloc_mib_last_inference", inferAlloc[0] / 1048576.0);
+            m.put("heap_alloc_bytes_last_step", stepAlloc[0]);   // the names and units of bench's JSON
+            m.put("heap_alloc_bytes_last_inference", inferAlloc[0]);
             return m;
         }
 
@@ -243,10 +243,17 @@ public final class Anchors {
         e.runs.add(m);
         e.loads.add(load);
         log.printf("anchors   %-15s train %9.1f ms  inference %8.1f ms  (load average %.2f before)%s%n", e.id,
-                num(m.get("train_step_ms")), num(m.get("infer_ms")), load,
-                m.containsKey("torch_version") ? "  torch " + m.get("torch_version") + (m.containsKey("blas") ? ", BLAS " + m.get("blas") : "")
-                        : m.containsKey("heap_alloc_mib_last_inference") ? String.format("  heap allocated %.0f / %.0f MiB (last step / inference)",
-                                num(m.get("heap_alloc_mib_last_step")), num(m.get("heap_alloc_mib_last_inference"))) : "");
+                num(m.get("train_step_ms")), num(m.get("infer_ms")), load, note(m));
+    }
+
+    /** The end of a round's line: an anchor's torch version and BLAS, or our heap allocation. */
+    private static String note(Map<String, Object> m) {
+        if (m.containsKey("torch_version"))
+            return "  torch " + m.get("torch_version") + (m.containsKey("blas") ? ", BLAS " + m.get("blas") : "");
+        if (m.containsKey("heap_alloc_bytes_last_inference"))
+            return String.format("  heap allocated %.0f / %.0f MiB (last step / inference)",
+                    num(m.get("heap_alloc_bytes_last_step")) / 1048576.0, num(m.get("heap_alloc_bytes_last_inference")) / 1048576.0);
+        return "";
     }
 
     /** Runs a child, its stderr passed through, and parses the last stdout line that starts with '{'. */

@@ -340,7 +340,7 @@ public final class CpuGemm {
          */
         private void edge(Buffers buf, float[] ap, int ab, int kc, int ir, float[] bp, int bpo, int ldb, int mr, int nr, int co,
                           boolean acc, int ic) {
-            edgeTile(buf.tile, ap, ab + ir * kc, kc, bp, bpo, ldb, c, co, ldc, mr, nr, acc, bias, bias == null ? 0 : biasOff + ic + ir);
+            edgeTile(buf.tile, ap, ab + ir * kc, kc, bp, bpo, ldb, c, co, ldc, mr, nr, acc, bias, biasOff + ic + ir);
         }
 
         /** A[ic:ic+mc, pc:pc+kc] → MR-row panels from dst[d0], panel r at d0 + r·kc, step p holding MR values. */

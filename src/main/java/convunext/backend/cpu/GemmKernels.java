@@ -18,11 +18,10 @@ final class GemmKernels {
         if (Boolean.getBoolean("convunext.cpu.scalar") || !vectorAvailable()) return new ScalarGemmKernel();
         try {
             String name = "convunext.backend.cpu.VectorGemmKernel";
-            Class<?> wide = Class.forName(name);
-            int bits = (int) wide.getDeclaredMethod("vectorBits").invoke(null);
+            GemmKernel wide = (GemmKernel) Class.forName(name).getDeclaredConstructor().newInstance();
             // -Dconvunext.cpu.gemmRows=4|8 picks the tile for an A/B; both give the same bits.
-            int rows = Integer.getInteger("convunext.cpu.gemmRows", sixteenRegisters(bits) ? 4 : 8);
-            return (GemmKernel) (rows == 4 ? Class.forName(name + "4") : wide).getDeclaredConstructor().newInstance();
+            int rows = Integer.getInteger("convunext.cpu.gemmRows", sixteenRegisters(wide.dotLanes() * Float.SIZE) ? 4 : 8);
+            return rows == 4 ? (GemmKernel) Class.forName(name + "4").getDeclaredConstructor().newInstance() : wide;
         } catch (ReflectiveOperationException | LinkageError e) {
             return new ScalarGemmKernel();
         }

@@ -14,12 +14,9 @@ import jdk.incubator.vector.VectorSpecies;
  * module was found, so the scalar path never touches a Vector API type.
  */
 class VectorGemmKernel implements GemmKernel {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    private static final int L = S.length();
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final int L = S.length();
     static final int MR = 8, NR = 2 * L;
-
-    /** Width of the preferred vectors (GemmKernels picks the tile by it). */
-    static int vectorBits() { return S.vectorBitSize(); }
 
     @Override public int mr() { return MR; }
 
@@ -157,11 +154,16 @@ class VectorGemmKernel implements GemmKernel {
         put(c, co + ldc, s10, s11, s12, s13);
         put(c, co + 2 * ldc, s20, s21, s22, s23);
         put(c, co + 3 * ldc, s30, s31, s32, s33);
-        if (p < kc)
+        dotTail(p, kc, a, ao, lda, b, bo, ldb, c, co, ldc);
+    }
+
+    /** dotTile's scalar tail, after its reduced vector part: steps [kv, kc) of the 4×4 block, one FMA chain each. */
+    static void dotTail(int kv, int kc, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc) {
+        if (kv < kc)
             for (int i = 0; i < 4; i++)
                 for (int j = 0; j < 4; j++) {
                     float t = 0;
-                    for (int q = p; q < kc; q++) t = Math.fma(a[ao + i * lda + q], b[bo + j * ldb + q], t);
+                    for (int q = kv; q < kc; q++) t = Math.fma(a[ao + i * lda + q], b[bo + j * ldb + q], t);
                     c[co + i * ldc + j] += t;
                 }
     }

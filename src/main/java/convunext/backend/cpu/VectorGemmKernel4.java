@@ -2,7 +2,6 @@ package convunext.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@link VectorGemmKernel} for 16-register machines (x86 without AVX-512): its 8-row tile needs 19
@@ -17,8 +16,6 @@ import jdk.incubator.vector.VectorSpecies;
  * reduceLanes, the same scalar tail), and the parked accumulators keep the 4×4 layout.
  */
 final class VectorGemmKernel4 extends VectorGemmKernel {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    private static final int L = S.length();
     static final int MR = 4;
 
     @Override public int mr() { return MR; }
@@ -40,13 +37,7 @@ final class VectorGemmKernel4 extends VectorGemmKernel {
         int kv = kc - kc % L;
         dotHalf(kv, a, ao, lda, b, bo, ldb, c, co, ldc);
         dotHalf(kv, a, ao, lda, b, bo + 2 * ldb, ldb, c, co + 2, ldc);
-        if (kv < kc)
-            for (int i = 0; i < 4; i++)
-                for (int j = 0; j < 4; j++) {
-                    float t = 0;
-                    for (int q = kv; q < kc; q++) t = Math.fma(a[ao + i * lda + q], b[bo + j * ldb + q], t);
-                    c[co + i * ldc + j] += t;
-                }
+        dotTail(kv, kc, a, ao, lda, b, bo, ldb, c, co, ldc);
     }
 
     /** c[co + i·ldc + j] += Σ_{p<kv} a-row i · b-row j for i < 4, j < 2 (kv a multiple of L). */
@@ -76,39 +67,20 @@ final class VectorGemmKernel4 extends VectorGemmKernel {
         c[o + 1] += v1.reduceLanes(VectorOperators.ADD);
     }
 
+    /**
+     * A first span starts from zeroed parked accumulators (16·L floats, once per tile and K block:
+     * the same +0 start as a zero vector), so one loop serves both cases.
+     */
     @Override
     public void dotSpan(int len, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] acc, int acco,
                         boolean first) {
-        if (first) {
-            spanHalfZero(len, a, ao, lda, b, bo, ldb, acc, acco);
-            spanHalfZero(len, a, ao, lda, b, bo + 2 * ldb, ldb, acc, acco + 2 * L);
-        } else {
-            spanHalfLoad(len, a, ao, lda, b, bo, ldb, acc, acco);
-            spanHalfLoad(len, a, ao, lda, b, bo + 2 * ldb, ldb, acc, acco + 2 * L);
-        }
+        if (first) java.util.Arrays.fill(acc, acco, acco + 16 * L, 0f);
+        spanHalf(len, a, ao, lda, b, bo, ldb, acc, acco);
+        spanHalf(len, a, ao, lda, b, bo + 2 * ldb, ldb, acc, acco + 2 * L);
     }
 
-    /** The 4×2 half of dotSpan whose accumulator (i, j) is parked at acc[acco + (4i + j)·L]; from zero. */
-    private static void spanHalfZero(int len, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] acc, int acco) {
-        FloatVector s00 = FloatVector.zero(S), s01 = FloatVector.zero(S), s10 = FloatVector.zero(S), s11 = FloatVector.zero(S);
-        FloatVector s20 = FloatVector.zero(S), s21 = FloatVector.zero(S), s30 = FloatVector.zero(S), s31 = FloatVector.zero(S);
-        int a0 = ao, a1 = ao + lda, a2 = ao + 2 * lda, a3 = ao + 3 * lda, b0 = bo, b1 = bo + ldb;
-        for (int p = 0; p < len; p += L) {
-            FloatVector y0 = FloatVector.fromArray(S, b, b0 + p), y1 = FloatVector.fromArray(S, b, b1 + p);
-            FloatVector x = FloatVector.fromArray(S, a, a0 + p);
-            s00 = x.fma(y0, s00); s01 = x.fma(y1, s01);
-            x = FloatVector.fromArray(S, a, a1 + p);
-            s10 = x.fma(y0, s10); s11 = x.fma(y1, s11);
-            x = FloatVector.fromArray(S, a, a2 + p);
-            s20 = x.fma(y0, s20); s21 = x.fma(y1, s21);
-            x = FloatVector.fromArray(S, a, a3 + p);
-            s30 = x.fma(y0, s30); s31 = x.fma(y1, s31);
-        }
-        park2(acc, acco, s00, s01, s10, s11, s20, s21, s30, s31);
-    }
-
-    /** As spanHalfZero, the accumulators loaded from acc. */
-    private static void spanHalfLoad(int len, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] acc, int acco) {
+    /** The 4×2 half of dotSpan whose accumulator (i, j) is parked at acc[acco + (4i + j)·L]. */
+    private static void spanHalf(int len, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] acc, int acco) {
         FloatVector s00 = FloatVector.fromArray(S, acc, acco), s01 = FloatVector.fromArray(S, acc, acco + L);
         FloatVector s10 = FloatVector.fromArray(S, acc, acco + 4 * L), s11 = FloatVector.fromArray(S, acc, acco + 5 * L);
         FloatVector s20 = FloatVector.fromArray(S, acc, acco + 8 * L), s21 = FloatVector.fromArray(S, acc, acco + 9 * L);
@@ -137,9 +109,9 @@ final class VectorGemmKernel4 extends VectorGemmKernel {
     }
 
     /**
-     * C = A·B + bias per row. tileSet and tileAcc differ only in how the accumulators start, and
-     * spanHalfZero and spanHalfLoad likewise: written out twice on purpose, as in
-     * {@link VectorGemmKernel} (vector values merged after an if are what C2 in JDK 17 may box).
+     * C = A·B + bias per row. tileSet and tileAcc differ only in how the accumulators start:
+     * written out twice on purpose, as in {@link VectorGemmKernel} (vector values merged after an
+     * if are what C2 in JDK 17 may box; a tile is too short to pay for storing the bias into C first).
      */
     private static void tileSet(int kc, float[] ap, int apo, float[] bp, int bpo, int ldb, float[] c, int co, int ldc,
                                 float b0, float b1, float b2, float b3) {
