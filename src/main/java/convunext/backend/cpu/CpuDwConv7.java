@@ -23,12 +23,13 @@ final class CpuDwConv7 {
         Tensor y = be.empty(x.shape());
         float[] xa = x.array(), wa = w.array(), ba = b.array(), ya = y.array();
         int xo = x.off(), wo = w.off(), bo = b.off(), yo = y.off(), plane = h * wd;
+        int[] taps = SimdOps.taps7(wd + 2 * P);
         CpuThreads.chunks(n * c, 1, 4, (p0, p1) -> {
             float[] pad = Scratch.of(h, wd).pad;
             for (int pl = p0; pl < p1; pl++) {
                 int ch = pl % c;
                 padPlane(xa, xo + pl * plane, h, wd, pad);
-                planeForward(pad, h, wd, wa, wo + ch * K * K, ba[bo + ch], ya, yo + pl * plane);
+                planeForward(pad, h, wd, wa, wo + ch * K * K, ba[bo + ch], ya, yo + pl * plane, taps);
             }
         });
         return y;
@@ -52,10 +53,10 @@ final class CpuDwConv7 {
     }
 
     /** Two output rows per row7x2 call (each padded source row loaded once for both): the bits of row7 per row. */
-    private static void planeForward(float[] pad, int h, int w, float[] wt, int wo, float bias, float[] y, int yo) {
+    private static void planeForward(float[] pad, int h, int w, float[] wt, int wo, float bias, float[] y, int yo, int[] taps) {
         int r = 0;
-        for (; r + 1 < h; r += 2) SimdOps.BEST.row7x2(pad, r * (w + 2 * P), w + 2 * P, wt, wo, bias, y, yo + r * w, w, w);
-        if (r < h) SimdOps.BEST.row7(pad, r * (w + 2 * P), w + 2 * P, wt, wo, bias, y, yo + r * w, w);
+        for (; r + 1 < h; r += 2) SimdOps.BEST.row7x2(pad, r * (w + 2 * P), w + 2 * P, wt, wo, bias, y, yo + r * w, w, w, taps);
+        if (r < h) SimdOps.BEST.row7(pad, r * (w + 2 * P), w + 2 * P, wt, wo, bias, y, yo + r * w, w, taps);
     }
 
     static Tensor[] backward(CpuBackend be, Tensor x, Tensor w, Tensor dy) { return backward(be, x, w, dy, null, null, null); }
@@ -76,6 +77,7 @@ final class CpuDwConv7 {
         Tensor dx = add ? dxInto : be.empty(x.shape()), dw = addW ? dwInto : be.empty(c, 1, K, K), db = addB ? dbInto : be.empty(c);
         float[] xa = x.array(), wa = w.array(), dya = dy.array(), dxa = dx.array(), dwa = dw.array(), dba = db.array();
         int xo = x.off(), wo = w.off(), dyo = dy.off(), dxo = dx.off(), dwo = dw.off(), dbo = db.off();
+        int[] taps = SimdOps.taps7(wd + 4 * P);   // inputGrad's zero-padded rows
         CpuThreads.chunks(c, 1, 4, (c0, c1) -> {
             Scratch sc = Scratch.of(h, wd);
             float[] pad = sc.pad, zpad = sc.zpad(h, wd), flipped = sc.flipped;
@@ -89,7 +91,7 @@ final class CpuDwConv7 {
                     padPlane(xa, xo + pl, h, wd, pad);
                     gb += CpuReduce.sum(dya, dyo + pl, plane);
                     SimdOps.BEST.tapSums(dya, dyo + pl, pad, h, wd, gw);
-                    inputGrad(dya, dyo + pl, h, wd, flipped, zpad, sc.dpad, dxa, dxo + pl, add);
+                    inputGrad(dya, dyo + pl, h, wd, flipped, zpad, sc.dpad, dxa, dxo + pl, add, taps);
                 }
                 for (int t = 0; t < K * K; t++) {
                     int e = dwo + ch * K * K + t;
@@ -144,12 +146,12 @@ final class CpuDwConv7 {
      * more than the copies.)
      */
     private static void inputGrad(float[] dy, int dyo, int h, int w, float[] wf, float[] zpad, float[] dpad, float[] dx, int dxo,
-                                  boolean add) {
+                                  boolean add, int[] taps) {
         int wp = w + 2 * P, wz = w + 4 * P;
         for (int r = 0; r < h; r++) System.arraycopy(dy, dyo + r * w, zpad, (r + 2 * P) * wz + 2 * P, w);
         int yp = 0;
-        for (; yp + 1 < h + 2 * P; yp += 2) SimdOps.BEST.row7x2(zpad, yp * wz, wz, wf, 0, 0f, dpad, yp * wp, wp, wp);
-        if (yp < h + 2 * P) SimdOps.BEST.row7(zpad, yp * wz, wz, wf, 0, 0f, dpad, yp * wp, wp);
+        for (; yp + 1 < h + 2 * P; yp += 2) SimdOps.BEST.row7x2(zpad, yp * wz, wz, wf, 0, 0f, dpad, yp * wp, wp, wp, taps);
+        if (yp < h + 2 * P) SimdOps.BEST.row7(zpad, yp * wz, wz, wf, 0, 0f, dpad, yp * wp, wp, taps);
         for (yp = 0; yp < h + 2 * P; yp++) {
             int d = yp * wp;
             for (int i = 1; i <= P; i++) {

@@ -55,7 +55,8 @@ final class ScalarOps implements SimdOps {
         for (int i = 0; i < n; i++) a[ao + i] *= b[bo + i];
     }
 
-    @Override public void row7(float[] src, int so, int ld, float[] w, int wo, float init, float[] y, int yo, int n) {
+    @Override public void row7(float[] src, int so, int ld, float[] w, int wo, float init, float[] y, int yo, int n, int[] taps) {
+        SimdOps.checkTaps(taps, ld);
         java.util.Arrays.fill(y, yo, yo + n, init);
         for (int ky = 0; ky < 7; ky++)
             for (int kx = 0; kx < 7; kx++) {
@@ -65,9 +66,9 @@ final class ScalarOps implements SimdOps {
             }
     }
 
-    @Override public void row7x2(float[] src, int so, int ld, float[] w, int wo, float init, float[] y, int yo, int ldy, int n) {
-        row7(src, so, ld, w, wo, init, y, yo, n);
-        row7(src, so + ld, ld, w, wo, init, y, yo + ldy, n);
+    @Override public void row7x2(float[] src, int so, int ld, float[] w, int wo, float init, float[] y, int yo, int ldy, int n, int[] taps) {
+        row7(src, so, ld, w, wo, init, y, yo, n, taps);
+        row7(src, so + ld, ld, w, wo, init, y, yo + ldy, n, taps);
     }
 
     @Override public void tapSums(float[] dy, int dyo, float[] pad, int h, int w, double[] gw) {

@@ -27,15 +27,32 @@ interface SimdOps {
 
     /**
      * One row of a 7×7 correlation over a padded plane: y[yo + i] = init + Σ_{ky,kx}
-     * w[wo + ky·7 + kx]·src[so + ky·ld + kx + i] for i &lt; n.
+     * w[wo + ky·7 + kx]·src[so + ky·ld + kx + i] for i &lt; n. {@code taps} is {@link #taps7}(ld).
      */
-    void row7(float[] src, int so, int ld, float[] w, int wo, float init, float[] y, int yo, int n);
+    void row7(float[] src, int so, int ld, float[] w, int wo, float init, float[] y, int yo, int n, int[] taps);
 
     /**
      * {@link #row7} for two consecutive output rows: y[yo + i] over src rows so … so + 6·ld and
      * y[yo + ldy + i] over src rows so + ld … so + 7·ld, with the bits of two row7 calls.
      */
-    void row7x2(float[] src, int so, int ld, float[] w, int wo, float init, float[] y, int yo, int ldy, int n);
+    void row7x2(float[] src, int so, int ld, float[] w, int wo, float init, float[] y, int yo, int ldy, int n, int[] taps);
+
+    /**
+     * The offsets of the 7×7 kernel's source elements in a plane with row step ld, kernel rows 0–7
+     * (the eighth for {@link #row7x2}'s second output): taps[ky·7 + kx] = ky·ld + kx. Made once per
+     * op by the caller, so the vector loops run the taps as one loop over a table (see VectorDw7).
+     */
+    static int[] taps7(int ld) {
+        int[] t = new int[56];
+        for (int k = 0; k < 56; k++) t[k] = k / 7 * ld + k % 7;
+        return t;
+    }
+
+    /** Refuses a tap table made for another row step (a wrong table would read the wrong elements). */
+    static void checkTaps(int[] taps, int ld) {
+        if (taps.length != 56 || taps[7] != ld || taps[55] != 7 * ld + 6)
+            throw new IllegalArgumentException("row7: tap table for row step " + taps[7] + ", called with " + ld);
+    }
 
     /**
      * Weight gradient of the depthwise 7×7 over one plane: gw[ky·7 + kx] += Σ_{y,x}

@@ -204,25 +204,27 @@ final class VectorDw7 {
      * {@link ScalarOps#row7}. Four vectors at a time hide the FMA latency; a row whose length is not
      * a multiple of L ends with one vector overlapping the previous ones (it recomputes those
      * outputs to the same bits) instead of a scalar tail, which cost as much as the whole vector
-     * part of the input gradient's rows (w + 6 wide).
+     * part of the input gradient's rows (w + 6 wide). The 49 taps run as one loop over
+     * {@code taps} (see {@link SimdOps#taps7}), not as ky × kx loops: C2 (JDK 17) unrolls two
+     * nested constant-trip loops completely and spills (bench/NOTES.md, CPU round 17).
      */
-    static void row7(float[] src, int so, int ld, float[] w, int wo, float init, float[] y, int yo, int n) {
+    static void row7(float[] src, int so, int ld, float[] w, int wo, float init, float[] y, int yo, int n, int[] taps) {
+        SimdOps.checkTaps(taps, ld);
         if (n < L) {
-            SCALAR.row7(src, so, ld, w, wo, init, y, yo, n);
+            SCALAR.row7(src, so, ld, w, wo, init, y, yo, n, taps);
             return;
         }
         int i = 0;
         for (; i + 4 * L <= n; i += 4 * L) {
             FloatVector a0 = FloatVector.broadcast(S, init), a1 = a0, a2 = a0, a3 = a0;
-            for (int ky = 0; ky < 7; ky++)
-                for (int kx = 0; kx < 7; kx++) {
-                    FloatVector t = FloatVector.broadcast(S, w[wo + ky * 7 + kx]);
-                    int s = so + ky * ld + kx + i;
-                    a0 = FloatVector.fromArray(S, src, s).fma(t, a0);
-                    a1 = FloatVector.fromArray(S, src, s + L).fma(t, a1);
-                    a2 = FloatVector.fromArray(S, src, s + 2 * L).fma(t, a2);
-                    a3 = FloatVector.fromArray(S, src, s + 3 * L).fma(t, a3);
-                }
+            for (int t = 0; t < 49; t++) {
+                FloatVector c = FloatVector.broadcast(S, w[wo + t]);
+                int s = so + taps[t] + i;
+                a0 = FloatVector.fromArray(S, src, s).fma(c, a0);
+                a1 = FloatVector.fromArray(S, src, s + L).fma(c, a1);
+                a2 = FloatVector.fromArray(S, src, s + 2 * L).fma(c, a2);
+                a3 = FloatVector.fromArray(S, src, s + 3 * L).fma(c, a3);
+            }
             a0.intoArray(y, yo + i);
             a1.intoArray(y, yo + i + L);
             a2.intoArray(y, yo + i + 2 * L);
@@ -231,9 +233,8 @@ final class VectorDw7 {
         while (i < n) {
             if (i + L > n) i = n - L;   // the last vector overlaps: same outputs, same bits
             FloatVector a0 = FloatVector.broadcast(S, init);
-            for (int ky = 0; ky < 7; ky++)
-                for (int kx = 0; kx < 7; kx++)
-                    a0 = FloatVector.fromArray(S, src, so + ky * ld + kx + i).fma(FloatVector.broadcast(S, w[wo + ky * 7 + kx]), a0);
+            for (int t = 0; t < 49; t++)
+                a0 = FloatVector.fromArray(S, src, so + taps[t] + i).fma(FloatVector.broadcast(S, w[wo + t]), a0);
             a0.intoArray(y, yo + i);
             i += L;
         }
@@ -244,14 +245,18 @@ final class VectorDw7 {
      * src rows 1–7. Each source row is loaded once for both outputs (rows 1–6 serve both: tap ky of
      * the first, ky − 1 of the second), so a tap costs half a load instead of one; taps still run
      * in (ky, kx) order per output, the bits of two row7 calls. Three straight loops (source row 0,
-     * rows 1–6, row 7) keep the accumulators out of branches.
+     * the 42 taps of rows 1–6 as one loop over {@code taps}, row 7) keep the accumulators out of
+     * branches; the middle loop as ky × kx loops was unrolled by C2 into one block of 392 FMAs whose
+     * loads it hoisted past the 16 registers: 29–31 against 54–65 GFLOP/s on one core, one plane of
+     * 32²–256² (bench/NOTES.md, CPU round 17).
      */
-    static void row7x2(float[] src, int so, int ld, float[] w, int wo, float init, float[] y, int yo, int ldy, int n) {
+    static void row7x2(float[] src, int so, int ld, float[] w, int wo, float init, float[] y, int yo, int ldy, int n, int[] taps) {
+        SimdOps.checkTaps(taps, ld);
         if (n < L) {
-            SCALAR.row7x2(src, so, ld, w, wo, init, y, yo, ldy, n);
+            SCALAR.row7x2(src, so, ld, w, wo, init, y, yo, ldy, n, taps);
             return;
         }
-        int i = 0;
+        int i = 0, last = so + 7 * ld;
         for (; i + 4 * L <= n; i += 4 * L) {
             FloatVector a0 = FloatVector.broadcast(S, init), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
             for (int kx = 0; kx < 7; kx++) {
@@ -262,24 +267,24 @@ final class VectorDw7 {
                 a2 = FloatVector.fromArray(S, src, q + 2 * L).fma(t, a2);
                 a3 = FloatVector.fromArray(S, src, q + 3 * L).fma(t, a3);
             }
-            for (int ky = 1; ky < 7; ky++)
-                for (int kx = 0; kx < 7; kx++) {
-                    FloatVector ta = FloatVector.broadcast(S, w[wo + ky * 7 + kx]), tb = FloatVector.broadcast(S, w[wo + ky * 7 - 7 + kx]);
-                    int q = so + ky * ld + kx + i;
-                    FloatVector v0 = FloatVector.fromArray(S, src, q), v1 = FloatVector.fromArray(S, src, q + L);
-                    FloatVector v2 = FloatVector.fromArray(S, src, q + 2 * L), v3 = FloatVector.fromArray(S, src, q + 3 * L);
-                    a0 = v0.fma(ta, a0);
-                    b0 = v0.fma(tb, b0);
-                    a1 = v1.fma(ta, a1);
-                    b1 = v1.fma(tb, b1);
-                    a2 = v2.fma(ta, a2);
-                    b2 = v2.fma(tb, b2);
-                    a3 = v3.fma(ta, a3);
-                    b3 = v3.fma(tb, b3);
-                }
+            // tap t of rows 1–6: kernel element 7 + t of the first output, t of the second
+            for (int t = 0; t < 42; t++) {
+                FloatVector ta = FloatVector.broadcast(S, w[wo + 7 + t]), tb = FloatVector.broadcast(S, w[wo + t]);
+                int q = so + taps[7 + t] + i;
+                FloatVector v0 = FloatVector.fromArray(S, src, q), v1 = FloatVector.fromArray(S, src, q + L);
+                FloatVector v2 = FloatVector.fromArray(S, src, q + 2 * L), v3 = FloatVector.fromArray(S, src, q + 3 * L);
+                a0 = v0.fma(ta, a0);
+                b0 = v0.fma(tb, b0);
+                a1 = v1.fma(ta, a1);
+                b1 = v1.fma(tb, b1);
+                a2 = v2.fma(ta, a2);
+                b2 = v2.fma(tb, b2);
+                a3 = v3.fma(ta, a3);
+                b3 = v3.fma(tb, b3);
+            }
             for (int kx = 0; kx < 7; kx++) {
                 FloatVector t = FloatVector.broadcast(S, w[wo + 42 + kx]);
-                int q = so + 7 * ld + kx + i;
+                int q = last + kx + i;
                 b0 = FloatVector.fromArray(S, src, q).fma(t, b0);
                 b1 = FloatVector.fromArray(S, src, q + L).fma(t, b1);
                 b2 = FloatVector.fromArray(S, src, q + 2 * L).fma(t, b2);
@@ -301,20 +306,19 @@ final class VectorDw7 {
                 a0 = FloatVector.fromArray(S, src, so + kx + i).fma(t, a0);
                 a1 = FloatVector.fromArray(S, src, so + kx + i + L).fma(t, a1);
             }
-            for (int ky = 1; ky < 7; ky++)
-                for (int kx = 0; kx < 7; kx++) {
-                    FloatVector ta = FloatVector.broadcast(S, w[wo + ky * 7 + kx]), tb = FloatVector.broadcast(S, w[wo + ky * 7 - 7 + kx]);
-                    int q = so + ky * ld + kx + i;
-                    FloatVector v0 = FloatVector.fromArray(S, src, q), v1 = FloatVector.fromArray(S, src, q + L);
-                    a0 = v0.fma(ta, a0);
-                    b0 = v0.fma(tb, b0);
-                    a1 = v1.fma(ta, a1);
-                    b1 = v1.fma(tb, b1);
-                }
+            for (int t = 0; t < 42; t++) {
+                FloatVector ta = FloatVector.broadcast(S, w[wo + 7 + t]), tb = FloatVector.broadcast(S, w[wo + t]);
+                int q = so + taps[7 + t] + i;
+                FloatVector v0 = FloatVector.fromArray(S, src, q), v1 = FloatVector.fromArray(S, src, q + L);
+                a0 = v0.fma(ta, a0);
+                b0 = v0.fma(tb, b0);
+                a1 = v1.fma(ta, a1);
+                b1 = v1.fma(tb, b1);
+            }
             for (int kx = 0; kx < 7; kx++) {
                 FloatVector t = FloatVector.broadcast(S, w[wo + 42 + kx]);
-                b0 = FloatVector.fromArray(S, src, so + 7 * ld + kx + i).fma(t, b0);
-                b1 = FloatVector.fromArray(S, src, so + 7 * ld + kx + i + L).fma(t, b1);
+                b0 = FloatVector.fromArray(S, src, last + kx + i).fma(t, b0);
+                b1 = FloatVector.fromArray(S, src, last + kx + i + L).fma(t, b1);
             }
             a0.intoArray(y, yo + i);
             a1.intoArray(y, yo + i + L);
@@ -327,14 +331,13 @@ final class VectorDw7 {
             FloatVector a0 = FloatVector.broadcast(S, init), b0 = a0;
             for (int kx = 0; kx < 7; kx++)
                 a0 = FloatVector.fromArray(S, src, so + kx + i).fma(FloatVector.broadcast(S, w[wo + kx]), a0);
-            for (int ky = 1; ky < 7; ky++)
-                for (int kx = 0; kx < 7; kx++) {
-                    FloatVector v = FloatVector.fromArray(S, src, so + ky * ld + kx + i);
-                    a0 = v.fma(FloatVector.broadcast(S, w[wo + ky * 7 + kx]), a0);
-                    b0 = v.fma(FloatVector.broadcast(S, w[wo + ky * 7 - 7 + kx]), b0);
-                }
+            for (int t = 0; t < 42; t++) {
+                FloatVector v = FloatVector.fromArray(S, src, so + taps[7 + t] + i);
+                a0 = v.fma(FloatVector.broadcast(S, w[wo + 7 + t]), a0);
+                b0 = v.fma(FloatVector.broadcast(S, w[wo + t]), b0);
+            }
             for (int kx = 0; kx < 7; kx++)
-                b0 = FloatVector.fromArray(S, src, so + 7 * ld + kx + i).fma(FloatVector.broadcast(S, w[wo + 42 + kx]), b0);
+                b0 = FloatVector.fromArray(S, src, last + kx + i).fma(FloatVector.broadcast(S, w[wo + 42 + kx]), b0);
             a0.intoArray(y, yo + i);
             b0.intoArray(y, yo + ldy + i);
             i += L;

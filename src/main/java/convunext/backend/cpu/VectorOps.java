@@ -234,12 +234,12 @@ final class VectorOps implements SimdOps {
 
     @Override public void tapSums(float[] dy, int dyo, float[] pad, int h, int w, double[] gw) { VectorDw7.tapSums(dy, dyo, pad, h, w, gw); }
 
-    @Override public void row7(float[] src, int so, int ld, float[] w, int wo, float init, float[] y, int yo, int n) {
-        VectorDw7.row7(src, so, ld, w, wo, init, y, yo, n);
+    @Override public void row7(float[] src, int so, int ld, float[] w, int wo, float init, float[] y, int yo, int n, int[] taps) {
+        VectorDw7.row7(src, so, ld, w, wo, init, y, yo, n, taps);
     }
 
-    @Override public void row7x2(float[] src, int so, int ld, float[] w, int wo, float init, float[] y, int yo, int ldy, int n) {
-        VectorDw7.row7x2(src, so, ld, w, wo, init, y, yo, ldy, n);
+    @Override public void row7x2(float[] src, int so, int ld, float[] w, int wo, float init, float[] y, int yo, int ldy, int n, int[] taps) {
+        VectorDw7.row7x2(src, so, ld, w, wo, init, y, yo, ldy, n, taps);
     }
 
     /** out = σ(a)·s + σ(g1)·tanh(g2): {@link VectorGate}'s one-pass body, then the scalar tail. */

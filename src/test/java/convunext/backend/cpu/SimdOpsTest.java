@@ -87,7 +87,7 @@ class SimdOpsTest {
         for (int i = 0; i < src.length; i++) src[i] = (float) r.nextGaussian();
         for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian();
         for (SimdOps ops : impls()) {
-            ops.row7(src, 4, ld, w, 1, 0.25f, y, 2, n);
+            ops.row7(src, 4, ld, w, 1, 0.25f, y, 2, n, SimdOps.taps7(ld));
             for (int i = 0; i < n; i++) {
                 double s = 0.25, mag = 0.25;
                 for (int ky = 0; ky < 7; ky++)
@@ -103,8 +103,8 @@ class SimdOpsTest {
         // scalar loop's bits at every length.
         for (int len : new int[] {n, 16, 17, 31, 64, 70, 5}) {
             float[] a = new float[len], b = new float[len];
-            SimdOps.BEST.row7(src, 4, ld, w, 1, 0.25f, a, 0, len);
-            new ScalarOps().row7(src, 4, ld, w, 1, 0.25f, b, 0, len);
+            SimdOps.BEST.row7(src, 4, ld, w, 1, 0.25f, a, 0, len, SimdOps.taps7(ld));
+            new ScalarOps().row7(src, 4, ld, w, 1, 0.25f, b, 0, len, SimdOps.taps7(ld));
             org.junit.jupiter.api.Assertions.assertArrayEquals(b, a, "row7 vector vs scalar bits, n = " + len);
         }
     }
@@ -119,10 +119,18 @@ class SimdOpsTest {
         for (int len : new int[] {5, 16, 17, 31, 32, 33, 47, 64, 70, 96, 101, 128, 143}) {
             int ldy = len + 3;
             float[] a = new float[2 * ldy], b = new float[2 * ldy];
-            SimdOps.BEST.row7x2(src, 4, ld, w, 1, 0.25f, a, 1, ldy, len);
-            new ScalarOps().row7(src, 4, ld, w, 1, 0.25f, b, 1, len);
-            new ScalarOps().row7(src, 4 + ld, ld, w, 1, 0.25f, b, 1 + ldy, len);
+            SimdOps.BEST.row7x2(src, 4, ld, w, 1, 0.25f, a, 1, ldy, len, SimdOps.taps7(ld));
+            new ScalarOps().row7(src, 4, ld, w, 1, 0.25f, b, 1, len, SimdOps.taps7(ld));
+            new ScalarOps().row7(src, 4 + ld, ld, w, 1, 0.25f, b, 1 + ldy, len, SimdOps.taps7(ld));
             org.junit.jupiter.api.Assertions.assertArrayEquals(b, a, "row7x2 vs two scalar row7, n = " + len);
+        }
+        // A tap table made for another row step is refused, not read at the wrong offsets.
+        for (SimdOps ops : impls()) {
+            float[] y = new float[2 * 40];
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> ops.row7x2(src, 4, ld, w, 1, 0.25f, y, 0, 40, 40, SimdOps.taps7(ld - 1)));
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> ops.row7(src, 4, ld, w, 1, 0.25f, y, 0, 40, SimdOps.taps7(ld + 6)));
         }
     }
 
