@@ -14,6 +14,14 @@ import jdk.incubator.vector.VectorOperators;
  * <p>Same bits as {@link VectorGemmKernel}: every element of C gets the same FMA chain from the
  * same start (bias or C, then p = 0, 1, …; a dot element: its lane-wise chain, the same
  * reduceLanes, the same scalar tail), and the parked accumulators keep the 4×4 layout.
+ *
+ * <p>The dot halves' K loops end on {@code p != kv}, not {@code p < kv} (kv a multiple of L):
+ * C2 (JDK 17) does not take a loop with a non-unit step and a != exit for a counted loop, so it
+ * does not unroll it. As a counted loop it was unrolled 4× and C2 then hoisted the unrolled
+ * loads past the 16 registers and kept four accumulators on the stack; the price of the form is
+ * a range check per load. One core, 4×4 blocks over K 512 / 4096: 45–47 / 43–44 against 33–35 /
+ * 37–38 GFLOP/s (bench/NOTES.md, CPU round 17); JDK 25, which unrolls without spilling, 53–56
+ * against 50–52.
  */
 final class VectorGemmKernel4 extends VectorGemmKernel {
     static final int MR = 4;
@@ -42,10 +50,11 @@ final class VectorGemmKernel4 extends VectorGemmKernel {
 
     /** c[co + i·ldc + j] += Σ_{p<kv} a-row i · b-row j for i < 4, j < 2 (kv a multiple of L). */
     private static void dotHalf(int kv, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc) {
+        checkSteps(kv);
         FloatVector s00 = FloatVector.zero(S), s01 = FloatVector.zero(S), s10 = FloatVector.zero(S), s11 = FloatVector.zero(S);
         FloatVector s20 = FloatVector.zero(S), s21 = FloatVector.zero(S), s30 = FloatVector.zero(S), s31 = FloatVector.zero(S);
         int a0 = ao, a1 = ao + lda, a2 = ao + 2 * lda, a3 = ao + 3 * lda, b0 = bo, b1 = bo + ldb;
-        for (int p = 0; p < kv; p += L) {
+        for (int p = 0; p != kv; p += L) {   // != on purpose: see the class comment
             FloatVector y0 = FloatVector.fromArray(S, b, b0 + p), y1 = FloatVector.fromArray(S, b, b1 + p);
             FloatVector x = FloatVector.fromArray(S, a, a0 + p);
             s00 = x.fma(y0, s00); s01 = x.fma(y1, s01);
@@ -60,6 +69,11 @@ final class VectorGemmKernel4 extends VectorGemmKernel {
         put2(c, co + ldc, s10, s11);
         put2(c, co + 2 * ldc, s20, s21);
         put2(c, co + 3 * ldc, s30, s31);
+    }
+
+    /** The != loops need a whole number of vectors (else they would run past it into a range check). */
+    private static void checkSteps(int n) {
+        if (n < 0 || n % L != 0) throw new IllegalArgumentException("dot: " + n + " steps is not a multiple of " + L + " lanes");
     }
 
     private static void put2(float[] c, int o, FloatVector v0, FloatVector v1) {
@@ -81,12 +95,13 @@ final class VectorGemmKernel4 extends VectorGemmKernel {
 
     /** The 4×2 half of dotSpan whose accumulator (i, j) is parked at acc[acco + (4i + j)·L]. */
     private static void spanHalf(int len, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] acc, int acco) {
+        checkSteps(len);
         FloatVector s00 = FloatVector.fromArray(S, acc, acco), s01 = FloatVector.fromArray(S, acc, acco + L);
         FloatVector s10 = FloatVector.fromArray(S, acc, acco + 4 * L), s11 = FloatVector.fromArray(S, acc, acco + 5 * L);
         FloatVector s20 = FloatVector.fromArray(S, acc, acco + 8 * L), s21 = FloatVector.fromArray(S, acc, acco + 9 * L);
         FloatVector s30 = FloatVector.fromArray(S, acc, acco + 12 * L), s31 = FloatVector.fromArray(S, acc, acco + 13 * L);
         int a0 = ao, a1 = ao + lda, a2 = ao + 2 * lda, a3 = ao + 3 * lda, b0 = bo, b1 = bo + ldb;
-        for (int p = 0; p < len; p += L) {
+        for (int p = 0; p != len; p += L) {   // != on purpose: see the class comment
             FloatVector y0 = FloatVector.fromArray(S, b, b0 + p), y1 = FloatVector.fromArray(S, b, b1 + p);
             FloatVector x = FloatVector.fromArray(S, a, a0 + p);
             s00 = x.fma(y0, s00); s01 = x.fma(y1, s01);

@@ -112,6 +112,11 @@ class GemmKernelTest {
             k4.dotSpan(span, a, 3 + q * span, lda, bb, 4 + q * span, ldb, acc4, 2, q == 0);
             assertArrayEquals(acc8, acc4, "dotSpan " + q);
         }
+        // the 4-row kernel's dot loops end on != (see its class comment): a span that is not a
+        // whole number of vectors is refused, never run past its end
+        float[] acc = new float[16 * lanes];
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> k4.dotSpan(span + 1, a, 0, lda, bb, 0, ldb, acc, 0, true));
     }
 
     private static float[] rand(Random r, int n) {
