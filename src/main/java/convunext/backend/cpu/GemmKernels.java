@@ -19,9 +19,9 @@ final class GemmKernels {
         try {
             String name = "convunext.backend.cpu.VectorGemmKernel";
             GemmKernel wide = (GemmKernel) Class.forName(name).getDeclaredConstructor().newInstance();
-            // -Dconvunext.cpu.gemmRows=4|8 picks the tile for an A/B; both give the same bits.
-            int rows = Integer.getInteger("convunext.cpu.gemmRows", sixteenRegisters(wide.dotLanes() * Float.SIZE) ? 4 : 8);
-            return rows == 4 ? (GemmKernel) Class.forName(name + "4").getDeclaredConstructor().newInstance() : wide;
+            // -Dconvunext.cpu.gemmRows=4|6|8 picks the tile for an A/B; all give the same bits.
+            int rows = Integer.getInteger("convunext.cpu.gemmRows", sixteenRegisters(wide.dotLanes() * Float.SIZE) ? 6 : 8);
+            return rows == 4 || rows == 6 ? (GemmKernel) Class.forName(name + rows).getDeclaredConstructor().newInstance() : wide;
         } catch (ReflectiveOperationException | LinkageError e) {
             return new ScalarGemmKernel();
         }

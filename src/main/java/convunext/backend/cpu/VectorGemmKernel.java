@@ -10,7 +10,8 @@ import jdk.incubator.vector.VectorSpecies;
  * values. 8 rows, not 6: every channel count of the model is a multiple of 8, so no GEMM of it
  * has an edge panel (with 6, M = 32 computed 36 rows and went through the edge path for the last
  * two). Where the register file has 16 vector registers (x86 without AVX-512) the tile is
- * {@link VectorGemmKernel4}'s 4 rows instead. Only loaded through {@link GemmKernels} after the
+ * {@link VectorGemmKernel6}'s 6 rows instead (8 would spill there; 6 pays the edge panel at
+ * M = 32 and gains on the rest, bench/NOTES.md CPU round 17), or {@link VectorGemmKernel4}'s 4. Only loaded through {@link GemmKernels} after the
  * module was found, so the scalar path never touches a Vector API type.
  */
 class VectorGemmKernel implements GemmKernel {

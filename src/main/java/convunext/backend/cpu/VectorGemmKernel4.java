@@ -9,7 +9,9 @@ import jdk.incubator.vector.VectorOperators;
  * C2 spills accumulators to the stack and each FMA step then goes through a store and a reload
  * (bench/NOTES.md, CPU round 16). Here the tile is 4 rows × 2 vectors (8 accumulators, 11
  * registers) and the 4×4 dot tile runs as two 4×2 halves (8 accumulators, 4 A rows loaded once
- * per half, 14 registers), one after the other over the same K range.
+ * per half, 14 registers), one after the other over the same K range. {@link VectorGemmKernel6}
+ * (the default there) keeps these dot tiles with a 6-row tile; this one stays for the A/B
+ * ({@code -Dconvunext.cpu.gemmRows=4}).
  *
  * <p>Same bits as {@link VectorGemmKernel}: every element of C gets the same FMA chain from the
  * same start (bias or C, then p = 0, 1, …; a dot element: its lane-wise chain, the same
@@ -23,7 +25,7 @@ import jdk.incubator.vector.VectorOperators;
  * 37–38 GFLOP/s (bench/NOTES.md, CPU round 17); JDK 25, which unrolls without spilling, 53–56
  * against 50–52.
  */
-final class VectorGemmKernel4 extends VectorGemmKernel {
+class VectorGemmKernel4 extends VectorGemmKernel {
     static final int MR = 4;
 
     @Override public int mr() { return MR; }

@@ -100,6 +100,28 @@ class GemmKernelTest {
             k4.tile(kc, ap4, kc * 4, bp, 0, c4, 3 + 4 * ldc, ldc, acc, b, 5);
             assertArrayEquals(c8, c4, "tile mode " + mode);
         }
+        // the 6-row tile (16-register machines' default): rows 0–5 as one panel, rows 6–7 of a
+        // zero-padded second panel through CpuGemm's edge scratch, as CpuGemm runs it
+        GemmKernel k6 = new VectorGemmKernel6();
+        assertEquals(6, k6.mr());
+        assertEquals(k8.nr(), k6.nr());
+        float[] ap6 = new float[kc * 12];
+        for (int p = 0; p < kc; p++)
+            for (int i = 0; i < 8; i++) ap6[(i / 6) * kc * 6 + p * 6 + i % 6] = ap8[p * 8 + i];
+        for (int mode = 0; mode < 3; mode++) {
+            boolean acc = mode == 1;
+            float[] b = mode == 2 ? bias : null;
+            float[] c8 = rand(r, 8 * ldc + 3), c6 = c8.clone();
+            k8.tile(kc, ap8, 0, bp, 0, c8, 3, ldc, acc, b, 1);
+            k6.tile(kc, ap6, 0, bp, 0, c6, 3, ldc, acc, b, 1);
+            float[] scratch = new float[6 * nr];
+            java.util.Arrays.fill(scratch, 0f);
+            for (int i = 0; i < 2; i++)
+                for (int j = 0; j < nr; j++) scratch[i * nr + j] = acc ? c6[3 + (6 + i) * ldc + j] : b == null ? 0f : b[7 + i];
+            k6.tile(kc, ap6, kc * 6, bp, 0, scratch, 0, nr, true, null, 0);
+            for (int i = 0; i < 2; i++) System.arraycopy(scratch, i * nr, c6, 3 + (6 + i) * ldc, nr);
+            assertArrayEquals(c8, c6, "6-row tile mode " + mode);
+        }
         int lda = 1031, ldb = 1029, kd = 1000 + k8.dotLanes() / 2;
         float[] a = rand(r, 4 * lda), bb = rand(r, 4 * ldb), c8 = rand(r, 4 * 7), c4 = c8.clone();
         k8.dotTile(kd, a, 2, lda, bb, 1, ldb, c8, 1, 6);
