@@ -81,47 +81,26 @@ class GemmKernelTest {
      */
     @Test void vectorKernelsAgreeBitForBit() {
         assumeTrue(GemmKernels.vectorAvailable(), "no jdk.incubator.vector");
-        GemmKernel k8 = new VectorGemmKernel(), k4 = new VectorGemmKernel4();
+        GemmKernel k8 = new VectorGemmKernel(), k4 = new VectorGemmKernel4(), k6 = new VectorGemmKernel6();
         assertEquals(8, k8.mr());
         assertEquals(4, k4.mr());
+        assertEquals(6, k6.mr());
         assertEquals(k8.nr(), k4.nr());
+        assertEquals(k8.nr(), k6.nr());
         Random r = new Random(53);
         int nr = k8.nr(), kc = 301, ldc = nr + 5;
         float[] ap8 = rand(r, kc * 8), bp = rand(r, kc * nr), bias = rand(r, 9);
-        float[] ap4 = new float[kc * 8];   // rows 0–3 as one 4-row panel, rows 4–7 as the next
-        for (int p = 0; p < kc; p++)
-            for (int i = 0; i < 8; i++) ap4[(i / 4) * kc * 4 + p * 4 + i % 4] = ap8[p * 8 + i];
-        for (int mode = 0; mode < 3; mode++) {
-            boolean acc = mode == 1;
-            float[] b = mode == 2 ? bias : null;
-            float[] c8 = rand(r, 8 * ldc + 3), c4 = c8.clone();
-            k8.tile(kc, ap8, 0, bp, 0, c8, 3, ldc, acc, b, 1);
-            k4.tile(kc, ap4, 0, bp, 0, c4, 3, ldc, acc, b, 1);
-            k4.tile(kc, ap4, kc * 4, bp, 0, c4, 3 + 4 * ldc, ldc, acc, b, 5);
-            assertArrayEquals(c8, c4, "tile mode " + mode);
-        }
-        // the 6-row tile (16-register machines' default): rows 0–5 as one panel, rows 6–7 of a
-        // zero-padded second panel through CpuGemm's edge scratch, as CpuGemm runs it
-        GemmKernel k6 = new VectorGemmKernel6();
-        assertEquals(6, k6.mr());
-        assertEquals(k8.nr(), k6.nr());
-        float[] ap6 = new float[kc * 12];
-        for (int p = 0; p < kc; p++)
-            for (int i = 0; i < 8; i++) ap6[(i / 6) * kc * 6 + p * 6 + i % 6] = ap8[p * 8 + i];
-        for (int mode = 0; mode < 3; mode++) {
-            boolean acc = mode == 1;
-            float[] b = mode == 2 ? bias : null;
-            float[] c8 = rand(r, 8 * ldc + 3), c6 = c8.clone();
-            k8.tile(kc, ap8, 0, bp, 0, c8, 3, ldc, acc, b, 1);
-            k6.tile(kc, ap6, 0, bp, 0, c6, 3, ldc, acc, b, 1);
-            float[] scratch = new float[6 * nr];
-            java.util.Arrays.fill(scratch, 0f);
-            for (int i = 0; i < 2; i++)
-                for (int j = 0; j < nr; j++) scratch[i * nr + j] = acc ? c6[3 + (6 + i) * ldc + j] : b == null ? 0f : b[7 + i];
-            k6.tile(kc, ap6, kc * 6, bp, 0, scratch, 0, nr, true, null, 0);
-            for (int i = 0; i < 2; i++) System.arraycopy(scratch, i * nr, c6, 3 + (6 + i) * ldc, nr);
-            assertArrayEquals(c8, c6, "6-row tile mode " + mode);
-        }
+        // 8 rows of C through 4-row panels (two full tiles) and 6-row panels (a full tile, then
+        // rows 6–7 of a zero-padded panel through an edge scratch, as CpuGemm.edgeTile runs it)
+        for (GemmKernel k : new GemmKernel[] {k4, k6})
+            for (int mode = 0; mode < 3; mode++) {
+                boolean acc = mode == 1;
+                float[] b = mode == 2 ? bias : null;
+                float[] c8 = rand(r, 8 * ldc + 3), ck = c8.clone();
+                k8.tile(kc, ap8, 0, bp, 0, c8, 3, ldc, acc, b, 1);
+                tileRows(k, repack(ap8, kc, k.mr()), kc, bp, ck, 3, ldc, acc, b, 1);
+                assertArrayEquals(c8, ck, k.mr() + "-row tile, mode " + mode);
+            }
         int lda = 1031, ldb = 1029, kd = 1000 + k8.dotLanes() / 2;
         float[] a = rand(r, 4 * lda), bb = rand(r, 4 * ldb), c8 = rand(r, 4 * 7), c4 = c8.clone();
         k8.dotTile(kd, a, 2, lda, bb, 1, ldb, c8, 1, 6);
@@ -139,6 +118,34 @@ class GemmKernelTest {
         float[] acc = new float[16 * lanes];
         org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> k4.dotSpan(span + 1, a, 0, lda, bb, 0, ldb, acc, 0, true));
+    }
+
+    /** Rows 0–7 of an 8-row panel (step p holds 8 values) as panels of mr rows, zero-padded. */
+    private static float[] repack(float[] ap8, int kc, int mr) {
+        int panels = (8 + mr - 1) / mr;
+        float[] ap = new float[panels * mr * kc];
+        for (int p = 0; p < kc; p++)
+            for (int i = 0; i < 8; i++) ap[(i / mr) * kc * mr + p * mr + i % mr] = ap8[p * 8 + i];
+        return ap;
+    }
+
+    /** C's 8 rows with kernel k: full panels in place, a cut panel through a scratch tile started at C or the bias. */
+    private static void tileRows(GemmKernel k, float[] ap, int kc, float[] bp, float[] c, int co, int ldc, boolean acc,
+                                 float[] bias, int bo) {
+        int mr = k.mr(), nr = k.nr();
+        for (int i0 = 0; i0 < 8; i0 += mr) {
+            int rows = Math.min(mr, 8 - i0);
+            if (rows == mr) {
+                k.tile(kc, ap, i0 * kc, bp, 0, c, co + i0 * ldc, ldc, acc, bias, bo + i0);
+                continue;
+            }
+            float[] scratch = new float[mr * nr];
+            for (int i = 0; i < rows; i++)
+                for (int j = 0; j < nr; j++)
+                    scratch[i * nr + j] = acc ? c[co + (i0 + i) * ldc + j] : bias == null ? 0f : bias[bo + i0 + i];
+            k.tile(kc, ap, i0 * kc, bp, 0, scratch, 0, nr, true, null, 0);
+            for (int i = 0; i < rows; i++) System.arraycopy(scratch, i * nr, c, co + (i0 + i) * ldc, nr);
+        }
     }
 
     private static float[] rand(Random r, int n) {
