@@ -30,7 +30,12 @@ final class VectorGemmKernel6 extends VectorGemmKernel4 {
         else tileSet(kc, ap, apo, bp, bpo, ldb, c, co, ldc, bias[bo], bias[bo + 1], bias[bo + 2], bias[bo + 3], bias[bo + 4], bias[bo + 5]);
     }
 
-    /** C = A·B + bias per row; tileSet and tileAcc differ only in how the accumulators start (see VectorGemmKernel4). */
+    /**
+     * C = A·B + bias per row; tileSet and tileAcc differ only in how the accumulators start (see
+     * VectorGemmKernel4). Written out, not shared with the 4- and 8-row tiles: a tile's
+     * accumulators have to be named locals, since vectors held in arrays or passed to helpers of
+     * ours are what C2 (JDK 17) boxes (see VectorOps).
+     */
     private static void tileSet(int kc, float[] ap, int apo, float[] bp, int bpo, int ldb, float[] c, int co, int ldc,
                                 float b0, float b1, float b2, float b3, float b4, float b5) {
         FloatVector c00 = FloatVector.broadcast(S, b0), c01 = c00;
