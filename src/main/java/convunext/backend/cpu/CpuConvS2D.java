@@ -104,7 +104,7 @@ final class CpuConvS2D {
                             if (mr == MR && nr == NR) {
                                 KERNEL.tile(kc, wp.data, ab, bp, jr * kc, y, co, n, acc, bias, bo + ir);
                             } else {   // as CpuGemm's edge: the same chain per element as a full tile
-                                CpuGemm.edgeTile(s.tile, wp.data, ab, kc, bp, jr * kc, NR, y, co, n, mr, nr, acc, bias, bo + ir);
+                                CpuGemm.edgeTile(KERNEL, s.tile, wp.data, ab, kc, bp, jr * kc, NR, y, co, n, mr, nr, acc, bias, bo + ir);
                             }
                         }
                     }

@@ -340,7 +340,7 @@ public final class CpuGemm {
          */
         private void edge(Buffers buf, float[] ap, int ab, int kc, int ir, float[] bp, int bpo, int ldb, int mr, int nr, int co,
                           boolean acc, int ic) {
-            edgeTile(buf.tile, ap, ab + ir * kc, kc, bp, bpo, ldb, c, co, ldc, mr, nr, acc, bias, biasOff + ic + ir);
+            edgeTile(KERNEL, buf.tile, ap, ab + ir * kc, kc, bp, bpo, ldb, c, co, ldc, mr, nr, acc, bias, biasOff + ic + ir);
         }
 
         /** A[ic:ic+mc, pc:pc+kc] → MR-row panels from dst[d0], panel r at d0 + r·kc, step p holding MR values. */
@@ -405,17 +405,19 @@ public final class CpuGemm {
 
     /**
      * C's mr × nr part at c[co] (+)= the tile of A's panel at ap[apo] and B's strip at bp[bpo]
-     * (step ldb), through the MR × NR scratch {@code tile}: C (when acc) or the bias rows (else
-     * zero) copied in, the full tile accumulated onto it, the part copied back. The same FMA chain
-     * per element as a full tile (CpuConvS2D's edges too).
+     * (step ldb), through the mr() × nr() scratch {@code tile} of kernel {@code k}: C (when acc) or
+     * the bias rows (else zero) copied in, the full tile accumulated onto it, the part copied back.
+     * The same FMA chain per element as a full tile (CpuConvS2D's edges too; GemmKernelTest runs
+     * each vector kernel's cut panels through it).
      */
-    static void edgeTile(float[] tile, float[] ap, int apo, int kc, float[] bp, int bpo, int ldb, float[] c, int co, int ldc,
-                         int mr, int nr, boolean acc, float[] bias, int bo) {
-        java.util.Arrays.fill(tile, 0, MR * NR, 0f);
+    static void edgeTile(GemmKernel k, float[] tile, float[] ap, int apo, int kc, float[] bp, int bpo, int ldb, float[] c, int co,
+                         int ldc, int mr, int nr, boolean acc, float[] bias, int bo) {
+        int tr = k.mr(), tc = k.nr();
+        java.util.Arrays.fill(tile, 0, tr * tc, 0f);
         for (int i = 0; i < mr; i++)
             for (int j = 0; j < nr; j++)
-                tile[i * NR + j] = acc ? c[co + i * ldc + j] : bias == null ? 0f : bias[bo + i];
-        KERNEL.tile(kc, ap, apo, bp, bpo, ldb, tile, 0, NR, true, null, 0);
-        for (int i = 0; i < mr; i++) System.arraycopy(tile, i * NR, c, co + i * ldc, nr);
+                tile[i * tc + j] = acc ? c[co + i * ldc + j] : bias == null ? 0f : bias[bo + i];
+        k.tile(kc, ap, apo, bp, bpo, ldb, tile, 0, tc, true, null, 0);
+        for (int i = 0; i < mr; i++) System.arraycopy(tile, i * tc, c, co + i * ldc, nr);
     }
 }

@@ -91,7 +91,7 @@ class GemmKernelTest {
         int nr = k8.nr(), kc = 301, ldc = nr + 5;
         float[] ap8 = rand(r, kc * 8), bp = rand(r, kc * nr), bias = rand(r, 9);
         // 8 rows of C through 4-row panels (two full tiles) and 6-row panels (a full tile, then
-        // rows 6–7 of a zero-padded panel through an edge scratch, as CpuGemm.edgeTile runs it)
+        // rows 6–7 of a zero-padded panel through CpuGemm.edgeTile)
         for (GemmKernel k : new GemmKernel[] {k4, k6})
             for (int mode = 0; mode < 3; mode++) {
                 boolean acc = mode == 1;
@@ -129,22 +129,13 @@ class GemmKernelTest {
         return ap;
     }
 
-    /** C's 8 rows with kernel k: full panels in place, a cut panel through a scratch tile started at C or the bias. */
+    /** C's 8 rows with kernel k: full panels in place, a cut panel through CpuGemm.edgeTile. */
     private static void tileRows(GemmKernel k, float[] ap, int kc, float[] bp, float[] c, int co, int ldc, boolean acc,
                                  float[] bias, int bo) {
         int mr = k.mr(), nr = k.nr();
         for (int i0 = 0; i0 < 8; i0 += mr) {
-            int rows = Math.min(mr, 8 - i0);
-            if (rows == mr) {
-                k.tile(kc, ap, i0 * kc, bp, 0, c, co + i0 * ldc, ldc, acc, bias, bo + i0);
-                continue;
-            }
-            float[] scratch = new float[mr * nr];
-            for (int i = 0; i < rows; i++)
-                for (int j = 0; j < nr; j++)
-                    scratch[i * nr + j] = acc ? c[co + (i0 + i) * ldc + j] : bias == null ? 0f : bias[bo + i0 + i];
-            k.tile(kc, ap, i0 * kc, bp, 0, scratch, 0, nr, true, null, 0);
-            for (int i = 0; i < rows; i++) System.arraycopy(scratch, i * nr, c, co + (i0 + i) * ldc, nr);
+            if (8 - i0 >= mr) k.tile(kc, ap, i0 * kc, bp, 0, c, co + i0 * ldc, ldc, acc, bias, bo + i0);
+            else CpuGemm.edgeTile(k, new float[mr * nr], ap, i0 * kc, kc, bp, 0, nr, c, co + i0 * ldc, ldc, 8 - i0, nr, acc, bias, bo + i0);
         }
     }
 
