@@ -8,9 +8,12 @@
 #                  console launcher
 #   verify         the whole-model parity check on the golden fixtures
 #   train          a short training run
+#   repro          that training run twice more: every checkpoint byte for byte the same
 #   bench          `bench --layers --breakdown --torch`: every op, the model, PyTorch eager (TF32 off,
 #                  pinned and printed) and the chip's FP32-GEMM and copy ceilings measured by PyTorch
 #   bench_unfused  the model with the GELU epilogues off (the fusion's effect)
+#   stress         verify on random fixtures it has never seen, written by PyTorch here
+#                  (reference/stress_verify.py; STRESS_N fixtures, default 16, base_c <= 8)
 #   torch_compile  torch.compile of the same step (no second eager run), one JSON line per phase
 # Every command runs under `timeout` (nvidia-smi, java -version and `import torch` too). Logs go to a
 # work folder outside $OUT; after every step the summary is rewritten and the logs re-packed, so
@@ -31,7 +34,7 @@ TMP=${TMPDIR:-/tmp}
 WORK=${WORK:-$TMP/convunext-device}
 BUDGET_S=${BUDGET_S:-480}
 DEVICE=${DEVICE:-cuda}
-STEPS=" ${STEPS:-info tests verify train bench bench_unfused torch_compile} "
+STEPS=" ${STEPS:-info tests verify train repro bench bench_unfused stress torch_compile} "
 SMOKE=${SMOKE:-}
 T0=$(date +%s)
 STATUS=()
@@ -147,6 +150,12 @@ summary() {
     fi
     grep -E "^(fixture|PASS|FAIL)" "$WORK/verify.log" 2>/dev/null | head -n 12
     grep -E "^done in" "$WORK/train.log" 2>/dev/null
+    grep -h "^repro:" "$WORK/repro.log" 2>/dev/null
+    if [ -f "$WORK/stress.log" ]; then
+        echo "stress: $(grep -c ' worst ' "$WORK/stress.log") random fixtures verified, $(grep -c '^FAIL ' "$WORK/stress.log") failed"
+        grep -E "^(FAIL |DIFFERENT |ALL PASS|PROBLEMS)" "$WORK/stress.log" | cut -c1-160 | head -n 6
+        grep -A4 "^worst error/tolerance per row" "$WORK/stress.log" | tail -n 3 | cut -c1-160
+    fi
     # CUDA Graphs of the repeated steps (StepGraphs): captured, replayed, and why a step was not
     grep -ho "graphs: [0-9]* captured, [0-9]* replays, [0-9]* misses[^;]*\(; [a-z].*\)\?" "$WORK/bench.log" 2>/dev/null | tail -n 1 | cut -c1-300
     [ -n "${PY:-}${SUMMARY_PY:-}" ] || return 0
@@ -276,11 +285,46 @@ if [[ "$STEPS" == *" tests "* ]] && [ -f "$WORK/tests.log" ]; then   # counts fr
 fi
 step verify 150 "${J[@]}" verify --device "$DEVICE" "${FIXTURES[@]}"
 step train 120 "${J[@]}" train --device "$DEVICE" --data testdata/synthetic --out "$WORK/train" "${TRAIN_SIZE[@]}"
+# Determinism on the device: the same training command twice, every checkpoint compared byte for byte.
+repro() {
+    local r
+    for r in a b; do
+        "${J[@]}" train --device "$DEVICE" --data testdata/synthetic --out "$WORK/repro-$r" "${TRAIN_SIZE[@]}" \
+            > "$WORK/repro-$r.log" 2>&1 || { echo "repro: run $r failed"; tail -n 3 "$WORK/repro-$r.log"; return 1; }
+    done
+    local n=0 f
+    for f in "$WORK"/repro-a/*.safetensors; do
+        [ -f "$f" ] || continue
+        # the tensors and their layout byte for byte (the metadata's metrics row holds wall-clock seconds)
+        "${PY:-python3}" -c 'import json, struct, sys
+def t(p):
+    b = open(p, "rb").read(); n = struct.unpack("<Q", b[:8])[0]; h = json.loads(b[8:8 + n]); h.pop("__metadata__", None)
+    return h, b[8 + n:]
+sys.exit(0 if t(sys.argv[1]) == t(sys.argv[2]) else 1)' "$f" "$WORK/repro-b/${f##*/}" \
+            || { echo "repro: ${f##*/}: its tensors differ between two identical runs"; return 1; }
+        n=$((n + 1))
+    done
+    (( n > 0 )) || { echo "repro: no checkpoints written"; return 1; }
+    echo "repro: $n checkpoints with bit-identical tensors over two runs of the same command"
+}
+# (`timeout` runs programs, not functions: the function and what it reads go into a script)
+{ declare -p J TRAIN_SIZE WORK DEVICE PY; declare -f repro; echo repro; } > "$WORK/repro.sh"
+step repro 100 bash "$WORK/repro.sh"
 TORCH_ARGS=()
 [ -n "$PY" ] && TORCH_ARGS=(--torch --python "$PY")
 step bench 240 "${J[@]}" bench --device "$DEVICE" --layers --breakdown --json "$WORK/bench.json" \
      ${BENCH_SIZE[@]+"${BENCH_SIZE[@]}"} ${TORCH_ARGS[@]+"${TORCH_ARGS[@]}"}
 step bench_unfused 90 "${J_UNFUSED[@]}" bench --device "$DEVICE" --json "$WORK/bench_unfused.json" ${BENCH_SIZE[@]+"${BENCH_SIZE[@]}"}
+# verify on fixtures it has never seen: random configs written by PyTorch (float64) on this machine
+if [[ "$STEPS" == *" stress "* ]]; then
+    if [ -n "$PY" ]; then
+        step stress 240 "$PY" reference/stress_verify.py -n "${STRESS_N:-16}" -r 1 -s "${STRESS_SEED:-2026}" --max-base-c 8 \
+             --devices "$DEVICE" --java "$JAVA" --jar "$JAR" --python "$PY" -o "$WORK/stress"
+    else
+        STATUS+=("stress|skipped (no python with torch)|-")
+        pack
+    fi
+fi
 if [[ "$STEPS" == *" torch_compile "* ]]; then
     if [ -n "$PY" ]; then
         # Eager was timed by `bench --torch` already: compile only, capped, one JSON line per phase.

@@ -29,7 +29,7 @@ double round_to(double x, int mant, bool away) {
 }
 
 std::uint32_t want_tf32(float x) {
-    if (std::isnan(x)) return 0x7fffffffu;
+    if (std::isnan(x)) return bits(x) & 0xffffe000u;   // truncated, not quieted (as an H200)
     double r = round_to(x, 10, true);
     return bits(std::fabs(r) > 3.4028234663852886e38 ? std::copysign(INFINITY, x) : (float)r);
 }
@@ -82,7 +82,7 @@ EMU_CHECK(wmma_roundings_bit_exact) {
     expect(tieOdd >= 0 && bits(tf[tieOdd]) == 0x3f804000u, "tf32 tie above an odd mantissa rounds away");
     expect(bTie >= 0 && bf[2 * bTie] == 0x3f80u, "bf16 tie rounds to even (down)");
     expect(bTieOdd >= 0 && bf[2 * bTieOdd] == 0x3f82u, "bf16 tie above an odd mantissa rounds to even (up)");
-    expect(bf[2 * 6] == 0x7fffu && bits(tf[6]) == 0x7fffffffu, "NaN becomes the canonical NaN");
+    expect(bf[2 * 6] == 0x7fffu && bits(tf[6]) == 0x7fc00000u, "tf32 truncates a NaN (as an H200); bf16 NaN is canonical");
     expect(bits(tf[8]) == 0x7f800000u && bf[2 * 8] == 0x7f80u, "FLT_MAX rounds up to inf");
 }
 

@@ -9,7 +9,9 @@
 // Where each rule comes from:
 // * __float_to_tf32 is `cvt.rna.tf32.f32` (CUDA 13 crt/mma.h): round to nearest, ties AWAY from
 //   zero (PTX ISA, "Rounding modifiers": .rna), keeping 10 mantissa bits; the result is a float
-//   whose low 13 bits are zero. NaN -> canonical NaN 0x7fffffff; overflow past FLT_MAX -> inf.
+//   whose low 13 bits are zero; overflow past FLT_MAX -> inf. A NaN is truncated (low 13 bits
+//   cleared, not quieted; a payload only in those bits gives inf): PTX does not say, an H200 does
+//   that for every NaN the device selftest sends (0x7f800001 -> inf, 0x7fc00000 -> 0x7fc00000).
 // * __float2bfloat16 / __float2bfloat16_rn / the float constructor are `cvt.rn.bf16.f32`
 //   (cuda_bf16.hpp): round to nearest, ties to EVEN, 7 mantissa bits; NaN -> 0x7fff. Its host
 //   fallback in cuda_bf16.hpp (remainder > 0x8000_0000, or == with an odd result: increment) is
@@ -54,7 +56,7 @@ static inline unsigned short bf16_bits_rz(float f) {
 // cvt.rna.tf32.f32: add half an ulp of the 10-bit mantissa to the magnitude, then truncate.
 static inline float tf32_rna(float f) {
     std::uint32_t x = f2u(f);
-    if ((x & 0x7fffffffu) > 0x7f800000u) return u2f(0x7fffffffu);
+    if ((x & 0x7fffffffu) > 0x7f800000u) return u2f(x & 0xffffe000u);  // NaN: truncated, see above
     if ((x & 0x7f800000u) == 0x7f800000u) return f;  // +-inf
     return u2f((x + 0x1000u) & 0xffffe000u);
 }

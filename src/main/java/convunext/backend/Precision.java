@@ -48,10 +48,15 @@ public enum Precision {
         }
     }
 
-    /** cvt.rna.tf32.f32: half an ulp of the 10-bit mantissa added to the magnitude, then truncated. */
+    /**
+     * cvt.rna.tf32.f32: half an ulp of the 10-bit mantissa added to the magnitude, then truncated.
+     * A NaN is truncated instead (its low 13 bits cleared, nothing quieted), so a NaN whose payload
+     * sits only in those bits becomes ±inf: PTX does not say, this is what an H200 returns for every
+     * NaN the device selftest sends (bench/results/gpu-h200-r2).
+     */
     public static float tf32(float x) {
         int u = Float.floatToRawIntBits(x);
-        if ((u & 0x7fffffff) > 0x7f800000) return Float.intBitsToFloat(0x7fffffff);
+        if ((u & 0x7fffffff) > 0x7f800000) return Float.intBitsToFloat(u & 0xffffe000);
         if ((u & 0x7f800000) == 0x7f800000) return x;
         return Float.intBitsToFloat((u + 0x1000) & 0xffffe000);
     }

@@ -24,8 +24,18 @@ public final class EmulatedDevice implements Device {
      */
     private static volatile long seed = -1;
 
+    /**
+     * The emulated driver's current context per thread: like cuCtxCreate, opening a device makes it
+     * current on the opening thread; every call refuses to run while another device's context is
+     * current, as the driver's handles would be invalid there (see {@link ContextBinding}).
+     */
+    private static final ThreadLocal<EmulatedDevice> DRIVER_CURRENT = new ThreadLocal<>();
+    private final ContextBinding binding;
+
     private EmulatedDevice() {
         if (seed == -1) seed = EmuNative.state()[5];
+        DRIVER_CURRENT.set(this);
+        binding = new ContextBinding(this, () -> DRIVER_CURRENT.set(this));
     }
 
     /** Opens the emulator; throws CudaError saying why when its library cannot be loaded. */
@@ -288,10 +298,19 @@ public final class EmulatedDevice implements Device {
         return new long[] {s[7], s[8]};
     }
 
-    @Override public void close() { closed = true; }
+    @Override public void close() {
+        if (closed) return;
+        closed = true;
+        if (DRIVER_CURRENT.get() == this) DRIVER_CURRENT.remove();
+        binding.destroyed();
+    }
 
     private void check(String call) {
         if (closed) throw new CudaError(call + ": the emulated device is closed");
+        binding.bind();
+        if (DRIVER_CURRENT.get() != this)
+            throw new CudaError(call + ": CUDA_ERROR_INVALID_CONTEXT (emulated): another device's context is current"
+                    + " on thread " + Thread.currentThread().getName() + "; this device's handles are invalid there");
     }
 
     private static void checkRange(String call, int length, int off, int count) {

@@ -68,7 +68,7 @@ public final class JCudaDevice implements Device {
     private final float[][] floatArg = new float[64][1];
     private final Pointer[] longPtr = new Pointer[64], intPtr = new Pointer[64], floatPtr = new Pointer[64];
     private final boolean syncEveryLaunch = "1".equals(System.getenv("CONVUNEXT_CUDA_SYNC"));
-    private Thread boundThread;
+    private final ContextBinding binding;
     private boolean closed;
 
     /** A device pointer whose raw address can be read (getNativePointer is protected). */
@@ -106,7 +106,7 @@ public final class JCudaDevice implements Device {
         call("cuDeviceTotalMem", () -> cuDeviceTotalMem(total, dev));
         call("cuDriverGetVersion", () -> cuDriverGetVersion(driver));
         call("cuCtxCreate", () -> cuCtxCreate(context, 0, dev));
-        boundThread = Thread.currentThread();
+        binding = new ContextBinding(context, () -> call("cuCtxSetCurrent", () -> cuCtxSetCurrent(context)));
         call("cuStreamCreate", () -> cuStreamCreate(stream, 0));   // 0: ordered with the legacy default stream
         for (int i = 0; i < 64; i++) {
             longPtr[i] = Pointer.to(longArg[i]);
@@ -175,10 +175,7 @@ public final class JCudaDevice implements Device {
 
     private void bind(String what) {
         if (closed) throw new CudaError(what + ": the CUDA device is closed");
-        if (boundThread != Thread.currentThread()) {
-            call("cuCtxSetCurrent", () -> cuCtxSetCurrent(context));
-            boundThread = Thread.currentThread();
-        }
+        binding.bind();
     }
 
     /**
@@ -188,8 +185,8 @@ public final class JCudaDevice implements Device {
      * write): another device opened on this thread since, e.g. by a probe, may have replaced it.
      */
     public void makeCurrent(String what) {
-        bind(what);
-        call("cuCtxSetCurrent", () -> cuCtxSetCurrent(context));
+        if (closed) throw new CudaError(what + ": the CUDA device is closed");
+        binding.force();
     }
 
     static Map<String, String> readIndex() {
@@ -500,6 +497,7 @@ public final class JCudaDevice implements Device {
         functions.clear();
         modules.clear();
         call("cuCtxDestroy", () -> cuCtxDestroy(context));
+        binding.destroyed();
     }
 
     private static int[] dims(int[] d) {
