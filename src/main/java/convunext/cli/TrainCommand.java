@@ -27,7 +27,8 @@ final class TrainCommand implements Callable<Integer> {
     Path data;
     @Option(names = {"-o", "--out"}, description = "output folder (default: runs/<data name>, or the --resume checkpoint's folder)")
     Path out;
-    @Option(names = "--overwrite", description = "replace an earlier run's files in --out (metrics.csv, checkpoints, curves.png)")
+    @Option(names = "--overwrite", description = "replace an earlier run's files in --out (metrics.csv, checkpoints, curves.png; kept in"
+            + " --out/.replaced-run until this run's first checkpoint)")
     boolean overwrite;
     @Mixin DeviceOption device;
     @Option(names = "--epochs", description = "epochs (default 300; 40 on the synthetic set)")
@@ -89,7 +90,8 @@ final class TrainCommand implements Callable<Integer> {
         if (outDir == null && resume != null) outDir = resume.toAbsolutePath().getParent();
         if (outDir == null) {
             Path base = Path.of("runs", builtIn ? "synthetic" : String.valueOf(root.toAbsolutePath().normalize().getFileName()));
-            outDir = Outputs.fresh(base, List.of("metrics.csv", "last.safetensors", "best.safetensors", "curves.png"));
+            // a folder keeping a run an interrupted --overwrite was replacing is not fresh either
+            outDir = Outputs.fresh(base, List.of("metrics.csv", "last.safetensors", "best.safetensors", "curves.png", ".replaced-run"));
         }
         // the built-in set too: a run inside runs/synthetic-data would break every later built-in train
         if (Outputs.real(outDir).equals(Outputs.real(root)))

@@ -25,6 +25,7 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -61,6 +62,10 @@ public final class Trainer {
 
     /** Files that make a folder "an earlier run". */
     static final List<String> RUN_FILES = List.of("metrics.csv", "last.safetensors", "best.safetensors", "curves.png");
+    /** Where --overwrite keeps the earlier run's files until this run's first checkpoint is written. */
+    static final String REPLACED = ".replaced-run";
+    /** The folder holding the run being replaced, while it is kept (null: none). */
+    private Path replacing;
 
     private final TrainOptions o;
     private final Recipe recipe;
@@ -118,13 +123,54 @@ public final class Trainer {
         Inputs in = inputs();
         // images decoded and checked before the output folder is made: bad data leaves no empty folder
         try (State s = loadData(in); OutputFolder folder = claimOutput()) {
-            setUp(s, in);
-            for (int epoch = s.startEpoch; epoch < s.endEpoch; epoch++) {
-                long t0 = System.nanoTime();
-                double loss = trainEpoch(s, epoch);
-                validateAndCheckpoint(s, epoch, loss, t0);
+            try {
+                setUp(s, in);
+                for (int epoch = s.startEpoch; epoch < s.endEpoch; epoch++) {
+                    long t0 = System.nanoTime();
+                    double loss = trainEpoch(s, epoch);
+                    validateAndCheckpoint(s, epoch, loss, t0);
+                }
+            } catch (RuntimeException | Error e) {
+                restoreReplaced();
+                throw e;
             }
+            restoreReplaced();   // wrote no checkpoint (nothing left to train): the earlier run stays
             return new Result(s.losses, s.dices, s.best, s.bestEpoch, o.out());
+        }
+    }
+
+    /** After this run's first checkpoint: the run --overwrite replaced is removed. */
+    private void dropReplaced() {
+        if (replacing == null) return;
+        try {
+            deleteTree(replacing);
+            log.println("--overwrite: removed the earlier run (" + replacing + ")");
+        } catch (IOException e) {
+            log.println("--overwrite: could not remove " + replacing + " (" + e.getMessage() + "); delete it by hand");
+        }
+        replacing = null;
+    }
+
+    /**
+     * This run failed before its first checkpoint: the run it was replacing goes back where it was
+     * (this run has written none of those files yet).
+     */
+    private void restoreReplaced() {
+        if (replacing == null) return;
+        try (java.util.stream.Stream<Path> files = Files.list(replacing)) {
+            for (Path f : files.toList())
+                Files.move(f, o.out().resolve(f.getFileName()), StandardCopyOption.ATOMIC_MOVE);
+            Files.delete(replacing);
+            log.println("--overwrite: this run stopped before its first checkpoint; the earlier run is back in " + o.out());
+        } catch (IOException e) {
+            log.println("--overwrite: the earlier run stays in " + replacing + " (" + e.getMessage() + ")");
+        }
+        replacing = null;
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
+            for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(f);
         }
     }
 
@@ -168,10 +214,31 @@ public final class Trainer {
             if (folder.staleNote() != null) log.println(folder.staleNote());
             List<String> earlier = new ArrayList<>();
             for (String f : RUN_FILES) if (Files.exists(o.out().resolve(f))) earlier.add(f);
+            Path aside = o.out().resolve(REPLACED);
+            if (Files.exists(aside)) {
+                if (!earlier.isEmpty()) {
+                    // the replacing run wrote its first checkpoint and stopped before removing them
+                    deleteTree(aside);
+                } else if (o.overwrite()) {
+                    log.println("--overwrite: " + aside + " keeps the run an interrupted --overwrite was replacing;"
+                            + " it is removed once this run writes its first checkpoint");
+                    replacing = aside;
+                } else {
+                    throw new IllegalArgumentException(o.out() + " holds no run, but " + aside + " keeps the one an interrupted"
+                            + " --overwrite was replacing: restore it (move its files back into " + o.out() + "), replace it"
+                            + " with --overwrite, or choose another --out");
+                }
+            }
             if (!earlier.isEmpty()) {
                 if (o.overwrite()) {
-                    for (String f : earlier) Files.delete(o.out().resolve(f));
-                    log.println("--overwrite: removed the earlier run's " + String.join(", ", earlier) + " from " + o.out());
+                    // moved aside, not deleted: until this run's first checkpoint exists the earlier run
+                    // is kept (a failure puts it back; after kill -9 the next run in this folder says where it is)
+                    Files.createDirectories(aside);
+                    for (String f : earlier)
+                        Files.move(o.out().resolve(f), aside.resolve(f), StandardCopyOption.ATOMIC_MOVE);
+                    replacing = aside;
+                    log.println("--overwrite: moved the earlier run's " + String.join(", ", earlier) + " to " + aside
+                            + "; removed once this run writes its first checkpoint");
                 } else if (!(o.resume() != null && Files.isSameFile(o.resume().toAbsolutePath().getParent(), o.out()))) {
                     throw new IllegalArgumentException(o.out() + " already holds a training run (" + String.join(", ", earlier)
                             + "); continue it with --resume " + o.out().resolve("last.safetensors")
@@ -370,6 +437,7 @@ public final class Trainer {
         afterCheckpoint.accept(epoch + 1);
         s.metrics.appendLine(line);
         plotCurves(o.out(), k);
+        dropReplaced();
         s.losses.add(trainLoss);
         s.dices.add(dice);
     }

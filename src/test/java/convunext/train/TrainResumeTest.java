@@ -164,6 +164,56 @@ class TrainResumeTest {
         }
     }
 
+    /**
+     * --overwrite keeps the earlier run until this run's first checkpoint exists: a run that fails
+     * before it puts the earlier run back; one killed before it (files left in .replaced-run) is
+     * named by the next run, which refuses to start over it without --overwrite.
+     */
+    @Test void overwriteKeepsTheEarlierRunUntilTheFirstCheckpoint() throws Exception {
+        PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+        Path out = dir.resolve("run");
+        try (Backend be = Backends.open("cpu", quiet)) {
+            new Trainer(opts(out, null, 1), be, quiet).run();
+            byte[] last = Files.readAllBytes(out.resolve("last.safetensors")), csv = Files.readAllBytes(out.resolve("metrics.csv"));
+            // a backend that fails at the first loss: the replacing run dies before any checkpoint
+            Backend failing = (Backend) java.lang.reflect.Proxy.newProxyInstance(Backend.class.getClassLoader(),
+                    new Class<?>[] {Backend.class}, (proxy, m, args) -> {
+                        if (m.getName().equals("ceDiceLoss")) throw new IllegalStateException("device lost (test)");
+                        try {
+                            return m.invoke(be, args);
+                        } catch (java.lang.reflect.InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    });
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> new Trainer(opts(out, null, 1).withOverwrite(true), failing, quiet).run());
+            assertEquals("device lost (test)", e.getMessage());
+            assertArrayEquals(last, Files.readAllBytes(out.resolve("last.safetensors")), "the earlier run is back");
+            assertArrayEquals(csv, Files.readAllBytes(out.resolve("metrics.csv")));
+            assertFalse(Files.exists(out.resolve(Trainer.REPLACED)));
+
+            // killed before its first checkpoint: the earlier run sits in .replaced-run
+            Path aside = out.resolve(Trainer.REPLACED);
+            Files.createDirectories(aside);
+            for (String f : Trainer.RUN_FILES)
+                if (Files.exists(out.resolve(f))) Files.move(out.resolve(f), aside.resolve(f));
+            IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+                    () -> new Trainer(opts(out, null, 1), be, quiet).run());
+            assertTrue(refused.getMessage().contains(Trainer.REPLACED) && refused.getMessage().contains("--overwrite"),
+                    refused.getMessage());
+            assertArrayEquals(last, Files.readAllBytes(aside.resolve("last.safetensors")), "still kept");
+            // --overwrite now replaces that one, and removes it once its own first checkpoint is written
+            new Trainer(opts(out, null, 1).withOverwrite(true), be, quiet).run();
+            assertFalse(Files.exists(aside));
+            assertEquals(2, Files.readAllLines(out.resolve("metrics.csv")).size());
+            // leftovers beside a finished run (killed between its checkpoint and the clean-up) are dropped
+            Files.createDirectories(aside);
+            Files.writeString(aside.resolve("metrics.csv"), "stale");
+            new Trainer(opts(out, null, 1).withOverwrite(true), be, quiet).run();
+            assertFalse(Files.exists(aside));
+        }
+    }
+
     /** --val-split 0 and no test/ folder: trained without validation, said so, no best.safetensors. */
     @Test void noValidationSetIsSaidAndLeavesNoBest() throws Exception {
         Path data = dir.resolve("data");
