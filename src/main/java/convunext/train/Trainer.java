@@ -262,10 +262,27 @@ public final class Trainer {
         State s = new State();
         s.trainData = new SampleCache(in.trainSamples(), k, 0, ConvUNeXt.MIN_SIDE, o.cache());
         int channels = s.trainData.get(0).image().channels();
+        if (in.resumed() != null) checkResumedChannels(in.resumed(), channels, in.trainSamples().get(0));
         // Validation images get the model's channels by inference's rule (gray → RGB), checked now.
         s.valData = in.valSamples().isEmpty() ? null : new SampleCache(in.valSamples(), k, channels, ConvUNeXt.MIN_SIDE, o.cache());
         if (s.valData != null) checkValidation(s.valData, Math.max(channels, k));
         return s;
+    }
+
+    /**
+     * A checkpoint continues only on data with its input channels, and its normalisation must have
+     * one mean and std per channel: both refused here, before the output folder is touched, naming
+     * the checkpoint and a training image.
+     */
+    private void checkResumedChannels(SafeTensors.Contents r, int channels, Sample first) {
+        ConvUNeXt.Config have = Checkpoint.configOf(r, o.resume());
+        if (have.inChannels() != channels)
+            throw new IllegalArgumentException("--resume " + o.resume() + ": checkpoint is for " + have.inChannels()
+                    + "-channel images, the training data has " + channels + " (e.g. " + first.image() + ")");
+        Normalization n = RunMeta.normalization(r.metadata(), o.resume());
+        if (n.channels() != channels)
+            throw new IllegalArgumentException("--resume " + o.resume() + ": its normalisation has " + n.channels()
+                    + " channels (norm_mean/norm_std), its model and the data " + channels);
     }
 
     /** The rest of the run's state, under the output folder's lock (metrics.csv may be rewritten on resume). */

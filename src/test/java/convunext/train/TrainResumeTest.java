@@ -214,6 +214,41 @@ class TrainResumeTest {
         }
     }
 
+    /** --resume on data with other channels than the checkpoint's: one line naming both, before --out is touched. */
+    @Test void resumeOnDataOfOtherChannelsIsRefusedUpFront() throws Exception {
+        PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+        Path out = dir.resolve("rgb");
+        Path gray = dir.resolve("gray");
+        for (String split : new String[] {"train", "test"}) {
+            Path src = Path.of("testdata/synthetic").resolve(split);
+            Files.createDirectories(gray.resolve(split).resolve("images"));
+            Files.createDirectories(gray.resolve(split).resolve("masks"));
+            try (var s = Files.list(src.resolve("images"))) {
+                for (Path f : s.toList()) {
+                    java.awt.image.BufferedImage rgb = javax.imageio.ImageIO.read(f.toFile());
+                    java.awt.image.BufferedImage g = new java.awt.image.BufferedImage(rgb.getWidth(), rgb.getHeight(),
+                            java.awt.image.BufferedImage.TYPE_BYTE_GRAY);
+                    g.getGraphics().drawImage(rgb, 0, 0, null);
+                    javax.imageio.ImageIO.write(g, "png", gray.resolve(split).resolve("images").resolve(f.getFileName()).toFile());
+                }
+            }
+            try (var s = Files.list(src.resolve("masks"))) {
+                for (Path f : s.toList()) Files.copy(f, gray.resolve(split).resolve("masks").resolve(f.getFileName()));
+            }
+        }
+        try (Backend be = Backends.open("cpu", quiet)) {
+            new Trainer(opts(out, null, 1), be, quiet).run();
+            byte[] csv = Files.readAllBytes(out.resolve("metrics.csv"));
+            TrainOptions o = opts(out, out.resolve("last.safetensors"), 0);
+            TrainOptions onGray = new TrainOptions(gray, o.out(), o.device(), o.epochs(), o.batch(), o.crop(), o.baseSize(), o.lr(),
+                    o.weightDecay(), o.baseC(), o.norm(), o.numClasses(), o.seed(), o.valSplit(), o.trainRoi(), o.testRoi(),
+                    o.resume(), o.tile(), o.prefetch(), o.cache(), o.maxStepsPerEpoch(), o.stopAfter(), o.valEvery());
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Trainer(onGray, be, quiet).run());
+            assertTrue(e.getMessage().contains("3-channel") && e.getMessage().contains("has 1"), e.getMessage());
+            assertArrayEquals(csv, Files.readAllBytes(out.resolve("metrics.csv")), "the run folder is untouched");
+        }
+    }
+
     /** --val-split 0 and no test/ folder: trained without validation, said so, no best.safetensors. */
     @Test void noValidationSetIsSaidAndLeavesNoBest() throws Exception {
         Path data = dir.resolve("data");
