@@ -108,6 +108,16 @@ public final class AtomicFiles {
         write(target, out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
     }
 
+    /**
+     * Moves a finished file to {@code target} on the same file system in one rename (never a copy),
+     * refusing to replace an existing target: {@code train --overwrite} sets an earlier run aside
+     * this way and puts it back if the new run fails before its first checkpoint.
+     */
+    public static void rename(Path source, Path target) throws IOException {
+        Files.move(source, target, StandardCopyOption.ATOMIC_MOVE);
+        if (Files.exists(source)) throw new IOException("moving " + source + " to " + target + " left the source in place");
+    }
+
     /** Whether {@code p} is named like one of our temporary files. */
     public static boolean isTemp(Path p) {
         return p.getFileName() != null && TEMP.matcher(p.getFileName().toString()).matches();

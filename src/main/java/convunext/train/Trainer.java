@@ -14,6 +14,7 @@ import convunext.data.SampleCache;
 import convunext.data.TrainBatches;
 import convunext.eval.TrainingCurves;
 import convunext.eval.TrainingLog;
+import convunext.io.AtomicFiles;
 import convunext.io.OutputFolder;
 import convunext.io.SafeTensors;
 import convunext.nn.ConvUNeXt;
@@ -25,7 +26,6 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -159,7 +159,7 @@ public final class Trainer {
         if (replacing == null) return;
         try (java.util.stream.Stream<Path> files = Files.list(replacing)) {
             for (Path f : files.toList())
-                Files.move(f, o.out().resolve(f.getFileName()), StandardCopyOption.ATOMIC_MOVE);
+                AtomicFiles.rename(f, o.out().resolve(f.getFileName()));
             Files.delete(replacing);
             log.println("--overwrite: this run stopped before its first checkpoint; the earlier run is back in " + o.out());
         } catch (IOException e) {
@@ -235,7 +235,7 @@ public final class Trainer {
                     // is kept (a failure puts it back; after kill -9 the next run in this folder says where it is)
                     Files.createDirectories(aside);
                     for (String f : earlier)
-                        Files.move(o.out().resolve(f), aside.resolve(f), StandardCopyOption.ATOMIC_MOVE);
+                        AtomicFiles.rename(o.out().resolve(f), aside.resolve(f));
                     replacing = aside;
                     log.println("--overwrite: moved the earlier run's " + String.join(", ", earlier) + " to " + aside
                             + "; removed once this run writes its first checkpoint");
