@@ -64,8 +64,8 @@ public final class Trainer {
     static final List<String> RUN_FILES = List.of("metrics.csv", "last.safetensors", "best.safetensors", "curves.png");
     /** Where --overwrite keeps the earlier run's files until this run's first checkpoint is written. */
     static final String REPLACED = ".replaced-run";
-    /** The folder holding the run being replaced, while it is kept (null: none). */
-    private Path replacing;
+    /** The folder holding the run being replaced, while it is kept (null: none); read by interruptNote. */
+    private volatile Path replacing;
 
     private final TrainOptions o;
     private final Recipe recipe;
@@ -90,7 +90,10 @@ public final class Trainer {
 
     /** What an interruption now leaves behind, for the one line printed on Ctrl-C. */
     public String interruptNote() {
-        Path last = lastCheckpoint;
+        Path last = lastCheckpoint, kept = replacing;
+        if (last == null && kept != null)
+            return "no checkpoint was written yet; the run --overwrite was replacing is kept in " + kept
+                    + " (move its files back to restore it)";
         return last == null ? "no checkpoint was written yet"
                 : "the last checkpoint is " + last + " (epoch " + checkpointEpoch + "); continue with --resume " + last;
     }
