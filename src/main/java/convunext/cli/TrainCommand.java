@@ -8,7 +8,6 @@ import convunext.train.TrainOptions;
 import convunext.train.Trainer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -90,8 +89,7 @@ final class TrainCommand implements Callable<Integer> {
         if (outDir == null && resume != null) outDir = resume.toAbsolutePath().getParent();
         if (outDir == null) {
             Path base = Path.of("runs", builtIn ? "synthetic" : String.valueOf(root.toAbsolutePath().normalize().getFileName()));
-            // a folder keeping a run an interrupted --overwrite was replacing is not fresh either
-            outDir = Outputs.fresh(base, List.of("metrics.csv", "last.safetensors", "best.safetensors", "curves.png", ".replaced-run"));
+            outDir = Outputs.fresh(base, Trainer.OCCUPIED);
         }
         // the built-in set too: a run inside runs/synthetic-data would break every later built-in train
         if (Outputs.real(outDir).equals(Outputs.real(root)))

@@ -14,7 +14,6 @@ import convunext.data.SampleCache;
 import convunext.data.TrainBatches;
 import convunext.eval.TrainingCurves;
 import convunext.eval.TrainingLog;
-import convunext.io.AtomicFiles;
 import convunext.io.OutputFolder;
 import convunext.io.SafeTensors;
 import convunext.nn.ConvUNeXt;
@@ -63,9 +62,11 @@ public final class Trainer {
     /** Files that make a folder "an earlier run". */
     static final List<String> RUN_FILES = List.of("metrics.csv", "last.safetensors", "best.safetensors", "curves.png");
     /** Where --overwrite keeps the earlier run's files until this run's first checkpoint is written. */
-    static final String REPLACED = ".replaced-run";
-    /** The folder holding the run being replaced, while it is kept (null: none); read by interruptNote. */
-    private volatile Path replacing;
+    static final String REPLACED = ReplacedRun.DIR;
+    /** What makes an output folder taken: an earlier run's files, or one that --overwrite is replacing. */
+    public static final List<String> OCCUPIED = java.util.stream.Stream.concat(RUN_FILES.stream(), java.util.stream.Stream.of(REPLACED)).toList();
+    /** The run being replaced, while it is kept (null: none); read by interruptNote. */
+    private volatile ReplacedRun replacing;
 
     private final TrainOptions o;
     private final Recipe recipe;
@@ -90,9 +91,10 @@ public final class Trainer {
 
     /** What an interruption now leaves behind, for the one line printed on Ctrl-C. */
     public String interruptNote() {
-        Path last = lastCheckpoint, kept = replacing;
+        Path last = lastCheckpoint;
+        ReplacedRun kept = replacing;
         if (last == null && kept != null)
-            return "no checkpoint was written yet; the run --overwrite was replacing is kept in " + kept
+            return "no checkpoint was written yet; the run --overwrite was replacing is kept in " + kept.dir()
                     + " (move its files back to restore it)";
         return last == null ? "no checkpoint was written yet"
                 : "the last checkpoint is " + last + " (epoch " + checkpointEpoch + "); continue with --resume " + last;
@@ -144,37 +146,16 @@ public final class Trainer {
 
     /** After this run's first checkpoint: the run --overwrite replaced is removed. */
     private void dropReplaced() {
-        if (replacing == null) return;
-        try {
-            deleteTree(replacing);
-            log.println("--overwrite: removed the earlier run (" + replacing + ")");
-        } catch (IOException e) {
-            log.println("--overwrite: could not remove " + replacing + " (" + e.getMessage() + "); delete it by hand");
-        }
+        ReplacedRun r = replacing;
         replacing = null;
+        if (r != null) r.drop();
     }
 
-    /**
-     * This run failed before its first checkpoint: the run it was replacing goes back where it was
-     * (this run has written none of those files yet).
-     */
+    /** This run ends without a checkpoint: the run it was replacing goes back where it was. */
     private void restoreReplaced() {
-        if (replacing == null) return;
-        try (java.util.stream.Stream<Path> files = Files.list(replacing)) {
-            for (Path f : files.toList())
-                AtomicFiles.rename(f, o.out().resolve(f.getFileName()));
-            Files.delete(replacing);
-            log.println("--overwrite: this run stopped before its first checkpoint; the earlier run is back in " + o.out());
-        } catch (IOException e) {
-            log.println("--overwrite: the earlier run stays in " + replacing + " (" + e.getMessage() + ")");
-        }
+        ReplacedRun r = replacing;
         replacing = null;
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
-            for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(f);
-        }
+        if (r != null) r.restore();
     }
 
     /** Lists the data and reads the resume checkpoint: cheap checks before the output folder is touched. */
@@ -217,37 +198,12 @@ public final class Trainer {
             if (folder.staleNote() != null) log.println(folder.staleNote());
             List<String> earlier = new ArrayList<>();
             for (String f : RUN_FILES) if (Files.exists(o.out().resolve(f))) earlier.add(f);
-            Path aside = o.out().resolve(REPLACED);
-            if (Files.exists(aside)) {
-                if (!earlier.isEmpty()) {
-                    // the replacing run wrote its first checkpoint and stopped before removing them
-                    deleteTree(aside);
-                } else if (o.overwrite()) {
-                    log.println("--overwrite: " + aside + " keeps the run an interrupted --overwrite was replacing;"
-                            + " it is removed once this run writes its first checkpoint");
-                    replacing = aside;
-                } else {
-                    throw new IllegalArgumentException(o.out() + " holds no run, but " + aside + " keeps the one an interrupted"
-                            + " --overwrite was replacing: restore it (move its files back into " + o.out() + "), replace it"
-                            + " with --overwrite, or choose another --out");
-                }
-            }
-            if (!earlier.isEmpty()) {
-                if (o.overwrite()) {
-                    // moved aside, not deleted: until this run's first checkpoint exists the earlier run
-                    // is kept (a failure puts it back; after kill -9 the next run in this folder says where it is)
-                    Files.createDirectories(aside);
-                    for (String f : earlier)
-                        AtomicFiles.rename(o.out().resolve(f), aside.resolve(f));
-                    replacing = aside;
-                    log.println("--overwrite: moved the earlier run's " + String.join(", ", earlier) + " to " + aside
-                            + "; removed once this run writes its first checkpoint");
-                } else if (!(o.resume() != null && Files.isSameFile(o.resume().toAbsolutePath().getParent(), o.out()))) {
-                    throw new IllegalArgumentException(o.out() + " already holds a training run (" + String.join(", ", earlier)
-                            + "); continue it with --resume " + o.out().resolve("last.safetensors")
-                            + ", replace it with --overwrite, or choose another --out");
-                }
-            }
+            replacing = ReplacedRun.setAside(o.out(), earlier, o.overwrite(), log);
+            if (!earlier.isEmpty() && !o.overwrite()
+                    && !(o.resume() != null && Files.isSameFile(o.resume().toAbsolutePath().getParent(), o.out())))
+                throw new IllegalArgumentException(o.out() + " already holds a training run (" + String.join(", ", earlier)
+                        + "); continue it with --resume " + o.out().resolve("last.safetensors")
+                        + ", replace it with --overwrite, or choose another --out");
             return folder;
         } catch (IOException e) {
             folder.close();
