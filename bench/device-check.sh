@@ -12,6 +12,8 @@
 #   bench          `bench --layers --breakdown --torch`: every op, the model, PyTorch eager (TF32 off,
 #                  pinned and printed) and the chip's FP32-GEMM and copy ceilings measured by PyTorch
 #   bench_unfused  the model with the GELU epilogues off (the fusion's effect)
+#   kernels        every kernel of a step and of an inference batch timed by CUDA events, launch by
+#                  launch (convunext.bench.KernelTimes; kernels.tsv, which StepPrediction joins)
 #   stress         verify on random fixtures it has never seen, written by PyTorch here
 #                  (reference/stress_verify.py; STRESS_N fixtures, default 16, base_c <= 8)
 #   torch_compile  torch.compile of the same step (no second eager run), one JSON line per phase
@@ -34,7 +36,7 @@ TMP=${TMPDIR:-/tmp}
 WORK=${WORK:-$TMP/convunext-device}
 BUDGET_S=${BUDGET_S:-480}
 DEVICE=${DEVICE:-cuda}
-STEPS=" ${STEPS:-info tests verify train repro bench bench_unfused stress torch_compile} "
+STEPS=" ${STEPS:-info tests verify train repro bench bench_unfused kernels stress torch_compile} "
 SMOKE=${SMOKE:-}
 T0=$(date +%s)
 STATUS=()
@@ -151,6 +153,7 @@ summary() {
     grep -E "^(fixture|PASS|FAIL)" "$WORK/verify.log" 2>/dev/null | head -n 12
     grep -E "^done in" "$WORK/train.log" 2>/dev/null
     grep -h "^repro:" "$WORK/repro.log" 2>/dev/null
+    grep -E "^[a-z]+: [0-9]+ calls, sum of per-call medians" "$WORK/kernels.log" 2>/dev/null
     if [ -f "$WORK/stress.log" ]; then
         echo "stress: $(grep -c ' worst ' "$WORK/stress.log") random fixtures verified, $(grep -c '^FAIL ' "$WORK/stress.log") failed"
         grep -E "^(FAIL |DIFFERENT |ALL PASS|PROBLEMS)" "$WORK/stress.log" | cut -c1-160 | head -n 6
@@ -262,6 +265,7 @@ FIXTURES=(testdata/golden/*.safetensors)
 TRAIN_SIZE=(--epochs 3 --batch 4 --crop 96 --base-size 96 --base-c 16 --tile 128)
 BENCH_SIZE=()
 TORCH_SIZE=(--batch 4 --size 480 --base-c 32 --warmup 3 --steps 10)
+KERNEL_SIZE=(--batch 4 --size 480 --base-c 32 --warmups 3 --reps 10)
 if [ -n "$SMOKE" ]; then   # toy sizes: every command line once, in seconds, on the emulator
     # (StepGraphsTest trains a model five times over, minutes on the emulator, milliseconds on a GPU)
     TESTS+=(--exclude-classname '.*StepGraphsTest')
@@ -269,6 +273,7 @@ if [ -n "$SMOKE" ]; then   # toy sizes: every command line once, in seconds, on 
     TRAIN_SIZE=(--epochs 1 --batch 2 --crop 64 --base-size 64 --base-c 4 --tile 64 --max-steps-per-epoch 2)
     BENCH_SIZE=(--tiny)
     TORCH_SIZE=(--batch 1 --size 64 --base-c 4 --warmup 1 --steps 1)
+    KERNEL_SIZE=(--batch 1 --size 64 --base-c 4 --warmups 1 --reps 2)
 fi
 TORCH_DEVICE=cpu; [ "$DEVICE" = cuda ] && TORCH_DEVICE=cuda
 
@@ -315,6 +320,8 @@ TORCH_ARGS=()
 step bench 240 "${J[@]}" bench --device "$DEVICE" --layers --breakdown --json "$WORK/bench.json" \
      ${BENCH_SIZE[@]+"${BENCH_SIZE[@]}"} ${TORCH_ARGS[@]+"${TORCH_ARGS[@]}"}
 step bench_unfused 90 "${J_UNFUSED[@]}" bench --device "$DEVICE" --json "$WORK/bench_unfused.json" ${BENCH_SIZE[@]+"${BENCH_SIZE[@]}"}
+step kernels 90 "$JAVA" "${JOPTS[@]}" -Xmx48g -cp "$JAR" convunext.bench.KernelTimes --device "$DEVICE" \
+     --out "$WORK/kernels.tsv" "${KERNEL_SIZE[@]}"
 # verify on fixtures it has never seen: random configs written by PyTorch (float64) on this machine
 if [[ "$STEPS" == *" stress "* ]]; then
     if [ -n "$PY" ]; then

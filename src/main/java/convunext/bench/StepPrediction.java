@@ -16,9 +16,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Random;
 import java.util.TreeMap;
 
 /**
@@ -185,6 +187,61 @@ public final class StepPrediction {
         return new Costed(rows, launches, memOps, memBytes, us);
     }
 
+    /** Records one phase: {@code start} before it, {@code stop} after, returning what it recorded. */
+    interface Recorder<T> {
+        void start();
+        T stop();
+    }
+
+    /**
+     * The phases the prediction costs and {@link KernelTimes} measures, run on {@code be} at batch x
+     * 3 x size², base_c {@code baseC}, 2 classes, on fixed random images and labels: "train" (a
+     * training step, after {@code warmups} of them), "infer" (one batch as Predictor runs it for
+     * predict, evaluate, the API and validation: BatchNorm folded into {@link InferenceModel}, after
+     * {@code warmups} batches) and, when {@code unfolded}, "unfolded" (TrainStep.inferLogits, the
+     * eval forward with BatchNorm as an op), each recorded {@code reps} times.
+     */
+    static <T> Map<String, List<T>> phases(CudaBackend be, Recorder<T> rec, int batch, int size, int baseC,
+                                           int warmups, int reps, boolean unfolded) {
+        Map<String, List<T>> out = new LinkedHashMap<>();
+        ConvUNeXt m = new ConvUNeXt(new ConvUNeXt.Config(3, 2, baseC, Norm.BATCH), be, 0);
+        try (AdamW opt = AdamW.withDefaults(m.params)) {
+            Random r = new Random(1);
+            float[] xs = new float[batch * 3 * size * size], ys = new float[batch * size * size];
+            for (int i = 0; i < xs.length; i++) xs[i] = (float) r.nextGaussian();
+            for (int i = 0; i < ys.length; i++) ys[i] = r.nextInt(2);
+            Tensor x = be.upload(xs, batch, 3, size, size), y = be.upload(ys, batch, size, size);
+            for (int w = 0; w < warmups; w++) TrainStep.run(m, opt, x, y, 1e-3);
+            List<T> train = new ArrayList<>();
+            for (int k = 0; k < reps; k++) {
+                rec.start();
+                TrainStep.run(m, opt, x, y, 1e-3);
+                train.add(rec.stop());
+            }
+            out.put("train", train);
+            try (InferenceModel im = InferenceModel.of(m)) {
+                for (int w = 0; w < warmups; w++) Predictor.foldedLogits(im, be, x);   // the pool's first allocations
+                List<T> infer = new ArrayList<>();
+                for (int k = 0; k < reps; k++) {
+                    rec.start();
+                    Predictor.foldedLogits(im, be, x);
+                    infer.add(rec.stop());
+                }
+                out.put("infer", infer);
+            }
+            if (unfolded) {
+                List<T> u = new ArrayList<>();
+                for (int k = 0; k < reps; k++) {
+                    rec.start();
+                    TrainStep.inferLogits(m, x);
+                    u.add(rec.stop());
+                }
+                out.put("unfolded", u);
+            }
+        }
+        return out;
+    }
+
     /**
      * The launch logs of one training step (after a warm-up step), one inference batch as
      * predict / evaluate run it (Predictor: the BatchNorm-folded {@link InferenceModel}) and one
@@ -196,36 +253,26 @@ public final class StepPrediction {
     static List<List<DryRunDevice.Call>> logs(int batch, int size, int baseC, Precision precision) {
         DryRunDevice dev = new DryRunDevice();
         try (CudaBackend be = new CudaBackend(dev, true, precision, false)) {
-            ConvUNeXt m = new ConvUNeXt(new ConvUNeXt.Config(3, 2, baseC, Norm.BATCH), be, 0);
-            try (AdamW opt = AdamW.withDefaults(m.params)) {
-                Tensor x = be.zeros(batch, 3, size, size), y = be.zeros(batch, size, size);
-                TrainStep.run(m, opt, x, y, 1e-3);
-                dev.record();
-                TrainStep.run(m, opt, x, y, 1e-3);
-                List<DryRunDevice.Call> train = dev.stop();
-                // inference as Predictor runs it (predict, evaluate, the API, validation): BatchNorm folded
-                List<DryRunDevice.Call> infer;
-                try (InferenceModel im = InferenceModel.of(m)) {
-                    Predictor.foldedLogits(im, be, x);   // warm-up: the pool's first allocations
-                    dev.record();
-                    Predictor.foldedLogits(im, be, x);
-                    infer = dev.stop();
-                }
-                // the unfolded eval forward (TrainStep.inferLogits, BatchNorm as an op), for comparison
-                dev.record();
-                TrainStep.inferLogits(m, x);
-                List<DryRunDevice.Call> unfolded = dev.stop();
-                return List.of(train, infer, unfolded);
-            }
+            Map<String, List<List<DryRunDevice.Call>>> p = phases(be, new Recorder<>() {
+                @Override public void start() { dev.record(); }
+                @Override public List<DryRunDevice.Call> stop() { return dev.stop(); }
+            }, batch, size, baseC, 1, 1, true);
+            return List.of(p.get("train").get(0), p.get("infer").get(0), p.get("unfolded").get(0));
         }
     }
 
     private static String f(String fmt, Object... a) { return String.format(Locale.ROOT, fmt, a); }
 
     /** bench/NOTES.md's generated section (between the markers). */
-    static String markdown(int batch, int size, int baseC, Map<String, Ptx> ptx) {
+    static String markdown(int batch, int size, int baseC, Map<String, Ptx> ptx) throws IOException {
+        return markdown(batch, size, baseC, ptx, Files.exists(MEASURED_KERNELS) ? KernelTimes.read(MEASURED_KERNELS) : List.of());
+    }
+
+    /** The same with {@code measured} (KernelTimes' rows; empty: none) joined call by call to the dry run's logs. */
+    static String markdown(int batch, int size, int baseC, Map<String, Ptx> ptx, List<KernelTimes.Measured> measured) {
         List<List<DryRunDevice.Call>> logs = logs(batch, size, baseC);
         Costed train = cost(logs.get(0), ptx), infer = cost(logs.get(1), ptx), unfolded = cost(logs.get(2), ptx);
+        Join trainJoin = join(logs.get(0), measured, "train"), inferJoin = join(logs.get(1), measured, "infer");
         List<List<DryRunDevice.Call>> tfLogs = logs(batch, size, baseC, Precision.TF32), bfLogs = logs(batch, size, baseC, Precision.BF16);
         Costed tf = cost(tfLogs.get(0), ptx), tfInfer = cost(tfLogs.get(1), ptx);
         Costed bf = cost(bfLogs.get(0), ptx), bfInfer = cost(bfLogs.get(1), ptx);
@@ -238,7 +285,7 @@ public final class StepPrediction {
         b.append(f("**Measured** on an H200 at this shape (2026-12-04, `bench/results/gpu-h200-r1`, `-r2`; "
                 + "`bench --device cuda`, CUDA events, medians): training step %s ms, inference %s ms per batch, "
                 + "so the model below is about 2× optimistic; PyTorch 2.11 eager with TF32 off took %s ms and %s ms "
-                + "in the same runs. Per-op times are in those runs' `bench.json`; per-kernel ones are not measured yet.%n%n",
+                + "in the same runs. Per-op times are in those runs' `bench.json`; per-kernel times (r4) are joined into the tables below.%n%n",
                 MEASURED_TRAIN_MS, MEASURED_INFER_MS, MEASURED_TORCH_TRAIN_MS, MEASURED_TORCH_INFER_MS));
         b.append(f("Inference is what `predict`, `evaluate`, the API and validation run on every backend (Predictor: the eval "
                 + "forward with BatchNorm folded into the neighbouring weights, `nn.InferenceModel`); the unfolded eval forward "
@@ -263,18 +310,67 @@ public final class StepPrediction {
                 tensorCoreEfficiency("gemm_forward_bm128_bf16"), tensorCoreEfficiency("gemm_forward_bm64_bf16"),
                 tensorCoreEfficiency("gemm_forward_bm32_bf16"), tensorCoreEfficiency("gemm_backward_weight_part_32x32_bf16"),
                 tensorCoreEfficiency("gemm_forward_bm128_tf32"), tensorCoreEfficiency("gemm_forward_bm32_tf32")));
+        b.append(measuredNote(trainJoin, inferJoin, train, infer));
         b.append("Training step, per kernel (sorted by predicted time):\n\n");
-        table(b, train, ptx);
-        b.append(f("%nThe bf16 training step, per kernel (sorted by predicted time; e is e_tc for the tensor-core forms):%n%n"));
-        table(b, bf, ptx);
+        table(b, train, ptx, trainJoin);
+        b.append(f("%nInference (one batch as Predictor runs it), per kernel (sorted by predicted time):%n%n"));
+        table(b, infer, ptx, inferJoin);
+        b.append(f("%nThe bf16 training step, per kernel (sorted by predicted time; e is e_tc for the tensor-core forms; "
+                + "nothing measured in bf16 yet):%n%n"));
+        table(b, bf, ptx, Join.NONE);
         return b.toString();
     }
 
+    /**
+     * Measured per-call times joined to a dry-run log: per kernel (and "memset" / "copy") the sum of
+     * the calls' medians, or, when the measured calls are not the log's (another build, shape or
+     * phase), why not and nothing.
+     */
+    record Join(Map<String, Double> us, double totalUs, int calls, String problem) {
+        static final Join NONE = new Join(Map.of(), 0, 0, "not measured");
+        boolean ok() { return problem == null; }
+        String cell(String kernel) { return ok() && us.containsKey(kernel) ? f("%.1f", us.get(kernel)) : "—"; }
+    }
+
+    static Join join(List<DryRunDevice.Call> log, List<KernelTimes.Measured> measured, String phase) {
+        List<KernelTimes.Measured> m = measured.stream().filter(r -> r.phase().equals(phase)).toList();
+        if (m.isEmpty()) return Join.NONE;
+        for (int i = 0; i < Math.max(log.size(), m.size()); i++) {
+            String want = i < log.size() ? KernelTimes.signature(log.get(i)) : "(none)";
+            String got = i < m.size() ? m.get(i).kernel() + " " + m.get(i).grid() + " " + m.get(i).block() + " " + m.get(i).bytes() : "(none)";
+            if (!want.equals(got))
+                return new Join(Map.of(), 0, 0, f("the measured %s calls are not this build's (call %d: measured %s, this build %s)",
+                        phase, i, got, want));
+        }
+        Map<String, Double> us = new TreeMap<>();
+        double total = 0;
+        for (KernelTimes.Measured r : m) {
+            us.merge(r.kernel(), r.medianUs(), Double::sum);
+            total += r.medianUs();
+        }
+        return new Join(us, total, m.size(), null);
+    }
+
+    /** The paragraph on the per-kernel measurement: where it comes from and how far the prediction is off. */
+    private static String measuredNote(Join train, Join infer, Costed tp, Costed ip) {
+        if (!train.ok() && train == Join.NONE)
+            return "\"measured µs\" waits for per-kernel times from a GPU run (`convunext.bench.KernelTimes`).\n\n";
+        if (!train.ok()) return "Per-kernel times in `" + MEASURED_KERNELS + "` are left out: " + train.problem() + ".\n\n";
+        return f("**Measured per kernel** (`%s`, written by `convunext.bench.KernelTimes` on the H200: the step run eager with "
+                + "CUDA events around every call, medians of each call over 10 recordings): the training step's %d calls sum to "
+                + "%.1f ms against %.1f ms predicted (measured / predicted %.2f), inference's %s; the step measured as one "
+                + "CUDA graph takes %s ms, so the rest is launch gaps the eager run has and the graph removes. \"%% of bound\" "
+                + "is the time at the bound over the measured time.%n%n", MEASURED_KERNELS, train.calls(), train.totalUs() / 1e3,
+                tp.us() / 1e3, train.totalUs() / tp.us(), infer.ok() ? f("%d calls %.1f ms against %.1f ms (%.2f)", infer.calls(),
+                        infer.totalUs() / 1e3, ip.us() / 1e3, infer.totalUs() / ip.us()) : "not joined: " + infer.problem(),
+                MEASURED_TRAIN_MS);
+    }
+
     /** The per-kernel table of one costed log, and its totals line. */
-    private static void table(StringBuilder b, Costed train, Map<String, Ptx> ptx) {
+    private static void table(StringBuilder b, Costed train, Map<String, Ptx> ptx, Join measured) {
         b.append("| kernel | file | launches | MB | GFLOP | regs | LDS/FMA (hot loop) | IDIV/FMA | e_fma | loads | predicted µs "
-                + "| µs at the bound | share | measured µs |\n");
-        b.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|\n");
+                + "| µs at the bound | share | measured µs | % of bound |\n");
+        b.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|\n");
         List<Row> rows = new ArrayList<>(train.rows().values());
         rows.sort((p, q) -> Double.compare(q.us, p.us));
         for (Row r : rows) {
@@ -283,21 +379,27 @@ public final class StepPrediction {
             String file = id < 0 ? "?" : Kernels.SOURCES.get(id).replaceAll(":.*", "");
             double bound = Math.max(r.bytes / COPY_BYTES_PER_S, r.flops / computePeak(r.kernel)) * 1e6;
             boolean tc = computePeak(r.kernel) != FP32_FLOPS_PER_S;
-            b.append(f("| %s | %s | %d | %.1f | %.2f | %s | %s | %s | %s | %s | %.1f | %.1f | %.1f %% | — |%n", r.kernel, file, r.launches,
+            Double mu = measured.ok() ? measured.us().get(r.kernel) : null;
+            b.append(f("| %s | %s | %d | %.1f | %.2f | %s | %s | %s | %s | %s | %.1f | %.1f | %.1f %% | %s | %s |%n", r.kernel, file, r.launches,
                     r.bytes / 1e6, r.flops / 1e9, p == null ? "?" : String.valueOf(p.regs()),
                     p == null || tc ? "?" : f("%.2f", p.ldsPerFma()), p == null || tc ? "?" : f("%.2f", p.idivPerFma()),
                     tc ? f("%.2f tc", efficiency(r.kernel, p)) : p == null ? "?" : f("%.2f", p.fmaEfficiency()),
-                    p == null ? "?" : p.ldgVec() > 0 ? "vector" : "scalar", r.us, bound, 100 * r.us / train.us()));
+                    p == null ? "?" : p.ldgVec() > 0 ? "vector" : "scalar", r.us, bound, 100 * r.us / train.us(),
+                    measured.cell(r.kernel), mu == null || mu <= 0 ? "—" : f("%.0f %%", 100 * bound / mu)));
         }
-        b.append(f("| memsets and device copies | | %d | %.1f | | | | | | | %.1f | | | — |%n", train.memOps(), train.memBytes() / 1e6,
-                train.us() - rows.stream().mapToDouble(r -> r.us).sum()));
+        double memUs = measured.ok() ? measured.us().getOrDefault("memset", 0.0) + measured.us().getOrDefault("copy", 0.0) : 0;
+        b.append(f("| memsets and device copies | | %d | %.1f | | | | | | | %.1f | | | %s | |%n", train.memOps(), train.memBytes() / 1e6,
+                train.us() - rows.stream().mapToDouble(r -> r.us).sum(), measured.ok() ? f("%.1f", memUs) : "—"));
         double bytes = rows.stream().mapToDouble(r -> r.bytes).sum() + train.memBytes(), flops = rows.stream().mapToDouble(r -> r.flops).sum();
         double ideal = rows.stream().mapToDouble(r -> Math.max(r.bytes / COPY_BYTES_PER_S, r.flops / computePeak(r.kernel))).sum()
                 + train.memBytes() / COPY_BYTES_PER_S;
         b.append(f("%nStep totals: %.1f GB moved, %.0f GFLOP; the op-by-op ideal (every launch at its bound, no launch cost) is "
-                + "%.1f ms; predicted %.1f ms. \"measured µs\" waits for per-kernel times from a GPU run (the H200 runs timed ops, not kernels).%n",
-                bytes / 1e9, flops / 1e9, ideal * 1e3, train.us() / 1e3));
+                + "%.1f ms; predicted %.1f ms%s.%n", bytes / 1e9, flops / 1e9, ideal * 1e3, train.us() / 1e3,
+                measured.ok() ? f("; measured, the sum of the calls' medians, %.1f ms", measured.totalUs() / 1e3) : ""));
     }
+
+    /** KernelTimes' file from the H200, joined into the generated section when its calls are this build's. */
+    static final Path MEASURED_KERNELS = Path.of("bench/results/gpu-h200-r4/kernels.tsv");
 
     static final String BEGIN = "<!-- prediction:begin (generated by convunext.bench.StepPrediction; do not edit) -->";
     static final String END = "<!-- prediction:end -->";
