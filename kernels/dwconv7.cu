@@ -15,6 +15,10 @@
 //
 // Launch geometry: tiles of 32 columns x 64 rows of one plane, block 32x8 threads, each thread
 // the 8 vertically consecutive outputs of one column (every loaded row feeds up to 8 outputs).
+// Occupancy (__launch_bounds__): 3 blocks per SM for the forward and data kernels (80 registers,
+// no spills), so a block's staging latency hides behind two others' math; 2 for the weight kernel
+// (128 registers; at 80 it spills). One tile per block: the measured H200 times are in
+// bench/NOTES.md (r4: 17 % of the bound with 2 blocks and load-store staging loops).
 //   dwconv7_forward, dwconv7_backward_data: grid (ceil(W/32), ceil(H/64), N*C); the 70x40 input
 //     (or dy) tile, columns x0-4..x0+35 (its 3-pixel halo plus one column each side, so that rows
 //     split into 16-byte pieces), is staged in shared memory (reflect- or zero-filled) with 128-bit
@@ -80,48 +84,71 @@ static __device__ inline float dw_at(const float* plane, int H, int W, int gy, i
 // per row. A piece inside the plane's columns of a row inside the plane (or, REFLECT, a row
 // reflected into it) is one 128-bit load when W % 4 == 0 and the plane is 16-byte aligned (its
 // start column x0-4+4k is then a multiple of 4); a piece over the left/right halo or of an
-// unaligned plane reads its 4 values one by one (reflect- or zero-filled).
+// unaligned plane reads its 4 values one by one (reflect- or zero-filled). Every piece of a thread
+// is loaded before any is stored: the compiler cannot move a global load above a shared store
+// (the generic pointer might alias the tile), so a load-store loop would wait out one memory
+// latency per piece (3 per thread here) instead of one.
+#define DW_STAGE_PIECES ((DW_EY * (DW_EV / 4) + DW_THREADS - 1) / DW_THREADS)
 template <bool REFLECT>
 static __device__ inline void dw_stage(const float* plane, int H, int W, int y0, int x0,
                                        float (*tile)[DW_EV]) {
     int tid = threadIdx.y * DW_TX + threadIdx.x;
     bool vec = (W & 3) == 0 && cu_aligned16(plane);
-    for (int e = tid; e < DW_EY * (DW_EV / 4); e += DW_THREADS) {
+    float4 v[DW_STAGE_PIECES];
+CU_UNROLL
+    for (int i = 0; i < DW_STAGE_PIECES; i++) {
+        int e = tid + i * DW_THREADS;
+        if (e >= DW_EY * (DW_EV / 4)) break;
         int r = e / (DW_EV / 4), k = (e - r * (DW_EV / 4)) * 4;
         int gy = y0 - 3 + r, gx = x0 - 4 + k;
         bool rowIn = REFLECT ? (gy >= -3 && gy <= H + 2) : (gy >= 0 && gy < H);
-        float4 v;
         if (vec && rowIn && gx >= 0 && gx + 4 <= W) {
-            v = cu_ld4(plane + (long long)(REFLECT ? cu_reflect(gy, H) : gy) * W, gx >> 2);
+            v[i] = cu_ld4(plane + (long long)(REFLECT ? cu_reflect(gy, H) : gy) * W, gx >> 2);
         } else {
-            v.x = dw_at<REFLECT>(plane, H, W, gy, gx);
-            v.y = dw_at<REFLECT>(plane, H, W, gy, gx + 1);
-            v.z = dw_at<REFLECT>(plane, H, W, gy, gx + 2);
-            v.w = dw_at<REFLECT>(plane, H, W, gy, gx + 3);
+            v[i].x = dw_at<REFLECT>(plane, H, W, gy, gx);
+            v[i].y = dw_at<REFLECT>(plane, H, W, gy, gx + 1);
+            v[i].z = dw_at<REFLECT>(plane, H, W, gy, gx + 2);
+            v[i].w = dw_at<REFLECT>(plane, H, W, gy, gx + 3);
         }
-        *reinterpret_cast<float4*>(&tile[r][k]) = v;
+    }
+CU_UNROLL
+    for (int i = 0; i < DW_STAGE_PIECES; i++) {
+        int e = tid + i * DW_THREADS;
+        if (e >= DW_EY * (DW_EV / 4)) break;
+        int r = e / (DW_EV / 4), k = (e - r * (DW_EV / 4)) * 4;
+        *reinterpret_cast<float4*>(&tile[r][k]) = v[i];
     }
 }
 
 // Stages the DW_TY x DW_TX output-shaped tile at (y0, x0), zero outside the plane: 128-bit loads
-// under the same conditions as dw_stage (the weight gradient's dy).
+// under the same conditions as dw_stage, all of a thread's loads before its stores (as there).
+#define DW_STAGE_OUT_PIECES ((DW_TY * (DW_TX / 4) + DW_THREADS - 1) / DW_THREADS)
 static __device__ inline void dw_stage_out(const float* plane, int H, int W, int y0, int x0,
                                            float (*tile)[DW_TX]) {
     int tid = threadIdx.y * DW_TX + threadIdx.x;
     bool vec = (W & 3) == 0 && cu_aligned16(plane);
-    for (int e = tid; e < DW_TY * (DW_TX / 4); e += DW_THREADS) {
+    float4 v[DW_STAGE_OUT_PIECES];
+CU_UNROLL
+    for (int i = 0; i < DW_STAGE_OUT_PIECES; i++) {
+        int e = tid + i * DW_THREADS;
+        if (e >= DW_TY * (DW_TX / 4)) break;
         int r = e / (DW_TX / 4), k = (e - r * (DW_TX / 4)) * 4;
         int gy = y0 + r, gx = x0 + k;
-        float4 v;
         if (vec && gy < H && gx + 4 <= W) {
-            v = cu_ld4(plane + (long long)gy * W, gx >> 2);
+            v[i] = cu_ld4(plane + (long long)gy * W, gx >> 2);
         } else {
-            v.x = dw_at<false>(plane, H, W, gy, gx);
-            v.y = dw_at<false>(plane, H, W, gy, gx + 1);
-            v.z = dw_at<false>(plane, H, W, gy, gx + 2);
-            v.w = dw_at<false>(plane, H, W, gy, gx + 3);
+            v[i].x = dw_at<false>(plane, H, W, gy, gx);
+            v[i].y = dw_at<false>(plane, H, W, gy, gx + 1);
+            v[i].z = dw_at<false>(plane, H, W, gy, gx + 2);
+            v[i].w = dw_at<false>(plane, H, W, gy, gx + 3);
         }
-        *reinterpret_cast<float4*>(&tile[r][k]) = v;
+    }
+CU_UNROLL
+    for (int i = 0; i < DW_STAGE_OUT_PIECES; i++) {
+        int e = tid + i * DW_THREADS;
+        if (e >= DW_TY * (DW_TX / 4)) break;
+        int r = e / (DW_TX / 4), k = (e - r * (DW_TX / 4)) * 4;
+        *reinterpret_cast<float4*>(&tile[r][k]) = v[i];
     }
 }
 
@@ -180,7 +207,7 @@ static __device__ inline void dw_block_sum2_d(double& a, double& b, double* red,
 // integer ticket, reset to 0 by that block) sums the S pairs in a fixed order (lane l of warp 0 the
 // pairs l, l+32, ..., then a butterfly) into stats[c*2 + {0,1}], which batchnorm_forward_apply
 // reads as its channel's only partial (S = 1). The bits do not depend on which block is last.
-extern "C" __global__ void __launch_bounds__(DW_THREADS, 2) dwconv7_forward(const float* x, const float* w,
+extern "C" __global__ void __launch_bounds__(DW_THREADS, 3) dwconv7_forward(const float* x, const float* w,
                                                                         const float* b, float* y, float* partial,
                                                                         float* stats, unsigned int* tickets,
                                                                         int N, int C, int H, int W) {
@@ -309,7 +336,7 @@ CU_UNROLL
     }
 }
 
-extern "C" __global__ void __launch_bounds__(DW_THREADS, 2) dwconv7_backward_data(const float* dy,
+extern "C" __global__ void __launch_bounds__(DW_THREADS, 3) dwconv7_backward_data(const float* dy,
                                                                               const float* w, float* dx,
                                                                               int C, int H, int W,
                                                                               int accumulate) {
