@@ -84,17 +84,16 @@ static __device__ inline float dw_at(const float* plane, int H, int W, int gy, i
 // per row. A piece inside the plane's columns of a row inside the plane (or, REFLECT, a row
 // reflected into it) is one 128-bit load when W % 4 == 0 and the plane is 16-byte aligned (its
 // start column x0-4+4k is then a multiple of 4); a piece over the left/right halo or of an
-// unaligned plane reads its 4 values one by one (reflect- or zero-filled). Every piece of a thread
-// is loaded before any is stored: the compiler cannot move a global load above a shared store
-// (the generic pointer might alias the tile), so a load-store loop would wait out one memory
-// latency per piece (3 per thread here) instead of one.
+// unaligned plane reads its 4 values one by one (reflect- or zero-filled). dw_fetch loads a
+// thread's pieces into registers, dw_commit stores them: the compiler cannot move a global load
+// above a shared store (the generic pointer might alias the tile), so a load-store loop would wait
+// out one memory latency per piece (3 per thread here) instead of one; the weight kernel also
+// fetches the next tile while it multiplies this one.
 #define DW_STAGE_PIECES ((DW_EY * (DW_EV / 4) + DW_THREADS - 1) / DW_THREADS)
 template <bool REFLECT>
-static __device__ inline void dw_stage(const float* plane, int H, int W, int y0, int x0,
-                                       float (*tile)[DW_EV]) {
+static __device__ inline void dw_fetch(const float* plane, int H, int W, int y0, int x0, float4 (&v)[DW_STAGE_PIECES]) {
     int tid = threadIdx.y * DW_TX + threadIdx.x;
     bool vec = (W & 3) == 0 && cu_aligned16(plane);
-    float4 v[DW_STAGE_PIECES];
 CU_UNROLL
     for (int i = 0; i < DW_STAGE_PIECES; i++) {
         int e = tid + i * DW_THREADS;
@@ -111,6 +110,10 @@ CU_UNROLL
             v[i].w = dw_at<REFLECT>(plane, H, W, gy, gx + 3);
         }
     }
+}
+
+static __device__ inline void dw_commit(const float4 (&v)[DW_STAGE_PIECES], float (*tile)[DW_EV]) {
+    int tid = threadIdx.y * DW_TX + threadIdx.x;
 CU_UNROLL
     for (int i = 0; i < DW_STAGE_PIECES; i++) {
         int e = tid + i * DW_THREADS;
@@ -120,14 +123,20 @@ CU_UNROLL
     }
 }
 
-// Stages the DW_TY x DW_TX output-shaped tile at (y0, x0), zero outside the plane: 128-bit loads
-// under the same conditions as dw_stage, all of a thread's loads before its stores (as there).
+template <bool REFLECT>
+static __device__ inline void dw_stage(const float* plane, int H, int W, int y0, int x0, float (*tile)[DW_EV]) {
+    float4 v[DW_STAGE_PIECES];
+    dw_fetch<REFLECT>(plane, H, W, y0, x0, v);
+    dw_commit(v, tile);
+}
+
+// The DW_TY x DW_TX output-shaped tile at (y0, x0), zero outside the plane (the weight gradient's
+// dy): fetched and committed as dw_fetch / dw_commit do, 128-bit loads under the same conditions.
 #define DW_STAGE_OUT_PIECES ((DW_TY * (DW_TX / 4) + DW_THREADS - 1) / DW_THREADS)
-static __device__ inline void dw_stage_out(const float* plane, int H, int W, int y0, int x0,
-                                           float (*tile)[DW_TX]) {
+static __device__ inline void dw_fetch_out(const float* plane, int H, int W, int y0, int x0,
+                                           float4 (&v)[DW_STAGE_OUT_PIECES]) {
     int tid = threadIdx.y * DW_TX + threadIdx.x;
     bool vec = (W & 3) == 0 && cu_aligned16(plane);
-    float4 v[DW_STAGE_OUT_PIECES];
 CU_UNROLL
     for (int i = 0; i < DW_STAGE_OUT_PIECES; i++) {
         int e = tid + i * DW_THREADS;
@@ -143,6 +152,10 @@ CU_UNROLL
             v[i].w = dw_at<false>(plane, H, W, gy, gx + 3);
         }
     }
+}
+
+static __device__ inline void dw_commit_out(const float4 (&v)[DW_STAGE_OUT_PIECES], float (*tile)[DW_TX]) {
+    int tid = threadIdx.y * DW_TX + threadIdx.x;
 CU_UNROLL
     for (int i = 0; i < DW_STAGE_OUT_PIECES; i++) {
         int e = tid + i * DW_THREADS;
@@ -421,14 +434,25 @@ CU_UNROLL
     for (int t = 0; t < 50; t++) acc[t] = 0.0f;
     // This block's tiles [t0, t1): partial sums stay in registers across them, so the 50-value
     // block reduction below is paid once per tpb tiles.
+    // Software pipelined: tile t+1's x and dy are loaded into registers (fv, fd) while tile t is
+    // multiplied, and stored to shared memory after the barrier that ends tile t's reads.
     int t0 = blockIdx.x * tpb, t1 = cu_min(tiles, t0 + tpb);
+    float4 fv[DW_STAGE_PIECES], fd[DW_STAGE_OUT_PIECES];
+    if (t0 < t1) {
+        int ty = t0 / tilesX, tx = t0 - ty * tilesX;
+        dw_fetch<true>(xp, H, W, ty * DW_TY, tx * DW_TX, fv);
+        dw_fetch_out(dyp, H, W, ty * DW_TY, tx * DW_TX, fd);   // zero outside the plane: those outputs add nothing
+    }
     for (int tIdx = t0; tIdx < t1; tIdx++) {
-        int ty = tIdx / tilesX, tx = tIdx - ty * tilesX;
-        int x0 = tx * DW_TX, y0 = ty * DW_TY;
         __syncthreads();   // the previous tile is no longer read
-        dw_stage<true>(xp, H, W, y0, x0, tile);
-        dw_stage_out(dyp, H, W, y0, x0, dtile);   // zero outside the plane: those outputs add nothing
+        dw_commit(fv, tile);
+        dw_commit_out(fd, dtile);
         __syncthreads();
+        if (tIdx + 1 < t1) {
+            int ty = (tIdx + 1) / tilesX, tx = (tIdx + 1) - ty * tilesX;
+            dw_fetch<true>(xp, H, W, ty * DW_TY, tx * DW_TX, fv);
+            dw_fetch_out(dyp, H, W, ty * DW_TY, tx * DW_TX, fd);
+        }
         float d[DW_R];
 CU_UNROLL
         for (int o = 0; o < DW_R; o++) d[o] = dtile[ly0 + o][lx];
