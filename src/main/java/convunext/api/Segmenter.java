@@ -113,14 +113,19 @@ public final class Segmenter implements AutoCloseable {
         return s;
     }
 
-    /** Segments a decoded image (any type; converted as {@code predict} converts files). */
+    /**
+     * Segments a decoded image (any type; converted as {@code predict} converts files). It is used as
+     * given: javax.imageio drops a file's EXIF orientation, which {@link #segment(Path)} and
+     * {@link #segment(byte[], String)} apply.
+     */
     public Segmentation segment(BufferedImage image) {
         Objects.requireNonNull(image, "image");
         return run(() -> ImageFiles.toFloatImage(image, "image"), "image");
     }
 
     /**
-     * Segments an image file (PNG, TIFF, GIF, JPEG or BMP, recognised by content).
+     * Segments an image file (PNG, TIFF, GIF, JPEG or BMP, recognised by content), as a viewer shows
+     * it: its EXIF orientation applied, so the mask is upright with the displayed image.
      *
      * @throws InvalidImageException when it cannot be read, decoded or used (the message names it)
      */

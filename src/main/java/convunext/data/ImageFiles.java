@@ -37,6 +37,10 @@ import javax.imageio.stream.ImageInputStream;
  * excluded from the loss and the metrics); any other value is refused, naming the file, the
  * value and where. A colour palette (Pascal VOC style) is read as palette indices, never as a
  * binary mask, so VOC's border index 255 is ignore.
+ *
+ * <p>Every file, image or mask, is used as a viewer shows it: its EXIF orientation (JPEG, TIFF,
+ * PNG) is applied after decoding ({@link ExifOrientation}), so its width and height are the
+ * displayed ones.
  */
 public final class ImageFiles {
     static {
@@ -209,7 +213,13 @@ public final class ImageFiles {
         return decode(bytes, file, keepPaletteIndices);
     }
 
+    /** The file's pixels as a viewer shows them: decoded, then its EXIF orientation applied ({@link ExifOrientation}). */
     static Decoded decode(byte[] bytes, Path file, boolean keepPaletteIndices) {
+        Decoded d = decodeStored(bytes, file, keepPaletteIndices);
+        return ExifOrientation.apply(d, ExifOrientation.of(bytes, ImageFormat.sniff(bytes)));
+    }
+
+    private static Decoded decodeStored(byte[] bytes, Path file, boolean keepPaletteIndices) {
         ImageFormat fmt = ImageFormat.sniff(bytes);
         if (fmt == null)
             throw new DataException("cannot read image file " + file + ": not a PNG, TIFF, GIF, JPEG or BMP file ("

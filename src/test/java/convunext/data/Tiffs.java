@@ -10,8 +10,13 @@ final class Tiffs {
 
     /** {@code samples}: spp values per pixel, row-major; sampleFormat 1 uint, 2 int, 3 float. */
     static byte[] write(int w, int h, int spp, int bits, int sampleFormat, int photometric, double[] samples) {
+        return write(w, h, spp, bits, sampleFormat, photometric, samples, 0);
+    }
+
+    /** The same with an Orientation tag (274) of value {@code orientation} when it is > 0. */
+    static byte[] write(int w, int h, int spp, int bits, int sampleFormat, int photometric, double[] samples, int orientation) {
         int bytes = bits / 8, dataLen = w * h * spp * bytes;
-        int nTags = 11, ifdAt = 8, ifdLen = 2 + nTags * 12 + 4, bitsAt = ifdAt + ifdLen, dataAt = bitsAt + 2 * spp;
+        int nTags = orientation > 0 ? 12 : 11, ifdAt = 8, ifdLen = 2 + nTags * 12 + 4, bitsAt = ifdAt + ifdLen, dataAt = bitsAt + 2 * spp;
         ByteBuffer b = ByteBuffer.allocate(dataAt + dataLen).order(ByteOrder.LITTLE_ENDIAN);
         b.put((byte) 'I').put((byte) 'I').putShort((short) 42).putInt(ifdAt);
         b.putShort((short) nTags);
@@ -21,6 +26,7 @@ final class Tiffs {
         tag(b, 259, 3, 1, 1);                 // Compression: none
         tag(b, 262, 3, 1, photometric);       // 1 BlackIsZero, 2 RGB, 5 Separated (CMYK)
         tag(b, 273, 4, 1, dataAt);            // StripOffsets
+        if (orientation > 0) tag(b, 274, 3, 1, orientation);   // Orientation (EXIF / TIFF 6.0)
         tag(b, 277, 3, 1, spp);               // SamplesPerPixel
         tag(b, 278, 4, 1, h);                 // RowsPerStrip
         tag(b, 279, 4, 1, dataLen);           // StripByteCounts
