@@ -89,6 +89,16 @@ static __device__ inline float dw_at(const float* plane, int H, int W, int gy, i
 // above a shared store (the generic pointer might alias the tile), so a load-store loop would wait
 // out one memory latency per piece (3 per thread here) instead of one; the weight kernel also
 // fetches the next tile while it multiplies this one.
+// Columns gx..gx+3 of row gy as staged: one 128-bit load when vec, the row is inside the plane (or,
+// REFLECT, reflected into it: rowIn) and so are the 4 columns; else 4 dw_at reads.
+template <bool REFLECT>
+static __device__ inline float4 dw_piece(const float* plane, int H, int W, int gy, int gx, bool vec, bool rowIn) {
+    if (vec && rowIn && gx >= 0 && gx + 4 <= W)
+        return cu_ld4(plane + (long long)(REFLECT ? cu_reflect(gy, H) : gy) * W, gx >> 2);
+    return make_float4(dw_at<REFLECT>(plane, H, W, gy, gx), dw_at<REFLECT>(plane, H, W, gy, gx + 1),
+                       dw_at<REFLECT>(plane, H, W, gy, gx + 2), dw_at<REFLECT>(plane, H, W, gy, gx + 3));
+}
+
 #define DW_STAGE_PIECES ((DW_EY * (DW_EV / 4) + DW_THREADS - 1) / DW_THREADS)
 template <bool REFLECT>
 static __device__ inline void dw_fetch(const float* plane, int H, int W, int y0, int x0, float4 (&v)[DW_STAGE_PIECES]) {
@@ -100,15 +110,7 @@ CU_UNROLL
         if (e >= DW_EY * (DW_EV / 4)) break;
         int r = e / (DW_EV / 4), k = (e - r * (DW_EV / 4)) * 4;
         int gy = y0 - 3 + r, gx = x0 - 4 + k;
-        bool rowIn = REFLECT ? (gy >= -3 && gy <= H + 2) : (gy >= 0 && gy < H);
-        if (vec && rowIn && gx >= 0 && gx + 4 <= W) {
-            v[i] = cu_ld4(plane + (long long)(REFLECT ? cu_reflect(gy, H) : gy) * W, gx >> 2);
-        } else {
-            v[i].x = dw_at<REFLECT>(plane, H, W, gy, gx);
-            v[i].y = dw_at<REFLECT>(plane, H, W, gy, gx + 1);
-            v[i].z = dw_at<REFLECT>(plane, H, W, gy, gx + 2);
-            v[i].w = dw_at<REFLECT>(plane, H, W, gy, gx + 3);
-        }
+        v[i] = dw_piece<REFLECT>(plane, H, W, gy, gx, vec, REFLECT ? (gy >= -3 && gy <= H + 2) : (gy >= 0 && gy < H));
     }
 }
 
@@ -143,14 +145,7 @@ CU_UNROLL
         if (e >= DW_TY * (DW_TX / 4)) break;
         int r = e / (DW_TX / 4), k = (e - r * (DW_TX / 4)) * 4;
         int gy = y0 + r, gx = x0 + k;
-        if (vec && gy < H && gx + 4 <= W) {
-            v[i] = cu_ld4(plane + (long long)gy * W, gx >> 2);
-        } else {
-            v[i].x = dw_at<false>(plane, H, W, gy, gx);
-            v[i].y = dw_at<false>(plane, H, W, gy, gx + 1);
-            v[i].z = dw_at<false>(plane, H, W, gy, gx + 2);
-            v[i].w = dw_at<false>(plane, H, W, gy, gx + 3);
-        }
+        v[i] = dw_piece<false>(plane, H, W, gy, gx, vec, gy < H);   // gy >= 0: the tile starts inside
     }
 }
 
