@@ -135,7 +135,28 @@ public final class KernelTimes {
         return b.toString();
     }
 
-    public static void main(String[] args) throws Exception {
+    /** Exit 2 on a bad argument, 1 when the device or the run fails: one line either way. */
+    public static void main(String[] args) {
+        try {
+            run(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("KernelTimes: " + e.getMessage());
+            System.exit(2);
+        } catch (RuntimeException e) {
+            System.err.println("KernelTimes: " + e);
+            System.exit(1);
+        }
+    }
+
+    private static int intArg(String option, String v) {
+        try {
+            return Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(option + " expects an integer, got '" + v + "'");
+        }
+    }
+
+    static void run(String[] args) {
         String device = "cuda";
         int batch = 4, size = 480, baseC = 32, reps = 10, warmups = 3;
         Path out = null;
@@ -144,11 +165,11 @@ public final class KernelTimes {
             if (i + 1 >= args.length) throw new IllegalArgumentException(a + " needs a value");
             switch (a) {
                 case "--device" -> device = args[++i];
-                case "--batch" -> batch = Integer.parseInt(args[++i]);
-                case "--size" -> size = Integer.parseInt(args[++i]);
-                case "--base-c" -> baseC = Integer.parseInt(args[++i]);
-                case "--reps" -> reps = Integer.parseInt(args[++i]);
-                case "--warmups" -> warmups = Integer.parseInt(args[++i]);
+                case "--batch" -> batch = intArg(a, args[++i]);
+                case "--size" -> size = intArg(a, args[++i]);
+                case "--base-c" -> baseC = intArg(a, args[++i]);
+                case "--reps" -> reps = intArg(a, args[++i]);
+                case "--warmups" -> warmups = intArg(a, args[++i]);
                 case "--out" -> out = Path.of(args[++i]);
                 default -> throw new IllegalArgumentException("unknown argument " + a);
             }
