@@ -34,7 +34,10 @@ public final class KernelTimes {
 
     /** One call of a phase, measured: its kernel (or "memset" / "copy"), geometry and times. */
     record Measured(String phase, int index, String kernel, String grid, String block, int shared, long bytes,
-                    double medianUs, double minUs) {}
+                    double medianUs, double minUs) {
+        /** As {@link KernelTimes#signature} of the call it measured: what a dry-run log is joined on. */
+        String signature() { return kernel + " " + grid + " " + block + " " + bytes; }
+    }
 
     static String dims(int[] d) {
         if (d == null) return "-";

@@ -59,28 +59,36 @@ public final class KernelTimingDevice extends ForwardingDevice {
         return events.get(i);
     }
 
-    private void timed(DryRunDevice.Call c, Runnable call) {
-        if (!recording) {
-            call.run();
-            return;
-        }
+    /** While recording: the next call's event pair, its start recorded; else null (nothing kept). */
+    private long[] begin() {
+        if (!recording) return null;
         long[] e = pair();
         d.eventRecord(e[0]);
-        call.run();
+        return e;
+    }
+
+    /** Ends a call begun with {@link #begin}: its end event, and the call kept. */
+    private void end(long[] e, DryRunDevice.Call c) {
         d.eventRecord(e[1]);
         calls.add(c);
     }
 
     @Override public void launch(String k, int[] g, int[] b, int s, KernelArgs a) {
-        timed(recording ? new DryRunDevice.Call(k, g.clone(), b.clone(), s, a.copy(), null, 0) : null, () -> d.launch(k, g, b, s, a));
+        long[] e = begin();
+        d.launch(k, g, b, s, a);
+        if (e != null) end(e, new DryRunDevice.Call(k, g.clone(), b.clone(), s, a.copy(), null, 0));
     }
 
     @Override public void memset(long p, int v, long bytes) {
-        timed(new DryRunDevice.Call(null, null, null, 0, null, "memset", bytes), () -> d.memset(p, v, bytes));
+        long[] e = begin();
+        d.memset(p, v, bytes);
+        if (e != null) end(e, new DryRunDevice.Call(null, null, null, 0, null, "memset", bytes));
     }
 
     @Override public void copyDtoD(long dst, long src, long bytes) {
-        timed(new DryRunDevice.Call(null, null, null, 0, null, "copy", bytes), () -> d.copyDtoD(dst, src, bytes));
+        long[] e = begin();
+        d.copyDtoD(dst, src, bytes);
+        if (e != null) end(e, new DryRunDevice.Call(null, null, null, 0, null, "copy", bytes));
     }
 
     @Override public long graphCapture(Runnable issue) {

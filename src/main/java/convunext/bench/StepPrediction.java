@@ -340,7 +340,7 @@ public final class StepPrediction {
         if (m.isEmpty()) return Join.NONE;
         for (int i = 0; i < Math.max(log.size(), m.size()); i++) {
             String want = i < log.size() ? KernelTimes.signature(log.get(i)) : "(none)";
-            String got = i < m.size() ? m.get(i).kernel() + " " + m.get(i).grid() + " " + m.get(i).block() + " " + m.get(i).bytes() : "(none)";
+            String got = i < m.size() ? m.get(i).signature() : "(none)";
             if (!want.equals(got))
                 return new Join(Map.of(), 0, 0, f("the measured %s calls are not this build's (call %d: measured %s, this build %s)",
                         phase, i, got, want));
@@ -356,7 +356,7 @@ public final class StepPrediction {
 
     /** The paragraph on the per-kernel measurement: where it comes from and how far the prediction is off. */
     private static String measuredNote(Join train, Join infer, Costed tp, Costed ip) {
-        if (!train.ok() && train == Join.NONE)
+        if (train == Join.NONE)
             return "\"measured µs\" waits for per-kernel times from a GPU run (`convunext.bench.KernelTimes`).\n\n";
         if (!train.ok()) return "Per-kernel times in `" + MEASURED_KERNELS + "` are left out: " + train.problem() + ".\n\n";
         return f("**Measured per kernel** (`%s`, written by `convunext.bench.KernelTimes` on the H200: the step run eager with "

@@ -215,12 +215,12 @@ public final class ImageFiles {
 
     /** The file's pixels as a viewer shows them: decoded, then its EXIF orientation applied ({@link ExifOrientation}). */
     static Decoded decode(byte[] bytes, Path file, boolean keepPaletteIndices) {
-        Decoded d = decodeStored(bytes, file, keepPaletteIndices);
-        return ExifOrientation.apply(d, ExifOrientation.of(bytes, ImageFormat.sniff(bytes)));
+        ImageFormat fmt = ImageFormat.sniff(bytes);
+        Decoded d = decodeStored(bytes, fmt, file, keepPaletteIndices);
+        return ExifOrientation.apply(d, ExifOrientation.of(bytes, fmt));
     }
 
-    private static Decoded decodeStored(byte[] bytes, Path file, boolean keepPaletteIndices) {
-        ImageFormat fmt = ImageFormat.sniff(bytes);
+    private static Decoded decodeStored(byte[] bytes, ImageFormat fmt, Path file, boolean keepPaletteIndices) {
         if (fmt == null)
             throw new DataException("cannot read image file " + file + ": not a PNG, TIFF, GIF, JPEG or BMP file ("
                     + (bytes.length == 0 ? "empty file" : "unrecognised leading bytes") + ")");

@@ -41,7 +41,7 @@ class KernelTimesTest {
             for (int i = 0; i < ph.size(); i++) {
                 KernelTimes.Measured r = ph.get(i);
                 assertEquals(i, r.index());
-                assertEquals(KernelTimes.signature(logs.get(p).get(i)), r.kernel() + " " + r.grid() + " " + r.block() + " " + r.bytes(), phase + " call " + i);
+                assertEquals(KernelTimes.signature(logs.get(p).get(i)), r.signature(), phase + " call " + i);
                 assertTrue(r.minUs() >= 0 && r.medianUs() >= r.minUs(), r.toString());
                 total += r.medianUs();
             }
