@@ -435,9 +435,10 @@ public interface Backend extends Owner, AutoCloseable {
     /**
      * The Up block's 1×1 chain at inference, from the upsampled low path and the skip (both
      * [N,C,H,W]): g = linear(low, gw, gb) [N,3C,H,W]; s = gateOut(linear(gateIn(g, skip), w1, b1),
-     * skip, g); y = linearCat(linear(s, w2, b2), low, wc, bc) [N,Co,H,W]. This default is those
-     * calls; a backend may run the chain per block of pixels so that g, u, a and s stay in cache
-     * (nothing of the chain is saved: inference only).
+     * skip, g); y = linearCat(linear(s, w2, b2), low, wc, bc) [N,Co,H,W]; with w2 null (b2 null)
+     * y = linearCat(s, low, wc, bc): linear2 folded into wc's first C columns (InferenceModel).
+     * This default is those calls; a backend may run the chain per block of pixels so that g, u, a
+     * and s stay in cache (nothing of the chain is saved: inference only).
      */
     default Tensor gateChain(Tensor low, Tensor skip, Tensor gw, Tensor gb, Tensor w1, Tensor b1, Tensor w2, Tensor b2,
                              Tensor wc, Tensor bc) {
@@ -450,8 +451,8 @@ public interface Backend extends Owner, AutoCloseable {
         Tensor s = gateOut(a, skip, g);
         release(a);
         release(g);
-        Tensor s2 = linear(s, w2, b2);
-        release(s);
+        Tensor s2 = w2 == null ? s : linear(s, w2, b2);
+        if (w2 != null) release(s);
         try {
             return linearCat(s2, low, wc, bc);
         } finally {

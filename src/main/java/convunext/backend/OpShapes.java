@@ -272,7 +272,8 @@ public final class OpShapes {
 
     /**
      * gateChain: low and skip [N,C,H,W]; gw [3C,C] (gb [3C]), w1 and w2 [C,C] (b1, b2 [C]), wc
-     * [Co,2C] (bc [Co]), biases optional → y [N,Co,H,W].
+     * [Co,2C] (bc [Co]), biases optional → y [N,Co,H,W]. w2 null (and then b2 null): no linear2,
+     * the chain's linear2 folded into wc by the caller.
      */
     public static int[] gateChain(int[] low, int[] skip, int[] gw, int[] gb, int[] w1, int[] b1, int[] w2, int[] b2,
                                   int[] wc, int[] bc) {
@@ -282,7 +283,8 @@ public final class OpShapes {
         same(op, "skip", skip, "low", low);
         int[] a = linear(op, "u", skip, w1, b1);
         exactly(op, "linear1 output", a, skip);
-        exactly(op, "linear2 output", linear(op, "s", a, w2, b2), skip);
+        if (w2 != null) exactly(op, "linear2 output", linear(op, "s", a, w2, b2), skip);
+        else require(b2 == null, op, "b2 without w2");
         return linearCat(op, skip, low, wc, bc);
     }
 

@@ -392,7 +392,7 @@ public final class StepPrediction {
         }
         double memUs = measured.ok() ? measured.us().getOrDefault("memset", 0.0) + measured.us().getOrDefault("copy", 0.0) : 0;
         b.append(f("| memsets and device copies | | %d | %.1f | | | | | | | %.1f | | | %s | |%n", train.memOps(), train.memBytes() / 1e6,
-                train.us() - rows.stream().mapToDouble(r -> r.us).sum(), measured.ok() ? f("%.1f", memUs) : "—"));
+                Math.max(0, train.us() - rows.stream().mapToDouble(r -> r.us).sum()), measured.ok() ? f("%.1f", memUs) : "—"));
         double bytes = rows.stream().mapToDouble(r -> r.bytes).sum() + train.memBytes(), flops = rows.stream().mapToDouble(r -> r.flops).sum();
         double ideal = rows.stream().mapToDouble(r -> Math.max(r.bytes / COPY_BYTES_PER_S, r.flops / computePeak(r.kernel))).sum()
                 + train.memBytes() / COPY_BYTES_PER_S;

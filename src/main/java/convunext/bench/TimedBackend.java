@@ -219,7 +219,7 @@ public final class TimedBackend implements Backend {
     @Override public Tensor[] addGelu(Tensor a, Tensor b, boolean keep) { return timed(Op.ADD_GELU, "", () -> in.addGelu(a, b, keep)); }
     @Override public Tensor gateChain(Tensor l, Tensor s, Tensor gw, Tensor gb, Tensor w1, Tensor b1, Tensor w2, Tensor b2, Tensor wc,
                                       Tensor bc) {
-        double flops = gemmFlops(l, gw) + 2 * gemmFlops(s, w1) + gemmFlops(s, w1) / w1.dim(0) * wc.dim(0) * 2;
+        double flops = gemmFlops(l, gw) + (w2 == null ? 1 : 2) * gemmFlops(s, w1) + gemmFlops(s, w1) / w1.dim(0) * wc.dim(0) * 2;
         return timed(Op.GATE, "chain", flops, () -> in.gateChain(l, s, gw, gb, w1, b1, w2, b2, wc, bc));
     }
     @Override public Tensor gateIn(Tensor g, Tensor s) { return timed(Op.GATE, "", () -> in.gateIn(g, s)); }

@@ -33,11 +33,11 @@ final class CpuAdd {
     }
 
     /**
-     * y[yo + i] = a[ao + i] + b[bo + i] for i &lt; n (y may be a or b): the elementwise add every CPU
-     * op uses (a held gradient + a fresh one, a residual + a branch). IEEE addition is commutative,
-     * so which operand is a does not change a bit.
+     * y[yo + i] = a[ao + i] + b[bo + i] for i &lt; n (y may be a or b at the same offset): the
+     * elementwise add every CPU op uses (a held gradient + a fresh one, a residual + a branch), by
+     * {@link SimdOps#add}. IEEE addition is commutative, so which operand is a does not change a bit.
      */
     static void add(float[] a, int ao, float[] b, int bo, float[] y, int yo, int n) {
-        for (int i = 0; i < n; i++) y[yo + i] = a[ao + i] + b[bo + i];
+        SimdOps.BEST.add(a, ao, b, bo, y, yo, n);
     }
 }

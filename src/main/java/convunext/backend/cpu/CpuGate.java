@@ -154,6 +154,8 @@ final class CpuGate {
      *   K  = [W2·S + b2 ; low]             2C rows     (linear2, then the low block copied under it)
      *   y  = Wc·K + bc                     Co rows     (the 1×1 conv over the concatenation)
      * </pre>
+     * Without w2 (linear2 folded into Wc by InferenceModel) gateOut writes S straight into K's
+     * first C rows.
      * Unfused, the six ops moved ≈ 19 C-planes of the image through memory; here low and skip are read
      * and y written (3 planes). Measured at the model's widths ({@link #chainApplies}: C ≤ 256, every
      * Up block at base_c 32): whole inference 0.94× the composition's time with all four fused, 0.96×
@@ -169,7 +171,7 @@ final class CpuGate {
         Tensor y = be.empty(n, co, skip.dim(2), skip.dim(3));
         CpuGemm.PackedA ag = CpuGemm.pack(3 * c, c, gw.array(), gw.off(), c, 1);
         CpuGemm.PackedA a1 = CpuGemm.pack(c, c, w1.array(), w1.off(), c, 1);
-        CpuGemm.PackedA a2 = CpuGemm.pack(c, c, w2.array(), w2.off(), c, 1);
+        CpuGemm.PackedA a2 = w2 == null ? null : CpuGemm.pack(c, c, w2.array(), w2.off(), c, 1);
         CpuGemm.PackedA ac = CpuGemm.pack(co, 2 * c, wc.array(), wc.off(), 2 * c, 1);
         float[] la = low.array(), sa = skip.array(), ya = y.array();
         float[] gba = gb == null ? null : gb.array(), b1a = b1 == null ? null : b1.array();
@@ -182,14 +184,14 @@ final class CpuGate {
             for (int t = t0; t < t1; t++) {
                 int i = t / blocks, p0 = t % blocks * nb, len = Math.min(nb, p - p0), ld = CpuScratch.rowStride(len);
                 // rows: G [0, 3C), U [3C, 4C), A [4C, 5C), S [5C, 6C), K [6C, 8C)
-                int g0 = 0, u0 = 3 * c * ld, a0 = 4 * c * ld, s0 = 5 * c * ld, k0 = 6 * c * ld;
+                int g0 = 0, u0 = 3 * c * ld, a0 = 4 * c * ld, k0 = 6 * c * ld, s0 = a2 == null ? k0 : 5 * c * ld;
                 int lb = low.off() + i * c * p + p0, sb = skip.off() + i * c * p + p0;
                 CpuGemm.gemm(ag, len, la, lb, p, 1, sc, g0, ld, false, gba, gbo, null);
                 for (int r = 0; r < c; r++) CpuAdd.add(sc, g0 + r * ld, sa, sb + r * p, sc, u0 + r * ld, len);
                 CpuGemm.gemm(a1, len, sc, u0, ld, 1, sc, a0, ld, false, b1a, b1o, null);
                 for (int r = 0; r < c; r++)
                     ops.gateOut(sc, a0 + r * ld, sa, sb + r * p, sc, g0 + (c + r) * ld, g0 + (2 * c + r) * ld, sc, s0 + r * ld, len);
-                CpuGemm.gemm(a2, len, sc, s0, ld, 1, sc, k0, ld, false, b2a, b2o, null);
+                if (a2 != null) CpuGemm.gemm(a2, len, sc, s0, ld, 1, sc, k0, ld, false, b2a, b2o, null);
                 for (int r = 0; r < c; r++) System.arraycopy(la, lb + r * p, sc, k0 + (c + r) * ld, len);
                 CpuGemm.gemm(ac, len, sc, k0, ld, 1, ya, y.off() + i * co * p + p0, p, false, bca, bco, null);
             }

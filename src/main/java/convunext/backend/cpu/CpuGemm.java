@@ -37,10 +37,34 @@ public final class CpuGemm {
     private static final int DOT_MIN_K = 512, DOT_KC = 4096, DOT_NC = 32;
     /** Up to this many rows of C a row-major B is read in place instead of packed (see runPacked). */
     private static final int DIRECT_MAX_M = 64, DIRECT_MAX_LD = 4096;
+    /**
+     * Whether a panel cut by M's edge runs the kernel's short tiles ({@link GemmKernel#shortTile},
+     * {@link GemmKernel#shortTile2Wide}; same bits as the edge scratch) — false: the scratch, for
+     * tests and A/B runs ({@code -Dconvunext.cpu.shortTiles=false}).
+     */
+    static volatile boolean shortTiles = !"false".equals(System.getProperty("convunext.cpu.shortTiles"));
     /** Below this many flops threading costs more than it saves. */
     private static final long PARALLEL_FLOPS = 4_000_000;
 
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
+
+    /**
+     * The dot path's span (steps interleaved at a time) and its block of tile rows and columns: the
+     * two interleaved buffers (2·64·512 floats, 256 KiB) and the parked accumulators (64·64 lanes'
+     * worth, 128 KiB at 8 lanes) stay in L2.
+     */
+    private static final int DOT_SPAN = 512, SPAN_ROWS = 64;
+    /** Whether the dot path runs over interleaved spans where the kernel has them (false: runDot's tiles, for tests and A/B runs). */
+    static volatile boolean dotSpans = !"false".equals(System.getProperty("convunext.cpu.dotSpans"));
+    private static final ThreadLocal<SpanBuffers> SPANS = ThreadLocal.withInitial(SpanBuffers::new);
+
+    private static final class SpanBuffers {
+        private float[] a4 = new float[0], b4 = new float[0], acc = new float[0];
+
+        float[] a4(int n) { return a4.length >= n ? a4 : (a4 = new float[n]); }
+        float[] b4(int n) { return b4.length >= n ? b4 : (b4 = new float[n]); }
+        float[] acc(int n) { return acc.length >= n ? acc : (acc = new float[n]); }
+    }
 
     /** A is packed once per call (every K and M block) when it has at most this many floats (4 MiB). */
     private static final int A_ONCE_MAX = 1 << 20;
@@ -251,6 +275,10 @@ public final class CpuGemm {
 
         /** C[i0:i1, j0:j1] += A·B with A rows and Bᵀ rows contiguous in K. */
         private void runDot(int i0, int i1, int j0, int j1) {
+            if (dotSpans && KERNEL.dotSpans4() && KERNEL.dotRows() == 4) {
+                runDotSpans(i0, i1, j0, j1);
+                return;
+            }
             int r = KERNEL.dotRows();
             for (int pc = 0; pc < k; pc += DOT_KC) {
                 int kc = Math.min(DOT_KC, k - pc);
@@ -273,12 +301,67 @@ public final class CpuGemm {
         }
 
         /**
+         * {@link #runDot} through interleaved span buffers, the same bits: per K block of DOT_KC and
+         * per block of at most SPAN_ROWS × SPAN_ROWS tiles, each span of DOT_SPAN steps of the tiles'
+         * A and B rows is interleaved ({@link GemmKernel#pack4}) into a per-thread buffer that
+         * stays in L1/L2, and every 4×4 tile's lane-wise chains run over it with their
+         * accumulators parked between spans ({@link GemmKernel#dotSpan4}): each element the chain
+         * dotTile gives it, reduced and added into C at the same block end, then the same scalar
+         * tail. Rows and columns past the last whole tile take KERNEL.dot per K block, as in runDot.
+         * The row-strided loop ran at 42–49 GFLOP/s on one core where this one runs 60–66
+         * (bench/NOTES.md, CPU round 20): with one index per loop C2 drops the per-load range
+         * checks and the row pointers that crowded out the accumulators.
+         */
+        private void runDotSpans(int i0, int i1, int j0, int j1) {
+            int lanes = KERNEL.dotLanes(), i4 = i0 + (i1 - i0) / 4 * 4, j4 = j0 + (j1 - j0) / 4 * 4;
+            SpanBuffers sb = SPANS.get();
+            for (int pc = 0; pc < k; pc += DOT_KC) {
+                int kc = Math.min(DOT_KC, k - pc), kv = kc - kc % lanes;
+                if (rowSums != null && j0 == 0)
+                    for (int ii = i0; ii < i1; ii++) rowSums[ii] += KERNEL.sum(kc, a, aOff + ii * aRs + pc);
+                for (int ib = i0; ib < i4; ib += SPAN_ROWS) {
+                    int gi = (Math.min(i4, ib + SPAN_ROWS) - ib) / 4;
+                    for (int jb = j0; jb < j4; jb += SPAN_ROWS) {
+                        int gj = (Math.min(j4, jb + SPAN_ROWS) - jb) / 4, tile = 16 * lanes;
+                        float[] acc = sb.acc(gi * gj * tile);
+                        for (int s0 = 0; s0 == 0 || s0 < kv; s0 += DOT_SPAN) {   // one span at least: zeroes acc when kv = 0
+                            int len = Math.min(DOT_SPAN, kv - s0), g4 = 4 * len;
+                            float[] a4 = sb.a4(gi * g4), b4 = sb.b4(gj * g4);
+                            for (int g = 0; g < gi; g++) KERNEL.pack4(a, aOff + (ib + 4 * g) * aRs + pc + s0, aRs, len, a4, g * g4);
+                            for (int h = 0; h < gj; h++) KERNEL.pack4(b, bOff + (jb + 4 * h) * bCs + pc + s0, bCs, len, b4, h * g4);
+                            for (int g = 0; g < gi; g++)
+                                for (int h = 0; h < gj; h++)
+                                    KERNEL.dotSpan4(len, a4, g * g4, b4, h * g4, acc, (g * gj + h) * tile, s0 == 0);
+                        }
+                        for (int g = 0; g < gi; g++)
+                            for (int h = 0; h < gj; h++) {
+                                int i = ib + 4 * g, j = jb + 4 * h, co = cOff + i * ldc + j;
+                                KERNEL.dotSpanPut(acc, (g * gj + h) * tile, c, co, ldc);
+                                if (kv < kc)   // dotTile's scalar tail, after its reduced vector part
+                                    for (int ii = 0; ii < 4; ii++)
+                                        for (int jj = 0; jj < 4; jj++) {
+                                            float t = 0;
+                                            int ao = aOff + (i + ii) * aRs + pc, bo = bOff + (j + jj) * bCs + pc;
+                                            for (int q = kv; q < kc; q++) t = Math.fma(a[ao + q], b[bo + q], t);
+                                            c[co + ii * ldc + jj] += t;
+                                        }
+                            }
+                    }
+                }
+                for (int ii = i0; ii < i1; ii++)   // past the last whole tile: one dot per element
+                    for (int jj = ii < i4 ? j4 : j0; jj < j1; jj++)
+                        KERNEL.dot(kc, a, aOff + ii * aRs + pc, b, bOff + jj * bCs + pc, c, cOff + ii * ldc + jj);
+            }
+        }
+
+        /**
          * C[i0:i1, j0:j1] over the whole K through packed panels. A (the weights: small) is packed
          * once for the whole call when it fits, not once per NC block of columns: for N = H·W
          * pixels that repacked the same weights hundreds of times.
          */
         private void runPacked(int i0, int i1, int j0, int j1) {
             Buffers buf = BUFFERS.get();
+            boolean shortOk = shortTiles;
             // Panels of rows from `first` on, every K block: prepacked (from row 0), packed here
             // once for the call, or (A too large) per M block below.
             int first = pa != null ? 0 : i0, mPad = pa != null ? pa.mPad : (i1 - i0 + MR - 1) / MR * MR;
@@ -313,14 +396,23 @@ public final class CpuGemm {
                                 int nr = Math.min(NR, nc - jr);
                                 int co = cOff + (ic + ir) * ldc + jc + jr;
                                 boolean fromB = jr < full;   // direct: read B in place
-                                if (mr == MR && nr == NR) {
+                                if (shortOk && mr == 2 && mr < MR && nr == NR && nc - jr >= 2 * NR && (jr + NR < full) == fromB
+                                        && (fromB ? KERNEL.shortTile2Wide(kc, ap, ab + ir * kc, b, bOff + pc * bRs + jc + jr,
+                                                bOff + pc * bRs + jc + jr + NR, bRs, c, co, ldc, acc, bias, biasOff + ic + ir)
+                                                : KERNEL.shortTile2Wide(kc, ap, ab + ir * kc, buf.b, (jr - full) * kc,
+                                                (jr + NR - full) * kc, NR, c, co, ldc, acc, bias, biasOff + ic + ir))) {
+                                    jr += NR;   // two strips done
+                                } else if (mr == MR && nr == NR) {
                                     if (fromB)
                                         KERNEL.tile(kc, ap, ab + ir * kc, b, bOff + pc * bRs + jc + jr, bRs, c, co, ldc, acc, bias, biasOff + ic + ir);
                                     else
                                         KERNEL.tile(kc, ap, ab + ir * kc, buf.b, (jr - full) * kc, c, co, ldc, acc, bias, biasOff + ic + ir);
                                 } else if (fromB) {
-                                    edge(buf, ap, ab, kc, ir, b, bOff + pc * bRs + jc + jr, bRs, mr, nr, co, acc, ic);
-                                } else {
+                                    if (!shortOk || nr < NR || !KERNEL.shortTile(mr, kc, ap, ab + ir * kc, b, bOff + pc * bRs + jc + jr, bRs, c, co, ldc,
+                                            acc, bias, biasOff + ic + ir))
+                                        edge(buf, ap, ab, kc, ir, b, bOff + pc * bRs + jc + jr, bRs, mr, nr, co, acc, ic);
+                                } else if (!shortOk || nr < NR || !KERNEL.shortTile(mr, kc, ap, ab + ir * kc, buf.b, (jr - full) * kc, NR, c, co, ldc,
+                                        acc, bias, biasOff + ic + ir)) {
                                     edge(buf, ap, ab, kc, ir, buf.b, (jr - full) * kc, NR, mr, nr, co, acc, ic);
                                 }
                             }

@@ -26,10 +26,12 @@ import java.util.Arrays;
  * Applies when every dW element goes through dotTile (both channel counts multiples of 4), the
  * pixels reach the dot path's minimum K, the kernel has the span methods (the vector one), the
  * parked accumulators fit L2 and there is an item per thread; else the unfused path.
- * Each block's dY and X rows are first copied to a compact per-thread buffer (rows {@link #LD}
+ * Each block's dY rows are first copied to a compact per-thread buffer (rows {@link #LD}
  * apart): read where they lie, the 8 rows a dot tile streams are a plane (a multiple of 4 KiB)
  * apart and share one L1 set; the dX GEMM then reads its B from that buffer too (direct, unpacked,
- * for ci ≤ 64; same products in the same order). dY's block comes from a {@link DyBlock}: copied
+ * for ci ≤ 64; same products in the same order). Where the kernel has {@link GemmKernel#dotSpan4}
+ * the spans read dY's and X's rows interleaved four at a time ({@link GemmKernel#pack4}; X straight
+ * from the tensor), else X's rows are copied to the buffer too. dY's block comes from a {@link DyBlock}: copied
  * from the dY tensor, or computed in place by the caller (the MLP's dpre, {@code CpuMlp.backward}),
  * in which case dY never exists in memory; the scalar tails read dY from the last block.
  */
@@ -52,6 +54,8 @@ final class CpuLinearBwd {
 
     /** Per thread: the parked accumulators; the caller's per-item partials (apart: a caller may run items too). */
     private static final CpuScratch ACC = new CpuScratch(), PART = new CpuScratch(), BLK = new CpuScratch();
+    /** Per thread: a block's dY and X rows interleaved for {@link GemmKernel#dotSpan4}. */
+    private static final CpuScratch A4 = new CpuScratch(), X4 = new CpuScratch();
     /** Row step of the compact block: NB plus 16 floats (not a multiple of 4 KiB: no L1 set aliasing). */
     static final int LD = NB + 16;
 
@@ -141,15 +145,27 @@ final class CpuLinearBwd {
         float[] blk = BLK.get((co + ci) * LD);
         int xAt = co * LD;
         int last = 0;   // where the last block starts: the scalar tails below read dY from it
+        boolean spans4 = K.dotSpans4();
         for (int c0 = 0; c0 < kc; c0 += NB) {
             int c1 = Math.min(kc, c0 + NB), nc = c1 - c0;
             last = c0;
             dy.fill(img, g0 + c0, nc, blk, LD);
-            for (int c = 0; c < ci; c++) System.arraycopy(x, xb + c * p + c0, blk, xAt + c * LD, nc);
+            if (!spans4)
+                for (int c = 0; c < ci; c++) System.arraycopy(x, xb + c * p + c0, blk, xAt + c * LD, nc);
             CpuGemm.gemm(wt, nc, blk, 0, LD, 1, dx, dxb + c0, p, false, null, 0, null);
             boolean first = c0 == 0;
             int len = Math.max(0, Math.min(c1, kv) - c0);
-            if (first || len > 0)
+            if (spans4 && (first || len > 0)) {
+                // dY's rows and X's rows interleaved four at a time (X straight from x: in blk it
+                // only fed the spans), then dotSpan4: the same chains into the same accumulators
+                int g4 = 4 * len;
+                float[] a4 = A4.get(co / 4 * g4), x4 = X4.get(ci / 4 * g4);
+                for (int i = 0; i < co; i += 4) K.pack4(blk, i * LD, LD, len, a4, i / 4 * g4);
+                for (int j = 0; j < ci; j += 4) K.pack4(x, xb + j * p + c0, p, len, x4, j / 4 * g4);
+                for (int i = 0; i < co; i += 4)
+                    for (int j = 0; j < ci; j += 4)
+                        K.dotSpan4(len, a4, i / 4 * g4, x4, j / 4 * g4, acc, (i / 4 * tilesJ + j / 4) * tileSize, first);
+            } else if (first || len > 0)
                 for (int i = 0; i < co; i += 4)
                     for (int j = 0; j < ci; j += 4)
                         K.dotSpan(len, blk, i * LD, LD, blk, xAt + j * LD, LD, acc,

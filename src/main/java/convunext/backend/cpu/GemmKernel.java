@@ -27,6 +27,28 @@ interface GemmKernel {
     void tile(int kc, float[] ap, int apo, float[] bp, int bpo, int ldb, float[] c, int co, int ldc, boolean acc,
               float[] bias, int bo);
 
+    /**
+     * The first {@code rows} (&lt; mr()) rows of a tile straight into C, its A panel in a full
+     * panel's layout (step p holds mr() values; the rows past {@code rows} are padding): what
+     * CpuGemm's edge scratch gives (each element the same chain from the same start), without
+     * the missing rows' products and the copy. False where the kernel has no tile of that height
+     * (the caller then takes the scratch).
+     */
+    default boolean shortTile(int rows, int kc, float[] ap, int apo, float[] bp, int bpo, int ldb, float[] c, int co, int ldc,
+                              boolean acc, float[] bias, int bo) {
+        return false;
+    }
+
+    /**
+     * Two rows over two full B strips at once (columns [0, nr) from bpo0, [nr, 2·nr) from bpo1, C's
+     * columns side by side), the A panel as in {@link #shortTile}: twice the independent chains of
+     * a 2-row tile. False where the kernel has none.
+     */
+    default boolean shortTile2Wide(int kc, float[] ap, int apo, float[] bp, int bpo0, int bpo1, int ldb, float[] c, int co,
+                                   int ldc, boolean acc, float[] bias, int bo) {
+        return false;
+    }
+
     /** Rows and columns of the {@link #dotTile} block. */
     int dotRows();
 
@@ -60,6 +82,30 @@ interface GemmKernel {
     default void dotSpan(int len, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] acc, int acco,
                          boolean first) {
         throw new UnsupportedOperationException("dotSpan");
+    }
+
+    /**
+     * Whether the kernel has {@link #pack4} and {@link #dotSpan4}: CpuGemm's dot path then runs over
+     * interleaved span buffers (see CpuGemm's runDotSpans).
+     */
+    default boolean dotSpans4() { return false; }
+
+    /**
+     * Rows src[so + r·ld …] for r &lt; 4, steps [0, len) (len a multiple of {@link #dotLanes}),
+     * interleaved into dst: the lanes of row r at step v·dotLanes at dst[d + 4·v·dotLanes + r·dotLanes].
+     */
+    default void pack4(float[] src, int so, int ld, int len, float[] dst, int d) {
+        throw new UnsupportedOperationException("pack4");
+    }
+
+    /**
+     * {@link #dotSpan} over {@link #pack4}'s layout: A's 4 rows from a4[ao], B's 4 rows from
+     * b4[bo], the same lane-wise chains into the same parked accumulators (so the same bits). With
+     * every load at a constant offset from one index, C2 drops the range checks and keeps the
+     * accumulators in registers where the row-strided loop could not (bench/NOTES.md, CPU round 20).
+     */
+    default void dotSpan4(int len, float[] a4, int ao, float[] b4, int bo, float[] acc, int acco, boolean first) {
+        throw new UnsupportedOperationException("dotSpan4");
     }
 
     /** {@link #dotTile}'s reduction of the accumulators at acc[acco] into C (before its scalar tail). */

@@ -51,6 +51,10 @@ final class ScalarOps implements SimdOps {
         }
     }
 
+    @Override public void add(float[] a, int ao, float[] b, int bo, float[] y, int yo, int n) {
+        for (int i = 0; i < n; i++) y[yo + i] = a[ao + i] + b[bo + i];
+    }
+
     @Override public void mulInPlace(float[] a, int ao, float[] b, int bo, int n) {
         for (int i = 0; i < n; i++) a[ao + i] *= b[bo + i];
     }

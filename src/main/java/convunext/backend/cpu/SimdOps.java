@@ -22,6 +22,12 @@ interface SimdOps {
      */
     void geluWithGrad(float[] x, int xo, float[] y, int yo, float[] d, int dOff, int n);
 
+    /**
+     * y[yo + i] = a[ao + i] + b[bo + i] for i &lt; n (one IEEE sum per element: the same bits in any
+     * lane or tail). y may be a or b at the same offset, or apart from both; no other overlap.
+     */
+    void add(float[] a, int ao, float[] b, int bo, float[] y, int yo, int n);
+
     /** a[ao + i] ·= b[bo + i] for i &lt; n (one IEEE product per element: the same bits in any lane or tail). */
     void mulInPlace(float[] a, int ao, float[] b, int bo, int n);
 

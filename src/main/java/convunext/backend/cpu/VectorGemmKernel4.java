@@ -35,9 +35,111 @@ class VectorGemmKernel4 extends VectorGemmKernel {
     @Override
     public void tile(int kc, float[] ap, int apo, float[] bp, int bpo, int ldb, float[] c, int co, int ldc, boolean acc,
                      float[] bias, int bo) {
-        if (acc) tileAcc(kc, ap, apo, bp, bpo, ldb, c, co, ldc);
-        else if (bias == null) tileSet(kc, ap, apo, bp, bpo, ldb, c, co, ldc, 0f, 0f, 0f, 0f);
-        else tileSet(kc, ap, apo, bp, bpo, ldb, c, co, ldc, bias[bo], bias[bo + 1], bias[bo + 2], bias[bo + 3]);
+        if (acc) tileAcc(kc, ap, apo, MR, bp, bpo, ldb, c, co, ldc);
+        else if (bias == null) tileSet(kc, ap, apo, MR, bp, bpo, ldb, c, co, ldc, 0f, 0f, 0f, 0f);
+        else tileSet(kc, ap, apo, MR, bp, bpo, ldb, c, co, ldc, bias[bo], bias[bo + 1], bias[bo + 2], bias[bo + 3]);
+    }
+
+    /**
+     * Short tiles of 4 rows (under a 6-row kernel) and 2 rows, reading A with this kernel's panel
+     * step. Every channel count of the model at base_c 32 leaves 2 or 4 rows past the last full
+     * 6-row panel, which the edge scratch computed as 6 rows and copied out: 12–15 % of the time
+     * of a 32- or 128-row GEMM (bench/NOTES.md, CPU round 20).
+     */
+    @Override
+    public boolean shortTile(int rows, int kc, float[] ap, int apo, float[] bp, int bpo, int ldb, float[] c, int co, int ldc,
+                             boolean acc, float[] bias, int bo) {
+        int step = mr();
+        if (rows == 4 && step > 4) {
+            if (acc) tileAcc(kc, ap, apo, step, bp, bpo, ldb, c, co, ldc);
+            else if (bias == null) tileSet(kc, ap, apo, step, bp, bpo, ldb, c, co, ldc, 0f, 0f, 0f, 0f);
+            else tileSet(kc, ap, apo, step, bp, bpo, ldb, c, co, ldc, bias[bo], bias[bo + 1], bias[bo + 2], bias[bo + 3]);
+            return true;
+        }
+        if (rows == 2) {
+            if (acc) tile2Acc(kc, ap, apo, step, bp, bpo, ldb, c, co, ldc);
+            else tile2Set(kc, ap, apo, step, bp, bpo, ldb, c, co, ldc, bias == null ? 0f : bias[bo], bias == null ? 0f : bias[bo + 1]);
+            return true;
+        }
+        return false;
+    }
+
+    @Override
+    public boolean shortTile2Wide(int kc, float[] ap, int apo, float[] bp, int bpo0, int bpo1, int ldb, float[] c, int co,
+                                  int ldc, boolean acc, float[] bias, int bo) {
+        if (acc) tile2WideAcc(kc, ap, apo, mr(), bp, bpo0, bpo1, ldb, c, co, ldc);
+        else tile2WideSet(kc, ap, apo, mr(), bp, bpo0, bpo1, ldb, c, co, ldc, bias == null ? 0f : bias[bo], bias == null ? 0f : bias[bo + 1]);
+        return true;
+    }
+
+    private static void tile2WideSet(int kc, float[] ap, int apo, int step, float[] bp, int bpo0, int bpo1, int ldb, float[] c,
+                                     int co, int ldc, float b0, float b1) {
+        FloatVector c00 = FloatVector.broadcast(S, b0), c01 = c00, c02 = c00, c03 = c00;
+        FloatVector c10 = FloatVector.broadcast(S, b1), c11 = c10, c12 = c10, c13 = c10;
+        int a = apo, b = bpo0, d = bpo1;
+        for (int p = 0; p < kc; p++, a += step, b += ldb, d += ldb) {
+            FloatVector v0 = FloatVector.fromArray(S, bp, b), v1 = FloatVector.fromArray(S, bp, b + L);
+            FloatVector v2 = FloatVector.fromArray(S, bp, d), v3 = FloatVector.fromArray(S, bp, d + L);
+            FloatVector x = FloatVector.broadcast(S, ap[a]);
+            c00 = x.fma(v0, c00); c01 = x.fma(v1, c01); c02 = x.fma(v2, c02); c03 = x.fma(v3, c03);
+            x = FloatVector.broadcast(S, ap[a + 1]);
+            c10 = x.fma(v0, c10); c11 = x.fma(v1, c11); c12 = x.fma(v2, c12); c13 = x.fma(v3, c13);
+        }
+        c00.intoArray(c, co); c01.intoArray(c, co + L); c02.intoArray(c, co + 2 * L); c03.intoArray(c, co + 3 * L);
+        c10.intoArray(c, co + ldc); c11.intoArray(c, co + ldc + L); c12.intoArray(c, co + ldc + 2 * L); c13.intoArray(c, co + ldc + 3 * L);
+    }
+
+    private static void tile2WideAcc(int kc, float[] ap, int apo, int step, float[] bp, int bpo0, int bpo1, int ldb, float[] c,
+                                     int co, int ldc) {
+        FloatVector c00 = FloatVector.fromArray(S, c, co), c01 = FloatVector.fromArray(S, c, co + L);
+        FloatVector c02 = FloatVector.fromArray(S, c, co + 2 * L), c03 = FloatVector.fromArray(S, c, co + 3 * L);
+        FloatVector c10 = FloatVector.fromArray(S, c, co + ldc), c11 = FloatVector.fromArray(S, c, co + ldc + L);
+        FloatVector c12 = FloatVector.fromArray(S, c, co + ldc + 2 * L), c13 = FloatVector.fromArray(S, c, co + ldc + 3 * L);
+        int a = apo, b = bpo0, d = bpo1;
+        for (int p = 0; p < kc; p++, a += step, b += ldb, d += ldb) {
+            FloatVector v0 = FloatVector.fromArray(S, bp, b), v1 = FloatVector.fromArray(S, bp, b + L);
+            FloatVector v2 = FloatVector.fromArray(S, bp, d), v3 = FloatVector.fromArray(S, bp, d + L);
+            FloatVector x = FloatVector.broadcast(S, ap[a]);
+            c00 = x.fma(v0, c00); c01 = x.fma(v1, c01); c02 = x.fma(v2, c02); c03 = x.fma(v3, c03);
+            x = FloatVector.broadcast(S, ap[a + 1]);
+            c10 = x.fma(v0, c10); c11 = x.fma(v1, c11); c12 = x.fma(v2, c12); c13 = x.fma(v3, c13);
+        }
+        c00.intoArray(c, co); c01.intoArray(c, co + L); c02.intoArray(c, co + 2 * L); c03.intoArray(c, co + 3 * L);
+        c10.intoArray(c, co + ldc); c11.intoArray(c, co + ldc + L); c12.intoArray(c, co + ldc + 2 * L); c13.intoArray(c, co + ldc + 3 * L);
+    }
+
+    /** Two rows × two vectors; set and accumulate written out as the full tiles are (no vector crosses a call). */
+    private static void tile2Set(int kc, float[] ap, int apo, int step, float[] bp, int bpo, int ldb, float[] c, int co, int ldc,
+                                 float b0, float b1) {
+        FloatVector c00 = FloatVector.broadcast(S, b0), c01 = c00;
+        FloatVector c10 = FloatVector.broadcast(S, b1), c11 = c10;
+        int a = apo, b = bpo;
+        for (int p = 0; p < kc; p++, a += step, b += ldb) {
+            FloatVector v0 = FloatVector.fromArray(S, bp, b);
+            FloatVector v1 = FloatVector.fromArray(S, bp, b + L);
+            FloatVector x = FloatVector.broadcast(S, ap[a]);
+            c00 = x.fma(v0, c00); c01 = x.fma(v1, c01);
+            x = FloatVector.broadcast(S, ap[a + 1]);
+            c10 = x.fma(v0, c10); c11 = x.fma(v1, c11);
+        }
+        c00.intoArray(c, co); c01.intoArray(c, co + L);
+        c10.intoArray(c, co + ldc); c11.intoArray(c, co + ldc + L);
+    }
+
+    private static void tile2Acc(int kc, float[] ap, int apo, int step, float[] bp, int bpo, int ldb, float[] c, int co, int ldc) {
+        FloatVector c00 = FloatVector.fromArray(S, c, co), c01 = FloatVector.fromArray(S, c, co + L);
+        FloatVector c10 = FloatVector.fromArray(S, c, co + ldc), c11 = FloatVector.fromArray(S, c, co + ldc + L);
+        int a = apo, b = bpo;
+        for (int p = 0; p < kc; p++, a += step, b += ldb) {
+            FloatVector v0 = FloatVector.fromArray(S, bp, b);
+            FloatVector v1 = FloatVector.fromArray(S, bp, b + L);
+            FloatVector x = FloatVector.broadcast(S, ap[a]);
+            c00 = x.fma(v0, c00); c01 = x.fma(v1, c01);
+            x = FloatVector.broadcast(S, ap[a + 1]);
+            c10 = x.fma(v0, c10); c11 = x.fma(v1, c11);
+        }
+        c00.intoArray(c, co); c01.intoArray(c, co + L);
+        c10.intoArray(c, co + ldc); c11.intoArray(c, co + ldc + L);
     }
 
     // Dot tile: columns {0, 1} then {2, 3} of the 4×4 block.
@@ -95,6 +197,53 @@ class VectorGemmKernel4 extends VectorGemmKernel {
         spanHalf(len, a, ao, lda, b, bo + 2 * ldb, ldb, acc, acco + 2 * L);
     }
 
+    @Override public boolean dotSpans4() { return true; }
+
+    @Override
+    public void pack4(float[] src, int so, int ld, int len, float[] dst, int d) {
+        checkSteps(len);
+        int s0 = so, s1 = so + ld, s2 = so + 2 * ld, s3 = so + 3 * ld;
+        for (int v = 0, o = d; v < len; v += L, o += 4 * L) {
+            FloatVector.fromArray(S, src, s0 + v).intoArray(dst, o);
+            FloatVector.fromArray(S, src, s1 + v).intoArray(dst, o + L);
+            FloatVector.fromArray(S, src, s2 + v).intoArray(dst, o + 2 * L);
+            FloatVector.fromArray(S, src, s3 + v).intoArray(dst, o + 3 * L);
+        }
+    }
+
+    /**
+     * Two 4×2 halves as {@link #dotSpan}; here the K loop is counted ({@code <}): with one index
+     * and constant offsets C2 unrolls it without spilling (one core, 512-step spans, B from L2:
+     * 60–66 against 42–49 GFLOP/s for the row-strided {@code !=} loop; bench/NOTES.md, CPU round 20).
+     */
+    @Override
+    public void dotSpan4(int len, float[] a4, int ao, float[] b4, int bo, float[] acc, int acco, boolean first) {
+        checkSteps(len);
+        if (first) java.util.Arrays.fill(acc, acco, acco + 16 * L, 0f);
+        span4Half(4 * len, a4, ao, b4, bo, acc, acco);
+        span4Half(4 * len, a4, ao, b4, bo + 2 * L, acc, acco + 2 * L);
+    }
+
+    /** The 4×2 half of dotSpan4: B rows j, j + 1 at b4[bo + q], b4[bo + q + L]; accumulators as spanHalf. */
+    private static void span4Half(int n4, float[] a4, int ao, float[] b4, int bo, float[] acc, int acco) {
+        FloatVector s00 = FloatVector.fromArray(S, acc, acco), s01 = FloatVector.fromArray(S, acc, acco + L);
+        FloatVector s10 = FloatVector.fromArray(S, acc, acco + 4 * L), s11 = FloatVector.fromArray(S, acc, acco + 5 * L);
+        FloatVector s20 = FloatVector.fromArray(S, acc, acco + 8 * L), s21 = FloatVector.fromArray(S, acc, acco + 9 * L);
+        FloatVector s30 = FloatVector.fromArray(S, acc, acco + 12 * L), s31 = FloatVector.fromArray(S, acc, acco + 13 * L);
+        for (int q = 0; q < n4; q += 4 * L) {
+            FloatVector y0 = FloatVector.fromArray(S, b4, bo + q), y1 = FloatVector.fromArray(S, b4, bo + q + L);
+            FloatVector x = FloatVector.fromArray(S, a4, ao + q);
+            s00 = x.fma(y0, s00); s01 = x.fma(y1, s01);
+            x = FloatVector.fromArray(S, a4, ao + q + L);
+            s10 = x.fma(y0, s10); s11 = x.fma(y1, s11);
+            x = FloatVector.fromArray(S, a4, ao + q + 2 * L);
+            s20 = x.fma(y0, s20); s21 = x.fma(y1, s21);
+            x = FloatVector.fromArray(S, a4, ao + q + 3 * L);
+            s30 = x.fma(y0, s30); s31 = x.fma(y1, s31);
+        }
+        park2(acc, acco, s00, s01, s10, s11, s20, s21, s30, s31);
+    }
+
     /** The 4×2 half of dotSpan whose accumulator (i, j) is parked at acc[acco + (4i + j)·L]. */
     private static void spanHalf(int len, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] acc, int acco) {
         checkSteps(len);
@@ -130,14 +279,14 @@ class VectorGemmKernel4 extends VectorGemmKernel {
      * written out twice on purpose, as in {@link VectorGemmKernel} (vector values merged after an
      * if are what C2 in JDK 17 may box; a tile is too short to pay for storing the bias into C first).
      */
-    private static void tileSet(int kc, float[] ap, int apo, float[] bp, int bpo, int ldb, float[] c, int co, int ldc,
+    private static void tileSet(int kc, float[] ap, int apo, int step, float[] bp, int bpo, int ldb, float[] c, int co, int ldc,
                                 float b0, float b1, float b2, float b3) {
         FloatVector c00 = FloatVector.broadcast(S, b0), c01 = c00;
         FloatVector c10 = FloatVector.broadcast(S, b1), c11 = c10;
         FloatVector c20 = FloatVector.broadcast(S, b2), c21 = c20;
         FloatVector c30 = FloatVector.broadcast(S, b3), c31 = c30;
         int a = apo, b = bpo;
-        for (int p = 0; p < kc; p++, a += MR, b += ldb) {
+        for (int p = 0; p < kc; p++, a += step, b += ldb) {
             FloatVector v0 = FloatVector.fromArray(S, bp, b);
             FloatVector v1 = FloatVector.fromArray(S, bp, b + L);
             FloatVector x = FloatVector.broadcast(S, ap[a]);
@@ -155,13 +304,13 @@ class VectorGemmKernel4 extends VectorGemmKernel {
         c30.intoArray(c, co + 3 * ldc); c31.intoArray(c, co + 3 * ldc + L);
     }
 
-    private static void tileAcc(int kc, float[] ap, int apo, float[] bp, int bpo, int ldb, float[] c, int co, int ldc) {
+    private static void tileAcc(int kc, float[] ap, int apo, int step, float[] bp, int bpo, int ldb, float[] c, int co, int ldc) {
         FloatVector c00 = FloatVector.fromArray(S, c, co), c01 = FloatVector.fromArray(S, c, co + L);
         FloatVector c10 = FloatVector.fromArray(S, c, co + ldc), c11 = FloatVector.fromArray(S, c, co + ldc + L);
         FloatVector c20 = FloatVector.fromArray(S, c, co + 2 * ldc), c21 = FloatVector.fromArray(S, c, co + 2 * ldc + L);
         FloatVector c30 = FloatVector.fromArray(S, c, co + 3 * ldc), c31 = FloatVector.fromArray(S, c, co + 3 * ldc + L);
         int a = apo, b = bpo;
-        for (int p = 0; p < kc; p++, a += MR, b += ldb) {
+        for (int p = 0; p < kc; p++, a += step, b += ldb) {
             FloatVector v0 = FloatVector.fromArray(S, bp, b);
             FloatVector v1 = FloatVector.fromArray(S, bp, b + L);
             FloatVector x = FloatVector.broadcast(S, ap[a]);

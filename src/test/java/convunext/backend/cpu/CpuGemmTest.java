@@ -94,6 +94,41 @@ class CpuGemmTest {
         dotPathRowSumsAndThreadCount(150, 61);
     }
 
+    /**
+     * The dot path over interleaved spans (where the kernel has them) against its tile loop, bit for
+     * bit, C and row sums: heights and widths past whole tiles and past a span block (SPAN_ROWS),
+     * K past DOT_KC with a tail that is not a whole vector, a short last K block, accumulate and
+     * overwrite, 1 and 2 threads.
+     */
+    @Test void dotSpansGiveTheTileLoopBits() {
+        boolean saved = CpuGemm.dotSpans;
+        int threads = CpuThreads.threads();
+        try {
+            int[][] shapes = {{4, 4, 512}, {13, 7, 515}, {61, 150, 9001}, {150, 61, 4099}, {70, 132, 8195}, {32, 128, 4096 + 600}};
+            for (int[] sh : shapes)
+                for (int t = 1; t <= 2; t++)
+                    for (boolean acc : new boolean[] {false, true}) {
+                        int m = sh[0], n = sh[1], k = sh[2];
+                        float[] a = rand(m * k + 3), b = rand(k * n + 5), c0 = rand(m * n + 1);
+                        float[][] cs = new float[2][];
+                        double[][] sums = new double[2][];
+                        CpuThreads.setThreads(t);
+                        for (int v = 0; v < 2; v++) {
+                            CpuGemm.dotSpans = v == 1;
+                            cs[v] = c0.clone();
+                            sums[v] = new double[m];
+                            CpuGemm.gemm(m, n, k, a, 3, k, 1, b, 5, 1, k, cs[v], 1, n, acc, sums[v]);
+                        }
+                        String at = m + "x" + n + " K " + k + ", " + t + " thread(s), accumulate " + acc;
+                        assertTrue(java.util.Arrays.equals(cs[0], cs[1]), "C differs, spans against tiles, " + at);
+                        assertTrue(java.util.Arrays.equals(sums[0], sums[1]), "row sums differ, " + at);
+                    }
+        } finally {
+            CpuGemm.dotSpans = saved;
+            CpuThreads.setThreads(threads);
+        }
+    }
+
     private void dotPathRowSumsAndThreadCount(int m, int n) {
         int k = 9001;
         float[] a = rand(m * k + 3), b = rand(k * n + 5);

@@ -2,6 +2,8 @@ package convunext.backend.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.ArrayList;
@@ -118,6 +120,72 @@ class GemmKernelTest {
         float[] acc = new float[16 * lanes];
         org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> k4.dotSpan(span + 1, a, 0, lda, bb, 0, ldb, acc, 0, true));
+    }
+
+    /**
+     * Panels cut by M's edge: the 4- and 6-row kernels' short tiles (2 and 4 rows, 2 rows over two
+     * strips) against CpuGemm.edgeTile on the same padded panel, bit for bit, set / accumulate /
+     * bias, B packed and read in place.
+     */
+    @Test void shortTilesMatchTheEdgeScratch() {
+        assumeTrue(GemmKernels.vectorAvailable(), "no jdk.incubator.vector");
+        Random r = new Random(54);
+        for (GemmKernel k : new GemmKernel[] {new VectorGemmKernel4(), new VectorGemmKernel6()}) {
+            int mr = k.mr(), nr = k.nr(), kc = 37, ldc = 2 * nr + 3;
+            for (int rows : new int[] {2, 4}) {
+                if (rows >= mr) continue;
+                float[] ap = rand(r, mr * kc + 1);
+                for (int p = 0; p < kc; p++)
+                    for (int i = rows; i < mr; i++) ap[1 + p * mr + i] = 0f;   // the padding packA writes
+                for (int ldb : new int[] {nr, 2 * nr + 5})
+                    for (int mode = 0; mode < 3; mode++) {
+                        boolean acc = mode == 1;
+                        float[] bp = rand(r, 2 * nr * kc + ldb * kc + 2), bias = mode == 2 ? rand(r, rows + 1) : null;
+                        int second = ldb == nr ? nr * kc : nr;   // the next strip: packed after this one, or the next columns
+                        float[] c = rand(r, rows * ldc + 2), want = c.clone();
+                        CpuGemm.edgeTile(k, new float[mr * nr], ap, 1, kc, bp, 2, ldb, want, 1, ldc, rows, nr, acc, bias, 1);
+                        assertTrue(k.shortTile(rows, kc, ap, 1, bp, 2, ldb, c, 1, ldc, acc, bias, 1), k.describe() + " rows " + rows);
+                        assertArrayEquals(want, c, k.describe() + " " + rows + " rows, ldb " + ldb + ", mode " + mode);
+                        if (rows != 2) continue;
+                        float[] wide = rand(r, rows * ldc + 2), wideWant = wide.clone();
+                        CpuGemm.edgeTile(k, new float[mr * nr], ap, 1, kc, bp, 2, ldb, wideWant, 1, ldc, rows, nr, acc, bias, 1);
+                        CpuGemm.edgeTile(k, new float[mr * nr], ap, 1, kc, bp, 2 + second, ldb, wideWant, 1 + nr, ldc, rows, nr, acc, bias, 1);
+                        assertTrue(k.shortTile2Wide(kc, ap, 1, bp, 2, 2 + second, ldb, wide, 1, ldc, acc, bias, 1));
+                        assertArrayEquals(wideWant, wide, k.describe() + " 2 rows over two strips, ldb " + ldb + ", mode " + mode);
+                    }
+            }
+            assertFalse(k.shortTile(1, kc, new float[mr * kc], 0, new float[nr * kc], 0, nr, new float[nr], 0, nr, false, null, 0),
+                    "a height without a tile is left to the scratch");
+        }
+    }
+
+    /** CpuGemm with and without short tiles, over heights that cut panels, both B paths: the same bits. */
+    @Test void gemmWithShortTilesGivesTheScratchBits() {
+        Random r = new Random(55);
+        boolean saved = CpuGemm.shortTiles;
+        try {
+            for (int m : new int[] {1, 2, 4, 5, 8, 10, 14, 16, 20, 32, 34, 128})
+                for (int n : new int[] {16, 48, 50, 100})
+                    for (int layout = 0; layout < 3; layout++)
+                        for (int mode = 0; mode < 3; mode++) {
+                            int k = 7 + 26 * (mode % 2), ldb = layout == 1 ? 5003 : n + 3, ldc = n + 1;
+                            float[] a = rand(r, m * k + 1), bias = rand(r, m + 2), c0 = rand(r, m * ldc + 2);
+                            float[] b = layout == 2 ? rand(r, n * (k + 2)) : rand(r, k * ldb);
+                            float[][] out = new float[2][];
+                            for (int v = 0; v < 2; v++) {
+                                CpuGemm.shortTiles = v == 0;
+                                float[] c = c0.clone();
+                                if (layout == 2)   // Bᵀ: packed
+                                    CpuGemm.gemm(m, n, k, a, 1, k, 1, b, 0, 1, k + 2, c, 1, ldc, mode == 1, mode == 2 ? bias : null, 1);
+                                else               // row-major: read in place (layout 0, M ≤ 64) or packed (rows far apart)
+                                    CpuGemm.gemm(m, n, k, a, 1, k, 1, b, 0, ldb, 1, c, 1, ldc, mode == 1, mode == 2 ? bias : null, 1);
+                                out[v] = c;
+                            }
+                            assertArrayEquals(out[1], out[0], "M " + m + " N " + n + " layout " + layout + " mode " + mode);
+                        }
+        } finally {
+            CpuGemm.shortTiles = saved;
+        }
     }
 
     /** Rows 0–7 of an 8-row panel (step p holds 8 values) as panels of mr rows, zero-padded. */

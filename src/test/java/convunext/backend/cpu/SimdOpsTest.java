@@ -1,5 +1,6 @@
 package convunext.backend.cpu;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import convunext.backend.cpu.ref.RefGelu;
@@ -77,6 +78,28 @@ class SimdOpsTest {
                     org.junit.jupiter.api.Assertions.assertArrayEquals(refDx, dx, tag);
                 }
             }
+        }
+    }
+
+    /** add and mulInPlace: one IEEE operation per element, so the vector body and the scalar tail give ScalarOps' bits, in place or not. */
+    @Test void addAndMulMatchScalarBits() {
+        Random r = new Random(67);
+        SimdOps scalar = new ScalarOps();
+        for (int n : new int[] {1, 7, 17, 203, 4111}) {
+            float[] a = new float[n + 3], b = new float[n + 5];
+            for (int i = 0; i < a.length; i++) a[i] = (float) r.nextGaussian();
+            for (int i = 0; i < b.length; i++) b[i] = (float) (r.nextGaussian() * 1e3);
+            float[] want = new float[n + 2], got = new float[n + 2];
+            scalar.add(a, 2, b, 4, want, 1, n);
+            SimdOps.BEST.add(a, 2, b, 4, got, 1, n);
+            assertArrayEquals(want, got, "add into a third array, n " + n);
+            float[] inPlace = b.clone();
+            SimdOps.BEST.add(a, 2, inPlace, 4, inPlace, 4, n);   // y is b (the residual adds)
+            for (int i = 0; i < n; i++) assertEquals(want[1 + i], inPlace[4 + i], 0f, "add in place, n " + n + " at " + i);
+            float[] m1 = a.clone(), m2 = a.clone();
+            scalar.mulInPlace(m1, 1, b, 3, n);
+            SimdOps.BEST.mulInPlace(m2, 1, b, 3, n);
+            assertArrayEquals(m1, m2, "mulInPlace, n " + n);
         }
     }
 
