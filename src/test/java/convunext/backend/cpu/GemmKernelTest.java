@@ -159,6 +159,35 @@ class GemmKernelTest {
         }
     }
 
+    /**
+     * dotSpan4 over pack4's interleaved rows against dotSpan over the rows where they lie, bit for
+     * bit, started, continued and reduced, for the 4- and 6-row kernels on any vector width (CpuGemm
+     * runs them only where one of them is the pick).
+     */
+    @Test void interleavedSpansMatchRowSpans() {
+        assumeTrue(GemmKernels.vectorAvailable(), "no jdk.incubator.vector");
+        Random r = new Random(56);
+        for (GemmKernel k : new GemmKernel[] {new VectorGemmKernel4(), new VectorGemmKernel6()}) {
+            assertTrue(k.dotSpans4());
+            int lanes = k.dotLanes(), span = 24 * lanes, lda = 3 * span + 7, ldb = 3 * span + 11;
+            float[] a = rand(r, 4 * lda), b = rand(r, 4 * ldb);
+            float[] accRows = new float[16 * lanes + 3], accInter = accRows.clone();
+            float[] a4 = new float[4 * span + 5], b4 = new float[4 * span + 9];
+            for (int q = 0; q < 3; q++) {
+                int len = q == 2 ? span - 2 * lanes : span;
+                k.dotSpan(len, a, 2 + q * span, lda, b, 5 + q * span, ldb, accRows, 3, q == 0);
+                k.pack4(a, 2 + q * span, lda, len, a4, 5);
+                k.pack4(b, 5 + q * span, ldb, len, b4, 9);
+                k.dotSpan4(len, a4, 5, b4, 9, accInter, 3, q == 0);
+                assertArrayEquals(accRows, accInter, k.describe() + " span " + q);
+            }
+            float[] c1 = rand(r, 4 * 7), c2 = c1.clone();
+            k.dotSpanPut(accRows, 3, c1, 1, 6);
+            k.dotSpanPut(accInter, 3, c2, 1, 6);
+            assertArrayEquals(c1, c2, k.describe() + " reduced");
+        }
+    }
+
     /** CpuGemm with and without short tiles, over heights that cut panels, both B paths: the same bits. */
     @Test void gemmWithShortTilesGivesTheScratchBits() {
         Random r = new Random(55);
