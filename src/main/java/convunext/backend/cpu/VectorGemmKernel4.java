@@ -41,10 +41,12 @@ class VectorGemmKernel4 extends VectorGemmKernel {
     }
 
     /**
-     * Short tiles of 4 rows (under a 6-row kernel) and 2 rows, reading A with this kernel's panel
-     * step. Every channel count of the model at base_c 32 leaves 2 or 4 rows past the last full
-     * 6-row panel, which the edge scratch computed as 6 rows and copied out: 12–15 % of the time
-     * of a 32- or 128-row GEMM (bench/NOTES.md, CPU round 20).
+     * A short tile of 4 rows under a 6-row kernel, reading A with the 6-row panel step. Every
+     * channel count of the model at base_c 32 leaves 2 or 4 rows past the last full 6-row panel,
+     * which the edge scratch computed as 6 rows and copied out: 12–15 % of the time of a 32- or
+     * 128-row GEMM (bench/NOTES.md, CPU round 20). Two rows run over two B strips at once
+     * ({@link #shortTile2Wide}); over one strip (four FMA chains) they were no faster than the
+     * scratch, which keeps them.
      */
     @Override
     public boolean shortTile(int rows, int kc, float[] ap, int apo, float[] bp, int bpo, int ldb, float[] c, int co, int ldc,
@@ -56,39 +58,24 @@ class VectorGemmKernel4 extends VectorGemmKernel {
             else tileSet(kc, ap, apo, step, bp, bpo, ldb, c, co, ldc, bias[bo], bias[bo + 1], bias[bo + 2], bias[bo + 3]);
             return true;
         }
-        if (rows == 2) {
-            if (acc) tile2Acc(kc, ap, apo, step, bp, bpo, ldb, c, co, ldc);
-            else tile2Set(kc, ap, apo, step, bp, bpo, ldb, c, co, ldc, bias == null ? 0f : bias[bo], bias == null ? 0f : bias[bo + 1]);
-            return true;
-        }
         return false;
     }
 
     @Override
     public boolean shortTile2Wide(int kc, float[] ap, int apo, float[] bp, int bpo0, int bpo1, int ldb, float[] c, int co,
                                   int ldc, boolean acc, float[] bias, int bo) {
-        if (acc) tile2WideAcc(kc, ap, apo, mr(), bp, bpo0, bpo1, ldb, c, co, ldc);
-        else tile2WideSet(kc, ap, apo, mr(), bp, bpo0, bpo1, ldb, c, co, ldc, bias == null ? 0f : bias[bo], bias == null ? 0f : bias[bo + 1]);
+        if (!acc)
+            for (int i = 0; i < 2; i++)
+                java.util.Arrays.fill(c, co + i * ldc, co + i * ldc + 4 * L, bias == null ? 0f : bias[bo + i]);
+        tile2WideAcc(kc, ap, apo, mr(), bp, bpo0, bpo1, ldb, c, co, ldc);
         return true;
     }
 
-    private static void tile2WideSet(int kc, float[] ap, int apo, int step, float[] bp, int bpo0, int bpo1, int ldb, float[] c,
-                                     int co, int ldc, float b0, float b1) {
-        FloatVector c00 = FloatVector.broadcast(S, b0), c01 = c00, c02 = c00, c03 = c00;
-        FloatVector c10 = FloatVector.broadcast(S, b1), c11 = c10, c12 = c10, c13 = c10;
-        int a = apo, b = bpo0, d = bpo1;
-        for (int p = 0; p < kc; p++, a += step, b += ldb, d += ldb) {
-            FloatVector v0 = FloatVector.fromArray(S, bp, b), v1 = FloatVector.fromArray(S, bp, b + L);
-            FloatVector v2 = FloatVector.fromArray(S, bp, d), v3 = FloatVector.fromArray(S, bp, d + L);
-            FloatVector x = FloatVector.broadcast(S, ap[a]);
-            c00 = x.fma(v0, c00); c01 = x.fma(v1, c01); c02 = x.fma(v2, c02); c03 = x.fma(v3, c03);
-            x = FloatVector.broadcast(S, ap[a + 1]);
-            c10 = x.fma(v0, c10); c11 = x.fma(v1, c11); c12 = x.fma(v2, c12); c13 = x.fma(v3, c13);
-        }
-        c00.intoArray(c, co); c01.intoArray(c, co + L); c02.intoArray(c, co + 2 * L); c03.intoArray(c, co + 3 * L);
-        c10.intoArray(c, co + ldc); c11.intoArray(c, co + ldc + L); c12.intoArray(c, co + ldc + 2 * L); c13.intoArray(c, co + ldc + 3 * L);
-    }
-
+    /**
+     * Two rows over two strips, from C. The overwrite case writes its start (bias or 0) into C first:
+     * the same chain from the same start, and one loop instead of a written-out set/accumulate pair
+     * (this tile runs only on the rows past the last full panel).
+     */
     private static void tile2WideAcc(int kc, float[] ap, int apo, int step, float[] bp, int bpo0, int bpo1, int ldb, float[] c,
                                      int co, int ldc) {
         FloatVector c00 = FloatVector.fromArray(S, c, co), c01 = FloatVector.fromArray(S, c, co + L);
@@ -106,40 +93,6 @@ class VectorGemmKernel4 extends VectorGemmKernel {
         }
         c00.intoArray(c, co); c01.intoArray(c, co + L); c02.intoArray(c, co + 2 * L); c03.intoArray(c, co + 3 * L);
         c10.intoArray(c, co + ldc); c11.intoArray(c, co + ldc + L); c12.intoArray(c, co + ldc + 2 * L); c13.intoArray(c, co + ldc + 3 * L);
-    }
-
-    /** Two rows × two vectors; set and accumulate written out as the full tiles are (no vector crosses a call). */
-    private static void tile2Set(int kc, float[] ap, int apo, int step, float[] bp, int bpo, int ldb, float[] c, int co, int ldc,
-                                 float b0, float b1) {
-        FloatVector c00 = FloatVector.broadcast(S, b0), c01 = c00;
-        FloatVector c10 = FloatVector.broadcast(S, b1), c11 = c10;
-        int a = apo, b = bpo;
-        for (int p = 0; p < kc; p++, a += step, b += ldb) {
-            FloatVector v0 = FloatVector.fromArray(S, bp, b);
-            FloatVector v1 = FloatVector.fromArray(S, bp, b + L);
-            FloatVector x = FloatVector.broadcast(S, ap[a]);
-            c00 = x.fma(v0, c00); c01 = x.fma(v1, c01);
-            x = FloatVector.broadcast(S, ap[a + 1]);
-            c10 = x.fma(v0, c10); c11 = x.fma(v1, c11);
-        }
-        c00.intoArray(c, co); c01.intoArray(c, co + L);
-        c10.intoArray(c, co + ldc); c11.intoArray(c, co + ldc + L);
-    }
-
-    private static void tile2Acc(int kc, float[] ap, int apo, int step, float[] bp, int bpo, int ldb, float[] c, int co, int ldc) {
-        FloatVector c00 = FloatVector.fromArray(S, c, co), c01 = FloatVector.fromArray(S, c, co + L);
-        FloatVector c10 = FloatVector.fromArray(S, c, co + ldc), c11 = FloatVector.fromArray(S, c, co + ldc + L);
-        int a = apo, b = bpo;
-        for (int p = 0; p < kc; p++, a += step, b += ldb) {
-            FloatVector v0 = FloatVector.fromArray(S, bp, b);
-            FloatVector v1 = FloatVector.fromArray(S, bp, b + L);
-            FloatVector x = FloatVector.broadcast(S, ap[a]);
-            c00 = x.fma(v0, c00); c01 = x.fma(v1, c01);
-            x = FloatVector.broadcast(S, ap[a + 1]);
-            c10 = x.fma(v0, c10); c11 = x.fma(v1, c11);
-        }
-        c00.intoArray(c, co); c01.intoArray(c, co + L);
-        c10.intoArray(c, co + ldc); c11.intoArray(c, co + ldc + L);
     }
 
     // Dot tile: columns {0, 1} then {2, 3} of the 4×4 block.
