@@ -12,9 +12,10 @@ import convunext.tensor.Tensor;
  * Images at most one tile in size go through whole. Sides below {@link ConvUNeXt#MIN_SIDE} are
  * refused by the model with the minimum in the message.
  *
- * <p>Every window runs the model's eval forward with BatchNorm folded into the neighbouring
- * weights ({@link convunext.nn.InferenceModel}, on every backend: plain weight arithmetic, one
- * re-rounding per folded layer, within 2e-6 of the unfolded eval forward, InferenceModelTest), a
+ * <p>Every window runs the model's eval forward with BatchNorm (and each Up block's linear2) folded
+ * into the neighbouring weights ({@link convunext.nn.InferenceModel}, on every backend: plain weight
+ * arithmetic, one re-rounding per folded layer; against the float64 oracle within 2× the unfolded
+ * eval forward's own error, InferenceModelTest), a
  * snapshot of the weights taken at the first window: make a new Predictor after they change, and
  * close it to release the folded weights.
  */
