@@ -337,14 +337,7 @@ public final class CpuGemm {
                             for (int h = 0; h < gj; h++) {
                                 int i = ib + 4 * g, j = jb + 4 * h, co = cOff + i * ldc + j;
                                 KERNEL.dotSpanPut(acc, (g * gj + h) * tile, c, co, ldc);
-                                if (kv < kc)   // dotTile's scalar tail, after its reduced vector part
-                                    for (int ii = 0; ii < 4; ii++)
-                                        for (int jj = 0; jj < 4; jj++) {
-                                            float t = 0;
-                                            int ao = aOff + (i + ii) * aRs + pc, bo = bOff + (j + jj) * bCs + pc;
-                                            for (int q = kv; q < kc; q++) t = Math.fma(a[ao + q], b[bo + q], t);
-                                            c[co + ii * ldc + jj] += t;
-                                        }
+                                GemmKernel.dotTail(kv, kc, a, aOff + i * aRs + pc, aRs, b, bOff + j * bCs + pc, bCs, c, co, ldc);
                             }
                     }
                 }
@@ -396,24 +389,18 @@ public final class CpuGemm {
                                 int nr = Math.min(NR, nc - jr);
                                 int co = cOff + (ic + ir) * ldc + jc + jr;
                                 boolean fromB = jr < full;   // direct: read B in place
-                                if (shortOk && mr == 2 && mr < MR && nr == NR && nc - jr >= 2 * NR && (jr + NR < full) == fromB
-                                        && (fromB ? KERNEL.shortTile2Wide(kc, ap, ab + ir * kc, b, bOff + pc * bRs + jc + jr,
-                                                bOff + pc * bRs + jc + jr + NR, bRs, c, co, ldc, acc, bias, biasOff + ic + ir)
-                                                : KERNEL.shortTile2Wide(kc, ap, ab + ir * kc, buf.b, (jr - full) * kc,
-                                                (jr + NR - full) * kc, NR, c, co, ldc, acc, bias, biasOff + ic + ir))) {
+                                // this strip of B: in place (row step bRs) or packed (step NR)
+                                float[] bs = fromB ? b : buf.b;
+                                int bo = fromB ? bOff + pc * bRs + jc + jr : (jr - full) * kc, ldb = fromB ? bRs : NR;
+                                if (mr == MR && nr == NR) {
+                                    KERNEL.tile(kc, ap, ab + ir * kc, bs, bo, ldb, c, co, ldc, acc, bias, biasOff + ic + ir);
+                                } else if (shortOk && mr == 2 && nr == NR && nc - jr >= 2 * NR && (jr + NR < full) == fromB
+                                        && KERNEL.shortTile2Wide(kc, ap, ab + ir * kc, bs, bo, bo + (fromB ? NR : NR * kc), ldb, c, co, ldc,
+                                                acc, bias, biasOff + ic + ir)) {
                                     jr += NR;   // two strips done
-                                } else if (mr == MR && nr == NR) {
-                                    if (fromB)
-                                        KERNEL.tile(kc, ap, ab + ir * kc, b, bOff + pc * bRs + jc + jr, bRs, c, co, ldc, acc, bias, biasOff + ic + ir);
-                                    else
-                                        KERNEL.tile(kc, ap, ab + ir * kc, buf.b, (jr - full) * kc, c, co, ldc, acc, bias, biasOff + ic + ir);
-                                } else if (fromB) {
-                                    if (!shortOk || nr < NR || !KERNEL.shortTile(mr, kc, ap, ab + ir * kc, b, bOff + pc * bRs + jc + jr, bRs, c, co, ldc,
-                                            acc, bias, biasOff + ic + ir))
-                                        edge(buf, ap, ab, kc, ir, b, bOff + pc * bRs + jc + jr, bRs, mr, nr, co, acc, ic);
-                                } else if (!shortOk || nr < NR || !KERNEL.shortTile(mr, kc, ap, ab + ir * kc, buf.b, (jr - full) * kc, NR, c, co, ldc,
-                                        acc, bias, biasOff + ic + ir)) {
-                                    edge(buf, ap, ab, kc, ir, buf.b, (jr - full) * kc, NR, mr, nr, co, acc, ic);
+                                } else if (!shortOk || nr < NR
+                                        || !KERNEL.shortTile(mr, kc, ap, ab + ir * kc, bs, bo, ldb, c, co, ldc, acc, bias, biasOff + ic + ir)) {
+                                    edge(buf, ap, ab, kc, ir, bs, bo, ldb, mr, nr, co, acc, ic);
                                 }
                             }
                             // This panel of C is final and still in L1/L2 (MR × nc floats).

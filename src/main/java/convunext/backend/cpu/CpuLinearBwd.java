@@ -142,10 +142,11 @@ final class CpuLinearBwd {
         float[] acc = ACC.get(sumOff + co * 2 * lanes);
         // The block's rows copied to a compact buffer, rows LD floats apart: in place they are a
         // plane apart (a multiple of 4 KiB), so the 8 rows a dot tile streams fall into one L1 set.
-        float[] blk = BLK.get((co + ci) * LD);
+        // X's rows only where the spans read them from there (not with dotSpan4).
+        boolean spans4 = K.dotSpans4();
+        float[] blk = BLK.get((co + (spans4 ? 0 : ci)) * LD);
         int xAt = co * LD;
         int last = 0;   // where the last block starts: the scalar tails below read dY from it
-        boolean spans4 = K.dotSpans4();
         for (int c0 = 0; c0 < kc; c0 += NB) {
             int c1 = Math.min(kc, c0 + NB), nc = c1 - c0;
             last = c0;

@@ -49,6 +49,20 @@ interface GemmKernel {
         return false;
     }
 
+    /**
+     * The vector dotTile's scalar tail, after its reduced vector part: steps [kv, kc) of the 4×4
+     * block, one FMA chain per element from 0, added into C (also CpuGemm's span path's tail).
+     */
+    static void dotTail(int kv, int kc, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc) {
+        if (kv < kc)
+            for (int i = 0; i < 4; i++)
+                for (int j = 0; j < 4; j++) {
+                    float t = 0;
+                    for (int q = kv; q < kc; q++) t = Math.fma(a[ao + i * lda + q], b[bo + j * ldb + q], t);
+                    c[co + i * ldc + j] += t;
+                }
+    }
+
     /** Rows and columns of the {@link #dotTile} block. */
     int dotRows();
 

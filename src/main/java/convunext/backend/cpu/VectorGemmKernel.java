@@ -155,18 +155,7 @@ class VectorGemmKernel implements GemmKernel {
         put(c, co + ldc, s10, s11, s12, s13);
         put(c, co + 2 * ldc, s20, s21, s22, s23);
         put(c, co + 3 * ldc, s30, s31, s32, s33);
-        dotTail(p, kc, a, ao, lda, b, bo, ldb, c, co, ldc);
-    }
-
-    /** dotTile's scalar tail, after its reduced vector part: steps [kv, kc) of the 4×4 block, one FMA chain each. */
-    static void dotTail(int kv, int kc, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc) {
-        if (kv < kc)
-            for (int i = 0; i < 4; i++)
-                for (int j = 0; j < 4; j++) {
-                    float t = 0;
-                    for (int q = kv; q < kc; q++) t = Math.fma(a[ao + i * lda + q], b[bo + j * ldb + q], t);
-                    c[co + i * ldc + j] += t;
-                }
+        GemmKernel.dotTail(p, kc, a, ao, lda, b, bo, ldb, c, co, ldc);
     }
 
     private static void put(float[] c, int o, FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3) {

@@ -102,7 +102,7 @@ class VectorGemmKernel4 extends VectorGemmKernel {
         int kv = kc - kc % L;
         dotHalf(kv, a, ao, lda, b, bo, ldb, c, co, ldc);
         dotHalf(kv, a, ao, lda, b, bo + 2 * ldb, ldb, c, co + 2, ldc);
-        dotTail(kv, kc, a, ao, lda, b, bo, ldb, c, co, ldc);
+        GemmKernel.dotTail(kv, kc, a, ao, lda, b, bo, ldb, c, co, ldc);
     }
 
     /** c[co + i·ldc + j] += Σ_{p<kv} a-row i · b-row j for i < 4, j < 2 (kv a multiple of L). */
