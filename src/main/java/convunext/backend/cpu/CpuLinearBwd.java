@@ -143,7 +143,7 @@ final class CpuLinearBwd {
         // The block's rows copied to a compact buffer, rows LD floats apart: in place they are a
         // plane apart (a multiple of 4 KiB), so the 8 rows a dot tile streams fall into one L1 set.
         // X's rows only where the spans read them from there (not with dotSpan4).
-        boolean spans4 = K.dotSpans4();
+        boolean spans4 = K.dotSpans4() && CpuGemm.dotSpans;   // the one switch of the interleaved spans (A/B runs, tests)
         float[] blk = BLK.get((co + (spans4 ? 0 : ci)) * LD);
         int xAt = co * LD;
         int last = 0;   // where the last block starts: the scalar tails below read dY from it

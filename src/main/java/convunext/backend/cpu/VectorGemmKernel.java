@@ -261,6 +261,88 @@ class VectorGemmKernel implements GemmKernel {
         park(acc, acco + 12 * L, s30, s31, s32, s33);
     }
 
+    /** Span methods take a whole number of vectors (a != loop would run past it into a range check). */
+    static void checkSteps(int n) {
+        if (n < 0 || n % L != 0) throw new IllegalArgumentException("dot: " + n + " steps is not a multiple of " + L + " lanes");
+    }
+
+    @Override public boolean dotSpans4() { return true; }
+
+    @Override
+    public void pack4(float[] src, int so, int ld, int len, float[] dst, int d) {
+        checkSteps(len);
+        int s0 = so, s1 = so + ld, s2 = so + 2 * ld, s3 = so + 3 * ld;
+        for (int v = 0, o = d; v < len; v += L, o += 4 * L) {
+            FloatVector.fromArray(S, src, s0 + v).intoArray(dst, o);
+            FloatVector.fromArray(S, src, s1 + v).intoArray(dst, o + L);
+            FloatVector.fromArray(S, src, s2 + v).intoArray(dst, o + 2 * L);
+            FloatVector.fromArray(S, src, s3 + v).intoArray(dst, o + 3 * L);
+        }
+    }
+
+    /**
+     * dotSpan over {@link #pack4}'s layout, the whole 4×4 block in one counted loop: 16
+     * accumulators, four B vectors and one A vector are 21 of AVX-512's 32 registers, and with one
+     * index and constant offsets C2 drops the range checks (the 16-register kernels run it as two
+     * 4×2 halves instead, {@link VectorGemmKernel4}).
+     */
+    @Override
+    public void dotSpan4(int len, float[] a4, int ao, float[] b4, int bo, float[] acc, int acco, boolean first) {
+        checkSteps(len);
+        if (first) span4Zero(4 * len, a4, ao, b4, bo, acc, acco);
+        else span4Load(4 * len, a4, ao, b4, bo, acc, acco);
+    }
+
+    private static void span4Zero(int n4, float[] a4, int ao, float[] b4, int bo, float[] acc, int acco) {
+        FloatVector s00 = FloatVector.zero(S), s01 = FloatVector.zero(S), s02 = FloatVector.zero(S), s03 = FloatVector.zero(S);
+        FloatVector s10 = FloatVector.zero(S), s11 = FloatVector.zero(S), s12 = FloatVector.zero(S), s13 = FloatVector.zero(S);
+        FloatVector s20 = FloatVector.zero(S), s21 = FloatVector.zero(S), s22 = FloatVector.zero(S), s23 = FloatVector.zero(S);
+        FloatVector s30 = FloatVector.zero(S), s31 = FloatVector.zero(S), s32 = FloatVector.zero(S), s33 = FloatVector.zero(S);
+        for (int q = 0; q < n4; q += 4 * L) {
+            FloatVector y0 = FloatVector.fromArray(S, b4, bo + q), y1 = FloatVector.fromArray(S, b4, bo + q + L);
+            FloatVector y2 = FloatVector.fromArray(S, b4, bo + q + 2 * L), y3 = FloatVector.fromArray(S, b4, bo + q + 3 * L);
+            FloatVector x = FloatVector.fromArray(S, a4, ao + q);
+            s00 = x.fma(y0, s00); s01 = x.fma(y1, s01); s02 = x.fma(y2, s02); s03 = x.fma(y3, s03);
+            x = FloatVector.fromArray(S, a4, ao + q + L);
+            s10 = x.fma(y0, s10); s11 = x.fma(y1, s11); s12 = x.fma(y2, s12); s13 = x.fma(y3, s13);
+            x = FloatVector.fromArray(S, a4, ao + q + 2 * L);
+            s20 = x.fma(y0, s20); s21 = x.fma(y1, s21); s22 = x.fma(y2, s22); s23 = x.fma(y3, s23);
+            x = FloatVector.fromArray(S, a4, ao + q + 3 * L);
+            s30 = x.fma(y0, s30); s31 = x.fma(y1, s31); s32 = x.fma(y2, s32); s33 = x.fma(y3, s33);
+        }
+        park(acc, acco, s00, s01, s02, s03);
+        park(acc, acco + 4 * L, s10, s11, s12, s13);
+        park(acc, acco + 8 * L, s20, s21, s22, s23);
+        park(acc, acco + 12 * L, s30, s31, s32, s33);
+    }
+
+    private static void span4Load(int n4, float[] a4, int ao, float[] b4, int bo, float[] acc, int acco) {
+        FloatVector s00 = FloatVector.fromArray(S, acc, acco), s01 = FloatVector.fromArray(S, acc, acco + L);
+        FloatVector s02 = FloatVector.fromArray(S, acc, acco + 2 * L), s03 = FloatVector.fromArray(S, acc, acco + 3 * L);
+        FloatVector s10 = FloatVector.fromArray(S, acc, acco + 4 * L), s11 = FloatVector.fromArray(S, acc, acco + 5 * L);
+        FloatVector s12 = FloatVector.fromArray(S, acc, acco + 6 * L), s13 = FloatVector.fromArray(S, acc, acco + 7 * L);
+        FloatVector s20 = FloatVector.fromArray(S, acc, acco + 8 * L), s21 = FloatVector.fromArray(S, acc, acco + 9 * L);
+        FloatVector s22 = FloatVector.fromArray(S, acc, acco + 10 * L), s23 = FloatVector.fromArray(S, acc, acco + 11 * L);
+        FloatVector s30 = FloatVector.fromArray(S, acc, acco + 12 * L), s31 = FloatVector.fromArray(S, acc, acco + 13 * L);
+        FloatVector s32 = FloatVector.fromArray(S, acc, acco + 14 * L), s33 = FloatVector.fromArray(S, acc, acco + 15 * L);
+        for (int q = 0; q < n4; q += 4 * L) {
+            FloatVector y0 = FloatVector.fromArray(S, b4, bo + q), y1 = FloatVector.fromArray(S, b4, bo + q + L);
+            FloatVector y2 = FloatVector.fromArray(S, b4, bo + q + 2 * L), y3 = FloatVector.fromArray(S, b4, bo + q + 3 * L);
+            FloatVector x = FloatVector.fromArray(S, a4, ao + q);
+            s00 = x.fma(y0, s00); s01 = x.fma(y1, s01); s02 = x.fma(y2, s02); s03 = x.fma(y3, s03);
+            x = FloatVector.fromArray(S, a4, ao + q + L);
+            s10 = x.fma(y0, s10); s11 = x.fma(y1, s11); s12 = x.fma(y2, s12); s13 = x.fma(y3, s13);
+            x = FloatVector.fromArray(S, a4, ao + q + 2 * L);
+            s20 = x.fma(y0, s20); s21 = x.fma(y1, s21); s22 = x.fma(y2, s22); s23 = x.fma(y3, s23);
+            x = FloatVector.fromArray(S, a4, ao + q + 3 * L);
+            s30 = x.fma(y0, s30); s31 = x.fma(y1, s31); s32 = x.fma(y2, s32); s33 = x.fma(y3, s33);
+        }
+        park(acc, acco, s00, s01, s02, s03);
+        park(acc, acco + 4 * L, s10, s11, s12, s13);
+        park(acc, acco + 8 * L, s20, s21, s22, s23);
+        park(acc, acco + 12 * L, s30, s31, s32, s33);
+    }
+
     private static void park(float[] acc, int o, FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3) {
         v0.intoArray(acc, o); v1.intoArray(acc, o + L); v2.intoArray(acc, o + 2 * L); v3.intoArray(acc, o + 3 * L);
     }

@@ -128,11 +128,6 @@ class VectorGemmKernel4 extends VectorGemmKernel {
         put2(c, co + 3 * ldc, s30, s31);
     }
 
-    /** The != loops need a whole number of vectors (else they would run past it into a range check). */
-    private static void checkSteps(int n) {
-        if (n < 0 || n % L != 0) throw new IllegalArgumentException("dot: " + n + " steps is not a multiple of " + L + " lanes");
-    }
-
     private static void put2(float[] c, int o, FloatVector v0, FloatVector v1) {
         c[o] += v0.reduceLanes(VectorOperators.ADD);
         c[o + 1] += v1.reduceLanes(VectorOperators.ADD);
@@ -148,20 +143,6 @@ class VectorGemmKernel4 extends VectorGemmKernel {
         if (first) java.util.Arrays.fill(acc, acco, acco + 16 * L, 0f);
         spanHalf(len, a, ao, lda, b, bo, ldb, acc, acco);
         spanHalf(len, a, ao, lda, b, bo + 2 * ldb, ldb, acc, acco + 2 * L);
-    }
-
-    @Override public boolean dotSpans4() { return true; }
-
-    @Override
-    public void pack4(float[] src, int so, int ld, int len, float[] dst, int d) {
-        checkSteps(len);
-        int s0 = so, s1 = so + ld, s2 = so + 2 * ld, s3 = so + 3 * ld;
-        for (int v = 0, o = d; v < len; v += L, o += 4 * L) {
-            FloatVector.fromArray(S, src, s0 + v).intoArray(dst, o);
-            FloatVector.fromArray(S, src, s1 + v).intoArray(dst, o + L);
-            FloatVector.fromArray(S, src, s2 + v).intoArray(dst, o + 2 * L);
-            FloatVector.fromArray(S, src, s3 + v).intoArray(dst, o + 3 * L);
-        }
     }
 
     /**

@@ -103,12 +103,13 @@ class GemmKernelTest {
                 tileRows(k, repack(ap8, kc, k.mr()), kc, bp, ck, 3, ldc, acc, b, 1);
                 assertArrayEquals(c8, ck, k.mr() + "-row tile, mode " + mode);
             }
-        int lda = 1031, ldb = 1029, kd = 1000 + k8.dotLanes() / 2;
+        // rows long enough for three dot spans of 24 vectors at any width (AVX-512: 3·384 steps)
+        int lanes = k8.dotLanes(), span = 24 * lanes;
+        int lda = Math.max(1031, 3 * span + 7), ldb = Math.max(1029, 3 * span + 5), kd = 1000 + lanes / 2;
         float[] a = rand(r, 4 * lda), bb = rand(r, 4 * ldb), c8 = rand(r, 4 * 7), c4 = c8.clone();
         k8.dotTile(kd, a, 2, lda, bb, 1, ldb, c8, 1, 6);
         k4.dotTile(kd, a, 2, lda, bb, 1, ldb, c4, 1, 6);
         assertArrayEquals(c8, c4, "dotTile");
-        int lanes = k8.dotLanes(), span = 24 * lanes;
         float[] acc8 = new float[16 * lanes + 2], acc4 = new float[16 * lanes + 2];
         for (int q = 0; q < 3; q++) {
             k8.dotSpan(span, a, 3 + q * span, lda, bb, 4 + q * span, ldb, acc8, 2, q == 0);
@@ -170,7 +171,7 @@ class GemmKernelTest {
     @Test void interleavedSpansMatchRowSpans() {
         assumeTrue(GemmKernels.vectorAvailable(), "no jdk.incubator.vector");
         Random r = new Random(56);
-        for (GemmKernel k : new GemmKernel[] {new VectorGemmKernel4(), new VectorGemmKernel6()}) {
+        for (GemmKernel k : new GemmKernel[] {new VectorGemmKernel(), new VectorGemmKernel4(), new VectorGemmKernel6()}) {
             assertTrue(k.dotSpans4());
             int lanes = k.dotLanes(), span = 24 * lanes, lda = 3 * span + 7, ldb = 3 * span + 11;
             float[] a = rand(r, 4 * lda), b = rand(r, 4 * ldb);
