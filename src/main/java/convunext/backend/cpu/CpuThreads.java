@@ -1,36 +1,66 @@
 package convunext.backend.cpu;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.RecursiveAction;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.IntConsumer;
 
 /**
- * The one worker pool of the CPU backend, sized to the available processors (override with
- * {@code -Dconvunext.cpu.threads=N}). Ops split their work into a few coarse tasks and call
- * {@link #parallelFor}; nested calls from a worker run inline so the pool never deadlocks.
+ * The one worker team of the CPU backend: the calling thread plus THREADS − 1 daemon workers,
+ * THREADS the available processors (override with {@code -Dconvunext.cpu.threads=N}). Ops split
+ * their work into a few coarse tasks and call {@link #parallelFor}; the caller takes tasks too,
+ * each thread takes the next task index until none is left, and the caller returns once all are
+ * done. Which thread runs a task never changes what it computes (tasks are fixed by the op's
+ * shape), so results do not depend on the schedule. Nested calls, and calls while another thread
+ * holds the team, run inline.
+ *
+ * <p>Why not ForkJoinPool (this class's pool until round 21): a training step makes about 350
+ * regions of 0.1–5 ms. Through {@code ForkJoinPool.invoke} the caller parked while one worker
+ * woke, that worker woke the second, and the caller waited parked until the last task woke it;
+ * measured per step on a 2-core VM: 13–17 ms before the first task started, 15–27 ms from the
+ * last task's end to the caller's return, the second of two tasks starting 0.2 ms late, and 18 %
+ * of the two threads' time idle inside regions (bench/NOTES.md, CPU round 21). Here the caller
+ * starts its task at once, and workers and a waiting caller spin for {@link #SPIN_NANOS} before
+ * they park (longer than most gaps between regions, so a step rarely parks at all). Spinning is
+ * off when the team has more threads than the machine has processors.
  */
 public final class CpuThreads {
     private CpuThreads() {}
 
     private static final int THREADS = Math.max(1,
             Integer.getInteger("convunext.cpu.threads", Runtime.getRuntime().availableProcessors()));
-    private static final ForkJoinPool POOL = THREADS > 1 ? new ForkJoinPool(THREADS) : null;
+    /** How long an idle worker, or a caller waiting for the last task, spins before it parks. */
+    static final long SPIN_NANOS = THREADS <= Runtime.getRuntime().availableProcessors() ? 200_000 : 0;
+    private static final Team TEAM = THREADS > 1 ? new Team(THREADS - 1) : null;
     private static volatile int limit = THREADS;
 
     /** Number of threads ops may use now. */
     public static int threads() { return limit; }
 
-    /** Caps the threads used (1 … pool size), for benchmarks that compare 1 and N threads. */
+    /** Caps the threads used (1 … team size), for benchmarks that compare 1 and N threads. */
     public static void setThreads(int n) { limit = Math.max(1, Math.min(THREADS, n)); }
 
-    /** Runs body(0 … tasks-1), spread over the pool; returns when all are done. */
+    /** Runs body(0 … tasks-1), spread over the team; returns when all are done. */
     public static void parallelFor(int tasks, IntConsumer body) {
         if (tasks <= 0) return;
-        if (tasks == 1 || limit == 1 || POOL == null || java.util.concurrent.ForkJoinTask.getPool() == POOL) {
+        int helpers = TEAM == null ? 0 : Math.min(Math.min(limit, tasks) - 1, TEAM.workers.length);
+        if (helpers <= 0 || Thread.currentThread() instanceof Worker || TEAM.lock.isHeldByCurrentThread()
+                || !TEAM.lock.tryLock()) {
             for (int i = 0; i < tasks; i++) body.accept(i);
             return;
         }
-        POOL.invoke(new Range(body, 0, tasks));
+        try {
+            Region r = new Region(body, tasks, helpers, TEAM.generation + 1);
+            TEAM.start(r);
+            r.work();
+            r.await();
+            Throwable t = r.failure;
+            if (t instanceof RuntimeException e) throw e;
+            if (t instanceof Error e) throw e;
+            if (t != null) throw new RuntimeException(t);
+        } finally {
+            TEAM.lock.unlock();
+        }
     }
 
     /**
@@ -48,16 +78,111 @@ public final class CpuThreads {
     @FunctionalInterface
     public interface RangeBody { void run(int from, int to); }
 
-    private static final class Range extends RecursiveAction {
-        private final IntConsumer body;
-        private final int lo, hi;
+    /** One parallelFor: tasks handed out by index to whichever thread asks next. */
+    private static final class Region {
+        final IntConsumer body;
+        final int tasks, helpers;
+        final long generation;
+        final AtomicInteger next = new AtomicInteger(), done = new AtomicInteger();
+        volatile Throwable failure;
+        volatile Thread waiter;
 
-        Range(IntConsumer body, int lo, int hi) { this.body = body; this.lo = lo; this.hi = hi; }
+        Region(IntConsumer body, int tasks, int helpers, long generation) {
+            this.body = body;
+            this.tasks = tasks;
+            this.helpers = helpers;
+            this.generation = generation;
+        }
 
-        @Override protected void compute() {
-            if (hi - lo == 1) { body.accept(lo); return; }
-            int mid = (lo + hi) >>> 1;
-            invokeAll(new Range(body, lo, mid), new Range(body, mid, hi));
+        /** Takes tasks until none is left; the first failure is kept and later tasks are skipped. */
+        void work() {
+            for (int i; (i = next.getAndIncrement()) < tasks; ) {
+                try {
+                    if (failure == null) body.accept(i);
+                } catch (Throwable t) {
+                    if (failure == null) failure = t;
+                }
+                if (done.incrementAndGet() == tasks) {
+                    Thread w = waiter;
+                    if (w != null) LockSupport.unpark(w);
+                }
+            }
+        }
+
+        /** The caller, after its own tasks: spins, then parks until the last task wakes it. */
+        void await() {
+            long t0 = System.nanoTime();
+            while (done.get() < tasks) {
+                if (System.nanoTime() - t0 < SPIN_NANOS) {
+                    Thread.onSpinWait();
+                    continue;
+                }
+                waiter = Thread.currentThread();
+                if (done.get() < tasks) LockSupport.parkNanos(this, 1_000_000);   // bounded: a lost wake-up costs 1 ms, never a hang
+            }
+        }
+    }
+
+    private static final class Team {
+        final Worker[] workers;
+        final ReentrantLock lock = new ReentrantLock();
+        volatile Region region;
+        long generation;   // written by the lock holder only
+
+        Team(int n) {
+            workers = new Worker[n];
+            for (int i = 0; i < n; i++) {
+                workers[i] = new Worker(this, i);
+                workers[i].start();
+            }
+        }
+
+        /** Publishes r, then wakes the helpers that parked (a spinning one sees it by itself). */
+        void start(Region r) {
+            generation = r.generation;
+            region = r;
+            for (int i = 0; i < r.helpers; i++)
+                if (workers[i].parked) LockSupport.unpark(workers[i]);
+        }
+    }
+
+    private static final class Worker extends Thread {
+        private final Team team;
+        private final int index;
+        volatile boolean parked;
+
+        Worker(Team team, int index) {
+            super("convunext-cpu-" + (index + 1));
+            this.team = team;
+            this.index = index;
+            setDaemon(true);
+        }
+
+        @Override public void run() {
+            long seen = 0;
+            for (;;) {
+                Region r = next(seen);
+                seen = r.generation;
+                if (index < r.helpers) r.work();
+            }
+        }
+
+        /** The first region newer than seen: spins for SPIN_NANOS, then parks until start() unparks it. */
+        private Region next(long seen) {
+            long t0 = System.nanoTime();
+            for (;;) {
+                Region r = team.region;
+                if (r != null && r.generation > seen) return r;
+                if (System.nanoTime() - t0 < SPIN_NANOS) {
+                    Thread.onSpinWait();
+                    continue;
+                }
+                parked = true;
+                r = team.region;   // re-read after announcing: start() either sees parked or we see r
+                if (r == null || r.generation <= seen) LockSupport.park(this);
+                parked = false;
+                t0 = System.nanoTime();
+            }
         }
     }
 }
