@@ -17,20 +17,18 @@ import java.util.function.IntConsumer;
  * <p>Why not ForkJoinPool (this class's pool until round 21): a training step makes about 350
  * regions of 0.1–5 ms. Through {@code ForkJoinPool.invoke} the caller parked while one worker
  * woke, that worker woke the second, and the caller waited parked until the last task woke it;
- * measured per step on a 2-core VM: 13–17 ms before the first task started, 15–27 ms from the
- * last task's end to the caller's return, the second of two tasks starting 0.2 ms late, and 18 %
- * of the two threads' time idle inside regions (bench/NOTES.md, CPU round 21). Here the caller
- * starts its task at once, and workers and a waiting caller spin for {@link #SPIN_NANOS} before
- * they park (longer than most gaps between regions, so a step rarely parks at all). Spinning is
- * off when the team has more threads than the machine has processors.
+ * measured per step on a 2-core VM: 13–17 ms before the first task started, 15–36 ms from the
+ * last task's end to the caller's return, the second of two tasks starting 0.2 ms late, and
+ * 16–22 % of the two threads' time idle inside regions. Here the caller starts its task at once
+ * and a worker that is still awake takes the next region without a wake-up: training steps
+ * 0.89–0.92× the ForkJoinPool time (bench/NOTES.md, CPU round 21). Spinning before parking (20 or
+ * 200 µs) measured no better than parking at once, so nothing spins.
  */
 public final class CpuThreads {
     private CpuThreads() {}
 
     private static final int THREADS = Math.max(1,
             Integer.getInteger("convunext.cpu.threads", Runtime.getRuntime().availableProcessors()));
-    /** How long an idle worker, or a caller waiting for the last task, spins before it parks. */
-    static final long SPIN_NANOS = THREADS <= Runtime.getRuntime().availableProcessors() ? 200_000 : 0;
     private static final Team TEAM = THREADS > 1 ? new Team(THREADS - 1) : null;
     private static volatile int limit = THREADS;
 
@@ -109,14 +107,9 @@ public final class CpuThreads {
             }
         }
 
-        /** The caller, after its own tasks: spins, then parks until the last task wakes it. */
+        /** The caller, after its own tasks: parks until the last task wakes it. */
         void await() {
-            long t0 = System.nanoTime();
             while (done.get() < tasks) {
-                if (System.nanoTime() - t0 < SPIN_NANOS) {
-                    Thread.onSpinWait();
-                    continue;
-                }
                 waiter = Thread.currentThread();
                 if (done.get() < tasks) LockSupport.parkNanos(this, 1_000_000);   // bounded: a lost wake-up costs 1 ms, never a hang
             }
@@ -137,7 +130,7 @@ public final class CpuThreads {
             }
         }
 
-        /** Publishes r, then wakes the helpers that parked (a spinning one sees it by itself). */
+        /** Publishes r, then wakes the helpers that parked (one still running sees it by itself). */
         void start(Region r) {
             generation = r.generation;
             region = r;
@@ -167,21 +160,15 @@ public final class CpuThreads {
             }
         }
 
-        /** The first region newer than seen: spins for SPIN_NANOS, then parks until start() unparks it. */
+        /** The first region newer than seen, parking until start() unparks it. */
         private Region next(long seen) {
-            long t0 = System.nanoTime();
             for (;;) {
                 Region r = team.region;
                 if (r != null && r.generation > seen) return r;
-                if (System.nanoTime() - t0 < SPIN_NANOS) {
-                    Thread.onSpinWait();
-                    continue;
-                }
                 parked = true;
                 r = team.region;   // re-read after announcing: start() either sees parked or we see r
                 if (r == null || r.generation <= seen) LockSupport.park(this);
                 parked = false;
-                t0 = System.nanoTime();
             }
         }
     }

@@ -58,7 +58,7 @@ class CpuThreadsTest {
             });
             assertEquals(1, met.get(0), "task 0 never saw task 1 start");
             assertEquals(1, met.get(1));
-            Thread.sleep(5);   // past the spin: the worker parks, start() must wake it
+            Thread.sleep(5);   // the worker parks; start() must wake it
         }
     }
 
@@ -93,7 +93,7 @@ class CpuThreadsTest {
         }
     }
 
-    /** Tasks longer than the spin: the caller and the workers park and are woken, nothing is lost. */
+    /** Tasks that outlast the caller's: the caller and the workers park and are woken, nothing is lost. */
     @Test void longTasksParkAndWake() {
         long t0 = System.nanoTime();
         AtomicIntegerArray runs = new AtomicIntegerArray(4);
@@ -103,7 +103,7 @@ class CpuThreadsTest {
                 if (i > 0) LockSupportSleep.millis(3);
             });
         for (int i = 0; i < 4; i++) assertEquals(5, runs.get(i));
-        // and after an idle gap longer than the spin, the parked workers take tasks again
+        // and after an idle gap, the parked workers take tasks again
         LockSupportSleep.millis(5);
         AtomicIntegerArray again = new AtomicIntegerArray(16);
         CpuThreads.parallelFor(16, again::incrementAndGet);
