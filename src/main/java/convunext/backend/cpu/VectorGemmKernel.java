@@ -289,34 +289,11 @@ class VectorGemmKernel implements GemmKernel {
     @Override
     public void dotSpan4(int len, float[] a4, int ao, float[] b4, int bo, float[] acc, int acco, boolean first) {
         checkSteps(len);
-        if (first) span4Zero(4 * len, a4, ao, b4, bo, acc, acco);
-        else span4Load(4 * len, a4, ao, b4, bo, acc, acco);
+        if (first) java.util.Arrays.fill(acc, acco, acco + 16 * L, 0f);   // the zero start, as VectorGemmKernel4's: one loop for both
+        span4(4 * len, a4, ao, b4, bo, acc, acco);
     }
 
-    private static void span4Zero(int n4, float[] a4, int ao, float[] b4, int bo, float[] acc, int acco) {
-        FloatVector s00 = FloatVector.zero(S), s01 = FloatVector.zero(S), s02 = FloatVector.zero(S), s03 = FloatVector.zero(S);
-        FloatVector s10 = FloatVector.zero(S), s11 = FloatVector.zero(S), s12 = FloatVector.zero(S), s13 = FloatVector.zero(S);
-        FloatVector s20 = FloatVector.zero(S), s21 = FloatVector.zero(S), s22 = FloatVector.zero(S), s23 = FloatVector.zero(S);
-        FloatVector s30 = FloatVector.zero(S), s31 = FloatVector.zero(S), s32 = FloatVector.zero(S), s33 = FloatVector.zero(S);
-        for (int q = 0; q < n4; q += 4 * L) {
-            FloatVector y0 = FloatVector.fromArray(S, b4, bo + q), y1 = FloatVector.fromArray(S, b4, bo + q + L);
-            FloatVector y2 = FloatVector.fromArray(S, b4, bo + q + 2 * L), y3 = FloatVector.fromArray(S, b4, bo + q + 3 * L);
-            FloatVector x = FloatVector.fromArray(S, a4, ao + q);
-            s00 = x.fma(y0, s00); s01 = x.fma(y1, s01); s02 = x.fma(y2, s02); s03 = x.fma(y3, s03);
-            x = FloatVector.fromArray(S, a4, ao + q + L);
-            s10 = x.fma(y0, s10); s11 = x.fma(y1, s11); s12 = x.fma(y2, s12); s13 = x.fma(y3, s13);
-            x = FloatVector.fromArray(S, a4, ao + q + 2 * L);
-            s20 = x.fma(y0, s20); s21 = x.fma(y1, s21); s22 = x.fma(y2, s22); s23 = x.fma(y3, s23);
-            x = FloatVector.fromArray(S, a4, ao + q + 3 * L);
-            s30 = x.fma(y0, s30); s31 = x.fma(y1, s31); s32 = x.fma(y2, s32); s33 = x.fma(y3, s33);
-        }
-        park(acc, acco, s00, s01, s02, s03);
-        park(acc, acco + 4 * L, s10, s11, s12, s13);
-        park(acc, acco + 8 * L, s20, s21, s22, s23);
-        park(acc, acco + 12 * L, s30, s31, s32, s33);
-    }
-
-    private static void span4Load(int n4, float[] a4, int ao, float[] b4, int bo, float[] acc, int acco) {
+    private static void span4(int n4, float[] a4, int ao, float[] b4, int bo, float[] acc, int acco) {
         FloatVector s00 = FloatVector.fromArray(S, acc, acco), s01 = FloatVector.fromArray(S, acc, acco + L);
         FloatVector s02 = FloatVector.fromArray(S, acc, acco + 2 * L), s03 = FloatVector.fromArray(S, acc, acco + 3 * L);
         FloatVector s10 = FloatVector.fromArray(S, acc, acco + 4 * L), s11 = FloatVector.fromArray(S, acc, acco + 5 * L);
