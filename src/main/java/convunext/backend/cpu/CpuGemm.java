@@ -275,7 +275,7 @@ public final class CpuGemm {
 
         /** C[i0:i1, j0:j1] += A·B with A rows and Bᵀ rows contiguous in K. */
         private void runDot(int i0, int i1, int j0, int j1) {
-            if (dotSpans && KERNEL.dotSpans4() && KERNEL.dotRows() == 4) {
+            if (dotSpans && KERNEL.dotSpans() && KERNEL.dotRows() == 4) {
                 runDotSpans(i0, i1, j0, j1);
                 return;
             }

@@ -29,11 +29,12 @@ import java.util.Arrays;
  * Each block's dY rows are first copied to a compact per-thread buffer (rows {@link #LD}
  * apart): read where they lie, the 8 rows a dot tile streams are a plane (a multiple of 4 KiB)
  * apart and share one L1 set; the dX GEMM then reads its B from that buffer too (direct, unpacked,
- * for ci ≤ 64; same products in the same order). Where the kernel has {@link GemmKernel#dotSpan4}
- * the spans read dY's and X's rows interleaved four at a time ({@link GemmKernel#pack4}; X straight
- * from the tensor), else X's rows are copied to the buffer too. dY's block comes from a {@link DyBlock}: copied
- * from the dY tensor, or computed in place by the caller (the MLP's dpre, {@code CpuMlp.backward}),
- * in which case dY never exists in memory; the scalar tails read dY from the last block.
+ * for ci ≤ 64; same products in the same order). The spans read dY's and X's rows interleaved four
+ * at a time ({@link GemmKernel#pack4}, {@link GemmKernel#dotSpan4}; X straight from the tensor);
+ * with {@code CpuGemm.dotSpans} off they run row-strided and X's rows are copied to the buffer too.
+ * dY's block comes from a {@link DyBlock}: copied from the dY tensor, or computed in place by the
+ * caller (the MLP's dpre, {@code CpuMlp.backward}), in which case dY never exists in memory; the
+ * scalar tails read dY from the last block.
  */
 final class CpuLinearBwd {
     private CpuLinearBwd() {}
@@ -143,7 +144,7 @@ final class CpuLinearBwd {
         // The block's rows copied to a compact buffer, rows LD floats apart: in place they are a
         // plane apart (a multiple of 4 KiB), so the 8 rows a dot tile streams fall into one L1 set.
         // X's rows only where the spans read them from there (not with dotSpan4).
-        boolean spans4 = K.dotSpans4() && CpuGemm.dotSpans;   // the one switch of the interleaved spans (A/B runs, tests)
+        boolean spans4 = CpuGemm.dotSpans;   // the one switch of the interleaved spans (A/B runs, tests); applies() saw the kernel has them
         float[] blk = BLK.get((co + (spans4 ? 0 : ci)) * LD);
         int xAt = co * LD;
         int last = 0;   // where the last block starts: the scalar tails below read dY from it

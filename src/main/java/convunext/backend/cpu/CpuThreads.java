@@ -48,7 +48,7 @@ public final class CpuThreads {
             return;
         }
         try {
-            Region r = new Region(body, tasks, helpers, TEAM.generation + 1);
+            Region r = new Region(body, tasks, helpers);
             TEAM.start(r);
             r.work();
             r.await();
@@ -80,16 +80,14 @@ public final class CpuThreads {
     private static final class Region {
         final IntConsumer body;
         final int tasks, helpers;
-        final long generation;
         final AtomicInteger next = new AtomicInteger(), done = new AtomicInteger();
         volatile Throwable failure;
         volatile Thread waiter;
 
-        Region(IntConsumer body, int tasks, int helpers, long generation) {
+        Region(IntConsumer body, int tasks, int helpers) {
             this.body = body;
             this.tasks = tasks;
             this.helpers = helpers;
-            this.generation = generation;
         }
 
         /** Takes tasks until none is left; the first failure is kept and later tasks are skipped. */
@@ -119,8 +117,7 @@ public final class CpuThreads {
     private static final class Team {
         final Worker[] workers;
         final ReentrantLock lock = new ReentrantLock();
-        volatile Region region;
-        long generation;   // written by the lock holder only
+        volatile Region region;   // the latest; a worker tells a new one by identity (it holds the last it saw)
 
         Team(int n) {
             workers = new Worker[n];
@@ -132,7 +129,6 @@ public final class CpuThreads {
 
         /** Publishes r, then wakes the helpers that parked (one still running sees it by itself). */
         void start(Region r) {
-            generation = r.generation;
             region = r;
             for (int i = 0; i < r.helpers; i++)
                 if (workers[i].parked) LockSupport.unpark(workers[i]);
@@ -152,22 +148,22 @@ public final class CpuThreads {
         }
 
         @Override public void run() {
-            long seen = 0;
+            Region seen = null;
             for (;;) {
                 Region r = next(seen);
-                seen = r.generation;
+                seen = r;
                 if (index < r.helpers) r.work();
             }
         }
 
-        /** The first region newer than seen, parking until start() unparks it. */
-        private Region next(long seen) {
+        /** The first region other than seen, parking until start() unparks it. */
+        private Region next(Region seen) {
             for (;;) {
                 Region r = team.region;
-                if (r != null && r.generation > seen) return r;
+                if (r != null && r != seen) return r;
                 parked = true;
                 r = team.region;   // re-read after announcing: start() either sees parked or we see r
-                if (r == null || r.generation <= seen) LockSupport.park(this);
+                if (r == null || r == seen) LockSupport.park(this);
                 parked = false;
             }
         }

@@ -79,9 +79,11 @@ interface GemmKernel {
     float sum(int kc, float[] a, int ao);
 
     /**
-     * Whether the span methods below exist (the vector kernel): the fused linear backward
-     * ({@link CpuLinearBwd}) splits each {@link #dotTile} K block into spans with the accumulators
-     * kept in memory between them, lane for lane the same FMA chains, reduced at the same point.
+     * Whether the span methods below exist (the vector kernels): the fused linear backward
+     * ({@link CpuLinearBwd}) and CpuGemm's dot path (its runDotSpans) split each {@link #dotTile}
+     * K block into spans with the accumulators kept in memory between them, lane for lane the same
+     * FMA chains, reduced at the same point; both read the spans interleaved ({@link #pack4},
+     * {@link #dotSpan4}), the row-strided {@link #dotSpan} being their switched-off path.
      */
     default boolean dotSpans() { return false; }
 
@@ -97,12 +99,6 @@ interface GemmKernel {
                          boolean first) {
         throw new UnsupportedOperationException("dotSpan");
     }
-
-    /**
-     * Whether the kernel has {@link #pack4} and {@link #dotSpan4}: CpuGemm's dot path then runs over
-     * interleaved span buffers (see CpuGemm's runDotSpans).
-     */
-    default boolean dotSpans4() { return false; }
 
     /**
      * Rows src[so + r·ld …] for r &lt; 4, steps [0, len) (len a multiple of {@link #dotLanes}),

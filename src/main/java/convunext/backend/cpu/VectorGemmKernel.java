@@ -266,8 +266,6 @@ class VectorGemmKernel implements GemmKernel {
         if (n < 0 || n % L != 0) throw new IllegalArgumentException("dot: " + n + " steps is not a multiple of " + L + " lanes");
     }
 
-    @Override public boolean dotSpans4() { return true; }
-
     @Override
     public void pack4(float[] src, int so, int ld, int len, float[] dst, int d) {
         checkSteps(len);

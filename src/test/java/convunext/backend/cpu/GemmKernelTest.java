@@ -172,7 +172,7 @@ class GemmKernelTest {
         assumeTrue(GemmKernels.vectorAvailable(), "no jdk.incubator.vector");
         Random r = new Random(56);
         for (GemmKernel k : new GemmKernel[] {new VectorGemmKernel(), new VectorGemmKernel4(), new VectorGemmKernel6()}) {
-            assertTrue(k.dotSpans4());
+            assertTrue(k.dotSpans());
             int lanes = k.dotLanes(), span = 24 * lanes, lda = 3 * span + 7, ldb = 3 * span + 11;
             float[] a = rand(r, 4 * lda), b = rand(r, 4 * ldb);
             float[] accRows = new float[16 * lanes + 3], accInter = accRows.clone();
