@@ -151,19 +151,25 @@ class VectorGemmKernel implements GemmKernel {
             x = FloatVector.fromArray(S, a, a3 + p);
             s30 = x.fma(y0, s30); s31 = x.fma(y1, s31); s32 = x.fma(y2, s32); s33 = x.fma(y3, s33);
         }
-        put(c, co, s00, s01, s02, s03);
-        put(c, co + ldc, s10, s11, s12, s13);
-        put(c, co + 2 * ldc, s20, s21, s22, s23);
-        put(c, co + 3 * ldc, s30, s31, s32, s33);
+        c[co] += s00.reduceLanes(VectorOperators.ADD);
+        c[co + 1] += s01.reduceLanes(VectorOperators.ADD);
+        c[co + 2] += s02.reduceLanes(VectorOperators.ADD);
+        c[co + 3] += s03.reduceLanes(VectorOperators.ADD);
+        c[co + ldc] += s10.reduceLanes(VectorOperators.ADD);
+        c[co + ldc + 1] += s11.reduceLanes(VectorOperators.ADD);
+        c[co + ldc + 2] += s12.reduceLanes(VectorOperators.ADD);
+        c[co + ldc + 3] += s13.reduceLanes(VectorOperators.ADD);
+        c[co + 2 * ldc] += s20.reduceLanes(VectorOperators.ADD);
+        c[co + 2 * ldc + 1] += s21.reduceLanes(VectorOperators.ADD);
+        c[co + 2 * ldc + 2] += s22.reduceLanes(VectorOperators.ADD);
+        c[co + 2 * ldc + 3] += s23.reduceLanes(VectorOperators.ADD);
+        c[co + 3 * ldc] += s30.reduceLanes(VectorOperators.ADD);
+        c[co + 3 * ldc + 1] += s31.reduceLanes(VectorOperators.ADD);
+        c[co + 3 * ldc + 2] += s32.reduceLanes(VectorOperators.ADD);
+        c[co + 3 * ldc + 3] += s33.reduceLanes(VectorOperators.ADD);
         GemmKernel.dotTail(p, kc, a, ao, lda, b, bo, ldb, c, co, ldc);
     }
 
-    private static void put(float[] c, int o, FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3) {
-        c[o] += v0.reduceLanes(VectorOperators.ADD);
-        c[o + 1] += v1.reduceLanes(VectorOperators.ADD);
-        c[o + 2] += v2.reduceLanes(VectorOperators.ADD);
-        c[o + 3] += v3.reduceLanes(VectorOperators.ADD);
-    }
 
     @Override
     public void dot(int kc, float[] a, int ao, float[] b, int bo, float[] c, int co) {
@@ -226,10 +232,10 @@ class VectorGemmKernel implements GemmKernel {
             x = FloatVector.fromArray(S, a, a3 + p);
             s30 = x.fma(y0, s30); s31 = x.fma(y1, s31); s32 = x.fma(y2, s32); s33 = x.fma(y3, s33);
         }
-        park(acc, acco, s00, s01, s02, s03);
-        park(acc, acco + 4 * L, s10, s11, s12, s13);
-        park(acc, acco + 8 * L, s20, s21, s22, s23);
-        park(acc, acco + 12 * L, s30, s31, s32, s33);
+        s00.intoArray(acc, acco); s01.intoArray(acc, acco + L); s02.intoArray(acc, acco + 2 * L); s03.intoArray(acc, acco + 3 * L);
+        s10.intoArray(acc, acco + 4 * L); s11.intoArray(acc, acco + 5 * L); s12.intoArray(acc, acco + 6 * L); s13.intoArray(acc, acco + 7 * L);
+        s20.intoArray(acc, acco + 8 * L); s21.intoArray(acc, acco + 9 * L); s22.intoArray(acc, acco + 10 * L); s23.intoArray(acc, acco + 11 * L);
+        s30.intoArray(acc, acco + 12 * L); s31.intoArray(acc, acco + 13 * L); s32.intoArray(acc, acco + 14 * L); s33.intoArray(acc, acco + 15 * L);
     }
 
     private static void dotSpanLoad(int len, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] acc, int acco) {
@@ -255,10 +261,10 @@ class VectorGemmKernel implements GemmKernel {
             x = FloatVector.fromArray(S, a, a3 + p);
             s30 = x.fma(y0, s30); s31 = x.fma(y1, s31); s32 = x.fma(y2, s32); s33 = x.fma(y3, s33);
         }
-        park(acc, acco, s00, s01, s02, s03);
-        park(acc, acco + 4 * L, s10, s11, s12, s13);
-        park(acc, acco + 8 * L, s20, s21, s22, s23);
-        park(acc, acco + 12 * L, s30, s31, s32, s33);
+        s00.intoArray(acc, acco); s01.intoArray(acc, acco + L); s02.intoArray(acc, acco + 2 * L); s03.intoArray(acc, acco + 3 * L);
+        s10.intoArray(acc, acco + 4 * L); s11.intoArray(acc, acco + 5 * L); s12.intoArray(acc, acco + 6 * L); s13.intoArray(acc, acco + 7 * L);
+        s20.intoArray(acc, acco + 8 * L); s21.intoArray(acc, acco + 9 * L); s22.intoArray(acc, acco + 10 * L); s23.intoArray(acc, acco + 11 * L);
+        s30.intoArray(acc, acco + 12 * L); s31.intoArray(acc, acco + 13 * L); s32.intoArray(acc, acco + 14 * L); s33.intoArray(acc, acco + 15 * L);
     }
 
     /** Span methods take a whole number of vectors (a != loop would run past it into a range check). */
@@ -312,22 +318,22 @@ class VectorGemmKernel implements GemmKernel {
             x = FloatVector.fromArray(S, a4, ao + q + 3 * L);
             s30 = x.fma(y0, s30); s31 = x.fma(y1, s31); s32 = x.fma(y2, s32); s33 = x.fma(y3, s33);
         }
-        park(acc, acco, s00, s01, s02, s03);
-        park(acc, acco + 4 * L, s10, s11, s12, s13);
-        park(acc, acco + 8 * L, s20, s21, s22, s23);
-        park(acc, acco + 12 * L, s30, s31, s32, s33);
+        s00.intoArray(acc, acco); s01.intoArray(acc, acco + L); s02.intoArray(acc, acco + 2 * L); s03.intoArray(acc, acco + 3 * L);
+        s10.intoArray(acc, acco + 4 * L); s11.intoArray(acc, acco + 5 * L); s12.intoArray(acc, acco + 6 * L); s13.intoArray(acc, acco + 7 * L);
+        s20.intoArray(acc, acco + 8 * L); s21.intoArray(acc, acco + 9 * L); s22.intoArray(acc, acco + 10 * L); s23.intoArray(acc, acco + 11 * L);
+        s30.intoArray(acc, acco + 12 * L); s31.intoArray(acc, acco + 13 * L); s32.intoArray(acc, acco + 14 * L); s33.intoArray(acc, acco + 15 * L);
     }
 
-    private static void park(float[] acc, int o, FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3) {
-        v0.intoArray(acc, o); v1.intoArray(acc, o + L); v2.intoArray(acc, o + 2 * L); v3.intoArray(acc, o + 3 * L);
-    }
 
     @Override
     public void dotSpanPut(float[] acc, int acco, float[] c, int co, int ldc) {
         for (int i = 0; i < 4; i++) {
             int o = acco + 4 * i * L;
-            put(c, co + i * ldc, FloatVector.fromArray(S, acc, o), FloatVector.fromArray(S, acc, o + L),
-                    FloatVector.fromArray(S, acc, o + 2 * L), FloatVector.fromArray(S, acc, o + 3 * L));
+            int d = co + i * ldc;
+            c[d] += FloatVector.fromArray(S, acc, o).reduceLanes(VectorOperators.ADD);
+            c[d + 1] += FloatVector.fromArray(S, acc, o + L).reduceLanes(VectorOperators.ADD);
+            c[d + 2] += FloatVector.fromArray(S, acc, o + 2 * L).reduceLanes(VectorOperators.ADD);
+            c[d + 3] += FloatVector.fromArray(S, acc, o + 3 * L).reduceLanes(VectorOperators.ADD);
         }
     }
 

@@ -122,16 +122,16 @@ class VectorGemmKernel4 extends VectorGemmKernel {
             x = FloatVector.fromArray(S, a, a3 + p);
             s30 = x.fma(y0, s30); s31 = x.fma(y1, s31);
         }
-        put2(c, co, s00, s01);
-        put2(c, co + ldc, s10, s11);
-        put2(c, co + 2 * ldc, s20, s21);
-        put2(c, co + 3 * ldc, s30, s31);
+        c[co] += s00.reduceLanes(VectorOperators.ADD);
+        c[co + 1] += s01.reduceLanes(VectorOperators.ADD);
+        c[co + ldc] += s10.reduceLanes(VectorOperators.ADD);
+        c[co + ldc + 1] += s11.reduceLanes(VectorOperators.ADD);
+        c[co + 2 * ldc] += s20.reduceLanes(VectorOperators.ADD);
+        c[co + 2 * ldc + 1] += s21.reduceLanes(VectorOperators.ADD);
+        c[co + 3 * ldc] += s30.reduceLanes(VectorOperators.ADD);
+        c[co + 3 * ldc + 1] += s31.reduceLanes(VectorOperators.ADD);
     }
 
-    private static void put2(float[] c, int o, FloatVector v0, FloatVector v1) {
-        c[o] += v0.reduceLanes(VectorOperators.ADD);
-        c[o + 1] += v1.reduceLanes(VectorOperators.ADD);
-    }
 
     /**
      * A first span starts from zeroed parked accumulators (16·L floats, once per tile and K block:
@@ -175,7 +175,10 @@ class VectorGemmKernel4 extends VectorGemmKernel {
             x = FloatVector.fromArray(S, a4, ao + q + 3 * L);
             s30 = x.fma(y0, s30); s31 = x.fma(y1, s31);
         }
-        park2(acc, acco, s00, s01, s10, s11, s20, s21, s30, s31);
+        s00.intoArray(acc, acco); s01.intoArray(acc, acco + L);
+        s10.intoArray(acc, acco + 4 * L); s11.intoArray(acc, acco + 5 * L);
+        s20.intoArray(acc, acco + 8 * L); s21.intoArray(acc, acco + 9 * L);
+        s30.intoArray(acc, acco + 12 * L); s31.intoArray(acc, acco + 13 * L);
     }
 
     /** The 4×2 half of dotSpan whose accumulator (i, j) is parked at acc[acco + (4i + j)·L]. */
@@ -197,16 +200,12 @@ class VectorGemmKernel4 extends VectorGemmKernel {
             x = FloatVector.fromArray(S, a, a3 + p);
             s30 = x.fma(y0, s30); s31 = x.fma(y1, s31);
         }
-        park2(acc, acco, s00, s01, s10, s11, s20, s21, s30, s31);
+        s00.intoArray(acc, acco); s01.intoArray(acc, acco + L);
+        s10.intoArray(acc, acco + 4 * L); s11.intoArray(acc, acco + 5 * L);
+        s20.intoArray(acc, acco + 8 * L); s21.intoArray(acc, acco + 9 * L);
+        s30.intoArray(acc, acco + 12 * L); s31.intoArray(acc, acco + 13 * L);
     }
 
-    private static void park2(float[] acc, int o, FloatVector s00, FloatVector s01, FloatVector s10, FloatVector s11,
-                              FloatVector s20, FloatVector s21, FloatVector s30, FloatVector s31) {
-        s00.intoArray(acc, o); s01.intoArray(acc, o + L);
-        s10.intoArray(acc, o + 4 * L); s11.intoArray(acc, o + 5 * L);
-        s20.intoArray(acc, o + 8 * L); s21.intoArray(acc, o + 9 * L);
-        s30.intoArray(acc, o + 12 * L); s31.intoArray(acc, o + 13 * L);
-    }
 
     /**
      * C = A·B + bias per row. tileSet and tileAcc differ only in how the accumulators start:
