@@ -52,9 +52,10 @@ final class CpuDwConv7 {
         return i < 0 ? -i : i >= size ? 2 * (size - 1) - i : i;
     }
 
-    /** Two output rows per row7x2 call (each padded source row loaded once for both): the bits of row7 per row. */
+    /** Four, then two output rows per call (each padded source row loaded once for all): the bits of row7 per row. */
     private static void planeForward(float[] pad, int h, int w, float[] wt, int wo, float bias, float[] y, int yo, int[] taps) {
         int r = 0;
+        for (; r + 3 < h; r += 4) SimdOps.BEST.row7x4(pad, r * (w + 2 * P), w + 2 * P, wt, wo, bias, y, yo + r * w, w, w, taps);
         for (; r + 1 < h; r += 2) SimdOps.BEST.row7x2(pad, r * (w + 2 * P), w + 2 * P, wt, wo, bias, y, yo + r * w, w, w, taps);
         if (r < h) SimdOps.BEST.row7(pad, r * (w + 2 * P), w + 2 * P, wt, wo, bias, y, yo + r * w, w, taps);
     }
@@ -138,18 +139,19 @@ final class CpuDwConv7 {
 
     /**
      * dx = fold(dpad), dpad[yp][xp] = Σ_taps w[ky][kx]·dy[yp−ky][xp−kx]: a correlation of dy,
-     * zero-padded by 6, with the flipped kernel (two padded rows per row7x2 call: each source row
-     * loaded once for both); then the reflected borders are added back onto their sources.
+     * zero-padded by 6, with the flipped kernel (four, then two padded rows per call: each source row
+     * loaded once for all); then the reflected borders are added back onto their sources.
      * (Measured and not kept: the middle columns of the middle rows straight from dy into dx with
      * the outer columns from narrow zero-padded strips, which saves the copies through zpad and
      * dpad: no faster at 256², 10–25 % slower at 32²–128², where the strips' extra vectors cost
      * more than the copies.)
      */
-    private static void inputGrad(float[] dy, int dyo, int h, int w, float[] wf, float[] zpad, float[] dpad, float[] dx, int dxo,
+    static void inputGrad(float[] dy, int dyo, int h, int w, float[] wf, float[] zpad, float[] dpad, float[] dx, int dxo,
                                   boolean add, int[] taps) {
         int wp = w + 2 * P, wz = w + 4 * P;
         for (int r = 0; r < h; r++) System.arraycopy(dy, dyo + r * w, zpad, (r + 2 * P) * wz + 2 * P, w);
         int yp = 0;
+        for (; yp + 3 < h + 2 * P; yp += 4) SimdOps.BEST.row7x4(zpad, yp * wz, wz, wf, 0, 0f, dpad, yp * wp, wp, wp, taps);
         for (; yp + 1 < h + 2 * P; yp += 2) SimdOps.BEST.row7x2(zpad, yp * wz, wz, wf, 0, 0f, dpad, yp * wp, wp, wp, taps);
         if (yp < h + 2 * P) SimdOps.BEST.row7(zpad, yp * wz, wz, wf, 0, 0f, dpad, yp * wp, wp, taps);
         for (yp = 0; yp < h + 2 * P; yp++) {

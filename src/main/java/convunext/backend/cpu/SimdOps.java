@@ -44,6 +44,15 @@ interface SimdOps {
     void row7x2(float[] src, int so, int ld, float[] w, int wo, float init, float[] y, int yo, int ldy, int n, int[] taps);
 
     /**
+     * {@link #row7} for four consecutive output rows, y[yo + j·ldy + i] over src rows so + j·ld …
+     * so + (j + 6)·ld (ten source rows), with the bits of four row7 calls.
+     */
+    default void row7x4(float[] src, int so, int ld, float[] w, int wo, float init, float[] y, int yo, int ldy, int n, int[] taps) {
+        row7x2(src, so, ld, w, wo, init, y, yo, ldy, n, taps);
+        row7x2(src, so + 2 * ld, ld, w, wo, init, y, yo + 2 * ldy, ldy, n, taps);
+    }
+
+    /**
      * The offsets of the 7×7 kernel's source elements in a plane with row step ld, kernel rows 0–7
      * (the eighth for {@link #row7x2}'s second output): taps[ky·7 + kx] = ky·ld + kx. Made once per
      * op by the caller, so the vector loops run the taps as one loop over a table (see VectorDw7).

@@ -343,4 +343,114 @@ final class VectorDw7 {
             i += L;
         }
     }
+
+    /**
+     * Whether {@link #row7x4} runs its own four-row loop: 16 accumulators, four source vectors and
+     * four weights are 24 registers, which fit AVX-512's 32 but not AVX2's 16 (there it spills, and
+     * row7x4 is two row7x2 calls). Not final: benchmarks switch it.
+     */
+    static volatile boolean fourRows = L >= 16;
+
+    /**
+     * Four consecutive rows of {@link #row7}: output row j (y[yo + j·ldy + i]) from src rows j … j + 6.
+     * Source rows 3–6 serve all four outputs (tap ky − j of output j), so each loaded vector feeds
+     * four FMAs instead of row7x2's two: a half load per FMA with the weights' broadcasts, against
+     * row7x2's three quarters. Each output's taps still run in (ky, kx) order, one chain per lane:
+     * the bits of four row7 calls. Seven straight loops, one per source row group (0, 1, 2, 3–6 as
+     * one loop over {@code taps}, 7, 8, 9), for the reason given at row7x2. Columns past the last
+     * whole block of four vectors go to two row7x2 calls (the last vector overlapping, as there).
+     */
+    static void row7x4(float[] src, int so, int ld, float[] w, int wo, float init, float[] y, int yo, int ldy, int n, int[] taps) {
+        SimdOps.checkTaps(taps, ld);
+        int i = 0;
+        if (fourRows)
+            for (; i + 4 * L <= n; i += 4 * L) {
+                FloatVector a0 = FloatVector.broadcast(S, init), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+                FloatVector c0 = a0, c1 = a0, c2 = a0, c3 = a0, d0 = a0, d1 = a0, d2 = a0, d3 = a0;
+                for (int kx = 0; kx < 7; kx++) {   // source row 0: tap (0, kx) of the first output
+                    FloatVector ta = FloatVector.broadcast(S, w[wo + kx]);
+                    int q = so + kx + i;
+                    a0 = FloatVector.fromArray(S, src, q).fma(ta, a0);
+                    a1 = FloatVector.fromArray(S, src, q + L).fma(ta, a1);
+                    a2 = FloatVector.fromArray(S, src, q + 2 * L).fma(ta, a2);
+                    a3 = FloatVector.fromArray(S, src, q + 3 * L).fma(ta, a3);
+                }
+                for (int kx = 0; kx < 7; kx++) {   // source row 1: ky 1 of the first, 0 of the second
+                    FloatVector ta = FloatVector.broadcast(S, w[wo + 7 + kx]), tb = FloatVector.broadcast(S, w[wo + kx]);
+                    int q = so + ld + kx + i;
+                    FloatVector v0 = FloatVector.fromArray(S, src, q), v1 = FloatVector.fromArray(S, src, q + L);
+                    FloatVector v2 = FloatVector.fromArray(S, src, q + 2 * L), v3 = FloatVector.fromArray(S, src, q + 3 * L);
+                    a0 = v0.fma(ta, a0); a1 = v1.fma(ta, a1); a2 = v2.fma(ta, a2); a3 = v3.fma(ta, a3);
+                    b0 = v0.fma(tb, b0); b1 = v1.fma(tb, b1); b2 = v2.fma(tb, b2); b3 = v3.fma(tb, b3);
+                }
+                for (int kx = 0; kx < 7; kx++) {   // source row 2: ky 2, 1, 0 of the first three
+                    FloatVector ta = FloatVector.broadcast(S, w[wo + 14 + kx]), tb = FloatVector.broadcast(S, w[wo + 7 + kx]);
+                    FloatVector tc = FloatVector.broadcast(S, w[wo + kx]);
+                    int q = so + 2 * ld + kx + i;
+                    FloatVector v0 = FloatVector.fromArray(S, src, q), v1 = FloatVector.fromArray(S, src, q + L);
+                    FloatVector v2 = FloatVector.fromArray(S, src, q + 2 * L), v3 = FloatVector.fromArray(S, src, q + 3 * L);
+                    a0 = v0.fma(ta, a0); a1 = v1.fma(ta, a1); a2 = v2.fma(ta, a2); a3 = v3.fma(ta, a3);
+                    b0 = v0.fma(tb, b0); b1 = v1.fma(tb, b1); b2 = v2.fma(tb, b2); b3 = v3.fma(tb, b3);
+                    c0 = v0.fma(tc, c0); c1 = v1.fma(tc, c1); c2 = v2.fma(tc, c2); c3 = v3.fma(tc, c3);
+                }
+                for (int t = 0; t < 28; t++) {   // source rows 3–6: tap t of rows 3–6 for the first output, 2–5, 1–4, 0–3
+                    FloatVector ta = FloatVector.broadcast(S, w[wo + 21 + t]), tb = FloatVector.broadcast(S, w[wo + 14 + t]);
+                    FloatVector tc = FloatVector.broadcast(S, w[wo + 7 + t]), td = FloatVector.broadcast(S, w[wo + t]);
+                    int q = so + taps[21 + t] + i;
+                    FloatVector v0 = FloatVector.fromArray(S, src, q), v1 = FloatVector.fromArray(S, src, q + L);
+                    FloatVector v2 = FloatVector.fromArray(S, src, q + 2 * L), v3 = FloatVector.fromArray(S, src, q + 3 * L);
+                    a0 = v0.fma(ta, a0); a1 = v1.fma(ta, a1); a2 = v2.fma(ta, a2); a3 = v3.fma(ta, a3);
+                    b0 = v0.fma(tb, b0); b1 = v1.fma(tb, b1); b2 = v2.fma(tb, b2); b3 = v3.fma(tb, b3);
+                    c0 = v0.fma(tc, c0); c1 = v1.fma(tc, c1); c2 = v2.fma(tc, c2); c3 = v3.fma(tc, c3);
+                    d0 = v0.fma(td, d0); d1 = v1.fma(td, d1); d2 = v2.fma(td, d2); d3 = v3.fma(td, d3);
+                }
+                a0.intoArray(y, yo + i);
+                a1.intoArray(y, yo + i + L);
+                a2.intoArray(y, yo + i + 2 * L);
+                a3.intoArray(y, yo + i + 3 * L);
+                for (int kx = 0; kx < 7; kx++) {   // source row 7: ky 6, 5, 4 of the last three
+                    FloatVector tb = FloatVector.broadcast(S, w[wo + 42 + kx]), tc = FloatVector.broadcast(S, w[wo + 35 + kx]);
+                    FloatVector td = FloatVector.broadcast(S, w[wo + 28 + kx]);
+                    int q = so + 7 * ld + kx + i;
+                    FloatVector v0 = FloatVector.fromArray(S, src, q), v1 = FloatVector.fromArray(S, src, q + L);
+                    FloatVector v2 = FloatVector.fromArray(S, src, q + 2 * L), v3 = FloatVector.fromArray(S, src, q + 3 * L);
+                    b0 = v0.fma(tb, b0); b1 = v1.fma(tb, b1); b2 = v2.fma(tb, b2); b3 = v3.fma(tb, b3);
+                    c0 = v0.fma(tc, c0); c1 = v1.fma(tc, c1); c2 = v2.fma(tc, c2); c3 = v3.fma(tc, c3);
+                    d0 = v0.fma(td, d0); d1 = v1.fma(td, d1); d2 = v2.fma(td, d2); d3 = v3.fma(td, d3);
+                }
+                b0.intoArray(y, yo + ldy + i);
+                b1.intoArray(y, yo + ldy + i + L);
+                b2.intoArray(y, yo + ldy + i + 2 * L);
+                b3.intoArray(y, yo + ldy + i + 3 * L);
+                for (int kx = 0; kx < 7; kx++) {   // source row 8: ky 6 and 5 of the last two
+                    FloatVector tc = FloatVector.broadcast(S, w[wo + 42 + kx]), td = FloatVector.broadcast(S, w[wo + 35 + kx]);
+                    int q = so + 8 * ld + kx + i;
+                    FloatVector v0 = FloatVector.fromArray(S, src, q), v1 = FloatVector.fromArray(S, src, q + L);
+                    FloatVector v2 = FloatVector.fromArray(S, src, q + 2 * L), v3 = FloatVector.fromArray(S, src, q + 3 * L);
+                    c0 = v0.fma(tc, c0); c1 = v1.fma(tc, c1); c2 = v2.fma(tc, c2); c3 = v3.fma(tc, c3);
+                    d0 = v0.fma(td, d0); d1 = v1.fma(td, d1); d2 = v2.fma(td, d2); d3 = v3.fma(td, d3);
+                }
+                c0.intoArray(y, yo + 2 * ldy + i);
+                c1.intoArray(y, yo + 2 * ldy + i + L);
+                c2.intoArray(y, yo + 2 * ldy + i + 2 * L);
+                c3.intoArray(y, yo + 2 * ldy + i + 3 * L);
+                for (int kx = 0; kx < 7; kx++) {   // source row 9: ky 6 of the last
+                    FloatVector td = FloatVector.broadcast(S, w[wo + 42 + kx]);
+                    int q = so + 9 * ld + kx + i;
+                    d0 = FloatVector.fromArray(S, src, q).fma(td, d0);
+                    d1 = FloatVector.fromArray(S, src, q + L).fma(td, d1);
+                    d2 = FloatVector.fromArray(S, src, q + 2 * L).fma(td, d2);
+                    d3 = FloatVector.fromArray(S, src, q + 3 * L).fma(td, d3);
+                }
+                d0.intoArray(y, yo + 3 * ldy + i);
+                d1.intoArray(y, yo + 3 * ldy + i + L);
+                d2.intoArray(y, yo + 3 * ldy + i + 2 * L);
+                d3.intoArray(y, yo + 3 * ldy + i + 3 * L);
+            }
+        if (i < n) {   // the rest as two row7x2 calls; a rest under one vector overlaps the block before it
+            int from = i > 0 && n - i < L ? n - L : i;
+            row7x2(src, so + from, ld, w, wo, init, y, yo + from, ldy, n - from, taps);
+            row7x2(src, so + 2 * ld + from, ld, w, wo, init, y, yo + 2 * ldy + from, ldy, n - from, taps);
+        }
+    }
 }

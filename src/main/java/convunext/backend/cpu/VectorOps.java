@@ -254,6 +254,10 @@ final class VectorOps implements SimdOps {
         VectorDw7.row7x2(src, so, ld, w, wo, init, y, yo, ldy, n, taps);
     }
 
+    @Override public void row7x4(float[] src, int so, int ld, float[] w, int wo, float init, float[] y, int yo, int ldy, int n, int[] taps) {
+        VectorDw7.row7x4(src, so, ld, w, wo, init, y, yo, ldy, n, taps);
+    }
+
     /** out = σ(a)·s + σ(g1)·tanh(g2): {@link VectorGate}'s one-pass body, then the scalar tail. */
     @Override public void gateOut(float[] a, int ao, float[] s, int so, float[] g, int g1, int g2, float[] out, int oo, int n) {
         int nv = n - n % L;

@@ -132,6 +132,33 @@ class SimdOpsTest {
         }
     }
 
+    /**
+     * row7x4 gives the bits of four scalar row7 calls at lengths covering the four-vector blocks
+     * (AVX-512's own loop), the row7x2 rest and its overlapping last vector, on every
+     * implementation; a wrong tap table is refused.
+     */
+    @Test void row7x4() {
+        Random r = new Random(66);
+        int ld = 150;
+        float[] src = new float[10 * ld + 9], w = new float[50];
+        for (int i = 0; i < src.length; i++) src[i] = (float) r.nextGaussian();
+        for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian();
+        for (SimdOps ops : impls())
+            for (int len : new int[] {5, 16, 17, 31, 63, 64, 65, 70, 79, 96, 101, 128, 129, 143}) {
+                int ldy = len + 3;
+                float[] a = new float[4 * ldy + 1], b = new float[4 * ldy + 1];
+                ops.row7x4(src, 4, ld, w, 1, 0.25f, a, 1, ldy, len, SimdOps.taps7(ld));
+                for (int j = 0; j < 4; j++)
+                    new ScalarOps().row7(src, 4 + j * ld, ld, w, 1, 0.25f, b, 1 + j * ldy, len, SimdOps.taps7(ld));
+                org.junit.jupiter.api.Assertions.assertArrayEquals(b, a, ops.describe() + " row7x4 vs four scalar row7, n = " + len);
+            }
+        for (SimdOps ops : impls()) {
+            float[] y = new float[4 * 40];
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> ops.row7x4(src, 4, ld, w, 1, 0.25f, y, 0, 40, 40, SimdOps.taps7(ld - 1)));
+        }
+    }
+
     /** row7x2 gives the bits of two row7 calls (and the scalar loop's) at lengths covering every vector path. */
     @Test void row7x2() {
         Random r = new Random(65);
