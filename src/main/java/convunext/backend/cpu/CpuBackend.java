@@ -24,7 +24,9 @@ public final class CpuBackend implements Backend {
 
     @Override public String describe() {
         return "cpu: float32, GEMM " + CpuGemm.describe() + ", " + CpuThreads.threads() + " threads, array pool ≤ "
-                + (pool.maxBytes() >> 20) + " MiB" + (pool.poison() ? " (poison)" : "");
+                + (pool.maxBytes() >> 20) + " MiB" + (pool.poison() ? " (poison)" : "")
+                + (AlignedScratch.knownOffset() == 0 ? ", kernel scratch not 64-byte aligned (needs G1, regions ≤ 4 MiB)"
+                        : AlignedScratch.aligned ? "" : ", kernel scratch alignment off");
     }
 
     // ------------------------------------------------------------------ memory

@@ -56,22 +56,16 @@ public final class CpuGemm {
     private static final int DOT_SPAN = 512, SPAN_ROWS = 64;
     /** Whether the dot path runs over interleaved spans where the kernel has them (false: runDot's tiles, for tests and A/B runs). */
     static volatile boolean dotSpans = !"false".equals(System.getProperty("convunext.cpu.dotSpans"));
-    private static final ThreadLocal<SpanBuffers> SPANS = ThreadLocal.withInitial(SpanBuffers::new);
 
-    private static final class SpanBuffers {
-        private float[] a4 = new float[0], b4 = new float[0], acc = new float[0];
-
-        float[] a4(int n) { return a4.length >= n ? a4 : (a4 = new float[n]); }
-        float[] b4(int n) { return b4.length >= n ? b4 : (b4 = new float[n]); }
-        float[] acc(int n) { return acc.length >= n ? acc : (acc = new float[n]); }
-    }
+    /** The spans and parked accumulators, 64-byte aligned from {@link AlignedScratch#at()} where known. */
+    private static final AlignedScratch SPAN_A4 = new AlignedScratch(), SPAN_B4 = new AlignedScratch(), SPAN_ACC = new AlignedScratch();
 
     /** A is packed once per call (every K and M block) when it has at most this many floats (4 MiB). */
     private static final int A_ONCE_MAX = 1 << 20;
 
     private static final class Buffers {
         float[] a = new float[MC * KC];
-        final float[] b = new float[B_BLOCK + KC * NR];
+        final float[] b = AlignedScratch.newArray(B_BLOCK + KC * NR);   // packed B from AlignedScratch.at(): aligned loads where known
         final float[] tile = new float[MR * NR];
 
         float[] a(int n) {
@@ -314,7 +308,7 @@ public final class CpuGemm {
          */
         private void runDotSpans(int i0, int i1, int j0, int j1) {
             int lanes = KERNEL.dotLanes(), i4 = i0 + (i1 - i0) / 4 * 4, j4 = j0 + (j1 - j0) / 4 * 4;
-            SpanBuffers sb = SPANS.get();
+            int z = AlignedScratch.at();
             for (int pc = 0; pc < k; pc += DOT_KC) {
                 int kc = Math.min(DOT_KC, k - pc), kv = kc - kc % lanes;
                 if (rowSums != null && j0 == 0)
@@ -323,20 +317,20 @@ public final class CpuGemm {
                     int gi = (Math.min(i4, ib + SPAN_ROWS) - ib) / 4;
                     for (int jb = j0; jb < j4; jb += SPAN_ROWS) {
                         int gj = (Math.min(j4, jb + SPAN_ROWS) - jb) / 4, tile = 16 * lanes;
-                        float[] acc = sb.acc(gi * gj * tile);
+                        float[] acc = SPAN_ACC.get(gi * gj * tile);
                         for (int s0 = 0; s0 == 0 || s0 < kv; s0 += DOT_SPAN) {   // one span at least: zeroes acc when kv = 0
                             int len = Math.min(DOT_SPAN, kv - s0), g4 = 4 * len;
-                            float[] a4 = sb.a4(gi * g4), b4 = sb.b4(gj * g4);
-                            for (int g = 0; g < gi; g++) KERNEL.pack4(a, aOff + (ib + 4 * g) * aRs + pc + s0, aRs, len, a4, g * g4);
-                            for (int h = 0; h < gj; h++) KERNEL.pack4(b, bOff + (jb + 4 * h) * bCs + pc + s0, bCs, len, b4, h * g4);
+                            float[] a4 = SPAN_A4.get(gi * g4), b4 = SPAN_B4.get(gj * g4);
+                            for (int g = 0; g < gi; g++) KERNEL.pack4(a, aOff + (ib + 4 * g) * aRs + pc + s0, aRs, len, a4, z + g * g4);
+                            for (int h = 0; h < gj; h++) KERNEL.pack4(b, bOff + (jb + 4 * h) * bCs + pc + s0, bCs, len, b4, z + h * g4);
                             for (int g = 0; g < gi; g++)
                                 for (int h = 0; h < gj; h++)
-                                    KERNEL.dotSpan4(len, a4, g * g4, b4, h * g4, acc, (g * gj + h) * tile, s0 == 0);
+                                    KERNEL.dotSpan4(len, a4, z + g * g4, b4, z + h * g4, acc, z + (g * gj + h) * tile, s0 == 0);
                         }
                         for (int g = 0; g < gi; g++)
                             for (int h = 0; h < gj; h++) {
                                 int i = ib + 4 * g, j = jb + 4 * h, co = cOff + i * ldc + j;
-                                KERNEL.dotSpanPut(acc, (g * gj + h) * tile, c, co, ldc);
+                                KERNEL.dotSpanPut(acc, z + (g * gj + h) * tile, c, co, ldc);
                                 GemmKernel.dotTail(kv, kc, a, aOff + i * aRs + pc, aRs, b, bOff + j * bCs + pc, bCs, c, co, ldc);
                             }
                     }
@@ -369,12 +363,13 @@ public final class CpuGemm {
             // are then read where they lie, only a ragged last strip is packed. Same products, same
             // order. Rows a plane apart (a tensor's H·W) measured slower unpacked (TLB, no prefetch).
             boolean direct = b2 == null && bCs == 1 && i1 - i0 <= DIRECT_MAX_M && bRs <= DIRECT_MAX_LD;
+            int bz = AlignedScratch.at();
             for (int jc = j0; jc < j1; jc += ncb) {
                 int nc = Math.min(ncb, j1 - jc), full = direct ? nc / NR * NR : 0;
                 for (int pc = 0; pc < k; pc += KC) {
                     int kc = Math.min(KC, k - pc);
-                    if (!direct) packB(buf.b, kc, nc, pc, jc);
-                    else if (full < nc) packB(buf.b, kc, nc - full, pc, jc + full);   // the ragged strip, at buf.b[0]
+                    if (!direct) packB(buf.b, bz, kc, nc, pc, jc);
+                    else if (full < nc) packB(buf.b, bz, kc, nc - full, pc, jc + full);   // the ragged strip, at buf.b[bz]
                     boolean acc = accumulate || pc > 0, last = epilogue != null && pc + kc == k;
                     for (int ic = i0; ic < i1; ic += MC) {
                         int mc = Math.min(MC, i1 - ic);
@@ -391,7 +386,7 @@ public final class CpuGemm {
                                 boolean fromB = jr < full;   // direct: read B in place
                                 // this strip of B: in place (row step bRs) or packed (step NR)
                                 float[] bs = fromB ? b : buf.b;
-                                int bo = fromB ? bOff + pc * bRs + jc + jr : (jr - full) * kc, ldb = fromB ? bRs : NR;
+                                int bo = fromB ? bOff + pc * bRs + jc + jr : bz + (jr - full) * kc, ldb = fromB ? bRs : NR;
                                 if (mr == MR && nr == NR) {
                                     KERNEL.tile(kc, ap, ab + ir * kc, bs, bo, ldb, c, co, ldc, acc, bias, biasOff + ic + ir);
                                 } else if (shortOk && mr == 2 && nr == NR && nc - jr >= 2 * NR && (jr + NR < full) == fromB
@@ -452,21 +447,21 @@ public final class CpuGemm {
          * of kc rows a channel-plane apart (256 KiB at 256²), kc interleaved streams that the
          * prefetchers do not follow.
          */
-        private void packB(float[] dst, int kc, int nc, int pc, int jc) {
+        private void packB(float[] dst, int at, int kc, int nc, int pc, int jc) {
             if (bCs == 1) {
                 for (int jr = 0; jr < nc; jr += NR)
-                    if (nc - jr < NR) java.util.Arrays.fill(dst, jr * kc, jr * kc + kc * NR, 0f);
+                    if (nc - jr < NR) java.util.Arrays.fill(dst, at + jr * kc, at + jr * kc + kc * NR, 0f);
                 for (int p = 0; p < kc; p++) {
                     int row = pc + p;
                     boolean second = b2 != null && row >= kSplit;
                     float[] src = second ? b2 : b;
                     int s = second ? b2Off + (row - kSplit) * bRs + jc : bOff + row * bRs + jc;
-                    for (int jr = 0; jr < nc; jr += NR) System.arraycopy(src, s + jr, dst, jr * kc + p * NR, Math.min(NR, nc - jr));
+                    for (int jr = 0; jr < nc; jr += NR) System.arraycopy(src, s + jr, dst, at + jr * kc + p * NR, Math.min(NR, nc - jr));
                 }
                 return;
             }
             for (int jr = 0; jr < nc; jr += NR) {
-                int cols = Math.min(NR, nc - jr), d = jr * kc;
+                int cols = Math.min(NR, nc - jr), d = at + jr * kc;
                 if (cols < NR) java.util.Arrays.fill(dst, d, d + kc * NR, 0f);
                 if (bRs == 1) {
                     for (int j = 0; j < cols; j++) {

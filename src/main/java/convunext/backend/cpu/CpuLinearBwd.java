@@ -54,9 +54,10 @@ final class CpuLinearBwd {
     static final long MAX_PARKED_BYTES = 768 << 10;
 
     /** Per thread: the parked accumulators; the caller's per-item partials (apart: a caller may run items too). */
-    private static final CpuScratch ACC = new CpuScratch(), PART = new CpuScratch(), BLK = new CpuScratch();
-    /** Per thread: a block's dY and X rows interleaved for {@link GemmKernel#dotSpan4}. */
-    private static final CpuScratch A4 = new CpuScratch(), X4 = new CpuScratch();
+    private static final CpuScratch PART = new CpuScratch();
+    private static final AlignedScratch ACC = new AlignedScratch(), BLK = new AlignedScratch();
+    /** Per thread: a block's dY and X rows interleaved for {@link GemmKernel#dotSpan4} (64-byte aligned where known). */
+    private static final AlignedScratch A4 = new AlignedScratch(), X4 = new AlignedScratch();
     /** Row step of the compact block: NB plus 16 floats (not a multiple of 4 KiB: no L1 set aliasing). */
     static final int LD = NB + 16;
 
@@ -72,19 +73,19 @@ final class CpuLinearBwd {
     }
 
     /**
-     * Writes dY's rows [0, co) for pixels [p0, p0 + len) of image img at blk[o·ld + q]: a dY that is
+     * Writes dY's rows [0, co) for pixels [p0, p0 + len) of image img at blk[off + o·ld + q]: a dY that is
      * computed block by block instead of read from a tensor (the MLP's dpre, see CpuMlp).
      */
     @FunctionalInterface
     interface DyBlock {
-        void fill(int img, int p0, int len, float[] blk, int ld);
+        void fill(int img, int p0, int len, float[] blk, int off, int ld);
     }
 
     /** dX (non-null), dW and, unless db is null, db; arrays and offsets as {@link CpuLinear#backward}. */
     static void backward(int n, int ci, int co, int p, float[] x, int xo, float[] w, int wo, float[] dy, int dyo,
                          float[] dx, int dxo, float[] dw, int dwo, float[] db, int dbo) {
-        backward(n, ci, co, p, x, xo, w, wo, (img, p0, len, blk, ld) -> {
-            for (int o = 0; o < co; o++) System.arraycopy(dy, dyo + img * co * p + p0 + o * p, blk, o * ld, len);
+        backward(n, ci, co, p, x, xo, w, wo, (img, p0, len, blk, off, ld) -> {
+            for (int o = 0; o < co; o++) System.arraycopy(dy, dyo + img * co * p + p0 + o * p, blk, off + o * ld, len);
         }, dx, dxo, dw, dwo, db, dbo);
     }
 
@@ -139,22 +140,22 @@ final class CpuLinearBwd {
         int lanes = K.dotLanes(), tileSize = 16 * lanes, tilesJ = ci / 4;
         int g0 = g * DOT_KC, kc = Math.min(DOT_KC, p - g0), kv = kc - kc % lanes, k2 = kc - kc % (2 * lanes);
         int xb = xo + img * ci * p + g0, dxb = dxo + img * ci * p + g0;
-        int sumOff = co / 4 * tilesJ * tileSize;
-        float[] acc = ACC.get(sumOff + co * 2 * lanes);
+        int z = AlignedScratch.at(), sumOff = z + co / 4 * tilesJ * tileSize;   // the parked tiles from z, db's after them
+        float[] acc = ACC.get(sumOff - z + co * 2 * lanes);
         // The block's rows copied to a compact buffer, rows LD floats apart: in place they are a
         // plane apart (a multiple of 4 KiB), so the 8 rows a dot tile streams fall into one L1 set.
         // X's rows only where the spans read them from there (not with dotSpan4).
         boolean spans4 = CpuGemm.dotSpans;   // the one switch of the interleaved spans (A/B runs, tests); applies() saw the kernel has them
         float[] blk = BLK.get((co + (spans4 ? 0 : ci)) * LD);
-        int xAt = co * LD;
+        int xAt = z + co * LD;   // blk's rows from z: dY's, then (row-strided spans) X's
         int last = 0;   // where the last block starts: the scalar tails below read dY from it
         for (int c0 = 0; c0 < kc; c0 += NB) {
             int c1 = Math.min(kc, c0 + NB), nc = c1 - c0;
             last = c0;
-            dy.fill(img, g0 + c0, nc, blk, LD);
+            dy.fill(img, g0 + c0, nc, blk, z, LD);
             if (!spans4)
                 for (int c = 0; c < ci; c++) System.arraycopy(x, xb + c * p + c0, blk, xAt + c * LD, nc);
-            CpuGemm.gemm(wt, nc, blk, 0, LD, 1, dx, dxb + c0, p, false, null, 0, null);
+            CpuGemm.gemm(wt, nc, blk, z, LD, 1, dx, dxb + c0, p, false, null, 0, null);
             boolean first = c0 == 0;
             int len = Math.max(0, Math.min(c1, kv) - c0);
             if (spans4 && (first || len > 0)) {
@@ -162,35 +163,35 @@ final class CpuLinearBwd {
                 // only fed the spans), then dotSpan4: the same chains into the same accumulators
                 int g4 = 4 * len;
                 float[] a4 = A4.get(co / 4 * g4), x4 = X4.get(ci / 4 * g4);
-                for (int i = 0; i < co; i += 4) K.pack4(blk, i * LD, LD, len, a4, i / 4 * g4);
-                for (int j = 0; j < ci; j += 4) K.pack4(x, xb + j * p + c0, p, len, x4, j / 4 * g4);
+                for (int i = 0; i < co; i += 4) K.pack4(blk, z + i * LD, LD, len, a4, z + i / 4 * g4);
+                for (int j = 0; j < ci; j += 4) K.pack4(x, xb + j * p + c0, p, len, x4, z + j / 4 * g4);
                 for (int i = 0; i < co; i += 4)
                     for (int j = 0; j < ci; j += 4)
-                        K.dotSpan4(len, a4, i / 4 * g4, x4, j / 4 * g4, acc, (i / 4 * tilesJ + j / 4) * tileSize, first);
+                        K.dotSpan4(len, a4, z + i / 4 * g4, x4, z + j / 4 * g4, acc, z + (i / 4 * tilesJ + j / 4) * tileSize, first);
             } else if (first || len > 0)
                 for (int i = 0; i < co; i += 4)
                     for (int j = 0; j < ci; j += 4)
-                        K.dotSpan(len, blk, i * LD, LD, blk, xAt + j * LD, LD, acc,
-                                (i / 4 * tilesJ + j / 4) * tileSize, first);
+                        K.dotSpan(len, blk, z + i * LD, LD, blk, xAt + j * LD, LD, acc,
+                                z + (i / 4 * tilesJ + j / 4) * tileSize, first);
             int len2 = Math.max(0, Math.min(c1, k2) - c0);
             if (wantDb && (first || len2 > 0))
-                for (int o = 0; o < co; o++) K.sumSpan(len2, blk, o * LD, acc, sumOff + o * 2 * lanes, first);
+                for (int o = 0; o < co; o++) K.sumSpan(len2, blk, z + o * LD, acc, sumOff + o * 2 * lanes, first);
         }
         for (int i = 0; i < co; i += 4)
             for (int j = 0; j < ci; j += 4)
-                K.dotSpanPut(acc, (i / 4 * tilesJ + j / 4) * tileSize, out, ob + i * ci + j, ci);
+                K.dotSpanPut(acc, z + (i / 4 * tilesJ + j / 4) * tileSize, out, ob + i * ci + j, ci);
         if (kv < kc)   // dotTile's scalar tail, added after the reduced vector part
             for (int i = 0; i < co; i++)
                 for (int j = 0; j < ci; j++) {
                     float t = 0;
-                    for (int q = kv; q < kc; q++) t = Math.fma(blk[i * LD + q - last], x[xb + j * p + q], t);
+                    for (int q = kv; q < kc; q++) t = Math.fma(blk[z + i * LD + q - last], x[xb + j * p + q], t);
                     if (direct) out[ob + i * ci + j] += t;
                     else out[tailAt + i * ci + j] = t;
                 }
         if (wantDb)
             for (int o = 0; o < co; o++) {   // sum's reduction and scalar tail
                 float t = K.sumSpanReduce(acc, sumOff + o * 2 * lanes);
-                for (int q = k2; q < kc; q++) t += blk[o * LD + q - last];
+                for (int q = k2; q < kc; q++) t += blk[z + o * LD + q - last];
                 if (direct) s[o] += t;
                 else out[dbAt + o] = t;
             }

@@ -36,7 +36,7 @@ final class CpuMlp {
     /** Hidden floats per block (256 KiB: the block and the GEMMs' packed panels share L2). */
     private static final int HIDDEN_BLOCK = 1 << 16;
 
-    private static final CpuScratch SCRATCH = new CpuScratch();
+    private static final AlignedScratch SCRATCH = new AlignedScratch();   // the hidden block, 64-byte aligned where known
 
     /** Whether the backward keeps dpre out of memory where it can (false: tests and benchmarks compare). */
     static volatile boolean fusedBackward = true;
@@ -88,6 +88,7 @@ final class CpuMlp {
         int b1o = b1 == null ? 0 : b1.off(), b2o = b2 == null ? 0 : b2.off();
         int nb = blockPixels(hd, p), blocks = (p + nb - 1) / nb;
         CpuThreads.chunks(n * blocks, 1, 4, (t0, t1) -> {
+            int z = AlignedScratch.at();
             float[] hb = SCRATCH.get(hd * CpuScratch.rowStride(nb));
             for (int t = t0; t < t1; t++) {
                 int i = t / blocks, p0 = t % blocks * nb, len = Math.min(nb, p - p0), ld = CpuScratch.rowStride(len);
@@ -99,16 +100,16 @@ final class CpuMlp {
                 CpuGemm.Epilogue gelu = keep
                         ? (i0, i1, j0, j1) -> {
                             for (int r = i0; r < i1; r++) {
-                                ops.geluWithGrad(hb, r * ld + j0, hb, r * ld + j0, sa, sBase + r * p + j0, j1 - j0);
-                                System.arraycopy(hb, r * ld + j0, ha, hBase + r * p + j0, j1 - j0);
+                                ops.geluWithGrad(hb, z + r * ld + j0, hb, z + r * ld + j0, sa, sBase + r * p + j0, j1 - j0);
+                                System.arraycopy(hb, z + r * ld + j0, ha, hBase + r * p + j0, j1 - j0);
                             }
                         }
                         : (i0, i1, j0, j1) -> {
-                            for (int r = i0; r < i1; r++) ops.gelu(hb, r * ld + j0, hb, r * ld + j0, j1 - j0);
+                            for (int r = i0; r < i1; r++) ops.gelu(hb, z + r * ld + j0, hb, z + r * ld + j0, j1 - j0);
                         };
-                CpuGemm.gemm(a1, len, xa, x.off() + i * c * p + p0, p, 1, hb, 0, ld, false, b1a, b1o, gelu);
+                CpuGemm.gemm(a1, len, xa, x.off() + i * c * p + p0, p, 1, hb, z, ld, false, b1a, b1o, gelu);
                 if (keep)
-                    CpuGemm.gemm(a2, len, hb, 0, ld, 1, ya, y.off() + i * co * p + p0, p, false, b2a, b2o, null);
+                    CpuGemm.gemm(a2, len, hb, z, ld, 1, ya, y.off() + i * co * p + p0, p, false, b2a, b2o, null);
                 else {
                     int yBase = y.off() + i * co * p + p0, rBase = res == null ? 0 : res.off() + i * co * p + p0;
                     CpuGemm.Epilogue addGelu = res == null ? null : (i0, i1, j0, j1) -> {
@@ -117,7 +118,7 @@ final class CpuMlp {
                             CpuAddGelu.step(ra, rBase + r * p + j0, ya, yo, ya, yo, ya, yo, j1 - j0, ops);
                         }
                     };
-                    CpuGemm.gemm(a2, len, hb, 0, ld, 1, ya, yBase, p, false, b2a, b2o, addGelu);
+                    CpuGemm.gemm(a2, len, hb, z, ld, 1, ya, yBase, p, false, b2a, b2o, addGelu);
                 }
             }
         });
@@ -137,7 +138,7 @@ final class CpuMlp {
             // dpre never in memory: pwconv1's backward (dx, dW1, db1) is CpuLinearBwd's one pass
             // over pixel blocks with its dY blocks computed here (see the class comment).
             CpuLinearBwd.backward(n, c, hd, p, x.array(), x.off(), w1.array(), w1.off(),
-                    (img, p0, len, blk, ld) -> dpreBlock(a2t, gy, s, img, p0, len, blk, 0, ld, ops),
+                    (img, p0, len, blk, off, ld) -> dpreBlock(a2t, gy, s, img, p0, len, blk, off, ld, ops),
                     dx.array(), dx.off(), dw1.array(), dw1.off(), db1 == null ? null : db1.array(), db1 == null ? 0 : db1.off());
         } else {
             Tensor dpre = be.empty(h.shape());
