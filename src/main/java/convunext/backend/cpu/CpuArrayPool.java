@@ -56,21 +56,30 @@ final class CpuArrayPool {
     long maxBytes() { return maxBytes; }
 
     /**
-     * An array of exactly n floats: a cached one (contents undefined; NaN when poisoning) or a new
-     * one. {@code zero} asks for zeros whatever its origin.
+     * Floats after n in every array: room for a tensor to start at {@link AlignedScratch#at()}, where
+     * a humongous array's element sits on a 64-byte boundary (tensors of 2 MiB and more are
+     * humongous with G1's 4 MiB regions: every activation of levels 0–3), so full-width vector
+     * loads along a row do not straddle cache lines. 0 where the offset is unknown.
+     */
+    static final int PAD = AlignedScratch.knownOffset();
+
+    /**
+     * An array of n + {@link #PAD} floats: a cached one (contents undefined; NaN when poisoning) or a
+     * new one. {@code zero} asks for zeros whatever its origin.
      */
     synchronized float[] take(int n, boolean zero) {
-        ArrayDeque<float[]> q = free.get(n);
+        int len = n + PAD;
+        ArrayDeque<float[]> q = free.get(len);
         float[] a = q == null ? null : q.pollLast();   // most recently released: likeliest in cache
         if (a == null) {
             misses++;
-            a = new float[n];
+            a = new float[len];
             if (poison && !zero) Arrays.fill(a, Float.NaN);
             return a;
         }
         hits++;
         order.remove(a);
-        cachedBytes -= bytes(n);
+        cachedBytes -= bytes(len);
         if (zero) Arrays.fill(a, 0f);
         else if (poison) Arrays.fill(a, Float.NaN);   // already NaN since release; refilled in case of a use after release
         return a;

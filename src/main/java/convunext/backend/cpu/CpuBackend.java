@@ -39,16 +39,17 @@ public final class CpuBackend implements Backend {
     }
 
     /** Contents undefined: a reused array holds old values (NaN under convunext.cpu.poison). */
-    @Override public Tensor empty(int... shape) { return pool.own(new Tensor(this, pool.take(size(shape), false), 0, shape)); }
+    @Override public Tensor empty(int... shape) { return pool.own(new Tensor(this, pool.take(size(shape), false), AlignedScratch.at(), shape)); }
 
-    @Override public Tensor zeros(int... shape) { return pool.own(new Tensor(this, pool.take(size(shape), true), 0, shape)); }
+    @Override public Tensor zeros(int... shape) { return pool.own(new Tensor(this, pool.take(size(shape), true), AlignedScratch.at(), shape)); }
 
     @Override public Tensor upload(float[] data, int... shape) {
         int n = size(shape);
         Shapes.require(data.length == n, "upload", "data has " + data.length + " values for shape " + java.util.Arrays.toString(shape));
         float[] a = pool.take(n, false);
-        System.arraycopy(data, 0, a, 0, n);
-        return pool.own(new Tensor(this, a, 0, shape));
+        int at = AlignedScratch.at();   // where the pool's arrays align (see CpuArrayPool.PAD)
+        System.arraycopy(data, 0, a, at, n);
+        return pool.own(new Tensor(this, a, at, shape));
     }
 
     @Override public float[] download(Tensor t) {
