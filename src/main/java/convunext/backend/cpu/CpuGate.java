@@ -132,7 +132,7 @@ final class CpuGate {
     static final int CHAIN_MAX_C = 256;
     /** Floats of scratch per block (8C rows): 256 KiB, the block and the packed weights share L2. */
     private static final int CHAIN_SCRATCH_FLOATS = 1 << 16;
-    private static final CpuScratch CHAIN_SCRATCH = new CpuScratch();
+    private static final AlignedScratch CHAIN_SCRATCH = new AlignedScratch();   // rows from AlignedScratch.at(): aligned where known
 
     /** Whether {@link #chain} runs it (else the composition, which also reports a malformed call). */
     static boolean chainApplies(Tensor skip) { return skip != null && skip.shape().length == 4 && skip.dim(1) <= CHAIN_MAX_C; }
@@ -181,10 +181,11 @@ final class CpuGate {
         CpuThreads.chunks(n * blocks, 1, 4, (t0, t1) -> {
             int ldMax = CpuScratch.rowStride(nb);
             float[] sc = CHAIN_SCRATCH.get(8 * c * ldMax);
+            int z = AlignedScratch.at();
             for (int t = t0; t < t1; t++) {
                 int i = t / blocks, p0 = t % blocks * nb, len = Math.min(nb, p - p0), ld = CpuScratch.rowStride(len);
                 // rows: G [0, 3C), U [3C, 4C), A [4C, 5C), S [5C, 6C), K [6C, 8C)
-                int g0 = 0, u0 = 3 * c * ld, a0 = 4 * c * ld, k0 = 6 * c * ld, s0 = a2 == null ? k0 : 5 * c * ld;
+                int g0 = z, u0 = z + 3 * c * ld, a0 = z + 4 * c * ld, k0 = z + 6 * c * ld, s0 = a2 == null ? k0 : z + 5 * c * ld;
                 int lb = low.off() + i * c * p + p0, sb = skip.off() + i * c * p + p0;
                 CpuGemm.gemm(ag, len, la, lb, p, 1, sc, g0, ld, false, gba, gbo, null);
                 for (int r = 0; r < c; r++) CpuAdd.add(sc, g0 + r * ld, sa, sb + r * p, sc, u0 + r * ld, len);

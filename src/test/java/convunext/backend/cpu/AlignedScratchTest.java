@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
  * {@link AlignedScratch}: where the offset is known it is the one that puts a humongous G1 array's
  * element on a 64-byte boundary, buffers have room for it, and the kernels that read their
  * operands from such buffers (CpuLinearBwd's spans and parked accumulators, CpuGemm's dot spans and
- * packed B, CpuMlp's hidden block) give the same bits aligned and at element 0 — so a kernel that
+ * packed B, CpuMlp's hidden block, the gate chain's block) and the pool's tensors give the same bits aligned and at element 0 — so a kernel that
  * packed at one offset and read at another fails here. (With another collector the offset is 0 and
  * the comparisons are of one path with itself.)
  */
@@ -40,6 +40,12 @@ class AlignedScratchTest {
         Tensor b1 = CpuTestTensors.randn(BE, r, 0.1, 128), b2 = CpuTestTensors.randn(BE, r, 0.1, 32);
         // a long-K product through CpuGemm's dot spans (dW of a linear at level-2 channels) and a packed one
         float[] a = new float[136 * 5000], b = new float[72 * 5000], p = new float[200 * 300], q = new float[300 * 150];
+        // the inference gate chain at 24 channels over 37×41 pixels (its block scratch)
+        Tensor low = CpuTestTensors.randn(BE, r, 0, 1, 24, 37, 41), skip = CpuTestTensors.randn(BE, r, 0, 1, 24, 37, 41);
+        Tensor gw = CpuTestTensors.randn(BE, r, 0, 72, 24), gb = CpuTestTensors.randn(BE, r, 0, 72);
+        Tensor cw1 = CpuTestTensors.randn(BE, r, 0, 24, 24), cb1 = CpuTestTensors.randn(BE, r, 0, 24);
+        Tensor cw2 = CpuTestTensors.randn(BE, r, 0, 24, 24), cb2 = CpuTestTensors.randn(BE, r, 0, 24);
+        Tensor wc = CpuTestTensors.randn(BE, r, 0, 16, 48), bc = CpuTestTensors.randn(BE, r, 0, 16);
         for (float[] v : new float[][] {a, b, p, q})
             for (int i = 0; i < v.length; i++) v[i] = (float) r.nextGaussian();
         boolean saved = AlignedScratch.aligned;
@@ -53,9 +59,10 @@ class AlignedScratchTest {
                 CpuGemm.gemm(136, 72, 5000, a, 0, 5000, 1, b, 0, 1, 5000, dot, 0, 72, false);
                 CpuGemm.gemm(200, 150, 300, p, 0, 300, 1, q, 0, 150, 1, packed, 0, 150, false);
                 out[v] = new float[][] {BE.download(f[0]), BE.download(f[1]), BE.download(f[2]),
-                        BE.download(g[0]), BE.download(g[1]), BE.download(g[2]), BE.download(g[3]), BE.download(g[4]), dot, packed};
+                        BE.download(g[0]), BE.download(g[1]), BE.download(g[2]), BE.download(g[3]), BE.download(g[4]), dot, packed,
+                        BE.download(CpuGate.chain(BE, low, skip, gw, gb, cw1, cb1, cw2, cb2, wc, bc, SimdOps.BEST))};
             }
-            String[] names = {"y", "h", "s", "dx", "dw1", "db1", "dw2", "db2", "dot-path product", "packed product"};
+            String[] names = {"y", "h", "s", "dx", "dw1", "db1", "dw2", "db2", "dot-path product", "packed product", "gate chain"};
             for (int k = 0; k < names.length; k++)
                 assertArrayEquals(out[0][k], out[1][k], names[k] + ": aligned buffers (offset " + AlignedScratch.knownOffset() + ") against element 0");
         } finally {
