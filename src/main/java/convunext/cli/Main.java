@@ -91,8 +91,11 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        // Plain `java -jar` lacks the Vector API module: run again in a child JVM that has it.
-        Relaunch.ensureFlags(java.util.List.of("--add-modules=" + Relaunch.VECTOR_MODULE), Main.class, args);
+        // Plain `java -jar` lacks the Vector API module (and the JIT flags that keep its kernels
+        // compiled): run again in a child JVM that has them.
+        java.util.List<String> flags = new java.util.ArrayList<>(Relaunch.VECTOR_JIT_FLAGS);
+        flags.add("--add-modules=" + Relaunch.VECTOR_MODULE);
+        Relaunch.ensureFlags(flags, Main.class, args);
         Interrupts.install();
         System.exit(execute(args));
     }

@@ -43,6 +43,18 @@ public final class Relaunch {
     public static final String MARKER = "convunext.relaunched";
     /** The Vector API module, for {@link convunext.backend.cpu.GemmKernels}' SIMD path. */
     public static final String VECTOR_MODULE = "jdk.incubator.vector";
+    /**
+     * C2's trap limits raised, so that a JVM keeps compiling the Vector API kernels to vector
+     * instructions. At the defaults (4 traps per bytecode, 100 per method) a few class-check traps
+     * in the JDK's shared vector methods make C2 compile later call sites as virtual calls. The
+     * stores then miss a constant species, and every vector of the loop is boxed: 2–4 GiB of
+     * garbage a step, 1.5× the step time. With JDK 17 this happened in 2 of 76 JVMs on the
+     * development host, and in 15 of 20 with {@code -XX:-TieredCompilation}. With both limits
+     * raised, it happened in 0 of 16 of the latter; with either one alone, still in 5 or 6 of 6.
+     * Cost: none measured (ratio 1.000 over 12 alternated pairs, 1.01 over 40). bench/NOTES.md,
+     * CPU rounds 18, 19 and 22.
+     */
+    public static final List<String> VECTOR_JIT_FLAGS = List.of("-XX:PerBytecodeTrapLimit=100", "-XX:PerMethodTrapLimit=10000");
     private static final List<String> OPTION_VARIABLES = List.of("JDK_JAVA_OPTIONS", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS");
 
     private Relaunch() {}
@@ -52,7 +64,7 @@ public final class Relaunch {
      * {@code flags} added and exits with the child's status (never returns).
      *
      * @param flags JVM options in one-token form: {@code --add-modules=M}, {@code --add-opens=M/P=T},
-     *              {@code -Dk=v}, {@code -XX:…}
+     *              {@code -Dk=v}, {@code -XX:Name=value} (missing where it still has its default value)
      */
     public static void ensureFlags(List<String> flags, Class<?> mainClass, String[] args) {
         String launcher = System.getProperty(MARKER);
@@ -88,14 +100,31 @@ public final class Relaunch {
                 int eq = f.indexOf('=');
                 String k = f.substring(2, eq < 0 ? f.length() : eq), v = eq < 0 ? "" : f.substring(eq + 1);
                 inEffect = v.equals(System.getProperty(k));
+            } else if (f.startsWith("-XX:")) {
+                inEffect = vmOptionInEffect(f.substring(4));
             } else {
-                inEffect = true;   // -XX options cannot be read back; they only accompany the others
+                inEffect = true;
             }
             if (!inEffect) out.add(f);
         }
-        if (out.isEmpty()) return out;
-        for (String f : flags) if (f.startsWith("-XX:")) out.add(0, f);
         return out;
+    }
+
+    /**
+     * Whether {@code name=value} needs no child: the option has that value, or it was set on this
+     * JVM's command line or by its ergonomics (someone chose it; a child would override the choice),
+     * or it cannot be read (no jdk.management, an option this JVM lacks: a child could not apply it).
+     */
+    static boolean vmOptionInEffect(String nameValue) {
+        int eq = nameValue.indexOf('=');
+        if (eq < 0) return true;
+        try {
+            var hs = java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+            com.sun.management.VMOption o = hs.getVMOption(nameValue.substring(0, eq));
+            return o.getValue().equals(nameValue.substring(eq + 1)) || o.getOrigin() != com.sun.management.VMOption.Origin.DEFAULT;
+        } catch (RuntimeException | LinkageError unknown) {
+            return true;
+        }
     }
 
     /** The child's command line, or null where this JVM should stay (see the class comment). */

@@ -30,8 +30,10 @@ class ProcessTest {
             "--base-size", "80", "--base-c", "4", "--tile", "128"};
 
     static ProcessBuilder java(Path log, List<String> jvm, String... args) {
+        // every flag Main would add, so that it runs in this process (no launcher in between)
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path")));
+        cmd.addAll(1, Relaunch.VECTOR_JIT_FLAGS);
         cmd.addAll(jvm);
         cmd.add(Main.class.getName());
         cmd.addAll(List.of(args));

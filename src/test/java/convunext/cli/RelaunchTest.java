@@ -33,6 +33,7 @@ class RelaunchTest {
         assertTrue(p.waitFor(120, TimeUnit.SECONDS));
         assertEquals(0, p.exitValue(), output());
         assertTrue(output().contains("jdk.incubator.vector present"), output());
+        assertTrue(output().contains("-XX:PerBytecodeTrapLimit=100 -XX:PerMethodTrapLimit=10000 in effect"), output());
         p = launch("train", "--data", "no-such-folder");
         assertTrue(p.waitFor(120, TimeUnit.SECONDS));
         assertEquals(Main.BAD_INPUT, p.exitValue(), output());
@@ -45,6 +46,7 @@ class RelaunchTest {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("out.txt").toFile()).start();
         assertTrue(p.waitFor(120, TimeUnit.SECONDS));
         assertTrue(output().contains("jdk.incubator.vector absent"), output());
+        assertTrue(output().contains("-XX:PerMethodTrapLimit=10000 not in effect"), output());
     }
 
     /** The training child, once it runs (a few seconds after the launcher starts). */
@@ -106,5 +108,12 @@ class RelaunchTest {
         assertEquals(List.of("-Dconvunext.test.unset=1"), Relaunch.missing(List.of("-Dconvunext.test.unset=1")));
         assertFalse(Relaunch.missing(List.of("--add-opens=java.base/java.time.chrono=ALL-UNNAMED")).isEmpty());
         assertTrue(Relaunch.missing(List.of("--add-modules=jdk.no.such.module")).isEmpty());
+        // -XX options are read back: the JIT flags are in pom.xml's argLine too; an option at its
+        // default is missing when another value is asked for; one set on the command line is the
+        // user's choice and kept; one this JVM does not know cannot be applied by a child either
+        assertTrue(Relaunch.missing(Relaunch.VECTOR_JIT_FLAGS).isEmpty(), Relaunch.missing(Relaunch.VECTOR_JIT_FLAGS).toString());
+        assertEquals(List.of("-XX:PerBytecodeRecompilationCutoff=201"), Relaunch.missing(List.of("-XX:PerBytecodeRecompilationCutoff=201")));
+        assertTrue(Relaunch.missing(List.of("-XX:PerMethodTrapLimit=5")).isEmpty());
+        assertTrue(Relaunch.missing(List.of("-XX:NoSuchOptionAnywhere=1")).isEmpty());
     }
 }
