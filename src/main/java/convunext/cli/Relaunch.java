@@ -67,6 +67,15 @@ public final class Relaunch {
      *              {@code -Dk=v}, {@code -XX:Name=value} (missing where it still has its default value)
      */
     public static void ensureFlags(List<String> flags, Class<?> mainClass, String[] args) {
+        ensureFlags(flags, List.of(), mainClass, args);
+    }
+
+    /**
+     * As {@link #ensureFlags(List, Class, String[])}, and a child, where one is started anyway, also
+     * gets those of {@code alsoInChild} not yet in effect. For programs that must not start a child
+     * for them alone (a Spark driver under spark-submit: a child would be a second driver).
+     */
+    public static void ensureFlags(List<String> flags, List<String> alsoInChild, Class<?> mainClass, String[] args) {
         String launcher = System.getProperty(MARKER);
         if (launcher != null) {
             exitWhenGone(launcher);
@@ -75,6 +84,8 @@ public final class Relaunch {
         if ("false".equalsIgnoreCase(System.getProperty("convunext.relaunch"))) return;
         List<String> missing = missing(flags);
         if (missing.isEmpty()) return;
+        missing = new ArrayList<>(missing);
+        missing.addAll(0, missing(alsoInChild));
         List<String> cmd = command(missing, mainClass, args);
         if (cmd == null) return;
         Integer code = run(cmd);
@@ -110,18 +121,39 @@ public final class Relaunch {
         return out;
     }
 
+    /** Spark's JVM options ({@code JavaModuleOptions}) that start a child when missing: all but its -XX ones. */
+    public static List<String> sparkOptions(String... spark) {
+        return java.util.Arrays.stream(spark).filter(f -> !f.startsWith("-XX:")).toList();
+    }
+
     /**
-     * Whether {@code name=value} needs no child: the option has that value, or it was set on this
+     * What a child started for {@link #sparkOptions} also gets: Spark's -XX options
+     * (-XX:+IgnoreUnrecognizedVMOptions) and {@link #VECTOR_JIT_FLAGS}. Neither starts a child on its own,
+     * so a driver under spark-submit, which has Spark's options, never starts one.
+     */
+    public static List<String> sparkChildOptions(String... spark) {
+        List<String> out = new ArrayList<>();
+        for (String f : spark) if (f.startsWith("-XX:")) out.add(f);
+        out.addAll(VECTOR_JIT_FLAGS);
+        return out;
+    }
+
+    /**
+     * Whether {@code Name=value}, {@code +Name} or {@code -Name} (an -XX option without its prefix)
+     * needs no child: the option has that value, or it was set on this
      * JVM's command line or by its ergonomics (someone chose it; a child would override the choice),
      * or it cannot be read (no jdk.management, an option this JVM lacks: a child could not apply it).
      */
-    static boolean vmOptionInEffect(String nameValue) {
-        int eq = nameValue.indexOf('=');
-        if (eq < 0) return true;
+    static boolean vmOptionInEffect(String option) {
+        int eq = option.indexOf('=');
+        boolean flag = eq < 0 && (option.startsWith("+") || option.startsWith("-"));
+        if (eq < 0 && !flag) return true;
+        String name = flag ? option.substring(1) : option.substring(0, eq);
+        String value = flag ? String.valueOf(option.startsWith("+")) : option.substring(eq + 1);
         try {
             var hs = java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
-            com.sun.management.VMOption o = hs.getVMOption(nameValue.substring(0, eq));
-            return o.getValue().equals(nameValue.substring(eq + 1)) || o.getOrigin() != com.sun.management.VMOption.Origin.DEFAULT;
+            com.sun.management.VMOption o = hs.getVMOption(name);
+            return o.getValue().equals(value) || o.getOrigin() != com.sun.management.VMOption.Origin.DEFAULT;
         } catch (RuntimeException | LinkageError unknown) {
             return true;
         }

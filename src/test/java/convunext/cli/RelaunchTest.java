@@ -115,5 +115,14 @@ class RelaunchTest {
         assertEquals(List.of("-XX:PerBytecodeRecompilationCutoff=201"), Relaunch.missing(List.of("-XX:PerBytecodeRecompilationCutoff=201")));
         assertTrue(Relaunch.missing(List.of("-XX:PerMethodTrapLimit=5")).isEmpty());
         assertTrue(Relaunch.missing(List.of("-XX:NoSuchOptionAnywhere=1")).isEmpty());
+        // boolean options likewise (Spark's list carries -XX:+IgnoreUnrecognizedVMOptions, set by pom.xml's test JVMs)
+        assertTrue(Relaunch.missing(List.of("-XX:+IgnoreUnrecognizedVMOptions")).isEmpty());
+        assertEquals(List.of("-XX:+PrintFlagsFinal"), Relaunch.missing(List.of("-XX:+PrintFlagsFinal")));
+        // Spark's list: its -XX options and the JIT flags only accompany a child
+        String[] spark = {"-XX:+IgnoreUnrecognizedVMOptions", "--add-opens=java.base/java.lang=ALL-UNNAMED"};
+        assertEquals(List.of("--add-opens=java.base/java.lang=ALL-UNNAMED"), Relaunch.sparkOptions(spark));
+        List<String> child = new ArrayList<>(List.of("-XX:+IgnoreUnrecognizedVMOptions"));
+        child.addAll(Relaunch.VECTOR_JIT_FLAGS);
+        assertEquals(child, Relaunch.sparkChildOptions(spark));
     }
 }
