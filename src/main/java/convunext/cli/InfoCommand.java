@@ -17,7 +17,7 @@ final class InfoCommand implements Callable<Integer> {
         boolean vector = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
         System.out.println("vector    jdk.incubator.vector " + (vector ? "present (SIMD GEMM)"
                 : "absent (scalar GEMM; run java with --add-modules jdk.incubator.vector)"));
-        boolean jit = Relaunch.VECTOR_JIT_FLAGS.stream().allMatch(f -> Relaunch.vmOptionInEffect(f.substring(4)));
+        boolean jit = Relaunch.VECTOR_JIT_FLAGS.stream().allMatch(f -> Relaunch.vmOptionHas(f.substring(4)));
         System.out.println("jit       " + String.join(" ", Relaunch.VECTOR_JIT_FLAGS) + (jit ? " in effect"
                 : " not in effect (a JVM may then box the vector kernels' values now and then: pass them to java)"));
         for (String name : new String[] {"cpu", "emulated", "cuda"}) {

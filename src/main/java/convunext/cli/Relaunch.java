@@ -145,17 +145,32 @@ public final class Relaunch {
      * or it cannot be read (no jdk.management, an option this JVM lacks: a child could not apply it).
      */
     static boolean vmOptionInEffect(String option) {
+        String[] nv = nameValue(option);
+        com.sun.management.VMOption o = nv == null ? null : vmOption(nv[0]);
+        return o == null || o.getValue().equals(nv[1]) || o.getOrigin() != com.sun.management.VMOption.Origin.DEFAULT;
+    }
+
+    /** Whether this JVM runs with that option value (false where it cannot be read), for {@code info}. */
+    static boolean vmOptionHas(String option) {
+        String[] nv = nameValue(option);
+        com.sun.management.VMOption o = nv == null ? null : vmOption(nv[0]);
+        return o != null && o.getValue().equals(nv[1]);
+    }
+
+    /** {name, value} of {@code Name=value}, {@code +Name} ("true") or {@code -Name} ("false"); null for another form. */
+    private static String[] nameValue(String option) {
         int eq = option.indexOf('=');
-        boolean flag = eq < 0 && (option.startsWith("+") || option.startsWith("-"));
-        if (eq < 0 && !flag) return true;
-        String name = flag ? option.substring(1) : option.substring(0, eq);
-        String value = flag ? String.valueOf(option.startsWith("+")) : option.substring(eq + 1);
+        if (eq >= 0) return new String[] {option.substring(0, eq), option.substring(eq + 1)};
+        if (option.startsWith("+") || option.startsWith("-")) return new String[] {option.substring(1), String.valueOf(option.startsWith("+"))};
+        return null;
+    }
+
+    /** The HotSpot option, or null where it cannot be read (no jdk.management, an option this JVM lacks). */
+    private static com.sun.management.VMOption vmOption(String name) {
         try {
-            var hs = java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
-            com.sun.management.VMOption o = hs.getVMOption(name);
-            return o.getValue().equals(value) || o.getOrigin() != com.sun.management.VMOption.Origin.DEFAULT;
+            return java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class).getVMOption(name);
         } catch (RuntimeException | LinkageError unknown) {
-            return true;
+            return null;
         }
     }
 

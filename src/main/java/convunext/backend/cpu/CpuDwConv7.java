@@ -146,7 +146,7 @@ final class CpuDwConv7 {
      * dpad: no faster at 256², 10–25 % slower at 32²–128², where the strips' extra vectors cost
      * more than the copies.)
      */
-    static void inputGrad(float[] dy, int dyo, int h, int w, float[] wf, float[] zpad, float[] dpad, float[] dx, int dxo,
+    private static void inputGrad(float[] dy, int dyo, int h, int w, float[] wf, float[] zpad, float[] dpad, float[] dx, int dxo,
                                   boolean add, int[] taps) {
         int wp = w + 2 * P, wz = w + 4 * P;
         for (int r = 0; r < h; r++) System.arraycopy(dy, dyo + r * w, zpad, (r + 2 * P) * wz + 2 * P, w);

@@ -199,8 +199,9 @@ class VectorGemmKernel implements GemmKernel {
 
     // Spans of dotTile and sum for the fused linear backward (CpuLinearBwd): the same per-lane
     // FMA / add chains as dotTile's and sum's loops, accumulators parked in a float buffer between
-    // spans (exact), the same reduceLanes at the K block's end. Zero-start and load-start are two
-    // straight-line methods (see tile on C2 and merged vector values).
+    // spans (exact), the same reduceLanes at the K block's end. A first span starts from zeroed
+    // parked accumulators (the same +0 start as a zero vector), so one straight-line loop serves
+    // both starts, as in VectorGemmKernel4.
 
     @Override public boolean dotSpans() { return true; }
 
@@ -209,33 +210,8 @@ class VectorGemmKernel implements GemmKernel {
     @Override
     public void dotSpan(int len, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] acc, int acco,
                         boolean first) {
-        if (first) dotSpanZero(len, a, ao, lda, b, bo, ldb, acc, acco);
-        else dotSpanLoad(len, a, ao, lda, b, bo, ldb, acc, acco);
-    }
-
-    private static void dotSpanZero(int len, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] acc, int acco) {
-        FloatVector s00 = FloatVector.zero(S), s01 = FloatVector.zero(S), s02 = FloatVector.zero(S), s03 = FloatVector.zero(S);
-        FloatVector s10 = FloatVector.zero(S), s11 = FloatVector.zero(S), s12 = FloatVector.zero(S), s13 = FloatVector.zero(S);
-        FloatVector s20 = FloatVector.zero(S), s21 = FloatVector.zero(S), s22 = FloatVector.zero(S), s23 = FloatVector.zero(S);
-        FloatVector s30 = FloatVector.zero(S), s31 = FloatVector.zero(S), s32 = FloatVector.zero(S), s33 = FloatVector.zero(S);
-        int a0 = ao, a1 = ao + lda, a2 = ao + 2 * lda, a3 = ao + 3 * lda;
-        int b0 = bo, b1 = bo + ldb, b2 = bo + 2 * ldb, b3 = bo + 3 * ldb;
-        for (int p = 0; p < len; p += L) {
-            FloatVector y0 = FloatVector.fromArray(S, b, b0 + p), y1 = FloatVector.fromArray(S, b, b1 + p);
-            FloatVector y2 = FloatVector.fromArray(S, b, b2 + p), y3 = FloatVector.fromArray(S, b, b3 + p);
-            FloatVector x = FloatVector.fromArray(S, a, a0 + p);
-            s00 = x.fma(y0, s00); s01 = x.fma(y1, s01); s02 = x.fma(y2, s02); s03 = x.fma(y3, s03);
-            x = FloatVector.fromArray(S, a, a1 + p);
-            s10 = x.fma(y0, s10); s11 = x.fma(y1, s11); s12 = x.fma(y2, s12); s13 = x.fma(y3, s13);
-            x = FloatVector.fromArray(S, a, a2 + p);
-            s20 = x.fma(y0, s20); s21 = x.fma(y1, s21); s22 = x.fma(y2, s22); s23 = x.fma(y3, s23);
-            x = FloatVector.fromArray(S, a, a3 + p);
-            s30 = x.fma(y0, s30); s31 = x.fma(y1, s31); s32 = x.fma(y2, s32); s33 = x.fma(y3, s33);
-        }
-        s00.intoArray(acc, acco); s01.intoArray(acc, acco + L); s02.intoArray(acc, acco + 2 * L); s03.intoArray(acc, acco + 3 * L);
-        s10.intoArray(acc, acco + 4 * L); s11.intoArray(acc, acco + 5 * L); s12.intoArray(acc, acco + 6 * L); s13.intoArray(acc, acco + 7 * L);
-        s20.intoArray(acc, acco + 8 * L); s21.intoArray(acc, acco + 9 * L); s22.intoArray(acc, acco + 10 * L); s23.intoArray(acc, acco + 11 * L);
-        s30.intoArray(acc, acco + 12 * L); s31.intoArray(acc, acco + 13 * L); s32.intoArray(acc, acco + 14 * L); s33.intoArray(acc, acco + 15 * L);
+        if (first) java.util.Arrays.fill(acc, acco, acco + 16 * L, 0f);
+        dotSpanLoad(len, a, ao, lda, b, bo, ldb, acc, acco);
     }
 
     private static void dotSpanLoad(int len, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] acc, int acco) {
@@ -324,7 +300,6 @@ class VectorGemmKernel implements GemmKernel {
         s30.intoArray(acc, acco + 12 * L); s31.intoArray(acc, acco + 13 * L); s32.intoArray(acc, acco + 14 * L); s33.intoArray(acc, acco + 15 * L);
     }
 
-
     @Override
     public void dotSpanPut(float[] acc, int acco, float[] c, int co, int ldc) {
         for (int i = 0; i < 4; i++) {
@@ -339,18 +314,8 @@ class VectorGemmKernel implements GemmKernel {
 
     @Override
     public void sumSpan(int len, float[] a, int ao, float[] acc, int acco, boolean first) {
-        if (first) sumSpanZero(len, a, ao, acc, acco);
-        else sumSpanLoad(len, a, ao, acc, acco);
-    }
-
-    private static void sumSpanZero(int len, float[] a, int ao, float[] acc, int acco) {
-        FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S);
-        for (int p = 0; p < len; p += 2 * L) {
-            s0 = s0.add(FloatVector.fromArray(S, a, ao + p));
-            s1 = s1.add(FloatVector.fromArray(S, a, ao + p + L));
-        }
-        s0.intoArray(acc, acco);
-        s1.intoArray(acc, acco + L);
+        if (first) java.util.Arrays.fill(acc, acco, acco + 2 * L, 0f);
+        sumSpanLoad(len, a, ao, acc, acco);
     }
 
     private static void sumSpanLoad(int len, float[] a, int ao, float[] acc, int acco) {
