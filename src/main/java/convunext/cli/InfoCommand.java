@@ -20,6 +20,10 @@ final class InfoCommand implements Callable<Integer> {
         boolean jit = Relaunch.VECTOR_JIT_FLAGS.stream().allMatch(f -> Relaunch.vmOptionHas(f.substring(4)));
         System.out.println("jit       " + String.join(" ", Relaunch.VECTOR_JIT_FLAGS) + (jit ? " in effect"
                 : " not in effect (a JVM may then box the vector kernels' values now and then: pass them to java)"));
+        String thp = Relaunch.thpMode();
+        boolean huge = Relaunch.vmOptionHas("+UseTransparentHugePages");
+        System.out.println("pages     heap on transparent huge pages: " + (huge ? "yes" : "no") + " (kernel mode "
+                + (thp.isEmpty() ? "unknown" : thp) + (thp.equals("madvise") && !huge ? "; pass -XX:+UseTransparentHugePages to java" : "") + ")");
         for (String name : new String[] {"cpu", "emulated", "cuda"}) {
             try (Backend b = Backends.open(name, System.out)) {
                 System.out.printf("%-9s %s%n", name, b.describe());

@@ -92,10 +92,11 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
 
     public static void main(String[] args) {
         // Plain `java -jar` lacks the Vector API module (and the JIT flags that keep its kernels
-        // compiled): run again in a child JVM that has them.
+        // compiled): run again in a child JVM that has them, and the heap on huge pages where the
+        // kernel gives them on request.
         java.util.List<String> flags = new java.util.ArrayList<>(Relaunch.VECTOR_JIT_FLAGS);
         flags.add("--add-modules=" + Relaunch.VECTOR_MODULE);
-        Relaunch.ensureFlags(flags, Main.class, args);
+        Relaunch.ensureFlags(flags, Relaunch.pageFlags(), Main.class, args);
         Interrupts.install();
         System.exit(execute(args));
     }

@@ -123,6 +123,22 @@ class RelaunchTest {
         assertEquals(List.of("--add-opens=java.base/java.lang=ALL-UNNAMED"), Relaunch.sparkOptions(spark));
         List<String> child = new ArrayList<>(List.of("-XX:+IgnoreUnrecognizedVMOptions"));
         child.addAll(Relaunch.VECTOR_JIT_FLAGS);
+        child.addAll(Relaunch.pageFlags());
         assertEquals(child, Relaunch.sparkChildOptions(spark));
+    }
+
+    @Test void hugePagesOnlyWhereTheKernelGivesThemOnRequest() {
+        assertEquals("madvise", Relaunch.thpMode("always [madvise] never\n"));
+        assertEquals("always", Relaunch.thpMode("[always] madvise never"));
+        assertEquals("never", Relaunch.thpMode("always madvise [never]"));
+        assertEquals("", Relaunch.thpMode(""));
+        assertEquals("", Relaunch.thpMode("always madvise never"));
+        assertEquals(List.of("-XX:+UseTransparentHugePages"), Relaunch.pageFlags("madvise"));
+        // always: the heap gets them without the flag; never or unknown: the JVM would only warn
+        assertTrue(Relaunch.pageFlags("always").isEmpty());
+        assertTrue(Relaunch.pageFlags("never").isEmpty());
+        assertTrue(Relaunch.pageFlags("").isEmpty());
+        // the flag is at its default in this test JVM, so a child would get it
+        assertEquals(Relaunch.pageFlags(), Relaunch.missing(Relaunch.pageFlags()));
     }
 }
