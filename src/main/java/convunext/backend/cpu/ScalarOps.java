@@ -59,6 +59,10 @@ final class ScalarOps implements SimdOps {
         for (int i = 0; i < n; i++) a[ao + i] *= b[bo + i];
     }
 
+    @Override public void blend(float[] a, int ao, float wa, float[] b, int bo, float wb, float[] y, int yo, int n) {
+        for (int i = 0; i < n; i++) y[yo + i] = wa * a[ao + i] + wb * b[bo + i];
+    }
+
     @Override public void row7(float[] src, int so, int ld, float[] w, int wo, float init, float[] y, int yo, int n, int[] taps) {
         SimdOps.checkTaps(taps, ld);
         java.util.Arrays.fill(y, yo, yo + n, init);

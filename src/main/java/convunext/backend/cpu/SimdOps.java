@@ -32,6 +32,13 @@ interface SimdOps {
     void mulInPlace(float[] a, int ao, float[] b, int bo, int n);
 
     /**
+     * y[yo + i] = wa·a[ao + i] + wb·b[bo + i] for i &lt; n, two IEEE products then their sum (no
+     * fused multiply-add: the same bits in any lane or tail). y apart from a and b. The bilinear
+     * upsampling's blend of two interpolated rows.
+     */
+    void blend(float[] a, int ao, float wa, float[] b, int bo, float wb, float[] y, int yo, int n);
+
+    /**
      * One row of a 7×7 correlation over a padded plane: y[yo + i] = init + Σ_{ky,kx}
      * w[wo + ky·7 + kx]·src[so + ky·ld + kx + i] for i &lt; n. {@code taps} is {@link #taps7}(ld).
      */

@@ -81,7 +81,7 @@ class SimdOpsTest {
         }
     }
 
-    /** add and mulInPlace: one IEEE operation per element, so the vector body and the scalar tail give ScalarOps' bits, in place or not. */
+    /** add, mulInPlace and blend: IEEE operations per element in a fixed order, so the vector body and the scalar tail give ScalarOps' bits, in place or not. */
     @Test void addAndMulMatchScalarBits() {
         Random r = new Random(67);
         SimdOps scalar = new ScalarOps();
@@ -100,6 +100,12 @@ class SimdOpsTest {
             scalar.mulInPlace(m1, 1, b, 3, n);
             SimdOps.BEST.mulInPlace(m2, 1, b, 3, n);
             assertArrayEquals(m1, m2, "mulInPlace, n " + n);
+            float[] bl1 = new float[n + 4], bl2 = new float[n + 4];
+            scalar.blend(a, 3, 0.37f, b, 1, -1.7f, bl1, 4, n);
+            SimdOps.BEST.blend(a, 3, 0.37f, b, 1, -1.7f, bl2, 4, n);
+            assertArrayEquals(bl1, bl2, "blend, n " + n);
+            for (int i = 0; i < n; i++)   // two products and their sum, no fused multiply-add
+                assertEquals(0.37f * a[3 + i] + -1.7f * b[1 + i], bl2[4 + i], 0f, "blend, n " + n + " at " + i);
         }
     }
 
