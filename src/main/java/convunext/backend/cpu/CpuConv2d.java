@@ -113,25 +113,37 @@ final class CpuConv2d {
      * order (the last call takes the remainder with the block before it, so no call drops below the
      * dot path's minimum K), accumulating into dW as the whole-matrix call did: the same bits, with
      * the column matrix in an L3-sized scratch instead of written to memory and read back.
+     *
+     * <p>One region for the whole op: dW's columns (the column matrix's rows) are cut as CpuGemm
+     * cuts the dot path's N (whole 4-column panels, the ragged end last), and each thread builds its
+     * own rows of every block and multiplies them, so its GEMM reads rows from its own cache. A dot
+     * element's value depends only on its K blocks, not on where its panel falls, so these are the
+     * bits of the one-call-per-block loop at any thread count. That loop built each block's rows on
+     * one thread (rows split over the pool, each core read the other's: slower, round 11) and forked
+     * the GEMM per block: 9.6 ms for the stem at 2×256² on two threads, of which 1.8 the serial copy
+     * (bench/NOTES.md, CPU round 23).
      */
     private static Tensor[] weightGradBlocked(CpuBackend be, Geo g, Tensor x, Tensor dy, Tensor dw, Tensor db, boolean hasBias) {
-        int rows = g.rows(), cols = g.cols(), kb = CpuGemm.dotKc(), plane = g.ci * g.h * g.w;
-        Tensor scT = be.empty(rows * Math.min(cols, 2 * kb));
-        float[] sc = scT.array(), xa = x.array(), dya = dy.array();
+        int rows = g.rows(), cols = g.cols(), kb = CpuGemm.dotKc(), plane = g.ci * g.h * g.w, span = Math.min(cols, 2 * kb);
+        float[] xa = x.array(), dya = dy.array(), dwa = dw.array();
         double[] s = hasBias ? new double[g.co] : null;
-        for (int i = 0; i < g.n; i++) {
-            int xo = x.off() + i * plane, dyi = dy.off() + i * g.co * cols;
-            for (int p0 = 0; p0 < cols; ) {
-                int p1 = cols - p0 < 2 * kb ? cols : p0 + kb, ld = p1 - p0, j0 = p0;
-                // One thread: split over the pool, the copy ran slower (2 threads: 6.2 against 3.6 ms a
-                // step, the whole backward 25.4 against 20.2; bench/NOTES.md, round 11): per block a
-                // fork and join, and B's rows written in the other core's cache for the GEMM to read.
-                im2colRange(g, xa, xo, j0, p1, sc, ld, 0, rows);
-                CpuGemm.gemm(g.co, rows, ld, dya, dyi + p0, cols, 1, sc, 0, 1, ld, dw.array(), dw.off(), rows, i > 0 || p0 > 0, s);
-                p0 = p1;
+        int panels = (rows + 3) / 4, t = Math.max(1, Math.min(CpuThreads.threads(), panels));
+        CpuThreads.parallelFor(t, task -> {
+            int r0 = Math.min(rows, panels * task / t * 4), r1 = task == t - 1 ? rows : Math.min(rows, panels * (task + 1) / t * 4);
+            if (r0 >= r1) return;
+            float[] sc = SCRATCH.get((r1 - r0) * span);
+            for (int i = 0; i < g.n; i++) {
+                int xo = x.off() + i * plane, dyi = dy.off() + i * g.co * cols;
+                for (int p0 = 0; p0 < cols; ) {
+                    int p1 = cols - p0 < 2 * kb ? cols : p0 + kb, ld = p1 - p0;
+                    im2colRange(g, xa, xo, p0, p1, sc, ld, r0, r1);
+                    // db's row sums with the first part only (as CpuGemm's dot path sums them where j0 = 0)
+                    CpuGemm.gemm(g.co, r1 - r0, ld, dya, dyi + p0, cols, 1, sc, 0, 1, ld, dwa, dw.off() + r0, rows,
+                            i > 0 || p0 > 0, r0 == 0 ? s : null);
+                    p0 = p1;
+                }
             }
-        }
-        be.release(scT);
+        });
         if (hasBias)
             for (int o = 0; o < g.co; o++) db.array()[db.off() + o] = (float) s[o];
         return new Tensor[] {null, dw, db};
@@ -168,7 +180,7 @@ final class CpuConv2d {
         im2colRange(g, x, xo, j0, j1, dst, ld, 0, g.rows());
     }
 
-    /** As {@link #im2colRange(Geo, float[], int, int, int, float[], int)}, rows [r0, r1) of the matrix only. */
+    /** As {@link #im2colRange(Geo, float[], int, int, int, float[], int)}, rows [r0, r1) of the matrix only, row r at dst[(r − r0)·ld …]. */
     static void im2colRange(Geo g, float[] x, int xo, int j0, int j1, float[] dst, int ld, int r0, int r1) {
         int k = g.k;
         for (int r = r0; r < r1; r++) {
@@ -181,7 +193,7 @@ final class CpuConv2d {
             }
             for (int oy = j0 / g.wo; oy * g.wo < j1; oy++) {
                 int a = Math.max(j0, oy * g.wo) - oy * g.wo, b = Math.min(j1, (oy + 1) * g.wo) - oy * g.wo;
-                int d = r * ld + oy * g.wo + a - j0;
+                int d = (r - r0) * ld + oy * g.wo + a - j0;
                 int sy = src(oy * g.stride + ky - g.pad, g.h, g.reflect);
                 if (sy < 0) {
                     java.util.Arrays.fill(dst, d, d + b - a, 0f);
