@@ -92,7 +92,34 @@ final class CpuLinearBwd {
     /** As above with dY's blocks from {@code dy} (each block filled exactly once). */
     static void backward(int n, int ci, int co, int p, float[] x, int xo, float[] w, int wo, DyBlock dy,
                          float[] dx, int dxo, float[] dw, int dwo, float[] db, int dbo) {
-        CpuGemm.PackedA wt = CpuGemm.pack(ci, co, w, wo, 1, ci);
+        run(n, ci, ci, co, p, x, xo, null, 0, w, wo, dy, dx, dxo, null, 0, dw, dwo, db, dbo);
+    }
+
+    /**
+     * The backward of a linear over the channel concatenation [a; b] (a: ca channels, b: the other
+     * ci − ca; the Up blocks' 1×1 convolution, CpuLinearCat) without the concatenated copy: X's rows
+     * [0, ca) from a, the rest from b; dX's likewise into da and db, either of which may be null (its
+     * GEMM skipped). ca a multiple of 4 (whole dot tiles on each side) as well as {@link #applies}.
+     * Every value the bits of CpuLinearCat's unfused path: its dX GEMMs are these two row ranges of
+     * Wᵀ, and its dW calls the same dot chains per element.
+     */
+    static void backwardCat(int n, int ca, int cb, int co, int p, float[] a, int ao, float[] b, int bo, float[] w, int wo,
+                            float[] dy, int dyo, float[] da, int dao, float[] db, int dbo, float[] dw, int dwo, float[] dbias, int dbiaso) {
+        if (ca % 4 != 0) throw new IllegalArgumentException("linearCat backward: " + ca + " channels before the split, not a multiple of 4");
+        run(n, ca + cb, ca, co, p, a, ao, b, bo, w, wo, (img, p0, len, blk, off, ld) -> {
+            for (int o = 0; o < co; o++) System.arraycopy(dy, dyo + img * co * p + p0 + o * p, blk, off + o * ld, len);
+        }, da, dao, db, dbo, dw, dwo, dbias, dbiaso);
+    }
+
+    /**
+     * The pass over (image, K block) items with X's channels [0, ca) from x (ca planes per image)
+     * and [ca, ci) from x2 (ci − ca per image); dX's likewise into dx and dx2 (either null: skipped).
+     * One tensor: ca = ci, x2 = dx2 = null.
+     */
+    private static void run(int n, int ci, int ca, int co, int p, float[] x, int xo, float[] x2, int x2o, float[] w, int wo,
+                            DyBlock dy, float[] dx, int dxo, float[] dx2, int dx2o, float[] dw, int dwo, float[] db, int dbo) {
+        Cat cat = new Cat(ci, ca, x, xo, x2, x2o, dx == null ? null : CpuGemm.pack(ca, co, w, wo, 1, ci), dx, dxo,
+                dx2 == null || ca == ci ? null : CpuGemm.pack(ci - ca, co, w, wo + ca, 1, ci), dx2, dx2o);
         int groups = (p + DOT_KC - 1) / DOT_KC, items = n * groups, cc = co * ci, lanes = K.dotLanes();
         boolean tails = p % DOT_KC % lanes != 0;   // only an image's last K block can have a scalar tail
         int t = Math.min(CpuThreads.threads(), items);
@@ -101,7 +128,7 @@ final class CpuLinearBwd {
         boolean wantDb = db != null;
         if (t == 1) {
             for (int it = 0; it < items; it++)
-                item(it / groups, it % groups, ci, co, p, x, xo, wt, dy, dx, dxo, dw, dwo, -1, -1, true, wantDb, s);
+                item(it / groups, it % groups, ci, co, p, cat, dy, dw, dwo, -1, -1, true, wantDb, s);
         } else {
             // Per item: reduced dW (cc), its tail sums (cc, when any item has one), db's float per row (co).
             int tailAt = cc, dbAt = cc + (tails ? cc : 0), stride = dbAt + (wantDb ? co : 0);
@@ -110,7 +137,7 @@ final class CpuLinearBwd {
             CpuThreads.parallelFor(t, task -> {
                 for (int it = items * task / t, e = items * (task + 1) / t; it < e; it++) {
                     int b = it * stride;
-                    item(it / groups, it % groups, ci, co, p, x, xo, wt, dy, dx, dxo, part, b, b + tailAt, b + dbAt,
+                    item(it / groups, it % groups, ci, co, p, cat, dy, part, b, b + tailAt, b + dbAt,
                             false, wantDb, null);
                 }
             });
@@ -129,17 +156,23 @@ final class CpuLinearBwd {
             for (int o = 0; o < co; o++) db[dbo + o] = (float) s[o];
     }
 
+    /** X's and dX's rows: [0, ca) in x / dx, [ca, ci) in x2 / dx2; Wᵀ packed per side (null: that dX not wanted). */
+    private record Cat(int ci, int ca, float[] x, int xo, float[] x2, int x2o, CpuGemm.PackedA wtA, float[] dx, int dxo,
+                       CpuGemm.PackedA wtB, float[] dx2, int dx2o) {}
+
     /**
      * One (image, K block) item. {@code direct} (one thread): reduced values and tails added
      * straight into dW at out[ob], db's floats into s. Otherwise out[ob] is the item's zeroed slot
      * for the reduced values, tails go to out[tailAt], db's floats to out[dbAt].
      */
-    private static void item(int img, int g, int ci, int co, int p, float[] x, int xo, CpuGemm.PackedA wt,
-                             DyBlock dy, float[] dx, int dxo, float[] out, int ob, int tailAt, int dbAt,
+    private static void item(int img, int g, int ci, int co, int p, Cat cat,
+                             DyBlock dy, float[] out, int ob, int tailAt, int dbAt,
                              boolean direct, boolean wantDb, double[] s) {
-        int lanes = K.dotLanes(), tileSize = 16 * lanes, tilesJ = ci / 4;
+        int lanes = K.dotLanes(), tileSize = 16 * lanes, tilesJ = ci / 4, ca = cat.ca;
         int g0 = g * DOT_KC, kc = Math.min(DOT_KC, p - g0), kv = kc - kc % lanes, k2 = kc - kc % (2 * lanes);
-        int xb = xo + img * ci * p + g0, dxb = dxo + img * ci * p + g0;
+        // X's row j (j < ca: the first tensor) starts at xRow(j) + pixel in xArr(j); dX's likewise
+        int xb = cat.xo + img * ca * p + g0, xb2 = cat.x2o + img * (ci - ca) * p + g0;
+        int dxb = cat.dxo + img * ca * p + g0, dxb2 = cat.dx2o + img * (ci - ca) * p + g0;
         int z = AlignedScratch.at(), sumOff = z + co / 4 * tilesJ * tileSize;   // the parked tiles from z, db's after them
         float[] acc = ACC.get(sumOff - z + co * 2 * lanes);
         // The block's rows copied to a compact buffer, rows LD floats apart: in place they are a
@@ -154,8 +187,9 @@ final class CpuLinearBwd {
             last = c0;
             dy.fill(img, g0 + c0, nc, blk, z, LD);
             if (!spans4)
-                for (int c = 0; c < ci; c++) System.arraycopy(x, xb + c * p + c0, blk, xAt + c * LD, nc);
-            CpuGemm.gemm(wt, nc, blk, z, LD, 1, dx, dxb + c0, p, false, null, 0, null);
+                for (int c = 0; c < ci; c++) System.arraycopy(c < ca ? cat.x : cat.x2, (c < ca ? xb + c * p : xb2 + (c - ca) * p) + c0, blk, xAt + c * LD, nc);
+            if (cat.wtA != null) CpuGemm.gemm(cat.wtA, nc, blk, z, LD, 1, cat.dx, dxb + c0, p, false, null, 0, null);
+            if (cat.wtB != null) CpuGemm.gemm(cat.wtB, nc, blk, z, LD, 1, cat.dx2, dxb2 + c0, p, false, null, 0, null);
             boolean first = c0 == 0;
             int len = Math.max(0, Math.min(c1, kv) - c0);
             if (spans4 && (first || len > 0)) {
@@ -164,7 +198,8 @@ final class CpuLinearBwd {
                 int g4 = 4 * len;
                 float[] a4 = A4.get(co / 4 * g4), x4 = X4.get(ci / 4 * g4);
                 for (int i = 0; i < co; i += 4) K.pack4(blk, z + i * LD, LD, len, a4, z + i / 4 * g4);
-                for (int j = 0; j < ci; j += 4) K.pack4(x, xb + j * p + c0, p, len, x4, z + j / 4 * g4);
+                for (int j = 0; j < ci; j += 4)   // a group of 4 never straddles ca (a multiple of 4)
+                    K.pack4(j < ca ? cat.x : cat.x2, (j < ca ? xb + j * p : xb2 + (j - ca) * p) + c0, p, len, x4, z + j / 4 * g4);
                 for (int i = 0; i < co; i += 4)
                     for (int j = 0; j < ci; j += 4)
                         K.dotSpan4(len, a4, z + i / 4 * g4, x4, z + j / 4 * g4, acc, z + (i / 4 * tilesJ + j / 4) * tileSize, first);
@@ -184,7 +219,9 @@ final class CpuLinearBwd {
             for (int i = 0; i < co; i++)
                 for (int j = 0; j < ci; j++) {
                     float t = 0;
-                    for (int q = kv; q < kc; q++) t = Math.fma(blk[z + i * LD + q - last], x[xb + j * p + q], t);
+                    float[] xr = j < ca ? cat.x : cat.x2;
+                    int xj = j < ca ? xb + j * p : xb2 + (j - ca) * p;
+                    for (int q = kv; q < kc; q++) t = Math.fma(blk[z + i * LD + q - last], xr[xj + q], t);
                     if (direct) out[ob + i * ci + j] += t;
                     else out[tailAt + i * ci + j] = t;
                 }

@@ -21,10 +21,16 @@ import convunext.tensor.Tensor;
  *     so for Ca a multiple of 4 every element takes the same path as before.</li>
  * </ul>
  * Saved per call: the concat in the forward, the concat and two slice copies in the backward
- * (each 2C·H·W floats per image; bench/NOTES.md, CPU round 9).
+ * (each 2C·H·W floats per image; bench/NOTES.md, CPU round 9). Where CpuLinearBwd applies (the
+ * parked dW accumulators fit L2: the two upper Up blocks) the backward is its one pass over pixel
+ * blocks with X's rows from a and b ({@link CpuLinearBwd#backwardCat}): dy read once instead of
+ * four times, the same bits.
  */
 final class CpuLinearCat {
     private CpuLinearCat() {}
+
+    /** Whether the backward takes CpuLinearBwd's one pass where it applies (false: tests compare the two). */
+    static volatile boolean fusedBackward = true;
 
     static Tensor forward(CpuBackend be, Tensor a, Tensor b, Tensor w, Tensor bias) {
         OpShapes.linearCat(of(a), of(b), of(w), of(bias));
@@ -47,6 +53,13 @@ final class CpuLinearCat {
         Tensor da = needDa ? be.empty(a.shape()) : null, db = needDb ? be.empty(b.shape()) : null;
         float[] wa = w.array(), dya = dy.array();
         int wo = w.off(), dyo = dy.off();
+        if (fusedBackward && (needDa || needDb) && ca % 4 == 0 && CpuLinearBwd.applies(n, ci, co, p)) {
+            Tensor dw = be.empty(w.shape()), dbias = hasBias ? be.empty(co) : null;
+            CpuLinearBwd.backwardCat(n, ca, cb, co, p, a.array(), a.off(), b.array(), b.off(), wa, wo, dya, dyo,
+                    da == null ? null : da.array(), da == null ? 0 : da.off(), db == null ? null : db.array(), db == null ? 0 : db.off(),
+                    dw.array(), dw.off(), dbias == null ? null : dbias.array(), dbias == null ? 0 : dbias.off());
+            return new Tensor[] {da, db, dw, dbias};
+        }
         for (int i = 0; i < n; i++) {
             // dx rows r of Wᵀ·dy: A element (r, q) = w[q·ci + r]
             if (da != null)

@@ -59,6 +59,47 @@ class CpuLinearCatTest {
         }
     }
 
+    /**
+     * The backward through CpuLinearBwd's one pass (dy read once, X's rows from a and b) against the
+     * unfused GEMMs, bit for bit: pixel counts with a scalar tail (not a multiple of the lanes), two
+     * K blocks per image, da or db alone, at one thread and at all.
+     */
+    @Test void onePassBackwardGivesTheUnfusedBits() {
+        int[][] shapes = {   // n, Ca, Cb, Co, H, W
+                {2, 8, 12, 16, 23, 29}, {1, 32, 32, 32, 70, 80}, {2, 4, 8, 12, 31, 33}, {3, 16, 4, 8, 27, 19}};
+        int all = CpuThreads.threads();
+        Random r = new Random(72);
+        try {
+            for (int threads : new int[] {1, all})
+                for (int[] s : shapes) {
+                    CpuThreads.setThreads(threads);
+                    String at = java.util.Arrays.toString(s) + " threads " + threads;
+                    int p = s[4] * s[5];
+                    org.junit.jupiter.api.Assertions.assertTrue(CpuLinearBwd.applies(s[0], s[1] + s[2], s[3], p) || !GemmKernels.BEST.dotSpans(),
+                            "the one pass applies at " + at);
+                    Tensor a = randn(r, s[0], s[1], s[4], s[5]), b = randn(r, s[0], s[2], s[4], s[5]);
+                    Tensor w = randn(r, s[3], s[1] + s[2]), dy = randn(r, s[0], s[3], s[4], s[5]);
+                    for (boolean[] need : new boolean[][] {{true, true}, {true, false}, {false, true}}) {
+                        Tensor[] fused, unfused;
+                        try {
+                            CpuLinearCat.fusedBackward = false;
+                            unfused = CpuLinearCat.backward(BE, a, b, w, dy, need[0], need[1], true);
+                        } finally {
+                            CpuLinearCat.fusedBackward = true;
+                        }
+                        fused = CpuLinearCat.backward(BE, a, b, w, dy, need[0], need[1], true);
+                        String what = at + " da " + need[0] + " db " + need[1];
+                        for (int k = 0; k < 4; k++) {
+                            if (unfused[k] == null) assertNull(fused[k], "slot " + k + " " + what);
+                            else same(unfused[k], fused[k], "slot " + k + " " + what);
+                        }
+                    }
+                }
+        } finally {
+            CpuThreads.setThreads(all);
+        }
+    }
+
     @Test void rowSplitOutsideKIsRefused() {
         float[] z = new float[64];
         assertThrows(IllegalArgumentException.class,
