@@ -83,8 +83,17 @@ final class CpuConv2d {
             return new Tensor[] {dx, dw, db};
         }
         int rows = g.rows(), cols = g.cols(), plane = g.ci * g.h * g.w;
-        if (!needDx && !implicit(g) && cols >= CpuGemm.dotMinK()) return weightGradBlocked(be, g, x, dy, dw, db, hasBias);
         boolean fused = needDx && implicit(g) && CpuConvS2D.fusedDx(g.co);   // dx scattered from Wᵀ·dY's tiles
+        if ((!needDx || fused) && cols >= CpuGemm.dotMinK() && blockedWeightGrad) {
+            // dW through column blocks in cache (the same bits), then dx straight from dY's tiles
+            weightGradBlocked(be, g, x, dy, dw, db, hasBias);
+            if (fused) {
+                CpuGemm.PackedA wt = CpuGemm.pack(rows, g.co, w.array(), w.off(), 1, rows);   // Wᵀ
+                for (int i = 0; i < g.n; i++)
+                    CpuConvS2D.backwardDx(s2d(g), wt, dy.array(), dy.off() + i * g.co * cols, dx.array(), dx.off() + i * plane);
+            }
+            return new Tensor[] {dx, dw, db};
+        }
         Tensor colT = be.empty(rows * cols), dcolT = needDx && !fused ? be.empty(rows * cols) : null;
         float[] col = colT.array(), dcol = dcolT != null ? dcolT.array() : null;
         CpuGemm.PackedA wt = needDx ? CpuGemm.pack(rows, g.co, w.array(), w.off(), 1, rows) : null;   // Wᵀ
@@ -108,7 +117,7 @@ final class CpuConv2d {
     }
 
     /**
-     * dW (and db) without dx (the stem: its input is the image) through column blocks aligned to
+     * dW (and db) through column blocks aligned to
      * the GEMM dot path's K blocks: each call sees whole K blocks of the image's pixels in the same
      * order (the last call takes the remainder with the block before it, so no call drops below the
      * dot path's minimum K), accumulating into dW as the whole-matrix call did: the same bits, with
@@ -121,8 +130,14 @@ final class CpuConv2d {
      * bits of the one-call-per-block loop at any thread count. That loop built each block's rows on
      * one thread (rows split over the pool, each core read the other's: slower, round 11) and forked
      * the GEMM per block: 9.6 ms for the stem at 2×256² on two threads, of which 1.8 the serial copy
-     * (bench/NOTES.md, CPU round 23).
+     * (bench/NOTES.md, CPU round 23). Used where dx is not wanted (the stem: its input is the image)
+     * or comes from dY's tiles without the column matrix (the 2×2 downsampling, whose rows are
+     * de-interleaved here per block instead of written whole and read back: 0.92–0.96× its
+     * backward at levels 0–2).
      */
+    /** Whether dW goes through column blocks where it can (false: the whole column matrix, for tests and A/B runs). */
+    static volatile boolean blockedWeightGrad = true;
+
     private static Tensor[] weightGradBlocked(CpuBackend be, Geo g, Tensor x, Tensor dy, Tensor dw, Tensor db, boolean hasBias) {
         int rows = g.rows(), cols = g.cols(), kb = CpuGemm.dotKc(), plane = g.ci * g.h * g.w, span = Math.min(cols, 2 * kb);
         float[] xa = x.array(), dya = dy.array(), dwa = dw.array();
@@ -183,6 +198,17 @@ final class CpuConv2d {
     /** As {@link #im2colRange(Geo, float[], int, int, int, float[], int)}, rows [r0, r1) of the matrix only, row r at dst[(r − r0)·ld …]. */
     static void im2colRange(Geo g, float[] x, int xo, int j0, int j1, float[] dst, int ld, int r0, int r1) {
         int k = g.k;
+        if (implicit(g) && r0 % 2 == 0 && r1 % 2 == 0) {   // 2×2 stride 2: rows (c, ky, 0) and (c, ky, 1) de-interleaved from one source row
+            for (int r = r0; r < r1; r += 2) {
+                int c = r / 4, ky = r / 2 % 2;
+                for (int oy = j0 / g.wo; oy * g.wo < j1; oy++) {
+                    int a = Math.max(j0, oy * g.wo) - oy * g.wo, b = Math.min(j1, (oy + 1) * g.wo) - oy * g.wo;
+                    int d = (r - r0) * ld + oy * g.wo + a - j0;
+                    CpuConvS2D.DEINTERLEAVE.run(x, xo + (c * g.h + 2 * oy + ky) * g.w + 2 * a, dst, d, d + ld, b - a);
+                }
+            }
+            return;
+        }
         for (int r = r0; r < r1; r++) {
             int c = r / (k * k), ky = r / k % k, kx = r % k;
             // Output columns whose source column is inside the row and contiguous (stride 1).
