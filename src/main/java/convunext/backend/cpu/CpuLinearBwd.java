@@ -55,7 +55,7 @@ final class CpuLinearBwd {
 
     /** Per thread: the parked accumulators; the caller's per-item partials (apart: a caller may run items too). */
     private static final CpuScratch PART = new CpuScratch();
-    private static final AlignedScratch ACC = new AlignedScratch(), BLK = new AlignedScratch();
+    private static final AlignedScratch ACC = new AlignedScratch(), BLK = new AlignedScratch(), ACC2 = new AlignedScratch();
     /** Per thread: a block's dY and X rows interleaved for {@link GemmKernel#dotSpan4} (64-byte aligned where known). */
     private static final AlignedScratch A4 = new AlignedScratch(), X4 = new AlignedScratch();
     /** Row step of the compact block: NB plus 16 floats (not a multiple of 4 KiB: no L1 set aliasing). */
@@ -92,7 +92,32 @@ final class CpuLinearBwd {
     /** As above with dY's blocks from {@code dy} (each block filled exactly once). */
     static void backward(int n, int ci, int co, int p, float[] x, int xo, float[] w, int wo, DyBlock dy,
                          float[] dx, int dxo, float[] dw, int dwo, float[] db, int dbo) {
-        run(n, ci, ci, co, p, x, xo, null, 0, w, wo, dy, dx, dxo, null, 0, dw, dwo, db, dbo);
+        backward(n, ci, co, p, x, xo, w, wo, dy, dx, dxo, dw, dwo, db, dbo, null);
+    }
+
+    /**
+     * As above, and, unless {@code second} is null, a second linear's weight gradient made in the
+     * same pass over the pixel blocks (the MLP's pwconv2: dW2 = Σ gy·hᵀ while gy's block is in cache
+     * from the dpre GEMM): its rows packed and its dot spans run per block as dW's, its own parked
+     * accumulators, reduced and added in item order: the bits of {@link CpuLinear#weightGrad} for it.
+     * Needs the interleaved spans ({@code CpuGemm.dotSpans}) and both its channel counts multiples of 4.
+     */
+    static void backward(int n, int ci, int co, int p, float[] x, int xo, float[] w, int wo, DyBlock dy,
+                         float[] dx, int dxo, float[] dw, int dwo, float[] db, int dbo, Second second) {
+        if (second != null && (second.co % 4 != 0 || second.ci % 4 != 0 || !CpuGemm.dotSpans))
+            throw new IllegalArgumentException("linear backward: a second weight gradient " + second.co + "×" + second.ci
+                    + " needs channel counts that are multiples of 4 and the interleaved spans");
+        run(n, ci, ci, co, p, x, xo, null, 0, w, wo, dy, dx, dxo, null, 0, dw, dwo, db, dbo, second);
+    }
+
+    /**
+     * A second weight gradient for {@link #backward}: dW [co × ci] = Σ over images and pixels of
+     * G·Hᵀ, G's co rows at g[go + img·co·p + …], H's ci rows at h[ho + img·ci·p + …] (NCHW, the
+     * first linear's p pixels), and db = Σ G in double (db null: none).
+     */
+    record Second(int co, int ci, float[] g, int go, float[] h, int ho, float[] dw, int dwo, float[] db, int dbo) {
+        /** Bytes of its parked accumulators per thread. */
+        long parkedBytes() { return 4L * co * ci * K.dotLanes(); }
     }
 
     /**
@@ -108,7 +133,7 @@ final class CpuLinearBwd {
         if (ca % 4 != 0) throw new IllegalArgumentException("linearCat backward: " + ca + " channels before the split, not a multiple of 4");
         run(n, ca + cb, ca, co, p, a, ao, b, bo, w, wo, (img, p0, len, blk, off, ld) -> {
             for (int o = 0; o < co; o++) System.arraycopy(dy, dyo + img * co * p + p0 + o * p, blk, off + o * ld, len);
-        }, da, dao, db, dbo, dw, dwo, dbias, dbiaso);
+        }, da, dao, db, dbo, dw, dwo, dbias, dbiaso, null);
     }
 
     /**
@@ -117,28 +142,33 @@ final class CpuLinearBwd {
      * One tensor: ca = ci, x2 = dx2 = null.
      */
     private static void run(int n, int ci, int ca, int co, int p, float[] x, int xo, float[] x2, int x2o, float[] w, int wo,
-                            DyBlock dy, float[] dx, int dxo, float[] dx2, int dx2o, float[] dw, int dwo, float[] db, int dbo) {
+                            DyBlock dy, float[] dx, int dxo, float[] dx2, int dx2o, float[] dw, int dwo, float[] db, int dbo,
+                            Second sec) {
         Cat cat = new Cat(ci, ca, x, xo, x2, x2o, dx == null ? null : CpuGemm.pack(ca, co, w, wo, 1, ci), dx, dxo,
                 dx2 == null || ca == ci ? null : CpuGemm.pack(ci - ca, co, w, wo + ca, 1, ci), dx2, dx2o);
         int groups = (p + DOT_KC - 1) / DOT_KC, items = n * groups, cc = co * ci, lanes = K.dotLanes();
         boolean tails = p % DOT_KC % lanes != 0;   // only an image's last K block can have a scalar tail
-        int t = Math.min(CpuThreads.threads(), items);
+        int t = Math.min(CpuThreads.threads(), items), cc2 = sec == null ? 0 : sec.co * sec.ci;
         Arrays.fill(dw, dwo, dwo + cc, 0f);
-        double[] s = db == null ? null : new double[co];
+        if (sec != null) Arrays.fill(sec.dw, sec.dwo, sec.dwo + cc2, 0f);
+        double[] s = db == null ? null : new double[co], s2 = sec == null || sec.db == null ? null : new double[sec.co];
         boolean wantDb = db != null;
         if (t == 1) {
             for (int it = 0; it < items; it++)
-                item(it / groups, it % groups, ci, co, p, cat, dy, dw, dwo, -1, -1, true, wantDb, s);
+                item(it / groups, it % groups, ci, co, p, cat, dy, dw, dwo, -1, -1, true, wantDb, s,
+                        sec, sec == null ? null : sec.dw, sec == null ? 0 : sec.dwo, -1, -1, s2);
         } else {
-            // Per item: reduced dW (cc), its tail sums (cc, when any item has one), db's float per row (co).
-            int tailAt = cc, dbAt = cc + (tails ? cc : 0), stride = dbAt + (wantDb ? co : 0);
+            // Per item: reduced dW (cc), its tail sums (cc, when any item has one), db's float per row
+            // (co); then the second weight gradient's likewise.
+            int tailAt = cc, dbAt = cc + (tails ? cc : 0), w2At = dbAt + (wantDb ? co : 0), tail2At = w2At + cc2;
+            int db2At = tail2At + (tails ? cc2 : 0), stride = db2At + (s2 != null ? sec.co : 0);
             float[] part = PART.get(items * stride);
             Arrays.fill(part, 0, items * stride, 0f);
             CpuThreads.parallelFor(t, task -> {
                 for (int it = items * task / t, e = items * (task + 1) / t; it < e; it++) {
                     int b = it * stride;
                     item(it / groups, it % groups, ci, co, p, cat, dy, part, b, b + tailAt, b + dbAt,
-                            false, wantDb, null);
+                            false, wantDb, null, sec, part, b + w2At, b + tail2At, b + db2At, null);
                 }
             });
             for (int it = 0; it < items; it++) {
@@ -150,10 +180,18 @@ final class CpuLinearBwd {
                 }
                 if (wantDb)
                     for (int o = 0; o < co; o++) s[o] += part[b + dbAt + o];
+                for (int e = 0; e < cc2; e++) {
+                    sec.dw[sec.dwo + e] += part[b + w2At + e];
+                    if (tail) sec.dw[sec.dwo + e] += part[b + tail2At + e];
+                }
+                if (s2 != null)
+                    for (int o = 0; o < sec.co; o++) s2[o] += part[b + db2At + o];
             }
         }
         if (db != null)
             for (int o = 0; o < co; o++) db[dbo + o] = (float) s[o];
+        if (s2 != null)
+            for (int o = 0; o < sec.co; o++) sec.db[sec.dbo + o] = (float) s2[o];
     }
 
     /** X's and dX's rows: [0, ca) in x / dx, [ca, ci) in x2 / dx2; Wᵀ packed per side (null: that dX not wanted). */
@@ -167,7 +205,8 @@ final class CpuLinearBwd {
      */
     private static void item(int img, int g, int ci, int co, int p, Cat cat,
                              DyBlock dy, float[] out, int ob, int tailAt, int dbAt,
-                             boolean direct, boolean wantDb, double[] s) {
+                             boolean direct, boolean wantDb, double[] s,
+                             Second sec, float[] out2, int ob2, int tail2At, int db2At, double[] s2) {
         int lanes = K.dotLanes(), tileSize = 16 * lanes, tilesJ = ci / 4, ca = cat.ca;
         int g0 = g * DOT_KC, kc = Math.min(DOT_KC, p - g0), kv = kc - kc % lanes, k2 = kc - kc % (2 * lanes);
         // X's row j (j < ca: the first tensor) starts at xRow(j) + pixel in xArr(j); dX's likewise
@@ -175,6 +214,11 @@ final class CpuLinearBwd {
         int dxb = cat.dxo + img * ca * p + g0, dxb2 = cat.dx2o + img * (ci - ca) * p + g0;
         int z = AlignedScratch.at(), sumOff = z + co / 4 * tilesJ * tileSize;   // the parked tiles from z, db's after them
         float[] acc = ACC.get(sumOff - z + co * 2 * lanes);
+        // the second weight gradient's parked tiles and row sums, and its rows' first pixel of this K block
+        int co2 = sec == null ? 0 : sec.co, ci2 = sec == null ? 0 : sec.ci, tilesJ2 = ci2 / 4, sumOff2 = z + co2 / 4 * tilesJ2 * tileSize;
+        boolean wantDb2 = sec != null && sec.db != null;
+        float[] acc2 = sec == null ? null : ACC2.get(sumOff2 - z + co2 * 2 * lanes);
+        int gb = sec == null ? 0 : sec.go + img * co2 * p + g0, hb = sec == null ? 0 : sec.ho + img * ci2 * p + g0;
         // The block's rows copied to a compact buffer, rows LD floats apart: in place they are a
         // plane apart (a multiple of 4 KiB), so the 8 rows a dot tile streams fall into one L1 set.
         // X's rows only where the spans read them from there (not with dotSpan4).
@@ -211,6 +255,18 @@ final class CpuLinearBwd {
             int len2 = Math.max(0, Math.min(c1, k2) - c0);
             if (wantDb && (first || len2 > 0))
                 for (int o = 0; o < co; o++) K.sumSpan(len2, blk, z + o * LD, acc, sumOff + o * 2 * lanes, first);
+            if (sec != null && (first || len > 0)) {
+                // the second product's rows, straight from its tensors (G's just read by dY's block)
+                int g4 = 4 * len;
+                float[] a4 = A4.get(co2 / 4 * g4), x4 = X4.get(ci2 / 4 * g4);
+                for (int i = 0; i < co2; i += 4) K.pack4(sec.g, gb + i * p + c0, p, len, a4, z + i / 4 * g4);
+                for (int j = 0; j < ci2; j += 4) K.pack4(sec.h, hb + j * p + c0, p, len, x4, z + j / 4 * g4);
+                for (int i = 0; i < co2; i += 4)
+                    for (int j = 0; j < ci2; j += 4)
+                        K.dotSpan4(len, a4, z + i / 4 * g4, x4, z + j / 4 * g4, acc2, z + (i / 4 * tilesJ2 + j / 4) * tileSize, first);
+            }
+            if (wantDb2 && (first || len2 > 0))
+                for (int o = 0; o < co2; o++) K.sumSpan(len2, sec.g, gb + o * p + c0, acc2, sumOff2 + o * 2 * lanes, first);
         }
         for (int i = 0; i < co; i += 4)
             for (int j = 0; j < ci; j += 4)
@@ -231,6 +287,25 @@ final class CpuLinearBwd {
                 for (int q = k2; q < kc; q++) t += blk[z + o * LD + q - last];
                 if (direct) s[o] += t;
                 else out[dbAt + o] = t;
+            }
+        if (sec == null) return;
+        for (int i = 0; i < co2; i += 4)   // the second weight gradient, as the first
+            for (int j = 0; j < ci2; j += 4)
+                K.dotSpanPut(acc2, z + (i / 4 * tilesJ2 + j / 4) * tileSize, out2, ob2 + i * ci2 + j, ci2);
+        if (kv < kc)
+            for (int i = 0; i < co2; i++)
+                for (int j = 0; j < ci2; j++) {
+                    float t = 0;
+                    for (int q = kv; q < kc; q++) t = Math.fma(sec.g[gb + i * p + q], sec.h[hb + j * p + q], t);
+                    if (direct) out2[ob2 + i * ci2 + j] += t;
+                    else out2[tail2At + i * ci2 + j] = t;
+                }
+        if (wantDb2)
+            for (int o = 0; o < co2; o++) {
+                float t = K.sumSpanReduce(acc2, sumOff2 + o * 2 * lanes);
+                for (int q = k2; q < kc; q++) t += sec.g[gb + o * p + q];
+                if (direct) s2[o] += t;
+                else out2[db2At + o] = t;
             }
     }
 }

@@ -47,6 +47,15 @@ final class CpuMlp {
      */
     static final long FUSED_MAX_PARKED_BYTES = 1 << 20;
 
+    /** Whether the fused backward also makes dW2 in its pass where it can (false: tests and benchmarks compare). */
+    static volatile boolean fusedDw2 = true;
+    /**
+     * Most bytes of dW2 accumulators parked next to dW1's: levels 0 and 1 (their backward 0.971 and
+     * 0.982 of the time with dW2 in a pass of its own, 30 alternated pairs; bench/NOTES.md, CPU
+     * round 23). The pass saves reading gy again, not h (67 MB at level 0), which is most of dW2's time.
+     */
+    static final long FUSED_DW2_MAX_PARKED_BYTES = 1 << 20;
+
     /** Pixels per block at least: narrower GEMMs lose more to packing and edges than the cache saves. */
     private static final int MIN_BLOCK = 256;
 
@@ -134,12 +143,20 @@ final class CpuMlp {
         Tensor db1 = hasB1 ? be.empty(hd) : null, db2 = hasB2 ? be.empty(co) : null;
         // W2ᵀ [hd × co] as the dpre GEMM's left operand: element (i, k) at w[k·rows + i].
         CpuGemm.PackedA a2t = CpuGemm.pack(hd, co, w2.array(), w2.off(), 1, hd);
-        if (fusedBackward && needDx && CpuLinearBwd.applies(n, c, hd, p, FUSED_MAX_PARKED_BYTES)) {
+        boolean fused = fusedBackward && needDx && CpuLinearBwd.applies(n, c, hd, p, FUSED_MAX_PARKED_BYTES);
+        CpuLinearBwd.Second second = null;
+        if (fused && fusedDw2 && CpuGemm.dotSpans && co % 4 == 0) {
+            second = new CpuLinearBwd.Second(co, hd, gy.array(), gy.off(), h.array(), h.off(), dw2.array(), dw2.off(),
+                    db2 == null ? null : db2.array(), db2 == null ? 0 : db2.off());
+            if (second.parkedBytes() > FUSED_DW2_MAX_PARKED_BYTES) second = null;
+        }
+        if (fused) {
             // dpre never in memory: pwconv1's backward (dx, dW1, db1) is CpuLinearBwd's one pass
-            // over pixel blocks with its dY blocks computed here (see the class comment).
+            // over pixel blocks with its dY blocks computed here (see the class comment), and, where
+            // its accumulators fit too, pwconv2's dW2 and db2 in the same pass.
             CpuLinearBwd.backward(n, c, hd, p, x.array(), x.off(), w1.array(), w1.off(),
                     (img, p0, len, blk, off, ld) -> dpreBlock(a2t, gy, s, img, p0, len, blk, off, ld, ops),
-                    dx.array(), dx.off(), dw1.array(), dw1.off(), db1 == null ? null : db1.array(), db1 == null ? 0 : db1.off());
+                    dx.array(), dx.off(), dw1.array(), dw1.off(), db1 == null ? null : db1.array(), db1 == null ? 0 : db1.off(), second);
         } else {
             Tensor dpre = be.empty(h.shape());
             // W1ᵀ [c × hd] as dx's left operand
@@ -161,8 +178,9 @@ final class CpuMlp {
                     db1 == null ? null : db1.array(), db1 == null ? 0 : db1.off());
             be.release(dpre);
         }
-        CpuLinear.weightGrad(n, hd, co, p, h.array(), h.off(), gy.array(), gy.off(), dw2.array(), dw2.off(),
-                db2 == null ? null : db2.array(), db2 == null ? 0 : db2.off());
+        if (second == null)
+            CpuLinear.weightGrad(n, hd, co, p, h.array(), h.off(), gy.array(), gy.off(), dw2.array(), dw2.off(),
+                    db2 == null ? null : db2.array(), db2 == null ? 0 : db2.off());
         return new Tensor[] {dx, dw1, db1, dw2, db2};
     }
 

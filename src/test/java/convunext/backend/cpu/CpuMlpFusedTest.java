@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
  * CpuLinearBwd with dpre computed block by block) gives exactly the unfused path's bits — dx, dW1,
  * db1, dW2, db2 — at the level-0 shape, at odd pixel counts (a ragged last 512-pixel block, scalar
  * tails of the dot and sum bodies, two 4096-pixel K blocks, three images), without biases, at 1
- * and 2 threads; and it is taken exactly where CpuLinearBwd applies. Values against float64 are
+ * and 2 threads, with pwconv2's dW2 and db2 made in the same pass (CpuLinearBwd.Second) or, for
+ * output counts not a multiple of 4, apart; and it is taken exactly where CpuLinearBwd applies. Values against float64 are
  * CpuMlpTest's and MlpParityTest's.
  */
 class CpuMlpFusedTest {
@@ -28,6 +29,7 @@ class CpuMlpFusedTest {
         check(2, 32, 128, 32, 45, 47, true, 2, true);     // 2115 pixels: partial block, tails of 3
         check(3, 8, 32, 12, 67, 67, true, 3, true);       // 4489 pixels: two K blocks, three images
         check(2, 4, 16, 4, 25, 41, false, 4, true);       // 1025 pixels, no biases
+        check(2, 8, 32, 6, 33, 35, true, 9, true);        // pwconv2's 6 outputs: dW2 outside the pass
     }
 
     @Test void unfusedWherePreconditionsFail() {
