@@ -63,6 +63,10 @@ final class ScalarOps implements SimdOps {
         for (int i = 0; i < n; i++) y[yo + i] = wa * a[ao + i] + wb * b[bo + i];
     }
 
+    @Override public void blendEach(float[] wa, int wao, float[] a, int ao, float[] wb, int wbo, float[] b, int bo, float[] y, int yo, int n) {
+        for (int i = 0; i < n; i++) y[yo + i] = wa[wao + i] * a[ao + i] + wb[wbo + i] * b[bo + i];
+    }
+
     @Override public void row7(float[] src, int so, int ld, float[] w, int wo, float init, float[] y, int yo, int n, int[] taps) {
         SimdOps.checkTaps(taps, ld);
         java.util.Arrays.fill(y, yo, yo + n, init);

@@ -39,6 +39,12 @@ interface SimdOps {
     void blend(float[] a, int ao, float wa, float[] b, int bo, float wb, float[] y, int yo, int n);
 
     /**
+     * y[yo + i] = wa[wao + i]·a[ao + i] + wb[wbo + i]·b[bo + i] for i &lt; n: {@link #blend} with a
+     * weight per element (two IEEE products, then their sum). y apart from the others.
+     */
+    void blendEach(float[] wa, int wao, float[] a, int ao, float[] wb, int wbo, float[] b, int bo, float[] y, int yo, int n);
+
+    /**
      * One row of a 7×7 correlation over a padded plane: y[yo + i] = init + Σ_{ky,kx}
      * w[wo + ky·7 + kx]·src[so + ky·ld + kx + i] for i &lt; n. {@code taps} is {@link #taps7}(ld).
      */

@@ -256,6 +256,14 @@ final class VectorOps implements SimdOps {
         for (; i < n; i++) y[yo + i] = wa * a[ao + i] + wb * b[bo + i];
     }
 
+    @Override public void blendEach(float[] wa, int wao, float[] a, int ao, float[] wb, int wbo, float[] b, int bo, float[] y, int yo, int n) {
+        int i = 0;
+        for (; i + L <= n; i += L)
+            FloatVector.fromArray(S, wa, wao + i).mul(FloatVector.fromArray(S, a, ao + i))
+                    .add(FloatVector.fromArray(S, wb, wbo + i).mul(FloatVector.fromArray(S, b, bo + i))).intoArray(y, yo + i);
+        for (; i < n; i++) y[yo + i] = wa[wao + i] * a[ao + i] + wb[wbo + i] * b[bo + i];
+    }
+
     @Override public void tapSums(float[] dy, int dyo, float[] pad, int h, int w, double[] gw) { VectorDw7.tapSums(dy, dyo, pad, h, w, gw); }
 
     @Override public void row7(float[] src, int so, int ld, float[] w, int wo, float init, float[] y, int yo, int n, int[] taps) {

@@ -8,7 +8,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * CpuUpsample's adjoint, which sums each input column's terms per row pair (vectorised on the
+ * CpuUpsample's forward and adjoint against the loops they replaced. The adjoint, which sums each input column's terms per row pair (vectorised on the
  * Vector API), is bit for bit the element scatter it replaced (written out below): on odd planes,
  * planes narrower than one vector, one wider than two vectors plus a tail, 1×1 and single-row
  * inputs (every output row then reads one input row twice), at 1 thread and at every thread the
@@ -85,6 +85,53 @@ class CpuUpsampleTest {
             }
             return a;
         }
+    }
+
+    /**
+     * The forward (x pass by output parity with vector blends, then the row blends) is bit for bit
+     * the two separable gathers written out below: widths 1–5 (the edge outputs, and the gather
+     * loop where the parity split does not apply), odd widths, one over two vectors plus a tail,
+     * 1 and all threads; x holds ±0, ±∞ and NaN.
+     */
+    @Test void forwardIsTheSeparableGatherBitForBit() {
+        int[][] shapes = {{1, 2, 1, 1}, {1, 2, 3, 2}, {1, 2, 4, 3}, {2, 3, 5, 4}, {1, 2, 6, 5}, {2, 3, 13, 17}, {1, 2, 16, 37}, {1, 1, 9, 128}};
+        int all = CpuThreads.threads();
+        try {
+            for (int[] s : shapes)
+                for (int t : new int[] {1, all}) {
+                    CpuThreads.setThreads(t);
+                    Random r = new Random(s[2] * 37 + s[3]);
+                    Tensor x = CpuTestTensors.randn(BE, r, 0.1, s);
+                    float[] xa = x.array();
+                    if (x.numel() > 40) {
+                        xa[x.off() + 3] = -0f;
+                        xa[x.off() + 11] = Float.POSITIVE_INFINITY;
+                        xa[x.off() + 23] = Float.NaN;
+                    }
+                    float[] want = gathers(x, s[0] * s[1], s[2], s[3]);
+                    String tag = "upsample2x " + java.util.Arrays.toString(s) + ", " + t + " threads";
+                    assertArrayEquals(CpuTestTensors.bits(want), CpuTestTensors.bits(BE.download(BE.upsample2x(x))), tag);
+                }
+        } finally {
+            CpuThreads.setThreads(all);
+        }
+    }
+
+    /** The forward as two gathers: each input row along x (l0·a + l1·b), then each output row a blend of two of those. */
+    private static float[] gathers(Tensor x, int planes, int h, int w) {
+        int ho = 2 * h, wo = 2 * w;
+        Axis ay = Axis.of(h, ho), axx = Axis.of(w, wo);
+        float[] xa = x.array(), y = new float[planes * ho * wo], rows = new float[h * wo];
+        for (int pl = 0; pl < planes; pl++) {
+            int xb = x.off() + pl * h * w;
+            for (int r = 0; r < h; r++)
+                for (int ox = 0; ox < wo; ox++)
+                    rows[r * wo + ox] = axx.l[0][ox] * xa[xb + r * w + axx.i[0][ox]] + axx.l[1][ox] * xa[xb + r * w + axx.i[1][ox]];
+            for (int oy = 0; oy < ho; oy++)
+                for (int ox = 0; ox < wo; ox++)
+                    y[pl * ho * wo + oy * wo + ox] = ay.l[0][oy] * rows[ay.i[0][oy] * wo + ox] + ay.l[1][oy] * rows[ay.i[1][oy] * wo + ox];
+        }
+        return y;
     }
 
     /** The row-pair loop: ScalarOps and the best SimdOps agree bit for bit, also from an odd first column. */

@@ -104,6 +104,10 @@ class SimdOpsTest {
             scalar.blend(a, 3, 0.37f, b, 1, -1.7f, bl1, 4, n);
             SimdOps.BEST.blend(a, 3, 0.37f, b, 1, -1.7f, bl2, 4, n);
             assertArrayEquals(bl1, bl2, "blend, n " + n);
+            float[] be1 = new float[n + 4], be2 = new float[n + 4];
+            scalar.blendEach(b, 2, a, 3, a, 1, b, 0, be1, 4, n);
+            SimdOps.BEST.blendEach(b, 2, a, 3, a, 1, b, 0, be2, 4, n);
+            assertArrayEquals(be1, be2, "blendEach, n " + n);
             for (int i = 0; i < n; i++)   // two products and their sum, no fused multiply-add
                 assertEquals(0.37f * a[3 + i] + -1.7f * b[1 + i], bl2[4 + i], 0f, "blend, n " + n + " at " + i);
         }
