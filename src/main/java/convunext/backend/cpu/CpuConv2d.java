@@ -116,6 +116,9 @@ final class CpuConv2d {
         return new Tensor[] {dx, dw, db};
     }
 
+    /** Whether dW goes through column blocks where it can (false: the whole column matrix, for tests and A/B runs). */
+    static volatile boolean blockedWeightGrad = true;
+
     /**
      * dW (and db) through column blocks aligned to
      * the GEMM dot path's K blocks: each call sees whole K blocks of the image's pixels in the same
@@ -135,9 +138,6 @@ final class CpuConv2d {
      * de-interleaved here per block instead of written whole and read back: 0.92–0.96× its
      * backward at levels 0–2).
      */
-    /** Whether dW goes through column blocks where it can (false: the whole column matrix, for tests and A/B runs). */
-    static volatile boolean blockedWeightGrad = true;
-
     private static Tensor[] weightGradBlocked(CpuBackend be, Geo g, Tensor x, Tensor dy, Tensor dw, Tensor db, boolean hasBias) {
         int rows = g.rows(), cols = g.cols(), kb = CpuGemm.dotKc(), plane = g.ci * g.h * g.w, span = Math.min(cols, 2 * kb);
         float[] xa = x.array(), dya = dy.array(), dwa = dw.array();
