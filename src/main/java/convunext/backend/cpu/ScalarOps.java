@@ -23,6 +23,30 @@ final class ScalarOps implements SimdOps {
         }
     }
 
+    @Override public void upsampleAdjointHalves(float[] ev, int eo, float[] od, int oo, float[] wt, int stride, float h0, float h1,
+                                                float[] da, int r0, int r1, int c0, int c1) {
+        for (int c = c0; c < c1; c++) {
+            float a0 = da[r0 + c], a1 = da[r1 + c];
+            float g = od[oo + c - 1], w = wt[c];
+            a0 += h0 * w * g;
+            a1 += h1 * w * g;
+            g = ev[eo + c];
+            w = wt[stride + c];
+            a0 += h0 * w * g;
+            a1 += h1 * w * g;
+            g = od[oo + c];
+            w = wt[2 * stride + c];
+            a0 += h0 * w * g;
+            a1 += h1 * w * g;
+            g = ev[eo + c + 1];
+            w = wt[3 * stride + c];
+            a0 += h0 * w * g;
+            a1 += h1 * w * g;
+            da[r0 + c] = a0;
+            da[r1 + c] = a1;
+        }
+    }
+
     @Override public void upsampleAdjointRows(float[] row, int[] idx, float[] wt, int slots, int stride, float h0, float h1,
                                               float[] da, int r0, int r1, int c0, int c1) {
         for (int c = c0; c < c1; c++) {

@@ -123,6 +123,16 @@ interface SimdOps {
     void upsampleAdjointRows(float[] row, int[] idx, float[] wt, int slots, int stride, float h0, float h1,
                              float[] da, int r0, int r1, int c0, int c1);
 
+    /**
+     * {@link #upsampleAdjointRows} for the ×2 adjoint's interior columns with dy's row split by
+     * output parity (ev[eo + j] = output 2j, od[oo + j] = output 2j + 1): column c's terms are
+     * outputs 2c − 1, 2c, 2c + 1, 2c + 2, so slot s &lt; 4 reads od[oo + c − 1], ev[eo + c], od[oo + c],
+     * ev[eo + c + 1] with weight wt[s·stride + c], in that order; its other slots are unused (they
+     * add +0, which leaves da as it is). The gather loop's products and sums, so the same bits.
+     */
+    void upsampleAdjointHalves(float[] ev, int eo, float[] od, int oo, float[] wt, int stride, float h0, float h1,
+                               float[] da, int r0, int r1, int c0, int c1);
+
     /** {@link CpuAdamW}'s update of p, m and v from g over n elements, with k's scalars (see {@link CpuAdamW.Coeffs}). */
     void adamw(CpuAdamW.Coeffs k, float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo, int n);
 

@@ -201,6 +201,34 @@ final class VectorOps implements SimdOps {
         if (nv < c1) SCALAR.upsampleAdjointRows(row, idx, wt, slots, stride, h0, h1, da, r0, r1, nv, c1);
     }
 
+    /** ScalarOps.upsampleAdjointHalves with L columns per step, contiguous loads in place of the gathers: the same bits. */
+    @Override public void upsampleAdjointHalves(float[] ev, int eo, float[] od, int oo, float[] wt, int stride, float h0, float h1,
+                                                float[] da, int r0, int r1, int c0, int c1) {
+        int nv = c0 + (c1 - c0) / L * L;
+        FloatVector vh0 = FloatVector.broadcast(S, h0), vh1 = FloatVector.broadcast(S, h1);
+        for (int c = c0; c < nv; c += L) {
+            FloatVector a0 = FloatVector.fromArray(S, da, r0 + c), a1 = FloatVector.fromArray(S, da, r1 + c);
+            FloatVector g = FloatVector.fromArray(S, od, oo + c - 1), w = FloatVector.fromArray(S, wt, c);
+            a0 = a0.add(vh0.mul(w).mul(g));
+            a1 = a1.add(vh1.mul(w).mul(g));
+            g = FloatVector.fromArray(S, ev, eo + c);
+            w = FloatVector.fromArray(S, wt, stride + c);
+            a0 = a0.add(vh0.mul(w).mul(g));
+            a1 = a1.add(vh1.mul(w).mul(g));
+            g = FloatVector.fromArray(S, od, oo + c);
+            w = FloatVector.fromArray(S, wt, 2 * stride + c);
+            a0 = a0.add(vh0.mul(w).mul(g));
+            a1 = a1.add(vh1.mul(w).mul(g));
+            g = FloatVector.fromArray(S, ev, eo + c + 1);
+            w = FloatVector.fromArray(S, wt, 3 * stride + c);
+            a0 = a0.add(vh0.mul(w).mul(g));
+            a1 = a1.add(vh1.mul(w).mul(g));
+            a0.intoArray(da, r0 + c);
+            a1.intoArray(da, r1 + c);
+        }
+        if (nv < c1) SCALAR.upsampleAdjointHalves(ev, eo, od, oo, wt, stride, h0, h1, da, r0, r1, nv, c1);
+    }
+
     /**
      * ScalarOps.adamw lane by lane: every operation an IEEE float product, sum, quotient or square
      * root (correctly rounded, as (float) Math.sqrt of a float is), in the scalar loop's order, so

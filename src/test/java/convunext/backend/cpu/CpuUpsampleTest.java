@@ -19,7 +19,8 @@ class CpuUpsampleTest {
     private static final CpuBackend BE = new CpuBackend();
 
     @Test void adjointIsTheScatterBitForBit() {
-        int[][] shapes = {{2, 3, 13, 17}, {1, 2, 1, 1}, {1, 2, 1, 9}, {1, 3, 7, 1}, {2, 2, 5, 3}, {1, 2, 16, 37}, {1, 1, 33, 64}};
+        int[][] shapes = {{2, 3, 13, 17}, {1, 2, 1, 1}, {1, 2, 1, 9}, {1, 3, 7, 1}, {2, 2, 5, 3}, {1, 2, 16, 37}, {1, 1, 33, 64},
+                {1, 2, 9, 128}, {2, 1, 4, 19}};
         int all = CpuThreads.threads();
         try {
             for (int[] s : shapes)
@@ -132,6 +133,27 @@ class CpuUpsampleTest {
                     y[pl * ho * wo + oy * wo + ox] = ay.l[0][oy] * rows[ay.i[0][oy] * wo + ox] + ay.l[1][oy] * rows[ay.i[1][oy] * wo + ox];
         }
         return y;
+    }
+
+    /** The parity-split row-pair loop: ScalarOps and the best SimdOps agree bit for bit (vector body and tail). */
+    @Test void halvesScalarAndVectorAgree() {
+        Random r = new Random(10);
+        int w = 53, stride = w;
+        float[] ev = new float[w + 1], od = new float[w + 1], wt = new float[4 * stride];
+        for (int i = 0; i < w; i++) { ev[i] = (float) r.nextGaussian(); od[i] = (float) r.nextGaussian(); }
+        od[7] = Float.NEGATIVE_INFINITY;
+        ev[11] = Float.NaN;
+        for (int i = 0; i < wt.length; i++) wt[i] = r.nextFloat();
+        float[] da0 = new float[3 * w];
+        for (int i = 0; i < da0.length; i++) da0[i] = (float) r.nextGaussian();
+        int[][] out = new int[2][];
+        int k = 0;
+        for (SimdOps ops : List.of(new ScalarOps(), SimdOps.BEST)) {
+            float[] da = da0.clone();
+            ops.upsampleAdjointHalves(ev, 0, od, 0, wt, stride, 0.625f, 0.375f, da, 0, 2 * w, 2, w - 1);
+            out[k++] = CpuTestTensors.bits(da);
+        }
+        assertArrayEquals(out[0], out[1], "upsampleAdjointHalves scalar vs " + SimdOps.BEST.describe());
     }
 
     /** The row-pair loop: ScalarOps and the best SimdOps agree bit for bit, also from an odd first column. */
