@@ -21,25 +21,32 @@ class CpuUpsampleTest {
     @Test void adjointIsTheScatterBitForBit() {
         int[][] shapes = {{2, 3, 13, 17}, {1, 2, 1, 1}, {1, 2, 1, 9}, {1, 3, 7, 1}, {2, 2, 5, 3}, {1, 2, 16, 37}, {1, 1, 33, 64},
                 {1, 2, 9, 128}, {2, 1, 4, 19}};
+        atOneAndAllThreads(shapes, (s, t) -> {
+            Random r = new Random(s[2] * 131 + s[3]);
+            Tensor dy = CpuTestTensors.randn(BE, r, 0.1, s[0], s[1], 2 * s[2], 2 * s[3]);
+            float[] g = dy.array();
+            g[dy.off()] = -0f;
+            if (dy.numel() > 40) {
+                g[dy.off() + 7] = Float.POSITIVE_INFINITY;
+                g[dy.off() + 19] = Float.NaN;
+                g[dy.off() + 30] = Float.NEGATIVE_INFINITY;
+                g[dy.off() + (int) dy.numel() - 1] = 0f;
+            }
+            Tensor dx = BE.upsample2xBackward(dy);
+            float[] want = scatter(dy, s[0] * s[1], s[2], s[3]);
+            String tag = "upsample2xBackward " + s[0] + "x" + s[1] + "x" + s[2] + "x" + s[3] + ", " + t + " threads";
+            assertArrayEquals(CpuTestTensors.bits(want), CpuTestTensors.bits(BE.download(dx)), tag);
+        });
+    }
+
+    /** Runs body(shape, threads) for every shape at 1 thread and at every thread the pool has. */
+    private static void atOneAndAllThreads(int[][] shapes, java.util.function.BiConsumer<int[], Integer> body) {
         int all = CpuThreads.threads();
         try {
             for (int[] s : shapes)
                 for (int t : new int[] {1, all}) {
                     CpuThreads.setThreads(t);
-                    Random r = new Random(s[2] * 131 + s[3]);
-                    Tensor dy = CpuTestTensors.randn(BE, r, 0.1, s[0], s[1], 2 * s[2], 2 * s[3]);
-                    float[] g = dy.array();
-                    g[dy.off()] = -0f;
-                    if (dy.numel() > 40) {
-                        g[dy.off() + 7] = Float.POSITIVE_INFINITY;
-                        g[dy.off() + 19] = Float.NaN;
-                        g[dy.off() + 30] = Float.NEGATIVE_INFINITY;
-                        g[dy.off() + (int) dy.numel() - 1] = 0f;
-                    }
-                    Tensor dx = BE.upsample2xBackward(dy);
-                    float[] want = scatter(dy, s[0] * s[1], s[2], s[3]);
-                    String tag = "upsample2xBackward " + s[0] + "x" + s[1] + "x" + s[2] + "x" + s[3] + ", " + t + " threads";
-                    assertArrayEquals(CpuTestTensors.bits(want), CpuTestTensors.bits(BE.download(dx)), tag);
+                    body.accept(s, t);
                 }
         } finally {
             CpuThreads.setThreads(all);
@@ -96,26 +103,19 @@ class CpuUpsampleTest {
      */
     @Test void forwardIsTheSeparableGatherBitForBit() {
         int[][] shapes = {{1, 2, 1, 1}, {1, 2, 3, 2}, {1, 2, 4, 3}, {2, 3, 5, 4}, {1, 2, 6, 5}, {2, 3, 13, 17}, {1, 2, 16, 37}, {1, 1, 9, 128}};
-        int all = CpuThreads.threads();
-        try {
-            for (int[] s : shapes)
-                for (int t : new int[] {1, all}) {
-                    CpuThreads.setThreads(t);
-                    Random r = new Random(s[2] * 37 + s[3]);
-                    Tensor x = CpuTestTensors.randn(BE, r, 0.1, s);
-                    float[] xa = x.array();
-                    if (x.numel() > 40) {
-                        xa[x.off() + 3] = -0f;
-                        xa[x.off() + 11] = Float.POSITIVE_INFINITY;
-                        xa[x.off() + 23] = Float.NaN;
-                    }
-                    float[] want = gathers(x, s[0] * s[1], s[2], s[3]);
-                    String tag = "upsample2x " + java.util.Arrays.toString(s) + ", " + t + " threads";
-                    assertArrayEquals(CpuTestTensors.bits(want), CpuTestTensors.bits(BE.download(BE.upsample2x(x))), tag);
-                }
-        } finally {
-            CpuThreads.setThreads(all);
-        }
+        atOneAndAllThreads(shapes, (s, t) -> {
+            Random r = new Random(s[2] * 37 + s[3]);
+            Tensor x = CpuTestTensors.randn(BE, r, 0.1, s);
+            float[] xa = x.array();
+            if (x.numel() > 40) {
+                xa[x.off() + 3] = -0f;
+                xa[x.off() + 11] = Float.POSITIVE_INFINITY;
+                xa[x.off() + 23] = Float.NaN;
+            }
+            float[] want = gathers(x, s[0] * s[1], s[2], s[3]);
+            String tag = "upsample2x " + java.util.Arrays.toString(s) + ", " + t + " threads";
+            assertArrayEquals(CpuTestTensors.bits(want), CpuTestTensors.bits(BE.download(BE.upsample2x(x))), tag);
+        });
     }
 
     /** The forward as two gathers: each input row along x (l0·a + l1·b), then each output row a blend of two of those. */
@@ -146,14 +146,20 @@ class CpuUpsampleTest {
         for (int i = 0; i < wt.length; i++) wt[i] = r.nextFloat();
         float[] da0 = new float[3 * w];
         for (int i = 0; i < da0.length; i++) da0[i] = (float) r.nextGaussian();
+        scalarAndBestAgree(da0, "upsampleAdjointHalves",
+                (ops, da) -> ops.upsampleAdjointHalves(ev, 0, od, 0, wt, stride, 0.625f, 0.375f, da, 0, 2 * w, 2, w - 1));
+    }
+
+    /** call(ops, da) on a copy of da0 with ScalarOps and with the best SimdOps: the same bits. */
+    private static void scalarAndBestAgree(float[] da0, String what, java.util.function.BiConsumer<SimdOps, float[]> call) {
         int[][] out = new int[2][];
         int k = 0;
         for (SimdOps ops : List.of(new ScalarOps(), SimdOps.BEST)) {
             float[] da = da0.clone();
-            ops.upsampleAdjointHalves(ev, 0, od, 0, wt, stride, 0.625f, 0.375f, da, 0, 2 * w, 2, w - 1);
+            call.accept(ops, da);
             out[k++] = CpuTestTensors.bits(da);
         }
-        assertArrayEquals(out[0], out[1], "upsampleAdjointHalves scalar vs " + SimdOps.BEST.describe());
+        assertArrayEquals(out[0], out[1], what + " scalar vs " + SimdOps.BEST.describe());
     }
 
     /** The row-pair loop: ScalarOps and the best SimdOps agree bit for bit, also from an odd first column. */
@@ -171,13 +177,7 @@ class CpuUpsampleTest {
         }
         float[] da0 = new float[3 * w];
         for (int i = 0; i < da0.length; i++) da0[i] = (float) r.nextGaussian();
-        int[][] out = new int[2][];
-        int k = 0;
-        for (SimdOps ops : List.of(new ScalarOps(), SimdOps.BEST)) {
-            float[] da = da0.clone();
-            ops.upsampleAdjointRows(row, idx, wt, slots, w, 0.625f, 0.375f, da, 0, 2 * w, 3, w);
-            out[k++] = CpuTestTensors.bits(da);
-        }
-        assertArrayEquals(out[0], out[1], "upsampleAdjointRows scalar vs " + SimdOps.BEST.describe());
+        scalarAndBestAgree(da0, "upsampleAdjointRows",
+                (ops, da) -> ops.upsampleAdjointRows(row, idx, wt, slots, w, 0.625f, 0.375f, da, 0, 2 * w, 3, w));
     }
 }
