@@ -84,9 +84,14 @@ final class CpuLinearBwd {
     /** dX (non-null), dW and, unless db is null, db; arrays and offsets as {@link CpuLinear#backward}. */
     static void backward(int n, int ci, int co, int p, float[] x, int xo, float[] w, int wo, float[] dy, int dyo,
                          float[] dx, int dxo, float[] dw, int dwo, float[] db, int dbo) {
-        backward(n, ci, co, p, x, xo, w, wo, (img, p0, len, blk, off, ld) -> {
+        backward(n, ci, co, p, x, xo, w, wo, copied(dy, dyo, co, p), dx, dxo, dw, dwo, db, dbo);
+    }
+
+    /** dY's blocks copied from the NCHW tensor dy (co channels, p pixels per image). */
+    private static DyBlock copied(float[] dy, int dyo, int co, int p) {
+        return (img, p0, len, blk, off, ld) -> {
             for (int o = 0; o < co; o++) System.arraycopy(dy, dyo + img * co * p + p0 + o * p, blk, off + o * ld, len);
-        }, dx, dxo, dw, dwo, db, dbo);
+        };
     }
 
     /** As above with dY's blocks from {@code dy} (each block filled exactly once). */
@@ -131,9 +136,7 @@ final class CpuLinearBwd {
     static void backwardCat(int n, int ca, int cb, int co, int p, float[] a, int ao, float[] b, int bo, float[] w, int wo,
                             float[] dy, int dyo, float[] da, int dao, float[] db, int dbo, float[] dw, int dwo, float[] dbias, int dbiaso) {
         if (ca % 4 != 0) throw new IllegalArgumentException("linearCat backward: " + ca + " channels before the split, not a multiple of 4");
-        run(n, ca + cb, ca, co, p, a, ao, b, bo, w, wo, (img, p0, len, blk, off, ld) -> {
-            for (int o = 0; o < co; o++) System.arraycopy(dy, dyo + img * co * p + p0 + o * p, blk, off + o * ld, len);
-        }, da, dao, db, dbo, dw, dwo, dbias, dbiaso, null);
+        run(n, ca + cb, ca, co, p, a, ao, b, bo, w, wo, copied(dy, dyo, co, p), da, dao, db, dbo, dw, dwo, dbias, dbiaso, null);
     }
 
     /**
@@ -196,7 +199,13 @@ final class CpuLinearBwd {
 
     /** X's and dX's rows: [0, ca) in x / dx, [ca, ci) in x2 / dx2; Wᵀ packed per side (null: that dX not wanted). */
     private record Cat(int ci, int ca, float[] x, int xo, float[] x2, int x2o, CpuGemm.PackedA wtA, float[] dx, int dxo,
-                       CpuGemm.PackedA wtB, float[] dx2, int dx2o) {}
+                       CpuGemm.PackedA wtB, float[] dx2, int dx2o) {
+        /** The array holding X's row j. */
+        float[] xArray(int j) { return j < ca ? x : x2; }
+
+        /** Where X's row j starts (pixel 0 of the item's K block) in {@link #xArray}, given both tensors' row starts xb, xb2. */
+        int xRow(int j, int xb, int xb2, int p) { return j < ca ? xb + j * p : xb2 + (j - ca) * p; }
+    }
 
     /**
      * One (image, K block) item. {@code direct} (one thread): reduced values and tails added
@@ -209,7 +218,7 @@ final class CpuLinearBwd {
                              Second sec, float[] out2, int ob2, int tail2At, int db2At, double[] s2) {
         int lanes = K.dotLanes(), tileSize = 16 * lanes, tilesJ = ci / 4, ca = cat.ca;
         int g0 = g * DOT_KC, kc = Math.min(DOT_KC, p - g0), kv = kc - kc % lanes, k2 = kc - kc % (2 * lanes);
-        // X's row j (j < ca: the first tensor) starts at xRow(j) + pixel in xArr(j); dX's likewise
+        // X's rows start at xb (rows below ca) and xb2 (the rest): Cat.xRow; dX's likewise
         int xb = cat.xo + img * ca * p + g0, xb2 = cat.x2o + img * (ci - ca) * p + g0;
         int dxb = cat.dxo + img * ca * p + g0, dxb2 = cat.dx2o + img * (ci - ca) * p + g0;
         int z = AlignedScratch.at(), sumOff = z + co / 4 * tilesJ * tileSize;   // the parked tiles from z, db's after them
@@ -231,7 +240,7 @@ final class CpuLinearBwd {
             last = c0;
             dy.fill(img, g0 + c0, nc, blk, z, LD);
             if (!spans4)
-                for (int c = 0; c < ci; c++) System.arraycopy(c < ca ? cat.x : cat.x2, (c < ca ? xb + c * p : xb2 + (c - ca) * p) + c0, blk, xAt + c * LD, nc);
+                for (int c = 0; c < ci; c++) System.arraycopy(cat.xArray(c), cat.xRow(c, xb, xb2, p) + c0, blk, xAt + c * LD, nc);
             if (cat.wtA != null) CpuGemm.gemm(cat.wtA, nc, blk, z, LD, 1, cat.dx, dxb + c0, p, false, null, 0, null);
             if (cat.wtB != null) CpuGemm.gemm(cat.wtB, nc, blk, z, LD, 1, cat.dx2, dxb2 + c0, p, false, null, 0, null);
             boolean first = c0 == 0;
@@ -243,7 +252,7 @@ final class CpuLinearBwd {
                 float[] a4 = A4.get(co / 4 * g4), x4 = X4.get(ci / 4 * g4);
                 for (int i = 0; i < co; i += 4) K.pack4(blk, z + i * LD, LD, len, a4, z + i / 4 * g4);
                 for (int j = 0; j < ci; j += 4)   // a group of 4 never straddles ca (a multiple of 4)
-                    K.pack4(j < ca ? cat.x : cat.x2, (j < ca ? xb + j * p : xb2 + (j - ca) * p) + c0, p, len, x4, z + j / 4 * g4);
+                    K.pack4(cat.xArray(j), cat.xRow(j, xb, xb2, p) + c0, p, len, x4, z + j / 4 * g4);
                 for (int i = 0; i < co; i += 4)
                     for (int j = 0; j < ci; j += 4)
                         K.dotSpan4(len, a4, z + i / 4 * g4, x4, z + j / 4 * g4, acc, z + (i / 4 * tilesJ + j / 4) * tileSize, first);
@@ -275,8 +284,8 @@ final class CpuLinearBwd {
             for (int i = 0; i < co; i++)
                 for (int j = 0; j < ci; j++) {
                     float t = 0;
-                    float[] xr = j < ca ? cat.x : cat.x2;
-                    int xj = j < ca ? xb + j * p : xb2 + (j - ca) * p;
+                    float[] xr = cat.xArray(j);
+                    int xj = cat.xRow(j, xb, xb2, p);
                     for (int q = kv; q < kc; q++) t = Math.fma(blk[z + i * LD + q - last], xr[xj + q], t);
                     if (direct) out[ob + i * ci + j] += t;
                     else out[tailAt + i * ci + j] = t;

@@ -53,7 +53,7 @@ final class CpuUpsample {
      */
     private record Halves(float[] l0e, float[] l1e, float[] l0o, float[] l1o) {
         static Halves of(Axis a, int w) {
-            if (w - 2 < GemmKernels.BEST.dotLanes()) return null;   // under one vector a half: the gather loop was faster (16² inputs: 0.19 against 0.23 ms)
+            if (w - 2 < SimdOps.BEST.lanes()) return null;   // under one vector a half: the gather loop was faster (16² inputs: 0.19 against 0.23 ms)
             float[] l0e = new float[w], l1e = new float[w], l0o = new float[w], l1o = new float[w];
             for (int j = 1; j < w - 1; j++) {
                 int e = 2 * j, o = e + 1;
@@ -147,7 +147,7 @@ final class CpuUpsample {
          * gathers save (32-wide inputs: 0.72 against 0.66 ms; 64-wide: 0.88 against 1.18).
          */
         boolean halves(int in) {
-            if (in - 3 < 3 * GemmKernels.BEST.dotLanes() || slots < 4) return false;
+            if (in - 3 < 3 * SimdOps.BEST.lanes() || slots < 4) return false;
             int out = 2 * in;
             for (int c = 2; c < in - 1; c++) {
                 for (int s = 0; s < 4; s++)

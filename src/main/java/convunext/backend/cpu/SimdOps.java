@@ -36,6 +36,9 @@ interface SimdOps {
      * fused multiply-add: the same bits in any lane or tail). y apart from a and b. The bilinear
      * upsampling's blend of two interpolated rows.
      */
+    /** Floats per vector of these loops (1: scalar), for callers that pick a loop by row width. */
+    default int lanes() { return 1; }
+
     void blend(float[] a, int ao, float wa, float[] b, int bo, float wb, float[] y, int yo, int n);
 
     /**

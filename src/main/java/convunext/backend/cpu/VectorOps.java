@@ -23,6 +23,8 @@ final class VectorOps implements SimdOps {
 
     @Override public String describe() { return "vector " + S; }
 
+    @Override public int lanes() { return L; }
+
     /*
      * Every loop here (and in VectorGate) is shaped by C2 (JDK 17): a vector value that crosses a
      * call C2 did not inline is boxed (measured: ~200 MB per GELU of 4 M floats, 4× slower), and C2

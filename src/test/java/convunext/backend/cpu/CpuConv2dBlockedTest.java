@@ -96,30 +96,23 @@ class CpuConv2dBlockedTest {
         int[][] cases = {   // n, ci, h, w, co
                 {2, 32, 80, 72, 64}, {1, 8, 47, 91, 16}, {2, 4, 190, 180, 8}, {1, 12, 33, 70, 12}};
         Random r = new Random(79);
-        int all = CpuThreads.threads();
-        try {
-            for (int threads : new int[] {1, all})
-                for (int[] c : cases) {
-                    CpuThreads.setThreads(threads);
-                    Tensor x = rand(r, c[0], c[1], c[2], c[3]), w = rand(r, c[4], c[1], 2, 2), dy = rand(r, c[0], c[4], c[2] / 2, c[3] / 2);
-                    String at = java.util.Arrays.toString(c) + " threads " + threads;
-                    for (boolean needDx : new boolean[] {true, false}) {
-                        Tensor[] whole, blocked;
-                        try {
-                            CpuConv2d.blockedWeightGrad = false;
-                            whole = CpuConv2d.backward(BE, x, w, dy, 2, 0, false, needDx, true);
-                        } finally {
-                            CpuConv2d.blockedWeightGrad = true;
-                        }
-                        blocked = CpuConv2d.backward(BE, x, w, dy, 2, 0, false, needDx, true);
-                        if (needDx) assertArrayEquals(bits(BE.download(whole[0])), bits(BE.download(blocked[0])), "dx " + at);
-                        else org.junit.jupiter.api.Assertions.assertNull(blocked[0], "no dx asked for");
-                        assertArrayEquals(bits(BE.download(whole[1])), bits(BE.download(blocked[1])), "dW " + at + " dx " + needDx);
-                        assertArrayEquals(bits(BE.download(whole[2])), bits(BE.download(blocked[2])), "db " + at + " dx " + needDx);
-                    }
+        CpuTestTensors.atOneAndAllThreads(cases, (c, threads) -> {
+            Tensor x = rand(r, c[0], c[1], c[2], c[3]), w = rand(r, c[4], c[1], 2, 2), dy = rand(r, c[0], c[4], c[2] / 2, c[3] / 2);
+            String at = java.util.Arrays.toString(c) + " threads " + threads;
+            for (boolean needDx : new boolean[] {true, false}) {
+                Tensor[] whole, blocked;
+                try {
+                    CpuConv2d.blockedWeightGrad = false;
+                    whole = CpuConv2d.backward(BE, x, w, dy, 2, 0, false, needDx, true);
+                } finally {
+                    CpuConv2d.blockedWeightGrad = true;
                 }
-        } finally {
-            CpuThreads.setThreads(all);
-        }
+                blocked = CpuConv2d.backward(BE, x, w, dy, 2, 0, false, needDx, true);
+                if (needDx) assertArrayEquals(bits(BE.download(whole[0])), bits(BE.download(blocked[0])), "dx " + at);
+                else org.junit.jupiter.api.Assertions.assertNull(blocked[0], "no dx asked for");
+                assertArrayEquals(bits(BE.download(whole[1])), bits(BE.download(blocked[1])), "dW " + at + " dx " + needDx);
+                assertArrayEquals(bits(BE.download(whole[2])), bits(BE.download(blocked[2])), "db " + at + " dx " + needDx);
+            }
+        });
     }
 }

@@ -67,37 +67,30 @@ class CpuLinearCatTest {
     @Test void onePassBackwardGivesTheUnfusedBits() {
         int[][] shapes = {   // n, Ca, Cb, Co, H, W
                 {2, 8, 12, 16, 23, 29}, {1, 32, 32, 32, 70, 80}, {2, 4, 8, 12, 31, 33}, {3, 16, 4, 8, 27, 19}};
-        int all = CpuThreads.threads();
         Random r = new Random(72);
-        try {
-            for (int threads : new int[] {1, all})
-                for (int[] s : shapes) {
-                    CpuThreads.setThreads(threads);
-                    String at = java.util.Arrays.toString(s) + " threads " + threads;
-                    int p = s[4] * s[5];
-                    org.junit.jupiter.api.Assertions.assertTrue(CpuLinearBwd.applies(s[0], s[1] + s[2], s[3], p) || !GemmKernels.BEST.dotSpans(),
-                            "the one pass applies at " + at);
-                    Tensor a = randn(r, s[0], s[1], s[4], s[5]), b = randn(r, s[0], s[2], s[4], s[5]);
-                    Tensor w = randn(r, s[3], s[1] + s[2]), dy = randn(r, s[0], s[3], s[4], s[5]);
-                    for (boolean[] need : new boolean[][] {{true, true}, {true, false}, {false, true}}) {
-                        Tensor[] fused, unfused;
-                        try {
-                            CpuLinearCat.fusedBackward = false;
-                            unfused = CpuLinearCat.backward(BE, a, b, w, dy, need[0], need[1], true);
-                        } finally {
-                            CpuLinearCat.fusedBackward = true;
-                        }
-                        fused = CpuLinearCat.backward(BE, a, b, w, dy, need[0], need[1], true);
-                        String what = at + " da " + need[0] + " db " + need[1];
-                        for (int k = 0; k < 4; k++) {
-                            if (unfused[k] == null) assertNull(fused[k], "slot " + k + " " + what);
-                            else same(unfused[k], fused[k], "slot " + k + " " + what);
-                        }
-                    }
+        CpuTestTensors.atOneAndAllThreads(shapes, (s, threads) -> {
+            String at = java.util.Arrays.toString(s) + " threads " + threads;
+            int p = s[4] * s[5];
+            org.junit.jupiter.api.Assertions.assertTrue(CpuLinearBwd.applies(s[0], s[1] + s[2], s[3], p) || !GemmKernels.BEST.dotSpans(),
+                    "the one pass applies at " + at);
+            Tensor a = randn(r, s[0], s[1], s[4], s[5]), b = randn(r, s[0], s[2], s[4], s[5]);
+            Tensor w = randn(r, s[3], s[1] + s[2]), dy = randn(r, s[0], s[3], s[4], s[5]);
+            for (boolean[] need : new boolean[][] {{true, true}, {true, false}, {false, true}}) {
+                Tensor[] fused, unfused;
+                try {
+                    CpuLinearCat.fusedBackward = false;
+                    unfused = CpuLinearCat.backward(BE, a, b, w, dy, need[0], need[1], true);
+                } finally {
+                    CpuLinearCat.fusedBackward = true;
                 }
-        } finally {
-            CpuThreads.setThreads(all);
-        }
+                fused = CpuLinearCat.backward(BE, a, b, w, dy, need[0], need[1], true);
+                String what = at + " da " + need[0] + " db " + need[1];
+                for (int k = 0; k < 4; k++) {
+                    if (unfused[k] == null) assertNull(fused[k], "slot " + k + " " + what);
+                    else same(unfused[k], fused[k], "slot " + k + " " + what);
+                }
+            }
+        });
     }
 
     @Test void rowSplitOutsideKIsRefused() {

@@ -28,6 +28,20 @@ final class CpuTestTensors {
     /** A fresh tensor with t's shape and values (a held gradient that a call may add into). */
     static Tensor copy(CpuBackend be, Tensor t) { return be.upload(be.download(t), t.shape()); }
 
+    /** Runs body(case, threads) for every case at 1 thread and at every thread the pool has, then restores the pool. */
+    static void atOneAndAllThreads(int[][] cases, java.util.function.BiConsumer<int[], Integer> body) {
+        int all = CpuThreads.threads();
+        try {
+            for (int threads : new int[] {1, all})
+                for (int[] c : cases) {
+                    CpuThreads.setThreads(threads);
+                    body.accept(c, threads);
+                }
+        } finally {
+            CpuThreads.setThreads(all);
+        }
+    }
+
     /** Raw bits of every element, for bit-for-bit comparisons. */
     static int[] bits(float[] a) {
         int[] b = new int[a.length];

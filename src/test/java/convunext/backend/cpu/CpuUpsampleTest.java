@@ -21,7 +21,7 @@ class CpuUpsampleTest {
     @Test void adjointIsTheScatterBitForBit() {
         int[][] shapes = {{2, 3, 13, 17}, {1, 2, 1, 1}, {1, 2, 1, 9}, {1, 3, 7, 1}, {2, 2, 5, 3}, {1, 2, 16, 37}, {1, 1, 33, 64},
                 {1, 2, 9, 128}, {2, 1, 4, 19}};
-        atOneAndAllThreads(shapes, (s, t) -> {
+        CpuTestTensors.atOneAndAllThreads(shapes, (s, t) -> {
             Random r = new Random(s[2] * 131 + s[3]);
             Tensor dy = CpuTestTensors.randn(BE, r, 0.1, s[0], s[1], 2 * s[2], 2 * s[3]);
             float[] g = dy.array();
@@ -39,19 +39,6 @@ class CpuUpsampleTest {
         });
     }
 
-    /** Runs body(shape, threads) for every shape at 1 thread and at every thread the pool has. */
-    private static void atOneAndAllThreads(int[][] shapes, java.util.function.BiConsumer<int[], Integer> body) {
-        int all = CpuThreads.threads();
-        try {
-            for (int[] s : shapes)
-                for (int t : new int[] {1, all}) {
-                    CpuThreads.setThreads(t);
-                    body.accept(s, t);
-                }
-        } finally {
-            CpuThreads.setThreads(all);
-        }
-    }
 
     /** The adjoint as it was: each dy element added into its four sources, (oy, ox) in order. */
     private static float[] scatter(Tensor dy, int planes, int h, int w) {
@@ -103,7 +90,7 @@ class CpuUpsampleTest {
      */
     @Test void forwardIsTheSeparableGatherBitForBit() {
         int[][] shapes = {{1, 2, 1, 1}, {1, 2, 3, 2}, {1, 2, 4, 3}, {2, 3, 5, 4}, {1, 2, 6, 5}, {2, 3, 13, 17}, {1, 2, 16, 37}, {1, 1, 9, 128}};
-        atOneAndAllThreads(shapes, (s, t) -> {
+        CpuTestTensors.atOneAndAllThreads(shapes, (s, t) -> {
             Random r = new Random(s[2] * 37 + s[3]);
             Tensor x = CpuTestTensors.randn(BE, r, 0.1, s);
             float[] xa = x.array();
