@@ -65,7 +65,7 @@ public final class ModelBench {
         }
         long peak = HeapPeak.peakBytes();
         Map<String, double[]> ops = new LinkedHashMap<>(), inferOps = new LinkedHashMap<>();
-        if (breakdown) breakdown(be, mc, images, targets, ops, inferOps);
+        if (breakdown) breakdown(be, mc, images, targets, cfg.warmup(), cfg.steps(), ops, inferOps);
         be.release(images);
         be.release(targets);
         String note = "cpu".equals(be.name())
@@ -111,36 +111,40 @@ public final class ModelBench {
     }
 
     /**
-     * Time per op over one training step and over one inference of the folded model (each after
-     * one warm-up), through {@link TimedBackend}, which syncs after every op; the sum of ops is
-     * therefore a little above an unwrapped step on a GPU.
+     * Time per op: the median over {@code steps} training steps and over as many inferences of the
+     * folded model, after {@code warmup} (at least 2) of each, through {@link TimedBackend}, which
+     * syncs after every op; the sum of ops is therefore a little above an unwrapped step on a GPU.
+     * One step after one warm-up read single ops up to 3× slow: the new model's first steps take
+     * freshly committed heap pages (bench/NOTES.md, CPU round 24).
      */
-    private static void breakdown(Backend be, ConvUNeXt.Config mc, Tensor images, Tensor targets,
+    private static void breakdown(Backend be, ConvUNeXt.Config mc, Tensor images, Tensor targets, int warmup, int steps,
                                   Map<String, double[]> train, Map<String, double[]> infer) {
         TimedBackend tb = new TimedBackend(be);
         try (ConvUNeXt model = new ConvUNeXt(mc, tb, 1); AdamW opt = AdamW.withDefaults(model.params)) {
-            TrainStep.run(model, opt, images, targets, 1e-4);
-            be.sync();
-            tb.reset();
-            TrainStep.run(model, opt, images, targets, 1e-4);
-            be.sync();
-            collect(tb, train);
+            medianPerOp(tb, be, Math.max(2, warmup), Math.max(1, steps), () -> TrainStep.run(model, opt, images, targets, 1e-4), train);
             try (InferenceModel im = InferenceModel.of(model)) {
-                logits(tb, im, images);
-                be.sync();
-                tb.reset();
-                logits(tb, im, images);
-                be.sync();
-                collect(tb, infer);
+                medianPerOp(tb, be, Math.max(2, warmup), Math.max(1, steps), () -> logits(tb, im, images), infer);
             }
         }
     }
 
-    /** The timed ops, slowest first: ms, calls, heap MiB, GFLOP. */
-    private static void collect(TimedBackend tb, Map<String, double[]> out) {
-        tb.stats().entrySet().stream()
-                .sorted((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0]))
-                .forEach(e -> out.put(e.getKey(), new double[] {e.getValue()[0] / 1e6, e.getValue()[1], e.getValue()[2] / 1048576.0,
-                        e.getValue()[3] / 1e9}));
+    /** Per op, the median ms over the timed runs (calls, heap MiB and GFLOP of the last run), slowest first. */
+    private static void medianPerOp(TimedBackend tb, Backend be, int warmup, int steps, Runnable run, Map<String, double[]> out) {
+        for (int i = 0; i < warmup; i++) run.run();
+        be.sync();
+        Map<String, double[]> ms = new LinkedHashMap<>(), last = new LinkedHashMap<>();
+        for (int i = 0; i < steps; i++) {
+            tb.reset();
+            run.run();
+            be.sync();
+            int step = i;
+            tb.stats().forEach((k, v) -> {
+                ms.computeIfAbsent(k, x -> new double[steps])[step] = v[0] / 1e6;
+                last.put(k, new double[] {0, v[1], v[2] / 1048576.0, v[3] / 1e9});
+            });
+        }
+        last.forEach((k, v) -> v[0] = Timing.median(ms.get(k)));
+        last.entrySet().stream().sorted((a, b) -> Double.compare(b.getValue()[0], a.getValue()[0]))
+                .forEach(e -> out.put(e.getKey(), e.getValue()));
     }
 }

@@ -35,6 +35,16 @@ public final class CpuGemm {
      * segments) dW ran 15–20% slower than at 4096 (bench/NOTES.md, CPU round 6).
      */
     private static final int DOT_MIN_K = 512, DOT_KC = 4096, DOT_NC = 32;
+    /**
+     * Below this K a product of at least PACKED_MIN_MN outputs takes the packed path even with both
+     * operands contiguous along K: packing B (a transpose here) is then shared by M/MR panels, and
+     * the packed tiles run at 1.2–1.5× the dot path's rate (dW at 32² planes, K = 1024: 0.67–0.84 of
+     * the dot time for 128×512 … 1024×256; at K = 2048 0.90–1.09, at K ≥ 4096 the dot path wins;
+     * bench/NOTES.md, CPU round 24).
+     */
+    private static final int DOT_ALWAYS_K = 2048, PACKED_MIN_MN = 128 * 128;
+    /** Whether short-K products with many outputs take the packed path (false: the dot path, for tests and A/B runs). */
+    static volatile boolean packedShortK = !"false".equals(System.getProperty("convunext.cpu.packedShortK"));
     /** Up to this many rows of C a row-major B is read in place instead of packed (see runPacked). */
     private static final int DIRECT_MAX_M = 64, DIRECT_MAX_LD = 4096;
     /**
@@ -189,13 +199,18 @@ public final class CpuGemm {
         // Both operands contiguous along a long K (dY·Xᵀ): dot-product blocks, no packing. Not with
         // an epilogue: its K loop is outermost (C is finished only at the very end, out of cache),
         // its splits are dotRows wide, and no epilogue caller has this layout (dW has no epilogue).
-        boolean dot = epilogue == null && aCs == 1 && bRs == 1 && k >= DOT_MIN_K;
-        if (aRowSums != null && !dot) {   // K < DOT_MIN_K (or strided A): small, a plain pass
-            for (int i = 0; i < m; i++) {
-                double s = 0;
-                for (int p = 0; p < k; p++) s += a[aOff + i * aRs + p * aCs];
-                aRowSums[i] += s;
-            }
+        boolean dot = epilogue == null && aCs == 1 && bRs == 1 && k >= DOT_MIN_K
+                && (!packedShortK || k >= DOT_ALWAYS_K || (long) m * n < PACKED_MIN_MN);
+        if (aRowSums != null && !dot) {   // a pass of its own: the packed path has no row sums
+            if (aCs == 1)   // contiguous rows: the dot path's sums (float per K block, added in double)
+                for (int i = 0; i < m; i++)
+                    for (int pc = 0; pc < k; pc += DOT_KC) aRowSums[i] += KERNEL.sum(Math.min(DOT_KC, k - pc), a, aOff + i * aRs + pc);
+            else
+                for (int i = 0; i < m; i++) {
+                    double s = 0;
+                    for (int p = 0; p < k; p++) s += a[aOff + i * aRs + p * aCs];
+                    aRowSums[i] += s;
+                }
             aRowSums = null;
         }
         Job job = new Job(k, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff, ldc, accumulate, bias, biasOff, epilogue,

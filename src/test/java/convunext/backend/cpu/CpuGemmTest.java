@@ -90,8 +90,10 @@ class CpuGemmTest {
      * longer operand is split so it is streamed once).
      */
     @Test void dotPathRowSumsAndThreadCount() {
-        dotPathRowSumsAndThreadCount(61, 150);
-        dotPathRowSumsAndThreadCount(150, 61);
+        dotPathRowSumsAndThreadCount(61, 150, 9001);
+        dotPathRowSumsAndThreadCount(150, 61, 9001);
+        // both operands contiguous along K, K below DOT_ALWAYS_K and many outputs: the packed path
+        dotPathRowSumsAndThreadCount(130, 141, 1027);
     }
 
     /**
@@ -129,8 +131,7 @@ class CpuGemmTest {
         }
     }
 
-    private void dotPathRowSumsAndThreadCount(int m, int n) {
-        int k = 9001;
+    private void dotPathRowSumsAndThreadCount(int m, int n, int k) {
         float[] a = rand(m * k + 3), b = rand(k * n + 5);
         float[][] cs = new float[2][];
         double[][] sums = new double[2][];
@@ -165,12 +166,16 @@ class CpuGemmTest {
         assertTrue(worstSum <= 1e-5, "row sums rel err " + worstSum);
         assertTrue(java.util.Arrays.equals(cs[0], cs[1]), "dot path C differs between 1 and 2 threads");
         assertTrue(java.util.Arrays.equals(sums[0], sums[1]), "row sums differ between 1 and 2 threads");
-        double[] packed = new double[m];   // the packed path (K below DOT_MIN_K) sums rows too
-        CpuGemm.gemm(m, n, 300, a, 3, k, 1, b, 5, 1, k, new float[m * n], 0, n, false, packed);
-        for (int i = 0; i < m; i++) {
-            double rs = 0;
-            for (int p = 0; p < 300; p++) rs += a[3 + i * k + p];
-            assertTrue(Math.abs(packed[i] - rs) <= 1e-9 * (1 + Math.abs(rs)), "packed-path row sum " + i);
+        // The packed path (short K) sums rows too, in float like the dot path: within the
+        // recursive-summation bound k·u·Σ|a| (u = 2^-24) of the float64 sum.
+        for (int kp : new int[] {300, Math.min(1500, k)}) {
+            double[] packed = new double[m];
+            CpuGemm.gemm(m, n, kp, a, 3, k, 1, b, 5, 1, k, new float[m * n], 0, n, false, packed);
+            for (int i = 0; i < m; i++) {
+                double rs = 0, mag = 0;
+                for (int p = 0; p < kp; p++) { rs += a[3 + i * k + p]; mag += Math.abs(a[3 + i * k + p]); }
+                assertTrue(Math.abs(packed[i] - rs) <= kp * 0x1p-24 * mag, "packed-path row sum " + i + ", K " + kp);
+            }
         }
     }
 
