@@ -17,7 +17,7 @@ final class VectorDw7 {
     private static final ScalarOps SCALAR = new ScalarOps();
 
     /**
-     * Float partial sums per tap and lane, one chain per (ky, kx, lane) over blocks of {@link #ROWS}
+     * Float partial sums per tap and lane, one chain per (ky, kx, lane) over blocks of {@link #flushRows}
      * dy rows, each row's vectors in order, then added in double (lanes in order) to gw, then that
      * block's scalar tail columns: the order (and bits) of the one-pass-per-(block, ky) loop this
      * replaced. Rows of at least {@link #WIDE} vectors go by pad rows p instead: pad row p pairs
@@ -30,11 +30,11 @@ final class VectorDw7 {
      * through two nested loops, which C2 (JDK 17) boxed: ~16× slower.)
      */
     static void tapSums(float[] dy, int dyo, float[] pad, int h, int w, double[] gw) {
-        int wp = w + 6, wv = w - w % L, dummy = 49 * L;
+        int wp = w + 6, wv = w - w % L, dummy = 49 * L, rowsPer = flushRows(wv);
         float[] lanes = TAP_LANES.get();   // all zero on entry and exit but the dummy slot
         if (wv < WIDE * L) {
-            for (int r0 = 0; r0 < h; r0 += ROWS) {
-                int rows = Math.min(ROWS, h - r0), g = dyo + r0 * w;
+            for (int r0 = 0; r0 < h; r0 += rowsPer) {
+                int rows = Math.min(rowsPer, h - r0), g = dyo + r0 * w;
                 for (int ky = 0; ky < 7; ky++) {
                     if (wv > 0) blockTaps(dy, g, w, pad, (r0 + ky) * wp, wp, wv, rows, lanes, ky * 7 * L);
                     flushTaps(dy, dyo, pad, w, wv, ky, r0, r0 + rows - 1, lanes, gw);
@@ -54,7 +54,7 @@ final class VectorDw7 {
             }
             for (int ky = 0; ky < 7; ky++) {
                 int y = p - ky;
-                if (y >= 0 && y < h && ((y + 1) % ROWS == 0 || y == h - 1)) flushTaps(dy, dyo, pad, w, wv, ky, y - y % ROWS, y, lanes, gw);
+                if (y >= 0 && y < h && ((y + 1) % rowsPer == 0 || y == h - 1)) flushTaps(dy, dyo, pad, w, wv, ky, y - y % rowsPer, y, lanes, gw);
             }
         }
     }
@@ -214,8 +214,18 @@ final class VectorDw7 {
     }
 
 
-    /** Rows per float partial sum of {@link #tapSums} (the dy and pad rows of a block stay in L1). */
+    /** Rows per float partial sum of {@link #tapSums} at least (the dy and pad rows of a block stay in L1). */
     private static final int ROWS = 8;
+    /** Vector terms per lane chain before a flush, at most: level 0's (8 rows of 16 vectors at 256², AVX-512). */
+    private static final int CHAIN_VECTORS = 128;
+
+    /**
+     * Rows per float partial sum for rows of wv vector columns: ROWS, or more where rows are short,
+     * so that each chain still runs up to CHAIN_VECTORS terms. Each flush costs 7·L double adds
+     * per ky, as much as the products of a few short rows: with 32 rows at 64², the whole plane at
+     * 32² and 16², the backward took 0.85–0.9 of its time (bench/NOTES.md, CPU round 24).
+     */
+    static int flushRows(int wv) { return Math.max(ROWS, CHAIN_VECTORS / Math.max(1, wv / L)); }
 
     /**
      * Every output is init + Σ taps in tap order (ky, then kx), one FMA chain per lane: the bits of

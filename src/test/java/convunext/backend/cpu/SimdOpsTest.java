@@ -196,25 +196,27 @@ class SimdOpsTest {
 
     /**
      * The vector tapSums keeps one summation order whichever loop runs (shared pad rows for wide
-     * planes, flat row blocks for narrow ones): per tap and lane a float fma chain over 8-row blocks
-     * (rows in order, the row's vectors in order), added in double lane by lane, then the block's
-     * scalar tail columns. Checked bit for bit against that order written out.
+     * planes, flat row blocks for narrow ones): per tap and lane a float fma chain over blocks of
+     * {@code flushRows} rows (8, more for rows of few vectors; rows in order, the row's vectors in
+     * order), added in double lane by lane, then the block's scalar tail columns. Checked bit for bit
+     * against that order written out, with planes of several blocks at each block height.
      */
     @Test void tapSumsOrder() {
         if (!(SimdOps.BEST instanceof VectorOps)) return;
         int lanes = VectorDw7.L;
         Random r = new Random(66);
-        int[][] shapes = {{19, 37}, {9, 2 * lanes}, {21, 8 * lanes}, {13, 8 * lanes + 5}, {4, 9 * lanes}, {3, 5}, {17, 4 * lanes + 1}};
+        int[][] shapes = {{19, 37}, {9, 2 * lanes}, {21, 8 * lanes}, {13, 8 * lanes + 5}, {4, 9 * lanes}, {3, 5}, {17, 4 * lanes + 1},
+                {70, 2 * lanes}, {41, 4 * lanes + 3}, {35, 16 * lanes + 1}, {150, lanes + 2}};
         for (int[] hw : shapes) {
-            int h = hw[0], w = hw[1], wp = w + 6, wv = w - w % lanes;
+            int h = hw[0], w = hw[1], wp = w + 6, wv = w - w % lanes, fr = VectorDw7.flushRows(wv);
             float[] dy = new float[h * w + 3], pad = new float[(h + 6) * wp];
             for (int i = 0; i < dy.length; i++) dy[i] = (float) r.nextGaussian();
             for (int i = 0; i < pad.length; i++) pad[i] = (float) (r.nextGaussian() + 0.5);
             double[] want = new double[49], got = new double[49];
             want[5] = got[5] = -0.75;
-            for (int r0 = 0; r0 < h; r0 += 8)
+            for (int r0 = 0; r0 < h; r0 += fr)
                 for (int ky = 0; ky < 7; ky++) {
-                    int rows = Math.min(8, h - r0);
+                    int rows = Math.min(fr, h - r0);
                     if (wv > 0) {
                         float[] acc = new float[7 * lanes];
                         for (int y = r0; y < r0 + rows; y++)
