@@ -39,7 +39,12 @@ final class CpuLoss {
                 double mx = Double.NEGATIVE_INFINITY;
                 for (int c = 0; c < k; c++) mx = Math.max(mx, z[zo + (i * k + c) * p + q]);
                 double s = 0;
-                for (int c = 0; c < k; c++) s += e[c] = Math.exp(z[zo + (i * k + c) * p + q] - mx);
+                for (int c = 0; c < k; c++) {
+                    // exp(0) is exactly 1: the largest logit's term (at K = 2, half the exps) skips
+                    // the call, with the same bits (a NaN difference still goes through exp).
+                    double d = z[zo + (i * k + c) * p + q] - mx;
+                    s += e[c] = d == 0 ? 1.0 : Math.exp(d);
+                }
                 for (int c = 0; c < k; c++) {
                     double pr = e[c] / s;
                     g[go + (i * k + c) * p + q] = (float) pr;
