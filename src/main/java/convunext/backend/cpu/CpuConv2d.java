@@ -84,11 +84,11 @@ final class CpuConv2d {
         }
         int rows = g.rows(), cols = g.cols(), plane = g.ci * g.h * g.w;
         boolean fused = needDx && implicit(g) && CpuConvS2D.fusedDx(g.co);   // dx scattered from Wᵀ·dY's tiles
+        CpuGemm.PackedA wt = needDx ? CpuGemm.pack(rows, g.co, w.array(), w.off(), 1, rows) : null;   // Wᵀ
         if ((!needDx || fused) && cols >= CpuGemm.dotMinK() && blockedWeightGrad) {
             // dW through column blocks in cache (the same bits), then dx straight from dY's tiles
             weightGradBlocked(be, g, x, dy, dw, db, hasBias);
             if (fused) {
-                CpuGemm.PackedA wt = CpuGemm.pack(rows, g.co, w.array(), w.off(), 1, rows);   // Wᵀ
                 for (int i = 0; i < g.n; i++)
                     CpuConvS2D.backwardDx(s2d(g), wt, dy.array(), dy.off() + i * g.co * cols, dx.array(), dx.off() + i * plane);
             }
@@ -96,7 +96,6 @@ final class CpuConv2d {
         }
         Tensor colT = be.empty(rows * cols), dcolT = needDx && !fused ? be.empty(rows * cols) : null;
         float[] col = colT.array(), dcol = dcolT != null ? dcolT.array() : null;
-        CpuGemm.PackedA wt = needDx ? CpuGemm.pack(rows, g.co, w.array(), w.off(), 1, rows) : null;   // Wᵀ
         double[] s = hasBias ? new double[g.co] : null;   // db, summed by the dW GEMM (see CpuLinear)
         for (int i = 0; i < g.n; i++) {
             int dyi = dy.off() + i * g.co * cols;

@@ -109,7 +109,7 @@ final class CpuLinearBwd {
      */
     static void backward(int n, int ci, int co, int p, float[] x, int xo, float[] w, int wo, DyBlock dy,
                          float[] dx, int dxo, float[] dw, int dwo, float[] db, int dbo, Second second) {
-        if (second != null && (second.co % 4 != 0 || second.ci % 4 != 0 || !CpuGemm.dotSpans))
+        if (second != null && !second.fits(Long.MAX_VALUE))
             throw new IllegalArgumentException("linear backward: a second weight gradient " + second.co + "×" + second.ci
                     + " needs channel counts that are multiples of 4 and the interleaved spans");
         run(n, ci, ci, co, p, x, xo, null, 0, w, wo, dy, dx, dxo, null, 0, dw, dwo, db, dbo, second);
@@ -123,6 +123,9 @@ final class CpuLinearBwd {
     record Second(int co, int ci, float[] g, int go, float[] h, int ho, float[] dw, int dwo, float[] db, int dbo) {
         /** Bytes of its parked accumulators per thread. */
         long parkedBytes() { return 4L * co * ci * K.dotLanes(); }
+
+        /** Whether {@link #backward} can make it: channel counts multiples of 4, the interleaved spans, at most maxParkedBytes parked. */
+        boolean fits(long maxParkedBytes) { return co % 4 == 0 && ci % 4 == 0 && CpuGemm.dotSpans && parkedBytes() <= maxParkedBytes; }
     }
 
     /**
@@ -224,7 +227,7 @@ final class CpuLinearBwd {
         int z = AlignedScratch.at(), sumOff = z + co / 4 * tilesJ * tileSize;   // the parked tiles from z, db's after them
         float[] acc = ACC.get(sumOff - z + co * 2 * lanes);
         // the second weight gradient's parked tiles and row sums, and its rows' first pixel of this K block
-        int co2 = sec == null ? 0 : sec.co, ci2 = sec == null ? 0 : sec.ci, tilesJ2 = ci2 / 4, sumOff2 = z + co2 / 4 * tilesJ2 * tileSize;
+        int co2 = sec == null ? 0 : sec.co, ci2 = sec == null ? 0 : sec.ci, sumOff2 = z + co2 / 4 * (ci2 / 4) * tileSize;
         boolean wantDb2 = sec != null && sec.db != null;
         float[] acc2 = sec == null ? null : ACC2.get(sumOff2 - z + co2 * 2 * lanes);
         int gb = sec == null ? 0 : sec.go + img * co2 * p + g0, hb = sec == null ? 0 : sec.ho + img * ci2 * p + g0;
@@ -253,9 +256,7 @@ final class CpuLinearBwd {
                 for (int i = 0; i < co; i += 4) K.pack4(blk, z + i * LD, LD, len, a4, z + i / 4 * g4);
                 for (int j = 0; j < ci; j += 4)   // a group of 4 never straddles ca (a multiple of 4)
                     K.pack4(cat.xArray(j), cat.xRow(j, xb, xb2, p) + c0, p, len, x4, z + j / 4 * g4);
-                for (int i = 0; i < co; i += 4)
-                    for (int j = 0; j < ci; j += 4)
-                        K.dotSpan4(len, a4, z + i / 4 * g4, x4, z + j / 4 * g4, acc, z + (i / 4 * tilesJ + j / 4) * tileSize, first);
+                spanTiles(len, co, ci, a4, x4, z, acc, first);
             } else if (first || len > 0)
                 for (int i = 0; i < co; i += 4)
                     for (int j = 0; j < ci; j += 4)
@@ -270,16 +271,12 @@ final class CpuLinearBwd {
                 float[] a4 = A4.get(co2 / 4 * g4), x4 = X4.get(ci2 / 4 * g4);
                 for (int i = 0; i < co2; i += 4) K.pack4(sec.g, gb + i * p + c0, p, len, a4, z + i / 4 * g4);
                 for (int j = 0; j < ci2; j += 4) K.pack4(sec.h, hb + j * p + c0, p, len, x4, z + j / 4 * g4);
-                for (int i = 0; i < co2; i += 4)
-                    for (int j = 0; j < ci2; j += 4)
-                        K.dotSpan4(len, a4, z + i / 4 * g4, x4, z + j / 4 * g4, acc2, z + (i / 4 * tilesJ2 + j / 4) * tileSize, first);
+                spanTiles(len, co2, ci2, a4, x4, z, acc2, first);
             }
             if (wantDb2 && (first || len2 > 0))
                 for (int o = 0; o < co2; o++) K.sumSpan(len2, sec.g, gb + o * p + c0, acc2, sumOff2 + o * 2 * lanes, first);
         }
-        for (int i = 0; i < co; i += 4)
-            for (int j = 0; j < ci; j += 4)
-                K.dotSpanPut(acc, z + (i / 4 * tilesJ + j / 4) * tileSize, out, ob + i * ci + j, ci);
+        putTiles(acc, z, co, ci, out, ob);
         if (kv < kc)   // dotTile's scalar tail, added after the reduced vector part
             for (int i = 0; i < co; i++)
                 for (int j = 0; j < ci; j++) {
@@ -298,9 +295,7 @@ final class CpuLinearBwd {
                 else out[dbAt + o] = t;
             }
         if (sec == null) return;
-        for (int i = 0; i < co2; i += 4)   // the second weight gradient, as the first
-            for (int j = 0; j < ci2; j += 4)
-                K.dotSpanPut(acc2, z + (i / 4 * tilesJ2 + j / 4) * tileSize, out2, ob2 + i * ci2 + j, ci2);
+        putTiles(acc2, z, co2, ci2, out2, ob2);   // the second weight gradient, as the first
         if (kv < kc)
             for (int i = 0; i < co2; i++)
                 for (int j = 0; j < ci2; j++) {
@@ -316,5 +311,24 @@ final class CpuLinearBwd {
                 if (direct) s2[o] += t;
                 else out2[db2At + o] = t;
             }
+    }
+
+    /**
+     * Every 4×4 tile of a co × ci product over one span: A's row groups interleaved in a4, X's in
+     * x4 (group i at z + i·4·len), tile (i, j)'s parked accumulators at acc[z + (i·ci/4 + j)·16·lanes].
+     */
+    private static void spanTiles(int len, int co, int ci, float[] a4, float[] x4, int z, float[] acc, boolean first) {
+        int g4 = 4 * len, tilesJ = ci / 4, tileSize = 16 * K.dotLanes();
+        for (int i = 0; i < co; i += 4)
+            for (int j = 0; j < ci; j += 4)
+                K.dotSpan4(len, a4, z + i / 4 * g4, x4, z + j / 4 * g4, acc, z + (i / 4 * tilesJ + j / 4) * tileSize, first);
+    }
+
+    /** The parked tiles of a co × ci product ({@link #spanTiles}' layout) reduced into out[ob + i·ci + j]. */
+    private static void putTiles(float[] acc, int z, int co, int ci, float[] out, int ob) {
+        int tilesJ = ci / 4, tileSize = 16 * K.dotLanes();
+        for (int i = 0; i < co; i += 4)
+            for (int j = 0; j < ci; j += 4)
+                K.dotSpanPut(acc, z + (i / 4 * tilesJ + j / 4) * tileSize, out, ob + i * ci + j, ci);
     }
 }

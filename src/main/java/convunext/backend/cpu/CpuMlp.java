@@ -145,10 +145,10 @@ final class CpuMlp {
         CpuGemm.PackedA a2t = CpuGemm.pack(hd, co, w2.array(), w2.off(), 1, hd);
         boolean fused = fusedBackward && needDx && CpuLinearBwd.applies(n, c, hd, p, FUSED_MAX_PARKED_BYTES);
         CpuLinearBwd.Second second = null;
-        if (fused && fusedDw2 && CpuGemm.dotSpans && co % 4 == 0) {
+        if (fused && fusedDw2) {
             second = new CpuLinearBwd.Second(co, hd, gy.array(), gy.off(), h.array(), h.off(), dw2.array(), dw2.off(),
                     db2 == null ? null : db2.array(), db2 == null ? 0 : db2.off());
-            if (second.parkedBytes() > FUSED_DW2_MAX_PARKED_BYTES) second = null;
+            if (!second.fits(FUSED_DW2_MAX_PARKED_BYTES)) second = null;
         }
         if (fused) {
             // dpre never in memory: pwconv1's backward (dx, dW1, db1) is CpuLinearBwd's one pass

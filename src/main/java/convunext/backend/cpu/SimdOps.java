@@ -31,14 +31,14 @@ interface SimdOps {
     /** a[ao + i] ·= b[bo + i] for i &lt; n (one IEEE product per element: the same bits in any lane or tail). */
     void mulInPlace(float[] a, int ao, float[] b, int bo, int n);
 
+    /** Floats per vector of these loops (1: scalar), for callers that pick a loop by row width. */
+    default int lanes() { return 1; }
+
     /**
      * y[yo + i] = wa·a[ao + i] + wb·b[bo + i] for i &lt; n, two IEEE products then their sum (no
      * fused multiply-add: the same bits in any lane or tail). y apart from a and b. The bilinear
      * upsampling's blend of two interpolated rows.
      */
-    /** Floats per vector of these loops (1: scalar), for callers that pick a loop by row width. */
-    default int lanes() { return 1; }
-
     void blend(float[] a, int ao, float wa, float[] b, int bo, float wb, float[] y, int yo, int n);
 
     /**

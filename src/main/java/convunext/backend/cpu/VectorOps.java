@@ -291,7 +291,7 @@ final class VectorOps implements SimdOps {
         for (; i + L <= n; i += L)
             FloatVector.fromArray(S, wa, wao + i).mul(FloatVector.fromArray(S, a, ao + i))
                     .add(FloatVector.fromArray(S, wb, wbo + i).mul(FloatVector.fromArray(S, b, bo + i))).intoArray(y, yo + i);
-        for (; i < n; i++) y[yo + i] = wa[wao + i] * a[ao + i] + wb[wbo + i] * b[bo + i];
+        if (i < n) SCALAR.blendEach(wa, wao + i, a, ao + i, wb, wbo + i, b, bo + i, y, yo + i, n - i);
     }
 
     @Override public void tapSums(float[] dy, int dyo, float[] pad, int h, int w, double[] gw) { VectorDw7.tapSums(dy, dyo, pad, h, w, gw); }
