@@ -95,27 +95,26 @@ public final class F {
 
     /**
      * batchnormTrain(dwconv7(x)) as one backend op ({@link Backend#dwconv7Batchnorm}: the CUDA
-     * backend sums the statistics in the convolution's epilogue); on the tape the two ops as
-     * before, the convolution's output z an intermediate Var, so the gradients are theirs.
+     * backend sums the statistics in the convolution's epilogue); on the tape one node whose
+     * backward is both ops' ({@link Backend#dwconv7BatchnormBackwardInto}), the convolution's
+     * output z a tensor the tape owns.
      */
     public static Var dwconv7Batchnorm(Tape t, Var x, Var w, Var b, Var gamma, Var beta, Tensor runMean, Tensor runVar,
                                        float momentum, float eps) {
         Backend be = t.backend();
         Tensor[] r = be.dwconv7Batchnorm(x.value, w.value, b.value, gamma.value, beta.value, runMean, runVar, momentum, eps);
-        Var z = t.record(r[0], gy -> {
-            Tensor[] d = be.dwconv7BackwardInto(x.value, w.value, gy, t.gradSink(x), t.gradSink(w), t.gradSink(b));
+        // z (the convolution's output) is read by this BN alone, so one node holds both backwards
+        // (Backend.dwconv7BatchnormBackwardInto: the CPU never writes BN's dz to memory)
+        Tensor z = t.own(r[0]), mean = t.own(r[2]), invstd = t.own(r[3]);
+        return t.record(r[1], gy -> {
+            Tensor[] d = be.dwconv7BatchnormBackwardInto(x.value, w.value, z, gy, gamma.value, mean, invstd,
+                    t.gradSink(x), t.gradSink(w), t.gradSink(b), t.gradSink(gamma), t.gradSink(beta));
             t.accumulate(x, d[0]);
             t.accumulate(w, d[1]);
             t.accumulate(b, d[2]);
-        }, x, w, b);
-        Tensor mean = t.own(r[2]), invstd = t.own(r[3]);
-        return t.record(r[1], gy -> {
-            Tensor[] d = be.batchnormBackwardInto(z.value, gy, gamma.value, mean, invstd,
-                    t.gradSink(z), t.gradSink(gamma), t.gradSink(beta));
-            t.accumulate(z, d[0]);
-            t.accumulate(gamma, d[1]);
-            t.accumulate(beta, d[2]);
-        }, z, gamma, beta);
+            t.accumulate(gamma, d[3]);
+            t.accumulate(beta, d[4]);
+        }, x, w, b, gamma, beta);
     }
 
     /** Training-mode BatchNorm (updates the running statistics in place). */

@@ -284,13 +284,32 @@ public interface Backend extends Owner, AutoCloseable {
      * dwconv7 then training BatchNorm of its output (the ConvNeXt block's dwconv and norm1):
      * {z = dwconv7(x, w, b), batchnormTrain(z) = {y, mean, invstd}...} as {z, y, mean, invstd}. A
      * backend may sum the BN statistics in the convolution's pass (CUDA: dwconv7_forward's
-     * epilogue); the gradients are the two ops' backwards (dwconv7Backward of batchnormBackward).
+     * epilogue); the gradients: {@link #dwconv7BatchnormBackwardInto}.
      */
     default Tensor[] dwconv7Batchnorm(Tensor x, Tensor w, Tensor b, Tensor gamma, Tensor beta, Tensor runMean,
                                       Tensor runVar, float momentum, float eps) {
         Tensor z = dwconv7(x, w, b);
         Tensor[] bn = batchnormTrain(z, gamma, beta, runMean, runVar, momentum, eps);
         return new Tensor[]{z, bn[0], bn[1], bn[2]};
+    }
+
+    /**
+     * The backward of {@link #dwconv7Batchnorm}: gy is the gradient of y = batchnormTrain(z), z =
+     * dwconv7(x, w, b) as that op returned it, mean and invstd its statistics. Returns {dx, dw, db,
+     * dgamma, dbeta}, each added into its held gradient where one is given (as
+     * {@link #conv2dBackwardInto}). Default: the two ops' backwards, BN's into a fresh dz, then
+     * dwconv7's of dz; a backend may make dz plane by plane inside the convolution's backward (CPU).
+     */
+    default Tensor[] dwconv7BatchnormBackwardInto(Tensor x, Tensor w, Tensor z, Tensor gy, Tensor gamma, Tensor mean,
+                                                  Tensor invstd, Tensor dxInto, Tensor dwInto, Tensor dbInto,
+                                                  Tensor dgammaInto, Tensor dbetaInto) {
+        Tensor[] bn = batchnormBackwardInto(z, gy, gamma, mean, invstd, null, dgammaInto, dbetaInto);
+        try {
+            Tensor[] d = dwconv7BackwardInto(x, w, bn[0], dxInto, dwInto, dbInto);
+            return new Tensor[]{d[0], d[1], d[2], bn[1], bn[2]};
+        } finally {
+            release(bn[0]);
+        }
     }
 
     // ------------------------------------------------------------------ normalisation
@@ -320,7 +339,9 @@ public interface Backend extends Owner, AutoCloseable {
      * Training BatchNorm followed by the ConvNeXt block's residual GELU: out = gelu(res + BN(x))
      * (norm2 and {@link #addGelu} in one op, so a backend can apply both in the BN's pass); res may
      * be null: out = gelu(BN(x)) (the stem's norm and GELU).
-     * Returns {out, mean [C], invstd [C], pre = the GELU's input (null unless keepPre)}.
+     * Returns {out, mean [C], invstd [C], saved (null unless keepPre)}: saved is what this backend's
+     * {@link #batchnormAddGeluBackwardInto} takes back, the GELU's input pre by default, or another
+     * form of it a backend says in {@link #batchnormAddGeluSaved} (CPU: GELU's slope gelu'(pre)).
      */
     default Tensor[] batchnormAddGelu(Tensor x, Tensor res, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
                                       float momentum, float eps, boolean keepPre) {
@@ -362,8 +383,19 @@ public interface Backend extends Owner, AutoCloseable {
     }
 
     /**
-     * Backward of {@link #batchnormAddGelu} (dout: the gradient of out; pre: the saved sum):
-     * d = geluBackward(pre, dout) is the residual's gradient and the BN's dy. Returns {dres, dx,
+     * The form in which {@link #batchnormAddGelu} keeps the GELU's input pre for its backward, made
+     * from pre (a fresh tensor): pre's copy by default. For tests and tools that hand the backward a
+     * pre of their own; a backend that keeps another form overrides both.
+     */
+    default Tensor batchnormAddGeluSaved(Tensor pre) {
+        Tensor t = empty(pre.shape());
+        copy(pre, t);
+        return t;
+    }
+
+    /**
+     * Backward of {@link #batchnormAddGelu} (dout: the gradient of out; pre: its saved tensor, see
+     * {@link #batchnormAddGeluSaved}): d = geluBackward(pre, dout) is the residual's gradient and the BN's dy. Returns {dres, dx,
      * dgamma, dbeta}, each added into its non-null *Into (as {@link #batchnormBackwardInto}); dres
      * is d itself (a fresh tensor the caller owns) without dresInto, also when there was no res.
      */

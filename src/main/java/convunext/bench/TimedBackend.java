@@ -171,6 +171,10 @@ public final class TimedBackend implements Backend {
     @Override public Tensor[] dwconv7BackwardInto(Tensor x, Tensor w, Tensor dy, Tensor xi, Tensor wi, Tensor bi) {
         return timed(Op.DWCONV7, "bwd", 196.0 * x.numel(), () -> in.dwconv7BackwardInto(x, w, dy, xi, wi, bi));
     }
+    @Override public Tensor[] dwconv7BatchnormBackwardInto(Tensor x, Tensor w, Tensor z, Tensor gy, Tensor g, Tensor m, Tensor i,
+                                                           Tensor xi, Tensor wi, Tensor bi, Tensor gi, Tensor ei) {
+        return timed(Op.DWCONV7, "+bn bwd", 196.0 * x.numel(), () -> in.dwconv7BatchnormBackwardInto(x, w, z, gy, g, m, i, xi, wi, bi, gi, ei));
+    }
     @Override public Tensor[] dwconv7Batchnorm(Tensor x, Tensor w, Tensor bi, Tensor g, Tensor b, Tensor rm, Tensor rv, float m,
                                                float e) {
         return timed(Op.DWCONV7, "+bn", 98.0 * x.numel(), () -> in.dwconv7Batchnorm(x, w, bi, g, b, rm, rv, m, e));
@@ -199,6 +203,7 @@ public final class TimedBackend implements Backend {
     @Override public Tensor[] batchnormTrainStats(Tensor x, Tensor st, Tensor g, Tensor b, Tensor rm, Tensor rv, float m, float e) {
         return timed(Op.BATCHNORM, "", () -> in.batchnormTrainStats(x, st, g, b, rm, rv, m, e));
     }
+    @Override public Tensor batchnormAddGeluSaved(Tensor pre) { return in.batchnormAddGeluSaved(pre); }
     @Override public Tensor[] batchnormAddGeluBackwardInto(Tensor x, Tensor dy, Tensor pre, Tensor g, Tensor m, Tensor i,
                                                            Tensor ri, Tensor xi, Tensor gi, Tensor bi) {
         return timed(Op.BATCHNORM, "+gelu bwd", () -> in.batchnormAddGeluBackwardInto(x, dy, pre, g, m, i, ri, xi, gi, bi));

@@ -142,6 +142,13 @@ public final class CpuBackend implements Backend {
         return CpuDwConv7.backward(this, x, w, dy, dxInto, dwInto, dbInto);
     }
 
+    /** BN's dz made plane by plane inside the convolution's backward (CpuDwConv7.backwardOfBatchnorm), never in memory. */
+    @Override public Tensor[] dwconv7BatchnormBackwardInto(Tensor x, Tensor w, Tensor z, Tensor gy, Tensor gamma, Tensor mean,
+                                                           Tensor invstd, Tensor dxInto, Tensor dwInto, Tensor dbInto,
+                                                           Tensor dgammaInto, Tensor dbetaInto) {
+        return CpuDwConv7.backwardOfBatchnorm(this, x, w, z, gy, gamma, mean, invstd, dxInto, dwInto, dbInto, dgammaInto, dbetaInto);
+    }
+
     @Override public Tensor[] batchnormAddGelu(Tensor x, Tensor res, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
                                               float momentum, float eps, boolean keepPre) {
         return CpuBatchNorm.batchnormAddGelu(this, x, res, gamma, beta, runMean, runVar, momentum, eps, keepPre);
@@ -159,6 +166,8 @@ public final class CpuBackend implements Backend {
                                                    Tensor dgammaInto, Tensor dbetaInto) {
         return CpuBatchNorm.batchnormBackwardInto(this, x, dy, gamma, mean, invstd, dxInto, dgammaInto, dbetaInto);
     }
+
+    @Override public Tensor batchnormAddGeluSaved(Tensor pre) { return CpuBatchNorm.geluSlope(this, pre); }
 
     @Override public Tensor[] batchnormAddGeluBackwardInto(Tensor x, Tensor dout, Tensor pre, Tensor gamma, Tensor mean,
                                                           Tensor invstd, Tensor dresInto, Tensor dxInto, Tensor dgammaInto,

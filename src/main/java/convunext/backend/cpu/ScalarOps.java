@@ -79,6 +79,10 @@ final class ScalarOps implements SimdOps {
         for (int i = 0; i < n; i++) y[yo + i] = a[ao + i] + b[bo + i];
     }
 
+    @Override public void mul(float[] a, int ao, float[] b, int bo, float[] y, int yo, int n) {
+        for (int i = 0; i < n; i++) y[yo + i] = a[ao + i] * b[bo + i];
+    }
+
     @Override public void mulInPlace(float[] a, int ao, float[] b, int bo, int n) {
         for (int i = 0; i < n; i++) a[ao + i] *= b[bo + i];
     }
@@ -105,6 +109,36 @@ final class ScalarOps implements SimdOps {
     @Override public void row7x2(float[] src, int so, int ld, float[] w, int wo, float init, float[] y, int yo, int ldy, int n, int[] taps) {
         row7(src, so, ld, w, wo, init, y, yo, n, taps);
         row7(src, so + ld, ld, w, wo, init, y, yo + ldy, n, taps);
+    }
+
+    /** One lane: the order of VectorDw7Lanes (per block: even columns below w − w mod 4 and the rest, odd columns; two chains). */
+    @Override public void dw7TapSumsLanes(float[] dy, int dyo, int ldd, float[] pad, int h, int w, int flushRows, double[] gw) {
+        int wp = w + 6, w4 = w - w % 4;
+        for (int ky = 0; ky < 7; ky++)
+            for (int r0 = 0; r0 < h; r0 += flushRows) {
+                int r1 = Math.min(h, r0 + flushRows);
+                for (int kx = 0; kx < 7; kx++) {
+                    float a = 0f, b = 0f;
+                    for (int r = r0; r < r1; r++)
+                        for (int c = 0; c < w4; c += 2) {
+                            a = Math.fma(dy[dyo + r * ldd + c], pad[(r + ky) * wp + c + kx], a);
+                            b = Math.fma(dy[dyo + r * ldd + c + 1], pad[(r + ky) * wp + c + 1 + kx], b);
+                        }
+                    for (int r = r0; r < r1; r++)
+                        for (int c = w4; c < w; c++) a = Math.fma(dy[dyo + r * ldd + c], pad[(r + ky) * wp + c + kx], a);
+                    gw[ky * 7 + kx] += a;
+                    gw[ky * 7 + kx] += b;
+                }
+            }
+    }
+
+    @Override public void dw7CorrLanes(float[] src, int lds, float[] wt, float[] out, int ldo, int ho, int wo) {
+        for (int y = 0; y < ho; y++)
+            for (int x = 0; x < wo; x++) {
+                float a = 0f;
+                for (int t = 0; t < 49; t++) a = Math.fma(src[(y + t / 7) * lds + x + t % 7], wt[t], a);
+                out[y * ldo + x] = a;
+            }
     }
 
     @Override public void tapSums(float[] dy, int dyo, float[] pad, int h, int w, double[] gw) {

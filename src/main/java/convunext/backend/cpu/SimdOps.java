@@ -28,6 +28,9 @@ interface SimdOps {
      */
     void add(float[] a, int ao, float[] b, int bo, float[] y, int yo, int n);
 
+    /** y[yo + i] = a[ao + i]·b[bo + i] for i &lt; n (y may be a or b; one IEEE product per element, as mulInPlace). */
+    void mul(float[] a, int ao, float[] b, int bo, float[] y, int yo, int n);
+
     /** a[ao + i] ·= b[bo + i] for i &lt; n (one IEEE product per element: the same bits in any lane or tail). */
     void mulInPlace(float[] a, int ao, float[] b, int bo, int n);
 
@@ -90,6 +93,25 @@ interface SimdOps {
      * dy[dyo + y·w + x]·pad[(y+ky)·(w+6) + x + kx], float partial sums added in double.
      */
     void tapSums(float[] dy, int dyo, float[] pad, int h, int w, double[] gw);
+
+    /*
+     * dwconv7's backward with the channels in the lanes (CpuDwConv7's narrow planes): a "lanes
+     * plane" holds lanes() channels, element (r, c, l) at (r·ld + c)·lanes() + l.
+     */
+
+    /**
+     * gw[(ky·7 + kx)·L + l] += Σ dy(r, c, l)·pad(r + ky, c + kx, l) over the h×w lanes plane dy (from
+     * dyo, row step ldd) and the (h+6)×(w+6) lanes plane pad: float chains per (tap, lane) over
+     * blocks of flushRows rows, each block added in double (the order fixed by the shape).
+     */
+    void dw7TapSumsLanes(float[] dy, int dyo, int ldd, float[] pad, int h, int w, int flushRows, double[] gw);
+
+    /**
+     * out(y, x, l) = Σ_t wt[t·L + l]·src(y + t/7, x + t%7, l) for y &lt; ho, x &lt; wo (wo ≥ 8), t in
+     * order from 0 (one FMA chain per element from 0: {@link #row7}'s bits with init 0); lanes
+     * planes, src row step lds, out row step ldo.
+     */
+    void dw7CorrLanes(float[] src, int lds, float[] wt, float[] out, int ldo, int ho, int wo);
 
     /** out[oo+i] = σ(a[ao+i])·s[so+i] + σ(g[g1+i])·tanh(g[g2+i]) for i &lt; n. */
     void gateOut(float[] a, int ao, float[] s, int so, float[] g, int g1, int g2, float[] out, int oo, int n);

@@ -267,6 +267,13 @@ final class VectorOps implements SimdOps {
         for (; i < n; i++) y[yo + i] = a[ao + i] + b[bo + i];
     }
 
+    @Override public void mul(float[] a, int ao, float[] b, int bo, float[] y, int yo, int n) {
+        int i = 0;
+        for (; i + L <= n; i += L)
+            FloatVector.fromArray(S, a, ao + i).mul(FloatVector.fromArray(S, b, bo + i)).intoArray(y, yo + i);
+        for (; i < n; i++) y[yo + i] = a[ao + i] * b[bo + i];
+    }
+
     @Override public void mulInPlace(float[] a, int ao, float[] b, int bo, int n) {
         int i = 0;
         for (; i + L <= n; i += L)
@@ -295,6 +302,14 @@ final class VectorOps implements SimdOps {
     }
 
     @Override public void tapSums(float[] dy, int dyo, float[] pad, int h, int w, double[] gw) { VectorDw7.tapSums(dy, dyo, pad, h, w, gw); }
+
+    @Override public void dw7TapSumsLanes(float[] dy, int dyo, int ldd, float[] pad, int h, int w, int flushRows, double[] gw) {
+        VectorDw7Lanes.tapSums(dy, dyo, ldd, pad, h, w, flushRows, gw);
+    }
+
+    @Override public void dw7CorrLanes(float[] src, int lds, float[] wt, float[] out, int ldo, int ho, int wo) {
+        VectorDw7Lanes.corr(src, lds, wt, out, ldo, ho, wo);
+    }
 
     @Override public void row7(float[] src, int so, int ld, float[] w, int wo, float init, float[] y, int yo, int n, int[] taps) {
         VectorDw7.row7(src, so, ld, w, wo, init, y, yo, n, taps);

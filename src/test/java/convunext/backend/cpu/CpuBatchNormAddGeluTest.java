@@ -38,7 +38,10 @@ class CpuBatchNormAddGeluTest {
                 Tensor rmW = CpuTestTensors.copy(BE, rm0), rvW = CpuTestTensors.copy(BE, rv0);
                 Tensor[] bn = CpuBatchNorm.batchnormTrain(BE, x, g, b, rmW, rvW, 0.1f, 1e-5f);
                 Tensor[] ag = withRes ? CpuAddGelu.addGelu(BE, res, bn[0], keep, SimdOps.BEST) : new Tensor[] {BE.gelu(bn[0]), keep ? bn[0] : null};
-                float[][] want = {BE.download(ag[0]), BE.download(bn[1]), BE.download(bn[2]), ag[1] == null ? null : BE.download(ag[1]),
+                // kept: GELU's slope at pre (the form the CPU's backward takes), the bits of geluBackward(pre, 1)
+                Tensor ones = BE.empty(x.shape());
+                BE.fill(ones, 1f);
+                float[][] want = {BE.download(ag[0]), BE.download(bn[1]), BE.download(bn[2]), ag[1] == null ? null : BE.download(BE.geluBackward(ag[1], ones)),
                         BE.download(rmW), BE.download(rvW)};
                 boolean negative = false, positive = false;
                 for (float v : want[0]) { negative |= v < -1e-3f; positive |= v > 1e-3f; }
@@ -57,8 +60,8 @@ class CpuBatchNormAddGeluTest {
                     assertArrayEquals(want[0], BE.download(got[0]), "out: " + t);
                     assertArrayEquals(want[1], BE.download(got[1]), "mean: " + t);
                     assertArrayEquals(want[2], BE.download(got[2]), "invstd: " + t);
-                    if (keep) assertArrayEquals(want[3], BE.download(got[3]), "pre: " + t);
-                    else assertNull(got[3], "pre without keepPre: " + t);
+                    if (keep) assertArrayEquals(want[3], BE.download(got[3]), "gelu'(pre): " + t);
+                    else assertNull(got[3], "nothing kept without keepPre: " + t);
                     assertArrayEquals(want[4], BE.download(rm), "running mean: " + t);
                     assertArrayEquals(want[5], BE.download(rv), "running var: " + t);
                 }

@@ -35,6 +35,51 @@ class CpuDwConv7IntoTest {
                 into -> BE.dwconv7BackwardInto(x, wt, dy, into[0], into[1], into[2]));
     }
 
+    /**
+     * dwconv7BatchnormBackwardInto (BN's dz made per plane inside the convolution's backward) is bit
+     * for bit the interface's composition, batchnormBackward then dwconv7Backward of its dx, for every
+     * subset of the five held gradients: the BN input z and its statistics from the forward op.
+     */
+    @Test void batchnormBackwardOddPlanes() { runBn(2, 3, 13, 17, 5); }
+
+    @Test void batchnormBackwardSmallestPlane() { runBn(3, 2, 4, 5, 6); }
+
+    @Test void batchnormBackwardWidePlane() { runBn(2, 2, 9, 45, 7); }
+
+    private static void runBn(int n, int c, int h, int w, long seed) {
+        Random r = new Random(seed);
+        Tensor x = CpuTestTensors.randn(BE, r, 0.3, n, c, h, w), wt = CpuTestTensors.randn(BE, r, 0, c, 1, 7, 7);
+        Tensor b = CpuTestTensors.randn(BE, r, 0.1, c), gamma = CpuTestTensors.randn(BE, r, 1, c), beta = CpuTestTensors.randn(BE, r, 0, c);
+        Tensor rm = CpuTestTensors.randn(BE, r, 0, c), rv = BE.empty(c);
+        BE.fill(rv, 1.5f);
+        Tensor[] f = BE.dwconv7Batchnorm(x, wt, b, gamma, beta, rm, rv, 0.1f, 1e-5f);   // {z, y, mean, invstd}
+        Tensor gy = CpuTestTensors.randn(BE, r, 0.2, n, c, h, w);
+        Tensor[] bn = BE.batchnormBackward(f[0], gy, gamma, f[2], f[3]);
+        Tensor[] d = BE.dwconv7Backward(x, wt, bn[0]);
+        Tensor[] fresh = {d[0], d[1], d[2], bn[1], bn[2]};
+        Tensor[] held = {CpuTestTensors.randn(BE, r, -0.2, n, c, h, w), CpuTestTensors.randn(BE, r, 0, c, 1, 7, 7),
+                CpuTestTensors.randn(BE, r, 0, c), CpuTestTensors.randn(BE, r, 0, c), CpuTestTensors.randn(BE, r, 0, c)};
+        CpuTestTensors.checkHeldSubsets(BE, "dwconv7+bn " + n + "x" + c + "x" + h + "x" + w, fresh, held,
+                into -> BE.dwconv7BatchnormBackwardInto(x, wt, f[0], gy, gamma, f[2], f[3], into[0], into[1], into[2], into[3], into[4]));
+    }
+
+    @Test void batchnormBackwardRefusesAMismatchBeforeWork() {
+        Random r = new Random(8);
+        Tensor x = CpuTestTensors.randn(BE, r, 0, 1, 2, 6, 7), wt = CpuTestTensors.randn(BE, r, 0, 2, 1, 7, 7);
+        Tensor gy = CpuTestTensors.randn(BE, r, 0, 1, 2, 6, 7), g = CpuTestTensors.randn(BE, r, 1, 2), m = CpuTestTensors.randn(BE, r, 0, 2);
+        Tensor inv = BE.empty(2), zBad = CpuTestTensors.randn(BE, r, 0, 1, 2, 7, 6), held = CpuTestTensors.randn(BE, r, 0, 2);
+        BE.fill(inv, 1f);
+        float[] before = BE.download(held);
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> BE.dwconv7BatchnormBackwardInto(x, wt, zBad, gy, g, m, inv, null, null, null, held, null));
+        assertTrue(e.getMessage().contains("atchnormBackward") || e.getMessage().contains("dwconv7BatchnormBackward"), e.getMessage());
+        assertArrayEquals(before, BE.download(held), "the held dgamma is untouched");
+        Tensor wrongBeta = CpuTestTensors.randn(BE, r, 0, 3);
+        assertThrows(IllegalArgumentException.class,
+                () -> BE.dwconv7BatchnormBackwardInto(x, wt, x, gy, g, m, inv, null, null, null, held, wrongBeta));
+        assertArrayEquals(before, BE.download(held), "the held dgamma is untouched");
+    }
+
     @Test void heldGradientOfAnotherShapeIsRefusedBeforeWork() {
         Random r = new Random(4);
         Tensor x = CpuTestTensors.randn(BE, r, 0, 1, 2, 6, 7), wt = CpuTestTensors.randn(BE, r, 0, 2, 1, 7, 7);

@@ -64,14 +64,18 @@ class BatchNormParityTest {
                 p.check(t + " out", fg, fr, 0, 1.2 * tol);
                 p.check(t + " mean", fg, fr, 1, tol);
                 p.check(t + " invstd", fg, fr, 2, tol);
-                p.check(t + " pre", fg, fr, 3, tol);
+                // saved: the oracle's pre in the form the backend keeps it (batchnormAddGeluSaved)
+                Tensor[] preR = p.up(p.ref.download(fr[3]), n, c, h, w);
+                p.check(t + " saved", fg[3], p.ref.upload(p.be.download(p.be.batchnormAddGeluSaved(preR[0])), n, c, h, w), tol);
                 p.check(t + " running_mean", rm[0], rm[1], tol);
                 p.check(t + " running_var", rv[0], rv[1], tol);
             }
             // Its backward (d = gelu'(pre)·dout, the residual's gradient, then BN's backward of d),
-            // fresh and added into held gradients; the same pre on both sides. GELU' is at most 1.13
-            // with roundoff ≈ 1e-7, so d's and dx's tolerances become 1.2·tol as the forward's out.
+            // fresh and added into held gradients; the same pre on both sides, each in its backend's
+            // saved form. GELU' is at most 1.13 with roundoff ≈ 1e-7, so d's and dx's tolerances
+            // become 1.2·tol as the forward's out.
             Tensor[] pre = p.normalT(1, 0.2, n, c, h, w), dout = p.normalT(1, -0.1, n, c, h, w);
+            pre = new Tensor[] {p.be.batchnormAddGeluSaved(pre[0]), p.ref.batchnormAddGeluSaved(pre[1])};
             String[] names = {"dres", "dx", "dgamma", "dbeta"};
             for (boolean hold : new boolean[] {false, true}) {
                 Tensor[] hr = hold ? p.normalT(0.5, 0, n, c, h, w) : new Tensor[2], hx = hold ? p.normalT(0.5, 0, n, c, h, w) : new Tensor[2];
