@@ -41,7 +41,10 @@ class CpuDwConv7LanesTest {
         Tensor gy = CpuTestTensors.randn(BE, r, 0.2, n, c, h, w), hx = CpuTestTensors.randn(BE, r, -0.1, n, c, h, w);
         String at = n + "x" + c + "x" + h + "x" + w;
         int all = CpuThreads.threads();
-        for (boolean withBn : new boolean[] {false, true})
+        for (boolean withBn : new boolean[] {false, true}) {
+            // dw's bits do not depend on the thread count (a block of channels is one thread's)
+            assertArrayEquals(BE.download(backward(withBn, true, 1, x, wt, f, gy, gamma, null)[1]),
+                    BE.download(backward(withBn, true, all, x, wt, f, gy, gamma, null)[1]), "dw at 1 and " + all + " threads: " + at);
             for (boolean held : new boolean[] {false, true})
                 for (int threads : new int[] {1, all}) {
                     String what = at + (withBn ? " after BN" : "") + (held ? " into held dx" : "") + ", " + threads + " thread(s)";
@@ -60,6 +63,7 @@ class CpuDwConv7LanesTest {
                         assertTrue(e <= 1e-5, "dw relative error " + e + " > 1e-5 (" + (got == planes ? "planes" : "lanes") + "): " + what);
                     }
                 }
+        }
     }
 
     /** {dx, dw, db[, dγ, dβ]} on the per-plane path or the lanes path. */
