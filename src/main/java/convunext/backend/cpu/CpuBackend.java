@@ -142,10 +142,22 @@ public final class CpuBackend implements Backend {
         return CpuDwConv7.backward(this, x, w, dy, dxInto, dwInto, dbInto);
     }
 
+    /** z's planes of a channel, then BN over them while they are in cache (CpuDwConv7.forwardBatchnorm). */
+    @Override public Tensor[] dwconv7Batchnorm(Tensor x, Tensor w, Tensor b, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
+                                               float momentum, float eps) {
+        if (!fusedDwconv7Batchnorm) return Backend.super.dwconv7Batchnorm(x, w, b, gamma, beta, runMean, runVar, momentum, eps);
+        return CpuDwConv7.forwardBatchnorm(this, x, w, b, gamma, beta, runMean, runVar, momentum, eps);
+    }
+
+    /** Whether dwconv7Batchnorm and its backward run fused (false: the interface's composition; benchmarks compare). */
+    static volatile boolean fusedDwconv7Batchnorm = true;
+
     /** BN's dz made plane by plane inside the convolution's backward (CpuDwConv7.backwardOfBatchnorm), never in memory. */
     @Override public Tensor[] dwconv7BatchnormBackwardInto(Tensor x, Tensor w, Tensor z, Tensor gy, Tensor gamma, Tensor mean,
                                                            Tensor invstd, Tensor dxInto, Tensor dwInto, Tensor dbInto,
                                                            Tensor dgammaInto, Tensor dbetaInto) {
+        if (!fusedDwconv7Batchnorm)
+            return Backend.super.dwconv7BatchnormBackwardInto(x, w, z, gy, gamma, mean, invstd, dxInto, dwInto, dbInto, dgammaInto, dbetaInto);
         return CpuDwConv7.backwardOfBatchnorm(this, x, w, z, gy, gamma, mean, invstd, dxInto, dwInto, dbInto, dgammaInto, dbetaInto);
     }
 

@@ -39,7 +39,7 @@ final class CpuBatchNorm {
      * into mean and invstd, the running statistics updated in place; ma gets {m, a}: the affine
      * y = (x − m)·a + β with a = γ·invstd.
      */
-    private static void statistics(Tensor x, Tensor gamma, Tensor runMean, Tensor runVar, float momentum, float eps,
+    static void statistics(Tensor x, Tensor gamma, Tensor runMean, Tensor runVar, float momentum, float eps,
                                    int ch, Tensor mean, Tensor invstd, float[] ma) {
         int n = x.dim(0), c = x.dim(1), p = x.spatial(2);
         long count = (long) n * p;
@@ -114,7 +114,7 @@ final class CpuBatchNorm {
     }
 
     /** y = (x − m)·a + b over channel ch. */
-    private static void affine(float[] x, int xo, float[] y, int yo, int n, int c, int p, int ch, float m, float a, float b) {
+    static void affine(float[] x, int xo, float[] y, int yo, int n, int c, int p, int ch, float m, float a, float b) {
         for (int i = 0; i < n; i++) {
             int o = (i * c + ch) * p;
             ops.bnApply(x, xo + o, y, yo + o, p, m, a, b);

@@ -35,6 +35,37 @@ final class CpuDwConv7 {
         return y;
     }
 
+    /**
+     * dwconv7 then training BatchNorm of its output, {z, y, mean, invstd}: threaded over channels;
+     * per channel its n planes of z (as {@link #forward}), then BN's statistics and affine over them
+     * ({@link CpuBatchNorm#statistics}, {@link CpuBatchNorm#affine}) while they are in L2 (n planes:
+     * 512 KiB at level 0 of a 256² input, batch 2). The composition read z back from memory for the
+     * statistics. Same bits: the same operations on the same planes in the same order.
+     */
+    static Tensor[] forwardBatchnorm(CpuBackend be, Tensor x, Tensor w, Tensor b, Tensor gamma, Tensor beta, Tensor runMean,
+                                     Tensor runVar, float momentum, float eps) {
+        OpShapes.dwconv7(of(x), of(w), of(b));
+        OpShapes.batchnormTrain(of(x), of(gamma), of(beta), of(runMean), of(runVar));
+        int n = x.dim(0), c = x.dim(1), h = x.dim(2), wd = x.dim(3);
+        Tensor z = be.empty(x.shape()), y = be.empty(x.shape()), mean = be.empty(c), invstd = be.empty(c);
+        float[] xa = x.array(), wa = w.array(), ba = b.array(), za = z.array();
+        int xo = x.off(), wo = w.off(), bo = b.off(), zo = z.off(), plane = h * wd;
+        int[] taps = SimdOps.taps7(wd + 2 * P);
+        CpuThreads.chunks(c, 1, 2, (c0, c1) -> {
+            float[] pad = Scratch.of(h, wd).pad, ma = new float[2];
+            for (int ch = c0; ch < c1; ch++) {
+                for (int i = 0; i < n; i++) {
+                    int pl = i * c + ch;
+                    padPlane(xa, xo + pl * plane, h, wd, pad);
+                    planeForward(pad, h, wd, wa, wo + ch * K * K, ba[bo + ch], za, zo + pl * plane, taps);
+                }
+                CpuBatchNorm.statistics(z, gamma, runMean, runVar, momentum, eps, ch, mean, invstd, ma);
+                CpuBatchNorm.affine(za, zo, y.array(), y.off(), n, c, plane, ch, ma[0], ma[1], beta.array()[beta.off() + ch]);
+            }
+        });
+        return new Tensor[] {z, y, mean, invstd};
+    }
+
     /** Reflect-pads one plane by 3 on every side into pad [(h+6)×(w+6)]. */
     static void padPlane(float[] x, int xo, int h, int w, float[] pad) {
         int wp = w + 2 * P;

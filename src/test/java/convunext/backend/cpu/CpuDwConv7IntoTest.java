@@ -63,6 +63,38 @@ class CpuDwConv7IntoTest {
                 into -> BE.dwconv7BatchnormBackwardInto(x, wt, f[0], gy, gamma, f[2], f[3], into[0], into[1], into[2], into[3], into[4]));
     }
 
+    /** The fused forward (z's planes per channel, then BN from cache) is the composition bit for bit, running statistics too. */
+    @Test void batchnormForwardIsTheComposition() {
+        for (int[] s : new int[][] {{2, 3, 13, 17}, {3, 2, 4, 5}, {2, 5, 33, 40}}) {
+            int n = s[0], c = s[1], h = s[2], w = s[3];
+            Random r = new Random(h * 31 + w);
+            Tensor x = CpuTestTensors.randn(BE, r, 0.3, n, c, h, w), wt = CpuTestTensors.randn(BE, r, 0, c, 1, 7, 7);
+            Tensor b = CpuTestTensors.randn(BE, r, 0.1, c), gamma = CpuTestTensors.randn(BE, r, 1, c), beta = CpuTestTensors.randn(BE, r, 0, c);
+            Tensor rm0 = CpuTestTensors.randn(BE, r, 0, c), rv0 = BE.empty(c);
+            BE.fill(rv0, 1.5f);
+            Tensor rmW = CpuTestTensors.copy(BE, rm0), rvW = CpuTestTensors.copy(BE, rv0);
+            Tensor z = BE.dwconv7(x, wt, b);
+            Tensor[] bn = BE.batchnormTrain(z, gamma, beta, rmW, rvW, 0.1f, 1e-5f);
+            float[][] want = {BE.download(z), BE.download(bn[0]), BE.download(bn[1]), BE.download(bn[2]), BE.download(rmW), BE.download(rvW)};
+            int all = CpuThreads.threads();
+            for (int threads : new int[] {1, all}) {
+                Tensor rm = CpuTestTensors.copy(BE, rm0), rv = CpuTestTensors.copy(BE, rv0);
+                Tensor[] got;
+                try {
+                    CpuThreads.setThreads(threads);
+                    got = BE.dwconv7Batchnorm(x, wt, b, gamma, beta, rm, rv, 0.1f, 1e-5f);
+                } finally {
+                    CpuThreads.setThreads(all);
+                }
+                String at = n + "x" + c + "x" + h + "x" + w + ", " + threads + " thread(s)";
+                String[] names = {"z", "y", "mean", "invstd"};
+                for (int i = 0; i < 4; i++) assertArrayEquals(want[i], BE.download(got[i]), names[i] + ": " + at);
+                assertArrayEquals(want[4], BE.download(rm), "running mean: " + at);
+                assertArrayEquals(want[5], BE.download(rv), "running var: " + at);
+            }
+        }
+    }
+
     @Test void batchnormBackwardRefusesAMismatchBeforeWork() {
         Random r = new Random(8);
         Tensor x = CpuTestTensors.randn(BE, r, 0, 1, 2, 6, 7), wt = CpuTestTensors.randn(BE, r, 0, 2, 1, 7, 7);
