@@ -30,8 +30,12 @@ public final class F {
     }
 
     public static Var linear(Tape t, Var x, Var w, Var b) {
+        return recordLinear(t, t.backend().linear(x.value, w.value, valueOf(b)), x, w, b);
+    }
+
+    /** y = linear(x, w, b), computed by the caller, on the tape with linear's backward. */
+    private static Var recordLinear(Tape t, Tensor y, Var x, Var w, Var b) {
         Backend be = t.backend();
-        Tensor y = be.linear(x.value, w.value, valueOf(b));
         return t.record(y, gy -> {
             Tensor[] r = be.linearBackwardInto(x.value, w.value, gy, needsGrad(x), b != null,
                     t.gradSink(x), t.gradSink(w), t.gradSink(b));
@@ -232,9 +236,14 @@ public final class F {
 
     /** u = g[:, :C] + s. */
     public static Var gateIn(Tape t, Var gate, Var skip) {
+        return recordGateIn(t, t.backend().gateIn(gate.value, skip.value), gate, skip);
+    }
+
+    /** u = gateIn(gate, skip), computed by the caller, on the tape with gateIn's backward. */
+    private static Var recordGateIn(Tape t, Tensor u, Var gate, Var skip) {
         Backend be = t.backend();
         int threeC = gate.value.dim(1);
-        return t.record(be.gateIn(gate.value, skip.value), gu -> {
+        return t.record(u, gu -> {
             Tensor into = needsGrad(skip) ? t.gradSink(skip) : null;   // added to where held: no copy of gu first
             if (needsGrad(gate)) {
                 Tensor dg = into != null ? be.gateInBackwardInto(gu, threeC, t.gradSink(gate), into)   // one pass for both
@@ -249,13 +258,33 @@ public final class F {
 
     /** σ(a)⊙s + σ(g2)⊙tanh(g3). */
     public static Var gateOut(Tape t, Var a, Var skip, Var gate) {
+        return recordGateOut(t, t.backend().gateOut(a.value, skip.value, gate.value), a, skip, gate);
+    }
+
+    /** out = gateOut(a, skip, gate), computed by the caller, on the tape with gateOut's backward. */
+    private static Var recordGateOut(Tape t, Tensor out, Var a, Var skip, Var gate) {
         Backend be = t.backend();
-        return t.record(be.gateOut(a.value, skip.value, gate.value), gy -> {
+        return t.record(out, gy -> {
             Tensor[] d = be.gateOutBackward(a.value, skip.value, gate.value, gy);
             t.accumulate(a, d[0]);
             t.accumulate(skip, d[1]);
             t.accumulate(gate, d[2]);
         }, a, skip, gate);
+    }
+
+    /**
+     * The Up block's gate chain before its 1×1 conv: linear2(gateOut(linear1(gateIn(g, skip)), skip,
+     * g)) with g = gate(low), as one backend op ({@link Backend#gateChainTrain}: the CPU runs it per
+     * block of pixels, each intermediate written once and read back from cache) and on the tape as
+     * the five ops, each with its own backward: the same gradients as the ops called one by one.
+     */
+    public static Var gateChain(Tape t, Var low, Var skip, Var gw, Var gb, Var w1, Var b1, Var w2, Var b2) {
+        Tensor[] r = t.backend().gateChainTrain(low.value, skip.value, gw.value, valueOf(gb), w1.value, valueOf(b1), w2.value, valueOf(b2));
+        Var g = recordLinear(t, r[0], low, gw, gb);
+        Var u = recordGateIn(t, r[1], g, skip);
+        Var a = recordLinear(t, r[2], u, w1, b1);
+        Var s = recordGateOut(t, r[3], a, skip, g);
+        return recordLinear(t, r[4], s, w2, b2);
     }
 
     public static Var upsample2x(Tape t, Var x) {

@@ -227,6 +227,11 @@ public final class TimedBackend implements Backend {
         double flops = gemmFlops(l, gw) + (w2 == null ? 1 : 2) * gemmFlops(s, w1) + gemmFlops(s, w1) / w1.dim(0) * wc.dim(0) * 2;
         return timed(Op.GATE, "chain", flops, () -> in.gateChain(l, s, gw, gb, w1, b1, w2, b2, wc, bc));
     }
+    @Override public Tensor[] gateChainTrain(Tensor l, Tensor s, Tensor gw, Tensor gb, Tensor w1, Tensor b1, Tensor w2, Tensor b2) {
+        // booked as a linear (its multiply-adds are the gate's and linear1's and linear2's); "linear gate chain" in the breakdown
+        return timed(Op.LINEAR, "gate chain" + (SHAPES ? " @" + s.dim(2) + "²" : ""), gemmFlops(l, gw) + 2 * gemmFlops(s, w1),
+                () -> in.gateChainTrain(l, s, gw, gb, w1, b1, w2, b2));
+    }
     @Override public Tensor gateIn(Tensor g, Tensor s) { return timed(Op.GATE, "", () -> in.gateIn(g, s)); }
     @Override public Tensor gateOut(Tensor a, Tensor s, Tensor g) { return timed(Op.GATE, "", () -> in.gateOut(a, s, g)); }
     @Override public Tensor[] gateOutBackward(Tensor a, Tensor s, Tensor g, Tensor d) {

@@ -1,0 +1,59 @@
+package convunext.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import convunext.tensor.Tensor;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * CpuBackend.gateChainTrain (the Up block's gate chain per block of pixels in training) is bit for
+ * bit the five ops one by one (linear, gateIn, linear, gateOut, linear) in all five outputs, at 1
+ * thread and at every thread the pool has: one block, several blocks with a ragged last one, the
+ * widest fused width (64 channels) and a wider one (the ops one by one), with and without biases.
+ */
+class CpuGateChainTrainTest {
+    private static final CpuBackend BE = new CpuBackend();
+
+    @Test void oneBlock() { run(2, 8, 13, 17, true, 1); }
+
+    @Test void raggedBlocks() { run(1, 32, 40, 37, true, 2); }
+
+    @Test void widestFused() { run(2, 64, 21, 30, false, 3); }
+
+    @Test void wider() { run(1, 72, 9, 11, true, 4); }
+
+    private static void run(int n, int c, int h, int w, boolean bias, long seed) {
+        Random r = new Random(seed);
+        Tensor low = CpuTestTensors.randn(BE, r, 0.1, n, c, h, w), skip = CpuTestTensors.randn(BE, r, -0.2, n, c, h, w);
+        Tensor gw = CpuTestTensors.randn(BE, r, 0, 3 * c, c), w1 = CpuTestTensors.randn(BE, r, 0, c, c), w2 = CpuTestTensors.randn(BE, r, 0, c, c);
+        Tensor gb = bias ? CpuTestTensors.randn(BE, r, 0, 3 * c) : null, b1 = bias ? CpuTestTensors.randn(BE, r, 0, c) : null;
+        Tensor b2 = bias ? CpuTestTensors.randn(BE, r, 0, c) : null;
+        Tensor g = BE.linear(low, gw, gb), u = BE.gateIn(g, skip), a = BE.linear(u, w1, b1), s = BE.gateOut(a, skip, g);
+        Tensor[] want = {g, u, a, s, BE.linear(s, w2, b2)};
+        String[] names = {"g", "u", "a", "s", "s2"};
+        int all = CpuThreads.threads();
+        for (int threads : new int[] {1, all}) {
+            Tensor[] got;
+            try {
+                CpuThreads.setThreads(threads);
+                got = BE.gateChainTrain(low, skip, gw, gb, w1, b1, w2, b2);
+            } finally {
+                CpuThreads.setThreads(all);
+            }
+            for (int i = 0; i < 5; i++)
+                assertArrayEquals(BE.download(want[i]), BE.download(got[i]), names[i] + ", " + n + "x" + c + "x" + h + "x" + w + ", " + threads + " thread(s)");
+        }
+    }
+
+    @Test void malformedCallIsRefused() {
+        Random r = new Random(5);
+        Tensor low = CpuTestTensors.randn(BE, r, 0, 1, 8, 5, 6), skip = CpuTestTensors.randn(BE, r, 0, 1, 8, 5, 6);
+        Tensor gw = CpuTestTensors.randn(BE, r, 0, 24, 8), w1 = CpuTestTensors.randn(BE, r, 0, 8, 8), bad = CpuTestTensors.randn(BE, r, 0, 8, 7);
+        var e = assertThrows(IllegalArgumentException.class, () -> BE.gateChainTrain(low, skip, gw, null, w1, null, bad, null));
+        assertTrue(e.getMessage().contains("gateChainTrain"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> BE.gateChainTrain(low, skip, gw, null, w1, null, null, null));
+    }
+}
