@@ -30,8 +30,8 @@ final class VectorDw7 {
      * through two nested loops, which C2 (JDK 17) boxed: ~16× slower.)
      */
     static void tapSums(float[] dy, int dyo, float[] pad, int h, int w, double[] gw) {
-        int wp = w + 6, wv = w - w % L, dummy = 49 * L, rowsPer = flushRows(wv);
-        float[] lanes = TAP_LANES.get();   // all zero on entry and exit but the dummy slot
+        int wp = w + 6, wv = w - w % L, dummy = 49 * L, dummy2 = 56 * L, rowsPer = flushRows(wv);
+        float[] lanes = TAP_LANES.get();   // all zero on entry and exit but the dummy slots
         if (wv < WIDE * L) {
             for (int r0 = 0; r0 < h; r0 += rowsPer) {
                 int rows = Math.min(rowsPer, h - r0), g = dyo + r0 * w;
@@ -42,14 +42,22 @@ final class VectorDw7 {
             }
             return;
         }
-        java.util.Arrays.fill(lanes, dummy, dummy + 7 * L, 0f);
+        java.util.Arrays.fill(lanes, dummy, dummy + 14 * L, 0f);
         for (int p = 0; p < h + 6; p++) {
             int s = p * wp;
             if (wv > 0) {
-                for (int k = 0; k < 6; k += 2)
-                    if (p >= k && p < h + k + 1)
-                        rowTaps2(dy, dyo + Math.max(0, Math.min(p - k, h - 1)) * w, dyo + Math.max(0, Math.min(p - k - 1, h - 1)) * w,
-                                pad, s, wv, lanes, p - k < h ? 7 * k * L : dummy, p >= k + 1 && p - k - 1 < h ? 7 * (k + 1) * L : dummy);
+                if (triples)
+                    for (int k = 0; k < 6; k += 3) {
+                        if (p >= k && p < h + k + 2)
+                            rowTaps3(dy, dyo + Math.max(0, Math.min(p - k, h - 1)) * w, dyo + Math.max(0, Math.min(p - k - 1, h - 1)) * w,
+                                    dyo + Math.max(0, Math.min(p - k - 2, h - 1)) * w, pad, s, wv, lanes, p - k < h ? 7 * k * L : dummy,
+                                    p >= k + 1 && p - k - 1 < h ? 7 * (k + 1) * L : dummy, p >= k + 2 && p - k - 2 < h ? 7 * (k + 2) * L : dummy2);
+                    }
+                else
+                    for (int k = 0; k < 6; k += 2)
+                        if (p >= k && p < h + k + 1)
+                            rowTaps2(dy, dyo + Math.max(0, Math.min(p - k, h - 1)) * w, dyo + Math.max(0, Math.min(p - k - 1, h - 1)) * w,
+                                    pad, s, wv, lanes, p - k < h ? 7 * k * L : dummy, p >= k + 1 && p - k - 1 < h ? 7 * (k + 1) * L : dummy);
                 if (p >= 6) rowTaps(dy, dyo + (p - 6) * w, pad, s, wv, lanes, 42 * L);
             }
             for (int ky = 0; ky < 7; ky++) {
@@ -96,7 +104,69 @@ final class VectorDw7 {
     }
 
     /** {@link #tapSums}'s float lanes: 49 taps and one discarded slot of 7, L floats each, per thread. */
-    private static final ThreadLocal<float[]> TAP_LANES = ThreadLocal.withInitial(() -> new float[56 * L]);
+    private static final ThreadLocal<float[]> TAP_LANES = ThreadLocal.withInitial(() -> new float[63 * L]);
+
+    /**
+     * Whether wide rows share each pad load among three dy rows (kernel rows (0, 1, 2), (3, 4, 5)
+     * and 6 alone: 10 loads per 21 FMAs) instead of two ((0, 1), (2, 3), (4, 5), 6: 9 per 14). Same
+     * chains, same order, same bits. Not final: benchmarks switch it.
+     */
+    static volatile boolean triples = L >= 16;
+
+    /** {@link #rowTaps2} for three dy rows (g0, g1, g2) against one pad row: 21 accumulators, 3 + 7 loads per 21 FMAs. */
+    private static void rowTaps3(float[] dy, int g0, int g1, int g2, float[] pad, int s, int wv, float[] lanes, int o0, int o1, int o2) {
+        FloatVector a00 = FloatVector.fromArray(S, lanes, o0), a01 = FloatVector.fromArray(S, lanes, o0 + L);
+        FloatVector a02 = FloatVector.fromArray(S, lanes, o0 + 2 * L), a03 = FloatVector.fromArray(S, lanes, o0 + 3 * L);
+        FloatVector a04 = FloatVector.fromArray(S, lanes, o0 + 4 * L), a05 = FloatVector.fromArray(S, lanes, o0 + 5 * L);
+        FloatVector a06 = FloatVector.fromArray(S, lanes, o0 + 6 * L);
+        FloatVector a10 = FloatVector.fromArray(S, lanes, o1), a11 = FloatVector.fromArray(S, lanes, o1 + L);
+        FloatVector a12 = FloatVector.fromArray(S, lanes, o1 + 2 * L), a13 = FloatVector.fromArray(S, lanes, o1 + 3 * L);
+        FloatVector a14 = FloatVector.fromArray(S, lanes, o1 + 4 * L), a15 = FloatVector.fromArray(S, lanes, o1 + 5 * L);
+        FloatVector a16 = FloatVector.fromArray(S, lanes, o1 + 6 * L);
+        FloatVector a20 = FloatVector.fromArray(S, lanes, o2), a21 = FloatVector.fromArray(S, lanes, o2 + L);
+        FloatVector a22 = FloatVector.fromArray(S, lanes, o2 + 2 * L), a23 = FloatVector.fromArray(S, lanes, o2 + 3 * L);
+        FloatVector a24 = FloatVector.fromArray(S, lanes, o2 + 4 * L), a25 = FloatVector.fromArray(S, lanes, o2 + 5 * L);
+        FloatVector a26 = FloatVector.fromArray(S, lanes, o2 + 6 * L);
+        for (int i = 0; i < wv; i += L) {
+            FloatVector d0 = FloatVector.fromArray(S, dy, g0 + i), d1 = FloatVector.fromArray(S, dy, g1 + i), d2 = FloatVector.fromArray(S, dy, g2 + i);
+            int q = s + i;
+            FloatVector p = FloatVector.fromArray(S, pad, q);
+            a00 = d0.fma(p, a00); a10 = d1.fma(p, a10); a20 = d2.fma(p, a20);
+            p = FloatVector.fromArray(S, pad, q + 1);
+            a01 = d0.fma(p, a01); a11 = d1.fma(p, a11); a21 = d2.fma(p, a21);
+            p = FloatVector.fromArray(S, pad, q + 2);
+            a02 = d0.fma(p, a02); a12 = d1.fma(p, a12); a22 = d2.fma(p, a22);
+            p = FloatVector.fromArray(S, pad, q + 3);
+            a03 = d0.fma(p, a03); a13 = d1.fma(p, a13); a23 = d2.fma(p, a23);
+            p = FloatVector.fromArray(S, pad, q + 4);
+            a04 = d0.fma(p, a04); a14 = d1.fma(p, a14); a24 = d2.fma(p, a24);
+            p = FloatVector.fromArray(S, pad, q + 5);
+            a05 = d0.fma(p, a05); a15 = d1.fma(p, a15); a25 = d2.fma(p, a25);
+            p = FloatVector.fromArray(S, pad, q + 6);
+            a06 = d0.fma(p, a06); a16 = d1.fma(p, a16); a26 = d2.fma(p, a26);
+        }
+        a00.intoArray(lanes, o0);
+        a01.intoArray(lanes, o0 + L);
+        a02.intoArray(lanes, o0 + 2 * L);
+        a03.intoArray(lanes, o0 + 3 * L);
+        a04.intoArray(lanes, o0 + 4 * L);
+        a05.intoArray(lanes, o0 + 5 * L);
+        a06.intoArray(lanes, o0 + 6 * L);
+        a10.intoArray(lanes, o1);
+        a11.intoArray(lanes, o1 + L);
+        a12.intoArray(lanes, o1 + 2 * L);
+        a13.intoArray(lanes, o1 + 3 * L);
+        a14.intoArray(lanes, o1 + 4 * L);
+        a15.intoArray(lanes, o1 + 5 * L);
+        a16.intoArray(lanes, o1 + 6 * L);
+        a20.intoArray(lanes, o2);
+        a21.intoArray(lanes, o2 + L);
+        a22.intoArray(lanes, o2 + 2 * L);
+        a23.intoArray(lanes, o2 + 3 * L);
+        a24.intoArray(lanes, o2 + 4 * L);
+        a25.intoArray(lanes, o2 + 5 * L);
+        a26.intoArray(lanes, o2 + 6 * L);
+    }
 
     private static void rowTaps2(float[] dy, int g0, int g1, float[] pad, int s, int wv, float[] lanes, int o0, int o1) {
         FloatVector a00 = FloatVector.fromArray(S, lanes, o0), a01 = FloatVector.fromArray(S, lanes, o0 + L);
