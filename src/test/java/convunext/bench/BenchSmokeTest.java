@@ -41,7 +41,7 @@ class BenchSmokeTest {
         assertTrue(Double.isFinite(r.model().lastLoss()) && r.model().lastLoss() > 0);
         assertTrue(r.model().peakHeapBytes() > 0);
         assertTrue(r.model().stepAllocBytes() >= 0 && r.model().inferAllocBytes() >= 0);   // measured (-1: not)
-        assertTrue(r.model().breakdown().containsKey("dwconv7 bwd"), r.model().breakdown().keySet().toString());
+        assertTrue(r.model().breakdown().containsKey("dwconv7 +bn bwd"), r.model().breakdown().keySet().toString());
         // the folded model's inference: forward ops only, the MLP among them
         var infer = r.model().inferBreakdown().keySet();
         assertTrue(infer.stream().anyMatch(k -> k.startsWith("mlp")), infer.toString());
