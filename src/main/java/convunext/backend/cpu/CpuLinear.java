@@ -16,6 +16,9 @@ import convunext.tensor.Tensor;
 final class CpuLinear {
     private CpuLinear() {}
 
+    /** Whether at most {@link CpuLinearNarrow#MAX_CO} outputs take CpuLinearNarrow (false: the GEMM; benchmarks compare). */
+    static volatile boolean narrow = true;
+
     static Tensor forward(CpuBackend be, Tensor x, Tensor w, Tensor b) {
         OpShapes.linear(of(x), of(w), of(b));
         int n = x.dim(0), ci = x.dim(1), p = x.spatial(2);
@@ -28,6 +31,10 @@ final class CpuLinear {
 
     static void forward(int n, int ci, int co, int p, float[] x, int xo, float[] w, int wo,
                         float[] b, int bo, float[] y, int yo) {
+        if (narrow && CpuLinearNarrow.applies(co)) {   // the forward only: in the backward CpuLinearBwd's one pass won (dX here + dW apart: 1.08×)
+            CpuLinearNarrow.forward(n, ci, co, p, x, xo, w, wo, b, bo, y, yo);
+            return;
+        }
         for (int i = 0; i < n; i++)
             CpuGemm.gemm(co, p, ci, w, wo, ci, 1, x, xo + i * ci * p, p, 1, y, yo + i * co * p, p, false, b, bo);
     }

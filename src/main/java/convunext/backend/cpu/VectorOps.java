@@ -307,6 +307,31 @@ final class VectorOps implements SimdOps {
         VectorDw7Lanes.tapSums(dy, dyo, ldd, pad, h, w, flushRows, gw);
     }
 
+    /**
+     * Two pixel vectors a step, four accumulators each (rows past co computed with zero weights and
+     * not stored); the tail through the scalar op, whose chains are the same.
+     */
+    @Override public void linearNarrow(float[] x, int xo, int ldx, int ci, float[] w4, float[] y, int yo, int ldy, int co, int len) {
+        int q = 0;
+        for (; q + 2 * L <= len; q += 2 * L) {
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            for (int k = 0, xq = xo + q; k < ci; k++, xq += ldx) {
+                FloatVector u = FloatVector.fromArray(S, x, xq), v = FloatVector.fromArray(S, x, xq + L);
+                FloatVector w0 = FloatVector.broadcast(S, w4[4 * k]), w1 = FloatVector.broadcast(S, w4[4 * k + 1]);
+                FloatVector w2 = FloatVector.broadcast(S, w4[4 * k + 2]), w3 = FloatVector.broadcast(S, w4[4 * k + 3]);
+                a0 = u.fma(w0, a0); a1 = u.fma(w1, a1); a2 = u.fma(w2, a2); a3 = u.fma(w3, a3);
+                b0 = v.fma(w0, b0); b1 = v.fma(w1, b1); b2 = v.fma(w2, b2); b3 = v.fma(w3, b3);
+            }
+            int o = yo + q;
+            a0.intoArray(y, o);
+            b0.intoArray(y, o + L);
+            if (co > 1) { a1.intoArray(y, o + ldy); b1.intoArray(y, o + ldy + L); }
+            if (co > 2) { a2.intoArray(y, o + 2 * ldy); b2.intoArray(y, o + 2 * ldy + L); }
+            if (co > 3) { a3.intoArray(y, o + 3 * ldy); b3.intoArray(y, o + 3 * ldy + L); }
+        }
+        if (q < len) SCALAR.linearNarrow(x, xo + q, ldx, ci, w4, y, yo + q, ldy, co, len - q);
+    }
+
     @Override public void dw7CorrLanes(float[] src, int lds, float[] wt, float[] out, int ldo, int ho, int wo) {
         VectorDw7Lanes.corr(src, lds, wt, out, ldo, ho, wo);
     }
