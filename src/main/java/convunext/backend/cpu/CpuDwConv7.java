@@ -10,7 +10,11 @@ import convunext.tensor.Tensor;
  * Depthwise 7×7 convolution with reflect padding 3, stride 1. Each (n,c) plane is first copied
  * into a reflect-padded (H+6)×(W+6) buffer, so the 49 taps become border-free shifted
  * multiply-adds along a row, a loop C2 vectorises. Forward is threaded over the N·C planes,
- * backward over channels (each task owns dw[c], db[c] and the dx planes of its channel).
+ * backward over channels (each task owns dw[c], db[c] and the dx planes of its channel). With the
+ * training BatchNorm after it (the ConvNeXt block's norm1): the forward per channel with BN over
+ * its planes in cache ({@link #forwardBatchnorm}), the backward with BN's dz made per plane
+ * ({@link #backwardOfBatchnorm}). Planes at most {@link #lanesMaxWidth} wide run the backward with
+ * the channels in the vector lanes ({@link #runLanes}).
  */
 final class CpuDwConv7 {
     private CpuDwConv7() {}
