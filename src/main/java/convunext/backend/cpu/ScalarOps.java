@@ -132,10 +132,10 @@ final class ScalarOps implements SimdOps {
             }
     }
 
-    @Override public void linearNarrow(float[] x, int xo, int ldx, int ci, float[] w4, float[] y, int yo, int ldy, int co, int len) {
+    @Override public void linearNarrow(float[] x, int xo, int ldx, int ci, float[] w4, float[] b4, float[] y, int yo, int ldy, int co, int len) {
         for (int m = 0; m < co; m++)
             for (int q = 0; q < len; q++) {
-                float a = 0f;
+                float a = b4[m];
                 for (int k = 0; k < ci; k++) a = Math.fma(x[xo + k * ldx + q], w4[k * 4 + m], a);
                 y[yo + m * ldy + q] = a;
             }

@@ -114,11 +114,12 @@ interface SimdOps {
     void dw7CorrLanes(float[] src, int lds, float[] wt, float[] out, int ldo, int ho, int wo);
 
     /**
-     * A linear with at most 4 outputs over len pixels: y[yo + m·ldy + q] = Σ_k w4[k·4 + m]·x[xo + k·ldx + q]
-     * for m &lt; co, q &lt; len, one FMA chain per element from 0 over k = 0 … ci − 1 in order (w4: the
-     * weights k-major, 4 per input, zero past co).
+     * A linear with at most 4 outputs over len pixels: y[yo + m·ldy + q] = b4[m] + Σ_k w4[k·4 + m]·x[xo + k·ldx + q]
+     * for m &lt; co, q &lt; len, one FMA chain per element from b4[m] over k = 0 … ci − 1 in order (the
+     * GEMM's chain: its accumulators start at the bias); w4: the weights k-major, 4 per input, zero
+     * past co; b4: 4 biases, zero past co or without a bias.
      */
-    void linearNarrow(float[] x, int xo, int ldx, int ci, float[] w4, float[] y, int yo, int ldy, int co, int len);
+    void linearNarrow(float[] x, int xo, int ldx, int ci, float[] w4, float[] b4, float[] y, int yo, int ldy, int co, int len);
 
     /** out[oo+i] = σ(a[ao+i])·s[so+i] + σ(g[g1+i])·tanh(g[g2+i]) for i &lt; n. */
     void gateOut(float[] a, int ao, float[] s, int so, float[] g, int g1, int g2, float[] out, int oo, int n);

@@ -311,10 +311,12 @@ final class VectorOps implements SimdOps {
      * Two pixel vectors a step, four accumulators each (rows past co computed with zero weights and
      * not stored); the tail through the scalar op, whose chains are the same.
      */
-    @Override public void linearNarrow(float[] x, int xo, int ldx, int ci, float[] w4, float[] y, int yo, int ldy, int co, int len) {
+    @Override public void linearNarrow(float[] x, int xo, int ldx, int ci, float[] w4, float[] b4, float[] y, int yo, int ldy, int co, int len) {
         int q = 0;
+        FloatVector c0 = FloatVector.broadcast(S, b4[0]), c1 = FloatVector.broadcast(S, b4[1]);
+        FloatVector c2 = FloatVector.broadcast(S, b4[2]), c3 = FloatVector.broadcast(S, b4[3]);
         for (; q + 2 * L <= len; q += 2 * L) {
-            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            FloatVector a0 = c0, a1 = c1, a2 = c2, a3 = c3, b0 = c0, b1 = c1, b2 = c2, b3 = c3;
             for (int k = 0, xq = xo + q; k < ci; k++, xq += ldx) {
                 FloatVector u = FloatVector.fromArray(S, x, xq), v = FloatVector.fromArray(S, x, xq + L);
                 FloatVector w0 = FloatVector.broadcast(S, w4[4 * k]), w1 = FloatVector.broadcast(S, w4[4 * k + 1]);
@@ -329,7 +331,7 @@ final class VectorOps implements SimdOps {
             if (co > 2) { a2.intoArray(y, o + 2 * ldy); b2.intoArray(y, o + 2 * ldy + L); }
             if (co > 3) { a3.intoArray(y, o + 3 * ldy); b3.intoArray(y, o + 3 * ldy + L); }
         }
-        if (q < len) SCALAR.linearNarrow(x, xo + q, ldx, ci, w4, y, yo + q, ldy, co, len - q);
+        if (q < len) SCALAR.linearNarrow(x, xo + q, ldx, ci, w4, b4, y, yo + q, ldy, co, len - q);
     }
 
     @Override public void dw7CorrLanes(float[] src, int lds, float[] wt, float[] out, int ldo, int ho, int wo) {

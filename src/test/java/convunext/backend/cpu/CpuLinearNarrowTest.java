@@ -8,9 +8,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The linear with at most 4 outputs (CpuLinearNarrow: the model's last 1×1 convolution) against
- * float64 with the bound of its FMA chains (ci·u·Σ|w·x| per element, plus the bias's rounding), the
- * vector kernel bit for bit against the scalar one (the same chains), and the same bits at 1 and at
- * every thread; 1 to 4 outputs, odd input counts, pixel counts off the vector and block grid.
+ * float64 with the bound of its FMA chains (ci·u·Σ|w·x| per element, plus the bias's rounding), bit
+ * for bit against the GEMM path it replaces and the vector kernel against the scalar one (the same
+ * chains), and the same bits at 1 and at every thread; 1 to 4 outputs, odd input counts, pixel counts off the vector and block grid.
  */
 class CpuLinearNarrowTest {
     @Test void againstFloat64AndScalar() {
@@ -51,10 +51,21 @@ class CpuLinearNarrowTest {
             float[] w4 = new float[4 * ci];
             for (int m = 0; m < co; m++)
                 for (int k = 0; k < ci; k++) w4[4 * k + m] = w[2 + m * ci + k];
+            float[] b4 = new float[4];
+            System.arraycopy(b, 1, b4, 0, co);
             float[] yv = new float[co * p], ys = new float[co * p];
-            SimdOps.BEST.linearNarrow(x, 5, p, ci, w4, yv, 0, p, co, p);
-            new ScalarOps().linearNarrow(x, 5, p, ci, w4, ys, 0, p, co, p);
+            SimdOps.BEST.linearNarrow(x, 5, p, ci, w4, b4, yv, 0, p, co, p);
+            new ScalarOps().linearNarrow(x, 5, p, ci, w4, b4, ys, 0, p, co, p);
             assertArrayEquals(ys, yv, "vector vs scalar: " + at);
+            // the GEMM's bits: its accumulators start at the bias and take k in order
+            float[] gemm = new float[n * co * p + 3];
+            try {
+                CpuLinear.narrow = false;
+                CpuLinear.forward(n, ci, co, p, x, 5, w, 2, b, 1, gemm, 3);
+            } finally {
+                CpuLinear.narrow = true;
+            }
+            assertArrayEquals(gemm, got[0], "the GEMM's bits: " + at);
         }
     }
 }
