@@ -19,7 +19,11 @@ final class CpuLinearNarrow {
     /** Pixels per block (tasks: about 2 per image and thread at 256²). */
     private static final int BLOCK = 2048;
 
-    static boolean applies(int co) { return co <= MAX_CO; }
+    /**
+     * At most MAX_CO outputs, and the vector GEMM in use: its accumulators start at the bias, as
+     * these chains do (the scalar kernel adds the bias after the sum; there the GEMM keeps the op).
+     */
+    static boolean applies(int co) { return co <= MAX_CO && !(GemmKernels.BEST instanceof ScalarGemmKernel); }
 
     /** y[i][m][q] = b[m] + Σ_k w[m·ci + k]·x[i][k][q] for every image i, output m, pixel q (b null: 0). */
     static void forward(int n, int ci, int co, int p, float[] x, int xo, float[] w, int wo, float[] b, int bo, float[] y, int yo) {

@@ -65,7 +65,7 @@ class CpuLinearNarrowTest {
             } finally {
                 CpuLinear.narrow = true;
             }
-            assertArrayEquals(gemm, got[0], "the GEMM's bits: " + at);
+            if (CpuLinearNarrow.applies(co)) assertArrayEquals(gemm, got[0], "the GEMM's bits: " + at);   // the vector GEMM's
         }
     }
 }
