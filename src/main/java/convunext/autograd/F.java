@@ -141,7 +141,9 @@ public final class F {
     /**
      * gelu(res + batchnormTrain(x)): the ConvNeXt block's norm2 and residual GELU as one backend op
      * ({@link Backend#batchnormAddGelu}; the CUDA backend applies both in the BN's launches, and
-     * takes GELU's derivative in the BN backward's first pass). Saves mean, invstd and the sum.
+     * takes GELU's derivative in the BN backward's first pass). Saves mean, invstd and the GELU's
+     * input in the form the backend keeps it ({@link Backend#batchnormAddGeluSaved}: the CPU keeps
+     * GELU's slope there).
      * res may be null: gelu(batchnormTrain(x)) (the stem).
      */
     public static Var batchnormAddGelu(Tape t, Var res, Var x, Var gamma, Var beta, Tensor runMean, Tensor runVar,
