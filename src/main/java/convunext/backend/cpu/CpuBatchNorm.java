@@ -165,12 +165,9 @@ final class CpuBatchNorm {
      * else a fresh tensor. Checked before any work, so a refused call leaves every held gradient as it was.
      */
     private static Tensor[] heldOrFresh(CpuBackend be, String op, Tensor x, Tensor dxInto, Tensor dgInto, Tensor dbInto) {
-        int c = x.dim(1);
         if (dxInto != null) Shapes.same(op, x, dxInto);
-        if (dgInto != null) Shapes.shape(op, "dgamma", dgInto, c);
-        if (dbInto != null) Shapes.shape(op, "dbeta", dbInto, c);
-        return new Tensor[] {dxInto != null ? dxInto : be.empty(x.shape()), dgInto != null ? dgInto : be.empty(c),
-                dbInto != null ? dbInto : be.empty(c)};
+        Tensor[] aff = heldOrFreshAffine(be, op, x.dim(1), dgInto, dbInto);   // checks dγ's and dβ's shapes before it makes any
+        return new Tensor[] {dxInto != null ? dxInto : be.empty(x.shape()), aff[0], aff[1]};
     }
 
     /** {dγ, dβ}: each the held tensor where one is given, else fresh (c floats). */

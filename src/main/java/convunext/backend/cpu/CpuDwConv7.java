@@ -220,14 +220,13 @@ final class CpuDwConv7 {
                                  boolean addB) {
         int n = x.dim(0), c = x.dim(1), h = x.dim(2), wd = x.dim(3), plane = h * wd, L = SimdOps.BEST.lanes();
         int wp = wd + 2 * P, wz = wd + 4 * P, flush = Math.max(1, 256 / wd);   // two chains a tap: ≤ 128 pixels each a block
-        int[] reflectCol = new int[wp];
-        for (int i = 0; i < wp; i++) reflectCol[i] = reflect(i - P, wd);
         float[] xa = x.array(), wa = w.array(), dya = dy.array(), dxa = dx.array(), dwa = dw.array(), dba = db.array();
         int xo = x.off(), wo = w.off(), dyo = dy.off(), dxo = dx.off(), dwo = dw.off(), dbo = db.off();
         CpuThreads.chunks((c + L - 1) / L, 1, 2, (b0, b1) -> {
             Scratch sc = Scratch.of(h, wd);
             Lanes lp = sc.lanes(h, wd, L);
-            float[] dz = bn != null ? sc.dz(L * plane) : null, k = new float[3 * L];
+            float[] dz = bn != null ? sc.dz(L * plane) : null, k = lp.k;
+            int[] reflectCol = lp.reflectCol;
             double[] sums = sc.sums;
             for (int blk = b0; blk < b1; blk++) {
                 int ch0 = blk * L, cn = Math.min(L, c - ch0);
@@ -315,11 +314,12 @@ final class CpuDwConv7 {
         }
     }
 
-    /** runLanes' per-thread lanes planes (zp's 6-wide zero frame is never written), weights and sums. */
+    /** runLanes' per-thread lanes planes (zp's 6-wide zero frame is never written), weights, sums and tables, kept between calls. */
     private static final class Lanes {
         final int h, w, lanes;
-        final float[] xp, zp, dp, wt;
+        final float[] xp, zp, dp, wt, k;   // k: BN's dz coefficients per lane (3 each)
         final double[] gw, gb;
+        final int[] reflectCol;   // padded column → source column
 
         Lanes(int h, int w, int lanes) {
             this.h = h;
@@ -331,6 +331,9 @@ final class CpuDwConv7 {
             wt = new float[K * K * lanes];
             gw = new double[K * K * lanes];
             gb = new double[lanes];
+            k = new float[3 * lanes];
+            reflectCol = new int[w + 2 * P];
+            for (int i = 0; i < w + 2 * P; i++) reflectCol[i] = reflect(i - P, w);
         }
 
         /** Zeros in every lane of x's and dy's planes (a partial block leaves its last lanes unwritten). */
