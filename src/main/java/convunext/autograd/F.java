@@ -276,17 +276,24 @@ public final class F {
 
     /**
      * The Up block's gate chain before its 1×1 conv: linear2(gateOut(linear1(gateIn(g, skip)), skip,
-     * g)) with g = gate(low), as one backend op ({@link Backend#gateChainTrain}: the CPU runs it per
-     * block of pixels, each intermediate written once and read back from cache) and on the tape as
-     * the five ops, each with its own backward: the same gradients as the ops called one by one.
+     * g)) with g = gate(low), as one backend op each way ({@link Backend#gateChainTrain} and
+     * {@link Backend#gateChainTrainBackward}: the CPU runs both per block of pixels, the
+     * intermediates and their gradients read back from cache) and on the tape as one node that
+     * saves g, u, a and s: the gradients of the five ops' backwards, each added into the gradient
+     * held for it (gradSink) as the ops one by one add them.
      */
     public static Var gateChain(Tape t, Var low, Var skip, Var gw, Var gb, Var w1, Var b1, Var w2, Var b2) {
-        Tensor[] r = t.backend().gateChainTrain(low.value, skip.value, gw.value, valueOf(gb), w1.value, valueOf(b1), w2.value, valueOf(b2));
-        Var g = recordLinear(t, r[0], low, gw, gb);
-        Var u = recordGateIn(t, r[1], g, skip);
-        Var a = recordLinear(t, r[2], u, w1, b1);
-        Var s = recordGateOut(t, r[3], a, skip, g);
-        return recordLinear(t, r[4], s, w2, b2);
+        Backend be = t.backend();
+        Tensor[] r = be.gateChainTrain(low.value, skip.value, gw.value, valueOf(gb), w1.value, valueOf(b1), w2.value, valueOf(b2));
+        for (int i = 0; i < 4; i++) t.own(r[i]);   // g, u, a, s: the backward's, freed with the tape
+        return t.record(r[4], gy -> {
+            Var[] to = {low, skip, gw, gb, w1, b1, w2, b2};
+            Tensor[] into = new Tensor[to.length];
+            for (int i = 0; i < to.length; i++) into[i] = t.gradSink(to[i]);
+            Tensor[] d = be.gateChainTrainBackward(low.value, skip.value, r[0], r[1], r[2], r[3], gw.value, w1.value, w2.value, gy,
+                    gb != null, b1 != null, b2 != null, needsGrad(low), needsGrad(skip), into);
+            for (int i = 0; i < to.length; i++) t.accumulate(to[i], d[i]);
+        }, low, skip, gw, gb, w1, b1, w2, b2);
     }
 
     public static Var upsample2x(Tape t, Var x) {

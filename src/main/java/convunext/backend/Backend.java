@@ -505,6 +505,19 @@ public interface Backend extends Owner, AutoCloseable {
         return new Tensor[]{g, u, a, s, linear(s, w2, b2)};
     }
 
+    /**
+     * The backward of {@link #gateChainTrain} from gy = ∂L/∂s2 and its saved g, u, a, s: {dlow, dskip,
+     * dgw, dgb, dw1, db1, dw2, db2}, each added into its entry of {@code into} (8, each may be null:
+     * the gradients already held) and returned in its place, as the five ops' backwards one by one
+     * add them; null where not needed. Default: those calls ({@link GateChainBackward}); a backend
+     * may run the chain per block of pixels (CPU).
+     */
+    default Tensor[] gateChainTrainBackward(Tensor low, Tensor skip, Tensor g, Tensor u, Tensor a, Tensor s, Tensor gw,
+                                            Tensor w1, Tensor w2, Tensor gy, boolean hasGb, boolean hasB1, boolean hasB2,
+                                            boolean needLow, boolean needSkip, Tensor[] into) {
+        return GateChainBackward.composed(this, low, skip, g, u, a, s, gw, w1, w2, gy, hasGb, hasB1, hasB2, needLow, needSkip, into);
+    }
+
     /** Backward of gateIn: returns dg [N,3C,H,W] = (du, 0, 0) over channel blocks; ds = du is the caller's. */
     Tensor gateInBackward(Tensor du, int threeC);
 

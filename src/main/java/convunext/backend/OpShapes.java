@@ -298,6 +298,31 @@ public final class OpShapes {
         exactly(op, "linear2 output", linear(op, "s", skip, w2, b2), skip);
     }
 
+    /**
+     * gateChainTrainBackward: gateChainTrain's rules for low, skip, gw, w1, w2 (biases aside); the
+     * saved g [N,3C,H,W] and u, a, s and gy of the skip's shape; into: 8 held gradients or nulls,
+     * of low's, the skip's, gw's, [3C], w1's, [C], w2's and [C] shapes.
+     */
+    public static void gateChainTrainBackward(int[] low, int[] skip, int[] g, int[] u, int[] a, int[] s, int[] gw, int[] w1,
+                                              int[] w2, int[] gy, Tensor[] into) {
+        String op = "gateChainTrainBackward";
+        gate(op, linear(op, "low", low, gw, null), skip);
+        same(op, "skip", skip, "low", low);
+        exactly(op, "linear1 output", linear(op, "u", skip, w1, null), skip);
+        exactly(op, "linear2 output", linear(op, "s", skip, w2, null), skip);
+        gate(op, g, skip);
+        same(op, "skip", skip, "u", u);
+        same(op, "skip", skip, "a", a);
+        same(op, "skip", skip, "s", s);
+        same(op, "skip", skip, "gy", gy);
+        require(into != null && into.length == 8, op, "into must hold 8 gradients or nulls");
+        int c = skip[1];
+        int[][] want = {low, skip, gw, {3 * c}, w1, {c}, w2, {c}};
+        String[] names = {"lowInto", "skipInto", "gwInto", "gbInto", "w1Into", "b1Into", "w2Into", "b2Into"};
+        for (int i = 0; i < 8; i++)
+            if (into[i] != null) same(op, names[i].replace("Into", ""), want[i], names[i], into[i].shape());
+    }
+
     /** a and s [N,C,H,W], g [N,3C,H,W] → out (s's shape). */
     public static int[] gateOut(int[] a, int[] s, int[] g) {
         gate("gateOut", g, s);

@@ -61,6 +61,9 @@ final class CpuLinearBwd {
     /** Row step of the compact block: NB plus 16 floats (not a multiple of 4 KiB: no L1 set aliasing). */
     static final int LD = NB + 16;
 
+    /** Bytes of parked dW accumulators per thread for a co × ci weight gradient. */
+    static long parkedBytes(int co, int ci) { return 4L * co * ci * K.dotLanes(); }
+
     /** Whether {@link #backward} applies (else the unfused path). */
     static boolean applies(int n, int ci, int co, int p) { return applies(n, ci, co, p, MAX_PARKED_BYTES); }
 
@@ -97,35 +100,50 @@ final class CpuLinearBwd {
     /** As above with dY's blocks from {@code dy} (each block filled exactly once). */
     static void backward(int n, int ci, int co, int p, float[] x, int xo, float[] w, int wo, DyBlock dy,
                          float[] dx, int dxo, float[] dw, int dwo, float[] db, int dbo) {
-        backward(n, ci, co, p, x, xo, w, wo, dy, dx, dxo, dw, dwo, db, dbo, null);
+        backward(n, ci, co, p, x, xo, w, wo, dy, dx, dxo, dw, dwo, db, dbo, new Second[0]);
     }
 
     /**
-     * As above, and, unless {@code second} is null, a second linear's weight gradient made in the
-     * same pass over the pixel blocks (the MLP's pwconv2: dW2 = Σ gy·hᵀ while gy's block is in cache
-     * from the dpre GEMM): its rows packed and its dot spans run per block as dW's, its own parked
-     * accumulators, reduced and added in item order: the bits of {@link CpuLinear#weightGrad} for it.
-     * Needs the interleaved spans ({@code CpuGemm.dotSpans}) and both its channel counts multiples of 4.
+     * As above, and the further linears' weight gradients in {@code seconds} made in the same pass
+     * over the pixel blocks (the MLP's pwconv2: dW2 = Σ gy·hᵀ while gy's block is in cache from
+     * the dpre GEMM; the gate chain's linear1 and linear2): each one's rows packed and its dot spans
+     * run per block as dW's, its own parked accumulators, reduced and added in item order: the bits
+     * of {@link CpuLinear#weightGrad} for it. Needs the interleaved spans ({@code CpuGemm.dotSpans})
+     * and both channel counts of each multiples of 4.
      */
     static void backward(int n, int ci, int co, int p, float[] x, int xo, float[] w, int wo, DyBlock dy,
-                         float[] dx, int dxo, float[] dw, int dwo, float[] db, int dbo, Second second) {
-        if (second != null && !second.fits(Long.MAX_VALUE))
-            throw new IllegalArgumentException("linear backward: a second weight gradient " + second.co + "×" + second.ci
-                    + " needs channel counts that are multiples of 4 and the interleaved spans");
-        run(n, ci, ci, co, p, x, xo, null, 0, w, wo, dy, dx, dxo, null, 0, dw, dwo, db, dbo, second);
+                         float[] dx, int dxo, float[] dw, int dwo, float[] db, int dbo, Second... seconds) {
+        for (Second second : seconds)
+            if (!second.fits(Long.MAX_VALUE))
+                throw new IllegalArgumentException("linear backward: a further weight gradient " + second.co + "×" + second.ci
+                        + " needs channel counts that are multiples of 4 and the interleaved spans");
+        run(n, ci, ci, co, p, x, xo, null, 0, w, wo, dy, dx, dxo, null, 0, dw, dwo, db, dbo, seconds);
     }
 
     /**
-     * A second weight gradient for {@link #backward}: dW [co × ci] = Σ over images and pixels of
-     * G·Hᵀ, G's co rows at g[go + img·co·p + …], H's ci rows at h[ho + img·ci·p + …] (NCHW, the
-     * first linear's p pixels), and db = Σ G in double (db null: none).
+     * A further weight gradient for {@link #backward}: dW [co × ci] = Σ over images and pixels of
+     * G·Hᵀ, H's ci rows at h[ho + img·ci·p + …] (NCHW, the first linear's p pixels), and db = Σ G
+     * in double (db null: none). G's co rows are either a tensor's, at g[go + img·co·p + …], or,
+     * with {@code rows} non-null, the current block's rows that the {@link DyBlock} wrote into that
+     * per-thread scratch, row i at {@code rows.get(..)[AlignedScratch.at() + (row0 + i)·LD + q]}
+     * for the block's pixel q (a gradient made block by block that never exists as a tensor:
+     * CpuGateBwd's chain).
      */
-    record Second(int co, int ci, float[] g, int go, float[] h, int ho, float[] dw, int dwo, float[] db, int dbo) {
+    record Second(int co, int ci, float[] g, int go, float[] h, int ho, float[] dw, int dwo, float[] db, int dbo,
+                  AlignedScratch rows, int row0) {
+        /** G from a tensor. */
+        Second(int co, int ci, float[] g, int go, float[] h, int ho, float[] dw, int dwo, float[] db, int dbo) {
+            this(co, ci, g, go, h, ho, dw, dwo, db, dbo, null, 0);
+        }
+
         /** Bytes of its parked accumulators per thread. */
         long parkedBytes() { return 4L * co * ci * K.dotLanes(); }
 
         /** Whether {@link #backward} can make it: channel counts multiples of 4, the interleaved spans, at most maxParkedBytes parked. */
         boolean fits(long maxParkedBytes) { return co % 4 == 0 && ci % 4 == 0 && CpuGemm.dotSpans && parkedBytes() <= maxParkedBytes; }
+
+        /** Floats of its parked tiles and row sums in the per-thread accumulator scratch. */
+        int accFloats() { return co / 4 * (ci / 4) * 16 * K.dotLanes() + co * 2 * K.dotLanes(); }
     }
 
     /**
@@ -139,7 +157,7 @@ final class CpuLinearBwd {
     static void backwardCat(int n, int ca, int cb, int co, int p, float[] a, int ao, float[] b, int bo, float[] w, int wo,
                             float[] dy, int dyo, float[] da, int dao, float[] db, int dbo, float[] dw, int dwo, float[] dbias, int dbiaso) {
         if (ca % 4 != 0) throw new IllegalArgumentException("linearCat backward: " + ca + " channels before the split, not a multiple of 4");
-        run(n, ca + cb, ca, co, p, a, ao, b, bo, w, wo, copied(dy, dyo, co, p), da, dao, db, dbo, dw, dwo, dbias, dbiaso, null);
+        run(n, ca + cb, ca, co, p, a, ao, b, bo, w, wo, copied(dy, dyo, co, p), da, dao, db, dbo, dw, dwo, dbias, dbiaso, new Second[0]);
     }
 
     /**
@@ -149,32 +167,39 @@ final class CpuLinearBwd {
      */
     private static void run(int n, int ci, int ca, int co, int p, float[] x, int xo, float[] x2, int x2o, float[] w, int wo,
                             DyBlock dy, float[] dx, int dxo, float[] dx2, int dx2o, float[] dw, int dwo, float[] db, int dbo,
-                            Second sec) {
+                            Second[] secs) {
         Cat cat = new Cat(ci, ca, x, xo, x2, x2o, dx == null ? null : CpuGemm.pack(ca, co, w, wo, 1, ci), dx, dxo,
                 dx2 == null || ca == ci ? null : CpuGemm.pack(ci - ca, co, w, wo + ca, 1, ci), dx2, dx2o);
         int groups = (p + DOT_KC - 1) / DOT_KC, items = n * groups, cc = co * ci, lanes = K.dotLanes();
         boolean tails = p % DOT_KC % lanes != 0;   // only an image's last K block can have a scalar tail
-        int t = Math.min(CpuThreads.threads(), items), cc2 = sec == null ? 0 : sec.co * sec.ci;
+        int t = Math.min(CpuThreads.threads(), items), ns = secs.length;
         Arrays.fill(dw, dwo, dwo + cc, 0f);
-        if (sec != null) Arrays.fill(sec.dw, sec.dwo, sec.dwo + cc2, 0f);
-        double[] s = db == null ? null : new double[co], s2 = sec == null || sec.db == null ? null : new double[sec.co];
+        for (Second sec : secs) Arrays.fill(sec.dw, sec.dwo, sec.dwo + sec.co * sec.ci, 0f);
+        double[] s = db == null ? null : new double[co];
+        double[][] s2 = new double[ns][];
+        for (int k = 0; k < ns; k++) s2[k] = secs[k].db == null ? null : new double[secs[k].co];
         boolean wantDb = db != null;
+        // Per item: reduced dW (cc), its tail sums (cc, when any item has one), db's float per row
+        // (co); then each further weight gradient's likewise (its slots from at[k]).
+        int tailAt = cc, dbAt = cc + (tails ? cc : 0);
+        int[] at = new int[ns + 1];
+        at[0] = dbAt + (wantDb ? co : 0);
+        for (int k = 0; k < ns; k++) {
+            int cck = secs[k].co * secs[k].ci;
+            at[k + 1] = at[k] + cck + (tails ? cck : 0) + (s2[k] != null ? secs[k].co : 0);
+        }
+        int stride = at[ns];
         if (t == 1) {
             for (int it = 0; it < items; it++)
-                item(it / groups, it % groups, ci, co, p, cat, dy, dw, dwo, -1, -1, true, wantDb, s,
-                        sec, sec == null ? null : sec.dw, sec == null ? 0 : sec.dwo, -1, -1, s2);
+                item(it / groups, it % groups, ci, co, p, cat, dy, dw, dwo, -1, -1, true, wantDb, s, secs, null, null, s2);
         } else {
-            // Per item: reduced dW (cc), its tail sums (cc, when any item has one), db's float per row
-            // (co); then the second weight gradient's likewise.
-            int tailAt = cc, dbAt = cc + (tails ? cc : 0), w2At = dbAt + (wantDb ? co : 0), tail2At = w2At + cc2;
-            int db2At = tail2At + (tails ? cc2 : 0), stride = db2At + (s2 != null ? sec.co : 0);
             float[] part = PART.get(items * stride);
             Arrays.fill(part, 0, items * stride, 0f);
             CpuThreads.parallelFor(t, task -> {
                 for (int it = items * task / t, e = items * (task + 1) / t; it < e; it++) {
                     int b = it * stride;
                     item(it / groups, it % groups, ci, co, p, cat, dy, part, b, b + tailAt, b + dbAt,
-                            false, wantDb, null, sec, part, b + w2At, b + tail2At, b + db2At, null);
+                            false, wantDb, null, secs, part, at, null);
                 }
             });
             for (int it = 0; it < items; it++) {
@@ -186,18 +211,23 @@ final class CpuLinearBwd {
                 }
                 if (wantDb)
                     for (int o = 0; o < co; o++) s[o] += part[b + dbAt + o];
-                for (int e = 0; e < cc2; e++) {
-                    sec.dw[sec.dwo + e] += part[b + w2At + e];
-                    if (tail) sec.dw[sec.dwo + e] += part[b + tail2At + e];
+                for (int k = 0; k < ns; k++) {
+                    Second sec = secs[k];
+                    int cck = sec.co * sec.ci, w2 = b + at[k], tail2 = w2 + cck, db2 = tail2 + (tails ? cck : 0);
+                    for (int e = 0; e < cck; e++) {
+                        sec.dw[sec.dwo + e] += part[w2 + e];
+                        if (tail) sec.dw[sec.dwo + e] += part[tail2 + e];
+                    }
+                    if (s2[k] != null)
+                        for (int o = 0; o < sec.co; o++) s2[k][o] += part[db2 + o];
                 }
-                if (s2 != null)
-                    for (int o = 0; o < sec.co; o++) s2[o] += part[b + db2At + o];
             }
         }
         if (db != null)
             for (int o = 0; o < co; o++) db[dbo + o] = (float) s[o];
-        if (s2 != null)
-            for (int o = 0; o < sec.co; o++) sec.db[sec.dbo + o] = (float) s2[o];
+        for (int k = 0; k < ns; k++)
+            if (s2[k] != null)
+                for (int o = 0; o < secs[k].co; o++) secs[k].db[secs[k].dbo + o] = (float) s2[k][o];
     }
 
     /** X's and dX's rows: [0, ca) in x / dx, [ca, ci) in x2 / dx2; Wᵀ packed per side (null: that dX not wanted). */
@@ -212,25 +242,34 @@ final class CpuLinearBwd {
 
     /**
      * One (image, K block) item. {@code direct} (one thread): reduced values and tails added
-     * straight into dW at out[ob], db's floats into s. Otherwise out[ob] is the item's zeroed slot
-     * for the reduced values, tails go to out[tailAt], db's floats to out[dbAt].
+     * straight into dW at out[ob], db's floats into s, each further product's into its dW and
+     * s2[k]. Otherwise out[ob] is the item's zeroed slot for the reduced values, tails go to
+     * out[tailAt], db's floats to out[dbAt], further product k's from out2[ob2 + at[k]] in
+     * {@link #run}'s layout.
      */
     private static void item(int img, int g, int ci, int co, int p, Cat cat,
                              DyBlock dy, float[] out, int ob, int tailAt, int dbAt,
                              boolean direct, boolean wantDb, double[] s,
-                             Second sec, float[] out2, int ob2, int tail2At, int db2At, double[] s2) {
-        int lanes = K.dotLanes(), tileSize = 16 * lanes, tilesJ = ci / 4, ca = cat.ca;
+                             Second[] secs, float[] out2, int[] at, double[][] s2) {
+        int lanes = K.dotLanes(), tileSize = 16 * lanes, tilesJ = ci / 4, ca = cat.ca, ns = secs.length;
         int g0 = g * DOT_KC, kc = Math.min(DOT_KC, p - g0), kv = kc - kc % lanes, k2 = kc - kc % (2 * lanes);
         // X's rows start at xb (rows below ca) and xb2 (the rest): Cat.xRow; dX's likewise
         int xb = cat.xo + img * ca * p + g0, xb2 = cat.x2o + img * (ci - ca) * p + g0;
         int dxb = cat.dxo + img * ca * p + g0, dxb2 = cat.dx2o + img * (ci - ca) * p + g0;
         int z = AlignedScratch.at(), sumOff = z + co / 4 * tilesJ * tileSize;   // the parked tiles from z, db's after them
         float[] acc = ACC.get(sumOff - z + co * 2 * lanes);
-        // the second weight gradient's parked tiles and row sums, and its rows' first pixel of this K block
-        int co2 = sec == null ? 0 : sec.co, ci2 = sec == null ? 0 : sec.ci, sumOff2 = z + co2 / 4 * (ci2 / 4) * tileSize;
-        boolean wantDb2 = sec != null && sec.db != null;
-        float[] acc2 = sec == null ? null : ACC2.get(sumOff2 - z + co2 * 2 * lanes);
-        int gb = sec == null ? 0 : sec.go + img * co2 * p + g0, hb = sec == null ? 0 : sec.ho + img * ci2 * p + g0;
+        // the further products' parked tiles (from accAt[k]) and row sums (from sumAt[k]), and their rows' first pixel of this K block
+        int[] accAt = new int[ns], sumAt = new int[ns], gb = new int[ns], hb = new int[ns];
+        int acc2Floats = 0;
+        for (int k = 0; k < ns; k++) {
+            Second sec = secs[k];
+            accAt[k] = z + acc2Floats;
+            sumAt[k] = accAt[k] + sec.co / 4 * (sec.ci / 4) * tileSize;
+            acc2Floats += sec.accFloats();
+            gb[k] = sec.rows != null ? 0 : sec.go + img * sec.co * p + g0;
+            hb[k] = sec.ho + img * sec.ci * p + g0;
+        }
+        float[] acc2 = ns == 0 ? null : ACC2.get(acc2Floats);
         // The block's rows copied to a compact buffer, rows LD floats apart: in place they are a
         // plane apart (a multiple of 4 KiB), so the 8 rows a dot tile streams fall into one L1 set.
         // X's rows only where the spans read them from there (not with dotSpan4).
@@ -256,7 +295,7 @@ final class CpuLinearBwd {
                 for (int i = 0; i < co; i += 4) K.pack4(blk, z + i * LD, LD, len, a4, z + i / 4 * g4);
                 for (int j = 0; j < ci; j += 4)   // a group of 4 never straddles ca (a multiple of 4)
                     K.pack4(cat.xArray(j), cat.xRow(j, xb, xb2, p) + c0, p, len, x4, z + j / 4 * g4);
-                spanTiles(len, co, ci, a4, x4, z, acc, first);
+                spanTiles(len, co, ci, a4, x4, z, acc, z, first);
             } else if (first || len > 0)
                 for (int i = 0; i < co; i += 4)
                     for (int j = 0; j < ci; j += 4)
@@ -265,16 +304,22 @@ final class CpuLinearBwd {
             int len2 = Math.max(0, Math.min(c1, k2) - c0);
             if (wantDb && (first || len2 > 0))
                 for (int o = 0; o < co; o++) K.sumSpan(len2, blk, z + o * LD, acc, sumOff + o * 2 * lanes, first);
-            if (sec != null && (first || len > 0)) {
-                // the second product's rows, straight from its tensors (G's just read by dY's block)
-                int g4 = 4 * len;
-                float[] a4 = A4.get(co2 / 4 * g4), x4 = X4.get(ci2 / 4 * g4);
-                for (int i = 0; i < co2; i += 4) K.pack4(sec.g, gb + i * p + c0, p, len, a4, z + i / 4 * g4);
-                for (int j = 0; j < ci2; j += 4) K.pack4(sec.h, hb + j * p + c0, p, len, x4, z + j / 4 * g4);
-                spanTiles(len, co2, ci2, a4, x4, z, acc2, first);
+            for (int k = 0; k < ns; k++) {
+                // a further product's rows: G's from its tensor (just read by dY's block) or from
+                // the scratch the block's fill wrote; H's from its tensor
+                Second sec = secs[k];
+                float[] ga = sec.rows != null ? sec.rows.get(0) : sec.g;
+                int gr = sec.rows != null ? z + sec.row0 * LD : gb[k] + c0, gld = sec.rows != null ? LD : p;
+                if (first || len > 0) {
+                    int g4 = 4 * len;
+                    float[] a4 = A4.get(sec.co / 4 * g4), x4 = X4.get(sec.ci / 4 * g4);
+                    for (int i = 0; i < sec.co; i += 4) K.pack4(ga, gr + i * gld, gld, len, a4, z + i / 4 * g4);
+                    for (int j = 0; j < sec.ci; j += 4) K.pack4(sec.h, hb[k] + j * p + c0, p, len, x4, z + j / 4 * g4);
+                    spanTiles(len, sec.co, sec.ci, a4, x4, z, acc2, accAt[k], first);
+                }
+                if (sec.db != null && (first || len2 > 0))
+                    for (int o = 0; o < sec.co; o++) K.sumSpan(len2, ga, gr + o * gld, acc2, sumAt[k] + o * 2 * lanes, first);
             }
-            if (wantDb2 && (first || len2 > 0))
-                for (int o = 0; o < co2; o++) K.sumSpan(len2, sec.g, gb + o * p + c0, acc2, sumOff2 + o * 2 * lanes, first);
         }
         putTiles(acc, z, co, ci, out, ob);
         if (kv < kc)   // dotTile's scalar tail, added after the reduced vector part
@@ -294,34 +339,43 @@ final class CpuLinearBwd {
                 if (direct) s[o] += t;
                 else out[dbAt + o] = t;
             }
-        if (sec == null) return;
-        putTiles(acc2, z, co2, ci2, out2, ob2);   // the second weight gradient, as the first
-        if (kv < kc)
-            for (int i = 0; i < co2; i++)
-                for (int j = 0; j < ci2; j++) {
-                    float t = 0;
-                    for (int q = kv; q < kc; q++) t = Math.fma(sec.g[gb + i * p + q], sec.h[hb + j * p + q], t);
-                    if (direct) out2[ob2 + i * ci2 + j] += t;
-                    else out2[tail2At + i * ci2 + j] = t;
+        boolean tails = p % DOT_KC % lanes != 0;
+        for (int k = 0; k < ns; k++) {   // each further weight gradient, as the first
+            Second sec = secs[k];
+            int co2 = sec.co, ci2 = sec.ci, cck = co2 * ci2;
+            float[] o2 = direct ? sec.dw : out2;
+            int ob2 = direct ? sec.dwo : ob + at[k], tail2At = ob2 + cck, db2At = tail2At + (tails ? cck : 0);
+            // G's row i at pixel q of the K block: in the last block's scratch rows, or in its tensor
+            float[] ga = sec.rows != null ? sec.rows.get(0) : sec.g;
+            int gq = sec.rows != null ? z + sec.row0 * LD - last : gb[k], gld = sec.rows != null ? LD : p;
+            putTiles(acc2, accAt[k], co2, ci2, o2, ob2);
+            if (kv < kc)
+                for (int i = 0; i < co2; i++)
+                    for (int j = 0; j < ci2; j++) {
+                        float t = 0;
+                        for (int q = kv; q < kc; q++) t = Math.fma(ga[gq + i * gld + q], sec.h[hb[k] + j * p + q], t);
+                        if (direct) o2[ob2 + i * ci2 + j] += t;
+                        else o2[tail2At + i * ci2 + j] = t;
+                    }
+            if (sec.db != null)
+                for (int o = 0; o < co2; o++) {
+                    float t = K.sumSpanReduce(acc2, sumAt[k] + o * 2 * lanes);
+                    for (int q = k2; q < kc; q++) t += ga[gq + o * gld + q];
+                    if (direct) s2[k][o] += t;
+                    else o2[db2At + o] = t;
                 }
-        if (wantDb2)
-            for (int o = 0; o < co2; o++) {
-                float t = K.sumSpanReduce(acc2, sumOff2 + o * 2 * lanes);
-                for (int q = k2; q < kc; q++) t += sec.g[gb + o * p + q];
-                if (direct) s2[o] += t;
-                else out2[db2At + o] = t;
-            }
+        }
     }
 
     /**
      * Every 4×4 tile of a co × ci product over one span: A's row groups interleaved in a4, X's in
-     * x4 (group i at z + i·4·len), tile (i, j)'s parked accumulators at acc[z + (i·ci/4 + j)·16·lanes].
+     * x4 (group i at z + i·4·len), tile (i, j)'s parked accumulators at acc[base + (i·ci/4 + j)·16·lanes].
      */
-    private static void spanTiles(int len, int co, int ci, float[] a4, float[] x4, int z, float[] acc, boolean first) {
+    private static void spanTiles(int len, int co, int ci, float[] a4, float[] x4, int z, float[] acc, int base, boolean first) {
         int g4 = 4 * len, tilesJ = ci / 4, tileSize = 16 * K.dotLanes();
         for (int i = 0; i < co; i += 4)
             for (int j = 0; j < ci; j += 4)
-                K.dotSpan4(len, a4, z + i / 4 * g4, x4, z + j / 4 * g4, acc, z + (i / 4 * tilesJ + j / 4) * tileSize, first);
+                K.dotSpan4(len, a4, z + i / 4 * g4, x4, z + j / 4 * g4, acc, base + (i / 4 * tilesJ + j / 4) * tileSize, first);
     }
 
     /** The parked tiles of a co × ci product ({@link #spanTiles}' layout) reduced into out[ob + i·ci + j]. */

@@ -156,7 +156,8 @@ final class CpuMlp {
             // its accumulators fit too, pwconv2's dW2 and db2 in the same pass.
             CpuLinearBwd.backward(n, c, hd, p, x.array(), x.off(), w1.array(), w1.off(),
                     (img, p0, len, blk, off, ld) -> dpreBlock(a2t, gy, s, img, p0, len, blk, off, ld, ops),
-                    dx.array(), dx.off(), dw1.array(), dw1.off(), db1 == null ? null : db1.array(), db1 == null ? 0 : db1.off(), second);
+                    dx.array(), dx.off(), dw1.array(), dw1.off(), db1 == null ? null : db1.array(), db1 == null ? 0 : db1.off(),
+                    second == null ? new CpuLinearBwd.Second[0] : new CpuLinearBwd.Second[] {second});
         } else {
             Tensor dpre = be.empty(h.shape());
             // W1ᵀ [c × hd] as dx's left operand
