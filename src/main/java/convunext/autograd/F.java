@@ -275,25 +275,26 @@ public final class F {
     }
 
     /**
-     * The Up block's gate chain before its 1×1 conv: linear2(gateOut(linear1(gateIn(g, skip)), skip,
-     * g)) with g = gate(low), as one backend op each way ({@link Backend#gateChainTrain} and
-     * {@link Backend#gateChainTrainBackward}: the CPU runs both per block of pixels, the
-     * intermediates and their gradients read back from cache) and on the tape as one node that
-     * saves g, u, a and s: the gradients of the five ops' backwards, each added into the gradient
-     * held for it (gradSink) as the ops one by one add them.
+     * The Up block's chain: y = linearCat(s2, low, wc, bc) with s2 = linear2(gateOut(linear1(gateIn(g,
+     * skip)), skip, g)) and g = gate(low). Forward: {@link Backend#gateChainTrain} (the CPU runs it
+     * per block of pixels) and {@link Backend#linearCat}; on the tape one node that saves g, u, a, s
+     * and s2, whose backward is {@link Backend#gateChainCatBackward} (the CPU: one pass over pixel
+     * blocks at levels 0–1): the gradients of the six ops' backwards, each added into the gradient
+     * held for it (gradSink) as the ops recorded one by one add them.
      */
-    public static Var gateChain(Tape t, Var low, Var skip, Var gw, Var gb, Var w1, Var b1, Var w2, Var b2) {
+    public static Var gateChainCat(Tape t, Var low, Var skip, Var gw, Var gb, Var w1, Var b1, Var w2, Var b2, Var wc, Var bc) {
         Backend be = t.backend();
         Tensor[] r = be.gateChainTrain(low.value, skip.value, gw.value, valueOf(gb), w1.value, valueOf(b1), w2.value, valueOf(b2));
-        for (int i = 0; i < 4; i++) t.own(r[i]);   // g, u, a, s: the backward's, freed with the tape
-        return t.record(r[4], gy -> {
-            Var[] to = {low, skip, gw, gb, w1, b1, w2, b2};
+        for (Tensor saved : r) t.own(saved);   // g, u, a, s, s2: the backward's, freed with the tape
+        Tensor y = be.linearCat(r[4], low.value, wc.value, valueOf(bc));
+        Var[] to = {low, skip, gw, gb, w1, b1, w2, b2, wc, bc};
+        return t.record(y, gy -> {
             Tensor[] into = new Tensor[to.length];
             for (int i = 0; i < to.length; i++) into[i] = t.gradSink(to[i]);
-            Tensor[] d = be.gateChainTrainBackward(low.value, skip.value, r[0], r[1], r[2], r[3], gw.value, w1.value, w2.value, gy,
-                    gb != null, b1 != null, b2 != null, needsGrad(low), needsGrad(skip), into);
+            Tensor[] d = be.gateChainCatBackward(low.value, skip.value, r, new Tensor[] {gw.value, w1.value, w2.value, wc.value}, gy,
+                    new boolean[] {gb != null, b1 != null, b2 != null, bc != null}, needsGrad(low), needsGrad(skip), into);
             for (int i = 0; i < to.length; i++) t.accumulate(to[i], d[i]);
-        }, low, skip, gw, gb, w1, b1, w2, b2);
+        }, to);
     }
 
     public static Var upsample2x(Tape t, Var x) {

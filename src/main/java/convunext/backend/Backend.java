@@ -506,16 +506,16 @@ public interface Backend extends Owner, AutoCloseable {
     }
 
     /**
-     * The backward of {@link #gateChainTrain} from gy = ∂L/∂s2 and its saved g, u, a, s: {dlow, dskip,
-     * dgw, dgb, dw1, db1, dw2, db2}, each added into its entry of {@code into} (8, each may be null:
-     * the gradients already held) and returned in its place, as the five ops' backwards one by one
-     * add them; null where not needed. Default: those calls ({@link GateChainBackward}); a backend
-     * may run the chain per block of pixels (CPU).
+     * The backward of the Up block's chain in training, {@link #gateChainTrain} (saved = its {g, u,
+     * a, s, s2}) then {@link #linearCat}(s2, low, wc, bc), from gy = ∂L/∂y; w = {gw, w1, w2, wc},
+     * bias = which of {gb, b1, b2, bc} exist. Returns {dlow, dskip, dgw, dgb, dw1, db1, dw2, db2,
+     * dwc, dbc}, each added into its entry of {@code into} (10, each may be null: the gradients
+     * already held) and returned in its place, as the six ops' backwards one by one add them; null
+     * where not needed. Default: those calls ({@link GateChainBackward}); the CPU runs them per block.
      */
-    default Tensor[] gateChainTrainBackward(Tensor low, Tensor skip, Tensor g, Tensor u, Tensor a, Tensor s, Tensor gw,
-                                            Tensor w1, Tensor w2, Tensor gy, boolean hasGb, boolean hasB1, boolean hasB2,
-                                            boolean needLow, boolean needSkip, Tensor[] into) {
-        return GateChainBackward.composed(this, low, skip, g, u, a, s, gw, w1, w2, gy, hasGb, hasB1, hasB2, needLow, needSkip, into);
+    default Tensor[] gateChainCatBackward(Tensor low, Tensor skip, Tensor[] saved, Tensor[] w, Tensor gy, boolean[] bias,
+                                          boolean needLow, boolean needSkip, Tensor[] into) {
+        return GateChainBackward.composed(this, low, skip, saved, w, gy, bias, needLow, needSkip, into);
     }
 
     /** Backward of gateIn: returns dg [N,3C,H,W] = (du, 0, 0) over channel blocks; ds = du is the caller's. */

@@ -3,22 +3,24 @@ package convunext.backend;
 import convunext.tensor.Tensor;
 
 /**
- * {@link Backend#gateChainTrainBackward}'s default: the backwards of the gate chain's five ops
- * (F.gateChain's forward: g = linear(low, gw, gb), u = gateIn(g, skip), a = linear(u, w1, b1),
- * s = gateOut(a, skip, g), s2 = linear(s, w2, b2)) in reverse order, each gradient added where the
- * tape adds it when the ops are recorded one by one: the skip's gradient takes gateOut's part, then
- * gateIn's (into[1] first where held); g's is gateOut's dg with gateIn's du added to its first C
- * channels; the weights' and low's go into their held gradients through linearBackwardInto.
+ * {@link Backend#gateChainCatBackward}'s default: the backwards of the Up block's six ops
+ * (g = linear(low, gw, gb), u = gateIn(g, skip), a = linear(u, w1, b1), s = gateOut(a, skip, g),
+ * s2 = linear(s, w2, b2), y = linearCat(s2, low, wc, bc)) in reverse order, each gradient added
+ * where the tape adds it when the ops are recorded one by one: low's takes linearCat's part, then
+ * the gate linear's (into[0] first where held); the skip's gateOut's part, then gateIn's; g's is
+ * gateOut's dg with gateIn's du added to its first C channels; the weights' go into their held
+ * gradients through linearBackwardInto / linearCatBackwardInto.
  */
 final class GateChainBackward {
     private GateChainBackward() {}
 
-    static Tensor[] composed(Backend be, Tensor low, Tensor skip, Tensor g, Tensor u, Tensor a, Tensor s, Tensor gw,
-                             Tensor w1, Tensor w2, Tensor gy, boolean hasGb, boolean hasB1, boolean hasB2,
+    static Tensor[] composed(Backend be, Tensor low, Tensor skip, Tensor[] saved, Tensor[] w, Tensor gy, boolean[] bias,
                              boolean needLow, boolean needSkip, Tensor[] into) {
-        OpShapes.gateChainTrainBackward(OpShapes.of(low), OpShapes.of(skip), OpShapes.of(g), OpShapes.of(u), OpShapes.of(a),
-                OpShapes.of(s), OpShapes.of(gw), OpShapes.of(w1), OpShapes.of(w2), OpShapes.of(gy), into);
-        Tensor[] r2 = be.linearBackwardInto(s, w2, gy, true, hasB2, null, into[6], into[7]);
+        OpShapes.gateChainCatBackward(OpShapes.of(low), OpShapes.of(skip), saved, w, OpShapes.of(gy), bias, into);
+        Tensor g = saved[0], u = saved[1], a = saved[2], s = saved[3], s2 = saved[4];
+        Tensor[] rc = be.linearCatBackwardInto(s2, low, w[3], gy, true, needLow, bias[3], null, into[0], into[8], into[9]);
+        Tensor[] r2 = be.linearBackwardInto(s, w[2], rc[0], true, bias[2], null, into[6], into[7]);
+        be.release(rc[0]);
         Tensor[] d = be.gateOutBackward(a, skip, g, r2[0]);
         be.release(r2[0]);
         Tensor ds = null;
@@ -29,12 +31,12 @@ final class GateChainBackward {
             be.release(d[1]);
             ds = into[1];
         }
-        Tensor[] r1 = be.linearBackwardInto(u, w1, d[0], true, hasB1, null, into[4], into[5]);
+        Tensor[] r1 = be.linearBackwardInto(u, w[1], d[0], true, bias[1], null, into[4], into[5]);
         be.release(d[0]);
         Tensor dg = ds != null ? be.gateInBackwardInto(r1[0], g.dim(1), d[2], ds) : be.gateInBackwardInto(r1[0], g.dim(1), d[2]);
         be.release(r1[0]);
-        Tensor[] rg = be.linearBackwardInto(low, gw, dg, needLow, hasGb, into[0], into[2], into[3]);
+        Tensor[] rg = be.linearBackwardInto(low, w[0], dg, needLow, bias[0], rc[1], into[2], into[3]);
         be.release(dg);
-        return new Tensor[]{rg[0], ds, rg[1], rg[2], r1[1], r1[2], r2[1], r2[2]};
+        return new Tensor[]{rg[0], ds, rg[1], rg[2], r1[1], r1[2], r2[1], r2[2], rc[2], rc[3]};
     }
 }

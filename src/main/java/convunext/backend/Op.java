@@ -94,7 +94,7 @@ public enum Op {
             costs("add"),
             rows("block residual fwd")),
     GATE("gate", "Gate",
-            methods("gateIn", "gateOut", "gateOutBackward", "gateInBackward", "gateInBackwardInto", "gateChain", "gateChainTrain", "gateChainTrainBackward"),
+            methods("gateIn", "gateOut", "gateOutBackward", "gateInBackward", "gateInBackwardInto", "gateChain", "gateChainTrain", "gateChainCatBackward"),
             kernels("gate.cu"), "GateOps",
             tests("backend.cuda.Float4PathsParityTest", "backend.cpu.CpuGateChainTest", "backend.cpu.CpuGateChainTrainTest",
                     "backend.cpu.CpuGateChainBackwardTest", "autograd.GateChainTest"),

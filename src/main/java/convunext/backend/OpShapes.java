@@ -299,28 +299,32 @@ public final class OpShapes {
     }
 
     /**
-     * gateChainTrainBackward: gateChainTrain's rules for low, skip, gw, w1, w2 (biases aside); the
-     * saved g [N,3C,H,W] and u, a, s and gy of the skip's shape; into: 8 held gradients or nulls,
-     * of low's, the skip's, gw's, [3C], w1's, [C], w2's and [C] shapes.
+     * gateChainCatBackward: low and skip [N,C,H,W]; saved {g [N,3C,H,W], u, a, s, s2 (the skip's
+     * shape)}; w {gw [3C,C], w1 [C,C], w2 [C,C], wc [Co,2C] or [Co,2C,1,1]}; gy [N,Co,H,W]; bias: 4
+     * flags; into: 10 held gradients or nulls, of low's, the skip's, gw's, [3C], w1's, [C], w2's,
+     * [C], wc's and [Co] shapes.
      */
-    public static void gateChainTrainBackward(int[] low, int[] skip, int[] g, int[] u, int[] a, int[] s, int[] gw, int[] w1,
-                                              int[] w2, int[] gy, Tensor[] into) {
-        String op = "gateChainTrainBackward";
-        gate(op, linear(op, "low", low, gw, null), skip);
+    public static void gateChainCatBackward(int[] low, int[] skip, Tensor[] saved, Tensor[] w, int[] gy, boolean[] bias,
+                                            Tensor[] into) {
+        String op = "gateChainCatBackward";
+        require(saved != null && saved.length == 5 && w != null && w.length == 4 && bias != null && bias.length == 4
+                && into != null && into.length == 10, op, "saved must hold 5 tensors, w 4, bias 4 flags, into 10 gradients or nulls");
+        for (Tensor t : saved) require(t != null, op, "a saved tensor is missing");
+        for (Tensor t : w) require(t != null, op, "a weight is missing");
+        gate(op, linear(op, "low", low, of(w[0]), null), skip);
         same(op, "skip", skip, "low", low);
-        exactly(op, "linear1 output", linear(op, "u", skip, w1, null), skip);
-        exactly(op, "linear2 output", linear(op, "s", skip, w2, null), skip);
-        gate(op, g, skip);
-        same(op, "skip", skip, "u", u);
-        same(op, "skip", skip, "a", a);
-        same(op, "skip", skip, "s", s);
-        same(op, "skip", skip, "gy", gy);
-        require(into != null && into.length == 8, op, "into must hold 8 gradients or nulls");
+        exactly(op, "linear1 output", linear(op, "u", skip, of(w[1]), null), skip);
+        exactly(op, "linear2 output", linear(op, "s", skip, of(w[2]), null), skip);
+        gate(op, of(saved[0]), skip);
+        String[] names = {"g", "u", "a", "s", "s2"};
+        for (int i = 1; i < 5; i++) same(op, "skip", skip, names[i], of(saved[i]));
+        int[] y = linearCat(op, skip, low, of(w[3]), null);
+        same(op, "y", y, "gy", gy);
         int c = skip[1];
-        int[][] want = {low, skip, gw, {3 * c}, w1, {c}, w2, {c}};
-        String[] names = {"lowInto", "skipInto", "gwInto", "gbInto", "w1Into", "b1Into", "w2Into", "b2Into"};
-        for (int i = 0; i < 8; i++)
-            if (into[i] != null) same(op, names[i].replace("Into", ""), want[i], names[i], into[i].shape());
+        int[][] want = {low, skip, of(w[0]), {3 * c}, of(w[1]), {c}, of(w[2]), {c}, of(w[3]), {y[1]}};
+        String[] into10 = {"low", "skip", "gw", "gb", "w1", "b1", "w2", "b2", "wc", "bc"};
+        for (int i = 0; i < 10; i++)
+            if (into[i] != null) same(op, into10[i], want[i], into10[i] + "Into", into[i].shape());
     }
 
     /** a and s [N,C,H,W], g [N,3C,H,W] → out (s's shape). */

@@ -232,12 +232,12 @@ public final class TimedBackend implements Backend {
         return timed(Op.LINEAR, "gate chain" + (SHAPES ? " @" + s.dim(2) + "²" : ""), gemmFlops(l, gw) + 2 * gemmFlops(s, w1),
                 () -> in.gateChainTrain(l, s, gw, gb, w1, b1, w2, b2));
     }
-    @Override public Tensor[] gateChainTrainBackward(Tensor l, Tensor s, Tensor g, Tensor u, Tensor a, Tensor sv, Tensor gw, Tensor w1,
-                                                     Tensor w2, Tensor gy, boolean hgb, boolean hb1, boolean hb2, boolean nl, boolean ns,
-                                                     Tensor[] into) {
-        // as its forward, booked as a linear: dX and dW of the three linears, and the gate's backward inside
-        return timed(Op.LINEAR, "gate chain" + (SHAPES ? " @" + s.dim(2) + "²" : "") + " bwd", 2 * (gemmFlops(l, gw) + 2 * gemmFlops(s, w1)),
-                () -> in.gateChainTrainBackward(l, s, g, u, a, sv, gw, w1, w2, gy, hgb, hb1, hb2, nl, ns, into));
+    @Override public Tensor[] gateChainCatBackward(Tensor l, Tensor s, Tensor[] saved, Tensor[] w, Tensor gy, boolean[] bias,
+                                                   boolean nl, boolean ns, Tensor[] into) {
+        // booked as a linear: dX and dW of the gate chain's three linears and the 1×1 conv's, the gate's backward inside
+        double flops = 2 * (gemmFlops(l, w[0]) + 2 * gemmFlops(s, w[1]) + gemmFlops(s, w[1]) / w[1].dim(0) * w[3].dim(0) * 2);
+        return timed(Op.LINEAR, "gate chain+cat" + (SHAPES ? " @" + s.dim(2) + "²" : "") + " bwd", flops,
+                () -> in.gateChainCatBackward(l, s, saved, w, gy, bias, nl, ns, into));
     }
     @Override public Tensor gateIn(Tensor g, Tensor s) { return timed(Op.GATE, "", () -> in.gateIn(g, s)); }
     @Override public Tensor gateOut(Tensor a, Tensor s, Tensor g) { return timed(Op.GATE, "", () -> in.gateOut(a, s, g)); }

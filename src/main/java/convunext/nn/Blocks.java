@@ -94,11 +94,10 @@ final class Blocks {
                 Var l = F.upsample2x(t, norm.forward(t, low, train));
                 int dy = skip.value.dim(2) - l.value.dim(2), dx = skip.value.dim(3) - l.value.dim(3);
                 l = F.pad2d(t, l, dy / 2, dy - dy / 2, dx / 2, dx - dx / 2);
-                // gate(l) → gateIn → linear1 → gateOut → linear2 as one backend op (F.gateChain)
-                Var s = F.gateChain(t, l, skip, gate.w.var(), gate.b.var(), linear1.w.var(), linear1.b.var(), linear2.w.var(),
-                        linear2.b.var());
-                // Conv1×1(cat[s, l]) without the concatenated tensor (one GEMM reading both; same weight)
-                Var y = F.linearCat(t, s, l, conv1x1.w.var(), conv1x1.b.var());
+                // gate(l) → gateIn → linear1 → gateOut → linear2, then Conv1×1(cat[s2, l]) without the
+                // concatenated tensor, as one tape node (F.gateChainCat)
+                Var y = F.gateChainCat(t, l, skip, gate.w.var(), gate.b.var(), linear1.w.var(), linear1.b.var(), linear2.w.var(),
+                        linear2.b.var(), conv1x1.w.var(), conv1x1.b.var());
                 return scope.keep(block.forward(t, y, train, statsOut));
             }
         }

@@ -10,11 +10,10 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * F.gateChain (one tape node each way: Backend.gateChainTrain and gateChainTrainBackward) gives
- * the gradients of the five ops recorded one by one (F.linear, F.gateIn, F.linear, F.gateOut,
- * F.linear) bit for bit, as the Up block uses it: low also read by the 1×1 conv over the
- * concatenation (its gradient held when the chain's backward runs), the skip read again after the
- * chain (held too) or not. On the CPU backend at 32 channels the chain's backward is one pass over
+ * F.gateChainCat (one tape node: Backend.gateChainTrain and linearCat forward,
+ * gateChainCatBackward backward) gives the gradients of the six ops recorded one by one (F.linear,
+ * F.gateIn, F.linear, F.gateOut, F.linear, F.linearCat) bit for bit, as the Up block uses it: the
+ * skip read again after the chain (its gradient held when the chain's backward runs) or not. On the CPU backend at 32 channels the chain's backward is one pass over
  * pixel blocks (CpuGateBwd) where the pool has at most 2 threads (one per image; CI's 2 cores), at 8
  * channels and 6×7 pixels the composition; CpuGateChainBackwardTest pins the one pass at any pool.
  */
@@ -39,14 +38,14 @@ class GateChainTest {
             Var w2 = param("w2", v[6]), b2 = param("b2", v[7]), wc = param("wc", v[8]), bc = param("bc", v[9]);
             // intermediates (no gradient held until their first backward), as the Up block's low and skip
             Var low = F.add(t, lowP, lowP), skip = F.add(t, skipP, skipP);
-            Var s2;
-            if (chain) s2 = F.gateChain(t, low, skip, gw, gb, w1, b1, w2, b2);
+            Var y;
+            if (chain) y = F.gateChainCat(t, low, skip, gw, gb, w1, b1, w2, b2, wc, bc);
             else {
                 Var g = F.linear(t, low, gw, gb);
                 Var a = F.linear(t, F.gateIn(t, g, skip), w1, b1);
-                s2 = F.linear(t, F.gateOut(t, a, skip, g), w2, b2);
+                Var s2 = F.linear(t, F.gateOut(t, a, skip, g), w2, b2);
+                y = F.linearCat(t, s2, low, wc, bc);
             }
-            Var y = F.linearCat(t, s2, low, wc, bc);
             Var z = skipAgain ? F.add(t, y, skip) : y;
             Tensor g = be.empty(gz.shape());
             be.copy(gz, g);

@@ -208,13 +208,12 @@ public final class CpuBackend implements Backend {
         return CpuGate.chainTrain(this, low, skip, gw, gb, w1, b1, w2, b2, SimdOps.BEST);
     }
 
-    /** In one pass over pixel blocks where the three weight gradients' accumulators fit L2 (CpuGateBwd.applies), else the composition. */
-    @Override public Tensor[] gateChainTrainBackward(Tensor low, Tensor skip, Tensor g, Tensor u, Tensor a, Tensor s, Tensor gw,
-                                                     Tensor w1, Tensor w2, Tensor gy, boolean hasGb, boolean hasB1, boolean hasB2,
-                                                     boolean needLow, boolean needSkip, Tensor[] into) {
-        if (!CpuGateBwd.applies(skip, needLow))
-            return Backend.super.gateChainTrainBackward(low, skip, g, u, a, s, gw, w1, w2, gy, hasGb, hasB1, hasB2, needLow, needSkip, into);
-        return CpuGateBwd.backward(this, low, skip, g, u, a, s, gw, w1, w2, gy, hasGb, hasB1, hasB2, needSkip, into, SimdOps.BEST);
+    /** In one pass over pixel blocks where the four weight gradients' accumulators fit (CpuGateBwd.applies), else the composition. */
+    @Override public Tensor[] gateChainCatBackward(Tensor low, Tensor skip, Tensor[] saved, Tensor[] w, Tensor gy, boolean[] bias,
+                                                   boolean needLow, boolean needSkip, Tensor[] into) {
+        if (w == null || w.length != 4 || w[3] == null || !CpuGateBwd.applies(skip, w[3], needLow))
+            return Backend.super.gateChainCatBackward(low, skip, saved, w, gy, bias, needLow, needSkip, into);
+        return CpuGateBwd.backward(this, low, skip, saved, w, gy, bias, needSkip, into, SimdOps.BEST);
     }
 
     @Override public Tensor gateChain(Tensor low, Tensor skip, Tensor gw, Tensor gb, Tensor w1, Tensor b1, Tensor w2, Tensor b2,

@@ -122,25 +122,34 @@ final class CpuLinearBwd {
 
     /**
      * A further weight gradient for {@link #backward}: dW [co × ci] = Σ over images and pixels of
-     * G·Hᵀ, H's ci rows at h[ho + img·ci·p + …] (NCHW, the first linear's p pixels), and db = Σ G
-     * in double (db null: none). G's co rows are either a tensor's, at g[go + img·co·p + …], or,
-     * with {@code rows} non-null, the current block's rows that the {@link DyBlock} wrote into that
-     * per-thread scratch, row i at {@code rows.get(..)[AlignedScratch.at() + (row0 + i)·LD + q]}
+     * G·Hᵀ, and db = Σ G in double (db null: none). H's rows [0, hCa) at h[ho + img·hCa·p + …]
+     * and the rest at h2[h2o + img·(ci − hCa)·p + …] (NCHW, the first linear's p pixels; one
+     * tensor: hCa = ci; hCa a multiple of 4). G's co rows are either a tensor's, at g[go + img·co·p
+     * + …], or, with {@code rows} non-null, the current block's rows that the {@link DyBlock} wrote
+     * into that per-thread scratch, row i at {@code rows.get(..)[AlignedScratch.at() + (row0 + i)·LD + q]}
      * for the block's pixel q (a gradient made block by block that never exists as a tensor:
      * CpuGateBwd's chain).
      */
-    record Second(int co, int ci, float[] g, int go, float[] h, int ho, float[] dw, int dwo, float[] db, int dbo,
-                  AlignedScratch rows, int row0) {
-        /** G from a tensor. */
+    record Second(int co, int ci, float[] g, int go, float[] h, int ho, float[] h2, int h2o, int hCa, float[] dw, int dwo,
+                  float[] db, int dbo, AlignedScratch rows, int row0) {
+        /** G from a tensor, H one tensor. */
         Second(int co, int ci, float[] g, int go, float[] h, int ho, float[] dw, int dwo, float[] db, int dbo) {
-            this(co, ci, g, go, h, ho, dw, dwo, db, dbo, null, 0);
+            this(co, ci, g, go, h, ho, null, 0, ci, dw, dwo, db, dbo, null, 0);
         }
+
+        /** The array holding H's row j. */
+        float[] hArray(int j) { return j < hCa ? h : h2; }
+
+        /** Where H's row j starts (pixel 0 of image img) in {@link #hArray}. */
+        int hRow(int j, int img, int p) { return j < hCa ? ho + (img * hCa + j) * p : h2o + (img * (ci - hCa) + j - hCa) * p; }
 
         /** Bytes of its parked accumulators per thread. */
         long parkedBytes() { return 4L * co * ci * K.dotLanes(); }
 
         /** Whether {@link #backward} can make it: channel counts multiples of 4, the interleaved spans, at most maxParkedBytes parked. */
-        boolean fits(long maxParkedBytes) { return co % 4 == 0 && ci % 4 == 0 && CpuGemm.dotSpans && parkedBytes() <= maxParkedBytes; }
+        boolean fits(long maxParkedBytes) {
+            return co % 4 == 0 && ci % 4 == 0 && hCa % 4 == 0 && CpuGemm.dotSpans && parkedBytes() <= maxParkedBytes;
+        }
 
         /** Floats of its parked tiles and row sums in the per-thread accumulator scratch. */
         int accFloats() { return co / 4 * (ci / 4) * 16 * K.dotLanes() + co * 2 * K.dotLanes(); }
@@ -259,7 +268,7 @@ final class CpuLinearBwd {
         int z = AlignedScratch.at(), sumOff = z + co / 4 * tilesJ * tileSize;   // the parked tiles from z, db's after them
         float[] acc = ACC.get(sumOff - z + co * 2 * lanes);
         // the further products' parked tiles (from accAt[k]) and row sums (from sumAt[k]), and their rows' first pixel of this K block
-        int[] accAt = new int[ns], sumAt = new int[ns], gb = new int[ns], hb = new int[ns];
+        int[] accAt = new int[ns], sumAt = new int[ns], gb = new int[ns];
         int acc2Floats = 0;
         for (int k = 0; k < ns; k++) {
             Second sec = secs[k];
@@ -267,7 +276,6 @@ final class CpuLinearBwd {
             sumAt[k] = accAt[k] + sec.co / 4 * (sec.ci / 4) * tileSize;
             acc2Floats += sec.accFloats();
             gb[k] = sec.rows != null ? 0 : sec.go + img * sec.co * p + g0;
-            hb[k] = sec.ho + img * sec.ci * p + g0;
         }
         float[] acc2 = ns == 0 ? null : ACC2.get(acc2Floats);
         // The block's rows copied to a compact buffer, rows LD floats apart: in place they are a
@@ -314,7 +322,8 @@ final class CpuLinearBwd {
                     int g4 = 4 * len;
                     float[] a4 = A4.get(sec.co / 4 * g4), x4 = X4.get(sec.ci / 4 * g4);
                     for (int i = 0; i < sec.co; i += 4) K.pack4(ga, gr + i * gld, gld, len, a4, z + i / 4 * g4);
-                    for (int j = 0; j < sec.ci; j += 4) K.pack4(sec.h, hb[k] + j * p + c0, p, len, x4, z + j / 4 * g4);
+                    for (int j = 0; j < sec.ci; j += 4)   // a group of 4 never straddles hCa (a multiple of 4)
+                        K.pack4(sec.hArray(j), sec.hRow(j, img, p) + g0 + c0, p, len, x4, z + j / 4 * g4);
                     spanTiles(len, sec.co, sec.ci, a4, x4, z, acc2, accAt[k], first);
                 }
                 if (sec.db != null && (first || len2 > 0))
@@ -353,7 +362,9 @@ final class CpuLinearBwd {
                 for (int i = 0; i < co2; i++)
                     for (int j = 0; j < ci2; j++) {
                         float t = 0;
-                        for (int q = kv; q < kc; q++) t = Math.fma(ga[gq + i * gld + q], sec.h[hb[k] + j * p + q], t);
+                        float[] hr = sec.hArray(j);
+                        int hj = sec.hRow(j, img, p) + g0;
+                        for (int q = kv; q < kc; q++) t = Math.fma(ga[gq + i * gld + q], hr[hj + q], t);
                         if (direct) o2[ob2 + i * ci2 + j] += t;
                         else o2[tail2At + i * ci2 + j] = t;
                     }
