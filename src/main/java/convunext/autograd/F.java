@@ -277,16 +277,18 @@ public final class F {
     /**
      * The Up block's chain: y = linearCat(s2, low, wc, bc) with s2 = linear2(gateOut(linear1(gateIn(g,
      * skip)), skip, g)) and g = gate(low). Forward: {@link Backend#gateChainTrain} (the CPU runs it
-     * per block of pixels) and {@link Backend#linearCat}; on the tape one node that saves g, u, a, s
+     * per block of pixels, the 1×1 conv too); on the tape one node that saves g, u, a, s
      * and s2, whose backward is {@link Backend#gateChainCatBackward} (the CPU: one pass over pixel
      * blocks at levels 0–1): the gradients of the six ops' backwards, each added into the gradient
      * held for it (gradSink) as the ops recorded one by one add them.
      */
     public static Var gateChainCat(Tape t, Var low, Var skip, Var gw, Var gb, Var w1, Var b1, Var w2, Var b2, Var wc, Var bc) {
         Backend be = t.backend();
-        Tensor[] r = be.gateChainTrain(low.value, skip.value, gw.value, valueOf(gb), w1.value, valueOf(b1), w2.value, valueOf(b2));
+        Tensor[] all = be.gateChainTrain(low.value, skip.value, gw.value, valueOf(gb), w1.value, valueOf(b1), w2.value, valueOf(b2),
+                wc.value, valueOf(bc));
+        Tensor[] r = java.util.Arrays.copyOf(all, 5);
         for (Tensor saved : r) t.own(saved);   // g, u, a, s, s2: the backward's, freed with the tape
-        Tensor y = be.linearCat(r[4], low.value, wc.value, valueOf(bc));
+        Tensor y = all[5];
         Var[] to = {low, skip, gw, gb, w1, b1, w2, b2, wc, bc};
         return t.record(y, gy -> {
             Tensor[] into = new Tensor[to.length];

@@ -493,16 +493,18 @@ public interface Backend extends Owner, AutoCloseable {
     }
 
     /**
-     * The Up block's gate chain in training, up to its linear2: {g, u, a, s, s2} = {linear(low, gw,
-     * gb), gateIn(g, skip), linear(u, w1, b1), gateOut(a, skip, g), linear(s, w2, b2)}, every one
-     * kept for the backward (each op's own: F.gateChain). This default is those calls; a backend may
-     * run them per block of pixels, each written once and read back from cache (CPU).
+     * The Up block's chain in training: {g, u, a, s, s2, y} = {linear(low, gw, gb), gateIn(g, skip),
+     * linear(u, w1, b1), gateOut(a, skip, g), linear(s, w2, b2), linearCat(s2, low, wc, bc)}, the
+     * first five kept for the backward ({@link #gateChainCatBackward}); wc null (bc null): no y
+     * (null). This default is those calls; a backend may run them per block of pixels, each
+     * written once and read back from cache (CPU).
      */
-    default Tensor[] gateChainTrain(Tensor low, Tensor skip, Tensor gw, Tensor gb, Tensor w1, Tensor b1, Tensor w2, Tensor b2) {
+    default Tensor[] gateChainTrain(Tensor low, Tensor skip, Tensor gw, Tensor gb, Tensor w1, Tensor b1, Tensor w2, Tensor b2,
+                                    Tensor wc, Tensor bc) {
         OpShapes.gateChainTrain(OpShapes.of(low), OpShapes.of(skip), OpShapes.of(gw), OpShapes.of(gb), OpShapes.of(w1),
-                OpShapes.of(b1), OpShapes.of(w2), OpShapes.of(b2));
-        Tensor g = linear(low, gw, gb), u = gateIn(g, skip), a = linear(u, w1, b1), s = gateOut(a, skip, g);
-        return new Tensor[]{g, u, a, s, linear(s, w2, b2)};
+                OpShapes.of(b1), OpShapes.of(w2), OpShapes.of(b2), OpShapes.of(wc), OpShapes.of(bc));
+        Tensor g = linear(low, gw, gb), u = gateIn(g, skip), a = linear(u, w1, b1), s = gateOut(a, skip, g), s2 = linear(s, w2, b2);
+        return new Tensor[]{g, u, a, s, s2, wc == null ? null : linearCat(s2, low, wc, bc)};
     }
 
     /**

@@ -288,14 +288,17 @@ public final class OpShapes {
         return linearCat(op, skip, low, wc, bc);
     }
 
-    /** gateChainTrain: gateChain's rules for low, skip, gw, gb, w1, b1, w2 (required) and b2. */
-    public static void gateChainTrain(int[] low, int[] skip, int[] gw, int[] gb, int[] w1, int[] b1, int[] w2, int[] b2) {
+    /** gateChainTrain: gateChain's rules for low, skip, gw, gb, w1, b1, w2 (required) and b2; wc (bc) as there, or null (and bc null). */
+    public static void gateChainTrain(int[] low, int[] skip, int[] gw, int[] gb, int[] w1, int[] b1, int[] w2, int[] b2,
+                                      int[] wc, int[] bc) {
         String op = "gateChainTrain";
         require(w2 != null, op, "w2 is required");
         gate(op, linear(op, "low", low, gw, gb), skip);
         same(op, "skip", skip, "low", low);
         exactly(op, "linear1 output", linear(op, "u", skip, w1, b1), skip);
         exactly(op, "linear2 output", linear(op, "s", skip, w2, b2), skip);
+        if (wc != null) linearCat(op, skip, low, wc, bc);
+        else require(bc == null, op, "bc without wc");
     }
 
     /**

@@ -227,10 +227,12 @@ public final class TimedBackend implements Backend {
         double flops = gemmFlops(l, gw) + (w2 == null ? 1 : 2) * gemmFlops(s, w1) + gemmFlops(s, w1) / w1.dim(0) * wc.dim(0) * 2;
         return timed(Op.GATE, "chain", flops, () -> in.gateChain(l, s, gw, gb, w1, b1, w2, b2, wc, bc));
     }
-    @Override public Tensor[] gateChainTrain(Tensor l, Tensor s, Tensor gw, Tensor gb, Tensor w1, Tensor b1, Tensor w2, Tensor b2) {
-        // booked as a linear (its multiply-adds are the gate's and linear1's and linear2's); "linear gate chain" in the breakdown
-        return timed(Op.LINEAR, "gate chain" + (SHAPES ? " @" + s.dim(2) + "²" : ""), gemmFlops(l, gw) + 2 * gemmFlops(s, w1),
-                () -> in.gateChainTrain(l, s, gw, gb, w1, b1, w2, b2));
+    @Override public Tensor[] gateChainTrain(Tensor l, Tensor s, Tensor gw, Tensor gb, Tensor w1, Tensor b1, Tensor w2, Tensor b2,
+                                             Tensor wc, Tensor bc) {
+        // booked as a linear (its multiply-adds are the gate's, linear1's, linear2's and the 1×1 conv's); "linear gate chain" in the breakdown
+        double flops = gemmFlops(l, gw) + 2 * gemmFlops(s, w1) + (wc == null ? 0 : gemmFlops(s, w1) / w1.dim(0) * wc.dim(0) * 2);
+        return timed(Op.LINEAR, "gate chain" + (wc == null ? "" : "+cat") + (SHAPES ? " @" + s.dim(2) + "²" : ""), flops,
+                () -> in.gateChainTrain(l, s, gw, gb, w1, b1, w2, b2, wc, bc));
     }
     @Override public Tensor[] gateChainCatBackward(Tensor l, Tensor s, Tensor[] saved, Tensor[] w, Tensor gy, boolean[] bias,
                                                    boolean nl, boolean ns, Tensor[] into) {

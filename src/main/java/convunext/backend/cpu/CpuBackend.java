@@ -203,9 +203,10 @@ public final class CpuBackend implements Backend {
     @Override public Tensor add(Tensor a, Tensor b) { return CpuAdd.add(this, a, b); }
 
     /** Per block of pixels in cache where the chain is memory-bound (CpuGate.chainApplies), else the composition. */
-    @Override public Tensor[] gateChainTrain(Tensor low, Tensor skip, Tensor gw, Tensor gb, Tensor w1, Tensor b1, Tensor w2, Tensor b2) {
-        if (!CpuGate.trainChainApplies(skip)) return Backend.super.gateChainTrain(low, skip, gw, gb, w1, b1, w2, b2);
-        return CpuGate.chainTrain(this, low, skip, gw, gb, w1, b1, w2, b2, SimdOps.BEST);
+    @Override public Tensor[] gateChainTrain(Tensor low, Tensor skip, Tensor gw, Tensor gb, Tensor w1, Tensor b1, Tensor w2, Tensor b2,
+                                             Tensor wc, Tensor bc) {
+        if (!CpuGate.trainChainApplies(skip)) return Backend.super.gateChainTrain(low, skip, gw, gb, w1, b1, w2, b2, wc, bc);
+        return CpuGate.chainTrain(this, low, skip, gw, gb, w1, b1, w2, b2, wc, bc, SimdOps.BEST);
     }
 
     /** In one pass over pixel blocks where the four weight gradients' accumulators fit (CpuGateBwd.applies), else the composition. */

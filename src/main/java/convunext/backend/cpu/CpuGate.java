@@ -214,25 +214,27 @@ final class CpuGate {
     static boolean trainChainApplies(Tensor skip) { return trainChain && skip.shape().length == 4 && skip.dim(1) <= TRAIN_CHAIN_MAX_C; }
 
     /**
-     * {@link convunext.backend.Backend#gateChainTrain} per block of pixels: for each block, g, u, a, s
-     * and s2 are written into their tensors and the next op reads its block back from cache. One by
-     * one, the ops read ≈ 9 C-planes of the image from memory (low; g's first C and skip; u; a, skip
-     * and g's last 2C; s); here low and skip. Same bits: every element takes the ops' operations in
-     * their order (the GEMMs' sums over K in the same blocks, gateIn's add, SimdOps.gateOut), as
-     * {@link #chain}; blocks depend on the shape only.
+     * {@link convunext.backend.Backend#gateChainTrain} per block of pixels: for each block, g, u, a, s,
+     * s2 and y are written into their tensors and the next op reads its block back from cache. One by
+     * one, the ops read ≈ 11 C-planes of the image from memory (low; g's first C and skip; u; a, skip
+     * and g's last 2C; s; s2 and low for the 1×1 conv); here low and skip. Same bits: every element
+     * takes the ops' operations in their order (the GEMMs' sums over K in the same blocks, gateIn's
+     * add, SimdOps.gateOut), as {@link #chain}; blocks depend on the shape only.
      */
     static Tensor[] chainTrain(CpuBackend be, Tensor low, Tensor skip, Tensor gw, Tensor gb, Tensor w1, Tensor b1, Tensor w2,
-                               Tensor b2, SimdOps ops) {
-        OpShapes.gateChainTrain(of(low), of(skip), of(gw), of(gb), of(w1), of(b1), of(w2), of(b2));
-        int n = skip.dim(0), c = skip.dim(1), p = skip.spatial(2);
+                               Tensor b2, Tensor wc, Tensor bc, SimdOps ops) {
+        OpShapes.gateChainTrain(of(low), of(skip), of(gw), of(gb), of(w1), of(b1), of(w2), of(b2), of(wc), of(bc));
+        int n = skip.dim(0), c = skip.dim(1), p = skip.spatial(2), co = wc == null ? 0 : wc.dim(0);
         int[] shape = skip.shape();
         Tensor g = be.empty(n, 3 * c, shape[2], shape[3]), u = be.empty(shape), a = be.empty(shape), s = be.empty(shape), s2 = be.empty(shape);
+        Tensor y = wc == null ? null : be.empty(n, co, shape[2], shape[3]);
         CpuGemm.PackedA ag = CpuGemm.pack(3 * c, c, gw.array(), gw.off(), c, 1);
         CpuGemm.PackedA a1 = CpuGemm.pack(c, c, w1.array(), w1.off(), c, 1);
         CpuGemm.PackedA a2 = CpuGemm.pack(c, c, w2.array(), w2.off(), c, 1);
         float[] la = low.array(), sa = skip.array(), ga = g.array(), ua = u.array(), aa = a.array(), ssa = s.array(), s2a = s2.array();
         float[] gba = gb == null ? null : gb.array(), b1a = b1 == null ? null : b1.array(), b2a = b2 == null ? null : b2.array();
-        int gbo = gb == null ? 0 : gb.off(), b1o = b1 == null ? 0 : b1.off(), b2o = b2 == null ? 0 : b2.off();
+        float[] wca = wc == null ? null : wc.array(), bca = bc == null ? null : bc.array(), ya = y == null ? null : y.array();
+        int gbo = gb == null ? 0 : gb.off(), b1o = b1 == null ? 0 : b1.off(), b2o = b2 == null ? 0 : b2.off(), bco = bc == null ? 0 : bc.off();
         int nr = CpuGemm.nr(), nb = Math.min(Math.max(nr, TRAIN_CHAIN_FLOATS / (9 * c) / nr * nr), (p + nr - 1) / nr * nr);
         int blocks = (p + nb - 1) / nb;
         CpuThreads.chunks(n * blocks, 1, 4, (t0, t1) -> {
@@ -246,8 +248,12 @@ final class CpuGate {
                     ops.gateOut(aa, a.off() + x + r * p, sa, skip.off() + x + r * p, ga, gx + (c + r) * p, gx + (2 * c + r) * p,
                             ssa, s.off() + x + r * p, len);
                 CpuGemm.gemm(a2, len, ssa, s.off() + x, p, 1, s2a, s2.off() + x, p, false, b2a, b2o, null);
+                // the 1×1 conv over [s2; low] (CpuLinearCat.forward's GEMM on this block's columns), both in cache
+                if (wca != null)
+                    CpuGemm.gemmRowSplitB(co, len, 2 * c, wca, wc.off(), 2 * c, 1, s2a, s2.off() + x, la, low.off() + x, c, p,
+                            ya, y.off() + i * co * p + p0, p, bca, bco);
             }
         });
-        return new Tensor[] {g, u, a, s, s2};
+        return new Tensor[] {g, u, a, s, s2, y};
     }
 }
