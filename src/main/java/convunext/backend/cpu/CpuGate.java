@@ -205,7 +205,7 @@ final class CpuGate {
     /** Channels up to which the training chain runs per block (levels 0–1 at base_c 32: memory-bound there); above, the ops one by one. */
     static final int TRAIN_CHAIN_MAX_C = 64;
 
-    /** Floats of the block's working set (9C rows: low, skip, g, u, a, s, s2): 512 KiB, within L2. */
+    /** Floats of the block's working set (9C rows: low, skip, g, u, a, s, s2; y's Co rows besides): 512 KiB, within L2. */
     private static final int TRAIN_CHAIN_FLOATS = 1 << 17;
 
     /** Whether the training chain runs per block where it applies (false: the ops one by one; benchmarks compare). */

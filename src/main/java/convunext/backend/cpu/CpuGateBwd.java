@@ -41,10 +41,10 @@ final class CpuGateBwd {
     static volatile boolean fused = true;
     /**
      * Most bytes of the four weight gradients' parked accumulators per thread (4·lanes·(5C² +
-     * 2C·Co) bytes at 16 lanes: 448 KiB at C = Co = 32, 1.75 MiB at 64, 7 MiB at 128). The gate
-     * chain alone (without the 1×1 conv) measured against its ops one by one (31 alternated pairs):
-     * 0.840 at C = 32 (256²), 0.882 at C = 64 (128²), 1.184 at C = 128 (64²): levels 0 and 1 at
-     * base_c 32 (bench/NOTES.md, CPU round 26).
+     * 2C·Co) bytes at 16 lanes: 448 KiB at level 0 (C = Co = 32), 1.5 MiB at level 1 (C 64, Co
+     * 32), 6.3 MiB at level 2). Against the ops one by one (alternated pairs): the gate chain alone
+     * 0.840–0.884 at C = 32 (256²), 0.882–0.893 at C = 64 (128²), 1.184 at C = 128 (64²); with the
+     * 1×1 conv 0.834 and 0.893 at levels 0 and 1 (bench/NOTES.md, CPU round 26).
      */
     static final long MAX_PARKED_BYTES = 2 << 20;
 
