@@ -202,8 +202,13 @@ final class CpuGate {
 
     // ------------------------------------------------------------------ the training chain
 
-    /** Channels up to which the training chain runs per block (levels 0–1 at base_c 32: memory-bound there); above, the ops one by one. */
-    static final int TRAIN_CHAIN_MAX_C = 64;
+    /**
+     * Channels up to which the training chain runs per block (levels 0–2 at base_c 32); above, the
+     * ops one by one. With the 1×1 conv, against the ops one by one (31 alternated pairs): 0.878 at
+     * C = 32, 0.929 at 64, 0.942 at 128 (64², blocks of 96 pixels), 1.103 at 256 (32²: the weights
+     * alone are 1.3 MiB, read again for every block) (bench/NOTES.md, CPU round 26).
+     */
+    static final int TRAIN_CHAIN_MAX_C = 128;
 
     /** Floats of the block's working set (9C rows: low, skip, g, u, a, s, s2; y's Co rows besides): 512 KiB, within L2. */
     private static final int TRAIN_CHAIN_FLOATS = 1 << 17;

@@ -1,6 +1,7 @@
 package convunext.backend.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,8 +13,8 @@ import org.junit.jupiter.api.Test;
  * CpuBackend.gateChainTrain (the Up block's chain per block of pixels in training) is bit for bit
  * the six ops one by one (linear, gateIn, linear, gateOut, linear, linearCat) in all six outputs,
  * at 1 thread and at every thread the pool has: one block, several blocks with a ragged last one,
- * the widest fused width (64 channels) and a wider one (the ops one by one), with and without
- * biases, the 1×1 conv to other widths and none (no y).
+ * level 1's width, the widest fused width (128 channels) and a wider one (the ops one by one),
+ * with and without biases, the 1×1 conv to other widths and none (no y).
  */
 class CpuGateChainTrainTest {
     private static final CpuBackend BE = new CpuBackend();
@@ -22,9 +23,11 @@ class CpuGateChainTrainTest {
 
     @Test void raggedBlocks() { run(1, 32, 40, 37, true, 2, 32); }
 
-    @Test void widestFused() { run(2, 64, 21, 30, false, 3, 32); }
+    @Test void levelOneWidth() { run(2, 64, 21, 30, false, 3, 32); }
 
-    @Test void wider() { run(1, 72, 9, 11, true, 4, 40); }
+    @Test void widestFused() { run(2, 128, 13, 11, true, 7, 64); }
+
+    @Test void wider() { run(1, 136, 9, 11, true, 4, 40); }
 
     @Test void noConv() { run(2, 16, 23, 29, true, 6, 0); }
 
@@ -34,6 +37,7 @@ class CpuGateChainTrainTest {
         Tensor gw = CpuTestTensors.randn(BE, r, 0, 3 * c, c), w1 = CpuTestTensors.randn(BE, r, 0, c, c), w2 = CpuTestTensors.randn(BE, r, 0, c, c);
         Tensor gb = bias ? CpuTestTensors.randn(BE, r, 0, 3 * c) : null, b1 = bias ? CpuTestTensors.randn(BE, r, 0, c) : null;
         Tensor b2 = bias ? CpuTestTensors.randn(BE, r, 0, c) : null;
+        assertEquals(c <= 128, CpuGate.trainChainApplies(skip), "per-block path taken at " + c + " channels");
         Tensor g = BE.linear(low, gw, gb), u = BE.gateIn(g, skip), a = BE.linear(u, w1, b1), s = BE.gateOut(a, skip, g);
         Tensor wc = co == 0 ? null : CpuTestTensors.randn(BE, r, 0, co, 2 * c), bc = co == 0 || !bias ? null : CpuTestTensors.randn(BE, r, 0, co);
         Tensor s2 = BE.linear(s, w2, b2);
