@@ -36,7 +36,7 @@ class OpLayoutTest {
             Map.entry("CpuScratch", "per-thread growable scratch buffers of several ops"),
             Map.entry("CpuConvS2D", "CpuConv2d's 2×2 stride-2 path (no column matrix)"),
             Map.entry("CpuLinearBwd", "CpuLinear's one-pass backward at levels 0–1"),
-            Map.entry("CpuGateBwd", "CpuGate's chain backward in one pass at levels 0–1 (Backend#gateChainTrainBackward)"),
+            Map.entry("CpuGateBwd", "the Up chain's backward in one pass at levels 0–1 (Backend#gateChainCatBackward)"),
             Map.entry("CpuLinearNarrow", "CpuLinear's forward for at most 4 outputs (the last 1×1 convolution)"),
             Map.entry("RefBackend", "the float64 oracle as a Backend"),
             Map.entry("selftest.cu", "device-layer self-test kernels, no op"),
