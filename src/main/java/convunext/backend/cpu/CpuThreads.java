@@ -21,8 +21,15 @@ import java.util.function.IntConsumer;
  * last task's end to the caller's return, the second of two tasks starting 0.2 ms late, and
  * 16–22 % of the two threads' time idle inside regions. Here the caller starts its task at once
  * and a worker that is still awake takes the next region without a wake-up: training steps
- * 0.89–0.92× the ForkJoinPool time (bench/NOTES.md, CPU round 21). Spinning before parking (20 or
- * 200 µs) measured no better than parking at once, so nothing spins.
+ * 0.89–0.92× the ForkJoinPool time (bench/NOTES.md, CPU round 21).
+ *
+ * <p>An idle worker and the waiting caller poll for {@link #spinNanos} (200 µs by default,
+ * {@code -Dconvunext.cpu.spinNanos=0} parks at once) before parking: on this 2-vCPU VM a wake-up
+ * takes long enough that a short region's second task was often taken by the caller before the
+ * worker ran. Alternated in one JVM: training steps 0.977, 0.983, 0.984 (80, 80, 60 pairs; 57, 53,
+ * 39 faster), 1 ms 0.975, 50 µs 0.991 (not resolved); inference 0.990 (100 pairs, 63 faster)
+ * (bench/NOTES.md, CPU round 26; round 21's 5–6 whole-JVM pairs could not resolve it). A
+ * thread polls at most that long after a region, then parks: an idle process burns nothing.
  */
 public final class CpuThreads {
     private CpuThreads() {}
@@ -31,6 +38,8 @@ public final class CpuThreads {
             Integer.getInteger("convunext.cpu.threads", Runtime.getRuntime().availableProcessors()));
     private static final Team TEAM = THREADS > 1 ? new Team(THREADS - 1) : null;
     private static volatile int limit = THREADS;
+    /** How long an idle worker and the waiting caller poll before parking (0: park at once; see the class comment). */
+    static volatile long spinNanos = Math.max(0L, Long.getLong("convunext.cpu.spinNanos", 200_000L));
 
     /** Number of threads ops may use now. */
     public static int threads() { return limit; }
@@ -105,8 +114,13 @@ public final class CpuThreads {
             }
         }
 
-        /** The caller, after its own tasks: parks until the last task wakes it. */
+        /** The caller, after its own tasks: polls for spinNanos, then parks until the last task wakes it. */
         void await() {
+            long spin = spinNanos;
+            if (spin > 0) {
+                long end = System.nanoTime() + spin;
+                while (done.get() < tasks && System.nanoTime() < end) Thread.onSpinWait();
+            }
             while (done.get() < tasks) {
                 waiter = Thread.currentThread();
                 if (done.get() < tasks) LockSupport.parkNanos(this, 1_000_000);   // bounded: a lost wake-up costs 1 ms, never a hang
@@ -158,6 +172,15 @@ public final class CpuThreads {
 
         /** The first region other than seen, parking until start() unparks it. */
         private Region next(Region seen) {
+            long spin = spinNanos;
+            if (spin > 0) {
+                long end = System.nanoTime() + spin;
+                do {
+                    Region r = team.region;
+                    if (r != null && r != seen) return r;
+                    Thread.onSpinWait();
+                } while (System.nanoTime() < end);
+            }
             for (;;) {
                 Region r = team.region;
                 if (r != null && r != seen) return r;

@@ -62,6 +62,37 @@ class CpuThreadsTest {
         }
     }
 
+    /** Parking at once (spinNanos 0) and polling longer than the gaps between regions (50 ms) both run every task, two at a time. */
+    @Test void bothWaitPoliciesRunEveryTask() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(CpuThreads.threads() >= 2, "one thread");
+        long saved = CpuThreads.spinNanos;
+        try {
+            for (long spin : new long[] {0L, 50_000_000L}) {
+                CpuThreads.spinNanos = spin;
+                for (int rep = 0; rep < 3; rep++) {
+                    CountDownLatch both = new CountDownLatch(2);
+                    AtomicIntegerArray met = new AtomicIntegerArray(2);
+                    CpuThreads.parallelFor(2, i -> {
+                        both.countDown();
+                        try {
+                            if (both.await(20, java.util.concurrent.TimeUnit.SECONDS)) met.set(i, 1);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    });
+                    assertEquals(1, met.get(0), "spin " + spin + " ns: task 0 never saw task 1 start");
+                    assertEquals(1, met.get(1), "spin " + spin + " ns");
+                    AtomicIntegerArray runs = new AtomicIntegerArray(7);
+                    CpuThreads.parallelFor(7, runs::incrementAndGet);
+                    for (int i = 0; i < 7; i++) assertEquals(1, runs.get(i), "spin " + spin + " ns, task " + i);
+                    Thread.sleep(1);   // within the long poll; past the zero one
+                }
+            }
+        } finally {
+            CpuThreads.spinNanos = saved;
+        }
+    }
+
     @Test void nestedCallsRunInline() {
         AtomicIntegerArray runs = new AtomicIntegerArray(6 * 5);
         CpuThreads.parallelFor(6, i -> CpuThreads.parallelFor(5, j -> runs.incrementAndGet(i * 5 + j)));
