@@ -46,20 +46,25 @@ class CpuThreadsTest {
     @Test void twoTasksRunAtTheSameTime() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(CpuThreads.threads() >= 2, "one thread");
         for (int rep = 0; rep < 3; rep++) {
-            CountDownLatch both = new CountDownLatch(2);
-            AtomicIntegerArray met = new AtomicIntegerArray(2);
-            CpuThreads.parallelFor(2, i -> {
-                both.countDown();
-                try {
-                    if (both.await(20, java.util.concurrent.TimeUnit.SECONDS)) met.set(i, 1);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-            assertEquals(1, met.get(0), "task 0 never saw task 1 start");
-            assertEquals(1, met.get(1));
+            twoTasksMeet("");
             Thread.sleep(5);   // the worker parks; start() must wake it
         }
+    }
+
+    /** Two tasks of one region, each waiting for the other to start: both threads run at once. */
+    private static void twoTasksMeet(String what) {
+        CountDownLatch both = new CountDownLatch(2);
+        AtomicIntegerArray met = new AtomicIntegerArray(2);
+        CpuThreads.parallelFor(2, i -> {
+            both.countDown();
+            try {
+                if (both.await(20, java.util.concurrent.TimeUnit.SECONDS)) met.set(i, 1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        assertEquals(1, met.get(0), what + "task 0 never saw task 1 start");
+        assertEquals(1, met.get(1), what + "task 1 never saw task 0 start");
     }
 
     /** Parking at once (spinNanos 0) and polling longer than the gaps between regions (50 ms) both run every task, two at a time. */
@@ -70,18 +75,7 @@ class CpuThreadsTest {
             for (long spin : new long[] {0L, 50_000_000L}) {
                 CpuThreads.spinNanos = spin;
                 for (int rep = 0; rep < 3; rep++) {
-                    CountDownLatch both = new CountDownLatch(2);
-                    AtomicIntegerArray met = new AtomicIntegerArray(2);
-                    CpuThreads.parallelFor(2, i -> {
-                        both.countDown();
-                        try {
-                            if (both.await(20, java.util.concurrent.TimeUnit.SECONDS)) met.set(i, 1);
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
-                        }
-                    });
-                    assertEquals(1, met.get(0), "spin " + spin + " ns: task 0 never saw task 1 start");
-                    assertEquals(1, met.get(1), "spin " + spin + " ns");
+                    twoTasksMeet("spin " + spin + " ns: ");
                     AtomicIntegerArray runs = new AtomicIntegerArray(7);
                     CpuThreads.parallelFor(7, runs::incrementAndGet);
                     for (int i = 0; i < 7; i++) assertEquals(1, runs.get(i), "spin " + spin + " ns, task " + i);
