@@ -30,12 +30,8 @@ public final class F {
     }
 
     public static Var linear(Tape t, Var x, Var w, Var b) {
-        return recordLinear(t, t.backend().linear(x.value, w.value, valueOf(b)), x, w, b);
-    }
-
-    /** y = linear(x, w, b), computed by the caller, on the tape with linear's backward. */
-    private static Var recordLinear(Tape t, Tensor y, Var x, Var w, Var b) {
         Backend be = t.backend();
+        Tensor y = be.linear(x.value, w.value, valueOf(b));
         return t.record(y, gy -> {
             Tensor[] r = be.linearBackwardInto(x.value, w.value, gy, needsGrad(x), b != null,
                     t.gradSink(x), t.gradSink(w), t.gradSink(b));
@@ -238,14 +234,9 @@ public final class F {
 
     /** u = g[:, :C] + s. */
     public static Var gateIn(Tape t, Var gate, Var skip) {
-        return recordGateIn(t, t.backend().gateIn(gate.value, skip.value), gate, skip);
-    }
-
-    /** u = gateIn(gate, skip), computed by the caller, on the tape with gateIn's backward. */
-    private static Var recordGateIn(Tape t, Tensor u, Var gate, Var skip) {
         Backend be = t.backend();
         int threeC = gate.value.dim(1);
-        return t.record(u, gu -> {
+        return t.record(be.gateIn(gate.value, skip.value), gu -> {
             Tensor into = needsGrad(skip) ? t.gradSink(skip) : null;   // added to where held: no copy of gu first
             if (needsGrad(gate)) {
                 Tensor dg = into != null ? be.gateInBackwardInto(gu, threeC, t.gradSink(gate), into)   // one pass for both
@@ -260,13 +251,8 @@ public final class F {
 
     /** σ(a)⊙s + σ(g2)⊙tanh(g3). */
     public static Var gateOut(Tape t, Var a, Var skip, Var gate) {
-        return recordGateOut(t, t.backend().gateOut(a.value, skip.value, gate.value), a, skip, gate);
-    }
-
-    /** out = gateOut(a, skip, gate), computed by the caller, on the tape with gateOut's backward. */
-    private static Var recordGateOut(Tape t, Tensor out, Var a, Var skip, Var gate) {
         Backend be = t.backend();
-        return t.record(out, gy -> {
+        return t.record(be.gateOut(a.value, skip.value, gate.value), gy -> {
             Tensor[] d = be.gateOutBackward(a.value, skip.value, gate.value, gy);
             t.accumulate(a, d[0]);
             t.accumulate(skip, d[1]);

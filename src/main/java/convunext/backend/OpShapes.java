@@ -293,12 +293,17 @@ public final class OpShapes {
                                       int[] wc, int[] bc) {
         String op = "gateChainTrain";
         require(w2 != null, op, "w2 is required");
+        chainLinears(op, low, skip, gw, gb, w1, b1, w2, b2);
+        if (wc != null) linearCat(op, skip, low, wc, bc);
+        else require(bc == null, op, "bc without wc");
+    }
+
+    /** The training chain's three linears: g = gate(low) of the skip's gate shape, low and the skip alike, linear1 and linear2 C → C. */
+    private static void chainLinears(String op, int[] low, int[] skip, int[] gw, int[] gb, int[] w1, int[] b1, int[] w2, int[] b2) {
         gate(op, linear(op, "low", low, gw, gb), skip);
         same(op, "skip", skip, "low", low);
         exactly(op, "linear1 output", linear(op, "u", skip, w1, b1), skip);
         exactly(op, "linear2 output", linear(op, "s", skip, w2, b2), skip);
-        if (wc != null) linearCat(op, skip, low, wc, bc);
-        else require(bc == null, op, "bc without wc");
     }
 
     /**
@@ -314,10 +319,7 @@ public final class OpShapes {
                 && into != null && into.length == 10, op, "saved must hold 5 tensors, w 4, bias 4 flags, into 10 gradients or nulls");
         for (Tensor t : saved) require(t != null, op, "a saved tensor is missing");
         for (Tensor t : w) require(t != null, op, "a weight is missing");
-        gate(op, linear(op, "low", low, of(w[0]), null), skip);
-        same(op, "skip", skip, "low", low);
-        exactly(op, "linear1 output", linear(op, "u", skip, of(w[1]), null), skip);
-        exactly(op, "linear2 output", linear(op, "s", skip, of(w[2]), null), skip);
+        chainLinears(op, low, skip, of(w[0]), null, of(w[1]), null, of(w[2]), null);
         gate(op, of(saved[0]), skip);
         String[] names = {"g", "u", "a", "s", "s2"};
         for (int i = 1; i < 5; i++) same(op, "skip", skip, names[i], of(saved[i]));

@@ -202,7 +202,7 @@ public final class CpuBackend implements Backend {
 
     @Override public Tensor add(Tensor a, Tensor b) { return CpuAdd.add(this, a, b); }
 
-    /** Per block of pixels in cache where the chain is memory-bound (CpuGate.chainApplies), else the composition. */
+    /** Per block of pixels in cache where the chain is memory-bound (CpuGate.trainChainApplies), else the composition. */
     @Override public Tensor[] gateChainTrain(Tensor low, Tensor skip, Tensor gw, Tensor gb, Tensor w1, Tensor b1, Tensor w2, Tensor b2,
                                              Tensor wc, Tensor bc) {
         if (!CpuGate.trainChainApplies(skip)) return Backend.super.gateChainTrain(low, skip, gw, gb, w1, b1, w2, b2, wc, bc);
@@ -217,6 +217,7 @@ public final class CpuBackend implements Backend {
         return CpuGateBwd.backward(this, low, skip, saved, w, gy, bias, needSkip, into, SimdOps.BEST);
     }
 
+    /** Per block of pixels in cache where the chain is memory-bound (CpuGate.chainApplies), else the composition. */
     @Override public Tensor gateChain(Tensor low, Tensor skip, Tensor gw, Tensor gb, Tensor w1, Tensor b1, Tensor w2, Tensor b2,
                                       Tensor wc, Tensor bc) {
         if (!CpuGate.chainApplies(skip)) return Backend.super.gateChain(low, skip, gw, gb, w1, b1, w2, b2, wc, bc);

@@ -200,7 +200,7 @@ final class CpuLinearBwd {
         int stride = at[ns];
         if (t == 1) {
             for (int it = 0; it < items; it++)
-                item(it / groups, it % groups, ci, co, p, cat, dy, dw, dwo, -1, -1, true, wantDb, s, secs, null, null, s2);
+                item(it / groups, it % groups, ci, co, p, cat, dy, dw, dwo, -1, -1, true, wantDb, s, secs, null, s2);
         } else {
             float[] part = PART.get(items * stride);
             Arrays.fill(part, 0, items * stride, 0f);
@@ -208,7 +208,7 @@ final class CpuLinearBwd {
                 for (int it = items * task / t, e = items * (task + 1) / t; it < e; it++) {
                     int b = it * stride;
                     item(it / groups, it % groups, ci, co, p, cat, dy, part, b, b + tailAt, b + dbAt,
-                            false, wantDb, null, secs, part, at, null);
+                            false, wantDb, null, secs, at, null);
                 }
             });
             for (int it = 0; it < items; it++) {
@@ -253,13 +253,13 @@ final class CpuLinearBwd {
      * One (image, K block) item. {@code direct} (one thread): reduced values and tails added
      * straight into dW at out[ob], db's floats into s, each further product's into its dW and
      * s2[k]. Otherwise out[ob] is the item's zeroed slot for the reduced values, tails go to
-     * out[tailAt], db's floats to out[dbAt], further product k's from out2[ob2 + at[k]] in
+     * out[tailAt], db's floats to out[dbAt], further product k's from out[ob + at[k]] in
      * {@link #run}'s layout.
      */
     private static void item(int img, int g, int ci, int co, int p, Cat cat,
                              DyBlock dy, float[] out, int ob, int tailAt, int dbAt,
                              boolean direct, boolean wantDb, double[] s,
-                             Second[] secs, float[] out2, int[] at, double[][] s2) {
+                             Second[] secs, int[] at, double[][] s2) {
         int lanes = K.dotLanes(), tileSize = 16 * lanes, tilesJ = ci / 4, ca = cat.ca, ns = secs.length;
         int g0 = g * DOT_KC, kc = Math.min(DOT_KC, p - g0), kv = kc - kc % lanes, k2 = kc - kc % (2 * lanes);
         // X's rows start at xb (rows below ca) and xb2 (the rest): Cat.xRow; dX's likewise
@@ -352,7 +352,7 @@ final class CpuLinearBwd {
         for (int k = 0; k < ns; k++) {   // each further weight gradient, as the first
             Second sec = secs[k];
             int co2 = sec.co, ci2 = sec.ci, cck = co2 * ci2;
-            float[] o2 = direct ? sec.dw : out2;
+            float[] o2 = direct ? sec.dw : out;
             int ob2 = direct ? sec.dwo : ob + at[k], tail2At = ob2 + cck, db2At = tail2At + (tails ? cck : 0);
             // G's row i at pixel q of the K block: in the last block's scratch rows, or in its tensor
             float[] ga = sec.rows != null ? sec.rows.get(0) : sec.g;
