@@ -57,6 +57,15 @@ public final class CpuGemm {
     private static final long PARALLEL_FLOPS = 4_000_000;
 
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
+    /** A packed for all parts of one split call ({@link Job#sharedA}): the calling thread's, filled by the team. */
+    private static final float[] EMPTY = new float[0];
+    private static final ThreadLocal<float[]> SHARED_A = ThreadLocal.withInitial(() -> EMPTY);
+    /** Whether a split over N packs A once for all parts (false: each part packs it, for tests and A/B runs). */
+    static volatile boolean shareA = true;
+    /** Whether the packed path's row sums are threaded over rows (false: the caller alone, for tests and A/B runs). */
+    static volatile boolean threadedRowSums = true;
+    /** Elements per task of the threaded row sums at least. */
+    private static final long ROW_SUMS_GRAIN = 1 << 16;
 
     /**
      * The dot path's span (steps interleaved at a time) and its block of tile rows and columns: the
@@ -202,15 +211,20 @@ public final class CpuGemm {
         boolean dot = epilogue == null && aCs == 1 && bRs == 1 && k >= DOT_MIN_K
                 && (!packedShortK || k >= DOT_ALWAYS_K || (long) m * n < PACKED_MIN_MN);
         if (aRowSums != null && !dot) {   // a pass of its own: the packed path has no row sums
-            if (aCs == 1)   // contiguous rows: the dot path's sums (float per K block, added in double)
-                for (int i = 0; i < m; i++)
-                    for (int pc = 0; pc < k; pc += DOT_KC) aRowSums[i] += KERNEL.sum(Math.min(DOT_KC, k - pc), a, aOff + i * aRs + pc);
-            else
-                for (int i = 0; i < m; i++) {
-                    double s = 0;
-                    for (int p = 0; p < k; p++) s += a[aOff + i * aRs + p * aCs];
-                    aRowSums[i] += s;
-                }
+            // each row's sum alone, in its fixed order: threaded over rows, the same bits at any count
+            // (run by the caller alone it cost 0.25 of a thread's time in dW at level 3; bench/NOTES.md, CPU round 27)
+            double[] sums = aRowSums;
+            CpuThreads.chunks(m, threadedRowSums ? Math.max(1, (int) (ROW_SUMS_GRAIN / Math.max(1, k))) : m, 1, (i0, i1) -> {
+                if (aCs == 1)   // contiguous rows: the dot path's sums (float per K block, added in double)
+                    for (int i = i0; i < i1; i++)
+                        for (int pc = 0; pc < k; pc += DOT_KC) sums[i] += KERNEL.sum(Math.min(DOT_KC, k - pc), a, aOff + i * aRs + pc);
+                else
+                    for (int i = i0; i < i1; i++) {
+                        double s = 0;
+                        for (int p = 0; p < k; p++) s += a[aOff + i * aRs + p * aCs];
+                        sums[i] += s;
+                    }
+            });
             aRowSums = null;
         }
         Job job = new Job(k, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff, ldc, accumulate, bias, biasOff, epilogue,
@@ -251,8 +265,10 @@ public final class CpuGemm {
                     Math.min(m, mPanels * (i + 1) / t * mTile), 0, n, dot));
         } else if (nPanels >= 2 * threads || nPanels >= mPanels) {
             int t = Math.min(threads, nPanels);
-            CpuThreads.parallelFor(t, i -> job.run(0, m,
+            Job j = dot || !shareA ? job : job.sharedA(m, t);
+            CpuThreads.parallelFor(t, i -> j.run(0, m,
                     Math.min(n, nPanels * i / t * nTile), Math.min(n, nPanels * (i + 1) / t * nTile), dot));
+            if (j.pa != job.pa) SHARED_A.set(j.pa.data);   // back for the next call (borrowed: a nested call packs its own)
         } else {
             int t = Math.min(threads, mPanels);
             CpuThreads.parallelFor(t, i -> job.run(Math.min(m, mPanels * i / t * mTile),
@@ -267,6 +283,29 @@ public final class CpuGemm {
     private record Job(int k, float[] a, int aOff, int aRs, int aCs, float[] b, int bOff, int bRs, int bCs,
                        float[] c, int cOff, int ldc, boolean accumulate, float[] bias, int biasOff,
                        Epilogue epilogue, double[] rowSums, PackedA pa, float[] b2, int b2Off, int kSplit) {
+
+        /**
+         * This job with A packed once for all parts, split over the same t threads (panels of MR rows
+         * each), where every part would otherwise pack all of A itself (a split over N, A not
+         * prepacked, at most A_ONCE_MAX floats): dW = dY·Xᵀ at level 3 packed its 1024 × 1024 dY
+         * block on both threads (0.38 ms each an image). The same packed values, so the same bits.
+         */
+        Job sharedA(int m, int t) {
+            int mPad = (m + MR - 1) / MR * MR, panels = mPad / MR;
+            if (pa != null || m <= MR || (long) mPad * k > A_ONCE_MAX) return this;
+            float[] d = SHARED_A.get();
+            SHARED_A.set(EMPTY);
+            float[] dst = d.length >= mPad * k ? d : new float[mPad * k];
+            CpuThreads.parallelFor(Math.min(t, panels), i -> {
+                int tn = Math.min(t, panels), r0 = panels * i / tn * MR, r1 = Math.min(m, panels * (i + 1) / tn * MR);
+                for (int pc = 0; pc < k && r0 < r1; pc += KC) {
+                    int kc = Math.min(KC, k - pc);
+                    packA(dst, pc * mPad + r0 * kc, r1 - r0, kc, r0, pc);
+                }
+            });
+            return new Job(k, null, 0, 0, 0, b, bOff, bRs, bCs, c, cOff, ldc, accumulate, bias, biasOff, epilogue, rowSums,
+                    new PackedA(m, k, mPad, dst), b2, b2Off, kSplit);
+        }
 
         void run(int i0, int i1, int j0, int j1, boolean dot) {
             if (i0 >= i1 || j0 >= j1) return;

@@ -131,6 +131,60 @@ class CpuGemmTest {
         }
     }
 
+    /**
+     * A split over N with A packed once for all parts (CpuGemm.shareA) and the packed path's row
+     * sums threaded over rows give the bits of every part packing A itself and the caller summing
+     * alone, at 1 and 2 threads: K-contiguous A (dW's transposing pack) with row sums, over one and
+     * several K blocks, an edge row panel, a row-major A with bias and an epilogue, accumulate and
+     * overwrite. Then a product that takes the shared pack nested in a team task (each task packs
+     * its own, one at a time) equals the one run alone.
+     */
+    @Test void sharedPackAndThreadedRowSumsKeepTheBits() {
+        boolean savedShare = CpuGemm.shareA, savedSums = CpuGemm.threadedRowSums;
+        int threads = CpuThreads.threads();
+        try {
+            int[][] shapes = {{1013, 260, 1027}, {61, 300, 333}, {136, 96, 257}};
+            for (int[] sh : shapes)
+                for (int t = 1; t <= 2; t++)
+                    for (boolean acc : new boolean[] {false, true}) {
+                        int m = sh[0], n = sh[1], k = sh[2];
+                        float[] a = rand(m * k + 3), b = rand(k * n + 5), c0 = rand(m * n + 1), bias = rand(m);
+                        float[][] cs = new float[2][], cr = new float[2][];
+                        double[][] sums = new double[2][];
+                        CpuThreads.setThreads(t);
+                        for (int v = 0; v < 2; v++) {
+                            CpuGemm.shareA = v == 1;
+                            CpuGemm.threadedRowSums = v == 1;
+                            cs[v] = c0.clone();
+                            sums[v] = new double[m];
+                            java.util.Arrays.fill(sums[v], 0.5);
+                            CpuGemm.gemm(m, n, k, a, 3, k, 1, b, 5, 1, k, cs[v], 1, n, acc, sums[v]);   // dW's layout: both along K
+                            cr[v] = c0.clone();
+                            float[] cv = cr[v];
+                            CpuGemm.gemm(m, n, k, a, 3, 1, m, b, 5, n, 1, cv, 1, n, acc, acc ? null : bias, 0,
+                                    (i0, i1, j0, j1) -> { for (int i = i0; i < i1; i++) for (int j = j0; j < j1; j++) cv[1 + i * n + j] *= 0.5f; });
+                        }
+                        String at = m + "x" + n + " K " + k + ", " + t + " thread(s), accumulate " + acc;
+                        assertTrue(java.util.Arrays.equals(cs[0], cs[1]), "C differs, shared A against per-part packs, " + at);
+                        assertTrue(java.util.Arrays.equals(sums[0], sums[1]), "row sums differ, threaded against the caller's, " + at);
+                        assertTrue(java.util.Arrays.equals(cr[0], cr[1]), "C differs (row-major A, bias, epilogue), " + at);
+                    }
+            int m = 300, n = 200, k = 300;
+            float[] a = rand(m * k), b = rand(k * n);
+            float[] alone = new float[m * n];
+            CpuGemm.gemm(m, n, k, a, 0, k, 1, b, 0, 1, k, alone, 0, n, false);
+            float[][] nested = new float[2][m * n];
+            CpuThreads.setThreads(2);
+            CpuThreads.parallelFor(2, i -> CpuGemm.gemm(m, n, k, a, 0, k, 1, b, 0, 1, k, nested[i], 0, n, false));
+            assertTrue(java.util.Arrays.equals(alone, nested[0]) && java.util.Arrays.equals(alone, nested[1]),
+                    "products nested in team tasks differ from the product alone");
+        } finally {
+            CpuGemm.shareA = savedShare;
+            CpuGemm.threadedRowSums = savedSums;
+            CpuThreads.setThreads(threads);
+        }
+    }
+
     private void dotPathRowSumsAndThreadCount(int m, int n, int k) {
         float[] a = rand(m * k + 3), b = rand(k * n + 5);
         float[][] cs = new float[2][];
