@@ -64,6 +64,13 @@ def anchors_section(doc):
                    f"counted by `bench.TimedBackend`), an inference {inf / 1e9:.1f} GFLOP; at this run's GEMM ceiling "
                    f"({fmt(g)} GFLOP/s, our best GEMM) that is {fmt(floor_t, 0)} ms and {fmt(floor_i, 0)} ms: our step "
                    f"is {ours['train_step_ms'] / floor_t:.2f}× its floor, our inference {ours['infer_ms'] / floor_i:.2f}×.")
+        per = ours.get("floor_ratio_train_per_round")
+        if per and any(x is not None for x in per):
+            ceil = ", ".join(fmt(x, 0) for x in ours.get("gemm_ceiling_gflop_s_per_round", []) if x is not None)
+            out[-1] += (f" Per round, against the GEMM ceiling measured around our run in that round ({ceil} GFLOP/s): "
+                        f"the step is {fmt(ours.get('floor_ratio_train'), 2)}× its floor (median of "
+                        + ", ".join(fmt(x, 2) for x in per if x is not None)
+                        + f"), the inference {fmt(ours.get('floor_ratio_infer'), 2)}×.")
         out.append("")
     strong = next((e for e in engines if e["role"] == "strong anchor" and e.get("ratio_ours_train")), None)
     weak = next((e for e in engines if e["role"] == "weak anchor" and e.get("ratio_ours_train")), None)

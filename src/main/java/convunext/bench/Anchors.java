@@ -28,6 +28,8 @@ import java.util.SplittableRandom;
  * prints the machine's load before each; the reported figure per engine is the median over rounds
  * of its per-round medians, and each ratio is the median over rounds of ours / anchor within the
  * round (a slow moment then hurts both sides of the ratio it lands in, not the whole comparison).
+ * Each round also measures the GEMM ceiling around our run (before and after, the faster kept), so
+ * the step's FLOP-floor ratio is also given per round and as their median, by the same rule.
  *
  * <p>Anchors (see bench/anchor/README.md):
  * <ul>
@@ -89,7 +91,15 @@ public final class Anchors {
             for (int r = 1; r <= o.rounds(); r++) {
                 log.printf("anchors   round %d/%d%n", r, o.rounds());
                 double load = load();
+                // the GEMM ceiling around our run in this round (the faster of before and after, as
+                // Ceilings.best): the floor ratio of the round then shares the round's moment of load
+                Ceilings before = ceilings(be, cfg);
                 Map<String, Object> m = s.time(Math.max(1, cfg.warmup()), cfg.steps());
+                Ceilings c = Ceilings.best(before, ceilings(be, cfg));
+                m.put("gemm_ceiling_gflop_s", c.flopsPerS() / 1e9);
+                m.put("copy_ceiling_gb_s", c.bytesPerS() / 1e9);
+                m.put("floor_ratio_train", num(m.get("train_step_ms")) / (flops[0] / c.flopsPerS() * 1e3));
+                m.put("floor_ratio_infer", num(m.get("infer_ms")) / (flops[1] / c.flopsPerS() * 1e3));
                 record(ours, m, load, log);
                 if (ltCmd != null) child(lt, ltCmd, openmp(Map.of()), log);
                 if (ob.error == null)
@@ -304,6 +314,13 @@ public final class Anchors {
         if (e != ours) {
             s.put("ratio_ours_train", ratio(ours, e, "train_step_ms"));
             s.put("ratio_ours_infer", ratio(ours, e, "infer_ms"));
+        } else {
+            for (String k : List.of("gemm_ceiling_gflop_s", "floor_ratio_train", "floor_ratio_infer")) {
+                List<Object> v = new ArrayList<>();
+                for (Map<String, Object> m : e.runs) v.add(m == null ? null : m.get(k));
+                s.put(k + "_per_round", v);
+                s.put(k, medianOf(e.runs, k));
+            }
         }
         return s;
     }
@@ -342,6 +359,11 @@ public final class Anchors {
     }
 
     private static double num(Object v) { return v instanceof Number n ? n.doubleValue() : Double.NaN; }
+
+    /** The copy and GEMM ceilings as bench measures them (LayerBench.ceilings), its tensors released after. */
+    private static Ceilings ceilings(Backend be, BenchConfig cfg) {
+        return new LayerBench(be, cfg, null).ceilings();
+    }
 
     static double load() {
         return java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();

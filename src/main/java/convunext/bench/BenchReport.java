@@ -149,10 +149,22 @@ public record BenchReport(String backend, String describe, String timing, String
             o.printf("floor     ours: step %.2f× its floor, inference %.2f× (median ms over floor ms)%n",
                     num(e.get("train_step_ms")) / (num(anchors.get("train_step_mac_flops")) / g * 1e3),
                     num(e.get("infer_ms")) / (num(anchors.get("infer_mac_flops")) / g * 1e3));
+            if (e.get("floor_ratio_train_per_round") instanceof List<?> fr && !fr.isEmpty())
+                o.printf("floor     per round, at the GEMM ceiling measured around our run in that round (%s GFLOP/s): step %.2f× "
+                                + "(median; rounds %s), inference %.2f×%n", rounds(e.get("gemm_ceiling_gflop_s_per_round"), "%.0f"),
+                        num(e.get("floor_ratio_train")), rounds(fr, "%.2f"), num(e.get("floor_ratio_infer")));
         }
     }
 
     private static double num(Object v) { return v instanceof Number n ? n.doubleValue() : Double.NaN; }
+
+    /** Per-round values, comma-separated ("–" for a round without one). */
+    private static String rounds(Object v, String fmt) {
+        if (!(v instanceof List<?> l)) return "–";
+        StringBuilder b = new StringBuilder();
+        for (Object x : l) b.append(b.length() == 0 ? "" : ", ").append(x instanceof Number n ? String.format(fmt, n.doubleValue()) : "–");
+        return b.toString();
+    }
 
     private static double speed(double ratio) { return ratio < 1 ? 1 / ratio : ratio; }
 
