@@ -155,7 +155,7 @@ final class CpuMlp {
             // over pixel blocks with its dY blocks computed here (see the class comment), and, where
             // its accumulators fit too, pwconv2's dW2 and db2 in the same pass.
             CpuLinearBwd.backward(n, c, hd, p, x.array(), x.off(), w1.array(), w1.off(),
-                    (img, p0, len, blk, off, ld) -> dpreBlock(a2t, gy, s, img, p0, len, blk, off, ld, ops),
+                    (img, p0, len, blk, off, ld) -> dpreBlock(a2t, gy, s, touchAhead, img, p0, len, blk, off, ld, ops),
                     dx.array(), dx.off(), dw1.array(), dw1.off(), db1 == null ? null : db1.array(), db1 == null ? 0 : db1.off(),
                     second == null ? new CpuLinearBwd.Second[0] : new CpuLinearBwd.Second[] {second});
         } else {
@@ -167,7 +167,7 @@ final class CpuMlp {
             CpuThreads.chunks(n * blocks, 1, 4, (t0, t1) -> {
                 for (int t = t0; t < t1; t++) {
                     int i = t / blocks, p0 = t % blocks * nb, len = Math.min(nb, p - p0), dBase = dpre.off() + i * hd * p + p0;
-                    dpreBlock(a2t, gy, s, i, p0, len, da, dBase, p, ops);
+                    dpreBlock(a2t, gy, s, false, i, p0, len, da, dBase, p, ops);
                     // dx = W1ᵀ·dpre while the block of dpre is still in cache
                     if (needDx) CpuGemm.gemm(a1t, len, da, dBase, p, 1, dxa, dx.off() + i * c * p + p0, p, false, null, 0, null);
                 }
@@ -186,17 +186,38 @@ final class CpuMlp {
     }
 
     /**
+     * Whether the fused backward's dpre epilogue loads the next panel's rows of s ahead (false: not,
+     * for tests and A/B runs). Each panel's epilogue reads MR rows of s a channel plane apart from
+     * memory at once, and waited for them: touching one float per line of the next panel's rows
+     * starts those reads while the next panel's GEMM runs (level 0's backward 0.953–0.960, level 1's
+     * 0.970–0.987; the same touch of h for dW2's spans, or of the forward's h and s before their
+     * stores, was slower: bench/NOTES.md, CPU round 27). Loads only: the results are the same bits.
+     */
+    static volatile boolean touchAhead = true;
+    /** Written only if a touch's sum hits an impossible value: keeps the loads from being dropped as dead. */
+    static volatile float sink;
+
+    /** Loads one float per 64-byte line of rows [0, rows) (row step ld, len floats each) from a[o]: the lines come in while the next panel computes. */
+    static void touch(float[] a, int o, int rows, int ld, int len) {
+        float t = 0;
+        for (int r = 0; r < rows; r++)
+            for (int q = 0, b = o + r * ld; q < len; q += 16) t += a[b + q];
+        if (t == 12345.678f) sink = t;
+    }
+
+    /**
      * dpre = (W2ᵀ·gy) ⊙ gelu'(pre) for pixels [p0, p0 + len) of image img into dst (row r at
      * dOff + r·ld), the product as each MR-row panel is finished. Both backward paths call this,
      * so their dpre values are the same bits whatever dst's row step.
      */
-    private static void dpreBlock(CpuGemm.PackedA a2t, Tensor gy, Tensor s, int img, int p0, int len,
+    private static void dpreBlock(CpuGemm.PackedA a2t, Tensor gy, Tensor s, boolean ahead, int img, int p0, int len,
                                   float[] dst, int dOff, int ld, SimdOps ops) {
         int hd = a2t.m, co = a2t.k, p = gy.spatial(2), sBase = s.off() + img * hd * p + p0;
         float[] sa = s.array();
         CpuGemm.gemm(a2t, len, gy.array(), gy.off() + img * co * p + p0, p, 1, dst, dOff, ld, false, null, 0,
                 (i0, i1, j0, j1) -> {
                     for (int r = i0; r < i1; r++) ops.mulInPlace(dst, dOff + r * ld + j0, sa, sBase + r * p + j0, j1 - j0);
+                    if (ahead) touch(sa, sBase + i1 * p + j0, Math.min(hd, i1 + (i1 - i0)) - i1, p, j1 - j0);
                 });
     }
 }
