@@ -126,6 +126,7 @@ final class CpuMlp {
                             int yo = yBase + r * p + j0;
                             CpuAddGelu.step(ra, rBase + r * p + j0, ya, yo, ya, yo, ya, yo, j1 - j0, ops);
                         }
+                        if (touchRes) touch(ra, rBase + i1 * p + j0, Math.min(co, i1 + (i1 - i0)) - i1, p, j1 - j0);
                     };
                     CpuGemm.gemm(a2, len, hb, z, ld, 1, ya, yBase, p, false, b2a, b2o, addGelu);
                 }
@@ -192,8 +193,10 @@ final class CpuMlp {
      * starts those reads while the next panel's GEMM runs (level 0's backward 0.953–0.960, level 1's
      * 0.970–0.987; the same touch of h for dW2's spans, or of the forward's h and s before their
      * stores, was slower: bench/NOTES.md, CPU round 27). Loads only: the results are the same bits.
+     * {@code touchRes}: the same for the residual rows the inference tail's epilogue reads
+     * (forwardAddGelu; level 0's 0.948).
      */
-    static volatile boolean touchAhead = true;
+    static volatile boolean touchAhead = true, touchRes = true;
     /** Written only if a touch's sum hits an impossible value: keeps the loads from being dropped as dead. */
     static volatile float sink;
 
