@@ -70,7 +70,9 @@ def anchors_section(doc):
             out[-1] += (f" Per round, against the GEMM ceiling measured around our run in that round ({ceil} GFLOP/s): "
                         f"the step is {fmt(ours.get('floor_ratio_train'), 2)}× its floor (median of "
                         + ", ".join(fmt(x, 2) for x in per if x is not None)
-                        + f"), the inference {fmt(ours.get('floor_ratio_infer'), 2)}×.")
+                        + f"), the inference {fmt(ours.get('floor_ratio_infer'), 2)}×. The per-round figure is the one "
+                        "to read: the run's single ceiling is measured once, and a slow moment there lowers the floor "
+                        "and flatters the ratio.")
         out.append("")
     strong = next((e for e in engines if e["role"] == "strong anchor" and e.get("ratio_ours_train")), None)
     weak = next((e for e in engines if e["role"] == "weak anchor" and e.get("ratio_ours_train")), None)

@@ -151,7 +151,8 @@ public record BenchReport(String backend, String describe, String timing, String
                     num(e.get("infer_ms")) / (num(anchors.get("infer_mac_flops")) / g * 1e3));
             if (e.get("floor_ratio_train_per_round") instanceof List<?> fr && !fr.isEmpty())
                 o.printf("floor     per round, at the GEMM ceiling measured around our run in that round (%s GFLOP/s): step %.2f× "
-                                + "(median; rounds %s), inference %.2f×%n", rounds(e.get("gemm_ceiling_gflop_s_per_round"), "%.0f"),
+                                + "(median; rounds %s), inference %.2f× (the figure to read: one ceiling measured in a slow "
+                                + "moment lowers the floor)%n", rounds(e.get("gemm_ceiling_gflop_s_per_round"), "%.0f"),
                         num(e.get("floor_ratio_train")), rounds(fr, "%.2f"), num(e.get("floor_ratio_infer")));
         }
     }

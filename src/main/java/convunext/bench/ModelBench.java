@@ -38,6 +38,14 @@ public final class ModelBench {
         public double inferMedianMs() { return Timing.median(inferMs); }
     }
 
+    /**
+     * Warm-up steps at least before the timed ones: after a single one the first timed steps of a
+     * fresh model ran up to 1.9× slow on the CPU (fresh heap pages, code still compiling; the
+     * median of 3 steps 518–745 ms in `--layers` runs against 395 in the anchors' rounds, which warm
+     * up every round; bench/NOTES.md, CPU round 27). A GPU's warm-up is its first step's capture.
+     */
+    static final int MIN_WARMUP = 3;
+
     public static Result run(Backend be, BenchConfig cfg, boolean breakdown) {
         int n = cfg.batch(), sz = cfg.size();
         ConvUNeXt.Config mc = new ConvUNeXt.Config(3, cfg.classes(), cfg.baseC(), Norm.BATCH);
@@ -54,12 +62,12 @@ public final class ModelBench {
             params = model.params.numParams();
             be.resetDeviceMemoryPeak();
             double[] last = new double[1];
-            train = Timing.run(be, Math.max(1, cfg.warmup()), cfg.steps(),
+            train = Timing.run(be, Math.max(MIN_WARMUP, cfg.warmup()), cfg.steps(),
                     metered(() -> { last[0] = TrainStep.run(model, opt, images, targets, 1e-4).loss(); return null; }, stepAlloc));
             loss = last[0];
             // Inference as a deployment runs it: BatchNorm folded once, nothing kept for a backward.
             try (InferenceModel im = InferenceModel.of(model)) {
-                infer = Timing.run(be, Math.max(1, cfg.warmup()), cfg.steps(), metered(() -> logits(be, im, images), inferAlloc));
+                infer = Timing.run(be, Math.max(MIN_WARMUP, cfg.warmup()), cfg.steps(), metered(() -> logits(be, im, images), inferAlloc));
             }
             devicePeak = be.deviceMemoryPeak();
         }

@@ -42,7 +42,7 @@ final class BenchCommand implements Callable<Integer> {
     Integer size;
     @Option(names = "--base-c", description = "channels of the first stage (overrides the preset)")
     Integer baseC;
-    @Option(names = "--warmup", description = "untimed calls before timing each row and the model")
+    @Option(names = "--warmup", description = "untimed calls before timing each row (the whole model: at least 3 steps and inferences)")
     Integer warmup;
     @Option(names = "--reps", description = "timed calls per op row (median reported)")
     Integer reps;
