@@ -102,7 +102,8 @@ def section(doc, path):
     out.append(f"Measured {doc['date'][:10]} with `java --add-modules jdk.incubator.vector -jar target/convunext.jar {doc['command']}` "
                f"(source: `{path}`) on {doc['describe']}; Java {doc['java']}, {doc['cpu_threads']} CPU threads"
                + (f", load average {doc['load_avg_1m']:.1f} at the end" if doc.get("load_avg_1m") is not None else "")
-               + f". Medians of {c['steps']} steps and of {c['reps']} repeats per op after {c['warmup']} warm-up.")
+               + f". Medians of {c['steps']} steps and of {c['reps']} repeats per op after {c['warmup']} warm-up"
+               + (f" ({m['warmup_steps']} for the whole model)." if m.get("warmup_steps") else "."))
     out.append("")
     out += anchors_section(doc)
     if t is None and doc.get("anchors"):   # the anchors above are the comparison: our own figures only
