@@ -57,8 +57,8 @@ public final class CpuGemm {
     private static final long PARALLEL_FLOPS = 4_000_000;
 
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
-    /** A packed for all parts of one split call ({@link Job#sharedA}): the calling thread's, filled by the team. */
     private static final float[] EMPTY = new float[0];
+    /** A packed for all parts of one split call ({@link Job#sharedA}): the calling thread's, filled by the team. */
     private static final ThreadLocal<float[]> SHARED_A = ThreadLocal.withInitial(() -> EMPTY);
     /** Whether a split over N packs A once for all parts (false: each part packs it, for tests and A/B runs). */
     static volatile boolean shareA = true;
@@ -212,7 +212,7 @@ public final class CpuGemm {
                 && (!packedShortK || k >= DOT_ALWAYS_K || (long) m * n < PACKED_MIN_MN);
         if (aRowSums != null && !dot) {   // a pass of its own: the packed path has no row sums
             // each row's sum alone, in its fixed order: threaded over rows, the same bits at any count
-            // (run by the caller alone it cost 0.25 of a thread's time in dW at level 3; bench/NOTES.md, CPU round 27)
+            // (the caller alone took 0.25 ms a call of dW at level 3 while the worker waited; bench/NOTES.md, CPU round 27)
             double[] sums = aRowSums;
             CpuThreads.chunks(m, threadedRowSums ? Math.max(1, (int) (ROW_SUMS_GRAIN / Math.max(1, k))) : m, 1, (i0, i1) -> {
                 if (aCs == 1)   // contiguous rows: the dot path's sums (float per K block, added in double)
@@ -288,7 +288,7 @@ public final class CpuGemm {
          * This job with A packed once for all parts, split over the same t threads (panels of MR rows
          * each), where every part would otherwise pack all of A itself (a split over N, A not
          * prepacked, at most A_ONCE_MAX floats): dW = dY·Xᵀ at level 3 packed its 1024 × 1024 dY
-         * block on both threads (0.38 ms each an image). The same packed values, so the same bits.
+         * block on both threads (0.38 ms an image on each). The same packed values, so the same bits.
          */
         Job sharedA(int m, int t) {
             int mPad = (m + MR - 1) / MR * MR, panels = mPad / MR;
