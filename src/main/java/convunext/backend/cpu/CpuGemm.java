@@ -184,7 +184,7 @@ public final class CpuGemm {
         int mPad = (m + MR - 1) / MR * MR;
         float[] d = new float[Math.max(1, mPad * k)];
         Job j = new Job(k, a, aOff, aRs, aCs, null, 0, 0, 0, null, 0, 0, false, null, 0, null, null, null, null, 0, 0);
-        for (int pc = 0; pc < k; pc += KC) j.packA(d, pc * mPad, m, Math.min(KC, k - pc), 0, pc);
+        j.packPanels(d, mPad, 0, m, 0);
         return new PackedA(m, k, mPad, d);
     }
 
@@ -298,10 +298,7 @@ public final class CpuGemm {
             float[] dst = d.length >= mPad * k ? d : new float[mPad * k];
             CpuThreads.parallelFor(Math.min(t, panels), i -> {
                 int tn = Math.min(t, panels), r0 = panels * i / tn * MR, r1 = Math.min(m, panels * (i + 1) / tn * MR);
-                for (int pc = 0; pc < k && r0 < r1; pc += KC) {
-                    int kc = Math.min(KC, k - pc);
-                    packA(dst, pc * mPad + r0 * kc, r1 - r0, kc, r0, pc);
-                }
+                packPanels(dst, mPad, r0, r1, 0);
             });
             return new Job(k, null, 0, 0, 0, b, bOff, bRs, bCs, c, cOff, ldc, accumulate, bias, biasOff, epilogue, rowSums,
                     new PackedA(m, k, mPad, dst), b2, b2Off, kSplit);
@@ -409,7 +406,7 @@ public final class CpuGemm {
             boolean once = pa != null || (long) mPad * k <= A_ONCE_MAX;
             float[] ap = pa != null ? pa.data : once ? buf.a(mPad * k) : buf.a(MC * KC);
             if (once && pa == null)
-                for (int pc = 0; pc < k; pc += KC) packA(ap, pc * mPad, i1 - i0, Math.min(KC, k - pc), i0, pc);
+                packPanels(ap, mPad, i0, i1, i0);
             int ncb = ncFor(Math.min(KC, k));
             // Few rows of C (M ≤ DIRECT_MAX_M) reuse each packed B panel only M/MR times, too few to
             // pay for packing it when B is a compact block already in cache (the fused MLP's hidden
@@ -472,6 +469,17 @@ public final class CpuGemm {
         }
 
         /** A[ic:ic+mc, pc:pc+kc] → MR-row panels from dst[d0], panel r at d0 + r·kc, step p holding MR values. */
+        /**
+         * Rows [r0, r1) of A in every K block, as the once-packed layout holds them: block pc at
+         * dst[pc·mPad], its panel of row r (r0 a multiple of MR from {@code first}) at + (r − first)·kc.
+         */
+        private void packPanels(float[] dst, int mPad, int r0, int r1, int first) {
+            for (int pc = 0; pc < k && r0 < r1; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                packA(dst, pc * mPad + (r0 - first) * kc, r1 - r0, kc, r0, pc);
+            }
+        }
+
         private void packA(float[] dst, int d0, int mc, int kc, int ic, int pc) {
             for (int ir = 0; ir < mc; ir += MR) {
                 int rows = Math.min(MR, mc - ir), d = d0 + ir * kc;

@@ -71,7 +71,7 @@ final class CpuLinearBwd {
     static boolean applies(int n, int ci, int co, int p, long maxParkedBytes) {
         return K.dotSpans() && K.dotRows() == 4 && p >= DOT_MIN_K && ci % 4 == 0 && co % 4 == 0
                 && NB % (2 * K.dotLanes()) == 0 && NB % CpuGemm.nr() == 0 && NB <= DOT_KC
-                && 4L * co * ci * K.dotLanes() <= maxParkedBytes
+                && parkedBytes(co, ci) <= maxParkedBytes
                 && (long) n * ((p + DOT_KC - 1) / DOT_KC) >= CpuThreads.threads();
     }
 
@@ -144,7 +144,7 @@ final class CpuLinearBwd {
         int hRow(int j, int img, int p) { return j < hCa ? ho + (img * hCa + j) * p : h2o + (img * (ci - hCa) + j - hCa) * p; }
 
         /** Bytes of its parked accumulators per thread. */
-        long parkedBytes() { return 4L * co * ci * K.dotLanes(); }
+        long parkedBytes() { return CpuLinearBwd.parkedBytes(co, ci); }
 
         /** Whether {@link #backward} can make it: channel counts multiples of 4, the interleaved spans, at most maxParkedBytes parked. */
         boolean fits(long maxParkedBytes) {
