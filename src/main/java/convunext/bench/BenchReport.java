@@ -253,7 +253,7 @@ public record BenchReport(String backend, String describe, String timing, String
         m.put("params", model.params());
         m.put("train_step_ms", model.trainMedianMs());
         m.put("train_steps_ms", list(model.trainMs()));
-        m.put("warmup_steps", Math.max(ModelBench.MIN_WARMUP, config.warmup()));
+        m.put("warmup_steps", ModelBench.warmupSteps(config));
         m.put("train_images_s", config.batch() / (model.trainMedianMs() * 1e-3));
         m.put("last_loss", model.lastLoss());
         m.put("infer_ms", model.inferMedianMs());

@@ -46,6 +46,9 @@ public final class ModelBench {
      */
     static final int MIN_WARMUP = 3;
 
+    /** The whole model's warm-up steps for cfg: its --warmup, at least {@link #MIN_WARMUP}. */
+    static int warmupSteps(BenchConfig cfg) { return Math.max(MIN_WARMUP, cfg.warmup()); }
+
     public static Result run(Backend be, BenchConfig cfg, boolean breakdown) {
         int n = cfg.batch(), sz = cfg.size();
         ConvUNeXt.Config mc = new ConvUNeXt.Config(3, cfg.classes(), cfg.baseC(), Norm.BATCH);
@@ -62,12 +65,12 @@ public final class ModelBench {
             params = model.params.numParams();
             be.resetDeviceMemoryPeak();
             double[] last = new double[1];
-            train = Timing.run(be, Math.max(MIN_WARMUP, cfg.warmup()), cfg.steps(),
+            train = Timing.run(be, warmupSteps(cfg), cfg.steps(),
                     metered(() -> { last[0] = TrainStep.run(model, opt, images, targets, 1e-4).loss(); return null; }, stepAlloc));
             loss = last[0];
             // Inference as a deployment runs it: BatchNorm folded once, nothing kept for a backward.
             try (InferenceModel im = InferenceModel.of(model)) {
-                infer = Timing.run(be, Math.max(MIN_WARMUP, cfg.warmup()), cfg.steps(), metered(() -> logits(be, im, images), inferAlloc));
+                infer = Timing.run(be, warmupSteps(cfg), cfg.steps(), metered(() -> logits(be, im, images), inferAlloc));
             }
             devicePeak = be.deviceMemoryPeak();
         }

@@ -296,8 +296,9 @@ public final class CpuGemm {
             float[] d = SHARED_A.get();
             SHARED_A.set(EMPTY);
             float[] dst = d.length >= mPad * k ? d : new float[mPad * k];
-            CpuThreads.parallelFor(Math.min(t, panels), i -> {
-                int tn = Math.min(t, panels), r0 = panels * i / tn * MR, r1 = Math.min(m, panels * (i + 1) / tn * MR);
+            int tn = Math.min(t, panels);
+            CpuThreads.parallelFor(tn, i -> {
+                int r0 = panels * i / tn * MR, r1 = Math.min(m, panels * (i + 1) / tn * MR);
                 packPanels(dst, mPad, r0, r1, 0);
             });
             return new Job(k, null, 0, 0, 0, b, bOff, bRs, bCs, c, cOff, ldc, accumulate, bias, biasOff, epilogue, rowSums,
@@ -468,7 +469,6 @@ public final class CpuGemm {
             edgeTile(KERNEL, buf.tile, ap, ab + ir * kc, kc, bp, bpo, ldb, c, co, ldc, mr, nr, acc, bias, biasOff + ic + ir);
         }
 
-        /** A[ic:ic+mc, pc:pc+kc] → MR-row panels from dst[d0], panel r at d0 + r·kc, step p holding MR values. */
         /**
          * Rows [r0, r1) of A in every K block, as the once-packed layout holds them: block pc at
          * dst[pc·mPad], its panel of row r (r0 a multiple of MR from {@code first}) at + (r − first)·kc.
@@ -480,6 +480,7 @@ public final class CpuGemm {
             }
         }
 
+        /** A[ic:ic+mc, pc:pc+kc] → MR-row panels from dst[d0], panel r at d0 + r·kc, step p holding MR values. */
         private void packA(float[] dst, int d0, int mc, int kc, int ic, int pc) {
             for (int ir = 0; ir < mc; ir += MR) {
                 int rows = Math.min(MR, mc - ir), d = d0 + ir * kc;
