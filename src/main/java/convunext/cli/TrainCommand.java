@@ -4,6 +4,7 @@ import convunext.backend.Backend;
 import convunext.data.SyntheticData;
 import convunext.nn.Norm;
 import convunext.train.Recipe;
+import convunext.train.RunMeta;
 import convunext.train.TrainOptions;
 import convunext.train.Trainer;
 import java.nio.file.Files;
@@ -51,21 +52,23 @@ final class TrainCommand implements Callable<Integer> {
     Integer classes;
     @Option(names = "--seed", description = "seed for weights, data order and augmentation (default: 0)")
     Long seed;
-    @Option(names = "--val-split", defaultValue = TrainOptions.DEFAULT_VAL_SPLIT, description = "fraction of train/ held out when there is no test/, in [0, 1) (default: ${DEFAULT-VALUE})")
-    double valSplit;
+    @Option(names = "--val-split", description = "fraction of train/ held out when there is no test/, in [0, 1) (default: "
+            + TrainOptions.DEFAULT_VAL_SPLIT + ")")
+    Double valSplit;
     @Option(names = "--train-roi", description = "field-of-view masks for train images (outside = ignored)")
     Path trainRoi;
     @Option(names = "--test-roi", description = "field-of-view masks for test images (outside = not scored)")
     Path testRoi;
     @Option(names = "--resume", description = "continue from a last.safetensors of an earlier run; options not given take the "
-            + "checkpoint's values (epochs, batch, crop, base-size, lr, weight-decay, base-c, norm, classes, seed)")
+            + "checkpoint's values (epochs, batch, crop, base-size, lr, weight-decay, base-c, norm, classes, seed, val-split, "
+            + "max-steps-per-epoch, val-every)")
     Path resume;
     @Option(names = "--tile", defaultValue = TrainOptions.DEFAULT_TILE, description = "validation window size, ≥ 64; larger images are tiled (default: ${DEFAULT-VALUE})")
     int tile;
     @Option(names = "--max-steps-per-epoch", description = "cap on steps per epoch, ≥ 1 (default: whole epochs)")
     Integer maxSteps;
-    @Option(names = "--val-every", defaultValue = "1", description = "validate every N epochs (and after the last; default: ${DEFAULT-VALUE})")
-    int valEvery;
+    @Option(names = "--val-every", description = "validate every N epochs (and after the last; default: 1)")
+    Integer valEvery;
     @Option(names = "--stop-after", description = "end this run after N ≥ 1 epochs (continue later with --resume)")
     Integer stopAfter;
 
@@ -104,8 +107,10 @@ final class TrainCommand implements Callable<Integer> {
                 rd.integer("--crop", crop, "train.crop", recipe.crop()), rd.integer("--base-size", baseSize, "train.base_size", recipe.baseSize()),
                 rd.real("--lr", lr, "train.lr", recipe.lr()), rd.real("--weight-decay", wd, "train.weight_decay", recipe.weightDecay()),
                 rd.integer("--base-c", baseC, "base_c", recipe.baseC()), normKind,
-                rd.integer("--classes", classes, "num_classes", 2), rd.longValue("--seed", seed, "seed", 0), valSplit, trainRoi, testRoi,
-                resume, tile, TrainOptions.PREFETCH, true, or(maxSteps, 0), or(stopAfter, 0), valEvery, overwrite);
+                rd.integer("--classes", classes, "num_classes", 2), rd.longValue("--seed", seed, "seed", 0),
+                rd.real("--val-split", valSplit, RunMeta.VAL_SPLIT, Double.parseDouble(TrainOptions.DEFAULT_VAL_SPLIT)), trainRoi, testRoi,
+                resume, tile, TrainOptions.PREFETCH, true, rd.integer("--max-steps-per-epoch", maxSteps, RunMeta.MAX_STEPS_PER_EPOCH, 0),
+                or(stopAfter, 0), rd.integer("--val-every", valEvery, RunMeta.VAL_EVERY, 1), overwrite);
         if (builtIn) {
             SyntheticData.ensure(root);
             System.out.println("no --data given: training on the built-in synthetic vessel set in " + root

@@ -14,6 +14,14 @@ public final class RunMeta {
      */
     public static final String METRICS_HEADER = "metrics.header", METRICS_ROW = "metrics.row";
 
+    /**
+     * Run settings besides the recipe that --resume must reuse for the uninterrupted run's bits:
+     * the held-out fraction (which images train), the step cap (steps per epoch and so the LR
+     * schedule) and the validation period (which epochs can become best.safetensors).
+     */
+    public static final String VAL_SPLIT = "train.val_split", MAX_STEPS_PER_EPOCH = "train.max_steps_per_epoch",
+            VAL_EVERY = "train.val_every";
+
     private RunMeta() {}
 
     public static Map<String, String> of(TrainOptions o, Recipe r, Normalization n, int epoch, double best, int bestEpoch) {
@@ -33,6 +41,9 @@ public final class RunMeta {
         new TrainingScale(o.baseSize(), r.minScale(), r.maxScale()).put(m);
         m.put("train.lr", Double.toString(o.lr()));
         m.put("train.weight_decay", Double.toString(o.weightDecay()));
+        m.put(VAL_SPLIT, Double.toString(o.valSplit()));
+        m.put(MAX_STEPS_PER_EPOCH, Integer.toString(o.maxStepsPerEpoch()));
+        m.put(VAL_EVERY, Integer.toString(o.valEvery()));
         m.put("schedule", String.format(Locale.ROOT, "linear warm-up %d epoch(s) from %s, then (1-progress)^0.9 per step",
                 r.warmupEpochs(), Double.toString(r.warmupFactor())));
         m.put("augment", String.format(Locale.ROOT, "short side U(%s, %s) x base_size, flips p %s, crop", Double.toString(r.minScale()),
