@@ -136,6 +136,9 @@ final class TrainCommand implements Callable<Integer> {
      * epoch came before it (in another folder) wrote none here.
      */
     static String bestNote(Trainer.Result r, Path resume) {
+        if (!r.validated() && r.hasValidationSet())
+            return "no epoch was validated yet (--val-every; the last epoch always is), so no best.safetensors yet; "
+                    + "the weights are in last.safetensors";
         if (!r.validated()) return "no validation set, so no best.safetensors; the final weights are in last.safetensors";
         String dice = String.format("best validation Dice %.4f at epoch %d", r.bestDice(), r.bestEpoch());
         Path here = r.out().resolve("best.safetensors");

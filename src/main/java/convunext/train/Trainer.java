@@ -54,7 +54,8 @@ public final class Trainer {
     }
 
     /** What a run returns: per-epoch train loss and validation Dice (foreground mean; NaN when not validated). */
-    public record Result(List<Double> trainLoss, List<Double> valDice, double bestDice, int bestEpoch, Path out) {
+    public record Result(List<Double> trainLoss, List<Double> valDice, double bestDice, int bestEpoch, Path out,
+                         boolean hasValidationSet) {
         /** Whether any epoch was validated (otherwise there is no best.safetensors). */
         public boolean validated() { return bestEpoch > 0; }
     }
@@ -140,7 +141,7 @@ public final class Trainer {
                 throw e;
             }
             restoreReplaced();   // wrote no checkpoint (nothing left to train): the earlier run stays
-            return new Result(s.losses, s.dices, s.best, s.bestEpoch, o.out());
+            return new Result(s.losses, s.dices, s.best, s.bestEpoch, o.out(), s.valData != null);
         }
     }
 
