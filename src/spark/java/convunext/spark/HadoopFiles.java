@@ -65,6 +65,40 @@ final class HadoopFiles {
         }
     }
 
+    /**
+     * {@code p} as a comparable folder URI ending in "/": qualified on its file system, a glob cut
+     * back to the folder above its first wildcard, and on the local file system with symbolic
+     * links resolved (as far as the path exists), so that a link to a folder compares equal to it.
+     */
+    static String folderKey(String p, Configuration c) throws IOException {
+        String s = p;
+        int w = indexOfGlob(s);
+        if (w >= 0) s = s.substring(0, Math.max(s.lastIndexOf('/', w), 0) + 1);
+        if (s.isEmpty()) s = ".";
+        Path q = new Path(s);
+        q = q.getFileSystem(c).makeQualified(q);
+        String u = q.toUri().toString();
+        if ("file".equals(q.toUri().getScheme())) {
+            java.nio.file.Path local = java.nio.file.Path.of(q.toUri()).normalize(), tail = null;
+            while (local != null && !java.nio.file.Files.exists(local)) {
+                tail = tail == null ? local.getFileName() : local.getFileName().resolve(tail);
+                local = local.getParent();
+            }
+            if (local != null) {
+                local = local.toRealPath();
+                u = (tail == null ? local : local.resolve(tail)).toUri().toString();
+            }
+        }
+        return u.endsWith("/") ? u : u + "/";
+    }
+
+    /** Index of the first Hadoop glob character ({@code * ? [ {}) in {@code s}, or −1. */
+    private static int indexOfGlob(String s) {
+        for (int i = 0; i < s.length(); i++)
+            if ("*?[{".indexOf(s.charAt(i)) >= 0) return i;
+        return -1;
+    }
+
     static boolean existsNonEmpty(Path p, Configuration c) throws IOException {
         FileSystem fs = fs(p, c);
         if (!fs.exists(p)) return false;

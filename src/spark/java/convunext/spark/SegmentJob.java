@@ -159,6 +159,7 @@ public final class SegmentJob implements Callable<Integer> {
         SegmenterOptions options = options();
         Configuration conf = spark.sparkContext().hadoopConfiguration();
         Path outDir = new Path(out).getFileSystem(conf).makeQualified(new Path(out)), table = new Path(outDir, "results.parquet"), maskDir = new Path(outDir, "masks");
+        requireApart(conf);
         if (HadoopFiles.existsNonEmpty(table, conf) || HadoopFiles.existsNonEmpty(maskDir, conf))
             throw new IllegalArgumentException(out + (HadoopFiles.fs(outDir, conf).exists(new Path(outDir, "summary.json"))
                     ? " already holds results (results.parquet or masks/)"
@@ -345,6 +346,25 @@ public final class SegmentJob implements Callable<Integer> {
         }
         out.sort(null);
         return out;
+    }
+
+    /**
+     * Refuses an --out that is an input folder (--images, --masks, --roi), lies inside one or
+     * contains one, as predict refuses its -o: outputs never go among the inputs, where a later
+     * (recursive) run would read its own masks as images, or a mask could replace an input.
+     */
+    private void requireApart(Configuration conf) throws java.io.IOException {
+        String o = HadoopFiles.folderKey(out, conf);
+        String[][] ins = {{"--images", images}, {"--masks", masks}, {"--roi", roi}};
+        for (String[] in : ins) {
+            if (in[1] == null) continue;
+            String i = HadoopFiles.folderKey(in[1], conf);
+            String why = o.equals(i) ? "is the " + in[0] + " folder" : o.startsWith(i) ? "lies inside the " + in[0] + " folder"
+                    : i.startsWith(o) ? "contains the " + in[0] + " folder" : null;
+            if (why != null)
+                throw new IllegalArgumentException("--out " + out + " " + why + " " + in[1]
+                        + "; outputs never go among the inputs: choose another --out");
+        }
     }
 
     /** The file name without its last extension, as predict names masks. */

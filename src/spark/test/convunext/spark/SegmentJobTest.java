@@ -225,6 +225,19 @@ class SegmentJobTest {
         assertTrue(w.getMessage().contains("none.safetensors"), w.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> job(IMAGES, dir.resolve("job7"), "--glob", "*.nothing").run(spark));
         assertTrue(e.getMessage().contains("no files"), e.getMessage());
+        // outputs never among the inputs: --out the images folder, inside it, around it, or inside --masks
+        for (Path bad : new Path[] {IMAGES, IMAGES.resolve("out"), IMAGES.getParent()}) {
+            IllegalArgumentException a = assertThrows(IllegalArgumentException.class, () -> job(IMAGES, bad).run(spark));
+            assertTrue(a.getMessage().contains("--images") && a.getMessage().contains("choose another --out"), a.getMessage());
+        }
+        Path link = dir.resolve("images-link");
+        Files.createSymbolicLink(link, IMAGES.toAbsolutePath());
+        e = assertThrows(IllegalArgumentException.class, () -> job(link, link.resolve("masks-out")).run(spark));
+        assertTrue(e.getMessage().contains("lies inside the --images folder"), e.getMessage());
+        Path truth = Path.of("testdata/synthetic/test/masks");
+        e = assertThrows(IllegalArgumentException.class, () -> job(IMAGES, truth.resolve("x"), "--masks", truth.toString()).run(spark));
+        assertTrue(e.getMessage().contains("--masks"), e.getMessage());
+        assertFalse(Files.exists(IMAGES.resolve("out")) || Files.exists(truth.resolve("x")));
     }
 
     @Test void masksAreMatchedAsEvaluateMatchesThem() {
