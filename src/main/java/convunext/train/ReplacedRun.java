@@ -18,6 +18,8 @@ import java.util.stream.Stream;
 final class ReplacedRun {
     /** The folder inside --out that keeps the run being replaced. */
     static final String DIR = ".replaced-run";
+    /** The checkpoint every epoch ends with (after best.safetensors): its presence marks a finished checkpoint. */
+    static final String LAST = "last.safetensors";
 
     private final Path out, dir;
     private final PrintStream log;
@@ -37,21 +39,32 @@ final class ReplacedRun {
     static ReplacedRun setAside(Path out, List<String> earlier, boolean overwrite, PrintStream log) throws IOException {
         ReplacedRun r = new ReplacedRun(out, log);
         if (Files.exists(r.dir)) {
-            if (!earlier.isEmpty()) {
+            // last.safetensors is the first file set aside and the replacing run's checkpoint writes it
+            // after best.safetensors: only with it in --out did that run finish a checkpoint. Anything
+            // else beside .replaced-run (the replacing run's best.safetensors, killed before its
+            // last.safetensors; the earlier run's files not yet set aside) is not a newer run.
+            if (Files.exists(out.resolve(LAST))) {
                 deleteTree(r.dir);   // the replacing run wrote its first checkpoint and stopped before removing them
             } else if (overwrite) {
+                for (String f : earlier) {
+                    if (Files.exists(r.dir.resolve(f))) Files.delete(out.resolve(f));   // the killed replacing run's
+                    else AtomicFiles.rename(out.resolve(f), r.dir.resolve(f));          // the earlier run's, not yet set aside
+                }
                 log.println("--overwrite: " + r.dir + " keeps the run an interrupted --overwrite was replacing;"
                         + " it is removed once this run writes its first checkpoint");
                 return r;
             } else {
-                throw new IllegalArgumentException(out + " holds no run, but " + r.dir + " keeps the one an interrupted"
-                        + " --overwrite was replacing: restore it (move its files back into " + out + "), replace it"
-                        + " with --overwrite, or choose another --out");
+                throw new IllegalArgumentException(out + " holds no complete run"
+                        + (earlier.isEmpty() ? "" : " (only " + String.join(", ", earlier) + ")") + ", but " + r.dir
+                        + " keeps the one an interrupted --overwrite was replacing: restore it (move its files back into " + out
+                        + "), replace it with --overwrite, or choose another --out");
             }
         }
         if (earlier.isEmpty() || !overwrite) return null;
         Files.createDirectories(r.dir);
-        for (String f : earlier) AtomicFiles.rename(out.resolve(f), r.dir.resolve(f));
+        List<String> order = new java.util.ArrayList<>(earlier);
+        if (order.remove(LAST)) order.add(0, LAST);   // first: see above
+        for (String f : order) AtomicFiles.rename(out.resolve(f), r.dir.resolve(f));
         log.println("--overwrite: moved the earlier run's " + String.join(", ", earlier) + " to " + r.dir
                 + "; removed once this run writes its first checkpoint");
         return r;
