@@ -55,6 +55,11 @@ public final class Dataset {
         Path roiFolder = roiDir != null ? roiDir : dir.resolve("roi");
         if (roiDir != null && !Files.isDirectory(roiDir)) throw new DataException("ROI folder " + roiDir + " does not exist");
         List<Path> rois = Files.isDirectory(roiFolder) ? listImages(roiFolder) : List.of();
+        // A folder given by name that holds no image (a parent such as DRIVE's original_annotations/test
+        // instead of its mask/) would otherwise score and train without any field of view, silently.
+        if (roiDir != null && rois.isEmpty())
+            throw new DataException("ROI folder " + roiDir + " holds no images (ROI masks are matched by image name: "
+                    + "give the folder that holds them)");
 
         requireUniqueStems(images);
         List<Sample> out = new ArrayList<>();

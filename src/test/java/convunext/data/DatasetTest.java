@@ -49,6 +49,19 @@ class DatasetTest {
         assertEquals(s, explicit.samples().get(0));
     }
 
+    /** An explicit ROI folder with no image in it (a parent folder given by mistake) is refused, naming it. */
+    @Test void anExplicitRoiFolderWithoutImagesIsRefused() throws Exception {
+        Path parent = tmp.resolve("annotations");
+        Files.createDirectories(parent.resolve("mask"));
+        Files.writeString(parent.resolve("README.txt"), "not a mask");
+        DataException e = assertThrows(DataException.class, () -> Dataset.open(Fixtures.DRIVE_MINI, "train", true, parent));
+        assertTrue(e.getMessage().contains(parent.toString()) && e.getMessage().contains("holds no images"), e.getMessage());
+        Path empty = Files.createDirectories(tmp.resolve("empty"));
+        assertThrows(DataException.class, () -> Dataset.open(Fixtures.DRIVE_MINI, "train", true, empty));
+        // without --roi an absent or empty <split>/roi still means "no field of view"
+        assertNull(Dataset.open(Fixtures.SYNTHETIC, "train", true, null).samples().get(0).roi());
+    }
+
     @Test void meanStdInsideRoi() {
         Dataset ds = Dataset.open(Fixtures.DRIVE_MINI, "train", true, null);
         List<LoadedSample> loaded = new ArrayList<>();
