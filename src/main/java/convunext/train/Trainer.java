@@ -199,6 +199,10 @@ public final class Trainer {
             if (folder.staleNote() != null) log.println(folder.staleNote());
             List<String> earlier = new ArrayList<>();
             for (String f : RUN_FILES) if (Files.exists(o.out().resolve(f))) earlier.add(f);
+            boolean continuesThisFolder = o.resume() != null && Files.isSameFile(o.resume().toAbsolutePath().getParent(), o.out());
+            if (o.overwrite() && continuesThisFolder && !earlier.isEmpty())
+                throw new IllegalArgumentException("--overwrite with --resume " + o.resume() + " would delete the run it continues ("
+                        + String.join(", ", earlier) + " in " + o.out() + "): drop --overwrite to continue it, or --resume to replace it");
             replacing = ReplacedRun.setAside(o.out(), earlier, o.overwrite(), log);
             if (!earlier.isEmpty() && !o.overwrite()
                     && !(o.resume() != null && Files.isSameFile(o.resume().toAbsolutePath().getParent(), o.out())))

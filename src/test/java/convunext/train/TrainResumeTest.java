@@ -214,6 +214,22 @@ class TrainResumeTest {
         }
     }
 
+    /** --resume of a folder's own checkpoint with --overwrite would delete the run it continues: refused, nothing moved. */
+    @Test void resumeWithOverwriteOfTheSameRunIsRefused() throws Exception {
+        PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+        Path out = dir.resolve("run");
+        try (Backend be = Backends.open("cpu", quiet)) {
+            new Trainer(opts(out, null, 1), be, quiet).run();
+            byte[] best = Files.readAllBytes(out.resolve("best.safetensors")), csv = Files.readAllBytes(out.resolve("metrics.csv"));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> new Trainer(opts(out, out.resolve("last.safetensors"), 1).withOverwrite(true), be, quiet).run());
+            assertTrue(e.getMessage().contains("--overwrite") && e.getMessage().contains("--resume"), e.getMessage());
+            assertArrayEquals(best, Files.readAllBytes(out.resolve("best.safetensors")));
+            assertArrayEquals(csv, Files.readAllBytes(out.resolve("metrics.csv")));
+            assertFalse(Files.exists(out.resolve(Trainer.REPLACED)));
+        }
+    }
+
     /** --resume on data with other channels than the checkpoint's: one line naming both, before --out is touched. */
     @Test void resumeOnDataOfOtherChannelsIsRefusedUpFront() throws Exception {
         PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
