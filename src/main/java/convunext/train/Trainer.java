@@ -348,10 +348,19 @@ public final class Trainer {
             else if (e == s.startEpoch) atCheckpoint = line;
             else dropped++;
         }
-        if (ckptRow != null) atCheckpoint = ckptRow;
+        // the checkpoint's row (seconds left out) wins unless metrics.csv has that very row with its seconds
+        if (ckptRow != null && (atCheckpoint == null || !sameButSeconds(atCheckpoint, ckptRow))) atCheckpoint = ckptRow;
         if (atCheckpoint != null) rows.add(atCheckpoint);
         if (dropped > 0) log.println("metrics.csv: dropped " + dropped + " row(s) after epoch " + s.startEpoch + ", the checkpoint's epoch");
         if (!rows.equals(old) || !source.equals(m.file())) m.rewrite(rows);
+    }
+
+    /** Whether two metrics.csv rows agree in every column but "seconds" (the sixth: {@link #columns}). */
+    static boolean sameButSeconds(String a, String b) {
+        String[] x = a.split(",", -1), y = b.split(",", -1);
+        if (x.length != y.length) return false;
+        for (int i = 0; i < x.length; i++) if (i != 5 && !x[i].equals(y[i])) return false;
+        return true;
     }
 
     /** One epoch of training steps; returns the mean loss. */
@@ -409,7 +418,9 @@ public final class Trainer {
         String line = s.metrics.row(row);
         Map<String, String> meta = RunMeta.of(o, recipe, s.norm, epoch + 1, s.best, s.bestEpoch);
         meta.put(RunMeta.METRICS_HEADER, s.metrics.header());
-        meta.put(RunMeta.METRICS_ROW, line);
+        // the checkpoint keeps the row without its wall-clock seconds: the same run writes the same bytes
+        row[5] = Double.NaN;
+        meta.put(RunMeta.METRICS_ROW, s.metrics.row(row));
         if (isBest) Checkpoint.save(o.out().resolve("best.safetensors"), s.model, null, meta);
         Path last = o.out().resolve("last.safetensors");
         Checkpoint.save(last, s.model, s.opt, meta);
