@@ -55,6 +55,9 @@ import java.util.function.Function;
  * trajectories, except its zero-gradient biases, held to the most AdamW can move any element in K
  * steps. A fixture whose layout disagrees with its config is refused first ({@link GoldenLayout}).
  *
+ * <p>Gradients and BN statistics also get an "each tensor" row ({@link GoldenRows.Group#perTensor}):
+ * a group row scores all its tensors as one vector, where a small one (a bias) can be far off unseen.
+ *
  * <p>All of that is for float32 results. Results whose matrix products ran in TF32 or bf16
  * ({@code --precision}) are compared row for row the same way, but every tolerance comes from that
  * format's floor measured in the same run ({@link FormatTolerance}).
@@ -181,12 +184,16 @@ public final class GoldenCheck {
                 (zeroGrad.contains(e.name) ? gz : g).add(e.name, ours.grads.get(e.name), each(twins, t -> t.grads.get(e.name)),
                         c.require("grad." + e.name, file));
             rows.add(g.compareMeasured("grad.* (true gradient non-zero)", tol, TW));
+            rows.add(g.perTensor("grad.* (true gradient non-zero) each tensor", tol));
             if (!zeroGrad.isEmpty())
                 rows.add(gz.compareMeasuredAgainst("grad.* (true gradient exactly 0) /‖grad‖", g.refNorm(), tol, TW));
             GoldenRows.Group bn = new GoldenRows.Group();
             for (Map.Entry<String, float[]> e : ours.stats.entrySet())
                 bn.add(e.getKey(), e.getValue(), each(twins, t -> t.stats.get(e.getKey())), c.require("step1." + e.getKey(), file));
-            if (bn.size() > 0) rows.add(bn.compareMeasured("step1.* (BN running stats)", tol, TW));
+            if (bn.size() > 0) {
+                rows.add(bn.compareMeasured("step1.* (BN running stats)", tol, TW));
+                rows.add(bn.perTensor("step1.* (BN running stats) each tensor", tol));
+            }
 
             // 2. K AdamW steps on the same batch, fresh from init.*, twice (see the class comment)
             Hyper hp = Hyper.of(c.metadata(), file);

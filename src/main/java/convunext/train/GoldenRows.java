@@ -12,6 +12,16 @@ final class GoldenRows {
 
     private GoldenRows() {}
 
+    /**
+     * The per-tensor rows' multiple m of a tensor's own twin spread ({@link Group#perTensor}): about
+     * twice the largest m a correct tensor needed, (rel_k − 1e-4) / s_k, over 36 fixtures on the
+     * CPU (5,708 gradient tensors: largest 2.79, a LayerNorm fixture's bias) and 10 on the
+     * emulated device (the LayerNorm ones: largest 7.68, base_c 2); BN statistics need none. At
+     * m = 16 the worst correct tensor sits at 0.19 (CPU) and 0.50 (emulated) of its tolerance.
+     * reference/README.md, "Each tensor on its own".
+     */
+    static final double PER_TENSOR_M = 16;
+
     /** Tensors scored together: ‖Δ‖ over the concatenation / ‖ref‖ over it, plus the worst single tensor. */
     static final class Group {
         final List<String> keys = new ArrayList<>();
@@ -58,6 +68,37 @@ final class GoldenRows {
         }
 
         int size() { return keys.size(); }
+
+        /**
+         * Each tensor on its own: max over the group of rel_k / (tol + m·s_k), ≤ 1 passes, with
+         * rel_k = ‖ours_k − ref_k‖ / ‖ref_k‖ and s_k the larger of ‖ours_k − twin_k‖ / ‖ref_k‖ over
+         * the twins, m = {@link #PER_TENSOR_M}. The group rows score ‖Δ‖ over all tensors together,
+         * where a tensor holding 1e-3 of the norm (a bias) can be 25 % wrong unseen; here each is
+         * held to its own float32 noise. m is large because ours and the twins share float32's
+         * systematic rounding (of every stored value, where the step is ill-conditioned), which
+         * the spread between them cannot show; it is measured (see PER_TENSOR_M).
+         */
+        GoldenCheck.Row perTensor(String name, double tol) {
+            double worst = -1;
+            String worstKey = "";
+            for (int k = 0; k < keys.size(); k++) {
+                float[] a = ours.get(k);
+                double[] r = refs.get(k);
+                double n = 0, d = 0;
+                for (int i = 0; i < a.length; i++) {
+                    double diff = a[i] - r[i];
+                    n += diff * diff;
+                    d += r[i] * r[i];
+                }
+                double den = Math.max(Math.sqrt(d), 1e-300), s = 0;
+                for (float[] t : twins.get(k)) s = Math.max(s, Math.sqrt(sq(a, t)) / den);
+                double q = Math.sqrt(n) / den / (tol + PER_TENSOR_M * s);
+                if (Double.isNaN(q)) q = Double.POSITIVE_INFINITY;
+                if (q > worst) { worst = q; worstKey = keys.get(k); }
+            }
+            return new GoldenCheck.Row(name, keys.size(), worst, 1.0,
+                    String.format("per tensor ‖Δ‖/‖ref‖ / (%.0e + %.0f x its own twin spread)", tol, PER_TENSOR_M), worstKey, worst);
+        }
 
         double refNorm() {
             double s = 0;

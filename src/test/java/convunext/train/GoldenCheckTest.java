@@ -66,6 +66,35 @@ class GoldenCheckTest {
         }
     }
 
+    /**
+     * One small tensor wrong by a few per cent: too little of its group's norm for the group row
+     * (grad.up3.linear1.bias holds 4e-4 of the gradient's norm, step1.in_conv.1.running_mean 5e-4
+     * of the statistics'), caught by the row that holds each tensor to its own noise.
+     */
+    @ParameterizedTest(name = "{0} x{1}")
+    @CsvSource(delimiter = ';', value = {
+            "grad.up3.linear1.bias            ; 1.1  ; grad.* (true gradient non-zero)",
+            "step1.in_conv.1.running_mean     ; 1.05 ; step1.* (BN running stats)"})
+    void aSmallWrongTensorFailsItsPerTensorRowThoughItsGroupPasses(String key, double factor, String group) {
+        Path changed = tmp.resolve("small.safetensors");
+        write(SafeTensors.read(FIXTURE), changed, (k, v) -> k.equals(key.trim()) ? v * factor : v);
+        try (Backend be = Backends.open("cpu", System.out)) {
+            GoldenCheck.Report r = GoldenCheck.run(changed, be, 1e-4);
+            String table = GoldenCheck.format(r);
+            System.out.print(table);
+            GoldenCheck.Row whole = row(r, group.trim(), table), each = row(r, group.trim() + " each tensor", table);
+            assertTrue(whole.ok(), table);
+            assertFalse(each.ok(), table);
+            assertEquals(key.trim().substring(key.indexOf('.') + 1), each.worstKey(), table);
+            assertFalse(r.ok(), table);
+        }
+    }
+
+    private static GoldenCheck.Row row(GoldenCheck.Report r, String name, String table) {
+        return r.rows().stream().filter(x -> x.quantity().equals(name)).findFirst()
+                .orElseThrow(() -> new AssertionError("no row '" + name + "' in\n" + table));
+    }
+
     @Test
     void theUntouchedCopyPasses() {
         Path copy = tmp.resolve("copy.safetensors");
