@@ -12,7 +12,9 @@ import java.util.Map;
  * --resume" continues the very run even where a flag was left out (a forgotten --seed changed the
  * data order and augmentation, silently, and the continuation was no longer the uninterrupted
  * run's bits). A value given that differs from the checkpoint's is used, with a note saying so.
- * Keys an older checkpoint lacks, or cannot parse, fall back to the recipe's default.
+ * Keys an older checkpoint lacks fall back to the recipe's default; a key it holds with a value
+ * that is not a (finite) number is refused, naming the file and key (a damaged checkpoint, not a
+ * reason to continue with other settings silently).
  */
 final class ResumeDefaults {
     private final Map<String, String> meta;
@@ -60,19 +62,28 @@ final class ResumeDefaults {
     }
 
     private Long parse(String key) {
+        if (!meta.containsKey(key)) return null;
         try {
-            return meta.containsKey(key) ? Long.parseLong(meta.get(key).trim()) : null;
+            return Long.parseLong(meta.get(key).trim());
         } catch (NumberFormatException e) {
-            return null;
+            throw unreadable(key, "a whole number");
         }
     }
 
     private Double parseDouble(String key) {
+        if (!meta.containsKey(key)) return null;
+        double d;
         try {
-            double d = meta.containsKey(key) ? Double.parseDouble(meta.get(key).trim()) : Double.NaN;
-            return Double.isFinite(d) ? d : null;
+            d = Double.parseDouble(meta.get(key).trim());
         } catch (NumberFormatException e) {
-            return null;
+            throw unreadable(key, "a number");
         }
+        if (!Double.isFinite(d)) throw unreadable(key, "a finite number");
+        return d;
+    }
+
+    private UserError unreadable(String key, String what) {
+        return new UserError(file + ": metadata '" + key + "' is \"" + meta.get(key) + "\", expected " + what
+                + " (a damaged checkpoint?)", Main.BAD_INPUT);
     }
 }

@@ -16,6 +16,9 @@ final class WeightsOption {
         if (weights == null)
             throw new UserError("no weights given: pass --weights FILE (a best.safetensors or last.safetensors written by "
                     + "`train`, or a PyTorch state_dict saved as safetensors — see README)", Main.BAD_INPUT);
+        if (Files.isDirectory(weights))
+            throw new UserError("--weights " + weights + " is a folder: pass the checkpoint file in it (best.safetensors or "
+                    + "last.safetensors)", Main.BAD_INPUT);
         if (!Files.isRegularFile(weights)) throw new UserError("weights file not found: " + weights, Main.BAD_INPUT);
         return weights;
     }

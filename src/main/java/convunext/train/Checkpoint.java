@@ -88,6 +88,7 @@ public final class Checkpoint {
             }
             float[] v = t.toFloat();
             requireFinite(v, e.name, file);
+            if (e.kind == ParamStore.Kind.RUNNING_VAR) requireNonNegative(v, e.name, file);
             model.params.write(e, v, t.shape(), file.toString());
         }
     }
@@ -103,6 +104,14 @@ public final class Checkpoint {
         if (bad > 0)
             throw new IllegalArgumentException(file + ": tensor '" + name + "' holds " + bad + " non-finite value(s) (first: "
                     + v[first] + " at index " + first + " of " + v.length + "); the checkpoint is damaged or from a diverged run");
+    }
+
+    /** Refuses a negative BatchNorm running variance (eval mode would take its square root: NaN everywhere). */
+    static void requireNonNegative(float[] v, String name, Path file) {
+        for (int i = 0; i < v.length; i++)
+            if (v[i] < 0)
+                throw new IllegalArgumentException(file + ": tensor '" + name + "' holds a negative variance (" + v[i] + " at index "
+                        + i + " of " + v.length + "); the checkpoint is damaged");
     }
 
     /** An integer metadata entry, or a message naming the file, key and value. */

@@ -74,6 +74,8 @@ public final class InferenceModel implements AutoCloseable {
                                       Consumer<String> log) {
         if (weights == null) throw new IllegalArgumentException("no weights file given");
         if (scale == null) throw new IllegalArgumentException("no inference scale given");
+        if (Files.isDirectory(weights))
+            throw new IllegalArgumentException("weights " + weights + " is a folder: pass the checkpoint file in it");
         if (!Files.isRegularFile(weights)) throw new IllegalArgumentException("weights file not found: " + weights);
         Predictor.checkSettings(tile, overlap);
         SafeTensors.Contents c = SafeTensors.read(weights);

@@ -15,8 +15,14 @@ final class Progress {
 
     Progress(PrintStream out) { this.out = out; }
 
+    /** Starts the epoch's clock, before its first step (so images/s counts that step's time too). */
+    void beginEpoch() {
+        epochStart = System.nanoTime();
+        lastPrint = epochStart;
+        images = 0;
+    }
+
     void step(int epoch, int epochs, int step, int steps, double loss, double lr, int batch) {
-        if (step == 1) { epochStart = System.nanoTime(); images = 0; lastPrint = epochStart; }
         images += batch;
         long now = System.nanoTime();
         double secs = (now - epochStart) / 1e9;

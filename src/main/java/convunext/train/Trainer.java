@@ -309,6 +309,7 @@ public final class Trainer {
         Checkpoint.loadWeights(s.model, r, file);
         Checkpoint.loadOptimizer(s.opt, r, file);
         s.startEpoch = r.metadata().containsKey("epoch") ? Checkpoint.intMeta(r, "epoch", file) : 0;
+        if (s.startEpoch < 0) throw new IllegalArgumentException(file + ": metadata 'epoch' is " + s.startEpoch + ", expected ≥ 0");
         s.best = Checkpoint.numberMeta(r, "best_dice", -1, file);
         s.bestEpoch = (int) Checkpoint.numberMeta(r, "best_epoch", -1, file);
         // A kill between best.safetensors and last.safetensors leaves a best newer than the checkpoint says.
@@ -367,6 +368,7 @@ public final class Trainer {
     private double trainEpoch(State s, int epoch) {
         double sum = 0;
         int steps = 0;
+        s.progress.beginEpoch();
         try (BatchLoader loader = new BatchLoader(new TrainBatches(s.trainData, s.aug, o.batch(), true, o.seed(), epoch), o.prefetch())) {
             while (loader.hasNext() && steps < s.stepsPerEpoch) {
                 Batch b = loader.next();

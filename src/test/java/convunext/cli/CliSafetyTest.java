@@ -178,6 +178,24 @@ class CliSafetyTest {
         }
     }
 
+    @Test void aNegativeRunningVarianceOrAWeightsFolderIsOneLine() throws Exception {
+        SafeTensors.Contents c = SafeTensors.read(ckpt);
+        Map<String, SafeTensors.Out> t = new LinkedHashMap<>();
+        c.tensors().forEach((k, v) -> {
+            double[] d = v.data().clone();
+            if (k.equals("in_conv.1.running_var")) d[1] = -0.5;
+            t.put(k, new SafeTensors.Out(v.shape(), d, v.dtype().equals("I64") ? "I64" : "F32"));
+        });
+        Path f = dir.resolve("negvar.safetensors");
+        SafeTensors.write(f, t, c.metadata());
+        String[] a = predict(images, dir.resolve("negvar-out"));
+        a[6] = f.toString();
+        assertOneLine(run(a), Main.BAD_INPUT, "in_conv.1.running_var", "negative variance", f.toString());
+        a = predict(images, dir.resolve("folder-out"));
+        a[6] = ckpt.getParent().toString();
+        assertOneLine(run(a), Main.BAD_INPUT, "is a folder", ckpt.getParent().toString());
+    }
+
     // ---- 5. one line, its exit code, before any work
 
     @Test void outputProblemsAreRefusedBeforeTheModelIsLoaded() throws Exception {

@@ -63,4 +63,23 @@ class ResumeDefaultsTest {
         // a key the checkpoint lacks (an older one) falls back to the recipe's default
         assertEquals(7, rd.integer("--x", null, "no.such.key", 7));
     }
+
+    /** A recorded value that is not a (finite) number is a damaged checkpoint: refused, naming file and key. */
+    @Test void anUnreadableRecordedValueIsRefusedNotReplacedByTheDefault() {
+        Path part = dir.resolve("q");
+        train(part, plus(RECIPE, "--stop-after", "1"));
+        SafeTensors.Contents c = SafeTensors.read(part.resolve("last.safetensors"));
+        for (String[] bad : new String[][] {{"train.lr", "NaN"}, {"train.lr", "fast"}, {"train.batch", "2.5"}, {"seed", ""}}) {
+            Map<String, String> meta = new java.util.LinkedHashMap<>(c.metadata());
+            meta.put(bad[0], bad[1]);
+            Map<String, SafeTensors.Out> t = new java.util.LinkedHashMap<>();
+            c.tensors().forEach((k, v) -> t.put(k, new SafeTensors.Out(v.shape(), v.data(), v.dtype())));
+            Path damaged = dir.resolve("damaged-" + bad[0] + ".safetensors");
+            SafeTensors.write(damaged, t, meta);
+            CliTest.Run r = CliTest.run("train", "--data", "testdata/synthetic", "--device", "cpu", "--out",
+                    dir.resolve("out-" + bad[0] + bad[1]).toString(), "--resume", damaged.toString());
+            assertEquals(Main.BAD_INPUT, r.code(), r.out() + r.err());
+            assertTrue(r.err().contains("'" + bad[0] + "'") && r.err().contains(damaged.getFileName().toString()), r.err());
+        }
+    }
 }
