@@ -18,6 +18,8 @@ import java.util.Map;
  */
 public final class Checkpoint {
     public static final String EXP_AVG = "optim.exp_avg", EXP_AVG_SQ = "optim.exp_avg_sq";
+    /** The metadata 'format' this version writes and reads. */
+    static final String FORMAT = "convunext-checkpoint-1";
 
     private Checkpoint() {}
 
@@ -45,7 +47,7 @@ public final class Checkpoint {
 
     public static Map<String, String> configMeta(ConvUNeXt.Config c) {
         Map<String, String> m = new LinkedHashMap<>();
-        m.put("format", "convunext-checkpoint-1");
+        m.put("format", FORMAT);
         m.put("in_channels", Integer.toString(c.inChannels()));
         m.put("num_classes", Integer.toString(c.numClasses()));
         m.put("base_c", Integer.toString(c.baseC()));
@@ -75,11 +77,20 @@ public final class Checkpoint {
         return new ConvUNeXt.Config(stem.shape()[1], head.shape()[0], stem.shape()[0], norm);
     }
 
-    /** Loads the weights and buffers into {@code model}; every state_dict key must be present with its shape. */
+    /**
+     * Loads the weights and buffers into {@code model}; every state_dict key must be present with its
+     * shape, and every tensor of the file must be one of them (or AdamW's moments): a file whose
+     * metadata config disagrees with its tensors (norm=layer over BatchNorm statistics) would
+     * otherwise load as another model.
+     */
     public static void loadWeights(ConvUNeXt model, SafeTensors.Contents c, Path file) {
         ConvUNeXt.Config have = configOf(c, file);
         if (!have.equals(model.config))
             throw new IllegalArgumentException(file + ": checkpoint is for " + describe(have) + ", the model is " + describe(model.config));
+        String format = c.metadata().get("format");
+        if (format != null && !format.equals(FORMAT))
+            throw new IllegalArgumentException(file + ": metadata 'format' is '" + format + "'; this version reads " + FORMAT
+                    + " (or a plain state_dict without that key)");
         for (ParamStore.Entry e : model.params.entries().values()) {
             SafeTensors.Entry t = c.tensors().get(e.name);
             if (t == null) {
@@ -91,6 +102,13 @@ public final class Checkpoint {
             if (e.kind == ParamStore.Kind.RUNNING_VAR) requireNonNegative(v, e.name, file);
             model.params.write(e, v, t.shape(), file.toString());
         }
+        java.util.List<String> unknown = new java.util.ArrayList<>();
+        for (String k : c.tensors().keySet())
+            if (!model.params.entries().containsKey(k) && !k.equals(EXP_AVG) && !k.equals(EXP_AVG_SQ)) unknown.add(k);
+        if (!unknown.isEmpty())
+            throw new IllegalArgumentException(file + ": holds " + unknown.size() + " tensor(s) a " + describe(have) + " does not have ("
+                    + String.join(", ", unknown.subList(0, Math.min(3, unknown.size()))) + (unknown.size() > 3 ? ", …" : "")
+                    + "): its metadata's config disagrees with its tensors, or it is not a ConvUNeXt checkpoint");
     }
 
     /**

@@ -191,6 +191,18 @@ class CliSafetyTest {
         String[] a = predict(images, dir.resolve("negvar-out"));
         a[6] = f.toString();
         assertOneLine(run(a), Main.BAD_INPUT, "in_conv.1.running_var", "negative variance", f.toString());
+        // metadata that disagrees with the tensors, or another format
+        for (String[] m : new String[][] {{"norm", "layer", "does not have"}, {"format", "other-9", "'format'"}}) {
+            Map<String, String> meta = new LinkedHashMap<>(c.metadata());
+            meta.put(m[0], m[1]);
+            Map<String, SafeTensors.Out> ok = new LinkedHashMap<>();
+            c.tensors().forEach((k, v) -> ok.put(k, new SafeTensors.Out(v.shape(), v.data(), v.dtype().equals("I64") ? "I64" : "F32")));
+            Path g = dir.resolve("meta-" + m[0] + ".safetensors");
+            SafeTensors.write(g, ok, meta);
+            a = predict(images, dir.resolve("meta-out-" + m[0]));
+            a[6] = g.toString();
+            assertOneLine(run(a), Main.BAD_INPUT, m[2], g.toString());
+        }
         a = predict(images, dir.resolve("folder-out"));
         a[6] = ckpt.getParent().toString();
         assertOneLine(run(a), Main.BAD_INPUT, "is a folder", ckpt.getParent().toString());
