@@ -13,7 +13,7 @@ import java.util.Arrays;
  * <li>dX: a column's value depends only on the K order (fixed): edge tiles give each element the
  * chain a full tile would ({@link CpuGemm#edgeTile}).
  * <li>dW: the dot path cuts each image's pixels into K blocks of {@link #DOT_KC} and, per 4×4 tile,
- * runs 16 vector FMA chains over the block's vector part, adds their reduceLanes into C, then a
+ * runs 16 vector FMA chains over the block's vector part, adds their lane sums (in lane order, GemmKernel.addLanes) into C, then a
  * scalar FMA chain over the block's tail ({@link GemmKernel#dotTile}). Here each K block's vector
  * part is cut into spans of nb pixels with the chains parked in a per-thread buffer between spans
  * ({@link GemmKernel#dotSpan}): lane for lane the same chains, reduced at the same block end, the

@@ -50,6 +50,26 @@ interface GemmKernel {
     }
 
     /**
+     * t[o] + … + t[o + n − 1] added in index order from 0f: what JDK 17's FloatVector
+     * reduceLanes(ADD) computes, compiled and interpreted alike. The Vector API leaves that order
+     * unspecified, and later JDKs' compiled reduceLanes adds in a tree while their interpreter adds
+     * in order, so under JDK 25 two identical runs differed with the JIT's timing (bench/NOTES.md,
+     * CPU round 29). The vector kernels store their accumulators and add them here instead.
+     */
+    static float addLanes(float[] t, int o, int n) {
+        float r = 0f;
+        for (int i = 0; i < n; i++) r += t[o + i];
+        return r;
+    }
+
+    /** Σ in index order from 0f of (t[o1 + i] + t[o2 + i]): a lane-wise add of two vectors, then {@link #addLanes}. */
+    static float addLanes2(float[] t, int o1, int o2, int n) {
+        float r = 0f;
+        for (int i = 0; i < n; i++) r += t[o1 + i] + t[o2 + i];
+        return r;
+    }
+
+    /**
      * The vector dotTile's scalar tail, after its reduced vector part: steps [kv, kc) of the 4×4
      * block, one FMA chain per element from 0, added into C (also CpuGemm's span path's tail).
      */

@@ -18,6 +18,8 @@ class VectorGemmKernel implements GemmKernel {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int L = S.length();
     static final int MR = 8, NR = 2 * L;
+    /** Per thread: the dot tiles' 16 accumulators stored for {@link GemmKernel#addLanes} (no reduceLanes: its order is unspecified). */
+    static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[16 * L]);
 
     @Override public int mr() { return MR; }
 
@@ -151,22 +153,39 @@ class VectorGemmKernel implements GemmKernel {
             x = FloatVector.fromArray(S, a, a3 + p);
             s30 = x.fma(y0, s30); s31 = x.fma(y1, s31); s32 = x.fma(y2, s32); s33 = x.fma(y3, s33);
         }
-        c[co] += s00.reduceLanes(VectorOperators.ADD);
-        c[co + 1] += s01.reduceLanes(VectorOperators.ADD);
-        c[co + 2] += s02.reduceLanes(VectorOperators.ADD);
-        c[co + 3] += s03.reduceLanes(VectorOperators.ADD);
-        c[co + ldc] += s10.reduceLanes(VectorOperators.ADD);
-        c[co + ldc + 1] += s11.reduceLanes(VectorOperators.ADD);
-        c[co + ldc + 2] += s12.reduceLanes(VectorOperators.ADD);
-        c[co + ldc + 3] += s13.reduceLanes(VectorOperators.ADD);
-        c[co + 2 * ldc] += s20.reduceLanes(VectorOperators.ADD);
-        c[co + 2 * ldc + 1] += s21.reduceLanes(VectorOperators.ADD);
-        c[co + 2 * ldc + 2] += s22.reduceLanes(VectorOperators.ADD);
-        c[co + 2 * ldc + 3] += s23.reduceLanes(VectorOperators.ADD);
-        c[co + 3 * ldc] += s30.reduceLanes(VectorOperators.ADD);
-        c[co + 3 * ldc + 1] += s31.reduceLanes(VectorOperators.ADD);
-        c[co + 3 * ldc + 2] += s32.reduceLanes(VectorOperators.ADD);
-        c[co + 3 * ldc + 3] += s33.reduceLanes(VectorOperators.ADD);
+        float[] t = LANES.get();   // in lane order: GemmKernel.addLanes
+        s00.intoArray(t, 0 * L);
+        s01.intoArray(t, 1 * L);
+        s02.intoArray(t, 2 * L);
+        s03.intoArray(t, 3 * L);
+        s10.intoArray(t, 4 * L);
+        s11.intoArray(t, 5 * L);
+        s12.intoArray(t, 6 * L);
+        s13.intoArray(t, 7 * L);
+        s20.intoArray(t, 8 * L);
+        s21.intoArray(t, 9 * L);
+        s22.intoArray(t, 10 * L);
+        s23.intoArray(t, 11 * L);
+        s30.intoArray(t, 12 * L);
+        s31.intoArray(t, 13 * L);
+        s32.intoArray(t, 14 * L);
+        s33.intoArray(t, 15 * L);
+        c[co] += GemmKernel.addLanes(t, 0 * L, L);
+        c[co + 1] += GemmKernel.addLanes(t, 1 * L, L);
+        c[co + 2] += GemmKernel.addLanes(t, 2 * L, L);
+        c[co + 3] += GemmKernel.addLanes(t, 3 * L, L);
+        c[co + ldc] += GemmKernel.addLanes(t, 4 * L, L);
+        c[co + ldc + 1] += GemmKernel.addLanes(t, 5 * L, L);
+        c[co + ldc + 2] += GemmKernel.addLanes(t, 6 * L, L);
+        c[co + ldc + 3] += GemmKernel.addLanes(t, 7 * L, L);
+        c[co + 2 * ldc] += GemmKernel.addLanes(t, 8 * L, L);
+        c[co + 2 * ldc + 1] += GemmKernel.addLanes(t, 9 * L, L);
+        c[co + 2 * ldc + 2] += GemmKernel.addLanes(t, 10 * L, L);
+        c[co + 2 * ldc + 3] += GemmKernel.addLanes(t, 11 * L, L);
+        c[co + 3 * ldc] += GemmKernel.addLanes(t, 12 * L, L);
+        c[co + 3 * ldc + 1] += GemmKernel.addLanes(t, 13 * L, L);
+        c[co + 3 * ldc + 2] += GemmKernel.addLanes(t, 14 * L, L);
+        c[co + 3 * ldc + 3] += GemmKernel.addLanes(t, 15 * L, L);
         GemmKernel.dotTail(p, kc, a, ao, lda, b, bo, ldb, c, co, ldc);
     }
 
@@ -179,7 +198,10 @@ class VectorGemmKernel implements GemmKernel {
             s0 = FloatVector.fromArray(S, a, ao + p).fma(FloatVector.fromArray(S, b, bo + p), s0);
             s1 = FloatVector.fromArray(S, a, ao + p + L).fma(FloatVector.fromArray(S, b, bo + p + L), s1);
         }
-        float t = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        float[] tl = LANES.get();   // in lane order: GemmKernel.addLanes
+        s0.intoArray(tl, 0);
+        s1.intoArray(tl, L);
+        float t = GemmKernel.addLanes2(tl, 0, L, L);
         for (; p < kc; p++) t = Math.fma(a[ao + p], b[bo + p], t);
         c[co] += t;
     }
@@ -192,14 +214,17 @@ class VectorGemmKernel implements GemmKernel {
             s0 = s0.add(FloatVector.fromArray(S, a, ao + p));
             s1 = s1.add(FloatVector.fromArray(S, a, ao + p + L));
         }
-        float t = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        float[] tl = LANES.get();   // in lane order: GemmKernel.addLanes
+        s0.intoArray(tl, 0);
+        s1.intoArray(tl, L);
+        float t = GemmKernel.addLanes2(tl, 0, L, L);
         for (; p < kc; p++) t += a[ao + p];
         return t;
     }
 
     // Spans of dotTile and sum for the fused linear backward (CpuLinearBwd): the same per-lane
     // FMA / add chains as dotTile's and sum's loops, accumulators parked in a float buffer between
-    // spans (exact), the same reduceLanes at the K block's end. A first span starts from zeroed
+    // spans (exact), the same lane sums at the K block's end. A first span starts from zeroed
     // parked accumulators (the same +0 start as a zero vector), so one straight-line loop serves
     // both starts, as in VectorGemmKernel4.
 
@@ -305,10 +330,10 @@ class VectorGemmKernel implements GemmKernel {
         for (int i = 0; i < 4; i++) {
             int o = acco + 4 * i * L;
             int d = co + i * ldc;
-            c[d] += FloatVector.fromArray(S, acc, o).reduceLanes(VectorOperators.ADD);
-            c[d + 1] += FloatVector.fromArray(S, acc, o + L).reduceLanes(VectorOperators.ADD);
-            c[d + 2] += FloatVector.fromArray(S, acc, o + 2 * L).reduceLanes(VectorOperators.ADD);
-            c[d + 3] += FloatVector.fromArray(S, acc, o + 3 * L).reduceLanes(VectorOperators.ADD);
+            c[d] += GemmKernel.addLanes(acc, o, L);
+            c[d + 1] += GemmKernel.addLanes(acc, o + L, L);
+            c[d + 2] += GemmKernel.addLanes(acc, o + 2 * L, L);
+            c[d + 3] += GemmKernel.addLanes(acc, o + 3 * L, L);
         }
     }
 
@@ -330,6 +355,6 @@ class VectorGemmKernel implements GemmKernel {
 
     @Override
     public float sumSpanReduce(float[] acc, int acco) {
-        return FloatVector.fromArray(S, acc, acco).add(FloatVector.fromArray(S, acc, acco + L)).reduceLanes(VectorOperators.ADD);
+        return GemmKernel.addLanes2(acc, acco, acco + L, L);
     }
 }

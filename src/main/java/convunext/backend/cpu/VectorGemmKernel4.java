@@ -15,7 +15,7 @@ import jdk.incubator.vector.VectorOperators;
  *
  * <p>Same bits as {@link VectorGemmKernel}: every element of C gets the same FMA chain from the
  * same start (bias or C, then p = 0, 1, …; a dot element: its lane-wise chain, the same
- * reduceLanes, the same scalar tail), and the parked accumulators keep the 4×4 layout.
+ * lane sums, the same scalar tail), and the parked accumulators keep the 4×4 layout.
  *
  * <p>The dot halves' K loops end on {@code p != kv}, not {@code p < kv} (kv a multiple of L):
  * C2 (JDK 17) does not take a loop with a non-unit step and a != exit for a counted loop, so it
@@ -122,14 +122,23 @@ class VectorGemmKernel4 extends VectorGemmKernel {
             x = FloatVector.fromArray(S, a, a3 + p);
             s30 = x.fma(y0, s30); s31 = x.fma(y1, s31);
         }
-        c[co] += s00.reduceLanes(VectorOperators.ADD);
-        c[co + 1] += s01.reduceLanes(VectorOperators.ADD);
-        c[co + ldc] += s10.reduceLanes(VectorOperators.ADD);
-        c[co + ldc + 1] += s11.reduceLanes(VectorOperators.ADD);
-        c[co + 2 * ldc] += s20.reduceLanes(VectorOperators.ADD);
-        c[co + 2 * ldc + 1] += s21.reduceLanes(VectorOperators.ADD);
-        c[co + 3 * ldc] += s30.reduceLanes(VectorOperators.ADD);
-        c[co + 3 * ldc + 1] += s31.reduceLanes(VectorOperators.ADD);
+        float[] t = LANES.get();   // in lane order: GemmKernel.addLanes
+        s00.intoArray(t, 0 * L);
+        s01.intoArray(t, 1 * L);
+        s10.intoArray(t, 2 * L);
+        s11.intoArray(t, 3 * L);
+        s20.intoArray(t, 4 * L);
+        s21.intoArray(t, 5 * L);
+        s30.intoArray(t, 6 * L);
+        s31.intoArray(t, 7 * L);
+        c[co] += GemmKernel.addLanes(t, 0 * L, L);
+        c[co + 1] += GemmKernel.addLanes(t, 1 * L, L);
+        c[co + ldc] += GemmKernel.addLanes(t, 2 * L, L);
+        c[co + ldc + 1] += GemmKernel.addLanes(t, 3 * L, L);
+        c[co + 2 * ldc] += GemmKernel.addLanes(t, 4 * L, L);
+        c[co + 2 * ldc + 1] += GemmKernel.addLanes(t, 5 * L, L);
+        c[co + 3 * ldc] += GemmKernel.addLanes(t, 6 * L, L);
+        c[co + 3 * ldc + 1] += GemmKernel.addLanes(t, 7 * L, L);
     }
 
 

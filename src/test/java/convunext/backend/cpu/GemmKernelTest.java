@@ -81,6 +81,56 @@ class GemmKernelTest {
      * dot spans started, continued and reduced. Both run on any vector width (the pick between
      * them is by register count, not correctness).
      */
+    /**
+     * The vector dot paths' exact order (bench/NOTES.md CPU round 29): per lane an FMA chain over
+     * the vector steps, the lanes then added in lane order from 0f, then dotTail's scalar chains.
+     * Pinned bit for bit, as no FloatVector.reduceLanes(ADD) may come back: its order is
+     * unspecified, and JDK 25's compiled form (a tree) differs from its interpreter's (in order),
+     * which made two identical training runs differ.
+     */
+    @Test void dotTilesAddTheirLanesInLaneOrder() {
+        assumeTrue(GemmKernels.vectorAvailable());
+        Random r = new Random(29);
+        {   // VectorGemmKernel4's split tiles are held to this one by vectorKernelsAgreeBitForBit
+            VectorGemmKernel k = new VectorGemmKernel();
+            int lanes = VectorGemmKernel.L, kc = 5 * lanes + 3, lda = kc + 2, ldb = kc + 1, ldc = 7;
+            float[] a = rand(r, 4 * lda + 3), b = rand(r, 4 * ldb + 5), c = rand(r, 4 * ldc + 1), want = c.clone();
+            k.dotTile(kc, a, 3, lda, b, 5, ldb, c, 1, ldc);
+            int kv = kc - kc % lanes;
+            for (int i = 0; i < 4; i++)
+                for (int j = 0; j < 4; j++) {
+                    float sum = 0f;
+                    for (int lane = 0; lane < lanes; lane++) {
+                        float chain = 0f;
+                        for (int p = lane; p < kv; p += lanes) chain = Math.fma(a[3 + i * lda + p], b[5 + j * ldb + p], chain);
+                        sum += chain;
+                    }
+                    want[1 + i * ldc + j] += sum;
+                }
+            GemmKernel.dotTail(kv, kc, a, 3, lda, b, 5, ldb, want, 1, ldc);
+            assertArrayEquals(want, c, k.describe() + " dotTile");
+        }
+        // dot and sum: two accumulators added lane-wise, then the lanes in order, then the scalar tail
+        VectorGemmKernel k = new VectorGemmKernel();
+        int lanes = VectorGemmKernel.L, kc = 6 * lanes + 5;
+        float[] a = rand(r, kc + 2), b = rand(r, kc + 3), c = {0.25f};
+        k.dot(kc, a, 2, b, 3, c, 0);
+        float[] s0 = new float[lanes], s1 = new float[lanes], u0 = new float[lanes], u1 = new float[lanes];
+        int p = 0;
+        for (; p + 2 * lanes <= kc; p += 2 * lanes)
+            for (int l = 0; l < lanes; l++) {
+                s0[l] = Math.fma(a[2 + p + l], b[3 + p + l], s0[l]);
+                s1[l] = Math.fma(a[2 + p + lanes + l], b[3 + p + lanes + l], s1[l]);
+                u0[l] += a[2 + p + l];
+                u1[l] += a[2 + p + lanes + l];
+            }
+        float t = 0f, u = 0f;
+        for (int l = 0; l < lanes; l++) { t += s0[l] + s1[l]; u += u0[l] + u1[l]; }
+        for (int q = p; q < kc; q++) { t = Math.fma(a[2 + q], b[3 + q], t); u += a[2 + q]; }
+        assertEquals(Float.floatToRawIntBits(0.25f + t), Float.floatToRawIntBits(c[0]), "dot");
+        assertEquals(Float.floatToRawIntBits(u), Float.floatToRawIntBits(k.sum(kc, a, 2)), "sum");
+    }
+
     @Test void vectorKernelsAgreeBitForBit() {
         assumeTrue(GemmKernels.vectorAvailable(), "no jdk.incubator.vector");
         GemmKernel k8 = new VectorGemmKernel(), k4 = new VectorGemmKernel4(), k6 = new VectorGemmKernel6();
