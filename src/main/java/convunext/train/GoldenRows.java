@@ -83,14 +83,8 @@ final class GoldenRows {
             String worstKey = "";
             for (int k = 0; k < keys.size(); k++) {
                 float[] a = ours.get(k);
-                double[] r = refs.get(k);
-                double n = 0, d = 0;
-                for (int i = 0; i < a.length; i++) {
-                    double diff = a[i] - r[i];
-                    n += diff * diff;
-                    d += r[i] * r[i];
-                }
-                double den = Math.max(Math.sqrt(d), 1e-300), s = 0;
+                double[] nd = errAndNorm(a, refs.get(k));
+                double n = nd[0], den = Math.max(Math.sqrt(nd[1]), 1e-300), s = 0;
                 for (float[] t : twins.get(k)) s = Math.max(s, Math.sqrt(sq(a, t)) / den);
                 double q = Math.sqrt(n) / den / (tol + PER_TENSOR_M * s);
                 if (Double.isNaN(q)) q = Double.POSITIVE_INFINITY;
@@ -126,14 +120,8 @@ final class GoldenRows {
             double num = 0, worst = -1;
             String worstKey = "";
             for (int k = 0; k < keys.size(); k++) {
-                float[] a = ours.get(k);
-                double[] r = refs.get(k);
-                double n = 0, d = 0;
-                for (int i = 0; i < a.length; i++) {
-                    double diff = a[i] - r[i];
-                    n += diff * diff;
-                    d += r[i] * r[i];
-                }
+                double[] nd = errAndNorm(ours.get(k), refs.get(k));
+                double n = nd[0], d = nd[1];
                 num += n;
                 double rel = Math.sqrt(n) / Math.max(ownNorm ? Math.sqrt(d) : denom, 1e-300);
                 if (Double.isNaN(rel)) rel = Double.POSITIVE_INFINITY;
@@ -208,6 +196,17 @@ final class GoldenRows {
     /** Source text of a tolerance made of {@code tol} plus a spread measured in this run. */
     static String measured(double tol, double spread, String what) {
         return String.format("%.0e + %.2e measured: %s", tol, spread, what);
+    }
+
+    /** {Σ (a − r)², Σ r²}: a tensor's squared error and its reference's squared norm. */
+    static double[] errAndNorm(float[] a, double[] r) {
+        double n = 0, d = 0;
+        for (int i = 0; i < a.length; i++) {
+            double diff = a[i] - r[i];
+            n += diff * diff;
+            d += r[i] * r[i];
+        }
+        return new double[] {n, d};
     }
 
     /** Σ (a − b)². */

@@ -62,6 +62,15 @@ interface GemmKernel {
         return r;
     }
 
+    /**
+     * c[co + i·ldc + j] += {@link #addLanes}(t, (i·cols + j)·n, n) for i &lt; rows, j &lt; cols: a dot
+     * tile's stored accumulators (row-major, n lanes each) added into C.
+     */
+    static void addLanesInto(float[] t, int n, int rows, int cols, float[] c, int co, int ldc) {
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols; j++) c[co + i * ldc + j] += addLanes(t, (i * cols + j) * n, n);
+    }
+
     /** Σ in index order from 0f of (t[o1 + i] + t[o2 + i]): a lane-wise add of two vectors, then {@link #addLanes}. */
     static float addLanes2(float[] t, int o1, int o2, int n) {
         float r = 0f;

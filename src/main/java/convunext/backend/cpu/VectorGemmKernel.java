@@ -154,38 +154,11 @@ class VectorGemmKernel implements GemmKernel {
             s30 = x.fma(y0, s30); s31 = x.fma(y1, s31); s32 = x.fma(y2, s32); s33 = x.fma(y3, s33);
         }
         float[] t = LANES.get();   // in lane order: GemmKernel.addLanes
-        s00.intoArray(t, 0 * L);
-        s01.intoArray(t, 1 * L);
-        s02.intoArray(t, 2 * L);
-        s03.intoArray(t, 3 * L);
-        s10.intoArray(t, 4 * L);
-        s11.intoArray(t, 5 * L);
-        s12.intoArray(t, 6 * L);
-        s13.intoArray(t, 7 * L);
-        s20.intoArray(t, 8 * L);
-        s21.intoArray(t, 9 * L);
-        s22.intoArray(t, 10 * L);
-        s23.intoArray(t, 11 * L);
-        s30.intoArray(t, 12 * L);
-        s31.intoArray(t, 13 * L);
-        s32.intoArray(t, 14 * L);
-        s33.intoArray(t, 15 * L);
-        c[co] += GemmKernel.addLanes(t, 0 * L, L);
-        c[co + 1] += GemmKernel.addLanes(t, 1 * L, L);
-        c[co + 2] += GemmKernel.addLanes(t, 2 * L, L);
-        c[co + 3] += GemmKernel.addLanes(t, 3 * L, L);
-        c[co + ldc] += GemmKernel.addLanes(t, 4 * L, L);
-        c[co + ldc + 1] += GemmKernel.addLanes(t, 5 * L, L);
-        c[co + ldc + 2] += GemmKernel.addLanes(t, 6 * L, L);
-        c[co + ldc + 3] += GemmKernel.addLanes(t, 7 * L, L);
-        c[co + 2 * ldc] += GemmKernel.addLanes(t, 8 * L, L);
-        c[co + 2 * ldc + 1] += GemmKernel.addLanes(t, 9 * L, L);
-        c[co + 2 * ldc + 2] += GemmKernel.addLanes(t, 10 * L, L);
-        c[co + 2 * ldc + 3] += GemmKernel.addLanes(t, 11 * L, L);
-        c[co + 3 * ldc] += GemmKernel.addLanes(t, 12 * L, L);
-        c[co + 3 * ldc + 1] += GemmKernel.addLanes(t, 13 * L, L);
-        c[co + 3 * ldc + 2] += GemmKernel.addLanes(t, 14 * L, L);
-        c[co + 3 * ldc + 3] += GemmKernel.addLanes(t, 15 * L, L);
+        s00.intoArray(t, 0 * L); s01.intoArray(t, 1 * L); s02.intoArray(t, 2 * L); s03.intoArray(t, 3 * L);
+        s10.intoArray(t, 4 * L); s11.intoArray(t, 5 * L); s12.intoArray(t, 6 * L); s13.intoArray(t, 7 * L);
+        s20.intoArray(t, 8 * L); s21.intoArray(t, 9 * L); s22.intoArray(t, 10 * L); s23.intoArray(t, 11 * L);
+        s30.intoArray(t, 12 * L); s31.intoArray(t, 13 * L); s32.intoArray(t, 14 * L); s33.intoArray(t, 15 * L);
+        GemmKernel.addLanesInto(t, L, 4, 4, c, co, ldc);
         GemmKernel.dotTail(p, kc, a, ao, lda, b, bo, ldb, c, co, ldc);
     }
 

@@ -123,22 +123,11 @@ class VectorGemmKernel4 extends VectorGemmKernel {
             s30 = x.fma(y0, s30); s31 = x.fma(y1, s31);
         }
         float[] t = LANES.get();   // in lane order: GemmKernel.addLanes
-        s00.intoArray(t, 0 * L);
-        s01.intoArray(t, 1 * L);
-        s10.intoArray(t, 2 * L);
-        s11.intoArray(t, 3 * L);
-        s20.intoArray(t, 4 * L);
-        s21.intoArray(t, 5 * L);
-        s30.intoArray(t, 6 * L);
-        s31.intoArray(t, 7 * L);
-        c[co] += GemmKernel.addLanes(t, 0 * L, L);
-        c[co + 1] += GemmKernel.addLanes(t, 1 * L, L);
-        c[co + ldc] += GemmKernel.addLanes(t, 2 * L, L);
-        c[co + ldc + 1] += GemmKernel.addLanes(t, 3 * L, L);
-        c[co + 2 * ldc] += GemmKernel.addLanes(t, 4 * L, L);
-        c[co + 2 * ldc + 1] += GemmKernel.addLanes(t, 5 * L, L);
-        c[co + 3 * ldc] += GemmKernel.addLanes(t, 6 * L, L);
-        c[co + 3 * ldc + 1] += GemmKernel.addLanes(t, 7 * L, L);
+        s00.intoArray(t, 0 * L); s01.intoArray(t, 1 * L);
+        s10.intoArray(t, 2 * L); s11.intoArray(t, 3 * L);
+        s20.intoArray(t, 4 * L); s21.intoArray(t, 5 * L);
+        s30.intoArray(t, 6 * L); s31.intoArray(t, 7 * L);
+        GemmKernel.addLanesInto(t, L, 4, 2, c, co, ldc);
     }
 
 
