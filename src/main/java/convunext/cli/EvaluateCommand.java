@@ -66,9 +66,7 @@ final class EvaluateCommand implements Callable<Integer> {
         Predictor.checkSettings(tile, overlap);
         InferenceScale scale = scaleOption.require();
         Path w = weights.require();
-        if (!Files.isDirectory(data))
-            throw new UserError((Files.exists(data) ? "--data " + data + " is a file, not a folder" : "data folder not found: " + data),
-                    Main.BAD_INPUT);
+        Outputs.requireDataFolder(data);
         Path abs = data.toAbsolutePath().normalize();
         Path root = data;
         String split = "test";

@@ -28,6 +28,13 @@ final class Outputs {
             throw new UserError(flag + " " + out + " cannot be made: " + p + " is a file, not a folder", Main.BAD_INPUT);
     }
 
+    /** The --data folder, or one line saying it is missing or a file. */
+    static void requireDataFolder(Path data) {
+        if (!Files.isDirectory(data))
+            throw new UserError(Files.exists(data) ? "--data " + data + " is a file, not a folder" : "data folder not found: " + data,
+                    Main.BAD_INPUT);
+    }
+
     /**
      * Refuses an output folder that is the input folder, lies inside it or contains it (a single
      * input file: the output folder must not be, or contain, the file's folder). Paths are compared

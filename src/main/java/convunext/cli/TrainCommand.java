@@ -85,9 +85,7 @@ final class TrainCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UserError("--norm: " + e.getMessage(), Main.BAD_INPUT);
         }
-        if (!builtIn && !Files.isDirectory(data))
-            throw new UserError((Files.exists(data) ? "--data " + data + " is a file, not a folder" : "data folder not found: " + data),
-                    Main.BAD_INPUT);
+        if (!builtIn) Outputs.requireDataFolder(data);
         if (out != null) Outputs.requireFolder(out, "--out");
         Path root = builtIn ? Path.of("runs", "synthetic-data") : data;
         Path outDir = out;

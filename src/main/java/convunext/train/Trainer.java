@@ -204,8 +204,7 @@ public final class Trainer {
                 throw new IllegalArgumentException("--overwrite with --resume " + o.resume() + " would delete the run it continues ("
                         + String.join(", ", earlier) + " in " + o.out() + "): drop --overwrite to continue it, or --resume to replace it");
             replacing = ReplacedRun.setAside(o.out(), earlier, o.overwrite(), log);
-            if (!earlier.isEmpty() && !o.overwrite()
-                    && !(o.resume() != null && Files.isSameFile(o.resume().toAbsolutePath().getParent(), o.out())))
+            if (!earlier.isEmpty() && !o.overwrite() && !continuesThisFolder)
                 throw new IllegalArgumentException(o.out() + " already holds a training run (" + String.join(", ", earlier)
                         + "); continue it with --resume " + o.out().resolve("last.safetensors")
                         + ", replace it with --overwrite, or choose another --out");
@@ -298,7 +297,7 @@ public final class Trainer {
     }
 
     private static List<String> columns(int k) {
-        List<String> cols = new ArrayList<>(List.of("epoch", "train_loss", "val_dice", "val_iou", "lr", "seconds"));
+        List<String> cols = new ArrayList<>(List.of("epoch", "train_loss", "val_dice", "val_iou", "lr", "seconds"));   // SECONDS: index 5
         for (int c = 0; c < k; c++) { cols.add("dice_c" + c); cols.add("iou_c" + c); }
         return cols;
     }
@@ -356,11 +355,14 @@ public final class Trainer {
         if (!rows.equals(old) || !source.equals(m.file())) m.rewrite(rows);
     }
 
-    /** Whether two metrics.csv rows agree in every column but "seconds" (the sixth: {@link #columns}). */
+    /** metrics.csv's wall-clock column ({@link #columns}), left out of the checkpoint's copy of a row. */
+    private static final int SECONDS = 5;
+
+    /** Whether two metrics.csv rows agree in every column but {@link #SECONDS}. */
     static boolean sameButSeconds(String a, String b) {
         String[] x = a.split(",", -1), y = b.split(",", -1);
         if (x.length != y.length) return false;
-        for (int i = 0; i < x.length; i++) if (i != 5 && !x[i].equals(y[i])) return false;
+        for (int i = 0; i < x.length; i++) if (i != SECONDS && !x[i].equals(y[i])) return false;
         return true;
     }
 
@@ -412,7 +414,7 @@ public final class Trainer {
         int k = o.numClasses();
         double[] row = new double[6 + 2 * k];
         row[0] = epoch + 1; row[1] = trainLoss; row[2] = dice; row[3] = v == null ? Double.NaN : v.foregroundIou();
-        row[4] = lr; row[5] = secs;
+        row[4] = lr; row[SECONDS] = secs;
         for (int c = 0; c < k; c++) {
             row[6 + 2 * c] = v == null ? Double.NaN : v.dice()[c];
             row[7 + 2 * c] = v == null ? Double.NaN : v.iou()[c];
@@ -421,7 +423,7 @@ public final class Trainer {
         Map<String, String> meta = RunMeta.of(o, recipe, s.norm, epoch + 1, s.best, s.bestEpoch);
         meta.put(RunMeta.METRICS_HEADER, s.metrics.header());
         // the checkpoint keeps the row without its wall-clock seconds: the same run writes the same bytes
-        row[5] = Double.NaN;
+        row[SECONDS] = Double.NaN;
         meta.put(RunMeta.METRICS_ROW, s.metrics.row(row));
         if (isBest) Checkpoint.save(o.out().resolve("best.safetensors"), s.model, null, meta);
         Path last = o.out().resolve("last.safetensors");

@@ -63,12 +63,12 @@ interface GemmKernel {
     }
 
     /**
-     * c[co + i·ldc + j] += {@link #addLanes}(t, (i·cols + j)·n, n) for i &lt; rows, j &lt; cols: a dot
-     * tile's stored accumulators (row-major, n lanes each) added into C.
+     * c[co + i·ldc + j] += {@link #addLanes}(t, to + (i·cols + j)·n, n) for i &lt; rows, j &lt; cols: a
+     * dot tile's stored (or parked) accumulators, row-major, n lanes each, added into C.
      */
-    static void addLanesInto(float[] t, int n, int rows, int cols, float[] c, int co, int ldc) {
+    static void addLanesInto(float[] t, int to, int n, int rows, int cols, float[] c, int co, int ldc) {
         for (int i = 0; i < rows; i++)
-            for (int j = 0; j < cols; j++) c[co + i * ldc + j] += addLanes(t, (i * cols + j) * n, n);
+            for (int j = 0; j < cols; j++) c[co + i * ldc + j] += addLanes(t, to + (i * cols + j) * n, n);
     }
 
     /** Σ in index order from 0f of (t[o1 + i] + t[o2 + i]): a lane-wise add of two vectors, then {@link #addLanes}. */

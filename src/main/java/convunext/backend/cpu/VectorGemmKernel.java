@@ -158,7 +158,7 @@ class VectorGemmKernel implements GemmKernel {
         s10.intoArray(t, 4 * L); s11.intoArray(t, 5 * L); s12.intoArray(t, 6 * L); s13.intoArray(t, 7 * L);
         s20.intoArray(t, 8 * L); s21.intoArray(t, 9 * L); s22.intoArray(t, 10 * L); s23.intoArray(t, 11 * L);
         s30.intoArray(t, 12 * L); s31.intoArray(t, 13 * L); s32.intoArray(t, 14 * L); s33.intoArray(t, 15 * L);
-        GemmKernel.addLanesInto(t, L, 4, 4, c, co, ldc);
+        GemmKernel.addLanesInto(t, 0, L, 4, 4, c, co, ldc);
         GemmKernel.dotTail(p, kc, a, ao, lda, b, bo, ldb, c, co, ldc);
     }
 
@@ -300,14 +300,7 @@ class VectorGemmKernel implements GemmKernel {
 
     @Override
     public void dotSpanPut(float[] acc, int acco, float[] c, int co, int ldc) {
-        for (int i = 0; i < 4; i++) {
-            int o = acco + 4 * i * L;
-            int d = co + i * ldc;
-            c[d] += GemmKernel.addLanes(acc, o, L);
-            c[d + 1] += GemmKernel.addLanes(acc, o + L, L);
-            c[d + 2] += GemmKernel.addLanes(acc, o + 2 * L, L);
-            c[d + 3] += GemmKernel.addLanes(acc, o + 3 * L, L);
-        }
+        GemmKernel.addLanesInto(acc, acco, L, 4, 4, c, co, ldc);
     }
 
     @Override

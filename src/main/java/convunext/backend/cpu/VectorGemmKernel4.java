@@ -127,7 +127,7 @@ class VectorGemmKernel4 extends VectorGemmKernel {
         s10.intoArray(t, 2 * L); s11.intoArray(t, 3 * L);
         s20.intoArray(t, 4 * L); s21.intoArray(t, 5 * L);
         s30.intoArray(t, 6 * L); s31.intoArray(t, 7 * L);
-        GemmKernel.addLanesInto(t, L, 4, 2, c, co, ldc);
+        GemmKernel.addLanesInto(t, 0, L, 4, 2, c, co, ldc);
     }
 
 
