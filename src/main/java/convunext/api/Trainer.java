@@ -37,7 +37,12 @@ public final class Trainer {
     private Path resume;
     private PrintStream log = new PrintStream(OutputStream.nullOutputStream());
 
-    /** What a run did. */
+    /**
+     * What a run did. {@code bestCheckpoint} is the file holding the best validated weights:
+     * {@code best.safetensors} in the output folder (or, for a run resumed from another folder that
+     * no later epoch improved on, the one beside the resumed checkpoint); when no epoch was validated
+     * (no validation set: {@code bestEpoch} is −1) it is {@code last.safetensors}, the weights there are.
+     */
     public record Result(Path bestCheckpoint, Path lastCheckpoint, double bestDice, int bestEpoch,
                          List<Double> trainLoss, List<Double> validationDice) {}
 
@@ -103,6 +108,7 @@ public final class Trainer {
      *                                  the last good checkpoint is kept)
      */
     public Result run() {
+        refuseOutAmongInputs(data, out);
         TrainOptions o;
         try {
             o = new TrainOptions(data, out, device, epochs, batch, crop, baseSize, lr, weightDecay, baseC, Norm.BATCH, classes,
@@ -113,12 +119,38 @@ public final class Trainer {
         }
         try (Backend be = Backends.open(device, log)) {
             convunext.train.Trainer.Result r = new convunext.train.Trainer(o, be, log).run();
-            return new Result(r.out().resolve("best.safetensors"), r.out().resolve("last.safetensors"), r.bestDice(),
-                    r.bestEpoch(), r.trainLoss(), r.valDice());
+            Path best = r.out().resolve("best.safetensors"), last = r.out().resolve("last.safetensors");
+            if (!r.validated()) best = last;   // no validation set: no best.safetensors was written
+            else if (!java.nio.file.Files.isRegularFile(best) && resume != null) best = resume.toAbsolutePath().resolveSibling("best.safetensors");
+            return new Result(best, last, r.bestDice(), r.bestEpoch(), r.trainLoss(), r.valDice());
         } catch (convunext.train.Trainer.Diverged e) {
             throw new IllegalStateException("training diverged: " + e.getMessage(), e);
         } catch (convunext.data.DataException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
+        }
+    }
+
+    /**
+     * As {@code train} refuses its --out: never the data folder or inside its train/ or test/ (symbolic
+     * links resolved), where checkpoints and curves.png would go among the images.
+     */
+    private static void refuseOutAmongInputs(Path data, Path out) {
+        Path o = real(out), d = real(data);
+        String why = o.equals(d) ? "is the data folder " + data
+                : o.startsWith(d.resolve("train")) || o.startsWith(d.resolve("test")) ? "is inside the data folder " + data : null;
+        if (why != null)
+            throw new IllegalArgumentException("out " + out + " " + why + "; outputs never go among the inputs: choose another out");
+    }
+
+    /** {@code p} with symbolic links resolved for the part that exists. */
+    private static Path real(Path p) {
+        Path abs = p.toAbsolutePath().normalize(), existing = abs;
+        while (existing != null && !java.nio.file.Files.exists(existing)) existing = existing.getParent();
+        if (existing == null) return abs;
+        try {
+            return existing.toRealPath().resolve(existing.relativize(abs));
+        } catch (java.io.IOException e) {
+            return abs;
         }
     }
 }

@@ -123,25 +123,36 @@ final class PredictCommand implements Callable<Integer> {
     /**
      * Every file this run writes, by name, with the input it comes from. Two inputs that would
      * write one name (a.png and a.jpg; b.png's probability map and an input b_prob.png) are
-     * refused, naming both, before anything is written.
+     * refused, naming both, before anything is written; every such pair in the one line, so a
+     * folder with several clashes needs one rename round, not one run per clash.
      */
     static Map<String, Path> outputNames(List<Path> files, boolean probs, boolean overlay) {
         Map<String, Path> plan = new LinkedHashMap<>();
         Map<String, String> role = new LinkedHashMap<>();
+        List<String> clashes = new java.util.ArrayList<>();
         for (Path f : files) {
             String stem = Dataset.stem(f);
-            claim(plan, role, stem + ".png", f, "mask");
-            if (probs) claim(plan, role, stem + "_prob.png", f, "probability map");
-            if (overlay) claim(plan, role, stem + "_overlay.png", f, "overlay");
+            claim(plan, role, stem + ".png", f, "mask", clashes);
+            if (probs) claim(plan, role, stem + "_prob.png", f, "probability map", clashes);
+            if (overlay) claim(plan, role, stem + "_overlay.png", f, "overlay", clashes);
         }
+        if (!clashes.isEmpty())
+            throw new UserError(clashes.get(0) + "; rename one of them" + (clashes.size() == 1 ? ""
+                    : " (" + (clashes.size() - 1) + " more: " + String.join("; ", clashes.subList(1, Math.min(clashes.size(), MAX_LISTED)))
+                    + (clashes.size() > MAX_LISTED ? "; …" : "") + ")"), Main.BAD_INPUT);
         return plan;
     }
 
-    private static void claim(Map<String, Path> plan, Map<String, String> role, String name, Path f, String what) {
+    /** Clashes named in full in the message; the rest counted. */
+    private static final int MAX_LISTED = 6;
+
+    private static void claim(Map<String, Path> plan, Map<String, String> role, String name, Path f, String what, List<String> clashes) {
         Path other = plan.putIfAbsent(name, f);
-        if (other != null)
-            throw new UserError("inputs " + other + " and " + f + " would both write " + name + " (the " + role.get(name) + " of the first, the "
-                    + what + " of the second); rename one of them", Main.BAD_INPUT);
+        if (other != null) {
+            clashes.add("inputs " + other + " and " + f + " would both write " + name + " (the " + role.get(name) + " of the first, the "
+                    + what + " of the second)");
+            return;
+        }
         role.put(name, what);
     }
 }

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -62,15 +63,17 @@ public final class Dataset {
                     + "give the folder that holds them)");
 
         requireUniqueStems(images);
+        Set<String> imageStems = new HashSet<>();
+        for (Path img : images) imageStems.add(stem(img));
         List<Sample> out = new ArrayList<>();
         Map<Path, Path> maskOwner = new HashMap<>(), roiOwner = new HashMap<>();
         for (Path img : images) {
             String stem = stem(img);
-            Path mask = match(stem, masks, "mask", img);
+            Path mask = match(stem, masks, "mask", img, imageStems);
             if (mask == null && requireMasks)
                 throw new DataException("no mask for image " + img + " in " + masksDir
                         + " (looked for a file named " + stem + ".* or " + stem + "_*.*)");
-            Path roi = match(stem, rois, "ROI mask", img);
+            Path roi = match(stem, rois, "ROI mask", img, imageStems);
             if (roi == null && !rois.isEmpty())
                 throw new DataException("no ROI mask for image " + img + " in " + roiFolder);
             claim(maskOwner, mask, img, "mask");
@@ -128,6 +131,9 @@ public final class Dataset {
         }
     }
 
+    /** Whether {@code fileName} has one of the image extensions {@link #listImages} takes without sniffing the content. */
+    public static boolean hasImageExtension(String fileName) { return IMAGE_EXT.contains(ext(Path.of(fileName))); }
+
     private static String ext(Path p) {
         String n = p.getFileName().toString();
         int dot = n.lastIndexOf('.');
@@ -135,11 +141,20 @@ public final class Dataset {
     }
 
     static Path match(String stem, List<Path> candidates, String what, Path image) {
+        return match(stem, candidates, what, image, Set.of());
+    }
+
+    /**
+     * As above; a candidate named exactly after another image ({@code imageStems}) is that image's
+     * and never matches by prefix: image {@code a} without a mask does not take {@code a_1}'s mask
+     * {@code a_1.png} (which made the whole set "one mask for two images" instead of a missing mask).
+     */
+    static Path match(String stem, List<Path> candidates, String what, Path image, Set<String> imageStems) {
         List<Path> exact = new ArrayList<>(), prefixed = new ArrayList<>();
         for (Path c : candidates) {
             String s = stem(c);
             if (s.equals(stem)) exact.add(c);
-            else if (s.length() > stem.length() && s.startsWith(stem)
+            else if (s.length() > stem.length() && s.startsWith(stem) && !imageStems.contains(s)
                     && !Character.isLetterOrDigit(s.charAt(stem.length()))) prefixed.add(c);
         }
         if (exact.size() > 1) throw new DataException("several " + what + "s for image " + image + ": " + exact);

@@ -7,6 +7,7 @@ import java.awt.image.ComponentColorModel;
 import java.awt.image.DataBuffer;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
+import java.awt.image.SampleModel;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.Locale;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
+import javax.imageio.ImageTypeSpecifier;
 import javax.imageio.stream.ImageInputStream;
 
 /**
@@ -173,8 +175,8 @@ public final class ImageFiles {
     private static boolean[] roi(Decoded d, int expectHeight, int expectWidth) {
         Path file = d.file;
         if (d.height != expectHeight || d.width != expectWidth)
-            throw new DataException("ROI mask " + file + " is " + d.width + "x" + d.height
-                    + " but its image is " + expectWidth + "x" + expectHeight);
+            throw new DataException("ROI mask " + file + " is " + d.width + "×" + d.height
+                    + " but its image is " + expectWidth + "×" + expectHeight);
         int[] v = singlePlane(d, "ROI mask");
         boolean[] roi = new boolean[v.length];
         for (int i = 0; i < v.length; i++) roi[i] = v[i] != 0;
@@ -274,6 +276,7 @@ public final class ImageFiles {
         });
         try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
             reader.setInput(in, true, true);
+            requireDecodable(file, reader.getWidth(0), reader.getHeight(0), decodeBytesPerPixel(reader), Runtime.getRuntime().maxMemory());
             Read r = raster ? new Read(null, reader.readRaster(0, null)) : new Read(reader.read(0), null);
             if (!truncated.isEmpty())
                 throw new DataException("image " + file + " is truncated or damaged (" + fmt + " decoder: "
@@ -282,6 +285,46 @@ public final class ImageFiles {
         } finally {
             reader.dispose();
         }
+    }
+
+    /** Bytes a decoded pixel takes at the least: its stored sample, and its int and float copies (one channel). */
+    static final int MIN_DECODE_BYTES_PER_PIXEL = 1 + Integer.BYTES + Float.BYTES;
+
+    /**
+     * Bytes a pixel of the reader's first image takes at the least once decoded: its stored samples,
+     * and an int and a float copy of each colour channel (1 for gray, 3 otherwise); {@link
+     * #MIN_DECODE_BYTES_PER_PIXEL} when the header does not say.
+     */
+    private static int decodeBytesPerPixel(ImageReader reader) {
+        ImageTypeSpecifier raw;
+        try {
+            raw = reader.getRawImageType(0);
+        } catch (IOException | RuntimeException e) {
+            return MIN_DECODE_BYTES_PER_PIXEL;   // reading the pixels says what is wrong, as before
+        }
+        if (raw == null) return MIN_DECODE_BYTES_PER_PIXEL;
+        SampleModel sm = raw.getSampleModel();
+        int stored = 0;
+        for (int b = 0; b < sm.getNumBands(); b++) stored += (sm.getSampleSize(b) + 7) / 8;
+        int colours = sm.getNumBands() >= 3 ? 3 : 1;
+        return Math.max(1, stored) + colours * (Integer.BYTES + Float.BYTES);
+    }
+
+    /**
+     * Refuses, naming the file and the size its header declares, an image whose decoding alone
+     * would not fit one Java array or {@code heapBytes} (the JVM's -Xmx) at {@code bytesPerPixel}:
+     * a 2 KB PNG can declare 40000×40000 pixels, and the decoder's OutOfMemoryError would end a
+     * whole folder (exit 3, naming no file) instead of being this file's failure.
+     */
+    static void requireDecodable(Path file, int width, int height, int bytesPerPixel, long heapBytes) {
+        long pixels = (long) width * height;
+        if (pixels > Integer.MAX_VALUE - 8)
+            throw new DataException("image " + file + " is " + width + "×" + height + ": more pixels than one Java array holds");
+        double need = (double) pixels * bytesPerPixel;
+        if (need > heapBytes)
+            throw new DataException(String.format(Locale.ROOT, "image %s is %d×%d: decoding it needs at least %.1f GiB, more than"
+                    + " this JVM's heap (%.1f GiB); give Java more memory (-Xmx) or split the image", file, width, height,
+                    need / 0x1p30, heapBytes / 0x1p30));
     }
 
     private static Decoded toPlanes(Path file, BufferedImage im, boolean keepPaletteIndices) {

@@ -16,15 +16,15 @@ public record LoadedSample(Sample sample, FloatImage image, LabelMap labels, boo
     public static LoadedSample load(Sample s, int numClasses, int channels, int minSize) {
         FloatImage img = ImageFiles.readImage(s.image());
         if (img.height() < minSize || img.width() < minSize)
-            throw new DataException("image " + s.image() + " is " + img.width() + "x" + img.height()
-                    + ", smaller than the minimum " + minSize + "x" + minSize);
+            throw new DataException("image " + s.image() + " is " + img.width() + "×" + img.height()
+                    + ", smaller than the minimum " + minSize + "×" + minSize);
         if (channels > 0) img = toChannels(img, channels, "image " + s.image());
         LabelMap labels = null;
         if (s.mask() != null) {
             labels = ImageFiles.readLabels(s.mask(), numClasses);
             if (labels.height() != img.height() || labels.width() != img.width())
-                throw new DataException("mask " + s.mask() + " is " + labels.width() + "x" + labels.height()
-                        + " but image " + s.image() + " is " + img.width() + "x" + img.height());
+                throw new DataException("mask " + s.mask() + " is " + labels.width() + "×" + labels.height()
+                        + " but image " + s.image() + " is " + img.width() + "×" + img.height());
         }
         boolean[] roi = s.roi() == null ? null : ImageFiles.readRoi(s.roi(), img.height(), img.width());
         return new LoadedSample(s, img, labels, roi);

@@ -92,7 +92,16 @@ public final class InferenceModel implements AutoCloseable {
         }
         Normalization n;
         if (c.metadata().containsKey("norm_mean")) {
-            n = RunMeta.normalization(c.metadata(), weights);
+            try {
+                n = RunMeta.normalization(c.metadata(), weights);
+                if (n.channels() != cfg.inChannels())
+                    throw new IllegalArgumentException(weights + ": normalisation statistics norm_mean '" + c.metadata().get("norm_mean")
+                            + "' have " + n.channels() + " channels, the model takes " + cfg.inChannels());
+            } catch (RuntimeException e) {
+                predictor.close();
+                m.close();
+                throw e;
+            }
         } else {
             n = cfg.inChannels() == 3 ? DRIVE_RGB : Normalization.unit(cfg.inChannels());
             log.accept("note: " + weights + " holds no normalisation statistics; using " + n);
@@ -159,13 +168,14 @@ public final class InferenceModel implements AutoCloseable {
         InferenceScale.requireHeap(name, h, w, rh, rw, planes(), Runtime.getRuntime().maxMemory());
         if (rh >= ConvUNeXt.MIN_SIDE && rw >= ConvUNeXt.MIN_SIDE) return;
         String side = ConvUNeXt.MIN_SIDE + "×" + ConvUNeXt.MIN_SIDE;
-        if (rh != h || rw != w)
-            throw new DataException(name + " (" + w + "×" + h + ") would be " + rw + "×" + rh + " at scale " + scale
-                    + ", smaller than the model's minimum " + side);
         // the smallest factor (two decimals, rounded up) that brings the short side to the minimum
         double f = Math.ceil(100.0 * ConvUNeXt.MIN_SIDE / Math.min(h, w)) / 100;
+        String fix = "; --scale " + TrainingScale.fmt(f) + " or more resizes it";
+        if (rh != h || rw != w)
+            throw new DataException(name + " (" + w + "×" + h + ") would be " + rw + "×" + rh + " at scale " + scale
+                    + ", smaller than the model's minimum " + side + fix);
         throw new DataException(name + " is " + w + "×" + h + ", smaller than the model's minimum " + side
-                + " at scale " + scale + "; --scale " + TrainingScale.fmt(f) + " or more resizes it");
+                + " at scale " + scale + fix);
     }
 
     /** The model input [C,H,W] of a prepared image: (x/255 − mean)/std per channel. */

@@ -5,6 +5,7 @@ import convunext.data.Augmenter;
 import convunext.data.Batch;
 import convunext.data.BatchLoader;
 import convunext.data.DataCheck;
+import convunext.data.DataException;
 import convunext.data.Dataset;
 import convunext.data.FloatImage;
 import convunext.data.LoadedSample;
@@ -221,15 +222,34 @@ public final class Trainer {
     /** The data check and the decoded samples: every image read, nothing written yet. */
     private State loadData(Inputs in) {
         int k = o.numClasses();
-        log.println(DataCheck.run(in.train(), k, 0, ConvUNeXt.MIN_SIDE));
+        DataCheck.Report check = DataCheck.run(in.train(), k, 0, ConvUNeXt.MIN_SIDE);
+        log.println(check);
         State s = new State();
         s.trainData = new SampleCache(in.trainSamples(), k, 0, ConvUNeXt.MIN_SIDE, o.cache());
         int channels = s.trainData.get(0).image().channels();
+        if (check.channels().size() > 1) requireChannels(s.trainData, channels);
         if (in.resumed() != null) checkResumedChannels(in.resumed(), channels, in.trainSamples().get(0));
         // Validation images get the model's channels by inference's rule (gray → RGB), checked now.
         s.valData = in.valSamples().isEmpty() ? null : new SampleCache(in.valSamples(), k, channels, ConvUNeXt.MIN_SIDE, o.cache());
         if (s.valData != null) checkValidation(s.valData, Math.max(channels, k));
         return s;
+    }
+
+    /**
+     * Every training image has the first one's channels (one model input; the normalisation has one
+     * mean and std per channel): refused here, naming the image, before the output folder is made
+     * (a fresh run left an empty folder behind; a resumed one stopped at its first batch with a
+     * Normalization error naming no file). Only when the data check saw several channel counts, so
+     * a mixed set is decoded twice, a uniform one once.
+     */
+    private static void requireChannels(SampleCache train, int channels) {
+        for (int i = 1; i < train.size(); i++) {
+            LoadedSample ls = train.get(i);
+            if (ls.image().channels() != channels)
+                throw new DataException("image " + ls.sample().image() + " has " + ls.image().channels()
+                        + " channels, the first training image (" + train.sample(0).image() + ") has " + channels
+                        + "; training images must all be gray or all colour");
+        }
     }
 
     /**

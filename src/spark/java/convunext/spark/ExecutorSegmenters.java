@@ -42,13 +42,22 @@ final class ExecutorSegmenters {
 
     static synchronized Segmenter get(String weights, String device, SegmenterOptions options, Configuration conf) {
         Path local = localWeights(weights, conf);
-        String key = local + "|" + device + "|" + options;
+        // the file's size and time too: a checkpoint replaced at the same path (a later job in this JVM) is opened anew
+        String key = local + "|" + stamp(local) + "|" + device + "|" + options;
         Segmenter s = OPEN.get(key);
         if (s == null) {
             s = Segmenter.open(local, device, options);
             OPEN.put(key, s);
         }
         return s;
+    }
+
+    private static String stamp(Path file) {
+        try {
+            return Files.size(file) + "@" + Files.getLastModifiedTime(file).toMillis();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the weights " + file + ": " + e.getMessage(), e);
+        }
     }
 
     /** A CPU Segmenter for a check on the driver (the caller closes it). */

@@ -2,11 +2,15 @@ package convunext.spark;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.BiConsumer;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.GlobFilter;
 import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Path;
 
@@ -98,6 +102,49 @@ final class HadoopFiles {
             if ("*?[{".indexOf(s.charAt(i)) >= 0) return i;
         return -1;
     }
+
+    /**
+     * The files under {@code images} that Spark's file sources never list, so that no task sees them:
+     * names starting with '_' (without '='; Hadoop's "hidden" files), and with {@code recursive} every file
+     * inside such a folder. predict reads those with an image extension; the job gives each of them an error
+     * row instead of leaving it out of the count. Markers such as _SUCCESS (no image extension) and dot
+     * files, which predict passes over too, stay left out.
+     */
+    static List<String> hiddenFromSpark(String images, String glob, boolean recursive, Configuration c) throws IOException {
+        Path root = new Path(images);
+        FileSystem fs = fs(root, c);
+        FileStatus[] roots = fs.globStatus(root);
+        List<String> out = new ArrayList<>();
+        if (roots == null) return out;
+        GlobFilter names = glob == null ? null : new GlobFilter(glob);
+        for (FileStatus s : roots) {
+            if (s.isDirectory()) hiddenIn(fs, s.getPath(), names, recursive, false, out);
+            else if (sparkSkips(s.getPath().getName()) && wanted(s.getPath(), names)) out.add(s.getPath().toString());
+        }
+        out.sort(null);
+        return out;
+    }
+
+    private static void hiddenIn(FileSystem fs, Path dir, GlobFilter names, boolean recursive, boolean insideHidden,
+                                 List<String> out) throws IOException {
+        for (FileStatus s : fs.listStatus(dir)) {
+            String n = s.getPath().getName();
+            if (n.startsWith(".")) continue;
+            boolean hidden = insideHidden || sparkSkips(n);
+            if (s.isDirectory()) {
+                if (recursive) hiddenIn(fs, s.getPath(), names, true, hidden, out);
+            } else if (hidden && wanted(s.getPath(), names)) {
+                out.add(s.getPath().toString());
+            }
+        }
+    }
+
+    private static boolean wanted(Path file, GlobFilter names) {
+        return convunext.data.Dataset.hasImageExtension(file.getName()) && (names == null || names.accept(file));
+    }
+
+    /** Spark's rule (InMemoryFileIndex.shouldFilterOutPathName) for the names it skips that predict reads. */
+    static boolean sparkSkips(String name) { return name.startsWith("_") && !name.contains("="); }
 
     static boolean existsNonEmpty(Path p, Configuration c) throws IOException {
         FileSystem fs = fs(p, c);

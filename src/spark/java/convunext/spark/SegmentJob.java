@@ -159,6 +159,8 @@ public final class SegmentJob implements Callable<Integer> {
         SegmenterOptions options = options();
         Configuration conf = spark.sparkContext().hadoopConfiguration();
         Path outDir = new Path(out).getFileSystem(conf).makeQualified(new Path(out)), table = new Path(outDir, "results.parquet"), maskDir = new Path(outDir, "masks");
+        if (HadoopFiles.fs(outDir, conf).exists(outDir) && !HadoopFiles.fs(outDir, conf).getFileStatus(outDir).isDirectory())
+            throw new IllegalArgumentException("--out " + out + " is an existing file; give a folder to write into");
         requireApart(conf);
         if (HadoopFiles.existsNonEmpty(table, conf) || HadoopFiles.existsNonEmpty(maskDir, conf))
             throw new IllegalArgumentException(out + (HadoopFiles.fs(outDir, conf).exists(new Path(outDir, "summary.json"))
@@ -184,8 +186,15 @@ public final class SegmentJob implements Callable<Integer> {
         if (recursive) reader = reader.option("recursiveFileLookup", "true");
         Dataset<Row> files = reader.load(images);
         List<String> inputs = normalized(files.inputFiles());
-        if (inputs.isEmpty()) throw new IllegalArgumentException("no files in " + images + (glob != null ? " matching " + glob : ""));
-        System.out.printf("%d input files in %s%n", inputs.size(), images);
+        // names Spark's listing skips ('_…'): no task sees them, so each gets an error row here
+        List<String> hidden = HadoopFiles.hiddenFromSpark(images, glob, recursive, conf);
+        if (inputs.isEmpty())
+            throw new IllegalArgumentException("no files in " + images + (glob != null ? " matching " + glob : "")
+                    + (hidden.isEmpty() ? "" : " that Spark reads (it skips names starting with '_': " + hidden + ")"));
+        List<String> all = new ArrayList<>(inputs);
+        all.addAll(hidden);
+        all.sort(null);
+        System.out.printf("%d input files in %s%n", all.size(), images);
 
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Broadcast<Map<String, String>> hadoop = jsc.broadcast(HadoopFiles.snapshot(conf));
@@ -204,9 +213,9 @@ public final class SegmentJob implements Callable<Integer> {
         // stretches wall time; CPU time much less).
         double cpuSeconds = spark.sparkContext().isLocal() && cpu1 >= 0 ? (processCpuNanos() - cpu1) / 1e9 : -1;
         HadoopFiles.fs(maskDir, conf).delete(new Path(maskDir, "_temporary"), true);
-        addUnreadRows(spark, table, inputs, conf);
+        addUnreadRows(spark, table, all, new java.util.HashSet<>(hidden), conf);
 
-        Summary s = summarize(spark, table, inputs.size(), classes, seconds);
+        Summary s = summarize(spark, table, all.size(), classes, seconds);
         if (cpuSeconds >= 0) s.json().put("cpu_seconds_local", cpuSeconds);
         Map<String, Object> json = new LinkedHashMap<>(s.json());
         json.put("images", images);
@@ -223,9 +232,11 @@ public final class SegmentJob implements Callable<Integer> {
     /**
      * An error row for each listed input that no task saw: Spark's file scan drops zero-length files
      * (an empty split), so an empty image file had no row and the check said MISMATCH. Its row says
-     * what predict and the Java API say of it (the same decoder); a file gone since the listing says so.
+     * what predict and the Java API say of it (the same decoder); a file gone since the listing says so;
+     * a {@code hidden} one ({@link HadoopFiles#hiddenFromSpark}) that Spark skips its name.
      */
-    static void addUnreadRows(SparkSession spark, Path table, List<String> inputs, Configuration conf) throws java.io.IOException {
+    static void addUnreadRows(SparkSession spark, Path table, List<String> inputs, java.util.Set<String> hidden, Configuration conf)
+            throws java.io.IOException {
         java.util.Set<String> seen = new java.util.HashSet<>();
         for (Row r : spark.read().parquet(table.toString()).select("path").collectAsList()) seen.add(r.getString(0));
         List<Row> rows = new ArrayList<>();
@@ -233,6 +244,11 @@ public final class SegmentJob implements Callable<Integer> {
             if (seen.contains(p)) continue;
             Path path = new Path(p);
             String error;
+            if (hidden.contains(p)) {
+                rows.add(SegmentPartition.failed(p, p + " was not segmented: Spark's file sources skip names starting with '_' "
+                        + "(and, with --recursive, folders so named); rename it", System.nanoTime()));
+                continue;
+            }
             try {
                 byte[] content = HadoopFiles.fs(path, conf).getFileStatus(path).getLen() == 0 ? new byte[0] : null;
                 if (content == null) error = p + " was listed but never read (changed or removed during the job?)";
@@ -256,6 +272,10 @@ public final class SegmentJob implements Callable<Integer> {
     private SegmenterOptions options() {
         if (tta != null && !tta.equals("flip")) throw new IllegalArgumentException("--tta accepts only 'flip', got '" + tta + "'");
         if (overlap >= tile) throw new IllegalArgumentException("--overlap must be smaller than --tile, got " + overlap + " ≥ " + tile);
+        convunext.train.Predictor.checkSettings(tile, overlap);   // messages name --tile / --overlap
+        if (partitions < 0) throw new IllegalArgumentException("--partitions must be ≥ 0 (0: Spark's file splits), got " + partitions);
+        // on a cluster the driver opens only a CPU probe: a misspelt device would fail every task attempt
+        convunext.backend.all.Backends.checkName(device);
         SegmenterOptions o = SegmenterOptions.defaults().withTile(tile).withOverlap(overlap).withFlipTta(tta != null);
         try {
             return o.withScale(scale);

@@ -240,6 +240,79 @@ class SegmentJobTest {
         assertFalse(Files.exists(IMAGES.resolve("out")) || Files.exists(truth.resolve("x")));
     }
 
+    /**
+     * Spark's file listing skips names starting with '_' (and, recursively, folders so named) though
+     * predict reads them: each still gets a row, an error naming it, and counts as an input.
+     */
+    @Test void namesSparkSkipsStillGetARow() throws Exception {
+        Path in = dir.resolve("underscore"), out = dir.resolve("job-underscore");
+        List<Path> src = convunext.data.Dataset.listImages(IMAGES);
+        Files.createDirectories(in.resolve("sub"));
+        Files.createDirectories(in.resolve("_sub"));
+        Files.copy(src.get(0), in.resolve("a.png"));
+        Files.copy(src.get(1), in.resolve("_b.png"));
+        Files.copy(src.get(2), in.resolve("sub/d.png"));
+        Files.copy(src.get(3), in.resolve("_sub/c.png"));
+        Files.copy(src.get(3), in.resolve(".hidden.png"));   // hidden to predict as well: no row
+        Files.write(in.resolve("_SUCCESS"), new byte[0]);     // a Hadoop marker, no image to predict either: no row
+        SegmentJob.Summary s = run(job(in, out, "--recursive"));
+        assertTrue(s.consistent(), s.toString());
+        assertEquals(4, s.inputs());
+        assertEquals(2, s.ok());
+        assertEquals(2, s.errors());
+        assertEquals(List.of("a.png", "d.png"), names(out.resolve("masks")));
+        for (Map.Entry<String, Row> e : table(out).entrySet()) {
+            String err = e.getValue().getString(e.getValue().fieldIndex("error"));
+            if (e.getKey().endsWith("/_b.png") || e.getKey().endsWith("/_sub/c.png"))
+                assertTrue(err != null && err.contains(e.getKey()) && err.contains("starting with '_'"), e.getKey() + ": " + err);
+            else assertNull(err, e.getKey());
+        }
+    }
+
+    /** Options and an --out that is a file are refused before any work, naming them (exit 2, not a stack trace). */
+    @Test void badOptionsAndAFileAsOutAreRefused() throws Exception {
+        Path file = Files.writeString(dir.resolve("a-file"), "x");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> job(IMAGES, file).run(spark));
+        assertTrue(e.getMessage().contains("a-file") && e.getMessage().contains("existing file"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> job(IMAGES, dir.resolve("neg"), "--partitions", "-2").run(spark));
+        assertTrue(e.getMessage().contains("--partitions") && e.getMessage().contains("-2"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> job(IMAGES, dir.resolve("small"), "--tile", "32", "--overlap", "8").run(spark));
+        assertTrue(e.getMessage().contains("--tile") && e.getMessage().contains("32"), e.getMessage());
+        SegmentJob tpu = job(IMAGES, dir.resolve("tpu"));
+        tpu.device = "tpu";   // on a cluster only CPU probes open on the driver: the name is checked up front
+        e = assertThrows(IllegalArgumentException.class, () -> tpu.run(spark));
+        assertTrue(e.getMessage().contains("tpu"), e.getMessage());
+        assertFalse(Files.exists(dir.resolve("neg")) || Files.exists(dir.resolve("small")) || Files.exists(dir.resolve("tpu")));
+    }
+
+    /** A second job in the same JVM with other weights at the same path uses the new weights, not the executor's cached model. */
+    @Test void weightsReplacedAtTheSamePathAreReloaded() throws Exception {
+        Path other = dir.resolve("run-seed7");
+        quiet(() -> assertEquals(0, Main.execute("train", "--data", "testdata/synthetic", "--out", other.toString(),
+                "--device", "cpu", "--epochs", "1", "--batch", "2", "--crop", "64", "--base-size", "80", "--base-c", "4",
+                "--max-steps-per-epoch", "2", "--tile", "128", "--seed", "7")));
+        Path w = dir.resolve("replaced.safetensors");
+        Path one = IMAGES.resolve("syn_016.png");
+        double[] fg = new double[2];
+        Path[] sources = {ckpt, other.resolve("last.safetensors")};
+        for (int i = 0; i < 2; i++) {
+            Files.copy(sources[i], w, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.setLastModifiedTime(w, java.nio.file.attribute.FileTime.fromMillis(1_000_000L * (i + 1)));
+            SegmentJob j = job(IMAGES, dir.resolve("job-replaced-" + i), "--glob", "syn_016.png");
+            j.weights = w.toString();
+            assertTrue(run(j).consistent());
+            Row r = table(dir.resolve("job-replaced-" + i)).values().iterator().next();
+            fg[i] = r.getDouble(r.fieldIndex("mean_foreground_probability"));
+            try (Segmenter s = Segmenter.open(sources[i], "cpu")) {
+                float[] p0 = s.segment(one).probabilities(0);
+                double sum = 0;
+                for (float p : p0) sum += p;
+                assertEquals(1 - sum / p0.length, fg[i], 0.0, "job " + i + " used other weights than " + sources[i]);
+            }
+        }
+        assertNotEquals(fg[0], fg[1]);
+    }
+
     @Test void masksAreMatchedAsEvaluateMatchesThem() {
         var ds = convunext.data.Dataset.open(Path.of("testdata/drive-mini"), "train", true, null);
         List<String> masks = new ArrayList<>(), rois = new ArrayList<>();

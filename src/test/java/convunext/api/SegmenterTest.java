@@ -288,6 +288,25 @@ class SegmenterTest {
         assertTrue(e.getMessage().contains("in_conv.0.weight"), e.getMessage());
     }
 
+    /** A checkpoint whose normalisation statistics have another channel count than its model is refused at open, naming it. */
+    @Test void normalisationOfAnotherChannelCountIsRefusedAtOpen() {
+        var c = convunext.io.SafeTensors.read(ckpt);
+        Map<String, convunext.io.SafeTensors.Out> t = new java.util.LinkedHashMap<>();
+        c.tensors().forEach((k, e) -> t.put(k, new convunext.io.SafeTensors.Out(e.shape(), e.data(), e.dtype())));
+        Map<String, String> meta = new java.util.LinkedHashMap<>(c.metadata());
+        meta.put("norm_mean", "0.5");
+        meta.put("norm_std", "0.2");
+        Path gray = dir.resolve("gray-stats.safetensors");
+        convunext.io.SafeTensors.write(gray, t, meta);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> {
+            try (Segmenter s = Segmenter.open(gray, "cpu")) {
+                s.segment(images().get(0));
+            }
+        });
+        assertFalse(e instanceof InvalidImageException, e.toString());
+        assertTrue(e.getMessage().contains("gray-stats.safetensors") && e.getMessage().contains("norm_mean"), e.getMessage());
+    }
+
     @Test void anUnavailableDeviceIsAnIllegalState() {
         org.junit.jupiter.api.Assumptions.assumeTrue(convunext.backend.cuda.JCudaDevice.probe() != null, "a GPU is present");
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> Segmenter.open(ckpt, "cuda"));

@@ -27,6 +27,40 @@ class TrainerTest {
         }
     }
 
+    /** As train refuses its --out: never the data folder or inside its train/ or test/. */
+    @Test void anOutAmongTheInputsIsRefused() throws Exception {
+        Path data = dir.resolve("data");
+        for (String sub : new String[] {"train/images", "train/masks", "test/images", "test/masks"})
+            try (var files = Files.list(Path.of("testdata/synthetic").resolve(sub))) {
+                Files.createDirectories(data.resolve(sub));
+                for (Path f : files.toList()) Files.copy(f, data.resolve(sub).resolve(f.getFileName()));
+            }
+        for (Path out : new Path[] {data, data.resolve("train/images"), data.resolve("test/run")}) {
+            Trainer t = Trainer.on(data, out).withDevice("cpu").withEpochs(1).withBatch(2).withCrop(64, 80).withBaseChannels(4)
+                    .withSchedule(1, 1);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, t::run);
+            assertTrue(e.getMessage().contains(out.toString()) && e.getMessage().contains("data folder"), e.getMessage());
+        }
+        assertFalse(Files.exists(data.resolve("last.safetensors")) || Files.exists(data.resolve("train/images/curves.png"))
+                || Files.exists(data.resolve("test/run")));
+    }
+
+    /** No validation set (one training image, no test/): no best.safetensors, so the best checkpoint is last.safetensors. */
+    @Test void withoutValidationTheBestCheckpointIsAFileThatOpens() throws Exception {
+        Path data = dir.resolve("one");
+        for (String sub : new String[] {"images", "masks"}) {
+            Files.createDirectories(data.resolve("train").resolve(sub));
+            Files.copy(Path.of("testdata/synthetic/train").resolve(sub).resolve("syn_000.png"), data.resolve("train").resolve(sub).resolve("syn_000.png"));
+        }
+        Trainer.Result r = Trainer.on(data, dir.resolve("one-run")).withDevice("cpu").withEpochs(1).withBatch(1).withCrop(64, 80)
+                .withBaseChannels(4).withSchedule(1, 1).run();
+        assertEquals(-1, r.bestEpoch());
+        assertTrue(Files.isRegularFile(r.bestCheckpoint()), r.toString());
+        try (Segmenter s = Segmenter.open(r.bestCheckpoint(), "cpu")) {
+            assertEquals(96, s.segment(Path.of("testdata/synthetic/test/images/syn_016.png")).width());
+        }
+    }
+
     @Test void badSettingsAreNamed() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Trainer.on(Path.of("testdata/synthetic"), dir.resolve("x")).withEpochs(0).run());

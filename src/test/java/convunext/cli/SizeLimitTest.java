@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import convunext.backend.Backend;
 import convunext.backend.all.Backends;
+import convunext.data.HugePng;
 import convunext.nn.ConvUNeXt;
 import convunext.nn.Norm;
 import convunext.train.Checkpoint;
@@ -46,6 +47,28 @@ class SizeLimitTest {
         for (String line : err.subList(1, 5)) {
             assertTrue(line.matches("  .*syn_0\\d\\d\\.png \\(96×96\\) at scale " + scale + " would be resized to \\d+×\\d+: .*"), line);
         }
+    }
+
+    /**
+     * A small PNG whose header declares 40000×40000 pixels is that file's listed failure: the
+     * others are written (before, its decoding's OutOfMemoryError ended the folder with exit 3,
+     * naming no file, and no image after it was done).
+     */
+    @Test void anImageTooLargeToDecodeIsThatFilesFailure() throws Exception {
+        Path w = checkpoint(new TrainingScale(96, 0.8, 1.5));
+        Path in = Files.createDirectories(dir.resolve("in"));
+        try (var s = Files.list(Path.of("testdata/synthetic/test/images"))) {
+            for (Path f : s.toList()) Files.copy(f, in.resolve(f.getFileName()));
+        }
+        Path bomb = HugePng.write(in.resolve("bomb.png"), 40_000, 40_000);
+        CliTest.Run p = CliTest.run("predict", "-i", in.toString(), "-o", dir.resolve("p").toString(),
+                "--weights", w.toString(), "--device", "cpu");
+        assertEquals(Main.BAD_INPUT, p.code(), p.out() + p.err());
+        List<String> err = p.err().strip().lines().toList();
+        assertEquals(2, err.size(), p.err());
+        assertTrue(err.get(0).startsWith("error: 1 of 5 images could not be used"), p.err());
+        assertTrue(err.get(1).contains(bomb.toString()) && err.get(1).contains("40000×40000"), err.get(1));
+        for (int i = 16; i < 20; i++) assertTrue(Files.exists(dir.resolve("p/syn_0" + i + ".png")), p.out());
     }
 
     @Test void aScaleTooLargeForAnImageIsThatFilesFailure() {

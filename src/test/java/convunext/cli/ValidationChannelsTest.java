@@ -76,4 +76,29 @@ class ValidationChannelsTest {
         assertFalse(r.out().contains("epoch 1/1"), r.out());
         assertFalse(Files.exists(dir.resolve("run/metrics.csv")));
     }
+
+    /**
+     * A gray image among RGB training images (not the first) is refused before the output folder is
+     * made, naming it; before, a fresh run left an empty folder (its lock file) behind, and a resumed
+     * run stopped at its first batch with "Normalization: image has 1 channels, statistics have 3".
+     */
+    @Test void aGrayTrainingImageAmongRgbOnesIsRefusedNamingIt() throws IOException {
+        Path data = copy("mixed", false, "train/images/syn_003.png");
+        String want = "error: image " + data.resolve("train/images/syn_003.png") + " has 1 channels, the first training image ("
+                + data.resolve("train/images/syn_000.png") + ") has 3; training images must all be gray or all colour";
+        CliTest.Run r = train(data, dir.resolve("fresh"));
+        assertEquals(Main.BAD_INPUT, r.code(), r.out() + r.err());
+        assertFalse(Files.exists(dir.resolve("fresh")), "no output folder made");
+        assertEquals(want, r.err().strip());
+        // the same data under --resume of a run on the RGB set
+        CliTest.Run first = train(copy("clean", false), dir.resolve("run"));
+        assertEquals(0, first.code(), first.out() + first.err());
+        byte[] last = Files.readAllBytes(dir.resolve("run/last.safetensors"));
+        CliTest.Run resumed = CliTest.run("train", "--data", data.toString(), "--resume", dir.resolve("run/last.safetensors").toString(),
+                "--epochs", "2", "--device", "cpu");
+        assertEquals(Main.BAD_INPUT, resumed.code(), resumed.out() + resumed.err());
+        assertEquals(want, resumed.err().strip());
+        assertFalse(resumed.out().contains("resumed from"), resumed.out());
+        assertArrayEquals(last, Files.readAllBytes(dir.resolve("run/last.safetensors")));
+    }
 }

@@ -132,6 +132,22 @@ class DatasetTest {
                 e.getMessage());
     }
 
+    /**
+     * Image a.png has no mask; a_1.png's mask a_1.png is named exactly after it and is never a's by
+     * prefix: a is the image without a mask (train refuses naming it, evaluate lists it), where
+     * before the whole set was refused as "mask a_1.png matches two images".
+     */
+    @Test void aMaskNamedAfterAnotherImageIsNotTakenByPrefix() throws Exception {
+        Path a = Fixtures.write(Fixtures.randomRgb(70, 66, 1), "png", tmp.resolve("train/images/a.png"));
+        Fixtures.write(Fixtures.randomRgb(70, 66, 2), "png", tmp.resolve("train/images/a_1.png"));
+        Path mask = Fixtures.write(Fixtures.gray(70, 66, new int[70 * 66]), "png", tmp.resolve("train/masks/a_1.png"));
+        Dataset ds = Dataset.open(tmp, "train", false, null);
+        assertNull(ds.samples().get(0).mask());
+        assertEquals(mask, ds.samples().get(1).mask());
+        DataException e = assertThrows(DataException.class, () -> Dataset.open(tmp, "train", true, null));
+        assertTrue(e.getMessage().startsWith("no mask for image " + a), e.getMessage());
+    }
+
     @Test void prefixMatchIsNotFooledByNumbers() throws Exception {
         List<Path> masks = List.of(Path.of("m/10_manual1.gif"), Path.of("m/1_manual1.gif"), Path.of("m/1.png"));
         assertEquals(Path.of("m/1.png"), Dataset.match("1", masks, "mask", Path.of("1.tif")));

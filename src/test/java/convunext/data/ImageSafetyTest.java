@@ -94,6 +94,28 @@ class ImageSafetyTest {
         assertEquals(1, ImageFiles.readLabels(m, 255).get(0, 0), "a 0/255 mask is binary for any allowed count");
     }
 
+    /**
+     * A 2 KB PNG can declare 40000×40000 pixels: decoding it would need gigabytes, and the
+     * OutOfMemoryError ended a whole predict/evaluate folder (exit 3, no file named). Such a file
+     * is refused from its header, naming it and its size, as that file's failure.
+     */
+    @Test void anImageTooLargeToDecodeIsRefusedFromItsHeader() throws Exception {
+        for (int side : new int[] {40_000, 100_000}) {   // over this JVM's heap; over one Java array
+            Path bomb = HugePng.write(tmp.resolve("bomb" + side + ".png"), side, side);
+            assertTrue(Files.size(bomb) < 100_000, "a small file");
+            for (boolean mask : new boolean[] {false, true}) {
+                DataException e = assertThrows(DataException.class,
+                        () -> { if (mask) ImageFiles.readLabels(bomb, 2); else ImageFiles.readImage(bomb); });
+                assertTrue(e.getMessage().contains(bomb.toString()) && e.getMessage().contains(side + "×" + side), e.getMessage());
+                assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+            }
+        }
+        // the rule alone: bytes a pixel against the heap given
+        ImageFiles.requireDecodable(Path.of("a.png"), 1000, 1000, 9, 9_000_000);
+        DataException e = assertThrows(DataException.class, () -> ImageFiles.requireDecodable(Path.of("a.png"), 1000, 1001, 9, 9_000_000));
+        assertTrue(e.getMessage().startsWith("image a.png is 1000×1001: decoding it needs at least"), e.getMessage());
+    }
+
     @Test void markerScanIsBoundedOnDamagedHeaders() {
         assertEquals(-1, JpegCmyk.scan(new byte[] {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF}).components());
         byte[] lying = {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF, (byte) 0xC0, 0x7F, (byte) 0xFF, 8, 0, 1};

@@ -214,8 +214,8 @@ class InferenceScaleTest {
             for (int i = 0; i < hw; i++) assertEquals(1f, p[i] + p[hw + i], 1e-6f);
             // A factor that would leave a side below the model's minimum is refused naming the image.
             DataException e = assertThrows(DataException.class, () -> segment(fresh, be, InferenceScale.parse("0.1"), img, new ArrayList<>()));
-            assertTrue(e.getMessage().startsWith("img (240×300) would be 24×30 at scale 0.1, smaller than the model's minimum 64×64"),
-                    e.getMessage());
+            assertEquals("img (240×300) would be 24×30 at scale 0.1, smaller than the model's minimum 64×64; --scale 0.27 or more resizes it",
+                    e.getMessage());   // the factor that would run it, as README promises (0.27·240 = 64.8 → 65)
         }
     }
 
@@ -240,7 +240,7 @@ class InferenceScaleTest {
                 DataException e = assertThrows(DataException.class, () -> segment(fresh, be, s, img, new ArrayList<>()), s.describe());
                 String want = s == InferenceScale.NATIVE
                         ? "img is 41×30, smaller than the model's minimum 64×64 at scale native; --scale 2.14 or more resizes it"
-                        : "img (41×30) would be 86×63 at scale 2.1, smaller than the model's minimum 64×64";
+                        : "img (41×30) would be 86×63 at scale 2.1, smaller than the model's minimum 64×64; --scale 2.14 or more resizes it";
                 assertEquals(want, e.getMessage());
             }
         }

@@ -53,8 +53,19 @@ public final class Backends {
                 }
             }
             default:
-                throw new IllegalArgumentException("unknown device '" + name + "' (expected cpu, ref, emulated, cuda, cuda:N or auto)");
+                throw unknown(name);
         }
+    }
+
+    /** Refuses, as {@link #open} would, a device name that is none of the known ones; opens nothing. */
+    public static void checkName(String name) {
+        String n = name.toLowerCase();
+        if (convunext.backend.cuda.Devices.cudaOrdinal(n) < 0 && !java.util.List.of("cpu", "ref", "emulated", "cuda", "auto").contains(n))
+            throw unknown(name);
+    }
+
+    private static IllegalArgumentException unknown(String name) {
+        return new IllegalArgumentException("unknown device '" + name + "' (expected cpu, ref, emulated, cuda, cuda:N or auto)");
     }
 
     /** A missing driver, library or GPU surfaces as {@link Unavailable}, never as a crash. */
