@@ -1,7 +1,6 @@
 package convunext.cli;
 
 import convunext.backend.Backend;
-import convunext.io.SafeTensors;
 import convunext.train.GoldenCheck;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,7 +36,7 @@ final class VerifyCommand implements Callable<Integer> {
             throw new UserError("--tol must be a finite number > 0, got " + tol, Main.BAD_INPUT);
         for (Path f : fixtures)   // every file checked before any work starts
             if (!Files.isRegularFile(f)) throw new UserError("fixture not found: " + f, Main.BAD_INPUT);
-        for (Path f : fixtures) GoldenCheck.configOf(SafeTensors.read(f), f);
+        for (Path f : fixtures) GoldenCheck.readChecked(f);   // every key, shape and value of every file
         boolean ok = true;
         try (Backend be = device.open(System.err)) {
             for (Path f : fixtures) {

@@ -64,17 +64,30 @@ public final class Checkpoint {
         Map<String, String> m = c.metadata();
         if (m.containsKey("in_channels") && m.containsKey("num_classes") && m.containsKey("base_c")) {
             int in = intMeta(c, "in_channels", file), k = intMeta(c, "num_classes", file), base = intMeta(c, "base_c", file);
+            ConvUNeXt.Config cfg;
             try {
-                return new ConvUNeXt.Config(in, k, base, Norm.parse(m.getOrDefault("norm", "batch")));
+                cfg = new ConvUNeXt.Config(in, k, base, Norm.parse(m.getOrDefault("norm", "batch")));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(file + ": bad model config in the metadata: " + e.getMessage(), e);
             }
+            // the sizes the metadata states against the stored stem and head, before a model of that size is built
+            requireShape(c, file, "in_conv.0.weight", base, in, 7, 7);
+            requireShape(c, file, "out_conv.0.weight", k, base, 1, 1);
+            return cfg;
         }
         SafeTensors.Entry stem = c.tensors().get("in_conv.0.weight"), head = c.tensors().get("out_conv.0.weight");
         if (stem == null || head == null || stem.shape().length != 4 || head.shape().length != 4)
             throw new IllegalArgumentException(file + ": not a ConvUNeXt checkpoint (no in_conv.0.weight / out_conv.0.weight)");
         Norm norm = c.tensors().containsKey("in_conv.1.running_mean") ? Norm.BATCH : Norm.LAYER;
         return new ConvUNeXt.Config(stem.shape()[1], head.shape()[0], stem.shape()[0], norm);
+    }
+
+    private static void requireShape(SafeTensors.Contents c, Path file, String key, int... expected) {
+        SafeTensors.Entry t = c.tensors().get(key);
+        if (t != null && !java.util.Arrays.equals(t.shape(), expected))
+            throw new IllegalArgumentException(file + ": '" + key + "' has shape " + java.util.Arrays.toString(t.shape())
+                    + ", but the metadata's config (in_channels, num_classes, base_c) needs " + java.util.Arrays.toString(expected)
+                    + ": a damaged checkpoint?");
     }
 
     /**

@@ -94,9 +94,10 @@ public final class GoldenCheck {
      * shapes, the metadata that restates them) before any work, on a model built only for the
      * state_dict's shapes.
      */
-    static SafeTensors.Contents readChecked(Path file) {
+    public static SafeTensors.Contents readChecked(Path file) {
         SafeTensors.Contents c = SafeTensors.read(file);
         ConvUNeXt.Config cfg = configOf(c, file);
+        GoldenLayout.checkSizes(c, file, cfg);   // before a model of the metadata's size is built
         try (Backend shapes = new RefBackend(); ConvUNeXt m = new ConvUNeXt(cfg, shapes, 0)) {
             GoldenLayout.check(c, file, cfg, m.params);
         }

@@ -71,6 +71,16 @@ final class GoldenLayout {
                     throw bad(file, "'" + k + "' is a BatchNorm buffer, but the metadata says norm=layer");
     }
 
+    /**
+     * The metadata's base_c, in_channels and num_classes against the first and last convolution's
+     * stored shapes, before {@link #check} builds a model of the metadata's size: a damaged base_c
+     * (100000) would otherwise allocate gigabytes and end out of memory (exit 3), not name the key.
+     */
+    static void checkSizes(SafeTensors.Contents c, Path file, ConvUNeXt.Config cfg) {
+        shape(file, "init.in_conv.0.weight", c.require("init.in_conv.0.weight", file), cfg.baseC(), cfg.inChannels(), 7, 7);
+        shape(file, "init.out_conv.0.weight", c.require("init.out_conv.0.weight", file), cfg.numClasses(), cfg.baseC(), 1, 1);
+    }
+
     /** The fixture's integer metadata {@code key}, parsed with a message naming it. */
     static int intMeta(Map<String, String> m, Path file, String key) {
         String v = m.get(key);

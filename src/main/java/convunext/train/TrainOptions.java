@@ -58,10 +58,16 @@ public record TrainOptions(Path data, Path out, String device, int epochs, int b
         if (valEvery < 1) throw new IllegalArgumentException("--val-every must be ≥ 1, got " + valEvery);
         // A step's widest tensor: batch × crop² × the widest layer (the blocks' 4·base_c expansion,
         // the logits' classes, or the 3 input channels) floats, in one Java array.
-        long planes = Math.max(3, Math.max(numClasses, 4L * baseC));
-        if ((long) batch * crop * crop * planes > MAX_ARRAY)
+        long planes = Math.max(3, Math.max(numClasses, 4L * baseC)), values;
+        try {
+            values = Math.multiplyExact((long) batch * crop * crop, planes);   // a huge --base-c must not wrap around to a small count
+        } catch (ArithmeticException beyondLong) {
+            values = Long.MAX_VALUE;
+        }
+        if (values > MAX_ARRAY)
             throw new IllegalArgumentException("--batch " + batch + " × --crop " + crop + "² × " + planes
-                    + " channels (the widest layer) = " + (long) batch * crop * crop * planes + " values in one tensor, more than a Java array"
+                    + " channels (the widest layer) = " + (values == Long.MAX_VALUE ? "more than 2^63" : Long.toString(values))
+                    + " values in one tensor, more than a Java array"
                     + " holds (" + MAX_ARRAY + "); use a smaller --crop or --batch");
         if (data == null || out == null) throw new IllegalArgumentException("data and output folders are required");
     }

@@ -186,6 +186,12 @@ public final class Trainer {
             if (!resumed.tensors().containsKey(Checkpoint.EXP_AVG))
                 throw new IllegalArgumentException(o.resume() + " has no optimiser state (" + Checkpoint.EXP_AVG
                         + "): resume from a last.safetensors, not a best.safetensors or an exported state_dict");
+            // every tensor too (shapes, NaN/Inf, AdamW's moments), before the data is decoded and the folder is made
+            try (Backend probe = new convunext.backend.cpu.ref.RefBackend(); ConvUNeXt m = new ConvUNeXt(have, probe, 0);
+                 AdamW opt = recipe.optimizer(m.params, o.weightDecay())) {
+                Checkpoint.loadWeights(m, resumed, o.resume());
+                Checkpoint.loadOptimizer(opt, resumed, o.resume());
+            }
         }
         return new Inputs(train, trainSamples, valSamples, split, resumed);
     }
@@ -206,9 +212,10 @@ public final class Trainer {
                         + String.join(", ", earlier) + " in " + o.out() + "): drop --overwrite to continue it, or --resume to replace it");
             replacing = ReplacedRun.setAside(o.out(), earlier, o.overwrite(), log);
             if (!earlier.isEmpty() && !o.overwrite() && !continuesThisFolder)
-                throw new IllegalArgumentException(o.out() + " already holds a training run (" + String.join(", ", earlier)
-                        + "); continue it with --resume " + o.out().resolve("last.safetensors")
-                        + ", replace it with --overwrite, or choose another --out");
+                throw new IllegalArgumentException(o.out() + " already holds a training run (" + String.join(", ", earlier) + "); "
+                        + (earlier.contains("last.safetensors") ? "continue it with --resume " + o.out().resolve("last.safetensors") + ", "
+                                : "it has no last.safetensors to continue (stopped before its first one was written): ")
+                        + "replace it with --overwrite, or choose another --out");
             return folder;
         } catch (IOException e) {
             folder.close();

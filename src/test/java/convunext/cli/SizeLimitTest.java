@@ -112,6 +112,10 @@ class SizeLimitTest {
             assertEquals(want[i], r.err().strip());
             assertFalse(Files.exists(out), "nothing made for " + String.join(" ", bad[i]));
         }
+        // 64 × 8192² × 4·2^30 = 2^64 values: a product that wraps around to 0 must not pass
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new convunext.train.TrainOptions(dir, dir, "cpu",
+                1, 64, 8192, 8192, 1e-3, 0, 1 << 30, Norm.BATCH, 2, 0, 0.2, null, null, null, 768, 1, false, 0, 0, 1));
+        assertTrue(e.getMessage().contains("more than a Java array holds"), e.getMessage());
         // The largest values themselves pass the option check (a tiny run is not started here).
         assertDoesNotThrow(() -> new convunext.train.TrainOptions(dir, dir, "cpu", 1, 1, 8192, 8192, 1e-3, 0, 4, Norm.BATCH, 2, 0,
                 0.2, null, null, null, 768, 1, false, 0, 0, 1));

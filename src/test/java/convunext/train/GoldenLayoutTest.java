@@ -85,6 +85,14 @@ class GoldenLayoutTest {
         refused(variant("classes", GoldenLayoutTest::sameTensors, m -> m.put("num_classes", "three")), "metadata 'num_classes' is \"three\"");
     }
 
+    /** A metadata size far from the tensors' is named from the stored shapes, not by building a model of that size (out of memory). */
+    @Test void aHugeBaseCInTheMetadataIsNamedBeforeAModelIsBuilt() {
+        refused(variant("hugeBaseC", GoldenLayoutTest::sameTensors, m -> m.put("base_c", "300000000")),
+                "'init.in_conv.0.weight' has shape [4, 1, 7, 7], expected [300000000, 1, 7, 7]");
+        refused(variant("moreClasses", GoldenLayoutTest::sameTensors, m -> m.put("num_classes", "5")),
+                "'init.out_conv.0.weight' has shape [3, 4, 1, 1], expected [5, 4, 1, 1]");
+    }
+
     @Test void valuesAFixtureCannotHoldAreNamed() {
         refused(variant("intInput", t -> t.put("input", new SafeTensors.Out(t.get("input").shape(), t.get("input").data(), "I64")),
                 GoldenLayoutTest::noMeta), "'input' is stored as I64");

@@ -147,6 +147,19 @@ class TrainResumeTest {
         try (var s = Files.list(out)) { assertTrue(s.noneMatch(convunext.io.AtomicFiles::isTemp)); }
     }
 
+    /** A run stopped between its first best.safetensors and last.safetensors: the refusal offers no --resume of a missing file. */
+    @Test void aRunWithoutLastIsNotOfferedAResume() throws Exception {
+        PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+        Path out = Files.createDirectories(dir.resolve("bestOnly"));
+        Files.writeString(out.resolve("best.safetensors"), "an interrupted run's first checkpoint");
+        try (Backend be = Backends.open("cpu", quiet)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Trainer(opts(out, null, 1), be, quiet).run());
+            assertTrue(e.getMessage().contains("already holds a training run (best.safetensors)") && e.getMessage().contains("--overwrite"),
+                    e.getMessage());
+            assertFalse(e.getMessage().contains("--resume"), e.getMessage());
+        }
+    }
+
     @Test void anEarlierRunIsContinuedOrReplacedNeverMixed() throws Exception {
         PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
         Path out = dir.resolve("run");

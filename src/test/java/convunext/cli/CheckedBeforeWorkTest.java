@@ -1,0 +1,86 @@
+package convunext.cli;
+
+import static convunext.cli.CliSafetyTest.assertOneLine;
+import static org.junit.jupiter.api.Assertions.*;
+
+import convunext.cli.CliTest.Run;
+import convunext.io.SafeTensors;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * README: errors are "checked before any work starts (option values, output folders, weights, ...;
+ * the output folder is made only after these pass)". `verify` checks every fixture's layout before
+ * the first one runs, and a damaged `train --resume` checkpoint (metadata that disagrees with its
+ * tensors, a NaN weight) is refused before the data is decoded and before --out is made.
+ */
+class CheckedBeforeWorkTest {
+    @TempDir static Path dir;
+    static Path ckpt;
+
+    @BeforeAll static void trainTiny() {
+        Run r = CliTest.run("train", "--data", "testdata/synthetic", "--out", dir.resolve("run").toString(), "--device", "cpu",
+                "--epochs", "2", "--stop-after", "1", "--batch", "2", "--crop", "64", "--base-size", "80", "--base-c", "4",
+                "--max-steps-per-epoch", "1", "--tile", "128");
+        assertEquals(0, r.code(), r.out() + r.err());
+        ckpt = dir.resolve("run/last.safetensors");
+    }
+
+    /** {@code from}'s tensors and metadata, changed, in a new file. */
+    static Path variant(Path from, String name, Consumer<Map<String, SafeTensors.Out>> tensors, Consumer<Map<String, String>> meta) {
+        SafeTensors.Contents c = SafeTensors.read(from);
+        Map<String, SafeTensors.Out> t = new LinkedHashMap<>();
+        for (Map.Entry<String, SafeTensors.Entry> e : c.tensors().entrySet()) {
+            SafeTensors.Entry v = e.getValue();
+            String dtype = v.dtype().equals("F32") || v.dtype().equals("F64") ? v.dtype() : "I64";
+            t.put(e.getKey(), new SafeTensors.Out(v.shape(), v.data().clone(), dtype));
+        }
+        Map<String, String> m = new LinkedHashMap<>(c.metadata());
+        tensors.accept(t);
+        meta.accept(m);
+        Path out = dir.resolve(name + ".safetensors");
+        SafeTensors.write(out, t, m);
+        return out;
+    }
+
+    @Test void verifyChecksEveryFixtureBeforeTheFirstRuns() {
+        Path good = Path.of("testdata/golden/convunext_c4_in1_k3_1x72x88.safetensors");
+        Path bad = variant(good, "nanLogits", t -> t.get("logits").data()[5] = Double.NaN, m -> {});
+        long t0 = System.nanoTime();
+        Run r = CliTest.run("verify", "--device", "cpu", good.toString(), bad.toString());
+        assertOneLine(r, Main.BAD_INPUT, bad.toString(), "'logits' holds NaN at element 5");
+        assertFalse(r.out().contains("PASS"), "the first fixture ran before the second was checked:\n" + r.out());
+        assertTrue(System.nanoTime() - t0 < 5_000_000_000L, "refused only after " + (System.nanoTime() - t0) / 1e9 + " s");
+    }
+
+    @Test void aResumeCheckpointWhoseMetadataDisagreesWithItsTensorsMakesNoFolder() {
+        Path bad = variant(ckpt, "classes", t -> {}, m -> m.put("num_classes", "3"));
+        Path out = dir.resolve("fromClasses");
+        Run r = CliTest.run("train", "--data", "testdata/synthetic", "--device", "cpu", "--resume", bad.toString(), "--out", out.toString());
+        assertOneLine(r, Main.BAD_INPUT, bad.toString(), "'out_conv.0.weight' has shape [2, 4, 1, 1]");
+        assertFalse(Files.exists(out), "the refused run made " + out);
+        assertFalse(r.out().contains("class balance"), "the data was checked before the checkpoint:\n" + r.out());
+    }
+
+    /** A damaged base_c is named as the checkpoint's, not as a --crop/--batch the user never gave. */
+    @Test void aResumeCheckpointWithAHugeBaseCIsNamedAsDamaged() {
+        Path bad = variant(ckpt, "baseC", t -> {}, m -> m.put("base_c", "100000"));
+        Run r = CliTest.run("train", "--data", "testdata/synthetic", "--device", "cpu", "--resume", bad.toString(), "--out",
+                dir.resolve("fromBaseC").toString());
+        assertOneLine(r, Main.BAD_INPUT, bad.toString(), "'in_conv.0.weight' has shape [4, 3, 7, 7]");
+    }
+
+    @Test void aResumeCheckpointWithANaNWeightMakesNoFolder() {
+        Path bad = variant(ckpt, "nanWeight", t -> t.get("down3.0.weight").data()[0] = Double.NaN, m -> {});
+        Path out = dir.resolve("fromNaN");
+        Run r = CliTest.run("train", "--data", "testdata/synthetic", "--device", "cpu", "--resume", bad.toString(), "--out", out.toString());
+        assertOneLine(r, Main.BAD_INPUT, bad.toString(), "'down3.0.weight'", "NaN");
+        assertFalse(Files.exists(out), "the refused run made " + out);
+    }
+}
