@@ -74,6 +74,15 @@ final class BenchCommand implements Callable<Integer> {
     Path anchorDir;
 
     @Override public Integer call() throws IOException {
+        // every value checked, naming its flag, before the device opens and the benchmarks run (minutes)
+        atLeast("--batch", batch, 1);
+        atLeast("--size", size, convunext.nn.ConvUNeXt.MIN_SIDE);
+        atLeast("--base-c", baseC, 1);
+        atLeast("--warmup", warmup, 0);
+        atLeast("--reps", reps, 1);
+        atLeast("--steps", steps, 1);
+        atLeast("--rounds", rounds, 1);
+        atLeast("--torch-threads", torchThreads, 1);
         if (json != null && java.nio.file.Files.isDirectory(json))   // refused before the benchmarks run, not after
             throw new UserError("--json " + json + " is a folder; give a file name", Main.BAD_INPUT);
         try (Backend be = device.open(System.out)) {
@@ -95,7 +104,6 @@ final class BenchCommand implements Callable<Integer> {
                 }
             }
             if (anchors) {
-                if (rounds < 1) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--rounds must be ≥ 1");
                 r = r.withAnchors(Anchors.run(be, cfg, new Anchors.Options(rounds, weakAnchor,
                         python != null ? python : TorchRunner.defaultPython(), torchScript, anchorDir, Path.of("target/anchor"),
                         openblasDir, torchThreads), System.out));
@@ -109,5 +117,9 @@ final class BenchCommand implements Callable<Integer> {
             // the output and the JSON ("torch_error"), not as a failed exit status.
             return Main.OK;
         }
+    }
+
+    private static void atLeast(String flag, Integer value, int min) {
+        if (value != null && value < min) throw new UserError(flag + " must be ≥ " + min + ", got " + value, Main.BAD_INPUT);
     }
 }

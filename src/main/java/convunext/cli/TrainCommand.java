@@ -77,7 +77,9 @@ final class TrainCommand implements Callable<Integer> {
         Recipe recipe = builtIn ? Recipe.SYNTHETIC : Recipe.REFERENCE;
         if (maxSteps != null && maxSteps < 1) throw new UserError("--max-steps-per-epoch must be ≥ 1, got " + maxSteps, Main.BAD_INPUT);
         if (stopAfter != null && stopAfter < 1) throw new UserError("--stop-after must be ≥ 1, got " + stopAfter, Main.BAD_INPUT);
-        if (resume != null && !Files.isRegularFile(resume)) throw new UserError("--resume: no such checkpoint " + resume, Main.BAD_INPUT);
+        if (resume != null && !Files.isRegularFile(resume))
+            throw new UserError(Files.isDirectory(resume) ? "--resume " + resume + " is a folder; give its checkpoint file, e.g. "
+                    + resume.resolve("last.safetensors") : "--resume: no such checkpoint " + resume, Main.BAD_INPUT);
         // a damaged checkpoint (metadata that disagrees with its tensors) named now, not as an option it would default
         if (resume != null) convunext.train.Checkpoint.configOf(convunext.io.SafeTensors.read(resume), resume);
         ResumeDefaults rd = new ResumeDefaults(resume);

@@ -35,7 +35,9 @@ final class VerifyCommand implements Callable<Integer> {
         if (!(tol > 0) || Double.isInfinite(tol))
             throw new UserError("--tol must be a finite number > 0, got " + tol, Main.BAD_INPUT);
         for (Path f : fixtures)   // every file checked before any work starts
-            if (!Files.isRegularFile(f)) throw new UserError("fixture not found: " + f, Main.BAD_INPUT);
+            if (!Files.isRegularFile(f))
+                throw new UserError(Files.isDirectory(f) ? "fixture " + f + " is a folder; give its .safetensors files" : "fixture not found: " + f,
+                        Main.BAD_INPUT);
         for (Path f : fixtures) GoldenCheck.readChecked(f);   // every key, shape and value of every file
         boolean ok = true;
         try (Backend be = device.open(System.err)) {

@@ -128,6 +128,13 @@ public final class Trainer {
 
     public Result run() {
         Inputs in = inputs();
+        // an earlier run in --out refused before the images are decoded (claimOutput checks again under the
+        // lock; an interrupted --overwrite's .replaced-run is left to it: ReplacedRun says what to do there)
+        try {
+            if (!Files.exists(o.out().resolve(ReplacedRun.DIR))) refuseEarlierRun(earlierRunFiles(), continuesThisFolder());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + o.out() + ": " + e.getMessage(), e);
+        }
         // images decoded and checked before the output folder is made: bad data leaves no empty folder
         try (State s = loadData(in); OutputFolder folder = claimOutput()) {
             try {
@@ -204,18 +211,13 @@ public final class Trainer {
         OutputFolder folder = OutputFolder.lock(o.out(), "train");
         try {
             if (folder.staleNote() != null) log.println(folder.staleNote());
-            List<String> earlier = new ArrayList<>();
-            for (String f : RUN_FILES) if (Files.exists(o.out().resolve(f))) earlier.add(f);
-            boolean continuesThisFolder = o.resume() != null && Files.isSameFile(o.resume().toAbsolutePath().getParent(), o.out());
+            List<String> earlier = earlierRunFiles();
+            boolean continuesThisFolder = continuesThisFolder();
             if (o.overwrite() && continuesThisFolder && !earlier.isEmpty())
                 throw new IllegalArgumentException("--overwrite with --resume " + o.resume() + " would delete the run it continues ("
                         + String.join(", ", earlier) + " in " + o.out() + "): drop --overwrite to continue it, or --resume to replace it");
+            refuseEarlierRun(earlier, continuesThisFolder);
             replacing = ReplacedRun.setAside(o.out(), earlier, o.overwrite(), log);
-            if (!earlier.isEmpty() && !o.overwrite() && !continuesThisFolder)
-                throw new IllegalArgumentException(o.out() + " already holds a training run (" + String.join(", ", earlier) + "); "
-                        + (earlier.contains("last.safetensors") ? "continue it with --resume " + o.out().resolve("last.safetensors") + ", "
-                                : "it has no last.safetensors to continue (stopped before its first one was written): ")
-                        + "replace it with --overwrite, or choose another --out");
             return folder;
         } catch (IOException e) {
             folder.close();
@@ -224,6 +226,27 @@ public final class Trainer {
             folder.close();
             throw e;
         }
+    }
+
+    /** The files of an earlier run in --out (none if it does not exist). */
+    private List<String> earlierRunFiles() {
+        List<String> earlier = new ArrayList<>();
+        for (String f : RUN_FILES) if (Files.exists(o.out().resolve(f))) earlier.add(f);
+        return earlier;
+    }
+
+    /** Whether --resume names a checkpoint in --out itself (the run continues there). */
+    private boolean continuesThisFolder() throws IOException {
+        return o.resume() != null && Files.isDirectory(o.out()) && Files.isSameFile(o.resume().toAbsolutePath().getParent(), o.out());
+    }
+
+    /** An earlier run in --out is neither continued nor replaced: refused, saying how to do either. */
+    private void refuseEarlierRun(List<String> earlier, boolean continuesThisFolder) {
+        if (!earlier.isEmpty() && !o.overwrite() && !continuesThisFolder)
+            throw new IllegalArgumentException(o.out() + " already holds a training run (" + String.join(", ", earlier) + "); "
+                    + (earlier.contains("last.safetensors") ? "continue it with --resume " + o.out().resolve("last.safetensors") + ", "
+                            : "it has no last.safetensors to continue (stopped before its first one was written): ")
+                    + "replace it with --overwrite, or choose another --out");
     }
 
     /** The data check and the decoded samples: every image read, nothing written yet. */

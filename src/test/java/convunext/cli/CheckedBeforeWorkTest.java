@@ -83,4 +83,24 @@ class CheckedBeforeWorkTest {
         assertOneLine(r, Main.BAD_INPUT, bad.toString(), "'down3.0.weight'", "NaN");
         assertFalse(Files.exists(out), "the refused run made " + out);
     }
+
+    /** A folder given where a file is wanted is named as a folder, not as missing. */
+    @Test void aFolderForAFileIsNamedAsOne() {
+        Path out = dir.resolve("folder-resume");
+        assertOneLine(CliTest.run("train", "--data", "testdata/synthetic", "--out", out.toString(), "--device", "cpu",
+                "--resume", dir.resolve("run").toString()), Main.BAD_INPUT, "is a folder", "last.safetensors");
+        assertFalse(Files.exists(out));
+        assertOneLine(CliTest.run("verify", dir.resolve("run").toString(), "--device", "cpu"), Main.BAD_INPUT, "is a folder");
+    }
+
+    /** bench: every value names its flag and is refused before the device opens (--rounds was checked after the model's benchmarks). */
+    @Test void benchValuesNameTheirFlags() {
+        String[][] bad = {{"--rounds", "0", "1"}, {"--steps", "-1", "1"}, {"--size", "3", "64"}, {"--torch-threads", "0", "1"},
+                {"--batch", "0", "1"}, {"--warmup", "-2", "0"}};
+        for (String[] b : bad) {
+            Run r = CliTest.run("bench", "--device", "cpu", "--tiny", b[0], b[1]);
+            assertOneLine(r, Main.BAD_INPUT, b[0] + " must be ≥ " + b[2] + ", got " + b[1]);
+            assertFalse(r.out().contains("bench on"), "refused before the benchmarks: " + r.out());
+        }
+    }
 }

@@ -160,6 +160,35 @@ class TrainResumeTest {
         }
     }
 
+    /** An earlier run in --out is refused before any image is decoded: a damaged image is not what the user hears of first. */
+    @Test void anEarlierRunIsRefusedBeforeTheImagesAreRead() throws Exception {
+        PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+        Path data = dir.resolve("data");
+        for (String part : new String[] {"train/images", "train/masks", "test/images", "test/masks"}) {
+            Files.createDirectories(data.resolve(part));
+            try (var s = Files.list(Path.of("testdata/synthetic").resolve(part))) {
+                for (Path f : (Iterable<Path>) s::iterator) Files.copy(f, data.resolve(part).resolve(f.getFileName()));
+            }
+        }
+        Files.writeString(data.resolve("train/images/zz_broken.png"), "not a PNG");
+        Files.copy(Path.of("testdata/synthetic/train/masks").resolve(Files.list(Path.of("testdata/synthetic/train/masks")).sorted().findFirst()
+                .orElseThrow().getFileName()), data.resolve("train/masks/zz_broken.png"));
+        Path out = Files.createDirectories(dir.resolve("earlier"));
+        Files.writeString(out.resolve("last.safetensors"), "an earlier run's checkpoint");
+        TrainOptions o = opts(out, null, 1);
+        TrainOptions withData = new TrainOptions(data, out, o.device(), o.epochs(), o.batch(), o.crop(), o.baseSize(), o.lr(),
+                o.weightDecay(), o.baseC(), o.norm(), o.numClasses(), o.seed(), o.valSplit(), o.trainRoi(), o.testRoi(), null,
+                o.tile(), o.prefetch(), o.cache(), o.maxStepsPerEpoch(), o.stopAfter(), o.valEvery());
+        try (Backend be = Backends.open("cpu", quiet)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Trainer(withData, be, quiet).run());
+            assertTrue(e.getMessage().contains("already holds a training run (last.safetensors)"), e.getMessage());
+            // without the earlier run, the damaged image is what stops it
+            Files.delete(out.resolve("last.safetensors"));
+            RuntimeException d = assertThrows(RuntimeException.class, () -> new Trainer(withData, be, quiet).run());
+            assertTrue(d.getMessage().contains("zz_broken.png"), d.getMessage());
+        }
+    }
+
     @Test void anEarlierRunIsContinuedOrReplacedNeverMixed() throws Exception {
         PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
         Path out = dir.resolve("run");
