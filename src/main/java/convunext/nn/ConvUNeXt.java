@@ -19,6 +19,20 @@ public final class ConvUNeXt implements AutoCloseable {
             if (numClasses < 2) throw new IllegalArgumentException("num_classes must be ≥ 2, got " + numClasses);
             if (baseC < 1) throw new IllegalArgumentException("base_c must be ≥ 1, got " + baseC);
         }
+
+        /**
+         * The model's parameter count without building it: 3327·b² + (2941 + 49·in + classes)·b +
+         * classes for base_c b (3,505,730 at 3, 2, 32; the same with either norm); Long.MAX_VALUE
+         * where that does not fit a long. ConvUNeXtStructureTest checks it against built models.
+         */
+        public long parameters() {
+            long b = baseC;
+            try {
+                return Math.addExact(Math.multiplyExact(3327L * b, b), (2941L + 49L * inChannels + numClasses) * b + numClasses);
+            } catch (ArithmeticException beyondLong) {
+                return Long.MAX_VALUE;
+            }
+        }
     }
 
     /** Each side must stay ≥ 4 after four halvings (7×7 reflect padding at the deepest level). */

@@ -133,10 +133,21 @@ public final class GoldenCheck {
             String[] bs = betas.split(",", -1);
             if (bs.length != 2) throw new IllegalArgumentException(file + ": metadata 'adamw.betas' is \"" + betas + "\", expected two numbers: b1,b2");
             Map<String, String> b = Map.of("adamw.betas[0]", bs[0], "adamw.betas[1]", bs[1]);
-            return new Hyper(GoldenLayout.floatMeta(meta, file, "adamw.lr", "1.5e-3"),
+            Hyper h = new Hyper(GoldenLayout.floatMeta(meta, file, "adamw.lr", "1.5e-3"),
                     GoldenLayout.floatMeta(meta, file, "adamw.weight_decay", "5e-5"),
                     GoldenLayout.floatMeta(b, file, "adamw.betas[0]", null), GoldenLayout.floatMeta(b, file, "adamw.betas[1]", null),
                     GoldenLayout.floatMeta(meta, file, "adamw.eps", "1e-8"));
+            // the ranges torch.optim.AdamW accepts: no fixture made by PyTorch holds other values
+            requireRange(file, "adamw.lr", h.lr, h.lr >= 0 && Float.isFinite(h.lr), "≥ 0");
+            requireRange(file, "adamw.weight_decay", h.wd, h.wd >= 0 && Float.isFinite(h.wd), "≥ 0");
+            requireRange(file, "adamw.betas[0]", h.beta1, h.beta1 >= 0 && h.beta1 < 1, "in [0, 1)");
+            requireRange(file, "adamw.betas[1]", h.beta2, h.beta2 >= 0 && h.beta2 < 1, "in [0, 1)");
+            requireRange(file, "adamw.eps", h.eps, h.eps >= 0 && Float.isFinite(h.eps), "≥ 0");
+            return h;
+        }
+
+        private static void requireRange(Path file, String key, float v, boolean ok, String range) {
+            if (!ok) throw new IllegalArgumentException(file + ": metadata '" + key + "' is " + v + ", but AdamW needs it " + range);
         }
     }
 

@@ -69,6 +69,14 @@ public record TrainOptions(Path data, Path out, String device, int epochs, int b
                     + " channels (the widest layer) = " + (values == Long.MAX_VALUE ? "more than 2^63" : Long.toString(values))
                     + " values in one tensor, more than a Java array"
                     + " holds (" + MAX_ARRAY + "); use a smaller --crop or --batch");
+        // weights, gradients and AdamW's two moments, 4 bytes each: refused here, not after the data is
+        // decoded (--base-c 4096: 5.6e10 parameters, an OutOfMemoryError advising --tile and --batch)
+        long params = new convunext.nn.ConvUNeXt.Config(1, Math.max(2, numClasses), baseC, norm == null ? Norm.BATCH : norm).parameters();
+        if (16.0 * params > Runtime.getRuntime().maxMemory())
+            throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "--base-c %d: the model's %,d parameters need at least"
+                    + " %.1f GiB for weights, gradients and AdamW's moments, more than this JVM's heap (%.1f GiB); use a smaller"
+                    + " --base-c or give Java more memory (-Xmx)", baseC, params, 16.0 * params / 0x1p30,
+                    Runtime.getRuntime().maxMemory() / 0x1p30));
         if (data == null || out == null) throw new IllegalArgumentException("data and output folders are required");
     }
 

@@ -116,6 +116,15 @@ class SizeLimitTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new convunext.train.TrainOptions(dir, dir, "cpu",
                 1, 64, 8192, 8192, 1e-3, 0, 1 << 30, Norm.BATCH, 2, 0, 0.2, null, null, null, 768, 1, false, 0, 0, 1));
         assertTrue(e.getMessage().contains("more than a Java array holds"), e.getMessage());
+        // a model whose weights, gradients and moments alone outgrow the heap: named before the data is decoded
+        Path big = dir.resolve("bigc");
+        CliTest.Run r = CliTest.run("train", "--data", "testdata/synthetic", "--out", big.toString(), "--device=cpu", "--base-c", "2000",
+                "--batch", "1", "--crop", "64");
+        assertEquals(Main.BAD_INPUT, r.code(), r.out() + r.err());
+        assertTrue(r.err().strip().startsWith("error: --base-c 2000: the model's 13,313,984,002 parameters need at least 198.4 GiB"),
+                r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertFalse(Files.exists(big));
         // The largest values themselves pass the option check (a tiny run is not started here).
         assertDoesNotThrow(() -> new convunext.train.TrainOptions(dir, dir, "cpu", 1, 1, 8192, 8192, 1e-3, 0, 4, Norm.BATCH, 2, 0,
                 0.2, null, null, null, 768, 1, false, 0, 0, 1));

@@ -22,6 +22,17 @@ class ConvUNeXtStructureTest {
         }
     }
 
+    /** Config.parameters (TrainOptions' memory check, without building a model) against built models. */
+    @Test void parameterCountFormulaMatchesBuiltModels() {
+        int[][] cfgs = {{1, 2, 1}, {3, 2, 7}, {5, 9, 3}, {4, 255, 12}, {3, 2, 32}};
+        for (int[] c : cfgs)
+            for (Norm n : Norm.values())
+                try (Backend be = new convunext.backend.cpu.ref.RefBackend();
+                     ConvUNeXt m = new ConvUNeXt(new ConvUNeXt.Config(c[0], c[1], c[2], n), be, 1)) {
+                    assertEquals(m.params.numParams(), m.config.parameters(), java.util.Arrays.toString(c) + " " + n);
+                }
+    }
+
     @Test void namesAndShapesEqualTheReferenceStateDictInOrder() {
         check(C8, Norm.BATCH, 265);
         check(C8_LN, Norm.LAYER, 172);

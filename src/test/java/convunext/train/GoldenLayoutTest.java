@@ -82,6 +82,11 @@ class GoldenLayoutTest {
         refused(variant("norm", GoldenLayoutTest::sameTensors, m -> m.put("norm", "layer")), "is a BatchNorm buffer, but the metadata says norm=layer");
         refused(variant("lr", GoldenLayoutTest::sameTensors, m -> m.put("adamw.lr", "fast")), "metadata 'adamw.lr' is \"fast\"");
         refused(variant("betas", GoldenLayoutTest::sameTensors, m -> m.put("adamw.betas", "0.9")), "metadata 'adamw.betas'");
+        // values torch.optim.AdamW refuses: no PyTorch run made the fixture
+        refused(variant("beta1", GoldenLayoutTest::sameTensors, m -> m.put("adamw.betas", "1.5,0.999")),
+                "metadata 'adamw.betas[0]' is 1.5, but AdamW needs it in [0, 1)");
+        refused(variant("negLr", GoldenLayoutTest::sameTensors, m -> m.put("adamw.lr", "-0.001")), "metadata 'adamw.lr' is -0.001, but AdamW needs it ≥ 0");
+        refused(variant("negEps", GoldenLayoutTest::sameTensors, m -> m.put("adamw.eps", "-1e-8")), "metadata 'adamw.eps'");
         refused(variant("classes", GoldenLayoutTest::sameTensors, m -> m.put("num_classes", "three")), "metadata 'num_classes' is \"three\"");
     }
 
