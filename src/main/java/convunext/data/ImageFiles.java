@@ -322,9 +322,14 @@ public final class ImageFiles {
             throw new DataException("image " + file + " is " + width + "×" + height + ": more pixels than one Java array holds");
         double need = (double) pixels * bytesPerPixel;
         if (need > heapBytes)
-            throw new DataException(String.format(Locale.ROOT, "image %s is %d×%d: decoding it needs at least %.1f GiB, more than"
-                    + " this JVM's heap (%.1f GiB); give Java more memory (-Xmx) or split the image", file, width, height,
-                    need / 0x1p30, heapBytes / 0x1p30));
+            throw new DataException(String.format(Locale.ROOT, "image %s is %d×%d: decoding it needs at least %s, more than"
+                    + " this JVM's heap (%s); give Java more memory (-Xmx) or split the image", file, width, height,
+                    bytes(need), bytes(heapBytes)));
+    }
+
+    /** A byte count for a message: GiB from 1 GiB up, else MiB. */
+    private static String bytes(double b) {
+        return b >= 0x1p30 ? String.format(Locale.ROOT, "%.1f GiB", b / 0x1p30) : String.format(Locale.ROOT, "%.0f MiB", b / 0x1p20);
     }
 
     private static Decoded toPlanes(Path file, BufferedImage im, boolean keepPaletteIndices) {

@@ -148,9 +148,10 @@ class ProcessTest {
     }
 
     @Test void outOfMemoryIsExit3WithOneLineSayingWhatToTry() throws Exception {
-        // a 3000×3000 RGB image needs ~100 MiB as floats: far beyond a 48 MiB heap
+        // a 1200×1200 RGB image decodes in a 48 MiB heap (≈ 37 MiB by ImageFiles' bound: let through), but its
+        // floats and the model's activations need far more
         Path in = Files.createDirectories(dir.resolve("big"));
-        java.awt.image.BufferedImage im = new java.awt.image.BufferedImage(3000, 3000, java.awt.image.BufferedImage.TYPE_3BYTE_BGR);
+        java.awt.image.BufferedImage im = new java.awt.image.BufferedImage(1200, 1200, java.awt.image.BufferedImage.TYPE_3BYTE_BGR);
         javax.imageio.ImageIO.write(im, "png", in.resolve("big.png").toFile());
         Path weights = dir.resolve("w.safetensors");   // untrained weights do: only memory matters here
         try (convunext.backend.Backend be = convunext.backend.all.Backends.open("cpu", System.out);

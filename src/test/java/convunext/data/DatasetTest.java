@@ -165,7 +165,7 @@ class DatasetTest {
         Dataset ds = Dataset.open(tmp, "train", true, null);
         DataException e = assertThrows(DataException.class, () -> DataCheck.run(ds, 2, 3, 64));
         assertTrue(e.getMessage().contains(mask.toString()) && e.getMessage().contains(img.toString())
-                && e.getMessage().contains("70x65") && e.getMessage().contains("71x65"), e.getMessage());
+                && e.getMessage().contains("70×65") && e.getMessage().contains("71×65"), e.getMessage());
         Path small = Fixtures.write(Fixtures.randomRgb(40, 90, 1), "png", tmp.resolve("s/train/images/x.png"));
         Fixtures.write(Fixtures.gray(40, 90, new int[40 * 90]), "png", tmp.resolve("s/train/masks/x.png"));
         Dataset sds = Dataset.open(tmp.resolve("s"), "train", true, null);

@@ -106,6 +106,7 @@ public final class BatchNormOps {
         Shapes.require(s == 1 || s == statsPairs(n, p), op, "stats " + stats.shapeString() + " are not of x " + x.shapeString());
         Shapes.shape(op, "stats", stats, c, s, 4);
         Tensor y = k.empty(x.shape()), mean = k.empty(c), invstd = k.empty(c);
+        if (c == 0) return new Tensor[]{y, mean, invstd};   // no channels: no launch (blockApplyGrid's y would be 1)
         Kernels.batchnorm_forward_apply(k.at(op, new Tensor[]{x, stats, gamma, beta, runMean, runVar, y, mean, invstd},
                         blockApplyGrid(n, c, p), Launcher.block1D(), 0))
                 .x(k.ptr(x)).y(k.ptr(y)).gamma(k.ptr(gamma)).beta(k.ptr(beta)).partial(k.ptr(stats))
@@ -122,6 +123,7 @@ public final class BatchNormOps {
         Tensor y = k.empty(x.shape()), mean = k.empty(c), invstd = k.empty(c);
         Tensor pre = gelu && keepPre ? k.empty(x.shape()) : null;
         Tensor[] inv = {x, res, gamma, beta, runMean, runVar, y, mean, invstd, pre};
+        if (c == 0) return new Tensor[]{y, mean, invstd, pre, statsOut ? k.empty(0, 1, 4) : null};   // no channels: no launch
         if (useFused((long) n * p, c)) {
             Tensor ostats = statsOut ? k.empty(c, 1, 4) : null;   // one double pair per channel
             Kernels.batchnorm_forward_fused(k.at(op, inv, new int[]{c, 1, 1}, new int[]{Kernels.BN_FUSED_THREADS, 1, 1}, 0))
@@ -236,6 +238,7 @@ public final class BatchNormOps {
         Tensor dpre = pre != null ? k.empty(x.shape()) : null;
         Tensor[] inv = {x, dy, pre, gamma, mean, invstd, dx, dgamma, dbeta, dpre};
         int accDx = dxInto != null ? 1 : 0, accGamma = dgammaInto != null ? 1 : 0, accBeta = dbetaInto != null ? 1 : 0;
+        if (c == 0) return new Tensor[]{dpre, dx, dgamma, dbeta};   // no channels: no launch
         if (useFused((long) n * p, c)) {
             Kernels.batchnorm_backward_fused(k.at(op, inv, new int[]{c, 1, 1}, new int[]{Kernels.BN_FUSED_THREADS, 1, 1}, 0))
                     .x(k.ptr(x)).dy(k.ptr(dy)).pre(k.ptrOrNull(pre)).dpre(k.ptrOrNull(dpre)).gamma(k.ptr(gamma))

@@ -132,7 +132,9 @@ public final class Conv2dOps {
         }
         weightGrad(op, x, dy, dw, db, n, ci, h, wd, co, o[0], o[1], kk, stride, pad, reflect, acc);
         if (needDx || dxInto != null) {
-            if (shape(kk, stride, pad, reflect).equals("k2s2p0")) {
+            if ((long) n * ci * h * wd == 0) {   // an empty dx (N = 0 or Ci = 0): no launch (its grid would be empty)
+                dx = dxInto != null ? dxInto : k.empty(n, ci, h, wd);
+            } else if (shape(kk, stride, pad, reflect).equals("k2s2p0")) {
                 dx = dxInto != null ? dxInto : k.empty(n, ci, h, wd);
                 downDataGrad(op, dy, w, dx, n, ci, h, wd, co, o[0], o[1], dxInto != null);
             } else {
@@ -163,10 +165,12 @@ public final class Conv2dOps {
             if (db != null && (acc & 2) == 0) k.memsetZero(k.ptr(db), db.numel() * 4L);
             return;
         }
+        if (co == 0) return;   // dw and db hold nothing (an empty grid otherwise)
         String shape = shape(kk, stride, pad, reflect);
         int[] t = LinearOps.leastPadded(weightTiles(shape), co, kd);
         int[] split = LinearOps.splitK(n, co, kd, p, t);
-        int cpi = split[0], len = split[1], s = n * cpi, gx = Launcher.ceilDiv(kd, t[1]), gy = Launcher.ceilDiv(co, t[0]);
+        // Ci = 0: one column tile of nothing, still launched for db (as LinearOps.backwardWeight)
+        int cpi = split[0], len = split[1], s = n * cpi, gx = Launcher.ceilDiv(Math.max(kd, 1), t[1]), gy = Launcher.ceilDiv(co, t[0]);
         long ss = LinearOps.partialStride(co, kd);
         int[] owd = Launcher.fastDiv(ow);
         int g = LinearOps.group(s);

@@ -14,8 +14,13 @@ public final class GateOps {
     private static int check(String op, Tensor g, Tensor s) {
         Shapes.rank(op, "s", s, 4);
         Shapes.shape(op, "g", g, s.dim(0), 3 * s.dim(1), s.dim(2), s.dim(3));
-        long cp = (long) s.dim(1) * s.dim(2) * s.dim(3);
-        Shapes.require(cp <= Integer.MAX_VALUE, op, "image too large " + s.shapeString());
+        return imageSize(op, s);
+    }
+
+    /** C*H*W of [N,C,H,W] t (gate.cu's int CP), refused when over 2^31 - 1. */
+    private static int imageSize(String op, Tensor t) {
+        long cp = (long) t.dim(1) * t.dim(2) * t.dim(3);
+        Shapes.require(cp <= Integer.MAX_VALUE, op, "image too large " + t.shapeString());
         return (int) cp;
     }
 
@@ -66,8 +71,8 @@ public final class GateOps {
         Shapes.require(threeC == 3 * du.dim(1), op, "threeC " + threeC + " is not 3 x channels of du " + du.shapeString());
         if (dgInto != null) Shapes.shape(op, "dg", dgInto, du.dim(0), threeC, du.dim(2), du.dim(3));
         if (dsInto != null) Shapes.same(op, du, dsInto);
+        int cp = imageSize(op, du);   // as check(): Tensor.spatial would wrap a C*H*W over 2^31 - 1
         Tensor dg = dgInto != null ? dgInto : k.empty(du.dim(0), threeC, du.dim(2), du.dim(3));
-        int cp = du.spatial(1);
         if (du.numel() > 0)
             Kernels.gate_backward_in(k.at(op, new Tensor[]{du, dg, dsInto}, grid(cp, du.dim(0)), Launcher.block1D(), 0))
                     .du(k.ptr(du)).dg(k.ptr(dg)).ds(k.ptrOrNull(dsInto)).CP(cp).accumulate(dgInto != null ? 1 : 0).launch();

@@ -36,6 +36,7 @@ public final class LayerNormOps {
         Shapes.shape(op, "invstd", invstd, n, h, w);
         Tensor dx = k.empty(x.shape()), dgamma = k.empty(c), dbeta = k.empty(c);
         Tensor[] inv = {x, dy, gamma, mean, invstd};
+        if (c == 0) return new Tensor[]{dx, dgamma, dbeta};   // no channels: nothing to compute (Launcher.chunks would divide by N*C)
         if ((long) n * p == 0) {
             k.memsetZero(k.ptr(dgamma), c * 4L);
             k.memsetZero(k.ptr(dbeta), c * 4L);
