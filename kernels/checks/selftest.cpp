@@ -137,6 +137,10 @@ EMU_CHECK(selftest_race_and_bad_barriers) {
     }
     expect(try_launch("selftest_saxpy", {1}, {2048}, 0, Args().ptr(out).ptr(out).f32(1).i32(1)).find("exceeds") !=
                std::string::npos, "block limit");
+    // __launch_bounds__(64): 64 threads run, 65 are refused as a GPU refuses them
+    expect(try_launch("selftest_bounded", {2}, {64}, 0, Args().ptr(out)).empty(), "a block within __launch_bounds__");
+    std::string lb = try_launch("selftest_bounded", {1}, {65}, 0, Args().ptr(out));
+    expect(lb.find("exceeds the kernel's __launch_bounds__ (64)") != std::string::npos, "__launch_bounds__ refusal: " + lb);
 }
 
 EMU_CHECK(selftest_saxpy_and_barrier_loop) {

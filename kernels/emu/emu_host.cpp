@@ -270,6 +270,11 @@ std::string launch(const KernelInfo* k, unsigned gx, unsigned gy, unsigned gz, u
     if (bx > 1024 || by > 1024 || bz > 64 || (std::uint64_t)bx * by * bz > 1024)
         return "block of " + std::to_string((std::uint64_t)bx * by * bz) +
                " threads exceeds the limits (x,y <= 1024, z <= 64, x*y*z <= 1024)";
+    // A GPU refuses a block larger than the kernel's __launch_bounds__ (CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES/
+    // invalid configuration): its registers were allocated for that many threads.
+    if (k->maxThreads > 0 && (std::uint64_t)bx * by * bz > (std::uint64_t)k->maxThreads)
+        return "block of " + std::to_string((std::uint64_t)bx * by * bz) + " threads exceeds the kernel's __launch_bounds__ (" +
+               std::to_string(k->maxThreads) + ")";
     if (gx > 0x7fffffffu || gy > 65535 || gz > 65535) return "grid exceeds the limits (x < 2^31, y,z <= 65535)";
     if (shmem > kMaxDynamicShared)
         return "dynamic shared memory of " + std::to_string(shmem) + " bytes exceeds the 227 KiB maximum";

@@ -19,6 +19,7 @@ struct KernelInfo {
     const char* params;  // the declared parameter list, for messages
     const char* file;
     SmemPoison poison;   // null when the file declares no extern __shared__ array
+    int maxThreads;      // __launch_bounds__'s maxThreadsPerBlock (0: none declared)
 };
 
 struct Registrar {

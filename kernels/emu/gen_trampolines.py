@@ -188,11 +188,14 @@ def parse(path):
     for m in re.finditer(r"\b__global__\b", text):
         start = max(text.rfind(c, 0, m.start()) for c in ";}{") + 1
         prefix = text[start:m.start()]
-        head = re.match(r"\s*(?:__launch_bounds__\s*\([^()]*\)\s*)?void\s+"
-                        r"(?:__launch_bounds__\s*\([^()]*\)\s*)?(\w+)\s*\(", text[m.end():])
+        head = re.match(r"\s*(?:__launch_bounds__\s*\(([^()]*)\)\s*)?void\s+"
+                        r"(?:__launch_bounds__\s*\(([^()]*)\)\s*)?(\w+)\s*\(", text[m.end():])
         if not head:
             continue
-        name = head.group(1)
+        name = head.group(3)
+        # __launch_bounds__(maxThreadsPerBlock[, minBlocks...]): a GPU refuses a larger block, so the emulator does too
+        bounds = head.group(1) or head.group(2)
+        max_threads = split_params(bounds)[0] if bounds else "0"
         if not re.search(r'extern\s+"C"', prefix):
             sys.stderr.write(f"{path}: warning: __global__ {name} is not extern \"C\": "
                              "it cannot be launched by name (skipped)\n")
@@ -211,7 +214,7 @@ def parse(path):
                 raise SystemExit(f"{path}: kernel {name}: cannot parse parameter '{p}'")
             ptype = pm.group(1).strip()
             params.append((ptype, pm.group(2), kind_of(ptype, f"{path}: kernel {name}")))
-        kernels.append((name, params, line))
+        kernels.append((name, params, line, max_threads))
     smem = {}
     for m in re.finditer(r"extern\s+__shared__\s+((?:[\w:]+(?:\s*\([^()]*\))?\s+)+?)(\w+)\s*\[\s*\]", text):
         ctype = re.sub(r"__align__\s*\([^()]*\)", " ", m.group(1))
@@ -232,17 +235,17 @@ def generate(cu, kernels, smem):
         o.append("static void cuemu_poison(std::size_t n) {")
         o += [f"    std::memset((void*){name}, 0xff, n);" for name in sorted(smem)]
         o.append("}")
-    for name, params, _ in kernels:
+    for name, params, _, max_threads in kernels:
         call = ", ".join(f"*({t}*)a[{i}]" for i, (t, _, _) in enumerate(params))
         o.append(f"static void cuemu_t_{name}(void** a) {{ (void)a; {name}({call}); }}")
         decl = ", ".join(f"{t} {n}" for t, n, _ in params).replace('"', "")
         kinds = "".join(k for _, _, k in params)
         poison = "&cuemu_poison" if smem else "nullptr"
         o.append(f'static const ::cuemu::KernelInfo cuemu_k_{name} = {{"{name}", &cuemu_t_{name}, '
-                 f'{len(params)}, "{kinds}", "{decl}", "{base}.cu", {poison}}};')
+                 f'{len(params)}, "{kinds}", "{decl}", "{base}.cu", {poison}, (int)({max_threads})}};')
     if kernels:
         o.append("static const ::cuemu::KernelInfo* const cuemu_all[] = {"
-                 + ", ".join(f"&cuemu_k_{n}" for n, _, _ in kernels) + "};")
+                 + ", ".join(f"&cuemu_k_{n}" for n, _, _, _ in kernels) + "};")
         o.append(f"static ::cuemu::Registrar cuemu_reg(cuemu_all, {len(kernels)});")
     o.append("}")
     return "\n".join(o) + "\n"
@@ -298,7 +301,7 @@ def generate_java(geometry, files):
     kernels = []  # (name, params, file, line)
     for cu in files:
         ks, _ = parse(cu)
-        kernels += [(n, ps, os.path.basename(cu), ln) for n, ps, ln in ks]
+        kernels += [(n, ps, os.path.basename(cu), ln) for n, ps, ln, _ in ks]
     kernels.sort(key=lambda k: k[0])
     # kernels with the same parameter list (types and names) share one builder, so a launcher can
     # choose among variants (e.g. gemm_forward_bm128 / _bm64 / _bm32 / _bm128_tf32) in one expression
@@ -419,7 +422,7 @@ def main():
     instrumented_copy(cu, os.path.join(os.path.dirname(out_cpp) or ".", os.path.basename(cu)))
     write(out_cpp, generate(cu, kernels, smem))
     base = os.path.basename(cu)
-    write(out_list, "".join(f"{n} {os.path.splitext(base)[0]}.ptx\n" for n, _, _ in kernels))
+    write(out_list, "".join(f"{n} {os.path.splitext(base)[0]}.ptx\n" for n, _, _, _ in kernels))
 
 
 if __name__ == "__main__":
