@@ -7,7 +7,6 @@ import convunext.cli.CliTest.Run;
 import convunext.io.SafeTensors;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.BeforeAll;
@@ -34,19 +33,7 @@ class CheckedBeforeWorkTest {
 
     /** {@code from}'s tensors and metadata, changed, in a new file. */
     static Path variant(Path from, String name, Consumer<Map<String, SafeTensors.Out>> tensors, Consumer<Map<String, String>> meta) {
-        SafeTensors.Contents c = SafeTensors.read(from);
-        Map<String, SafeTensors.Out> t = new LinkedHashMap<>();
-        for (Map.Entry<String, SafeTensors.Entry> e : c.tensors().entrySet()) {
-            SafeTensors.Entry v = e.getValue();
-            String dtype = v.dtype().equals("F32") || v.dtype().equals("F64") ? v.dtype() : "I64";
-            t.put(e.getKey(), new SafeTensors.Out(v.shape(), v.data().clone(), dtype));
-        }
-        Map<String, String> m = new LinkedHashMap<>(c.metadata());
-        tensors.accept(t);
-        meta.accept(m);
-        Path out = dir.resolve(name + ".safetensors");
-        SafeTensors.write(out, t, m);
-        return out;
+        return convunext.io.SafeTensorsVariant.write(from, dir.resolve(name + ".safetensors"), tensors, meta);
     }
 
     @Test void verifyChecksEveryFixtureBeforeTheFirstRuns() {

@@ -8,7 +8,6 @@ import convunext.backend.Backend;
 import convunext.backend.all.Backends;
 import convunext.io.SafeTensors;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
@@ -26,19 +25,7 @@ class GoldenLayoutTest {
 
     /** The fixture's tensors and metadata, changed by {@code edit}, written to a new file. */
     private Path variant(String name, Consumer<Map<String, SafeTensors.Out>> tensors, Consumer<Map<String, String>> meta) {
-        SafeTensors.Contents c = SafeTensors.read(FIXTURE);
-        Map<String, SafeTensors.Out> t = new LinkedHashMap<>();
-        for (Map.Entry<String, SafeTensors.Entry> e : c.tensors().entrySet()) {
-            SafeTensors.Entry v = e.getValue();
-            String dtype = v.dtype().equals("F32") || v.dtype().equals("F64") ? v.dtype() : "I64";
-            t.put(e.getKey(), new SafeTensors.Out(v.shape(), v.data().clone(), dtype));
-        }
-        Map<String, String> m = new LinkedHashMap<>(c.metadata());
-        tensors.accept(t);
-        meta.accept(m);
-        Path out = tmp.resolve(name + ".safetensors");
-        SafeTensors.write(out, t, m);
-        return out;
+        return convunext.io.SafeTensorsVariant.write(FIXTURE, tmp.resolve(name + ".safetensors"), tensors, meta);
     }
 
     private static void refused(Path file, String expected) {
