@@ -3,6 +3,7 @@ package convunext.cli;
 import convunext.io.SafeTensors;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -20,6 +21,8 @@ final class ResumeDefaults {
     private final Map<String, String> meta;
     private final Path file;
     final List<String> notes = new ArrayList<>();
+    /** Options taken from the checkpoint (flag → metadata key), for messages about their values. */
+    private final Map<String, String> taken = new LinkedHashMap<>();
 
     ResumeDefaults(Path checkpoint) {
         this.file = checkpoint;
@@ -30,30 +33,48 @@ final class ResumeDefaults {
     int integer(String flag, Integer given, String key, int recipe) {
         Long rec = parse(key);
         if (rec != null && (rec < Integer.MIN_VALUE || rec > Integer.MAX_VALUE)) rec = null;   // not a value this option takes
-        if (given == null) return rec != null ? rec.intValue() : recipe;
+        if (given == null) return rec != null ? took(flag, key, rec.intValue()) : recipe;
         if (rec != null && rec.longValue() != given) differs(flag, Integer.toString(given), meta.get(key));
         return given;
     }
 
     long longValue(String flag, Long given, String key, long recipe) {
         Long rec = parse(key);
-        if (given == null) return rec != null ? rec : recipe;
+        if (given == null) return rec != null ? took(flag, key, rec) : recipe;
         if (rec != null && rec.longValue() != given) differs(flag, Long.toString(given), meta.get(key));
         return given;
     }
 
     double real(String flag, Double given, String key, double recipe) {
         Double rec = parseDouble(key);
-        if (given == null) return rec != null ? rec : recipe;
+        if (given == null) return rec != null ? took(flag, key, rec) : recipe;
         if (rec != null && rec.doubleValue() != given) differs(flag, Double.toString(given), meta.get(key));
         return given;
     }
 
     String text(String flag, String given, String key, String recipe) {
         String rec = meta.get(key);
-        if (given == null) return rec != null ? rec : recipe;
+        if (given == null) return rec != null ? took(flag, key, rec) : recipe;
         if (rec != null && !rec.equalsIgnoreCase(given)) differs(flag, given, rec);
         return given;
+    }
+
+    private <T> T took(String flag, String key, T value) {
+        taken.put(flag, key);
+        return value;
+    }
+
+    /**
+     * A refused option value that came from the checkpoint, not from the command line: the message
+     * says so (it names a flag the user did not give), else {@code e} as it is.
+     */
+    RuntimeException blame(IllegalArgumentException e) {
+        String m = e.getMessage() == null ? "" : e.getMessage();
+        for (Map.Entry<String, String> t : taken.entrySet())
+            if (m.startsWith(t.getKey() + " "))
+                return new UserError(m + " (not given: " + file + " records " + t.getKey() + " as '" + t.getValue() + "' = "
+                        + meta.get(t.getValue()) + "; give " + t.getKey() + " to override)", Main.BAD_INPUT);
+        return e;
     }
 
     private void differs(String flag, String given, String recorded) {

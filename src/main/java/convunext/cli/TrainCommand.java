@@ -106,15 +106,20 @@ final class TrainCommand implements Callable<Integer> {
         if (trainRoi != null) Outputs.refuseInside(outDir, "--out", trainRoi, "the --train-roi folder");
         if (testRoi != null) Outputs.refuseInside(outDir, "--out", testRoi, "the --test-roi folder");
         // Every value is checked here (TrainOptions), before the data is read or a folder is made.
-        TrainOptions o = new TrainOptions(root, outDir, device.device,
-                rd.integer("--epochs", epochs, "train.epochs", recipe.epochs()), rd.integer("--batch", batch, "train.batch", recipe.batch()),
-                rd.integer("--crop", crop, "train.crop", recipe.crop()), rd.integer("--base-size", baseSize, "train.base_size", recipe.baseSize()),
-                rd.real("--lr", lr, "train.lr", recipe.lr()), rd.real("--weight-decay", wd, "train.weight_decay", recipe.weightDecay()),
-                rd.integer("--base-c", baseC, "base_c", recipe.baseC()), normKind,
-                rd.integer("--classes", classes, "num_classes", 2), rd.longValue("--seed", seed, "seed", 0),
-                rd.real("--val-split", valSplit, RunMeta.VAL_SPLIT, Double.parseDouble(TrainOptions.DEFAULT_VAL_SPLIT)), trainRoi, testRoi,
-                resume, tile, TrainOptions.PREFETCH, true, rd.integer("--max-steps-per-epoch", maxSteps, RunMeta.MAX_STEPS_PER_EPOCH, 0),
-                or(stopAfter, 0), rd.integer("--val-every", valEvery, RunMeta.VAL_EVERY, 1), overwrite);
+        TrainOptions o;
+        try {
+            o = new TrainOptions(root, outDir, device.device,
+                    rd.integer("--epochs", epochs, "train.epochs", recipe.epochs()), rd.integer("--batch", batch, "train.batch", recipe.batch()),
+                    rd.integer("--crop", crop, "train.crop", recipe.crop()), rd.integer("--base-size", baseSize, "train.base_size", recipe.baseSize()),
+                    rd.real("--lr", lr, "train.lr", recipe.lr()), rd.real("--weight-decay", wd, "train.weight_decay", recipe.weightDecay()),
+                    rd.integer("--base-c", baseC, "base_c", recipe.baseC()), normKind,
+                    rd.integer("--classes", classes, "num_classes", 2), rd.longValue("--seed", seed, "seed", 0),
+                    rd.real("--val-split", valSplit, RunMeta.VAL_SPLIT, Double.parseDouble(TrainOptions.DEFAULT_VAL_SPLIT)), trainRoi, testRoi,
+                    resume, tile, TrainOptions.PREFETCH, true, rd.integer("--max-steps-per-epoch", maxSteps, RunMeta.MAX_STEPS_PER_EPOCH, 0),
+                    or(stopAfter, 0), rd.integer("--val-every", valEvery, RunMeta.VAL_EVERY, 1), overwrite);
+        } catch (IllegalArgumentException e) {
+            throw rd.blame(e);   // a value the checkpoint recorded: the message says it was not given
+        }
         if (builtIn) {
             SyntheticData.ensure(root);
             System.out.println("no --data given: training on the built-in synthetic vessel set in " + root

@@ -82,4 +82,27 @@ class ResumeDefaultsTest {
             assertTrue(r.err().contains("'" + bad[0] + "'") && r.err().contains(damaged.getFileName().toString()), r.err());
         }
     }
+
+    /** A recorded value out of range is refused saying it came from the checkpoint: the user gave no such flag. */
+    @Test void anOutOfRangeRecordedValueIsNamedAsTheCheckpoints() {
+        Path part = dir.resolve("r");
+        train(part, plus(RECIPE, "--stop-after", "1"));
+        for (String[] bad : new String[][] {{"train.batch", "0", "--batch"}, {"train.lr", "-1", "--lr"}}) {
+            Path damaged = convunext.io.SafeTensorsVariant.write(part.resolve("last.safetensors"),
+                    dir.resolve("range-" + bad[0] + ".safetensors"), t -> { }, m -> m.put(bad[0], bad[1]));
+            Path out = dir.resolve("out-range-" + bad[0]);
+            CliTest.Run r = CliTest.run("train", "--data", "testdata/synthetic", "--device", "cpu", "--out", out.toString(),
+                    "--resume", damaged.toString());
+            assertEquals(Main.BAD_INPUT, r.code(), r.out() + r.err());
+            String err = r.err().lines().filter(l -> !l.startsWith("WARNING")).reduce("", String::concat);
+            assertTrue(err.startsWith("error: " + bad[2] + " ") && err.contains("(not given: " + damaged + " records " + bad[2] + " as '"
+                    + bad[0] + "' = " + bad[1] + "; give " + bad[2] + " to override)"), err);
+            assertFalse(java.nio.file.Files.exists(out));
+            // given on the command line, the same value is the user's: no such remark
+            CliTest.Run g = CliTest.run("train", "--data", "testdata/synthetic", "--device", "cpu", "--out", out.toString(),
+                    "--resume", damaged.toString(), bad[2], bad[1]);
+            assertEquals(Main.BAD_INPUT, g.code(), g.out() + g.err());
+            assertFalse(g.err().contains("not given"), g.err());
+        }
+    }
 }
