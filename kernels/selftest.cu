@@ -14,11 +14,6 @@ extern "C" __global__ void selftest_saxpy(float* y, const float* __restrict__ x,
     if (i < n) y[i] = a * x[i] + y[i];
 }
 
-// Declares at most 64 threads a block: a GPU refuses a larger launch, so the emulator must (its check).
-extern "C" __global__ void __launch_bounds__(64) selftest_bounded(float* out) {
-    out[blockIdx.x * blockDim.x + threadIdx.x] = (float)threadIdx.x;
-}
-
 // Tree reduction in static shared memory; out[b] = sum of block b's slice. blockDim.x == 256.
 extern "C" __global__ void selftest_block_sum_static(const float* x, float* out, int n) {
     __shared__ float s[ST_BLOCK];

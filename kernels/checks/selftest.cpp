@@ -137,9 +137,17 @@ EMU_CHECK(selftest_race_and_bad_barriers) {
     }
     expect(try_launch("selftest_saxpy", {1}, {2048}, 0, Args().ptr(out).ptr(out).f32(1).i32(1)).find("exceeds") !=
                std::string::npos, "block limit");
-    // __launch_bounds__(64): 64 threads run, 65 are refused as a GPU refuses them
-    expect(try_launch("selftest_bounded", {2}, {64}, 0, Args().ptr(out)).empty(), "a block within __launch_bounds__");
-    std::string lb = try_launch("selftest_bounded", {1}, {65}, 0, Args().ptr(out));
+    // A kernel's __launch_bounds__ (conv2d.cu's 7x7 weight-gradient part: (64, 8)) is recorded, and a
+    // larger block is refused before anything runs, as a GPU refuses it; a macro bound is read too.
+    const cuemu::KernelInfo* k7 = cuemu::find_kernel("conv2d_backward_weight_part_k7s1p3r_32x32");
+    const cuemu::KernelInfo* bn = cuemu::find_kernel("batchnorm_forward_fused");
+    expect(k7 && k7->maxThreads == 64, "conv2d_backward_weight_part_k7s1p3r_32x32's recorded __launch_bounds__");
+    expect(bn && bn->maxThreads > 0, "batchnorm_forward_fused's __launch_bounds__(BN_FUSED_THREADS) recorded");
+    Args conv;
+    for (int i = 0; i < 6; i++) conv.ptr(out.p);
+    for (int i = 0; i < 14; i++) conv.i32(1);
+    conv.i64(1).i32(1).i32(0);
+    std::string lb = try_launch("conv2d_backward_weight_part_k7s1p3r_32x32", {1}, {65}, 0, conv);
     expect(lb.find("exceeds the kernel's __launch_bounds__ (64)") != std::string::npos, "__launch_bounds__ refusal: " + lb);
 }
 
