@@ -11,7 +11,7 @@ final class WeightsOption {
                     "or a PyTorch state_dict saved as safetensors (see README)"})
     Path weights;
 
-    /** The file, or a one-line refusal saying what to pass. */
+    /** The file, checked through (InferenceModel.check), or a one-line refusal saying what to pass or what is wrong. */
     Path require() {
         if (weights == null)
             throw new UserError("no weights given: pass --weights FILE (a best.safetensors or last.safetensors written by "
@@ -20,6 +20,7 @@ final class WeightsOption {
             throw new UserError("--weights " + weights + " is a folder: pass the checkpoint file in it (best.safetensors or "
                     + "last.safetensors)", Main.BAD_INPUT);
         if (!Files.isRegularFile(weights)) throw new UserError("weights file not found: " + weights, Main.BAD_INPUT);
+        convunext.train.InferenceModel.check(weights);   // its contents too, before a device is opened
         return weights;
     }
 }

@@ -93,10 +93,7 @@ public final class InferenceModel implements AutoCloseable {
         Normalization n;
         if (c.metadata().containsKey("norm_mean")) {
             try {
-                n = RunMeta.normalization(c.metadata(), weights);
-                if (n.channels() != cfg.inChannels())
-                    throw new IllegalArgumentException(weights + ": normalisation statistics norm_mean '" + c.metadata().get("norm_mean")
-                            + "' have " + n.channels() + " channels, the model takes " + cfg.inChannels());
+                n = normalization(c, cfg, weights);
             } catch (RuntimeException e) {
                 predictor.close();
                 m.close();
@@ -109,6 +106,31 @@ public final class InferenceModel implements AutoCloseable {
         log.accept("model " + Checkpoint.describe(cfg) + " from " + weights);
         log.accept(describeScale(scale, trained, weights));
         return new InferenceModel(m, n, predictor, scale, trained);
+    }
+
+    /** The checkpoint's recorded normalisation, one mean and std per model input channel. */
+    private static Normalization normalization(SafeTensors.Contents c, ConvUNeXt.Config cfg, Path weights) {
+        Normalization n = RunMeta.normalization(c.metadata(), weights);
+        if (n.channels() != cfg.inChannels())
+            throw new IllegalArgumentException(weights + ": normalisation statistics norm_mean '" + c.metadata().get("norm_mean")
+                    + "' have " + n.channels() + " channels, the model takes " + cfg.inChannels());
+        return n;
+    }
+
+    /**
+     * Everything {@link #open} checks of the file, without a device: the header, the config, the
+     * training scale, the normalisation and every tensor (names, shapes, NaN/Inf, BatchNorm's
+     * variances, on a throw-away float64 model). The CLI calls it before it opens a device, so a
+     * damaged checkpoint is named before a GPU context is made (or a missing GPU reported instead).
+     */
+    public static void check(Path weights) {
+        SafeTensors.Contents c = SafeTensors.read(weights);
+        ConvUNeXt.Config cfg = Checkpoint.configOf(c, weights);
+        TrainingScale.of(c.metadata(), weights);
+        if (c.metadata().containsKey("norm_mean")) normalization(c, cfg, weights);
+        try (Backend shapes = new convunext.backend.cpu.ref.RefBackend(); ConvUNeXt m = new ConvUNeXt(cfg, shapes, 0)) {
+            Checkpoint.loadWeights(m, c, weights);
+        }
     }
 
     public ConvUNeXt.Config config() { return model.config; }

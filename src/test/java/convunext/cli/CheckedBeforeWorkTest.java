@@ -90,4 +90,18 @@ class CheckedBeforeWorkTest {
             assertFalse(r.out().contains("bench on"), "refused before the benchmarks: " + r.out());
         }
     }
+
+    /**
+     * predict and evaluate read the whole checkpoint before they open a device: a NaN weight is named
+     * (exit 2) even with --device cuda, where a machine without a GPU would otherwise answer first.
+     */
+    @Test void predictAndEvaluateCheckTheWeightsBeforeTheDevice() {
+        Path nan = variant(ckpt, "nan-weight", t -> t.get("out_conv.0.weight").data()[0] = Double.NaN, m -> { });
+        Path po = dir.resolve("p-nan"), eo = dir.resolve("e-nan");
+        assertOneLine(CliTest.run("predict", "-i", "testdata/synthetic/test/images", "-o", po.toString(), "--weights", nan.toString(),
+                "--device", "cuda"), Main.BAD_INPUT, "out_conv.0.weight", nan.toString());
+        assertOneLine(CliTest.run("evaluate", "--data", "testdata/synthetic", "--out", eo.toString(), "--weights", nan.toString(),
+                "--device", "cuda"), Main.BAD_INPUT, "out_conv.0.weight", nan.toString());
+        assertFalse(Files.exists(po) || Files.exists(eo));
+    }
 }
