@@ -78,8 +78,32 @@ public final class Checkpoint {
         SafeTensors.Entry stem = c.tensors().get("in_conv.0.weight"), head = c.tensors().get("out_conv.0.weight");
         if (stem == null || head == null || stem.shape().length != 4 || head.shape().length != 4)
             throw new IllegalArgumentException(file + ": not a ConvUNeXt checkpoint (no in_conv.0.weight / out_conv.0.weight)");
-        Norm norm = c.tensors().containsKey("in_conv.1.running_mean") ? Norm.BATCH : Norm.LAYER;
-        return new ConvUNeXt.Config(stem.shape()[1], head.shape()[0], stem.shape()[0], norm);
+        // any BatchNorm running statistic makes it a BatchNorm model: one missing is then named as missing
+        Norm norm = c.tensors().keySet().stream().anyMatch(k -> k.endsWith(".running_mean") || k.endsWith(".running_var"))
+                ? Norm.BATCH : Norm.LAYER;
+        try {
+            return new ConvUNeXt.Config(stem.shape()[1], head.shape()[0], stem.shape()[0], norm);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file + ": config read from in_conv.0.weight " + java.util.Arrays.toString(stem.shape())
+                    + " and out_conv.0.weight " + java.util.Arrays.toString(head.shape()) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The key prefix {@code torch.nn.DataParallel} and DistributedDataParallel put on every state_dict name. */
+    static final String DATA_PARALLEL_PREFIX = "module.";
+
+    /**
+     * {@code c} with the {@code module.} prefix removed when every tensor name carries it (a state_dict
+     * saved from a DataParallel/DDP wrapper; PyTorch's consume_prefix_in_state_dict_if_present does the
+     * same), with one line to {@code log}; otherwise {@code c} itself.
+     */
+    public static SafeTensors.Contents withoutDataParallelPrefix(SafeTensors.Contents c, Path file, java.util.function.Consumer<String> log) {
+        if (c.tensors().isEmpty() || !c.tensors().keySet().stream().allMatch(k -> k.startsWith(DATA_PARALLEL_PREFIX))) return c;
+        Map<String, SafeTensors.Entry> t = new LinkedHashMap<>();
+        c.tensors().forEach((k, v) -> t.put(k.substring(DATA_PARALLEL_PREFIX.length()), v));
+        log.accept("note: " + file + " names every tensor with the prefix '" + DATA_PARALLEL_PREFIX
+                + "' (a DataParallel/DDP state_dict); reading it without the prefix");
+        return new SafeTensors.Contents(t, c.metadata());
     }
 
     private static void requireShape(SafeTensors.Contents c, Path file, String key, int... expected) {
@@ -101,9 +125,11 @@ public final class Checkpoint {
         if (!have.equals(model.config))
             throw new IllegalArgumentException(file + ": checkpoint is for " + describe(have) + ", the model is " + describe(model.config));
         String format = c.metadata().get("format");
-        if (format != null && !format.equals(FORMAT))
+        // "pt" is the framework tag PyTorch tooling writes (safetensors' convert.py,
+        // huggingface_hub, transformers): a plain state_dict
+        if (format != null && !format.equals(FORMAT) && !format.equals("pt"))
             throw new IllegalArgumentException(file + ": metadata 'format' is '" + format + "'; this version reads " + FORMAT
-                    + " (or a plain state_dict without that key)");
+                    + " (or a plain state_dict without that key, or with the 'pt' of PyTorch's tools)");
         for (ParamStore.Entry e : model.params.entries().values()) {
             SafeTensors.Entry t = c.tensors().get(e.name);
             if (t == null) {

@@ -78,7 +78,7 @@ public final class InferenceModel implements AutoCloseable {
             throw new IllegalArgumentException("weights " + weights + " is a folder: pass the checkpoint file in it");
         if (!Files.isRegularFile(weights)) throw new IllegalArgumentException("weights file not found: " + weights);
         Predictor.checkSettings(tile, overlap);
-        SafeTensors.Contents c = SafeTensors.read(weights);
+        SafeTensors.Contents c = Checkpoint.withoutDataParallelPrefix(SafeTensors.read(weights), weights, log);
         ConvUNeXt.Config cfg = Checkpoint.configOf(c, weights);
         TrainingScale trained = TrainingScale.of(c.metadata(), weights);
         ConvUNeXt m = new ConvUNeXt(cfg, be, 0);
@@ -124,7 +124,7 @@ public final class InferenceModel implements AutoCloseable {
      * damaged checkpoint is named before a GPU context is made (or a missing GPU reported instead).
      */
     public static void check(Path weights) {
-        SafeTensors.Contents c = SafeTensors.read(weights);
+        SafeTensors.Contents c = Checkpoint.withoutDataParallelPrefix(SafeTensors.read(weights), weights, note -> { });   // open says it
         ConvUNeXt.Config cfg = Checkpoint.configOf(c, weights);
         TrainingScale.of(c.metadata(), weights);
         if (c.metadata().containsKey("norm_mean")) normalization(c, cfg, weights);
