@@ -88,6 +88,9 @@ final class EvaluateCommand implements Callable<Integer> {
             outDir = Outputs.fresh(Path.of("runs", "evaluate"), OUTPUTS);
         }
         Dataset ds = Dataset.open(root, split, false, roi);
+        // Without --roi the data's own <split>/roi folder, when there is one, is the field of view: say so.
+        Path roiUsed = roi != null ? roi
+                : ds.samples().stream().anyMatch(s -> s.roi() != null) ? root.resolve(split).resolve("roi") : null;
         List<String> failed = new ArrayList<>();
         List<Map<String, Object>> failedJson = new ArrayList<>();
         // device and checkpoint first: a refused one leaves no output folder behind
@@ -95,6 +98,8 @@ final class EvaluateCommand implements Callable<Integer> {
              InferenceModel lm = InferenceModel.open(w, be, tile, overlap, "flip".equals(tta), scale, System.out::println);
              OutputFolder folder = lockChecked(outDir, lm, w)) {
             if (folder.staleNote() != null) System.out.println(folder.staleNote());
+            if (roi == null && roiUsed != null)
+                System.out.println("field of view: ROI masks from " + roiUsed + " (the data's roi/ folder; --roi names another)");
             int k = lm.classes();
             MetricsSummary summary = new MetricsSummary(k);
             Map<String, Object> scaled = new LinkedHashMap<>();
@@ -107,7 +112,9 @@ final class EvaluateCommand implements Callable<Integer> {
                                 + " (looked for a file named " + s.id() + ".* or " + s.id() + "_*.*)");
                     ClassMetrics[] m = scoreOne(s, lm, k, scaled);
                     summary.add(new ImageMetrics(s.id(), m));
-                    System.out.printf("%-24s Dice %.4f  IoU %.4f  HD95 %.2f%n", s.id(), m[k - 1].dice(), m[k - 1].iou(), m[k - 1].hd95());
+                    double dice = 0, iou = 0, hd95 = 0;   // foreground mean (classes 1..K−1), as the summary line
+                    for (int c = 1; c < k; c++) { dice += m[c].dice(); iou += m[c].iou(); hd95 += m[c].hd95(); }
+                    System.out.printf("%-24s Dice %.4f  IoU %.4f  HD95 %.2f%n", s.id(), dice / (k - 1), iou / (k - 1), hd95 / (k - 1));
                 } catch (DataException | UserError | UncheckedIOException e) {   // an unreadable file is that image's failure too
                     if (Interrupts.stopping()) throw e;
                     failed.add(Main.oneLine(e.getMessage()));
@@ -124,7 +131,7 @@ final class EvaluateCommand implements Callable<Integer> {
                 Map<String, Object> extra = new LinkedHashMap<>();
                 extra.put("weights", w.toString());
                 extra.put("data", data.toString());
-                extra.put("roi", roi == null ? null : roi.toString());
+                extra.put("roi", roiUsed == null ? null : roiUsed.toString());
                 extra.put("tta", tta);
                 extra.put("scale", scaleJson(lm, scaled));
                 extra.put("failed", failedJson);

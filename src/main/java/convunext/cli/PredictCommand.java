@@ -50,7 +50,7 @@ final class PredictCommand implements Callable<Integer> {
     int overlap;
     @Option(names = "--tta", description = "test-time augmentation: flip")
     String tta;
-    @Option(names = "--probs", description = "also write <name>_prob.png (foreground probability, 0..255)")
+    @Option(names = "--probs", description = "also write <name>_prob.png (foreground probability 1 − P(background), 0..255)")
     boolean probs;
     @Option(names = "--overlay", description = "also write <name>_overlay.png (prediction over the image)")
     boolean overlay;
@@ -104,7 +104,12 @@ final class PredictCommand implements Callable<Integer> {
         ImageWriters.writeLabelsPng(output.resolve(stem + ".png"), labels, k);
         if (probs) {
             int[] q = new int[h * w];
-            for (int i = 0; i < q.length; i++) q[i] = Math.round(255 * p[(k - 1) * h * w + i]);
+            // the foreground probability, 1 − P(background): the sum over classes 1..K−1 (exactly P(class 1) at K = 2)
+            for (int i = 0; i < q.length; i++) {
+                float fg = 0;
+                for (int c = 1; c < k; c++) fg += p[c * h * w + i];
+                q[i] = Math.min(255, Math.round(255 * fg));
+            }
             ImageWriters.writeLabelsPng(output.resolve(stem + "_prob.png"), new LabelMap(h, w, q), 256);
         }
         if (overlay) ImageWriters.writeOverlayPng(output.resolve(stem + "_overlay.png"), img, labels, null);

@@ -305,6 +305,10 @@ public final class Trainer {
             log.println("no validation set (" + (in.splitVal() ? "--val-split " + o.valSplit() + " and no test/ folder" : "empty test/")
                     + "): every epoch is trained without validation, and best.safetensors is not written "
                     + "(last.safetensors holds the latest weights)");
+        else if (in.splitVal())   // the data check above counted all of train/, these included
+            log.println("validation: " + in.valSamples().size() + " of " + in.train().size() + " images of train/ held out (--val-split "
+                    + o.valSplit() + "), trained on the other " + in.trainSamples().size() + ": "
+                    + String.join(", ", in.valSamples().stream().map(Sample::id).toList()));
         int channels = s.trainData.get(0).image().channels();
         SafeTensors.Contents r = in.resumed();
         s.norm = r != null ? RunMeta.normalization(r.metadata(), o.resume()) : normalization(s.trainData);

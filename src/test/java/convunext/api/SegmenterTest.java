@@ -325,9 +325,13 @@ class SegmenterTest {
 
     /** predict's _prob.png from the API's probabilities. */
     static byte[] probPng(Segmentation r) {
-        float[] p = r.probabilities(r.classes() - 1);
+        float[] p = new float[r.width() * r.height()];
+        for (int c = 1; c < r.classes(); c++) {
+            float[] pc = r.probabilities(c);
+            for (int i = 0; i < p.length; i++) p[i] += pc[i];
+        }
         int[] q = new int[p.length];
-        for (int i = 0; i < q.length; i++) q[i] = Math.round(255 * p[i]);
+        for (int i = 0; i < q.length; i++) q[i] = Math.min(255, Math.round(255 * p[i]));
         return convunext.data.ImageWriters.pngBytes(convunext.data.ImageWriters.labelsImage(
                 new convunext.data.LabelMap(r.height(), r.width(), q), 256, "prob"));
     }
