@@ -335,9 +335,18 @@ public final class SegmentJob implements Callable<Integer> {
         Object cpu = j.get("cpu_seconds_local");
         System.out.printf("%d images segmented in %.1f s (%.2f images/s%s); masks in %s, table %s%n", s.ok(), s.seconds(),
                 s.ok() / s.seconds(), cpu == null ? "" : String.format(", %.1f CPU-s in this JVM", (Double) cpu), maskDir, table);
-        if (j.get("mean_dice_per_class") instanceof List<?> d && d.get(classes - 1) != null)
-            System.out.printf("mean foreground Dice %.4f, IoU %.4f over %d scored images%n", (Double) d.get(classes - 1),
-                    (Double) ((List<?>) j.get("mean_iou_per_class")).get(classes - 1), s.ok());
+        if (j.get("mean_dice_per_class") instanceof List<?> d && j.get("mean_iou_per_class") instanceof List<?> iou) {
+            // the foreground mean over classes 1..K−1, as evaluate's summary line (the last class alone at K = 2)
+            double dSum = 0, iSum = 0;
+            int n = 0;
+            for (int c = 1; c < classes; c++)
+                if (d.get(c) instanceof Double dc && iou.get(c) instanceof Double ic) {
+                    dSum += dc;
+                    iSum += ic;
+                    n++;
+                }
+            if (n > 0) System.out.printf("mean foreground Dice %.4f, IoU %.4f over %d scored images%n", dSum / n, iSum / n, s.ok());
+        }
         @SuppressWarnings("unchecked") List<Map<String, String>> errs = (List<Map<String, String>>) j.get("errors_first_20");
         for (Map<String, String> e : errs) System.out.println("error: " + e.get("error"));
         System.out.printf("check: %d inputs = %d ok + %d error rows (%d rows, %d distinct paths): %s%n", s.inputs(), s.ok(),
