@@ -2,13 +2,10 @@ package convunext.cli;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.stream.Stream;
-import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,27 +22,9 @@ class IgnoreMaskTest {
      * (else left as they are), and ROI masks that exclude those rows under {@code roi/}.
      */
     private Path dataSet(String name, boolean ignore, int band) throws IOException {
-        Path root = dir.resolve(name), src = Path.of("testdata/synthetic");
-        try (Stream<Path> s = Files.walk(src)) {
-            for (Path f : s.toList()) {
-                Path t = root.resolve(src.relativize(f).toString());
-                if (Files.isDirectory(f)) { Files.createDirectories(t); continue; }
-                if (!f.getParent().getFileName().toString().equals("masks")) { Files.copy(f, t); continue; }
-                BufferedImage m = ImageIO.read(f.toFile());
-                BufferedImage out = new BufferedImage(m.getWidth(), m.getHeight(), BufferedImage.TYPE_BYTE_GRAY);
-                BufferedImage roi = new BufferedImage(m.getWidth(), m.getHeight(), BufferedImage.TYPE_BYTE_GRAY);
-                for (int y = 0; y < m.getHeight(); y++)
-                    for (int x = 0; x < m.getWidth(); x++) {
-                        int v = m.getRaster().getSample(x, y, 0) == 0 ? 0 : 1;
-                        out.getRaster().setSample(x, y, 0, ignore && y < band ? 255 : v);
-                        roi.getRaster().setSample(x, y, 0, y < band ? 0 : 255);
-                    }
-                ImageIO.write(out, "png", t.toFile());
-                Path r = root.resolve("roi").resolve(f.getParent().getParent().getFileName().toString()).resolve(f.getFileName().toString());
-                Files.createDirectories(r.getParent());
-                ImageIO.write(roi, "png", r.toFile());
-            }
-        }
+        Path root = dir.resolve(name);
+        SyntheticVariant.copy(root, (x, y, v, w, h) -> ignore && y < band ? 255 : v, (x, y, v, w, h) -> y < band ? 0 : 255,
+                t -> root.resolve("roi").resolve(t.getParent().getParent().getFileName().toString()).resolve(t.getFileName().toString()));
         return root;
     }
 

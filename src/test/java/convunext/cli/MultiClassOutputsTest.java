@@ -27,28 +27,8 @@ class MultiClassOutputsTest {
 
     /** The synthetic set with masks of 0/1/2 (class 2: foreground in the image's right half) and roi/ folders. */
     @BeforeAll static void trainThreeClasses() throws IOException {
-        data = dir.resolve("k3");
-        Path src = Path.of("testdata/synthetic");
-        try (Stream<Path> s = Files.walk(src)) {
-            for (Path f : s.toList()) {
-                Path t = data.resolve(src.relativize(f).toString());
-                if (Files.isDirectory(f)) { Files.createDirectories(t); continue; }
-                if (!f.getParent().getFileName().toString().equals("masks")) { Files.copy(f, t); continue; }
-                BufferedImage m = ImageIO.read(f.toFile());
-                BufferedImage out = new BufferedImage(m.getWidth(), m.getHeight(), BufferedImage.TYPE_BYTE_GRAY);
-                BufferedImage roi = new BufferedImage(m.getWidth(), m.getHeight(), BufferedImage.TYPE_BYTE_GRAY);
-                for (int y = 0; y < m.getHeight(); y++)
-                    for (int x = 0; x < m.getWidth(); x++) {
-                        int v = m.getRaster().getSample(x, y, 0) == 0 ? 0 : x < m.getWidth() / 2 ? 1 : 2;
-                        out.getRaster().setSample(x, y, 0, v);
-                        roi.getRaster().setSample(x, y, 0, y < 8 ? 0 : 255);
-                    }
-                ImageIO.write(out, "png", t.toFile());
-                Path r = t.getParent().resolveSibling("roi").resolve(f.getFileName().toString());
-                Files.createDirectories(r.getParent());
-                ImageIO.write(roi, "png", r.toFile());
-            }
-        }
+        data = SyntheticVariant.copy(dir.resolve("k3"), (x, y, v, w, h) -> v == 0 ? 0 : x < w / 2 ? 1 : 2,
+                (x, y, v, w, h) -> y < 8 ? 0 : 255, t -> t.getParent().resolveSibling("roi").resolve(t.getFileName().toString()));
         CliTest.Run r = CliTest.run("train", "--data", data.toString(), "--out", dir.resolve("run").toString(), "--device", "cpu",
                 "--classes", "3", "--epochs", "1", "--batch", "2", "--crop", "64", "--base-size", "80", "--base-c", "4",
                 "--max-steps-per-epoch", "1", "--tile", "128");
