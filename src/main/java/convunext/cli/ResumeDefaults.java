@@ -59,6 +59,30 @@ final class ResumeDefaults {
         return given;
     }
 
+    /**
+     * As {@link #integer} for an option of the model itself (--base-c, --classes): a resumed run
+     * continues the checkpoint's model, so a given value that differs is refused now, not noted
+     * ("the run continues with …") and then refused by the checkpoint's shapes.
+     */
+    int modelInteger(String flag, Integer given, String key, int recipe) {
+        Long rec = parse(key);
+        if (given != null && rec != null && rec.longValue() != given) refuseModel(flag, Integer.toString(given), key);
+        return integer(flag, given, key, recipe);
+    }
+
+    /** As {@link #modelInteger} for a text option of the model (--norm). */
+    String modelText(String flag, String given, String key, String recipe) {
+        String rec = meta.get(key);
+        if (given != null && rec != null && !rec.equalsIgnoreCase(given)) refuseModel(flag, given, key);
+        return text(flag, given, key, recipe);
+    }
+
+    private void refuseModel(String flag, String given, String key) {
+        throw new UserError(flag + " " + given + " differs from " + file + "'s " + key + " " + meta.get(key)
+                + ": a resumed run continues the checkpoint's model; drop " + flag + ", or start a new run without --resume",
+                Main.BAD_INPUT);
+    }
+
     private <T> T took(String flag, String key, T value) {
         taken.put(flag, key);
         return value;

@@ -85,7 +85,7 @@ final class TrainCommand implements Callable<Integer> {
         ResumeDefaults rd = new ResumeDefaults(resume);
         Norm normKind;
         try {
-            normKind = Norm.parse(rd.text("--norm", norm, "norm", "batch"));
+            normKind = Norm.parse(rd.modelText("--norm", norm, "norm", "batch"));
         } catch (IllegalArgumentException e) {
             throw new UserError("--norm: " + e.getMessage(), Main.BAD_INPUT);
         }
@@ -112,8 +112,8 @@ final class TrainCommand implements Callable<Integer> {
                     rd.integer("--epochs", epochs, "train.epochs", recipe.epochs()), rd.integer("--batch", batch, "train.batch", recipe.batch()),
                     rd.integer("--crop", crop, "train.crop", recipe.crop()), rd.integer("--base-size", baseSize, "train.base_size", recipe.baseSize()),
                     rd.real("--lr", lr, "train.lr", recipe.lr()), rd.real("--weight-decay", wd, "train.weight_decay", recipe.weightDecay()),
-                    rd.integer("--base-c", baseC, "base_c", recipe.baseC()), normKind,
-                    rd.integer("--classes", classes, "num_classes", 2), rd.longValue("--seed", seed, "seed", 0),
+                    rd.modelInteger("--base-c", baseC, "base_c", recipe.baseC()), normKind,
+                    rd.modelInteger("--classes", classes, "num_classes", 2), rd.longValue("--seed", seed, "seed", 0),
                     rd.real("--val-split", valSplit, RunMeta.VAL_SPLIT, Double.parseDouble(TrainOptions.DEFAULT_VAL_SPLIT)), trainRoi, testRoi,
                     resume, tile, TrainOptions.PREFETCH, true, rd.integer("--max-steps-per-epoch", maxSteps, RunMeta.MAX_STEPS_PER_EPOCH, 0),
                     or(stopAfter, 0), rd.integer("--val-every", valEvery, RunMeta.VAL_EVERY, 1), overwrite);

@@ -105,4 +105,26 @@ class ResumeDefaultsTest {
             assertFalse(g.err().contains("not given"), g.err());
         }
     }
+
+    /** A model option given with another value than the checkpoint's is refused at once, not noted ("continues with") then refused. */
+    @Test void aDifferentModelOptionIsRefusedNotNoted() {
+        Path part = dir.resolve("m");
+        train(part, plus(RECIPE, "--stop-after", "1"));
+        Path ckpt = part.resolve("last.safetensors");
+        for (String[] opt : new String[][] {{"--classes", "3", "num_classes 2"}, {"--base-c", "8", "base_c 4"}, {"--norm", "layer", "norm batch"}}) {
+            Path out = dir.resolve("m-" + opt[0].substring(2));
+            CliTest.Run r = CliTest.run("train", "--data", "testdata/synthetic", "--device", "cpu", "--out", out.toString(),
+                    "--resume", ckpt.toString(), opt[0], opt[1]);
+            CliSafetyTest.assertOneLine(r, Main.BAD_INPUT, opt[0] + " " + opt[1] + " differs from " + ckpt + "'s " + opt[2],
+                    "drop " + opt[0]);
+            assertFalse(r.out().contains("continues with"), r.out());
+            assertFalse(java.nio.file.Files.exists(out));
+        }
+        // the same values given again are fine (and say nothing)
+        CliTest.Run same = CliTest.run("train", "--data", "testdata/synthetic", "--device", "cpu", "--tile", "128",
+                "--max-steps-per-epoch", "1", "--out", dir.resolve("m-same").toString(), "--resume", ckpt.toString(), "--classes", "2",
+                "--base-c", "4", "--norm", "batch");
+        assertEquals(Main.OK, same.code(), same.out() + same.err());
+        assertFalse(same.out().contains("differs"), same.out());
+    }
 }
