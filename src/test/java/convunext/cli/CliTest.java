@@ -132,7 +132,8 @@ class CliTest {
                 "--epochs", "2", "--batch", "2", "--crop", "64", "--base-size", "80", "--base-c", "8", "--max-steps-per-epoch", "1",
                 "--resume", ckpt.toString());
         assertEquals(Main.BAD_INPUT, r.code(), r.out() + r.err());
-        assertTrue(r.err().contains("base_c=4") && r.err().contains("base_c=8"), r.err());
+        assertTrue(r.err().contains("--base-c 8 differs from " + ckpt + "'s base_c 4") && r.err().contains("drop --base-c"), r.err());
+        assertFalse(Files.exists(dir.resolve("resume8")), "refused before the folder is made");
     }
 
     @Test void verifyPassesOnAFixture() {
