@@ -32,9 +32,10 @@ public final class Trainer {
     private Path data, out;
     private String device = "auto";
     private int epochs, batch, crop, baseSize, baseC, classes = 2, maxStepsPerEpoch, valEvery = 1;
-    private double lr, weightDecay;
+    private double lr, weightDecay, valSplit = Double.parseDouble(TrainOptions.DEFAULT_VAL_SPLIT);
     private long seed;
-    private Path resume;
+    private Norm norm = Norm.BATCH;
+    private Path resume, trainRoi, testRoi;
     private PrintStream log = new PrintStream(OutputStream.nullOutputStream());
 
     /**
@@ -53,6 +54,7 @@ public final class Trainer {
         t.data = data; t.out = out; t.device = device; t.epochs = epochs; t.batch = batch; t.crop = crop;
         t.baseSize = baseSize; t.baseC = baseC; t.classes = classes; t.maxStepsPerEpoch = maxStepsPerEpoch;
         t.valEvery = valEvery; t.lr = lr; t.weightDecay = weightDecay; t.seed = seed; t.resume = resume; t.log = log;
+        t.norm = norm; t.valSplit = valSplit; t.trainRoi = trainRoi; t.testRoi = testRoi;
         change.accept(t);
         return t;
     }
@@ -84,6 +86,22 @@ public final class Trainer {
     /** Number of classes, background included (masks hold 0..classes−1, or 0/255 for two). */
     public Trainer withClasses(int classes) { return copy(t -> t.classes = classes); }
 
+    /** The blocks' normalisation: {@code "batch"} (the paper's, default) or {@code "layer"} (ConvNeXt's). */
+    public Trainer withNorm(String norm) {
+        Norm n = Norm.parse(Objects.requireNonNull(norm, "norm"));   // IllegalArgumentException naming the value
+        return copy(t -> t.norm = n);
+    }
+
+    /** Fraction of train/ held out for validation when the data has no test/ folder (0: none; default 0.2). */
+    public Trainer withValidationSplit(double fraction) { return copy(t -> t.valSplit = fraction); }
+
+    /**
+     * Field-of-view masks (nonzero = inside) for the training and the test images, named like them;
+     * either may be null (then the data's own {@code <split>/roi} folder, if any). Pixels outside
+     * count neither in the loss nor in validation.
+     */
+    public Trainer withRoi(Path trainRoi, Path testRoi) { return copy(t -> { t.trainRoi = trainRoi; t.testRoi = testRoi; }); }
+
     public Trainer withLearningRate(double lr, double weightDecay) { return copy(t -> { t.lr = lr; t.weightDecay = weightDecay; }); }
 
     /** Seed for the weights, the data order and the augmentation. */
@@ -108,11 +126,11 @@ public final class Trainer {
      *                                  the last good checkpoint is kept)
      */
     public Result run() {
-        refuseOutAmongInputs(data, out);
+        refuseOutAmongInputs(data, out, trainRoi, testRoi);
         TrainOptions o;
         try {
-            o = new TrainOptions(data, out, device, epochs, batch, crop, baseSize, lr, weightDecay, baseC, Norm.BATCH, classes,
-                    seed, Double.parseDouble(TrainOptions.DEFAULT_VAL_SPLIT), null, null, resume,
+            o = new TrainOptions(data, out, device, epochs, batch, crop, baseSize, lr, weightDecay, baseC, norm, classes,
+                    seed, valSplit, trainRoi, testRoi, resume,
                     Integer.parseInt(TrainOptions.DEFAULT_TILE), TrainOptions.PREFETCH, true, maxStepsPerEpoch, 0, valEvery);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(e.getMessage().replace("--", ""), e);
@@ -131,13 +149,16 @@ public final class Trainer {
     }
 
     /**
-     * As {@code train} refuses its --out: never the data folder or inside its train/ or test/ (symbolic
-     * links resolved), where checkpoints and curves.png would go among the images.
+     * As {@code train} refuses its --out: never the data folder or inside its train/ or test/, nor
+     * inside an ROI folder (symbolic links resolved), where checkpoints and curves.png would go among
+     * the inputs.
      */
-    private static void refuseOutAmongInputs(Path data, Path out) {
+    private static void refuseOutAmongInputs(Path data, Path out, Path... rois) {
         Path o = real(out), d = real(data);
         String why = o.equals(d) ? "is the data folder " + data
                 : o.startsWith(d.resolve("train")) || o.startsWith(d.resolve("test")) ? "is inside the data folder " + data : null;
+        for (Path roi : rois)
+            if (why == null && roi != null && o.startsWith(real(roi))) why = "is inside the ROI folder " + roi;
         if (why != null)
             throw new IllegalArgumentException("out " + out + " " + why + "; outputs never go among the inputs: choose another out");
     }

@@ -69,4 +69,38 @@ class TrainerTest {
                 () -> Trainer.on(dir.resolve("no-data"), dir.resolve("y")).withDevice("cpu").run());
         assertTrue(e.getMessage().contains("no-data"), e.getMessage());
     }
+
+    /** The options train has beyond the recipe: LayerNorm, a validation split of train/, ROI folders. */
+    @Test void normValidationSplitAndRoiAreOptionsToo() throws Exception {
+        Path data = dir.resolve("split"), roi = dir.resolve("roi");
+        for (String sub : new String[] {"images", "masks"})
+            try (var files = Files.list(Path.of("testdata/synthetic/train").resolve(sub))) {
+                Files.createDirectories(data.resolve("train").resolve(sub));
+                Files.createDirectories(roi);
+                for (Path f : files.toList()) {
+                    Files.copy(f, data.resolve("train").resolve(sub).resolve(f.getFileName()));
+                    if (sub.equals("masks")) {   // a field of view without the top 8 rows
+                        java.awt.image.BufferedImage m = javax.imageio.ImageIO.read(f.toFile());
+                        java.awt.image.BufferedImage r = new java.awt.image.BufferedImage(m.getWidth(), m.getHeight(),
+                                java.awt.image.BufferedImage.TYPE_BYTE_GRAY);
+                        for (int y = 8; y < m.getHeight(); y++)
+                            for (int x = 0; x < m.getWidth(); x++) r.getRaster().setSample(x, y, 0, 255);
+                        javax.imageio.ImageIO.write(r, "png", roi.resolve(f.getFileName()).toFile());
+                    }
+                }
+            }
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        Trainer t = Trainer.on(data, dir.resolve("ln")).withDevice("cpu").withEpochs(1).withBatch(2).withCrop(64, 80).withBaseChannels(4)
+                .withSchedule(1, 1).withNorm("layer").withValidationSplit(0.25).withRoi(roi, null).withLog(new PrintStream(log, true));
+        Trainer.Result r = t.run();
+        assertEquals("layer", convunext.io.SafeTensors.readMetadata(r.lastCheckpoint()).get("norm"));
+        assertTrue(log.toString().contains("validation: 4 of 16 images of train/ held out (--val-split 0.25)"), log.toString());
+        try (Segmenter s = Segmenter.open(r.lastCheckpoint(), "cpu")) {
+            assertEquals(96, s.segment(Path.of("testdata/synthetic/test/images/syn_016.png")).width());
+        }
+        // out inside the ROI folder is among the inputs too; an unknown norm names itself
+        Trainer inRoi = Trainer.on(data, roi.resolve("run")).withDevice("cpu").withRoi(roi, null);
+        assertTrue(assertThrows(IllegalArgumentException.class, inRoi::run).getMessage().contains("ROI folder"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> t.withNorm("group")).getMessage().contains("'group'"));
+    }
 }
