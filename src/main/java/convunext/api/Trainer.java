@@ -2,6 +2,7 @@ package convunext.api;
 
 import convunext.backend.Backend;
 import convunext.backend.all.Backends;
+import convunext.io.RealPath;
 import convunext.nn.Norm;
 import convunext.train.Recipe;
 import convunext.train.TrainOptions;
@@ -154,24 +155,12 @@ public final class Trainer {
      * the inputs.
      */
     private static void refuseOutAmongInputs(Path data, Path out, Path... rois) {
-        Path o = real(out), d = real(data);
+        Path o = RealPath.of(out), d = RealPath.of(data);
         String why = o.equals(d) ? "is the data folder " + data
                 : o.startsWith(d.resolve("train")) || o.startsWith(d.resolve("test")) ? "is inside the data folder " + data : null;
         for (Path roi : rois)
-            if (why == null && roi != null && o.startsWith(real(roi))) why = "is inside the ROI folder " + roi;
+            if (why == null && roi != null && o.startsWith(RealPath.of(roi))) why = "is inside the ROI folder " + roi;
         if (why != null)
             throw new IllegalArgumentException("out " + out + " " + why + "; outputs never go among the inputs: choose another out");
-    }
-
-    /** {@code p} with symbolic links resolved for the part that exists. */
-    private static Path real(Path p) {
-        Path abs = p.toAbsolutePath().normalize(), existing = abs;
-        while (existing != null && !java.nio.file.Files.exists(existing)) existing = existing.getParent();
-        if (existing == null) return abs;
-        try {
-            return existing.toRealPath().resolve(existing.relativize(abs));
-        } catch (java.io.IOException e) {
-            return abs;
-        }
     }
 }

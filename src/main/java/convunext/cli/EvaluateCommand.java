@@ -65,7 +65,7 @@ final class EvaluateCommand implements Callable<Integer> {
         if (tta != null && !tta.equals("flip")) throw new UserError("--tta accepts only 'flip', got '" + tta + "'", Main.BAD_INPUT);
         Predictor.checkSettings(tile, overlap);
         InferenceScale scale = scaleOption.require();
-        Path w = weights.require();
+        InferenceModel.Weights w = weights.require();
         Outputs.requireDataFolder(data);
         Path abs = data.toAbsolutePath().normalize();
         Path root = data;
@@ -88,15 +88,13 @@ final class EvaluateCommand implements Callable<Integer> {
             outDir = Outputs.fresh(Path.of("runs", "evaluate"), OUTPUTS);
         }
         Dataset ds = Dataset.open(root, split, false, roi);
-        // Without --roi the data's own <split>/roi folder, when there is one, is the field of view: say so.
-        Path roiUsed = roi != null ? roi
-                : ds.samples().stream().anyMatch(s -> s.roi() != null) ? root.resolve(split).resolve("roi") : null;
+        Path roiUsed = ds.roiFolder();   // without --roi the data's own <split>/roi folder, when there is one: said below
         List<String> failed = new ArrayList<>();
         List<Map<String, Object>> failedJson = new ArrayList<>();
         // device and checkpoint first: a refused one leaves no output folder behind
         try (Backend be = device.open(System.out);
              InferenceModel lm = InferenceModel.open(w, be, tile, overlap, "flip".equals(tta), scale, System.out::println);
-             OutputFolder folder = lockChecked(outDir, lm, w)) {
+             OutputFolder folder = lockChecked(outDir, lm, w.path())) {
             if (folder.staleNote() != null) System.out.println(folder.staleNote());
             if (roi == null && roiUsed != null)
                 System.out.println("field of view: ROI masks from " + roiUsed + " (the data's roi/ folder; --roi names another)");
@@ -129,7 +127,7 @@ final class EvaluateCommand implements Callable<Integer> {
                 Interrupts.note(() -> "metrics.csv written to " + outDir + ", summary.json not (this evaluation is incomplete; run it"
                         + " again with --overwrite)");
                 Map<String, Object> extra = new LinkedHashMap<>();
-                extra.put("weights", w.toString());
+                extra.put("weights", w.path().toString());
                 extra.put("data", data.toString());
                 extra.put("roi", roiUsed == null ? null : roiUsed.toString());
                 extra.put("tta", tta);

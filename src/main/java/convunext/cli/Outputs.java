@@ -1,7 +1,7 @@
 package convunext.cli;
 
 import convunext.io.OutputFolder;
-import java.io.IOException;
+import convunext.io.RealPath;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -81,24 +81,8 @@ final class Outputs {
         }
     }
 
-    /** The real path of {@code p}: symlinks resolved for the part that exists, the rest appended. */
-    static Path real(Path p) {
-        Path abs = p.toAbsolutePath().normalize();
-        Path existing = abs;
-        List<Path> rest = new ArrayList<>();
-        while (existing != null && !Files.exists(existing)) {
-            rest.add(0, existing.getFileName());
-            existing = existing.getParent();
-        }
-        if (existing == null) return abs;
-        try {
-            Path r = existing.toRealPath();
-            for (Path part : rest) r = r.resolve(part);
-            return r;
-        } catch (IOException e) {
-            return abs;
-        }
-    }
+    /** The real path of {@code p} ({@link RealPath#of}: symlinks resolved for the part that exists, the rest appended). */
+    static Path real(Path p) { return RealPath.of(p); }
 
     /** The files among {@code names} that already exist in {@code out}. */
     static List<String> existing(Path out, Collection<String> names) {

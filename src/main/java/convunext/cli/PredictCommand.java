@@ -60,7 +60,7 @@ final class PredictCommand implements Callable<Integer> {
         if (tta != null && !tta.equals("flip")) throw new UserError("--tta accepts only 'flip', got '" + tta + "'", Main.BAD_INPUT);
         Predictor.checkSettings(tile, overlap);
         InferenceScale scale = scaleOption.require();
-        Path w = weights.require();
+        InferenceModel.Weights w = weights.require();
         List<Path> files = inputs(input);
         Outputs.requireFolder(output, "-o");
         Outputs.requireApart(input, output, "-i", "-o");

@@ -30,11 +30,13 @@ public final class Dataset {
     private final Path root;
     private final String split;
     private final List<Sample> samples;
+    private final Path roiFolder;   // null: no ROI masks
 
-    private Dataset(Path root, String split, List<Sample> samples) {
+    private Dataset(Path root, String split, List<Sample> samples, Path roiFolder) {
         this.root = root;
         this.split = split;
         this.samples = List.copyOf(samples);
+        this.roiFolder = roiFolder;
     }
 
     /**
@@ -80,8 +82,11 @@ public final class Dataset {
             claim(roiOwner, roi, img, "ROI mask");
             out.add(new Sample(stem, img, mask, roi));
         }
-        return new Dataset(root, split, out);
+        return new Dataset(root, split, out, rois.isEmpty() ? null : roiFolder);
     }
+
+    /** The folder the samples' ROI masks come from (the one given, or {@code <split>/roi}); null when there are none. */
+    public Path roiFolder() { return roiFolder; }
 
     /**
      * Refuses two files whose names differ only in the extension ({@code a.png} and {@code a.jpg}):

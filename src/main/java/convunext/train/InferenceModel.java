@@ -78,59 +78,71 @@ public final class InferenceModel implements AutoCloseable {
             throw new IllegalArgumentException("weights " + weights + " is a folder: pass the checkpoint file in it");
         if (!Files.isRegularFile(weights)) throw new IllegalArgumentException("weights file not found: " + weights);
         Predictor.checkSettings(tile, overlap);
+        return open(read(weights, log), be, tile, overlap, flipTta, scale, log);
+    }
+
+    /**
+     * A weights file read and checked without a device: its tensors (a DataParallel 'module.'
+     * prefix removed), the config they hold, the training scale it records (null: none) and its
+     * normalisation (null: none recorded).
+     */
+    public record Weights(Path path, SafeTensors.Contents contents, ConvUNeXt.Config config, TrainingScale trained,
+                          Normalization norm) {}
+
+    /** The file's header, config, training scale and normalisation ({@link Weights}); the tensors' values are checked on loading. */
+    private static Weights read(Path weights, Consumer<String> log) {
         SafeTensors.Contents c = Checkpoint.withoutDataParallelPrefix(SafeTensors.read(weights), weights, log);
         ConvUNeXt.Config cfg = Checkpoint.configOf(c, weights);
         TrainingScale trained = TrainingScale.of(c.metadata(), weights);
+        Normalization n = null;
+        if (c.metadata().containsKey("norm_mean")) {
+            n = RunMeta.normalization(c.metadata(), weights);
+            if (n.channels() != cfg.inChannels())
+                throw new IllegalArgumentException(weights + ": normalisation statistics norm_mean '" + c.metadata().get("norm_mean")
+                        + "' have " + n.channels() + " channels, the model takes " + cfg.inChannels());
+        }
+        return new Weights(weights, c, cfg, trained, n);
+    }
+
+    /**
+     * Everything {@link #open} checks of the file, without a device: {@link #read}'s header, config,
+     * training scale and normalisation, and every tensor (names, shapes, NaN/Inf, BatchNorm's
+     * variances, on a throw-away float64 model). The CLI calls it before it opens a device, so a
+     * damaged checkpoint is named before a GPU context is made (or a missing GPU reported instead),
+     * then opens what it returns: the file is read once.
+     */
+    public static Weights check(Path weights, Consumer<String> log) {
+        Weights w = read(weights, log);
+        try (Backend shapes = new convunext.backend.cpu.ref.RefBackend(); ConvUNeXt m = new ConvUNeXt(w.config(), shapes, 0)) {
+            Checkpoint.loadWeights(m, w.contents(), weights);
+        }
+        return w;
+    }
+
+    /** {@link #open(Path, Backend, int, int, boolean, InferenceScale, Consumer)} for a file already read ({@link #check}). */
+    public static InferenceModel open(Weights w, Backend be, int tile, int overlap, boolean flipTta, InferenceScale scale,
+                                      Consumer<String> log) {
+        if (scale == null) throw new IllegalArgumentException("no inference scale given");
+        Predictor.checkSettings(tile, overlap);
+        Path weights = w.path();
+        ConvUNeXt.Config cfg = w.config();
         ConvUNeXt m = new ConvUNeXt(cfg, be, 0);
         Predictor predictor;
         try {
             predictor = new Predictor(m, tile, overlap, flipTta);
-            Checkpoint.loadWeights(m, c, weights);
+            Checkpoint.loadWeights(m, w.contents(), weights);
         } catch (RuntimeException e) {
             m.close();
             throw e;
         }
-        Normalization n;
-        if (c.metadata().containsKey("norm_mean")) {
-            try {
-                n = normalization(c, cfg, weights);
-            } catch (RuntimeException e) {
-                predictor.close();
-                m.close();
-                throw e;
-            }
-        } else {
+        Normalization n = w.norm();
+        if (n == null) {
             n = cfg.inChannels() == 3 ? DRIVE_RGB : Normalization.unit(cfg.inChannels());
             log.accept("note: " + weights + " holds no normalisation statistics; using " + n);
         }
         log.accept("model " + Checkpoint.describe(cfg) + " from " + weights);
-        log.accept(describeScale(scale, trained, weights));
-        return new InferenceModel(m, n, predictor, scale, trained);
-    }
-
-    /** The checkpoint's recorded normalisation, one mean and std per model input channel. */
-    private static Normalization normalization(SafeTensors.Contents c, ConvUNeXt.Config cfg, Path weights) {
-        Normalization n = RunMeta.normalization(c.metadata(), weights);
-        if (n.channels() != cfg.inChannels())
-            throw new IllegalArgumentException(weights + ": normalisation statistics norm_mean '" + c.metadata().get("norm_mean")
-                    + "' have " + n.channels() + " channels, the model takes " + cfg.inChannels());
-        return n;
-    }
-
-    /**
-     * Everything {@link #open} checks of the file, without a device: the header, the config, the
-     * training scale, the normalisation and every tensor (names, shapes, NaN/Inf, BatchNorm's
-     * variances, on a throw-away float64 model). The CLI calls it before it opens a device, so a
-     * damaged checkpoint is named before a GPU context is made (or a missing GPU reported instead).
-     */
-    public static void check(Path weights) {
-        SafeTensors.Contents c = Checkpoint.withoutDataParallelPrefix(SafeTensors.read(weights), weights, note -> { });   // open says it
-        ConvUNeXt.Config cfg = Checkpoint.configOf(c, weights);
-        TrainingScale.of(c.metadata(), weights);
-        if (c.metadata().containsKey("norm_mean")) normalization(c, cfg, weights);
-        try (Backend shapes = new convunext.backend.cpu.ref.RefBackend(); ConvUNeXt m = new ConvUNeXt(cfg, shapes, 0)) {
-            Checkpoint.loadWeights(m, c, weights);
-        }
+        log.accept(describeScale(scale, w.trained(), weights));
+        return new InferenceModel(m, n, predictor, scale, w.trained());
     }
 
     public ConvUNeXt.Config config() { return model.config; }

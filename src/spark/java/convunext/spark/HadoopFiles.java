@@ -83,15 +83,7 @@ final class HadoopFiles {
         q = q.getFileSystem(c).makeQualified(q);
         String u = q.toUri().toString();
         if ("file".equals(q.toUri().getScheme())) {
-            java.nio.file.Path local = java.nio.file.Path.of(q.toUri()).normalize(), tail = null;
-            while (local != null && !java.nio.file.Files.exists(local)) {
-                tail = tail == null ? local.getFileName() : local.getFileName().resolve(tail);
-                local = local.getParent();
-            }
-            if (local != null) {
-                local = local.toRealPath();
-                u = (tail == null ? local : local.resolve(tail)).toUri().toString();
-            }
+            u = convunext.io.RealPath.of(java.nio.file.Path.of(q.toUri())).toUri().toString();
         }
         return u.endsWith("/") ? u : u + "/";
     }

@@ -66,7 +66,7 @@ class PyTorchExportTest {
         // safetensors' convert.py, transformers' save_pretrained and huggingface_hub write {"format": "pt"}
         Path pt = variant(plain, "format-pt", k -> k, Map.of("format", "pt"));
         assertArrayEquals(probabilities(plain, new ArrayList<>()), probabilities(pt, new ArrayList<>()));
-        assertDoesNotThrow(() -> InferenceModel.check(pt));
+        assertDoesNotThrow(() -> InferenceModel.check(pt, note -> { }));
         // a format of our own family that this version does not read is still refused, naming it
         Path next = variant(plain, "format-next", k -> k, Map.of("format", "convunext-checkpoint-2"));
         String e = refusal(next);
@@ -78,7 +78,7 @@ class PyTorchExportTest {
         List<String> log = new ArrayList<>();
         assertArrayEquals(probabilities(plain, new ArrayList<>()), probabilities(dp, log));
         assertTrue(log.stream().anyMatch(l -> l.contains("'module.'")), log.toString());
-        assertDoesNotThrow(() -> InferenceModel.check(dp), "the CLI's check before the device reads it as open does");
+        assertDoesNotThrow(() -> InferenceModel.check(dp, note -> { }), "the CLI's check before the device reads it as open does");
         // a prefix on only some keys is no DataParallel file: refused naming a key it lacks
         Path some = variant(plain, "module-some", k -> k.startsWith("up4.") ? "module." + k : k, new LinkedHashMap<>());
         assertTrue(refusal(some).contains("missing key 'up4."), refusal(some));

@@ -1,7 +1,6 @@
 package convunext.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * {@link VectorGemmKernel} for 16-register machines (x86 without AVX-512): its 8-row tile needs 19
