@@ -42,6 +42,14 @@ final class FloatMath {
     static final float T_SCALE = 0.23164189f;
     static final float E0 = 0.18476745f, E1 = 0.18600331f, E2 = 0.164011f, E3 = 0.21310645f, E4 = -0.070055544f,
             E5 = 0.5364391f, E6 = -0.60062224f, E7 = 0.6567701f, E8 = -0.32927564f, E9 = 0.058855966f;
+    /**
+     * ½·E(t)'s coefficients: Φ(−|v|) = ½·t·E(t)·e^(−v²/2) with the ½ taken into the polynomial
+     * (halving is exact, so every Horner step is the old one halved): one multiply fewer per value,
+     * GELU 0.951–0.957 of its time (bench/NOTES.md, CPU round 31). Bits as before wherever ½·t·E·e is
+     * a normal float; below 2⁻¹²⁶ (v &lt; −12.96) it is now rounded once instead of twice.
+     */
+    static final float H0 = E0 * 0.5f, H1 = E1 * 0.5f, H2 = E2 * 0.5f, H3 = E3 * 0.5f, H4 = E4 * 0.5f,
+            H5 = E5 * 0.5f, H6 = E6 * 0.5f, H7 = E7 * 0.5f, H8 = E8 * 0.5f, H9 = E9 * 0.5f;
 
     static float exp(float in) {
         float x = Math.min(Math.max(in, EXP_LO), EXP_HI);
@@ -97,21 +105,21 @@ final class FloatMath {
     }
 
     /**
-     * Φ(v) from erfc(|v|/√2)/2 = t·E(t)·e^(−v²/2)/2 (see {@link #T_SCALE}), reflected for v ≥ 0;
+     * Φ(v) from erfc(|v|/√2)/2 = t·(½·E(t))·e^(−v²/2) (see {@link #T_SCALE}, {@link #H0}), reflected for v ≥ 0;
      * {@code gauss} = {@link #gaussian}(v). VectorOps repeats these operations in this order.
      */
     static float phi(float v, float gauss) {
         float t = 1f / Math.fma(Math.abs(v), T_SCALE, 1f);
-        float q = Math.fma(t, E9, E8);
-        q = Math.fma(q, t, E7);
-        q = Math.fma(q, t, E6);
-        q = Math.fma(q, t, E5);
-        q = Math.fma(q, t, E4);
-        q = Math.fma(q, t, E3);
-        q = Math.fma(q, t, E2);
-        q = Math.fma(q, t, E1);
-        q = Math.fma(q, t, E0);
-        float hc = t * q * gauss * 0.5f;
+        float q = Math.fma(t, H9, H8);   // ½·E(t)
+        q = Math.fma(q, t, H7);
+        q = Math.fma(q, t, H6);
+        q = Math.fma(q, t, H5);
+        q = Math.fma(q, t, H4);
+        q = Math.fma(q, t, H3);
+        q = Math.fma(q, t, H2);
+        q = Math.fma(q, t, H1);
+        q = Math.fma(q, t, H0);
+        float hc = t * q * gauss;
         return v >= 0f ? 1f - hc : hc;
     }
 

@@ -55,8 +55,8 @@ final class VectorOps implements SimdOps {
         FloatVector ln2hi = FloatVector.broadcast(S, -FloatMath.LN2_HI), ln2lo = FloatVector.broadcast(S, -FloatMath.LN2_LO);
         FloatVector p0 = FloatVector.broadcast(S, FloatMath.P0), p1 = FloatVector.broadcast(S, FloatMath.P1), p2 = FloatVector.broadcast(S, FloatMath.P2);
         FloatVector p3 = FloatVector.broadcast(S, FloatMath.P3), p4 = FloatVector.broadcast(S, FloatMath.P4), p5 = FloatVector.broadcast(S, FloatMath.P5);
-        FloatVector e0 = FloatVector.broadcast(S, FloatMath.E0), e1 = FloatVector.broadcast(S, FloatMath.E1), e2 = FloatVector.broadcast(S, FloatMath.E2), e3 = FloatVector.broadcast(S, FloatMath.E3), e4 = FloatVector.broadcast(S, FloatMath.E4);
-        FloatVector e5 = FloatVector.broadcast(S, FloatMath.E5), e6 = FloatVector.broadcast(S, FloatMath.E6), e7 = FloatVector.broadcast(S, FloatMath.E7), e8 = FloatVector.broadcast(S, FloatMath.E8), e9 = FloatVector.broadcast(S, FloatMath.E9);
+        FloatVector e0 = FloatVector.broadcast(S, FloatMath.H0), e1 = FloatVector.broadcast(S, FloatMath.H1), e2 = FloatVector.broadcast(S, FloatMath.H2), e3 = FloatVector.broadcast(S, FloatMath.H3), e4 = FloatVector.broadcast(S, FloatMath.H4);
+        FloatVector e5 = FloatVector.broadcast(S, FloatMath.H5), e6 = FloatVector.broadcast(S, FloatMath.H6), e7 = FloatVector.broadcast(S, FloatMath.H7), e8 = FloatVector.broadcast(S, FloatMath.H8), e9 = FloatVector.broadcast(S, FloatMath.H9);
         for (int j = 0; j < nv; j += L) {
             FloatVector v = FloatVector.fromArray(S, x, xo + j);
             // e^(−v²/2)·(1 − δ/2): FloatMath.gaussian with FloatMath.exp written out
@@ -84,7 +84,7 @@ final class VectorOps implements SimdOps {
             q = q.fma(t, e2);
             q = q.fma(t, e1);
             q = q.fma(t, e0);
-            FloatVector hc = t.mul(q).mul(g).mul(0.5f);
+            FloatVector hc = t.mul(q).mul(g);   // q is ½·E(t): FloatMath.H0…H9
             v.mul(hc.blend(one.sub(hc), v.compare(VectorOperators.GE, 0f))).intoArray(y, yo + j);
         }
         for (int i = nv; i < n; i++) y[yo + i] = FloatMath.gelu(x[xo + i]);
@@ -97,8 +97,8 @@ final class VectorOps implements SimdOps {
         FloatVector ln2hi = FloatVector.broadcast(S, -FloatMath.LN2_HI), ln2lo = FloatVector.broadcast(S, -FloatMath.LN2_LO);
         FloatVector p0 = FloatVector.broadcast(S, FloatMath.P0), p1 = FloatVector.broadcast(S, FloatMath.P1), p2 = FloatVector.broadcast(S, FloatMath.P2);
         FloatVector p3 = FloatVector.broadcast(S, FloatMath.P3), p4 = FloatVector.broadcast(S, FloatMath.P4), p5 = FloatVector.broadcast(S, FloatMath.P5);
-        FloatVector e0 = FloatVector.broadcast(S, FloatMath.E0), e1 = FloatVector.broadcast(S, FloatMath.E1), e2 = FloatVector.broadcast(S, FloatMath.E2), e3 = FloatVector.broadcast(S, FloatMath.E3), e4 = FloatVector.broadcast(S, FloatMath.E4);
-        FloatVector e5 = FloatVector.broadcast(S, FloatMath.E5), e6 = FloatVector.broadcast(S, FloatMath.E6), e7 = FloatVector.broadcast(S, FloatMath.E7), e8 = FloatVector.broadcast(S, FloatMath.E8), e9 = FloatVector.broadcast(S, FloatMath.E9);
+        FloatVector e0 = FloatVector.broadcast(S, FloatMath.H0), e1 = FloatVector.broadcast(S, FloatMath.H1), e2 = FloatVector.broadcast(S, FloatMath.H2), e3 = FloatVector.broadcast(S, FloatMath.H3), e4 = FloatVector.broadcast(S, FloatMath.H4);
+        FloatVector e5 = FloatVector.broadcast(S, FloatMath.H5), e6 = FloatVector.broadcast(S, FloatMath.H6), e7 = FloatVector.broadcast(S, FloatMath.H7), e8 = FloatVector.broadcast(S, FloatMath.H8), e9 = FloatVector.broadcast(S, FloatMath.H9);
         for (int j = 0; j < nv; j += L) {
             FloatVector v = FloatVector.fromArray(S, x, xo + j);
             FloatVector xx = v.mul(v), in = xx.mul(-0.5f);
@@ -124,7 +124,7 @@ final class VectorOps implements SimdOps {
             q = q.fma(t, e2);
             q = q.fma(t, e1);
             q = q.fma(t, e0);
-            FloatVector hc = t.mul(q).mul(g).mul(0.5f);
+            FloatVector hc = t.mul(q).mul(g);   // q is ½·E(t): FloatMath.H0…H9
             FloatVector phi = hc.blend(one.sub(hc), v.compare(VectorOperators.GE, 0f));
             v.mul(FloatMath.INV_SQRT_2PI).fma(g, phi)   // Φ(x) + x·φ(x)
                     .mul(FloatVector.fromArray(S, dy, dyo + j)).intoArray(dx, dxo + j);
@@ -139,8 +139,8 @@ final class VectorOps implements SimdOps {
         FloatVector ln2hi = FloatVector.broadcast(S, -FloatMath.LN2_HI), ln2lo = FloatVector.broadcast(S, -FloatMath.LN2_LO);
         FloatVector p0 = FloatVector.broadcast(S, FloatMath.P0), p1 = FloatVector.broadcast(S, FloatMath.P1), p2 = FloatVector.broadcast(S, FloatMath.P2);
         FloatVector p3 = FloatVector.broadcast(S, FloatMath.P3), p4 = FloatVector.broadcast(S, FloatMath.P4), p5 = FloatVector.broadcast(S, FloatMath.P5);
-        FloatVector e0 = FloatVector.broadcast(S, FloatMath.E0), e1 = FloatVector.broadcast(S, FloatMath.E1), e2 = FloatVector.broadcast(S, FloatMath.E2), e3 = FloatVector.broadcast(S, FloatMath.E3), e4 = FloatVector.broadcast(S, FloatMath.E4);
-        FloatVector e5 = FloatVector.broadcast(S, FloatMath.E5), e6 = FloatVector.broadcast(S, FloatMath.E6), e7 = FloatVector.broadcast(S, FloatMath.E7), e8 = FloatVector.broadcast(S, FloatMath.E8), e9 = FloatVector.broadcast(S, FloatMath.E9);
+        FloatVector e0 = FloatVector.broadcast(S, FloatMath.H0), e1 = FloatVector.broadcast(S, FloatMath.H1), e2 = FloatVector.broadcast(S, FloatMath.H2), e3 = FloatVector.broadcast(S, FloatMath.H3), e4 = FloatVector.broadcast(S, FloatMath.H4);
+        FloatVector e5 = FloatVector.broadcast(S, FloatMath.H5), e6 = FloatVector.broadcast(S, FloatMath.H6), e7 = FloatVector.broadcast(S, FloatMath.H7), e8 = FloatVector.broadcast(S, FloatMath.H8), e9 = FloatVector.broadcast(S, FloatMath.H9);
         for (int j = 0; j < nv; j += L) {
             FloatVector v = FloatVector.fromArray(S, x, xo + j);
             FloatVector xx = v.mul(v), in = xx.mul(-0.5f);
@@ -166,7 +166,7 @@ final class VectorOps implements SimdOps {
             q = q.fma(t, e2);
             q = q.fma(t, e1);
             q = q.fma(t, e0);
-            FloatVector hc = t.mul(q).mul(g).mul(0.5f);
+            FloatVector hc = t.mul(q).mul(g);   // q is ½·E(t): FloatMath.H0…H9
             FloatVector phi = hc.blend(one.sub(hc), v.compare(VectorOperators.GE, 0f));
             v.mul(FloatMath.INV_SQRT_2PI).fma(g, phi).intoArray(d, dOff + j);   // Φ(x) + x·φ(x)
             v.mul(phi).intoArray(y, yo + j);
