@@ -1,13 +1,11 @@
 package convunext.backend.cuda;
 
+import convunext.io.AtomicFiles;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileSystemException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -26,7 +24,8 @@ import java.util.List;
  *
  * <p>So before the first JCuda class loads, each of JCuda's libraries in the jar is checked at
  * the path JCuda will use and, unless a file with exactly the resource's bytes is there, written
- * to a fresh file in the same folder and renamed onto the name in one atomic step. Whoever looks
+ * to a fresh file in the same folder and renamed onto the name in one atomic step
+ * ({@link AtomicFiles}). Whoever looks
  * at the name then sees no file or a whole one; a JVM that already mapped an older file keeps it.
  * Any failure here (no such resource, a read-only or foreign file, no atomic rename) leaves JCuda
  * to its own way, as before: this only narrows what can go wrong.
@@ -74,30 +73,17 @@ public final class JCudaNatives {
     }
 
     /**
-     * Makes {@code target} hold exactly {@code bytes}: left alone when it does, else written to a
-     * fresh file beside it (readable by all, as JCuda's own file would be) and moved onto it
-     * atomically. IOException when that cannot be done (the caller then leaves it to JCuda).
+     * Makes {@code target} hold exactly {@code bytes}: left alone when it does, else written by
+     * {@link AtomicFiles} (a sibling temporary file renamed onto it). IOException when that cannot
+     * be done, unless another process put the same bytes there meanwhile (the caller then leaves
+     * the library to JCuda).
      */
     static void ensure(Path target, byte[] bytes) throws IOException {
         if (holds(target, bytes)) return;
-        Path dir = target.toAbsolutePath().getParent();
-        Path part = Files.createTempFile(dir, target.getFileName() + ".", ".part");
         try {
-            Files.write(part, bytes);
-            try {
-                Files.setPosixFilePermissions(part, PosixFilePermissions.fromString("rw-r--r--"));
-            } catch (UnsupportedOperationException notPosix) {
-                // the platform's defaults
-            }
-            try {
-                Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                throw e;
-            } catch (FileSystemException e) {
-                if (!holds(target, bytes)) throw e;   // another process put the same bytes there first
-            }
-        } finally {
-            Files.deleteIfExists(part);
+            AtomicFiles.write(target, out -> out.write(bytes));
+        } catch (UncheckedIOException e) {
+            if (!holds(target, bytes)) throw e.getCause();
         }
     }
 
