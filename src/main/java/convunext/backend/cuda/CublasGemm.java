@@ -52,6 +52,7 @@ public final class CublasGemm implements AutoCloseable {
         if (off != null) return new Probe(null, "not used: disabled by " + off);
         if (!(device instanceof JCudaDevice)) return new Probe(null, "not used: the " + device.kind() + " device has no cuBLAS (a GPU is needed)");
         JCudaDevice d = (JCudaDevice) device;
+        JCudaNatives.prepare(JCudaNatives.CUBLAS);   // before JCublas2 loads its library
         cublasHandle h = null;
         try {
             d.makeCurrent("cublasCreate");

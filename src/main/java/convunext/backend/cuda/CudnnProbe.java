@@ -17,6 +17,7 @@ public final class CudnnProbe {
     public static String probe(Device device) {
         if (!(device instanceof JCudaDevice))
             return "not available: the " + device.kind() + " device has no cuDNN (a GPU is needed)";
+        JCudaNatives.prepare(JCudaNatives.CUDNN);   // before JCudnn loads its library
         try {
             ((JCudaDevice) device).makeCurrent("cudnnCreate");
             long v = JCudnn.cudnnGetVersion();

@@ -130,7 +130,7 @@ public final class JCudaDevice implements Device {
 
     /** Opens GPU #{@code ordinal} (CUDA's numbering, as in {@code --device cuda:N}). */
     public static JCudaDevice open(int ordinal) {
-        JCudaNatives.prepare();   // before JCudaDriver loads its library: see JCudaNatives
+        JCudaNatives.prepare(JCudaNatives.DRIVER);   // before JCudaDriver loads its library: see JCudaNatives
         try {
             setExceptionsEnabled(true);
             return new JCudaDevice(ordinal);

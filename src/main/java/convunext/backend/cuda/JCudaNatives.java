@@ -4,11 +4,16 @@ import convunext.io.AtomicFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.JarURLConnection;
+import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.jar.JarEntry;
+import java.util.zip.CRC32;
 
 /**
  * JCuda's native libraries put in place, whole, before JCuda loads one.
@@ -35,36 +40,58 @@ public final class JCudaNatives {
 
     /** The libraries of JCuda, jcublas and jcudnn (file names as JCuda's LibUtils makes them). */
     static final List<String> LIBRARIES = List.of("JCudaDriver", "JCudaRuntime", "JCublas2", "JCublas", "JCudnn", "JNvrtc");
+    /** What the driver API needs (JCudaDriver), cuBLAS (JCublas2 and the runtime it initialises), cuDNN. */
+    public static final String[] DRIVER = {"JCudaDriver"}, CUBLAS = {"JCudaRuntime", "JCublas2", "JCublas"},
+            CUDNN = {"JCudaRuntime", "JCudnn"};
 
-    private static boolean prepared;
+    private static final Set<String> DONE = new HashSet<>();
 
-    /** Puts JCuda's libraries in place under java.io.tmpdir, once per JVM. Never throws. */
-    public static synchronized void prepare() {
-        if (prepared) return;
-        prepared = true;
-        try {
-            prepare(Path.of(System.getProperty("java.io.tmpdir")));
-        } catch (RuntimeException | LinkageError | IOException ignored) {
-            // JCuda extracts (or fails) by itself, as without this class
+    /**
+     * Puts these of JCuda's libraries in place under java.io.tmpdir, each once per JVM, before the
+     * JCuda class that loads it is first used. Never throws.
+     */
+    public static void prepare(String... libraries) {
+        for (String name : libraries) {
+            synchronized (DONE) {
+                if (!DONE.add(name)) continue;
+            }
+            try {
+                place(Path.of(System.getProperty("java.io.tmpdir")), name);
+            } catch (RuntimeException | LinkageError | IOException ignored) {
+                // JCuda extracts (or fails) by itself, as without this class
+            }
         }
     }
 
-    /** The libraries found in the jar, each checked and, where needed, written whole into dir; returns their paths. */
-    static List<Path> prepare(Path dir) throws IOException {
-        List<Path> out = new ArrayList<>();
-        for (String name : LIBRARIES) {
-            String file = fileName(name);
-            byte[] bytes = resource("/lib/" + file);
-            if (bytes == null) continue;
-            Path target = dir.resolve(file);
-            try {
-                ensure(target, bytes);
-                out.add(target);
-            } catch (IOException e) {
-                // this one left to JCuda; the others still get their chance
-            }
+    /**
+     * Library {@code name} of the jar checked in dir and, where needed, written whole there; its
+     * path, or null when the jar has none for this platform. A file of the jar entry's size and
+     * CRC-32 is taken as whole without inflating the entry (a CUDA start reads 1.2 MB, not the jar's
+     * 4.5 MB of libraries); otherwise the bytes themselves decide ({@link #ensure}).
+     */
+    static Path place(Path dir, String name) throws IOException {
+        String file = fileName(name);
+        URL url = jcuda.LibUtils.class.getResource("/lib/" + file);
+        if (url == null) return null;
+        Path target = dir.resolve(file);
+        if (url.openConnection() instanceof JarURLConnection jar) {
+            JarEntry e = jar.getJarEntry();
+            if (e != null && e.getSize() >= 0 && e.getCrc() >= 0 && Files.isRegularFile(target) && Files.size(target) == e.getSize()
+                    && crc32(target) == e.getCrc())
+                return target;
         }
-        return out;
+        byte[] bytes;
+        try (InputStream in = url.openStream()) {
+            bytes = in.readAllBytes();
+        }
+        ensure(target, bytes);
+        return target;
+    }
+
+    private static long crc32(Path file) throws IOException {
+        CRC32 c = new CRC32();
+        c.update(Files.readAllBytes(file));
+        return c.getValue();
     }
 
     /** JCuda's file name for a library: lib + name-version-os-arch + .so (the resource's name in /lib too). */
@@ -93,12 +120,6 @@ public final class JCudaNatives {
             return Files.isRegularFile(path) && Files.size(path) == bytes.length && Arrays.equals(Files.readAllBytes(path), bytes);
         } catch (IOException e) {
             return false;
-        }
-    }
-
-    private static byte[] resource(String name) throws IOException {
-        try (InputStream in = jcuda.LibUtils.class.getResourceAsStream(name)) {
-            return in == null ? null : in.readAllBytes();
         }
     }
 }

@@ -43,13 +43,35 @@ class JCudaNativesTest {
     }
 
     @Test void everyLibraryInTheJarIsWrittenWhole() throws IOException {
-        List<Path> written = JCudaNatives.prepare(dir);
+        List<Path> written = new ArrayList<>();
+        for (String name : JCudaNatives.LIBRARIES) {
+            Path p = JCudaNatives.place(dir, name);
+            if (p != null) written.add(p);
+        }
         Assumptions.assumeFalse(written.isEmpty(), "no JCuda natives for this platform in the build");
         assertTrue(written.contains(dir.resolve(JCudaNatives.fileName("JCudaDriver"))), written.toString());
         for (Path p : written) assertArrayEquals(resource(p.getFileName().toString()), Files.readAllBytes(p), p.toString());
         try (var s = Files.list(dir)) {
             assertEquals(written.size(), s.count(), "no part files left beside the libraries");
         }
+        for (String[] group : new String[][] {JCudaNatives.DRIVER, JCudaNatives.CUBLAS, JCudaNatives.CUDNN})
+            for (String name : group) assertTrue(JCudaNatives.LIBRARIES.contains(name), name);
+    }
+
+    /** A library file of the right size but other bytes (the size-and-CRC check) is replaced; a whole one is kept. */
+    @Test void aCorruptLibraryOfTheRightSizeIsReplaced() throws IOException {
+        String file = JCudaNatives.fileName("JCudaDriver");
+        byte[] lib = resource(file);
+        Assumptions.assumeTrue(lib != null, "no JCuda natives for this platform in the build");
+        Path target = dir.resolve(file);
+        byte[] bad = lib.clone();
+        bad[bad.length / 2] ^= 1;
+        Files.write(target, bad);
+        assertEquals(target, JCudaNatives.place(dir, "JCudaDriver"));
+        assertArrayEquals(lib, Files.readAllBytes(target));
+        Object key = Files.readAttributes(target, BasicFileAttributes.class).fileKey();
+        JCudaNatives.place(dir, "JCudaDriver");
+        assertEquals(key, Files.readAttributes(target, BasicFileAttributes.class).fileKey(), "a whole file is not rewritten");
     }
 
     /** A file cut short (a JCuda write killed halfway, or another process's write still going) is replaced. */

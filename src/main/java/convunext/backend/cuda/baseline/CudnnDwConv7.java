@@ -109,6 +109,7 @@ public final class CudnnDwConv7 implements AutoCloseable {
         Device d = be.device();
         if (!(d instanceof JCudaDevice jd))
             return new Opened(null, "not available: the " + d.kind() + " device has no cuDNN (a GPU is needed)");
+        convunext.backend.cuda.JCudaNatives.prepare(convunext.backend.cuda.JCudaNatives.CUDNN);   // before JCudnn loads its library
         cudnnHandle h = null;
         CudnnDwConv7 c = null;
         try {
