@@ -6,12 +6,12 @@ import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.nio.file.StandardCopyOption;
+import java.util.zip.CRC32;
 
 /**
  * JNI entry points of the emulator library (kernels/emu/jni_glue.cpp), and its loading: from
- * target/classes directly, or extracted from the jar to a temporary file. Failing calls throw
- * {@link CudaError}.
+ * target/classes directly, or from the jar through one shared copy in java.io.tmpdir
+ * ({@link #sharedCopy}). Failing calls throw {@link CudaError}.
  */
 final class EmuNative {
     static final String RESOURCE = "/native/linux-x86_64/libconvunext_emu.so";
@@ -38,10 +38,16 @@ final class EmuNative {
             if ("file".equals(url.getProtocol())) {
                 file = Paths.get(url.toURI());
             } else {
-                file = Files.createTempFile("libconvunext_emu", ".so");
-                file.toFile().deleteOnExit();
+                byte[] bytes;
                 try (InputStream in = url.openStream()) {
-                    Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+                    bytes = in.readAllBytes();
+                }
+                try {
+                    file = sharedCopy(Path.of(System.getProperty("java.io.tmpdir")), bytes);
+                } catch (IOException | RuntimeException unshared) {   // e.g. someone else's damaged file there: a copy of our own
+                    file = Files.createTempFile("libconvunext_emu", ".so");
+                    file.toFile().deleteOnExit();
+                    Files.write(file, bytes);
                 }
             }
             System.load(file.toAbsolutePath().toString());
@@ -50,6 +56,20 @@ final class EmuNative {
         } catch (IOException | java.net.URISyntaxException | LinkageError | SecurityException e) {
             return loadError = "cannot load the emulator library: " + e;
         }
+    }
+
+    /**
+     * The library's one copy in dir, named by its size and CRC-32 ({@code libconvunext_emu-<crc>-<size>.so}),
+     * written whole and renamed into place when it is not there yet ({@link JCudaNatives#ensure}):
+     * runs share it instead of each leaving a temporary copy behind when killed, and a run never
+     * loads another's half-written one.
+     */
+    static Path sharedCopy(Path dir, byte[] bytes) throws IOException {
+        CRC32 crc = new CRC32();
+        crc.update(bytes);
+        Path file = dir.resolve(String.format("libconvunext_emu-%08x-%d.so", crc.getValue(), bytes.length));
+        JCudaNatives.ensure(file, bytes);
+        return file;
     }
 
     static native long malloc(long bytes);

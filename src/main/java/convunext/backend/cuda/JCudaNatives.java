@@ -100,7 +100,8 @@ public final class JCudaNatives {
     }
 
     /**
-     * Makes {@code target} hold exactly {@code bytes}: left alone when it does, else written by
+     * Makes {@code target} hold exactly {@code bytes} (JCuda's libraries; the emulator library's
+     * shared copy, {@link EmuNative#sharedCopy}): left alone when it does, else written by
      * {@link AtomicFiles} (a sibling temporary file renamed onto it). IOException when that cannot
      * be done, unless another process put the same bytes there meanwhile (the caller then leaves
      * the library to JCuda).
