@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -102,6 +103,30 @@ public final class AtomicFiles {
             bytes -= new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8).length;
         }
         return "." + (end == 0 ? "_" : name.substring(0, end)) + tail;   // never empty: isTemp needs one char
+    }
+
+    /**
+     * Makes {@code target} hold exactly {@code bytes}: left alone when it does (a reader that has
+     * it open or mapped keeps it), else {@link #write}n. A file shared by concurrent processes (a
+     * native library in java.io.tmpdir) is then never seen half-written. IOException when it cannot
+     * be written, unless another process put the same bytes there meanwhile.
+     */
+    public static void writeUnlessHeld(Path target, byte[] bytes) throws IOException {
+        if (holds(target, bytes)) return;
+        try {
+            write(target, out -> out.write(bytes));
+        } catch (UncheckedIOException e) {
+            if (!holds(target, bytes)) throw e.getCause();
+        }
+    }
+
+    /** Whether path is a regular file with exactly these bytes. */
+    public static boolean holds(Path path, byte[] bytes) {
+        try {
+            return Files.isRegularFile(path) && Files.size(path) == bytes.length && Arrays.equals(Files.readAllBytes(path), bytes);
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     public static void writeString(Path target, String text) {

@@ -55,8 +55,8 @@ final class VectorOps implements SimdOps {
         FloatVector ln2hi = FloatVector.broadcast(S, -FloatMath.LN2_HI), ln2lo = FloatVector.broadcast(S, -FloatMath.LN2_LO);
         FloatVector p0 = FloatVector.broadcast(S, FloatMath.P0), p1 = FloatVector.broadcast(S, FloatMath.P1), p2 = FloatVector.broadcast(S, FloatMath.P2);
         FloatVector p3 = FloatVector.broadcast(S, FloatMath.P3), p4 = FloatVector.broadcast(S, FloatMath.P4), p5 = FloatVector.broadcast(S, FloatMath.P5);
-        FloatVector e0 = FloatVector.broadcast(S, FloatMath.H0), e1 = FloatVector.broadcast(S, FloatMath.H1), e2 = FloatVector.broadcast(S, FloatMath.H2), e3 = FloatVector.broadcast(S, FloatMath.H3), e4 = FloatVector.broadcast(S, FloatMath.H4);
-        FloatVector e5 = FloatVector.broadcast(S, FloatMath.H5), e6 = FloatVector.broadcast(S, FloatMath.H6), e7 = FloatVector.broadcast(S, FloatMath.H7), e8 = FloatVector.broadcast(S, FloatMath.H8), e9 = FloatVector.broadcast(S, FloatMath.H9);
+        FloatVector h0 = FloatVector.broadcast(S, FloatMath.H0), h1 = FloatVector.broadcast(S, FloatMath.H1), h2 = FloatVector.broadcast(S, FloatMath.H2), h3 = FloatVector.broadcast(S, FloatMath.H3), h4 = FloatVector.broadcast(S, FloatMath.H4);
+        FloatVector h5 = FloatVector.broadcast(S, FloatMath.H5), h6 = FloatVector.broadcast(S, FloatMath.H6), h7 = FloatVector.broadcast(S, FloatMath.H7), h8 = FloatVector.broadcast(S, FloatMath.H8), h9 = FloatVector.broadcast(S, FloatMath.H9);
         for (int j = 0; j < nv; j += L) {
             FloatVector v = FloatVector.fromArray(S, x, xo + j);
             // e^(−v²/2)·(1 − δ/2): FloatMath.gaussian with FloatMath.exp written out
@@ -75,16 +75,16 @@ final class VectorOps implements SimdOps {
             FloatVector g = ex.mul(v.fma(v, xx.neg()).fma(minusHalf, one));
             // Φ: FloatMath.phi
             FloatVector t = one.div(v.abs().fma(tScale, one));
-            FloatVector q = t.fma(e9, e8);
-            q = q.fma(t, e7);
-            q = q.fma(t, e6);
-            q = q.fma(t, e5);
-            q = q.fma(t, e4);
-            q = q.fma(t, e3);
-            q = q.fma(t, e2);
-            q = q.fma(t, e1);
-            q = q.fma(t, e0);
-            FloatVector hc = t.mul(q).mul(g);   // q is ½·E(t): FloatMath.H0…H9
+            FloatVector q = t.fma(h9, h8);
+            q = q.fma(t, h7);
+            q = q.fma(t, h6);
+            q = q.fma(t, h5);
+            q = q.fma(t, h4);
+            q = q.fma(t, h3);
+            q = q.fma(t, h2);
+            q = q.fma(t, h1);
+            q = q.fma(t, h0);
+            FloatVector hc = t.mul(q).mul(g);   // q is ½·E(t): h0…h9 are FloatMath.H0…H9
             v.mul(hc.blend(one.sub(hc), v.compare(VectorOperators.GE, 0f))).intoArray(y, yo + j);
         }
         for (int i = nv; i < n; i++) y[yo + i] = FloatMath.gelu(x[xo + i]);
@@ -97,8 +97,8 @@ final class VectorOps implements SimdOps {
         FloatVector ln2hi = FloatVector.broadcast(S, -FloatMath.LN2_HI), ln2lo = FloatVector.broadcast(S, -FloatMath.LN2_LO);
         FloatVector p0 = FloatVector.broadcast(S, FloatMath.P0), p1 = FloatVector.broadcast(S, FloatMath.P1), p2 = FloatVector.broadcast(S, FloatMath.P2);
         FloatVector p3 = FloatVector.broadcast(S, FloatMath.P3), p4 = FloatVector.broadcast(S, FloatMath.P4), p5 = FloatVector.broadcast(S, FloatMath.P5);
-        FloatVector e0 = FloatVector.broadcast(S, FloatMath.H0), e1 = FloatVector.broadcast(S, FloatMath.H1), e2 = FloatVector.broadcast(S, FloatMath.H2), e3 = FloatVector.broadcast(S, FloatMath.H3), e4 = FloatVector.broadcast(S, FloatMath.H4);
-        FloatVector e5 = FloatVector.broadcast(S, FloatMath.H5), e6 = FloatVector.broadcast(S, FloatMath.H6), e7 = FloatVector.broadcast(S, FloatMath.H7), e8 = FloatVector.broadcast(S, FloatMath.H8), e9 = FloatVector.broadcast(S, FloatMath.H9);
+        FloatVector h0 = FloatVector.broadcast(S, FloatMath.H0), h1 = FloatVector.broadcast(S, FloatMath.H1), h2 = FloatVector.broadcast(S, FloatMath.H2), h3 = FloatVector.broadcast(S, FloatMath.H3), h4 = FloatVector.broadcast(S, FloatMath.H4);
+        FloatVector h5 = FloatVector.broadcast(S, FloatMath.H5), h6 = FloatVector.broadcast(S, FloatMath.H6), h7 = FloatVector.broadcast(S, FloatMath.H7), h8 = FloatVector.broadcast(S, FloatMath.H8), h9 = FloatVector.broadcast(S, FloatMath.H9);
         for (int j = 0; j < nv; j += L) {
             FloatVector v = FloatVector.fromArray(S, x, xo + j);
             FloatVector xx = v.mul(v), in = xx.mul(-0.5f);
@@ -115,16 +115,16 @@ final class VectorOps implements SimdOps {
             ex = ex.mul(bits.reinterpretAsFloats()).blend(0f, in.compare(VectorOperators.LT, FloatMath.EXP_LO));
             FloatVector g = ex.mul(v.fma(v, xx.neg()).fma(minusHalf, one));
             FloatVector t = one.div(v.abs().fma(tScale, one));
-            FloatVector q = t.fma(e9, e8);
-            q = q.fma(t, e7);
-            q = q.fma(t, e6);
-            q = q.fma(t, e5);
-            q = q.fma(t, e4);
-            q = q.fma(t, e3);
-            q = q.fma(t, e2);
-            q = q.fma(t, e1);
-            q = q.fma(t, e0);
-            FloatVector hc = t.mul(q).mul(g);   // q is ½·E(t): FloatMath.H0…H9
+            FloatVector q = t.fma(h9, h8);
+            q = q.fma(t, h7);
+            q = q.fma(t, h6);
+            q = q.fma(t, h5);
+            q = q.fma(t, h4);
+            q = q.fma(t, h3);
+            q = q.fma(t, h2);
+            q = q.fma(t, h1);
+            q = q.fma(t, h0);
+            FloatVector hc = t.mul(q).mul(g);   // q is ½·E(t): h0…h9 are FloatMath.H0…H9
             FloatVector phi = hc.blend(one.sub(hc), v.compare(VectorOperators.GE, 0f));
             v.mul(FloatMath.INV_SQRT_2PI).fma(g, phi)   // Φ(x) + x·φ(x)
                     .mul(FloatVector.fromArray(S, dy, dyo + j)).intoArray(dx, dxo + j);
@@ -139,8 +139,8 @@ final class VectorOps implements SimdOps {
         FloatVector ln2hi = FloatVector.broadcast(S, -FloatMath.LN2_HI), ln2lo = FloatVector.broadcast(S, -FloatMath.LN2_LO);
         FloatVector p0 = FloatVector.broadcast(S, FloatMath.P0), p1 = FloatVector.broadcast(S, FloatMath.P1), p2 = FloatVector.broadcast(S, FloatMath.P2);
         FloatVector p3 = FloatVector.broadcast(S, FloatMath.P3), p4 = FloatVector.broadcast(S, FloatMath.P4), p5 = FloatVector.broadcast(S, FloatMath.P5);
-        FloatVector e0 = FloatVector.broadcast(S, FloatMath.H0), e1 = FloatVector.broadcast(S, FloatMath.H1), e2 = FloatVector.broadcast(S, FloatMath.H2), e3 = FloatVector.broadcast(S, FloatMath.H3), e4 = FloatVector.broadcast(S, FloatMath.H4);
-        FloatVector e5 = FloatVector.broadcast(S, FloatMath.H5), e6 = FloatVector.broadcast(S, FloatMath.H6), e7 = FloatVector.broadcast(S, FloatMath.H7), e8 = FloatVector.broadcast(S, FloatMath.H8), e9 = FloatVector.broadcast(S, FloatMath.H9);
+        FloatVector h0 = FloatVector.broadcast(S, FloatMath.H0), h1 = FloatVector.broadcast(S, FloatMath.H1), h2 = FloatVector.broadcast(S, FloatMath.H2), h3 = FloatVector.broadcast(S, FloatMath.H3), h4 = FloatVector.broadcast(S, FloatMath.H4);
+        FloatVector h5 = FloatVector.broadcast(S, FloatMath.H5), h6 = FloatVector.broadcast(S, FloatMath.H6), h7 = FloatVector.broadcast(S, FloatMath.H7), h8 = FloatVector.broadcast(S, FloatMath.H8), h9 = FloatVector.broadcast(S, FloatMath.H9);
         for (int j = 0; j < nv; j += L) {
             FloatVector v = FloatVector.fromArray(S, x, xo + j);
             FloatVector xx = v.mul(v), in = xx.mul(-0.5f);
@@ -157,16 +157,16 @@ final class VectorOps implements SimdOps {
             ex = ex.mul(bits.reinterpretAsFloats()).blend(0f, in.compare(VectorOperators.LT, FloatMath.EXP_LO));
             FloatVector g = ex.mul(v.fma(v, xx.neg()).fma(minusHalf, one));
             FloatVector t = one.div(v.abs().fma(tScale, one));
-            FloatVector q = t.fma(e9, e8);
-            q = q.fma(t, e7);
-            q = q.fma(t, e6);
-            q = q.fma(t, e5);
-            q = q.fma(t, e4);
-            q = q.fma(t, e3);
-            q = q.fma(t, e2);
-            q = q.fma(t, e1);
-            q = q.fma(t, e0);
-            FloatVector hc = t.mul(q).mul(g);   // q is ½·E(t): FloatMath.H0…H9
+            FloatVector q = t.fma(h9, h8);
+            q = q.fma(t, h7);
+            q = q.fma(t, h6);
+            q = q.fma(t, h5);
+            q = q.fma(t, h4);
+            q = q.fma(t, h3);
+            q = q.fma(t, h2);
+            q = q.fma(t, h1);
+            q = q.fma(t, h0);
+            FloatVector hc = t.mul(q).mul(g);   // q is ½·E(t): h0…h9 are FloatMath.H0…H9
             FloatVector phi = hc.blend(one.sub(hc), v.compare(VectorOperators.GE, 0f));
             v.mul(FloatMath.INV_SQRT_2PI).fma(g, phi).intoArray(d, dOff + j);   // Φ(x) + x·φ(x)
             v.mul(phi).intoArray(y, yo + j);

@@ -1,5 +1,6 @@
 package convunext.backend.cuda;
 
+import convunext.io.AtomicFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URL;
@@ -60,7 +61,7 @@ final class EmuNative {
 
     /**
      * The library's one copy in dir, named by its size and CRC-32 ({@code libconvunext_emu-<crc>-<size>.so}),
-     * written whole and renamed into place when it is not there yet ({@link JCudaNatives#ensure}):
+     * written whole and renamed into place when it is not there yet ({@link AtomicFiles#writeUnlessHeld}):
      * runs share it instead of each leaving a temporary copy behind when killed, and a run never
      * loads another's half-written one.
      */
@@ -68,7 +69,7 @@ final class EmuNative {
         CRC32 crc = new CRC32();
         crc.update(bytes);
         Path file = dir.resolve(String.format("libconvunext_emu-%08x-%d.so", crc.getValue(), bytes.length));
-        JCudaNatives.ensure(file, bytes);
+        AtomicFiles.writeUnlessHeld(file, bytes);
         return file;
     }
 

@@ -3,12 +3,10 @@ package convunext.backend.cuda;
 import convunext.io.AtomicFiles;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.JarURLConnection;
 import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -67,7 +65,7 @@ public final class JCudaNatives {
      * Library {@code name} of the jar checked in dir and, where needed, written whole there; its
      * path, or null when the jar has none for this platform. A file of the jar entry's size and
      * CRC-32 is taken as whole without inflating the entry (a CUDA start reads 1.2 MB, not the jar's
-     * 4.5 MB of libraries); otherwise the bytes themselves decide ({@link #ensure}).
+     * 4.5 MB of libraries); otherwise the bytes themselves decide ({@link AtomicFiles#writeUnlessHeld}).
      */
     static Path place(Path dir, String name) throws IOException {
         String file = fileName(name);
@@ -84,7 +82,7 @@ public final class JCudaNatives {
         try (InputStream in = url.openStream()) {
             bytes = in.readAllBytes();
         }
-        ensure(target, bytes);
+        AtomicFiles.writeUnlessHeld(target, bytes);
         return target;
     }
 
@@ -97,30 +95,5 @@ public final class JCudaNatives {
     /** JCuda's file name for a library: lib + name-version-os-arch + .so (the resource's name in /lib too). */
     static String fileName(String library) {
         return jcuda.LibUtils.createLibraryFileName(jcuda.LibUtils.createPlatformLibraryName(library + "-" + jcuda.JCudaVersion.get()));
-    }
-
-    /**
-     * Makes {@code target} hold exactly {@code bytes} (JCuda's libraries; the emulator library's
-     * shared copy, {@link EmuNative#sharedCopy}): left alone when it does, else written by
-     * {@link AtomicFiles} (a sibling temporary file renamed onto it). IOException when that cannot
-     * be done, unless another process put the same bytes there meanwhile (the caller then leaves
-     * the library to JCuda).
-     */
-    static void ensure(Path target, byte[] bytes) throws IOException {
-        if (holds(target, bytes)) return;
-        try {
-            AtomicFiles.write(target, out -> out.write(bytes));
-        } catch (UncheckedIOException e) {
-            if (!holds(target, bytes)) throw e.getCause();
-        }
-    }
-
-    /** Whether path is a regular file with exactly these bytes. */
-    static boolean holds(Path path, byte[] bytes) {
-        try {
-            return Files.isRegularFile(path) && Files.size(path) == bytes.length && Arrays.equals(Files.readAllBytes(path), bytes);
-        } catch (IOException e) {
-            return false;
-        }
     }
 }

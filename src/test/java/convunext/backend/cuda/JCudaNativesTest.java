@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import convunext.io.AtomicFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -79,10 +80,10 @@ class JCudaNativesTest {
         byte[] bytes = random(1 << 20, 1);
         Path target = dir.resolve("libX.so");
         Files.write(target, Arrays.copyOf(bytes, bytes.length / 2));
-        JCudaNatives.ensure(target, bytes);
+        AtomicFiles.writeUnlessHeld(target, bytes);
         assertArrayEquals(bytes, Files.readAllBytes(target));
         Files.write(target, random(bytes.length, 2));   // same size, other bytes
-        JCudaNatives.ensure(target, bytes);
+        AtomicFiles.writeUnlessHeld(target, bytes);
         assertArrayEquals(bytes, Files.readAllBytes(target));
     }
 
@@ -90,9 +91,9 @@ class JCudaNativesTest {
     @Test void aWholeFileIsLeftAlone() throws IOException {
         byte[] bytes = random(1 << 16, 3);
         Path target = dir.resolve("libY.so");
-        JCudaNatives.ensure(target, bytes);
+        AtomicFiles.writeUnlessHeld(target, bytes);
         Object key = Files.readAttributes(target, BasicFileAttributes.class).fileKey();
-        JCudaNatives.ensure(target, bytes);
+        AtomicFiles.writeUnlessHeld(target, bytes);
         assertEquals(key, Files.readAttributes(target, BasicFileAttributes.class).fileKey());
         assertArrayEquals(bytes, Files.readAllBytes(target));
     }
@@ -113,7 +114,7 @@ class JCudaNativesTest {
                 try {
                     while (!stop.get()) {
                         Files.deleteIfExists(target);
-                        JCudaNatives.ensure(target, bytes);
+                        AtomicFiles.writeUnlessHeld(target, bytes);
                     }
                 } catch (Throwable t) {
                     failure.compareAndSet(null, t);

@@ -8,6 +8,7 @@ import convunext.backend.cuda.CudnnProbe;
 import convunext.backend.cuda.Device;
 import convunext.backend.cuda.DeviceBuffer;
 import convunext.backend.cuda.JCudaDevice;
+import convunext.backend.cuda.JCudaNatives;
 import convunext.backend.cuda.Kernels;
 import convunext.backend.cuda.ops.Launcher;
 import convunext.tensor.Shapes;
@@ -109,7 +110,7 @@ public final class CudnnDwConv7 implements AutoCloseable {
         Device d = be.device();
         if (!(d instanceof JCudaDevice jd))
             return new Opened(null, "not available: the " + d.kind() + " device has no cuDNN (a GPU is needed)");
-        convunext.backend.cuda.JCudaNatives.prepare(convunext.backend.cuda.JCudaNatives.CUDNN);   // before JCudnn loads its library
+        JCudaNatives.prepare(JCudaNatives.CUDNN);   // before JCudnn loads its library
         cudnnHandle h = null;
         CudnnDwConv7 c = null;
         try {
