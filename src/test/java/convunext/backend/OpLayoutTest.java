@@ -38,6 +38,7 @@ class OpLayoutTest {
             Map.entry("CpuLinearBwd", "CpuLinear's one-pass backward at levels 0–1"),
             Map.entry("CpuGateBwd", "the Up chain's backward in one pass at levels 0–1 (Backend#gateChainCatBackward)"),
             Map.entry("CpuLinearNarrow", "CpuLinear's forward for at most 4 outputs (the last 1×1 convolution)"),
+            Map.entry("CpuEmptyShapes", "CpuConv2d's, CpuLinear's and CpuMlp's results where an extent is 0"),
             Map.entry("RefBackend", "the float64 oracle as a Backend"),
             Map.entry("selftest.cu", "device-layer self-test kernels, no op"),
             Map.entry("selftest.cpp", "the emulator's own checks (kernels/checks)"),

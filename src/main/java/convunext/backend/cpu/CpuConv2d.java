@@ -30,7 +30,9 @@ final class CpuConv2d {
     }
 
     static Tensor forward(CpuBackend be, Tensor x, Tensor w, Tensor b, int stride, int pad, boolean reflect) {
-        Geo g = geometry(x, w, OpShapes.conv2d(of(x), of(w), of(b), stride, pad, reflect), stride, pad, reflect);
+        int[] ys = OpShapes.conv2d(of(x), of(w), of(b), stride, pad, reflect);
+        Geo g = geometry(x, w, ys, stride, pad, reflect);
+        if (CpuEmptyShapes.any(g.n, g.ci, g.co)) return CpuEmptyShapes.forward(be, ys, b);
         Tensor y = be.empty(g.n, g.co, g.ho, g.wo);
         float[] bias = b == null ? null : b.array();
         int bo = b == null ? 0 : b.off();
@@ -73,6 +75,7 @@ final class CpuConv2d {
                              boolean needDx, boolean hasBias) {
         OpShapes.conv2dBackward(of(x), of(w), of(dy), stride, pad, reflect);
         Geo g = geometry(x, w, dy.shape(), stride, pad, reflect);
+        if (CpuEmptyShapes.any(g.n, g.ci, g.co)) return CpuEmptyShapes.backward(be, x.shape(), w.shape(), dy, needDx, hasBias);
         Tensor dx = needDx ? be.empty(x.shape()) : null;
         Tensor dw = be.empty(w.shape());
         Tensor db = hasBias ? be.empty(g.co) : null;

@@ -23,6 +23,7 @@ final class CpuLinear {
         OpShapes.linear(of(x), of(w), of(b));
         int n = x.dim(0), ci = x.dim(1), p = x.spatial(2);
         int co = w.dim(0);
+        if (CpuEmptyShapes.any(n, ci, co, p)) return CpuEmptyShapes.forward(be, new int[]{n, co, x.dim(2), x.dim(3)}, b);
         Tensor y = be.empty(n, co, x.dim(2), x.dim(3));
         forward(n, ci, co, p, x.array(), x.off(), w.array(), w.off(), b == null ? null : b.array(),
                 b == null ? 0 : b.off(), y.array(), y.off());
@@ -43,6 +44,7 @@ final class CpuLinear {
         OpShapes.linearBackward(of(x), of(w), of(dy));
         int n = x.dim(0), ci = x.dim(1), p = x.spatial(2);
         int co = w.dim(0);
+        if (CpuEmptyShapes.any(n, ci, co, p)) return CpuEmptyShapes.backward(be, x.shape(), w.shape(), dy, needDx, hasBias);
         Tensor dx = needDx ? be.empty(x.shape()) : null;
         Tensor dw = be.empty(w.shape());
         Tensor db = hasBias ? be.empty(co) : null;

@@ -88,6 +88,7 @@ final class CpuMlp {
     private static Tensor[] run(CpuBackend be, Tensor x, Tensor w1, Tensor b1, Tensor w2, Tensor b2, boolean keep, Tensor res,
                                 SimdOps ops) {
         int n = x.dim(0), c = x.dim(1), p = x.spatial(2), hd = w1.dim(0), co = w2.dim(0);
+        if (CpuEmptyShapes.any(n, c, hd, co, p)) return CpuEmptyShapes.mlp(be, x, w1, b1, w2, b2, keep, res, ops);
         Tensor y = be.empty(n, co, x.dim(2), x.dim(3));
         Tensor h = keep ? be.empty(n, hd, x.dim(2), x.dim(3)) : null, s = keep ? be.empty(n, hd, x.dim(2), x.dim(3)) : null;
         CpuGemm.PackedA a1 = CpuGemm.pack(hd, c, w1.array(), w1.off(), c, 1);
@@ -139,6 +140,7 @@ final class CpuMlp {
                              boolean hasB1, boolean hasB2, SimdOps ops) {
         OpShapes.mlpBackward(of(x), of(w1), of(w2), of(gy), of(h), of(s));
         int n = x.dim(0), c = x.dim(1), p = x.spatial(2), hd = w1.dim(0), co = w2.dim(0);
+        if (CpuEmptyShapes.any(n, c, hd, co, p)) return CpuEmptyShapes.mlpBackward(be, x, w1, w2, gy, h, s, needDx, hasB1, hasB2);
         Tensor dx = needDx ? be.empty(x.shape()) : null;
         Tensor dw1 = be.empty(w1.shape()), dw2 = be.empty(w2.shape());
         Tensor db1 = hasB1 ? be.empty(hd) : null, db2 = hasB2 ? be.empty(co) : null;

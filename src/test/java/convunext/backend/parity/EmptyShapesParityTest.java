@@ -7,14 +7,15 @@ import convunext.tensor.Tensor;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Empty extents on the CUDA backends against the float64 oracle: an empty batch (N = 0) and no channels
+ * Empty extents on every backend against the float64 oracle: an empty batch (N = 0) and no channels
  * (Ci = 0, Co = 0, C = 0) give the oracle's shapes and its values (an empty sum is 0; with Ci = 0
  * the bias gradient is still dy's row sums), never a launch with an empty grid, which the CUDA
  * launcher refuses (conv2d's data and weight gradients, BatchNorm's one-block-per-channel kernels
  * launched such grids; LayerNorm's backward divided by N*C = 0 sizing its reduction), nor one
  * with a channel that is not there (batchnormTrainStats). Exact comparisons: every value is an empty sum or a plain row sum of few
- * terms compared at 1e-6. (The CPU backend is not run here: with Co = 0 its 1x1 path throws in
- * VectorOps.linearNarrow, and with Ci = 0 its conv2d bias gradient is 0 instead of dy's row sums.)
+ * terms compared at 1e-6. (On the CPU, with Co = 0 the 1x1 path threw in VectorOps.linearNarrow,
+ * and with Ci = 0 the conv2d bias gradient was 0 instead of dy's row sums: CpuEmptyShapes now.
+ * More shapes and ops: ConvDegenerateParityTest, NormDegenerateParityTest.)
  */
 class EmptyShapesParityTest {
     @RegisterExtension static final BackendParity.Backends BACKENDS = new BackendParity.Backends();
@@ -22,11 +23,11 @@ class EmptyShapesParityTest {
     /** {k, stride, pad, reflect}: the stem, the 2x2 downsampling, a 3x3 zero-padded "any" shape, the 1x1 (a GEMM). */
     private static final int[][] CONVS = {{7, 1, 3, 1}, {2, 2, 0, 0}, {3, 1, 1, 0}, {1, 1, 0, 0}};
 
-    @OnEveryDevice void convEmptyBatch(String b) throws Exception { conv(b, 31, 0, 3, 5); }
+    @OnEveryBackend void convEmptyBatch(String b) throws Exception { conv(b, 31, 0, 3, 5); }
 
-    @OnEveryDevice void convNoInputChannels(String b) throws Exception { conv(b, 32, 2, 0, 5); }
+    @OnEveryBackend void convNoInputChannels(String b) throws Exception { conv(b, 32, 2, 0, 5); }
 
-    @OnEveryDevice void convNoOutputChannels(String b) throws Exception { conv(b, 33, 2, 3, 0); }
+    @OnEveryBackend void convNoOutputChannels(String b) throws Exception { conv(b, 33, 2, 3, 0); }
 
     private static void conv(String backend, long seed, int n, int ci, int co) throws Exception {
         try (BackendParity p = BACKENDS.open(backend, seed)) {
@@ -52,7 +53,7 @@ class EmptyShapesParityTest {
         }
     }
 
-    @OnEveryDevice void batchnormNoChannels(String b) throws Exception {
+    @OnEveryBackend void batchnormNoChannels(String b) throws Exception {
         try (BackendParity p = BACKENDS.open(b, 34)) {
             int n = 2, c = 0, h = 5, w = 7;
             for (int count : new int[]{n * h * w, 2 * 150 * 150}) {   // the one-launch and the two-launch rule
@@ -79,7 +80,7 @@ class EmptyShapesParityTest {
     }
 
     /** LayerNorm's backward without channels (Launcher.chunks divided by N*C = 0), and with an empty batch. */
-    @OnEveryDevice void layernormBackwardEmpty(String b) throws Exception {
+    @OnEveryBackend void layernormBackwardEmpty(String b) throws Exception {
         try (BackendParity p = BACKENDS.open(b, 36)) {
             for (int[] s : new int[][]{{2, 0, 3, 4}, {0, 3, 3, 4}}) {
                 String tag = "layernormBackward x " + java.util.Arrays.toString(s);
@@ -99,7 +100,7 @@ class EmptyShapesParityTest {
      * mean[0], invstd[0], runMean[0], runVar[0] and P elements of y, all outside the empty tensors:
      * here the running statistics are empty views into a buffer whose other elements must stay.
      */
-    @OnEveryDevice void batchnormTrainStatsNoChannelsWritesNothing(String b) throws Exception {
+    @OnEveryBackend void batchnormTrainStatsNoChannelsWritesNothing(String b) throws Exception {
         try (BackendParity p = BACKENDS.open(b, 35)) {
             float[] guard = {1, 2, 3, 4, 5, 6, 7, 8};
             Tensor base = p.up(guard, 8)[0];
