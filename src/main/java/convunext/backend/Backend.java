@@ -17,6 +17,10 @@ import convunext.tensor.Tensor;
  *       requested". Array results are documented as {@code {a, b, c}}.</li>
  *   <li>A shape mismatch throws IllegalArgumentException naming the op and the shapes.</li>
  *   <li>Per-channel parameters (bias, gamma, beta, running stats) are rank-1 [C].</li>
+ *   <li>Empty extents (N, a channel count or H·W = 0) are valid and give empty sums' values: a
+ *       product over Ci = 0 inputs is its bias; its dx and dw are 0 and db is still Σ dy. Training
+ *       BatchNorm over N·H·W ≤ 1 values is refused; LayerNorm over C = 0 saves NaN statistics
+ *       (see each). Every backend agrees (parity: *DegenerateParityTest).</li>
  * </ul>
  * Spec references: PyTorch docs for Conv2d, BatchNorm2d, Linear, F.gelu (exact erf form),
  * F.interpolate(bilinear, align_corners=True), F.pad, F.cross_entropy(ignore_index); the loss and
@@ -318,7 +322,8 @@ public interface Backend extends Owner, AutoCloseable {
      * BatchNorm2d in training mode over (N,H,W) per channel: y = γ·(x−μ)·invstd + β with the
      * biased batch variance, invstd = 1/sqrt(var+eps). In place on the running stats:
      * running_mean ← (1−m)·running_mean + m·μ; running_var ← (1−m)·running_var + m·var·n/(n−1).
-     * Returns {y, mean [C], invstd [C]}.
+     * Returns {y, mean [C], invstd [C]}. N·H·W ≤ 1 is refused (as in its fusions and backward):
+     * PyTorch raises for one value; for none it returns an empty y, but μ and var are then 0/0.
      */
     Tensor[] batchnormTrain(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
                             float momentum, float eps);
@@ -412,7 +417,8 @@ public interface Backend extends Owner, AutoCloseable {
 
     /**
      * Channels-first LayerNorm (ConvNeXt): at each (n,y,x), normalise over C with the biased
-     * variance, y = γ·(x−μ)·invstd + β. Returns {y, mean [N,H,W], invstd [N,H,W]}.
+     * variance, y = γ·(x−μ)·invstd + β. Returns {y, mean [N,H,W], invstd [N,H,W]}; with C = 0,
+     * y is empty and mean and invstd are NaN (torch.mean over an empty dimension).
      */
     Tensor[] layernorm(Tensor x, Tensor gamma, Tensor beta, float eps);
 

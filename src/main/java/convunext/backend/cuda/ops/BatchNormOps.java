@@ -162,6 +162,8 @@ public final class BatchNormOps {
         check(op, x, gamma, beta, runMean, runVar);
         int n = x.dim(0), c = x.dim(1), p = x.spatial(2);
         Shapes.require((long) n * p > 0, op, "empty batch " + x.shapeString());
+        // no channels: no launch (dwconv7Stats refuses the empty z, blockApplyGrid's y would be 1)
+        if (c == 0) return new Tensor[]{k.empty(x.shape()), k.empty(x.shape()), k.empty(0), k.empty(0)};
         DeviceBuffer stats = k.workspace(4L * c);   // 2 doubles per channel
         try {
             Tensor z = dw.dwconv7Stats(op, x, w, b, stats.address());
