@@ -4,8 +4,8 @@ import convunext.tensor.Tensor;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The shapes a GPU punishes and the per-op suites leave out, on the CUDA backends against the
- * float64 oracle: the deepest levels' tiny planes (1x1, 1x2, 2x3) with batch 1 and odd or
+ * The shapes a GPU punishes and the per-op suites leave out, on every backend (the CPU's tiny
+ * planes and edge tiles too) against the float64 oracle: the deepest levels' tiny planes (1x1, 1x2, 2x3) with batch 1 and odd or
  * 128+ channel counts (BatchNorm's one-launch rule, LayerNorm, upsample, linear and its split-K
  * weight gradient, gate, concat), 2x2 stride-2 and stem convolutions down to one output pixel,
  * 1-pixel-high / -wide and 4-pixel planes 300 long (upsample, dwconv7, the loss), the fused
@@ -18,7 +18,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class DeepLevelShapesParityTest {
     @RegisterExtension static final BackendParity.Backends BACKENDS = new BackendParity.Backends();
 
-    @OnEveryDevice void tinyPlanesBatchOne(String b) throws Exception {
+    @OnEveryBackend void tinyPlanesBatchOne(String b) throws Exception {
         try (BackendParity p = BACKENDS.open(b, 7)) {
             for (int[] s : new int[][]{{1, 3, 1, 2}, {1, 5, 2, 3}, {1, 130, 1, 2}, {2, 3, 1, 1}, {1, 129, 2, 3}}) {
                 int n = s[0], c = s[1], h = s[2], w = s[3];
@@ -60,7 +60,7 @@ class DeepLevelShapesParityTest {
         }
     }
 
-    @OnEveryDevice void downsampleToOnePixel(String b) throws Exception {
+    @OnEveryBackend void downsampleToOnePixel(String b) throws Exception {
         try (BackendParity p = BACKENDS.open(b, 8)) {
             for (int[] s : new int[][]{{1, 3, 2, 2, 5}, {1, 5, 3, 3, 7}, {2, 33, 2, 3, 65}, {1, 4, 4, 4, 3}}) {
                 int n = s[0], ci = s[1], h = s[2], w = s[3], co = s[4];
@@ -80,7 +80,7 @@ class DeepLevelShapesParityTest {
         }
     }
 
-    @OnEveryDevice void extremeAspect(String b) throws Exception {
+    @OnEveryBackend void extremeAspect(String b) throws Exception {
         try (BackendParity p = BACKENDS.open(b, 9)) {
             for (int[] s : new int[][]{{1, 2, 1, 300}, {1, 2, 300, 1}, {1, 1, 4, 300}, {1, 1, 300, 4}}) {
                 int n = s[0], c = s[1], h = s[2], w = s[3];
@@ -106,7 +106,7 @@ class DeepLevelShapesParityTest {
         }
     }
 
-    @OnEveryDevice void deepLevelFusions(String b) throws Exception {
+    @OnEveryBackend void deepLevelFusions(String b) throws Exception {
         try (BackendParity p = BACKENDS.open(b, 12)) {
             for (int[] s : new int[][]{{1, 130, 4, 4}, {1, 3, 4, 5}, {2, 129, 5, 4}}) {
                 int n = s[0], c = s[1], h = s[2], w = s[3];
