@@ -85,16 +85,20 @@ public final class Segmenter implements AutoCloseable {
         Objects.requireNonNull(weights, "weights");
         Objects.requireNonNull(device, "device");
         Objects.requireNonNull(options, "options");
-        Predictor.checkSettings(options.tile(), options.overlap());
-        ByteArrayOutputStream said = new ByteArrayOutputStream();
-        Backend be = Backends.open(device, new PrintStream(said, true, StandardCharsets.UTF_8));
-        String note = said.toString(StandardCharsets.UTF_8).strip();
-        if (!note.isEmpty()) LOG.log(System.Logger.Level.INFO, note);
         try {
-            return open(weights, be, options);
+            Predictor.checkSettings(options.tile(), options.overlap());
+            ByteArrayOutputStream said = new ByteArrayOutputStream();
+            Backend be = Backends.open(device, new PrintStream(said, true, StandardCharsets.UTF_8));
+            String note = said.toString(StandardCharsets.UTF_8).strip();
+            if (!note.isEmpty()) LOG.log(System.Logger.Level.INFO, ApiNames.segmenter(note));
+            try {
+                return open(weights, be, options);
+            } catch (RuntimeException e) {
+                be.close();
+                throw e;
+            }
         } catch (RuntimeException e) {
-            be.close();
-            throw e;
+            throw ApiNames.rename(e, ApiNames::segmenter);   // the shared checks name predict's flags
         }
     }
 
@@ -104,7 +108,8 @@ public final class Segmenter implements AutoCloseable {
         try {
             // "note:" lines (no normalisation statistics, no training scale) change results: INFO.
             m = InferenceModel.open(weights, be, options.tile(), options.overlap(), options.flipTta(), options.inferenceScale(),
-                    line -> LOG.log(line.startsWith("note:") ? System.Logger.Level.INFO : System.Logger.Level.DEBUG, line));
+                    line -> LOG.log(line.startsWith("note:") ? System.Logger.Level.INFO : System.Logger.Level.DEBUG,
+                            ApiNames.segmenter(line)));
         } catch (DataException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
@@ -176,7 +181,8 @@ public final class Segmenter implements AutoCloseable {
         try {
             r = model.segment(decode.get(), name, this::underLock);
         } catch (DataException e) {
-            throw new InvalidImageException(e.getMessage(), e);
+            // the cause keeps the message in predict's flags (the Spark job reports that one)
+            throw new InvalidImageException(ApiNames.segmenter(e.getMessage()), e);
         }
         return new Segmentation(name, r.labels().width(), r.labels().height(), r.classes(), r.labels().labels(),
                 r.probabilities());

@@ -121,21 +121,25 @@ public final class Trainer {
 
     /**
      * Trains to the end, validating as configured, and returns where the checkpoints are.
+     * Messages name this class's methods ({@code withBatch}, {@code withCrop's crop}, …).
      *
      * @throws IllegalArgumentException a bad setting or data folder (the message names it)
      * @throws IllegalStateException    the device cannot be opened, or the loss diverged (NaN;
      *                                  the last good checkpoint is kept)
      */
     public Result run() {
-        refuseOutAmongInputs(data, out, trainRoi, testRoi);
-        TrainOptions o;
         try {
-            o = new TrainOptions(data, out, device, epochs, batch, crop, baseSize, lr, weightDecay, baseC, norm, classes,
-                    seed, valSplit, trainRoi, testRoi, resume,
-                    Integer.parseInt(TrainOptions.DEFAULT_TILE), TrainOptions.PREFETCH, true, maxStepsPerEpoch, 0, valEvery);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(e.getMessage().replace("--", ""), e);
+            return train();
+        } catch (RuntimeException e) {
+            throw ApiNames.rename(e, ApiNames::trainer);
         }
+    }
+
+    private Result train() {
+        refuseOutAmongInputs(data, out, trainRoi, testRoi);
+        TrainOptions o = new TrainOptions(data, out, device, epochs, batch, crop, baseSize, lr, weightDecay, baseC, norm, classes,
+                seed, valSplit, trainRoi, testRoi, resume,
+                Integer.parseInt(TrainOptions.DEFAULT_TILE), TrainOptions.PREFETCH, true, maxStepsPerEpoch, 0, valEvery);
         try (Backend be = Backends.open(device, log)) {
             convunext.train.Trainer.Result r = new convunext.train.Trainer(o, be, log).run();
             Path best = r.out().resolve("best.safetensors"), last = r.out().resolve("last.safetensors");

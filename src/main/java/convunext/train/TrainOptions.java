@@ -53,7 +53,7 @@ public record TrainOptions(Path data, Path out, String device, int epochs, int b
         if (tile < ConvUNeXt.MIN_SIDE)
             throw new IllegalArgumentException("--tile must be ≥ " + ConvUNeXt.MIN_SIDE + " (the model's smallest input side), got " + tile);
         if (prefetch < 1) throw new IllegalArgumentException("prefetch must be ≥ 1, got " + prefetch);
-        if (maxStepsPerEpoch < 0) throw new IllegalArgumentException("--max-steps-per-epoch must be ≥ 1, got " + maxStepsPerEpoch);
+        if (maxStepsPerEpoch < 0) throw new IllegalArgumentException("--max-steps-per-epoch must be ≥ 1 (0: whole epochs), got " + maxStepsPerEpoch);
         if (stopAfter < 0) throw new IllegalArgumentException("--stop-after must be ≥ 1, got " + stopAfter);
         if (valEvery < 1) throw new IllegalArgumentException("--val-every must be ≥ 1, got " + valEvery);
         // A step's widest tensor: batch × crop² × the widest layer (the blocks' 4·base_c expansion,

@@ -118,7 +118,10 @@ final class SegmentPartition implements MapPartitionsFunction<Row, Row> {
                     iou[c] = m[c].iou();
                 }
             }
-        } catch (InvalidImageException | DataException e) {
+        } catch (InvalidImageException e) {
+            // the API names its own methods (SegmenterOptions.withScale); this job's user typed --scale
+            return failed(path, (e.getCause() instanceof DataException d ? d : e).getMessage(), t0);
+        } catch (DataException e) {
             return failed(path, e.getMessage(), t0);
         }
         Path target = new Path(maskDir, stem + ".png");

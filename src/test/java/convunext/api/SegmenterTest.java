@@ -280,12 +280,35 @@ class SegmenterTest {
         e = assertThrows(IllegalArgumentException.class, () -> Segmenter.open(ckpt, "tpu"));
         assertTrue(e.getMessage().contains("tpu"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> Segmenter.open(ckpt, "cpu", SegmenterOptions.defaults().withOverlap(512)));
-        assertTrue(e.getMessage().contains("overlap"), e.getMessage());
+        assertTrue(e.getMessage().contains("withOverlap"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> SegmenterOptions.defaults().withTile(32));
         assertThrows(IllegalArgumentException.class, () -> SegmenterOptions.defaults().withOverlap(-1));
         e = assertThrows(IllegalArgumentException.class,
                 () -> Segmenter.open(Path.of("testdata/golden/convunext_c4_in1_k3_1x72x88.safetensors"), "cpu"));
         assertTrue(e.getMessage().contains("in_conv.0.weight"), e.getMessage());
+    }
+
+    /**
+     * Messages name SegmenterOptions' methods, not predict's flags; an image's error keeps predict's
+     * wording in its cause (the Spark job, whose user typed --scale, reports that one).
+     */
+    @Test void messagesNameTheApisMethods() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Segmenter.open(ckpt, "cpu", SegmenterOptions.defaults().withOverlap(512)));
+        assertTrue(e.getMessage().contains("SegmenterOptions.withOverlap") && e.getMessage().contains("SegmenterOptions.withTile")
+                && !e.getMessage().contains("--"), e.getMessage());
+        try (Segmenter s = Segmenter.open(ckpt, "cpu", SegmenterOptions.defaults().withScale("native"))) {
+            InvalidImageException small = assertThrows(InvalidImageException.class,
+                    () -> s.segment(new BufferedImage(40, 90, BufferedImage.TYPE_INT_RGB)));
+            assertTrue(small.getMessage().contains("SegmenterOptions.withScale(\"1.6\") or more") && !small.getMessage().contains("--"),
+                    small.getMessage());
+            assertTrue(small.getCause().getMessage().contains("--scale 1.6 or more"), small.getCause().getMessage());
+        }
+        try (Segmenter s = Segmenter.open(ckpt, "cpu", SegmenterOptions.defaults().withScale("1000"))) {
+            InvalidImageException big = assertThrows(InvalidImageException.class, () -> s.segment(images().get(0)));
+            assertTrue(big.getMessage().contains("pass a smaller SegmenterOptions.withScale") && !big.getMessage().contains("--"),
+                    big.getMessage());
+        }
     }
 
     /** A checkpoint whose normalisation statistics have another channel count than its model is refused at open, naming it. */

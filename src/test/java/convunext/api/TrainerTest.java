@@ -64,10 +64,28 @@ class TrainerTest {
     @Test void badSettingsAreNamed() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Trainer.on(Path.of("testdata/synthetic"), dir.resolve("x")).withEpochs(0).run());
-        assertTrue(e.getMessage().contains("epochs"), e.getMessage());
+        assertTrue(e.getMessage().contains("withEpochs"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
                 () -> Trainer.on(dir.resolve("no-data"), dir.resolve("y")).withDevice("cpu").run());
         assertTrue(e.getMessage().contains("no-data"), e.getMessage());
+    }
+
+    /** Messages name the API's methods, not train's flags (the checks are shared with the CLI). */
+    @Test void settingsAreNamedAsTheApiNamesThem() {
+        Trainer t = Trainer.on(Path.of("testdata/synthetic"), dir.resolve("names")).withDevice("cpu");
+        String[][] cases = {
+                {"withBatch", "batch"}, {"withCrop's crop", "crop"}, {"withCrop's baseSize", "baseSize"},
+                {"withLearningRate's lr", "lr"}, {"withBaseChannels", "baseC"}, {"withClasses", "classes"},
+                {"withValidationSplit", "valSplit"}, {"withSchedule's maxStepsPerEpoch", "steps"}, {"withSchedule's valEvery", "valEvery"}};
+        Trainer[] bad = {t.withBatch(0), t.withCrop(32, 80), t.withCrop(64, 0), t.withLearningRate(0, 0), t.withBaseChannels(0),
+                t.withClasses(1), t.withValidationSplit(1), t.withSchedule(-1, 1), t.withSchedule(0, 0)};
+        for (int i = 0; i < bad.length; i++) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, bad[i]::run, cases[i][1]);
+            assertTrue(e.getMessage().contains(cases[i][0]) && !e.getMessage().contains("--"), e.getMessage());
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> t.withResume(dir.resolve("none.safetensors")).run());
+        assertTrue(e.getMessage().contains("withResume") && e.getMessage().contains("none.safetensors"), e.getMessage());
     }
 
     /** The options train has beyond the recipe: LayerNorm, a validation split of train/, ROI folders. */
