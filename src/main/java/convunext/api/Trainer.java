@@ -123,13 +123,25 @@ public final class Trainer {
      * Trains to the end, validating as configured, and returns where the checkpoints are.
      * Messages name this class's methods ({@code withBatch}, {@code withCrop's crop}, …).
      *
-     * @throws IllegalArgumentException a bad setting or data folder (the message names it)
-     * @throws IllegalStateException    the device cannot be opened, or the loss diverged (NaN;
-     *                                  the last good checkpoint is kept)
+     * @throws IllegalArgumentException a bad setting or data folder (the message names it), or a
+     *                                  step that cannot fit this JVM's heap on the CPU (refused
+     *                                  before the data is read)
+     * @throws IllegalStateException    the device cannot be opened, the loss diverged (NaN; the
+     *                                  last good checkpoint is kept), or the step ran out of memory
+     *                                  (heap or GPU) anyway: the message names batch, crop and base
+     *                                  channels; the device is closed and this Trainer can run
+     *                                  again with smaller settings
      */
     public Result run() {
         try {
             return train();
+        } catch (OutOfMemoryError e) {
+            // the step's tensors are unreachable once the stack has unwound (the backend and the
+            // run's state are closed by their try-with-resources), so the heap is usable again
+            throw new IllegalStateException(String.format(java.util.Locale.ROOT, "out of memory training withBatch %d, withCrop %d (baseSize"
+                    + " %d), withBaseChannels %d on device %s (%s; max heap %d MiB): use a smaller withBatch, withCrop or"
+                    + " withBaseChannels, or give Java more memory (-Xmx)", batch, crop, baseSize, baseC, device,
+                    e.getMessage() == null ? "Java heap" : e.getMessage(), Runtime.getRuntime().maxMemory() >> 20), e);
         } catch (RuntimeException e) {
             throw ApiNames.rename(e, ApiNames::trainer);
         }

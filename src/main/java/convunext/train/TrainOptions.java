@@ -80,6 +80,23 @@ public record TrainOptions(Path data, Path out, String device, int epochs, int b
         if (data == null || out == null) throw new IllegalArgumentException("data and output folders are required");
     }
 
+    /**
+     * Refuses, before any data is read, a step that cannot fit this JVM's heap (the CPU backends
+     * keep every tensor there): the level-0 blocks keep their 4·base_c-channel hidden state for the
+     * backward pass and the backward pass makes its gradient, so a step holds at least two tensors
+     * of batch × crop² × 4·base_c floats (the real peak is several times that). Beyond this bound an
+     * OutOfMemoryError can still come; it is only the certain case that is refused by name here.
+     */
+    public void requireStepFitsHeap(long heapBytes) {
+        long planes = Math.max(3, Math.max(numClasses, 4L * baseC));
+        double bytes = 2.0 * batch * crop * crop * planes * Float.BYTES;
+        if (bytes > heapBytes)
+            throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "--batch %d × --crop %d² × %d channels: a training"
+                    + " step on the CPU holds at least %.1f GiB (two tensors of the widest layer), more than this JVM's heap (%.1f GiB);"
+                    + " use a smaller --batch, --crop or --base-c, or give Java more memory (-Xmx)", batch, crop, planes,
+                    bytes / 0x1p30, heapBytes / 0x1p30));
+    }
+
     /** As above, not replacing an earlier run ({@code overwrite} false). */
     public TrainOptions(Path data, Path out, String device, int epochs, int batch, int crop, int baseSize,
                         double lr, double weightDecay, int baseC, Norm norm, int numClasses, long seed,

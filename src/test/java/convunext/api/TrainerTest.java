@@ -88,6 +88,60 @@ class TrainerTest {
         assertTrue(e.getMessage().contains("withResume") && e.getMessage().contains("none.safetensors"), e.getMessage());
     }
 
+    /**
+     * A step that cannot fit the heap on the CPU (two tensors of the widest layer already exceed it)
+     * is refused before any data is read, naming the settings, and no output folder is made.
+     */
+    @Test void aStepBeyondTheHeapIsRefusedBeforeWork() {
+        int crop = 4096, baseC = 8;   // 32 planes of 4096²: 2 GiB a sample for the two tensors
+        long perSample = 2L * crop * crop * 4 * baseC * Float.BYTES;
+        int batch = (int) (Runtime.getRuntime().maxMemory() / perSample) + 1;
+        org.junit.jupiter.api.Assumptions.assumeTrue((long) batch * crop * crop * 4 * baseC < Integer.MAX_VALUE - 8,
+                "a heap this large needs a batch beyond one Java array");
+        Path out = dir.resolve("too-big");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Trainer.on(Path.of("testdata/synthetic"), out)
+                .withDevice("cpu").withBatch(batch).withCrop(crop, 4096).withBaseChannels(baseC).run());
+        assertTrue(e.getMessage().contains("withBatch " + batch) && e.getMessage().contains("withCrop's crop " + crop)
+                && e.getMessage().contains("heap") && !e.getMessage().contains("--"), e.getMessage());
+        assertFalse(Files.exists(out));
+    }
+
+    /**
+     * An OutOfMemoryError in a step that the bound above lets through (a 256 MiB heap, batch 4 of
+     * 192² at base_c 32) becomes an IllegalStateException naming the settings, and the same Trainer
+     * then runs with smaller ones on the same out (the child JVM prints both outcomes).
+     */
+    @Test void outOfMemoryInAStepIsNamedAndTheTrainerRunsAgain() throws Exception {
+        Path log = dir.resolve("oom.log");
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
+                "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"),
+                OomChild.class.getName(), dir.resolve("oom-run").toString()));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        assertTrue(p.waitFor(240, java.util.concurrent.TimeUnit.SECONDS), "child still running");
+        String out = Files.readString(log);
+        assertEquals(0, p.exitValue(), out);
+        assertTrue(out.contains("first: java.lang.IllegalStateException: out of memory training withBatch 4, withCrop 192")
+                && out.contains("withBaseChannels 32"), out);
+        assertTrue(out.contains("again: ok"), out);
+    }
+
+    /** The child JVM of the test above. */
+    static final class OomChild {
+        public static void main(String[] a) {
+            Trainer t = Trainer.on(Path.of("testdata/synthetic"), Path.of(a[0])).withDevice("cpu").withEpochs(1).withBatch(4)
+                    .withCrop(192, 300).withBaseChannels(32).withSchedule(1, 1);
+            try {
+                t.run();
+                System.out.println("first: ran");
+            } catch (Throwable e) {
+                System.out.println("first: " + e);
+            }
+            t.withBatch(2).withCrop(64, 80).withBaseChannels(4).run();
+            System.out.println("again: ok");
+        }
+    }
+
     /** The options train has beyond the recipe: LayerNorm, a validation split of train/, ROI folders. */
     @Test void normValidationSplitAndRoiAreOptionsToo() throws Exception {
         Path data = dir.resolve("split"), roi = dir.resolve("roi");
