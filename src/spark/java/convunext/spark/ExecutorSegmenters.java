@@ -7,20 +7,38 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
+import java.util.WeakHashMap;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.SparkContext;
 import org.apache.spark.SparkFiles;
 import org.apache.spark.TaskContext;
 import org.apache.spark.resource.ResourceInformation;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerApplicationEnd;
 
 /**
  * One {@link Segmenter} per executor JVM and device, opened by the first task that needs it and
  * shared by every later task and by the executor's concurrent task threads (a Segmenter is
  * thread-safe: decoding and PNG encoding run in parallel, the model one image at a time).
+ *
+ * <p><b>Lifecycle.</b> A Segmenter lives as long as the Spark application of its JVM, not as long
+ * as one job: every job of the application (several {@code SegmentJob.run} calls on one session,
+ * or later stages) reuses it, so the weights are read and the device opened once per executor.
+ * On a cluster an executor JVM ends with its application, and the process exit frees its memory
+ * and GPU context. In local mode the executor is the driver's JVM, which lives on after
+ * {@code SparkSession.stop()}: {@link #closeWhenStopped} closes every Segmenter (and deletes the
+ * weights it downloaded) when the SparkContext ends, and a later context opens them afresh.
  */
 final class ExecutorSegmenters {
     private static final Map<String, Segmenter> OPEN = new HashMap<>();
     private static final Map<String, Path> LOCAL_WEIGHTS = new HashMap<>();
+    /** Weights fetched from a Hadoop file system into a temporary file (deleted by closeAll). */
+    private static final Set<Path> DOWNLOADED = new HashSet<>();
+    /** Contexts whose end closes the Segmenters (weak: a stopped context is not held here). */
+    private static final Map<SparkContext, Boolean> WATCHED = new WeakHashMap<>();
 
     private ExecutorSegmenters() {}
 
@@ -97,6 +115,7 @@ final class ExecutorSegmenters {
                 tmp.toFile().deleteOnExit();
                 Files.write(tmp, HadoopFiles.read(weights, conf));
                 local = tmp;
+                DOWNLOADED.add(tmp);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot fetch the weights " + weights + ": " + e.getMessage(), e);
             }
@@ -105,9 +124,35 @@ final class ExecutorSegmenters {
         return local;
     }
 
-    /** Closes every Segmenter of this JVM (tests; executors free everything when they exit). */
+    /**
+     * Closes every Segmenter of this JVM when {@code sc} stops (once per context; see the class
+     * comment). The listener runs on Spark's listener thread during {@code stop()}, after the
+     * context's jobs have ended, and {@code stop()} returns once it has run.
+     */
+    static synchronized void closeWhenStopped(SparkContext sc) {
+        if (WATCHED.put(sc, Boolean.TRUE) != null) return;
+        sc.addSparkListener(new SparkListener() {
+            @Override public void onApplicationEnd(SparkListenerApplicationEnd end) {
+                closeAll();
+            }
+        });
+    }
+
+    /** Number of open Segmenters in this JVM (tests). */
+    static synchronized int openCount() { return OPEN.size(); }
+
+    /**
+     * Closes every Segmenter of this JVM and forgets the local copies of the weights (deleting the
+     * downloaded ones): the next job opens them afresh. Executors free everything when they exit.
+     */
     static synchronized void closeAll() {
-        OPEN.values().forEach(Segmenter::close);
-        OPEN.clear();
+        try {
+            OPEN.values().forEach(Segmenter::close);
+        } finally {
+            OPEN.clear();
+            LOCAL_WEIGHTS.clear();
+            for (Path p : DOWNLOADED) p.toFile().delete();
+            DOWNLOADED.clear();
+        }
     }
 }

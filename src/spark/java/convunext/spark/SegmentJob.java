@@ -170,6 +170,8 @@ public final class SegmentJob implements Callable<Integer> {
         // task per partition. In local mode the driver is the executor: its Segmenter is the one
         // the tasks will use (opened once, as predict opens it once).
         int classes;
+        // local mode: the tasks' Segmenters live in this JVM, which outlives the session; closed when it stops
+        ExecutorSegmenters.closeWhenStopped(spark.sparkContext());
         if (spark.sparkContext().isLocal()) {
             Segmenter s = ExecutorSegmenters.get(weights, ExecutorSegmenters.deviceFor(device, null), options, conf);
             classes = s.classes();
