@@ -122,6 +122,9 @@ public final class Segmenter implements AutoCloseable {
      * Segments a decoded image (any type; converted as {@code predict} converts files). It is used as
      * given: javax.imageio drops a file's EXIF orientation, which {@link #segment(Path)} and
      * {@link #segment(byte[], String)} apply.
+     *
+     * @throws InvalidImageException when it cannot be used (channels, size at the scale it would run
+     *                               at, or too large for this JVM's heap at these options)
      */
     public Segmentation segment(BufferedImage image) {
         Objects.requireNonNull(image, "image");
@@ -132,7 +135,8 @@ public final class Segmenter implements AutoCloseable {
      * Segments an image file (PNG, TIFF, GIF, JPEG or BMP, recognised by content), as a viewer shows
      * it: its EXIF orientation applied, so the mask is upright with the displayed image.
      *
-     * @throws InvalidImageException when it cannot be read, decoded or used (the message names it)
+     * @throws InvalidImageException when it cannot be read, decoded or used, or is too large for
+     *                               this JVM's heap at these options (the message names it)
      */
     public Segmentation segment(Path file) {
         Objects.requireNonNull(file, "file");
@@ -143,7 +147,8 @@ public final class Segmenter implements AutoCloseable {
      * Segments an encoded image held in memory (an upload, a row of Spark's binaryFile source).
      *
      * @param name labels the result and error messages (a file name or URI)
-     * @throws InvalidImageException when it cannot be decoded or used
+     * @throws InvalidImageException when it cannot be decoded or used, or is too large for this
+     *                               JVM's heap at these options
      */
     public Segmentation segment(byte[] encoded, String name) {
         Objects.requireNonNull(encoded, "encoded");
@@ -178,11 +183,21 @@ public final class Segmenter implements AutoCloseable {
     private Segmentation run(Supplier<FloatImage> decode, String name) {
         ensureOpen();
         InferenceModel.Result r;
+        String size = "";
         try {
-            r = model.segment(decode.get(), name, this::underLock);
+            FloatImage image = decode.get();
+            size = " (" + image.width() + "×" + image.height() + ")";
+            r = model.segment(image, name, this::underLock);
         } catch (DataException e) {
             // the cause keeps the message in predict's flags (the Spark job reports that one)
             throw new InvalidImageException(ApiNames.segmenter(e.getMessage()), e);
+        } catch (OutOfMemoryError e) {
+            // This image's buffers or the model's activations at this tile: its failure, not the
+            // caller's (a web service, a Spark task). The stack has unwound, the CPU pool tracks its
+            // tensors weakly and the lock is released, so later calls run as before (same bits).
+            throw new InvalidImageException(name + size + ": out of memory segmenting it at tile " + options.tile() + ", scale "
+                    + options.scale() + " (max heap " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB): use a smaller"
+                    + " SegmenterOptions.withTile or SegmenterOptions.withScale, or give Java more memory (-Xmx)", e);
         }
         return new Segmentation(name, r.labels().width(), r.labels().height(), r.classes(), r.labels().labels(),
                 r.probabilities());

@@ -221,6 +221,42 @@ class SegmenterTest {
         s.close();   // idempotent
     }
 
+    /**
+     * An image too large for the heap at these options (2048² at tile 2048 in a 512 MiB child JVM:
+     * the model's activations) is an InvalidImageException naming it, the tile and the scale, not an
+     * OutOfMemoryError; the same Segmenter then gives the same bits as before it.
+     */
+    @Test void outOfMemoryOnAnImageIsThatImagesError() throws Exception {
+        Path log = dir.resolve("oom.log");
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
+                "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"), OomChild.class.getName(),
+                ckpt.toString(), images().get(0).toString()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        assertTrue(p.waitFor(240, java.util.concurrent.TimeUnit.SECONDS), "child still running");
+        String out = Files.readString(log);
+        assertEquals(0, p.exitValue(), out);
+        assertTrue(out.contains("big: convunext.api.InvalidImageException: big.png (2048×2048): out of memory segmenting it at tile 2048,"
+                + " scale native") && out.contains("withTile"), out);
+        assertTrue(out.contains("after: same bits"), out);
+    }
+
+    /** The child JVM of the test above. */
+    static final class OomChild {
+        public static void main(String[] a) throws Exception {
+            try (Segmenter s = Segmenter.open(Path.of(a[0]), "cpu", SegmenterOptions.defaults().withScale("native").withTile(2048))) {
+                float[] before = s.segment(Path.of(a[1])).probabilities(1);
+                java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
+                ImageIO.write(new BufferedImage(2048, 2048, BufferedImage.TYPE_BYTE_GRAY), "png", png);
+                try {
+                    s.segment(png.toByteArray(), "big.png");
+                    System.out.println("big: segmented");
+                } catch (Throwable e) {
+                    System.out.println("big: " + e);
+                }
+                System.out.println("after: " + (java.util.Arrays.equals(before, s.segment(Path.of(a[1])).probabilities(1)) ? "same bits" : "other bits"));
+            }
+        }
+    }
+
     /** close() while other threads segment: each call returns a whole result or is refused as closed. */
     @Test void closeWhileThreadsSegment() throws Exception {
         Segmenter s = Segmenter.open(ckpt, "cpu");
