@@ -163,6 +163,7 @@ public final class Segmenter implements AutoCloseable {
      */
     public List<Segmentation> segmentAll(List<Path> files) {
         Objects.requireNonNull(files, "files");
+        ensureOpen();   // an empty list after close() too
         List<Segmentation> out = new ArrayList<>(files.size());
         for (Path f : files) out.add(segment(f));
         return out;

@@ -218,6 +218,7 @@ class SegmenterTest {
         assertTrue(dev.closed);
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> s.segment(images().get(0)));
         assertTrue(e.getMessage().contains("closed"), e.getMessage());
+        assertThrows(IllegalStateException.class, () -> s.segmentAll(List.of()));   // returned [] before
         s.close();   // idempotent
     }
 
