@@ -166,6 +166,9 @@ public final class SegmentJob implements Callable<Integer> {
             throw new IllegalArgumentException(out + (HadoopFiles.fs(outDir, conf).exists(new Path(outDir, "summary.json"))
                     ? " already holds results (results.parquet or masks/)"
                     : " holds the masks or table of a job that did not finish (no summary.json)") + ": choose a new --out");
+        requireExists("--images", images, conf);
+        requireExists("--masks", masks, conf);
+        requireExists("--roi", roi, conf);
         // The checkpoint is checked once on the driver, so a bad file is one line here, not a failed
         // task per partition. In local mode the driver is the executor: its Segmenter is the one
         // the tasks will use (opened once, as predict opens it once).
@@ -396,6 +399,18 @@ public final class SegmentJob implements Callable<Integer> {
                 throw new IllegalArgumentException("--out " + out + " " + why + " " + in[1]
                         + "; outputs never go among the inputs: choose another --out");
         }
+    }
+
+    /**
+     * Refuses a path (or glob) that matches nothing before Spark reads it: Spark's own check logs
+     * a WARN with a FileNotFoundException's stack trace first (FileStreamSink), then fails.
+     */
+    static void requireExists(String flag, String path, Configuration conf) throws java.io.IOException {
+        if (path == null) return;
+        Path p = new Path(path);
+        org.apache.hadoop.fs.FileStatus[] match = HadoopFiles.fs(p, conf).globStatus(p);
+        if (match == null || match.length == 0)
+            throw new IllegalArgumentException(flag + " " + path + ": no such file or folder");
     }
 
     /** The file name without its last extension, as predict names masks. */

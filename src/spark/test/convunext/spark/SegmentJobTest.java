@@ -285,6 +285,23 @@ class SegmentJobTest {
         assertFalse(Files.exists(dir.resolve("neg")) || Files.exists(dir.resolve("small")) || Files.exists(dir.resolve("tpu")));
     }
 
+    /**
+     * A missing --images or --masks, or a glob matching nothing, is one line naming the flag, checked
+     * before Spark reads it (Spark logged a FileNotFoundException's stack trace, then failed with
+     * its PATH_NOT_FOUND AnalysisException).
+     */
+    @Test void missingInputsAreNamedBeforeSparkReadsThem() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> job(dir.resolve("no-images"), dir.resolve("m1")).run(spark));
+        assertTrue(e.getMessage().contains("--images") && e.getMessage().contains("no-images") && e.getMessage().contains("no such"),
+                e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> job(IMAGES.resolve("*.jpeg"), dir.resolve("m2")).run(spark));
+        assertTrue(e.getMessage().contains("--images") && e.getMessage().contains("*.jpeg"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> job(IMAGES, dir.resolve("m3"), "--masks", dir.resolve("no-masks").toString()).run(spark));
+        assertTrue(e.getMessage().contains("--masks") && e.getMessage().contains("no-masks"), e.getMessage());
+        assertFalse(Files.exists(dir.resolve("m1")) || Files.exists(dir.resolve("m2")) || Files.exists(dir.resolve("m3")));
+    }
+
     /** A second job in the same JVM with other weights at the same path uses the new weights, not the executor's cached model. */
     @Test void weightsReplacedAtTheSamePathAreReloaded() throws Exception {
         Path other = dir.resolve("run-seed7");
