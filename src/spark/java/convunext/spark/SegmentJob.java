@@ -186,7 +186,11 @@ public final class SegmentJob implements Callable<Integer> {
             }
         }
 
-        DataFrameReader reader = spark.read().format("binaryFile");
+        // A file the scan cannot read (no permission, an I/O error, removed since the listing) failed
+        // its task four times and the job with it: skipped by the scan instead, it has no row, and
+        // addUnreadRows gives it one saying why.
+        DataFrameReader reader = spark.read().format("binaryFile").option("ignoreCorruptFiles", "true")
+                .option("ignoreMissingFiles", "true");
         if (glob != null) reader = reader.option("pathGlobFilter", glob);
         if (recursive) reader = reader.option("recursiveFileLookup", "true");
         Dataset<Row> files = reader.load(images);
@@ -256,7 +260,7 @@ public final class SegmentJob implements Callable<Integer> {
             }
             try {
                 byte[] content = HadoopFiles.fs(path, conf).getFileStatus(path).getLen() == 0 ? new byte[0] : null;
-                if (content == null) error = p + " was listed but never read (changed or removed during the job?)";
+                if (content == null) error = unreadable(path, conf);
                 else {
                     try {
                         convunext.data.ImageFiles.readImage(content, p);
@@ -272,6 +276,18 @@ public final class SegmentJob implements Callable<Integer> {
         }
         if (!rows.isEmpty())
             spark.createDataFrame(rows, SegmentPartition.SCHEMA).write().mode(org.apache.spark.sql.SaveMode.Append).parquet(table.toString());
+    }
+
+    /** Why the scan skipped a non-empty file: what opening it on the driver says (its first byte only). */
+    private static String unreadable(Path path, Configuration conf) {
+        try (var in = HadoopFiles.fs(path, conf).open(path)) {
+            in.read();
+            return path + " was listed but not read (changed during the job, or the executor could not read it: see its log)";
+        } catch (java.io.FileNotFoundException gone) {
+            return path + " was removed during the job";
+        } catch (java.io.IOException e) {
+            return "cannot read " + path + ": " + e.getMessage();
+        }
     }
 
     private SegmenterOptions options() {

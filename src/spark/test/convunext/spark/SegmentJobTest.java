@@ -286,6 +286,30 @@ class SegmentJobTest {
     }
 
     /**
+     * A file that is listed but cannot be read (no read permission, a failing disk: here a file
+     * system that refuses to open it) is an error row saying why, and the job goes on; it failed
+     * its task four times and the job with it.
+     */
+    @Test void anUnreadableFileIsAnErrorRow() throws Exception {
+        Path in = Files.createDirectories(dir.resolve("unreadable-in"));
+        for (String n : new String[] {"syn_016.png", "syn_017.png"}) Files.copy(IMAGES.resolve(n), in.resolve(n));
+        Files.copy(IMAGES.resolve("syn_018.png"), in.resolve("unreadable.png"));
+        spark.sparkContext().hadoopConfiguration().set("fs.faulty.impl", FaultyFileSystem.class.getName());
+        spark.sparkContext().hadoopConfiguration().set("fs.faulty.impl.disable.cache", "true");
+        SegmentJob j = new SegmentJob();
+        new picocli.CommandLine(j).parseArgs("--images", "faulty://" + in.toAbsolutePath(), "--out", dir.resolve("unreadable-out").toString(),
+                "--weights", ckpt.toString(), "--device", "cpu");
+        SegmentJob.Summary s = run(j);
+        assertTrue(s.consistent(), s.toString());
+        assertEquals(3, s.inputs());
+        assertEquals(2, s.ok());
+        Row bad = table(dir.resolve("unreadable-out")).get("faulty:" + in.toAbsolutePath().resolve("unreadable.png"));
+        assertNotNull(bad, table(dir.resolve("unreadable-out")).keySet().toString());
+        String error = bad.getString(bad.fieldIndex("error"));
+        assertTrue(error.contains("unreadable.png") && error.contains("Permission denied"), error);
+    }
+
+    /**
      * A missing --images or --masks, or a glob matching nothing, is one line naming the flag, checked
      * before Spark reads it (Spark logged a FileNotFoundException's stack trace, then failed with
      * its PATH_NOT_FOUND AnalysisException).
@@ -328,6 +352,7 @@ class SegmentJobTest {
             }
         }
         assertNotEquals(fg[0], fg[1]);
+    }
     }
 
     @Test void masksAreMatchedAsEvaluateMatchesThem() {
