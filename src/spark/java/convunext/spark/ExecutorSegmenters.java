@@ -27,14 +27,22 @@ import org.apache.spark.scheduler.SparkListenerApplicationEnd;
  * <p><b>Lifecycle.</b> A Segmenter lives as long as the Spark application of its JVM, not as long
  * as one job: every job of the application (several {@code SegmentJob.run} calls on one session,
  * or later stages) reuses it, so the weights are read and the device opened once per executor.
+ * Weights replaced at their path (local, or on a Hadoop file system: fetched again) are opened
+ * anew by the next task, and the old model is closed then.
  * On a cluster an executor JVM ends with its application, and the process exit frees its memory
  * and GPU context. In local mode the executor is the driver's JVM, which lives on after
  * {@code SparkSession.stop()}: {@link #closeWhenStopped} closes every Segmenter (and deletes the
  * weights it downloaded) when the SparkContext ends, and a later context opens them afresh.
  */
 final class ExecutorSegmenters {
-    private static final Map<String, Segmenter> OPEN = new HashMap<>();
+    /** A Segmenter and the weights it read: local copy, size and modification time. */
+    private record Opened(String stamp, Segmenter segmenter) {}
+
+    /** By weights (as the job names them), device and options. */
+    private static final Map<String, Opened> OPEN = new HashMap<>();
     private static final Map<String, Path> LOCAL_WEIGHTS = new HashMap<>();
+    /** For each downloaded copy in LOCAL_WEIGHTS, the remote file's size and time when fetched. */
+    private static final Map<String, String> FETCHED = new HashMap<>();
     /** Weights fetched from a Hadoop file system into a temporary file (deleted by closeAll). */
     private static final Set<Path> DOWNLOADED = new HashSet<>();
     /** Contexts whose end closes the Segmenters (weak: a stopped context is not held here). */
@@ -60,13 +68,17 @@ final class ExecutorSegmenters {
 
     static synchronized Segmenter get(String weights, String device, SegmenterOptions options, Configuration conf) {
         Path local = localWeights(weights, conf);
-        // the file's size and time too: a checkpoint replaced at the same path (a later job in this JVM) is opened anew
-        String key = local + "|" + stamp(local) + "|" + device + "|" + options;
-        Segmenter s = OPEN.get(key);
-        if (s == null) {
-            s = Segmenter.open(local, device, options);
-            OPEN.put(key, s);
+        String key = weights + "|" + device + "|" + options, stamp = local + "|" + stamp(local);
+        Opened o = OPEN.get(key);
+        if (o != null && o.stamp.equals(stamp)) return o.segmenter;
+        // A checkpoint replaced at the same path (a later job in this JVM) is opened anew, and the
+        // model of the old one closed, so that replaced weights do not pile up in the heap or GPU
+        if (o != null) {
+            OPEN.remove(key);
+            o.segmenter.close();   // waits for an image in progress
         }
+        Segmenter s = Segmenter.open(local, device, options);
+        OPEN.put(key, new Opened(stamp, s));
         return s;
     }
 
@@ -75,6 +87,17 @@ final class ExecutorSegmenters {
             return Files.size(file) + "@" + Files.getLastModifiedTime(file).toMillis();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the weights " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Size and modification time of the weights on their Hadoop file system. */
+    private static String remoteStamp(String weights, Configuration conf) {
+        org.apache.hadoop.fs.Path hp = new org.apache.hadoop.fs.Path(weights);
+        try {
+            org.apache.hadoop.fs.FileStatus st = HadoopFiles.fs(hp, conf).getFileStatus(hp);
+            return st.getLen() + "@" + st.getModificationTime();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the weights " + weights + ": " + e.getMessage(), e);
         }
     }
 
@@ -93,7 +116,14 @@ final class ExecutorSegmenters {
      */
     private static Path localWeights(String weights, Configuration conf) {
         Path cached = LOCAL_WEIGHTS.get(weights);
-        if (cached != null) return cached;
+        if (cached != null && (!FETCHED.containsKey(weights) || FETCHED.get(weights).equals(remoteStamp(weights, conf))))
+            return cached;
+        if (cached != null) {   // replaced on the remote file system since it was fetched: fetched again
+            LOCAL_WEIGHTS.remove(weights);
+            FETCHED.remove(weights);
+            DOWNLOADED.remove(cached);
+            cached.toFile().delete();
+        }
         org.apache.hadoop.fs.Path hp = new org.apache.hadoop.fs.Path(weights);
         String scheme = hp.toUri().getScheme();
         Path local = null;
@@ -111,11 +141,13 @@ final class ExecutorSegmenters {
         }
         if (local == null) {
             try {
+                String remote = remoteStamp(weights, conf);
                 Path tmp = Files.createTempFile("convunext-weights-", ".safetensors");
                 tmp.toFile().deleteOnExit();
                 Files.write(tmp, HadoopFiles.read(weights, conf));
                 local = tmp;
                 DOWNLOADED.add(tmp);
+                FETCHED.put(weights, remote);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot fetch the weights " + weights + ": " + e.getMessage(), e);
             }
@@ -147,10 +179,11 @@ final class ExecutorSegmenters {
      */
     static synchronized void closeAll() {
         try {
-            OPEN.values().forEach(Segmenter::close);
+            OPEN.values().forEach(o -> o.segmenter.close());
         } finally {
             OPEN.clear();
             LOCAL_WEIGHTS.clear();
+            FETCHED.clear();
             for (Path p : DOWNLOADED) p.toFile().delete();
             DOWNLOADED.clear();
         }

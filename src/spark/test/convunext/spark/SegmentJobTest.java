@@ -332,27 +332,34 @@ class SegmentJobTest {
         quiet(() -> assertEquals(0, Main.execute("train", "--data", "testdata/synthetic", "--out", other.toString(),
                 "--device", "cpu", "--epochs", "1", "--batch", "2", "--crop", "64", "--base-size", "80", "--base-c", "4",
                 "--max-steps-per-epoch", "2", "--tile", "128", "--seed", "7")));
-        Path w = dir.resolve("replaced.safetensors");
         Path one = IMAGES.resolve("syn_016.png");
-        double[] fg = new double[2];
         Path[] sources = {ckpt, other.resolve("last.safetensors")};
-        for (int i = 0; i < 2; i++) {
-            Files.copy(sources[i], w, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            Files.setLastModifiedTime(w, java.nio.file.attribute.FileTime.fromMillis(1_000_000L * (i + 1)));
-            SegmentJob j = job(IMAGES, dir.resolve("job-replaced-" + i), "--glob", "syn_016.png");
-            j.weights = w.toString();
-            assertTrue(run(j).consistent());
-            Row r = table(dir.resolve("job-replaced-" + i)).values().iterator().next();
-            fg[i] = r.getDouble(r.fieldIndex("mean_foreground_probability"));
-            try (Segmenter s = Segmenter.open(sources[i], "cpu")) {
-                float[] p0 = s.segment(one).probabilities(0);
-                double sum = 0;
-                for (float p : p0) sum += p;
-                assertEquals(1 - sum / p0.length, fg[i], 0.0, "job " + i + " used other weights than " + sources[i]);
+        spark.sparkContext().hadoopConfiguration().set("fs.faulty.impl", FaultyFileSystem.class.getName());
+        spark.sparkContext().hadoopConfiguration().set("fs.faulty.impl.disable.cache", "true");
+        // a Hadoop file system's (downloaded: the first copy was reused after the file changed), and a local path
+        for (String where : new String[] {"remote", "local"}) {
+            Path w = dir.resolve("replaced-" + where + ".safetensors");
+            double[] fg = new double[2];
+            int open = 0;
+            for (int i = 0; i < 2; i++) {
+                Files.copy(sources[i], w, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                Files.setLastModifiedTime(w, java.nio.file.attribute.FileTime.fromMillis(1_000_000L * (i + 1)));
+                SegmentJob j = job(IMAGES, dir.resolve("job-replaced-" + where + i), "--glob", "syn_016.png");
+                j.weights = where.equals("local") ? w.toString() : "faulty://" + w.toAbsolutePath();
+                assertTrue(run(j).consistent());
+                Row r = table(dir.resolve("job-replaced-" + where + i)).values().iterator().next();
+                fg[i] = r.getDouble(r.fieldIndex("mean_foreground_probability"));
+                try (Segmenter s = Segmenter.open(sources[i], "cpu")) {
+                    float[] p0 = s.segment(one).probabilities(0);
+                    double sum = 0;
+                    for (float p : p0) sum += p;
+                    assertEquals(1 - sum / p0.length, fg[i], 0.0, where + " job " + i + " used other weights than " + sources[i]);
+                }
+                if (i == 0) open = ExecutorSegmenters.openCount();
             }
+            assertNotEquals(fg[0], fg[1]);
+            assertEquals(open, ExecutorSegmenters.openCount(), where + ": the replaced weights' Segmenter is still open");
         }
-        assertNotEquals(fg[0], fg[1]);
-    }
     }
 
     @Test void masksAreMatchedAsEvaluateMatchesThem() {
