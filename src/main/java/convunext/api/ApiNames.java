@@ -46,8 +46,8 @@ final class ApiNames {
             Map.entry("device", "withDevice"),
             Map.entry("data", "Trainer.on's data"),
             Map.entry("out", "Trainer.on's out"),
-            // validation runs at train's default tile, which the Trainer does not expose
-            Map.entry("tile", "the validation tile (" + convunext.train.TrainOptions.DEFAULT_TILE + ")"));
+            // train's own --tile is fixed here; a device's out-of-memory advice names predict's
+            Map.entry("tile", "SegmenterOptions.withTile"));
 
     // "--scale native", "--scale 0.5", "--scale <factor>": the value goes into the call
     private static final Pattern SCALE = Pattern.compile("--scale (native|auto|<factor>|\\d+(?:\\.\\d+)?)");

@@ -86,6 +86,9 @@ class TrainerTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> t.withResume(dir.resolve("none.safetensors")).run());
         assertTrue(e.getMessage().contains("withResume") && e.getMessage().contains("none.safetensors"), e.getMessage());
+        // the GPU pool's out-of-memory advice (no GPU here: the message itself)
+        assertEquals("try a smaller withBatch or withCrop's crop (or SegmenterOptions.withTile for predict)",
+                ApiNames.trainer("try a smaller --batch or --crop (or --tile for predict)"));
     }
 
     /**
