@@ -2,6 +2,7 @@ package convunext.api;
 
 import convunext.backend.Backend;
 import convunext.backend.all.Backends;
+import convunext.backend.cuda.CudaOutOfMemory;
 import convunext.data.DataException;
 import convunext.data.FloatImage;
 import convunext.data.ImageFiles;
@@ -124,7 +125,7 @@ public final class Segmenter implements AutoCloseable {
      * {@link #segment(byte[], String)} apply.
      *
      * @throws InvalidImageException when it cannot be used (channels, size at the scale it would run
-     *                               at, or too large for this JVM's heap at these options)
+     *                               at, or too large for this JVM's heap or the device's memory at these options)
      */
     public Segmentation segment(BufferedImage image) {
         Objects.requireNonNull(image, "image");
@@ -136,7 +137,7 @@ public final class Segmenter implements AutoCloseable {
      * it: its EXIF orientation applied, so the mask is upright with the displayed image.
      *
      * @throws InvalidImageException when it cannot be read, decoded or used, or is too large for
-     *                               this JVM's heap at these options (the message names it)
+     *                               this JVM's heap or the device's memory at these options (the message names it)
      */
     public Segmentation segment(Path file) {
         Objects.requireNonNull(file, "file");
@@ -192,6 +193,11 @@ public final class Segmenter implements AutoCloseable {
         } catch (DataException e) {
             // the cause keeps the message in predict's flags (the Spark job reports that one)
             throw new InvalidImageException(ApiNames.segmenter(e.getMessage()), e);
+        } catch (CudaOutOfMemory e) {
+            // The GPU's counterpart: the forward released what it had made (InferenceModel.forward),
+            // so the device holds what it held before this image and later calls run as before.
+            throw new InvalidImageException(name + size + ": " + e.detail() + " segmenting it at tile " + options.tile()
+                    + ", scale " + options.scale() + ": use a smaller SegmenterOptions.withTile or SegmenterOptions.withScale", e);
         } catch (OutOfMemoryError e) {
             // This image's buffers or the model's activations at this tile: its failure, not the
             // caller's (a web service, a Spark task). The stack has unwound, the CPU pool tracks its

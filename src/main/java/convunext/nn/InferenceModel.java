@@ -3,7 +3,10 @@ package convunext.nn;
 import convunext.backend.Backend;
 import convunext.tensor.Tensor;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 
 /**
  * An inference-only transform of a {@link ConvUNeXt}: BatchNorm (eval mode) folded into the
@@ -80,93 +83,128 @@ public final class InferenceModel implements AutoCloseable {
 
     public ConvUNeXt.Config config() { return config; }
 
-    /** Logits [N,classes,H,W] of the eval-mode model (the caller releases them). */
+    /**
+     * Logits [N,classes,H,W] of the eval-mode model (the caller releases them). A failure part way
+     * (a device out of memory at a large tile) releases every activation made so far: a Segmenter
+     * or a Spark task goes on to its next image, and the device's pool would otherwise hold them
+     * for the life of the process.
+     */
     public Tensor forward(Tensor input) {
         int[] sh = input.shape();
         if (sh.length != 4 || sh[1] != config.inChannels() || sh[2] < ConvUNeXt.MIN_SIDE || sh[3] < ConvUNeXt.MIN_SIDE)
             throw new IllegalArgumentException("input must be [N," + config.inChannels() + ",H,W] with H,W ≥ " + ConvUNeXt.MIN_SIDE
                     + ", got " + java.util.Arrays.toString(sh));
-        Tensor y = be.conv2d(input, stem.w, stem.b, 1, 3, true);
-        if (stemNorm != null) y = swap(y, norm(stemNorm, y));
-        y = swap(y, be.gelu(y));
-        Tensor[] skips = new Tensor[4];
-        skips[0] = blockOwning(stemBlock, y);
-        Tensor x = skips[0];
-        for (int d = 0; d < 4; d++) {
-            Down dn = downs[d];
-            Tensor z;
-            if (dn.norm == null) {
-                z = be.conv2d(x, dn.conv.w, dn.conv.b, 2, 0, false);
-            } else {
-                Tensor n = norm(dn.norm, x);
-                z = be.conv2d(n, dn.conv.w, dn.conv.b, 2, 0, false);
-                be.release(n);
+        Pass p = new Pass();
+        try {
+            Tensor logits = p.run(input);
+            p.live.remove(logits);
+            return logits;
+        } finally {
+            for (Tensor t : p.live) be.release(t);   // empty unless a backend call threw
+        }
+    }
+
+    /** One forward: the activations it holds ({@link #live}: made by it and not yet released). */
+    private final class Pass {
+        final Set<Tensor> live = Collections.newSetFromMap(new IdentityHashMap<>());
+
+        private Tensor keep(Tensor t) {
+            live.add(t);
+            return t;
+        }
+
+        private void free(Tensor t) {
+            live.remove(t);
+            be.release(t);
+        }
+
+        /** Releases old, returns fresh (old → fresh in one line). */
+        private Tensor swap(Tensor old, Tensor fresh) {
+            keep(fresh);
+            free(old);
+            return fresh;
+        }
+
+        Tensor run(Tensor input) {
+            Tensor y = keep(be.conv2d(input, stem.w, stem.b, 1, 3, true));
+            if (stemNorm != null) y = swap(y, norm(stemNorm, y));
+            y = swap(y, be.gelu(y));
+            Tensor[] skips = new Tensor[4];
+            skips[0] = blockOwning(stemBlock, y);
+            Tensor x = skips[0];
+            for (int d = 0; d < 4; d++) {
+                Down dn = downs[d];
+                Tensor z;
+                if (dn.norm == null) {
+                    z = keep(be.conv2d(x, dn.conv.w, dn.conv.b, 2, 0, false));
+                } else {
+                    Tensor n = norm(dn.norm, x);
+                    z = keep(be.conv2d(n, dn.conv.w, dn.conv.b, 2, 0, false));
+                    free(n);
+                }
+                for (Block b : dn.blocks) z = blockOwning(b, z);
+                if (d < 3) skips[d + 1] = z;
+                x = z;
             }
-            for (Block b : dn.blocks) z = blockOwning(b, z);
-            if (d < 3) skips[d + 1] = z;
-            x = z;
+            for (int u = 0; u < 4; u++) {
+                Tensor skip = skips[3 - u];
+                Tensor next = up(ups[u], x, skip);
+                free(x);
+                free(skip);
+                x = next;
+            }
+            Tensor logits = keep(be.linear(x, out.w, out.b));
+            free(x);
+            return logits;
         }
-        for (int u = 0; u < 4; u++) {
-            Tensor skip = skips[3 - u];
-            Tensor next = up(ups[u], x, skip);
-            be.release(x);
-            be.release(skip);
-            x = next;
-        }
-        Tensor logits = be.linear(x, out.w, out.b);
-        be.release(x);
-        return logits;
-    }
 
-    /** Block output; releases nothing of x (the caller owns it). */
-    private Tensor block(Block b, Tensor x) {
-        Tensor y = be.dwconv7(x, b.dw.w, b.dw.b);
-        if (b.norm1 != null) y = swap(y, norm(b.norm1, y));
-        if (b.norm2 == null) {   // BatchNorm folded: residual and GELU in the MLP's last GEMM
-            Tensor out = be.mlpAddGelu(y, b.w1, b.b1, b.pw2.w, b.pw2.b, x);
-            be.release(y);
-            return out;
-        }
-        Tensor[] m = be.mlp(y, b.w1, b.b1, b.pw2.w, b.pw2.b, false);
-        be.release(y);
-        y = swap(m[0], norm(b.norm2, m[0]));
-        Tensor[] r = be.addGelu(x, y, false);
-        be.release(y);
-        return r[0];
-    }
-
-    /** A block that takes ownership of its input (releases it). */
-    private Tensor blockOwning(Block b, Tensor x) {
-        Tensor y = block(b, x);
-        be.release(x);
-        return y;
-    }
-
-    private Tensor up(Up u, Tensor low, Tensor skip) {
-        Tensor l = norm(u.norm, low);
-        l = swap(l, be.upsample2x(l));
-        int dy = skip.dim(2) - l.dim(2), dx = skip.dim(3) - l.dim(3);
-        if (dy != 0 || dx != 0) l = swap(l, be.pad2d(l, dy / 2, dy - dy / 2, dx / 2, dx - dx / 2));
-        // gate → gateIn → linear1 → gateOut → conv1x1 (linear2 folded in) over [·; low], one backend op
-        Tensor y = be.gateChain(l, skip, u.gate.w, u.gate.b, u.lin1.w, u.lin1.b, null, null, u.conv1x1.w, u.conv1x1.b);
-        be.release(l);
-        return blockOwning(u.block, y);
-    }
-
-    private Tensor norm(Norm2 n, Tensor x) {
-        if (n.layer) {
-            Tensor[] r = be.layernorm(x, n.g, n.b, Layers.Norm2d.LN_EPS);
-            be.release(r[1]);
-            be.release(r[2]);
+        /** Block output; releases nothing of x (the caller owns it). */
+        private Tensor block(Block b, Tensor x) {
+            Tensor y = keep(be.dwconv7(x, b.dw.w, b.dw.b));
+            if (b.norm1 != null) y = swap(y, norm(b.norm1, y));
+            if (b.norm2 == null) {   // BatchNorm folded: residual and GELU in the MLP's last GEMM
+                Tensor out = keep(be.mlpAddGelu(y, b.w1, b.b1, b.pw2.w, b.pw2.b, x));
+                free(y);
+                return out;
+            }
+            Tensor[] m = be.mlp(y, b.w1, b.b1, b.pw2.w, b.pw2.b, false);
+            for (Tensor t : m) if (t != null) keep(t);
+            free(y);
+            y = swap(m[0], norm(b.norm2, m[0]));
+            Tensor[] r = be.addGelu(x, y, false);
+            for (Tensor t : r) if (t != null) keep(t);
+            free(y);
             return r[0];
         }
-        return be.batchnormEval(x, n.g, n.b, n.mean, n.var, Layers.Norm2d.BN_EPS);
-    }
 
-    /** Releases old, returns fresh (old → fresh in one line). */
-    private Tensor swap(Tensor old, Tensor fresh) {
-        be.release(old);
-        return fresh;
+        /** A block that takes ownership of its input (releases it). */
+        private Tensor blockOwning(Block b, Tensor x) {
+            Tensor y = block(b, x);
+            free(x);
+            return y;
+        }
+
+        private Tensor up(Up u, Tensor low, Tensor skip) {
+            Tensor l = keep(norm(u.norm, low));
+            l = swap(l, be.upsample2x(l));
+            int dy = skip.dim(2) - l.dim(2), dx = skip.dim(3) - l.dim(3);
+            if (dy != 0 || dx != 0) l = swap(l, be.pad2d(l, dy / 2, dy - dy / 2, dx / 2, dx - dx / 2));
+            // gate → gateIn → linear1 → gateOut → conv1x1 (linear2 folded in) over [·; low], one backend op
+            Tensor y = keep(be.gateChain(l, skip, u.gate.w, u.gate.b, u.lin1.w, u.lin1.b, null, null, u.conv1x1.w, u.conv1x1.b));
+            free(l);
+            return blockOwning(u.block, y);
+        }
+
+        /** The norm's output (kept by the caller: {@link #keep} or {@link #swap}). */
+        private Tensor norm(Norm2 n, Tensor x) {
+            if (n.layer) {
+                Tensor[] r = be.layernorm(x, n.g, n.b, Layers.Norm2d.LN_EPS);
+                be.release(r[1]);
+                be.release(r[2]);
+                return r[0];
+            }
+            return be.batchnormEval(x, n.g, n.b, n.mean, n.var, Layers.Norm2d.BN_EPS);
+        }
     }
 
     // ------------------------------------------------------------------ building

@@ -3,6 +3,7 @@ package convunext.api;
 import static org.junit.jupiter.api.Assertions.*;
 
 import convunext.backend.cuda.CudaBackend;
+import convunext.backend.cuda.CudaError;
 import convunext.backend.cuda.Device;
 import convunext.backend.cuda.EmulatedDevice;
 import convunext.backend.cuda.KernelArgs;
@@ -182,7 +183,15 @@ class SegmenterTest {
         CountingDevice(Device d) { this.d = d; }
         public String kind() { return d.kind(); }
         public String describe() { return d.describe(); }
-        public long malloc(long bytes) { long p = d.malloc(bytes); live.put(p, bytes); return p; }
+        /** Bytes the device may hold at once (a smaller GPU). */
+        volatile long limit = Long.MAX_VALUE;
+        long liveBytes() { return live.values().stream().mapToLong(Long::longValue).sum(); }
+        public long malloc(long bytes) {
+            if (liveBytes() + bytes > limit) throw new CudaError("CUDA_ERROR_OUT_OF_MEMORY (a capped emulated device)");
+            long p = d.malloc(bytes);
+            live.put(p, bytes);
+            return p;
+        }
         public void free(long ptr) { live.remove(ptr); d.free(ptr); }
         public void copyHtoD(long dst, float[] src, int o, int n) { d.copyHtoD(dst, src, o, n); }
         public void copyDtoH(float[] dst, int o, long src, int n) { d.copyDtoH(dst, o, src, n); }
@@ -220,6 +229,31 @@ class SegmenterTest {
         assertTrue(e.getMessage().contains("closed"), e.getMessage());
         assertThrows(IllegalStateException.class, () -> s.segmentAll(List.of()));   // returned [] before
         s.close();   // idempotent
+    }
+
+    /**
+     * A device out of memory on one image (a GPU smaller than the image at this tile needs) is that
+     * image's InvalidImageException, naming it, the tile and the API's options; the activations
+     * the failed forward had made are released (the pool held them for good before), and the same
+     * Segmenter then gives the same bits as before it.
+     */
+    @Test void deviceOutOfMemoryOnAnImageIsThatImagesError() {
+        CountingDevice dev = new CountingDevice(EmulatedDevice.open());
+        CudaBackend be = new CudaBackend(dev);
+        try (Segmenter s = Segmenter.open(ckpt, be, SegmenterOptions.defaults().withScale("native").withTile(512))) {
+            float[] before = s.segment(images().get(0)).probabilities(1);
+            be.resetDeviceMemoryPeak();
+            long inUse = be.deviceMemoryPeak()[0];
+            dev.limit = dev.liveBytes() + (4 << 20);   // the 96² image fits; a 400² one does not
+            InvalidImageException e = assertThrows(InvalidImageException.class,
+                    () -> s.segment(new BufferedImage(400, 400, BufferedImage.TYPE_INT_RGB)));
+            assertTrue(e.getMessage().startsWith("image (400×400): device out of memory"), e.getMessage());
+            assertTrue(e.getMessage().contains("SegmenterOptions.withTile") && !e.getMessage().contains("--"), e.getMessage());
+            dev.limit = Long.MAX_VALUE;
+            be.resetDeviceMemoryPeak();
+            assertEquals(inUse, be.deviceMemoryPeak()[0], "device bytes held by tensors after the failed image");
+            assertArrayEquals(before, s.segment(images().get(0)).probabilities(1));
+        }
     }
 
     /**

@@ -62,9 +62,9 @@ public final class DevicePool implements AutoCloseable {
                         long[] fm = device.memInfo();
                         free = String.format(", %.1f MiB free of %.1f MiB", fm[0] / 1048576.0, fm[1] / 1048576.0);
                     } catch (RuntimeException ignored) { }
-                    throw new CudaError(String.format("device out of memory: asked for %.1f MiB (this run holds %.1f MiB, peak %.1f MiB%s);"
-                            + " try a smaller --batch or --crop (or --tile for predict): %s", size / 1048576.0, inUse / 1048576.0,
-                            peakInUse / 1048576.0, free, e2.getMessage()), e2);
+                    throw new CudaOutOfMemory(String.format("device out of memory: asked for %.1f MiB (this run holds %.1f MiB, peak %.1f MiB%s: %s)",
+                            size / 1048576.0, inUse / 1048576.0, peakInUse / 1048576.0, free, e2.getMessage()),
+                            "try a smaller --batch or --crop (or --tile for predict)", e2);
                 }
             }
             b = new DeviceBuffer(addr, size);
