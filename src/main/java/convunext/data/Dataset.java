@@ -123,10 +123,15 @@ public final class Dataset {
         return dot > 0 ? n.substring(0, dot) : n;
     }
 
-    /** The image files of a folder (by extension or content; hidden files skipped), sorted. */
+    /**
+     * The image files of a folder (by extension or content; hidden files skipped), sorted. A
+     * symbolic link named as an image whose target is missing (a data disk not mounted) is listed
+     * too: reading it then fails naming it, where skipping it trained or predicted on fewer images
+     * without a word.
+     */
     public static List<Path> listImages(Path dir) {
         try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(Files::isRegularFile)
+            return s.filter(p -> Files.isRegularFile(p) || IMAGE_EXT.contains(ext(p)) && danglingLink(p))
                     .filter(p -> !p.getFileName().toString().startsWith("."))
                     .filter(p -> IMAGE_EXT.contains(ext(p)) || ImageFiles.sniff(p) != null)
                     .sorted()
@@ -134,6 +139,11 @@ public final class Dataset {
         } catch (IOException e) {
             throw new DataException("cannot list folder " + dir + ": " + e, e);
         }
+    }
+
+    /** A symbolic link whose target does not exist (a link to a folder, or a working one, is not). */
+    static boolean danglingLink(Path p) {
+        return Files.isSymbolicLink(p) && !Files.exists(p);
     }
 
     /** Whether {@code fileName} has one of the image extensions {@link #listImages} takes without sniffing the content. */

@@ -210,9 +210,19 @@ public final class ImageFiles {
         try {
             bytes = Files.readAllBytes(file);
         } catch (IOException e) {
+            if (Dataset.danglingLink(file)) throw new DataException("cannot read image file " + file + ": it is a symbolic link to "
+                    + linkTarget(file) + ", which does not exist", e);
             throw new DataException("cannot read image file " + file + ": " + e, e);
         }
         return decode(bytes, file, keepPaletteIndices);
+    }
+
+    private static String linkTarget(Path link) {
+        try {
+            return Files.readSymbolicLink(link).toString();
+        } catch (IOException | UnsupportedOperationException e) {
+            return "a missing file";
+        }
     }
 
     /** The file's pixels as a viewer shows them: decoded, then its EXIF orientation applied ({@link ExifOrientation}). */
