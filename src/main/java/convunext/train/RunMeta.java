@@ -1,10 +1,16 @@
 package convunext.train;
 
 import convunext.data.Normalization;
+import convunext.data.Sample;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.zip.CRC32;
 
 /** Metadata written into every checkpoint of a run, and the normalisation read back from it. */
 public final class RunMeta {
@@ -22,7 +28,37 @@ public final class RunMeta {
     public static final String VAL_SPLIT = "train.val_split", MAX_STEPS_PER_EPOCH = "train.max_steps_per_epoch",
             VAL_EVERY = "train.val_every";
 
+    /**
+     * Which images the run trains and validates on: counts and a CRC-32 of their ids and file sizes.
+     * --resume on other data (a folder added to, a wrong --data) cannot give the uninterrupted run's
+     * bits, and without this it continued without a word; now it says so, as for a changed option.
+     */
+    public static final String DATA = "train.data";
+
     private RunMeta() {}
+
+    /** The {@link #DATA} value for these samples (listing order; an unreadable size counts as -1). */
+    public static String dataKey(List<Sample> train, List<Sample> val) {
+        return "train " + train.size() + " images (crc32 " + crc(train) + "), validation " + val.size() + " (crc32 " + crc(val) + ")";
+    }
+
+    private static String crc(List<Sample> samples) {
+        CRC32 c = new CRC32();
+        for (Sample s : samples) {
+            String line = s.id() + "\t" + size(s.image()) + "\t" + size(s.mask()) + "\t" + size(s.roi()) + "\n";
+            c.update(line.getBytes(StandardCharsets.UTF_8));
+        }
+        return String.format(Locale.ROOT, "%08x", c.getValue());
+    }
+
+    private static long size(Path f) {
+        if (f == null) return 0;
+        try {
+            return Files.size(f);
+        } catch (IOException e) {
+            return -1;
+        }
+    }
 
     public static Map<String, String> of(TrainOptions o, Recipe r, Normalization n, int epoch, double best, int bestEpoch) {
         Map<String, String> m = new LinkedHashMap<>();

@@ -75,6 +75,7 @@ public final class Trainer {
     private final Backend be;
     private final PrintStream log;
     private volatile Path lastCheckpoint;
+    private String dataKey;   // RunMeta.DATA of this run's samples
     private volatile int checkpointEpoch;
 
     /** Test hook: runs after an epoch's last.safetensors is written, before its metrics row (epoch 1-based). */
@@ -185,6 +186,7 @@ public final class Trainer {
                         + train.size() + " in " + o.data().resolve("train"));
         }
         TrainBatches.count(trainSamples.size(), o.batch(), true);   // a batch larger than the data set
+        dataKey = RunMeta.dataKey(trainSamples, valSamples);
         SafeTensors.Contents resumed = null;
         if (o.resume() != null) {
             if (!Files.isRegularFile(o.resume())) throw new IllegalArgumentException("--resume: no such checkpoint " + o.resume());
@@ -193,6 +195,10 @@ public final class Trainer {
             if (have.numClasses() != o.numClasses() || have.baseC() != o.baseC() || have.norm() != o.norm())
                 throw new IllegalArgumentException(o.resume() + ": checkpoint is for " + Checkpoint.describe(have) + ", this run is "
                         + Checkpoint.describe(new ConvUNeXt.Config(have.inChannels(), o.numClasses(), o.baseC(), o.norm())));
+            String had = resumed.metadata().get(RunMeta.DATA);   // absent in checkpoints of earlier versions
+            if (had != null && !had.equals(dataKey))
+                log.println("note: the data differs from " + o.resume() + "'s (then " + had + "; now " + dataKey
+                        + "): the run continues on this data, so it is not the uninterrupted run");
             if (!resumed.tensors().containsKey(Checkpoint.EXP_AVG))
                 throw new IllegalArgumentException(o.resume() + " has no optimiser state (" + Checkpoint.EXP_AVG
                         + "): resume from a last.safetensors, not a best.safetensors or an exported state_dict");
@@ -479,6 +485,7 @@ public final class Trainer {
         String line = s.metrics.row(row);
         Map<String, String> meta = RunMeta.of(o, recipe, s.norm, epoch + 1, s.best, s.bestEpoch);
         meta.put(RunMeta.METRICS_HEADER, s.metrics.header());
+        meta.put(RunMeta.DATA, dataKey);
         // the checkpoint keeps the row without its wall-clock seconds: the same run writes the same bytes
         row[SECONDS] = Double.NaN;
         meta.put(RunMeta.METRICS_ROW, s.metrics.row(row));
