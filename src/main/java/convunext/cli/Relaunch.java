@@ -86,6 +86,22 @@ public final class Relaunch {
         return a < 0 || b < 0 ? "" : setting.substring(a + 1, b).strip();
     }
 
+    /**
+     * The locale a child gets where this JVM reads file names as ASCII: under a C/POSIX locale (a
+     * container's or a cron job's default) Java turns every non-ASCII byte of a name into '?', so
+     * a folder holding {@code bild ü.png} failed as a whole ("Malformed input or input contains
+     * unmappable characters") and two such names were refused as writing one output. C.UTF-8 reads
+     * ASCII names as before; where a system lacks it, the JVM falls back to C, as without it. Any
+     * other charset is left alone (its names may be in that charset's bytes).
+     */
+    static final String UTF8_LOCALE = "C.UTF-8";
+
+    /** Whether {@code jnuEncoding} (sun.jnu.encoding) is plain ASCII, the C/POSIX locale's, on a Unix. */
+    static boolean asciiFileNames(String jnuEncoding) {
+        return jnuEncoding != null && !System.getProperty("os.name", "").startsWith("Windows")
+                && (jnuEncoding.equals("ANSI_X3.4-1968") || jnuEncoding.equalsIgnoreCase("US-ASCII") || jnuEncoding.equalsIgnoreCase("ASCII"));
+    }
+
     private static final List<String> OPTION_VARIABLES = List.of("JDK_JAVA_OPTIONS", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS");
 
     private Relaunch() {}
@@ -258,6 +274,7 @@ public final class Relaunch {
     static Integer run(List<String> cmd) {
         ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
         OPTION_VARIABLES.forEach(pb.environment()::remove);   // already in the child's options
+        if (asciiFileNames(System.getProperty("sun.jnu.encoding"))) pb.environment().put("LC_ALL", UTF8_LOCALE);
         // A signal to this launcher: pass it on, wait for the child, leave with its status. The
         // hook is in place before the child starts, so no signal falls between the two; one that
         // comes before the child is known leaves the child to notice its launcher is gone.

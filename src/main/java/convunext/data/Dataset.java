@@ -134,11 +134,29 @@ public final class Dataset {
             return s.filter(p -> Files.isRegularFile(p) || IMAGE_EXT.contains(ext(p)) && danglingLink(p))
                     .filter(p -> !p.getFileName().toString().startsWith("."))
                     .filter(p -> IMAGE_EXT.contains(ext(p)) || ImageFiles.sniff(p) != null)
+                    .peek(Dataset::requireNameReadable)
                     .sorted()
                     .toList();
         } catch (IOException e) {
             throw new DataException("cannot list folder " + dir + ": " + e, e);
         }
+    }
+
+    /**
+     * Refuses a file whose name this JVM cannot turn into text and back: under a C/POSIX locale
+     * every non-ASCII byte reads as '?', and the outputs named after it could not be made (it
+     * failed later as "Malformed input or input contains unmappable characters", naming no folder).
+     */
+    static void requireNameReadable(Path p) {
+        String n = p.getFileName().toString();
+        try {
+            if (p.resolveSibling(n).equals(p)) return;
+        } catch (java.nio.file.InvalidPathException unmappable) {
+            // refused below
+        }
+        throw new DataException("the name of a file in " + p.getParent() + " (read as '" + n + "') cannot be read in this JVM's"
+                + " file-name encoding (" + System.getProperty("sun.jnu.encoding") + "): run under a UTF-8 locale (e.g. LC_ALL=C.UTF-8)"
+                + " or rename the file");
     }
 
     /** A symbolic link whose target does not exist (a link to a folder, or a working one, is not). */
