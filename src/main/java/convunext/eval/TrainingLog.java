@@ -140,6 +140,8 @@ public final class TrainingLog {
     private static String read(Path file) {
         try {
             return Files.readString(file, StandardCharsets.UTF_8);
+        } catch (java.nio.charset.CharacterCodingException e) {   // its own message is only "Input length = 1"
+            throw new UncheckedIOException("cannot read " + file + ": it is not UTF-8 text (damaged, or not a training log)", e);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
         }

@@ -57,4 +57,12 @@ class TrainingLogTest {
             for (int x = 0; x < im.getWidth(); x++) if ((im.getRGB(x, y) & 0xFFFFFF) == want) return true;
         return false;
     }
+
+    /** A metrics.csv with bytes that are not UTF-8 (damaged) is named with what is wrong, not "Input length = 1". */
+    @Test void aLogThatIsNotTextSaysSo() throws Exception {
+        Path f = tmp.resolve("metrics.csv");
+        Files.write(f, new byte[] {'e', 'p', 'o', 'c', 'h', '\n', (byte) 0xFF, 0, '\n'});
+        var e = assertThrows(java.io.UncheckedIOException.class, () -> TrainingLog.dataLines(f, "epoch"));
+        assertTrue(e.getMessage().contains(f.toString()) && e.getMessage().contains("not UTF-8 text"), e.getMessage());
+    }
 }
