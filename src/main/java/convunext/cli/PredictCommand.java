@@ -15,8 +15,10 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -133,13 +135,13 @@ final class PredictCommand implements Callable<Integer> {
      */
     static Map<String, Path> outputNames(List<Path> files, boolean probs, boolean overlay) {
         Map<String, Path> plan = new LinkedHashMap<>();
-        Map<String, String> role = new LinkedHashMap<>();
+        Map<String, String> role = new LinkedHashMap<>(), folded = new HashMap<>();
         List<String> clashes = new java.util.ArrayList<>();
         for (Path f : files) {
             String stem = Dataset.stem(f);
-            claim(plan, role, stem + ".png", f, "mask", clashes);
-            if (probs) claim(plan, role, stem + "_prob.png", f, "probability map", clashes);
-            if (overlay) claim(plan, role, stem + "_overlay.png", f, "overlay", clashes);
+            claim(plan, role, folded, stem + ".png", f, "mask", clashes);
+            if (probs) claim(plan, role, folded, stem + "_prob.png", f, "probability map", clashes);
+            if (overlay) claim(plan, role, folded, stem + "_overlay.png", f, "overlay", clashes);
         }
         if (!clashes.isEmpty())
             throw new UserError(clashes.get(0) + "; rename one of them" + (clashes.size() == 1 ? ""
@@ -151,11 +153,25 @@ final class PredictCommand implements Callable<Integer> {
     /** Clashes named in full in the message; the rest counted. */
     private static final int MAX_LISTED = 6;
 
-    private static void claim(Map<String, Path> plan, Map<String, String> role, String name, Path f, String what, List<String> clashes) {
+    /**
+     * {@code folded}: the names claimed so far by their lower case. Names that differ only in case
+     * (inputs a.png and A.jpg) are one file where names ignore case (macOS, Windows): the second
+     * mask replaced the first there without a word. Refused everywhere, so a folder of results
+     * also survives being copied to such a disk.
+     */
+    private static void claim(Map<String, Path> plan, Map<String, String> role, Map<String, String> folded, String name, Path f,
+                              String what, List<String> clashes) {
         Path other = plan.putIfAbsent(name, f);
         if (other != null) {
             clashes.add("inputs " + other + " and " + f + " would both write " + name + " (the " + role.get(name) + " of the first, the "
                     + what + " of the second)");
+            return;
+        }
+        String same = folded.putIfAbsent(name.toLowerCase(Locale.ROOT), name);
+        if (same != null) {
+            plan.remove(name);
+            clashes.add("inputs " + plan.get(same) + " and " + f + " would write " + same + " and " + name
+                    + ", one file where names ignore case (macOS, Windows)");
             return;
         }
         role.put(name, what);

@@ -31,6 +31,16 @@ class OutputNamesTest {
         assertTrue(m.contains("x5.png") && !m.contains("x6.png"), m);
     }
 
+    /** a.png and A.jpg write a.png and A.png: one file on macOS and Windows, where the second replaced the first. */
+    @Test void namesDifferingOnlyInCaseAreAClash() {
+        String m = assertThrows(UserError.class,
+                () -> PredictCommand.outputNames(List.of(Path.of("in/a.png"), Path.of("in/A.jpg")), false, false)).getMessage();
+        assertTrue(m.startsWith("inputs in/a.png and in/A.jpg would write a.png and A.png, one file where names ignore case"), m);
+        m = assertThrows(UserError.class,
+                () -> PredictCommand.outputNames(List.of(Path.of("in/b.png"), Path.of("in/B_PROB.png")), true, false)).getMessage();
+        assertTrue(m.contains("would write b_prob.png and B_PROB.png"), m);
+    }
+
     @Test void noClashNoError() {
         assertEquals(6, PredictCommand.outputNames(List.of(Path.of("a.png"), Path.of("b.jpg")), true, true).size());
     }
