@@ -179,7 +179,18 @@ public final class ImageFiles {
                     + " but its image is " + expectWidth + "×" + expectHeight);
         int[] v = singlePlane(d, "ROI mask");
         boolean[] roi = new boolean[v.length];
-        for (int i = 0; i < v.length; i++) roi[i] = v[i] != 0;
+        // 0 outside and one value inside: a third value is a lossy file (a JPEG's ringing puts 1..10
+        // beside the edge, 1.6% of DRIVE's field of view counted as inside) or not a field-of-view mask
+        int inside = 0;
+        for (int i = 0; i < v.length; i++) {
+            roi[i] = v[i] != 0;
+            if (!roi[i] || v[i] == inside) continue;
+            if (inside != 0)
+                throw new DataException("ROI mask " + file + " holds " + inside + " and " + v[i] + " (at x=" + i % d.width + ", y="
+                        + i / d.width + ") besides 0; a field-of-view mask is 0 outside and one value inside (a lossy JPEG? "
+                        + "save it as PNG, GIF or TIFF)");
+            inside = v[i];
+        }
         return roi;
     }
 
