@@ -179,18 +179,13 @@ public final class ImageFiles {
                     + " but its image is " + expectWidth + "×" + expectHeight);
         int[] v = singlePlane(d, "ROI mask");
         boolean[] roi = new boolean[v.length];
-        // 0 outside and one value inside: a third value is a lossy file (a JPEG's ringing puts 1..10
-        // beside the edge, 1.6% of DRIVE's field of view counted as inside) or not a field-of-view mask
-        int inside = 0;
-        for (int i = 0; i < v.length; i++) {
-            roi[i] = v[i] != 0;
-            if (!roi[i] || v[i] == inside) continue;
-            if (inside != 0)
-                throw new DataException("ROI mask " + file + " holds " + inside + " and " + v[i] + " (at x=" + i % d.width + ", y="
-                        + i / d.width + ") besides 0; a field-of-view mask is 0 outside and one value inside (a lossy JPEG? "
-                        + "save it as PNG, GIF or TIFF)");
-            inside = v[i];
-        }
+        // Inside where the value is above half the mask's largest: 0/1, 0/255 and 0/65535 masks read
+        // as "not 0 is inside", and a lossy file's ringing (a JPEG puts 1..25 beside the edge of a
+        // 0/255 disc; read as inside it added 1.6% to DRIVE's field of view) stays outside, as do
+        // the dark half of an anti-aliased edge's steps.
+        int max = 0;
+        for (int x : v) max = Math.max(max, x);
+        for (int i = 0; i < v.length; i++) roi[i] = 2L * v[i] > max;
         return roi;
     }
 
