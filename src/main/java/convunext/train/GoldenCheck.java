@@ -96,6 +96,9 @@ public final class GoldenCheck {
      */
     public static SafeTensors.Contents readChecked(Path file) {
         SafeTensors.Contents c = SafeTensors.read(file);
+        if (!c.tensors().containsKey("input") && c.tensors().containsKey("in_conv.0.weight"))   // say what it is, not which key it lacks
+            throw new IllegalArgumentException(file + ": a model's weights (a checkpoint), not a verify fixture: verify compares"
+                    + " against a fixture written by reference/make_golden.py (testdata/golden holds some)");
         ConvUNeXt.Config cfg = configOf(c, file);
         GoldenLayout.checkSizes(c, file, cfg);   // before a model of the metadata's size is built
         try (Backend shapes = new RefBackend(); ConvUNeXt m = new ConvUNeXt(cfg, shapes, 0)) {

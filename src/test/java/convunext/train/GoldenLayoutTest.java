@@ -46,6 +46,20 @@ class GoldenLayoutTest {
 
     private static void sameTensors(Map<String, SafeTensors.Out> t) {}
 
+    /** A training checkpoint given to verify is named as one (it was "missing key 'init.in_conv.0.weight'"). */
+    @Test void aModelCheckpointIsNamedAsOne() {
+        refused(variant("checkpoint", t -> {
+            Map<String, SafeTensors.Out> weights = new java.util.TreeMap<>();
+            t.forEach((k, v) -> { if (k.startsWith("init.")) weights.put(k.substring(5), v); });
+            t.clear();
+            t.putAll(weights);
+        }, noMetaButConfig()), "a model's weights (a checkpoint), not a verify fixture");
+    }
+
+    private static Consumer<Map<String, String>> noMetaButConfig() {
+        return m -> m.keySet().retainAll(java.util.Set.of("in_channels", "num_classes", "base_c", "norm"));
+    }
+
     @Test void aTransposedGradientIsNamed() {
         refused(variant("gradT", t -> reshape(t, "grad.up4.gate.weight", 4, 12), GoldenLayoutTest::noMeta),
                 "'grad.up4.gate.weight' has shape [4, 12], expected [12, 4]");
