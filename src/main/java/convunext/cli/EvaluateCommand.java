@@ -75,7 +75,8 @@ final class EvaluateCommand implements Callable<Integer> {
             split = abs.getFileName().toString();
         }
         Path masks = root.resolve(split).resolve("masks");
-        if (!Files.isDirectory(masks)) throw new UserError("no mask folder " + masks + " (evaluate needs labelled images)", Main.BAD_INPUT);
+        if (!Files.isDirectory(masks)) throw new UserError("no mask folder " + masks + " (evaluate needs labelled images)"
+                + convunext.data.Dataset.rootHint(data), Main.BAD_INPUT);
         Path outDir;
         if (out != null) {
             Outputs.requireFolder(out, "--out");

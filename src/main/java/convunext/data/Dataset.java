@@ -40,6 +40,21 @@ public final class Dataset {
     }
 
     /**
+     * Where the data root is when {@code given} is a folder inside it (its train/, test/, images/
+     * or masks/): "; give --data R", else "". A user pointing at DRIVE/train/images otherwise reads
+     * only of a folder that does not exist.
+     */
+    public static String rootHint(Path given) {
+        Path p = given.toAbsolutePath().normalize();
+        for (int up = 1; up <= 2 && p.getParent() != null; up++) {
+            p = p.getParent();
+            if (Files.isDirectory(p.resolve("train").resolve("images")) || Files.isDirectory(p.resolve("test").resolve("images")))
+                return "; it is inside the data root " + p + ": give --data " + p;
+        }
+        return "";
+    }
+
+    /**
      * Opens {@code <root>/<split>}. With {@code requireMasks} every image must have a mask (train,
      * evaluate); otherwise masks are attached when present (predict). {@code roiDir} may be null:
      * then {@code <root>/<split>/roi} is used if it exists.
@@ -48,7 +63,8 @@ public final class Dataset {
         Path dir = root.resolve(split);
         Path imagesDir = dir.resolve("images");
         if (!Files.isDirectory(imagesDir))
-            throw new DataException("no image folder " + imagesDir + " (expected layout <root>/{train,test}/{images,masks})");
+            throw new DataException("no image folder " + imagesDir + " (expected layout <root>/{train,test}/{images,masks})"
+                    + rootHint(root));
         List<Path> images = listImages(imagesDir);
         if (images.isEmpty()) throw new DataException("image folder " + imagesDir + " holds no images");
         Path masksDir = dir.resolve("masks");

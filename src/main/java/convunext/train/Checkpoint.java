@@ -134,6 +134,9 @@ public final class Checkpoint {
             SafeTensors.Entry t = c.tensors().get(e.name);
             if (t == null) {
                 if (e.kind == ParamStore.Kind.NUM_BATCHES) continue;   // optional in older exports
+                if (c.tensors().containsKey("init." + e.name))   // say what it is, not which key it lacks
+                    throw new IllegalArgumentException(file + ": a verify fixture (its weights are under init.* and after.*),"
+                            + " not a model's weights: give a checkpoint that train wrote, or a state_dict");
                 throw new IllegalArgumentException(file + ": missing key '" + e.name + "'");
             }
             float[] v = t.toFloat();

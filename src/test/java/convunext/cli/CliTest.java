@@ -89,11 +89,13 @@ class CliTest {
         assertTrue(r.err().contains("warp-drive"), r.err());
     }
 
-    @Test void aFileThatIsNoCheckpointNamesTheMissingKey() {
+    /** A verify fixture given as weights is named as one (it said "missing key 'in_conv.0.weight'"). */
+    @Test void aFixtureGivenAsWeightsIsNamedAsOne() {
         Run r = run("predict", "-i", "testdata/synthetic/test/images", "-o", dir.resolve("z").toString(),
                 "--weights", "testdata/golden/convunext_c4_in1_k3_1x72x88.safetensors", "--device", "cpu");
         assertEquals(Main.BAD_INPUT, r.code());
-        assertTrue(r.err().contains("missing key 'in_conv.0.weight'"), r.err());
+        assertTrue(r.err().contains("a verify fixture") && r.err().contains("not a model's weights"), r.err());
+        assertEquals(1, r.err().strip().lines().filter(l -> l.startsWith("error:")).count(), r.err());
     }
 
     @Test void checkpointWhoseShapesDisagreeWithItsConfigIsRefused() {

@@ -34,6 +34,16 @@ class DatasetTest {
         assertTrue(three.contains("warning: class(es) 2 never occur") && three.contains("--classes 3"), three);
     }
 
+    /** A folder inside the data root (its train/ or train/images/) is refused naming the root to give. */
+    @Test void aFolderInsideTheRootNamesTheRoot() {
+        Path root = Fixtures.SYNTHETIC.toAbsolutePath().normalize();
+        for (Path inside : new Path[] {root.resolve("train"), root.resolve("train").resolve("images")}) {
+            DataException e = assertThrows(DataException.class, () -> Dataset.open(inside, "train", true, null));
+            assertTrue(e.getMessage().startsWith("no image folder") && e.getMessage().endsWith("give --data " + root), e.getMessage());
+        }
+        assertEquals("", Dataset.rootHint(tmp));   // a folder elsewhere: no hint
+    }
+
     @Test void driveNamingMatchesByPrefixWithRoiFolder() {
         Dataset ds = Dataset.open(Fixtures.DRIVE_MINI, "train", true, null);
         assertEquals(2, ds.size());

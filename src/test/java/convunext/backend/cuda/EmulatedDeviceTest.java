@@ -96,6 +96,11 @@ class EmulatedDeviceTest extends DeviceSelftests {
         expectError("selftest_saxpy", d(1), d(2048), 0, ok, "2048 threads exceeds");
         expectError("selftest_saxpy", d(1), d(32, 1, 65), 0, ok, "exceeds");
         expectError("selftest_saxpy", d(0), d(32), 0, ok, "is 0");
+        // a GPU's grid limits (y, z <= 65535; x < 2^31): a launcher that put more planes into y or
+        // z than a GPU takes fails here as it would there (kernels/README.md, rule 10)
+        expectError("selftest_saxpy", d(1, 65536, 1), d(32), 0, ok, "grid exceeds the limits", "y,z <= 65535");
+        expectError("selftest_saxpy", d(1, 1, 65536), d(32), 0, ok, "grid exceeds the limits");
+        dev.launch("selftest_saxpy", d(1, 65535, 1), d(32), 0, new KernelArgs().ptr(p).ptr(p).f32(1f).i32(0));   // the limit is a grid
         expectError("selftest_saxpy", d(1), d(32), 300_000, ok, "227 KiB");
         expectError("selftest_saxpy", d(1), d(32), 0, new KernelArgs().ptr(p).ptr(p).f32(1f), "do not match",
                 "float* y");
