@@ -18,13 +18,10 @@ class ResumeDataChangedTest {
     @TempDir Path dir;
 
     private static CliTest.Run train(Path data, Path out, String... more) {
-        String[] common = {"train", "--data", data.toString(), "--device", "cpu", "--tile", "128", "--out", out.toString(),
-                "--batch", "2", "--crop", "64", "--base-size", "80", "--base-c", "4", "--max-steps-per-epoch", "1"};
-        String[] a = Arrays.copyOf(common, common.length + more.length);
-        System.arraycopy(more, 0, a, common.length, more.length);
-        CliTest.Run r = CliTest.run(a);
-        assertEquals(Main.OK, r.code(), r.out() + r.err());
-        return r;
+        String[] small = {"--batch", "2", "--crop", "64", "--base-size", "80", "--base-c", "4", "--max-steps-per-epoch", "1"};
+        String[] a = Arrays.copyOf(small, small.length + more.length);
+        System.arraycopy(more, 0, a, small.length, more.length);
+        return ResumeRunSettingsTest.train(data, out, a);
     }
 
     private static void copyPair(Path data, String name) throws IOException {

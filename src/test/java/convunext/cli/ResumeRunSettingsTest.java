@@ -24,7 +24,8 @@ class ResumeRunSettingsTest {
     private static final String[] RUN = {"--batch", "2", "--crop", "64", "--base-size", "80", "--base-c", "4", "--seed", "5",
             "--epochs", "3", "--max-steps-per-epoch", "2", "--val-split", "0.25", "--val-every", "3"};
 
-    private static CliTest.Run train(Path data, Path out, String... more) {
+    /** train on the CPU into out with {@code more}, which must succeed (ResumeDataChangedTest runs it too). */
+    static CliTest.Run train(Path data, Path out, String... more) {
         String[] common = {"train", "--data", data.toString(), "--device", "cpu", "--tile", "128", "--out", out.toString()};
         String[] a = Arrays.copyOf(common, common.length + more.length);
         System.arraycopy(more, 0, a, common.length, more.length);
