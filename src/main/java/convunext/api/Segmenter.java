@@ -196,18 +196,22 @@ public final class Segmenter implements AutoCloseable {
         } catch (CudaOutOfMemory e) {
             // The GPU's counterpart: the forward released what it had made (InferenceModel.forward),
             // so the device holds what it held before this image and later calls run as before.
-            throw new InvalidImageException(name + size + ": " + e.detail() + " segmenting it at tile " + options.tile()
-                    + ", scale " + options.scale() + ": use a smaller SegmenterOptions.withTile or SegmenterOptions.withScale", e);
+            throw tooLarge(name + size + ": " + e.detail(), "", "", e);
         } catch (OutOfMemoryError e) {
             // This image's buffers or the model's activations at this tile: its failure, not the
             // caller's (a web service, a Spark task). The stack has unwound, the CPU pool tracks its
             // tensors weakly and the lock is released, so later calls run as before (same bits).
-            throw new InvalidImageException(name + size + ": out of memory segmenting it at tile " + options.tile() + ", scale "
-                    + options.scale() + " (max heap " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB): use a smaller"
-                    + " SegmenterOptions.withTile or SegmenterOptions.withScale, or give Java more memory (-Xmx)", e);
+            throw tooLarge(name + size + ": out of memory", " (max heap " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB)",
+                    ", or give Java more memory (-Xmx)", e);
         }
         return new Segmentation(name, r.labels().width(), r.labels().height(), r.classes(), r.labels().labels(),
                 r.probabilities());
+    }
+
+    /** An image too large for the memory at these options: what ran out, then the options to change. */
+    private InvalidImageException tooLarge(String what, String memory, String moreAdvice, Throwable cause) {
+        return new InvalidImageException(what + " segmenting it at tile " + options.tile() + ", scale " + options.scale() + memory
+                + ": use a smaller SegmenterOptions.withTile or SegmenterOptions.withScale" + moreAdvice, cause);
     }
 
     private float[] underLock(Supplier<float[]> backendStep) {

@@ -58,7 +58,7 @@ public record TrainOptions(Path data, Path out, String device, int epochs, int b
         if (valEvery < 1) throw new IllegalArgumentException("--val-every must be ≥ 1, got " + valEvery);
         // A step's widest tensor: batch × crop² × the widest layer (the blocks' 4·base_c expansion,
         // the logits' classes, or the 3 input channels) floats, in one Java array.
-        long planes = Math.max(3, Math.max(numClasses, 4L * baseC)), values;
+        long planes = widestPlanes(numClasses, baseC), values;
         try {
             values = Math.multiplyExact((long) batch * crop * crop, planes);   // a huge --base-c must not wrap around to a small count
         } catch (ArithmeticException beyondLong) {
@@ -81,6 +81,12 @@ public record TrainOptions(Path data, Path out, String device, int epochs, int b
     }
 
     /**
+     * Channels of a step's widest tensor: the blocks' 4·base_c expansion, the logits' classes or the
+     * 3 input channels. Static: the compact constructor calls it before the fields are assigned.
+     */
+    private static long widestPlanes(int numClasses, int baseC) { return Math.max(3, Math.max(numClasses, 4L * baseC)); }
+
+    /**
      * Refuses, before any data is read, a step that cannot fit this JVM's heap (the CPU backends
      * keep every tensor there): the level-0 blocks keep their 4·base_c-channel hidden state for the
      * backward pass and the backward pass makes its gradient, so a step holds at least two tensors
@@ -88,7 +94,7 @@ public record TrainOptions(Path data, Path out, String device, int epochs, int b
      * OutOfMemoryError can still come; it is only the certain case that is refused by name here.
      */
     public void requireStepFitsHeap(long heapBytes) {
-        long planes = Math.max(3, Math.max(numClasses, 4L * baseC));
+        long planes = widestPlanes(numClasses, baseC);
         double bytes = 2.0 * batch * crop * crop * planes * Float.BYTES;
         if (bytes > heapBytes)
             throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "--batch %d × --crop %d² × %d channels: a training"

@@ -128,9 +128,9 @@ public final class Trainer {
     }
 
     public Result run() {
-        // the CPU backends hold the step in the heap: a step that cannot fit is refused before the data is read
-        if (be instanceof convunext.backend.cpu.CpuBackend || be instanceof convunext.backend.cpu.ref.RefBackend)
-            o.requireStepFitsHeap(Runtime.getRuntime().maxMemory());
+        // a backend whose tensors live in the heap (no device memory: Backend.deviceMemoryPeak) holds
+        // the step there: a step that cannot fit is refused before the data is read
+        if (be.deviceMemoryPeak() == null) o.requireStepFitsHeap(Runtime.getRuntime().maxMemory());
         Inputs in = inputs();
         // an earlier run in --out refused before the images are decoded (claimOutput checks again under the
         // lock; an interrupted --overwrite's .replaced-run is left to it: ReplacedRun says what to do there)
