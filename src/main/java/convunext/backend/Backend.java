@@ -480,22 +480,7 @@ public interface Backend extends Owner, AutoCloseable {
      */
     default Tensor gateChain(Tensor low, Tensor skip, Tensor gw, Tensor gb, Tensor w1, Tensor b1, Tensor w2, Tensor b2,
                              Tensor wc, Tensor bc) {
-        OpShapes.gateChain(OpShapes.of(low), OpShapes.of(skip), OpShapes.of(gw), OpShapes.of(gb), OpShapes.of(w1),
-                OpShapes.of(b1), OpShapes.of(w2), OpShapes.of(b2), OpShapes.of(wc), OpShapes.of(bc));
-        Tensor g = linear(low, gw, gb);
-        Tensor u = gateIn(g, skip);
-        Tensor a = linear(u, w1, b1);
-        release(u);
-        Tensor s = gateOut(a, skip, g);
-        release(a);
-        release(g);
-        Tensor s2 = w2 == null ? s : linear(s, w2, b2);
-        if (w2 != null) release(s);
-        try {
-            return linearCat(s2, low, wc, bc);
-        } finally {
-            release(s2);
-        }
+        return GateChainComposed.inference(this, low, skip, gw, gb, w1, b1, w2, b2, wc, bc);
     }
 
     /**
@@ -507,10 +492,7 @@ public interface Backend extends Owner, AutoCloseable {
      */
     default Tensor[] gateChainTrain(Tensor low, Tensor skip, Tensor gw, Tensor gb, Tensor w1, Tensor b1, Tensor w2, Tensor b2,
                                     Tensor wc, Tensor bc) {
-        OpShapes.gateChainTrain(OpShapes.of(low), OpShapes.of(skip), OpShapes.of(gw), OpShapes.of(gb), OpShapes.of(w1),
-                OpShapes.of(b1), OpShapes.of(w2), OpShapes.of(b2), OpShapes.of(wc), OpShapes.of(bc));
-        Tensor g = linear(low, gw, gb), u = gateIn(g, skip), a = linear(u, w1, b1), s = gateOut(a, skip, g), s2 = linear(s, w2, b2);
-        return new Tensor[]{g, u, a, s, s2, wc == null ? null : linearCat(s2, low, wc, bc)};
+        return GateChainComposed.train(this, low, skip, gw, gb, w1, b1, w2, b2, wc, bc);
     }
 
     /**
@@ -519,11 +501,11 @@ public interface Backend extends Owner, AutoCloseable {
      * bias = which of {gb, b1, b2, bc} exist. Returns {dlow, dskip, dgw, dgb, dw1, db1, dw2, db2,
      * dwc, dbc}, each added into its entry of {@code into} (10, each may be null: the gradients
      * already held) and returned in its place, as the six ops' backwards one by one add them; null
-     * where not needed. Default: those calls ({@link GateChainBackward}); the CPU runs them per block.
+     * where not needed. Default: those calls ({@link GateChainComposed}); the CPU runs them per block.
      */
     default Tensor[] gateChainCatBackward(Tensor low, Tensor skip, Tensor[] saved, Tensor[] w, Tensor gy, boolean[] bias,
                                           boolean needLow, boolean needSkip, Tensor[] into) {
-        return GateChainBackward.composed(this, low, skip, saved, w, gy, bias, needLow, needSkip, into);
+        return GateChainComposed.backward(this, low, skip, saved, w, gy, bias, needLow, needSkip, into);
     }
 
     /** Backward of gateIn: returns dg [N,3C,H,W] = (du, 0, 0) over channel blocks; ds = du is the caller's. */
