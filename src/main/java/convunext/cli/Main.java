@@ -96,8 +96,57 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
         // kernel gives them on request.
         java.util.List<String> flags = new java.util.ArrayList<>(Relaunch.VECTOR_JIT_FLAGS);
         flags.add("--add-modules=" + Relaunch.VECTOR_MODULE);
-        Relaunch.ensureFlags(flags, Relaunch.pageFlags(), Main.class, args);
+        args = Relaunch.ensureFlags(flags, Relaunch.pageFlags(), Main.class, args);
+        byte[] misread = misreadArgument(args, OriginalArgs.misread(args));
+        if (misread != null) {
+            System.err.write(misread, 0, misread.length);   // the argument's bytes as typed: this JVM's charset would print '?'
+            System.err.flush();
+            System.exit(BAD_INPUT);
+        }
         Interrupts.install();
         System.exit(execute(args));
+    }
+
+    /**
+     * The error line for the first argument this JVM read with '?' for non-ASCII characters (see
+     * {@link OriginalArgs#misread(String[], byte[][])}: a C/POSIX locale and no UTF-8 child), with
+     * its bytes as typed; null where there is none. Without it, {@code -i /data/bilder-ä} failed as
+     * "input not found: /data/bilder-??", naming no cause.
+     */
+    static byte[] misreadArgument(String[] args, byte[][] misread) {
+        for (int i = 0; i < args.length; i++) {
+            if (misread[i] == null) continue;
+            byte[] typed = misread[i];
+            String name = argumentName(args, i);
+            int eq = args[i].indexOf('=');
+            if (args[i].startsWith("-") && eq > 0 && args[i].substring(0, eq).chars().allMatch(c -> c < 128 && c != '?')) {
+                name = args[i].substring(0, eq);   // --input=/data/bilder-ä: the value alone, after the option named as typed
+                typed = java.util.Arrays.copyOfRange(typed, eq + 1, typed.length);
+            }
+            java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
+            line.writeBytes(("error: " + name + ": \"").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            line.writeBytes(typed);
+            line.writeBytes(("\" has non-ASCII characters, which this JVM cannot use under the C/POSIX locale (file names and"
+                    + " arguments are read as ASCII); run with LC_ALL=C.UTF-8\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return line.toByteArray();
+        }
+        return null;
+    }
+
+    /** The option argument {@code i} is the value of (its longest name), as picocli parses them; else as typed. */
+    static String argumentName(String[] args, int i) {
+        try {
+            CommandLine cl = new CommandLine(new Main());
+            cl.registerConverter(java.nio.file.Path.class, s -> null);   // such a value is no Path in this JVM: parsing stops there
+            for (CommandLine.ParseResult r = cl.parseArgs(args); r != null; r = r.subcommand()) {
+                for (CommandLine.Model.OptionSpec o : r.matchedOptions())
+                    if (o.originalStringValues().contains(args[i])) return o.longestName();
+                for (CommandLine.Model.PositionalParamSpec p : r.matchedPositionals())
+                    if (p.originalStringValues().contains(args[i])) return p.paramLabel();
+            }
+        } catch (RuntimeException unparsed) {
+            // named as typed below
+        }
+        return i > 0 && args[i - 1].startsWith("-") ? args[i - 1] : "argument " + (i + 1);
     }
 }

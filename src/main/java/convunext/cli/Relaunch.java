@@ -33,6 +33,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * property marker ({@value #MARKER}, the launcher's pid) makes the child never re-execute itself;
  * {@code -Dconvunext.relaunch=false} turns the mechanism off.
  *
+ * <p>Under a C/POSIX locale the child runs with {@value #UTF8_LOCALE} and gets, besides the
+ * arguments this JVM read with '?' for non-ASCII bytes, their bytes as typed (Linux:
+ * /proc/self/cmdline; {@link OriginalArgs}), which it reads as UTF-8 before parsing them.
+ *
  * <p>It stays in the current JVM when the flags are already in effect, the runtime lacks the
  * module (a jlink'd image without it: the scalar path runs), the program was started as a module
  * ({@code -m}), java.management is absent, an agent or a flight recording is attached (a note
@@ -107,14 +111,15 @@ public final class Relaunch {
     private Relaunch() {}
 
     /**
-     * Returns when this JVM should run the program itself; otherwise runs it in a child JVM with
-     * {@code flags} added and exits with the child's status (never returns).
+     * Returns the arguments to run the program with when this JVM should run it itself (in a
+     * relaunched child, those its launcher read as ASCII as typed); otherwise runs it in a child
+     * JVM with {@code flags} added and exits with the child's status (never returns).
      *
      * @param flags JVM options in one-token form: {@code --add-modules=M}, {@code --add-opens=M/P=T},
      *              {@code -Dk=v}, {@code -XX:Name=value} (missing where it still has its default value)
      */
-    public static void ensureFlags(List<String> flags, Class<?> mainClass, String[] args) {
-        ensureFlags(flags, List.of(), mainClass, args);
+    public static String[] ensureFlags(List<String> flags, Class<?> mainClass, String[] args) {
+        return ensureFlags(flags, List.of(), mainClass, args);
     }
 
     /**
@@ -122,21 +127,24 @@ public final class Relaunch {
      * gets those of {@code alsoInChild} not yet in effect. For programs that must not start a child
      * for them alone (a Spark driver under spark-submit: a child would be a second driver).
      */
-    public static void ensureFlags(List<String> flags, List<String> alsoInChild, Class<?> mainClass, String[] args) {
+    public static String[] ensureFlags(List<String> flags, List<String> alsoInChild, Class<?> mainClass, String[] args) {
         String launcher = System.getProperty(MARKER);
         if (launcher != null) {
             exitWhenGone(launcher);
-            return;
+            // under C.UTF-8 (where the system has it): the arguments as typed, before anything parses them
+            return "UTF-8".equalsIgnoreCase(System.getProperty("sun.jnu.encoding"))
+                    ? OriginalArgs.recovered(args, OriginalArgs.fromProperties(args, System.getProperties())) : args;
         }
-        if ("false".equalsIgnoreCase(System.getProperty("convunext.relaunch"))) return;
+        if ("false".equalsIgnoreCase(System.getProperty("convunext.relaunch"))) return args;
         List<String> missing = missing(flags);
-        if (missing.isEmpty()) return;
+        if (missing.isEmpty()) return args;
         missing = new ArrayList<>(missing);
         missing.addAll(0, missing(alsoInChild));
         List<String> cmd = command(missing, mainClass, args);
-        if (cmd == null) return;
+        if (cmd == null) return args;
         Integer code = run(cmd);
         if (code != null) System.exit(code);
+        return args;
     }
 
     /** The flags not yet in effect in this JVM that a child could apply (modules it has). */
@@ -248,6 +256,8 @@ public final class Relaunch {
         cmd.addAll(jvmArgs);
         cmd.addAll(flags);
         cmd.add("-D" + MARKER + "=" + ProcessHandle.current().pid());
+        // the child reads UTF-8 (run()), but gets the arguments as this JVM read them: add their bytes
+        if (asciiFileNames(System.getProperty("sun.jnu.encoding"))) cmd.addAll(OriginalArgs.childOptions(OriginalArgs.ofThisProcess(args)));
         String cp = System.getProperty("java.class.path", ""), started = System.getProperty("sun.java.command", "");
         if (!cp.isEmpty() && !cp.contains(File.pathSeparator) && (started.equals(cp) || started.startsWith(cp + " "))) {
             cmd.add("-jar");   // keeps the manifest's Add-Opens

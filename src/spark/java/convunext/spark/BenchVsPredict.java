@@ -23,7 +23,7 @@ import org.apache.spark.sql.SparkSession;
  */
 public final class BenchVsPredict {
     public static void main(String[] args) throws Exception {
-        Relaunch.ensureFlags(Relaunch.sparkOptions(JavaModuleOptions.defaultModuleOptionArray()), Relaunch.sparkChildOptions(JavaModuleOptions.defaultModuleOptionArray()), BenchVsPredict.class, args);
+        args = Relaunch.ensureFlags(Relaunch.sparkOptions(JavaModuleOptions.defaultModuleOptionArray()), Relaunch.sparkChildOptions(JavaModuleOptions.defaultModuleOptionArray()), BenchVsPredict.class, args);
         Path images = Path.of(args[0]);
         String weights = args[1];
         int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 4;

@@ -104,7 +104,7 @@ public final class SegmentJob implements Callable<Integer> {
     public static void main(String[] args) {
         // Outside spark-submit (plain java in local mode) Spark's JVM options are missing: run again with
         // them, and with the vector kernels' JIT flags (under spark-submit they alone start no child).
-        Relaunch.ensureFlags(Relaunch.sparkOptions(JavaModuleOptions.defaultModuleOptionArray()), Relaunch.sparkChildOptions(JavaModuleOptions.defaultModuleOptionArray()), SegmentJob.class, args);
+        args = Relaunch.ensureFlags(Relaunch.sparkOptions(JavaModuleOptions.defaultModuleOptionArray()), Relaunch.sparkChildOptions(JavaModuleOptions.defaultModuleOptionArray()), SegmentJob.class, args);
         System.exit(execute(args));
     }
 
