@@ -13,6 +13,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.GlobFilter;
 import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RawLocalFileSystem;
 
 /**
  * Files on any Hadoop file system (local, HDFS, S3A, GCS, ABFS) for the Spark job: reading whole
@@ -96,39 +97,102 @@ final class HadoopFiles {
     }
 
     /**
-     * The files under {@code images} that Spark's file sources never list, so that no task sees them:
-     * names starting with '_' (without '='; Hadoop's "hidden" files), and with {@code recursive} every file
-     * inside such a folder. predict reads those with an image extension; the job gives each of them an error
-     * row instead of leaving it out of the count. Markers such as _SUCCESS (no image extension) and dot
-     * files, which predict passes over too, stay left out.
+     * The files under {@code images} that Spark's file sources never list, so that no task sees them,
+     * each with the error its row says (sorted by path):
+     * <ul>
+     *   <li>names starting with '_' (without '='; Hadoop's "hidden" files), and with {@code recursive}
+     *       every file inside such a folder: predict reads those;</li>
+     *   <li>on a local file system, a symbolic link whose target is missing (a data disk not mounted):
+     *       Hadoop's listing drops it, predict lists it and refuses it naming the link and its target.</li>
+     * </ul>
+     * Only names with an image extension count, as in predict: markers such as _SUCCESS, dot files
+     * and a dangling link named notes.txt stay left out.
      */
-    static List<String> hiddenFromSpark(String images, String glob, boolean recursive, Configuration c) throws IOException {
+    static Map<String, String> unlistedBySpark(String images, String glob, boolean recursive, Configuration c) throws IOException {
         Path root = new Path(images);
         FileSystem fs = fs(root, c);
         FileStatus[] roots = fs.globStatus(root);
-        List<String> out = new ArrayList<>();
-        if (roots == null) return out;
+        Map<String, String> out = new java.util.TreeMap<>();
         GlobFilter names = glob == null ? null : new GlobFilter(glob);
-        for (FileStatus s : roots) {
-            if (s.isDirectory()) hiddenIn(fs, s.getPath(), names, recursive, false, out);
-            else if (sparkSkips(s.getPath().getName()) && wanted(s.getPath(), names)) out.add(s.getPath().toString());
+        if (roots != null) {
+            for (FileStatus s : roots) {
+                if (s.isDirectory()) unlistedIn(fs, s.getPath(), names, recursive, false, out);
+                else if (sparkSkips(s.getPath().getName()) && wanted(s.getPath(), names)) out.put(s.getPath().toString(), hidden(s.getPath()));
+            }
         }
-        out.sort(null);
+        // a glob's last part (folder/*.png) is matched by listing its folders, which drops dangling links too
+        if (fs instanceof RawLocalFileSystem && root.getParent() != null && root.getName().matches(".*[*?\\[{].*")) {
+            GlobFilter last = new GlobFilter(root.getName());
+            FileStatus[] parents = fs.globStatus(root.getParent());
+            if (parents != null)
+                for (FileStatus d : parents)
+                    if (d.isDirectory()) danglingIn(fs, d.getPath(), n -> last.accept(new Path(d.getPath(), n)), names, out);
+        }
         return out;
     }
 
-    private static void hiddenIn(FileSystem fs, Path dir, GlobFilter names, boolean recursive, boolean insideHidden,
-                                 List<String> out) throws IOException {
+    private static void unlistedIn(FileSystem fs, Path dir, GlobFilter names, boolean recursive, boolean insideHidden,
+                                   Map<String, String> out) throws IOException {
         for (FileStatus s : fs.listStatus(dir)) {
             String n = s.getPath().getName();
             if (n.startsWith(".")) continue;
             boolean hidden = insideHidden || sparkSkips(n);
             if (s.isDirectory()) {
-                if (recursive) hiddenIn(fs, s.getPath(), names, true, hidden, out);
+                if (recursive) unlistedIn(fs, s.getPath(), names, true, hidden, out);
             } else if (hidden && wanted(s.getPath(), names)) {
-                out.add(s.getPath().toString());
+                out.put(s.getPath().toString(), hidden(s.getPath()));
             }
         }
+        danglingIn(fs, dir, n -> true, names, out);
+    }
+
+    /** Dangling symbolic links named as images in {@code dir} of a local file system (none elsewhere). */
+    private static void danglingIn(FileSystem fs, Path dir, java.util.function.Predicate<String> accept, GlobFilter names,
+                                   Map<String, String> out) throws IOException {
+        if (!(fs instanceof RawLocalFileSystem local)) return;
+        try (var list = java.nio.file.Files.newDirectoryStream(local.pathToFile(dir).toPath())) {
+            for (java.nio.file.Path f : list) {
+                String n = f.getFileName().toString();
+                Path p = new Path(dir, n);
+                if (n.startsWith(".") || !accept.test(n) || !wanted(p, names) || !dangling(f)) continue;
+                out.put(p.toString(), danglingError(f));
+            }
+        }
+    }
+
+    private static boolean dangling(java.nio.file.Path f) {
+        return java.nio.file.Files.isSymbolicLink(f) && !java.nio.file.Files.exists(f);
+    }
+
+    /** What predict says of a dangling link: reading it fails naming the link and its target. */
+    private static String danglingError(java.nio.file.Path f) {
+        try {
+            convunext.data.ImageFiles.readImage(f);
+            return "cannot read image file " + f + ": a symbolic link whose target does not exist";   // created since: not reached
+        } catch (RuntimeException e) {
+            return e.getMessage();
+        }
+    }
+
+    /**
+     * Why {@code --images} (a path or glob) matches nothing, for the refusal: on a local file system
+     * a dangling symbolic link says where it points; otherwise null.
+     */
+    static String whyMissing(String path, Configuration c) throws IOException {
+        Path p = new Path(path);
+        if (!(fs(p, c) instanceof RawLocalFileSystem local)) return null;
+        java.nio.file.Path f = local.pathToFile(fs(p, c).makeQualified(p)).toPath();
+        if (!dangling(f)) return null;
+        try {
+            return "a symbolic link to " + java.nio.file.Files.readSymbolicLink(f) + ", which does not exist";
+        } catch (IOException | UnsupportedOperationException e) {
+            return null;
+        }
+    }
+
+    private static String hidden(Path p) {
+        return p + " was not segmented: Spark's file sources skip names starting with '_' "
+                + "(and, with --recursive, folders so named); rename it";
     }
 
     private static boolean wanted(Path file, GlobFilter names) {

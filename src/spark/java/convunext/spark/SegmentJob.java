@@ -195,13 +195,13 @@ public final class SegmentJob implements Callable<Integer> {
         if (recursive) reader = reader.option("recursiveFileLookup", "true");
         Dataset<Row> files = reader.load(images);
         List<String> inputs = normalized(files.inputFiles());
-        // names Spark's listing skips ('_…'): no task sees them, so each gets an error row here
-        List<String> hidden = HadoopFiles.hiddenFromSpark(images, glob, recursive, conf);
+        // files Spark's listing skips ('_…', dangling symbolic links): no task sees them, so each gets an error row here
+        Map<String, String> unlisted = HadoopFiles.unlistedBySpark(images, glob, recursive, conf);
         if (inputs.isEmpty())
             throw new IllegalArgumentException("no files in " + images + (glob != null ? " matching " + glob : "")
-                    + (hidden.isEmpty() ? "" : " that Spark reads (it skips names starting with '_': " + hidden + ")"));
+                    + (unlisted.isEmpty() ? "" : " that Spark reads: " + String.join("; ", unlisted.values())));
         List<String> all = new ArrayList<>(inputs);
-        all.addAll(hidden);
+        all.addAll(unlisted.keySet());
         all.sort(null);
         System.out.printf("%d input files in %s%n", all.size(), images);
 
@@ -222,7 +222,7 @@ public final class SegmentJob implements Callable<Integer> {
         // stretches wall time; CPU time much less).
         double cpuSeconds = spark.sparkContext().isLocal() && cpu1 >= 0 ? (processCpuNanos() - cpu1) / 1e9 : -1;
         HadoopFiles.fs(maskDir, conf).delete(new Path(maskDir, "_temporary"), true);
-        addUnreadRows(spark, table, all, new java.util.HashSet<>(hidden), conf);
+        addUnreadRows(spark, table, all, unlisted, conf);
 
         Summary s = summarize(spark, table, all.size(), classes, seconds);
         if (cpuSeconds >= 0) s.json().put("cpu_seconds_local", cpuSeconds);
@@ -242,9 +242,10 @@ public final class SegmentJob implements Callable<Integer> {
      * An error row for each listed input that no task saw: Spark's file scan drops zero-length files
      * (an empty split), so an empty image file had no row and the check said MISMATCH. Its row says
      * what predict and the Java API say of it (the same decoder); a file gone since the listing says so;
-     * a {@code hidden} one ({@link HadoopFiles#hiddenFromSpark}) that Spark skips its name.
+     * one Spark never lists ({@link HadoopFiles#unlistedBySpark}: a name starting with '_', a dangling
+     * symbolic link) the error given there.
      */
-    static void addUnreadRows(SparkSession spark, Path table, List<String> inputs, java.util.Set<String> hidden, Configuration conf)
+    static void addUnreadRows(SparkSession spark, Path table, List<String> inputs, Map<String, String> unlisted, Configuration conf)
             throws java.io.IOException {
         java.util.Set<String> seen = new java.util.HashSet<>();
         for (Row r : spark.read().parquet(table.toString()).select("path").collectAsList()) seen.add(r.getString(0));
@@ -253,9 +254,8 @@ public final class SegmentJob implements Callable<Integer> {
             if (seen.contains(p)) continue;
             Path path = new Path(p);
             String error;
-            if (hidden.contains(p)) {
-                rows.add(SegmentPartition.failed(p, p + " was not segmented: Spark's file sources skip names starting with '_' "
-                        + "(and, with --recursive, folders so named); rename it", System.nanoTime()));
+            if (unlisted.containsKey(p)) {
+                rows.add(SegmentPartition.failed(p, unlisted.get(p), System.nanoTime()));
                 continue;
             }
             try {
@@ -425,8 +425,10 @@ public final class SegmentJob implements Callable<Integer> {
         if (path == null) return;
         Path p = new Path(path);
         org.apache.hadoop.fs.FileStatus[] match = HadoopFiles.fs(p, conf).globStatus(p);
-        if (match == null || match.length == 0)
-            throw new IllegalArgumentException(flag + " " + path + ": no such file or folder");
+        if (match == null || match.length == 0) {
+            String why = HadoopFiles.whyMissing(path, conf);
+            throw new IllegalArgumentException(flag + " " + path + ": " + (why != null ? why : "no such file or folder"));
+        }
     }
 
     /** The file name without its last extension, as predict names masks. */

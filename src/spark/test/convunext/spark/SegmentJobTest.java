@@ -310,6 +310,42 @@ class SegmentJobTest {
     }
 
     /**
+     * A symbolic link named as an image whose target is missing (a data disk not mounted) is an
+     * error row naming the link and its target, as predict refuses it; Hadoop's local listing
+     * dropped it, so the job segmented one image fewer and its check said OK. Through a folder,
+     * with --recursive, and through a glob; a dangling link not named as an image stays out, as in predict.
+     */
+    @Test void aDanglingImageLinkIsAnErrorRow() throws Exception {
+        Path in = Files.createDirectories(dir.resolve("dangling-in").resolve("sub"));
+        in = in.getParent();
+        for (String n : new String[] {"syn_016.png", "syn_017.png"}) Files.copy(IMAGES.resolve(n), in.resolve(n));
+        Path link = Files.createSymbolicLink(in.resolve("gone.png"), dir.resolve("unmounted/gone.png"));
+        Path deep = Files.createSymbolicLink(in.resolve("sub/deep.png"), dir.resolve("unmounted/deep.png"));
+        Files.createSymbolicLink(in.resolve("notes.txt"), dir.resolve("unmounted/notes.txt"));
+        String[][] runs = {{in.toString()}, {in.toString(), "--recursive"}, {in + "/*.png"}};
+        for (int k = 0; k < runs.length; k++) {
+            Path out = dir.resolve("dangling-out" + k);
+            String[] more = java.util.Arrays.copyOfRange(runs[k], 1, runs[k].length);
+            SegmentJob.Summary s = run(job(Path.of(runs[k][0]), out, more));
+            List<Path> links = k == 1 ? List.of(link, deep) : List.of(link);
+            assertTrue(s.consistent(), s.toString());
+            assertEquals(2 + links.size(), s.inputs(), String.join(" ", runs[k]));
+            assertEquals(2, s.ok());
+            Map<String, Row> rows = table(out);
+            for (Path l : links) {
+                Row bad = rows.get("file:" + l);
+                assertNotNull(bad, l + " not in " + rows.keySet());
+                String error = bad.getString(bad.fieldIndex("error"));
+                assertTrue(error.contains(l.toString()) && error.contains("symbolic link to " + dir.resolve("unmounted"))
+                        && error.contains("does not exist"), error);
+            }
+        }
+        // one named directly: refused as a missing --images, naming what the link points to
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> job(link, dir.resolve("dangling-direct")).run(spark));
+        assertTrue(e.getMessage().contains("--images") && e.getMessage().contains("unmounted/gone.png"), e.getMessage());
+    }
+
+    /**
      * A missing --images or --masks, or a glob matching nothing, is one line naming the flag, checked
      * before Spark reads it (Spark logged a FileNotFoundException's stack trace, then failed with
      * its PATH_NOT_FOUND AnalysisException).
