@@ -126,7 +126,8 @@ public final class Trainer {
      * @throws IllegalArgumentException a bad setting or data folder (the message names it), or a
      *                                  step that cannot fit this JVM's heap on the CPU (refused
      *                                  before the data is read)
-     * @throws IllegalStateException    the device cannot be opened, the loss diverged (NaN; the
+     * @throws IllegalStateException    the device cannot be opened, another run (another thread's
+     *                                  Trainer, another process) holds {@code out}, the loss diverged (NaN; the
      *                                  last good checkpoint is kept), or the step ran out of memory
      *                                  (heap or GPU) anyway: the message names batch, crop and base
      *                                  channels; the device is closed and this Trainer can run

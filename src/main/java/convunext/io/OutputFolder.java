@@ -28,8 +28,11 @@ import java.util.List;
 public final class OutputFolder implements AutoCloseable {
     public static final String LOCK_FILE = ".convunext.lock";
 
-    /** Another run holds the folder. */
-    public static final class Busy extends RuntimeException {
+    /**
+     * Another run holds the folder: a state that passes (an IllegalStateException, as the API's
+     * {@code Trainer.run} documents), not a bad argument.
+     */
+    public static final class Busy extends IllegalStateException {
         Busy(String m) { super(m); }
     }
 

@@ -70,6 +70,26 @@ class TrainerTest {
         assertTrue(e.getMessage().contains("no-data"), e.getMessage());
     }
 
+    /**
+     * An out that already holds a run, or that another run holds (here this JVM's lock on it, as a
+     * Trainer in another thread or a predict would hold it), is refused with an API type and in the
+     * API's terms: the lock's refusal escaped as convunext.io.OutputFolder$Busy, outside the API.
+     */
+    @Test void anOutTakenByAnotherRunIsRefusedInTheApisTerms() throws Exception {
+        Trainer t = Trainer.on(Path.of("testdata/synthetic"), dir.resolve("taken")).withDevice("cpu").withEpochs(1).withBatch(2)
+                .withCrop(64, 80).withBaseChannels(4).withSchedule(1, 1);
+        t.run();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, t::run);
+        assertTrue(e.getMessage().contains("already holds a training run") && e.getMessage().contains("withResume")
+                && e.getMessage().contains("Trainer.on's out"), e.getMessage());
+        Path busy = dir.resolve("busy");
+        try (var held = convunext.io.OutputFolder.lock(busy, "another run")) {
+            IllegalStateException s = assertThrows(IllegalStateException.class, () -> Trainer.on(Path.of("testdata/synthetic"), busy)
+                    .withDevice("cpu").withEpochs(1).withBatch(2).withCrop(64, 80).withBaseChannels(4).withSchedule(1, 1).run());
+            assertTrue(s.getMessage().contains(busy.toString()) && s.getMessage().contains("in use by another run"), s.getMessage());
+        }
+    }
+
     /** Messages name the API's methods, not train's flags (the checks are shared with the CLI). */
     @Test void settingsAreNamedAsTheApiNamesThem() {
         Trainer t = Trainer.on(Path.of("testdata/synthetic"), dir.resolve("names")).withDevice("cpu");
