@@ -66,7 +66,8 @@ final class ApiNames {
     }
 
     static String trainer(String message) {
-        return message == null ? null : flags(message, TRAINER);
+        // train's --overwrite has no Trainer counterpart: the run it would replace is deleted by hand
+        return message == null ? null : flags(message.replace("replace it with --overwrite", "delete its files to replace it"), TRAINER);
     }
 
     private static String flags(String message, Map<String, String> names) {
