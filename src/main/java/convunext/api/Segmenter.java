@@ -34,7 +34,9 @@ import java.util.function.Supplier;
  * or per GPU, as in a web service or a Spark executor). Concurrent calls decode, normalise and
  * take the arg-max on their own threads in parallel; the model itself runs one image at a time
  * (the CPU backend already uses every core, a GPU is one device), in the order the calls acquire
- * it. Results do not depend on which thread called or how many did.
+ * it. Results do not depend on which thread called or how many did. An interrupt
+ * ({@link Thread#interrupt}) does not stop an image in progress; {@link #segmentAll} stops
+ * before its next file.
  *
  * <p><b>Resources.</b> The weights, and on a GPU the device memory and context, are held until
  * {@link #close()}, which waits for the image in progress and frees them; segment calls after it
@@ -161,12 +163,22 @@ public final class Segmenter implements AutoCloseable {
      * Segments files one after another (results in the same order). Stops at the first file
      * that cannot be segmented; to go on past bad files, call {@link #segment(Path)} per file.
      * To decode on several cores, call {@code segment} from several threads instead.
+     *
+     * @throws java.util.concurrent.CancellationException (an IllegalStateException) when the calling
+     *         thread is interrupted ({@link Thread#interrupt}, a {@code Future.cancel(true)}): checked
+     *         before each file, so the image in progress finishes and no further one starts; the
+     *         message says how many were done, and the thread's interrupt status stays set
      */
     public List<Segmentation> segmentAll(List<Path> files) {
         Objects.requireNonNull(files, "files");
         ensureOpen();   // an empty list after close() too
         List<Segmentation> out = new ArrayList<>(files.size());
-        for (Path f : files) out.add(segment(f));
+        for (Path f : files) {
+            if (Thread.currentThread().isInterrupted())
+                throw new java.util.concurrent.CancellationException("segmentAll interrupted (Thread.interrupt) after " + out.size()
+                        + " of " + files.size() + " files; the thread stays interrupted");
+            out.add(segment(f));
+        }
         return out;
     }
 

@@ -132,10 +132,17 @@ public final class Trainer {
      *                                  (heap or GPU) anyway: the message names batch, crop and base
      *                                  channels; the device is closed and this Trainer can run
      *                                  again with smaller settings
+     * @throws java.util.concurrent.CancellationException (an IllegalStateException) the calling
+     *                                  thread was interrupted ({@link Thread#interrupt}, a
+     *                                  {@code Future.cancel(true)}): the run stops before its next step,
+     *                                  validation or checkpoint; the message names the last checkpoint
+     *                                  (the last whole epoch's) to continue from with {@link #withResume};
+     *                                  the thread's interrupt status stays set
      */
     public Result run() {
+        convunext.train.Trainer[] running = new convunext.train.Trainer[1];
         try {
-            return train();
+            return train(running);
         } catch (OutOfMemoryError e) {
             // the step's tensors are unreachable once the stack has unwound (the backend and the
             // run's state are closed by their try-with-resources), so the heap is usable again
@@ -144,17 +151,36 @@ public final class Trainer {
                     + " withBaseChannels, or give Java more memory (-Xmx)", batch, crop, baseSize, baseC, device,
                     e.getMessage() == null ? "Java heap" : e.getMessage(), Runtime.getRuntime().maxMemory() >> 20), e);
         } catch (RuntimeException e) {
+            // A run stopped by its thread's interrupt (the step boundary's check, the wait for the next
+            // batch, a file write refused by the interrupted channel) reports the interruption.
+            if (Thread.currentThread().isInterrupted() && byInterrupt(e)) {
+                String left = running[0] == null ? "no checkpoint was written" : running[0].interruptNote();
+                java.util.concurrent.CancellationException c = new java.util.concurrent.CancellationException(
+                        ApiNames.trainer("training interrupted (Thread.interrupt; the thread stays interrupted): " + left));
+                c.initCause(e);
+                throw c;
+            }
             throw ApiNames.rename(e, ApiNames::trainer);
         }
     }
 
-    private Result train() {
+    /** Whether {@code e} or a cause of it is how an interrupt stops a thread's work. */
+    private static boolean byInterrupt(Throwable e) {
+        for (Throwable c = e; c != null; c = c.getCause())
+            if (c instanceof java.util.concurrent.CancellationException || c instanceof InterruptedException
+                    || c instanceof java.nio.channels.ClosedByInterruptException || c instanceof java.io.InterruptedIOException)
+                return true;
+        return false;
+    }
+
+    private Result train(convunext.train.Trainer[] running) {
         refuseOutAmongInputs(data, out, trainRoi, testRoi);
         TrainOptions o = new TrainOptions(data, out, device, epochs, batch, crop, baseSize, lr, weightDecay, baseC, norm, classes,
                 seed, valSplit, trainRoi, testRoi, resume,
                 Integer.parseInt(TrainOptions.DEFAULT_TILE), TrainOptions.PREFETCH, true, maxStepsPerEpoch, 0, valEvery);
         try (Backend be = Backends.open(device, log)) {
-            convunext.train.Trainer.Result r = new convunext.train.Trainer(o, be, log).run();
+            running[0] = new convunext.train.Trainer(o, be, log);
+            convunext.train.Trainer.Result r = running[0].run();
             Path best = r.out().resolve("best.safetensors"), last = r.out().resolve("last.safetensors");
             if (!r.validated()) best = last;   // no validation set: no best.safetensors was written
             else if (!java.nio.file.Files.isRegularFile(best) && resume != null) best = resume.toAbsolutePath().resolveSibling("best.safetensors");

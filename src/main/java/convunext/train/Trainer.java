@@ -435,7 +435,7 @@ public final class Trainer {
         int steps = 0;
         s.progress.beginEpoch();
         try (BatchLoader loader = new BatchLoader(new TrainBatches(s.trainData, s.aug, o.batch(), true, o.seed(), epoch), o.prefetch())) {
-            while (loader.hasNext() && steps < s.stepsPerEpoch) {
+            while (!stopIfInterrupted() && loader.hasNext() && steps < s.stepsPerEpoch) {
                 Batch b = loader.next();
                 double lr = o.lr() * s.sched.factor(s.opt.stepCount());
                 Tensor x = be.upload(b.images(), b.imageShape());
@@ -461,8 +461,19 @@ public final class Trainer {
         return sum / steps;
     }
 
+    /**
+     * The calling thread was interrupted (Thread.interrupt: the API's caller cancelling a run): the
+     * run stops here, between steps, before the next step or the epoch's validation and checkpoint,
+     * so the last checkpoint stays the last whole epoch's. The interrupt status stays set.
+     */
+    private static boolean stopIfInterrupted() {
+        if (Thread.currentThread().isInterrupted()) throw new java.util.concurrent.CancellationException("training interrupted");
+        return false;
+    }
+
     /** Validation when due, then best → last (with the metrics row) → metrics.csv → curves.png. */
     private void validateAndCheckpoint(State s, int epoch, double trainLoss, long t0) {
+        stopIfInterrupted();
         boolean validate = s.valData != null && ((epoch + 1) % o.valEvery() == 0 || epoch + 1 == o.epochs());
         Validation.Scores v = validate ? Validation.run(s.model, s.valData, s.norm, o.tile(), trainedScale()) : null;
         double secs = (System.nanoTime() - t0) / 1e9;

@@ -175,6 +175,36 @@ class SegmenterTest {
         }
     }
 
+    /**
+     * An interrupted thread's segmentAll stops before its next file (it segmented every file of the
+     * list regardless, so a Future.cancel(true) or an executor's shutdownNow went on to the end), and
+     * the Segmenter goes on; a single segment call finishes its image.
+     */
+    @Test void anInterruptStopsSegmentAllBeforeItsNextFile() {
+        Path f = images().get(0);
+        try (Segmenter s = Segmenter.open(ckpt, "cpu")) {
+            List<Path> interruptsAtTheSecond = new java.util.AbstractList<>() {
+                @Override public Path get(int i) {
+                    if (i == 1) Thread.currentThread().interrupt();   // as another thread's interrupt() while the first file runs
+                    return f;
+                }
+
+                @Override public int size() { return 3; }
+            };
+            try {
+                java.util.concurrent.CancellationException e = assertThrows(java.util.concurrent.CancellationException.class,
+                        () -> s.segmentAll(interruptsAtTheSecond));
+                assertTrue(e.getMessage().contains("segmentAll interrupted") && e.getMessage().contains("after 1 of 3 files"), e.getMessage());
+                assertTrue(Thread.currentThread().isInterrupted(), "the interrupt status is kept");
+                assertEquals(96, s.segment(f).width(), "a single call finishes its image");
+                assertThrows(java.util.concurrent.CancellationException.class, () -> s.segmentAll(List.of(f)));
+            } finally {
+                Thread.interrupted();
+            }
+            assertEquals(2, s.segmentAll(List.of(f, f)).size());
+        }
+    }
+
     /** A device that counts live allocations, under the emulator. */
     static final class CountingDevice implements Device {
         final Device d;

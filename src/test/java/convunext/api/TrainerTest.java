@@ -3,6 +3,7 @@ package convunext.api;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -87,6 +88,53 @@ class TrainerTest {
             IllegalStateException s = assertThrows(IllegalStateException.class, () -> Trainer.on(Path.of("testdata/synthetic"), busy)
                     .withDevice("cpu").withEpochs(1).withBatch(2).withCrop(64, 80).withBaseChannels(4).withSchedule(1, 1).run());
             assertTrue(s.getMessage().contains(busy.toString()) && s.getMessage().contains("in use by another run"), s.getMessage());
+        }
+    }
+
+    /**
+     * A run whose thread is interrupted (here by its own log when epoch 2's last step is printed, as
+     * another thread's interrupt() or a Future.cancel(true) would) stops before that epoch's
+     * validation and checkpoint with a CancellationException naming epoch 1's checkpoint and
+     * withResume, and the thread stays interrupted; it threw IllegalArgumentException('interrupted
+     * while waiting for the next batch'), as if a setting were bad, or an UncheckedIOException
+     * blaming the output folder. The checkpoint left opens, and withResume continues from it.
+     */
+    @Test void anInterruptStopsTheRunAndNamesTheCheckpointToResume() throws Exception {
+        Path out = dir.resolve("interrupted");
+        PrintStream interrupter = new PrintStream(OutputStream.nullOutputStream(), true) {
+            @Override public void println(String line) {
+                if (line.startsWith("epoch 2/3  step 2/2")) Thread.currentThread().interrupt();
+            }
+        };
+        Trainer t = Trainer.on(Path.of("testdata/synthetic"), out).withDevice("cpu").withEpochs(3).withBatch(2).withCrop(64, 80)
+                .withBaseChannels(4).withSchedule(2, 1);
+        java.util.concurrent.CancellationException e;
+        try {
+            e = assertThrows(java.util.concurrent.CancellationException.class, () -> t.withLog(interrupter).run());
+            assertTrue(Thread.currentThread().isInterrupted(), "the interrupt status is kept");
+        } finally {
+            Thread.interrupted();
+        }
+        Path last = out.resolve("last.safetensors");
+        assertTrue(e.getMessage().contains("training interrupted") && e.getMessage().contains("epoch 1")
+                && e.getMessage().contains("withResume " + last) && !e.getMessage().contains("--"), e.getMessage());
+        assertEquals("1", convunext.io.SafeTensors.readMetadata(last).get("epoch"));
+        try (var files = Files.list(out)) {
+            assertEquals(java.util.List.of(".convunext.lock", "best.safetensors", "curves.png", "last.safetensors", "metrics.csv"),
+                    files.map(p -> p.getFileName().toString()).sorted().toList(), "no temporary file left");
+        }
+        Trainer.Result r = t.withResume(last).run();
+        assertEquals(2, r.trainLoss().size(), "epochs 2 and 3");
+        // interrupted before it starts: nothing trained, said as such; a bad setting is still named as one
+        Thread.currentThread().interrupt();
+        try {
+            e = assertThrows(java.util.concurrent.CancellationException.class,
+                    () -> Trainer.on(Path.of("testdata/synthetic"), dir.resolve("interrupted-early")).withDevice("cpu").withEpochs(1)
+                            .withBatch(2).withCrop(64, 80).withBaseChannels(4).withSchedule(1, 1).run());
+            assertTrue(e.getMessage().contains("no checkpoint was written"), e.getMessage());
+            assertTrue(assertThrows(IllegalArgumentException.class, t::run).getMessage().contains("already holds a training run"));
+        } finally {
+            Thread.interrupted();
         }
     }
 
