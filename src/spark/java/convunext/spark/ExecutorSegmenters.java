@@ -130,6 +130,9 @@ final class ExecutorSegmenters {
         if (scheme == null || scheme.equals("file")) {
             Path p = Path.of(hp.toUri().getPath());
             if (Files.isRegularFile(p)) local = p;
+            // not a file to fetch: 'cannot fetch the weights X: X (Is a directory)' said it less plainly
+            else if (Files.isDirectory(p))
+                throw new IllegalArgumentException("--weights " + weights + " is a folder: pass the checkpoint file in it");
         }
         if (local == null) {
             try {

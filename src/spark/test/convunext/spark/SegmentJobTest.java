@@ -223,6 +223,13 @@ class SegmentJobTest {
         noWeights.weights = dir.resolve("none.safetensors").toString();
         RuntimeException w = assertThrows(RuntimeException.class, () -> noWeights.run(spark));
         assertTrue(w.getMessage().contains("none.safetensors"), w.getMessage());
+        noWeights.weights = dir.resolve("run").toString();   // the run's folder, not its checkpoint
+        e = assertThrows(IllegalArgumentException.class, () -> noWeights.run(spark));
+        assertTrue(e.getMessage().contains("--weights " + dir.resolve("run")) && e.getMessage().contains("is a folder"), e.getMessage());
+        noWeights.weights = Files.writeString(dir.resolve("garbage.safetensors"), "not a checkpoint").toString();
+        e = assertThrows(IllegalArgumentException.class, () -> noWeights.run(spark));
+        assertTrue(e.getMessage().contains("garbage.safetensors") && e.getMessage().contains("not a safetensors file"), e.getMessage());
+        assertFalse(Files.exists(dir.resolve("job6")), "refused before any output");
         e = assertThrows(IllegalArgumentException.class, () -> job(IMAGES, dir.resolve("job7"), "--glob", "*.nothing").run(spark));
         assertTrue(e.getMessage().contains("no files"), e.getMessage());
         // outputs never among the inputs: --out the images folder, inside it, around it, or inside --masks
