@@ -300,6 +300,49 @@ class CliSafetyTest {
         assertEquals(1, ((List<?>) summary.get("failed")).size());
     }
 
+    /** A gray 96×96 PNG of {@code bits} (8 or 16) bits: {@code value} inside the square [lo, hi)², 0 outside. */
+    static void square(Path file, int lo, int hi, int value, int bits) throws Exception {
+        var im = new java.awt.image.BufferedImage(96, 96, bits == 16 ? java.awt.image.BufferedImage.TYPE_USHORT_GRAY
+                : java.awt.image.BufferedImage.TYPE_BYTE_GRAY);
+        for (int y = lo; y < hi; y++) for (int x = lo; x < hi; x++) im.getRaster().setSample(x, y, 0, value);
+        javax.imageio.ImageIO.write(im, "png", file.toFile());
+    }
+
+    /**
+     * An image with no pixel to score (an all-black ROI mask, a mask all 255) is listed, not scored:
+     * every metric of it was its empty case (Dice 1, HD95 0), so it counted as a perfect image and
+     * lifted the mean (one black ROI among four images: mean Dice 0.30 read as 0.48).
+     */
+    @Test void evaluateListsAnImageWithNoPixelToScore() throws Exception {
+        Path data = dir.resolve("no-pixel/test");
+        Path roi = Files.createDirectories(dir.resolve("no-pixel-roi"));
+        Files.createDirectories(data.resolve("images"));
+        Files.createDirectories(data.resolve("masks"));
+        for (String n : new String[] {"syn_016.png", "syn_017.png", "syn_018.png"}) {
+            Files.copy(images.resolve(n), data.resolve("images").resolve(n));
+            Files.copy(Path.of("testdata/synthetic/test/masks").resolve(n), data.resolve("masks").resolve(n));
+            square(roi.resolve(n), 8, 88, 255, 8);
+        }
+        square(roi.resolve("syn_016.png"), 0, 0, 0, 8);            // an empty field of view
+        square(data.resolve("masks/syn_017.png"), 0, 96, 255, 16);   // 255 of 65535 everywhere: every pixel "ignore"
+        Path ev = dir.resolve("no-pixel-out");
+        Run r = run("evaluate", "--weights", ckpt.toString(), "--data", dir.resolve("no-pixel").toString(), "--roi", roi.toString(),
+                "--out", ev.toString(), "--device", "cpu", "--tile", "64", "--overlap", "16");
+        assertEquals(Main.BAD_INPUT, r.code(), r.out() + r.err());
+        List<String> err = r.err().lines().filter(l -> !l.startsWith("WARNING")).toList();
+        assertEquals(3, err.size(), r.err());
+        assertTrue(err.get(0).contains("2 of 3 images"), err.get(0));
+        assertTrue(err.get(1).contains("syn_016.png has no pixel to score: its ROI mask " + roi.resolve("syn_016.png") + " is empty"),
+                err.get(1));
+        assertTrue(err.get(2).contains("syn_017.png has no pixel to score: its mask ") && err.get(2).contains("is 255 (ignore) everywhere"),
+                err.get(2));
+        assertEquals(1 + 2, Files.readAllLines(ev.resolve("metrics.csv")).size(), "only syn_018 is scored");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> summary = (Map<String, Object>) convunext.io.Json.parse(Files.readString(ev.resolve("summary.json")));
+        assertEquals(1L, summary.get("images"));
+        assertEquals(2, ((List<?>) summary.get("failed")).size());
+    }
+
     @Test void aFreshDefaultFolderNeverReusesAnEarlierOne() throws Exception {
         Path base = dir.resolve("runs/evaluate");
         assertEquals(base, Outputs.fresh(base, EvaluateCommand.OUTPUTS));
