@@ -56,14 +56,15 @@ final class EvaluateCommand implements Callable<Integer> {
     @Mixin ScaleOption scaleOption;
     @Option(names = "--tile", defaultValue = "512", description = "window size, ≥ 64 (default: ${DEFAULT-VALUE})")
     int tile;
-    @Option(names = "--overlap", defaultValue = "64", description = "window overlap, < tile (default: ${DEFAULT-VALUE})")
-    int overlap;
+    @Option(names = "--overlap", description = PredictCommand.OVERLAP_HELP)
+    Integer overlap;
     @Option(names = "--tta", description = "test-time augmentation: flip")
     String tta;
 
     @Override public Integer call() throws Exception {
         // Everything that can be refused is refused before the model is loaded.
         if (tta != null && !tta.equals("flip")) throw new UserError("--tta accepts only 'flip', got '" + tta + "'", Main.BAD_INPUT);
+        int overlap = PredictCommand.overlap(this.overlap, tile);
         Predictor.checkSettings(tile, overlap);
         InferenceScale scale = scaleOption.require();
         InferenceModel.Weights w = weights.require();

@@ -48,8 +48,8 @@ final class PredictCommand implements Callable<Integer> {
     @Mixin ScaleOption scaleOption;
     @Option(names = "--tile", defaultValue = "512", description = "window size, ≥ 64 (default: ${DEFAULT-VALUE})")
     int tile;
-    @Option(names = "--overlap", defaultValue = "64", description = "window overlap in pixels, < tile (default: ${DEFAULT-VALUE})")
-    int overlap;
+    @Option(names = "--overlap", description = OVERLAP_HELP)
+    Integer overlap;
     @Option(names = "--tta", description = "test-time augmentation: flip")
     String tta;
     @Option(names = "--probs", description = "also write <name>_prob.png (foreground probability 1 − P(background), 0..255)")
@@ -60,6 +60,7 @@ final class PredictCommand implements Callable<Integer> {
     @Override public Integer call() throws Exception {
         // Everything that can be refused is refused before the model is loaded.
         if (tta != null && !tta.equals("flip")) throw new UserError("--tta accepts only 'flip', got '" + tta + "'", Main.BAD_INPUT);
+        int overlap = overlap(this.overlap, tile);
         Predictor.checkSettings(tile, overlap);
         InferenceScale scale = scaleOption.require();
         InferenceModel.Weights w = weights.require();
@@ -92,6 +93,18 @@ final class PredictCommand implements Callable<Integer> {
             System.out.printf("%d image(s) in %.1f s, masks in %s%n", written, (System.nanoTime() - t0) / 1e9, output);
         }
         return FolderReport.finish(failed, files.size(), "images", "no masks were written");
+    }
+
+    static final String OVERLAP_HELP = "window overlap in pixels, < tile (default: 64; 16 at --tile 64, the smallest)";
+
+    /**
+     * The --overlap given, else 64, or tile/4 where 64 would not be below the tile: --tile 64, the
+     * smallest the help offers, was refused over an --overlap nobody gave ("--overlap must be in
+     * [0, 64), got 64"). tile/4 is what train's validation uses there.
+     */
+    static int overlap(Integer given, int tile) {
+        if (given != null) return given;
+        return tile > 64 ? 64 : tile / 4;
     }
 
     /** One image: decode, segment, write its mask (and probability map and overlay when asked). */

@@ -242,6 +242,28 @@ class CliSafetyTest {
         assertOneLine(run("evaluate", "--weights", ckpt.toString(), "--data", "testdata/synthetic", "--tta", "rotate"), Main.BAD_INPUT, "--tta");
     }
 
+    /**
+     * --tile 64, the smallest the help offers, without --overlap: the overlap is then 16 (tile/4,
+     * as train's validation), where the default 64 refused it over a flag nobody gave ("--overlap
+     * must be in [0, 64), got 64"); larger tiles keep 64, and an --overlap given is checked as before.
+     */
+    @Test void theSmallestTileWorksWithoutAnOverlap() throws Exception {
+        Path out = dir.resolve("tile64");
+        Run r = run("predict", "-i", images.resolve("syn_016.png").toString(), "-o", out.toString(), "--weights", ckpt.toString(),
+                "--device", "cpu", "--tile", "64");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(Files.isRegularFile(out.resolve("syn_016.png")));
+        r = run("evaluate", "--weights", ckpt.toString(), "--data", "testdata/synthetic", "--out", dir.resolve("tile64-eval").toString(),
+                "--device", "cpu", "--tile", "64");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertEquals(16, PredictCommand.overlap(null, 64));
+        assertEquals(64, PredictCommand.overlap(null, 65));
+        assertEquals(64, PredictCommand.overlap(null, 512));
+        assertEquals(40, PredictCommand.overlap(40, 64));
+        assertOneLine(run("predict", "-i", images.toString(), "-o", dir.resolve("p").toString(), "--weights", ckpt.toString(),
+                "--device", "cpu", "--tile", "64", "--overlap", "64"), Main.BAD_INPUT, "--overlap must be in [0, --tile) = [0, 64), got 64");
+    }
+
     @Test void everyExceptionIsOneLineWithItsCode() {
         java.io.StringWriter sw = new java.io.StringWriter();
         java.io.PrintWriter pw = new java.io.PrintWriter(sw);
