@@ -261,15 +261,19 @@ public final class Trainer {
     /** The data check and the decoded samples: every image read, nothing written yet. */
     private State loadData(Inputs in) {
         int k = o.numClasses();
-        DataCheck.Report check = DataCheck.run(in.train(), k, 0, ConvUNeXt.MIN_SIDE);
+        // No side minimum on the files: a training image is resized to the drawn short side, then
+        // cropped (padded with ignore) to --crop, and a validation image runs at the size the
+        // trained scale gives it (checkValidation), so a 40×40 image is fine where predict and
+        // evaluate take it (the files' own 64×64 minimum refused it).
+        DataCheck.Report check = DataCheck.run(in.train(), k, 0, 1);
         log.println(check);
         State s = new State();
-        s.trainData = new SampleCache(in.trainSamples(), k, 0, ConvUNeXt.MIN_SIDE, o.cache());
+        s.trainData = new SampleCache(in.trainSamples(), k, 0, 1, o.cache());
         int channels = s.trainData.get(0).image().channels();
         if (check.channels().size() > 1) requireChannels(s.trainData, channels);
         if (in.resumed() != null) checkResumedChannels(in.resumed(), channels, in.trainSamples().get(0));
         // Validation images get the model's channels by inference's rule (gray → RGB), checked now.
-        s.valData = in.valSamples().isEmpty() ? null : new SampleCache(in.valSamples(), k, channels, ConvUNeXt.MIN_SIDE, o.cache());
+        s.valData = in.valSamples().isEmpty() ? null : new SampleCache(in.valSamples(), k, channels, 1, o.cache());
         if (s.valData != null) checkValidation(s.valData, Math.max(channels, k));
         return s;
     }
@@ -355,7 +359,16 @@ public final class Trainer {
     private void checkValidation(SampleCache val, int planes) {
         for (int i = 0; i < val.size(); i++) {
             FloatImage img = val.get(i).image();
-            InferenceScale.AUTO.size(img.height(), img.width(), trainedScale(), "validation image " + val.sample(i).image(), planes);
+            String name = "validation image " + val.sample(i).image();
+            int[] at = InferenceScale.AUTO.size(img.height(), img.width(), trainedScale(), name, planes);
+            // resized ones are brought to at least the minimum; one inside a trained range that starts below it is not
+            if (Math.min(at[0], at[1]) < ConvUNeXt.MIN_SIDE) {
+                int base = o.baseSize();
+                while (new TrainingScale(base, recipe.minScale(), recipe.maxScale()).minShortSide() < ConvUNeXt.MIN_SIDE) base++;
+                throw new DataException(name + " is " + img.width() + "×" + img.height() + ": its short side is in the trained range, "
+                        + trainedScale() + ", so it runs at its own size, below the model's minimum " + ConvUNeXt.MIN_SIDE + "×"
+                        + ConvUNeXt.MIN_SIDE + "; give --base-size " + base + " or more, or larger validation images");
+            }
         }
     }
 

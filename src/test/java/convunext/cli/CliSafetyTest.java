@@ -365,6 +365,38 @@ class CliSafetyTest {
         assertEquals(2, ((List<?>) summary.get("failed")).size());
     }
 
+    /**
+     * Images smaller than the model's 64×64 train: each is resized to the drawn short side and
+     * cropped (padded) to --crop, and validation runs it at the trained scale, as evaluate does
+     * (train refused a 40×40 set, "smaller than the minimum 64×64", where predict and evaluate take
+     * it). One the trained scale would run below 64×64 (its short side inside a range that starts
+     * below it) is refused before the folder is made, naming the --base-size that runs it.
+     */
+    @Test void trainTakesImagesSmallerThanTheModelsMinimum() throws Exception {
+        Path data = dir.resolve("small-data");
+        for (String split : new String[] {"train", "test"})
+            for (String kind : new String[] {"images", "masks"}) {
+                Path to = Files.createDirectories(data.resolve(split).resolve(kind));
+                try (Stream<Path> s = Files.list(Path.of("testdata/synthetic").resolve(split).resolve(kind))) {
+                    for (Path f : s.sorted().limit(4).toList()) {
+                        var im = javax.imageio.ImageIO.read(f.toFile());
+                        javax.imageio.ImageIO.write(im.getSubimage(20, 20, 40, 36), "png", to.resolve(f.getFileName()).toFile());
+                    }
+                }
+            }
+        Run r = run("train", "--data", data.toString(), "--out", dir.resolve("small-run").toString(), "--device", "cpu", "--epochs", "1",
+                "--batch", "2", "--crop", "64", "--base-size", "96", "--base-c", "4", "--tile", "64");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("width 40..40, height 36..36"), r.out());
+        assertTrue(Files.isRegularFile(dir.resolve("small-run/best.safetensors")), "validated");
+        Path low = dir.resolve("small-run-base40");
+        r = run("train", "--data", data.toString(), "--out", low.toString(), "--device", "cpu", "--epochs", "1",
+                "--batch", "2", "--crop", "64", "--base-size", "40", "--base-c", "4", "--tile", "64");
+        assertOneLine(r, Main.BAD_INPUT, "validation image " + data.resolve("test/images/syn_016.png") + " is 40×36",
+                "below the model's minimum 64×64; give --base-size 80 or more");
+        assertFalse(Files.exists(low), "refused before the folder is made");
+    }
+
     @Test void aFreshDefaultFolderNeverReusesAnEarlierOne() throws Exception {
         Path base = dir.resolve("runs/evaluate");
         assertEquals(base, Outputs.fresh(base, EvaluateCommand.OUTPUTS));
