@@ -216,8 +216,11 @@ public final class ImageFiles {
         try {
             bytes = Files.readAllBytes(file);
         } catch (IOException e) {
+            // a loop of links (a → b → a) is not "missing": ELOOP, not ENOENT
             if (Dataset.danglingLink(file)) throw new DataException("cannot read image file " + file + ": it is a symbolic link to "
-                    + linkTarget(file) + ", which does not exist", e);
+                    + linkTarget(file) + (e instanceof java.nio.file.NoSuchFileException ? ", which does not exist"
+                    : ", which cannot be followed (" + (e instanceof java.nio.file.FileSystemException f && f.getReason() != null
+                            ? f.getReason() : e.toString()) + "; a loop of links?)"), e);
             throw new DataException("cannot read image file " + file + ": " + e, e);
         }
         return decode(bytes, file, keepPaletteIndices);

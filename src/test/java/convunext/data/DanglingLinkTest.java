@@ -27,6 +27,18 @@ class DanglingLinkTest {
                 && e.getMessage().contains("unmounted"), e.getMessage());
     }
 
+    /** A loop of links (a → b → a) is named as one: it read "a symbolic link to b.png, which does not exist", and b.png does. */
+    @Test void aLoopOfLinksIsNotCalledMissing() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("loop"));
+        Path a = Files.createSymbolicLink(dir.resolve("a.png"), Path.of("b.png"));
+        Files.createSymbolicLink(dir.resolve("b.png"), Path.of("a.png"));
+        assertEquals(List.of(a, dir.resolve("b.png")), Dataset.listImages(dir), "listed, as a dangling link is");
+        DataException e = assertThrows(DataException.class, () -> ImageFiles.readImage(a));
+        assertTrue(e.getMessage().startsWith("cannot read image file " + a + ": it is a symbolic link to b.png, which cannot be followed ("),
+                e.getMessage());
+        assertTrue(e.getMessage().contains("a loop of links?") && !e.getMessage().contains("does not exist"), e.getMessage());
+    }
+
     @Test void aTrainingSetWithADanglingImageIsRefusedByTheDataCheck() throws Exception {
         Path root = tmp.resolve("data");
         Path images = Files.createDirectories(root.resolve("train/images")), masks = Files.createDirectories(root.resolve("train/masks"));
