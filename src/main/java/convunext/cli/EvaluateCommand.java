@@ -162,7 +162,8 @@ final class EvaluateCommand implements Callable<Integer> {
     private static ClassMetrics[] scoreOne(Sample s, InferenceModel lm, int k, Map<String, Object> scaled) {
         // no side minimum here: segment refuses an image the model would run below 64×64 (one the scale resizes up is fine)
         LoadedSample ls = LoadedSample.load(s, k, lm.config().inChannels(), 1);
-        requireScoredPixels(ls);
+        SegMetrics.requireScoredPixels(ls.labels().labels(), ls.roi(), s.image().toString(), String.valueOf(s.mask()),
+                String.valueOf(s.roi()));   // before the model runs: the rule the Spark job shares
         int h = ls.image().height(), w = ls.image().width();
         InferenceModel.Result r = lm.segment(ls.image(), s.image().toString());   // the pipeline predict and the API share
         Map<String, Object> one = new LinkedHashMap<>();
@@ -171,29 +172,6 @@ final class EvaluateCommand implements Callable<Integer> {
         one.put("factor", (double) Math.min(r.inferWidth(), r.inferHeight()) / Math.min(w, h));
         scaled.put(s.id(), one);
         return SegMetrics.compute(r.labels().labels(), ls.labels().labels(), ls.roi(), h, w, k);
-    }
-
-    /**
-     * Refuses, naming the file to blame, an image with no pixel to score: an ROI mask with nothing
-     * inside (all black), or a mask whose every pixel in the field of view is 255 (ignore). Every
-     * metric of such an image is its empty case (Dice, IoU and accuracy 1, HD95 0), so it counted
-     * as a perfect image and lifted the averages (one black ROI among four images: mean Dice 0.30
-     * read as 0.48).
-     */
-    static void requireScoredPixels(LoadedSample ls) {
-        int[] t = ls.labels().labels();
-        boolean[] roi = ls.roi();
-        boolean anyInside = roi == null;
-        for (int i = 0; i < t.length; i++) {
-            if (roi != null && !roi[i]) continue;
-            anyInside = true;
-            if (t[i] != convunext.data.LabelMap.IGNORE) return;
-        }
-        Sample s = ls.sample();
-        throw new DataException("image " + s.image() + " has no pixel to score: " + (anyInside
-                ? "its mask " + s.mask() + " is " + convunext.data.LabelMap.IGNORE + " (ignore) everywhere" + (roi == null ? "" : " inside the ROI")
-                : "its ROI mask " + s.roi() + " is empty (0 everywhere)")
-                + "; scoring it would count it as a perfect image");
     }
 
     /** summary.json's "scale": the setting, the checkpoint's training scale and the rule, and each image's sizes. */

@@ -1,5 +1,7 @@
 package convunext.eval;
 
+import convunext.data.DataException;
+import convunext.data.LabelMap;
 import org.apache.commons.math3.stat.descriptive.rank.Percentile;
 
 
@@ -26,6 +28,11 @@ import org.apache.commons.math3.stat.descriptive.rank.Percentile;
  *       √(H²+W²), the largest distance possible in the image, so the image still counts (and
  *       counts badly) in the mean.</li>
  * </ul>
+ *
+ * <p>An image with no pixel to score at all (an ROI with nothing inside, or a truth mask 255
+ * everywhere inside the ROI) would get every empty case above, a perfect image; callers refuse it
+ * first with {@link #requireScoredPixels}, the one rule of {@code evaluate} and the Spark job. A
+ * truth with no foreground inside the ROI is not such an image: every pixel is a scored negative.
  */
 public final class SegMetrics {
     private SegMetrics() {}
@@ -64,6 +71,31 @@ public final class SegMetrics {
             out[c] = fromCounts(c, tp, fp, fn, tn, hd95(p, t, h, w));
         }
         return out;
+    }
+
+    /**
+     * Refuses, naming the file to blame, an image with no pixel to score: an ROI with nothing
+     * inside (an all-black field-of-view mask), or a truth mask whose every pixel in the field of
+     * view is 255 (ignore; a 0/255 mask saved as 16 bits reads so). Every metric of such an image
+     * is its empty case (Dice, IoU and accuracy 1, HD95 0), so it counted as a perfect image and
+     * lifted the averages (one black ROI among four images: mean Dice 0.30 read as 0.48).
+     *
+     * @param truth   [h·w] class indices, 255 = ignore
+     * @param roi     the field of view, or null (the whole image)
+     * @param image   the image's name, {@code mask} and {@code roiFile} (null without an ROI) those of its masks
+     * @throws DataException naming the ROI mask (nothing inside) or the truth mask (all ignore)
+     */
+    public static void requireScoredPixels(int[] truth, boolean[] roi, String image, String mask, String roiFile) {
+        boolean anyInside = roi == null;
+        for (int i = 0; i < truth.length; i++) {
+            if (roi != null && !roi[i]) continue;
+            anyInside = true;
+            if (truth[i] != LabelMap.IGNORE) return;
+        }
+        throw new DataException("image " + image + " has no pixel to score: " + (anyInside
+                ? "its mask " + mask + " is " + LabelMap.IGNORE + " (ignore) everywhere" + (roi == null ? "" : " inside the ROI")
+                : "its ROI mask " + roiFile + " is empty (0 everywhere)")
+                + "; scoring it would count it as a perfect image");
     }
 
     /** The ratio metrics from counts (HD95 supplied), with the empty-case rules above. */

@@ -145,11 +145,14 @@ final class SegmentPartition implements MapPartitionsFunction<Row, Row> {
             throw new DataException("mask " + truthUri + " is " + t.width() + "x" + t.height() + " but image " + path
                     + " is " + w + "x" + h);
         boolean[] fov = null;
+        String roiUri = null;
         if (roi.value() != null) {
-            String roiUri = roi.value().find(stem, path);
+            roiUri = roi.value().find(stem, path);
             if (roiUri == null) throw new DataException("no ROI mask for image " + path + " in " + roi.value().folder());
             fov = ImageFiles.readRoi(read(roiUri, conf), roiUri, h, w);
         }
+        // an all-black ROI or a mask all 255 inside it: an error row, not a perfect image (evaluate's rule)
+        SegMetrics.requireScoredPixels(t.labels(), fov, path, truthUri, roiUri);
         return SegMetrics.compute(r.labels(), t.labels(), fov, h, w, classes);
     }
 

@@ -140,6 +140,49 @@ class SegmentJobTest {
     }
 
     /** Large JPEGs (1280×960, 3×2 windows of 512), one of them truncated, a text file and a name with a space. */
+    /** A gray 96×96 PNG of {@code bits} (8 or 16) bits: {@code value} inside the square [lo, hi)², 0 outside. */
+    static void square(Path file, int lo, int hi, int value, int bits) throws Exception {
+        BufferedImage im = new BufferedImage(96, 96, bits == 16 ? BufferedImage.TYPE_USHORT_GRAY : BufferedImage.TYPE_BYTE_GRAY);
+        for (int y = lo; y < hi; y++) for (int x = lo; x < hi; x++) im.getRaster().setSample(x, y, 0, value);
+        assertTrue(ImageIO.write(im, "png", file.toFile()));
+    }
+
+    /**
+     * An image with no pixel to score (an all-black ROI mask, a mask 255 everywhere inside the ROI)
+     * is an error row naming that file, as evaluate lists it: its Dice and IoU were 1, a perfect
+     * image in the means. A truth with no foreground inside the ROI is scored (every pixel a negative).
+     */
+    @Test void anImageWithNoPixelToScoreIsAnErrorRow() throws Exception {
+        Path masks = Files.createDirectories(dir.resolve("no-pixel-masks")), roi = Files.createDirectories(dir.resolve("no-pixel-roi"));
+        for (String n : new String[] {"syn_016.png", "syn_017.png", "syn_018.png", "syn_019.png"}) {
+            Files.copy(MASKS.resolve(n), masks.resolve(n));
+            square(roi.resolve(n), 8, 88, 255, 8);
+        }
+        square(roi.resolve("syn_016.png"), 0, 0, 0, 8);              // an empty field of view
+        square(masks.resolve("syn_017.png"), 0, 96, 255, 16);         // 255 of 65535 everywhere: every pixel "ignore"
+        square(masks.resolve("syn_019.png"), 0, 0, 0, 8);             // healthy: no foreground, every pixel scored
+        Path out = dir.resolve("no-pixel-out");
+        SegmentJob.Summary s = run(job(IMAGES, out, "--masks", masks.toString(), "--roi", roi.toString(), "--tile", "64", "--overlap", "16"));
+        assertTrue(s.consistent(), s.toString());
+        assertEquals(4, s.inputs());
+        assertEquals(2, s.ok());
+        assertEquals(2, s.errors());
+        assertEquals(List.of("syn_018.png", "syn_019.png"), names(out.resolve("masks")));
+        Map<String, Row> rows = table(out);
+        for (Map.Entry<String, Row> e : rows.entrySet()) {
+            Row r = e.getValue();
+            String err = r.getString(r.fieldIndex("error"));
+            if (e.getKey().endsWith("syn_016.png"))
+                assertTrue(err.contains("syn_016.png has no pixel to score: its ROI mask ") && err.contains("no-pixel-roi/syn_016.png is empty"), err);
+            else if (e.getKey().endsWith("syn_017.png"))
+                assertTrue(err.contains("syn_017.png has no pixel to score: its mask ") && err.contains("no-pixel-masks/syn_017.png is 255 (ignore)"), err);
+            else {
+                assertNull(err, e.getKey());   // syn_019 too: its background is scored
+                assertEquals(2, r.getList(r.fieldIndex("dice")).size(), e.getKey());
+            }
+        }
+    }
+
     @Test void largeJpegsWithACorruptOne() throws Exception {
         Path in = Files.createDirectories(dir.resolve("jpegs")), out = dir.resolve("job2");
         List<Path> src = convunext.data.Dataset.listImages(IMAGES);
