@@ -1,6 +1,7 @@
 package convunext.api;
 
 import convunext.train.InferenceScale;
+import convunext.train.Predictor;
 
 /**
  * How a {@link Segmenter} runs the model over an image: the same settings as {@code predict}'s
@@ -12,7 +13,8 @@ import convunext.train.InferenceScale;
  * {@code overlap} pixels, whose softmax outputs are blended with weights falling towards each
  * window's edges (so memory stays bounded and seams vanish). With flip test-time augmentation
  * every window is also run flipped horizontally and vertically and the three outputs averaged
- * (three times the work).
+ * (three times the work). Without {@link #withOverlap} the overlap is {@code predict}'s default
+ * for the tile: 64, or 16 (tile/4) at tile 64, the smallest, where 64 would leave no step.
  *
  * <p><b>Scale.</b> By default ({@code "auto"}) the model runs each image at the scale it was
  * trained at, as the checkpoint records it: an image whose short side lies outside the range
@@ -30,27 +32,32 @@ import convunext.train.InferenceScale;
 public final class SegmenterOptions {
     /** The model's smallest input side (four 2× downsamplings with reflect padding). */
     public static final int MIN_TILE = convunext.nn.ConvUNeXt.MIN_SIDE;
-    private static final SegmenterOptions DEFAULTS = new SegmenterOptions(512, 64, false, InferenceScale.AUTO);
+    private static final SegmenterOptions DEFAULTS = new SegmenterOptions(512, null, false, InferenceScale.AUTO);
 
-    private final int tile, overlap;
+    private final int tile;
+    private final Integer overlap;   // null: not set, predict's default for the tile (Predictor.overlap)
     private final boolean flipTta;
     private final InferenceScale scale;
 
-    private SegmenterOptions(int tile, int overlap, boolean flipTta, InferenceScale scale) {
+    private SegmenterOptions(int tile, Integer overlap, boolean flipTta, InferenceScale scale) {
         if (tile < MIN_TILE) throw new IllegalArgumentException("tile must be ≥ " + MIN_TILE + ", got " + tile);
-        if (overlap < 0) throw new IllegalArgumentException("overlap must be ≥ 0, got " + overlap);
+        if (overlap != null && overlap < 0) throw new IllegalArgumentException("overlap must be ≥ 0, got " + overlap);
         this.tile = tile;
         this.overlap = overlap;
         this.flipTta = flipTta;
         this.scale = scale;
     }
 
-    /** {@code predict}'s defaults: tile 512, overlap 64, no test-time augmentation, scale {@code auto}. */
+    /**
+     * {@code predict}'s defaults: tile 512, overlap 64 (16 after {@code withTile(64)}, unless
+     * {@link #withOverlap} sets one), no test-time augmentation, scale {@code auto}.
+     */
     public static SegmenterOptions defaults() { return DEFAULTS; }
 
     /**
      * Window size in pixels; at least {@link #MIN_TILE} and, when a {@link Segmenter} opens,
-     * larger than {@link #overlap()}.
+     * larger than {@link #overlap()}. Without {@link #withOverlap} the overlap follows the tile as
+     * {@code predict}'s does: 64, or 16 at tile 64 (64 would leave no step and be refused).
      *
      * @throws IllegalArgumentException when below {@link #MIN_TILE}
      */
@@ -58,7 +65,8 @@ public final class SegmenterOptions {
 
     /**
      * Pixels that neighbouring windows share: at least 0 and, when a {@link Segmenter} opens,
-     * smaller than {@link #tile()}.
+     * smaller than {@link #tile()} (checked then, whatever the tile: an overlap set here is never
+     * replaced by the default).
      *
      * @throws IllegalArgumentException when negative
      */
@@ -86,7 +94,8 @@ public final class SegmenterOptions {
 
     public int tile() { return tile; }
 
-    public int overlap() { return overlap; }
+    /** The overlap set with {@link #withOverlap}, else the default for {@link #tile()} (64; 16 at tile 64). */
+    public int overlap() { return Predictor.overlap(overlap, tile); }
 
     public boolean flipTta() { return flipTta; }
 
@@ -97,12 +106,16 @@ public final class SegmenterOptions {
     InferenceScale inferenceScale() { return scale; }
 
     @Override public boolean equals(Object o) {
-        return o instanceof SegmenterOptions s && s.tile == tile && s.overlap == overlap && s.flipTta == flipTta && s.scale.equals(scale);
+        // an overlap set and the default of the same value differ: withTile keeps the one, follows the other
+        return o instanceof SegmenterOptions s && s.tile == tile && java.util.Objects.equals(s.overlap, overlap) && s.flipTta == flipTta
+                && s.scale.equals(scale);
     }
 
-    @Override public int hashCode() { return ((tile * 31 + overlap) * 2 + (flipTta ? 1 : 0)) * 31 + scale.hashCode(); }
+    @Override public int hashCode() {
+        return ((tile * 31 + java.util.Objects.hashCode(overlap)) * 2 + (flipTta ? 1 : 0)) * 31 + scale.hashCode();
+    }
 
     @Override public String toString() {
-        return "tile " + tile + ", overlap " + overlap + (flipTta ? ", flip TTA" : "") + ", scale " + scale;
+        return "tile " + tile + ", overlap " + overlap() + (flipTta ? ", flip TTA" : "") + ", scale " + scale;
     }
 }

@@ -64,7 +64,7 @@ final class EvaluateCommand implements Callable<Integer> {
     @Override public Integer call() throws Exception {
         // Everything that can be refused is refused before the model is loaded.
         if (tta != null && !tta.equals("flip")) throw new UserError("--tta accepts only 'flip', got '" + tta + "'", Main.BAD_INPUT);
-        int overlap = PredictCommand.overlap(this.overlap, tile);
+        int overlap = Predictor.overlap(this.overlap, tile);
         Predictor.checkSettings(tile, overlap);
         InferenceScale scale = scaleOption.require();
         InferenceModel.Weights w = weights.require();

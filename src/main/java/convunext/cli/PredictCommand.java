@@ -60,7 +60,7 @@ final class PredictCommand implements Callable<Integer> {
     @Override public Integer call() throws Exception {
         // Everything that can be refused is refused before the model is loaded.
         if (tta != null && !tta.equals("flip")) throw new UserError("--tta accepts only 'flip', got '" + tta + "'", Main.BAD_INPUT);
-        int overlap = overlap(this.overlap, tile);
+        int overlap = Predictor.overlap(this.overlap, tile);
         Predictor.checkSettings(tile, overlap);
         InferenceScale scale = scaleOption.require();
         InferenceModel.Weights w = weights.require();
@@ -96,16 +96,6 @@ final class PredictCommand implements Callable<Integer> {
     }
 
     static final String OVERLAP_HELP = "window overlap in pixels, < tile (default: 64; 16 at --tile 64, the smallest)";
-
-    /**
-     * The --overlap given, else 64, or tile/4 where 64 would not be below the tile: --tile 64, the
-     * smallest the help offers, was refused over an --overlap nobody gave ("--overlap must be in
-     * [0, 64), got 64"). tile/4 is what train's validation uses there.
-     */
-    static int overlap(Integer given, int tile) {
-        if (given != null) return given;
-        return tile > 64 ? 64 : tile / 4;
-    }
 
     /** One image: decode, segment, write its mask (and probability map and overlay when asked). */
     private void predictOne(Path f, InferenceModel lm, int k) {

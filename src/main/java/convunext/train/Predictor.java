@@ -33,6 +33,18 @@ public final class Predictor implements AutoCloseable {
         this.tta = tta;
     }
 
+    /**
+     * The overlap to run with: the one given, else 64, or tile/4 where 64 would not be below the
+     * tile. Tile 64, the smallest the model takes, was refused over an overlap nobody gave
+     * ("--overlap must be in [0, 64), got 64"); tile/4 is what train's validation uses there. The
+     * one rule of predict's and evaluate's --overlap, the Spark job's and {@code SegmenterOptions}
+     * (an overlap given is returned as it is and checked by {@link #checkSettings}).
+     */
+    public static int overlap(Integer given, int tile) {
+        if (given != null) return given;
+        return tile > 64 ? 64 : tile / 4;
+    }
+
     /** Refuses a tile below the model's minimum side or an overlap outside [0, tile) (messages name the flags). */
     public static void checkSettings(int tile, int overlap) {
         if (tile < ConvUNeXt.MIN_SIDE)

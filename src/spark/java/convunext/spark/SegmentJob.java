@@ -79,8 +79,8 @@ public final class SegmentJob implements Callable<Integer> {
     String device;
     @Option(names = "--tile", defaultValue = "512", description = "window size (default: ${DEFAULT-VALUE})")
     int tile;
-    @Option(names = "--overlap", defaultValue = "64", description = "window overlap (default: ${DEFAULT-VALUE})")
-    int overlap;
+    @Option(names = "--overlap", description = "window overlap, < tile (default: 64; 16 at --tile 64, the smallest, as predict's)")
+    Integer overlap;
     @Option(names = "--tta", description = "test-time augmentation: flip")
     String tta;
     @Option(names = "--scale", defaultValue = "auto", description = "size the model runs each image at, as predict's --scale: "
@@ -290,8 +290,9 @@ public final class SegmentJob implements Callable<Integer> {
         }
     }
 
-    private SegmenterOptions options() {
+    SegmenterOptions options() {
         if (tta != null && !tta.equals("flip")) throw new IllegalArgumentException("--tta accepts only 'flip', got '" + tta + "'");
+        int overlap = convunext.train.Predictor.overlap(this.overlap, tile);   // --tile 64 alone: 16, as predict
         if (overlap >= tile) throw new IllegalArgumentException("--overlap must be smaller than --tile, got " + overlap + " ≥ " + tile);
         convunext.train.Predictor.checkSettings(tile, overlap);   // messages name --tile / --overlap
         if (partitions < 0) throw new IllegalArgumentException("--partitions must be ≥ 0 (0: Spark's file splits), got " + partitions);

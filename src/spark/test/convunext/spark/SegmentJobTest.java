@@ -501,6 +501,19 @@ class SegmentJobTest {
         assertEquals("auto", ExecutorSegmenters.device("auto", Map.of()));
     }
 
+    /** --tile 64 without --overlap runs with overlap 16, as predict's; a given --overlap is checked as before. */
+    @Test void theSmallestTileWorksWithoutAnOverlap() throws Exception {
+        assertEquals(16, job(IMAGES, dir.resolve("tile64"), "--tile", "64").options().overlap());
+        assertEquals(64, job(IMAGES, dir.resolve("tile64"), "--tile", "65").options().overlap());
+        assertEquals(64, job(IMAGES, dir.resolve("tile64")).options().overlap());
+        SegmentJob.Summary s = run(job(IMAGES, dir.resolve("tile64"), "--tile", "64"));
+        assertTrue(s.consistent(), s.toString());
+        assertEquals(4, s.ok());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> job(IMAGES, dir.resolve("tile64-64"), "--tile", "64", "--overlap", "64").run(spark));
+        assertTrue(e.getMessage().contains("--overlap") && e.getMessage().contains("64"), e.getMessage());
+    }
+
     @Test void unusedOptionsAreDefaults() {
         assertEquals(SegmenterOptions.defaults().tile(), job(IMAGES, dir.resolve("unused")).tile);
     }

@@ -390,6 +390,27 @@ class SegmenterTest {
     }
 
     /**
+     * withTile(64), the smallest, without withOverlap: overlap 16 as predict --tile 64 gives it
+     * (Predictor.overlap), where the default 64 refused it at open over an overlap nobody set; an
+     * overlap set is kept whatever the tile, and checked at open as before.
+     */
+    @Test void theSmallestTileWorksWithoutAnOverlap() throws Exception {
+        SegmenterOptions o = SegmenterOptions.defaults().withTile(64).withScale("native");
+        assertEquals(16, o.overlap());
+        assertEquals(64, o.withTile(512).overlap());   // the default follows the tile
+        assertEquals(64, SegmenterOptions.defaults().withTile(65).overlap());
+        assertEquals(40, SegmenterOptions.defaults().withOverlap(40).withTile(64).overlap());
+        assertEquals(16, SegmenterOptions.defaults().withOverlap(16).withTile(512).overlap());   // one set is kept
+        assertNotEquals(o, o.withOverlap(16));
+        try (Segmenter s = Segmenter.open(ckpt, "cpu", o); Segmenter t = Segmenter.open(ckpt, "cpu", o.withOverlap(16))) {
+            Path f = images().get(0);   // 96×96: tiled
+            assertArrayEquals(t.segment(f).toMaskPng(), s.segment(f).toMaskPng());
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Segmenter.open(ckpt, "cpu", o.withOverlap(64)));
+        assertTrue(e.getMessage().contains("withOverlap") && e.getMessage().contains("got 64"), e.getMessage());
+    }
+
+    /**
      * Messages name SegmenterOptions' methods, not predict's flags; an image's error keeps predict's
      * wording in its cause (the Spark job, whose user typed --scale, reports that one).
      */

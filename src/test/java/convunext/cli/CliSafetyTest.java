@@ -256,10 +256,10 @@ class CliSafetyTest {
         r = run("evaluate", "--weights", ckpt.toString(), "--data", "testdata/synthetic", "--out", dir.resolve("tile64-eval").toString(),
                 "--device", "cpu", "--tile", "64");
         assertEquals(0, r.code(), r.out() + r.err());
-        assertEquals(16, PredictCommand.overlap(null, 64));
-        assertEquals(64, PredictCommand.overlap(null, 65));
-        assertEquals(64, PredictCommand.overlap(null, 512));
-        assertEquals(40, PredictCommand.overlap(40, 64));
+        assertEquals(16, convunext.train.Predictor.overlap(null, 64));
+        assertEquals(64, convunext.train.Predictor.overlap(null, 65));
+        assertEquals(64, convunext.train.Predictor.overlap(null, 512));
+        assertEquals(40, convunext.train.Predictor.overlap(40, 64));
         assertOneLine(run("predict", "-i", images.toString(), "-o", dir.resolve("p").toString(), "--weights", ckpt.toString(),
                 "--device", "cpu", "--tile", "64", "--overlap", "64"), Main.BAD_INPUT, "--overlap must be in [0, --tile) = [0, 64), got 64");
     }
