@@ -37,8 +37,21 @@ public final class MetricsWriters {
         return String.format(Locale.ROOT, "%.6f", v);
     }
 
+    /**
+     * A CSV field as RFC 4180 writes it: quoted (inner quotes doubled) when it holds a comma, a
+     * quote, a line feed or a carriage return, else as it is. The project's one CSV field writer.
+     */
     static String csvField(String s) {
-        if (s.indexOf(',') < 0 && s.indexOf('"') < 0 && s.indexOf('\n') < 0) return s;
+        if (!needsQuotes(s)) return s;
         return '"' + s.replace("\"", "\"\"") + '"';
+    }
+
+    /** Whether {@link #csvField} quotes {@code s}. */
+    static boolean needsQuotes(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == ',' || c == '"' || c == '\n' || c == '\r') return true;
+        }
+        return false;
     }
 }

@@ -28,7 +28,7 @@ public final class TrainingLog {
     public TrainingLog(Path file, List<String> columns) {
         if (columns.isEmpty()) throw new IllegalArgumentException("TrainingLog: no columns");
         for (String c : columns)
-            if (c.isEmpty() || c.contains(",") || c.contains("\n"))
+            if (c.isEmpty() || MetricsWriters.needsQuotes(c))   // a header of plain names: rows are split at commas
                 throw new IllegalArgumentException("TrainingLog: bad column name '" + c + "'");
         this.file = file;
         this.columns = List.copyOf(columns);

@@ -366,6 +366,28 @@ class CliSafetyTest {
     }
 
     /**
+     * metrics.csv quotes an image name holding a carriage return, as RFC 4180 asks (it quoted only
+     * commas, quotes and line feeds): a reader that ends records at CR split that image's rows in two.
+     */
+    @Test void metricsCsvQuotesANameWithACarriageReturn() throws Exception {
+        Path data = dir.resolve("cr/test");
+        Files.createDirectories(data.resolve("images"));
+        Files.createDirectories(data.resolve("masks"));
+        String stem = "syn\r016";   // Linux takes any byte but '/' and NUL in a name
+        Files.copy(images.resolve("syn_016.png"), data.resolve("images").resolve(stem + ".png"));
+        Files.copy(Path.of("testdata/synthetic/test/masks/syn_016.png"), data.resolve("masks").resolve(stem + ".png"));
+        Path ev = dir.resolve("cr-out");
+        Run r = run("evaluate", "--weights", ckpt.toString(), "--data", dir.resolve("cr").toString(), "--out", ev.toString(),
+                "--device", "cpu", "--tile", "64", "--overlap", "16");
+        assertEquals(0, r.code(), r.out() + r.err());
+        String csv = Files.readString(ev.resolve("metrics.csv"));
+        List<String> records = List.of(csv.split("\n"));
+        assertEquals(1 + 2, records.size(), csv);
+        for (String rec : records.subList(1, 3))
+            assertTrue(rec.startsWith("\"" + stem + "\","), "the name is one quoted field: " + rec.replace("\r", "\\r"));
+    }
+
+    /**
      * Images smaller than the model's 64×64 train: each is resized to the drawn short side and
      * cropped (padded) to --crop, and validation runs it at the trained scale, as evaluate does
      * (train refused a 40×40 set, "smaller than the minimum 64×64", where predict and evaluate take
