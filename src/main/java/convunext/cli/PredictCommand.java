@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -79,25 +80,44 @@ final class PredictCommand implements Callable<Integer> {
             if (folder.staleNote() != null) System.out.println(folder.staleNote());
             int k = lm.classes();
             long t0 = System.nanoTime();
-            int[] done = {0};
-            Interrupts.note(() -> done[0] + " of " + files.size() + " images written to " + output);
+            // one immutable snapshot, replaced by this thread, read once by the shutdown hook
+            AtomicReference<Progress> progress = new AtomicReference<>(new Progress(0, null));
+            Interrupts.note(() -> progress.get().note(files.size(), output));
             for (Path f : files) {
+                progress.set(new Progress(written, f));
                 try {
                     predictOne(f, lm, k);
-                    done[0] = ++written;
+                    written++;
                 } catch (DataException | UserError | UncheckedIOException e) {   // a write failing is that file's failure too
                     if (Interrupts.stopping()) throw e;   // its temporary file was deleted by the signal: stop here
                     failed.add(Main.oneLine(e.getMessage()));
                 }
+                progress.set(new Progress(written, null));
             }
             System.out.printf("%d image(s) in %.1f s, masks in %s%n", written, (System.nanoTime() - t0) / 1e9, output);
         }
         return FolderReport.finish(failed, files.size(), "images", "no masks were written");
     }
 
+    /**
+     * What an interruption leaves: {@code written} images with all their files, and the image in
+     * progress (null between images), whose probability map or overlay may be there without its
+     * mask, or whose mask may have landed as the signal came.
+     */
+    record Progress(int written, Path current) {
+        String note(int total, Path output) {
+            return written + " of " + total + " images written to " + output
+                    + (current == null ? "" : "; " + current + " was in progress and its outputs may be partial");
+        }
+    }
+
     static final String OVERLAP_HELP = "window overlap in pixels, < tile (default: 64; 16 at --tile 64, the smallest)";
 
-    /** One image: decode, segment, write its mask (and probability map and overlay when asked). */
+    /**
+     * One image: decode, segment, write its probability map and overlay when asked, then its mask:
+     * the mask last, so an image whose mask is there has all its files (an interrupt between them
+     * leaves no mask beside a missing overlay).
+     */
     private void predictOne(Path f, InferenceModel lm, int k) {
         // The pipeline the library API and the Spark job share (channel fix, size check, model, arg-max).
         InferenceModel.Result r = lm.segment(ImageFiles.readImage(f), f.toString());
@@ -106,7 +126,6 @@ final class PredictCommand implements Callable<Integer> {
         float[] p = r.probabilities();
         int h = img.height(), w = img.width();
         String stem = Dataset.stem(f);
-        ImageWriters.writeLabelsPng(output.resolve(stem + ".png"), labels, k);
         if (probs) {
             int[] q = new int[h * w];
             // the foreground probability, 1 − P(background): the sum over classes 1..K−1 (exactly P(class 1) at K = 2)
@@ -118,6 +137,7 @@ final class PredictCommand implements Callable<Integer> {
             ImageWriters.writeLabelsPng(output.resolve(stem + "_prob.png"), new LabelMap(h, w, q), 256);
         }
         if (overlay) ImageWriters.writeOverlayPng(output.resolve(stem + "_overlay.png"), img, labels, null);
+        ImageWriters.writeLabelsPng(output.resolve(stem + ".png"), labels, k);   // last: the image is then complete
         System.out.printf("%s -> %s (%d×%d%s)%n", f.getFileName(), output.resolve(stem + ".png"), w, h,
                 r.resized() ? ", run at " + r.inferWidth() + "×" + r.inferHeight() : "");
     }

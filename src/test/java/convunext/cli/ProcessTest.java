@@ -129,6 +129,49 @@ class ProcessTest {
         assertEquals(List.of(), temps(ev));
     }
 
+    /**
+     * predict --probs --overlay stopped between an image's files: its mask is written last, so no
+     * mask stands beside a missing overlay, and the one line counts only complete images and names
+     * the one in progress (the mask came first: stopped there, the image had a mask but no
+     * probability map or overlay, and the line said only "0 of 2 images written").
+     */
+    @Test void aPredictionStoppedBetweenAnImagesFilesNamesTheImageInProgress() throws Exception {
+        Path run = dir.resolve("w");
+        CliTest.Run trained = CliTest.run(train(run));
+        assertEquals(Main.OK, trained.code(), trained.out() + trained.err());
+        Path in = Files.createDirectories(dir.resolve("in"));
+        for (String n : new String[] {"syn_016.png", "syn_017.png"})
+            Files.copy(Path.of("testdata/synthetic/test/images").resolve(n), in.resolve(n));
+        Path out = dir.resolve("pred"), log = dir.resolve("pred-log");
+        Process p = java(log, List.of("-Dconvunext.test.atomicWritePauseMs=20000"), "predict", "-i", in.toString(), "-o", out.toString(),
+                "--weights", run.resolve("last.safetensors").toString(), "--device", "cpu", "--tile", "128", "--probs", "--overlay").start();
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (outputs(out).isEmpty() || temps(out).isEmpty()) {   // the first file renamed, the second held before its rename
+            if (!p.isAlive()) fail("child ended (" + p.exitValue() + "): " + read(log, ".err") + read(log, ".out"));
+            if (System.nanoTime() > end) { p.destroyForcibly(); fail("no second file within 120 s: " + read(log, ".out")); }
+            Thread.sleep(50);
+        }
+        boolean intIgnored = signalIgnored(2);
+        new ProcessBuilder("sh", "-c", "kill -" + (intIgnored ? "TERM " : "INT ") + p.pid()).start().waitFor();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "child did not stop");
+        assertEquals(intIgnored ? 143 : 130, p.exitValue(), read(log, ".err"));
+        List<String> err = errorLines(read(log, ".err"));
+        assertEquals(1, err.size(), read(log, ".err"));
+        assertTrue(err.get(0).contains("0 of 2 images written to " + out + "; " + in.resolve("syn_016.png")
+                + " was in progress and its outputs may be partial"), err.get(0));
+        List<String> files = outputs(out);
+        assertEquals(List.of("syn_016_prob.png"), files, "the probability map first, the mask last");
+        assertEquals(List.of(), temps(out));
+    }
+
+    /** The files in {@code folder} but its lock and temporary files (both named with a leading dot), sorted. */
+    static List<String> outputs(Path folder) throws Exception {
+        if (!Files.isDirectory(folder)) return List.of();
+        try (Stream<Path> s = Files.list(folder)) {
+            return s.map(f -> f.getFileName().toString()).filter(n -> !n.startsWith(".")).sorted().toList();
+        }
+    }
+
     @Test void killMinus9FreesTheFolderAndTheNextRunRemovesItsTemporaryFile() throws Exception {
         Path out = dir.resolve("kill9"), log = dir.resolve("kill9-log");
         Process p = java(log, List.of("-Dconvunext.test.atomicWritePauseMs=60000"), train(out)).start();
