@@ -109,6 +109,22 @@ final class HadoopFiles {
      * and a dangling link named notes.txt stay left out.
      */
     static Map<String, String> unlistedBySpark(String images, String glob, boolean recursive, Configuration c) throws IOException {
+        return unlisted(images, glob, recursive, true, c);
+    }
+
+    /**
+     * The dangling symbolic links named as images in a {@code --masks} or {@code --roi} folder (or
+     * glob) on a local file system, each with the error reading it gives, naming the link and its
+     * target (as {@link #unlistedBySpark} names an image's): Hadoop's listing drops them, so an
+     * image whose mask is one was "no mask" instead. Names starting with '_' are not among them.
+     */
+    static Map<String, String> danglingLinks(String folder, Configuration c) throws IOException {
+        return unlisted(folder, null, false, false, c);
+    }
+
+    /** {@link #unlistedBySpark}; {@code hiddenToo} false: the dangling links only. */
+    private static Map<String, String> unlisted(String images, String glob, boolean recursive, boolean hiddenToo, Configuration c)
+            throws IOException {
         Path root = new Path(images);
         FileSystem fs = fs(root, c);
         FileStatus[] roots = fs.globStatus(root);
@@ -116,8 +132,9 @@ final class HadoopFiles {
         GlobFilter names = glob == null ? null : new GlobFilter(glob);
         if (roots != null) {
             for (FileStatus s : roots) {
-                if (s.isDirectory()) unlistedIn(fs, s.getPath(), names, recursive, false, out);
-                else if (sparkSkips(s.getPath().getName()) && wanted(s.getPath(), names)) out.put(s.getPath().toString(), hidden(s.getPath()));
+                if (s.isDirectory()) unlistedIn(fs, s.getPath(), names, recursive, false, hiddenToo, out);
+                else if (hiddenToo && sparkSkips(s.getPath().getName()) && wanted(s.getPath(), names))
+                    out.put(s.getPath().toString(), hidden(s.getPath()));
             }
         }
         // a glob's last part (folder/*.png) is matched by listing its folders, which drops dangling links too
@@ -132,14 +149,14 @@ final class HadoopFiles {
     }
 
     private static void unlistedIn(FileSystem fs, Path dir, GlobFilter names, boolean recursive, boolean insideHidden,
-                                   Map<String, String> out) throws IOException {
+                                   boolean hiddenToo, Map<String, String> out) throws IOException {
         for (FileStatus s : fs.listStatus(dir)) {
             String n = s.getPath().getName();
             if (n.startsWith(".")) continue;
             boolean hidden = insideHidden || sparkSkips(n);
             if (s.isDirectory()) {
-                if (recursive) unlistedIn(fs, s.getPath(), names, true, hidden, out);
-            } else if (hidden && wanted(s.getPath(), names)) {
+                if (recursive) unlistedIn(fs, s.getPath(), names, true, hidden, hiddenToo, out);
+            } else if (hiddenToo && hidden && wanted(s.getPath(), names)) {
                 out.put(s.getPath().toString(), hidden(s.getPath()));
             }
         }

@@ -450,11 +450,19 @@ public final class SegmentJob implements Callable<Integer> {
         return out;
     }
 
-    private static MaskIndex index(SparkSession spark, String folder, String what) {
+    /**
+     * The --masks or --roi folder's files, with the dangling symbolic links Spark's listing drops
+     * ({@link HadoopFiles#danglingLinks}): an image whose mask is one gets an error row naming the
+     * link and its target, as one whose image is (it said "no mask").
+     */
+    private static MaskIndex index(SparkSession spark, String folder, String what) throws java.io.IOException {
         if (folder == null) return null;
         List<String> files = normalized(spark.read().format("binaryFile").load(folder).inputFiles());
-        if (files.isEmpty()) throw new IllegalArgumentException("no " + what + "s in " + folder);
-        return new MaskIndex(files, what, folder);
+        Map<String, String> dangling = HadoopFiles.danglingLinks(folder, spark.sparkContext().hadoopConfiguration());
+        if (files.isEmpty())
+            throw new IllegalArgumentException("no " + what + "s in " + folder
+                    + (dangling.isEmpty() ? "" : " that Spark reads: " + String.join("; ", dangling.values())));
+        return new MaskIndex(files, dangling, what, folder);
     }
 
     @Override public String toString() {

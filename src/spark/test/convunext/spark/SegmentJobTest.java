@@ -396,6 +396,42 @@ class SegmentJobTest {
     }
 
     /**
+     * A mask or ROI mask that is a dangling symbolic link gives its image an error row naming the
+     * link and its missing target, as a dangling image link does and as evaluate says: Hadoop's
+     * listing dropped it, and the row said "no mask for image".
+     */
+    @Test void aDanglingMaskOrRoiLinkIsAnErrorRow() throws Exception {
+        Path masks = Files.createDirectories(dir.resolve("dangling-masks")), roi = Files.createDirectories(dir.resolve("dangling-roi"));
+        for (String n : new String[] {"syn_016.png", "syn_017.png", "syn_018.png", "syn_019.png"}) {
+            if (!n.equals("syn_017.png")) Files.copy(MASKS.resolve(n), masks.resolve(n));
+            if (!n.equals("syn_018.png")) square(roi.resolve(n), 8, 88, 255, 8);
+        }
+        Path mask = Files.createSymbolicLink(masks.resolve("syn_017.png"), dir.resolve("unmounted/masks/syn_017.png"));
+        Path fov = Files.createSymbolicLink(roi.resolve("syn_018_mask.png"), dir.resolve("unmounted/roi/syn_018_mask.png"));
+        Path out = dir.resolve("dangling-masks-out");
+        SegmentJob.Summary s = run(job(IMAGES, out, "--masks", masks.toString(), "--roi", roi.toString(), "--tile", "64", "--overlap", "16"));
+        assertTrue(s.consistent(), s.toString());
+        assertEquals(4, s.inputs());
+        assertEquals(2, s.ok());
+        assertEquals(List.of("syn_016.png", "syn_019.png"), names(out.resolve("masks")));
+        Map<String, Row> rows = table(out);
+        Map<String, Path> links = Map.of("syn_017.png", mask, "syn_018.png", fov);
+        for (Map.Entry<String, Path> l : links.entrySet()) {
+            Row bad = rows.get("file:" + IMAGES.toAbsolutePath().resolve(l.getKey()));
+            assertNotNull(bad, l.getKey() + " not in " + rows.keySet());
+            String error = bad.getString(bad.fieldIndex("error"));
+            assertTrue(error.contains(l.getValue().toString()) && error.contains("symbolic link to " + dir.resolve("unmounted"))
+                    && error.contains("does not exist"), error);
+        }
+        // every mask a dangling link: refused before any task, naming them
+        Path none = Files.createDirectories(dir.resolve("dangling-only"));
+        Files.createSymbolicLink(none.resolve("syn_016.png"), dir.resolve("unmounted/masks/syn_016.png"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> job(IMAGES, dir.resolve("dangling-only-out"), "--masks", none.toString()).run(spark));
+        assertTrue(e.getMessage().contains("no masks in " + none) && e.getMessage().contains("unmounted/masks/syn_016.png"), e.getMessage());
+    }
+
+    /**
      * A missing --images or --masks, or a glob matching nothing, is one line naming the flag, checked
      * before Spark reads it (Spark logged a FileNotFoundException's stack trace, then failed with
      * its PATH_NOT_FOUND AnalysisException).
