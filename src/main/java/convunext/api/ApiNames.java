@@ -1,6 +1,8 @@
 package convunext.api;
 
+import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
@@ -68,6 +70,26 @@ final class ApiNames {
     static String trainer(String message) {
         // train's --overwrite has no Trainer counterpart: the run it would replace is deleted by hand
         return message == null ? null : flags(message.replace("replace it with --overwrite", "delete its files to replace it"), TRAINER);
+    }
+
+    /**
+     * {@code log} with the Trainer's names in what train's code prints to it ("held out (--val-split
+     * 0.25)" reads "held out (withValidationSplit 0.25)"): each print, println and printf is renamed
+     * as a whole and passed on at once (the live progress line too), lines without a flag unchanged.
+     */
+    static PrintStream trainerLog(PrintStream log) {
+        return new PrintStream(log, true) {
+            @Override public void print(String s) { log.print(trainer(s)); }
+            @Override public void print(Object o) { print(String.valueOf(o)); }
+            @Override public void println(String s) { log.println(trainer(s)); }
+            @Override public void println(Object o) { println(String.valueOf(o)); }
+            @Override public PrintStream format(String format, Object... args) { return format(Locale.getDefault(Locale.Category.FORMAT), format, args); }
+            @Override public PrintStream format(Locale l, String format, Object... args) {
+                print(String.format(l, format, args));
+                return this;
+            }
+            @Override public void flush() { log.flush(); }
+        };
     }
 
     private static String flags(String message, Map<String, String> names) {

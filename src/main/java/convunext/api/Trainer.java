@@ -178,8 +178,9 @@ public final class Trainer {
         TrainOptions o = new TrainOptions(data, out, device, epochs, batch, crop, baseSize, lr, weightDecay, baseC, norm, classes,
                 seed, valSplit, trainRoi, testRoi, resume,
                 Integer.parseInt(TrainOptions.DEFAULT_TILE), TrainOptions.PREFETCH, true, maxStepsPerEpoch, 0, valEvery);
-        try (Backend be = Backends.open(device, log)) {
-            running[0] = new convunext.train.Trainer(o, be, log);
+        PrintStream named = ApiNames.trainerLog(log);   // train's lines name its flags; ours name the methods
+        try (Backend be = Backends.open(device, named)) {
+            running[0] = new convunext.train.Trainer(o, be, named);
             convunext.train.Trainer.Result r = running[0].run();
             Path best = r.out().resolve("best.safetensors"), last = r.out().resolve("last.safetensors");
             if (!r.validated()) best = last;   // no validation set: no best.safetensors was written

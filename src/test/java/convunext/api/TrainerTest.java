@@ -237,7 +237,9 @@ class TrainerTest {
                 .withSchedule(1, 1).withNorm("layer").withValidationSplit(0.25).withRoi(roi, null).withLog(new PrintStream(log, true));
         Trainer.Result r = t.run();
         assertEquals("layer", convunext.io.SafeTensors.readMetadata(r.lastCheckpoint()).get("norm"));
-        assertTrue(log.toString().contains("validation: 4 of 16 images of train/ held out (--val-split 0.25)"), log.toString());
+        // the log names the Trainer's methods where train's names its flags
+        assertTrue(log.toString().contains("validation: 4 of 16 images of train/ held out (withValidationSplit 0.25)"), log.toString());
+        assertFalse(java.util.regex.Pattern.compile("(?<![\\w-])--[a-z]").matcher(log.toString()).find(), log.toString());
         try (Segmenter s = Segmenter.open(r.lastCheckpoint(), "cpu")) {
             assertEquals(96, s.segment(Path.of("testdata/synthetic/test/images/syn_016.png")).width());
         }
