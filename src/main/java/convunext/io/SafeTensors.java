@@ -132,8 +132,13 @@ public final class SafeTensors {
         long size = ch.size();
         if (size < 8) throw bad(file, "not a safetensors file (" + size + " bytes)");
         long headerLen = headerLength(ch);
-        if (headerLen <= 0 || headerLen > size - 8 || headerLen > 100_000_000)
+        if (headerLen <= 0 || headerLen > size - 8 || headerLen > 100_000_000) {
+            String torch = torchSave(ch);
+            if (torch != null)
+                throw bad(file, "a PyTorch torch.save file (" + torch + "), not safetensors: convert the state_dict to safetensors"
+                        + " as README's \"Weights from and to PyTorch\" shows");
             throw bad(file, "not a safetensors file (header length " + headerLen + " in a file of " + size + " bytes)");
+        }
         ByteBuffer hb = ByteBuffer.allocate((int) headerLen);
         readFully(ch, hb, 8);
         JsonNode header;
@@ -144,6 +149,21 @@ public final class SafeTensors {
         }
         if (!header.isObject()) throw bad(file, "corrupt safetensors header: " + kind(header) + ", expected a JSON object");
         return header;
+    }
+
+    /**
+     * What a file whose first 8 bytes are no safetensors header length holds when torch.save wrote
+     * it (a {@code .pth}/{@code .pt}): "a zip archive" (its format since PyTorch 1.6) or "a pickle"
+     * (the legacy format: the pickle protocol opcode 0x80 and a protocol 2..5); null otherwise.
+     * Only asked once the length is known to be wrong, so a real header is never taken for one.
+     */
+    private static String torchSave(FileChannel ch) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(4);
+        readFully(ch, b, 0);
+        byte[] m = b.array();
+        if (m[0] == 'P' && m[1] == 'K' && m[2] == 3 && m[3] == 4) return "a zip archive";
+        if ((m[0] & 0xff) == 0x80 && m[1] >= 2 && m[1] <= 5) return "a pickle";
+        return null;
     }
 
     private static IllegalArgumentException bad(Path file, String what) {

@@ -121,6 +121,33 @@ class SafeTensorsTest {
         assertArrayEquals(new int[] {2}, c.tensors().get("w").shape());
     }
 
+    /**
+     * A {@code .pth} given where a safetensors file belongs (torch.save's zip archive, or its legacy
+     * pickle) is named as such with the way to convert it, not as a bad header length.
+     */
+    @Test void aTorchSaveFileIsNamedWithTheWayToConvertIt() throws Exception {
+        Path zip = dir.resolve("model.pth");
+        try (var z = new java.util.zip.ZipOutputStream(Files.newOutputStream(zip))) {
+            z.putNextEntry(new java.util.zip.ZipEntry("archive/data.pkl"));
+            z.write(new byte[] {(byte) 0x80, 2, '}', 'q', 0, '.'});
+            z.closeEntry();
+        }
+        // torch.save(..., _use_new_zipfile_serialization=False): protocol 2, then the long 0x1950a86a20f9469cfc6c
+        Path legacy = Files.write(dir.resolve("model.pt"), new byte[] {(byte) 0x80, 2, (byte) 0x8a, 0x0a, 0x6c, (byte) 0xfc,
+                (byte) 0x9c, 0x46, (byte) 0xf9, 0x20, 0x6a, (byte) 0xa8, 0x50, 0x19, '.'});
+        for (Path f : new Path[] {zip, legacy}) {
+            String m = assertThrows(IllegalArgumentException.class, () -> SafeTensors.read(f)).getMessage();
+            assertTrue(m.startsWith(f + ": a PyTorch torch.save file (a " + (f == zip ? "zip archive" : "pickle") + "), not safetensors"), m);
+            assertTrue(m.contains("README's \"Weights from and to PyTorch\""), m);
+            assertEquals(1, m.lines().count(), m);
+            assertEquals(m, assertThrows(IllegalArgumentException.class, () -> SafeTensors.readMetadata(f)).getMessage());
+        }
+        // other bytes with a wrong length stay "not a safetensors file"
+        Path other = Files.write(dir.resolve("x.pth"), "PK\u0005\u0006 not torch".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> SafeTensors.read(other)).getMessage()
+                .contains("not a safetensors file (header length"));
+    }
+
     @Test void writingGoesThroughTheAtomicWriterAndKeepsOrdinaryPermissions() throws Exception {
         Path f = dir.resolve("p.safetensors");
         SafeTensors.write(f, Map.of("a", SafeTensors.Out.f32(new int[] {1}, new float[] {1f})), Map.of());
