@@ -76,8 +76,12 @@ public final class Checkpoint {
             return cfg;
         }
         SafeTensors.Entry stem = c.tensors().get("in_conv.0.weight"), head = c.tensors().get("out_conv.0.weight");
-        if (stem == null || head == null || stem.shape().length != 4 || head.shape().length != 4)
+        if (stem == null || head == null || stem.shape().length != 4 || head.shape().length != 4) {
+            String key = stem == null ? "in_conv.0.weight" : "out_conv.0.weight", prefixed = prefixedName(c, key);
+            if (c.tensors().containsKey("init." + key)) throw fixtureRefusal(file);
+            if (prefixed != null) throw prefixRefusal(file, prefixed, key);
             throw new IllegalArgumentException(file + ": not a ConvUNeXt checkpoint (no in_conv.0.weight / out_conv.0.weight)");
+        }
         // any BatchNorm running statistic makes it a BatchNorm model: one missing is then named as missing
         Norm norm = c.tensors().keySet().stream().anyMatch(k -> k.endsWith(".running_mean") || k.endsWith(".running_var"))
                 ? Norm.BATCH : Norm.LAYER;
@@ -104,6 +108,29 @@ public final class Checkpoint {
         log.accept("note: " + file + " names every tensor with the prefix '" + DATA_PARALLEL_PREFIX
                 + "' (a DataParallel/DDP state_dict); reading it without the prefix");
         return new SafeTensors.Contents(t, c.metadata());
+    }
+
+    private static IllegalArgumentException fixtureRefusal(Path file) {
+        return new IllegalArgumentException(file + ": a verify fixture (its weights are under init.* and after.*),"
+                + " not a model's weights: give a checkpoint that train wrote, or a state_dict");
+    }
+
+    /** A tensor of {@code c} named {@code key} under some prefix ('model.in_conv.0.weight'), or null. */
+    private static String prefixedName(SafeTensors.Contents c, String key) {
+        for (String k : c.tensors().keySet()) if (k.endsWith("." + key)) return k;
+        return null;
+    }
+
+    /**
+     * The refusal of a state_dict whose names carry a prefix other than DataParallel's (a wrapper
+     * module's attribute, as Lightning's 'model.' or an EMA copy's): which one, and what to do.
+     * Only {@code module.} is removed (README): another prefix may name a second model in the file.
+     */
+    private static IllegalArgumentException prefixRefusal(Path file, String prefixed, String key) {
+        String prefix = prefixed.substring(0, prefixed.length() - key.length());
+        return new IllegalArgumentException(file + ": missing key '" + key + "' (it holds '" + prefixed + "': a prefix '" + prefix
+                + "' is removed only when it is DataParallel's '" + DATA_PARALLEL_PREFIX + "' on every name; save the state_dict"
+                + " without it, README \"Weights from and to PyTorch\")");
     }
 
     private static void requireShape(SafeTensors.Contents c, Path file, String key, int... expected) {
@@ -134,9 +161,9 @@ public final class Checkpoint {
             SafeTensors.Entry t = c.tensors().get(e.name);
             if (t == null) {
                 if (e.kind == ParamStore.Kind.NUM_BATCHES) continue;   // optional in older exports
-                if (c.tensors().containsKey("init." + e.name))   // say what it is, not which key it lacks
-                    throw new IllegalArgumentException(file + ": a verify fixture (its weights are under init.* and after.*),"
-                            + " not a model's weights: give a checkpoint that train wrote, or a state_dict");
+                if (c.tensors().containsKey("init." + e.name)) throw fixtureRefusal(file);   // say what it is, not which key it lacks
+                String prefixed = prefixedName(c, e.name);
+                if (prefixed != null) throw prefixRefusal(file, prefixed, e.name);
                 throw new IllegalArgumentException(file + ": missing key '" + e.name + "'");
             }
             float[] v = t.toFloat();

@@ -79,9 +79,29 @@ class PyTorchExportTest {
         assertArrayEquals(probabilities(plain, new ArrayList<>()), probabilities(dp, log));
         assertTrue(log.stream().anyMatch(l -> l.contains("'module.'")), log.toString());
         assertDoesNotThrow(() -> InferenceModel.check(dp, note -> { }), "the CLI's check before the device reads it as open does");
-        // a prefix on only some keys is no DataParallel file: refused naming a key it lacks
+        // a prefix on only some keys is no DataParallel file: refused naming a key it lacks and where it is
         Path some = variant(plain, "module-some", k -> k.startsWith("up4.") ? "module." + k : k, new LinkedHashMap<>());
         assertTrue(refusal(some).contains("missing key 'up4."), refusal(some));
+        assertTrue(refusal(some).contains("(it holds 'module.up4."), refusal(some));
+    }
+
+    @Test void anotherPrefixOnTheKeysIsNamedAsAPrefix() {
+        // a wrapper's attribute on every key (Lightning's 'model.'): not "not a ConvUNeXt checkpoint"
+        Path all = variant(plain, "model-prefix", k -> "model." + k, new LinkedHashMap<>());
+        String e = refusal(all);
+        assertTrue(e.startsWith(all + ": missing key 'in_conv.0.weight' (it holds 'model.in_conv.0.weight': a prefix 'model.' is removed"
+                + " only when it is DataParallel's 'module.' on every name"), e);
+        assertEquals(1, e.lines().count(), e);
+        // with our config metadata the config is not read from the shapes: the missing key says the same
+        Path withMeta = variant(plain, "model-prefix-meta", k -> "model." + k,
+                new LinkedHashMap<>(Checkpoint.configMeta(new ConvUNeXt.Config(3, 2, 2, Norm.BATCH))));
+        assertTrue(refusal(withMeta).contains("missing key 'in_conv.0.weight' (it holds 'model.in_conv.0.weight'"), refusal(withMeta));
+        // one tensor under a prefix among plain names
+        Path one = variant(plain, "one-prefixed", k -> k.equals("up2.gate.weight") ? "ema.up2.gate.weight" : k, new LinkedHashMap<>());
+        assertTrue(refusal(one).contains("missing key 'up2.gate.weight' (it holds 'ema.up2.gate.weight': a prefix 'ema.'"), refusal(one));
+        // init.* is a verify fixture's, with or without its config metadata
+        Path fixture = variant(plain, "init-prefix", k -> "init." + k, new LinkedHashMap<>());
+        assertTrue(refusal(fixture).contains("a verify fixture"), refusal(fixture));
     }
 
     @Test void aBatchNormFileMissingOneRunningStatisticNamesIt() {
