@@ -58,14 +58,34 @@ class ProcessTest {
         }
     }
 
-    /** Waits until {@code folder} holds one of our temporary files; fails after a minute or if the child ends. */
+    /** Waits until {@code folder} holds one of our temporary files; fails after 120 s or if the child ends. */
     static void awaitTemp(Process p, Path folder, Path log) throws Exception {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-        while (temps(folder).isEmpty()) {
-            if (!p.isAlive()) fail("child ended (" + p.exitValue() + ") before writing: " + read(log, ".err") + read(log, ".out"));
-            if (System.nanoTime() > end) { p.destroyForcibly(); fail("no temporary file within 90 s: " + read(log, ".out")); }
-            Thread.sleep(100);
+        await(p, log, () -> !temps(folder).isEmpty(), "a temporary file");
+    }
+
+    /** Waits until {@code ready}; fails after 120 s (naming {@code what}) or if the child ends first. */
+    static void await(Process p, Path log, java.util.concurrent.Callable<Boolean> ready, String what) throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (!ready.call()) {
+            if (!p.isAlive()) fail("child ended (" + p.exitValue() + ") before " + what + ": " + read(log, ".err") + read(log, ".out"));
+            if (System.nanoTime() > end) { p.destroyForcibly(); fail("no " + what + " within 120 s: " + read(log, ".out")); }
+            Thread.sleep(50);
         }
+    }
+
+    /**
+     * Stops the child as Ctrl-C does and returns the one error line it printed, after checking its
+     * exit status. Where SIGINT is ignored from the start (a background job without job control),
+     * the JVM keeps ignoring it, so Ctrl-C cannot happen there: SIGTERM goes through the same hook.
+     */
+    static String interruptForOneLine(Process p, Path log) throws Exception {
+        boolean intIgnored = signalIgnored(2);
+        new ProcessBuilder("sh", "-c", "kill -" + (intIgnored ? "TERM " : "INT ") + p.pid()).start().waitFor();   // the shell's kill
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "child did not stop");
+        assertEquals(intIgnored ? 143 : 130, p.exitValue(), read(log, ".err"));
+        List<String> err = errorLines(read(log, ".err"));
+        assertEquals(1, err.size(), read(log, ".err"));
+        return err.get(0);
     }
 
     static String read(Path log, String ext) throws Exception {
@@ -92,15 +112,8 @@ class ProcessTest {
         Path out = dir.resolve("sigint"), log = dir.resolve("sigint-log");
         Process p = java(log, List.of("-Dconvunext.test.atomicWritePauseMs=20000"), train(out)).start();
         awaitTemp(p, out, log);
-        // Where SIGINT is ignored from the start (a background job without job control), the JVM
-        // keeps ignoring it, so Ctrl-C cannot happen there: SIGTERM goes through the same hook.
-        boolean intIgnored = signalIgnored(2);
-        new ProcessBuilder("sh", "-c", "kill -" + (intIgnored ? "TERM " : "INT ") + p.pid()).start().waitFor();   // the shell's kill
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "child did not stop");
-        assertEquals(intIgnored ? 143 : 130, p.exitValue(), read(log, ".err"));
-        List<String> err = errorLines(read(log, ".err"));
-        assertEquals(1, err.size(), read(log, ".err"));
-        assertTrue(err.get(0).startsWith("error: interrupted") && err.get(0).contains("no checkpoint was written yet"), err.get(0));
+        String err = interruptForOneLine(p, log);
+        assertTrue(err.startsWith("error: interrupted") && err.contains("no checkpoint was written yet"), err);
         assertEquals(List.of(), temps(out), "the shutdown hook removed the temporary file");
     }
 
@@ -112,19 +125,10 @@ class ProcessTest {
         Path ev = dir.resolve("ev"), log = dir.resolve("ev-log");
         Process p = java(log, List.of("-Dconvunext.test.atomicWritePauseMs=8000"), "evaluate", "--data", "testdata/synthetic",
                 "--weights", run.resolve("last.safetensors").toString(), "--device", "cpu", "--tile", "128", "-o", ev.toString()).start();
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (!(Files.exists(ev.resolve("metrics.csv")) && !temps(ev).isEmpty())) {   // summary.json's temporary file
-            if (!p.isAlive()) fail("child ended (" + p.exitValue() + "): " + read(log, ".err") + read(log, ".out"));
-            if (System.nanoTime() > end) { p.destroyForcibly(); fail("summary.json never started: " + read(log, ".out")); }
-            Thread.sleep(50);
-        }
-        boolean intIgnored = signalIgnored(2);
-        new ProcessBuilder("sh", "-c", "kill -" + (intIgnored ? "TERM " : "INT ") + p.pid()).start().waitFor();
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "child did not stop");
-        assertEquals(intIgnored ? 143 : 130, p.exitValue(), read(log, ".err"));
-        List<String> err = errorLines(read(log, ".err"));
-        assertEquals(1, err.size(), read(log, ".err"));
-        assertTrue(err.get(0).contains("metrics.csv written to " + ev + ", summary.json not"), err.get(0));
+        // metrics.csv written, summary.json's temporary file held before its rename
+        await(p, log, () -> Files.exists(ev.resolve("metrics.csv")) && !temps(ev).isEmpty(), "summary.json's temporary file");
+        String err = interruptForOneLine(p, log);
+        assertTrue(err.contains("metrics.csv written to " + ev + ", summary.json not"), err);
         assertFalse(Files.exists(ev.resolve("summary.json")));
         assertEquals(List.of(), temps(ev));
     }
@@ -145,20 +149,11 @@ class ProcessTest {
         Path out = dir.resolve("pred"), log = dir.resolve("pred-log");
         Process p = java(log, List.of("-Dconvunext.test.atomicWritePauseMs=20000"), "predict", "-i", in.toString(), "-o", out.toString(),
                 "--weights", run.resolve("last.safetensors").toString(), "--device", "cpu", "--tile", "128", "--probs", "--overlay").start();
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (outputs(out).isEmpty() || temps(out).isEmpty()) {   // the first file renamed, the second held before its rename
-            if (!p.isAlive()) fail("child ended (" + p.exitValue() + "): " + read(log, ".err") + read(log, ".out"));
-            if (System.nanoTime() > end) { p.destroyForcibly(); fail("no second file within 120 s: " + read(log, ".out")); }
-            Thread.sleep(50);
-        }
-        boolean intIgnored = signalIgnored(2);
-        new ProcessBuilder("sh", "-c", "kill -" + (intIgnored ? "TERM " : "INT ") + p.pid()).start().waitFor();
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "child did not stop");
-        assertEquals(intIgnored ? 143 : 130, p.exitValue(), read(log, ".err"));
-        List<String> err = errorLines(read(log, ".err"));
-        assertEquals(1, err.size(), read(log, ".err"));
-        assertTrue(err.get(0).contains("0 of 2 images written to " + out + "; " + in.resolve("syn_016.png")
-                + " was in progress and its outputs may be partial"), err.get(0));
+        // the first file renamed, the second held before its rename
+        await(p, log, () -> !outputs(out).isEmpty() && !temps(out).isEmpty(), "second file");
+        String err = interruptForOneLine(p, log);
+        assertTrue(err.contains("0 of 2 images written to " + out + "; " + in.resolve("syn_016.png")
+                + " was in progress and its outputs may be partial"), err);
         List<String> files = outputs(out);
         assertEquals(List.of("syn_016_prob.png"), files, "the probability map first, the mask last");
         assertEquals(List.of(), temps(out));
