@@ -70,16 +70,69 @@ public final class TrainingLog {
     }
 
     /**
-     * The data lines of an existing log (blank lines skipped). Refuses a file whose header is not
-     * {@code expectedHeader} (another number of classes, another program's CSV), naming both.
+     * The data lines of an existing log (blank lines skipped), checked as this class writes them:
+     * the header is {@code expectedHeader} (another number of classes, another program's CSV are
+     * refused, naming both), and every line has the header's number of fields, a whole epoch ≥ 1
+     * above the line before's (when the first column is "epoch") and numbers or "nan" after it. The
+     * first line that is not is refused, naming the file and its line number as an editor counts
+     * it, so a log edited or cut short by hand is named before it is rewritten or plotted.
      */
     public static List<String> dataLines(Path file, String expectedHeader) {
-        List<String> lines = read(file).lines().filter(l -> !l.isBlank()).toList();
-        String header = lines.isEmpty() ? "" : lines.get(0);
+        List<String> all = read(file).lines().toList();
+        int first = 0;
+        while (first < all.size() && all.get(first).isBlank()) first++;
+        String header = first < all.size() ? all.get(first) : "";
         if (!header.equals(expectedHeader))
-            throw new IllegalArgumentException(file + " has the header '" + header + "', this run writes '" + expectedHeader
-                    + "'; choose another output folder");
-        return lines.subList(1, lines.size());
+            throw new IllegalArgumentException(file + (first < all.size() ? " line " + (first + 1) : "") + " has the header '" + header
+                    + "', this run writes '" + expectedHeader + "'; choose another output folder");
+        int fields = expectedHeader.split(",", -1).length;
+        boolean epochs = expectedHeader.startsWith("epoch,") || expectedHeader.equals("epoch");
+        List<String> rows = new ArrayList<>();
+        int lastEpoch = 0;
+        for (int i = first + 1; i < all.size(); i++) {
+            String line = all.get(i);
+            if (line.isBlank()) continue;
+            String where = file + " line " + (i + 1);
+            String[] f = line.split(",", -1);
+            if (f.length != fields)
+                throw new IllegalArgumentException(where + " has " + f.length + " field" + (f.length == 1 ? "" : "s") + ", its header "
+                        + fields + " ('" + shorten(line) + "'): mend or delete that line");
+            for (int k = 0; k < f.length; k++) {
+                String v = f[k].trim();
+                if (!(v.isEmpty() || v.equalsIgnoreCase("nan") || isNumber(v)))
+                    throw new IllegalArgumentException(where + ": '" + shorten(v) + "' in column " + columnName(expectedHeader, k)
+                            + " is not a number: mend or delete that line");
+            }
+            if (epochs) {
+                String e = f[0].trim();
+                int epoch = e.matches("[0-9]{1,9}") ? Integer.parseInt(e) : -1;
+                if (epoch < 1)
+                    throw new IllegalArgumentException(where + ": epoch '" + shorten(e) + "' is not a whole number ≥ 1: mend or delete that line");
+                if (epoch <= lastEpoch)
+                    throw new IllegalArgumentException(where + ": epoch " + epoch + " comes after epoch " + lastEpoch
+                            + " (each epoch once, in order): mend or delete that line");
+                lastEpoch = epoch;
+            }
+            rows.add(line);
+        }
+        return rows;
+    }
+
+    private static boolean isNumber(String v) {
+        try {
+            Double.parseDouble(v);
+            return !v.endsWith("d") && !v.endsWith("D") && !v.endsWith("f") && !v.endsWith("F");
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
+    private static String columnName(String header, int k) {
+        return "'" + header.split(",", -1)[k] + "'";
+    }
+
+    private static String shorten(String s) {
+        return s.length() <= 60 ? s : s.substring(0, 57) + "...";
     }
 
     /** The epoch (first field) of a data line, or −1 if it is not a number. */
@@ -113,14 +166,17 @@ public final class TrainingLog {
     }
 
     public static Table readTable(Path file) {
-        List<String> lines = read(file).lines().filter(l -> !l.isBlank()).toList();
+        List<String> all = read(file).lines().toList();
+        List<Integer> at = new ArrayList<>();   // the file's line numbers (from 1) of the lines that are not blank
+        for (int i = 0; i < all.size(); i++) if (!all.get(i).isBlank()) at.add(i + 1);
+        List<String> lines = at.stream().map(n -> all.get(n - 1)).toList();
         if (lines.isEmpty()) throw new IllegalArgumentException("training log " + file + " is empty");
         List<String> cols = Arrays.asList(lines.get(0).split(",", -1));
         List<double[]> rows = new ArrayList<>();
         for (int r = 1; r < lines.size(); r++) {
             String[] f = lines.get(r).split(",", -1);
             if (f.length != cols.size())
-                throw new IllegalArgumentException("training log " + file + " line " + (r + 1) + " has " + f.length
+                throw new IllegalArgumentException("training log " + file + " line " + at.get(r) + " has " + f.length
                         + " fields, header has " + cols.size());
             double[] v = new double[f.length];
             for (int i = 0; i < f.length; i++) {
@@ -128,7 +184,7 @@ public final class TrainingLog {
                 try {
                     v[i] = s.isEmpty() || s.equalsIgnoreCase("nan") ? Double.NaN : Double.parseDouble(s);
                 } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException("training log " + file + " line " + (r + 1) + ": '" + s
+                    throw new IllegalArgumentException("training log " + file + " line " + at.get(r) + ": '" + s
                             + "' is not a number", e);
                 }
             }

@@ -139,6 +139,7 @@ public final class Trainer {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + o.out() + ": " + e.getMessage(), e);
         }
+        checkResumedMetrics();
         // images decoded and checked before the output folder is made: bad data leaves no empty folder
         try (State s = loadData(in); OutputFolder folder = claimOutput()) {
             try {
@@ -210,6 +211,19 @@ public final class Trainer {
             }
         }
         return new Inputs(train, trainSamples, valSamples, split, resumed);
+    }
+
+    /**
+     * The metrics.csv a resumed run rebuilds its own from ({@link #reconcileMetrics}: --out's, unless
+     * --overwrite sets it aside, else the one beside the checkpoint), checked with the other inputs:
+     * a line edited or cut short by hand is refused naming the file and line before the data check,
+     * and the file is left as it was.
+     */
+    private void checkResumedMetrics() {
+        if (o.resume() == null) return;
+        Path here = o.out().resolve("metrics.csv");
+        Path source = Files.isRegularFile(here) && !o.overwrite() ? here : o.resume().toAbsolutePath().resolveSibling("metrics.csv");
+        if (Files.isRegularFile(source)) TrainingLog.dataLines(source, String.join(",", columns(o.numClasses())));
     }
 
     /**

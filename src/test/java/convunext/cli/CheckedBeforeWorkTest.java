@@ -71,6 +71,32 @@ class CheckedBeforeWorkTest {
         assertFalse(Files.exists(out), "the refused run made " + out);
     }
 
+    /**
+     * --resume rebuilds metrics.csv from the run's own: one edited or cut short by hand (a header of
+     * other columns, a torn row, a word for a number, an epoch twice) is refused naming the file and
+     * its line as an editor counts it, before the data check, and left as it was (it was refused
+     * only after the data check, and a torn row was first moved into the rewritten file).
+     */
+    @Test void aResumedRunsDamagedMetricsCsvIsNamedBeforeTheData() throws Exception {
+        String good = Files.readString(dir.resolve("run/metrics.csv"));
+        String row1 = good.lines().skip(1).findFirst().orElseThrow();
+        String[][] cases = {
+                {"header", good.replaceFirst("^epoch,", "Epoch,"), "line 1", "has the header 'Epoch,"},
+                {"torn", good + "2,1.49", "line 3", "has 2 fields, its header 10"},
+                {"word", "\n" + good.replace(row1, row1.replaceFirst(",[^,]*$", ",oops")), "line 3", "'oops' in column 'iou_c1' is not a number"},
+                {"twice", good + row1 + "\n", "line 3", "epoch 1 comes after epoch 1"}};
+        for (String[] c : cases) {
+            Path run = Files.createDirectories(dir.resolve("metrics-" + c[0]));
+            for (String f : new String[] {"last.safetensors", "best.safetensors", "curves.png"})
+                Files.copy(dir.resolve("run").resolve(f), run.resolve(f));
+            Files.writeString(run.resolve("metrics.csv"), c[1]);
+            Run r = CliTest.run("train", "--data", "testdata/synthetic", "--device", "cpu", "--resume", run.resolve("last.safetensors").toString());
+            assertOneLine(r, Main.BAD_INPUT, run.resolve("metrics.csv") + " " + c[2], c[3]);
+            assertFalse(r.out().contains("class balance"), c[0] + ": the data was checked before metrics.csv:\n" + r.out());
+            assertEquals(c[1], Files.readString(run.resolve("metrics.csv")), c[0] + ": metrics.csv was changed");
+        }
+    }
+
     /** A folder given where a file is wanted is named as a folder, not as missing. */
     @Test void aFolderForAFileIsNamedAsOne() {
         Path out = dir.resolve("folder-resume");
