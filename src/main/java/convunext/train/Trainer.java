@@ -476,9 +476,15 @@ public final class Trainer {
                 }
                 if (!Double.isFinite(r.loss())) {
                     Path last = lastCheckpoint;
+                    // the first step after a checkpoint computes its loss from that checkpoint's weights (before any
+                    // update, in the same data order on resume): resuming from it repeats this NaN at any --lr
                     throw new Diverged("loss is " + r.loss() + " at epoch " + (epoch + 1) + ", step " + s.opt.stepCount()
-                            + " (global); " + (last != null ? "the last good checkpoint is kept in " + last + " (epoch " + checkpointEpoch + ")"
-                            : "no checkpoint was written before it") + "; try a lower --lr");
+                            + " (global); " + (last != null && steps == 0 && epoch == checkpointEpoch
+                            ? "the last checkpoint, " + last + " (epoch " + checkpointEpoch + "), holds the weights that give this loss"
+                                    + " (it is this step's input), so --resume from it repeats it; start again with a lower --lr"
+                                    + (s.bestEpoch > 0 && s.bestEpoch < checkpointEpoch && Files.isRegularFile(o.out().resolve("best.safetensors"))
+                                            ? " (best.safetensors keeps epoch " + s.bestEpoch + "'s weights)" : "")
+                            : lastGood() + "; try a lower --lr"));
                 }
                 sum += r.loss();
                 steps++;
@@ -486,6 +492,12 @@ public final class Trainer {
             }
         }
         return sum / steps;
+    }
+
+    /** The divergence message's account of the last checkpoint, whose weights gave finite losses after them. */
+    private String lastGood() {
+        Path last = lastCheckpoint;
+        return last != null ? "the last good checkpoint is kept in " + last + " (epoch " + checkpointEpoch + ")" : "no checkpoint was written before it";
     }
 
     /**
@@ -503,6 +515,10 @@ public final class Trainer {
         stopIfInterrupted();
         boolean validate = s.valData != null && ((epoch + 1) % o.valEvery() == 0 || epoch + 1 == o.epochs());
         Validation.Scores v = validate ? Validation.run(s.model, s.valData, s.norm, o.tile(), trainedScale()) : null;
+        // the epoch's last update can break the weights with a finite loss before it: such weights are no checkpoint
+        if (v != null && v.nonFinite() != null)
+            throw new Diverged("the model's outputs are NaN or Inf after epoch " + (epoch + 1) + " (validation image " + v.nonFinite()
+                    + "), though its training losses were finite; " + lastGood() + "; try a lower --lr");
         double secs = (System.nanoTime() - t0) / 1e9;
         double dice = v == null ? Double.NaN : v.foregroundDice();
         boolean isBest = v != null && dice > s.best;

@@ -12,10 +12,13 @@ import convunext.nn.ConvUNeXt;
 /**
  * Validation after each epoch: whole images (tiled when large) in eval mode, arg-max labels, and
  * a confusion count per class pooled over all validation pixels (pixels labelled 255 or outside
- * the ROI excluded), giving Dice and IoU per class as the reference's evaluate() does.
+ * the ROI excluded), giving Dice and IoU per class as the reference's evaluate() does. Weights
+ * whose outputs are NaN or Inf (a diverged step) are reported, not scored as a label (the arg-max
+ * of NaN probabilities is class 0, which scored as a Dice and could make them the best epoch).
  */
 final class Validation {
-    record Scores(double[] dice, double[] iou) {
+    /** {@code nonFinite}: the first validation image whose class probabilities hold NaN or Inf (null: none). */
+    record Scores(double[] dice, double[] iou, String nonFinite) {
         /** Mean over the foreground classes (all classes but 0). */
         double foregroundDice() { return fg(dice); }
         double foregroundIou() { return fg(iou); }
@@ -46,6 +49,7 @@ final class Validation {
         int k = model.config.numClasses();
         long[] tp = new long[k], fp = new long[k], fn = new long[k];
         int index = 0;
+        String nonFinite = null;
         try (Predictor pred = new Predictor(model, tile, Math.min(tile / 4, 64), false)) {   // folds this epoch's weights
             for (WholeImageBatches it = new WholeImageBatches(data, norm); it.hasNext(); index++) {
                 Batch b = it.next();   // one normalised image; targets with the ROI as 255
@@ -55,6 +59,7 @@ final class Validation {
                 if (at[0] == h && at[1] == w) probs = pred.probabilities(b.images(), c, h, w);
                 else probs = Resize.planes(pred.probabilities(Resize.planes(b.images(), c, h, w, at[0], at[1]), c, at[0], at[1]),
                         k, at[0], at[1], h, w);
+                if (nonFinite == null && !allFinite(probs)) nonFinite = data.sample(index).image().toString();
                 int[] p = Predictions.argmax(probs, 0, k, h, w).labels();
                 int[] t = Predictions.targets(b, 0);
                 for (int j = 0; j < t.length; j++) {
@@ -70,6 +75,11 @@ final class Validation {
             dice[c] = denom == 0 ? 1 : 2.0 * tp[c] / denom;
             iou[c] = tp[c] + fp[c] + fn[c] == 0 ? 1 : (double) tp[c] / (tp[c] + fp[c] + fn[c]);
         }
-        return new Scores(dice, iou);
+        return new Scores(dice, iou, nonFinite);
+    }
+
+    private static boolean allFinite(float[] a) {
+        for (float v : a) if (!Float.isFinite(v)) return false;
+        return true;
     }
 }

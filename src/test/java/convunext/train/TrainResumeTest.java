@@ -113,6 +113,33 @@ class TrainResumeTest {
         }
     }
 
+    /**
+     * An epoch whose one step had a finite loss but whose update broke the weights (--lr 1e12: every
+     * weight near 1e9, outputs NaN): its validation finds the NaN outputs and stops the run before
+     * they become a checkpoint, where they were scored as class 0, saved as best.safetensors and
+     * last.safetensors, and named "the last good checkpoint" when the next step's loss was NaN. Not
+     * validated (--val-every 2), they are a checkpoint, and the NaN at the next step says that
+     * resuming from it repeats the NaN (that step's loss comes from its weights alone).
+     */
+    @Test void weightsBrokenByAnEpochsLastStepAreNotCalledAGoodCheckpoint() {
+        PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+        try (Backend be = Backends.open("cpu", quiet)) {
+            TrainOptions validated = new TrainOptions(Path.of("testdata/synthetic"), dir.resolve("nanVal"), "cpu", 3, 2, 64, 80, 1e12, 0, 4,
+                    Norm.BATCH, 2, 7, 0.2, null, null, null, 128, 2, true, 1, 0, 1);
+            Trainer.Diverged e = assertThrows(Trainer.Diverged.class, () -> new Trainer(validated, be, quiet).run());
+            assertTrue(e.getMessage().contains("outputs are NaN or Inf after epoch 1") && e.getMessage().contains("no checkpoint was written"),
+                    e.getMessage());
+            for (String f : new String[] {"last.safetensors", "best.safetensors"}) assertFalse(Files.exists(dir.resolve("nanVal").resolve(f)), f);
+
+            TrainOptions later = new TrainOptions(Path.of("testdata/synthetic"), dir.resolve("nanLater"), "cpu", 3, 2, 64, 80, 1e12, 0, 4,
+                    Norm.BATCH, 2, 7, 0.2, null, null, null, 128, 2, true, 1, 0, 2);
+            e = assertThrows(Trainer.Diverged.class, () -> new Trainer(later, be, quiet).run());
+            assertTrue(e.getMessage().contains("at epoch 2") && e.getMessage().contains("holds the weights that give this loss")
+                    && e.getMessage().contains("repeats it"), e.getMessage());
+            assertFalse(e.getMessage().contains("last good checkpoint"), e.getMessage());
+        }
+    }
+
     /** A stand-in for kill -9: the trainer stops dead at the hook, leaving the files as they are then. */
     static final class Killed extends RuntimeException {}
 
