@@ -235,11 +235,7 @@ public final class Trainer {
         try {
             if (folder.staleNote() != null) log.println(folder.staleNote());
             List<String> earlier = earlierRunFiles();
-            boolean continuesThisFolder = continuesThisFolder();
-            if (o.overwrite() && continuesThisFolder && !earlier.isEmpty())
-                throw new IllegalArgumentException("--overwrite with --resume " + o.resume() + " would delete the run it continues ("
-                        + String.join(", ", earlier) + " in " + o.out() + "): drop --overwrite to continue it, or --resume to replace it");
-            refuseEarlierRun(earlier, continuesThisFolder);
+            refuseEarlierRun(earlier, continuesThisFolder());
             replacing = ReplacedRun.setAside(o.out(), earlier, o.overwrite(), log);
             return folder;
         } catch (IOException e) {
@@ -263,8 +259,14 @@ public final class Trainer {
         return o.resume() != null && Files.isDirectory(o.out()) && Files.isSameFile(o.resume().toAbsolutePath().getParent(), o.out());
     }
 
-    /** An earlier run in --out is neither continued nor replaced: refused, saying how to do either. */
+    /**
+     * An earlier run in --out is neither continued nor replaced, or both at once (--overwrite would
+     * delete the run --resume continues): refused, saying how to do either.
+     */
     private void refuseEarlierRun(List<String> earlier, boolean continuesThisFolder) {
+        if (o.overwrite() && continuesThisFolder && !earlier.isEmpty())
+            throw new IllegalArgumentException("--overwrite with --resume " + o.resume() + " would delete the run it continues ("
+                    + String.join(", ", earlier) + " in " + o.out() + "): drop --overwrite to continue it, or --resume to replace it");
         if (!earlier.isEmpty() && !o.overwrite() && !continuesThisFolder)
             throw new IllegalArgumentException(o.out() + " already holds a training run (" + String.join(", ", earlier) + "); "
                     + (earlier.contains("last.safetensors") ? "continue it with --resume " + o.out().resolve("last.safetensors") + ", "

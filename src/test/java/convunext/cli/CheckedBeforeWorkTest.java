@@ -97,6 +97,17 @@ class CheckedBeforeWorkTest {
         }
     }
 
+    /** --overwrite with --resume of the folder's own checkpoint is refused with the other output-folder checks, before the data check. */
+    @Test void overwriteOfTheRunResumedIsRefusedBeforeTheData() throws Exception {
+        Path run = Files.createDirectories(dir.resolve("overwrite-own"));
+        for (String f : new String[] {"last.safetensors", "best.safetensors", "curves.png", "metrics.csv"})
+            Files.copy(dir.resolve("run").resolve(f), run.resolve(f));
+        Run r = CliTest.run("train", "--data", "testdata/synthetic", "--device", "cpu", "--resume", run.resolve("last.safetensors").toString(),
+                "--overwrite");
+        assertOneLine(r, Main.BAD_INPUT, "--overwrite with --resume", "would delete the run it continues");
+        assertFalse(r.out().contains("class balance"), "the data was checked first:\n" + r.out());
+    }
+
     /** A folder given where a file is wanted is named as a folder, not as missing. */
     @Test void aFolderForAFileIsNamedAsOne() {
         Path out = dir.resolve("folder-resume");
