@@ -358,8 +358,11 @@ public final class Trainer {
         }
         s.progress = new Progress(log);
         s.endEpoch = o.stopAfter() > 0 ? Math.min(o.epochs(), s.startEpoch + o.stopAfter()) : o.epochs();
-        if (s.startEpoch >= o.epochs())
+        if (s.startEpoch == o.epochs())
             log.println("the checkpoint has already trained all " + o.epochs() + " epochs; nothing to do (raise --epochs to continue)");
+        else if (s.startEpoch > o.epochs())
+            log.println("the checkpoint has already trained " + s.startEpoch + " epochs, more than --epochs " + o.epochs()
+                    + "; nothing to do (--epochs above " + s.startEpoch + " continues it)");
     }
 
     /** The scale this run trains at, which validation (like predict's default) scores at. */

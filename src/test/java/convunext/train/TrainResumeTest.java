@@ -65,6 +65,24 @@ class TrainResumeTest {
         }
     }
 
+    /** --epochs below the checkpoint's epoch: nothing to train, and the line says how many it trained (it said "all 1 epochs" of 2). */
+    @Test void fewerEpochsThanTheCheckpointHasAreNamed() throws Exception {
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        PrintStream quiet = new PrintStream(new ByteArrayOutputStream()), ps = new PrintStream(log, true);
+        Path out = dir.resolve("fewer");
+        try (Backend be = Backends.open("cpu", quiet)) {
+            new Trainer(opts(out, null, 2), be, quiet).run();
+            TrainOptions o = opts(out, out.resolve("last.safetensors"), 0);
+            TrainOptions one = new TrainOptions(o.data(), o.out(), o.device(), 1, o.batch(), o.crop(), o.baseSize(), o.lr(),
+                    o.weightDecay(), o.baseC(), o.norm(), o.numClasses(), o.seed(), o.valSplit(), o.trainRoi(), o.testRoi(),
+                    o.resume(), o.tile(), o.prefetch(), o.cache(), o.maxStepsPerEpoch(), o.stopAfter(), o.valEvery());
+            assertEquals(0, new Trainer(one, be, ps).run().trainLoss().size());
+        }
+        assertTrue(log.toString().contains("already trained 2 epochs, more than --epochs 1"), log.toString());
+        assertFalse(log.toString().contains("all 1 epochs"), log.toString());
+        assertEquals(3, Files.readAllLines(out.resolve("metrics.csv")).size(), "header + the 2 epochs trained");
+    }
+
     /** The same command twice (seed, data, thread count): identical losses, metrics and checkpoint tensors. */
     @Test void twoIdenticalRunsGiveIdenticalFiles() throws Exception {
         PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
