@@ -92,11 +92,14 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
 
     public static void main(String[] args) {
         // Plain `java -jar` lacks the Vector API module (and the JIT flags that keep its kernels
-        // compiled): run again in a child JVM that has them, and the heap on huge pages where the
-        // kernel gives them on request.
+        // compiled): run again in a child JVM that has them, the heap on huge pages where the
+        // kernel gives them on request, and, where nobody chose the heap's size, room for the
+        // reference recipe's training step (Relaunch.heapFlags).
         java.util.List<String> flags = new java.util.ArrayList<>(Relaunch.VECTOR_JIT_FLAGS);
         flags.add("--add-modules=" + Relaunch.VECTOR_MODULE);
-        args = Relaunch.ensureFlags(flags, Relaunch.pageFlags(), Main.class, args);
+        java.util.List<String> alsoInChild = new java.util.ArrayList<>(Relaunch.pageFlags());
+        alsoInChild.addAll(Relaunch.heapFlags());
+        args = Relaunch.ensureFlags(flags, alsoInChild, Main.class, args);
         byte[] misread = misreadArgument(args, OriginalArgs.misread(args));
         if (misread != null) {
             System.err.write(misread, 0, misread.length);   // the argument's bytes as typed: this JVM's charset would print '?'

@@ -70,6 +70,35 @@ public final class Relaunch {
      */
     public static List<String> pageFlags() { return pageFlags(thpMode()); }
 
+    /** The share of the machine's (or container's) memory a child's heap may grow to: see {@link #heapFlags()}. */
+    public static final String HEAP_FLAG = "-XX:MaxRAMPercentage=75";
+
+    /**
+     * A larger heap limit where nobody chose one. Java's default is a quarter of the memory
+     * (MaxRAMPercentage 25): 6 GiB on a 24 GiB machine, less than the reference recipe's training
+     * step on the CPU (batch 4 of 480² crops at base_c 32: a heap high-water of 13 GiB in
+     * {@code bench --batch 4 --size 480}), which so stopped with an out-of-memory error after the
+     * data check. Three quarters leaves the rest to the system, the JIT and native buffers; the heap
+     * still grows only as a run needs it. None where this JVM's heap size was set (-Xmx,
+     * -XX:MaxHeapSize, -XX:MaxRAM, -XX:MaxRAMPercentage or -XX:MaxRAMFraction, also through
+     * JAVA_TOOL_OPTIONS / JDK_JAVA_OPTIONS): the child inherits that choice. Like
+     * {@link #pageFlags()}, added only to a child started anyway.
+     */
+    public static List<String> heapFlags() {
+        return heapFlags(name -> {
+            com.sun.management.VMOption o = vmOption(name);
+            return o != null && o.getOrigin() != com.sun.management.VMOption.Origin.DEFAULT
+                    && o.getOrigin() != com.sun.management.VMOption.Origin.ERGONOMIC;
+        });
+    }
+
+    /** {@link #heapFlags()} given which options someone set ({@code chosen}, by HotSpot option name). */
+    static List<String> heapFlags(java.util.function.Predicate<String> chosen) {
+        for (String name : List.of("MaxHeapSize", "MaxRAM", "MaxRAMPercentage", "MaxRAMFraction"))
+            if (chosen.test(name)) return List.of();
+        return List.of(HEAP_FLAG);
+    }
+
     /** {@link #pageFlags()} for a kernel THP mode ("madvise", "always", "never"; "" unknown). */
     static List<String> pageFlags(String thpMode) {
         return "madvise".equals(thpMode) ? List.of("-XX:+UseTransparentHugePages") : List.of();
@@ -183,7 +212,7 @@ public final class Relaunch {
 
     /**
      * What a child started for {@link #sparkOptions} also gets: Spark's -XX options
-     * (-XX:+IgnoreUnrecognizedVMOptions), {@link #VECTOR_JIT_FLAGS} and {@link #pageFlags()}. None starts a child on its own,
+     * (-XX:+IgnoreUnrecognizedVMOptions), {@link #VECTOR_JIT_FLAGS}, {@link #pageFlags()} and {@link #heapFlags()}. None starts a child on its own,
      * so a driver under spark-submit, which has Spark's options, never starts one.
      */
     public static List<String> sparkChildOptions(String... spark) {
@@ -191,6 +220,7 @@ public final class Relaunch {
         for (String f : spark) if (f.startsWith("-XX:")) out.add(f);
         out.addAll(VECTOR_JIT_FLAGS);
         out.addAll(pageFlags());
+        out.addAll(heapFlags());
         return out;
     }
 

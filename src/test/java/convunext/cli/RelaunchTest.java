@@ -124,7 +124,35 @@ class RelaunchTest {
         List<String> child = new ArrayList<>(List.of("-XX:+IgnoreUnrecognizedVMOptions"));
         child.addAll(Relaunch.VECTOR_JIT_FLAGS);
         child.addAll(Relaunch.pageFlags());
+        child.addAll(Relaunch.heapFlags());
         assertEquals(child, Relaunch.sparkChildOptions(spark));
+    }
+
+    /** The max heap `info` prints, in MiB. */
+    long infoMaxHeapMiB() throws Exception {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("max heap (\\d+) MiB").matcher(output());
+        assertTrue(m.find(), output());
+        return Long.parseLong(m.group(1));
+    }
+
+    @Test void aLargerHeapOnlyWhereNobodyChoseOne() throws Exception {
+        assertEquals(List.of(Relaunch.HEAP_FLAG), Relaunch.heapFlags(name -> false));
+        for (String n : List.of("MaxHeapSize", "MaxRAM", "MaxRAMPercentage", "MaxRAMFraction"))
+            assertEquals(List.of(), Relaunch.heapFlags(n::equals), n);
+        assertEquals(List.of(), Relaunch.heapFlags(), "this JVM runs with -Xmx (the build's argLine): a child keeps it");
+        // -Xmx1g on the launcher: the child inherits it
+        Process p = launch("info");
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+        assertEquals(1024, infoMaxHeapMiB(), output());
+        // no heap option: three quarters of the memory, not Java's default quarter
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "convunext.cli.Main", "info");
+        p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("out.txt").toFile()).start();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+        long total = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getTotalMemorySize() >> 20;
+        long heap = infoMaxHeapMiB();
+        assertTrue(heap > total / 2 && heap <= total * 3 / 4 + 64, heap + " MiB of " + total + ": " + output());
     }
 
     @Test void hugePagesOnlyWhereTheKernelGivesThemOnRequest() {
