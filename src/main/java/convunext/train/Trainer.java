@@ -373,12 +373,24 @@ public final class Trainer {
     /**
      * Decodes every validation image before the first epoch, so one validation cannot use (its
      * channels, its mask, a size the trained scale cannot run it at) is refused naming it now
-     * rather than after an epoch of training.
+     * rather than after an epoch of training. One with no pixel to score (an all-black ROI, a mask
+     * 255 everywhere inside it: evaluate's failure) adds nothing to validation's pooled counts and
+     * is noted; where none has one, every Dice would read 1 (0/0) and each epoch a "new best", so
+     * that is refused.
      */
     private void checkValidation(SampleCache val, int planes) {
+        List<String> unscored = new ArrayList<>();
         for (int i = 0; i < val.size(); i++) {
-            FloatImage img = val.get(i).image();
-            String name = "validation image " + val.sample(i).image();
+            LoadedSample ls = val.get(i);
+            Sample sm = val.sample(i);
+            try {
+                convunext.eval.SegMetrics.requireScoredPixels(ls.labels().labels(), ls.roi(), String.valueOf(sm.image()),
+                        String.valueOf(sm.mask()), String.valueOf(sm.roi()));
+            } catch (DataException e) {
+                unscored.add(e.getMessage());
+            }
+            FloatImage img = ls.image();
+            String name = "validation image " + sm.image();
             int[] at = InferenceScale.AUTO.size(img.height(), img.width(), trainedScale(), name, planes);
             // resized ones are brought to at least the minimum; one inside a trained range that starts below it is not
             if (Math.min(at[0], at[1]) < ConvUNeXt.MIN_SIDE) {
@@ -389,6 +401,10 @@ public final class Trainer {
                         + ConvUNeXt.MIN_SIDE + "; give --base-size " + base + " or more, or larger validation images");
             }
         }
+        if (unscored.size() == val.size())
+            throw new DataException("no validation image has a pixel to score (every Dice would read 1): " + unscored.get(0));
+        if (!unscored.isEmpty())
+            log.println("note: " + unscored.size() + " of " + val.size() + " validation images add nothing to its scores: " + unscored.get(0));
     }
 
     private static List<String> columns(int k) {

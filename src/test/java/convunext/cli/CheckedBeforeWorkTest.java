@@ -141,4 +141,28 @@ class CheckedBeforeWorkTest {
                 "--device", "cuda"), Main.BAD_INPUT, "out_conv.0.weight", nan.toString());
         assertFalse(Files.exists(po) || Files.exists(eo));
     }
+
+    /**
+     * train's validation pools its counts, so an image with no pixel to score adds nothing and is
+     * noted; with none that has one, every Dice read 1 (0/0) and each epoch a "new best": refused
+     * before the folder is made, naming the first such image's ROI.
+     */
+    @Test void aValidationSetWithNoPixelToScoreIsRefused() throws Exception {
+        Path roi = Files.createDirectories(dir.resolve("blackRoi"));
+        try (var names = Files.list(Path.of("testdata/synthetic/test/images"))) {
+            for (Path n : names.toList()) CliSafetyTest.square(roi.resolve(n.getFileName()), 0, 0, 0, 8);
+        }
+        Path out = dir.resolve("blackRoiRun");
+        String[] args = {"train", "--data", "testdata/synthetic", "--device", "cpu", "--epochs", "1", "--batch", "2", "--crop", "64",
+                "--base-size", "80", "--base-c", "4", "--max-steps-per-epoch", "1", "--tile", "128", "--test-roi", roi.toString(),
+                "--out", out.toString()};
+        Run r = CliTest.run(args);
+        assertOneLine(r, Main.BAD_INPUT, "no validation image has a pixel to score", roi.toString(), "is empty (0 everywhere)");
+        assertFalse(Files.exists(out), "the refused run made " + out);
+        // one image's ROI with a field of view again: the run trains, noting the others
+        CliSafetyTest.square(roi.resolve("syn_016.png"), 8, 88, 255, 8);
+        r = CliTest.run(args);
+        assertEquals(Main.OK, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("note: 3 of 4 validation images add nothing to its scores"), r.out());
+    }
 }
