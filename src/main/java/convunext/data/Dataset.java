@@ -175,8 +175,8 @@ public final class Dataset {
                 + " or rename the file");
     }
 
-    /** A symbolic link whose target does not exist (a link to a folder, or a working one, is not). */
-    static boolean danglingLink(Path p) {
+    /** A symbolic link whose target does not exist (a link to a folder, or a working one, is not): predict's and the Spark job's rule. */
+    public static boolean danglingLink(Path p) {
         return Files.isSymbolicLink(p) && !Files.exists(p);
     }
 

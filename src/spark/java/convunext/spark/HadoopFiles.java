@@ -171,14 +171,10 @@ final class HadoopFiles {
             for (java.nio.file.Path f : list) {
                 String n = f.getFileName().toString();
                 Path p = new Path(dir, n);
-                if (n.startsWith(".") || !accept.test(n) || !wanted(p, names) || !dangling(f)) continue;
+                if (n.startsWith(".") || !accept.test(n) || !wanted(p, names) || !convunext.data.Dataset.danglingLink(f)) continue;
                 out.put(p.toString(), danglingError(f));
             }
         }
-    }
-
-    private static boolean dangling(java.nio.file.Path f) {
-        return java.nio.file.Files.isSymbolicLink(f) && !java.nio.file.Files.exists(f);
     }
 
     /** What predict says of a dangling link: reading it fails naming the link and its target. */
@@ -199,7 +195,7 @@ final class HadoopFiles {
         Path p = new Path(path);
         if (!(fs(p, c) instanceof RawLocalFileSystem local)) return null;
         java.nio.file.Path f = local.pathToFile(fs(p, c).makeQualified(p)).toPath();
-        if (!dangling(f)) return null;
+        if (!convunext.data.Dataset.danglingLink(f)) return null;
         try {
             return "a symbolic link to " + java.nio.file.Files.readSymbolicLink(f) + ", which does not exist";
         } catch (IOException | UnsupportedOperationException e) {

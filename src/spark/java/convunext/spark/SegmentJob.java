@@ -293,7 +293,6 @@ public final class SegmentJob implements Callable<Integer> {
     SegmenterOptions options() {
         if (tta != null && !tta.equals("flip")) throw new IllegalArgumentException("--tta accepts only 'flip', got '" + tta + "'");
         int overlap = convunext.train.Predictor.overlap(this.overlap, tile);   // --tile 64 alone: 16, as predict
-        if (overlap >= tile) throw new IllegalArgumentException("--overlap must be smaller than --tile, got " + overlap + " ≥ " + tile);
         convunext.train.Predictor.checkSettings(tile, overlap);   // messages name --tile / --overlap
         if (partitions < 0) throw new IllegalArgumentException("--partitions must be ≥ 0 (0: Spark's file splits), got " + partitions);
         // on a cluster the driver opens only a CPU probe: a misspelt device would fail every task attempt
